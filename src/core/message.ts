@@ -1,0 +1,58 @@
+import type { ParticipantId } from './participant.js';
+import { QerdsError } from './errors.js';
+
+/**
+ * States of a message in one AP. C2 drives submitted → relaying → relayed; C3 drives
+ * received → delivered. Terminal states: relayed (at C2, once C3 acknowledged), delivered,
+ * rejected, failed.
+ */
+export const messageStates = ['submitted', 'relaying', 'relayed', 'received', 'delivered', 'rejected', 'failed'] as const;
+export type MessageState = (typeof messageStates)[number];
+
+/** The role this AP plays for a message. */
+export type MessageRole = 'sender-ap' | 'recipient-ap';
+
+const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
+  submitted: ['relaying', 'rejected', 'failed'],
+  relaying: ['relayed', 'failed', 'relaying'],
+  relayed: [],
+  received: ['delivered', 'failed'],
+  delivered: [],
+  rejected: [],
+  failed: [],
+};
+
+export function canTransition(from: MessageState, to: MessageState): boolean {
+  return transitions[from].includes(to);
+}
+
+export function assertTransition(from: MessageState, to: MessageState): void {
+  if (!canTransition(from, to)) {
+    throw new QerdsError('STATE_CONFLICT', `message cannot go from ${from} to ${to}`, { details: { from, to } });
+  }
+}
+
+/** One payload part of a message, content-addressed in the blob store. */
+export interface PayloadPart {
+  /** Content id inside the message (`cid:` of the MIME part, without the scheme). */
+  readonly partId: string;
+  readonly contentType: string;
+  readonly filename?: string;
+  /** Lower-case hex SHA-256 of the bytes: also the blob's key. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export interface Message {
+  readonly id: string;
+  /** The ebMS MessageId used on the AS4 hop (same at C2 and C3). */
+  readonly ebmsMessageId: string;
+  readonly role: MessageRole;
+  readonly state: MessageState;
+  readonly sender: ParticipantId;
+  readonly recipient: ParticipantId;
+  readonly subject?: string;
+  readonly parts: readonly PayloadPart[];
+  readonly submittedAt: Date;
+  readonly updatedAt: Date;
+}

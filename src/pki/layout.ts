@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import type { DevPkiLayout } from './types.js';
+
+/** The file layout of a dev PKI directory (see certs/README.md). */
+export function devPkiLayout(dir: string): DevPkiLayout {
+  return {
+    dir,
+    caCert: join(dir, 'ca', 'ca.crt.pem'),
+    caKey: join(dir, 'ca', 'ca.key.pem'),
+    caCrl: join(dir, 'ca', 'ca.crl.pem'),
+    tsaCert: join(dir, 'tsa', 'tsa.crt.pem'),
+    tsaKey: join(dir, 'tsa', 'tsa.key.pem'),
+    ap: (name) => ({
+      sealCert: join(dir, name, 'seal.crt.pem'),
+      sealKey: join(dir, name, 'seal.key.pem'),
+      sealP12: join(dir, name, 'seal.p12'),
+      tlsCert: join(dir, name, 'tls.crt.pem'),
+      tlsKey: join(dir, name, 'tls.key.pem'),
+    }),
+    recipient: (name) => ({
+      cert: join(dir, 'recipients', `${name}.crt.pem`),
+      key: join(dir, 'recipients', `${name}.key.pem`),
+    }),
+  };
+}

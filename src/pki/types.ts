@@ -1,0 +1,44 @@
+import type { KeyObject, X509Certificate } from 'node:crypto';
+
+/** A private key with its certificate: the AP's e-seal, its TLS identity, a TSA, a recipient. */
+export interface SigningIdentity {
+  readonly privateKey: KeyObject;
+  readonly certificate: X509Certificate;
+  /** Intermediate certificates, leaf's issuer first; empty when the leaf is issued by a trust anchor. */
+  readonly chain: readonly X509Certificate[];
+}
+
+/** One finding of a validation: validators return lists of these; callers decide what to throw. */
+export interface Finding {
+  readonly code: string;
+  readonly message: string;
+  readonly severity: 'error' | 'warning' | 'info';
+}
+
+export interface PathValidationResult {
+  readonly valid: boolean;
+  /** Leaf first, anchor last, when a path was built. */
+  readonly path: readonly X509Certificate[];
+  readonly findings: readonly Finding[];
+}
+
+/** Trust anchors and the checks of a certificate path against them (RFC 5280, simplified). */
+export interface TrustStore {
+  readonly anchors: readonly X509Certificate[];
+  /** Validate `leaf` at time `at` (the signing time, not today), using `intermediates` to build the path. */
+  validate(leaf: X509Certificate, options?: { at?: Date; intermediates?: readonly X509Certificate[] }): PathValidationResult;
+}
+
+/** Where `qerds pki init` puts things, relative to its directory. */
+export interface DevPkiLayout {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly caCrl: string;
+  readonly tsaCert: string;
+  readonly tsaKey: string;
+  /** Per AP name (`c2`, `c3`): seal and TLS identities. */
+  ap(name: string): { sealCert: string; sealKey: string; sealP12: string; tlsCert: string; tlsKey: string };
+  /** Per recipient name: encryption certificate and key. */
+  recipient(name: string): { cert: string; key: string };
+}

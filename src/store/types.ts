@@ -1,0 +1,99 @@
+import type { Readable } from 'node:stream';
+import type { EvidenceEvent, Message, MessageRole, MessageState, PayloadPart } from '../core/index.js';
+
+/**
+ * The store is the source of truth of an AP: messages, their payload blobs, evidence, and the outbox of
+ * jobs to run. SQLite (embedded) and PostgreSQL implement it with one Kysely schema; both pass
+ * test/store/store-conformance.ts.
+ */
+
+/** A message as stored: the domain Message plus what the store needs to route it. */
+export interface StoredMessage extends Message {
+  /** Endpoint / AP the message is relayed to (C2) or came from (C3), when known. */
+  readonly peer?: string;
+  /** Number of relay or delivery attempts so far. */
+  readonly attempts: number;
+  /** Last error code, when the last attempt failed. */
+  readonly lastError?: string;
+}
+
+export interface NewMessage {
+  readonly id: string;
+  readonly ebmsMessageId: string;
+  readonly role: MessageRole;
+  readonly state: MessageState;
+  readonly sender: Message['sender'];
+  readonly recipient: Message['recipient'];
+  readonly subject?: string;
+  readonly parts: readonly PayloadPart[];
+  readonly submittedAt: Date;
+  readonly peer?: string;
+}
+
+export interface EvidenceRecord {
+  readonly id: string;
+  readonly messageId: string;
+  readonly event: EvidenceEvent;
+  readonly eventTime: Date;
+  /** The sealed EN 319 522-3 XML, exactly as signed (bytes matter: never re-serialise). */
+  readonly xml: string;
+  /** Order within the message's chain, 1-based, assigned by the store. */
+  readonly sequence: number;
+  readonly issuedBy: string;
+}
+
+/** Pipeline stages. Each is a job kind with an idempotent handler. */
+export const pipelineStages = ['relay', 'deliver', 'notify'] as const;
+export type PipelineStage = (typeof pipelineStages)[number];
+
+export interface OutboxEntry {
+  readonly id: number;
+  readonly stage: PipelineStage;
+  readonly messageId: string;
+  /** Small JSON-serialisable arguments; never payload bytes. */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAt: Date;
+  readonly attempts: number;
+}
+
+/** Operations that must commit together (state change + evidence + outbox). */
+export interface StoreTransaction {
+  insertMessage(message: NewMessage): Promise<void>;
+  /**
+   * Compare-and-set: moves `id` from `from` to `to`; returns false (and changes nothing) when the
+   * message is not in `from`. The state machine of core/message.ts is enforced.
+   */
+  transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
+  insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>): Promise<EvidenceRecord>;
+  /** Writes an outbox entry; the job runs only after the transaction commits. */
+  enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Streams bytes to storage while hashing; returns the SHA-256 (hex) key and size. Enforces maxBytes mid-stream. */
+  put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<{ sha256: string; size: number }>;
+  get(sha256: string): Readable;
+  has(sha256: string): Promise<boolean>;
+}
+
+export interface Store {
+  /** Runs pending migrations; safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  readonly blobs: BlobStore;
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  getMessage(id: string): Promise<StoredMessage | undefined>;
+  findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
+  listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;
+  listEvidence(messageId: string): Promise<EvidenceRecord[]>;
+  getEvidence(id: string): Promise<EvidenceRecord | undefined>;
+  /**
+   * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
+   * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.
+   */
+  leaseOutbox(limit: number, leaseMs: number, now: Date): Promise<OutboxEntry[]>;
+  /** The job's effect is committed: remove the entry. */
+  completeOutbox(id: number): Promise<void>;
+  /** The job failed and should run again at `retryAt` (attempts + 1). */
+  retryOutbox(id: number, retryAt: Date, error: string): Promise<void>;
+}

@@ -2,11 +2,21 @@ import type { ParticipantId } from './participant.js';
 import { QerdsError } from './errors.js';
 
 /**
- * States of a message in one AP. C2 drives submitted → relaying → relayed; C3 drives
- * received → delivered. Terminal states: relayed (at C2, once C3 acknowledged), delivered,
+ * States of a message in one AP. At C2: submitted → relaying → relayed (C3 sent a signed receipt)
+ * → delivered (C3's ContentHandover evidence came back). At C3: received → consigned (made available
+ * to the recipient) → delivered (handed over to the identified recipient). Terminal: delivered,
  * rejected, failed.
  */
-export const messageStates = ['submitted', 'relaying', 'relayed', 'received', 'delivered', 'rejected', 'failed'] as const;
+export const messageStates = [
+  'submitted',
+  'relaying',
+  'relayed',
+  'received',
+  'consigned',
+  'delivered',
+  'rejected',
+  'failed',
+] as const;
 export type MessageState = (typeof messageStates)[number];
 
 /** The role this AP plays for a message. */
@@ -14,9 +24,11 @@ export type MessageRole = 'sender-ap' | 'recipient-ap';
 
 const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
   submitted: ['relaying', 'rejected', 'failed'],
-  relaying: ['relayed', 'failed', 'relaying'],
-  relayed: [],
-  received: ['delivered', 'failed'],
+  // relaying → delivered: C3's handover evidence may overtake C2's processing of the AS4 receipt.
+  relaying: ['relayed', 'failed', 'relaying', 'delivered'],
+  relayed: ['delivered'],
+  received: ['consigned', 'delivered', 'failed'],
+  consigned: ['delivered', 'failed'],
   delivered: [],
   rejected: [],
   failed: [],

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { createHttpApp } from './api/index.js';
+import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
+import type { QerdsConfig } from './config/index.js';
+import { QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
+import { createStaticDirectory } from './directory/index.js';
+import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
+import { deliverStage, notifyStage, relayStage, type PipelineContext } from './pipeline/index.js';
+import { createInProcessQueue, createOutboxDispatcher } from './pipeline/queue.js';
+import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
+import { createStore } from './store/index.js';
+import { createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
+
+export interface AccessPointOptions {
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly logger?: Logger;
+}
+
+export interface AccessPoint {
+  readonly config: QerdsConfig;
+  readonly context: PipelineContext;
+  readonly identity: SigningIdentity;
+  readonly trust: TrustStore;
+  /** Base URL once started (`http://127.0.0.1:<port>`). */
+  readonly url: string;
+  start(): Promise<void>;
+  /** Stops taking requests, drains in-flight jobs, closes the store. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: a validated config in, a running access point out. */
+export async function createAccessPoint(config: QerdsConfig, options: AccessPointOptions = {}): Promise<AccessPoint> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidIdGenerator;
+  const log = options.logger ?? pino({ level: config.log.level, base: { ap: config.ap.id } });
+
+  const dev = devPkiLayout(config.pki.dir);
+  const sealFiles = { cert: config.pki.sealCert ?? dev.ap(config.pki.apName).sealCert, key: config.pki.sealKey ?? dev.ap(config.pki.apName).sealKey };
+  if (!existsSync(sealFiles.cert)) {
+    throw new QerdsError('CONFIG_INVALID', `pki: e-seal certificate ${sealFiles.cert} not found (run \`qerds pki init\` for a dev PKI)`);
+  }
+  const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
+  const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+
+  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
+  const tsaClient: TsaClient = tsa
+    ? createLocalTsaClient(tsa)
+    : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust });
+
+  const store = await createStore(config.store);
+  await store.migrate();
+  const queue = createInProcessQueue({ concurrency: config.queue.concurrency });
+  const self = { id: config.ap.id, name: config.ap.name };
+  const directory = createStaticDirectory(config.directory.participants);
+  const localAccounts = new Map(config.apiKeys.map((k) => [k.participant, k.name]));
+  const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
+
+  let dispatcher: ReturnType<typeof createOutboxDispatcher> | undefined;
+  const context: PipelineContext = {
+    self,
+    store,
+    queue,
+    clock,
+    ids,
+    log,
+    directory,
+    evidence: createEvidenceIssuer({ self, policyIds: config.ap.policyIds, identity, tsa: tsaClient, clock, ids, names: (id) => localAccounts.get(id) ?? directoryNames.get(id) }),
+    evidenceVerifier: createEvidenceVerifier(trust),
+    transport: createAs4Transport({ self, identity, trust, timeoutMs: config.relay.timeoutMs }),
+    participants: {
+      details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
+      isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
+    },
+    relayRetry: config.relay,
+    poke: () => dispatcher?.poke(),
+  };
+  queue.process('relay', relayStage(context));
+  queue.process('deliver', deliverStage(context));
+  queue.process('notify', notifyStage(context));
+  dispatcher = createOutboxDispatcher({ store, queue, clock, pollIntervalMs: config.queue.pollIntervalMs });
+
+  const app = createHttpApp({
+    ctx: context,
+    apiKeys: config.apiKeys,
+    maxPayloadBytes: config.limits.maxPayloadBytes,
+    as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2 }),
+    tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
+    readiness: { store: async () => void (await store.listMessages({ limit: 1 })) },
+  });
+  const server: Server = createServer(app);
+  let url = '';
+
+  return {
+    config,
+    context,
+    identity,
+    trust,
+    get url() {
+      return url;
+    },
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, config.http.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      url = `http://${config.http.host}:${port}`;
+      dispatcher!.start();
+      log.info({ url, seal: identity.certificate.subject }, 'access point started');
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await dispatcher!.stop();
+      await queue.close();
+      await store.close();
+    },
+  };
+}
+
+function requireValue<T>(value: T | undefined, key: string): T {
+  if (value === undefined) throw new QerdsError('CONFIG_INVALID', `${key} is required`);
+  return value;
+}

@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { coreErrors, isQerdsError } from '../core/index.js';
+
+/** HTTP status for each error code the REST API can surface; anything else is a 500. */
+const httpStatus: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(Object.entries(coreErrors).map(([code, entry]) => [code, entry.httpStatus])),
+  STORE_PAYLOAD_TOO_LARGE: 413,
+  PIPELINE_UNKNOWN_RECIPIENT: 422,
+};
+
+/** Write an RFC 9457 problem+json response. `type` is a stable URN built from the error code. */
+export function sendProblem(res: Response, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): void {
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({ type: `urn:qerds-ap:problem:${code}`, title: code, status, detail, code, ...extra });
+}
+
+/** The one place where errors become HTTP responses. Internal errors do not leak their text. */
+export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (res.headersSent) return res.destroy(error as Error);
+  if (isQerdsError(error)) {
+    const status = httpStatus[error.code] ?? 500;
+    return sendProblem(res, status, error.code, status === 500 ? 'internal error' : error.message);
+  }
+  const status = (error as { status?: number }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return sendProblem(res, status, 'BAD_REQUEST', (error as Error).message);
+  }
+  req.log?.error({ err: error }, 'unhandled error');
+  return sendProblem(res, 500, 'INTERNAL', 'internal error');
+};

@@ -1,0 +1,45 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('runs out of the box with defaults, paths resolved against the base dir', () => {
+    const config = loadConfig({ env: {}, baseDir: '/srv/ap' });
+    expect(config.store.kind).toBe('sqlite');
+    expect(config.store.sqliteFile).toBe('/srv/ap/data/qerds.sqlite');
+    expect(config.http.port).toBe(8080);
+    expect(config.tsa.mode).toBe('embedded');
+  });
+
+  it('layers file < env < overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qerds-config-'));
+    const file = join(dir, 'ap.yaml');
+    writeFileSync(file, 'http:\n  port: 9000\nap:\n  name: From File\nstore:\n  blobDir: blobs\n');
+    const config = loadConfig({ file, env: { QERDS__AP__NAME: 'From Env', QERDS_STORE: 'postgres' }, overrides: { http: { port: 9100 } } });
+    expect(config.ap.name).toBe('From Env');
+    expect(config.store.kind).toBe('postgres');
+    expect(config.http.port).toBe(9100);
+    expect(config.store.blobDir).toBe(join(dir, 'blobs'));
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => loadConfig({ env: { QERDS_PORT: 'eighty' } })).toThrow(/http\.port/);
+    expect(() => loadConfig({ env: {}, overrides: { store: { kind: 'mysql' as 'sqlite' } } })).toThrow(/store\.kind/);
+  });
+
+  it('refuses unknown keys instead of ignoring a typo', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qerds-config-'));
+    const file = join(dir, 'ap.yaml');
+    writeFileSync(file, 'htttp:\n  port: 1\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/htttp/);
+    expect(() => loadConfig({ env: { QERDS__HTTP__PROT: '1' } })).toThrow(/PROT/);
+  });
+
+  it('rejects a short API key', () => {
+    expect(() => loadConfig({ env: {}, overrides: { apiKeys: [{ key: 'short', participant: '0188:1', name: 'x' }] } })).toThrow(
+      /apiKeys\.0\.key/,
+    );
+  });
+});

@@ -1,0 +1,2 @@
+export { configSchema, type QerdsConfig, type QerdsConfigInput } from './schema.js';
+export { loadConfig, type LoadConfigOptions } from './load.js';

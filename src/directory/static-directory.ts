@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { formatParticipantId, parseParticipantId, type ParticipantId } from '../core/index.js';
+import type { Directory, DirectoryEntry } from './types.js';
+
+export interface StaticDirectoryEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly endpoint: string;
+  /** PEM file of the AP's e-seal certificate. */
+  readonly apCertificate?: string;
+}
+
+/**
+ * A directory from configuration. Participant ids compare case-insensitively in the scheme and exactly
+ * in the value, as ISO 6523 identifiers do.
+ */
+export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]): Directory {
+  const byId = new Map<string, DirectoryEntry>();
+  for (const entry of entries) {
+    const participant = parseParticipantId(entry.id);
+    byId.set(key(participant), {
+      participant,
+      name: entry.name,
+      endpoint: entry.endpoint,
+      apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
+    });
+  }
+  return { lookup: async (participant) => byId.get(key(participant)) };
+}
+
+function key(id: ParticipantId): string {
+  return formatParticipantId({ scheme: id.scheme.toLowerCase(), value: id.value });
+}

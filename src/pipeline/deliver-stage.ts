@@ -1,0 +1,24 @@
+import type { PipelineContext } from './ports.js';
+import { recordEvidence } from './stage-support.js';
+import type { JobHandler } from './types.js';
+
+/**
+ * C3: consign the message to the recipient's inbox (made available for pickup through the API once the
+ * recipient identifies itself). Issues ContentConsignment (RD01) and returns it to C2. Idempotent: only
+ * a message still in `received` is consigned.
+ */
+export function deliverStage(ctx: PipelineContext): JobHandler {
+  return async (job) => {
+    const message = await ctx.store.getMessage(job.messageId);
+    if (!message || message.state !== 'received') return { status: 'done' };
+    await recordEvidence(
+      ctx,
+      message,
+      { event: 'ContentConsignment', reason: { code: 'RD01' } },
+      (tx) => tx.transitionMessage(message.id, 'received', 'consigned'),
+      { returnToSender: true },
+    );
+    ctx.log.info({ messageId: message.id }, 'consigned to recipient inbox');
+    return { status: 'done' };
+  };
+}

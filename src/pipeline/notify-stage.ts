@@ -1,0 +1,41 @@
+import { QerdsError } from '../core/index.js';
+import { backoffDelay } from './backoff.js';
+import type { PipelineContext } from './ports.js';
+import type { JobHandler } from './types.js';
+
+/**
+ * C3 → C2: carry one evidence back to the sender's AP (found in the directory by the sender's
+ * participant id, as in a four-corner network). Retried with back-off; C2 drops duplicates by
+ * evidence id, so a retry after a lost receipt is harmless.
+ */
+export function notifyStage(ctx: PipelineContext): JobHandler {
+  return async (job) => {
+    const evidenceId = String(job.data.evidenceId ?? '');
+    const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
+    if (!message || !evidence) return { status: 'done' };
+    const entry = await ctx.directory.lookup(message.sender);
+    if (!entry) {
+      ctx.log.error({ messageId: message.id, evidenceId }, 'sender AP not in directory: evidence stays here only');
+      return { status: 'done' };
+    }
+    try {
+      await ctx.transport.sendEvidence({
+        endpoint: entry.endpoint,
+        apCertificatePem: entry.apCertificatePem,
+        refToEbmsMessageId: message.ebmsMessageId,
+        sender: message.recipient,
+        recipient: message.sender,
+        evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml },
+      });
+      return { status: 'done' };
+    } catch (error) {
+      const attempts = job.attempts + 1;
+      const code = error instanceof QerdsError ? error.code : 'AS4_EBMS_0005';
+      if (attempts >= ctx.relayRetry.maxAttempts) {
+        ctx.log.error({ messageId: message.id, evidenceId, code }, 'evidence could not be returned to the sender AP');
+        return { status: 'done' };
+      }
+      return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
+    }
+  };
+}

@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { Clock, EvidenceEvent, IdGenerator, Identification, ParticipantDetails, ParticipantId, ReasonCode } from '../core/index.js';
+import type { Directory } from '../directory/index.js';
+import type { Store, StoredMessage } from '../store/types.js';
+import type { Queue } from './types.js';
+
+/** What the stages need to issue one sealed evidence; the composition root fills issuer and policy. */
+export interface EvidenceRequest {
+  readonly event: EvidenceEvent;
+  readonly reason?: { readonly code: ReasonCode; readonly details?: string };
+  readonly message: Pick<StoredMessage, 'ebmsMessageId' | 'sender' | 'recipient' | 'parts' | 'submittedAt'>;
+  readonly senderIdentification?: Identification;
+  readonly recipientIdentification?: Identification;
+  readonly previousEvidenceId?: string;
+  readonly externalErds?: { readonly name: string; readonly id: string };
+}
+
+export interface IssuedEvidence {
+  readonly id: string;
+  readonly event: EvidenceEvent;
+  readonly eventTime: Date;
+  readonly xml: string;
+}
+
+export interface EvidenceIssuer {
+  /** Builds the EN 319 522-3 XML, seals it (XAdES-B-T) and returns it. Stores nothing. */
+  issue(request: EvidenceRequest): Promise<IssuedEvidence>;
+}
+
+/** Verdict on evidence received from another AP. */
+export interface EvidenceCheck {
+  readonly valid: boolean;
+  readonly reason?: string;
+  readonly id: string;
+  readonly event: EvidenceEvent;
+  readonly eventTime: Date;
+  /** ebMS MessageId the evidence is about. */
+  readonly messageId: string;
+  readonly issuerId: string;
+}
+
+export interface EvidenceVerifier {
+  check(xml: string): Promise<EvidenceCheck>;
+}
+
+export interface OutgoingPart {
+  readonly partId: string;
+  readonly contentType: string;
+  readonly filename?: string;
+  readonly body: Buffer;
+}
+
+/** The AP-to-AP hop (AS4 today; SMTP relay binding later), as the stages see it. */
+export interface Transport {
+  sendMessage(input: {
+    readonly endpoint: string;
+    readonly apCertificatePem?: string;
+    readonly ebmsMessageId: string;
+    readonly sender: ParticipantId;
+    readonly recipient: ParticipantId;
+    readonly subject?: string;
+    readonly parts: readonly OutgoingPart[];
+  }): Promise<{ readonly receiptXml: string }>;
+  sendEvidence(input: {
+    readonly endpoint: string;
+    readonly apCertificatePem?: string;
+    readonly refToEbmsMessageId: string;
+    readonly sender: ParticipantId;
+    readonly recipient: ParticipantId;
+    readonly evidence: IssuedEvidence;
+  }): Promise<{ readonly receiptXml: string }>;
+}
+
+/** Names participants for evidence (local accounts and directory). */
+export interface ParticipantResolver {
+  details(id: ParticipantId, identification?: Identification): Promise<ParticipantDetails>;
+  /** Whether the participant has an account at this AP (a recipient C3 can hand over to). */
+  isLocal(id: ParticipantId): Promise<boolean>;
+}
+
+export interface RetryPolicy {
+  /** Attempts before the stage gives up. */
+  readonly maxAttempts: number;
+  /** First delay, ms; doubles per attempt with jitter. */
+  readonly baseDelayMs: number;
+  /** Cap of the delay, ms. */
+  readonly maxDelayMs: number;
+}
+
+export interface PipelineContext {
+  /** This AP as an ERDS: evidence issuer and ebMS party. */
+  readonly self: { readonly id: string; readonly name: string };
+  readonly store: Store;
+  readonly queue: Queue;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly evidence: EvidenceIssuer;
+  readonly evidenceVerifier: EvidenceVerifier;
+  readonly transport: Transport;
+  readonly directory: Directory;
+  readonly participants: ParticipantResolver;
+  readonly log: Logger;
+  readonly relayRetry: RetryPolicy;
+  /** Called after a commit that enqueued work, so the dispatcher polls at once. */
+  readonly poke: () => void;
+}

@@ -1,0 +1,66 @@
+import { formatParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
+import type { OutgoingPart, PipelineContext } from './ports.js';
+
+export interface ReceivedMessage {
+  readonly ebmsMessageId: string;
+  readonly sender: ParticipantId;
+  readonly recipient: ParticipantId;
+  readonly subject?: string;
+  readonly parts: readonly OutgoingPart[];
+  /** The relaying ERDS (C2), as identified by its verified signature. */
+  readonly fromErds: { readonly id: string; readonly name: string };
+}
+
+/**
+ * C3 receives a relayed message (its AS4 signature already verified). Duplicates (same ebMS MessageId)
+ * are acknowledged again and change nothing. Otherwise, in one transaction: the message, its
+ * RelayAcceptance, the delivery job and the job that returns the evidence to C2. A recipient that is
+ * not a participant of this AP gets RelayRejection (RB10) and the relay is refused.
+ */
+export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessage): Promise<{ duplicate: boolean }> {
+  if (await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap')) {
+    ctx.log.info({ ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
+    return { duplicate: true };
+  }
+  const parts = await Promise.all(
+    input.parts.map(async (part) => {
+      const { sha256, size } = await ctx.store.blobs.put(part.body);
+      return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size };
+    }),
+  );
+  const known = await ctx.participants.isLocal(input.recipient);
+  const id = ctx.ids.next('msg');
+  const submittedAt = ctx.clock.now();
+  const draft = { ebmsMessageId: input.ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
+  const evidence = await ctx.evidence.issue({
+    event: known ? 'RelayAcceptance' : 'RelayRejection',
+    reason: known ? { code: 'RB01' } : { code: 'RB10', details: `${formatParticipantId(input.recipient)} is not a participant of this ERDS` },
+    message: draft,
+    externalErds: input.fromErds,
+  });
+  await ctx.store.transaction(async (tx) => {
+    await tx.insertMessage({
+      id,
+      ebmsMessageId: input.ebmsMessageId,
+      role: 'recipient-ap',
+      state: known ? 'received' : 'rejected',
+      sender: input.sender,
+      recipient: input.recipient,
+      subject: input.subject,
+      parts,
+      submittedAt,
+      peer: input.fromErds.id,
+    });
+    await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    await tx.enqueue('notify', id, { evidenceId: evidence.id });
+    if (known) await tx.enqueue('deliver', id);
+  });
+  ctx.poke();
+  ctx.log.info({ messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event }, 'relayed message recorded');
+  if (!known) {
+    throw new QerdsError('PIPELINE_UNKNOWN_RECIPIENT', `recipient ${formatParticipantId(input.recipient)} unknown at this AP`, {
+      details: { ebmsCode: 'EBMS:0004', retryable: false },
+    });
+  }
+  return { duplicate: false };
+}

@@ -1,0 +1,62 @@
+import { isQerdsError } from '../core/index.js';
+import type { StoredMessage } from '../store/types.js';
+import { backoffDelay } from './backoff.js';
+import type { OutgoingPart, PipelineContext } from './ports.js';
+import { readParts, recordEvidence } from './stage-support.js';
+import type { JobHandler } from './types.js';
+
+/**
+ * C2 → C3. Pushes the message to the recipient's AP and waits for its signed receipt. A failure is
+ * retried with back-off; when the budget is spent, or the peer refuses for good, RelayFailure is
+ * issued and the message fails. Idempotent: a message past `relaying` is left alone, and C3 drops a
+ * re-sent duplicate by its ebMS MessageId.
+ */
+export function relayStage(ctx: PipelineContext): JobHandler {
+  return async (job) => {
+    let message = await ctx.store.getMessage(job.messageId);
+    if (!message || !['submitted', 'relaying'].includes(message.state)) return { status: 'done' };
+    if (message.state === 'submitted') {
+      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'submitted', 'relaying'));
+      message = { ...message, state: 'relaying' };
+    }
+    const entry = await ctx.directory.lookup(message.recipient);
+    if (!entry) return fail(ctx, message, 'RB10', 'recipient is no longer in the directory');
+
+    const parts: OutgoingPart[] = await readParts(ctx.store, message.parts);
+    try {
+      await ctx.transport.sendMessage({
+        endpoint: entry.endpoint,
+        apCertificatePem: entry.apCertificatePem,
+        ebmsMessageId: message.ebmsMessageId,
+        sender: message.sender,
+        recipient: message.recipient,
+        subject: message.subject,
+        parts,
+      });
+    } catch (error) {
+      const attempts = job.attempts + 1;
+      const code = isQerdsError(error) ? error.code : 'AS4_EBMS_0005';
+      const retryable = !isQerdsError(error) || error.details?.retryable !== false;
+      ctx.log.warn({ messageId: message.id, attempts, code, err: error }, 'relay attempt failed');
+      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts, lastError: code }));
+      if (retryable && attempts < ctx.relayRetry.maxAttempts) {
+        return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
+      }
+      return fail(ctx, message, retryable ? 'RB09' : 'RB02', `${code}: ${(error as Error).message}`);
+    }
+    await ctx.store.transaction(async (tx) => {
+      // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
+      await tx.transitionMessage(message!.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
+    });
+    ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified');
+    return { status: 'done' };
+  };
+}
+
+async function fail(ctx: PipelineContext, message: StoredMessage, code: 'RB02' | 'RB09' | 'RB10', details: string) {
+  await recordEvidence(ctx, message, { event: 'RelayFailure', reason: { code, details } }, async (tx) => {
+    await tx.transitionMessage(message.id, 'relaying', 'failed', { lastError: code });
+  });
+  ctx.log.error({ messageId: message.id, reason: code, details }, 'relay failed for good');
+  return { status: 'done' } as const;
+}

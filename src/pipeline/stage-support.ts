@@ -1,0 +1,45 @@
+import type { Readable } from 'node:stream';
+import type { PayloadPart } from '../core/index.js';
+import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
+import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext } from './ports.js';
+
+/** Read a message's parts from the blob store (whole parts: the thin AS4 client takes buffers). */
+export async function readParts(store: Store, parts: readonly PayloadPart[]): Promise<OutgoingPart[]> {
+  return Promise.all(
+    parts.map(async (part) => ({
+      partId: part.partId,
+      contentType: part.contentType,
+      filename: part.filename,
+      body: await streamToBuffer(store.blobs.get(part.sha256)),
+    })),
+  );
+}
+
+export async function streamToBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Issue an evidence about a stored message (chained to its latest one) and commit it together with
+ * `alsoInTransaction` (a state change) and, when `returnToSender`, a notify job that carries it back
+ * to the sender's AP.
+ */
+export async function recordEvidence(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  request: Omit<EvidenceRequest, 'message' | 'previousEvidenceId'>,
+  alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown>,
+  options: { returnToSender?: boolean } = {},
+): Promise<IssuedEvidence> {
+  const chain = await ctx.store.listEvidence(message.id);
+  const evidence = await ctx.evidence.issue({ ...request, message, previousEvidenceId: chain.at(-1)?.id });
+  await ctx.store.transaction(async (tx) => {
+    await alsoInTransaction?.(tx);
+    await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    if (options.returnToSender) await tx.enqueue('notify', message.id, { evidenceId: evidence.id });
+  });
+  if (options.returnToSender) ctx.poke();
+  return evidence;
+}

@@ -1,0 +1,62 @@
+import { formatParticipantId, type Identification, type ParticipantId, type PayloadPart } from '../core/index.js';
+import type { StoredMessage } from '../store/types.js';
+import type { IssuedEvidence, PipelineContext } from './ports.js';
+
+export interface SubmissionInput {
+  readonly sender: ParticipantId;
+  /** How the sender was identified (REQ3): recorded in the SubmissionAcceptance/Rejection. */
+  readonly senderIdentification: Identification;
+  readonly recipient: ParticipantId;
+  readonly subject?: string;
+  /** Parts already streamed into the blob store. */
+  readonly parts: readonly PayloadPart[];
+}
+
+export interface SubmissionResult {
+  readonly accepted: boolean;
+  readonly message: StoredMessage;
+  readonly evidence: IssuedEvidence;
+}
+
+/**
+ * C1 → C2. Checks that the recipient can be reached, then in ONE transaction stores the message, its
+ * SubmissionAcceptance and the relay job. A recipient no directory knows gets a SubmissionRejection
+ * (RA05, policy: recipient must be addressable) stored with the message, so the sender can fetch it.
+ */
+export async function submitMessage(ctx: PipelineContext, input: SubmissionInput): Promise<SubmissionResult> {
+  const id = ctx.ids.next('msg');
+  const ebmsMessageId = `${ctx.ids.next('ebms')}@qerds-ap`;
+  const submittedAt = ctx.clock.now();
+  const draft = { ebmsMessageId, sender: input.sender, recipient: input.recipient, parts: input.parts, submittedAt };
+  const entry = await ctx.directory.lookup(input.recipient);
+  const accepted = entry !== undefined;
+  const evidence = await ctx.evidence.issue({
+    event: accepted ? 'SubmissionAcceptance' : 'SubmissionRejection',
+    reason: accepted
+      ? { code: 'RA01' }
+      : { code: 'RA05', details: `recipient ${formatParticipantId(input.recipient)} is not in the directory` },
+    message: draft,
+    senderIdentification: input.senderIdentification,
+  });
+  await ctx.store.transaction(async (tx) => {
+    await tx.insertMessage({
+      id,
+      ebmsMessageId,
+      role: 'sender-ap',
+      state: accepted ? 'submitted' : 'rejected',
+      sender: input.sender,
+      recipient: input.recipient,
+      subject: input.subject,
+      parts: input.parts,
+      submittedAt,
+      peer: entry?.endpoint,
+    });
+    await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    if (accepted) await tx.enqueue('relay', id);
+  });
+  if (accepted) ctx.poke();
+  ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event }, 'submission recorded');
+  const message = await ctx.store.getMessage(id);
+  if (!message) throw new Error(`message ${id} vanished after commit`);
+  return { accepted, message, evidence };
+}

@@ -1,9 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
-import { createAccessPoint, type AccessPoint } from '../access-point.js';
-import { loadConfig } from '../config/index.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints } from './two-access-points.js';
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../pki/index.js';
 
@@ -19,8 +16,6 @@ export interface DemoOptions {
   readonly print: (line: string) => void;
 }
 
-const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
-const RECIPIENT = { id: '0188:9876543210987', name: '合同会社テスト製作所 (Test Works LLC)', key: 'demo-recipient-key-0123456789abcd' };
 const CHAIN = ['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover'];
 
 /**
@@ -38,36 +33,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   rmSync(options.outDir, { recursive: true, force: true });
   const evidenceDir = join(options.outDir, 'evidence');
   mkdirSync(evidenceDir, { recursive: true });
-  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
-  const endpoint = (port: number) => `http://127.0.0.1:${port}/as4`;
-  const directory = [
-    { id: SENDER.id, name: SENDER.name, endpoint: endpoint(c2Port) },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port) },
-  ];
-  const logger = pino({ level: 'warn' });
-  const makeAp = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
-    createAccessPoint(
-      loadConfig({
-        env: {},
-        baseDir: process.cwd(),
-        overrides: {
-          ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
-          http: { port },
-          store: { sqliteFile: join(options.outDir, name, 'qerds.sqlite'), blobDir: join(options.outDir, name, 'blobs') },
-          pki: { dir: options.pkiDir, apName: name },
-          queue: { pollIntervalMs: 50 },
-          relay: { baseDelayMs: 200, maxDelayMs: 2000 },
-          directory: { participants: directory },
-          apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
-        },
-      }),
-      { logger },
-    );
-  const c2 = await makeAp('c2', c2Port, SENDER);
-  const c3 = await makeAp('c3', c3Port, RECIPIENT);
-  const aps: AccessPoint[] = [c2, c3];
+  const net = await startTwoAccessPoints({ outDir: options.outDir, pkiDir: options.pkiDir });
+  const { c2, c3 } = net;
   try {
-    await Promise.all(aps.map((ap) => ap.start()));
     say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
@@ -88,7 +56,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const files: string[] = [];
     while (Date.now() < deadline) {
       if (!handedOver) {
-        const inbox = (await api(c3.url, RECIPIENT.key, '/api/v1/inbox')) as unknown as Array<{ id: string; state: string; parts: Array<{ partId: string }> }>;
+        const inbox = await api<Array<{ id: string; state: string; parts: Array<{ partId: string }> }>>(c3.url, RECIPIENT.key, "/api/v1/inbox");
         const item = inbox.find((m) => m.state === 'consigned');
         if (item) {
           const response = await fetch(`${c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
@@ -98,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           handedOver = true;
         }
       }
-      const chain = (await api(c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`)) as unknown as Array<{ id: string; event: string; eventTime: string; issuedBy: string; href: string }>;
+      const chain = await api<Array<{ id: string; event: string; eventTime: string; issuedBy: string; href: string }>>(c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
       for (const item of chain) {
         if (seen.has(item.id)) continue;
         seen.add(item.id);
@@ -130,30 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: npx qerds verify ${resolve(files[0]!)}`);
     return invalid;
   } finally {
-    await Promise.allSettled(aps.map((ap) => ap.stop()));
+    await net.stop();
   }
 }
 
-async function api(base: string, key: string, path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
-  const response = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${key}` } });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function apiText(base: string, key: string, path: string): Promise<string> {
-  const response = await fetch(base + path, { headers: { authorization: `Bearer ${key}` } });
-  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
-  return response.text();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}

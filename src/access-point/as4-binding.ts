@@ -1,0 +1,142 @@
+import { X509Certificate } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../as4/index.js';
+import { formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
+import { acceptReturnedEvidence, receiveMessage, type OutgoingPart, type PipelineContext, type Transport } from '../pipeline/index.js';
+import type { SigningIdentity, TrustStore } from '../pki/index.js';
+
+/**
+ * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
+ * Service `urn:qerds-ap:service:erds`; action `Dispatch` carries user content, action `Evidence` carries one
+ * sealed evidence back to the sender's AP (RefToMessageId = the dispatch). C1 and C4 travel as the
+ * `originalSender` / `finalRecipient` message properties (four-corner model) with the participant id type.
+ */
+export const ERDS_SERVICE = 'urn:qerds-ap:service:erds';
+export const ACTION_DISPATCH = 'Dispatch';
+export const ACTION_EVIDENCE = 'Evidence';
+const PARTICIPANT_ID_TYPE = 'urn:qerds-ap:participant-id';
+const ROLE_INITIATOR = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
+const ROLE_RESPONDER = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
+
+export function createAs4Transport(options: { self: { id: string; name: string }; identity: SigningIdentity; trust: TrustStore; timeoutMs: number; now?: () => Date }): Transport {
+  const now = options.now ?? (() => new Date());
+  const send = async (input: {
+    endpoint: string;
+    apCertificatePem?: string;
+    messageId: string;
+    refToMessageId?: string;
+    conversationId: string;
+    action: string;
+    sender: ParticipantId;
+    recipient: ParticipantId;
+    extraProperties?: { name: string; value: string }[];
+    parts: readonly OutgoingPart[];
+  }) => {
+    const attachments: Attachment[] = input.parts.map((part, i) => ({ contentId: `part-${i + 1}@qerds-ap`, contentType: part.contentType, body: part.body }));
+    const message: UserMessage = {
+      messageId: input.messageId,
+      timestamp: now(),
+      refToMessageId: input.refToMessageId,
+      from: { partyId: options.self.id, role: ROLE_INITIATOR },
+      to: { partyId: new URL(input.endpoint).host, role: ROLE_RESPONDER },
+      collaboration: { service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
+      messageProperties: [
+        { name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE },
+        { name: 'finalRecipient', value: formatParticipantId(input.recipient), type: PARTICIPANT_ID_TYPE },
+        ...(input.extraProperties ?? []),
+      ],
+      payloads: input.parts.map((part, i) => ({
+        href: `cid:${attachments[i]!.contentId}`,
+        mimeType: part.contentType,
+        properties: [{ name: 'PartId', value: part.partId }, ...(part.filename ? [{ name: 'FileName', value: part.filename }] : [])],
+      })),
+    };
+    const result = await sendUserMessage({
+      endpoint: input.endpoint,
+      message,
+      attachments,
+      identity: options.identity,
+      receiverCertificate: input.apCertificatePem ? new X509Certificate(input.apCertificatePem) : undefined,
+      trust: options.trust,
+      timeoutMs: options.timeoutMs,
+    });
+    return { receiptXml: result.receiptXml };
+  };
+  return {
+    sendMessage: (input) =>
+      send({
+        ...input,
+        messageId: input.ebmsMessageId,
+        conversationId: input.ebmsMessageId,
+        action: ACTION_DISPATCH,
+        extraProperties: input.subject ? [{ name: 'subject', value: input.subject }] : [],
+      }),
+    sendEvidence: (input) =>
+      send({
+        endpoint: input.endpoint,
+        apCertificatePem: input.apCertificatePem,
+        messageId: `${input.evidence.id}@qerds-ap`,
+        refToMessageId: input.refToEbmsMessageId,
+        conversationId: input.refToEbmsMessageId,
+        action: ACTION_EVIDENCE,
+        sender: input.sender,
+        recipient: input.recipient,
+        extraProperties: [{ name: 'evidenceEvent', value: input.evidence.event }],
+        parts: [{ partId: 'evidence', contentType: 'application/xml', filename: `${input.evidence.event}.xml`, body: Buffer.from(input.evidence.xml, 'utf8') }],
+      }),
+  };
+}
+
+/** The /as4 endpoint: verified UserMessages go to reception (Dispatch) or to the returned-evidence intake (Evidence). */
+export function createAs4Endpoint(ctx: PipelineContext, options: { identity: SigningIdentity; trust: TrustStore; maxMessageBytes: number }): RequestHandler {
+  return createAs4Handler({
+    identity: options.identity,
+    trust: options.trust,
+    maxMessageBytes: options.maxMessageBytes,
+    onUserMessage: async ({ message, attachments, signer }) => {
+      if (message.collaboration.service !== ERDS_SERVICE) {
+        throw new QerdsError('AS4_EBMS_0010', `no P-Mode for service ${message.collaboration.service}`);
+      }
+      try {
+        if (message.collaboration.action === ACTION_EVIDENCE) {
+          const xml = attachments[0]?.body.toString('utf8');
+          if (!xml) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
+          await acceptReturnedEvidence(ctx, xml);
+          return;
+        }
+        if (message.collaboration.action !== ACTION_DISPATCH) {
+          throw new QerdsError('AS4_EBMS_0010', `no P-Mode for action ${message.collaboration.action}`);
+        }
+        const property = (name: string) => message.messageProperties.find((p) => p.name === name)?.value;
+        const participant = (name: string) => {
+          const value = property(name);
+          if (!value) throw new QerdsError('AS4_EBMS_0009', `message property ${name} is missing`);
+          return parseParticipantId(value);
+        };
+        const parts: OutgoingPart[] = message.payloads.map((info) => {
+          const contentId = info.href.replace(/^cid:/, '');
+          const attachment = attachments.find((a) => a.contentId === contentId);
+          if (!attachment) throw new QerdsError('AS4_EBMS_0007', `payload ${info.href} has no MIME part`);
+          const prop = (name: string) => info.properties.find((p) => p.name === name)?.value;
+          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), body: attachment.body };
+        });
+        await receiveMessage(ctx, {
+          ebmsMessageId: message.messageId,
+          sender: participant('originalSender'),
+          recipient: participant('finalRecipient'),
+          subject: property('subject'),
+          parts,
+          fromErds: { id: message.from.partyId, name: commonName(signer) },
+        });
+      } catch (error) {
+        if (isQerdsError(error) && error.code.startsWith('AS4_EBMS_')) throw error;
+        // Pipeline refusals (unknown recipient, invalid evidence) are "Other" processing errors on the wire.
+        throw new QerdsError('AS4_EBMS_0004', isQerdsError(error) ? error.message : 'processing failed', { cause: error });
+      }
+    },
+  });
+}
+
+function commonName(certificate: X509Certificate): string {
+  return /CN=([^\n,]+)/.exec(certificate.subject)?.[1] ?? certificate.subject;
+}

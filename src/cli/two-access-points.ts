@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { pino } from 'pino';
+import { createAccessPoint, type AccessPoint } from '../access-point.js';
+import { loadConfig, type QerdsConfigInput } from '../config/index.js';
+
+/** The demo's participants: a Japanese supplier (C1) and its customer (C4), by corporate number (scheme 0188). */
+export const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
+export const RECIPIENT = { id: '0188:9876543210987', name: '合同会社テスト製作所 (Test Works LLC)', key: 'demo-recipient-key-0123456789abcd' };
+
+export interface TwoAccessPoints {
+  readonly c2: AccessPoint;
+  readonly c3: AccessPoint;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two access points on loopback that know each other through a static directory: C2 serves the sender,
+ * C3 the recipient. Used by the demo, the benchmark and the integration tests.
+ */
+export async function startTwoAccessPoints(options: {
+  outDir: string;
+  pkiDir: string;
+  /** Extra settings for both APs (e.g. store kind). */
+  overrides?: QerdsConfigInput;
+  logLevel?: string;
+}): Promise<TwoAccessPoints> {
+  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  const endpoint = (port: number) => `http://127.0.0.1:${port}/as4`;
+  const participants = [
+    { id: SENDER.id, name: SENDER.name, endpoint: endpoint(c2Port) },
+    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port) },
+  ];
+  const logger = pino({ level: options.logLevel ?? 'warn' });
+  const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
+    createAccessPoint(
+      loadConfig({
+        env: {},
+        baseDir: process.cwd(),
+        overrides: {
+          ...options.overrides,
+          ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
+          http: { port },
+          store: {
+            ...options.overrides?.store,
+            sqliteFile: join(options.outDir, name, 'qerds.sqlite'),
+            blobDir: join(options.outDir, name, 'blobs'),
+          },
+          pki: { dir: options.pkiDir, apName: name },
+          queue: { pollIntervalMs: 50, ...options.overrides?.queue },
+          relay: { baseDelayMs: 200, maxDelayMs: 2000, ...options.overrides?.relay },
+          directory: { participants },
+          apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
+        },
+      }),
+      { logger },
+    );
+  const c2 = await make('c2', c2Port, SENDER);
+  const c3 = await make('c3', c3Port, RECIPIENT);
+  await Promise.all([c2.start(), c3.start()]);
+  return {
+    c2,
+    c3,
+    stop: async () => {
+      await Promise.allSettled([c2.stop(), c3.stop()]);
+    },
+  };
+}
+
+/** GET/POST a JSON resource of the REST API with an API key; throws with the problem on error. */
+export async function api<T = Record<string, unknown>>(base: string, key: string, path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${key}` } });
+  const body = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function apiText(base: string, key: string, path: string): Promise<string> {
+  const response = await fetch(base + path, { headers: { authorization: `Bearer ${key}` } });
+  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+  return response.text();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}

@@ -38,7 +38,8 @@ export function createAs4Transport(options: { self: { id: string; name: string }
       timestamp: now(),
       refToMessageId: input.refToMessageId,
       from: { partyId: options.self.id, role: ROLE_INITIATOR },
-      to: { partyId: new URL(input.endpoint).host, role: ROLE_RESPONDER },
+      // Without a directory-given party id, the peer's endpoint URL names it (a URI, as ebMS wants for untyped ids).
+      to: { partyId: input.endpoint, role: ROLE_RESPONDER },
       collaboration: { service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
         { name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE },

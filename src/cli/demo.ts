@@ -77,6 +77,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         say(`evidence ${seen.size}  ${item.event.padEnd(21)} ${item.eventTime}  issuer ${item.issuedBy}  → ${file}`);
       }
       if (CHAIN.every((event) => chain.some((e) => e.event === event))) break;
+      const failure = chain.find((e) => /Failure|Rejection/.test(e.event));
+      if (failure) throw new Error(`the message did not go through: ${failure.event} (see ${files.at(-1)})`);
       await new Promise((r) => setTimeout(r, 100));
     }
     if (!CHAIN.every((event) => [...files].some((f) => f.endsWith(`-${event}.xml`)))) {

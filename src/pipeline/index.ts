@@ -1,4 +1,8 @@
-export type { Queue, JobHandler, JobOutcome } from './types.js';
+export type { Queue, JobHandler, JobOutcome, JobRunner } from './types.js';
+export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
+export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher.js';
+export { createOutboxJobRunner, type OutboxJobRunnerOptions } from './outbox-job-runner.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type * from './ports.js';
 export { submitMessage, type SubmissionInput, type SubmissionResult } from './submission.js';
 export { receiveMessage, type ReceivedMessage } from './reception.js';

@@ -9,11 +9,23 @@ export type JobHandler = (job: OutboxEntry) => Promise<JobOutcome>;
 /** What a handler reports; the pipeline completes or reschedules the outbox entry accordingly. */
 export type JobOutcome = { readonly status: 'done' } | { readonly status: 'retry'; readonly delayMs: number; readonly error: string };
 
+/**
+ * The worker wrapper: runs one job with its stage's handler and settles the outbox entry (complete or
+ * retry). The outbox dispatcher installs one bound to its store; workers call it instead of the bare
+ * handler. It must not throw.
+ */
+export type JobRunner = (job: OutboxEntry, handler: JobHandler) => Promise<void>;
+
 export interface Queue {
   /** Hand a leased outbox entry to the workers of its stage. */
   dispatch(job: OutboxEntry): Promise<void>;
   /** Register the handler of a stage; at most one per stage. */
   process(stage: PipelineStage, handler: JobHandler, options?: { concurrency?: number }): void;
+  /**
+   * Sets the wrapper every handler call goes through (see JobRunner). The outbox dispatcher sets it;
+   * without one a job's outcome is not recorded anywhere.
+   */
+  setJobRunner(runner: JobRunner): void;
   /** Resolves when every dispatched job has finished (for tests and graceful shutdown). */
   drain(): Promise<void>;
   close(): Promise<void>;

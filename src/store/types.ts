@@ -58,12 +58,14 @@ export interface OutboxEntry {
 
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
+  /** A second message with the same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE. */
   insertMessage(message: NewMessage): Promise<void>;
   /**
    * Compare-and-set: moves `id` from `from` to `to`; returns false (and changes nothing) when the
    * message is not in `from`. The state machine of core/message.ts is enforced.
    */
   transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
+  /** Duplicate evidence id: STORE_DUPLICATE; unknown message: NOT_FOUND. */
   insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>): Promise<EvidenceRecord>;
   /** Writes an outbox entry; the job runs only after the transaction commits. */
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
@@ -81,6 +83,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
   readonly blobs: BlobStore;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Inside
+   * `work` use only `tx`: SQLite has a single connection, so a call on the store itself (or a nested
+   * transaction) would wait for the open transaction forever.
+   */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;

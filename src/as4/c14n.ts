@@ -1,0 +1,106 @@
+import { ExclusiveCanonicalization } from 'xml-crypto';
+import { ancestorNamespaces, isElement } from './xml-util.js';
+
+/** Unicode code point order (C14N §2.2 sorts by it; `localeCompare` and UTF-16 `<` do not). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]!.codePointAt(0) ?? 0) - (y[i]!.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+interface NsLike { prefix: string }
+interface AttrLike { namespaceURI: string | null; localName: string }
+
+/**
+ * xml-crypto's exclusive canonicalizer with the W3C orderings made exact: namespace declarations sorted by
+ * prefix in code point order (xml-crypto uses `localeCompare`, which puts `eb` before `S12`: a mixed-case
+ * prefix from another product then breaks the digest), attributes by (namespace URI, local name), and the
+ * `#default` token of an InclusiveNamespaces PrefixList honoured on the apex element.
+ */
+class W3cExclusiveCanonicalization extends ExclusiveCanonicalization {
+  constructor(
+    private readonly apex: Element,
+    private readonly inclusiveDefault: string | undefined,
+  ) {
+    super();
+  }
+
+  override nsCompare(a: NsLike, b: NsLike): number {
+    return compareCodePoints(a.prefix ?? '', b.prefix ?? '');
+  }
+
+  override attrCompare(a: AttrLike, b: AttrLike): 1 | 0 | -1 {
+    const d = compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') || compareCodePoints(a.localName, b.localName);
+    return d < 0 ? -1 : d > 0 ? 1 : 0;
+  }
+
+  override renderNs(
+    node: Element,
+    prefixesInScope: unknown,
+    defaultNs: string,
+    defaultNsForPrefix: unknown,
+    inclusiveNamespacesPrefixList: string[],
+  ): { rendered: string; newDefaultNs: string } {
+    if (node === this.apex && this.inclusiveDefault && node.prefix) {
+      // #default in the PrefixList: the in-scope default namespace is output on the apex although the
+      // prefixed apex does not use it (Exc-C14N §3: treated as under inclusive C14N).
+      const inner = super.renderNs(node, prefixesInScope, this.inclusiveDefault, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+      const decl = ` xmlns="${this.inclusiveDefault.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')}"`;
+      return { rendered: decl + inner.rendered, newDefaultNs: this.inclusiveDefault };
+    }
+    return super.renderNs(node, prefixesInScope, defaultNs, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+  }
+}
+
+/**
+ * Exclusive XML Canonicalization 1.0 (without comments) of `element` as a document subset: its subtree
+ * in its context, with the InclusiveNamespaces PrefixList `inclusivePrefixes` (`#default` for the
+ * default namespace). The document is not modified (xml-crypto writes inclusive declarations onto the
+ * apex, so a detached deep clone is canonicalized).
+ */
+export function canonicalize(element: Element, inclusivePrefixes: readonly string[] = []): string {
+  const scope = ancestorNamespaces(element);
+  // The apex's own declarations win over its ancestors' (xml-crypto would overwrite them on the clone).
+  for (let i = 0; i < element.attributes.length; i++) {
+    const a = element.attributes.item(i);
+    if (a?.prefix === 'xmlns') scope.delete(a.localName ?? '');
+  }
+  const ownDefault = element.getAttributeNode('xmlns')?.value;
+  const inScopeDefault = ownDefault ?? scope.get('') ?? '';
+  const wantsDefault = inclusivePrefixes.includes('#default') && inScopeDefault !== '';
+  const prefixes = inclusivePrefixes.filter((p) => p !== '#default' && p !== '');
+  const clone = element.cloneNode(true) as Element;
+  const c14n = new W3cExclusiveCanonicalization(clone, wantsDefault ? inScopeDefault : undefined);
+  return c14n.process(clone, {
+    // A non-empty list stops xml-crypto from reading a CanonicalizationMethod child of the apex.
+    inclusiveNamespacesPrefixList: prefixes.length > 0 ? prefixes : [' '],
+    ancestorNamespaces: [...scope.entries()].filter(([p]) => p !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI })),
+    defaultNs: '',
+    defaultNsForPrefix: {},
+  });
+}
+
+/**
+ * Exclusive C14N of a whole document (no comments): processing instructions outside the document
+ * element are kept, separated by #xA (C14N §2.3); the XML declaration and the DTD are not output.
+ */
+export function canonicalizeDocument(doc: Document): string {
+  const parts: string[] = [];
+  let seenRoot = false;
+  for (let n = doc.firstChild; n; n = n.nextSibling) {
+    if (isElement(n)) {
+      parts.push(canonicalize(n));
+      seenRoot = true;
+    } else if (n.nodeType === 7) {
+      const pi = n as ProcessingInstruction;
+      if (pi.target.toLowerCase() === 'xml') continue;
+      const text = `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
+      parts.push(seenRoot ? `\n${text}` : `${text}\n`);
+    }
+  }
+  return parts.join('');
+}

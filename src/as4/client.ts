@@ -1,0 +1,98 @@
+import { QerdsError } from '../core/index.js';
+import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
+import { buildUserMessageEnvelope } from './envelope-build.js';
+import { parseEnvelope } from './envelope-parse.js';
+import { parseContentType } from './mime-content-type.js';
+import { contentIdFromCid, decodeMultipart, encodeMultipart } from './multipart.js';
+import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
+import type { SendUserMessageOptions, SendUserMessageResult } from './types.js';
+import { signEnvelope } from './ws-security-sign.js';
+import { verifyEnvelope } from './ws-security-verify.js';
+import { parseXml, serializeXml } from './xml-util.js';
+
+const MAX_RESPONSE_BYTES = 10_485_760;
+
+const invalidReceipt = (message: string, details: Record<string, unknown> = {}): never => {
+  throw new QerdsError('AS4_EBMS_0302', message, { details: { retryable: true, ...details } });
+};
+
+/**
+ * Push a signed AS4 UserMessage and take the synchronous NRR receipt (AS4 "one-way/push" with a
+ * synchronous receipt). The receipt must be signed by the receiver (trust store and/or its certificate),
+ * refer to our MessageId and repeat the digests we signed; otherwise QerdsError AS4_EBMS_0302. An Error
+ * signal becomes QerdsError AS4_EBMS_<code>; no answer at all is AS4_EBMS_0005. `details.retryable`
+ * says whether sending again may help.
+ */
+export async function sendUserMessage(options: SendUserMessageOptions): Promise<SendUserMessageResult> {
+  const { message, attachments } = options;
+  const hrefs = new Set(message.payloads.map((p) => contentIdFromCid(p.href)));
+  if (hrefs.size !== attachments.length || attachments.some((a) => !hrefs.has(a.contentId))) {
+    throw new QerdsError('AS4_EBMS_0007', 'every attachment needs exactly one PartInfo with href="cid:<Content-ID>"');
+  }
+  const doc = buildUserMessageEnvelope(message);
+  const { references } = signEnvelope(doc, attachments, options.identity);
+  const mime = encodeMultipart(serializeXml(doc), attachments);
+
+  let response: Response;
+  try {
+    response = await fetch(options.endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' },
+      body: new Uint8Array(mime.body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+  } catch (cause) {
+    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
+  }
+  const httpStatus = response.status;
+  const body = Buffer.from(await response.arrayBuffer());
+  if (body.length > MAX_RESPONSE_BYTES) invalidReceipt('response too large', { httpStatus });
+  const contentType = response.headers.get('content-type') ?? '';
+  let envelopeXml: string;
+  try {
+    const media = parseContentType(contentType).mediaType;
+    if (media === 'multipart/related') envelopeXml = decodeMultipart(contentType, body).envelope;
+    else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    else throw new Error(`Content-Type ${media}`);
+  } catch (cause) {
+    // Not an AS4 answer at all (proxy error page, …): a transport problem when the server failed.
+    if (httpStatus >= 500 || httpStatus === 429 || httpStatus === 408) {
+      throw new QerdsError('AS4_EBMS_0005', `HTTP ${httpStatus} without an AS4 signal`, { cause, details: { httpStatus, retryable: true } });
+    }
+    return invalidReceipt(`HTTP ${httpStatus}: response is not a SOAP message`, { httpStatus });
+  }
+
+  let responseDoc: Document;
+  let parsed: ReturnType<typeof parseEnvelope>;
+  try {
+    responseDoc = parseXml(envelopeXml);
+    parsed = parseEnvelope(responseDoc);
+  } catch (cause) {
+    return invalidReceipt(`response is not a valid AS4 signal: ${(cause as Error).message}`, { httpStatus });
+  }
+  const verification = verifyEnvelope(responseDoc, [], {
+    ...(options.trust ? { trust: options.trust } : {}),
+    ...(options.receiverCertificate ? { expectedCertificate: options.receiverCertificate } : {}),
+  });
+
+  if (parsed.kind === 'error') {
+    const first = parsed.errors[0]!;
+    const code = isEbmsErrorCode(first.errorCode) ? first.errorCode : 'EBMS:0004';
+    const def = ebmsErrors.get(code)!;
+    throw new QerdsError(`AS4_EBMS_${code.slice(5)}`, `receiver answered ${first.errorCode} ${first.shortDescription ?? def.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
+      details: { httpStatus, errors: parsed.errors, retryable: def.retryable, signalSigned: verification.valid, errorXml: envelopeXml },
+    });
+  }
+  if (parsed.kind !== 'receipt') return invalidReceipt('response is a UserMessage, not a receipt', { httpStatus });
+  if (!verification.valid) return invalidReceipt('receipt signature is not valid', { httpStatus, findings: verification.findings });
+  const receipt = parsed.receipt;
+  if (receipt.refToMessageId !== message.messageId) return invalidReceipt(`receipt refers to ${receipt.refToMessageId}, not ${message.messageId}`, { httpStatus });
+  // NRR: every part we signed must be acknowledged with the digest we computed (AS4 §5.1.8, EBMS:0302).
+  for (const ref of references) {
+    const ack = receipt.nonRepudiation.find((r) => r.uri === ref.uri);
+    if (!ack || ack.digestValue !== ref.digestValue || ack.digestMethod !== ref.digestMethod) {
+      return invalidReceipt(`receipt does not acknowledge ${ref.uri} with our digest`, { httpStatus });
+    }
+  }
+  return { receipt, receiptXml: envelopeXml, httpStatus };
+}

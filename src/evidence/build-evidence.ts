@@ -1,0 +1,131 @@
+import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
+import type { EvidenceData, ParticipantDetails } from '../core/index.js';
+import { eventUri, formatParticipantId, QerdsError, reasonUri } from '../core/index.js';
+import {
+  DS_NS,
+  EIDAS_LEGAL_NAME,
+  EIDAS_LEGAL_PERSON_IDENTIFIER,
+  EVIDENCE_NS,
+  EVIDENCE_VERSION,
+  QERDS_EXT_NS,
+  SAML_ATTR_NAME_FORMAT_URI,
+  SAML_NS,
+  SHA256_URI,
+  XMLNS_NS,
+} from './names.js';
+
+type Child = Element | undefined | false;
+
+/**
+ * Build the EN 319 522-3 XML of one evidence (not sealed). Children of `Evidence` come in the order of
+ * the standard's sequence (see EVIDENCE_ELEMENT_ORDER); optional ones are left out when the data has
+ * nothing for them. Built on the one DOM, serialized without indentation so that what is sealed is
+ * exactly what a reader parses.
+ */
+export function buildEvidenceXml(data: EvidenceData): string {
+  validate(data);
+  const doc = new DOMImplementation().createDocument(EVIDENCE_NS, 'Evidence', null);
+  const root = doc.documentElement;
+  root.setAttributeNS(XMLNS_NS, 'xmlns:saml', SAML_NS);
+  root.setAttributeNS(XMLNS_NS, 'xmlns:ds', DS_NS);
+  root.setAttribute('version', EVIDENCE_VERSION);
+  root.setAttribute('Id', xmlId(data.id));
+
+  const e = (name: string, children: Child[] | string, attrs: Record<string, string> = {}, ns = EVIDENCE_NS): Element => {
+    const el = doc.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    if (typeof children === 'string') el.appendChild(doc.createTextNode(text(children)));
+    else for (const c of children) if (c) el.appendChild(c);
+    return el;
+  };
+  const samlAttribute = (name: string, friendly: string, value: string): Element =>
+    e('saml:Attribute', [e('saml:AttributeValue', value, {}, SAML_NS)], { Name: name, NameFormat: SAML_ATTR_NAME_FORMAT_URI, FriendlyName: friendly }, SAML_NS);
+  // eIDAS legal-person attributes. We write LegalPersonIdentifier as "<scheme>:<value>" (our participant
+  // id form); the eIDAS "CC/CC/id" form needs a country we do not know for every scheme.
+  const identity = (name: string | undefined, id: string): Element =>
+    e('Identity', [name !== undefined && samlAttribute(EIDAS_LEGAL_NAME, 'LegalName', name), samlAttribute(EIDAS_LEGAL_PERSON_IDENTIFIER, 'LegalPersonIdentifier', id)]);
+  const userDetails = (tag: string, p: ParticipantDetails): Element =>
+    e(tag, [
+      identity(p.name, formatParticipantId(p.id)),
+      // IdentifierSchemeName: the scheme code as given (ISO 6523 ICD such as 0188, or `email`).
+      e('Identifier', p.id.value, { IdentifierSchemeName: p.id.scheme }),
+      p.identification &&
+        e('AssuranceLevelsDetails', [
+          e('GlobalAssuranceLevel', [e('AssuranceLevel', p.identification.assuranceLevel)]),
+          e('AuthenticationDetails', [
+            e('AuthenticationTime', dateTime(p.identification.authenticatedAt)),
+            e('AuthenticationMethod', p.identification.method),
+          ]),
+        ]),
+    ]);
+
+  const children: Child[] = [
+    e('EvidenceIdentifier', data.id),
+    e('ERDSEventId', eventUri(data.event)),
+    data.reason &&
+      e('EventReasons', [
+        e('EventReason', [
+          e('Code', reasonUri(data.reason.code)),
+          // As in the EN 319 532 REM samples: the short code, then the text, each in a Details.
+          e('Details', data.reason.code),
+          data.reason.details !== undefined && e('Details', data.reason.details),
+        ]),
+      ]),
+    e('EventTime', dateTime(data.eventTime)),
+    data.issuerPolicyIds.length > 0 && e('EvidenceIssuerPolicyID', data.issuerPolicyIds.map((p) => e('PolicyID', p))),
+    e('EvidenceIssuerDetails', [identity(data.issuer.name, data.issuer.id)]),
+    userDetails('SenderDetails', data.sender),
+    userDetails('RecipientDetails', data.recipient),
+    data.submissionTime && e('SubmissionTime', dateTime(data.submissionTime)),
+    e('MessageIdentifier', data.messageId),
+    data.parts.length > 0 &&
+      e('UserContentInfo', [
+        e(
+          'PartsInfo',
+          data.parts.map((p) =>
+            e('PartInfo', [
+              e('Identifier', p.partId),
+              e('ContentType', p.contentType),
+              e('ds:DigestMethod', [], { Algorithm: SHA256_URI }, DS_NS),
+              e('ds:DigestValue', Buffer.from(p.sha256, 'hex').toString('base64'), {}, DS_NS),
+            ]),
+          ),
+        ),
+      ]),
+    // ExternalERDSDetails: we could not confirm its inner structure in EN 319 522-3; we write the other
+    // ERDS's Identity the way EvidenceIssuerDetails carries the issuer's.
+    data.externalErds && e('ExternalERDSDetails', [identity(data.externalErds.name, data.externalErds.id)]),
+    // Extensions/Extension hold any foreign-namespace content: our chain link to the previous evidence.
+    data.previousEvidenceId !== undefined &&
+      e('Extensions', [e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)])]),
+  ];
+  for (const c of children) if (c) root.appendChild(c);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(root)}`;
+}
+
+/** xs:dateTime in UTC with milliseconds, e.g. 2025-03-01T09:30:00.000Z. */
+function dateTime(d: Date): string {
+  if (Number.isNaN(d.getTime())) throw new QerdsError('EVIDENCE_INVALID_DATA', 'invalid date in evidence data');
+  return d.toISOString();
+}
+
+/** XML 1.0 normalizes CR to LF on parsing; write LF so that the sealed text is the text read back. */
+function text(s: string): string {
+  return s.replace(/\r\n?/g, '\n');
+}
+
+/** The root's Id must be an NCName: prefix ids that do not start with a letter or underscore. */
+function xmlId(id: string): string {
+  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_');
+  return /^[A-Za-z_]/.test(safe) ? safe : `_${safe}`;
+}
+
+function validate(data: EvidenceData): void {
+  const problems: string[] = [];
+  if (!data.id) problems.push('id is empty');
+  if (!data.messageId) problems.push('messageId is empty');
+  for (const p of data.parts) if (!/^[0-9a-f]{64}$/i.test(p.sha256)) problems.push(`part ${p.partId}: sha256 is not 64 hex digits`);
+  if (problems.length > 0) {
+    throw new QerdsError('EVIDENCE_INVALID_DATA', `evidence data is invalid: ${problems.join('; ')}`, { details: { problems } });
+  }
+}

@@ -1,0 +1,50 @@
+import type { Finding } from '../pki/types.js';
+import type { Indication, SubIndication } from './types.js';
+
+/**
+ * Finding code → EN 319 102-1 (sub-)indication. The first rule that matches an error finding decides;
+ * rules are ordered so that a definite failure (the content was changed, the signature is forged) wins
+ * over an indeterminate one (we cannot tell yet: unknown CA, no proof of time).
+ */
+const RULES: readonly { readonly codes: readonly string[]; readonly indication: Indication; readonly sub: SubIndication }[] = [
+  { codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
+  { codes: ['SEAL_SIGNATURE_INVALID'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
+  {
+    codes: [
+      'SEAL_MALFORMED',
+      'SEAL_NO_SIGNATURE',
+      'SEAL_MULTIPLE_SIGNATURES',
+      'SEAL_DUPLICATE_ID',
+      'SEAL_REFERENCE_MISSING',
+      'SEAL_REFERENCE_UNSUPPORTED',
+      'SEAL_REFERENCE_UNRESOLVED',
+      'SEAL_TRANSFORM_UNSUPPORTED',
+      'SEAL_XADES_MISSING',
+      'SEAL_XADES_TARGET',
+      'SEAL_SIGNING_CERT_MISSING',
+      'SEAL_SIGNING_TIME_MISSING',
+      'EVIDENCE_MALFORMED',
+    ],
+    indication: 'TOTAL-FAILED',
+    sub: 'FORMAT_FAILURE',
+  },
+  { codes: ['PKI_CERT_REVOKED'], indication: 'TOTAL-FAILED', sub: 'REVOKED' },
+  { codes: ['SEAL_SIGNING_CERT_MISMATCH'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
+  { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
+  { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
+  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
+  { codes: ['SEAL_ALGORITHM_FORBIDDEN'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
+  { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
+  { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },
+];
+
+export function indicationOf(findings: readonly Finding[]): { indication: Indication; subIndication?: SubIndication; decisive?: Finding } {
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return { indication: 'TOTAL-PASSED' };
+  for (const rule of RULES) {
+    const decisive = errors.find((f) => rule.codes.includes(f.code));
+    if (decisive) return { indication: rule.indication, subIndication: rule.sub, decisive };
+  }
+  // Unsupported algorithms or forms, and anything not listed: the constraints of this validation fail.
+  return { indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE', decisive: errors[0] };
+}

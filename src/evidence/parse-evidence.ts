@@ -1,0 +1,200 @@
+import { DOMParser } from '@xmldom/xmldom';
+import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode } from '../core/index.js';
+import { eventFromUri, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
+import { DS_NS, EIDAS_LEGAL_NAME, EIDAS_LEGAL_PERSON_IDENTIFIER, EVIDENCE_ELEMENT_ORDER, EVIDENCE_NS, EVIDENCE_VERSION, QERDS_EXT_NS, SAML_NS, SHA256_URI } from './names.js';
+
+const MALFORMED = 'EVIDENCE_MALFORMED';
+const XSD_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const fail = (message: string): never => {
+  throw new QerdsError(MALFORMED, message);
+};
+
+/**
+ * Parse EN 319 522-3 evidence XML into EvidenceData, namespace-aware and strict: the root must be
+ * `{http://uri.etsi.org/19522/v1#}Evidence` of version EN319522v1.1.1, its children known and in the
+ * standard's order; anything else is EVIDENCE_MALFORMED. A trailing ds:Signature is allowed (and not
+ * checked here: see verifyEvidence). Elements the standard allows but EvidenceData does not model
+ * (delegates, ExternalSystem…) are accepted and not returned.
+ */
+export function parseEvidenceXml(xml: string): EvidenceData {
+  const root = parseRoot(xml);
+  const byName = new Map<string, Element[]>();
+  let last = -1;
+  for (const child of elements(root)) {
+    if (child.namespaceURI === DS_NS && child.localName === 'Signature') {
+      last = EVIDENCE_ELEMENT_ORDER.length;
+      continue;
+    }
+    const index = child.namespaceURI === EVIDENCE_NS ? (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(child.localName) : -1;
+    if (index < 0) fail(`unknown element {${child.namespaceURI ?? ''}}${child.localName} in Evidence`);
+    if (index < last) fail(`element ${child.localName} is out of order`);
+    const repeatable = child.localName === 'RecipientDetails' || child.localName === 'RecipientsDelegateDetails';
+    if (index === last && !repeatable) fail(`element ${child.localName} occurs twice`);
+    last = index;
+    byName.set(child.localName, [...(byName.get(child.localName) ?? []), child]);
+  }
+  const one = (name: string): Element | undefined => byName.get(name)?.[0];
+  const required = (name: string): Element => one(name) ?? fail(`Evidence lacks ${name}`);
+
+  const eventText = text(required('ERDSEventId'));
+  const event = eventFromUri(eventText) ?? fail(`unknown ERDSEventId ${eventText}`);
+  const recipients = byName.get('RecipientDetails') ?? [];
+  if (recipients.length !== 1) fail(`expected one RecipientDetails, found ${recipients.length}`);
+  const submission = one('SubmissionTime');
+  const previous = one('Extensions');
+  const reasons = one('EventReasons');
+  const external = one('ExternalERDSDetails');
+  const policy = one('EvidenceIssuerPolicyID');
+  const content = one('UserContentInfo');
+  const data: EvidenceData = {
+    id: text(required('EvidenceIdentifier')),
+    event,
+    ...(reasons ? { reason: parseReason(reasons) } : {}),
+    eventTime: dateTime(required('EventTime')),
+    issuerPolicyIds: policy ? children(policy, EVIDENCE_NS, 'PolicyID').map(text) : [],
+    issuer: parseErds(required('EvidenceIssuerDetails')),
+    sender: parseUser(required('SenderDetails')),
+    recipient: parseUser(recipients[0] as Element),
+    ...(submission ? { submissionTime: dateTime(submission) } : {}),
+    messageId: text(required('MessageIdentifier')),
+    parts: content ? parseParts(content) : [],
+    ...(previous ? previousEvidence(previous) : {}),
+    ...(external ? { externalErds: parseErds(external) } : {}),
+  };
+  return data;
+}
+
+function parseRoot(xml: string): Element {
+  const errors: string[] = [];
+  const parser = new DOMParser({ errorHandler: { warning: () => undefined, error: (m: string) => errors.push(m), fatalError: (m: string) => errors.push(m) } });
+  let doc: Document | undefined;
+  try {
+    doc = parser.parseFromString(xml, 'text/xml');
+  } catch (cause) {
+    throw new QerdsError(MALFORMED, `evidence is not well-formed XML: ${(cause as Error).message}`, { cause });
+  }
+  const root = doc?.documentElement;
+  if (errors.length > 0 || !root) fail(`evidence is not well-formed XML: ${errors[0] ?? 'no root element'}`);
+  for (let n = doc?.firstChild; n; n = n.nextSibling) {
+    // Threat: entity expansion and DTD-declared IDs; evidence never needs a DOCTYPE.
+    if (n.nodeType === 10) fail('evidence with a DOCTYPE is refused');
+  }
+  const r = root as Element;
+  if (r.namespaceURI !== EVIDENCE_NS || r.localName !== 'Evidence') fail(`root is {${r.namespaceURI ?? ''}}${r.localName}, not {${EVIDENCE_NS}}Evidence`);
+  const version = r.getAttribute('version');
+  if (version !== EVIDENCE_VERSION) fail(`unsupported evidence version "${version ?? ''}"`);
+  return r;
+}
+
+function parseReason(reasons: Element): { code: ReasonCode; details?: string } {
+  const reason = children(reasons, EVIDENCE_NS, 'EventReason')[0] ?? fail('EventReasons has no EventReason');
+  const uri = text(children(reason, EVIDENCE_NS, 'Code')[0] ?? fail('EventReason has no Code'));
+  const details = children(reason, EVIDENCE_NS, 'Details').map(text);
+  const short = details.find((d): d is ReasonCode => Object.hasOwn(reasonCodes, d));
+  // The short code, when present, must agree with the URI; without it the URI decides.
+  const code = short ?? (Object.keys(reasonCodes) as ReasonCode[]).find((c) => reasonUri(c) === uri) ?? fail(`unknown EventReason code ${uri}`);
+  if (reasonUri(code) !== uri) fail(`EventReason code ${uri} does not match ${code}`);
+  const rest = details.filter((d) => d !== short);
+  return rest.length > 0 ? { code, details: rest.join('\n') } : { code };
+}
+
+function identityAttributes(details: Element): Map<string, string> {
+  const out = new Map<string, string>();
+  const identity = children(details, EVIDENCE_NS, 'Identity')[0];
+  if (!identity) return out;
+  for (const attr of children(identity, SAML_NS, 'Attribute')) {
+    const value = children(attr, SAML_NS, 'AttributeValue')[0];
+    if (value) out.set(attr.getAttribute('Name') ?? '', text(value));
+  }
+  return out;
+}
+
+function parseErds(details: Element): { name: string; id: string } {
+  const attrs = identityAttributes(details);
+  return {
+    name: attrs.get(EIDAS_LEGAL_NAME) ?? fail(`${details.localName} lacks the LegalName attribute`),
+    id: attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ?? fail(`${details.localName} lacks the LegalPersonIdentifier attribute`),
+  };
+}
+
+function parseUser(details: Element): ParticipantDetails {
+  const attrs = identityAttributes(details);
+  const identifier = children(details, EVIDENCE_NS, 'Identifier')[0];
+  let id;
+  if (identifier) id = { scheme: identifier.getAttribute('IdentifierSchemeName') ?? fail('Identifier lacks IdentifierSchemeName'), value: text(identifier) };
+  else {
+    const lpi = attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ?? fail(`${details.localName} has neither Identifier nor LegalPersonIdentifier`);
+    try {
+      id = parseParticipantId(lpi);
+    } catch (cause) {
+      throw new QerdsError(MALFORMED, `${details.localName}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const name = attrs.get(EIDAS_LEGAL_NAME);
+  const levels = children(details, EVIDENCE_NS, 'AssuranceLevelsDetails')[0];
+  const identification = levels ? parseIdentification(levels) : undefined;
+  return { id, ...(name !== undefined ? { name } : {}), ...(identification ? { identification } : {}) };
+}
+
+function parseIdentification(levels: Element): Identification | undefined {
+  const global = children(levels, EVIDENCE_NS, 'GlobalAssuranceLevel')[0];
+  const auth = children(levels, EVIDENCE_NS, 'AuthenticationDetails')[0];
+  // The other EN 319 522 form (AuthenticationDetsAndAssuranceLevel + IdentityProofAssuranceLevel) is
+  // accepted but not modelled.
+  if (!global || !auth) return undefined;
+  const level = children(global, EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('GlobalAssuranceLevel lacks AssuranceLevel');
+  const time = children(auth, EVIDENCE_NS, 'AuthenticationTime')[0];
+  const method = children(auth, EVIDENCE_NS, 'AuthenticationMethod')[0];
+  if (!time || !method) return undefined;
+  return { method: text(method), assuranceLevel: text(level), authenticatedAt: dateTime(time) };
+}
+
+function parseParts(content: Element): EvidencePart[] {
+  const partsInfo = children(content, EVIDENCE_NS, 'PartsInfo')[0];
+  if (!partsInfo) return [];
+  return children(partsInfo, EVIDENCE_NS, 'PartInfo').map((p) => {
+    const method = children(p, DS_NS, 'DigestMethod')[0];
+    const value = children(p, DS_NS, 'DigestValue')[0];
+    if (!method || !value) fail('PartInfo without ds:DigestMethod and ds:DigestValue is not supported');
+    if (method?.getAttribute('Algorithm') !== SHA256_URI) fail(`PartInfo digest ${method?.getAttribute('Algorithm') ?? ''} is not SHA-256`);
+    const digest = Buffer.from(text(value as Element), 'base64');
+    if (digest.length !== 32) fail('PartInfo DigestValue is not a SHA-256 value');
+    return {
+      partId: text(children(p, EVIDENCE_NS, 'Identifier')[0] ?? fail('PartInfo lacks Identifier')),
+      contentType: text(children(p, EVIDENCE_NS, 'ContentType')[0] ?? fail('PartInfo lacks ContentType')),
+      sha256: digest.toString('hex'),
+    };
+  });
+}
+
+function previousEvidence(extensions: Element): { previousEvidenceId?: string } {
+  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+    const prev = children(ext, QERDS_EXT_NS, 'PreviousEvidence')[0];
+    if (prev) return { previousEvidenceId: text(prev) };
+  }
+  return {};
+}
+
+function dateTime(el: Element): Date {
+  const t = text(el);
+  if (!XSD_DATETIME.test(t)) fail(`${el.localName} is not an xs:dateTime with a time zone: "${t}"`);
+  return new Date(t);
+}
+
+function text(el: Element): string {
+  return (el.textContent ?? '').trim();
+}
+
+function elements(parent: Element): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 1) out.push(n as Element);
+    else if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '') fail(`unexpected text in ${parent.localName}`);
+  }
+  return out;
+}
+
+function children(parent: Element, ns: string, localName: string): Element[] {
+  return elements(parent).filter((e) => e.namespaceURI === ns && e.localName === localName);
+}

@@ -1,0 +1,52 @@
+import type { EvidenceData } from '../core/index.js';
+import type { Finding, TrustStore } from '../pki/types.js';
+import type { SealVerification } from '../seal/index.js';
+
+/** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
+export interface EvidenceSealer {
+  seal(xml: string): Promise<string>;
+}
+
+/** Main indications of ETSI EN 319 102-1 §5.1.3. */
+export type Indication = 'TOTAL-PASSED' | 'TOTAL-FAILED' | 'INDETERMINATE';
+
+/**
+ * Sub-indications of EN 319 102-1 that this verifier reports. TOTAL-FAILED: FORMAT_FAILURE,
+ * HASH_FAILURE, SIG_CRYPTO_FAILURE, REVOKED. INDETERMINATE: the others.
+ */
+export type SubIndication =
+  | 'FORMAT_FAILURE'
+  | 'HASH_FAILURE'
+  | 'SIG_CRYPTO_FAILURE'
+  | 'REVOKED'
+  | 'NO_SIGNING_CERTIFICATE_FOUND'
+  | 'NO_CERTIFICATE_CHAIN_FOUND'
+  | 'OUT_OF_BOUNDS_NO_POE'
+  | 'CHAIN_CONSTRAINTS_FAILURE'
+  | 'CRYPTO_CONSTRAINTS_FAILURE'
+  | 'SIG_CONSTRAINTS_FAILURE'
+  | 'TIMESTAMP_ORDER_FAILURE'
+  | 'NO_POE';
+
+export interface VerifyEvidenceOptions {
+  /** Trust anchors (and CRLs) for the seal's and the TSA's certificates. */
+  readonly trust: TrustStore;
+  /** Validation time for an evidence without valid timestamp. @defaultValue now */
+  readonly at?: Date;
+  /**
+   * The user content the evidence is about. One Buffer must match the digest of one PartInfo; an array
+   * must match the PartInfo list one by one, in order.
+   */
+  readonly content?: Buffer | readonly Buffer[];
+  /** Fail (INDETERMINATE, NO_POE) when the seal has no valid SignatureTimeStamp. @defaultValue false */
+  readonly requireTimestamp?: boolean;
+}
+
+export interface VerificationReport {
+  readonly indication: Indication;
+  readonly subIndication?: SubIndication;
+  /** The evidence as read from the signed document (only when the seal covers it). */
+  readonly evidence?: EvidenceData;
+  readonly seal?: SealVerification;
+  readonly findings: Finding[];
+}

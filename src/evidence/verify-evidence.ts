@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { EvidenceData } from '../core/index.js';
+import { isQerdsError } from '../core/index.js';
+import type { Finding } from '../pki/types.js';
+import { verifyXmlSeal } from '../seal/index.js';
+import { indicationOf } from './indication.js';
+import { parseEvidenceXml } from './parse-evidence.js';
+import type { VerificationReport, VerifyEvidenceOptions } from './types.js';
+
+/**
+ * Verify one sealed evidence: the XAdES seal (signature, signing certificate path, timestamp), then the
+ * evidence read from what the seal covers, then, when given, the user content against the part
+ * digests. The result is a report (EN 319 102-1 indications), never an exception.
+ */
+export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions): Promise<VerificationReport> {
+  const seal = await verifyXmlSeal(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+  const findings: Finding[] = [...seal.findings];
+  let evidence: EvidenceData | undefined;
+  // Threat: reading the evidence from the input instead of from the signed canonical form would let an
+  // unsigned part (a wrapped copy) be shown as sealed. Only the covered document is parsed.
+  if (seal.signedDocument !== undefined) {
+    try {
+      evidence = parseEvidenceXml(seal.signedDocument);
+    } catch (e) {
+      findings.push({ code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED', message: (e as Error).message, severity: 'error' });
+    }
+  }
+  if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
+  if (options.requireTimestamp && seal.level !== 'B-T' && seal.valid) {
+    findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no valid SignatureTimeStamp (B-T required)', severity: 'error' });
+  } else if (seal.valid && seal.level === 'B-B') {
+    findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no SignatureTimeStamp: no proof of time (B-B)', severity: 'warning' });
+  }
+  const { indication, subIndication } = indicationOf(findings);
+  return { indication, ...(subIndication ? { subIndication } : {}), ...(evidence ? { evidence } : {}), seal, findings };
+}
+
+function checkContent(evidence: EvidenceData, content: Buffer | readonly Buffer[]): Finding[] {
+  const digests = (Buffer.isBuffer(content) ? [content] : (content as readonly Buffer[])).map((c) =>
+    createHash('sha256').update(c).digest('hex'),
+  );
+  const mismatch = (message: string): Finding[] => [{ code: 'EVIDENCE_CONTENT_MISMATCH', message, severity: 'error' }];
+  const parts = evidence.parts.map((p) => p.sha256.toLowerCase());
+  if (Buffer.isBuffer(content)) {
+    return parts.includes(digests[0] as string) ? [] : mismatch('the content does not match the digest of any part in the evidence');
+  }
+  if (digests.length !== parts.length) return mismatch(`the evidence lists ${parts.length} parts, ${digests.length} were given`);
+  const bad = parts.findIndex((p, i) => p !== digests[i]);
+  return bad < 0 ? [] : mismatch(`part ${evidence.parts[bad]?.partId ?? bad} does not match its digest in the evidence`);
+}

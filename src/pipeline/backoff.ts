@@ -1,0 +1,20 @@
+export interface BackoffOptions {
+  /** Delay ceiling of the first retry, in ms; doubles with each further attempt. */
+  readonly baseMs: number;
+  /** Largest delay, in ms. */
+  readonly maxMs: number;
+  /** Source of randomness in [0, 1). @defaultValue Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential (baseMs · 2^(attempt−1), capped at maxMs)
+ * with "equal jitter": half of it fixed, half random. Jobs that failed together (a peer was down) come
+ * back spread out instead of all at once, and no retry comes back at once.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions): number {
+  const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(n - 1, 52));
+  const random = options.random ?? Math.random;
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

@@ -1,0 +1,141 @@
+import { pino, type Logger } from 'pino';
+import { isQerdsError, systemClock, type Clock } from '../core/index.js';
+import type { Store } from '../store/types.js';
+import { backoffDelay } from './backoff.js';
+import { createOutboxJobRunner } from './outbox-job-runner.js';
+import type { Queue } from './types.js';
+
+export interface OutboxDispatcherOptions {
+  readonly store: Store;
+  readonly queue: Queue;
+  /** @defaultValue systemClock */
+  readonly clock?: Clock;
+  /** Pause between polls of the outbox, in ms. @defaultValue 200 */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long a leased entry stays hidden from other dispatchers, in ms. Longer than a job runs; a
+   * crashed dispatcher's jobs run again after it. @defaultValue 30000
+   */
+  readonly leaseMs?: number;
+  /** Most jobs this dispatcher has in flight (leased and not yet settled). @defaultValue 32 */
+  readonly batchSize?: number;
+  /** Back-off of a job whose handler threw, in ms. @defaultValue { baseMs: 1000, maxMs: 60000 } */
+  readonly retry?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** @defaultValue a silent pino logger */
+  readonly log?: Logger;
+}
+
+export interface OutboxDispatcher {
+  /** Starts polling. */
+  start(): void;
+  /** Stops polling and waits for the jobs in flight to finish (graceful shutdown). */
+  stop(): Promise<void>;
+  /** Polls now (after a commit that enqueued work), instead of at the next interval. */
+  poke(): void;
+}
+
+/**
+ * Moves due outbox entries to the queue: leases a batch, dispatches each entry, and (through the
+ * runner it installs on the queue) completes or reschedules it when its handler is done. The outbox
+ * is the truth: whatever is lost in memory is leased again once its lease runs out.
+ */
+export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
+  const { store, queue } = options;
+  const clock = options.clock ?? systemClock;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const batchSize = options.batchSize ?? 32;
+  const retry = Object.freeze({ baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000 });
+  const log = options.log ?? pino({ level: 'silent' });
+
+  /** Ids dispatched by this dispatcher and not yet settled. */
+  const inFlight = new Set<number>();
+  const settle = createOutboxJobRunner({ store, clock, log, retry });
+  queue.setJobRunner(async (job, handler) => {
+    try {
+      await settle(job, handler);
+    } finally {
+      inFlight.delete(job.id);
+      poke(); // capacity freed: there may be more due work
+    }
+  });
+
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+  let again = false;
+
+  async function pollOnce(): Promise<void> {
+    const capacity = batchSize - inFlight.size;
+    if (capacity <= 0) return;
+    let entries;
+    try {
+      entries = await store.leaseOutbox(capacity, leaseMs, clock.now());
+    } catch (error) {
+      log.error({ err: error }, 'outbox lease failed');
+      return;
+    }
+    for (const entry of entries) {
+      // Still running here: its lease ran out, not its work. Running it twice at once helps no one.
+      if (inFlight.has(entry.id)) continue;
+      inFlight.add(entry.id);
+      try {
+        await queue.dispatch(entry);
+      } catch (error) {
+        inFlight.delete(entry.id);
+        const delayMs = backoffDelay(entry.attempts + 1, retry);
+        log.error({ err: error, jobId: entry.id, stage: entry.stage, delayMs }, 'job could not be dispatched; retrying');
+        const code = isQerdsError(error) ? error.code : 'INTERNAL';
+        await store.retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code).catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
+      }
+    }
+    // A full batch: more may be due right now.
+    if (entries.length === capacity) again = true;
+  }
+
+  function schedule(delayMs: number): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+
+  function tick(): void {
+    timer = undefined;
+    if (!running) return;
+    if (polling) {
+      again = true;
+      return;
+    }
+    polling = (async () => {
+      do {
+        again = false;
+        await pollOnce();
+      } while (again && running);
+    })().finally(() => {
+      polling = undefined;
+      if (running) schedule(pollIntervalMs);
+    });
+  }
+
+  function poke(): void {
+    if (!running) return;
+    if (polling) again = true;
+    else schedule(0);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await polling;
+      await queue.drain();
+    },
+    poke,
+  };
+}

@@ -1,0 +1,97 @@
+import type { X509Certificate } from 'node:crypto';
+import { QerdsError } from '../core/errors.js';
+import { derChildren, derOid, readDerElement } from './der.js';
+import { verifyWithAlgorithm } from './signature-algorithms.js';
+import { x509 } from './x509.js';
+
+/**
+ * A parsed CRL (RFC 5280 §5):
+ *
+ *   CertificateList ::= SEQUENCE { tbsCertList TBSCertList, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+ *   TBSCertList ::= SEQUENCE { version Version OPTIONAL, signature AlgorithmIdentifier, issuer Name,
+ *                              thisUpdate Time, nextUpdate Time OPTIONAL, revokedCertificates … OPTIONAL,
+ *                              crlExtensions [0] EXPLICIT Extensions OPTIONAL }
+ */
+export interface ParsedCrl {
+  readonly issuer: string;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  /** Normalised serial (lower-case hex, no leading zeros) → revocation date. */
+  readonly revoked: ReadonlyMap<string, Date>;
+  /**
+   * Whether the CRL names `issuer` as its issuer: same DER, or the same name in another string encoding
+   * (PrintableString / UTF8String). Only selects candidates: the signature check decides.
+   */
+  isNamedBy(issuer: X509Certificate): boolean;
+  /** Whether `issuer` signed this CRL (RFC 5280 §6.3.3 (f)). */
+  isSignedBy(issuer: X509Certificate): boolean | 'unsupported';
+}
+
+const PEM_CRL = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g;
+
+/** Every CRL in `data`: DER, or PEM holding one or more `X509 CRL` blocks. Throws `PKI_CRL_MALFORMED`. */
+export function parseCrls(data: Buffer | string): ParsedCrl[] {
+  const text = typeof data === 'string' ? data : data.toString('latin1');
+  const blocks = text.match(PEM_CRL);
+  if (blocks) return blocks.map((b) => parseCrlDer(Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64')));
+  if (typeof data === 'string') throw new QerdsError('PKI_CRL_MALFORMED', 'no X509 CRL PEM block found');
+  return [parseCrlDer(data)];
+}
+
+export function parseCrlDer(der: Buffer): ParsedCrl {
+  try {
+    const [tbs, sigAlg, sigValue] = derChildren(readDerElement(der));
+    if (!tbs || !sigAlg || !sigValue) throw new Error('CertificateList needs three elements');
+    const tbsParts = derChildren(tbs);
+    // Skip the optional version INTEGER to reach signature, issuer.
+    const issuerEl = tbsParts[tbsParts[0]?.tag === 0x02 ? 2 : 1];
+    if (!issuerEl) throw new Error('TBSCertList has no issuer');
+    const algEl = derChildren(sigAlg)[0];
+    if (!algEl) throw new Error('empty signatureAlgorithm');
+    const algorithm = derOid(algEl);
+    // BIT STRING: first content octet is the count of unused bits, 0 for signatures.
+    const signature = sigValue.content.subarray(1);
+    const parsed = new x509.X509Crl(Uint8Array.from(der));
+    const revoked = new Map<string, Date>();
+    for (const entry of parsed.entries) revoked.set(normaliseSerial(entry.serialNumber), entry.revocationDate);
+    const verified = new Map<string, boolean | 'unsupported'>();
+    return {
+      issuer: parsed.issuer,
+      thisUpdate: parsed.thisUpdate,
+      ...(parsed.nextUpdate ? { nextUpdate: parsed.nextUpdate } : {}),
+      revoked,
+      isNamedBy(issuer) {
+        if (issuerEl.bytes.equals(certificateNameDer(issuer, 'subject'))) return true;
+        return new x509.X509Certificate(Uint8Array.from(issuer.raw)).subject === parsed.issuer;
+      },
+      isSignedBy(issuer) {
+        let result = verified.get(issuer.fingerprint256);
+        if (result === undefined) {
+          result = verifyWithAlgorithm(algorithm, tbs.bytes, signature, issuer.publicKey);
+          verified.set(issuer.fingerprint256, result);
+        }
+        return result;
+      },
+    };
+  } catch (cause) {
+    if (cause instanceof QerdsError && cause.code === 'PKI_CRL_MALFORMED') throw cause;
+    throw new QerdsError('PKI_CRL_MALFORMED', `CRL cannot be parsed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Lower-case hex without leading zeros, so node's and @peculiar/x509's serial forms compare equal. */
+export function normaliseSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** DER of a certificate's subject or issuer Name (RFC 5280 §4.1: TBSCertificate fields). */
+export function certificateNameDer(cert: X509Certificate, which: 'subject' | 'issuer'): Buffer {
+  const [tbs] = derChildren(readDerElement(cert.raw));
+  if (!tbs) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no TBSCertificate');
+  const parts = derChildren(tbs);
+  // [0] version is optional: serialNumber, signature, issuer, validity, subject follow it.
+  const base = parts[0]?.tag === 0xa0 ? 1 : 0;
+  const el = parts[base + (which === 'issuer' ? 2 : 4)];
+  if (!el) throw new QerdsError('PKI_DER_MALFORMED', `certificate has no ${which}`);
+  return Buffer.from(el.bytes);
+}

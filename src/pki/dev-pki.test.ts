@@ -1,0 +1,159 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isQerdsError } from '../core/errors.js';
+import { initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from './index.js';
+
+const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
+/** openssl's exit status and combined output, for commands expected to fail. */
+const opensslTry = (...args: string[]) => {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+};
+
+const fixedClock = { now: () => new Date('2026-01-15T09:00:00Z') };
+let root: string;
+let layout: DevPkiLayout;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'qerds-devpki-test-'));
+  ({ layout } = await initDevPki({ dir: join(root, 'pki') }));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('initDevPki output, checked by openssl', () => {
+  it('every leaf chains to the CA and passes the CRL check', () => {
+    const leaves = [layout.tsaCert, layout.recipient('alice').cert, layout.recipient('bob').cert];
+    for (const ap of ['c2', 'c3']) leaves.push(layout.ap(ap).sealCert, layout.ap(ap).tlsCert);
+    for (const leaf of leaves) {
+      const out = openssl('verify', '-CAfile', layout.caCert, '-crl_check', '-CRLfile', layout.caCrl, leaf);
+      expect(out.trim()).toBe(`${leaf}: OK`);
+    }
+  });
+
+  it('the CA is a critical CA with keyCertSign and cRLSign and a SKI', () => {
+    const text = openssl('x509', '-in', layout.caCert, '-noout', '-text');
+    expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE/);
+    expect(text).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/);
+    expect(text).toMatch(/Subject Key Identifier/);
+    expect(text).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, CN = qerds-ap DEV ONLY Root CA/);
+  });
+
+  it("the TSA certificate's only EKU is timeStamping, critical (RFC 3161 §2.3)", () => {
+    const text = openssl('x509', '-in', layout.tsaCert, '-noout', '-text');
+    expect(text).toMatch(/X509v3 Extended Key Usage: critical\s+Time Stamping\s*\n/);
+    expect(text).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
+    // openssl's own purpose check for a TSA signer
+    const purpose = openssl('verify', '-CAfile', layout.caCert, '-purpose', 'timestampsign', layout.tsaCert);
+    expect(purpose).toContain('OK');
+  });
+
+  it('seal, TLS and encryption certificates carry their key usages', () => {
+    const seal = openssl('x509', '-in', layout.ap('c2').sealCert, '-noout', '-text');
+    expect(seal).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
+    expect(seal).toMatch(/Authority Key Identifier/);
+    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, CN = qerds-ap DEV ONLY AP c2 e-seal/);
+    const tls = openssl('x509', '-in', layout.ap('c3').tlsCert, '-noout', '-text');
+    expect(tls).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
+    expect(tls).toMatch(/DNS:localhost, IP Address:127.0.0.1/);
+    expect(openssl('verify', '-CAfile', layout.caCert, '-purpose', 'sslserver', layout.ap('c3').tlsCert)).toContain('OK');
+    const enc = openssl('x509', '-in', layout.recipient('bob').cert, '-noout', '-text');
+    expect(enc).toMatch(/Key Usage: critical\s+Key Encipherment/);
+  });
+
+  it('the CRL is signed by the CA, empty, and valid for 30 days', () => {
+    const out = opensslTry('crl', '-in', layout.caCrl, '-CAfile', layout.caCert, '-noout', '-text');
+    expect(out.status).toBe(0);
+    expect(out.output).toContain('verify OK');
+    expect(out.output).toContain('No Revoked Certificates');
+    const crl = openssl('crl', '-in', layout.caCrl, '-noout', '-lastupdate', '-nextupdate');
+    const [, last, next] = /lastUpdate=(.+)\nnextUpdate=(.+)/.exec(crl) ?? [];
+    expect(Date.parse(next ?? '') - Date.parse(last ?? '')).toBe(30 * 86_400_000);
+  });
+
+  it('the PKCS#12 opens with OpenSSL 3 without -legacy (PBES2 AES-256) and holds the seal key', () => {
+    const p12 = layout.ap('c2').sealP12;
+    const certs = opensslTry('pkcs12', '-in', p12, '-passin', 'pass:qerds-dev', '-nokeys', '-info');
+    expect(certs.status).toBe(0);
+    expect(certs.output).toContain('PBES2, PBKDF2, AES-256-CBC');
+    expect(certs.output).toContain('friendlyName: qerds-ap c2 e-seal (DEV ONLY)');
+    expect(certs.output).toContain('CN = qerds-ap DEV ONLY AP c2 e-seal');
+    const key = openssl('pkcs12', '-in', p12, '-passin', 'pass:qerds-dev', '-nocerts', '-nodes');
+    const sealCert = new X509Certificate(readFileSync(layout.ap('c2').sealCert));
+    expect(createPublicKey(key.slice(key.indexOf('-----BEGIN'))).export({ format: 'pem', type: 'spki' })).toBe(
+      sealCert.publicKey.export({ format: 'pem', type: 'spki' }),
+    );
+    expect(opensslTry('pkcs12', '-in', p12, '-passin', 'pass:wrong', '-nokeys').status).not.toBe(0);
+  });
+
+  it('keys are PKCS#8, mode 0600, and match their certificates; README warns', () => {
+    for (const [cert, key] of [
+      [layout.caCert, layout.caKey],
+      [layout.tsaCert, layout.tsaKey],
+      [layout.ap('c3').sealCert, layout.ap('c3').sealKey],
+      [layout.recipient('alice').cert, layout.recipient('alice').key],
+    ] as const) {
+      expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      expect(statSync(key).mode & 0o777).toBe(0o600);
+      expect(loadSigningIdentity(cert, key).certificate.subject).toContain('DEV ONLY');
+    }
+    expect(readFileSync(join(layout.dir, 'README.txt'), 'utf8')).toMatch(/NEVER use them in production/);
+  });
+});
+
+describe('initDevPki idempotency', () => {
+  it('a second call writes nothing', async () => {
+    const files = [layout.caCert, layout.caKey, layout.caCrl, layout.ap('c2').sealP12, layout.recipient('bob').key];
+    const before = files.map((f) => statSync(f).mtimeMs);
+    const again = await initDevPki({ dir: layout.dir });
+    expect(again.created).toBe(false);
+    expect(files.map((f) => statSync(f).mtimeMs)).toEqual(before);
+  });
+
+  it('a partial PKI is refused without force, regenerated with it', async () => {
+    const dir = join(root, 'partial');
+    cpSync(layout.dir, dir, { recursive: true });
+    rmSync(join(dir, 'tsa', 'tsa.key.pem'));
+    const err = await initDevPki({ dir }).catch((e: unknown) => e);
+    expect(isQerdsError(err, 'PKI_DIR_NOT_EMPTY')).toBe(true);
+
+    const oldCa = readFileSync(join(dir, 'ca', 'ca.crt.pem'), 'utf8');
+    const forced = await initDevPki({ dir, force: true, clock: fixedClock, aps: ['x1'], recipients: ['carol'] });
+    expect(forced.created).toBe(true);
+    const newCa = readFileSync(forced.layout.caCert, 'utf8');
+    expect(newCa).not.toBe(oldCa);
+    expect(existsSync(forced.layout.tsaKey)).toBe(true);
+    expect(existsSync(forced.layout.ap('x1').sealP12)).toBe(true);
+    expect(existsSync(forced.layout.recipient('carol').cert)).toBe(true);
+    // the injected clock sets the validity: backdated one hour, leaves for 825 days
+    const seal = new X509Certificate(readFileSync(forced.layout.ap('x1').sealCert));
+    expect(new Date(seal.validFrom).toISOString()).toBe('2026-01-15T08:00:00.000Z');
+    expect(new Date(seal.validTo).getTime()).toBe(fixedClock.now().getTime() + 825 * 86_400_000);
+  });
+
+  it('refuses AP names that would escape the directory', async () => {
+    const err = await initDevPki({ dir: join(root, 'bad'), aps: ['../evil'] }).catch((e: unknown) => e);
+    expect(isQerdsError(err, 'PKI_BAD_NAME')).toBe(true);
+  });
+});
+
+describe('revokeCertificate', () => {
+  it('re-issues the CRL so that openssl rejects the revoked certificate and still accepts the others', async () => {
+    const dir = join(root, 'revoke');
+    cpSync(layout.dir, dir, { recursive: true });
+    const { layout: l } = await initDevPki({ dir });
+    await revokeCertificate(l, readFileSync(l.ap('c2').sealCert, 'utf8'), 'keyCompromise');
+    await revokeCertificate(l, readFileSync(l.recipient('bob').cert, 'utf8'));
+    const revoked = opensslTry('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c2').sealCert);
+    expect(revoked.status).not.toBe(0);
+    expect(revoked.output).toContain('certificate revoked');
+    const text = openssl('crl', '-in', l.caCrl, '-noout', '-text');
+    expect(text).toContain('Key Compromise');
+    expect(text).toMatch(/X509v3 CRL Number:\s+3/);
+    expect(opensslTry('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.recipient('bob').cert).status).not.toBe(0);
+    expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c3').sealCert)).toContain('OK');
+  });
+});

@@ -1,0 +1,18 @@
+export * from './types.js';
+export * from './layout.js';
+export * from './identity.js';
+export * from './dev-pki.js';
+export * from './revoke.js';
+export * from './trust-store.js';
+export { parseCrls, certificateNameDer, normaliseSerial, type ParsedCrl } from './crl.js';
+export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
+export {
+  readDerElement,
+  derChildren,
+  derOid,
+  derTlv,
+  derUnsignedInteger,
+  derIntegerValue,
+  type DerElement,
+} from './der.js';
+export { x509, webCrypto } from './x509.js';

@@ -1,0 +1,177 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { QerdsError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/ports.js';
+import { normaliseSerial, parseCrls, type ParsedCrl } from './crl.js';
+import { parsePemCertificates } from './identity.js';
+import type { Finding, PathValidationResult, TrustStore } from './types.js';
+import { x509 } from './x509.js';
+
+export interface TrustStoreOptions {
+  /** CRLs (DER or PEM, one or more per buffer) consulted for every certificate on a path. @defaultValue [] */
+  readonly crls?: readonly (Buffer | string)[];
+  /** Source of the default validation time. @defaultValue systemClock */
+  readonly clock?: Clock;
+  /** Longest path, leaf and anchor included. @defaultValue 8 */
+  readonly maxPathLength?: number;
+}
+
+const error = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
+const info = (code: string, message: string): Finding => ({ code, message, severity: 'info' });
+
+/**
+ * A trust store over `anchors` (RFC 5280 path validation, simplified): builds leaf → intermediates → anchor
+ * by issuer name and key identifiers, verifies each signature, checks validity periods and CA constraints at
+ * the validation time, and revocation against the CRLs given.
+ *
+ * Revocation has signing-time semantics: a certificate revoked at or before `at` is invalid; one revoked after
+ * `at` still validates (with an info finding), since what it signed before its revocation stays valid.
+ */
+export function createTrustStore(anchors: readonly X509Certificate[], options: TrustStoreOptions = {}): TrustStore {
+  const clock = options.clock ?? systemClock;
+  const maxPathLength = options.maxPathLength ?? 8;
+  const anchorList = Object.freeze([...anchors]);
+  const anchorPrints = new Set(anchorList.map((a) => a.fingerprint256));
+  const crls: ParsedCrl[] = (options.crls ?? []).flatMap((c) => parseCrls(c));
+
+  function validate(
+    leaf: X509Certificate,
+    opts: { at?: Date; intermediates?: readonly X509Certificate[] } = {},
+  ): PathValidationResult {
+    const at = opts.at ?? clock.now();
+    const pool = [...anchorList, ...(opts.intermediates ?? [])];
+    let signatureFailed = false;
+
+    // Depth-first search with backtracking: several candidate issuers (cross-certificates, renewed CAs) may match.
+    const build = (cert: X509Certificate, seen: Set<string>): X509Certificate[] | undefined => {
+      if (anchorPrints.has(cert.fingerprint256)) return [cert];
+      if (seen.size + 1 >= maxPathLength) return undefined;
+      for (const candidate of pool) {
+        if (seen.has(candidate.fingerprint256) || !cert.checkIssued(candidate)) continue;
+        if (!cert.verify(candidate.publicKey)) {
+          signatureFailed = true;
+          continue;
+        }
+        const rest = build(candidate, new Set([...seen, cert.fingerprint256]));
+        if (rest) return [cert, ...rest];
+      }
+      return undefined;
+    };
+
+    const path = build(leaf, new Set());
+    if (!path) {
+      const findings = signatureFailed
+        ? [error('PKI_SIGNATURE_INVALID', `the signature on ${leaf.subject} (or an issuer's) does not verify`)]
+        : [error('PKI_PATH_NOT_FOUND', `no path from ${leaf.subject} (issuer ${leaf.issuer}) to a trust anchor`)];
+      return { valid: false, path: [], findings };
+    }
+
+    const findings: Finding[] = [];
+    path.forEach((cert, i) => {
+      findings.push(...checkValidity(cert, at));
+      if (i > 0) findings.push(...checkIssuer(cert, i - 1));
+      const issuer = path[i + 1];
+      // The anchor is trusted by configuration; everything below it is checked for revocation.
+      if (issuer) findings.push(...checkRevocation(cert, issuer, at));
+    });
+    return { valid: !findings.some((f) => f.severity === 'error'), path, findings };
+  }
+
+  function checkRevocation(cert: X509Certificate, issuer: X509Certificate, at: Date): Finding[] {
+    const findings: Finding[] = [];
+    let checked = false;
+    for (const crl of crls) {
+      if (!crl.isNamedBy(issuer)) continue;
+      const signed = crl.isSignedBy(issuer);
+      if (signed !== true) {
+        // A CRL not signed by the issuer is ignored: trusting it would let anyone revoke (or seem to vouch for) certificates.
+        findings.push({
+          code: 'PKI_CRL_SIGNATURE_INVALID',
+          message: `a CRL naming ${crl.issuer} is not signed by that CA (${signed === false ? 'bad signature' : 'unsupported algorithm'}); ignored`,
+          severity: 'warning',
+        });
+        continue;
+      }
+      checked = true;
+      const revokedAt = crl.revoked.get(normaliseSerial(cert.serialNumber));
+      if (!revokedAt) continue;
+      if (revokedAt.getTime() <= at.getTime()) {
+        findings.push(error('PKI_CERT_REVOKED', `${cert.subject} was revoked on ${revokedAt.toISOString()}`));
+      } else {
+        findings.push(
+          info('PKI_CERT_REVOKED_LATER', `${cert.subject} was revoked on ${revokedAt.toISOString()}, after ${at.toISOString()}`),
+        );
+      }
+    }
+    if (!checked) findings.push(info('PKI_REVOCATION_NOT_CHECKED', `no CRL from ${issuer.subject} for ${cert.subject}`));
+    return findings;
+  }
+
+  return Object.freeze({ anchors: anchorList, validate });
+}
+
+function checkValidity(cert: X509Certificate, at: Date): Finding[] {
+  const from = new Date(cert.validFrom);
+  const to = new Date(cert.validTo);
+  if (at < from) return [error('PKI_CERT_NOT_YET_VALID', `${cert.subject} is valid only from ${from.toISOString()}`)];
+  if (at > to) return [error('PKI_CERT_EXPIRED', `${cert.subject} expired on ${to.toISOString()}`)];
+  return [];
+}
+
+/** RFC 5280 §6.1.4 (k), (l), (n): an issuer is a CA, may sign certificates, and its path length allows `below` CAs. */
+function checkIssuer(cert: X509Certificate, below: number): Finding[] {
+  if (!cert.ca) return [error('PKI_NOT_A_CA', `${cert.subject} issued a certificate but is not a CA (basicConstraints)`)];
+  const parsed = new x509.X509Certificate(Uint8Array.from(cert.raw));
+  const findings: Finding[] = [];
+  const ku = parsed.getExtension(x509.KeyUsagesExtension);
+  if (ku && !(ku.usages & x509.KeyUsageFlags.keyCertSign)) {
+    findings.push(error('PKI_NOT_A_CA', `${cert.subject} lacks the keyCertSign key usage`));
+  }
+  const bc = parsed.getExtension(x509.BasicConstraintsExtension);
+  // Intermediates between this CA and the leaf: `below` counts the leaf, so subtract it.
+  if (bc?.pathLength !== undefined && below - 1 > bc.pathLength) {
+    findings.push(error('PKI_PATH_LENGTH_EXCEEDED', `${cert.subject} allows at most ${bc.pathLength} CAs below it`));
+  }
+  return findings;
+}
+
+/**
+ * A trust store from files: each path is a PEM file (one or more certificates), a DER certificate (`.crt`/`.cer`),
+ * a CRL (`*.crl`, `*.crl.pem`, or any PEM holding `X509 CRL`), or a directory of such files (not recursive).
+ * Throws `PKI_TRUST_STORE_UNREADABLE` on unreadable input and `PKI_TRUST_STORE_EMPTY` if no anchor is found.
+ */
+export function loadTrustStore(paths: readonly string[], options: TrustStoreOptions = {}): TrustStore {
+  const anchors: X509Certificate[] = [];
+  const crls: (Buffer | string)[] = [...(options.crls ?? [])];
+  const loadFile = (file: string): void => {
+    const data = readFileSync(file);
+    const text = data.toString('latin1');
+    if (/\.crl(\.pem)?$/i.test(file) || text.includes('-----BEGIN X509 CRL-----')) {
+      crls.push(data);
+      const certs = parsePemCertificates(text);
+      anchors.push(...certs);
+      return;
+    }
+    if (text.includes('-----BEGIN')) {
+      anchors.push(...parsePemCertificates(text));
+      return;
+    }
+    anchors.push(new X509Certificate(data));
+  };
+  for (const path of paths) {
+    try {
+      if (statSync(path).isDirectory()) {
+        for (const name of readdirSync(path).sort()) {
+          if (/\.(pem|crt|cer|crl)$/i.test(name) && statSync(join(path, name)).isFile()) loadFile(join(path, name));
+        }
+      } else {
+        loadFile(path);
+      }
+    } catch (cause) {
+      throw new QerdsError('PKI_TRUST_STORE_UNREADABLE', `cannot load trust material from ${path}`, { cause });
+    }
+  }
+  if (anchors.length === 0) throw new QerdsError('PKI_TRUST_STORE_EMPTY', `no certificate in ${paths.join(', ')}`);
+  return createTrustStore(anchors, { ...options, crls });
+}

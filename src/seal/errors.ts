@@ -1,0 +1,29 @@
+import type { ErrorCatalogueEntry } from '../core/errors.js';
+
+/** Codes of the seal module (thrown by sealXml, or reported as findings by verifyXmlSeal). */
+export const sealErrors = {
+  SEAL_MALFORMED: { text: 'the XML or its signature is malformed', httpStatus: 400, retryable: false },
+  SEAL_NO_SIGNATURE: { text: 'the document is not signed', httpStatus: 400, retryable: false },
+  SEAL_MULTIPLE_SIGNATURES: { text: 'more than one signature (wrapping refused)', httpStatus: 400, retryable: false },
+  SEAL_DUPLICATE_ID: { text: 'an Id occurs twice (wrapping refused)', httpStatus: 400, retryable: false },
+  SEAL_REFERENCE_MISSING: { text: 'a required reference is missing', httpStatus: 400, retryable: false },
+  SEAL_REFERENCE_UNSUPPORTED: { text: 'reference form not supported', httpStatus: 400, retryable: false },
+  SEAL_REFERENCE_UNRESOLVED: { text: 'reference target not found exactly once', httpStatus: 400, retryable: false },
+  SEAL_TRANSFORM_UNSUPPORTED: { text: 'transform not supported', httpStatus: 400, retryable: false },
+  SEAL_DIGEST_MISMATCH: { text: 'signed content was changed', httpStatus: 400, retryable: false },
+  SEAL_SIGNATURE_INVALID: { text: 'signature value does not verify', httpStatus: 400, retryable: false },
+  SEAL_ALGORITHM_UNSUPPORTED: { text: 'algorithm not supported', httpStatus: 400, retryable: false },
+  SEAL_ALGORITHM_FORBIDDEN: { text: 'algorithm refused as unsafe', httpStatus: 400, retryable: false },
+  SEAL_XADES_MISSING: { text: 'XAdES qualifying properties missing', httpStatus: 400, retryable: false },
+  SEAL_XADES_TARGET: { text: 'qualifying properties target another signature', httpStatus: 400, retryable: false },
+  SEAL_SIGNING_CERT_MISSING: { text: 'SigningCertificateV2 missing', httpStatus: 400, retryable: false },
+  SEAL_SIGNING_CERT_MISMATCH: { text: 'signing certificate does not match SigningCertificateV2', httpStatus: 400, retryable: false },
+  SEAL_ISSUER_SERIAL_MISMATCH: { text: 'IssuerSerialV2 does not match', httpStatus: 400, retryable: false },
+  SEAL_SIGNING_TIME_MISSING: { text: 'SigningTime missing', httpStatus: 400, retryable: false },
+  SEAL_CERT_PATH_INVALID: { text: 'signing certificate not trusted at validation time', httpStatus: 400, retryable: false },
+  SEAL_TIMESTAMP_INVALID: { text: 'signature timestamp does not verify', httpStatus: 400, retryable: false },
+  SEAL_TIMESTAMP_UNSUPPORTED: { text: 'signature timestamp form not supported', httpStatus: 400, retryable: false },
+  SEAL_TIMESTAMP_BEFORE_SIGNING_TIME: { text: 'timestamp predates the signing time', httpStatus: 400, retryable: false },
+  SEAL_KEY_MISMATCH: { text: 'signature algorithm does not fit the key', httpStatus: 500, retryable: false },
+  SEAL_PARENT_NOT_FOUND: { text: 'signature parent element not found', httpStatus: 500, retryable: false },
+} as const satisfies Record<string, ErrorCatalogueEntry>;

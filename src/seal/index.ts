@@ -1,0 +1,15 @@
+export { sealXml } from './xades-seal.js';
+export { verifyXmlSeal } from './xades-verify.js';
+export { issuerSerialV2Der } from './issuer-serial.js';
+export {
+  DIGEST_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
+  RSA_SHA256_URI,
+  ECDSA_SHA256_URI,
+  SHA256_URI,
+  type DigestAlgorithm,
+  type SignatureAlgorithm,
+} from './algorithms.js';
+export { EXC_C14N, ENVELOPED_SIGNATURE, SIGNED_PROPERTIES_TYPE } from './xml.js';
+export { sealErrors } from './errors.js';
+export type { XadesSealOptions, VerifyXmlSealOptions, SealVerification, SealLevel } from './types.js';

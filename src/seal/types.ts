@@ -1,0 +1,69 @@
+import type { X509Certificate } from 'node:crypto';
+import type { Clock, IdGenerator, TsaClient } from '../core/ports.js';
+import type { Finding, SigningIdentity, TrustStore } from '../pki/types.js';
+
+/** Options of {@link sealXml}: an enveloped XAdES baseline signature (EN 319 132-1). */
+export interface XadesSealOptions {
+  /** The e-seal key and certificate (chain after the leaf goes into KeyInfo too). */
+  readonly identity: SigningIdentity;
+  /** When present, a SignatureTimeStamp is added: level B-T. Absent: level B-B. */
+  readonly tsa?: TsaClient;
+  /** Source of SigningTime. */
+  readonly clock: Clock;
+  /** Source of the ds:Signature Id (other Ids are derived from it). */
+  readonly idGenerator: IdGenerator;
+  /**
+   * SignatureMethod URI.
+   * @defaultValue rsa-sha256 for RSA keys, ecdsa-sha256 for EC keys
+   */
+  readonly signatureAlgorithm?: string;
+  /**
+   * XPath (no namespace prefixes; use `local-name()`) of the element that receives ds:Signature as its
+   * last child.
+   * @defaultValue the document element
+   */
+  readonly parentXPath?: string;
+}
+
+/** Options of {@link verifyXmlSeal}. */
+export interface VerifyXmlSealOptions {
+  /** Trust anchors (and CRLs) for the signer's and the TSA's certificate paths. */
+  readonly trust: TrustStore;
+  /**
+   * Validation time when the signature has no valid timestamp (B-B): a claimed SigningTime is no proof
+   * of existence, so the path must be valid now (or at this time).
+   * @defaultValue the current time
+   */
+  readonly at?: Date;
+  /**
+   * How far (ms) the timestamp's genTime may lie before SigningTime (clocks of signer and TSA differ).
+   * @defaultValue 300000 (5 minutes)
+   */
+  readonly maxClockSkewMs?: number;
+  /** Accept SHA-1 digests and signatures. @defaultValue false */
+  readonly allowUnsafeAlgorithms?: boolean;
+}
+
+export type SealLevel = 'B-B' | 'B-T' | 'none';
+
+export interface SealVerification {
+  readonly valid: boolean;
+  /** The level the signature reached: B-T only with a valid SignatureTimeStamp. */
+  readonly level: SealLevel;
+  /** xades:SigningTime (claimed by the signer). */
+  readonly signingTime?: Date;
+  /** The certificate named by SigningCertificateV2 and found in KeyInfo. */
+  readonly signer?: X509Certificate;
+  readonly timestamp?: { readonly genTime: Date; readonly valid: boolean };
+  readonly findings: Finding[];
+  /**
+   * Exclusive-C14N form of each reference whose digest matched, in SignedInfo order. Use these, not
+   * nodes of the input document: they are what the signature covers.
+   */
+  readonly signedReferences: string[];
+  /**
+   * The canonical form of the whole-document reference (URI="" minus the signature) when its digest
+   * matched: the document to read after verification.
+   */
+  readonly signedDocument?: string;
+}

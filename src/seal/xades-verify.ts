@@ -1,0 +1,191 @@
+import { createHash, timingSafeEqual, verify, type X509Certificate } from 'node:crypto';
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { isQerdsError } from '../core/errors.js';
+import type { Finding } from '../pki/types.js';
+import { verifyTimestampToken } from '../timestamp/index.js';
+import { digestAlgorithm, keyMatches, signatureAlgorithm } from './algorithms.js';
+import { issuerSerialV2Der } from './issuer-serial.js';
+import { readQualifyingProperties, timestampCanonicalizationSupported, type QualifyingPropertiesModel } from './qualifying-properties.js';
+import { checkReference, duplicateIds, readReference, type ReferenceCheck } from './references.js';
+import type { SealVerification, VerifyXmlSealOptions } from './types.js';
+import { childElements, descendants, EXC_C14N, excC14n, NS, parseXmlStrict, requireChild, SIGNED_PROPERTIES_TYPE, textOf } from './xml.js';
+
+const DEFAULT_SKEW_MS = 300_000;
+
+const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
+const warn = (code: string, message: string): Finding => ({ code, message, severity: 'warning' });
+
+/**
+ * Verify an enveloped XAdES baseline signature (B-B or B-T) made by {@link sealXml} or by another
+ * implementation of the same profile. Returns findings instead of throwing; `valid` is true only when
+ * there is no error finding. What the signature covers is returned as canonical text
+ * (`signedReferences`, `signedDocument`): read those, not the input, after verification.
+ */
+export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions): Promise<SealVerification> {
+  const findings: Finding[] = [];
+  const none = (): SealVerification => ({ valid: false, level: 'none', findings, signedReferences: [] });
+  let doc: Document;
+  try {
+    doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
+  } catch (e) {
+    findings.push(asFinding(e));
+    return none();
+  }
+  const signatures = descendants(doc, NS.ds, 'Signature');
+  if (signatures.length === 0) findings.push(err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature'));
+  // Threat: signature wrapping — with several signatures, the one verified need not be the one that
+  // covers what the application reads. Evidence carries exactly one seal.
+  if (signatures.length > 1) findings.push(err('SEAL_MULTIPLE_SIGNATURES', `the document has ${signatures.length} ds:Signature elements`));
+  for (const id of duplicateIds(doc)) findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
+  if (findings.length > 0) return none();
+  const signature = signatures[0] as Element;
+
+  try {
+    return await verifySignature(doc, xml, signature, options, findings);
+  } catch (e) {
+    findings.push(asFinding(e));
+    return none();
+  }
+}
+
+async function verifySignature(
+  doc: Document,
+  xml: string,
+  signature: Element,
+  options: VerifyXmlSealOptions,
+  findings: Finding[],
+): Promise<SealVerification> {
+  const allowUnsafe = options.allowUnsafeAlgorithms ?? false;
+  const signedInfo = requireChild(signature, NS.ds, 'SignedInfo', 'SEAL_MALFORMED');
+  const c14nMethod = requireChild(signedInfo, NS.ds, 'CanonicalizationMethod', 'SEAL_MALFORMED');
+  if (c14nMethod.getAttribute('Algorithm') !== EXC_C14N || childElements(c14nMethod).length > 0) {
+    findings.push(err('SEAL_ALGORITHM_UNSUPPORTED', `SignedInfo canonicalization must be exclusive C14N without parameters`));
+  }
+  const sigAlg = signatureAlgorithm(requireChild(signedInfo, NS.ds, 'SignatureMethod', 'SEAL_MALFORMED').getAttribute('Algorithm') ?? '', allowUnsafe);
+  const signatureValueEl = requireChild(signature, NS.ds, 'SignatureValue', 'SEAL_MALFORMED');
+  const qp = readQualifyingProperties(signature);
+
+  // References: recompute every digest.
+  const checks: ReferenceCheck[] = childElements(signedInfo, NS.ds, 'Reference').map((r) =>
+    checkReference(readReference(r), { doc, xml, signatureIndex: 0, allowUnsafe }),
+  );
+  const docRefs = checks.filter((c) => c.reference.uri === '');
+  if (docRefs.length !== 1) findings.push(err('SEAL_REFERENCE_MISSING', 'the signature must have one whole-document reference (URI="")'));
+  const propRefs = checks.filter((c) => c.reference.type === SIGNED_PROPERTIES_TYPE);
+  if (propRefs.length !== 1 || propRefs[0]?.target !== qp.signedProperties) {
+    findings.push(err('SEAL_REFERENCE_MISSING', 'the signature must have one reference of Type SignedProperties to its own SignedProperties'));
+  }
+  for (const c of checks.filter((c) => !c.matched)) {
+    findings.push(err('SEAL_DIGEST_MISMATCH', `the digest of reference "${c.reference.uri || '(whole document)'}" does not match: content changed after sealing`));
+  }
+
+  // Signer: the KeyInfo certificate that SigningCertificateV2 names.
+  const keyInfoCerts = readKeyInfoCertificates(signature);
+  const signer = findSigner(keyInfoCerts, qp, allowUnsafe, findings);
+  let signatureOk = false;
+  if (signer) {
+    if (!keyMatches(sigAlg, signer.publicKey)) {
+      findings.push(err('SEAL_SIGNATURE_INVALID', `${sigAlg.uri} does not fit the signer's ${signer.publicKey.asymmetricKeyType} key`));
+    } else {
+      const value = Buffer.from(textOf(signatureValueEl), 'base64');
+      signatureOk = verify(sigAlg.digest, Buffer.from(excC14n(signedInfo), 'utf8'), { key: signer.publicKey, dsaEncoding: 'ieee-p1363' }, value);
+      if (!signatureOk) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signature value does not verify with the signing certificate'));
+    }
+  }
+  if (!qp.signingTime) findings.push(err('SEAL_SIGNING_TIME_MISSING', 'SignedSignatureProperties lacks SigningTime'));
+
+  // B-T: the SignatureTimeStamp over the canonical SignatureValue element (EN 319 132-1 §5.3).
+  const timestamp = await checkTimestamps(qp, signatureValueEl, options, findings);
+
+  // Path validation at a time we can prove: genTime for B-T; otherwise the given time or now, since a
+  // claimed SigningTime proves nothing about when the key was used.
+  if (signer && options.trust) {
+    const at = timestamp?.valid ? timestamp.genTime : (options.at ?? new Date());
+    const intermediates = keyInfoCerts.filter((c) => c !== signer);
+    const path = options.trust.validate(signer, { at, intermediates });
+    for (const f of path.findings) findings.push(f);
+    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
+  }
+
+  const valid = !findings.some((f) => f.severity === 'error');
+  const signedReferences = signatureOk ? checks.filter((c) => c.matched).map((c) => c.canonical) : [];
+  const docRef = docRefs[0];
+  return {
+    valid,
+    level: !valid ? 'none' : timestamp?.valid ? 'B-T' : 'B-B',
+    signingTime: qp.signingTime,
+    signer,
+    timestamp,
+    findings,
+    signedReferences,
+    signedDocument: signatureOk && docRef?.matched ? docRef.canonical : undefined,
+  };
+}
+
+function readKeyInfoCertificates(signature: Element): X509Certificate[] {
+  const keyInfo = childElements(signature, NS.ds, 'KeyInfo')[0];
+  if (!keyInfo) return [];
+  return childElements(keyInfo, NS.ds, 'X509Data')
+    .flatMap((d) => childElements(d, NS.ds, 'X509Certificate'))
+    .map((c) => new NodeX509(Buffer.from(textOf(c), 'base64')));
+}
+
+function findSigner(
+  candidates: readonly X509Certificate[],
+  qp: QualifyingPropertiesModel,
+  allowUnsafe: boolean,
+  findings: Finding[],
+): X509Certificate | undefined {
+  const first = qp.certs[0];
+  if (!first) return undefined;
+  const digest = digestAlgorithm(first.digestUri, allowUnsafe);
+  const signer = candidates.find((c) => {
+    const d = createHash(digest.digest).update(c.raw).digest();
+    return d.length === first.digest.length && timingSafeEqual(d, first.digest);
+  });
+  if (!signer) {
+    // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
+    findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'no KeyInfo certificate matches the SigningCertificateV2 digest'));
+    return undefined;
+  }
+  if (first.issuerSerialV2 && !first.issuerSerialV2.equals(issuerSerialV2Der(signer))) {
+    findings.push(warn('SEAL_ISSUER_SERIAL_MISMATCH', 'IssuerSerialV2 does not match the signing certificate'));
+  }
+  return signer;
+}
+
+async function checkTimestamps(
+  qp: QualifyingPropertiesModel,
+  signatureValueEl: Element,
+  options: VerifyXmlSealOptions,
+  findings: Finding[],
+): Promise<{ genTime: Date; valid: boolean } | undefined> {
+  let result: { genTime: Date; valid: boolean } | undefined;
+  const data = Buffer.from(excC14n(signatureValueEl), 'utf8');
+  for (const ts of qp.signatureTimeStamps) {
+    if (!timestampCanonicalizationSupported(ts.canonicalization)) {
+      findings.push(err('SEAL_TIMESTAMP_UNSUPPORTED', `SignatureTimeStamp canonicalization ${ts.canonicalization ?? '(C14N 1.0 default)'} is not supported`));
+      continue;
+    }
+    // The TSA's path is validated at genTime (the token module's default), not at `at`.
+    const r = await verifyTimestampToken(ts.token, { data, trust: options.trust });
+    // The token's own findings stay as warnings: the error is SEAL_TIMESTAMP_INVALID, so that a TSA
+    // problem (e.g. its revoked certificate) is not taken for one of the signer's.
+    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `SignatureTimeStamp: ${f.message}`));
+    let valid = r.valid && !!r.genTime;
+    if (!valid) findings.push(err('SEAL_TIMESTAMP_INVALID', 'the SignatureTimeStamp does not verify over the SignatureValue'));
+    const skew = options.maxClockSkewMs ?? DEFAULT_SKEW_MS;
+    if (valid && r.genTime && qp.signingTime && r.genTime.getTime() < qp.signingTime.getTime() - skew) {
+      findings.push(err('SEAL_TIMESTAMP_BEFORE_SIGNING_TIME', `the timestamp (${r.genTime.toISOString()}) predates SigningTime (${qp.signingTime.toISOString()})`));
+      valid = false;
+    }
+    // With several timestamps, the earliest valid one gives the proof of existence.
+    if (r.genTime && (!result || (valid && (!result.valid || r.genTime < result.genTime)))) result = { genTime: r.genTime, valid };
+  }
+  return result;
+}
+
+function asFinding(e: unknown): Finding {
+  if (isQerdsError(e)) return err(e.code, e.message);
+  return err('SEAL_MALFORMED', `the signature cannot be read: ${(e as Error).message}`);
+}

@@ -1,0 +1,33 @@
+import type { Clock } from '../core/index.js';
+import { createPostgresStore } from './postgres-store.js';
+import { createSqliteStore } from './sqlite-store.js';
+import type { Store } from './types.js';
+
+/** The `store` section of the configuration (config/schema.ts), plus what the composition root injects. */
+export interface StoreConfig {
+  readonly kind: 'sqlite' | 'postgres';
+  /** SQLite database file (`:memory:` for tests). @defaultValue 'data/qerds.sqlite' */
+  readonly sqliteFile?: string;
+  /** @defaultValue 'postgres://postgres@127.0.0.1:5432/test' */
+  readonly postgresUrl?: string;
+  /** @defaultValue 'public' */
+  readonly postgresSchema?: string;
+  readonly blobDir: string;
+  /** @defaultValue systemClock */
+  readonly clock?: Clock;
+}
+
+/** Picks the adapter named by `kind`. Call migrate() on the result before use. */
+export async function createStore(config: StoreConfig): Promise<Store> {
+  switch (config.kind) {
+    case 'sqlite':
+      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock });
+    case 'postgres':
+      return createPostgresStore({
+        connectionString: config.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',
+        schema: config.postgresSchema,
+        blobDir: config.blobDir,
+        clock: config.clock,
+      });
+  }
+}

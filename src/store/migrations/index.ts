@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { SqlFlavour } from '../flavour.js';
+import { initialMigration } from './0001-initial.js';
+
+/**
+ * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
+ * and dist/. Names sort in the order they must run; never rename or edit one that has shipped.
+ */
+export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-initial': initialMigration(flavour),
+  };
+  return { getMigrations: async () => migrations };
+}

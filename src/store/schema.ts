@@ -1,0 +1,70 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The one Kysely schema of the store, shared by SQLite and PostgreSQL. Timestamps are ISO-8601 UTC text
+ * with milliseconds (`2025-01-31T12:00:00.000Z`): identical on both engines, readable in a SQL shell, and
+ * ordered correctly by plain text comparison because every value has the same fixed shape.
+ */
+export interface StoreDatabase {
+  messages: MessagesTable;
+  evidence: EvidenceTable;
+  blobs: BlobsTable;
+  outbox: OutboxTable;
+}
+
+export interface MessagesTable {
+  id: string;
+  ebms_message_id: string;
+  role: string;
+  state: string;
+  /** `scheme:value` (core formatParticipantId). */
+  sender: string;
+  recipient: string;
+  subject: string | null;
+  /** JSON array of PayloadPart. */
+  parts: string;
+  peer: string | null;
+  attempts: number;
+  last_error: string | null;
+  submitted_at: string;
+  updated_at: string;
+}
+
+export interface EvidenceTable {
+  id: string;
+  message_id: string;
+  event: string;
+  event_time: string;
+  sequence: number;
+  xml: string;
+  issued_by: string;
+}
+
+export interface BlobsTable {
+  sha256: string;
+  /** bigint: PostgreSQL hands it back as a string, SQLite as a number. */
+  size: number | string;
+  created_at: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  stage: string;
+  message_id: string;
+  /** JSON object. */
+  data: string;
+  created_at: string;
+  not_before: string;
+  attempts: number;
+  leased_until: string | null;
+  last_error: string | null;
+}
+
+/** The one timestamp format of the store. */
+export function toDbTime(date: Date): string {
+  return date.toISOString();
+}
+
+export function fromDbTime(text: string): Date {
+  return new Date(text);
+}

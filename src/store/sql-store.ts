@@ -1,0 +1,135 @@
+import { Migrator, type Kysely } from 'kysely';
+import { QerdsError, type Clock } from '../core/index.js';
+import type { SqlFlavour } from './flavour.js';
+import { storeMigrations } from './migrations/index.js';
+import { evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
+import { createSqlTransaction } from './sql-transaction.js';
+import { toDbTime, type StoreDatabase } from './schema.js';
+import type { BlobStore, Store } from './types.js';
+
+export interface SqlStoreOptions {
+  readonly db: Kysely<StoreDatabase>;
+  readonly flavour: SqlFlavour;
+  /** Where the bytes live; the store adds a `blobs` row for each stored blob. */
+  readonly files: BlobStore;
+  readonly clock: Clock;
+  /** Schema of Kysely's own migration tables (PostgreSQL); the store's tables follow `search_path`. */
+  readonly migrationTableSchema?: string;
+}
+
+/** Default page size of listMessages. */
+const defaultListLimit = 100;
+
+/** The query layer shared by every SQL engine: one Kysely code path, engine quirks in `flavour`. */
+export function createSqlStore(options: SqlStoreOptions): Store {
+  const { db, flavour, files, clock } = options;
+
+  const blobs: BlobStore = {
+    async put(source, putOptions) {
+      const stored = await files.put(source, putOptions);
+      await db
+        .insertInto('blobs')
+        .values({ sha256: stored.sha256, size: stored.size, created_at: toDbTime(clock.now()) })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+      return stored;
+    },
+    get: (sha256) => files.get(sha256),
+    has: (sha256) => files.has(sha256),
+  };
+
+  return {
+    blobs,
+
+    async migrate() {
+      const migrator = new Migrator({
+        db,
+        provider: storeMigrations(flavour),
+        ...(options.migrationTableSchema === undefined ? {} : { migrationTableSchema: options.migrationTableSchema }),
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+        throw new QerdsError('STORE_MIGRATION_FAILED', `store migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });
+      }
+    },
+
+    async close() {
+      await db.destroy();
+    },
+
+    transaction(work) {
+      return db.transaction().execute((trx) => work(createSqlTransaction(trx, flavour, clock)));
+    },
+
+    async getMessage(id) {
+      const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && messageFromRow(row);
+    },
+
+    async findMessageByEbmsId(ebmsMessageId, role) {
+      const row = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where('ebms_message_id', '=', ebmsMessageId)
+        .where('role', '=', role)
+        .executeTakeFirst();
+      return row && messageFromRow(row);
+    },
+
+    async listMessages(filter = {}) {
+      let query = db.selectFrom('messages').selectAll();
+      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      const rows = await query
+        .orderBy('submitted_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(filter.limit ?? defaultListLimit)
+        .execute();
+      return rows.map(messageFromRow);
+    },
+
+    async listEvidence(messageId) {
+      const rows = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence').execute();
+      return rows.map(evidenceFromRow);
+    },
+
+    async getEvidence(id) {
+      const row = await db.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && evidenceFromRow(row);
+    },
+
+    async leaseOutbox(limit, leaseMs, now) {
+      if (limit <= 0) return [];
+      const at = toDbTime(now);
+      const until = toDbTime(new Date(now.getTime() + leaseMs));
+      // SQLite: the transaction begins IMMEDIATE, so select-then-update has the only write lock.
+      // PostgreSQL: SKIP LOCKED lets concurrent leasers pass over rows another one is taking.
+      const rows = await db.transaction().execute(async (trx) => {
+        let due = trx
+          .selectFrom('outbox')
+          .select('id')
+          .where('not_before', '<=', at)
+          .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', at)]))
+          .orderBy('not_before')
+          .orderBy('id')
+          .limit(limit);
+        if (flavour.rowLocks) due = due.forUpdate().skipLocked();
+        return trx.updateTable('outbox').set({ leased_until: until }).where('id', 'in', due).returningAll().execute();
+      });
+      rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id)));
+      return rows.map(outboxFromRow);
+    },
+
+    async completeOutbox(id) {
+      await db.deleteFrom('outbox').where('id', '=', id).execute();
+    },
+
+    async retryOutbox(id, retryAt, error) {
+      await db
+        .updateTable('outbox')
+        .set((eb) => ({ not_before: toDbTime(retryAt), attempts: eb('attempts', '+', 1), leased_until: null, last_error: error }))
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}

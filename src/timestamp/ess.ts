@@ -1,0 +1,73 @@
+import { createHash, type X509Certificate } from 'node:crypto';
+import { certificateNameDer, derChildren, derOid, derTlv, digestNameOfOid, readDerElement } from '../pki/index.js';
+
+/**
+ * ESS signing-certificate attributes, which bind the signer's certificate into the signed attributes so that
+ * a token cannot be re-attributed to another certificate with the same key (RFC 2634 §5.4, RFC 5035, RFC 5816).
+ *
+ *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies SEQUENCE OF PolicyInformation OPTIONAL }
+ *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT {algorithm id-sha256},
+ *                              certHash Hash, issuerSerial IssuerSerial OPTIONAL }
+ *   ESSCertID   ::= SEQUENCE { certHash Hash (SHA-1), issuerSerial IssuerSerial OPTIONAL }
+ *   IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }
+ */
+
+/** The certificate's serialNumber INTEGER element, as encoded in the certificate. */
+export function serialNumberElement(cert: X509Certificate): Buffer {
+  const [tbs] = derChildren(readDerElement(cert.raw));
+  const parts = tbs ? derChildren(tbs) : [];
+  const serial = parts[parts[0]?.tag === 0xa0 ? 1 : 0];
+  if (!serial) throw new Error('certificate has no serialNumber');
+  return Buffer.from(serial.bytes);
+}
+
+/** SigningCertificateV2 with one ESSCertIDv2 (SHA-256, hashAlgorithm omitted as DER requires for the DEFAULT). */
+export function signingCertificateV2Der(cert: X509Certificate): Buffer {
+  const certHash = createHash('sha256').update(cert.raw).digest();
+  const issuerSerial = derTlv(
+    0x30,
+    derTlv(0x30, derTlv(0xa4, certificateNameDer(cert, 'issuer'))), // GeneralNames { directoryName [4] }
+    serialNumberElement(cert),
+  );
+  const essCertIdV2 = derTlv(0x30, derTlv(0x04, certHash), issuerSerial);
+  return derTlv(0x30, derTlv(0x30, essCertIdV2));
+}
+
+export interface EssCertId {
+  readonly version: 1 | 2;
+  /** Node digest name; 'sha1' only for ESSCertID (v1). */
+  readonly hashAlgorithm: string;
+  readonly certHash: Buffer;
+  /** The serialNumber INTEGER element, when issuerSerial is present. */
+  readonly serialNumber?: Buffer;
+}
+
+/** The first certificate identifier of a SigningCertificate(V2) value (the signer's, RFC 2634 §5.4). */
+export function parseFirstEssCertId(value: Buffer, version: 1 | 2): EssCertId {
+  const [certs] = derChildren(readDerElement(value));
+  const [first] = certs ? derChildren(certs) : [];
+  if (!first) throw new Error('SigningCertificate without certificates');
+  const parts = derChildren(first);
+  let hashAlgorithm = version === 2 ? 'sha256' : 'sha1';
+  if (version === 2 && parts[0]?.tag === 0x30) {
+    const algOid = derOid(derChildren(parts.shift()!)[0]!);
+    const name = digestNameOfOid(algOid);
+    if (!name) throw new Error(`unsupported ESSCertIDv2 hash algorithm ${algOid}`);
+    hashAlgorithm = name;
+  }
+  const [certHash, issuerSerial] = parts;
+  if (certHash?.tag !== 0x04) throw new Error('ESSCertID without certHash');
+  const serial = issuerSerial ? derChildren(issuerSerial)[1] : undefined;
+  return {
+    version,
+    hashAlgorithm,
+    certHash: Buffer.from(certHash.content),
+    ...(serial ? { serialNumber: Buffer.from(serial.bytes) } : {}),
+  };
+}
+
+/** Whether `id` identifies `cert`: the hash of the whole certificate and, when present, its serial number. */
+export function essCertIdMatches(id: EssCertId, cert: X509Certificate): boolean {
+  if (!createHash(id.hashAlgorithm).update(cert.raw).digest().equals(id.certHash)) return false;
+  return id.serialNumber === undefined || id.serialNumber.equals(serialNumberElement(cert));
+}

@@ -1,0 +1,6 @@
+export * from './types.js';
+export { createTimestampAuthority } from './authority.js';
+export { encodeTimestampRequest, type TimestampRequestOptions } from './request.js';
+export { verifyTimestampToken } from './verify.js';
+export { acceptTimestampResponse, createLocalTsaClient, createHttpTsaClient } from './client.js';
+export { createTsaRouter } from './router.js';

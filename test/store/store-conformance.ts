@@ -1,0 +1,418 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/core/index.js';
+import type { NewMessage, OutboxEntry, Store } from '../../src/store/index.js';
+
+/** A fresh, migrated store for one test, and what the suite may need around it. */
+export interface StoreHarness {
+  readonly store: Store;
+  readonly blobDir: string;
+  /** A second store on the same database (another process, as it were). */
+  openSibling(): Promise<Store>;
+  /**
+   * Whether the sibling may run concurrently with `store` in this process. Not for SQLite: its driver
+   * is synchronous, so a sibling waiting for the write lock would block the event loop that the lock
+   * holder needs to commit. Concurrency cases then share one store (serialised by its connection).
+   */
+  readonly siblingIsConcurrent: boolean;
+  /** Closes everything opened and removes the database (schema / file) and blob directory. */
+  dispose(): Promise<void>;
+}
+
+export type StoreFactory = (options: { clock: Clock }) => Promise<StoreHarness>;
+
+/** A clock the test moves by hand. */
+export function manualClock(start = '2030-01-01T00:00:00.000Z') {
+  let now = new Date(start);
+  return {
+    now: () => new Date(now),
+    set(iso: string) {
+      now = new Date(iso);
+    },
+    advance(ms: number) {
+      now = new Date(now.getTime() + ms);
+    },
+  };
+}
+
+let serial = 0;
+export function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
+  serial += 1;
+  return {
+    id: `msg-${serial}-${Math.random().toString(16).slice(2)}`,
+    ebmsMessageId: `ebms-${serial}-${Math.random().toString(16).slice(2)}@test`,
+    role: 'sender-ap',
+    state: 'submitted',
+    sender: { scheme: '0188', value: '1234567890123' },
+    recipient: { scheme: 'email', value: 'bob:with-colon@example.org' },
+    subject: 'Invoice 42',
+    parts: [
+      { partId: 'part-1@test', contentType: 'application/pdf', filename: 'invoice.pdf', sha256: 'a'.repeat(64), size: 1234 },
+      { partId: 'part-2@test', contentType: 'application/xml', sha256: 'b'.repeat(64), size: 99 },
+    ],
+    submittedAt: new Date('2029-12-31T23:59:59.123Z'),
+    ...overrides,
+  };
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ name: 'QerdsError', code });
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Every file under `dir`, relative, temp files included. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+/**
+ * The Store contract, run against every adapter (SQLite, PostgreSQL). An adapter is only done when it
+ * passes all of it.
+ */
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`Store conformance: ${name}`, () => {
+    let clock: ReturnType<typeof manualClock>;
+    let harness: StoreHarness;
+    let store: Store;
+    /** Another store to race against `store`, where the adapter allows it in one process. */
+    const rival = async () => (harness.siblingIsConcurrent ? harness.openSibling() : store);
+
+    beforeEach(async () => {
+      clock = manualClock();
+      harness = undefined as unknown as StoreHarness;
+      harness = await factory({ clock });
+      store = harness.store;
+    });
+
+    afterEach(async () => {
+      // Absent when the factory failed: that failure is the one to report.
+      await harness?.dispose();
+    });
+
+    describe('migrations', () => {
+      it('are idempotent: running them again, here or from another connection, changes nothing', async () => {
+        await store.migrate();
+        await store.migrate();
+        const sibling = await harness.openSibling();
+        await sibling.migrate();
+        await store.transaction((tx) => tx.insertMessage(newMessage({ id: 'm-after-migrate' })));
+        expect((await sibling.getMessage('m-after-migrate'))?.id).toBe('m-after-migrate');
+      });
+    });
+
+    describe('messages', () => {
+      it('round-trips a message: participants, parts, dates, optional fields', async () => {
+        const input = newMessage({ peer: 'https://c3.example/as4' });
+        await store.transaction((tx) => tx.insertMessage(input));
+        const stored = await store.getMessage(input.id);
+        expect(stored).toEqual({ ...input, attempts: 0, updatedAt: clock.now() });
+        expect(stored?.submittedAt).toBeInstanceOf(Date);
+        expect(stored?.submittedAt.toISOString()).toBe('2029-12-31T23:59:59.123Z');
+        expect(stored?.parts[1]).not.toHaveProperty('filename');
+        expect(stored).not.toHaveProperty('lastError');
+
+        const bare = newMessage({ subject: undefined, parts: [] });
+        await store.transaction((tx) => tx.insertMessage(bare));
+        const bareStored = await store.getMessage(bare.id);
+        expect(bareStored).not.toHaveProperty('subject');
+        expect(bareStored).not.toHaveProperty('peer');
+        expect(bareStored?.parts).toEqual([]);
+      });
+
+      it('finds by ebMS MessageId and role, and is undefined when absent', async () => {
+        const input = newMessage();
+        await store.transaction((tx) => tx.insertMessage(input));
+        expect((await store.findMessageByEbmsId(input.ebmsMessageId, 'sender-ap'))?.id).toBe(input.id);
+        expect(await store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+        expect(await store.getMessage('nope')).toBeUndefined();
+      });
+
+      it('rejects a second message with the same ebMS MessageId in the same role, not in the other', async () => {
+        const first = newMessage();
+        await store.transaction((tx) => tx.insertMessage(first));
+        await expectCode(store.transaction((tx) => tx.insertMessage(newMessage({ ebmsMessageId: first.ebmsMessageId }))), 'STORE_DUPLICATE');
+        await expectCode(store.transaction((tx) => tx.insertMessage(newMessage({ id: first.id }))), 'STORE_DUPLICATE');
+        await store.transaction((tx) => tx.insertMessage(newMessage({ ebmsMessageId: first.ebmsMessageId, role: 'recipient-ap', state: 'received' })));
+        expect(await store.listMessages()).toHaveLength(2);
+      });
+
+      it('lists newest first, filtered by state, up to the limit', async () => {
+        const a = newMessage({ submittedAt: new Date('2030-01-01T00:00:01.000Z') });
+        const b = newMessage({ submittedAt: new Date('2030-01-01T00:00:02.000Z'), state: 'received', role: 'recipient-ap' });
+        const c = newMessage({ submittedAt: new Date('2030-01-01T00:00:03.000Z') });
+        await store.transaction(async (tx) => {
+          for (const m of [a, b, c]) await tx.insertMessage(m);
+        });
+        expect((await store.listMessages()).map((m) => m.id)).toEqual([c.id, b.id, a.id]);
+        expect((await store.listMessages({ state: 'submitted' })).map((m) => m.id)).toEqual([c.id, a.id]);
+        expect((await store.listMessages({ limit: 1 })).map((m) => m.id)).toEqual([c.id]);
+      });
+    });
+
+    describe('transitions (compare-and-set)', () => {
+      it('moves the state only from the expected state and applies the patch', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        clock.advance(1500);
+        expect(await store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 2, lastError: 'AS4_X', peer: 'p' }))).toBe(true);
+        const after = await store.getMessage(m.id);
+        expect(after).toMatchObject({ state: 'relaying', attempts: 2, lastError: 'AS4_X', peer: 'p' });
+        expect(after?.updatedAt.toISOString()).toBe('2030-01-01T00:00:01.500Z');
+
+        // Wrong `from`: nothing changes.
+        expect(await store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying'))).toBe(false);
+        expect(await store.transaction((tx) => tx.transitionMessage('missing', 'submitted', 'relaying'))).toBe(false);
+        expect((await store.getMessage(m.id))?.state).toBe('relaying');
+      });
+
+      it('refuses a transition the state machine does not allow (STATE_CONFLICT), even from the right state', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        await expectCode(store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'delivered')), 'STATE_CONFLICT');
+        await expectCode(store.transaction((tx) => tx.transitionMessage(m.id, 'delivered', 'submitted')), 'STATE_CONFLICT');
+        expect((await store.getMessage(m.id))?.state).toBe('submitted');
+      });
+
+      it('lets exactly one of several concurrent identical transitions win', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        const sibling = await rival();
+        const results = await Promise.all(
+          [store, sibling, store, sibling].map((s) => s.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying'))),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('transactions', () => {
+      it('roll back everything on a throw: message, evidence and outbox all absent', async () => {
+        const m = newMessage();
+        const boom = new Error('boom');
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.insertMessage(m);
+            await tx.insertEvidence({ id: 'ev-rollback', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' });
+            await tx.enqueue('relay', m.id, { a: 1 });
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.getMessage(m.id)).toBeUndefined();
+        expect(await store.getEvidence('ev-rollback')).toBeUndefined();
+        expect(await store.listEvidence(m.id)).toEqual([]);
+        clock.advance(60_000);
+        expect(await store.leaseOutbox(10, 1000, clock.now())).toEqual([]);
+      });
+
+      it('return the work result when committed', async () => {
+        const m = newMessage();
+        const out = await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          return 'ok';
+        });
+        expect(out).toBe('ok');
+        expect(await store.getMessage(m.id)).toBeDefined();
+      });
+    });
+
+    describe('evidence', () => {
+      it('numbers evidence 1, 2, 3… per message and returns it in that order', async () => {
+        const a = newMessage();
+        const b = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(a);
+          await tx.insertMessage(b);
+        });
+        const add = (id: string, messageId: string) =>
+          store.transaction((tx) =>
+            tx.insertEvidence({ id, messageId, event: 'RelayAcceptance', eventTime: new Date('2030-02-03T04:05:06.789Z'), xml: `<ev id="${id}">ü</ev>`, issuedBy: 'urn:ap' }),
+          );
+        expect((await add('a1', a.id)).sequence).toBe(1);
+        expect((await add('b1', b.id)).sequence).toBe(1);
+        expect((await add('a2', a.id)).sequence).toBe(2);
+        expect((await add('a3', a.id)).sequence).toBe(3);
+        expect((await add('b2', b.id)).sequence).toBe(2);
+        expect((await store.listEvidence(a.id)).map((e) => [e.id, e.sequence])).toEqual([['a1', 1], ['a2', 2], ['a3', 3]]);
+        expect(await store.getEvidence('a2')).toEqual({
+          id: 'a2',
+          messageId: a.id,
+          event: 'RelayAcceptance',
+          eventTime: new Date('2030-02-03T04:05:06.789Z'),
+          xml: '<ev id="a2">ü</ev>',
+          sequence: 2,
+          issuedBy: 'urn:ap',
+        });
+        expect(await store.getEvidence('nope')).toBeUndefined();
+      });
+
+      it('keeps sequences distinct under concurrent writers of one message', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        const sibling = await rival();
+        const ids = Array.from({ length: 8 }, (_, i) => `conc-${i}`);
+        await Promise.all(
+          ids.map((id, i) =>
+            (i % 2 ? sibling : store).transaction((tx) =>
+              tx.insertEvidence({ id, messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }),
+            ),
+          ),
+        );
+        expect((await store.listEvidence(m.id)).map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      });
+
+      it('refuses a duplicate evidence id and evidence about an unknown message', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        const ev = { id: 'dup', messageId: m.id, event: 'SubmissionAcceptance' as const, eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' };
+        await store.transaction((tx) => tx.insertEvidence(ev));
+        await expectCode(store.transaction((tx) => tx.insertEvidence(ev)), 'STORE_DUPLICATE');
+        await expectCode(store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })), 'NOT_FOUND');
+        expect(await store.listEvidence(m.id)).toHaveLength(1);
+      });
+    });
+
+    describe('outbox', () => {
+      const t0 = '2030-01-01T00:00:00.000Z';
+      const at = (ms: number) => new Date(new Date(t0).getTime() + ms);
+
+      it('leases a committed entry once, with its data; the lease hides it until it expires', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('relay', m.id, { evidenceId: 'ev-1', n: 2 });
+        });
+        const [entry, ...rest] = await store.leaseOutbox(10, 5000, at(0));
+        expect(rest).toEqual([]);
+        expect(entry).toMatchObject({ stage: 'relay', messageId: m.id, data: { evidenceId: 'ev-1', n: 2 }, attempts: 0, createdAt: at(0) });
+        expect(typeof entry?.id).toBe('number');
+        expect(await store.leaseOutbox(10, 5000, at(4999))).toEqual([]);
+        // The worker "crashed": when the lease runs out the entry is handed out again.
+        expect((await store.leaseOutbox(10, 5000, at(5000))).map((e) => e.id)).toEqual([entry!.id]);
+      });
+
+      it('respects notBefore', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('deliver', m.id, {}, { notBefore: at(10_000) });
+        });
+        expect(await store.leaseOutbox(10, 1000, at(9_999))).toEqual([]);
+        expect(await store.leaseOutbox(10, 1000, at(10_000))).toHaveLength(1);
+      });
+
+      it('completes (removes) and retries (attempts + 1, due again at retryAt, lease dropped)', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('relay', m.id);
+          await tx.enqueue('notify', m.id, { evidenceId: 'e' });
+        });
+        const leased = await store.leaseOutbox(10, 60_000, at(0));
+        expect(leased.map((e) => e.stage)).toEqual(['relay', 'notify']);
+        const [relay, notify] = leased as [OutboxEntry, OutboxEntry];
+        await store.completeOutbox(notify.id);
+        await store.retryOutbox(relay.id, at(2000), 'AS4_TIMEOUT');
+        expect(await store.leaseOutbox(10, 60_000, at(1999))).toEqual([]);
+        const again = await store.leaseOutbox(10, 60_000, at(2000));
+        expect(again).toHaveLength(1);
+        expect(again[0]).toMatchObject({ id: relay.id, attempts: 1, stage: 'relay' });
+        await store.retryOutbox(relay.id, at(3000), 'AS4_TIMEOUT');
+        expect((await store.leaseOutbox(10, 60_000, at(3000)))[0]?.attempts).toBe(2);
+        await store.completeOutbox(relay.id);
+        expect(await store.leaseOutbox(10, 60_000, at(1_000_000))).toEqual([]);
+      });
+
+      it('hands out at most `limit`, oldest due first', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          for (let i = 0; i < 5; i++) await tx.enqueue('notify', m.id, { i }, { notBefore: at(100 - i * 10) });
+        });
+        const first = await store.leaseOutbox(2, 1000, at(1000));
+        expect(first.map((e) => e.data.i)).toEqual([4, 3]);
+        const next = await store.leaseOutbox(10, 1000, at(1000));
+        expect(next.map((e) => e.data.i)).toEqual([2, 1, 0]);
+        expect(await store.leaseOutbox(0, 1000, at(1000))).toEqual([]);
+      });
+
+      it('never hands the same entry to two concurrent leasers', async () => {
+        const m = newMessage();
+        const total = 60;
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          for (let i = 0; i < total; i++) await tx.enqueue('relay', m.id, { i });
+        });
+        const sibling = await rival();
+        const leasers = [store, sibling, store, sibling, store, sibling];
+        const seen: number[] = [];
+        await Promise.all(
+          leasers.map(async (s) => {
+            for (;;) {
+              const batch = await s.leaseOutbox(3, 60_000, at(0));
+              if (batch.length === 0) return;
+              seen.push(...batch.map((e) => e.id));
+            }
+          }),
+        );
+        expect(seen).toHaveLength(total);
+        expect(new Set(seen).size).toBe(total);
+      });
+    });
+
+    describe('blobs', () => {
+      it('stores a buffer or a stream under its SHA-256, reads it back, once per content', async () => {
+        const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));
+        const key = sha256(bytes);
+        expect(await store.blobs.has(key)).toBe(false);
+        expect(await store.blobs.put(bytes)).toEqual({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toEqual({ sha256: key, size: bytes.length });
+        expect(await store.blobs.has(key)).toBe(true);
+        expect(await readAll(store.blobs.get(key))).toEqual(bytes);
+        expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
+      });
+
+      it('stores the empty payload', async () => {
+        const key = sha256(Buffer.alloc(0));
+        expect(await store.blobs.put(Buffer.alloc(0))).toEqual({ sha256: key, size: 0 });
+        expect(await readAll(store.blobs.get(key))).toEqual(Buffer.alloc(0));
+      });
+
+      it('refuses an oversize payload mid-stream and leaves no file behind', async () => {
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        let produced = 0;
+        // An endless source: the limit must stop it, not its end.
+        const endless = new Readable({
+          read() {
+            produced += chunk.length;
+            this.push(chunk);
+          },
+        });
+        await expectCode(store.blobs.put(endless, { maxBytes: 200_000 }), 'PAYLOAD_TOO_LARGE');
+        expect(produced).toBeLessThan(2_000_000);
+        await expectCode(store.blobs.put(Buffer.alloc(11), { maxBytes: 10 }), 'PAYLOAD_TOO_LARGE');
+        expect(filesUnder(harness.blobDir)).toEqual([]);
+        expect(await store.blobs.has(sha256(Buffer.alloc(11)))).toBe(false);
+      });
+
+      it('reports a missing or malformed key as NOT_FOUND', async () => {
+        expect(() => store.blobs.get('c'.repeat(64))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+        expect(() => store.blobs.get('../../etc/passwd')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+        expect(await store.blobs.has('../x')).toBe(false);
+      });
+    });
+  });
+}

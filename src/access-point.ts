@@ -8,8 +8,8 @@ import type { QerdsConfig } from './config/index.js';
 import { QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
 import { createStaticDirectory } from './directory/index.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
-import { deliverStage, notifyStage, relayStage, type PipelineContext } from './pipeline/index.js';
-import { createInProcessQueue, createOutboxDispatcher } from './pipeline/queue.js';
+import { createInProcessQueue, createOutboxDispatcher, deliverStage, notifyStage, relayStage, type PipelineContext } from './pipeline/index.js';
+
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
 import { createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
@@ -51,7 +51,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ? createLocalTsaClient(tsa)
     : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust });
 
-  const store = await createStore(config.store);
+  const store = await createStore({ ...config.store, clock });
   await store.migrate();
   const queue = createInProcessQueue({ concurrency: config.queue.concurrency });
   const self = { id: config.ap.id, name: config.ap.name };
@@ -59,7 +59,6 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const localAccounts = new Map(config.apiKeys.map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
 
-  let dispatcher: ReturnType<typeof createOutboxDispatcher> | undefined;
   const context: PipelineContext = {
     self,
     store,
@@ -76,12 +75,13 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
     },
     relayRetry: config.relay,
-    poke: () => dispatcher?.poke(),
+    // The dispatcher is made below; poke is only called once requests flow.
+    poke: () => dispatcher.poke(),
   };
   queue.process('relay', relayStage(context));
   queue.process('deliver', deliverStage(context));
   queue.process('notify', notifyStage(context));
-  dispatcher = createOutboxDispatcher({ store, queue, clock, pollIntervalMs: config.queue.pollIntervalMs });
+  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs } });
 
   const app = createHttpApp({
     ctx: context,
@@ -109,13 +109,13 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       });
       const { port } = server.address() as AddressInfo;
       url = `http://${config.http.host}:${port}`;
-      dispatcher!.start();
+      dispatcher.start();
       log.info({ url, seal: identity.certificate.subject }, 'access point started');
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await dispatcher!.stop();
+      await dispatcher.stop();
       await queue.close();
       await store.close();
     },

@@ -3,6 +3,10 @@ import type { Command } from 'commander';
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { devPkiLayout, loadTrustStore } from '../pki/index.js';
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 interface VerifyOptions {
   trust?: string[];
   at?: string;
@@ -18,7 +22,7 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('verify a sealed evidence file offline; exit 0 only when it is valid')
     .argument('<file>', 'evidence XML')
-    .option('--trust <paths...>', 'trust anchors / CRLs (PEM files or directories); default: the dev PKI CA in certs/dev')
+    .option('--trust <path>', 'trust anchor / CRL (PEM file or directory); repeat for more; default: the dev PKI CA in certs/dev', collect)
     .option('--at <time>', 'validate as of this time (ISO 8601) instead of the signing time')
     .option('--json', 'print the verification report as JSON', false)
     .action(async (file: string, opts: VerifyOptions) => {

@@ -59,7 +59,7 @@ describe('sealed evidence: issue and verify', () => {
     expect(report.subIndication).toBe('HASH_FAILURE');
     expect(report.evidence).toBeUndefined();
     const first = formatReport(report).split('\n')[0];
-    expect(first).toMatch(/^INVALID: HASH_FAILURE — .*content changed after sealing/);
+    expect(first).toMatch(/^INVALID \(TOTAL-FAILED\): HASH_FAILURE — .*content changed after sealing/);
   });
 
   it('sealed by a certificate outside the trust store: INDETERMINATE, NO_CERTIFICATE_CHAIN_FOUND', async () => {
@@ -71,7 +71,7 @@ describe('sealed evidence: issue and verify', () => {
     expect(report.indication).not.toBe('TOTAL-PASSED');
     expect(report.indication).toBe('INDETERMINATE');
     expect(report.subIndication).toBe('NO_CERTIFICATE_CHAIN_FOUND');
-    expect(formatReport(report).split('\n')[0]).toMatch(/^INDETERMINATE: NO_CERTIFICATE_CHAIN_FOUND — /);
+    expect(formatReport(report).split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): NO_CERTIFICATE_CHAIN_FOUND — /);
   });
 
   it('sealed with a certificate revoked before the validation time: TOTAL-FAILED, REVOKED', async () => {

@@ -3,16 +3,16 @@ import { indicationOf } from './indication.js';
 import type { VerificationReport } from './types.js';
 
 /**
- * A verdict for people: the first line is `VALID`, `INVALID: <reason>` or `INDETERMINATE: <reason>`,
- * then what the evidence says and who sealed it when.
+ * A verdict for people: the first line is `VALID`, or `INVALID (<EN 319 102-1 indication>): <reason>`;
+ * an INDETERMINATE result is not proof, so it is not valid either. Then what the evidence says and
+ * who sealed it when.
  */
 export function formatReport(report: VerificationReport): string {
   const lines: string[] = [];
   const decisive = indicationOf(report.findings).decisive;
   const reason = `${report.subIndication ?? 'UNKNOWN'}${decisive ? ` — ${oneLine(decisive.message)}` : ''}`;
   if (report.indication === 'TOTAL-PASSED') lines.push('VALID');
-  else if (report.indication === 'TOTAL-FAILED') lines.push(`INVALID: ${reason}`);
-  else lines.push(`INDETERMINATE: ${reason}`);
+  else lines.push(`INVALID (${report.indication}): ${reason}`);
 
   const ev = report.evidence;
   if (ev) {

@@ -211,6 +211,31 @@ describe('verifyTimestampToken', () => {
   });
 });
 
+describe('ECDSA TSA keys', () => {
+  it('signs with ecdsa-with-SHA384 for a P-384 key; openssl and verifyTimestampToken accept the token', async () => {
+    const dir = mkdtempSync(join(work, 'ec-'));
+    const key = join(dir, 'tsa.key');
+    const cert = join(dir, 'tsa.crt');
+    const o = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+    o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', key);
+    o('req', '-new', '-key', key, '-subj', '/C=JP/O=qerds-ap DEV ONLY/CN=EC TSA', '-out', join(dir, 'tsa.csr'));
+    writeFileSync(join(dir, 'ext.cnf'), '[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n');
+    o('x509', '-req', '-in', join(dir, 'tsa.csr'), '-CA', devPki.caCert, '-CAkey', devPki.caKey, '-set_serial', '77', '-days', '30', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', cert);
+    const tsa = createTimestampAuthority({ identity: loadSigningIdentity(cert, key) });
+    const imprint = sha256('ec');
+    const { der, nonce } = encodeTimestampRequest(imprint, { certReq: true });
+    const resp = join(dir, 'r.tsr');
+    writeFileSync(resp, await tsa.respond(der));
+    expect(run(['ts', '-verify', '-digest', imprint.digest.toString('hex'), '-in', resp, '-CAfile', devPki.caCert]).output).toContain('Verification: OK');
+    const token = await acceptTimestampResponse(readFileSync(resp), { imprint, nonce });
+    const trust = createTrustStore([new X509Certificate(readFileSync(devPki.caCert))]);
+    expect(errors(await verifyTimestampToken(token.der, { imprint, trust }))).toEqual([]);
+    const tokenFile = join(dir, 't.der');
+    writeFileSync(tokenFile, token.der);
+    expect(run(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', tokenFile]).output).toContain('ecdsa-with-SHA384');
+  });
+});
+
 describe('request rejections, as openssl reads them', () => {
   const failureOf = async (tsa: TimestampAuthority, request: Buffer) => {
     const dir = mkdtempSync(join(work, 'rej-'));

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { QerdsError } from '../../src/core/index.js';
+import {
+  AS4_NS, buildUserMessageEnvelope, createAs4Handler, encodeMultipart, parseAs4Xml, parseEnvelope, sendUserMessage,
+  serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment, type ReceivedUserMessage,
+} from '../../src/as4/index.js';
+import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
+
+const pki = sharedTestPki();
+const c2 = sealIdentity(pki, 'c2');
+const c3 = sealIdentity(pki, 'c3');
+const trust = anchorTrustStore(pki.caCert);
+const payload = randomBytes(1024);
+const attachments: Attachment[] = [{ contentId: 'payload-1@qerds', contentType: 'application/octet-stream', body: payload }];
+
+let server: Server;
+let endpoint: string;
+let received: ReceivedUserMessage[] = [];
+let failWith: Error | undefined;
+
+beforeAll(async () => {
+  const app = express();
+  app.post(
+    '/as4',
+    createAs4Handler({
+      identity: c3,
+      trust,
+      maxMessageBytes: 64 * 1024,
+      onUserMessage: async (r) => {
+        if (failWith) throw failWith;
+        received.push(r);
+      },
+    }),
+  );
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/as4`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  received = [];
+  failWith = undefined;
+});
+
+/** POST raw bytes and return the parsed answer (which must be a signal signed by C3). */
+async function post(contentType: string, body: Buffer) {
+  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  const xml = await res.text();
+  expect(res.headers.get('content-type')).toMatch(/^application\/soap\+xml/);
+  const doc = parseAs4Xml(xml);
+  expect(verifyEnvelope(doc, [], { trust, expectedCertificate: c3.certificate }).valid).toBe(true);
+  return { status: res.status, signal: parseEnvelope(doc) };
+}
+
+function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | undefined {
+  return signal.kind === 'error' ? signal.errors[0]?.errorCode : undefined;
+}
+
+function signedMime(atts: Attachment[], signer = c2, mutate?: (doc: Document) => void, sentAtts = atts) {
+  const doc = buildUserMessageEnvelope(sampleMessage(`m-${randomBytes(4).toString('hex')}@qerds`, atts));
+  signEnvelope(doc, atts, signer);
+  mutate?.(doc);
+  return encodeMultipart(serializeAs4Xml(doc), sentAtts);
+}
+
+describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
+  it('delivers a 1 KiB payload and returns a verified NRR receipt', async () => {
+    const message = sampleMessage('m-roundtrip@qerds', attachments);
+    const result = await sendUserMessage({ endpoint, message, attachments, identity: c2, receiverCertificate: c3.certificate, trust });
+    expect(result.httpStatus).toBe(200);
+    expect(result.receipt.refToMessageId).toBe('m-roundtrip@qerds');
+    expect(result.receipt.nonRepudiation.map((r) => r.uri)).toEqual(['#id-messaging', '#id-body', 'cid:payload-1@qerds']);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.attachments[0]!.body.equals(payload)).toBe(true);
+    expect(received[0]!.message).toEqual(message);
+    expect(received[0]!.signer.fingerprint256).toBe(c2.certificate.fingerprint256);
+  });
+
+  it('answers an unsigned message with a signed EBMS:0103 error and never calls onUserMessage', async () => {
+    const doc = buildUserMessageEnvelope(sampleMessage('m-unsigned@qerds', attachments));
+    const mime = encodeMultipart(serializeAs4Xml(doc), attachments);
+    const { status, signal } = await post(mime.contentType, mime.body);
+    expect(status).toBe(500);
+    expect(errorCodeOf(signal)).toBe('EBMS:0103');
+    expect(signal.kind === 'error' && signal.errors[0]?.refToMessageInError).toBe('m-unsigned@qerds');
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers EBMS:0101 when one attachment byte changed in transit', async () => {
+    const changed = Buffer.from(payload);
+    changed[100] = changed[100]! ^ 1;
+    const mime = signedMime(attachments, c2, undefined, [{ ...attachments[0]!, body: changed }]);
+    const { signal } = await post(mime.contentType, mime.body);
+    expect(errorCodeOf(signal)).toBe('EBMS:0101');
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers EBMS:0101 to signature wrapping (signed Messaging moved into a wrapper header, forged one in place)', async () => {
+    const mime = signedMime(attachments, c2, (doc) => {
+      const header = doc.getElementsByTagNameNS(AS4_NS.soap12, 'Header')[0]!;
+      const original = doc.getElementsByTagNameNS(AS4_NS.eb, 'Messaging')[0]!;
+      const forged = original.cloneNode(true) as Element;
+      forged.removeAttributeNS(AS4_NS.wsu, 'Id');
+      forged.getElementsByTagNameNS(AS4_NS.eb, 'Action')[0]!.textContent = 'Steal';
+      header.replaceChild(forged, original);
+      const wrapper = doc.createElementNS('urn:attacker', 'w:Wrapper');
+      wrapper.appendChild(original);
+      header.appendChild(wrapper);
+    });
+    const { signal } = await post(mime.contentType, mime.body);
+    expect(errorCodeOf(signal)).toBe('EBMS:0101');
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers EBMS:0007 to malformed MIME', async () => {
+    const { signal } = await post('multipart/related; boundary=b; type="application/soap+xml"', Buffer.from('--b\r\nContent-Type: application/soap+xml\r\n\r\n<x/>'));
+    expect(errorCodeOf(signal)).toBe('EBMS:0007');
+  });
+
+  it('answers EBMS:0009 to an envelope that is not XML', async () => {
+    const { signal } = await post('application/soap+xml; charset=UTF-8', Buffer.from('<env:Envelope'));
+    expect(errorCodeOf(signal)).toBe('EBMS:0009');
+  });
+
+  it('refuses a signer outside the trust store (client sees AS4_EBMS_0101)', async () => {
+    const foreign = sealIdentity(opensslPki('Foreign'), 'c2');
+    const message = sampleMessage('m-foreign@qerds', attachments);
+    const err = await sendUserMessage({ endpoint, message, attachments, identity: foreign, receiverCertificate: c3.certificate }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QerdsError);
+    expect((err as QerdsError).code).toBe('AS4_EBMS_0101');
+    expect((err as QerdsError).details).toMatchObject({ retryable: false, httpStatus: 500, signalSigned: true });
+    expect(received).toHaveLength(0);
+  });
+
+  it('turns onUserMessage failures into error signals (QerdsError code kept, others EBMS:0004)', async () => {
+    const message = sampleMessage('m-fail@qerds', attachments);
+    failWith = new QerdsError('AS4_EBMS_0010', 'no P-Mode for this service');
+    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, trust })).rejects.toMatchObject({ code: 'AS4_EBMS_0010' });
+    failWith = new Error('database down');
+    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, trust })).rejects.toMatchObject({ code: 'AS4_EBMS_0004', details: expect.objectContaining({ retryable: true }) });
+  });
+
+  it('refuses a receipt signed by someone else than the expected receiver (AS4_EBMS_0302)', async () => {
+    const message = sampleMessage('m-wrong-receiver@qerds', attachments);
+    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, receiverCertificate: c2.certificate })).rejects.toMatchObject({ code: 'AS4_EBMS_0302' });
+  });
+
+  it('reports an unreachable endpoint as AS4_EBMS_0005 (retryable)', async () => {
+    const closed = express().listen(0, '127.0.0.1');
+    await new Promise((r) => closed.once('listening', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const message = sampleMessage('m-down@qerds', attachments);
+    await expect(sendUserMessage({ endpoint: `http://127.0.0.1:${port}/as4`, message, attachments, identity: c2, trust, timeoutMs: 2000 }))
+      .rejects.toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
+  });
+
+  it('refuses a message above maxMessageBytes', async () => {
+    const big: Attachment[] = [{ contentId: 'big@qerds', contentType: 'application/octet-stream', body: randomBytes(70 * 1024) }];
+    const mime = signedMime(big);
+    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': mime.contentType }, body: new Uint8Array(mime.body) });
+    expect(res.status).toBe(413);
+    expect(received).toHaveLength(0);
+  });
+});

@@ -113,9 +113,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       log.info({ url, seal: identity.certificate.subject }, 'access point started');
     },
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
       await dispatcher.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
       await queue.close();
       await store.close();
     },

@@ -1,5 +1,6 @@
 export type { Queue, JobHandler, JobOutcome, JobRunner } from './types.js';
 export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
+export { createBullmqQueue, type BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';
 export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher.js';
 export { createOutboxJobRunner, type OutboxJobRunnerOptions } from './outbox-job-runner.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';

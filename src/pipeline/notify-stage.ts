@@ -32,7 +32,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
       const attempts = job.attempts + 1;
       const code = error instanceof QerdsError ? error.code : 'AS4_EBMS_0005';
       if (attempts >= ctx.relayRetry.maxAttempts) {
-        ctx.log.error({ messageId: message.id, evidenceId, code }, 'evidence could not be returned to the sender AP');
+        ctx.log.error({ messageId: message.id, evidenceId, code, err: error }, 'evidence could not be returned to the sender AP');
         return { status: 'done' };
       }
       return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };

@@ -78,7 +78,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     for (const entry of entries) {
       // Still running here: its lease ran out, not its work. Running it twice at once helps no one.
       if (inFlight.has(entry.id)) continue;
-      inFlight.add(entry.id);
+      // A broker queue takes the job out of this process: its slot is free once handed over (another
+      // process settles it); a second dispatch of the same lease is deduplicated by the broker.
+      const counted = queue.buffer !== 'broker';
+      if (counted) inFlight.add(entry.id);
       try {
         await queue.dispatch(entry);
       } catch (error) {

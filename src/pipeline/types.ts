@@ -17,6 +17,14 @@ export type JobOutcome = { readonly status: 'done' } | { readonly status: 'retry
 export type JobRunner = (job: OutboxEntry, handler: JobHandler) => Promise<void>;
 
 export interface Queue {
+  /**
+   * Where dispatched jobs wait. `memory`: in this process, so the dispatcher bounds them by its
+   * batchSize and releases a slot when the job is settled here. `broker`: in a shared broker (Redis)
+   * from which any process's workers take them; the dispatcher hands them over and does not count
+   * them, and the outbox lease (not the dispatcher's memory) is what re-dispatches a job the broker
+   * lost. @defaultValue 'memory'
+   */
+  readonly buffer?: 'memory' | 'broker';
   /** Hand a leased outbox entry to the workers of its stage. */
   dispatch(job: OutboxEntry): Promise<void>;
   /** Register the handler of a stage; at most one per stage. */

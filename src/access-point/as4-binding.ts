@@ -70,7 +70,10 @@ export function createAs4Transport(options: { self: { id: string; name: string }
         messageId: input.ebmsMessageId,
         conversationId: input.ebmsMessageId,
         action: ACTION_DISPATCH,
-        extraProperties: input.subject ? [{ name: 'subject', value: input.subject }] : [],
+        extraProperties: [
+          { name: 'submissionTime', value: input.submittedAt.toISOString() },
+          ...(input.subject ? [{ name: 'subject', value: input.subject }] : []),
+        ],
       }),
     sendEvidence: (input) =>
       send({
@@ -126,6 +129,7 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
           sender: participant('originalSender'),
           recipient: participant('finalRecipient'),
           subject: property('subject'),
+          submittedAt: parseTime(property('submissionTime')),
           parts,
           fromErds: { id: message.from.partyId, name: commonName(signer) },
         });
@@ -136,6 +140,13 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
       }
     },
   });
+}
+
+function parseTime(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const time = new Date(text);
+  if (Number.isNaN(time.getTime())) throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
+  return time;
 }
 
 function commonName(certificate: X509Certificate): string {

@@ -59,6 +59,8 @@ export interface Transport {
     readonly sender: ParticipantId;
     readonly recipient: ParticipantId;
     readonly subject?: string;
+    /** When C1 submitted it (the SubmissionTime that C3's evidence repeats). */
+    readonly submittedAt: Date;
     readonly parts: readonly OutgoingPart[];
   }): Promise<{ readonly receiptXml: string }>;
   sendEvidence(input: {

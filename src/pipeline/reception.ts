@@ -6,6 +6,8 @@ export interface ReceivedMessage {
   readonly sender: ParticipantId;
   readonly recipient: ParticipantId;
   readonly subject?: string;
+  /** Submission time at C2, when the relay carries it; else the time of reception. */
+  readonly submittedAt?: Date;
   readonly parts: readonly OutgoingPart[];
   /** The relaying ERDS (C2), as identified by its verified signature. */
   readonly fromErds: { readonly id: string; readonly name: string };
@@ -30,7 +32,7 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
   );
   const known = await ctx.participants.isLocal(input.recipient);
   const id = ctx.ids.next('msg');
-  const submittedAt = ctx.clock.now();
+  const submittedAt = input.submittedAt ?? ctx.clock.now();
   const draft = { ebmsMessageId: input.ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
   const evidence = await ctx.evidence.issue({
     event: known ? 'RelayAcceptance' : 'RelayRejection',

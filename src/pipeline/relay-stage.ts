@@ -31,6 +31,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         sender: message.sender,
         recipient: message.recipient,
         subject: message.subject,
+        submittedAt: message.submittedAt,
         parts,
       });
     } catch (error) {

@@ -1,0 +1,76 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The house rules of ARCHITECTURE.md, checked on the import graph of src/ (type-only imports included):
+ * core imports nothing else; protocol modules do not import each other; only the composition root and the
+ * CLI reach into every module; and there are no import cycles between modules.
+ */
+const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Module of a file: its first folder under src/, or the file name for files at the root. */
+function moduleOf(file: string): string {
+  const rel = relative(src, file);
+  const [first] = rel.split('/');
+  return rel.includes('/') ? first! : rel.replace(/\.ts$/, '');
+}
+
+const edges = new Map<string, Set<string>>();
+for (const file of sourceFiles(src)) {
+  const from = moduleOf(file);
+  const text = readFileSync(file, 'utf8');
+  for (const match of text.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)) {
+    const target = resolve(dirname(file), match[1]!.replace(/\.js$/, '.ts'));
+    const to = moduleOf(target);
+    if (to !== from) (edges.get(from) ?? edges.set(from, new Set()).get(from)!).add(to);
+  }
+}
+const importsOf = (module: string) => [...(edges.get(module) ?? [])].sort();
+
+describe('module dependency rules (ARCHITECTURE.md)', () => {
+  it('reads the import graph (the composition root reaches the modules it wires)', () => {
+    expect(importsOf('access-point')).toEqual(expect.arrayContaining(['as4', 'evidence', 'pipeline', 'pki', 'store', 'timestamp']));
+  });
+
+  it('core imports no other module', () => {
+    expect(importsOf('core')).toEqual([]);
+  });
+
+  it('protocol modules do not import each other', () => {
+    expect(importsOf('as4')).not.toContain('smtp');
+    expect(importsOf('smtp')).not.toContain('as4');
+  });
+
+  it('only the composition root and the CLI import the api, the access-point bindings and the CLI', () => {
+    const wiring = new Set(['access-point', 'cli']);
+    for (const [from, targets] of edges) {
+      if (wiring.has(from)) continue;
+      for (const forbidden of ['access-point', 'cli', 'api']) {
+        expect(targets.has(forbidden), `${from} imports ${forbidden}`).toBe(false);
+      }
+    }
+  });
+
+  it('has no import cycle between modules', () => {
+    const cycles: string[] = [];
+    const visit = (module: string, path: string[]) => {
+      if (path.includes(module)) {
+        cycles.push([...path.slice(path.indexOf(module)), module].join(' → '));
+        return;
+      }
+      for (const next of importsOf(module)) visit(next, [...path, module]);
+    };
+    for (const module of edges.keys()) visit(module, []);
+    expect(cycles).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { runDemo } from '../../src/cli/demo.js';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
@@ -119,6 +120,18 @@ describe('REST API edge cases', () => {
     expect(other.status).toBe(404);
     const own = await api<{ id: string; state: string }>(net.c2.url, SENDER.key, `/api/v1/messages/${id}`);
     expect(own.id).toBe(id);
+  });
+
+  it('serves every path that schemas/openapi.yaml describes', async () => {
+    const spec = parseYaml(readFileSync(join(root, 'schemas/openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const method of Object.keys(operations)) {
+        const url = `${net.c2.url}/api/v1${path.replace(/\{[^}]+\}/g, 'x')}`;
+        const response = await fetch(url, { method: method.toUpperCase(), headers: { authorization: `Bearer ${SENDER.key}` } });
+        const body = response.headers.get('content-type')?.includes('json') ? await response.json() : {};
+        expect(body.detail, `${method} ${path}`).not.toBe('no such resource');
+      }
+    }
   });
 
   it('answers /healthz and /readyz', async () => {

@@ -4,6 +4,7 @@ export * from './identity.js';
 export * from './dev-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
+export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
 export { parseCrls, certificateNameDer, normaliseSerial, type ParsedCrl } from './crl.js';
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {

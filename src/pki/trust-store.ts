@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../core/ports.js';
 import { normaliseSerial, parseCrls, type ParsedCrl } from './crl.js';
 import { parsePemCertificates } from './identity.js';
 import type { Finding, PathValidationResult, TrustStore } from './types.js';
+import { certificateFacts } from './certificate-facts.js';
 import { x509 } from './x509.js';
 
 export interface TrustStoreOptions {
@@ -122,13 +123,12 @@ function checkValidity(cert: X509Certificate, at: Date): Finding[] {
 /** RFC 5280 §6.1.4 (k), (l), (n): an issuer is a CA, may sign certificates, and its path length allows `below` CAs. */
 function checkIssuer(cert: X509Certificate, below: number): Finding[] {
   if (!cert.ca) return [error('PKI_NOT_A_CA', `${cert.subject} issued a certificate but is not a CA (basicConstraints)`)];
-  const parsed = new x509.X509Certificate(Uint8Array.from(cert.raw));
+  const facts = certificateFacts(cert);
   const findings: Finding[] = [];
-  const ku = parsed.getExtension(x509.KeyUsagesExtension);
-  if (ku && !(ku.usages & x509.KeyUsageFlags.keyCertSign)) {
+  if (facts.keyUsage !== undefined && !(facts.keyUsage & x509.KeyUsageFlags.keyCertSign)) {
     findings.push(error('PKI_NOT_A_CA', `${cert.subject} lacks the keyCertSign key usage`));
   }
-  const bc = parsed.getExtension(x509.BasicConstraintsExtension);
+  const bc = facts.basicConstraints;
   // Intermediates between this CA and the leaf: `below` counts the leaf, so subtract it.
   if (bc?.pathLength !== undefined && below - 1 > bc.pathLength) {
     findings.push(error('PKI_PATH_LENGTH_EXCEEDED', `${cert.subject} allows at most ${bc.pathLength} CAs below it`));

@@ -2,8 +2,6 @@ import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   Attribute,
-  CertificateChoices,
-  CertificateSet,
   ContentInfo,
   DigestAlgorithmIdentifiers,
   EncapsulatedContent,
@@ -18,7 +16,7 @@ import { Accuracy, TimeStampReq, TSTInfo } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
-import { DIGEST_OIDS, derTlv, digestNameOfOid, type DigestName } from '../pki/index.js';
+import { DIGEST_OIDS, derChildren, derTlv, digestNameOfOid, readDerElement, type DigestName } from '../pki/index.js';
 import { OID, attributeDer, derSetOf, integerContent, oidDer, timeDer } from './asn1.js';
 import { signingCertificateV2Der } from './ess.js';
 import { expectedDigestLength } from './request.js';
@@ -73,7 +71,10 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   const nextSerial = options.serialNumber ?? (() => BigInt(`0x${randomBytes(16).toString('hex')}`));
   const scheme = signatureScheme(identity.privateKey);
   const certAsn = AsnConvert.parse(identity.certificate.raw, Certificate);
-  const chainAsn = identity.chain.map((c) => AsnConvert.parse(c.raw, Certificate));
+  // The certificates field ([0] IMPLICIT SET OF CertificateChoices) is the same in every token: a choice that
+  // holds a certificate is that certificate's own DER, sorted as DER wants a SET OF. Encoded once and spliced
+  // in; re-serialising parsed certificates per token doubled the cost of a token.
+  const certificatesField = derTlv(0xa0, ...[identity.certificate.raw, ...identity.chain.map((c) => c.raw)].sort(Buffer.compare));
   const essAttribute = attributeDer(OID.signingCertificateV2, signingCertificateV2Der(identity.certificate));
 
   function tokenFor(req: TimeStampReq): Buffer {
@@ -129,12 +130,15 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
         eContentType: OID.tstInfo,
         eContent: new EncapsulatedContent({ single: new OctetString(new Uint8Array(tstInfoDer)) }),
       }),
-      ...(req.certReq
-        ? { certificates: new CertificateSet([certAsn, ...chainAsn].map((certificate) => new CertificateChoices({ certificate }))) }
-        : {}),
       signerInfos: new SignerInfos([signerInfo]),
     });
-    const contentInfo = new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) });
+    let signedDataDer: Buffer = Buffer.from(AsnConvert.serialize(signedData));
+    if (req.certReq) {
+      // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo, certificates [0] …, signerInfos }
+      const [version, digestAlgorithms, encapContentInfo, signerInfos] = derChildren(readDerElement(signedDataDer));
+      signedDataDer = derTlv(0x30, version!.bytes, digestAlgorithms!.bytes, encapContentInfo!.bytes, certificatesField, signerInfos!.bytes);
+    }
+    const contentInfo = new ContentInfo({ contentType: OID.signedData, content: new Uint8Array(signedDataDer).buffer });
     return Buffer.from(AsnConvert.serialize(contentInfo));
   }
 

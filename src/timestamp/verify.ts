@@ -5,7 +5,7 @@ import {
   digestNameOfOid,
   readDerElement,
   verifyCmsSignature,
-  x509,
+  certificateFacts,
   type Finding,
 } from '../pki/index.js';
 import { OID, bytesToBigint, oidDer } from './asn1.js';
@@ -120,8 +120,8 @@ function single(attributes: ReadonlyMap<string, readonly Buffer[]>, oid: string)
 
 function identifies(sid: ParsedToken['signer']['sid'], cert: X509Certificate): boolean {
   if ('keyId' in sid) {
-    const ski = new x509.X509Certificate(Uint8Array.from(cert.raw)).getExtension(x509.SubjectKeyIdentifierExtension);
-    return ski !== null && Buffer.from(ski.keyId, 'hex').equals(sid.keyId);
+    const ski = certificateFacts(cert).subjectKeyIdentifier;
+    return ski !== undefined && Buffer.from(ski, 'hex').equals(sid.keyId);
   }
   return certificateNameDer(cert, 'issuer').equals(sid.issuer) && serialNumberElement(cert).equals(sid.serial);
 }
@@ -145,9 +145,8 @@ function checkSigningCertificate(attributes: ReadonlyMap<string, readonly Buffer
 }
 
 function checkTimestampingEku(cert: X509Certificate): Finding[] {
-  const parsed = new x509.X509Certificate(Uint8Array.from(cert.raw));
-  const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
-  const usages = eku?.usages.map(String) ?? [];
+  const eku = certificateFacts(cert).extendedKeyUsage;
+  const usages = eku?.usages ?? [];
   if (!eku || !eku.critical || usages.length !== 1 || usages[0] !== OID.timeStamping) {
     return [err('TSA_NOT_TIMESTAMPING_CERT', `${cert.subject} lacks the sole, critical timeStamping extended key usage`)];
   }

@@ -1,0 +1,40 @@
+import type { X509Certificate } from 'node:crypto';
+import { x509 } from './x509.js';
+
+/** The extensions that path validation and timestamp checks read, decoded once per certificate. */
+export interface CertificateFacts {
+  /** keyUsage bits (x509.KeyUsageFlags), when the extension is present. */
+  readonly keyUsage?: number;
+  readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number };
+  readonly extendedKeyUsage?: { readonly critical: boolean; readonly usages: readonly string[] };
+  /** Hex SubjectKeyIdentifier. */
+  readonly subjectKeyIdentifier?: string;
+}
+
+const MAX_ENTRIES = 1024;
+const cache = new Map<string, CertificateFacts>();
+
+/**
+ * Decoding a certificate's extensions in JavaScript (ASN.1) costs far more than the RSA checks around it, and
+ * the same few certificates (CA, TSA, the APs' seals) are seen on every message. The facts are a pure function
+ * of the DER, so they are memoised by its SHA-256 fingerprint in a small bounded map.
+ */
+export function certificateFacts(cert: X509Certificate): CertificateFacts {
+  const key = cert.fingerprint256;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const parsed = new x509.X509Certificate(Uint8Array.from(cert.raw));
+  const ku = parsed.getExtension(x509.KeyUsagesExtension);
+  const bc = parsed.getExtension(x509.BasicConstraintsExtension);
+  const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
+  const ski = parsed.getExtension(x509.SubjectKeyIdentifierExtension);
+  const facts: CertificateFacts = Object.freeze({
+    keyUsage: ku?.usages,
+    basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
+    extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map(String) } : undefined,
+    subjectKeyIdentifier: ski?.keyId,
+  });
+  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+  cache.set(key, facts);
+  return facts;
+}

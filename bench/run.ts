@@ -7,6 +7,9 @@ import { benchDemoPath } from './demo-path.js';
 
 const benches: Record<string, () => Promise<void>> = {
   'demo-path': benchDemoPath,
+  evidence: async () => (await import('./evidence.js')).benchEvidence(),
+  cms: async () => (await import('./cms.js')).benchCms(),
+  as4: async () => (await import('./as4.js')).benchAs4(),
 };
 
 const selected = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');

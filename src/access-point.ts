@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { createHttpApp } from './api/index.js';
+import { createHttpApp, createMetrics } from './api/index.js';
 import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
 import type { QerdsConfig } from './config/index.js';
 import { QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
 import { createStaticDirectory } from './directory/index.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
-import { createInProcessQueue, createOutboxDispatcher, deliverStage, notifyStage, relayStage, type PipelineContext } from './pipeline/index.js';
+import { createOutboxDispatcher, type PipelineContext } from './pipeline/index.js';
+import { createConfiguredQueue, registerWorkers, selectedStages, type WorkerSelection } from './access-point/queue-binding.js';
+import { createSmtpIntakeBinding } from './access-point/smtp-binding.js';
 
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
@@ -18,6 +20,13 @@ export interface AccessPointOptions {
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly logger?: Logger;
+  /**
+   * Pipeline stages this process runs workers for: all of them, none (an API-only process beside
+   * `qerds worker` processes; needs queue.kind bullmq), or a list. @defaultValue true
+   */
+  readonly workers?: WorkerSelection;
+  /** Serve HTTP (REST API, AS4, TSA, probes); false for a worker-only process. @defaultValue true */
+  readonly api?: boolean;
 }
 
 export interface AccessPoint {
@@ -27,6 +36,8 @@ export interface AccessPoint {
   readonly trust: TrustStore;
   /** Base URL once started (`http://127.0.0.1:<port>`). */
   readonly url: string;
+  /** The SMTP intake's bound address, when smtp.enabled and started. */
+  readonly smtpAddress?: { readonly host: string; readonly port: number };
   start(): Promise<void>;
   /** Stops taking requests, drains in-flight jobs, closes the store. */
   stop(): Promise<void>;
@@ -47,13 +58,16 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
 
   const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
-  const tsaClient: TsaClient = tsa
-    ? createLocalTsaClient(tsa)
-    : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust });
-
   const store = await createStore({ ...config.store, clock });
+  const metrics = createMetrics({ stats: () => store.stats() });
+  const tsaClient: TsaClient = metrics.observeTsa(tsa
+    ? createLocalTsaClient(tsa)
+    : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust }));
+
   await store.migrate();
-  const queue = createInProcessQueue({ concurrency: config.queue.concurrency });
+  const stages = selectedStages(config, options.workers ?? true);
+  const serveHttp = options.api ?? true;
+  const { queue, ping: queuePing } = createConfiguredQueue(config, log);
   const self = { id: config.ap.id, name: config.ap.name };
   const directory = createStaticDirectory(config.directory.participants);
   const localAccounts = new Map(config.apiKeys.map((k) => [k.participant, k.name]));
@@ -67,7 +81,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ids,
     log,
     directory,
-    evidence: createEvidenceIssuer({ self, policyIds: config.ap.policyIds, identity, tsa: tsaClient, clock, ids, names: (id) => localAccounts.get(id) ?? directoryNames.get(id) }),
+    evidence: metrics.observeEvidence(createEvidenceIssuer({ self, policyIds: config.ap.policyIds, identity, tsa: tsaClient, clock, ids, names: (id) => localAccounts.get(id) ?? directoryNames.get(id) })),
     evidenceVerifier: createEvidenceVerifier(trust),
     transport: createAs4Transport({ self, identity, trust, timeoutMs: config.relay.timeoutMs }),
     participants: {
@@ -78,10 +92,10 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     // The dispatcher is made below; poke is only called once requests flow.
     poke: () => dispatcher.poke(),
   };
-  queue.process('relay', relayStage(context));
-  queue.process('deliver', deliverStage(context));
-  queue.process('notify', notifyStage(context));
-  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs } });
+  registerWorkers(queue, context, stages, metrics.observeJob);
+  // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
+  // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
+  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs } });
 
   const app = createHttpApp({
     ctx: context,
@@ -89,9 +103,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     maxPayloadBytes: config.limits.maxPayloadBytes,
     as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2 }),
     tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
-    readiness: { store: async () => void (await store.listMessages({ limit: 1 })) },
+    metrics: metrics.handler,
+    readiness: { store: async () => void (await store.listMessages({ limit: 1 })), ...(queuePing ? { redis: queuePing } : {}) },
   });
   const server: Server = createServer(app);
+  const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
   let url = '';
 
   return {
@@ -102,22 +118,31 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     get url() {
       return url;
     },
+    get smtpAddress() {
+      return smtpIntake?.address;
+    },
     async start() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.http.port, config.http.host, () => resolve());
-      });
-      const { port } = server.address() as AddressInfo;
-      url = `http://${config.http.host}:${port}`;
+      if (serveHttp) {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(config.http.port, config.http.host, () => resolve());
+        });
+        const { port } = server.address() as AddressInfo;
+        url = `http://${config.http.host}:${port}`;
+      }
       dispatcher.start();
-      log.info({ url, seal: identity.certificate.subject }, 'access point started');
+      await smtpIntake?.start();
+      log.info({ url, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
     },
     async stop() {
       // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
+      await smtpIntake?.stop();
       await dispatcher.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
+      if (server.listening) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+      }
       await queue.close();
       await store.close();
     },

@@ -1,14 +1,13 @@
 import { QerdsError } from '../core/index.js';
 import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
-import { buildUserMessageEnvelope } from './envelope-build.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { parseContentType } from './mime-content-type.js';
-import { contentIdFromCid, decodeMultipart, encodeMultipart } from './multipart.js';
+import { contentIdFromCid, decodeMultipart } from './multipart.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
 import type { SendUserMessageOptions, SendUserMessageResult } from './types.js';
-import { signEnvelope } from './ws-security-sign.js';
+import { packUserMessage } from './user-message-pack.js';
 import { verifyEnvelope } from './ws-security-verify.js';
-import { parseXml, serializeXml } from './xml-util.js';
+import { parseXml } from './xml-util.js';
 
 const MAX_RESPONSE_BYTES = 10_485_760;
 
@@ -24,14 +23,13 @@ const invalidReceipt = (message: string, details: Record<string, unknown> = {}):
  * says whether sending again may help.
  */
 export async function sendUserMessage(options: SendUserMessageOptions): Promise<SendUserMessageResult> {
-  const { message, attachments } = options;
-  const hrefs = new Set(message.payloads.map((p) => contentIdFromCid(p.href)));
-  if (hrefs.size !== attachments.length || attachments.some((a) => !hrefs.has(a.contentId))) {
+  const hrefs = new Set(options.message.payloads.map((p) => contentIdFromCid(p.href)));
+  if (hrefs.size !== options.attachments.length || options.attachments.some((a) => !hrefs.has(a.contentId))) {
     throw new QerdsError('AS4_EBMS_0007', 'every attachment needs exactly one PartInfo with href="cid:<Content-ID>"');
   }
-  const doc = buildUserMessageEnvelope(message);
-  const { references } = signEnvelope(doc, attachments, options.identity);
-  const mime = encodeMultipart(serializeXml(doc), attachments);
+  const { message, attachments } = options;
+  const mime = packUserMessage({ message, attachments, identity: options.identity, compress: options.compress, encryptFor: options.encryptFor });
+  const references = mime.references;
 
   let response: Response;
   try {

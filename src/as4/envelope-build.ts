@@ -91,3 +91,12 @@ export function buildUserMessageEnvelope(msg: UserMessage, options: { soapVersio
   }
   return doc;
 }
+
+/** An eb:SignalMessage with eb:PullRequest for `mpc` (ebMS 3.0 Core §5.2.3.1; AS4 one-way/pull). */
+export function buildPullRequestEnvelope(info: { messageId: string; timestamp: Date; mpc: string }, options: { soapVersion?: SoapVersion } = {}): Document {
+  const { document: doc, messaging } = buildSoapSkeleton(options.soapVersion ?? '1.2');
+  const signal = ebElement(doc, messaging, 'SignalMessage');
+  appendMessageInfo(doc, signal, info);
+  ebElement(doc, signal, 'PullRequest', undefined, { mpc: info.mpc });
+  return doc;
+}

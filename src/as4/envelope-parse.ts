@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/index.js';
-import { NS } from './namespaces.js';
+import { EBMS_DEFAULT_MPC, NS } from './namespaces.js';
 import type { ErrorSignal, ParsedEnvelope, ParsedReceipt, ParsedSignalInfo, PartInfo, PartyRef, Property, SoapVersion, UserMessage } from './types.js';
 import { allElements, assertNoProcessingInstructions, childElements, isElement, isNs, onlyChild, parseXml, textOf } from './xml-util.js';
 
@@ -189,8 +189,9 @@ export function parseEnvelope(input: string | Document): ParsedEnvelope {
   const errors = childElements(unit, NS.eb, 'Error');
   if (receipt && errors.length === 0) return { kind: 'receipt', soapVersion, document, messaging, receipt: parseReceipt(signal, receipt) };
   if (errors.length > 0 && !receipt) return { kind: 'error', soapVersion, document, messaging, signal, errors: errors.map(parseError) };
-  if (onlyChild(unit, NS.eb, 'PullRequest', BAD, false)) throw new QerdsError('AS4_EBMS_0008', 'PullRequest is not supported');
-  return bad('SignalMessage must carry one Receipt or Error elements');
+  const pull = onlyChild(unit, NS.eb, 'PullRequest', BAD, false);
+  if (pull && !receipt && errors.length === 0) return { kind: 'pull', soapVersion, document, messaging, signal, mpc: pull.getAttribute('mpc') || EBMS_DEFAULT_MPC };
+  return bad('SignalMessage must carry one Receipt, PullRequest or Error elements');
 }
 
 /** Best effort: the eb:MessageId of a (possibly invalid) message, for refToMessageInError. */

@@ -1,5 +1,10 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { isQerdsError, QerdsError, systemClock, uuidIdGenerator } from '../core/index.js';
+import { decryptAttachments } from './attachment-encryption.js';
+import { decompressPayloads } from './compression.js';
+import { assertPModeSecurity, matchPMode } from './pmode.js';
+import { packUserMessage } from './user-message-pack.js';
 import { ebmsCodeOf, type EbmsErrorCode } from './ebms-errors.js';
 import { parseEnvelope, peekMessageId } from './envelope-parse.js';
 import { contentIdFromCid, decodeMultipart } from './multipart.js';
@@ -47,10 +52,14 @@ function checkPayloadConsistency(message: UserMessage, attachments: readonly Att
 }
 
 /**
- * The AS4 receiving endpoint (express handler for POST /as4): decode, verify the signature, hand the
- * message to `onUserMessage`, answer with a signed NRR Receipt on the same HTTP connection (AS4
- * synchronous "response" pattern). Failures are answered with a signed ebMS Error signal and a SOAP Fault,
- * HTTP 500 (the convention of AS4 products; see the report for SOAP 1.2's 400 for Sender faults).
+ * The AS4 receiving endpoint (express handler for POST /as4). A pushed UserMessage is decoded, its
+ * attachments decrypted (EBMS:0102), its signature verified over the plaintext (missing → EBMS:0103,
+ * invalid or untrusted signer → EBMS:0101), its header parsed, matched to a push P-Mode (EBMS:0010) whose
+ * security it must meet (EBMS:0103), its payloads checked against PayloadInfo (EBMS:0007/0011) and inflated
+ * (EBMS:0303); only then `onUserMessage` sees it, and a signed NRR Receipt answers on the same HTTP
+ * connection (AS4 synchronous "response" pattern). A signed PullRequest gets the next message of its MPC
+ * from `onPullRequest` (one-way/pull), a signed Receipt goes to `onReceipt`. Failures are answered with a
+ * signed ebMS Error signal and a SOAP Fault, HTTP 500 (the convention of AS4 products).
  * Duplicate elimination is left to `onUserMessage`: answering a duplicate with the same kind of receipt
  * is what AS4 reception awareness expects.
  */
@@ -58,10 +67,26 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const clock = options.clock ?? systemClock;
   const idGenerator = options.idGenerator ?? uuidIdGenerator;
+  const decryptionKeys = options.decryptionKeys ?? [options.identity];
 
   const sendError = (res: Response, code: EbmsErrorCode, detail: string, refTo: string | undefined, soapVersion: SoapVersion, httpStatus = 500) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
     res.status(httpStatus).type(soapMediaType(soapVersion)).send(serializeXml(doc));
+  };
+
+  /** One-way/pull (AS4 §2.1): the next message of the MPC in the HTTP response, or the EBMS:0006 warning. */
+  const answerPullRequest = async (res: Response, mpc: string, refTo: string, signer: X509Certificate, soapVersion: SoapVersion) => {
+    if (!options.onPullRequest) throw new QerdsError('AS4_EBMS_0008', 'PullRequest is not supported by this endpoint');
+    // Only channels a pull P-Mode names may be pulled from: an unknown MPC could leak another party's messages.
+    if (options.pmodes && !options.pmodes.some((p) => p.mep === 'pull' && p.mpc === mpc)) throw new QerdsError('AS4_EBMS_0010', `no pull P-Mode for MPC ${mpc}`);
+    const pulled = await options.onPullRequest({ mpc, messageId: refTo, signer });
+    if (!pulled) {
+      sendError(res, 'EBMS:0006', `no message waiting on ${mpc}`, refTo, soapVersion, 200);
+      return;
+    }
+    const packed = packUserMessage({ ...pulled, identity: options.identity });
+    res.status(200).setHeader('MIME-Version', '1.0');
+    res.type(packed.contentType).send(packed.body);
   };
 
   return async (req, res) => {
@@ -87,7 +112,9 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       doc = parseXml(envelopeXml);
       assertNoProcessingInstructions(doc);
 
-      const verification = verifyEnvelope(doc, attachments, { trust: options.trust, at: clock.now() });
+      // Decrypt first: the signature covers the plaintext (sign-then-encrypt, eDelivery AS4). 0102 on failure.
+      const decrypted = decryptAttachments(doc, attachments, decryptionKeys);
+      const verification = verifyEnvelope(doc, decrypted.attachments, { trust: options.trust, at: clock.now() });
       if (!verification.valid || !verification.signer) {
         const errors = verification.findings.filter((f) => f.severity === 'error');
         // Unsigned where the policy requires a signature → PolicyNoncompliance; a bad signature → FailedAuthentication.
@@ -97,10 +124,27 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       const parsed = parseEnvelope(doc);
       soapVersion = parsed.soapVersion;
+      if (parsed.kind === 'pull') {
+        await answerPullRequest(res, parsed.mpc, parsed.signal.messageId, verification.signer, soapVersion);
+        return;
+      }
+      if (parsed.kind === 'receipt') {
+        if (!options.onReceipt) throw new QerdsError('AS4_EBMS_0008', 'this endpoint takes no receipts');
+        await options.onReceipt(parsed.receipt, verification.signer);
+        res.status(200).end();
+        return;
+      }
       if (parsed.kind !== 'user') throw new QerdsError('AS4_EBMS_0010', `unexpected ${parsed.kind} signal pushed to this endpoint`);
-      checkPayloadConsistency(parsed.message, attachments);
+      if (options.pmodes) {
+        // A pushed UserMessage can only fit a push P-Mode (a pull agreement's messages are handed out, not taken in).
+        const pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
+        assertPModeSecurity(pmode, { signatureAlgorithm: verification.signatureAlgorithm, keyProtection: decrypted.keyProtection, encrypted: decrypted.encrypted, attachments });
+      }
+      checkPayloadConsistency(parsed.message, decrypted.attachments);
+      // Inflate only after the signature over the compressed octets verified (AS4 §3.1).
+      const payloads = decompressPayloads(parsed.message, decrypted.attachments, options.maxDecompressedBytes);
       try {
-        await options.onUserMessage({ message: parsed.message, attachments, signer: verification.signer, envelopeXml });
+        await options.onUserMessage({ message: parsed.message, attachments: payloads, signer: verification.signer, envelopeXml });
       } catch (error) {
         const code = isQerdsError(error) ? ebmsCodeOf(error.code) : undefined;
         sendError(res, code ?? 'EBMS:0004', code ? (error as Error).message : 'the message could not be processed', parsed.message.messageId, soapVersion);

@@ -12,6 +12,10 @@ export const NS = Object.freeze({
   wsse11: 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd',
   ds: 'http://www.w3.org/2000/09/xmldsig#',
   ec: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
+  xenc11: 'http://www.w3.org/2009/xmlenc11#',
+  dsig11: 'http://www.w3.org/2009/xmldsig11#',
+  dsigMore: 'http://www.w3.org/2021/04/xmldsig-more#',
   xmlns: 'http://www.w3.org/2000/xmlns/',
   xml: 'http://www.w3.org/XML/1998/namespace',
 });
@@ -25,6 +29,11 @@ export const WSS = Object.freeze({
     'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Signature-Transform',
   swaCompleteSignatureTransform:
     'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Complete-Signature-Transform',
+  swaCiphertextTransform: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Ciphertext-Transform',
+  /** xenc:EncryptedData/@Type of an attachment whose content (not its MIME headers) is encrypted. */
+  swaContentOnly: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Only',
+  swaComplete: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Complete',
+  encryptedKeyTokenType: 'http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey',
 });
 
 export const ALG = Object.freeze({
@@ -37,9 +46,18 @@ export const ALG = Object.freeze({
   sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
   sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
   sha512: 'http://www.w3.org/2001/04/xmlenc#sha512',
+  aes128Gcm: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+  aes256Gcm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+  rsaOaep: 'http://www.w3.org/2009/xmlenc11#rsa-oaep',
+  mgf1Sha256: 'http://www.w3.org/2009/xmlenc11#mgf1sha256',
+  x25519: 'http://www.w3.org/2021/04/xmldsig-more#x25519',
+  hkdf: 'http://www.w3.org/2021/04/xmldsig-more#hkdf',
+  hmacSha256: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
+  kwAes128: 'http://www.w3.org/2001/04/xmlenc#kw-aes128',
 });
 
 /** ebMS 3 default role and the MIME type of a SOAP 1.2 / 1.1 envelope. */
+export const EBMS_DEFAULT_MPC = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/defaultMPC';
 export const EBMS_DEFAULT_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/defaultRole';
 export const SOAP12_MEDIA_TYPE = 'application/soap+xml';
 export const SOAP11_MEDIA_TYPE = 'text/xml';

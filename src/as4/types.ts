@@ -6,6 +6,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { Clock, IdGenerator } from '../core/index.js';
 import type { Finding, SigningIdentity, TrustStore } from '../pki/types.js';
 import type { EbmsErrorCode } from './ebms-errors.js';
+import type { PMode } from './pmode.js';
 
 export type SoapVersion = '1.1' | '1.2';
 
@@ -112,7 +113,8 @@ export interface ParsedSignalInfo {
 export type ParsedEnvelope =
   | { readonly kind: 'user'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly message: UserMessage }
   | { readonly kind: 'receipt'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly receipt: ParsedReceipt }
-  | { readonly kind: 'error'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly signal: ParsedSignalInfo; readonly errors: readonly ErrorSignal[] };
+  | { readonly kind: 'error'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly signal: ParsedSignalInfo; readonly errors: readonly ErrorSignal[] }
+  | { readonly kind: 'pull'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly signal: ParsedSignalInfo; readonly mpc: string };
 
 export interface SignOptions {
   /** Add a signed wsu:Timestamp. @defaultValue undefined (none: the eDelivery profiles do not require one) */
@@ -135,11 +137,21 @@ export interface VerifyOptions {
 
 export interface VerifyResult {
   readonly valid: boolean;
+  /** SignedInfo/SignatureMethod/@Algorithm, when there was a signature. */
+  readonly signatureAlgorithm?: string;
   readonly signer?: X509Certificate;
   /** What the valid references cover: `Messaging`, `Body`, `Timestamp`, `cid:…`. */
   readonly signedParts: readonly string[];
   readonly references: readonly SignatureReference[];
   readonly findings: readonly Finding[];
+}
+
+/** Result of `decryptAttachments`: the attachments in plaintext and the Content-IDs that were encrypted. */
+export interface DecryptedAttachments {
+  readonly attachments: Attachment[];
+  readonly encrypted: readonly string[];
+  /** The EncryptionMethod of each xenc:EncryptedKey (RSA-OAEP or kw-aes128 after X25519 agreement). */
+  readonly keyProtection: readonly string[];
 }
 
 export interface ReceivedUserMessage {
@@ -156,8 +168,70 @@ export interface As4HandlerOptions {
   readonly maxMessageBytes?: number;
   readonly clock?: Clock;
   readonly idGenerator?: IdGenerator;
+  /** Largest size of one payload after GZIP inflation, bytes. @defaultValue 104857600 (100 MiB) */
+  readonly maxDecompressedBytes?: number;
+  /** Keys to decrypt attachments with (RSA for 1.15, X25519 for 2.0). @defaultValue [identity] */
+  readonly decryptionKeys?: readonly SigningIdentity[];
+  /**
+   * P-Modes a UserMessage must match (EBMS:0010 otherwise) and whose security it must meet (EBMS:0103).
+   * @defaultValue undefined (any message; signature required, encryption optional)
+   */
+  readonly pmodes?: readonly PMode[];
   /** Stores the message (and drops duplicates). Throw QerdsError `AS4_EBMS_nnnn` to answer with that error. */
   onUserMessage(received: ReceivedUserMessage): Promise<void>;
+  /**
+   * One-way/pull: the next UserMessage waiting on `mpc` for the (verified) puller, or undefined when none
+   * (answered with the EBMS:0006 warning). @defaultValue undefined (PullRequest answered with EBMS:0008)
+   */
+  onPullRequest?(request: PullRequestReceived): Promise<PulledUserMessage | undefined>;
+  /** A (verified) receipt pushed to this endpoint, e.g. for a message that was pulled. @defaultValue undefined (EBMS:0008) */
+  onReceipt?(receipt: ParsedReceipt, signer: X509Certificate): Promise<void>;
+}
+
+/** A verified eb:PullRequest. */
+export interface PullRequestReceived {
+  readonly mpc: string;
+  readonly messageId: string;
+  readonly signer: X509Certificate;
+}
+
+/** What the responding MSH hands out for a PullRequest: signed by the handler's identity, optionally compressed and encrypted. */
+export interface PulledUserMessage {
+  readonly message: UserMessage;
+  readonly attachments: readonly Attachment[];
+  /** @defaultValue false */
+  readonly compress?: boolean;
+  /** Encrypt the payloads for the puller's certificate. @defaultValue undefined */
+  readonly encryptFor?: X509Certificate;
+}
+
+export interface PullUserMessageOptions {
+  readonly endpoint: string;
+  /** @defaultValue the ebMS default MPC */
+  readonly mpc?: string;
+  readonly identity: SigningIdentity;
+  /** The responding MSH's certificate: the pulled message must be signed by it. */
+  readonly senderCertificate?: X509Certificate;
+  readonly trust?: TrustStore;
+  /** Keys to decrypt pulled payloads. @defaultValue [identity] */
+  readonly decryptionKeys?: readonly SigningIdentity[];
+  /** @defaultValue 104857600 (bytes) */
+  readonly maxMessageBytes?: number;
+  /** @defaultValue 60000 (ms) */
+  readonly timeoutMs?: number;
+  readonly clock?: Clock;
+  readonly idGenerator?: IdGenerator;
+}
+
+export interface PullUserMessageResult {
+  readonly message: UserMessage;
+  /** Decrypted and inflated. */
+  readonly attachments: readonly Attachment[];
+  readonly signer: X509Certificate;
+  /** The NRR receipt we pushed back for the pulled message. */
+  readonly receiptXml: string;
+  /** Whether the receipt push was answered with HTTP 2xx (if not, the sender will offer the message again). */
+  readonly receiptDelivered: boolean;
 }
 
 export interface SendUserMessageOptions {
@@ -171,6 +245,14 @@ export interface SendUserMessageOptions {
   readonly trust?: TrustStore;
   /** @defaultValue 60000 (ms) */
   readonly timeoutMs?: number;
+  /** GZIP every payload before signing (AS4 §3.1 compression). @defaultValue false */
+  readonly compress?: boolean;
+  /**
+   * Encrypt every payload for this certificate after signing: RSA → eDelivery AS4 1.15 (RSA-OAEP key
+   * transport), X25519 → eDelivery AS4 2.0 (X25519 + HKDF + AES key wrap); AES-128-GCM content.
+   * @defaultValue undefined (not encrypted)
+   */
+  readonly encryptFor?: X509Certificate;
 }
 
 export interface SendUserMessageResult {
@@ -186,3 +268,45 @@ export interface SignalOptions {
 }
 
 export type { EbmsErrorCode };
+
+export interface As4CaptureOptions {
+  /** Anchors the signer must chain to. */
+  readonly trust?: TrustStore;
+  /** The signer must be exactly this certificate. */
+  readonly expectedCertificate?: X509Certificate;
+  /** Validation time. @defaultValue now */
+  readonly at?: Date;
+  /** Keys to decrypt encrypted attachments with (without them, encrypted attachments make the verdict INVALID). */
+  readonly decryptionKeys?: readonly SigningIdentity[];
+}
+
+/** What `verifyAs4Capture` found in a captured AS4 exchange. */
+export interface As4CaptureReport {
+  readonly verdict: 'VALID' | 'INVALID';
+  readonly container: 'http-request' | 'http-response' | 'mime' | 'soap';
+  readonly httpStartLine?: string;
+  readonly soapVersion?: SoapVersion;
+  readonly messageType?: 'UserMessage' | 'Receipt' | 'Error' | 'PullRequest';
+  readonly messageId?: string;
+  /** The MPC of a PullRequest. */
+  readonly mpc?: string;
+  readonly refToMessageId?: string;
+  /** ISO 8601 */
+  readonly timestamp?: string;
+  readonly from?: PartyRef;
+  readonly to?: PartyRef;
+  readonly collaboration?: CollaborationInfo;
+  readonly payloads: readonly { href: string; mimeType: string; size?: number; compressed: boolean; encrypted: boolean }[];
+  readonly receipt?: { readonly nonRepudiation: readonly string[] };
+  readonly errors?: readonly ErrorSignal[];
+  readonly signature?: {
+    readonly algorithm?: string;
+    /** How KeyInfo names the key: `BinarySecurityToken reference`, `X509Data/X509IssuerSerial`, … */
+    readonly keyReference?: string;
+    /** The references that verified. */
+    readonly references: readonly { uri: string; digestMethod: string; transforms: readonly string[] }[];
+    readonly signedParts: readonly string[];
+    readonly signer?: { subject: string; issuer: string; serialNumber: string; validFrom: string; validTo: string; fingerprint256: string };
+  };
+  readonly findings: readonly Finding[];
+}

@@ -28,7 +28,7 @@ function transformsOf(ref: Element): Transform[] {
 }
 
 /** Security headers addressed to us (no role/actor, or the ultimate receiver); others are not ours to process. */
-function securityHeaders(parts: SoapParts): Element[] {
+export function securityHeaders(parts: SoapParts): Element[] {
   const env = parts.envelope.namespaceURI;
   return childElements(parts.header, NS.wsse, 'Security').filter((s) => {
     const role = parts.soapVersion === '1.2' ? s.getAttributeNS(env, 'role') : s.getAttributeNS(env, 'actor');
@@ -206,7 +206,7 @@ export function verifyEnvelope(doc: Document, attachments: readonly Attachment[]
   for (const a of attachments) if (!signedCids.has(a.contentId)) err('AS4_SIG_NOT_COVERED', `attachment ${a.contentId} is not signed`);
   checkTimestamp(security, signedElements, options.at ?? new Date(), findings);
 
-  return done({ signedParts, references, ...(token ? { signer: token.certificate } : {}) });
+  return done({ signedParts, references, signatureAlgorithm: sigMethod, ...(token ? { signer: token.certificate } : {}) });
 }
 
 /** A wsu:Timestamp, when present, must be signed and current (a replayed old message is refused). */

@@ -14,6 +14,8 @@ export interface DemoOptions {
   /** Give up after this many ms. @defaultValue 45000 */
   readonly timeoutMs: number;
   readonly print: (line: string) => void;
+  /** Extra settings of the two APs (store and queue kinds…), as startTwoAccessPoints takes them. */
+  readonly overrides?: Parameters<typeof startTwoAccessPoints>[0]['overrides'];
 }
 
 const CHAIN = ['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover'];
@@ -33,7 +35,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   rmSync(options.outDir, { recursive: true, force: true });
   const evidenceDir = join(options.outDir, 'evidence');
   mkdirSync(evidenceDir, { recursive: true });
-  const net = await startTwoAccessPoints({ outDir: options.outDir, pkiDir: options.pkiDir });
+  const net = await startTwoAccessPoints({ outDir: options.outDir, pkiDir: options.pkiDir, overrides: options.overrides });
   const { c2, c3 } = net;
   try {
     say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.identity.certificate.subject.replace(/\n/g, ', ')}`);

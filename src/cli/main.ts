@@ -6,6 +6,10 @@ import { registerPki } from './pki-command.js';
 import { registerSend } from './send-command.js';
 import { registerStart } from './start-command.js';
 import { registerVerify } from './verify-command.js';
+import { registerLookup } from './lookup-command.js';
+import { registerWorker } from './worker-command.js';
+import { registerDb } from './db-command.js';
+import { registerCrypto } from './crypto-command.js';
 
 /** The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed, 2 usage or configuration error. */
 const program = new Command()
@@ -19,6 +23,10 @@ registerDemo(program);
 registerPki(program);
 registerSend(program);
 registerVerify(program);
+registerLookup(program);
+registerWorker(program);
+registerDb(program);
+registerCrypto(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,9 +7,10 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run an access point (API, AS4 endpoint, pipeline workers) until SIGINT/SIGTERM')
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
-    .action(async (opts: { config?: string }) => {
+    .option('--no-workers', 'serve the API only; `qerds worker` processes run the jobs (needs queue.kind bullmq)')
+    .action(async (opts: { config?: string; workers: boolean }) => {
       const config = loadConfig({ file: opts.config });
-      const ap = await createAccessPoint(config);
+      const ap = await createAccessPoint(config, { workers: opts.workers });
       await ap.start();
       process.stdout.write(`qerds-ap "${config.ap.name}" listening on ${ap.url} (AS4 ${ap.url}/as4)\n`);
       const stop = async () => {

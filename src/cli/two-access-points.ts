@@ -21,8 +21,8 @@ export interface TwoAccessPoints {
 export async function startTwoAccessPoints(options: {
   outDir: string;
   pkiDir: string;
-  /** Extra settings for both APs (e.g. store kind). */
-  overrides?: QerdsConfigInput;
+  /** Extra settings for both APs (e.g. store kind), or per AP (e.g. a PostgreSQL schema and queue prefix each). */
+  overrides?: QerdsConfigInput | ((name: 'c2' | 'c3') => QerdsConfigInput);
   logLevel?: string;
 }): Promise<TwoAccessPoints> {
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
@@ -32,29 +32,31 @@ export async function startTwoAccessPoints(options: {
     { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port) },
   ];
   const logger = pino({ level: options.logLevel ?? 'warn' });
-  const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
-    createAccessPoint(
+  const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
+    const overrides = typeof options.overrides === 'function' ? options.overrides(name) : options.overrides;
+    return createAccessPoint(
       loadConfig({
         env: {},
         baseDir: process.cwd(),
         overrides: {
-          ...options.overrides,
+          ...overrides,
           ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
           http: { port },
           store: {
-            ...options.overrides?.store,
+            ...overrides?.store,
             sqliteFile: join(options.outDir, name, 'qerds.sqlite'),
             blobDir: join(options.outDir, name, 'blobs'),
           },
           pki: { dir: options.pkiDir, apName: name },
-          queue: { pollIntervalMs: 50, ...options.overrides?.queue },
-          relay: { baseDelayMs: 200, maxDelayMs: 2000, ...options.overrides?.relay },
+          queue: { pollIntervalMs: 50, ...overrides?.queue },
+          relay: { baseDelayMs: 200, maxDelayMs: 2000, ...overrides?.relay },
           directory: { participants },
           apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
         },
       }),
       { logger },
     );
+  };
   const c2 = await make('c2', c2Port, SENDER);
   const c3 = await make('c3', c3Port, RECIPIENT);
   await Promise.all([c2.start(), c3.start()]);

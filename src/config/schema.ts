@@ -15,6 +15,21 @@ const participantEntry = z.object({
   endpoint: z.string().url(),
   /** PEM file of that AP's e-seal certificate: pins who may sign the receipts. Optional. */
   apCertificate: z.string().optional(),
+  /** Registered e-mail address of the participant: RCPT TO this address names it at the SMTP intake. Optional. */
+  email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+});
+
+const smtpAccountEntry = z.object({
+  /** SASL user name (AUTH PLAIN / LOGIN). */
+  username: z.string().min(1),
+  /** `scrypt$N$r$p$salt$key` (see src/smtp/password.ts, `hashPassword`); never the password itself. */
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
+  /** The participant this account submits for, `<scheme>:<value>`. */
+  participant: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
+  /** The only address the account may use in MAIL FROM and in the From header. */
+  email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address'),
+  /** Display name. */
+  name: z.string().optional(),
 });
 
 const apiKeyEntry = z.object({
@@ -64,8 +79,21 @@ export const configSchema = z
       .prefault({}),
     queue: z
       .object({
-        /** @defaultValue 'in-process' */
-        kind: z.enum(['in-process']).default('in-process'),
+        /** `in-process`: jobs run in this process (embedded); `bullmq`: one BullMQ queue per stage in Redis, run by any process's workers. @defaultValue 'in-process' */
+        kind: z.enum(['in-process', 'bullmq']).default('in-process'),
+        /** Redis of the bullmq queue. @defaultValue 'redis://127.0.0.1:6379' */
+        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** Prefix of the BullMQ keys in Redis; APs sharing a Redis need different ones. @defaultValue 'qerds' */
+        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('qerds'),
+        /**
+         * How long a dispatched outbox entry stays leased, in ms: a job lost with a crashed process or a
+         * flushed Redis is dispatched again after it. Longer than a job waits and runs. @defaultValue 30000
+         */
+        leaseMs: z.coerce.number().int().min(100).default(30_000),
+        /** bullmq: rate limit per stage across all workers, at most `max` jobs per `durationMs` ms. @defaultValue none */
+        rateLimit: z.object({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) }).optional(),
+        /** bullmq: how often workers look for jobs of a dead worker, in ms. @defaultValue 30000 */
+        stalledIntervalMs: z.coerce.number().int().min(100).default(30_000),
         /** Jobs run at once per stage. @defaultValue 4 */
         concurrency: z.coerce.number().int().min(1).default(4),
         /** How often the outbox is polled, in ms. @defaultValue 200 */
@@ -124,6 +152,28 @@ export const configSchema = z
         maxDelayMs: z.coerce.number().int().min(1).default(300_000),
         /** AS4 request timeout, in ms. @defaultValue 30000 */
         timeoutMs: z.coerce.number().int().min(100).default(30_000),
+      })
+      .prefault({}),
+    smtp: z
+      .object({
+        /** Run the SMTP submission intake (C1 → C2). @defaultValue false */
+        enabled: z.boolean().default(false),
+        /** @defaultValue '127.0.0.1' */
+        host: z.string().default('127.0.0.1'),
+        /** TCP port; 0 picks a free one. @defaultValue 587 (submission) */
+        port: z.coerce.number().int().min(0).max(65535).default(587),
+        /** `starttls` (submission port, STARTTLS before AUTH) or `implicit` (TLS from the first byte, port 465). @defaultValue 'starttls' */
+        tlsMode: z.enum(['starttls', 'implicit']).default('starttls'),
+        /** This AP's mail domain: `<scheme>-<value>@<domain>` names participant `<scheme>:<value>`. @defaultValue 'localhost' */
+        domain: z.string().min(1).default('localhost'),
+        /** TLS certificate (PEM, chain after the leaf); default: the dev PKI's `<apName>/tls.crt.pem`. */
+        tlsCert: z.string().optional(),
+        /** TLS private key (PEM); default: the dev PKI's `<apName>/tls.key.pem`. */
+        tlsKey: z.string().optional(),
+        /** Largest message, in bytes (EHLO SIZE, enforced while DATA streams). @defaultValue 26214400 (25 MiB) */
+        maxMessageBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+        /** Sender accounts (SMTP AUTH). */
+        accounts: z.array(smtpAccountEntry).default([]),
       })
       .prefault({}),
     log: z

@@ -1,2 +1,24 @@
-export type { Directory, DirectoryEntry } from './types.js';
+export type { Directory, DirectoryEntry, ParticipantLocator, SmpIdentifier } from './types.js';
 export { createStaticDirectory, type StaticDirectoryEntry } from './static-directory.js';
+export { directoryErrors, type DirectoryErrorCode } from './errors.js';
+export {
+  createSmpDirectory,
+  peppolParticipantIdentifier,
+  smpPathSegment,
+  AS4_TRANSPORT_PROFILES,
+  type SmpDirectoryOptions,
+} from './smp-client.js';
+export { verifySmpSignature, type SmpSignatureCheck } from './smp-signature.js';
+export { readServiceMetadata, SMP_NS, type SmpServiceMetadata, type SmpEndpoint, type SmpProcess, type SmpDialect } from './smp-metadata.js';
+export {
+  bdxlLocator,
+  bdxlHostName,
+  base32,
+  smpUrlOf,
+  type BdxlHashMode,
+  type BdxlLocatorOptions,
+  type NaptrRecord,
+  type NaptrResolver,
+} from './bdxl-locator.js';
+export { cachedDirectory, type CachedDirectoryOptions } from './cached-directory.js';
+export { checkRecipient, type RecipientCheck, type CertificateCheck } from './recipient-check.js';

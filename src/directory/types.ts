@@ -8,8 +8,38 @@ export interface DirectoryEntry {
   readonly endpoint: string;
   /** PEM of that AP's e-seal certificate, when the directory pins it. */
   readonly apCertificatePem?: string;
+  /**
+   * Transport profile of the endpoint (SMP `transportProfile` / `TransportProfileID`), e.g.
+   * `bdxr-transport-ebms3-as4-v1p0` or `peppol-transport-as4-v2_0`. Absent for the static directory.
+   */
+  readonly transportProfile?: string;
+  /** PEM of the recipient's (C4's) encryption certificate for end-to-end encryption, when the directory names one. */
+  readonly encryptionCertificatePem?: string;
+  /** When the endpoint stops being valid (SMP `ServiceExpirationDate` / `ExpirationDate`). */
+  readonly expiresAt?: Date;
+  /** SMP 1.0 `MinimumAuthenticationLevel`: the authentication level the receiving AP requires of the sender. */
+  readonly minimumAuthenticationLevel?: string;
+  /** Where the answer came from (`static`, or the SMP URL that was queried). */
+  readonly source?: string;
 }
 
 export interface Directory {
+  /**
+   * The participant's entry, or `undefined` when the directory does not know it. Throws a QerdsError
+   * (`DIRECTORY_…`) when it knows of the participant but refuses the answer: a forged or untrusted SMP
+   * response, an expired endpoint, an unreachable SMP.
+   */
   lookup(participant: ParticipantId): Promise<DirectoryEntry | undefined>;
 }
+
+/** An SMP or BDXR identifier: `scheme::value` on the wire (SMP 1.0 §3.1, SMP 2.0 §5). */
+export interface SmpIdentifier {
+  readonly scheme?: string;
+  readonly value: string;
+}
+
+/**
+ * Finds the SMP that serves a participant (BDXL / SML discovery): the SMP's base URL. `undefined` when
+ * the participant is not registered (NXDOMAIN, no matching NAPTR record).
+ */
+export type ParticipantLocator = (participant: SmpIdentifier) => Promise<URL | undefined>;

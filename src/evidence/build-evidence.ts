@@ -1,6 +1,7 @@
 import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
 import type { EvidenceData, ParticipantDetails } from '../core/index.js';
 import { eventUri, formatParticipantId, QerdsError, reasonUri } from '../core/index.js';
+import { checkEventComponents } from './event-reasons.js';
 import {
   DS_NS,
   EIDAS_LEGAL_NAME,
@@ -125,6 +126,7 @@ function validate(data: EvidenceData): void {
   if (!data.id) problems.push('id is empty');
   if (!data.messageId) problems.push('messageId is empty');
   for (const p of data.parts) if (!/^[0-9a-f]{64}$/i.test(p.sha256)) problems.push(`part ${p.partId}: sha256 is not 64 hex digits`);
+  for (const f of checkEventComponents(data)) problems.push(f.message);
   if (problems.length > 0) {
     throw new QerdsError('EVIDENCE_INVALID_DATA', `evidence data is invalid: ${problems.join('; ')}`, { details: { problems } });
   }

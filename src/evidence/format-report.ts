@@ -1,6 +1,7 @@
 import { eventUri } from '../core/index.js';
 import { indicationOf } from './indication.js';
 import type { VerificationReport } from './types.js';
+import type { TimestampFileReport } from './verify-token.js';
 
 /**
  * A verdict for people: the first line is `VALID`, or `INVALID (<EN 319 102-1 indication>): <reason>`;
@@ -28,7 +29,12 @@ export function formatReport(report: VerificationReport): string {
   if (seal?.signingTime) lines.push(`signed at:  ${seal.signingTime.toISOString()} (claimed)`);
   if (seal?.timestamp) lines.push(`timestamp:  ${seal.timestamp.genTime.toISOString()}${seal.timestamp.valid ? '' : ' (NOT valid)'}`);
   else lines.push('timestamp:  none');
+  for (const t of seal?.timestamps ?? []) {
+    if (t.kind !== 'archive') continue;
+    lines.push(`archive ts: ${t.genTime?.toISOString() ?? '(unreadable)'}${t.valid ? '' : ' (NOT valid)'}`);
+  }
   if (seal && seal.level !== 'none') lines.push(`level:      XAdES-${seal.level}`);
+  if (seal?.validationTime) lines.push(`validated:  as of ${seal.validationTime.toISOString()}`);
   const other = report.findings.filter((f) => f !== decisive && f.severity !== 'info');
   for (const f of other) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');
@@ -37,4 +43,23 @@ export function formatReport(report: VerificationReport): string {
 /** Distinguished names print one RDN a line: keep each report line one line. */
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ', ');
+}
+
+/** The stand-alone timestamp verdict, in the same words as {@link formatReport}. */
+export function formatTimestampReport(report: TimestampFileReport): string {
+  const decisive = indicationOf(report.findings).decisive;
+  const lines = [
+    report.indication === 'TOTAL-PASSED'
+      ? 'VALID'
+      : `INVALID (${report.indication}): ${report.subIndication ?? 'UNKNOWN'}${decisive ? ` — ${oneLine(decisive.message)}` : ''}`,
+    'file:       RFC 3161 timestamp token',
+  ];
+  if (report.genTime) lines.push(`time:       ${report.genTime.toISOString()}`);
+  if (report.tsa) lines.push(`TSA:        ${oneLine(report.tsa.subject)}`);
+  if (report.policy) lines.push(`policy:     ${report.policy}`);
+  if (report.serialNumber) lines.push(`serial:     ${report.serialNumber}`);
+  if (report.imprint) lines.push(`imprint:    ${report.imprint.algorithm} ${report.imprint.digest}${report.contentChecked ? ' (matches the content)' : ' (no content given: not checked)'}`);
+  lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
+  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
+  return lines.join('\n');
 }

@@ -7,8 +7,10 @@ import type { Indication, SubIndication } from './types.js';
  * over an indeterminate one (we cannot tell yet: unknown CA, no proof of time).
  */
 const RULES: readonly { readonly codes: readonly string[]; readonly indication: Indication; readonly sub: SubIndication }[] = [
-  { codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
-  { codes: ['SEAL_SIGNATURE_INVALID'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
+  // TSA_* codes are errors only when a timestamp token is verified on its own (a .tsr/.der file); inside
+  // a seal they are warnings beside a SEAL_TIMESTAMP_* error.
+  { codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH', 'TSA_IMPRINT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
+  { codes: ['SEAL_SIGNATURE_INVALID', 'TSA_SIGNATURE_INVALID', 'TSA_SIGNING_CERT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
   {
     codes: [
       'SEAL_MALFORMED',
@@ -24,16 +26,26 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
       'SEAL_SIGNING_CERT_MISSING',
       'SEAL_SIGNING_TIME_MISSING',
       'EVIDENCE_MALFORMED',
+      'TSA_TOKEN_MALFORMED',
+      'TSA_SIGNING_CERT_MISSING',
     ],
     indication: 'TOTAL-FAILED',
     sub: 'FORMAT_FAILURE',
   },
   { codes: ['PKI_CERT_REVOKED'], indication: 'TOTAL-FAILED', sub: 'REVOKED' },
-  { codes: ['SEAL_SIGNING_CERT_MISMATCH'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
+  // A timestamp token that no longer matches what it covers, or whose own signature fails, was changed
+  // after issuance (EN 319 102-1 §5.4: the token's validation is TOTAL-FAILED). We do not fall back to
+  // validating without it: an altered evidence file must not pass.
+  // The token whose own signature fails is named before the later archive timestamps that, covering
+  // it, no longer match.
+  { codes: ['SEAL_TIMESTAMP_SIG_FAILURE'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
+  { codes: ['SEAL_TIMESTAMP_MALFORMED'], indication: 'TOTAL-FAILED', sub: 'FORMAT_FAILURE' },
+  { codes: ['SEAL_TIMESTAMP_HASH_FAILURE'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
+  { codes: ['SEAL_SIGNING_CERT_MISMATCH', 'TSA_SIGNER_CERT_MISSING'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
   { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
-  { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
-  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
-  { codes: ['SEAL_ALGORITHM_FORBIDDEN'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
+  { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
+  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
+  { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },
 ];

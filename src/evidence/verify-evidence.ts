@@ -26,7 +26,7 @@ export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions
     }
   }
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
-  if (options.requireTimestamp && seal.level !== 'B-T' && seal.valid) {
+  if (options.requireTimestamp && seal.level === 'B-B' && seal.valid) {
     findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no valid SignatureTimeStamp (B-T required)', severity: 'error' });
   } else if (seal.valid && seal.level === 'B-B') {
     findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no SignatureTimeStamp: no proof of time (B-B)', severity: 'warning' });

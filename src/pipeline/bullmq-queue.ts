@@ -18,6 +18,11 @@ export interface BullmqQueueOptions {
    * @defaultValue 30000 (BullMQ's)
    */
   readonly stalledIntervalMs?: number;
+  /**
+   * Longest wait for Redis to take a job (or answer a ping), in ms; beyond it dispatch() fails and the
+   * outbox row is rescheduled. @defaultValue 5000
+   */
+  readonly timeoutMs?: number;
   /** How often the state of dispatched jobs is polled by drain(), in ms. @defaultValue 25 */
   readonly drainPollMs?: number;
   /** @defaultValue a silent pino logger */
@@ -67,6 +72,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const prefix = options.prefix ?? 'qerds';
   const defaultConcurrency = positive(options.concurrency ?? 4, 'concurrency');
   const drainPollMs = options.drainPollMs ?? 25;
+  const timeoutMs = options.timeoutMs ?? 5000;
   const log = options.log ?? pino({ level: 'silent' });
   const queues = new Map<PipelineStage, BullQueue<JobData>>();
   const workers = new Map<PipelineStage, BullWorker<JobData>>();
@@ -111,7 +117,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       const jobId = bullJobId(job);
       const data: JobData = { id: job.id, stage: job.stage, messageId: job.messageId, data: { ...job.data }, createdAt: job.createdAt.toISOString(), attempts: job.attempts };
       try {
-        await queueOf(job.stage).add(job.stage, data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
+        // While Redis is down BullMQ waits for the connection; give up after timeoutMs. A job added
+        // after all is harmless: a run of an entry already rescheduled settles it early, idempotently.
+        await withTimeout(queueOf(job.stage).add(job.stage, data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true }), timeoutMs);
       } catch (cause) {
         throw new QerdsError('PIPELINE_QUEUE_UNAVAILABLE', `could not hand job ${jobId} to Redis: ${(cause as Error).message}`, { cause, details: { stage: job.stage } });
       }
@@ -141,8 +149,12 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
 
     async ping() {
-      const client = await queueOf('relay').client;
-      await client.ping();
+      // BullMQ types its client narrowly; it is an ioredis client, which has PING.
+      const ping = async () => {
+        const client = (await queueOf('relay').client) as unknown as { ping(): Promise<string> };
+        await client.ping();
+      };
+      await withTimeout(ping(), timeoutMs);
     },
 
     /**
@@ -204,6 +216,15 @@ function redisOptions(url: string): ConnectionOptions & { host: string; port: nu
     db,
     tls: parsed.protocol === 'rediss:' ? {} : undefined,
   };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // when the timeout wins, a later failure is not unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function positive(value: number, name: string): number {

@@ -13,3 +13,7 @@ export {
 export { EXC_C14N, ENVELOPED_SIGNATURE, SIGNED_PROPERTIES_TYPE } from './xml.js';
 export { sealErrors } from './errors.js';
 export type { XadesSealOptions, VerifyXmlSealOptions, SealVerification, SealLevel } from './types.js';
+export { augmentXmlSeal, type AugmentXmlSealOptions } from './xades-augment.js';
+export { archiveRenewal, type ArchiveRenewal } from './archive-due.js';
+export { sealDetachedCms, type CadesSealOptions, type DetachedContent } from './cades-seal.js';
+export { verifyDetachedCms, type CadesVerification } from './cades-verify.js';

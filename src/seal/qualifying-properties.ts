@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/errors.js';
-import { childElements, EXC_C14N, NS, requireChild, singleChild, textOf } from './xml.js';
+import { childElements, NS, requireChild, singleChild, textOf } from './xml.js';
 
 /**
  * What the verifier needs from xades:QualifyingProperties (EN 319 132-1 §4.3):
@@ -76,9 +76,4 @@ export function readQualifyingProperties(signature: Element): QualifyingProperti
       };
     });
   return { signedProperties, signingTime, certs, signatureTimeStamps };
-}
-
-/** The canonicalization a SignatureTimeStamp names must be ours; absent means inclusive C14N 1.0. */
-export function timestampCanonicalizationSupported(uri: string | undefined): boolean {
-  return uri === EXC_C14N;
 }

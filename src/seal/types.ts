@@ -30,8 +30,10 @@ export interface VerifyXmlSealOptions {
   /** Trust anchors (and CRLs) for the signer's and the TSA's certificate paths. */
   readonly trust: TrustStore;
   /**
-   * Validation time when the signature has no valid timestamp (B-B): a claimed SigningTime is no proof
-   * of existence, so the path must be valid now (or at this time).
+   * The current time of this validation ("validate as if it were then"). The newest timestamp must
+   * hold at this time; each older one is validated at the genTime of the timestamp that covers it, and
+   * the signer's certificate at the genTime of the SignatureTimeStamp (or at this time, with no valid
+   * timestamp: a claimed SigningTime is no proof of existence).
    * @defaultValue the current time
    */
   readonly at?: Date;
@@ -44,17 +46,24 @@ export interface VerifyXmlSealOptions {
   readonly allowUnsafeAlgorithms?: boolean;
 }
 
-export type SealLevel = 'B-B' | 'B-T' | 'none';
+export type SealLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | 'none';
 
 export interface SealVerification {
   readonly valid: boolean;
-  /** The level the signature reached: B-T only with a valid SignatureTimeStamp. */
+  /**
+   * The level the signature reached: B-T with a valid SignatureTimeStamp; B-LT when it also embeds
+   * CertificateValues and RevocationValues; B-LTA with a valid ArchiveTimeStamp.
+   */
   readonly level: SealLevel;
   /** xades:SigningTime (claimed by the signer). */
   readonly signingTime?: Date;
   /** The certificate named by SigningCertificateV2 and found in KeyInfo. */
   readonly signer?: X509Certificate;
   readonly timestamp?: { readonly genTime: Date; readonly valid: boolean };
+  /** Every SignatureTimeStamp and ArchiveTimeStamp in document order, with the time it was validated at. */
+  readonly timestamps?: readonly { readonly kind: 'signature' | 'archive'; readonly genTime?: Date; readonly valid: boolean; readonly validatedAt: Date }[];
+  /** The current time of the validation (`at`, or the clock). */
+  readonly validationTime?: Date;
   readonly findings: Finding[];
   /**
    * Exclusive-C14N form of each reference whose digest matched, in SignedInfo order. Use these, not

@@ -2,12 +2,13 @@ import { createHash, timingSafeEqual, verify, type X509Certificate } from 'node:
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { isQerdsError } from '../core/errors.js';
 import type { Finding } from '../pki/types.js';
-import { verifyTimestampToken } from '../timestamp/index.js';
 import { digestAlgorithm, keyMatches, signatureAlgorithm } from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
-import { readQualifyingProperties, timestampCanonicalizationSupported, type QualifyingPropertiesModel } from './qualifying-properties.js';
+import { readQualifyingProperties, type QualifyingPropertiesModel } from './qualifying-properties.js';
+import { readUnsignedProperties, type UnsignedPropertiesModel } from './unsigned-properties.js';
+import { checkTimestampChain, embeddedRevocationStore } from './xades-timestamps.js';
 import { checkReference, duplicateIds, readReference, type ReferenceCheck } from './references.js';
-import type { SealVerification, VerifyXmlSealOptions } from './types.js';
+import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
 import { childElements, descendants, EXC_C14N, excC14n, NS, parseXmlStrict, requireChild, SIGNED_PROPERTIES_TYPE, textOf } from './xml.js';
 
 const DEFAULT_SKEW_MS = 300_000;
@@ -16,7 +17,7 @@ const err = (code: string, message: string): Finding => ({ code, message, severi
 const warn = (code: string, message: string): Finding => ({ code, message, severity: 'warning' });
 
 /**
- * Verify an enveloped XAdES baseline signature (B-B or B-T) made by {@link sealXml} or by another
+ * Verify an enveloped XAdES baseline signature (B-B, B-T, B-LT or B-LTA) made by {@link sealXml} or by another
  * implementation of the same profile. Returns findings instead of throwing; `valid` is true only when
  * there is no error finding. What the signature covers is returned as canonical text
  * (`signedReferences`, `signedDocument`): read those, not the input, after verification.
@@ -94,17 +95,43 @@ async function verifySignature(
   }
   if (!qp.signingTime) findings.push(err('SEAL_SIGNING_TIME_MISSING', 'SignedSignatureProperties lacks SigningTime'));
 
-  // B-T: the SignatureTimeStamp over the canonical SignatureValue element (EN 319 132-1 §5.3).
-  const timestamp = await checkTimestamps(qp, signatureValueEl, options, findings);
+  // B-T, B-LT, B-LTA: the timestamps as a chain of proofs of existence, newest first.
+  const now = options.at ?? new Date();
+  // readQualifyingProperties (above) has made sure there is exactly one QualifyingProperties.
+  const unsigned = readUnsignedProperties(findQualifyingProperties(signature) as Element);
+  const embeddedRevocation = embeddedRevocationStore(options.trust, unsigned.crls);
+  const chain = await checkTimestampChain(
+    {
+      signature,
+      signatureValue: signatureValueEl,
+      unsigned,
+      referenceOctets: checks.map((c) => c.canonical),
+      trust: options.trust,
+      embeddedRevocation,
+      certificates: unsigned.certificates,
+      now,
+      signingTime: qp.signingTime,
+      maxClockSkewMs: options.maxClockSkewMs ?? DEFAULT_SKEW_MS,
+    },
+    findings,
+  );
+  const timestamp = chain.signatureTimestamp;
 
-  // Path validation at a time we can prove: genTime for B-T; otherwise the given time or now, since a
-  // claimed SigningTime proves nothing about when the key was used.
+  // Path validation at a time we can prove: the SignatureTimeStamp's genTime when it holds; otherwise
+  // the current time, since a claimed SigningTime proves nothing about when the key was used.
   if (signer && options.trust) {
-    const at = timestamp?.valid ? timestamp.genTime : (options.at ?? new Date());
-    const intermediates = keyInfoCerts.filter((c) => c !== signer);
+    const at = timestamp?.valid ? timestamp.genTime : now;
+    const intermediates = [...keyInfoCerts, ...unsigned.certificates].filter((c) => c !== signer);
     const path = options.trust.validate(signer, { at, intermediates });
     for (const f of path.findings) findings.push(f);
-    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
+    let pathValid = path.valid;
+    if (embeddedRevocation) {
+      // B-LT: the CRLs in RevocationValues count as much as the trust store's own.
+      const revoked = embeddedRevocation.validate(signer, { at, intermediates }).findings.filter((f) => f.code === 'PKI_CERT_REVOKED');
+      for (const f of revoked) findings.push({ ...f, message: `${f.message} (embedded CRL)` });
+      if (revoked.length > 0) pathValid = false;
+    }
+    if (!pathValid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
   }
 
   const valid = !findings.some((f) => f.severity === 'error');
@@ -112,10 +139,12 @@ async function verifySignature(
   const docRef = docRefs[0];
   return {
     valid,
-    level: !valid ? 'none' : timestamp?.valid ? 'B-T' : 'B-B',
+    level: !valid ? 'none' : levelOf(timestamp?.valid ?? false, unsigned, chain.validArchiveTimestamps),
     signingTime: qp.signingTime,
     signer,
     timestamp,
+    timestamps: chain.timestamps.map((t) => ({ kind: t.kind, ...(t.genTime ? { genTime: t.genTime } : {}), valid: t.valid, validatedAt: t.validatedAt })),
+    validationTime: now,
     findings,
     signedReferences,
     signedDocument: signatureOk && docRef?.matched ? docRef.canonical : undefined,
@@ -154,35 +183,14 @@ function findSigner(
   return signer;
 }
 
-async function checkTimestamps(
-  qp: QualifyingPropertiesModel,
-  signatureValueEl: Element,
-  options: VerifyXmlSealOptions,
-  findings: Finding[],
-): Promise<{ genTime: Date; valid: boolean } | undefined> {
-  let result: { genTime: Date; valid: boolean } | undefined;
-  const data = Buffer.from(excC14n(signatureValueEl), 'utf8');
-  for (const ts of qp.signatureTimeStamps) {
-    if (!timestampCanonicalizationSupported(ts.canonicalization)) {
-      findings.push(err('SEAL_TIMESTAMP_UNSUPPORTED', `SignatureTimeStamp canonicalization ${ts.canonicalization ?? '(C14N 1.0 default)'} is not supported`));
-      continue;
-    }
-    // The TSA's path is validated at genTime (the token module's default), not at `at`.
-    const r = await verifyTimestampToken(ts.token, { data, trust: options.trust });
-    // The token's own findings stay as warnings: the error is SEAL_TIMESTAMP_INVALID, so that a TSA
-    // problem (e.g. its revoked certificate) is not taken for one of the signer's.
-    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `SignatureTimeStamp: ${f.message}`));
-    let valid = r.valid && !!r.genTime;
-    if (!valid) findings.push(err('SEAL_TIMESTAMP_INVALID', 'the SignatureTimeStamp does not verify over the SignatureValue'));
-    const skew = options.maxClockSkewMs ?? DEFAULT_SKEW_MS;
-    if (valid && r.genTime && qp.signingTime && r.genTime.getTime() < qp.signingTime.getTime() - skew) {
-      findings.push(err('SEAL_TIMESTAMP_BEFORE_SIGNING_TIME', `the timestamp (${r.genTime.toISOString()}) predates SigningTime (${qp.signingTime.toISOString()})`));
-      valid = false;
-    }
-    // With several timestamps, the earliest valid one gives the proof of existence.
-    if (r.genTime && (!result || (valid && (!result.valid || r.genTime < result.genTime)))) result = { genTime: r.genTime, valid };
-  }
-  return result;
+function levelOf(timestamped: boolean, unsigned: UnsignedPropertiesModel, validArchiveTimestamps: number): SealLevel {
+  if (!timestamped) return 'B-B';
+  if (validArchiveTimestamps > 0) return 'B-LTA';
+  return unsigned.hasCertificateValues && unsigned.hasRevocationValues ? 'B-LT' : 'B-T';
+}
+
+function findQualifyingProperties(signature: Element): Element | undefined {
+  return childElements(signature, NS.ds, 'Object').flatMap((o) => childElements(o, NS.xades, 'QualifyingProperties'))[0];
 }
 
 function asFinding(e: unknown): Finding {

@@ -6,6 +6,8 @@ import { QerdsError } from '../core/errors.js';
 export const NS = {
   ds: 'http://www.w3.org/2000/09/xmldsig#',
   xades: 'http://uri.etsi.org/01903/v1.3.2#',
+  /** XAdES 1.4.1: ArchiveTimeStamp, TimeStampValidationData (EN 319 132-1 §5.5). */
+  xades141: 'http://uri.etsi.org/01903/v1.4.1#',
   xmlns: 'http://www.w3.org/2000/xmlns/',
 } as const;
 

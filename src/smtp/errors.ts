@@ -14,7 +14,7 @@ export interface SmtpErrorDefinition extends ErrorCatalogueEntry {
 
 export const smtpErrors = {
   /** RFC 4954 §6: 530 5.7.0 for a mail transaction before AUTH. */
-  SMTP_AUTH_REQUIRED: { reply: 530, enhanced: '5.7.0', text: 'authentication required', httpStatus: 401, retryable: false },
+  SMTP_AUTH_REQUIRED: { reply: 530, enhanced: '5.7.0', text: 'authentication required: STARTTLS, then AUTH PLAIN or LOGIN', httpStatus: 401, retryable: false },
   /** RFC 4954 §6: 535 5.7.8 authentication credentials invalid. */
   SMTP_AUTH_FAILED: { reply: 535, enhanced: '5.7.8', text: 'authentication credentials invalid', httpStatus: 401, retryable: false },
   /** RFC 4954 §6: 538 5.7.11 encryption required for the requested authentication mechanism. */

@@ -124,6 +124,19 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       await db.deleteFrom('outbox').where('id', '=', id).execute();
     },
 
+    async stats() {
+      const count = async (table: 'outbox' | 'messages' | 'evidence', column: 'stage' | 'state' | 'event') => {
+        // Typed loosely: the three (table, column) pairs are fixed here, never from input.
+        const rows = (await db
+          .selectFrom(table)
+          .select([`${column} as key` as never, (eb) => eb.fn.countAll<number | string>().as('n')])
+          .groupBy(column as never)
+          .execute()) as unknown as Array<{ key: string; n: number | string }>;
+        return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
+      };
+      return { outboxByStage: await count('outbox', 'stage'), messagesByState: await count('messages', 'state'), evidenceByEvent: await count('evidence', 'event') };
+    },
+
     async retryOutbox(id, retryAt, error) {
       await db
         .updateTable('outbox')

@@ -103,4 +103,12 @@ export interface Store {
   completeOutbox(id: number): Promise<void>;
   /** The job failed and should run again at `retryAt` (attempts + 1). */
   retryOutbox(id: number, retryAt: Date, error: string): Promise<void>;
+  /** Counts for monitoring (metrics): outbox entries by stage, messages by state, evidence by event. */
+  stats(): Promise<StoreStats>;
+}
+
+export interface StoreStats {
+  readonly outboxByStage: Readonly<Record<string, number>>;
+  readonly messagesByState: Readonly<Record<string, number>>;
+  readonly evidenceByEvent: Readonly<Record<string, number>>;
 }

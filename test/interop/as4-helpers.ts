@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { loadSigningIdentity, parsePemCertificates } from '../../src/pki/identity.js';
 import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/types.js';
-import type { Attachment, UserMessage } from '../../src/as4/index.js';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { createAs4Handler, parseEnvelope, type As4HandlerOptions, type Attachment, type ReceivedUserMessage, type UserMessage } from '../../src/as4/index.js';
 
 /**
  * A deliberately small TrustStore for the AS4 tests (leaf issued directly by an anchor, validity at `at`),
@@ -48,5 +54,74 @@ export function sampleMessage(messageId: string, attachments: readonly Attachmen
       { name: 'finalRecipient', value: 'urn:example:recipient', type: 'urn:qerds:id' },
     ],
     payloads: attachments.map((a) => ({ href: `cid:${a.contentId}`, mimeType: a.contentType, properties: [] })),
+  };
+}
+
+export interface As4TestServer {
+  readonly endpoint: string;
+  readonly received: ReceivedUserMessage[];
+  /** Raw request bodies and Content-Types as they arrived on the wire. */
+  readonly wire: { contentType: string; body: Buffer }[];
+  close(): Promise<void>;
+}
+
+/** An express app on loopback with createAs4Handler at /as4; the raw request bodies are kept for inspection. */
+export async function startAs4Server(options: Omit<As4HandlerOptions, 'onUserMessage'> & { onUserMessage?: As4HandlerOptions['onUserMessage'] }): Promise<As4TestServer> {
+  const received: ReceivedUserMessage[] = [];
+  const wire: { contentType: string; body: Buffer }[] = [];
+  const app = express();
+  app.post(
+    '/as4',
+    express.raw({ type: () => true, limit: '200mb' }),
+    (req, _res, next) => {
+      wire.push({ contentType: req.headers['content-type'] ?? '', body: req.body as Buffer });
+      next();
+    },
+    createAs4Handler({ ...options, onUserMessage: options.onUserMessage ?? (async (r) => void received.push(r)) }),
+  );
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/as4`,
+    received,
+    wire,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** POST raw bytes; the answer parsed (not verified). */
+export async function postAs4(endpoint: string, contentType: string, body: Buffer): Promise<{ status: number; xml: string; signal: ReturnType<typeof parseEnvelope> }> {
+  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  const xml = await res.text();
+  return { status: res.status, xml, signal: parseEnvelope(xml) };
+}
+
+export function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | undefined {
+  return signal.kind === 'error' ? signal.errors[0]?.errorCode : undefined;
+}
+
+/**
+ * eDelivery AS4 2.0 keys made by the openssl CLI and issued by the CA of `pki`: an Ed25519 e-seal (signing)
+ * and an X25519 encryption certificate (X25519 cannot sign a CSR, so its public key is forced into a
+ * certificate requested with a throwaway key).
+ */
+export function opensslAs4v2Identities(pki: DevPkiLayout, cn: string): { signing: SigningIdentity; encryption: SigningIdentity; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'qerds-as4v2-'));
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ext = join(dir, 'ext.cnf');
+  writeFileSync(ext, '[sig]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\n[enc]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\n');
+  run(['genpkey', '-algorithm', 'ED25519', '-out', join(dir, 'sig.key.pem')]);
+  run(['req', '-new', '-key', join(dir, 'sig.key.pem'), '-subj', `/C=JP/O=Test Dev/CN=${cn} Ed25519`, '-out', join(dir, 'sig.csr')]);
+  run(['x509', '-req', '-in', join(dir, 'sig.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'),
+    '-days', '30', '-extfile', ext, '-extensions', 'sig', '-out', join(dir, 'sig.crt.pem')]);
+  run(['genpkey', '-algorithm', 'X25519', '-out', join(dir, 'enc.key.pem')]);
+  run(['pkey', '-in', join(dir, 'enc.key.pem'), '-pubout', '-out', join(dir, 'enc.pub.pem')]);
+  run(['x509', '-req', '-in', join(dir, 'sig.csr'), '-force_pubkey', join(dir, 'enc.pub.pem'), '-subj', `/C=JP/O=Test Dev/CN=${cn} X25519`,
+    '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-extfile', ext, '-extensions', 'enc', '-out', join(dir, 'enc.crt.pem')]);
+  return {
+    signing: loadSigningIdentity(join(dir, 'sig.crt.pem'), join(dir, 'sig.key.pem')),
+    encryption: loadSigningIdentity(join(dir, 'enc.crt.pem'), join(dir, 'enc.key.pem')),
+    dir,
   };
 }

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { QerdsConfig } from '../config/index.js';
+import { QerdsError } from '../core/index.js';
+import { createBullmqQueue, createInProcessQueue, deliverStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
+import { pipelineStages, type PipelineStage } from '../store/index.js';
+
+/** Which pipeline stages this process runs workers for: all (default), none (API only), or a list. */
+export type WorkerSelection = boolean | readonly PipelineStage[];
+
+/** The queue named by `queue.kind`; bullmq also gets a readiness probe. */
+export function createConfiguredQueue(config: QerdsConfig, log: Logger): { queue: Queue; ping?: () => Promise<void> } {
+  switch (config.queue.kind) {
+    case 'in-process':
+      return { queue: createInProcessQueue({ concurrency: config.queue.concurrency }) };
+    case 'bullmq': {
+      const queue: BullmqQueue = createBullmqQueue({
+        connection: { url: config.queue.redisUrl },
+        prefix: config.queue.prefix,
+        concurrency: config.queue.concurrency,
+        limiter: config.queue.rateLimit,
+        stalledIntervalMs: config.queue.stalledIntervalMs,
+        log,
+      });
+      return { queue, ping: () => queue.ping() };
+    }
+  }
+}
+
+/** The stages a selection names, refusing what cannot work (an embedded queue with no workers). */
+export function selectedStages(config: QerdsConfig, workers: WorkerSelection): readonly PipelineStage[] {
+  const stages = workers === true ? pipelineStages : workers === false ? [] : workers;
+  for (const stage of stages) {
+    if (!pipelineStages.includes(stage)) throw new QerdsError('CONFIG_INVALID', `unknown pipeline stage "${stage}" (have ${pipelineStages.join(', ')})`);
+  }
+  if (config.queue.kind === 'in-process' && stages.length < pipelineStages.length) {
+    // The embedded queue runs jobs only in this process: a stage without workers here would never run.
+    throw new QerdsError('CONFIG_INVALID', `queue.kind in-process runs every stage in this process; running only [${stages.join(', ')}] needs queue.kind bullmq`);
+  }
+  return stages;
+}
+
+/** Registers the stage handlers of `stages` on the queue. */
+export function registerWorkers(queue: Queue, context: PipelineContext, stages: readonly PipelineStage[], wrap: (stage: PipelineStage, handler: JobHandler) => JobHandler = (_s, h) => h): void {
+  const handlers: Record<PipelineStage, (ctx: PipelineContext) => JobHandler> = { relay: relayStage, deliver: deliverStage, notify: notifyStage };
+  for (const stage of stages) queue.process(stage, wrap(stage, handlers[stage](context)));
+}

@@ -1,0 +1,132 @@
+import type { RequestHandler } from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isQerdsError, type TsaClient } from '../core/index.js';
+import type { EvidenceIssuer, JobHandler } from '../pipeline/index.js';
+import { pipelineStages, type PipelineStage, type StoreStats } from '../store/index.js';
+
+export interface MetricsOptions {
+  /** Counts from the store, read at each scrape (shared by every process of the AP). */
+  readonly stats: () => Promise<StoreStats>;
+  /** Also export Node's process metrics (CPU, memory, event loop). @defaultValue true */
+  readonly processMetrics?: boolean;
+}
+
+/** Prometheus metrics of one AP: a registry of its own (never prom-client's global one). */
+export interface Metrics {
+  readonly registry: Registry;
+  /** GET /metrics in the Prometheus text format. */
+  readonly handler: RequestHandler;
+  /** The handler, timed (qerds_job_duration_seconds) and its failures counted (qerds_errors_total). */
+  observeJob(stage: PipelineStage, handler: JobHandler): JobHandler;
+  /** The TSA client, timed (qerds_tsa_request_duration_seconds); failures counted. */
+  observeTsa(client: TsaClient): TsaClient;
+  /** The evidence issuer, counting what it issues (qerds_evidence_issued_total). */
+  observeEvidence(issuer: EvidenceIssuer): EvidenceIssuer;
+  /** Counts an error by its stable code. */
+  countError(code: string): void;
+}
+
+/**
+ * Metric names follow Prometheus conventions (base units, _total for counters). Gauges that describe
+ * the AP as a whole (outbox depth, messages by state, evidence by event) come from the store at
+ * scrape time, so any process gives the same answer; histograms and counters are this process's.
+ */
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'qerds_' });
+
+  // One read of the store per scrape feeds the three gauges.
+  let pending: Promise<StoreStats> | undefined;
+  const stats = () => {
+    pending ??= options.stats().finally(() => setTimeout(() => (pending = undefined), 0));
+    return pending;
+  };
+  const fromStats = (name: string, help: string, label: string, pick: (s: StoreStats) => Readonly<Record<string, number>>, always: readonly string[] = []) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const key of always) this.set({ [label]: key }, 0);
+        for (const [key, value] of Object.entries(pick(await stats()))) this.set({ [label]: key }, value);
+      },
+    });
+  fromStats('qerds_outbox_jobs', 'Jobs waiting in the outbox (queued, running or awaiting retry), by pipeline stage', 'stage', (s) => s.outboxByStage, pipelineStages);
+  fromStats('qerds_messages', 'Messages in the store, by state', 'state', (s) => s.messagesByState);
+  fromStats('qerds_evidence', 'Evidence stored (issued here or received), by event', 'event', (s) => s.evidenceByEvent);
+
+  const jobDuration = new Histogram({
+    name: 'qerds_job_duration_seconds',
+    help: 'Run time of pipeline jobs in this process, by stage and outcome (done, retry, error)',
+    labelNames: ['stage', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const tsaDuration = new Histogram({
+    name: 'qerds_tsa_request_duration_seconds',
+    help: 'Time to obtain an RFC 3161 timestamp, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const evidenceIssued = new Counter({ name: 'qerds_evidence_issued_total', help: 'Evidence sealed by this process, by event', labelNames: ['event'], registers: [registry] });
+  const errors = new Counter({ name: 'qerds_errors_total', help: 'Errors by stable code (job retries and failures, TSA failures)', labelNames: ['code'], registers: [registry] });
+
+  const countError = (code: string) => errors.inc({ code });
+  const codeOf = (error: unknown) => (isQerdsError(error) ? error.code : 'INTERNAL');
+
+  return {
+    registry,
+    handler: async (_req, res) => {
+      try {
+        const body = await registry.metrics();
+        res.type(registry.contentType).send(body);
+      } catch (error) {
+        res.status(503).type('text/plain').send(`metrics unavailable: ${(error as Error).message}\n`);
+      }
+    },
+    observeJob(stage, handler) {
+      return async (job) => {
+        const end = jobDuration.startTimer({ stage });
+        try {
+          const outcome = await handler(job);
+          end({ outcome: outcome.status });
+          if (outcome.status === 'retry') countError(outcome.error);
+          return outcome;
+        } catch (error) {
+          end({ outcome: 'error' });
+          countError(codeOf(error));
+          throw error;
+        }
+      };
+    },
+    observeTsa(client) {
+      return {
+        async timestamp(imprint) {
+          const end = tsaDuration.startTimer();
+          try {
+            const token = await client.timestamp(imprint);
+            end({ outcome: 'ok' });
+            return token;
+          } catch (error) {
+            end({ outcome: 'error' });
+            countError(codeOf(error));
+            throw error;
+          }
+        },
+      };
+    },
+    observeEvidence(issuer) {
+      return {
+        async issue(request) {
+          const issued = await issuer.issue(request);
+          evidenceIssued.inc({ event: issued.event });
+          return issued;
+        },
+      };
+    },
+    countError,
+  };
+}

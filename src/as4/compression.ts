@@ -1,0 +1,65 @@
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { QerdsError } from '../core/index.js';
+import { contentIdFromCid } from './multipart.js';
+import type { Attachment, PartInfo, UserMessage } from './types.js';
+
+/** AS4 profile §3.1: the one compression type, as PartProperty `CompressionType` and as the MIME part's type. */
+export const GZIP_MEDIA_TYPE = 'application/gzip';
+export const COMPRESSION_TYPE_PROPERTY = 'CompressionType';
+
+/**
+ * Largest decompressed size of one payload part, bytes. @defaultValue 104857600 (100 MiB)
+ * A few KiB of gzip can expand to gigabytes (decompression bomb): the limit is enforced by zlib while it
+ * inflates, not after.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 104_857_600;
+
+export interface CompressedPayloads {
+  readonly message: UserMessage;
+  readonly attachments: readonly Attachment[];
+}
+
+/**
+ * GZIP every payload before signing (AS4 profile §3.1): the MIME part becomes `application/gzip`, its
+ * PartInfo gains `CompressionType=application/gzip` and keeps the original type in `MimeType`. The
+ * signature then covers the compressed octets, which is what the receiver checks before inflating.
+ */
+export function compressPayloads(message: UserMessage, attachments: readonly Attachment[]): CompressedPayloads {
+  const compressed = new Set<string>();
+  const out = attachments.map((a) => {
+    compressed.add(a.contentId);
+    return { contentId: a.contentId, contentType: GZIP_MEDIA_TYPE, body: gzipSync(a.body) };
+  });
+  const payloads: PartInfo[] = message.payloads.map((p) => {
+    const cid = contentIdFromCid(p.href);
+    if (cid === undefined || !compressed.has(cid) || p.properties.some((q) => q.name === COMPRESSION_TYPE_PROPERTY)) return p;
+    return { ...p, properties: [...p.properties, { name: COMPRESSION_TYPE_PROPERTY, value: GZIP_MEDIA_TYPE }] };
+  });
+  return { message: { ...message, payloads }, attachments: out };
+}
+
+/**
+ * Inflate the parts whose PartInfo says `CompressionType=application/gzip` and give them back their
+ * `MimeType`. Bad gzip, a missing MimeType, an unknown compression type, or more than `maxBytes` after
+ * inflation → QerdsError AS4_EBMS_0303 (DecompressionFailure). Parts without CompressionType are kept.
+ */
+export function decompressPayloads(message: UserMessage, attachments: readonly Attachment[], maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Attachment[] {
+  return attachments.map((a) => {
+    const info = message.payloads.find((p) => contentIdFromCid(p.href) === a.contentId);
+    const type = info?.properties.find((p) => p.name === COMPRESSION_TYPE_PROPERTY)?.value;
+    if (!info || type === undefined) return a;
+    if (type.toLowerCase() !== GZIP_MEDIA_TYPE) throw new QerdsError('AS4_EBMS_0303', `unsupported CompressionType ${type} for ${info.href}`);
+    if (!info.mimeType) throw new QerdsError('AS4_EBMS_0303', `compressed part ${info.href} has no MimeType part property`);
+    let body: Buffer;
+    try {
+      body = gunzipSync(a.body, { maxOutputLength: maxBytes });
+    } catch (cause) {
+      const tooLarge = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || cause instanceof RangeError;
+      throw new QerdsError('AS4_EBMS_0303', tooLarge ? `part ${info.href} inflates beyond ${maxBytes} bytes` : `part ${info.href} is not valid gzip`, {
+        cause,
+        details: { contentId: a.contentId },
+      });
+    }
+    return { contentId: a.contentId, contentType: info.mimeType, body };
+  });
+}

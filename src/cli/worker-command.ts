@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { createAccessPoint } from '../access-point.js';
+import { loadConfig } from '../config/index.js';
+import { QerdsError } from '../core/index.js';
+import { pipelineStages, type PipelineStage } from '../store/index.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run pipeline workers only (no HTTP), taking jobs from the BullMQ queues, until SIGINT/SIGTERM')
+    .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
+    .option('-s, --stages <list>', `comma-separated stages to work on (${pipelineStages.join(',')})`, pipelineStages.join(','))
+    .action(async (opts: { config?: string; stages: string }) => {
+      const config = loadConfig({ file: opts.config });
+      const stages = parseStages(opts.stages);
+      if (config.queue.kind !== 'bullmq') {
+        throw new QerdsError('CONFIG_INVALID', 'qerds worker needs queue.kind bullmq (QERDS_QUEUE=bullmq): with the in-process queue, `qerds start` runs the workers');
+      }
+      const ap = await createAccessPoint(config, { workers: stages, api: false });
+      await ap.start();
+      process.stdout.write(`qerds worker "${config.ap.name}" running stages ${stages.join(',')} (pid ${process.pid})\n`);
+      // Graceful shutdown: stop taking jobs, let the running ones finish, then exit.
+      const stop = async () => {
+        await ap.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+function parseStages(list: string): PipelineStage[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(pipelineStages as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new QerdsError('CONFIG_INVALID', `--stages: unknown stage(s) ${unknown.join(', ') || '(none given)'}; have ${pipelineStages.join(', ')}`);
+  }
+  return [...new Set(names)] as PipelineStage[];
+}

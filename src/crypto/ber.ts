@@ -1,0 +1,146 @@
+import { QerdsError } from '../core/errors.js';
+
+/**
+ * A BER/DER TLV reader over one Buffer that never copies: CMS messages carry the whole (possibly
+ * 100 MiB+) ciphertext, more than an ASN.1 object model should hold (asn1js refuses such lengths).
+ * It reads definite lengths (DER) and the indefinite lengths `openssl cms -stream` writes (BER);
+ * small parts are then handed to @peculiar/asn1-schema.
+ */
+export interface Tlv {
+  /** The identifier octet (class, constructed bit, tag number < 31). */
+  readonly tag: number;
+  readonly constructed: boolean;
+  /** Offsets into the buffer: the TLV spans [start, end); its content [contentStart, contentEnd). */
+  readonly start: number;
+  readonly contentStart: number;
+  readonly contentEnd: number;
+  readonly end: number;
+}
+
+/** Nesting beyond this is refused: a crafted message could otherwise exhaust the stack. */
+const MAX_DEPTH = 64;
+const MAX_LENGTH_OCTETS = 6;
+
+export function malformed(what: string): QerdsError {
+  return new QerdsError('CRYPTO_MALFORMED', `malformed CMS: ${what}`);
+}
+
+/** The TLV starting at `offset`, which must end by `limit`. */
+export function readTlv(buf: Buffer, offset: number, limit = buf.length, depth = 0): Tlv {
+  if (depth > MAX_DEPTH) throw malformed('nesting too deep');
+  const tag = buf[offset];
+  const first = buf[offset + 1];
+  if (tag === undefined || first === undefined || offset + 2 > limit) throw malformed('truncated header');
+  if ((tag & 0x1f) === 0x1f) throw malformed('high tag numbers are not supported');
+  const constructed = (tag & 0x20) !== 0;
+  let contentStart = offset + 2;
+  if (first === 0x80) {
+    // Indefinite length: only for constructed encodings; the content runs to the end-of-contents octets.
+    if (!constructed) throw malformed('indefinite length on a primitive element');
+    let cursor = contentStart;
+    for (;;) {
+      if (cursor + 2 > limit) throw malformed('missing end-of-contents');
+      if (buf[cursor] === 0 && buf[cursor + 1] === 0) break;
+      cursor = readTlv(buf, cursor, limit, depth + 1).end;
+    }
+    return { tag, constructed, start: offset, contentStart, contentEnd: cursor, end: cursor + 2 };
+  }
+  let length = first;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n > MAX_LENGTH_OCTETS) throw malformed('length too large');
+    length = 0;
+    for (let i = 0; i < n; i++) {
+      const b = buf[offset + 2 + i];
+      if (b === undefined) throw malformed('truncated length');
+      length = length * 256 + b;
+    }
+    contentStart += n;
+  }
+  const end = contentStart + length;
+  if (end > limit) throw malformed('element runs past the end of its container');
+  return { tag, constructed, start: offset, contentStart, contentEnd: end, end };
+}
+
+/** The elements inside a constructed TLV. */
+export function tlvChildren(buf: Buffer, parent: Tlv): Tlv[] {
+  if (!parent.constructed) throw malformed(`expected a constructed element, got tag 0x${parent.tag.toString(16)}`);
+  const out: Tlv[] = [];
+  for (let offset = parent.contentStart; offset < parent.contentEnd; ) {
+    const child = readTlv(buf, offset, parent.contentEnd);
+    out.push(child);
+    offset = child.end;
+  }
+  return out;
+}
+
+export function tlvBytes(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.start, tlv.end);
+}
+
+export function tlvContent(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.contentStart, tlv.contentEnd);
+}
+
+/**
+ * The segments of an OCTET STRING value, primitive or constructed (BER), in order, as views into `buf`.
+ * Segments of a constructed string must be primitive OCTET STRINGs (tag 0x04) or nested constructed ones.
+ */
+export function octetStringSegments(buf: Buffer, tlv: Tlv, depth = 0): Buffer[] {
+  if (!tlv.constructed) return [tlvContent(buf, tlv)];
+  if (depth > MAX_DEPTH) throw malformed('nesting too deep');
+  const out: Buffer[] = [];
+  for (const child of tlvChildren(buf, tlv)) {
+    if ((child.tag & 0xdf) !== 0x04) throw malformed('constructed OCTET STRING holds a non-OCTET STRING segment');
+    out.push(...octetStringSegments(buf, child, depth + 1));
+  }
+  return out;
+}
+
+/** Dotted form of an OBJECT IDENTIFIER TLV. */
+export function tlvOid(buf: Buffer, tlv: Tlv): string {
+  if (tlv.tag !== 0x06 || tlv.contentEnd === tlv.contentStart) throw malformed('expected an OBJECT IDENTIFIER');
+  const arcs: number[] = [];
+  let value = 0;
+  for (const byte of tlvContent(buf, tlv)) {
+    value = value * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      else arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+/** DER header (identifier + definite length) for content of `length` octets. */
+export function derHeader(tag: number, length: number): Buffer {
+  if (length < 0x80) return Buffer.from([tag, length]);
+  const len: number[] = [];
+  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
+  return Buffer.from([tag, 0x80 | len.length, ...len]);
+}
+
+/** One DER TLV. */
+export function derTlv(tag: number, ...content: readonly Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  return Buffer.concat([derHeader(tag, body.length), body]);
+}
+
+/** DER SET OF: elements sorted by their encodings (X.690 §11.6). */
+export function derSetOf(elements: readonly Buffer[]): Buffer {
+  return derTlv(0x31, ...[...elements].sort(Buffer.compare));
+}
+
+/** DER OBJECT IDENTIFIER of a dotted OID. */
+export function derOid(oid: string): Buffer {
+  const arcs = oid.split('.').map((a) => BigInt(a));
+  const [first = 0n, second = 0n, ...rest] = arcs;
+  const bytes: number[] = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const chunk: number[] = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
+    bytes.push(...chunk);
+  }
+  return derTlv(0x06, Buffer.from(bytes));
+}

@@ -1,0 +1,7 @@
+export * from './types.js';
+export { cryptoErrors, type CryptoErrorCode } from './errors.js';
+export { OID as CMS_OID } from './oids.js';
+export { createAlgorithmRegistry, DEFAULT_ALGORITHMS, type AlgorithmRegistryOptions } from './algorithm-registry.js';
+export { encryptCms } from './encrypt-cms.js';
+export { decryptCms, decryptCmsDetailed } from './decrypt-cms.js';
+export { x963Kdf, hkdf, aesKeyWrap, aesKeyUnwrap } from './kdf.js';

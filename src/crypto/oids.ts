@@ -1,0 +1,42 @@
+/**
+ * Object identifiers of CMS end-to-end encryption: RFC 5652 (CMS), RFC 5083 (AuthEnvelopedData),
+ * RFC 5084 (AES-GCM), RFC 3560 / 8017 (RSAES-OAEP), RFC 5753 (ECDH in CMS), RFC 8418 (X25519 in CMS),
+ * RFC 3394 / 3565 (AES key wrap), RFC 8410 (X25519 keys).
+ */
+export const OID = Object.freeze({
+  data: '1.2.840.113549.1.7.1',
+  envelopedData: '1.2.840.113549.1.7.3',
+  authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
+
+  aes128Gcm: '2.16.840.1.101.3.4.1.6',
+  aes192Gcm: '2.16.840.1.101.3.4.1.26',
+  aes256Gcm: '2.16.840.1.101.3.4.1.46',
+  aes128Wrap: '2.16.840.1.101.3.4.1.5',
+  aes192Wrap: '2.16.840.1.101.3.4.1.25',
+  aes256Wrap: '2.16.840.1.101.3.4.1.45',
+
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsaesOaep: '1.2.840.113549.1.1.7',
+  mgf1: '1.2.840.113549.1.1.8',
+  pSpecified: '1.2.840.113549.1.1.9',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+
+  ecPublicKey: '1.2.840.10045.2.1',
+  prime256v1: '1.2.840.10045.3.1.7',
+  x25519: '1.3.101.110',
+
+  /** RFC 5753 §7.1.4: ECDH with the ANSI X9.63 KDF. */
+  dhSinglePassStdDhSha1Kdf: '1.3.133.16.840.63.0.2',
+  dhSinglePassStdDhSha256Kdf: '1.3.132.1.11.1',
+  dhSinglePassStdDhSha384Kdf: '1.3.132.1.11.2',
+  dhSinglePassStdDhSha512Kdf: '1.3.132.1.11.3',
+  /** RFC 8418 §2.2: ECDH (X25519 / X448) with HKDF. */
+  dhSinglePassStdDhHkdfSha256: '1.2.840.113549.1.9.16.3.19',
+  dhSinglePassStdDhHkdfSha384: '1.2.840.113549.1.9.16.3.20',
+  dhSinglePassStdDhHkdfSha512: '1.2.840.113549.1.9.16.3.21',
+
+  subjectKeyIdentifier: '2.5.29.14',
+});

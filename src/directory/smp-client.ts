@@ -1,0 +1,195 @@
+import { X509Certificate } from 'node:crypto';
+import { formatParticipantId, QerdsError, systemClock, type Clock, type ParticipantId } from '../core/index.js';
+import type { TrustStore } from '../pki/index.js';
+import { cachedDirectory } from './cached-directory.js';
+import { readServiceMetadata, type SmpEndpoint, type SmpServiceMetadata } from './smp-metadata.js';
+import { verifySmpSignature } from './smp-signature.js';
+import type { Directory, DirectoryEntry, ParticipantLocator, SmpIdentifier } from './types.js';
+
+/** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
+export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
+
+export interface SmpDirectoryOptions {
+  /** Base URL of the one SMP that serves every participant. Either this or `locator`. */
+  readonly baseUrl?: string | URL;
+  /** Finds the SMP of each participant (BDXL/SML); see `bdxlLocator`. Either this or `baseUrl`. */
+  readonly locator?: ParticipantLocator;
+  /** Anchors the SMP's signing certificate must chain to. */
+  readonly trust: TrustStore;
+  /** Document type (service) the messages are, e.g. `{ scheme: 'busdox-docid-qns', value: '…' }`. */
+  readonly documentTypeId: SmpIdentifier;
+  /** Process the messages belong to. @defaultValue any process */
+  readonly processId?: SmpIdentifier;
+  /** Transport profiles accepted, most preferred first. @defaultValue AS4_TRANSPORT_PROFILES */
+  readonly transportProfiles?: readonly string[];
+  /** Our participant id → the SMP participant identifier. @defaultValue `iso6523-actorid-upis::<scheme>:<value>` (Peppol) */
+  readonly participantIdentifier?: (participant: ParticipantId) => SmpIdentifier;
+  /** REST binding: `smp1` (`/{participant}/services/{doc}`, SMP 1.0 and Peppol) or `smp2` (`/bdxr-smp-2/…`). @defaultValue 'smp1' */
+  readonly binding?: 'smp1' | 'smp2';
+  /** Answers kept this long, in ms; 0 disables the cache (see `cachedDirectory`). @defaultValue 0 */
+  readonly cacheTtlMs?: number;
+  /** Timeout of one SMP request, in ms. @defaultValue 10000 */
+  readonly timeoutMs?: number;
+  /** Largest SMP response read, in bytes. @defaultValue 1048576 */
+  readonly maxResponseBytes?: number;
+  /** Time of the validity checks (signature path, endpoint dates). @defaultValue systemClock */
+  readonly clock?: Clock;
+}
+
+/** Peppol Policy for use of Identifiers 4.x §3: participants in the scheme `iso6523-actorid-upis`, value `<ICD>:<id>`. */
+export const peppolParticipantIdentifier = (participant: ParticipantId): SmpIdentifier => ({
+  scheme: 'iso6523-actorid-upis',
+  value: formatParticipantId(participant),
+});
+
+/**
+ * SMP 1.0 §3.1 / SMP 2.0 §5.2 and Peppol SMP §3.5: an identifier in a URL is `scheme::value`, percent-encoded
+ * as one path segment (`:` → `%3A`, `#` → `%23`, `/` → `%2F`), with case kept as given: only the BDXL/SML DNS
+ * name lower-cases participant ids (see `bdxlHostName`), the path does not.
+ */
+export function smpPathSegment(id: SmpIdentifier): string {
+  return encodeURIComponent(id.scheme ? `${id.scheme}::${id.value}` : id.value);
+}
+
+/**
+ * A directory over OASIS BDXR SMP 1.0, Peppol SMP and (read-only) SMP 2.0: GET the signed ServiceMetadata of
+ * the participant for `documentTypeId`, verify its signature and signer (`verifySmpSignature`), and answer
+ * with the endpoint of the first accepted transport profile. 404 → `undefined`; refusals throw `DIRECTORY_…`.
+ */
+export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
+  if (!options.baseUrl === !options.locator) throw new QerdsError('CONFIG_INVALID', 'SMP directory: give exactly one of baseUrl and locator');
+  const settings = Object.freeze({
+    profiles: options.transportProfiles ?? AS4_TRANSPORT_PROFILES,
+    toSmpId: options.participantIdentifier ?? peppolParticipantIdentifier,
+    binding: options.binding ?? 'smp1',
+    timeoutMs: options.timeoutMs ?? 10_000,
+    maxResponseBytes: options.maxResponseBytes ?? 1024 * 1024,
+    clock: options.clock ?? systemClock,
+  });
+  const fixedBase = options.baseUrl ? new URL(options.baseUrl) : undefined;
+
+  async function lookup(participant: ParticipantId): Promise<DirectoryEntry | undefined> {
+    const smpId = settings.toSmpId(participant);
+    const base = fixedBase ?? (await options.locator!(smpId));
+    if (!base) return undefined;
+    const prefix = base.href.replace(/\/+$/, '') + (settings.binding === 'smp2' ? '/bdxr-smp-2' : '');
+    const url = `${prefix}/${smpPathSegment(smpId)}/services/${smpPathSegment(options.documentTypeId)}`;
+    const xml = await fetchMetadata(url);
+    if (xml === undefined) return undefined;
+
+    const now = settings.clock.now();
+    const { signedDocument } = verifySmpSignature(xml, options.trust, now);
+    const metadata = readServiceMetadata(signedDocument);
+    checkSubject(metadata, smpId, options.documentTypeId);
+    if (metadata.redirect !== undefined) {
+      throw new QerdsError('DIRECTORY_SMP_REDIRECT', `the SMP redirects to ${metadata.redirect}; redirects are not followed`);
+    }
+    const endpoint = chooseEndpoint(metadata, options.processId, settings.profiles, now);
+    if (!endpoint) return undefined;
+    return toEntry(participant, endpoint, url);
+  }
+
+  async function fetchMetadata(url: string): Promise<string | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs), headers: { accept: 'application/xml, text/xml' } });
+    } catch (cause) {
+      throw new QerdsError('DIRECTORY_SMP_UNAVAILABLE', `SMP request to ${url} failed: ${(cause as Error).message}`, { cause });
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new QerdsError('DIRECTORY_SMP_UNAVAILABLE', `SMP answered HTTP ${response.status} for ${url}`);
+    }
+    return readLimited(response, settings.maxResponseBytes, url);
+  }
+
+  const directory: Directory = Object.freeze({ lookup });
+  return options.cacheTtlMs ? cachedDirectory(directory, { ttlMs: options.cacheTtlMs, clock: settings.clock }) : directory;
+}
+
+/** Read the body with a size limit enforced while it arrives (threat: an SMP, or who poses as one, exhausting memory). */
+async function readLimited(response: Response, limit: number, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let part = await reader?.read(); reader && part && !part.done; part = await reader.read()) {
+    size += part.value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new QerdsError('DIRECTORY_SMP_MALFORMED', `SMP response from ${url} exceeds ${limit} bytes`);
+    }
+    chunks.push(Buffer.from(part.value));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The signed metadata must be about the participant and document type asked for. Threat: replaying a
+ * validly signed answer for another participant (say, the attacker's own registration) under the
+ * victim's identifier would route the victim's messages to the attacker's AP.
+ */
+function checkSubject(metadata: SmpServiceMetadata, participant: SmpIdentifier, documentType: SmpIdentifier): void {
+  if (metadata.redirect !== undefined) return;
+  const same = (a: SmpIdentifier | undefined, b: SmpIdentifier, caseless: boolean) =>
+    !!a && (a.scheme ?? '').toLowerCase() === (b.scheme ?? '').toLowerCase() && (caseless ? a.value.toLowerCase() === b.value.toLowerCase() : a.value === b.value);
+  // Participant ids are case-insensitive (Peppol Policy for use of Identifiers, POLICY 1); document types are not.
+  if (!same(metadata.participant, participant, true)) {
+    throw new QerdsError('DIRECTORY_SMP_MISMATCH', `the signed metadata is for participant ${show(metadata.participant)}, not ${show(participant)}`);
+  }
+  if (!same(metadata.documentType, documentType, false)) {
+    throw new QerdsError('DIRECTORY_SMP_MISMATCH', `the signed metadata is for document type ${show(metadata.documentType)}, not ${show(documentType)}`);
+  }
+}
+
+const show = (id: SmpIdentifier | undefined) => (id ? (id.scheme ? `${id.scheme}::${id.value}` : id.value) : '(none)');
+
+/**
+ * The endpoint of the wanted process with the most preferred accepted transport profile that is active at
+ * `now`. An endpoint outside its activation period is refused (threat: a retired AP, whose keys may no longer
+ * be guarded, still being sent to); when only such endpoints match, the refusal is thrown, not hidden.
+ */
+function chooseEndpoint(metadata: SmpServiceMetadata, processId: SmpIdentifier | undefined, profiles: readonly string[], now: Date): SmpEndpoint | undefined {
+  const candidates = metadata.processes
+    .filter((p) => !processId || !p.processId || (p.processId.value === processId.value && (p.processId.scheme ?? '') === (processId.scheme ?? '')))
+    .flatMap((p) => p.endpoints)
+    .filter((e) => profiles.includes(e.transportProfile))
+    .sort((a, b) => profiles.indexOf(a.transportProfile) - profiles.indexOf(b.transportProfile));
+  const active = candidates.find((e) => (!e.activation || e.activation <= now) && (!e.expiration || e.expiration > now));
+  if (active || candidates.length === 0) return active;
+  const expired = candidates.find((e) => e.expiration && e.expiration <= now);
+  if (expired) {
+    throw new QerdsError('DIRECTORY_ENDPOINT_EXPIRED', `the endpoint ${expired.address} expired on ${expired.expiration!.toISOString()}`, {
+      details: { endpoint: expired.address, expiresAt: expired.expiration!.toISOString() },
+    });
+  }
+  const pending = candidates[0]!;
+  throw new QerdsError('DIRECTORY_ENDPOINT_NOT_ACTIVE', `the endpoint ${pending.address} is active only from ${pending.activation?.toISOString()}`);
+}
+
+function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: string): DirectoryEntry {
+  const pem = (der: Buffer) => {
+    try {
+      return new X509Certificate(der).toString();
+    } catch (cause) {
+      throw new QerdsError('DIRECTORY_SMP_MALFORMED', 'an endpoint certificate cannot be read', { cause });
+    }
+  };
+  // SMP 2.0 may type its certificates; one typed for encryption is the recipient's E2E certificate (our convention).
+  const encryption = endpoint.certificates.find((c) => /encrypt/i.test(c.typeCode ?? ''));
+  const ap = endpoint.certificates.find((c) => c !== encryption);
+  return {
+    participant,
+    name: endpoint.description ?? formatParticipantId(participant),
+    endpoint: endpoint.address,
+    apCertificatePem: ap ? pem(ap.der) : undefined,
+    transportProfile: endpoint.transportProfile,
+    encryptionCertificatePem: encryption ? pem(encryption.der) : undefined,
+    expiresAt: endpoint.expiration,
+    minimumAuthenticationLevel: endpoint.minimumAuthenticationLevel,
+    source,
+  };
+}

@@ -1,0 +1,160 @@
+import { createPublicKey, X509Certificate, verify as cryptoVerify, type KeyLike } from 'node:crypto';
+import { C14nCanonicalization, ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import { QerdsError } from '../core/index.js';
+import type { Finding, TrustStore } from '../pki/index.js';
+import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
+
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const C14N = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+
+/** What a verified SMP signature vouches for. */
+export interface SmpSignatureCheck {
+  /** The document as the signature covers it (canonical form of URI="", without the signature): read only this. */
+  readonly signedDocument: Document;
+  /** The SMP's signing certificate. */
+  readonly signer: X509Certificate;
+  /** Findings of the signer's path validation (revocation not checked, …). */
+  readonly findings: readonly Finding[];
+}
+
+/** Unicode code point order (C14N §2.2); xml-crypto's canonicalizers compare with `localeCompare`. */
+function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+type Named = { prefix?: string; namespaceURI?: string | null; localName?: string };
+const nsOrder = (a: Named, b: Named) => compareCodePoints(a.prefix ?? '', b.prefix ?? '');
+const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
+  const d = compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') || compareCodePoints(a.localName ?? '', b.localName ?? '');
+  return d < 0 ? -1 : d > 0 ? 1 : 0;
+};
+
+/** xml-crypto's inclusive C14N 1.0 with the W3C orderings made exact (as as4/c14n.ts does for exclusive C14N). */
+class InclusiveC14n extends C14nCanonicalization {
+  override nsCompare(a: Named, b: Named): number {
+    return nsOrder(a, b);
+  }
+  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
+    return attrOrder(a, b);
+  }
+}
+class ExclusiveC14n extends ExclusiveCanonicalization {
+  override nsCompare(a: Named, b: Named): number {
+    return nsOrder(a, b);
+  }
+  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
+    return attrOrder(a, b);
+  }
+}
+
+/** XMLDSig ECDSA: the SignatureValue is r || s (RFC 4050 / XMLDSig 1.1 §6.4.3), not DER. */
+function ecdsa(uri: string, hash: string) {
+  return class {
+    getSignature(): string {
+      throw new Error('verification only');
+    }
+    verifySignature(material: string, key: KeyLike, signatureValue: string): boolean {
+      return cryptoVerify(hash, Buffer.from(material), { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureValue, 'base64'));
+    }
+    getAlgorithmName(): string {
+      return uri;
+    }
+  };
+}
+
+/**
+ * Verify the enveloped XMLDSig signature of an SMP response (SMP 1.0 §3.6.2, Peppol SMP 1.x §3.4, SMP 2.0 §6.2):
+ * exactly one ds:Signature, a child of the document element, with one Reference URI="" (the whole document)
+ * and only the enveloped-signature and C14N transforms; RSA-SHA256/512 or ECDSA-SHA256/384/512, SHA-256/512
+ * digests (SHA-1 refused); the signer's certificate from KeyInfo/X509Data must chain to `trust` at `at`.
+ *
+ * Threat: a forged or altered SMP answer redirects a recipient's messages to an attacker's access point
+ * (and hands the sender the attacker's certificate to encrypt for). Callers read the endpoint only from
+ * `signedDocument`, the bytes the signature covers, never from the document as received (signature wrapping).
+ */
+export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): SmpSignatureCheck {
+  const doc = parseSmpXml(xml);
+  const root = doc.documentElement!;
+  const signatures = descendants(doc, DS_NS, 'Signature');
+  if (signatures.length === 0) throw invalid('the SMP response is not signed');
+  if (signatures.length > 1) throw invalid('the SMP response carries more than one signature (wrapping refused)');
+  const signature = signatures[0]!;
+  if (signature.parentNode !== root) throw invalid('the signature is not enveloped in the document element');
+
+  const signedInfo = child(signature, [DS_NS], 'SignedInfo');
+  const references = signedInfo ? children(signedInfo, [DS_NS], 'Reference') : [];
+  if (references.length !== 1 || references[0]!.getAttribute('URI') !== '') {
+    throw invalid('the signature must have exactly one Reference, to the whole document (URI="")');
+  }
+  const transforms = children(child(references[0]!, [DS_NS], 'Transforms') ?? references[0]!, [DS_NS], 'Transform').map(
+    (t) => t.getAttribute('Algorithm') ?? '',
+  );
+  if (!transforms.includes(ENVELOPED) || transforms.some((t) => t !== ENVELOPED && t !== C14N && t !== EXC_C14N)) {
+    // XPath, XSLT, base64…: transforms that let the signed bytes differ from the document a reader sees.
+    throw invalid(`unsupported transforms: ${transforms.join(', ') || 'none'}`);
+  }
+
+  const certificates = children(child(child(signature, [DS_NS], 'KeyInfo') ?? signature, [DS_NS], 'X509Data') ?? signature, [DS_NS], 'X509Certificate')
+    .map((e) => text(e))
+    .filter((b64): b64 is string => b64 !== undefined)
+    .map((b64) => {
+      try {
+        return new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64'));
+      } catch (cause) {
+        throw new QerdsError('DIRECTORY_SMP_SIGNATURE_INVALID', 'KeyInfo holds a certificate that cannot be read', { cause });
+      }
+    });
+  const signer = certificates[0];
+  if (!signer) throw invalid('the signature names no signing certificate (KeyInfo/X509Data/X509Certificate)');
+
+  const verifier = new SignedXml({ publicCert: signer.toString(), getCertFromKeyInfo: () => null });
+  verifier.CanonicalizationAlgorithms = {
+    [C14N]: InclusiveC14n,
+    [EXC_C14N]: ExclusiveC14n,
+    [ENVELOPED]: verifier.CanonicalizationAlgorithms[ENVELOPED]!,
+  };
+  verifier.HashAlgorithms = {
+    'http://www.w3.org/2001/04/xmlenc#sha256': verifier.HashAlgorithms['http://www.w3.org/2001/04/xmlenc#sha256']!,
+    'http://www.w3.org/2001/04/xmlenc#sha512': verifier.HashAlgorithms['http://www.w3.org/2001/04/xmlenc#sha512']!,
+  };
+  verifier.SignatureAlgorithms = {
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': verifier.SignatureAlgorithms['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256']!,
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': verifier.SignatureAlgorithms['http://www.w3.org/2001/04/xmldsig-more#rsa-sha512']!,
+    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256', 'sha256'),
+    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384', 'sha384'),
+    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512', 'sha512'),
+  };
+  let valid: boolean;
+  try {
+    verifier.loadSignature(signature);
+    valid = verifier.checkSignature(xml);
+  } catch (cause) {
+    throw new QerdsError('DIRECTORY_SMP_SIGNATURE_INVALID', `the SMP signature does not verify: ${(cause as Error).message}`, { cause });
+  }
+  const signed = verifier.getSignedReferences();
+  if (!valid || signed.length !== 1) throw invalid('the SMP signature does not verify (the response was altered or signed with another key)');
+
+  const path = trust.validate(signer, { at, intermediates: certificates.slice(1) });
+  const subject = signer.subject.replace(/\n/g, ', ');
+  if (!path.valid) {
+    throw new QerdsError(
+      'DIRECTORY_SMP_SIGNATURE_UNTRUSTED',
+      `the SMP response is signed by ${subject}, which does not chain to a trusted anchor: ${path.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.code)
+        .join(', ')}`,
+      { details: { signer: subject, findings: path.findings } },
+    );
+  }
+  return { signedDocument: parseSmpXml(signed[0]!), signer, findings: path.findings };
+}
+
+function invalid(message: string): QerdsError {
+  return new QerdsError('DIRECTORY_SMP_SIGNATURE_INVALID', message);
+}

@@ -1,0 +1,10 @@
+export * from './types.js';
+export { createSmtpIntake } from './intake-server.js';
+export { createAddressMapping, type AddressMapping, type AddressMappingOptions } from './address-mapping.js';
+export { hashPassword, verifyPassword, isPasswordHash, type ScryptParameters } from './password.js';
+export { smtpErrors, smtpError, toSmtpReply, type SmtpErrorCode, type SmtpErrorDefinition, type SmtpReply } from './errors.js';
+
+/** Identification method recorded in evidence for a sender authenticated by SMTP AUTH over TLS (REQ3). */
+export const SMTP_AUTH_METHOD = 'urn:qerds-ap:authentication:smtp-auth';
+export { buildRemMessage, REM_METADATA_VERSION, REM_DIGEST_ALGORITHM, type RemMessage, type RemMessageInput } from './rem-message.js';
+export { introductionTexts, type IntroductionTexts, type IntroductionInput } from './rem-texts.js';

@@ -1,0 +1,141 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { xmlsecSign } from '../helpers/xmlsec.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/directory');
+
+export const C14N = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
+export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+
+export interface MetadataValues {
+  readonly participantScheme: string;
+  readonly participantValue: string;
+  readonly docScheme: string;
+  readonly docValue: string;
+  readonly endpoint: string;
+  readonly activation: string;
+  readonly expiration: string;
+  /** PEM of the AP certificate (armour stripped into base64 DER). */
+  readonly apCertPem: string;
+  readonly encCertPem?: string;
+  /** Canonicalization of SignedInfo and, for exclusive C14N, an explicit reference transform. @defaultValue inclusive */
+  readonly c14n?: typeof C14N | typeof EXC_C14N;
+}
+
+const base64Of = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Fill one of the SMP templates under test/fixtures/directory/ with an unsigned ds:Signature template. */
+export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataValues): string {
+  const c14n = v.c14n ?? C14N;
+  const signature = readFileSync(join(fixtures, 'signature-template.xml'), 'utf8')
+    .trim()
+    .replace('{{C14N}}', c14n)
+    .replace('{{REF_C14N}}', c14n === EXC_C14N ? `<ds:Transform Algorithm="${EXC_C14N}"/>` : '');
+  return readFileSync(join(fixtures, `${file}-service-metadata.xml`), 'utf8')
+    .replace('{{PARTICIPANT_SCHEME}}', escape(v.participantScheme))
+    .replace('{{PARTICIPANT_VALUE}}', escape(v.participantValue))
+    .replace('{{DOC_SCHEME}}', escape(v.docScheme))
+    .replace('{{DOC_VALUE}}', escape(v.docValue))
+    .replace('{{ENDPOINT}}', escape(v.endpoint))
+    .replace('{{ACTIVATION}}', v.activation)
+    .replace('{{EXPIRATION}}', v.expiration)
+    .replace('{{AP_CERT}}', base64Of(v.apCertPem))
+    .replace('{{ENC_CERT}}', base64Of(v.encCertPem ?? ''))
+    .replace('{{SIGNATURE}}', signature);
+}
+
+/** Signed by xmlsec1 (libxmlsec1, OpenSSL): a signer independent of the code under test. */
+export function signedMetadata(file: 'smp1' | 'peppol' | 'smp2', v: MetadataValues, signer: { keyFile: string; certFile: string }): string {
+  return xmlsecSign(metadataTemplate(file, v), signer.keyFile, signer.certFile);
+}
+
+/** A local SMP: serves bodies by exact (still percent-encoded) request path and records every request path. */
+export interface SmpResponder {
+  readonly url: string;
+  readonly requests: string[];
+  publish(path: string, body: string, status?: number): void;
+  close(): Promise<void>;
+}
+
+export async function startSmpResponder(): Promise<SmpResponder> {
+  const documents = new Map<string, { body: string; status: number }>();
+  const requests: string[] = [];
+  const app = express();
+  app.use((req, res) => {
+    requests.push(req.originalUrl);
+    const doc = documents.get(req.originalUrl);
+    if (!doc) return void res.status(404).type('text/plain').send('not found');
+    res.status(doc.status).type('application/xml').send(doc.body);
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    publish: (path, body, status = 200) => documents.set(path, { body, status }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface NaptrAnswer {
+  readonly order: number;
+  readonly preference: number;
+  readonly flags: string;
+  readonly service: string;
+  readonly regexp: string;
+}
+
+/**
+ * A minimal authoritative DNS server over UDP (RFC 1035 §4, RFC 3403 §4.1 NAPTR RDATA) that answers NAPTR
+ * queries from a table and NXDOMAIN for every other name: enough for node:dns's resolver to talk to.
+ */
+export async function startNaptrServer(table: ReadonlyMap<string, readonly NaptrAnswer[]>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
+  const socket: Socket = createSocket('udp4');
+  const queries: string[] = [];
+  socket.on('message', (msg, rinfo) => {
+    const labels: string[] = [];
+    let offset = 12;
+    while (msg[offset]! > 0) {
+      labels.push(msg.subarray(offset + 1, offset + 1 + msg[offset]!).toString('ascii'));
+      offset += msg[offset]! + 1;
+    }
+    const questionEnd = offset + 5;
+    const name = labels.join('.').toLowerCase();
+    const qtype = msg.readUInt16BE(offset + 1);
+    queries.push(name);
+    const answers = qtype === 35 ? (table.get(name) ?? []) : [];
+    const known = table.has(name);
+    const header = Buffer.alloc(12);
+    header.writeUInt16BE(msg.readUInt16BE(0), 0);
+    header.writeUInt16BE(0x8400 | (msg.readUInt16BE(2) & 0x0100) | (known ? 0 : 3), 2);
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(answers.length, 6);
+    const records = answers.map((a) => {
+      const str = (s: string) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
+      const rdata = Buffer.concat([u16(a.order), u16(a.preference), str(a.flags), str(a.service), str(a.regexp), Buffer.from([0])]);
+      return Buffer.concat([Buffer.from([0xc0, 0x0c]), u16(35), u16(1), Buffer.from([0, 0, 0, 60]), u16(rdata.length), rdata]);
+    });
+    socket.send(Buffer.concat([header, msg.subarray(12, questionEnd), ...records]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  return { address: `127.0.0.1:${port}`, queries, close: () => new Promise((resolve) => socket.close(() => resolve())) };
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}

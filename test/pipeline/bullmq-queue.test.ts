@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createBullmqQueue } from '../../src/pipeline/index.js';
+import type { OutboxEntry } from '../../src/store/index.js';
+import { randomPrefix, startPrivateRedis, stopPrivateRedis, testRedis } from '../helpers/redis.js';
+import { describeQueueConformance } from './queue-conformance.js';
+
+const prefixes: string[] = [];
+afterAll(async () => {
+  const redis = await testRedis();
+  for (const prefix of prefixes) redis.deletePrefix(prefix);
+  await stopPrivateRedis();
+});
+
+// Each queue gets its own key prefix on the shared Redis; "losing the jobs" deletes that prefix's
+// keys, which is what FLUSHALL does to them, without touching anyone else's data on the server.
+describeQueueConformance(
+  'BullMQ (Redis)',
+  async ({ concurrency }) => {
+    const redis = await testRedis();
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const queue = createBullmqQueue({ connection: { url: redis.url }, prefix, concurrency, drainPollMs: 10 });
+    return {
+      queue,
+      async loseJobs() {
+        expect(redis.deletePrefix(prefix)).toBeGreaterThan(0);
+      },
+      async dispose() {
+        await queue.close();
+        redis.deletePrefix(prefix);
+      },
+    };
+  },
+  { external: true },
+);
+
+describe('BullMQ queue specifics', () => {
+  const entry = (id: number, attempts = 0): OutboxEntry => ({ id, stage: 'relay', messageId: `m${id}`, data: {}, createdAt: new Date(), attempts });
+
+  it('a second dispatch of the same lease is a no-op; the dispatch after a retry (attempts + 1) is a new job', async () => {
+    const redis = await testRedis();
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const producer = createBullmqQueue({ connection: { url: redis.url }, prefix });
+    const consumer = createBullmqQueue({ connection: { url: redis.url }, prefix, concurrency: 1 });
+    try {
+      // Dispatched from a process without workers: the jobs wait in Redis.
+      for (const e of [entry(1), entry(1), entry(1, 1), entry(2)]) await producer.dispatch(e);
+      expect(redis.cli('LLEN', `${prefix}:qerds-relay:wait`).trim()).toBe('3');
+      const runs: string[] = [];
+      consumer.process('relay', async (j) => {
+        runs.push(`${j.id}/${j.attempts}`);
+        return { status: 'done' };
+      });
+      await vi.waitFor(() => expect(runs).toHaveLength(3), { timeout: 5000, interval: 10 });
+      await producer.drain();
+      expect(runs.sort()).toEqual(['1/0', '1/1', '2/0']);
+      expect(redis.cli('LLEN', `${prefix}:qerds-relay:wait`).trim()).toBe('0');
+    } finally {
+      await producer.close();
+      await consumer.close();
+    }
+  });
+
+  it('fails fast with PIPELINE_QUEUE_UNAVAILABLE while Redis is down, and works again once it is back (empty)', async () => {
+    const redis = await startPrivateRedis();
+    const queue = createBullmqQueue({ connection: { url: redis.url }, prefix: randomPrefix(), timeoutMs: 500 });
+    try {
+      await queue.ping();
+      await queue.dispatch(entry(1));
+      await redis.kill();
+      const t0 = Date.now();
+      await expect(queue.dispatch(entry(2))).rejects.toMatchObject({ code: 'PIPELINE_QUEUE_UNAVAILABLE' });
+      await expect(queue.ping()).rejects.toThrow(/Redis did not answer within 500 ms|Connection is closed|ECONNREFUSED|writeable/);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await redis.restart();
+      await vi.waitFor(() => queue.ping(), { timeout: 10_000, interval: 200 });
+      await queue.dispatch(entry(3));
+      expect(redis.cli('KEYS', '*:qerds-relay:wait').trim()).not.toBe('');
+    } finally {
+      await queue.close();
+      await redis.stop();
+    }
+  }, 30_000);
+
+  it('refuses a Redis URL that is not redis:// or rediss://', () => {
+    expect(() => createBullmqQueue({ connection: { url: 'http://127.0.0.1:6379' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});

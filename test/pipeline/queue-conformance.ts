@@ -1,0 +1,280 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createOutboxDispatcher,
+  type JobHandler,
+  type OutboxDispatcher,
+  type Queue,
+} from '../../src/pipeline/index.js';
+import {
+  createSqliteStore,
+  pipelineStages,
+  type OutboxEntry,
+  type PipelineStage,
+  type Store,
+} from '../../src/store/index.js';
+
+/** What an adapter's test hands the suite. */
+export interface QueueFixture {
+  readonly queue: Queue;
+  /**
+   * Loses every job the queue holds but has not finished, as a crash of its backing service would
+   * (Redis FLUSHALL or restart). Absent for adapters with nothing outside the process.
+   */
+  loseJobs?(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export type QueueFactory = (options: { concurrency: number }) => Promise<QueueFixture>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const job = (
+  id: number,
+  stage: PipelineStage = 'relay',
+  data: Record<string, unknown> = {},
+): OutboxEntry => ({
+  id,
+  stage,
+  messageId: `m${id}`,
+  data,
+  createdAt: new Date(1_700_000_000_000),
+  attempts: 0,
+});
+const done = { status: 'done' } as const;
+
+/**
+ * The contract of the Queue port (src/pipeline/types.ts). Every adapter passes it: in-process
+ * (test/pipeline/in-process-queue.test.ts) and BullMQ (test/pipeline/bullmq-queue.test.ts).
+ */
+export function describeQueueConformance(
+  name: string,
+  factory: QueueFactory,
+  capabilities: { readonly external: boolean },
+): void {
+  describe(`Queue conformance: ${name}`, () => {
+    const fixtures: QueueFixture[] = [];
+    const open = async (concurrency = 4) => {
+      const fixture = await factory({ concurrency });
+      fixtures.push(fixture);
+      return fixture;
+    };
+    afterEach(async () => {
+      for (const f of fixtures.splice(0)) await f.dispose();
+    });
+
+    it('runs each dispatched job once, through the installed runner, with its data intact', async () => {
+      const { queue } = await open();
+      const runs = new Map<number, number>();
+      const seen: OutboxEntry[] = [];
+      const record: JobHandler = async (j) => {
+        runs.set(j.id, (runs.get(j.id) ?? 0) + 1);
+        seen.push(j);
+        return done;
+      };
+      for (const stage of pipelineStages) queue.process(stage, record);
+      const viaRunner: number[] = [];
+      queue.setJobRunner(async (j, handler) => {
+        viaRunner.push(j.id);
+        await handler(j);
+      });
+      for (let i = 1; i <= 30; i++)
+        await queue.dispatch(job(i, pipelineStages[i % 3], { n: i, nested: { ok: true } }));
+      await queue.drain();
+      await sleep(100); // would a second run sneak in?
+      expect([...runs.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect([...runs.values()].every((c) => c === 1)).toBe(true);
+      expect(viaRunner.sort((a, b) => a - b)).toEqual([...runs.keys()].sort((a, b) => a - b));
+      const seven = seen.find((j) => j.id === 7)!;
+      expect(seven).toEqual(job(7, pipelineStages[7 % 3], { n: 7, nested: { ok: true } }));
+      expect(seven.createdAt).toBeInstanceOf(Date);
+    });
+
+    it('bounds concurrency per stage, independently for each stage', async () => {
+      const { queue } = await open(2);
+      const active = { relay: 0, notify: 0, deliver: 0 };
+      const peak = { relay: 0, notify: 0, deliver: 0 };
+      const handler: JobHandler = async (j) => {
+        active[j.stage] += 1;
+        peak[j.stage] = Math.max(peak[j.stage], active[j.stage]);
+        await sleep(60);
+        active[j.stage] -= 1;
+        return done;
+      };
+      queue.process('relay', handler);
+      queue.process('notify', handler, { concurrency: 1 });
+      queue.process('deliver', handler, { concurrency: 3 });
+      for (let i = 1; i <= 8; i++) await queue.dispatch(job(i, 'relay'));
+      for (let i = 11; i <= 14; i++) await queue.dispatch(job(i, 'notify'));
+      for (let i = 21; i <= 29; i++) await queue.dispatch(job(i, 'deliver'));
+      await queue.drain();
+      expect(peak).toEqual({ relay: 2, notify: 1, deliver: 3 });
+    });
+
+    it('drain waits for slow jobs, and resolves at once when idle', async () => {
+      const { queue } = await open();
+      const finished: number[] = [];
+      queue.process('deliver', async (j) => {
+        await sleep(150);
+        finished.push(j.id);
+        return done;
+      });
+      const t0 = Date.now();
+      await queue.drain();
+      expect(Date.now() - t0).toBeLessThan(100);
+      for (let i = 1; i <= 3; i++) await queue.dispatch(job(i, 'deliver'));
+      await queue.drain();
+      expect(finished.sort()).toEqual([1, 2, 3]);
+    });
+
+    it('close lets the running job finish, then refuses new work', async () => {
+      const { queue } = await open();
+      let started = false;
+      let finished = false;
+      queue.process('relay', async () => {
+        started = true;
+        await sleep(200);
+        finished = true;
+        return done;
+      });
+      await queue.dispatch(job(1));
+      await vi.waitFor(() => expect(started).toBe(true), { timeout: 5000, interval: 5 });
+      await queue.close();
+      expect(finished).toBe(true);
+      await expect(queue.dispatch(job(2))).rejects.toMatchObject({ code: 'PIPELINE_QUEUE_CLOSED' });
+    });
+
+    it('refuses a second handler for a stage and a non-positive concurrency', async () => {
+      const { queue } = await open();
+      queue.process('relay', async () => done);
+      expect(() => queue.process('relay', async () => done)).toThrow(
+        expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }),
+      );
+      expect(() => queue.process('notify', async () => done, { concurrency: 0 })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    });
+
+    describe('with the outbox dispatcher on a real store', () => {
+      let dir: string;
+      let store: Store;
+      const dispatchers: OutboxDispatcher[] = [];
+      beforeEach(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'qerds-queue-conf-'));
+        store = createSqliteStore({ file: join(dir, 'qerds.sqlite'), blobDir: join(dir, 'blobs') });
+        await store.migrate();
+        await store.transaction((tx) =>
+          tx.insertMessage({
+            id: 'msg-1',
+            ebmsMessageId: 'e1@test',
+            role: 'sender-ap',
+            state: 'submitted',
+            sender: { scheme: '0188', value: '1' },
+            recipient: { scheme: '0188', value: '2' },
+            parts: [],
+            submittedAt: new Date(),
+          }),
+        );
+      });
+      afterEach(async () => {
+        for (const d of dispatchers.splice(0)) await d.stop();
+        for (const f of fixtures.splice(0)) await f.dispose();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const start = (queue: Queue, leaseMs = 30_000) => {
+        const d = createOutboxDispatcher({
+          store,
+          queue,
+          pollIntervalMs: 20,
+          leaseMs,
+          retry: { baseMs: 50, maxMs: 100 },
+        });
+        dispatchers.push(d);
+        d.start();
+        return d;
+      };
+      /** Whatever is left in the outbox (leases it: only for the end of a test). */
+      const remaining = () => store.leaseOutbox(1000, 1, new Date(Date.now() + 365 * 86_400_000));
+
+      it('settles the outbox with each outcome: done removes the row, retry brings it back with attempts + 1, a throw is retried', async () => {
+        const { queue } = await open();
+        const calls: Array<{ n: number; attempts: number }> = [];
+        queue.process('relay', async (j) => {
+          calls.push({ n: j.data.n as number, attempts: j.attempts });
+          if (j.data.n === 2 && j.attempts === 0)
+            return { status: 'retry', delayMs: 30, error: 'AS4_PEER_DOWN' };
+          if (j.data.n === 3 && j.attempts === 0) throw new Error('transient bug');
+          return done;
+        });
+        await store.transaction(async (tx) => {
+          for (const n of [1, 2, 3]) await tx.enqueue('relay', 'msg-1', { n });
+        });
+        start(queue);
+        await vi.waitFor(() => expect(calls).toHaveLength(5), { timeout: 10_000, interval: 10 });
+        await sleep(150);
+        expect(calls.sort((a, b) => a.n - b.n || a.attempts - b.attempts)).toEqual([
+          { n: 1, attempts: 0 },
+          { n: 2, attempts: 0 },
+          { n: 2, attempts: 1 },
+          { n: 3, attempts: 0 },
+          { n: 3, attempts: 1 },
+        ]);
+        expect(await remaining()).toEqual([]);
+      });
+
+      it('with two dispatchers sharing a store, every job runs exactly once', async () => {
+        const runs = new Map<number, number>();
+        const record: JobHandler = async (j) => {
+          runs.set(j.data.n as number, (runs.get(j.data.n as number) ?? 0) + 1);
+          await sleep(2);
+          return done;
+        };
+        await store.transaction(async (tx) => {
+          for (let n = 0; n < 40; n++) await tx.enqueue(pipelineStages[n % 3]!, 'msg-1', { n });
+        });
+        for (let i = 0; i < 2; i++) {
+          const { queue } = await open(3);
+          for (const stage of pipelineStages) queue.process(stage, record);
+          start(queue);
+        }
+        await vi.waitFor(() => expect(runs.size).toBe(40), { timeout: 10_000, interval: 10 });
+        await sleep(200);
+        expect([...runs.values()].every((c) => c === 1)).toBe(true);
+        expect(await remaining()).toEqual([]);
+      });
+
+      // Only adapters that keep jobs outside the process can lose them while it runs; an in-process
+      // queue loses its jobs only with the process, which the crash tests cover.
+      if (capabilities.external) {
+        it('when the queue loses its jobs mid-run, every job still ends done (the lease brings them back)', async () => {
+          const fixture = await open(2);
+          if (!fixture.loseJobs)
+            throw new Error(`${name}: an external queue's fixture must provide loseJobs()`);
+          const runs = new Map<number, number>();
+          let lost = false;
+          fixture.queue.process('relay', async (j) => {
+            await sleep(40);
+            runs.set(j.data.n as number, (runs.get(j.data.n as number) ?? 0) + 1);
+            return done;
+          });
+          await store.transaction(async (tx) => {
+            for (let n = 0; n < 30; n++) await tx.enqueue('relay', 'msg-1', { n });
+          });
+          start(fixture.queue, 1500);
+          await vi.waitFor(() => expect(runs.size).toBeGreaterThanOrEqual(4), {
+            timeout: 10_000,
+            interval: 5,
+          });
+          await fixture.loseJobs();
+          lost = true;
+          const atLoss = runs.size;
+          await vi.waitFor(() => expect(runs.size).toBe(30), { timeout: 20_000, interval: 20 });
+          expect(lost && atLoss < 30).toBe(true);
+          expect(await remaining()).toEqual([]);
+        }, 30_000);
+      }
+    });
+  });
+}

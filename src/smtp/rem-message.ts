@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cmsSignatureScheme, signCmsData } from '../crypto/cms-signed-data.js';
+import { cmsSignatureScheme, signCmsData } from '../crypto/index.js';
 import type { SigningIdentity } from '../pki/index.js';
 import { encodeAddress, encodeHeaderText, foldBase64 } from './mime-headers.js';
 import { introductionTexts, type IntroductionTexts } from './rem-texts.js';

@@ -30,7 +30,8 @@ export async function benchAs4(): Promise<void> {
     const c3 = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
     const trust = loadTrustStore([pki.caCert]);
     const app = express();
-    app.post('/as4', createAs4Handler({ identity: c3, trust, maxMessageBytes: 64 * MiB, maxDecompressedBytes: 64 * MiB, onUserMessage: async () => {} }));
+    const limit = Math.max(64 * MiB, 2 * Math.max(...sizes));
+    app.post('/as4', createAs4Handler({ identity: c3, trust, maxMessageBytes: limit, maxDecompressedBytes: limit, onUserMessage: async () => {} }));
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

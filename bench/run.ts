@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   evidence: async () => (await import('./evidence.js')).benchEvidence(),
   cms: async () => (await import('./cms.js')).benchCms(),
   as4: async () => (await import('./as4.js')).benchAs4(),
+  scale: async () => (await import('./scale.js')).benchScale(),
 };
 
 const selected = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');

@@ -49,7 +49,12 @@ export function createAs4Transport(options: { self: { id: string; name: string }
       payloads: input.parts.map((part, i) => ({
         href: `cid:${attachments[i]!.contentId}`,
         mimeType: part.contentType,
-        properties: [{ name: 'PartId', value: part.partId }, ...(part.filename ? [{ name: 'FileName', value: part.filename }] : [])],
+        properties: [
+          { name: 'PartId', value: part.partId },
+          ...(part.filename ? [{ name: 'FileName', value: part.filename }] : []),
+          // E2E ciphertext: the type of the plaintext inside, for C4 (like MimeType beside CompressionType in AS4).
+          ...(part.originalContentType ? [{ name: 'OriginalMimeType', value: part.originalContentType }] : []),
+        ],
       })),
     };
     const result = await sendUserMessage({
@@ -122,7 +127,8 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
           const attachment = attachments.find((a) => a.contentId === contentId);
           if (!attachment) throw new QerdsError('AS4_EBMS_0007', `payload ${info.href} has no MIME part`);
           const prop = (name: string) => info.properties.find((p) => p.name === name)?.value;
-          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), body: attachment.body };
+          const originalContentType = prop('OriginalMimeType');
+          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.body };
         });
         await receiveMessage(ctx, {
           ebmsMessageId: message.messageId,

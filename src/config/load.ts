@@ -126,7 +126,7 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
       trust: config.pki.trust?.map(abs),
     },
     directory: {
-      participants: config.directory.participants.map((p) => ({ ...p, apCertificate: absOpt(p.apCertificate) })),
+      participants: config.directory.participants.map((p) => ({ ...p, apCertificate: absOpt(p.apCertificate), encryptionCertificate: absOpt(p.encryptionCertificate) })),
     },
   };
 }

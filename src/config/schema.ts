@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assuranceLevelOf } from '../core/assurance.js';
 
 /**
  * The one configuration of an access point. Every key has a default that runs out of the box on one
@@ -15,6 +16,11 @@ const participantEntry = z.object({
   endpoint: z.string().url(),
   /** PEM file of that AP's e-seal certificate: pins who may sign the receipts. Optional. */
   apCertificate: z.string().optional(),
+  /**
+   * PEM file of the participant's (C4's) encryption certificate (RSA, EC P-256 or X25519). When set, C2
+   * encrypts submitted content for it end to end (CMS AuthEnvelopedData) before relaying. Optional.
+   */
+  encryptionCertificate: z.string().optional(),
   /** Registered e-mail address of the participant: RCPT TO this address names it at the SMTP intake. Optional. */
   email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
 });
@@ -41,6 +47,54 @@ const apiKeyEntry = z.object({
   name: z.string().min(1),
 });
 
+/** An assurance level: 1–3, `low` / `substantial` / `high`, or an eIDAS LoA URI (see src/core/assurance.ts). */
+const assuranceSpec = z
+  .union([z.number(), z.string()])
+  .refine((v) => assuranceLevelOf(v) !== undefined, 'must be 1, 2, 3, low, substantial, high or an eIDAS LoA URI');
+const levelEntry = z.coerce.number().int().min(1).max(3);
+/** SHA-256 certificate fingerprint, hex with or without colons (as `openssl x509 -fingerprint -sha256` prints it). */
+const fingerprintEntry = z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint in hex');
+/** A certificate is named by its fingerprint (a pin) or by its subject DN (`C=JP, O=…, CN=…`) under a trusted CA. */
+const certificateMatch = {
+  fingerprint256: fingerprintEntry.optional(),
+  subject: z.string().min(1).optional(),
+  /** Issuer DN the certificate must carry (with `subject`). */
+  issuer: z.string().min(1).optional(),
+  /** The private key is non-exportable in hardware (HSM, TPM, smart card, QSCD): AAL3 instead of AAL2. @defaultValue false */
+  hardwareBound: z.boolean().default(false),
+  /** IAL the certificate's issuance proves (e.g. 3 for a qualified certificate); default: the account's `ial`. */
+  ial: levelEntry.optional(),
+};
+const hasCertificateMatch = (c: { fingerprint256?: string; subject?: string }) => c.fingerprint256 !== undefined || c.subject !== undefined;
+const credentialEntry = z.discriminatedUnion('kind', [
+  /** A bearer API key: AAL1. `keySha256` is the hex SHA-256 of a random key of at least 128 bits. */
+  z.object({ kind: z.literal('apiKey'), keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits') }).strict(),
+  /** An OAuth2 client (client credentials grant, RFC 6749 §4.4) with a shared secret: AAL1. */
+  z
+    .object({
+      kind: z.literal('oauth2'),
+      clientId: z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').refine((v) => !v.includes(':'), 'must not contain ":"'),
+      /** `scrypt$N$r$p$salt$key` of the client secret (src/smtp/password.ts `hashPassword`). */
+      secretHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
+    })
+    .strict(),
+  /** A TLS client certificate (mutual TLS): AAL2, AAL3 when hardwareBound. */
+  z.object({ kind: z.literal('mtls'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
+  /** The certificate of the participant's own e-seal on submitted XML (XAdES): AAL2, AAL3 when hardwareBound. */
+  z.object({ kind: z.literal('eseal'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
+]);
+const accountEntry = z
+  .object({
+    /** The participant, `<scheme>:<value>` (`0188:<corporate number>`, `9930:<VAT>`, `email:<address>`). */
+    participant: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
+    /** Legal name, in evidence as LegalName. */
+    name: z.string().min(1),
+    /** Identity assurance level (IAL 1–3) at which the participant was enrolled (identity proofing). @defaultValue 1 */
+    ial: levelEntry.default(1),
+    credentials: z.array(credentialEntry).min(1),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     ap: z
@@ -61,6 +115,23 @@ export const configSchema = z
         port: z.coerce.number().int().min(0).max(65535).default(8080),
         /** URL under which peers reach this AP; defaults to http://host:port. */
         publicUrl: z.string().url().optional(),
+        /**
+         * Serve HTTPS (TLS 1.2 or later) instead of HTTP. With `clientCa`, clients may present a certificate
+         * (mutual TLS) that the CA issued; `requestClientCert` asks every client for one. @defaultValue none (HTTP)
+         */
+        tls: z
+          .object({
+            /** Server certificate (PEM, chain after the leaf). */
+            cert: z.string(),
+            /** Server private key (PEM). */
+            key: z.string(),
+            /** CA certificates (PEM) that issue client certificates. */
+            clientCa: z.string().optional(),
+            /** Ask clients for a certificate during the handshake (needed for mTLS). @defaultValue false */
+            requestClientCert: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
       })
       .prefault({}),
     store: z
@@ -136,6 +207,25 @@ export const configSchema = z
       .prefault({}),
     /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
     apiKeys: z.array(apiKeyEntry).default([]),
+    /** Local participants with their enrolment IAL and credentials of several kinds (REQ3 / REQ4); beside `apiKeys`. */
+    accounts: z.array(accountEntry).default([]),
+    oauth2: z
+      .object({
+        /** Lifetime of an access token, in seconds. @defaultValue 300 */
+        tokenTtlSeconds: z.coerce.number().int().min(10).max(3600).default(300),
+        /** HMAC key of the access tokens (≥ 32 characters), shared by every API process; default: random per process. */
+        tokenSecret: z.string().min(32).optional(),
+      })
+      .prefault({}),
+    /** Minimum overall assurance (min of IAL and AAL) per service. */
+    policy: z
+      .object({
+        /** Of a sender on submission (REQ3); below it: 403 and a SubmissionRejection (RA05). @defaultValue 'low' */
+        minSubmissionAssurance: assuranceSpec.default('low'),
+        /** Of a recipient on handover (REQ4); below it: 403, nothing handed over. @defaultValue 'low' */
+        minHandoverAssurance: assuranceSpec.default('low'),
+      })
+      .prefault({}),
     limits: z
       .object({
         /** Largest accepted payload, in bytes. @defaultValue 104857600 (100 MiB) */

@@ -34,4 +34,9 @@ export interface EvidencePart {
   readonly contentType: string;
   /** Hex SHA-256 */
   readonly sha256: string;
+  /**
+   * Hex SHA-256 of the plaintext when the part is ciphertext that the issuer encrypted end to end (C2's
+   * evidence binds both). In EN 319 522-3 XML: Extensions/Extension/qx:PlaintextDigest.
+   */
+  readonly plaintextSha256?: string;
 }

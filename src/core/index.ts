@@ -5,3 +5,4 @@ export * from './evidence-events.js';
 export * from './evidence-data.js';
 export * from './participant.js';
 export * from './message.js';
+export * from './assurance.js';

@@ -53,6 +53,15 @@ export interface PayloadPart {
   /** Lower-case hex SHA-256 of the bytes: also the blob's key. */
   readonly sha256: string;
   readonly size: number;
+  /**
+   * When C2 encrypted the part for the recipient (end to end, CMS AuthEnvelopedData): hex SHA-256 of the
+   * plaintext it received from C1. `sha256`/`size` are then those of the ciphertext. Known only at C2.
+   */
+  readonly plaintextSha256?: string;
+  /** Size in octets of that plaintext. */
+  readonly plaintextSize?: number;
+  /** Content type of the plaintext when `contentType` is that of the ciphertext (travels to C3 and C4). */
+  readonly originalContentType?: string;
 }
 
 export interface Message {

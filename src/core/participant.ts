@@ -1,3 +1,5 @@
+import type { AssuranceLevel } from './assurance.js';
+
 /**
  * A participant (sender or recipient) of the registered delivery, identified in a scheme in the
  * ISO 6523 style: `0188:1234567890123` (Japanese corporate number), `9930:DE123…` (VAT), `email:a@b`.
@@ -25,6 +27,15 @@ export interface Identification {
   /** Assurance level URI, e.g. `http://eidas.europa.eu/LoA/low`. */
   readonly assuranceLevel: string;
   readonly authenticatedAt: Date;
+  /** Identity assurance level (IAL) at which the participant was enrolled, when known (see core/assurance.ts). */
+  readonly ial?: AssuranceLevel;
+  /** Authenticator assurance level (AAL) of the credential used for this event, when known. */
+  readonly aal?: AssuranceLevel;
+  /**
+   * Which credential authenticated it, for logs and audits: a certificate's SHA-256 fingerprint, an
+   * OAuth2 client_id, an API key's name. Never a secret and never a personal number (My Number).
+   */
+  readonly credentialId?: string;
 }
 
 /** A participant as evidence records it. */

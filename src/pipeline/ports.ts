@@ -47,6 +47,8 @@ export interface OutgoingPart {
   readonly partId: string;
   readonly contentType: string;
   readonly filename?: string;
+  /** Content type of the plaintext when `body` is C2's end-to-end ciphertext (a part property on the wire). */
+  readonly originalContentType?: string;
   readonly body: Buffer;
 }
 

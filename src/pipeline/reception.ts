@@ -27,7 +27,8 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
   const parts = await Promise.all(
     input.parts.map(async (part) => {
       const { sha256, size } = await ctx.store.blobs.put(part.body);
-      return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size };
+      const original = part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType };
+      return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size, ...original };
     }),
   );
   const known = await ctx.participants.isLocal(input.recipient);

@@ -10,6 +10,8 @@ export async function readParts(store: Store, parts: readonly PayloadPart[]): Pr
       partId: part.partId,
       contentType: part.contentType,
       filename: part.filename,
+      // The plaintext's digest and size stay at C2: they would let C3 confirm a guessed plaintext.
+      ...(part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType }),
       body: await streamToBuffer(store.blobs.get(part.sha256)),
     })),
   );

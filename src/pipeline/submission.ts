@@ -1,5 +1,6 @@
 import { formatParticipantId, type Identification, type ParticipantId, type PayloadPart } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
+import { encryptPartsForRecipient } from './e2e-encryption.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 
 export interface SubmissionInput {
@@ -27,9 +28,13 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   const id = ctx.ids.next('msg');
   const ebmsMessageId = `${ctx.ids.next('ebms')}@qerds-ap`;
   const submittedAt = ctx.clock.now();
-  const draft = { ebmsMessageId, sender: input.sender, recipient: input.recipient, parts: input.parts, submittedAt };
   const entry = await ctx.directory.lookup(input.recipient);
   const accepted = entry !== undefined;
+  // End to end (REQ2): when the directory names the recipient's encryption certificate, the parts are
+  // encrypted here, once, so that the SubmissionAcceptance binds plaintext and ciphertext digests and C3
+  // only ever sees ciphertext.
+  const parts = entry?.encryptionCertificatePem ? await encryptPartsForRecipient(ctx.store.blobs, input.parts, entry.encryptionCertificatePem) : input.parts;
+  const draft = { ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
   const evidence = await ctx.evidence.issue({
     event: accepted ? 'SubmissionAcceptance' : 'SubmissionRejection',
     reason: accepted
@@ -47,7 +52,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
       sender: input.sender,
       recipient: input.recipient,
       subject: input.subject,
-      parts: input.parts,
+      parts,
       submittedAt,
       peer: entry?.endpoint,
     });

@@ -55,6 +55,9 @@ export function partsToJson(parts: readonly PayloadPart[]): string {
       ...(p.filename === undefined ? {} : { filename: p.filename }),
       sha256: p.sha256,
       size: p.size,
+      ...(p.plaintextSha256 === undefined ? {} : { plaintextSha256: p.plaintextSha256 }),
+      ...(p.plaintextSize === undefined ? {} : { plaintextSize: p.plaintextSize }),
+      ...(p.originalContentType === undefined ? {} : { originalContentType: p.originalContentType }),
     })),
   );
 }

@@ -133,7 +133,7 @@ describe('GET /api/v1/recipients/{participant}', () => {
     await net?.stop();
   });
 
-  const get = (base: string, path: string, key: string | undefined = SENDER.key) =>
+  const get = (base: string, path: string, key: string | null = SENDER.key) =>
     fetch(`${base}/api/v1/recipients/${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
   it('answers for a recipient of the static directory of a running AP', async () => {
@@ -151,7 +151,7 @@ describe('GET /api/v1/recipients/{participant}', () => {
     expect(unknown.headers.get('content-type')).toContain('application/problem+json');
     expect(((await unknown.json()) as { code: string }).code).toBe('NOT_FOUND');
     expect((await get(net.c2.url, 'no-scheme')).status).toBe(400);
-    expect((await get(net.c2.url, RECIPIENT.id, undefined)).status).toBe(401);
+    expect((await get(net.c2.url, RECIPIENT.id, null)).status).toBe(401);
   });
 
   it('over an SMP: reachable with the trusted AP and encryption certificates; untrusted when the SMP answer is forged', async () => {

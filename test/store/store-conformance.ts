@@ -134,6 +134,24 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(bareStored?.parts).toEqual([]);
       });
 
+      it('round-trips the end-to-end fields of an encrypted part (plaintext digest and size, original type)', async () => {
+        const encrypted = {
+          partId: 'part-1@test',
+          contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data',
+          filename: 'invoice.pdf',
+          sha256: 'c'.repeat(64),
+          size: 1300,
+          plaintextSha256: 'd'.repeat(64),
+          plaintextSize: 1234,
+          originalContentType: 'application/pdf',
+        };
+        const input = newMessage({ parts: [encrypted, { partId: 'part-2@test', contentType: 'text/plain', sha256: 'e'.repeat(64), size: 1 }] });
+        await store.transaction((tx) => tx.insertMessage(input));
+        const stored = await store.getMessage(input.id);
+        expect(stored?.parts[0]).toEqual(encrypted);
+        expect(Object.keys(stored?.parts[1] ?? {}).sort()).toEqual(['contentType', 'partId', 'sha256', 'size']);
+      });
+
       it('finds by ebMS MessageId and role, and is undefined when absent', async () => {
         const input = newMessage();
         await store.transaction((tx) => tx.insertMessage(input));

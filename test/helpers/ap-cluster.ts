@@ -1,0 +1,196 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { stringify as toYaml } from 'yaml';
+import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+
+/**
+ * Two access points (C2 for SENDER, C3 for RECIPIENT) as real `qerds` processes on loopback, for the
+ * scale benchmark and the soak test:
+ * - `embedded`: one `qerds start` per AP, SQLite and the in-process queue (the out-of-the-box setup);
+ * - `scale`: per AP one API-only `qerds start --no-workers` plus `workersPerAp` `qerds worker`
+ *   processes, PostgreSQL (one schema per AP) and BullMQ (one key prefix per AP).
+ * The caller's process only submits and observes (read-only SQL on the APs' stores).
+ */
+export interface ApClusterOptions {
+  readonly kind: 'embedded' | 'scale';
+  /** Worker processes per AP (scale only). @defaultValue 1 */
+  readonly workersPerAp?: number;
+  /** Scratch directory (configs, SQLite files, blobs). */
+  readonly work: string;
+  /** Dev PKI directory (initDevPki). */
+  readonly pkiDir: string;
+  /** Jobs per stage run at once in each process (queue.concurrency). @defaultValue 4 */
+  readonly concurrency?: number;
+  /** @defaultValue 20 */
+  readonly pollIntervalMs?: number;
+  /** @defaultValue 'postgres://postgres@127.0.0.1:5432/test' */
+  readonly postgresUrl?: string;
+  /** @defaultValue 'redis://127.0.0.1:6379' */
+  readonly redisUrl?: string;
+  /** pino level of the processes. @defaultValue 'warn' */
+  readonly logLevel?: string;
+}
+
+export interface ApCluster {
+  readonly c2Url: string;
+  readonly c3Url: string;
+  /** PostgreSQL schemas (scale) or SQLite files (embedded) of C2 and C3. */
+  readonly where: { readonly c2: string; readonly c3: string };
+  /** Worker processes of each AP (0 for embedded: its one process runs the stages). */
+  readonly workersPerAp: number;
+  /** Read-only SQL on an AP's store (plain SQL common to SQLite and PostgreSQL, no parameters). */
+  sql<T>(ap: 'c2' | 'c3', query: string): Promise<T[]>;
+  /** The last lines each process wrote (for failure reports). */
+  output(): string;
+  /** Stops every process (SIGTERM, then SIGKILL), drops the schemas and Redis keys. */
+  stop(): Promise<void>;
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function startApCluster(options: ApClusterOptions): Promise<ApCluster> {
+  const postgresUrl = options.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const workersPerAp = options.kind === 'scale' ? (options.workersPerAp ?? 1) : 0;
+  const run = randomBytes(4).toString('hex');
+  const children = new Set<ChildProcess>();
+  const outputs = new Map<string, string[]>();
+  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  const participants = [
+    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4` },
+    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4` },
+  ];
+  const schemas = { c2: `qerds_cluster_${run}_c2`, c3: `qerds_cluster_${run}_c3` };
+  const sqliteFiles = { c2: join(options.work, run, 'c2', 'qerds.sqlite'), c3: join(options.work, run, 'c3', 'qerds.sqlite') };
+  const prefixes = { c2: `cluster-${run}-c2`, c3: `cluster-${run}-c3` };
+
+  const configFile = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
+    const file = join(options.work, run, `${name}.yaml`);
+    mkdirSync(dirname(file), { recursive: true });
+    const store =
+      options.kind === 'scale'
+        ? { kind: 'postgres', postgresUrl, postgresSchema: schemas[name], blobDir: join(options.work, run, name, 'blobs') }
+        : { kind: 'sqlite', sqliteFile: sqliteFiles[name], blobDir: join(options.work, run, name, 'blobs') };
+    const queue =
+      options.kind === 'scale'
+        ? { kind: 'bullmq', redisUrl, prefix: prefixes[name], stalledIntervalMs: 5000 }
+        : { kind: 'in-process' };
+    writeFileSync(
+      file,
+      toYaml({
+        ap: { name: `cluster ${name}`, id: `urn:qerds-ap:cluster:${name}` },
+        http: { port },
+        store,
+        queue: { ...queue, concurrency: options.concurrency ?? 4, pollIntervalMs: options.pollIntervalMs ?? 20 },
+        relay: { baseDelayMs: 200, maxDelayMs: 2000, maxAttempts: 20 },
+        pki: { dir: options.pkiDir, apName: name },
+        directory: { participants },
+        apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
+        log: { level: options.logLevel ?? 'warn' },
+      }),
+    );
+    return file;
+  };
+
+  /** Starts `qerds <args>`; resolves once it printed a line matching `ready`. */
+  const qerds = (label: string, args: string[], ready: RegExp): Promise<ChildProcess> => {
+    const output: string[] = [];
+    outputs.set(label, output);
+    const child = spawn(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: options.work, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    const keep = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.length > 200) output.splice(0, output.length - 200);
+    };
+    return new Promise((started, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label} did not start in 60 s:\n${output.join('')}`)), 60_000);
+      let seen = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        keep(chunk);
+        seen += chunk.toString();
+        if (ready.test(seen)) {
+          clearTimeout(timer);
+          started(child);
+        }
+      });
+      child.stderr!.on('data', keep);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${label} exited with ${code}:\n${output.join('')}`));
+      });
+    });
+  };
+
+  const c2File = configFile('c2', c2Port, SENDER);
+  const c3File = configFile('c3', c3Port, RECIPIENT);
+  const pool = options.kind === 'scale' ? new pg.Pool({ connectionString: postgresUrl, max: 2 }) : undefined;
+  const sqlite: Partial<Record<'c2' | 'c3', Database.Database>> = {};
+
+  const stop = async () => {
+    await Promise.all(
+      [...children].map(
+        (child) =>
+          new Promise<void>((done) => {
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    for (const db of Object.values(sqlite)) db?.close();
+    if (pool) {
+      for (const schema of Object.values(schemas)) await pool.query(`drop schema if exists ${schema} cascade`);
+      await pool.end();
+      const redis = new URL(redisUrl);
+      const cli = (...args: string[]) => execFileSync('redis-cli', ['-h', redis.hostname, '-p', redis.port || '6379', ...args], { encoding: 'utf8' });
+      for (const prefix of Object.values(prefixes)) {
+        const keys = cli('--scan', '--pattern', `${prefix}:*`).split('\n').filter(Boolean);
+        for (let i = 0; i < keys.length; i += 200) cli('DEL', ...keys.slice(i, i + 200));
+      }
+    }
+  };
+
+  try {
+    if (options.kind === 'scale') {
+      // Migrate first, so that the processes starting together do not race to create the tables.
+      await Promise.all([qerds('migrate c2', ['db', 'migrate', '-c', c2File], /store migrated/), qerds('migrate c3', ['db', 'migrate', '-c', c3File], /store migrated/)]);
+      await Promise.all([
+        qerds('c2 api', ['start', '--no-workers', '-c', c2File], /listening on/),
+        qerds('c3 api', ['start', '--no-workers', '-c', c3File], /listening on/),
+        ...Array.from({ length: workersPerAp }, (_, i) => [
+          qerds(`c2 worker ${i + 1}`, ['worker', '-c', c2File], /running stages/),
+          qerds(`c3 worker ${i + 1}`, ['worker', '-c', c3File], /running stages/),
+        ]).flat(),
+      ]);
+    } else {
+      await Promise.all([qerds('c2', ['start', '-c', c2File], /listening on/), qerds('c3', ['start', '-c', c3File], /listening on/)]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    c2Url: `http://127.0.0.1:${c2Port}`,
+    c3Url: `http://127.0.0.1:${c3Port}`,
+    where: options.kind === 'scale' ? schemas : sqliteFiles,
+    workersPerAp,
+    async sql<T>(ap: 'c2' | 'c3', query: string): Promise<T[]> {
+      if (pool) return (await pool.query(query.replaceAll('{schema}', schemas[ap]))).rows as T[];
+      // WAL: a reader in this process does not block the AP's writer.
+      sqlite[ap] ??= new Database(sqliteFiles[ap], { readonly: true, fileMustExist: true });
+      return sqlite[ap].prepare(query.replaceAll('{schema}.', '')).all() as T[];
+    },
+    output: () => [...outputs].map(([label, lines]) => `--- ${label}\n${lines.join('').slice(-2000)}`).join('\n'),
+    stop,
+  };
+}

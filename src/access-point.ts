@@ -99,6 +99,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
 
   const app = createHttpApp({
     ctx: context,
+    trust,
     apiKeys: config.apiKeys,
     maxPayloadBytes: config.limits.maxPayloadBytes,
     as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2 }),

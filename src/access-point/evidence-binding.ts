@@ -32,7 +32,12 @@ export function createEvidenceIssuer(options: {
           recipient: details(request.message.recipient, request.recipientIdentification),
           submissionTime: request.message.submittedAt,
           messageId: request.message.ebmsMessageId,
-          parts: request.message.parts.map((p) => ({ partId: p.partId, contentType: p.contentType, sha256: p.sha256 })),
+          parts: request.message.parts.map((p) => ({
+            partId: p.partId,
+            contentType: p.contentType,
+            sha256: p.sha256,
+            ...(p.plaintextSha256 === undefined ? {} : { plaintextSha256: p.plaintextSha256 }),
+          })),
           previousEvidenceId: request.previousEvidenceId,
           externalErds: request.externalErds,
         },

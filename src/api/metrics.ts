@@ -54,6 +54,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       },
     });
   fromStats('qerds_outbox_jobs', 'Jobs waiting in the outbox (queued, running or awaiting retry), by pipeline stage', 'stage', (s) => s.outboxByStage, pipelineStages);
+  fromStats('qerds_dead_letters', 'Jobs whose stage gave up (retry budget spent), kept for replay, by pipeline stage', 'stage', (s) => s.deadLettersByStage, pipelineStages);
   fromStats('qerds_messages', 'Messages in the store, by state', 'state', (s) => s.messagesByState);
   fromStats('qerds_evidence', 'Evidence stored (issued here or received), by event', 'event', (s) => s.evidenceByEvent);
 
@@ -93,7 +94,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
         try {
           const outcome = await handler(job);
           end({ outcome: outcome.status });
-          if (outcome.status === 'retry') countError(outcome.error);
+          if (outcome.status === 'retry' || outcome.status === 'dead') countError(outcome.error);
           return outcome;
         } catch (error) {
           end({ outcome: 'error' });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../config/index.js';
 
@@ -24,12 +24,19 @@ export async function startTwoAccessPoints(options: {
   /** Extra settings for both APs (e.g. store kind), or per AP (e.g. a PostgreSQL schema and queue prefix each). */
   overrides?: QerdsConfigInput | ((name: 'c2' | 'c3') => QerdsConfigInput);
   logLevel?: string;
+  /** A logger per AP (e.g. to capture one AP's log). @defaultValue one pino logger at `logLevel` for both */
+  logger?: (name: 'c2' | 'c3') => Logger | undefined;
+  /**
+   * PEM file of the recipient's (C4's) encryption certificate, named in the directory of both APs: C2
+   * then encrypts submitted content for it end to end. @defaultValue none (no end-to-end encryption)
+   */
+  recipientEncryptionCertificate?: string;
 }): Promise<TwoAccessPoints> {
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
   const endpoint = (port: number) => `http://127.0.0.1:${port}/as4`;
   const participants = [
     { id: SENDER.id, name: SENDER.name, endpoint: endpoint(c2Port) },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port) },
+    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port), encryptionCertificate: options.recipientEncryptionCertificate },
   ];
   const logger = pino({ level: options.logLevel ?? 'warn' });
   const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
@@ -54,7 +61,7 @@ export async function startTwoAccessPoints(options: {
           apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
         },
       }),
-      { logger },
+      { logger: options.logger?.(name) ?? logger },
     );
   };
   const c2 = await make('c2', c2Port, SENDER);

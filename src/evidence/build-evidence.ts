@@ -1,6 +1,6 @@
 import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
-import type { EvidenceData, ParticipantDetails } from '../core/index.js';
-import { eventUri, formatParticipantId, QerdsError, reasonUri } from '../core/index.js';
+import type { EvidenceData, Identification, ParticipantDetails } from '../core/index.js';
+import { eventUri, formatParticipantId, loaUri, QerdsError, reasonUri } from '../core/index.js';
 import { checkEventComponents } from './event-reasons.js';
 import {
   DS_NS,
@@ -50,16 +50,23 @@ export function buildEvidenceXml(data: EvidenceData): string {
       identity(p.name, formatParticipantId(p.id)),
       // IdentifierSchemeName: the scheme code as given (ISO 6523 ICD such as 0188, or `email`).
       e('Identifier', p.id.value, { IdentifierSchemeName: p.id.scheme }),
-      p.identification &&
-        e('AssuranceLevelsDetails', [
-          e('GlobalAssuranceLevel', [e('AssuranceLevel', p.identification.assuranceLevel)]),
-          e('AuthenticationDetails', [
-            e('AuthenticationTime', dateTime(p.identification.authenticatedAt)),
-            e('AuthenticationMethod', p.identification.method),
-          ]),
-        ]),
+      p.identification && assuranceLevelsDetails(p.identification),
     ]);
+  // With IAL and AAL known, the EN 319 522 form that keeps them apart: the authentication with its level
+  // (AAL), then the identity-proofing level (IAL); the overall level is their minimum (src/core/assurance.ts).
+  // Otherwise the global level with the authentication details.
+  const assuranceLevelsDetails = (id: Identification): Element => {
+    const authentication = e('AuthenticationDetails', [e('AuthenticationTime', dateTime(id.authenticatedAt)), e('AuthenticationMethod', id.method)]);
+    if (id.ial !== undefined && id.aal !== undefined) {
+      return e('AssuranceLevelsDetails', [
+        e('AuthenticationDetsAndAssuranceLevel', [authentication, e('AssuranceLevel', loaUri(id.aal))]),
+        e('IdentityProofAssuranceLevel', [e('AssuranceLevel', loaUri(id.ial))]),
+      ]);
+    }
+    return e('AssuranceLevelsDetails', [e('GlobalAssuranceLevel', [e('AssuranceLevel', id.assuranceLevel)]), authentication]);
+  };
 
+  const plaintextDigests = data.parts.filter((p) => p.plaintextSha256 !== undefined);
   const children: Child[] = [
     e('EvidenceIdentifier', data.id),
     e('ERDSEventId', eventUri(data.event)),
@@ -96,9 +103,20 @@ export function buildEvidenceXml(data: EvidenceData): string {
     // ExternalERDSDetails: we could not confirm its inner structure in EN 319 522-3; we write the other
     // ERDS's Identity the way EvidenceIssuerDetails carries the issuer's.
     data.externalErds && e('ExternalERDSDetails', [identity(data.externalErds.name, data.externalErds.id)]),
-    // Extensions/Extension hold any foreign-namespace content: our chain link to the previous evidence.
-    data.previousEvidenceId !== undefined &&
-      e('Extensions', [e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)])]),
+    // Extensions/Extension hold any foreign-namespace content: our chain link to the previous evidence,
+    // and the plaintext digests of end-to-end encrypted parts (PartInfo has room for one digest only: the
+    // ciphertext's, the bytes that travel).
+    (data.previousEvidenceId !== undefined || plaintextDigests.length > 0) &&
+      e('Extensions', [
+        data.previousEvidenceId !== undefined && e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)]),
+        plaintextDigests.length > 0 &&
+          e(
+            'Extension',
+            plaintextDigests.map((p) =>
+              e('qx:PlaintextDigest', Buffer.from(p.plaintextSha256!, 'hex').toString('base64'), { PartId: p.partId, Algorithm: SHA256_URI }, QERDS_EXT_NS),
+            ),
+          ),
+      ]),
   ];
   for (const c of children) if (c) root.appendChild(c);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(root)}`;
@@ -126,6 +144,9 @@ function validate(data: EvidenceData): void {
   if (!data.id) problems.push('id is empty');
   if (!data.messageId) problems.push('messageId is empty');
   for (const p of data.parts) if (!/^[0-9a-f]{64}$/i.test(p.sha256)) problems.push(`part ${p.partId}: sha256 is not 64 hex digits`);
+  for (const p of data.parts) {
+    if (p.plaintextSha256 !== undefined && !/^[0-9a-f]{64}$/i.test(p.plaintextSha256)) problems.push(`part ${p.partId}: plaintextSha256 is not 64 hex digits`);
+  }
   for (const f of checkEventComponents(data)) problems.push(f.message);
   if (problems.length > 0) {
     throw new QerdsError('EVIDENCE_INVALID_DATA', `evidence data is invalid: ${problems.join('; ')}`, { details: { problems } });

@@ -58,7 +58,7 @@ export function parseEvidenceXml(xml: string): EvidenceData {
     recipient: parseUser(recipients[0] as Element),
     ...(submission ? { submissionTime: dateTime(submission) } : {}),
     messageId: text(required('MessageIdentifier')),
-    parts: content ? parseParts(content) : [],
+    parts: withPlaintextDigests(content ? parseParts(content) : [], previous),
     ...(previous ? previousEvidence(previous) : {}),
     ...(external ? { externalErds: parseErds(external) } : {}),
   };
@@ -140,14 +140,32 @@ function parseUser(details: Element): ParticipantDetails {
 function parseIdentification(levels: Element): Identification | undefined {
   const global = children(levels, EVIDENCE_NS, 'GlobalAssuranceLevel')[0];
   const auth = children(levels, EVIDENCE_NS, 'AuthenticationDetails')[0];
-  // The other EN 319 522 form (AuthenticationDetsAndAssuranceLevel + IdentityProofAssuranceLevel) is
-  // accepted but not modelled.
+  const split = children(levels, EVIDENCE_NS, 'AuthenticationDetsAndAssuranceLevel')[0];
+  if (split) return parseSplitIdentification(split, children(levels, EVIDENCE_NS, 'IdentityProofAssuranceLevel')[0]);
   if (!global || !auth) return undefined;
   const level = children(global, EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('GlobalAssuranceLevel lacks AssuranceLevel');
   const time = children(auth, EVIDENCE_NS, 'AuthenticationTime')[0];
   const method = children(auth, EVIDENCE_NS, 'AuthenticationMethod')[0];
   if (!time || !method) return undefined;
   return { method: text(method), assuranceLevel: text(level), authenticatedAt: dateTime(time) };
+}
+
+/**
+ * AuthenticationDetsAndAssuranceLevel (AAL) + IdentityProofAssuranceLevel (IAL): the overall level is their
+ * minimum. Levels that are not eIDAS LoA URIs are kept as written, without IAL/AAL numbers.
+ */
+function parseSplitIdentification(split: Element, proof: Element | undefined): Identification | undefined {
+  const auth = children(split, EVIDENCE_NS, 'AuthenticationDetails')[0];
+  const time = auth && children(auth, EVIDENCE_NS, 'AuthenticationTime')[0];
+  const method = auth && children(auth, EVIDENCE_NS, 'AuthenticationMethod')[0];
+  if (!time || !method) return undefined;
+  const aalUri = text(children(split, EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('AuthenticationDetsAndAssuranceLevel lacks AssuranceLevel'));
+  const ialUri = text(children(proof ?? fail('AuthenticationDetsAndAssuranceLevel without IdentityProofAssuranceLevel'), EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('IdentityProofAssuranceLevel lacks AssuranceLevel'));
+  const base = { method: text(method), authenticatedAt: dateTime(time) };
+  const aal = assuranceLevelOf(aalUri);
+  const ial = assuranceLevelOf(ialUri);
+  if (aal === undefined || ial === undefined) return { ...base, assuranceLevel: aal === undefined ? aalUri : ialUri };
+  return { ...base, assuranceLevel: overallAssurance(ial, aal).uri, ial, aal };
 }
 
 function parseParts(content: Element): EvidencePart[] {
@@ -166,6 +184,27 @@ function parseParts(content: Element): EvidencePart[] {
       sha256: digest.toString('hex'),
     };
   });
+}
+
+/**
+ * Extensions/Extension/qx:PlaintextDigest (PartId, Algorithm; base64 SHA-256): the plaintext digest of an
+ * end-to-end encrypted part, joined to its PartInfo. One naming no PartInfo is malformed.
+ */
+function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undefined): EvidencePart[] {
+  if (!extensions) return parts;
+  const digests = new Map<string, string>();
+  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+    for (const el of children(ext, QERDS_EXT_NS, 'PlaintextDigest')) {
+      const partId = el.getAttribute('PartId') ?? '';
+      if (el.getAttribute('Algorithm') !== SHA256_URI) fail(`PlaintextDigest of part ${partId} is not SHA-256`);
+      const digest = Buffer.from(text(el), 'base64');
+      if (digest.length !== 32) fail(`PlaintextDigest of part ${partId} is not a SHA-256 value`);
+      if (!parts.some((p) => p.partId === partId)) fail(`PlaintextDigest names part ${partId}, which has no PartInfo`);
+      if (digests.has(partId)) fail(`two PlaintextDigest elements for part ${partId}`);
+      digests.set(partId, digest.toString('hex'));
+    }
+  }
+  return parts.map((p) => (digests.has(p.partId) ? { ...p, plaintextSha256: digests.get(p.partId)! } : p));
 }
 
 function previousEvidence(extensions: Element): { previousEvidenceId?: string } {

@@ -31,7 +31,11 @@ export type SubIndication =
 export interface VerifyEvidenceOptions {
   /** Trust anchors (and CRLs) for the seal's and the TSA's certificates. */
   readonly trust: TrustStore;
-  /** Validation time for an evidence without valid timestamp. @defaultValue now */
+  /**
+   * The current time of the validation (validate as if it were then): the newest timestamp must hold at
+   * this time, older ones at the time of the timestamp covering them, the seal certificate at the
+   * SignatureTimeStamp's time (or at this time without one). @defaultValue now
+   */
   readonly at?: Date;
   /**
    * The user content the evidence is about. One Buffer must match the digest of one PartInfo; an array

@@ -6,7 +6,8 @@ import type { JobHandler } from './types.js';
 /**
  * C3 → C2: carry one evidence back to the sender's AP (found in the directory by the sender's
  * participant id, as in a four-corner network). Retried with back-off; C2 drops duplicates by
- * evidence id, so a retry after a lost receipt is harmless.
+ * evidence id, so a retry after a lost receipt is harmless. When the budget is spent (or the sender's
+ * AP is unknown) the job becomes a dead letter: kept, listed and replayable, never silently dropped.
  */
 export function notifyStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
@@ -15,8 +16,9 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
     if (!message || !evidence) return { status: 'done' };
     const entry = await ctx.directory.lookup(message.sender);
     if (!entry) {
+      // A dead letter, not a silent end: once the directory knows the sender's AP, a replay delivers it.
       ctx.log.error({ messageId: message.id, evidenceId }, 'sender AP not in directory: evidence stays here only');
-      return { status: 'done' };
+      return { status: 'dead', error: 'DIRECTORY_NOT_FOUND' };
     }
     try {
       await ctx.transport.sendEvidence({
@@ -33,7 +35,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
       const code = error instanceof QerdsError ? error.code : 'AS4_EBMS_0005';
       if (attempts >= ctx.relayRetry.maxAttempts) {
         ctx.log.error({ messageId: message.id, evidenceId, code, err: error }, 'evidence could not be returned to the sender AP');
-        return { status: 'done' };
+        return { status: 'dead', error: code };
       }
       return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
     }

@@ -87,7 +87,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       } catch (error) {
         inFlight.delete(entry.id);
         const delayMs = backoffDelay(entry.attempts + 1, retry);
-        log.error({ err: error, jobId: entry.id, stage: entry.stage, delayMs }, 'job could not be dispatched; retrying');
+        log.error({ err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId, delayMs }, 'job could not be dispatched; retrying');
         const code = isQerdsError(error) ? error.code : 'INTERNAL';
         await store.retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code).catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
       }

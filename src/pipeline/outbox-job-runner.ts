@@ -33,12 +33,15 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     try {
       if (outcome.status === 'done') {
         await store.completeOutbox(job.id);
+      } else if (outcome.status === 'dead') {
+        await store.deadLetterOutbox(job.id, outcome.error, clock.now());
+        log.error({ jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1, error: outcome.error }, 'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)');
       } else {
         await store.retryOutbox(job.id, new Date(clock.now().getTime() + Math.max(0, outcome.delayMs)), outcome.error);
         log.debug({ jobId: job.id, stage: job.stage, messageId: job.messageId, delayMs: outcome.delayMs, error: outcome.error }, 'job rescheduled');
       }
     } catch (error) {
-      log.error({ err: error, jobId: job.id, stage: job.stage }, 'could not settle job; it runs again when its lease expires');
+      log.error({ err: error, jobId: job.id, stage: job.stage, messageId: job.messageId }, 'could not settle job; it runs again when its lease expires');
     }
   };
 }

@@ -91,6 +91,33 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** What an SMTP server answered to one mail (see MailTransport). */
+export type MailSendResult =
+  | { readonly status: 'accepted'; readonly response: string }
+  /** `permanent`: a 5xx reply (RFC 5321 §4.2.1), never retried; else 4xx or no reply at all (connection, TLS, timeout). */
+  | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
+
+/**
+ * Registered e-mail (EN 319 532-3 REM messages) as the stages see it: C3 → C4 delivery of a REM Dispatch
+ * to a recipient's registered mailbox, and C2 → C1 REM Receipts carrying each evidence back to the
+ * sender. The binding builds and signs the REM message (S/MIME by the AP's e-seal) and sends it.
+ */
+export interface MailTransport {
+  /** The registered delivery address of a local recipient (store-and-forward by mail), if it has one. */
+  deliveryAddress(recipient: ParticipantId): string | undefined;
+  /** The address of a sender that gets its evidence by mail, if any. */
+  evidenceAddress(sender: ParticipantId): string | undefined;
+  /** REM Dispatch: the content of `message` with `evidence` (its ContentConsignment), to `to`. */
+  sendDispatch(input: {
+    readonly to: string;
+    readonly message: StoredMessage;
+    readonly parts: readonly OutgoingPart[];
+    readonly evidence: IssuedEvidence;
+  }): Promise<MailSendResult>;
+  /** REM Receipt: one evidence about `message`, to its sender's address `to`. */
+  sendReceipt(input: { readonly to: string; readonly message: StoredMessage; readonly evidence: IssuedEvidence }): Promise<MailSendResult>;
+}
+
 export interface PipelineContext {
   /** This AP as an ERDS: evidence issuer and ebMS party. */
   readonly self: { readonly id: string; readonly name: string };
@@ -105,6 +132,10 @@ export interface PipelineContext {
   readonly participants: ParticipantResolver;
   readonly log: Logger;
   readonly relayRetry: RetryPolicy;
+  /** Registered e-mail (REM): delivery by mail and evidence by mail; absent when no outbound SMTP is configured. */
+  readonly mail?: MailTransport;
+  /** Retry budget of mail delivery and evidence mail (4xx replies, connection failures). @defaultValue relayRetry */
+  readonly mailRetry?: RetryPolicy;
   /** Called after a commit that enqueued work, so the dispatcher polls at once. */
   readonly poke: () => void;
 }

@@ -1,4 +1,4 @@
-import { formatParticipantId, type Identification, type ParticipantId, type PayloadPart } from '../core/index.js';
+import { formatParticipantId, type Identification, type ParticipantId, type PayloadPart, type ReasonCode } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { encryptPartsForRecipient } from './e2e-encryption.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
@@ -11,6 +11,11 @@ export interface SubmissionInput {
   readonly subject?: string;
   /** Parts already streamed into the blob store. */
   readonly parts: readonly PayloadPart[];
+  /**
+   * A refusal decided at intake before any routing (identification below the policy's level, invalid
+   * e-seal): the submission is stored as rejected, its SubmissionRejection carrying this reason.
+   */
+  readonly rejection?: { readonly code: ReasonCode; readonly details: string };
 }
 
 export interface SubmissionResult {
@@ -28,7 +33,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   const id = ctx.ids.next('msg');
   const ebmsMessageId = `${ctx.ids.next('ebms')}@qerds-ap`;
   const submittedAt = ctx.clock.now();
-  const entry = await ctx.directory.lookup(input.recipient);
+  const entry = input.rejection ? undefined : await ctx.directory.lookup(input.recipient);
   const accepted = entry !== undefined;
   // End to end (REQ2): when the directory names the recipient's encryption certificate, the parts are
   // encrypted here, once, so that the SubmissionAcceptance binds plaintext and ciphertext digests and C3
@@ -39,7 +44,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     event: accepted ? 'SubmissionAcceptance' : 'SubmissionRejection',
     reason: accepted
       ? { code: 'RA01' }
-      : { code: 'RA05', details: `recipient ${formatParticipantId(input.recipient)} is not in the directory` },
+      : (input.rejection ?? { code: 'RA05', details: `recipient ${formatParticipantId(input.recipient)} is not in the directory` }),
     message: draft,
     senderIdentification: input.senderIdentification,
   });

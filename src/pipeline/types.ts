@@ -6,8 +6,15 @@ import type { OutboxEntry, PipelineStage } from '../store/types.js';
  */
 export type JobHandler = (job: OutboxEntry) => Promise<JobOutcome>;
 
-/** What a handler reports; the pipeline completes or reschedules the outbox entry accordingly. */
-export type JobOutcome = { readonly status: 'done' } | { readonly status: 'retry'; readonly delayMs: number; readonly error: string };
+/**
+ * What a handler reports; the pipeline completes or reschedules the outbox entry accordingly. `dead`:
+ * the stage gave up (retry budget spent) and nothing else will happen on its own; the entry is kept
+ * as a dead letter for an operator to see and replay.
+ */
+export type JobOutcome =
+  | { readonly status: 'done' }
+  | { readonly status: 'retry'; readonly delayMs: number; readonly error: string }
+  | { readonly status: 'dead'; readonly error: string };
 
 /**
  * The worker wrapper: runs one job with its stage's handler and settles the outbox entry (complete or

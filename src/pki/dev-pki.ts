@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import forge from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
-import { crlPem, devName, generateRsaKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import { crlPem, devName, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
 import { devPkiLayout } from './layout.js';
 import type { DevPkiLayout } from './types.js';
 import { x509 } from './x509.js';
@@ -25,9 +25,16 @@ export interface InitDevPkiOptions {
 
 export interface InitDevPkiResult {
   readonly layout: DevPkiLayout;
-  /** False when a complete PKI was already there and nothing was written. */
+  /** False when a PKI was already there (complete, or completed by `added`). */
   readonly created: boolean;
+  /**
+   * Files added to an existing PKI that predates them (the APs' AS4 encryption identities), issued by its
+   * CA; empty otherwise.
+   */
+  readonly added: readonly string[];
 }
+
+type IssuingCa = Parameters<typeof issueLeaf>[0];
 
 const DAY_MS = 86_400_000;
 /** Certificates start an hour in the past so two hosts whose clocks differ a little both accept them. */
@@ -64,10 +71,11 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
 
 /**
  * Create a development PKI in `dir` (layout of src/pki/layout.ts): a root CA with an empty CRL, per AP an
- * e-seal (PEM + PKCS#12) and a TLS identity, a TSA, per recipient an encryption certificate.
+ * e-seal (PEM + PKCS#12), a TLS identity and an AS4 encryption identity, a TSA, per recipient an encryption certificate.
  *
- * Idempotent: when every file is already there it writes nothing and returns `created: false`.
- * A partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
+ * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
+ * made before the APs had AS4 encryption certificates gets just those (`added`), issued by its CA.
+ * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
  */
 export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPkiResult> {
   const aps = options.aps ?? ['c2', 'c3'];
@@ -82,20 +90,42 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   }
   const layout = devPkiLayout(options.dir);
 
-  if (!options.force) {
-    const files = expectedFiles(layout, aps, recipients);
-    const present = files.filter((f) => existsSync(f));
-    if (present.length === files.length) return { layout, created: false };
-    if (present.length > 0) {
-      throw new QerdsError('PKI_DIR_NOT_EMPTY', `${options.dir} holds a partial PKI; use force to regenerate it`, {
-        details: { missing: files.filter((f) => !existsSync(f)) },
-      });
-    }
-  }
-
   const now = clock.now();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const leafNotAfter = new Date(now.getTime() + LEAF_DAYS * DAY_MS);
+  const leaf = async (ca: IssuingCa, profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>) => {
+    const key = await generateRsaKey(2048);
+    const cert = await issueLeaf(ca, key.keys.publicKey, { ...profile, notBefore, notAfter: leafNotAfter });
+    return { key, cert };
+  };
+  const issueApEncryption = async (ca: IssuingCa, ap: string) => {
+    const files = layout.ap(ap);
+    // RSA key transport (RSA-OAEP) of eDelivery AS4 1.15: the key only ever unwraps content keys.
+    const enc = await leaf(ca, { subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 encryption`, 'Encryption'), keyUsage: x509.KeyUsageFlags.keyEncipherment });
+    writeFile(files.encCert, enc.cert.toString('pem') + '\n');
+    writeFile(files.encKey, enc.key.pkcs8Pem, true);
+    return [files.encCert, files.encKey];
+  };
+
+  if (!options.force) {
+    const files = expectedFiles(layout, aps, recipients);
+    const missing = files.filter((f) => !existsSync(f));
+    if (missing.length === 0) return { layout, created: false, added: [] };
+    if (missing.length < files.length) {
+      const upgradable = aps.filter((ap) => [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)));
+      const onlyEncryptionMissing = missing.every((f) => upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey));
+      if (!onlyEncryptionMissing) {
+        throw new QerdsError('PKI_DIR_NOT_EMPTY', `${options.dir} holds a partial PKI; use force to regenerate it`, { details: { missing } });
+      }
+      const ca: IssuingCa = {
+        cert: new x509.X509Certificate(readFileSync(layout.caCert, 'utf8')),
+        signingKey: await importRsaSigningKey(readFileSync(layout.caKey, 'utf8')),
+      };
+      const added: string[] = [];
+      for (const ap of upgradable) added.push(...(await issueApEncryption(ca, ap)));
+      return { layout, created: false, added };
+    }
+  }
 
   const caKey = await generateRsaKey(3072);
   const caCert = await issueRootCa(
@@ -116,13 +146,8 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   writeFile(layout.caCrl, crlPem(crl));
 
   const { KeyUsageFlags: KU, ExtendedKeyUsage: EKU } = x509;
-  const leaf = async (profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>) => {
-    const key = await generateRsaKey(2048);
-    const cert = await issueLeaf(ca, key.keys.publicKey, { ...profile, notBefore, notAfter: leafNotAfter });
-    return { key, cert };
-  };
 
-  const tsa = await leaf({
+  const tsa = await leaf(ca, {
     subject: devName('qerds-ap DEV ONLY TSA', 'Time Stamping'),
     keyUsage: KU.digitalSignature | KU.nonRepudiation,
     // RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
@@ -133,7 +158,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
 
   for (const ap of aps) {
     const files = layout.ap(ap);
-    const seal = await leaf({
+    const seal = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal'),
       keyUsage: KU.digitalSignature | KU.nonRepudiation,
     });
@@ -141,7 +166,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     writeFile(files.sealKey, seal.key.pkcs8Pem, true);
     writeFile(files.sealP12, pkcs12(seal.key, seal.cert, caCert, p12Password, `qerds-ap ${ap} e-seal (DEV ONLY)`), true);
 
-    const tls = await leaf({
+    const tls = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY AP ${ap} TLS`, 'TLS'),
       keyUsage: KU.digitalSignature | KU.keyEncipherment,
       extendedKeyUsage: { usages: [EKU.serverAuth, EKU.clientAuth], critical: false },
@@ -152,11 +177,12 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     });
     writeFile(files.tlsCert, tls.cert.toString('pem') + '\n');
     writeFile(files.tlsKey, tls.key.pkcs8Pem, true);
+    await issueApEncryption(ca, ap);
   }
 
   for (const r of recipients) {
     const files = layout.recipient(r);
-    const enc = await leaf({
+    const enc = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY recipient ${r}`, 'Encryption'),
       keyUsage: KU.keyEncipherment | KU.dataEncipherment,
     });
@@ -165,7 +191,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   }
 
   writeFile(join(options.dir, 'README.txt'), README);
-  return { layout, created: true };
+  return { layout, created: true, added: [] };
 }
 
 /**

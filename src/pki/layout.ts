@@ -16,6 +16,8 @@ export function devPkiLayout(dir: string): DevPkiLayout {
       sealP12: join(dir, name, 'seal.p12'),
       tlsCert: join(dir, name, 'tls.crt.pem'),
       tlsKey: join(dir, name, 'tls.key.pem'),
+      encCert: join(dir, name, 'enc.crt.pem'),
+      encKey: join(dir, name, 'enc.key.pem'),
     }),
     recipient: (name) => ({
       cert: join(dir, 'recipients', `${name}.crt.pem`),

@@ -37,8 +37,11 @@ export interface DevPkiLayout {
   readonly caCrl: string;
   readonly tsaCert: string;
   readonly tsaKey: string;
-  /** Per AP name (`c2`, `c3`): seal and TLS identities. */
-  ap(name: string): { sealCert: string; sealKey: string; sealP12: string; tlsCert: string; tlsKey: string };
+  /**
+   * Per AP name (`c2`, `c3`): seal, TLS and AS4 encryption identities (`encCert`/`encKey`: RSA, keyUsage
+   * keyEncipherment, what peers encrypt AS4 payloads for under eDelivery AS4 1.15).
+   */
+  ap(name: string): { sealCert: string; sealKey: string; sealP12: string; tlsCert: string; tlsKey: string; encCert: string; encKey: string };
   /** Per recipient name: encryption certificate and key. */
   recipient(name: string): { cert: string; key: string };
 }

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { parseParticipantId, type EvidenceEvent, type MessageRole, type MessageState, type PayloadPart } from '../core/index.js';
 import { fromDbTime, type EvidenceTable, type MessagesTable, type OutboxTable } from './schema.js';
-import type { EvidenceRecord, OutboxEntry, PipelineStage, StoredMessage } from './types.js';
+import type { DeadLetter, EvidenceRecord, OutboxEntry, PipelineStage, StoredMessage } from './types.js';
 
 /** Row ↔ domain mapping: the one place that knows column names and encodings. */
 
@@ -43,6 +43,14 @@ export function outboxFromRow(row: Selectable<OutboxTable>): OutboxEntry {
     data: JSON.parse(row.data) as Record<string, unknown>,
     createdAt: fromDbTime(row.created_at),
     attempts: row.attempts,
+  };
+}
+
+export function deadLetterFromRow(row: Selectable<OutboxTable>): DeadLetter {
+  return {
+    ...outboxFromRow(row),
+    deadAt: fromDbTime(row.dead_at ?? row.created_at),
+    ...(row.last_error === null ? {} : { lastError: row.last_error }),
   };
 }
 

@@ -58,6 +58,8 @@ export interface OutboxTable {
   attempts: number;
   leased_until: string | null;
   last_error: string | null;
+  /** When the entry became a dead letter (its stage gave up); NULL while live. Migration 0002. */
+  dead_at: string | null;
 }
 
 /** The one timestamp format of the store. */

@@ -2,7 +2,7 @@ import { Migrator, type Kysely } from 'kysely';
 import { QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
 import { storeMigrations } from './migrations/index.js';
-import { evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
+import { deadLetterFromRow, evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
 import { createSqlTransaction } from './sql-transaction.js';
 import { toDbTime, type StoreDatabase } from './schema.js';
 import type { BlobStore, Store } from './types.js';
@@ -109,6 +109,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
           .selectFrom('outbox')
           .select('id')
           .where('not_before', '<=', at)
+          .where('dead_at', 'is', null)
           .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', at)]))
           .orderBy('not_before')
           .orderBy('id')
@@ -125,16 +126,50 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async stats() {
-      const count = async (table: 'outbox' | 'messages' | 'evidence', column: 'stage' | 'state' | 'event') => {
-        // Typed loosely: the three (table, column) pairs are fixed here, never from input.
-        const rows = (await db
-          .selectFrom(table)
-          .select([`${column} as key` as never, (eb) => eb.fn.countAll<number | string>().as('n')])
-          .groupBy(column as never)
-          .execute()) as unknown as Array<{ key: string; n: number | string }>;
+      const count = async (table: 'outbox' | 'messages' | 'evidence', column: 'stage' | 'state' | 'event', dead?: boolean) => {
+        // Typed loosely: the (table, column) pairs are fixed here, never from input.
+        let query = db.selectFrom(table).select([`${column} as key` as never, (eb) => eb.fn.countAll<number | string>().as('n')]);
+        if (dead !== undefined) query = query.where('dead_at' as never, dead ? 'is not' : 'is', null);
+        const rows = (await query.groupBy(column as never).execute()) as unknown as Array<{ key: string; n: number | string }>;
         return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
       };
-      return { outboxByStage: await count('outbox', 'stage'), messagesByState: await count('messages', 'state'), evidenceByEvent: await count('evidence', 'event') };
+      return {
+        outboxByStage: await count('outbox', 'stage', false),
+        deadLettersByStage: await count('outbox', 'stage', true),
+        messagesByState: await count('messages', 'state'),
+        evidenceByEvent: await count('evidence', 'event'),
+      };
+    },
+
+    async deadLetterOutbox(id, error, at) {
+      await db
+        .updateTable('outbox')
+        .set((eb) => ({ dead_at: toDbTime(at), attempts: eb('attempts', '+', 1), leased_until: null, last_error: error }))
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async listDeadLetters(filter = {}) {
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('dead_at', 'is not', null)
+        .orderBy('dead_at')
+        .orderBy('id')
+        .limit(filter.limit ?? defaultListLimit)
+        .execute();
+      return rows.map(deadLetterFromRow);
+    },
+
+    async replayDeadLetter(id, now) {
+      // Compare-and-set on dead_at: two operators replaying at once make one live entry, not two runs.
+      const result = await db
+        .updateTable('outbox')
+        .set({ dead_at: null, attempts: 0, not_before: toDbTime(now), leased_until: null })
+        .where('id', '=', id)
+        .where('dead_at', 'is not', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
 
     async retryOutbox(id, retryAt, error) {

@@ -95,6 +95,7 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
           attempts: 0,
           leased_until: null,
           last_error: null,
+          dead_at: null,
         })
         .execute();
     },

@@ -56,6 +56,13 @@ export interface OutboxEntry {
   readonly attempts: number;
 }
 
+/** An outbox entry its stage gave up on (retry budget spent), kept until an operator replays it. */
+export interface DeadLetter extends OutboxEntry {
+  readonly deadAt: Date;
+  /** Error code of the last attempt. */
+  readonly lastError?: string;
+}
+
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
   /** A second message with the same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE. */
@@ -103,12 +110,26 @@ export interface Store {
   completeOutbox(id: number): Promise<void>;
   /** The job failed and should run again at `retryAt` (attempts + 1). */
   retryOutbox(id: number, retryAt: Date, error: string): Promise<void>;
+  /**
+   * The stage gave up on the job: keep the entry as a dead letter (attempts + 1, `error` recorded),
+   * never leased again until replayed.
+   */
+  deadLetterOutbox(id: number, error: string, at: Date): Promise<void>;
+  /** Dead letters, oldest first, up to `limit` (default 100). */
+  listDeadLetters(filter?: { limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Makes a dead letter live again with its attempts reset to 0, due at `now`; returns false (and
+   * changes nothing) when `id` is not a dead letter.
+   */
+  replayDeadLetter(id: number, now: Date): Promise<boolean>;
   /** Counts for monitoring (metrics): outbox entries by stage, messages by state, evidence by event. */
   stats(): Promise<StoreStats>;
 }
 
 export interface StoreStats {
+  /** Live entries only: dead letters are counted in deadLettersByStage. */
   readonly outboxByStage: Readonly<Record<string, number>>;
+  readonly deadLettersByStage: Readonly<Record<string, number>>;
   readonly messagesByState: Readonly<Record<string, number>>;
   readonly evidenceByEvent: Readonly<Record<string, number>>;
 }

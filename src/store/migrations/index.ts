@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlFlavour } from '../flavour.js';
 import { initialMigration } from './0001-initial.js';
+import { deadLettersMigration } from './0002-dead-letters.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -9,6 +10,7 @@ import { initialMigration } from './0001-initial.js';
 export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(flavour),
+    '0002-dead-letters': deadLettersMigration(),
   };
   return { getMigrations: async () => migrations };
 }

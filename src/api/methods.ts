@@ -1,0 +1,12 @@
+/**
+ * AuthenticationMethod URIs written in evidence (REQ3 / REQ4). EN 319 522 leaves the method's URI to the
+ * provider; these are ours, one per way a participant can prove who it is at this AP.
+ */
+/** A bearer API key (shared secret): AAL1. */
+export const API_KEY_METHOD = 'urn:qerds-ap:authentication:api-key';
+/** An OAuth2 access token obtained with client credentials (RFC 6749 §4.4, shared client secret): AAL1. */
+export const OAUTH2_CLIENT_CREDENTIALS_METHOD = 'urn:qerds-ap:authentication:oauth2-client-credentials';
+/** A TLS client certificate verified in the handshake (mutual TLS): AAL2, AAL3 with a hardware-bound key. */
+export const MTLS_METHOD = 'urn:qerds-ap:authentication:mtls-client-certificate';
+/** The participant's own e-seal (XAdES) on the submitted XML: AAL2, AAL3 with a hardware-bound key. */
+export const ESEAL_METHOD = 'urn:qerds-ap:authentication:e-seal';

@@ -1,20 +1,25 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { formatParticipantId, parseParticipantId, QerdsError } from '../core/index.js';
+import { formatParticipantId, loaUri, parseParticipantId, QerdsError } from '../core/index.js';
 import { handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import type { EvidenceRecord, StoredMessage } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { readUpload } from './multipart-upload.js';
+import { assuranceShortfall } from './assurance-policy.js';
+import { identifySender, type IdentificationOptions } from './submission-identification.js';
 import { sendProblem } from './problem.js';
 
 const submissionMetadata = z.object({
   /** `<scheme>:<value>` of the recipient (C4). */
   recipient: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   subject: z.string().max(998).optional(),
+  /** The first part is XML carrying the sender's own XAdES e-seal: identify the sender by it (REQ3). */
+  eSeal: z.boolean().optional(),
 });
 
 /** REST API of the messages: submission (C1 → C2), status and evidence, and the recipient's inbox (C3 → C4). */
-export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes: number }): Router {
+export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes: number; identification?: IdentificationOptions }): Router {
+  const policy = options.identification?.policy ?? { minSubmission: 1, minHandover: 1 };
   const router = Router();
 
   router.post('/messages', async (req, res) => {
@@ -25,14 +30,20 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
     }
     if (upload.parts.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'at least one payload file is required');
+    const intake = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
     const result = await submitMessage(ctx, {
       sender: principal.participant,
-      senderIdentification: principal.identification,
+      senderIdentification: intake.identification,
       recipient: parseParticipantId(metadata.data.recipient),
       subject: metadata.data.subject,
       parts: upload.parts,
+      ...(intake.rejection ? { rejection: intake.rejection } : {}),
     });
     const body = { ...messageView(result.message), evidence: [evidenceLink(result.evidence.id, result.evidence.event)] };
+    if (intake.rejection) {
+      const status = intake.belowPolicy ? 403 : 422;
+      return sendProblem(res, status, intake.belowPolicy ? 'ASSURANCE_TOO_LOW' : 'SUBMISSION_REJECTED', intake.rejection.details, { reason: intake.rejection.code, message: body });
+    }
     if (!result.accepted) {
       return sendProblem(res, 422, 'SUBMISSION_REJECTED', `recipient ${metadata.data.recipient} cannot be reached`, { message: body });
     }
@@ -68,6 +79,13 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
   /** Handover: the content goes out only to the authenticated recipient (REQ4), and leaves evidence. */
   router.get('/inbox/:id/parts/:partId', async (req, res) => {
     const principal = req.principal!;
+    // REQ4: below the policy's level nothing is handed over and no evidence is issued: the message still
+    // waits for its recipient, who may come back with a stronger credential (see assurance-policy.ts).
+    const shortfall = assuranceShortfall(principal.identification, policy.minHandover);
+    if (shortfall) {
+      req.log?.warn({ messageId: req.params.id, shortfall }, 'handover refused: assurance below policy');
+      return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
+    }
     const { message } = await handOver(ctx, String(req.params.id), principal.participant, principal.identification);
     const part = message.parts.find((p) => p.partId === req.params.partId);
     if (!part) throw new QerdsError('NOT_FOUND', 'no such part');

@@ -5,7 +5,7 @@ export function registerPki(program: Command): void {
   const pki = program.command('pki').description('keys and certificates');
   pki
     .command('init')
-    .description('create the DEV/TEST PKI: root CA, CRL, e-seal and TLS certificates per AP, TSA, recipients (never for production)')
+    .description('create the DEV/TEST PKI: root CA, CRL, e-seal, TLS and AS4 encryption certificates per AP, TSA, recipients (never for production)')
     .option('--dir <dir>', 'where to write it', 'certs/dev')
     .option('--ap <names...>', 'access point names', ['c2', 'c3'])
     .option('--recipient <names...>', 'recipient names (encryption certificates)', ['alice', 'bob'])
@@ -15,7 +15,9 @@ export function registerPki(program: Command): void {
       process.stdout.write(
         result.created
           ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`
-          : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
+          : result.added.length > 0
+            ? `dev PKI in ${result.layout.dir} completed with:\n${result.added.map((f) => `  ${f}\n`).join('')}`
+            : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
       );
     });
 }

@@ -81,6 +81,8 @@ export const reasonCodes = {
   RE02: 'MessageHandedOverToDelegate',
   RE03: 'MessageNotHandedOverForUnallowedType',
   RE04: 'MessageHandoverTimeout',
+  /** EN 319 522-2 "R?XX Other" of the handover group: a failure none of RE03–RE04 names (details say what). */
+  REXX: 'Other',
   RF01: 'MessageRelayedToNonERDS',
   RF02: 'ExternalSystemUnreachable',
   RF03: 'MessageRejectedByExternalSystem',

@@ -26,7 +26,7 @@ export const EVENT_REASONS: Readonly<Record<EvidenceEvent, readonly ReasonCode[]
   ConsignmentNotification: ['RD01', 'RD02'],
   ConsignmentNotificationFailure: ['RD03', 'RD04', 'RD05'],
   ContentHandover: ['RE01', 'RE02'],
-  ContentHandoverFailure: ['RE03', 'RE04'],
+  ContentHandoverFailure: ['RE03', 'RE04', 'REXX'],
   RelayToNonERDS: ['RF01'],
   RelayToNonERDSFailure: ['RF02', 'RF03'],
   ReceivedFromNonERDS: ['RF04'],

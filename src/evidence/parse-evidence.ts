@@ -1,6 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode } from '../core/index.js';
-import { eventFromUri, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
+import { assuranceLevelOf, eventFromUri, overallAssurance, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
 import { DS_NS, EIDAS_LEGAL_NAME, EIDAS_LEGAL_PERSON_IDENTIFIER, EVIDENCE_ELEMENT_ORDER, EVIDENCE_NS, EVIDENCE_VERSION, QERDS_EXT_NS, SAML_NS, SHA256_URI } from './names.js';
 
 const MALFORMED = 'EVIDENCE_MALFORMED';

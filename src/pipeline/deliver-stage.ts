@@ -5,7 +5,8 @@ import type { JobHandler } from './types.js';
 /**
  * C3: consign the message to the recipient's inbox (made available for pickup through the API once the
  * recipient identifies itself). Issues ContentConsignment (RD01) and returns it to C2. Idempotent: only
- * a message still in `received` is consigned.
+ * a message still in `received` is consigned. A recipient with a registered delivery address also gets it
+ * by mail (store-and-forward: the mail-delivery stage); the API pickup stays open to every recipient.
  */
 export function deliverStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
@@ -15,7 +16,11 @@ export function deliverStage(ctx: PipelineContext): JobHandler {
       ctx,
       message,
       { event: 'ContentConsignment', reason: { code: 'RD01' } },
-      (tx) => tx.transitionMessage(message.id, 'received', 'consigned'),
+      async (tx) => {
+        await tx.transitionMessage(message.id, 'received', 'consigned');
+        // Store-and-forward by mail when the recipient has a registered delivery address (mail-delivery-stage.ts).
+        if (ctx.mail?.deliveryAddress(message.recipient)) await tx.enqueue('mail-delivery', message.id);
+      },
       { returnToSender: true },
     );
     ctx.log.info({ messageId: message.id }, 'consigned to recipient inbox');

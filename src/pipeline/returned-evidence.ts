@@ -1,4 +1,5 @@
 import { QerdsError } from '../core/index.js';
+import { enqueueEvidenceMail } from './mail-evidence-stage.js';
 import type { PipelineContext } from './ports.js';
 
 /**
@@ -21,12 +22,14 @@ export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string):
     });
   }
   if (await ctx.store.getEvidence(check.id)) return { duplicate: true };
-  await ctx.store.transaction(async (tx) => {
+  const mailed = await ctx.store.transaction(async (tx) => {
     await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
     if (check.event === 'ContentHandover' && (message.state === 'relayed' || message.state === 'relaying')) {
       await tx.transitionMessage(message.id, message.state, 'delivered');
     }
+    return enqueueEvidenceMail(ctx, tx, message.sender, message.id, check.id);
   });
+  if (mailed) ctx.poke();
   ctx.log.info({ messageId: message.id, evidenceId: check.id, event: check.event }, 'evidence returned by the recipient AP');
   return { duplicate: false };
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { PayloadPart } from '../core/index.js';
 import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
+import { enqueueEvidenceMail } from './mail-evidence-stage.js';
 import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext } from './ports.js';
 
 /** Read a message's parts from the blob store (whole parts: the thin AS4 client takes buffers). */
@@ -37,11 +38,14 @@ export async function recordEvidence(
 ): Promise<IssuedEvidence> {
   const chain = await ctx.store.listEvidence(message.id);
   const evidence = await ctx.evidence.issue({ ...request, message, previousEvidenceId: chain.at(-1)?.id });
+  let mailed = false;
   await ctx.store.transaction(async (tx) => {
     await alsoInTransaction?.(tx);
     await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
     if (options.returnToSender) await tx.enqueue('notify', message.id, { evidenceId: evidence.id });
+    // At the sender's AP (e.g. RelayFailure) the evidence also goes to a sender who gets evidence by mail.
+    if (message.role === 'sender-ap' && (await enqueueEvidenceMail(ctx, tx, message.sender, message.id, evidence.id))) mailed = true;
   });
-  if (options.returnToSender) ctx.poke();
+  if (options.returnToSender || mailed) ctx.poke();
   return evidence;
 }

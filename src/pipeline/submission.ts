@@ -1,6 +1,7 @@
 import { formatParticipantId, type Identification, type ParticipantId, type PayloadPart, type ReasonCode } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { encryptPartsForRecipient } from './e2e-encryption.js';
+import { enqueueEvidenceMail } from './mail-evidence-stage.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 
 export interface SubmissionInput {
@@ -48,7 +49,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     message: draft,
     senderIdentification: input.senderIdentification,
   });
-  await ctx.store.transaction(async (tx) => {
+  const mailed = await ctx.store.transaction(async (tx) => {
     await tx.insertMessage({
       id,
       ebmsMessageId,
@@ -63,8 +64,9 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     });
     await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
     if (accepted) await tx.enqueue('relay', id);
+    return enqueueEvidenceMail(ctx, tx, input.sender, id, evidence.id);
   });
-  if (accepted) ctx.poke();
+  if (accepted || mailed) ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event }, 'submission recorded');
   const message = await ctx.store.getMessage(id);
   if (!message) throw new Error(`message ${id} vanished after commit`);

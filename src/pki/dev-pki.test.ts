@@ -27,7 +27,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('initDevPki output, checked by openssl', () => {
   it('every leaf chains to the CA and passes the CRL check', () => {
     const leaves = [layout.tsaCert, layout.recipient('alice').cert, layout.recipient('bob').cert];
-    for (const ap of ['c2', 'c3']) leaves.push(layout.ap(ap).sealCert, layout.ap(ap).tlsCert);
+    for (const ap of ['c2', 'c3']) leaves.push(layout.ap(ap).sealCert, layout.ap(ap).tlsCert, layout.ap(ap).encCert);
     for (const leaf of leaves) {
       const out = openssl('verify', '-CAfile', layout.caCert, '-crl_check', '-CRLfile', layout.caCrl, leaf);
       expect(out.trim()).toBe(`${leaf}: OK`);
@@ -62,6 +62,12 @@ describe('initDevPki output, checked by openssl', () => {
     expect(openssl('verify', '-CAfile', layout.caCert, '-purpose', 'sslserver', layout.ap('c3').tlsCert)).toContain('OK');
     const enc = openssl('x509', '-in', layout.recipient('bob').cert, '-noout', '-text');
     expect(enc).toMatch(/Key Usage: critical\s+Key Encipherment/);
+    // The AP's AS4 encryption certificate (eDelivery AS4 1.15 RSA-OAEP): RSA 2048, key encipherment only.
+    const apEnc = openssl('x509', '-in', layout.ap('c3').encCert, '-noout', '-text');
+    expect(apEnc).toMatch(/Key Usage: critical\s+Key Encipherment\s*\n/);
+    expect(apEnc).toMatch(/Public-Key: \(2048 bit\)/);
+    expect(apEnc).toMatch(/OU = Encryption, CN = qerds-ap DEV ONLY AP c3 AS4 encryption/);
+    expect(apEnc).toMatch(/Authority Key Identifier/);
   });
 
   it('the CRL is signed by the CA, empty, and valid for 30 days', () => {
@@ -94,6 +100,7 @@ describe('initDevPki output, checked by openssl', () => {
       [layout.caCert, layout.caKey],
       [layout.tsaCert, layout.tsaKey],
       [layout.ap('c3').sealCert, layout.ap('c3').sealKey],
+      [layout.ap('c2').encCert, layout.ap('c2').encKey],
       [layout.recipient('alice').cert, layout.recipient('alice').key],
     ] as const) {
       expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
@@ -132,6 +139,27 @@ describe('initDevPki idempotency', () => {
     const seal = new X509Certificate(readFileSync(forced.layout.ap('x1').sealCert));
     expect(new Date(seal.validFrom).toISOString()).toBe('2026-01-15T08:00:00.000Z');
     expect(new Date(seal.validTo).getTime()).toBe(fixedClock.now().getTime() + 825 * 86_400_000);
+  });
+
+  it('a PKI made before the AP encryption certificates gets just those, from its own CA', async () => {
+    const dir = join(root, 'older');
+    cpSync(layout.dir, dir, { recursive: true });
+    for (const ap of ['c2', 'c3']) for (const f of ['enc.crt.pem', 'enc.key.pem']) rmSync(join(dir, ap, f));
+    const kept = [join(dir, 'ca', 'ca.crt.pem'), join(dir, 'c2', 'seal.crt.pem'), join(dir, 'tsa', 'tsa.key.pem')];
+    const before = kept.map((f) => readFileSync(f, 'utf8'));
+
+    const upgraded = await initDevPki({ dir });
+    expect(upgraded.created).toBe(false);
+    const l = upgraded.layout;
+    expect([...upgraded.added].sort()).toEqual([l.ap('c2').encCert, l.ap('c2').encKey, l.ap('c3').encCert, l.ap('c3').encKey].sort());
+    expect(kept.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
+    for (const ap of ['c2', 'c3']) {
+      expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap(ap).encCert).trim()).toBe(`${l.ap(ap).encCert}: OK`);
+      expect(statSync(l.ap(ap).encKey).mode & 0o777).toBe(0o600);
+      expect(loadSigningIdentity(l.ap(ap).encCert, l.ap(ap).encKey).certificate.subject).toContain(`AP ${ap} AS4 encryption`);
+    }
+    // complete now: a further call writes nothing
+    expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
   });
 
   it('refuses AP names that would escape the directory', async () => {

@@ -13,7 +13,7 @@ export interface InitDevPkiOptions {
   readonly dir: string;
   /** Regenerate everything even if the directory already holds a PKI. @defaultValue false */
   readonly force?: boolean;
-  /** Access point names, one seal + TLS identity each. @defaultValue ['c2', 'c3'] */
+  /** Access point names, one seal, TLS and AS4 encryption identity each. @defaultValue ['c2', 'c3'] */
   readonly aps?: readonly string[];
   /** Recipient names, one encryption certificate each. @defaultValue ['alice', 'bob'] */
   readonly recipients?: readonly string[];

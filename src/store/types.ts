@@ -42,8 +42,11 @@ export interface EvidenceRecord {
   readonly issuedBy: string;
 }
 
-/** Pipeline stages. Each is a job kind with an idempotent handler. */
-export const pipelineStages = ['relay', 'deliver', 'notify'] as const;
+/**
+ * Pipeline stages. Each is a job kind with an idempotent handler. `mail-delivery`: C3 → C4 REM Dispatch by
+ * mail; `mail-evidence`: C2 → C1 REM Receipt with one evidence.
+ */
+export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence'] as const;
 export type PipelineStage = (typeof pipelineStages)[number];
 
 export interface OutboxEntry {

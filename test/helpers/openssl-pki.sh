@@ -30,6 +30,11 @@ subjectAltName=DNS:localhost,IP:127.0.0.1
 [x_enc]
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,keyEncipherment,dataEncipherment
+[x_apenc]
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,keyEncipherment
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
 CNF
 key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null; }
 key ca/ca.key.pem
@@ -45,6 +50,7 @@ issue "$prefix TSA" tsa/tsa.key.pem tsa tsa/tsa.crt.pem
 for ap in c2 c3; do
   issue "$prefix AP $ap e-seal" $ap/seal.key.pem seal $ap/seal.crt.pem
   issue "localhost" $ap/tls.key.pem tls $ap/tls.crt.pem
+  issue "$prefix AP $ap AS4 encryption" $ap/enc.key.pem apenc $ap/enc.crt.pem
 done
 issue "$prefix recipient alice" recipients/alice.key.pem enc recipients/alice.crt.pem
 # An empty CRL (a minimal CA database is needed by `openssl ca -gencrl`).

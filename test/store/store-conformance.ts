@@ -391,6 +391,64 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('dead letters', () => {
+      const t0 = '2030-01-01T00:00:00.000Z';
+      const at = (ms: number) => new Date(new Date(t0).getTime() + ms);
+
+      it('keeps a given-up entry as a dead letter: listed with its error, never leased, not counted as pending', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('notify', m.id, { evidenceId: 'ev-9' });
+          await tx.enqueue('relay', m.id);
+        });
+        const [notify, relay] = (await store.leaseOutbox(10, 60_000, at(0))) as [OutboxEntry, OutboxEntry];
+        await store.retryOutbox(notify.id, at(10), 'AS4_TIMEOUT');
+        expect(await store.listDeadLetters()).toEqual([]);
+        await store.deadLetterOutbox(notify.id, 'AS4_EBMS_0005', at(20));
+        const dead = await store.listDeadLetters();
+        expect(dead).toEqual([
+          { id: notify.id, stage: 'notify', messageId: m.id, data: { evidenceId: 'ev-9' }, createdAt: at(0), attempts: 2, deadAt: at(20), lastError: 'AS4_EBMS_0005' },
+        ]);
+        // Long after any lease or retry time: a dead letter is never handed out.
+        expect(await store.leaseOutbox(10, 60_000, at(10_000_000))).toMatchObject([{ id: relay.id }]);
+        const stats = await store.stats();
+        expect(stats.outboxByStage).toEqual({ relay: 1 });
+        expect(stats.deadLettersByStage).toEqual({ notify: 1 });
+      });
+
+      it('replays a dead letter once: attempts reset, due at once, leased again; a second replay or an unknown id is refused', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('notify', m.id, { evidenceId: 'ev-1' });
+        });
+        const [entry] = (await store.leaseOutbox(10, 60_000, at(0))) as [OutboxEntry];
+        await store.deadLetterOutbox(entry.id, 'DIRECTORY_NOT_FOUND', at(5));
+        const sibling = await rival();
+        // Two operators replay at the same moment: exactly one wins.
+        const results = await Promise.all([store.replayDeadLetter(entry.id, at(100)), sibling.replayDeadLetter(entry.id, at(100))]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.replayDeadLetter(entry.id, at(100))).toBe(false);
+        expect(await store.replayDeadLetter(entry.id + 1000, at(100))).toBe(false);
+        expect(await store.listDeadLetters()).toEqual([]);
+        expect(await store.leaseOutbox(10, 60_000, at(99))).toEqual([]);
+        expect(await store.leaseOutbox(10, 60_000, at(100))).toMatchObject([{ id: entry.id, stage: 'notify', attempts: 0, data: { evidenceId: 'ev-1' } }]);
+      });
+
+      it('lists oldest first, up to the limit', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          for (let i = 0; i < 3; i++) await tx.enqueue('notify', m.id, { i });
+        });
+        const entries = await store.leaseOutbox(10, 60_000, at(0));
+        for (const [i, e] of entries.entries()) await store.deadLetterOutbox(e.id, 'X', at(100 - i));
+        expect((await store.listDeadLetters()).map((d) => d.data.i)).toEqual([2, 1, 0]);
+        expect((await store.listDeadLetters({ limit: 2 })).map((d) => d.data.i)).toEqual([2, 1]);
+      });
+    });
+
     describe('blobs', () => {
       it('stores a buffer or a stream under its SHA-256, reads it back, once per content', async () => {
         const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));

@@ -1,0 +1,50 @@
+import type { ParticipantId } from '../core/index.js';
+import type { StoreTransaction } from '../store/types.js';
+import { backoffDelay } from './backoff.js';
+import type { PipelineContext } from './ports.js';
+import type { JobHandler } from './types.js';
+
+/**
+ * C2 → C1 by mail: enqueues, in the transaction that stores an evidence about a message at the sender's
+ * AP, the job that mails it to the sender, when the sender gets evidence by mail. Returns whether it did
+ * (the caller pokes the dispatcher after the commit).
+ */
+export async function enqueueEvidenceMail(
+  ctx: PipelineContext,
+  tx: StoreTransaction,
+  sender: ParticipantId,
+  messageId: string,
+  evidenceId: string,
+): Promise<boolean> {
+  if (!ctx.mail?.evidenceAddress(sender)) return false;
+  await tx.enqueue('mail-evidence', messageId, { evidenceId });
+  return true;
+}
+
+/**
+ * C2 → C1: mails one evidence (SubmissionAcceptance/Rejection, RelayFailure, or one C3 returned) to the
+ * sender as a REM Receipt signed by the AP. The evidence is already in the sender's record (REST); the mail
+ * is a copy, so a refusal is logged and not turned into evidence. 4xx replies and connection failures are
+ * retried with back-off. A retry after a lost reply may send the mail twice; its Message-ID is derived from
+ * the evidence id, so the two are recognisably the same.
+ */
+export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
+  return async (job) => {
+    const evidenceId = String(job.data.evidenceId ?? '');
+    const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
+    const to = message && ctx.mail?.evidenceAddress(message.sender);
+    if (!message || !evidence || !to || !ctx.mail) return { status: 'done' };
+    const result = await ctx.mail.sendReceipt({ to, message, evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml } });
+    if (result.status === 'accepted') {
+      ctx.log.info({ messageId: message.id, evidenceId, event: evidence.event }, 'evidence mailed to the sender');
+      return { status: 'done' };
+    }
+    const retry = ctx.mailRetry ?? ctx.relayRetry;
+    const attempts = job.attempts + 1;
+    if (result.permanent || attempts >= retry.maxAttempts) {
+      ctx.log.error({ messageId: message.id, evidenceId, response: result.response, attempts }, 'evidence could not be mailed to the sender');
+      return { status: 'done' };
+    }
+    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error: `SMTP ${result.response}`.slice(0, 200) };
+  };
+}

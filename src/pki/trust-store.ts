@@ -109,7 +109,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     return findings;
   }
 
-  return Object.freeze({ anchors: anchorList, validate });
+  return Object.freeze({ anchors: anchorList, crls: Object.freeze([...(options.crls ?? [])]), validate });
 }
 
 function checkValidity(cert: X509Certificate, at: Date): Finding[] {

@@ -1,34 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { X509Certificate } from 'node:crypto';
-import { loadSigningIdentity, parsePemCertificates } from '../../src/pki/identity.js';
+import { loadSigningIdentity } from '../../src/pki/identity.js';
+import { loadTrustStore } from '../../src/pki/trust-store.js';
 import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/types.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { createAs4Handler, parseEnvelope, type As4HandlerOptions, type Attachment, type ReceivedUserMessage, type UserMessage } from '../../src/as4/index.js';
 
-/**
- * A deliberately small TrustStore for the AS4 tests (leaf issued directly by an anchor, validity at `at`),
- * so these tests do not depend on the PKI module's path validation.
- */
+/** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
 export function anchorTrustStore(caCertFile: string): TrustStore {
-  const anchors = parsePemCertificates(readFileSync(caCertFile, 'utf8'));
-  return {
-    anchors,
-    validate(leaf: X509Certificate, options = {}) {
-      const at = options.at ?? new Date();
-      const anchor = anchors.find((a) => leaf.checkIssued(a) && leaf.verify(a.publicKey));
-      const inValidity = new Date(leaf.validFrom) <= at && at <= new Date(leaf.validTo);
-      const findings = [
-        ...(anchor ? [] : [{ code: 'PKI_NO_PATH', message: 'not issued by a trust anchor', severity: 'error' as const }]),
-        ...(inValidity ? [] : [{ code: 'PKI_CERT_EXPIRED', message: 'outside validity', severity: 'error' as const }]),
-      ];
-      return { valid: findings.length === 0, path: anchor ? [leaf, anchor] : [leaf], findings };
-    },
-  };
+  return loadTrustStore([caCertFile]);
 }
 
 export function sealIdentity(pki: DevPkiLayout, ap: 'c2' | 'c3'): SigningIdentity {

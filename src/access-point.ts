@@ -1,16 +1,19 @@
+import type { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHttpApp, createMetrics } from './api/index.js';
 import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
+import { loadAs4Security } from './access-point/as4-security.js';
 import type { QerdsConfig } from './config/index.js';
-import { QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
+import { assuranceLevelOf, QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
 import { createStaticDirectory } from './directory/index.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
 import { createOutboxDispatcher, type PipelineContext } from './pipeline/index.js';
 import { createConfiguredQueue, registerWorkers, selectedStages, type WorkerSelection } from './access-point/queue-binding.js';
 import { createSmtpIntakeBinding } from './access-point/smtp-binding.js';
+import { createMailTransport } from './access-point/mail-binding.js';
+import { createApServer } from './access-point/http-server.js';
 
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
@@ -56,6 +59,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   }
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
   const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+  const as4 = loadAs4Security(config, identity);
 
   const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
   const store = await createStore({ ...config.store, clock });
@@ -70,9 +74,10 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const { queue, ping: queuePing } = createConfiguredQueue(config, log);
   const self = { id: config.ap.id, name: config.ap.name };
   const directory = createStaticDirectory(config.directory.participants);
-  const localAccounts = new Map(config.apiKeys.map((k) => [k.participant, k.name]));
+  const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
 
+  const mail = createMailTransport(config, identity, log);
   const context: PipelineContext = {
     self,
     store,
@@ -81,14 +86,24 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ids,
     log,
     directory,
-    evidence: metrics.observeEvidence(createEvidenceIssuer({ self, policyIds: config.ap.policyIds, identity, tsa: tsaClient, clock, ids, names: (id) => localAccounts.get(id) ?? directoryNames.get(id) })),
+    evidence: metrics.observeEvidence(createEvidenceIssuer({
+      self,
+      policyIds: config.ap.policyIds,
+      identity,
+      tsa: tsaClient,
+      clock,
+      ids,
+      names: (id) => localAccounts.get(id) ?? directoryNames.get(id),
+      longTerm: { level: config.evidence.level, crls: trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
+    })),
     evidenceVerifier: createEvidenceVerifier(trust),
-    transport: createAs4Transport({ self, identity, trust, timeoutMs: config.relay.timeoutMs }),
+    transport: createAs4Transport({ self, identity, trust, timeoutMs: config.relay.timeoutMs, as4, directory }),
     participants: {
       details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
     },
     relayRetry: config.relay,
+    ...(mail ? { mail } : {}),
     // The dispatcher is made below; poke is only called once requests flow.
     poke: () => dispatcher.poke(),
   };
@@ -101,13 +116,17 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ctx: context,
     trust,
     apiKeys: config.apiKeys,
+    adminKeys: config.adminKeys,
+    accounts: config.accounts,
+    policy: { minSubmission: assuranceLevelOf(config.policy.minSubmissionAssurance)!, minHandover: assuranceLevelOf(config.policy.minHandoverAssurance)! },
+    oauth2: config.oauth2,
     maxPayloadBytes: config.limits.maxPayloadBytes,
-    as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2 }),
+    as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2, as4 }),
     tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
     metrics: metrics.handler,
     readiness: { store: async () => void (await store.listMessages({ limit: 1 })), ...(queuePing ? { redis: queuePing } : {}) },
   });
-  const server: Server = createServer(app);
+  const { server, scheme } = createApServer(app, config.http.tls);
   const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
   let url = '';
 
@@ -129,7 +148,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
           server.listen(config.http.port, config.http.host, () => resolve());
         });
         const { port } = server.address() as AddressInfo;
-        url = `http://${config.http.host}:${port}`;
+        url = `${scheme}://${config.http.host}:${port}`;
       }
       dispatcher.start();
       await smtpIntake?.start();
@@ -145,9 +164,17 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
         await closed;
       }
       await queue.close();
+      mail?.close();
       await store.close();
     },
   };
+}
+
+/** The CA certificates of the given leaves' paths (leaves excluded), once each: CertificateValues of B-LT seals. */
+function validationCertificates(trust: TrustStore, leaves: readonly X509Certificate[]): X509Certificate[] {
+  const byPrint = new Map<string, X509Certificate>();
+  for (const leaf of leaves) for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
+  return [...byPrint.values()];
 }
 
 function requireValue<T>(value: T | undefined, key: string): T {

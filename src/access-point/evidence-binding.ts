@@ -1,8 +1,9 @@
+import type { X509Certificate } from 'node:crypto';
 import { formatParticipantId, type Clock, type IdGenerator, type ParticipantId, type TsaClient, type Identification } from '../core/index.js';
 import { issueEvidence, verifyEvidence } from '../evidence/index.js';
 import type { EvidenceCheck, EvidenceIssuer, EvidenceVerifier } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
-import { sealXml } from '../seal/index.js';
+import { augmentXmlSeal, sealXml } from '../seal/index.js';
 
 /** Binds the pipeline's EvidenceIssuer port to evidence/ (EN 319 522-3 XML) and seal/ (XAdES-B-T). */
 export function createEvidenceIssuer(options: {
@@ -14,8 +15,17 @@ export function createEvidenceIssuer(options: {
   ids: IdGenerator;
   /** Display name of a participant, by formatted id. */
   names: (participantId: string) => string | undefined;
+  /** Raise the B-T seal to B-LT / B-LTA with these validation data. */
+  longTerm?: { level: 'B-T' | 'B-LT' | 'B-LTA'; crls: readonly (Buffer | string)[]; certificates: readonly X509Certificate[] };
 }): EvidenceIssuer {
-  const sealer = { seal: (xml: string) => sealXml(xml, { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids }) };
+  const { longTerm } = options;
+  const sealer = {
+    seal: async (xml: string) => {
+      const sealed = await sealXml(xml, { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids });
+      if (!longTerm || longTerm.level === 'B-T') return sealed;
+      return augmentXmlSeal(sealed, { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls, certificates: longTerm.certificates });
+    },
+  };
   const details = (id: ParticipantId, identification?: Identification) => ({ id, name: options.names(formatParticipantId(id)), identification });
   return {
     async issue(request) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pmodeSchema } from '../as4/index.js';
 import { assuranceLevelOf } from '../core/assurance.js';
 
 /**
@@ -16,6 +17,11 @@ const participantEntry = z.object({
   endpoint: z.string().url(),
   /** PEM file of that AP's e-seal certificate: pins who may sign the receipts. Optional. */
   apCertificate: z.string().optional(),
+  /**
+   * PEM file of that AP's AS4 encryption certificate (RSA for eDelivery AS4 1.15, X25519 for 2.0): AS4
+   * payloads to it are encrypted for this certificate. Required when the P-Mode wants encryption.
+   */
+  apEncryptionCertificate: z.string().optional(),
   /**
    * PEM file of the participant's (C4's) encryption certificate (RSA, EC P-256 or X25519). When set, C2
    * encrypts submitted content for it end to end (CMS AuthEnvelopedData) before relaying. Optional.
@@ -45,6 +51,11 @@ const apiKeyEntry = z.object({
   participant: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   /** Display name of the participant. */
   name: z.string().min(1),
+  /**
+   * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
+   * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
+   */
+  deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
 });
 
 /** An assurance level: 1–3, `low` / `substantial` / `high`, or an eIDAS LoA URI (see src/core/assurance.ts). */
@@ -92,6 +103,11 @@ const accountEntry = z
     /** Identity assurance level (IAL 1–3) at which the participant was enrolled (identity proofing). @defaultValue 1 */
     ial: levelEntry.default(1),
     credentials: z.array(credentialEntry).min(1),
+    /**
+     * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
+     * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
+     */
+    deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
   })
   .strict();
 
@@ -207,6 +223,8 @@ export const configSchema = z
       .prefault({}),
     /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
     apiKeys: z.array(apiKeyEntry).default([]),
+    /** Operator keys of the admin API (/api/v1/admin: dead letters and replay); none configured: no admin API. */
+    adminKeys: z.array(z.object({ key: z.string().min(16, 'admin keys must be at least 16 characters'), name: z.string().min(1) })).default([]),
     /** Local participants with their enrolment IAL and credentials of several kinds (REQ3 / REQ4); beside `apiKeys`. */
     accounts: z.array(accountEntry).default([]),
     oauth2: z
@@ -224,6 +242,15 @@ export const configSchema = z
         minSubmissionAssurance: assuranceSpec.default('low'),
         /** Of a recipient on handover (REQ4); below it: 403, nothing handed over. @defaultValue 'low' */
         minHandoverAssurance: assuranceSpec.default('low'),
+      })
+      .prefault({}),
+    evidence: z
+      .object({
+        /**
+         * XAdES baseline level of every evidence this AP issues. B-LT embeds the CA certificates and the CRLs, so the
+         * file alone proves validity later; B-LTA adds an archive timestamp (one more TSA request). @defaultValue 'B-LT'
+         */
+        level: z.enum(['B-T', 'B-LT', 'B-LTA']).default('B-LT'),
       })
       .prefault({}),
     limits: z
@@ -264,6 +291,65 @@ export const configSchema = z
         maxMessageBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
         /** Sender accounts (SMTP AUTH). */
         accounts: z.array(smtpAccountEntry).default([]),
+        /**
+         * Outbound SMTP (nodemailer): REM Dispatch mails to recipients with a `deliveryEmail` (C3 → C4) and REM
+         * Receipt mails with every evidence to senders that have an SMTP account (C2 → C1). Mail stays off
+         * without it. Retries of 4xx replies and connection failures follow `relay` (attempts, back-off).
+         */
+        outbound: z
+          .object({
+            /** Smart host / MTA to hand mail to. */
+            host: z.string().min(1),
+            /** @defaultValue 587 */
+            port: z.coerce.number().int().min(1).max(65535).default(587),
+            /** TLS from the first byte (port 465); else STARTTLS when offered. @defaultValue false */
+            secure: z.boolean().default(false),
+            /** Refuse to send unless STARTTLS succeeds (a 4xx-like failure, retried). @defaultValue true */
+            requireTls: z.boolean().default(true),
+            /** CA certificates (PEM file) that issue the server's TLS certificate; default: the system's. */
+            tlsCa: z.string().optional(),
+            /** AUTH PLAIN/LOGIN credentials at the smart host. */
+            auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict().optional(),
+            /** The AP's own address (From of REM messages, envelope sender). @defaultValue `rem@<smtp.domain>` */
+            from: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+            /** Connections kept open and used at once (pooled, reused across mails). @defaultValue 5 */
+            maxConnections: z.coerce.number().int().min(1).default(5),
+            /** Connection, greeting and socket timeout, in ms. @defaultValue 30000 */
+            timeoutMs: z.coerce.number().int().min(100).default(30_000),
+          })
+          .strict()
+          .optional(),
+      })
+      .prefault({}),
+    as4: z
+      .object({
+        /**
+         * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/pmode.ts `pmodeSchema`). An
+         * incoming UserMessage that matches none is refused with EBMS:0010; one that falls short of its
+         * P-Mode's security (signature algorithm, encryption) with EBMS:0103. @defaultValue the ERDS service
+         * `urn:qerds-ap:service:erds` with actions `Dispatch` and `Evidence` (src/access-point/as4-binding.ts),
+         * eDelivery AS4 1.15 algorithms, encryption required, GZIP compression, NRR receipts
+         */
+        pmodes: z
+          .array(pmodeSchema)
+          .min(1)
+          .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'P-Mode ids must be unique')
+          .prefault(['Dispatch', 'Evidence'].map((action) => ({
+            id: `qerds-erds-${action.toLowerCase()}`,
+            service: 'urn:qerds-ap:service:erds',
+            action,
+            security: { algorithmSet: 'edelivery-1.15' as const, encrypt: true },
+            receipt: { nonRepudiation: true },
+            compress: true,
+          }))),
+        /** This AP's AS4 encryption certificate (PEM), which peers encrypt for; default: the dev PKI's `<apName>/enc.crt.pem`. */
+        encryptionCert: z.string().optional(),
+        /** Its private key (PEM), which decrypts incoming payloads; default: the dev PKI's `<apName>/enc.key.pem`. */
+        encryptionKey: z.string().optional(),
+        /** GZIP payloads before sending (AS4 §3.1); false turns it off for every P-Mode, true leaves it to each P-Mode's `compress`. @defaultValue true */
+        compress: z.boolean().default(true),
+        /** Largest size of one incoming payload after GZIP inflation, in bytes (decompression bombs). @defaultValue 104857600 (100 MiB) */
+        maxDecompressedBytes: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
       })
       .prefault({}),
     log: z

@@ -2,8 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../as4/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
+import type { Directory } from '../directory/index.js';
 import { acceptReturnedEvidence, receiveMessage, type OutgoingPart, type PipelineContext, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
+import { outgoingPMode, peerEncryptionCertificate, type As4Security } from './as4-security.js';
 
 /**
  * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
@@ -18,7 +20,22 @@ const PARTICIPANT_ID_TYPE = 'urn:qerds-ap:participant-id';
 const ROLE_INITIATOR = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
 const ROLE_RESPONDER = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 
-export function createAs4Transport(options: { self: { id: string; name: string }; identity: SigningIdentity; trust: TrustStore; timeoutMs: number; now?: () => Date }): Transport {
+/**
+ * The pipeline's Transport over AS4: each message goes under this AP's push P-Mode for its action, GZIP
+ * compressed (`as4.compress` and the P-Mode's `compress`), signed, and encrypted for the receiving AP's
+ * encryption certificate from the directory (required when the P-Mode wants encryption: without one the
+ * send fails for good, not retryable).
+ */
+export function createAs4Transport(options: {
+  self: { id: string; name: string };
+  identity: SigningIdentity;
+  trust: TrustStore;
+  timeoutMs: number;
+  as4: As4Security;
+  /** Where the receiving AP's encryption certificate is found: the entry of the participant it serves. */
+  directory: Directory;
+  now?: () => Date;
+}): Transport {
   const now = options.now ?? (() => new Date());
   const send = async (input: {
     endpoint: string;
@@ -32,15 +49,19 @@ export function createAs4Transport(options: { self: { id: string; name: string }
     extraProperties?: { name: string; value: string }[];
     parts: readonly OutgoingPart[];
   }) => {
+    const pmode = outgoingPMode(options.as4, ERDS_SERVICE, input.action);
+    // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
+    const peer = await options.directory.lookup(input.recipient);
+    const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
     const attachments: Attachment[] = input.parts.map((part, i) => ({ contentId: `part-${i + 1}@qerds-ap`, contentType: part.contentType, body: part.body }));
     const message: UserMessage = {
       messageId: input.messageId,
       timestamp: now(),
       refToMessageId: input.refToMessageId,
-      from: { partyId: options.self.id, role: ROLE_INITIATOR },
+      from: pmode.initiator ?? { partyId: options.self.id, role: ROLE_INITIATOR },
       // Without a directory-given party id, the peer's endpoint URL names it (a URI, as ebMS wants for untyped ids).
-      to: { partyId: input.endpoint, role: ROLE_RESPONDER },
-      collaboration: { service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
+      to: pmode.responder ?? { partyId: input.endpoint, role: ROLE_RESPONDER },
+      collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
         { name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE },
         { name: 'finalRecipient', value: formatParticipantId(input.recipient), type: PARTICIPANT_ID_TYPE },
@@ -65,6 +86,8 @@ export function createAs4Transport(options: { self: { id: string; name: string }
       receiverCertificate: input.apCertificatePem ? new X509Certificate(input.apCertificatePem) : undefined,
       trust: options.trust,
       timeoutMs: options.timeoutMs,
+      compress: options.as4.compress && pmode.compress,
+      ...(encryptFor ? { encryptFor } : {}),
     });
     return { receiptXml: result.receiptXml };
   };
@@ -96,12 +119,20 @@ export function createAs4Transport(options: { self: { id: string; name: string }
   };
 }
 
-/** The /as4 endpoint: verified UserMessages go to reception (Dispatch) or to the returned-evidence intake (Evidence). */
-export function createAs4Endpoint(ctx: PipelineContext, options: { identity: SigningIdentity; trust: TrustStore; maxMessageBytes: number }): RequestHandler {
+/**
+ * The /as4 endpoint: verified UserMessages go to reception (Dispatch) or to the returned-evidence intake
+ * (Evidence). Secure by default: a message must match one of this AP's P-Modes (EBMS:0010) and meet its
+ * security (signed with its algorithm, every payload encrypted when it wants encryption: EBMS:0101/0102/0103);
+ * otherwise it is answered with the error and dropped, never handed to the pipeline.
+ */
+export function createAs4Endpoint(ctx: PipelineContext, options: { identity: SigningIdentity; trust: TrustStore; maxMessageBytes: number; as4: As4Security }): RequestHandler {
   return createAs4Handler({
     identity: options.identity,
     trust: options.trust,
     maxMessageBytes: options.maxMessageBytes,
+    pmodes: options.as4.pmodes,
+    decryptionKeys: [options.as4.encryption],
+    maxDecompressedBytes: options.as4.maxDecompressedBytes,
     onUserMessage: async ({ message, attachments, signer }) => {
       if (message.collaboration.service !== ERDS_SERVICE) {
         throw new QerdsError('AS4_EBMS_0010', `no P-Mode for service ${message.collaboration.service}`);

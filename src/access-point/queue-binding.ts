@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
-import { createBullmqQueue, createInProcessQueue, deliverStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
+import { createBullmqQueue, createInProcessQueue, deliverStage, mailDeliveryStage, mailEvidenceStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
 import { pipelineStages, type PipelineStage } from '../store/index.js';
 
 /** Which pipeline stages this process runs workers for: all (default), none (API only), or a list. */
@@ -41,6 +41,18 @@ export function selectedStages(config: QerdsConfig, workers: WorkerSelection): r
 
 /** Registers the stage handlers of `stages` on the queue. */
 export function registerWorkers(queue: Queue, context: PipelineContext, stages: readonly PipelineStage[], wrap: (stage: PipelineStage, handler: JobHandler) => JobHandler = (_s, h) => h): void {
-  const handlers: Record<PipelineStage, (ctx: PipelineContext) => JobHandler> = { relay: relayStage, deliver: deliverStage, notify: notifyStage };
-  for (const stage of stages) queue.process(stage, wrap(stage, handlers[stage](context)));
+  const handlers: Record<PipelineStage, (ctx: PipelineContext) => JobHandler> = {
+    relay: relayStage,
+    deliver: deliverStage,
+    notify: notifyStage,
+    'mail-delivery': mailDeliveryStage,
+    'mail-evidence': mailEvidenceStage,
+  };
+  for (const stage of stages) {
+    const make = handlers[stage];
+    // A stage handler is a cheap closure: made per job around a child logger, every line a stage
+    // writes about the job names its message, stage and outbox entry (one grep follows a message).
+    const handler: JobHandler = (job) => make({ ...context, log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }) })(job);
+    queue.process(stage, wrap(stage, handler));
+  }
 }

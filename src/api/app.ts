@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { PipelineContext } from '../pipeline/index.js';
-import { apiKeyAuth, type ApiKeyAccount } from './auth.js';
+import { authenticate, type ApiKeyAccount } from './auth.js';
+import { AccountRegistry, type AccountSpec } from './accounts.js';
+import type { AssurancePolicy } from './assurance-policy.js';
+import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
+import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
 import type { TrustStore } from '../pki/index.js';
 import { problemHandler, sendProblem } from './problem.js';
@@ -27,6 +32,14 @@ export interface HttpAppOptions {
   readonly readiness?: Readonly<Record<string, () => Promise<void>>>;
   /** Trust store of the pre-send recipient check (GET /api/v1/recipients/{participant}); without it nothing named by the directory is trusted. */
   readonly trust?: TrustStore;
+  /** Operator keys of /api/v1/admin (dead letters); none: the admin API is not mounted. */
+  readonly adminKeys?: readonly AdminKey[];
+  /** Local participants with their enrolment IAL and credentials (API keys, OAuth2 clients, mTLS and e-seal certificates). */
+  readonly accounts?: readonly AccountSpec[];
+  /** Minimum assurance of the sender on submission and of the recipient on handover. @defaultValue low for both */
+  readonly policy?: AssurancePolicy;
+  /** OAuth2 access tokens (POST /oauth/token). @defaultValue 300 s, a random key per process */
+  readonly oauth2?: { readonly tokenTtlSeconds?: number; readonly tokenSecret?: string };
 }
 
 /** The AP's HTTP face: REST API under /api/v1, AS4 at /as4, TSA at /tsa, health probes. */
@@ -34,8 +47,13 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use((req, _res, next) => {
-    req.log = options.ctx.log.child({ method: req.method, path: req.path });
+  app.use((req, res, next) => {
+    // The caller's X-Request-Id when it is a plain token (threat: log injection through the header),
+    // otherwise a fresh one; echoed so that a client can quote it, and on every log line of the request.
+    const given = req.get('x-request-id');
+    const requestId = given && /^[A-Za-z0-9._:@-]{1,128}$/.test(given) ? given : randomUUID();
+    res.set('X-Request-Id', requestId);
+    req.log = options.ctx.log.child({ requestId, method: req.method, path: req.path });
     next();
   });
 
@@ -61,9 +79,16 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   if (options.as4) app.post('/as4', options.as4);
   if (options.tsa) app.use('/tsa', options.tsa);
 
+  const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
+  const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });
+  app.use('/oauth', tokenRouter(tokens, accounts));
+
+  // Before the participant API: its authentication would refuse an admin key.
+  if (options.adminKeys?.length) app.use('/api/v1/admin', adminRouter(options.ctx, options.adminKeys));
   const api = express.Router();
-  api.use(apiKeyAuth(options.apiKeys, () => options.ctx.clock.now()));
-  api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes }));
+  api.use(authenticate({ accounts, tokens, now: () => options.ctx.clock.now() }));
+  const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
+  api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
   api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));
   app.use('/api/v1', api);
 

@@ -31,7 +31,8 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
     }
     if (upload.parts.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'at least one payload file is required');
     const intake = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
-    const result = await submitMessage(ctx, {
+    // The request's logger: the submission's lines carry the requestId beside the new messageId.
+    const result = await submitMessage({ ...ctx, log: req.log ?? ctx.log }, {
       sender: principal.participant,
       senderIdentification: intake.identification,
       recipient: parseParticipantId(metadata.data.recipient),

@@ -30,7 +30,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = options.print;
   const started = Date.now();
   const pki = await initDevPki({ dir: options.pkiDir });
-  say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}`);
+  say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (added the APs\' AS4 encryption certificates)' : ''}`);
 
   rmSync(options.outDir, { recursive: true, force: true });
   const evidenceDir = join(options.outDir, 'evidence');
@@ -41,6 +41,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
+    const pmodes = c2.config.as4.pmodes;
+    say(`AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`);
 
     // C1 → C2: the ERP submits the invoice.
     const invoice = readFileSync(options.invoice);

@@ -9,6 +9,7 @@ import { registerVerify } from './verify-command.js';
 import { registerLookup } from './lookup-command.js';
 import { registerWorker } from './worker-command.js';
 import { registerDb } from './db-command.js';
+import { registerDeadLetters } from './dead-letters-command.js';
 import { registerCrypto } from './crypto-command.js';
 
 /** The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed, 2 usage or configuration error. */
@@ -26,6 +27,7 @@ registerVerify(program);
 registerLookup(program);
 registerWorker(program);
 registerDb(program);
+registerDeadLetters(program);
 registerCrypto(program);
 
 try {

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../config/index.js';
+import { devPkiLayout } from '../pki/index.js';
 
 /** The demo's participants: a Japanese supplier (C1) and its customer (C4), by corporate number (scheme 0188). */
 export const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
@@ -31,12 +32,28 @@ export async function startTwoAccessPoints(options: {
    * then encrypts submitted content for it end to end. @defaultValue none (no end-to-end encryption)
    */
   recipientEncryptionCertificate?: string;
+  /**
+   * The AS4 endpoint the directory names for an AP, given its real one: e.g. a capturing proxy in front of
+   * it. @defaultValue the AP's own `/as4` URL
+   */
+  as4Endpoint?: (name: 'c2' | 'c3', endpoint: string) => string | Promise<string>;
 }): Promise<TwoAccessPoints> {
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
-  const endpoint = (port: number) => `http://127.0.0.1:${port}/as4`;
+  const endpoint = (name: 'c2' | 'c3', port: number) => {
+    const own = `http://127.0.0.1:${port}/as4`;
+    return options.as4Endpoint ? options.as4Endpoint(name, own) : own;
+  };
+  // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
+  const encryptionCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).encCert;
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: endpoint(c2Port) },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: endpoint(c3Port), encryptionCertificate: options.recipientEncryptionCertificate },
+    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apEncryptionCertificate: encryptionCert('c2') },
+    {
+      id: RECIPIENT.id,
+      name: RECIPIENT.name,
+      endpoint: await endpoint('c3', c3Port),
+      apEncryptionCertificate: encryptionCert('c3'),
+      encryptionCertificate: options.recipientEncryptionCertificate,
+    },
   ];
   const logger = pino({ level: options.logLevel ?? 'warn' });
   const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {

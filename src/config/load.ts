@@ -118,6 +118,9 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
   return {
     ...config,
     store: { ...config.store, sqliteFile: abs(config.store.sqliteFile), blobDir: abs(config.store.blobDir) },
+    http: config.http.tls
+      ? { ...config.http, tls: { ...config.http.tls, cert: abs(config.http.tls.cert), key: abs(config.http.tls.key), clientCa: absOpt(config.http.tls.clientCa) } }
+      : config.http,
     pki: {
       ...config.pki,
       dir: abs(config.pki.dir),
@@ -126,7 +129,13 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
       trust: config.pki.trust?.map(abs),
     },
     directory: {
-      participants: config.directory.participants.map((p) => ({ ...p, apCertificate: absOpt(p.apCertificate), encryptionCertificate: absOpt(p.encryptionCertificate) })),
+      participants: config.directory.participants.map((p) => ({
+        ...p,
+        apCertificate: absOpt(p.apCertificate),
+        apEncryptionCertificate: absOpt(p.apEncryptionCertificate),
+        encryptionCertificate: absOpt(p.encryptionCertificate),
+      })),
     },
+    as4: { ...config.as4, encryptionCert: absOpt(config.as4.encryptionCert), encryptionKey: absOpt(config.as4.encryptionKey) },
   };
 }

@@ -4,7 +4,7 @@ import { QerdsError } from '../core/errors.js';
  * A BER/DER TLV reader over one Buffer that never copies: CMS messages carry the whole (possibly
  * 100 MiB+) ciphertext, more than an ASN.1 object model should hold (asn1js refuses such lengths).
  * It reads definite lengths (DER) and the indefinite lengths `openssl cms -stream` writes (BER);
- * small parts are then handed to @peculiar/asn1-schema.
+ * small parts are then handed to @peculiar/asn1-schema. Writing is DER only, with pki's writers (pki/der.ts).
  */
 export interface Tlv {
   /** The identifier octet (class, constructed bit, tag number < 31). */
@@ -113,34 +113,5 @@ export function tlvOid(buf: Buffer, tlv: Tlv): string {
   return arcs.join('.');
 }
 
-/** DER header (identifier + definite length) for content of `length` octets. */
-export function derHeader(tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length]);
-  const len: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
-  return Buffer.from([tag, 0x80 | len.length, ...len]);
-}
-
-/** One DER TLV. */
-export function derTlv(tag: number, ...content: readonly Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([derHeader(tag, body.length), body]);
-}
-
-/** DER SET OF: elements sorted by their encodings (X.690 §11.6). */
-export function derSetOf(elements: readonly Buffer[]): Buffer {
-  return derTlv(0x31, ...[...elements].sort(Buffer.compare));
-}
-
-/** DER OBJECT IDENTIFIER of a dotted OID. */
-export function derOid(oid: string): Buffer {
-  const arcs = oid.split('.').map((a) => BigInt(a));
-  const [first = 0n, second = 0n, ...rest] = arcs;
-  const bytes: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const chunk: number[] = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
-    bytes.push(...chunk);
-  }
-  return derTlv(0x06, Buffer.from(bytes));
-}
+/** The DER writers are pki's (derTlv stays importable from here for the CMS tamper helpers of the tests). */
+export { derTlv } from '../pki/index.js';

@@ -1,28 +1,27 @@
 import { createHash, sign, type KeyObject, type X509Certificate } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  Attribute,
-  CertificateChoices,
-  CertificateSet,
-  ContentInfo,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
-  EncapsulatedContentInfo,
-  IssuerAndSerialNumber,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-} from '@peculiar/asn1-cms';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
-import { certificateNameDer, derChildren, derTlv, DIGEST_OIDS, readDerElement, type DigestName, type SigningIdentity } from '../pki/index.js';
+import {
+  derAlgorithmIdentifier,
+  derAttribute,
+  derObjectIdentifier,
+  derSetOf,
+  derTime,
+  derTlv,
+  DIGEST_OIDS,
+  issuerAndSerialNumberDer,
+  issuerSerialDer,
+  type DigestName,
+  type SigningIdentity,
+} from '../pki/index.js';
+import { OID } from './oids.js';
 
 /**
- * A small CMS SignedData builder (RFC 5652 §5) for one signer, signing with node:crypto: the S/MIME signature
- * of REM messages (detached, RFC 8551 §3.5.3) and any other CAdES-B-B style signature over bytes. Signed
- * attributes: content-type, signing-time, message-digest and ESS signing-certificate-v2 (RFC 5035), which
- * binds the signer's certificate into the signature (EN 319 122-1 requires it for CAdES baseline).
+ * The one CMS SignedData builder (RFC 5652 §5) for one signer, signing with node:crypto and writing DER directly
+ * (no ASN.1 object model on the hot path). It serves the S/MIME signature of REM messages (`signCmsData`,
+ * RFC 8551 §3.5.3), CAdES detached seals (seal/cades-seal.ts) and RFC 3161 tokens (timestamp/authority.ts).
+ * Signed attributes: content-type, signing-time, message-digest and ESS signing-certificate-v2 (RFC 5035),
+ * which binds the signer's certificate into the signature (EN 319 122-1 requires it for CAdES baseline,
+ * RFC 5816 for TSAs), plus any the caller adds.
  */
 export interface CmsSignOptions {
   readonly content: Buffer;
@@ -35,13 +34,14 @@ export interface CmsSignOptions {
   readonly includeCertificates?: boolean;
 }
 
+/** The OIDs of CMS SignedData (a view of the CMS OID table, kept for callers of the former export). */
 export const CMS_SIGNED_DATA_OID = Object.freeze({
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  data: OID.data,
+  signedData: OID.signedData,
+  contentType: OID.contentType,
+  messageDigest: OID.messageDigest,
+  signingTime: OID.signingTime,
+  signingCertificateV2: OID.signingCertificateV2,
 });
 
 interface SignatureScheme {
@@ -53,95 +53,133 @@ interface SignatureScheme {
   readonly micalg: string;
 }
 
-/** The signature scheme of a key: RSA PKCS#1 v1.5 with SHA-256, or ECDSA with the digest of its curve. */
-export function cmsSignatureScheme(key: KeyObject): SignatureScheme {
-  if (key.asymmetricKeyType === 'rsa') return { digest: 'sha256', algorithm: '1.2.840.113549.1.1.11', nullParameters: true, micalg: 'sha-256' };
+const RSA_ALGORITHM: Record<DigestName, string> = {
+  sha256: OID.sha256WithRSAEncryption,
+  sha384: OID.sha384WithRSAEncryption,
+  sha512: OID.sha512WithRSAEncryption,
+};
+const ECDSA_ALGORITHM: Record<DigestName, string> = { sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 };
+const CURVE_DIGEST: Record<string, DigestName> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
+
+/**
+ * The signature scheme of a key: RSA PKCS#1 v1.5 (SHA-256 unless `digest` says otherwise), or ECDSA with the
+ * digest of its curve (P-256/384/521) or with `digest` when the caller fixes it (CAdES seals use SHA-256).
+ */
+export function cmsSignatureScheme(key: KeyObject, digest?: DigestName): SignatureScheme {
+  const micalg = (d: DigestName) => `sha-${d.slice(3)}`;
+  if (key.asymmetricKeyType === 'rsa') {
+    const d = digest ?? 'sha256';
+    return { digest: d, algorithm: RSA_ALGORITHM[d], nullParameters: true, micalg: micalg(d) };
+  }
   if (key.asymmetricKeyType === 'ec') {
-    const byCurve: Record<string, SignatureScheme> = {
-      prime256v1: { digest: 'sha256', algorithm: '1.2.840.10045.4.3.2', nullParameters: false, micalg: 'sha-256' },
-      secp384r1: { digest: 'sha384', algorithm: '1.2.840.10045.4.3.3', nullParameters: false, micalg: 'sha-384' },
-      secp521r1: { digest: 'sha512', algorithm: '1.2.840.10045.4.3.4', nullParameters: false, micalg: 'sha-512' },
-    };
-    const scheme = byCurve[key.asymmetricKeyDetails?.namedCurve ?? ''];
-    if (scheme) return scheme;
+    const d = digest ?? CURVE_DIGEST[key.asymmetricKeyDetails?.namedCurve ?? ''];
+    if (d) return { digest: d, algorithm: ECDSA_ALGORITHM[d], nullParameters: false, micalg: micalg(d) };
   }
   throw new QerdsError('CRYPTO_KEY_UNSUPPORTED', `CMS signing keys must be RSA or ECDSA P-256/384/521, not ${key.asymmetricKeyType}`);
 }
 
-const NULL_DER = new Uint8Array([0x05, 0x00]).buffer;
-
-/** DER of a ContentInfo holding SignedData over `content`, signed by `signer`. */
-export function signCmsData(options: CmsSignOptions): Buffer {
-  const { signer, content } = options;
-  const scheme = cmsSignatureScheme(signer.privateKey);
-  const certAsn = AsnConvert.parse(signer.certificate.raw, Certificate);
-  const attributes = [
-    attributeDer(CMS_SIGNED_DATA_OID.contentType, oidDer(CMS_SIGNED_DATA_OID.data)),
-    attributeDer(CMS_SIGNED_DATA_OID.signingTime, timeDer(options.signingTime ?? new Date())),
-    attributeDer(CMS_SIGNED_DATA_OID.messageDigest, derTlv(0x04, createHash(scheme.digest).update(content).digest())),
-    attributeDer(CMS_SIGNED_DATA_OID.signingCertificateV2, signingCertificateV2Der(signer.certificate)),
-  ].sort(Buffer.compare);
-  // The signature covers the DER SET OF the attributes (RFC 5652 §5.4); the SignerInfo holds them in that
-  // same sorted order, so its [0] IMPLICIT encoding differs from the signed bytes only in the tag.
-  const signature = sign(scheme.digest, derTlv(0x31, ...attributes), signer.privateKey);
-  const digestAlgorithm = new AlgorithmIdentifier({ algorithm: DIGEST_OIDS[scheme.digest] });
-
-  const signerInfo = new SignerInfo({
-    version: 1,
-    sid: new SignerIdentifier({
-      issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: certAsn.tbsCertificate.issuer, serialNumber: certAsn.tbsCertificate.serialNumber }),
-    }),
-    digestAlgorithm,
-    signedAttrs: attributes.map((a) => AsnConvert.parse(a, Attribute)),
-    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: scheme.algorithm, ...(scheme.nullParameters ? { parameters: NULL_DER } : {}) }),
-    signature: new OctetString(new Uint8Array(signature)),
-  });
-  const certificates = [signer.certificate, ...signer.chain].map((c) => new CertificateChoices({ certificate: AsnConvert.parse(c.raw, Certificate) }));
-  const signedData = new SignedData({
-    version: 1, // id-data content, IssuerAndSerialNumber, plain certificates (RFC 5652 §5.1)
-    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
-    encapContentInfo: new EncapsulatedContentInfo({
-      eContentType: CMS_SIGNED_DATA_OID.data,
-      ...(options.detached === false ? { eContent: new EncapsulatedContent({ single: new OctetString(new Uint8Array(content)) }) } : {}),
-    }),
-    ...(options.includeCertificates === false ? {} : { certificates: new CertificateSet(certificates) }),
-    signerInfos: new SignerInfos([signerInfo]),
-  });
-  const contentInfo = new ContentInfo({ contentType: CMS_SIGNED_DATA_OID.signedData, content: AsnConvert.serialize(signedData) });
-  return Buffer.from(AsnConvert.serialize(contentInfo));
+/** SigningCertificateV2 (RFC 5035 §3) with one ESSCertIDv2: SHA-256 (the DEFAULT, so omitted), issuer and serial. */
+export function signingCertificateV2Der(cert: X509Certificate): Buffer {
+  const essCertIdV2 = derTlv(0x30, derTlv(0x04, createHash('sha256').update(cert.raw).digest()), issuerSerialDer(cert));
+  return derTlv(0x30, derTlv(0x30, essCertIdV2));
 }
 
-/** SigningCertificateV2 with one ESSCertIDv2: SHA-256 (the DEFAULT, so omitted), issuer and serial. */
-function signingCertificateV2Der(cert: X509Certificate): Buffer {
-  const certHash = createHash('sha256').update(cert.raw).digest();
-  const [tbs] = derChildren(readDerElement(cert.raw));
-  const parts = tbs ? derChildren(tbs) : [];
-  const serial = parts[parts[0]?.tag === 0xa0 ? 1 : 0];
-  if (!serial) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no serialNumber');
-  // IssuerSerial ::= SEQUENCE { issuer GeneralNames (directoryName [4]), serialNumber }
-  const issuerSerial = derTlv(0x30, derTlv(0x30, derTlv(0xa4, certificateNameDer(cert, 'issuer'))), serial.bytes);
-  return derTlv(0x30, derTlv(0x30, derTlv(0x30, derTlv(0x04, certHash), issuerSerial)));
+/** What a signer contributes to every SignedData: encoded once per identity, reused for each signature. */
+export interface CmsSigner {
+  readonly privateKey: KeyObject;
+  readonly scheme: SignatureScheme;
+  /** SignerIdentifier: IssuerAndSerialNumber, slices of the certificate as issued. */
+  readonly sid: Buffer;
+  /** The ESS signing-certificate-v2 attribute. */
+  readonly signingCertificateAttribute: Buffer;
+  /** The certificates field, [0] IMPLICIT SET OF: the signer's certificate and its chain, as DER sorts them. */
+  readonly certificatesField: Buffer;
 }
 
-function attributeDer(oid: string, value: Buffer): Buffer {
-  return derTlv(0x30, oidDer(oid), derTlv(0x31, value));
+/** Encode the per-identity parts of a signer once (a TSA signs many tokens with one identity). */
+export function prepareCmsSigner(identity: SigningIdentity, digest?: DigestName): CmsSigner {
+  return {
+    privateKey: identity.privateKey,
+    scheme: cmsSignatureScheme(identity.privateKey, digest),
+    sid: issuerAndSerialNumberDer(identity.certificate),
+    signingCertificateAttribute: derAttribute(OID.signingCertificateV2, signingCertificateV2Der(identity.certificate)),
+    certificatesField: derSetOf([identity.certificate, ...identity.chain].map((c) => c.raw), 0xa0),
+  };
 }
 
-function oidDer(oid: string): Buffer {
-  const [first = 0n, second = 0n, ...rest] = oid.split('.').map((a) => BigInt(a));
-  const bytes: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const chunk: number[] = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
-    bytes.push(...chunk);
+export interface CmsSignedDataOptions {
+  /** @defaultValue id-data */
+  readonly eContentType?: string;
+  /** The content, or (for a detached signature) its digest under the signer's digest algorithm, taken while streaming. */
+  readonly content: Buffer | { readonly digest: Buffer };
+  /** Put the content into the SignedData as eContent instead of leaving it detached. @defaultValue false */
+  readonly encapsulate?: boolean;
+  readonly signingTime: Date;
+  /** Signed attributes beyond content-type, signing-time, message-digest and signing-certificate-v2. */
+  readonly signedAttributes?: readonly Buffer[];
+  /** Include the signer's certificates field. @defaultValue true */
+  readonly includeCertificates?: boolean;
+}
+
+/** A signature made, waiting for its unsigned attributes (a CAdES signature-time-stamp covers `signature`). */
+export interface CmsSignature {
+  /** The SignatureValue octets. */
+  readonly signature: Buffer;
+  /** The DER ContentInfo holding the SignedData, with these unsigned attributes (DER Attributes) in the SignerInfo. */
+  encode(unsignedAttributes?: readonly Buffer[]): Buffer;
+}
+
+/** Sign: the signature over the signed attributes is made now; the ContentInfo is written by `encode`. */
+export function createCmsSignature(signer: CmsSigner, options: CmsSignedDataOptions): CmsSignature {
+  const { scheme } = signer;
+  const eContentType = options.eContentType ?? OID.data;
+  const content = options.content;
+  const isBytes = Buffer.isBuffer(content);
+  if (options.encapsulate && !isBytes) throw new QerdsError('CRYPTO_MALFORMED', 'encapsulated content needs the content, not its digest');
+  const digest = isBytes ? createHash(scheme.digest).update(content).digest() : content.digest;
+  const signedAttributes = derSetOf([
+    derAttribute(OID.contentType, derObjectIdentifier(eContentType)),
+    derAttribute(OID.signingTime, derTime(options.signingTime)),
+    derAttribute(OID.messageDigest, derTlv(0x04, digest)),
+    signer.signingCertificateAttribute,
+    ...(options.signedAttributes ?? []),
+  ]);
+  // RFC 5652 §5.4: the signature covers the DER SET OF the attributes; the SignerInfo carries the same octets
+  // under [0] IMPLICIT, so the two differ only in the tag.
+  const signature = sign(scheme.digest, signedAttributes, { key: signer.privateKey, dsaEncoding: 'der' });
+  const digestAlgorithm = derAlgorithmIdentifier(DIGEST_OIDS[scheme.digest]);
+
+  function encode(unsignedAttributes: readonly Buffer[] = []): Buffer {
+    const signerInfo = derTlv(
+      0x30,
+      derTlv(0x02, Buffer.from([1])), // version 1: sid is issuerAndSerialNumber
+      signer.sid,
+      digestAlgorithm,
+      Buffer.concat([Buffer.from([0xa0]), signedAttributes.subarray(1)]),
+      derAlgorithmIdentifier(scheme.algorithm, scheme.nullParameters),
+      derTlv(0x04, signature),
+      ...(unsignedAttributes.length > 0 ? [derSetOf(unsignedAttributes, 0xa1)] : []),
+    );
+    const signedData = derTlv(
+      0x30,
+      // RFC 5652 §5.1: version 3 when eContentType is not id-data, else 1 (plain certificates, v1 SignerInfo).
+      derTlv(0x02, Buffer.from([eContentType === OID.data ? 1 : 3])),
+      derTlv(0x31, digestAlgorithm),
+      derTlv(0x30, derObjectIdentifier(eContentType), ...(options.encapsulate ? [derTlv(0xa0, derTlv(0x04, content as Buffer))] : [])),
+      ...(options.includeCertificates === false ? [] : [signer.certificatesField]),
+      derTlv(0x31, signerInfo),
+    );
+    return derTlv(0x30, derObjectIdentifier(OID.signedData), derTlv(0xa0, signedData));
   }
-  return derTlv(0x06, Buffer.from(bytes));
+  return { signature, encode };
 }
 
-/** UTCTime for 1950–2049 (RFC 5652 §11.3), GeneralizedTime after; whole seconds. */
-function timeDer(date: Date): Buffer {
-  const digits = date.toISOString().slice(0, 19).replace(/[-T:]/g, '');
-  const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return derTlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'latin1'));
-  return derTlv(0x18, Buffer.from(`${digits}Z`, 'latin1'));
+/** DER of a ContentInfo holding SignedData (eContentType id-data) over `content`, signed by `signer`. */
+export function signCmsData(options: CmsSignOptions): Buffer {
+  return createCmsSignature(prepareCmsSigner(options.signer), {
+    content: options.content,
+    encapsulate: options.detached === false,
+    signingTime: options.signingTime ?? new Date(),
+    includeCertificates: options.includeCertificates !== false,
+  }).encode();
 }

@@ -3,9 +3,10 @@ import type { Readable } from 'node:stream';
 import { OctetString } from '@peculiar/asn1-schema';
 import type { RecipientInfo } from '@peculiar/asn1-cms';
 import { QerdsError } from '../core/errors.js';
+import { derAttribute, derHeader, derObjectIdentifier, derSetOf, derTlv } from '../pki/index.js';
 import { createAlgorithmRegistry } from './algorithm-registry.js';
 import { algorithm, arrayBuffer, GcmParameters, toDer } from './asn1.js';
-import { derHeader, derOid, derSetOf, derTlv, readTlv } from './ber.js';
+import { readTlv } from './ber.js';
 import { GCM_NONCE_LENGTH, GCM_TAG_LENGTH, gcmCipher } from './content-encryption.js';
 import { keyAgreeRecipientInfo } from './key-agreement.js';
 import { keyTransRecipientInfo } from './key-transport.js';
@@ -13,14 +14,14 @@ import { OID } from './oids.js';
 import { recipientCertId, recipientKeyKind } from './recipient-cert.js';
 import type { CmsAttribute, EncryptCmsOptions } from './types.js';
 
-/** Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue } (RFC 5652 §5.3). */
+/** A caller's unprotected attribute, each value checked to be one DER element. */
 function attributeDer(attribute: CmsAttribute): Buffer {
   for (const value of attribute.values) {
     if (value.length === 0 || readTlv(value, 0).end !== value.length) {
       throw new QerdsError('CRYPTO_MALFORMED', `attribute ${attribute.type}: each value must be one DER element`);
     }
   }
-  return derTlv(0x30, derOid(attribute.type), derSetOf(attribute.values));
+  return derAttribute(attribute.type, ...attribute.values);
 }
 
 /**
@@ -87,7 +88,7 @@ export async function encryptCms(
 
   const gcmParams = new GcmParameters({ nonce: new OctetString(arrayBuffer(nonce)), icvLength: GCM_TAG_LENGTH });
   const ecHead = Buffer.concat([
-    derOid(OID.data),
+    derObjectIdentifier(OID.data),
     toDer(algorithm(OID.aes256Gcm, arrayBuffer(toDer(gcmParams)))),
     derHeader(0x80, ciphertextLength),
   ]);
@@ -104,7 +105,7 @@ export async function encryptCms(
   const aedLength = head.length + ciphertextLength + tail.length;
   const aedHeader = derHeader(0x30, aedLength);
   const explicitHeader = derHeader(0xa0, aedHeader.length + aedLength);
-  const typeOid = derOid(OID.authEnvelopedData);
+  const typeOid = derObjectIdentifier(OID.authEnvelopedData);
   const outerHeader = derHeader(0x30, typeOid.length + explicitHeader.length + aedHeader.length + aedLength);
   return Buffer.concat([outerHeader, typeOid, explicitHeader, aedHeader, head, ...chunks, tail]);
 }

@@ -5,4 +5,15 @@ export { createAlgorithmRegistry, DEFAULT_ALGORITHMS, type AlgorithmRegistryOpti
 export { encryptCms } from './encrypt-cms.js';
 export { decryptCms, decryptCmsDetailed } from './decrypt-cms.js';
 export { x963Kdf, hkdf, aesKeyWrap, aesKeyUnwrap } from './kdf.js';
-export { signCmsData, cmsSignatureScheme, CMS_SIGNED_DATA_OID, type CmsSignOptions } from './cms-signed-data.js';
+export {
+  signCmsData,
+  cmsSignatureScheme,
+  CMS_SIGNED_DATA_OID,
+  createCmsSignature,
+  prepareCmsSigner,
+  signingCertificateV2Der,
+  type CmsSignOptions,
+  type CmsSigner,
+  type CmsSignature,
+  type CmsSignedDataOptions,
+} from './cms-signed-data.js';

@@ -10,8 +10,9 @@ import {
 } from '@peculiar/asn1-cms';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
+import { derObjectIdentifier, derTlv } from '../pki/index.js';
 import { algorithm, arrayBuffer, EccCmsSharedInfo, toDer } from './asn1.js';
-import { derOid, derTlv, malformed, readTlv, tlvChildren, tlvContent } from './ber.js';
+import { malformed, readTlv, tlvChildren, tlvContent } from './ber.js';
 import { aesKeyUnwrap, aesKeyWrap, hkdf, x963Kdf } from './kdf.js';
 import { OID } from './oids.js';
 import { recipientKeyKind, type RecipientCertId, type RecipientKeyKind } from './recipient-cert.js';
@@ -123,9 +124,9 @@ function originatorPublicKey(kari: KeyAgreeRecipientInfo, kind: RecipientKeyKind
   const point = Buffer.from(key.publicKey);
   let algorithmDer: Buffer;
   if (kind === 'ec-p256' && key.algorithm.algorithm === OID.ecPublicKey) {
-    algorithmDer = derTlv(0x30, derOid(OID.ecPublicKey), derOid(OID.prime256v1));
+    algorithmDer = derTlv(0x30, derObjectIdentifier(OID.ecPublicKey), derObjectIdentifier(OID.prime256v1));
   } else if (kind === 'x25519' && key.algorithm.algorithm === OID.x25519) {
-    algorithmDer = derTlv(0x30, derOid(OID.x25519));
+    algorithmDer = derTlv(0x30, derObjectIdentifier(OID.x25519));
   } else {
     throw malformed(`originator key ${key.algorithm.algorithm} does not fit a ${kind} recipient key`);
   }

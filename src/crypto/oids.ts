@@ -1,10 +1,12 @@
 /**
- * Object identifiers of CMS end-to-end encryption: RFC 5652 (CMS), RFC 5083 (AuthEnvelopedData),
+ * The one table of CMS object identifiers, for signing (SignedData, CAdES, RFC 3161 tokens) and for end-to-end
+ * encryption: RFC 5652 (CMS), RFC 2634 / 5035 (ESS), RFC 3161 / 5816 (TSP), RFC 5754 (signature algorithms), RFC 5083 (AuthEnvelopedData),
  * RFC 5084 (AES-GCM), RFC 3560 / 8017 (RSAES-OAEP), RFC 5753 (ECDH in CMS), RFC 8418 (X25519 in CMS),
  * RFC 3394 / 3565 (AES key wrap), RFC 8410 (X25519 keys).
  */
 export const OID = Object.freeze({
   data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
   envelopedData: '1.2.840.113549.1.7.3',
   authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
 
@@ -39,4 +41,26 @@ export const OID = Object.freeze({
   dhSinglePassStdDhHkdfSha512: '1.2.840.113549.1.9.16.3.21',
 
   subjectKeyIdentifier: '2.5.29.14',
+
+  /** Signed attributes (RFC 5652 §11). */
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  /** ESS SigningCertificate (ESSCertID, SHA-1): RFC 2634 §5.4. */
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  /** ESS SigningCertificateV2 (ESSCertIDv2): RFC 5035 §3, required for TSAs by RFC 5816. */
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  /** CAdES / RFC 3161 appendix A: the unsigned signature-time-stamp attribute. */
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  /** RFC 3161 §2.4.2: eContentType of a time-stamp token. */
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  /** RFC 3161 §2.3: the extended key usage a TSA certificate must carry (critical, alone). */
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
 });

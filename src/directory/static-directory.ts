@@ -8,6 +8,8 @@ export interface StaticDirectoryEntry {
   readonly endpoint: string;
   /** PEM file of the AP's e-seal certificate. */
   readonly apCertificate?: string;
+  /** PEM file of the AP's AS4 encryption certificate. */
+  readonly apEncryptionCertificate?: string;
   /** PEM file of the participant's encryption certificate (end-to-end encryption by C2). */
   readonly encryptionCertificate?: string;
 }
@@ -25,6 +27,7 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
       name: entry.name,
       endpoint: entry.endpoint,
       apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
+      ...(entry.apEncryptionCertificate ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') } : {}),
       ...(entry.encryptionCertificate ? { encryptionCertificatePem: readFileSync(entry.encryptionCertificate, 'utf8') } : {}),
     });
   }

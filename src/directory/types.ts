@@ -8,6 +8,8 @@ export interface DirectoryEntry {
   readonly endpoint: string;
   /** PEM of that AP's e-seal certificate, when the directory pins it. */
   readonly apCertificatePem?: string;
+  /** PEM of that AP's AS4 encryption certificate: AS4 payloads to it are encrypted for it (eDelivery AS4). */
+  readonly apEncryptionCertificatePem?: string;
   /**
    * Transport profile of the endpoint (SMP `transportProfile` / `TransportProfileID`), e.g.
    * `bdxr-transport-ebms3-as4-v1p0` or `peppol-transport-as4-v2_0`. Absent for the static directory.

@@ -12,3 +12,5 @@ export { acceptReturnedEvidence } from './returned-evidence.js';
 export { relayStage } from './relay-stage.js';
 export { deliverStage } from './deliver-stage.js';
 export { notifyStage } from './notify-stage.js';
+export { mailDeliveryStage } from './mail-delivery-stage.js';
+export { mailEvidenceStage, enqueueEvidenceMail } from './mail-evidence-stage.js';

@@ -33,6 +33,7 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     try {
       if (outcome.status === 'done') {
         await store.completeOutbox(job.id);
+        log.debug({ jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1 }, 'job done');
       } else if (outcome.status === 'dead') {
         await store.deadLetterOutbox(job.id, outcome.error, clock.now());
         log.error({ jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1, error: outcome.error }, 'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)');

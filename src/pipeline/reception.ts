@@ -20,8 +20,9 @@ export interface ReceivedMessage {
  * not a participant of this AP gets RelayRejection (RB10) and the relay is refused.
  */
 export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessage): Promise<{ duplicate: boolean }> {
-  if (await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap')) {
-    ctx.log.info({ ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
+  const already = await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap');
+  if (already) {
+    ctx.log.info({ messageId: already.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
     return { duplicate: true };
   }
   const parts = await Promise.all(

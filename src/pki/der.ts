@@ -73,18 +73,61 @@ function malformed(what: string): QerdsError {
   return new QerdsError('PKI_DER_MALFORMED', `malformed DER: ${what}`);
 }
 
+/*
+ * The DER writers of the code base (X.690 definite lengths), shared by CMS (crypto/), RFC 3161 (timestamp/) and
+ * CAdES (seal/). Readers that must accept BER (indefinite lengths) live in crypto/ber.ts; this file writes DER only.
+ */
+
+/** DER header (identifier + definite length) for content of `length` octets. */
+export function derHeader(tag: number, length: number): Buffer {
+  if (length < 0x80) return Buffer.from([tag, length]);
+  const len: number[] = [];
+  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
+  return Buffer.from([tag, 0x80 | len.length, ...len]);
+}
+
 /** Encode one TLV (definite length, DER). */
 export function derTlv(tag: number, ...content: readonly Buffer[]): Buffer {
   const body = Buffer.concat(content);
-  const n = body.length;
-  let header: Buffer;
-  if (n < 0x80) header = Buffer.from([tag, n]);
-  else {
-    const len: number[] = [];
-    for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
-    header = Buffer.from([tag, 0x80 | len.length, ...len]);
+  return Buffer.concat([derHeader(tag, body.length), body]);
+}
+
+/** DER SET OF with its elements sorted by encoding (X.690 §11.6), under `tag` (0x31, or 0xa0/0xa1 when IMPLICIT). */
+export function derSetOf(elements: readonly Buffer[], tag = 0x31): Buffer {
+  return derTlv(tag, ...[...elements].sort(Buffer.compare));
+}
+
+/** DER OBJECT IDENTIFIER of a dotted OID (the writer; `derOid` reads one back). */
+export function derObjectIdentifier(oid: string): Buffer {
+  const [first = 0n, second = 0n, ...rest] = oid.split('.').map((a) => BigInt(a));
+  const bytes: number[] = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const chunk: number[] = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
+    bytes.push(...chunk);
   }
-  return Buffer.concat([header, body]);
+  return derTlv(0x06, Buffer.from(bytes));
+}
+
+/**
+ * UTCTime for years 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5, RFC 5652 §11.3 signing-time);
+ * whole seconds, `Z`, as DER requires.
+ */
+export function derTime(date: Date): Buffer {
+  const digits = date.toISOString().slice(0, 19).replace(/[-T:]/g, '');
+  const year = date.getUTCFullYear();
+  if (year >= 1950 && year < 2050) return derTlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'latin1'));
+  return derTlv(0x18, Buffer.from(`${digits}Z`, 'latin1'));
+}
+
+/** Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue } (RFC 5652 §5.3). */
+export function derAttribute(oid: string, ...values: readonly Buffer[]): Buffer {
+  return derTlv(0x30, derObjectIdentifier(oid), derSetOf(values));
+}
+
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm, parameters ANY OPTIONAL }: absent, or NULL (RSA PKCS#1, RFC 5754 §3). */
+export function derAlgorithmIdentifier(oid: string, nullParameters = false): Buffer {
+  return derTlv(0x30, derObjectIdentifier(oid), ...(nullParameters ? [Buffer.from([0x05, 0x00])] : []));
 }
 
 /** DER INTEGER of a non-negative bigint (minimal two's complement). */

@@ -11,9 +11,16 @@ export {
   readDerElement,
   derChildren,
   derOid,
+  derHeader,
   derTlv,
+  derSetOf,
+  derObjectIdentifier,
+  derTime,
+  derAttribute,
+  derAlgorithmIdentifier,
   derUnsignedInteger,
   derIntegerValue,
   type DerElement,
 } from './der.js';
+export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';

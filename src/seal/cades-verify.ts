@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { CMS_OID } from '../crypto/index.js';
 import {
   certificateNameDer,
   derChildren,
@@ -11,7 +12,6 @@ import {
   type TrustStore,
 } from '../pki/index.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
-import { CMS_OID } from './cades-der.js';
 import type { DetachedContent } from './cades-seal.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 

@@ -8,3 +8,4 @@ export { smtpErrors, smtpError, toSmtpReply, type SmtpErrorCode, type SmtpErrorD
 export const SMTP_AUTH_METHOD = 'urn:qerds-ap:authentication:smtp-auth';
 export { buildRemMessage, REM_METADATA_VERSION, REM_DIGEST_ALGORITHM, type RemMessage, type RemMessageInput } from './rem-message.js';
 export { introductionTexts, type IntroductionTexts, type IntroductionInput } from './rem-texts.js';
+export { createMailSender, type MailSender, type MailSenderOptions, type MailSendOutcome } from './mail-sender.js';

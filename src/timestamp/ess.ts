@@ -1,5 +1,5 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import { certificateNameDer, derChildren, derOid, derTlv, digestNameOfOid, readDerElement } from '../pki/index.js';
+import { certificateSerialNumberDer, derChildren, derOid, digestNameOfOid, readDerElement } from '../pki/index.js';
 
 /**
  * ESS signing-certificate attributes, which bind the signer's certificate into the signed attributes so that
@@ -10,28 +10,9 @@ import { certificateNameDer, derChildren, derOid, derTlv, digestNameOfOid, readD
  *                              certHash Hash, issuerSerial IssuerSerial OPTIONAL }
  *   ESSCertID   ::= SEQUENCE { certHash Hash (SHA-1), issuerSerial IssuerSerial OPTIONAL }
  *   IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }
+ *
+ * Parsed here; written by crypto's CMS builder (signingCertificateV2Der) and pki (issuerSerialDer).
  */
-
-/** The certificate's serialNumber INTEGER element, as encoded in the certificate. */
-export function serialNumberElement(cert: X509Certificate): Buffer {
-  const [tbs] = derChildren(readDerElement(cert.raw));
-  const parts = tbs ? derChildren(tbs) : [];
-  const serial = parts[parts[0]?.tag === 0xa0 ? 1 : 0];
-  if (!serial) throw new Error('certificate has no serialNumber');
-  return Buffer.from(serial.bytes);
-}
-
-/** SigningCertificateV2 with one ESSCertIDv2 (SHA-256, hashAlgorithm omitted as DER requires for the DEFAULT). */
-export function signingCertificateV2Der(cert: X509Certificate): Buffer {
-  const certHash = createHash('sha256').update(cert.raw).digest();
-  const issuerSerial = derTlv(
-    0x30,
-    derTlv(0x30, derTlv(0xa4, certificateNameDer(cert, 'issuer'))), // GeneralNames { directoryName [4] }
-    serialNumberElement(cert),
-  );
-  const essCertIdV2 = derTlv(0x30, derTlv(0x04, certHash), issuerSerial);
-  return derTlv(0x30, derTlv(0x30, essCertIdV2));
-}
 
 export interface EssCertId {
   readonly version: 1 | 2;
@@ -69,5 +50,5 @@ export function parseFirstEssCertId(value: Buffer, version: 1 | 2): EssCertId {
 /** Whether `id` identifies `cert`: the hash of the whole certificate and, when present, its serial number. */
 export function essCertIdMatches(id: EssCertId, cert: X509Certificate): boolean {
   if (!createHash(id.hashAlgorithm).update(cert.raw).digest().equals(id.certHash)) return false;
-  return id.serialNumber === undefined || id.serialNumber.equals(serialNumberElement(cert));
+  return id.serialNumber === undefined || id.serialNumber.equals(certificateSerialNumberDer(cert));
 }

@@ -2,8 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { TSTInfo } from '@peculiar/asn1-tsp';
 import { QerdsError } from '../core/errors.js';
+import { CMS_OID as OID } from '../crypto/index.js';
 import { derChildren, derOid, readDerElement, type DerElement } from '../pki/index.js';
-import { OID } from './asn1.js';
 
 /**
  * The parts of a TimeStampToken (a CMS ContentInfo with SignedData over a TSTInfo, RFC 3161 §2.4.2) that

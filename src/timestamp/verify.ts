@@ -1,15 +1,18 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { MessageImprint } from '../core/ports.js';
+import { CMS_OID as OID } from '../crypto/index.js';
 import {
   certificateNameDer,
+  certificateSerialNumberDer,
+  derObjectIdentifier,
   digestNameOfOid,
   readDerElement,
   verifyCmsSignature,
   certificateFacts,
   type Finding,
 } from '../pki/index.js';
-import { OID, bytesToBigint, oidDer } from './asn1.js';
-import { essCertIdMatches, parseFirstEssCertId, serialNumberElement, type EssCertId } from './ess.js';
+import { bytesToBigint } from './asn1.js';
+import { essCertIdMatches, parseFirstEssCertId, type EssCertId } from './ess.js';
 import { parseTimestampToken, type ParsedToken } from './token.js';
 import type { TimestampVerification, VerifyTimestampOptions } from './types.js';
 
@@ -78,7 +81,7 @@ export async function verifyTimestampToken(
     findings.push(err('TSA_TOKEN_MALFORMED', 'contentType or messageDigest signed attribute missing'));
   } else {
     // RFC 5652 §11.1: the signed contentType must equal eContentType, or the signature could be replayed on other content.
-    if (!contentType.equals(oidDer(OID.tstInfo))) {
+    if (!contentType.equals(derObjectIdentifier(OID.tstInfo))) {
       findings.push(err('TSA_SIGNATURE_INVALID', 'the signed contentType is not id-ct-TSTInfo'));
     }
     const expectedDigest = createHash(digest).update(token.tstInfoDer).digest();
@@ -123,7 +126,7 @@ function identifies(sid: ParsedToken['signer']['sid'], cert: X509Certificate): b
     const ski = certificateFacts(cert).subjectKeyIdentifier;
     return ski !== undefined && Buffer.from(ski, 'hex').equals(sid.keyId);
   }
-  return certificateNameDer(cert, 'issuer').equals(sid.issuer) && serialNumberElement(cert).equals(sid.serial);
+  return certificateNameDer(cert, 'issuer').equals(sid.issuer) && certificateSerialNumberDer(cert).equals(sid.serial);
 }
 
 function checkSigningCertificate(attributes: ReadonlyMap<string, readonly Buffer[]>, cert: X509Certificate): Finding[] {

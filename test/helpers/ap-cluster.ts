@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { devPkiLayout } from '../../src/pki/layout.js';
 
 /**
  * Two access points (C2 for SENDER, C3 for RECIPIENT) as real `qerds` processes on loopback, for the
@@ -61,9 +62,10 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   const children = new Set<ChildProcess>();
   const outputs = new Map<string, string[]>();
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4` },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4` },
+    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert },
+    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c3').encCert },
   ];
   const schemas = { c2: `qerds_cluster_${run}_c2`, c3: `qerds_cluster_${run}_c3` };
   const sqliteFiles = { c2: join(options.work, run, 'c2', 'qerds.sqlite'), c3: join(options.work, run, 'c3', 'qerds.sqlite') };

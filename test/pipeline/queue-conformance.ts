@@ -93,13 +93,13 @@ export function describeQueueConformance(
 
     it('bounds concurrency per stage, independently for each stage', async () => {
       const { queue } = await open(2);
-      const active = { relay: 0, notify: 0, deliver: 0 };
-      const peak = { relay: 0, notify: 0, deliver: 0 };
+      const active: Record<string, number> = { relay: 0, notify: 0, deliver: 0 };
+      const peak: Record<string, number> = { relay: 0, notify: 0, deliver: 0 };
       const handler: JobHandler = async (j) => {
-        active[j.stage] += 1;
-        peak[j.stage] = Math.max(peak[j.stage], active[j.stage]);
+        active[j.stage] = (active[j.stage] ?? 0) + 1;
+        peak[j.stage] = Math.max(peak[j.stage] ?? 0, active[j.stage]!);
         await sleep(60);
-        active[j.stage] -= 1;
+        active[j.stage]! -= 1;
         return done;
       };
       queue.process('relay', handler);

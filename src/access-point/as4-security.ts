@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { ALGORITHM_SETS, definePMode, type AlgorithmSet, type PMode } from '../as4/index.js';
+import type { QerdsConfig } from '../config/index.js';
+import { QerdsError } from '../core/index.js';
+import { devPkiLayout, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+
+/**
+ * The AS4 security of this access point, from `config.as4`: its P-Modes, its encryption identity and the
+ * compression settings. The same P-Modes govern what it sends and what its /as4 endpoint accepts.
+ */
+export interface As4Security {
+  readonly pmodes: readonly PMode[];
+  /** The key peers encrypt AS4 payloads for (RSA for eDelivery AS4 1.15, X25519 for 2.0) and its certificate. */
+  readonly encryption: SigningIdentity;
+  /** `as4.compress`: false turns GZIP off for every P-Mode; true leaves it to each P-Mode. */
+  readonly compress: boolean;
+  /** Largest inflated size of one incoming payload, bytes. */
+  readonly maxDecompressedBytes: number;
+}
+
+/** The key types each eDelivery algorithm set signs and encrypts with (src/as4 ALGORITHM_SETS). */
+const KEY_TYPES: Readonly<Record<AlgorithmSet, { signature: string; encryption: string }>> = {
+  'edelivery-1.15': { signature: 'rsa', encryption: 'rsa' },
+  'edelivery-2.0': { signature: 'ed25519', encryption: 'x25519' },
+};
+
+/**
+ * Load `config.as4` and check that this AP can keep its own P-Modes: its e-seal signs with each P-Mode's
+ * signature algorithm and its encryption key fits each P-Mode's key protection. A mismatch is CONFIG_INVALID
+ * at start, not an EBMS:0103 from every peer later.
+ */
+export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4Security {
+  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
+  const files = { cert: config.as4.encryptionCert ?? dev.encCert, key: config.as4.encryptionKey ?? dev.encKey };
+  if (!existsSync(files.cert) || !existsSync(files.key)) {
+    throw new QerdsError('CONFIG_INVALID', `as4: encryption certificate ${files.cert} or its key not found (run \`qerds pki init\` to add it to a dev PKI)`);
+  }
+  const encryption = loadSigningIdentity(files.cert, files.key);
+  const pmodes = config.as4.pmodes.map((p) => definePMode(p));
+  for (const pmode of pmodes) {
+    const want = KEY_TYPES[pmode.security.algorithmSet];
+    if (seal.privateKey.asymmetricKeyType !== want.signature) {
+      throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} e-seal, not ${seal.privateKey.asymmetricKeyType}`);
+    }
+    if (encryption.privateKey.asymmetricKeyType !== want.encryption) {
+      throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) needs a ${want.encryption} encryption key, not ${encryption.privateKey.asymmetricKeyType}`);
+    }
+  }
+  return Object.freeze({ pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes });
+}
+
+/** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
+export function outgoingPMode(security: As4Security, service: string, action: string): PMode {
+  const pmode = security.pmodes.find((p) => p.mep === 'push' && p.service === service && p.action === action);
+  if (!pmode) throw new QerdsError('AS4_EBMS_0010', `no push P-Mode for service ${service}, action ${action}`, { details: { retryable: false } });
+  return pmode;
+}
+
+/**
+ * The certificate to encrypt a message under `pmode` for, from the peer AP's directory entry; undefined
+ * when the entry names none and the P-Mode does not want encryption. Not retryable: the directory must change.
+ * The certificate must chain to our trust anchors (unrevoked, valid now) and fit the P-Mode's algorithm set:
+ * encrypting for a certificate anyone could have put in a directory would hand the content to its holder.
+ */
+export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined, trust: TrustStore, at: Date): X509Certificate | undefined {
+  const refuse = (code: string, why: string): never => {
+    throw new QerdsError(code, why, { details: { retryable: false } });
+  };
+  if (!pem) {
+    if (!pmode.security.encrypt) return undefined;
+    return refuse('AS4_ENCRYPTION_CERT_MISSING', `P-Mode ${pmode.id} requires encryption, but the directory names no AS4 encryption certificate for the receiving AP`);
+  }
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pem);
+  } catch (cause) {
+    return refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate cannot be read: ${(cause as Error).message}`);
+  }
+  const want = KEY_TYPES[pmode.security.algorithmSet].encryption;
+  if (certificate.publicKey.asymmetricKeyType !== want) {
+    refuse('AS4_ENCRYPTION_CERT_INVALID', `P-Mode ${pmode.id} (${pmode.security.algorithmSet}) encrypts for ${want} keys; the receiving AP's certificate holds ${certificate.publicKey.asymmetricKeyType}`);
+  }
+  const path = trust.validate(certificate, { at });
+  if (!path.valid) {
+    const errors = path.findings.filter((f) => f.severity === 'error').map((f) => f.message);
+    refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate is not trusted: ${errors.join('; ')}`);
+  }
+  return certificate;
+}

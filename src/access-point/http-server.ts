@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { QerdsConfig } from '../config/index.js';
+
+/**
+ * The AP's HTTP server: plain HTTP, or HTTPS when `http.tls` is set. TLS 1.2 is the floor (BSI TR-02102-2
+ * and the eDelivery AS4 profile allow 1.2 and 1.3 only). With `requestClientCert`, clients are asked for
+ * a certificate issued by `clientCa`; an untrusted one does not fail the handshake
+ * (`rejectUnauthorized: false`) so that the REST API can answer 401 problem+json saying why, and clients
+ * without a certificate can still use an API key or token (src/api/auth.ts refuses a presented but
+ * unverified certificate).
+ */
+export function createApServer(app: RequestListener, tls: QerdsConfig['http']['tls']): { server: Server; scheme: 'http' | 'https' } {
+  if (!tls) return { server: createHttpServer(app), scheme: 'http' };
+  const server = createHttpsServer(
+    {
+      cert: readFileSync(tls.cert),
+      key: readFileSync(tls.key),
+      ...(tls.clientCa ? { ca: readFileSync(tls.clientCa) } : {}),
+      minVersion: 'TLSv1.2',
+      requestCert: tls.requestClientCert,
+      rejectUnauthorized: false,
+    },
+    app,
+  );
+  return { server, scheme: 'https' };
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Logger } from 'pino';
+import type { QerdsConfig } from '../config/index.js';
+import { formatParticipantId, type ParticipantId } from '../core/index.js';
+import { parseEvidenceXml } from '../evidence/index.js';
+import type { IssuedEvidence, MailTransport, OutgoingPart } from '../pipeline/index.js';
+import type { SigningIdentity } from '../pki/index.js';
+import type { StoredMessage } from '../store/index.js';
+import { buildRemMessage, createMailSender, type MailSender } from '../smtp/index.js';
+
+/**
+ * Binds the pipeline's MailTransport port to the SMTP module: REM messages (EN 319 532-3) built and signed
+ * S/MIME by the AP's e-seal, sent through `smtp.outbound` with nodemailer. Who gets mail:
+ * - a local recipient whose account (`apiKeys[]` or `accounts[]`) has a `deliveryEmail` gets each message
+ *   as a REM Dispatch there (store-and-forward);
+ * - a sender participant with an SMTP account (`smtp.accounts[]`) gets every evidence about its messages
+ *   as a REM Receipt at that account's address, whether it submitted by SMTP or by REST (the address is
+ *   the participant's registered e-mail address at this AP).
+ * Undefined when no outbound SMTP is configured.
+ */
+export function createMailTransport(config: QerdsConfig, identity: SigningIdentity, log: Logger): (MailTransport & { close(): void }) | undefined {
+  const outbound = config.smtp.outbound;
+  if (!outbound) return undefined;
+  const sender: MailSender = createMailSender({
+    host: outbound.host,
+    port: outbound.port,
+    secure: outbound.secure,
+    requireTls: outbound.requireTls,
+    ca: outbound.tlsCa ? readFileSync(outbound.tlsCa) : undefined,
+    auth: outbound.auth,
+    maxConnections: outbound.maxConnections,
+    timeoutMs: outbound.timeoutMs,
+    name: config.smtp.domain,
+    log: log.child({ component: 'smtp-out' }),
+  });
+  const from = { address: outbound.from ?? `rem@${config.smtp.domain}`, name: config.ap.name };
+  const domain = from.address.slice(from.address.lastIndexOf('@') + 1);
+  const deliveryEmails = new Map<string, string>();
+  for (const entry of [...config.apiKeys, ...config.accounts]) {
+    if (entry.deliveryEmail && !deliveryEmails.has(entry.participant)) deliveryEmails.set(entry.participant, entry.deliveryEmail);
+  }
+  const evidenceEmails = new Map<string, string>();
+  for (const account of config.smtp.accounts) if (!evidenceEmails.has(account.participant)) evidenceEmails.set(account.participant, account.email);
+
+  return {
+    deliveryAddress: (recipient: ParticipantId) => deliveryEmails.get(formatParticipantId(recipient)),
+    evidenceAddress: (participant: ParticipantId) => evidenceEmails.get(formatParticipantId(participant)),
+    async sendDispatch({ to, message, parts, evidence }) {
+      const original = await originalOf(message, parts, from.address);
+      const rem = buildRemMessage({
+        event: evidence.event,
+        evidenceXml: evidence.xml,
+        original,
+        subject: message.subject ?? '',
+        from,
+        to: [{ address: to }],
+        messageType: 'Dispatch',
+        policies: config.ap.policyIds,
+        eventTime: evidence.eventTime,
+        signer: identity,
+        // Stable per message: a dispatch sent again after a lost reply is recognisably the same mail.
+        messageId: `<rem-dispatch-${safeId(message.id)}@${domain}>`,
+        remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId },
+      });
+      return sender.send({ from: from.address, to, raw: rem.raw });
+    },
+    async sendReceipt({ to, message, evidence }) {
+      const part = message.parts[0];
+      const rem = buildRemMessage({
+        event: evidence.event,
+        evidenceXml: evidence.xml,
+        originalSha256: part?.plaintextSha256 ?? part?.sha256,
+        subject: message.subject ?? '',
+        from,
+        to: [{ address: to }],
+        messageType: 'Receipt',
+        policies: config.ap.policyIds,
+        reason: reasonText(evidence),
+        eventTime: evidence.eventTime,
+        signer: identity,
+        messageId: `<rem-${safeId(evidence.id)}@${domain}>`,
+        remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId },
+      });
+      return sender.send({ from: from.address, to, raw: rem.raw });
+    },
+    close: () => sender.close(),
+  };
+}
+
+/**
+ * The `message/rfc822` original of a dispatch: a mail submitted over SMTP is its own original, byte for
+ * byte; other content (REST parts) is wrapped in a plain message whose attachments are the parts as stored
+ * (ciphertext when C2 encrypted them end to end: the recipient decrypts).
+ */
+async function originalOf(message: StoredMessage, parts: readonly OutgoingPart[], fromAddress: string): Promise<Buffer> {
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only && only.contentType.toLowerCase().startsWith('message/rfc822')) return only.body;
+  const composer = new MailComposer({
+    from: { name: formatParticipantId(message.sender), address: fromAddress },
+    subject: message.subject ?? '',
+    date: message.submittedAt,
+    text: 'Registered message: the content is attached. / 登録メッセージ：内容は添付のとおりです。',
+    attachments: parts.map((p) => ({ filename: p.filename ?? p.partId, contentType: p.contentType, content: p.body, cid: p.partId })),
+  });
+  return composer.compile().build();
+}
+
+function reasonText(evidence: IssuedEvidence): string | undefined {
+  try {
+    const reason = parseEvidenceXml(evidence.xml).reason;
+    return reason ? [reason.code, reason.details].filter(Boolean).join(': ') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Ids become part of a Message-ID (RFC 5322 dot-atom): anything else is replaced.
+function safeId(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}

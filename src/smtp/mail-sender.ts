@@ -1,0 +1,81 @@
+import { createTransport } from 'nodemailer';
+import type { Logger } from 'pino';
+
+/**
+ * Outbound SMTP (nodemailer): sends finished RFC 5322 bytes as they are (`raw`, so the S/MIME signature over
+ * them stays valid) with an explicit envelope, and reads the server's answer into accepted / refused.
+ */
+export interface MailSenderOptions {
+  readonly host: string;
+  /** @defaultValue 587 */
+  readonly port?: number;
+  /** TLS from the first byte (RFC 8314, port 465); else STARTTLS when the server offers it. @defaultValue false */
+  readonly secure?: boolean;
+  /** Send nothing unless the connection is TLS (STARTTLS must succeed). @defaultValue true */
+  readonly requireTls?: boolean;
+  /** CA certificates (PEM) that issue the server's TLS certificate; default: Node's. */
+  readonly ca?: string | Buffer;
+  readonly auth?: { readonly user: string; readonly pass: string };
+  /** Connections kept open and used at once (a pool: connections are reused across mails). @defaultValue 5 */
+  readonly maxConnections?: number;
+  /** Connection, greeting and socket timeout, in ms. @defaultValue 30000 */
+  readonly timeoutMs?: number;
+  /** Name in EHLO. @defaultValue 'qerds-ap' */
+  readonly name?: string;
+  readonly log?: Logger;
+}
+
+/** The server's answer to one mail. `permanent`: a 5xx reply (RFC 5321 §4.2.1); 4xx and no reply are transient. */
+export type MailSendOutcome =
+  | { readonly status: 'accepted'; readonly response: string }
+  | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
+
+export interface MailSender {
+  send(input: { readonly from: string; readonly to: string; readonly raw: Buffer }): Promise<MailSendOutcome>;
+  close(): void;
+}
+
+export function createMailSender(options: MailSenderOptions): MailSender {
+  const timeout = options.timeoutMs ?? 30_000;
+  const transport = createTransport({
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    host: options.host,
+    port: options.port ?? 587,
+    secure: options.secure ?? false,
+    // Threat: a network attacker stripping STARTTLS from the EHLO reply to read registered mail in transit.
+    requireTLS: options.requireTls ?? true,
+    tls: { minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) },
+    ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.pass } } : {}),
+    name: options.name ?? 'qerds-ap',
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+
+  return {
+    async send({ from, to, raw }) {
+      try {
+        const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
+        if (info.rejected.length > 0) return { status: 'refused', permanent: true, response: oneLine(info.response) };
+        return { status: 'accepted', response: oneLine(info.response) };
+      } catch (error) {
+        const err = error as { responseCode?: number; response?: string; code?: string; message?: string };
+        const replyCode = typeof err.responseCode === 'number' ? err.responseCode : undefined;
+        const response = oneLine(err.response ?? `${err.code ?? 'ERROR'} ${err.message ?? ''}`);
+        options.log?.debug({ to, replyCode, code: err.code, response }, 'smtp send refused');
+        return { status: 'refused', permanent: replyCode !== undefined && replyCode >= 500, ...(replyCode !== undefined ? { replyCode } : {}), response };
+      }
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+
+// Replies end up in evidence Details and in logs: one line, bounded.
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\t]+/g, ' ').trim().slice(0, 500);
+}

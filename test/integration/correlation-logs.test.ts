@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
+import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { loadConfig } from '../../src/config/index.js';
+import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+
+/**
+ * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
+ * debug logging captured from both APs. Every line written while it travels names its messageId (C2's
+ * or C3's id of it); the lines of its jobs also name stage and jobId, and the submission line carries
+ * the client's X-Request-Id, which the API echoes.
+ */
+const work = mkdtempSync(join(tmpdir(), 'qerds-corr-'));
+const aps: AccessPoint[] = [];
+
+afterAll(async () => {
+  for (const ap of aps) await ap.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+type Line = { ap: string; msg: string; messageId?: string; stage?: string; jobId?: number; requestId?: string; level: number };
+
+describe('correlation ids in logs', () => {
+  it('every log line of one message’s life carries its messageId', async () => {
+    const pkiDir = join(work, 'pki');
+    await initDevPki({ dir: pkiDir });
+    const lines: Line[] = [];
+    const root = pino({ level: 'debug' }, { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
+    const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+    const participants = [
+      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
+      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
+    ];
+    const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
+      createAccessPoint(
+        loadConfig({
+          env: {},
+          overrides: {
+            ap: { name, id: `urn:qerds-ap:corr:${name}` },
+            http: { port },
+            store: { sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
+            queue: { pollIntervalMs: 20 },
+            pki: { dir: pkiDir, apName: name },
+            directory: { participants },
+            apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
+          },
+        }),
+        { logger: root.child({ ap: name }) },
+      );
+    const c2 = await make('c2', c2Port, SENDER);
+    aps.push(c2);
+    const c3 = await make('c3', c3Port, RECIPIENT);
+    aps.push(c3);
+    await Promise.all([c2.start(), c3.start()]);
+    const startup = lines.length;
+
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
+    form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
+    const response = await fetch(`${c2.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}`, 'x-request-id': 'client-req-42' } });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-request-id')).toBe('client-req-42');
+    const { id } = (await response.json()) as { id: string };
+    // A header that is not a plain token is replaced, not logged (log injection).
+    const odd = await fetch(`${c2.url}/healthz`, { headers: { 'x-request-id': 'a b\tc' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    const deadline = Date.now() + 30_000;
+    while ((await c2.context.store.listEvidence(id)).length < 3) {
+      if (Date.now() > deadline) throw new Error('the message did not complete in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the last jobs settle and log
+    const c3Id = (await c3.context.store.listMessages())[0]!.id;
+
+    const life = lines.slice(startup);
+    expect(life.length).toBeGreaterThan(5);
+    const without = life.filter((l) => l.messageId !== (l.ap === 'c2' ? id : c3Id));
+    expect(without, 'log lines without the messageId of the message they are about').toEqual([]);
+    // The stages' lines name stage and outbox entry too.
+    const staged = life.filter((l) => l.stage !== undefined);
+    expect(new Set(staged.map((l) => `${l.ap}:${l.stage}`))).toEqual(new Set(['c2:relay', 'c3:deliver', 'c3:notify']));
+    expect(staged.every((l) => typeof l.jobId === 'number')).toBe(true);
+    // The submission's line links the client's request id to the new message.
+    expect(life.find((l) => l.msg === 'submission recorded')).toMatchObject({ ap: 'c2', messageId: id, requestId: 'client-req-42' });
+  }, 60_000);
+});

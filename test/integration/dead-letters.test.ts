@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { loadConfig } from '../../src/config/index.js';
+import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+
+/**
+ * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
+ * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first: C3's
+ * notify of ContentConsignment fails until its budget (2 attempts) is spent. Then the proxy comes up
+ * and an operator replays the dead letter: the evidence reaches C2.
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ADMIN_KEY = 'admin-key-for-dead-letter-tests-0123';
+const work = mkdtempSync(join(tmpdir(), 'qerds-dead-'));
+const aps: AccessPoint[] = [];
+let proxy: Server | undefined;
+
+afterAll(async () => {
+  for (const ap of aps) await ap.stop();
+  proxy?.closeAllConnections();
+  await new Promise((done) => (proxy ? proxy.close(done) : done(undefined)));
+  rmSync(work, { recursive: true, force: true });
+});
+
+const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('dead letters', () => {
+  it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
+    const pkiDir = join(work, 'pki');
+    await initDevPki({ dir: pkiDir });
+    const [c2Port, c3Port, proxyPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
+      const file = join(work, `${name}.yaml`);
+      writeFileSync(
+        file,
+        toYaml({
+          ap: { name, id: `urn:qerds-ap:dead:${name}` },
+          http: { port },
+          store: { kind: 'sqlite', sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
+          queue: { pollIntervalMs: 20 },
+          relay: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50, timeoutMs: 2000 },
+          pki: { dir: pkiDir, apName: name },
+          directory: {
+            participants: [
+              // Each AP's AS4 encryption certificate: the P-Mode encrypts AS4 payloads for the peer.
+              { id: SENDER.id, name: SENDER.name, endpoint: senderEndpoint, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
+              { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
+            ],
+          },
+          apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
+          adminKeys: [{ key: ADMIN_KEY, name: 'ops' }],
+        }),
+      );
+      return file;
+    };
+    const c2File = make('c2', c2Port, SENDER, `http://127.0.0.1:${c2Port}/as4`);
+    const c3File = make('c3', c3Port, RECIPIENT, `http://127.0.0.1:${proxyPort}/as4`);
+    const logger = pino({ level: process.env.DEBUG_LOG ?? 'silent' });
+    const c2 = await createAccessPoint(loadConfig({ file: c2File, env: {} }), { logger });
+    aps.push(c2);
+    const c3 = await createAccessPoint(loadConfig({ file: c3File, env: {} }), { logger });
+    aps.push(c3);
+    await Promise.all([c2.start(), c3.start()]);
+
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
+    form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
+    const { id } = await api<{ id: string }>(c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+
+    const admin = (path: string, init: RequestInit = {}, key = ADMIN_KEY) => fetch(`${c3.url}/api/v1/admin${path}`, { ...init, headers: { authorization: `Bearer ${key}` } });
+    type View = { id: number; stage: string; messageId: string; attempts: number; lastError: string | null; data: { evidenceId?: string } };
+    // C3 returns two evidence to C2: RelayAcceptance and ContentConsignment. Both notify jobs give up.
+    let letters: View[] = [];
+    await until('the dead letters at C3', async () => {
+      letters = (await (await admin('/dead-letters')).json()) as View[];
+      return letters.length >= 2;
+    });
+    const c3Message = (await c3.context.store.listMessages())[0]!;
+    expect(letters).toHaveLength(2);
+    for (const letter of letters) {
+      expect(letter).toMatchObject({ stage: 'notify', messageId: c3Message.id, attempts: 2 });
+      expect(letter.lastError).toMatch(/^AS4_/);
+    }
+    const events = await Promise.all(letters.map(async (l) => (await c3.context.store.getEvidence(l.data.evidenceId!))?.event));
+    expect(events.sort()).toEqual(['ContentConsignment', 'RelayAcceptance']);
+    // Given up: nothing runs them any more, and C2 has only its own evidence.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await c2.context.store.listEvidence(id)).map((e) => e.event)).toEqual(['SubmissionAcceptance']);
+    expect(await (await fetch(`${c3.url}/metrics`)).text()).toContain('qerds_dead_letters{stage="notify"} 2');
+
+    // Only admin keys open the admin API: none, or a participant's key, is refused.
+    expect((await fetch(`${c3.url}/api/v1/admin/dead-letters`)).status).toBe(401);
+    expect((await admin('/dead-letters', {}, RECIPIENT.key)).status).toBe(401);
+
+    // The CLI sees the same dead letter, on the store directly.
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work });
+    const listed = JSON.parse((await cli('dead-letters', 'list', '--json', '-c', c3File)).stdout) as View[];
+    expect(listed).toEqual(letters);
+    await expect(cli('dead-letters', 'replay', '999999', '-c', c3File)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no dead letter 999999') });
+
+    // The way to C2 is repaired; the operator replays.
+    proxy = createServer((req, res) => {
+      const upstream = request({ host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((done) => proxy!.listen(proxyPort, '127.0.0.1', done));
+    // One replay through the admin API, the other through the CLI.
+    const [first, second] = letters as [View, View];
+    const replay = await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ id: first.id, replayed: true });
+    expect((await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' })).status).toBe(404);
+    expect((await cli('dead-letters', 'replay', String(second.id), '-c', c3File)).stdout).toContain(`dead letter ${second.id} replayed`);
+    await until('both evidence at C2', async () => (await c2.context.store.listEvidence(id)).length === 3);
+    expect((await c2.context.store.listEvidence(id)).map((e) => e.event).sort()).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
+    expect(await (await admin('/dead-letters')).json()).toEqual([]);
+    expect((await c3.context.store.stats()).outboxByStage).toEqual({});
+  }, 60_000);
+});

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   cms: async () => (await import('./cms.js')).benchCms(),
   as4: async () => (await import('./as4.js')).benchAs4(),
   scale: async () => (await import('./scale.js')).benchScale(),
+  smtp: async () => (await import('./smtp.js')).benchSmtp(),
 };
 
 const selected = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');

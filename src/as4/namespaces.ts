@@ -1,6 +1,8 @@
+import { EXC_C14N, XML_NS } from '../xml/index.js';
+
 /**
  * Namespace and algorithm URIs of ebMS 3.0 / AS4, SOAP, WS-Security 1.1.1 and the SwA profile
- * (/work/shared/AS4.md). Spelled once here; everything else imports them.
+ * (/work/shared/AS4.md). Spelled once here; everything else imports them. Those of XML and XMLDSig are xml/'s.
  */
 export const NS = Object.freeze({
   eb: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/',
@@ -10,14 +12,14 @@ export const NS = Object.freeze({
   wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
   wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
   wsse11: 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd',
-  ds: 'http://www.w3.org/2000/09/xmldsig#',
-  ec: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  ds: XML_NS.ds,
+  ec: EXC_C14N,
   xenc: 'http://www.w3.org/2001/04/xmlenc#',
   xenc11: 'http://www.w3.org/2009/xmlenc11#',
   dsig11: 'http://www.w3.org/2009/xmldsig11#',
   dsigMore: 'http://www.w3.org/2021/04/xmldsig-more#',
-  xmlns: 'http://www.w3.org/2000/xmlns/',
-  xml: 'http://www.w3.org/XML/1998/namespace',
+  xmlns: XML_NS.xmlns,
+  xml: XML_NS.xml,
 });
 
 export const WSS = Object.freeze({
@@ -37,7 +39,7 @@ export const WSS = Object.freeze({
 });
 
 export const ALG = Object.freeze({
-  excC14n: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  excC14n: EXC_C14N,
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   rsaSha384: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
   rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',

@@ -1,5 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { QerdsError } from '../core/index.js';
 import {
   detectFileKind,
@@ -12,7 +14,7 @@ import {
   type TimestampFileReport,
   type VerificationReport,
 } from '../evidence/index.js';
-import { devPkiLayout, loadTrustStore } from '../pki/index.js';
+import { devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -24,6 +26,26 @@ interface VerifyOptions {
   content?: string[];
   json: boolean;
   xml: boolean;
+  expectCert?: string;
+  decryptKey?: string;
+  decryptCert?: string;
+}
+
+/**
+ * An AS4 capture (HTTP dump, MIME message or SOAP envelope): signature, signer, receipt or error, payloads
+ * (decrypted with --decrypt-key/--decrypt-cert when encrypted). Exit 0 only for VALID.
+ */
+async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefined, opts: VerifyOptions): Promise<void> {
+  if (opts.content || opts.xml) throw new QerdsError('CONFIG_INVALID', '--content and --xml apply to evidence and timestamps, not to AS4 captures');
+  if (!opts.decryptKey !== !opts.decryptCert) throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
+  const report = verifyAs4Capture(bytes, {
+    trust,
+    ...(at ? { at } : {}),
+    ...(opts.expectCert ? { expectedCertificate: new X509Certificate(await readFile(opts.expectCert)) } : {}),
+    ...(opts.decryptKey && opts.decryptCert ? { decryptionKeys: [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] } : {}),
+  });
+  process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatAs4CaptureReport(report)}\n`);
+  process.exitCode = report.verdict === 'VALID' ? 0 : 1;
 }
 
 /**
@@ -34,8 +56,8 @@ interface VerifyOptions {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('verify a sealed evidence or an RFC 3161 timestamp offline; exit 0 only when it is valid')
-    .argument('<file>', 'evidence XML, or a timestamp token / response (DER)')
+    .description('verify a sealed evidence, an RFC 3161 timestamp or an AS4 capture offline; exit 0 only when it is valid')
+    .argument('<file>', 'evidence XML, a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
     .option('--trust <path>', 'trust anchor / CRL (PEM file or directory); repeat for more; default: the dev PKI CA in certs/dev', collect)
     .option('--at <time>', 'validate as if the current time were this (ISO 8601): the newest timestamp must hold then')
     .option(
@@ -45,12 +67,17 @@ export function registerVerify(program: Command): void {
     )
     .option('--json', 'print the verification report as JSON', false)
     .option('--xml', 'print the verdict as an ETSI TS 119 102-2 style validation report (XML)', false)
+    .option('--expect-cert <pem>', 'AS4 capture: the signer must be exactly this certificate')
+    .option('--decrypt-key <pem>', 'AS4 capture: private key to decrypt encrypted payloads with (with --decrypt-cert)')
+    .option('--decrypt-cert <pem>', 'AS4 capture: the certificate of --decrypt-key')
     .action(async (file: string, opts: VerifyOptions) => {
       const bytes = await readFile(file);
       const dev = devPkiLayout('certs/dev');
       const trust = loadTrustStore(opts.trust ?? [dev.caCert, dev.caCrl]);
       const at = opts.at ? new Date(opts.at) : undefined;
       if (at && Number.isNaN(at.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
+      // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
+      if (isAs4Capture(bytes)) return verifyCapture(bytes, trust, at, opts);
       const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
 
       let report: VerificationReport | TimestampFileReport;

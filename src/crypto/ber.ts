@@ -1,4 +1,5 @@
 import { QerdsError } from '../core/errors.js';
+import { derOid } from '../pki/index.js';
 
 /**
  * A BER/DER TLV reader over one Buffer that never copies: CMS messages carry the whole (possibly
@@ -97,20 +98,10 @@ export function octetStringSegments(buf: Buffer, tlv: Tlv, depth = 0): Buffer[] 
   return out;
 }
 
-/** Dotted form of an OBJECT IDENTIFIER TLV. */
+/** Dotted form of an OBJECT IDENTIFIER TLV (decoded by pki's derOid once the tag is checked here). */
 export function tlvOid(buf: Buffer, tlv: Tlv): string {
   if (tlv.tag !== 0x06 || tlv.contentEnd === tlv.contentStart) throw malformed('expected an OBJECT IDENTIFIER');
-  const arcs: number[] = [];
-  let value = 0;
-  for (const byte of tlvContent(buf, tlv)) {
-    value = value * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
-      else arcs.push(value);
-      value = 0;
-    }
-  }
-  return arcs.join('.');
+  return derOid({ tag: tlv.tag, bytes: tlvBytes(buf, tlv), content: tlvContent(buf, tlv) });
 }
 
 /** The DER writers are pki's (derTlv stays importable from here for the CMS tamper helpers of the tests). */

@@ -1,12 +1,9 @@
 import { createPublicKey, X509Certificate, verify as cryptoVerify, type KeyLike } from 'node:crypto';
-import { C14nCanonicalization, ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import { SignedXml } from 'xml-crypto';
 import { QerdsError } from '../core/index.js';
 import type { Finding, TrustStore } from '../pki/index.js';
+import { C14N, ENVELOPED_SIGNATURE as ENVELOPED, EXC_C14N, ExclusiveC14n, InclusiveC14n } from '../xml/index.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
-
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
-const C14N = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 /** What a verified SMP signature vouches for. */
 export interface SmpSignatureCheck {
@@ -16,41 +13,6 @@ export interface SmpSignatureCheck {
   readonly signer: X509Certificate;
   /** Findings of the signer's path validation (revocation not checked, …). */
   readonly findings: readonly Finding[];
-}
-
-/** Unicode code point order (C14N §2.2); xml-crypto's canonicalizers compare with `localeCompare`. */
-function compareCodePoints(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
-type Named = { prefix?: string; namespaceURI?: string | null; localName?: string };
-const nsOrder = (a: Named, b: Named) => compareCodePoints(a.prefix ?? '', b.prefix ?? '');
-const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
-  const d = compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') || compareCodePoints(a.localName ?? '', b.localName ?? '');
-  return d < 0 ? -1 : d > 0 ? 1 : 0;
-};
-
-/** xml-crypto's inclusive C14N 1.0 with the W3C orderings made exact (as as4/c14n.ts does for exclusive C14N). */
-class InclusiveC14n extends C14nCanonicalization {
-  override nsCompare(a: Named, b: Named): number {
-    return nsOrder(a, b);
-  }
-  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
-    return attrOrder(a, b);
-  }
-}
-class ExclusiveC14n extends ExclusiveCanonicalization {
-  override nsCompare(a: Named, b: Named): number {
-    return nsOrder(a, b);
-  }
-  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
-    return attrOrder(a, b);
-  }
 }
 
 /** XMLDSig ECDSA: the SignatureValue is r || s (RFC 4050 / XMLDSig 1.1 §6.4.3), not DER. */

@@ -1,4 +1,4 @@
-import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
+import { DOMImplementation } from '@xmldom/xmldom';
 import type { EvidenceData, Identification, ParticipantDetails } from '../core/index.js';
 import { eventUri, formatParticipantId, loaUri, QerdsError, reasonUri } from '../core/index.js';
 import { checkEventComponents } from './event-reasons.js';
@@ -14,6 +14,7 @@ import {
   SHA256_URI,
   XMLNS_NS,
 } from './names.js';
+import { serializeXml } from '../xml/index.js';
 
 type Child = Element | undefined | false;
 
@@ -119,7 +120,7 @@ export function buildEvidenceXml(data: EvidenceData): string {
       ]),
   ];
   for (const c of children) if (c) root.appendChild(c);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(root)}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${serializeXml(root)}`;
 }
 
 /** xs:dateTime in UTC with milliseconds, e.g. 2025-03-01T09:30:00.000Z. */

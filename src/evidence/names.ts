@@ -1,9 +1,11 @@
+import { XML_NS } from '../xml/index.js';
+
 /** Namespaces and fixed names of EN 319 522-3 evidence as qerds-ap writes it. */
 export const EVIDENCE_NS = 'http://uri.etsi.org/19522/v1#';
 export const EVIDENCE_VERSION = 'EN319522v1.1.1';
 export const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
-export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
-export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+export const DS_NS = XML_NS.ds;
+export const XMLNS_NS = XML_NS.xmlns;
 /** Our own extension namespace (EN 319 522-3 Extensions are open to any namespace). */
 export const QERDS_EXT_NS = 'urn:qerds-ap:evidence-extensions:1';
 export const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';

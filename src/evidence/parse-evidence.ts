@@ -1,6 +1,6 @@
-import { DOMParser } from '@xmldom/xmldom';
 import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode } from '../core/index.js';
 import { assuranceLevelOf, eventFromUri, overallAssurance, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
+import { parseXmlStrict } from '../xml/index.js';
 import { DS_NS, EIDAS_LEGAL_NAME, EIDAS_LEGAL_PERSON_IDENTIFIER, EVIDENCE_ELEMENT_ORDER, EVIDENCE_NS, EVIDENCE_VERSION, QERDS_EXT_NS, SAML_NS, SHA256_URI } from './names.js';
 
 const MALFORMED = 'EVIDENCE_MALFORMED';
@@ -66,21 +66,9 @@ export function parseEvidenceXml(xml: string): EvidenceData {
 }
 
 function parseRoot(xml: string): Element {
-  const errors: string[] = [];
-  const parser = new DOMParser({ errorHandler: { warning: () => undefined, error: (m: string) => errors.push(m), fatalError: (m: string) => errors.push(m) } });
-  let doc: Document | undefined;
-  try {
-    doc = parser.parseFromString(xml, 'text/xml');
-  } catch (cause) {
-    throw new QerdsError(MALFORMED, `evidence is not well-formed XML: ${(cause as Error).message}`, { cause });
-  }
-  const root = doc?.documentElement;
-  if (errors.length > 0 || !root) fail(`evidence is not well-formed XML: ${errors[0] ?? 'no root element'}`);
-  for (let n = doc?.firstChild; n; n = n.nextSibling) {
-    // Threat: entity expansion and DTD-declared IDs; evidence never needs a DOCTYPE.
-    if (n.nodeType === 10) fail('evidence with a DOCTYPE is refused');
-  }
-  const r = root as Element;
+  // Strict parse (xml/): DOCTYPE refused (threat: entity expansion and DTD-declared IDs; evidence never needs one).
+  // Processing instructions are left alone here: the seal verification refuses them.
+  const r = parseXmlStrict(xml, MALFORMED, { what: 'evidence', allowProcessingInstructions: true }).documentElement as Element;
   if (r.namespaceURI !== EVIDENCE_NS || r.localName !== 'Evidence') fail(`root is {${r.namespaceURI ?? ''}}${r.localName}, not {${EVIDENCE_NS}}Evidence`);
   const version = r.getAttribute('version');
   if (version !== EVIDENCE_VERSION) fail(`unsupported evidence version "${version ?? ''}"`);

@@ -1,6 +1,7 @@
-import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
+import { DOMImplementation } from '@xmldom/xmldom';
 import type { VerificationReport } from './types.js';
 import type { TimestampFileReport } from './verify-token.js';
+import { serializeXml } from '../xml/index.js';
 
 const VR_NS = 'http://uri.etsi.org/19102/v1.2.1#';
 const MAIN = { 'TOTAL-PASSED': 'total-passed', 'TOTAL-FAILED': 'total-failed', INDETERMINATE: 'indeterminate' } as const;
@@ -46,5 +47,5 @@ export function reportToXml(report: VerificationReport | TimestampFileReport): s
       }),
   ]);
   root.appendChild(sig);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(root)}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${serializeXml(root)}`;
 }

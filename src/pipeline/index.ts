@@ -14,3 +14,4 @@ export { deliverStage } from './deliver-stage.js';
 export { notifyStage } from './notify-stage.js';
 export { mailDeliveryStage } from './mail-delivery-stage.js';
 export { mailEvidenceStage, enqueueEvidenceMail } from './mail-evidence-stage.js';
+export { encryptPartsForRecipient, isEnvelopedCms, AUTH_ENVELOPED_CONTENT_TYPE } from './e2e-encryption.js';

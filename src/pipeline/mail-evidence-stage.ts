@@ -24,7 +24,7 @@ export async function enqueueEvidenceMail(
 /**
  * C2 → C1: mails one evidence (SubmissionAcceptance/Rejection, RelayFailure, or one C3 returned) to the
  * sender as a REM Receipt signed by the AP. The evidence is already in the sender's record (REST); the mail
- * is a copy, so a refusal is logged and not turned into evidence. 4xx replies and connection failures are
+ * is a copy, so a refusal is logged and not turned into evidence; the job is kept as a dead letter. 4xx replies and connection failures are
  * retried with back-off. A retry after a lost reply may send the mail twice; its Message-ID is derived from
  * the evidence id, so the two are recognisably the same.
  */
@@ -41,10 +41,12 @@ export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
     }
     const retry = ctx.mailRetry ?? ctx.relayRetry;
     const attempts = job.attempts + 1;
+    const error = `SMTP ${result.response}`.slice(0, 200);
     if (result.permanent || attempts >= retry.maxAttempts) {
       ctx.log.error({ messageId: message.id, evidenceId, response: result.response, attempts }, 'evidence could not be mailed to the sender');
-      return { status: 'done' };
+      // Kept as a dead letter: an operator can replay it once the sender's mailbox takes mail again.
+      return { status: 'dead', error };
     }
-    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error: `SMTP ${result.response}`.slice(0, 200) };
+    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error };
   };
 }

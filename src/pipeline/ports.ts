@@ -94,7 +94,7 @@ export interface RetryPolicy {
 /** What an SMTP server answered to one mail (see MailTransport). */
 export type MailSendResult =
   | { readonly status: 'accepted'; readonly response: string }
-  /** `permanent`: a 5xx reply (RFC 5321 §4.2.1), never retried; else 4xx or no reply at all (connection, TLS, timeout). */
+  /** `permanent`: a 5xx reply to the mail itself (RFC 5321 §4.2.1), never retried; else 4xx, or no reply (connection, TLS, AUTH, timeout). */
   | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
 
 /**

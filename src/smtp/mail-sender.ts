@@ -25,7 +25,10 @@ export interface MailSenderOptions {
   readonly log?: Logger;
 }
 
-/** The server's answer to one mail. `permanent`: a 5xx reply (RFC 5321 §4.2.1); 4xx and no reply are transient. */
+/**
+ * The server's answer to one mail. `permanent`: a 5xx reply to MAIL, RCPT or DATA (RFC 5321 §4.2.1); 4xx,
+ * no reply, and refusals of STARTTLS or AUTH are transient.
+ */
 export type MailSendOutcome =
   | { readonly status: 'accepted'; readonly response: string }
   | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
@@ -66,7 +69,11 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         const replyCode = typeof err.responseCode === 'number' ? err.responseCode : undefined;
         const response = oneLine(err.response ?? `${err.code ?? 'ERROR'} ${err.message ?? ''}`);
         options.log?.debug({ to, replyCode, code: err.code, response }, 'smtp send refused');
-        return { status: 'refused', permanent: replyCode !== undefined && replyCode >= 500, ...(replyCode !== undefined ? { replyCode } : {}), response };
+        // Only a 5xx to the mail transaction itself (MAIL, RCPT: EENVELOPE; DATA: EMESSAGE) says no to this mail.
+        // A 5xx on the way there (STARTTLS refused: ETLS, AUTH: EAUTH) is a fault of the link or of our
+        // configuration, retried like a connection failure so that fixing it lets the mail through.
+        const permanent = replyCode !== undefined && replyCode >= 500 && (err.code === 'EENVELOPE' || err.code === 'EMESSAGE');
+        return { status: 'refused', permanent, ...(replyCode !== undefined ? { replyCode } : {}), response };
       }
     },
     close() {

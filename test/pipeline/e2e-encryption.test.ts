@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { PayloadPart } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { createStaticDirectory } from '../../src/directory/index.js';
-import { AUTH_ENVELOPED_CONTENT_TYPE, encryptPartsForRecipient, isEnvelopedCms } from '../../src/pipeline/e2e-encryption.js';
+import { AUTH_ENVELOPED_CONTENT_TYPE, encryptPartsForRecipient, isEnvelopedCms } from '../../src/pipeline/index.js';
 import { createFileBlobStore, type BlobStore } from '../../src/store/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 

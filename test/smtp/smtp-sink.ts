@@ -5,6 +5,8 @@ export interface SinkMail {
   readonly from: string;
   readonly to: readonly string[];
   readonly raw: Buffer;
+  /** When the sink accepted it (Date.now()). */
+  readonly receivedAt: number;
 }
 
 /** One RCPT TO the sink answered. */
@@ -60,6 +62,7 @@ export async function startSmtpSink(tls: { key: string | Buffer; cert: string | 
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
           raw: Buffer.concat(chunks),
+          receivedAt: Date.now(),
         });
         callback(null, 'queued by sink');
       });

@@ -1,0 +1,136 @@
+import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
+import { ancestorNamespaces, isElement, PROCESSING_INSTRUCTION_NODE } from './dom.js';
+
+/** Unicode code point order (C14N §2.2 sorts by it; `localeCompare` and UTF-16 `<` do not). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]!.codePointAt(0) ?? 0) - (y[i]!.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+interface Named {
+  prefix?: string;
+  namespaceURI?: string | null;
+  localName?: string;
+}
+const nsOrder = (a: Named, b: Named): number => compareCodePoints(a.prefix ?? '', b.prefix ?? '');
+const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
+  const d = compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') || compareCodePoints(a.localName ?? '', b.localName ?? '');
+  return d < 0 ? -1 : d > 0 ? 1 : 0;
+};
+
+/**
+ * xml-crypto's exclusive canonicalizer with the W3C orderings made exact: namespace declarations sorted by
+ * prefix in code point order (xml-crypto uses `localeCompare`, which puts `eb` before `S12`: a mixed-case
+ * prefix from another product then breaks the digest), attributes by (namespace URI, local name). For
+ * xml-crypto's SignedXml registries (`CanonicalizationAlgorithms`), which construct it without arguments.
+ */
+export class ExclusiveC14n extends ExclusiveCanonicalization {
+  override nsCompare(a: Named, b: Named): number {
+    return nsOrder(a, b);
+  }
+  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
+    return attrOrder(a, b);
+  }
+}
+
+/** xml-crypto's inclusive C14N 1.0 with the same exact W3C orderings. */
+export class InclusiveC14n extends C14nCanonicalization {
+  override nsCompare(a: Named, b: Named): number {
+    return nsOrder(a, b);
+  }
+  override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
+    return attrOrder(a, b);
+  }
+}
+
+/** Exclusive C14N that also honours the `#default` token of an InclusiveNamespaces PrefixList on the apex element. */
+class ApexExclusiveC14n extends ExclusiveC14n {
+  constructor(
+    private readonly apex: Element,
+    private readonly inclusiveDefault: string | undefined,
+  ) {
+    super();
+  }
+
+  override renderNs(
+    node: Element,
+    prefixesInScope: unknown,
+    defaultNs: string,
+    defaultNsForPrefix: unknown,
+    inclusiveNamespacesPrefixList: string[],
+  ): { rendered: string; newDefaultNs: string } {
+    if (node === this.apex && this.inclusiveDefault && node.prefix) {
+      // #default in the PrefixList: the in-scope default namespace is output on the apex although the
+      // prefixed apex does not use it (Exc-C14N §3: treated as under inclusive C14N).
+      const inner = super.renderNs(node, prefixesInScope, this.inclusiveDefault, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+      const decl = ` xmlns="${this.inclusiveDefault.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')}"`;
+      return { rendered: decl + inner.rendered, newDefaultNs: this.inclusiveDefault };
+    }
+    return super.renderNs(node, prefixesInScope, defaultNs, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+  }
+}
+
+/**
+ * Exclusive XML Canonicalization 1.0 (without comments) of `element` as a document subset: its subtree
+ * in its context, with the InclusiveNamespaces PrefixList `inclusivePrefixes` (`#default` for the
+ * default namespace). The one canonicalizer of the code base (WS-Security, XAdES, SwA attachments).
+ * The document is not modified: xml-crypto writes the declarations of listed prefixes onto the apex, so
+ * with a PrefixList a detached deep clone is canonicalized.
+ */
+export function canonicalize(element: Element, inclusivePrefixes: readonly string[] = []): string {
+  const scope = ancestorNamespaces(element);
+  // The apex's own declarations win over its ancestors' (xml-crypto would overwrite them on the clone).
+  for (let i = 0; i < element.attributes.length; i++) {
+    const a = element.attributes.item(i);
+    if (a?.prefix === 'xmlns') scope.delete(a.localName ?? '');
+  }
+  const ownDefault = element.getAttributeNode('xmlns')?.value;
+  const inScopeDefault = ownDefault ?? scope.get('') ?? '';
+  const wantsDefault = inclusivePrefixes.includes('#default') && inScopeDefault !== '';
+  const prefixes = inclusivePrefixes.filter((p) => p !== '#default' && p !== '');
+  // Without listed prefixes xml-crypto changes nothing, and cloning a whole document per digest is not free.
+  const apex = prefixes.length > 0 ? (element.cloneNode(true) as Element) : element;
+  const c14n = new ApexExclusiveC14n(apex, wantsDefault ? inScopeDefault : undefined);
+  return c14n.process(apex, {
+    // A non-empty list stops xml-crypto from reading a CanonicalizationMethod child of the apex.
+    inclusiveNamespacesPrefixList: prefixes.length > 0 ? prefixes : [' '],
+    ancestorNamespaces: [...scope.entries()].filter(([p]) => p !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI })),
+    defaultNs: '',
+    defaultNsForPrefix: {},
+  });
+}
+
+/**
+ * Exclusive C14N of a whole document (no comments): processing instructions outside the document
+ * element are kept, separated by #xA (C14N §2.3); the XML declaration and the DTD are not output.
+ */
+export function canonicalizeDocument(doc: Document): string {
+  const parts: string[] = [];
+  let seenRoot = false;
+  for (let n = doc.firstChild; n; n = n.nextSibling) {
+    if (isElement(n)) {
+      parts.push(canonicalize(n));
+      seenRoot = true;
+    } else if (n.nodeType === PROCESSING_INSTRUCTION_NODE) {
+      const pi = n as ProcessingInstruction;
+      if (pi.target.toLowerCase() === 'xml') continue;
+      const text = `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
+      parts.push(seenRoot ? `\n${text}` : `${text}\n`);
+    }
+  }
+  return parts.join('');
+}
+
+/**
+ * Inclusive C14N 1.0 (without comments) of a document element. Only the document element: a subset deeper down
+ * would need its ancestors' namespaces and xml: attributes, which nothing here canonicalizes that way.
+ */
+export function canonicalizeInclusive(element: Element): string {
+  if (isElement(element.parentNode)) throw new Error('canonicalizeInclusive takes a document element');
+  return new InclusiveC14n().process(element, {});
+}

@@ -1,0 +1,8 @@
+/*
+ * The one XML toolkit: strict parsing and serialization on the one DOM (@xmldom/xmldom), and the one
+ * canonicalizer (xml-crypto's, with the W3C orderings made exact). Used by as4, seal, evidence and directory.
+ */
+export { parseXmlStrict, serializeXml, type ParseXmlOptions } from './parse.js';
+export { canonicalize, canonicalizeDocument, canonicalizeInclusive, compareCodePoints, ExclusiveC14n, InclusiveC14n } from './c14n.js';
+export { ancestorNamespaces, childElements, descendants, hasProcessingInstruction, isElement, textOf } from './dom.js';
+export { XML_NS, EXC_C14N, C14N, ENVELOPED_SIGNATURE } from './namespaces.js';

@@ -1,0 +1,52 @@
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { QerdsError } from '../core/errors.js';
+import { DOCUMENT_TYPE_NODE, hasProcessingInstruction } from './dom.js';
+
+export interface ParseXmlOptions {
+  /** What the document is, for messages ("SOAP envelope", "evidence"…). @defaultValue 'XML' */
+  readonly what?: string;
+  /**
+   * Leave processing instructions for the caller to judge (SOAP refuses them with its own message; an SwA XML
+   * attachment keeps them, C14N outputs them). @defaultValue false: refused
+   */
+  readonly allowProcessingInstructions?: boolean;
+}
+
+/**
+ * Parse XML with the one DOM (@xmldom/xmldom), strictly: any parser warning or error is fatal (xmldom's warnings
+ * are all recoveries from markup that is not well-formed), documents with a DOCTYPE are refused, and so are
+ * processing instructions unless the caller takes them on. Failures throw QerdsError(`errorCode`), the caller's
+ * code. Threat: entity expansion ("billion laughs") and external entities, and DTD-declared ID attributes that
+ * would let an attacker redirect `#id` references; processing instructions are dropped by the canonicalizer
+ * inside the document element, so what is signed would differ from what is shown.
+ */
+export function parseXmlStrict(xml: string, errorCode: string, options: ParseXmlOptions = {}): Document {
+  const what = options.what ?? 'XML';
+  // Refused before parsing: the threat is in the parse itself.
+  if (/<!DOCTYPE/i.test(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
+  const fail = (level: string) => (msg: string) => {
+    throw new QerdsError(errorCode, `${what} is not well-formed XML (${level}: ${String(msg).trim()})`);
+  };
+  let doc: Document;
+  try {
+    doc = new DOMParser({ errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') } }).parseFromString(
+      xml,
+      'application/xml',
+    );
+  } catch (cause) {
+    if (cause instanceof QerdsError) throw cause;
+    throw new QerdsError(errorCode, `${what} is not well-formed XML: ${(cause as Error).message}`, { cause });
+  }
+  if (!doc?.documentElement) throw new QerdsError(errorCode, `${what} has no root element`);
+  for (let n = doc.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === DOCUMENT_TYPE_NODE) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
+  }
+  if (!options.allowProcessingInstructions && hasProcessingInstruction(doc)) {
+    throw new QerdsError(errorCode, `${what} with processing instructions is refused`);
+  }
+  return doc;
+}
+
+export function serializeXml(node: Node): string {
+  return new XMLSerializer().serializeToString(node);
+}

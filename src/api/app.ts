@@ -9,6 +9,7 @@ import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
 import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
+import { verifyRouter } from './verify-routes.js';
 import type { TrustStore } from '../pki/index.js';
 import { problemHandler, sendProblem } from './problem.js';
 
@@ -90,6 +91,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
   api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
   api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));
+  api.use(verifyRouter({ trust: options.trust, clock: options.ctx.clock }));
   app.use('/api/v1', api);
 
   app.use((_req, res) => sendProblem(res, 404, 'NOT_FOUND', 'no such resource'));

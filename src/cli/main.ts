@@ -11,6 +11,7 @@ import { registerWorker } from './worker-command.js';
 import { registerDb } from './db-command.js';
 import { registerDeadLetters } from './dead-letters-command.js';
 import { registerCrypto } from './crypto-command.js';
+import { registerExport } from './export-command.js';
 
 /** The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed, 2 usage or configuration error. */
 const program = new Command()
@@ -29,6 +30,7 @@ registerWorker(program);
 registerDb(program);
 registerDeadLetters(program);
 registerCrypto(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

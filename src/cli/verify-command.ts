@@ -1,19 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { QerdsError } from '../core/index.js';
-import {
-  detectFileKind,
-  formatReport,
-  formatTimestampReport,
-  reportToJson,
-  reportToXml,
-  verifyEvidence,
-  verifyTimestampFile,
-  type TimestampFileReport,
-  type VerificationReport,
-} from '../evidence/index.js';
+import { chainVerification, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
+import { readExportDir } from './export-command.js';
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -48,6 +39,13 @@ async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefi
   process.exitCode = report.verdict === 'VALID' ? 0 : 1;
 }
 
+/** Words, --json or --xml; exit 0 only when the proof is valid. */
+function printResult(result: ProofVerification, opts: VerifyOptions): void {
+  if (opts.xml && result.xml === undefined) throw new QerdsError('CONFIG_INVALID', `--xml: no XML report for ${result.kind}; use --json`);
+  process.stdout.write(`${opts.json ? result.json : opts.xml ? result.xml : result.words}\n`);
+  process.exitCode = result.valid ? 0 : 1;
+}
+
 /**
  * `qerds verify <file>`: the auditor's verb. Offline, from the file alone plus trust anchors. Detects
  * what the file is — sealed evidence XML, or an RFC 3161 timestamp (token or response, DER) — and
@@ -56,8 +54,8 @@ async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefi
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('verify a sealed evidence, an RFC 3161 timestamp or an AS4 capture offline; exit 0 only when it is valid')
-    .argument('<file>', 'evidence XML, a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
+    .description('verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp or an AS4 capture offline; exit 0 only when it is valid')
+    .argument('<file>', 'evidence XML, an export directory or its bundle.json, a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
     .option('--trust <path>', 'trust anchor / CRL (PEM file or directory); repeat for more; default: the dev PKI CA in certs/dev', collect)
     .option('--at <time>', 'validate as if the current time were this (ISO 8601): the newest timestamp must hold then')
     .option(
@@ -71,36 +69,20 @@ export function registerVerify(program: Command): void {
     .option('--decrypt-key <pem>', 'AS4 capture: private key to decrypt encrypted payloads with (with --decrypt-cert)')
     .option('--decrypt-cert <pem>', 'AS4 capture: the certificate of --decrypt-key')
     .action(async (file: string, opts: VerifyOptions) => {
-      const bytes = await readFile(file);
+      const isDir = (await stat(file)).isDirectory();
+      const bytes = isDir ? Buffer.alloc(0) : await readFile(file);
       const dev = devPkiLayout('certs/dev');
       const trust = loadTrustStore(opts.trust ?? [dev.caCert, dev.caCrl]);
       const at = opts.at ? new Date(opts.at) : undefined;
       if (at && Number.isNaN(at.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
+      if (isDir) {
+        if (opts.content) throw new QerdsError('CONFIG_INVALID', '--content applies to one evidence or timestamp, not to an export');
+        return printResult(chainVerification(await verifyEvidenceChain(readExportDir(file), { trust, ...(at ? { at } : {}) })), opts);
+      }
       // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
       if (isAs4Capture(bytes)) return verifyCapture(bytes, trust, at, opts);
       const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
-
-      let report: VerificationReport | TimestampFileReport;
-      let words: string;
-      switch (detectFileKind(bytes)) {
-        case 'evidence-xml': {
-          const content = contents.length === 0 ? undefined : contents.length === 1 ? contents[0] : contents;
-          const r = await verifyEvidence(bytes.toString('utf8'), { trust, ...(at ? { at } : {}), ...(content ? { content } : {}) });
-          report = r;
-          words = formatReport(r);
-          break;
-        }
-        case 'timestamp-token': {
-          if (contents.length > 1) throw new QerdsError('CONFIG_INVALID', '--content: a timestamp covers one piece of data');
-          const r = await verifyTimestampFile(bytes, { trust, ...(at ? { at } : {}), ...(contents[0] ? { content: contents[0] } : {}) });
-          report = r;
-          words = formatTimestampReport(r);
-          break;
-        }
-        default:
-          throw new QerdsError('EVIDENCE_MALFORMED', `${file}: neither evidence XML nor an RFC 3161 timestamp token or response`);
-      }
-      process.stdout.write(`${opts.json ? reportToJson(report) : opts.xml ? reportToXml(report) : words}\n`);
-      process.exitCode = report.indication === 'TOTAL-PASSED' ? 0 : 1;
+      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents });
+      printResult(result, opts);
     });
 }

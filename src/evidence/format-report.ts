@@ -35,6 +35,12 @@ export function formatReport(report: VerificationReport): string {
   }
   if (seal && seal.level !== 'none') lines.push(`level:      XAdES-${seal.level}`);
   if (seal?.validationTime) lines.push(`validated:  as of ${seal.validationTime.toISOString()}`);
+  const q = report.qualified;
+  if (q) {
+    const show = (s: typeof q.seal) =>
+      !s ? 'not checked' : `${s.qualified ? 'QUALIFIED' : 'NOT qualified'}${s.serviceType ? ` (${s.serviceType} "${s.serviceName}", ${s.status ?? 'no status'})` : ' (not in the list)'}`;
+    lines.push(`qualified:  seal ${show(q.seal)}; TSA ${show(q.tsa)}; as of ${q.at.toISOString()}`);
+  }
   const other = report.findings.filter((f) => f !== decisive && f.severity !== 'info');
   for (const f of other) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');

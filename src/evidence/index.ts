@@ -5,9 +5,23 @@ export { verifyEvidence } from './verify-evidence.js';
 export { formatReport } from './format-report.js';
 export { evidenceErrors } from './errors.js';
 export { EVIDENCE_NS, EVIDENCE_VERSION, EVIDENCE_ELEMENT_ORDER, QERDS_EXT_NS } from './names.js';
-export type { EvidenceSealer, Indication, SubIndication, VerifyEvidenceOptions, VerificationReport } from './types.js';
+export type { EvidenceSealer, Indication, QualifiedReport, SubIndication, VerifyEvidenceOptions, VerificationReport } from './types.js';
 export { EVENT_REASONS, NEGATIVE_EVENTS, checkEventComponents } from './event-reasons.js';
 export { detectFileKind, verifyTimestampFile, type TimestampFileReport, type VerifiableFileKind } from './verify-token.js';
 export { formatTimestampReport } from './format-report.js';
 export { reportToJson } from './report-json.js';
 export { reportToXml } from './report-xml.js';
+export {
+  verifyAny,
+  chainVerification,
+  verifyEvidenceChain,
+  parseBundle,
+  EVIDENCE_BUNDLE_FORMAT,
+  type BundleEntry,
+  type ChainReport,
+  type EvidenceBundle,
+  type ProofVerification,
+  type ProofVerifier,
+  type ProofVerifyOptions,
+  type VerifyAnyOptions,
+} from './verify-any.js';

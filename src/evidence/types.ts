@@ -1,5 +1,5 @@
 import type { EvidenceData } from '../core/index.js';
-import type { Finding, TrustStore } from '../pki/types.js';
+import type { Finding, QualifiedStatus, TrustList, TrustStore } from '../pki/index.js';
 import type { SealVerification } from '../seal/index.js';
 
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
@@ -44,6 +44,19 @@ export interface VerifyEvidenceOptions {
   readonly content?: Buffer | readonly Buffer[];
   /** Fail (INDETERMINATE, NO_POE) when the seal has no valid SignatureTimeStamp. @defaultValue false */
   readonly requireTimestamp?: boolean;
+  /**
+   * A loaded ETSI TS 119 612 trusted list (see loadTrustList): the report then says whether the seal and the
+   * TSA were qualified at the time of the SignatureTimeStamp (or the validation time without one).
+   */
+  readonly trustList?: TrustList;
+}
+
+/** Whether the sealing AP and the TSA are qualified according to the trusted list given. */
+export interface QualifiedReport {
+  /** The time the statuses were read at. */
+  readonly at: Date;
+  readonly seal?: QualifiedStatus;
+  readonly tsa?: QualifiedStatus;
 }
 
 export interface VerificationReport {
@@ -52,5 +65,7 @@ export interface VerificationReport {
   /** The evidence as read from the signed document (only when the seal covers it). */
   readonly evidence?: EvidenceData;
   readonly seal?: SealVerification;
+  /** Present when a trusted list was given. */
+  readonly qualified?: QualifiedReport;
   readonly findings: Finding[];
 }

@@ -5,7 +5,9 @@ import type { Finding } from '../pki/types.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import { indicationOf } from './indication.js';
 import { parseEvidenceXml } from './parse-evidence.js';
-import type { VerificationReport, VerifyEvidenceOptions } from './types.js';
+import type { TrustList } from '../pki/index.js';
+import type { SealVerification } from '../seal/index.js';
+import type { QualifiedReport, VerificationReport, VerifyEvidenceOptions } from './types.js';
 
 /**
  * Verify one sealed evidence: the XAdES seal (signature, signing certificate path, timestamp), then the
@@ -31,8 +33,24 @@ export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions
   } else if (seal.valid && seal.level === 'B-B') {
     findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no SignatureTimeStamp: no proof of time (B-B)', severity: 'warning' });
   }
+  const qualified = options.trustList ? qualifiedReport(seal, options.trustList, options.at) : undefined;
   const { indication, subIndication } = indicationOf(findings);
-  return { indication, ...(subIndication ? { subIndication } : {}), ...(evidence ? { evidence } : {}), seal, findings };
+  return { indication, ...(subIndication ? { subIndication } : {}), ...(evidence ? { evidence } : {}), seal, ...(qualified ? { qualified } : {}), findings };
+}
+
+/**
+ * The qualified status of the seal and the TSA at the proof of existence of the seal (the valid
+ * SignatureTimeStamp's genTime; else the validation time): eIDAS asks whether the service was qualified when
+ * it acted, not today. Only certificates the seal verification accepted are looked up.
+ */
+function qualifiedReport(seal: SealVerification, list: TrustList, at: Date | undefined): QualifiedReport {
+  const when = seal.timestamp?.valid ? seal.timestamp.genTime : (seal.validationTime ?? at ?? new Date());
+  const tsaCert = seal.timestamp?.valid ? seal.timestamp.tsaCertificate : undefined;
+  return {
+    at: when,
+    ...(seal.signer && seal.valid ? { seal: list.statusOf(seal.signer, when) } : {}),
+    ...(tsaCert ? { tsa: list.statusOf(tsaCert, when) } : {}),
+  };
 }
 
 function checkContent(evidence: EvidenceData, content: Buffer | readonly Buffer[]): Finding[] {

@@ -4,7 +4,9 @@ import forge from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlPem, devName, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import { devTrustListXml } from './dev-trust-list.js';
 import { devPkiLayout } from './layout.js';
+import { TSL_SIGNING_EKU } from './trust-list-names.js';
 import type { DevPkiLayout } from './types.js';
 import { x509 } from './x509.js';
 
@@ -28,8 +30,8 @@ export interface InitDevPkiResult {
   /** False when a PKI was already there (complete, or completed by `added`). */
   readonly created: boolean;
   /**
-   * Files added to an existing PKI that predates them (the APs' AS4 encryption identities), issued by its
-   * CA; empty otherwise.
+   * Files added to an existing PKI that predates them (the APs' AS4 encryption identities, the trusted list and
+   * its signer), issued by its CA; empty otherwise.
    */
   readonly added: readonly string[];
 }
@@ -56,10 +58,15 @@ A production access point uses keys from a qualified trust service provider (QTS
 
 /** Every file a complete dev PKI holds, for the idempotency check. */
 function expectedFiles(layout: DevPkiLayout, aps: readonly string[], recipients: readonly string[]): string[] {
-  const files = [layout.caCert, layout.caKey, layout.caCrl, layout.tsaCert, layout.tsaKey];
+  const files = [layout.caCert, layout.caKey, layout.caCrl, layout.tsaCert, layout.tsaKey, ...trustListFiles(layout)];
   for (const ap of aps) files.push(...Object.values(layout.ap(ap)));
   for (const r of recipients) files.push(...Object.values(layout.recipient(r)));
   return files;
+}
+
+/** Files a PKI made before trusted lists lacks, and which are added to it on the next init. */
+function trustListFiles(layout: DevPkiLayout): string[] {
+  return [layout.tlSignerCert, layout.tlSignerKey, layout.trustList];
 }
 
 function writeFile(path: string, data: string | Buffer, secret = false): void {
@@ -74,7 +81,8 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
  * e-seal (PEM + PKCS#12), a TLS identity and an AS4 encryption identity, a TSA, per recipient an encryption certificate.
  *
  * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
- * made before the APs had AS4 encryption certificates gets just those (`added`), issued by its CA.
+ * made before the APs had AS4 encryption certificates, or before the trusted list, gets just those
+ * (`added`), issued by its CA; a missing trust-list.xml alone is re-signed by the existing list signer.
  * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
  */
 export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPkiResult> {
@@ -106,6 +114,21 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     writeFile(files.encKey, enc.key.pkcs8Pem, true);
     return [files.encCert, files.encKey];
   };
+  const issueTlSigner = async (ca: IssuingCa) => {
+    // TS 119 612 §5.7.1: the list signer's certificate carries id-tsl-kp-tslSigning; loadTrustList requires it.
+    const signer = await leaf(ca, {
+      subject: devName('qerds-ap DEV ONLY trusted list signer', 'Trusted List'),
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+      extendedKeyUsage: { usages: [TSL_SIGNING_EKU], critical: false },
+    });
+    writeFile(layout.tlSignerCert, signer.cert.toString('pem') + '\n');
+    writeFile(layout.tlSignerKey, signer.key.pkcs8Pem, true);
+    return [layout.tlSignerCert, layout.tlSignerKey];
+  };
+  const writeTrustList = async () => {
+    writeFile(layout.trustList, await devTrustListXml(layout, aps, now, leafNotAfter));
+    return [layout.trustList];
+  };
 
   if (!options.force) {
     const files = expectedFiles(layout, aps, recipients);
@@ -113,8 +136,11 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     if (missing.length === 0) return { layout, created: false, added: [] };
     if (missing.length < files.length) {
       const upgradable = aps.filter((ap) => [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)));
-      const onlyEncryptionMissing = missing.every((f) => upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey));
-      if (!onlyEncryptionMissing) {
+      const tlFiles = trustListFiles(layout);
+      const onlyNewerFilesMissing = missing.every(
+        (f) => tlFiles.includes(f) || upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey),
+      );
+      if (!onlyNewerFilesMissing) {
         throw new QerdsError('PKI_DIR_NOT_EMPTY', `${options.dir} holds a partial PKI; use force to regenerate it`, { details: { missing } });
       }
       const ca: IssuingCa = {
@@ -123,6 +149,9 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
       };
       const added: string[] = [];
       for (const ap of upgradable) added.push(...(await issueApEncryption(ca, ap)));
+      const signerMissing = [layout.tlSignerCert, layout.tlSignerKey].some((f) => missing.includes(f));
+      if (signerMissing) added.push(...(await issueTlSigner(ca)));
+      if (signerMissing || missing.includes(layout.trustList)) added.push(...(await writeTrustList()));
       return { layout, created: false, added };
     }
   }
@@ -189,6 +218,9 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     writeFile(files.cert, enc.cert.toString('pem') + '\n');
     writeFile(files.key, enc.key.pkcs8Pem, true);
   }
+
+  await issueTlSigner(ca);
+  await writeTrustList();
 
   writeFile(join(options.dir, 'README.txt'), README);
   return { layout, created: true, added: [] };

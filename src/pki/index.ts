@@ -24,3 +24,6 @@ export {
 } from './der.js';
 export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';
+export { buildTrustList } from './trust-list-build.js';
+export { loadTrustList } from './trust-list-load.js';
+export * from './trust-list-names.js';

@@ -10,6 +10,9 @@ export function devPkiLayout(dir: string): DevPkiLayout {
     caCrl: join(dir, 'ca', 'ca.crl.pem'),
     tsaCert: join(dir, 'tsa', 'tsa.crt.pem'),
     tsaKey: join(dir, 'tsa', 'tsa.key.pem'),
+    trustList: join(dir, 'trust-list.xml'),
+    tlSignerCert: join(dir, 'tl', 'signer.crt.pem'),
+    tlSignerKey: join(dir, 'tl', 'signer.key.pem'),
     ap: (name) => ({
       sealCert: join(dir, name, 'seal.crt.pem'),
       sealKey: join(dir, name, 'seal.key.pem'),

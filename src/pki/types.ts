@@ -39,6 +39,11 @@ export interface DevPkiLayout {
   readonly caCrl: string;
   readonly tsaCert: string;
   readonly tsaKey: string;
+  /** The signed ETSI TS 119 612 trusted list naming the CA, the TSA and the APs' seals (DEV ONLY). */
+  readonly trustList: string;
+  /** The list signer: a certificate with the tslSigning EKU issued by the dev CA, and its key. */
+  readonly tlSignerCert: string;
+  readonly tlSignerKey: string;
   /**
    * Per AP name (`c2`, `c3`): seal, TLS and AS4 encryption identities (`encCert`/`encKey`: RSA, keyUsage
    * keyEncipherment, what peers encrypt AS4 payloads for under eDelivery AS4 1.15).

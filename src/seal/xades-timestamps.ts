@@ -36,7 +36,7 @@ export interface TimestampChainInput {
 export interface TimestampChainResult {
   readonly timestamps: readonly TimestampOutcome[];
   /** The earliest valid SignatureTimeStamp: its genTime is the proof of existence of the signature. */
-  readonly signatureTimestamp?: { readonly genTime: Date; readonly valid: boolean };
+  readonly signatureTimestamp?: { readonly genTime: Date; readonly valid: boolean; readonly tsaCertificate?: X509Certificate };
   readonly validArchiveTimestamps: number;
 }
 
@@ -72,7 +72,7 @@ export async function checkTimestampChain(input: TimestampChainInput, findings: 
     }
   }
 
-  let signatureTimestamp: { genTime: Date; valid: boolean } | undefined;
+  let signatureTimestamp: { genTime: Date; valid: boolean; tsaCertificate?: X509Certificate } | undefined;
   const data = Buffer.from(excC14n(input.signatureValue), 'utf8');
   for (const ts of input.unsigned.timeStamps.filter((t) => t.kind === 'signature')) {
     if (ts.canonicalization !== EXC_C14N) {
@@ -88,7 +88,7 @@ export async function checkTimestampChain(input: TimestampChainInput, findings: 
     outcomes.set(ts.element, { kind: 'signature', genTime: r.genTime, valid, validatedAt: poe });
     // With several timestamps, the earliest valid one gives the proof of existence.
     if (r.genTime && (!signatureTimestamp || (valid && (!signatureTimestamp.valid || r.genTime < signatureTimestamp.genTime)))) {
-      signatureTimestamp = { genTime: r.genTime, valid };
+      signatureTimestamp = { genTime: r.genTime, valid, ...(r.tsaCertificate ? { tsaCertificate: r.tsaCertificate } : {}) };
     }
   }
   const timestamps = input.unsigned.timeStamps.map((t) => outcomes.get(t.element)).filter((o): o is TimestampOutcome => !!o);

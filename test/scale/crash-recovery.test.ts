@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 import { startPrivateRedis, stopPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
 
 /**
@@ -84,9 +84,10 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const pkiDir = join(work, 'pki');
     await initDevPki({ dir: pkiDir });
     const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+    // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [
-      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4` },
-      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4` },
+      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
+      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
     ];
     const config = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
       const file = join(work, `${name}.yaml`);

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { QerdsError } from '../core/index.js';
+import type { Finding, TrustStore } from '../pki/types.js';
+import { formatReport, formatTimestampReport } from './format-report.js';
+import { reportToJson } from './report-json.js';
+import { reportToXml } from './report-xml.js';
+import type { VerificationReport } from './types.js';
+import { verifyEvidence } from './verify-evidence.js';
+import { detectFileKind, verifyTimestampFile } from './verify-token.js';
+
+/**
+ * The outcome of verifying any proof a user may hold, in the three forms a caller prints: words, JSON
+ * text and (where a standard form exists) ETSI TS 119 102-2 style XML. `valid` is the only verdict a
+ * program should act on: TOTAL-PASSED for evidence and timestamps, VALID for AS4 captures and REM
+ * messages, every member valid and every link sound for an evidence chain.
+ */
+export interface ProofVerification {
+  readonly kind: string;
+  readonly valid: boolean;
+  readonly words: string;
+  /** JSON text of the kind's report. */
+  readonly json: string;
+  readonly xml?: string;
+}
+
+export interface ProofVerifyOptions {
+  readonly trust: TrustStore;
+  readonly at?: Date;
+}
+
+/**
+ * A verifier for a format this module does not know (an AS4 capture, a REM .eml): plugged in by the
+ * wiring layer (CLI, API) so that evidence/ need not import the protocol modules.
+ */
+export interface ProofVerifier {
+  readonly kind: string;
+  detect(bytes: Buffer): boolean;
+  verify(bytes: Buffer, options: ProofVerifyOptions): Promise<ProofVerification>;
+}
+
+export interface VerifyAnyOptions extends ProofVerifyOptions {
+  /** The user content for evidence (part digests) or a timestamp (its imprint). */
+  readonly content?: readonly Buffer[];
+  /** Tried first, in order. */
+  readonly verifiers?: readonly ProofVerifier[];
+}
+
+/** Marks the JSON form of an evidence chain (`qerds export` manifest with the XML inline). */
+export const EVIDENCE_BUNDLE_FORMAT = 'qerds-evidence-bundle/1';
+
+/** One member of an evidence chain as an export lists it. */
+export interface BundleEntry {
+  readonly id?: string;
+  readonly event?: string;
+  /** File name inside the export. */
+  readonly file?: string;
+  /** Hex SHA-256 of the file the manifest declares. */
+  readonly sha256?: string;
+  /** The evidence XML exactly as sealed. */
+  readonly xml: string;
+}
+
+export interface EvidenceBundle {
+  readonly format?: string;
+  readonly messageId?: string;
+  readonly evidence: readonly BundleEntry[];
+}
+
+export interface ChainReport {
+  readonly kind: 'evidence-chain';
+  readonly valid: boolean;
+  readonly messageId?: string;
+  readonly members: readonly { readonly id?: string; readonly event?: string; readonly file?: string; readonly report: VerificationReport }[];
+  /** Problems of the chain as a whole: links, order, ids, digests. */
+  readonly findings: Finding[];
+}
+
+/**
+ * `qerds verify` / `POST /api/v1/verify` in one function: detects what `bytes` are — a plugged-in kind,
+ * an evidence chain (JSON bundle), evidence XML, an RFC 3161 timestamp — and validates it. Throws
+ * EVIDENCE_MALFORMED when the bytes are none of these (nothing to give a verdict on).
+ */
+export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promise<ProofVerification> {
+  for (const verifier of options.verifiers ?? []) {
+    if (verifier.detect(bytes)) return verifier.verify(bytes, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+  }
+  const bundle = parseBundle(bytes);
+  if (bundle) return chainVerification(await verifyEvidenceChain(bundle, options));
+  const at = options.at ? { at: options.at } : {};
+  const contents = options.content ?? [];
+  switch (detectFileKind(bytes)) {
+    case 'evidence-xml': {
+      const content = contents.length === 0 ? {} : { content: contents.length === 1 ? contents[0]! : contents };
+      const r = await verifyEvidence(bytes.toString('utf8'), { trust: options.trust, ...at, ...content });
+      return { kind: 'evidence-xml', valid: r.indication === 'TOTAL-PASSED', words: formatReport(r), json: reportToJson(r), xml: reportToXml(r) };
+    }
+    case 'timestamp-token': {
+      if (contents.length > 1) throw new QerdsError('CONFIG_INVALID', 'a timestamp covers one piece of data');
+      const r = await verifyTimestampFile(bytes, { trust: options.trust, ...at, ...(contents[0] ? { content: contents[0] } : {}) });
+      return { kind: 'timestamp-token', valid: r.indication === 'TOTAL-PASSED', words: formatTimestampReport(r), json: reportToJson(r), xml: reportToXml(r) };
+    }
+    default:
+      throw new QerdsError('EVIDENCE_MALFORMED', 'not a proof this verifier knows: neither evidence XML, an evidence chain, a timestamp token or response, nor a plugged-in kind');
+  }
+}
+
+/** The bundle in `bytes` when they are JSON of {@link EVIDENCE_BUNDLE_FORMAT}, else undefined. */
+export function parseBundle(bytes: Buffer): EvidenceBundle | undefined {
+  const head = bytes.subarray(0, 256).toString('utf8').trimStart();
+  if (!head.startsWith('{')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const v = value as Partial<EvidenceBundle>;
+  if (v.format !== EVIDENCE_BUNDLE_FORMAT || !Array.isArray(v.evidence)) return undefined;
+  return v as EvidenceBundle;
+}
+
+/**
+ * Verifies every evidence of a chain, then the chain itself: each declared digest matches the XML, each
+ * declared id/event matches the sealed one, all are about one message, every PreviousEvidence names a
+ * member listed before it whose event time is not later, ids are unique, and exactly one member starts
+ * the chain. A sealed evidence with a broken link is still authentic, but the chain is not proof of the
+ * message's whole history: the verdict is invalid.
+ */
+export async function verifyEvidenceChain(bundle: EvidenceBundle, options: VerifyAnyOptions): Promise<ChainReport> {
+  const findings: Finding[] = [];
+  const fail = (code: string, message: string) => findings.push({ severity: 'error', code, message });
+  const members: ChainReport['members'][number][] = [];
+  if (bundle.evidence.length === 0) fail('CHAIN_EMPTY', 'the bundle holds no evidence');
+  for (const [i, entry] of bundle.evidence.entries()) {
+    const name = entry.file ?? entry.id ?? `#${i + 1}`;
+    if (typeof entry.xml !== 'string') {
+      fail('CHAIN_MEMBER_MISSING', `${name}: no evidence XML`);
+      continue;
+    }
+    if (entry.sha256 !== undefined && createHash('sha256').update(entry.xml, 'utf8').digest('hex') !== entry.sha256.toLowerCase()) {
+      fail('CHAIN_DIGEST_MISMATCH', `${name}: SHA-256 differs from the manifest's (file changed after export)`);
+    }
+    const report = await verifyEvidence(entry.xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+    members.push({ ...(entry.id ? { id: entry.id } : {}), ...(entry.event ? { event: entry.event } : {}), ...(entry.file ? { file: entry.file } : {}), report });
+    if (report.indication !== 'TOTAL-PASSED') fail('CHAIN_MEMBER_INVALID', `${name}: ${report.indication}${report.subIndication ? `/${report.subIndication}` : ''}`);
+    const data = report.evidence;
+    if (data && entry.id !== undefined && data.id !== entry.id) fail('CHAIN_ID_MISMATCH', `${name}: sealed id ${data.id}, manifest says ${entry.id}`);
+    if (data && entry.event !== undefined && data.event !== entry.event) fail('CHAIN_EVENT_MISMATCH', `${name}: sealed event ${data.event}, manifest says ${entry.event}`);
+  }
+  const sealed = members.flatMap((m) => (m.report.evidence ? [m.report.evidence] : []));
+  // bundle.messageId is the exporting AP's own id of the message; the sealed one is the ERDS (ebMS) id.
+  const messageIds = new Set(sealed.map((e) => e.messageId));
+  if (messageIds.size > 1) fail('CHAIN_MIXED_MESSAGES', `the evidence is about more than one message: ${[...messageIds].join(', ')}`);
+  const position = new Map<string, number>();
+  for (const [i, e] of sealed.entries()) {
+    if (position.has(e.id)) fail('CHAIN_DUPLICATE_ID', `evidence ${e.id} appears twice`);
+    position.set(e.id, i);
+  }
+  for (const [i, e] of sealed.entries()) {
+    if (e.previousEvidenceId === undefined) continue;
+    const p = position.get(e.previousEvidenceId);
+    if (p === undefined) fail('CHAIN_LINK_MISSING', `${e.event} ${e.id}: its previous evidence ${e.previousEvidenceId} is not in the bundle`);
+    else if (p >= i) fail('CHAIN_ORDER', `${e.event} ${e.id}: listed before its previous evidence ${e.previousEvidenceId}`);
+    else if (sealed[p]!.eventTime.getTime() > e.eventTime.getTime()) fail('CHAIN_ORDER', `${e.event} ${e.id}: event time before its previous evidence's`);
+  }
+  const starts = sealed.filter((e) => e.previousEvidenceId === undefined);
+  if (sealed.length > 0 && starts.length === 0) fail('CHAIN_NO_START', 'no evidence starts the chain');
+  const valid = findings.every((f) => f.severity !== 'error') && members.length === bundle.evidence.length && members.length > 0;
+  return { kind: 'evidence-chain', valid, ...(bundle.messageId ? { messageId: bundle.messageId } : {}), members, findings };
+}
+
+export function chainVerification(r: ChainReport): ProofVerification {
+  const lines = [
+    `${r.valid ? 'VALID' : 'INVALID'}: evidence chain of ${r.members.length} evidence${r.messageId ? ` for message ${r.messageId}` : ''}`,
+    ...r.members.map((m, i) => `  ${i + 1}. ${m.event ?? m.report.evidence?.event ?? '?'} ${m.file ?? m.id ?? ''}: ${formatReport(m.report).split('\n')[0]}`),
+    ...r.findings.map((f) => `  ${f.severity}: ${f.code}: ${f.message}`),
+  ];
+  const members = r.members.map((m) => ({ ...(m.id ? { id: m.id } : {}), ...(m.event ? { event: m.event } : {}), ...(m.file ? { file: m.file } : {}), report: JSON.parse(reportToJson(m.report)) as unknown }));
+  const json = JSON.stringify({ kind: r.kind, valid: r.valid, ...(r.messageId ? { messageId: r.messageId } : {}), members, findings: r.findings }, null, 2);
+  return { kind: r.kind, valid: r.valid, words: lines.join('\n'), json };
+}

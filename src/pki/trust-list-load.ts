@@ -1,0 +1,181 @@
+import { X509Certificate } from 'node:crypto';
+import { QerdsError } from '../core/errors.js';
+import { childElements, parseXmlStrict, textOf } from '../xml/index.js';
+import { certificateFacts } from './certificate-facts.js';
+import { createTrustStore } from './trust-store.js';
+import {
+  FOR_ESEALS_URI,
+  SERVICE_STATUS_URI,
+  SERVICE_TYPE_URI,
+  TSL_NS,
+  TSL_SIGNING_EKU,
+  type LoadTrustListOptions,
+  type QualifiedStatus,
+  type ServiceStatus,
+  type ServiceStatusPeriod,
+  type TrustList,
+  type TrustListService,
+  type TrustServiceType,
+} from './trust-list-names.js';
+import type { TrustStore } from './types.js';
+
+const fail = (message: string): QerdsError => new QerdsError('TL_MALFORMED', `trusted list: ${message}`);
+const child = (parent: Node, localName: string): Element | undefined => childElements(parent, TSL_NS, localName)[0];
+const need = (parent: Node, localName: string): Element => {
+  const found = child(parent, localName);
+  if (!found) throw fail(`missing ${localName}`);
+  return found;
+};
+const nameOf = (parent: Element, localName: string): string => textOf(need(need(parent, localName), 'Name')).trim();
+const dateOf = (parent: Element, localName: string): Date => {
+  const d = new Date(textOf(need(parent, localName)).trim());
+  if (Number.isNaN(d.getTime())) throw fail(`${localName} is not a dateTime`);
+  return d;
+};
+const STATUS_BY_URI = new Map<string, ServiceStatus>(Object.entries(SERVICE_STATUS_URI).map(([k, v]) => [v, k as ServiceStatus]));
+/** Statuses under which a listed service counts as qualified (in force). */
+const IN_FORCE = new Set<ServiceStatus>(['granted', 'recognisedatnationallevel']);
+
+/**
+ * Load an ETSI TS 119 612 trusted list: verify its XAdES signature and the signer's certificate path against
+ * `signerAnchors`, then read the services from what the signature covers.
+ *
+ * Threat: a forged or edited list that grants qualified status to a service. Hence the list is refused
+ * (`TL_SIGNATURE_INVALID`) unless its one signature is valid and made by a certificate that chains to the
+ * signer anchors, and the services are read from the signed canonical form, never from the input text (a
+ * wrapped unsigned copy would otherwise be read). A list past its NextUpdate is refused (`TL_STALE`): a
+ * withdrawal published since would be missed.
+ */
+export async function loadTrustList(xml: string, options: LoadTrustListOptions): Promise<TrustList> {
+  const at = options.at ?? new Date();
+  const anchors: TrustStore = Array.isArray(options.signerAnchors)
+    ? createTrustStore(options.signerAnchors as readonly X509Certificate[])
+    : (options.signerAnchors as TrustStore);
+  // seal imports pki: a static import here would close a module cycle (pki → seal → pki) evaluated at startup.
+  const { verifyXmlSeal } = await import('../seal/index.js');
+  const seal = await verifyXmlSeal(xml, { trust: anchors, at });
+  if (!seal.valid || seal.signedDocument === undefined || !seal.signer) {
+    const reasons = seal.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
+    throw new QerdsError('TL_SIGNATURE_INVALID', `the trusted list's signature does not verify: ${reasons.join('; ') || 'no signer'}`, {
+      details: { findings: seal.findings },
+    });
+  }
+  const eku = certificateFacts(seal.signer).extendedKeyUsage;
+  if (!eku || !eku.usages.includes(TSL_SIGNING_EKU)) {
+    // An e-seal or TLS key of the same CA must not be able to publish a list: only a tslSigning certificate.
+    throw new QerdsError('TL_SIGNATURE_INVALID', `the list signer ${seal.signer.subject} lacks the tslSigning extended key usage`);
+  }
+
+  const doc = parseXmlStrict(seal.signedDocument, 'TL_MALFORMED');
+  const root = doc.documentElement;
+  if (root.namespaceURI !== TSL_NS || root.localName !== 'TrustServiceStatusList') throw fail('not a TrustServiceStatusList');
+  const info = need(root, 'SchemeInformation');
+  const nextUpdateEl = child(info, 'NextUpdate');
+  const nextUpdate = nextUpdateEl && child(nextUpdateEl, 'dateTime') ? dateOf(nextUpdateEl, 'dateTime') : undefined;
+  if (nextUpdate && at > nextUpdate && !options.allowStale) {
+    throw new QerdsError('TL_STALE', `the trusted list was due for renewal on ${nextUpdate.toISOString()}`);
+  }
+  const services: TrustListService[] = [];
+  const tspList = child(root, 'TrustServiceProviderList');
+  for (const tsp of tspList ? childElements(tspList, TSL_NS, 'TrustServiceProvider') : []) {
+    for (const svc of childElements(need(tsp, 'TSPServices'), TSL_NS, 'TSPService')) services.push(readService(svc));
+  }
+  const signer = seal.signer;
+  return Object.freeze({
+    schemeOperator: nameOf(info, 'SchemeOperatorName'),
+    issued: dateOf(info, 'ListIssueDateTime'),
+    ...(nextUpdate ? { nextUpdate } : {}),
+    signer,
+    services: Object.freeze(services),
+    trustStore(when = new Date(), opts: { readonly crls?: readonly (Buffer | string)[] } = {}) {
+      const inForce = services.filter((s) => IN_FORCE.has(s.statusAt(when) as ServiceStatus));
+      return createTrustStore(inForce.flatMap((s) => s.certificates), { ...(opts.crls ? { crls: opts.crls } : {}) });
+    },
+    statusOf(cert: X509Certificate, when = new Date()) {
+      return statusOf(services, cert, when);
+    },
+  });
+}
+
+function readService(svc: Element): TrustListService {
+  const info = need(svc, 'ServiceInformation');
+  const typeUri = textOf(need(info, 'ServiceTypeIdentifier')).trim();
+  const additional = childElements(child(info, 'ServiceInformationExtensions') ?? info, TSL_NS, 'Extension').flatMap((e) =>
+    childElements(e, TSL_NS, 'AdditionalServiceInformation').map((a) => textOf(need(a, 'URI')).trim()),
+  );
+  const type = serviceType(typeUri, additional);
+  const certificates = certificatesOf(info);
+  const statuses: ServiceStatusPeriod[] = [period(info)];
+  const history = child(svc, 'ServiceHistory');
+  for (const h of history ? childElements(history, TSL_NS, 'ServiceHistoryInstance') : []) {
+    // A history entry of another type describes another service (a re-typed one): it says nothing about this one.
+    if (textOf(need(h, 'ServiceTypeIdentifier')).trim() === typeUri) statuses.push(period(h));
+  }
+  statuses.sort((a, b) => b.statusStartingTime.getTime() - a.statusStartingTime.getTime());
+  return Object.freeze({
+    type,
+    typeUri,
+    name: nameOf(info, 'ServiceName'),
+    certificates,
+    statuses,
+    statusAt: (at: Date) => statuses.find((p) => p.statusStartingTime.getTime() <= at.getTime())?.status,
+  });
+}
+
+function period(el: Element): ServiceStatusPeriod {
+  const uri = textOf(need(el, 'ServiceStatus')).trim();
+  const status = STATUS_BY_URI.get(uri);
+  if (!status) throw fail(`unknown ServiceStatus ${uri}`);
+  return { status, statusStartingTime: dateOf(el, 'StatusStartingTime') };
+}
+
+function certificatesOf(info: Element): X509Certificate[] {
+  const certs: X509Certificate[] = [];
+  for (const id of childElements(need(info, 'ServiceDigitalIdentity'), TSL_NS, 'DigitalId')) {
+    for (const c of childElements(id, TSL_NS, 'X509Certificate')) {
+      try {
+        certs.push(new X509Certificate(Buffer.from(textOf(c).replace(/\s+/g, ''), 'base64')));
+      } catch {
+        throw fail('a ServiceDigitalIdentity certificate cannot be read');
+      }
+    }
+  }
+  return certs;
+}
+
+function serviceType(uri: string, additional: readonly string[]): TrustServiceType | 'other' {
+  if (uri === SERVICE_TYPE_URI['CA/QC']) return additional.includes(FOR_ESEALS_URI) ? 'QESeal' : 'CA/QC';
+  if (uri === SERVICE_TYPE_URI.QTST) return 'QTST';
+  if (uri === SERVICE_TYPE_URI.QERDS) return 'QERDS';
+  return 'other';
+}
+
+/**
+ * The service that vouches for `cert` at `at`: a service whose digital identity is the certificate itself
+ * (QTST, QERDS, or a CA), else a CA/QC service that issued it (signature checked, not only the names). A
+ * service of type `other` never makes anything qualified.
+ */
+function statusOf(services: readonly TrustListService[], cert: X509Certificate, at: Date): QualifiedStatus {
+  const candidates: { service: TrustListService; via: 'service' | 'issuer' }[] = [];
+  for (const service of services) {
+    if (service.certificates.some((c) => c.fingerprint256 === cert.fingerprint256)) candidates.push({ service, via: 'service' });
+  }
+  for (const service of services) {
+    if (service.type !== 'CA/QC' && service.type !== 'QESeal') continue;
+    if (service.certificates.some((ca) => ca.fingerprint256 !== cert.fingerprint256 && cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+      candidates.push({ service, via: 'issuer' });
+    }
+  }
+  const describe = (c: (typeof candidates)[number]): QualifiedStatus => {
+    const status = c.service.statusAt(at);
+    return {
+      qualified: c.service.type !== 'other' && status !== undefined && IN_FORCE.has(status),
+      serviceType: c.service.type,
+      serviceName: c.service.name,
+      ...(status ? { status } : {}),
+      via: c.via,
+    };
+  };
+  const described = candidates.map(describe);
+  return described.find((d) => d.qualified) ?? described[0] ?? { qualified: false };
+}

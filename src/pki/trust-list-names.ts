@@ -1,0 +1,112 @@
+import type { X509Certificate } from 'node:crypto';
+import type { SigningIdentity, TrustStore } from './types.js';
+
+/** Namespace of ETSI TS 119 612 v2 trusted lists. */
+export const TSL_NS = 'http://uri.etsi.org/02231/v2#';
+export const TSL_TAG = 'http://uri.etsi.org/19612/TSLTag';
+/** id-tsl-kp-tslSigning (TS 119 612 §5.7.1): the extended key usage of a trusted list signer's certificate. */
+export const TSL_SIGNING_EKU = '0.4.0.2231.3.0';
+
+/**
+ * The kinds of listed service this project reads. `QESeal` is not a service type of its own in TS 119 612:
+ * it is a CA/QC service whose AdditionalServiceInformation says ForeSeals (it issues qualified certificates
+ * for electronic seals); it is written and read that way.
+ */
+export type TrustServiceType = 'CA/QC' | 'QESeal' | 'QTST' | 'QERDS';
+
+/** ServiceTypeIdentifier URIs of TS 119 612 v2.2.1 §5.5.1.1 (qualified services under eIDAS). */
+export const SERVICE_TYPE_URI = Object.freeze({
+  'CA/QC': 'http://uri.etsi.org/TrstSvc/Svctype/CA/QC',
+  QTST: 'http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST',
+  /** EDS/Q: a qualified electronic registered delivery service (EDS/REM/Q is the registered *mail* variant). */
+  QERDS: 'http://uri.etsi.org/TrstSvc/Svctype/EDS/Q',
+});
+export const QERDS_MAIL_URI = 'http://uri.etsi.org/TrstSvc/Svctype/EDS/REM/Q';
+export const FOR_ESEALS_URI = 'http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSeals';
+
+/** TS 119 612 v2 §5.5.4 status URIs of the EU (and the two national ones that also mean "in force"). */
+export const SERVICE_STATUS_URI = Object.freeze({
+  granted: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted',
+  withdrawn: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/withdrawn',
+  recognisedatnationallevel: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/recognisedatnationallevel',
+  deprecatedatnationallevel: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/deprecatedatnationallevel',
+});
+export type ServiceStatus = keyof typeof SERVICE_STATUS_URI;
+
+/** One (status, since) of a service; the newest entry whose start is at or before a time is the status then. */
+export interface ServiceStatusPeriod {
+  readonly status: ServiceStatus;
+  readonly statusStartingTime: Date;
+}
+
+export interface TrustListServiceInput {
+  readonly type: TrustServiceType;
+  readonly name: string;
+  readonly certificate: X509Certificate;
+  readonly status: 'granted' | 'withdrawn';
+  readonly statusStartingTime: Date;
+  /** Earlier statuses (ServiceHistory), any order. */
+  readonly history?: readonly { readonly status: 'granted' | 'withdrawn'; readonly statusStartingTime: Date }[];
+}
+
+export interface BuildTrustListOptions {
+  /** Name of the scheme operator (and of the one TSP the list names). */
+  readonly schemeOperator: string;
+  /** Name of the trust service provider. @defaultValue schemeOperator */
+  readonly tspName?: string;
+  /** SchemeTerritory (ISO 3166 alpha-2, or EU). @defaultValue 'JP' */
+  readonly territory?: string;
+  readonly services: readonly TrustListServiceInput[];
+  /** The list signer (TS 119 612 §5.7: its certificate should carry the tslSigning EKU). */
+  readonly signer: SigningIdentity;
+  readonly issued: Date;
+  readonly nextUpdate: Date;
+  /** TSLSequenceNumber. @defaultValue 1 */
+  readonly sequenceNumber?: number;
+}
+
+/** One listed service as read from a verified list. */
+export interface TrustListService {
+  readonly type: TrustServiceType | 'other';
+  /** The ServiceTypeIdentifier as written. */
+  readonly typeUri: string;
+  readonly name: string;
+  /** The X509Certificate(s) of ServiceDigitalIdentity. */
+  readonly certificates: readonly X509Certificate[];
+  /** Current status first, then the history, newest first. */
+  readonly statuses: readonly ServiceStatusPeriod[];
+  /** The status at `at` (undefined before the first status began). */
+  statusAt(at: Date): ServiceStatus | undefined;
+}
+
+export interface QualifiedStatus {
+  /** True when a qualified service listing the certificate (or its issuer, for CA/QC) was in force at the time. */
+  readonly qualified: boolean;
+  readonly serviceType?: TrustServiceType | 'other';
+  readonly serviceName?: string;
+  readonly status?: ServiceStatus;
+  /** `service`: the certificate is the service's own; `issuer`: a listed CA/QC issued it. */
+  readonly via?: 'service' | 'issuer';
+}
+
+export interface TrustList {
+  readonly schemeOperator: string;
+  readonly issued: Date;
+  readonly nextUpdate?: Date;
+  /** The certificate that signed the list (validated against the signer anchors). */
+  readonly signer: X509Certificate;
+  readonly services: readonly TrustListService[];
+  /** A trust store whose anchors are the certificates of the services in force at `at` (default now). */
+  trustStore(at?: Date, options?: { readonly crls?: readonly (Buffer | string)[] }): TrustStore;
+  /** Is `cert` qualified at `at` (default now) according to this list? */
+  statusOf(cert: X509Certificate, at?: Date): QualifiedStatus;
+}
+
+export interface LoadTrustListOptions {
+  /** Who may sign trusted lists: a trust store, or certificates taken as anchors. */
+  readonly signerAnchors: TrustStore | readonly X509Certificate[];
+  /** Time of the signature and freshness checks. @defaultValue now */
+  readonly at?: Date;
+  /** Accept a list past its NextUpdate (e.g. to verify old evidence against the list of its time). @defaultValue false */
+  readonly allowStale?: boolean;
+}

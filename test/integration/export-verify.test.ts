@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
+import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
+import { initDevPki, loadTrustStore } from '../../src/pki/index.js';
+
+/**
+ * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is
+ * exported; the export is verified offline with only its own files (trust/ as the anchors), through the
+ * library, the CLI and POST /api/v1/verify; one changed byte in one file makes the whole chain INVALID.
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(join(tmpdir(), 'qerds-export-'));
+const pkiDir = join(work, 'pki');
+const outDir = join(work, 'export');
+const execFileAsync = promisify(execFile);
+let net: TwoAccessPoints;
+let manifest: ExportManifest;
+let messageId: string;
+
+async function postVerify(body: Buffer | string, query = ''): Promise<{ status: number; json: { kind: string; valid: boolean; report: Record<string, unknown> } }> {
+  const response = await fetch(`${net.c2.url}/api/v1/verify${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SENDER.key}`, 'content-type': 'application/octet-stream' },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
+  return { status: response.status, json: (await response.json()) as never };
+}
+
+describe('qerds export + verify of the evidence chain', () => {
+  beforeAll(async () => {
+    await initDevPki({ dir: pkiDir });
+    net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'Invoice INV-2026-000123' }));
+    form.append('payload', new Blob([readFileSync(join(root, 'examples/ubl-invoice-jp.xml'))], { type: 'application/xml' }), 'invoice.xml');
+    messageId = String((await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id);
+    const deadline = Date.now() + 60_000;
+    let handedOver = false;
+    while (Date.now() < deadline) {
+      if (!handedOver) {
+        const inbox = await api<Array<{ id: string; state: string; parts: Array<{ partId: string }> }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
+        const item = inbox.find((m) => m.state === 'consigned');
+        if (item) {
+          const r = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+          await r.arrayBuffer();
+          handedOver = r.ok;
+        }
+      }
+      const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+      if (chain.some((e) => e.event === 'ContentHandover')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    manifest = await exportMessageEvidence({ store: net.c2.context.store, messageId, outDir, trust: net.c2.trust });
+  }, 120_000);
+  afterAll(() => net?.stop());
+
+  const exportTrust = () => loadTrustStore([join(outDir, 'trust')]);
+
+  it('writes every evidence, the trust files, a manifest with digests and a README', () => {
+    expect(manifest.evidence.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover']));
+    expect(readdirSync(join(outDir, 'evidence'))).toHaveLength(manifest.evidence.length);
+    expect(manifest.trust.some((t) => t.file.endsWith('.crt.pem'))).toBe(true);
+    expect(manifest.trust.some((t) => /\.crl(\.pem)?$/.test(t.file))).toBe(true);
+    expect(readFileSync(join(outDir, 'README.txt'), 'utf8')).toContain('qerds verify . --trust trust/');
+  });
+
+  it('verifies offline with only the exported files: every seal and every link', async () => {
+    const report = await verifyEvidenceChain(readExportDir(outDir), { trust: exportTrust() });
+    expect(report.findings).toEqual([]);
+    expect(report.members.every((m) => m.report.indication === 'TOTAL-PASSED')).toBe(true);
+    expect(report.valid).toBe(true);
+    const bundle = await verifyAny(readFileSync(join(outDir, 'bundle.json')), { trust: exportTrust() });
+    expect(bundle.kind).toBe('evidence-chain');
+    expect(bundle.valid).toBe(true);
+  });
+
+  it('one changed byte in one evidence file: the chain is INVALID (digest and seal)', async () => {
+    const copy = join(work, 'tampered');
+    cpSync(outDir, copy, { recursive: true });
+    const file = join(copy, manifest.evidence[1]!.file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/<(\w+:)?EventTime>(\d)/, (_m, p: string | undefined, d: string) => `<${p ?? ''}EventTime>${d === '1' ? '2' : '1'}`));
+    const report = await verifyEvidenceChain(readExportDir(copy), { trust: exportTrust() });
+    expect(report.valid).toBe(false);
+    expect(report.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['CHAIN_DIGEST_MISMATCH', 'CHAIN_MEMBER_INVALID']));
+    const cli = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'verify', copy, '--trust', join(outDir, 'trust')], { cwd: root }).catch((e: { code: number; stdout: string }) => e);
+    expect('code' in cli ? cli.code : 0).toBe(1);
+    expect(cli.stdout).toMatch(/^INVALID: evidence chain/);
+  }, 60_000);
+
+  it('a chain missing a linked evidence is INVALID (CHAIN_LINK_MISSING)', async () => {
+    const bundle = readExportDir(outDir);
+    const report = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((_e, i) => i !== 0) }, { trust: exportTrust() });
+    expect(report.valid).toBe(false);
+    expect(report.findings.map((f) => f.code)).toContain('CHAIN_LINK_MISSING');
+  });
+
+  it('qerds verify <export dir> exits 0 and says VALID', async () => {
+    const { stdout } = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'verify', outDir, '--trust', join(outDir, 'trust')], { cwd: root });
+    expect(stdout).toMatch(/^VALID: evidence chain of \d+ evidence for message /);
+  }, 60_000);
+
+  it('POST /api/v1/verify takes any proof as the raw body and answers the verdict with 200', async () => {
+    const evidenceXml = readFileSync(join(outDir, manifest.evidence[0]!.file));
+    const one = await postVerify(evidenceXml);
+    expect(one.status).toBe(200);
+    expect(one.json).toMatchObject({ kind: 'evidence-xml', valid: true, report: { indication: 'TOTAL-PASSED' } });
+
+    const chain = await postVerify(readFileSync(join(outDir, 'bundle.json')));
+    expect(chain.json).toMatchObject({ kind: 'evidence-chain', valid: true });
+
+    const tampered = await postVerify(evidenceXml.toString('utf8').replace('SubmissionAcceptance', 'SubmissionRejection'));
+    expect(tampered.status).toBe(200);
+    expect(tampered.json.valid).toBe(false);
+
+    const junk = await postVerify(Buffer.from('hello'));
+    expect(junk.status).toBe(400);
+    const badAt = await postVerify(evidenceXml, '?at=yesterday');
+    expect(badAt.status).toBe(400);
+  });
+});

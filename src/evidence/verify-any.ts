@@ -122,8 +122,8 @@ export function parseBundle(bytes: Buffer): EvidenceBundle | undefined {
 /**
  * Verifies every evidence of a chain, then the chain itself: each declared digest matches the XML, each
  * declared id/event matches the sealed one, all are about one message, every PreviousEvidence names a
- * member listed before it whose event time is not later, ids are unique, and exactly one member starts
- * the chain. A sealed evidence with a broken link is still authentic, but the chain is not proof of the
+ * member listed before it whose event time is not later, and ids are unique. Each issuer chains its own evidence, so
+ * each issuer has exactly one start. A sealed evidence with a broken link is still authentic, but the chain is not proof of the
  * message's whole history: the verdict is invalid.
  */
 export async function verifyEvidenceChain(bundle: EvidenceBundle, options: VerifyAnyOptions): Promise<ChainReport> {
@@ -163,8 +163,19 @@ export async function verifyEvidenceChain(bundle: EvidenceBundle, options: Verif
     else if (p >= i) fail('CHAIN_ORDER', `${e.event} ${e.id}: listed before its previous evidence ${e.previousEvidenceId}`);
     else if (sealed[p]!.eventTime.getTime() > e.eventTime.getTime()) fail('CHAIN_ORDER', `${e.event} ${e.id}: event time before its previous evidence's`);
   }
-  const starts = sealed.filter((e) => e.previousEvidenceId === undefined);
-  if (sealed.length > 0 && starts.length === 0) fail('CHAIN_NO_START', 'no evidence starts the chain');
+  // Each issuer (ERDS) chains its own evidence: C3's first evidence of a message does not name C2's.
+  // So every issuer's chain has exactly one start, and it is that issuer's first member.
+  const issuers = new Set(sealed.map((e) => e.issuer.id));
+  for (const issuer of issuers) {
+    const own = sealed.filter((e) => e.issuer.id === issuer);
+    const starts = own.filter((e) => e.previousEvidenceId === undefined);
+    if (starts.length !== 1) fail('CHAIN_START', `issuer ${issuer}: ${starts.length} evidence start a chain, expected one`);
+    else if (starts[0] !== own[0]) fail('CHAIN_ORDER', `issuer ${issuer}: its chain start ${starts[0]!.id} is not its first evidence`);
+  }
+  // The sender's AP holds the whole history from submission; the recipient's AP only its own part.
+  if (sealed.length > 0 && !sealed.some((e) => e.event === 'SubmissionAcceptance' || e.event === 'SubmissionRejection')) {
+    findings.push({ severity: 'warning', code: 'CHAIN_NO_SUBMISSION', message: 'no submission evidence: the bundle shows part of the history only' });
+  }
   const valid = findings.every((f) => f.severity !== 'error') && members.length === bundle.evidence.length && members.length > 0;
   return { kind: 'evidence-chain', valid, ...(bundle.messageId ? { messageId: bundle.messageId } : {}), members, findings };
 }

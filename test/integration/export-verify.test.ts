@@ -94,11 +94,17 @@ describe('qerds export + verify of the evidence chain', () => {
     expect(cli.stdout).toMatch(/^INVALID: evidence chain/);
   }, 60_000);
 
-  it('a chain missing a linked evidence is INVALID (CHAIN_LINK_MISSING)', async () => {
+  it('a chain missing a linked evidence or out of order is INVALID; one without submission is partial but valid', async () => {
     const bundle = readExportDir(outDir);
-    const report = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((_e, i) => i !== 0) }, { trust: exportTrust() });
+    const report = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'RelayAcceptance') }, { trust: exportTrust() });
     expect(report.valid).toBe(false);
     expect(report.findings.map((f) => f.code)).toContain('CHAIN_LINK_MISSING');
+    const reordered = await verifyEvidenceChain({ ...bundle, evidence: [...bundle.evidence].reverse() }, { trust: exportTrust() });
+    expect(reordered.valid).toBe(false);
+    expect(reordered.findings.map((f) => f.code)).toContain('CHAIN_ORDER');
+    const noSubmission = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'SubmissionAcceptance') }, { trust: exportTrust() });
+    expect(noSubmission.valid).toBe(true);
+    expect(noSubmission.findings.map((f) => f.code)).toEqual(['CHAIN_NO_SUBMISSION']);
   });
 
   it('qerds verify <export dir> exits 0 and says VALID', async () => {

@@ -17,7 +17,7 @@ import { createApServer } from './access-point/http-server.js';
 
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
-import { createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
+import { createFailoverTsaClient, createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
 
 export interface AccessPointOptions {
   readonly clock?: Clock;
@@ -62,11 +62,16 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const as4 = loadAs4Security(config, identity);
 
   const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
-  const store = await createStore({ ...config.store, clock });
+  const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years });
   const metrics = createMetrics({ stats: () => store.stats() });
   const tsaClient: TsaClient = metrics.observeTsa(tsa
     ? createLocalTsaClient(tsa)
-    : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust }));
+    : config.tsa.urls
+      ? createFailoverTsaClient(
+          config.tsa.urls.map((url) => createHttpTsaClient({ url, timeoutMs: config.tsa.timeoutMs, trust })),
+          { names: config.tsa.urls, cooldownMs: config.tsa.cooldownMs, log },
+        )
+      : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust }));
 
   await store.migrate();
   const stages = selectedStages(config, options.workers ?? true);

@@ -1,7 +1,8 @@
 import express, { Router } from 'express';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { isQerdsError, type Clock } from '../core/index.js';
-import { verifyAny, type ProofVerifier } from '../evidence/index.js';
+import { formatReport, verifyAny, verifyEvidence, type ProofVerifier } from '../evidence/index.js';
+import { formatRemReport, isRemMessage, verifyRemMessage } from '../smtp/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
 import { sendProblem } from './problem.js';
 
@@ -23,9 +24,30 @@ export const as4CaptureVerifier: ProofVerifier = {
   },
 };
 
+/** REM messages (.eml, S/MIME signed, EN 319 532-3) as a kind of {@link verifyAny}: each evidence part verified too. */
+export const remMessageVerifier: ProofVerifier = {
+  kind: 'rem-message',
+  detect: isRemMessage,
+  verify: async (bytes, options) => {
+    const at = options.at ? { at: options.at } : {};
+    const report = await verifyRemMessage(bytes, {
+      trust: options.trust,
+      ...at,
+      verifyEvidence: async (xml) => {
+        const r = await verifyEvidence(xml, { trust: options.trust, ...at });
+        return { valid: r.indication === 'TOTAL-PASSED', summary: formatReport(r).split('\n')[0]! };
+      },
+    });
+    return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify(report, null, 2) };
+  },
+};
+
+/** The kinds verifyAny does not know by itself, for `qerds verify` and POST /api/v1/verify alike. */
+export const proofVerifiers: readonly ProofVerifier[] = [as4CaptureVerifier, remMessageVerifier];
+
 /**
  * `POST /verify`: the REST face of `qerds verify`. The body is the file itself (any content type: evidence
- * XML, an evidence bundle, a timestamp token or response, an AS4 capture), `?at=` validates as of that
+ * XML, an evidence bundle, a timestamp token or response, an AS4 capture, a REM message .eml), `?at=` validates as of that
  * time. The answer is 200 with the verdict inside (`valid`, and the kind's report under `report`): an
  * invalid proof is a result, not an HTTP error. 400 when the body is none of the known kinds.
  */
@@ -41,7 +63,7 @@ export function verifyRouter(options: VerifyRouterOptions): Router {
       if (Number.isNaN(at.getTime())) return sendProblem(res, 400, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
     }
     try {
-      const result = await verifyAny(bytes, { trust, at: at ?? options.clock.now(), verifiers: [as4CaptureVerifier] });
+      const result = await verifyAny(bytes, { trust, at: at ?? options.clock.now(), verifiers: proofVerifiers });
       res.json({ kind: result.kind, valid: result.valid, report: JSON.parse(result.json) as unknown, text: result.words });
     } catch (error) {
       if (isQerdsError(error) && error.code === 'EVIDENCE_MALFORMED') return sendProblem(res, 400, 'EVIDENCE_MALFORMED', error.message);

@@ -12,6 +12,7 @@ import { registerDb } from './db-command.js';
 import { registerDeadLetters } from './dead-letters-command.js';
 import { registerCrypto } from './crypto-command.js';
 import { registerExport } from './export-command.js';
+import { registerArchive } from './archive-command.js';
 
 /** The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed, 2 usage or configuration error. */
 const program = new Command()
@@ -31,6 +32,7 @@ registerDb(program);
 registerDeadLetters(program);
 registerCrypto(program);
 registerExport(program);
+registerArchive(program);
 
 try {
   await program.parseAsync(process.argv);

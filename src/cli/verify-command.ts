@@ -5,7 +5,8 @@ import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/i
 import { QerdsError } from '../core/index.js';
 import { chainVerification, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
 import { readExportDir } from './export-command.js';
-import { devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
+import { remMessageVerifier } from '../api/index.js';
+import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustList, loadTrustStore, type TrustList, type TrustStore } from '../pki/index.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -55,8 +56,12 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp or an AS4 capture offline; exit 0 only when it is valid')
-    .argument('<file>', 'evidence XML, an export directory or its bundle.json, a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
-    .option('--trust <path>', 'trust anchor / CRL (PEM file or directory); repeat for more; default: the dev PKI CA in certs/dev', collect)
+    .argument('<file>', 'evidence XML, an export directory or its bundle.json, a REM message (.eml), a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
+    .option(
+      '--trust <path>',
+      'trust anchor / CRL (PEM file or directory), or an ETSI TS 119 612 trusted list (*.xml) signed by a certificate that chains to another --trust; repeat for more; default: the dev PKI CA in certs/dev',
+      collect,
+    )
     .option('--at <time>', 'validate as if the current time were this (ISO 8601): the newest timestamp must hold then')
     .option(
       '--content <file>',
@@ -72,9 +77,9 @@ export function registerVerify(program: Command): void {
       const isDir = (await stat(file)).isDirectory();
       const bytes = isDir ? Buffer.alloc(0) : await readFile(file);
       const dev = devPkiLayout('certs/dev');
-      const trust = loadTrustStore(opts.trust ?? [dev.caCert, dev.caCrl]);
       const at = opts.at ? new Date(opts.at) : undefined;
       if (at && Number.isNaN(at.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
+      const { trust, trustList } = await trustOf(opts.trust ?? [dev.caCert, dev.caCrl], at);
       if (isDir) {
         if (opts.content) throw new QerdsError('CONFIG_INVALID', '--content applies to one evidence or timestamp, not to an export');
         return printResult(chainVerification(await verifyEvidenceChain(readExportDir(file), { trust, ...(at ? { at } : {}) })), opts);
@@ -82,7 +87,24 @@ export function registerVerify(program: Command): void {
       // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
       if (isAs4Capture(bytes)) return verifyCapture(bytes, trust, at, opts);
       const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
-      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents });
+      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents, verifiers: [remMessageVerifier], ...(trustList ? { trustList } : {}) });
       printResult(result, opts);
     });
+}
+
+/**
+ * The --trust paths: PEM/DER anchors and CRLs as before; a path ending in .xml is a trusted list, whose signer
+ * must chain to those anchors (a list cannot vouch for itself). The services the list has in force at the
+ * validation time become further anchors, and evidence reports say whether seal and TSA are qualified.
+ */
+async function trustOf(paths: readonly string[], at: Date | undefined): Promise<{ trust: TrustStore; trustList?: TrustList }> {
+  const lists = paths.filter((p) => /\.xml$/i.test(p));
+  const anchors = paths.filter((p) => !/\.xml$/i.test(p));
+  if (lists.length === 0) return { trust: loadTrustStore(anchors) };
+  if (lists.length > 1) throw new QerdsError('CONFIG_INVALID', '--trust: one trusted list (*.xml) at most');
+  if (anchors.length === 0) throw new QerdsError('CONFIG_INVALID', '--trust: a trusted list needs another --trust with the anchor its signer chains to');
+  const base = loadTrustStore(anchors);
+  const trustList = await loadTrustList(await readFile(lists[0] as string, 'utf8'), { signerAnchors: base });
+  const listed = trustList.trustStore(at).anchors;
+  return { trust: createTrustStore([...base.anchors, ...listed], { crls: base.crls }), trustList };
 }

@@ -207,6 +207,13 @@ export const configSchema = z
         mode: z.enum(['embedded', 'remote']).default('embedded'),
         /** URL of the remote TSA (mode remote). */
         url: z.string().url().optional(),
+        /**
+         * Several remote TSAs (mode remote), asked in this order with fail-over: one that failed is asked
+         * last for `cooldownMs`. Used instead of `url` when given.
+         */
+        urls: z.array(z.string().url()).min(1).optional(),
+        /** How long a failed TSA is asked only after the others, in ms. @defaultValue 30000 */
+        cooldownMs: z.coerce.number().int().min(0).default(30_000),
         /** Serve the embedded TSA at /tsa for others. @defaultValue true */
         serve: z.boolean().default(true),
         /** TSA policy OID of the embedded TSA. @defaultValue '1.3.6.1.4.1.32473.1.1' (documentation arc, dev only) */
@@ -251,6 +258,17 @@ export const configSchema = z
          * file alone proves validity later; B-LTA adds an archive timestamp (one more TSA request). @defaultValue 'B-LT'
          */
         level: z.enum(['B-T', 'B-LT', 'B-LTA']).default('B-LT'),
+      })
+      .prefault({}),
+    retention: z
+      .object({
+        /** Years an evidence is kept after its event: the store refuses to delete it before. @defaultValue 10 */
+        years: z.coerce.number().int().min(1).default(10),
+        /**
+         * `qerds archive renew` re-timestamps (B-LTA) evidence whose newest timestamp's TSA certificate expires
+         * within this many days. @defaultValue 90
+         */
+        renewBeforeDays: z.coerce.number().int().min(1).default(90),
       })
       .prefault({}),
     limits: z

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
-import type { Finding, TrustStore } from '../pki/types.js';
+import type { Finding, TrustList, TrustStore } from '../pki/index.js';
 import { formatReport, formatTimestampReport } from './format-report.js';
 import { reportToJson } from './report-json.js';
 import { reportToXml } from './report-xml.js';
@@ -43,6 +43,8 @@ export interface VerifyAnyOptions extends ProofVerifyOptions {
   readonly content?: readonly Buffer[];
   /** Tried first, in order. */
   readonly verifiers?: readonly ProofVerifier[];
+  /** A loaded trusted list: evidence reports then say whether seal and TSA are qualified. */
+  readonly trustList?: TrustList;
 }
 
 /** Marks the JSON form of an evidence chain (`qerds export` manifest with the XML inline). */
@@ -91,7 +93,7 @@ export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promi
   switch (detectFileKind(bytes)) {
     case 'evidence-xml': {
       const content = contents.length === 0 ? {} : { content: contents.length === 1 ? contents[0]! : contents };
-      const r = await verifyEvidence(bytes.toString('utf8'), { trust: options.trust, ...at, ...content });
+      const r = await verifyEvidence(bytes.toString('utf8'), { trust: options.trust, ...at, ...content, ...(options.trustList ? { trustList: options.trustList } : {}) });
       return { kind: 'evidence-xml', valid: r.indication === 'TOTAL-PASSED', words: formatReport(r), json: reportToJson(r), xml: reportToXml(r) };
     }
     case 'timestamp-token': {

@@ -9,3 +9,4 @@ export const SMTP_AUTH_METHOD = 'urn:qerds-ap:authentication:smtp-auth';
 export { buildRemMessage, REM_METADATA_VERSION, REM_DIGEST_ALGORITHM, type RemMessage, type RemMessageInput } from './rem-message.js';
 export { introductionTexts, type IntroductionTexts, type IntroductionInput } from './rem-texts.js';
 export { createMailSender, type MailSender, type MailSenderOptions, type MailSendOutcome } from './mail-sender.js';
+export { verifyRemMessage, formatRemReport, isRemMessage, type RemVerification, type RemVerifyOptions, type RemEvidenceCheck } from './rem-verify.js';

@@ -15,19 +15,22 @@ export interface StoreConfig {
   readonly blobDir: string;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
+  readonly retentionYears?: number;
 }
 
 /** Picks the adapter named by `kind`. Call migrate() on the result before use. */
 export async function createStore(config: StoreConfig): Promise<Store> {
   switch (config.kind) {
     case 'sqlite':
-      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock });
+      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock, retentionYears: config.retentionYears });
     case 'postgres':
       return createPostgresStore({
         connectionString: config.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',
         schema: config.postgresSchema,
         blobDir: config.blobDir,
         clock: config.clock,
+        retentionYears: config.retentionYears,
       });
   }
 }

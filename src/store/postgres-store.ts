@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
   };
   /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
+  readonly retentionYears?: number;
 }
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -48,6 +50,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     flavour: postgresFlavour,
     files: createFileBlobStore(options.blobDir),
     clock: options.clock ?? systemClock,
+    retentionYears: options.retentionYears,
     migrationTableSchema: schema,
   });
 }

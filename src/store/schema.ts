@@ -10,6 +10,7 @@ export interface StoreDatabase {
   evidence: EvidenceTable;
   blobs: BlobsTable;
   outbox: OutboxTable;
+  evidence_versions: EvidenceVersionsTable;
 }
 
 export interface MessagesTable {
@@ -38,6 +39,14 @@ export interface EvidenceTable {
   sequence: number;
   xml: string;
   issued_by: string;
+}
+
+/** Superseded XML of an evidence (migration 0003): version 1 is the XML as first sealed. */
+export interface EvidenceVersionsTable {
+  evidence_id: string;
+  version: number;
+  xml: string;
+  replaced_at: string;
 }
 
 export interface BlobsTable {

@@ -4,7 +4,7 @@ import type { SqlFlavour } from './flavour.js';
 import { storeMigrations } from './migrations/index.js';
 import { deadLetterFromRow, evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
 import { createSqlTransaction } from './sql-transaction.js';
-import { toDbTime, type StoreDatabase } from './schema.js';
+import { fromDbTime, toDbTime, type StoreDatabase } from './schema.js';
 import type { BlobStore, Store } from './types.js';
 
 export interface SqlStoreOptions {
@@ -15,6 +15,8 @@ export interface SqlStoreOptions {
   readonly clock: Clock;
   /** Schema of Kysely's own migration tables (PostgreSQL); the store's tables follow `search_path`. */
   readonly migrationTableSchema?: string;
+  /** @defaultValue 10 */
+  readonly retentionYears?: number | undefined;
 }
 
 /** Default page size of listMessages. */
@@ -23,6 +25,7 @@ const defaultListLimit = 100;
 /** The query layer shared by every SQL engine: one Kysely code path, engine quirks in `flavour`. */
 export function createSqlStore(options: SqlStoreOptions): Store {
   const { db, flavour, files, clock } = options;
+  const retentionYears = options.retentionYears ?? 10;
 
   const blobs: BlobStore = {
     async put(source, putOptions) {
@@ -96,6 +99,45 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     async getEvidence(id) {
       const row = await db.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst();
       return row && evidenceFromRow(row);
+    },
+
+    async scanEvidence(filter = {}) {
+      let query = db.selectFrom('evidence').selectAll();
+      if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+      const rows = await query.orderBy('id').limit(filter.limit ?? defaultListLimit).execute();
+      return rows.map(evidenceFromRow);
+    },
+
+    async replaceEvidenceXml(id, xml, now) {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('evidence').select('xml').where('id', '=', id).executeTakeFirst();
+        if (!row) throw new QerdsError('NOT_FOUND', `no evidence ${id}`);
+        const last = await trx.selectFrom('evidence_versions').select((eb) => eb.fn.max('version').as('v')).where('evidence_id', '=', id).executeTakeFirst();
+        const version = Number(last?.v ?? 0) + 1;
+        await trx.insertInto('evidence_versions').values({ evidence_id: id, version, xml: row.xml, replaced_at: toDbTime(now) }).execute();
+        await trx.updateTable('evidence').set({ xml }).where('id', '=', id).execute();
+      });
+    },
+
+    async listEvidenceVersions(id) {
+      const rows = await db.selectFrom('evidence_versions').selectAll().where('evidence_id', '=', id).orderBy('version').execute();
+      return rows.map((r) => ({ version: r.version, xml: r.xml, replacedAt: fromDbTime(r.replaced_at) }));
+    },
+
+    async deleteEvidence(id, now) {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('evidence').select('event_time').where('id', '=', id).executeTakeFirst();
+        if (!row) throw new QerdsError('NOT_FOUND', `no evidence ${id}`);
+        const until = fromDbTime(row.event_time);
+        until.setUTCFullYear(until.getUTCFullYear() + retentionYears);
+        if (now.getTime() < until.getTime()) {
+          throw new QerdsError('EVIDENCE_RETENTION_ACTIVE', `evidence ${id} is retained until ${until.toISOString()} (${retentionYears} years after its event)`, {
+            details: { retainedUntil: until.toISOString() },
+          });
+        }
+        await trx.deleteFrom('evidence_versions').where('evidence_id', '=', id).execute();
+        await trx.deleteFrom('evidence').where('id', '=', id).execute();
+      });
     },
 
     async leaseOutbox(limit, leaseMs, now) {

@@ -16,6 +16,8 @@ export interface SqliteStoreOptions {
   readonly blobDir: string;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
+  readonly retentionYears?: number;
   /** How long a writer waits for another process's write lock, in ms. @defaultValue 5000 */
   readonly busyTimeoutMs?: number;
 }
@@ -30,7 +32,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
-  return createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock });
+  return createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
 }
 
 /**

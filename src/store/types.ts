@@ -105,6 +105,24 @@ export interface Store {
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
   getEvidence(id: string): Promise<EvidenceRecord | undefined>;
   /**
+   * Evidence in id order after `afterId` (exclusive), up to `limit` (default 100): the archive renewal
+   * sweep pages through every evidence with it.
+   */
+  scanEvidence(filter?: { afterId?: string; limit?: number }): Promise<EvidenceRecord[]>;
+  /**
+   * Replaces the XML of an evidence by an augmented version of the same seal (B-LTA renewal adds only
+   * unsigned properties); the replaced XML is kept as a version (listEvidenceVersions). Unknown id: NOT_FOUND.
+   */
+  replaceEvidenceXml(id: string, xml: string, now: Date): Promise<void>;
+  /** The superseded XML of an evidence, oldest first (the first is the XML as first sealed). */
+  listEvidenceVersions(id: string): Promise<{ readonly version: number; readonly xml: string; readonly replacedAt: Date }[]>;
+  /**
+   * Deletes an evidence and its versions, only once its retention period (eventTime + retention years
+   * of the store) is over: before, EVIDENCE_RETENTION_ACTIVE (threat: an operator or a bug destroying
+   * proof a party may still need). Unknown id: NOT_FOUND.
+   */
+  deleteEvidence(id: string, now: Date): Promise<void>;
+  /**
    * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
    * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.
    */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Accuracy, TimeStampReq, TSTInfo } from '@peculiar/asn1-tsp';
+import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner, type CmsSigner } from '../crypto/index.js';
-import { derTlv, digestNameOfOid, type SigningIdentity } from '../pki/index.js';
+import { certificateNameDer, derTlv, digestNameOfOid, type SigningIdentity } from '../pki/index.js';
 import { integerContent } from './asn1.js';
 import { expectedDigestLength } from './request.js';
 import { DEV_TSA_POLICY, type TimestampAuthority, type TimestampAuthorityOptions } from './types.js';
@@ -46,6 +47,10 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   // Everything that is the same in every token (SignerIdentifier, the ESS signing-certificate-v2 attribute, the
   // certificates field) is encoded once here; re-serialising parsed certificates per token doubled its cost.
   const signer = tsaSigner(identity);
+  // RFC 3161 §2.4.2: the tsa field, when present, names the TSA as one of its certificate's subject names.
+  const tsaName = options.tsaName
+    ? new GeneralName({ directoryName: AsnConvert.parse(certificateNameDer(identity.certificate, 'subject'), Name) })
+    : undefined;
 
   function tokenFor(req: TimeStampReq): Buffer {
     const genTime = clock.now();
@@ -62,6 +67,7 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
       ordering: false,
       // RFC 3161 §2.4.2: the nonce MUST be echoed when the request had one.
       ...(req.nonce ? { nonce: req.nonce } : {}),
+      ...(tsaName ? { tsa: tsaName } : {}),
     });
     const tstInfoDer = Buffer.from(AsnConvert.serialize(tstInfo));
     return createCmsSignature(signer, {

@@ -4,3 +4,4 @@ export { encodeTimestampRequest, type TimestampRequestOptions } from './request.
 export { verifyTimestampToken } from './verify.js';
 export { acceptTimestampResponse, createLocalTsaClient, createHttpTsaClient } from './client.js';
 export { createTsaRouter } from './router.js';
+export { createFailoverTsaClient, type FailoverTsaOptions } from './failover-client.js';

@@ -32,6 +32,8 @@ export interface TimestampAuthorityOptions {
   readonly clock?: Clock;
   /** TSTInfo.accuracy. @defaultValue { seconds: 1 } */
   readonly accuracy?: { readonly seconds?: number; readonly millis?: number };
+  /** Put the TSA's certificate subject in TSTInfo.tsa (directoryName, RFC 3161 §2.4.2). @defaultValue false */
+  readonly tsaName?: boolean;
   /** TSTInfo.serialNumber generator; must be unique per token. @defaultValue 128 random bits */
   readonly serialNumber?: () => bigint;
 }
@@ -45,6 +47,10 @@ export interface TimestampVerification {
   readonly serialNumber?: string;
   readonly imprint?: MessageImprint;
   readonly nonce?: bigint;
+  /** TSTInfo.accuracy in milliseconds, when the token states one. */
+  readonly accuracyMs?: number;
+  /** TSTInfo.tsa when it is a directoryName, as a distinguished name string (checked against the signer). */
+  readonly tsaName?: string;
   readonly tsaCertificate?: X509Certificate;
   readonly findings: readonly Finding[];
 }

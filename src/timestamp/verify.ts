@@ -1,4 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import type { TSTInfo } from '@peculiar/asn1-tsp';
 import type { MessageImprint } from '../core/ports.js';
 import { CMS_OID as OID } from '../crypto/index.js';
 import {
@@ -9,6 +11,7 @@ import {
   readDerElement,
   verifyCmsSignature,
   certificateFacts,
+  x509,
   type Finding,
 } from '../pki/index.js';
 import { bytesToBigint } from './asn1.js';
@@ -40,7 +43,12 @@ export async function verifyTimestampToken(
   const imprintAlgorithm = digestNameOfOid(tstInfo.messageImprint.hashAlgorithm.algorithm);
   const imprintDigest = Buffer.from(new Uint8Array(tstInfo.messageImprint.hashedMessage.buffer));
   const nonce = tstInfo.nonce ? bytesToBigint(tstInfo.nonce) : undefined;
+  const acc = tstInfo.accuracy;
+  const accuracyMs = acc ? (acc.seconds ?? 0) * 1000 + (acc.millis ?? 0) + (acc.micros ?? 0) / 1000 : undefined;
+  const tsaNameDer = tstInfo.tsa?.directoryName ? Buffer.from(AsnConvert.serialize(tstInfo.tsa.directoryName)) : undefined;
   const result = {
+    ...(accuracyMs === undefined ? {} : { accuracyMs }),
+    ...(tsaNameDer ? { tsaName: new x509.Name(new Uint8Array(tsaNameDer)).toString() } : {}),
     genTime,
     policy: tstInfo.policy,
     serialNumber: bytesToBigint(tstInfo.serialNumber).toString(16),
@@ -99,6 +107,9 @@ export async function verifyTimestampToken(
   // 4. ESS signing certificate (RFC 3161 §2.4.2, RFC 5816): binds the certificate itself, not only its key.
   findings.push(...checkSigningCertificate(signer.attributes, tsaCertificate));
 
+  // 4b. The tsa name, when present, must be the signer's: else a token could claim another TSA's name.
+  findings.push(...checkTsaName(tstInfo, tsaNameDer, tsaCertificate));
+
   // 5. The certificate must be a TSA certificate: EKU timeStamping only, critical (RFC 3161 §2.3).
   findings.push(...checkTimestampingEku(tsaCertificate));
 
@@ -154,4 +165,23 @@ function checkTimestampingEku(cert: X509Certificate): Finding[] {
     return [err('TSA_NOT_TIMESTAMPING_CERT', `${cert.subject} lacks the sole, critical timeStamping extended key usage`)];
   }
   return [];
+}
+
+/**
+ * RFC 3161 §2.4.2: a present tsa field "MUST correspond to one of the subject names included in the
+ * certificate that is to be used to verify the token". A directoryName is compared with the subject (DER,
+ * as openssl's X509_NAME_cmp does); other name forms with the subjectAltName entries of the same type.
+ */
+function checkTsaName(tstInfo: TSTInfo, nameDer: Buffer | undefined, cert: X509Certificate): Finding[] {
+  const tsa = tstInfo.tsa;
+  if (!tsa) return [];
+  if (nameDer) {
+    return nameDer.equals(certificateNameDer(cert, 'subject'))
+      ? []
+      : [err('TSA_NAME_MISMATCH', `the token names its TSA ${new x509.Name(new Uint8Array(nameDer)).toString()}, but is signed by ${cert.subject.replace(/\n/g, ', ')}`)];
+  }
+  const alt = (cert.subjectAltName ?? '').split(', ');
+  const named = tsa.dNSName ? `DNS:${tsa.dNSName}` : tsa.uniformResourceIdentifier ? `URI:${tsa.uniformResourceIdentifier}` : tsa.rfc822Name ? `email:${tsa.rfc822Name}` : undefined;
+  if (named === undefined) return [warn('TSA_NAME_NOT_CHECKED', 'the token names its TSA in a form this verifier does not compare')];
+  return alt.includes(named) ? [] : [err('TSA_NAME_MISMATCH', `the token names its TSA ${named}, which is not a name of its signer certificate`)];
 }

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import { issueEvidence, xadesSealer } from '../../src/evidence/index.js';
-import { loadSigningIdentity } from '../../src/pki/index.js';
+import { buildTrustList, loadSigningIdentity } from '../../src/pki/index.js';
 import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority, encodeTimestampRequest } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
@@ -116,6 +116,38 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
     const f = qerds('verify', file('flipped.der', flipped), ...trustArgs, '--content', join(dir, 'part1.bin'));
     expect(f.stdout.split('\n')[0]).toMatch(/^INVALID \(TOTAL-FAILED\): SIG_CRYPTO_FAILURE/);
     expect(f.status).toBe(1);
+  });
+
+  it('--trust list.xml: a trusted list signed under the CA of another --trust says seal and TSA are qualified', async () => {
+    // The list signer: issued by the shared CA with openssl, EKU id-tsl-kp-tslSigning (TS 119 612 §5.7.1).
+    const [key, csr, crt, ext] = ['tl.key.pem', 'tl.csr', 'tl.crt.pem', 'tl.ext'].map((n) => join(dir, n)) as [string, string, string, string];
+    writeFileSync(ext, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=0.4.0.2231.3.0\n');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/C=JP/O=Shared Dev/CN=Shared TL signer'], { stdio: 'pipe' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'tl.srl'), '-days', '30', '-sha256', '-extfile', ext, '-out', crt], { stdio: 'pipe' });
+    const cert = (f: string) => new X509Certificate(readFileSync(f));
+    const since = new Date('2020-01-01T00:00:00Z');
+    const list = file(
+      'tl.xml',
+      await buildTrustList({
+        schemeOperator: 'Shared operator',
+        services: [
+          { type: 'QTST', name: 'Shared TSA', certificate: cert(pki.tsaCert), status: 'granted', statusStartingTime: since },
+          { type: 'QERDS', name: 'Shared AP c2', certificate: cert(pki.ap('c2').sealCert), status: 'granted', statusStartingTime: since },
+        ],
+        signer: loadSigningIdentity(crt, key),
+        issued: new Date(),
+        nextUpdate: new Date(Date.now() + DAY),
+      }),
+    );
+    const ok = qerds('verify', bt, ...trustArgs, '--trust', list);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.split('\n')[0]).toBe('VALID');
+    expect(ok.stdout).toContain('qualified:  seal QUALIFIED (QERDS "Shared AP c2", granted); TSA QUALIFIED (QTST "Shared TSA", granted)');
+    expect(ok.status).toBe(0);
+    // Alone, the list has no anchor to check its signer against: refused, not trusted on its own word.
+    const alone = qerds('verify', bt, '--trust', list);
+    expect(alone.status).not.toBe(0);
+    expect(alone.stderr).toContain('CONFIG_INVALID');
   });
 
   it('a file it cannot tell: exit 1 with the reason on stderr', () => {

@@ -301,6 +301,41 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await expectCode(store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })), 'NOT_FOUND');
         expect(await store.listEvidence(m.id)).toHaveLength(1);
       });
+
+      it('retention: refuses to delete evidence before eventTime + 10 years, deletes it (and its versions) after', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        const eventTime = new Date('2030-02-03T04:05:06.789Z');
+        await store.transaction((tx) => tx.insertEvidence({ id: 'kept', messageId: m.id, event: 'SubmissionAcceptance', eventTime, xml: '<v1/>', issuedBy: 'ap' }));
+        await store.replaceEvidenceXml('kept', '<v2/>', new Date('2035-01-01T00:00:00.000Z'));
+        await expectCode(store.deleteEvidence('kept', new Date('2030-02-03T04:05:06.790Z')), 'EVIDENCE_RETENTION_ACTIVE');
+        // One millisecond before the tenth anniversary of the event: still kept.
+        await expectCode(store.deleteEvidence('kept', new Date('2040-02-03T04:05:06.788Z')), 'EVIDENCE_RETENTION_ACTIVE');
+        expect((await store.getEvidence('kept'))?.xml).toBe('<v2/>');
+        await store.deleteEvidence('kept', new Date('2040-02-03T04:05:06.789Z'));
+        expect(await store.getEvidence('kept')).toBeUndefined();
+        expect(await store.listEvidenceVersions('kept')).toEqual([]);
+        await expectCode(store.deleteEvidence('kept', new Date('2041-01-01T00:00:00.000Z')), 'NOT_FOUND');
+      });
+
+      it('replaces an evidence XML keeping every superseded version, oldest first; pages through all evidence by id', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        for (const id of ['r-c', 'r-a', 'r-b']) {
+          await store.transaction((tx) => tx.insertEvidence({ id, messageId: m.id, event: 'RelayAcceptance', eventTime: clock.now(), xml: `<${id}-1/>`, issuedBy: 'ap' }));
+        }
+        await store.replaceEvidenceXml('r-a', '<r-a-2/>', new Date('2031-01-01T00:00:00.000Z'));
+        await store.replaceEvidenceXml('r-a', '<r-a-3/>', new Date('2032-01-01T00:00:00.000Z'));
+        expect((await store.getEvidence('r-a'))?.xml).toBe('<r-a-3/>');
+        expect(await store.listEvidenceVersions('r-a')).toEqual([
+          { version: 1, xml: '<r-a-1/>', replacedAt: new Date('2031-01-01T00:00:00.000Z') },
+          { version: 2, xml: '<r-a-2/>', replacedAt: new Date('2032-01-01T00:00:00.000Z') },
+        ]);
+        await expectCode(store.replaceEvidenceXml('nope', '<x/>', clock.now()), 'NOT_FOUND');
+        const first = await store.scanEvidence({ limit: 2 });
+        expect(first.map((e) => e.id)).toEqual(['r-a', 'r-b']);
+        expect((await store.scanEvidence({ afterId: first.at(-1)!.id, limit: 2 })).map((e) => e.id)).toEqual(['r-c']);
+      });
     });
 
     describe('outbox', () => {

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlFlavour } from '../flavour.js';
 import { initialMigration } from './0001-initial.js';
 import { deadLettersMigration } from './0002-dead-letters.js';
+import { evidenceVersionsMigration } from './0003-evidence-versions.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -11,6 +12,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(flavour),
     '0002-dead-letters': deadLettersMigration(),
+    '0003-evidence-versions': evidenceVersionsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,1 @@
+export { renewArchiveTimestamps, type RenewArchiveOptions, type RenewArchiveResult } from './renew-archive-timestamps.js';

@@ -12,8 +12,18 @@ import type { QerdsConfig } from '../config/index.js';
  * unverified certificate).
  */
 export function createApServer(app: RequestListener, tls: QerdsConfig['http']['tls']): { server: Server; scheme: 'http' | 'https' } {
-  if (!tls) return { server: createHttpServer(app), scheme: 'http' };
-  const server = createHttpsServer(
+  const { server, scheme } = tls ? { server: httpsServer(app, tls), scheme: 'https' as const } : { server: createHttpServer(app), scheme: 'http' as const };
+  // Keep idle connections open longer than clients' pools do (undici: 4 s), so a client never reuses a socket
+  // the server is closing at that moment: with Node's 5 s default, a client whose event loop stalled got ECONNRESET.
+  server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
+  server.headersTimeout = IDLE_KEEP_ALIVE_MS + 5_000;
+  return { server, scheme };
+}
+
+const IDLE_KEEP_ALIVE_MS = 65_000;
+
+function httpsServer(app: RequestListener, tls: NonNullable<QerdsConfig['http']['tls']>): Server {
+  return createHttpsServer(
     {
       cert: readFileSync(tls.cert),
       key: readFileSync(tls.key),
@@ -24,5 +34,4 @@ export function createApServer(app: RequestListener, tls: QerdsConfig['http']['t
     },
     app,
   );
-  return { server, scheme: 'https' };
 }

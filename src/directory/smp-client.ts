@@ -91,8 +91,14 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
 
   async function fetchMetadata(url: string): Promise<string | undefined> {
     let response: Response;
+    const request = () => fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs), headers: { accept: 'application/xml, text/xml' } });
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs), headers: { accept: 'application/xml, text/xml' } });
+      response = await request().catch((error: unknown) => {
+        // A pooled keep-alive connection that the SMP closed while idle fails at once; this GET is idempotent,
+        // so one retry on a fresh connection is safe (and is what browsers do).
+        if (isStaleConnection(error)) return request();
+        throw error;
+      });
     } catch (cause) {
       throw new QerdsError('DIRECTORY_SMP_UNAVAILABLE', `SMP request to ${url} failed: ${(cause as Error).message}`, { cause });
     }
@@ -192,4 +198,9 @@ function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: stri
     minimumAuthenticationLevel: endpoint.minimumAuthenticationLevel,
     source,
   };
+}
+
+function isStaleConnection(error: unknown): boolean {
+  const code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }

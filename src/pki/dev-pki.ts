@@ -53,6 +53,8 @@ These keys and certificates are DEV/TEST ONLY: the private keys are unencrypted 
 the PKCS#12 password is a public default, and the root CA is trusted by nobody.
 
 NEVER use them in production, never add this CA to a system trust store, never seal real evidence with them.
+trust-list.xml is an ETSI TS 119 612-style trusted list signed by tl/signer.crt.pem that grants "qualified"
+status to this CA, TSA and the APs: it is as fake as the rest, and qualifies nothing.
 A production access point uses keys from a qualified trust service provider (QTSP), ideally in an HSM.
 `;
 

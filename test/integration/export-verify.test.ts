@@ -9,11 +9,12 @@ import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } fr
 import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
 import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
 import { initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { buildRemMessage } from '../../src/smtp/index.js';
 
 /**
  * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is
  * exported; the export is verified offline with only its own files (trust/ as the anchors), through the
- * library, the CLI and POST /api/v1/verify; one changed byte in one file makes the whole chain INVALID.
+ * library, the CLI and POST /api/v1/verify (which takes a REM .eml too); one changed byte in one file makes the whole chain INVALID.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'qerds-export-'));
@@ -112,6 +113,20 @@ describe('qerds export + verify of the evidence chain', () => {
     expect(stdout).toMatch(/^VALID: evidence chain of \d+ evidence for message /);
   }, 60_000);
 
+  it('the CLI on the AP’s configured store: qerds export writes the same chain; qerds archive renew finds nothing due today', async () => {
+    const config = join(work, 'c2.yaml');
+    writeFileSync(config, `store:\n  sqliteFile: ${join(work, 'aps/c2/qerds.sqlite')}\n  blobDir: ${join(work, 'aps/c2/blobs')}\npki:\n  dir: ${pkiDir}\n  apName: c2\n`);
+    const cliOut = join(work, 'cli-export');
+    const exported = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'export', messageId, '--out', cliOut, '--config', config], { cwd: root });
+    expect(exported.stdout).toContain(`exported ${manifest.evidence.length} evidence`);
+    const cliManifest = JSON.parse(readFileSync(join(cliOut, 'manifest.json'), 'utf8')) as ExportManifest;
+    expect(cliManifest.evidence.map((e) => [e.id, e.sha256])).toEqual(manifest.evidence.map((e) => [e.id, e.sha256]));
+    const renew = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'archive', 'renew', '--config', config, '--json'], { cwd: root });
+    const result = JSON.parse(renew.stdout) as { scanned: number; renewed: unknown[]; failed: unknown[] };
+    expect(result).toMatchObject({ renewed: [], failed: [] });
+    expect(result.scanned).toBeGreaterThanOrEqual(manifest.evidence.length);
+  }, 90_000);
+
   it('POST /api/v1/verify takes any proof as the raw body and answers the verdict with 200', async () => {
     const evidenceXml = readFileSync(join(outDir, manifest.evidence[0]!.file));
     const one = await postVerify(evidenceXml);
@@ -124,6 +139,11 @@ describe('qerds export + verify of the evidence chain', () => {
     const tampered = await postVerify(evidenceXml.toString('utf8').replace('SubmissionAcceptance', 'SubmissionRejection'));
     expect(tampered.status).toBe(200);
     expect(tampered.json.valid).toBe(false);
+
+    // A REM message (.eml) C2 would mail, carrying this evidence, signed with C2's e-seal.
+    const rem = buildRemMessage({ event: manifest.evidence[0]!.event, evidenceXml: evidenceXml.toString('utf8'), subject: 'Invoice', from: { address: 'rem@c2.example' }, to: [{ address: 'c1@example.org' }], signer: net.c2.identity });
+    const remResult = await postVerify(rem.raw);
+    expect(remResult.json).toMatchObject({ kind: 'rem-message', valid: true, report: { verdict: 'VALID' } });
 
     const junk = await postVerify(Buffer.from('hello'));
     expect(junk.status).toBe(400);

@@ -42,8 +42,12 @@ export const remMessageVerifier: ProofVerifier = {
   },
 };
 
-/** The kinds verifyAny does not know by itself, for `qerds verify` and POST /api/v1/verify alike. */
-export const proofVerifiers: readonly ProofVerifier[] = [as4CaptureVerifier, remMessageVerifier];
+/**
+ * The kinds verifyAny does not know by itself, for `qerds verify` and POST /api/v1/verify alike. REM first:
+ * its detector reads the header section, while an AS4 capture is told by the ebMS namespace anywhere (an
+ * e-mail could quote it).
+ */
+export const proofVerifiers: readonly ProofVerifier[] = [remMessageVerifier, as4CaptureVerifier];
 
 /**
  * `POST /verify`: the REST face of `qerds verify`. The body is the file itself (any content type: evidence

@@ -33,7 +33,8 @@ export async function exportMessageEvidence(options: { store: Store; messageId: 
   mkdirSync(join(options.outDir, 'evidence'), { recursive: true });
   mkdirSync(join(options.outDir, 'trust'), { recursive: true });
   const evidence = records
-    .sort((a, b) => a.sequence - b.sequence)
+    // Issue order: by event time, then by arrival (evidence returned by the peer may arrive out of order).
+    .sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime() || a.sequence - b.sequence)
     .map((r, i) => {
       const file = `evidence/${String(i + 1).padStart(2, '0')}-${r.event}.xml`;
       writeFileSync(join(options.outDir, file), r.xml);

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { QerdsError } from '../core/index.js';
-import { chainVerification, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
+import { chainVerification, parseBundle, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
 import { readExportDir } from './export-command.js';
 import { remMessageVerifier } from '../api/index.js';
 import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustList, loadTrustStore, type TrustList, type TrustStore } from '../pki/index.js';
@@ -85,7 +85,8 @@ export function registerVerify(program: Command): void {
         return printResult(chainVerification(await verifyEvidenceChain(readExportDir(file), { trust, ...(at ? { at } : {}) })), opts);
       }
       // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
-      if (isAs4Capture(bytes)) return verifyCapture(bytes, trust, at, opts);
+      // (A bundle or a REM message could quote that namespace: they are told by stricter markers first.)
+      if (isAs4Capture(bytes) && !parseBundle(bytes) && !remMessageVerifier.detect(bytes)) return verifyCapture(bytes, trust, at, opts);
       const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
       const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents, verifiers: [remMessageVerifier], ...(trustList ? { trustList } : {}) });
       printResult(result, opts);

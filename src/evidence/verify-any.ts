@@ -78,16 +78,18 @@ export interface ChainReport {
 }
 
 /**
- * `qerds verify` / `POST /api/v1/verify` in one function: detects what `bytes` are — a plugged-in kind,
- * an evidence chain (JSON bundle), evidence XML, an RFC 3161 timestamp — and validates it. Throws
+ * `qerds verify` / `POST /api/v1/verify` in one function: detects what `bytes` are — an evidence chain
+ * (JSON bundle), a plugged-in kind (tried in order), evidence XML, an RFC 3161 timestamp — and validates it. Throws
  * EVIDENCE_MALFORMED when the bytes are none of these (nothing to give a verdict on).
  */
 export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promise<ProofVerification> {
+  // The bundle first: its marker is exact, while a plugged-in detector may look for a namespace that a
+  // bundled XML could mention.
+  const bundle = parseBundle(bytes);
+  if (bundle) return chainVerification(await verifyEvidenceChain(bundle, options));
   for (const verifier of options.verifiers ?? []) {
     if (verifier.detect(bytes)) return verifier.verify(bytes, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
   }
-  const bundle = parseBundle(bytes);
-  if (bundle) return chainVerification(await verifyEvidenceChain(bundle, options));
   const at = options.at ? { at: options.at } : {};
   const contents = options.content ?? [];
   switch (detectFileKind(bytes)) {
@@ -124,7 +126,7 @@ export function parseBundle(bytes: Buffer): EvidenceBundle | undefined {
 /**
  * Verifies every evidence of a chain, then the chain itself: each declared digest matches the XML, each
  * declared id/event matches the sealed one, all are about one message, every PreviousEvidence names a
- * member listed before it whose event time is not later, and ids are unique. Each issuer chains its own evidence, so
+ * member of the same issuer whose event time is not later, and ids are unique (the list order does not matter). Each issuer chains its own evidence, so
  * each issuer has exactly one start. A sealed evidence with a broken link is still authentic, but the chain is not proof of the
  * message's whole history: the verdict is invalid.
  */
@@ -153,17 +155,19 @@ export async function verifyEvidenceChain(bundle: EvidenceBundle, options: Verif
   // bundle.messageId is the exporting AP's own id of the message; the sealed one is the ERDS (ebMS) id.
   const messageIds = new Set(sealed.map((e) => e.messageId));
   if (messageIds.size > 1) fail('CHAIN_MIXED_MESSAGES', `the evidence is about more than one message: ${[...messageIds].join(', ')}`);
-  const position = new Map<string, number>();
-  for (const [i, e] of sealed.entries()) {
-    if (position.has(e.id)) fail('CHAIN_DUPLICATE_ID', `evidence ${e.id} appears twice`);
-    position.set(e.id, i);
+  // The order is the links' and the sealed event times', not the list's: evidence returned by the peer AP
+  // may be stored (and so exported) in another order than it was issued.
+  const byId = new Map<string, (typeof sealed)[number]>();
+  for (const e of sealed) {
+    if (byId.has(e.id)) fail('CHAIN_DUPLICATE_ID', `evidence ${e.id} appears twice`);
+    byId.set(e.id, e);
   }
-  for (const [i, e] of sealed.entries()) {
+  for (const e of sealed) {
     if (e.previousEvidenceId === undefined) continue;
-    const p = position.get(e.previousEvidenceId);
-    if (p === undefined) fail('CHAIN_LINK_MISSING', `${e.event} ${e.id}: its previous evidence ${e.previousEvidenceId} is not in the bundle`);
-    else if (p >= i) fail('CHAIN_ORDER', `${e.event} ${e.id}: listed before its previous evidence ${e.previousEvidenceId}`);
-    else if (sealed[p]!.eventTime.getTime() > e.eventTime.getTime()) fail('CHAIN_ORDER', `${e.event} ${e.id}: event time before its previous evidence's`);
+    const previous = byId.get(e.previousEvidenceId);
+    if (!previous) fail('CHAIN_LINK_MISSING', `${e.event} ${e.id}: its previous evidence ${e.previousEvidenceId} is not in the bundle`);
+    else if (previous.issuer.id !== e.issuer.id) fail('CHAIN_LINK_FOREIGN', `${e.event} ${e.id}: its previous evidence was issued by another ERDS`);
+    else if (previous.eventTime.getTime() > e.eventTime.getTime()) fail('CHAIN_ORDER', `${e.event} ${e.id}: event time before its previous evidence's`);
   }
   // Each issuer (ERDS) chains its own evidence: C3's first evidence of a message does not name C2's.
   // So every issuer's chain has exactly one start, and it is that issuer's first member.
@@ -172,7 +176,7 @@ export async function verifyEvidenceChain(bundle: EvidenceBundle, options: Verif
     const own = sealed.filter((e) => e.issuer.id === issuer);
     const starts = own.filter((e) => e.previousEvidenceId === undefined);
     if (starts.length !== 1) fail('CHAIN_START', `issuer ${issuer}: ${starts.length} evidence start a chain, expected one`);
-    else if (starts[0] !== own[0]) fail('CHAIN_ORDER', `issuer ${issuer}: its chain start ${starts[0]!.id} is not its first evidence`);
+    else if (own.some((e) => e.eventTime.getTime() < starts[0]!.eventTime.getTime())) fail('CHAIN_ORDER', `issuer ${issuer}: evidence older than its chain start ${starts[0]!.id}`);
   }
   // The sender's AP holds the whole history from submission; the recipient's AP only its own part.
   if (sealed.length > 0 && !sealed.some((e) => e.event === 'SubmissionAcceptance' || e.event === 'SubmissionRejection')) {

@@ -39,6 +39,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     max: options.pool?.max ?? 10,
     // Every connection resolves the store's unqualified table names in `schema`.
     options: `-c search_path=${schema}`,
+    // Names the AP's sessions in pg_stat_activity (operators, and tests that drop exactly these connections).
+    application_name: `qerds-ap:${schema}`,
   });
   // An idle connection dropped by the server (restart, failover) is reported on the pool; without a
   // listener Node would treat it as an uncaught error and stop the AP. The pool replaces the

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renewArchiveTimestamps } from '../../src/archive/index.js';
+import { createArchiveRenewalJob, renewArchiveTimestamps } from '../../src/archive/index.js';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import type { TsaClient } from '../../src/core/ports.js';
 import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
@@ -85,5 +85,28 @@ describe('renewArchiveTimestamps: B-LTA renewal of stored evidence before the ne
     // Run again at the same time: the newest timestamp is now the archive TSA's (3000 days): not due.
     const again = await renewArchiveTimestamps(store, { tsa: archiveTsa, now, renewBeforeMs: MARGIN });
     expect(again.renewed).toEqual([]);
+  });
+
+  it('the scheduled job sweeps at start and on its interval, with the injected clock', async () => {
+    const other = createSqliteStore({ file: ':memory:', blobDir: mkdtempSync(join(tmpdir(), 'qerds-renew-job-')) });
+    await other.migrate();
+    await other.transaction(async (tx) => {
+      await tx.insertMessage({ id: 'm-2', ebmsMessageId: 'e-2@test', role: 'sender-ap', state: 'submitted', sender: { scheme: '0188', value: '1' }, recipient: { scheme: '0188', value: '2' }, parts: [], submittedAt: new Date() });
+      await tx.insertEvidence({ id: 'ev-2', messageId: 'm-2', event: 'SubmissionAcceptance', eventTime: new Date(), xml: original, issuedBy: 'urn:ap' });
+    });
+    let now = new Date(tsaExpiry.getTime() - MARGIN - DAY);
+    const job = createArchiveRenewalJob({ store: other, clock: { now: () => now }, tsa: archiveTsa, renewBeforeMs: MARGIN, intervalMs: 50 });
+    try {
+      job.start();
+      const first = await job.runOnce();
+      expect(first.renewed).toEqual([]);
+      now = new Date(tsaExpiry.getTime() - MARGIN + DAY);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await other.listEvidenceVersions('ev-2')).length === 0) await new Promise((r) => setTimeout(r, 25));
+      expect((await other.listEvidenceVersions('ev-2')).map((v) => v.xml)).toEqual([original]);
+    } finally {
+      await job.stop();
+      await other.close();
+    }
   });
 });

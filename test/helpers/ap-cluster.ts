@@ -35,6 +35,12 @@ export interface ApClusterOptions {
   readonly redisUrl?: string;
   /** pino level of the processes. @defaultValue 'warn' */
   readonly logLevel?: string;
+  /**
+   * queue.leaseMs and queue.stalledIntervalMs of the scale kind (crash tests shorten them, so that a job
+   * lost with a killed process comes back within seconds). @defaultValue the config defaults; stalled 5000
+   */
+  readonly leaseMs?: number;
+  readonly stalledIntervalMs?: number;
 }
 
 export interface ApCluster {
@@ -48,6 +54,12 @@ export interface ApCluster {
   sql<T>(ap: 'c2' | 'c3', query: string): Promise<T[]>;
   /** The last lines each process wrote (for failure reports). */
   output(): string;
+  /** Labels of the running processes: `c2 api`, `c3 api`, `c2 worker 1`, … (`c2`, `c3` when embedded). */
+  running(): string[];
+  /** kill -9 the process `label`; resolves once it exited. */
+  kill(label: string): Promise<void>;
+  /** Starts the process `label` again (same command); resolves once it is ready. */
+  restart(label: string): Promise<void>;
   /** Stops every process (SIGTERM, then SIGKILL), drops the schemas and Redis keys. */
   stop(): Promise<void>;
 }
@@ -61,6 +73,8 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   const run = randomBytes(4).toString('hex');
   const children = new Set<ChildProcess>();
   const outputs = new Map<string, string[]>();
+  const byLabel = new Map<string, ChildProcess>();
+  const commands = new Map<string, { args: string[]; ready: RegExp }>();
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   const participants = [
@@ -80,7 +94,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
         : { kind: 'sqlite', sqliteFile: sqliteFiles[name], blobDir: join(options.work, run, name, 'blobs') };
     const queue =
       options.kind === 'scale'
-        ? { kind: 'bullmq', redisUrl, prefix: prefixes[name], stalledIntervalMs: 5000 }
+        ? { kind: 'bullmq', redisUrl, prefix: prefixes[name], stalledIntervalMs: options.stalledIntervalMs ?? 5000, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) }
         : { kind: 'in-process' };
     writeFileSync(
       file,
@@ -101,11 +115,16 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
 
   /** Starts `qerds <args>`; resolves once it printed a line matching `ready`. */
   const qerds = (label: string, args: string[], ready: RegExp): Promise<ChildProcess> => {
-    const output: string[] = [];
+    commands.set(label, { args, ready });
+    const output = outputs.get(label) ?? [];
     outputs.set(label, output);
     const child = spawn(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: options.work, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
-    child.once('exit', () => children.delete(child));
+    byLabel.set(label, child);
+    child.once('exit', () => {
+      children.delete(child);
+      if (byLabel.get(label) === child) byLabel.delete(label);
+    });
     const keep = (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.length > 200) output.splice(0, output.length - 200);
@@ -193,6 +212,21 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
       return sqlite[ap].prepare(query.replaceAll('{schema}.', '')).all() as T[];
     },
     output: () => [...outputs].map(([label, lines]) => `--- ${label}\n${lines.join('').slice(-2000)}`).join('\n'),
+    running: () => [...byLabel.keys()],
+    kill(label) {
+      const child = byLabel.get(label);
+      if (!child) return Promise.reject(new Error(`no running process "${label}"`));
+      return new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGKILL');
+      });
+    },
+    async restart(label) {
+      const command = commands.get(label);
+      if (!command) throw new Error(`no process "${label}" was ever started`);
+      if (byLabel.has(label)) throw new Error(`process "${label}" is still running`);
+      await qerds(label, command.args, command.ready);
+    },
     stop,
   };
 }

@@ -95,14 +95,18 @@ describe('qerds export + verify of the evidence chain', () => {
     expect(cli.stdout).toMatch(/^INVALID: evidence chain/);
   }, 60_000);
 
-  it('a chain missing a linked evidence or out of order is INVALID; one without submission is partial but valid', async () => {
+  it('a chain missing a linked evidence or with a duplicate is INVALID; order of the list is free; one without submission is partial but valid', async () => {
     const bundle = readExportDir(outDir);
     const report = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'RelayAcceptance') }, { trust: exportTrust() });
     expect(report.valid).toBe(false);
     expect(report.findings.map((f) => f.code)).toContain('CHAIN_LINK_MISSING');
+    // The list order is not the chain's: links and sealed event times are.
     const reordered = await verifyEvidenceChain({ ...bundle, evidence: [...bundle.evidence].reverse() }, { trust: exportTrust() });
-    expect(reordered.valid).toBe(false);
-    expect(reordered.findings.map((f) => f.code)).toContain('CHAIN_ORDER');
+    expect(reordered.findings).toEqual([]);
+    // The same evidence twice, under another declared id: refused (a padded chain is not one history).
+    const twice = await verifyEvidenceChain({ ...bundle, evidence: [...bundle.evidence, { ...bundle.evidence[0]!, id: 'other' }] }, { trust: exportTrust() });
+    expect(twice.valid).toBe(false);
+    expect(twice.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['CHAIN_ID_MISMATCH', 'CHAIN_DUPLICATE_ID']));
     const noSubmission = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'SubmissionAcceptance') }, { trust: exportTrust() });
     expect(noSubmission.valid).toBe(true);
     expect(noSubmission.findings.map((f) => f.code)).toEqual(['CHAIN_NO_SUBMISSION']);

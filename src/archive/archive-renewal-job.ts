@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/index.js';
+import type { Store } from '../store/index.js';
+import { renewArchiveTimestamps, type RenewArchiveOptions, type RenewArchiveResult } from './renew-archive-timestamps.js';
+
+export interface ArchiveRenewalJobOptions extends Omit<RenewArchiveOptions, 'now'> {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** Time between sweeps. @defaultValue 24 h */
+  readonly intervalMs?: number;
+  readonly log?: Logger;
+}
+
+export interface ArchiveRenewalJob {
+  /** Sweeps now and then every intervalMs, until stop(). */
+  start(): void;
+  /** Stops the timer and waits for a sweep in progress. */
+  stop(): Promise<void>;
+  /** One sweep (not concurrently with another: a second call waits for the first's result). */
+  runOnce(): Promise<RenewArchiveResult>;
+}
+
+/**
+ * The in-process form of `qerds archive renew`: a timer in one AP process. With several processes on one
+ * store, run it in one of them only (or use the CLI from a scheduler): two sweeps at once would both renew
+ * the same due evidence (harmless, two archive timestamps, but wasted TSA requests).
+ */
+export function createArchiveRenewalJob(options: ArchiveRenewalJobOptions): ArchiveRenewalJob {
+  const { store, clock, log, intervalMs = 86_400_000, ...renew } = options;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<RenewArchiveResult> | undefined;
+  const runOnce = (): Promise<RenewArchiveResult> => {
+    running ??= renewArchiveTimestamps(store, { ...renew, now: clock.now() })
+      .then((result) => {
+        log?.info({ scanned: result.scanned, renewed: result.renewed.length, failed: result.failed.length }, 'archive renewal sweep');
+        for (const f of result.failed) log?.warn({ evidenceId: f.id, reason: f.reason, err: f.error }, 'evidence due for archive renewal could not be renewed');
+        return result;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const tick = () => {
+    runOnce().catch((error: unknown) => log?.error({ err: error }, 'archive renewal sweep failed'));
+  };
+  return {
+    start() {
+      if (timer) return;
+      tick();
+      timer = setInterval(tick, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+    runOnce,
+  };
+}

@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { formatParticipantId, loaUri, parseParticipantId, QerdsError } from '../core/index.js';
@@ -87,12 +88,15 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       req.log?.warn({ messageId: req.params.id, shortfall }, 'handover refused: assurance below policy');
       return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
     }
-    const { message } = await handOver(ctx, String(req.params.id), principal.participant, principal.identification);
-    const part = message.parts.find((p) => p.partId === req.params.partId);
-    if (!part) throw new QerdsError('NOT_FOUND', 'no such part');
+    // The part must exist before anything is handed over: ContentHandover is proof that content went out.
+    const stored = await ctx.store.getMessage(String(req.params.id));
+    const part = stored?.parts.find((p) => p.partId === req.params.partId);
+    if (!part || !(await ctx.store.blobs.has(part.sha256))) throw new QerdsError('NOT_FOUND', 'no such part');
+    await handOver(ctx, String(req.params.id), principal.participant, principal.identification);
     res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
     if (part.filename) res.attachment(part.filename);
-    ctx.store.blobs.get(part.sha256).pipe(res);
+    // pipeline() handles a read error (the response is destroyed) instead of leaving it unhandled.
+    await pipeline(ctx.store.blobs.get(part.sha256), res);
   });
 
   return router;

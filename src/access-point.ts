@@ -166,7 +166,13 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // Requests in flight get a grace period; keep-alive connections that go idle meanwhile would
+        // otherwise hold the close for the whole keep-alive timeout.
+        const grace = setInterval(() => server.closeIdleConnections(), 100);
+        const deadline = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
         await closed;
+        clearInterval(grace);
+        clearTimeout(deadline);
       }
       await queue.close();
       mail?.close();
@@ -181,6 +187,9 @@ function validationCertificates(trust: TrustStore, leaves: readonly X509Certific
   for (const leaf of leaves) for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
   return [...byPrint.values()];
 }
+
+/** How long requests in flight may take to finish when the AP stops, in ms. */
+const STOP_GRACE_MS = 5_000;
 
 function requireValue<T>(value: T | undefined, key: string): T {
   if (value === undefined) throw new QerdsError('CONFIG_INVALID', `${key} is required`);

@@ -141,7 +141,7 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
         if (message.collaboration.action === ACTION_EVIDENCE) {
           const xml = attachments[0]?.body.toString('utf8');
           if (!xml) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
-          await acceptReturnedEvidence(ctx, xml);
+          await acceptReturnedEvidence(ctx, xml, signer.fingerprint256);
           return;
         }
         if (message.collaboration.action !== ACTION_DISPATCH) {
@@ -161,9 +161,11 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
           const originalContentType = prop('OriginalMimeType');
           return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.body };
         });
+        const sender = participant('originalSender');
+        await requireSenderAp(ctx, sender, signer);
         await receiveMessage(ctx, {
           ebmsMessageId: message.messageId,
-          sender: participant('originalSender'),
+          sender,
           recipient: participant('finalRecipient'),
           subject: property('subject'),
           submittedAt: parseTime(property('submissionTime')),
@@ -172,11 +174,24 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
         });
       } catch (error) {
         if (isQerdsError(error) && error.code.startsWith('AS4_EBMS_')) throw error;
-        // Pipeline refusals (unknown recipient, invalid evidence) are "Other" processing errors on the wire.
-        throw new QerdsError('AS4_EBMS_0004', isQerdsError(error) ? error.message : 'processing failed', { cause: error });
+        // Pipeline refusals name their ebMS code (an unknown recipient is EBMS:0001); others are "Other" (0004).
+        const ebmsCode = isQerdsError(error) && typeof error.details?.ebmsCode === 'string' ? error.details.ebmsCode : 'EBMS:0004';
+        throw new QerdsError(`AS4_EBMS_${ebmsCode.slice(5)}`, isQerdsError(error) ? error.message : 'processing failed', { cause: error });
       }
     },
   });
+}
+
+/**
+ * When the directory pins the AP certificate of the sender's AP, only that AP may speak for the sender
+ * (threat: any holder of a certificate under a trusted CA injecting messages under another sender's name).
+ * Without a pinned certificate, any signer the trust store accepts is taken (documented limitation).
+ */
+async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate): Promise<void> {
+  const pinned = (await ctx.directory.lookup(sender))?.apCertificatePem;
+  if (pinned && new X509Certificate(pinned).fingerprint256 !== signer.fingerprint256) {
+    throw new QerdsError('AS4_EBMS_0101', `the signer is not the access point the directory names for ${formatParticipantId(sender)}`);
+  }
 }
 
 function parseTime(text: string | undefined): Date | undefined {

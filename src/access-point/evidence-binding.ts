@@ -72,6 +72,9 @@ export function createEvidenceVerifier(trust: TrustStore): EvidenceVerifier {
         eventTime: evidence?.eventTime ?? new Date(0),
         messageId: evidence?.messageId ?? '',
         issuerId: evidence?.issuer.id ?? '',
+        sender: evidence ? formatParticipantId(evidence.sender.id) : '',
+        recipient: evidence ? formatParticipantId(evidence.recipient.id) : '',
+        sealFingerprint: report.seal?.signer?.fingerprint256,
       };
     },
   };

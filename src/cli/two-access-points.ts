@@ -37,6 +37,8 @@ export async function startTwoAccessPoints(options: {
    * it. @defaultValue the AP's own `/as4` URL
    */
   as4Endpoint?: (name: 'c2' | 'c3', endpoint: string) => string | Promise<string>;
+  /** More directory entries, reached through C2 or C3 but without an account there (for refusal tests). */
+  extraParticipants?: readonly { id: string; name: string; servedBy: 'c2' | 'c3' }[];
 }): Promise<TwoAccessPoints> {
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
   const endpoint = (name: 'c2' | 'c3', port: number) => {
@@ -44,17 +46,31 @@ export async function startTwoAccessPoints(options: {
     return options.as4Endpoint ? options.as4Endpoint(name, own) : own;
   };
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
+  // Each AP's e-seal is pinned too: only C2 may speak for the sender, only C3 may sign its receipts.
   const encryptionCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).encCert;
+  const sealCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).sealCert;
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apEncryptionCertificate: encryptionCert('c2') },
+    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apCertificate: sealCert('c2'), apEncryptionCertificate: encryptionCert('c2') },
     {
       id: RECIPIENT.id,
       name: RECIPIENT.name,
       endpoint: await endpoint('c3', c3Port),
+      apCertificate: sealCert('c3'),
       apEncryptionCertificate: encryptionCert('c3'),
       encryptionCertificate: options.recipientEncryptionCertificate,
     },
   ];
+  for (const extra of options.extraParticipants ?? []) {
+    const port = extra.servedBy === 'c2' ? c2Port : c3Port;
+    participants.push({
+      id: extra.id,
+      name: extra.name,
+      endpoint: await endpoint(extra.servedBy, port),
+      apCertificate: sealCert(extra.servedBy),
+      apEncryptionCertificate: encryptionCert(extra.servedBy),
+      encryptionCertificate: undefined,
+    });
+  }
   const logger = pino({ level: options.logLevel ?? 'warn' });
   const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
     const overrides = typeof options.overrides === 'function' ? options.overrides(name) : options.overrides;

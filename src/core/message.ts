@@ -26,7 +26,8 @@ const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
   submitted: ['relaying', 'rejected', 'failed'],
   // relaying → delivered: C3's handover evidence may overtake C2's processing of the AS4 receipt.
   relaying: ['relayed', 'failed', 'relaying', 'delivered'],
-  relayed: ['delivered'],
+  // relayed → failed: C3 refused it after all (RelayRejection) or could not hand it over (ContentHandoverFailure).
+  relayed: ['delivered', 'failed'],
   received: ['consigned', 'delivered', 'failed'],
   consigned: ['delivered', 'failed'],
   delivered: [],

@@ -37,6 +37,11 @@ export interface EvidenceCheck {
   /** ebMS MessageId the evidence is about. */
   readonly messageId: string;
   readonly issuerId: string;
+  /** `scheme:value` of the sender and recipient the evidence names. */
+  readonly sender: string;
+  readonly recipient: string;
+  /** SHA-256 fingerprint (node's colon form) of the certificate that sealed it. */
+  readonly sealFingerprint?: string;
 }
 
 export interface EvidenceVerifier {

@@ -23,6 +23,8 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
   const already = await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap');
   if (already) {
     ctx.log.info({ messageId: already.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
+    // A re-sent message gets the answer the first one got: a refusal must not turn into a receipt on retry.
+    if (already.state === 'rejected') throw unknownRecipient(input.recipient);
     return { duplicate: true };
   }
   const parts = await Promise.all(
@@ -61,10 +63,13 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
   });
   ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event }, 'relayed message recorded');
-  if (!known) {
-    throw new QerdsError('PIPELINE_UNKNOWN_RECIPIENT', `recipient ${formatParticipantId(input.recipient)} unknown at this AP`, {
-      details: { ebmsCode: 'EBMS:0004', retryable: false },
-    });
-  }
+  if (!known) throw unknownRecipient(input.recipient);
   return { duplicate: false };
+}
+
+/** The finalRecipient value is not one this AP serves: EBMS:0001 ValueNotRecognized, final (not retried). */
+function unknownRecipient(recipient: ParticipantId): QerdsError {
+  return new QerdsError('PIPELINE_UNKNOWN_RECIPIENT', `recipient ${formatParticipantId(recipient)} unknown at this AP`, {
+    details: { ebmsCode: 'EBMS:0001', retryable: false },
+  });
 }

@@ -1,31 +1,41 @@
-import { QerdsError } from '../core/index.js';
+import { formatParticipantId, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
 import { enqueueEvidenceMail } from './mail-evidence-stage.js';
 import type { PipelineContext } from './ports.js';
 
+/** Where a message stands at C2 once the recipient's AP reports an event about it. */
+const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
+  ContentHandover: 'delivered',
+  RelayRejection: 'failed',
+  ContentHandoverFailure: 'failed',
+};
+
 /**
  * C2 receives an evidence that C3 issued about one of our messages. It is kept only when its seal
- * verifies against our trust store (threat: a peer or a man in the middle planting forged proof in the
- * sender's record). Duplicates (same evidence id) are ignored. A ContentHandover moves the message to
- * `delivered`.
+ * verifies against our trust store, when it was sealed by the same AP that signed the AS4 message carrying
+ * it (`carrierFingerprint`), and when it names the message's own sender and recipient (threat: a peer, or
+ * anyone holding a trusted certificate, planting forged proof in another sender's record). Duplicates
+ * (same evidence id) are ignored. ContentHandover moves the message to `delivered`; RelayRejection and
+ * ContentHandoverFailure to `failed`.
  */
-export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string): Promise<{ duplicate: boolean }> {
+export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<{ duplicate: boolean }> {
   const check = await ctx.evidenceVerifier.check(xml);
-  if (!check.valid) {
-    throw new QerdsError('PIPELINE_EVIDENCE_INVALID', `returned evidence rejected: ${check.reason ?? 'invalid'}`, {
-      details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id },
-    });
+  const refuse = (code: string, reason: string) =>
+    new QerdsError(code, `returned evidence rejected: ${reason}`, { details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id } });
+  if (!check.valid) throw refuse('PIPELINE_EVIDENCE_INVALID', check.reason ?? 'invalid');
+  if (carrierFingerprint !== undefined && check.sealFingerprint !== carrierFingerprint) {
+    throw refuse('PIPELINE_EVIDENCE_INVALID', 'sealed by another certificate than the AP that sent it');
   }
   const message = await ctx.store.findMessageByEbmsId(check.messageId, 'sender-ap');
-  if (!message) {
-    throw new QerdsError('PIPELINE_UNKNOWN_MESSAGE', `evidence ${check.id} refers to unknown message ${check.messageId}`, {
-      details: { ebmsCode: 'EBMS:0004', retryable: false },
-    });
+  if (!message) throw refuse('PIPELINE_UNKNOWN_MESSAGE', `it refers to unknown message ${check.messageId}`);
+  if (check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
+    throw refuse('PIPELINE_EVIDENCE_INVALID', `it names other participants than message ${message.id}`);
   }
   if (await ctx.store.getEvidence(check.id)) return { duplicate: true };
   const mailed = await ctx.store.transaction(async (tx) => {
     await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
-    if (check.event === 'ContentHandover' && (message.state === 'relayed' || message.state === 'relaying')) {
-      await tx.transitionMessage(message.id, message.state, 'delivered');
+    const next = stateAfter[check.event];
+    if (next && (message.state === 'relayed' || message.state === 'relaying')) {
+      await tx.transitionMessage(message.id, message.state, next);
     }
     return enqueueEvidenceMail(ctx, tx, message.sender, message.id, check.id);
   });

@@ -46,6 +46,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // listener Node would treat it as an uncaught error and stop the AP. The pool replaces the
   // connection, and the next query reports any lasting outage.
   pool.on('error', () => undefined);
+  // The pool listens only while a connection is idle. A connection checked out but between two
+  // statements (inside a transaction, or just before release) that the server drops (restart,
+  // pg_terminate_backend) emits 'error' with no listener, and Node stops the whole process. Each
+  // connection keeps a listener of its own: the next statement on it fails (the job is retried) and
+  // pg-pool discards it on release, as it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
   return createSqlStore({
     db,

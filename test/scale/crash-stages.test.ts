@@ -104,14 +104,15 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
   it('kill -9 of the C3 worker with deliver and notify jobs in flight: every message consigned once, its ContentConsignment returned to C2 once', async () => {
     const t0 = Date.now();
     const c = await cluster();
-    const ids = await submitAll(c, 'c3 crash');
-    const submittedMs = Date.now() - t0;
+    // Submissions go on while the worker dies: deliver jobs keep arriving at C3 with no one to run them.
+    const submitted = submitAll(c, 'c3 crash');
+    submitted.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
 
-    // In flight at C3: some messages consigned (so notify jobs exist), some not yet (deliver jobs wait or run).
+    // In flight at C3: deliver and notify jobs leased (handed to the worker, not yet settled) at once.
     const atC3 = async () => ({
       consigned: await count(c, 'c3', "evidence where event = 'ContentConsignment'"),
-      deliver: await count(c, 'c3', "outbox where stage = 'deliver'"),
-      notify: await count(c, 'c3', "outbox where stage = 'notify'"),
+      deliver: await count(c, 'c3', "outbox where stage = 'deliver' and leased_until is not null"),
+      notify: await count(c, 'c3', "outbox where stage = 'notify' and leased_until is not null"),
     });
     const watchUntil = Date.now() + 45_000;
     let state = await atC3();
@@ -121,7 +122,8 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
       state = await atC3();
     }
     await c.kill('c3 worker 1');
-    const atKill = { ...(await atC3()), returnedToC2: await count(c, 'c2', "evidence where event = 'ContentConsignment'") };
+    const beforeKill = state;
+    const atKill = { ...(await atC3()), submitted: await count(c, 'c2', 'messages'), returnedToC2: await count(c, 'c2', "evidence where event = 'ContentConsignment'") };
     expect(atKill.consigned, 'every message was consigned before the kill: no deliver job was in flight').toBeLessThan(MESSAGES);
     expect(atKill.deliver + atKill.notify, 'the C3 outbox was empty at the kill').toBeGreaterThan(0);
     expect(atKill.returnedToC2, 'every ContentConsignment was back at C2 before the kill').toBeLessThan(MESSAGES);
@@ -130,7 +132,10 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     // Nothing moves at C3 without its worker (the API process only receives and dispatches).
     await sleep(1000);
     expect(await count(c, 'c3', "evidence where event = 'ContentConsignment'")).toBe(atKill.consigned);
+    const ids = await submitted;
+    const submittedMs = Date.now() - t0;
     await c.restart('c3 worker 1');
+    const restartedMs = Date.now() - t0;
 
     await waitUntilFinal(c, t0 + 75_000, () => `killed at ${JSON.stringify(atKill)}`);
     const finalMs = Date.now() - t0;
@@ -138,8 +143,8 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     expect(c.running().sort()).toEqual([...PROCESSES].sort());
     expect(Date.now() - t0).toBeLessThan(90_000);
     console.log(
-      `crash-stages C3 worker: ${MESSAGES} messages submitted in ${submittedMs} ms; killed at ${killedMs} ms with ${atKill.consigned} consigned, ` +
-        `${atKill.deliver} deliver + ${atKill.notify} notify jobs in the C3 outbox, ${atKill.returnedToC2} returned to C2; all final after ${finalMs} ms`,
+      `crash-stages C3 worker: ${MESSAGES} messages submitted in ${submittedMs} ms; killed at ${killedMs} ms with ${atKill.submitted} submitted, ${atKill.consigned} consigned, ` +
+        `${beforeKill.deliver} deliver + ${beforeKill.notify} notify jobs leased just before (${atKill.deliver} + ${atKill.notify} just after), ${atKill.returnedToC2} returned to C2; worker back at ${restartedMs} ms; all final after ${finalMs} ms`,
     );
   }, 90_000);
 

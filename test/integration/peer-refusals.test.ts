@@ -1,0 +1,72 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
+import { initDevPki } from '../../src/pki/index.js';
+
+/**
+ * What happens when the recipient's AP refuses, and who may speak for whom (found in review):
+ * - a recipient C3 does not serve ends the message at C2 as `failed`, with RelayFailure and C3's RelayRejection
+ *   (a retry must not turn the refusal into a receipt);
+ * - evidence is only taken back from the AP that sealed it, and only about the message's own participants.
+ */
+const work = mkdtempSync(join(tmpdir(), 'qerds-refusals-'));
+const UNSERVED = { id: '0188:5555555555555', name: 'Not served by C3' };
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('peer refusals and evidence binding', () => {
+  let net: TwoAccessPoints;
+  beforeAll(async () => {
+    const pkiDir = join(work, 'pki');
+    await initDevPki({ dir: pkiDir });
+    net = await startTwoAccessPoints({ outDir: work, pkiDir, extraParticipants: [{ ...UNSERVED, servedBy: 'c3' }] });
+  }, 60_000);
+  afterAll(() => net?.stop());
+
+  it('a recipient the recipient AP does not serve ends as failed at C2, with RelayFailure and RelayRejection', async () => {
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: UNSERVED.id }));
+    form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+    const events = await waitFor(async () => {
+      const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`);
+      const names = chain.map((e) => e.event);
+      return names.includes('RelayFailure') && names.includes('RelayRejection') ? names : undefined;
+    });
+    expect(events).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayFailure', 'RelayRejection']));
+    expect(events).not.toContain('RelayAcceptance');
+    const message = await net.c2.context.store.getMessage(id);
+    expect(message?.state).toBe('failed');
+    // One attempt: EBMS:0001 is final, not retried into a "duplicate" receipt.
+    expect(message?.attempts).toBe(1);
+  });
+
+  it('refuses evidence sealed by another AP than the one that sent it, or about other participants', async () => {
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: '0188:9876543210987' }));
+    form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+    const c3Evidence = await waitFor(async () => {
+      const relayed = await net.c2.context.store.getMessage(id);
+      const atC3 = relayed && (await net.c3.context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap'));
+      return atC3 ? (await net.c3.context.store.listEvidence(atC3.id))[0] : undefined;
+    });
+    // Claimed to arrive from C2's own seal (not C3's): refused before anything is stored.
+    await expect(acceptReturnedEvidence(net.c2.context, c3Evidence.xml, net.c2.identity.certificate.fingerprint256)).rejects.toMatchObject({
+      code: 'PIPELINE_EVIDENCE_INVALID',
+    });
+    // From the AP that sealed it: accepted (or already there).
+    await expect(acceptReturnedEvidence(net.c2.context, c3Evidence.xml, net.c3.identity.certificate.fingerprint256)).resolves.toBeDefined();
+  });
+});

@@ -141,8 +141,9 @@ describe('GET /api/v1/recipients/{participant}', () => {
     expect(response.status).toBe(200);
     const check = (await response.json()) as RecipientCheck;
     expect(check).toMatchObject({ participant: RECIPIENT.id, verdict: 'reachable', endpoint: `${net.c3.url}/as4`, source: 'static' });
-    expect(check.apCertificate).toBeUndefined();
-    expect(check.grounds.some((g) => g.includes('pins no AP certificate'))).toBe(true);
+    // The demo directory pins each AP's e-seal: C3's, and it chains to C2's trust store.
+    expect(check.apCertificate).toMatchObject({ trusted: true, fingerprint256: net.c3.identity.certificate.fingerprint256 });
+    expect(check.grounds.some((g) => g.includes('pins no AP certificate'))).toBe(false);
   });
 
   it('is a 404 problem for an unknown recipient, 400 for a malformed id, 401 without an API key', async () => {

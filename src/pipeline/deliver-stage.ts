@@ -1,5 +1,5 @@
 import type { PipelineContext } from './ports.js';
-import { recordEvidence } from './stage-support.js';
+import { recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
@@ -12,17 +12,20 @@ export function deliverStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
     const message = await ctx.store.getMessage(job.messageId);
     if (!message || message.state !== 'received') return { status: 'done' };
-    await recordEvidence(
+    const recorded = await recordEvidence(
       ctx,
       message,
       { event: 'ContentConsignment', reason: { code: 'RD01' } },
-      async (tx) => {
-        await tx.transitionMessage(message.id, 'received', 'consigned');
+      { from: 'received', to: 'consigned' },
+      {
+        returnToSender: true,
         // Store-and-forward by mail when the recipient has a registered delivery address (mail-delivery-stage.ts).
-        if (ctx.mail?.deliveryAddress(message.recipient)) await tx.enqueue('mail-delivery', message.id);
+        alsoInTransaction: async (tx) => {
+          if (ctx.mail?.deliveryAddress(message.recipient)) await tx.enqueue('mail-delivery', message.id);
+        },
       },
-      { returnToSender: true },
-    );
+    ).catch(unlessMovedOn);
+    if (!recorded) return { status: 'done' };
     ctx.log.info({ messageId: message.id }, 'consigned to recipient inbox');
     return { status: 'done' };
   };

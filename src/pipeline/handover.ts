@@ -27,11 +27,7 @@ export async function handOver(
     ctx,
     message,
     { event: 'ContentHandover', reason: { code: 'RE01' }, recipientIdentification: identification },
-    async (tx) => {
-      if (!(await tx.transitionMessage(message.id, message.state, 'delivered'))) {
-        throw new QerdsError('STATE_CONFLICT', `message ${messageId} changed state during handover`);
-      }
-    },
+    { from: message.state, to: 'delivered' },
     { returnToSender: true },
   );
   ctx.log.info({ messageId, evidenceId: evidence.id }, 'content handed over to the recipient');

@@ -1,4 +1,4 @@
-import { isQerdsError, QerdsError } from '../core/index.js';
+import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
@@ -59,11 +59,7 @@ async function settle(ctx: PipelineContext, message: StoredMessage, to: 'deliver
       ctx,
       message,
       to === 'delivered' ? { event: 'ContentHandover', reason: { code: 'RE01' } } : { event: 'ContentHandoverFailure', reason },
-      async (tx) => {
-        if (!(await tx.transitionMessage(message.id, 'consigned', to, to === 'failed' ? { lastError: reason?.code } : undefined))) {
-          throw new QerdsError('STATE_CONFLICT', `message ${message.id} left consigned during mail delivery`);
-        }
-      },
+      { from: 'consigned', to, patch: to === 'failed' ? { lastError: reason?.code } : undefined },
       { returnToSender: true },
     );
   } catch (error) {

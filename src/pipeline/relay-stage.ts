@@ -2,7 +2,7 @@ import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { OutgoingPart, PipelineContext } from './ports.js';
-import { readParts, recordEvidence } from './stage-support.js';
+import { readParts, recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
@@ -55,9 +55,14 @@ export function relayStage(ctx: PipelineContext): JobHandler {
 }
 
 async function fail(ctx: PipelineContext, message: StoredMessage, code: 'RB02' | 'RB09' | 'RB10', details: string) {
-  await recordEvidence(ctx, message, { event: 'RelayFailure', reason: { code, details } }, async (tx) => {
-    await tx.transitionMessage(message.id, 'relaying', 'failed', { lastError: code });
-  });
+  const recorded = await recordEvidence(
+    ctx,
+    message,
+    { event: 'RelayFailure', reason: { code, details } },
+    { from: 'relaying', to: 'failed', patch: { lastError: code } },
+  ).catch(unlessMovedOn);
+  // C3's evidence may have settled the message meanwhile (e.g. handed over): then there is no failure to prove.
+  if (!recorded) return { status: 'done' } as const;
   ctx.log.error({ messageId: message.id, reason: code, details }, 'relay failed for good');
   return { status: 'done' } as const;
 }

@@ -43,8 +43,9 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
   }
   const httpStatus = response.status;
-  const body = Buffer.from(await response.arrayBuffer());
-  if (body.length > MAX_RESPONSE_BYTES) invalidReceipt('response too large', { httpStatus });
+  // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
+  const body = await readAtMost(response, MAX_RESPONSE_BYTES);
+  if (!body) return invalidReceipt('response too large', { httpStatus });
   const contentType = response.headers.get('content-type') ?? '';
   let envelopeXml: string;
   try {
@@ -93,4 +94,21 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     }
   }
   return { receipt, receiptXml: envelopeXml, httpStatus };
+}
+
+/** The response body, or undefined (and the stream cancelled) once it passes `limit` bytes. */
+async function readAtMost(response: Response, limit: number): Promise<Buffer | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    size += part.value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(part.value);
+  }
+  return Buffer.concat(chunks);
 }

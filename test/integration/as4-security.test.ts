@@ -13,6 +13,7 @@ import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } fr
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The access points' AS4 security with encryption on (issue 5, "secure by default"): what C2 puts on the
@@ -77,15 +78,6 @@ function dispatchMessage(overrides: { service?: string } = {}): { message: UserM
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 beforeAll(async () => {
   await initDevPki({ dir: pkiDir });
@@ -121,10 +113,10 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'wire check' }));
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
     const submitted = await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const relayed = await waitFor('the relay receipt', async () => {
+    const relayed = await waitFor(async () => {
       const m = await net.c2.context.store.getMessage(String(submitted.id));
       return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
-    });
+    }, { what: 'the relay receipt' });
     expect(relayed.state).not.toBe('failed');
 
     // C4 gets the plaintext at C3: what was encrypted on the wire was decrypted and inflated there.
@@ -236,10 +228,10 @@ describe('a sending AP whose directory names no AS4 encryption certificate for t
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob([MARKER], { type: 'text/plain' }), 'note.txt');
     const submitted = await api(ap.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const failed = await waitFor('the relay failure', async () => {
+    const failed = await waitFor(async () => {
       const m = await ap.context.store.getMessage(String(submitted.id));
       return m?.state === 'failed' ? m : undefined;
-    });
+    }, { what: 'the relay failure' });
     expect(failed.lastError).toBe('RB02');
     expect(failed.attempts).toBe(1);
     const chain = await api<Array<{ event: string }>>(ap.url, SENDER.key, `/api/v1/messages/${String(submitted.id)}/evidence`);

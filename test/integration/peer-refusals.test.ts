@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
 import { initDevPki } from '../../src/pki/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * What happens when the recipient's AP refuses, and who may speak for whom (found in review):
@@ -15,15 +16,6 @@ import { initDevPki } from '../../src/pki/index.js';
 const work = mkdtempSync(join(tmpdir(), 'qerds-refusals-'));
 const UNSERVED = { id: '0188:5555555555555', name: 'Not served by C3' };
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('peer refusals and evidence binding', () => {
   let net: TwoAccessPoints;
@@ -43,7 +35,7 @@ describe('peer refusals and evidence binding', () => {
       const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`);
       const names = chain.map((e) => e.event);
       return names.includes('RelayFailure') && names.includes('RelayRejection') ? names : undefined;
-    });
+    }, { timeoutMs: 20_000 });
     expect(events).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayFailure', 'RelayRejection']));
     expect(events).not.toContain('RelayAcceptance');
     const message = await net.c2.context.store.getMessage(id);
@@ -61,7 +53,7 @@ describe('peer refusals and evidence binding', () => {
       const relayed = await net.c2.context.store.getMessage(id);
       const atC3 = relayed && (await net.c3.context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap'));
       return atC3 ? (await net.c3.context.store.listEvidence(atC3.id))[0] : undefined;
-    });
+    }, { timeoutMs: 20_000 });
     // Claimed to arrive from C2's own seal (not C3's): refused before anything is stored.
     await expect(acceptReturnedEvidence(net.c2.context, c3Evidence.xml, net.c2.identity.certificate.fingerprint256)).rejects.toMatchObject({
       code: 'PIPELINE_EVIDENCE_INVALID',

@@ -9,7 +9,7 @@ import {
   verifyAs4Capture, type Attachment,
 } from '../../src/as4/index.js';
 import { opensslPki, sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
+import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 
 const pki = sharedTestPki();
 const c2 = sealIdentity(pki, 'c2');
@@ -109,17 +109,7 @@ describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
     const c = compressPayloads(sampleMessage('m-captured@qerds', attachments), attachments);
     const doc = buildUserMessageEnvelope(c.message);
     signEnvelope(doc, c.attachments, c2);
-    if (opts.wrap) {
-      const header = doc.getElementsByTagNameNS(AS4_NS.soap12, 'Header')[0]!;
-      const original = doc.getElementsByTagNameNS(AS4_NS.eb, 'Messaging')[0]!;
-      const forged = original.cloneNode(true) as Element;
-      forged.removeAttributeNS(AS4_NS.wsu, 'Id');
-      forged.getElementsByTagNameNS(AS4_NS.eb, 'Action')[0]!.textContent = 'Steal';
-      header.replaceChild(forged, original);
-      const wrapper = doc.createElementNS('urn:attacker', 'w:Wrapper');
-      wrapper.appendChild(original);
-      header.appendChild(wrapper);
-    }
+    if (opts.wrap) wrapSignedMessaging(doc);
     const sent = opts.encrypt ? encryptAttachments(doc, c.attachments, c3.certificate) : c.attachments;
     return encodeMultipart(serializeAs4Xml(doc), sent);
   }

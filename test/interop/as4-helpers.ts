@@ -8,7 +8,7 @@ import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/ty
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { createAs4Handler, parseEnvelope, type As4HandlerOptions, type Attachment, type ReceivedUserMessage, type UserMessage } from '../../src/as4/index.js';
+import { AS4_NS, createAs4Handler, parseEnvelope, type As4HandlerOptions, type Attachment, type ReceivedUserMessage, type UserMessage } from '../../src/as4/index.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
 export function anchorTrustStore(caCertFile: string): TrustStore {
@@ -108,4 +108,20 @@ export function opensslAs4v2Identities(pki: DevPkiLayout, cn: string): { signing
     encryption: loadSigningIdentity(join(dir, 'enc.crt.pem'), join(dir, 'enc.key.pem')),
     dir,
   };
+}
+
+/**
+ * Signature wrapping (XSW): the signed eb:Messaging is moved into a wrapper header and a forged copy without
+ * its wsu:Id (Action changed to 'Steal') takes its place, so the reference still resolves to signed bytes.
+ */
+export function wrapSignedMessaging(doc: Document): void {
+  const header = doc.getElementsByTagNameNS(AS4_NS.soap12, 'Header')[0]!;
+  const original = doc.getElementsByTagNameNS(AS4_NS.eb, 'Messaging')[0]!;
+  const forged = original.cloneNode(true) as Element;
+  forged.removeAttributeNS(AS4_NS.wsu, 'Id');
+  forged.getElementsByTagNameNS(AS4_NS.eb, 'Action')[0]!.textContent = 'Steal';
+  header.replaceChild(forged, original);
+  const wrapper = doc.createElementNS('urn:attacker', 'w:Wrapper');
+  wrapper.appendChild(original);
+  header.appendChild(wrapper);
 }

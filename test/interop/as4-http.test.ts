@@ -5,11 +5,11 @@ import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QerdsError } from '../../src/core/index.js';
 import {
-  AS4_NS, buildUserMessageEnvelope, createAs4Handler, encodeMultipart, parseAs4Xml, parseEnvelope, sendUserMessage,
+  buildUserMessageEnvelope, createAs4Handler, encodeMultipart, parseAs4Xml, parseEnvelope, sendUserMessage,
   serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment, type ReceivedUserMessage,
 } from '../../src/as4/index.js';
 import { opensslPki, sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
+import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 
 const pki = sharedTestPki();
 const c2 = sealIdentity(pki, 'c2');
@@ -102,17 +102,7 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
   });
 
   it('answers EBMS:0101 to signature wrapping (signed Messaging moved into a wrapper header, forged one in place)', async () => {
-    const mime = signedMime(attachments, c2, (doc) => {
-      const header = doc.getElementsByTagNameNS(AS4_NS.soap12, 'Header')[0]!;
-      const original = doc.getElementsByTagNameNS(AS4_NS.eb, 'Messaging')[0]!;
-      const forged = original.cloneNode(true) as Element;
-      forged.removeAttributeNS(AS4_NS.wsu, 'Id');
-      forged.getElementsByTagNameNS(AS4_NS.eb, 'Action')[0]!.textContent = 'Steal';
-      header.replaceChild(forged, original);
-      const wrapper = doc.createElementNS('urn:attacker', 'w:Wrapper');
-      wrapper.appendChild(original);
-      header.appendChild(wrapper);
-    });
+    const mime = signedMime(attachments, c2, wrapSignedMessaging);
     const { signal } = await post(mime.contentType, mime.body);
     expect(errorCodeOf(signal)).toBe('EBMS:0101');
     expect(received).toHaveLength(0);

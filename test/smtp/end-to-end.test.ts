@@ -7,6 +7,7 @@ import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPo
 import { hashPassword, SMTP_AUTH_METHOD } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from './swaks.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SENDER_EMAIL = 'keiri@sample-trading.example';
 const PASSWORD = 'correct horse battery staple';
@@ -94,12 +95,3 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
   });
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -12,6 +12,7 @@ import { hashPassword } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { startSmtpSink, type SinkMail, type SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SENDER_EMAIL = 'keiri@sample-trading.example';
 const RECIPIENT_EMAIL = 'soumu@test-works.example';
@@ -205,12 +206,3 @@ function headerOf(raw: Buffer, name: string): string {
   return line ? line.slice(name.length + 1).trim() : '';
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -12,6 +12,8 @@ const benches: Record<string, () => Promise<void>> = {
   as4: async () => (await import('./as4.js')).benchAs4(),
   scale: async () => (await import('./scale.js')).benchScale(),
   smtp: async () => (await import('./smtp.js')).benchSmtp(),
+  'remote-seal': async () => (await import('./remote-seal.js')).benchRemoteSeal(),
+  large: async () => (await import('./large.js')).benchLarge(),
 };
 
 const selected = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER } from '../src/cli/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
@@ -37,6 +37,8 @@ export async function benchScale(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const { label, options } of configurations) {
+      // The machine may be shared: the 1-minute load average before and after each run goes beside its figures.
+      const loadBefore = loadavg()[0]!;
       const result = await runOne({ ...options, work: dir, pkiDir, concurrency: queueConcurrency, pollIntervalMs: 20 }, messages, concurrency, payloadBytes);
       rows.push([
         label,
@@ -46,13 +48,15 @@ export async function benchScale(): Promise<void> {
         percentile(result.relayed, 99).toFixed(0),
         percentile(result.consigned, 50).toFixed(0),
         percentile(result.consigned, 99).toFixed(0),
+        `${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
       ]);
-      console.log(`  ${label}: done in ${result.seconds.toFixed(1)} s`);
+      // Each row as soon as it is known: a later configuration that fails (a loaded machine) keeps these.
+      console.log(`  ${label}: done in ${result.seconds.toFixed(1)} s | ${rows.at(-1)!.join(' | ')}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printTable(['configuration', 'AP processes', 'msg/s', 'relayed p50 ms', 'relayed p99 ms', 'consigned@C2 p50 ms', 'consigned@C2 p99 ms'], rows);
+  printTable(['configuration', 'AP processes', 'msg/s', 'relayed p50 ms', 'relayed p99 ms', 'consigned@C2 p50 ms', 'consigned@C2 p99 ms', 'load 1m'], rows);
 }
 
 async function runOne(options: ApClusterOptions, messages: number, concurrency: number, payloadBytes: number) {

@@ -1,22 +1,29 @@
-import type { X509Certificate } from 'node:crypto';
+import { randomBytes, type X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHttpApp, createMetrics } from './api/index.js';
-import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
-import { loadAs4Security } from './access-point/as4-security.js';
+import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } from './access-point/as4-binding.js';
+import { loadAs4Security, relayRetryPolicy } from './access-point/as4-security.js';
+import { loadAs4TlsClient } from './access-point/as4-tls.js';
 import type { QerdsConfig } from './config/index.js';
-import { assuranceLevelOf, QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
-import { createStaticDirectory } from './directory/index.js';
+import { assuranceLevelOf, formatParticipantId, QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
+import { encryptionCertificateRefusal } from './directory/index.js';
+import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
-import { createOutboxDispatcher, type PipelineContext } from './pipeline/index.js';
+import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type PipelineContext } from './pipeline/index.js';
 import { createConfiguredQueue, registerWorkers, selectedStages, type WorkerSelection } from './access-point/queue-binding.js';
-import { createSmtpIntakeBinding } from './access-point/smtp-binding.js';
+import { createSmtpInboundBinding, createSmtpIntakeBinding } from './access-point/smtp-binding.js';
 import { createMailTransport } from './access-point/mail-binding.js';
 import { createApServer } from './access-point/http-server.js';
+import { createRecipientChannels } from './access-point/recipient-channels.js';
+import { apiRecipientLinks } from './api/index.js';
+import { createOnBehalfSealer, openRemoteSealSigners } from './access-point/remote-seal-binding.js';
 
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
+import { createArchiveRenewalJob } from './archive/index.js';
+import { combineTrustLists, loadConfiguredTrustLists, requireListedService } from './trust-list/index.js';
 import { createFailoverTsaClient, createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
 
 export interface AccessPointOptions {
@@ -30,6 +37,8 @@ export interface AccessPointOptions {
   readonly workers?: WorkerSelection;
   /** Serve HTTP (REST API, AS4, TSA, probes); false for a worker-only process. @defaultValue true */
   readonly api?: boolean;
+  /** Where the PINs of senders' remote e-seals (`accounts[].remoteSeal.pkcs11.pinEnv`) are read. @defaultValue process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface AccessPoint {
@@ -41,6 +50,8 @@ export interface AccessPoint {
   readonly url: string;
   /** The SMTP intake's bound address, when smtp.enabled and started. */
   readonly smtpAddress?: { readonly host: string; readonly port: number };
+  /** The inbound (non-ERDS, MX-style) SMTP listener's bound address, when smtp.inbound is set and started. */
+  readonly smtpInboundAddress?: { readonly host: string; readonly port: number };
   start(): Promise<void>;
   /** Stops taking requests, drains in-flight jobs, closes the store. */
   stop(): Promise<void>;
@@ -60,8 +71,16 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
   const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
   const as4 = loadAs4Security(config, identity);
+  const trustLists = await loadConfiguredTrustLists(config.pki.trustLists, clock.now());
+  const trustList = trustLists.length > 0 ? combineTrustLists(trustLists) : undefined;
+  if (config.pki.listedPeersOnly && !trustList) throw new QerdsError('CONFIG_INVALID', 'pki.listedPeersOnly needs at least one pki.trustLists entry');
+  const peerTrust = config.pki.listedPeersOnly && trustList ? requireListedService(trust, trustList, 'QERDS') : trust;
+  // Senders' remote e-seals: opened (logged in) now, so that a wrong PIN stops the AP here, not a submission later.
+  // Only processes that take submissions (REST, SMTP) seal; a worker-only process does not log in to the tokens.
+  const remoteSeals = (options.api ?? true) ? await openRemoteSealSigners(config.accounts, options.env ?? process.env) : new Map<string, never>();
+  const as4Tls = loadAs4TlsClient(config, trust);
 
-  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
+  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(config.tsa.cert ?? dev.tsaCert, config.tsa.key ?? dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
   const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years });
   const metrics = createMetrics({ stats: () => store.stats() });
   const tsaClient: TsaClient = metrics.observeTsa(tsa
@@ -78,11 +97,13 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const serveHttp = options.api ?? true;
   const { queue, ping: queuePing } = createConfiguredQueue(config, log);
   const self = { id: config.ap.id, name: config.ap.name };
-  const directory = createStaticDirectory(config.directory.participants);
+  const directory = createConfiguredDirectory(config.directory, trust, clock);
   const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
 
   const mail = createMailTransport(config, identity, log);
+  // Without a configured secret the links are valid in this process only (fine for one embedded AP).
+  const pickupLinks = new PickupLinks({ secret: config.pickup.secret ?? randomBytes(32), ttlSeconds: config.pickup.ttlSeconds, clock, baseUrl: () => config.http.publicUrl ?? url });
   const context: PipelineContext = {
     self,
     store,
@@ -102,37 +123,61 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       longTerm: { level: config.evidence.level, crls: trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
     })),
     evidenceVerifier: createEvidenceVerifier(trust),
-    transport: createAs4Transport({ self, identity, trust, timeoutMs: config.relay.timeoutMs, as4, directory }),
+    transport: createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls }),
     participants: {
       details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
     },
-    relayRetry: config.relay,
+    relayRetry: relayRetryPolicy(config.relay, as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH)),
     ...(mail ? { mail } : {}),
+    // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
+    recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
     // The dispatcher is made below; poke is only called once requests flow.
     poke: () => dispatcher.poke(),
+    endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
+    ...(remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
+    pickupLinks,
   };
   registerWorkers(queue, context, stages, metrics.observeJob);
   // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
   // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
-  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs } });
+  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
+
+  // Only processes that run workers take part in the renewal sweep (registered on the queue at start).
+  const archiveRenewal =
+    config.retention.renewIntervalMs > 0 && stages.length > 0
+      ? createArchiveRenewalJob({
+          store,
+          clock,
+          log,
+          tsa: tsaClient,
+          intervalMs: config.retention.renewIntervalMs,
+          renewBeforeMs: config.retention.renewBeforeDays * 86_400_000,
+          crls: trust.crls,
+          certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]),
+          onRenewed: (count) => metrics.countArchiveRenewed(count),
+        })
+      : undefined;
 
   const app = createHttpApp({
     ctx: context,
     trust,
+    ...(trustList ? { trustList } : {}),
     apiKeys: config.apiKeys,
     adminKeys: config.adminKeys,
     accounts: config.accounts,
     policy: { minSubmission: assuranceLevelOf(config.policy.minSubmissionAssurance)!, minHandover: assuranceLevelOf(config.policy.minHandoverAssurance)! },
     oauth2: config.oauth2,
+    pickupMaxAttempts: config.pickup.maxAttempts,
     maxPayloadBytes: config.limits.maxPayloadBytes,
-    as4: createAs4Endpoint(context, { identity, trust, maxMessageBytes: config.limits.maxPayloadBytes * 2, as4 }),
+    as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
     tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
     metrics: metrics.handler,
     readiness: { store: async () => void (await store.listMessages({ limit: 1 })), ...(queuePing ? { redis: queuePing } : {}) },
   });
   const { server, scheme } = createApServer(app, config.http.tls);
   const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
+  const smtpInbound = serveHttp ? createSmtpInboundBinding(context, config, log) : undefined;
   let url = '';
 
   return {
@@ -146,6 +191,9 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     get smtpAddress() {
       return smtpIntake?.address;
     },
+    get smtpInboundAddress() {
+      return smtpInbound?.address;
+    },
     async start() {
       if (serveHttp) {
         await new Promise<void>((resolve, reject) => {
@@ -156,12 +204,19 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
         url = `${scheme}://${config.http.host}:${port}`;
       }
       dispatcher.start();
+      // Once per interval across the cluster (BullMQ job scheduler), not once per process: N worker
+      // processes must not each re-timestamp the same due evidence.
+      queue.registerSweep('outbox', config.queue.sweepIntervalMs, () => dispatcher.sweep());
+      if (archiveRenewal) queue.registerSweep('archive-renewal', config.retention.renewIntervalMs, async () => void (await archiveRenewal.runOnce()));
       await smtpIntake?.start();
+      await smtpInbound?.start();
       log.info({ url, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
     },
     async stop() {
       // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
       await smtpIntake?.stop();
+      await archiveRenewal?.stop();
+      await smtpInbound?.stop();
       await dispatcher.stop();
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -175,7 +230,9 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
         clearTimeout(deadline);
       }
       await queue.close();
+      as4Tls.close();
       mail?.close();
+      for (const signer of remoteSeals.values()) signer.close();
       await store.close();
     },
   };
@@ -186,6 +243,16 @@ function validationCertificates(trust: TrustStore, leaves: readonly X509Certific
   const byPrint = new Map<string, X509Certificate>();
   for (const leaf of leaves) for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
   return [...byPrint.values()];
+}
+
+/** The end-to-end rules of `policy.endToEnd`, checking the recipient's certificate against the AP's trust store. */
+function endToEndPolicy(settings: QerdsConfig['policy']['endToEnd'], trust: TrustStore, clock: Clock): EndToEndPolicy {
+  const senders = new Set(settings.senders);
+  const recipients = new Set(settings.recipients);
+  return {
+    certificateRefusal: (pem) => encryptionCertificateRefusal(pem, trust, clock.now()),
+    required: (sender, recipient) => settings.required || senders.has(formatParticipantId(sender)) || recipients.has(formatParticipantId(recipient)),
+  };
 }
 
 /** How long requests in flight may take to finish when the AP stops, in ms. */

@@ -1,11 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../as4/index.js';
+import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type UserMessage } from '../as4/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
 import type { Directory } from '../directory/index.js';
-import { acceptReturnedEvidence, receiveMessage, type OutgoingPart, type PipelineContext, type Transport } from '../pipeline/index.js';
+import { acceptReturnedEvidence, receiveMessage, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, type As4Security } from './as4-security.js';
+import { peerTlsPins } from './as4-tls.js';
+import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 
 /**
  * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
@@ -30,10 +32,14 @@ export function createAs4Transport(options: {
   self: { id: string; name: string };
   identity: SigningIdentity;
   trust: TrustStore;
+  /** Who may sign the receipts of peers (`trust` narrowed to listed QERDS when pki.listedPeersOnly). @defaultValue trust */
+  peerTrust?: TrustStore;
   timeoutMs: number;
   as4: As4Security;
   /** Where the receiving AP's encryption certificate is found: the entry of the participant it serves. */
   directory: Directory;
+  /** HTTPS to peers (client certificate, anchors, per-peer pins). @defaultValue the global fetch (no pins) */
+  tls?: As4TlsClient;
   now?: () => Date;
 }): Transport {
   const now = options.now ?? (() => new Date());
@@ -47,13 +53,17 @@ export function createAs4Transport(options: {
     sender: ParticipantId;
     recipient: ParticipantId;
     extraProperties?: { name: string; value: string }[];
-    parts: readonly OutgoingPart[];
+    parts: readonly RelayPart[];
   }) => {
     const pmode = outgoingPMode(options.as4, ERDS_SERVICE, input.action);
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
     const peer = await options.directory.lookup(input.recipient);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
-    const attachments: Attachment[] = input.parts.map((part, i) => ({ contentId: `part-${i + 1}@qerds-ap`, contentType: part.contentType, body: part.body }));
+    const attachments: Attachment[] = input.parts.map((part, i) => {
+      const contentId = `part-${i + 1}@qerds-ap`;
+      // A large part stays a stream from the blob store to the wire.
+      return Buffer.isBuffer(part.body) ? { contentId, contentType: part.contentType, body: part.body } : streamedAttachment(contentId, part.contentType, part.body);
+    });
     const message: UserMessage = {
       messageId: input.messageId,
       timestamp: now(),
@@ -84,10 +94,12 @@ export function createAs4Transport(options: {
       attachments,
       identity: options.identity,
       receiverCertificate: input.apCertificatePem ? new X509Certificate(input.apCertificatePem) : undefined,
-      trust: options.trust,
+      trust: options.peerTrust ?? options.trust,
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,
+      requireNonRepudiation: pmode.receipt.nonRepudiation,
       ...(encryptFor ? { encryptFor } : {}),
+      ...(options.tls ? { http: options.tls.forPeer(peerTlsPins(peer)) } : {}),
     });
     return { receiptXml: result.receiptXml };
   };
@@ -125,7 +137,17 @@ export function createAs4Transport(options: {
  * security (signed with its algorithm, every payload encrypted when it wants encryption: EBMS:0101/0102/0103);
  * otherwise it is answered with the error and dropped, never handed to the pipeline.
  */
-export function createAs4Endpoint(ctx: PipelineContext, options: { identity: SigningIdentity; trust: TrustStore; maxMessageBytes: number; as4: As4Security }): RequestHandler {
+export function createAs4Endpoint(
+  ctx: PipelineContext,
+  options: {
+    identity: SigningIdentity;
+    trust: TrustStore;
+    maxMessageBytes: number;
+    as4: As4Security;
+    /** The server asks clients for TLS certificates: the sender's AP must then present the one the directory pins. @defaultValue false */
+    mutualTls?: boolean;
+  },
+): RequestHandler {
   return createAs4Handler({
     identity: options.identity,
     trust: options.trust,
@@ -133,36 +155,40 @@ export function createAs4Endpoint(ctx: PipelineContext, options: { identity: Sig
     pmodes: options.as4.pmodes,
     decryptionKeys: [options.as4.encryption],
     maxDecompressedBytes: options.as4.maxDecompressedBytes,
-    onUserMessage: async ({ message, attachments, signer }) => {
+    onUserMessage: async ({ message, attachments, signer, tlsClientCertificate }) => {
       if (message.collaboration.service !== ERDS_SERVICE) {
         throw new QerdsError('AS4_EBMS_0010', `no P-Mode for service ${message.collaboration.service}`);
       }
       try {
-        if (message.collaboration.action === ACTION_EVIDENCE) {
-          const xml = attachments[0]?.body.toString('utf8');
-          if (!xml) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
-          await acceptReturnedEvidence(ctx, xml, signer.fingerprint256);
-          return;
-        }
-        if (message.collaboration.action !== ACTION_DISPATCH) {
-          throw new QerdsError('AS4_EBMS_0010', `no P-Mode for action ${message.collaboration.action}`);
-        }
         const property = (name: string) => message.messageProperties.find((p) => p.name === name)?.value;
         const participant = (name: string) => {
           const value = property(name);
           if (!value) throw new QerdsError('AS4_EBMS_0009', `message property ${name} is missing`);
           return parseParticipantId(value);
         };
-        const parts: OutgoingPart[] = message.payloads.map((info) => {
+        if (message.collaboration.action === ACTION_EVIDENCE) {
+          const xml = attachments[0]?.body.toString('utf8');
+          if (!xml) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
+          // Returned evidence comes from the AP of the message's recipient (originalSender of this Evidence message).
+          if (options.mutualTls) await requireTlsPeer(ctx, participant('originalSender'), tlsClientCertificate);
+          await acceptReturnedEvidence(ctx, xml, signer.fingerprint256);
+          return;
+        }
+        if (message.collaboration.action !== ACTION_DISPATCH) {
+          throw new QerdsError('AS4_EBMS_0010', `no P-Mode for action ${message.collaboration.action}`);
+        }
+        const parts: RelayPart[] = message.payloads.map((info) => {
           const contentId = info.href.replace(/^cid:/, '');
           const attachment = attachments.find((a) => a.contentId === contentId);
           if (!attachment) throw new QerdsError('AS4_EBMS_0007', `payload ${info.href} has no MIME part`);
           const prop = (name: string) => info.properties.find((p) => p.name === name)?.value;
           const originalContentType = prop('OriginalMimeType');
-          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.body };
+          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.stream ?? attachment.body };
         });
         const sender = participant('originalSender');
         await requireSenderAp(ctx, sender, signer);
+        if (options.mutualTls) await requireTlsPeer(ctx, sender, tlsClientCertificate);
+        await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
         await receiveMessage(ctx, {
           ebmsMessageId: message.messageId,
           sender,
@@ -192,6 +218,19 @@ async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, sign
   if (pinned && new X509Certificate(pinned).fingerprint256 !== signer.fingerprint256) {
     throw new QerdsError('AS4_EBMS_0101', `the signer is not the access point the directory names for ${formatParticipantId(sender)}`);
   }
+}
+
+/**
+ * Mutual TLS: when the directory pins the TLS certificate of the AP serving `participant`, the connection must
+ * have presented it (threat: a stolen or replayed signed message posted from elsewhere, or from another AP the
+ * client CA trusts). Without a pin, the handshake's check against the client CA is all.
+ */
+async function requireTlsPeer(ctx: PipelineContext, participant: ParticipantId, certificate: X509Certificate | undefined): Promise<void> {
+  const pins = peerTlsPins(await ctx.directory.lookup(participant));
+  if (!pins) return;
+  if (!certificate) throw new QerdsError('AS4_EBMS_0101', `no verified TLS client certificate, and the directory pins one for the access point of ${formatParticipantId(participant)}`);
+  const why = pinMismatch(certificate, pins);
+  if (why) throw new QerdsError('AS4_EBMS_0101', `TLS client ${why} (access point of ${formatParticipantId(participant)})`);
 }
 
 function parseTime(text: string | undefined): Date | undefined {

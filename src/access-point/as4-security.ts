@@ -88,3 +88,16 @@ export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined,
   }
   return certificate;
 }
+
+/**
+ * The relay's retry budget: the AP-wide `relay` settings, narrowed by the Dispatch P-Mode's
+ * ReceptionAwareness (`reliability.retries` → attempts, `reliability.retryIntervalMs` → first delay) when it sets them.
+ */
+export function relayRetryPolicy(relay: QerdsConfig['relay'], dispatch: PMode | undefined): QerdsConfig['relay'] {
+  const reliability = dispatch?.reliability;
+  return {
+    ...relay,
+    ...(reliability?.retries !== undefined ? { maxAttempts: reliability.retries + 1 } : {}),
+    ...(reliability?.retryIntervalMs !== undefined ? { baseDelayMs: reliability.retryIntervalMs } : {}),
+  };
+}

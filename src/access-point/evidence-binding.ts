@@ -47,6 +47,7 @@ export function createEvidenceIssuer(options: {
             contentType: p.contentType,
             sha256: p.sha256,
             ...(p.plaintextSha256 === undefined ? {} : { plaintextSha256: p.plaintextSha256 }),
+            ...(p.sealedOnBehalf === undefined ? {} : { sealedOnBehalf: p.sealedOnBehalf }),
           })),
           previousEvidenceId: request.previousEvidenceId,
           externalErds: request.externalErds,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { TLS12_CIPHERS } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 
 /**
@@ -9,7 +10,7 @@ import type { QerdsConfig } from '../config/index.js';
  * a certificate issued by `clientCa`; an untrusted one does not fail the handshake
  * (`rejectUnauthorized: false`) so that the REST API can answer 401 problem+json saying why, and clients
  * without a certificate can still use an API key or token (src/api/auth.ts refuses a presented but
- * unverified certificate).
+ * unverified certificate). With `requireClientCert`, the handshake itself refuses clients without one.
  */
 export function createApServer(app: RequestListener, tls: QerdsConfig['http']['tls']): { server: Server; scheme: 'http' | 'https' } {
   const { server, scheme } = tls ? { server: httpsServer(app, tls), scheme: 'https' as const } : { server: createHttpServer(app), scheme: 'http' as const };
@@ -29,8 +30,13 @@ function httpsServer(app: RequestListener, tls: NonNullable<QerdsConfig['http'][
       key: readFileSync(tls.key),
       ...(tls.clientCa ? { ca: readFileSync(tls.clientCa) } : {}),
       minVersion: 'TLSv1.2',
-      requestCert: tls.requestClientCert,
-      rejectUnauthorized: false,
+      // TLS 1.2 with ECDHE + AEAD suites only (no CBC, no static RSA key exchange); TLS 1.3 suites are all AEAD.
+      ciphers: TLS12_CIPHERS,
+      honorCipherOrder: true,
+      requestCert: tls.requestClientCert || tls.requireClientCert,
+      // requireClientCert: a client without a certificate from clientCa never gets past the handshake (AS4-only
+      // listener between APs, mutual TLS); otherwise the API explains a refusal itself (see above).
+      rejectUnauthorized: tls.requireClientCert,
     },
     app,
   );

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
-import { parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
-import { submitMessage, type PipelineContext } from '../pipeline/index.js';
+import { parseParticipantId, QerdsError, type ParticipantId, type PayloadPart } from '../core/index.js';
+import { receiveFromNonErds, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import { devPkiLayout } from '../pki/index.js';
-import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
+import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, smtpError, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
 
 /** SMTP AUTH with a password over TLS: one factor, recorded as eIDAS LoA low (REQ3). */
 const LOA_LOW = 'http://eidas.europa.eu/LoA/low';
@@ -21,8 +21,8 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
   const mapping = createAddressMapping({ domains: [smtp.domain], explicit });
 
   async function onMessage(message: IntakeMessage): Promise<{ messageIds: string[] }> {
-    const { sha256, size } = await ctx.store.blobs.put(message.raw, { maxBytes: smtp.maxMessageBytes });
-    const part: PayloadPart = { partId: 'part-1', contentType: 'message/rfc822', filename: 'original.eml', sha256, size };
+    if (!message.account || !message.authenticatedAt) throw smtpError('SMTP_AUTH_REQUIRED');
+    const part = await storeOriginal(ctx, message.raw, smtp.maxMessageBytes);
     const senderIdentification = { method: SMTP_AUTH_METHOD, assuranceLevel: LOA_LOW, authenticatedAt: message.authenticatedAt };
     const messageIds: string[] = [];
     for (const recipient of message.envelope.recipients) {
@@ -52,10 +52,75 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
     maxMessageBytes: smtp.maxMessageBytes,
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
-      return participant && (await ctx.directory.lookup(participant)) ? participant : undefined;
+      if (participant && (await ctx.directory.lookup(participant))) return participant;
+      // Outside any ERDS: only when the sender policy allows it, and never an address of our own domain
+      // (an unknown local recipient stays "unknown"). The intake only asks after AUTH: not an open relay.
+      const outside = !participant && !address.toLowerCase().endsWith(`@${smtp.domain.toLowerCase()}`);
+      const plain: ParticipantId = { scheme: 'email', value: address };
+      return outside && ctx.mail?.nonErdsAddress(plain) ? plain : undefined;
     },
     onMessage,
     log: log.child({ component: 'smtp' }),
+    clock: ctx.clock,
+  });
+}
+
+/** The original mail as one stored part (`message/rfc822`, content-addressed: its SHA-256 is what evidence records). */
+async function storeOriginal(ctx: PipelineContext, raw: Buffer, maxBytes: number): Promise<PayloadPart> {
+  const { sha256, size } = await ctx.store.blobs.put(raw, { maxBytes });
+  return { partId: 'part-1', contentType: 'message/rfc822', filename: 'original.eml', sha256, size };
+}
+
+/**
+ * What is known of a sender outside any ERDS: the SMTP envelope sender, claimed and not checked. Recorded with
+ * this method URI and the lowest level there is (eIDAS "low"); the method says that nothing was authenticated.
+ */
+export const UNAUTHENTICATED_SMTP_METHOD = 'urn:qerds-ap:authentication:unauthenticated-smtp-envelope';
+
+/**
+ * The inbound listener (`smtp.inbound`): plain mail from outside any ERDS for local participants enters the
+ * pipeline with ReceivedFromNonERDS evidence, once per recipient. RCPT TO takes only addresses that name a
+ * participant of this AP (derived `<scheme>-<value>@<smtp.domain>` or an explicit directory e-mail): never a relay.
+ */
+export function createSmtpInboundBinding(ctx: PipelineContext, config: QerdsConfig, log: Logger): SmtpIntake | undefined {
+  const smtp = config.smtp;
+  if (!smtp.inbound) return undefined;
+  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
+  const explicit = config.directory.participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
+  const mapping = createAddressMapping({ domains: [smtp.domain], explicit });
+  return createSmtpIntake({
+    mode: 'inbound',
+    host: smtp.inbound.host,
+    port: smtp.inbound.port,
+    tlsMode: 'starttls',
+    tls: { key: readFileSync(smtp.tlsKey ?? dev.tlsKey), cert: readFileSync(smtp.tlsCert ?? dev.tlsCert) },
+    serverName: smtp.domain,
+    domains: [smtp.domain],
+    accounts: [],
+    maxMessageBytes: smtp.maxMessageBytes,
+    resolveRecipient: async (address) => {
+      const participant = mapping.toParticipant(address);
+      return participant && (await ctx.participants.isLocal(participant)) ? participant : undefined;
+    },
+    async onMessage(message) {
+      const part = await storeOriginal(ctx, message.raw, smtp.maxMessageBytes);
+      const sender: ParticipantId = { scheme: 'email', value: message.envelope.mailFrom || 'MAILER-DAEMON' };
+      const tls = message.connection.tlsProtocol ? `, ${message.connection.tlsProtocol}` : ', no TLS';
+      const messageIds: string[] = [];
+      for (const recipient of message.envelope.recipients) {
+        const { messageId } = await receiveFromNonErds(ctx, {
+          sender,
+          recipient: recipient.participant,
+          subject: message.parsed.subject,
+          parts: [part],
+          senderIdentification: { method: UNAUTHENTICATED_SMTP_METHOD, assuranceLevel: LOA_LOW, authenticatedAt: ctx.clock.now() },
+          origin: `SMTP from <${message.envelope.mailFrom}> via ${message.connection.remoteAddress}${tls}, sender not authenticated`,
+        });
+        messageIds.push(messageId);
+      }
+      return { messageIds };
+    },
+    log: log.child({ component: 'smtp-inbound' }),
     clock: ctx.clock,
   });
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { parseParticipantId, type AssuranceLevel, type ParticipantId } from '../core/index.js';
+import { base32Decode } from './totp.js';
 
 /** Legacy `apiKeys` entry: a key in clear, IAL1. */
 export interface ApiKeyAccount {
@@ -22,7 +23,17 @@ export interface CertificateCredentialSpec {
 export type CredentialSpec =
   | { readonly kind: 'apiKey'; readonly keySha256: string }
   | { readonly kind: 'oauth2'; readonly clientId: string; readonly secretHash: string }
+  | { readonly kind: 'totp'; readonly secretBase32: string }
+  | { readonly kind: 'password'; readonly passwordHash: string }
   | CertificateCredentialSpec;
+
+/** A person's second factor for pickup links: its TOTP secret and/or password hash, with the account's IAL. */
+export interface PickupFactors {
+  readonly participant: ParticipantId;
+  readonly ial: AssuranceLevel;
+  readonly totpSecret?: Buffer;
+  readonly passwordHash?: string;
+}
 
 /** One local participant with the IAL it was enrolled at and its credentials (config `accounts`). */
 export interface AccountSpec {
@@ -65,6 +76,7 @@ export class AccountRegistry {
   private readonly apiKeys: { digest: Buffer; match: MatchedCredential }[] = [];
   private readonly oauthClients = new Map<string, { secretHash: string; match: MatchedCredential }>();
   private readonly certificates: CertificateEntry[] = [];
+  private readonly pickupFactors = new Map<string, PickupFactors>();
   /** Display names of every local participant, by `<scheme>:<value>`. */
   readonly names = new Map<string, string>();
 
@@ -83,6 +95,9 @@ export class AccountRegistry {
         } else if (c.kind === 'oauth2') {
           if (this.oauthClients.has(c.clientId)) throw new Error(`oauth2 client_id ${c.clientId} is configured twice`);
           this.oauthClients.set(c.clientId, { secretHash: c.secretHash, match: matched(account, account.ial, SHARED_SECRET_AAL, `oauth2:${c.clientId}`) });
+        } else if (c.kind === 'totp' || c.kind === 'password') {
+          const factors = this.pickupFactors.get(account.participant) ?? { participant: parseParticipantId(account.participant), ial: account.ial as AssuranceLevel };
+          this.pickupFactors.set(account.participant, c.kind === 'totp' ? { ...factors, totpSecret: base32Decode(c.secretBase32) } : { ...factors, passwordHash: c.passwordHash });
         } else {
           this.certificates.push({ spec: c, account, fingerprint: c.fingerprint256 && normaliseFingerprint(c.fingerprint256) });
         }
@@ -96,6 +111,11 @@ export class AccountRegistry {
     let found: MatchedCredential | undefined;
     for (const row of this.apiKeys) if (timingSafeEqual(row.digest, digest)) found = row.match;
     return found;
+  }
+
+  /** The second factors a person enrolled for pickup links (`totp`, `password` credentials); undefined when none. */
+  pickupFactorsOf(participant: string): PickupFactors | undefined {
+    return this.pickupFactors.get(participant);
   }
 
   /** The OAuth2 client and its secret's hash; undefined for an unknown client_id. */

@@ -9,7 +9,10 @@ import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
 import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
+import { acceptanceRouter } from './acceptance-routes.js';
 import { verifyRouter } from './verify-routes.js';
+import type { TrustList } from '../trust-list/index.js';
+import { pickupRouter } from './pickup-routes.js';
 import type { TrustStore } from '../pki/index.js';
 import { problemHandler, sendProblem } from './problem.js';
 
@@ -33,6 +36,8 @@ export interface HttpAppOptions {
   readonly readiness?: Readonly<Record<string, () => Promise<void>>>;
   /** Trust store of the pre-send recipient check (GET /api/v1/recipients/{participant}); without it nothing named by the directory is trusted. */
   readonly trust?: TrustStore;
+  /** Trusted lists (combined) that POST /api/v1/verify reads the qualified status of seals and TSAs from. @defaultValue none */
+  readonly trustList?: TrustList;
   /** Operator keys of /api/v1/admin (dead letters); none: the admin API is not mounted. */
   readonly adminKeys?: readonly AdminKey[];
   /** Local participants with their enrolment IAL and credentials (API keys, OAuth2 clients, mTLS and e-seal certificates). */
@@ -41,6 +46,8 @@ export interface HttpAppOptions {
   readonly policy?: AssurancePolicy;
   /** OAuth2 access tokens (POST /oauth/token). @defaultValue 300 s, a random key per process */
   readonly oauth2?: { readonly tokenTtlSeconds?: number; readonly tokenSecret?: string };
+  /** Wrong second factors tolerated per pickup link (POST /pickup/<token>, mounted when ctx.pickupLinks is set). @defaultValue 5 */
+  readonly pickupMaxAttempts?: number;
 }
 
 /** The AP's HTTP face: REST API under /api/v1, AS4 at /as4, TSA at /tsa, health probes. */
@@ -54,7 +61,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const given = req.get('x-request-id');
     const requestId = given && /^[A-Za-z0-9._:@-]{1,128}$/.test(given) ? given : randomUUID();
     res.set('X-Request-Id', requestId);
-    req.log = options.ctx.log.child({ requestId, method: req.method, path: req.path });
+    // A pickup link's token is a bearer secret until used (threat: whoever reads the log picks the content up).
+    const path = req.path.startsWith('/pickup/') ? '/pickup/(token)' : req.path;
+    req.log = options.ctx.log.child({ requestId, method: req.method, path });
     next();
   });
 
@@ -83,6 +92,10 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
   const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });
   app.use('/oauth', tokenRouter(tokens, accounts));
+  // People's pickup links carry their own authentication (link + second factor), outside /api/v1's.
+  if (options.ctx.pickupLinks) {
+    app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts }));
+  }
 
   // Before the participant API: its authentication would refuse an admin key.
   if (options.adminKeys?.length) app.use('/api/v1/admin', adminRouter(options.ctx, options.adminKeys));
@@ -90,8 +103,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   api.use(authenticate({ accounts, tokens, now: () => options.ctx.clock.now() }));
   const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
   api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
+  api.use(acceptanceRouter(options.ctx, policy));
   api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));
-  api.use(verifyRouter({ trust: options.trust, clock: options.ctx.clock }));
+  api.use(verifyRouter({ trust: options.trust, clock: options.ctx.clock, ...(options.trustList ? { trustList: options.trustList } : {}) }));
   app.use('/api/v1', api);
 
   app.use((_req, res) => sendProblem(res, 404, 'NOT_FOUND', 'no such resource'));

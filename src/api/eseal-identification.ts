@@ -3,6 +3,7 @@ import type { TrustStore } from '../pki/index.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import type { AccountRegistry } from './accounts.js';
 import { ESEAL_METHOD } from './methods.js';
+import { sealRejection } from './sender-seal.js';
 
 /** How far the seal's SigningTime may lie from the intake time, in ms. */
 export const ESEAL_FRESHNESS_MS = 15 * 60_000;
@@ -24,18 +25,7 @@ export async function identifyByEseal(
   options: { readonly trust: TrustStore; readonly accounts: AccountRegistry; readonly now: Date },
 ): Promise<EsealOutcome> {
   const verification = await verifyXmlSeal(xml, { trust: options.trust, at: options.now });
-  const errors = verification.findings.filter((f) => f.severity === 'error');
-  if (!verification.valid) {
-    const certificate = errors.find((f) => f.code === 'PKI_CERT_EXPIRED' || f.code === 'PKI_CERT_REVOKED');
-    const failed = certificate ?? errors[0];
-    return {
-      ok: false,
-      reason: {
-        code: certificate ? 'RA04' : 'RA02',
-        details: `e-seal not valid: ${failed ? `${failed.code}: ${failed.message}` : 'unknown'}${errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1).map((f) => f.code).join(', ')})` : ''}`,
-      },
-    };
-  }
+  if (!verification.valid) return { ok: false, reason: sealRejection('e-seal', verification.findings) };
   const signer = verification.signer;
   const match = signer && options.accounts.byCertificate('eseal', signer);
   // Threat: a valid seal of another participant (or of a certificate nobody enrolled) passed off as

@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
-import { formatParticipantId, loaUri, parseParticipantId, QerdsError } from '../core/index.js';
+import { formatParticipantId, loaUri, parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
+import type { TrustStore } from '../pki/index.js';
 import { handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import type { EvidenceRecord, StoredMessage } from '../store/types.js';
 import type { Principal } from './auth.js';
@@ -9,6 +10,8 @@ import { readUpload } from './multipart-upload.js';
 import { assuranceShortfall } from './assurance-policy.js';
 import { identifySender, type IdentificationOptions } from './submission-identification.js';
 import { sendProblem } from './problem.js';
+import { readBlob } from './read-blob.js';
+import { checkSenderSeal, type SenderSealKind, type SenderSealOutcome } from './sender-seal.js';
 
 const submissionMetadata = z.object({
   /** `<scheme>:<value>` of the recipient (C4). */
@@ -16,6 +19,11 @@ const submissionMetadata = z.object({
   subject: z.string().max(998).optional(),
   /** The first part is XML carrying the sender's own XAdES e-seal: identify the sender by it (REQ3). */
   eSeal: z.boolean().optional(),
+  /**
+   * The sender sealed its content itself (forwarded use): `xades` in the first part (XML), or `cades`, a
+   * detached DER signature in the last part over the first. C2 verifies it and relays the content unchanged.
+   */
+  senderSeal: z.enum(['xades', 'cades']).optional(),
 });
 
 /** REST API of the messages: submission (C1 → C2), status and evidence, and the recipient's inbox (C3 → C4). */
@@ -31,7 +39,9 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
     }
     if (upload.parts.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'at least one payload file is required');
-    const intake = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
+    const identified = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
+    const seal = !identified.rejection && metadata.data.senderSeal ? await verifySenderSeal(ctx, metadata.data.senderSeal, upload.parts, options.identification?.trust) : undefined;
+    const intake = seal && !seal.ok ? { ...identified, rejection: seal.reason } : identified;
     // The request's logger: the submission's lines carry the requestId beside the new messageId.
     const result = await submitMessage({ ...ctx, log: req.log ?? ctx.log }, {
       sender: principal.participant,
@@ -40,11 +50,15 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       subject: metadata.data.subject,
       parts: upload.parts,
       ...(intake.rejection ? { rejection: intake.rejection } : {}),
+      ...(seal?.ok ? { acceptanceDetails: seal.summary } : {}),
     });
     const body = { ...messageView(result.message), evidence: [evidenceLink(result.evidence.id, result.evidence.event)] };
     if (intake.rejection) {
       const status = intake.belowPolicy ? 403 : 422;
       return sendProblem(res, status, intake.belowPolicy ? 'ASSURANCE_TOO_LOW' : 'SUBMISSION_REJECTED', intake.rejection.details, { reason: intake.rejection.code, message: body });
+    }
+    if (result.rejection) {
+      return sendProblem(res, 422, 'SUBMISSION_REJECTED', result.rejection.details, { reason: result.rejection.code, message: body });
     }
     if (!result.accepted) {
       return sendProblem(res, 422, 'SUBMISSION_REJECTED', `recipient ${metadata.data.recipient} cannot be reached`, { message: body });
@@ -70,12 +84,25 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
     res.type('application/xml').send(evidence.xml);
   });
 
+  /** Newest first, `limit` (1–500, default 100) at a time; a `Link: <…?after=…>; rel="next"` header names the next page. */
   router.get('/inbox', async (req, res) => {
     const me = formatParticipantId(req.principal!.participant);
-    const messages = (await ctx.store.listMessages({ limit: 500 })).filter(
-      (m) => m.role === 'recipient-ap' && formatParticipantId(m.recipient) === me && ['received', 'consigned', 'delivered'].includes(m.state),
-    );
-    res.json(messages.map(messageView));
+    const limit = inboxLimit(req.query.limit);
+    const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
+    if (req.query.after !== undefined && after === undefined) throw new QerdsError('BAD_REQUEST', 'after must be the cursor of a previous page');
+    const page = await ctx.store.listInbox({ recipient: me, states: ['received', 'awaiting-acceptance', 'accepted', 'consigned', 'delivered'], limit, ...(after === undefined ? {} : { after }) });
+    if (page.next !== undefined) res.set('Link', `<${req.baseUrl}${req.path}?limit=${limit}&after=${encodeURIComponent(page.next)}>; rel="next"`);
+    res.json(page.messages.map(messageView));
+  });
+
+  /** One inbox entry (the pickup URL of a notice): the message and the href of each part to download. */
+  router.get('/inbox/:id', async (req, res) => {
+    const message = await messageFor(ctx, String(req.params.id), req.principal!);
+    if (message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(req.principal!.participant)) {
+      throw new QerdsError('NOT_FOUND', `no message ${message.id} in the inbox`);
+    }
+    const href = (partId: string) => `/api/v1/inbox/${encodeURIComponent(message.id)}/parts/${encodeURIComponent(partId)}`;
+    res.json({ ...messageView(message), parts: message.parts.map((p) => ({ ...p, href: href(p.partId) })) });
   });
 
   /** Handover: the content goes out only to the authenticated recipient (REQ4), and leaves evidence. */
@@ -100,6 +127,20 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
   });
 
   return router;
+}
+
+/** `?limit=` of the inbox: an integer 1–500; absent: 100. */
+function inboxLimit(value: unknown): number {
+  if (value === undefined) return 100;
+  const limit = typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(limit >= 1 && limit <= 500)) throw new QerdsError('BAD_REQUEST', 'limit must be an integer from 1 to 500');
+  return limit;
+}
+
+/** The sender's own seal checked at intake (forwarded use); without a trust store every such seal is refused. */
+async function verifySenderSeal(ctx: PipelineContext, kind: SenderSealKind, parts: readonly PayloadPart[], trust: TrustStore | undefined): Promise<SenderSealOutcome> {
+  if (!trust) return { ok: false, reason: { code: 'RA05', details: 'this access point has no trust store to verify sender seals' } };
+  return checkSenderSeal(kind, parts, (part) => readBlob(ctx, part.sha256), { trust, now: ctx.clock.now() });
 }
 
 /** The message if the principal is its sender or recipient; otherwise NOT_FOUND (ids cannot be probed). */

@@ -24,6 +24,8 @@ export interface Metrics {
   observeEvidence(issuer: EvidenceIssuer): EvidenceIssuer;
   /** Counts an error by its stable code. */
   countError(code: string): void;
+  /** Counts evidence re-timestamped by the archive renewal (qerds_archive_renewed_total). */
+  countArchiveRenewed(count: number): void;
 }
 
 /**
@@ -75,6 +77,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const evidenceIssued = new Counter({ name: 'qerds_evidence_issued_total', help: 'Evidence sealed by this process, by event', labelNames: ['event'], registers: [registry] });
   const errors = new Counter({ name: 'qerds_errors_total', help: 'Errors by stable code (job retries and failures, TSA failures)', labelNames: ['code'], registers: [registry] });
 
+  const archiveRenewed = new Counter({ name: 'qerds_archive_renewed_total', help: 'Evidence raised to B-LTA with a new archive timestamp by this process', registers: [registry] });
   const countError = (code: string) => errors.inc({ code });
   const codeOf = (error: unknown) => (isQerdsError(error) ? error.code : 'INTERNAL');
 
@@ -129,5 +132,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
       };
     },
     countError,
+    countArchiveRenewed: (count) => archiveRenewed.inc(count),
   };
 }

@@ -5,6 +5,7 @@ import type { AccountRegistry } from './accounts.js';
 import { assuranceShortfall, type AssurancePolicy } from './assurance-policy.js';
 import type { Principal } from './auth.js';
 import { identifyByEseal } from './eseal-identification.js';
+import { readBlob } from './read-blob.js';
 
 /** What the REST API needs to identify senders and recipients beyond the request's credentials. */
 export interface IdentificationOptions {
@@ -43,7 +44,7 @@ export async function identifySender(
     if (!options?.trust) return { identification, belowPolicy: false, rejection: { code: 'RA05', details: 'this access point does not identify senders by e-seal' } };
     if (!/xml/i.test(part.contentType)) return { identification, belowPolicy: false, rejection: { code: 'RA02', details: `e-sealed part ${part.partId} is ${part.contentType}, not XML` } };
     if (part.size > ESEAL_MAX_BYTES) return { identification, belowPolicy: false, rejection: { code: 'RA02', details: `e-sealed part is larger than ${ESEAL_MAX_BYTES} bytes` } };
-    const xml = await readText(ctx, part.sha256);
+    const xml = (await readBlob(ctx, part.sha256)).toString('utf8');
     const outcome = await identifyByEseal(xml, principal.participant, { trust: options.trust, accounts: options.accounts, now: ctx.clock.now() });
     if (!outcome.ok) return { identification, belowPolicy: false, rejection: outcome.reason };
     identification = outcome.identification;
@@ -51,10 +52,4 @@ export async function identifySender(
   const shortfall = assuranceShortfall(identification, minimum);
   if (shortfall) return { identification, belowPolicy: true, rejection: { code: 'RA05', details: shortfall } };
   return { identification, belowPolicy: false };
-}
-
-async function readText(ctx: PipelineContext, sha256: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.store.blobs.get(sha256)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -2,14 +2,17 @@ import express, { Router } from 'express';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { isQerdsError, type Clock } from '../core/index.js';
 import { formatReport, verifyAny, verifyEvidence, type ProofVerifier } from '../evidence/index.js';
-import { formatRemReport, isRemMessage, verifyRemMessage } from '../smtp/index.js';
+import { formatRemReport, isRemMessage, verifyRemMessage, type RemVerifyOptions } from '../smtp/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
+import type { TrustList } from '../trust-list/index.js';
 import { sendProblem } from './problem.js';
 
 export interface VerifyRouterOptions {
   /** The AP's trust store. Without one nothing is trusted (an empty store): every proof is at best INDETERMINATE. */
   readonly trust?: TrustStore;
   readonly clock: Clock;
+  /** Trusted list the reports take the qualified status of seals and TSAs from. @defaultValue none */
+  readonly trustList?: TrustList;
   /** Largest file accepted. @defaultValue 20 MiB */
   readonly maxBytes?: number;
 }
@@ -24,29 +27,32 @@ export const as4CaptureVerifier: ProofVerifier = {
   },
 };
 
-/** REM messages (.eml, S/MIME signed, EN 319 532-3) as a kind of {@link verifyAny}: each evidence part verified too. */
-export const remMessageVerifier: ProofVerifier = {
-  kind: 'rem-message',
-  detect: isRemMessage,
-  verify: async (bytes, options) => {
-    const at = options.at ? { at: options.at } : {};
-    const report = await verifyRemMessage(bytes, {
-      trust: options.trust,
-      ...at,
-      verifyEvidence: async (xml) => {
-        const r = await verifyEvidence(xml, { trust: options.trust, ...at });
-        return { valid: r.indication === 'TOTAL-PASSED', summary: formatReport(r).split('\n')[0]! };
-      },
-    });
-    return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify(report, null, 2) };
-  },
-};
-
 /**
- * The kinds verifyAny does not know by itself, for `qerds verify` and POST /api/v1/verify alike. REM first:
- * its detector reads the header section, while an AS4 capture is told by the ebMS namespace anywhere (an
- * e-mail could quote it).
+ * REM messages (.eml, S/MIME signed, EN 319 532-3) as a kind of {@link verifyAny}: each evidence part verified
+ * too. `decryption`: the recipient's keys, to open an encrypted one (the REST face has none: it says whom for).
  */
+export function createRemMessageVerifier(decryption: RemVerifyOptions['decryption'] = []): ProofVerifier {
+  return {
+    kind: 'rem-message',
+    detect: isRemMessage,
+    verify: async (bytes, options) => {
+      const at = options.at ? { at: options.at } : {};
+      const report = await verifyRemMessage(bytes, {
+        trust: options.trust,
+        ...at,
+        decryption,
+        verifyEvidence: async (xml) => {
+          const r = await verifyEvidence(xml, { trust: options.trust, ...at });
+          return { valid: r.indication === 'TOTAL-PASSED', summary: formatReport(r).split('\n')[0]! };
+        },
+      });
+      return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify(report, null, 2) };
+    },
+  };
+}
+
+export const remMessageVerifier: ProofVerifier = createRemMessageVerifier();
+
 export const proofVerifiers: readonly ProofVerifier[] = [remMessageVerifier, as4CaptureVerifier];
 
 /**
@@ -67,7 +73,7 @@ export function verifyRouter(options: VerifyRouterOptions): Router {
       if (Number.isNaN(at.getTime())) return sendProblem(res, 400, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
     }
     try {
-      const result = await verifyAny(bytes, { trust, at: at ?? options.clock.now(), verifiers: proofVerifiers });
+      const result = await verifyAny(bytes, { trust, at: at ?? options.clock.now(), verifiers: proofVerifiers, ...(options.trustList ? { trustList: options.trustList } : {}) });
       res.json({ kind: result.kind, valid: result.valid, report: JSON.parse(result.json) as unknown, text: result.words });
     } catch (error) {
       if (isQerdsError(error) && error.code === 'EVIDENCE_MALFORMED') return sendProblem(res, 400, 'EVIDENCE_MALFORMED', error.message);

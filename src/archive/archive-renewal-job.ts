@@ -9,6 +9,8 @@ export interface ArchiveRenewalJobOptions extends Omit<RenewArchiveOptions, 'now
   /** Time between sweeps. @defaultValue 24 h */
   readonly intervalMs?: number;
   readonly log?: Logger;
+  /** Told how many evidence each sweep renewed (for a metrics counter). */
+  readonly onRenewed?: (count: number) => void;
 }
 
 export interface ArchiveRenewalJob {
@@ -21,18 +23,22 @@ export interface ArchiveRenewalJob {
 }
 
 /**
- * The in-process form of `qerds archive renew`: a timer in one AP process. With several processes on one
- * store, run it in one of them only (or use the CLI from a scheduler): two sweeps at once would both renew
- * the same due evidence (harmless, two archive timestamps, but wasted TSA requests).
+ * The in-process form of `qerds archive renew`. The AP runs `runOnce` as a queue sweep (`Queue.registerSweep`:
+ * once per interval across every process sharing the broker); `start()` is a plain timer for a process of its
+ * own. Two sweeps at once on one store would both renew the same due evidence (harmless, two archive
+ * timestamps, but wasted TSA requests) — hence the cluster-wide sweep in the AP.
  */
 export function createArchiveRenewalJob(options: ArchiveRenewalJobOptions): ArchiveRenewalJob {
-  const { store, clock, log, intervalMs = 86_400_000, ...renew } = options;
+  const { store, clock, log, onRenewed, intervalMs = 86_400_000, ...renew } = options;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<RenewArchiveResult> | undefined;
   const runOnce = (): Promise<RenewArchiveResult> => {
     running ??= renewArchiveTimestamps(store, { ...renew, now: clock.now() })
       .then((result) => {
-        log?.info({ scanned: result.scanned, renewed: result.renewed.length, failed: result.failed.length }, 'archive renewal sweep');
+        if (result.renewed.length > 0) onRenewed?.(result.renewed.length);
+        // A sweep that found nothing due is routine (daily): debug, not info.
+        const level = result.renewed.length > 0 || result.failed.length > 0 ? 'info' : 'debug';
+        log?.[level]({ scanned: result.scanned, renewed: result.renewed.length, failed: result.failed.length }, 'archive renewal sweep');
         for (const f of result.failed) log?.warn({ evidenceId: f.id, reason: f.reason, err: f.error }, 'evidence due for archive renewal could not be renewed');
         return result;
       })

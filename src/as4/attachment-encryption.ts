@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, type X509Certificate } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { QerdsError } from '../core/index.js';
 import type { SigningIdentity } from '../pki/types.js';
 import { locateSoapParts } from './envelope-parse.js';
@@ -7,7 +9,8 @@ import { contentIdFromCid } from './multipart.js';
 import { ALG, NS, WSS } from './namespaces.js';
 import { securityHeaders } from './ws-security-verify.js';
 import { cidUrl } from './ws-security-sign.js';
-import type { Attachment, DecryptedAttachments } from './types.js';
+import { readAll, spoolDirectory, spoolToFile, streamedAttachment, type SpoolDir } from './streamed-body.js';
+import type { Attachment, DecryptedAttachments, StreamedBody } from './types.js';
 import { allElements, childElements, idOf } from './xml-util.js';
 
 const GCM_IV_BYTES = 12;
@@ -84,6 +87,7 @@ export function encryptAttachments(doc: Document, attachments: readonly Attachme
     el(doc, NS.ds, 'ds:Transform', transforms, { Algorithm: WSS.swaCiphertextTransform }).setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
     encryptedData.push(ed);
     const iv = randomBytes(GCM_IV_BYTES);
+    if (a.stream) return streamedAttachment(a.contentId, 'application/octet-stream', encryptingBody(a.stream, cek, iv));
     const c = createCipheriv('aes-128-gcm', cek, iv);
     const body = Buffer.concat([iv, c.update(a.body), c.final(), c.getAuthTag()]);
     return { contentId: a.contentId, contentType: 'application/octet-stream', body };
@@ -99,17 +103,111 @@ export function encryptAttachments(doc: Document, attachments: readonly Attachme
 }
 
 /**
+ * IV ‖ AES-128-GCM ciphertext ‖ tag of a streamed plaintext, produced in one pass while it is read (GCM
+ * ciphertext is as long as the plaintext, so the size is known before). Every `open` yields the same octets.
+ */
+function encryptingBody(plaintext: StreamedBody, cek: Buffer, iv: Buffer): StreamedBody {
+  return {
+    size: GCM_IV_BYTES + plaintext.size + GCM_TAG_BYTES,
+    open: () =>
+      Readable.from(
+        (async function* () {
+          yield iv;
+          const c = createCipheriv('aes-128-gcm', cek, iv);
+          for await (const chunk of plaintext.open()) yield c.update(chunk as Buffer);
+          yield c.final();
+          yield c.getAuthTag();
+        })(),
+        { objectMode: false },
+      ),
+  };
+}
+
+/** One attachment to decrypt, as the Security header describes it. */
+interface DecryptionStep {
+  readonly attachment: Attachment;
+  readonly cek: Buffer;
+  readonly cipher: 'aes-128-gcm' | 'aes-256-gcm';
+  readonly mimeType: string;
+}
+
+interface DecryptionPlan {
+  readonly steps: readonly DecryptionStep[];
+  readonly keyProtection: readonly string[];
+}
+
+/**
  * Decrypt the attachments that the Security header (ours: ultimate receiver) says are encrypted, with one of
  * `keys` (RSA for eDelivery 1.15, X25519 for 2.0). Attachments without an EncryptedData stay as they are;
  * `encrypted` lists the Content-IDs that were decrypted so a P-Mode can require all of them. Call before
  * `verifyEnvelope` (the signature is over the plaintext). Any failure → QerdsError AS4_EBMS_0102.
  */
 export function decryptAttachments(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[]): DecryptedAttachments {
+  const plan = planDecryption(doc, attachments, keys);
+  const out = new Map(attachments.map((a) => [a.contentId, a]));
+  for (const step of plan.steps) out.set(step.attachment.contentId, decryptInMemory(step, step.attachment.body));
+  return { attachments: attachments.map((a) => out.get(a.contentId)!), encrypted: plan.steps.map((s) => s.attachment.contentId), keyProtection: plan.keyProtection };
+}
+
+/**
+ * decryptAttachments for attachments that may be streamed: those are decrypted into files of `spoolDir`
+ * (hashed on the way, for the signature check), and a file is handed out only after its GCM tag verified;
+ * a failed one is removed (never unauthenticated plaintext).
+ */
+export async function decryptAttachmentsStreaming(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[], spoolDir: SpoolDir): Promise<DecryptedAttachments> {
+  const plan = planDecryption(doc, attachments, keys);
+  const out = new Map(attachments.map((a) => [a.contentId, a]));
+  for (const step of plan.steps) {
+    const source = step.attachment.stream;
+    out.set(step.attachment.contentId, source ? await decryptToFile(step, source, spoolDir) : decryptInMemory(step, step.attachment.body));
+  }
+  return { attachments: attachments.map((a) => out.get(a.contentId)!), encrypted: plan.steps.map((s) => s.attachment.contentId), keyProtection: plan.keyProtection };
+}
+
+function decryptInMemory(step: DecryptionStep, body: Buffer): Attachment {
+  const id = step.attachment.contentId;
+  if (body.length < GCM_IV_BYTES + GCM_TAG_BYTES) failed(`attachment ${id} is too short for AES-GCM`);
+  try {
+    const d = createDecipheriv(step.cipher, step.cek, body.subarray(0, GCM_IV_BYTES));
+    d.setAuthTag(body.subarray(body.length - GCM_TAG_BYTES));
+    const plain = Buffer.concat([d.update(body.subarray(GCM_IV_BYTES, body.length - GCM_TAG_BYTES)), d.final()]);
+    return { contentId: id, contentType: step.mimeType, body: plain };
+  } catch {
+    return failed(`attachment ${id} cannot be decrypted`);
+  }
+}
+
+async function decryptToFile(step: DecryptionStep, source: StreamedBody, spoolDir: SpoolDir): Promise<Attachment> {
+  const id = step.attachment.contentId;
+  if (source.size < GCM_IV_BYTES + GCM_TAG_BYTES) failed(`attachment ${id} is too short for AES-GCM`);
+  const iv = await readRange(source, 0, GCM_IV_BYTES);
+  const tag = await readRange(source, source.size - GCM_TAG_BYTES, GCM_TAG_BYTES);
+  const d = createDecipheriv(step.cipher, step.cek, iv);
+  d.setAuthTag(tag);
+  const ciphertext = source.path
+    ? createReadStream(source.path, { start: GCM_IV_BYTES, end: source.size - GCM_TAG_BYTES - 1, highWaterMark: 1024 * 1024 })
+    : failed(`attachment ${id} is not in a file`);
+  try {
+    // d.final() (at the end of the pipeline) throws when the tag does not verify; spoolToFile then removes the file.
+    const plain = await spoolToFile(ciphertext, await spoolDirectory(spoolDir), [d]);
+    return streamedAttachment(id, step.mimeType, plain);
+  } catch {
+    return failed(`attachment ${id} cannot be decrypted`);
+  }
+}
+
+async function readRange(source: StreamedBody, start: number, length: number): Promise<Buffer> {
+  if (!source.path) return failed('encrypted attachment is not in a file');
+  return readAll(createReadStream(source.path, { start, end: start + length - 1 }));
+}
+
+/** What the Security header asks to decrypt, with which key and algorithm; every inconsistency is AS4_EBMS_0102. */
+function planDecryption(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[]): DecryptionPlan {
   const security = securityHeaders(locateSoapParts(doc))[0];
-  if (!security) return { attachments: [...attachments], encrypted: [], keyProtection: [] };
+  if (!security) return { steps: [], keyProtection: [] };
   const eks = childElements(security, NS.xenc, 'EncryptedKey');
   const eds = childElements(security, NS.xenc, 'EncryptedData');
-  if (eks.length === 0 && eds.length === 0) return { attachments: [...attachments], encrypted: [], keyProtection: [] };
+  if (eks.length === 0 && eds.length === 0) return { steps: [], keyProtection: [] };
   // Each EncryptedKey costs a private-key operation: a header stuffed with them is a cheap CPU attack.
   if (eks.length > MAX_ENCRYPTED_KEYS) failed(`more than ${MAX_ENCRYPTED_KEYS} EncryptedKey elements`);
   const byId = new Map<string, Element[]>();
@@ -136,8 +234,8 @@ export function decryptAttachments(doc: Document, attachments: readonly Attachme
       if (ekId && ref?.getAttribute('URI') === `#${ekId}`) keyFor.set(ed, cek);
     }
   }
-  const out = new Map(attachments.map((a) => [a.contentId, a]));
-  const encrypted: string[] = [];
+  const byCid = new Map(attachments.map((a) => [a.contentId, a]));
+  const steps: DecryptionStep[] = [];
   for (const ed of eds) {
     const cek = keyFor.get(ed) ?? failed(`EncryptedData ${ed.getAttribute('Id') ?? ''} has no key we can decrypt`);
     const type = ed.getAttribute('Type');
@@ -150,21 +248,10 @@ export function decryptAttachments(doc: Document, attachments: readonly Attachme
     const cid = contentIdFromCid(cref[0]!.getAttribute('URI') ?? '');
     const transforms = childElements(childElements(cref[0]!, NS.xenc, 'Transforms')[0] ?? cref[0]!, NS.ds, 'Transform');
     if (transforms.length !== 1 || transforms[0]!.getAttribute('Algorithm') !== WSS.swaCiphertextTransform) failed('CipherReference needs the Attachment-Ciphertext-Transform');
-    const att = cid === undefined ? undefined : out.get(cid);
-    if (!att || encrypted.includes(att.contentId)) return failed(`CipherReference ${cref[0]!.getAttribute('URI') ?? ''} names no (or an already decrypted) attachment`);
-    const body = att.body;
-    if (body.length < GCM_IV_BYTES + GCM_TAG_BYTES) failed(`attachment ${att.contentId} is too short for AES-GCM`);
-    let plain: Buffer;
-    try {
-      const d = createDecipheriv(algorithm.cipher, cek, body.subarray(0, GCM_IV_BYTES));
-      d.setAuthTag(body.subarray(body.length - GCM_TAG_BYTES));
-      plain = Buffer.concat([d.update(body.subarray(GCM_IV_BYTES, body.length - GCM_TAG_BYTES)), d.final()]);
-    } catch {
-      return failed(`attachment ${att.contentId} cannot be decrypted`);
-    }
-    out.set(att.contentId, { contentId: att.contentId, contentType: ed.getAttribute('MimeType') || 'application/octet-stream', body: plain });
-    encrypted.push(att.contentId);
+    const att = cid === undefined ? undefined : byCid.get(cid);
+    if (!att || steps.some((s) => s.attachment === att)) return failed(`CipherReference ${cref[0]!.getAttribute('URI') ?? ''} names no (or an already decrypted) attachment`);
+    steps.push({ attachment: att, cek, cipher: algorithm.cipher, mimeType: ed.getAttribute('MimeType') || 'application/octet-stream' });
   }
   const keyProtection = eks.map((ek) => childElements(ek, NS.xenc, 'EncryptionMethod')[0]?.getAttribute('Algorithm') ?? '');
-  return { attachments: attachments.map((a) => out.get(a.contentId)!), encrypted, keyProtection };
+  return { steps, keyProtection };
 }

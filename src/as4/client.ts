@@ -1,11 +1,13 @@
-import { QerdsError } from '../core/index.js';
+import { isQerdsError, QerdsError } from '../core/index.js';
 import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { parseContentType } from './mime-content-type.js';
 import { contentIdFromCid, decodeMultipart } from './multipart.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
 import type { SendUserMessageOptions, SendUserMessageResult } from './types.js';
-import { packUserMessage } from './user-message-pack.js';
+import { postWithNodeHttp } from './tls-client.js';
+import { scratchDirectory } from './streamed-body.js';
+import { packUserMessage, packUserMessageStreaming, type PackedUserMessage } from './user-message-pack.js';
 import { verifyEnvelope } from './ws-security-verify.js';
 import { parseXml } from './xml-util.js';
 
@@ -28,19 +30,31 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     throw new QerdsError('AS4_EBMS_0007', 'every attachment needs exactly one PartInfo with href="cid:<Content-ID>"');
   }
   const { message, attachments } = options;
-  const mime = packUserMessage({ message, attachments, identity: options.identity, compress: options.compress, encryptFor: options.encryptFor });
-  const references = mime.references;
-
+  // Streamed attachments (large payloads) are packed and sent as a stream; GZIP files go to a scratch directory.
+  const scratch = attachments.some((a) => a.stream) ? scratchDirectory(options.spoolDir) : undefined;
   let response: Response;
+  let references: PackedUserMessage['references'];
   try {
-    response = await fetch(options.endpoint, {
-      method: 'POST',
-      headers: { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' },
-      body: new Uint8Array(mime.body),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-    });
+    const packInput = { message, attachments, identity: options.identity, compress: options.compress, encryptFor: options.encryptFor };
+    const mime = scratch ? await packUserMessageStreaming({ ...packInput, spoolDir: await scratch.dir() }) : packUserMessage(packInput);
+    references = mime.references;
+    const headers = { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' };
+    const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+    response = Buffer.isBuffer(mime.body)
+      ? await (options.http ?? fetch)(options.endpoint, { method: 'POST', headers, body: new Uint8Array(mime.body), signal })
+      : await (options.http ?? postWithNodeHttp)(options.endpoint, {
+          method: 'POST',
+          headers: { ...headers, 'Content-Length': String(mime.body.size) },
+          // A node Readable: the As4HttpClients post it with node:http, streamed (see tls-client.ts).
+          body: mime.body.open() as unknown as BodyInit,
+          signal,
+        });
   } catch (cause) {
+    // TLS refusals (pin, untrusted server) come named from the TLS client; keep their code for the operator.
+    if (isQerdsError(cause)) throw cause;
     throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
+  } finally {
+    await scratch?.remove();
   }
   const httpStatus = response.status;
   // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
@@ -87,7 +101,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   const receipt = parsed.receipt;
   if (receipt.refToMessageId !== message.messageId) return invalidReceipt(`receipt refers to ${receipt.refToMessageId}, not ${message.messageId}`, { httpStatus });
   // NRR: every part we signed must be acknowledged with the digest we computed (AS4 §5.1.8, EBMS:0302).
-  for (const ref of references) {
+  for (const ref of options.requireNonRepudiation === false ? [] : references) {
     const ack = receipt.nonRepudiation.find((r) => r.uri === ref.uri);
     if (!ack || ack.digestValue !== ref.digestValue || ack.digestMethod !== ref.digestMethod) {
       return invalidReceipt(`receipt does not acknowledge ${ref.uri} with our digest`, { httpStatus });

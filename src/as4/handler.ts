@@ -1,13 +1,17 @@
 import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { Request, RequestHandler, Response } from 'express';
 import { isQerdsError, QerdsError, systemClock, uuidIdGenerator } from '../core/index.js';
-import { decryptAttachments } from './attachment-encryption.js';
-import { decompressPayloads } from './compression.js';
-import { assertPModeSecurity, matchPMode } from './pmode.js';
+import { decryptAttachmentsStreaming } from './attachment-encryption.js';
+import { decompressPayloadsStreaming } from './compression.js';
+import { assertPModeSecurity, matchPMode, type PMode } from './pmode.js';
+import { createReceiptMemory } from './receipt-memory.js';
 import { packUserMessage } from './user-message-pack.js';
 import { ebmsCodeOf, type EbmsErrorCode } from './ebms-errors.js';
 import { parseEnvelope, peekMessageId } from './envelope-parse.js';
-import { contentIdFromCid, decodeMultipart } from './multipart.js';
+import { contentIdFromCid } from './multipart.js';
+import { decodeMultipartStreaming } from './multipart-stream.js';
+import { scratchDirectory } from './streamed-body.js';
 import { parseContentType } from './mime-content-type.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
 import { buildErrorSignal, buildReceipt } from './signals.js';
@@ -16,23 +20,39 @@ import { verifyEnvelope } from './ws-security-verify.js';
 import { assertNoProcessingInstructions, parseXml, serializeXml } from './xml-util.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
+/** Duplicate detection window without P-Modes: the P-Mode default (7 days). */
+const DEFAULT_DUPLICATE_WINDOW_SECONDS = 604_800;
 
-/** Read the raw request body, refusing more than `limit` bytes while it arrives (not after). */
-async function readBody(req: Request, limit: number): Promise<Buffer> {
+const tooLarge = (limit: number) => new QerdsError('AS4_MESSAGE_TOO_LARGE', `message exceeds ${limit} bytes`);
+
+/** The raw request body as it arrives, refusing more than `limit` bytes while it arrives (not after). */
+async function* requestBody(req: Request, limit: number): AsyncGenerator<Buffer> {
   if (Buffer.isBuffer(req.body)) {
-    if (req.body.length > limit) throw new QerdsError('AS4_MESSAGE_TOO_LARGE', `message exceeds ${limit} bytes`);
-    return req.body;
+    if (req.body.length > limit) throw tooLarge(limit);
+    yield req.body;
+    return;
   }
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw new QerdsError('AS4_MESSAGE_TOO_LARGE', `message exceeds ${limit} bytes`);
-  const chunks: Buffer[] = [];
+  if (declared > limit) throw tooLarge(limit);
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new QerdsError('AS4_MESSAGE_TOO_LARGE', `message exceeds ${limit} bytes`);
-    chunks.push(chunk);
+    if (size > limit) throw tooLarge(limit);
+    yield chunk;
   }
+}
+
+async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of requestBody(req, limit)) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** The client certificate of a TLS connection, only when the handshake verified it (against the server's client CA). */
+function verifiedTlsClientCertificate(req: Request): X509Certificate | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (!socket.encrypted || !socket.authorized || !socket.getPeerX509Certificate) return undefined;
+  return socket.getPeerX509Certificate();
 }
 
 function soapMediaType(v: SoapVersion): string {
@@ -60,14 +80,15 @@ function checkPayloadConsistency(message: UserMessage, attachments: readonly Att
  * connection (AS4 synchronous "response" pattern). A signed PullRequest gets the next message of its MPC
  * from `onPullRequest` (one-way/pull), a signed Receipt goes to `onReceipt`. Failures are answered with a
  * signed ebMS Error signal and a SOAP Fault, HTTP 500 (the convention of AS4 products).
- * Duplicate elimination is left to `onUserMessage`: answering a duplicate with the same kind of receipt
- * is what AS4 reception awareness expects.
+ * Duplicates within the P-Mode's detection window get the original receipt and never reach `onUserMessage`
+ * (`receiptMemory`); later ones are left to `onUserMessage` to drop (the store), and get a new receipt.
  */
 export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const clock = options.clock ?? systemClock;
   const idGenerator = options.idGenerator ?? uuidIdGenerator;
   const decryptionKeys = options.decryptionKeys ?? [options.identity];
+  const receipts = options.receiptMemory ?? createReceiptMemory();
 
   const sendError = (res: Response, code: EbmsErrorCode, detail: string, refTo: string | undefined, soapVersion: SoapVersion, httpStatus = 500) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
@@ -92,20 +113,25 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   return async (req, res) => {
     let soapVersion: SoapVersion = '1.2';
     let doc: Document | undefined;
+    // Large attachments are spooled to files here (as they arrive, then decrypted and inflated file to file).
+    const scratch = scratchDirectory(options.spoolDir);
     try {
-      const body = await readBody(req, limit);
       const contentType = req.headers['content-type'] ?? '';
       let envelopeXml: string;
       let attachments: Attachment[] = [];
       const media = parseContentType(contentType).mediaType;
       if (media === 'multipart/related') {
-        const decoded = decodeMultipart(contentType, body, { maxBytes: limit });
+        const decoded = await decodeMultipartStreaming(contentType, requestBody(req, limit), {
+          maxBytes: limit,
+          spoolDir: scratch.dir,
+          ...(options.spoolThresholdBytes === undefined ? {} : { spoolThresholdBytes: options.spoolThresholdBytes }),
+        });
         envelopeXml = decoded.envelope;
         attachments = decoded.attachments;
         soapVersion = decoded.soapVersion;
       } else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) {
         soapVersion = media === SOAP12_MEDIA_TYPE ? '1.2' : '1.1';
-        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(body);
+        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(await readBody(req, limit));
       } else {
         throw new QerdsError('AS4_EBMS_0007', `unsupported Content-Type ${media}`);
       }
@@ -113,7 +139,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       assertNoProcessingInstructions(doc);
 
       // Decrypt first: the signature covers the plaintext (sign-then-encrypt, eDelivery AS4). 0102 on failure.
-      const decrypted = decryptAttachments(doc, attachments, decryptionKeys);
+      const decrypted = await decryptAttachmentsStreaming(doc, attachments, decryptionKeys, scratch.dir);
       const verification = verifyEnvelope(doc, decrypted.attachments, { trust: options.trust, at: clock.now() });
       if (!verification.valid || !verification.signer) {
         const errors = verification.findings.filter((f) => f.severity === 'error');
@@ -135,23 +161,39 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
         return;
       }
       if (parsed.kind !== 'user') throw new QerdsError('AS4_EBMS_0010', `unexpected ${parsed.kind} signal pushed to this endpoint`);
+      let pmode: PMode | undefined;
       if (options.pmodes) {
         // A pushed UserMessage can only fit a push P-Mode (a pull agreement's messages are handed out, not taken in).
-        const pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
+        pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
         assertPModeSecurity(pmode, { signatureAlgorithm: verification.signatureAlgorithm, keyProtection: decrypted.keyProtection, encrypted: decrypted.encrypted, attachments });
+      }
+      // Duplicate detection (after authentication: only a verified sender's resend gets the stored receipt).
+      // Keyed by MessageId and the signed digests: a byte-identical resend gets the very receipt it missed; a
+      // sender that rebuilt the message (new signature, same MessageId) needs a receipt of *its* digests (NRR),
+      // so it goes on to reception, which drops the duplicate by MessageId and is answered with a fresh receipt.
+      const copyKey = `${parsed.message.messageId}\n${verification.references.map((r) => `${r.uri} ${r.digestValue}`).join('\n')}`;
+      const remembered = receipts.recall(copyKey, clock.now());
+      if (remembered !== undefined) {
+        res.status(200).type(soapMediaType(soapVersion)).send(remembered);
+        return;
       }
       checkPayloadConsistency(parsed.message, decrypted.attachments);
       // Inflate only after the signature over the compressed octets verified (AS4 §3.1).
-      const payloads = decompressPayloads(parsed.message, decrypted.attachments, options.maxDecompressedBytes);
+      const payloads = await decompressPayloadsStreaming(parsed.message, decrypted.attachments, scratch.dir, options.maxDecompressedBytes);
       try {
-        await options.onUserMessage({ message: parsed.message, attachments: payloads, signer: verification.signer, envelopeXml });
+        const tlsClientCertificate = verifiedTlsClientCertificate(req);
+        await options.onUserMessage({ message: parsed.message, attachments: payloads, signer: verification.signer, envelopeXml, ...(tlsClientCertificate ? { tlsClientCertificate } : {}) });
       } catch (error) {
         const code = isQerdsError(error) ? ebmsCodeOf(error.code) : undefined;
         sendError(res, code ?? 'EBMS:0004', code ? (error as Error).message : 'the message could not be processed', parsed.message.messageId, soapVersion);
         return;
       }
-      const receipt = buildReceipt(doc, verification.references, options.identity, { soapVersion, clock, idGenerator });
-      res.status(200).type(soapMediaType(soapVersion)).send(serializeXml(receipt));
+      // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
+      const nrr = pmode?.receipt.nonRepudiation ?? true;
+      const receiptXml = serializeXml(buildReceipt(doc, nrr ? verification.references : [], options.identity, { soapVersion, clock, idGenerator }));
+      const windowSeconds = pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
+      receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));
+      res.status(200).type(soapMediaType(soapVersion)).send(receiptXml);
     } catch (error) {
       if (res.headersSent) return;
       if (isQerdsError(error, 'AS4_MESSAGE_TOO_LARGE')) {
@@ -166,6 +208,8 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       } catch {
         res.status(500).end();
       }
+    } finally {
+      await scratch.remove();
     }
   };
 }

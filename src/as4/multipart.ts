@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { QerdsError } from '../core/index.js';
 import { formatParam, parseContentType } from './mime-content-type.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
-import type { Attachment, SoapVersion } from './types.js';
+import { streamedAttachment } from './streamed-body.js';
+import type { Attachment, SoapVersion, StreamedBody } from './types.js';
 
 const CRLF = Buffer.from('\r\n');
 
@@ -23,9 +25,43 @@ export interface EncodedMultipart {
 /**
  * SOAP with Attachments as MIME multipart/related (RFC 2387): the envelope first (the `start` part),
  * then one part per attachment, all with `Content-Transfer-Encoding: binary`.
- * Shaped as (head, parts) so a streaming writer can replace the Buffer.concat later.
  */
 export function encodeMultipart(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions = {}): EncodedMultipart {
+  const { contentType, segments } = multipartSegments(envelopeXml, attachments, options);
+  return { contentType, body: Buffer.concat(segments.map((s) => (Buffer.isBuffer(s) ? s : s.body))) };
+}
+
+export interface StreamedMultipart {
+  readonly contentType: string;
+  /** bytes */
+  readonly size: number;
+  /** The message, read from the attachments' streams while it is written: memory stays flat whatever their size. */
+  open(): Readable;
+}
+
+/** encodeMultipart for attachments that may be streamed (their parts are read from `stream` as the body is sent). */
+export function encodeMultipartStreaming(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions = {}): StreamedMultipart {
+  const { contentType, segments } = multipartSegments(envelopeXml, attachments, options);
+  const sizeOf = (s: Buffer | Attachment) => (Buffer.isBuffer(s) ? s.length : (s.stream?.size ?? s.body.length));
+  return {
+    contentType,
+    size: segments.reduce((sum, s) => sum + sizeOf(s), 0),
+    open: () =>
+      Readable.from(
+        (async function* () {
+          for (const s of segments) {
+            if (Buffer.isBuffer(s)) yield s;
+            else if (!s.stream) yield s.body;
+            else yield* s.stream.open();
+          }
+        })(),
+        { objectMode: false },
+      ),
+  };
+}
+
+/** The message as a sequence of header octets and attachments (whose bodies follow in memory or as streams). */
+function multipartSegments(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions): { contentType: string; segments: (Buffer | Attachment)[] } {
   const soapType = (options.soapVersion ?? '1.2') === '1.2' ? SOAP12_MEDIA_TYPE : SOAP11_MEDIA_TYPE;
   const rootId = options.rootContentId ?? `root-${randomBytes(8).toString('hex')}@qerds`;
   const boundary = options.boundary ?? `MIMEBoundary_${randomBytes(18).toString('hex')}`;
@@ -40,28 +76,27 @@ export function encodeMultipart(envelopeXml: string, attachments: readonly Attac
     ids.add(a.contentId);
     if (/[<>\r\n]/.test(a.contentId) || /[\r\n]/.test(a.contentType)) throw new QerdsError('AS4_EBMS_0007', 'invalid MIME header value');
   }
-  // RFC 2046 §5.1.1: the boundary must not occur in any encapsulated part.
-  for (const b of [envelope, ...attachments.map((a) => a.body)]) {
+  // RFC 2046 §5.1.1: the boundary must not occur in any encapsulated part. A streamed part is not searched:
+  // the boundary is chosen at random (144 bits) after its content was fixed, so no sender can plant it there.
+  for (const b of [envelope, ...attachments.filter((a) => !a.stream).map((a) => a.body)]) {
     if (b.includes(marker) || b.subarray(0, marker.length - 2).equals(marker.subarray(2))) {
       throw new QerdsError('AS4_EBMS_0007', 'MIME boundary occurs in a part');
     }
   }
-  const chunks: Buffer[] = [];
-  const part = (headers: string[], body: Buffer) => {
-    chunks.push(Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`, 'utf8'), body, CRLF);
-  };
-  part([`Content-Type: ${soapType}; charset=UTF-8`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`], envelope);
+  const segments: (Buffer | Attachment)[] = [];
+  const head = (headers: string[]) => Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`, 'utf8');
+  segments.push(head([`Content-Type: ${soapType}; charset=UTF-8`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`]), envelope, CRLF);
   for (const a of attachments) {
-    part([`Content-Type: ${a.contentType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${a.contentId}>`], a.body);
+    segments.push(head([`Content-Type: ${a.contentType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${a.contentId}>`]), a, CRLF);
   }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  segments.push(Buffer.from(`--${boundary}--\r\n`));
   const contentType = [
     'multipart/related',
     formatParam('boundary', boundary),
     formatParam('type', soapType),
     formatParam('start', `<${rootId}>`),
   ].join('; ');
-  return { contentType, body: Buffer.concat(chunks) };
+  return { contentType, segments };
 }
 
 export interface DecodeMultipartLimits {
@@ -79,16 +114,17 @@ export interface DecodedMultipart {
   readonly attachments: Attachment[];
 }
 
-interface RawPart {
+/** One MIME part, its body transfer-decoded (in memory, or spooled to a file). */
+export interface RawPart {
   readonly headers: Map<string, string>;
-  readonly body: Buffer;
+  readonly body: Buffer | StreamedBody;
 }
 
-const fail = (why: string): never => {
+export const fail = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0007', `malformed MIME message: ${why}`);
 };
 
-function parseHeaders(block: Buffer, maxHeaderBytes: number): Map<string, string> {
+export function parseHeaders(block: Buffer, maxHeaderBytes: number): Map<string, string> {
   if (block.length > maxHeaderBytes) fail('part headers too large');
   const text = block.toString('latin1');
   // Strict CRLF: a bare CR or LF in the header block is refused (two parsers would split it differently).
@@ -106,7 +142,7 @@ function parseHeaders(block: Buffer, maxHeaderBytes: number): Map<string, string
   return headers;
 }
 
-function transferDecode(encoding: string, body: Buffer): Buffer {
+export function transferDecode(encoding: string, body: Buffer): Buffer {
   switch (encoding) {
     case '7bit':
     case '8bit':
@@ -181,11 +217,25 @@ function splitParts(body: Buffer, boundary: string, limits: Required<DecodeMulti
 export function decodeMultipart(contentType: string, body: Buffer, limits: DecodeMultipartLimits = {}): DecodedMultipart {
   const lim = { maxBytes: limits.maxBytes ?? 104_857_600, maxParts: limits.maxParts ?? 101, maxHeaderBytes: limits.maxHeaderBytes ?? 16_384 };
   if (body.length > lim.maxBytes) throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${lim.maxBytes} bytes`, { details: { limit: lim.maxBytes } });
+  const { ct, boundary } = multipartBoundary(contentType);
+  return assembleParts(ct, splitParts(body, boundary, lim));
+}
+
+/** The Content-Type of a multipart/related message and its boundary (AS4_EBMS_0007 when either is wrong). */
+export function multipartBoundary(contentType: string): { ct: ReturnType<typeof parseContentType>; boundary: string } {
   const ct = parseContentType(contentType);
   if (ct.mediaType !== 'multipart/related') fail(`expected multipart/related, got ${ct.mediaType}`);
   const boundary = ct.params.get('boundary');
   if (!boundary || !/^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(boundary)) fail('missing or invalid boundary');
-  const parts = splitParts(body, boundary!, lim);
+  return { ct, boundary: boundary! };
+}
+
+/**
+ * The envelope and attachments of split parts: the root part (the `start` parameter, else the first part)
+ * is the envelope and must be in memory; the others are attachments keyed by Content-ID (a spooled one as
+ * a streamed attachment).
+ */
+export function assembleParts(ct: ReturnType<typeof parseContentType>, parts: readonly RawPart[]): DecodedMultipart {
   const ids = new Map<string, RawPart>();
   for (const p of parts) {
     const cid = p.headers.get('content-id');
@@ -205,6 +255,7 @@ export function decodeMultipart(contentType: string, body: Buffer, limits: Decod
   else return fail(`root part is ${rootType.mediaType}, not a SOAP envelope`);
   const charset = rootType.params.get('charset')?.toLowerCase();
   if (charset !== undefined && charset !== 'utf-8') fail(`unsupported envelope charset ${charset}`);
+  if (!Buffer.isBuffer(root.body)) return fail('SOAP envelope part too large');
   let envelope: string;
   try {
     envelope = new TextDecoder('utf-8', { fatal: true }).decode(root.body);
@@ -217,7 +268,8 @@ export function decodeMultipart(contentType: string, body: Buffer, limits: Decod
     const cid = p.headers.get('content-id') ?? fail('attachment without Content-ID');
     const type = p.headers.get('content-type') ?? fail(`attachment ${cid} without Content-Type`);
     parseContentType(type);
-    attachments.push({ contentId: stripAngle(cid), contentType: type, body: p.body });
+    const contentId = stripAngle(cid);
+    attachments.push(Buffer.isBuffer(p.body) ? { contentId, contentType: type, body: p.body } : streamedAttachment(contentId, type, p.body));
   }
   return { envelope, soapVersion, attachments };
 }

@@ -45,8 +45,18 @@ export const pmodeSchema = z
       .prefault({}),
     receipt: z
       .object({
-        /** PMode[1].Security.SendReceipt.NonRepudiation. @defaultValue true */
+        /**
+         * PMode[1].Security.SendReceipt.NonRepudiation: receiving, the receipt carries ebbp:NonRepudiationInformation
+         * (the digests of every signed part); sending, a receipt without it (or with other digests) is EBMS:0302.
+         * False: the receipt carries a copy of the eb:UserMessage (reception awareness only). @defaultValue true
+         */
         nonRepudiation: z.boolean().default(true),
+        /**
+         * PMode[1].Security.SendReceipt.ReplyPattern: `response`, the receipt (or error) on the HTTP response of the
+         * push, as eDelivery AS4 2.0 requires. `callback` (a separate push back) is not supported and refused here.
+         * @defaultValue 'response'
+         */
+        replyPattern: z.literal('response', { error: 'only the "response" reply pattern is supported (receipts and errors synchronous)' }).default('response'),
       })
       .strict()
       .prefault({}),
@@ -54,11 +64,18 @@ export const pmodeSchema = z
     compress: z.boolean().default(true),
     reliability: z
       .object({
-        /** ReceptionAwareness.Retry.Parameters: attempts after the first. @defaultValue 5 */
-        retries: z.number().int().min(0).default(5),
-        /** First retry interval, ms; doubled each time. @defaultValue 60000 */
-        retryIntervalMs: z.number().int().positive().default(60_000),
-        /** ReceptionAwareness.DuplicateDetection window, seconds. @defaultValue 604800 (7 days) */
+        /**
+         * ReceptionAwareness.Retry.Parameters: attempts after the first before the sender gives up (RelayFailure).
+         * Used for the Dispatch P-Mode's relay. @defaultValue `relay.maxAttempts` − 1 (the AP-wide budget)
+         */
+        retries: z.number().int().min(0).optional(),
+        /** First retry interval, ms; doubled each time (equal jitter), at most `relay.maxDelayMs`. @defaultValue `relay.baseDelayMs` */
+        retryIntervalMs: z.number().int().positive().optional(),
+        /**
+         * ReceptionAwareness.DuplicateDetection window, seconds: a MessageId received again within it is answered
+         * with the original receipt, byte for byte, and not processed again. After it, the AP's store still drops
+         * the duplicate (idempotent reception), answered with a new receipt. @defaultValue 604800 (7 days)
+         */
         duplicateDetectionWindowSeconds: z.number().int().positive().default(604_800),
       })
       .strict()

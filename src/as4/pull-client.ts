@@ -1,4 +1,5 @@
-import { QerdsError, systemClock, uuidIdGenerator } from '../core/index.js';
+import { isQerdsError, QerdsError, systemClock, uuidIdGenerator } from '../core/index.js';
+import type { As4HttpClient } from './tls-client.js';
 import { decryptAttachments } from './attachment-encryption.js';
 import { decompressPayloads } from './compression.js';
 import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
@@ -15,10 +16,11 @@ import { parseXml, serializeXml } from './xml-util.js';
 
 const SOAP12 = `${SOAP12_MEDIA_TYPE}; charset=UTF-8`;
 
-async function post(endpoint: string, contentType: string, body: Buffer, timeoutMs: number): Promise<Response> {
+async function post(endpoint: string, contentType: string, body: Buffer, timeoutMs: number, http: As4HttpClient = fetch): Promise<Response> {
   try {
-    return await fetch(endpoint, { method: 'POST', headers: { 'Content-Type': contentType }, body: new Uint8Array(body), signal: AbortSignal.timeout(timeoutMs) });
+    return await http(endpoint, { method: 'POST', headers: { 'Content-Type': contentType }, body: new Uint8Array(body), signal: AbortSignal.timeout(timeoutMs) });
   } catch (cause) {
+    if (isQerdsError(cause)) throw cause; // named TLS refusals (pin, untrusted server)
     throw new QerdsError('AS4_EBMS_0005', `cannot reach ${endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
   }
 }
@@ -35,7 +37,7 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
   const maxBytes = options.maxMessageBytes ?? 104_857_600;
   const request = buildPullRequestEnvelope({ messageId: `${(options.idGenerator ?? uuidIdGenerator).next()}@qerds`, timestamp: clock.now(), mpc: options.mpc ?? EBMS_DEFAULT_MPC });
   signEnvelope(request, [], options.identity);
-  const response = await post(options.endpoint, SOAP12, Buffer.from(serializeXml(request), 'utf8'), timeoutMs);
+  const response = await post(options.endpoint, SOAP12, Buffer.from(serializeXml(request), 'utf8'), timeoutMs, options.http);
   const body = Buffer.from(await response.arrayBuffer());
   if (body.length > maxBytes) throw new QerdsError('AS4_EBMS_0007', `pulled message exceeds ${maxBytes} bytes`);
   const contentType = response.headers.get('content-type') ?? '';
@@ -77,7 +79,7 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
   const receipt = serializeXml(buildReceipt(doc, verification.references, options.identity, { clock, ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}) }));
   let receiptDelivered = false;
   try {
-    const ack = await post(options.endpoint, SOAP12, Buffer.from(receipt, 'utf8'), timeoutMs);
+    const ack = await post(options.endpoint, SOAP12, Buffer.from(receipt, 'utf8'), timeoutMs, options.http);
     await ack.arrayBuffer();
     receiptDelivered = ack.ok;
   } catch {

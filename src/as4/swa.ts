@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { canonicalizeDocument } from './c14n.js';
+import type { Attachment, StreamedBody } from './types.js';
 import { parseXml } from './xml-util.js';
 
 /** Media types whose content the SwA profile canonicalizes as XML (SwA 1.1.1 §5.4.2). */
@@ -40,4 +42,34 @@ export function attachmentContentOctets(contentType: string, body: Buffer): Buff
 
 export function digestAttachment(contentType: string, body: Buffer, nodeDigest: string): Buffer {
   return createHash(nodeDigest).update(attachmentContentOctets(contentType, body)).digest();
+}
+
+/** Whether the SwA transform passes the octets of this media type through unchanged (no canonical form). */
+export function isOpaqueMediaType(contentType: string): boolean {
+  return !XML_TYPE.test(contentType.trim()) && !TEXT_TYPE.test(contentType.trim());
+}
+
+/**
+ * The Attachment-Content-Signature-Transform digest of an attachment, in memory or streamed. A streamed
+ * binary attachment is hashed from its file in 1 MiB reads (or its SHA-256 taken as computed while it was
+ * written); a streamed XML or text attachment is loaded, as its canonical form needs the whole of it.
+ */
+export function attachmentDigest(attachment: Attachment, nodeDigest: string): Buffer {
+  const source = attachment.stream;
+  if (!source || !isOpaqueMediaType(attachment.contentType)) return digestAttachment(attachment.contentType, attachment.body, nodeDigest);
+  if (nodeDigest === 'sha256' && source.sha256) return source.sha256;
+  return hashFileSync(source, nodeDigest);
+}
+
+function hashFileSync(source: StreamedBody, nodeDigest: string): Buffer {
+  if (!source.path) throw new Error('a streamed attachment without a file cannot be digested here');
+  const hash = createHash(nodeDigest);
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(source.path, 'r');
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest();
 }

@@ -3,10 +3,13 @@
  * (ebms-header-3_0-200704.xsd); rules live in the parser, the verifier and the handler.
  */
 import type { X509Certificate } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Clock, IdGenerator } from '../core/index.js';
 import type { Finding, SigningIdentity, TrustStore } from '../pki/types.js';
 import type { EbmsErrorCode } from './ebms-errors.js';
 import type { PMode } from './pmode.js';
+import type { As4HttpClient } from './tls-client.js';
+import type { ReceiptMemory } from './receipt-memory.js';
 
 export type SoapVersion = '1.1' | '1.2';
 
@@ -65,11 +68,28 @@ export interface UserMessage {
   readonly payloads: readonly PartInfo[];
 }
 
+/**
+ * Payload octets kept out of memory (a file, a blob): read as a stream, as often as needed. Large payloads
+ * travel this way end to end, so that an AP's memory does not grow with the payload size.
+ */
+export interface StreamedBody {
+  /** bytes */
+  readonly size: number;
+  open(): Readable;
+  /** SHA-256 of the octets, when known (computed while they were written). */
+  readonly sha256?: Buffer;
+  /** The file that holds them, when they are in one. */
+  readonly path?: string;
+}
+
 /** A MIME part beside the SOAP envelope. `contentId` without angle brackets. */
 export interface Attachment {
   readonly contentId: string;
   readonly contentType: string;
+  /** The octets. For an attachment with `stream`, reading this loads them all into memory (see streamedAttachment). */
   readonly body: Buffer;
+  /** Where the octets of a large attachment are; streaming-aware code reads them from here. @defaultValue undefined (in `body`) */
+  readonly stream?: StreamedBody;
 }
 
 /** One ds:Reference of a signature, as verified or as made. */
@@ -159,6 +179,8 @@ export interface ReceivedUserMessage {
   readonly attachments: readonly Attachment[];
   readonly signer: X509Certificate;
   readonly envelopeXml: string;
+  /** The TLS client certificate the sending AP presented, when the connection was TLS and it verified (mutual TLS). */
+  readonly tlsClientCertificate?: X509Certificate;
 }
 
 export interface As4HandlerOptions {
@@ -170,6 +192,10 @@ export interface As4HandlerOptions {
   readonly idGenerator?: IdGenerator;
   /** Largest size of one payload after GZIP inflation, bytes. @defaultValue 104857600 (100 MiB) */
   readonly maxDecompressedBytes?: number;
+  /** Where attachments are spooled while a message is processed (removed after it). @defaultValue os.tmpdir() */
+  readonly spoolDir?: string;
+  /** An attachment above this many bytes is spooled to a file, not kept in memory. @defaultValue 1048576 (1 MiB) */
+  readonly spoolThresholdBytes?: number;
   /** Keys to decrypt attachments with (RSA for 1.15, X25519 for 2.0). @defaultValue [identity] */
   readonly decryptionKeys?: readonly SigningIdentity[];
   /**
@@ -179,6 +205,8 @@ export interface As4HandlerOptions {
   readonly pmodes?: readonly PMode[];
   /** Stores the message (and drops duplicates). Throw QerdsError `AS4_EBMS_nnnn` to answer with that error. */
   onUserMessage(received: ReceivedUserMessage): Promise<void>;
+  /** Receipts kept for duplicate detection (the P-Mode's window). @defaultValue a new in-memory ReceiptMemory */
+  readonly receiptMemory?: ReceiptMemory;
   /**
    * One-way/pull: the next UserMessage waiting on `mpc` for the (verified) puller, or undefined when none
    * (answered with the EBMS:0006 warning). @defaultValue undefined (PullRequest answered with EBMS:0008)
@@ -221,6 +249,8 @@ export interface PullUserMessageOptions {
   readonly timeoutMs?: number;
   readonly clock?: Clock;
   readonly idGenerator?: IdGenerator;
+  /** How to post (PullRequest and receipt): e.g. an As4TlsClient's client for the responder. @defaultValue the global fetch */
+  readonly http?: As4HttpClient;
 }
 
 export interface PullUserMessageResult {
@@ -253,6 +283,15 @@ export interface SendUserMessageOptions {
    * @defaultValue undefined (not encrypted)
    */
   readonly encryptFor?: X509Certificate;
+  /** Where the GZIP copies of streamed attachments are written while they are sent. @defaultValue os.tmpdir() */
+  readonly spoolDir?: string;
+  /**
+   * The sender's P-Mode wants non-repudiation of receipt: the receipt must acknowledge every signed part with our
+   * digest (ebbp:NonRepudiationInformation). False also takes a reception-awareness receipt. @defaultValue true
+   */
+  readonly requireNonRepudiation?: boolean;
+  /** How to post: e.g. an As4TlsClient's client for this peer (mutual TLS, pins). @defaultValue the global fetch */
+  readonly http?: As4HttpClient;
 }
 
 export interface SendUserMessageResult {

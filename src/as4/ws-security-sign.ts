@@ -6,7 +6,7 @@ import { canonicalize } from './c14n.js';
 import { BODY_ID, MESSAGING_ID } from './envelope-build.js';
 import { locateSoapParts } from './envelope-parse.js';
 import { ALG, NS, WSS } from './namespaces.js';
-import { digestAttachment } from './swa.js';
+import { attachmentDigest } from './swa.js';
 import type { Attachment, SignatureReference, SignOptions, SignResult } from './types.js';
 import { childElements, idOf } from './xml-util.js';
 
@@ -97,7 +97,7 @@ export function signEnvelope(doc: Document, attachments: readonly Attachment[], 
   references.push(appendReference(doc, signedInfo, `#${messagingId}`, ALG.excC14n, sha256(canonicalize(messaging))));
   references.push(appendReference(doc, signedInfo, `#${bodyId}`, ALG.excC14n, sha256(canonicalize(body))));
   for (const a of attachments) {
-    references.push(appendReference(doc, signedInfo, cidUrl(a.contentId), WSS.swaContentSignatureTransform, digestAttachment(a.contentType, a.body, 'sha256')));
+    references.push(appendReference(doc, signedInfo, cidUrl(a.contentId), WSS.swaContentSignatureTransform, attachmentDigest(a, 'sha256')));
   }
 
   const value = signBytes(signatureAlgorithm, identity.privateKey, Buffer.from(canonicalize(signedInfo), 'utf8'));

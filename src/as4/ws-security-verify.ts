@@ -5,7 +5,7 @@ import { canonicalize } from './c14n.js';
 import { locateSoapParts, type SoapParts } from './envelope-parse.js';
 import { contentIdFromCid } from './multipart.js';
 import { ALG, NS, WSS } from './namespaces.js';
-import { attachmentContentOctets } from './swa.js';
+import { attachmentContentOctets, attachmentDigest } from './swa.js';
 import { resolveSigningToken } from './token-resolver.js';
 import type { Attachment, SignatureReference, VerifyOptions, VerifyResult } from './types.js';
 import { allElements, childElements, idOf, isNs, textOf } from './xml-util.js';
@@ -127,6 +127,7 @@ export function verifyEnvelope(doc: Document, attachments: readonly Attachment[]
       continue;
     }
     let octets: Buffer | undefined;
+    let streamedDigest: Buffer | undefined;
     let part: string | undefined;
     let target: Element | undefined;
     if (uri.startsWith('#')) {
@@ -155,7 +156,9 @@ export function verifyEnvelope(doc: Document, attachments: readonly Attachment[]
         continue;
       }
       try {
-        octets = attachmentContentOctets(att.contentType, att.body);
+        // A streamed attachment is digested from its file, never loaded whole (unless XML/text: see attachmentDigest).
+        if (att.stream) streamedDigest = attachmentDigest(att, hash);
+        else octets = attachmentContentOctets(att.contentType, att.body);
       } catch (e) {
         err('AS4_SIG_REFERENCE', `reference ${uri}: ${(e as Error).message}`);
         continue;
@@ -165,7 +168,7 @@ export function verifyEnvelope(doc: Document, attachments: readonly Attachment[]
       err('AS4_SIG_REFERENCE', `unsupported reference URI "${uri}"`);
       continue;
     }
-    const digest = createHash(hash).update(octets).digest();
+    const digest = streamedDigest ?? createHash(hash).update(octets!).digest();
     if (!sameDigest(digestValue, digest)) {
       err('AS4_SIG_DIGEST_MISMATCH', `digest of ${uri} does not match`);
       continue;

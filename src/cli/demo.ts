@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints } from './two-access-points.js';
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../pki/index.js';
+import { devTrustListXml } from '../trust-list/index.js';
 
 export interface DemoOptions {
   /** Output directory (evidence files, databases). @defaultValue 'demo-out' */
@@ -29,7 +30,7 @@ const CHAIN = ['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 
 export async function runDemo(options: DemoOptions): Promise<number> {
   const say = options.print;
   const started = Date.now();
-  const pki = await initDevPki({ dir: options.pkiDir });
+  const pki = await initDevPki({ dir: options.pkiDir, trustList: devTrustListXml });
   say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (added the APs\' AS4 encryption certificates)' : ''}`);
 
   rmSync(options.outDir, { recursive: true, force: true });

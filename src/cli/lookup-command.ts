@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { parseParticipantId, QerdsError } from '../core/index.js';
+import { parseParticipantId, QerdsError, systemClock } from '../core/index.js';
+import { createConfiguredDirectory } from '../access-point/directory-binding.js';
 import {
   checkRecipient,
   createSmpDirectory,
-  createStaticDirectory,
   type CertificateCheck,
   type Directory,
   type RecipientCheck,
@@ -34,7 +34,7 @@ function smpIdentifier(text: string, option: string): SmpIdentifier {
 }
 
 /**
- * `qerds lookup <participant>`: the pre-send trust check from the shell. Uses the configured directory and
+ * `qerds lookup <participant>`: the pre-send trust check from the shell. Uses the configured directory (static or SMP) and
  * trust store (or an SMP given with --smp). Exit 0 when the recipient is reachable and trusted, 1 otherwise.
  */
 export function registerLookup(program: Command): void {
@@ -65,7 +65,7 @@ export function registerLookup(program: Command): void {
           binding: opts.smpBinding,
         });
       } else {
-        directory = createStaticDirectory(config.directory.participants);
+        directory = createConfiguredDirectory(config.directory, trust, systemClock);
       }
       let participant;
       try {

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { initDevPki } from '../pki/index.js';
+import { stringify as toYaml } from 'yaml';
+import { QerdsError } from '../core/errors.js';
+import { createSoftHsmSealToken, initDevPki } from '../pki/index.js';
+import { devTrustListXml } from '../trust-list/index.js';
 
 export function registerPki(program: Command): void {
   const pki = program.command('pki').description('keys and certificates');
@@ -11,13 +16,51 @@ export function registerPki(program: Command): void {
     .option('--recipient <names...>', 'recipient names (encryption certificates)', ['alice', 'bob'])
     .option('--force', 'overwrite an existing PKI', false)
     .action(async (opts: { dir: string; ap: string[]; recipient: string[]; force: boolean }) => {
-      const result = await initDevPki({ dir: opts.dir, aps: opts.ap, recipients: opts.recipient, force: opts.force });
+      const result = await initDevPki({ dir: opts.dir, aps: opts.ap, recipients: opts.recipient, force: opts.force, trustList: devTrustListXml });
       process.stdout.write(
         result.created
           ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`
           : result.added.length > 0
             ? `dev PKI in ${result.layout.dir} completed with:\n${result.added.map((f) => `  ${f}\n`).join('')}`
             : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
+      );
+    });
+  pki
+    .command('softhsm-init')
+    .description("DEV/TEST ONLY: a softhsm2 token holding a sender's remote e-seal key (generated in the token, not extractable), certified by the dev CA")
+    .requiredOption('--sender <id>', 'the sender, <scheme>:<value>')
+    .option('--pki-dir <dir>', 'the dev PKI whose CA certifies the key', 'certs/dev')
+    .option('--dir <dir>', 'softhsm config and token store (default: <pki-dir>/softhsm/<sender>)')
+    .option('--token-label <label>', 'token label (default: qerds-<sender>)')
+    .option('--key-label <label>', 'CKA_LABEL of the key', 'remote-seal')
+    .option('--key-type <type>', 'rsa (2048) or ec (P-256)', 'rsa')
+    .option('--pin-env <name>', 'environment variable holding the user PIN (the AP reads the same one)', 'QERDS_REMOTE_SEAL_PIN')
+    .action(async (opts: { sender: string; pkiDir: string; dir?: string; tokenLabel?: string; keyLabel: string; keyType: string; pinEnv: string }) => {
+      if (!/^[^:\s]+:\S+$/.test(opts.sender)) throw new QerdsError('CONFIG_INVALID', '--sender must be <scheme>:<value>');
+      if (opts.keyType !== 'rsa' && opts.keyType !== 'ec') throw new QerdsError('CONFIG_INVALID', '--key-type must be rsa or ec');
+      const pin = process.env[opts.pinEnv];
+      if (!pin) throw new QerdsError('CONFIG_INVALID', `set the token PIN in the environment variable ${opts.pinEnv} (it never goes into a file)`);
+      const safe = opts.sender.replace(/[^A-Za-z0-9._-]/g, '_');
+      const result = await createSoftHsmSealToken({
+        pkiDir: opts.pkiDir,
+        dir: opts.dir ?? join(opts.pkiDir, 'softhsm', safe),
+        sender: opts.sender,
+        tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32),
+        keyLabel: opts.keyLabel,
+        pin,
+        // The SO PIN only re-initialises the token: a dev token is thrown away instead, so nobody needs to know it.
+        soPin: randomBytes(12).toString('hex'),
+        keyType: opts.keyType,
+      });
+      const remoteSeal = {
+        pkcs11: { module: result.module, tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32), keyLabel: opts.keyLabel, pinEnv: opts.pinEnv },
+        certificate: result.certificateFile,
+      };
+      process.stdout.write(
+        `softhsm token for ${opts.sender} written to ${result.conf} (DEV/TEST ONLY)\n` +
+          `certificate: ${result.certificateFile} (${result.certificate.subject.replace(/\n/g, ', ')})\n\n` +
+          `Run the AP with:\n  export SOFTHSM2_CONF=${result.conf}\n  export ${opts.pinEnv}=<the PIN>\n` +
+          `and add to the sender's entry under accounts:\n${toYaml({ remoteSeal }).trimEnd().replace(/^/gm, '  ')}\n`,
       );
     });
 }

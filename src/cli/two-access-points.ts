@@ -37,20 +37,42 @@ export async function startTwoAccessPoints(options: {
    * it. @defaultValue the AP's own `/as4` URL
    */
   as4Endpoint?: (name: 'c2' | 'c3', endpoint: string) => string | Promise<string>;
-  /** More directory entries, reached through C2 or C3 but without an account there (for refusal tests). */
-  extraParticipants?: readonly { id: string; name: string; servedBy: 'c2' | 'c3' }[];
+  /**
+   * Serve HTTPS with each AP's dev PKI TLS certificate, and pin it in the directory (`apTlsCertificate`).
+   * `clientCerts`: whether an AP asks clients for a certificate from the dev CA (`request`) or refuses those
+   * without one in the handshake (`require`). `pinnedCertificate`: the PEM file pinned for an AP instead of
+   * its own. @defaultValue none (plain HTTP)
+   */
+  tls?: {
+    clientCerts?: (name: 'c2' | 'c3') => 'none' | 'request' | 'require';
+    pinnedCertificate?: (name: 'c2' | 'c3') => string;
+  };
+  /**
+   * More directory entries, reached through C2 or C3. Without `account` they have no account there (for refusal
+   * tests); with it they are local participants of the AP that serves them, with that API key and consignment
+   * policy (`acceptance`, `consignment`, `notificationUrl`, `acceptanceWindowSeconds` of an `apiKeys[]` entry).
+   */
+  extraParticipants?: readonly {
+    id: string;
+    name: string;
+    servedBy: 'c2' | 'c3';
+    account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
+  }[];
+  /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TwoAccessPoints> {
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
   const endpoint = (name: 'c2' | 'c3', port: number) => {
-    const own = `http://127.0.0.1:${port}/as4`;
+    const own = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/as4`;
     return options.as4Endpoint ? options.as4Endpoint(name, own) : own;
   };
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   // Each AP's e-seal is pinned too: only C2 may speak for the sender, only C3 may sign its receipts.
   const encryptionCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).encCert;
   const sealCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).sealCert;
+  const tlsPin = (name: 'c2' | 'c3') => (options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? devPkiLayout(options.pkiDir).ap(name).tlsCert } : {});
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apCertificate: sealCert('c2'), apEncryptionCertificate: encryptionCert('c2') },
+    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apCertificate: sealCert('c2'), apEncryptionCertificate: encryptionCert('c2'), ...tlsPin('c2') },
     {
       id: RECIPIENT.id,
       name: RECIPIENT.name,
@@ -58,6 +80,7 @@ export async function startTwoAccessPoints(options: {
       apCertificate: sealCert('c3'),
       apEncryptionCertificate: encryptionCert('c3'),
       encryptionCertificate: options.recipientEncryptionCertificate,
+      ...tlsPin('c3'),
     },
   ];
   for (const extra of options.extraParticipants ?? []) {
@@ -69,6 +92,7 @@ export async function startTwoAccessPoints(options: {
       apCertificate: sealCert(extra.servedBy),
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
+      ...tlsPin(extra.servedBy),
     });
   }
   const logger = pino({ level: options.logLevel ?? 'warn' });
@@ -81,20 +105,23 @@ export async function startTwoAccessPoints(options: {
         overrides: {
           ...overrides,
           ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
-          http: { port },
+          http: { port, ...(options.tls ? { tls: devTls(options.pkiDir, name, options.tls.clientCerts?.(name) ?? 'none') } : {}) },
           store: {
             ...overrides?.store,
             sqliteFile: join(options.outDir, name, 'qerds.sqlite'),
             blobDir: join(options.outDir, name, 'blobs'),
           },
-          pki: { dir: options.pkiDir, apName: name },
+          pki: { ...overrides?.pki, dir: options.pkiDir, apName: name },
           queue: { pollIntervalMs: 50, ...overrides?.queue },
           relay: { baseDelayMs: 200, maxDelayMs: 2000, ...overrides?.relay },
           directory: { participants },
-          apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
+          apiKeys: [
+            { key: account.key, participant: account.id, name: account.name },
+            ...(options.extraParticipants ?? []).flatMap((extra) => (extra.servedBy === name && extra.account ? [{ ...extra.account, participant: extra.id, name: extra.name }] : [])),
+          ],
         },
       }),
-      { logger: options.logger?.(name) ?? logger },
+      { logger: options.logger?.(name) ?? logger, ...(options.env ? { env: options.env } : {}) },
     );
   };
   const c2 = await make('c2', c2Port, SENDER);
@@ -107,6 +134,12 @@ export async function startTwoAccessPoints(options: {
       await Promise.allSettled([c2.stop(), c3.stop()]);
     },
   };
+}
+
+/** `http.tls` of an AP with its dev PKI TLS certificate; client certificates from the dev CA. */
+function devTls(pkiDir: string, name: 'c2' | 'c3', clientCerts: 'none' | 'request' | 'require') {
+  const dev = devPkiLayout(pkiDir);
+  return { cert: dev.ap(name).tlsCert, key: dev.ap(name).tlsKey, clientCa: dev.caCert, requestClientCert: clientCerts !== 'none', requireClientCert: clientCerts === 'require' };
 }
 
 /** GET/POST a JSON resource of the REST API with an API key; throws with the problem on error. */

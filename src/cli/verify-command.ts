@@ -5,8 +5,9 @@ import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/i
 import { QerdsError } from '../core/index.js';
 import { chainVerification, parseBundle, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
 import { readExportDir } from './export-command.js';
-import { remMessageVerifier } from '../api/index.js';
-import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustList, loadTrustStore, type TrustList, type TrustStore } from '../pki/index.js';
+import { createRemMessageVerifier, remMessageVerifier } from '../api/index.js';
+import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
+import { loadTrustList, type TrustList } from '../trust-list/index.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -71,7 +72,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the verification report as JSON', false)
     .option('--xml', 'print the verdict as an ETSI TS 119 102-2 style validation report (XML)', false)
     .option('--expect-cert <pem>', 'AS4 capture: the signer must be exactly this certificate')
-    .option('--decrypt-key <pem>', 'AS4 capture: private key to decrypt encrypted payloads with (with --decrypt-cert)')
+    .option('--decrypt-key <pem>', 'AS4 capture or encrypted REM message: private key to decrypt with (with --decrypt-cert)')
     .option('--decrypt-cert <pem>', 'AS4 capture: the certificate of --decrypt-key')
     .action(async (file: string, opts: VerifyOptions) => {
       const isDir = (await stat(file)).isDirectory();
@@ -88,7 +89,10 @@ export function registerVerify(program: Command): void {
       // (A bundle or a REM message could quote that namespace: they are told by stricter markers first.)
       if (isAs4Capture(bytes) && !parseBundle(bytes) && !remMessageVerifier.detect(bytes)) return verifyCapture(bytes, trust, at, opts);
       const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
-      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents, verifiers: [remMessageVerifier], ...(trustList ? { trustList } : {}) });
+      if (!opts.decryptKey !== !opts.decryptCert) throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
+      const decryption = opts.decryptKey && opts.decryptCert ? [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] : [];
+      const verifiers = [createRemMessageVerifier(decryption)];
+      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents, verifiers, ...(trustList ? { trustList } : {}) });
       printResult(result, opts);
     });
 }

@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { QERDS__HTTP__PROT: '1' } })).toThrow(/PROT/);
   });
 
+  it('gives recipients the plain inbox unless their entry sets a consignment policy, and names a bad one', () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { apiKeys: [{ key: 'k'.repeat(16), participant: '0188:1', name: 'R', acceptance: 'required', notificationUrl: 'https://erp.example/hook' }] },
+    });
+    expect(config.apiKeys[0]).toMatchObject({ acceptance: 'required', consignment: 'inbox', notificationUrl: 'https://erp.example/hook' });
+    expect(config.policy.acceptanceWindowSeconds).toBe(14 * 24 * 3600);
+    expect(() => loadConfig({ env: {}, overrides: { apiKeys: [{ key: 'k'.repeat(16), participant: '0188:1', name: 'R', acceptance: 'maybe' as 'required' }] } })).toThrow(/apiKeys\.0\.acceptance/);
+    expect(() => loadConfig({ env: {}, overrides: { apiKeys: [{ key: 'k'.repeat(16), participant: '0188:1', name: 'R', notificationUrl: 'not a url' }] } })).toThrow(/apiKeys\.0\.notificationUrl/);
+  });
+
   it('rejects a short API key', () => {
     expect(() => loadConfig({ env: {}, overrides: { apiKeys: [{ key: 'short', participant: '0188:1', name: 'x' }] } })).toThrow(
       /apiKeys\.0\.key/,

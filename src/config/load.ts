@@ -129,13 +129,27 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
       trust: config.pki.trust?.map(abs),
     },
     directory: {
+      ...config.directory,
+      ...(config.directory.smp ? { smp: { ...config.directory.smp, trust: config.directory.smp.trust?.map(abs) } } : {}),
       participants: config.directory.participants.map((p) => ({
         ...p,
         apCertificate: absOpt(p.apCertificate),
         apEncryptionCertificate: absOpt(p.apEncryptionCertificate),
         encryptionCertificate: absOpt(p.encryptionCertificate),
+        apTlsCertificate: absOpt(p.apTlsCertificate),
       })),
     },
-    as4: { ...config.as4, encryptionCert: absOpt(config.as4.encryptionCert), encryptionKey: absOpt(config.as4.encryptionKey) },
+    as4: {
+      ...config.as4,
+      encryptionCert: absOpt(config.as4.encryptionCert),
+      encryptionKey: absOpt(config.as4.encryptionKey),
+      tls: { clientCert: absOpt(config.as4.tls.clientCert), clientKey: absOpt(config.as4.tls.clientKey), ca: config.as4.tls.ca?.map(abs) },
+    },
+    apiKeys: config.apiKeys.map((k) => (k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k)),
+    accounts: config.accounts.map((a) => ({
+      ...a,
+      ...(a.deliveryCertificate ? { deliveryCertificate: abs(a.deliveryCertificate) } : {}),
+      ...(a.remoteSeal ? { remoteSeal: { ...a.remoteSeal, certificate: abs(a.remoteSeal.certificate) } } : {}),
+    })),
   };
 }

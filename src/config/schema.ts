@@ -29,6 +29,18 @@ const participantEntry = z.object({
   encryptionCertificate: z.string().optional(),
   /** Registered e-mail address of the participant: RCPT TO this address names it at the SMTP intake. Optional. */
   email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+  /**
+   * PEM file of that AP's TLS certificate: a pin. Sending, its HTTPS server must present exactly this
+   * certificate (beside chaining to the trust anchors); receiving with mutual TLS, an AS4 message for this
+   * participant's AP must come over a connection whose client certificate is this one. Optional.
+   */
+  apTlsCertificate: z.string().optional(),
+  /**
+   * SPKI pins of that AP's TLS certificate, `sha256/<base64 of SHA-256(SubjectPublicKeyInfo DER)>` (RFC 7469,
+   * curl `--pinnedpubkey`): like `apTlsCertificate`, but they survive a renewal with the same key. Any one
+   * matching (or `apTlsCertificate` matching) is enough. @defaultValue [] (no pin: any certificate the anchors issued)
+   */
+  apTlsPins: z.array(z.string().regex(/^sha256\/[A-Za-z0-9+/]{43}=$/, 'must be sha256/<base64 of 32 bytes>')).default([]),
 });
 
 const smtpAccountEntry = z.object({
@@ -44,6 +56,29 @@ const smtpAccountEntry = z.object({
   name: z.string().optional(),
 });
 
+/**
+ * How C3 consigns to one local recipient (EN 319 522-1 consignment modes), beside its credentials in
+ * `apiKeys[]` / `accounts[]`. The defaults keep the plain store-and-forward inbox.
+ */
+const consignmentPolicyFields = {
+  /**
+   * `required`: consignment with the recipient's acceptance. C3 keeps the content, notifies the recipient that a
+   * message awaits acceptance (NotificationForAcceptance) and hands nothing over until it accepts over the API
+   * (ConsignmentAcceptance); a rejection (ConsignmentRejection) or no answer within the window
+   * (AcceptanceRejectionExpiry) ends the message. @defaultValue 'none'
+   */
+  acceptance: z.enum(['none', 'required']).default('none'),
+  /**
+   * `inbox`: the message is consigned to the API inbox (ContentConsignment). `notify`: store-and-notify, C3 keeps
+   * the content and notifies the recipient with its pickup URL, no content (ConsignmentNotification). @defaultValue 'inbox'
+   */
+  consignment: z.enum(['inbox', 'notify']).default('inbox'),
+  /** Webhook of the recipient: C3 POSTs its notices (JSON, no content) here. Needed by `acceptance` and `notify`. */
+  notificationUrl: z.string().url().optional(),
+  /** Time the recipient has to accept or reject, in seconds; default: `policy.acceptanceWindowSeconds`. */
+  acceptanceWindowSeconds: z.coerce.number().int().min(1).optional(),
+};
+
 const apiKeyEntry = z.object({
   /** The secret presented in `Authorization: Bearer <key>` or `X-API-Key`. Store a hash in production (see README). */
   key: z.string().min(16, 'API keys must be at least 16 characters'),
@@ -56,6 +91,20 @@ const apiKeyEntry = z.object({
    * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
    */
   deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+  ...consignmentPolicyFields,
+  /**
+   * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
+   * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+   * `directory.participants[].encryptionCertificate`, else the mail is signed only.
+   */
+  deliveryCertificate: z.string().optional(),
+  /**
+   * How the REM Dispatch mails for this participant are encrypted when a certificate is known:
+   * `aes256-cbc` (EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5 key transport: what Outlook and Thunderbird
+   * open) or `aes256-gcm` (AuthEnvelopedData, RSA-OAEP: RFC 8551's preference, which those clients do not
+   * open yet). Why CBC is the default: src/smtp/rem-encrypt.ts. @defaultValue `aes256-cbc`
+   */
+  deliveryEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-cbc'),
 });
 
 /** An assurance level: 1–3, `low` / `substantial` / `high`, or an eIDAS LoA URI (see src/core/assurance.ts). */
@@ -93,7 +142,39 @@ const credentialEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('mtls'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
   /** The certificate of the participant's own e-seal on submitted XML (XAdES): AAL2, AAL3 when hardwareBound. */
   z.object({ kind: z.literal('eseal'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
+  /** A person's TOTP enrolment (RFC 6238, SHA-1, 30 s, 6 digits): with a pickup link, AAL2. `secretBase32` as authenticator apps show it (≥ 128 bits). */
+  z.object({ kind: z.literal('totp'), secretBase32: z.string().regex(/^[A-Za-z2-7 ]{26,}=*$/, 'must be base32, at least 128 bits') }).strict(),
+  /** A person's password for pickup links, `scrypt$N$r$p$salt$key` (src/smtp/password.ts `hashPassword`): with a pickup link, AAL1. */
+  z
+    .object({ kind: z.literal('password'), passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash') })
+    .strict(),
 ]);
+/**
+ * A sender's own e-seal that this AP holds for it in a PKCS#11 token (a remote e-seal, issue 7): content the
+ * sender submits unsealed is sealed with it at C2 (XAdES for XML, CAdES for anything else) before encryption.
+ */
+const remoteSealEntry = z
+  .object({
+    pkcs11: z
+      .object({
+        /** Path of the PKCS#11 module. @defaultValue '/usr/lib/softhsm/libsofthsm2.so' (softhsm2, for development) */
+        module: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
+        /** The token by its label (or by `slot`). */
+        tokenLabel: z.string().min(1).optional(),
+        /** The token by slot id (or by `tokenLabel`). */
+        slot: z.coerce.number().int().min(0).optional(),
+        /** CKA_LABEL of the private key in the token. */
+        keyLabel: z.string().min(1),
+        /** Name of the environment variable that holds the token's user PIN (never the PIN itself in a file). */
+        pinEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+      })
+      .strict()
+      .refine((p) => (p.tokenLabel === undefined) !== (p.slot === undefined), 'needs exactly one of tokenLabel and slot'),
+    /** PEM file of the sender's e-seal certificate for that key (chain certificates may follow the leaf). */
+    certificate: z.string().min(1),
+  })
+  .strict();
+
 const accountEntry = z
   .object({
     /** The participant, `<scheme>:<value>` (`0188:<corporate number>`, `9930:<VAT>`, `email:<address>`). */
@@ -108,6 +189,22 @@ const accountEntry = z
      * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
      */
     deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+    ...consignmentPolicyFields,
+    /** The sender's remote e-seal held by this AP: unsealed submissions are sealed with it. Optional. */
+    remoteSeal: remoteSealEntry.optional(),
+    /**
+     * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
+     * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+     * `directory.participants[].encryptionCertificate`, else the mail is signed only.
+     */
+    deliveryCertificate: z.string().optional(),
+    /**
+     * How the REM Dispatch mails for this participant are encrypted when a certificate is known:
+     * `aes256-cbc` (EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5 key transport: what Outlook and Thunderbird
+     * open) or `aes256-gcm` (AuthEnvelopedData, RSA-OAEP: RFC 8551's preference, which those clients do not
+     * open yet). Why CBC is the default: src/smtp/rem-encrypt.ts. @defaultValue `aes256-cbc`
+     */
+    deliveryEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-cbc'),
   })
   .strict();
 
@@ -145,8 +242,15 @@ export const configSchema = z
             clientCa: z.string().optional(),
             /** Ask clients for a certificate during the handshake (needed for mTLS). @defaultValue false */
             requestClientCert: z.boolean().default(false),
+            /**
+             * Refuse, during the TLS handshake, every client without a certificate `clientCa` issued (mutual TLS
+             * for an AS4-only listener between APs). The REST API on the same port then needs client
+             * certificates too. Implies `requestClientCert`; needs `clientCa`. @defaultValue false
+             */
+            requireClientCert: z.boolean().default(false),
           })
           .strict()
+          .refine((t) => !t.requireClientCert || t.clientCa !== undefined, 'requireClientCert needs clientCa')
           .optional(),
       })
       .prefault({}),
@@ -185,6 +289,27 @@ export const configSchema = z
         concurrency: z.coerce.number().int().min(1).default(4),
         /** How often the outbox is polled, in ms. @defaultValue 200 */
         pollIntervalMs: z.coerce.number().int().min(10).default(200),
+        /**
+         * Attempts of a job whose handler throws (a bug or an unforeseen failure, not a stage's own retry) before
+         * it becomes a dead letter with its last error (admin dead-letter view and replay). Generous, because a
+         * store or Redis outage makes handlers throw too: with the back-off capped at relay.maxDelayMs, 25 attempts
+         * outlast an outage of about an hour (with the default delays). @defaultValue 25
+         */
+        maxAttempts: z.coerce.number().int().min(1).default(25),
+        /**
+         * bullmq: how long a worker holds a running job's lock, in ms (renewed every half of it); a worker blocked
+         * longer loses the job to the stalled check. Sized for the slowest stage (relay of large payloads). @defaultValue 120000
+         */
+        lockDurationMs: z.coerce.number().int().min(1000).default(120_000),
+        /** bullmq: per-stage `lockDurationMs` / `stalledIntervalMs` over the two above, e.g. `{ notify: { lockDurationMs: 30000 } }`. @defaultValue none */
+        stages: z
+          .partialRecord(z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence']), z.object({ lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict())
+          .optional(),
+        /**
+         * Interval of the cluster-wide outbox sweep, in ms: once per interval across all processes (a BullMQ job
+         * scheduler; in-process: a timer), one pass over the due outbox re-dispatches what was lost. @defaultValue 5000
+         */
+        sweepIntervalMs: z.coerce.number().int().min(100).default(5000),
       })
       .prefault({}),
     pki: z
@@ -199,6 +324,21 @@ export const configSchema = z
         sealKey: z.string().optional(),
         /** Trust anchors and CRLs (PEM files or directories); default: the dev PKI's CA and CRL. */
         trust: z.array(z.string()).optional(),
+        /**
+         * ETSI TS 119 612 trusted lists read at start: `path` of the list XML, `signerAnchors` (PEM files or
+         * directories) the list signer must chain to, `allowStale` to accept a list past its NextUpdate. Each
+         * list's signature is checked; the AP refuses to start when one fails. The lists give the qualified
+         * status of seals and TSAs in verification reports (POST /api/v1/verify). @defaultValue []
+         */
+        trustLists: z
+          .array(z.object({ path: z.string().min(1), signerAnchors: z.array(z.string().min(1)).min(1), allowStale: z.boolean().default(false) }))
+          .default([]),
+        /**
+         * AS4 peers (the signers of incoming messages and of receipts) must be QERDS services in force on one
+         * of `trustLists` at the time, on top of chaining to `trust`; others get EBMS:0101. Needs `trustLists`.
+         * @defaultValue false
+         */
+        listedPeersOnly: z.boolean().default(false),
       })
       .prefault({}),
     tsa: z
@@ -218,6 +358,10 @@ export const configSchema = z
         serve: z.boolean().default(true),
         /** TSA policy OID of the embedded TSA. @defaultValue '1.3.6.1.4.1.32473.1.1' (documentation arc, dev only) */
         policyOid: z.string().default('1.3.6.1.4.1.32473.1.1'),
+        /** Certificate (PEM) of the embedded TSA, e.g. after its renewal; default: the dev PKI's `tsa.crt.pem`. */
+        cert: z.string().optional(),
+        /** Private key (PEM) of the embedded TSA; default: the dev PKI's `tsa.key.pem`. */
+        key: z.string().optional(),
         /** Timeout of a remote TSA request, in ms. @defaultValue 10000 */
         timeoutMs: z.coerce.number().int().min(100).default(10_000),
       })
@@ -226,7 +370,44 @@ export const configSchema = z
       .object({
         /** Participants reachable through the network (static directory). */
         participants: z.array(participantEntry).default([]),
+        /**
+         * `static`: only `participants`. `smp`: `participants` first (local pins, peers not published), then the
+         * OASIS BDXR SMP of `smp` for everyone else, its signed answers verified and cached. @defaultValue 'static'
+         */
+        kind: z.enum(['static', 'smp']).default('static'),
+        /** The SMP (kind smp): one fixed `url`, or BDXL discovery of each participant's SMP under `bdxl.domain`. */
+        smp: z
+          .object({
+            /** Base URL of the one SMP that serves every participant. Either this or `bdxl`. */
+            url: z.string().url().optional(),
+            /** BDXL / SML discovery (DNS NAPTR) of each participant's SMP. Either this or `url`. */
+            bdxl: z
+              .object({
+                /** DNS zone of the SML/BDXL, e.g. `edelivery.tech.ec.europa.eu`. */
+                domain: z.string().min(1),
+                /** Host-name hashing (src/directory/bdxl-locator.ts `bdxlHostName`): `peppol` or `bdxl`. @defaultValue 'peppol' */
+                mode: z.enum(['bdxl', 'peppol']).default('peppol'),
+              })
+              .strict()
+              .optional(),
+            /** Document type (SMP service) of the messages, `scheme::value`. @defaultValue the ERDS dispatch `qerds-docid::urn:qerds-ap:erds:dispatch` */
+            documentType: z.string().regex(/^[^:]+::.+$/, 'must be <scheme>::<value>').default('qerds-docid::urn:qerds-ap:erds:dispatch'),
+            /** Process identifier, `scheme::value`. @defaultValue any process */
+            process: z.string().regex(/^[^:]+::.+$/, 'must be <scheme>::<value>').optional(),
+            /** REST binding: `smp1` (SMP 1.0, Peppol) or `smp2` (OASIS SMP 2.0). @defaultValue 'smp1' */
+            binding: z.enum(['smp1', 'smp2']).default('smp1'),
+            /** Anchors (PEM files or directories) the SMP's signing certificate must chain to. @defaultValue the AP's trust store */
+            trust: z.array(z.string()).optional(),
+            /** Timeout of one SMP request, in ms. @defaultValue 10000 */
+            timeoutMs: z.coerce.number().int().min(100).default(10_000),
+          })
+          .strict()
+          .refine((smp) => (smp.url === undefined) !== (smp.bdxl === undefined), 'give exactly one of url and bdxl')
+          .optional(),
+        /** How long an SMP answer is kept, in seconds (never past the endpoint's expiration); 0: no cache. @defaultValue 3600 */
+        cacheTtlSeconds: z.coerce.number().int().min(0).default(3600),
       })
+      .refine((d) => d.kind !== 'smp' || d.smp !== undefined, { message: 'kind smp needs directory.smp', path: ['smp'] })
       .prefault({}),
     /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
     apiKeys: z.array(apiKeyEntry).default([]),
@@ -234,6 +415,17 @@ export const configSchema = z
     adminKeys: z.array(z.object({ key: z.string().min(16, 'admin keys must be at least 16 characters'), name: z.string().min(1) })).default([]),
     /** Local participants with their enrolment IAL and credentials of several kinds (REQ3 / REQ4); beside `apiKeys`. */
     accounts: z.array(accountEntry).default([]),
+    /** One-time pickup links for people (REQ4): `POST /pickup/<token>` with the account's `totp` or `password` credential. */
+    pickup: z
+      .object({
+        /** HMAC key of the links (≥ 32 characters), shared by every API process; default: random per process (links die with it). */
+        secret: z.string().min(32).optional(),
+        /** How long a link is valid, in seconds. @defaultValue 86400 (24 hours) */
+        ttlSeconds: z.coerce.number().int().min(60).default(86_400),
+        /** Wrong second factors tolerated per link (per API process) before the link is refused for good. @defaultValue 5 */
+        maxAttempts: z.coerce.number().int().min(1).default(5),
+      })
+      .prefault({}),
     oauth2: z
       .object({
         /** Lifetime of an access token, in seconds. @defaultValue 300 */
@@ -249,6 +441,24 @@ export const configSchema = z
         minSubmissionAssurance: assuranceSpec.default('low'),
         /** Of a recipient on handover (REQ4); below it: 403, nothing handed over. @defaultValue 'low' */
         minHandoverAssurance: assuranceSpec.default('low'),
+        /**
+         * End-to-end encryption (REQ2) at C2. The recipient's encryption certificate is always checked first
+         * (trust anchor, validity, CRL, keyEncipherment/keyAgreement usage): a bad one refuses the submission
+         * (422, SubmissionRejection RA05). Here: for whom a missing certificate refuses it too, instead of
+         * relaying the content as submitted.
+         */
+        endToEnd: z
+          .object({
+            /** Every submission must be encrypted end to end. @defaultValue false */
+            required: z.boolean().default(false),
+            /** Senders (`<scheme>:<value>`) whose submissions must be. @defaultValue [] */
+            senders: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
+            /** Recipients (`<scheme>:<value>`) who may only receive content encrypted for them. @defaultValue [] */
+            recipients: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
+          })
+          .prefault({}),
+        /** Time a recipient with `acceptance: required` has to accept or reject a message, in seconds. @defaultValue 1209600 (14 days) */
+        acceptanceWindowSeconds: z.coerce.number().int().min(1).default(14 * 24 * 3600),
       })
       .prefault({}),
     evidence: z
@@ -269,6 +479,12 @@ export const configSchema = z
          * within this many days. @defaultValue 90
          */
         renewBeforeDays: z.coerce.number().int().min(1).default(90),
+        /**
+         * How often a running AP sweeps the store for evidence due for archive renewal (the same job as
+         * `qerds archive renew`, as a queue sweep: once per interval across the processes that run pipeline
+         * workers — a BullMQ job scheduler when they share Redis), in ms; 0: never (leave it to the CLI). @defaultValue 86400000 (24 h)
+         */
+        renewIntervalMs: z.coerce.number().int().min(0).default(86_400_000),
       })
       .prefault({}),
     limits: z
@@ -309,6 +525,28 @@ export const configSchema = z
         maxMessageBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
         /** Sender accounts (SMTP AUTH). */
         accounts: z.array(smtpAccountEntry).default([]),
+        /**
+         * Sender policy: accept messages to plain e-mail addresses outside any ERDS (an address no directory
+         * knows, participant `email:<address>`) and relay them as signed REM Dispatch mails through
+         * `smtp.outbound`, with RelayToNonERDS / RelayToNonERDSFailure evidence (EN 319 522-1). Only for
+         * authenticated senders; without it such recipients are refused (SubmissionRejection, SMTP 550 5.7.1).
+         * @defaultValue false
+         */
+        relayToNonErds: z.boolean().default(false),
+        /**
+         * Inbound MX-style listener for plain mail from outside any ERDS (EN 319 522-1 ReceivedFromNonERDS): no
+         * AUTH, STARTTLS offered, RCPT only for local participants of this AP (never a relay). The envelope
+         * sender is recorded, unauthenticated, at the lowest assurance. Off unless configured.
+         */
+        inbound: z
+          .object({
+            /** @defaultValue '127.0.0.1' */
+            host: z.string().default('127.0.0.1'),
+            /** TCP port; 0 picks a free one. @defaultValue 25 */
+            port: z.coerce.number().int().min(0).max(65535).default(25),
+          })
+          .strict()
+          .optional(),
         /**
          * Outbound SMTP (nodemailer): REM Dispatch mails to recipients with a `deliveryEmail` (C3 → C4) and REM
          * Receipt mails with every evidence to senders that have an SMTP account (C2 → C1). Mail stays off
@@ -368,6 +606,25 @@ export const configSchema = z
         compress: z.boolean().default(true),
         /** Largest size of one incoming payload after GZIP inflation, in bytes (decompression bombs). @defaultValue 104857600 (100 MiB) */
         maxDecompressedBytes: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+        /**
+         * TLS of the AS4 client (https endpoints of peer APs). The server certificate must chain to `ca` and
+         * name the host, and match the peer's `apTlsCertificate` / `apTlsPins` when the directory gives them.
+         */
+        tls: z
+          .object({
+            /** Client certificate presented to peers asking for one (mutual TLS). @defaultValue `http.tls.cert`, else the dev PKI's `<apName>/tls.crt.pem` when it exists */
+            clientCert: z.string().optional(),
+            /** Its private key. @defaultValue `http.tls.key`, else the dev PKI's `<apName>/tls.key.pem` */
+            clientKey: z.string().optional(),
+            /**
+             * PEM files of the anchors a peer's server certificate must chain to. @defaultValue the anchors of `pki.trust`
+             * (the dev CA) together with its CRLs: then a revoked server certificate fails the handshake, and every peer
+             * TLS certificate's issuer needs a current CRL in `pki.trust` (OpenSSL's CRL check of the leaf)
+             */
+            ca: z.array(z.string()).optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .prefault({}),
     log: z

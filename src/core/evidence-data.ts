@@ -1,4 +1,5 @@
 import type { EvidenceEvent, ReasonCode } from './evidence-events.js';
+import type { SealedOnBehalf } from './message.js';
 import type { ParticipantDetails } from './participant.js';
 
 /**
@@ -39,4 +40,9 @@ export interface EvidencePart {
    * evidence binds both). In EN 319 522-3 XML: Extensions/Extension/qx:PlaintextDigest.
    */
   readonly plaintextSha256?: string;
+  /**
+   * The issuer (C2) sealed this part on the sender's behalf with the sender's remote e-seal. In EN 319 522-3
+   * XML: Extensions/Extension/qx:SealedOnBehalf.
+   */
+  readonly sealedOnBehalf?: SealedOnBehalf;
 }

@@ -6,6 +6,12 @@ import { QerdsError } from './errors.js';
  * → delivered (C3's ContentHandover evidence came back). At C3: received → consigned (made available
  * to the recipient) → delivered (handed over to the identified recipient). Terminal: delivered,
  * rejected, failed.
+ *
+ * Consignment with the recipient's acceptance (EN 319 522-1, group C events) adds two C3 states:
+ * received → awaiting-acceptance (NotificationForAcceptance sent) → accepted (ConsignmentAcceptance) →
+ * consigned → delivered; from awaiting-acceptance, ConsignmentRejection ends in rejected and
+ * AcceptanceRejectionExpiry in failed. Each move is the compare-and-set of the evidence that proves it, so
+ * an acceptance and an expiry racing for the same message cannot both be recorded.
  */
 export const messageStates = [
   'submitted',
@@ -16,6 +22,8 @@ export const messageStates = [
   'delivered',
   'rejected',
   'failed',
+  'awaiting-acceptance',
+  'accepted',
 ] as const;
 export type MessageState = (typeof messageStates)[number];
 
@@ -28,7 +36,11 @@ const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
   relaying: ['relayed', 'failed', 'relaying', 'delivered'],
   // relayed → failed: C3 refused it after all (RelayRejection) or could not hand it over (ContentHandoverFailure).
   relayed: ['delivered', 'failed'],
-  received: ['consigned', 'delivered', 'failed'],
+  // received → awaiting-acceptance: the recipient's policy asks for acceptance first (NotificationForAcceptance).
+  received: ['consigned', 'delivered', 'failed', 'awaiting-acceptance'],
+  // → failed: AcceptanceRejectionExpiry; → rejected: ConsignmentRejection (content never handed over).
+  'awaiting-acceptance': ['accepted', 'rejected', 'failed'],
+  accepted: ['consigned', 'delivered', 'failed'],
   consigned: ['delivered', 'failed'],
   delivered: [],
   rejected: [],
@@ -63,6 +75,21 @@ export interface PayloadPart {
   readonly plaintextSize?: number;
   /** Content type of the plaintext when `contentType` is that of the ciphertext (travels to C3 and C4). */
   readonly originalContentType?: string;
+  /** When C2 sealed the part on the sender's behalf with the sender's remote e-seal. Known only at C2. */
+  readonly sealedOnBehalf?: SealedOnBehalf;
+}
+
+/**
+ * C2 sealed content on the sender's behalf, with the sender's own e-seal key that the AP holds in a token
+ * (remote e-seal): the sealed bytes are the part's (plaintext) content from then on.
+ */
+export interface SealedOnBehalf {
+  /** XAdES enveloped signature (XML content) or enveloping CAdES (any other content). */
+  readonly format: 'XAdES' | 'CAdES';
+  /** Hex SHA-256 of the content as the sender submitted it, before the seal. */
+  readonly submittedSha256: string;
+  /** Hex SHA-256 of the sender's e-seal certificate (DER). */
+  readonly certificateSha256: string;
 }
 
 export interface Message {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAlgorithmRegistry, DEFAULT_ALGORITHMS } from './algorithm-registry.js';
+import { createAlgorithmRegistry, createMailInteropRegistry, DEFAULT_ALGORITHMS } from './algorithm-registry.js';
 import { OID } from './oids.js';
 
 const fails = (code: string) => expect.objectContaining({ name: 'QerdsError', code });
@@ -35,5 +35,16 @@ describe('algorithm registry', () => {
     expect(() => createAlgorithmRegistry({ statusOverrides: { '1.2.3': 'allowed' } })).toThrow(fails('CRYPTO_UNSUPPORTED_ALGORITHM'));
     const extended = createAlgorithmRegistry({ extra: [{ identifier: '1.2.3', id: 'test', kind: 'digest', status: 'allowed' }] });
     expect(extended.require('1.2.3', 'digest', 'produce').id).toBe('test');
+  });
+
+  it('the mail-interop registry allows CMS AES-256-CBC and RSA PKCS#1 v1.5 and nothing else; the default still forbids them', () => {
+    const mail = createMailInteropRegistry();
+    expect(mail.require(OID.aes256Cbc, 'content-encryption', 'produce').id).toBe('aes256-cbc');
+    expect(mail.require(OID.rsaEncryption, 'key-transport', 'produce').id).toBe('rsaes-pkcs1-v1_5');
+    expect(() => mail.require('http://www.w3.org/2001/04/xmlenc#aes256-cbc', 'content-encryption', 'produce')).toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
+    expect(() => mail.require('2.16.840.1.101.3.4.1.2', 'content-encryption', 'produce')).toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
+    const plain = createAlgorithmRegistry();
+    expect(() => plain.require(OID.aes256Cbc, 'content-encryption', 'consume')).toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
+    expect(() => plain.require(OID.rsaEncryption, 'key-transport', 'produce')).toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
   });
 });

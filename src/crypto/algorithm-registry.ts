@@ -65,7 +65,7 @@ export const DEFAULT_ALGORITHMS: readonly AlgorithmEntry[] = Object.freeze([
   entry(`${XMLENC11}aes128-gcm`, 'aes128-gcm', 'content-encryption', 'legacy'),
   entry(`${XMLENC}aes256-cbc`, 'aes256-cbc', 'content-encryption', 'forbidden'),
   entry(`${XMLENC}aes128-cbc`, 'aes128-cbc', 'content-encryption', 'forbidden'),
-  entry('2.16.840.1.101.3.4.1.42', 'aes256-cbc', 'content-encryption', 'forbidden'),
+  entry(OID.aes256Cbc, 'aes256-cbc', 'content-encryption', 'forbidden'),
   entry('2.16.840.1.101.3.4.1.2', 'aes128-cbc', 'content-encryption', 'forbidden'),
 ]);
 
@@ -104,4 +104,26 @@ export function createAlgorithmRegistry(options: AlgorithmRegistryOptions = {}):
       return found;
     },
   });
+}
+
+/**
+ * The one exception to the policy above, for S/MIME mail to people (REM Dispatch mails, src/smtp/rem-encrypt.ts)
+ * and nothing else: AES-256-CBC EnvelopedData with RSA PKCS#1 v1.5 key transport, produced and read.
+ * Why: Outlook (classic) and Thunderbird do not open AuthEnvelopedData/AES-GCM (jstedfast/MimeKit#1149:
+ * "no common client currently supports this algorithm… With Outlook I can only view the header"), and the
+ * PKCS#7 decoders of the mail world decrypt RSA key transport only as PKCS#1 v1.5 (`openssl smime -decrypt`
+ * fails on an RSA-OAEP KeyTransRecipientInfo; RFC 8551 §2.3 makes v1.5 the MUST for receiving agents).
+ * Why it stays narrow: the AS4 payload path (E2E) and every other caller use createAlgorithmRegistry(), which
+ * keeps both `forbidden`; the mail is signed inside the envelope, so an altered CBC ciphertext fails the
+ * signature check, and we never decrypt PKCS#1 v1.5 as an online service (no Bleichenbacher oracle on our
+ * side; the reader, `qerds verify`, uses implicit rejection, see key-transport.ts).
+ */
+export const MAIL_INTEROP_OVERRIDES: Readonly<Record<string, AlgorithmStatus>> = Object.freeze({
+  [OID.aes256Cbc]: 'allowed',
+  [OID.rsaEncryption]: 'allowed',
+});
+
+/** The registry for S/MIME mail interop only (see MAIL_INTEROP_OVERRIDES); a new instance per call. */
+export function createMailInteropRegistry(): AlgorithmRegistry {
+  return createAlgorithmRegistry({ statusOverrides: MAIL_INTEROP_OVERRIDES });
 }

@@ -11,6 +11,7 @@ import {
   issuerAndSerialNumberDer,
   issuerSerialDer,
   type DigestName,
+  type Signer,
   type SigningIdentity,
 } from '../pki/index.js';
 import { OID } from './oids.js';
@@ -98,9 +99,17 @@ export interface CmsSigner {
 
 /** Encode the per-identity parts of a signer once (a TSA signs many tokens with one identity). */
 export function prepareCmsSigner(identity: SigningIdentity, digest?: DigestName): CmsSigner {
+  return { privateKey: identity.privateKey, ...cmsSignerParts(identity, identity.privateKey, digest) };
+}
+
+/** The parts of a SignerInfo that depend on the certificate only; `key` (private or public) fixes the scheme. */
+function cmsSignerParts(
+  identity: { readonly certificate: X509Certificate; readonly chain: readonly X509Certificate[] },
+  key: KeyObject,
+  digest?: DigestName,
+): Omit<CmsSigner, 'privateKey'> {
   return {
-    privateKey: identity.privateKey,
-    scheme: cmsSignatureScheme(identity.privateKey, digest),
+    scheme: cmsSignatureScheme(key, digest),
     sid: issuerAndSerialNumberDer(identity.certificate),
     signingCertificateAttribute: derAttribute(OID.signingCertificateV2, signingCertificateV2Der(identity.certificate)),
     certificatesField: derSetOf([identity.certificate, ...identity.chain].map((c) => c.raw), 0xa0),
@@ -131,6 +140,25 @@ export interface CmsSignature {
 
 /** Sign: the signature over the signed attributes is made now; the ContentInfo is written by `encode`. */
 export function createCmsSignature(signer: CmsSigner, options: CmsSignedDataOptions): CmsSignature {
+  const draft = draftCmsSignature(signer, options);
+  return draft.withSignature(sign(signer.scheme.digest, draft.signedAttributes, { key: signer.privateKey, dsaEncoding: 'der' }));
+}
+
+/**
+ * {@link createCmsSignature} with a {@link Signer} whose key may be out of reach (a PKCS#11 token): the
+ * signature is awaited. The scheme follows the certificate's public key.
+ */
+export async function createCmsSignatureWith(signer: Signer, options: CmsSignedDataOptions, digest?: DigestName): Promise<CmsSignature> {
+  const parts = cmsSignerParts(signer, signer.certificate.publicKey, digest);
+  const draft = draftCmsSignature(parts, options);
+  return draft.withSignature(await signer.sign(draft.signedAttributes, { digest: parts.scheme.digest, dsaEncoding: 'der' }));
+}
+
+/** The signed attributes to sign, and how to write the ContentInfo once their signature is there. */
+function draftCmsSignature(
+  signer: Omit<CmsSigner, 'privateKey'>,
+  options: CmsSignedDataOptions,
+): { readonly signedAttributes: Buffer; withSignature(signature: Buffer): CmsSignature } {
   const { scheme } = signer;
   const eContentType = options.eContentType ?? OID.data;
   const content = options.content;
@@ -146,10 +174,9 @@ export function createCmsSignature(signer: CmsSigner, options: CmsSignedDataOpti
   ]);
   // RFC 5652 §5.4: the signature covers the DER SET OF the attributes; the SignerInfo carries the same octets
   // under [0] IMPLICIT, so the two differ only in the tag.
-  const signature = sign(scheme.digest, signedAttributes, { key: signer.privateKey, dsaEncoding: 'der' });
   const digestAlgorithm = derAlgorithmIdentifier(DIGEST_OIDS[scheme.digest]);
 
-  function encode(unsignedAttributes: readonly Buffer[] = []): Buffer {
+  const encode = (signature: Buffer, unsignedAttributes: readonly Buffer[] = []): Buffer => {
     const signerInfo = derTlv(
       0x30,
       derTlv(0x02, Buffer.from([1])), // version 1: sid is issuerAndSerialNumber
@@ -170,8 +197,11 @@ export function createCmsSignature(signer: CmsSigner, options: CmsSignedDataOpti
       derTlv(0x31, signerInfo),
     );
     return derTlv(0x30, derObjectIdentifier(OID.signedData), derTlv(0xa0, signedData));
-  }
-  return { signature, encode };
+  };
+  return {
+    signedAttributes,
+    withSignature: (signature) => ({ signature, encode: (unsigned) => encode(signature, unsigned) }),
+  };
 }
 
 /** DER of a ContentInfo holding SignedData (eContentType id-data) over `content`, signed by `signer`. */

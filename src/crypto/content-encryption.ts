@@ -22,3 +22,22 @@ export function gcmCipher(oid: string): GcmCipher {
   if (!cipher) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `content encryption ${oid} is not supported (AES-GCM only)`);
   return cipher;
 }
+
+/** AES-CBC as RFC 3565 uses it in EnvelopedData: the parameters are the 16-octet IV. */
+export interface CbcCipher {
+  readonly oid: string;
+  readonly nodeName: 'aes-256-cbc';
+  readonly keyLength: number;
+}
+
+const CBC: Readonly<Record<string, CbcCipher>> = {
+  [OID.aes256Cbc]: { oid: OID.aes256Cbc, nodeName: 'aes-256-cbc', keyLength: 32 },
+};
+
+export const CBC_IV_LENGTH = 16;
+
+export function cbcCipher(oid: string): CbcCipher {
+  const cipher = CBC[oid];
+  if (!cipher) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `content encryption ${oid} is not supported in EnvelopedData (AES-256-CBC only)`);
+  return cipher;
+}

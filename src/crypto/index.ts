@@ -2,14 +2,17 @@ export * from './types.js';
 export { cryptoErrors, type CryptoErrorCode } from './errors.js';
 export { OID as CMS_OID } from './oids.js';
 export { createAlgorithmRegistry, DEFAULT_ALGORITHMS, type AlgorithmRegistryOptions } from './algorithm-registry.js';
-export { encryptCms } from './encrypt-cms.js';
-export { decryptCms, decryptCmsDetailed } from './decrypt-cms.js';
+export { createMailInteropRegistry, MAIL_INTEROP_OVERRIDES } from './algorithm-registry.js';
+export { encryptCms, encryptCmsStream } from './encrypt-cms.js';
+export { decryptCms, decryptCmsDetailed, cmsRecipientsOf } from './decrypt-cms.js';
+export type { CmsRecipientName } from './recipient-id.js';
 export { x963Kdf, hkdf, aesKeyWrap, aesKeyUnwrap } from './kdf.js';
 export {
   signCmsData,
   cmsSignatureScheme,
   CMS_SIGNED_DATA_OID,
   createCmsSignature,
+  createCmsSignatureWith,
   prepareCmsSigner,
   signingCertificateV2Der,
   type CmsSignOptions,

@@ -11,6 +11,8 @@ export const OID = Object.freeze({
   authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
 
   aes128Gcm: '2.16.840.1.101.3.4.1.6',
+  /** AES-256-CBC (RFC 3565): EnvelopedData for S/MIME mail clients only, see MAIL_INTEROP_OVERRIDES. */
+  aes256Cbc: '2.16.840.1.101.3.4.1.42',
   aes192Gcm: '2.16.840.1.101.3.4.1.26',
   aes256Gcm: '2.16.840.1.101.3.4.1.46',
   aes128Wrap: '2.16.840.1.101.3.4.1.5',

@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber, KeyAgreeRecipientIdentifier, RecipientIdentifier, RecipientKeyIdentifier } from '@peculiar/asn1-cms';
 import { Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { Name as X509Name } from '@peculiar/x509';
 import { arrayBuffer, toDer } from './asn1.js';
 import { normaliseSerial, type RecipientCertId } from './recipient-cert.js';
 
@@ -50,4 +51,22 @@ export function identifiesCertificate(rid: RecipientIdentifier | KeyAgreeRecipie
     toDer(ias.issuer).equals(id.issuerDer) &&
     normaliseSerial(Buffer.from(ias.serialNumber)).equals(normaliseSerial(id.serial))
   );
+}
+
+/** A recipient as a RecipientInfo names it, in words: for "encrypted for whom" when we hold no key. */
+export interface CmsRecipientName {
+  /** Issuer DN (RFC 4514 form) and serial number (hex), when named by issuerAndSerialNumber. */
+  readonly issuer?: string;
+  readonly serialNumber?: string;
+  /** Hex subjectKeyIdentifier, when named by it. */
+  readonly subjectKeyIdentifier?: string;
+}
+
+/** The name a RecipientIdentifier or KeyAgreeRecipientIdentifier gives. */
+export function describeRecipient(rid: RecipientIdentifier | KeyAgreeRecipientIdentifier): CmsRecipientName {
+  const ski = 'rKeyId' in rid && rid.rKeyId ? rid.rKeyId.subjectKeyIdentifier : 'subjectKeyIdentifier' in rid ? rid.subjectKeyIdentifier : undefined;
+  if (ski) return { subjectKeyIdentifier: Buffer.from(ski.buffer).toString('hex') };
+  const ias = rid.issuerAndSerialNumber;
+  if (!ias) return {};
+  return { issuer: new X509Name(arrayBuffer(toDer(ias.issuer))).toString(), serialNumber: normaliseSerial(Buffer.from(ias.serialNumber)).toString('hex') };
 }

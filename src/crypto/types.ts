@@ -60,7 +60,20 @@ export interface EncryptCmsOptions {
    * Certificates without the extension fall back to issuerAndSerialNumber. @defaultValue false
    */
   readonly useSubjectKeyIdentifier?: boolean;
+  /**
+   * `aes256-gcm`: AuthEnvelopedData (RFC 5083/5084). `aes256-cbc`: EnvelopedData (RFC 5652 §6, RFC 3565) for
+   * S/MIME mail clients; the registry must allow it (createMailInteropRegistry). @defaultValue `aes256-gcm`
+   */
+  readonly contentEncryption?: ContentEncryptionChoice;
+  /**
+   * RSA key transport: `rsaes-oaep` (SHA-256) or `rsaes-pkcs1-v1_5` (what mail clients decrypt; the registry
+   * must allow it). @defaultValue `rsaes-oaep`
+   */
+  readonly rsaKeyTransport?: RsaKeyTransportChoice;
 }
+
+export type ContentEncryptionChoice = 'aes256-gcm' | 'aes256-cbc';
+export type RsaKeyTransportChoice = 'rsaes-oaep' | 'rsaes-pkcs1-v1_5';
 
 export interface DecryptCmsOptions {
   /** The recipient's private key. */

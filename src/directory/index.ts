@@ -21,4 +21,4 @@ export {
   type NaptrResolver,
 } from './bdxl-locator.js';
 export { cachedDirectory, type CachedDirectoryOptions } from './cached-directory.js';
-export { checkRecipient, type RecipientCheck, type CertificateCheck } from './recipient-check.js';
+export { checkRecipient, checkEncryptionCertificate, encryptionCertificateRefusal, type RecipientCheck, type CertificateCheck } from './recipient-check.js';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { formatParticipantId, isQerdsError, systemClock, type Clock, type ParticipantId } from '../core/index.js';
-import { derChildren, derOid, readDerElement, x509, type Finding, type TrustStore } from '../pki/index.js';
+import { certificateFacts, derChildren, derOid, readDerElement, x509, type Finding, type TrustStore } from '../pki/index.js';
 import type { Directory } from './types.js';
 
 /** What we know of one certificate the directory names, and whether it chains to our trust store. */
@@ -97,7 +97,7 @@ export async function checkRecipient(
     grounds.push(`the AP certificate ${apCertificate.subject} is not trusted: ${errors(apCertificate)}`);
   }
 
-  const encryptionCertificate = entry.encryptionCertificatePem ? checkCertificate(entry.encryptionCertificatePem, trust, now) : undefined;
+  const encryptionCertificate = entry.encryptionCertificatePem ? checkEncryptionCertificate(entry.encryptionCertificatePem, trust, now) : undefined;
   if (!encryptionCertificate) {
     grounds.push('no encryption certificate of the recipient is published: end-to-end encryption needs one from another source');
   } else if (encryptionCertificate.trusted) {
@@ -123,6 +123,45 @@ export async function checkRecipient(
     encryptionCertificate,
     grounds,
   };
+}
+
+/**
+ * The recipient's (C4's) encryption certificate as C2 must see it before encrypting for it (REQ2): it
+ * chains to a trust anchor, is valid at `at`, is not revoked (the trust store's CRLs), and its key may
+ * be used for key transport or key agreement. A certificate that fails any of these is `trusted: false`
+ * with a finding saying why (`PKI_KEY_USAGE_NOT_ENCRYPTION` for the usage).
+ */
+export function checkEncryptionCertificate(pem: string, trust: TrustStore, at: Date): CertificateCheck {
+  let check: CertificateCheck;
+  try {
+    check = checkCertificate(pem, trust, at);
+  } catch (cause) {
+    return unreadable(cause);
+  }
+  const keyUsage = certificateFacts(new X509Certificate(pem)).keyUsage;
+  // Threat: a signing-only key (or a CA key) published as the encryption key: RFC 5280 §4.2.1.3 forbids
+  // using it for key transport / agreement, and a recipient who never meant to decrypt with it may not
+  // protect it for that purpose. No keyUsage extension at all means "any use" (RFC 5280).
+  const encryption = x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement;
+  if (keyUsage !== undefined && !(keyUsage & encryption)) {
+    return {
+      ...check,
+      trusted: false,
+      findings: [...check.findings, { code: 'PKI_KEY_USAGE_NOT_ENCRYPTION', message: `${check.subject} has neither keyEncipherment nor keyAgreement key usage`, severity: 'error' }],
+    };
+  }
+  return check;
+}
+
+/** Why the recipient's encryption certificate may not be used, in words; undefined when it may. */
+export function encryptionCertificateRefusal(pem: string, trust: TrustStore, at: Date): string | undefined {
+  const check = checkEncryptionCertificate(pem, trust, at);
+  return check.trusted ? undefined : `the recipient's encryption certificate ${check.subject} is not usable: ${errors(check)}`;
+}
+
+function unreadable(cause: unknown): CertificateCheck {
+  const message = `the certificate does not parse: ${(cause as Error).message}`;
+  return { subject: '(unreadable)', issuer: '', serialNumber: '', validFrom: '', validTo: '', fingerprint256: '', trusted: false, qualified: false, qcTypes: [], findings: [{ code: 'PKI_CERT_MALFORMED', message, severity: 'error' }] };
 }
 
 function errors(check: CertificateCheck): string {

@@ -184,14 +184,17 @@ function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: stri
       throw new QerdsError('DIRECTORY_SMP_MALFORMED', 'an endpoint certificate cannot be read', { cause });
     }
   };
-  // SMP 2.0 may type its certificates; one typed for encryption is the recipient's E2E certificate (our convention).
-  const encryption = endpoint.certificates.find((c) => /encrypt/i.test(c.typeCode ?? ''));
-  const ap = endpoint.certificates.find((c) => c !== encryption);
+  // SMP 2.0 may type its certificates (our convention): `as4-encryption` is the receiving AP's AS4 (transport)
+  // encryption certificate; another one typed for encryption is the recipient's E2E certificate.
+  const transport = endpoint.certificates.find((c) => /^as4[-_ ]?encryption$/i.test(c.typeCode ?? ''));
+  const encryption = endpoint.certificates.find((c) => c !== transport && /encrypt/i.test(c.typeCode ?? ''));
+  const ap = endpoint.certificates.find((c) => c !== encryption && c !== transport);
   return {
     participant,
     name: endpoint.description ?? formatParticipantId(participant),
     endpoint: endpoint.address,
     apCertificatePem: ap ? pem(ap.der) : undefined,
+    ...(transport ? { apEncryptionCertificatePem: pem(transport.der) } : {}),
     transportProfile: endpoint.transportProfile,
     encryptionCertificatePem: encryption ? pem(encryption.der) : undefined,
     expiresAt: endpoint.expiration,

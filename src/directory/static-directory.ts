@@ -12,6 +12,10 @@ export interface StaticDirectoryEntry {
   readonly apEncryptionCertificate?: string;
   /** PEM file of the participant's encryption certificate (end-to-end encryption by C2). */
   readonly encryptionCertificate?: string;
+  /** PEM file of the AP's TLS certificate (a pin). */
+  readonly apTlsCertificate?: string;
+  /** SPKI pins of the AP's TLS certificate, `sha256/<base64>`. */
+  readonly apTlsPins?: readonly string[];
 }
 
 /**
@@ -29,6 +33,8 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
       apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
       ...(entry.apEncryptionCertificate ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') } : {}),
       ...(entry.encryptionCertificate ? { encryptionCertificatePem: readFileSync(entry.encryptionCertificate, 'utf8') } : {}),
+      ...(entry.apTlsCertificate ? { apTlsCertificatePem: readFileSync(entry.apTlsCertificate, 'utf8') } : {}),
+      ...(entry.apTlsPins?.length ? { apTlsPins: entry.apTlsPins } : {}),
     });
   }
   return { lookup: async (participant) => byId.get(key(participant)) };

@@ -10,6 +10,10 @@ export interface DirectoryEntry {
   readonly apCertificatePem?: string;
   /** PEM of that AP's AS4 encryption certificate: AS4 payloads to it are encrypted for it (eDelivery AS4). */
   readonly apEncryptionCertificatePem?: string;
+  /** PEM of that AP's TLS certificate, when the directory pins it (server when sending, client with mutual TLS). */
+  readonly apTlsCertificatePem?: string;
+  /** SPKI pins of that AP's TLS certificate, `sha256/<base64>` (RFC 7469). */
+  readonly apTlsPins?: readonly string[];
   /**
    * Transport profile of the endpoint (SMP `transportProfile` / `TransportProfileID`), e.g.
    * `bdxr-transport-ebms3-as4-v1p0` or `peppol-transport-as4-v2_0`. Absent for the static directory.

@@ -68,6 +68,7 @@ export function buildEvidenceXml(data: EvidenceData): string {
   };
 
   const plaintextDigests = data.parts.filter((p) => p.plaintextSha256 !== undefined);
+  const sealedOnBehalf = data.parts.filter((p) => p.sealedOnBehalf !== undefined);
   const children: Child[] = [
     e('EvidenceIdentifier', data.id),
     e('ERDSEventId', eventUri(data.event)),
@@ -107,7 +108,7 @@ export function buildEvidenceXml(data: EvidenceData): string {
     // Extensions/Extension hold any foreign-namespace content: our chain link to the previous evidence,
     // and the plaintext digests of end-to-end encrypted parts (PartInfo has room for one digest only: the
     // ciphertext's, the bytes that travel).
-    (data.previousEvidenceId !== undefined || plaintextDigests.length > 0) &&
+    (data.previousEvidenceId !== undefined || plaintextDigests.length > 0 || sealedOnBehalf.length > 0) &&
       e('Extensions', [
         data.previousEvidenceId !== undefined && e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)]),
         plaintextDigests.length > 0 &&
@@ -115,6 +116,21 @@ export function buildEvidenceXml(data: EvidenceData): string {
             'Extension',
             plaintextDigests.map((p) =>
               e('qx:PlaintextDigest', Buffer.from(p.plaintextSha256!, 'hex').toString('base64'), { PartId: p.partId, Algorithm: SHA256_URI }, QERDS_EXT_NS),
+            ),
+          ),
+        // The AP sealed these parts on the sender's behalf (remote e-seal): which format, with which of the
+        // sender's certificates, over which submitted bytes, so that nobody takes the seal for the sender's own act.
+        sealedOnBehalf.length > 0 &&
+          e(
+            'Extension',
+            sealedOnBehalf.map((p) =>
+              e('qx:SealedOnBehalf', [], {
+                PartId: p.partId,
+                Format: p.sealedOnBehalf!.format,
+                Algorithm: SHA256_URI,
+                SubmittedDigest: Buffer.from(p.sealedOnBehalf!.submittedSha256, 'hex').toString('base64'),
+                CertificateDigest: Buffer.from(p.sealedOnBehalf!.certificateSha256, 'hex').toString('base64'),
+              }, QERDS_EXT_NS),
             ),
           ),
       ]),

@@ -33,6 +33,8 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
     sub: 'FORMAT_FAILURE',
   },
   { codes: ['PKI_CERT_REVOKED'], indication: 'TOTAL-FAILED', sub: 'REVOKED' },
+  // EN 319 102-1 §5.2.5: no revocation data fresh enough for the validation time; newer data may settle it.
+  { codes: ['PKI_REVOCATION_STALE'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
   // A timestamp token that no longer matches what it covers, or whose own signature fails, was changed
   // after issuance (EN 319 102-1 §5.4: the token's validation is TOTAL-FAILED). We do not fall back to
   // validating without it: an altered evidence file must not pass.

@@ -1,4 +1,4 @@
-import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode } from '../core/index.js';
+import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode, SealedOnBehalf } from '../core/index.js';
 import { assuranceLevelOf, eventFromUri, overallAssurance, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
 import { parseXmlStrict } from '../xml/index.js';
 import { DS_NS, EIDAS_LEGAL_NAME, EIDAS_LEGAL_PERSON_IDENTIFIER, EVIDENCE_ELEMENT_ORDER, EVIDENCE_NS, EVIDENCE_VERSION, QERDS_EXT_NS, SAML_NS, SHA256_URI } from './names.js';
@@ -58,7 +58,7 @@ export function parseEvidenceXml(xml: string): EvidenceData {
     recipient: parseUser(recipients[0] as Element),
     ...(submission ? { submissionTime: dateTime(submission) } : {}),
     messageId: text(required('MessageIdentifier')),
-    parts: withPlaintextDigests(content ? parseParts(content) : [], previous),
+    parts: withSealedOnBehalf(withPlaintextDigests(content ? parseParts(content) : [], previous), previous),
     ...(previous ? previousEvidence(previous) : {}),
     ...(external ? { externalErds: parseErds(external) } : {}),
   };
@@ -193,6 +193,31 @@ function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undef
     }
   }
   return parts.map((p) => (digests.has(p.partId) ? { ...p, plaintextSha256: digests.get(p.partId)! } : p));
+}
+
+/**
+ * Extensions/Extension/qx:SealedOnBehalf (PartId, Format, Algorithm, SubmittedDigest, CertificateDigest): the
+ * issuer sealed the part with the sender's remote e-seal. One naming no PartInfo is malformed.
+ */
+function withSealedOnBehalf(parts: EvidencePart[], extensions: Element | undefined): EvidencePart[] {
+  if (!extensions) return parts;
+  const sealed = new Map<string, SealedOnBehalf>();
+  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+    for (const el of children(ext, QERDS_EXT_NS, 'SealedOnBehalf')) {
+      const partId = el.getAttribute('PartId') ?? '';
+      const format = el.getAttribute('Format');
+      if (format !== 'XAdES' && format !== 'CAdES') fail(`SealedOnBehalf of part ${partId} has format ${format ?? '(none)'}`);
+      if (el.getAttribute('Algorithm') !== SHA256_URI) fail(`SealedOnBehalf of part ${partId} is not SHA-256`);
+      const digest = (name: string) => {
+        const value = Buffer.from(el.getAttribute(name) ?? '', 'base64');
+        if (value.length !== 32) fail(`SealedOnBehalf ${name} of part ${partId} is not a SHA-256 value`);
+        return value.toString('hex');
+      };
+      if (!parts.some((p) => p.partId === partId) || sealed.has(partId)) fail(`SealedOnBehalf names part ${partId} twice or without PartInfo`);
+      sealed.set(partId, { format: format as SealedOnBehalf['format'], submittedSha256: digest('SubmittedDigest'), certificateSha256: digest('CertificateDigest') });
+    }
+  }
+  return parts.map((p) => (sealed.has(p.partId) ? { ...p, sealedOnBehalf: sealed.get(p.partId)! } : p));
 }
 
 function previousEvidence(extensions: Element): { previousEvidenceId?: string } {

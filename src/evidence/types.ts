@@ -1,5 +1,6 @@
 import type { EvidenceData } from '../core/index.js';
-import type { Finding, QualifiedStatus, TrustList, TrustStore } from '../pki/index.js';
+import type { Finding, TrustStore } from '../pki/index.js';
+import type { QualifiedStatus, TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
 
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
@@ -26,6 +27,7 @@ export type SubIndication =
   | 'CRYPTO_CONSTRAINTS_FAILURE'
   | 'SIG_CONSTRAINTS_FAILURE'
   | 'TIMESTAMP_ORDER_FAILURE'
+  | 'TRY_LATER'
   | 'NO_POE';
 
 export interface VerifyEvidenceOptions {

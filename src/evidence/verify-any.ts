@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
-import type { Finding, TrustList, TrustStore } from '../pki/index.js';
+import type { Finding, TrustStore } from '../pki/index.js';
+import type { TrustList } from '../trust-list/index.js';
 import { formatReport, formatTimestampReport } from './format-report.js';
 import { reportToJson } from './report-json.js';
 import { reportToXml } from './report-xml.js';

@@ -5,7 +5,7 @@ import type { Finding } from '../pki/types.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import { indicationOf } from './indication.js';
 import { parseEvidenceXml } from './parse-evidence.js';
-import type { TrustList } from '../pki/index.js';
+import type { TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
 import type { QualifiedReport, VerificationReport, VerifyEvidenceOptions } from './types.js';
 

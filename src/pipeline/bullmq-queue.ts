@@ -2,6 +2,7 @@ import { Queue as BullQueue, Worker as BullWorker, type ConnectionOptions, type 
 import { pino, type Logger } from 'pino';
 import { QerdsError } from '../core/index.js';
 import { pipelineStages, type OutboxEntry, type PipelineStage } from '../store/types.js';
+import { checkSweep } from './sweep-timer.js';
 import type { JobHandler, JobRunner, Queue } from './types.js';
 
 export interface BullmqQueueOptions {
@@ -18,6 +19,14 @@ export interface BullmqQueueOptions {
    * @defaultValue 30000 (BullMQ's)
    */
   readonly stalledIntervalMs?: number;
+  /**
+   * How long a worker holds the lock of a running job, in ms (BullMQ renews it every half of it while the
+   * job runs). A worker whose event loop is blocked longer (sealing, a large payload) loses the lock and the
+   * job counts as stalled, so it is sized for the slowest stage. @defaultValue 120000
+   */
+  readonly lockDurationMs?: number;
+  /** Per-stage `lockDurationMs` / `stalledIntervalMs`, over the defaults above. @defaultValue none */
+  readonly stages?: Partial<Record<PipelineStage, { readonly lockDurationMs?: number; readonly stalledIntervalMs?: number }>>;
   /**
    * Longest wait for Redis to take a job (or answer a ping), in ms; beyond it dispatch() fails and the
    * outbox row is rescheduled. @defaultValue 5000
@@ -43,6 +52,8 @@ interface JobData {
   readonly data: Record<string, unknown>;
   readonly createdAt: string;
   readonly attempts: number;
+  readonly leaseToken?: string;
+  readonly leasedUntil?: string;
 }
 
 const bareRunner: JobRunner = async (job, handler) => {
@@ -58,9 +69,10 @@ const bareRunner: JobRunner = async (job, handler) => {
  * - BullMQ's own retries are off (attempts 1): a handler's retry, and a runner that throws, go back to
  *   the outbox (retryOutbox with the pipeline's exponential back-off and jitter) and come back as a
  *   new dispatch when due. A job the runner settles always completes in BullMQ and is removed.
- * - The job id is `o<entry id>-a<attempts>`: a second dispatch of the same lease (its lease ran out
- *   while the job waited or ran) is a no-op in BullMQ, while the dispatch after a retry (attempts + 1)
- *   is a new job even if the old one is still being removed.
+ * - The job id is `o<entry id>-a<attempts>-<lease token>`: a second dispatch of the same lease is a
+ *   no-op in BullMQ, while a new lease or the dispatch after a retry (attempts + 1) is a new job even
+ *   if the old one is still being removed. A running job renews its lease, so only a job that waited
+ *   past its lease is leased again; its stale copy finds the lease gone and does nothing.
  * - Redis holds nothing that is not also in the outbox. A job Redis lost (FLUSHALL, restart without
  *   persistence) is dispatched again when its outbox lease expires: the lease is the sweeper.
  * - A worker killed mid-job leaves an active job; BullMQ's stalled check (stalledIntervalMs) moves it
@@ -78,6 +90,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const workers = new Map<PipelineStage, BullWorker<JobData>>();
   /** Jobs dispatched through this instance whose end drain() has not yet seen, by stage. */
   const dispatched = new Map<string, PipelineStage>();
+  /** Sweeps registered here: their queue (holding the job scheduler) and worker. */
+  const sweeps = new Map<string, { queue: BullQueue; worker: BullWorker }>();
   let runner = bareRunner;
   let running = 0;
   let closed = false;
@@ -96,7 +110,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
   const run = async (bullJob: Job<JobData>, handler: JobHandler): Promise<void> => {
     const d = bullJob.data;
-    const entry: OutboxEntry = { id: d.id, stage: d.stage, messageId: d.messageId, data: d.data, createdAt: new Date(d.createdAt), attempts: d.attempts };
+    const entry: OutboxEntry = { id: d.id, stage: d.stage, messageId: d.messageId, data: d.data, createdAt: new Date(d.createdAt), attempts: d.attempts, ...(d.leaseToken === undefined ? {} : { leaseToken: d.leaseToken }), ...(d.leasedUntil === undefined ? {} : { leasedUntil: new Date(d.leasedUntil) }) };
     running += 1;
     try {
       await runner(entry, handler);
@@ -115,7 +129,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     async dispatch(job) {
       if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
       const jobId = bullJobId(job);
-      const data: JobData = { id: job.id, stage: job.stage, messageId: job.messageId, data: { ...job.data }, createdAt: job.createdAt.toISOString(), attempts: job.attempts };
+      const data: JobData = { id: job.id, stage: job.stage, messageId: job.messageId, data: { ...job.data }, createdAt: job.createdAt.toISOString(), attempts: job.attempts, ...(job.leaseToken === undefined ? {} : { leaseToken: job.leaseToken }), ...(job.leasedUntil === undefined ? {} : { leasedUntil: job.leasedUntil.toISOString() }) };
       try {
         // While Redis is down BullMQ waits for the connection; give up after timeoutMs. A job added
         // after all is harmless: a run of an entry already rescheduled settles it early, idempotently.
@@ -135,7 +149,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
         prefix,
         concurrency,
         limiter: options.limiter ? { max: options.limiter.max, duration: options.limiter.durationMs } : undefined,
-        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        stalledInterval: options.stages?.[stage]?.stalledIntervalMs ?? options.stalledIntervalMs ?? 30_000,
+        lockDuration: options.stages?.[stage]?.lockDurationMs ?? options.lockDurationMs ?? 120_000,
         // Jobs settle themselves in the outbox; BullMQ keeps nothing it would later dedup against.
         removeOnComplete: { count: 0 },
         removeOnFail: { count: 0 },
@@ -146,6 +161,22 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
     setJobRunner(next) {
       runner = next;
+    },
+
+    registerSweep(name, everyMs, fn) {
+      checkSweep(name, everyMs, new Set(sweeps.keys()));
+      if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
+      // One queue per sweep: only processes that registered this name take its jobs.
+      const queue = new BullQueue(sweepQueueName(name), { connection, prefix });
+      queue.on('error', (error) => log.warn({ err: error, sweep: name }, 'BullMQ sweep queue connection error'));
+      // Every process upserts the same scheduler id: Redis keeps one, which adds one job per interval.
+      queue
+        .upsertJobScheduler(name, { every: everyMs }, { name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } })
+        .catch((error: unknown) => log.error({ err: error, sweep: name }, 'could not register the sweep schedule in Redis'));
+      const worker = new BullWorker(sweepQueueName(name), async () => fn(), { connection, prefix, concurrency: 1 });
+      worker.on('error', (error) => log.warn({ err: error, sweep: name }, 'BullMQ sweep worker connection error'));
+      worker.on('failed', (_job, error) => log.error({ err: error, sweep: name }, 'sweep failed; it runs again at its next tick'));
+      sweeps.set(name, { queue, worker });
     },
 
     async ping() {
@@ -181,8 +212,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...workers.values()].map((worker) => worker.close()));
-      await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
+      // The sweep schedulers stay in Redis: the other processes still run them (the schedule is shared).
+      await Promise.allSettled([...workers.values(), ...[...sweeps.values()].map((s) => s.worker)].map((worker) => worker.close()));
+      await Promise.allSettled([...queues.values(), ...[...sweeps.values()].map((s) => s.queue)].map((queue) => queue.close()));
     },
   };
 }
@@ -192,9 +224,18 @@ export function queueName(stage: PipelineStage): string {
   return `qerds-${stage}`;
 }
 
-/** BullMQ refuses integer and `:`-containing custom ids. */
+/** The BullMQ queue of a sweep (BullMQ adds the prefix). */
+export function sweepQueueName(name: string): string {
+  return `qerds-sweep-${name}`;
+}
+
+/**
+ * BullMQ refuses integer and `:`-containing custom ids. The lease token is part of it: a second dispatch
+ * of the same lease is a no-op, while a new lease (the old one ran out while its job waited) is a job of
+ * its own; the stale one finds its lease gone when it starts and does nothing (outbox-job-runner).
+ */
 function bullJobId(job: OutboxEntry): string {
-  return `o${job.id}-a${job.attempts}`;
+  return `o${job.id}-a${job.attempts}${job.leaseToken === undefined ? '' : `-${job.leaseToken.replaceAll('-', '').slice(0, 16)}`}`;
 }
 
 /** redis[s]://[user[:password]@]host[:port][/db] → ioredis options. */

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { QerdsError, type PayloadPart } from '../core/index.js';
-import { encryptCms } from '../crypto/index.js';
+import { encryptCmsStream } from '../crypto/index.js';
 import type { BlobStore } from '../store/types.js';
 
 /** Media type of a part C2 encrypted for the recipient (RFC 8551 §3.2: S/MIME type authEnveloped-data). */
@@ -27,13 +27,25 @@ const HEAD_BYTES = 24;
  * signed-data S/MIME part, which is not encrypted) would otherwise cross C3 in the clear.
  */
 export function isEnvelopedCms(head: Buffer): boolean {
+  return cmsContentTypeIs(head, ENVELOPED_OIDS);
+}
+
+/** DER of id-signedData 1.2.840.113549.1.7.2: a ContentInfo of SignedData (CAdES, S/MIME signed). */
+const SIGNED_DATA_OID = Buffer.from('06092a864886f70d010702', 'hex');
+
+/** Whether `head` begins a CMS ContentInfo of SignedData: content the sender signed or sealed itself. */
+export function isSignedCms(head: Buffer): boolean {
+  return cmsContentTypeIs(head, [SIGNED_DATA_OID]);
+}
+
+function cmsContentTypeIs(head: Buffer, oids: readonly Buffer[]): boolean {
   if (head[0] !== 0x30 || head.length < 2) return false;
   const first = head[1]!;
   let offset: number;
   if (first < 0x80 || first === 0x80) offset = 2;
   else if (first <= 0x84) offset = 2 + (first & 0x7f);
   else return false;
-  return ENVELOPED_OIDS.some((oid) => head.subarray(offset, offset + oid.length).equals(oid));
+  return oids.some((oid) => head.subarray(offset, offset + oid.length).equals(oid));
 }
 
 /**
@@ -66,8 +78,8 @@ export async function encryptPartsForRecipient(
       out.push(part);
       continue;
     }
-    const ciphertext = await encryptCms(blobs.get(part.sha256), [certificate]);
-    const { sha256, size } = await blobs.put(ciphertext);
+    // Streamed from blob to blob: the ciphertext is never held in memory, whatever the part's size.
+    const { sha256, size } = await blobs.put(encryptCmsStream(blobs.get(part.sha256), part.size, [certificate]));
     out.push({
       partId: part.partId,
       contentType: AUTH_ENVELOPED_CONTENT_TYPE,
@@ -77,6 +89,7 @@ export async function encryptPartsForRecipient(
       plaintextSha256: part.sha256,
       plaintextSize: part.size,
       originalContentType: part.contentType,
+      ...(part.sealedOnBehalf === undefined ? {} : { sealedOnBehalf: part.sealedOnBehalf }),
     });
   }
   return out;

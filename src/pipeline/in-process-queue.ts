@@ -1,10 +1,13 @@
 import { QerdsError } from '../core/index.js';
 import type { OutboxEntry, PipelineStage } from '../store/types.js';
+import { checkSweep, startSweepTimer } from './sweep-timer.js';
 import type { JobHandler, JobRunner, Queue } from './types.js';
 
 export interface InProcessQueueOptions {
   /** Jobs of one stage run at once, unless process() sets its own. @defaultValue 4 */
   readonly concurrency?: number;
+  /** Where a sweep that throws is reported. @defaultValue ignored (the sweep runs again at its next tick) */
+  readonly onSweepError?: (name: string, error: unknown) => void;
 }
 
 interface Worker {
@@ -31,6 +34,7 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Queue
   let closed = false;
   let outstanding = 0;
   let idle: Array<() => void> = [];
+  const sweeps = new Map<string, { stop(): Promise<void> }>();
 
   const pump = (worker: Worker) => {
     while (worker.running < worker.concurrency && worker.pending.length > 0) {
@@ -74,12 +78,19 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Queue
       runner = next;
     },
 
+    registerSweep(name, everyMs, fn) {
+      checkSweep(name, everyMs, new Set(sweeps.keys()));
+      if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
+      sweeps.set(name, startSweepTimer(everyMs, fn, (error) => options.onSweepError?.(name, error)));
+    },
+
     drain() {
       return outstanding === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     },
 
     async close() {
       closed = true;
+      await Promise.all([...sweeps.values()].map((sweep) => sweep.stop()));
       await this.drain();
     },
   };

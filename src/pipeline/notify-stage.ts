@@ -1,5 +1,6 @@
 import { QerdsError } from '../core/index.js';
 import { backoffDelay } from './backoff.js';
+import { NON_ERDS_PEER } from './non-erds-reception.js';
 import type { PipelineContext } from './ports.js';
 import type { JobHandler } from './types.js';
 
@@ -14,6 +15,8 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
     const evidenceId = String(job.data.evidenceId ?? '');
     const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
     if (!message || !evidence) return { status: 'done' };
+    // Received from outside any ERDS: the sender has no AP; the evidence stays here (and with the recipient).
+    if (message.peer === NON_ERDS_PEER) return { status: 'done' };
     const entry = await ctx.directory.lookup(message.sender);
     if (!entry) {
       // A dead letter, not a silent end: once the directory knows the sender's AP, a replay delivers it.

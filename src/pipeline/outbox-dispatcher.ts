@@ -19,8 +19,11 @@ export interface OutboxDispatcherOptions {
   readonly leaseMs?: number;
   /** Most jobs this dispatcher has in flight (leased and not yet settled). @defaultValue 32 */
   readonly batchSize?: number;
-  /** Back-off of a job whose handler threw, in ms. @defaultValue { baseMs: 1000, maxMs: 60000 } */
-  readonly retry?: { readonly baseMs?: number; readonly maxMs?: number };
+  /**
+   * Back-off of a job whose handler threw, in ms, and the attempts before such a job becomes a dead
+   * letter. @defaultValue { baseMs: 1000, maxMs: 60000, maxAttempts: 25 }
+   */
+  readonly retry?: { readonly baseMs?: number; readonly maxMs?: number; readonly maxAttempts?: number };
   /** @defaultValue a silent pino logger */
   readonly log?: Logger;
 }
@@ -32,6 +35,12 @@ export interface OutboxDispatcher {
   stop(): Promise<void>;
   /** Polls now (after a commit that enqueued work), instead of at the next interval. */
   poke(): void;
+  /**
+   * One pass over the due outbox (what the poll does), resolved when it is done: the body of the
+   * cluster-wide `outbox` sweep (Queue.registerSweep), which re-dispatches what a lost process or a flushed
+   * Redis dropped even where this process's own poll is slow. Nothing when stopped.
+   */
+  sweep(): Promise<void>;
 }
 
 /**
@@ -45,12 +54,12 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 32;
-  const retry = Object.freeze({ baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000 });
+  const retry = Object.freeze({ baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000, maxAttempts: options.retry?.maxAttempts ?? 25 });
   const log = options.log ?? pino({ level: 'silent' });
 
   /** Ids dispatched by this dispatcher and not yet settled. */
   const inFlight = new Set<number>();
-  const settle = createOutboxJobRunner({ store, clock, log, retry });
+  const settle = createOutboxJobRunner({ store, clock, log, retry, leaseMs });
   queue.setJobRunner(async (job, handler) => {
     try {
       await settle(job, handler);
@@ -89,7 +98,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
         const delayMs = backoffDelay(entry.attempts + 1, retry);
         log.error({ err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId, delayMs }, 'job could not be dispatched; retrying');
         const code = isQerdsError(error) ? error.code : 'INTERNAL';
-        await store.retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code).catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
+        await store.retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code, entry.leaseToken).catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
       }
     }
     // A full batch: more may be due right now.
@@ -140,5 +149,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       await queue.drain();
     },
     poke,
+    async sweep() {
+      if (!running) return;
+      if (polling) again = true;
+      else tick(); // sets `polling` at once
+      await polling;
+    },
   };
 }

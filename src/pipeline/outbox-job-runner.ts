@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isQerdsError, type Clock } from '../core/index.js';
-import type { Store } from '../store/types.js';
+import type { OutboxEntry, Store } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { JobOutcome, JobRunner } from './types.js';
 
@@ -8,41 +8,108 @@ export interface OutboxJobRunnerOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Back-off of a job whose handler threw (attempt = the entry's attempts + 1). */
-  readonly retry: { readonly baseMs: number; readonly maxMs: number };
+  /**
+   * Back-off of a job whose handler threw (attempt = the entry's attempts + 1), and the attempts such a
+   * job gets before it becomes a dead letter (with its last error). @defaultValue maxAttempts 25
+   */
+  readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts?: number };
+  /**
+   * Lease length of the dispatcher, in ms: while a handler runs its lease is renewed every third of
+   * it, so a slow job keeps its entry instead of a second worker running it. @defaultValue 30000
+   */
+  readonly leaseMs?: number;
 }
 
 /**
- * The worker wrapper bound to a store: runs the handler, then completes the outbox entry (done) or
- * reschedules it (retry). A handler that throws is a bug or an unforeseen failure: it is logged and
- * retried with back-off, never lost. If settling itself fails, the lease runs out and the job runs
- * again: handlers are idempotent.
+ * Attempts of a job whose handler keeps throwing, before it is a dead letter. Generous: a store or Redis
+ * outage makes every handler throw too, and with the back-off capped (maxMs) 25 attempts outlast an outage
+ * of many minutes, while a handler that always throws (a bug) still ends up in front of an operator.
+ */
+const defaultThrowAttempts = 25;
+
+/**
+ * The worker wrapper bound to a store: runs the handler, then completes the outbox entry (done),
+ * reschedules it (retry) or keeps it as a dead letter (dead). A handler that throws is a bug or an
+ * unforeseen failure: it is logged and retried with back-off, then dead-lettered once its attempt
+ * budget is spent (an operator sees and replays it), never lost and never retried forever.
+ *
+ * Every settlement is compare-and-set on the entry's lease token: a worker whose lease was taken over
+ * settles nothing. If settling itself fails, the lease runs out and the job runs again: handlers are
+ * idempotent.
  */
 export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunner {
   const { store, clock, log } = options;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const maxAttempts = options.retry.maxAttempts ?? defaultThrowAttempts;
   return async (job, handler) => {
+    const token = job.leaseToken;
+    const fields = { jobId: job.id, stage: job.stage, messageId: job.messageId };
+    // A job that waited (in Redis) past its lease may have been leased again by now: the new owner runs it.
+    // While half its lease is left, no one else can hold it (only an expired lease is handed out again) and
+    // the first renewal lands in time: the usual case costs no store round trip.
+    const fresh = job.leasedUntil !== undefined && job.leasedUntil.getTime() - clock.now().getTime() >= leaseMs / 2;
+    if (token !== undefined && !fresh && !(await stillOwned(job, token))) {
+      log.debug(fields, 'job skipped: its lease was taken over by a newer dispatch');
+      return;
+    }
+    const renewal = token === undefined ? undefined : keepLeased(job, token);
     let outcome: JobOutcome;
     try {
       outcome = await handler(job);
     } catch (error) {
       const code = isQerdsError(error) ? error.code : 'INTERNAL';
-      const delayMs = backoffDelay(job.attempts + 1, options.retry);
-      log.error({ err: error, jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1, delayMs }, 'job handler threw; retrying');
-      outcome = { status: 'retry', delayMs, error: code };
+      const attempts = job.attempts + 1;
+      if (attempts >= maxAttempts) {
+        const reason = `${code}: ${(error as Error)?.message ?? String(error)}`.slice(0, 1000);
+        outcome = { status: 'dead', error: reason };
+        log.error({ err: error, ...fields, attempts }, 'job handler threw and its attempt budget is spent');
+      } else {
+        const delayMs = backoffDelay(attempts, options.retry);
+        log.error({ err: error, ...fields, attempts, delayMs }, 'job handler threw; retrying');
+        outcome = { status: 'retry', delayMs, error: code };
+      }
+    } finally {
+      renewal?.stop();
     }
     try {
+      let settled: boolean;
       if (outcome.status === 'done') {
-        await store.completeOutbox(job.id);
-        log.debug({ jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1 }, 'job done');
+        settled = await store.completeOutbox(job.id, token);
+        log.debug({ ...fields, attempts: job.attempts + 1 }, 'job done');
       } else if (outcome.status === 'dead') {
-        await store.deadLetterOutbox(job.id, outcome.error, clock.now());
-        log.error({ jobId: job.id, stage: job.stage, messageId: job.messageId, attempts: job.attempts + 1, error: outcome.error }, 'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)');
+        settled = await store.deadLetterOutbox(job.id, outcome.error, clock.now(), token);
+        log.error({ ...fields, attempts: job.attempts + 1, error: outcome.error }, 'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)');
       } else {
-        await store.retryOutbox(job.id, new Date(clock.now().getTime() + Math.max(0, outcome.delayMs)), outcome.error);
-        log.debug({ jobId: job.id, stage: job.stage, messageId: job.messageId, delayMs: outcome.delayMs, error: outcome.error }, 'job rescheduled');
+        settled = await store.retryOutbox(job.id, new Date(clock.now().getTime() + Math.max(0, outcome.delayMs)), outcome.error, token);
+        log.debug({ ...fields, delayMs: outcome.delayMs, error: outcome.error }, 'job rescheduled');
       }
+      if (!settled) log.warn(fields, 'job outcome not recorded: its lease was taken over (the new owner settles it; handlers are idempotent)');
     } catch (error) {
-      log.error({ err: error, jobId: job.id, stage: job.stage, messageId: job.messageId }, 'could not settle job; it runs again when its lease expires');
+      log.error({ err: error, ...fields }, 'could not settle job; it runs again when its lease expires');
     }
   };
+
+  async function stillOwned(job: OutboxEntry, token: string): Promise<boolean> {
+    try {
+      return await store.renewOutboxLease(job.id, token, leaseMs, clock.now());
+    } catch (error) {
+      // The store is unreachable: run anyway; settling will tell (and the lease brings the job back).
+      log.warn({ err: error, jobId: job.id }, 'could not check the lease of a job; running it');
+      return true;
+    }
+  }
+
+  /** Renews the lease every third of its length until stopped (a renewal that fails is tried again). */
+  function keepLeased(job: OutboxEntry, token: string): { stop(): void } {
+    const timer = setInterval(() => {
+      store.renewOutboxLease(job.id, token, leaseMs, clock.now()).then(
+        (owned) => {
+          if (!owned) log.warn({ jobId: job.id, stage: job.stage, messageId: job.messageId }, 'lease of a running job was lost');
+        },
+        (error: unknown) => log.warn({ err: error, jobId: job.id }, 'lease renewal failed'),
+      );
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
 }

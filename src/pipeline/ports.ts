@@ -1,8 +1,10 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Clock, EvidenceEvent, IdGenerator, Identification, ParticipantDetails, ParticipantId, ReasonCode } from '../core/index.js';
+import type { Clock, EvidenceEvent, IdGenerator, Identification, ParticipantDetails, ParticipantId, PayloadPart, ReasonCode } from '../core/index.js';
 import type { Directory } from '../directory/index.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import type { Queue } from './types.js';
+import type { PickupLinks } from './pickup-link.js';
 
 /** What the stages need to issue one sealed evidence; the composition root fills issuer and policy. */
 export interface EvidenceRequest {
@@ -57,6 +59,16 @@ export interface OutgoingPart {
   readonly body: Buffer;
 }
 
+/** Payload octets read as a stream (a blob, a spooled file), as often as needed: large payloads are never held in memory. */
+export interface PayloadSource {
+  /** bytes */
+  readonly size: number;
+  open(): Readable;
+}
+
+/** A part on the AP-to-AP hop: small ones in memory, large ones as a PayloadSource. */
+export type RelayPart = Omit<OutgoingPart, 'body'> & { readonly body: Buffer | PayloadSource };
+
 /** The AP-to-AP hop (AS4 today; SMTP relay binding later), as the stages see it. */
 export interface Transport {
   sendMessage(input: {
@@ -68,7 +80,7 @@ export interface Transport {
     readonly subject?: string;
     /** When C1 submitted it (the SubmissionTime that C3's evidence repeats). */
     readonly submittedAt: Date;
-    readonly parts: readonly OutgoingPart[];
+    readonly parts: readonly RelayPart[];
   }): Promise<{ readonly receiptXml: string }>;
   sendEvidence(input: {
     readonly endpoint: string;
@@ -112,6 +124,12 @@ export interface MailTransport {
   deliveryAddress(recipient: ParticipantId): string | undefined;
   /** The address of a sender that gets its evidence by mail, if any. */
   evidenceAddress(sender: ParticipantId): string | undefined;
+  /**
+   * The plain e-mail address of a recipient outside any ERDS (participant `email:<address>`) when the
+   * sender policy allows relaying to non-ERDS recipients (`smtp.relayToNonErds`); else undefined. Such a
+   * message is relayed by `sendDispatch` with its SubmissionAcceptance, see non-erds-relay.ts.
+   */
+  nonErdsAddress(recipient: ParticipantId): string | undefined;
   /** REM Dispatch: the content of `message` with `evidence` (its ContentConsignment), to `to`. */
   sendDispatch(input: {
     readonly to: string;
@@ -121,6 +139,59 @@ export interface MailTransport {
   }): Promise<MailSendResult>;
   /** REM Receipt: one evidence about `message`, to its sender's address `to`. */
   sendReceipt(input: { readonly to: string; readonly message: StoredMessage; readonly evidence: IssuedEvidence }): Promise<MailSendResult>;
+  /**
+   * REM notification to a local recipient's registered address (its `deliveryAddress`): a message awaits its
+   * acceptance, or is consigned for pickup (store-and-notify). Never the content: the introduction gives the
+   * links, and the message's latest evidence (`evidence`, e.g. C3's RelayAcceptance) is attached.
+   */
+  sendNotification(input: { readonly to: string; readonly notice: RecipientNotice; readonly links: NoticeLinks; readonly evidence: IssuedEvidence }): Promise<MailSendResult>;
+}
+
+/** Where a notice sends the recipient: pickup always; accept and reject when it asks for acceptance. */
+export interface NoticeLinks {
+  readonly pickup: string;
+  readonly accept?: string;
+  readonly reject?: string;
+}
+
+/** End-to-end encryption rules applied at submission (see PipelineContext.endToEnd). */
+export interface EndToEndPolicy {
+  /** Why the recipient's encryption certificate (PEM, from the directory) may not be used now; undefined when it may. */
+  certificateRefusal(pem: string): string | undefined;
+  /** Whether content from `sender` to `recipient` must be encrypted end to end: refused rather than relayed as submitted. */
+  required(sender: ParticipantId, recipient: ParticipantId): boolean;
+}
+
+/**
+ * How C3 consigns to one local recipient (EN 319 522-1): with or without its acceptance first, and into the
+ * inbox (ContentConsignment) or by store-and-notify (ConsignmentNotification).
+ */
+export interface ConsignmentPolicy {
+  /** Ask the recipient to accept first, with this long to answer (ms); absent: no acceptance step. */
+  readonly acceptance?: { readonly windowMs: number };
+  /** `inbox`: ContentConsignment; `notify`: keep the content and notify the recipient with its pickup URL. */
+  readonly mode: 'inbox' | 'notify';
+}
+
+/** What C3 tells a recipient; never the content (EN 319 522-1 notifications carry none). */
+export interface RecipientNotice {
+  readonly kind: 'NotificationForAcceptance' | 'ConsignmentNotification';
+  readonly message: StoredMessage;
+  /** NotificationForAcceptance: the end of the acceptance window. */
+  readonly deadline?: Date;
+  /** The message's latest evidence at this AP (attached to a REM notification mail). */
+  readonly evidence?: IssuedEvidence;
+}
+
+/** What a recipient's notification channel answered; `permanent` refusals are not retried. */
+export type NoticeResult =
+  | { readonly status: 'sent'; readonly channel: string }
+  | { readonly status: 'refused'; readonly permanent: boolean; readonly reason: string };
+
+/** C3 → C4 notifications and the policy that asks for them, per local recipient (webhook today). */
+export interface RecipientChannels {
+  policy(recipient: ParticipantId): ConsignmentPolicy;
+  notify(recipient: ParticipantId, notice: RecipientNotice): Promise<NoticeResult>;
 }
 
 export interface PipelineContext {
@@ -141,6 +212,35 @@ export interface PipelineContext {
   readonly mail?: MailTransport;
   /** Retry budget of mail delivery and evidence mail (4xx replies, connection failures). @defaultValue relayRetry */
   readonly mailRetry?: RetryPolicy;
+  /** Consignment policies and notification channels of local recipients; absent: every recipient gets the inbox. */
+  readonly recipients?: RecipientChannels;
   /** Called after a commit that enqueued work, so the dispatcher polls at once. */
   readonly poke: () => void;
+  /**
+   * End-to-end encryption rules at C2 (REQ2): whether the recipient's encryption certificate may be used,
+   * and whether content must be encrypted at all. @defaultValue any certificate the directory names is
+   * used, and content for a recipient without one is relayed as submitted
+   */
+  readonly endToEnd?: EndToEndPolicy;
+  /** Remote e-seals this AP holds for senders; absent when no sender has one. */
+  readonly onBehalfSealer?: OnBehalfSealer;
+  /**
+   * One-time pickup links for people (REQ4): `ctx.pickupLinks?.buildPickupLink(messageId, recipient)` is the
+   * link a ConsignmentNotification mail carries. Absent when this process serves no pickup endpoint.
+   */
+  readonly pickupLinks?: PickupLinks;
+}
+
+/**
+ * Seals submitted content on the sender's behalf with the sender's own e-seal key, which the AP holds (in a
+ * PKCS#11 token) for senders without their own tooling, so that the content's origin holds from C1 to C4
+ * and beyond, without the APs (issue 7, forwarded use).
+ */
+export interface OnBehalfSealer {
+  /**
+   * The parts with each unsealed one replaced by its sealed form (stored as a new blob, `sealedOnBehalf`
+   * set); parts the sender sealed (or encrypted) itself are returned unchanged. Undefined when the sender
+   * has no remote e-seal here.
+   */
+  seal(sender: ParticipantId, parts: readonly PayloadPart[]): Promise<readonly PayloadPart[] | undefined>;
 }

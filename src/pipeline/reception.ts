@@ -1,5 +1,6 @@
-import { formatParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
-import type { OutgoingPart, PipelineContext } from './ports.js';
+import { formatParticipantId, isQerdsError, QerdsError, type ParticipantId } from '../core/index.js';
+import type { StoredMessage } from '../store/types.js';
+import type { PipelineContext, RelayPart } from './ports.js';
 
 export interface ReceivedMessage {
   readonly ebmsMessageId: string;
@@ -8,7 +9,7 @@ export interface ReceivedMessage {
   readonly subject?: string;
   /** Submission time at C2, when the relay carries it; else the time of reception. */
   readonly submittedAt?: Date;
-  readonly parts: readonly OutgoingPart[];
+  readonly parts: readonly RelayPart[];
   /** The relaying ERDS (C2), as identified by its verified signature. */
   readonly fromErds: { readonly id: string; readonly name: string };
 }
@@ -20,16 +21,13 @@ export interface ReceivedMessage {
  * not a participant of this AP gets RelayRejection (RB10) and the relay is refused.
  */
 export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessage): Promise<{ duplicate: boolean }> {
+  // A cheap early answer for a plain re-send; the unique (ebMS MessageId, role) constraint is what decides
+  // when two copies arrive at once (below): both pass this read, one insert wins.
   const already = await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap');
-  if (already) {
-    ctx.log.info({ messageId: already.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
-    // A re-sent message gets the answer the first one got: a refusal must not turn into a receipt on retry.
-    if (already.state === 'rejected') throw unknownRecipient(input.recipient);
-    return { duplicate: true };
-  }
+  if (already) return duplicateOf(ctx, already, input);
   const parts = await Promise.all(
     input.parts.map(async (part) => {
-      const { sha256, size } = await ctx.store.blobs.put(part.body);
+      const { sha256, size } = await ctx.store.blobs.put(Buffer.isBuffer(part.body) ? part.body : part.body.open());
       const original = part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType };
       return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size, ...original };
     }),
@@ -44,27 +42,42 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
     message: draft,
     externalErds: input.fromErds,
   });
-  await ctx.store.transaction(async (tx) => {
-    await tx.insertMessage({
-      id,
-      ebmsMessageId: input.ebmsMessageId,
-      role: 'recipient-ap',
-      state: known ? 'received' : 'rejected',
-      sender: input.sender,
-      recipient: input.recipient,
-      subject: input.subject,
-      parts,
-      submittedAt,
-      peer: input.fromErds.id,
+  try {
+    await ctx.store.transaction(async (tx) => {
+      await tx.insertMessage({
+        id,
+        ebmsMessageId: input.ebmsMessageId,
+        role: 'recipient-ap',
+        state: known ? 'received' : 'rejected',
+        sender: input.sender,
+        recipient: input.recipient,
+        subject: input.subject,
+        parts,
+        submittedAt,
+        peer: input.fromErds.id,
+      });
+      await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+      await tx.enqueue('notify', id, { evidenceId: evidence.id });
+      if (known) await tx.enqueue('deliver', id);
     });
-    await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
-    await tx.enqueue('notify', id, { evidenceId: evidence.id });
-    if (known) await tx.enqueue('deliver', id);
-  });
+  } catch (error) {
+    // Lost the race to a concurrent copy: its transaction recorded the message and its one evidence; ours
+    // rolled back whole (the sealed evidence above is dropped unrecorded, the blobs are shared by content).
+    const winner = isQerdsError(error, 'STORE_DUPLICATE') ? await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap') : undefined;
+    if (winner) return duplicateOf(ctx, winner, input);
+    throw error;
+  }
   ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event }, 'relayed message recorded');
   if (!known) throw unknownRecipient(input.recipient);
   return { duplicate: false };
+}
+
+/** A re-sent message gets the answer the first one got: a refusal must not turn into a receipt on retry. */
+function duplicateOf(ctx: PipelineContext, first: StoredMessage, input: ReceivedMessage): { duplicate: true } {
+  ctx.log.info({ messageId: first.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
+  if (first.state === 'rejected') throw unknownRecipient(input.recipient);
+  return { duplicate: true };
 }
 
 /** The finalRecipient value is not one this AP serves: EBMS:0001 ValueNotRecognized, final (not retried). */

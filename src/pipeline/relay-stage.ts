@@ -1,8 +1,9 @@
 import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
-import type { OutgoingPart, PipelineContext } from './ports.js';
-import { readParts, recordEvidence, unlessMovedOn } from './stage-support.js';
+import { relayToNonErds } from './non-erds-relay.js';
+import type { PipelineContext, RelayPart } from './ports.js';
+import { readRelayParts, recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
@@ -20,9 +21,13 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       message = { ...message, state: 'relaying' };
     }
     const entry = await ctx.directory.lookup(message.recipient);
-    if (!entry) return fail(ctx, message, 'RB10', 'recipient is no longer in the directory');
+    if (!entry) {
+      const nonErds = ctx.mail?.nonErdsAddress(message.recipient);
+      if (nonErds) return relayToNonErds(ctx, message, nonErds, job.attempts);
+      return fail(ctx, message, 'RB10', 'recipient is no longer in the directory');
+    }
 
-    const parts: OutgoingPart[] = await readParts(ctx.store, message.parts);
+    const parts: RelayPart[] = await readRelayParts(ctx.store, message.parts);
     try {
       await ctx.transport.sendMessage({
         endpoint: entry.endpoint,

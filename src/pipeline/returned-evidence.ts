@@ -7,6 +7,11 @@ const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
   ContentHandover: 'delivered',
   RelayRejection: 'failed',
   ContentHandoverFailure: 'failed',
+  // The recipient's AP ended the message without handing the content over.
+  NotificationForAcceptanceFailure: 'failed',
+  ConsignmentRejection: 'failed',
+  AcceptanceRejectionExpiry: 'failed',
+  ConsignmentNotificationFailure: 'failed',
 };
 
 /**
@@ -15,7 +20,8 @@ const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
  * it (`carrierFingerprint`), and when it names the message's own sender and recipient (threat: a peer, or
  * anyone holding a trusted certificate, planting forged proof in another sender's record). Duplicates
  * (same evidence id) are ignored. ContentHandover moves the message to `delivered`; RelayRejection and
- * ContentHandoverFailure to `failed`.
+ * ContentHandoverFailure (and the C3 events that end a message unhanded: NotificationForAcceptanceFailure,
+ * ConsignmentRejection, AcceptanceRejectionExpiry, ConsignmentNotificationFailure) to `failed`.
  */
 export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<{ duplicate: boolean }> {
   const check = await ctx.evidenceVerifier.check(xml);

@@ -1,11 +1,23 @@
 import type { Readable } from 'node:stream';
-import { QerdsError, type MessageState, type PayloadPart } from '../core/index.js';
+import { isQerdsError, QerdsError, type MessageState, type PayloadPart } from '../core/index.js';
 import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
 import { enqueueEvidenceMail } from './mail-evidence-stage.js';
-import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext } from './ports.js';
+import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext, RelayPart } from './ports.js';
 
 /** Read a message's parts from the blob store (whole parts: the thin AS4 client takes buffers). */
 export async function readParts(store: Store, parts: readonly PayloadPart[]): Promise<OutgoingPart[]> {
+  return (await partsFromStore(store, parts, Number.POSITIVE_INFINITY)) as OutgoingPart[];
+}
+
+/** Parts at or below this size are read into memory for the relay; larger ones stream from the blob store. */
+const RELAY_IN_MEMORY_BYTES = 1_048_576;
+
+/** A message's parts for the AP-to-AP hop: small ones read into memory, large ones as streams from the blob store. */
+export function readRelayParts(store: Store, parts: readonly PayloadPart[]): Promise<RelayPart[]> {
+  return partsFromStore(store, parts, RELAY_IN_MEMORY_BYTES);
+}
+
+function partsFromStore(store: Store, parts: readonly PayloadPart[], inMemoryMaxBytes: number): Promise<RelayPart[]> {
   return Promise.all(
     parts.map(async (part) => ({
       partId: part.partId,
@@ -13,7 +25,7 @@ export async function readParts(store: Store, parts: readonly PayloadPart[]): Pr
       filename: part.filename,
       // The plaintext's digest and size stay at C2: they would let C3 confirm a guessed plaintext.
       ...(part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType }),
-      body: await streamToBuffer(store.blobs.get(part.sha256)),
+      body: part.size <= inMemoryMaxBytes ? await streamToBuffer(store.blobs.get(part.sha256)) : { size: part.size, open: () => store.blobs.get(part.sha256) },
     })),
   );
 }
@@ -43,8 +55,32 @@ export async function recordEvidence(
   transition: StateChange,
   options: { returnToSender?: boolean; alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown> } = {},
 ): Promise<IssuedEvidence> {
-  const chain = await ctx.store.listEvidence(message.id);
-  const evidence = await ctx.evidence.issue({ ...request, message, previousEvidenceId: chain.at(-1)?.id });
+  // Sealing (TSA round trip) happens outside the transaction; the chain link it names is checked inside it,
+  // under the message's row lock (insertEvidence previousId). Another evidence recorded meanwhile (a parallel
+  // job of the same message): seal again on the new head, a few times, rather than record a forked chain.
+  for (let attempt = 1; ; attempt += 1) {
+    const previousId = (await ctx.store.listEvidence(message.id)).at(-1)?.id ?? null;
+    try {
+      return await recordChainedEvidence(ctx, message, request, transition, options, previousId);
+    } catch (error) {
+      if (!isQerdsError(error, 'STORE_CHAIN_MOVED') || attempt >= chainAttempts) throw error;
+      ctx.log.info({ messageId: message.id, event: request.event, attempt }, 'evidence chain moved on while sealing; sealing again');
+    }
+  }
+}
+
+/** Tries of recordEvidence when the chain keeps moving under it (each one means another evidence was recorded). */
+const chainAttempts = 5;
+
+async function recordChainedEvidence(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  request: Omit<EvidenceRequest, 'message' | 'previousEvidenceId'>,
+  transition: StateChange,
+  options: { returnToSender?: boolean; alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown> },
+  previousId: string | null,
+): Promise<IssuedEvidence> {
+  const evidence = await ctx.evidence.issue({ ...request, message, ...(previousId === null ? {} : { previousEvidenceId: previousId }) });
   let mailed = false;
   await ctx.store.transaction(async (tx) => {
     // The evidence stands only with the state change it proves: if another job or request moved the message
@@ -53,7 +89,7 @@ export async function recordEvidence(
       throw new QerdsError('STATE_CONFLICT', `message ${message.id} is no longer ${transition.from}: ${request.event} not recorded`);
     }
     await options.alsoInTransaction?.(tx);
-    await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id }, { previousId });
     if (options.returnToSender) await tx.enqueue('notify', message.id, { evidenceId: evidence.id });
     // At the sender's AP (e.g. RelayFailure) the evidence also goes to a sender who gets evidence by mail.
     if (message.role === 'sender-ap' && (await enqueueEvidenceMail(ctx, tx, message.sender, message.id, evidence.id))) mailed = true;

@@ -41,6 +41,14 @@ export interface Queue {
    * without one a job's outcome is not recorded anywhere.
    */
   setJobRunner(runner: JobRunner): void;
+  /**
+   * Runs `fn` every `everyMs` ms until close(): a periodic sweep (outbox re-dispatch, acceptance expiry,
+   * archive renewal). Across every process sharing a broker the sweep named `name` runs once per interval,
+   * not once per process (BullMQ: a job scheduler, one job per tick taken by one of the processes that
+   * registered the name); in-process: a timer. Runs never overlap within a process; a sweep that throws
+   * is logged and runs again at the next tick. At most one registration per name.
+   */
+  registerSweep(name: string, everyMs: number, fn: () => Promise<void>): void;
   /** Resolves when every dispatched job has finished (for tests and graceful shutdown). */
   drain(): Promise<void>;
   close(): Promise<void>;

@@ -79,6 +79,18 @@ export function parseCrlDer(der: Buffer): ParsedCrl {
   }
 }
 
+/**
+ * Whether `crl` tells the revocation status as of `at`: `at` lies within thisUpdate..nextUpdate, or the CRL
+ * was issued after `at` (a later CRL still lists every revocation up to its thisUpdate, so it proves the
+ * status at `at` too). A CRL whose nextUpdate is before `at` says nothing about `at`: a revocation published
+ * since would be missed (EN 319 102-1 §5.2.5 freshness). Without nextUpdate (RFC 5280 wants it) only a CRL
+ * issued at or after `at` counts.
+ */
+export function crlCovers(crl: Pick<ParsedCrl, 'thisUpdate' | 'nextUpdate'>, at: Date): boolean {
+  if (crl.thisUpdate.getTime() >= at.getTime()) return true;
+  return crl.nextUpdate !== undefined && crl.nextUpdate.getTime() >= at.getTime();
+}
+
 /** Lower-case hex without leading zeros, so node's and @peculiar/x509's serial forms compare equal. */
 export function normaliseSerial(hex: string): string {
   return hex.toLowerCase().replace(/^0+(?=.)/, '');

@@ -4,9 +4,8 @@ import forge from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlPem, devName, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
-import { devTrustListXml } from './dev-trust-list.js';
 import { devPkiLayout } from './layout.js';
-import { TSL_SIGNING_EKU } from './trust-list-names.js';
+import { TSL_SIGNING_EKU } from './extended-key-usages.js';
 import type { DevPkiLayout } from './types.js';
 import { x509 } from './x509.js';
 
@@ -23,7 +22,16 @@ export interface InitDevPkiOptions {
   readonly clock?: Clock;
   /** Password of the PKCS#12 files. @defaultValue 'qerds-dev' */
   readonly p12Password?: string;
+  /**
+   * Builds the signed trusted list (trust-list.xml) from the files written: the trust-list module's
+   * `devTrustListXml`, which `qerds pki init` passes. pki cannot sign XML itself (seal builds on pki), so
+   * without it no list is written nor expected. @defaultValue none
+   */
+  readonly trustList?: DevTrustListBuilder;
 }
+
+/** Signs the dev trusted list naming the CA, TSA and APs of `layout`, issued at `issued`, due at `nextUpdate`. */
+export type DevTrustListBuilder = (layout: DevPkiLayout, aps: readonly string[], issued: Date, nextUpdate: Date) => Promise<string>;
 
 export interface InitDevPkiResult {
   readonly layout: DevPkiLayout;
@@ -59,16 +67,16 @@ A production access point uses keys from a qualified trust service provider (QTS
 `;
 
 /** Every file a complete dev PKI holds, for the idempotency check. */
-function expectedFiles(layout: DevPkiLayout, aps: readonly string[], recipients: readonly string[]): string[] {
-  const files = [layout.caCert, layout.caKey, layout.caCrl, layout.tsaCert, layout.tsaKey, ...trustListFiles(layout)];
+function expectedFiles(layout: DevPkiLayout, aps: readonly string[], recipients: readonly string[], withList: boolean): string[] {
+  const files = [layout.caCert, layout.caKey, layout.caCrl, layout.tsaCert, layout.tsaKey, ...trustListFiles(layout, withList)];
   for (const ap of aps) files.push(...Object.values(layout.ap(ap)));
   for (const r of recipients) files.push(...Object.values(layout.recipient(r)));
   return files;
 }
 
 /** Files a PKI made before trusted lists lacks, and which are added to it on the next init. */
-function trustListFiles(layout: DevPkiLayout): string[] {
-  return [layout.tlSignerCert, layout.tlSignerKey, layout.trustList];
+function trustListFiles(layout: DevPkiLayout, withList: boolean): string[] {
+  return [layout.tlSignerCert, layout.tlSignerKey, ...(withList ? [layout.trustList] : [])];
 }
 
 function writeFile(path: string, data: string | Buffer, secret = false): void {
@@ -128,17 +136,18 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     return [layout.tlSignerCert, layout.tlSignerKey];
   };
   const writeTrustList = async () => {
-    writeFile(layout.trustList, await devTrustListXml(layout, aps, now, leafNotAfter));
+    if (!options.trustList) return [];
+    writeFile(layout.trustList, await options.trustList(layout, aps, now, leafNotAfter));
     return [layout.trustList];
   };
 
   if (!options.force) {
-    const files = expectedFiles(layout, aps, recipients);
+    const files = expectedFiles(layout, aps, recipients, options.trustList !== undefined);
     const missing = files.filter((f) => !existsSync(f));
     if (missing.length === 0) return { layout, created: false, added: [] };
     if (missing.length < files.length) {
       const upgradable = aps.filter((ap) => [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)));
-      const tlFiles = trustListFiles(layout);
+      const tlFiles = trustListFiles(layout, options.trustList !== undefined);
       const onlyNewerFilesMissing = missing.every(
         (f) => tlFiles.includes(f) || upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey),
       );

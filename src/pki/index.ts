@@ -5,7 +5,7 @@ export * from './dev-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
-export { parseCrls, certificateNameDer, normaliseSerial, type ParsedCrl } from './crl.js';
+export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, type ParsedCrl } from './crl.js';
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {
   readDerElement,
@@ -24,6 +24,9 @@ export {
 } from './der.js';
 export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';
-export { buildTrustList } from './trust-list-build.js';
-export { loadTrustList } from './trust-list-load.js';
-export * from './trust-list-names.js';
+export { TSL_SIGNING_EKU, OCSP_SIGNING_EKU } from './extended-key-usages.js';
+export { softwareSigner, signerKeyType, asSigner, ecdsaP1363ToDer } from './signer.js';
+export { openPkcs11Signer, pkcs11Errors, type Pkcs11KeyRef, type Pkcs11Signer } from './pkcs11-signer.js';
+export { createSoftHsmSealToken, SOFTHSM_MODULE, type SoftHsmSealOptions, type SoftHsmSealResult } from './softhsm-token.js';
+export { createOcspResponder, crlStatusSource, type OcspCertStatus, type OcspResponderOptions } from './ocsp-responder.js';
+export { encodeOcspRequest, fetchOcsp, ocspUrlOf, verifyBasicOcspResponse, verifyOcspResponse, type OcspResult } from './ocsp-client.js';

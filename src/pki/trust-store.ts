@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
-import { normaliseSerial, parseCrls, type ParsedCrl } from './crl.js';
+import { crlCovers, normaliseSerial, parseCrls, type ParsedCrl } from './crl.js';
 import { parsePemCertificates } from './identity.js';
 import type { Finding, PathValidationResult, TrustStore } from './types.js';
 import { certificateFacts } from './certificate-facts.js';
@@ -12,6 +12,13 @@ import { x509 } from './x509.js';
 export interface TrustStoreOptions {
   /** CRLs (DER or PEM, one or more per buffer) consulted for every certificate on a path. @defaultValue [] */
   readonly crls?: readonly (Buffer | string)[];
+  /**
+   * CRLs that came with the signed object (XAdES RevocationValues): they count like `crls` for revocations and
+   * for freshness, but when only these exist for an issuer and none covers the validation time, the status
+   * is "not checked" (as without any CRL), not stale: they are the data of their time, not the verifier's.
+   * @defaultValue []
+   */
+  readonly embeddedCrls?: readonly (Buffer | string)[];
   /** Source of the default validation time. @defaultValue systemClock */
   readonly clock?: Clock;
   /** Longest path, leaf and anchor included. @defaultValue 8 */
@@ -28,6 +35,9 @@ const info = (code: string, message: string): Finding => ({ code, message, sever
  *
  * Revocation has signing-time semantics: a certificate revoked at or before `at` is invalid; one revoked after
  * `at` still validates (with an info finding), since what it signed before its revocation stays valid.
+ * Freshness: a CRL proves a certificate unrevoked at `at` only when it covers `at` (crlCovers); when every CRL
+ * of the issuer is older (nextUpdate before `at`), the status is unknown: PKI_REVOCATION_STALE, an error
+ * (EN 319 102-1: INDETERMINATE / TRY_LATER). A revocation listed in any CRL of the issuer counts, stale or not.
  */
 export function createTrustStore(anchors: readonly X509Certificate[], options: TrustStoreOptions = {}): TrustStore {
   const clock = options.clock ?? systemClock;
@@ -35,6 +45,8 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
   const anchorList = Object.freeze([...anchors]);
   const anchorPrints = new Set(anchorList.map((a) => a.fingerprint256));
   const crls: ParsedCrl[] = (options.crls ?? []).flatMap((c) => parseCrls(c));
+  const embedded = new Set<ParsedCrl>((options.embeddedCrls ?? []).flatMap((c) => parseCrls(c)));
+  const allCrls = [...crls, ...embedded];
 
   function validate(
     leaf: X509Certificate,
@@ -82,7 +94,8 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
   function checkRevocation(cert: X509Certificate, issuer: X509Certificate, at: Date): Finding[] {
     const findings: Finding[] = [];
     let checked = false;
-    for (const crl of crls) {
+    let newestStale: ParsedCrl | undefined;
+    for (const crl of allCrls) {
       if (!crl.isNamedBy(issuer)) continue;
       const signed = crl.isSignedBy(issuer);
       if (signed !== true) {
@@ -94,7 +107,8 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
         });
         continue;
       }
-      checked = true;
+      if (crlCovers(crl, at)) checked = true;
+      else if (!embedded.has(crl) && (!newestStale || crl.thisUpdate > newestStale.thisUpdate)) newestStale = crl;
       const revokedAt = crl.revoked.get(normaliseSerial(cert.serialNumber));
       if (!revokedAt) continue;
       if (revokedAt.getTime() <= at.getTime()) {
@@ -105,7 +119,14 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
         );
       }
     }
-    if (!checked) findings.push(info('PKI_REVOCATION_NOT_CHECKED', `no CRL from ${issuer.subject} for ${cert.subject}`));
+    if (findings.some((f) => f.code === 'PKI_CERT_REVOKED')) return findings;
+    if (!checked && newestStale) {
+      findings.push(
+        error('PKI_REVOCATION_STALE', `the newest CRL of ${issuer.subject} was due for renewal on ${newestStale.nextUpdate?.toISOString() ?? newestStale.thisUpdate.toISOString()}, before ${at.toISOString()}: the status of ${cert.subject} then is unknown`),
+      );
+    } else if (!checked) {
+      findings.push(info('PKI_REVOCATION_NOT_CHECKED', `no CRL from ${issuer.subject} for ${cert.subject}`));
+    }
     return findings;
   }
 

@@ -52,3 +52,25 @@ export interface DevPkiLayout {
   /** Per recipient name: encryption certificate and key. */
   recipient(name: string): { cert: string; key: string };
 }
+
+/** How an ECDSA signature value is written: DER SEQUENCE { r, s } (CMS, RFC 5753) or r || s (XMLDSig 1.1 §6.4.3). */
+export type EcdsaSignatureEncoding = 'der' | 'ieee-p1363';
+
+/**
+ * A signing key wherever it lives (in this process, or in a PKCS#11 token that never lets it out), with its
+ * certificate. Sealers (XAdES, CAdES) sign through this, so they need not know where the key is.
+ */
+export interface Signer {
+  readonly certificate: X509Certificate;
+  /** Intermediate certificates, leaf's issuer first; empty when the leaf is issued by a trust anchor. */
+  readonly chain: readonly X509Certificate[];
+  /** The key's algorithm family, taken from the certificate's public key. */
+  readonly keyType: 'rsa' | 'ec';
+  /** Where the private key is: `software` (a node KeyObject) or `pkcs11` (a token). */
+  readonly keyStore: 'software' | 'pkcs11';
+  /**
+   * Sign `data`: RSA PKCS#1 v1.5 or ECDSA over the `digest` (sha256, sha384, sha512) of `data`;
+   * `dsaEncoding` only matters for ECDSA.
+   */
+  sign(data: Buffer, options: { readonly digest: 'sha256' | 'sha384' | 'sha512'; readonly dsaEncoding: EcdsaSignatureEncoding }): Promise<Buffer>;
+}

@@ -1,11 +1,14 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Clock, IdGenerator, TsaClient } from '../core/ports.js';
-import type { Finding, SigningIdentity, TrustStore } from '../pki/types.js';
+import type { Finding, Signer, SigningIdentity, TrustStore } from '../pki/types.js';
 
 /** Options of {@link sealXml}: an enveloped XAdES baseline signature (EN 319 132-1). */
 export interface XadesSealOptions {
-  /** The e-seal key and certificate (chain after the leaf goes into KeyInfo too). */
-  readonly identity: SigningIdentity;
+  /**
+   * The e-seal key and certificate (chain after the leaf goes into KeyInfo too): a key in this process, or a
+   * {@link Signer} whose key stays elsewhere (a PKCS#11 token).
+   */
+  readonly identity: SigningIdentity | Signer;
   /** When present, a SignatureTimeStamp is added: level B-T. Absent: level B-B. */
   readonly tsa?: TsaClient;
   /** Source of SigningTime. */

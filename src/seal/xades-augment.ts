@@ -1,6 +1,8 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import type { TsaClient } from '../core/ports.js';
+import { crlCovers, parseCrls } from '../pki/index.js';
+import { verifyTimestampToken } from '../timestamp/index.js';
 import { archiveTimestampInput } from './archive-timestamp.js';
 import { checkReference, duplicateIds, readReference } from './references.js';
 import { readUnsignedProperties } from './unsigned-properties.js';
@@ -12,7 +14,11 @@ export interface AugmentXmlSealOptions {
   readonly level: 'B-LT' | 'B-LTA';
   /** The TSA of the ArchiveTimeStamp; required for B-LTA. */
   readonly tsa?: TsaClient;
-  /** CRLs to embed in RevocationValues (DER, or PEM with one or more X509 CRL blocks). @defaultValue [] */
+  /**
+   * CRLs to embed in RevocationValues (DER, or PEM with one or more X509 CRL blocks). Only those that cover the
+   * signing time (the SignatureTimeStamp's genTime, see crlCovers) are embedded; when CRLs are given and none
+   * does, the augmentation is refused (SEAL_REVOCATION_STALE). @defaultValue []
+   */
   readonly crls?: readonly (Buffer | string)[];
   /**
    * Certificates to embed in CertificateValues: the CA and intermediate certificates of the signer's and
@@ -42,17 +48,18 @@ export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions
   if (!before.timeStamps.some((t) => t.kind === 'signature')) {
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'the seal has no SignatureTimeStamp: make it B-T first');
   }
+  const crls = await freshCrls(options.crls ?? [], before.timeStamps.find((t) => t.kind === 'signature')!.token);
   const sigId = signature.getAttribute('Id') ?? 'sig';
   const x = (name: string, children: Element[] | string = [], attrs: Record<string, string> = {}) =>
     el(doc, NS.xades, `xades:${name}`, attrs, children);
   const values = (): Element[] => [
     x('CertificateValues', (options.certificates ?? []).map((c) => x('EncapsulatedX509Certificate', c.raw.toString('base64')))),
-    x('RevocationValues', [x('CRLValues', (options.crls ?? []).flatMap(crlDers).map((d) => x('EncapsulatedCRLValue', d.toString('base64'))))]),
+    x('RevocationValues', [x('CRLValues', crls.map((d) => x('EncapsulatedCRLValue', d.toString('base64'))))]),
   ];
   const hasArchive = before.timeStamps.some((t) => t.kind === 'archive');
   if (!before.hasCertificateValues && !hasArchive) {
     for (const v of values()) usp.appendChild(v);
-  } else if (options.crls?.length || options.certificates?.length) {
+  } else if (crls.length > 0 || options.certificates?.length) {
     usp.appendChild(el(doc, NS.xades141, 'xadesv141:TimeStampValidationData', { 'xmlns:xadesv141': NS.xades141 }, values()));
   }
   if (options.level === 'B-LT') return serializeXml(doc);
@@ -99,6 +106,23 @@ function unsignedSignatureProperties(signature: Element): Element {
   const usp = up ? childElements(up, NS.xades, 'UnsignedSignatureProperties')[0] : undefined;
   if (!usp) throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'the seal has no UnsignedSignatureProperties: make it B-T first');
   return usp;
+}
+
+/**
+ * The DER CRLs among `given` that tell the status at the signing time (the SignatureTimeStamp's genTime).
+ * Threat: a B-LT evidence carrying only a CRL that had expired before the signing looks complete but
+ * proves nothing about revocation at signing; refuse rather than embed it.
+ */
+async function freshCrls(given: readonly (Buffer | string)[], signatureTimeStamp: Buffer): Promise<Buffer[]> {
+  const all = given.flatMap(crlDers);
+  if (all.length === 0) return [];
+  const signedAt = (await verifyTimestampToken(signatureTimeStamp)).genTime;
+  if (!signedAt) throw new QerdsError('SEAL_TIMESTAMP_MALFORMED', 'the SignatureTimeStamp cannot be read');
+  const fresh = all.filter((der) => crlCovers(parseCrls(der)[0]!, signedAt));
+  if (fresh.length === 0) {
+    throw new QerdsError('SEAL_REVOCATION_STALE', `no CRL given covers the signing time ${signedAt.toISOString()} (each was due for renewal before it): refresh the CRLs`);
+  }
+  return fresh;
 }
 
 /** DER of every CRL in a DER buffer or a PEM text. */

@@ -1,6 +1,7 @@
-import { createHash, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import xpath from 'xpath';
 import { QerdsError } from '../core/errors.js';
+import { asSigner } from '../pki/index.js';
 import { defaultSignatureAlgorithm, keyMatches, SHA256_URI, signatureAlgorithm } from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { XadesSealOptions } from './types.js';
@@ -21,15 +22,17 @@ import {
  * a TSA is given. The signature covers the whole document (Reference URI="" with the enveloped-signature
  * and exclusive C14N transforms) and the SignedProperties (SigningTime, SigningCertificateV2,
  * DataObjectFormat). It is assembled on the one DOM and canonicalized with the one canonicalizer; the
- * signature value comes from node:crypto.
+ * signature value comes from the identity's key: node:crypto, or a {@link Signer} such as a PKCS#11 token.
  */
 export async function sealXml(xml: string, options: XadesSealOptions): Promise<string> {
-  const { identity } = options;
-  const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(identity.privateKey);
+  // The certificate's public key tells the key type wherever the private key is.
+  const publicKey = options.identity.certificate.publicKey;
+  const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
   const alg = signatureAlgorithm(algUri);
-  if (!keyMatches(alg, identity.privateKey)) {
-    throw new QerdsError('SEAL_KEY_MISMATCH', `${algUri} needs a ${alg.keyType} key, got ${identity.privateKey.asymmetricKeyType}`);
+  if (!keyMatches(alg, publicKey) || alg.digest === 'sha1') {
+    throw new QerdsError('SEAL_KEY_MISMATCH', `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`);
   }
+  const identity = asSigner(options.identity);
   const doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
   const parent = signatureParent(doc, options.parentXPath);
 
@@ -104,8 +107,8 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
     ]),
   );
 
-  const value = sign(alg.digest, Buffer.from(excC14n(signedInfo), 'utf8'), {
-    key: identity.privateKey,
+  const value = await identity.sign(Buffer.from(excC14n(signedInfo), 'utf8'), {
+    digest: alg.digest,
     // XMLDSig 1.1 §6.4.3: an ECDSA SignatureValue is r || s, not the DER SEQUENCE.
     dsaEncoding: 'ieee-p1363',
   });

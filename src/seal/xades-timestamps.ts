@@ -106,17 +106,12 @@ async function verifyOne(
   input: TimestampChainInput,
   findings: Finding[],
 ): Promise<TimestampVerification> {
-  const r = await verifyTimestampToken(token, { data, trust: input.trust, at, certificates: input.certificates });
+  // B-LT: the embedded CRLs count beside the store's (a revocation in either; the status known when either covers `at`).
+  const r = await verifyTimestampToken(token, { data, trust: input.embeddedRevocation ?? input.trust, at, certificates: input.certificates });
   // The token's own findings stay warnings: the error below names the timestamp, so that a TSA problem
   // (its revoked certificate) is not taken for one of the signer's.
   for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `${what}: ${f.message}`));
-  let valid = r.valid;
-  if (valid && input.embeddedRevocation && r.tsaCertificate) {
-    const revoked = input.embeddedRevocation.validate(r.tsaCertificate, { at }).findings.filter((f) => f.code === 'PKI_CERT_REVOKED');
-    for (const f of revoked) findings.push(warn(f.code, `${what}: ${f.message} (embedded CRL)`));
-    if (revoked.length > 0) valid = false;
-  }
-  if (valid) return r;
+  if (r.valid) return r;
   const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
   // The token's own failure first: an altered token usually no longer matches its imprint either.
   if (codes.has('TSA_TOKEN_MALFORMED')) {
@@ -127,6 +122,8 @@ async function verifyOne(
     findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', `the ${what} does not cover the signature as it is now: the signature or a covered property was changed`));
   } else if (r.findings.some((f) => f.code === 'PKI_CERT_EXPIRED' || f.code === 'PKI_CERT_NOT_YET_VALID')) {
     findings.push(err('SEAL_TIMESTAMP_OUT_OF_BOUNDS', `the ${what}'s TSA certificate is not valid at ${at.toISOString()} and no later timestamp proves the token older`));
+  } else if (codes.has('PKI_REVOCATION_STALE')) {
+    findings.push(err('PKI_REVOCATION_STALE', `the ${what}'s TSA certificate: no CRL covers ${at.toISOString()}`));
   } else {
     findings.push(err('SEAL_TIMESTAMP_INVALID', `the ${what} does not verify`));
   }
@@ -135,5 +132,6 @@ async function verifyOne(
 
 /** A trust store over the caller's anchors that knows the embedded CRLs, or undefined when none. */
 export function embeddedRevocationStore(trust: TrustStore, crls: readonly Buffer[]): TrustStore | undefined {
-  return crls.length > 0 ? createTrustStore(trust.anchors, { crls }) : undefined;
+  // The store's own CRLs too: for freshness (crlCovers) the newest of either may be the one covering a time.
+  return crls.length > 0 ? createTrustStore(trust.anchors, { crls: trust.crls, embeddedCrls: crls }) : undefined;
 }

@@ -122,16 +122,11 @@ async function verifySignature(
   if (signer && options.trust) {
     const at = timestamp?.valid ? timestamp.genTime : now;
     const intermediates = [...keyInfoCerts, ...unsigned.certificates].filter((c) => c !== signer);
-    const path = options.trust.validate(signer, { at, intermediates });
-    for (const f of path.findings) findings.push(f);
-    let pathValid = path.valid;
-    if (embeddedRevocation) {
-      // B-LT: the CRLs in RevocationValues count as much as the trust store's own.
-      const revoked = embeddedRevocation.validate(signer, { at, intermediates }).findings.filter((f) => f.code === 'PKI_CERT_REVOKED');
-      for (const f of revoked) findings.push({ ...f, message: `${f.message} (embedded CRL)` });
-      if (revoked.length > 0) pathValid = false;
-    }
-    if (!pathValid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
+    // B-LT: the CRLs in RevocationValues count as much as the trust store's own (a revocation in either
+    // fails; the status is known when either covers the time).
+    const path = (embeddedRevocation ?? options.trust).validate(signer, { at, intermediates });
+    for (const f of path.findings) findings.push(embeddedRevocation && f.code === 'PKI_CERT_REVOKED' ? { ...f, message: `${f.message} (trust store or embedded CRL)` } : f);
+    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
   }
 
   const valid = !findings.some((f) => f.severity === 'error');

@@ -10,3 +10,5 @@ export { buildRemMessage, REM_METADATA_VERSION, REM_DIGEST_ALGORITHM, type RemMe
 export { introductionTexts, type IntroductionTexts, type IntroductionInput } from './rem-texts.js';
 export { createMailSender, type MailSender, type MailSenderOptions, type MailSendOutcome } from './mail-sender.js';
 export { verifyRemMessage, formatRemReport, isRemMessage, type RemVerification, type RemVerifyOptions, type RemEvidenceCheck } from './rem-verify.js';
+export { encryptRemMessage } from './rem-encrypt.js';
+export type { RemEncryption } from './rem-encrypt.js';

@@ -46,6 +46,8 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   const clock = options.clock ?? systemClock;
   const accounts = new Map(options.accounts.map((a) => [a.username, a]));
   const domains = options.domains.map((d) => d.toLowerCase());
+  // Inbound (MX-style) listener: mail from outside any ERDS, for local recipients only, no AUTH at all.
+  const inbound = options.mode === 'inbound';
   // Recipients resolved during RCPT TO, per session; reset by each MAIL FROM (a new transaction).
   const resolved = new WeakMap<SMTPServerSession, Map<string, ParticipantId>>();
   let bound = { host: settings.host, port: settings.port };
@@ -56,14 +58,16 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     cert: options.tls.cert,
     minVersion: 'TLSv1.2',
     name: settings.serverName,
-    banner: 'qerds-ap registered e-mail submission',
+    banner: inbound ? 'qerds-ap registered e-mail inbound' : 'qerds-ap registered e-mail submission',
     size: settings.maxMessageBytes,
     rejectOversized: true,
     maxRecipients: settings.maxRecipients,
     authMethods: ['PLAIN', 'LOGIN'],
     // Threat: credential sniffing. smtp-server refuses AUTH before TLS unless this is set; keep it unset.
     allowInsecureAuth: false,
-    authOptional: false,
+    // Inbound: a public MX must accept mail without AUTH (and without TLS, RFC 3207 §4); it is not a relay
+    // because RCPT only takes local recipients (onRcptTo) and the sender is recorded as unauthenticated.
+    authOptional: inbound,
     authRequiredMessage: 'authentication required: STARTTLS, then AUTH PLAIN or LOGIN',
     hideENHANCEDSTATUSCODES: false,
     hide8BITMIME: false,
@@ -84,12 +88,12 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   // client that follows the EHLO reply never puts its password (or a PLAIN initial response) on the wire.
   // With AUTH disabled smtp-server would no longer demand it before MAIL: onMailFrom does.
   function onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
-    if (!session.secure) session.disabledCommands = ['AUTH'];
+    if (!session.secure || inbound) session.disabledCommands = ['AUTH'];
     callback();
   }
 
   function onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
-    session.disabledCommands = undefined;
+    session.disabledCommands = inbound ? ['AUTH'] : undefined;
     callback();
   }
 
@@ -120,6 +124,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   }
 
   function onMailFrom(address: { address: string }, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    if (inbound) {
+      resolved.set(session, new Map());
+      return callback();
+    }
     const user = session.user as SessionUser | undefined;
     if (!user) return callback(toServerError(smtpError('SMTP_AUTH_REQUIRED')));
     // Threat: an authenticated sender spoofing another sender's address (RFC 6409 §6.1), which would put
@@ -178,11 +186,12 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   }
 
   async function accept(raw: Buffer, session: SMTPServerSession): Promise<readonly string[]> {
-    const user = session.user as SessionUser | undefined;
+    // Inbound has no AUTH: whatever smtp-server left in session.user names no account of ours.
+    const user = inbound ? undefined : (session.user as SessionUser | undefined);
     const mailFrom = session.envelope.mailFrom;
-    if (!user || !mailFrom) throw smtpError('SMTP_AUTH_REQUIRED');
+    if ((!user && !inbound) || !mailFrom) throw smtpError('SMTP_AUTH_REQUIRED');
     const parsed = await parse(raw);
-    checkHeaderSender(parsed, user.account);
+    if (user) checkHeaderSender(parsed, user.account);
     const map = resolved.get(session) ?? new Map<string, ParticipantId>();
     const recipients: IntakeRecipient[] = session.envelope.rcptTo.map((r) => {
       const participant = map.get(r.address.toLowerCase());
@@ -191,15 +200,14 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     });
     const tls = session.tlsOptions || undefined;
     const message: IntakeMessage = {
-      account: user.account,
+      ...(user ? { account: user.account, authenticatedAt: user.authenticatedAt } : {}),
       envelope: { mailFrom: mailFrom.address, recipients, bodyType: session.envelope.bodyType, smtpUtf8: session.envelope.smtpUtf8 === true },
       raw,
       parsed,
-      authenticatedAt: user.authenticatedAt,
       connection: { id: session.id, remoteAddress: session.remoteAddress, tlsProtocol: tls?.version, tlsCipher: tls?.name },
     };
     const result = await options.onMessage(message);
-    log.info({ session: session.id, username: user.account.username, bytes: raw.length, messageIds: result.messageIds }, 'smtp message accepted');
+    log.info({ session: session.id, username: user?.account.username, mailFrom: mailFrom.address, bytes: raw.length, messageIds: result.messageIds }, 'smtp message accepted');
     return result.messageIds;
   }
 

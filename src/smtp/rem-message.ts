@@ -10,7 +10,8 @@ import { introductionTexts, type IntroductionTexts } from './rem-texts.js';
  * message (`message/rfc822`), the evidence (`application/xml`, `<Event>.xml`) and extensions, each part
  * marked with `REM-Section-Type`. The message header carries the `REM-*` metadata; the subject is
  * `REM <Event>: <original subject>`. The signature is a detached CMS SignedData by the AP's e-seal over the
- * canonical (CRLF) bytes of the `multipart/mixed` entity.
+ * canonical (CRLF) bytes of the `multipart/mixed` entity, whose header repeats the addressing and `REM-*`
+ * headers (RFC 9788 header protection) so that they are signed too.
  *
  *   multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256
  *   ├─ multipart/mixed                                  (signed)
@@ -53,6 +54,12 @@ export interface RemMessageInput {
   readonly signer: SigningIdentity;
   /** @defaultValue now */
   readonly date?: Date;
+  /**
+   * RFC 9788 `hp` parameter of the signed entity, whose header repeats the protected header fields:
+   * `clear` for a signed message, `cipher` when the caller encrypts it next (encryptRemMessage).
+   * @defaultValue 'clear'
+   */
+  readonly headerProtection?: 'clear' | 'cipher';
   /** `<…>` form; @defaultValue a random id at the domain of `from` */
   readonly messageId?: string;
   /** Message-ID of the original, for In-Reply-To/References of receipts. */
@@ -105,8 +112,31 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
     const name = ext.filename ? `; name="${ext.filename.replace(/["\\\r\n]/g, '_')}"` : '';
     sections.push(entity([`Content-Type: ${ext.contentType}${name}`, 'Content-Transfer-Encoding: base64', 'REM-Section-Type: rem_message/extension'], foldBase64(ext.content)));
   }
+  const messageId = input.messageId ?? `<rem-${randomBytes(12).toString('hex')}@${input.from.address.split('@')[1] ?? 'localhost'}>`;
+  const digest = original ? createHash('sha256').update(input.original!).digest('base64') : input.originalSha256 ? Buffer.from(input.originalSha256, 'hex').toString('base64') : undefined;
+  const protectedHeaders = [
+    `From: ${encodeAddress(input.from)}`,
+    `To: ${input.to.map(encodeAddress).join(', ')}`,
+    `Subject: ${encodeHeaderText(`REM ${input.event}: ${input.subject}`, 'Subject: '.length)}`,
+    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${messageId}`,
+    ...(input.inReplyTo ? [`In-Reply-To: ${input.inReplyTo}`, `References: ${input.inReplyTo}`] : []),
+    `REM-MetadataVersion: ${REM_METADATA_VERSION}`,
+    `REM-MessageType: ${input.messageType ?? (original ? 'Dispatch' : 'Receipt')}`,
+    `REM-EventIdentifier: ${evidenceIdentifier(input.evidenceXml) ?? input.event}`,
+    ...(digest ? [`REM-DigestAlgorithm: ${REM_DIGEST_ALGORITHM}`, `REM-DigestValue: ${digest}`] : []),
+    ...(input.policies?.length ? [`REM-ApplicablePolicy: ${input.policies.join(' ')}`] : []),
+    ...Object.entries(input.remHeaders ?? {}).map(([k, v]) => `${remHeaderName(k)}: ${v.replace(/[\r\n]+/g, ' ')}`),
+  ];
+  // The REM-* metadata (and the addressing headers) are repeated in the header of the signed entity, as
+  // RFC 9788 header protection does: the outer copies, which mail systems read and may rewrite, are not
+  // covered by the S/MIME signature; the signed copies are, and a verifier compares the two. Threat: a
+  // REM-DigestValue, REM-MessageType or REM-EventIdentifier changed in transit while the signature holds.
   const mixedBoundary = boundary();
-  const signedEntity = entity([`Content-Type: multipart/mixed; boundary="${mixedBoundary}"`], multipartBody(mixedBoundary, sections));
+  const signedEntity = entity(
+    [`Content-Type: multipart/mixed; boundary="${mixedBoundary}"; hp="${input.headerProtection ?? 'clear'}"`, ...protectedHeaders],
+    multipartBody(mixedBoundary, sections),
+  );
 
   const signature = signCmsData({ content: signedEntity, signer: input.signer, signingTime: date });
   const signatureEntity = entity(
@@ -115,23 +145,9 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
   );
   const signedBoundary = boundary();
   const micalg = cmsSignatureScheme(input.signer.privateKey).micalg;
-
-  const messageId = input.messageId ?? `<rem-${randomBytes(12).toString('hex')}@${input.from.address.split('@')[1] ?? 'localhost'}>`;
-  const digest = original ? createHash('sha256').update(input.original!).digest('base64') : input.originalSha256 ? Buffer.from(input.originalSha256, 'hex').toString('base64') : undefined;
   const headers = [
-    `From: ${encodeAddress(input.from)}`,
-    `To: ${input.to.map(encodeAddress).join(', ')}`,
-    `Subject: ${encodeHeaderText(`REM ${input.event}: ${input.subject}`, 'Subject: '.length)}`,
-    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: ${messageId}`,
-    ...(input.inReplyTo ? [`In-Reply-To: ${input.inReplyTo}`, `References: ${input.inReplyTo}`] : []),
+    ...protectedHeaders,
     'MIME-Version: 1.0',
-    `REM-MetadataVersion: ${REM_METADATA_VERSION}`,
-    `REM-MessageType: ${input.messageType ?? (original ? 'Dispatch' : 'Receipt')}`,
-    `REM-EventIdentifier: ${evidenceIdentifier(input.evidenceXml) ?? input.event}`,
-    ...(digest ? [`REM-DigestAlgorithm: ${REM_DIGEST_ALGORITHM}`, `REM-DigestValue: ${digest}`] : []),
-    ...(input.policies?.length ? [`REM-ApplicablePolicy: ${input.policies.join(' ')}`] : []),
-    ...Object.entries(input.remHeaders ?? {}).map(([k, v]) => `${remHeaderName(k)}: ${v.replace(/[\r\n]+/g, ' ')}`),
     `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg}; boundary="${signedBoundary}"`,
   ];
   const raw = entity(headers, multipartBody(signedBoundary, [signedEntity, signatureEntity], 'This is a cryptographically signed message in MIME format (S/MIME).'));

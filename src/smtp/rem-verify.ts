@@ -1,4 +1,6 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+import { isQerdsError } from '../core/index.js';
+import { cmsRecipientsOf, createMailInteropRegistry, decryptCmsDetailed, type CmsRecipientName } from '../crypto/index.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { verifyDetachedCms } from '../seal/index.js';
 
@@ -13,6 +15,8 @@ export interface RemVerifyOptions {
   readonly trust: TrustStore;
   readonly at?: Date;
   readonly verifyEvidence: (xml: string) => Promise<RemEvidenceCheck>;
+  /** Keys of the recipient, to open an encrypted REM message (`application/pkcs7-mime`). @defaultValue none */
+  readonly decryption?: readonly { readonly privateKey: KeyObject; readonly certificate: X509Certificate }[];
 }
 
 export interface RemVerification {
@@ -24,6 +28,14 @@ export interface RemVerification {
   readonly evidence: readonly (RemEvidenceCheck & { readonly filename?: string })[];
   /** Whether REM-DigestValue matched the attached original (absent: no digest or no original). */
   readonly originalDigestMatches?: boolean;
+  /** Present when the message was encrypted: whom for, and how it was opened (absent: it was not). */
+  readonly encryption?: {
+    readonly recipients: readonly CmsRecipientName[];
+    readonly contentEncryption?: string;
+    readonly keyManagement?: string;
+  };
+  /** `signed`: the REM-* headers have signed copies (RFC 9788) and the outer ones match them; `unsigned`: no copies. */
+  readonly remHeaders?: 'signed' | 'unsigned';
   readonly findings: Finding[];
 }
 
@@ -34,34 +46,49 @@ export function isRemMessage(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 65536).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const headers = end < 0 ? head : head.slice(0, end);
-  return /^REM-MetadataVersion:/im.test(headers) && /^Content-Type:\s*multipart\/signed/im.test(headers);
+  return /^REM-MetadataVersion:/im.test(headers) && (/^Content-Type:\s*multipart\/signed/im.test(headers) || PKCS7_MIME.test(headers));
 }
+
+const PKCS7_MIME = /^Content-Type:\s*application\/(x-)?pkcs7-mime/im;
 
 /**
  * Verify a REM message as a recipient's mail client holds it (.eml): the S/MIME detached CMS signature over
  * the exact bytes of the signed `multipart/mixed` entity (e-seal path to the trust store at the signing
  * time), every `rem_message/xml_evidence` part by the plugged-in evidence verifier, and REM-DigestValue
- * against the attached original. VALID only when all hold and there is at least one evidence. The
- * outer REM-* headers are not signed: they are reported, the verdict rests on the signed parts.
+ * against the attached original. VALID only when all hold and there is at least one evidence. The outer
+ * REM-* headers must equal their signed copies in the signed entity's header (RFC 9788), when it has them.
+ * An encrypted message (application/pkcs7-mime, AuthEnvelopedData around the multipart/signed) is opened
+ * with `decryption` keys; without one the report says whom it is encrypted for.
  */
 export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions): Promise<RemVerification> {
   const findings: Finding[] = [];
   const error = (code: string, message: string) => findings.push({ code, message, severity: 'error' });
   // A saved .eml may have lost its CRLFs; the signature is over the canonical (CRLF) form.
   const bytes = input.includes(Buffer.from(CRLF)) ? input : Buffer.from(input.toString('latin1').replace(/\n/g, CRLF), 'latin1');
-  const top = splitEntity(bytes);
-  const messageType = top.headers.get('rem-messagetype');
-  const subject = top.headers.get('subject');
+  const envelope = splitEntity(bytes);
+  const messageType = envelope.headers.get('rem-messagetype');
+  const subject = envelope.headers.get('subject');
   const base = { ...(messageType ? { messageType } : {}), ...(subject ? { subject } : {}) };
+  let top = envelope;
+  let encryption: RemVerification['encryption'];
+  if (PKCS7_MIME.test(`Content-Type: ${envelope.headers.get('content-type') ?? ''}`)) {
+    const opened = openEnvelope(decodeBody(envelope), options.decryption ?? []);
+    encryption = opened.encryption;
+    if (!opened.inner) {
+      error(opened.code, opened.message);
+      return { verdict: 'INVALID', ...base, evidence: [], encryption, findings };
+    }
+    top = splitEntity(opened.inner);
+  }
   const ct = top.headers.get('content-type') ?? '';
   if (!/^multipart\/signed/i.test(ct) || !/protocol="?application\/(x-)?pkcs7-signature/i.test(ct)) {
     error('REM_NOT_SIGNED', 'not an S/MIME multipart/signed message');
-    return { verdict: 'INVALID', ...base, evidence: [], findings };
+    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), findings };
   }
   const parts = splitMultipart(top.body, boundaryOf(ct));
   if (parts.length !== 2) {
     error('REM_MALFORMED', `multipart/signed has ${parts.length} parts, expected 2`);
-    return { verdict: 'INVALID', ...base, evidence: [], findings };
+    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), findings };
   }
   const [signed, signaturePart] = parts as [Buffer, Buffer];
   const sig = splitEntity(signaturePart);
@@ -70,6 +97,9 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   if (!cades.valid) error('REM_SIGNATURE_INVALID', `S/MIME signature: ${cades.findings.filter((f) => f.severity === 'error').map((f) => f.message).join('; ') || 'invalid'}`);
 
   const mixed = splitEntity(signed);
+  const remHeaders = checkProtectedHeaders(envelope, mixed, findings);
+  // The signed copy is what the signature proves; the outer header is used only when there is none.
+  const declaredDigest = remHeaders === 'signed' ? mixed.headers.get('rem-digestvalue') : envelope.headers.get('rem-digestvalue');
   const sections = /^multipart\//i.test(mixed.headers.get('content-type') ?? '') ? splitMultipart(mixed.body, boundaryOf(mixed.headers.get('content-type')!)).map(splitEntity) : [];
   const evidence: (RemEvidenceCheck & { filename?: string })[] = [];
   let originalDigestMatches: boolean | undefined;
@@ -81,9 +111,8 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
       evidence.push({ ...check, ...(filename ? { filename } : {}) });
       if (!check.valid) error('REM_EVIDENCE_INVALID', `${filename ?? 'evidence'}: ${check.summary}`);
     } else if (kind === 'rem_message/original') {
-      const declared = top.headers.get('rem-digestvalue');
-      if (declared) {
-        originalDigestMatches = createHash('sha256').update(decodeBody(section)).digest('base64') === declared.trim();
+      if (declaredDigest) {
+        originalDigestMatches = createHash('sha256').update(decodeBody(section)).digest('base64') === declaredDigest.trim();
         if (!originalDigestMatches) error('REM_DIGEST_MISMATCH', 'REM-DigestValue does not match the attached original');
       }
     }
@@ -96,8 +125,81 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     ...(cades.signingTime ? { signingTime: cades.signingTime } : {}),
     evidence,
     ...(originalDigestMatches === undefined ? {} : { originalDigestMatches }),
+    ...(encryption ? { encryption } : {}),
+    remHeaders,
     findings,
   };
+}
+
+type Opened =
+  | { readonly inner: Buffer; readonly encryption: NonNullable<RemVerification['encryption']> }
+  | { readonly inner?: undefined; readonly encryption: NonNullable<RemVerification['encryption']>; readonly code: string; readonly message: string };
+
+/**
+ * An encrypted REM message (RFC 8551 signed-then-enveloped): the CMS AuthEnvelopedData (AES-GCM) or
+ * EnvelopedData (AES-256-CBC, the form mail clients open: see rem-encrypt.ts) opened with the first key it
+ * is addressed to. Without such a key the answer says whom it is encrypted for.
+ */
+function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryption']>): Opened {
+  // The mail-interop allowance (CBC, PKCS#1 v1.5) applies to REM mail only; the signature inside is what
+  // protects the content's integrity, and it is verified next.
+  const registry = createMailInteropRegistry();
+  let recipients: CmsRecipientName[];
+  try {
+    recipients = cmsRecipientsOf(cms);
+  } catch (e) {
+    const message = isQerdsError(e) ? e.message : String(e);
+    return { encryption: { recipients: [] }, code: 'REM_ENCRYPTION_UNSUPPORTED', message: `encrypted, but not as (Auth)EnvelopedData we can read: ${message}` };
+  }
+  const forWhom = recipients.map(recipientWords).join('; ');
+  if (keys.length === 0) {
+    return { encryption: { recipients }, code: 'REM_ENCRYPTED', message: `the message is encrypted for ${forWhom}: give the recipient's key and certificate to verify it` };
+  }
+  for (const key of keys) {
+    try {
+      const opened = decryptCmsDetailed(cms, { ...key, registry });
+      return { inner: opened.plaintext, encryption: { recipients, contentEncryption: opened.contentEncryption, keyManagement: opened.keyManagement } };
+    } catch (e) {
+      if (isQerdsError(e) && e.code === 'CRYPTO_NO_MATCHING_RECIPIENT') continue;
+      return { encryption: { recipients }, code: 'REM_DECRYPT_FAILED', message: `decryption failed: ${isQerdsError(e) ? e.message : String(e)}` };
+    }
+  }
+  return { encryption: { recipients }, code: 'REM_ENCRYPTED', message: `the message is encrypted for ${forWhom}, not for the certificate given` };
+}
+
+function recipientWords(r: CmsRecipientName): string {
+  if (r.subjectKeyIdentifier) return `key id ${r.subjectKeyIdentifier}`;
+  return r.issuer ? `serial ${r.serialNumber} of ${r.issuer}` : 'an unnamed recipient';
+}
+
+/** Header fields that are not content headers: those a signed copy protects (RFC 9788 §2). */
+const isProtectable = (name: string) => !name.startsWith('content-') && name !== 'mime-version';
+
+/**
+ * RFC 9788 header protection of the REM metadata: when the signed entity repeats the REM-* headers, every
+ * protected field in the outer header must equal its signed copy, and every outer REM-* field must have
+ * one. Threat: a REM header changed or added in transit, outside the signature. Messages from providers
+ * without signed copies get a warning: their REM-* headers are reported, not proven.
+ */
+function checkProtectedHeaders(outer: Entity, signed: Entity, findings: Finding[]): 'signed' | 'unsigned' {
+  const copies = signed.fields.filter((f) => isProtectable(f.name));
+  if (!copies.some((f) => f.name.startsWith('rem-'))) {
+    findings.push({ code: 'REM_HEADERS_UNSIGNED', message: 'the REM-* headers have no signed copy: they are reported, not proven', severity: 'warning' });
+    return 'unsigned';
+  }
+  const signedNames = new Set(copies.map((f) => f.name));
+  const outerNames = new Set(outer.fields.filter((f) => signedNames.has(f.name) || f.name.startsWith('rem-')).map((f) => f.name));
+  for (const name of outerNames) {
+    const outside = outer.fields.filter((f) => f.name === name);
+    const inside = copies.filter((f) => f.name === name);
+    const label = outside[0]!.label;
+    if (inside.length === 0) {
+      findings.push({ code: 'REM_HEADER_UNSIGNED', message: `${label} is not among the signed REM headers (added outside the signature)`, severity: 'error' });
+    } else if (outside.map((f) => f.value).join('\n') !== inside.map((f) => f.value).join('\n')) {
+      findings.push({ code: 'REM_HEADER_TAMPERED', message: `${label}: "${outside.map((f) => f.value).join(', ')}" differs from the signed "${inside.map((f) => f.value).join(', ')}"`, severity: 'error' });
+    }
+  }
+  return 'signed';
 }
 
 /** The report in words, first line the verdict. */
@@ -107,6 +209,8 @@ export function formatRemReport(r: RemVerification): string {
     ...(r.signer ? [`  signed by ${r.signer.subject}${r.signingTime ? ` at ${r.signingTime.toISOString()}` : ''}`] : []),
     ...r.evidence.map((e) => `  evidence ${e.filename ?? ''}: ${e.summary}`),
     ...(r.originalDigestMatches === undefined ? [] : [`  original: REM-DigestValue ${r.originalDigestMatches ? 'matches' : 'DOES NOT match'}`]),
+    ...(r.remHeaders === 'signed' ? ['  REM headers: signed copies match'] : []),
+    ...(r.encryption?.contentEncryption ? [`  encrypted: ${r.encryption.contentEncryption} with ${r.encryption.keyManagement ?? '?'}, opened with the recipient's key`] : []),
     ...r.findings.map((f) => `  ${f.severity}: ${f.code}: ${f.message}`),
   ].join('\n');
 }
@@ -115,8 +219,19 @@ function summary(c: X509Certificate) {
   return { subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), serialNumber: c.serialNumber, fingerprint256: c.fingerprint256 };
 }
 
+interface HeaderField {
+  /** Lower-cased name. */
+  readonly name: string;
+  /** The name as written. */
+  readonly label: string;
+  /** Unfolded, runs of white space as one space, trimmed: what survives an MTA's re-folding. */
+  readonly value: string;
+}
+
 interface Entity {
   readonly headers: Map<string, string>;
+  /** Every field, in order (a header may occur more than once). */
+  readonly fields: readonly HeaderField[];
   readonly body: Buffer;
 }
 
@@ -125,13 +240,17 @@ function splitEntity(bytes: Buffer): Entity {
   const end = bytes.indexOf('\r\n\r\n');
   const head = end < 0 ? bytes.toString('latin1') : bytes.subarray(0, end).toString('latin1');
   const headers = new Map<string, string>();
+  const fields: HeaderField[] = [];
   for (const line of head.replace(/\r\n[ \t]+/g, ' ').split(CRLF)) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
+    const label = line.slice(0, colon).trim();
+    const name = label.toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (!headers.has(name)) headers.set(name, value);
+    fields.push({ name, label, value: value.replace(/[ \t]+/g, ' ') });
   }
-  return { headers, body: end < 0 ? Buffer.alloc(0) : bytes.subarray(end + 4) };
+  return { headers, fields, body: end < 0 ? Buffer.alloc(0) : bytes.subarray(end + 4) };
 }
 
 function boundaryOf(contentType: string): string {

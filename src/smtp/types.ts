@@ -24,7 +24,8 @@ export interface IntakeRecipient {
 
 /** What the intake hands to the pipeline once DATA passed every check. */
 export interface IntakeMessage {
-  readonly account: SmtpAccount;
+  /** The authenticated sender account; absent on the inbound listener (mail from outside any ERDS). */
+  readonly account?: SmtpAccount;
   readonly envelope: {
     readonly mailFrom: string;
     readonly recipients: readonly IntakeRecipient[];
@@ -36,8 +37,8 @@ export interface IntakeMessage {
   /** The message exactly as submitted (RFC 5322 bytes after SMTP dot-unstuffing): the original to keep. */
   readonly raw: Buffer;
   readonly parsed: ParsedMail;
-  /** When AUTH succeeded on this connection. */
-  readonly authenticatedAt: Date;
+  /** When AUTH succeeded on this connection; absent on the inbound listener. */
+  readonly authenticatedAt?: Date;
   readonly connection: {
     readonly id: string;
     readonly remoteAddress: string;
@@ -53,6 +54,13 @@ export interface IntakeResult {
 }
 
 export interface SmtpIntakeOptions {
+  /**
+   * `submission`: C1 → C2, TLS and AUTH required, the account owns the sender address. `inbound`: an MX-style
+   * listener for mail from outside any ERDS: no AUTH (not offered), STARTTLS offered but not required,
+   * RCPT only for recipients `resolveRecipient` names (local ones: never a relay); `accounts` unused.
+   * @defaultValue 'submission'
+   */
+  readonly mode?: 'submission' | 'inbound';
   /** Listen address. @defaultValue '127.0.0.1' */
   readonly host?: string;
   /** TCP port; 0 picks a free one. @defaultValue 587 */

@@ -43,6 +43,8 @@ export function outboxFromRow(row: Selectable<OutboxTable>): OutboxEntry {
     data: JSON.parse(row.data) as Record<string, unknown>,
     createdAt: fromDbTime(row.created_at),
     attempts: row.attempts,
+    ...(row.lease_token === null ? {} : { leaseToken: row.lease_token }),
+    ...(row.leased_until === null ? {} : { leasedUntil: fromDbTime(row.leased_until) }),
   };
 }
 

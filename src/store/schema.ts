@@ -11,6 +11,7 @@ export interface StoreDatabase {
   blobs: BlobsTable;
   outbox: OutboxTable;
   evidence_versions: EvidenceVersionsTable;
+  pickup_link_uses: PickupLinkUsesTable;
 }
 
 export interface MessagesTable {
@@ -49,6 +50,13 @@ export interface EvidenceVersionsTable {
   replaced_at: string;
 }
 
+/** Used one-time pickup links (migration 0004). */
+export interface PickupLinkUsesTable {
+  link_id: string;
+  message_id: string;
+  used_at: string;
+}
+
 export interface BlobsTable {
   sha256: string;
   /** bigint: PostgreSQL hands it back as a string, SQLite as a number. */
@@ -69,6 +77,8 @@ export interface OutboxTable {
   last_error: string | null;
   /** When the entry became a dead letter (its stage gave up); NULL while live. Migration 0002. */
   dead_at: string | null;
+  /** Owner of the current lease (random, set by leaseOutbox); settling is compare-and-set on it. Migration 0004. */
+  lease_token: string | null;
 }
 
 /** The one timestamp format of the store. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely } from 'kysely';
 import { QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
@@ -5,6 +6,7 @@ import { storeMigrations } from './migrations/index.js';
 import { deadLetterFromRow, evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
 import { createSqlTransaction } from './sql-transaction.js';
 import { fromDbTime, toDbTime, type StoreDatabase } from './schema.js';
+import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor.js';
 import type { BlobStore, Store } from './types.js';
 
 export interface SqlStoreOptions {
@@ -91,6 +93,27 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(messageFromRow);
     },
 
+    async listInbox(filter) {
+      const limit = filter.limit ?? defaultListLimit;
+      if (filter.states.length === 0) return { messages: [] };
+      let query = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('recipient', '=', filter.recipient)
+        .where('role', '=', 'recipient-ap')
+        .where('state', 'in', [...filter.states]);
+      if (filter.after !== undefined) {
+        const { submittedAt, id } = decodeInboxCursor(filter.after);
+        // Keyset: strictly older than the last row of the previous page, in (submitted_at, id) order.
+        query = query.where((eb) => eb.or([eb('submitted_at', '<', submittedAt), eb.and([eb('submitted_at', '=', submittedAt), eb('id', '<', id)])]));
+      }
+      // One row more than asked tells whether a next page exists without a count.
+      const rows = await query.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return { messages: page.map(messageFromRow), ...(rows.length > limit && last ? { next: encodeInboxCursor(last.submitted_at, last.id) } : {}) };
+    },
+
     async listEvidence(messageId) {
       const rows = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence').execute();
       return rows.map(evidenceFromRow);
@@ -157,14 +180,28 @@ export function createSqlStore(options: SqlStoreOptions): Store {
           .orderBy('id')
           .limit(limit);
         if (flavour.rowLocks) due = due.forUpdate().skipLocked();
-        return trx.updateTable('outbox').set({ leased_until: until }).where('id', 'in', due).returningAll().execute();
+        // One token per lease call: with the entry id it names this lease alone (see renewOutboxLease).
+        return trx.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', due).returningAll().execute();
       });
       rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id)));
       return rows.map(outboxFromRow);
     },
 
-    async completeOutbox(id) {
-      await db.deleteFrom('outbox').where('id', '=', id).execute();
+    async renewOutboxLease(id, leaseToken, leaseMs, now) {
+      const result = await db
+        .updateTable('outbox')
+        .set({ leased_until: toDbTime(new Date(now.getTime() + leaseMs)) })
+        .where('id', '=', id)
+        .where('lease_token', '=', leaseToken)
+        .where('dead_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async completeOutbox(id, leaseToken) {
+      let query = db.deleteFrom('outbox').where('id', '=', id);
+      if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
+      return Number((await query.executeTakeFirst()).numDeletedRows) === 1;
     },
 
     async stats() {
@@ -183,12 +220,23 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       };
     },
 
-    async deadLetterOutbox(id, error, at) {
-      await db
+    async claimPickupLink(linkId, messageId, at) {
+      // The primary key decides: a second insert of the link id does nothing, and reports no row.
+      const result = await db
+        .insertInto('pickup_link_uses')
+        .values({ link_id: linkId, message_id: messageId, used_at: toDbTime(at) })
+        .onConflict((oc) => oc.column('link_id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async deadLetterOutbox(id, error, at, leaseToken) {
+      let query = db
         .updateTable('outbox')
-        .set((eb) => ({ dead_at: toDbTime(at), attempts: eb('attempts', '+', 1), leased_until: null, last_error: error }))
-        .where('id', '=', id)
-        .execute();
+        .set((eb) => ({ dead_at: toDbTime(at), attempts: eb('attempts', '+', 1), leased_until: null, lease_token: null, last_error: error }))
+        .where('id', '=', id);
+      if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
+      return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
     },
 
     async listDeadLetters(filter = {}) {
@@ -214,12 +262,13 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async retryOutbox(id, retryAt, error) {
-      await db
+    async retryOutbox(id, retryAt, error, leaseToken) {
+      let query = db
         .updateTable('outbox')
-        .set((eb) => ({ not_before: toDbTime(retryAt), attempts: eb('attempts', '+', 1), leased_until: null, last_error: error }))
-        .where('id', '=', id)
-        .execute();
+        .set((eb) => ({ not_before: toDbTime(retryAt), attempts: eb('attempts', '+', 1), leased_until: null, lease_token: null, last_error: error }))
+        .where('id', '=', id);
+      if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
+      return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
     },
   };
 }

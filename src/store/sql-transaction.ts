@@ -51,7 +51,7 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async insertEvidence(evidence) {
+    async insertEvidence(evidence, options = {}) {
       // Lock the message row so that concurrent writers of one message's chain queue up instead of
       // both computing the same next sequence (PostgreSQL; SQLite has a single writer anyway).
       let owner = db.selectFrom('messages').select('id').where('id', '=', evidence.messageId);
@@ -59,10 +59,16 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       if (!(await owner.executeTakeFirst())) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
       const last = await db
         .selectFrom('evidence')
-        .select((eb) => eb.fn.max('sequence').as('max'))
+        .select(['id', 'sequence'])
         .where('message_id', '=', evidence.messageId)
+        .orderBy('sequence', 'desc')
+        .limit(1)
         .executeTakeFirst();
-      const sequence = Number(last?.max ?? 0) + 1;
+      // Read under the row lock above: no other writer of this chain can slip in between this check and the insert.
+      if (options.previousId !== undefined && (last?.id ?? null) !== options.previousId) {
+        throw new QerdsError('STORE_CHAIN_MOVED', `evidence chain of message ${evidence.messageId} moved on: its head is ${last?.id ?? 'empty'}, not ${options.previousId ?? 'empty'}`);
+      }
+      const sequence = Number(last?.sequence ?? 0) + 1;
       try {
         await db
           .insertInto('evidence')

@@ -44,9 +44,10 @@ export interface EvidenceRecord {
 
 /**
  * Pipeline stages. Each is a job kind with an idempotent handler. `mail-delivery`: C3 → C4 REM Dispatch by
- * mail; `mail-evidence`: C2 → C1 REM Receipt with one evidence.
+ * mail; `mail-evidence`: C2 → C1 REM Receipt with one evidence; `acceptance-expiry`: C3's
+ * AcceptanceRejectionExpiry, an entry due at the end of the recipient's acceptance window.
  */
-export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence'] as const;
+export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'acceptance-expiry'] as const;
 export type PipelineStage = (typeof pipelineStages)[number];
 
 export interface OutboxEntry {
@@ -57,6 +58,20 @@ export interface OutboxEntry {
   readonly data: Readonly<Record<string, unknown>>;
   readonly createdAt: Date;
   readonly attempts: number;
+  /**
+   * Owner token of the lease this entry was handed out under (set by leaseOutbox). Whoever settles or
+   * renews the entry passes it back: a worker whose lease ran out and was taken by another cannot
+   * complete, retry or dead-letter the entry under the new owner's feet.
+   */
+  readonly leaseToken?: string;
+  /** When that lease runs out (as leased; renewals move it on in the store only). */
+  readonly leasedUntil?: Date;
+}
+
+/** A page of a recipient's inbox, newest first; `next` is the cursor of the following page, if any. */
+export interface InboxPage {
+  readonly messages: StoredMessage[];
+  readonly next?: string;
 }
 
 /** An outbox entry its stage gave up on (retry budget spent), kept until an operator replays it. */
@@ -75,8 +90,13 @@ export interface StoreTransaction {
    * message is not in `from`. The state machine of core/message.ts is enforced.
    */
   transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
-  /** Duplicate evidence id: STORE_DUPLICATE; unknown message: NOT_FOUND. */
-  insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>): Promise<EvidenceRecord>;
+  /**
+   * Duplicate evidence id: STORE_DUPLICATE; unknown message: NOT_FOUND. With `previousId` (the id the
+   * evidence names as the one before it; null: it is the first), the message's chain is checked under
+   * the row lock that orders its writers: when another evidence was recorded since, STORE_CHAIN_MOVED
+   * and nothing is written (the caller issues the evidence again, chained to the new head).
+   */
+  insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>, options?: { readonly previousId?: string | null }): Promise<EvidenceRecord>;
   /** Writes an outbox entry; the job runs only after the transaction commits. */
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
 }
@@ -102,6 +122,13 @@ export interface Store {
   getMessage(id: string): Promise<StoredMessage | undefined>;
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
   listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;
+  /**
+   * The messages received for `recipient` (`scheme:value`, role recipient-ap) in one of `states`, newest
+   * first, `limit` at a time (default 100); `after` is the `next` cursor of the previous page (keyset
+   * paging on an index: cost independent of the page's depth and of other recipients' traffic). A
+   * malformed cursor: BAD_REQUEST.
+   */
+  listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
   getEvidence(id: string): Promise<EvidenceRecord | undefined>;
   /**
@@ -123,19 +150,32 @@ export interface Store {
    */
   deleteEvidence(id: string, now: Date): Promise<void>;
   /**
+   * Records the use of a one-time pickup link: true the first time `linkId` is claimed, false for every
+   * later claim (atomic: two concurrent claims of one link cannot both win).
+   */
+  claimPickupLink(linkId: string, messageId: string, at: Date): Promise<boolean>;
+  /**
    * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
    * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.
    */
   leaseOutbox(limit: number, leaseMs: number, now: Date): Promise<OutboxEntry[]>;
-  /** The job's effect is committed: remove the entry. */
-  completeOutbox(id: number): Promise<void>;
-  /** The job failed and should run again at `retryAt` (attempts + 1). */
-  retryOutbox(id: number, retryAt: Date, error: string): Promise<void>;
+  /**
+   * Extends the lease of an entry still owned under `leaseToken` to now + `leaseMs` (a long job keeps
+   * its entry while it runs); false when the lease is no longer this owner's (settled, or taken over).
+   */
+  renewOutboxLease(id: number, leaseToken: string, leaseMs: number, now: Date): Promise<boolean>;
+  /**
+   * The job's effect is committed: remove the entry. With `leaseToken`, only while that lease owns it;
+   * returns whether an entry was removed.
+   */
+  completeOutbox(id: number, leaseToken?: string): Promise<boolean>;
+  /** The job failed and should run again at `retryAt` (attempts + 1). `leaseToken`: as completeOutbox. */
+  retryOutbox(id: number, retryAt: Date, error: string, leaseToken?: string): Promise<boolean>;
   /**
    * The stage gave up on the job: keep the entry as a dead letter (attempts + 1, `error` recorded),
-   * never leased again until replayed.
+   * never leased again until replayed. `leaseToken`: as completeOutbox.
    */
-  deadLetterOutbox(id: number, error: string, at: Date): Promise<void>;
+  deadLetterOutbox(id: number, error: string, at: Date, leaseToken?: string): Promise<boolean>;
   /** Dead letters, oldest first, up to `limit` (default 100). */
   listDeadLetters(filter?: { limit?: number }): Promise<DeadLetter[]>;
   /**

@@ -7,11 +7,11 @@ import { createArchiveRenewalJob, renewArchiveTimestamps } from '../../src/archi
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import type { TsaClient } from '../../src/core/ports.js';
 import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
-import { loadSigningIdentity, loadTrustStore, type TrustStore } from '../../src/pki/index.js';
+import { createTrustStore, loadSigningIdentity, loadTrustStore, type TrustStore } from '../../src/pki/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import { crlIssuedAt, sharedTestPki } from '../helpers/pki.js';
 import { opensslTsaCertificate } from '../seal/long-lived-tsa.js';
 
 const DAY = 86_400_000;
@@ -77,10 +77,13 @@ describe('renewArchiveTimestamps: B-LTA renewal of stored evidence before the ne
     expect(renewed).toContain(sigValue);
 
     const later = new Date(Math.max(tsaExpiry.getTime(), sealExpiry.getTime()) + 30 * DAY);
-    const report = await verifyEvidence(renewed, { trust, at: later });
+    // The verifier of that time holds the CA's CRL of that time (today's no longer covers it: TRY_LATER).
+    expect(await verifyEvidence(renewed, { trust, at: later })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
+    const trustThen = createTrustStore(trust.anchors, { crls: [await crlIssuedAt(pki, new Date(later.getTime() - DAY))] });
+    const report = await verifyEvidence(renewed, { trust: trustThen, at: later });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.seal?.level).toBe('B-LTA');
-    expect((await verifyEvidence(original, { trust, at: later })).indication).not.toBe('TOTAL-PASSED');
+    expect((await verifyEvidence(original, { trust: trustThen, at: later })).indication).not.toBe('TOTAL-PASSED');
 
     // Run again at the same time: the newest timestamp is now the archive TSA's (3000 days): not due.
     const again = await renewArchiveTimestamps(store, { tsa: archiveTsa, now, renewBeforeMs: MARGIN });

@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import { issueEvidence, xadesSealer } from '../../src/evidence/index.js';
-import { buildTrustList, loadSigningIdentity } from '../../src/pki/index.js';
+import { loadSigningIdentity } from '../../src/pki/index.js';
+import { buildTrustList } from '../../src/trust-list/index.js';
 import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority, encodeTimestampRequest } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { opensslTsa } from '../helpers/openssl-tsa.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import { crlIssuedAt, sharedTestPki } from '../helpers/pki.js';
 import { opensslTsaCertificate } from '../seal/long-lived-tsa.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,6 +37,7 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
   let lta: string;
   let bt: string;
   let pastExpiry: string;
+  let laterTrustArgs: string[];
 
   beforeAll(async () => {
     pki = sharedTestPki();
@@ -49,6 +51,8 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
     bt = file('bt.xml', xml);
     lta = file('lta.xml', await augmentXmlSeal(xml, { level: 'B-LTA', tsa: archiveTsa, crls: [readFileSync(pki.caCrl)] }));
     pastExpiry = new Date(new Date(identity.certificate.validTo).getTime() + 30 * DAY).toISOString();
+    // The verifier of that time holds the CA's CRL of that time (the one of today no longer covers it).
+    laterTrustArgs = ['--trust', pki.caCert, '--trust', file('later.crl.pem', await crlIssuedAt(pki, new Date(Date.parse(pastExpiry) - DAY)))];
     // samples.json SubmissionAcceptance: part-1 = SHA-256("password"), part-2 = SHA-256("hello").
     file('part1.bin', 'password');
     file('part2.bin', 'hello');
@@ -62,11 +66,13 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
     expect(ok.stdout).toContain('level:      XAdES-B-LTA');
     expect(ok.stdout).toMatch(/archive ts: \d{4}-/);
     expect(ok.status).toBe(0);
-    const later = qerds('verify', lta, ...trustArgs, '--at', pastExpiry);
+    const stale = qerds('verify', lta, ...trustArgs, '--at', pastExpiry);
+    expect(stale.stdout.split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): TRY_LATER/);
+    const later = qerds('verify', lta, ...laterTrustArgs, '--at', pastExpiry);
     expect(later.stdout.split('\n')[0]).toBe('VALID');
     expect(later.stdout).toContain(`validated:  as of ${pastExpiry}`);
     expect(later.status).toBe(0);
-    const old = qerds('verify', bt, ...trustArgs, '--at', pastExpiry);
+    const old = qerds('verify', bt, ...laterTrustArgs, '--at', pastExpiry);
     expect(old.stdout.split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): OUT_OF_BOUNDS_NO_POE/);
     expect(old.status).toBe(1);
   });

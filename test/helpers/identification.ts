@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { DevPkiLayout } from '../../src/pki/index.js';
@@ -14,7 +14,7 @@ export interface ClientCert {
 
 /**
  * openssl-made certificates for the identification tests: mTLS client certificates and e-seal
- * certificates signed by the dev CA; `expired` one issued (under faketime) long ago; `selfSigned` one no
+ * certificates signed by the dev CA; `expired` one valid only in January 2021 (`openssl ca` with explicit dates); `selfSigned` one no
  * CA we trust issued.
  */
 export function makeCertificate(
@@ -22,7 +22,7 @@ export function makeCertificate(
   dir: string,
   name: string,
   subject: string,
-  options: { usage: 'client' | 'seal'; expired?: boolean; selfSigned?: boolean },
+  options: { usage: 'client' | 'seal' | 'encryption'; expired?: boolean; selfSigned?: boolean },
 ): ClientCert {
   const cert = join(dir, `${name}.crt.pem`);
   const key = join(dir, `${name}.key.pem`);
@@ -31,19 +31,30 @@ export function makeCertificate(
     ext,
     options.usage === 'client'
       ? 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n'
-      : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n',
+      : options.usage === 'encryption'
+        ? 'basicConstraints=CA:FALSE\nkeyUsage=critical,keyEncipherment\n'
+        : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n',
   );
-  const run = (args: string[], faketime = false) =>
-    faketime ? execFileSync('faketime', ['2021-01-01 00:00:00', 'openssl', ...args], { stdio: 'pipe' }) : execFileSync('openssl', args, { stdio: 'pipe' });
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   if (options.selfSigned) {
     run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', subject, '-days', '30', '-extensions', 'v3_req', '-addext', 'extendedKeyUsage=clientAuth']);
   } else {
     const csr = join(dir, `${name}.csr`);
     run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
-    run(
-      ['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${Date.now().toString(16)}${name.length}`, '-days', options.expired ? '30' : '60', '-sha256', '-extfile', ext, '-out', cert],
-      options.expired === true,
-    );
+    if (options.expired) {
+      // `openssl ca` takes explicit validity dates (x509 -req of OpenSSL 3.0 does not): January 2021.
+      const db = join(dir, `${name}-ca`);
+      mkdirSync(db, { recursive: true });
+      writeFileSync(join(db, 'index.txt'), '');
+      writeFileSync(join(db, 'serial'), `${Date.now().toString(16).padStart(12, '0')}\n`);
+      writeFileSync(
+        join(db, 'ca.cnf'),
+        `[ca]\ndefault_ca=x\n[x]\ndatabase=${db}/index.txt\nserial=${db}/serial\nnew_certs_dir=${db}\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n`,
+      );
+      run(['ca', '-batch', '-notext', '-config', join(db, 'ca.cnf'), '-in', csr, '-cert', pki.caCert, '-keyfile', pki.caKey, '-startdate', '20210101000000Z', '-enddate', '20210131000000Z', '-extfile', ext, '-out', cert]);
+    } else {
+      run(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${Date.now().toString(16)}${name.length}`, '-days', '60', '-sha256', '-extfile', ext, '-out', cert]);
+    }
   }
   return { cert, key, fingerprint256: new X509Certificate(readFileSync(cert)).fingerprint256 };
 }

@@ -5,6 +5,16 @@ import { join } from 'node:path';
 import type { DevPkiLayout } from '../../src/pki/types.js';
 
 const XADES_SIGNED_PROPERTIES = 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties';
+const EVIDENCE_XSD = new URL('../../schemas/evidence/en319522-evidence.xsd', import.meta.url).pathname;
+
+/** Validate an evidence against the EN 319 522-3 XSD with xmllint: an independent schema check. */
+export function xmllintEvidence(xml: string): { ok: boolean; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'qerds-xmllint-'));
+  const file = join(dir, 'evidence.xml');
+  writeFileSync(file, xml);
+  const r = spawnSync('xmllint', ['--noout', '--schema', EVIDENCE_XSD, file], { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
 
 /**
  * Verify an XML signature with xmlsec1 (libxmlsec1 1.2.37, OpenSSL back end): an independent verifier.

@@ -33,14 +33,21 @@ interface RecipientKeys {
   readonly keyFile: string;
 }
 
-/** An EC P-256 key-agreement certificate made by the openssl CLI alone (self-signed). */
+/**
+ * An EC P-256 key-agreement certificate made by the openssl CLI alone, issued by the dev CA (C2 encrypts
+ * only for a certificate that chains to its trust store).
+ */
 function opensslEcRecipient(): RecipientKeys {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-e2e-ec-'));
   const keyFile = join(dir, 'ec.key.pem');
   const certFile = join(dir, 'ec.crt.pem');
+  const ext = join(dir, 'ext.cnf');
+  const pki = devPkiLayout(pkiDir);
+  writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyAgreement\n');
   ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile);
-  ssl('req', '-x509', '-new', '-key', keyFile, '-subj', '/O=qerds-ap TEST ONLY/CN=recipient ec', '-days', '2',
-    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,keyAgreement', '-out', certFile);
+  ssl('req', '-new', '-key', keyFile, '-subj', '/O=qerds-ap TEST ONLY/CN=recipient ec', '-out', join(dir, 'ec.csr'));
+  ssl('x509', '-req', '-in', join(dir, 'ec.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'),
+    '-days', '2', '-sha256', '-extfile', ext, '-out', certFile);
   return { certFile, keyFile };
 }
 
@@ -69,7 +76,7 @@ const cases: { name: string; recipient: () => Promise<RecipientKeys> }[] = [
       return { certFile: cert, keyFile: key };
     },
   },
-  { name: 'ECDH P-256 (certificate made with openssl)', recipient: async () => opensslEcRecipient() },
+  { name: 'ECDH P-256 (certificate made with openssl, issued by the dev CA)', recipient: async () => opensslEcRecipient() },
 ];
 
 beforeAll(async () => {

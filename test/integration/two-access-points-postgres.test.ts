@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { randomPrefix, testRedis } from '../helpers/redis.js';
-import { describeTwoAccessPoints } from './two-access-points-suite.js';
+import { describeAcceptanceEvents } from './acceptance-events-suite.js';
+import { describeTwoAccessPoints, type TwoAccessPointsMode } from './two-access-points-suite.js';
 
 /**
  * The same end-to-end suite as the embedded default, on the production setup: PostgreSQL store (each
@@ -38,7 +39,7 @@ async function checkPostgres(): Promise<void> {
   }
 }
 
-describeTwoAccessPoints({
+const postgresBullmq: TwoAccessPointsMode = {
   label: ' [PostgreSQL + BullMQ]',
   async overrides() {
     await checkPostgres();
@@ -56,4 +57,7 @@ describeTwoAccessPoints({
       };
     };
   },
-});
+};
+
+describeTwoAccessPoints(postgresBullmq);
+describeAcceptanceEvents(postgresBullmq);

@@ -200,8 +200,10 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
         paths: Record<string, Record<string, unknown>>;
       };
       for (const [path, operations] of Object.entries(spec.paths)) {
-        for (const method of Object.keys(operations)) {
-          const url = `${net.c2.url}/api/v1${path.replace(/\{[^}]+\}/g, 'x')}`;
+        // A path with its own `servers` (e.g. /pickup, outside /api/v1) is served from the AP's root.
+        const base = operations.servers ? '' : '/api/v1';
+        for (const method of Object.keys(operations).filter((key) => ['get', 'put', 'post', 'delete', 'patch'].includes(key))) {
+          const url = `${net.c2.url}${base}${path.replace(/\{[^}]+\}/g, 'x')}`;
           const response = await fetch(url, {
             method: method.toUpperCase(),
             headers: { authorization: `Bearer ${SENDER.key}` },

@@ -59,7 +59,8 @@ describe('P-Modes: model and matching', () => {
       security: { algorithmSet: 'edelivery-1.15', encrypt: true },
       receipt: { nonRepudiation: true },
       compress: true,
-      reliability: { retries: 5, retryIntervalMs: 60_000, duplicateDetectionWindowSeconds: 604_800 },
+      // Retries and their interval default to the AP's relay settings (src/access-point/as4-security.ts relayRetryPolicy).
+      reliability: { duplicateDetectionWindowSeconds: 604_800 },
     });
     expect(Object.isFrozen(encrypted)).toBe(true);
     expect(pmodeInput.security).toBeUndefined();

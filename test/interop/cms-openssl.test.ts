@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decryptCms, decryptCmsDetailed, encryptCms } from '../../src/crypto/index.js';
+import { decryptCms, decryptCmsDetailed, encryptCms, encryptCmsStream } from '../../src/crypto/index.js';
+import { streamToBuffer } from '../../src/pipeline/stage-support.js';
 import { cmsRecipients, type CmsRecipient, type CmsRecipients } from '../helpers/cms-recipients.js';
 import { cmsLayout } from '../helpers/cms-tamper.js';
 
@@ -57,6 +59,18 @@ describe('CMS AuthEnvelopedData interop with openssl cms', () => {
       const all = [r.alice, r.bob, r.ec, r.ec2];
       const der = await encryptCms(plaintext, all.map((x) => x.certificate));
       for (const recipient of all) expect(opensslDecrypt(der, recipient)).toEqual({ ok: true, plaintext });
+    });
+
+    it('the streaming writer (definite lengths announced before the ciphertext) with authenticated attributes', async () => {
+      const attributes = [{ type: '1.2.840.113549.1.9.52', values: [Buffer.from('3000', 'hex')] }];
+      for (const recipient of [r.alice, r.ec]) {
+        const der = await streamToBuffer(encryptCmsStream(Readable.from([plaintext.subarray(0, 70_000), plaintext.subarray(70_000)]), plaintext.length, [recipient.certificate]));
+        expect(opensslDecrypt(der, recipient)).toEqual({ ok: true, plaintext });
+        const withAttributes = await streamToBuffer(encryptCmsStream(Readable.from([plaintext]), plaintext.length, [recipient.certificate], { authenticatedAttributes: attributes }));
+        expect(decryptCms(withAttributes, { privateKey: recipient.privateKey, certificate: recipient.certificate })).toEqual(plaintext);
+      }
+      await expect(streamToBuffer(encryptCmsStream(Readable.from([plaintext]), plaintext.length + 1, [r.alice.certificate]))).rejects.toMatchObject({ code: 'CRYPTO_MALFORMED' });
+      await expect(streamToBuffer(encryptCmsStream(Readable.from([plaintext]), plaintext.length - 1, [r.alice.certificate]))).rejects.toMatchObject({ code: 'CRYPTO_MALFORMED' });
     });
 
     it('recipients named by subjectKeyIdentifier', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 import { createBullmqQueue } from '../../src/pipeline/index.js';
 import type { OutboxEntry } from '../../src/store/index.js';
 import { randomPrefix, startPrivateRedis, stopPrivateRedis, testRedis } from '../helpers/redis.js';
@@ -59,6 +61,36 @@ describe('BullMQ queue specifics', () => {
     } finally {
       await producer.close();
       await consumer.close();
+    }
+  });
+
+  it('a sweep registered by two workers runs once per tick across both, not once per worker', async () => {
+    const redis = await testRedis();
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const everyMs = 250;
+    const runs: Array<{ worker: number; at: number }> = [];
+    const workers = [0, 1].map((i) => {
+      const queue = createBullmqQueue({ connection: { url: redis.url }, prefix });
+      queue.registerSweep('outbox', everyMs, async () => {
+        runs.push({ worker: i, at: Date.now() });
+      });
+      return queue;
+    });
+    try {
+      await vi.waitFor(() => expect(runs.length).toBeGreaterThanOrEqual(1), { timeout: 5000, interval: 10 });
+      const first = runs[0]!.at;
+      await sleep(10 * everyMs + 50);
+      const ticks = runs.filter((r) => r.at >= first && r.at <= first + 10 * everyMs + 10);
+      // Ten intervals: about ten runs in all; once per worker would be about twenty. The bounds leave
+      // room for a loaded machine, whose timers fire late (a CI run once saw a 105 ms gap between two
+      // ticks of 250 ms: one late run, then one on time), without letting a per-worker schedule pass.
+      expect(ticks.length).toBeGreaterThanOrEqual(6);
+      expect(ticks.length).toBeLessThanOrEqual(13);
+      // One schedule in Redis, whatever the number of processes that registered it.
+      expect(redis.cli('ZCARD', `${prefix}:qerds-sweep-outbox:repeat`).trim()).toBe('1');
+    } finally {
+      for (const q of workers) await q.close();
     }
   });
 

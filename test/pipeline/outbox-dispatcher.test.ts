@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createInProcessQueue, createOutboxDispatcher, type JobHandler, type OutboxDispatcher, type Queue } from '../../src/pipeline/index.js';
+import { createInProcessQueue, createOutboxDispatcher, createOutboxJobRunner, type JobHandler, type OutboxDispatcher, type Queue } from '../../src/pipeline/index.js';
 import { createSqliteStore, type OutboxEntry, type Store } from '../../src/store/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +39,7 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function dispatcher(queue: Queue, options: { pollIntervalMs?: number; leaseMs?: number; batchSize?: number; retry?: { baseMs: number; maxMs: number } } = {}) {
+  function dispatcher(queue: Queue, options: { pollIntervalMs?: number; leaseMs?: number; batchSize?: number; retry?: { baseMs: number; maxMs: number; maxAttempts?: number } } = {}) {
     const d = createOutboxDispatcher({ store, queue, pollIntervalMs: 20, ...options });
     dispatchers.push(d);
     return d;
@@ -108,6 +109,26 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     expect(await remaining()).toEqual([]);
   });
 
+  it('a handler that keeps throwing becomes a dead letter with its last error after its attempt budget, not retried forever', async () => {
+    const calls: number[] = [];
+    const queue = createInProcessQueue();
+    queue.process('deliver', async (job) => {
+      calls.push(job.attempts);
+      throw new Error(`broken on attempt ${job.attempts + 1}`);
+    });
+    await store.transaction((tx) => tx.enqueue('deliver', messageId));
+    dispatcher(queue, { retry: { baseMs: 10, maxMs: 10, maxAttempts: 3 } }).start();
+    await vi.waitFor(async () => expect(await store.listDeadLetters()).toHaveLength(1), { timeout: 3000, interval: 10 });
+    await sleep(100); // would a fourth attempt come?
+    expect(calls).toEqual([0, 1, 2]);
+    const [dead] = await store.listDeadLetters();
+    expect(dead).toMatchObject({ stage: 'deliver', messageId, attempts: 3, lastError: 'INTERNAL: broken on attempt 3' });
+    expect(await remaining()).toEqual([]);
+    // The admin replay makes it live again, with a fresh budget.
+    expect(await store.replayDeadLetter(dead!.id, new Date())).toBe(true);
+    await vi.waitFor(() => expect(calls).toHaveLength(6), { timeout: 3000, interval: 10 });
+  });
+
   it('reschedules a job whose handler asks for a retry, after the delay it asked for', async () => {
     const calls: number[] = [];
     const queue = createInProcessQueue();
@@ -138,6 +159,25 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     dispatcher(queue, { leaseMs: 300 }).start();
     await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 3000, interval: 5 });
     expect(runs[0]! - leasedAt).toBeGreaterThanOrEqual(300);
+    expect(await remaining()).toEqual([]);
+  });
+
+  it('a job that waited past its lease and was leased again does nothing when it finally runs; the new owner runs and settles it', async () => {
+    await store.transaction((tx) => tx.enqueue('relay', messageId));
+    const t0 = Date.now();
+    const [stale] = await store.leaseOutbox(10, 100, new Date(t0));
+    const [owner] = await store.leaseOutbox(10, 100, new Date(t0 + 100));
+    expect(owner!.id).toBe(stale!.id);
+    const runner = createOutboxJobRunner({ store, clock: { now: () => new Date(t0 + 150) }, log: pino({ level: 'silent' }), retry: { baseMs: 10, maxMs: 10 }, leaseMs: 100 });
+    const ran: string[] = [];
+    const handler: JobHandler = async (job) => {
+      ran.push(job.leaseToken!);
+      return { status: 'done' };
+    };
+    await runner(stale!, handler);
+    expect(ran).toEqual([]);
+    await runner(owner!, handler);
+    expect(ran).toEqual([owner!.leaseToken]);
     expect(await remaining()).toEqual([]);
   });
 

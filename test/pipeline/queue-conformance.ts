@@ -156,6 +156,32 @@ export function describeQueueConformance(
       );
     });
 
+    it('runs a registered sweep at its interval, never two runs at once, on after a throw, not after close', async () => {
+      const fixture = await open();
+      const starts: number[] = [];
+      let active = 0;
+      let peak = 0;
+      fixture.queue.registerSweep('conformance', 100, async () => {
+        starts.push(Date.now());
+        active += 1;
+        peak = Math.max(peak, active);
+        await sleep(30);
+        active -= 1;
+        if (starts.length === 2) throw new Error('a failing sweep run');
+      });
+      await vi.waitFor(() => expect(starts.length).toBeGreaterThanOrEqual(4), { timeout: 5000, interval: 10 });
+      expect(peak).toBe(1);
+      // Not a busy loop: the runs are spread over the interval (lenient lower bound: timers and Redis jitter).
+      expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(2 * 100);
+      expect(() => fixture.queue.registerSweep('conformance', 100, async () => undefined)).toThrow(expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }));
+      expect(() => fixture.queue.registerSweep('Bad Name!', 100, async () => undefined)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+      expect(() => fixture.queue.registerSweep('zero', 0, async () => undefined)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+      await fixture.queue.close();
+      const after = starts.length;
+      await sleep(350);
+      expect(starts.length).toBe(after);
+    });
+
     describe('with the outbox dispatcher on a real store', () => {
       let dir: string;
       let store: Store;

@@ -94,7 +94,7 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
     expect(result.replies.at(-2)).toMatch(/^250 2\.6\.0 Message queued as msg-1-0$/);
     expect(stored).toHaveLength(1);
     const [message] = stored;
-    expect(message!.account.username).toBe('sample-trading');
+    expect(message!.account?.username).toBe('sample-trading');
     expect(message!.envelope.recipients).toEqual([{ address: '0188-9876543210987@ap.example', participant: RECIPIENT }]);
     expect(message!.parsed.subject).toBe('Invoice 2026-0042');
     expect(message!.raw.toString('utf8')).toMatch(/^Date: /m);

@@ -8,15 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
-import { hashPassword } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { startSmtpSink, type SinkMail, type SmtpSink } from './smtp-sink.js';
+import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startTlsSink } from './mail-fixtures.js';
+import type { SinkMail, SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SENDER_EMAIL = 'keiri@sample-trading.example';
 const RECIPIENT_EMAIL = 'soumu@test-works.example';
-const PASSWORD = 'correct horse battery staple';
 
 interface EvidenceView {
   id: string;
@@ -36,16 +34,17 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
 
   beforeAll(async () => {
     // The sink presents the dev PKI's TLS certificate (SAN 127.0.0.1); the APs require STARTTLS and verify it.
-    sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
-    const outbound = { host: '127.0.0.1', port: sink.port, requireTls: true, tlsCa: pki.caCert, timeoutMs: 5000 };
-    const passwordHash = await hashPassword(PASSWORD);
+    const started = await startTlsSink(pki);
+    sink = started.sink;
+    const { outbound } = started;
+    const submission = await senderSubmissionSmtp();
     aps = await startTwoAccessPoints({
       outDir: work,
       pkiDir: pki.dir,
       overrides: (name) =>
         name === 'c2'
           ? {
-              smtp: { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }], outbound },
+              smtp: { ...submission, outbound },
               relay: { maxAttempts: 3 },
             }
           : {
@@ -57,6 +56,9 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
                   name: RECIPIENT.name,
                   credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
                   deliveryEmail: RECIPIENT_EMAIL,
+                  // Dispatches to the recipient are encrypted for its certificate (S/MIME signed then enveloped),
+                  // in the default `deliveryEncryption` form, aes256-cbc: the one Outlook and Thunderbird open.
+                  deliveryCertificate: pki.recipient('alice').cert,
                 },
               ],
             },
@@ -70,7 +72,7 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
   async function submit(subject: string): Promise<string> {
     const result = await swaks([
       '--server', '127.0.0.1', '--port', String(aps.c2.smtpAddress!.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', PASSWORD,
+      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', SENDER_PASSWORD,
       '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example', '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`,
     ]);
     expect(result.status, result.transcript).toBe(0);
@@ -96,6 +98,17 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     return readFileSync(out);
   }
 
+  /** `openssl smime` (the classic PKCS#7 tool) decrypts a REM Dispatch with the recipient's key, then verifies it as above. */
+  function decryptAndVerify(mail: SinkMail, name: string): Buffer {
+    const file = join(work, `${name}.encrypted.eml`);
+    writeFileSync(file, mail.raw);
+    const recipient = pki.recipient('alice');
+    const out = join(work, `${name}.decrypted.eml`);
+    const decrypted = openssl('smime', '-decrypt', '-in', file, '-inkey', recipient.key, '-recip', recipient.cert, '-out', out);
+    expect(decrypted.status, decrypted.stderr).toBe(0);
+    return verifySmime({ ...mail, raw: readFileSync(out) }, name);
+  }
+
   const receiptsFor = (subject: string) => sink.mailsTo(SENDER_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(`: ${subject}`));
 
   it('delivers a signed REM Dispatch (250 → ContentHandover) and mails every evidence back to the sender', async () => {
@@ -106,7 +119,8 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     const dispatch = await waitFor(async () => sink.mailsTo(RECIPIENT_EMAIL).find((m) => headerOf(m.raw, 'Subject') === `REM ContentConsignment: ${subject}`));
     expect(dispatch.from).toBe('rem@c3.example');
     expect(headerOf(dispatch.raw, 'REM-MessageType')).toBe('Dispatch');
-    const signed = verifySmime(dispatch, 'dispatch');
+    expect(headerOf(dispatch.raw, 'Content-Type')).toMatch(/^application\/pkcs7-mime; smime-type=enveloped-data/);
+    const signed = decryptAndVerify(dispatch, 'dispatch');
     const inner = await simpleParser(signed);
     // The original is the mail C1 submitted, byte for byte: its digest is the one C2 recorded.
     const original = sectionBody(signed, 'rem_message/original');
@@ -118,6 +132,11 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     const report = await verifyEvidence(evidenceXml, { trust: loadTrustStore([pki.caCert]) });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.evidence?.event).toBe('ContentConsignment');
+    // The qerds CLI (spawned) opens the delivered mail with the recipient's key and verifies all of it.
+    const recipient = pki.recipient('alice');
+    const cli = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'verify', join(work, 'dispatch.encrypted.eml'), '--trust', pki.caCert, '--trust', pki.caCrl, '--decrypt-key', recipient.key, '--decrypt-cert', recipient.cert], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
+    expect(cli.stdout).toMatch(/^VALID: REM message \(Dispatch\)[\s\S]*evidence ContentConsignment\.xml: [\s\S]*encrypted: aes256-cbc with rsaes-pkcs1-v1_5/);
 
     // C2 (REST): the whole chain, ending with ContentHandover issued by C3 once the mail server said 250.
     const chain = await waitFor(async () => {

@@ -71,18 +71,58 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     expect(tampered.valid).toBe(false);
     expect(tampered.json).toContain('REM_SIGNATURE_INVALID');
 
+    // The outer REM-DigestValue no longer equals its signed copy (the signed one still matches the original).
     const wrongDigest = await verify(Buffer.from(text.replace(/REM-DigestValue: \S+/, `REM-DigestValue: ${Buffer.alloc(32).toString('base64')}`), 'latin1'));
     expect(wrongDigest.valid).toBe(false);
-    expect(wrongDigest.json).toContain('REM_DIGEST_MISMATCH');
+    expect(wrongDigest.json).toContain('REM_HEADER_TAMPERED');
 
     const untrusted = await verify(mail, createTrustStore([]));
     expect(untrusted.valid).toBe(false);
   });
 
+  it('REM headers are under the signature: one byte changed outside or inside, or one added, is caught and named', async () => {
+    const text = mail.toString('latin1');
+    const outerEnd = text.indexOf('\r\n\r\n');
+    const outerId = text.indexOf('REM-EventIdentifier: ') + 'REM-EventIdentifier: '.length;
+    expect(outerId).toBeLessThan(outerEnd);
+    const flip = (s: string, at: number) => s.slice(0, at) + (s[at] === 'x' ? 'y' : 'x') + s.slice(at + 1);
+
+    // Outside: the signature still holds, the outer header no longer equals its signed copy.
+    const outside = await verify(Buffer.from(flip(text, outerId), 'latin1'));
+    expect(outside.valid).toBe(false);
+    expect(outside.words).toMatch(/REM_HEADER_TAMPERED: REM-EventIdentifier: ".+" differs from the signed ".+"/);
+    expect(outside.words).not.toContain('REM_SIGNATURE_INVALID');
+
+    // Inside (the signed copy in the multipart/mixed header): the S/MIME signature fails.
+    const innerId = text.indexOf('REM-EventIdentifier: ', outerEnd) + 'REM-EventIdentifier: '.length;
+    expect(innerId).toBeGreaterThan(outerEnd);
+    const inside = await verify(Buffer.from(flip(text, innerId), 'latin1'));
+    expect(inside.valid).toBe(false);
+    expect(inside.words).toContain('REM_SIGNATURE_INVALID');
+
+    // A REM header added in transit has no signed copy.
+    const added = await verify(Buffer.from(text.slice(0, outerEnd) + '\r\nREM-ModeOfConsignment: basic' + text.slice(outerEnd), 'latin1'));
+    expect(added.valid).toBe(false);
+    expect(added.words).toContain('REM_HEADER_UNSIGNED: REM-ModeOfConsignment is not among the signed REM headers');
+
+    // Re-folded by an MTA: still VALID (white space is not content).
+    const refolded = text.slice(0, outerEnd).replace(/^(Subject: \S+) /m, '$1\r\n\t') + text.slice(outerEnd);
+    expect((await verify(Buffer.from(refolded, 'latin1'))).valid).toBe(true);
+  });
+
   it('qerds verify mail.eml: exit 0 and the verdict in words', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qerds-rem-verify-'));
     writeFileSync(join(dir, 'mail.eml'), mail);
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/main.ts', 'verify', join(dir, 'mail.eml'), '--trust', pki.caCert, '--trust', pki.caCrl], { cwd: root });
-    expect(stdout).toMatch(/^VALID: REM message/);
+    const text = mail.toString('latin1');
+    const at = text.indexOf('REM-MessageType: ') + 'REM-MessageType: '.length;
+    writeFileSync(join(dir, 'tampered.eml'), Buffer.from(`${text.slice(0, at)}R${text.slice(at + 1)}`, 'latin1'));
+    const cli = (name: string) => promisify(execFile)('npx', ['tsx', 'src/cli/main.ts', 'verify', join(dir, name), '--trust', pki.caCert, '--trust', pki.caCrl], { cwd: root });
+    const [good, bad] = await Promise.allSettled([cli('mail.eml'), cli('tampered.eml')]);
+    expect(good.status === 'fulfilled' && good.value.stdout).toMatch(/^VALID: REM message[\s\S]*REM headers: signed copies match/);
+    // One header byte changed: exit 1, the reason names the header.
+    expect(bad.status).toBe('rejected');
+    const failed = (bad as PromiseRejectedResult).reason as { code: number; stdout: string };
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^INVALID: REM message \(Rispatch\)[\s\S]*REM_HEADER_TAMPERED: REM-MessageType: "Rispatch" differs from the signed "Dispatch"/);
   }, 60_000);
 });

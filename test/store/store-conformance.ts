@@ -115,6 +115,18 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('pickup links', () => {
+      it('claims a link once: the first claim wins, later and concurrent ones (any connection) lose', async () => {
+        const at = new Date('2030-01-01T00:00:00Z');
+        expect(await store.claimPickupLink('link-1', 'm-1', at)).toBe(true);
+        expect(await store.claimPickupLink('link-1', 'm-1', at)).toBe(false);
+        const sibling = await harness.openSibling();
+        expect(await sibling.claimPickupLink('link-1', 'm-1', at)).toBe(false);
+        const race = await Promise.all([store.claimPickupLink('link-2', 'm-1', at), sibling.claimPickupLink('link-2', 'm-1', at)]);
+        expect(race.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     describe('messages', () => {
       it('round-trips a message: participants, parts, dates, optional fields', async () => {
         const input = newMessage({ peer: 'https://c3.example/as4' });
@@ -292,6 +304,34 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect((await store.listEvidence(m.id)).map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       });
 
+      it('records an evidence only on the chain head it names (previousId), else STORE_CHAIN_MOVED and nothing written', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        const ev = (id: string) => ({ id, messageId: m.id, event: 'SubmissionAcceptance' as const, eventTime: clock.now(), xml: `<x id="${id}"/>`, issuedBy: 'ap' });
+        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('bad-first'), { previousId: 'nothing-yet' })), 'STORE_CHAIN_MOVED');
+        await store.transaction((tx) => tx.insertEvidence(ev('c1'), { previousId: null }));
+        await store.transaction((tx) => tx.insertEvidence(ev('c2'), { previousId: 'c1' }));
+        // Two sealed on the same head: the second finds the chain moved on.
+        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('c3-late'), { previousId: 'c1' })), 'STORE_CHAIN_MOVED');
+        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('c3-fork'), { previousId: null })), 'STORE_CHAIN_MOVED');
+        expect((await store.listEvidence(m.id)).map((e) => e.id)).toEqual(['c1', 'c2']);
+      });
+
+      it('lets one of two writers chaining onto the same head win, under concurrency', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        await store.transaction((tx) => tx.insertEvidence({ id: 'h1', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }));
+        const sibling = await rival();
+        const results = await Promise.allSettled(
+          ['r1', 'r2', 'r3', 'r4'].map((id, i) =>
+            (i % 2 ? sibling : store).transaction((tx) => tx.insertEvidence({ id, messageId: m.id, event: 'RelayAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }, { previousId: 'h1' })),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_CHAIN_MOVED' });
+        expect(await store.listEvidence(m.id)).toHaveLength(2);
+      });
+
       it('refuses a duplicate evidence id and evidence about an unknown message', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
@@ -423,6 +463,85 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         );
         expect(seen).toHaveLength(total);
         expect(new Set(seen).size).toBe(total);
+      });
+    });
+
+    describe('outbox leases (owner token)', () => {
+      const t0 = '2030-01-01T00:00:00.000Z';
+      const at = (ms: number) => new Date(new Date(t0).getTime() + ms);
+      const enqueueOne = async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('relay', m.id);
+        });
+      };
+
+      it('hands out a token per lease; a renewal by the owner keeps the entry hidden past its first expiry', async () => {
+        await enqueueOne();
+        const [entry] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];
+        expect(typeof entry.leaseToken).toBe('string');
+        expect(await store.renewOutboxLease(entry.id, entry.leaseToken!, 1000, at(900))).toBe(true);
+        expect(await store.leaseOutbox(10, 1000, at(1500))).toEqual([]);
+        expect(await store.renewOutboxLease(entry.id, 'not-the-owner', 1000, at(1500))).toBe(false);
+        const [again] = (await store.leaseOutbox(10, 1000, at(1900))) as [OutboxEntry];
+        expect(again.id).toBe(entry.id);
+        expect(again.leaseToken).not.toBe(entry.leaseToken);
+      });
+
+      it('refuses to complete, retry, dead-letter or renew under a lease that was taken over', async () => {
+        await enqueueOne();
+        const [stale] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];
+        const [owner] = (await store.leaseOutbox(10, 1000, at(1000))) as [OutboxEntry];
+        expect(owner.id).toBe(stale.id);
+        expect(await store.completeOutbox(stale.id, stale.leaseToken)).toBe(false);
+        expect(await store.retryOutbox(stale.id, at(1), 'X', stale.leaseToken)).toBe(false);
+        expect(await store.deadLetterOutbox(stale.id, 'X', at(1), stale.leaseToken)).toBe(false);
+        expect(await store.renewOutboxLease(stale.id, stale.leaseToken!, 1000, at(1100))).toBe(false);
+        expect(await store.listDeadLetters()).toEqual([]);
+        // Untouched: still the owner's, attempts unchanged.
+        expect(await store.leaseOutbox(10, 1000, at(1999))).toEqual([]);
+        expect(await store.retryOutbox(owner.id, at(2000), 'AS4_TIMEOUT', owner.leaseToken)).toBe(true);
+        const [third] = (await store.leaseOutbox(10, 1000, at(2000))) as [OutboxEntry];
+        expect(third.attempts).toBe(1);
+        // A retried entry's old token settles nothing either.
+        expect(await store.completeOutbox(third.id, owner.leaseToken)).toBe(false);
+        expect(await store.completeOutbox(third.id, third.leaseToken)).toBe(true);
+        expect(await store.leaseOutbox(10, 1000, at(1_000_000))).toEqual([]);
+      });
+    });
+
+    describe('inbox (keyset paging)', () => {
+      it('pages a recipient\'s messages newest first by cursor, other recipients, roles and states left out', async () => {
+        const bob = { scheme: '0088', value: 'bob' };
+        const mine: string[] = [];
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 7; i++) {
+            // Two share a submission time: the id breaks the tie, so no message is skipped or repeated.
+            const submittedAt = new Date(Date.UTC(2030, 0, 1, 0, 0, i === 4 ? 3 : i));
+            const m = newMessage({ id: `inbox-${i}`, role: 'recipient-ap', state: 'received', recipient: bob, submittedAt });
+            await tx.insertMessage(m);
+            mine.push(m.id);
+          }
+          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', recipient: { scheme: '0088', value: 'eve' } }));
+          await tx.insertMessage(newMessage({ role: 'sender-ap', state: 'submitted', recipient: bob }));
+          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'rejected', recipient: bob }));
+        });
+        const expected = ['inbox-6', 'inbox-5', 'inbox-4', 'inbox-3', 'inbox-2', 'inbox-1', 'inbox-0'];
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.listInbox({ recipient: '0088:bob', states: ['received', 'consigned', 'delivered'], limit: 3, ...(after === undefined ? {} : { after }) });
+          seen.push(...page.messages.map((m) => m.id));
+          after = page.next;
+          pages += 1;
+        } while (after !== undefined);
+        expect(seen).toEqual(expected);
+        expect(pages).toBe(3);
+        expect((await store.listInbox({ recipient: '0088:bob', states: ['received'], limit: 7 })).next).toBeUndefined();
+        expect((await store.listInbox({ recipient: '0088:bob', states: [] })).messages).toEqual([]);
+        await expectCode(store.listInbox({ recipient: '0088:bob', states: ['received'], after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
       });
     });
 

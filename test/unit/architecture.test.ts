@@ -61,6 +61,14 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     }
   });
 
+  it('trust lists sit above seal: pki signs and verifies no XML (no dynamic import to hide a cycle either)', () => {
+    expect(importsOf('pki')).not.toContain('seal');
+    expect(importsOf('pki')).not.toContain('trust-list');
+    expect(importsOf('trust-list')).toEqual(expect.arrayContaining(['pki', 'seal']));
+    const dynamic = sourceFiles(src).filter((f) => /await import\(['"]\./.test(readFileSync(f, 'utf8')));
+    expect(dynamic.map((f) => relative(src, f))).toEqual([]);
+  });
+
   it('has no import cycle between modules', () => {
     const cycles: string[] = [];
     const visit = (module: string, path: string[]) => {

@@ -3,6 +3,8 @@ import type { SqlFlavour } from '../flavour.js';
 import { initialMigration } from './0001-initial.js';
 import { deadLettersMigration } from './0002-dead-letters.js';
 import { evidenceVersionsMigration } from './0003-evidence-versions.js';
+import { scaleLeasesAndInboxMigration } from './0004-scale-leases-and-inbox.js';
+import { pickupLinkUsesMigration } from './0005-pickup-link-uses.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -13,6 +15,8 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0001-initial': initialMigration(flavour),
     '0002-dead-letters': deadLettersMigration(),
     '0003-evidence-versions': evidenceVersionsMigration(),
+    '0004-scale-leases-and-inbox': scaleLeasesAndInboxMigration(),
+    '0005-pickup-link-uses': pickupLinkUsesMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,37 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import type { SigningIdentity, TrustStore } from './types.js';
-
-/** Namespace of ETSI TS 119 612 v2 trusted lists. */
-export const TSL_NS = 'http://uri.etsi.org/02231/v2#';
-export const TSL_TAG = 'http://uri.etsi.org/19612/TSLTag';
-/** id-tsl-kp-tslSigning (TS 119 612 §5.7.1): the extended key usage of a trusted list signer's certificate. */
-export const TSL_SIGNING_EKU = '0.4.0.2231.3.0';
-
-/**
- * The kinds of listed service this project reads. `QESeal` is not a service type of its own in TS 119 612:
- * it is a CA/QC service whose AdditionalServiceInformation says ForeSeals (it issues qualified certificates
- * for electronic seals); it is written and read that way.
- */
-export type TrustServiceType = 'CA/QC' | 'QESeal' | 'QTST' | 'QERDS';
-
-/** ServiceTypeIdentifier URIs of TS 119 612 v2.2.1 §5.5.1.1 (qualified services under eIDAS). */
-export const SERVICE_TYPE_URI = Object.freeze({
-  'CA/QC': 'http://uri.etsi.org/TrstSvc/Svctype/CA/QC',
-  QTST: 'http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST',
-  /** EDS/Q: a qualified electronic registered delivery service (EDS/REM/Q is the registered *mail* variant). */
-  QERDS: 'http://uri.etsi.org/TrstSvc/Svctype/EDS/Q',
-});
-export const QERDS_MAIL_URI = 'http://uri.etsi.org/TrstSvc/Svctype/EDS/REM/Q';
-export const FOR_ESEALS_URI = 'http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSeals';
-
-/** TS 119 612 v2 §5.5.4 status URIs of the EU (and the two national ones that also mean "in force"). */
-export const SERVICE_STATUS_URI = Object.freeze({
-  granted: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted',
-  withdrawn: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/withdrawn',
-  recognisedatnationallevel: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/recognisedatnationallevel',
-  deprecatedatnationallevel: 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/deprecatedatnationallevel',
-});
-export type ServiceStatus = keyof typeof SERVICE_STATUS_URI;
+import type { SigningIdentity, TrustStore } from '../pki/index.js';
+import type { ServiceStatus, TrustServiceType } from './names.js';
 
 /** One (status, since) of a service; the newest entry whose start is at or before a time is the status then. */
 export interface ServiceStatusPeriod {

@@ -1,15 +1,15 @@
 import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { uuidIdGenerator } from '../core/ids.js';
+import { sealXml } from '../seal/index.js';
 import {
   FOR_ESEALS_URI,
   SERVICE_STATUS_URI,
   SERVICE_TYPE_URI,
   TSL_NS,
   TSL_TAG,
-  type BuildTrustListOptions,
-  type TrustListServiceInput,
-} from './trust-list-names.js';
+} from './names.js';
+import type { BuildTrustListOptions, TrustListServiceInput } from './types.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const time = (d: Date): string => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -65,7 +65,5 @@ export async function buildTrustList(options: BuildTrustListOptions): Promise<st
     `<TrustServiceProviderList><TrustServiceProvider><TSPInformation>${name('TSPName', tspName)}</TSPInformation>` +
     `<TSPServices>${options.services.map(service).join('')}</TSPServices></TrustServiceProvider></TrustServiceProviderList>` +
     `</TrustServiceStatusList>`;
-  // seal imports pki: a static import here would close a module cycle (pki → seal → pki) evaluated at startup.
-  const { sealXml } = await import('../seal/index.js');
   return sealXml(xml, { identity: options.signer, clock: { now: () => options.issued }, idGenerator: uuidIdGenerator });
 }

@@ -1,23 +1,18 @@
 import { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { childElements, parseXmlStrict, textOf } from '../xml/index.js';
-import { certificateFacts } from './certificate-facts.js';
-import { createTrustStore } from './trust-store.js';
+import { certificateFacts, createTrustStore, TSL_SIGNING_EKU, type TrustStore } from '../pki/index.js';
+import { verifyXmlSeal } from '../seal/index.js';
 import {
   FOR_ESEALS_URI,
   SERVICE_STATUS_URI,
   SERVICE_TYPE_URI,
+  IN_FORCE_STATUSES,
   TSL_NS,
-  TSL_SIGNING_EKU,
-  type LoadTrustListOptions,
-  type QualifiedStatus,
   type ServiceStatus,
-  type ServiceStatusPeriod,
-  type TrustList,
-  type TrustListService,
   type TrustServiceType,
-} from './trust-list-names.js';
-import type { TrustStore } from './types.js';
+} from './names.js';
+import type { LoadTrustListOptions, QualifiedStatus, ServiceStatusPeriod, TrustList, TrustListService } from './types.js';
 
 const fail = (message: string): QerdsError => new QerdsError('TL_MALFORMED', `trusted list: ${message}`);
 const child = (parent: Node, localName: string): Element | undefined => childElements(parent, TSL_NS, localName)[0];
@@ -33,8 +28,7 @@ const dateOf = (parent: Element, localName: string): Date => {
   return d;
 };
 const STATUS_BY_URI = new Map<string, ServiceStatus>(Object.entries(SERVICE_STATUS_URI).map(([k, v]) => [v, k as ServiceStatus]));
-/** Statuses under which a listed service counts as qualified (in force). */
-const IN_FORCE = new Set<ServiceStatus>(['granted', 'recognisedatnationallevel']);
+const IN_FORCE = IN_FORCE_STATUSES;
 
 /**
  * Load an ETSI TS 119 612 trusted list: verify its XAdES signature and the signer's certificate path against
@@ -51,8 +45,6 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
   const anchors: TrustStore = Array.isArray(options.signerAnchors)
     ? createTrustStore(options.signerAnchors as readonly X509Certificate[])
     : (options.signerAnchors as TrustStore);
-  // seal imports pki: a static import here would close a module cycle (pki → seal → pki) evaluated at startup.
-  const { verifyXmlSeal } = await import('../seal/index.js');
   const seal = await verifyXmlSeal(xml, { trust: anchors, at });
   if (!seal.valid || seal.signedDocument === undefined || !seal.signer) {
     const reasons = seal.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`);

@@ -1,8 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildTrustList } from './trust-list-build.js';
-import type { TrustListServiceInput } from './trust-list-names.js';
-import type { DevPkiLayout } from './types.js';
+import type { DevPkiLayout } from '../pki/index.js';
+import { buildTrustList } from './build-trust-list.js';
+import type { TrustListServiceInput } from './types.js';
 
 const cert = (file: string): X509Certificate => new X509Certificate(readFileSync(file));
 

@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
-import { buildTrustList, initDevPki, loadSigningIdentity, loadTrustList, SERVICE_STATUS_URI, type DevPkiLayout } from './index.js';
+import { initDevPki as initPki, loadSigningIdentity, type DevPkiLayout, type InitDevPkiOptions } from '../pki/index.js';
+import { buildTrustList, devTrustListXml, loadTrustList, SERVICE_STATUS_URI } from './index.js';
+
+/** The dev PKI as `qerds pki init` writes it: with the signed trusted list. */
+const initDevPki = (options: InitDevPkiOptions) => initPki({ ...options, trustList: devTrustListXml });
 
 /** xmlsec1, an independent XMLDSig implementation, checks the list's signature against the dev CA. */
 function xmlsecVerify(xml: string, caCert: string): { ok: boolean; output: string } {

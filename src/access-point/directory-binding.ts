@@ -1,0 +1,39 @@
+import type { QerdsConfig } from '../config/index.js';
+import { QerdsError, type Clock } from '../core/index.js';
+import { bdxlLocator, createSmpDirectory, createStaticDirectory, type Directory, type SmpIdentifier } from '../directory/index.js';
+import { loadTrustStore, type TrustStore } from '../pki/index.js';
+
+/**
+ * The directory `config.directory` describes: the static participants alone, or (kind `smp`) the static
+ * participants first and then the SMP — one fixed URL or found by BDXL — whose signed answers are
+ * verified against `smp.trust` (default: the AP's trust store) and cached for `cacheTtlSeconds`.
+ *
+ * Static first: an operator's own entry (a pinned peer, a participant no SMP publishes) is a deliberate
+ * local decision and must not be overridden by a network answer.
+ */
+export function createConfiguredDirectory(config: QerdsConfig['directory'], trust: TrustStore, clock: Clock): Directory {
+  const local = createStaticDirectory(config.participants);
+  if (config.kind === 'static') return local;
+  const smp = config.smp;
+  if (!smp) throw new QerdsError('CONFIG_INVALID', 'directory.kind smp needs directory.smp');
+  const remote = createSmpDirectory({
+    ...(smp.url ? { baseUrl: smp.url } : { locator: bdxlLocator({ zone: smp.bdxl!.domain, mode: smp.bdxl!.mode }) }),
+    trust: smp.trust ? loadTrustStore(smp.trust) : trust,
+    documentTypeId: smpIdentifier(smp.documentType),
+    ...(smp.process ? { processId: smpIdentifier(smp.process) } : {}),
+    binding: smp.binding,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    timeoutMs: smp.timeoutMs,
+    clock,
+  });
+  const directory: Directory = {
+    lookup: async (participant) => (await local.lookup(participant)) ?? remote.lookup(participant),
+  };
+  return Object.freeze(directory);
+}
+
+/** `scheme::value` (SMP notation, validated by the config schema) → identifier. */
+function smpIdentifier(text: string): SmpIdentifier {
+  const i = text.indexOf('::');
+  return { scheme: text.slice(0, i), value: text.slice(i + 2) };
+}

@@ -1,0 +1,8 @@
+export * from './names.js';
+export type * from './types.js';
+export { buildTrustList } from './build-trust-list.js';
+export { loadTrustList } from './load-trust-list.js';
+export { devTrustListXml } from './dev-trust-list.js';
+export { combineTrustLists } from './combine-trust-lists.js';
+export { requireListedService } from './listed-service-trust.js';
+export { loadConfiguredTrustLists, type ConfiguredTrustList } from './load-configured-trust-lists.js';

@@ -117,8 +117,9 @@ const apiKeyEntry = z.object({
   ...consignmentPolicyFields,
   ...webhookFields,
   /**
-   * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
-   * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+   * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
+   * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
+   * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
    * `directory.participants[].encryptionCertificate`, else the mail is signed only.
    */
   deliveryCertificate: z.string().optional(),
@@ -218,8 +219,9 @@ const accountEntry = z
     /** The sender's remote e-seal held by this AP: unsealed submissions are sealed with it. Optional. */
     remoteSeal: remoteSealEntry.optional(),
     /**
-     * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
-     * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+     * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
+     * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
+     * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
      * `directory.participants[].encryptionCertificate`, else the mail is signed only.
      */
     deliveryCertificate: z.string().optional(),

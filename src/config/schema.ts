@@ -550,6 +550,26 @@ export const configSchema = z
         tlsKey: z.string().optional(),
         /** Largest message, in bytes (EHLO SIZE, enforced while DATA streams). @defaultValue 26214400 (25 MiB) */
         maxMessageBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+        /**
+         * Abuse limits of the SMTP listeners, per AP process and per client IP address, over a sliding window of
+         * `windowSeconds`: after `authFailures` failed AUTH attempts, AUTH from that address gets 454 4.7.0 (the
+         * password is not even checked) until the oldest failure leaves the window; the inbound listener takes
+         * `inboundMessagesPerAddress` mail transactions from one address, then answers 451 4.7.1 (senders retry
+         * later); `maxClients` connections at once per listener, then 421.
+         */
+        limits: z
+          .object({
+            /** @defaultValue 100 */
+            maxClients: z.coerce.number().int().min(1).default(100),
+            /** @defaultValue 5 */
+            authFailures: z.coerce.number().int().min(1).default(5),
+            /** @defaultValue 100 */
+            inboundMessagesPerAddress: z.coerce.number().int().min(1).default(100),
+            /** @defaultValue 300 */
+            windowSeconds: z.coerce.number().int().min(1).default(300),
+          })
+          .strict()
+          .prefault({}),
         /** Sender accounts (SMTP AUTH). */
         accounts: z.array(smtpAccountEntry).default([]),
         /**

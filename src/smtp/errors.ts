@@ -33,6 +33,10 @@ export const smtpErrors = {
   SMTP_MESSAGE_MALFORMED: { reply: 550, enhanced: '5.6.0', text: 'message is malformed', httpStatus: 400, retryable: false },
   /** The submission was refused by the AP's policy after DATA (SubmissionRejection). */
   SMTP_SUBMISSION_REJECTED: { reply: 554, enhanced: '5.7.1', text: 'submission rejected by the policy of the access point', httpStatus: 422, retryable: false },
+  /** RFC 4954 §6: 454 4.7.0 temporary authentication failure: too many failed attempts from this address lately. */
+  SMTP_AUTH_THROTTLED: { reply: 454, enhanced: '4.7.0', text: 'too many failed authentication attempts from this address; try again later', httpStatus: 429, retryable: true },
+  /** RFC 3463 4.7.1 (delivery not authorized, transient): more messages from this address than the listener takes in its window. */
+  SMTP_RATE_LIMITED: { reply: 451, enhanced: '4.7.1', text: 'too many messages from this address; try again later', httpStatus: 429, retryable: true },
   /** Anything we did not foresee, or the store is down: transient so the client queues and retries. */
   SMTP_LOCAL_ERROR: { reply: 451, enhanced: '4.3.0', text: 'local error in processing, try again later', httpStatus: 500, retryable: true },
 } as const satisfies Record<string, SmtpErrorDefinition>;

@@ -11,6 +11,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import { systemClock, type ParticipantId } from '../core/index.js';
+import { createRateWindow } from './rate-window.js';
 import { smtpError, toServerError } from './errors.js';
 import { verifyPassword } from './password.js';
 import { withOwnEnhancedCodes } from './reply-codes.js';
@@ -51,6 +52,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   // Recipients resolved during RCPT TO, per session; reset by each MAIL FROM (a new transaction).
   const resolved = new WeakMap<SMTPServerSession, Map<string, ParticipantId>>();
   let bound = { host: settings.host, port: settings.port };
+  // Threat: password guessing and floods. Counted per client address, per process (see rate-window.ts).
+  const limits = { maxClients: 100, authFailures: 5, windowMs: 300_000, ...definedOnly(options.limits ?? {}) };
+  const authFailures = createRateWindow({ windowMs: limits.windowMs });
+  const transactions = createRateWindow({ windowMs: limits.windowMs });
 
   const serverOptions: SMTPServerOptions = {
     secure: settings.tlsMode === 'implicit',
@@ -62,6 +67,7 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     size: settings.maxMessageBytes,
     rejectOversized: true,
     maxRecipients: settings.maxRecipients,
+    maxClients: limits.maxClients,
     authMethods: ['PLAIN', 'LOGIN'],
     // Threat: credential sniffing. smtp-server refuses AUTH before TLS unless this is set; keep it unset.
     allowInsecureAuth: false,
@@ -109,10 +115,17 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     // PLAIN may name an authorization identity: acting for another user is not offered (threat: one
     // account submitting in the name of another).
     const proxying = auth.method === 'PLAIN' && auth.authzid !== undefined && auth.authzid !== '' && auth.authzid !== username;
+    const remote = session.remoteAddress;
+    // Refused before the password is even checked: a guesser learns nothing more, whatever it sends.
+    if (authFailures.count(remote) >= limits.authFailures) {
+      log.warn({ session: session.id, remote, username, method: auth.method }, 'smtp auth throttled: too many failures from this address');
+      return callback(toServerError(smtpError('SMTP_AUTH_THROTTLED')));
+    }
     verifyPassword(auth.password ?? '', account?.passwordHash).then(
       (ok) => {
         if (!ok || !account || proxying) {
-          log.info({ session: session.id, remote: session.remoteAddress, username, method: auth.method }, 'smtp auth refused');
+          authFailures.add(remote);
+          log.info({ session: session.id, remote, username, method: auth.method }, 'smtp auth refused');
           return callback(null, { message: toServerError(smtpError('SMTP_AUTH_FAILED')).message });
         }
         log.info({ session: session.id, username, participant: account.participant }, 'smtp auth accepted');
@@ -124,6 +137,13 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   }
 
   function onMailFrom(address: { address: string }, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    if (limits.messagesPerAddress !== undefined) {
+      if (transactions.count(session.remoteAddress) >= limits.messagesPerAddress) {
+        log.warn({ session: session.id, remote: session.remoteAddress }, 'smtp transaction refused: too many from this address');
+        return callback(toServerError(smtpError('SMTP_RATE_LIMITED')));
+      }
+      transactions.add(session.remoteAddress);
+    }
     if (inbound) {
       resolved.set(session, new Map());
       return callback();

@@ -85,6 +85,13 @@ export interface SmtpIntakeOptions {
   resolveRecipient(address: string): ParticipantId | undefined | Promise<ParticipantId | undefined>;
   /** Stores and submits an accepted message; a thrown QerdsError becomes the DATA reply (see errors.ts). */
   onMessage(message: IntakeMessage): Promise<IntakeResult>;
+  /**
+   * Abuse limits, per process. `maxClients`: connections served at once (more get 421). `authFailures`: failed
+   * AUTH attempts from one IP address within `windowMs` after which AUTH from it gets 454 4.7.0 until the oldest
+   * failure leaves the window. `messagesPerAddress`: mail transactions one IP address may start within `windowMs`
+   * (MAIL FROM; more get 451 4.7.1). Defaults: 100 clients, 5 failures, no message limit, 5 minutes.
+   */
+  readonly limits?: { readonly maxClients?: number; readonly authFailures?: number; readonly messagesPerAddress?: number; readonly windowMs?: number };
   readonly log?: Logger;
   readonly clock?: Clock;
 }

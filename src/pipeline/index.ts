@@ -20,3 +20,4 @@ export { mailEvidenceStage, enqueueEvidenceMail } from './mail-evidence-stage.js
 export { encryptPartsForRecipient, isEnvelopedCms, isSignedCms, AUTH_ENVELOPED_CONTENT_TYPE } from './e2e-encryption.js';
 export { PickupLinks, type PickupLinkCheck, type PickupLinkOptions, type PickupLinkPayload } from './pickup-link.js';
 export { streamToBuffer } from './stage-support.js';
+export { startSweepTimer } from './sweep-timer.js';

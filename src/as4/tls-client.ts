@@ -154,7 +154,8 @@ function tlsError(target: URL, error: Error & { code?: string }): Error {
   if (error.code === PIN_ERROR) {
     return new QerdsError('AS4_TLS_PIN_MISMATCH', `TLS: server ${target.host} refused: ${error.message}`, { cause: error, details: { retryable: true } });
   }
-  const tlsCodes = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;
+  // CRL_*: OpenSSL's CRL check of the peer (CRL_HAS_EXPIRED when the trust store's CRL is past nextUpdate).
+  const tlsCodes = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|CRL_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;
   if (error.code && tlsCodes.test(error.code)) {
     return new QerdsError('AS4_TLS_HANDSHAKE_FAILED', `TLS: server ${target.host} refused: ${error.message} (${error.code})`, { cause: error, details: { retryable: true } });
   }

@@ -75,10 +75,16 @@ export function createValidationDataRefresh(options: ValidationDataRefreshOption
     return running;
   };
 
-  const held = (): HeldValidationData[] => [
+  const held = (): (HeldValidationData & { readonly staleAllowed?: boolean })[] => [
     // CRLs no configured CA signed are ignored by validation: their age does not matter.
     ...crls.held.filter((h) => h.issuer).map((h) => ({ kind: 'crl' as const, name: h.crl.issuer, ...(h.crl.nextUpdate ? { nextUpdate: h.crl.nextUpdate } : {}) })),
-    ...(trustLists?.lists ?? []).map((l) => ({ kind: 'trust-list' as const, name: l.schemeOperator, ...(l.nextUpdate ? { nextUpdate: l.nextUpdate } : {}) })),
+    ...(trustLists?.lists ?? []).map((l, i) => ({
+      kind: 'trust-list' as const,
+      name: l.schemeOperator,
+      ...(l.nextUpdate ? { nextUpdate: l.nextUpdate } : {}),
+      // `allowStale` lists are configured to be used past NextUpdate: no reason to be not ready.
+      staleAllowed: trustLists?.entries[i]?.allowStale ?? false,
+    })),
   ];
 
   return {
@@ -98,7 +104,7 @@ export function createValidationDataRefresh(options: ValidationDataRefreshOption
     async readiness() {
       const now = clock.now().getTime();
       const describe = (h: HeldValidationData) => `${h.kind === 'crl' ? 'the CRL of' : 'the trusted list of'} ${h.name.replace(/\n/g, ', ')} (nextUpdate ${h.nextUpdate!.toISOString()})`;
-      const dated = held().filter((h) => h.nextUpdate);
+      const dated = held().filter((h) => h.nextUpdate && !h.staleAllowed);
       const stale = dated.filter((h) => h.nextUpdate!.getTime() < now);
       if (stale.length > 0) throw new Error(`stale: ${stale.map(describe).join('; ')}; evidence at B-LT and peer checks fail until it is renewed`);
       const soon = dated.filter((h) => h.nextUpdate!.getTime() - now < settings.warnBeforeMs);

@@ -13,8 +13,9 @@ export interface TrustListRefreshReport {
 export interface LiveTrustLists {
   /** The lists combined, read through at each use: hand this to validators, never a copy. */
   readonly view: TrustList;
-  /** The lists held now, in configuration order. */
+  /** The lists held now, in configuration order, each with its configuration entry. */
   readonly lists: readonly TrustList[];
+  readonly entries: readonly ConfiguredTrustList[];
   /**
    * Reads and verifies each configured list again at `at`; one that verifies and was issued no earlier than the
    * held one replaces it. A list that fails (unreadable, bad signature, stale, older) keeps the held one. Never throws.
@@ -47,6 +48,7 @@ export function createLiveTrustLists(entries: readonly ConfiguredTrustList[], in
   };
   return {
     view: Object.freeze(view),
+    entries,
     get lists() {
       return lists;
     },

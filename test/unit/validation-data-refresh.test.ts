@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -9,6 +11,7 @@ import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factor
 import { createCrlSet, initDevPki, readTrustMaterial, type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { createLiveTrustLists, devTrustListXml, loadConfiguredTrustLists } from '../../src/trust-list/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The AP's refresh of CRLs and trusted lists (access-point/validation-data-refresh.ts) as the operator sees it:
@@ -27,7 +30,7 @@ beforeAll(async () => {
   ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
 }, 120_000);
 
-async function setUp(options: { crlDays: number; allowStale: boolean }) {
+async function setUp(options: { crlDays: number; allowStale: boolean; crlRefresh?: Record<string, unknown> }) {
   const crlFile = join(mkdtempSync(join(work, 'crl-')), 'ca.crl.pem');
   writeFileSync(crlFile, crlPem(await issueCrl(ca, { crlNumber: 1n, thisUpdate: t0, nextUpdate: new Date(t0.getTime() + options.crlDays * DAY), entries: [] })));
   const listFile = join(mkdtempSync(join(work, 'tl-')), 'list.xml');
@@ -43,7 +46,7 @@ async function setUp(options: { crlDays: number; allowStale: boolean }) {
     trustLists: createLiveTrustLists(entries, await loadConfiguredTrustLists(entries, t0)),
     files: [pki.caCert, crlFile],
     certificates: material.anchors,
-    settings: configSchema.parse({}).pki.crlRefresh,
+    settings: configSchema.parse({ pki: { crlRefresh: options.crlRefresh ?? {} } }).pki.crlRefresh,
     clock: { now: () => now },
     log,
     onRefreshed: (kind, outcome, count) => counted.push(`${kind} ${outcome} ${count}`),
@@ -82,5 +85,28 @@ describe('validation data refresh in the AP', () => {
     await refresh.runOnce();
     expect(lines.some((l) => l.msg === 'CRL refreshed')).toBe(true);
     expect(counted).toEqual(['crl refused 1', 'crl accepted 1']);
+  }, 60_000);
+
+  it('with fetch, the running refresh GETs the configured CRL URL (loopback http) and takes each newer CRL', async () => {
+    let served = crlPem(await issueCrl(ca, { crlNumber: 5n, thisUpdate: new Date(t0.getTime() + HOUR), nextUpdate: new Date(t0.getTime() + 30 * DAY), entries: [] }));
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end(served);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
+    const { refresh, lines } = await setUp({ crlDays: 3, allowStale: false, crlRefresh: { fetch: true, urls: [url], intervalMs: 100 } });
+    try {
+      refresh.start();
+      await waitFor(() => (lines.some((l) => l.msg === 'CRL refreshed') ? true : undefined), { timeoutMs: 20_000 });
+      expect(refresh.held().find((h) => h.kind === 'crl')?.nextUpdate).toEqual(new Date(t0.getTime() + 30 * DAY));
+      served = crlPem(await issueCrl(ca, { crlNumber: 6n, thisUpdate: new Date(t0.getTime() + 2 * HOUR), nextUpdate: new Date(t0.getTime() + 31 * DAY), entries: [] }));
+      await waitFor(() => (refresh.held().find((h) => h.kind === 'crl')?.nextUpdate?.getTime() === t0.getTime() + 31 * DAY ? true : undefined), { timeoutMs: 20_000 });
+      expect(requests).toBeGreaterThanOrEqual(2);
+    } finally {
+      await refresh.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   }, 60_000);
 });

@@ -109,4 +109,10 @@ describe('validation data refresh in the AP', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   }, 60_000);
+
+  it('configuration: documented defaults; CRL URLs must be http', () => {
+    expect(configSchema.parse({}).pki.crlRefresh).toEqual({ intervalMs: 3_600_000, fetch: false, urls: [], timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024, warnBeforeMs: 86_400_000 });
+    expect(() => configSchema.parse({ pki: { crlRefresh: { urls: ['https://ca.example/ca.crl'] } } })).toThrow(/http only/);
+    expect(() => configSchema.parse({ pki: { crlRefresh: { intervalMs: -1 } } })).toThrow();
+  });
 });

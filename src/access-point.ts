@@ -21,10 +21,11 @@ import { createSenderWebhooks } from './access-point/sender-webhooks.js';
 import { apiRecipientLinks } from './api/index.js';
 import { createOnBehalfSealer, openRemoteSealSigners } from './access-point/remote-seal-binding.js';
 
-import { devPkiLayout, loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from './pki/index.js';
+import { createCrlSet, createTrustStore, devPkiLayout, loadSigningIdentity, readTrustMaterial, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
 import { createArchiveRenewalJob } from './archive/index.js';
-import { combineTrustLists, loadConfiguredTrustLists, requireListedService } from './trust-list/index.js';
+import { createLiveTrustLists, loadConfiguredTrustLists, requireListedService } from './trust-list/index.js';
+import { createValidationDataRefresh } from './access-point/validation-data-refresh.js';
 import { createFailoverTsaClient, createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
 
 export interface AccessPointOptions {
@@ -70,10 +71,16 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     throw new QerdsError('CONFIG_INVALID', `pki: e-seal certificate ${sealFiles.cert} not found (run \`qerds pki init\` for a dev PKI)`);
   }
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
-  const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+  const trustFiles = config.pki.trust ?? [dev.caCert, dev.caCrl];
+  const trustMaterial = readTrustMaterial(trustFiles);
+  // The CRLs are a live set (pki.crlRefresh replaces them while the AP runs): everything below reads
+  // trust.crls at each use (sealer, archive renewal, TLS client), never a copy taken now.
+  const crls = createCrlSet(trustMaterial.crls, trustMaterial.anchors);
+  const trust = createTrustStore(trustMaterial.anchors, { crls });
   const as4 = loadAs4Security(config, identity);
   const trustLists = await loadConfiguredTrustLists(config.pki.trustLists, clock.now());
-  const trustList = trustLists.length > 0 ? combineTrustLists(trustLists) : undefined;
+  const liveTrustLists = trustLists.length > 0 ? createLiveTrustLists(config.pki.trustLists, trustLists) : undefined;
+  const trustList = liveTrustLists?.view;
   if (config.pki.listedPeersOnly && !trustList) throw new QerdsError('CONFIG_INVALID', 'pki.listedPeersOnly needs at least one pki.trustLists entry');
   const peerTrust = config.pki.listedPeersOnly && trustList ? requireListedService(trust, trustList, 'QERDS') : trust;
   // Senders' remote e-seals: opened (logged in) now, so that a wrong PIN stops the AP here, not a submission later.
@@ -83,7 +90,17 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
 
   const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(config.tsa.cert ?? dev.tsaCert, config.tsa.key ?? dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
   const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years });
-  const metrics = createMetrics({ stats: () => store.stats() });
+  const validationData = createValidationDataRefresh({
+    crls,
+    ...(liveTrustLists ? { trustLists: liveTrustLists } : {}),
+    files: trustFiles,
+    certificates: [...trust.anchors, identity.certificate, ...(tsa ? [tsa.certificate] : [])],
+    settings: config.pki.crlRefresh,
+    clock,
+    log,
+    onRefreshed: (kind, outcome, count) => metrics.countValidationDataRefresh(kind, outcome, count),
+  });
+  const metrics = createMetrics({ stats: () => store.stats(), validationData: () => validationData.held(), now: () => clock.now() });
   const tsaClient: TsaClient = metrics.observeTsa(tsa
     ? createLocalTsaClient(tsa)
     : config.tsa.urls
@@ -121,7 +138,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       clock,
       ids,
       names: (id) => localAccounts.get(id) ?? directoryNames.get(id),
-      longTerm: { level: config.evidence.level, crls: trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
+      longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
     })),
     evidenceVerifier: createEvidenceVerifier(trust),
     transport: createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls }),
@@ -155,7 +172,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
           tsa: tsaClient,
           intervalMs: config.retention.renewIntervalMs,
           renewBeforeMs: config.retention.renewBeforeDays * 86_400_000,
-          crls: trust.crls,
+          crls: () => trust.crls,
           certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]),
           onRenewed: (count) => metrics.countArchiveRenewed(count),
         })
@@ -175,7 +192,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
     tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
     metrics: metrics.handler,
-    readiness: { store: async () => void (await store.listMessages({ limit: 1 })), ...(queuePing ? { redis: queuePing } : {}) },
+    readiness: {
+      store: async () => void (await store.listMessages({ limit: 1 })),
+      ...(queuePing ? { redis: queuePing } : {}),
+      validationData: () => validationData.readiness(),
+    },
   });
   const { server, scheme } = createApServer(app, config.http.tls);
   const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
@@ -206,6 +227,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
         url = `${scheme}://${config.http.host}:${port}`;
       }
       dispatcher.start();
+      validationData.start();
       // Once per interval across the cluster (BullMQ job scheduler), not once per process: N worker
       // processes must not each re-timestamp the same due evidence.
       queue.registerSweep('outbox', config.queue.sweepIntervalMs, () => dispatcher.sweep());
@@ -218,6 +240,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
       await smtpIntake?.stop();
       await archiveRenewal?.stop();
+      await validationData.stop();
       await smtpInbound?.stop();
       await dispatcher.stop();
       if (server.listening) {

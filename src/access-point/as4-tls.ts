@@ -18,7 +18,8 @@ export function loadAs4TlsClient(config: QerdsConfig, trust: TrustStore): As4Tls
   const client = fromConfig ?? fromHttp ?? fromDev;
   const ca = config.as4.tls.ca ? config.as4.tls.ca.map((file) => readFileSync(file)) : trust.anchors.map((a) => a.toString());
   // With the trust store's anchors come its CRLs: a revoked peer TLS certificate fails the handshake.
-  const crl = config.as4.tls.ca ? [] : trust.crls;
+  // Read at each connection pool's use: the store's CRLs are refreshed while the AP runs (pki.crlRefresh).
+  const crl = config.as4.tls.ca ? [] : () => trust.crls;
   return createAs4TlsClient({ ca, crl, ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}) });
 }
 

@@ -15,15 +15,15 @@ export function createEvidenceIssuer(options: {
   ids: IdGenerator;
   /** Display name of a participant, by formatted id. */
   names: (participantId: string) => string | undefined;
-  /** Raise the B-T seal to B-LT / B-LTA with these validation data. */
-  longTerm?: { level: 'B-T' | 'B-LT' | 'B-LTA'; crls: readonly (Buffer | string)[]; certificates: readonly X509Certificate[] };
+  /** Raise the B-T seal to B-LT / B-LTA with these validation data; `crls` is asked at each seal (they are refreshed). */
+  longTerm?: { level: 'B-T' | 'B-LT' | 'B-LTA'; crls: () => readonly (Buffer | string)[]; certificates: readonly X509Certificate[] };
 }): EvidenceIssuer {
   const { longTerm } = options;
   const sealer = {
     seal: async (xml: string) => {
       const sealed = await sealXml(xml, { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids });
       if (!longTerm || longTerm.level === 'B-T') return sealed;
-      return augmentXmlSeal(sealed, { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls, certificates: longTerm.certificates });
+      return augmentXmlSeal(sealed, { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls(), certificates: longTerm.certificates });
     },
   };
   const details = (id: ParticipantId, identification?: Identification) => ({ id, name: options.names(formatParticipantId(id)), identification });

@@ -32,8 +32,8 @@ export interface HttpAppOptions {
   readonly tsa?: Router;
   /** Prometheus scrape handler, mounted at GET /metrics (unauthenticated, like the probes: keep it off the public edge). */
   readonly metrics?: RequestHandler;
-  /** Readiness probes: name → check that throws when not ready. */
-  readonly readiness?: Readonly<Record<string, () => Promise<void>>>;
+  /** Readiness probes: name → check that throws when not ready, or answers a warning (still ready). */
+  readonly readiness?: Readonly<Record<string, () => Promise<void | string>>>;
   /** Trust store of the pre-send recipient check (GET /api/v1/recipients/{participant}); without it nothing named by the directory is trusted. */
   readonly trust?: TrustStore;
   /** Trusted lists (combined) that POST /api/v1/verify reads the qualified status of seals and TSAs from. @defaultValue none */
@@ -75,8 +75,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     let ready = true;
     for (const [name, probe] of Object.entries(options.readiness ?? {})) {
       try {
-        await probe();
-        checks[name] = 'ok';
+        // A probe's answer is a warning: still ready, but the operator should act (e.g. a CRL due soon).
+        const warning = await probe();
+        checks[name] = warning ? `warning: ${warning}` : 'ok';
       } catch (error) {
         ready = false;
         checks[name] = (error as Error).message;

@@ -9,6 +9,17 @@ export interface MetricsOptions {
   readonly stats: () => Promise<StoreStats>;
   /** Also export Node's process metrics (CPU, memory, event loop). @defaultValue true */
   readonly processMetrics?: boolean;
+  /** The CRLs and trusted lists this process holds now, read at each scrape. @defaultValue none */
+  readonly validationData?: () => readonly HeldValidationData[];
+  /** Time of a scrape, for the seconds left until each nextUpdate. @defaultValue the system time */
+  readonly now?: () => Date;
+}
+
+/** A CRL (named by its issuer) or a trusted list (by its scheme operator) and when its successor is due. */
+export interface HeldValidationData {
+  readonly kind: 'crl' | 'trust-list';
+  readonly name: string;
+  readonly nextUpdate?: Date;
 }
 
 /** Prometheus metrics of one AP: a registry of its own (never prom-client's global one). */
@@ -26,6 +37,8 @@ export interface Metrics {
   countError(code: string): void;
   /** Counts evidence re-timestamped by the archive renewal (qerds_archive_renewed_total). */
   countArchiveRenewed(count: number): void;
+  /** Counts CRLs and trusted lists a refresh accepted or refused (qerds_validation_data_refresh_total). */
+  countValidationDataRefresh(kind: HeldValidationData['kind'], outcome: 'accepted' | 'refused', count: number): void;
 }
 
 /**
@@ -78,6 +91,30 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const errors = new Counter({ name: 'qerds_errors_total', help: 'Errors by stable code (job retries and failures, TSA failures)', labelNames: ['code'], registers: [registry] });
 
   const archiveRenewed = new Counter({ name: 'qerds_archive_renewed_total', help: 'Evidence raised to B-LTA with a new archive timestamp by this process', registers: [registry] });
+  // Seconds left, negative once past: `qerds_crl_next_update_seconds < 3600` alerts before evidence issuance
+  // (B-LT needs a CRL covering the signing time) and peer validation (PKI_REVOCATION_STALE) degrade.
+  const nextUpdateGauge = (kind: HeldValidationData['kind'], name: string, help: string, label: string) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = (options.now?.() ?? new Date()).getTime();
+        for (const held of options.validationData?.() ?? []) {
+          if (held.kind === kind && held.nextUpdate) this.set({ [label]: held.name }, (held.nextUpdate.getTime() - now) / 1000);
+        }
+      },
+    });
+  nextUpdateGauge('crl', 'qerds_crl_next_update_seconds', 'Seconds until the nextUpdate of the CRL held for each CA (negative: past, the CRL is stale)', 'issuer');
+  nextUpdateGauge('trust-list', 'qerds_trust_list_next_update_seconds', 'Seconds until the NextUpdate of each trusted list held (negative: past)', 'scheme_operator');
+  const refreshes = new Counter({
+    name: 'qerds_validation_data_refresh_total',
+    help: 'CRLs and trusted lists a refresh of this process accepted (newer) or refused (unreadable, unsigned, older), by kind',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
   const countError = (code: string) => errors.inc({ code });
   const codeOf = (error: unknown) => (isQerdsError(error) ? error.code : 'INTERNAL');
 
@@ -133,5 +170,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     countError,
     countArchiveRenewed: (count) => archiveRenewed.inc(count),
+    countValidationDataRefresh: (kind, outcome, count) => refreshes.inc({ kind, outcome }, count),
   };
 }

@@ -3,7 +3,9 @@ import type { Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import { renewArchiveTimestamps, type RenewArchiveOptions, type RenewArchiveResult } from './renew-archive-timestamps.js';
 
-export interface ArchiveRenewalJobOptions extends Omit<RenewArchiveOptions, 'now'> {
+export interface ArchiveRenewalJobOptions extends Omit<RenewArchiveOptions, 'now' | 'crls'> {
+  /** CRLs to embed, asked at each sweep (they are refreshed while the AP runs). @defaultValue none */
+  readonly crls?: () => readonly (Buffer | string)[];
   readonly store: Store;
   readonly clock: Clock;
   /** Time between sweeps. @defaultValue 24 h */
@@ -29,11 +31,11 @@ export interface ArchiveRenewalJob {
  * timestamps, but wasted TSA requests) — hence the cluster-wide sweep in the AP.
  */
 export function createArchiveRenewalJob(options: ArchiveRenewalJobOptions): ArchiveRenewalJob {
-  const { store, clock, log, onRenewed, intervalMs = 86_400_000, ...renew } = options;
+  const { store, clock, log, onRenewed, intervalMs = 86_400_000, crls, ...renew } = options;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<RenewArchiveResult> | undefined;
   const runOnce = (): Promise<RenewArchiveResult> => {
-    running ??= renewArchiveTimestamps(store, { ...renew, now: clock.now() })
+    running ??= renewArchiveTimestamps(store, { ...renew, ...(crls ? { crls: crls() } : {}), now: clock.now() })
       .then((result) => {
         if (result.renewed.length > 0) onRenewed?.(result.renewed.length);
         // A sweep that found nothing due is routine (daily): debug, not info.

@@ -19,9 +19,11 @@ export interface As4TlsClientOptions {
   readonly ca: readonly (string | Buffer)[];
   /**
    * CRLs (PEM or DER) checked for the server certificate during the handshake (OpenSSL CRL check of the leaf:
-   * each leaf's issuer then needs a current CRL here). @defaultValue none (no revocation check)
+   * each leaf's issuer then needs a current CRL here). A function is asked before each connection pool is
+   * used: when it answers another array (the CRLs were refreshed), the pools are rebuilt with it.
+   * @defaultValue none (no revocation check)
    */
-  readonly crl?: readonly (string | Buffer)[];
+  readonly crl?: readonly (string | Buffer)[] | (() => readonly (string | Buffer)[]);
   /** Idle keep-alive sockets are closed after this many ms (below servers' keep-alive, 65 s here). @defaultValue 4000 */
   readonly idleSocketMs?: number;
 }
@@ -51,7 +53,19 @@ const PIN_ERROR = 'ERR_QERDS_TLS_PIN';
  */
 export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
   const agents = new Map<string, Agent>();
+  const retired = new Set<Agent>();
+  const crlOf = typeof options.crl === 'function' ? options.crl : () => (options.crl as readonly (string | Buffer)[] | undefined) ?? [];
+  let crl = crlOf();
   const agentFor = (pins: TlsPeerPins | undefined): Agent => {
+    const now = crlOf();
+    if (now !== crl) {
+      // New CRLs: OpenSSL's CRL check lives in each agent's secure context, so new agents from now on (else
+      // handshakes fail on the expired CRL). The old ones are not destroyed: requests in flight finish, and their
+      // idle sockets time out (idleSocketMs); close() still destroys them.
+      crl = now;
+      for (const agent of agents.values()) retired.add(agent);
+      agents.clear();
+    }
     const key = [...(pins?.spki ?? []), ...(pins?.certificates ?? []).map((c) => c.fingerprint256)].sort().join(' ');
     let agent = agents.get(key);
     if (!agent) {
@@ -59,7 +73,7 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
         keepAlive: true,
         timeout: options.idleSocketMs ?? 4_000,
         ca: [...options.ca],
-        ...(options.crl?.length ? { crl: options.crl.map(crlAsPem) } : {}),
+        ...(crl.length ? { crl: crl.map(crlAsPem) } : {}),
         ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
         minVersion: 'TLSv1.2',
         ciphers: TLS12_CIPHERS,
@@ -88,8 +102,9 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
       return postWithNodeHttp(url, init, agentFor(pins));
     },
     close: () => {
-      for (const agent of agents.values()) agent.destroy();
+      for (const agent of [...agents.values(), ...retired]) agent.destroy();
       agents.clear();
+      retired.clear();
     },
   };
 }
@@ -139,7 +154,8 @@ function tlsError(target: URL, error: Error & { code?: string }): Error {
   if (error.code === PIN_ERROR) {
     return new QerdsError('AS4_TLS_PIN_MISMATCH', `TLS: server ${target.host} refused: ${error.message}`, { cause: error, details: { retryable: true } });
   }
-  const tlsCodes = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;
+  // CRL_*: OpenSSL's CRL check of the peer (CRL_HAS_EXPIRED when the trust store's CRL is past nextUpdate).
+  const tlsCodes = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|CRL_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;
   if (error.code && tlsCodes.test(error.code)) {
     return new QerdsError('AS4_TLS_HANDSHAKE_FAILED', `TLS: server ${target.host} refused: ${error.message} (${error.code})`, { cause: error, details: { retryable: true } });
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { QerdsError } from '../core/errors.js';
-import { createSoftHsmSealToken, initDevPki } from '../pki/index.js';
+import { createSoftHsmSealToken, devPkiLayout, initDevPki, reissueDevCrl } from '../pki/index.js';
 import { devTrustListXml } from '../trust-list/index.js';
 
 export function registerPki(program: Command): void {
@@ -23,6 +23,19 @@ export function registerPki(program: Command): void {
           : result.added.length > 0
             ? `dev PKI in ${result.layout.dir} completed with:\n${result.added.map((f) => `  ${f}\n`).join('')}`
             : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
+      );
+    });
+  pki
+    .command('crl')
+    .description("DEV/TEST ONLY: re-issue the dev CA's CRL (revoked entries kept, CRL number + 1, thisUpdate now); a running AP picks it up at its next pki.crlRefresh")
+    .option('--dir <dir>', 'the dev PKI', 'certs/dev')
+    .option('--days <n>', 'days until nextUpdate', '30')
+    .action(async (opts: { dir: string; days: string }) => {
+      const days = Number(opts.days);
+      if (!Number.isFinite(days) || days <= 0) throw new QerdsError('CONFIG_INVALID', `--days must be a positive number, got ${opts.days}`);
+      const issued = await reissueDevCrl(devPkiLayout(opts.dir), { days });
+      process.stdout.write(
+        `CRL number ${issued.crlNumber} written to ${issued.file}: thisUpdate ${issued.thisUpdate.toISOString()}, nextUpdate ${issued.nextUpdate.toISOString()}, ${issued.revoked} revoked (DEV/TEST ONLY)\n`,
       );
     });
   pki

@@ -366,6 +366,31 @@ export const configSchema = z
          * @defaultValue false
          */
         listedPeersOnly: z.boolean().default(false),
+        /**
+         * Keeping revocation data fresh while the AP runs: every `intervalMs` each process re-reads the CRL files
+         * of `trust` and the `trustLists` files, and (with `fetch`) GETs the http CRL Distribution Points of the
+         * trust anchors, the e-seal and the TSA certificate, plus `urls`. A CRL replaces the held one of its CA only
+         * when it parses, is signed by that CA, and is not older (thisUpdate) than the held one; a trusted list
+         * only when it verifies and is not older (ListIssueDateTime). Anything else keeps the old data and logs a
+         * warning. /readyz fails once a held CRL is past its nextUpdate and warns `warnBeforeMs` before.
+         */
+        crlRefresh: z
+          .object({
+            /** Time between refreshes in ms; 0 turns the refresh off (data loaded at start only). @defaultValue 3600000 (1 h) */
+            intervalMs: z.coerce.number().int().min(0).default(3_600_000),
+            /** Fetch CRLs over http from CRL Distribution Points (RFC 5280 §4.2.1.13) and `urls`. @defaultValue false */
+            fetch: z.boolean().default(false),
+            /** More http URLs of CRLs to fetch (for CAs whose certificates name no distribution point). @defaultValue [] */
+            urls: z.array(z.string().regex(/^http:\/\//i, 'CRLs are fetched over http only')).default([]),
+            /** One fetch, in ms. @defaultValue 10000 */
+            timeoutMs: z.coerce.number().int().min(1).default(10_000),
+            /** Largest CRL fetched, in bytes. @defaultValue 20971520 (20 MiB) */
+            maxBytes: z.coerce.number().int().min(1).default(20 * 1024 * 1024),
+            /** /readyz warns when a held CRL's nextUpdate is this close, in ms. @defaultValue 86400000 (24 h) */
+            warnBeforeMs: z.coerce.number().int().min(0).default(86_400_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .prefault({}),
     tsa: z

@@ -22,3 +22,4 @@ export { enqueueSenderCopies } from './sender-copies.js';
 export { encryptPartsForRecipient, isEnvelopedCms, isSignedCms, AUTH_ENVELOPED_CONTENT_TYPE } from './e2e-encryption.js';
 export { PickupLinks, type PickupLinkCheck, type PickupLinkOptions, type PickupLinkPayload } from './pickup-link.js';
 export { streamToBuffer } from './stage-support.js';
+export { startSweepTimer } from './sweep-timer.js';

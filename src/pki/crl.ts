@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { derChildren, derOid, readDerElement } from './der.js';
 import { verifyWithAlgorithm } from './signature-algorithms.js';
+import { OID_CRL_NUMBER } from './cert-factory.js';
 import { x509 } from './x509.js';
 
 /**
@@ -13,6 +14,8 @@ import { x509 } from './x509.js';
  *                              crlExtensions [0] EXPLICIT Extensions OPTIONAL }
  */
 export interface ParsedCrl {
+  /** The CertificateList as DER. */
+  readonly der: Buffer;
   readonly issuer: string;
   readonly thisUpdate: Date;
   readonly nextUpdate?: Date;
@@ -56,6 +59,7 @@ export function parseCrlDer(der: Buffer): ParsedCrl {
     for (const entry of parsed.entries) revoked.set(normaliseSerial(entry.serialNumber), entry.revocationDate);
     const verified = new Map<string, boolean | 'unsupported'>();
     return {
+      der,
       issuer: parsed.issuer,
       thisUpdate: parsed.thisUpdate,
       ...(parsed.nextUpdate ? { nextUpdate: parsed.nextUpdate } : {}),
@@ -106,4 +110,14 @@ export function certificateNameDer(cert: X509Certificate, which: 'subject' | 'is
   const el = parts[base + (which === 'issuer' ? 2 : 4)];
   if (!el) throw new QerdsError('PKI_DER_MALFORMED', `certificate has no ${which}`);
   return Buffer.from(el.bytes);
+}
+
+/** The cRLNumber extension's value (RFC 5280 §5.2.3), 0 when absent. */
+export function crlNumberOf(crl: x509.X509Crl): bigint {
+  const ext = crl.extensions.find((e) => e.type === OID_CRL_NUMBER);
+  if (!ext) return 0n;
+  const der = Buffer.from(ext.value);
+  // INTEGER: tag 0x02, short length, big-endian body.
+  const len = der[1] ?? 0;
+  return BigInt(`0x${der.subarray(2, 2 + len).toString('hex') || '0'}`);
 }

@@ -5,7 +5,8 @@ export * from './dev-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
-export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, type ParsedCrl } from './crl.js';
+export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, crlNumberOf, type ParsedCrl } from './crl.js';
+export { createCrlSet, fixedCrlSource, type CrlSet, type CrlSource, type CrlOffer, type CrlRefusalCode, type HeldCrl } from './crl-set.js';
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {
   readDerElement,
@@ -30,3 +31,5 @@ export { openPkcs11Signer, pkcs11Errors, type Pkcs11KeyRef, type Pkcs11Signer } 
 export { createSoftHsmSealToken, SOFTHSM_MODULE, type SoftHsmSealOptions, type SoftHsmSealResult } from './softhsm-token.js';
 export { createOcspResponder, crlStatusSource, type OcspCertStatus, type OcspResponderOptions } from './ocsp-responder.js';
 export { encodeOcspRequest, fetchOcsp, ocspUrlOf, verifyBasicOcspResponse, verifyOcspResponse, type OcspResult } from './ocsp-client.js';
+export { crlDistributionPointUrls, fetchCrl, type FetchCrlOptions } from './crl-fetch.js';
+export { refreshCrls, type CrlRefreshOptions, type CrlRefreshReport, type CrlRefreshAccepted, type CrlRefreshRefused } from './crl-refresh.js';

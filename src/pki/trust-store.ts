@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlCovers, normaliseSerial, parseCrls, type ParsedCrl } from './crl.js';
+import { fixedCrlSource, isCrlSource, type CrlSource } from './crl-set.js';
 import { parsePemCertificates } from './identity.js';
 import type { Finding, PathValidationResult, TrustStore } from './types.js';
 import { certificateFacts } from './certificate-facts.js';
 import { x509 } from './x509.js';
 
 export interface TrustStoreOptions {
-  /** CRLs (DER or PEM, one or more per buffer) consulted for every certificate on a path. @defaultValue [] */
-  readonly crls?: readonly (Buffer | string)[];
+  /**
+   * CRLs (DER or PEM, one or more per buffer) consulted for every certificate on a path; a `CrlSource` (a
+   * `CrlSet`) is read at each validation, so CRLs a refresh replaced count at once. @defaultValue []
+   */
+  readonly crls?: readonly (Buffer | string)[] | CrlSource;
   /**
    * CRLs that came with the signed object (XAdES RevocationValues): they count like `crls` for revocations and
    * for freshness, but when only these exist for an issuer and none covers the validation time, the status
@@ -44,9 +48,8 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
   const maxPathLength = options.maxPathLength ?? 8;
   const anchorList = Object.freeze([...anchors]);
   const anchorPrints = new Set(anchorList.map((a) => a.fingerprint256));
-  const crls: ParsedCrl[] = (options.crls ?? []).flatMap((c) => parseCrls(c));
+  const crls: CrlSource = isCrlSource(options.crls) ? options.crls : fixedCrlSource(options.crls ?? []);
   const embedded = new Set<ParsedCrl>((options.embeddedCrls ?? []).flatMap((c) => parseCrls(c)));
-  const allCrls = [...crls, ...embedded];
 
   function validate(
     leaf: X509Certificate,
@@ -95,7 +98,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     const findings: Finding[] = [];
     let checked = false;
     let newestStale: ParsedCrl | undefined;
-    for (const crl of allCrls) {
+    for (const crl of [...crls.parsed, ...embedded]) {
       if (!crl.isNamedBy(issuer)) continue;
       const signed = crl.isSignedBy(issuer);
       if (signed !== true) {
@@ -130,7 +133,13 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     return findings;
   }
 
-  return Object.freeze({ anchors: anchorList, crls: Object.freeze([...(options.crls ?? [])]), validate });
+  return Object.freeze({
+    anchors: anchorList,
+    get crls() {
+      return crls.current;
+    },
+    validate,
+  });
 }
 
 function checkValidity(cert: X509Certificate, at: Date): Finding[] {
@@ -157,42 +166,56 @@ function checkIssuer(cert: X509Certificate, below: number): Finding[] {
   return findings;
 }
 
-/**
- * A trust store from files: each path is a PEM file (one or more certificates), a DER certificate (`.crt`/`.cer`),
- * a CRL (`*.crl`, `*.crl.pem`, or any PEM holding `X509 CRL`), or a directory of such files (not recursive).
- * Throws `PKI_TRUST_STORE_UNREADABLE` on unreadable input and `PKI_TRUST_STORE_EMPTY` if no anchor is found.
- */
-export function loadTrustStore(paths: readonly string[], options: TrustStoreOptions = {}): TrustStore {
-  const anchors: X509Certificate[] = [];
-  const crls: (Buffer | string)[] = [...(options.crls ?? [])];
-  const loadFile = (file: string): void => {
-    const data = readFileSync(file);
-    const text = data.toString('latin1');
-    if (/\.crl(\.pem)?$/i.test(file) || text.includes('-----BEGIN X509 CRL-----')) {
-      crls.push(data);
-      const certs = parsePemCertificates(text);
-      anchors.push(...certs);
-      return;
-    }
-    if (text.includes('-----BEGIN')) {
-      anchors.push(...parsePemCertificates(text));
-      return;
-    }
-    anchors.push(new X509Certificate(data));
-  };
-  for (const path of paths) {
+/** What trust files hold: anchor certificates and CRLs (as read). */
+export interface TrustMaterial {
+  readonly anchors: readonly X509Certificate[];
+  readonly crls: readonly Buffer[];
+}
+
+/** The files `paths` name: each file itself, a directory's `.pem/.crt/.cer/.crl` files (not recursive, sorted). */
+export function trustMaterialFiles(paths: readonly string[]): string[] {
+  return paths.flatMap((path) => {
     try {
-      if (statSync(path).isDirectory()) {
-        for (const name of readdirSync(path).sort()) {
-          if (/\.(pem|crt|cer|crl)$/i.test(name) && statSync(join(path, name)).isFile()) loadFile(join(path, name));
-        }
-      } else {
-        loadFile(path);
-      }
+      if (!statSync(path).isDirectory()) return [path];
+      return readdirSync(path)
+        .sort()
+        .filter((name) => /\.(pem|crt|cer|crl)$/i.test(name) && statSync(join(path, name)).isFile())
+        .map((name) => join(path, name));
     } catch (cause) {
       throw new QerdsError('PKI_TRUST_STORE_UNREADABLE', `cannot load trust material from ${path}`, { cause });
     }
+  });
+}
+
+/**
+ * One trust file: a PEM file (one or more certificates), a DER certificate (`.crt`/`.cer`), or a CRL
+ * (`*.crl`, `*.crl.pem`, or any PEM holding `X509 CRL`, which may hold certificates too).
+ */
+export function readTrustFile(file: string): TrustMaterial {
+  try {
+    const data = readFileSync(file);
+    const text = data.toString('latin1');
+    if (/\.crl(\.pem)?$/i.test(file) || text.includes('-----BEGIN X509 CRL-----')) return { anchors: parsePemCertificates(text), crls: [data] };
+    if (text.includes('-----BEGIN')) return { anchors: parsePemCertificates(text), crls: [] };
+    return { anchors: [new X509Certificate(data)], crls: [] };
+  } catch (cause) {
+    throw new QerdsError('PKI_TRUST_STORE_UNREADABLE', `cannot load trust material from ${file}`, { cause });
   }
+}
+
+/** Every anchor and CRL of `paths` (files or directories, see `readTrustFile`). Throws `PKI_TRUST_STORE_UNREADABLE`, `PKI_TRUST_STORE_EMPTY`. */
+export function readTrustMaterial(paths: readonly string[]): TrustMaterial {
+  const read = trustMaterialFiles(paths).map(readTrustFile);
+  const anchors = read.flatMap((m) => m.anchors);
   if (anchors.length === 0) throw new QerdsError('PKI_TRUST_STORE_EMPTY', `no certificate in ${paths.join(', ')}`);
-  return createTrustStore(anchors, { ...options, crls });
+  return { anchors, crls: read.flatMap((m) => m.crls) };
+}
+
+/**
+ * A trust store from files (see `readTrustMaterial`); `options.crls` (a fixed list) come before the files' CRLs.
+ * Throws `PKI_TRUST_STORE_UNREADABLE` on unreadable input and `PKI_TRUST_STORE_EMPTY` if no anchor is found.
+ */
+export function loadTrustStore(paths: readonly string[], options: TrustStoreOptions & { readonly crls?: readonly (Buffer | string)[] } = {}): TrustStore {
+  const material = readTrustMaterial(paths);
+  return createTrustStore(material.anchors, { ...options, crls: [...(options.crls ?? []), ...material.crls] });
 }

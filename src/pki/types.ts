@@ -25,7 +25,10 @@ export interface PathValidationResult {
 /** Trust anchors and the checks of a certificate path against them (RFC 5280, simplified). */
 export interface TrustStore {
   readonly anchors: readonly X509Certificate[];
-  /** The CRLs the store checks revocation against, as given (DER or PEM): embedded in B-LT seals. */
+  /**
+   * The CRLs the store checks revocation against (DER or PEM): embedded in B-LT seals. Read it at each use:
+   * a store over a `CrlSet` answers the refreshed CRLs here.
+   */
   readonly crls: readonly (Buffer | string)[];
   /** Validate `leaf` at time `at` (the signing time, not today), using `intermediates` to build the path. */
   validate(leaf: X509Certificate, options?: { at?: Date; intermediates?: readonly X509Certificate[] }): PathValidationResult;

@@ -28,5 +28,12 @@ export function requireListedService(base: TrustStore, list: TrustList, type: Tr
           };
     return { valid: false, path: result.path, findings: [...result.findings, finding] };
   }
-  return Object.freeze({ anchors: base.anchors, crls: base.crls, validate });
+  return Object.freeze({
+    anchors: base.anchors,
+    // Read through: base's CRLs may be replaced while the AP runs (pki CrlSet).
+    get crls() {
+      return base.crls;
+    },
+    validate,
+  });
 }

@@ -19,14 +19,17 @@ export interface ConfiguredTrustList {
  */
 export async function loadConfiguredTrustLists(entries: readonly ConfiguredTrustList[], at: Date): Promise<TrustList[]> {
   const lists: TrustList[] = [];
-  for (const entry of entries) {
-    try {
-      const xml = await readFile(entry.path, 'utf8');
-      lists.push(await loadTrustList(xml, { signerAnchors: loadTrustStore(entry.signerAnchors), at, allowStale: entry.allowStale ?? false }));
-    } catch (cause) {
-      const code = isQerdsError(cause) ? cause.code : 'TL_UNREADABLE';
-      throw new QerdsError(code, `trusted list ${entry.path}: ${(cause as Error).message}`, { cause });
-    }
-  }
+  for (const entry of entries) lists.push(await loadConfiguredTrustList(entry, at));
   return lists;
+}
+
+/** One configured trusted list, read and verified at `at`; errors as `loadConfiguredTrustLists`. */
+export async function loadConfiguredTrustList(entry: ConfiguredTrustList, at: Date): Promise<TrustList> {
+  try {
+    const xml = await readFile(entry.path, 'utf8');
+    return await loadTrustList(xml, { signerAnchors: loadTrustStore(entry.signerAnchors), at, allowStale: entry.allowStale ?? false });
+  } catch (cause) {
+    const code = isQerdsError(cause) ? cause.code : 'TL_UNREADABLE';
+    throw new QerdsError(code, `trusted list ${entry.path}: ${(cause as Error).message}`, { cause });
+  }
 }

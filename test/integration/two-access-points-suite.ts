@@ -220,8 +220,8 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
       expect(ready.status).toBe(200);
       const { checks } = await ready.json();
       expect(checks.store).toBe('ok');
-      // With BullMQ, Redis is probed too; every probe is ok.
-      expect(Object.keys(checks).sort()).toEqual(net.c2.config.queue.kind === 'bullmq' ? ['redis', 'store'] : ['store']);
+      // With BullMQ, Redis is probed too; the CRLs and trusted lists held are current (the dev CRL: 30 days). Every probe is ok.
+      expect(Object.keys(checks).sort()).toEqual(net.c2.config.queue.kind === 'bullmq' ? ['redis', 'store', 'validationData'] : ['store', 'validationData']);
       expect(Object.values(checks).every((v) => v === 'ok')).toBe(true);
     });
   });

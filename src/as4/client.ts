@@ -1,4 +1,4 @@
-import { isQerdsError, QerdsError } from '../core/index.js';
+import { isQerdsError, QerdsError, readBodyAtMost } from '../core/index.js';
 import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { parseContentType } from './mime-content-type.js';
@@ -79,7 +79,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   }
   const httpStatus = response.status;
   // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
-  const body = await readAtMost(response, MAX_RESPONSE_BYTES);
+  const body = await readBodyAtMost(response, MAX_RESPONSE_BYTES);
   if (!body) return invalidReceipt('response too large', { httpStatus });
   const contentType = response.headers.get('content-type') ?? '';
   let envelopeXml: string;
@@ -129,21 +129,4 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     }
   }
   return { receipt, receiptXml: envelopeXml, httpStatus };
-}
-
-/** The response body, or undefined (and the stream cancelled) once it passes `limit` bytes. */
-async function readAtMost(response: Response, limit: number): Promise<Buffer | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  if (!reader) return Buffer.alloc(0);
-  for (let part = await reader.read(); !part.done; part = await reader.read()) {
-    size += part.value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(part.value);
-  }
-  return Buffer.concat(chunks);
 }

@@ -6,3 +6,4 @@ export * from './evidence-data.js';
 export * from './participant.js';
 export * from './message.js';
 export * from './assurance.js';
+export * from './response-body.js';

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { formatParticipantId, QerdsError, systemClock, type Clock, type ParticipantId } from '../core/index.js';
+import { formatParticipantId, QerdsError, readBodyAtMost, systemClock, type Clock, type ParticipantId } from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
 import { cachedDirectory } from './cached-directory.js';
 import { readServiceMetadata, type SmpEndpoint, type SmpServiceMetadata } from './smp-metadata.js';
@@ -110,27 +110,14 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
       await response.body?.cancel();
       throw new QerdsError('DIRECTORY_SMP_UNAVAILABLE', `SMP answered HTTP ${response.status} for ${url}`);
     }
-    return readLimited(response, settings.maxResponseBytes, url);
+    // Threat: an SMP, or who poses as one, exhausting memory: the limit holds while the body arrives.
+    const body = await readBodyAtMost(response, settings.maxResponseBytes);
+    if (!body) throw new QerdsError('DIRECTORY_SMP_MALFORMED', `SMP response from ${url} exceeds ${settings.maxResponseBytes} bytes`);
+    return body.toString('utf8');
   }
 
   const directory: Directory = Object.freeze({ lookup });
   return options.cacheTtlMs ? cachedDirectory(directory, { ttlMs: options.cacheTtlMs, clock: settings.clock }) : directory;
-}
-
-/** Read the body with a size limit enforced while it arrives (threat: an SMP, or who poses as one, exhausting memory). */
-async function readLimited(response: Response, limit: number, url: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  for (let part = await reader?.read(); reader && part && !part.done; part = await reader.read()) {
-    size += part.value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new QerdsError('DIRECTORY_SMP_MALFORMED', `SMP response from ${url} exceeds ${limit} bytes`);
-    }
-    chunks.push(Buffer.from(part.value));
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
+import { readBodyAtMost } from '../core/response-body.js';
 import { x509 } from './x509.js';
 
 export interface FetchCrlOptions {
@@ -41,18 +42,9 @@ export async function fetchCrl(url: string, options: FetchCrlOptions = {}): Prom
       await res.body?.cancel();
       throw new Error(`the CRL is ${declared} bytes, more than ${maxBytes}`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const reader = res.body?.getReader();
-    for (let read = await reader?.read(); reader && read && !read.done; read = await reader.read()) {
-      size += read.value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new Error(`the CRL is more than ${maxBytes} bytes`);
-      }
-      chunks.push(Buffer.from(read.value));
-    }
-    return Buffer.concat(chunks);
+    const body = await readBodyAtMost(res, maxBytes);
+    if (!body) throw new Error(`the CRL is more than ${maxBytes} bytes`);
+    return body;
   } catch (cause) {
     const why = signal.aborted ? `no answer within ${options.timeoutMs ?? 10_000} ms` : (cause as Error).message;
     throw new QerdsError('PKI_CRL_FETCH_FAILED', `${url}: ${why}`, { cause });

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
+import { readBodyAtMost } from '../core/response-body.js';
 import type { MessageImprint, TimeStampToken, TsaClient } from '../core/ports.js';
 import { derChildren, derIntegerValue, readDerElement, type TrustStore } from '../pki/index.js';
 import { encodeTimestampRequest } from './request.js';
@@ -112,29 +113,11 @@ export function createHttpTsaClient(options: HttpTsaClientOptions): TsaClient {
       }
       const length = Number(response.headers.get('content-length') ?? 0);
       if (length > MAX_RESPONSE_BYTES) throw new QerdsError('TSA_BAD_RESPONSE', `a ${length}-byte reply is too large`);
-      const body = await readLimited(response, MAX_RESPONSE_BYTES);
+      const body = await readBodyAtMost(response, MAX_RESPONSE_BYTES);
+      if (!body) throw new QerdsError('TSA_BAD_RESPONSE', `the reply exceeds ${MAX_RESPONSE_BYTES} bytes`);
       return acceptTimestampResponse(body, { imprint, nonce, ...pick(options) });
     },
   };
-}
-
-/** The body, refusing (and cancelling) it once it passes `limit` bytes, whatever Content-Length said. */
-async function readLimited(response: Response, limit: number): Promise<Buffer> {
-  if (!response.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new QerdsError('TSA_BAD_RESPONSE', `the reply exceeds ${limit} bytes`);
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
 }
 
 function pick(options: TsaClientOptions): { policy?: string; trust?: TrustStore } {

@@ -56,6 +56,8 @@ export async function startTwoAccessPoints(options: {
     id: string;
     name: string;
     servedBy: 'c2' | 'c3';
+    /** The endpoint the directory names for it instead of its AP's (e.g. a sink that captures what is relayed to it). */
+    endpoint?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
@@ -88,7 +90,7 @@ export async function startTwoAccessPoints(options: {
     participants.push({
       id: extra.id,
       name: extra.name,
-      endpoint: await endpoint(extra.servedBy, port),
+      endpoint: extra.endpoint ?? (await endpoint(extra.servedBy, port)),
       apCertificate: sealCert(extra.servedBy),
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,

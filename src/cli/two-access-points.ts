@@ -58,6 +58,8 @@ export async function startTwoAccessPoints(options: {
     servedBy: 'c2' | 'c3';
     /** The endpoint the directory names for it instead of its AP's (e.g. a sink that captures what is relayed to it). */
     endpoint?: string;
+    /** PEM file of the AP e-seal certificate the directory pins for it instead of its AP's (for refusal tests). */
+    apCertificate?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
@@ -91,7 +93,7 @@ export async function startTwoAccessPoints(options: {
       id: extra.id,
       name: extra.name,
       endpoint: extra.endpoint ?? (await endpoint(extra.servedBy, port)),
-      apCertificate: sealCert(extra.servedBy),
+      apCertificate: extra.apCertificate ?? sealCert(extra.servedBy),
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),

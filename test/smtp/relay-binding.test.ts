@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusalReason, smtpPeer } from '../../src/access-point/smtp-relay-transport.js';
 import { api, apiText, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { streamToBuffer } from '../../src/pipeline/index.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
@@ -20,6 +21,8 @@ const CAPTURED = { id: '0188:5555555555555', name: 'Captured Recipient KK', key:
 const UNKNOWN = { id: '0188:4444444444444', name: 'Nobody At C3' };
 /** Sent to the sink too, which answers 450 every time: a peer that stays unavailable. */
 const BUSY = { id: '0188:3333333333333', name: 'Busy Recipient KK' };
+/** A sender at C2 for whom the directory pins another AP's seal (C3's): C3 refuses what C2 relays for it. */
+const MISPINNED = { id: '0188:2222222222222', name: 'Mispinned Sender KK', key: 'mispinned-sender-key-0123456789abc' };
 
 const address = (id: string, domain: string) => `${id.replace(':', '-')}@${domain}`;
 
@@ -50,6 +53,7 @@ describe('REM SMTP relay binding between two access points', () => {
         { id: CAPTURED.id, name: CAPTURED.name, servedBy: 'c3', endpoint: sinkEndpoint, account: { key: CAPTURED.key } },
         { id: UNKNOWN.id, name: UNKNOWN.name, servedBy: 'c3' },
         { id: BUSY.id, name: BUSY.name, servedBy: 'c3', endpoint: sinkEndpoint },
+        { id: MISPINNED.id, name: MISPINNED.name, servedBy: 'c2', account: { key: MISPINNED.key }, apCertificate: pki.ap('c3').sealCert },
       ],
     });
   }, 60_000);
@@ -59,11 +63,11 @@ describe('REM SMTP relay binding between two access points', () => {
   });
 
   /** A REST submission at C2 with one binary part whose octets must arrive unchanged; C2's message id. */
-  async function submit(recipient: string, body: Buffer): Promise<string> {
+  async function submit(recipient: string, body: Buffer, senderKey = SENDER.key): Promise<string> {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient, subject: `Relay over SMTP ${randomBytes(3).toString('hex')}` }));
     form.append('payload', new Blob([new Uint8Array(body)], { type: 'application/octet-stream' }), 'data.bin');
-    const submitted = await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+    const submitted = await api<{ id: string }>(aps.c2.url, senderKey, '/api/v1/messages', { method: 'POST', body: form });
     return submitted.id;
   }
 
@@ -232,6 +236,17 @@ describe('REM SMTP relay binding between two access points', () => {
     expect((await aps.c2.context.store.getMessage(id))?.attempts).toBe(1);
   }, 60_000);
 
+  it('C3 refusing the seal (not the AP the directory pins for the sender: 554 5.7.1) ends with RelayFailure RB05 at C2', async () => {
+    const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+    const id = await submit(RECIPIENT.id, Buffer.from('from a sender whose AP is pinned otherwise'), MISPINNED.key);
+    await stateAtC2(id, 'failed');
+    const failure = (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+    expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_MessageRejectedForInvalidCertificate');
+    expect(failure.xml).toMatch(/554 5\.7\.1 the seal is not that of the access point the directory names for 0188:2222222222222/);
+    expect((await aps.c2.context.store.getMessage(id))?.attempts).toBe(1);
+    expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+  }, 60_000);
+
   it('a peer answering 450 every time is retried, then RelayFailure RB09 (R_ERDS_Unreachable)', async () => {
     const to = address(BUSY.id, 'c3.example');
     sink.plan(to, [450, 450, 450, 450]);
@@ -241,6 +256,21 @@ describe('REM SMTP relay binding between two access points', () => {
     expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
     expect(sink.rcpts.filter((r) => r.to === to).map((r) => r.code)).toEqual([450, 450]);
   }, 60_000);
+
+  it('the RelayFailure reason follows the enhanced status code of a final refusal', () => {
+    expect(refusalReason(550, '550 5.1.1 recipient <x@c3.example> unknown')).toBe('RB10');
+    expect(refusalReason(554, '554 5.7.7 S/MIME signature: content changed')).toBe('RB04');
+    expect(refusalReason(554, '554 5.7.1 the dispatch is not sealed by a known access point')).toBe('RB05');
+    expect(refusalReason(550, '550 5.7.1 relay access denied')).toBe('RB06');
+    expect(refusalReason(552, '552 5.3.4 message exceeds the maximum message size')).toBe('RB06');
+    expect(refusalReason(554, '554 transaction failed')).toBe('RB02');
+  });
+
+  it('an smtp:// endpoint names host, port and mail domain; anything else is a final error', () => {
+    expect(smtpPeer('smtp://relay.c3.example:2525?domain=c3.example')).toEqual({ host: 'relay.c3.example', port: 2525, domain: 'c3.example' });
+    expect(smtpPeer('smtp://[::1]')).toEqual({ host: '::1', port: 25, domain: '::1' });
+    expect(() => smtpPeer('https://c3.example/as4')).toThrow(expect.objectContaining({ code: 'RELAY_SMTP_ENDPOINT', details: { retryable: false } }));
+  });
 
   /** A REM Dispatch like C2's (the same SubmissionAcceptance inside), sealed by `signer`, written to a file. */
   async function forgedDispatch(signer: ReturnType<typeof loadSigningIdentity>, evidenceXml: string, ebmsMessageId: string, name: string): Promise<string> {

@@ -5,6 +5,7 @@ import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, type ParticipantId } from '../core/index.js';
 import { acceptReturnedEvidence, receiveMessage, type EvidenceCheck, type PipelineContext } from '../pipeline/index.js';
 import { devPkiLayout, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import { createAddressMapping, createSmtpIntake, readOriginalParts, smtpError, verifyRemMessage, type IntakeMessage, type RemVerification, type SmtpIntake } from '../smtp/index.js';
 
 /**
@@ -58,6 +59,7 @@ export function createSmtpRelayListener(
     }
     const sender = parseParticipantId(check.sender);
     const recipient = parseParticipantId(check.recipient);
+    await requireNotRevoked(content.signerCertificate!);
     try {
       if (verification.messageType === 'Dispatch') return await dispatch(message, verification, check, sender, recipient);
       if (verification.messageType === 'Receipt') {
@@ -111,6 +113,15 @@ export function createSmtpRelayListener(
     }
   }
 
+  /** The OCSP check the AS4 endpoint makes of a peer's seal (when its certificate names a responder), with an SMTP answer. */
+  async function requireNotRevoked(certificate: X509Certificate): Promise<void> {
+    try {
+      await requireNotRevokedByOcsp(certificate, deps.trust, ctx.clock.now());
+    } catch (error) {
+      throw smtpError('SMTP_SEAL_UNTRUSTED', isQerdsError(error) ? error.message : 'the OCSP status of the signer cannot be established');
+    }
+  }
+
   return createSmtpIntake({
     mode: 'relay',
     host: relay.host,
@@ -133,7 +144,7 @@ export function createSmtpRelayListener(
 
 /** Why a REM message that did not verify is refused, as the SMTP reply a peer can act on. */
 function refuseUnlessValid(v: RemVerification): void {
-  if (v.verdict === 'VALID' && v.remHeaders === 'signed' && v.signer && v.signedContent?.evidenceXml.length) return;
+  if (v.verdict === 'VALID' && v.remHeaders === 'signed' && v.signedContent?.signerCertificate && v.signedContent.evidenceXml.length) return;
   const errors = v.findings.filter((f) => f.severity === 'error');
   const first = errors[0]?.message ?? 'the REM headers are not signed';
   if (errors.some((f) => ['REM_ENCRYPTED', 'REM_DECRYPT_FAILED', 'REM_ENCRYPTION_UNSUPPORTED'].includes(f.code))) throw smtpError('SMTP_DECRYPTION_FAILED', first);

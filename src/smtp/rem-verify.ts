@@ -44,6 +44,8 @@ export interface RemVerification {
    * `rem_message/original` and the `rem_message/xml_evidence` texts. Meaningful only when the verdict is VALID.
    */
   readonly signedContent?: {
+    /** The certificate the S/MIME signature names (e.g. for an OCSP check of the signer). */
+    readonly signerCertificate?: X509Certificate;
     readonly headers: ReadonlyMap<string, string>;
     readonly original?: Buffer;
     readonly evidenceXml: readonly string[];
@@ -145,7 +147,7 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     ...(encryption ? { encryption } : {}),
     remHeaders,
     signatureFindings: cades.findings.filter((f) => f.severity === 'error').map((f) => f.code),
-    signedContent: { headers: mixed.headers, ...(original ? { original } : {}), evidenceXml },
+    signedContent: { ...(cades.signer ? { signerCertificate: cades.signer } : {}), headers: mixed.headers, ...(original ? { original } : {}), evidenceXml },
     findings,
   };
 }

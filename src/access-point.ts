@@ -20,6 +20,7 @@ import { createSmtpRelayTransport, routeTransport } from './access-point/smtp-re
 import { createSmtpRelayListener } from './access-point/smtp-relay-listener.js';
 import { createApServer } from './access-point/http-server.js';
 import { createRecipientChannels } from './access-point/recipient-channels.js';
+import { createSenderWebhooks } from './access-point/sender-webhooks.js';
 import { apiRecipientLinks } from './api/index.js';
 import { createOnBehalfSealer, openRemoteSealSigners } from './access-point/remote-seal-binding.js';
 
@@ -149,6 +150,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ...(mail ? { mail } : {}),
     // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
     recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
+    senderWebhooks: createSenderWebhooks(config, () => config.http.publicUrl ?? url, log),
     // The dispatcher is made below; poke is only called once requests flow.
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),

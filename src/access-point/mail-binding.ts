@@ -18,7 +18,8 @@ import { buildRemMessage, composeOriginal, createMailSender, encryptRemMessage, 
  *   in the account's `deliveryEncryption` form);
  * - a sender participant with an SMTP account (`smtp.accounts[]`) gets every evidence about its messages
  *   as a REM Receipt at that account's address, whether it submitted by SMTP or by REST (the address is
- *   the participant's registered e-mail address at this AP).
+ *   the participant's registered e-mail address at this AP);
+ * - receipts and notices are encrypted like dispatches when the participant they go to has a certificate.
  * Undefined when no outbound SMTP is configured.
  */
 export function createMailTransport(config: QerdsConfig, identity: SigningIdentity, log: Logger): (MailTransport & { close(): void }) | undefined {
@@ -58,15 +59,27 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
   const evidenceEmails = new Map<string, string>();
   for (const account of config.smtp.accounts) if (!evidenceEmails.has(account.participant)) evidenceEmails.set(account.participant, account.email);
 
+  /**
+   * Every REM message to a participant with a known certificate is encrypted for it, not only the dispatch:
+   * receipts to a sender name the recipient, the subject and the events, and notices carry pickup links.
+   * A participant known only from the directory gets the config default's form (mail clients open it).
+   */
+  const headerProtectionFor = (participant: ParticipantId) => (deliveryCertificates.has(formatParticipantId(participant)) ? 'cipher' : 'clear');
+  const encryptedFor = async (participant: ParticipantId, raw: Buffer): Promise<Buffer> => {
+    const key = formatParticipantId(participant);
+    const certificate = deliveryCertificates.get(key);
+    if (!certificate) return raw;
+    return encryptRemMessage(raw, [certificate], { encryption: deliveryEncryptions.get(key) ?? 'aes256-cbc' });
+  };
+
   return {
     deliveryAddress: (recipient: ParticipantId) => deliveryEmails.get(formatParticipantId(recipient)),
     evidenceAddress: (participant: ParticipantId) => evidenceEmails.get(formatParticipantId(participant)),
     nonErdsAddress: (recipient: ParticipantId) => (config.smtp.relayToNonErds ? plainAddress(recipient) : undefined),
     async sendDispatch({ to, message, parts, evidence }) {
       const original = await originalOf(message, parts, from.address);
-      const certificate = deliveryCertificates.get(formatParticipantId(message.recipient));
       const rem = buildRemMessage({
-        headerProtection: certificate ? 'cipher' : 'clear',
+        headerProtection: headerProtectionFor(message.recipient),
         event: evidence.event,
         evidenceXml: evidence.xml,
         original,
@@ -81,14 +94,12 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
         messageId: `<rem-dispatch-${safeId(message.id)}@${domain}>`,
         remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId },
       });
-      // A participant known only from the directory gets the config default's form (mail clients open it).
-      const encryption = deliveryEncryptions.get(formatParticipantId(message.recipient)) ?? 'aes256-cbc';
-      const raw = certificate ? await encryptRemMessage(rem.raw, [certificate], { encryption }) : rem.raw;
-      return sender.send({ from: from.address, to, raw });
+      return sender.send({ from: from.address, to, raw: await encryptedFor(message.recipient, rem.raw) });
     },
     async sendReceipt({ to, message, evidence }) {
       const part = message.parts[0];
       const rem = buildRemMessage({
+        headerProtection: headerProtectionFor(message.sender),
         event: evidence.event,
         evidenceXml: evidence.xml,
         originalSha256: part?.plaintextSha256 ?? part?.sha256,
@@ -103,12 +114,13 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
         messageId: `<rem-${safeId(evidence.id)}@${domain}>`,
         remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId },
       });
-      return sender.send({ from: from.address, to, raw: rem.raw });
+      return sender.send({ from: from.address, to, raw: await encryptedFor(message.sender, rem.raw) });
     },
     async sendNotification({ to, notice, links, evidence }) {
       const message = notice.message;
       const part = message.parts[0];
       const rem = buildRemMessage({
+        headerProtection: headerProtectionFor(message.recipient),
         // The attached evidence names the event: the notice's own evidence is issued only once the mail is taken.
         event: evidence.event,
         evidenceXml: evidence.xml,
@@ -125,7 +137,7 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
         messageId: `<rem-notice-${safeId(message.id)}-${notice.kind}@${domain}>`,
         remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId, ...(notice.deadline ? { 'REM-ExpirationDate': notice.deadline.toUTCString() } : {}) },
       });
-      return sender.send({ from: from.address, to, raw: rem.raw });
+      return sender.send({ from: from.address, to, raw: await encryptedFor(message.recipient, rem.raw) });
     },
     close: () => sender.close(),
   };

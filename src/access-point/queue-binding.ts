@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
-import { acceptanceExpiryStage, createBullmqQueue, createInProcessQueue, deliverStage, mailDeliveryStage, mailEvidenceStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
+import { acceptanceExpiryStage, createBullmqQueue, createInProcessQueue, deliverStage, mailDeliveryStage, evidenceWebhookStage, mailEvidenceStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
 import { pipelineStages, type PipelineStage } from '../store/index.js';
 
 /** Which pipeline stages this process runs workers for: all (default), none (API only), or a list. */
@@ -49,6 +49,7 @@ export function registerWorkers(queue: Queue, context: PipelineContext, stages: 
     notify: notifyStage,
     'mail-delivery': mailDeliveryStage,
     'mail-evidence': mailEvidenceStage,
+    'evidence-webhook': evidenceWebhookStage,
     'acceptance-expiry': acceptanceExpiryStage,
   };
   for (const stage of stages) {

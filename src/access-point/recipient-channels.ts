@@ -3,6 +3,7 @@ import type { RecipientLinks } from '../api/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, type ParticipantId } from '../core/index.js';
 import type { ConsignmentPolicy, IssuedEvidence, MailTransport, NoticeResult, RecipientChannels, RecipientNotice } from '../pipeline/index.js';
+import { postWebhook } from './webhook-post.js';
 
 type RecipientEntry = QerdsConfig['apiKeys'][number] | QerdsConfig['accounts'][number];
 
@@ -10,7 +11,7 @@ type RecipientEntry = QerdsConfig['apiKeys'][number] | QerdsConfig['accounts'][n
  * Binds the pipeline's RecipientChannels port to the config: each local recipient's consignment policy
  * (`acceptance`, `consignment`, `acceptanceWindowSeconds` of its `apiKeys[]` / `accounts[]` entry; the first
  * entry of a participant wins) and its channels: the webhook (`notificationUrl`), to which notices are POSTed as
- * JSON, and, with `mail`, a signed REM notification to its registered address (`deliveryEmail`). A notice is sent
+ * JSON (signed with the entry's `webhookSecret` when it has one, see webhook-post.ts), and, with `mail`, a signed REM notification to its registered address (`deliveryEmail`). A notice is sent
  * when one channel took it; it is refused for good only when every channel refused it for good.
  */
 export function createRecipientChannels(
@@ -43,10 +44,15 @@ export function createRecipientChannels(
       return { mode, acceptance: { windowMs: (entry.acceptanceWindowSeconds ?? config.policy.acceptanceWindowSeconds) * 1000 } };
     },
     async notify(recipient, notice): Promise<NoticeResult> {
-      const url = entries.get(formatParticipantId(recipient))?.notificationUrl;
+      const entry = entries.get(formatParticipantId(recipient));
+      const url = entry?.notificationUrl;
       const address = options.mail?.deliveryAddress(recipient);
       const channels: Promise<NoticeResult>[] = [];
-      if (url) channels.push(postWebhook(url, noticeBody(notice, links), timeoutMs, log));
+      if (url) {
+        // The notice's evidence id names the event on every retry (webhook-id); a notice without one is one per message and kind.
+        const id = notice.evidence?.id ?? `${notice.kind}-${notice.message.id}`;
+        channels.push(postWebhook({ url, id, body: noticeBody(notice, links), secret: entry?.webhookSecret, timeoutMs }, log));
+      }
       if (address && notice.evidence) channels.push(mailNotice(options.mail!, address, notice, notice.evidence, mailLinks(recipient)));
       if (channels.length === 0) return { status: 'refused', permanent: true, reason: 'no notification channel configured for the recipient' };
       const results = await Promise.all(channels);
@@ -83,23 +89,4 @@ async function mailNotice(mail: MailTransport, to: string, notice: RecipientNoti
   const result = await mail.sendNotification({ to, notice, links: { pickup: links.pickup(id), ...acceptance }, evidence });
   if (result.status === 'accepted') return { status: 'sent', channel: `mail ${to}` };
   return { status: 'refused', permanent: result.permanent, reason: `mail to ${to} refused: ${result.response}` };
-}
-
-async function postWebhook(url: string, body: Record<string, unknown>, timeoutMs: number, log: Logger): Promise<NoticeResult> {
-  let response: Response;
-  try {
-    // No redirects: a notice goes only where the operator configured it (threat: a redirect sending it elsewhere).
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    return { status: 'refused', permanent: false, reason: `webhook ${url} unreachable: ${(error as Error).message}` };
-  }
-  await response.body?.cancel().catch(() => undefined);
-  if (response.ok) {
-    log.debug({ url, status: response.status, type: body.type }, 'recipient webhook notified');
-    return { status: 'sent', channel: `webhook ${url}` };
-  }
-  // 3xx (not followed) and 4xx: the recipient's end refuses this request as such, and a retry sends the same;
-  // 408/429 and 5xx may pass later.
-  const permanent = response.status < 500 && response.status !== 408 && response.status !== 429;
-  return { status: 'refused', permanent, reason: `webhook ${url} answered HTTP ${response.status}` };
 }

@@ -13,6 +13,19 @@ import { parseXml } from './xml-util.js';
 
 const MAX_RESPONSE_BYTES = 10_485_760;
 
+/**
+ * Whether a fetch failed because the connection was closed or reset before any answer: what a reused
+ * keep-alive socket that the server timed out meanwhile gives (undici: UND_ERR_SOCKET, "other side closed";
+ * or ECONNRESET / EPIPE from the socket). A refused connection or a timeout is not this.
+ */
+export function closedBeforeAnswer(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  }
+  return false;
+}
+
 const invalidReceipt = (message: string, details: Record<string, unknown> = {}): never => {
   throw new QerdsError('AS4_EBMS_0302', message, { details: { retryable: true, ...details } });
 };
@@ -40,13 +53,21 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     references = mime.references;
     const headers = { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' };
     const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
-    response = Buffer.isBuffer(mime.body)
-      ? await (options.http ?? fetch)(options.endpoint, { method: 'POST', headers, body: new Uint8Array(mime.body), signal })
+    const body = mime.body;
+    const post = (buffered: Buffer) => (options.http ?? fetch)(options.endpoint, { method: 'POST', headers, body: new Uint8Array(buffered), signal });
+    response = Buffer.isBuffer(body)
+      ? // A keep-alive connection the peer closed just as we reused it fails before any answer: one immediate
+        // second try on a new connection. Safe for a POST here because the receiver drops a repeated MessageId
+        // (answering with its receipt), and cheaper than a relay retry with back-off. A stream cannot be replayed.
+        await post(body).catch((error: unknown) => {
+          if (!closedBeforeAnswer(error) || signal.aborted) throw error;
+          return post(body);
+        })
       : await (options.http ?? postWithNodeHttp)(options.endpoint, {
           method: 'POST',
-          headers: { ...headers, 'Content-Length': String(mime.body.size) },
+          headers: { ...headers, 'Content-Length': String(body.size) },
           // A node Readable: the As4HttpClients post it with node:http, streamed (see tls-client.ts).
-          body: mime.body.open() as unknown as BodyInit,
+          body: body.open() as unknown as BodyInit,
           signal,
         });
   } catch (cause) {

@@ -79,6 +79,29 @@ const consignmentPolicyFields = {
   acceptanceWindowSeconds: z.coerce.number().int().min(1).optional(),
 };
 
+/**
+ * Webhooks of a participant (the sender's ERP, the recipient's back office), beside its credentials in
+ * `apiKeys[]` / `accounts[]`.
+ */
+/** `whsec_` and a base64 key of at least 24 bytes (Standard Webhooks asks for 24 to 64). */
+export const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
+
+const webhookFields = {
+  /**
+   * Sender side: C2 POSTs every evidence about this participant's messages here as JSON (the event, its time, the
+   * evidence XML and its REST URL), through the outbox like every other job: retried with back-off, kept as a dead
+   * letter when the budget is spent. Optional; REST and mail stay available.
+   */
+  evidenceWebhookUrl: z.string().url().optional(),
+  /**
+   * Key that signs every webhook POST to this participant (`evidenceWebhookUrl`, `notificationUrl`), Standard
+   * Webhooks style: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<HMAC-SHA256>`. `whsec_` and a base64
+   * key of 24 bytes or more (`echo whsec_$(openssl rand -base64 32)`). A secret, like `key`: keep the config file private.
+   * Optional; without it webhooks are unsigned.
+   */
+  webhookSecret: z.string().regex(webhookSecretPattern, 'must be whsec_ followed by a base64 key of 24 bytes or more').optional(),
+};
+
 const apiKeyEntry = z.object({
   /** The secret presented in `Authorization: Bearer <key>` or `X-API-Key`. Store a hash in production (see README). */
   key: z.string().min(16, 'API keys must be at least 16 characters'),
@@ -92,9 +115,11 @@ const apiKeyEntry = z.object({
    */
   deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
   ...consignmentPolicyFields,
+  ...webhookFields,
   /**
-   * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
-   * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+   * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
+   * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
+   * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
    * `directory.participants[].encryptionCertificate`, else the mail is signed only.
    */
   deliveryCertificate: z.string().optional(),
@@ -190,11 +215,13 @@ const accountEntry = z
      */
     deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
     ...consignmentPolicyFields,
+    ...webhookFields,
     /** The sender's remote e-seal held by this AP: unsealed submissions are sealed with it. Optional. */
     remoteSeal: remoteSealEntry.optional(),
     /**
-     * PEM file of the certificate the REM Dispatch mails to `deliveryEmail` are encrypted for (S/MIME in
-     * the `deliveryEncryption` form; RSA, EC P-256 or X25519). Optional; default: the participant's
+     * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
+     * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
+     * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
      * `directory.participants[].encryptionCertificate`, else the mail is signed only.
      */
     deliveryCertificate: z.string().optional(),
@@ -303,7 +330,7 @@ export const configSchema = z
         lockDurationMs: z.coerce.number().int().min(1000).default(120_000),
         /** bullmq: per-stage `lockDurationMs` / `stalledIntervalMs` over the two above, e.g. `{ notify: { lockDurationMs: 30000 } }`. @defaultValue none */
         stages: z
-          .partialRecord(z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence']), z.object({ lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict())
+          .partialRecord(z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook']), z.object({ lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict())
           .optional(),
         /**
          * Interval of the cluster-wide outbox sweep, in ms: once per interval across all processes (a BullMQ job

@@ -1,25 +1,6 @@
-import type { ParticipantId } from '../core/index.js';
-import type { StoreTransaction } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { PipelineContext } from './ports.js';
 import type { JobHandler } from './types.js';
-
-/**
- * C2 → C1 by mail: enqueues, in the transaction that stores an evidence about a message at the sender's
- * AP, the job that mails it to the sender, when the sender gets evidence by mail. Returns whether it did
- * (the caller pokes the dispatcher after the commit).
- */
-export async function enqueueEvidenceMail(
-  ctx: PipelineContext,
-  tx: StoreTransaction,
-  sender: ParticipantId,
-  messageId: string,
-  evidenceId: string,
-): Promise<boolean> {
-  if (!ctx.mail?.evidenceAddress(sender)) return false;
-  await tx.enqueue('mail-evidence', messageId, { evidenceId });
-  return true;
-}
 
 /**
  * C2 → C1: mails one evidence (SubmissionAcceptance/Rejection, RelayFailure, or one C3 returned) to the

@@ -206,6 +206,13 @@ export interface RecipientChannels {
   notify(recipient: ParticipantId, notice: RecipientNotice): Promise<NoticeResult>;
 }
 
+/** C2 → C1's ERP: each evidence about the sender's messages, POSTed to its webhook (signed JSON). */
+export interface SenderWebhooks {
+  /** Whether the sender has an evidence webhook. */
+  has(sender: ParticipantId): boolean;
+  post(message: StoredMessage, evidence: IssuedEvidence): Promise<NoticeResult>;
+}
+
 export interface PipelineContext {
   /** This AP as an ERDS: evidence issuer and ebMS party. */
   readonly self: { readonly id: string; readonly name: string };
@@ -224,6 +231,8 @@ export interface PipelineContext {
   readonly mail?: MailTransport;
   /** Retry budget of mail delivery and evidence mail (4xx replies, connection failures). @defaultValue relayRetry */
   readonly mailRetry?: RetryPolicy;
+  /** Evidence webhooks of local senders; absent when none has one. */
+  readonly senderWebhooks?: SenderWebhooks;
   /** Consignment policies and notification channels of local recipients; absent: every recipient gets the inbox. */
   readonly recipients?: RecipientChannels;
   /** Called after a commit that enqueued work, so the dispatcher polls at once. */

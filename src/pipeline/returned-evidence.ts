@@ -1,5 +1,5 @@
 import { formatParticipantId, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
-import { enqueueEvidenceMail } from './mail-evidence-stage.js';
+import { enqueueSenderCopies } from './sender-copies.js';
 import type { PipelineContext } from './ports.js';
 
 /** Where a message stands at C2 once the recipient's AP reports an event about it. */
@@ -38,7 +38,7 @@ export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, 
     throw refuse('PIPELINE_EVIDENCE_INVALID', `it names other participants than message ${message.id}`);
   }
   if (await ctx.store.getEvidence(check.id)) return { duplicate: true };
-  const mailed = await ctx.store.transaction(async (tx) => {
+  const copied = await ctx.store.transaction(async (tx) => {
     await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
     const next = stateAfter[check.event];
     if (next && (message.state === 'relayed' || message.state === 'relaying')) {
@@ -47,9 +47,9 @@ export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, 
       // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
       await tx.transitionMessage(message.id, 'relaying', 'relayed');
     }
-    return enqueueEvidenceMail(ctx, tx, message.sender, message.id, check.id);
+    return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
   });
-  if (mailed) ctx.poke();
+  if (copied) ctx.poke();
   ctx.log.info({ messageId: message.id, evidenceId: check.id, event: check.event }, 'evidence returned by the recipient AP');
   return { duplicate: false };
 }

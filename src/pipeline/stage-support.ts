@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { isQerdsError, QerdsError, type MessageState, type PayloadPart } from '../core/index.js';
 import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
-import { enqueueEvidenceMail } from './mail-evidence-stage.js';
+import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext, RelayPart } from './ports.js';
 
 /** Read a message's parts from the blob store (whole parts: the thin AS4 client takes buffers). */
@@ -81,7 +81,7 @@ async function recordChainedEvidence(
   previousId: string | null,
 ): Promise<IssuedEvidence> {
   const evidence = await ctx.evidence.issue({ ...request, message, ...(previousId === null ? {} : { previousEvidenceId: previousId }) });
-  let mailed = false;
+  let copied = false;
   await ctx.store.transaction(async (tx) => {
     // The evidence stands only with the state change it proves: if another job or request moved the message
     // first, nothing is recorded (no ContentConsignment after a handover, no RelayFailure after a delivery).
@@ -91,10 +91,10 @@ async function recordChainedEvidence(
     await options.alsoInTransaction?.(tx);
     await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id }, { previousId });
     if (options.returnToSender) await tx.enqueue('notify', message.id, { evidenceId: evidence.id });
-    // At the sender's AP (e.g. RelayFailure) the evidence also goes to a sender who gets evidence by mail.
-    if (message.role === 'sender-ap' && (await enqueueEvidenceMail(ctx, tx, message.sender, message.id, evidence.id))) mailed = true;
+    // At the sender's AP (e.g. RelayFailure) the evidence also goes to a sender who gets it by mail or webhook.
+    if (message.role === 'sender-ap' && (await enqueueSenderCopies(ctx, tx, message.sender, message.id, evidence.id))) copied = true;
   });
-  if (options.returnToSender || mailed) ctx.poke();
+  if (options.returnToSender || copied) ctx.poke();
   return evidence;
 }
 

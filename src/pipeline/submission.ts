@@ -2,7 +2,7 @@ import { formatParticipantId, isQerdsError, type Identification, type Participan
 import type { DirectoryEntry } from '../directory/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { encryptPartsForRecipient } from './e2e-encryption.js';
-import { enqueueEvidenceMail } from './mail-evidence-stage.js';
+import { enqueueSenderCopies } from './sender-copies.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 
 export interface SubmissionInput {
@@ -66,7 +66,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     message: draft,
     senderIdentification: input.senderIdentification,
   });
-  const mailed = await ctx.store.transaction(async (tx) => {
+  const copied = await ctx.store.transaction(async (tx) => {
     await tx.insertMessage({
       id,
       ebmsMessageId,
@@ -81,9 +81,9 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     });
     await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
     if (accepted) await tx.enqueue('relay', id);
-    return enqueueEvidenceMail(ctx, tx, input.sender, id, evidence.id);
+    return enqueueSenderCopies(ctx, tx, input.sender, id, evidence.id);
   });
-  if (accepted || mailed) ctx.poke();
+  if (accepted || copied) ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event }, 'submission recorded');
   const message = await ctx.store.getMessage(id);
   if (!message) throw new Error(`message ${id} vanished after commit`);

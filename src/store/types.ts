@@ -44,10 +44,11 @@ export interface EvidenceRecord {
 
 /**
  * Pipeline stages. Each is a job kind with an idempotent handler. `mail-delivery`: C3 → C4 REM Dispatch by
- * mail; `mail-evidence`: C2 → C1 REM Receipt with one evidence; `acceptance-expiry`: C3's
+ * mail; `mail-evidence`: C2 → C1 REM Receipt with one evidence; `evidence-webhook`: C2 → C1's ERP, one
+ * evidence as signed JSON; `acceptance-expiry`: C3's
  * AcceptanceRejectionExpiry, an entry due at the end of the recipient's acceptance window.
  */
-export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'acceptance-expiry'] as const;
+export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook', 'acceptance-expiry'] as const;
 export type PipelineStage = (typeof pipelineStages)[number];
 
 export interface OutboxEntry {

@@ -133,8 +133,8 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
       if (output.length > 200) output.splice(0, output.length - 200);
     };
     return new Promise((started, reject) => {
-      // QERDS_CLUSTER_START_MS: a machine shared with other work may need longer than a minute to start a process.
-      const startMs = Number(process.env.QERDS_CLUSTER_START_MS ?? 60_000);
+      // QERDS_CLUSTER_START_MS: a machine shared with other work may need a minute or more to start a process.
+      const startMs = Number(process.env.QERDS_CLUSTER_START_MS ?? 120_000);
       const timer = setTimeout(() => reject(new Error(`${label} did not start in ${startMs / 1000} s:\n${output.join('')}`)), startMs);
       let seen = '';
       child.stdout!.on('data', (chunk: Buffer) => {

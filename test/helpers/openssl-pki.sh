@@ -53,6 +53,7 @@ for ap in c2 c3; do
   issue "$prefix AP $ap AS4 encryption" $ap/enc.key.pem apenc $ap/enc.crt.pem
 done
 issue "$prefix recipient alice" recipients/alice.key.pem enc recipients/alice.crt.pem
+issue "$prefix recipient bob" recipients/bob.key.pem enc recipients/bob.crt.pem
 # An empty CRL (a minimal CA database is needed by `openssl ca -gencrl`).
 mkdir -p db; : > db/index.txt; echo 01 > db/crlnumber
 cat > ca.cnf <<CNF

@@ -134,5 +134,5 @@ describe('dead letters', () => {
     expect((await c2.context.store.listEvidence(id)).map((e) => e.event).sort()).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
     expect(await (await admin('/dead-letters')).json()).toEqual([]);
     expect((await c3.context.store.stats()).outboxByStage).toEqual({});
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QerdsError } from '../../src/core/index.js';
@@ -20,11 +20,20 @@ const attachments: Attachment[] = [{ contentId: 'payload-1@qerds', contentType: 
 
 let server: Server;
 let endpoint: string;
+/** Beside `endpoint`: the same handler behind a server that drops the connection of its next `drops` requests unanswered. */
+let droppingEndpoint: string;
+let droppingServer: Server;
+let drops = 0;
+let dropped = 0;
 let received: ReceivedUserMessage[] = [];
 let failWith: Error | undefined;
 
+let app: express.Express;
+/** A PKI the trust store does not know; made once here, as openssl takes seconds on a loaded machine. */
+let foreignPki: ReturnType<typeof opensslPki>;
 beforeAll(async () => {
-  const app = express();
+  foreignPki = opensslPki('Foreign');
+  app = express();
   app.post(
     '/as4',
     createAs4Handler({
@@ -41,11 +50,28 @@ beforeAll(async () => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/as4`;
+  droppingServer = createServer((req, res) => {
+    if (drops > 0) {
+      drops -= 1;
+      dropped += 1;
+      // What a keep-alive socket the server closed just as the client reused it looks like: no answer at all.
+      req.socket.destroy();
+      return;
+    }
+    app(req, res);
+  });
+  await new Promise<void>((resolve) => droppingServer.listen(0, '127.0.0.1', resolve));
+  droppingEndpoint = `http://127.0.0.1:${(droppingServer.address() as AddressInfo).port}/as4`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => droppingServer.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 beforeEach(() => {
   received = [];
   failWith = undefined;
+  drops = 0;
+  dropped = 0;
 });
 
 /** POST raw bytes and return the parsed answer (which must be a signal signed by C3). */
@@ -118,8 +144,26 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
     expect(errorCodeOf(signal)).toBe('EBMS:0009');
   });
 
+  it('a connection closed before any answer is tried once more at once (receipt verified); twice is AS4_EBMS_0005', async () => {
+    drops = 1;
+    const message = sampleMessage('m-dropped-once@qerds', attachments);
+    const result = await sendUserMessage({ endpoint: droppingEndpoint, message, attachments, identity: c2, receiverCertificate: c3.certificate, trust });
+    expect(result.receipt.refToMessageId).toBe('m-dropped-once@qerds');
+    expect(dropped).toBe(1);
+    expect(received).toHaveLength(1);
+
+    drops = 2;
+    dropped = 0;
+    const again = sampleMessage('m-dropped-twice@qerds', attachments);
+    const err = await sendUserMessage({ endpoint: droppingEndpoint, message: again, attachments, identity: c2, receiverCertificate: c3.certificate, trust }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
+    // One second try, not more: the relay's back-off takes it from there.
+    expect(dropped).toBe(2);
+    expect(received).toHaveLength(1);
+  });
+
   it('refuses a signer outside the trust store (client sees AS4_EBMS_0101)', async () => {
-    const foreign = sealIdentity(opensslPki('Foreign'), 'c2');
+    const foreign = sealIdentity(foreignPki, 'c2');
     const message = sampleMessage('m-foreign@qerds', attachments);
     const err = await sendUserMessage({ endpoint, message, attachments, identity: foreign, receiverCertificate: c3.certificate }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QerdsError);

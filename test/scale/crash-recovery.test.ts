@@ -141,7 +141,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     expect(redis.cli('DBSIZE').trim()).toBe('0');
     worker = await qerds(['worker', '-c', c2File], /running stages/, logs.c2worker);
 
-    const deadline = t0 + 80_000;
+    const deadline = t0 + 160_000; // a liveness bound with room for a loaded 2-core CI machine (a quiet run prints its own time)
     let evidenceAtC2: Array<{ message_id: string; event: string; n: string }> = [];
     for (;;) {
       evidenceAtC2 = await query(`select message_id, event, count(*) as n from ${schemas.c2}.evidence group by message_id, event`);
@@ -183,7 +183,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const exit = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));
     worker.kill('SIGTERM');
     expect(await exit).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(90_000);
+    expect(Date.now() - t0).toBeLessThan(170_000);
     console.log(`crash test: ${MESSAGES} messages, worker killed with ${atKill} relayed, Redis restarted empty; all final after ${recoveredMs} ms`);
-  }, 120_000);
+  }, 200_000);
 });

@@ -46,6 +46,16 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
           ? {
               smtp: { ...submission, outbound },
               relay: { maxAttempts: 3 },
+              accounts: [
+                {
+                  participant: SENDER.id,
+                  name: SENDER.name,
+                  credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
+                  // The REM Receipts to the sender name the recipient, the subject and the events: encrypted for the
+                  // sender's certificate (here the dev PKI's "bob"), in the default form its mail client opens.
+                  deliveryCertificate: pki.recipient('bob').cert,
+                },
+              ],
             }
           : {
               smtp: { domain: 'c3.example', outbound },
@@ -98,11 +108,14 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     return readFileSync(out);
   }
 
-  /** `openssl smime` (the classic PKCS#7 tool) decrypts a REM Dispatch with the recipient's key, then verifies it as above. */
-  function decryptAndVerify(mail: SinkMail, name: string): Buffer {
+  /**
+   * `openssl smime` (the classic PKCS#7 tool) decrypts a REM message with the key of `holder` (alice: the
+   * recipient, bob: the sender), then verifies it as above.
+   */
+  function decryptAndVerify(mail: SinkMail, name: string, holder: 'alice' | 'bob' = 'alice'): Buffer {
     const file = join(work, `${name}.encrypted.eml`);
     writeFileSync(file, mail.raw);
-    const recipient = pki.recipient('alice');
+    const recipient = pki.recipient(holder);
     const out = join(work, `${name}.decrypted.eml`);
     const decrypted = openssl('smime', '-decrypt', '-in', file, '-inkey', recipient.key, '-recip', recipient.cert, '-out', out);
     expect(decrypted.status, decrypted.stderr).toBe(0);
@@ -156,12 +169,18 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     expect(receipts.map((m) => headerOf(m.raw, 'Subject').split(':')[0]).sort()).toEqual(chain.map((e) => `REM ${e.event}`).sort());
     for (const [i, receipt] of receipts.entries()) {
       expect(headerOf(receipt.raw, 'REM-MessageType')).toBe('Receipt');
-      const content = await simpleParser(verifySmime(receipt, `receipt-${i}`));
+      expect(headerOf(receipt.raw, 'Content-Type')).toMatch(/^application\/pkcs7-mime; smime-type=enveloped-data/);
+      // Only the sender's key opens it: the recipient's does not.
+      writeFileSync(join(work, `receipt-${i}.eml`), receipt.raw);
+      const alice = pki.recipient('alice');
+      expect(openssl('smime', '-decrypt', '-in', join(work, `receipt-${i}.eml`), '-inkey', alice.key, '-recip', alice.cert).status).not.toBe(0);
+      const content = await simpleParser(decryptAndVerify(receipt, `receipt-${i}`, 'bob'));
       const xml = content.attachments.find((a) => a.contentType === 'application/xml')!.content.toString('utf8');
       const ids = chain.map((e) => e.id);
       expect(ids.some((id) => xml.includes(id))).toBe(true);
     }
-    const text = receipts.map((m) => m.raw.toString('latin1')).join('\n');
+    const text = receipts.map((_m, i) => readFileSync(join(work, `receipt-${i}.decrypted.eml`)).toString('latin1')).join('\n');
+    expect(text).toContain('rem_message/xml_evidence');
     expect(text).not.toContain('rem_message/original'); // receipts do not carry the content back
   }, 60_000);
 
@@ -178,7 +197,7 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     expect(failure).toContain('http://uri.etsi.org/19522/EventReason/Other');
     expect(failure).toMatch(/SMTP 550 5\.1\.1 mailbox unavailable/);
     const mailed = await waitFor(async () => receiptsFor(subject).find((m) => headerOf(m.raw, 'Subject').startsWith('REM ContentHandoverFailure:')));
-    verifySmime(mailed, 'failure-receipt');
+    decryptAndVerify(mailed, 'failure-receipt', 'bob');
     expect(sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject))).toHaveLength(0);
     const atC3 = (await aps.c3.context.store.listMessages({ state: 'failed', limit: 100 })).filter((m) => m.subject === subject);
     expect(atC3).toHaveLength(1);

@@ -60,6 +60,8 @@ export async function startTwoAccessPoints(options: {
     endpoint?: string;
     /** PEM file of the AP e-seal certificate the directory pins for it instead of its AP's (for refusal tests). */
     apCertificate?: string;
+    /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
+    apTlsCertificate?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
@@ -97,6 +99,7 @@ export async function startTwoAccessPoints(options: {
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),
+      ...(extra.apTlsCertificate ? { apTlsCertificate: extra.apTlsCertificate } : {}),
     });
   }
   const logger = pino({ level: options.logLevel ?? 'warn' });

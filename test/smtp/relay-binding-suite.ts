@@ -33,6 +33,8 @@ const CAPTURED = {
 const UNKNOWN = { id: '0188:4444444444444', name: 'Nobody At C3' };
 /** Sent to the sink too, which answers 450 every time: a peer that stays unavailable. */
 const BUSY = { id: '0188:3333333333333', name: 'Busy Recipient KK' };
+/** Sent to the sink (which presents C3's TLS certificate), but the directory pins C2's TLS certificate for it. */
+const WRONG_PIN = { id: '0188:6666666666666', name: 'Pinned Elsewhere KK' };
 /** A sender at C2 for whom the directory pins another AP's seal (C3's): C3 refuses what C2 relays for it. */
 const MISPINNED = {
   id: '0188:2222222222222',
@@ -85,6 +87,13 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
           },
           { id: UNKNOWN.id, name: UNKNOWN.name, servedBy: 'c3' },
           { id: BUSY.id, name: BUSY.name, servedBy: 'c3', endpoint: sinkEndpoint },
+          {
+            id: WRONG_PIN.id,
+            name: WRONG_PIN.name,
+            servedBy: 'c3',
+            endpoint: sinkEndpoint,
+            apTlsCertificate: pki.ap('c2').tlsCert,
+          },
           {
             id: MISPINNED.id,
             name: MISPINNED.name,
@@ -447,6 +456,18 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       );
       expect((await aps.c2.context.store.getMessage(id))?.attempts).toBe(1);
       expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+    }, 60_000);
+
+    it('a peer whose TLS certificate is not the one the directory pins gets nothing (no plaintext fallback): retried, then RB09', async () => {
+      const to = address(WRONG_PIN.id, 'c3.example');
+      const id = await submit(WRONG_PIN.id, Buffer.from('for a pinned peer only'));
+      await stateAtC2(id, 'failed');
+      const failure = (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
+      expect(failure.xml).toMatch(/matches none of the 1 pin\(s\) the directory gives for this peer/);
+      // The handshake failed before any mail transaction: the sink saw no RCPT and no mail for it.
+      expect(sink.rcpts.filter((r) => r.to === to)).toHaveLength(0);
+      expect(sink.mailsTo(to)).toHaveLength(0);
     }, 60_000);
 
     it('a peer answering 450 every time is retried, then RelayFailure RB09 (R_ERDS_Unreachable)', async () => {

@@ -1,9 +1,10 @@
 import { randomBytes, type X509Certificate } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHttpApp, createMetrics } from './api/index.js';
 import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } from './access-point/as4-binding.js';
+import { crlAsPem } from './as4/index.js';
 import { loadAs4Security, relayRetryPolicy } from './access-point/as4-security.js';
 import { loadAs4TlsClient } from './access-point/as4-tls.js';
 import type { QerdsConfig } from './config/index.js';
@@ -15,6 +16,8 @@ import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type Pipeline
 import { createConfiguredQueue, registerWorkers, selectedStages, type WorkerSelection } from './access-point/queue-binding.js';
 import { createSmtpInboundBinding, createSmtpIntakeBinding } from './access-point/smtp-binding.js';
 import { createMailTransport } from './access-point/mail-binding.js';
+import { createSmtpRelayTransport, routeTransport } from './access-point/smtp-relay-transport.js';
+import { createSmtpRelayListener } from './access-point/smtp-relay-listener.js';
 import { createApServer } from './access-point/http-server.js';
 import { createRecipientChannels } from './access-point/recipient-channels.js';
 import { createSenderWebhooks } from './access-point/sender-webhooks.js';
@@ -54,6 +57,8 @@ export interface AccessPoint {
   readonly smtpAddress?: { readonly host: string; readonly port: number };
   /** The inbound (non-ERDS, MX-style) SMTP listener's bound address, when smtp.inbound is set and started. */
   readonly smtpInboundAddress?: { readonly host: string; readonly port: number };
+  /** The relay listener's bound address (REM SMTP binding between APs), when smtp.relay is set and started. */
+  readonly smtpRelayAddress?: { readonly host: string; readonly port: number };
   start(): Promise<void>;
   /** Stops taking requests, drains in-flight jobs, closes the store. */
   stop(): Promise<void>;
@@ -120,6 +125,18 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
 
   const mail = createMailTransport(config, identity, log);
+  // The REM SMTP binding to peers whose directory entry names an smtp:// endpoint; TLS as the AS4 client's.
+  const smtpRelay = createSmtpRelayTransport({
+    identity,
+    trust,
+    directory,
+    from: { address: config.smtp.outbound?.from ?? `rem@${config.smtp.domain}`, name: config.ap.name },
+    policies: config.ap.policyIds,
+    tls: config.as4.tls.ca ? { ca: config.as4.tls.ca.map((file) => readFileSync(file)), crl: [] } : { ca: trust.anchors.map((a) => a.toString()), crl: trust.crls.map(crlAsPem) },
+    timeoutMs: config.relay.timeoutMs,
+    clock,
+    log: log.child({ component: 'smtp-relay-out' }),
+  });
   // Without a configured secret the links are valid in this process only (fine for one embedded AP).
   const pickupLinks = new PickupLinks({ secret: config.pickup.secret ?? randomBytes(32), ttlSeconds: config.pickup.ttlSeconds, clock, baseUrl: () => config.http.publicUrl ?? url });
   const context: PipelineContext = {
@@ -141,7 +158,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
     })),
     evidenceVerifier: createEvidenceVerifier(trust),
-    transport: createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls }),
+    transport: routeTransport(createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls }), smtpRelay),
     participants: {
       details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
@@ -201,6 +218,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const { server, scheme } = createApServer(app, config.http.tls);
   const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
   const smtpInbound = serveHttp ? createSmtpInboundBinding(context, config, log) : undefined;
+  const smtpRelayListener = serveHttp ? createSmtpRelayListener(context, config, { trust: peerTrust, decryption: as4.encryption, log }) : undefined;
   let url = '';
 
   return {
@@ -216,6 +234,9 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     },
     get smtpInboundAddress() {
       return smtpInbound?.address;
+    },
+    get smtpRelayAddress() {
+      return smtpRelayListener?.address;
     },
     async start() {
       if (serveHttp) {
@@ -234,6 +255,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       if (archiveRenewal) queue.registerSweep('archive-renewal', config.retention.renewIntervalMs, async () => void (await archiveRenewal.runOnce()));
       await smtpIntake?.start();
       await smtpInbound?.start();
+      await smtpRelayListener?.start();
       log.info({ url, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
     },
     async stop() {
@@ -242,6 +264,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       await archiveRenewal?.stop();
       await validationData.stop();
       await smtpInbound?.stop();
+      await smtpRelayListener?.stop();
       await dispatcher.stop();
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -257,6 +280,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       await queue.close();
       as4Tls.close();
       mail?.close();
+      smtpRelay.close();
       for (const signer of remoteSeals.values()) signer.close();
       await store.close();
     },

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, type ParticipantId } from '../core/index.js';
@@ -8,7 +7,7 @@ import { parseEvidenceXml } from '../evidence/index.js';
 import type { IssuedEvidence, MailTransport, NoticeLinks, OutgoingPart, RecipientNotice } from '../pipeline/index.js';
 import type { SigningIdentity } from '../pki/index.js';
 import type { StoredMessage } from '../store/index.js';
-import { buildRemMessage, createMailSender, encryptRemMessage, type IntroductionTexts, type MailSender, type RemEncryption } from '../smtp/index.js';
+import { buildRemMessage, composeOriginal, createMailSender, encryptRemMessage, type IntroductionTexts, type MailSender, type RemEncryption } from '../smtp/index.js';
 
 /**
  * Binds the pipeline's MailTransport port to the SMTP module: REM messages (EN 319 532-3) built and signed
@@ -172,14 +171,7 @@ function noticeIntroduction(notice: RecipientNotice, links: NoticeLinks): Introd
 async function originalOf(message: StoredMessage, parts: readonly OutgoingPart[], fromAddress: string): Promise<Buffer> {
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only && only.contentType.toLowerCase().startsWith('message/rfc822')) return only.body;
-  const composer = new MailComposer({
-    from: { name: formatParticipantId(message.sender), address: fromAddress },
-    subject: message.subject ?? '',
-    date: message.submittedAt,
-    text: 'Registered message: the content is attached. / 登録メッセージ：内容は添付のとおりです。',
-    attachments: parts.map((p) => ({ filename: p.filename ?? p.partId, contentType: p.contentType, content: p.body, cid: p.partId })),
-  });
-  return composer.compile().build();
+  return composeOriginal({ from: { name: formatParticipantId(message.sender), address: fromAddress }, subject: message.subject ?? '', date: message.submittedAt, parts });
 }
 
 function reasonText(evidence: IssuedEvidence): string | undefined {
@@ -196,7 +188,7 @@ export function plainAddress(participant: ParticipantId): string | undefined {
   return participant.scheme.toLowerCase() === 'email' && /^[^@\s<>]+@[^@\s<>]+$/.test(participant.value) ? participant.value : undefined;
 }
 
-// Ids become part of a Message-ID (RFC 5322 dot-atom): anything else is replaced.
-function safeId(id: string): string {
+/** An id as part of a Message-ID (RFC 5322 dot-atom): anything else is replaced. */
+export function safeId(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -23,7 +23,8 @@ export const as4CaptureVerifier: ProofVerifier = {
   detect: isAs4Capture,
   verify: async (bytes, options) => {
     const report = verifyAs4Capture(bytes, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
-    return { kind: 'as4-capture', valid: report.verdict === 'VALID', words: formatAs4CaptureReport(report), json: JSON.stringify(report, null, 2) };
+    return { kind: 'as4-capture', valid: report.verdict === 'VALID', words: formatAs4CaptureReport(report), json: JSON.stringify({ ...report, signedContent: undefined }, null, 2) };
+      // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
   },
 };
 
@@ -46,7 +47,8 @@ export function createRemMessageVerifier(decryption: RemVerifyOptions['decryptio
           return { valid: r.indication === 'TOTAL-PASSED', summary: formatReport(r).split('\n')[0]! };
         },
       });
-      return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify(report, null, 2) };
+      // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
+      return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify({ ...report, signedContent: undefined }, null, 2) };
     },
   };
 }

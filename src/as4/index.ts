@@ -21,7 +21,7 @@ export { pullUserMessage } from './pull-client.js';
 export { packUserMessage, type PackedUserMessage } from './user-message-pack.js';
 export { buildPullRequestEnvelope } from './envelope-build.js';
 export { EBMS_DEFAULT_MPC } from './namespaces.js';
-export { createAs4TlsClient, TLS12_CIPHERS, type As4HttpClient, type As4TlsClient, type As4TlsClientOptions } from './tls-client.js';
+export { createAs4TlsClient, crlAsPem, TLS12_CIPHERS, type As4HttpClient, type As4TlsClient, type As4TlsClientOptions } from './tls-client.js';
 export { spkiPin, pinMismatch, assertSpkiPin, hasPins, type TlsPeerPins } from './tls-pin.js';
 export { createReceiptMemory, type ReceiptMemory } from './receipt-memory.js';
 export { streamedAttachment, fileBody } from './streamed-body.js';

@@ -142,7 +142,8 @@ export function postWithNodeHttp(url: string, init: RequestInit, agent?: Agent):
 }
 
 /** Node's TLS takes PEM CRLs only; trust stores may hold DER. */
-function crlAsPem(crl: string | Buffer): string {
+/** A CRL as PEM, the form Node's TLS `crl` option reads (trust stores may hold DER). */
+export function crlAsPem(crl: string | Buffer): string {
   const text = typeof crl === 'string' ? crl : crl.toString('latin1');
   if (text.includes('-----BEGIN X509 CRL-----')) return text;
   const der = typeof crl === 'string' ? Buffer.from(crl, 'latin1') : crl;

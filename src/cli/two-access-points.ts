@@ -56,6 +56,12 @@ export async function startTwoAccessPoints(options: {
     id: string;
     name: string;
     servedBy: 'c2' | 'c3';
+    /** The endpoint the directory names for it instead of its AP's (e.g. a sink that captures what is relayed to it). */
+    endpoint?: string;
+    /** PEM file of the AP e-seal certificate the directory pins for it instead of its AP's (for refusal tests). */
+    apCertificate?: string;
+    /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
+    apTlsCertificate?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
@@ -88,11 +94,12 @@ export async function startTwoAccessPoints(options: {
     participants.push({
       id: extra.id,
       name: extra.name,
-      endpoint: await endpoint(extra.servedBy, port),
-      apCertificate: sealCert(extra.servedBy),
+      endpoint: extra.endpoint ?? (await endpoint(extra.servedBy, port)),
+      apCertificate: extra.apCertificate ?? sealCert(extra.servedBy),
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),
+      ...(extra.apTlsCertificate ? { apTlsCertificate: extra.apTlsCertificate } : {}),
     });
   }
   const logger = pino({ level: options.logLevel ?? 'warn' });

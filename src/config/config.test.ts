@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, overrides: { store: { kind: 'mysql' as 'sqlite' } } })).toThrow(/store\.kind/);
   });
 
+  it('keeps the SMTP relay listener off unless configured; configured, it has defaults and its TLS files resolve against the base dir', () => {
+    expect(loadConfig({ env: {}, baseDir: '/srv/ap' }).smtp.relay).toBeUndefined();
+    const relay = loadConfig({ env: {}, baseDir: '/srv/ap', overrides: { smtp: { relay: { tlsCert: 'certs/relay.pem', tlsKey: '/keys/relay.key' } } } }).smtp.relay;
+    expect(relay).toEqual({ host: '127.0.0.1', port: 25, tlsCert: '/srv/ap/certs/relay.pem', tlsKey: '/keys/relay.key' });
+    expect(() => loadConfig({ env: {}, overrides: { smtp: { relay: { port: 70000 } } } })).toThrow(/smtp\.relay\.port/);
+  });
+
   it('refuses unknown keys instead of ignoring a typo', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qerds-config-'));
     const file = join(dir, 'ap.yaml');

@@ -145,6 +145,9 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
       encryptionKey: absOpt(config.as4.encryptionKey),
       tls: { clientCert: absOpt(config.as4.tls.clientCert), clientKey: absOpt(config.as4.tls.clientKey), ca: config.as4.tls.ca?.map(abs) },
     },
+    smtp: config.smtp.relay
+      ? { ...config.smtp, relay: { ...config.smtp.relay, tlsCert: absOpt(config.smtp.relay.tlsCert), tlsKey: absOpt(config.smtp.relay.tlsKey) } }
+      : config.smtp,
     apiKeys: config.apiKeys.map((k) => (k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k)),
     accounts: config.accounts.map((a) => ({
       ...a,

@@ -620,6 +620,30 @@ export const configSchema = z
           .strict()
           .optional(),
         /**
+         * Relay listener of the REM SMTP binding between access points (ETSI EN 319 522-4-1): peers whose directory
+         * entry has an `smtp://host:port` endpoint (or transport profile `etsi-rem-smtp`) send their signed REM
+         * Dispatches (C2 → C3) and REM Receipts with returned evidence (C3 → C2) here. STARTTLS is mandatory
+         * before MAIL FROM (530), no AUTH (a peer is known by the seal of what it sends: it must be the AP the
+         * directory names for the sender, under the trust store), RCPT only for local participants (550), never a
+         * relay. Off unless configured. Its own address is what peers put in their directory entry for this AP:
+         * `smtp://<host>:<port>?domain=<smtp.domain>`.
+         */
+        relay: z
+          .object({
+            /** @defaultValue '127.0.0.1' */
+            host: z.string().default('127.0.0.1'),
+            /** TCP port; 0 picks a free one. @defaultValue 25 */
+            port: z.coerce.number().int().min(0).max(65535).default(25),
+            /** TLS certificate (PEM, chain after the leaf) of the listener; default: `smtp.tlsCert`, else the dev PKI's. */
+            tlsCert: z.string().optional(),
+            /** Its private key; default: `smtp.tlsKey`, else the dev PKI's. */
+            tlsKey: z.string().optional(),
+            /** Largest dispatch taken, in bytes (EHLO SIZE; 552 past it). @defaultValue `smtp.maxMessageBytes` */
+            maxMessageBytes: z.coerce.number().int().min(1024).optional(),
+          })
+          .strict()
+          .optional(),
+        /**
          * Outbound SMTP (nodemailer): REM Dispatch mails to recipients with a `deliveryEmail` (C3 → C4) and REM
          * Receipt mails with every evidence to senders that have an SMTP account (C2 → C1). Mail stays off
          * without it. Retries of 4xx replies and connection failures follow `relay` (attempts, back-off).

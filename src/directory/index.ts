@@ -6,6 +6,7 @@ export {
   peppolParticipantIdentifier,
   smpPathSegment,
   AS4_TRANSPORT_PROFILES,
+  DEFAULT_TRANSPORT_PROFILES,
   type SmpDirectoryOptions,
 } from './smp-client.js';
 export { verifySmpSignature, type SmpSignatureCheck } from './smp-signature.js';
@@ -22,3 +23,4 @@ export {
 } from './bdxl-locator.js';
 export { cachedDirectory, type CachedDirectoryOptions } from './cached-directory.js';
 export { checkRecipient, checkEncryptionCertificate, encryptionCertificateRefusal, type RecipientCheck, type CertificateCheck } from './recipient-check.js';
+export { SMTP_RELAY_TRANSPORT_PROFILE, relaysBySmtp } from './transport-profile.js';

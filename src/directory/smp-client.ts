@@ -4,10 +4,14 @@ import type { TrustStore } from '../pki/index.js';
 import { cachedDirectory } from './cached-directory.js';
 import { readServiceMetadata, type SmpEndpoint, type SmpServiceMetadata } from './smp-metadata.js';
 import { verifySmpSignature } from './smp-signature.js';
+import { SMTP_RELAY_TRANSPORT_PROFILE } from './transport-profile.js';
 import type { Directory, DirectoryEntry, ParticipantLocator, SmpIdentifier } from './types.js';
 
 /** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
 export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
+
+/** Accepted by default, most preferred first: AS4 before the SMTP relay binding (taken only when a participant publishes no AS4 endpoint). */
+export const DEFAULT_TRANSPORT_PROFILES = [...AS4_TRANSPORT_PROFILES, SMTP_RELAY_TRANSPORT_PROFILE] as const;
 
 export interface SmpDirectoryOptions {
   /** Base URL of the one SMP that serves every participant. Either this or `locator`. */
@@ -20,7 +24,7 @@ export interface SmpDirectoryOptions {
   readonly documentTypeId: SmpIdentifier;
   /** Process the messages belong to. @defaultValue any process */
   readonly processId?: SmpIdentifier;
-  /** Transport profiles accepted, most preferred first. @defaultValue AS4_TRANSPORT_PROFILES */
+  /** Transport profiles accepted, most preferred first. @defaultValue DEFAULT_TRANSPORT_PROFILES */
   readonly transportProfiles?: readonly string[];
   /** Our participant id → the SMP participant identifier. @defaultValue `iso6523-actorid-upis::<scheme>:<value>` (Peppol) */
   readonly participantIdentifier?: (participant: ParticipantId) => SmpIdentifier;
@@ -59,7 +63,7 @@ export function smpPathSegment(id: SmpIdentifier): string {
 export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
   if (!options.baseUrl === !options.locator) throw new QerdsError('CONFIG_INVALID', 'SMP directory: give exactly one of baseUrl and locator');
   const settings = Object.freeze({
-    profiles: options.transportProfiles ?? AS4_TRANSPORT_PROFILES,
+    profiles: options.transportProfiles ?? DEFAULT_TRANSPORT_PROFILES,
     toSmpId: options.participantIdentifier ?? peppolParticipantIdentifier,
     binding: options.binding ?? 'smp1',
     timeoutMs: options.timeoutMs ?? 10_000,

@@ -26,6 +26,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
     try {
       await ctx.transport.sendEvidence({
         endpoint: entry.endpoint,
+        ...(entry.transportProfile ? { transportProfile: entry.transportProfile } : {}),
         apCertificatePem: entry.apCertificatePem,
         refToEbmsMessageId: message.ebmsMessageId,
         sender: message.recipient,

@@ -69,10 +69,19 @@ export interface PayloadSource {
 /** A part on the AP-to-AP hop: small ones in memory, large ones as a PayloadSource. */
 export type RelayPart = Omit<OutgoingPart, 'body'> & { readonly body: Buffer | PayloadSource };
 
-/** The AP-to-AP hop (AS4 today; SMTP relay binding later), as the stages see it. */
+/**
+ * What the peer AP answered to a relayed message. AS4: its signed receipt, verified (the message is relayed).
+ * SMTP relay binding: a 250 after C3 committed the message; that C3 took it over is proven by the RelayAcceptance
+ * C3 issues and returns (EN 319 522-1), which moves the message on at C2 (returned-evidence.ts).
+ */
+export type RelayAnswer = { readonly receiptXml: string } | { readonly smtpResponse: string };
+
+/** The AP-to-AP hop (AS4, or the REM SMTP binding for peers the directory names by an `smtp://` endpoint), as the stages see it. */
 export interface Transport {
   sendMessage(input: {
     readonly endpoint: string;
+    /** The directory entry's transport profile, when it names one (see directory/transport-profile.ts). */
+    readonly transportProfile?: string;
     readonly apCertificatePem?: string;
     readonly ebmsMessageId: string;
     readonly sender: ParticipantId;
@@ -81,15 +90,18 @@ export interface Transport {
     /** When C1 submitted it (the SubmissionTime that C3's evidence repeats). */
     readonly submittedAt: Date;
     readonly parts: readonly RelayPart[];
-  }): Promise<{ readonly receiptXml: string }>;
+    /** The message's SubmissionAcceptance: the SMTP binding carries it as the dispatch's xml_evidence (AS4 does not). */
+    readonly submissionEvidence?: IssuedEvidence;
+  }): Promise<RelayAnswer>;
   sendEvidence(input: {
     readonly endpoint: string;
+    readonly transportProfile?: string;
     readonly apCertificatePem?: string;
     readonly refToEbmsMessageId: string;
     readonly sender: ParticipantId;
     readonly recipient: ParticipantId;
     readonly evidence: IssuedEvidence;
-  }): Promise<{ readonly receiptXml: string }>;
+  }): Promise<RelayAnswer>;
 }
 
 /** Names participants for evidence (local accounts and directory). */

@@ -2,15 +2,17 @@ import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import { relayToNonErds } from './non-erds-relay.js';
-import type { PipelineContext, RelayPart } from './ports.js';
+import type { PipelineContext, RelayAnswer, RelayPart } from './ports.js';
 import { readRelayParts, recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
- * C2 → C3. Pushes the message to the recipient's AP and waits for its signed receipt. A failure is
- * retried with back-off; when the budget is spent, or the peer refuses for good, RelayFailure is
- * issued and the message fails. Idempotent: a message past `relaying` is left alone, and C3 drops a
- * re-sent duplicate by its ebMS MessageId.
+ * C2 → C3. Pushes the message to the recipient's AP and waits for its signed receipt (AS4), or for the 250
+ * that the peer gives once it committed the message (SMTP relay binding: the message stays `relaying` until
+ * C3's RelayAcceptance comes back). A failure is retried with back-off; when the budget is spent, or the
+ * peer refuses for good, RelayFailure is issued (with the transport's reason code when it names one, e.g.
+ * RB04 for a dispatch whose seal C3 refused) and the message fails. Idempotent: a message past `relaying`
+ * is left alone, and C3 drops a re-sent duplicate by its ebMS MessageId.
  */
 export function relayStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
@@ -28,9 +30,12 @@ export function relayStage(ctx: PipelineContext): JobHandler {
     }
 
     const parts: RelayPart[] = await readRelayParts(ctx.store, message.parts);
+    const acceptance = (await ctx.store.listEvidence(message.id)).find((e) => e.event === 'SubmissionAcceptance');
+    let answer: RelayAnswer;
     try {
-      await ctx.transport.sendMessage({
+      answer = await ctx.transport.sendMessage({
         endpoint: entry.endpoint,
+        ...(entry.transportProfile ? { transportProfile: entry.transportProfile } : {}),
         apCertificatePem: entry.apCertificatePem,
         ebmsMessageId: message.ebmsMessageId,
         sender: message.sender,
@@ -38,6 +43,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         subject: message.subject,
         submittedAt: message.submittedAt,
         parts,
+        ...(acceptance ? { submissionEvidence: { id: acceptance.id, event: acceptance.event, eventTime: acceptance.eventTime, xml: acceptance.xml } } : {}),
       });
     } catch (error) {
       const attempts = job.attempts + 1;
@@ -48,7 +54,14 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       if (retryable && attempts < ctx.relayRetry.maxAttempts) {
         return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
       }
-      return fail(ctx, message, retryable ? 'RB09' : 'RB02', `${code}: ${(error as Error).message}`);
+      const named = isQerdsError(error) ? relayFailureReason(error.details?.reasonCode) : undefined;
+      return fail(ctx, message, retryable ? 'RB09' : (named ?? 'RB02'), `${code}: ${(error as Error).message}`);
+    }
+    if ('smtpResponse' in answer) {
+      // Taken over by C3 (its 250 comes after its commit); the RelayAcceptance it returns moves the message on.
+      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts: job.attempts + 1 }));
+      ctx.log.info({ messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse }, 'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP');
+      return { status: 'done' };
     }
     await ctx.store.transaction(async (tx) => {
       // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
@@ -59,7 +72,14 @@ export function relayStage(ctx: PipelineContext): JobHandler {
   };
 }
 
-async function fail(ctx: PipelineContext, message: StoredMessage, code: 'RB02' | 'RB09' | 'RB10', details: string) {
+type RelayFailureReason = 'RB02' | 'RB03' | 'RB04' | 'RB05' | 'RB06' | 'RB09' | 'RB10';
+
+/** The reason code a transport named for a final refusal (`details.reasonCode`), when it is one RelayFailure may carry. */
+function relayFailureReason(code: unknown): RelayFailureReason | undefined {
+  return typeof code === 'string' && ['RB02', 'RB03', 'RB04', 'RB05', 'RB06', 'RB10'].includes(code) ? (code as RelayFailureReason) : undefined;
+}
+
+async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFailureReason, details: string) {
   const recorded = await recordEvidence(
     ctx,
     message,

@@ -19,7 +19,8 @@ const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
  * verifies against our trust store, when it was sealed by the same AP that signed the AS4 message carrying
  * it (`carrierFingerprint`), and when it names the message's own sender and recipient (threat: a peer, or
  * anyone holding a trusted certificate, planting forged proof in another sender's record). Duplicates
- * (same evidence id) are ignored. ContentHandover moves the message to `delivered`; RelayRejection and
+ * (same evidence id) are ignored. RelayAcceptance moves a message still `relaying` (SMTP relay binding) to
+ * `relayed`; ContentHandover moves the message to `delivered`; RelayRejection and
  * ContentHandoverFailure (and the C3 events that end a message unhanded: NotificationForAcceptanceFailure,
  * ConsignmentRejection, AcceptanceRejectionExpiry, ConsignmentNotificationFailure) to `failed`.
  */
@@ -42,6 +43,9 @@ export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, 
     const next = stateAfter[check.event];
     if (next && (message.state === 'relayed' || message.state === 'relaying')) {
       await tx.transitionMessage(message.id, message.state, next);
+    } else if (check.event === 'RelayAcceptance' && message.state === 'relaying') {
+      // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
+      await tx.transitionMessage(message.id, 'relaying', 'relayed');
     }
     return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
   });

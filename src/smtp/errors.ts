@@ -37,6 +37,14 @@ export const smtpErrors = {
   SMTP_AUTH_THROTTLED: { reply: 454, enhanced: '4.7.0', text: 'too many failed authentication attempts from this address; try again later', httpStatus: 429, retryable: true },
   /** RFC 3463 4.7.1 (delivery not authorized, transient): more messages from this address than the listener takes in its window. */
   SMTP_RATE_LIMITED: { reply: 451, enhanced: '4.7.1', text: 'too many messages from this address; try again later', httpStatus: 429, retryable: true },
+  /** RFC 3207 §4: the relay listener takes no mail transaction before STARTTLS (530 5.7.0). */
+  SMTP_STARTTLS_REQUIRED: { reply: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first', httpStatus: 403, retryable: false },
+  /** Relay listener: the S/MIME seal is valid but its signer is not an access point this AP accepts for the sender (RFC 5248 5.7.1). */
+  SMTP_SEAL_UNTRUSTED: { reply: 554, enhanced: '5.7.1', text: 'the dispatch is not sealed by a known access point', httpStatus: 403, retryable: false },
+  /** Relay listener: the S/MIME seal, a signed REM header or the evidence inside does not verify (RFC 3463 5.7.7 message integrity failure). */
+  SMTP_SEAL_INVALID: { reply: 554, enhanced: '5.7.7', text: 'the seal of the dispatch does not verify', httpStatus: 422, retryable: false },
+  /** Relay listener: an encrypted dispatch that no key of this AP opens (RFC 3463 5.7.5 cryptographic failure). */
+  SMTP_DECRYPTION_FAILED: { reply: 554, enhanced: '5.7.5', text: 'the dispatch cannot be decrypted by this access point', httpStatus: 422, retryable: false },
   /** Anything we did not foresee, or the store is down: transient so the client queues and retries. */
   SMTP_LOCAL_ERROR: { reply: 451, enhanced: '4.3.0', text: 'local error in processing, try again later', httpStatus: 500, retryable: true },
 } as const satisfies Record<string, SmtpErrorDefinition>;
@@ -51,6 +59,7 @@ const foreignCodes: Readonly<Record<string, SmtpErrorCode>> = {
   SUBMISSION_REJECTED: 'SMTP_SUBMISSION_REJECTED',
   NOT_FOUND: 'SMTP_UNKNOWN_RECIPIENT',
   INTERNAL: 'SMTP_LOCAL_ERROR',
+  PIPELINE_UNKNOWN_RECIPIENT: 'SMTP_UNKNOWN_RECIPIENT',
 };
 
 export interface SmtpReply {

@@ -12,3 +12,4 @@ export { createMailSender, type MailSender, type MailSenderOptions, type MailSen
 export { verifyRemMessage, formatRemReport, isRemMessage, type RemVerification, type RemVerifyOptions, type RemEvidenceCheck } from './rem-verify.js';
 export { encryptRemMessage } from './rem-encrypt.js';
 export type { RemEncryption } from './rem-encrypt.js';
+export { composeOriginal, readOriginalParts, type OriginalPart } from './original-message.js';

@@ -47,8 +47,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   const clock = options.clock ?? systemClock;
   const accounts = new Map(options.accounts.map((a) => [a.username, a]));
   const domains = options.domains.map((d) => d.toLowerCase());
-  // Inbound (MX-style) listener: mail from outside any ERDS, for local recipients only, no AUTH at all.
-  const inbound = options.mode === 'inbound';
+  // Inbound (MX-style) and relay listeners: for local recipients only, no AUTH at all. The relay listener
+  // (between access points) also requires TLS before the mail transaction.
+  const relay = options.mode === 'relay';
+  const inbound = options.mode === 'inbound' || relay;
   // Recipients resolved during RCPT TO, per session; reset by each MAIL FROM (a new transaction).
   const resolved = new WeakMap<SMTPServerSession, Map<string, ParticipantId>>();
   let bound = { host: settings.host, port: settings.port };
@@ -63,7 +65,7 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     cert: options.tls.cert,
     minVersion: 'TLSv1.2',
     name: settings.serverName,
-    banner: inbound ? 'qerds-ap registered e-mail inbound' : 'qerds-ap registered e-mail submission',
+    banner: relay ? 'qerds-ap REM relay' : inbound ? 'qerds-ap registered e-mail inbound' : 'qerds-ap registered e-mail submission',
     size: settings.maxMessageBytes,
     rejectOversized: true,
     maxRecipients: settings.maxRecipients,
@@ -137,6 +139,12 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   }
 
   function onMailFrom(address: { address: string }, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    // Threat: a dispatch read or altered in transit, or a peer downgraded to cleartext by a stripped
+    // STARTTLS. The relay binding never falls back to plaintext, on either side (RFC 3207 §4: 530).
+    if (relay && !session.secure) {
+      log.info({ session: session.id, remote: session.remoteAddress }, 'smtp relay transaction refused before STARTTLS');
+      return callback(toServerError(smtpError('SMTP_STARTTLS_REQUIRED')));
+    }
     if (limits.messagesPerAddress !== undefined) {
       if (transactions.count(session.remoteAddress) >= limits.messagesPerAddress) {
         log.warn({ session: session.id, remote: session.remoteAddress }, 'smtp transaction refused: too many from this address');

@@ -1,3 +1,4 @@
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 
@@ -14,7 +15,14 @@ export interface MailSenderOptions {
   /** Send nothing unless the connection is TLS (STARTTLS must succeed). @defaultValue true */
   readonly requireTls?: boolean;
   /** CA certificates (PEM) that issue the server's TLS certificate; default: Node's. */
-  readonly ca?: string | Buffer;
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** CRLs (PEM) checked for the server's certificate in the handshake (each issuer then needs a current one). */
+  readonly crl?: readonly (string | Buffer)[];
+  /**
+   * A further check of the server's certificate after the chain and the host name passed (e.g. the peer's
+   * pins from the directory): an Error refuses the connection. @defaultValue none
+   */
+  readonly checkServerCertificate?: (certificate: PeerCertificate) => Error | undefined;
   readonly auth?: { readonly user: string; readonly pass: string };
   /** Connections kept open and used at once (a pool: connections are reused across mails). @defaultValue 5 */
   readonly maxConnections?: number;
@@ -48,7 +56,16 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     secure: options.secure ?? false,
     // Threat: a network attacker stripping STARTTLS from the EHLO reply to read registered mail in transit.
     requireTLS: options.requireTls ?? true,
-    tls: { minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) },
+    tls: {
+      minVersion: 'TLSv1.2' as const,
+      ...(options.ca ? { ca: typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca] } : {}),
+      ...(options.crl?.length ? { crl: [...options.crl] } : {}),
+      ...(options.checkServerCertificate
+        ? {
+            checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(host, cert) ?? options.checkServerCertificate!(cert),
+          }
+        : {}),
+    },
     ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.pass } } : {}),
     name: options.name ?? 'qerds-ap',
     connectionTimeout: timeout,

@@ -36,6 +36,20 @@ export interface RemVerification {
   };
   /** `signed`: the REM-* headers have signed copies (RFC 9788) and the outer ones match them; `unsigned`: no copies. */
   readonly remHeaders?: 'signed' | 'unsigned';
+  /** Codes of the S/MIME signature's own errors (e.g. SEAL_CERT_PATH_INVALID, SEAL_DIGEST_MISMATCH): why it failed. */
+  readonly signatureFindings: readonly string[];
+  /**
+   * What the signed entity holds, for a receiver that acts on the message (the SMTP relay binding): its header
+   * fields (lower-cased names, first occurrence; the signed copies of the REM-* headers), the decoded
+   * `rem_message/original` and the `rem_message/xml_evidence` texts. Meaningful only when the verdict is VALID.
+   */
+  readonly signedContent?: {
+    /** The certificate the S/MIME signature names (e.g. for an OCSP check of the signer). */
+    readonly signerCertificate?: X509Certificate;
+    readonly headers: ReadonlyMap<string, string>;
+    readonly original?: Buffer;
+    readonly evidenceXml: readonly string[];
+  };
   readonly findings: Finding[];
 }
 
@@ -76,19 +90,19 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     encryption = opened.encryption;
     if (!opened.inner) {
       error(opened.code, opened.message);
-      return { verdict: 'INVALID', ...base, evidence: [], encryption, findings };
+      return { verdict: 'INVALID', ...base, evidence: [], encryption, signatureFindings: [], findings };
     }
     top = splitEntity(opened.inner);
   }
   const ct = top.headers.get('content-type') ?? '';
   if (!/^multipart\/signed/i.test(ct) || !/protocol="?application\/(x-)?pkcs7-signature/i.test(ct)) {
     error('REM_NOT_SIGNED', 'not an S/MIME multipart/signed message');
-    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), findings };
+    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), signatureFindings: [], findings };
   }
   const parts = splitMultipart(top.body, boundaryOf(ct));
   if (parts.length !== 2) {
     error('REM_MALFORMED', `multipart/signed has ${parts.length} parts, expected 2`);
-    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), findings };
+    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), signatureFindings: [], findings };
   }
   const [signed, signaturePart] = parts as [Buffer, Buffer];
   const sig = splitEntity(signaturePart);
@@ -102,15 +116,20 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   const declaredDigest = remHeaders === 'signed' ? mixed.headers.get('rem-digestvalue') : envelope.headers.get('rem-digestvalue');
   const sections = /^multipart\//i.test(mixed.headers.get('content-type') ?? '') ? splitMultipart(mixed.body, boundaryOf(mixed.headers.get('content-type')!)).map(splitEntity) : [];
   const evidence: (RemEvidenceCheck & { filename?: string })[] = [];
+  const evidenceXml: string[] = [];
+  let original: Buffer | undefined;
   let originalDigestMatches: boolean | undefined;
   for (const section of sections) {
     const kind = section.headers.get('rem-section-type');
     if (kind === 'rem_message/xml_evidence') {
       const filename = /filename="?([^";]+)"?/i.exec(section.headers.get('content-disposition') ?? '')?.[1];
-      const check = await options.verifyEvidence(decodeBody(section).toString('utf8'));
+      const xml = decodeBody(section).toString('utf8');
+      evidenceXml.push(xml);
+      const check = await options.verifyEvidence(xml);
       evidence.push({ ...check, ...(filename ? { filename } : {}) });
       if (!check.valid) error('REM_EVIDENCE_INVALID', `${filename ?? 'evidence'}: ${check.summary}`);
     } else if (kind === 'rem_message/original') {
+      original ??= decodeBody(section);
       if (declaredDigest) {
         originalDigestMatches = createHash('sha256').update(decodeBody(section)).digest('base64') === declaredDigest.trim();
         if (!originalDigestMatches) error('REM_DIGEST_MISMATCH', 'REM-DigestValue does not match the attached original');
@@ -127,6 +146,8 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     ...(originalDigestMatches === undefined ? {} : { originalDigestMatches }),
     ...(encryption ? { encryption } : {}),
     remHeaders,
+    signatureFindings: cades.findings.filter((f) => f.severity === 'error').map((f) => f.code),
+    signedContent: { ...(cades.signer ? { signerCertificate: cades.signer } : {}), headers: mixed.headers, ...(original ? { original } : {}), evidenceXml },
     findings,
   };
 }

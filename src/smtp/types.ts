@@ -24,7 +24,7 @@ export interface IntakeRecipient {
 
 /** What the intake hands to the pipeline once DATA passed every check. */
 export interface IntakeMessage {
-  /** The authenticated sender account; absent on the inbound listener (mail from outside any ERDS). */
+  /** The authenticated sender account; absent on the inbound and relay listeners (no AUTH there). */
   readonly account?: SmtpAccount;
   readonly envelope: {
     readonly mailFrom: string;
@@ -58,9 +58,11 @@ export interface SmtpIntakeOptions {
    * `submission`: C1 → C2, TLS and AUTH required, the account owns the sender address. `inbound`: an MX-style
    * listener for mail from outside any ERDS: no AUTH (not offered), STARTTLS offered but not required,
    * RCPT only for recipients `resolveRecipient` names (local ones: never a relay); `accounts` unused.
+   * `relay`: the listener of the SMTP relay binding between access points: like `inbound`, but STARTTLS is
+   * mandatory before MAIL FROM (530 5.7.0); peers authenticate by the seal of what they send, not by AUTH.
    * @defaultValue 'submission'
    */
-  readonly mode?: 'submission' | 'inbound';
+  readonly mode?: 'submission' | 'inbound' | 'relay';
   /** Listen address. @defaultValue '127.0.0.1' */
   readonly host?: string;
   /** TCP port; 0 picks a free one. @defaultValue 587 */

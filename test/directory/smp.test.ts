@@ -9,13 +9,16 @@ import {
   bdxlLocator,
   cachedDirectory,
   createSmpDirectory,
+  relaysBySmtp,
   smpPathSegment,
+  SMTP_RELAY_TRANSPORT_PROFILE,
   type Directory,
   type SmpDirectoryOptions,
 } from '../../src/directory/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { opensslPki } from '../helpers/pki.js';
-import { EXC_C14N, signedMetadata, startNaptrServer, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import { xmlsecSign } from '../helpers/xmlsec.js';
+import { EXC_C14N, metadataTemplate, signedMetadata, startNaptrServer, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 
 const RECIPIENT: ParticipantId = { scheme: '0188', value: '9876543210987' };
 const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
@@ -101,6 +104,22 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
     expect(entry).toMatchObject({ endpoint: 'https://smp2-c3.example/as4', transportProfile: 'bdxr-transport-ebms3-as4-v1p0' });
     expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''));
     expect(entry!.encryptionCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.recipient('bob').cert, 'utf8').replace(/\s+/g, ''));
+  });
+
+  it('an endpoint with transport profile etsi-rem-smtp is taken (the SMTP relay binding), but only when no AS4 endpoint is published', async () => {
+    const smtpEndpoint = (xml: string) =>
+      xml.replace(/<Endpoint transportProfile="[^"]+">([\s\S]*?)<\/Endpoint>/, (_all, inner: string) => `<Endpoint transportProfile="${SMTP_RELAY_TRANSPORT_PROFILE}">${inner.replace('https://c3.example/as4', 'smtp://mx.c3.example:25?domain=c3.example')}</Endpoint>`);
+    const template = metadataTemplate('smp1', values);
+    smp.publish(PATH, xmlsecSign(smtpEndpoint(template), smpSigner.keyFile, smpSigner.certFile));
+    const smtpOnly = await directory().lookup(RECIPIENT);
+    expect(smtpOnly).toMatchObject({ endpoint: 'smtp://mx.c3.example:25?domain=c3.example', transportProfile: 'etsi-rem-smtp' });
+    expect(relaysBySmtp(smtpOnly!)).toBe(true);
+    // Both published, the SMTP one first: AS4 is still preferred.
+    const both = template.replace(/(<ServiceEndpointList>)([\s\S]*?)(<\/ServiceEndpointList>)/, (_all, open: string, list: string, close: string) => `${open}${smtpEndpoint(list)}${list}${close}`);
+    smp.publish(PATH, xmlsecSign(both, smpSigner.keyFile, smpSigner.certFile));
+    const preferred = await directory().lookup(RECIPIENT);
+    expect(preferred).toMatchObject({ endpoint: 'https://c3.example/as4', transportProfile: 'bdxr-transport-ebms3-as4-v1p0' });
+    expect(relaysBySmtp(preferred!)).toBe(false);
   });
 
   it('rejects a response whose endpoint URL was changed after signing (DIRECTORY_SMP_SIGNATURE_INVALID)', async () => {

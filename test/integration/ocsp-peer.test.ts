@@ -11,11 +11,13 @@ import { waitFor } from '../helpers/wait.js';
 
 /**
  * An AS4 peer whose certificate names an OCSP responder (AIA) is checked with it at reception: good → the
- * message is taken; revoked → EBMS:0101, C2 ends with RelayFailure. C2's seal here is made by openssl with
+ * message is taken; revoked → EBMS:0101, C2 ends with RelayFailure. The same over the REM SMTP relay binding
+ * (a second pair of APs whose directory names smtp:// endpoints): revoked → 554 5.7.1, RelayFailure RB05. C2's seal here is made by openssl with
  * authorityInfoAccess = OCSP;URI:<our responder>; the responder signs as the CA.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-ocsp-peer-'));
 let net: TwoAccessPoints;
+let smtpNet: TwoAccessPoints;
 let server: Server;
 let status: OcspCertStatus = { status: 'good' };
 
@@ -40,19 +42,27 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   net = await startTwoAccessPoints({ outDir: work, pkiDir: pki.dir, overrides: { relay: { maxAttempts: 2 } } });
+  const relayPorts = { c2: await freePort(), c3: await freePort() };
+  smtpNet = await startTwoAccessPoints({
+    outDir: join(work, 'smtp'),
+    pkiDir: pki.dir,
+    as4Endpoint: (name) => `smtp://127.0.0.1:${relayPorts[name]}?domain=${name}.example`,
+    overrides: (name) => ({ smtp: { domain: `${name}.example`, relay: { port: relayPorts[name] } }, relay: { maxAttempts: 2 } }),
+  });
 }, 120_000);
 afterAll(async () => {
   await net?.stop();
+  await smtpNet?.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function send(): Promise<{ id: string; events: string[] }> {
+async function send(aps: TwoAccessPoints = net): Promise<{ id: string; events: string[] }> {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
   form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-  const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+  const { id } = await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
   const events = await waitFor(async () => {
-    const names = (await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`)).map((e) => e.event);
+    const names = (await api<Array<{ event: string }>>(aps.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`)).map((e) => e.event);
     return names.includes('RelayAcceptance') || names.includes('RelayFailure') ? names : undefined;
   }, { timeoutMs: 60_000 });
   return { id, events };
@@ -70,5 +80,22 @@ describe('OCSP status of the sending AP at C3', () => {
     expect(events).not.toContain('RelayAcceptance');
     const failure = (await net.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
     expect(failure?.xml).toMatch(/revoked according to its OCSP responder/);
+  }, 90_000);
+});
+
+describe('OCSP status of the sending AP at C3, over the REM SMTP relay binding', () => {
+  it('good: relayed', async () => {
+    status = { status: 'good' };
+    expect((await send(smtpNet)).events).toContain('RelayAcceptance');
+  }, 90_000);
+
+  it('revoked: refused with 554 5.7.1, RelayFailure RB05 at C2', async () => {
+    status = { status: 'revoked', revokedAt: new Date(Date.now() - 60_000) };
+    const { id, events } = await send(smtpNet);
+    expect(events).toContain('RelayFailure');
+    expect(events).not.toContain('RelayAcceptance');
+    const failure = (await smtpNet.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
+    expect(failure?.xml).toMatch(/554 5\.7\.1 the signer's certificate is revoked according to its OCSP responder/);
+    expect(failure?.xml).toContain('R_ERDS_MessageRejectedForInvalidCertificate');
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { randomPrefix, testRedis } from '../helpers/redis.js';
+import { describeSmtpRelayBinding } from '../smtp/relay-binding-suite.js';
 import { describeAcceptanceEvents } from './acceptance-events-suite.js';
 import { describeTwoAccessPoints, type TwoAccessPointsMode } from './two-access-points-suite.js';
 
@@ -61,3 +62,4 @@ const postgresBullmq: TwoAccessPointsMode = {
 
 describeTwoAccessPoints(postgresBullmq);
 describeAcceptanceEvents(postgresBullmq);
+describeSmtpRelayBinding(postgresBullmq);

@@ -555,6 +555,12 @@ export const configSchema = z
         maxDelayMs: z.coerce.number().int().min(1).default(300_000),
         /** AS4 request timeout, in ms. @defaultValue 30000 */
         timeoutMs: z.coerce.number().int().min(100).default(30_000),
+        /**
+         * REM SMTP relay binding: how long, after the peer's 250, C2 waits for the RelayAcceptance (or Rejection)
+         * that C3 returns. Past it the message fails with RelayFailure RB09 (reception awareness: what a missing
+         * AS4 receipt gives at once). @defaultValue 3600000 (1 h)
+         */
+        evidenceTimeoutMs: z.coerce.number().int().min(1000).default(3_600_000),
       })
       .prefault({}),
     smtp: z

@@ -227,6 +227,11 @@ export interface PipelineContext {
   readonly participants: ParticipantResolver;
   readonly log: Logger;
   readonly relayRetry: RetryPolicy;
+  /**
+   * SMTP relay binding: how long after the peer's 250 C2 waits for C3's RelayAcceptance before RelayFailure
+   * (RB09). @defaultValue 1 hour
+   */
+  readonly relayEvidenceTimeoutMs?: number;
   /** Registered e-mail (REM): delivery by mail and evidence by mail; absent when no outbound SMTP is configured. */
   readonly mail?: MailTransport;
   /** Retry budget of mail delivery and evidence mail (4xx replies, connection failures). @defaultValue relayRetry */

@@ -9,7 +9,8 @@ import type { JobHandler } from './types.js';
 /**
  * C2 → C3. Pushes the message to the recipient's AP and waits for its signed receipt (AS4), or for the 250
  * that the peer gives once it committed the message (SMTP relay binding: the message stays `relaying` until
- * C3's RelayAcceptance comes back). A failure is retried with back-off; when the budget is spent, or the
+ * C3's RelayAcceptance comes back, or a check due `relay.evidenceTimeoutMs` later fails it with RB09).
+ * A failure is retried with back-off; when the budget is spent, or the
  * peer refuses for good, RelayFailure is issued (with the transport's reason code when it names one, e.g.
  * RB04 for a dispatch whose seal C3 refused) and the message fails. Idempotent: a message past `relaying`
  * is left alone, and C3 drops a re-sent duplicate by its ebMS MessageId.
@@ -18,6 +19,12 @@ export function relayStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
     let message = await ctx.store.getMessage(job.messageId);
     if (!message || !['submitted', 'relaying'].includes(message.state)) return { status: 'done' };
+    // The deadline check that an SMTP relay left behind: C3 took the message (250) but its RelayAcceptance
+    // has not come back. Still `relaying` now means it never did: reception awareness ends in RelayFailure.
+    if (typeof job.data.awaitingRelayEvidenceSince === 'string') {
+      if (message.state !== 'relaying') return { status: 'done' };
+      return fail(ctx, message, 'RB09', `the recipient AP took the message by SMTP at ${job.data.awaitingRelayEvidenceSince} but returned no relay evidence in time`);
+    }
     if (message.state === 'submitted') {
       await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'submitted', 'relaying'));
       message = { ...message, state: 'relaying' };
@@ -59,7 +66,15 @@ export function relayStage(ctx: PipelineContext): JobHandler {
     }
     if ('smtpResponse' in answer) {
       // Taken over by C3 (its 250 comes after its commit); the RelayAcceptance it returns moves the message on.
-      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts: job.attempts + 1 }));
+      // A check due at the deadline ends it in RelayFailure if that evidence never comes (committed with the state).
+      const since = ctx.clock.now();
+      const deadline = new Date(since.getTime() + (ctx.relayEvidenceTimeoutMs ?? 3_600_000));
+      await ctx.store.transaction(async (tx) => {
+        // False when C3's RelayAcceptance came back first and moved the message on: then there is nothing to await.
+        if (await tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts: job.attempts + 1 })) {
+          await tx.enqueue('relay', message!.id, { awaitingRelayEvidenceSince: since.toISOString() }, { notBefore: deadline });
+        }
+      });
       ctx.log.info({ messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse }, 'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP');
       return { status: 'done' };
     }

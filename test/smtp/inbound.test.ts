@@ -4,11 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';
-import { startTlsSink } from './mail-fixtures.js';
+import { startMailNetwork, type MailNetwork } from './mail-fixtures.js';
 import type { SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 
@@ -24,36 +24,29 @@ const RECIPIENT_ADDRESS = '0188-9876543210987@c3.example';
 describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS', () => {
   const pki = sharedTestPki();
   const work = mkdtempSync(join(tmpdir(), 'qerds-inbound-'));
+  let net: MailNetwork;
   let sink: SmtpSink;
   let aps: TwoAccessPoints;
 
   beforeAll(async () => {
-    const started = await startTlsSink(pki);
-    sink = started.sink;
-    const { outbound } = started;
-    aps = await startTwoAccessPoints({
-      outDir: work,
-      pkiDir: pki.dir,
-      overrides: (name) =>
-        name === 'c3'
-          ? {
-              smtp: { domain: 'c3.example', outbound, inbound: { port: 0 } },
-              accounts: [
-                {
-                  participant: RECIPIENT.id,
-                  name: RECIPIENT.name,
-                  credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
-                  deliveryEmail: RECIPIENT_EMAIL,
-                },
-              ],
-            }
-          : {},
-    });
+    net = await startMailNetwork(pki, work, (name, outbound) =>
+      name === 'c3'
+        ? {
+            smtp: { domain: 'c3.example', outbound, inbound: { port: 0 } },
+            accounts: [
+              {
+                participant: RECIPIENT.id,
+                name: RECIPIENT.name,
+                credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
+                deliveryEmail: RECIPIENT_EMAIL,
+              },
+            ],
+          }
+        : {},
+    );
+    ({ sink, aps } = net);
   }, 60_000);
-  afterAll(async () => {
-    await aps?.stop();
-    await sink?.close();
-  });
+  afterAll(() => net?.stop());
 
   const send = (to: string, subject: string, ...extra: string[]) =>
     swaks(['--server', '127.0.0.1', '--port', String(aps.c3.smtpInboundAddress!.port), '--from', 'stranger@outside.example', '--to', to, '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`, ...extra]);

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startTlsSink } from './mail-fixtures.js';
+import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, type MailNetwork } from './mail-fixtures.js';
 import type { SinkMail, SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 import { waitFor } from '../helpers/wait.js';
@@ -29,19 +29,14 @@ interface EvidenceView {
 describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to the recipient mail server', () => {
   const pki = sharedTestPki();
   const work = mkdtempSync(join(tmpdir(), 'qerds-mail-delivery-'));
+  let net: MailNetwork;
   let sink: SmtpSink;
   let aps: TwoAccessPoints;
 
   beforeAll(async () => {
     // The sink presents the dev PKI's TLS certificate (SAN 127.0.0.1); the APs require STARTTLS and verify it.
-    const started = await startTlsSink(pki);
-    sink = started.sink;
-    const { outbound } = started;
     const submission = await senderSubmissionSmtp();
-    aps = await startTwoAccessPoints({
-      outDir: work,
-      pkiDir: pki.dir,
-      overrides: (name) =>
+    net = await startMailNetwork(pki, work, (name, outbound) =>
         name === 'c2'
           ? {
               smtp: { ...submission, outbound },
@@ -72,12 +67,10 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
                 },
               ],
             },
-    });
+    );
+    ({ sink, aps } = net);
   }, 60_000);
-  afterAll(async () => {
-    await aps?.stop();
-    await sink?.close();
-  });
+  afterAll(() => net?.stop());
 
   async function submit(subject: string): Promise<string> {
     const result = await swaks([

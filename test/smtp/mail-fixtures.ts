@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { SENDER } from '../../src/cli/two-access-points.js';
+import { SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import type { QerdsConfigInput } from '../../src/config/index.js';
 import type { DevPkiLayout } from '../../src/pki/types.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
@@ -21,4 +22,35 @@ export async function startTlsSink(pki: DevPkiLayout): Promise<{ sink: SmtpSink;
 export async function senderSubmissionSmtp(): Promise<{ enabled: true; port: 0; domain: string; accounts: { username: string; passwordHash: string; participant: string; email: string }[] }> {
   const passwordHash = await hashPassword(SENDER_PASSWORD);
   return { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }] };
+}
+
+/** The two APs of a registered e-mail test and the TLS sink standing for every mail server outside them. */
+export interface MailNetwork {
+  readonly sink: SmtpSink;
+  readonly aps: TwoAccessPoints;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the sink, then both APs with what `configure` says for each; `outbound` is the sink as `smtp.outbound`
+ * (STARTTLS required and verified), for the AP(s) whose mail should leave.
+ */
+export async function startMailNetwork(
+  pki: DevPkiLayout,
+  outDir: string,
+  configure: (name: 'c2' | 'c3', outbound: Awaited<ReturnType<typeof startTlsSink>>['outbound']) => QerdsConfigInput,
+): Promise<MailNetwork> {
+  const { sink, outbound } = await startTlsSink(pki);
+  const aps = await startTwoAccessPoints({ outDir, pkiDir: pki.dir, overrides: (name) => configure(name, outbound) }).catch(async (error: unknown) => {
+    await sink.close();
+    throw error;
+  });
+  return {
+    sink,
+    aps,
+    async stop() {
+      await aps.stop();
+      await sink.close();
+    },
+  };
 }

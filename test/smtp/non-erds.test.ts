@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, SENDER, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';
-import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startTlsSink } from './mail-fixtures.js';
+import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, type MailNetwork } from './mail-fixtures.js';
 import type { SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 
@@ -23,30 +23,16 @@ import { swaks } from './swaks.js';
 describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSFailure)', () => {
   const pki = sharedTestPki();
   const work = mkdtempSync(join(tmpdir(), 'qerds-non-erds-'));
+  let net: MailNetwork;
   let sink: SmtpSink;
   let aps: TwoAccessPoints;
 
   beforeAll(async () => {
-    const started = await startTlsSink(pki);
-    sink = started.sink;
-    const { outbound } = started;
     const submission = await senderSubmissionSmtp();
-    aps = await startTwoAccessPoints({
-      outDir: work,
-      pkiDir: pki.dir,
-      overrides: (name) =>
-        name === 'c2'
-          ? {
-              smtp: { ...submission, outbound, relayToNonErds: true },
-              relay: { maxAttempts: 2 },
-            }
-          : {},
-    });
+    net = await startMailNetwork(pki, work, (name, outbound) => (name === 'c2' ? { smtp: { ...submission, outbound, relayToNonErds: true }, relay: { maxAttempts: 2 } } : {}));
+    ({ sink, aps } = net);
   }, 60_000);
-  afterAll(async () => {
-    await aps?.stop();
-    await sink?.close();
-  });
+  afterAll(() => net?.stop());
 
   async function submit(to: string, subject: string): Promise<{ status: number | null; transcript: string; replies: readonly string[]; id?: string }> {
     const result = await swaks([

@@ -134,26 +134,17 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         { what: `C2 message ${id} ${state}`, timeoutMs: 40_000 },
       );
 
-    /** Sends a file as it is (DATA) to C3's relay listener with swaks, STARTTLS verified against the dev CA. */
-    function swaksToC3(file: string, to: string, extra: readonly string[] = []): Promise<SwaksResult> {
-      return swaks([
-        '--server',
-        '127.0.0.1',
-        '--port',
-        String(ports.c3),
-        '--tls',
-        '--tls-verify',
-        '--tls-ca-path',
-        pki.caCert,
-        '--from',
-        'rem@c2.example',
-        '--to',
-        to,
-        '--data',
-        file,
-        ...extra,
-      ]);
+    /**
+     * swaks (an SMTP client we did not write) at C3's relay listener, as C2 (`rem@c2.example`) to `to`, with
+     * STARTTLS verified against the dev CA unless `tls` is false; `rest` adds to (and, later, overrides) that.
+     */
+    function swaksAtC3(to: string, rest: readonly string[], tls = true): Promise<SwaksResult> {
+      const starttls = tls ? ['--tls', '--tls-verify', '--tls-ca-path', pki.caCert] : [];
+      return swaks(['--server', '127.0.0.1', '--port', String(ports.c3), ...starttls, '--from', 'rem@c2.example', '--to', to, ...rest]);
     }
+
+    /** Sends a file as it is (DATA) to C3's relay listener. */
+    const swaksToC3 = (file: string, to: string, extra: readonly string[] = []) => swaksAtC3(to, ['--data', file, ...extra]);
 
     const c3MessagesFor = async (ebmsMessageId: string) =>
       (await aps.c3.context.store.listMessages({ limit: 1000 })).filter(
@@ -295,58 +286,17 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
     }, 60_000);
 
     it('a plaintext attempt (no STARTTLS) gets 530 5.7.0 at MAIL FROM (swaks)', async () => {
-      const result = await swaks([
-        '--server',
-        '127.0.0.1',
-        '--port',
-        String(ports.c3),
-        '--from',
-        'rem@c2.example',
-        '--to',
-        address(RECIPIENT.id, 'c3.example'),
-        '--quit-after',
-        'RCPT',
-      ]);
+      const result = await swaksAtC3(address(RECIPIENT.id, 'c3.example'), ['--quit-after', 'RCPT'], false);
       expect(result.replies).toContainEqual('530 5.7.0 Must issue a STARTTLS command first');
       expect(result.transcript).not.toMatch(/^250 .*Accepted/m);
     }, 30_000);
 
     it('an unknown recipient gets 550 5.1.1 at RCPT TO (swaks), never a relay', async () => {
-      const unknown = await swaks([
-        '--server',
-        '127.0.0.1',
-        '--port',
-        String(ports.c3),
-        '--tls',
-        '--tls-verify',
-        '--tls-ca-path',
-        pki.caCert,
-        '--from',
-        'rem@c2.example',
-        '--to',
-        address(UNKNOWN.id, 'c3.example'),
-        '--quit-after',
-        'RCPT',
-      ]);
+      const unknown = await swaksAtC3(address(UNKNOWN.id, 'c3.example'), ['--quit-after', 'RCPT']);
       expect(unknown.replies).toContainEqual(
         expect.stringMatching(/^550 5\.1\.1 recipient <0188-4444444444444@c3\.example> unknown$/),
       );
-      const foreign = await swaks([
-        '--server',
-        '127.0.0.1',
-        '--port',
-        String(ports.c3),
-        '--tls',
-        '--tls-verify',
-        '--tls-ca-path',
-        pki.caCert,
-        '--from',
-        'rem@c2.example',
-        '--to',
-        'someone@elsewhere.example',
-        '--quit-after',
-        'RCPT',
-      ]);
+      const foreign = await swaksAtC3('someone@elsewhere.example', ['--quit-after', 'RCPT']);
       expect(foreign.replies).toContainEqual('550 5.7.1 relay access denied');
     }, 30_000);
 

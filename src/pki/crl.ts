@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { derChildren, derOid, readDerElement } from './der.js';
 import { verifyWithAlgorithm } from './signature-algorithms.js';
+import { memoByContent } from './parse-cache.js';
 import { x509 } from './x509.js';
 
 /**
@@ -38,7 +39,13 @@ export function parseCrls(data: Buffer | string): ParsedCrl[] {
   return [parseCrlDer(data)];
 }
 
-export function parseCrlDer(der: Buffer): ParsedCrl {
+/**
+ * One DER CRL. Memoised by content (parse-cache.ts): an AP reads the same CRL for every evidence it seals
+ * and every seal it verifies, and the signature check a ParsedCrl remembers per issuer is then done once.
+ */
+export const parseCrlDer: (der: Buffer) => ParsedCrl = memoByContent(parseCrlDerOnce);
+
+function parseCrlDerOnce(der: Buffer): ParsedCrl {
   try {
     const [tbs, sigAlg, sigValue] = derChildren(readDerElement(der));
     if (!tbs || !sigAlg || !sigValue) throw new Error('CertificateList needs three elements');

@@ -5,6 +5,7 @@ export * from './dev-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
+export { certificateFrom, memoByContent } from './parse-cache.js';
 export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, type ParsedCrl } from './crl.js';
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {

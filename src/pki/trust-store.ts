@@ -44,9 +44,12 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
   const maxPathLength = options.maxPathLength ?? 8;
   const anchorList = Object.freeze([...anchors]);
   const anchorPrints = new Set(anchorList.map((a) => a.fingerprint256));
-  const crls: ParsedCrl[] = (options.crls ?? []).flatMap((c) => parseCrls(c));
-  const embedded = new Set<ParsedCrl>((options.embeddedCrls ?? []).flatMap((c) => parseCrls(c)));
-  const allCrls = [...crls, ...embedded];
+  // Whether a CRL came embedded goes with each entry, not with the parsed object: parsing is memoised by
+  // content, so the same CRL given both ways is one object, and it still counts once as each.
+  const allCrls: Array<{ readonly crl: ParsedCrl; readonly embedded: boolean }> = [
+    ...(options.crls ?? []).flatMap((c) => parseCrls(c)).map((crl) => ({ crl, embedded: false })),
+    ...(options.embeddedCrls ?? []).flatMap((c) => parseCrls(c)).map((crl) => ({ crl, embedded: true })),
+  ];
 
   function validate(
     leaf: X509Certificate,
@@ -95,7 +98,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     const findings: Finding[] = [];
     let checked = false;
     let newestStale: ParsedCrl | undefined;
-    for (const crl of allCrls) {
+    for (const { crl, embedded } of allCrls) {
       if (!crl.isNamedBy(issuer)) continue;
       const signed = crl.isSignedBy(issuer);
       if (signed !== true) {
@@ -108,7 +111,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
         continue;
       }
       if (crlCovers(crl, at)) checked = true;
-      else if (!embedded.has(crl) && (!newestStale || crl.thisUpdate > newestStale.thisUpdate)) newestStale = crl;
+      else if (!embedded && (!newestStale || crl.thisUpdate > newestStale.thisUpdate)) newestStale = crl;
       const revokedAt = crl.revoked.get(normaliseSerial(cert.serialNumber));
       if (!revokedAt) continue;
       if (revokedAt.getTime() <= at.getTime()) {

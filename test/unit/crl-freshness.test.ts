@@ -54,6 +54,15 @@ describe('CRL freshness in path validation', () => {
     expect(createTrustStore([ca], { crls: [staleCrl, freshCrl] }).validate(seal).valid).toBe(true);
   });
 
+  it('a stale CRL given both as the store\'s own and as embedded still makes the status stale (the role goes with the entry, not the memoised parse)', () => {
+    const both = createTrustStore([ca], { crls: [staleCrl], embeddedCrls: [staleCrl] }).validate(seal);
+    expect(both.valid).toBe(false);
+    expect(both.findings.map((f) => f.code)).toContain('PKI_REVOCATION_STALE');
+    // Embedded alone: the data of its time, not the verifier's: not checked, not stale.
+    const embeddedOnly = createTrustStore([ca], { embeddedCrls: [staleCrl] }).validate(seal);
+    expect(embeddedOnly.findings.map((f) => f.code)).toEqual(['PKI_REVOCATION_NOT_CHECKED']);
+  });
+
   it('openssl agrees: the stale CRL cannot be used to check the certificate today, the fresh one can', () => {
     const check = (crl: string) => {
       const file = join(work, `crl-${crl === staleCrl ? 'stale' : 'fresh'}.pem`);

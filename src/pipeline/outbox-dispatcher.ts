@@ -75,8 +75,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     try {
       await settle(job, handler);
     } finally {
-      inFlight.delete(job.id);
-      poke(); // capacity freed: there may be more due work
+      // Capacity freed: there may be more due work. Only a job this dispatcher counted frees any; with a
+      // broker queue (a job dispatched by some process, run here) nothing was counted, and work the job's
+      // own commit enqueued is poked by the stage, so a poll here per job would find nothing new.
+      if (inFlight.delete(job.id)) poke();
     }
   });
 

@@ -1,7 +1,9 @@
 /**
  * Summarises V8 .cpuprofile files (node --cpu-prof, or the inspector Profiler): the functions with the
  * most self time, summed over every file given, and the share of each top-level module folder.
- * Usage: tsx bench/cpu-profile-summary.ts [--top N] file.cpuprofile…
+ * Usage: tsx bench/cpu-profile-summary.ts [--top N] [--from S] file.cpuprofile…
+ * `--from S` skips each profile's first S seconds: a process's start-up (loading and compiling modules)
+ * out of the figures, to see what the steady state (e.g. a soak's traffic) costs.
  */
 import { readFileSync } from 'node:fs';
 
@@ -19,6 +21,8 @@ interface Profile {
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 30;
+const fromAt = args.indexOf('--from');
+const fromUs = fromAt >= 0 ? Number(args.splice(fromAt, 2)[1]) * 1e6 : 0;
 const selfUs = new Map<string, number>();
 /** Time with the function anywhere on the stack (counted once per sample), for the project's own functions. */
 const inclusiveUs = new Map<string, number>();
@@ -41,10 +45,12 @@ for (const file of args) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let sinceStartUs = 0;
   profile.samples.forEach((id, i) => {
     const node = nodes.get(id);
-    if (!node) return;
     const dt = profile.timeDeltas[i] ?? 0;
+    sinceStartUs += dt;
+    if (!node || sinceStartUs < fromUs) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${lineNumber + 1}`;
     selfUs.set(key, (selfUs.get(key) ?? 0) + dt);

@@ -178,7 +178,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   registerWorkers(queue, context, stages, metrics.observeJob);
   // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
   // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
-  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
+  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, idlePollMaxMs: config.queue.idlePollMaxMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
 
   // Only processes that run workers take part in the renewal sweep (registered on the queue at start).
   const archiveRenewal =

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type UserMessage } from '../as4/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
@@ -8,6 +8,7 @@ import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, type As4Security } from './as4-security.js';
 import { peerTlsPins } from './as4-tls.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
  * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
@@ -93,7 +94,7 @@ export function createAs4Transport(options: {
       message,
       attachments,
       identity: options.identity,
-      receiverCertificate: input.apCertificatePem ? new X509Certificate(input.apCertificatePem) : undefined,
+      receiverCertificate: input.apCertificatePem ? certificateFrom(input.apCertificatePem) : undefined,
       trust: options.peerTrust ?? options.trust,
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,
@@ -215,7 +216,7 @@ export function createAs4Endpoint(
  */
 async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate): Promise<void> {
   const pinned = (await ctx.directory.lookup(sender))?.apCertificatePem;
-  if (pinned && new X509Certificate(pinned).fingerprint256 !== signer.fingerprint256) {
+  if (pinned && certificateFrom(pinned).fingerprint256 !== signer.fingerprint256) {
     throw new QerdsError('AS4_EBMS_0101', `the signer is not the access point the directory names for ${formatParticipantId(sender)}`);
   }
 }

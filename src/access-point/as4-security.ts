@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, definePMode, type AlgorithmSet, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
 import { devPkiLayout, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
  * The AS4 security of this access point, from `config.as4`: its P-Modes, its encryption identity and the
@@ -73,7 +74,7 @@ export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined,
   }
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(pem);
+    certificate = certificateFrom(pem);
   } catch (cause) {
     return refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate cannot be read: ${(cause as Error).message}`);
   }

@@ -21,9 +21,12 @@ export function createEvidenceIssuer(options: {
   const { longTerm } = options;
   const sealer = {
     seal: async (xml: string) => {
-      const sealed = await sealXml(xml, { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids });
-      if (!longTerm || longTerm.level === 'B-T') return sealed;
-      return augmentXmlSeal(sealed, { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls(), certificates: longTerm.certificates });
+      const base = { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids };
+      if (!longTerm || longTerm.level === 'B-T') return sealXml(xml, base);
+      // The CRLs are read at each sealing: the refresh (validation-data-refresh.ts) replaces them while the AP runs.
+      // B-LT in the same pass (no serialize, parse and timestamp re-read between sealing and augmenting).
+      if (longTerm.level === 'B-LT') return sealXml(xml, { ...base, longTerm: { crls: longTerm.crls(), certificates: longTerm.certificates } });
+      return augmentXmlSeal(await sealXml(xml, base), { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls(), certificates: longTerm.certificates });
     },
   };
   const details = (id: ParticipantId, identification?: Identification) => ({ id, name: options.names(formatParticipantId(id)), identification });

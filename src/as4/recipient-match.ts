@@ -1,7 +1,8 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, idOf, textOf } from './xml-util.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {
@@ -37,7 +38,7 @@ export function appendIssuerSerialReference(doc: Document, parent: Element, cert
 
 function certFromBase64(text: string): X509Certificate | undefined {
   try {
-    return new X509Certificate(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Finding } from '../pki/types.js';
 import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, textOf } from './xml-util.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 export interface ResolvedToken {
   readonly certificate: X509Certificate;
@@ -13,7 +14,7 @@ export interface ResolvedToken {
 
 function certFromBase64(text: string): X509Certificate | undefined {
   try {
-    return new X509Certificate(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
   } catch {
     return undefined;
   }

@@ -317,6 +317,14 @@ export const configSchema = z
         /** How often the outbox is polled, in ms. @defaultValue 200 */
         pollIntervalMs: z.coerce.number().int().min(10).default(200),
         /**
+         * Longest pause between outbox polls while nothing is due, in ms: each empty poll doubles the pause from
+         * pollIntervalMs up to this; work found, or a commit in the process, goes back to pollIntervalMs. Every
+         * process polls, so an idle cluster polling at pollIntervalMs spends CPU and database round trips on
+         * nothing. An entry that becomes due by time alone (a retry's back-off, an acceptance deadline) may wait
+         * up to this long. Set it to pollIntervalMs for no back-off. @defaultValue 1000
+         */
+        idlePollMaxMs: z.coerce.number().int().min(10).default(1000),
+        /**
          * Attempts of a job whose handler throws (a bug or an unforeseen failure, not a stage's own retry) before
          * it becomes a dead letter with its last error (admin dead-letter view and replay). Generous, because a
          * store or Redis outage makes handlers throw too: with the back-off capped at relay.maxDelayMs, 25 attempts

@@ -1,7 +1,8 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { formatParticipantId, isQerdsError, systemClock, type Clock, type ParticipantId } from '../core/index.js';
 import { certificateFacts, derChildren, derOid, readDerElement, x509, type Finding, type TrustStore } from '../pki/index.js';
 import type { Directory } from './types.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /** What we know of one certificate the directory names, and whether it chains to our trust store. */
 export interface CertificateCheck {
@@ -138,7 +139,7 @@ export function checkEncryptionCertificate(pem: string, trust: TrustStore, at: D
   } catch (cause) {
     return unreadable(cause);
   }
-  const keyUsage = certificateFacts(new X509Certificate(pem)).keyUsage;
+  const keyUsage = certificateFacts(certificateFrom(pem)).keyUsage;
   // Threat: a signing-only key (or a CA key) published as the encryption key: RFC 5280 §4.2.1.3 forbids
   // using it for key transport / agreement, and a recipient who never meant to decrypt with it may not
   // protect it for that purpose. No keyUsage extension at all means "any use" (RFC 5280).
@@ -172,7 +173,7 @@ function errors(check: CertificateCheck): string {
 }
 
 function checkCertificate(pem: string, trust: TrustStore, at: Date): CertificateCheck {
-  const cert = new X509Certificate(pem);
+  const cert = certificateFrom(pem);
   const path = trust.validate(cert, { at });
   const qc = qcStatements(cert);
   return {

@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { QerdsError, type PayloadPart } from '../core/index.js';
 import { encryptCmsStream } from '../crypto/index.js';
 import type { BlobStore } from '../store/types.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /** Media type of a part C2 encrypted for the recipient (RFC 8551 §3.2: S/MIME type authEnveloped-data). */
 export const AUTH_ENVELOPED_CONTENT_TYPE = 'application/pkcs7-mime; smime-type=authEnveloped-data';
@@ -68,7 +69,7 @@ export async function encryptPartsForRecipient(
 ): Promise<PayloadPart[]> {
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(encryptionCertificatePem);
+    certificate = certificateFrom(encryptionCertificatePem);
   } catch (cause) {
     throw new QerdsError('CONFIG_INVALID', 'the directory names an encryption certificate that does not parse', { cause });
   }

@@ -13,6 +13,14 @@ export interface OutboxDispatcherOptions {
   /** Pause between polls of the outbox, in ms. @defaultValue 200 */
   readonly pollIntervalMs?: number;
   /**
+   * Longest pause between polls while the outbox has nothing due, in ms: each empty poll doubles the
+   * pause from `pollIntervalMs` up to this; a poll that finds work, or a poke (a commit in this process
+   * that enqueued work), goes back to `pollIntervalMs`. Every process of a cluster polls, so idle polling
+   * at the short interval was most of an idle cluster's CPU and database work. @defaultValue pollIntervalMs
+   * (no back-off)
+   */
+  readonly idlePollMaxMs?: number;
+  /**
    * How long a leased entry stays hidden from other dispatchers, in ms. Longer than a job runs; a
    * crashed dispatcher's jobs run again after it. @defaultValue 30000
    */
@@ -52,6 +60,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const { store, queue } = options;
   const clock = options.clock ?? systemClock;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const idlePollMaxMs = Math.max(pollIntervalMs, options.idlePollMaxMs ?? pollIntervalMs);
+  /** The pause before the next poll: pollIntervalMs, doubled by each poll that found nothing due. */
+  let nextPollMs = pollIntervalMs;
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 32;
   const retry = Object.freeze({ baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000, maxAttempts: options.retry?.maxAttempts ?? 25 });
@@ -64,8 +75,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     try {
       await settle(job, handler);
     } finally {
-      inFlight.delete(job.id);
-      poke(); // capacity freed: there may be more due work
+      // Capacity freed: there may be more due work. Only a job this dispatcher counted frees any; with a
+      // broker queue (a job dispatched by some process, run here) nothing was counted, and work the job's
+      // own commit enqueued is poked by the stage, so a poll here per job would find nothing new.
+      if (inFlight.delete(job.id)) poke();
     }
   });
 
@@ -103,6 +116,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     }
     // A full batch: more may be due right now.
     if (entries.length === capacity) again = true;
+    nextPollMs = entries.length > 0 ? pollIntervalMs : Math.min(nextPollMs * 2, idlePollMaxMs);
   }
 
   function schedule(delayMs: number): void {
@@ -125,12 +139,13 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       } while (again && running);
     })().finally(() => {
       polling = undefined;
-      if (running) schedule(pollIntervalMs);
+      if (running) schedule(nextPollMs);
     });
   }
 
   function poke(): void {
     if (!running) return;
+    nextPollMs = pollIntervalMs;
     if (polling) again = true;
     else schedule(0);
   }

@@ -3,6 +3,7 @@ import { QerdsError } from '../core/errors.js';
 import { derChildren, derOid, readDerElement } from './der.js';
 import { verifyWithAlgorithm } from './signature-algorithms.js';
 import { OID_CRL_NUMBER } from './cert-factory.js';
+import { memoByContent } from './parse-cache.js';
 import { x509 } from './x509.js';
 
 /**
@@ -41,7 +42,13 @@ export function parseCrls(data: Buffer | string): ParsedCrl[] {
   return [parseCrlDer(data)];
 }
 
-export function parseCrlDer(der: Buffer): ParsedCrl {
+/**
+ * One DER CRL. Memoised by content (parse-cache.ts): an AP reads the same CRL for every evidence it seals
+ * and every seal it verifies, and the signature check a ParsedCrl remembers per issuer is then done once.
+ */
+export const parseCrlDer: (der: Buffer) => ParsedCrl = memoByContent(parseCrlDerOnce);
+
+function parseCrlDerOnce(der: Buffer): ParsedCrl {
   try {
     const [tbs, sigAlg, sigValue] = derChildren(readDerElement(der));
     if (!tbs || !sigAlg || !sigValue) throw new Error('CertificateList needs three elements');

@@ -49,7 +49,14 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
   const anchorList = Object.freeze([...anchors]);
   const anchorPrints = new Set(anchorList.map((a) => a.fingerprint256));
   const crls: CrlSource = isCrlSource(options.crls) ? options.crls : fixedCrlSource(options.crls ?? []);
-  const embedded = new Set<ParsedCrl>((options.embeddedCrls ?? []).flatMap((c) => parseCrls(c)));
+  // Whether a CRL came embedded goes with each entry, not with the parsed object: parsing is memoised by
+  // content, so the same CRL given both ways is one object, and it still counts once as each.
+  const embeddedCrls = (options.embeddedCrls ?? []).flatMap((c) => parseCrls(c));
+  // Read at each use: a live source (CrlSet) changes while the AP runs.
+  const allCrls = (): Array<{ readonly crl: ParsedCrl; readonly embedded: boolean }> => [
+    ...crls.parsed.map((crl) => ({ crl, embedded: false })),
+    ...embeddedCrls.map((crl) => ({ crl, embedded: true })),
+  ];
 
   function validate(
     leaf: X509Certificate,
@@ -98,7 +105,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     const findings: Finding[] = [];
     let checked = false;
     let newestStale: ParsedCrl | undefined;
-    for (const crl of [...crls.parsed, ...embedded]) {
+    for (const { crl, embedded } of allCrls()) {
       if (!crl.isNamedBy(issuer)) continue;
       const signed = crl.isSignedBy(issuer);
       if (signed !== true) {
@@ -111,7 +118,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
         continue;
       }
       if (crlCovers(crl, at)) checked = true;
-      else if (!embedded.has(crl) && (!newestStale || crl.thisUpdate > newestStale.thisUpdate)) newestStale = crl;
+      else if (!embedded && (!newestStale || crl.thisUpdate > newestStale.thisUpdate)) newestStale = crl;
       const revokedAt = crl.revoked.get(normaliseSerial(cert.serialNumber));
       if (!revokedAt) continue;
       if (revokedAt.getTime() <= at.getTime()) {

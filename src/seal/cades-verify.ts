@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { CMS_OID } from '../crypto/index.js';
 import {
   certificateNameDer,
@@ -14,6 +14,7 @@ import {
 import { verifyTimestampToken } from '../timestamp/index.js';
 import type { DetachedContent } from './cades-seal.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
 const warn = (code: string, message: string): Finding => ({ code, message, severity: 'warning' });
@@ -143,7 +144,7 @@ function parseSignedData(der: Buffer): ParsedCms {
   const certificates: X509Certificate[] = [];
   let infos: DerElement | undefined;
   for (const el of sd.slice(3)) {
-    if (el.tag === 0xa0) for (const c of derChildren(el)) certificates.push(new X509Certificate(c.bytes));
+    if (el.tag === 0xa0) for (const c of derChildren(el)) certificates.push(certificateFrom(c.bytes));
     else if (el.tag === 0x31) infos = el;
   }
   const signerInfos = infos ? derChildren(infos) : [];

@@ -9,7 +9,6 @@ import {
   excC14n,
   isElement,
   NS,
-  parseXmlStrict,
   requireChild,
   textOf,
 } from './xml.js';
@@ -86,12 +85,19 @@ export function checkReference(
     if (reference.transforms.length !== 2 || reference.transforms[0] !== ENVELOPED_SIGNATURE || reference.transforms[1] !== EXC_C14N) {
       throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', 'the whole-document reference must use [enveloped-signature, exc-c14n]');
     }
-    // The enveloped-signature transform works on a copy: a fresh parse without this signature.
-    const copy = parseXmlStrict(context.xml, 'SEAL_MALFORMED');
-    const sig = descendants(copy, NS.ds, 'Signature')[context.signatureIndex];
-    sig?.parentNode?.removeChild(sig);
+    // The enveloped-signature transform: the document without this signature. Taken out of the parsed
+    // document and put back at the same place right after (synchronously, in a finally), which
+    // canonicalizes exactly what a fresh parse without it would, at a fraction of the cost of a re-parse.
+    const sig = descendants(context.doc, NS.ds, 'Signature')[context.signatureIndex];
+    const parent = sig?.parentNode;
+    const next = sig?.nextSibling ?? null;
+    if (sig && parent) parent.removeChild(sig);
+    try {
+      canonical = excC14n(context.doc.documentElement);
+    } finally {
+      if (sig && parent) parent.insertBefore(sig, next);
+    }
     target = context.doc.documentElement;
-    canonical = excC14n(copy.documentElement);
   } else if (reference.uri.startsWith('#') && reference.uri.length > 1) {
     if (reference.transforms.length !== 1 || reference.transforms[0] !== EXC_C14N) {
       throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `reference ${reference.uri} must use exactly [exc-c14n]`);

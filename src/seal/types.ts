@@ -26,6 +26,19 @@ export interface XadesSealOptions {
    * @defaultValue the document element
    */
   readonly parentXPath?: string;
+  /**
+   * With `tsa`: raise the seal to B-LT on the spot, as {@link augmentXmlSeal} with level B-LT would (same
+   * CertificateValues and RevocationValues, same refusal of CRLs that do not cover the signing time,
+   * SEAL_REVOCATION_STALE), without serializing, parsing and re-reading the timestamp in between: the
+   * SignatureTimeStamp's genTime is the one the TSA client has just verified.
+   * @defaultValue none (B-T with `tsa`)
+   */
+  readonly longTerm?: {
+    /** CRLs to embed (DER, or PEM with one or more X509 CRL blocks); only those covering the signing time. */
+    readonly crls: readonly (Buffer | string)[];
+    /** CA and intermediate certificates of the signer's and the TSA's paths. */
+    readonly certificates: readonly X509Certificate[];
+  };
 }
 
 /** Options of {@link verifyXmlSeal}. */

@@ -1,6 +1,7 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { childElements, NS, textOf } from './xml.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /** One time-stamp property (SignatureTimeStamp or xadesv141:ArchiveTimeStamp) as read. */
 export interface TimeStampProperty {
@@ -85,7 +86,7 @@ export function readUnsignedProperties(qualifyingProperties: Element): UnsignedP
 
 function parseCertificate(element: Element): X509Certificate {
   try {
-    return new X509Certificate(Buffer.from(textOf(element), 'base64'));
+    return certificateFrom(Buffer.from(textOf(element), 'base64'));
   } catch (cause) {
     throw new QerdsError('SEAL_MALFORMED', 'an EncapsulatedX509Certificate is not a certificate', { cause });
   }

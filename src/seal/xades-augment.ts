@@ -50,12 +50,7 @@ export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions
   }
   const crls = await freshCrls(options.crls ?? [], before.timeStamps.find((t) => t.kind === 'signature')!.token);
   const sigId = signature.getAttribute('Id') ?? 'sig';
-  const x = (name: string, children: Element[] | string = [], attrs: Record<string, string> = {}) =>
-    el(doc, NS.xades, `xades:${name}`, attrs, children);
-  const values = (): Element[] => [
-    x('CertificateValues', (options.certificates ?? []).map((c) => x('EncapsulatedX509Certificate', c.raw.toString('base64')))),
-    x('RevocationValues', [x('CRLValues', crls.map((d) => x('EncapsulatedCRLValue', d.toString('base64'))))]),
-  ];
+  const values = (): Element[] => validationValues(doc, options.certificates ?? [], crls);
   const hasArchive = before.timeStamps.some((t) => t.kind === 'archive');
   if (!before.hasCertificateValues && !hasArchive) {
     for (const v of values()) usp.appendChild(v);
@@ -114,15 +109,30 @@ function unsignedSignatureProperties(signature: Element): Element {
  * proves nothing about revocation at signing; refuse rather than embed it.
  */
 async function freshCrls(given: readonly (Buffer | string)[], signatureTimeStamp: Buffer): Promise<Buffer[]> {
-  const all = given.flatMap(crlDers);
-  if (all.length === 0) return [];
+  if (given.length === 0) return [];
   const signedAt = (await verifyTimestampToken(signatureTimeStamp)).genTime;
   if (!signedAt) throw new QerdsError('SEAL_TIMESTAMP_MALFORMED', 'the SignatureTimeStamp cannot be read');
+  return crlsCovering(given, signedAt);
+}
+
+/** The DER CRLs among `given` that cover `signedAt` (crlCovers); SEAL_REVOCATION_STALE when CRLs are given and none does. */
+export function crlsCovering(given: readonly (Buffer | string)[], signedAt: Date): Buffer[] {
+  const all = given.flatMap(crlDers);
+  if (all.length === 0) return [];
   const fresh = all.filter((der) => crlCovers(parseCrls(der)[0]!, signedAt));
   if (fresh.length === 0) {
     throw new QerdsError('SEAL_REVOCATION_STALE', `no CRL given covers the signing time ${signedAt.toISOString()} (each was due for renewal before it): refresh the CRLs`);
   }
   return fresh;
+}
+
+/** B-LT validation data: xades:CertificateValues and xades:RevocationValues, for `doc`'s UnsignedSignatureProperties. */
+export function validationValues(doc: Document, certificates: readonly X509Certificate[], crls: readonly Buffer[]): Element[] {
+  const x = (name: string, children: Element[] | string = []) => el(doc, NS.xades, `xades:${name}`, {}, children);
+  return [
+    x('CertificateValues', certificates.map((c) => x('EncapsulatedX509Certificate', c.raw.toString('base64')))),
+    x('RevocationValues', [x('CRLValues', crls.map((d) => x('EncapsulatedCRLValue', d.toString('base64'))))]),
+  ];
 }
 
 /** DER of every CRL in a DER buffer or a PEM text. */

@@ -5,6 +5,7 @@ import { asSigner } from '../pki/index.js';
 import { defaultSignatureAlgorithm, keyMatches, SHA256_URI, signatureAlgorithm } from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { XadesSealOptions } from './types.js';
+import { crlsCovering, validationValues } from './xades-augment.js';
 import {
   el,
   ENVELOPED_SIGNATURE,
@@ -118,6 +119,8 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
     // EN 319 132-1 §5.3: the SignatureTimeStamp covers the canonicalized ds:SignatureValue element.
     const digest = createHash('sha256').update(excC14n(signatureValue), 'utf8').digest();
     const token = await options.tsa.timestamp({ algorithm: 'sha256', digest });
+    // B-LT on the spot: the token's genTime is the signing time the CRLs must cover (as in augmentXmlSeal).
+    const longTerm = options.longTerm ? validationValues(doc, options.longTerm.certificates, crlsCovering(options.longTerm.crls, token.genTime)) : [];
     qualifyingProperties.appendChild(
       x('UnsignedProperties', {}, [
         x('UnsignedSignatureProperties', {}, [
@@ -125,9 +128,12 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
             d('CanonicalizationMethod', { Algorithm: EXC_C14N }),
             x('EncapsulatedTimeStamp', {}, token.der.toString('base64')),
           ]),
+          ...longTerm,
         ]),
       ]),
     );
+  } else if (options.longTerm) {
+    throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LT needs a SignatureTimeStamp: give a TSA');
   }
   return serializeXml(doc);
 }

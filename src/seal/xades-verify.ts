@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual, verify, type X509Certificate } from 'node:crypto';
-import { X509Certificate as NodeX509 } from 'node:crypto';
 import { isQerdsError } from '../core/errors.js';
 import type { Finding } from '../pki/types.js';
 import { digestAlgorithm, keyMatches, signatureAlgorithm } from './algorithms.js';
@@ -10,6 +9,7 @@ import { checkTimestampChain, embeddedRevocationStore } from './xades-timestamps
 import { checkReference, duplicateIds, readReference, type ReferenceCheck } from './references.js';
 import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
 import { childElements, descendants, EXC_C14N, excC14n, NS, parseXmlStrict, requireChild, SIGNED_PROPERTIES_TYPE, textOf } from './xml.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 const DEFAULT_SKEW_MS = 300_000;
 
@@ -151,7 +151,7 @@ function readKeyInfoCertificates(signature: Element): X509Certificate[] {
   if (!keyInfo) return [];
   return childElements(keyInfo, NS.ds, 'X509Data')
     .flatMap((d) => childElements(d, NS.ds, 'X509Certificate'))
-    .map((c) => new NodeX509(Buffer.from(textOf(c), 'base64')));
+    .map((c) => certificateFrom(Buffer.from(textOf(c), 'base64')));
 }
 
 function findSigner(

@@ -167,10 +167,12 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       if (limit <= 0) return [];
       const at = toDbTime(now);
       const until = toDbTime(new Date(now.getTime() + leaseMs));
+      // PostgreSQL: one statement (atomic by itself), SKIP LOCKED lets concurrent leasers pass over rows
+      // another one is taking. No BEGIN/COMMIT around it: every process polls the outbox, and three round
+      // trips per poll instead of one were most of an idle cluster's database work.
       // SQLite: the transaction begins IMMEDIATE, so select-then-update has the only write lock.
-      // PostgreSQL: SKIP LOCKED lets concurrent leasers pass over rows another one is taking.
-      const rows = await db.transaction().execute(async (trx) => {
-        let due = trx
+      const lease = (q: typeof db) => {
+        let due = q
           .selectFrom('outbox')
           .select('id')
           .where('not_before', '<=', at)
@@ -181,8 +183,9 @@ export function createSqlStore(options: SqlStoreOptions): Store {
           .limit(limit);
         if (flavour.rowLocks) due = due.forUpdate().skipLocked();
         // One token per lease call: with the entry id it names this lease alone (see renewOutboxLease).
-        return trx.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', due).returningAll().execute();
-      });
+        return q.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', due).returningAll().execute();
+      };
+      const rows = flavour.rowLocks ? await lease(db) : await db.transaction().execute((trx) => lease(trx));
       rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id)));
       return rows.map(outboxFromRow);
     },

@@ -1,9 +1,10 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { TSTInfo } from '@peculiar/asn1-tsp';
 import { QerdsError } from '../core/errors.js';
 import { CMS_OID as OID } from '../crypto/index.js';
 import { derChildren, derOid, readDerElement, type DerElement } from '../pki/index.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
  * The parts of a TimeStampToken (a CMS ContentInfo with SignedData over a TSTInfo, RFC 3161 §2.4.2) that
@@ -61,7 +62,7 @@ export function parseTimestampToken(der: Buffer): ParsedToken {
     let signerInfos: DerElement | undefined;
     for (const el of sd.slice(3)) {
       if (el.tag === 0xa0) {
-        for (const c of derChildren(el)) if (c.tag === 0x30) certificates.push(new X509Certificate(c.bytes));
+        for (const c of derChildren(el)) if (c.tag === 0x30) certificates.push(certificateFrom(c.bytes));
       } else if (el.tag === 0x31) signerInfos = el;
     }
     const infos = derChildren(expect(signerInfos, 0x31, 'signerInfos'));

@@ -70,6 +70,13 @@ export interface ApCluster {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * QERDS_CLUSTER_NODE_ARGS: extra node options for every AP process, space-separated, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a soak (NODE_OPTIONS refuses --cpu-prof; a process
+ * writes its profile when it exits after SIGTERM).
+ */
+const nodeArgs = (process.env.QERDS_CLUSTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export async function startApCluster(options: ApClusterOptions): Promise<ApCluster> {
   const postgresUrl = options.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
@@ -121,7 +128,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
     commands.set(label, { args, ready });
     const output = outputs.get(label) ?? [];
     outputs.set(label, output);
-    const child = spawn(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: options.work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/qerds.js'), ...args], { cwd: options.work, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     byLabel.set(label, child);
     child.once('exit', () => {

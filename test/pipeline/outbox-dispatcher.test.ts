@@ -39,7 +39,8 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function dispatcher(queue: Queue, options: { pollIntervalMs?: number; leaseMs?: number; batchSize?: number; retry?: { baseMs: number; maxMs: number; maxAttempts?: number } } = {}) {
+  function dispatcher(queue: Queue, options: { pollIntervalMs?: number; idlePollMaxMs?: number; store?: Store; leaseMs?: number; batchSize?: number; retry?: { baseMs: number; maxMs: number; maxAttempts?: number } } = {}) {
+    // options.store, when given, is a wrapper of the same store that watches its calls.
     const d = createOutboxDispatcher({ store, queue, pollIntervalMs: 20, ...options });
     dispatchers.push(d);
     return d;
@@ -209,6 +210,32 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     d.poke();
     await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 2000, interval: 5 });
     expect(runs[0]! - committedAt).toBeLessThan(1000);
+  });
+
+  it('idle polls back off to idlePollMaxMs; a job found by polling brings the short interval back', async () => {
+    // The real store, with the time of each lease (poll) recorded.
+    const polls: number[] = [];
+    const watched: Store = { ...store, leaseOutbox: (...args) => (polls.push(performance.now()), store.leaseOutbox(...args)) };
+    const runs: number[] = [];
+    const queue = createInProcessQueue();
+    queue.process('relay', async () => {
+      runs.push(performance.now());
+      return { status: 'done' };
+    });
+    dispatcher(queue, { store: watched, pollIntervalMs: 20, idlePollMaxMs: 160 }).start();
+    await sleep(1200);
+    const gaps = polls.slice(1).map((t, i) => t - polls[i]!);
+    // Doubling from 20 ms: 20, 40, 80, 160, 160… A timer never fires early, so no gap is shorter than its pause;
+    // without back-off every gap would be about 20 ms (and there would be about 60 polls, not at most 12).
+    expect(polls.length).toBeLessThanOrEqual(12);
+    expect(gaps.slice(3).every((gap) => gap >= 155)).toBe(true);
+    // Work due with no poke (as from another process) is found by the next idle poll, within about 160 ms.
+    await store.transaction((tx) => tx.enqueue('relay', messageId));
+    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 5000, interval: 5 });
+    const found = polls.length;
+    await vi.waitFor(() => expect(polls.length).toBeGreaterThanOrEqual(found + 2), { timeout: 5000, interval: 5 });
+    // After work (found by a poll; the job's end pokes too), the pause is pollIntervalMs again (then 40, 80…), not 160.
+    expect(polls[found]! - polls[found - 1]!).toBeLessThan(155);
   });
 
   it('stop() waits for the jobs in flight and takes no new ones', async () => {

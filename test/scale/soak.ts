@@ -11,16 +11,20 @@
  * - every evidence chain verifies: each evidence's seal and timestamp (verifyEvidence, TOTAL-PASSED),
  *   its part digest against the payload sent, its ebMS MessageId, and its chain link (previous evidence
  *   in the same message's chain); C3's copies are byte-identical to what C2 holds.
- * Exit code 0 when all hold, 1 otherwise. Figures go to stdout.
+ * Exit code 0 when all hold, 1 otherwise. Figures go to stdout, among them the CPU ms per message of each
+ * role (from the first submission until the last ContentConsignment is back at C2): the measure of
+ * throughput work, which unlike msg/s hardly depends on what else the shared machine is doing.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
-import { startApCluster } from '../helpers/ap-cluster.js';
+import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
+import { CpuWindow, localTcpPortsOf } from '../helpers/process-cpu.js';
 
 const messages = Number(process.env.QERDS_SOAK_MESSAGES ?? 10_000);
 const maxMs = Number(process.env.QERDS_SOAK_MAX_MS ?? 600_000);
@@ -60,6 +64,16 @@ try {
       sent.set(id, i);
     }
   };
+  // Idle cost first: polling, BullMQ's timers and Redis cost CPU per second, not per message, so a run
+  // that a loaded machine stretches costs more per message. Both figures are printed.
+  const idleSeconds = Number(process.env.QERDS_SOAK_IDLE_MS ?? 5000) / 1000;
+  const idle = new CpuWindow(() => pidsByRole(cluster));
+  await idle.start();
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idleSpent = await idle.stop();
+  const cpu = new CpuWindow(() => pidsByRole(cluster));
+  await cpu.start();
+  const driverCpu = process.cpuUsage();
   const submitStart = Date.now();
   await Promise.all(Array.from({ length: submitters }, submitter));
   const submitSeconds = (Date.now() - submitStart) / 1000;
@@ -75,6 +89,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   const flowSeconds = (Date.now() - submitStart) / 1000;
+  printCpu(await cpu.stop(), process.cpuUsage(driverCpu), flowSeconds, idleSpent, idleSeconds);
   console.log(`[${elapsed()} s] all ${messages} consigned and returned to C2 after ${flowSeconds.toFixed(1)} s: ${(messages / flowSeconds).toFixed(1)} messages/s end to end (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 
   // Zero lost, zero duplicated.
@@ -133,3 +148,47 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+/**
+ * The processes of each role: the AP processes, their PostgreSQL backends (by the client ports of the
+ * AP processes' sockets), and the Redis server (shared with anything else on the machine).
+ */
+async function pidsByRole(cluster: ApCluster): Promise<Map<string, number[]>> {
+  const roles = new Map<string, number[]>();
+  for (const label of cluster.running()) {
+    const role = label.replace(/ \d+$/, 's'); // `c2 worker 1` → `c2 workers`
+    const pid = cluster.pid(label);
+    if (pid !== undefined) roles.set(role, [...(roles.get(role) ?? []), pid]);
+  }
+  const ports = localTcpPortsOf([...roles.values()].flat());
+  const backends = await cluster.sql<{ pid: number; client_port: number | null }>('c2', 'select pid, client_port from pg_stat_activity where pid <> pg_backend_pid()');
+  roles.set('PostgreSQL backends', backends.filter((b) => b.client_port !== null && ports.has(b.client_port)).map((b) => b.pid));
+  try {
+    const info = execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' });
+    const pid = /process_id:(\d+)/.exec(info)?.[1];
+    if (pid) roles.set('Redis (shared)', [Number(pid)]);
+  } catch {
+    // no redis-cli: the figure is left out
+  }
+  return roles;
+}
+
+function printCpu(spent: Map<string, number>, driver: NodeJS.CpuUsage, seconds: number, idleSpent: Map<string, number>, idleSeconds: number) {
+  const sum = (roles: readonly string[], of: Map<string, number>) => roles.reduce((total, role) => total + (of.get(role) ?? 0), 0);
+  const apRoles = [...spent.keys()].filter((role) => /^c[23] /.test(role)).sort();
+  const services = [...spent.keys()].filter((role) => !apRoles.includes(role));
+  const idleRate = (roles: readonly string[]) => sum(roles, idleSpent) / idleSeconds;
+  /** CPU ms per message, and the same without what the processes spend idle for as long as the run took. */
+  const row = (roles: readonly string[], label: string) => {
+    const ms = sum(roles, spent);
+    const net = ms - idleRate(roles) * seconds;
+    console.log(`  ${(ms / messages).toFixed(1).padStart(7)} ${(net / messages).toFixed(1).padStart(7)} ${idleRate(roles).toFixed(0).padStart(6)}  ${label}`);
+  };
+  console.log(`CPU per message (first submission → last ContentConsignment at C2, ${seconds.toFixed(1)} s; idle cost measured over ${idleSeconds} s before):`);
+  console.log('   ms/msg     net idle ms/s');
+  for (const role of apRoles) row([role], role);
+  row(apRoles, 'AP processes total');
+  for (const role of services) row([role], role);
+  row([...spent.keys()], `total (AP processes + PostgreSQL backends + Redis); ${(sum([...spent.keys()], spent) / 1000 / seconds).toFixed(2)} cores busy on average`);
+  console.log(`  ${((driver.user + driver.system) / 1000 / messages).toFixed(1).padStart(7)}  soak driver (submitting, polling; not counted above)`);
+}

@@ -9,7 +9,7 @@ import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/i
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
 import { createTrustStore, initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
-import { augmentXmlSeal } from '../../src/seal/index.js';
+import { augmentXmlSeal, sealXml } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 
@@ -54,6 +54,15 @@ describe('CRL freshness in path validation', () => {
     expect(createTrustStore([ca], { crls: [staleCrl, freshCrl] }).validate(seal).valid).toBe(true);
   });
 
+  it('a stale CRL given both as the store\'s own and as embedded still makes the status stale (the role goes with the entry, not the memoised parse)', () => {
+    const both = createTrustStore([ca], { crls: [staleCrl], embeddedCrls: [staleCrl] }).validate(seal);
+    expect(both.valid).toBe(false);
+    expect(both.findings.map((f) => f.code)).toContain('PKI_REVOCATION_STALE');
+    // Embedded alone: the data of its time, not the verifier's: not checked, not stale.
+    const embeddedOnly = createTrustStore([ca], { embeddedCrls: [staleCrl] }).validate(seal);
+    expect(embeddedOnly.findings.map((f) => f.code)).toEqual(['PKI_REVOCATION_NOT_CHECKED']);
+  });
+
   it('openssl agrees: the stale CRL cannot be used to check the certificate today, the fresh one can', () => {
     const check = (crl: string) => {
       const file = join(work, `crl-${crl === staleCrl ? 'stale' : 'fresh'}.pem`);
@@ -77,5 +86,22 @@ describe('CRL freshness in path validation', () => {
     await expect(augmentXmlSeal(bt, { level: 'B-LT', crls: [staleCrl] })).rejects.toMatchObject({ code: 'SEAL_REVOCATION_STALE' });
     const lt = await augmentXmlSeal(bt, { level: 'B-LT', crls: [staleCrl, freshCrl] });
     expect(lt.match(/EncapsulatedCRLValue>/g)).toHaveLength(2); // one element: open and close tag
+  });
+
+  it('sealXml with longTerm makes, in one pass, byte for byte what augmentXmlSeal makes of its B-T form; same refusal of stale CRLs', async () => {
+    const options = { identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey), tsa: createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) })), clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() };
+    const data = evidenceSamples().SubmissionAcceptance;
+    const xml = (await issueEvidence(data, { seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl, freshCrl], certificates: [ca] } }) })).xml;
+    // Its B-T form: the same document without the validation data; augmenting that must give it back.
+    const bTForm = xml.replace(/<xades:CertificateValues>[\s\S]*<\/xades:RevocationValues>/, '');
+    expect(bTForm).not.toBe(xml);
+    expect(await augmentXmlSeal(bTForm, { level: 'B-LT', crls: [staleCrl, freshCrl], certificates: [ca] })).toBe(xml);
+    const report = await verifyEvidence(xml, { trust: createTrustStore([ca], { crls: [staleCrl] }), requireTimestamp: true });
+    expect(report).toMatchObject({ indication: 'TOTAL-PASSED', seal: { level: 'B-LT' } });
+    const file = join(work, 'one-pass-lt.xml');
+    writeFileSync(file, xml);
+    expect(spawnSync('xmlsec1', ['--verify', '--trusted-pem', pki.caCert, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', file], { encoding: 'utf8' }).status).toBe(0);
+    await expect(issueEvidence(data, { seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl], certificates: [ca] } }) })).rejects.toMatchObject({ code: 'SEAL_REVOCATION_STALE' });
+    await expect(sealXml('<a/>', { ...options, tsa: undefined, longTerm: { crls: [freshCrl], certificates: [ca] } })).rejects.toMatchObject({ code: 'SEAL_AUGMENT_NOT_B_T' });
   });
 });

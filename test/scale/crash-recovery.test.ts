@@ -177,7 +177,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     expect(metrics).toContain(`qerds_messages{state="relayed"} ${MESSAGES}`);
     expect(metrics).toContain(`qerds_evidence{event="ContentConsignment"} ${MESSAGES}`);
     expect(metrics).toContain('qerds_outbox_jobs{stage="relay"} 0');
-    expect((await (await fetch(`${c2}/readyz`)).json()).checks).toEqual({ store: 'ok', redis: 'ok' });
+    expect((await (await fetch(`${c2}/readyz`)).json()).checks).toEqual({ store: 'ok', redis: 'ok', validationData: 'ok' });
 
     // Graceful shutdown: SIGTERM lets the worker finish and exit 0.
     const exit = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));

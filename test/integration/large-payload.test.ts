@@ -8,7 +8,12 @@ import { peakRssBytes, sendThroughCluster, writeRandomFile } from '../helpers/la
 
 const MiB = 1024 * 1024;
 const PAYLOAD_BYTES = 256 * MiB;
-const RSS_LIMIT_BYTES = 300 * 1000 * 1000;
+/**
+ * An AP that held the payload whole would grow by at least its size (session 1: 100 MiB → 791 MiB peak). Streaming,
+ * each grows by buffers and garbage that V8 collects when it likes: measured 30–110 MiB over the idle peak, varying
+ * from run to run with GC timing. The bound sits between the two, well clear of both.
+ */
+const GROWTH_LIMIT_BYTES = 0.75 * PAYLOAD_BYTES;
 
 /**
  * Issue 5, large payloads: 256 MiB from C1 through two real AP processes (REST upload → C2 store → AS4 with
@@ -40,7 +45,7 @@ describe('a 256 MiB payload through C1 → C2 → C3 → C4', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('arrives byte for byte, each AP under 300 MB peak RSS', async () => {
+  it('arrives byte for byte; neither AP\'s peak RSS grows by ¾ of the payload (it is never held whole)', async () => {
     const idle = { c2: peakRssBytes(cluster.pid('c2')!), c3: peakRssBytes(cluster.pid('c3')!) };
     console.log(`peak RSS after start: C2 ${(idle.c2 / MiB).toFixed(0)} MiB, C3 ${(idle.c3 / MiB).toFixed(0)} MiB`);
     const file = join(work, 'payload.bin');
@@ -50,7 +55,7 @@ describe('a 256 MiB payload through C1 → C2 → C3 → C4', () => {
     expect(transfer.downloadedSha256).toBe(sent);
     const rss = { c2: peakRssBytes(cluster.pid('c2')!), c3: peakRssBytes(cluster.pid('c3')!) };
     console.log(`256 MiB: relayed in ${transfer.relaySeconds.toFixed(1)} s, round trip ${transfer.totalSeconds.toFixed(1)} s; peak RSS C2 ${(rss.c2 / MiB).toFixed(0)} MiB, C3 ${(rss.c3 / MiB).toFixed(0)} MiB`);
-    expect(rss.c2).toBeLessThan(RSS_LIMIT_BYTES);
-    expect(rss.c3).toBeLessThan(RSS_LIMIT_BYTES);
+    expect(rss.c2 - idle.c2).toBeLessThan(GROWTH_LIMIT_BYTES);
+    expect(rss.c3 - idle.c3).toBeLessThan(GROWTH_LIMIT_BYTES);
   }, 1_200_000);
 });

@@ -1,3 +1,6 @@
+import type { RetryPolicy } from './ports.js';
+import type { JobOutcome } from './types.js';
+
 export interface BackoffOptions {
   /** Delay ceiling of the first retry, in ms; doubles with each further attempt. */
   readonly baseMs: number;
@@ -17,4 +20,9 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(n - 1, 52));
   const random = options.random ?? Math.random;
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** The outcome "try again after the back-off of `policy` for attempt `attempts`", the way every stage retries. */
+export function retryAfter(policy: RetryPolicy, attempts: number, error: string): JobOutcome & { status: 'retry' } {
+  return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }), error };
 }

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import type { PipelineContext } from './ports.js';
 import type { JobHandler } from './types.js';
 
@@ -26,6 +26,6 @@ export function evidenceWebhookStage(ctx: PipelineContext): JobHandler {
       return { status: 'dead', error };
     }
     ctx.log.warn({ messageId: message.id, evidenceId, reason: result.reason, attempts }, 'sender webhook refused; retrying');
-    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error };
+    return retryAfter(ctx.relayRetry, attempts, error);
   };
 }

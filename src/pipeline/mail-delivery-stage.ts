@@ -1,6 +1,6 @@
 import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 import { readParts, recordEvidence } from './stage-support.js';
 import type { JobHandler, JobOutcome } from './types.js';
@@ -47,7 +47,7 @@ export function mailDeliveryStage(ctx: PipelineContext): JobHandler {
     ctx.log.warn({ messageId: message.id, attempts, permanent: result.permanent, response: result.response }, 'REM dispatch refused');
     if (result.permanent) return settle(ctx, message, 'failed', { code: 'REXX', details: `SMTP ${result.response}` });
     if (attempts < retry.maxAttempts) {
-      return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error: `SMTP ${result.response}`.slice(0, 200) };
+      return retryAfter(retry, attempts, `SMTP ${result.response}`.slice(0, 200));
     }
     return settle(ctx, message, 'failed', { code: 'RE04', details: `no delivery after ${attempts} attempts; last: SMTP ${result.response}` });
   };

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import type { PipelineContext } from './ports.js';
 import type { JobHandler } from './types.js';
 
@@ -28,6 +28,6 @@ export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
       // Kept as a dead letter: an operator can replay it once the sender's mailbox takes mail again.
       return { status: 'dead', error };
     }
-    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error };
+    return retryAfter(retry, attempts, error);
   };
 }

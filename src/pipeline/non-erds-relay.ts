@@ -1,5 +1,5 @@
 import type { StoredMessage } from '../store/types.js';
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 import { readParts, recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobOutcome } from './types.js';
@@ -34,7 +34,7 @@ export async function relayToNonErds(ctx: PipelineContext, message: StoredMessag
   if (result.permanent) return settle(ctx, message, 'failed', { code: 'RF03', details: `${to}: SMTP ${result.response}` });
   if (attempts < retry.maxAttempts) {
     await ctx.store.transaction((tx) => tx.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: 'RF02' }));
-    return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), error: `SMTP ${result.response}`.slice(0, 200) };
+    return retryAfter(retry, attempts, `SMTP ${result.response}`.slice(0, 200));
   }
   return settle(ctx, message, 'failed', { code: 'RF02', details: `${to}: no delivery after ${attempts} attempts; last: SMTP ${result.response}` });
 }

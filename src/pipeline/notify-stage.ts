@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/index.js';
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import { NON_ERDS_PEER } from './non-erds-reception.js';
 import type { PipelineContext } from './ports.js';
 import type { JobHandler } from './types.js';
@@ -41,7 +41,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
         ctx.log.error({ messageId: message.id, evidenceId, code, err: error }, 'evidence could not be returned to the sender AP');
         return { status: 'dead', error: code };
       }
-      return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
+      return retryAfter(ctx.relayRetry, attempts, code);
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { ParticipantId } from '../core/index.js';
 import type { OutboxEntry } from '../store/types.js';
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import type { ConsignmentPolicy, PipelineContext, RecipientNotice } from './ports.js';
 import { unlessMovedOn } from './stage-support.js';
 import type { JobOutcome } from './types.js';
@@ -33,8 +33,7 @@ export async function tryNotice(ctx: PipelineContext, job: OutboxEntry, notice: 
   if (result.status === 'sent') return { sent: true, channel: result.channel };
   ctx.log.warn({ messageId: notice.message.id, notice: notice.kind, attempts, reason: result.reason, permanent: result.permanent }, 'recipient notification refused');
   if (!result.permanent && attempts < ctx.relayRetry.maxAttempts) {
-    const delayMs = backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs });
-    return { sent: false, reason: result.reason, retry: { status: 'retry', delayMs, error: 'NOTIFICATION_REFUSED' } };
+    return { sent: false, reason: result.reason, retry: retryAfter(ctx.relayRetry, attempts, 'NOTIFICATION_REFUSED') };
   }
   return { sent: false, attempts, reason: result.reason };
 }

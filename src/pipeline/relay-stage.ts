@@ -1,6 +1,6 @@
 import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
-import { backoffDelay } from './backoff.js';
+import { retryAfter } from './backoff.js';
 import { relayToNonErds } from './non-erds-relay.js';
 import type { PipelineContext, RelayAnswer, RelayPart } from './ports.js';
 import { readRelayParts, recordEvidence, unlessMovedOn } from './stage-support.js';
@@ -59,7 +59,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       ctx.log.warn({ messageId: message.id, attempts, code, err: error }, 'relay attempt failed');
       await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts, lastError: code }));
       if (retryable && attempts < ctx.relayRetry.maxAttempts) {
-        return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: ctx.relayRetry.baseDelayMs, maxMs: ctx.relayRetry.maxDelayMs }), error: code };
+        return retryAfter(ctx.relayRetry, attempts, code);
       }
       const named = isQerdsError(error) ? relayFailureReason(error.details?.reasonCode) : undefined;
       return fail(ctx, message, retryable ? 'RB09' : (named ?? 'RB02'), `${code}: ${(error as Error).message}`);

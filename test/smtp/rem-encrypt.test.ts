@@ -58,8 +58,8 @@ describe('encrypted REM message (S/MIME signed then enveloped)', () => {
   const pki = sharedTestPki();
   const dir = mkdtempSync(join(tmpdir(), 'qerds-rem-encrypt-'));
   const alice = pki.recipient('alice');
-  // Another RSA encryption identity of the shared PKI (it has one recipient): the AS4 encryption key of C2.
-  const bob = { cert: pki.ap('c2').encCert, key: pki.ap('c2').encKey };
+  // Another recipient of the shared PKI: its key must not open what is encrypted for alice.
+  const bob = pki.recipient('bob');
   const file = (name: string) => join(dir, name);
 
   beforeAll(async () => {
@@ -131,7 +131,7 @@ describe('encrypted REM message for mail clients (EnvelopedData AES-256-CBC)', (
   const pki = sharedTestPki();
   const dir = mkdtempSync(join(tmpdir(), 'qerds-rem-cbc-'));
   const alice = pki.recipient('alice');
-  const bob = { cert: pki.ap('c2').encCert, key: pki.ap('c2').encKey };
+  const bob = pki.recipient('bob');
   const file = (name: string) => join(dir, name);
   const trust = ['--trust', pki.caCert, '--trust', pki.caCrl];
 

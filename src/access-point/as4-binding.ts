@@ -1,9 +1,9 @@
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type UserMessage } from '../as4/index.js';
-import { formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
-import type { Directory } from '../directory/index.js';
-import { acceptReturnedEvidence, receiveMessage, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
+import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
+import type { Directory, DirectoryEntry } from '../directory/index.js';
+import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, type As4Security } from './as4-security.js';
 import { peerTlsPins } from './as4-tls.js';
@@ -12,9 +12,10 @@ import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
  * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
- * Service `urn:qerds-ap:service:erds`; action `Dispatch` carries user content, action `Evidence` carries one
- * sealed evidence back to the sender's AP (RefToMessageId = the dispatch). C1 and C4 travel as the
+ * Service `urn:qerds-ap:service:erds`; action `Dispatch` carries user content, action `Evidence` carries sealed
+ * evidence back to the sender's AP (RefToMessageId = the dispatch). C1 and C4 travel as the
  * `originalSender` / `finalRecipient` message properties (four-corner model) with the participant id type.
+ * Evidence for one AP may travel grouped: one Evidence message, one payload per evidence (see evidenceMessage).
  */
 export const ERDS_SERVICE = 'urn:qerds-ap:service:erds';
 export const ACTION_DISPATCH = 'Dispatch';
@@ -51,14 +52,17 @@ export function createAs4Transport(options: {
     refToMessageId?: string;
     conversationId: string;
     action: string;
-    sender: ParticipantId;
-    recipient: ParticipantId;
+    /** originalSender / finalRecipient; a message carrying evidence about several messages may have none. */
+    sender?: ParticipantId;
+    recipient?: ParticipantId;
+    /** The peer's directory entry, when the caller has it. @defaultValue the entry of `recipient` */
+    peer?: DirectoryEntry;
     extraProperties?: { name: string; value: string }[];
     parts: readonly RelayPart[];
   }) => {
     const pmode = outgoingPMode(options.as4, ERDS_SERVICE, input.action);
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
-    const peer = await options.directory.lookup(input.recipient);
+    const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
     const attachments: Attachment[] = input.parts.map((part, i) => {
       const contentId = `part-${i + 1}@qerds-ap`;
@@ -74,8 +78,8 @@ export function createAs4Transport(options: {
       to: pmode.responder ?? { partyId: input.endpoint, role: ROLE_RESPONDER },
       collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
-        { name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE },
-        { name: 'finalRecipient', value: formatParticipantId(input.recipient), type: PARTICIPANT_ID_TYPE },
+        ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE }] : []),
+        ...(input.recipient ? [{ name: 'finalRecipient', value: formatParticipantId(input.recipient), type: PARTICIPANT_ID_TYPE }] : []),
         ...(input.extraProperties ?? []),
       ],
       payloads: input.parts.map((part, i) => ({
@@ -104,6 +108,14 @@ export function createAs4Transport(options: {
     });
     return { receiptXml: result.receiptXml };
   };
+  // Evidence bound for one AP shares Evidence messages (group commit, see core/group-sender.ts): under load
+  // one signed, encrypted exchange carries many evidences instead of one each.
+  const sendEvidenceGroup = createGroupSender<EvidenceReturn, { receiptXml: string }>({
+    maxItems: EVIDENCE_PER_MESSAGE,
+    maxBytes: EVIDENCE_BYTES_PER_MESSAGE,
+    sizeOf: (item) => item.evidence.xml.length,
+    send: (_key, items) => send(evidenceMessage(items)),
+  });
   return {
     sendMessage: (input) =>
       send({
@@ -116,19 +128,65 @@ export function createAs4Transport(options: {
           ...(input.subject ? [{ name: 'subject', value: input.subject }] : []),
         ],
       }),
-    sendEvidence: (input) =>
-      send({
-        endpoint: input.endpoint,
-        apCertificatePem: input.apCertificatePem,
-        messageId: `${input.evidence.id}@qerds-ap`,
-        refToMessageId: input.refToEbmsMessageId,
-        conversationId: input.refToEbmsMessageId,
-        action: ACTION_EVIDENCE,
-        sender: input.sender,
-        recipient: input.recipient,
-        extraProperties: [{ name: 'evidenceEvent', value: input.evidence.event }],
-        parts: [{ partId: 'evidence', contentType: 'application/xml', filename: `${input.evidence.event}.xml`, body: Buffer.from(input.evidence.xml, 'utf8') }],
-      }),
+    sendEvidence: async (input) => {
+      // Grouped only with evidence for the same peer entry: same endpoint, same pinned and encryption certificates.
+      const peer = await options.directory.lookup(input.recipient);
+      const key = [input.endpoint, input.apCertificatePem ?? '', peer?.apEncryptionCertificatePem ?? '', JSON.stringify(peerTlsPins(peer) ?? null)].join('\n');
+      return sendEvidenceGroup(key, { ...input, peer }, { alone: input.alone === true });
+    },
+  };
+}
+
+/** Most evidences in one Evidence message, and their most bytes (an evidence with B-LT validation data is ~20 KB). */
+const EVIDENCE_PER_MESSAGE = 64;
+const EVIDENCE_BYTES_PER_MESSAGE = 4 * 1024 * 1024;
+
+type EvidenceReturn = Parameters<Transport['sendEvidence']>[0] & { readonly peer: DirectoryEntry | undefined };
+
+/**
+ * The Evidence message carrying `items` (one or more, all bound for one AP). One evidence travels as before: MessageId
+ * `<evidence id>@qerds-ap`, RefToMessageId and ConversationId the dispatch it is about, originalSender/finalRecipient
+ * and the evidenceEvent property. Several: one payload each, a MessageId derived from their ids (a re-send of the
+ * same group is recognisably the same message), RefToMessageId only when they are all about one dispatch, and the
+ * participant properties only when all share them. The receiver reads message, sender and recipient from each
+ * sealed evidence, never from these properties.
+ */
+function evidenceMessage(items: readonly EvidenceReturn[]) {
+  const first = items[0]!;
+  const parts = items.map((item, i) => ({
+    partId: items.length === 1 ? 'evidence' : `evidence-${i + 1}`,
+    contentType: 'application/xml',
+    filename: `${item.evidence.event}.xml`,
+    body: Buffer.from(item.evidence.xml, 'utf8'),
+  }));
+  const common = { endpoint: first.endpoint, apCertificatePem: first.apCertificatePem, peer: first.peer, action: ACTION_EVIDENCE, parts };
+  if (items.length === 1) {
+    return {
+      ...common,
+      messageId: `${first.evidence.id}@qerds-ap`,
+      refToMessageId: first.refToEbmsMessageId,
+      conversationId: first.refToEbmsMessageId,
+      sender: first.sender,
+      recipient: first.recipient,
+      extraProperties: [{ name: 'evidenceEvent', value: first.evidence.event }],
+    };
+  }
+  const messageId = `evidence-group-${createHash('sha256').update(items.map((i) => i.evidence.id).join('\n')).digest('hex').slice(0, 40)}@qerds-ap`;
+  const shared = <V>(value: (item: EvidenceReturn) => V, same: (a: V, b: V) => boolean): V | undefined => {
+    const v = value(first);
+    return items.every((item) => same(value(item), v)) ? v : undefined;
+  };
+  const sameParticipant = (a: ParticipantId, b: ParticipantId) => formatParticipantId(a) === formatParticipantId(b);
+  const refTo = shared((i) => i.refToEbmsMessageId, (a, b) => a === b);
+  const sender = shared((i) => i.sender, sameParticipant);
+  const recipient = shared((i) => i.recipient, sameParticipant);
+  return {
+    ...common,
+    messageId,
+    ...(refTo ? { refToMessageId: refTo } : {}),
+    conversationId: refTo ?? messageId,
+    ...(sender ? { sender } : {}),
+    ...(recipient ? { recipient } : {}),
   };
 }
 
@@ -168,11 +226,12 @@ export function createAs4Endpoint(
           return parseParticipantId(value);
         };
         if (message.collaboration.action === ACTION_EVIDENCE) {
-          const xml = attachments[0]?.body.toString('utf8');
-          if (!xml) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
-          // Returned evidence comes from the AP of the message's recipient (originalSender of this Evidence message).
-          if (options.mutualTls) await requireTlsPeer(ctx, participant('originalSender'), tlsClientCertificate);
-          await acceptReturnedEvidence(ctx, xml, signer.fingerprint256);
+          // One payload per evidence (several when the recipient's AP grouped them); accepted whole or refused whole.
+          const xmls = attachments.map((a) => a.body.toString('utf8'));
+          if (xmls.length === 0 || xmls.some((xml) => xml.length === 0)) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
+          // Returned evidence comes from the AP of its message's recipient: with mutual TLS, the client must be that AP.
+          const alsoCheck = options.mutualTls ? (one: CheckedReturnedEvidence) => requireTlsPeer(ctx, one.message.recipient, tlsClientCertificate) : undefined;
+          await acceptReturnedEvidenceGroup(ctx, xmls, signer.fingerprint256, alsoCheck);
           return;
         }
         if (message.collaboration.action !== ACTION_DISPATCH) {

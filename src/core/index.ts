@@ -7,3 +7,4 @@ export * from './participant.js';
 export * from './message.js';
 export * from './assurance.js';
 export * from './response-body.js';
+export * from './group-sender.js';

@@ -9,7 +9,7 @@ export { submitMessage, type SubmissionInput, type SubmissionResult } from './su
 export { receiveMessage, type ReceivedMessage } from './reception.js';
 export { receiveFromNonErds, NON_ERDS_PEER, type NonErdsMessage } from './non-erds-reception.js';
 export { handOver } from './handover.js';
-export { acceptReturnedEvidence } from './returned-evidence.js';
+export { acceptReturnedEvidence, acceptReturnedEvidenceGroup, checkReturnedEvidence, type CheckedReturnedEvidence } from './returned-evidence.js';
 export { relayStage } from './relay-stage.js';
 export { deliverStage } from './deliver-stage.js';
 export { acceptanceExpiryStage } from './acceptance-expiry-stage.js';

@@ -1,6 +1,7 @@
 import { formatParticipantId, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
+import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
-import type { PipelineContext } from './ports.js';
+import type { EvidenceCheck, PipelineContext } from './ports.js';
 
 /** Where a message stands at C2 once the recipient's AP reports an event about it. */
 const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
@@ -14,6 +15,13 @@ const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
   ConsignmentNotificationFailure: 'failed',
 };
 
+/** A returned evidence that passed every check, with the message it is about. */
+export interface CheckedReturnedEvidence {
+  readonly xml: string;
+  readonly check: EvidenceCheck & { readonly valid: true };
+  readonly message: StoredMessage;
+}
+
 /**
  * C2 receives an evidence that C3 issued about one of our messages. It is kept only when its seal
  * verifies against our trust store, when it was sealed by the same AP that signed the AS4 message carrying
@@ -25,6 +33,39 @@ const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
  * ConsignmentRejection, AcceptanceRejectionExpiry, ConsignmentNotificationFailure) to `failed`.
  */
 export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<{ duplicate: boolean }> {
+  return recordReturnedEvidence(ctx, await checkReturnedEvidence(ctx, xml, carrierFingerprint));
+}
+
+/**
+ * Several evidences that arrived in one message: all are checked before any is kept, so that the message is
+ * accepted whole or refused whole (the sender's AP then sends each again on its own).
+ */
+export async function acceptReturnedEvidenceGroup(
+  ctx: PipelineContext,
+  xmls: readonly string[],
+  carrierFingerprint: string,
+  /** A further check on each evidence once it passed the others (e.g. the TLS client is its recipient's AP). */
+  alsoCheck?: (checked: CheckedReturnedEvidence) => Promise<void>,
+): Promise<{ duplicates: number }> {
+  const checked: CheckedReturnedEvidence[] = [];
+  for (const xml of xmls) {
+    const one = await checkReturnedEvidence(ctx, xml, carrierFingerprint);
+    await alsoCheck?.(one);
+    checked.push(one);
+  }
+  let duplicates = 0;
+  const recorded = new Set<string>();
+  for (const one of checked) {
+    // A second evidence about the same message sees the state the first one left.
+    const message = recorded.has(one.message.id) ? ((await ctx.store.getMessage(one.message.id)) ?? one.message) : one.message;
+    if ((await recordReturnedEvidence(ctx, { ...one, message })).duplicate) duplicates += 1;
+    recorded.add(one.message.id);
+  }
+  return { duplicates };
+}
+
+/** The checks of acceptReturnedEvidence, without keeping anything. */
+export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<CheckedReturnedEvidence> {
   const check = await ctx.evidenceVerifier.check(xml);
   const refuse = (code: string, reason: string) =>
     new QerdsError(code, `returned evidence rejected: ${reason}`, { details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id } });
@@ -37,6 +78,10 @@ export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, 
   if (check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
     throw refuse('PIPELINE_EVIDENCE_INVALID', `it names other participants than message ${message.id}`);
   }
+  return { xml, check: check as CheckedReturnedEvidence['check'], message };
+}
+
+async function recordReturnedEvidence(ctx: PipelineContext, { xml, check, message }: CheckedReturnedEvidence): Promise<{ duplicate: boolean }> {
   if (await ctx.store.getEvidence(check.id)) return { duplicate: true };
   const copied = await ctx.store.transaction(async (tx) => {
     await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });

@@ -1,0 +1,88 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOMParser } from '@xmldom/xmldom';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { initDevPki } from '../../src/pki/index.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Evidence returned from C3 to C2 over real AS4 between two APs on loopback: evidences bound for one AP at the same
+ * time share one Evidence message (one payload each), and such a message is accepted whole or refused whole.
+ */
+const work = mkdtempSync(join(tmpdir(), 'qerds-evidence-groups-'));
+const EBMS_NS = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/';
+
+/** The RefToMessageId of an AS4 receipt: which message it acknowledges. */
+function acknowledged(receiptXml: string): string {
+  const doc = new DOMParser().parseFromString(receiptXml, 'text/xml');
+  return doc.getElementsByTagNameNS(EBMS_NS, 'RefToMessageId')[0]?.textContent ?? '';
+}
+
+describe('evidence returned in groups', () => {
+  let net: TwoAccessPoints;
+  const atC3: StoredMessage[] = [];
+  beforeAll(async () => {
+    const pkiDir = join(work, 'pki');
+    await initDevPki({ dir: pkiDir });
+    net = await startTwoAccessPoints({ outDir: work, pkiDir });
+    for (let i = 0; i < 3; i += 1) {
+      const form = new FormData();
+      form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
+      form.append('payload', new Blob([`<Invoice n="${i}"/>`], { type: 'application/xml' }), 'i.xml');
+      const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+      // Both C3 evidences (RelayAcceptance, ContentConsignment) back at C2.
+      await waitFor(async () => ((await net.c2.context.store.listEvidence(id)).length >= 3 ? true : undefined), { timeoutMs: 30_000 });
+      const c2Message = await net.c2.context.store.getMessage(id);
+      atC3.push((await net.c3.context.store.findMessageByEbmsId(c2Message!.ebmsMessageId, 'recipient-ap'))!);
+    }
+  }, 120_000);
+  afterAll(() => net?.stop());
+
+  const returnInput = (message: StoredMessage, evidence: { id: string; event: string; eventTime: Date; xml: string }, alone = false) => ({
+    endpoint: net.c2.url + '/as4',
+    refToEbmsMessageId: message.ebmsMessageId,
+    sender: message.recipient,
+    recipient: message.sender,
+    evidence: evidence as Parameters<TwoAccessPoints['c3']['context']['transport']['sendEvidence']>[0]['evidence'],
+    alone,
+  });
+
+  it('sends the evidences handed over together in one Evidence message, which C2 acknowledges once for all', async () => {
+    const items = [];
+    for (const message of atC3) for (const evidence of await net.c3.context.store.listEvidence(message.id)) items.push(returnInput(message, evidence));
+    expect(items).toHaveLength(6);
+    const answers = await Promise.all(items.map((item) => net.c3.context.transport.sendEvidence(item)));
+    const acknowledgedIds = new Set(answers.map((a) => ('receiptXml' in a ? acknowledged(a.receiptXml) : '')));
+    // One message for the six, not six: the grouped MessageId, acknowledged by one receipt.
+    expect([...acknowledgedIds]).toHaveLength(1);
+    expect([...acknowledgedIds][0]).toMatch(/^evidence-group-[0-9a-f]{40}@qerds-ap$/);
+    // Alone, the same evidence travels as before: its own MessageId.
+    const single = await net.c3.context.transport.sendEvidence({ ...items[0]!, alone: true });
+    expect('receiptXml' in single && acknowledged(single.receiptXml)).toBe(`${items[0]!.evidence.id}@qerds-ap`);
+    // Duplicates at C2: still one evidence per event.
+    for (const message of atC3) {
+      const c2 = await net.c2.context.store.findMessageByEbmsId(message.ebmsMessageId, 'sender-ap');
+      const events = (await net.c2.context.store.listEvidence(c2!.id)).map((e) => e.event);
+      expect(events).toEqual(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment']);
+    }
+  });
+
+  it('refuses a group holding one forged evidence whole (EBMS:0004, none kept); the good one sent alone is kept', async () => {
+    const message = atC3[0]!;
+    // A new, well-sealed evidence C2 has not seen (C3 seals it now), and a copy of a real one with its content changed.
+    const fresh = await net.c3.context.evidence.issue({ event: 'RelayAcceptance', reason: { code: 'RB01' }, message, externalErds: { id: 'c2', name: 'C2' } });
+    const real = (await net.c3.context.store.listEvidence(message.id))[0]!;
+    const forged = { ...real, id: `${real.id}-forged`, xml: real.xml.replace(message.ebmsMessageId, `${message.ebmsMessageId}x`) };
+    expect(forged.xml).not.toBe(real.xml);
+    const outcomes = await Promise.allSettled([net.c3.context.transport.sendEvidence(returnInput(message, fresh)), net.c3.context.transport.sendEvidence(returnInput(message, forged))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/0004/);
+    expect(await net.c2.context.store.getEvidence(fresh.id)).toBeUndefined();
+    // The retry path: alone, the good one goes through and is kept.
+    await net.c3.context.transport.sendEvidence(returnInput(message, fresh, true));
+    expect((await net.c2.context.store.getEvidence(fresh.id))?.event).toBe('RelayAcceptance');
+  });
+});

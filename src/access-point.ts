@@ -13,7 +13,7 @@ import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
 import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type PipelineContext } from './pipeline/index.js';
-import { createConfiguredQueue, registerWorkers, selectedStages, type WorkerSelection } from './access-point/queue-binding.js';
+import { createConfiguredQueue, registerWorkers, selectedStages, stageConcurrency, type WorkerSelection } from './access-point/queue-binding.js';
 import { createSmtpInboundBinding, createSmtpIntakeBinding } from './access-point/smtp-binding.js';
 import { createMailTransport } from './access-point/mail-binding.js';
 import { createSmtpRelayTransport, routeTransport } from './access-point/smtp-relay-transport.js';
@@ -175,7 +175,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ...(remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
     pickupLinks,
   };
-  registerWorkers(queue, context, stages, metrics.observeJob);
+  registerWorkers(queue, context, stages, metrics.observeJob, (stage) => stageConcurrency(config, stage));
   // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
   // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
   const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, idlePollMaxMs: config.queue.idlePollMaxMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });

@@ -41,8 +41,23 @@ export function selectedStages(config: QerdsConfig, workers: WorkerSelection): r
   return stages;
 }
 
-/** Registers the stage handlers of `stages` on the queue. */
-export function registerWorkers(queue: Queue, context: PipelineContext, stages: readonly PipelineStage[], wrap: (stage: PipelineStage, handler: JobHandler) => JobHandler = (_s, h) => h): void {
+/** Stages whose jobs mostly wait, and so run more at once by default than queue.concurrency (see the config's queue.stages). */
+const CONCURRENCY_AT_LEAST: Partial<Record<PipelineStage, number>> = { notify: 32 };
+
+/** Jobs of `stage` run at once per process: queue.stages.<stage>.concurrency, else queue.concurrency (raised for waiting stages). */
+export function stageConcurrency(config: QerdsConfig, stage: PipelineStage): number {
+  const own = config.queue.stages?.[stage as keyof NonNullable<QerdsConfig['queue']['stages']>]?.concurrency;
+  return own ?? Math.max(config.queue.concurrency, CONCURRENCY_AT_LEAST[stage] ?? 0);
+}
+
+/** Registers the stage handlers of `stages` on the queue, each with its concurrency (stageConcurrency). */
+export function registerWorkers(
+  queue: Queue,
+  context: PipelineContext,
+  stages: readonly PipelineStage[],
+  wrap: (stage: PipelineStage, handler: JobHandler) => JobHandler = (_s, h) => h,
+  concurrencyOf?: (stage: PipelineStage) => number,
+): void {
   const handlers: Record<PipelineStage, (ctx: PipelineContext) => JobHandler> = {
     relay: relayStage,
     deliver: deliverStage,
@@ -57,6 +72,6 @@ export function registerWorkers(queue: Queue, context: PipelineContext, stages: 
     // A stage handler is a cheap closure: made per job around a child logger, every line a stage
     // writes about the job names its message, stage and outbox entry (one grep follows a message).
     const handler: JobHandler = (job) => make({ ...context, log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }) })(job);
-    queue.process(stage, wrap(stage, handler));
+    queue.process(stage, wrap(stage, handler), concurrencyOf ? { concurrency: concurrencyOf(stage) } : {});
   }
 }

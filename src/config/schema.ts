@@ -336,9 +336,18 @@ export const configSchema = z
          * longer loses the job to the stalled check. Sized for the slowest stage (relay of large payloads). @defaultValue 120000
          */
         lockDurationMs: z.coerce.number().int().min(1000).default(120_000),
-        /** bullmq: per-stage `lockDurationMs` / `stalledIntervalMs` over the two above, e.g. `{ notify: { lockDurationMs: 30000 } }`. @defaultValue none */
+        /**
+         * Per-stage settings over the ones above, e.g. `{ notify: { concurrency: 64, lockDurationMs: 30000 } }`:
+         * `concurrency` (jobs of the stage run at once per process, either queue kind) and, bullmq only,
+         * `lockDurationMs` / `stalledIntervalMs`. notify's concurrency defaults to at least 32: its jobs mostly wait
+         * on the sender's AP, and those running together share Evidence messages (one AS4 exchange for many
+         * evidences), so more of them at once means fewer exchanges. @defaultValue none
+         */
         stages: z
-          .partialRecord(z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook']), z.object({ lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict())
+          .partialRecord(
+            z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook']),
+            z.object({ concurrency: z.coerce.number().int().min(1).optional(), lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict(),
+          )
           .optional(),
         /**
          * Interval of the cluster-wide outbox sweep, in ms: once per interval across all processes (a BullMQ job

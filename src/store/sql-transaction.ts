@@ -7,6 +7,8 @@ import type { StoreTransaction } from './types.js';
 
 /** The writes that commit together, on one open Kysely transaction. */
 export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlavour, clock: Clock): StoreTransaction {
+  /** Messages whose row this transaction inserted or updated: it holds their row lock until it ends. */
+  const written = new Set<string>();
   return {
     async insertMessage(message) {
       const now = toDbTime(clock.now());
@@ -32,6 +34,7 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       } catch (error) {
         throw duplicateOr(flavour, error, `message ${message.id} or ebMS MessageId ${message.ebmsMessageId} (${message.role}) already stored`);
       }
+      written.add(message.id);
     },
 
     async transitionMessage(id, from, to, patch = {}) {
@@ -48,44 +51,60 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
         .where('id', '=', id)
         .where('state', '=', from)
         .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const moved = Number(result.numUpdatedRows) === 1;
+      if (moved) written.add(id);
+      return moved;
     },
 
     async insertEvidence(evidence, options = {}) {
       // Lock the message row so that concurrent writers of one message's chain queue up instead of
-      // both computing the same next sequence (PostgreSQL; SQLite has a single writer anyway).
-      let owner = db.selectFrom('messages').select('id').where('id', '=', evidence.messageId);
-      if (flavour.rowLocks) owner = owner.forUpdate();
-      if (!(await owner.executeTakeFirst())) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
-      const last = await db
-        .selectFrom('evidence')
-        .select(['id', 'sequence'])
-        .where('message_id', '=', evidence.messageId)
-        .orderBy('sequence', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      // Read under the row lock above: no other writer of this chain can slip in between this check and the insert.
-      if (options.previousId !== undefined && (last?.id ?? null) !== options.previousId) {
-        throw new QerdsError('STORE_CHAIN_MOVED', `evidence chain of message ${evidence.messageId} moved on: its head is ${last?.id ?? 'empty'}, not ${options.previousId ?? 'empty'}`);
+      // both computing the same next sequence (PostgreSQL; SQLite has a single writer anyway). A row this
+      // transaction already wrote (insertMessage, or a transitionMessage that moved it) is locked until it
+      // ends and is known to exist: no second statement for that.
+      if (!written.has(evidence.messageId)) {
+        let owner = db.selectFrom('messages').select('id').where('id', '=', evidence.messageId);
+        if (flavour.rowLocks) owner = owner.forUpdate();
+        if (!(await owner.executeTakeFirst())) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
       }
-      const sequence = Number(last?.sequence ?? 0) + 1;
+      // The next sequence, and the chain check of previousId, in the insert itself. It has to be a statement
+      // of its own after the lock: in PostgreSQL (READ COMMITTED) a statement reads with the snapshot it took
+      // when it began, so a head read in the locking statement would miss an evidence that the writer it
+      // waited for committed. Under the lock no other writer of this chain can slip in before the insert.
+      const { messageId } = evidence;
+      let source = db
+        .selectFrom((eb) => eb.selectFrom('evidence').select((e) => e.fn.coalesce(e.fn.max('sequence'), e.lit(0)).as('n')).where('message_id', '=', messageId).as('head'))
+        .select((eb) => [
+          eb.val(evidence.id).as('id'),
+          eb.val(messageId).as('message_id'),
+          eb.val(evidence.event).as('event'),
+          eb.val(toDbTime(evidence.eventTime)).as('event_time'),
+          eb('head.n', '+', 1).as('sequence'),
+          eb.val(evidence.xml).as('xml'),
+          eb.val(evidence.issuedBy).as('issued_by'),
+        ]);
+      if (options.previousId === null) source = source.where('head.n', '=', 0);
+      // The head is previousId when previousId is this chain's evidence with the highest sequence.
+      else if (options.previousId !== undefined) {
+        const previousId = options.previousId;
+        source = source.where('head.n', '=', (eb) => eb.selectFrom('evidence').select('sequence').where('id', '=', previousId).where('message_id', '=', messageId));
+      }
+      let inserted;
       try {
-        await db
+        inserted = await db
           .insertInto('evidence')
-          .values({
-            id: evidence.id,
-            message_id: evidence.messageId,
-            event: evidence.event,
-            event_time: toDbTime(evidence.eventTime),
-            sequence,
-            xml: evidence.xml,
-            issued_by: evidence.issuedBy,
-          })
-          .execute();
+          .columns(['id', 'message_id', 'event', 'event_time', 'sequence', 'xml', 'issued_by'])
+          .expression(source)
+          .returning('sequence')
+          .executeTakeFirst();
       } catch (error) {
         throw duplicateOr(flavour, error, `evidence ${evidence.id} already stored`);
       }
-      return { ...evidence, sequence };
+      if (!inserted) {
+        // Only with previousId: nothing was written. Read the head for the error (the rare path).
+        const head = await db.selectFrom('evidence').select('id').where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+        throw new QerdsError('STORE_CHAIN_MOVED', `evidence chain of message ${messageId} moved on: its head is ${head?.id ?? 'empty'}, not ${options.previousId ?? 'empty'}`);
+      }
+      return { ...evidence, sequence: Number(inserted.sequence) };
     },
 
     async enqueue(stage, messageId, data = {}, options = {}) {

@@ -332,6 +332,40 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.listEvidence(m.id)).toHaveLength(2);
       });
 
+      it('a writer that waited for another writer of the chain sees its evidence: chain moved, next sequence', async () => {
+        // Only where two writers really overlap (PostgreSQL): SQLite has one writer at a time.
+        if (!harness.siblingIsConcurrent) return;
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.insertEvidence({ id: 'w1', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' });
+        });
+        const sibling = await harness.openSibling();
+        const ev = (id: string) => ({ id, messageId: m.id, event: 'RelayFailure' as const, eventTime: clock.now(), xml: `<x id="${id}"/>`, issuedBy: 'ap' });
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const hasLock = new Promise<void>((resolve) => (locked = resolve));
+        // The first writer holds the message's row (by moving its state, as recordEvidence does) across its insert.
+        const first = store.transaction(async (tx) => {
+          expect(await tx.transitionMessage(m.id, 'submitted', 'relaying')).toBe(true);
+          await tx.insertEvidence(ev('w2'), { previousId: 'w1' });
+          locked();
+          await held;
+        });
+        await hasLock;
+        // These begin while the first is uncommitted, so they wait for its row lock; what they check after
+        // the wait must include w2.
+        const late = sibling.transaction((tx) => tx.insertEvidence(ev('w3-late'), { previousId: 'w1' }));
+        const next = sibling.transaction((tx) => tx.insertEvidence(ev('w3')));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        release();
+        await first;
+        await expectCode(late, 'STORE_CHAIN_MOVED');
+        expect((await next).sequence).toBe(3);
+        expect((await store.listEvidence(m.id)).map((e) => [e.id, e.sequence])).toEqual([['w1', 1], ['w2', 2], ['w3', 3]]);
+      });
+
       it('refuses a duplicate evidence id and evidence about an unknown message', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));

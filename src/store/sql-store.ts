@@ -119,6 +119,16 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(evidenceFromRow);
     },
 
+    async evidenceHead(messageId) {
+      const row = await db.selectFrom('evidence').select(['id', 'sequence']).where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      return row && { id: row.id, sequence: Number(row.sequence) };
+    },
+
+    async latestEvidence(messageId) {
+      const row = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      return row && evidenceFromRow(row);
+    },
+
     async getEvidence(id) {
       const row = await db.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst();
       return row && evidenceFromRow(row);

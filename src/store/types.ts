@@ -131,6 +131,13 @@ export interface Store {
    */
   listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
+  /**
+   * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the
+   * next evidence names as its previous one. Undefined when the message has none.
+   */
+  evidenceHead(messageId: string): Promise<{ readonly id: string; readonly sequence: number } | undefined>;
+  /** The last evidence of a message's chain, whole (listEvidence(messageId).at(-1) without reading the rest). */
+  latestEvidence(messageId: string): Promise<EvidenceRecord | undefined>;
   getEvidence(id: string): Promise<EvidenceRecord | undefined>;
   /**
    * Evidence in id order after `afterId` (exclusive), up to `limit` (default 100): the archive renewal

@@ -287,6 +287,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           issuedBy: 'urn:ap',
         });
         expect(await store.getEvidence('nope')).toBeUndefined();
+        // The head alone: what the chain's last element is, without reading the others.
+        expect(await store.evidenceHead(a.id)).toEqual({ id: 'a3', sequence: 3 });
+        expect(await store.evidenceHead(b.id)).toEqual({ id: 'b2', sequence: 2 });
+        expect(await store.latestEvidence(a.id)).toEqual((await store.listEvidence(a.id)).at(-1));
+        const empty = newMessage();
+        await store.transaction((tx) => tx.insertMessage(empty));
+        expect(await store.evidenceHead(empty.id)).toBeUndefined();
+        expect(await store.latestEvidence(empty.id)).toBeUndefined();
+        expect(await store.evidenceHead('no-such-message')).toBeUndefined();
       });
 
       it('keeps sequences distinct under concurrent writers of one message', async () => {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { assertTransition, formatParticipantId, QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
-import { partsToJson } from './rows.js';
+import { messageFromRow, partsToJson } from './rows.js';
 import { toDbTime, type StoreDatabase } from './schema.js';
 import type { StoreTransaction } from './types.js';
 
@@ -11,30 +11,29 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
   const written = new Set<string>();
   return {
     async insertMessage(message) {
-      const now = toDbTime(clock.now());
+      const row = {
+        id: message.id,
+        ebms_message_id: message.ebmsMessageId,
+        role: message.role,
+        state: message.state,
+        sender: formatParticipantId(message.sender),
+        recipient: formatParticipantId(message.recipient),
+        subject: message.subject ?? null,
+        parts: partsToJson(message.parts),
+        peer: message.peer ?? null,
+        attempts: 0,
+        last_error: null,
+        submitted_at: toDbTime(message.submittedAt),
+        updated_at: toDbTime(clock.now()),
+      };
       try {
-        await db
-          .insertInto('messages')
-          .values({
-            id: message.id,
-            ebms_message_id: message.ebmsMessageId,
-            role: message.role,
-            state: message.state,
-            sender: formatParticipantId(message.sender),
-            recipient: formatParticipantId(message.recipient),
-            subject: message.subject ?? null,
-            parts: partsToJson(message.parts),
-            peer: message.peer ?? null,
-            attempts: 0,
-            last_error: null,
-            submitted_at: toDbTime(message.submittedAt),
-            updated_at: now,
-          })
-          .execute();
+        await db.insertInto('messages').values(row).execute();
       } catch (error) {
         throw duplicateOr(flavour, error, `message ${message.id} or ebMS MessageId ${message.ebmsMessageId} (${message.role}) already stored`);
       }
       written.add(message.id);
+      // The row as stored, mapped as a read of it would be: the caller need not read it back.
+      return messageFromRow(row);
     },
 
     async transitionMessage(id, from, to, patch = {}) {

@@ -84,8 +84,11 @@ export interface DeadLetter extends OutboxEntry {
 
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
-  /** A second message with the same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE. */
-  insertMessage(message: NewMessage): Promise<void>;
+  /**
+   * Returns the message as stored (what getMessage would read once committed). A second message with the
+   * same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE.
+   */
+  insertMessage(message: NewMessage): Promise<StoredMessage>;
   /**
    * Compare-and-set: moves `id` from `from` to `to`; returns false (and changes nothing) when the
    * message is not in `from`. The state machine of core/message.ts is enforced.

@@ -129,18 +129,22 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     describe('messages', () => {
       it('round-trips a message: participants, parts, dates, optional fields', async () => {
+        // Extra fields on a part are not stored: what insertMessage returns is what a read finds.
         const input = newMessage({ peer: 'https://c3.example/as4' });
-        await store.transaction((tx) => tx.insertMessage(input));
+        const withExtra = { ...input, parts: input.parts.map((p) => ({ ...p, body: 'not stored' })) };
+        const returned = await store.transaction((tx) => tx.insertMessage(withExtra));
         const stored = await store.getMessage(input.id);
         expect(stored).toEqual({ ...input, attempts: 0, updatedAt: clock.now() });
+        expect(returned).toStrictEqual(stored);
         expect(stored?.submittedAt).toBeInstanceOf(Date);
         expect(stored?.submittedAt.toISOString()).toBe('2029-12-31T23:59:59.123Z');
         expect(stored?.parts[1]).not.toHaveProperty('filename');
         expect(stored).not.toHaveProperty('lastError');
 
         const bare = newMessage({ subject: undefined, parts: [] });
-        await store.transaction((tx) => tx.insertMessage(bare));
+        const bareReturned = await store.transaction((tx) => tx.insertMessage(bare));
         const bareStored = await store.getMessage(bare.id);
+        expect(bareReturned).toStrictEqual(bareStored);
         expect(bareStored).not.toHaveProperty('subject');
         expect(bareStored).not.toHaveProperty('peer');
         expect(bareStored?.parts).toEqual([]);

@@ -67,6 +67,11 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return db.transaction().execute((trx) => work(createSqlTransaction(trx, flavour, clock)));
     },
 
+    transitionMessage(id, from, to, patch) {
+      // The transaction's compare-and-set on the plain connection: one UPDATE, atomic by itself.
+      return createSqlTransaction(db, flavour, clock).transitionMessage(id, from, to, patch);
+    },
+
     async getMessage(id) {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
       return row && messageFromRow(row);

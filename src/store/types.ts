@@ -123,6 +123,11 @@ export interface Store {
    * transaction) would wait for the open transaction forever.
    */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * StoreTransaction.transitionMessage on its own, committed at once: one statement, for a state change
+   * that has nothing to commit with it (no BEGIN/COMMIT round trips around it).
+   */
+  transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
   listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;

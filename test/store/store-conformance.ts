@@ -231,6 +231,21 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
+
+      it('are the same compare-and-set outside a transaction (store.transitionMessage: one statement)', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        clock.advance(2500);
+        await expectCode(store.transitionMessage(m.id, 'submitted', 'delivered'), 'STATE_CONFLICT');
+        const sibling = await rival();
+        const results = await Promise.all([store, sibling, store, sibling].map((s) => s.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 1, lastError: 'AS4_Y' })));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.transitionMessage(m.id, 'submitted', 'relaying')).toBe(false);
+        expect(await store.transitionMessage('missing', 'submitted', 'relaying')).toBe(false);
+        const after = await store.getMessage(m.id);
+        expect(after).toMatchObject({ state: 'relaying', attempts: 1, lastError: 'AS4_Y' });
+        expect(after?.updatedAt.toISOString()).toBe('2030-01-01T00:00:02.500Z');
+      });
     });
 
     describe('transactions', () => {

@@ -64,7 +64,12 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     transaction(work) {
-      return db.transaction().execute((trx) => work(createSqlTransaction(trx, flavour, clock)));
+      return db.transaction().execute(async (trx) => {
+        const tx = createSqlTransaction(trx, flavour, clock);
+        const result = await work(tx);
+        await tx.flush();
+        return result;
+      });
     },
 
     transitionMessage(id, from, to, patch) {

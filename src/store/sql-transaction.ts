@@ -1,14 +1,25 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { assertTransition, formatParticipantId, QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
 import { messageFromRow, partsToJson } from './rows.js';
-import { toDbTime, type StoreDatabase } from './schema.js';
+import { toDbTime, type OutboxTable, type StoreDatabase } from './schema.js';
 import type { StoreTransaction } from './types.js';
 
+/**
+ * A StoreTransaction of the SQL stores. Its outbox entries are written by `flush`, which the owner of the
+ * transaction calls once the work is done and before it commits: all of them in one INSERT (a job runs only
+ * after the commit anyway, and nothing in a transaction reads the outbox).
+ */
+export interface SqlTransaction extends StoreTransaction {
+  flush(): Promise<void>;
+}
+
 /** The writes that commit together, on one open Kysely transaction. */
-export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlavour, clock: Clock): StoreTransaction {
+export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlavour, clock: Clock): SqlTransaction {
   /** Messages whose row this transaction inserted or updated: it holds their row lock until it ends. */
   const written = new Set<string>();
+  /** Outbox entries enqueued, in order, not yet written (flush). */
+  const outbox: Insertable<OutboxTable>[] = [];
   return {
     async insertMessage(message) {
       const row = {
@@ -108,20 +119,23 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
 
     async enqueue(stage, messageId, data = {}, options = {}) {
       const now = clock.now();
-      await db
-        .insertInto('outbox')
-        .values({
-          stage,
-          message_id: messageId,
-          data: JSON.stringify(data),
-          created_at: toDbTime(now),
-          not_before: toDbTime(options.notBefore ?? now),
-          attempts: 0,
-          leased_until: null,
-          last_error: null,
-          dead_at: null,
-        })
-        .execute();
+      outbox.push({
+        stage,
+        message_id: messageId,
+        data: JSON.stringify(data),
+        created_at: toDbTime(now),
+        not_before: toDbTime(options.notBefore ?? now),
+        attempts: 0,
+        leased_until: null,
+        last_error: null,
+        dead_at: null,
+      });
+    },
+
+    async flush() {
+      if (outbox.length === 0) return;
+      const entries = outbox.splice(0);
+      await db.insertInto('outbox').values(entries).execute();
     },
   };
 }

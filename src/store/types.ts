@@ -101,7 +101,7 @@ export interface StoreTransaction {
    * and nothing is written (the caller issues the evidence again, chained to the new head).
    */
   insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>, options?: { readonly previousId?: string | null }): Promise<EvidenceRecord>;
-  /** Writes an outbox entry; the job runs only after the transaction commits. */
+  /** Writes an outbox entry (with the transaction's others, once its work is done); the job runs only after the transaction commits. */
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
 }
 

@@ -504,6 +504,19 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.leaseOutbox(0, 1000, at(1000))).toEqual([]);
       });
 
+      it('keeps the order of the entries one transaction enqueued, each with its own stage and data', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('notify', m.id, { n: 0 });
+          await tx.enqueue('deliver', m.id);
+          await tx.enqueue('notify', m.id, { n: 2 });
+        });
+        const leased = await store.leaseOutbox(10, 1000, clock.now());
+        expect(leased.map((e) => [e.stage, e.data])).toEqual([['notify', { n: 0 }], ['deliver', {}], ['notify', { n: 2 }]]);
+        expect(leased.map((e) => e.id)).toEqual([...leased.map((e) => e.id)].sort((a, b) => a - b));
+      });
+
       it('never hands the same entry to two concurrent leasers', async () => {
         const m = newMessage();
         const total = 60;

@@ -33,7 +33,7 @@ export async function relayToNonErds(ctx: PipelineContext, message: StoredMessag
   ctx.log.warn({ messageId: message.id, to, attempts, permanent: result.permanent, response: result.response }, 'relay to a non-ERDS recipient refused');
   if (result.permanent) return settle(ctx, message, 'failed', { code: 'RF03', details: `${to}: SMTP ${result.response}` });
   if (attempts < retry.maxAttempts) {
-    await ctx.store.transaction((tx) => tx.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: 'RF02' }));
+    await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: 'RF02' });
     return retryAfter(retry, attempts, `SMTP ${result.response}`.slice(0, 200));
   }
   return settle(ctx, message, 'failed', { code: 'RF02', details: `${to}: no delivery after ${attempts} attempts; last: SMTP ${result.response}` });

@@ -25,7 +25,7 @@ export type NoticeAttempt =
  */
 export async function tryNotice(ctx: PipelineContext, job: OutboxEntry, notice: RecipientNotice): Promise<NoticeAttempt> {
   const attempts = job.attempts + 1;
-  const latest = (await ctx.store.listEvidence(notice.message.id)).at(-1);
+  const latest = await ctx.store.latestEvidence(notice.message.id);
   const evidence = latest && { id: latest.id, event: latest.event, eventTime: latest.eventTime, xml: latest.xml };
   const result = ctx.recipients
     ? await ctx.recipients.notify(notice.message.recipient, { ...notice, ...(evidence ? { evidence } : {}) }).catch((error: unknown) => ({ status: 'refused' as const, permanent: false, reason: (error as Error).message }))

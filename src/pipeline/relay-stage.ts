@@ -26,7 +26,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       return fail(ctx, message, 'RB09', `the recipient AP took the message by SMTP at ${job.data.awaitingRelayEvidenceSince} but returned no relay evidence in time`);
     }
     if (message.state === 'submitted') {
-      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'submitted', 'relaying'));
+      await ctx.store.transitionMessage(message.id, 'submitted', 'relaying');
       message = { ...message, state: 'relaying' };
     }
     const entry = await ctx.directory.lookup(message.recipient);
@@ -57,7 +57,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       const code = isQerdsError(error) ? error.code : 'AS4_EBMS_0005';
       const retryable = !isQerdsError(error) || error.details?.retryable !== false;
       ctx.log.warn({ messageId: message.id, attempts, code, err: error }, 'relay attempt failed');
-      await ctx.store.transaction((tx) => tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts, lastError: code }));
+      await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: code });
       if (retryable && attempts < ctx.relayRetry.maxAttempts) {
         return retryAfter(ctx.relayRetry, attempts, code);
       }
@@ -78,10 +78,8 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       ctx.log.info({ messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse }, 'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP');
       return { status: 'done' };
     }
-    await ctx.store.transaction(async (tx) => {
-      // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
-      await tx.transitionMessage(message!.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
-    });
+    // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
+    await ctx.store.transitionMessage(message.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
     ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified');
     return { status: 'done' };
   };

@@ -59,7 +59,7 @@ export async function recordEvidence(
   // under the message's row lock (insertEvidence previousId). Another evidence recorded meanwhile (a parallel
   // job of the same message): seal again on the new head, a few times, rather than record a forked chain.
   for (let attempt = 1; ; attempt += 1) {
-    const previousId = (await ctx.store.listEvidence(message.id)).at(-1)?.id ?? null;
+    const previousId = (await ctx.store.evidenceHead(message.id))?.id ?? null;
     try {
       return await recordChainedEvidence(ctx, message, request, transition, options, previousId);
     } catch (error) {

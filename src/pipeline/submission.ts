@@ -66,8 +66,8 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     message: draft,
     senderIdentification: input.senderIdentification,
   });
-  const copied = await ctx.store.transaction(async (tx) => {
-    await tx.insertMessage({
+  const { message, copied } = await ctx.store.transaction(async (tx) => {
+    const stored = await tx.insertMessage({
       id,
       ebmsMessageId,
       role: 'sender-ap',
@@ -81,12 +81,10 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     });
     await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
     if (accepted) await tx.enqueue('relay', id);
-    return enqueueSenderCopies(ctx, tx, input.sender, id, evidence.id);
+    return { message: stored, copied: await enqueueSenderCopies(ctx, tx, input.sender, id, evidence.id) };
   });
   if (accepted || copied) ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event }, 'submission recorded');
-  const message = await ctx.store.getMessage(id);
-  if (!message) throw new Error(`message ${id} vanished after commit`);
   return { accepted, message, evidence, ...(rejection && !input.rejection ? { rejection } : {}) };
 }
 

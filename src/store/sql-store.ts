@@ -64,7 +64,17 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     transaction(work) {
-      return db.transaction().execute((trx) => work(createSqlTransaction(trx, flavour, clock)));
+      return db.transaction().execute(async (trx) => {
+        const tx = createSqlTransaction(trx, flavour, clock);
+        const result = await work(tx);
+        await tx.flush();
+        return result;
+      });
+    },
+
+    transitionMessage(id, from, to, patch) {
+      // The transaction's compare-and-set on the plain connection: one UPDATE, atomic by itself.
+      return createSqlTransaction(db, flavour, clock).transitionMessage(id, from, to, patch);
     },
 
     async getMessage(id) {
@@ -117,6 +127,16 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     async listEvidence(messageId) {
       const rows = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence').execute();
       return rows.map(evidenceFromRow);
+    },
+
+    async evidenceHead(messageId) {
+      const row = await db.selectFrom('evidence').select(['id', 'sequence']).where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      return row && { id: row.id, sequence: Number(row.sequence) };
+    },
+
+    async latestEvidence(messageId) {
+      const row = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      return row && evidenceFromRow(row);
     },
 
     async getEvidence(id) {

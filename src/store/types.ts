@@ -84,8 +84,11 @@ export interface DeadLetter extends OutboxEntry {
 
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
-  /** A second message with the same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE. */
-  insertMessage(message: NewMessage): Promise<void>;
+  /**
+   * Returns the message as stored (what getMessage would read once committed). A second message with the
+   * same id, or the same ebMS MessageId in the same role: QerdsError STORE_DUPLICATE.
+   */
+  insertMessage(message: NewMessage): Promise<StoredMessage>;
   /**
    * Compare-and-set: moves `id` from `from` to `to`; returns false (and changes nothing) when the
    * message is not in `from`. The state machine of core/message.ts is enforced.
@@ -98,7 +101,7 @@ export interface StoreTransaction {
    * and nothing is written (the caller issues the evidence again, chained to the new head).
    */
   insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>, options?: { readonly previousId?: string | null }): Promise<EvidenceRecord>;
-  /** Writes an outbox entry; the job runs only after the transaction commits. */
+  /** Writes an outbox entry (with the transaction's others, once its work is done); the job runs only after the transaction commits. */
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
 }
 
@@ -120,6 +123,11 @@ export interface Store {
    * transaction) would wait for the open transaction forever.
    */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * StoreTransaction.transitionMessage on its own, committed at once: one statement, for a state change
+   * that has nothing to commit with it (no BEGIN/COMMIT round trips around it).
+   */
+  transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
   listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;
@@ -131,6 +139,13 @@ export interface Store {
    */
   listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
+  /**
+   * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the
+   * next evidence names as its previous one. Undefined when the message has none.
+   */
+  evidenceHead(messageId: string): Promise<{ readonly id: string; readonly sequence: number } | undefined>;
+  /** The last evidence of a message's chain, whole (listEvidence(messageId).at(-1) without reading the rest). */
+  latestEvidence(messageId: string): Promise<EvidenceRecord | undefined>;
   getEvidence(id: string): Promise<EvidenceRecord | undefined>;
   /**
    * Evidence in id order after `afterId` (exclusive), up to `limit` (default 100): the archive renewal

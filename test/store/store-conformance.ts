@@ -129,18 +129,22 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     describe('messages', () => {
       it('round-trips a message: participants, parts, dates, optional fields', async () => {
+        // Extra fields on a part are not stored: what insertMessage returns is what a read finds.
         const input = newMessage({ peer: 'https://c3.example/as4' });
-        await store.transaction((tx) => tx.insertMessage(input));
+        const withExtra = { ...input, parts: input.parts.map((p) => ({ ...p, body: 'not stored' })) };
+        const returned = await store.transaction((tx) => tx.insertMessage(withExtra));
         const stored = await store.getMessage(input.id);
         expect(stored).toEqual({ ...input, attempts: 0, updatedAt: clock.now() });
+        expect(returned).toStrictEqual(stored);
         expect(stored?.submittedAt).toBeInstanceOf(Date);
         expect(stored?.submittedAt.toISOString()).toBe('2029-12-31T23:59:59.123Z');
         expect(stored?.parts[1]).not.toHaveProperty('filename');
         expect(stored).not.toHaveProperty('lastError');
 
         const bare = newMessage({ subject: undefined, parts: [] });
-        await store.transaction((tx) => tx.insertMessage(bare));
+        const bareReturned = await store.transaction((tx) => tx.insertMessage(bare));
         const bareStored = await store.getMessage(bare.id);
+        expect(bareReturned).toStrictEqual(bareStored);
         expect(bareStored).not.toHaveProperty('subject');
         expect(bareStored).not.toHaveProperty('peer');
         expect(bareStored?.parts).toEqual([]);
@@ -227,6 +231,21 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
+
+      it('are the same compare-and-set outside a transaction (store.transitionMessage: one statement)', async () => {
+        const m = newMessage();
+        await store.transaction((tx) => tx.insertMessage(m));
+        clock.advance(2500);
+        await expectCode(store.transitionMessage(m.id, 'submitted', 'delivered'), 'STATE_CONFLICT');
+        const sibling = await rival();
+        const results = await Promise.all([store, sibling, store, sibling].map((s) => s.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 1, lastError: 'AS4_Y' })));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.transitionMessage(m.id, 'submitted', 'relaying')).toBe(false);
+        expect(await store.transitionMessage('missing', 'submitted', 'relaying')).toBe(false);
+        const after = await store.getMessage(m.id);
+        expect(after).toMatchObject({ state: 'relaying', attempts: 1, lastError: 'AS4_Y' });
+        expect(after?.updatedAt.toISOString()).toBe('2030-01-01T00:00:02.500Z');
+      });
     });
 
     describe('transactions', () => {
@@ -287,6 +306,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           issuedBy: 'urn:ap',
         });
         expect(await store.getEvidence('nope')).toBeUndefined();
+        // The head alone: what the chain's last element is, without reading the others.
+        expect(await store.evidenceHead(a.id)).toEqual({ id: 'a3', sequence: 3 });
+        expect(await store.evidenceHead(b.id)).toEqual({ id: 'b2', sequence: 2 });
+        expect(await store.latestEvidence(a.id)).toEqual((await store.listEvidence(a.id)).at(-1));
+        const empty = newMessage();
+        await store.transaction((tx) => tx.insertMessage(empty));
+        expect(await store.evidenceHead(empty.id)).toBeUndefined();
+        expect(await store.latestEvidence(empty.id)).toBeUndefined();
+        expect(await store.evidenceHead('no-such-message')).toBeUndefined();
       });
 
       it('keeps sequences distinct under concurrent writers of one message', async () => {
@@ -330,6 +358,40 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_CHAIN_MOVED' });
         expect(await store.listEvidence(m.id)).toHaveLength(2);
+      });
+
+      it('a writer that waited for another writer of the chain sees its evidence: chain moved, next sequence', async () => {
+        // Only where two writers really overlap (PostgreSQL): SQLite has one writer at a time.
+        if (!harness.siblingIsConcurrent) return;
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.insertEvidence({ id: 'w1', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' });
+        });
+        const sibling = await harness.openSibling();
+        const ev = (id: string) => ({ id, messageId: m.id, event: 'RelayFailure' as const, eventTime: clock.now(), xml: `<x id="${id}"/>`, issuedBy: 'ap' });
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const hasLock = new Promise<void>((resolve) => (locked = resolve));
+        // The first writer holds the message's row (by moving its state, as recordEvidence does) across its insert.
+        const first = store.transaction(async (tx) => {
+          expect(await tx.transitionMessage(m.id, 'submitted', 'relaying')).toBe(true);
+          await tx.insertEvidence(ev('w2'), { previousId: 'w1' });
+          locked();
+          await held;
+        });
+        await hasLock;
+        // These begin while the first is uncommitted, so they wait for its row lock; what they check after
+        // the wait must include w2.
+        const late = sibling.transaction((tx) => tx.insertEvidence(ev('w3-late'), { previousId: 'w1' }));
+        const next = sibling.transaction((tx) => tx.insertEvidence(ev('w3')));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        release();
+        await first;
+        await expectCode(late, 'STORE_CHAIN_MOVED');
+        expect((await next).sequence).toBe(3);
+        expect((await store.listEvidence(m.id)).map((e) => [e.id, e.sequence])).toEqual([['w1', 1], ['w2', 2], ['w3', 3]]);
       });
 
       it('refuses a duplicate evidence id and evidence about an unknown message', async () => {
@@ -440,6 +502,19 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const next = await store.leaseOutbox(10, 1000, at(1000));
         expect(next.map((e) => e.data.i)).toEqual([2, 1, 0]);
         expect(await store.leaseOutbox(0, 1000, at(1000))).toEqual([]);
+      });
+
+      it('keeps the order of the entries one transaction enqueued, each with its own stage and data', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          await tx.enqueue('notify', m.id, { n: 0 });
+          await tx.enqueue('deliver', m.id);
+          await tx.enqueue('notify', m.id, { n: 2 });
+        });
+        const leased = await store.leaseOutbox(10, 1000, clock.now());
+        expect(leased.map((e) => [e.stage, e.data])).toEqual([['notify', { n: 0 }], ['deliver', {}], ['notify', { n: 2 }]]);
+        expect(leased.map((e) => e.id)).toEqual([...leased.map((e) => e.id)].sort((a, b) => a - b));
       });
 
       it('never hands the same entry to two concurrent leasers', async () => {

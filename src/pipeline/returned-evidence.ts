@@ -1,4 +1,4 @@
-import { formatParticipantId, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
+import { formatParticipantId, isQerdsError, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
@@ -82,18 +82,24 @@ export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, c
 }
 
 async function recordReturnedEvidence(ctx: PipelineContext, { xml, check, message }: CheckedReturnedEvidence): Promise<{ duplicate: boolean }> {
-  if (await ctx.store.getEvidence(check.id)) return { duplicate: true };
-  const copied = await ctx.store.transaction(async (tx) => {
-    await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
-    const next = stateAfter[check.event];
-    if (next && (message.state === 'relayed' || message.state === 'relaying')) {
-      await tx.transitionMessage(message.id, message.state, next);
-    } else if (check.event === 'RelayAcceptance' && message.state === 'relaying') {
-      // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
-      await tx.transitionMessage(message.id, 'relaying', 'relayed');
-    }
-    return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
-  });
+  let copied: boolean;
+  try {
+    copied = await ctx.store.transaction(async (tx) => {
+      // A duplicate (same evidence id: C3 sent it again after a lost receipt) fails here and rolls back whole.
+      await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
+      const next = stateAfter[check.event];
+      if (next && (message.state === 'relayed' || message.state === 'relaying')) {
+        await tx.transitionMessage(message.id, message.state, next);
+      } else if (check.event === 'RelayAcceptance' && message.state === 'relaying') {
+        // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
+        await tx.transitionMessage(message.id, 'relaying', 'relayed');
+      }
+      return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
+    });
+  } catch (error) {
+    if (isQerdsError(error, 'STORE_DUPLICATE') && (await ctx.store.getEvidence(check.id))) return { duplicate: true };
+    throw error;
+  }
   if (copied) ctx.poke();
   ctx.log.info({ messageId: message.id, evidenceId: check.id, event: check.event }, 'evidence returned by the recipient AP');
   return { duplicate: false };

@@ -115,6 +115,9 @@ export function createAs4Transport(options: {
     maxBytes: EVIDENCE_BYTES_PER_MESSAGE,
     sizeOf: (item) => item.evidence.xml.length,
     send: (_key, items) => send(evidenceMessage(items)),
+    // The peer answered an ebMS Error: one evidence may be what it refused, so each goes again on its own. An
+    // unreachable peer (no signal) fails the group, and the notify jobs retry it later, grouped again.
+    retryAlone: (error) => isQerdsError(error) && Array.isArray(error.details?.errors),
   });
   return {
     sendMessage: (input) =>
@@ -132,7 +135,7 @@ export function createAs4Transport(options: {
       // Grouped only with evidence for the same peer entry: same endpoint, same pinned and encryption certificates.
       const peer = await options.directory.lookup(input.recipient);
       const key = [input.endpoint, input.apCertificatePem ?? '', peer?.apEncryptionCertificatePem ?? '', JSON.stringify(peerTlsPins(peer) ?? null)].join('\n');
-      return sendEvidenceGroup(key, { ...input, peer }, { alone: input.alone === true });
+      return sendEvidenceGroup(key, { ...input, peer });
     },
   };
 }

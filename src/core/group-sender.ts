@@ -7,9 +7,10 @@
  * notify jobs for the same AP run at once; here they share exchanges. At low load nothing waits: an item
  * meets an idle key and leaves at the next turn of the event loop (alone, or with what arrived in that turn).
  *
- * Each item's promise settles with the outcome of the send that carried it: a failed send fails every item in it, and the
- * caller (a queue job) retries — `alone` then keeps a retried item out of other items' sends, so that one
- * item the receiver refuses cannot keep failing the others with it.
+ * Each item's promise settles with the outcome of the send that carried it. When a send of several fails in a
+ * way one item could have caused (`retryAlone`, e.g. the receiver refused the message), each item is sent again
+ * on its own at once, so that one item the receiver refuses does not fail the others with it. Any other failure
+ * (the receiver is unreachable) fails every item of the send, and the callers retry later.
  */
 export interface GroupSenderOptions<T, R> {
   /** Sends one group (one to `maxItems` items, all of one key). */
@@ -21,9 +22,11 @@ export interface GroupSenderOptions<T, R> {
   readonly sizeOf?: (item: T) => number;
   /** Sends in flight at once per key; further items wait and join the next one. @defaultValue 2 */
   readonly maxInFlight?: number;
+  /** Whether a failed send of several items is sent again item by item. @defaultValue never */
+  readonly retryAlone?: (error: unknown) => boolean;
 }
 
-export type GroupSend<T, R> = (key: string, item: T, options?: { readonly alone?: boolean }) => Promise<R>;
+export type GroupSend<T, R> = (key: string, item: T) => Promise<R>;
 
 interface Waiting<T, R> {
   readonly item: T;
@@ -52,6 +55,10 @@ export function createGroupSender<T, R>(options: GroupSenderOptions<T, R>): Grou
       );
       for (const w of group) w.resolve(result);
     } catch (error) {
+      if (group.length > 1 && options.retryAlone?.(error)) {
+        await Promise.all(group.map((w) => sendGroup(key, [w])));
+        return;
+      }
       for (const w of group) w.reject(error);
     }
   };
@@ -78,13 +85,8 @@ export function createGroupSender<T, R>(options: GroupSenderOptions<T, R>): Grou
     }
   };
 
-  return (key, item, sendOptions = {}) =>
+  return (key, item) =>
     new Promise<R>((resolve, reject) => {
-      if (sendOptions.alone) {
-        // Outside the key's queue and its in-flight bound: a retry must not wait behind, or fail with, others.
-        void sendGroup(key, [{ item, resolve, reject }]);
-        return;
-      }
       let state = keys.get(key);
       if (!state) {
         state = { waiting: [], inFlight: 0, scheduled: false };

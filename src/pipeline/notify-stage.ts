@@ -7,7 +7,7 @@ import type { JobHandler } from './types.js';
 /**
  * C3 → C2: carry one evidence back to the sender's AP (found in the directory by the sender's
  * participant id, as in a four-corner network). Concurrent jobs for one AP may share an Evidence message (the
- * transport groups them; notify's concurrency bounds how many). Retried with back-off, alone; C2 drops duplicates by
+ * transport groups them; notify's concurrency bounds how many). Retried with back-off; C2 drops duplicates by
  * evidence id, so a retry after a lost receipt is harmless. When the budget is spent (or the sender's
  * AP is unknown) the job becomes a dead letter: kept, listed and replayable, never silently dropped.
  */
@@ -33,8 +33,6 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
         sender: message.recipient,
         recipient: message.sender,
         evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml },
-        // First try: may share a message with other evidence for the same AP. A retry goes alone.
-        alone: job.attempts > 0,
       });
       return { status: 'done' };
     } catch (error) {

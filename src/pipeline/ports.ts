@@ -93,6 +93,7 @@ export interface Transport {
     /** The message's SubmissionAcceptance: the SMTP binding carries it as the dispatch's xml_evidence (AS4 does not). */
     readonly submissionEvidence?: IssuedEvidence;
   }): Promise<RelayAnswer>;
+  /** May carry evidences bound for the same AP together (AS4: several payloads in one Evidence message). */
   sendEvidence(input: {
     readonly endpoint: string;
     readonly transportProfile?: string;
@@ -101,12 +102,6 @@ export interface Transport {
     readonly sender: ParticipantId;
     readonly recipient: ParticipantId;
     readonly evidence: IssuedEvidence;
-    /**
-     * Carry this evidence in a message of its own. A transport may otherwise send evidences bound for the same AP
-     * together (AS4: several payloads in one Evidence message); a retry goes alone, so that one evidence the peer
-     * refuses does not keep failing others sent with it. @defaultValue false
-     */
-    readonly alone?: boolean;
   }): Promise<RelayAnswer>;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOMParser } from '@xmldom/xmldom';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { acceptReturnedEvidenceGroup } from '../../src/pipeline/index.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -41,13 +42,12 @@ describe('evidence returned in groups', () => {
   }, 120_000);
   afterAll(() => net?.stop());
 
-  const returnInput = (message: StoredMessage, evidence: { id: string; event: string; eventTime: Date; xml: string }, alone = false) => ({
+  const returnInput = (message: StoredMessage, evidence: { id: string; event: string; eventTime: Date; xml: string }) => ({
     endpoint: net.c2.url + '/as4',
     refToEbmsMessageId: message.ebmsMessageId,
     sender: message.recipient,
     recipient: message.sender,
     evidence: evidence as Parameters<TwoAccessPoints['c3']['context']['transport']['sendEvidence']>[0]['evidence'],
-    alone,
   });
 
   it('sends the evidences handed over together in one Evidence message, which C2 acknowledges once for all', async () => {
@@ -59,8 +59,8 @@ describe('evidence returned in groups', () => {
     // One message for the six, not six: the grouped MessageId, acknowledged by one receipt.
     expect([...acknowledgedIds]).toHaveLength(1);
     expect([...acknowledgedIds][0]).toMatch(/^evidence-group-[0-9a-f]{40}@qerds-ap$/);
-    // Alone, the same evidence travels as before: its own MessageId.
-    const single = await net.c3.context.transport.sendEvidence({ ...items[0]!, alone: true });
+    // Alone, an evidence travels as before: its own MessageId.
+    const single = await net.c3.context.transport.sendEvidence(items[0]!);
     expect('receiptXml' in single && acknowledged(single.receiptXml)).toBe(`${items[0]!.evidence.id}@qerds-ap`);
     // Duplicates at C2: still one evidence per event.
     for (const message of atC3) {
@@ -70,19 +70,24 @@ describe('evidence returned in groups', () => {
     }
   });
 
-  it('refuses a group holding one forged evidence whole (EBMS:0004, none kept); the good one sent alone is kept', async () => {
+  it('a group holding one forged evidence is refused whole (EBMS:0004); each then goes again alone: the good one is kept', async () => {
     const message = atC3[0]!;
     // A new, well-sealed evidence C2 has not seen (C3 seals it now), and a copy of a real one with its content changed.
     const fresh = await net.c3.context.evidence.issue({ event: 'RelayAcceptance', reason: { code: 'RB01' }, message, externalErds: { id: 'c2', name: 'C2' } });
     const real = (await net.c3.context.store.listEvidence(message.id))[0]!;
     const forged = { ...real, id: `${real.id}-forged`, xml: real.xml.replace(message.ebmsMessageId, `${message.ebmsMessageId}x`) };
     expect(forged.xml).not.toBe(real.xml);
+    // C2 refuses the group before keeping anything: with the forged one, the fresh one alone is refused as well.
+    const c2 = net.c2.context;
+    await expect(acceptReturnedEvidenceGroup(c2, [fresh.xml, forged.xml], net.c3.identity.certificate.fingerprint256)).rejects.toMatchObject({ code: 'PIPELINE_EVIDENCE_INVALID' });
+    expect(await c2.store.getEvidence(fresh.id)).toBeUndefined();
+    // Over AS4 the group is refused, then each evidence is sent on its own at once.
     const outcomes = await Promise.allSettled([net.c3.context.transport.sendEvidence(returnInput(message, fresh)), net.c3.context.transport.sendEvidence(returnInput(message, forged))]);
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/0004/);
-    expect(await net.c2.context.store.getEvidence(fresh.id)).toBeUndefined();
-    // The retry path: alone, the good one goes through and is kept.
-    await net.c3.context.transport.sendEvidence(returnInput(message, fresh, true));
-    expect((await net.c2.context.store.getEvidence(fresh.id))?.event).toBe('RelayAcceptance');
+    expect(outcomes[0]!.status).toBe('fulfilled');
+    expect(outcomes[0]!.status === 'fulfilled' && 'receiptXml' in outcomes[0]!.value && acknowledged(outcomes[0]!.value.receiptXml)).toBe(`${fresh.id}@qerds-ap`);
+    expect(outcomes[1]!.status).toBe('rejected');
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/0004/);
+    expect((await c2.store.getEvidence(fresh.id))?.event).toBe('RelayAcceptance');
+    expect(await c2.store.getEvidence(forged.id)).toBeUndefined();
   });
 });

@@ -51,20 +51,28 @@ describe('createGroupSender', () => {
     ]);
   });
 
-  it('fails every item of a failed send, and sends an item marked alone by itself at once', async () => {
+  it('fails every item of a failed send, unless retryAlone says one item may be the cause: then each goes again alone', async () => {
     const { groups, send } = controlledSend();
-    const group = createGroupSender({ send, maxInFlight: 1 });
+    const group = createGroupSender({ send, maxInFlight: 1, retryAlone: (error) => String(error).includes('refused') });
     const a = group('peer', 'a');
     const b = group('peer', 'b');
     await turn();
-    const retried = group('peer', 'r', { alone: true });
-    // Not held back by the send in flight, nor merged into a later group.
-    expect(groups.map((g) => g.items)).toEqual([['a', 'b'], ['r']]);
-    groups[0]!.finish(new Error('EBMS:0004'));
-    await expect(a).rejects.toThrow('EBMS:0004');
-    await expect(b).rejects.toThrow('EBMS:0004');
-    groups[1]!.finish();
-    await expect(retried).resolves.toBe('receipt of r');
+    groups[0]!.finish(new Error('unreachable'));
+    await expect(a).rejects.toThrow('unreachable');
+    await expect(b).rejects.toThrow('unreachable');
+
+    const c = group('peer', 'c');
+    const poison = group('peer', 'poison');
+    await turn();
+    expect(groups[1]!.items).toEqual(['c', 'poison']);
+    groups[1]!.finish(new Error('refused'));
+    await turn();
+    // At once, one send each, outside the in-flight bound.
+    expect(groups.slice(2).map((g) => g.items)).toEqual([['c'], ['poison']]);
+    groups[2]!.finish();
+    groups[3]!.finish(new Error('refused again'));
+    await expect(c).resolves.toBe('receipt of c');
+    await expect(poison).rejects.toThrow('refused again');
   });
 
   it('closes a group at maxBytes, yet sends a single larger item', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { api, RECIPIENT, SENDER } from '../src/cli/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
 import { startApCluster, type ApClusterOptions } from '../test/helpers/ap-cluster.js';
+import { CpuWindow, pidsByRole } from '../test/helpers/process-cpu.js';
 import { percentile } from './stats.js';
 
 /**
@@ -14,7 +15,9 @@ import { percentile } from './stats.js';
  * next. Two latencies per message, observed by polling the stores every 10 ms:
  * - submit → relayed at C2;
  * - submit → ContentConsignment back at C2 (C3 consigned it, sealed the evidence and returned it).
- * Throughput is messages / (first submit → last ContentConsignment at C2).
+ * Throughput is messages / (first submit → last ContentConsignment at C2). CPU ms per message is what the AP
+ * processes, at scale with their PostgreSQL backends and Redis, spent in that time (from /proc): on a machine with
+ * few cores, more processes share the same cores, and that column shows what the extra processes cost.
  */
 export async function benchScale(): Promise<void> {
   const messages = Number(process.env.BENCH_MESSAGES ?? 200);
@@ -48,6 +51,7 @@ export async function benchScale(): Promise<void> {
         percentile(result.relayed, 99).toFixed(0),
         percentile(result.consigned, 50).toFixed(0),
         percentile(result.consigned, 99).toFixed(0),
+        result.cpuMsPerMessage.toFixed(1),
         `${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
       ]);
       // Each row as soon as it is known: a later configuration that fails (a loaded machine) keeps these.
@@ -56,7 +60,7 @@ export async function benchScale(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printTable(['configuration', 'AP processes', 'msg/s', 'relayed p50 ms', 'relayed p99 ms', 'consigned@C2 p50 ms', 'consigned@C2 p99 ms', 'load 1m'], rows);
+  printTable(['configuration', 'AP processes', 'msg/s', 'relayed p50 ms', 'relayed p99 ms', 'consigned@C2 p50 ms', 'consigned@C2 p99 ms', 'CPU ms/msg', 'load 1m'], rows);
 }
 
 async function runOne(options: ApClusterOptions, messages: number, concurrency: number, payloadBytes: number) {
@@ -85,6 +89,8 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    const cpu = new CpuWindow(() => pidsByRole(cluster));
+    await cpu.start();
     const started = performance.now();
     let next = 0;
     const submitter = async () => {
@@ -109,10 +115,12 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
     await observer;
     clearTimeout(deadline);
     polling = false;
+    const spent = await cpu.stop();
     if (failure) throw failure;
+    const cpuMsPerMessage = [...spent.values()].reduce((a, b) => a + b, 0) / messages;
     const seconds = (Math.max(...consignedAt.values()) - started) / 1000;
     const latencies = (at: Map<string, number>) => [...submittedAt].map(([id, t0]) => at.get(id)! - t0);
-    return { seconds, throughput: messages / seconds, relayed: latencies(relayedAt), consigned: latencies(consignedAt) };
+    return { seconds, throughput: messages / seconds, relayed: latencies(relayedAt), consigned: latencies(consignedAt), cpuMsPerMessage };
   } finally {
     await cluster.stop();
   }

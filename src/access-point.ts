@@ -158,7 +158,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
     })),
     evidenceVerifier: createEvidenceVerifier(trust),
-    transport: routeTransport(createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls }), smtpRelay),
+    transport: routeTransport(createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls, onEvidenceReturned: metrics.observeEvidenceReturned }), smtpRelay),
     participants: {
       details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),

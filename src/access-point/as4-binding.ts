@@ -43,6 +43,8 @@ export function createAs4Transport(options: {
   /** HTTPS to peers (client certificate, anchors, per-peer pins). @defaultValue the global fetch (no pins) */
   tls?: As4TlsClient;
   now?: () => Date;
+  /** Told of each Evidence message acknowledged by the peer, with the number of evidences it carried (a metric). */
+  onEvidenceReturned?: (evidences: number) => void;
 }): Transport {
   const now = options.now ?? (() => new Date());
   const send = async (input: {
@@ -114,7 +116,11 @@ export function createAs4Transport(options: {
     maxItems: EVIDENCE_PER_MESSAGE,
     maxBytes: EVIDENCE_BYTES_PER_MESSAGE,
     sizeOf: (item) => item.evidence.xml.length,
-    send: (_key, items) => send(evidenceMessage(items)),
+    send: async (_key, items) => {
+      const answer = await send(evidenceMessage(items));
+      options.onEvidenceReturned?.(items.length);
+      return answer;
+    },
     // The peer answered an ebMS Error: one evidence may be what it refused, so each goes again on its own. An
     // unreachable peer (no signal) fails the group, and the notify jobs retry it later, grouped again.
     retryAlone: (error) => isQerdsError(error) && Array.isArray(error.details?.errors),

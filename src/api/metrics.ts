@@ -35,6 +35,8 @@ export interface Metrics {
   observeEvidence(issuer: EvidenceIssuer): EvidenceIssuer;
   /** Counts an error by its stable code. */
   countError(code: string): void;
+  /** One Evidence message returned to a sender's AP, with how many evidences it carried (qerds_evidence_per_returned_message). */
+  observeEvidenceReturned(evidences: number): void;
   /** Counts evidence re-timestamped by the archive renewal (qerds_archive_renewed_total). */
   countArchiveRenewed(count: number): void;
   /** Counts CRLs and trusted lists a refresh accepted or refused (qerds_validation_data_refresh_total). */
@@ -115,6 +117,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['kind', 'outcome'],
     registers: [registry],
   });
+  // How much grouping happens: 1 at low load; larger under load, when notify jobs share Evidence messages.
+  const evidencePerMessage = new Histogram({
+    name: 'qerds_evidence_per_returned_message',
+    help: 'Evidences carried by each AS4 Evidence message this process returned to a sender\'s AP',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
   const countError = (code: string) => errors.inc({ code });
   const codeOf = (error: unknown) => (isQerdsError(error) ? error.code : 'INTERNAL');
 
@@ -169,6 +178,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       };
     },
     countError,
+    observeEvidenceReturned: (evidences) => evidencePerMessage.observe(evidences),
     countArchiveRenewed: (count) => archiveRenewed.inc(count),
     countValidationDataRefresh: (kind, outcome, count) => refreshes.inc({ kind, outcome }, count),
   };

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { ApCluster } from './ap-cluster.js';
 
 /**
  * CPU time of processes from /proc/<pid>/stat (Linux), for the soak's CPU-per-message figure. CPU time
@@ -99,4 +101,30 @@ export function localTcpPortsOf(pids: readonly number[]): Set<number> {
     }
   }
   return ports;
+}
+
+/**
+ * The processes of each role of a cluster: its AP processes (`c2 api`, `c3 workers`, … or `c2`, `c3` embedded),
+ * at scale their PostgreSQL backends (by the client ports of the AP processes' sockets) and the Redis server
+ * (shared with anything else on the machine).
+ */
+export async function pidsByRole(cluster: ApCluster): Promise<Map<string, number[]>> {
+  const roles = new Map<string, number[]>();
+  for (const label of cluster.running()) {
+    const role = label.replace(/ \d+$/, 's'); // `c2 worker 1` → `c2 workers`
+    const pid = cluster.pid(label);
+    if (pid !== undefined) roles.set(role, [...(roles.get(role) ?? []), pid]);
+  }
+  if (cluster.workersPerAp === 0) return roles; // embedded: SQLite and the in-process queue live in the AP processes
+  const ports = localTcpPortsOf([...roles.values()].flat());
+  const backends = await cluster.sql<{ pid: number; client_port: number | null }>('c2', 'select pid, client_port from pg_stat_activity where pid <> pg_backend_pid()');
+  roles.set('PostgreSQL backends', backends.filter((b) => b.client_port !== null && ports.has(b.client_port)).map((b) => b.pid));
+  try {
+    const info = execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' });
+    const pid = /process_id:(\d+)/.exec(info)?.[1];
+    if (pid) roles.set('Redis (shared)', [Number(pid)]);
+  } catch {
+    // no redis-cli: the figure is left out
+  }
+  return roles;
 }

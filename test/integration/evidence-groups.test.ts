@@ -59,6 +59,10 @@ describe('evidence returned in groups', () => {
     // One message for the six, not six: the grouped MessageId, acknowledged by one receipt.
     expect([...acknowledgedIds]).toHaveLength(1);
     expect([...acknowledgedIds][0]).toMatch(/^evidence-group-[0-9a-f]{40}@qerds-ap$/);
+    // Operators see the grouping: C3's histogram of evidences per returned message has the group of six.
+    const metrics = await (await fetch(`${net.c3.url}/metrics`)).text();
+    const bucket = (le: string) => Number(new RegExp(`qerds_evidence_per_returned_message_bucket\\{le="${le}"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(bucket('8') - bucket('4')).toBeGreaterThanOrEqual(1);
     // Alone, an evidence travels as before: its own MessageId.
     const single = await net.c3.context.transport.sendEvidence(items[0]!);
     expect('receiptXml' in single && acknowledged(single.receiptXml)).toBe(`${items[0]!.evidence.id}@qerds-ap`);

@@ -16,15 +16,14 @@
  * throughput work, which unlike msg/s hardly depends on what else the shared machine is doing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
-import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
-import { CpuWindow, localTcpPortsOf } from '../helpers/process-cpu.js';
+import { startApCluster } from '../helpers/ap-cluster.js';
+import { CpuWindow, pidsByRole } from '../helpers/process-cpu.js';
 
 const messages = Number(process.env.QERDS_SOAK_MESSAGES ?? 10_000);
 const maxMs = Number(process.env.QERDS_SOAK_MAX_MS ?? 600_000);
@@ -148,30 +147,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
-
-/**
- * The processes of each role: the AP processes, their PostgreSQL backends (by the client ports of the
- * AP processes' sockets), and the Redis server (shared with anything else on the machine).
- */
-async function pidsByRole(cluster: ApCluster): Promise<Map<string, number[]>> {
-  const roles = new Map<string, number[]>();
-  for (const label of cluster.running()) {
-    const role = label.replace(/ \d+$/, 's'); // `c2 worker 1` → `c2 workers`
-    const pid = cluster.pid(label);
-    if (pid !== undefined) roles.set(role, [...(roles.get(role) ?? []), pid]);
-  }
-  const ports = localTcpPortsOf([...roles.values()].flat());
-  const backends = await cluster.sql<{ pid: number; client_port: number | null }>('c2', 'select pid, client_port from pg_stat_activity where pid <> pg_backend_pid()');
-  roles.set('PostgreSQL backends', backends.filter((b) => b.client_port !== null && ports.has(b.client_port)).map((b) => b.pid));
-  try {
-    const info = execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' });
-    const pid = /process_id:(\d+)/.exec(info)?.[1];
-    if (pid) roles.set('Redis (shared)', [Number(pid)]);
-  } catch {
-    // no redis-cli: the figure is left out
-  }
-  return roles;
-}
 
 function printCpu(spent: Map<string, number>, driver: NodeJS.CpuUsage, seconds: number, idleSpent: Map<string, number>, idleSeconds: number) {
   const sum = (roles: readonly string[], of: Map<string, number>) => roles.reduce((total, role) => total + (of.get(role) ?? 0), 0);

@@ -46,22 +46,20 @@ export async function acceptReturnedEvidenceGroup(
   carrierFingerprint: string,
   /** A further check on each evidence once it passed the others (e.g. the TLS client is its recipient's AP). */
   alsoCheck?: (checked: CheckedReturnedEvidence) => Promise<void>,
-): Promise<{ duplicates: number }> {
+): Promise<void> {
   const checked: CheckedReturnedEvidence[] = [];
   for (const xml of xmls) {
     const one = await checkReturnedEvidence(ctx, xml, carrierFingerprint);
     await alsoCheck?.(one);
     checked.push(one);
   }
-  let duplicates = 0;
   const recorded = new Set<string>();
   for (const one of checked) {
     // A second evidence about the same message sees the state the first one left.
     const message = recorded.has(one.message.id) ? ((await ctx.store.getMessage(one.message.id)) ?? one.message) : one.message;
-    if ((await recordReturnedEvidence(ctx, { ...one, message })).duplicate) duplicates += 1;
+    await recordReturnedEvidence(ctx, { ...one, message });
     recorded.add(one.message.id);
   }
-  return { duplicates };
 }
 
 /** The checks of acceptReturnedEvidence, without keeping anything. */

@@ -11,6 +11,7 @@ import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
 import { acceptanceRouter } from './acceptance-routes.js';
 import { verifyRouter } from './verify-routes.js';
+import { verifyPageRouter } from './verify-page.js';
 import type { TrustList } from '../trust-list/index.js';
 import { pickupRouter } from './pickup-routes.js';
 import type { TrustStore } from '../pki/index.js';
@@ -48,6 +49,8 @@ export interface HttpAppOptions {
   readonly oauth2?: { readonly tokenTtlSeconds?: number; readonly tokenSecret?: string };
   /** Wrong second factors tolerated per pickup link (POST /pickup/<token>, mounted when ctx.pickupLinks is set). @defaultValue 5 */
   readonly pickupMaxAttempts?: number;
+  /** The public verification page at /verify: largest file and verifications per client address per minute. @defaultValue 10 MiB, 30 */
+  readonly verifyPage?: { readonly maxBytes?: number; readonly maxPerMinute?: number };
 }
 
 /** The AP's HTTP face: REST API under /api/v1, AS4 at /as4, TSA at /tsa, health probes. */
@@ -89,6 +92,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   if (options.metrics) app.get('/metrics', options.metrics);
   if (options.as4) app.post('/as4', options.as4);
   if (options.tsa) app.use('/tsa', options.tsa);
+
+  // Public, no login: anyone handed a proof can check it (GET / leads there).
+  app.use(verifyPageRouter({ trust: options.trust, clock: options.ctx.clock, ...(options.trustList ? { trustList: options.trustList } : {}), ...options.verifyPage }));
 
   const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
   const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });

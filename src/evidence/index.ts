@@ -25,3 +25,5 @@ export {
   type ProofVerifyOptions,
   type VerifyAnyOptions,
 } from './verify-any.js';
+export { plainSummary, formatPlainSummary, showTime, type PlainSummary, type PlainVerdict, type PlainDocument, type PlainSummaryOptions } from './plain-summary.js';
+export { languageFromAcceptLanguage, plainLanguages, phrasesFor, eventInWords, type PlainLanguage, type PlainPhrases } from './plain-texts.js';

@@ -4,7 +4,8 @@ import { isQerdsError, type Clock } from '../core/index.js';
 import { languageFromAcceptLanguage, plainLanguages, plainSummary, verifyAny, type PlainLanguage } from '../evidence/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
 import type { TrustList } from '../trust-list/index.js';
-import { pageStyle, pageScript, renderFormPage, renderMessagePage, renderResultPage } from './verify-page-html.js';
+import { pageScript, pageStyle } from './html-page.js';
+import { renderFormPage, renderMessagePage, renderResultPage } from './verify-page-html.js';
 import { createRateWindow } from '../smtp/index.js';
 import { proofVerifiers } from './verify-routes.js';
 

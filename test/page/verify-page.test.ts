@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,7 @@ beforeAll(async () => {
   await ap.start();
 
   const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject: 'Invoice 42' }, INVOICE);
-  const submitted = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body });
+  const submitted = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
   expect(submitted.status).toBe(201);
   const { id } = (await submitted.json()) as { id: string };
   const auth = { authorization: `Bearer ${SENDER_KEY}` };
@@ -215,7 +215,7 @@ describe('the verification page over plain HTTP (no browser)', () => {
     const blobsBefore = readdirSync(join(work, 'blobs'), { recursive: true }).length;
     const messagesBefore = await ap.context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
     const form = new FormData();
-    form.append('file', new Blob([await import('node:fs').then((fs) => fs.readFileSync(files.evidence))]), 'e.xml');
+    form.append('file', new Blob([new Uint8Array(readFileSync(files.evidence))]), 'e.xml');
     const res = await fetch(`${ap.url}/verify?lang=en`, { method: 'POST', body: form });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");

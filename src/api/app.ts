@@ -12,6 +12,7 @@ import { recipientsRouter } from './recipients-routes.js';
 import { acceptanceRouter } from './acceptance-routes.js';
 import { verifyRouter } from './verify-routes.js';
 import { verifyPageRouter } from './verify-page.js';
+import { senderViewRouter } from './sender-view.js';
 import type { TrustList } from '../trust-list/index.js';
 import { pickupRouter } from './pickup-routes.js';
 import type { TrustStore } from '../pki/index.js';
@@ -99,6 +100,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
   const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });
   app.use('/oauth', tokenRouter(tokens, accounts));
+  // The sender's staff in a browser: its own session (a signed cookie), separate from the API's credentials.
+  app.use(senderViewRouter(options.ctx, { accounts, ...(options.trust ? { trust: options.trust } : {}), ...(options.trustList ? { trustList: options.trustList } : {}), ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
   // People's pickup links carry their own authentication (link + second factor), outside /api/v1's.
   if (options.ctx.pickupLinks) {
     app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts }));

@@ -72,6 +72,15 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem;
 .timeline li.verdict-invalid .badge { color: var(--bad); }
 .timeline li.verdict-undecided .badge { color: var(--unsure); }
 .technical pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: .8rem; font-size: .8rem; }
+.filters { display: flex; flex-wrap: wrap; gap: .6rem 1rem; align-items: end; margin-bottom: 1rem; }
+.filters label { display: grid; font-size: .9rem; }
+.list { border-collapse: collapse; width: 100%; }
+.list th, .list td { text-align: left; padding: .5rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+.state { font-weight: 600; }
+.state-delivered, .state-consigned { color: var(--ok); }
+.state-failed, .state-rejected { color: var(--bad); }
+form.inline { display: inline; }
+button.link { background: none; border: 0; color: #0645ad; text-decoration: underline; padding: 0; }
 @media print { .no-print, .top nav, script { display: none !important; } main { max-width: none; } .technical { display: block; } .technical[open] pre, .technical pre { display: block; } }
 `;
 

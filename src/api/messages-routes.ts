@@ -33,7 +33,7 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
 
   router.post('/messages', async (req, res) => {
     const principal = req.principal!;
-    const upload = await readUpload(req, ctx.store.blobs, options.maxPayloadBytes);
+    const upload = req.upload ?? (await readUpload(req, ctx.store.blobs, options.maxPayloadBytes));
     const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
     if (!metadata.success) {
       return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);

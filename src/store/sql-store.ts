@@ -253,6 +253,45 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
+    async claimIdempotencyKey(claim) {
+      const now = toDbTime(claim.now);
+      await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).execute();
+      // Two rounds at most: a row found stale is deleted (compare-and-set on its token), then claimed anew.
+      for (let round = 0; round < 2; round++) {
+        const token = randomUUID();
+        const inserted = await db
+          .insertInto('idempotency_keys')
+          .values({ account: claim.account, idem_key: claim.key, fingerprint: claim.fingerprint, claim_token: token, state: 'in-progress', response_status: null, response_headers: null, response_body: null, created_at: now, expires_at: toDbTime(claim.expiresAt) })
+          .onConflict((oc) => oc.columns(['account', 'idem_key']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { claimed: true, token };
+        const row = await db.selectFrom('idempotency_keys').selectAll().where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+        if (!row) continue;
+        if (row.state === 'done' && row.response_status !== null) {
+          return { claimed: false, fingerprint: row.fingerprint, response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' } };
+        }
+        if (row.created_at > toDbTime(claim.staleBefore)) return { claimed: false, fingerprint: row.fingerprint };
+        await db.deleteFrom('idempotency_keys').where('account', '=', claim.account).where('idem_key', '=', claim.key).where('claim_token', '=', row.claim_token).where('state', '=', 'in-progress').execute();
+      }
+      const row = await db.selectFrom('idempotency_keys').select('fingerprint').where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+      return { claimed: false, fingerprint: row?.fingerprint ?? '' };
+    },
+
+    async completeIdempotencyKey(account, key, token, response) {
+      const result = await db
+        .updateTable('idempotency_keys')
+        .set({ state: 'done', response_status: response.status, response_headers: JSON.stringify(response.headers), response_body: response.body })
+        .where('account', '=', account)
+        .where('idem_key', '=', key)
+        .where('claim_token', '=', token)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async releaseIdempotencyKey(account, key, token) {
+      await db.deleteFrom('idempotency_keys').where('account', '=', account).where('idem_key', '=', key).where('claim_token', '=', token).where('state', '=', 'in-progress').execute();
+    },
+
     async deadLetterOutbox(id, error, at, leaseToken) {
       let query = db
         .updateTable('outbox')

@@ -82,6 +82,18 @@ export interface DeadLetter extends OutboxEntry {
   readonly lastError?: string;
 }
 
+/** A response kept under an Idempotency-Key, replayed as it was first sent. */
+export interface IdempotentResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What claimIdempotencyKey found: the key is this caller's now, or another request's (running or done). */
+export type IdempotencyClaim =
+  | { readonly claimed: true; readonly token: string }
+  | { readonly claimed: false; readonly fingerprint: string; readonly response?: IdempotentResponse };
+
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
   /**
@@ -170,6 +182,18 @@ export interface Store {
    * later claim (atomic: two concurrent claims of one link cannot both win).
    */
   claimPickupLink(linkId: string, messageId: string, at: Date): Promise<boolean>;
+  /**
+   * Claims an Idempotency-Key of `account` for a request whose identity is `fingerprint` (atomic across
+   * every process sharing the store: of two concurrent claims one wins). A key past its `expiresAt`, or a
+   * claim still in progress that began before `staleBefore` (its process died), is taken over. Otherwise
+   * the existing key's fingerprint and, once completed, its response. Expired keys of every account are
+   * purged on the way.
+   */
+  claimIdempotencyKey(claim: { account: string; key: string; fingerprint: string; now: Date; expiresAt: Date; staleBefore: Date }): Promise<IdempotencyClaim>;
+  /** Stores the response of a claimed key (`token` from the claim); false when the claim was taken over. */
+  completeIdempotencyKey(account: string, key: string, token: string, response: IdempotentResponse): Promise<boolean>;
+  /** Drops a claim that produced no response to keep (the request failed on the server): a retry runs again. */
+  releaseIdempotencyKey(account: string, key: string, token: string): Promise<void>;
   /**
    * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
    * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.

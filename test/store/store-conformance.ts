@@ -127,6 +127,52 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('idempotency keys', () => {
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      const day = 24 * 3600_000;
+      const claim = (s: Store, key: string, fingerprint: string, now: Date, account = '0088:alice') =>
+        s.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + day), staleBefore: new Date(now.getTime() - 3600_000) });
+      const response = { status: 201, headers: { location: '/api/v1/messages/m-1', 'content-type': 'application/json; charset=utf-8' }, body: '{"id":"m-1"}' };
+
+      it('claims a key once per account; in progress it reports the fingerprint, done it replays the response', async () => {
+        const first = await claim(store, 'k-1', 'f-1', at(0));
+        expect(first.claimed).toBe(true);
+        expect(await claim(store, 'k-1', 'f-1', at(1000))).toEqual({ claimed: false, fingerprint: 'f-1' });
+        // Scoped per account: another participant's identical key is its own.
+        expect((await claim(store, 'k-1', 'f-9', at(1000), '0088:bob')).claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', 'not-the-token', response)).toBe(false);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', (first as { token: string }).token, response)).toBe(true);
+        const sibling = await harness.openSibling();
+        expect(await claim(sibling, 'k-1', 'f-2', at(2000))).toEqual({ claimed: false, fingerprint: 'f-1', response });
+      });
+
+      it('of two concurrent claims (any connection) one wins', async () => {
+        const sibling = await rival();
+        const race = await Promise.all([claim(store, 'k-race', 'f', at(0)), claim(sibling, 'k-race', 'f', at(0)), claim(store, 'k-race', 'f', at(0))]);
+        expect(race.filter((r) => r.claimed)).toHaveLength(1);
+      });
+
+      it('keeps a key until it expires (24 h here), then lets it be claimed anew; a released or stale claim is free again', async () => {
+        const first = await claim(store, 'k-2', 'f-1', at(0));
+        await store.completeIdempotencyKey('0088:alice', 'k-2', (first as { token: string }).token, response);
+        expect((await claim(store, 'k-2', 'f-2', at(day - 1))).claimed).toBe(false);
+        expect((await claim(store, 'k-2', 'f-2', at(day))).claimed).toBe(true);
+
+        const released = await claim(store, 'k-3', 'f-1', at(0));
+        await store.releaseIdempotencyKey('0088:alice', 'k-3', (released as { token: string }).token);
+        expect((await claim(store, 'k-3', 'f-1', at(1))).claimed).toBe(true);
+
+        // A claim whose process died (still in progress after the stale limit, an hour here) is taken over,
+        // and the dead owner can no longer complete it.
+        const dead = await claim(store, 'k-4', 'f-1', at(0));
+        expect((await claim(store, 'k-4', 'f-1', at(3600_000 - 1))).claimed).toBe(false);
+        const taken = await claim(store, 'k-4', 'f-1', at(3600_000 + 1));
+        expect(taken.claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-4', (dead as { token: string }).token, response)).toBe(false);
+      });
+    });
+
     describe('messages', () => {
       it('round-trips a message: participants, parts, dates, optional fields', async () => {
         // Extra fields on a part are not stored: what insertMessage returns is what a read finds.

@@ -31,6 +31,8 @@ export interface MessagesTable {
   last_error: string | null;
   submitted_at: string;
   updated_at: string;
+  /** The sender's own reference of the submission (migration 0007). */
+  reference: string | null;
 }
 
 export interface EvidenceTable {

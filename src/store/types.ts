@@ -15,6 +15,8 @@ export interface StoredMessage extends Message {
   readonly attempts: number;
   /** Last error code, when the last attempt failed. */
   readonly lastError?: string;
+  /** The sender's own reference of its submission (its ERP's correlation id); C2 only, never relayed. */
+  readonly reference?: string;
 }
 
 export interface NewMessage {
@@ -28,6 +30,7 @@ export interface NewMessage {
   readonly parts: readonly PayloadPart[];
   readonly submittedAt: Date;
   readonly peer?: string;
+  readonly reference?: string;
 }
 
 export interface EvidenceRecord {
@@ -73,6 +76,18 @@ export interface OutboxEntry {
 export interface InboxPage {
   readonly messages: StoredMessage[];
   readonly next?: string;
+}
+
+/** Filters of Store.listSent. */
+export interface SentFilter {
+  readonly sender: string;
+  readonly states?: readonly MessageState[];
+  readonly recipient?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly reference?: string;
+  readonly limit?: number;
+  readonly after?: string;
 }
 
 /** An outbox entry its stage gave up on (retry budget spent), kept until an operator replays it. */
@@ -150,6 +165,12 @@ export interface Store {
    * malformed cursor: BAD_REQUEST.
    */
   listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
+  /**
+   * The messages `sender` (`scheme:value`) submitted here (role sender-ap), newest first, keyset paged as
+   * listInbox; narrowed to `states`, a `recipient`, submission times `since` ≤ t < `until`, or the sender's
+   * own `reference`.
+   */
+  listSent(filter: SentFilter): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
   /**
    * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the

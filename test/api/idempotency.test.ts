@@ -50,7 +50,7 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
     const form = new FormData();
     // Key order differs from the first request's on purpose: the identity is the metadata, not its spelling.
     form.set('metadata', JSON.stringify(metadata));
-    form.append('payload', new Blob([payload], { type: 'application/xml' }), 'invoice.xml');
+    form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
     return fetch(`${base}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}`, ...(key === undefined ? {} : { 'idempotency-key': key }) } });
   };
   const messagesWithSubject = async (subject: string) => (await net.c2.context.store.listMessages({ limit: 500 })).filter((m) => m.subject === subject);

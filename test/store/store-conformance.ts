@@ -666,6 +666,42 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('sent messages (keyset paging, filters)', () => {
+      it('lists a sender\'s own submissions newest first, filtered by state, recipient, time range and reference', async () => {
+        const alice = { scheme: '0088', value: 'alice' };
+        const bob = { scheme: '0088', value: 'bob' };
+        const carol = { scheme: '0088', value: 'carol' };
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 6; i++) {
+            await tx.insertMessage(
+              newMessage({ id: `sent-${i}`, sender: alice, recipient: i % 2 === 0 ? bob : carol, state: i === 5 ? 'rejected' : 'submitted', reference: `PO-${i}`, submittedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) }),
+            );
+          }
+          // Not alice's submissions: someone else's, and a message alice received (recipient-ap role).
+          await tx.insertMessage(newMessage({ sender: bob, recipient: alice, reference: 'PO-1' }));
+          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', sender: alice, recipient: bob }));
+        });
+        const ids = async (filter: Omit<Parameters<Store['listSent']>[0], 'sender'>) => (await store.listSent({ sender: '0088:alice', ...filter })).messages.map((m) => m.id);
+        expect(await ids({})).toEqual(['sent-5', 'sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        expect(await ids({ states: ['rejected'] })).toEqual(['sent-5']);
+        expect(await ids({ states: [] })).toEqual([]);
+        expect(await ids({ recipient: '0088:bob' })).toEqual(['sent-4', 'sent-2', 'sent-0']);
+        expect(await ids({ since: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)), until: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)) })).toEqual(['sent-3', 'sent-2']);
+        expect(await ids({ reference: 'PO-1' })).toEqual(['sent-1']);
+        expect((await store.getMessage('sent-3'))?.reference).toBe('PO-3');
+
+        const seen: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.listSent({ sender: '0088:alice', states: ['submitted'], limit: 2, ...(after === undefined ? {} : { after }) });
+          seen.push(...page.messages.map((m) => m.id));
+          after = page.next;
+        } while (after !== undefined);
+        expect(seen).toEqual(['sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        await expectCode(store.listSent({ sender: '0088:alice', after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
+      });
+    });
+
     describe('dead letters', () => {
       const t0 = '2030-01-01T00:00:00.000Z';
       const at = (ms: number) => new Date(new Date(t0).getTime() + ms);

@@ -6,6 +6,7 @@ import { evidenceVersionsMigration } from './0003-evidence-versions.js';
 import { scaleLeasesAndInboxMigration } from './0004-scale-leases-and-inbox.js';
 import { pickupLinkUsesMigration } from './0005-pickup-link-uses.js';
 import { idempotencyKeysMigration } from './0006-idempotency-keys.js';
+import { messageReferenceMigration } from './0007-message-reference.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -19,6 +20,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0004-scale-leases-and-inbox': scaleLeasesAndInboxMigration(),
     '0005-pickup-link-uses': pickupLinkUsesMigration(),
     '0006-idempotency-keys': idempotencyKeysMigration(),
+    '0007-message-reference': messageReferenceMigration(),
   };
   return { getMigrations: async () => migrations };
 }

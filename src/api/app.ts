@@ -7,6 +7,8 @@ import { AccountRegistry, type AccountSpec } from './accounts.js';
 import type { AssurancePolicy } from './assurance-policy.js';
 import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
+import { idempotentSubmission } from './idempotency.js';
+import { inboxQuery, refuseUnknownQuery, sentMessagesRouter } from './messages-list-route.js';
 import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
 import { acceptanceRouter } from './acceptance-routes.js';
@@ -112,6 +114,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const api = express.Router();
   api.use(authenticate({ accounts, tokens, now: () => options.ctx.clock.now() }));
   const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
+  api.post('/messages', idempotentSubmission({ store: options.ctx.store, clock: options.ctx.clock, maxPayloadBytes: options.maxPayloadBytes }));
+  api.use(sentMessagesRouter(options.ctx.store));
+  api.get('/inbox', refuseUnknownQuery(inboxQuery));
   api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
   api.use(acceptanceRouter(options.ctx, policy));
   api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));

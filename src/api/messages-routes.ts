@@ -17,6 +17,8 @@ const submissionMetadata = z.object({
   /** `<scheme>:<value>` of the recipient (C4). */
   recipient: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   subject: z.string().max(998).optional(),
+  /** The sender's own reference (its ERP's correlation id): returned with the message, filterable, never relayed. */
+  reference: z.string().min(1).max(256).optional(),
   /** The first part is XML carrying the sender's own XAdES e-seal: identify the sender by it (REQ3). */
   eSeal: z.boolean().optional(),
   /**
@@ -33,7 +35,7 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
 
   router.post('/messages', async (req, res) => {
     const principal = req.principal!;
-    const upload = await readUpload(req, ctx.store.blobs, options.maxPayloadBytes);
+    const upload = req.upload ?? (await readUpload(req, ctx.store.blobs, options.maxPayloadBytes));
     const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
     if (!metadata.success) {
       return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
@@ -48,6 +50,7 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       senderIdentification: intake.identification,
       recipient: parseParticipantId(metadata.data.recipient),
       subject: metadata.data.subject,
+      reference: metadata.data.reference,
       parts: upload.parts,
       ...(intake.rejection ? { rejection: intake.rejection } : {}),
       ...(seal?.ok ? { acceptanceDetails: seal.summary } : {}),
@@ -152,7 +155,7 @@ async function messageFor(ctx: PipelineContext, id: string, principal: Principal
   return message;
 }
 
-function messageView(m: StoredMessage) {
+export function messageView(m: StoredMessage) {
   return {
     id: m.id,
     ebmsMessageId: m.ebmsMessageId,
@@ -161,6 +164,7 @@ function messageView(m: StoredMessage) {
     sender: formatParticipantId(m.sender),
     recipient: formatParticipantId(m.recipient),
     subject: m.subject,
+    reference: m.reference,
     parts: m.parts,
     submittedAt: m.submittedAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),

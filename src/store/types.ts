@@ -15,6 +15,8 @@ export interface StoredMessage extends Message {
   readonly attempts: number;
   /** Last error code, when the last attempt failed. */
   readonly lastError?: string;
+  /** The sender's own reference of its submission (its ERP's correlation id); C2 only, never relayed. */
+  readonly reference?: string;
 }
 
 export interface NewMessage {
@@ -28,6 +30,7 @@ export interface NewMessage {
   readonly parts: readonly PayloadPart[];
   readonly submittedAt: Date;
   readonly peer?: string;
+  readonly reference?: string;
 }
 
 export interface EvidenceRecord {
@@ -75,12 +78,36 @@ export interface InboxPage {
   readonly next?: string;
 }
 
+/** Filters of Store.listSent. */
+export interface SentFilter {
+  readonly sender: string;
+  readonly states?: readonly MessageState[];
+  readonly recipient?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly reference?: string;
+  readonly limit?: number;
+  readonly after?: string;
+}
+
 /** An outbox entry its stage gave up on (retry budget spent), kept until an operator replays it. */
 export interface DeadLetter extends OutboxEntry {
   readonly deadAt: Date;
   /** Error code of the last attempt. */
   readonly lastError?: string;
 }
+
+/** A response kept under an Idempotency-Key, replayed as it was first sent. */
+export interface IdempotentResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What claimIdempotencyKey found: the key is this caller's now, or another request's (running or done). */
+export type IdempotencyClaim =
+  | { readonly claimed: true; readonly token: string }
+  | { readonly claimed: false; readonly fingerprint: string; readonly response?: IdempotentResponse };
 
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
@@ -138,6 +165,12 @@ export interface Store {
    * malformed cursor: BAD_REQUEST.
    */
   listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
+  /**
+   * The messages `sender` (`scheme:value`) submitted here (role sender-ap), newest first, keyset paged as
+   * listInbox; narrowed to `states`, a `recipient`, submission times `since` ≤ t < `until`, or the sender's
+   * own `reference`.
+   */
+  listSent(filter: SentFilter): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
   /**
    * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the
@@ -170,6 +203,18 @@ export interface Store {
    * later claim (atomic: two concurrent claims of one link cannot both win).
    */
   claimPickupLink(linkId: string, messageId: string, at: Date): Promise<boolean>;
+  /**
+   * Claims an Idempotency-Key of `account` for a request whose identity is `fingerprint` (atomic across
+   * every process sharing the store: of two concurrent claims one wins). A key past its `expiresAt`, or a
+   * claim still in progress that began before `staleBefore` (its process died), is taken over. Otherwise
+   * the existing key's fingerprint and, once completed, its response. Expired keys of every account are
+   * purged on the way.
+   */
+  claimIdempotencyKey(claim: { account: string; key: string; fingerprint: string; now: Date; expiresAt: Date; staleBefore: Date }): Promise<IdempotencyClaim>;
+  /** Stores the response of a claimed key (`token` from the claim); false when the claim was taken over. */
+  completeIdempotencyKey(account: string, key: string, token: string, response: IdempotentResponse): Promise<boolean>;
+  /** Drops a claim that produced no response to keep (the request failed on the server): a retry runs again. */
+  releaseIdempotencyKey(account: string, key: string, token: string): Promise<void>;
   /**
    * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
    * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.

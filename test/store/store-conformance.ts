@@ -127,6 +127,52 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('idempotency keys', () => {
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      const day = 24 * 3600_000;
+      const claim = (s: Store, key: string, fingerprint: string, now: Date, account = '0088:alice') =>
+        s.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + day), staleBefore: new Date(now.getTime() - 3600_000) });
+      const response = { status: 201, headers: { location: '/api/v1/messages/m-1', 'content-type': 'application/json; charset=utf-8' }, body: '{"id":"m-1"}' };
+
+      it('claims a key once per account; in progress it reports the fingerprint, done it replays the response', async () => {
+        const first = await claim(store, 'k-1', 'f-1', at(0));
+        expect(first.claimed).toBe(true);
+        expect(await claim(store, 'k-1', 'f-1', at(1000))).toEqual({ claimed: false, fingerprint: 'f-1' });
+        // Scoped per account: another participant's identical key is its own.
+        expect((await claim(store, 'k-1', 'f-9', at(1000), '0088:bob')).claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', 'not-the-token', response)).toBe(false);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', (first as { token: string }).token, response)).toBe(true);
+        const sibling = await harness.openSibling();
+        expect(await claim(sibling, 'k-1', 'f-2', at(2000))).toEqual({ claimed: false, fingerprint: 'f-1', response });
+      });
+
+      it('of two concurrent claims (any connection) one wins', async () => {
+        const sibling = await rival();
+        const race = await Promise.all([claim(store, 'k-race', 'f', at(0)), claim(sibling, 'k-race', 'f', at(0)), claim(store, 'k-race', 'f', at(0))]);
+        expect(race.filter((r) => r.claimed)).toHaveLength(1);
+      });
+
+      it('keeps a key until it expires (24 h here), then lets it be claimed anew; a released or stale claim is free again', async () => {
+        const first = await claim(store, 'k-2', 'f-1', at(0));
+        await store.completeIdempotencyKey('0088:alice', 'k-2', (first as { token: string }).token, response);
+        expect((await claim(store, 'k-2', 'f-2', at(day - 1))).claimed).toBe(false);
+        expect((await claim(store, 'k-2', 'f-2', at(day))).claimed).toBe(true);
+
+        const released = await claim(store, 'k-3', 'f-1', at(0));
+        await store.releaseIdempotencyKey('0088:alice', 'k-3', (released as { token: string }).token);
+        expect((await claim(store, 'k-3', 'f-1', at(1))).claimed).toBe(true);
+
+        // A claim whose process died (still in progress after the stale limit, an hour here) is taken over,
+        // and the dead owner can no longer complete it.
+        const dead = await claim(store, 'k-4', 'f-1', at(0));
+        expect((await claim(store, 'k-4', 'f-1', at(3600_000 - 1))).claimed).toBe(false);
+        const taken = await claim(store, 'k-4', 'f-1', at(3600_000 + 1));
+        expect(taken.claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-4', (dead as { token: string }).token, response)).toBe(false);
+      });
+    });
+
     describe('messages', () => {
       it('round-trips a message: participants, parts, dates, optional fields', async () => {
         // Extra fields on a part are not stored: what insertMessage returns is what a read finds.
@@ -617,6 +663,42 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect((await store.listInbox({ recipient: '0088:bob', states: ['received'], limit: 7 })).next).toBeUndefined();
         expect((await store.listInbox({ recipient: '0088:bob', states: [] })).messages).toEqual([]);
         await expectCode(store.listInbox({ recipient: '0088:bob', states: ['received'], after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
+      });
+    });
+
+    describe('sent messages (keyset paging, filters)', () => {
+      it('lists a sender\'s own submissions newest first, filtered by state, recipient, time range and reference', async () => {
+        const alice = { scheme: '0088', value: 'alice' };
+        const bob = { scheme: '0088', value: 'bob' };
+        const carol = { scheme: '0088', value: 'carol' };
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 6; i++) {
+            await tx.insertMessage(
+              newMessage({ id: `sent-${i}`, sender: alice, recipient: i % 2 === 0 ? bob : carol, state: i === 5 ? 'rejected' : 'submitted', reference: `PO-${i}`, submittedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) }),
+            );
+          }
+          // Not alice's submissions: someone else's, and a message alice received (recipient-ap role).
+          await tx.insertMessage(newMessage({ sender: bob, recipient: alice, reference: 'PO-1' }));
+          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', sender: alice, recipient: bob }));
+        });
+        const ids = async (filter: Omit<Parameters<Store['listSent']>[0], 'sender'>) => (await store.listSent({ sender: '0088:alice', ...filter })).messages.map((m) => m.id);
+        expect(await ids({})).toEqual(['sent-5', 'sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        expect(await ids({ states: ['rejected'] })).toEqual(['sent-5']);
+        expect(await ids({ states: [] })).toEqual([]);
+        expect(await ids({ recipient: '0088:bob' })).toEqual(['sent-4', 'sent-2', 'sent-0']);
+        expect(await ids({ since: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)), until: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)) })).toEqual(['sent-3', 'sent-2']);
+        expect(await ids({ reference: 'PO-1' })).toEqual(['sent-1']);
+        expect((await store.getMessage('sent-3'))?.reference).toBe('PO-3');
+
+        const seen: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.listSent({ sender: '0088:alice', states: ['submitted'], limit: 2, ...(after === undefined ? {} : { after }) });
+          seen.push(...page.messages.map((m) => m.id));
+          after = page.next;
+        } while (after !== undefined);
+        expect(seen).toEqual(['sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        await expectCode(store.listSent({ sender: '0088:alice', after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
       });
     });
 

@@ -17,7 +17,7 @@ const texts = {
     state: 'State',
     any: 'any',
     recipient: 'Recipient',
-    reference: 'Subject or reference',
+    reference: 'Your reference',
     since: 'From',
     until: 'To',
     submitted: 'Submitted (UTC)',
@@ -59,7 +59,7 @@ const texts = {
     state: '状態',
     any: 'すべて',
     recipient: '受信者',
-    reference: '件名または参照番号',
+    reference: '参照番号',
     since: '開始日',
     until: '終了日',
     submitted: '送信日時（UTC）',
@@ -213,6 +213,5 @@ export function renderNotFound(lang: PlainLanguage, who: string): string {
 
 /** The sender's own correlation id, when the message carries one (REST metadata `reference`). */
 function referenceOf(m: StoredMessage): string | undefined {
-  const reference = (m as { reference?: unknown }).reference;
-  return typeof reference === 'string' && reference !== '' ? reference : undefined;
+  return m.reference === undefined || m.reference === '' ? undefined : m.reference;
 }

@@ -49,7 +49,7 @@ beforeAll(async () => {
   ap = await createAccessPoint(config, { logger: pino({ level: 'silent' }) });
   await ap.start();
   for (const subject of ['Invoice 1001', 'Invoice 1002']) {
-    const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject }, `<Invoice>${subject}</Invoice>`);
+    const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject, reference: `ERP-${subject.slice(-4)}` }, `<Invoice>${subject}</Invoice>`);
     const res = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
     expect(res.status).toBe(201);
     sent[subject] = ((await res.json()) as { id: string }).id;
@@ -111,6 +111,10 @@ describe("the sender's view in a browser", () => {
     await page.selectOption('select[name=state]', 'failed');
     await Promise.all([page.waitForURL(/state=failed/), page.click('form.filters button[type=submit]')]);
     await expect(page.locator('tr[data-message]').count()).resolves.toBe(2);
+    await page.fill('input[name=reference]', 'ERP-1002');
+    await Promise.all([page.waitForURL(/reference=ERP-1002/), page.click('form.filters button[type=submit]')]);
+    await expect(page.locator('tr[data-message]').count()).resolves.toBe(1);
+    expect(await page.locator('table.list').textContent()).toContain('Invoice 1002');
     await context.close();
   });
 

@@ -27,7 +27,7 @@ export function oneOfEachEvent(): { name: EvidenceEvent; data: EvidenceData }[] 
         ? {
             recipient: {
               ...s.ContentHandover.recipient,
-              identification: { method: 'http://uri.etsi.org/19522/v1#/AuthenticationMethod/oauth2', assuranceLevel: 'http://eidas.europa.eu/LoA/high', authenticatedAt: new Date(Date.UTC(2026, 11, 7, 3, 59, 0)), ial: 3, aal: 2 },
+              identification: { method: 'http://uri.etsi.org/19522/v1#/AuthenticationMethod/oauth2', assuranceLevel: 'http://eidas.europa.eu/LoA/substantial', authenticatedAt: new Date(Date.UTC(2026, 11, 7, 3, 59, 0)), ial: 3, aal: 2 },
             },
           }
         : {}),

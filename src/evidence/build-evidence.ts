@@ -36,7 +36,9 @@ export function buildEvidenceXml(data: EvidenceData): string {
   const doc = new DOMImplementation().createDocument(EVIDENCE_NS, `${EVIDENCE_PREFIX}:Evidence`, null);
   const root = doc.documentElement;
   root.setAttributeNS(XMLNS_NS, 'xmlns:saml', SAML_NS);
-  root.setAttributeNS(XMLNS_NS, 'xmlns:ds', DS_NS);
+  // ds only where PartInfo uses it: exclusive C14N leaves an unused declaration out of what the seal signs, and
+  // evidence should carry no byte that could change without breaking the seal (test/evidence/tampering-sweep).
+  if (data.parts.length > 0) root.setAttributeNS(XMLNS_NS, 'xmlns:ds', DS_NS);
   root.setAttribute('version', EVIDENCE_VERSION);
   root.setAttribute('Id', xmlId(data.id));
 

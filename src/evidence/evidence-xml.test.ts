@@ -112,7 +112,11 @@ describe('EN 319 522-3 evidence XML', () => {
       const old = toDefaultNamespaceForm(standard);
       expect(old).toContain('<Evidence xmlns="http://uri.etsi.org/19522/v1#"');
       expect(parseEvidenceDocument(standard)).toStrictEqual({ data, form: 'standard' });
-      expect(parseEvidenceDocument(old)).toStrictEqual({ data, form: 'default-namespace' });
+      expect(parseEvidenceDocument(old)).toStrictEqual({ data, form: 'all-qualified' });
+      // The same with a prefix on every element instead of a default namespace.
+      const prefixed = standard.replace(/<(\/?)(?!\w+:)([A-Za-z]\w*)/g, '<$1ev:$2');
+      expect(prefixed).toContain('<ev:EventTime>');
+      expect(parseEvidenceDocument(prefixed)).toStrictEqual({ data, form: 'all-qualified' });
     }
   });
 

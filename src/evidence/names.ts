@@ -43,14 +43,14 @@ export const EVIDENCE_GLOBAL_ELEMENTS: ReadonlySet<string> = new Set([
 /**
  * How an evidence document puts the EN 319 522-3 element names in namespaces:
  * - `standard`: the standard's form (globals in EVIDENCE_NS, locals unqualified); what qerds-ap writes.
- * - `default-namespace`: every element in EVIDENCE_NS through a default namespace; what qerds-ap wrote before
- *   issue 14. Still read, because sealed evidence is archived for at least 10 years.
+ * - `all-qualified`: every element in EVIDENCE_NS (qerds-ap wrote it before issue 14 through a default
+ *   namespace; any prefix reads the same). Still read, because sealed evidence is archived for at least 10 years.
  */
-export type EvidenceXmlForm = 'standard' | 'default-namespace';
+export type EvidenceXmlForm = 'standard' | 'all-qualified';
 
 /** The namespace (null: none) that the EN 319 522-3 element `localName` has in `form`. */
 export function evidenceNamespaceOf(localName: string, form: EvidenceXmlForm = 'standard'): string | null {
-  return form === 'default-namespace' || EVIDENCE_GLOBAL_ELEMENTS.has(localName) ? EVIDENCE_NS : null;
+  return form === 'all-qualified' || EVIDENCE_GLOBAL_ELEMENTS.has(localName) ? EVIDENCE_NS : null;
 }
 
 /** Our own extension namespace (EN 319 522-3 Extensions are open to any namespace). */

@@ -96,7 +96,7 @@ export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: 
  */
 function formOf(root: Element): EvidenceXmlForm {
   const eventTime = elements(root).find((e) => e.localName === 'EventTime');
-  return eventTime?.namespaceURI === EVIDENCE_NS ? 'default-namespace' : 'standard';
+  return eventTime?.namespaceURI === EVIDENCE_NS ? 'all-qualified' : 'standard';
 }
 
 function parseRoot(xml: string): Element {

@@ -29,7 +29,7 @@ describe('archived evidence in the form written before issue 14 (test/fixtures/e
       expect(report.findings.filter((x) => x.severity === 'error'), f).toEqual([]);
       expect(report).toMatchObject({ indication: 'TOTAL-PASSED', seal: { level: 'B-T' } });
       expect(report.evidence).toStrictEqual(issued[f.replace('.xml', '')]);
-      expect(parseEvidenceDocument(report.seal!.signedDocument!).form).toBe('default-namespace');
+      expect(parseEvidenceDocument(report.seal!.signedDocument!).form).toBe('all-qualified');
     }
   });
 

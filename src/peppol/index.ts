@@ -1,0 +1,32 @@
+/*
+ * Peppol building blocks: identifiers (PFUOI 4.x), the SBDH envelope, JP PINT invoice rules and the Peppol AS4
+ * profile. Self-contained: the AS4 core does not import this module; the composition root and the CLI wire it.
+ */
+export { peppolErrors, type PeppolErrorCode, type PeppolFinding } from './errors.js';
+export { ICD_SCHEMES, icdScheme, corporateNumberCheckDigit, isCorporateNumber, isGs1Mod10, isNorwegianOrgNumber, isBelgianEnterpriseNumber, type IcdScheme } from './icd-schemes.js';
+export {
+  PARTICIPANT_SCHEME,
+  DOCTYPE_SCHEME_BUSDOX,
+  DOCTYPE_SCHEME_WILDCARD,
+  PROCESS_SCHEME,
+  PROCESS_BILLING,
+  UBL_INVOICE_NS,
+  UBL_CREDIT_NOTE_NS,
+  JP_PINT_CUSTOMIZATION,
+  JP_PINT_SELF_BILLING_CUSTOMIZATION,
+  formatIdentifier,
+  parseParticipantId,
+  normaliseRecipient,
+  sameParticipant,
+  parseDocumentTypeId,
+  parseProcessId,
+  sameIdentifier,
+  registrationAccepts,
+  selectRegistration,
+  jpPintDocumentType,
+  type PeppolIdentifier,
+  type ParticipantIdentifier,
+  type DocumentTypeIdentifier,
+  type ProcessIdentifier,
+  type ParticipantIdOptions,
+} from './identifiers.js';

@@ -30,3 +30,16 @@ export {
   type ProcessIdentifier,
   type ParticipantIdOptions,
 } from './identifiers.js';
+export { ISO_3166_ALPHA2, isIso3166Alpha2 } from './country-codes.js';
+export {
+  SBDH_NS,
+  SBDH_HEADER_VERSION,
+  buildSbd,
+  parseSbd,
+  type PeppolSbdh,
+  type SbdhScope,
+  type SbdhSubmission,
+  type ParseSbdOptions,
+  type ParsedSbd,
+} from './sbdh.js';
+export { sbdhMismatches, assertSbdhConsistent, type As4PeppolHeader, type SmpLookupResult, type SbdhMismatch } from './sbdh-check.js';

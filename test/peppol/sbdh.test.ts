@@ -61,6 +61,16 @@ describe('SBDH from public test material (phax/peppol-commons peppol-testfiles)'
     expect(full.scopes.map((s) => s.type)).toEqual(['DOCUMENTID', 'PROCESSID', 'COUNTRY_C1', 'MLS_TO', 'MLS_TYPE']);
   });
 
+  it.each(['good-with-timezone.xml', 'good-type-version-20.xml', 'good-additional-scopes.xml'])('reads %s', (file) => {
+    const { header } = parseSbd(fixture(`sbdh/${file}`));
+    expect(header.typeVersion).toBe('2.1');
+    expect(header.documentType.version).toBe('2.1');
+  });
+
+  it('keeps the zone of good-with-timezone.xml: 05:10:10+01:00 is 04:10:10Z', () => {
+    expect(parseSbd(fixture('sbdh/good-with-timezone.xml')).header.creationTime.toISOString()).toBe('2013-02-19T04:10:10.000Z');
+  });
+
   it('the sample GLNs have wrong check digits: accepted on receipt (syntax only), refused when asked to check values', () => {
     expect(codeOf(() => parseSbd(fixture('sbdh/good-bis3.xml'), { participantIds: { checkValues: true } }))).toBe('PEPPOL_SBDH_SENDER_INVALID');
   });

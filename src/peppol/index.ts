@@ -43,3 +43,5 @@ export {
   type ParsedSbd,
 } from './sbdh.js';
 export { sbdhMismatches, assertSbdhConsistent, type As4PeppolHeader, type SmpLookupResult, type SbdhMismatch } from './sbdh-check.js';
+export { validateJpPint, assertJpPint, JP_PINT_RULES, type JpPintRule } from './jp-pint.js';
+export { readUblInvoice, type UblInvoice } from './ubl-invoice.js';

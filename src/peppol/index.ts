@@ -45,3 +45,17 @@ export {
 export { sbdhMismatches, assertSbdhConsistent, type As4PeppolHeader, type SmpLookupResult, type SbdhMismatch } from './sbdh-check.js';
 export { validateJpPint, assertJpPint, JP_PINT_RULES, type JpPintRule } from './jp-pint.js';
 export { readUblInvoice, type UblInvoice } from './ubl-invoice.js';
+export {
+  peppolAs4Profile,
+  peppolPModeInput,
+  peppolMessageProperties,
+  as4PeppolHeaderOf,
+  seatIdOf,
+  PEPPOL_AGREEMENT,
+  PEPPOL_PARTY_ID_TYPE,
+  EBMS_INITIATOR_ROLE,
+  EBMS_RESPONDER_ROLE,
+  SEAT_ID,
+  type As4Profile,
+  type PeppolPModeInput,
+} from './as4-profile.js';

@@ -59,3 +59,12 @@ export {
   type As4Profile,
   type PeppolPModeInput,
 } from './as4-profile.js';
+export {
+  checkSmpSignatureAlgorithms,
+  smpSignatureAlgorithms,
+  SMP_SIGNATURE_METHODS,
+  SMP_DIGEST_METHODS,
+  PEPPOL_SMP1_NS,
+  type SmpSignaturePolicy,
+  type SmpSignatureAlgorithmCheck,
+} from './smp-signature-policy.js';

@@ -68,3 +68,20 @@ export {
   type SmpSignaturePolicy,
   type SmpSignatureAlgorithmCheck,
 } from './smp-signature-policy.js';
+export {
+  buildTransactionStatisticsReport,
+  buildEndUserStatisticsReport,
+  serializeTransactionStatisticsReport,
+  serializeEndUserStatisticsReport,
+  TSR_NS,
+  EUSR_NS,
+  type PeppolExchangeRecord,
+  type ReportPeriod,
+  type ReportOptions,
+  type ReportKey,
+  type TransactionStatisticsReport,
+  type TsrSubtotal,
+  type EndUserStatisticsReport,
+  type EusrSubset,
+  type EndUserCounts,
+} from './reporting.js';

@@ -274,6 +274,11 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     },
   },
   {
+    id: 'ibr-co-25',
+    text: 'In case the Amount due for payment (ibt-115) is positive, either the Payment due date (ibt-9) or the Payment terms (ibt-20) shall be present.',
+    check: (d) => when(d.root === 'Invoice' && (v(d.monetaryTotal?.payable) ?? 0n) > 0n && !d.dueDate && !d.paymentTerms, `${LMT}/cbc:PayableAmount`),
+  },
+  {
     id: 'qerds-amount-currency',
     text: 'Amounts of the invoice totals, lines, allowances and charges are in the document currency (ibt-5); only tax amounts may also appear in the tax accounting currency (ibt-6).',
     check: (d) =>

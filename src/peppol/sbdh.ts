@@ -119,6 +119,7 @@ export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string
   if (business.namespaceURI !== root.ns || business.localName !== root.localName) {
     fail('PEPPOL_SBDH_STANDARD_MISMATCH', `business document is {${business.namespaceURI}}${business.localName}, the document type names {${root.ns}}${root.localName}`);
   }
+  if (submission.documentType.customization.endsWith('*')) fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'a wildcard registration is not a document type');
   if (!isIso3166Alpha2(submission.countryC1)) fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${submission.countryC1}" is not ISO 3166-1 alpha-2`);
   const doc = parseXmlStrict(`<StandardBusinessDocument xmlns="${SBDH_NS}"/>`, 'PEPPOL_SBDH_MALFORMED');
   const sbd = doc.documentElement;
@@ -252,6 +253,8 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   } catch (cause) {
     throw new QerdsError('PEPPOL_SBDH_PROCESS_INVALID', `PROCESSID "${procScope.instanceIdentifier}" is not a Peppol process`, { cause });
   }
+  // A `*` belongs to an SMP registration; a message names the one document type it carries.
+  if (documentType.customization.endsWith('*')) fail('PEPPOL_SBDH_DOCTYPE_INVALID', `DOCUMENTID "${documentType.value}" is a wildcard registration, not a document type`);
   const countryC1 = countryScope.instanceIdentifier;
   if (!isIso3166Alpha2(countryC1, options.extraCountryCodes)) fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${countryC1}" is not ISO 3166-1 alpha-2`);
 

@@ -68,6 +68,10 @@ export interface UblInvoice {
   readonly profileId: string;
   readonly id: string;
   readonly issueDate: string;
+  /** Payment due date (ibt-9), or PaymentMeans/PaymentDueDate of a credit note. */
+  readonly dueDate?: string;
+  /** Payment terms (ibt-20). */
+  readonly paymentTerms?: string;
   readonly typeCode: string;
   readonly documentCurrency: string;
   readonly taxCurrency?: string;
@@ -136,6 +140,8 @@ export function readUblInvoice(root: Element): UblInvoice | undefined {
     profileId: text(cbc(root, 'ProfileID')),
     id: text(cbc(root, 'ID')),
     issueDate: text(cbc(root, 'IssueDate')),
+    ...(cbc(root, 'DueDate') ? { dueDate: text(cbc(root, 'DueDate')) } : {}),
+    ...(cbc(cac(root, 'PaymentTerms'), 'Note') ? { paymentTerms: text(cbc(cac(root, 'PaymentTerms'), 'Note')) } : {}),
     typeCode: text(cbc(root, kind === 'Invoice' ? 'InvoiceTypeCode' : 'CreditNoteTypeCode')),
     documentCurrency: text(cbc(root, 'DocumentCurrencyCode')),
     ...(cbc(root, 'TaxCurrencyCode') ? { taxCurrency: text(cbc(root, 'TaxCurrencyCode')) } : {}),

@@ -166,3 +166,12 @@ describe('SBDH built for a JP PINT invoice', () => {
     });
   });
 });
+
+describe('SBDH document type', () => {
+  it('refuses a wildcard registration where a document type belongs', () => {
+    const star = buildSbd(submission, invoice).replace('billing-1@jp-1::2.1</InstanceIdentifier>', 'billing-1@jp-1*::2.1</InstanceIdentifier>');
+    expect(codeOf(() => parseSbd(star))).toBe('PEPPOL_SBDH_DOCTYPE_INVALID');
+    const wildcard = { ...submission, documentType: parseDocumentTypeId(formatIdentifier(jpPintDocumentType('Invoice')).replace('@jp-1::', '@jp-1*::')) };
+    expect(codeOf(() => buildSbd(wildcard, invoice))).toBe('PEPPOL_SBDH_DOCTYPE_INVALID');
+  });
+});

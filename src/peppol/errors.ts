@@ -19,6 +19,7 @@ export const peppolErrors = {
   PEPPOL_SBDH_INSTANCE_ID_INVALID: { text: 'the SBDH InstanceIdentifier is missing or malformed', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_CREATION_TIME_INVALID: { text: 'the SBDH CreationDateAndTime is missing or not an xs:dateTime with a time zone', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_STANDARD_MISMATCH: { text: 'the SBDH Standard, Type or TypeVersion contradicts the business document or the document type', httpStatus: 422, retryable: false },
+  PEPPOL_SBDH_MLS_TYPE_INVALID: { text: 'the SBDH MLS_TYPE scope is neither ALWAYS_SEND nor FAILURE_ONLY', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_SENDER_MISMATCH: { text: 'the SBDH Sender differs from the AS4 originalSender', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_RECEIVER_MISMATCH: { text: 'the SBDH Receiver differs from the AS4 finalRecipient or the participant looked up', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_DOCTYPE_MISMATCH: { text: 'the SBDH document type differs from the AS4 Action or is not registered in the SMP', httpStatus: 422, retryable: false },

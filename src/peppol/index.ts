@@ -37,6 +37,7 @@ export {
   buildSbd,
   parseSbd,
   type PeppolSbdh,
+  type MlsType,
   type SbdhScope,
   type SbdhSubmission,
   type ParseSbdOptions,

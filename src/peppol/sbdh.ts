@@ -64,8 +64,28 @@ export interface PeppolSbdh {
   readonly process: ProcessIdentifier;
   /** COUNTRY_C1: the country of the sender (C1), ISO 3166-1 alpha-2. */
   readonly countryC1: string;
-  /** Every scope, the three above included (MLS_TO, MLS_TYPE… are kept for the caller). */
+  /**
+   * MLS_TO: where the Message Level Status goes, an SPIS id (`0242:<6 digits>[-…]`). Absent when missing or invalid:
+   * the MLS then goes to C2's general service provider id (MLS specification, as peppol-commons quotes it).
+   */
+  readonly mlsTo?: ParticipantIdentifier;
+  /** MLS_TYPE: when to send an MLS. @defaultValue 'FAILURE_ONLY' when the scope is absent */
+  readonly mlsType: MlsType;
+  /** Every scope, the ones above included, in document order. */
   readonly scopes: readonly SbdhScope[];
+}
+
+export type MlsType = 'ALWAYS_SEND' | 'FAILURE_ONLY';
+// OpenPeppol Service Provider Identification Scheme, ICD 0242 (regular expression of peppol-commons, SPIS §3.4).
+const SPIS_VALUE = /^0242:[0-9]{6}(-[0-9A-Z_]{3,12}(\.[0-9A-Z._~-]{3,24})?)?$/;
+
+function mlsToOf(scope: SbdhScope | undefined): ParticipantIdentifier | undefined {
+  if (!scope || scope.identifier !== PARTICIPANT_SCHEME || !SPIS_VALUE.test(scope.instanceIdentifier)) return undefined;
+  try {
+    return parseParticipantId(`${PARTICIPANT_SCHEME}::${scope.instanceIdentifier}`, { checkValues: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a submission gives to build the SBDH. */
@@ -258,6 +278,11 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   const countryC1 = countryScope.instanceIdentifier;
   if (!isIso3166Alpha2(countryC1, options.extraCountryCodes)) fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${countryC1}" is not ISO 3166-1 alpha-2`);
 
+  const mlsTypeScope = scopes.find((s) => s.type === 'MLS_TYPE');
+  const mlsType = mlsTypeScope?.instanceIdentifier ?? 'FAILURE_ONLY';
+  if (mlsType !== 'ALWAYS_SEND' && mlsType !== 'FAILURE_ONLY') fail('PEPPOL_SBDH_MLS_TYPE_INVALID', `MLS_TYPE "${mlsType}" is neither ALWAYS_SEND nor FAILURE_ONLY`);
+  const mlsTo = mlsToOf(scopes.find((s) => s.type === 'MLS_TO'));
+
   // The header must describe the document it carries: a router reads only the header.
   const root = rootOf(documentType);
   if (standard !== businessMessage.namespaceURI || standard !== root.ns) {
@@ -278,6 +303,8 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
     documentType,
     process,
     countryC1,
+    ...(mlsTo ? { mlsTo } : {}),
+    mlsType: mlsType as MlsType,
     scopes: Object.freeze(scopes),
   });
   return { header: parsed, businessMessage, document };

@@ -175,3 +175,22 @@ describe('SBDH document type', () => {
     expect(codeOf(() => buildSbd(wildcard, invoice))).toBe('PEPPOL_SBDH_DOCTYPE_INVALID');
   });
 });
+
+describe('SBDH Message Level Status scopes (MLS_TO, MLS_TYPE)', () => {
+  it('reads MLS_TYPE, FAILURE_ONLY when absent', () => {
+    expect(parseSbd(fixture('sbdh/good-bis3-with-mls-type.xml')).header.mlsType).toBe('ALWAYS_SEND');
+    expect(parseSbd(fixture('sbdh/good-bis3.xml')).header.mlsType).toBe('FAILURE_ONLY');
+  });
+
+  it('refuses an MLS_TYPE outside the two values (bad-mls-type-invalid-value.xml: wrong case)', () => {
+    expect(codeOf(() => parseSbd(fixture('sbdh/bad-mls-type-invalid-value.xml')))).toBe('PEPPOL_SBDH_MLS_TYPE_INVALID');
+  });
+
+  it('keeps an MLS_TO only when it is an SPIS id under iso6523-actorid-upis; otherwise the MLS goes to C2', () => {
+    for (const f of ['good-bis3-with-mls-to.xml', 'bad-mls-to-invalid-value.xml', 'bad-mls-to-no-scheme.xml']) {
+      expect(parseSbd(fixture(`sbdh/${f}`)).header.mlsTo, f).toBeUndefined();
+    }
+    const withSpis = buildSbd({ ...submission, extraScopes: [{ type: 'MLS_TO', instanceIdentifier: '0242:000123-JP_AP', identifier: 'iso6523-actorid-upis' }] }, invoice);
+    expect(formatIdentifier(parseSbd(withSpis).header.mlsTo!)).toBe('iso6523-actorid-upis::0242:000123-JP_AP');
+  });
+});

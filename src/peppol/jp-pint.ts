@@ -102,8 +102,18 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
         : [],
   },
   {
+    id: 'qerds-jp-registration-number-corporate',
+    text: 'A seller with a corporate number (PartyLegalEntity/CompanyID, schemeID 0188) has the registration number "T" + that corporate number (NTA, 適格請求書発行事業者公表サイト "登録番号とは": 法人番号を有する課税事業者は「T」+法人番号).',
+    check: (d) => {
+      const legal = d.sellerLegalId;
+      if (!legal || legal.schemeId !== '0188') return [];
+      return d.sellerTaxIds.filter((t) => t.scheme === 'VAT' && /^T[0-9]{13}$/.test(t.companyId) && t.companyId !== `T${legal.companyId}`).map((t) => `${t.companyId} ≠ T${legal.companyId}`);
+    },
+  },
+  {
     id: 'qerds-jp-registration-number-check-digit',
-    text: 'The 13 digits of a Registration Number (T…) carry the check digit of the corporate number (法人番号の指定等に関する省令 第2条); a mistyped number is not a registered issuer.',
+    severity: 'warning',
+    text: 'The 13 digits of the registration number do not carry the check digit of a corporate number (法人番号の指定等に関する省令 第2条). A corporation\'s number would be mistyped; the NTA assigns other businesses 13 digits without saying they carry it, so this is a warning.',
     check: (d) => d.sellerTaxIds.filter((t) => /^T[0-9]{13}$/.test(t.companyId) && !isCorporateNumber(t.companyId.slice(1))).map(() => 'cac:PartyTaxScheme/cbc:CompanyID'),
   },
   {

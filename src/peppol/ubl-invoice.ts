@@ -82,6 +82,8 @@ export interface UblInvoice {
   readonly buyerName: string;
   /** PartyTaxScheme of the seller: CompanyID (ibt-31/32) with its tax scheme. */
   readonly sellerTaxIds: readonly { readonly companyId: string; readonly scheme: string }[];
+  /** PartyLegalEntity/CompanyID of the seller (ibt-30) with its @schemeID (an ICD: 0188 is the corporate number). */
+  readonly sellerLegalId?: { readonly companyId: string; readonly schemeId: string };
   readonly lines: readonly InvoiceLine[];
   readonly allowanceCharges: readonly AllowanceCharge[];
   readonly taxTotals: readonly TaxTotal[];
@@ -149,6 +151,9 @@ export function readUblInvoice(root: Element): UblInvoice | undefined {
     hasPeriod: periods.length > 0,
     sellerName: text(cbc(cac(seller, 'PartyLegalEntity'), 'RegistrationName')),
     buyerName: text(cbc(cac(buyer, 'PartyLegalEntity'), 'RegistrationName')),
+    ...(cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')
+      ? { sellerLegalId: { companyId: text(cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')), schemeId: cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')!.getAttribute('schemeID') ?? '' } }
+      : {}),
     sellerTaxIds: seller ? cacAll(seller, 'PartyTaxScheme').map((s) => ({ companyId: text(cbc(s, 'CompanyID')), scheme: text(cbc(cac(s, 'TaxScheme'), 'ID')) })) : [],
     lines: lineEls.map((l) => {
       const item = cac(l, 'Item');

@@ -25,6 +25,7 @@ export const peppolErrors = {
   PEPPOL_SBDH_DOCTYPE_MISMATCH: { text: 'the SBDH document type differs from the AS4 Action or is not registered in the SMP', httpStatus: 422, retryable: false },
   PEPPOL_SBDH_PROCESS_MISMATCH: { text: 'the SBDH process differs from the AS4 Service or is not registered in the SMP', httpStatus: 422, retryable: false },
   PEPPOL_SMP_SIGNATURE_ALGORITHM: { text: 'the SMP response is signed with an algorithm the signature policy does not accept', httpStatus: 502, retryable: false },
+  PEPPOL_REPORT_INCOMPLETE: { text: 'an exchange record lacks what the Peppol report needs (C4 country of a received exchange)', httpStatus: 500, retryable: false },
   PEPPOL_INVOICE_INVALID: { text: 'the business document breaks JP PINT rules', httpStatus: 422, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

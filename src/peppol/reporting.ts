@@ -6,7 +6,8 @@ import type { PeppolIdentifier } from './identifiers.js';
  * Peppol reporting: the Transaction Statistics Report (TSR 1.0) and the End User Statistics Report (EUSR 1.1) an AP
  * sends OpenPeppol each month, as pure functions over exchange records. The specifications are not among the stored
  * sources; element names, namespaces and the counting rules follow phax/peppol-reporting (`TSRReportingItemAccumulator`,
- * `EUSRReportingItemAccumulator`) and its sample reports (`transaction-statistics-4.xml`,
+ * `EUSRReportingItemAccumulator`, the Schematrons `peppol-transaction-statistics-reporting-1.0.5.sch` and
+ * `peppol-end-user-statistics-reporting-1.1.5.sch`) and its sample reports (`transaction-statistics-4.xml`,
  * `end-user-statistics-reporting-1.xml`). Key rules: the TSR counts exchanges, with per-country subtotals only for
  * incoming ones (a sender never learns C4's country); the EUSR counts distinct end users, the end user being C1 of a
  * message we send and C4 of a message we receive.
@@ -121,16 +122,24 @@ export function buildTransactionStatisticsReport(records: readonly PeppolExchang
     subtotals: [
       ...count('PerTP', (r) => [{ metaSchemeID: 'TP', schemeID: 'Peppol', value: r.transportProtocol }]),
       ...count('PerSP-DT-PR', (r) => [sp(r), dt(r), pr(r)]),
-      // Only incoming: the sending AP never has C4's country.
+      // Only incoming (the sending AP never has C4's country), but every incoming one: their sum must be the
+      // incoming total (SCH-TSR-12), so an unknown country is written ZZ, which the TSR code list allows.
       ...count('PerSP-DT-PR-CC', (r) =>
-        r.direction === 'receiving' && r.c4CountryCode ? [sp(r), dt(r), pr(r), cc('SenderCountry', r.c1CountryCode), cc('ReceiverCountry', r.c4CountryCode)] : undefined,
+        r.direction === 'receiving' ? [sp(r), dt(r), pr(r), cc('SenderCountry', r.c1CountryCode), cc('ReceiverCountry', r.c4CountryCode ?? 'ZZ')] : undefined,
       ),
     ],
   };
 }
 
-/** The country of our end user: C1's when we send, C4's when we receive; `ZZ` when unknown (as peppol-reporting's samples write it). */
-const endUserCountry = (r: PeppolExchangeRecord): string => (r.direction === 'sending' ? r.c1CountryCode : (r.c4CountryCode ?? 'ZZ'));
+/**
+ * The country of our end user: C1's when we send, C4's when we receive. The EUSR code list has no `ZZ` (SCH-EUSR-30
+ * of peppol-reporting's Schematron 1.1.5), so a received exchange without C4's country cannot be counted: refused.
+ */
+function endUserCountry(r: PeppolExchangeRecord): string {
+  if (r.direction === 'sending') return r.c1CountryCode;
+  if (!r.c4CountryCode) throw new QerdsError('PEPPOL_REPORT_INCOMPLETE', `received exchange of ${r.exchangeTime.toISOString()} has no C4 country: the EUSR needs it`);
+  return r.c4CountryCode;
+}
 
 /** The End User Statistics Report of the records in the period: distinct end users, sending, receiving, either. */
 export function buildEndUserStatisticsReport(records: readonly PeppolExchangeRecord[], options: ReportOptions): EndUserStatisticsReport {

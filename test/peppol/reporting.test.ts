@@ -73,12 +73,15 @@ describe('Transaction Statistics Report', () => {
     expect(pop1Invoices).toMatchObject({ incoming: 2, outgoing: 3 });
   });
 
-  it('has country subtotals for incoming exchanges with a known C4 country only', () => {
+  it('has country subtotals for every incoming exchange (ZZ for an unknown C4 country), none for outgoing ones', () => {
     const cc = tsr.subtotals.filter((s) => s.type === 'PerSP-DT-PR-CC');
-    expect(cc.map((s) => [s.keys[3]!.value, s.keys[4]!.value, s.incoming, s.outgoing])).toEqual([
-      ['DE', 'JP', 1, 0],
-      ['JP', 'JP', 1, 0],
+    expect(cc.map((s) => [s.keys[0]!.value, s.keys[3]!.value, s.keys[4]!.value, s.incoming, s.outgoing])).toEqual([
+      ['POP000001', 'DE', 'JP', 1, 0],
+      ['POP000001', 'JP', 'JP', 1, 0],
+      ['POP000002', 'JP', 'ZZ', 1, 0],
     ]);
+    // SCH-TSR-12: their incoming sum is the incoming total.
+    expect(cc.reduce((a, s) => a + s.incoming, 0)).toBe(tsr.total.incoming);
   });
 
   it('serializes to XML that the TSR 1.0.1 schema accepts', () => {
@@ -98,23 +101,32 @@ describe('Transaction Statistics Report', () => {
 });
 
 describe('End User Statistics Report', () => {
-  const eusr = buildEndUserStatisticsReport(records, options);
+  // The EUSR has no ZZ: every received exchange must name C4's country.
+  const known = records.filter((r) => r.direction === 'sending' || r.c4CountryCode);
+  const eusr = buildEndUserStatisticsReport(known, options);
+
+  it('refuses a received exchange without C4 country', () => {
+    let code: string | undefined;
+    try {
+      buildEndUserStatisticsReport(records, options);
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect(code).toBe('PEPPOL_REPORT_INCOMPLETE');
+  });
 
   it('counts distinct end users: A and B send, A and C receive, three in all', () => {
     expect(eusr.fullSet).toEqual({ sendingEndUsers: 2, receivingEndUsers: 2, sendingOrReceivingEndUsers: 3 });
   });
 
-  it('has subsets per document type and process, and per end user country (ZZ when unknown)', () => {
+  it('has subsets per document type and process, and per end user country', () => {
     const perDtPr = eusr.subsets.filter((s) => s.type === 'PerDT-PR');
     expect(perDtPr.map((s) => [s.keys[0]!.value, s.sendingEndUsers, s.receivingEndUsers, s.sendingOrReceivingEndUsers])).toEqual([
       [creditNote.value, 1, 0, 1],
       [invoice.value, 2, 2, 3],
     ]);
     const perEuc = eusr.subsets.filter((s) => s.type === 'PerEUC');
-    expect(perEuc.map((s) => [s.keys[0]!.value, s.sendingEndUsers, s.receivingEndUsers, s.sendingOrReceivingEndUsers])).toEqual([
-      ['JP', 2, 2, 3],
-      ['ZZ', 0, 1, 1],
-    ]);
+    expect(perEuc.map((s) => [s.keys[0]!.value, s.sendingEndUsers, s.receivingEndUsers, s.sendingOrReceivingEndUsers])).toEqual([['JP', 2, 2, 3]]);
   });
 
   it('serializes to XML that the EUSR 1.1 schema accepts, with the keys of each subset', () => {
@@ -129,6 +141,6 @@ describe('End User Statistics Report', () => {
   });
 
   it('refuses a period that is not two ordered days', () => {
-    expect(() => buildEndUserStatisticsReport(records, { ...options, period: { start: '2024-04-30', end: '2024-04-01' } })).toThrow(/period/);
+    expect(() => buildEndUserStatisticsReport(known, { ...options, period: { start: '2024-04-30', end: '2024-04-01' } })).toThrow(/period/);
   });
 });

@@ -6,6 +6,8 @@ import {
   DOCTYPE_SCHEME_WILDCARD,
   formatIdentifier,
   isCorporateNumber,
+  isIso3166Alpha2,
+  ISO_3166_ALPHA2,
   jpPintDocumentType,
   normaliseRecipient,
   parseDocumentTypeId,
@@ -145,5 +147,15 @@ describe('document type and process identifiers', () => {
     expect(parseProcessId('urn:peppol:bis:billing')).toEqual({ scheme: 'cenbii-procid-ubl', value: 'urn:peppol:bis:billing' });
     expect(parseProcessId('cenbii-procid-ubl::urn:peppol:bis:billing').value).toBe('urn:peppol:bis:billing');
     expect(code(() => parseProcessId('urn:peppol:bis: billing'))).toBe('PEPPOL_PROCESS_ID_INVALID');
+  });
+});
+
+describe('ISO 3166-1 alpha-2 list', () => {
+  it('has the 249 assigned codes, each a region Node (ICU) can name, and no user-assigned code', () => {
+    expect(ISO_3166_ALPHA2.size).toBe(249);
+    const names = new Intl.DisplayNames(['en'], { type: 'region' });
+    for (const code of ISO_3166_ALPHA2) expect(names.of(code), code).not.toBe(code);
+    for (const code of ['XI', 'XK', 'ZZ', 'EU', 'EL', '1A']) expect(isIso3166Alpha2(code), code).toBe(false);
+    expect(isIso3166Alpha2('XI', ['XI'])).toBe(true);
   });
 });

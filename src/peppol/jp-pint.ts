@@ -142,6 +142,11 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => d.lines.filter((l) => l.taxCategory?.id === 'O' && l.taxCategory.percentText !== undefined).map((l) => `line ${l.id}`),
   },
   {
+    id: 'ibr-53',
+    text: 'If the Tax accounting currency code (ibt-6) is present, then the Invoice total Tax amount in accounting currency (ibt-111) shall be provided.',
+    check: (d) => when(d.taxCurrency !== undefined && !d.taxTotals.some((t) => t.tax?.currency === d.taxCurrency), 'cac:TaxTotal'),
+  },
+  {
     id: 'aligned-ibrp-053-jp',
     text: 'Only one Invoice total tax amount may be present in the document currency (ibt-110).',
     check: (d) => when(d.taxTotals.filter((t) => inDocCurrency(d, t.tax)).length !== 1, 'cac:TaxTotal'),
@@ -290,10 +295,10 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
   },
   {
     id: 'qerds-amount-currency',
-    text: 'Amounts of the invoice totals, lines, allowances and charges are in the document currency (ibt-5); only tax amounts may also appear in the tax accounting currency (ibt-6).',
+    text: 'Amounts of the invoice totals, lines, allowances and charges are in the document currency (ibt-5); only the tax total in accounting currency (ibt-111, ibg-23 in JP PINT: ibt-190) may use the tax accounting currency (ibt-6).',
     check: (d) =>
       d.amounts
-        .filter((a) => a.currency !== d.documentCurrency && !(a.currency === d.taxCurrency && /TaxTotal\/TaxAmount$|TaxSubtotal\/TaxAmount$/.test(a.path)))
+        .filter((a) => a.currency !== d.documentCurrency && !(a.currency === d.taxCurrency && /\/TaxTotal\//.test(a.path)))
         .map((a) => `${a.path}: ${a.currency}`),
   },
   {

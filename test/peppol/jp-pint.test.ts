@@ -6,7 +6,7 @@ import { parseDecimal, percentOf } from '../../src/peppol/decimal.js';
 
 const dir = new URL('../fixtures/peppol/jp-pint/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
-const good = ['invoice-standard-rate.xml', 'invoice-reduced-rate.xml', 'invoice-mixed-rates.xml', 'credit-note.xml'];
+const good = ['invoice-standard-rate.xml', 'invoice-reduced-rate.xml', 'invoice-mixed-rates.xml', 'credit-note.xml', 'invoice-usd-with-jpy-tax.xml'];
 const broken = readdirSync(new URL('broken/', dir)).filter((f) => f.endsWith('.xml'));
 
 describe('JP PINT samples', () => {

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isQerdsError } from '../../src/core/errors.js';
 import {
@@ -192,5 +195,32 @@ describe('SBDH Message Level Status scopes (MLS_TO, MLS_TYPE)', () => {
     }
     const withSpis = buildSbd({ ...submission, extraScopes: [{ type: 'MLS_TO', instanceIdentifier: '0242:000123-JP_AP', identifier: 'iso6523-actorid-upis' }] }, invoice);
     expect(formatIdentifier(parseSbd(withSpis).header.mlsTo!)).toBe('iso6523-actorid-upis::0242:000123-JP_AP');
+  });
+});
+
+describe('SBDH against the UN/CEFACT SBDH 1.3 schema (xmllint)', () => {
+  const xsd = new URL('../fixtures/peppol/sbdh/xsd/StandardBusinessDocumentHeader.xsd', import.meta.url).pathname;
+  const validate = (xml: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'qerds-sbdh-')), 'sbd.xml');
+    writeFileSync(file, xml);
+    const r = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' });
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+  };
+
+  it('accepts what buildSbd writes, MLS scopes included, and the public samples', () => {
+    const withMls = buildSbd(
+      { ...submission, extraScopes: [{ type: 'MLS_TO', instanceIdentifier: '0242:000123', identifier: 'iso6523-actorid-upis' }, { type: 'MLS_TYPE', instanceIdentifier: 'ALWAYS_SEND' }] },
+      invoice,
+    );
+    for (const xml of [buildSbd(submission, invoice), withMls, fixture('sbdh/good-bis3-full.xml')]) {
+      const r = validate(xml);
+      expect(r.output).toContain('validates');
+      expect(r.ok).toBe(true);
+    }
+  });
+
+  it('would notice a header out of schema order (the check can fail)', () => {
+    const swapped = buildSbd(submission, invoice).replace(/(<Sender>.*?<\/Sender>)(<Receiver>.*?<\/Receiver>)/, '$2$1');
+    expect(validate(swapped).ok).toBe(false);
   });
 });

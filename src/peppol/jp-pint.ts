@@ -58,7 +58,7 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
   { id: 'ibr-01', text: 'An Invoice shall have a Specification identifier (ibt-24).', check: (d) => when(!d.customizationId, 'cbc:CustomizationID') },
   {
     id: 'aligned-ibrp-001-jp',
-    text: "Specification identifier MUST start with the value 'urn:fdc:peppol:jp:billing:3.0' or 'urn:peppol:pint:billing-1@jp-1' (qerds-ap also accepts the self-billing 'urn:peppol:pint:selfbilling-1@jp-1').",
+    text: "Specification identifier MUST start with the value 'urn:peppol:pint:billing-1@jp-1' (or the self-billing 'urn:peppol:pint:selfbilling-1@jp-1'). JP PINT 1.1.2 also admits the retired JP BIS 'urn:fdc:peppol:jp:billing:3.0', whose rules are not these, so qerds-ap does not.",
     check: (d) => when(!JP_CUSTOMIZATIONS.some((c) => d.customizationId.startsWith(c)), 'cbc:CustomizationID'),
   },
   {

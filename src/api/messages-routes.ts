@@ -53,13 +53,16 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
 
   async function submit(req: Request, res: Response, upload: Upload, recorded: () => void): Promise<void> {
     const principal = req.principal!;
+    // The blobs go before the answer does: a client that sees the refusal sees nothing of it left.
+    const refuse = async (detail: string) => {
+      await upload.discard();
+      sendProblem(res, 400, 'BAD_REQUEST', detail);
+    };
     const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
-    if (!metadata.success) {
-      return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
-    }
-    if (upload.parts.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'at least one payload file is required');
+    if (!metadata.success) return refuse(`metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    if (upload.parts.length === 0) return refuse('at least one payload file is required');
     const badPart = partProblem(upload.parts);
-    if (badPart) return sendProblem(res, 400, 'BAD_REQUEST', badPart);
+    if (badPart) return refuse(badPart);
     const identified = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
     const seal = !identified.rejection && metadata.data.senderSeal ? await verifySenderSeal(ctx, metadata.data.senderSeal, upload.parts, options.identification?.trust) : undefined;
     const intake = seal && !seal.ok ? { ...identified, rejection: seal.reason } : identified;

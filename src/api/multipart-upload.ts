@@ -22,8 +22,6 @@ export const UPLOAD_LIMITS = Object.freeze({
   fields: 20,
   /** Bytes of one text field's value. */
   fieldSize: 64 * 1024,
-  /** Bytes of a field's or file's name. */
-  fieldNameSize: 100,
 });
 
 /**
@@ -43,7 +41,7 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { files: UPLOAD_LIMITS.files, fields: UPLOAD_LIMITS.fields, fieldSize: UPLOAD_LIMITS.fieldSize, fieldNameSize: UPLOAD_LIMITS.fieldNameSize },
+        limits: { files: UPLOAD_LIMITS.files, fields: UPLOAD_LIMITS.fields, fieldSize: UPLOAD_LIMITS.fieldSize },
       });
     } catch (cause) {
       return reject(new QerdsError('BAD_REQUEST', 'expected multipart/form-data with a metadata field and payload files', { cause }));
@@ -75,8 +73,8 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
     };
 
     parser.on('field', (name, value, info) => {
-      if (info.nameTruncated) return fail(limitError('fieldNameSize', `a field name is longer than ${UPLOAD_LIMITS.fieldNameSize} bytes`));
-      if (info.valueTruncated) return fail(limitError('fieldSize', `field "${name}" is longer than ${UPLOAD_LIMITS.fieldSize} bytes`));
+      // (busboy bounds multipart field names by its header size limit, never by truncating them.)
+      if (info.valueTruncated) return fail(limitError('fieldSize', `field "${name}" is longer than ${UPLOAD_LIMITS.fieldSize} bytes`, UPLOAD_LIMITS.fieldSize));
       // Threat: a second metadata field silently replacing the first (what was checked is not what is used).
       if (Object.hasOwn(fields, name)) return fail(new QerdsError('BAD_REQUEST', `field "${name}" is given more than once`));
       fields[name] = value;

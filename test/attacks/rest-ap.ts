@@ -27,9 +27,10 @@ export interface AttackAp {
   stop(): Promise<void>;
 }
 
-export async function startAttackAp(name: string, overrides: QerdsConfigInput = {}): Promise<AttackAp> {
+export async function startAttackAp(name: string, overrides: QerdsConfigInput = {}, prepare?: (blobDir: string) => void): Promise<AttackAp> {
   const work = mkdtempSync(join(tmpdir(), `qerds-attack-${name}-`));
   const blobDir = join(work, 'blobs');
+  prepare?.(blobDir);
   const pki = sharedTestPki();
   const config = loadConfig({
     env: {},

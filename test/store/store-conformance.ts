@@ -683,8 +683,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));
         const key = sha256(bytes);
         expect(await store.blobs.has(key)).toBe(false);
-        expect(await store.blobs.put(bytes)).toEqual({ sha256: key, size: bytes.length });
-        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toEqual({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toMatchObject({ sha256: key, size: bytes.length });
         expect(await store.blobs.has(key)).toBe(true);
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
@@ -692,8 +692,20 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       it('stores the empty payload', async () => {
         const key = sha256(Buffer.alloc(0));
-        expect(await store.blobs.put(Buffer.alloc(0))).toEqual({ sha256: key, size: 0 });
+        expect(await store.blobs.put(Buffer.alloc(0))).toMatchObject({ sha256: key, size: 0 });
         expect(await readAll(store.blobs.get(key))).toEqual(Buffer.alloc(0));
+      });
+
+      it('discard undoes a put that created the blob, unless a later put of the same bytes placed it again', async () => {
+        const first = await store.blobs.put(Buffer.from('refused upload'));
+        expect(first.discard).toBeDefined();
+        await first.discard!();
+        expect(await store.blobs.has(first.sha256)).toBe(false);
+        const mine = await store.blobs.put(Buffer.from('shared bytes'));
+        const theirs = await store.blobs.put(Buffer.from('shared bytes'));
+        expect(theirs.discard).toBeUndefined();
+        await mine.discard!();
+        expect(await store.blobs.has(mine.sha256)).toBe(true);
       });
 
       it('refuses an oversize payload mid-stream and leaves no file behind', async () => {

@@ -27,7 +27,8 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   }
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return sendProblem(res, status, 'BAD_REQUEST', (error as Error).message);
+    // body-parser's refusals (express.json / urlencoded): over its limit is a 413 like every other size limit.
+    return sendProblem(res, status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', (error as Error).message);
   }
   req.log?.error({ err: error }, 'unhandled error');
   return sendProblem(res, 500, 'INTERNAL', 'internal error');

@@ -18,6 +18,9 @@ export function xmlCharProblem(value: string): string | undefined {
 export function lineTextProblem(value: string): string | undefined {
   const xml = xmlCharProblem(value);
   if (xml) return xml;
-  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(value);
-  return control ? `control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at index ${control.index} is not allowed` : undefined;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not allowed`;
+  }
+  return undefined;
 }

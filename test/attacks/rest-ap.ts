@@ -14,7 +14,7 @@ import { sharedTestPki } from '../helpers/pki.js';
  * never answers (the relay is not under test).
  */
 export const SENDER = { id: '0188:1234567890123', name: 'Sample Trading Co., Ltd.', key: 'sender-api-key-0123456789abcdef' };
-export const RECIPIENT = { id: '0188:9876543210987', name: 'Test Works LLC' };
+export const RECIPIENT = { id: '0188:9876543210987', name: 'Test Works LLC', key: 'recipient-api-key-0123456789abcd' };
 
 export interface AttackAp {
   readonly ap: AccessPoint;
@@ -41,7 +41,10 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
       pki: { dir: pki.dir, apName: 'c2' },
       relay: { maxAttempts: 1, baseDelayMs: 600_000 },
       directory: { participants: [{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://127.0.0.1:9/as4' }] },
-      accounts: [{ participant: SENDER.id, name: SENDER.name, ial: 2, credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(SENDER.key).digest('hex') }] }],
+      accounts: [
+        { participant: SENDER.id, name: SENDER.name, ial: 2, credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(SENDER.key).digest('hex') }] },
+        { participant: RECIPIENT.id, name: RECIPIENT.name, ial: 2, credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(RECIPIENT.key).digest('hex') }] },
+      ],
       log: { level: 'silent' },
       ...overrides,
     },

@@ -51,6 +51,8 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
     const now = options.clock.now();
     const claim = await options.store.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + ttlMs), staleBefore: new Date(now.getTime() - staleMs) });
     if (!claim.claimed) {
+      // This request's files are not used (refused, or the first answer replayed): they go, as for any refusal.
+      await upload.discard();
       if (claim.fingerprint !== fingerprint) {
         return sendProblem(res, 422, 'IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was already used for a different request (other metadata or payload files); use a new key for a new submission`, { idempotencyKey: key });
       }
@@ -97,7 +99,7 @@ function keepResponse(res: Response, settle: (response: { status: number; header
  * matter) and each payload file's digest, content type and name, in order. Not the multipart framing,
  * which a client's retry may change (boundary).
  */
-export function submissionFingerprint(upload: Upload): string {
+export function submissionFingerprint(upload: Pick<Upload, 'fields' | 'parts'>): string {
   const fields = Object.fromEntries(Object.entries(upload.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => [name, name === 'metadata' ? canonicalJson(value) : value]));
   const parts = upload.parts.map((p) => [p.sha256, p.size, p.contentType, p.filename ?? null]);
   return createHash('sha256').update(JSON.stringify({ fields, parts })).digest('hex');

@@ -293,6 +293,13 @@ export const configSchema = z
         postgresSchema: z.string().default('public'),
         /** Directory of payload blobs (content-addressed by SHA-256). @defaultValue 'data/blobs' */
         blobDir: z.string().default('data/blobs'),
+        /**
+         * Orphan blob sweep (blobs no message names, temporary files of a crash): at start and then every
+         * this many seconds; 0: never. @defaultValue 3600
+         */
+        orphanSweepSeconds: z.coerce.number().int().min(0).default(3600),
+        /** Only files last written longer ago than this are swept (a blob being written or awaiting its message is not). @defaultValue 3600 */
+        orphanGraceSeconds: z.coerce.number().int().min(60).default(3600),
       })
       .prefault({}),
     queue: z

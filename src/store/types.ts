@@ -132,11 +132,36 @@ export interface StoreTransaction {
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
 }
 
+/** What a put stored. */
+export interface StoredBlob {
+  readonly sha256: string;
+  readonly size: number;
+  /**
+   * Undoes this put when the request that made it is refused before anything references the blob: removes
+   * the file only if this put created it and no later put of the same content replaced it since (that
+   * one's owner may reference it). Absent when the content was already stored (nothing of ours to undo).
+   */
+  readonly discard?: () => Promise<void>;
+}
+
+/** Options of an orphan sweep (BlobStore.sweep). */
+export interface BlobSweepOptions {
+  /** Only files last written before this time are candidates: a blob being written or just put is never one. */
+  readonly olderThan: Date;
+  /** Which of these keys something (a message) references; called with batches of candidate keys. */
+  readonly referenced: (keys: ReadonlySet<string>) => Promise<ReadonlySet<string>>;
+}
+
 export interface BlobStore {
   /** Streams bytes to storage while hashing; returns the SHA-256 (hex) key and size. Enforces maxBytes mid-stream. */
-  put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<{ sha256: string; size: number }>;
+  put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<StoredBlob>;
   get(sha256: string): Readable;
   has(sha256: string): Promise<boolean>;
+  /**
+   * Removes blobs nothing references and temporary files a crash left, both older than `olderThan`;
+   * returns how many files it removed. Optional: a store without it keeps everything.
+   */
+  sweep?(options: BlobSweepOptions): Promise<{ readonly removed: number }>;
 }
 
 export interface Store {
@@ -246,6 +271,12 @@ export interface Store {
   replayDeadLetter(id: number, now: Date): Promise<boolean>;
   /** Counts for monitoring (metrics): outbox entries by stage, messages by state, evidence by event. */
   stats(): Promise<StoreStats>;
+  /**
+   * Removes payload blobs that no message references (a crash between a blob's put and its message's
+   * insert, a refused upload whose discard did not run) and temporary files, all last written more than
+   * `graceMs` ago (a blob being written or awaiting its message is never removed). Returns the count.
+   */
+  sweepOrphanBlobs(options: { readonly graceMs: number }): Promise<{ readonly removed: number }>;
 }
 
 export interface StoreStats {

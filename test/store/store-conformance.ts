@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
@@ -765,8 +765,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));
         const key = sha256(bytes);
         expect(await store.blobs.has(key)).toBe(false);
-        expect(await store.blobs.put(bytes)).toEqual({ sha256: key, size: bytes.length });
-        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toEqual({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toMatchObject({ sha256: key, size: bytes.length });
         expect(await store.blobs.has(key)).toBe(true);
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
@@ -774,8 +774,38 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       it('stores the empty payload', async () => {
         const key = sha256(Buffer.alloc(0));
-        expect(await store.blobs.put(Buffer.alloc(0))).toEqual({ sha256: key, size: 0 });
+        expect(await store.blobs.put(Buffer.alloc(0))).toMatchObject({ sha256: key, size: 0 });
         expect(await readAll(store.blobs.get(key))).toEqual(Buffer.alloc(0));
+      });
+
+      it('discard undoes a put that created the blob, unless a later put of the same bytes placed it again', async () => {
+        const first = await store.blobs.put(Buffer.from('refused upload'));
+        expect(first.discard).toBeDefined();
+        await first.discard!();
+        expect(await store.blobs.has(first.sha256)).toBe(false);
+        const mine = await store.blobs.put(Buffer.from('shared bytes'));
+        const theirs = await store.blobs.put(Buffer.from('shared bytes'));
+        expect(theirs.discard).toBeUndefined();
+        await mine.discard!();
+        expect(await store.blobs.has(mine.sha256)).toBe(true);
+      });
+
+      it('sweepOrphanBlobs removes old blobs no message names (also past a page of messages), keeps named and young ones', async () => {
+        const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+        const age = (key: string) => utimesSync(join(harness.blobDir, key.slice(0, 2), key), hourAgo, hourAgo);
+        const named = await store.blobs.put(Buffer.from('named by a message'));
+        const plaintext = await store.blobs.put(Buffer.from('plaintext kept beside its ciphertext'));
+        const orphan = await store.blobs.put(Buffer.from('named by nothing'));
+        const young = await store.blobs.put(Buffer.from('put a moment ago'));
+        // More messages than one page of the reference scan (1000), the named one last in id order.
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 1001; i++) await tx.insertMessage(newMessage({ id: `msg-sweep-${String(i).padStart(4, '0')}` }));
+          await tx.insertMessage(newMessage({ id: 'msg-sweep-zzzz', parts: [{ partId: 'p', contentType: 'text/plain', sha256: named.sha256, size: 18, plaintextSha256: plaintext.sha256 }] }));
+        });
+        for (const key of [named.sha256, plaintext.sha256, orphan.sha256]) age(key);
+        expect(await store.sweepOrphanBlobs({ graceMs: 3_600_000 })).toEqual({ removed: 1 });
+        expect(await store.blobs.has(orphan.sha256)).toBe(false);
+        for (const kept of [named, plaintext, young]) expect(await store.blobs.has(kept.sha256)).toBe(true);
       });
 
       it('refuses an oversize payload mid-stream and leaves no file behind', async () => {

@@ -63,11 +63,11 @@ export function createAs4Transport(options: {
     parts: readonly RelayPart[];
   }) => {
     const pmode = outgoingPMode(options.as4, ERDS_SERVICE, input.action);
-    // Threat: a receipt (proof of relay) signed by whoever answers at the endpoint, judged by the trust store alone.
-    requirePinnedPeer(input.endpoint, input.apCertificatePem, options.as4.peers);
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
     const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
+    // Threat: a receipt (proof of relay) signed by whoever answers at the endpoint, judged by the trust store alone.
+    requirePinnedPeer(input.endpoint, input.apCertificatePem, options.as4.peers);
     const attachments: Attachment[] = input.parts.map((part, i) => {
       const contentId = `part-${i + 1}@qerds-ap`;
       // A large part stays a stream from the blob store to the wire.

@@ -67,7 +67,9 @@ export function createAs4Transport(options: {
     const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
     // Threat: a receipt (proof of relay) signed by whoever answers at the endpoint, judged by the trust store alone.
-    requirePinnedPeer(input.endpoint, input.apCertificatePem, options.as4.peers);
+    // The AP certificate the receipt must be signed with: the caller's, else the one the peer's entry pins.
+    const pinned = input.apCertificatePem ?? peer?.apCertificatePem;
+    requirePinnedPeer(input.endpoint, pinned, options.as4.peers);
     const attachments: Attachment[] = input.parts.map((part, i) => {
       const contentId = `part-${i + 1}@qerds-ap`;
       // A large part stays a stream from the blob store to the wire.
@@ -102,7 +104,7 @@ export function createAs4Transport(options: {
       message,
       attachments,
       identity: options.identity,
-      receiverCertificate: input.apCertificatePem ? certificateFrom(input.apCertificatePem) : undefined,
+      receiverCertificate: pinned ? certificateFrom(pinned) : undefined,
       trust: options.peerTrust ?? options.trust,
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,

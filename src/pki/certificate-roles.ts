@@ -18,7 +18,7 @@ import { x509 } from './x509.js';
  *
  * "Reserved" EKUs belong to one role only: timeStamping (RFC 3161 §2.3 makes it the TSA's sole EKU),
  * tslSigning, OCSPSigning; and a certificate whose EKUs are only TLS ones (serverAuth, clientAuth) is a TLS
- * certificate. A certificate marked CA (basicConstraints cA) is never a signer of these.
+ * certificate. A certificate marked CA (basicConstraints cA) is never an e-seal.
  * Threat: any certificate under a trusted CA (a recipient's encryption-only key, the TSA's, a TLS key) used to
  * sign what only an access point, an SMP, a list operator or a TSA may sign.
  */
@@ -53,7 +53,9 @@ export function checkCertificateRole(cert: X509Certificate, role: CertificateRol
   const who = `${cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[role]}`;
   const findings: Finding[] = [];
   const err = (code: string, why: string) => findings.push({ code, message: `${who}: ${why}`, severity: 'error' });
-  if (facts.basicConstraints?.ca) err(ROLE_FINDINGS.ca, 'it is a CA certificate');
+  // A seal is an end-entity's; other roles may be held by a self-signed certificate that is its own anchor
+  // (list signers often are, and `openssl req -x509` marks such certificates cA), so only e-seals are held to it.
+  if (role === 'e-seal' && facts.basicConstraints?.ca) err(ROLE_FINDINGS.ca, 'it is a CA certificate');
   const usages = facts.extendedKeyUsage?.usages ?? [];
 
   if (role === 'tsa') {

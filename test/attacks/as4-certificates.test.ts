@@ -1,4 +1,4 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { isQerdsError, parseParticipantId } from '../../src/core/index.js';
 import { verifySmpSignature } from '../../src/directory/smp-signature.js';
 import { checkCertificateRole, devPkiLayout, initDevPki, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
 import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
+import { createLocalTsaClient, createTimestampAuthority, verifyTimestampToken } from '../../src/timestamp/index.js';
+import { buildTrustList, loadTrustList } from '../../src/trust-list/index.js';
 import { devCertificateKinds } from './helpers.js';
 
 /**
@@ -204,6 +206,50 @@ describe('SMP metadata signed by a certificate of another role is refused (DIREC
   it('signed by a seal (a signing certificate): verifies (control)', () => {
     const xml = signedMetadata('smp1', values(), { keyFile: pki.ap('c9').sealKey, certFile: pki.ap('c9').sealCert });
     expect(verifySmpSignature(xml, net.c2.trust, new Date()).signer.fingerprint256).toBe(kinds['unlisted AP c9 seal']!.certificate.fingerprint256);
+  });
+});
+
+describe('trusted lists and timestamps signed by a certificate of another role', () => {
+  const others = ['recipient encryption-only (alice)', 'C3 AS4 encryption', 'C3 TLS', 'TSA', 'C2 seal', 'unlisted AP c9 seal'];
+  for (const kind of others) {
+    it(`a trusted list signed by the ${kind} certificate: TL_SIGNATURE_INVALID (no tslSigning EKU)`, async () => {
+      const signer = kinds[kind]!;
+      const xml = await buildTrustList({
+        schemeOperator: 'rogue',
+        services: [{ type: 'QERDS', name: 'rogue AP', certificate: signer.certificate, status: 'granted', statusStartingTime: new Date('2020-01-01Z') }],
+        signer,
+        issued: new Date(),
+        nextUpdate: new Date(Date.now() + 86_400_000),
+      });
+      const refused = await loadTrustList(xml, { signerAnchors: [new X509Certificate(readFileSync(pki.caCert))] }).catch((e: unknown) => e);
+      expect(isQerdsError(refused, 'TL_SIGNATURE_INVALID'), String(refused)).toBe(true);
+      expect((refused as Error).message).toMatch(/tslSigning/);
+    });
+  }
+  it('the same list signed by the list signer (tslSigning EKU) loads (control)', async () => {
+    const signer = kinds['trusted list signer']!;
+    const xml = await buildTrustList({
+      schemeOperator: 'dev',
+      services: [{ type: 'QERDS', name: 'AP c3', certificate: kinds['C3 seal']!.certificate, status: 'granted', statusStartingTime: new Date('2020-01-01Z') }],
+      signer,
+      issued: new Date(),
+      nextUpdate: new Date(Date.now() + 86_400_000),
+    });
+    const list = await loadTrustList(xml, { signerAnchors: [new X509Certificate(readFileSync(pki.caCert))] });
+    expect(list.services).toHaveLength(1);
+  });
+
+  const imprint = { algorithm: 'sha256' as const, digest: createHash('sha256').update('who stamps?').digest() };
+  for (const kind of ['C2 seal', 'C3 TLS', 'trusted list signer', 'recipient encryption-only (alice)']) {
+    it(`a timestamp token signed by the ${kind} certificate: TSA_NOT_TIMESTAMPING_CERT`, async () => {
+      const rogue = createTimestampAuthority({ identity: kinds[kind]! });
+      const refused = await createLocalTsaClient(rogue, { trust: net.c2.trust }).timestamp(imprint).catch((e: unknown) => e);
+      expect(isQerdsError(refused, 'TSA_NOT_TIMESTAMPING_CERT'), String(refused)).toBe(true);
+    });
+  }
+  it('a token of the dev TSA (critical, sole timeStamping EKU) verifies (control)', async () => {
+    const token = await createLocalTsaClient(createTimestampAuthority({ identity: kinds.TSA! }), { trust: net.c2.trust }).timestamp(imprint);
+    expect((await verifyTimestampToken(token.der, { imprint, trust: net.c2.trust })).valid).toBe(true);
   });
 });
 

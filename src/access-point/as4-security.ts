@@ -24,8 +24,8 @@ export interface As4Security {
 
 /** Which certificates may sign as a peer access point (AS4 messages, receipts, REM, returned evidence). */
 export interface PeerApRules {
-  /** This AP's own e-seal: never a peer's. */
-  readonly own: X509Certificate;
+  /** SHA-256 fingerprint (node's colon form) of this AP's own e-seal: never a peer's. */
+  readonly ownFingerprint: string;
   /** `pki.unpinnedPeers`: a peer the directory pins no AP certificate for is taken on its certificate's role. */
   readonly unpinned: boolean;
 }
@@ -58,7 +58,7 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
       throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) needs a ${want.encryption} encryption key, not ${encryption.privateKey.asymmetricKeyType}`);
     }
   }
-  const peers = Object.freeze({ own: seal.certificate, unpinned: config.pki.unpinnedPeers });
+  const peers = Object.freeze({ ownFingerprint: seal.certificate.fingerprint256, unpinned: config.pki.unpinnedPeers });
   return Object.freeze({ pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes, peers });
 }
 
@@ -131,7 +131,7 @@ export function requirePeerAp(participant: string, entry: { readonly apCertifica
     return;
   }
   if (!rules.unpinned) refuse(`cannot be checked: the directory pins no access point certificate for ${participant} (pki.unpinnedPeers is off)`);
-  if (signer.fingerprint256 === rules.own.fingerprint256) refuse('is this access point itself');
+  if (signer.fingerprint256 === rules.ownFingerprint) refuse('is this access point itself');
   const role = checkCertificateRole(signer, 'as4-signer');
   if (role.length > 0) refuse(`is not an access point's signing certificate: ${role.map((f) => f.message).join('; ')}`);
 }

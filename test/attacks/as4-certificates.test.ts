@@ -15,7 +15,7 @@ import { checkCertificateRole, devPkiLayout, initDevPki, type CertificateRole, t
 import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
 import { createLocalTsaClient, createTimestampAuthority, verifyTimestampToken } from '../../src/timestamp/index.js';
 import { buildTrustList, loadTrustList } from '../../src/trust-list/index.js';
-import { devCertificateKinds } from './helpers.js';
+import { devCertificateKinds } from './as4-certificate-kinds.js';
 
 /**
  * Issue 13, finding 3 ("any trusted certificate can send a Dispatch"): who may sign AS4 messages and receipts, SMP

@@ -14,7 +14,7 @@ import { devPkiLayout, initDevPki, type SigningIdentity } from '../../src/pki/in
 import type { StoredMessage } from '../../src/store/types.js';
 import { createHttpTsaClient } from '../../src/timestamp/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { devCertificateKinds, sealWithOrganizationIdentifier } from './helpers.js';
+import { devCertificateKinds, sealWithOrganizationIdentifier } from './as4-certificate-kinds.js';
 
 /**
  * Issue 13, finding 2 ("a forged proof of delivery is accepted"): a ContentHandover naming C3 as its issuer, sealed

@@ -1,4 +1,4 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateRsaKey, importRsaSigningKey, issueLeaf } from '../../src/pki/cert-factory.js';
@@ -8,11 +8,6 @@ import { loadSigningIdentity, x509, type DevPkiLayout, type SigningIdentity } fr
  * Every kind of certificate the dev PKI (`qerds pki init`, src/pki/dev-pki.ts) issues, each with its key, for the
  * "who may sign what" attack tests (issue 13). `c9` is a third AP of the same CA that no directory names.
  */
-export interface CertificateKind {
-  readonly kind: string;
-  readonly identity: SigningIdentity;
-}
-
 export function devCertificateKinds(pki: DevPkiLayout): Record<string, SigningIdentity> {
   const id = (cert: string, key: string) => loadSigningIdentity(cert, key);
   return {
@@ -47,7 +42,5 @@ export async function sealWithOrganizationIdentifier(pki: DevPkiLayout, dir: str
   const keyFile = join(dir, `org-seal-${tag}.key.pem`);
   writeFileSync(certFile, cert.toString('pem') + '\n');
   writeFileSync(keyFile, key.pkcs8Pem, { mode: 0o600 });
-  const identity = loadSigningIdentity(certFile, keyFile);
-  if (!(identity.certificate instanceof X509Certificate)) throw new Error('not a certificate');
-  return identity;
+  return loadSigningIdentity(certFile, keyFile);
 }

@@ -391,6 +391,15 @@ export const configSchema = z
          */
         listedPeersOnly: z.boolean().default(false),
         /**
+         * Accept peer APs the directory pins no AP certificate (`apCertificate`) for: an incoming Dispatch whose
+         * sender's entry pins none, evidence returned about a message whose recipient's entry pins none. Their
+         * signer must then still have the role of an AP's signing certificate and e-seal (src/pki/certificate-roles.ts:
+         * digitalSignature/nonRepudiation, no TSA, TLS-only, trusted list or OCSP EKU) and must not be this AP's own
+         * seal. Off: such messages are refused (EBMS:0101, evidence PIPELINE_EVIDENCE_SEAL_NOT_PINNED), the safe choice,
+         * since without a pin any certificate under `trust` could speak for any AP. @defaultValue false
+         */
+        unpinnedPeers: z.boolean().default(false),
+        /**
          * Keeping revocation data fresh while the AP runs: every `intervalMs` each process re-reads the CRL files
          * of `trust` and the `trustLists` files, and (with `fetch`) GETs the http CRL Distribution Points of the
          * trust anchors, the e-seal and the TSA certificate, plus `urls`. A CRL replaces the held one of its CA only

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { sharedTestPki } from '../helpers/pki.js';
+import { waitFor } from '../helpers/wait.js';
 import { rawRequest, RECIPIENT, SENDER, submitValid } from './rest-ap.js';
 
 /**
@@ -103,6 +104,8 @@ describe('process guard', () => {
     expect((await get(port, '/escape')).status).toBe(200);
     expect(await get(port, '/ok')).toEqual({ status: 200, text: 'ok\n' });
     expect(running.child.exitCode).toBeNull();
+    // The child's log lines reach us through a pipe: wait for them rather than read them at once.
+    await waitFor(() => ((running.output().match(/an error escaped its request; still serving/g) ?? []).length >= 2 ? true : undefined), { timeoutMs: 60_000, what: "the guard's two log lines" });
     expect(running.output().match(/an error escaped its request; still serving/g)).toHaveLength(2);
     expect(running.output()).toMatch(/Unexpected end of form/);
     running.child.kill('SIGTERM');

@@ -1,13 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import type { VerificationReport } from './types.js';
-import type { TimestampFileReport } from './verify-token.js';
+import type { CadesFileReport, TimestampFileReport } from './verify-token.js';
 
 /**
  * A verification report as JSON text: certificates as their names, serial, fingerprint and validity;
  * dates as ISO 8601; the canonical signed texts left out (they are the file itself). The shape is the
  * report's, so `indication`/`subIndication` are where a program looks.
  */
-export function reportToJson(report: VerificationReport | TimestampFileReport): string {
+export function reportToJson(report: VerificationReport | TimestampFileReport | CadesFileReport): string {
   const { signedReferences: _refs, signedDocument: _doc, ...seal } = 'seal' in report && report.seal ? report.seal : ({} as Record<string, unknown>);
   const shown = 'kind' in report ? report : { kind: 'evidence', ...report, ...(report.seal ? { seal } : {}) };
   return JSON.stringify(shown, replacer, 2);

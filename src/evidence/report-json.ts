@@ -28,5 +28,7 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
     };
   }
   if (typeof value === 'bigint') return value.toString();
+  // Distinguished names inside messages on one line, as in the words (X509Certificate#subject has one RDN a line).
+  if (key === 'message' && typeof value === 'string') return value.replace(/\s*\n\s*/g, ', ');
   return value;
 }

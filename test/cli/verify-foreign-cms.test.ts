@@ -100,6 +100,14 @@ describe('verify what other products sign: EU DSS test material (esig/dss)', () 
   });
 });
 
+describe('verify what other products sign: digitorus/timestamp material', () => {
+  it('a GlobalSign TimeStampResp without the TSA certificate: read, INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND (not a format failure)', async () => {
+    const resp = readFileSync(join(root, 'test/fixtures/crypto/foreign/digitorus-timestamp/respNoCert.tsr'));
+    const r = await verdict(resp, loadTrustStore([join(dss, 'd-trust-root-ca-1-2017.cert.pem')]));
+    expect(r).toMatchObject({ kind: 'timestamp-token', indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND' });
+  });
+});
+
 describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PSS, tokens without the TSA certificate', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-foreign-cms-'));
   const path = (name: string) => join(dir, name);

@@ -280,6 +280,16 @@ export interface VerifyCadesOptions {
  * revocation status is INDETERMINATE. Findings, never exceptions.
  */
 export async function verifyCadesSignature(cms: Buffer, options: VerifyCadesOptions): Promise<CadesCheck> {
+  try {
+    return await checkCades(cms, options);
+  } catch (e) {
+    // An attribute value that does not parse (BER inside signed attributes, truncated values): a format failure.
+    const finding = err('SEAL_MALFORMED', `the CMS signature cannot be read: ${(e as Error).message}`);
+    return { level: 'CMS', attached: false, contentChecked: false, ber: false, signedAttributes: [], unsignedAttributes: [], validationTime: options.at ?? new Date(), findings: [finding] };
+  }
+}
+
+async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<CadesCheck> {
   const now = options.at ?? new Date();
   const findings: Finding[] = [];
   const done = (rest: Partial<CadesCheck>): CadesCheck => ({

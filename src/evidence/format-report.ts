@@ -60,7 +60,7 @@ export function formatTimestampReport(report: TimestampFileReport): string {
       : `INVALID (${report.indication}): ${report.subIndication ?? 'UNKNOWN'}${decisive ? ` — ${oneLine(decisive.message)}` : ''}`,
     `file:       RFC 3161 timestamp token${report.ber ? ' (BER)' : ''}`,
   ];
-  if (report.genTime) lines.push(`time:       ${report.genTime.toISOString()}`);
+  if (report.genTime) lines.push(`time:       ${iso(report.genTime)}`);
   if (report.tsa) lines.push(`TSA:        ${oneLine(report.tsa.subject)}`);
   if (report.policy) lines.push(`policy:     ${report.policy}`);
   if (report.serialNumber) lines.push(`serial:     ${report.serialNumber}`);
@@ -98,8 +98,8 @@ export function formatCadesReport(report: CadesFileReport): string {
   if (report.signer) lines.push(`signer:     ${oneLine(report.signer.subject)}`);
   if (report.signer) lines.push(`issued by:  ${oneLine(report.signer.issuer)}`);
   if (report.signatureAlgorithm) lines.push(`algorithm:  ${name(report.signatureAlgorithm)} over ${name(report.digestAlgorithm)}`);
-  if (report.signingTime) lines.push(`signed at:  ${report.signingTime.toISOString()} (claimed)`);
-  if (report.timestamp) lines.push(`timestamp:  ${report.timestamp.genTime.toISOString()}${report.timestamp.valid ? '' : ' (NOT valid)'}${report.timestamp.tsa ? ` by ${oneLine(report.timestamp.tsa.subject)}` : ''}`);
+  if (report.signingTime) lines.push(`signed at:  ${iso(report.signingTime)} (claimed)`);
+  if (report.timestamp) lines.push(`timestamp:  ${iso(report.timestamp.genTime)}${report.timestamp.valid ? '' : ' (NOT valid)'}${report.timestamp.tsa ? ` by ${oneLine(report.timestamp.tsa.subject)}` : ''}`);
   else lines.push('timestamp:  none');
   lines.push(`content:    ${report.contentChecked ? 'matches the message-digest' : report.attached ? 'not checked' : 'not given (--document): not checked'}`);
   if (report.signedAttributes.length) lines.push(`signed:     ${report.signedAttributes.join(', ')}`);
@@ -107,4 +107,9 @@ export function formatCadesReport(report: CadesFileReport): string {
   lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
   for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');
+}
+
+/** A date from a file may be out of range (month 13 in a forged token): shown as such, never thrown on. */
+function iso(date: Date): string {
+  return Number.isNaN(date.getTime()) ? '(invalid date)' : date.toISOString();
 }

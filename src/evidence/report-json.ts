@@ -23,12 +23,18 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
       issuer: value.issuer.replace(/\n/g, ', '),
       serialNumber: value.serialNumber,
       fingerprint256: value.fingerprint256,
-      validFrom: new Date(value.validFrom).toISOString(),
-      validTo: new Date(value.validTo).toISOString(),
+      validFrom: isoOr(value.validFrom),
+      validTo: isoOr(value.validTo),
     };
   }
   if (typeof value === 'bigint') return value.toString();
   // Distinguished names inside messages on one line, as in the words (X509Certificate#subject has one RDN a line).
   if (key === 'message' && typeof value === 'string') return value.replace(/\s*\n\s*/g, ', ');
   return value;
+}
+
+/** A certificate's date as ISO 8601, or as written when it is no date (a damaged certificate must not stop the report). */
+function isoOr(text: string): string {
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
 }

@@ -117,7 +117,13 @@ export async function verifyTimestampFile(bytes: Buffer, options: FileVerifyOpti
   }
   const trust = withEmbeddedCrls(options.trust, crls);
   const certificates = [...(options.expectedCertificate ? [options.expectedCertificate] : []), ...options.trust.anchors];
-  const r = await verifyTimestampToken(der, { trust, at, certificates, ...(options.content ? { data: options.content } : {}) });
+  let r: Awaited<ReturnType<typeof verifyTimestampToken>>;
+  try {
+    r = await verifyTimestampToken(der, { trust, at, certificates, ...(options.content ? { data: options.content } : {}) });
+  } catch (e) {
+    // A damaged certificate inside the token (its key or extensions do not parse): the token cannot be read.
+    r = { valid: false, findings: [{ code: 'TSA_TOKEN_MALFORMED', severity: 'error', message: `a certificate in the token cannot be read: ${(e as Error).message}` }] };
+  }
   const findings = [...r.findings];
   const tsa = r.tsaCertificate;
   // Threat: a token of another TSA passing where the caller named the one that must have signed it.

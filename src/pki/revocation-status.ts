@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { parseCrls } from './crl.js';
 import { createTrustStore } from './trust-store.js';
 import type { Finding, TrustStore } from './types.js';
 
@@ -7,8 +8,16 @@ import type { Finding, TrustStore } from './types.js';
  * they count for revocations, and as "the data of their time" (pki's embeddedCrls), never as stale.
  */
 export function withEmbeddedCrls(trust: TrustStore, crls: readonly Buffer[]): TrustStore {
-  if (crls.length === 0) return trust;
-  return createTrustStore(trust.anchors, { crls: trust.crls, embeddedCrls: crls });
+  // A CRL that does not parse is unsigned data that says nothing: left out, so the status stays unknown.
+  const readable = crls.filter((crl) => {
+    try {
+      return parseCrls(crl).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  if (readable.length === 0) return trust;
+  return createTrustStore(trust.anchors, { crls: trust.crls, embeddedCrls: readable });
 }
 
 /**

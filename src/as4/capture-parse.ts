@@ -10,10 +10,13 @@ export interface CaptureContainer {
   readonly headers: ReadonlyMap<string, string>;
   readonly contentType?: string;
   readonly body: Buffer;
+  /** `Transfer-Encoding: chunked` in the headers, but the body was stored de-chunked (read as it is). */
+  readonly alreadyDechunked?: boolean;
 }
 
 const HTTP_REQUEST = /^[A-Z]+ \S+ HTTP\/\d(?:\.\d)?$/;
 const HTTP_RESPONSE = /^HTTP\/\d(?:\.\d)? \d{3}(?: .*)?$/;
+const CHUNK_SIZE_LINE = /^[0-9A-Fa-f]{1,16}[ \t]*(?:;[^\r\n]*)?\r?\n/;
 const HEADER_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*:/;
 
 /** Index just after the blank line that ends a header block (CRLF CRLF, or LF LF in hand-copied dumps). */
@@ -86,7 +89,13 @@ export function parseCapture(bytes: Buffer): CaptureContainer {
   if (!split) throw new QerdsError('AS4_CAPTURE_UNREADABLE', 'headers are not followed by a blank line');
   const headers = parseHeaderBlock(headBytes.subarray(0, split.end).toString('latin1'));
   let body = headBytes.subarray(split.bodyStart);
-  if (/\bchunked\b/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body);
+  let alreadyDechunked = false;
+  if (/\bchunked\b/i.test(headers.get('transfer-encoding') ?? '')) {
+    // Dumps taken above the HTTP layer (phase4's .as4in/.as4out) keep the header but hold the body de-chunked:
+    // a chunked body starts with a hexadecimal chunk size line, a SOAP or MIME body never does.
+    if (CHUNK_SIZE_LINE.test(body.subarray(0, 80).toString('latin1'))) body = dechunk(body);
+    else alreadyDechunked = true;
+  }
   const contentType = headers.get('content-type');
   return {
     kind: isRequest ? 'http-request' : isResponse ? 'http-response' : 'mime',
@@ -94,6 +103,7 @@ export function parseCapture(bytes: Buffer): CaptureContainer {
     headers,
     ...(contentType ? { contentType } : {}),
     body,
+    ...(alreadyDechunked ? { alreadyDechunked } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { isQerdsError } from '../core/index.js';
+import { revocationUnknown } from '../pki/revocation-status.js';
 import type { Finding } from '../pki/types.js';
 import { decryptAttachments } from './attachment-encryption.js';
 import { parseCapture } from './capture-parse.js';
@@ -50,6 +51,7 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
     const capture = parseCapture(bytes);
     report.container = capture.kind;
     if (capture.startLine) report.httpStartLine = capture.startLine;
+    if (capture.alreadyDechunked) findings.push({ code: 'AS4_CAPTURE_DECHUNKED', severity: 'info', message: 'Transfer-Encoding: chunked in the headers, but the body was stored de-chunked: read as it is' });
     const media = capture.contentType ? parseContentType(capture.contentType).mediaType : undefined;
     if (media === 'multipart/related') {
       const decoded = decodeMultipart(capture.contentType!, capture.body);
@@ -84,12 +86,27 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
     } catch (e) {
       error(isQerdsError(e) ? e.code : 'AS4_EBMS_0102', (e as Error).message);
     }
-  } else if (hasEncryptedData) {
-    error('AS4_CAPTURE_ENCRYPTED', 'attachments are encrypted: without the recipient key their signature references cannot be checked');
   }
+  // Without the recipient key an encrypted attachment's signature reference (over the plaintext) cannot be
+  // computed: "not checked" (INDETERMINATE), never "digest does not match" or "not signed".
+  const unreadable = hasEncryptedData && !options.decryptionKeys?.length ? encryptedCids(doc) : new Set<string>();
 
   const v = verifyEnvelope(doc, plain, { ...(options.trust ? { trust: options.trust } : {}), ...(options.expectedCertificate ? { expectedCertificate: options.expectedCertificate } : {}), ...(options.at ? { at: options.at } : {}) });
-  findings.push(...v.findings);
+  const notChecked = new Set<string>();
+  for (const f of v.findings) {
+    const cid = /\bcid:(\S+?)(?::|\s|$)/i.exec(f.message)?.[1] ?? /^attachment (\S+) is not signed$/.exec(f.message)?.[1];
+    if (cid && unreadable.has(cid) && ['AS4_SIG_DIGEST_MISMATCH', 'AS4_SIG_REFERENCE', 'AS4_SIG_NOT_COVERED'].includes(f.code)) notChecked.add(cid);
+    // Distinguished names on one line (X509Certificate#subject has one RDN a line).
+    else findings.push({ ...f, message: f.message.replace(/\n/g, ', ') });
+  }
+  for (const cid of notChecked) {
+    findings.push({ code: 'AS4_ATTACHMENT_NOT_CHECKED', severity: 'error', message: `attachment cid:${cid} is encrypted and no key was given (--decrypt-key/--decrypt-cert): its signature reference was not checked` });
+  }
+  // EN 319 102-1: a signer whose revocation status cannot be established is not VALID but INDETERMINATE.
+  if (v.signer && options.trust && !v.findings.some((f) => f.code === 'AS4_SIG_UNTRUSTED')) {
+    const path = options.trust.validate(v.signer, { at: options.at ?? new Date() });
+    if (path.valid) findings.push(...revocationUnknown(path.findings, v.signer, 'AS4 signer'));
+  }
   report.signature = {
     ...(v.signatureAlgorithm ? { algorithm: v.signatureAlgorithm } : {}),
     ...(keyReferenceOf(doc) ? { keyReference: keyReferenceOf(doc)! } : {}),
@@ -132,8 +149,23 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
   } catch (e) {
     error(isQerdsError(e) ? e.code : 'AS4_EBMS_0009', (e as Error).message);
   }
-  report.verdict = findings.some((f) => f.severity === 'error') ? 'INVALID' : 'VALID';
+  const errors = findings.filter((f) => f.severity === 'error');
+  report.verdict = errors.some((f) => !INDETERMINATE_CODES.has(f.code)) ? 'INVALID' : errors.length > 0 ? 'INDETERMINATE' : 'VALID';
   return report;
+}
+
+/** Checks that could not run (no key, no revocation data): the verdict is INDETERMINATE, not INVALID. */
+const INDETERMINATE_CODES = new Set(['AS4_ATTACHMENT_NOT_CHECKED', 'SIGNER_REVOCATION_UNKNOWN']);
+
+/** Content-IDs of the attachments an xenc:EncryptedData replaces (CipherReference URI="cid:…"). */
+function encryptedCids(doc: Document): Set<string> {
+  const out = new Set<string>();
+  for (const el of allElements(doc)) {
+    if (el.namespaceURI !== NS.xenc || el.localName !== 'CipherReference') continue;
+    const cid = contentIdFromCid(el.getAttribute('URI') ?? '');
+    if (cid) out.add(cid);
+  }
+  return out;
 }
 
 /** `…/xml-exc-c14n#` → `xml-exc-c14n`, `…#sha256` → `sha256`. */

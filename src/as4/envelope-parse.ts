@@ -175,7 +175,9 @@ export function parseEnvelope(input: string | Document): ParsedEnvelope {
   assertNoProcessingInstructions(document);
   const { soapVersion, messaging, envelope } = locateSoapParts(document);
   // Exactly one eb:Messaging anywhere: a second one (in another header, in the Body) is a wrapping attempt.
-  if (allElements(document).filter((el) => isNs(el, NS.eb, 'Messaging')).length !== 1) bad('eb:Messaging occurs more than once');
+  // A copy inside eb:Receipt (the user message a receipt acknowledges, as some products include it) is content
+  // of the receipt, never processed as a header: it does not count.
+  if (allElements(document).filter((el) => isNs(el, NS.eb, 'Messaging') && !insideReceipt(el)).length !== 1) bad('eb:Messaging occurs more than once');
   const mu = messaging.getAttributeNS(envelope.namespaceURI, 'mustUnderstand');
   if (!(mu === 'true' || mu === '1')) bad('eb:Messaging must carry mustUnderstand="true"');
   const units = childElements(messaging, NS.eb);
@@ -201,4 +203,10 @@ export function peekMessageId(doc: Document | undefined): string | undefined {
     if (isNs(el, NS.eb, 'MessageId') && isElement(el.parentNode) && isNs(el.parentNode, NS.eb, 'MessageInfo')) return textOf(el) || undefined;
   }
   return undefined;
+}
+
+/** Whether `el` lies inside an eb:Receipt (receipt content: NonRepudiationInformation or a copied message). */
+function insideReceipt(el: Element): boolean {
+  for (let p = el.parentNode; p && isElement(p); p = p.parentNode) if (isNs(p, NS.eb, 'Receipt')) return true;
+  return false;
 }

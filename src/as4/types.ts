@@ -315,13 +315,14 @@ export interface As4CaptureOptions {
   readonly expectedCertificate?: X509Certificate;
   /** Validation time. @defaultValue now */
   readonly at?: Date;
-  /** Keys to decrypt encrypted attachments with (without them, encrypted attachments make the verdict INVALID). */
+  /** Keys to decrypt encrypted attachments with (without them, encrypted attachments are not checked: INDETERMINATE). */
   readonly decryptionKeys?: readonly SigningIdentity[];
 }
 
 /** What `verifyAs4Capture` found in a captured AS4 exchange. */
 export interface As4CaptureReport {
-  readonly verdict: 'VALID' | 'INVALID';
+  /** INDETERMINATE: nothing failed, but a check could not run (encrypted attachment without key, unknown revocation status). */
+  readonly verdict: 'VALID' | 'INVALID' | 'INDETERMINATE';
   readonly container: 'http-request' | 'http-response' | 'mime' | 'soap';
   readonly httpStartLine?: string;
   readonly soapVersion?: SoapVersion;

@@ -2,8 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
-import { QerdsError } from '../core/index.js';
+import { QerdsError, isQerdsError } from '../core/index.js';
 import { chainVerification, parseBundle, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
+import { detectFileKind } from '../evidence/verify-token.js';
 import { readExportDir } from './export-command.js';
 import { createRemMessageVerifier, remMessageVerifier } from '../api/index.js';
 import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
@@ -19,7 +20,9 @@ interface VerifyOptions {
   content?: string[];
   json: boolean;
   xml: boolean;
+  cert?: string;
   expectCert?: string;
+  document?: string;
   decryptKey?: string;
   decryptCert?: string;
 }
@@ -29,15 +32,15 @@ interface VerifyOptions {
  * (decrypted with --decrypt-key/--decrypt-cert when encrypted). Exit 0 only for VALID.
  */
 async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefined, opts: VerifyOptions): Promise<void> {
-  if (opts.content || opts.xml) throw new QerdsError('CONFIG_INVALID', '--content and --xml apply to evidence and timestamps, not to AS4 captures');
+  if (opts.content || opts.document || opts.xml) throw new QerdsError('CONFIG_INVALID', '--content, --document and --xml apply to evidence, timestamps and CMS, not to AS4 captures');
   if (!opts.decryptKey !== !opts.decryptCert) throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
   const report = verifyAs4Capture(bytes, {
     trust,
     ...(at ? { at } : {}),
-    ...(opts.expectCert ? { expectedCertificate: new X509Certificate(await readFile(opts.expectCert)) } : {}),
+    ...(opts.cert ? { expectedCertificate: new X509Certificate(await readFile(opts.cert)) } : {}),
     ...(opts.decryptKey && opts.decryptCert ? { decryptionKeys: [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] } : {}),
   });
-  process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatAs4CaptureReport(report)}\n`);
+  process.stdout.write(`${opts.json ? JSON.stringify({ kind: 'as4-capture', valid: report.verdict === 'VALID', ...report }, null, 2) : formatAs4CaptureReport(report)}\n`);
   process.exitCode = report.verdict === 'VALID' ? 0 : 1;
 }
 
@@ -45,19 +48,27 @@ async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefi
 function printResult(result: ProofVerification, opts: VerifyOptions): void {
   if (opts.xml && result.xml === undefined) throw new QerdsError('CONFIG_INVALID', `--xml: no XML report for ${result.kind}; use --json`);
   process.stdout.write(`${opts.json ? result.json : opts.xml ? result.xml : result.words}\n`);
-  process.exitCode = result.valid ? 0 : 1;
+  process.exitCode = result.valid ? VERIFY_EXIT.valid : VERIFY_EXIT.notValid;
 }
+
+/** Exit codes of `qerds verify`: a verdict was given (valid or not), or none could be (usage, file, format). */
+export const VERIFY_EXIT = Object.freeze({ valid: 0, notValid: 1, noVerdict: 2 });
 
 /**
  * `qerds verify <file>`: the auditor's verb. Offline, from the file alone plus trust anchors. Detects
- * what the file is — sealed evidence XML, or an RFC 3161 timestamp (token or response, DER) — and
- * validates it. Exit 0 only for TOTAL-PASSED; 1 for anything else (INDETERMINATE is not proof).
+ * what the file is — sealed evidence XML, an evidence chain, an RFC 3161 timestamp (token or response),
+ * a CMS/CAdES signature, a trusted list, a REM message, an AS4 capture — and validates it by its own
+ * standard. Exit 0 only for a valid proof; 1 for any other verdict (INDETERMINATE is not proof); 2 when no
+ * verdict could be given (missing file, bad option, a file of no known kind). With --json every outcome,
+ * errors included, is one JSON object on stdout.
  */
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp or an AS4 capture offline; exit 0 only when it is valid')
-    .argument('<file>', 'evidence XML, an export directory or its bundle.json, a REM message (.eml), a timestamp token / response (DER), or an AS4 capture (HTTP dump, MIME, SOAP)')
+    .description(
+      'verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp, a CMS/CAdES signature, a trusted list, a REM message or an AS4 capture offline; exit 0 valid, 1 not valid (FAILED or INDETERMINATE), 2 no verdict (file missing, bad option, unknown kind)',
+    )
+    .argument('<file>', 'evidence XML, an export directory or its bundle.json, a REM message (.eml), a timestamp token / response or a CMS/CAdES signature (DER, BER or PEM), a trusted list (XML), or an AS4 capture (HTTP dump, MIME, SOAP)')
     .option(
       '--trust <path>',
       'trust anchor / CRL (PEM file or directory), or an ETSI TS 119 612 trusted list (*.xml) signed by a certificate that chains to another --trust; repeat for more; default: the dev PKI CA in certs/dev',
@@ -69,32 +80,69 @@ export function registerVerify(program: Command): void {
       'the user content: one file must match one part digest of the evidence; repeated, the parts in order; for a timestamp, the data of its imprint',
       collect,
     )
-    .option('--json', 'print the verification report as JSON', false)
+    .option('--document <file>', 'the signed document of a detached CMS/CAdES signature (for a timestamp: the data of its imprint)')
+    .option('--json', 'print the verification report as JSON (errors too: {"kind","valid":false,"error":{code,message}})', false)
     .option('--xml', 'print the verdict as an ETSI TS 119 102-2 style validation report (XML)', false)
-    .option('--expect-cert <pem>', 'AS4 capture: the signer must be exactly this certificate')
+    .option('--cert <pem>', 'the signer (AS4 message, timestamp TSA, CMS/CAdES signer) must be exactly this certificate; also used when the file leaves it out')
+    .option('--expect-cert <pem>', 'alias of --cert')
     .option('--decrypt-key <pem>', 'AS4 capture or encrypted REM message: private key to decrypt with (with --decrypt-cert)')
     .option('--decrypt-cert <pem>', 'AS4 capture: the certificate of --decrypt-key')
     .action(async (file: string, opts: VerifyOptions) => {
-      const isDir = (await stat(file)).isDirectory();
-      const bytes = isDir ? Buffer.alloc(0) : await readFile(file);
-      const dev = devPkiLayout('certs/dev');
-      const at = opts.at ? new Date(opts.at) : undefined;
-      if (at && Number.isNaN(at.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
-      const { trust, trustList } = await trustOf(opts.trust ?? [dev.caCert, dev.caCrl], at);
-      if (isDir) {
-        if (opts.content) throw new QerdsError('CONFIG_INVALID', '--content applies to one evidence or timestamp, not to an export');
-        return printResult(chainVerification(await verifyEvidenceChain(readExportDir(file), { trust, ...(at ? { at } : {}) })), opts);
+      if (opts.expectCert && opts.cert && opts.expectCert !== opts.cert) {
+        return failed(opts, undefined, new QerdsError('CONFIG_INVALID', '--cert and --expect-cert name different certificates'));
       }
-      // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
-      // (A bundle or a REM message could quote that namespace: they are told by stricter markers first.)
-      if (isAs4Capture(bytes) && !parseBundle(bytes) && !remMessageVerifier.detect(bytes)) return verifyCapture(bytes, trust, at, opts);
-      const contents = await Promise.all((opts.content ?? []).map((c) => readFile(c)));
-      if (!opts.decryptKey !== !opts.decryptCert) throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
-      const decryption = opts.decryptKey && opts.decryptCert ? [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] : [];
-      const verifiers = [createRemMessageVerifier(decryption)];
-      const result = await verifyAny(bytes, { trust, ...(at ? { at } : {}), content: contents, verifiers, ...(trustList ? { trustList } : {}) });
-      printResult(result, opts);
+      opts.cert ??= opts.expectCert;
+      let kind: string | undefined;
+      try {
+        const isDir = (await stat(file)).isDirectory();
+        const bytes = isDir ? Buffer.alloc(0) : await readFile(file);
+        if (!isDir) kind = detectFileKind(bytes);
+        const dev = devPkiLayout('certs/dev');
+        const at = opts.at ? new Date(opts.at) : undefined;
+        if (at && Number.isNaN(at.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
+        const { trust, trustList } = await trustOf(opts.trust ?? [dev.caCert, dev.caCrl], at);
+        if (isDir) {
+          kind = 'evidence-chain';
+          if (opts.content || opts.document) throw new QerdsError('CONFIG_INVALID', '--content applies to one evidence or timestamp, not to an export');
+          return printResult(chainVerification(await verifyEvidenceChain(readExportDir(file), { trust, ...(at ? { at } : {}) })), opts);
+        }
+        // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
+        // (A bundle or a REM message could quote that namespace: they are told by stricter markers first.)
+        if (isAs4Capture(bytes) && !parseBundle(bytes) && !remMessageVerifier.detect(bytes)) {
+          kind = 'as4-capture';
+          return await verifyCapture(bytes, trust, at, opts);
+        }
+        if (opts.document && opts.content) throw new QerdsError('CONFIG_INVALID', '--document and --content: give one');
+        const contents = await Promise.all([...(opts.content ?? []), ...(opts.document ? [opts.document] : [])].map((c) => readFile(c)));
+        if (!opts.decryptKey !== !opts.decryptCert) throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
+        const decryption = opts.decryptKey && opts.decryptCert ? [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] : [];
+        const verifiers = [createRemMessageVerifier(decryption)];
+        const expectedCertificate = opts.cert ? new X509Certificate(await readFile(opts.cert)) : undefined;
+        const result = await verifyAny(bytes, {
+          trust,
+          ...(at ? { at } : {}),
+          content: contents,
+          verifiers,
+          ...(trustList ? { trustList } : {}),
+          ...(expectedCertificate ? { expectedCertificate } : {}),
+        });
+        printResult(result, opts);
+      } catch (e) {
+        failed(opts, kind, e);
+      }
     });
+}
+
+/**
+ * No verdict: the file is missing or of no known kind, an option is wrong. With --json still one JSON object
+ * on stdout (kind, valid false, error code and message); exit 2 either way.
+ */
+function failed(opts: VerifyOptions, kind: string | undefined, e: unknown): void {
+  const code = isQerdsError(e) ? e.code : (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'VERIFY_FAILED';
+  const message = code === 'FILE_NOT_FOUND' ? `no such file: ${(e as NodeJS.ErrnoException).path ?? ''}` : (e as Error).message;
+  if (opts.json) process.stdout.write(`${JSON.stringify({ kind: kind ?? 'unknown', valid: false, indication: null, error: { code, message } }, null, 2)}\n`);
+  else process.stderr.write(`qerds: ${code}: ${message}\n`);
+  process.exitCode = VERIFY_EXIT.noVerdict;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { eventUri } from '../core/index.js';
 import { indicationOf } from './indication.js';
 import type { VerificationReport } from './types.js';
-import type { TimestampFileReport } from './verify-token.js';
+import type { CadesFileReport, TimestampFileReport } from './verify-token.js';
 
 /**
  * A verdict for people: the first line is `VALID`, or `INVALID (<EN 319 102-1 indication>): <reason>`;
@@ -58,9 +58,9 @@ export function formatTimestampReport(report: TimestampFileReport): string {
     report.indication === 'TOTAL-PASSED'
       ? 'VALID'
       : `INVALID (${report.indication}): ${report.subIndication ?? 'UNKNOWN'}${decisive ? ` — ${oneLine(decisive.message)}` : ''}`,
-    'file:       RFC 3161 timestamp token',
+    `file:       RFC 3161 timestamp token${report.ber ? ' (BER)' : ''}`,
   ];
-  if (report.genTime) lines.push(`time:       ${report.genTime.toISOString()}`);
+  if (report.genTime) lines.push(`time:       ${iso(report.genTime)}`);
   if (report.tsa) lines.push(`TSA:        ${oneLine(report.tsa.subject)}`);
   if (report.policy) lines.push(`policy:     ${report.policy}`);
   if (report.serialNumber) lines.push(`serial:     ${report.serialNumber}`);
@@ -68,4 +68,48 @@ export function formatTimestampReport(report: TimestampFileReport): string {
   lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
   for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');
+}
+
+const CMS_ALGORITHM_NAMES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.1': 'RSA PKCS#1 v1.5',
+  '1.2.840.113549.1.1.10': 'RSASSA-PSS',
+  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
+  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
+  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
+  '1.2.840.10045.2.1': 'ECDSA',
+  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
+  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
+  '2.16.840.1.101.3.4.2.1': 'SHA-256',
+  '2.16.840.1.101.3.4.2.2': 'SHA-384',
+  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+};
+
+/** A CMS / CAdES verdict (EN 319 122-1), in the same words as {@link formatReport}. */
+export function formatCadesReport(report: CadesFileReport): string {
+  const decisive = indicationOf(report.findings).decisive;
+  const name = (oid?: string) => (oid ? (CMS_ALGORITHM_NAMES[oid] ?? oid) : '?');
+  const lines = [
+    report.indication === 'TOTAL-PASSED'
+      ? 'VALID'
+      : `INVALID (${report.indication}): ${report.subIndication ?? 'UNKNOWN'}${decisive ? ` — ${oneLine(decisive.message)}` : ''}`,
+    `file:       ${report.level === 'CMS' ? 'CMS signature (no CAdES signing-certificate attribute)' : `${report.level} signature (EN 319 122-1)`}, ${report.attached ? 'attached (content inside)' : 'detached'}${report.ber ? ', BER' : ''}`,
+  ];
+  if (report.signer) lines.push(`signer:     ${oneLine(report.signer.subject)}`);
+  if (report.signer) lines.push(`issued by:  ${oneLine(report.signer.issuer)}`);
+  if (report.signatureAlgorithm) lines.push(`algorithm:  ${name(report.signatureAlgorithm)} over ${name(report.digestAlgorithm)}`);
+  if (report.signingTime) lines.push(`signed at:  ${iso(report.signingTime)} (claimed)`);
+  if (report.timestamp) lines.push(`timestamp:  ${iso(report.timestamp.genTime)}${report.timestamp.valid ? '' : ' (NOT valid)'}${report.timestamp.tsa ? ` by ${oneLine(report.timestamp.tsa.subject)}` : ''}`);
+  else lines.push('timestamp:  none');
+  lines.push(`content:    ${report.contentChecked ? 'matches the message-digest' : report.attached ? 'not checked' : 'not given (--document): not checked'}`);
+  if (report.signedAttributes.length) lines.push(`signed:     ${report.signedAttributes.join(', ')}`);
+  if (report.unsignedAttributes.length) lines.push(`unsigned:   ${report.unsignedAttributes.join(', ')}`);
+  lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
+  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
+  return lines.join('\n');
+}
+
+/** A date from a file may be out of range (month 13 in a forged token): shown as such, never thrown on. */
+function iso(date: Date): string {
+  return Number.isNaN(date.getTime()) ? '(invalid date)' : date.toISOString();
 }

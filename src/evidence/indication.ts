@@ -39,6 +39,10 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
   { codes: ['EVIDENCE_ISSUER_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE' },
   // EN 319 102-1 §5.2.5: no revocation data fresh enough for the validation time; newer data may settle it.
   { codes: ['PKI_REVOCATION_STALE'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
+  // EN 319 102-1 §5.2.6: no revocation status at all for a signer of a token, CMS/CAdES or AS4 message.
+  { codes: ['SIGNER_REVOCATION_UNKNOWN'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
+  // A detached signature whose content was not given: nothing to compare the message-digest with.
+  { codes: ['CMS_CONTENT_NOT_GIVEN'], indication: 'INDETERMINATE', sub: 'SIGNED_DATA_NOT_FOUND' },
   // A timestamp token that no longer matches what it covers, or whose own signature fails, was changed
   // after issuance (EN 319 102-1 §5.4: the token's validation is TOTAL-FAILED). We do not fall back to
   // validating without it: an altered evidence file must not pass.
@@ -52,7 +56,7 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
   { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
   // A signing certificate without the key usage of its role (EN 319 102-1 §5.2.6, X.509 validation constraints).
   { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT', 'EVIDENCE_SEAL_CERT_ROLE'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
-  { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
+  { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED', 'CMS_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },
 ];

@@ -140,6 +140,7 @@ const subIndicationWords: Record<PlainLanguage, Record<SubIndication, string>> =
     TIMESTAMP_ORDER_FAILURE: 'The times in the file are in an impossible order.',
     TRY_LATER: 'Whether the certificate was revoked could not be checked now; try again later or provide revocation data.',
     NO_POE: 'Nothing proves when the file was sealed (no valid timestamp).',
+    SIGNED_DATA_NOT_FOUND: 'The signature is kept apart from its document: add the document to check it.',
   },
   ja: {
     FORMAT_FAILURE: 'ファイルが壊れているか、想定された形式ではありません。',
@@ -155,6 +156,7 @@ const subIndicationWords: Record<PlainLanguage, Record<SubIndication, string>> =
     TIMESTAMP_ORDER_FAILURE: 'ファイル内の時刻の順序があり得ないものです。',
     TRY_LATER: '証明書が失効していないかを今は確認できませんでした。後で再試行するか、失効情報を提供してください。',
     NO_POE: 'いつ封印されたかを証明するもの（有効なタイムスタンプ）がありません。',
+    SIGNED_DATA_NOT_FOUND: '署名は文書と別になっています。確認するには文書も追加してください。',
   },
 };
 

@@ -28,6 +28,7 @@ export type SubIndication =
   | 'SIG_CONSTRAINTS_FAILURE'
   | 'TIMESTAMP_ORDER_FAILURE'
   | 'TRY_LATER'
+  | 'SIGNED_DATA_NOT_FOUND'
   | 'NO_POE';
 
 export interface VerifyEvidenceOptions {

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
 import type { Finding, TrustStore } from '../pki/index.js';
-import type { TrustList } from '../trust-list/index.js';
-import { formatReport, formatTimestampReport } from './format-report.js';
+import { loadTrustList, type TrustList } from '../trust-list/index.js';
+import { formatCadesReport, formatReport, formatTimestampReport } from './format-report.js';
+import { indicationOf } from './indication.js';
 import { reportToJson } from './report-json.js';
 import { reportToXml } from './report-xml.js';
 import type { VerificationReport } from './types.js';
 import { verifyEvidence } from './verify-evidence.js';
-import { detectFileKind, verifyTimestampFile } from './verify-token.js';
+import { detectFileKind, verifyCadesFile, verifyTimestampFile } from './verify-token.js';
 
 /**
  * The outcome of verifying any proof a user may hold, in the three forms a caller prints: words, JSON
@@ -46,6 +47,8 @@ export interface VerifyAnyOptions extends ProofVerifyOptions {
   readonly verifiers?: readonly ProofVerifier[];
   /** A loaded trusted list: evidence reports then say whether seal and TSA are qualified. */
   readonly trustList?: TrustList;
+  /** `--cert`: the signer of a timestamp or CMS/CAdES signature must be this certificate (and may be left out of it). */
+  readonly expectedCertificate?: X509Certificate;
 }
 
 /** Marks the JSON form of an evidence chain (`qerds export` manifest with the XML inline). */
@@ -80,7 +83,8 @@ export interface ChainReport {
 
 /**
  * `qerds verify` / `POST /api/v1/verify` in one function: detects what `bytes` are — an evidence chain
- * (JSON bundle), a plugged-in kind (tried in order), evidence XML, an RFC 3161 timestamp — and validates it. Throws
+ * (JSON bundle), a plugged-in kind (tried in order), evidence XML, an RFC 3161 timestamp, a CMS/CAdES
+ * signature, a trusted list (DER, BER or PEM) — and validates each by its own standard. Throws
  * EVIDENCE_MALFORMED when the bytes are none of these (nothing to give a verdict on).
  */
 export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promise<ProofVerification> {
@@ -93,19 +97,85 @@ export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promi
   }
   const at = options.at ? { at: options.at } : {};
   const contents = options.content ?? [];
-  switch (detectFileKind(bytes)) {
+  const expected = options.expectedCertificate ? { expectedCertificate: options.expectedCertificate } : {};
+  const one = (what: string) => {
+    if (contents.length > 1) throw new QerdsError('CONFIG_INVALID', `${what} covers one piece of data`);
+    return contents[0] ? { content: contents[0] } : {};
+  };
+  const der = pemToDer(bytes) ?? bytes;
+  const kind = detectFileKind(der);
+  switch (kind) {
     case 'evidence-xml': {
       const content = contents.length === 0 ? {} : { content: contents.length === 1 ? contents[0]! : contents };
       const r = await verifyEvidence(bytes.toString('utf8'), { trust: options.trust, ...at, ...content, ...(options.trustList ? { trustList: options.trustList } : {}) });
       return { kind: 'evidence-xml', valid: r.indication === 'TOTAL-PASSED', words: formatReport(r), json: reportToJson(r), xml: reportToXml(r) };
     }
     case 'timestamp-token': {
-      if (contents.length > 1) throw new QerdsError('CONFIG_INVALID', 'a timestamp covers one piece of data');
-      const r = await verifyTimestampFile(bytes, { trust: options.trust, ...at, ...(contents[0] ? { content: contents[0] } : {}) });
+      const r = await verifyTimestampFile(der, { trust: options.trust, ...at, ...one('a timestamp'), ...expected });
       return { kind: 'timestamp-token', valid: r.indication === 'TOTAL-PASSED', words: formatTimestampReport(r), json: reportToJson(r), xml: reportToXml(r) };
     }
+    case 'cades': {
+      const r = await verifyCadesFile(der, { trust: options.trust, ...at, ...one('a CMS signature'), ...expected });
+      return { kind: 'cades', valid: r.indication === 'TOTAL-PASSED', words: formatCadesReport(r), json: reportToJson(r) };
+    }
+    case 'trusted-list':
+      return verifyTrustedListFile(bytes.toString('utf8'), options);
+    case 'xades':
+      // Signed XML that is not evidence (XAdES by another product): the XAdES verifier's branch goes here.
+      throw new QerdsError('EVIDENCE_MALFORMED', 'signed XML that is not evidence or a trusted list (XAdES): not verified by this version');
+    case 'xml':
+      throw new QerdsError('EVIDENCE_MALFORMED', 'XML without a signature: neither evidence, a trusted list nor XAdES');
+    case 'cms-other':
+      throw new QerdsError('EVIDENCE_MALFORMED', 'a CMS message that is not SignedData (enveloped or other): nothing signed to verify');
     default:
-      throw new QerdsError('EVIDENCE_MALFORMED', 'not a proof this verifier knows: neither evidence XML, an evidence chain, a timestamp token or response, nor a plugged-in kind');
+      throw new QerdsError('EVIDENCE_MALFORMED', 'not a proof this verifier knows: neither evidence XML, an evidence chain, a timestamp token or response, CAdES/CMS, a trusted list, nor a plugged-in kind');
+  }
+}
+
+/** PEM (`-----BEGIN CMS-----`, `PKCS7`, `TIMESTAMP …`) around DER: the DER, else undefined. */
+function pemToDer(bytes: Buffer): Buffer | undefined {
+  const text = bytes.subarray(0, 64).toString('latin1').trimStart();
+  if (!text.startsWith('-----BEGIN ')) return undefined;
+  const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(bytes.toString('latin1'));
+  return m ? Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64') : undefined;
+}
+
+/**
+ * An ETSI TS 119 612 trusted list: its XAdES signature by a signer that chains to the trust anchors given (a
+ * list cannot vouch for itself). Past its NextUpdate it is still verified (an old list verifies old proofs).
+ */
+async function verifyTrustedListFile(xml: string, options: VerifyAnyOptions): Promise<ProofVerification> {
+  const at = options.at ?? new Date();
+  try {
+    const list = await loadTrustList(xml, { signerAnchors: options.trust, at, allowStale: true });
+    const report = {
+      kind: 'trusted-list',
+      valid: true,
+      indication: 'TOTAL-PASSED',
+      schemeOperator: list.schemeOperator,
+      issued: list.issued.toISOString(),
+      ...(list.nextUpdate ? { nextUpdate: list.nextUpdate.toISOString() } : {}),
+      signer: list.signer.subject.replace(/\n/g, ', '),
+      services: list.services.length,
+      validationTime: at.toISOString(),
+    };
+    const words = [
+      'VALID',
+      'file:       ETSI TS 119 612 trusted list',
+      `operator:   ${report.schemeOperator}`,
+      `issued:     ${report.issued}${report.nextUpdate ? `, next update ${report.nextUpdate}${list.nextUpdate! < at ? ' (STALE)' : ''}` : ''}`,
+      `signer:     ${report.signer}`,
+      `services:   ${report.services}`,
+      `validated:  as of ${report.validationTime}`,
+    ].join('\n');
+    return { kind: 'trusted-list', valid: true, words, json: JSON.stringify(report, null, 2) };
+  } catch (e) {
+    if (!(e instanceof QerdsError)) throw e;
+    const findings = (e.details as { findings?: Finding[] } | undefined)?.findings ?? [{ code: e.code, message: e.message, severity: 'error' as const }];
+    const { indication, subIndication } = indicationOf(findings.some((f) => f.severity === 'error') ? findings : [{ code: e.code, message: e.message, severity: 'error' }]);
+    const report = { kind: 'trusted-list', valid: false, indication, ...(subIndication ? { subIndication } : {}), error: { code: e.code, message: e.message }, findings, validationTime: at.toISOString() };
+    const words = [`INVALID (${indication}): ${subIndication ?? 'UNKNOWN'} — ${e.message}`, 'file:       ETSI TS 119 612 trusted list', `validated:  as of ${report.validationTime}`].join('\n');
+    return { kind: 'trusted-list', valid: false, words, json: JSON.stringify(report, null, 2) };
   }
 }
 

@@ -1,6 +1,10 @@
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { CMS_OID } from '../crypto/index.js';
+import { readSignedData, type ReadSignedData, type SignerId } from '../crypto/signed-data-read.js';
+import { verifySignerSignature } from '../crypto/signer-signature.js';
+import { essCertIdMatches as essCertMatches, parseFirstEssCertId } from '../timestamp/ess.js';
 import {
+  certificateFacts,
   certificateNameDer,
   derChildren,
   derOid,
@@ -14,6 +18,7 @@ import {
 import { verifyTimestampToken } from '../timestamp/index.js';
 import type { DetachedContent } from './cades-seal.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
+import { revocationUnknown, withEmbeddedCrls } from '../pki/revocation-status.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 
 const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
@@ -210,5 +215,212 @@ function parseTime(el: DerElement): Date | undefined {
   const m = el.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (!m) return undefined;
   const year = el.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  const date = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** Names of the signed and unsigned attributes a CAdES report lists (EN 319 122-1 §5.2, §5.3). */
+const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
+  [CMS_OID.contentType]: 'content-type',
+  [CMS_OID.messageDigest]: 'message-digest',
+  [CMS_OID.signingTime]: 'signing-time',
+  [CMS_OID.signingCertificate]: 'signing-certificate',
+  [CMS_OID.signingCertificateV2]: 'signing-certificate-v2',
+  [CMS_OID.signatureTimeStampToken]: 'signature-time-stamp',
+  '1.2.840.113549.1.9.16.2.15': 'signature-policy-identifier',
+  '1.2.840.113549.1.9.16.2.16': 'commitment-type-indication',
+  '1.2.840.113549.1.9.16.2.20': 'content-time-stamp',
+  '1.2.840.113549.1.9.16.2.4': 'content-hints',
+  '1.2.840.113549.1.9.52': 'cms-algorithm-protection',
+  '1.2.840.113549.1.9.16.2.21': 'complete-certificate-references',
+  '1.2.840.113549.1.9.16.2.22': 'complete-revocation-references',
+  '1.2.840.113549.1.9.16.2.23': 'certificate-values',
+  '1.2.840.113549.1.9.16.2.24': 'revocation-values',
+  '0.4.0.1733.2.4': 'archive-time-stamp-v3',
+  '0.4.0.19122.1.1': 'signer-attributes-v2',
+  '1.2.840.113549.1.9.6': 'countersignature',
+};
+
+/** What {@link verifyCadesSignature} found; evidence/verify-token.ts adds the EN 319 102-1 indication. */
+export interface CadesCheck {
+  /** EN 319 122-1 form found: B-T with a signature-time-stamp, B-B with signing-certificate(-v2), else plain CMS. */
+  readonly level: 'CAdES-B-T' | 'CAdES-B-B' | 'CMS';
+  /** Whether the content is inside (enveloping / attached) or given beside (detached). */
+  readonly attached: boolean;
+  readonly contentType?: string;
+  /** Whether the message-digest was compared with the content (attached, or detached with --document). */
+  readonly contentChecked: boolean;
+  readonly ber: boolean;
+  readonly signer?: X509Certificate;
+  readonly signatureAlgorithm?: string;
+  readonly digestAlgorithm?: string;
+  readonly signingTime?: Date;
+  readonly signedAttributes: readonly string[];
+  readonly unsignedAttributes: readonly string[];
+  readonly timestamp?: { readonly genTime: Date; readonly valid: boolean; readonly tsa?: X509Certificate };
+  readonly validationTime: Date;
+  readonly findings: Finding[];
+}
+
+export interface VerifyCadesOptions {
+  readonly trust: TrustStore;
+  readonly at?: Date;
+  /** The signed document of a detached signature (or, for an attached one, a copy that must be the same). */
+  readonly content?: Buffer;
+  /** The signer must be this certificate; it is also used when the SignedData does not carry it. */
+  readonly expectedCertificate?: X509Certificate;
+}
+
+/**
+ * Verify a CMS / CAdES signature made by any product (EN 319 122-1 baseline, RFC 5652): attached or detached,
+ * DER or BER, RSA PKCS#1 v1.5 / RSASSA-PSS / ECDSA with SHA-2: content-type and message-digest against the
+ * content, the signature over the signed attributes, ESS signing-certificate(-v2), signature-time-stamps over
+ * the signature value, and the signer's path at the earliest valid time-stamp's genTime (or at `at`) with the
+ * CRLs of the document and the trust store. Verdict per EN 319 102-1 (see evidence/indication.ts): a check
+ * that ran and failed is TOTAL-FAILED; an algorithm not implemented, a missing content or an unknown
+ * revocation status is INDETERMINATE. Findings, never exceptions.
+ */
+export async function verifyCadesSignature(cms: Buffer, options: VerifyCadesOptions): Promise<CadesCheck> {
+  try {
+    return await checkCades(cms, options);
+  } catch (e) {
+    // An attribute value that does not parse (BER inside signed attributes, truncated values): a format failure.
+    const finding = err('SEAL_MALFORMED', `the CMS signature cannot be read: ${(e as Error).message}`);
+    return { level: 'CMS', attached: false, contentChecked: false, ber: false, signedAttributes: [], unsignedAttributes: [], validationTime: options.at ?? new Date(), findings: [finding] };
+  }
+}
+
+async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<CadesCheck> {
+  const now = options.at ?? new Date();
+  const findings: Finding[] = [];
+  const done = (rest: Partial<CadesCheck>): CadesCheck => ({
+    level: 'CMS', attached: false, contentChecked: false, ber: false, signedAttributes: [], unsignedAttributes: [], ...rest, validationTime: now, findings,
+  });
+  let sd: ReadSignedData;
+  try {
+    sd = readSignedData(cms);
+  } catch (e) {
+    findings.push(err('SEAL_MALFORMED', `not a CMS SignedData: ${(e as Error).message}`));
+    return done({});
+  }
+  const attached = sd.eContent !== undefined;
+  const base = { attached, ber: sd.ber, contentType: sd.eContentType };
+  if (sd.signerInfos.length !== 1) {
+    // Parallel signatures are a form this verifier does not implement: not judged, not refused.
+    findings.push(err('CMS_SIGNERS_UNSUPPORTED', `${sd.signerInfos.length} SignerInfos: only one signer is verified`));
+    return done(base);
+  }
+  const si = sd.signerInfos[0]!;
+  const names = (m: ReadonlyMap<string, readonly Buffer[]>) => [...m.keys()].map((o) => ATTRIBUTE_NAMES[o] ?? o);
+  const lists = { signedAttributes: names(si.signedAttrs), unsignedAttributes: names(si.unsignedAttrs) };
+  const content = sd.eContent ?? options.content;
+  if (attached && options.content && !options.content.equals(sd.eContent!)) {
+    findings.push(err('SEAL_DIGEST_MISMATCH', 'the document given differs from the content inside the signature'));
+  }
+  const digestName = digestNameOfOid(si.digestAlgorithm);
+  if (!digestName) findings.push(err('CMS_ALGORITHM_UNSUPPORTED', `digest algorithm ${si.digestAlgorithm} is not implemented (SHA-2 only): the message-digest was not checked`));
+
+  const attr = (oid: string): DerElement | undefined => {
+    const values = si.signedAttrs.get(oid);
+    if (values && values.length !== 1) findings.push(err('SEAL_MALFORMED', `signed attribute ${ATTRIBUTE_NAMES[oid] ?? oid} must have one value`));
+    return values?.[0] ? readDerElement(values[0]) : undefined;
+  };
+  let signingTime: Date | undefined;
+  if (si.signedAttrsDer) {
+    const contentType = attr(CMS_OID.contentType);
+    // RFC 5652 §11.1: the signed content-type must be eContentType, else the signature could be replayed on other content.
+    if (!contentType) findings.push(err('SEAL_MALFORMED', 'content-type signed attribute missing'));
+    else if (derOid(contentType) !== sd.eContentType) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signed content-type is not the eContentType'));
+    const md = attr(CMS_OID.messageDigest);
+    if (!md) findings.push(err('SEAL_MALFORMED', 'message-digest signed attribute missing'));
+    else if (!content) findings.push(err('CMS_CONTENT_NOT_GIVEN', 'detached signature: give the signed document (--document) to check the message-digest'));
+    else if (digestName) {
+      const expected = createHash(digestName).update(content).digest();
+      if (md.content.length !== expected.length || !timingSafeEqual(md.content, expected)) {
+        findings.push(err('SEAL_DIGEST_MISMATCH', 'the content does not match the message-digest: it changed after signing'));
+      }
+    }
+    const st = attr(CMS_OID.signingTime);
+    signingTime = st ? parseTime(st) : undefined;
+  } else if (!content) {
+    findings.push(err('CMS_CONTENT_NOT_GIVEN', 'detached signature without signed attributes: give the signed document (--document)'));
+  }
+
+  // The signer: named by the SignerIdentifier, among the document's certificates and the one given.
+  const candidates = [...sd.certificates, ...(options.expectedCertificate ? [options.expectedCertificate] : []), ...options.trust.anchors];
+  const signer = candidates.find((c) => identifies(si.sid, c));
+  if (!signer) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'the signer certificate is neither in the SignedData nor given (--cert)'));
+  // Threat: a signature by another key than the one the caller expects passing as that party's.
+  if (signer && options.expectedCertificate && signer.fingerprint256 !== options.expectedCertificate.fingerprint256) {
+    findings.push(err('CMS_SIGNER_NOT_EXPECTED', `signed by ${signer.subject.replace(/\n/g, ', ')}, not by the certificate given with --cert`));
+  }
+  let essBound = false;
+  if (signer && si.signedAttrsDer) {
+    const v2 = si.signedAttrs.get(CMS_OID.signingCertificateV2)?.[0];
+    const v1 = si.signedAttrs.get(CMS_OID.signingCertificate)?.[0];
+    if (v2 || v1) {
+      try {
+        const id = parseFirstEssCertId((v2 ?? v1)!, v2 ? 2 : 1);
+        // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
+        if (!essCertMatches(id, signer)) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', `signing-certificate${v2 ? '-v2' : ''} does not name the signer certificate`));
+        else essBound = true;
+      } catch (e) {
+        findings.push(err('SEAL_MALFORMED', `signing-certificate attribute: ${(e as Error).message}`));
+      }
+    } else findings.push(warn('CADES_SIGNING_CERT_ATTRIBUTE_MISSING', 'no signing-certificate(-v2) attribute: a CMS signature, not CAdES baseline (EN 319 122-1 §5.2.2)'));
+  }
+  if (signer && digestName) {
+    const data = si.signedAttrsDer ?? content;
+    if (data) {
+      const ok = verifySignerSignature(si.signatureAlgorithm, si.signatureParameters, digestName, data, si.signature, signer.publicKey);
+      if ('unsupported' in ok) findings.push(err('CMS_ALGORITHM_UNSUPPORTED', `${ok.unsupported} is not implemented: the signature was not checked`));
+      else if (!ok.ok) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signature over the signed attributes does not verify'));
+    }
+  }
+
+  const trust = withEmbeddedCrls(options.trust, sd.crls);
+  let timestamp: { genTime: Date; valid: boolean; tsa?: X509Certificate } | undefined;
+  for (const token of si.unsignedAttrs.get(CMS_OID.signatureTimeStampToken) ?? []) {
+    const r = await verifyTimestampToken(token, { data: si.signature, trust, at: now });
+    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `signature-time-stamp: ${f.message}`));
+    const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
+    if (!r.valid) {
+      if (codes.has('TSA_TOKEN_MALFORMED')) findings.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
+      else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
+      else if (codes.has('TSA_IMPRINT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
+      else findings.push(err('SEAL_TIMESTAMP_INVALID', 'the signature-time-stamp does not verify'));
+    }
+    if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime)))) {
+      timestamp = { genTime: r.genTime, valid: r.valid, ...(r.tsaCertificate ? { tsa: r.tsaCertificate } : {}) };
+    }
+  }
+
+  if (signer) {
+    const at = timestamp?.valid ? timestamp.genTime : now;
+    const path = trust.validate(signer, { at, intermediates: sd.certificates.filter((c) => c !== signer) });
+    findings.push(...path.findings);
+    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signer certificate is not valid at ${at.toISOString()} under the trust anchors given`));
+    else findings.push(...revocationUnknown(path.findings, signer, 'signer'));
+  }
+  // The form found (EN 319 122-1 §5: B-B has signing-certificate(-v2), B-T a signature-time-stamp); the verdict is the findings'.
+  const hasEss = si.signedAttrs.has(CMS_OID.signingCertificateV2) || si.signedAttrs.has(CMS_OID.signingCertificate);
+  return done({
+    ...base,
+    ...lists,
+    level: !hasEss || (signer && !essBound) ? 'CMS' : timestamp ? 'CAdES-B-T' : 'CAdES-B-B',
+    contentChecked: content !== undefined && digestName !== undefined && si.signedAttrs.has(CMS_OID.messageDigest),
+    ...(signer ? { signer } : {}),
+    signatureAlgorithm: si.signatureAlgorithm,
+    digestAlgorithm: si.digestAlgorithm,
+    ...(signingTime ? { signingTime } : {}),
+    ...(timestamp ? { timestamp } : {}),
+  });
+}
+
+function identifies(sid: SignerId, cert: X509Certificate): boolean {
+  if ('keyId' in sid) {
+    const ski = certificateFacts(cert).subjectKeyIdentifier;
+    return ski !== undefined && Buffer.from(ski, 'hex').equals(sid.keyId);
+  }
+  return certificateNameDer(cert, 'issuer').equals(sid.issuer) && serialOf(cert).equals(sid.serial);
 }

@@ -3,13 +3,13 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import type { TSTInfo } from '@peculiar/asn1-tsp';
 import type { MessageImprint } from '../core/ports.js';
 import { CMS_OID as OID } from '../crypto/index.js';
+import { verifySignerSignature } from '../crypto/signer-signature.js';
 import {
   certificateNameDer,
   certificateSerialNumberDer,
   derObjectIdentifier,
   digestNameOfOid,
   readDerElement,
-  verifyCmsSignature,
   certificateFacts,
   checkCertificateRole,
   x509,
@@ -97,10 +97,11 @@ export async function verifyTimestampToken(
     if (!readDerElement(messageDigest).content.equals(expectedDigest)) {
       findings.push(err('TSA_SIGNATURE_INVALID', 'the messageDigest attribute does not match the TSTInfo'));
     }
-    const ok = verifyCmsSignature(signer.signatureAlgorithm, digest, signer.signedAttrsDer, signer.signature, tsaCertificate.publicKey);
-    if (ok === 'unsupported') {
-      findings.push(err('TSA_ALGORITHM_UNSUPPORTED', `signature algorithm ${signer.signatureAlgorithm} is not supported`));
-    } else if (!ok) {
+    // RSASSA-PSS (qualified TSAs use it) carries its hash and salt in the AlgorithmIdentifier parameters.
+    const ok = verifySignerSignature(signer.signatureAlgorithm, signer.signatureParameters, digest, signer.signedAttrsDer, signer.signature, tsaCertificate.publicKey);
+    if ('unsupported' in ok) {
+      findings.push(err('TSA_ALGORITHM_UNSUPPORTED', `${ok.unsupported} is not supported: the signature was not checked`));
+    } else if (!ok.ok) {
       findings.push(err('TSA_SIGNATURE_INVALID', 'the signature over the signed attributes does not verify'));
     }
   }

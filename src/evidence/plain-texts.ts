@@ -199,6 +199,9 @@ const phrases = {
       'timestamp-token': 'Timestamp (RFC 3161)',
       'rem-message': 'Registered e-mail (REM, ETSI EN 319 532)',
       'as4-capture': 'AS4 message',
+      cades: 'Signed document (CAdES / CMS)',
+      xades: 'Signed XML document (XAdES / XML signature)',
+      'trusted-list': 'Trusted list (ETSI TS 119 612)',
     } as Record<string, string>,
   },
   ja: {
@@ -238,6 +241,9 @@ const phrases = {
       'timestamp-token': 'タイムスタンプ（RFC 3161）',
       'rem-message': '書留電子メール（REM、ETSI EN 319 532）',
       'as4-capture': 'AS4メッセージ',
+      cades: '署名付き文書（CAdES / CMS）',
+      xades: '署名付きXML文書（XAdES / XML署名）',
+      'trusted-list': 'トラストリスト（ETSI TS 119 612）',
     } as Record<string, string>,
   },
 } as const;

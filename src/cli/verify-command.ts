@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { QerdsError, isQerdsError } from '../core/index.js';
-import { chainVerification, parseBundle, verifyAny, verifyEvidenceChain, type ProofVerification } from '../evidence/index.js';
+import { chainVerification, formatPlainSummary, parseBundle, plainLanguages, plainSummary, verifyAny, verifyEvidenceChain, type PlainLanguage, type ProofVerification } from '../evidence/index.js';
 import { detectFileKind } from '../evidence/verify-token.js';
 import { readExportDir } from './export-command.js';
 import { createRemMessageVerifier, remMessageVerifier } from '../api/index.js';
@@ -25,6 +25,8 @@ interface VerifyOptions {
   document?: string;
   decryptKey?: string;
   decryptCert?: string;
+  lang?: string;
+  plain?: boolean;
 }
 
 /**
@@ -45,11 +47,28 @@ async function verifyCapture(bytes: Buffer, trust: TrustStore, at: Date | undefi
 }
 
 /** Words, --json or --xml; exit 0 only when the proof is valid. */
-function printResult(result: ProofVerification, opts: VerifyOptions): void {
+function printResult(result: ProofVerification, opts: VerifyOptions, documents: readonly Buffer[] = []): void {
   if (opts.xml && result.xml === undefined) throw new QerdsError('CONFIG_INVALID', `--xml: no XML report for ${result.kind}; use --json`);
-  process.stdout.write(`${opts.json ? result.json : opts.xml ? result.xml : result.words}\n`);
+  const words = plainWanted(opts) ? `${formatPlainSummary(plainSummary(result, { lang: languageOf(opts), documents }))}\n\n${technicalHeading(languageOf(opts))}\n${result.words}` : result.words;
+  process.stdout.write(`${opts.json ? result.json : opts.xml ? result.xml : words}\n`);
   process.exitCode = result.valid ? VERIFY_EXIT.valid : VERIFY_EXIT.notValid;
 }
+
+/**
+ * The plain-language summary comes first for a person: with --lang or --plain, or when stdout is a terminal.
+ * Piped output keeps the technical report alone (its first line `VALID` / `INVALID (…)`), which scripts read.
+ */
+function plainWanted(opts: VerifyOptions): boolean {
+  return opts.plain ?? (opts.lang !== undefined || process.stdout.isTTY === true);
+}
+
+function languageOf(opts: VerifyOptions): PlainLanguage {
+  const asked = opts.lang ?? (/^ja/i.test(process.env.LC_ALL ?? process.env.LANG ?? '') ? 'ja' : 'en');
+  if (!(plainLanguages as readonly string[]).includes(asked)) throw new QerdsError('CONFIG_INVALID', `--lang: ${asked} is not one of ${plainLanguages.join(', ')}`);
+  return asked as PlainLanguage;
+}
+
+const technicalHeading = (lang: PlainLanguage) => (lang === 'ja' ? '--- 技術的な結果 ---' : '--- technical findings ---');
 
 /** Exit codes of `qerds verify`: a verdict was given (valid or not), or none could be (usage, file, format). */
 export const VERIFY_EXIT = Object.freeze({ valid: 0, notValid: 1, noVerdict: 2 });
@@ -87,6 +106,9 @@ export function registerVerify(program: Command): void {
     .option('--expect-cert <pem>', 'alias of --cert')
     .option('--decrypt-key <pem>', 'AS4 capture or encrypted REM message: private key to decrypt with (with --decrypt-cert)')
     .option('--decrypt-cert <pem>', 'AS4 capture: the certificate of --decrypt-key')
+    .option('--lang <lang>', 'language of the plain-language summary printed first: en or ja (default: from LANG); implies --plain')
+    .option('--plain', 'print the plain-language summary (event in words, parties, time, documents) before the technical findings (default when stdout is a terminal)')
+    .option('--no-plain', 'print the technical findings only')
     .action(async (file: string, opts: VerifyOptions) => {
       if (opts.expectCert && opts.cert && opts.expectCert !== opts.cert) {
         return failed(opts, undefined, new QerdsError('CONFIG_INVALID', '--cert and --expect-cert name different certificates'));
@@ -126,7 +148,7 @@ export function registerVerify(program: Command): void {
           ...(trustList ? { trustList } : {}),
           ...(expectedCertificate ? { expectedCertificate } : {}),
         });
-        printResult(result, opts);
+        printResult(result, opts, contents);
       } catch (e) {
         failed(opts, kind, e);
       }

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `qerds verify` in plain words for a person: with --lang (or on a terminal) the summary comes first — the
+ * verdict, the event in words, the parties, the time — then the technical findings; piped without --lang
+ * the technical report stays alone, as scripts read it. A sealed evidence kept as a fixture (old form,
+ * verified at the time its meta.json gives).
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const fixtures = join(root, 'test/fixtures/evidence/old-form');
+const { verifyAt } = JSON.parse(readFileSync(join(fixtures, 'meta.json'), 'utf8')) as { verifyAt: string };
+const qerds = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, LANG: 'C' } });
+const verify = (...extra: string[]) => qerds('verify', join(fixtures, 'ContentHandover.xml'), '--trust', join(fixtures, 'ca.crt.pem'), '--at', verifyAt, ...extra);
+
+describe('qerds verify: the plain-language summary', () => {
+  it('--lang en: verdict and event in words first, then the technical findings', () => {
+    const r = verify('--lang', 'en');
+    expect(r.status, r.stderr).toBe(0);
+    const [summary, technical] = r.stdout.split('--- technical findings ---');
+    expect(summary!.split('\n')[0]).toBe('VALID: This proof is genuine and unchanged.');
+    expect(summary).toContain('What happened: The recipient took the document (downloaded it) (RE01: handed over to the recipient)');
+    expect(summary).toMatch(/Sender: .+\(\w+:.+\)/);
+    expect(summary).toMatch(/Time confirmed by the timestamp authority: .+UTC\)/);
+    expect(technical!.trimStart().split('\n')[0]).toBe('VALID');
+  }, 240_000);
+
+  it('--lang ja: the same in Japanese', () => {
+    const r = verify('--lang', 'ja');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('有効: この証明は本物で、変更されていません。');
+    expect(r.stdout).toContain('出来事: 受信者が文書を受け取りました（ダウンロードしました）');
+    expect(r.stdout).toContain('--- 技術的な結果 ---');
+  }, 240_000);
+
+  it('piped without --lang: the technical report alone; an unknown language is no verdict (exit 2)', () => {
+    const piped = verify();
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stdout.split('\n')[0]).toBe('VALID');
+    expect(piped.stdout).not.toContain('technical findings');
+    const wrong = verify('--lang', 'xx');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr + wrong.stdout).toMatch(/--lang: xx is not one of en, ja/);
+  }, 240_000);
+});

@@ -165,6 +165,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     },
     relayRetry: relayRetryPolicy(config.relay, as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH)),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
+    webhookRetry: config.webhooks,
     ...(mail ? { mail } : {}),
     // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
     recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),

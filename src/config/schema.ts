@@ -328,7 +328,7 @@ export const configSchema = z
          * Attempts of a job whose handler throws (a bug or an unforeseen failure, not a stage's own retry) before
          * it becomes a dead letter with its last error (admin dead-letter view and replay). Generous, because a
          * store or Redis outage makes handlers throw too: with the back-off capped at relay.maxDelayMs, 25 attempts
-         * outlast an outage of about an hour (with the default delays). @defaultValue 25
+         * outlast an outage of at least 1.5 h (with the default delays). @defaultValue 25
          */
         maxAttempts: z.coerce.number().int().min(1).default(25),
         /**
@@ -564,12 +564,19 @@ export const configSchema = z
       .prefault({}),
     relay: z
       .object({
-        /** Relay attempts before RelayFailure. @defaultValue 5 */
-        maxAttempts: z.coerce.number().int().min(1).default(5),
-        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 1000 */
-        baseDelayMs: z.coerce.number().int().min(1).default(1000),
-        /** Longest retry delay, in ms. @defaultValue 300000 */
-        maxDelayMs: z.coerce.number().int().min(1).default(300_000),
+        /**
+         * Attempts to reach the peer AP (relay to C3, evidence back to C2, recipient notices) before giving up:
+         * RelayFailure RB09 for a relay. The defaults ride out a peer's restart, deploy or maintenance window:
+         * delays of 5 s doubling to a cap of 10 min, with jitter (each between half its ceiling and the whole),
+         * so 300 attempts keep trying for at least 24 h (at most 48 h) after the first failure. A message is not
+         * failed while the peer may still come back; a refusal the peer gives for good fails it at once.
+         * @defaultValue 300
+         */
+        maxAttempts: z.coerce.number().int().min(1).default(300),
+        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 5000 */
+        baseDelayMs: z.coerce.number().int().min(1).default(5000),
+        /** Longest retry delay, in ms (the cap of the doubling). @defaultValue 600000 (10 min) */
+        maxDelayMs: z.coerce.number().int().min(1).default(600_000),
         /** AS4 request timeout, in ms. @defaultValue 30000 */
         timeoutMs: z.coerce.number().int().min(100).default(30_000),
         /**
@@ -579,6 +586,23 @@ export const configSchema = z
          */
         evidenceTimeoutMs: z.coerce.number().int().min(1000).default(3_600_000),
       })
+      .prefault({}),
+    /**
+     * Retry budget of the evidence webhooks to senders' ERPs (`evidenceWebhookUrl`): 5xx, 408, 429 and no answer
+     * are retried with capped exponential back-off and jitter; a spent budget leaves a dead letter to replay.
+     * The defaults (5 s doubling to 10 min, 100 attempts) keep trying for at least 7.5 h (at most 15.5 h), so an
+     * ERP's nightly maintenance loses nothing.
+     */
+    webhooks: z
+      .object({
+        /** Attempts before the webhook call becomes a dead letter. @defaultValue 100 */
+        maxAttempts: z.coerce.number().int().min(1).default(100),
+        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 5000 */
+        baseDelayMs: z.coerce.number().int().min(1).default(5000),
+        /** Longest retry delay, in ms. @defaultValue 600000 (10 min) */
+        maxDelayMs: z.coerce.number().int().min(1).default(600_000),
+      })
+      .strict()
       .prefault({}),
     smtp: z
       .object({

@@ -13,7 +13,7 @@ import { sendProblem } from './problem.js';
 import { readBlob } from './read-blob.js';
 import { checkSenderSeal, type SenderSealKind, type SenderSealOutcome } from './sender-seal.js';
 
-const submissionMetadata = z.object({
+const submissionMetadata = z.strictObject({
   /** `<scheme>:<value>` of the recipient (C4). */
   recipient: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   subject: z.string().max(998).optional(),

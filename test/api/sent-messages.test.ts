@@ -115,4 +115,11 @@ describe('GET /api/v1/messages and the submission reference', () => {
     expect((await submit({ recipient: RECIPIENT.id, reference: '' })).status).toBe(400);
     expect((await submit({ recipient: RECIPIENT.id, reference: 'x'.repeat(257) })).status).toBe(400);
   });
+
+  it('refuses an unknown metadata key (a typo such as "refernce") with 400 naming it, instead of dropping it', async () => {
+    const res = await submit({ recipient: RECIPIENT.id, refernce: 'PO-typo' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toContain('"refernce"');
+    expect((await net.c2.context.store.listSent({ sender: SENDER.id })).messages.some((m) => m.subject === undefined && m.reference === undefined)).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
@@ -109,6 +110,15 @@ describe('GET /api/v1/messages and the submission reference', () => {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(((await res.json()) as { detail: string }).detail, path).toContain(named);
     }
+  });
+
+  it('serves the OpenAPI description without authentication, GET /messages in it', async () => {
+    const res = await fetch(`${net.c2.url}/api/v1/openapi.yaml`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/yaml/);
+    const spec = parseYaml(await res.text()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> };
+    expect(spec.paths['/messages']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['state', 'recipient', 'since', 'until', 'reference']));
+    expect(spec.paths['/messages']!.post!.parameters!.map((p) => p.name)).toContain('Idempotency-Key');
   });
 
   it('refuses a reference that is empty or too long', async () => {

@@ -71,6 +71,7 @@ describe('docker/Dockerfile runtime stage', () => {
     mkdirSync(app);
     for (const copy of runtimeCopies()) {
       const target = join(app, copy.destination);
+      mkdirSync(dirname(target), { recursive: true });
       if (copy.from === undefined) cpSync(join(root, copy.source), copy.destination.endsWith('/') ? join(target, copy.source) : target, { recursive: true });
       else if (copy.source === '/app/node_modules') symlinkSync(join(root, 'node_modules'), target);
       else cpSync(join(build, copy.source.replace(/^\/app\//, '')), target, { recursive: true });
@@ -85,6 +86,13 @@ describe('docker/Dockerfile runtime stage', () => {
     expect(result.stdout).toMatch(/Usage: qerds/);
     expect(result.stdout).toMatch(/demo/);
   }, 120_000);
+
+  it('the image serves its REST contract (dist/api reads schemas/openapi.yaml as copied)', () => {
+    const code = "import { openApiHandler } from './dist/api/openapi-route.js'; openApiHandler()({}, { type() { return this; }, send(text) { process.stdout.write(text); } });";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: app, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect((parseYaml(result.stdout) as { paths: Record<string, unknown> }).paths).toHaveProperty('/messages');
+  });
 
   it('the entrypoint runs the demo (two APs, evidence chain verified offline)', () => {
     const result = run(['demo', '--timeout', '120000'], 200_000);

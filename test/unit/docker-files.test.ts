@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,22 @@ describe('docker/Dockerfile runtime stage', () => {
     expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(app, 'src'))).toBe(false);
   }, 300_000);
+
+  it('dist/ imports only production dependencies (the image prunes the dev ones)', () => {
+    const dependencies = new Set(Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies));
+    const outside: string[] = [];
+    for (const file of readdirSync(join(app, 'dist'), { recursive: true }) as string[]) {
+      if (!file.endsWith('.js')) continue;
+      const text = readFileSync(join(app, 'dist', file), 'utf8');
+      // Static imports and re-exports, bare `import 'x'`, and dynamic import('x'): bare specifiers only.
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^.'"][^'"]*)['"]|^\s*import\s*['"]([^.'"][^'"]*)['"]|\bimport\(\s*['"]([^.'"][^'"]*)['"]\s*\)/gm)) {
+        const specifier = (m[1] ?? m[2] ?? m[3])!;
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+        if (!name.startsWith('node:') && !dependencies.has(name)) outside.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
 
   it('the entrypoint prints the help', () => {
     const result = run(['--help'], 60_000);

@@ -1,5 +1,5 @@
 import { randomBytes, type X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHttpApp, createMetrics } from './api/index.js';
@@ -7,7 +7,7 @@ import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } 
 import { crlAsPem } from './as4/index.js';
 import { loadAs4Security, relayRetryPolicy } from './access-point/as4-security.js';
 import { loadAs4TlsClient } from './access-point/as4-tls.js';
-import type { QerdsConfig } from './config/index.js';
+import { configuredFile, keyOf, type QerdsConfig } from './config/index.js';
 import { assuranceLevelOf, formatParticipantId, QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
 import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
@@ -72,11 +72,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
 
   const dev = devPkiLayout(config.pki.dir);
   const sealFiles = { cert: config.pki.sealCert ?? dev.ap(config.pki.apName).sealCert, key: config.pki.sealKey ?? dev.ap(config.pki.apName).sealKey };
-  if (!existsSync(sealFiles.cert)) {
-    throw new QerdsError('CONFIG_INVALID', `pki: e-seal certificate ${sealFiles.cert} not found (run \`qerds pki init\` for a dev PKI)`);
-  }
+  configuredFile(keyOf('pki.sealCert', config.pki.sealCert, `ap/${config.pki.apName} e-seal certificate`), sealFiles.cert, 'run `qerds pki init` for a dev PKI');
+  configuredFile(keyOf('pki.sealKey', config.pki.sealKey, `ap/${config.pki.apName} e-seal key`), sealFiles.key);
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
   const trustFiles = config.pki.trust ?? [dev.caCert, dev.caCrl];
+  for (const file of trustFiles) configuredFile(config.pki.trust ? 'pki.trust' : keyOf('pki.trust', undefined, 'CA certificate and CRL'), file);
   const trustMaterial = readTrustMaterial(trustFiles);
   // The CRLs are a live set (pki.crlRefresh replaces them while the AP runs): everything below reads
   // trust.crls at each use (sealer, archive renewal, TLS client), never a copy taken now.
@@ -93,8 +93,8 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const remoteSeals = (options.api ?? true) ? await openRemoteSealSigners(config.accounts, options.env ?? process.env) : new Map<string, never>();
   const as4Tls = loadAs4TlsClient(config, trust);
 
-  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(config.tsa.cert ?? dev.tsaCert, config.tsa.key ?? dev.tsaKey), policyOid: config.tsa.policyOid, clock }) : undefined;
-  const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years });
+  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(configuredFile(keyOf('tsa.cert', config.tsa.cert, 'tsa/tsa.crt.pem'), config.tsa.cert ?? dev.tsaCert), configuredFile(keyOf('tsa.key', config.tsa.key, 'tsa/tsa.key.pem'), config.tsa.key ?? dev.tsaKey)), policyOid: config.tsa.policyOid, clock }) : undefined;
+  const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years, exclusive: true });
   const validationData = createValidationDataRefresh({
     crls,
     ...(liveTrustLists ? { trustLists: liveTrustLists } : {}),
@@ -166,6 +166,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     relayRetry: relayRetryPolicy(config.relay, as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH)),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
     peerSeals: { ownSealFingerprint: identity.certificate.fingerprint256, unpinnedPeers: config.pki.unpinnedPeers },
+    webhookRetry: config.webhooks,
     ...(mail ? { mail } : {}),
     // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
     recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),

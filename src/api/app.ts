@@ -8,6 +8,7 @@ import type { AssurancePolicy } from './assurance-policy.js';
 import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
 import { idempotentSubmission } from './idempotency.js';
+import { openApiHandler } from './openapi-route.js';
 import { inboxQuery, refuseUnknownQuery, sentMessagesRouter } from './messages-list-route.js';
 import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
@@ -109,6 +110,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts }));
   }
 
+  app.get('/api/v1/openapi.yaml', openApiHandler());
   // Before the participant API: its authentication would refuse an admin key.
   if (options.adminKeys?.length) app.use('/api/v1/admin', adminRouter(options.ctx, options.adminKeys));
   const api = express.Router();

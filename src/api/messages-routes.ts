@@ -21,7 +21,7 @@ const lineText = (schema: z.ZodString) => schema.superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const submissionMetadata = z.object({
+const submissionMetadata = z.strictObject({
   /** `<scheme>:<value>` of the recipient (C4). */
   recipient: lineText(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')),
   subject: lineText(z.string().max(998)).optional(),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { QerdsError } from '../core/index.js';
 import { runDemo } from './demo.js';
 
 export function registerDemo(program: Command): void {
@@ -9,13 +10,21 @@ export function registerDemo(program: Command): void {
     .option('--pki <dir>', 'dev PKI directory (created when missing)', 'certs/dev')
     .option('--invoice <file>', 'document to send', 'examples/ubl-invoice-jp.xml')
     .option('--timeout <ms>', 'give up after', '45000')
-    .action(async (opts: { out: string; pki: string; invoice: string; timeout: string }) => {
+    .option('--postgres <url>', 'the production setup: a PostgreSQL store (one schema per AP, <name>_c2 and <name>_c3) instead of SQLite')
+    .option('--redis <url>', 'the production setup: BullMQ queues on Redis (key prefix <name>-c2 / -c3) instead of the in-process queue')
+    .option('--name <name>', 'schema and key prefix of --postgres / --redis', 'qerds_demo')
+    .action(async (opts: { out: string; pki: string; invoice: string; timeout: string; postgres?: string; redis?: string; name: string }) => {
+      if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.name)) throw new QerdsError('CONFIG_INVALID', '--name must be lowercase letters, digits and _ (a PostgreSQL schema name)');
       const invalid = await runDemo({
         outDir: opts.out,
         pkiDir: opts.pki,
         invoice: opts.invoice,
         timeoutMs: Number(opts.timeout),
         print: (line) => process.stdout.write(line + '\n'),
+        overrides: (name) => ({
+          ...(opts.postgres ? { store: { kind: 'postgres' as const, postgresUrl: opts.postgres, postgresSchema: `${opts.name}_${name}` } } : {}),
+          ...(opts.redis ? { queue: { kind: 'bullmq' as const, redisUrl: opts.redis, prefix: `${opts.name}-${name}` } } : {}),
+        }),
       });
       process.exitCode = invalid === 0 ? 0 : 1;
     });

@@ -42,6 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
+    say(`store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`);
     const pmodes = c2.config.as4.pmodes;
     say(`AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`);
 
@@ -52,6 +53,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     form.append('payload', new Blob([invoice], { type: 'application/xml' }), 'INV-2026-000123.xml');
     const submitted = await api(c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     const messageId = String(submitted.id);
+    // The inbox entry of this message (a PostgreSQL store keeps earlier runs' messages).
+    const ebmsMessageId = String(submitted.ebmsMessageId);
     say(`C1 → C2  submitted ${invoice.length} bytes as message ${messageId}`);
 
     // C4 waits for the message in its inbox at C3, then downloads it (handover after identification).
@@ -61,8 +64,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const files: string[] = [];
     while (Date.now() < deadline) {
       if (!handedOver) {
-        const inbox = await api<Array<{ id: string; state: string; parts: Array<{ partId: string }> }>>(c3.url, RECIPIENT.key, "/api/v1/inbox");
-        const item = inbox.find((m) => m.state === 'consigned');
+        const inbox = await api<Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>>(c3.url, RECIPIENT.key, "/api/v1/inbox");
+        const item = inbox.find((m) => m.state === 'consigned' && m.ebmsMessageId === ebmsMessageId);
         if (item) {
           const response = await fetch(`${c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
           const body = Buffer.from(await response.arrayBuffer());

@@ -43,7 +43,19 @@ try {
     process.stderr.write(`qerds: ${error.code}: ${error.message}\n`);
     process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
   } else {
-    process.stderr.write(`qerds: ${(error as Error).stack ?? String(error)}\n`);
+    // One line for the operator (the error and its causes); the stack only on request.
+    process.stderr.write(`qerds: ${oneLine(error)}${process.env.QERDS_DEBUG ? '' : ' (QERDS_DEBUG=1 shows the stack)'}\n`);
+    if (process.env.QERDS_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     process.exitCode = 1;
   }
+}
+
+/** An error and the chain of its causes as one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:1`. */
+function oneLine(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+  }
+  return parts.join(': ') || 'unknown error';
 }

@@ -7,6 +7,8 @@ interface SendOptions {
   key: string;
   to: string;
   subject?: string;
+  reference?: string;
+  idempotencyKey?: string;
   type: string;
   json: boolean;
 }
@@ -21,17 +23,19 @@ export function registerSend(program: Command): void {
     .option('--api <url>', 'base URL of the sender AP', 'http://127.0.0.1:8080')
     .option('--key <apiKey>', 'API key (or env QERDS_API_KEY)', process.env.QERDS_API_KEY ?? '')
     .option('--subject <text>', 'subject')
+    .option('--reference <id>', "the sender's own reference (e.g. the ERP's document number), returned with the message")
+    .option('--idempotency-key <key>', 'makes a retry safe: the same key and files answer with the first submission instead of a second one')
     .option('--type <mime>', 'content type of the files', 'application/xml')
     .option('--json', 'print the API answer as JSON', false)
     .action(async (files: string[], opts: SendOptions) => {
       const form = new FormData();
-      form.set('metadata', JSON.stringify({ recipient: opts.to, subject: opts.subject }));
+      form.set('metadata', JSON.stringify({ recipient: opts.to, subject: opts.subject, reference: opts.reference }));
       for (const file of files) {
         form.append('payload', new Blob([await readFile(file)], { type: opts.type }), basename(file));
       }
       const response = await fetch(new URL('/api/v1/messages', opts.api), {
         method: 'POST',
-        headers: { authorization: `Bearer ${opts.key}` },
+        headers: { authorization: `Bearer ${opts.key}`, ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) },
         body: form,
       });
       const body = (await response.json()) as Record<string, unknown>;

@@ -121,6 +121,8 @@ export async function startTwoAccessPoints(options: {
           pki: { ...overrides?.pki, dir: options.pkiDir, apName: name },
           queue: { pollIntervalMs: 50, ...overrides?.queue },
           relay: { baseDelayMs: 200, maxDelayMs: 2000, ...overrides?.relay },
+          // Short back-offs on loopback; the webhooks' follow the relay's unless set (the production budgets are hours).
+          webhooks: { baseDelayMs: 200, maxDelayMs: 2000, ...retryOf(overrides?.relay), ...overrides?.webhooks },
           directory: { participants },
           apiKeys: [
             { key: account.key, participant: account.id, name: account.name },
@@ -141,6 +143,13 @@ export async function startTwoAccessPoints(options: {
       await Promise.allSettled([c2.stop(), c3.stop()]);
     },
   };
+}
+
+/** The retry fields of a `relay` override (attempts and back-off), for the webhooks to follow. */
+function retryOf(relay: QerdsConfigInput['relay']): QerdsConfigInput['webhooks'] {
+  if (!relay) return {};
+  const { maxAttempts, baseDelayMs, maxDelayMs } = relay;
+  return { ...(maxAttempts === undefined ? {} : { maxAttempts }), ...(baseDelayMs === undefined ? {} : { baseDelayMs }), ...(maxDelayMs === undefined ? {} : { maxDelayMs }) };
 }
 
 /** `http.tls` of an AP with its dev PKI TLS certificate; client certificates from the dev CA. */

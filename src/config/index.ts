@@ -1,2 +1,3 @@
 export { configSchema, type QerdsConfig, type QerdsConfigInput } from './schema.js';
 export { loadConfig, type LoadConfigOptions } from './load.js';
+export { configuredFile, keyOf } from './files.js';

@@ -8,7 +8,13 @@ import { assuranceLevelOf } from '../core/assurance.js';
  * against the directory of the config file (or the working directory when there is none).
  */
 
-const participantEntry = z.object({
+/**
+ * A URL this AP calls over HTTP (webhooks, TSA, SMP) or publishes: http or https only. Threat: a `file:`,
+ * `ftp:` or `javascript:` URL in a config, taken as valid, would fail at the first call (or worse) instead of at start.
+ */
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const participantEntry = z.strictObject({
   /** Participant id `<scheme>:<value>`, e.g. `0188:1234567890123` (Japanese corporate number). */
   id: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   /** Legal name, carried in evidence as the eIDAS LegalName attribute. */
@@ -43,7 +49,7 @@ const participantEntry = z.object({
   apTlsPins: z.array(z.string().regex(/^sha256\/[A-Za-z0-9+/]{43}=$/, 'must be sha256/<base64 of 32 bytes>')).default([]),
 });
 
-const smtpAccountEntry = z.object({
+const smtpAccountEntry = z.strictObject({
   /** SASL user name (AUTH PLAIN / LOGIN). */
   username: z.string().min(1),
   /** `scrypt$N$r$p$salt$key` (see src/smtp/password.ts, `hashPassword`); never the password itself. */
@@ -74,7 +80,7 @@ const consignmentPolicyFields = {
    */
   consignment: z.enum(['inbox', 'notify']).default('inbox'),
   /** Webhook of the recipient: C3 POSTs its notices (JSON, no content) here. Needed by `acceptance` and `notify`. */
-  notificationUrl: z.string().url().optional(),
+  notificationUrl: httpUrl().optional(),
   /** Time the recipient has to accept or reject, in seconds; default: `policy.acceptanceWindowSeconds`. */
   acceptanceWindowSeconds: z.coerce.number().int().min(1).optional(),
 };
@@ -92,7 +98,7 @@ const webhookFields = {
    * evidence XML and its REST URL), through the outbox like every other job: retried with back-off, kept as a dead
    * letter when the budget is spent. Optional; REST and mail stay available.
    */
-  evidenceWebhookUrl: z.string().url().optional(),
+  evidenceWebhookUrl: httpUrl().optional(),
   /**
    * Key that signs every webhook POST to this participant (`evidenceWebhookUrl`, `notificationUrl`), Standard
    * Webhooks style: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<HMAC-SHA256>`. `whsec_` and a base64
@@ -102,7 +108,7 @@ const webhookFields = {
   webhookSecret: z.string().regex(webhookSecretPattern, 'must be whsec_ followed by a base64 key of 24 bytes or more').optional(),
 };
 
-const apiKeyEntry = z.object({
+const apiKeyEntry = z.strictObject({
   /** The secret presented in `Authorization: Bearer <key>` or `X-API-Key`. Store a hash in production (see README). */
   key: z.string().min(16, 'API keys must be at least 16 characters'),
   /** The participant this key authenticates (sender on submit, recipient on pickup). */
@@ -238,7 +244,7 @@ const accountEntry = z
 export const configSchema = z
   .object({
     ap: z
-      .object({
+      .strictObject({
         /** Human-readable name of this AP, in evidence as the issuer's LegalName. @defaultValue 'qerds-ap' */
         name: z.string().default('qerds-ap'),
         /** Identifier of this ERDS (evidence issuer id, ebMS PartyId). @defaultValue 'urn:qerds-ap:ap:local' */
@@ -248,13 +254,13 @@ export const configSchema = z
       })
       .prefault({}),
     http: z
-      .object({
+      .strictObject({
         /** @defaultValue '127.0.0.1' */
         host: z.string().default('127.0.0.1'),
         /** TCP port; 0 picks a free one. @defaultValue 8080 */
         port: z.coerce.number().int().min(0).max(65535).default(8080),
         /** URL under which peers reach this AP; defaults to http://host:port. */
-        publicUrl: z.string().url().optional(),
+        publicUrl: httpUrl().optional(),
         /**
          * Serve HTTPS (TLS 1.2 or later) instead of HTTP. With `clientCa`, clients may present a certificate
          * (mutual TLS) that the CA issued; `requestClientCert` asks every client for one. @defaultValue none (HTTP)
@@ -282,13 +288,13 @@ export const configSchema = z
       })
       .prefault({}),
     store: z
-      .object({
+      .strictObject({
         /** @defaultValue 'sqlite' */
         kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
         /** SQLite database file (`:memory:` for tests). @defaultValue 'data/qerds.sqlite' */
         sqliteFile: z.string().default('data/qerds.sqlite'),
         /** PostgreSQL connection string. @defaultValue 'postgres://postgres@127.0.0.1:5432/test' */
-        postgresUrl: z.string().default('postgres://postgres@127.0.0.1:5432/test'),
+        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').default('postgres://postgres@127.0.0.1:5432/test'),
         /** PostgreSQL schema holding the tables. @defaultValue 'public' */
         postgresSchema: z.string().default('public'),
         /** Directory of payload blobs (content-addressed by SHA-256). @defaultValue 'data/blobs' */
@@ -303,11 +309,11 @@ export const configSchema = z
       })
       .prefault({}),
     queue: z
-      .object({
+      .strictObject({
         /** `in-process`: jobs run in this process (embedded); `bullmq`: one BullMQ queue per stage in Redis, run by any process's workers. @defaultValue 'in-process' */
         kind: z.enum(['in-process', 'bullmq']).default('in-process'),
         /** Redis of the bullmq queue. @defaultValue 'redis://127.0.0.1:6379' */
-        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
         /** Prefix of the BullMQ keys in Redis; APs sharing a Redis need different ones. @defaultValue 'qerds' */
         prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('qerds'),
         /**
@@ -316,7 +322,7 @@ export const configSchema = z
          */
         leaseMs: z.coerce.number().int().min(100).default(30_000),
         /** bullmq: rate limit per stage across all workers, at most `max` jobs per `durationMs` ms. @defaultValue none */
-        rateLimit: z.object({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) }).optional(),
+        rateLimit: z.strictObject({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) }).optional(),
         /** bullmq: how often workers look for jobs of a dead worker, in ms. @defaultValue 30000 */
         stalledIntervalMs: z.coerce.number().int().min(100).default(30_000),
         /** Jobs run at once per stage. @defaultValue 4 */
@@ -335,7 +341,7 @@ export const configSchema = z
          * Attempts of a job whose handler throws (a bug or an unforeseen failure, not a stage's own retry) before
          * it becomes a dead letter with its last error (admin dead-letter view and replay). Generous, because a
          * store or Redis outage makes handlers throw too: with the back-off capped at relay.maxDelayMs, 25 attempts
-         * outlast an outage of about an hour (with the default delays). @defaultValue 25
+         * outlast an outage of at least 1.5 h (with the default delays). @defaultValue 25
          */
         maxAttempts: z.coerce.number().int().min(1).default(25),
         /**
@@ -364,7 +370,7 @@ export const configSchema = z
       })
       .prefault({}),
     pki: z
-      .object({
+      .strictObject({
         /** Dev PKI directory (`qerds pki init`). @defaultValue 'certs/dev' */
         dir: z.string().default('certs/dev'),
         /** Name of this AP inside the dev PKI (`c2`, `c3`): selects seal and TLS material. @defaultValue 'c2' */
@@ -382,7 +388,7 @@ export const configSchema = z
          * status of seals and TSAs in verification reports (POST /api/v1/verify). @defaultValue []
          */
         trustLists: z
-          .array(z.object({ path: z.string().min(1), signerAnchors: z.array(z.string().min(1)).min(1), allowStale: z.boolean().default(false) }))
+          .array(z.strictObject({ path: z.string().min(1), signerAnchors: z.array(z.string().min(1)).min(1), allowStale: z.boolean().default(false) }))
           .default([]),
         /**
          * AS4 peers (the signers of incoming messages and of receipts) must be QERDS services in force on one
@@ -427,16 +433,16 @@ export const configSchema = z
       })
       .prefault({}),
     tsa: z
-      .object({
+      .strictObject({
         /** `embedded`: this AP runs its own TSA (dev and tests); `remote`: an RFC 3161 TSA over HTTP. @defaultValue 'embedded' */
         mode: z.enum(['embedded', 'remote']).default('embedded'),
         /** URL of the remote TSA (mode remote). */
-        url: z.string().url().optional(),
+        url: httpUrl().optional(),
         /**
          * Several remote TSAs (mode remote), asked in this order with fail-over: one that failed is asked
          * last for `cooldownMs`. Used instead of `url` when given.
          */
-        urls: z.array(z.string().url()).min(1).optional(),
+        urls: z.array(httpUrl()).min(1).optional(),
         /** How long a failed TSA is asked only after the others, in ms. @defaultValue 30000 */
         cooldownMs: z.coerce.number().int().min(0).default(30_000),
         /** Serve the embedded TSA at /tsa for others. @defaultValue true */
@@ -452,7 +458,7 @@ export const configSchema = z
       })
       .prefault({}),
     directory: z
-      .object({
+      .strictObject({
         /** Participants reachable through the network (static directory). */
         participants: z.array(participantEntry).default([]),
         /**
@@ -464,7 +470,7 @@ export const configSchema = z
         smp: z
           .object({
             /** Base URL of the one SMP that serves every participant. Either this or `bdxl`. */
-            url: z.string().url().optional(),
+            url: httpUrl().optional(),
             /** BDXL / SML discovery (DNS NAPTR) of each participant's SMP. Either this or `url`. */
             bdxl: z
               .object({
@@ -497,12 +503,12 @@ export const configSchema = z
     /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
     apiKeys: z.array(apiKeyEntry).default([]),
     /** Operator keys of the admin API (/api/v1/admin: dead letters and replay); none configured: no admin API. */
-    adminKeys: z.array(z.object({ key: z.string().min(16, 'admin keys must be at least 16 characters'), name: z.string().min(1) })).default([]),
+    adminKeys: z.array(z.strictObject({ key: z.string().min(16, 'admin keys must be at least 16 characters'), name: z.string().min(1) })).default([]),
     /** Local participants with their enrolment IAL and credentials of several kinds (REQ3 / REQ4); beside `apiKeys`. */
     accounts: z.array(accountEntry).default([]),
     /** One-time pickup links for people (REQ4): `POST /pickup/<token>` with the account's `totp` or `password` credential. */
     pickup: z
-      .object({
+      .strictObject({
         /** HMAC key of the links (≥ 32 characters), shared by every API process; default: random per process (links die with it). */
         secret: z.string().min(32).optional(),
         /** How long a link is valid, in seconds. @defaultValue 86400 (24 hours) */
@@ -512,7 +518,7 @@ export const configSchema = z
       })
       .prefault({}),
     oauth2: z
-      .object({
+      .strictObject({
         /** Lifetime of an access token, in seconds. @defaultValue 300 */
         tokenTtlSeconds: z.coerce.number().int().min(10).max(3600).default(300),
         /** HMAC key of the access tokens (≥ 32 characters), shared by every API process; default: random per process. */
@@ -521,7 +527,7 @@ export const configSchema = z
       .prefault({}),
     /** Minimum overall assurance (min of IAL and AAL) per service. */
     policy: z
-      .object({
+      .strictObject({
         /** Of a sender on submission (REQ3); below it: 403 and a SubmissionRejection (RA05). @defaultValue 'low' */
         minSubmissionAssurance: assuranceSpec.default('low'),
         /** Of a recipient on handover (REQ4); below it: 403, nothing handed over. @defaultValue 'low' */
@@ -533,7 +539,7 @@ export const configSchema = z
          * relaying the content as submitted.
          */
         endToEnd: z
-          .object({
+          .strictObject({
             /** Every submission must be encrypted end to end. @defaultValue false */
             required: z.boolean().default(false),
             /** Senders (`<scheme>:<value>`) whose submissions must be. @defaultValue [] */
@@ -547,7 +553,7 @@ export const configSchema = z
       })
       .prefault({}),
     evidence: z
-      .object({
+      .strictObject({
         /**
          * XAdES baseline level of every evidence this AP issues. B-LT embeds the CA certificates and the CRLs, so the
          * file alone proves validity later; B-LTA adds an archive timestamp (one more TSA request). @defaultValue 'B-LT'
@@ -556,7 +562,7 @@ export const configSchema = z
       })
       .prefault({}),
     retention: z
-      .object({
+      .strictObject({
         /** Years an evidence is kept after its event: the store refuses to delete it before. @defaultValue 10 */
         years: z.coerce.number().int().min(1).default(10),
         /**
@@ -573,19 +579,26 @@ export const configSchema = z
       })
       .prefault({}),
     limits: z
-      .object({
+      .strictObject({
         /** Largest accepted payload, in bytes. @defaultValue 104857600 (100 MiB) */
         maxPayloadBytes: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
       })
       .prefault({}),
     relay: z
-      .object({
-        /** Relay attempts before RelayFailure. @defaultValue 5 */
-        maxAttempts: z.coerce.number().int().min(1).default(5),
-        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 1000 */
-        baseDelayMs: z.coerce.number().int().min(1).default(1000),
-        /** Longest retry delay, in ms. @defaultValue 300000 */
-        maxDelayMs: z.coerce.number().int().min(1).default(300_000),
+      .strictObject({
+        /**
+         * Attempts to reach the peer AP (relay to C3, evidence back to C2, recipient notices) before giving up:
+         * RelayFailure RB09 for a relay. The defaults ride out a peer's restart, deploy or maintenance window:
+         * delays of 5 s doubling to a cap of 10 min, with jitter (each between half its ceiling and the whole),
+         * so 300 attempts keep trying for at least 24 h (at most 48 h) after the first failure. A message is not
+         * failed while the peer may still come back; a refusal the peer gives for good fails it at once.
+         * @defaultValue 300
+         */
+        maxAttempts: z.coerce.number().int().min(1).default(300),
+        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 5000 */
+        baseDelayMs: z.coerce.number().int().min(1).default(5000),
+        /** Longest retry delay, in ms (the cap of the doubling). @defaultValue 600000 (10 min) */
+        maxDelayMs: z.coerce.number().int().min(1).default(600_000),
         /** AS4 request timeout, in ms. @defaultValue 30000 */
         timeoutMs: z.coerce.number().int().min(100).default(30_000),
         /**
@@ -596,8 +609,25 @@ export const configSchema = z
         evidenceTimeoutMs: z.coerce.number().int().min(1000).default(3_600_000),
       })
       .prefault({}),
-    smtp: z
+    /**
+     * Retry budget of the evidence webhooks to senders' ERPs (`evidenceWebhookUrl`): 5xx, 408, 429 and no answer
+     * are retried with capped exponential back-off and jitter; a spent budget leaves a dead letter to replay.
+     * The defaults (5 s doubling to 10 min, 100 attempts) keep trying for at least 7.5 h (at most 15.5 h), so an
+     * ERP's nightly maintenance loses nothing.
+     */
+    webhooks: z
       .object({
+        /** Attempts before the webhook call becomes a dead letter. @defaultValue 100 */
+        maxAttempts: z.coerce.number().int().min(1).default(100),
+        /** First retry delay, in ms; doubles each attempt, with jitter. @defaultValue 5000 */
+        baseDelayMs: z.coerce.number().int().min(1).default(5000),
+        /** Longest retry delay, in ms. @defaultValue 600000 (10 min) */
+        maxDelayMs: z.coerce.number().int().min(1).default(600_000),
+      })
+      .strict()
+      .prefault({}),
+    smtp: z
+      .strictObject({
         /** Run the SMTP submission intake (C1 → C2). @defaultValue false */
         enabled: z.boolean().default(false),
         /** @defaultValue '127.0.0.1' */
@@ -713,7 +743,7 @@ export const configSchema = z
       })
       .prefault({}),
     as4: z
-      .object({
+      .strictObject({
         /**
          * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/pmode.ts `pmodeSchema`). An
          * incoming UserMessage that matches none is refused with EBMS:0010; one that falls short of its
@@ -763,7 +793,7 @@ export const configSchema = z
       })
       .prefault({}),
     log: z
-      .object({
+      .strictObject({
         /** pino level. @defaultValue 'info' */
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })

@@ -22,6 +22,20 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/**
+ * How long a retry policy keeps trying: the sum of the back-off delays between its first and its last
+ * attempt (the attempts' own durations not counted). With equal jitter each delay lies between half its
+ * ceiling and the whole: `min` is the span guaranteed whatever the jitter draws, `max` the longest.
+ * A peer that is back within `min` of the first failure gets the message.
+ */
+export function retrySpanMs(policy: RetryPolicy, bound: 'min' | 'max'): number {
+  let total = 0;
+  for (let attempt = 1; attempt < policy.maxAttempts; attempt++) {
+    total += backoffDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, random: () => (bound === 'min' ? 0 : 1) });
+  }
+  return total;
+}
+
 /** The outcome "try again after the back-off of `policy` for attempt `attempts`", the way every stage retries. */
 export function retryAfter(policy: RetryPolicy, attempts: number, error: string): JobOutcome & { status: 'retry' } {
   return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }), error };

@@ -21,11 +21,12 @@ export function evidenceWebhookStage(ctx: PipelineContext): JobHandler {
     }
     const attempts = job.attempts + 1;
     const error = result.reason.slice(0, 200);
-    if (result.permanent || attempts >= ctx.relayRetry.maxAttempts) {
+    const retry = ctx.webhookRetry ?? ctx.relayRetry;
+    if (result.permanent || attempts >= retry.maxAttempts) {
       ctx.log.error({ messageId: message.id, evidenceId, reason: result.reason, attempts }, 'evidence could not be posted to the sender webhook');
       return { status: 'dead', error };
     }
     ctx.log.warn({ messageId: message.id, evidenceId, reason: result.reason, attempts }, 'sender webhook refused; retrying');
-    return retryAfter(ctx.relayRetry, attempts, error);
+    return retryAfter(retry, attempts, error);
   };
 }

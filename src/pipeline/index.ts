@@ -3,7 +3,7 @@ export { createInProcessQueue, type InProcessQueueOptions } from './in-process-q
 export { createBullmqQueue, type BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';
 export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher.js';
 export { createOutboxJobRunner, type OutboxJobRunnerOptions } from './outbox-job-runner.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { backoffDelay, retrySpanMs, type BackoffOptions } from './backoff.js';
 export type * from './ports.js';
 export { submitMessage, type SubmissionInput, type SubmissionResult } from './submission.js';
 export { receiveMessage, type ReceivedMessage } from './reception.js';

@@ -247,6 +247,8 @@ export interface PipelineContext {
   readonly mail?: MailTransport;
   /** Retry budget of mail delivery and evidence mail (4xx replies, connection failures). @defaultValue relayRetry */
   readonly mailRetry?: RetryPolicy;
+  /** Retry budget of the evidence webhooks of local senders (`webhooks` of the config). @defaultValue relayRetry */
+  readonly webhookRetry?: RetryPolicy;
   /** Evidence webhooks of local senders; absent when none has one. */
   readonly senderWebhooks?: SenderWebhooks;
   /** Consignment policies and notification channels of local recipients; absent: every recipient gets the inbox. */

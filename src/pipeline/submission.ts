@@ -87,7 +87,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
     return { message: stored, copied: await enqueueSenderCopies(ctx, tx, input.sender, id, evidence.id) };
   });
   if (accepted || copied) ctx.poke();
-  ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event }, 'submission recorded');
+  ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event, ...(input.reference ? { reference: input.reference } : {}) }, 'submission recorded');
   return { accepted, message, evidence, ...(rejection && !input.rejection ? { rejection } : {}) };
 }
 

@@ -17,13 +17,15 @@ export interface StoreConfig {
   readonly clock?: Clock;
   /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
   readonly retentionYears?: number;
+  /** SQLite: hold the store for this process alone (an access point), see SqliteStoreOptions.exclusive. @defaultValue false */
+  readonly exclusive?: boolean;
 }
 
 /** Picks the adapter named by `kind`. Call migrate() on the result before use. */
 export async function createStore(config: StoreConfig): Promise<Store> {
   switch (config.kind) {
     case 'sqlite':
-      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock, retentionYears: config.retentionYears });
+      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock, retentionYears: config.retentionYears, exclusive: config.exclusive });
     case 'postgres':
       return createPostgresStore({
         connectionString: config.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',

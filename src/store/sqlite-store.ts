@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
-import { systemClock, type Clock } from '../core/index.js';
+import { QerdsError, systemClock, type Clock } from '../core/index.js';
 import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
@@ -20,11 +20,18 @@ export interface SqliteStoreOptions {
   readonly retentionYears?: number;
   /** How long a writer waits for another process's write lock, in ms. @defaultValue 5000 */
   readonly busyTimeoutMs?: number;
+  /**
+   * Take the store for this process alone (an access point: `qerds start`, `qerds worker`): a second one
+   * opening the same file is refused with STORE_LOCKED. Short-lived tools (`qerds dead-letters`, `db`) do
+   * not ask for it and may open the store beside the running AP. @defaultValue false
+   */
+  readonly exclusive?: boolean;
 }
 
 /** The embedded store: one SQLite file (better-sqlite3) plus a blob directory. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const lock = options.exclusive && options.file !== ':memory:' ? holdExclusiveLock(options.file) : undefined;
   const database = new Database(options.file);
   // WAL: readers do not block the writer. synchronous stays FULL (the WAL default): a committed
   // evidence must survive a power cut, it may be the only proof of an event.
@@ -32,7 +39,39 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
-  return createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
+  const store = createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
+  if (!lock) return store;
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      lock.close();
+    },
+  };
+}
+
+/**
+ * Two access points on one SQLite file would both run the pipeline's jobs on a store made for one process
+ * (and an operator who started a second one by mistake would not notice). The lock is a second SQLite file,
+ * `<file>.lock`, held in EXCLUSIVE locking mode: the operating system's file lock, which it drops when the
+ * process ends however it ends, so a crash leaves no stale lock behind.
+ */
+function holdExclusiveLock(file: string): Database.Database {
+  const path = `${file}.lock`;
+  const lock = new Database(path, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; in EXCLUSIVE mode it is held until the connection closes.
+    lock.exec('create table if not exists holder (pid integer, at text); delete from holder');
+    lock.prepare('insert into holder values (?, ?)').run(process.pid, new Date().toISOString());
+    return lock;
+  } catch (cause) {
+    lock.close();
+    if ((cause as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+      throw new QerdsError('STORE_LOCKED', `the SQLite store ${file} is already open in another qerds-ap process (lock ${path}): SQLite serves one access point process; stop the other one, or use store.kind postgres to run several`, { cause });
+    }
+    throw cause;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
@@ -111,8 +112,24 @@ describe('GET /api/v1/messages and the submission reference', () => {
     }
   });
 
+  it('serves the OpenAPI description without authentication, GET /messages in it', async () => {
+    const res = await fetch(`${net.c2.url}/api/v1/openapi.yaml`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/yaml/);
+    const spec = parseYaml(await res.text()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> };
+    expect(spec.paths['/messages']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['state', 'recipient', 'since', 'until', 'reference']));
+    expect(spec.paths['/messages']!.post!.parameters!.map((p) => p.name)).toContain('Idempotency-Key');
+  });
+
   it('refuses a reference that is empty or too long', async () => {
     expect((await submit({ recipient: RECIPIENT.id, reference: '' })).status).toBe(400);
     expect((await submit({ recipient: RECIPIENT.id, reference: 'x'.repeat(257) })).status).toBe(400);
+  });
+
+  it('refuses an unknown metadata key (a typo such as "refernce") with 400 naming it, instead of dropping it', async () => {
+    const res = await submit({ recipient: RECIPIENT.id, refernce: 'PO-typo' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toContain('"refernce"');
+    expect((await net.c2.context.store.listSent({ sender: SENDER.id })).messages.some((m) => m.subject === undefined && m.reference === undefined)).toBe(false);
   });
 });

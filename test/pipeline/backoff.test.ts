@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/pipeline/index.js';
+import { configSchema } from '../../src/config/index.js';
+import { backoffDelay, retrySpanMs } from '../../src/pipeline/index.js';
 
 describe('backoffDelay', () => {
   const opts = { baseMs: 100, maxMs: 1000 };
@@ -25,5 +26,31 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, lo)).toBe(50);
     expect(backoffDelay(-3, lo)).toBe(50);
     expect(backoffDelay(Number.NaN, lo)).toBe(50);
+  });
+});
+
+describe('retry budgets of the defaults (issue 18: a peer restarting, deploying or in maintenance loses nothing)', () => {
+  const hour = 3600_000;
+  const defaults = configSchema.parse({});
+
+  it('relay: 5 s doubling to 10 min, and at least 24 h of retries whatever the jitter draws (at most 48 h)', () => {
+    expect(defaults.relay).toMatchObject({ baseDelayMs: 5000, maxDelayMs: 600_000, maxAttempts: 300 });
+    expect(retrySpanMs(defaults.relay, 'min')).toBeGreaterThanOrEqual(24 * hour);
+    expect(retrySpanMs(defaults.relay, 'max')).toBeLessThanOrEqual(49 * hour);
+    // No single wait longer than the cap: a peer back after its maintenance gets the message within 10 min.
+    expect(backoffDelay(299, { baseMs: 5000, maxMs: 600_000, random: () => 0.999999 })).toBeLessThanOrEqual(600_000);
+  });
+
+  it('evidence webhooks: several hours (at least 7.5 h, at most 16 h)', () => {
+    expect(defaults.webhooks).toMatchObject({ baseDelayMs: 5000, maxDelayMs: 600_000, maxAttempts: 100 });
+    expect(retrySpanMs(defaults.webhooks, 'min')).toBeGreaterThanOrEqual(7.5 * hour);
+    expect(retrySpanMs(defaults.webhooks, 'max')).toBeLessThanOrEqual(16 * hour);
+  });
+
+  it('the arithmetic: the old defaults (5 attempts from 1 s) gave up within 15 s', () => {
+    const old = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 300_000 };
+    expect(retrySpanMs(old, 'min')).toBe(500 + 1000 + 2000 + 4000);
+    expect(retrySpanMs(old, 'max')).toBe(1000 + 2000 + 4000 + 8000);
+    expect(retrySpanMs({ ...old, maxAttempts: 1 }, 'max')).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,7 @@ describe('docker/Dockerfile runtime stage', () => {
     mkdirSync(app);
     for (const copy of runtimeCopies()) {
       const target = join(app, copy.destination);
+      mkdirSync(dirname(target), { recursive: true });
       if (copy.from === undefined) cpSync(join(root, copy.source), copy.destination.endsWith('/') ? join(target, copy.source) : target, { recursive: true });
       else if (copy.source === '/app/node_modules') symlinkSync(join(root, 'node_modules'), target);
       else cpSync(join(build, copy.source.replace(/^\/app\//, '')), target, { recursive: true });
@@ -79,12 +80,35 @@ describe('docker/Dockerfile runtime stage', () => {
     expect(existsSync(join(app, 'src'))).toBe(false);
   }, 300_000);
 
+  it('dist/ imports only production dependencies (the image prunes the dev ones)', () => {
+    const dependencies = new Set(Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies));
+    const outside: string[] = [];
+    for (const file of readdirSync(join(app, 'dist'), { recursive: true }) as string[]) {
+      if (!file.endsWith('.js')) continue;
+      const text = readFileSync(join(app, 'dist', file), 'utf8');
+      // Static imports and re-exports, bare `import 'x'`, and dynamic import('x'): bare specifiers only.
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^.'"][^'"]*)['"]|^\s*import\s*['"]([^.'"][^'"]*)['"]|\bimport\(\s*['"]([^.'"][^'"]*)['"]\s*\)/gm)) {
+        const specifier = (m[1] ?? m[2] ?? m[3])!;
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+        if (!name.startsWith('node:') && !dependencies.has(name)) outside.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+
   it('the entrypoint prints the help', () => {
     const result = run(['--help'], 60_000);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Usage: qerds/);
     expect(result.stdout).toMatch(/demo/);
   }, 120_000);
+
+  it('the image serves its REST contract (dist/api reads schemas/openapi.yaml as copied)', () => {
+    const code = "import { openApiHandler } from './dist/api/openapi-route.js'; openApiHandler()({}, { type() { return this; }, send(text) { process.stdout.write(text); } });";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: app, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect((parseYaml(result.stdout) as { paths: Record<string, unknown> }).paths).toHaveProperty('/messages');
+  });
 
   it('the entrypoint runs the demo (two APs, evidence chain verified offline)', () => {
     const result = run(['demo', '--timeout', '120000'], 200_000);

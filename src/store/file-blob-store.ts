@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { QerdsError } from '../core/index.js';
 import type { BlobStore } from './types.js';
@@ -29,16 +29,36 @@ export function createFileBlobStore(dir: string): BlobStore {
     if (!sha256Pattern.test(sha256)) throw new QerdsError('NOT_FOUND', 'blob key must be a lower-case hex SHA-256');
   };
 
+  /**
+   * Bytes already in memory: hashed first, so content already stored costs no disk write at all, and
+   * new content is written in one call (no stream pipeline). Same temp-then-rename as a stream.
+   */
+  const putBuffer = async (bytes: Buffer) => {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const target = pathOf(sha256);
+    if (existsSync(target)) return { sha256, size: bytes.length };
+    await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
+    const temp = join(dir, `.tmp-${randomUUID()}`);
+    try {
+      await writeFile(temp, bytes, { mode: fileMode, flag: 'wx' });
+      await rename(temp, target);
+      return { sha256, size: bytes.length };
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  };
+
   return {
     async put(source, options = {}) {
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
       if (Buffer.isBuffer(source) && source.length > maxBytes) throw tooLarge(maxBytes);
       await ensureDir();
+      if (Buffer.isBuffer(source)) return putBuffer(source);
       const temp = join(dir, `.tmp-${randomUUID()}`);
       const meter = new DigestMeter(maxBytes);
       try {
-        const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-        await pipeline(input, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
+        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
         const sha256 = meter.hash.digest('hex');
         const target = pathOf(sha256);
         await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
-import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { QerdsError } from '../core/index.js';
 import type { BlobStore, BlobSweepOptions } from './types.js';
@@ -60,16 +60,51 @@ export function createFileBlobStore(dir: string): BlobStore {
     return true;
   };
 
+  /**
+   * Bytes already in memory: hashed first, so content already stored costs no disk write at all, and
+   * new content is written in one call (no stream pipeline). Like a stream's put, a put that created the
+   * file can be discarded.
+   */
+  const putBuffer = async (bytes: Buffer) => {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const target = pathOf(sha256);
+    // Content already stored: renew its time instead of writing it again, so that the orphan sweep (which
+    // spares young files and re-checks the time after setting a file aside) cannot take it from this put.
+    // Gone meanwhile (ENOENT, the sweep took it): written anew below.
+    try {
+      const now = new Date();
+      await utimes(target, now, now);
+      return { sha256, size: bytes.length };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
+    const temp = join(dir, `.tmp-${randomUUID()}`);
+    try {
+      await writeFile(temp, bytes, { mode: fileMode, flag: 'wx' });
+      const { ino } = await stat(temp);
+      try {
+        await link(temp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        return { sha256, size: bytes.length };
+      }
+      return { sha256, size: bytes.length, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  };
+
   return {
     async put(source, options = {}) {
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
       if (Buffer.isBuffer(source) && source.length > maxBytes) throw tooLarge(maxBytes);
       await ensureDir();
+      if (Buffer.isBuffer(source)) return putBuffer(source);
       const temp = join(dir, `.tmp-${randomUUID()}`);
       const meter = new DigestMeter(maxBytes);
       try {
-        const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-        await pipeline(input, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
+        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
         const sha256 = meter.hash.digest('hex');
         const target = pathOf(sha256);
         await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });

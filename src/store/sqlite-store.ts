@@ -7,6 +7,7 @@ import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
+import { cachingStatements } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -38,7 +39,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }) });
   const store = createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
   if (!lock) return store;
   return {

@@ -11,7 +11,7 @@ import {
   TEXT_NODE,
   type NodeSet,
 } from '../xml/c14n-nodeset.js';
-import { applyXPathFilter2, readFilter2Steps, XPATH_FILTER2 } from '../xml/xpath-filter2.js';
+import { applyXPathFilter2, elementsWithId, readFilter2Steps, useSignatureIds, XPATH_FILTER2 } from '../xml/xpath-filter2.js';
 import { ELEMENT_NODE } from '../xml/dom.js';
 import { childElements, ENVELOPED_SIGNATURE, EXC_C14N, isElement, NS, parseXmlStrict, requireChild, textOf } from './xml.js';
 
@@ -130,22 +130,6 @@ function dereference(uri: string | undefined, context: ReferenceContext): { data
   return chosen ? { data: { kind: 'octets', bytes: chosen.bytes } } : {};
 }
 
-const ID_ATTRIBUTES = ['Id', 'ID', 'id'];
-
-/** Elements carrying `id` as Id, ID, id or xml:id (XMLDSig §4.4.3.3: no DTD, so these by name). */
-export function elementsWithId(doc: Document, id: string): Element[] {
-  const out: Element[] = [];
-  const walk = (n: Node): void => {
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (!isElement(c)) continue;
-      if (ID_ATTRIBUTES.some((a) => c.getAttribute(a) === id) || c.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'id') === id) out.push(c);
-      walk(c);
-    }
-  };
-  walk(doc);
-  return out;
-}
-
 function asNodes(data: Data): NodeSet {
   if (data.kind === 'nodes') return data.set;
   // Octets to node-set (XMLDSig §4.4.3.2): parse them. DOCTYPEs stay refused (entity expansion).
@@ -225,6 +209,7 @@ function xpathTransform(input: NodeSet, t: Element): NodeSet {
   } catch (e) {
     throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath transform expression cannot be read: ${(e as Error).message}`);
   }
+  useSignatureIds(input.document);
   const memo = new Map<Node, boolean>();
   const judge = (node: Node): boolean => {
     const key = node.nodeType === 2 ? (parentOf(node) as Node) : node;

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/errors.js';
 import { certificateFrom } from '../pki/parse-cache.js';
-import { createTrustStore, verifyBasicOcspResponse, type Finding, type TrustStore } from '../pki/index.js';
+import { createTrustStore, derChildren, readDerElement, verifyBasicOcspResponse, verifyOcspResponse, type Finding, type TrustStore } from '../pki/index.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
 import { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from '../xml/c14n-nodeset.js';
 import { digestOf, processReference, type DetachedDocument, type ForeignReferenceResult } from './dsig-reference.js';
@@ -405,7 +405,8 @@ function ocspProvesGood(responses: readonly Buffer[], cert: X509Certificate, iss
   for (const der of responses) {
     for (const t of [at, now]) {
       try {
-        const r = verifyBasicOcspResponse(der, { cert, issuer, at: t });
+        // TS 101 903 writes the whole OCSPResponse there, some producers the BasicOCSPResponse alone.
+        const r = der[0] === 0x30 && isOcspResponse(der) ? verifyOcspResponse(der, { cert, issuer, at: t }) : verifyBasicOcspResponse(der, { cert, issuer, at: t });
         if (r.status === 'good' && r.thisUpdate.getTime() >= at.getTime() - DEFAULT_SKEW_MS) return true;
       } catch {
         // Not about this certificate, or not valid at t: try the next.
@@ -413,6 +414,15 @@ function ocspProvesGood(responses: readonly Buffer[], cert: X509Certificate, iss
     }
   }
   return false;
+}
+
+/** OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, … } (a BasicOCSPResponse starts with a SEQUENCE). */
+function isOcspResponse(der: Buffer): boolean {
+  try {
+    return derChildren(readDerElement(der))[0]?.tag === 0x0a;
+  } catch {
+    return false;
+  }
 }
 
 function keyValueOf(signature: Element): KeyObject | undefined {

@@ -59,8 +59,40 @@ export function applyXPathFilter2(input: NodeSet, steps: readonly Filter2Step[])
   };
 }
 
+const ID_ATTRIBUTES = ['Id', 'ID', 'id'];
+
+/** Elements carrying `id` as Id, ID, id or xml:id (XMLDSig §4.4.3.3: without a DTD, these by name). */
+export function elementsWithId(doc: Document, id: string): Element[] {
+  const out: Element[] = [];
+  const walk = (n: Node): void => {
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (!isElement(c)) continue;
+      if (ID_ATTRIBUTES.some((a) => c.getAttribute(a) === id) || c.getAttributeNS(XML_NS.xml, 'id') === id) out.push(c);
+      walk(c);
+    }
+  };
+  walk(doc);
+  return out;
+}
+
+/**
+ * Make XPath's id() (which the xpath package answers with `document.getElementById`) find the elements that
+ * same-document references find: by Id, ID, id or xml:id, and only when exactly one element has the value
+ * (Threat: signature wrapping — a duplicated Id must not select the attacker's copy).
+ */
+export function useSignatureIds(doc: Document): void {
+  Object.defineProperty(doc, 'getElementById', {
+    configurable: true,
+    value: (id: string): Element | null => {
+      const found = elementsWithId(doc, id);
+      return found.length === 1 ? found[0]! : null;
+    },
+  });
+}
+
 function evaluate(doc: Document, step: Filter2Step): Node[] {
   let result: unknown;
+  useSignatureIds(doc);
   try {
     result = xpath.useNamespaces(step.namespaces)(step.expression.trim(), doc as unknown as Node);
   } catch (e) {
@@ -85,4 +117,4 @@ function namespacesInScope(el: Element): Record<string, string> {
   return out;
 }
 
-export { isInSubtree };
+

@@ -43,6 +43,11 @@ export interface XadesSignatureReport {
   readonly signingTime?: Date;
   readonly references: readonly { readonly uri?: string; readonly type?: string; readonly status: string; readonly message?: string }[];
   readonly timestamps: readonly { readonly kind: string; readonly genTime?: Date; readonly valid: boolean }[];
+  /**
+   * What the whole-document reference (URI="") covers, as the octets its digest was computed over, when that
+   * digest and the signature value verify: the document to read after verification (a trusted list's services).
+   */
+  readonly signedDocument?: string;
   readonly findings: Finding[];
 }
 
@@ -256,8 +261,15 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
     ...(signingTime ? { signingTime } : {}),
     references: refs.map((r) => ({ ...(r.uri !== undefined ? { uri: r.uri } : {}), ...(r.type ? { type: r.type } : {}), status: r.status, ...(r.message ? { message: r.message } : {}) })),
     timestamps: timestamps.list,
+    ...(signedDocumentOf(refs, signatureValueVerified) ?? {}),
     findings,
   });
+}
+
+function signedDocumentOf(refs: readonly ForeignReferenceResult[], signatureValueVerified: boolean): { signedDocument: string } | undefined {
+  const whole = refs.filter((r) => r.uri === '');
+  const only = whole.length === 1 ? whole[0] : undefined;
+  return signatureValueVerified && only?.status === 'matched' && only.octets ? { signedDocument: only.octets.toString('utf8') } : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -257,5 +257,76 @@ describe('XPath Filter 2.0 against the merlin-xpath-filter2-three vectors (lsh12
     const r = await verifyXadesDocument(read('xmlsec/sign-spec.xml'), { trust: createTrustStore([]) });
     expect(r.signatures[0]?.references.map((x) => x.status)).toEqual(['matched', 'matched']);
     expect(r.indication).toBe('INDETERMINATE'); // DSA-SHA1 is not implemented: not a failure
+  });
+});
+
+describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for identification) and V2, enveloping and detached', () => {
+  let trust: TrustStore;
+  let key: { certFile: string; keyFile: string };
+  let cert: X509Certificate;
+  beforeAll(() => {
+    const pki = sharedTestPki();
+    trust = loadTrustStore([pki.caCert, pki.caCrl]);
+    key = opensslEcSeal(pki, 'Test foreign XAdES v1');
+    cert = new X509Certificate(readFileSync(key.certFile));
+  });
+
+  const signingCertificate = (v: 1 | 2) => {
+    const alg = v === 1 ? 'sha1' : 'sha256';
+    const uri = v === 1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256';
+    const digest = createHash(alg).update(cert.raw).digest('base64');
+    const issuerSerial = v === 1 ? `<xades:IssuerSerial><ds:X509IssuerName>${cert.issuer.split('\n').reverse().join(',')}</ds:X509IssuerName><ds:X509SerialNumber>${BigInt(`0x${cert.serialNumber}`).toString()}</ds:X509SerialNumber></xades:IssuerSerial>` : '';
+    const name = v === 1 ? 'SigningCertificate' : 'SigningCertificateV2';
+    return `<xades:${name}><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${uri}"/><ds:DigestValue>${digest}</ds:DigestValue></xades:CertDigest>${issuerSerial}</xades:Cert></xades:${name}>`;
+  };
+  const template = (v: 1 | 2, detached: boolean) => `<?xml version="1.0" encoding="UTF-8"?>
+<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="sig">
+  <ds:SignedInfo>
+    <ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
+    <ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>
+    <ds:Reference URI="${detached ? 'doc.txt' : '#content'}"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference>
+    <ds:Reference URI="#sp" Type="http://uri.etsi.org/01903#SignedProperties"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference>
+  </ds:SignedInfo>
+  <ds:SignatureValue></ds:SignatureValue>
+  <ds:KeyInfo><ds:X509Data></ds:X509Data></ds:KeyInfo>
+  <ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" Target="#sig"><xades:SignedProperties Id="sp"><xades:SignedSignatureProperties><xades:SigningTime>${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}</xades:SigningTime>${signingCertificate(v)}</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object>
+  <ds:Object Id="content">Hello, world</ds:Object>
+</ds:Signature>
+`;
+  const sign = (xml: string, document?: Buffer) => {
+    const d = mkdtempSync(join(tmpdir(), 'qerds-foreign-xades-'));
+    writeFileSync(join(d, 'sig.xml'), xml);
+    if (document) writeFileSync(join(d, 'doc.txt'), document);
+    const ids = ['--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Object'];
+    return execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${key.keyFile},${key.certFile}`, ...ids, join(d, 'sig.xml')], { encoding: 'utf8', stdio: 'pipe', cwd: d });
+  };
+
+  for (const v of [1, 2] as const) {
+    it(`enveloping, SigningCertificate${v === 2 ? 'V2' : ' (v1)'}: TOTAL-PASSED, kind XAdES; the signed content changed: TOTAL-FAILED`, async () => {
+      const signed = sign(template(v, false));
+      const r = await verifyXadesDocument(signed, { trust });
+      expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(r).toMatchObject({ kind: 'XAdES', indication: 'TOTAL-PASSED' });
+      expect(r.signatures[0]?.signer?.fingerprint256).toBe(cert.fingerprint256);
+      expect(outcome(await verifyXadesDocument(signed.replace('Hello, world', 'Hello, World'), { trust }))).toBe('TOTAL-FAILED/HASH_FAILURE');
+      // The certificate the signer committed to replaced by another: no signing certificate found.
+      const other = new X509Certificate(readFileSync(sharedTestPki().caCert));
+      const swapped = signed.replace(/<ds:X509Certificate>[^<]+</, `<ds:X509Certificate>${other.raw.toString('base64')}<`);
+      expect(outcome(await verifyXadesDocument(swapped, { trust }))).toBe('INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND');
+    });
+  }
+
+  it('detached (Reference URI="doc.txt"): with the document TOTAL-PASSED through verifyAny (kind XAdES, --content); without it INDETERMINATE/SIGNED_DATA_NOT_FOUND; another document TOTAL-FAILED', async () => {
+    const { verifyAny } = await import('../../src/evidence/index.js');
+    const document = Buffer.from('the detached document\n');
+    const signed = Buffer.from(sign(template(2, true), document));
+    const ok = await verifyAny(signed, { trust, content: [document] });
+    expect(ok).toMatchObject({ kind: 'XAdES', valid: true });
+    expect(ok.words).toMatch(/^TOTAL-PASSED: XAdES document/);
+    const missing = await verifyAny(signed, { trust });
+    expect(missing.valid).toBe(false);
+    expect(missing.words).toMatch(/^INDETERMINATE\/SIGNED_DATA_NOT_FOUND/);
+    const other = await verifyAny(signed, { trust, content: [Buffer.from('the detached documenT\n')] });
+    expect(other.words).toMatch(/^TOTAL-FAILED\/HASH_FAILURE/);
   });
 });

@@ -152,9 +152,9 @@ function applyTransform(t: Element, data: Data, context: ReferenceContext): Data
       return { kind: 'nodes', set: { document: set.document, has: (n) => set.has(n) && !isInSubtree(n, signature) } };
     }
     case TRANSFORMS.filter2:
-      return { kind: 'nodes', set: applyXPathFilter2(asNodes(data), readFilter2Steps(t)) };
+      return { kind: 'nodes', set: applyXPathFilter2(withinXPathBudget(asNodes(data)), readFilter2Steps(t)) };
     case TRANSFORMS.xpath:
-      return { kind: 'nodes', set: xpathTransform(asNodes(data), t) };
+      return { kind: 'nodes', set: xpathTransform(withinXPathBudget(asNodes(data)), t) };
     case TRANSFORMS.base64: {
       // §6.6.2: from a node-set, the string value of its text nodes.
       const text = data.kind === 'octets' ? data.bytes.toString('latin1') : textOfSet(data.set);
@@ -163,6 +163,27 @@ function applyTransform(t: Element, data: Data, context: ReferenceContext): Data
     default:
       throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `transform ${alg} is not implemented`);
   }
+}
+
+/** Most elements an XPath transform is evaluated over (the XPath 1.0 transform judges every node). */
+export const XPATH_MAX_ELEMENTS = 20_000;
+
+/**
+ * Threat: denial of service — an XPath expression evaluated at each node of a large document costs the square
+ * of its size (C2 runs this on what senders submit). Beyond the budget the transform is "not implemented"
+ * (INDETERMINATE), never a failure of the signature.
+ */
+function withinXPathBudget(set: NodeSet): NodeSet {
+  let count = 0;
+  const walk = (n: Node): void => {
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType !== ELEMENT_NODE) continue;
+      if (++count > XPATH_MAX_ELEMENTS) throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath transforms are evaluated on documents of at most ${XPATH_MAX_ELEMENTS} elements`);
+      walk(c);
+    }
+  };
+  walk(set.document);
+  return set;
 }
 
 function inclusivePrefixes(t: Element): string[] {

@@ -1,6 +1,6 @@
 import xpath from 'xpath';
 import { QerdsError } from '../core/errors.js';
-import { isInSubtree, parentOf, type NodeSet } from './c14n-nodeset.js';
+import { parentOf, type NodeSet } from './c14n-nodeset.js';
 import { childElements, isElement } from './dom.js';
 import { XML_NS } from './namespaces.js';
 

@@ -330,3 +330,12 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     expect(other.words).toMatch(/^TOTAL-FAILED\/HASH_FAILURE/);
   });
 });
+
+describe('limits', () => {
+  it('an XPath transform over a document of more than 20 000 elements is not evaluated: INDETERMINATE/SIG_CONSTRAINTS_FAILURE, not FAILED', async () => {
+    const xml = `<Doc>${'<a/>'.repeat(20_001)}<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature></Doc>`;
+    const r = await verifyXadesDocument(xml, { trust: createTrustStore([]) });
+    expect(outcome(r)).toBe('INDETERMINATE/SIG_CONSTRAINTS_FAILURE');
+    expect(r.findings.map((f) => f.message).join()).toMatch(/at most 20000 elements/);
+  });
+});

@@ -47,7 +47,7 @@ function tamper(xml: string, needle: string, after = ''): string {
 }
 const outcome = (r: XadesDocumentReport) => `${r.indication}${r.subIndication ? `/${r.subIndication}` : ''}`;
 
-describe('XAdES of EU DSS and the ETSI plugtests (esig/dss dss-xades/src/test/resources/validation)', () => {
+describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
   const genuine: { file: string; at: string; form: string; trust?: (xml: string) => TrustStore }[] = [
     { file: 'dss/dss-signed.xml', at: '2019-02-19T14:00:00Z', form: 'enveloped, exclusive C14N, B-B' },
     { file: 'dss/Signature-X-FR_NOT-3.xml', at: '2014-11-07T10:00:00Z', form: 'enveloped, C14N 1.0, XAdES 1.2.2, ds:Object reference' },
@@ -55,6 +55,9 @@ describe('XAdES of EU DSS and the ETSI plugtests (esig/dss dss-xades/src/test/re
     { file: 'dss/TEST_S1a_C1a_InTL_VALID.xml', at: '2017-09-21T17:00:00Z', form: 'XPath 1.0 transform, counter-signature' },
     { file: 'dss/qes-xades111-filter2.xml', at: '2011-09-12T10:00:00Z', form: 'XPath Filter 2.0, XAdES 1.1.1, SigningCertificate v1' },
     { file: 'dss/Signature-X-AT-1.xml', at: '2013-12-23T13:00:00Z', form: 'XPath Filter 2.0 with id(), XAdES 1.1.1' },
+    // Plugtest signatures that xadesjs (PeculiarVentures/xadesjs test/vectors/reading.ts) reads and verifies.
+    { file: 'xadesjs/X_AT_SIT_1.xml', at: '2016-05-01T00:00:00Z', form: 'enveloping base64 ds:Object, ECDSA, SigningCertificate v1' },
+    { file: 'xadesjs/X_BE_CONN_10.xml', at: '2016-05-01T00:00:00Z', form: 'enveloping base64 ds:Object, RSA-SHA512, SigningCertificate v1' },
   ];
   for (const g of genuine) {
     it(`${g.file} (${g.form}): TOTAL-PASSED; one character changed: TOTAL-FAILED`, async () => {

@@ -64,6 +64,8 @@ export interface ForeignReferenceResult {
   readonly octets?: Buffer;
   /** The element a `#id` reference resolves to. */
   readonly target?: Element;
+  /** Whether a node of the signed document is in what the reference covers (its last node-set). */
+  readonly covers?: (node: Node) => boolean;
 }
 
 type Data = { readonly kind: 'nodes'; readonly set: NodeSet } | { readonly kind: 'octets'; readonly bytes: Buffer };
@@ -87,8 +89,13 @@ export function processReference(reference: Element, context: ReferenceContext):
     const { data: dereferenced, target } = dereference(uri, context);
     if (!dereferenced) return { ...base, status: 'not-found', message: `the data of reference ${uri ?? '(no URI)'} is not available: give it with --document` };
     let data: Data = dereferenced;
+    let lastNodes: NodeSet | undefined = data.kind === 'nodes' ? data.set : undefined;
     const transformsEl = childElements(reference, NS.ds, 'Transforms')[0];
-    for (const t of transformsEl ? childElements(transformsEl, NS.ds, 'Transform') : []) data = applyTransform(t, data, context);
+    for (const t of transformsEl ? childElements(transformsEl, NS.ds, 'Transform') : []) {
+      data = applyTransform(t, data, context);
+      if (data.kind === 'nodes') lastNodes = data.set;
+    }
+    const covered = lastNodes && lastNodes.document === context.doc ? lastNodes : undefined;
     const octets = data.kind === 'octets' ? data.bytes : Buffer.from(canonicalizeNodeSet(data.set, c14nMethodOf(C14N10)!), 'utf8');
     const actual = createHash(digest.name).update(octets).digest();
     const matched = actual.equals(expected);
@@ -99,6 +106,7 @@ export function processReference(reference: Element, context: ReferenceContext):
       weakDigest: digest.weak,
       octets,
       ...(target ? { target } : {}),
+      ...(covered ? { covers: (n: Node) => covered.has(n) } : {}),
     };
   } catch (e) {
     const code = e instanceof QerdsError ? e.code : 'SEAL_MALFORMED';

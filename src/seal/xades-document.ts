@@ -182,7 +182,8 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
   if (qp?.signedProperties) {
     signer = signingCertificate(qp, pool, findings);
     // The signed properties must be covered, or nothing binds them to the signature.
-    const covered = refs.some((r) => r.status === 'matched' && (r.target === qp.signedProperties || (r.type ?? '').endsWith('#SignedProperties')));
+    // Threat: unsigned properties posing as signed ones — a reference must cover the SignedProperties element itself.
+    const covered = refs.some((r) => r.status === 'matched' && (r.target === qp.signedProperties || r.covers?.(qp.signedProperties!) === true));
     if (!covered && !refs.some((r) => r.status !== 'matched' && r.status !== 'mismatch')) {
       findings.push(err('SEAL_REFERENCE_MISSING', 'no reference of the signature covers its SignedProperties'));
     }

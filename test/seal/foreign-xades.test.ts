@@ -319,6 +319,13 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     });
   }
 
+  it('SignedProperties that no reference covers (unsigned properties posing as signed): TOTAL-FAILED/FORMAT_FAILURE', async () => {
+    const signed = sign(template(2, false).replace(/<ds:Reference URI="#sp"[\s\S]*?<\/ds:Reference>/, ''));
+    const r = await verifyXadesDocument(signed, { trust });
+    expect(r.signatures[0]?.signatureValueVerified).toBe(true);
+    expect(outcome(r)).toBe('TOTAL-FAILED/FORMAT_FAILURE');
+  });
+
   it('detached (Reference URI="doc.txt"): with the document TOTAL-PASSED through verifyAny (kind XAdES, --content); without it INDETERMINATE/SIGNED_DATA_NOT_FOUND; another document TOTAL-FAILED', async () => {
     const { verifyAny } = await import('../../src/evidence/index.js');
     const document = Buffer.from('the detached document\n');

@@ -157,7 +157,7 @@ function applyTransform(t: Element, data: Data, context: ReferenceContext): Data
       const set = asNodes(data);
       // §6.6.4: remove the whole Signature element containing the transform (the one being verified).
       const signature = context.signature;
-      return { kind: 'nodes', set: { document: set.document, has: (n) => set.has(n) && !isInSubtree(n, signature) } };
+      return { kind: 'nodes', set: { document: set.document, has: (n) => set.has(n) && !isInSubtree(n, signature), ...(set.apex ? { apex: set.apex } : {}) } };
     }
     case TRANSFORMS.filter2:
       return { kind: 'nodes', set: applyXPathFilter2(withinXPathBudget(asNodes(data)), readFilter2Steps(t)) };
@@ -253,5 +253,5 @@ function xpathTransform(input: NodeSet, t: Element): NodeSet {
     }
     return v;
   };
-  return { document: input.document, has: (n) => input.has(n) && judge(n) };
+  return { document: input.document, has: (n) => input.has(n) && judge(n), ...(input.apex ? { apex: input.apex } : {}) };
 }

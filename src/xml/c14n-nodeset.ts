@@ -1,5 +1,5 @@
 import { compareCodePoints } from './c14n.js';
-import { ELEMENT_NODE, isElement, PROCESSING_INSTRUCTION_NODE } from './dom.js';
+import { ancestorNamespaces, ELEMENT_NODE, isElement, PROCESSING_INSTRUCTION_NODE } from './dom.js';
 import { XML_NS } from './namespaces.js';
 
 const TEXT_NODE = 3;
@@ -46,6 +46,8 @@ export function c14nMethodOf(uri: string): C14nMethod | undefined {
 export interface NodeSet {
   readonly document: Document;
   has(node: Node): boolean;
+  /** When every member is in this element's subtree: the canonicalizer then walks only that subtree. */
+  readonly apex?: Element;
 }
 
 /** The whole document, comments only when `withComments` (URI="" is without, URI="#xpointer(/)" with). */
@@ -58,6 +60,7 @@ export function subtreeNodeSet(apex: Element, withComments: boolean): NodeSet {
   return {
     document: apex.ownerDocument,
     has: (n) => (withComments || n.nodeType !== COMMENT_NODE) && isInSubtree(n, apex),
+    apex,
   };
 }
 
@@ -167,6 +170,19 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
     }
   };
 
+  if (set.apex && set.apex.parentNode && isElement(set.apex.parentNode)) {
+    // Only the apex's subtree can hold members: start there, with what its ancestors put in scope (the
+    // namespaces, and for inclusive C14N the xml: attributes an orphan inherits).
+    const scope = ancestorNamespaces(set.apex);
+    const pending = new Map<string, Attr>();
+    if (!method.exclusive) {
+      const chain: Element[] = [];
+      for (let p: Node | null = set.apex.parentNode; p && isElement(p); p = p.parentNode) chain.unshift(p);
+      for (const e of chain) for (const a of attributesOf(e)) if (a.namespaceURI === XML_NS.xml) pending.set(a.localName ?? '', a);
+    }
+    renderElement(set.apex, scope, new Map(), pending);
+    return out.join('');
+  }
   // The document node: comments and PIs outside the document element get a line break on the side facing it.
   const doc = set.document;
   let afterRoot = false;

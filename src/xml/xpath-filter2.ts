@@ -46,6 +46,7 @@ export function applyXPathFilter2(input: NodeSet, steps: readonly Filter2Step[])
   };
   return {
     document: doc,
+    ...(input.apex ? { apex: input.apex } : {}),
     has: (node) => {
       if (!input.has(node)) return false;
       let member = true;

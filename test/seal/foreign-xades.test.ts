@@ -349,3 +349,28 @@ describe('limits', () => {
     expect(r.findings.map((f) => f.message).join()).toMatch(/at most 20000 elements/);
   });
 });
+
+describe('our own seals through the general verifier', () => {
+  it('sealXml output: TOTAL-PASSED as XAdES B-B; the node-set canonicalizer agrees with the xml-crypto one on every element', async () => {
+    const { loadSigningIdentity } = await import('../../src/pki/index.js');
+    const { sealXml } = await import('../../src/seal/index.js');
+    const { sequentialIdGenerator } = await import('../../src/core/ids.js');
+    const { canonicalize, parseXmlStrict } = await import('../../src/xml/index.js');
+    const { c14nMethodOf, canonicalizeSubtree } = await import('../../src/xml/c14n-nodeset.js');
+    const pki = sharedTestPki();
+    const files = opensslEcSeal(pki, 'Test own seal via foreign verifier');
+    const sealed = await sealXml(readFileSync(new URL('../fixtures/seal/sample-document.xml', import.meta.url), 'utf8'), {
+      identity: loadSigningIdentity(files.certFile, files.keyFile),
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    });
+    const r = await verifyXadesDocument(sealed, { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r).toMatchObject({ kind: 'XAdES', indication: 'TOTAL-PASSED' });
+    const doc = parseXmlStrict(sealed, 'X');
+    const exc = c14nMethodOf('http://www.w3.org/2001/10/xml-exc-c14n#')!;
+    const all = Array.from(doc.getElementsByTagName('*') as unknown as ArrayLike<Element>);
+    expect(all.length).toBeGreaterThan(10);
+    for (const el of all) expect(canonicalizeSubtree(el, exc)).toBe(canonicalize(el));
+  });
+});

@@ -319,6 +319,19 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     });
   }
 
+  it("C2's intake check of a sender's own seal (forwarded use) accepts this XAdES, and refuses it with RA02 after a one-character change", async () => {
+    const { checkSenderSeal } = await import('../../src/api/sender-seal.js');
+    const signed = Buffer.from(sign(template(1, false)));
+    const part = (bytes: Buffer) => ({ partId: 'invoice', contentType: 'application/xml', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+    const check = (bytes: Buffer) => checkSenderSeal('xades', [part(bytes)], async () => bytes, { trust, now: new Date() });
+    const ok = await check(signed);
+    expect(ok).toMatchObject({ ok: true });
+    expect(ok.ok && ok.summary).toMatch(/sender XAdES seal \(B-B\) on invoice by .*Test foreign XAdES v1/);
+    const refused = await check(Buffer.from(signed.toString('utf8').replace('Hello, world', 'Hello, World')));
+    expect(refused).toMatchObject({ ok: false, reason: { code: 'RA02' } });
+    expect(!refused.ok && refused.reason.details).toMatch(/SEAL_DIGEST_MISMATCH/);
+  });
+
   it('SignedProperties that no reference covers (unsigned properties posing as signed): TOTAL-FAILED/FORMAT_FAILURE', async () => {
     const signed = sign(template(2, false).replace(/<ds:Reference URI="#sp"[\s\S]*?<\/ds:Reference>/, ''));
     const r = await verifyXadesDocument(signed, { trust });

@@ -332,6 +332,25 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     expect(!refused.ok && refused.reason.details).toMatch(/SEAL_DIGEST_MISMATCH/);
   });
 
+  it("evidence of another REM provider (XPath Filter 2.0, C14N 1.0, SigningCertificate v1) passes verifyEvidence through the seal's general path; one character changed: TOTAL-FAILED", async () => {
+    const { buildEvidenceXml, verifyEvidence } = await import('../../src/evidence/index.js');
+    const { evidenceSamples } = await import('../fixtures/evidence/load-samples.js');
+    const evidence = buildEvidenceXml(evidenceSamples().SubmissionAcceptance).replace(/^<\?xml[^>]*>\s*/, '');
+    const signature = template(1, false)
+      .replace(/^<\?xml[^>]*>\s*/, '')
+      .replace('<ds:Reference URI="#content">', '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"><dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform></ds:Transforms>')
+      .replace(/<ds:Object Id="content">[^<]*<\/ds:Object>/, '');
+    const at = evidence.lastIndexOf('</');
+    const signed = sign(`${evidence.slice(0, at)}${signature}${evidence.slice(at)}`);
+    const r = await verifyEvidence(signed, { trust });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r.indication).toBe('TOTAL-PASSED');
+    expect(r.evidence?.id).toBe('ev-000001');
+    expect(r.seal?.findings.map((f) => f.code)).toContain('SEAL_FOREIGN_FORM');
+    const changed = await verifyEvidence(signed.replace('ev-000001', 'ev-000002'), { trust });
+    expect(changed.indication).toBe('TOTAL-FAILED');
+  });
+
   it('SignedProperties that no reference covers (unsigned properties posing as signed): TOTAL-FAILED/FORMAT_FAILURE', async () => {
     const signed = sign(template(2, false).replace(/<ds:Reference URI="#sp"[\s\S]*?<\/ds:Reference>/, ''));
     const r = await verifyXadesDocument(signed, { trust });

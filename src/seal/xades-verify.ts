@@ -61,6 +61,9 @@ const FORM_ERRORS = new Set([
   'SEAL_SIGNING_CERT_MISSING',
   'SEAL_SIGNING_TIME_MISSING',
   'SEAL_TIMESTAMP_UNSUPPORTED',
+  // QualifyingProperties of XAdES 1.1.1/1.2.2, or a Target written without "#".
+  'SEAL_XADES_MISSING',
+  'SEAL_XADES_TARGET',
 ]);
 
 function onlyFormErrors(findings: readonly Finding[]): boolean {
@@ -77,7 +80,8 @@ async function foreignForm(xml: string, options: VerifyXmlSealOptions, own: Seal
   const report = await verifyXadesDocument(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
   const s = report.signatures.length === 1 ? report.signatures[0] : undefined;
   if (!s) return own;
-  const valid = report.indication === 'TOTAL-PASSED' && s.signedDocument !== undefined;
+  // A seal is XAdES: a bare XMLDSig signature names no signing certificate the signer committed to.
+  const valid = report.indication === 'TOTAL-PASSED' && s.form === 'XAdES' && s.signedDocument !== undefined;
   const signatureTs = s.timestamps.filter((t) => t.kind === 'SignatureTimeStamp' && t.genTime);
   const proven = signatureTs.find((t) => t.valid) ?? signatureTs[0];
   const level = (['B-B', 'B-T', 'B-LT', 'B-LTA'] as const).find((l) => l === s.level) ?? 'none';

@@ -101,5 +101,5 @@ function template(xml: string, alg: string): string {
     '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>' +
     '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>' +
     '</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>';
-  return xml.replace(/<\/Evidence>$/, `${sig}</Evidence>`);
+  return xml.replace(/(<\/(?:\w+:)?Evidence>)$/, `${sig}$1`);
 }

@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   smtp: async () => (await import('./smtp.js')).benchSmtp(),
   'remote-seal': async () => (await import('./remote-seal.js')).benchRemoteSeal(),
   large: async () => (await import('./large.js')).benchLarge(),
+  'verify-page': async () => (await import('./verify-page.js')).benchVerifyPage(),
 };
 
 const selected = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');

@@ -165,6 +165,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     },
     relayRetry: relayRetryPolicy(config.relay, as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH)),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
+    peerSeals: { ownSealFingerprint: identity.certificate.fingerprint256, unpinnedPeers: config.pki.unpinnedPeers },
     ...(mail ? { mail } : {}),
     // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
     recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
@@ -221,6 +222,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   const smtpInbound = serveHttp ? createSmtpInboundBinding(context, config, log) : undefined;
   const smtpRelayListener = serveHttp ? createSmtpRelayListener(context, config, { trust: peerTrust, decryption: as4.encryption, log }) : undefined;
   let url = '';
+  let startupBlobSweep: Promise<void> | undefined;
+  const sweepOrphanBlobs = async () => {
+    const { removed } = await store.sweepOrphanBlobs({ graceMs: config.store.orphanGraceSeconds * 1000 });
+    if (removed > 0) log.info({ removed }, 'orphan blobs removed');
+  };
 
   return {
     config,
@@ -254,6 +260,12 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       // processes must not each re-timestamp the same due evidence.
       queue.registerSweep('outbox', config.queue.sweepIntervalMs, () => dispatcher.sweep());
       if (archiveRenewal) queue.registerSweep('archive-renewal', config.retention.renewIntervalMs, async () => void (await archiveRenewal.runOnce()));
+      if (config.store.orphanSweepSeconds > 0) {
+        // Blobs that a crash (or a refusal whose discard did not run) left unreferenced: at start, in the
+        // background, and then once per interval. Threat: a disk filled by uploads nobody will ever read.
+        startupBlobSweep = sweepOrphanBlobs().catch((error: unknown) => log.error({ err: error }, 'orphan blob sweep failed'));
+        queue.registerSweep('orphan-blobs', config.store.orphanSweepSeconds * 1000, sweepOrphanBlobs);
+      }
       await smtpIntake?.start();
       await smtpInbound?.start();
       await smtpRelayListener?.start();
@@ -267,6 +279,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       await smtpInbound?.stop();
       await smtpRelayListener?.stop();
       await dispatcher.stop();
+      await startupBlobSweep;
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -5,7 +5,7 @@ import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantI
 import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
-import { outgoingPMode, peerEncryptionCertificate, type As4Security } from './as4-security.js';
+import { outgoingPMode, peerEncryptionCertificate, requirePeerAp, requirePinnedPeer, type As4Security, type PeerApRules } from './as4-security.js';
 import { peerTlsPins } from './as4-tls.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import { certificateFrom } from '../pki/parse-cache.js';
@@ -66,6 +66,10 @@ export function createAs4Transport(options: {
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
     const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
+    // Threat: a receipt (proof of relay) signed by whoever answers at the endpoint, judged by the trust store alone.
+    // The AP certificate the receipt must be signed with: the caller's, else the one the peer's entry pins.
+    const pinned = input.apCertificatePem ?? peer?.apCertificatePem;
+    requirePinnedPeer(input.endpoint, pinned, options.as4.peers);
     const attachments: Attachment[] = input.parts.map((part, i) => {
       const contentId = `part-${i + 1}@qerds-ap`;
       // A large part stays a stream from the blob store to the wire.
@@ -100,7 +104,7 @@ export function createAs4Transport(options: {
       message,
       attachments,
       identity: options.identity,
-      receiverCertificate: input.apCertificatePem ? certificateFrom(input.apCertificatePem) : undefined,
+      receiverCertificate: pinned ? certificateFrom(pinned) : undefined,
       trust: options.peerTrust ?? options.trust,
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,
@@ -255,7 +259,7 @@ export function createAs4Endpoint(
           return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.stream ?? attachment.body };
         });
         const sender = participant('originalSender');
-        await requireSenderAp(ctx, sender, signer);
+        await requireSenderAp(ctx, sender, signer, options.as4.peers);
         if (options.mutualTls) await requireTlsPeer(ctx, sender, tlsClientCertificate);
         await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
         await receiveMessage(ctx, {
@@ -277,16 +281,9 @@ export function createAs4Endpoint(
   });
 }
 
-/**
- * When the directory pins the AP certificate of the sender's AP, only that AP may speak for the sender
- * (threat: any holder of a certificate under a trusted CA injecting messages under another sender's name).
- * Without a pinned certificate, any signer the trust store accepts is taken (documented limitation).
- */
-async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate): Promise<void> {
-  const pinned = (await ctx.directory.lookup(sender))?.apCertificatePem;
-  if (pinned && certificateFrom(pinned).fingerprint256 !== signer.fingerprint256) {
-    throw new QerdsError('AS4_EBMS_0101', `the signer is not the access point the directory names for ${formatParticipantId(sender)}`);
-  }
+/** The signer of a Dispatch must be the AP the directory names for its sender (as4-security.ts requirePeerAp). */
+async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate, rules: PeerApRules): Promise<void> {
+  requirePeerAp(formatParticipantId(sender), await ctx.directory.lookup(sender), signer, rules);
 }
 
 /**

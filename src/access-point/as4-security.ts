@@ -3,7 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, definePMode, type AlgorithmSet, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
-import { devPkiLayout, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import { checkCertificateRole, devPkiLayout, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
@@ -18,6 +18,16 @@ export interface As4Security {
   readonly compress: boolean;
   /** Largest inflated size of one incoming payload, bytes. */
   readonly maxDecompressedBytes: number;
+  /** Who may sign as a peer AP (requirePeerAp). */
+  readonly peers: PeerApRules;
+}
+
+/** Which certificates may sign as a peer access point (AS4 messages, receipts, REM, returned evidence). */
+export interface PeerApRules {
+  /** SHA-256 fingerprint (node's colon form) of this AP's own e-seal: never a peer's. */
+  readonly ownFingerprint: string;
+  /** `pki.unpinnedPeers`: a peer the directory pins no AP certificate for is taken on its certificate's role. */
+  readonly unpinned: boolean;
 }
 
 /** The key types each eDelivery algorithm set signs and encrypts with (src/as4 ALGORITHM_SETS). */
@@ -48,7 +58,8 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
       throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) needs a ${want.encryption} encryption key, not ${encryption.privateKey.asymmetricKeyType}`);
     }
   }
-  return Object.freeze({ pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes });
+  const peers = Object.freeze({ ownFingerprint: seal.certificate.fingerprint256, unpinned: config.pki.unpinnedPeers });
+  return Object.freeze({ pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes, peers });
 }
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
@@ -101,4 +112,36 @@ export function relayRetryPolicy(relay: QerdsConfig['relay'], dispatch: PMode | 
     ...(reliability?.retries !== undefined ? { maxAttempts: reliability.retries + 1 } : {}),
     ...(reliability?.retryIntervalMs !== undefined ? { baseDelayMs: reliability.retryIntervalMs } : {}),
   };
+}
+
+/**
+ * Whether `signer` may speak as the AP the directory entry `entry` names for `participant` (the sender of a
+ * Dispatch): the AP certificate the entry pins, exactly. Without a pin (or without an entry), only when the
+ * operator allows unpinned peers (`pki.unpinnedPeers`), and then only a certificate with the role of an AP's
+ * signing certificate (pki/certificate-roles.ts) that is not this AP's own seal. Threat: any holder of a
+ * certificate under a trusted CA (a recipient's encryption key, the TSA's, a TLS key, our own seal replayed)
+ * injecting messages under another sender's name. Refusals are EBMS:0101 (FailedAuthentication).
+ */
+export function requirePeerAp(participant: string, entry: { readonly apCertificatePem?: string } | undefined, signer: X509Certificate, rules: PeerApRules): void {
+  const refuse = (why: string): never => {
+    throw new QerdsError('AS4_EBMS_0101', `the signer ${signer.subject.replace(/\n/g, ', ')} ${why}`);
+  };
+  if (entry?.apCertificatePem) {
+    if (certificateFrom(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256) refuse(`is not the access point the directory names for ${participant}`);
+    return;
+  }
+  if (!rules.unpinned) refuse(`cannot be checked: the directory pins no access point certificate for ${participant} (pki.unpinnedPeers is off)`);
+  if (signer.fingerprint256 === rules.ownFingerprint) refuse('is this access point itself');
+  const role = checkCertificateRole(signer, 'as4-signer');
+  if (role.length > 0) refuse(`is not an access point's signing certificate: ${role.map((f) => f.message).join('; ')}`);
+}
+
+/**
+ * Before sending to a peer AP: the certificate its receipt must be signed with is the one the directory pins;
+ * a peer without one is reached only with `pki.unpinnedPeers` (its receipt is then judged by the trust store
+ * and the AS4 signer role, src/as4/ws-security-verify.ts). Not retryable: the directory must change.
+ */
+export function requirePinnedPeer(endpoint: string, apCertificatePem: string | undefined, rules: PeerApRules): void {
+  if (apCertificatePem || rules.unpinned) return;
+  throw new QerdsError('AS4_PEER_NOT_PINNED', `the directory pins no access point certificate for ${endpoint}, and pki.unpinnedPeers is off`, { details: { retryable: false } });
 }

@@ -39,6 +39,7 @@ export function evidenceWebhookBody(message: StoredMessage, evidence: IssuedEvid
     sender: formatParticipantId(message.sender),
     recipient: formatParticipantId(message.recipient),
     subject: message.subject,
+    reference: message.reference,
     evidenceId: evidence.id,
     event: evidence.event,
     eventTime: evidence.eventTime.toISOString(),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
-import { parseParticipantId, QerdsError, type ParticipantId, type PayloadPart } from '../core/index.js';
+import { formatParticipantId, lineTextProblem, parseParticipantId, QerdsError, type ParticipantId, type PayloadPart } from '../core/index.js';
 import { receiveFromNonErds, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import { devPkiLayout } from '../pki/index.js';
 import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, smtpError, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
@@ -22,6 +22,7 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
 
   async function onMessage(message: IntakeMessage): Promise<{ messageIds: string[] }> {
     if (!message.account || !message.authenticatedAt) throw smtpError('SMTP_AUTH_REQUIRED');
+    refuseUnsealableText(message);
     const part = await storeOriginal(ctx, message.raw, smtp.maxMessageBytes);
     const senderIdentification = { method: SMTP_AUTH_METHOD, assuranceLevel: LOA_LOW, authenticatedAt: message.authenticatedAt };
     const messageIds: string[] = [];
@@ -66,6 +67,24 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
   });
 }
 
+/**
+ * Strings of the mail that enter evidence or headers (envelope addresses, recipients, the decoded subject)
+ * must be one-line XML 1.0 text: 550 5.6.0 otherwise, before anything is stored. Threat: an address or an
+ * encoded-word subject carrying U+0000 or a lone surrogate makes a sealed evidence that does not parse, and
+ * CR/LF in a decoded subject is folded differently further on (C3 would see another subject).
+ */
+function refuseUnsealableText(message: IntakeMessage): void {
+  const values: [string, string | undefined][] = [
+    ['MAIL FROM', message.envelope.mailFrom],
+    ...message.envelope.recipients.map((r): [string, string] => ['RCPT TO', formatParticipantId(r.participant)]),
+    ['Subject', message.parsed.subject],
+  ];
+  for (const [what, value] of values) {
+    const problem = value === undefined ? undefined : lineTextProblem(value);
+    if (problem) throw smtpError('SMTP_MESSAGE_MALFORMED', `${what}: ${problem}`);
+  }
+}
+
 /** The original mail as one stored part (`message/rfc822`, content-addressed: its SHA-256 is what evidence records). */
 async function storeOriginal(ctx: PipelineContext, raw: Buffer, maxBytes: number): Promise<PayloadPart> {
   const { sha256, size } = await ctx.store.blobs.put(raw, { maxBytes });
@@ -105,6 +124,7 @@ export function createSmtpInboundBinding(ctx: PipelineContext, config: QerdsConf
       return participant && (await ctx.participants.isLocal(participant)) ? participant : undefined;
     },
     async onMessage(message) {
+      refuseUnsealableText(message);
       const part = await storeOriginal(ctx, message.raw, smtp.maxMessageBytes);
       const sender: ParticipantId = { scheme: 'email', value: message.envelope.mailFrom || 'MAILER-DAEMON' };
       const tls = message.connection.tlsProtocol ? `, ${message.connection.tlsProtocol}` : ', no TLS';

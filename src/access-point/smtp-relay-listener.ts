@@ -5,6 +5,7 @@ import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, type ParticipantId } from '../core/index.js';
 import { acceptReturnedEvidence, receiveMessage, type EvidenceCheck, type PipelineContext } from '../pipeline/index.js';
 import { devPkiLayout, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import { requirePeerAp } from './as4-security.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import { createAddressMapping, createSmtpIntake, readOriginalParts, smtpError, verifyRemMessage, type IntakeMessage, type RemVerification, type SmtpIntake } from '../smtp/index.js';
 
@@ -64,7 +65,7 @@ export function createSmtpRelayListener(
       if (verification.messageType === 'Dispatch') return await dispatch(message, verification, check, sender, recipient);
       if (verification.messageType === 'Receipt') {
         // Returned evidence comes from the AP of the message's recipient.
-        await requirePinnedAp(recipient, signer.fingerprint256);
+        await requirePinnedAp(recipient, content.signerCertificate!);
         await acceptReturnedEvidence(ctx, xml, signer.fingerprint256);
         return { messageIds: [check.id] };
       }
@@ -80,7 +81,7 @@ export function createSmtpRelayListener(
     if (message.envelope.recipients.some((r) => formatParticipantId(r.participant) !== formatParticipantId(recipient))) {
       throw smtpError('SMTP_SEAL_INVALID', `the envelope recipient is not ${check.recipient}, whom the sealed evidence names`);
     }
-    await requirePinnedAp(sender, verification.signer!.fingerprint256);
+    await requirePinnedAp(sender, verification.signedContent!.signerCertificate!);
     const original = verification.signedContent!.original;
     if (!original) throw smtpError('SMTP_MESSAGE_MALFORMED', 'the REM Dispatch has no rem_message/original section');
     const { subject, parts } = await readOriginalParts(original);
@@ -105,11 +106,21 @@ export function createSmtpRelayListener(
    * holder of a certificate under a trusted CA injecting messages or evidence in another AP's name). A participant
    * the directory does not know has no AP to speak for it at all.
    */
-  async function requirePinnedAp(participant: ParticipantId, fingerprint: string): Promise<void> {
+  async function requirePinnedAp(participant: ParticipantId, signer: X509Certificate): Promise<void> {
     const entry = await ctx.directory.lookup(participant);
     if (!entry) throw smtpError('SMTP_SEAL_UNTRUSTED', `the directory knows no access point for ${formatParticipantId(participant)}`);
-    if (entry.apCertificatePem && new X509Certificate(entry.apCertificatePem).fingerprint256 !== fingerprint) {
-      throw smtpError('SMTP_SEAL_UNTRUSTED', `the seal is not that of the access point the directory names for ${formatParticipantId(participant)}`);
+    if (entry.apCertificatePem) {
+      if (new X509Certificate(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256) {
+        throw smtpError('SMTP_SEAL_UNTRUSTED', `the seal is not that of the access point the directory names for ${formatParticipantId(participant)}`);
+      }
+      return;
+    }
+    // No pin: the AS4 endpoint's rule (pki.unpinnedPeers, then an AP's signing role, never our own seal).
+    const rules = { ownFingerprint: ctx.peerSeals?.ownSealFingerprint ?? '', unpinned: ctx.peerSeals?.unpinnedPeers ?? false };
+    try {
+      requirePeerAp(formatParticipantId(participant), entry, signer, rules);
+    } catch (error) {
+      throw smtpError('SMTP_SEAL_UNTRUSTED', isQerdsError(error) ? error.message : 'the signer is not an access point');
     }
   }
 

@@ -1,11 +1,23 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { loaUri } from '../core/index.js';
+import { loaUri, xmlCharProblem } from '../core/index.js';
 import { answerAcceptance, type PipelineContext } from '../pipeline/index.js';
 import { assuranceShortfall, type AssurancePolicy } from './assurance-policy.js';
 import { sendProblem } from './problem.js';
 
-const rejection = z.object({ reason: z.string().max(1000).optional() }).strict();
+const rejection = z
+  .object({
+    reason: z
+      .string()
+      .max(1000)
+      // Threat: a character XML 1.0 cannot carry would make the sealed ConsignmentRejection unreadable.
+      .superRefine((value, ctx) => {
+        const problem = xmlCharProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  })
+  .strict();
 
 /**
  * The recipient's answer to a NotificationForAcceptance (C3, EN 319 522-1 consignment with acceptance):

@@ -7,10 +7,14 @@ import { AccountRegistry, type AccountSpec } from './accounts.js';
 import type { AssurancePolicy } from './assurance-policy.js';
 import { TokenService, tokenRouter } from './oauth-token.js';
 import { messagesRouter } from './messages-routes.js';
+import { idempotentSubmission } from './idempotency.js';
+import { inboxQuery, refuseUnknownQuery, sentMessagesRouter } from './messages-list-route.js';
 import { adminRouter, type AdminKey } from './admin-routes.js';
 import { recipientsRouter } from './recipients-routes.js';
 import { acceptanceRouter } from './acceptance-routes.js';
 import { verifyRouter } from './verify-routes.js';
+import { verifyPageRouter } from './verify-page.js';
+import { senderViewRouter } from './sender-view.js';
 import type { TrustList } from '../trust-list/index.js';
 import { pickupRouter } from './pickup-routes.js';
 import type { TrustStore } from '../pki/index.js';
@@ -48,6 +52,8 @@ export interface HttpAppOptions {
   readonly oauth2?: { readonly tokenTtlSeconds?: number; readonly tokenSecret?: string };
   /** Wrong second factors tolerated per pickup link (POST /pickup/<token>, mounted when ctx.pickupLinks is set). @defaultValue 5 */
   readonly pickupMaxAttempts?: number;
+  /** The public verification page at /verify: largest file and verifications per client address per minute. @defaultValue 10 MiB, 30 */
+  readonly verifyPage?: { readonly maxBytes?: number; readonly maxPerMinute?: number };
 }
 
 /** The AP's HTTP face: REST API under /api/v1, AS4 at /as4, TSA at /tsa, health probes. */
@@ -90,9 +96,14 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   if (options.as4) app.post('/as4', options.as4);
   if (options.tsa) app.use('/tsa', options.tsa);
 
+  // Public, no login: anyone handed a proof can check it (GET / leads there).
+  app.use(verifyPageRouter({ trust: options.trust, clock: options.ctx.clock, ...(options.trustList ? { trustList: options.trustList } : {}), ...options.verifyPage }));
+
   const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
   const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });
   app.use('/oauth', tokenRouter(tokens, accounts));
+  // The sender's staff in a browser: its own session (a signed cookie), separate from the API's credentials.
+  app.use(senderViewRouter(options.ctx, { accounts, ...(options.trust ? { trust: options.trust } : {}), ...(options.trustList ? { trustList: options.trustList } : {}), ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
   // People's pickup links carry their own authentication (link + second factor), outside /api/v1's.
   if (options.ctx.pickupLinks) {
     app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts }));
@@ -103,6 +114,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const api = express.Router();
   api.use(authenticate({ accounts, tokens, now: () => options.ctx.clock.now() }));
   const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
+  api.post('/messages', idempotentSubmission({ store: options.ctx.store, clock: options.ctx.clock, maxPayloadBytes: options.maxPayloadBytes }));
+  api.use(sentMessagesRouter(options.ctx.store));
+  api.get('/inbox', refuseUnknownQuery(inboxQuery));
   api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
   api.use(acceptanceRouter(options.ctx, policy));
   api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));

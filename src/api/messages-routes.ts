@@ -1,22 +1,32 @@
 import { pipeline } from 'node:stream/promises';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { formatParticipantId, loaUri, parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
+import { formatParticipantId, lineTextProblem, loaUri, parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
 import { handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import type { EvidenceRecord, StoredMessage } from '../store/types.js';
 import type { Principal } from './auth.js';
-import { readUpload } from './multipart-upload.js';
+import { readUpload, type Upload } from './multipart-upload.js';
 import { assuranceShortfall } from './assurance-policy.js';
 import { identifySender, type IdentificationOptions } from './submission-identification.js';
 import { sendProblem } from './problem.js';
 import { readBlob } from './read-blob.js';
 import { checkSenderSeal, type SenderSealKind, type SenderSealOutcome } from './sender-seal.js';
 
+/** A value that goes into sealed XML (evidence) and into one-line headers (AS4 properties, REM mail). */
+const lineText = (schema: z.ZodString) => schema.superRefine((value, ctx) => {
+  // Threat: a character XML 1.0 cannot carry makes a sealed evidence that does not parse; CR/LF in a
+  // subject is folded by the mail layer, so C3 would see another subject than the one C2 sealed.
+  const problem = lineTextProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const submissionMetadata = z.object({
   /** `<scheme>:<value>` of the recipient (C4). */
-  recipient: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
-  subject: z.string().max(998).optional(),
+  recipient: lineText(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')),
+  subject: lineText(z.string().max(998)).optional(),
+  /** The sender's own reference (its ERP's correlation id): returned with the message, filterable, never relayed. */
+  reference: lineText(z.string().min(1).max(256)).optional(),
   /** The first part is XML carrying the sender's own XAdES e-seal: identify the sender by it (REQ3). */
   eSeal: z.boolean().optional(),
   /**
@@ -32,13 +42,30 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
   const router = Router();
 
   router.post('/messages', async (req, res) => {
-    const principal = req.principal!;
-    const upload = await readUpload(req, ctx.store.blobs, options.maxPayloadBytes);
-    const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
-    if (!metadata.success) {
-      return sendProblem(res, 400, 'BAD_REQUEST', `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    // Read already by the Idempotency-Key check when the request carries one.
+    const upload = req.upload ?? (await readUpload(req, ctx.store.blobs, options.maxPayloadBytes));
+    // Until a message names the blobs, a refusal (or a failure) discards them: threat, a client filling the
+    // disk with submissions it knows will be refused.
+    let stored = false;
+    try {
+      await submit(req, res, upload, () => (stored = true));
+    } finally {
+      if (!stored) await upload.discard();
     }
-    if (upload.parts.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'at least one payload file is required');
+  });
+
+  async function submit(req: Request, res: Response, upload: Upload, recorded: () => void): Promise<void> {
+    const principal = req.principal!;
+    // The blobs go before the answer does: a client that sees the refusal sees nothing of it left.
+    const refuse = async (detail: string) => {
+      await upload.discard();
+      sendProblem(res, 400, 'BAD_REQUEST', detail);
+    };
+    const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
+    if (!metadata.success) return refuse(`metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    if (upload.parts.length === 0) return refuse('at least one payload file is required');
+    const badPart = partProblem(upload.parts);
+    if (badPart) return refuse(badPart);
     const identified = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
     const seal = !identified.rejection && metadata.data.senderSeal ? await verifySenderSeal(ctx, metadata.data.senderSeal, upload.parts, options.identification?.trust) : undefined;
     const intake = seal && !seal.ok ? { ...identified, rejection: seal.reason } : identified;
@@ -48,10 +75,12 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       senderIdentification: intake.identification,
       recipient: parseParticipantId(metadata.data.recipient),
       subject: metadata.data.subject,
+      reference: metadata.data.reference,
       parts: upload.parts,
       ...(intake.rejection ? { rejection: intake.rejection } : {}),
       ...(seal?.ok ? { acceptanceDetails: seal.summary } : {}),
     });
+    recorded();
     const body = { ...messageView(result.message), evidence: [evidenceLink(result.evidence.id, result.evidence.event)] };
     if (intake.rejection) {
       const status = intake.belowPolicy ? 403 : 422;
@@ -64,7 +93,7 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       return sendProblem(res, 422, 'SUBMISSION_REJECTED', `recipient ${metadata.data.recipient} cannot be reached`, { message: body });
     }
     res.status(201).location(`/api/v1/messages/${result.message.id}`).json(body);
-  });
+  }
 
   router.get('/messages/:id', async (req, res) => {
     const message = await messageFor(ctx, String(req.params.id), req.principal!);
@@ -129,6 +158,17 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
   return router;
 }
 
+/** A part's content type or file name that sealed XML or a MIME header could not carry (see lineText). */
+function partProblem(parts: readonly PayloadPart[]): string | undefined {
+  for (const part of parts) {
+    const type = lineTextProblem(part.contentType);
+    if (type) return `${part.partId} content type: ${type}`;
+    const name = part.filename === undefined ? undefined : lineTextProblem(part.filename);
+    if (name) return `${part.partId} filename: ${name}`;
+  }
+  return undefined;
+}
+
 /** `?limit=` of the inbox: an integer 1–500; absent: 100. */
 function inboxLimit(value: unknown): number {
   if (value === undefined) return 100;
@@ -152,7 +192,7 @@ async function messageFor(ctx: PipelineContext, id: string, principal: Principal
   return message;
 }
 
-function messageView(m: StoredMessage) {
+export function messageView(m: StoredMessage) {
   return {
     id: m.id,
     ebmsMessageId: m.ebmsMessageId,
@@ -161,6 +201,7 @@ function messageView(m: StoredMessage) {
     sender: formatParticipantId(m.sender),
     recipient: formatParticipantId(m.recipient),
     subject: m.subject,
+    reference: m.reference,
     parts: m.parts,
     submittedAt: m.submittedAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),

@@ -21,11 +21,14 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (res.headersSent) return res.destroy(error as Error);
   if (isQerdsError(error)) {
     const status = httpStatus[error.code] ?? 500;
-    return sendProblem(res, status, error.code, status === 500 ? 'internal error' : error.message);
+    // Which limit a refusal hit (multipart-upload.ts), so that a client can tell what to change.
+    const limit = status < 500 && error.details?.limit !== undefined ? { limit: error.details.limit, ...(error.details.max === undefined ? {} : { max: error.details.max }) } : {};
+    return sendProblem(res, status, error.code, status === 500 ? 'internal error' : error.message, limit);
   }
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return sendProblem(res, status, 'BAD_REQUEST', (error as Error).message);
+    // body-parser's refusals (express.json / urlencoded): over its limit is a 413 like every other size limit.
+    return sendProblem(res, status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', (error as Error).message);
   }
   req.log?.error({ err: error }, 'unhandled error');
   return sendProblem(res, 500, 'INTERNAL', 'internal error');

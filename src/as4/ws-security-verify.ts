@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Finding } from '../pki/types.js';
+import { checkCertificateRole } from '../pki/certificate-roles.js';
 import { digestName, isSupportedSignatureAlgorithm, verifyBytes } from './algorithms.js';
 import { canonicalize } from './c14n.js';
 import { locateSoapParts, type SoapParts } from './envelope-parse.js';
@@ -193,6 +194,9 @@ export function verifyEnvelope(doc: Document, attachments: readonly Attachment[]
     if (options.trust) {
       const path = options.trust.validate(token.certificate, { at: options.at ?? new Date(), intermediates: token.intermediates });
       if (!path.valid) err('AS4_SIG_UNTRUSTED', `signer not trusted: ${path.findings.map((f) => f.message).join('; ')}`);
+      // Threat: a certificate of another role under the same anchors (encryption-only, TSA, TLS-only, trusted
+      // list signer) signing messages or receipts as if it were an access point.
+      for (const f of checkCertificateRole(token.certificate, 'as4-signer')) err('AS4_SIG_SIGNER_ROLE', f.message);
     } else if (!options.expectedCertificate) {
       err('AS4_SIG_UNTRUSTED', 'neither a trust store nor an expected certificate to judge the signer by');
     }

@@ -293,6 +293,13 @@ export const configSchema = z
         postgresSchema: z.string().default('public'),
         /** Directory of payload blobs (content-addressed by SHA-256). @defaultValue 'data/blobs' */
         blobDir: z.string().default('data/blobs'),
+        /**
+         * Orphan blob sweep (blobs no message names, temporary files of a crash): at start and then every
+         * this many seconds; 0: never. @defaultValue 3600
+         */
+        orphanSweepSeconds: z.coerce.number().int().min(0).default(3600),
+        /** Only files last written longer ago than this are swept (a blob being written or awaiting its message is not). @defaultValue 3600 */
+        orphanGraceSeconds: z.coerce.number().int().min(60).default(3600),
       })
       .prefault({}),
     queue: z
@@ -383,6 +390,15 @@ export const configSchema = z
          * @defaultValue false
          */
         listedPeersOnly: z.boolean().default(false),
+        /**
+         * Accept peer APs the directory pins no AP certificate (`apCertificate`) for: an incoming Dispatch whose
+         * sender's entry pins none, evidence returned about a message whose recipient's entry pins none. Their
+         * signer must then still have the role of an AP's signing certificate and e-seal (src/pki/certificate-roles.ts:
+         * digitalSignature/nonRepudiation, no TSA, TLS-only, trusted list or OCSP EKU) and must not be this AP's own
+         * seal. Off: such messages are refused (EBMS:0101, evidence PIPELINE_EVIDENCE_SEAL_NOT_PINNED), the safe choice,
+         * since without a pin any certificate under `trust` could speak for any AP. @defaultValue false
+         */
+        unpinnedPeers: z.boolean().default(false),
         /**
          * Keeping revocation data fresh while the AP runs: every `intervalMs` each process re-reads the CRL files
          * of `trust` and the `trustLists` files, and (with `fetch`) GETs the http CRL Distribution Points of the

@@ -8,3 +8,4 @@ export * from './message.js';
 export * from './assurance.js';
 export * from './response-body.js';
 export * from './group-sender.js';
+export * from './xml-chars.js';

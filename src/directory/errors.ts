@@ -6,6 +6,7 @@ export const directoryErrors = {
   DIRECTORY_SMP_MALFORMED: { text: 'the SMP response is not SMP metadata we can read', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_SIGNATURE_INVALID: { text: 'the signature on the SMP response is missing or does not verify', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_SIGNATURE_UNTRUSTED: { text: 'the SMP response is signed by a certificate outside the trust store', httpStatus: 502, retryable: false },
+  DIRECTORY_SMP_SIGNER_ROLE: { text: 'the SMP response is signed by a certificate that is not an SMP signing certificate', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_MISMATCH: { text: 'the signed SMP metadata is about another participant or document type', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_REDIRECT: { text: 'the SMP redirects to another SMP (not followed)', httpStatus: 502, retryable: false },
   DIRECTORY_ENDPOINT_EXPIRED: { text: 'the endpoint published for the participant has expired', httpStatus: 422, retryable: false },

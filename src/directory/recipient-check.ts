@@ -41,7 +41,7 @@ export interface RecipientCheck {
 }
 
 /** Directory refusals that mean "someone may be tampering with the answer", as opposed to "cannot reach". */
-const UNTRUSTED_CODES = new Set(['DIRECTORY_SMP_SIGNATURE_INVALID', 'DIRECTORY_SMP_SIGNATURE_UNTRUSTED', 'DIRECTORY_SMP_MISMATCH']);
+const UNTRUSTED_CODES = new Set(['DIRECTORY_SMP_SIGNATURE_INVALID', 'DIRECTORY_SMP_SIGNATURE_UNTRUSTED', 'DIRECTORY_SMP_SIGNER_ROLE', 'DIRECTORY_SMP_MISMATCH']);
 
 const QC_STATEMENTS = '1.3.6.1.5.5.7.1.3';
 const QC_COMPLIANCE = '0.4.0.1862.1.1';

@@ -1,7 +1,7 @@
 import { createPublicKey, X509Certificate, verify as cryptoVerify, type KeyLike } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { QerdsError } from '../core/index.js';
-import type { Finding, TrustStore } from '../pki/index.js';
+import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import { C14N, ENVELOPED_SIGNATURE as ENVELOPED, EXC_C14N, ExclusiveC14n, InclusiveC14n } from '../xml/index.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
 
@@ -113,6 +113,13 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): Sm
         .join(', ')}`,
       { details: { signer: subject, findings: path.findings } },
     );
+  }
+  // Threat: a TSA, TLS or encryption-only key under the same anchors publishing endpoints (certificate-roles.ts).
+  const role = checkCertificateRole(signer, 'smp-signer');
+  if (role.length > 0) {
+    throw new QerdsError('DIRECTORY_SMP_SIGNER_ROLE', `the SMP response is signed by a certificate of another role: ${role.map((f) => f.message).join('; ')}`, {
+      details: { signer: subject, findings: role },
+    });
   }
   return { signedDocument: parseSmpXml(signed[0]!), signer, findings: path.findings };
 }

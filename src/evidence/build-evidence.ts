@@ -7,7 +7,9 @@ import {
   EIDAS_LEGAL_NAME,
   EIDAS_LEGAL_PERSON_IDENTIFIER,
   EVIDENCE_NS,
+  EVIDENCE_PREFIX,
   EVIDENCE_VERSION,
+  evidenceNamespaceOf,
   QERDS_EXT_NS,
   SAML_ATTR_NAME_FORMAT_URI,
   SAML_NS,
@@ -23,18 +25,27 @@ type Child = Element | undefined | false;
  * the standard's sequence (see EVIDENCE_ELEMENT_ORDER); optional ones are left out when the data has
  * nothing for them. Built on the one DOM, serialized without indentation so that what is sealed is
  * exactly what a reader parses.
+ *
+ * The standard's form (`elementFormDefault="unqualified"`): the schema's global elements are written
+ * `ev:Name` in EVIDENCE_NS, every local element (`EventTime`, `Code`, `Identifier`…) with no namespace,
+ * and no default namespace is ever declared, which would pull the local elements into it
+ * (EVIDENCE_GLOBAL_ELEMENTS). saml:, ds: and extension content keep their own namespaces.
  */
 export function buildEvidenceXml(data: EvidenceData): string {
   validate(data);
-  const doc = new DOMImplementation().createDocument(EVIDENCE_NS, 'Evidence', null);
+  const doc = new DOMImplementation().createDocument(EVIDENCE_NS, `${EVIDENCE_PREFIX}:Evidence`, null);
   const root = doc.documentElement;
   root.setAttributeNS(XMLNS_NS, 'xmlns:saml', SAML_NS);
-  root.setAttributeNS(XMLNS_NS, 'xmlns:ds', DS_NS);
+  // ds only where PartInfo uses it: exclusive C14N leaves an unused declaration out of what the seal signs, and
+  // evidence should carry no byte that could change without breaking the seal (test/evidence/tampering-sweep).
+  if (data.parts.length > 0) root.setAttributeNS(XMLNS_NS, 'xmlns:ds', DS_NS);
   root.setAttribute('version', EVIDENCE_VERSION);
   root.setAttribute('Id', xmlId(data.id));
 
-  const e = (name: string, children: Child[] | string, attrs: Record<string, string> = {}, ns = EVIDENCE_NS): Element => {
-    const el = doc.createElementNS(ns, name);
+  /** An EN 319 522-3 element, or (with `ns`) an element of another namespace whose name carries its prefix. */
+  const e = (name: string, children: Child[] | string, attrs: Record<string, string> = {}, ns?: string): Element => {
+    const evNs = ns === undefined ? evidenceNamespaceOf(name) : undefined;
+    const el = ns !== undefined ? doc.createElementNS(ns, name) : evNs ? doc.createElementNS(evNs, `${EVIDENCE_PREFIX}:${name}`) : doc.createElementNS(null, name);
     for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
     if (typeof children === 'string') el.appendChild(doc.createTextNode(text(children)));
     else for (const c of children) if (c) el.appendChild(c);

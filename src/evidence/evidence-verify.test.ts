@@ -103,7 +103,8 @@ describe('sealed evidence: issue and verify', () => {
 
   it('a second evidence wrapped into the sealed one is refused (FORMAT_FAILURE)', async () => {
     const sig = /<ds:Signature [\s\S]*<\/ds:Signature>/.exec(sealedXml)?.[0] ?? '';
-    const wrapped = sealedXml.replace('</Evidence>', `<Extensions>${sig.replace(/Id="sig-/g, 'Id="x-')}</Extensions></Evidence>`);
+    const wrapped = sealedXml.replace('</ev:Evidence>', `<ev:Extensions>${sig.replace(/Id="sig-/g, 'Id="x-')}</ev:Extensions></ev:Evidence>`);
+    expect(wrapped).not.toBe(sealedXml);
     const report = await verifyEvidence(wrapped, { trust });
     expect(report).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });
   });

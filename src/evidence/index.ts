@@ -1,10 +1,10 @@
 export { buildEvidenceXml } from './build-evidence.js';
-export { parseEvidenceXml } from './parse-evidence.js';
+export { parseEvidenceDocument, parseEvidenceXml } from './parse-evidence.js';
 export { issueEvidence, xadesSealer } from './issue-evidence.js';
 export { verifyEvidence } from './verify-evidence.js';
 export { formatReport } from './format-report.js';
 export { evidenceErrors } from './errors.js';
-export { EVIDENCE_NS, EVIDENCE_VERSION, EVIDENCE_ELEMENT_ORDER, QERDS_EXT_NS } from './names.js';
+export { EVIDENCE_NS, EVIDENCE_VERSION, EVIDENCE_ELEMENT_ORDER, EVIDENCE_GLOBAL_ELEMENTS, QERDS_EXT_NS, evidenceNamespaceOf, type EvidenceXmlForm } from './names.js';
 export type { EvidenceSealer, Indication, QualifiedReport, SubIndication, VerifyEvidenceOptions, VerificationReport } from './types.js';
 export { EVENT_REASONS, NEGATIVE_EVENTS, checkEventComponents } from './event-reasons.js';
 export { detectFileKind, verifyTimestampFile, type TimestampFileReport, type VerifiableFileKind } from './verify-token.js';
@@ -25,3 +25,5 @@ export {
   type ProofVerifyOptions,
   type VerifyAnyOptions,
 } from './verify-any.js';
+export { plainSummary, formatPlainSummary, showTime, type PlainSummary, type PlainVerdict, type PlainDocument, type PlainSummaryOptions } from './plain-summary.js';
+export { languageFromAcceptLanguage, plainLanguages, phrasesFor, eventInWords, type PlainLanguage, type PlainPhrases } from './plain-texts.js';

@@ -33,6 +33,10 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
     sub: 'FORMAT_FAILURE',
   },
   { codes: ['PKI_CERT_REVOKED'], indication: 'TOTAL-FAILED', sub: 'REVOKED' },
+  // The evidence names an issuer its seal certificate contradicts (issuer-check.ts). EN 319 102-1 lists
+  // SIG_CONSTRAINTS_FAILURE under INDETERMINATE; we report TOTAL-FAILED since no further data could make the
+  // seal of one organisation speak for another (a departure, documented in docs/architecture.md).
+  { codes: ['EVIDENCE_ISSUER_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE' },
   // EN 319 102-1 §5.2.5: no revocation data fresh enough for the validation time; newer data may settle it.
   { codes: ['PKI_REVOCATION_STALE'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
   // A timestamp token that no longer matches what it covers, or whose own signature fails, was changed
@@ -46,7 +50,8 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
   { codes: ['SEAL_SIGNING_CERT_MISMATCH', 'TSA_SIGNER_CERT_MISSING'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
   { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
   { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
-  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
+  // A signing certificate without the key usage of its role (EN 319 102-1 §5.2.6, X.509 validation constraints).
+  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT', 'EVIDENCE_SEAL_CERT_ROLE'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },

@@ -6,6 +6,53 @@ export const EVIDENCE_VERSION = 'EN319522v1.1.1';
 export const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const DS_NS = XML_NS.ds;
 export const XMLNS_NS = XML_NS.xmlns;
+/** The prefix qerds-ap writes for EVIDENCE_NS (any prefix reads the same; readers must not depend on it). */
+export const EVIDENCE_PREFIX = 'ev';
+
+/**
+ * EN 319 522-3's schema has `elementFormDefault="unqualified"`: only its globally declared elements are in
+ * EVIDENCE_NS; every local element is written with no namespace (no prefix, no default namespace in scope).
+ * The globals, as published REM evidence and national ERDS viewers write and read them (shared EVIDENCE.md,
+ * "XML form"; the normative XSD text was not available offline). Every element not listed is local, by the
+ * rule, including those the reference card is silent on: AuthenticationDetsAndAssuranceLevel,
+ * IdentityProofAssuranceLevel, FederationAssuranceLevel, CertificateDetails, SenderDelegateDetails,
+ * RecipientsDelegateDetails, ExternalSystem, TransactionLogInformation.
+ */
+export const EVIDENCE_GLOBAL_ELEMENTS: ReadonlySet<string> = new Set([
+  'Evidence',
+  'EvidenceIdentifier',
+  'ERDSEventId',
+  'EventReasons',
+  'EventReason',
+  'EvidenceIssuerPolicyID',
+  'EvidenceIssuerDetails',
+  'Identity',
+  'SenderDetails',
+  'RecipientDetails',
+  'AuthenticationDetails',
+  'SubmissionTime',
+  'MessageIdentifier',
+  'UserContentInfo',
+  'PartsInfo',
+  'PartInfo',
+  'ExternalERDSDetails',
+  'Extensions',
+  'Extension',
+]);
+
+/**
+ * How an evidence document puts the EN 319 522-3 element names in namespaces:
+ * - `standard`: the standard's form (globals in EVIDENCE_NS, locals unqualified); what qerds-ap writes.
+ * - `all-qualified`: every element in EVIDENCE_NS (qerds-ap wrote it before issue 14 through a default
+ *   namespace; any prefix reads the same). Still read, because sealed evidence is archived for at least 10 years.
+ */
+export type EvidenceXmlForm = 'standard' | 'all-qualified';
+
+/** The namespace (null: none) that the EN 319 522-3 element `localName` has in `form`. */
+export function evidenceNamespaceOf(localName: string, form: EvidenceXmlForm = 'standard'): string | null {
+  return form === 'all-qualified' || EVIDENCE_GLOBAL_ELEMENTS.has(localName) ? EVIDENCE_NS : null;
+}
+
 /** Our own extension namespace (EN 319 522-3 Extensions are open to any namespace). */
 export const QERDS_EXT_NS = 'urn:qerds-ap:evidence-extensions:1';
 export const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';

@@ -1,7 +1,19 @@
 import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode, SealedOnBehalf } from '../core/index.js';
 import { assuranceLevelOf, eventFromUri, overallAssurance, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
 import { parseXmlStrict } from '../xml/index.js';
-import { DS_NS, EIDAS_LEGAL_NAME, EIDAS_LEGAL_PERSON_IDENTIFIER, EVIDENCE_ELEMENT_ORDER, EVIDENCE_NS, EVIDENCE_VERSION, QERDS_EXT_NS, SAML_NS, SHA256_URI } from './names.js';
+import {
+  DS_NS,
+  EIDAS_LEGAL_NAME,
+  EIDAS_LEGAL_PERSON_IDENTIFIER,
+  EVIDENCE_ELEMENT_ORDER,
+  EVIDENCE_NS,
+  EVIDENCE_VERSION,
+  evidenceNamespaceOf,
+  type EvidenceXmlForm,
+  QERDS_EXT_NS,
+  SAML_NS,
+  SHA256_URI,
+} from './names.js';
 
 const MALFORMED = 'EVIDENCE_MALFORMED';
 const XSD_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -16,9 +28,21 @@ const fail = (message: string): never => {
  * standard's order; anything else is EVIDENCE_MALFORMED. A trailing ds:Signature is allowed (and not
  * checked here: see verifyEvidence). Elements the standard allows but EvidenceData does not model
  * (delegates, ExternalSystem…) are accepted and not returned.
+ *
+ * Two forms are read (EvidenceXmlForm): the standard's (global elements in the namespace, local ones
+ * unqualified) and the one qerds-ap wrote before (every element in the namespace), which archived evidence
+ * still has. The form is read from `EventTime`, a required local element; every other element must then be
+ * in that form's namespace, so a document mixing the two is refused as unknown elements.
  */
 export function parseEvidenceXml(xml: string): EvidenceData {
+  return parseEvidenceDocument(xml).data;
+}
+
+/** parseEvidenceXml, also telling which form the document was written in. */
+export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: EvidenceXmlForm } {
   const root = parseRoot(xml);
+  const form = formOf(root);
+  const ev: EvidenceChildren = (parent, localName) => children(parent, evidenceNamespaceOf(localName, form), localName);
   const byName = new Map<string, Element[]>();
   let last = -1;
   for (const child of elements(root)) {
@@ -26,7 +50,7 @@ export function parseEvidenceXml(xml: string): EvidenceData {
       last = EVIDENCE_ELEMENT_ORDER.length;
       continue;
     }
-    const index = child.namespaceURI === EVIDENCE_NS ? (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(child.localName) : -1;
+    const index = (child.namespaceURI ?? null) === evidenceNamespaceOf(child.localName, form) ? (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(child.localName) : -1;
     if (index < 0) fail(`unknown element {${child.namespaceURI ?? ''}}${child.localName} in Evidence`);
     if (index < last) fail(`element ${child.localName} is out of order`);
     const repeatable = child.localName === 'RecipientDetails' || child.localName === 'RecipientsDelegateDetails';
@@ -50,19 +74,29 @@ export function parseEvidenceXml(xml: string): EvidenceData {
   const data: EvidenceData = {
     id: text(required('EvidenceIdentifier')),
     event,
-    ...(reasons ? { reason: parseReason(reasons) } : {}),
+    ...(reasons ? { reason: parseReason(reasons, ev) } : {}),
     eventTime: dateTime(required('EventTime')),
-    issuerPolicyIds: policy ? children(policy, EVIDENCE_NS, 'PolicyID').map(text) : [],
-    issuer: parseErds(required('EvidenceIssuerDetails')),
-    sender: parseUser(required('SenderDetails')),
-    recipient: parseUser(recipients[0] as Element),
+    issuerPolicyIds: policy ? ev(policy, 'PolicyID').map(text) : [],
+    issuer: parseErds(required('EvidenceIssuerDetails'), ev),
+    sender: parseUser(required('SenderDetails'), ev),
+    recipient: parseUser(recipients[0] as Element, ev),
     ...(submission ? { submissionTime: dateTime(submission) } : {}),
     messageId: text(required('MessageIdentifier')),
-    parts: withSealedOnBehalf(withPlaintextDigests(content ? parseParts(content) : [], previous), previous),
-    ...(previous ? previousEvidence(previous) : {}),
-    ...(external ? { externalErds: parseErds(external) } : {}),
+    parts: withSealedOnBehalf(withPlaintextDigests(content ? parseParts(content, ev) : [], previous, ev), previous, ev),
+    ...(previous ? previousEvidence(previous, ev) : {}),
+    ...(external ? { externalErds: parseErds(external, ev) } : {}),
   };
-  return data;
+  return { data, form };
+}
+
+/**
+ * The form of a document, from its required local element EventTime: unqualified in the standard's form, in
+ * the evidence namespace in the form written before. Without one the standard's form is assumed (the
+ * element-by-element check then reports what is missing).
+ */
+function formOf(root: Element): EvidenceXmlForm {
+  const eventTime = elements(root).find((e) => e.localName === 'EventTime');
+  return eventTime?.namespaceURI === EVIDENCE_NS ? 'all-qualified' : 'standard';
 }
 
 function parseRoot(xml: string): Element {
@@ -75,10 +109,10 @@ function parseRoot(xml: string): Element {
   return r;
 }
 
-function parseReason(reasons: Element): { code: ReasonCode; details?: string } {
-  const reason = children(reasons, EVIDENCE_NS, 'EventReason')[0] ?? fail('EventReasons has no EventReason');
-  const uri = text(children(reason, EVIDENCE_NS, 'Code')[0] ?? fail('EventReason has no Code'));
-  const details = children(reason, EVIDENCE_NS, 'Details').map(text);
+function parseReason(reasons: Element, ev: EvidenceChildren): { code: ReasonCode; details?: string } {
+  const reason = ev(reasons, 'EventReason')[0] ?? fail('EventReasons has no EventReason');
+  const uri = text(ev(reason, 'Code')[0] ?? fail('EventReason has no Code'));
+  const details = ev(reason, 'Details').map(text);
   const short = details.find((d): d is ReasonCode => Object.hasOwn(reasonCodes, d));
   // The short code, when present, must agree with the URI; without it the URI decides.
   const code = short ?? (Object.keys(reasonCodes) as ReasonCode[]).find((c) => reasonUri(c) === uri) ?? fail(`unknown EventReason code ${uri}`);
@@ -87,9 +121,9 @@ function parseReason(reasons: Element): { code: ReasonCode; details?: string } {
   return rest.length > 0 ? { code, details: rest.join('\n') } : { code };
 }
 
-function identityAttributes(details: Element): Map<string, string> {
+function identityAttributes(details: Element, ev: EvidenceChildren): Map<string, string> {
   const out = new Map<string, string>();
-  const identity = children(details, EVIDENCE_NS, 'Identity')[0];
+  const identity = ev(details, 'Identity')[0];
   if (!identity) return out;
   for (const attr of children(identity, SAML_NS, 'Attribute')) {
     const value = children(attr, SAML_NS, 'AttributeValue')[0];
@@ -98,17 +132,17 @@ function identityAttributes(details: Element): Map<string, string> {
   return out;
 }
 
-function parseErds(details: Element): { name: string; id: string } {
-  const attrs = identityAttributes(details);
+function parseErds(details: Element, ev: EvidenceChildren): { name: string; id: string } {
+  const attrs = identityAttributes(details, ev);
   return {
     name: attrs.get(EIDAS_LEGAL_NAME) ?? fail(`${details.localName} lacks the LegalName attribute`),
     id: attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ?? fail(`${details.localName} lacks the LegalPersonIdentifier attribute`),
   };
 }
 
-function parseUser(details: Element): ParticipantDetails {
-  const attrs = identityAttributes(details);
-  const identifier = children(details, EVIDENCE_NS, 'Identifier')[0];
+function parseUser(details: Element, ev: EvidenceChildren): ParticipantDetails {
+  const attrs = identityAttributes(details, ev);
+  const identifier = ev(details, 'Identifier')[0];
   let id;
   if (identifier) id = { scheme: identifier.getAttribute('IdentifierSchemeName') ?? fail('Identifier lacks IdentifierSchemeName'), value: text(identifier) };
   else {
@@ -120,20 +154,20 @@ function parseUser(details: Element): ParticipantDetails {
     }
   }
   const name = attrs.get(EIDAS_LEGAL_NAME);
-  const levels = children(details, EVIDENCE_NS, 'AssuranceLevelsDetails')[0];
-  const identification = levels ? parseIdentification(levels) : undefined;
+  const levels = ev(details, 'AssuranceLevelsDetails')[0];
+  const identification = levels ? parseIdentification(levels, ev) : undefined;
   return { id, ...(name !== undefined ? { name } : {}), ...(identification ? { identification } : {}) };
 }
 
-function parseIdentification(levels: Element): Identification | undefined {
-  const global = children(levels, EVIDENCE_NS, 'GlobalAssuranceLevel')[0];
-  const auth = children(levels, EVIDENCE_NS, 'AuthenticationDetails')[0];
-  const split = children(levels, EVIDENCE_NS, 'AuthenticationDetsAndAssuranceLevel')[0];
-  if (split) return parseSplitIdentification(split, children(levels, EVIDENCE_NS, 'IdentityProofAssuranceLevel')[0]);
+function parseIdentification(levels: Element, ev: EvidenceChildren): Identification | undefined {
+  const global = ev(levels, 'GlobalAssuranceLevel')[0];
+  const auth = ev(levels, 'AuthenticationDetails')[0];
+  const split = ev(levels, 'AuthenticationDetsAndAssuranceLevel')[0];
+  if (split) return parseSplitIdentification(split, ev(levels, 'IdentityProofAssuranceLevel')[0], ev);
   if (!global || !auth) return undefined;
-  const level = children(global, EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('GlobalAssuranceLevel lacks AssuranceLevel');
-  const time = children(auth, EVIDENCE_NS, 'AuthenticationTime')[0];
-  const method = children(auth, EVIDENCE_NS, 'AuthenticationMethod')[0];
+  const level = ev(global, 'AssuranceLevel')[0] ?? fail('GlobalAssuranceLevel lacks AssuranceLevel');
+  const time = ev(auth, 'AuthenticationTime')[0];
+  const method = ev(auth, 'AuthenticationMethod')[0];
   if (!time || !method) return undefined;
   return { method: text(method), assuranceLevel: text(level), authenticatedAt: dateTime(time) };
 }
@@ -142,13 +176,13 @@ function parseIdentification(levels: Element): Identification | undefined {
  * AuthenticationDetsAndAssuranceLevel (AAL) + IdentityProofAssuranceLevel (IAL): the overall level is their
  * minimum. Levels that are not eIDAS LoA URIs are kept as written, without IAL/AAL numbers.
  */
-function parseSplitIdentification(split: Element, proof: Element | undefined): Identification | undefined {
-  const auth = children(split, EVIDENCE_NS, 'AuthenticationDetails')[0];
-  const time = auth && children(auth, EVIDENCE_NS, 'AuthenticationTime')[0];
-  const method = auth && children(auth, EVIDENCE_NS, 'AuthenticationMethod')[0];
+function parseSplitIdentification(split: Element, proof: Element | undefined, ev: EvidenceChildren): Identification | undefined {
+  const auth = ev(split, 'AuthenticationDetails')[0];
+  const time = auth && ev(auth, 'AuthenticationTime')[0];
+  const method = auth && ev(auth, 'AuthenticationMethod')[0];
   if (!time || !method) return undefined;
-  const aalUri = text(children(split, EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('AuthenticationDetsAndAssuranceLevel lacks AssuranceLevel'));
-  const ialUri = text(children(proof ?? fail('AuthenticationDetsAndAssuranceLevel without IdentityProofAssuranceLevel'), EVIDENCE_NS, 'AssuranceLevel')[0] ?? fail('IdentityProofAssuranceLevel lacks AssuranceLevel'));
+  const aalUri = text(ev(split, 'AssuranceLevel')[0] ?? fail('AuthenticationDetsAndAssuranceLevel lacks AssuranceLevel'));
+  const ialUri = text(ev(proof ?? fail('AuthenticationDetsAndAssuranceLevel without IdentityProofAssuranceLevel'), 'AssuranceLevel')[0] ?? fail('IdentityProofAssuranceLevel lacks AssuranceLevel'));
   const base = { method: text(method), authenticatedAt: dateTime(time) };
   const aal = assuranceLevelOf(aalUri);
   const ial = assuranceLevelOf(ialUri);
@@ -156,10 +190,10 @@ function parseSplitIdentification(split: Element, proof: Element | undefined): I
   return { ...base, assuranceLevel: overallAssurance(ial, aal).uri, ial, aal };
 }
 
-function parseParts(content: Element): EvidencePart[] {
-  const partsInfo = children(content, EVIDENCE_NS, 'PartsInfo')[0];
+function parseParts(content: Element, ev: EvidenceChildren): EvidencePart[] {
+  const partsInfo = ev(content, 'PartsInfo')[0];
   if (!partsInfo) return [];
-  return children(partsInfo, EVIDENCE_NS, 'PartInfo').map((p) => {
+  return ev(partsInfo, 'PartInfo').map((p) => {
     const method = children(p, DS_NS, 'DigestMethod')[0];
     const value = children(p, DS_NS, 'DigestValue')[0];
     if (!method || !value) fail('PartInfo without ds:DigestMethod and ds:DigestValue is not supported');
@@ -167,8 +201,8 @@ function parseParts(content: Element): EvidencePart[] {
     const digest = Buffer.from(text(value as Element), 'base64');
     if (digest.length !== 32) fail('PartInfo DigestValue is not a SHA-256 value');
     return {
-      partId: text(children(p, EVIDENCE_NS, 'Identifier')[0] ?? fail('PartInfo lacks Identifier')),
-      contentType: text(children(p, EVIDENCE_NS, 'ContentType')[0] ?? fail('PartInfo lacks ContentType')),
+      partId: text(ev(p, 'Identifier')[0] ?? fail('PartInfo lacks Identifier')),
+      contentType: text(ev(p, 'ContentType')[0] ?? fail('PartInfo lacks ContentType')),
       sha256: digest.toString('hex'),
     };
   });
@@ -178,10 +212,10 @@ function parseParts(content: Element): EvidencePart[] {
  * Extensions/Extension/qx:PlaintextDigest (PartId, Algorithm; base64 SHA-256): the plaintext digest of an
  * end-to-end encrypted part, joined to its PartInfo. One naming no PartInfo is malformed.
  */
-function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undefined): EvidencePart[] {
+function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undefined, ev: EvidenceChildren): EvidencePart[] {
   if (!extensions) return parts;
   const digests = new Map<string, string>();
-  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+  for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'PlaintextDigest')) {
       const partId = el.getAttribute('PartId') ?? '';
       if (el.getAttribute('Algorithm') !== SHA256_URI) fail(`PlaintextDigest of part ${partId} is not SHA-256`);
@@ -199,10 +233,10 @@ function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undef
  * Extensions/Extension/qx:SealedOnBehalf (PartId, Format, Algorithm, SubmittedDigest, CertificateDigest): the
  * issuer sealed the part with the sender's remote e-seal. One naming no PartInfo is malformed.
  */
-function withSealedOnBehalf(parts: EvidencePart[], extensions: Element | undefined): EvidencePart[] {
+function withSealedOnBehalf(parts: EvidencePart[], extensions: Element | undefined, ev: EvidenceChildren): EvidencePart[] {
   if (!extensions) return parts;
   const sealed = new Map<string, SealedOnBehalf>();
-  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+  for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'SealedOnBehalf')) {
       const partId = el.getAttribute('PartId') ?? '';
       const format = el.getAttribute('Format');
@@ -220,8 +254,8 @@ function withSealedOnBehalf(parts: EvidencePart[], extensions: Element | undefin
   return parts.map((p) => (sealed.has(p.partId) ? { ...p, sealedOnBehalf: sealed.get(p.partId)! } : p));
 }
 
-function previousEvidence(extensions: Element): { previousEvidenceId?: string } {
-  for (const ext of children(extensions, EVIDENCE_NS, 'Extension')) {
+function previousEvidence(extensions: Element, ev: EvidenceChildren): { previousEvidenceId?: string } {
+  for (const ext of ev(extensions, 'Extension')) {
     const prev = children(ext, QERDS_EXT_NS, 'PreviousEvidence')[0];
     if (prev) return { previousEvidenceId: text(prev) };
   }
@@ -247,6 +281,10 @@ function elements(parent: Element): Element[] {
   return out;
 }
 
-function children(parent: Element, ns: string, localName: string): Element[] {
-  return elements(parent).filter((e) => e.namespaceURI === ns && e.localName === localName);
+/** The EN 319 522-3 children named `localName`, in the namespace the document's form gives that name. */
+type EvidenceChildren = (parent: Element, localName: string) => Element[];
+
+/** The children `{ns}localName` (ns null: no namespace). */
+function children(parent: Element, ns: string | null, localName: string): Element[] {
+  return elements(parent).filter((e) => (e.namespaceURI ?? null) === ns && e.localName === localName);
 }

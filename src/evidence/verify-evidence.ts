@@ -4,6 +4,7 @@ import { isQerdsError } from '../core/index.js';
 import type { Finding } from '../pki/types.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import { indicationOf } from './indication.js';
+import { checkEvidenceSealer } from './issuer-check.js';
 import { parseEvidenceXml } from './parse-evidence.js';
 import type { TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
@@ -27,6 +28,8 @@ export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions
       findings.push({ code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED', message: (e as Error).message, severity: 'error' });
     }
   }
+  // Who sealed it may speak as the issuer it names (issuer-check.ts).
+  if (evidence && seal.signer) findings.push(...checkEvidenceSealer(evidence, seal.signer));
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
   if (options.requireTimestamp && seal.level === 'B-B' && seal.valid) {
     findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no valid SignatureTimeStamp (B-T required)', severity: 'error' });

@@ -46,6 +46,14 @@ export interface EvidenceCheck {
   readonly sealFingerprint?: string;
 }
 
+/** Whose e-seal C2 takes on evidence returned about its messages (returned-evidence.ts). */
+export interface PeerSealRules {
+  /** SHA-256 fingerprint (node's colon form) of this AP's own e-seal: only evidence naming this AP as issuer may carry it. */
+  readonly ownSealFingerprint?: string;
+  /** `pki.unpinnedPeers`: take a peer the directory pins no AP certificate for. @defaultValue false */
+  readonly unpinnedPeers?: boolean;
+}
+
 export interface EvidenceVerifier {
   check(xml: string): Promise<EvidenceCheck>;
 }
@@ -228,6 +236,8 @@ export interface PipelineContext {
   readonly participants: ParticipantResolver;
   readonly log: Logger;
   readonly relayRetry: RetryPolicy;
+  /** Whose e-seals returned evidence may carry. @defaultValue only the AP certificate the directory pins for the peer */
+  readonly peerSeals?: PeerSealRules;
   /**
    * SMTP relay binding: how long after the peer's 250 C2 waits for C3's RelayAcceptance before RelayFailure
    * (RB09). @defaultValue 1 hour

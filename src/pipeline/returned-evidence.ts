@@ -2,6 +2,7 @@ import { formatParticipantId, isQerdsError, QerdsError, type EvidenceEvent, type
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
+import { certificateFrom } from '../pki/parse-cache.js';
 
 /** Where a message stands at C2 once the recipient's AP reports an event about it. */
 const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
@@ -67,6 +68,7 @@ export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, c
   const check = await ctx.evidenceVerifier.check(xml);
   const refuse = (code: string, reason: string) =>
     new QerdsError(code, `returned evidence rejected: ${reason}`, { details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id } });
+  // The verifier also refuses a seal certificate that is no e-seal, and an issuer the seal contradicts.
   if (!check.valid) throw refuse('PIPELINE_EVIDENCE_INVALID', check.reason ?? 'invalid');
   if (carrierFingerprint !== undefined && check.sealFingerprint !== carrierFingerprint) {
     throw refuse('PIPELINE_EVIDENCE_INVALID', 'sealed by another certificate than the AP that sent it');
@@ -76,7 +78,41 @@ export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, c
   if (check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
     throw refuse('PIPELINE_EVIDENCE_INVALID', `it names other participants than message ${message.id}`);
   }
+  await requireIssuerSeal(ctx, check, message, refuse);
   return { xml, check: check as CheckedReturnedEvidence['check'], message };
+}
+
+/**
+ * Whose seal an evidence about `message` may carry, whatever the transport that brought it (threat: anyone with a
+ * certificate under our anchors, or the sender's own AP, forging the recipient AP's proof of delivery):
+ * - an evidence naming this AP as issuer: our own e-seal only;
+ * - any other: the AP certificate the directory pins for the AP serving the message's recipient, and never our
+ *   own seal. When the entry pins none, only with `peerSeals.unpinnedPeers` (the seal is then still an e-seal,
+ *   as the verifier checked, and the AS4/REM carrier's signer); otherwise PIPELINE_EVIDENCE_SEAL_NOT_PINNED.
+ */
+async function requireIssuerSeal(
+  ctx: PipelineContext,
+  check: EvidenceCheck,
+  message: StoredMessage,
+  refuse: (code: string, reason: string) => QerdsError,
+): Promise<void> {
+  const own = ctx.peerSeals?.ownSealFingerprint;
+  const seal = check.sealFingerprint;
+  if (check.issuerId === ctx.self.id) {
+    if (own === undefined || seal !== own) throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it names this AP (${ctx.self.id}) as issuer but is not sealed with its e-seal`);
+    return;
+  }
+  if (own !== undefined && seal === own) throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`);
+  const pinned = (await ctx.directory.lookup(message.recipient))?.apCertificatePem;
+  if (pinned) {
+    if (certificateFrom(pinned).fingerprint256 !== seal) {
+      throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it is not sealed by the access point the directory names for ${formatParticipantId(message.recipient)}`);
+    }
+    return;
+  }
+  if (!ctx.peerSeals?.unpinnedPeers) {
+    throw refuse('PIPELINE_EVIDENCE_SEAL_NOT_PINNED', `the directory pins no AP certificate for ${formatParticipantId(message.recipient)} (pki.unpinnedPeers is off)`);
+  }
 }
 
 async function recordReturnedEvidence(ctx: PipelineContext, { xml, check, message }: CheckedReturnedEvidence): Promise<{ duplicate: boolean }> {

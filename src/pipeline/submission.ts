@@ -11,6 +11,8 @@ export interface SubmissionInput {
   readonly senderIdentification: Identification;
   readonly recipient: ParticipantId;
   readonly subject?: string;
+  /** The sender's own reference (its ERP's correlation id): stored and returned with the message, never relayed. */
+  readonly reference?: string;
   /** Parts already streamed into the blob store. */
   readonly parts: readonly PayloadPart[];
   /**
@@ -75,6 +77,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
       sender: input.sender,
       recipient: input.recipient,
       subject: input.subject,
+      reference: input.reference,
       parts,
       submittedAt,
       peer: entry?.endpoint ?? (nonErds ? `mailto:${nonErds}` : undefined),

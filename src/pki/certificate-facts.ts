@@ -9,9 +9,12 @@ export interface CertificateFacts {
   readonly extendedKeyUsage?: { readonly critical: boolean; readonly usages: readonly string[] };
   /** Hex SubjectKeyIdentifier. */
   readonly subjectKeyIdentifier?: string;
+  /** The subject's organizationIdentifier (2.5.4.97, EN 319 412-1 §5.1.4), e.g. `VATBE-0123456789`. */
+  readonly organizationIdentifier?: string;
 }
 
 const MAX_ENTRIES = 1024;
+const ORGANIZATION_IDENTIFIER = '2.5.4.97';
 const cache = new Map<string, CertificateFacts>();
 
 /**
@@ -33,6 +36,7 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
     basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
     extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map(String) } : undefined,
     subjectKeyIdentifier: ski?.keyId,
+    organizationIdentifier: parsed.subjectName.getField(ORGANIZATION_IDENTIFIER)[0],
   });
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
   cache.set(key, facts);

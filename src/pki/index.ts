@@ -26,7 +26,7 @@ export {
 } from './der.js';
 export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';
-export { TSL_SIGNING_EKU, OCSP_SIGNING_EKU } from './extended-key-usages.js';
+export { TSL_SIGNING_EKU, OCSP_SIGNING_EKU, TIME_STAMPING_EKU } from './extended-key-usages.js';
 export { softwareSigner, signerKeyType, asSigner, ecdsaP1363ToDer } from './signer.js';
 export { openPkcs11Signer, pkcs11Errors, type Pkcs11KeyRef, type Pkcs11Signer } from './pkcs11-signer.js';
 export { createSoftHsmSealToken, SOFTHSM_MODULE, type SoftHsmSealOptions, type SoftHsmSealResult } from './softhsm-token.js';
@@ -34,3 +34,4 @@ export { createOcspResponder, crlStatusSource, type OcspCertStatus, type OcspRes
 export { encodeOcspRequest, fetchOcsp, ocspUrlOf, verifyBasicOcspResponse, verifyOcspResponse, type OcspResult } from './ocsp-client.js';
 export { crlDistributionPointUrls, fetchCrl, type FetchCrlOptions } from './crl-fetch.js';
 export { refreshCrls, type CrlRefreshOptions, type CrlRefreshReport, type CrlRefreshAccepted, type CrlRefreshRefused } from './crl-refresh.js';
+export { checkCertificateRole, ROLE_FINDINGS, type CertificateRole } from './certificate-roles.js';

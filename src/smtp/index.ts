@@ -13,3 +13,4 @@ export { verifyRemMessage, formatRemReport, isRemMessage, type RemVerification, 
 export { encryptRemMessage } from './rem-encrypt.js';
 export type { RemEncryption } from './rem-encrypt.js';
 export { composeOriginal, readOriginalParts, type OriginalPart } from './original-message.js';
+export { createRateWindow, type RateWindow } from './rate-window.js';

@@ -1,19 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
+import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { QerdsError } from '../core/index.js';
-import type { BlobStore } from './types.js';
+import type { BlobStore, BlobSweepOptions } from './types.js';
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /**
  * Payload bytes on the file system, content-addressed: `<dir>/<first two hex>/<sha256>`. A put streams
- * into a temporary file in `dir` while hashing, then renames it into place (same file system, so the
- * rename is atomic): a reader never sees a half-written blob, and the same content stored twice is
- * one file.
+ * into a temporary file in `dir` while hashing, then moves it into place (same file system, so the move is
+ * atomic): a reader never sees a half-written blob, and the same content stored twice is one file.
+ *
+ * Placing a blob: `link(temp, target)` when no file is there (exclusive: of two puts of one content only
+ * one creates it), else `rename(temp, target)` over the existing file. Either way the file at `target` is
+ * then a fresh inode written just now, so (1) the orphan sweep's grace period on mtime restarts with every
+ * put of the content, and (2) `discard` of an earlier put sees another inode and keeps the file that a
+ * later put's owner may reference.
  */
 export function createFileBlobStore(dir: string): BlobStore {
   // Payloads are confidential (REQ2): only the AP's own user may read them.
@@ -29,6 +34,32 @@ export function createFileBlobStore(dir: string): BlobStore {
     if (!sha256Pattern.test(sha256)) throw new QerdsError('NOT_FOUND', 'blob key must be a lower-case hex SHA-256');
   };
 
+  /**
+   * Removes `target` only if it is still the inode `ino`. The file is first moved aside (atomic: whatever
+   * inode is there at that instant), then checked: another inode (a put of the same content since) is put
+   * back; so no put that lands between the check and the removal can lose its file.
+   */
+  const removeIfSame = async (target: string, keep: (aside: { ino: number; mtimeMs: number }) => boolean): Promise<boolean> => {
+    const aside = join(dir, `.aside-${randomUUID()}`);
+    try {
+      await rename(target, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    const moved = await stat(aside);
+    if (keep(moved)) {
+      // A put that created the content again meanwhile already placed an equal file (EEXIST): keep that one.
+      await link(aside, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      await rm(aside, { force: true });
+      return false;
+    }
+    await rm(aside, { force: true });
+    return true;
+  };
+
   return {
     async put(source, options = {}) {
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -42,9 +73,16 @@ export function createFileBlobStore(dir: string): BlobStore {
         const sha256 = meter.hash.digest('hex');
         const target = pathOf(sha256);
         await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
-        if (existsSync(target)) await rm(temp, { force: true });
-        else await rename(temp, target);
-        return { sha256, size: meter.size };
+        const { ino } = await stat(temp);
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          await rename(temp, target);
+          return { sha256, size: meter.size };
+        }
+        await rm(temp, { force: true });
+        return { sha256, size: meter.size, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
       } catch (error) {
         await rm(temp, { force: true });
         throw error;
@@ -66,7 +104,69 @@ export function createFileBlobStore(dir: string): BlobStore {
         return false;
       }
     },
+
+    async sweep(options) {
+      return { removed: await sweepDir(dir, options, removeIfSame) };
+    },
   };
+}
+
+/** Candidate keys per call of `referenced`: bounds the sweep's memory (a key is ~100 bytes in a Set). */
+const SWEEP_BATCH = 50_000;
+
+/**
+ * The orphan sweep: temporary and set-aside files older than the grace period (a crash mid-put), then the
+ * blobs older than it that `referenced` does not name, in batches. A blob put again since it was listed
+ * is a fresh inode with a fresh mtime: removeIfSame puts it back.
+ */
+async function sweepDir(
+  dir: string,
+  options: BlobSweepOptions,
+  removeIfSame: (target: string, keep: (aside: { ino: number; mtimeMs: number }) => boolean) => Promise<boolean>,
+): Promise<number> {
+  const cutoff = options.olderThan.getTime();
+  const old = async (path: string) => {
+    try {
+      return (await stat(path)).mtimeMs < cutoff;
+    } catch {
+      return false;
+    }
+  };
+  let removed = 0;
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.isFile() && /^\.(tmp|aside)-/.test(entry.name) && (await old(join(dir, entry.name)))) {
+      await rm(join(dir, entry.name), { force: true });
+      removed++;
+    }
+  }
+  let batch = new Set<string>();
+  const flush = async () => {
+    if (batch.size === 0) return;
+    const referenced = await options.referenced(batch);
+    for (const sha256 of batch) {
+      if (referenced.has(sha256)) continue;
+      if (await removeIfSame(join(dir, sha256.slice(0, 2), sha256), (aside) => aside.mtimeMs >= cutoff)) removed++;
+    }
+    batch = new Set();
+  };
+  for (const shard of entries) {
+    if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
+    for (const name of await readdir(join(dir, shard.name))) {
+      if (!sha256Pattern.test(name) || !name.startsWith(shard.name)) continue;
+      if (!(await old(join(dir, shard.name, name)))) continue;
+      batch.add(name);
+      if (batch.size >= SWEEP_BATCH) await flush();
+    }
+  }
+  await flush();
+  return removed;
 }
 
 /** Hashes and counts the bytes passing through; fails the stream as soon as `maxBytes` is exceeded. */

@@ -20,6 +20,7 @@ export function messageFromRow(row: Selectable<MessagesTable>): StoredMessage {
     ...(row.peer === null ? {} : { peer: row.peer }),
     attempts: row.attempts,
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
+    ...(row.reference === null || row.reference === undefined ? {} : { reference: row.reference }),
   };
 }
 

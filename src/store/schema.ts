@@ -12,6 +12,7 @@ export interface StoreDatabase {
   outbox: OutboxTable;
   evidence_versions: EvidenceVersionsTable;
   pickup_link_uses: PickupLinkUsesTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export interface MessagesTable {
@@ -30,6 +31,8 @@ export interface MessagesTable {
   last_error: string | null;
   submitted_at: string;
   updated_at: string;
+  /** The sender's own reference of the submission (migration 0007). */
+  reference: string | null;
 }
 
 export interface EvidenceTable {
@@ -55,6 +58,25 @@ export interface PickupLinkUsesTable {
   link_id: string;
   message_id: string;
   used_at: string;
+}
+
+/** Idempotency-Key of REST submissions (migration 0006). */
+export interface IdempotencyKeysTable {
+  /** The authenticated participant (`scheme:value`): keys are scoped per account. */
+  account: string;
+  idem_key: string;
+  /** SHA-256 (hex) of the request's identity (metadata and part digests). */
+  fingerprint: string;
+  /** Owner of the claim: only it completes or releases the row. */
+  claim_token: string;
+  /** `in-progress` or `done`. */
+  state: string;
+  response_status: number | null;
+  /** JSON object of the response headers to replay. */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
 }
 
 export interface BlobsTable {

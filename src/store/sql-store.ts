@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
 import { storeMigrations } from './migrations/index.js';
 import { deadLetterFromRow, evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
 import { createSqlTransaction } from './sql-transaction.js';
-import { fromDbTime, toDbTime, type StoreDatabase } from './schema.js';
+import { fromDbTime, toDbTime, type MessagesTable, type StoreDatabase } from './schema.js';
 import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor.js';
-import type { BlobStore, Store } from './types.js';
+import type { BlobStore, InboxPage, Store } from './types.js';
 
 export interface SqlStoreOptions {
   readonly db: Kysely<StoreDatabase>;
@@ -23,6 +23,20 @@ export interface SqlStoreOptions {
 
 /** Default page size of listMessages. */
 const defaultListLimit = 100;
+
+/** A page of messages newest first in (submitted_at, id) order, after the cursor of the previous page. */
+async function keysetPage(query: SelectQueryBuilder<StoreDatabase, 'messages', Selectable<MessagesTable>>, limit = defaultListLimit, after?: string): Promise<InboxPage> {
+  if (after !== undefined) {
+    const { submittedAt, id } = decodeInboxCursor(after);
+    // Keyset: strictly older than the last row of the previous page, in (submitted_at, id) order.
+    query = query.where((eb) => eb.or([eb('submitted_at', '<', submittedAt), eb.and([eb('submitted_at', '=', submittedAt), eb('id', '<', id)])]));
+  }
+  // One row more than asked tells whether a next page exists without a count.
+  const rows = await query.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { messages: page.map(messageFromRow), ...(rows.length > limit && last ? { next: encodeInboxCursor(last.submitted_at, last.id) } : {}) };
+}
 
 /** The query layer shared by every SQL engine: one Kysely code path, engine quirks in `flavour`. */
 export function createSqlStore(options: SqlStoreOptions): Store {
@@ -41,6 +55,18 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
     get: (sha256) => files.get(sha256),
     has: (sha256) => files.has(sha256),
+  };
+
+  /** Which of `keys` a message's parts name (its blob, and the plaintext or as-submitted blob it keeps). One pass over the messages, by id. */
+  const referencedBlobs = async (keys: ReadonlySet<string>): Promise<ReadonlySet<string>> => {
+    const found = new Set<string>();
+    let after = '';
+    for (;;) {
+      const rows = await db.selectFrom('messages').select(['id', 'parts']).where('id', '>', after).orderBy('id').limit(1000).execute();
+      for (const row of rows) for (const hex of row.parts.match(/[0-9a-f]{64}/g) ?? []) if (keys.has(hex)) found.add(hex);
+      if (rows.length < 1000) return found;
+      after = rows.at(-1)!.id;
+    }
   };
 
   return {
@@ -77,6 +103,13 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return createSqlTransaction(db, flavour, clock).transitionMessage(id, from, to, patch);
     },
 
+    async sweepOrphanBlobs({ graceMs }) {
+      if (!files.sweep) return { removed: 0 };
+      // The file system's time, not the injected clock: mtimes are the OS's, and a clock set ahead (tests,
+      // a misconfigured clock source) must not make a blob being written look old.
+      return files.sweep({ olderThan: new Date(Date.now() - graceMs), referenced: referencedBlobs });
+    },
+
     async getMessage(id) {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
       return row && messageFromRow(row);
@@ -103,25 +136,21 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(messageFromRow);
     },
 
-    async listInbox(filter) {
-      const limit = filter.limit ?? defaultListLimit;
-      if (filter.states.length === 0) return { messages: [] };
-      let query = db
-        .selectFrom('messages')
-        .selectAll()
-        .where('recipient', '=', filter.recipient)
-        .where('role', '=', 'recipient-ap')
-        .where('state', 'in', [...filter.states]);
-      if (filter.after !== undefined) {
-        const { submittedAt, id } = decodeInboxCursor(filter.after);
-        // Keyset: strictly older than the last row of the previous page, in (submitted_at, id) order.
-        query = query.where((eb) => eb.or([eb('submitted_at', '<', submittedAt), eb.and([eb('submitted_at', '=', submittedAt), eb('id', '<', id)])]));
-      }
-      // One row more than asked tells whether a next page exists without a count.
-      const rows = await query.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { messages: page.map(messageFromRow), ...(rows.length > limit && last ? { next: encodeInboxCursor(last.submitted_at, last.id) } : {}) };
+    listInbox(filter) {
+      if (filter.states.length === 0) return Promise.resolve({ messages: [] });
+      const query = db.selectFrom('messages').selectAll().where('recipient', '=', filter.recipient).where('role', '=', 'recipient-ap').where('state', 'in', [...filter.states]);
+      return keysetPage(query, filter.limit, filter.after);
+    },
+
+    listSent(filter) {
+      if (filter.states?.length === 0) return Promise.resolve({ messages: [] });
+      let query = db.selectFrom('messages').selectAll().where('sender', '=', filter.sender).where('role', '=', 'sender-ap');
+      if (filter.states !== undefined) query = query.where('state', 'in', [...filter.states]);
+      if (filter.recipient !== undefined) query = query.where('recipient', '=', filter.recipient);
+      if (filter.since !== undefined) query = query.where('submitted_at', '>=', toDbTime(filter.since));
+      if (filter.until !== undefined) query = query.where('submitted_at', '<', toDbTime(filter.until));
+      if (filter.reference !== undefined) query = query.where('reference', '=', filter.reference);
+      return keysetPage(query, filter.limit, filter.after);
     },
 
     async listEvidence(messageId) {
@@ -251,6 +280,45 @@ export function createSqlStore(options: SqlStoreOptions): Store {
         .onConflict((oc) => oc.column('link_id').doNothing())
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async claimIdempotencyKey(claim) {
+      const now = toDbTime(claim.now);
+      await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).execute();
+      // Two rounds at most: a row found stale is deleted (compare-and-set on its token), then claimed anew.
+      for (let round = 0; round < 2; round++) {
+        const token = randomUUID();
+        const inserted = await db
+          .insertInto('idempotency_keys')
+          .values({ account: claim.account, idem_key: claim.key, fingerprint: claim.fingerprint, claim_token: token, state: 'in-progress', response_status: null, response_headers: null, response_body: null, created_at: now, expires_at: toDbTime(claim.expiresAt) })
+          .onConflict((oc) => oc.columns(['account', 'idem_key']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { claimed: true, token };
+        const row = await db.selectFrom('idempotency_keys').selectAll().where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+        if (!row) continue;
+        if (row.state === 'done' && row.response_status !== null) {
+          return { claimed: false, fingerprint: row.fingerprint, response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' } };
+        }
+        if (row.created_at > toDbTime(claim.staleBefore)) return { claimed: false, fingerprint: row.fingerprint };
+        await db.deleteFrom('idempotency_keys').where('account', '=', claim.account).where('idem_key', '=', claim.key).where('claim_token', '=', row.claim_token).where('state', '=', 'in-progress').execute();
+      }
+      const row = await db.selectFrom('idempotency_keys').select('fingerprint').where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+      return { claimed: false, fingerprint: row?.fingerprint ?? '' };
+    },
+
+    async completeIdempotencyKey(account, key, token, response) {
+      const result = await db
+        .updateTable('idempotency_keys')
+        .set({ state: 'done', response_status: response.status, response_headers: JSON.stringify(response.headers), response_body: response.body })
+        .where('account', '=', account)
+        .where('idem_key', '=', key)
+        .where('claim_token', '=', token)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async releaseIdempotencyKey(account, key, token) {
+      await db.deleteFrom('idempotency_keys').where('account', '=', account).where('idem_key', '=', key).where('claim_token', '=', token).where('state', '=', 'in-progress').execute();
     },
 
     async deadLetterOutbox(id, error, at, leaseToken) {

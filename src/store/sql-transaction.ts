@@ -30,6 +30,7 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
         sender: formatParticipantId(message.sender),
         recipient: formatParticipantId(message.recipient),
         subject: message.subject ?? null,
+        reference: message.reference ?? null,
         parts: partsToJson(message.parts),
         peer: message.peer ?? null,
         attempts: 0,

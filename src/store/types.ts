@@ -15,6 +15,8 @@ export interface StoredMessage extends Message {
   readonly attempts: number;
   /** Last error code, when the last attempt failed. */
   readonly lastError?: string;
+  /** The sender's own reference of its submission (its ERP's correlation id); C2 only, never relayed. */
+  readonly reference?: string;
 }
 
 export interface NewMessage {
@@ -28,6 +30,7 @@ export interface NewMessage {
   readonly parts: readonly PayloadPart[];
   readonly submittedAt: Date;
   readonly peer?: string;
+  readonly reference?: string;
 }
 
 export interface EvidenceRecord {
@@ -75,12 +78,36 @@ export interface InboxPage {
   readonly next?: string;
 }
 
+/** Filters of Store.listSent. */
+export interface SentFilter {
+  readonly sender: string;
+  readonly states?: readonly MessageState[];
+  readonly recipient?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly reference?: string;
+  readonly limit?: number;
+  readonly after?: string;
+}
+
 /** An outbox entry its stage gave up on (retry budget spent), kept until an operator replays it. */
 export interface DeadLetter extends OutboxEntry {
   readonly deadAt: Date;
   /** Error code of the last attempt. */
   readonly lastError?: string;
 }
+
+/** A response kept under an Idempotency-Key, replayed as it was first sent. */
+export interface IdempotentResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What claimIdempotencyKey found: the key is this caller's now, or another request's (running or done). */
+export type IdempotencyClaim =
+  | { readonly claimed: true; readonly token: string }
+  | { readonly claimed: false; readonly fingerprint: string; readonly response?: IdempotentResponse };
 
 /** Operations that must commit together (state change + evidence + outbox). */
 export interface StoreTransaction {
@@ -105,11 +132,36 @@ export interface StoreTransaction {
   enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
 }
 
+/** What a put stored. */
+export interface StoredBlob {
+  readonly sha256: string;
+  readonly size: number;
+  /**
+   * Undoes this put when the request that made it is refused before anything references the blob: removes
+   * the file only if this put created it and no later put of the same content replaced it since (that
+   * one's owner may reference it). Absent when the content was already stored (nothing of ours to undo).
+   */
+  readonly discard?: () => Promise<void>;
+}
+
+/** Options of an orphan sweep (BlobStore.sweep). */
+export interface BlobSweepOptions {
+  /** Only files last written before this time are candidates: a blob being written or just put is never one. */
+  readonly olderThan: Date;
+  /** Which of these keys something (a message) references; called with batches of candidate keys. */
+  readonly referenced: (keys: ReadonlySet<string>) => Promise<ReadonlySet<string>>;
+}
+
 export interface BlobStore {
   /** Streams bytes to storage while hashing; returns the SHA-256 (hex) key and size. Enforces maxBytes mid-stream. */
-  put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<{ sha256: string; size: number }>;
+  put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<StoredBlob>;
   get(sha256: string): Readable;
   has(sha256: string): Promise<boolean>;
+  /**
+   * Removes blobs nothing references and temporary files a crash left, both older than `olderThan`;
+   * returns how many files it removed. Optional: a store without it keeps everything.
+   */
+  sweep?(options: BlobSweepOptions): Promise<{ readonly removed: number }>;
 }
 
 export interface Store {
@@ -138,6 +190,12 @@ export interface Store {
    * malformed cursor: BAD_REQUEST.
    */
   listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
+  /**
+   * The messages `sender` (`scheme:value`) submitted here (role sender-ap), newest first, keyset paged as
+   * listInbox; narrowed to `states`, a `recipient`, submission times `since` ≤ t < `until`, or the sender's
+   * own `reference`.
+   */
+  listSent(filter: SentFilter): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
   /**
    * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the
@@ -171,6 +229,18 @@ export interface Store {
    */
   claimPickupLink(linkId: string, messageId: string, at: Date): Promise<boolean>;
   /**
+   * Claims an Idempotency-Key of `account` for a request whose identity is `fingerprint` (atomic across
+   * every process sharing the store: of two concurrent claims one wins). A key past its `expiresAt`, or a
+   * claim still in progress that began before `staleBefore` (its process died), is taken over. Otherwise
+   * the existing key's fingerprint and, once completed, its response. Expired keys of every account are
+   * purged on the way.
+   */
+  claimIdempotencyKey(claim: { account: string; key: string; fingerprint: string; now: Date; expiresAt: Date; staleBefore: Date }): Promise<IdempotencyClaim>;
+  /** Stores the response of a claimed key (`token` from the claim); false when the claim was taken over. */
+  completeIdempotencyKey(account: string, key: string, token: string, response: IdempotentResponse): Promise<boolean>;
+  /** Drops a claim that produced no response to keep (the request failed on the server): a retry runs again. */
+  releaseIdempotencyKey(account: string, key: string, token: string): Promise<void>;
+  /**
    * Leases up to `limit` due outbox entries (notBefore ≤ now, not leased or lease expired) for
    * `leaseMs`; a crashed worker's lease runs out and the entry is handed out again.
    */
@@ -201,6 +271,12 @@ export interface Store {
   replayDeadLetter(id: number, now: Date): Promise<boolean>;
   /** Counts for monitoring (metrics): outbox entries by stage, messages by state, evidence by event. */
   stats(): Promise<StoreStats>;
+  /**
+   * Removes payload blobs that no message references (a crash between a blob's put and its message's
+   * insert, a refused upload whose discard did not run) and temporary files, all last written more than
+   * `graceMs` ago (a blob being written or awaiting its message is never removed). Returns the count.
+   */
+  sweepOrphanBlobs(options: { readonly graceMs: number }): Promise<{ readonly removed: number }>;
 }
 
 export interface StoreStats {

@@ -11,6 +11,7 @@ import {
   readDerElement,
   verifyCmsSignature,
   certificateFacts,
+  checkCertificateRole,
   x509,
   type Finding,
 } from '../pki/index.js';
@@ -159,12 +160,8 @@ function checkSigningCertificate(attributes: ReadonlyMap<string, readonly Buffer
 }
 
 function checkTimestampingEku(cert: X509Certificate): Finding[] {
-  const eku = certificateFacts(cert).extendedKeyUsage;
-  const usages = eku?.usages ?? [];
-  if (!eku || !eku.critical || usages.length !== 1 || usages[0] !== OID.timeStamping) {
-    return [err('TSA_NOT_TIMESTAMPING_CERT', `${cert.subject} lacks the sole, critical timeStamping extended key usage`)];
-  }
-  return [];
+  // The role rules live in pki/certificate-roles.ts; the code stays TSA_NOT_TIMESTAMPING_CERT for reports.
+  return checkCertificateRole(cert, 'tsa').map((f) => err('TSA_NOT_TIMESTAMPING_CERT', f.message));
 }
 
 /**

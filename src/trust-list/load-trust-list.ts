@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { childElements, parseXmlStrict, textOf } from '../xml/index.js';
-import { certificateFacts, createTrustStore, TSL_SIGNING_EKU, type TrustStore } from '../pki/index.js';
+import { checkCertificateRole, createTrustStore, type TrustStore } from '../pki/index.js';
 import { verifyXadesDocument, verifyXmlSeal } from '../seal/index.js';
 import {
   FOR_ESEALS_URI,
@@ -46,10 +46,10 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
     ? createTrustStore(options.signerAnchors as readonly X509Certificate[])
     : (options.signerAnchors as TrustStore);
   const seal = await verifyListSignature(xml, anchors, at);
-  const eku = certificateFacts(seal.signer).extendedKeyUsage;
-  if (!eku || !eku.usages.includes(TSL_SIGNING_EKU)) {
+  const role = checkCertificateRole(seal.signer, 'trust-list-signer');
+  if (role.length > 0) {
     // An e-seal or TLS key of the same CA must not be able to publish a list: only a tslSigning certificate.
-    throw new QerdsError('TL_SIGNATURE_INVALID', `the list signer ${seal.signer.subject} lacks the tslSigning extended key usage`);
+    throw new QerdsError('TL_SIGNATURE_INVALID', `the list signer lacks the tslSigning extended key usage: ${role.map((f) => f.message).join('; ')}`, { details: { findings: role } });
   }
 
   const doc = parseXmlStrict(seal.signedDocument, 'TL_MALFORMED');

@@ -147,8 +147,8 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const { xml, data } = await evidenceOf(open, response);
     expect(data.event).toBe('SubmissionAcceptance');
     expect(xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:api-key</AuthenticationMethod>');
-    expect(xml).toContain(`<AuthenticationDetsAndAssuranceLevel><AuthenticationDetails><AuthenticationTime>`);
-    expect(xml).toMatch(new RegExp(`</AuthenticationDetails><AssuranceLevel>${LOW}</AssuranceLevel></AuthenticationDetsAndAssuranceLevel><IdentityProofAssuranceLevel><AssuranceLevel>${SUBSTANTIAL}</AssuranceLevel>`));
+    expect(xml).toContain(`<AuthenticationDetsAndAssuranceLevel><ev:AuthenticationDetails><AuthenticationTime>`);
+    expect(xml).toMatch(new RegExp(`</ev:AuthenticationDetails><AssuranceLevel>${LOW}</AssuranceLevel></AuthenticationDetsAndAssuranceLevel><IdentityProofAssuranceLevel><AssuranceLevel>${SUBSTANTIAL}</AssuranceLevel>`));
     expect(data.sender.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:api-key', ial: 2, aal: 1, assuranceLevel: LOW });
   });
 

@@ -75,13 +75,17 @@ describe('EN 319 522-3 evidence schema (schemas/evidence, checked with xmllint)'
     }
   });
 
-  it('refuses what breaks the structure: order, unknown event, unknown reason, missing component, zone-less time', () => {
+  it('refuses what breaks the structure: order, unknown event, unknown reason, missing component, zone-less time, the wrong form', () => {
     const good = buildEvidenceXml({ ...base, id: 'ev-x' });
     const bad = [
-      { name: 'order', xml: good.replace(/(<EventReasons>.*?<\/EventReasons>)(<EventTime>[^<]*<\/EventTime>)/, '$2$1') },
+      { name: 'order', xml: good.replace(/(<ev:EventReasons>.*?<\/ev:EventReasons>)(<EventTime>[^<]*<\/EventTime>)/, '$2$1') },
       { name: 'event', xml: good.replace(eventUri('RelayAcceptance'), 'http://uri.etsi.org/19522/Event/RelayAccepted') },
       { name: 'reason', xml: good.replace(reasonUri('RB01'), 'http://uri.etsi.org/19522/EventReason/Relayed') },
-      { name: 'missing', xml: good.replace(/<EvidenceIssuerDetails>.*?<\/EvidenceIssuerDetails>/, '') },
+      { name: 'missing', xml: good.replace(/<ev:EvidenceIssuerDetails>.*?<\/ev:EvidenceIssuerDetails>/, '') },
+      // The form: a local element in the namespace, a global one out of it, a default namespace in scope.
+      { name: 'qualified-local', xml: good.replace(/<EventTime>([^<]*)<\/EventTime>/, '<ev:EventTime>$1</ev:EventTime>') },
+      { name: 'unqualified-global', xml: good.replace(/<ev:MessageIdentifier>([^<]*)<\/ev:MessageIdentifier>/, '<MessageIdentifier>$1</MessageIdentifier>') },
+      { name: 'default-namespace', xml: good.replace(/<ev:SenderDetails>/, '<ev:SenderDetails xmlns="http://uri.etsi.org/19522/v1#">') },
       { name: 'zone', xml: good.replace(/(<EventTime>[^<]*?)Z</, '$1<') },
       { name: 'version', xml: good.replace('version="EN319522v1.1.1"', 'version="EN319522v9"') },
     ];

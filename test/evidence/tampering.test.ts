@@ -37,6 +37,7 @@ function flipText(xml: string, element: string): string {
 
 const errors = (r: VerificationReport) => r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
 
+// The systematic sweep (every event type, every text node and attribute) is tampering-sweep.test.ts.
 describe('tampering suite: one changed byte in a B-LTA evidence', () => {
   let pki: ReturnType<typeof sharedTestPki>;
   let trust: TrustStore;
@@ -64,7 +65,7 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
     const r1 = await verifyEvidence(lta, { trust, content: other });
     expect(r1).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
     expect(errors(r1)).toContain('EVIDENCE_CONTENT_MISMATCH');
-    const tampered = flipText(lta, 'MessageIdentifier');
+    const tampered = flipText(lta, 'ev:MessageIdentifier');
     expect(tampered.length).toBe(lta.length);
     expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
     const r2 = await verifyEvidence(tampered, { trust });

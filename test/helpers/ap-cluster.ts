@@ -89,8 +89,8 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c3').encCert },
+    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(options.pkiDir).ap('c2').sealCert },
+    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(options.pkiDir).ap('c3').sealCert },
   ];
   const schemas = { c2: `qerds_cluster_${run}_c2`, c3: `qerds_cluster_${run}_c3` };
   const sqliteFiles = { c2: join(options.work, run, 'c2', 'qerds.sqlite'), c3: join(options.work, run, 'c3', 'qerds.sqlite') };

@@ -32,8 +32,8 @@ describe('correlation ids in logs', () => {
     const root = pino({ level: 'debug' }, { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
     const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
     const participants = [
-      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
-      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
+      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
+      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
     ];
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
       createAccessPoint(

@@ -59,8 +59,8 @@ describe('dead letters', () => {
           directory: {
             participants: [
               // Each AP's AS4 encryption certificate: the P-Mode encrypts AS4 payloads for the peer.
-              { id: SENDER.id, name: SENDER.name, endpoint: senderEndpoint, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
-              { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
+              { id: SENDER.id, name: SENDER.name, endpoint: senderEndpoint, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
+              { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
             ],
           },
           apiKeys: [{ key: account.key, participant: account.id, name: account.name }],

@@ -86,8 +86,8 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
     // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [
-      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
-      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert },
+      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
+      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
     ];
     const config = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
       const file = join(work, `${name}.yaml`);

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
@@ -124,6 +124,52 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await sibling.claimPickupLink('link-1', 'm-1', at)).toBe(false);
         const race = await Promise.all([store.claimPickupLink('link-2', 'm-1', at), sibling.claimPickupLink('link-2', 'm-1', at)]);
         expect(race.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      const day = 24 * 3600_000;
+      const claim = (s: Store, key: string, fingerprint: string, now: Date, account = '0088:alice') =>
+        s.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + day), staleBefore: new Date(now.getTime() - 3600_000) });
+      const response = { status: 201, headers: { location: '/api/v1/messages/m-1', 'content-type': 'application/json; charset=utf-8' }, body: '{"id":"m-1"}' };
+
+      it('claims a key once per account; in progress it reports the fingerprint, done it replays the response', async () => {
+        const first = await claim(store, 'k-1', 'f-1', at(0));
+        expect(first.claimed).toBe(true);
+        expect(await claim(store, 'k-1', 'f-1', at(1000))).toEqual({ claimed: false, fingerprint: 'f-1' });
+        // Scoped per account: another participant's identical key is its own.
+        expect((await claim(store, 'k-1', 'f-9', at(1000), '0088:bob')).claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', 'not-the-token', response)).toBe(false);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', (first as { token: string }).token, response)).toBe(true);
+        const sibling = await harness.openSibling();
+        expect(await claim(sibling, 'k-1', 'f-2', at(2000))).toEqual({ claimed: false, fingerprint: 'f-1', response });
+      });
+
+      it('of two concurrent claims (any connection) one wins', async () => {
+        const sibling = await rival();
+        const race = await Promise.all([claim(store, 'k-race', 'f', at(0)), claim(sibling, 'k-race', 'f', at(0)), claim(store, 'k-race', 'f', at(0))]);
+        expect(race.filter((r) => r.claimed)).toHaveLength(1);
+      });
+
+      it('keeps a key until it expires (24 h here), then lets it be claimed anew; a released or stale claim is free again', async () => {
+        const first = await claim(store, 'k-2', 'f-1', at(0));
+        await store.completeIdempotencyKey('0088:alice', 'k-2', (first as { token: string }).token, response);
+        expect((await claim(store, 'k-2', 'f-2', at(day - 1))).claimed).toBe(false);
+        expect((await claim(store, 'k-2', 'f-2', at(day))).claimed).toBe(true);
+
+        const released = await claim(store, 'k-3', 'f-1', at(0));
+        await store.releaseIdempotencyKey('0088:alice', 'k-3', (released as { token: string }).token);
+        expect((await claim(store, 'k-3', 'f-1', at(1))).claimed).toBe(true);
+
+        // A claim whose process died (still in progress after the stale limit, an hour here) is taken over,
+        // and the dead owner can no longer complete it.
+        const dead = await claim(store, 'k-4', 'f-1', at(0));
+        expect((await claim(store, 'k-4', 'f-1', at(3600_000 - 1))).claimed).toBe(false);
+        const taken = await claim(store, 'k-4', 'f-1', at(3600_000 + 1));
+        expect(taken.claimed).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-4', (dead as { token: string }).token, response)).toBe(false);
       });
     });
 
@@ -620,6 +666,42 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('sent messages (keyset paging, filters)', () => {
+      it('lists a sender\'s own submissions newest first, filtered by state, recipient, time range and reference', async () => {
+        const alice = { scheme: '0088', value: 'alice' };
+        const bob = { scheme: '0088', value: 'bob' };
+        const carol = { scheme: '0088', value: 'carol' };
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 6; i++) {
+            await tx.insertMessage(
+              newMessage({ id: `sent-${i}`, sender: alice, recipient: i % 2 === 0 ? bob : carol, state: i === 5 ? 'rejected' : 'submitted', reference: `PO-${i}`, submittedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) }),
+            );
+          }
+          // Not alice's submissions: someone else's, and a message alice received (recipient-ap role).
+          await tx.insertMessage(newMessage({ sender: bob, recipient: alice, reference: 'PO-1' }));
+          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', sender: alice, recipient: bob }));
+        });
+        const ids = async (filter: Omit<Parameters<Store['listSent']>[0], 'sender'>) => (await store.listSent({ sender: '0088:alice', ...filter })).messages.map((m) => m.id);
+        expect(await ids({})).toEqual(['sent-5', 'sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        expect(await ids({ states: ['rejected'] })).toEqual(['sent-5']);
+        expect(await ids({ states: [] })).toEqual([]);
+        expect(await ids({ recipient: '0088:bob' })).toEqual(['sent-4', 'sent-2', 'sent-0']);
+        expect(await ids({ since: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)), until: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)) })).toEqual(['sent-3', 'sent-2']);
+        expect(await ids({ reference: 'PO-1' })).toEqual(['sent-1']);
+        expect((await store.getMessage('sent-3'))?.reference).toBe('PO-3');
+
+        const seen: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.listSent({ sender: '0088:alice', states: ['submitted'], limit: 2, ...(after === undefined ? {} : { after }) });
+          seen.push(...page.messages.map((m) => m.id));
+          after = page.next;
+        } while (after !== undefined);
+        expect(seen).toEqual(['sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
+        await expectCode(store.listSent({ sender: '0088:alice', after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
+      });
+    });
+
     describe('dead letters', () => {
       const t0 = '2030-01-01T00:00:00.000Z';
       const at = (ms: number) => new Date(new Date(t0).getTime() + ms);
@@ -683,8 +765,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));
         const key = sha256(bytes);
         expect(await store.blobs.has(key)).toBe(false);
-        expect(await store.blobs.put(bytes)).toEqual({ sha256: key, size: bytes.length });
-        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toEqual({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toMatchObject({ sha256: key, size: bytes.length });
         expect(await store.blobs.has(key)).toBe(true);
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
@@ -692,8 +774,38 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       it('stores the empty payload', async () => {
         const key = sha256(Buffer.alloc(0));
-        expect(await store.blobs.put(Buffer.alloc(0))).toEqual({ sha256: key, size: 0 });
+        expect(await store.blobs.put(Buffer.alloc(0))).toMatchObject({ sha256: key, size: 0 });
         expect(await readAll(store.blobs.get(key))).toEqual(Buffer.alloc(0));
+      });
+
+      it('discard undoes a put that created the blob, unless a later put of the same bytes placed it again', async () => {
+        const first = await store.blobs.put(Buffer.from('refused upload'));
+        expect(first.discard).toBeDefined();
+        await first.discard!();
+        expect(await store.blobs.has(first.sha256)).toBe(false);
+        const mine = await store.blobs.put(Buffer.from('shared bytes'));
+        const theirs = await store.blobs.put(Buffer.from('shared bytes'));
+        expect(theirs.discard).toBeUndefined();
+        await mine.discard!();
+        expect(await store.blobs.has(mine.sha256)).toBe(true);
+      });
+
+      it('sweepOrphanBlobs removes old blobs no message names (also past a page of messages), keeps named and young ones', async () => {
+        const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+        const age = (key: string) => utimesSync(join(harness.blobDir, key.slice(0, 2), key), hourAgo, hourAgo);
+        const named = await store.blobs.put(Buffer.from('named by a message'));
+        const plaintext = await store.blobs.put(Buffer.from('plaintext kept beside its ciphertext'));
+        const orphan = await store.blobs.put(Buffer.from('named by nothing'));
+        const young = await store.blobs.put(Buffer.from('put a moment ago'));
+        // More messages than one page of the reference scan (1000), the named one last in id order.
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 1001; i++) await tx.insertMessage(newMessage({ id: `msg-sweep-${String(i).padStart(4, '0')}` }));
+          await tx.insertMessage(newMessage({ id: 'msg-sweep-zzzz', parts: [{ partId: 'p', contentType: 'text/plain', sha256: named.sha256, size: 18, plaintextSha256: plaintext.sha256 }] }));
+        });
+        for (const key of [named.sha256, plaintext.sha256, orphan.sha256]) age(key);
+        expect(await store.sweepOrphanBlobs({ graceMs: 3_600_000 })).toEqual({ removed: 1 });
+        expect(await store.blobs.has(orphan.sha256)).toBe(false);
+        for (const kept of [named, plaintext, young]) expect(await store.blobs.has(kept.sha256)).toBe(true);
       });
 
       it('refuses an oversize payload mid-stream and leaves no file behind', async () => {

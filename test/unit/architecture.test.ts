@@ -42,6 +42,15 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     expect(importsOf('access-point')).toEqual(expect.arrayContaining(['as4', 'evidence', 'pipeline', 'pki', 'store', 'timestamp']));
   });
 
+  it('src/ imports nothing outside src/ (no test helper reaches the build, which compiles src/ alone)', () => {
+    const outside = sourceFiles(src).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)]
+        .filter((m) => relative(src, resolve(dirname(file), m[1]!)).startsWith('..'))
+        .map((m) => `${relative(src, file)} → ${m[1]}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
   it('core imports no other module', () => {
     expect(importsOf('core')).toEqual([]);
   });

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
-import { readFileSync } from 'node:fs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const compose = join(root, 'docker/compose.yaml');
@@ -32,4 +33,63 @@ describe('docker/', () => {
     const services = (parseYaml(readFileSync(compose, 'utf8')) as { services: Record<string, unknown> }).services;
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'c2', 'c3']));
   });
+});
+
+/**
+ * The runtime stage of the Dockerfile, rebuilt without a Docker engine: `npm run build` into a temporary
+ * build context, then exactly the files the runtime stage COPYs (node_modules is linked, not pruned), then
+ * the image's entrypoint run from there. No src/ or test/ is present, so anything that still needs them fails.
+ */
+describe('docker/Dockerfile runtime stage', () => {
+  const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
+  const work = mkdtempSync(join(tmpdir(), 'qerds-image-'));
+  const build = join(work, 'build');
+  const app = join(work, 'app');
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** COPY lines of the last stage: `[--from=build] source destination`. */
+  function runtimeCopies(): Array<{ from?: string; source: string; destination: string }> {
+    const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    return [...lastStage.matchAll(/^COPY\s+(?:--from=(\S+)\s+)?(\S+)\s+(\S+)\s*$/gm)].map((m) => ({ from: m[1], source: m[2]!, destination: m[3]! }));
+  }
+
+  const entrypoint = (JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[]);
+  const run = (args: string[], timeout: number) =>
+    spawnSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], { cwd: app, encoding: 'utf8', timeout, env: { ...process.env, NODE_ENV: 'production' } });
+
+  it('npm run build compiles src/ alone into dist/ (no test file, nothing written outside dist)', () => {
+    const untracked = () => spawnSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'src', 'test'], { cwd: root, encoding: 'utf8' }).stdout;
+    const before = untracked();
+    const result = spawnSync('npm', ['run', 'build', '--', '--outDir', join(build, 'dist')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(untracked()).toBe(before);
+    expect(existsSync(join(build, 'dist/cli/main.js'))).toBe(true);
+    expect(existsSync(join(build, 'dist/cli/demo.js'))).toBe(true);
+    const listing = spawnSync('find', [join(build, 'dist'), '-name', '*.test.js'], { encoding: 'utf8' }).stdout;
+    expect(listing).toBe('');
+
+    mkdirSync(app);
+    for (const copy of runtimeCopies()) {
+      const target = join(app, copy.destination);
+      if (copy.from === undefined) cpSync(join(root, copy.source), copy.destination.endsWith('/') ? join(target, copy.source) : target, { recursive: true });
+      else if (copy.source === '/app/node_modules') symlinkSync(join(root, 'node_modules'), target);
+      else cpSync(join(build, copy.source.replace(/^\/app\//, '')), target, { recursive: true });
+    }
+    expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
+    expect(existsSync(join(app, 'src'))).toBe(false);
+  }, 300_000);
+
+  it('the entrypoint prints the help', () => {
+    const result = run(['--help'], 60_000);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Usage: qerds/);
+    expect(result.stdout).toMatch(/demo/);
+  }, 120_000);
+
+  it('the entrypoint runs the demo (two APs, evidence chain verified offline)', () => {
+    const result = run(['demo', '--timeout', '120000'], 200_000);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/4-ContentHandover\.xml: VALID/);
+    expect(result.stdout).not.toMatch(/INVALID/);
+  }, 240_000);
 });

@@ -5,6 +5,8 @@ import { deadLettersMigration } from './0002-dead-letters.js';
 import { evidenceVersionsMigration } from './0003-evidence-versions.js';
 import { scaleLeasesAndInboxMigration } from './0004-scale-leases-and-inbox.js';
 import { pickupLinkUsesMigration } from './0005-pickup-link-uses.js';
+import { idempotencyKeysMigration } from './0006-idempotency-keys.js';
+import { messageReferenceMigration } from './0007-message-reference.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -17,6 +19,8 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0003-evidence-versions': evidenceVersionsMigration(),
     '0004-scale-leases-and-inbox': scaleLeasesAndInboxMigration(),
     '0005-pickup-link-uses': pickupLinkUsesMigration(),
+    '0006-idempotency-keys': idempotencyKeysMigration(),
+    '0007-message-reference': messageReferenceMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,6 +1,6 @@
 import type { PayloadPart, ReasonCode } from '../core/index.js';
 import type { Finding, TrustStore } from '../pki/index.js';
-import { verifyDetachedCms, verifyXmlSeal } from '../seal/index.js';
+import { verifyDetachedCms, verifyXadesDocument, verifyXmlSeal } from '../seal/index.js';
 
 /**
  * Which seal the sender (C1) put on its own content (forwarded use): `xades`, an enveloped XAdES seal in
@@ -36,9 +36,14 @@ export async function checkSenderSeal(
   if (kind === 'xades') {
     if (!/xml/i.test(content.contentType)) return refuse('RA02', `the XAdES-sealed part ${content.partId} is ${content.contentType}, not XML`);
     if (content.size > SENDER_SEAL_MAX_BYTES) return refuse('RA02', `the XAdES-sealed part is larger than ${SENDER_SEAL_MAX_BYTES} bytes`);
-    const verification = await verifyXmlSeal((await read(content)).toString('utf8'), { trust: options.trust, at: options.now });
-    if (!verification.valid) return { ok: false, reason: sealRejection('sender XAdES seal', verification.findings) };
-    return { ok: true, summary: `sender XAdES seal (${verification.level}) on ${content.partId} by ${subjectOf(verification.signer)} verified at intake` };
+    const xml = (await read(content)).toString('utf8');
+    const verification = await verifyXmlSeal(xml, { trust: options.trust, at: options.now });
+    if (verification.valid) return { ok: true, summary: `sender XAdES seal (${verification.level}) on ${content.partId} by ${subjectOf(verification.signer)} verified at intake` };
+    // Not our own profile (an EU DSS or xadesjs signature, other transforms or C14N): judged by EN 319 132 itself.
+    const foreign = await verifyXadesDocument(xml, { trust: options.trust, at: options.now });
+    if (foreign.indication !== 'TOTAL-PASSED') return { ok: false, reason: sealRejection('sender XAdES seal', foreign.findings) };
+    const first = foreign.signatures[0];
+    return { ok: true, summary: `sender XAdES seal (${first?.level ?? '?'}) on ${content.partId} by ${subjectOf(first?.signer)} verified at intake` };
   }
   const signature = parts.length >= 2 ? parts[parts.length - 1]! : undefined;
   if (!signature) return refuse('RA02', 'a CAdES-sealed submission needs the content first and the detached signature (DER) last');

@@ -179,7 +179,8 @@ async function trustOf(paths: readonly string[], at: Date | undefined): Promise<
   if (lists.length > 1) throw new QerdsError('CONFIG_INVALID', '--trust: one trusted list (*.xml) at most');
   if (anchors.length === 0) throw new QerdsError('CONFIG_INVALID', '--trust: a trusted list needs another --trust with the anchor its signer chains to');
   const base = loadTrustStore(anchors);
-  const trustList = await loadTrustList(await readFile(lists[0] as string, 'utf8'), { signerAnchors: base });
+  // --at applies to the list signer too: a list is judged at the time the proof is.
+  const trustList = await loadTrustList(await readFile(lists[0] as string, 'utf8'), { signerAnchors: base, ...(at ? { at } : {}) });
   const listed = trustList.trustStore(at).anchors;
   return { trust: createTrustStore([...base.anchors, ...listed], { crls: base.crls }), trustList };
 }

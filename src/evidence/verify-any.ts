@@ -8,6 +8,8 @@ import { reportToJson } from './report-json.js';
 import { reportToXml } from './report-xml.js';
 import type { VerificationReport } from './types.js';
 import { verifyEvidence } from './verify-evidence.js';
+import { formatXadesDocumentReport, looksLikeSignedXml, verifyXadesDocument, xadesDocumentReportJson } from '../seal/index.js';
+import { EVIDENCE_NS } from './names.js';
 import { detectFileKind, verifyCadesFile, verifyTimestampFile } from './verify-token.js';
 
 /**
@@ -106,6 +108,12 @@ export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promi
   const kind = detectFileKind(der);
   switch (kind) {
     case 'evidence-xml': {
+      // Signed XML that is not evidence (XAdES of another product, a trusted list): judged by its own standard;
+      // --content files are the documents its detached references cover.
+      if (!bytes.includes(EVIDENCE_NS) && looksLikeSignedXml(bytes)) {
+        const r = await verifyXadesDocument(bytes.toString('utf8'), { trust: options.trust, ...at, detached: contents.map((c) => ({ bytes: c })) });
+        return { kind: r.kind, valid: r.indication === 'TOTAL-PASSED', words: formatXadesDocumentReport(r), json: xadesDocumentReportJson(r) };
+      }
       const content = contents.length === 0 ? {} : { content: contents.length === 1 ? contents[0]! : contents };
       const r = await verifyEvidence(bytes.toString('utf8'), { trust: options.trust, ...at, ...content, ...(options.trustList ? { trustList: options.trustList } : {}) });
       return { kind: 'evidence-xml', valid: r.indication === 'TOTAL-PASSED', words: formatReport(r), json: reportToJson(r), xml: reportToXml(r) };
@@ -120,9 +128,12 @@ export async function verifyAny(bytes: Buffer, options: VerifyAnyOptions): Promi
     }
     case 'trusted-list':
       return verifyTrustedListFile(bytes.toString('utf8'), options);
-    case 'xades':
-      // Signed XML that is not evidence (XAdES by another product): the XAdES verifier's branch goes here.
-      throw new QerdsError('EVIDENCE_MALFORMED', 'signed XML that is not evidence or a trusted list (XAdES): not verified by this version');
+    case 'xades': {
+      // Signed XML that is not evidence (XAdES or XMLDSig of another product): judged by its own standard;
+      // --content files are the documents its detached references cover.
+      const r = await verifyXadesDocument(bytes.toString('utf8'), { trust: options.trust, ...at, detached: contents.map((c) => ({ bytes: c })) });
+      return { kind: r.kind, valid: r.indication === 'TOTAL-PASSED', words: formatXadesDocumentReport(r), json: xadesDocumentReportJson(r) };
+    }
     case 'xml':
       throw new QerdsError('EVIDENCE_MALFORMED', 'XML without a signature: neither evidence, a trusted list nor XAdES');
     case 'cms-other':

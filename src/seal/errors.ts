@@ -29,6 +29,10 @@ export const sealErrors = {
   SEAL_TIMESTAMP_OUT_OF_BOUNDS: { text: 'a TSA certificate is not valid at the time the timestamp must hold', httpStatus: 400, retryable: false },
   SEAL_AUGMENT_NOT_B_T: { text: 'only a valid B-T (or higher) seal can be augmented', httpStatus: 400, retryable: false },
   SEAL_TIMESTAMP_BEFORE_SIGNING_TIME: { text: 'timestamp predates the signing time', httpStatus: 400, retryable: false },
+  XADES_FORM_UNSUPPORTED: { text: 'a form or algorithm of the signature is not implemented (INDETERMINATE)', httpStatus: 400, retryable: false },
+  XADES_SIGNED_DATA_NOT_FOUND: { text: 'a detached document the signature covers was not given', httpStatus: 400, retryable: false },
+  XADES_WEAK_ALGORITHM: { text: 'an algorithm refused by the cryptographic constraints (SHA-1)', httpStatus: 400, retryable: false },
+  XADES_REVOCATION_UNKNOWN: { text: 'the revocation status of a certificate cannot be established', httpStatus: 400, retryable: true },
   SEAL_KEY_MISMATCH: { text: 'signature algorithm does not fit the key', httpStatus: 500, retryable: false },
   SEAL_PARENT_NOT_FOUND: { text: 'signature parent element not found', httpStatus: 500, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;

@@ -1,5 +1,14 @@
 export { sealXml } from './xades-seal.js';
 export { verifyXmlSeal } from './xades-verify.js';
+export {
+  verifyXadesDocument,
+  looksLikeSignedXml,
+  type XadesDocumentOptions,
+  type XadesDocumentReport,
+  type XadesSignatureReport,
+} from './xades-document.js';
+export { formatXadesDocumentReport, xadesDocumentReportJson } from './xades-document-report.js';
+export type { DetachedDocument } from './dsig-reference.js';
 export { issuerSerialV2Der } from './issuer-serial.js';
 export {
   DIGEST_ALGORITHMS,

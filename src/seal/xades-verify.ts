@@ -10,6 +10,7 @@ import { checkReference, duplicateIds, readReference, type ReferenceCheck } from
 import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
 import { childElements, descendants, EXC_C14N, excC14n, NS, parseXmlStrict, requireChild, SIGNED_PROPERTIES_TYPE, textOf } from './xml.js';
 import { certificateFrom } from '../pki/parse-cache.js';
+import { verifyXadesDocument } from './xades-document.js';
 
 const DEFAULT_SKEW_MS = 300_000;
 
@@ -41,12 +42,60 @@ export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions):
   if (findings.length > 0) return none();
   const signature = signatures[0] as Element;
 
+  let own: SealVerification;
   try {
-    return await verifySignature(doc, xml, signature, options, findings);
+    own = await verifySignature(doc, xml, signature, options, findings);
   } catch (e) {
     findings.push(asFinding(e));
-    return none();
+    own = none();
   }
+  return own.valid || !onlyFormErrors(own.findings) ? own : foreignForm(xml, options, own);
+}
+
+/** Errors that only say "not our profile's form": the signature may still be sound XAdES. */
+const FORM_ERRORS = new Set([
+  'SEAL_TRANSFORM_UNSUPPORTED',
+  'SEAL_REFERENCE_UNSUPPORTED',
+  'SEAL_REFERENCE_MISSING',
+  'SEAL_ALGORITHM_UNSUPPORTED',
+  'SEAL_SIGNING_CERT_MISSING',
+  'SEAL_SIGNING_TIME_MISSING',
+  'SEAL_TIMESTAMP_UNSUPPORTED',
+  // QualifyingProperties of XAdES 1.1.1/1.2.2, or a Target written without "#".
+  'SEAL_XADES_MISSING',
+  'SEAL_XADES_TARGET',
+]);
+
+function onlyFormErrors(findings: readonly Finding[]): boolean {
+  const errors = findings.filter((f) => f.severity === 'error');
+  return errors.length > 0 && errors.every((f) => FORM_ERRORS.has(f.code));
+}
+
+/**
+ * A seal of another product (evidence of another REM provider sealed with XPath Filter 2.0, C14N 1.0,
+ * SigningCertificate v1…): judged by EN 319 132 itself ({@link verifyXadesDocument}). The document to read is
+ * what its one whole-document reference covers. Wrapping checks stay: one signature only.
+ */
+async function foreignForm(xml: string, options: VerifyXmlSealOptions, own: SealVerification): Promise<SealVerification> {
+  const report = await verifyXadesDocument(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+  const s = report.signatures.length === 1 ? report.signatures[0] : undefined;
+  if (!s) return own;
+  // A seal is XAdES: a bare XMLDSig signature names no signing certificate the signer committed to.
+  const valid = report.indication === 'TOTAL-PASSED' && s.form === 'XAdES' && s.signedDocument !== undefined;
+  const signatureTs = s.timestamps.filter((t) => t.kind === 'SignatureTimeStamp' && t.genTime);
+  const proven = signatureTs.find((t) => t.valid) ?? signatureTs[0];
+  const level = (['B-B', 'B-T', 'B-LT', 'B-LTA'] as const).find((l) => l === s.level) ?? 'none';
+  return {
+    valid,
+    level: valid ? level : 'none',
+    ...(s.signingTime ? { signingTime: s.signingTime } : {}),
+    ...(s.signer ? { signer: s.signer } : {}),
+    ...(proven?.genTime ? { timestamp: { genTime: proven.genTime, valid: proven.valid } } : {}),
+    validationTime: options.at ?? new Date(),
+    findings: [{ code: 'SEAL_FOREIGN_FORM', message: `not the form this AP seals with; verified as ${report.kind} by EN 319 132 (${report.indication}${report.subIndication ? `/${report.subIndication}` : ''})`, severity: 'info' }, ...report.findings],
+    signedReferences: [],
+    ...(valid && s.signedDocument !== undefined ? { signedDocument: s.signedDocument } : {}),
+  };
 }
 
 async function verifySignature(

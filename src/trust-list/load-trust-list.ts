@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { childElements, parseXmlStrict, textOf } from '../xml/index.js';
 import { checkCertificateRole, createTrustStore, type TrustStore } from '../pki/index.js';
-import { verifyXmlSeal } from '../seal/index.js';
+import { verifyXadesDocument, verifyXmlSeal } from '../seal/index.js';
 import {
   FOR_ESEALS_URI,
   SERVICE_STATUS_URI,
@@ -45,13 +45,7 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
   const anchors: TrustStore = Array.isArray(options.signerAnchors)
     ? createTrustStore(options.signerAnchors as readonly X509Certificate[])
     : (options.signerAnchors as TrustStore);
-  const seal = await verifyXmlSeal(xml, { trust: anchors, at });
-  if (!seal.valid || seal.signedDocument === undefined || !seal.signer) {
-    const reasons = seal.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
-    throw new QerdsError('TL_SIGNATURE_INVALID', `the trusted list's signature does not verify: ${reasons.join('; ') || 'no signer'}`, {
-      details: { findings: seal.findings },
-    });
-  }
+  const seal = await verifyListSignature(xml, anchors, at);
   const role = checkCertificateRole(seal.signer, 'trust-list-signer');
   if (role.length > 0) {
     // An e-seal or TLS key of the same CA must not be able to publish a list: only a tslSigning certificate.
@@ -87,6 +81,25 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
       return statusOf(services, cert, when);
     },
   });
+}
+
+/**
+ * The list's one signature, verified at `at` (the list signer's certificate too): our own profile first, then
+ * XAdES as other list operators make it (the EU LOTL: SigningCertificate v1, C14N 1.0…), judged by EN 319 132.
+ */
+async function verifyListSignature(xml: string, anchors: TrustStore, at: Date): Promise<{ signer: X509Certificate; signedDocument: string }> {
+  const own = await verifyXmlSeal(xml, { trust: anchors, at });
+  if (own.valid && own.signedDocument !== undefined && own.signer) return { signer: own.signer, signedDocument: own.signedDocument };
+  const foreign = await verifyXadesDocument(xml, { trust: anchors, at });
+  const only = foreign.signatures.length === 1 ? foreign.signatures[0] : undefined;
+  // Threat: a list with a second, unverified signature or a partial reference: only one signature over the whole list counts.
+  if (foreign.indication === 'TOTAL-PASSED' && only?.signer && only.signedDocument !== undefined) return { signer: only.signer, signedDocument: only.signedDocument };
+  const reasons = foreign.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
+  throw new QerdsError(
+    'TL_SIGNATURE_INVALID',
+    `the trusted list's signature does not verify (${foreign.indication}${foreign.subIndication ? `/${foreign.subIndication}` : ''}): ${reasons.join('; ') || (foreign.signatures.length !== 1 ? `${foreign.signatures.length} signatures` : 'no signer')}`,
+    { details: { findings: foreign.findings } },
+  );
 }
 
 function readService(svc: Element): TrustListService {

@@ -744,6 +744,25 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /**
+         * Limits of an incoming SOAP envelope at /as4, checked before it is parsed (unauthenticated peers: the XML
+         * parse blocks the event loop). Payloads travel as MIME attachments, streamed to files under
+         * `limits.maxPayloadBytes`; only the envelope is held in memory. Over `maxBytes`: HTTP 413 with EBMS:0004;
+         * over a structural limit: EBMS:0009 InvalidHeader.
+         */
+        envelope: z
+          .object({
+            /** Largest envelope (plain SOAP body, or the root MIME part), in bytes. @defaultValue 1048576 (1 MiB) */
+            maxBytes: z.coerce.number().int().min(16_384).default(1_048_576),
+            /** Deepest element nesting. @defaultValue 64 */
+            maxDepth: z.coerce.number().int().min(16).max(4096).default(64),
+            /** Most elements. @defaultValue 10000 */
+            maxElements: z.coerce.number().int().min(100).default(10_000),
+            /** Most attributes, namespace declarations included (at most 64 on one element). @defaultValue 50000 */
+            maxAttributes: z.coerce.number().int().min(100).default(50_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .prefault({}),
     log: z

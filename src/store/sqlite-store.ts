@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
@@ -24,7 +24,7 @@ export interface SqliteStoreOptions {
 
 /** The embedded store: one SQLite file (better-sqlite3) plus a blob directory. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  if (options.file !== ':memory:') createPrivateFile(options.file);
   const database = new Database(options.file);
   // WAL: readers do not block the writer. synchronous stays FULL (the WAL default): a committed
   // evidence must survive a power cut, it may be the only proof of an event.
@@ -33,6 +33,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
   return createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
+}
+
+/**
+ * The database file (and its directory) readable by the owner only, like the keys: it holds every message's
+ * metadata, the evidence and the pickup state (threat: other local users reading or copying them). SQLite creates
+ * the -wal and -shm files with the database file's mode; files left by an older version are narrowed too.
+ */
+function createPrivateFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
 }
 
 /**

@@ -603,7 +603,7 @@ export const configSchema = z
          * `windowSeconds`: after `authFailures` failed AUTH attempts, AUTH from that address gets 454 4.7.0 (the
          * password is not even checked) until the oldest failure leaves the window; the inbound listener takes
          * `inboundMessagesPerAddress` mail transactions from one address, then answers 451 4.7.1 (senders retry
-         * later); `maxClients` connections at once per listener, then 421.
+         * later); `maxClients` connections at once per listener, then 421; `maxClientsPerAddress` of them from one address.
          */
         limits: z
           .object({
@@ -615,6 +615,8 @@ export const configSchema = z
             inboundMessagesPerAddress: z.coerce.number().int().min(1).default(100),
             /** @defaultValue 300 */
             windowSeconds: z.coerce.number().int().min(1).default(300),
+            /** Connections at once from one client IP address, per listener (more get 421 4.7.0). @defaultValue 10 */
+            maxClientsPerAddress: z.coerce.number().int().min(1).default(10),
           })
           .strict()
           .prefault({}),

@@ -95,7 +95,8 @@ export function assertXmlWithinLimits(xml: string, errorCode: string, what: stri
     attributes += own;
     if (attributes > lim.maxAttributes) refuse(`more than ${lim.maxAttributes} attributes`);
     if (j >= end) return;
-    if (xml.charCodeAt(j - 1) !== SLASH && ++depth > lim.maxDepth) refuse(`elements nested deeper than ${lim.maxDepth}`);
+    if (depth + 1 > lim.maxDepth) refuse(`elements nested deeper than ${lim.maxDepth}`);
+    if (xml.charCodeAt(j - 1) !== SLASH) depth++; // an empty-element tag opens nothing
     i = xml.indexOf('<', xml.charCodeAt(j) === LT ? j : j + 1);
   }
 }

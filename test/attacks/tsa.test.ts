@@ -31,7 +31,7 @@ describe('TSA request attacks', () => {
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
   const ask = async (body: Buffer) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: new Uint8Array(body) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
     return AsnConvert.parse(Buffer.from(await res.arrayBuffer()), TimeStampResp);

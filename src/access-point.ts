@@ -209,7 +209,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     oauth2: config.oauth2,
     pickupMaxAttempts: config.pickup.maxAttempts,
     maxPayloadBytes: config.limits.maxPayloadBytes,
-    as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
+    as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, envelopeLimits: config.as4.envelope, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
     tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
     metrics: metrics.handler,
     readiness: {

@@ -1,6 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type UserMessage } from '../as4/index.js';
+import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
 import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
 import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
@@ -218,9 +218,12 @@ export function createAs4Endpoint(
     as4: As4Security;
     /** The server asks clients for TLS certificates: the sender's AP must then present the one the directory pins. @defaultValue false */
     mutualTls?: boolean;
+    /** Limits of the SOAP envelope (`as4.envelope`). @defaultValue the as4 handler's DEFAULT_ENVELOPE_LIMITS */
+    envelopeLimits?: EnvelopeLimits;
   },
 ): RequestHandler {
   return createAs4Handler({
+    ...(options.envelopeLimits ? { envelopeLimits: options.envelopeLimits } : {}),
     identity: options.identity,
     trust: options.trust,
     maxMessageBytes: options.maxMessageBytes,

@@ -51,7 +51,7 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
     domains: [smtp.domain],
     accounts: smtp.accounts.map((a) => ({ ...a, participant: parseParticipantId(a.participant) })),
     maxMessageBytes: smtp.maxMessageBytes,
-    limits: { maxClients: smtp.limits.maxClients, authFailures: smtp.limits.authFailures, windowMs: smtp.limits.windowSeconds * 1000 },
+    limits: { maxClients: smtp.limits.maxClients, maxClientsPerAddress: smtp.limits.maxClientsPerAddress, authFailures: smtp.limits.authFailures, windowMs: smtp.limits.windowSeconds * 1000 },
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
       if (participant && (await ctx.directory.lookup(participant))) return participant;
@@ -118,7 +118,7 @@ export function createSmtpInboundBinding(ctx: PipelineContext, config: QerdsConf
     domains: [smtp.domain],
     accounts: [],
     maxMessageBytes: smtp.maxMessageBytes,
-    limits: { maxClients: smtp.limits.maxClients, messagesPerAddress: smtp.limits.inboundMessagesPerAddress, windowMs: smtp.limits.windowSeconds * 1000 },
+    limits: { maxClients: smtp.limits.maxClients, maxClientsPerAddress: smtp.limits.maxClientsPerAddress, messagesPerAddress: smtp.limits.inboundMessagesPerAddress, windowMs: smtp.limits.windowSeconds * 1000 },
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
       return participant && (await ctx.participants.isLocal(participant)) ? participant : undefined;

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { formatParticipantId, lineTextProblem, loaUri, parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
-import { handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
+import { checkHandover, handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import type { EvidenceRecord, StoredMessage } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { readUpload, type Upload } from './multipart-upload.js';
@@ -108,8 +108,9 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
 
   router.get('/evidence/:id', async (req, res) => {
     const evidence = await ctx.store.getEvidence(String(req.params.id));
-    if (!evidence) throw new QerdsError('NOT_FOUND', 'no such evidence');
-    await messageFor(ctx, evidence.messageId, req.principal!);
+    // One answer for missing and not yours: the text must not tell that the evidence (or its message) exists.
+    const mine = evidence && isParty(await ctx.store.getMessage(evidence.messageId), req.principal!);
+    if (!evidence || !mine) throw new QerdsError('NOT_FOUND', `no evidence ${String(req.params.id)}`);
     res.type('application/xml').send(evidence.xml);
   });
 
@@ -128,7 +129,7 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
   router.get('/inbox/:id', async (req, res) => {
     const message = await messageFor(ctx, String(req.params.id), req.principal!);
     if (message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(req.principal!.participant)) {
-      throw new QerdsError('NOT_FOUND', `no message ${message.id} in the inbox`);
+      throw new QerdsError('NOT_FOUND', `no message ${message.id}`); // as messageFor: sent, not received, reads as missing
     }
     const href = (partId: string) => `/api/v1/inbox/${encodeURIComponent(message.id)}/parts/${encodeURIComponent(partId)}`;
     res.json({ ...messageView(message), parts: message.parts.map((p) => ({ ...p, href: href(p.partId) })) });
@@ -144,15 +145,23 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       req.log?.warn({ messageId: req.params.id, shortfall }, 'handover refused: assurance below policy');
       return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
     }
-    // The part must exist before anything is handed over: ContentHandover is proof that content went out.
-    const stored = await ctx.store.getMessage(String(req.params.id));
-    const part = stored?.parts.find((p) => p.partId === req.params.partId);
-    if (!part || !(await ctx.store.blobs.has(part.sha256))) throw new QerdsError('NOT_FOUND', 'no such part');
-    await handOver(ctx, String(req.params.id), principal.participant, principal.identification);
+    // Whose and whether open first, one answer for missing and not yours (ids and part ids cannot be probed).
+    const stored = await checkHandover(ctx, String(req.params.id), principal.participant);
+    const part = stored.parts.find((p) => p.partId === req.params.partId);
+    if (!part || !(await ctx.store.blobs.has(part.sha256))) throw new QerdsError('NOT_FOUND', `no message ${stored.id}`);
     res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
     if (part.filename) res.attachment(part.filename);
+    // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
+    if (req.method !== 'GET') return void res.end();
     // pipeline() handles a read error (the response is destroyed) instead of leaving it unhandled.
     await pipeline(ctx.store.blobs.get(part.sha256), res);
+    // ContentHandover is proof that the content went out: sealed only after the whole body was written.
+    try {
+      await handOver(ctx, stored.id, principal.participant, principal.identification);
+    } catch (error) {
+      // The body is sent; the next download seals the evidence (the message stays open until one is recorded).
+      req.log?.error({ err: error, messageId: stored.id }, 'content sent, ContentHandover not recorded');
+    }
   });
 
   return router;
@@ -186,10 +195,13 @@ async function verifySenderSeal(ctx: PipelineContext, kind: SenderSealKind, part
 /** The message if the principal is its sender or recipient; otherwise NOT_FOUND (ids cannot be probed). */
 async function messageFor(ctx: PipelineContext, id: string, principal: Principal): Promise<StoredMessage> {
   const message = await ctx.store.getMessage(id);
-  const me = formatParticipantId(principal.participant);
-  const party = message && (formatParticipantId(message.sender) === me || formatParticipantId(message.recipient) === me);
-  if (!message || !party) throw new QerdsError('NOT_FOUND', `no message ${id}`);
+  if (!message || !isParty(message, principal)) throw new QerdsError('NOT_FOUND', `no message ${id}`);
   return message;
+}
+
+function isParty(message: StoredMessage | undefined, principal: Principal): message is StoredMessage {
+  const me = formatParticipantId(principal.participant);
+  return !!message && (formatParticipantId(message.sender) === me || formatParticipantId(message.recipient) === me);
 }
 
 export function messageView(m: StoredMessage) {

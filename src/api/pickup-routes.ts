@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import express, { Router, type Response } from 'express';
 import { formatParticipantId, loaUri, overallAssurance, type AssuranceLevel, type Identification } from '../core/index.js';
-import { handOver, type PickupLinks, type PipelineContext } from '../pipeline/index.js';
+import { checkHandover, handOver, type PickupLinks, type PipelineContext } from '../pipeline/index.js';
 import { verifyPassword } from '../smtp/index.js';
 import type { StoredMessage } from '../store/types.js';
 import type { AccountRegistry } from './accounts.js';
@@ -89,8 +89,14 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
       return sendProblem(res, 403, 'PICKUP_LINK_USED', 'the pickup link was used already');
     }
     failures.delete(link.linkId);
-    await handOver(ctx, message.id, link.recipient, identification);
+    await checkHandover(ctx, message.id, link.recipient);
     await sendContent(ctx, res, message);
+    // ContentHandover is proof that the content went out: sealed only after the whole body was written.
+    try {
+      await handOver(ctx, message.id, link.recipient, identification);
+    } catch (error) {
+      req.log?.error({ err: error, messageId: message.id }, 'content sent, ContentHandover not recorded');
+    }
   });
   return router;
 }

@@ -15,7 +15,7 @@ import { scratchDirectory } from './streamed-body.js';
 import { parseContentType } from './mime-content-type.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from './namespaces.js';
 import { buildErrorSignal, buildReceipt } from './signals.js';
-import type { As4HandlerOptions, Attachment, SoapVersion, UserMessage } from './types.js';
+import type { As4HandlerOptions, Attachment, EnvelopeLimits, SoapVersion, UserMessage } from './types.js';
 import { verifyEnvelope } from './ws-security-verify.js';
 import { assertNoProcessingInstructions, parseXml, serializeXml } from './xml-util.js';
 
@@ -23,28 +23,32 @@ const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
 /** Duplicate detection window without P-Modes: the P-Mode default (7 days). */
 const DEFAULT_DUPLICATE_WINDOW_SECONDS = 604_800;
 
-const tooLarge = (limit: number) => new QerdsError('AS4_MESSAGE_TOO_LARGE', `message exceeds ${limit} bytes`);
+/** The defaults of `As4HandlerOptions.envelopeLimits` (see EnvelopeLimits). */
+export const DEFAULT_ENVELOPE_LIMITS: Required<EnvelopeLimits> = Object.freeze({ maxBytes: 1_048_576, maxDepth: 64, maxElements: 10_000, maxAttributes: 50_000 });
+const MAX_ATTRIBUTES_PER_ENVELOPE_ELEMENT = 64;
+
+const tooLarge = (limit: number, what = 'message') => new QerdsError('AS4_MESSAGE_TOO_LARGE', `${what} exceeds ${limit} bytes`);
 
 /** The raw request body as it arrives, refusing more than `limit` bytes while it arrives (not after). */
-async function* requestBody(req: Request, limit: number): AsyncGenerator<Buffer> {
+async function* requestBody(req: Request, limit: number, what?: string): AsyncGenerator<Buffer> {
   if (Buffer.isBuffer(req.body)) {
-    if (req.body.length > limit) throw tooLarge(limit);
+    if (req.body.length > limit) throw tooLarge(limit, what);
     yield req.body;
     return;
   }
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw tooLarge(limit);
+  if (declared > limit) throw tooLarge(limit, what);
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
+    if (size > limit) throw tooLarge(limit, what);
     yield chunk;
   }
 }
 
-async function readBody(req: Request, limit: number): Promise<Buffer> {
+async function readBody(req: Request, limit: number, what?: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of requestBody(req, limit)) chunks.push(chunk);
+  for await (const chunk of requestBody(req, limit, what)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -89,6 +93,8 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   const idGenerator = options.idGenerator ?? uuidIdGenerator;
   const decryptionKeys = options.decryptionKeys ?? [options.identity];
   const receipts = options.receiptMemory ?? createReceiptMemory();
+  const envelope = Object.freeze({ ...DEFAULT_ENVELOPE_LIMITS, ...options.envelopeLimits });
+  const xmlLimits = { maxChars: envelope.maxBytes, maxDepth: envelope.maxDepth, maxElements: envelope.maxElements, maxAttributes: envelope.maxAttributes, maxAttributesPerElement: MAX_ATTRIBUTES_PER_ENVELOPE_ELEMENT };
 
   const sendError = (res: Response, code: EbmsErrorCode, detail: string, refTo: string | undefined, soapVersion: SoapVersion, httpStatus = 500) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
@@ -127,15 +133,19 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
           ...(options.spoolThresholdBytes === undefined ? {} : { spoolThresholdBytes: options.spoolThresholdBytes }),
         });
         envelopeXml = decoded.envelope;
+        // The root part is held in memory and parsed at once: bounded far below the streamed attachments.
+        if (Buffer.byteLength(envelopeXml) > envelope.maxBytes) throw tooLarge(envelope.maxBytes, 'SOAP envelope');
         attachments = decoded.attachments;
         soapVersion = decoded.soapVersion;
       } else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) {
         soapVersion = media === SOAP12_MEDIA_TYPE ? '1.2' : '1.1';
-        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(await readBody(req, limit));
+        // Unauthenticated peers: a SOAP body without MIME is all envelope, read and parsed in memory, so it gets
+        // the envelope's limit, not the streamed attachments' (a 50 MB envelope blocked the event loop for seconds).
+        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(await readBody(req, envelope.maxBytes, 'SOAP envelope'));
       } else {
         throw new QerdsError('AS4_EBMS_0007', `unsupported Content-Type ${media}`);
       }
-      doc = parseXml(envelopeXml);
+      doc = parseXml(envelopeXml, 'AS4_EBMS_0009', 'SOAP envelope', xmlLimits);
       assertNoProcessingInstructions(doc);
 
       // Decrypt first: the signature covers the plaintext (sign-then-encrypt, eDelivery AS4). 0102 on failure.

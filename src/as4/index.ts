@@ -10,7 +10,7 @@ export { verifyEnvelope } from './ws-security-verify.js';
 export { buildReceipt, buildErrorSignal } from './signals.js';
 export { sendUserMessage } from './client.js';
 export { compressPayloads, decompressPayloads, GZIP_MEDIA_TYPE, COMPRESSION_TYPE_PROPERTY, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressedPayloads } from './compression.js';
-export { createAs4Handler } from './handler.js';
+export { createAs4Handler, DEFAULT_ENVELOPE_LIMITS } from './handler.js';
 export { canonicalize } from './c14n.js';
 export { parseXml as parseAs4Xml, serializeXml as serializeAs4Xml } from './xml-util.js';
 export { encryptAttachments, decryptAttachments } from './attachment-encryption.js';

@@ -214,6 +214,24 @@ export interface As4HandlerOptions {
   onPullRequest?(request: PullRequestReceived): Promise<PulledUserMessage | undefined>;
   /** A (verified) receipt pushed to this endpoint, e.g. for a message that was pulled. @defaultValue undefined (EBMS:0008) */
   onReceipt?(receipt: ParsedReceipt, signer: X509Certificate): Promise<void>;
+  /** Limits of the SOAP envelope (the XML part; attachments have `maxMessageBytes`). @defaultValue DEFAULT_ENVELOPE_LIMITS */
+  readonly envelopeLimits?: EnvelopeLimits;
+}
+
+/**
+ * What an incoming SOAP envelope may be, checked before it is parsed (threat: an unauthenticated peer's costly
+ * XML blocking the event loop, or deep nesting overflowing the stack). Payloads travel as MIME parts, so an
+ * envelope stays small: headers, signature, token, one PartInfo per payload.
+ */
+export interface EnvelopeLimits {
+  /** Largest envelope, in bytes (a plain SOAP body, or the root MIME part). @defaultValue 1048576 (1 MiB) */
+  readonly maxBytes?: number;
+  /** Deepest element nesting. @defaultValue 64 */
+  readonly maxDepth?: number;
+  /** Most elements. @defaultValue 10000 */
+  readonly maxElements?: number;
+  /** Most attributes in the envelope (namespace declarations included); at most 64 on one element. @defaultValue 50000 */
+  readonly maxAttributes?: number;
 }
 
 /** A verified eb:PullRequest. */

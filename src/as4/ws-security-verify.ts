@@ -224,12 +224,34 @@ function checkTimestamp(security: Element, signed: ReadonlySet<Element>, at: Dat
   const t = ts[0]!;
   if (!signed.has(t)) findings.push({ code: 'AS4_SIG_NOT_COVERED', message: 'wsu:Timestamp is not signed', severity: 'warning' });
   const skewMs = 300_000;
-  const created = childElements(t, NS.wsu, 'Created')[0];
-  const expires = childElements(t, NS.wsu, 'Expires')[0];
-  if (created && new Date(textOf(created)).getTime() > at.getTime() + skewMs) {
+  const created = timestampTime(t, 'Created', findings);
+  const expires = timestampTime(t, 'Expires', findings);
+  if (created !== undefined && created > at.getTime() + skewMs) {
     findings.push({ code: 'AS4_SIG_TIMESTAMP', message: 'wsu:Timestamp Created is in the future', severity: 'error' });
   }
-  if (expires && new Date(textOf(expires)).getTime() < at.getTime() - skewMs) {
+  if (expires !== undefined && expires < at.getTime() - skewMs) {
     findings.push({ code: 'AS4_SIG_TIMESTAMP', message: 'wsu:Timestamp has expired', severity: 'error' });
   }
+  if (created !== undefined && expires !== undefined && expires < created) {
+    findings.push({ code: 'AS4_SIG_TIMESTAMP', message: 'wsu:Timestamp Expires is before Created', severity: 'error' });
+  }
+}
+
+/** xsd:dateTime with a time zone (WSS 1.1 SOAP Message Security §10: wsu:Created and wsu:Expires are xsd:dateTime, in UTC). */
+const XSD_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The time of wsu:Created or wsu:Expires (ms), undefined when absent. Unparsable or repeated values are errors:
+ * an unreadable date compared as NaN passed every freshness check (threat: replay of an old message).
+ */
+function timestampTime(timestamp: Element, name: 'Created' | 'Expires', findings: Finding[]): number | undefined {
+  const found = childElements(timestamp, NS.wsu, name);
+  if (found.length === 0) return undefined;
+  const text = textOf(found[0]!);
+  const time = XSD_DATE_TIME.test(text) ? new Date(text).getTime() : Number.NaN;
+  if (found.length > 1 || Number.isNaN(time)) {
+    findings.push({ code: 'AS4_SIG_TIMESTAMP', message: `wsu:Timestamp ${name} is not one xsd:dateTime with a time zone`, severity: 'error' });
+    return undefined;
+  }
+  return time;
 }

@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/index.js';
-import { childElements, hasProcessingInstruction, isElement, parseXmlStrict } from '../xml/index.js';
+import { childElements, hasProcessingInstruction, isElement, parseXmlStrict, type XmlLimits } from '../xml/index.js';
 import { NS } from './namespaces.js';
 
 /** The DOM helpers are the xml module's; re-exported for as4's files and tests. */
@@ -8,10 +8,11 @@ export { childElements, isElement, serializeXml, textOf } from '../xml/index.js'
 /**
  * Parse XML strictly (xml/: parser warnings and errors fatal, DTDs refused: the threat is entity expansion and
  * external entity resolution; SOAP 1.2 also forbids DTDs). Processing instructions are left to
- * `assertNoProcessingInstructions`, since an SwA XML attachment may carry them. Failures throw QerdsError(`errorCode`).
+ * `assertNoProcessingInstructions`, since an SwA XML attachment may carry them. `limits` (xml/limits.ts) are
+ * checked before parsing (an envelope over them is EBMS:0009 InvalidHeader, like any other unparsable header). Failures throw QerdsError(`errorCode`).
  */
-export function parseXml(xml: string, errorCode = 'AS4_EBMS_0009', what = 'SOAP envelope'): Document {
-  return parseXmlStrict(xml, errorCode, { what, allowProcessingInstructions: true });
+export function parseXml(xml: string, errorCode = 'AS4_EBMS_0009', what = 'SOAP envelope', limits?: XmlLimits): Document {
+  return parseXmlStrict(xml, errorCode, { what, allowProcessingInstructions: true, ...(limits ? { limits } : {}) });
 }
 
 /** Refuse processing instructions anywhere but the XML declaration (SOAP 1.2 Part 1 §5). */

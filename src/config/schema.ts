@@ -649,7 +649,7 @@ export const configSchema = z
          * `windowSeconds`: after `authFailures` failed AUTH attempts, AUTH from that address gets 454 4.7.0 (the
          * password is not even checked) until the oldest failure leaves the window; the inbound listener takes
          * `inboundMessagesPerAddress` mail transactions from one address, then answers 451 4.7.1 (senders retry
-         * later); `maxClients` connections at once per listener, then 421.
+         * later); `maxClients` connections at once per listener, then 421; `maxClientsPerAddress` of them from one address.
          */
         limits: z
           .object({
@@ -661,6 +661,8 @@ export const configSchema = z
             inboundMessagesPerAddress: z.coerce.number().int().min(1).default(100),
             /** @defaultValue 300 */
             windowSeconds: z.coerce.number().int().min(1).default(300),
+            /** Connections at once from one client IP address, per listener (more get 421 4.7.0). @defaultValue 10 */
+            maxClientsPerAddress: z.coerce.number().int().min(1).default(10),
           })
           .strict()
           .prefault({}),
@@ -787,6 +789,25 @@ export const configSchema = z
              * TLS certificate's issuer needs a current CRL in `pki.trust` (OpenSSL's CRL check of the leaf)
              */
             ca: z.array(z.string()).optional(),
+          })
+          .strict()
+          .prefault({}),
+        /**
+         * Limits of an incoming SOAP envelope at /as4, checked before it is parsed (unauthenticated peers: the XML
+         * parse blocks the event loop). Payloads travel as MIME attachments, streamed to files under
+         * `limits.maxPayloadBytes`; only the envelope is held in memory. Over `maxBytes`: HTTP 413 with EBMS:0004;
+         * over a structural limit: EBMS:0009 InvalidHeader.
+         */
+        envelope: z
+          .object({
+            /** Largest envelope (plain SOAP body, or the root MIME part), in bytes. @defaultValue 1048576 (1 MiB) */
+            maxBytes: z.coerce.number().int().min(16_384).default(1_048_576),
+            /** Deepest element nesting. @defaultValue 64 */
+            maxDepth: z.coerce.number().int().min(16).max(4096).default(64),
+            /** Most elements. @defaultValue 10000 */
+            maxElements: z.coerce.number().int().min(100).default(10_000),
+            /** Most attributes, namespace declarations included (at most 64 on one element). @defaultValue 50000 */
+            maxAttributes: z.coerce.number().int().min(100).default(50_000),
           })
           .strict()
           .prefault({}),

@@ -8,7 +8,7 @@ export type * from './ports.js';
 export { submitMessage, type SubmissionInput, type SubmissionResult } from './submission.js';
 export { receiveMessage, type ReceivedMessage } from './reception.js';
 export { receiveFromNonErds, NON_ERDS_PEER, type NonErdsMessage } from './non-erds-reception.js';
-export { handOver } from './handover.js';
+export { checkHandover, handOver } from './handover.js';
 export { acceptReturnedEvidence, acceptReturnedEvidenceGroup, checkReturnedEvidence, type CheckedReturnedEvidence } from './returned-evidence.js';
 export { relayStage } from './relay-stage.js';
 export { deliverStage } from './deliver-stage.js';

@@ -74,9 +74,9 @@ export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, c
     throw refuse('PIPELINE_EVIDENCE_INVALID', 'sealed by another certificate than the AP that sent it');
   }
   const message = await ctx.store.findMessageByEbmsId(check.messageId, 'sender-ap');
-  if (!message) throw refuse('PIPELINE_UNKNOWN_MESSAGE', `it refers to unknown message ${check.messageId}`);
-  if (check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
-    throw refuse('PIPELINE_EVIDENCE_INVALID', `it names other participants than message ${message.id}`);
+  // One answer for an unknown message and another pair's message: the peer must not learn which ids exist here.
+  if (!message || check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
+    throw refuse('PIPELINE_UNKNOWN_MESSAGE', `no message ${check.messageId} from ${check.sender} to ${check.recipient}`);
   }
   await requireIssuerSeal(ctx, check, message, refuse);
   return { xml, check: check as CheckedReturnedEvidence['check'], message };

@@ -37,6 +37,8 @@ export const smtpErrors = {
   SMTP_AUTH_THROTTLED: { reply: 454, enhanced: '4.7.0', text: 'too many failed authentication attempts from this address; try again later', httpStatus: 429, retryable: true },
   /** RFC 3463 4.7.1 (delivery not authorized, transient): more messages from this address than the listener takes in its window. */
   SMTP_RATE_LIMITED: { reply: 451, enhanced: '4.7.1', text: 'too many messages from this address; try again later', httpStatus: 429, retryable: true },
+  /** RFC 5321 §3.8 / RFC 3463 4.7.0: more connections at once from this address than the listener serves one address (421, then closed). */
+  SMTP_TOO_MANY_CONNECTIONS: { reply: 421, enhanced: '4.7.0', text: 'too many connections from this address; try again later', httpStatus: 429, retryable: true },
   /** RFC 3207 §4: the relay listener takes no mail transaction before STARTTLS (530 5.7.0). */
   SMTP_STARTTLS_REQUIRED: { reply: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first', httpStatus: 403, retryable: false },
   /** Relay listener: the S/MIME seal is valid but its signer is not an access point this AP accepts for the sender (RFC 5248 5.7.1). */

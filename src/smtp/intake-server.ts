@@ -11,7 +11,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import { systemClock, type ParticipantId } from '../core/index.js';
-import { createRateWindow } from './rate-window.js';
+import { createConnectionCount, createRateWindow } from './rate-window.js';
 import { smtpError, toServerError } from './errors.js';
 import { verifyPassword } from './password.js';
 import { withOwnEnhancedCodes } from './reply-codes.js';
@@ -55,7 +55,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   const resolved = new WeakMap<SMTPServerSession, Map<string, ParticipantId>>();
   let bound = { host: settings.host, port: settings.port };
   // Threat: password guessing and floods. Counted per client address, per process (see rate-window.ts).
-  const limits = { maxClients: 100, authFailures: 5, windowMs: 300_000, ...definedOnly(options.limits ?? {}) };
+  const limits = { maxClients: 100, authFailures: 5, windowMs: 300_000, maxClientsPerAddress: 10, ...definedOnly(options.limits ?? {}) };
+  // Threat: one address holding every one of `maxClients` slots (slow or idle sessions) and shutting others out.
+  const connections = createConnectionCount(limits.maxClientsPerAddress);
+  const counted = new WeakMap<SMTPServerSession, string>();
   const authFailures = createRateWindow({ windowMs: limits.windowMs });
   const transactions = createRateWindow({ windowMs: limits.windowMs });
 
@@ -83,6 +86,7 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     disableReverseLookup: true,
     logger: false,
     onConnect,
+    onClose,
     onSecure,
     onAuth,
     onMailFrom,
@@ -96,8 +100,18 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   // client that follows the EHLO reply never puts its password (or a PLAIN initial response) on the wire.
   // With AUTH disabled smtp-server would no longer demand it before MAIL: onMailFrom does.
   function onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    if (!connections.open(session.remoteAddress)) {
+      log.warn({ session: session.id, remote: session.remoteAddress }, 'smtp connection refused: too many from this address');
+      return callback(toServerError(smtpError('SMTP_TOO_MANY_CONNECTIONS')));
+    }
+    counted.set(session, session.remoteAddress);
     if (!session.secure || inbound) session.disabledCommands = ['AUTH'];
     callback();
+  }
+
+  function onClose(session: SMTPServerSession): void {
+    const key = counted.get(session);
+    if (key !== undefined && counted.delete(session)) connections.close(key);
   }
 
   function onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error | null) => void): void {

@@ -33,3 +33,31 @@ export function createRateWindow(options: { windowMs: number; maxKeys?: number; 
     },
   };
 }
+
+/**
+ * Open connections per key (a client's IP address), for a per-address cap: one address holding every slot
+ * of `maxClients` would shut out every other client. `open` counts a connection unless the key is at `max`;
+ * `close` releases one counted by `open`.
+ */
+export interface ConnectionCount {
+  /** Counts a new connection of `key`; false (nothing counted) when `key` already holds `max`. */
+  open(key: string): boolean;
+  close(key: string): void;
+}
+
+export function createConnectionCount(max: number): ConnectionCount {
+  const open = new Map<string, number>();
+  return {
+    open(key) {
+      const n = open.get(key) ?? 0;
+      if (n >= max) return false;
+      open.set(key, n + 1);
+      return true;
+    },
+    close(key) {
+      const n = (open.get(key) ?? 0) - 1;
+      if (n > 0) open.set(key, n);
+      else open.delete(key);
+    },
+  };
+}

@@ -91,9 +91,10 @@ export interface SmtpIntakeOptions {
    * Abuse limits, per process. `maxClients`: connections served at once (more get 421). `authFailures`: failed
    * AUTH attempts from one IP address within `windowMs` after which AUTH from it gets 454 4.7.0 until the oldest
    * failure leaves the window. `messagesPerAddress`: mail transactions one IP address may start within `windowMs`
-   * (MAIL FROM; more get 451 4.7.1). Defaults: 100 clients, 5 failures, no message limit, 5 minutes.
+   * (MAIL FROM; more get 451 4.7.1). `maxClientsPerAddress`: connections at once from one IP address (more get
+   * 421 4.7.0 and are closed). Defaults: 100 clients, 5 failures, no message limit, 5 minutes, 10 per address.
    */
-  readonly limits?: { readonly maxClients?: number; readonly authFailures?: number; readonly messagesPerAddress?: number; readonly windowMs?: number };
+  readonly limits?: { readonly maxClients?: number; readonly authFailures?: number; readonly messagesPerAddress?: number; readonly windowMs?: number; readonly maxClientsPerAddress?: number };
   readonly log?: Logger;
   readonly clock?: Clock;
 }

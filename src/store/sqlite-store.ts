@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
@@ -31,7 +31,7 @@ export interface SqliteStoreOptions {
 
 /** The embedded store: one SQLite file (better-sqlite3) plus a blob directory. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  if (options.file !== ':memory:') createPrivateFile(options.file);
   const lock = options.exclusive && options.file !== ':memory:' ? holdExclusiveLock(options.file) : undefined;
   const database = new Database(options.file);
   // WAL: readers do not block the writer. synchronous stays FULL (the WAL default): a committed
@@ -59,6 +59,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
  */
 function holdExclusiveLock(file: string): Database.Database {
   const path = `${file}.lock`;
+  createPrivateFile(path);
   const lock = new Database(path, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
@@ -73,6 +74,17 @@ function holdExclusiveLock(file: string): Database.Database {
     }
     throw cause;
   }
+}
+
+/**
+ * The database file (and its directory) readable by the owner only, like the keys: it holds every message's
+ * metadata, the evidence and the pickup state (threat: other local users reading or copying them). SQLite creates
+ * the -wal and -shm files with the database file's mode; files left by an older version are narrowed too.
+ */
+function createPrivateFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
 }
 
 /**

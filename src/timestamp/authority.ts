@@ -5,7 +5,7 @@ import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner, type CmsSigner } from '../crypto/index.js';
-import { certificateNameDer, derTlv, digestNameOfOid, type SigningIdentity } from '../pki/index.js';
+import { certificateNameDer, derTlv, digestNameOfOid, readDerElement, type SigningIdentity } from '../pki/index.js';
 import { integerContent } from './asn1.js';
 import { expectedDigestLength } from './request.js';
 import { DEV_TSA_POLICY, type TimestampAuthority, type TimestampAuthorityOptions } from './types.js';
@@ -82,6 +82,9 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   async function respond(requestDer: Buffer): Promise<Buffer> {
     let req: TimeStampReq;
     try {
+      // The TimeStampReq must be the whole body: octets after it would be granted a token they never were part
+      // of (threat: a parser differential between this TSA and whatever logged or relayed the request).
+      if (readDerElement(requestDer).bytes.length !== requestDer.length) return rejection('badDataFormat', 'octets follow the DER TimeStampReq');
       req = AsnConvert.parse(requestDer, TimeStampReq);
     } catch {
       return rejection('badDataFormat', 'the request is not a DER TimeStampReq');

@@ -1,6 +1,7 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { QerdsError } from '../core/errors.js';
 import { DOCUMENT_TYPE_NODE, hasProcessingInstruction } from './dom.js';
+import { assertXmlWithinLimits, type XmlLimits } from './limits.js';
 
 export interface ParseXmlOptions {
   /** What the document is, for messages ("SOAP envelope", "evidence"…). @defaultValue 'XML' */
@@ -10,6 +11,8 @@ export interface ParseXmlOptions {
    * attachment keeps them, C14N outputs them). @defaultValue false: refused
    */
   readonly allowProcessingInstructions?: boolean;
+  /** Structural limits checked before parsing (depth, elements, attributes, size). @defaultValue DEFAULT_XML_LIMITS */
+  readonly limits?: XmlLimits;
 }
 
 /**
@@ -17,13 +20,17 @@ export interface ParseXmlOptions {
  * are all recoveries from markup that is not well-formed), documents with a DOCTYPE are refused, and so are
  * processing instructions unless the caller takes them on. Failures throw QerdsError(`errorCode`), the caller's
  * code. Threat: entity expansion ("billion laughs") and external entities, and DTD-declared ID attributes that
- * would let an attacker redirect `#id` references; processing instructions are dropped by the canonicalizer
+ * would let an attacker redirect `#id` references; documents beyond `limits` (nesting depth, element and
+ * attribute counts, size) are refused before the DOM is built, since that cost blocks the event loop and deep
+ * nesting overflows the stack of recursive walks; processing instructions are dropped by the canonicalizer
  * inside the document element, so what is signed would differ from what is shown.
  */
 export function parseXmlStrict(xml: string, errorCode: string, options: ParseXmlOptions = {}): Document {
   const what = options.what ?? 'XML';
   // Refused before parsing: the threat is in the parse itself.
   if (/<!DOCTYPE/i.test(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
+  // Refused before parsing: the DOM is built synchronously, and a deep tree overflows every recursive walk.
+  assertXmlWithinLimits(xml, errorCode, what, options.limits);
   const fail = (level: string) => (msg: string) => {
     throw new QerdsError(errorCode, `${what} is not well-formed XML (${level}: ${String(msg).trim()})`);
   };

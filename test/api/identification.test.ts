@@ -13,6 +13,7 @@ import { devPkiLayout, initDevPki, loadSigningIdentity, type DevPkiLayout } from
 import { sealXml } from '../../src/seal/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -271,7 +272,11 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const handed = await call(strict, `/api/v1/inbox/${id}/parts/part-1`, { client: certs.recipientHw });
     expect(handed.status).toBe(200);
     expect(handed.text).toBe('<Invoice>for you</Invoice>');
-    const [evidence] = await strict.context.store.listEvidence(id);
+    // Sealed once the whole body was written: it may land just after the client read the body.
+    const [evidence] = await waitFor(async () => {
+      const chain = await strict.context.store.listEvidence(id);
+      return chain.length > 0 ? chain : undefined;
+    }, { timeoutMs: 20_000, what: 'ContentHandover' });
     const data = parseEvidenceXml(evidence!.xml);
     expect(data.event).toBe('ContentHandover');
     expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>');

@@ -48,6 +48,14 @@ async function handoverEvidence(messageId: string) {
   return (await net.c3.context.store.listEvidence(messageId)).filter((e) => e.event === 'ContentHandover');
 }
 
+/** ContentHandover is sealed once the whole body was written, so it may land just after the client read it. */
+async function sealedHandover(messageId: string) {
+  return waitFor(async () => {
+    const found = await handoverEvidence(messageId);
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs: 20_000, what: 'ContentHandover' });
+}
+
 beforeAll(async () => {
   const pkiDir = join(work, 'pki');
   await initDevPki({ dir: pkiDir });
@@ -78,7 +86,7 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
     const answer = await pickUp(firstLink, { totp: totp(base32Decode(TOTP_SECRET), new Date()) });
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('Dear customer, your receipt.');
-    const [evidence] = await handoverEvidence(first);
+    const [evidence] = await sealedHandover(first);
     expect(evidence).toBeDefined();
     expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:pickup-link+totp</AuthenticationMethod>');
     expect(parseEvidenceXml(evidence!.xml).recipient.identification).toMatchObject({
@@ -166,7 +174,7 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
       const answer = await pickUp(link, { password: PASSWORD });
       expect(answer.status).toBe(200);
       expect(answer.text).toBe('Not for the wrong hands.');
-      const [evidence] = await handoverEvidence(second);
+      const [evidence] = await sealedHandover(second);
       expect(parseEvidenceXml(evidence!.xml).recipient.identification).toMatchObject({
         method: 'urn:qerds-ap:authentication:pickup-link+password',
         ial: 2,

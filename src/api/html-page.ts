@@ -1,4 +1,28 @@
-import type { PlainLanguage } from '../evidence/index.js';
+import type { Request, Response } from 'express';
+import { languageFromAcceptLanguage, plainLanguages, type PlainLanguage } from '../evidence/index.js';
+
+/**
+ * Sends a server-rendered page. Our own script and style only, nothing from elsewhere; the page cannot be
+ * framed (threat: clickjacking a verdict or a sign-in) and forms post only here; reports download as data:
+ * URLs. Never cached (verdicts and sessions are a person's own).
+ */
+export function sendPage(res: Response, status: number, html: string): void {
+  res
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    .set('X-Content-Type-Options', 'nosniff')
+    .set('Referrer-Policy', 'no-referrer')
+    .set('Cache-Control', 'no-store')
+    .send(html);
+}
+
+/** The page's language: `?lang=` when it is one of ours, else the browser's Accept-Language. */
+export function pageLanguage(req: Request): PlainLanguage {
+  const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
+  if (asked && (plainLanguages as readonly string[]).includes(asked)) return asked as PlainLanguage;
+  return languageFromAcceptLanguage(req.get('accept-language'));
+}
 
 /** The frame every server-rendered page shares: one stylesheet and one script of our own, nothing from elsewhere. */
 /** Escapes text for HTML element content and quoted attribute values. */

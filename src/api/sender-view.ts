@@ -1,12 +1,13 @@
 import express, { Router, type Request, type Response } from 'express';
 import { formatParticipantId, messageStates, type MessageState } from '../core/index.js';
-import { languageFromAcceptLanguage, plainLanguages, plainSummary, verifyAny, type PlainLanguage } from '../evidence/index.js';
+import { plainSummary, verifyAny, type PlainLanguage } from '../evidence/index.js';
 import type { PipelineContext } from '../pipeline/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
 import { createRateWindow } from '../smtp/index.js';
 import type { StoredMessage } from '../store/types.js';
 import type { TrustList } from '../trust-list/index.js';
 import type { AccountRegistry } from './accounts.js';
+import { pageLanguage, sendPage } from './html-page.js';
 import { cookieValue, createBrowserSessions, type BrowserSession } from './browser-session.js';
 import { renderLoginPage, renderMessagePage, renderNotFound, renderSentList, type ListFilter } from './sender-view-html.js';
 import { renderResultPage } from './verify-page-html.js';
@@ -42,21 +43,12 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
   const failedLogins = createRateWindow({ windowMs: 15 * 60_000, now: () => ctx.clock.now().getTime() });
 
   const sessionOf = (req: Request): BrowserSession | undefined => sessions.read(cookieValue(req.get('cookie'), COOKIE), ctx.clock.now());
-  const html = (res: Response, status: number, body: string) => {
-    res
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-      .set('X-Content-Type-Options', 'nosniff')
-      .set('Referrer-Policy', 'no-referrer')
-      .set('Cache-Control', 'no-store')
-      .send(body);
-  };
+  const html = sendPage;
   const secureCookie = (req: Request) => ((req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '');
 
-  router.get('/sender/login', (req, res) => html(res, 200, renderLoginPage(languageOf(req))));
+  router.get('/sender/login', (req, res) => html(res, 200, renderLoginPage(pageLanguage(req))));
   router.post('/sender/login', express.urlencoded({ extended: false, limit: '2kb' }), (req, res) => {
-    const lang = languageOf(req);
+    const lang = pageLanguage(req);
     const client = req.socket.remoteAddress ?? 'unknown';
     if (failedLogins.count(client) >= 10) return html(res, 429, renderLoginPage(lang, 'tooMany'));
     const presented = typeof (req.body as { apiKey?: unknown } | undefined)?.apiKey === 'string' ? (req.body as { apiKey: string }).apiKey : '';
@@ -72,13 +64,13 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
   });
   router.post('/sender/logout', (req, res) => {
     res.set('Set-Cookie', `${COOKIE}=; Path=/sender; HttpOnly; SameSite=Strict; Max-Age=0${secureCookie(req)}`);
-    res.redirect(303, `/sender/login?lang=${languageOf(req)}`);
+    res.redirect(303, `/sender/login?lang=${pageLanguage(req)}`);
   });
 
   /** Pages below need a session: without one, the sign-in page. */
   const withSession = (handler: (req: Request, res: Response, session: BrowserSession, lang: PlainLanguage) => Promise<void>) => async (req: Request, res: Response) => {
     const session = sessionOf(req);
-    const lang = languageOf(req);
+    const lang = pageLanguage(req);
     if (!session) return res.redirect(303, `/sender/login?lang=${lang}`);
     res.set('Cache-Control', 'no-store');
     await handler(req, res, session, lang);
@@ -153,11 +145,6 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
   return router;
 }
 
-function languageOf(req: Request): PlainLanguage {
-  const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
-  if (asked && (plainLanguages as readonly string[]).includes(asked)) return asked as PlainLanguage;
-  return languageFromAcceptLanguage(req.get('accept-language'));
-}
 
 function listFilter(req: Request): ListFilter {
   const text = (name: string) => (typeof req.query[name] === 'string' && req.query[name] !== '' ? String(req.query[name]).slice(0, 200) : undefined);

@@ -1,10 +1,10 @@
 import busboy from 'busboy';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { isQerdsError, type Clock } from '../core/index.js';
-import { languageFromAcceptLanguage, plainLanguages, plainSummary, verifyAny, type PlainLanguage } from '../evidence/index.js';
+import { plainSummary, verifyAny } from '../evidence/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
 import type { TrustList } from '../trust-list/index.js';
-import { pageScript, pageStyle } from './html-page.js';
+import { pageLanguage, pageScript, pageStyle, sendPage } from './html-page.js';
 import { renderFormPage, renderMessagePage, renderResultPage } from './verify-page-html.js';
 import { createRateWindow } from '../smtp/index.js';
 import { proofVerifiers } from './verify-routes.js';
@@ -47,10 +47,10 @@ export function verifyPageRouter(options: VerifyPageOptions): Router {
     res.type('text/javascript').set('Cache-Control', 'public, max-age=3600').send(pageScript);
   });
   router.get('/verify', (req, res) => {
-    sendPage(res, 200, renderFormPage(languageOf(req), { maxBytes }));
+    sendPage(res, 200, renderFormPage(pageLanguage(req), { maxBytes }));
   });
   router.post('/verify', async (req, res) => {
-    const lang = languageOf(req);
+    const lang = pageLanguage(req);
     const client = req.socket.remoteAddress ?? 'unknown';
     if (recent.count(client) >= maxPerMinute) {
       res.set('Retry-After', '60');
@@ -87,24 +87,7 @@ export function verifyPageRouter(options: VerifyPageOptions): Router {
   return router;
 }
 
-function languageOf(req: Request): PlainLanguage {
-  const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
-  if (asked && (plainLanguages as readonly string[]).includes(asked)) return asked as PlainLanguage;
-  return languageFromAcceptLanguage(req.get('accept-language'));
-}
 
-function sendPage(res: Response, status: number, html: string): void {
-  res
-    .status(status)
-    .type('text/html; charset=utf-8')
-    // Our own script and style only, nothing from elsewhere; the page cannot be framed (threat: clickjacking a
-    // verdict) and forms post only here. Downloads of the reports are data: URLs.
-    .set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-    .set('X-Content-Type-Options', 'nosniff')
-    .set('Referrer-Policy', 'no-referrer')
-    .set('Cache-Control', 'no-store')
-    .send(html);
-}
 
 interface PageUpload {
   proof?: Buffer;

@@ -2,14 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { loadConfig } from '../../src/config/index.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import type { AccessPoint } from '../../src/access-point.js';
 import { submissionBody } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
+import { launchChromium, PAGE_RECIPIENT, startPageAp } from './page-ap.js';
 
 /**
  * The sender's view in a real browser: sign in with the API key, the list of sent messages with their
@@ -21,33 +19,17 @@ const artifacts = join(here, '..', 'artifacts');
 const work = mkdtempSync(join(tmpdir(), 'qerds-sender-view-'));
 const SENDER_KEY = 'view-sender-key-0123456789abcdef';
 const OTHER_KEY = 'view-other-key-0123456789abcdefg';
-const RECIPIENT = '0188:9876543210987';
+const RECIPIENT = PAGE_RECIPIENT;
 
 let ap: AccessPoint;
 let browser: Browser;
 const sent: Record<string, string> = {};
 
 beforeAll(async () => {
-  const pki = sharedTestPki();
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      ap: { id: 'urn:qerds-ap:test:sender-view', name: 'Sender View AP' },
-      http: { port: 0 },
-      store: { sqliteFile: ':memory:', blobDir: join(work, 'blobs') },
-      pki: { dir: pki.dir, apName: 'c2' },
-      // The peer never answers: each message ends failed after one attempt, with its RelayFailure.
-      relay: { maxAttempts: 1, baseDelayMs: 10 },
-      directory: { participants: [{ id: RECIPIENT, name: 'Test Works LLC', endpoint: 'http://127.0.0.1:9/as4' }] },
-      apiKeys: [
-        { key: SENDER_KEY, participant: '0188:1234567890123', name: 'Sample Trading Co., Ltd.' },
-        { key: OTHER_KEY, participant: '0188:5555555555555', name: 'Other Corp.' },
-      ],
-      log: { level: 'silent' },
-    },
-  });
-  ap = await createAccessPoint(config, { logger: pino({ level: 'silent' }) });
-  await ap.start();
+  ap = await startPageAp({ id: 'urn:qerds-ap:test:sender-view', name: 'Sender View AP', work, apiKeys: [
+    { key: SENDER_KEY, participant: '0188:1234567890123', name: 'Sample Trading Co., Ltd.' },
+    { key: OTHER_KEY, participant: '0188:5555555555555', name: 'Other Corp.' },
+  ] });
   for (const subject of ['Invoice 1001', 'Invoice 1002']) {
     const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject, reference: `ERP-${subject.slice(-4)}` }, `<Invoice>${subject}</Invoice>`);
     const res = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
@@ -61,10 +43,7 @@ beforeAll(async () => {
     });
   }
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

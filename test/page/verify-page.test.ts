@@ -2,15 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { loadConfig } from '../../src/config/index.js';
+import type { AccessPoint } from '../../src/access-point.js';
 import { EVIDENCE_BUNDLE_FORMAT } from '../../src/evidence/index.js';
-import { sharedTestPki } from '../helpers/pki.js';
 import { submissionBody } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
+import { launchChromium, PAGE_RECIPIENT, startPageAp } from './page-ap.js';
 
 /**
  * The public verification page in a real browser (Debian's chromium through playwright-core): a person uploads
@@ -22,7 +20,7 @@ const artifacts = join(here, '..', 'artifacts');
 const work = mkdtempSync(join(tmpdir(), 'qerds-verify-page-'));
 const SENDER_KEY = 'page-sender-key-0123456789abcdef';
 const SENDER = '0188:1234567890123';
-const RECIPIENT = '0188:9876543210987';
+const RECIPIENT = PAGE_RECIPIENT;
 const INVOICE = '<Invoice>page test</Invoice>';
 
 let ap: AccessPoint;
@@ -30,23 +28,7 @@ let browser: Browser;
 const files: Record<'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large', string> = {} as never;
 
 beforeAll(async () => {
-  const pki = sharedTestPki();
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      ap: { id: 'urn:qerds-ap:test:page', name: 'Page Test AP' },
-      http: { port: 0 },
-      store: { sqliteFile: ':memory:', blobDir: join(work, 'blobs') },
-      pki: { dir: pki.dir, apName: 'c2' },
-      // The peer never answers: one attempt, so the chain holds SubmissionAcceptance and RelayFailure.
-      relay: { maxAttempts: 1, baseDelayMs: 10 },
-      directory: { participants: [{ id: RECIPIENT, name: 'Test Works LLC', endpoint: 'http://127.0.0.1:9/as4' }] },
-      apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }],
-      log: { level: 'silent' },
-    },
-  });
-  ap = await createAccessPoint(config, { logger: pino({ level: 'silent' }) });
-  await ap.start();
+  ap = await startPageAp({ id: 'urn:qerds-ap:test:page', name: 'Page Test AP', work, apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }] });
 
   const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject: 'Invoice 42' }, INVOICE);
   const submitted = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
@@ -80,10 +62,7 @@ beforeAll(async () => {
   files.large = put('large.xml', Buffer.alloc(10 * 1024 * 1024 + 10, 0x20));
 
   mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

@@ -67,6 +67,16 @@ function sameDigest(expectedB64: string, actual: Buffer): boolean {
  * covered. Never throws for a bad message: problems are findings.
  */
 export function verifyEnvelope(doc: Document, attachments: readonly Attachment[], options: VerifyOptions = {}): VerifyResult {
+  try {
+    return verifyEnvelopeChecked(doc, attachments, options);
+  } catch (error) {
+    // Threat: a hostile envelope that makes a library throw (the canonicalizer on a node type it does not
+    // handle, found by the fuzz suite) must be an invalid signature for every caller, not an exception.
+    return { valid: false, signedParts: [], references: [], findings: [{ code: 'AS4_SIG_STRUCTURE', message: `the signed content cannot be processed: ${(error as Error).message}`, severity: 'error' }] };
+  }
+}
+
+function verifyEnvelopeChecked(doc: Document, attachments: readonly Attachment[], options: VerifyOptions): VerifyResult {
   const findings: Finding[] = [];
   const err = (code: string, message: string) => findings.push({ code, message, severity: 'error' });
   const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildUserMessageEnvelope } from '../../src/as4/envelope-build.js';
 import { parseEnvelope } from '../../src/as4/envelope-parse.js';
 import { decodeMultipart, encodeMultipart } from '../../src/as4/multipart.js';
@@ -32,10 +32,10 @@ describe('fuzz: AS4 parsers', () => {
       fc.asyncProperty(fc.oneof(mutatedXml(envelope), fc.string({ maxLength: 200 })), async (xml) => {
         await returnsOrRefuses(() => {
           const parsed = parseXml(xml);
-          // The handler's order: processing instructions are refused before verification (the canonicalizer
-          // throws a plain Error on one inside a signed element; found by this fuzzer, see the README).
-          assertNoProcessingInstructions(parsed);
+          // Verified before the processing-instruction check the handler makes first: verifyEnvelope itself must
+          // not throw on one inside a signed element (the canonicalizer did; found by this fuzzer).
           verifyEnvelope(parsed, attachments, { trust });
+          assertNoProcessingInstructions(parsed);
           return parseEnvelope(parsed);
         });
       }),
@@ -56,5 +56,20 @@ describe('fuzz: AS4 parsers', () => {
       }),
       { numRuns: FUZZ_RUNS, timeout: RUN_TIMEOUT_MS },
     );
+  });
+});
+
+describe('verifyEnvelope on a processing instruction inside a signed element', () => {
+  it('is an invalid signature, not an exception', () => {
+    for (const [where, pattern] of [
+      ['eb:Messaging', /(<[A-Za-z0-9]+:Messaging[^>]*>)/],
+      ['ds:SignedInfo', /(<[A-Za-z0-9]+:SignedInfo[^>]*>)/],
+    ] as const) {
+      const withPi = envelope.replace(pattern, '$1<?qerds fuzz?>');
+      expect(withPi, where).not.toBe(envelope);
+      const result = verifyEnvelope(parseXml(withPi), attachments, { trust });
+      expect(result.valid, where).toBe(false);
+      expect(result.findings.filter((f) => f.severity === 'error').length, where).toBeGreaterThan(0);
+    }
   });
 });

@@ -145,7 +145,7 @@ export function createSmtpRelayListener(
     maxMessageBytes: relay.maxMessageBytes ?? smtp.maxMessageBytes,
     // Peers are APs, authenticated by their seal: no AUTH to throttle and no per-address message cap (a busy
     // peer relays many messages), only the connection limit.
-    limits: { maxClients: smtp.limits.maxClients },
+    limits: { maxClients: smtp.limits.maxClients, maxClientsPerAddress: smtp.limits.maxClientsPerAddress },
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
       return participant && (await ctx.participants.isLocal(participant)) ? participant : undefined;

@@ -116,6 +116,19 @@ function summarize(kind: string, valid: boolean, report: Json, lang: PlainLangua
       documents: [],
     };
   }
+  if (kind === 'rem-message') {
+    // EN 319 532-3 names each evidence part `<Event>.xml`: the event the REM message carries.
+    const parts = Array.isArray(report.evidence) ? (report.evidence as Json[]) : [];
+    const named = parts.map((e) => String(e.filename ?? '').replace(/\.xml$/i, '')).find((name) => (evidenceEvents as readonly string[]).includes(name)) as EvidenceEvent | undefined;
+    const signer = report.signer as Json | undefined;
+    return {
+      ...base,
+      ...(named ? { event: { name: named, words: eventInWords(named, lang) } } : {}),
+      ...(typeof report.signingTime === 'string' ? { eventTime: report.signingTime } : {}),
+      ...(typeof signer?.subject === 'string' ? { signer: signer.subject } : {}),
+      documents: [],
+    };
+  }
   return { ...base, ...(typeof report.messageId === 'string' ? { messageId: report.messageId } : {}), documents: [] };
 }
 

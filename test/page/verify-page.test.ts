@@ -6,6 +6,9 @@ import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessPoint } from '../../src/access-point.js';
 import { EVIDENCE_BUNDLE_FORMAT } from '../../src/evidence/index.js';
+import { loadSigningIdentity } from '../../src/pki/index.js';
+import { buildRemMessage } from '../../src/smtp/index.js';
+import { sharedTestPki } from '../helpers/pki.js';
 import { submissionBody } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium, PAGE_RECIPIENT, startPageAp } from './page-ap.js';
@@ -25,7 +28,7 @@ const INVOICE = '<Invoice>page test</Invoice>';
 
 let ap: AccessPoint;
 let browser: Browser;
-const files: Record<'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large', string> = {} as never;
+const files: Record<'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large' | 'rem', string> = {} as never;
 
 beforeAll(async () => {
   ap = await startPageAp({ id: 'urn:qerds-ap:test:page', name: 'Page Test AP', work, apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }] });
@@ -60,6 +63,20 @@ beforeAll(async () => {
   files.invoice = put('invoice.xml', INVOICE);
   files.otherInvoice = put('other-invoice.xml', '<Invoice>changed</Invoice>');
   files.large = put('large.xml', Buffer.alloc(10 * 1024 * 1024 + 10, 0x20));
+  // A REM message as a mail client saves it: C2's S/MIME seal around the original and the evidence.
+  const pki = sharedTestPki();
+  files.rem = put(
+    'receipt.eml',
+    buildRemMessage({
+      event: 'SubmissionAcceptance',
+      evidenceXml: submission,
+      original: Buffer.from(`Subject: Invoice 42\r\nContent-Type: application/xml\r\n\r\n${INVOICE}\r\n`),
+      subject: 'Invoice 42',
+      from: { address: 'rem@ap.example', name: 'qerds-ap C2' },
+      to: [{ address: 'keiri@sample-trading.example' }],
+      signer: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey),
+    }).raw,
+  );
 
   mkdirSync(artifacts, { recursive: true });
   browser = await launchChromium();
@@ -166,6 +183,22 @@ describe('the public verification page in a browser', () => {
     const ja = await verifyInBrowser('ja-JP', files.bundle);
     await shot(ja, 'bundle-ja');
     expect(await ja.locator('.timeline').textContent()).toContain('送信者側の事業者が書留配達のためにメッセージを受け付けました');
+    await ja.context().close();
+  });
+
+  it('a REM mail (.eml): valid, the event it carries in words and who sealed it, in both languages', async () => {
+    const en = await verifyInBrowser('en-US', files.rem);
+    await shot(en, 'rem-en');
+    await expect(en.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe('valid');
+    const text = (await en.locator('main').textContent())!;
+    expect(text).toContain('Registered e-mail (REM, ETSI EN 319 532)');
+    expect(text).toContain("The sender's provider accepted the message for registered delivery");
+    expect(text).toContain('Shared AP c2 e-seal');
+    await en.context().close();
+    const ja = await verifyInBrowser('ja-JP', files.rem);
+    await shot(ja, 'rem-ja');
+    await expect(ja.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe('valid');
+    expect(await ja.locator('main').textContent()).toContain('書留電子メール（REM、ETSI EN 319 532）');
     await ja.context().close();
   });
 

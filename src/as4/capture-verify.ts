@@ -91,7 +91,8 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
   // computed: "not checked" (INDETERMINATE), never "digest does not match" or "not signed".
   const unreadable = hasEncryptedData && !options.decryptionKeys?.length ? encryptedCids(doc) : new Set<string>();
 
-  const v = verifyEnvelope(doc, plain, { ...(options.trust ? { trust: options.trust } : {}), ...(options.expectedCertificate ? { expectedCertificate: options.expectedCertificate } : {}), ...(options.at ? { at: options.at } : {}) });
+  // A capture may come from any AS4 network: Peppol AP certificates sign with TLS extended key usages.
+  const v = verifyEnvelope(doc, plain, { tlsEkuSigners: true, ...(options.trust ? { trust: options.trust } : {}), ...(options.expectedCertificate ? { expectedCertificate: options.expectedCertificate } : {}), ...(options.at ? { at: options.at } : {}) });
   const notChecked = new Set<string>();
   for (const f of v.findings) {
     const cid = /\bcid:(\S+?)(?::|\s|$)/i.exec(f.message)?.[1] ?? /^attachment (\S+) is not signed$/.exec(f.message)?.[1];

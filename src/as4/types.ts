@@ -153,6 +153,8 @@ export interface VerifyOptions {
   readonly expectedCertificate?: X509Certificate;
   /** Validation time. @defaultValue now */
   readonly at?: Date;
+  /** Accept a signer with TLS-only extended key usages (Peppol AP certificates; see pki checkCertificateRole). @defaultValue false */
+  readonly tlsEkuSigners?: boolean;
 }
 
 export interface VerifyResult {

@@ -206,7 +206,7 @@ function verifyEnvelopeChecked(doc: Document, attachments: readonly Attachment[]
       if (!path.valid) err('AS4_SIG_UNTRUSTED', `signer not trusted: ${path.findings.map((f) => f.message).join('; ')}`);
       // Threat: a certificate of another role under the same anchors (encryption-only, TSA, TLS-only, trusted
       // list signer) signing messages or receipts as if it were an access point.
-      for (const f of checkCertificateRole(token.certificate, 'as4-signer')) err('AS4_SIG_SIGNER_ROLE', f.message);
+      for (const f of checkCertificateRole(token.certificate, 'as4-signer', { tlsEkuSigners: options.tlsEkuSigners === true })) err('AS4_SIG_SIGNER_ROLE', f.message);
     } else if (!options.expectedCertificate) {
       err('AS4_SIG_UNTRUSTED', 'neither a trust store nor an expected certificate to judge the signer by');
     }

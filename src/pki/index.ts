@@ -34,4 +34,4 @@ export { createOcspResponder, crlStatusSource, type OcspCertStatus, type OcspRes
 export { encodeOcspRequest, fetchOcsp, ocspUrlOf, verifyBasicOcspResponse, verifyOcspResponse, type OcspResult } from './ocsp-client.js';
 export { crlDistributionPointUrls, fetchCrl, type FetchCrlOptions } from './crl-fetch.js';
 export { refreshCrls, type CrlRefreshOptions, type CrlRefreshReport, type CrlRefreshAccepted, type CrlRefreshRefused } from './crl-refresh.js';
-export { checkCertificateRole, ROLE_FINDINGS, type CertificateRole } from './certificate-roles.js';
+export { checkCertificateRole, ROLE_FINDINGS, type CertificateRole, type CertificateRoleOptions } from './certificate-roles.js';

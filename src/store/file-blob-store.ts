@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
-import { link, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,23 +61,13 @@ export function createFileBlobStore(dir: string): BlobStore {
   };
 
   /**
-   * Bytes already in memory: hashed first, so content already stored costs no disk write at all, and
-   * new content is written in one call (no stream pipeline). Like a stream's put, a put that created the
-   * file can be discarded.
+   * Bytes already in memory: written in one call, no stream pipeline; otherwise as a stream's put. Content
+   * already stored is replaced by the new file (a fresh inode and time), so that neither the orphan sweep nor
+   * the discard of an earlier put can take it from this one; a put that created the file can be discarded.
    */
   const putBuffer = async (bytes: Buffer) => {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const target = pathOf(sha256);
-    // Content already stored: renew its time instead of writing it again, so that the orphan sweep (which
-    // spares young files and re-checks the time after setting a file aside) cannot take it from this put.
-    // Gone meanwhile (ENOENT, the sweep took it): written anew below.
-    try {
-      const now = new Date();
-      await utimes(target, now, now);
-      return { sha256, size: bytes.length };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
     await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
     const temp = join(dir, `.tmp-${randomUUID()}`);
     try {
@@ -87,6 +77,7 @@ export function createFileBlobStore(dir: string): BlobStore {
         await link(temp, target);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        await rename(temp, target);
         return { sha256, size: bytes.length };
       }
       return { sha256, size: bytes.length, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };

@@ -8,13 +8,15 @@ import {
   AS4_NS, buildUserMessageEnvelope, compressPayloads, encodeMultipart, encryptAttachments, formatAs4CaptureReport, serializeAs4Xml, signEnvelope,
   verifyAs4Capture, type Attachment,
 } from '../../src/as4/index.js';
+import { loadTrustStore } from '../../src/pki/index.js';
 import { opensslPki, sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
+import { sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 
 const pki = sharedTestPki();
 const c2 = sealIdentity(pki, 'c2');
 const c3 = sealIdentity(pki, 'c3');
-const trust = anchorTrustStore(pki.caCert);
+// With the CA's CRL: a signer whose revocation status cannot be established is INDETERMINATE, not VALID.
+const trust = loadTrustStore([pki.caCert, pki.caCrl]);
 const templates = join(import.meta.dirname, '..', 'fixtures', 'as4', 'captures');
 const tmp = () => mkdtempSync(join(tmpdir(), 'qerds-as4-capture-'));
 
@@ -137,8 +139,9 @@ describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
       Buffer.from(`POST /as4 HTTP/1.1\r\nHost: ap-c3.example\r\nContent-Type: ${mime.contentType}\r\nContent-Length: ${mime.body.length}\r\n\r\n`), mime.body,
     ]);
     const without = verifyAs4Capture(capture, { trust });
-    expect(without.verdict).toBe('INVALID');
-    expect(without.findings.map((f) => f.code)).toContain('AS4_CAPTURE_ENCRYPTED');
+    // Encrypted and no key given: not checked, so no verdict either way (EN 319 102-1), never "digest mismatch".
+    expect(without.verdict).toBe('INDETERMINATE');
+    expect(without.findings.map((f) => f.code)).toContain('AS4_ATTACHMENT_NOT_CHECKED');
     const withKey = verifyAs4Capture(capture, { trust, decryptionKeys: [c3] });
     expect(withKey.findings).toEqual([]);
     expect(withKey).toMatchObject({ verdict: 'VALID', container: 'http-request', httpStartLine: 'POST /as4 HTTP/1.1', payloads: [{ encrypted: true, compressed: true }] });

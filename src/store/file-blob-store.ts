@@ -61,29 +61,24 @@ export function createFileBlobStore(dir: string): BlobStore {
   };
 
   /**
-   * Bytes already in memory: written in one call, no stream pipeline; otherwise as a stream's put. Content
-   * already stored is replaced by the new file (a fresh inode and time), so that neither the orphan sweep nor
-   * the discard of an earlier put can take it from this one; a put that created the file can be discarded.
+   * Moves a finished temporary file into place under its digest. New content is linked in, and the put can
+   * be discarded (only while the file is still this inode). Content already stored is replaced by the new file
+   * (a fresh inode and time), so that neither the orphan sweep nor the discard of an earlier put can take it
+   * from this one.
    */
-  const putBuffer = async (bytes: Buffer) => {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const place = async (temp: string, sha256: string, size: number) => {
     const target = pathOf(sha256);
     await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
-    const temp = join(dir, `.tmp-${randomUUID()}`);
+    const { ino } = await stat(temp);
     try {
-      await writeFile(temp, bytes, { mode: fileMode, flag: 'wx' });
-      const { ino } = await stat(temp);
-      try {
-        await link(temp, target);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        await rename(temp, target);
-        return { sha256, size: bytes.length };
-      }
-      return { sha256, size: bytes.length, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
-    } finally {
-      await rm(temp, { force: true });
+      await link(temp, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await rename(temp, target);
+      return { sha256, size };
     }
+    await rm(temp, { force: true });
+    return { sha256, size, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
   };
 
   return {
@@ -91,24 +86,16 @@ export function createFileBlobStore(dir: string): BlobStore {
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
       if (Buffer.isBuffer(source) && source.length > maxBytes) throw tooLarge(maxBytes);
       await ensureDir();
-      if (Buffer.isBuffer(source)) return putBuffer(source);
       const temp = join(dir, `.tmp-${randomUUID()}`);
-      const meter = new DigestMeter(maxBytes);
       try {
-        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
-        const sha256 = meter.hash.digest('hex');
-        const target = pathOf(sha256);
-        await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
-        const { ino } = await stat(temp);
-        try {
-          await link(temp, target);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-          await rename(temp, target);
-          return { sha256, size: meter.size };
+        // Bytes already in memory: one write call, no stream pipeline.
+        if (Buffer.isBuffer(source)) {
+          await writeFile(temp, source, { mode: fileMode, flag: 'wx' });
+          return await place(temp, createHash('sha256').update(source).digest('hex'), source.length);
         }
-        await rm(temp, { force: true });
-        return { sha256, size: meter.size, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
+        const meter = new DigestMeter(maxBytes);
+        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
+        return await place(temp, meter.hash.digest('hex'), meter.size);
       } catch (error) {
         await rm(temp, { force: true });
         throw error;

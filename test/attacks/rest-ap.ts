@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * One access point (C2) on plain HTTP on loopback for the REST attack tests: SQLite in memory, blobs in a
@@ -20,8 +21,12 @@ export interface AttackAp {
   readonly ap: AccessPoint;
   readonly url: string;
   readonly blobDir: string;
-  /** Blob files (content-addressed and temporary) now in the blob directory. */
-  blobFiles(): string[];
+  /**
+   * Blob files (content-addressed and temporary) in the blob directory once the pipeline is quiet: earlier
+   * valid submissions are still being sealed and relayed in the background, and their blob writes (a
+   * temporary file, then its content) must not be taken for what a refused request left behind.
+   */
+  blobFiles(): Promise<string[]>;
   /** Message rows in the store. */
   messageCount(): Promise<number>;
   stop(): Promise<void>;
@@ -55,7 +60,9 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
     ap,
     url: ap.url,
     blobDir,
-    blobFiles: () => {
+    blobFiles: async () => {
+      await waitFor(async () => (Object.values((await ap.context.store.stats()).outboxByStage).every((n) => n === 0) ? true : undefined), { what: 'the outbox to empty' });
+      await ap.context.queue.drain();
       try {
         return readdirSync(blobDir, { recursive: true, withFileTypes: true })
           .filter((e) => e.isFile())

@@ -45,7 +45,7 @@ async function expectBadRequest(response: RawResponse, field: RegExp, before: { 
   expect(problem).toMatchObject({ type: 'urn:qerds-ap:problem:BAD_REQUEST', code: 'BAD_REQUEST' });
   expect(problem.detail).toMatch(field);
   expect(await target.messageCount()).toBe(before.messages);
-  expect(target.blobFiles()).toEqual(before.blobs);
+  expect(await target.blobFiles()).toEqual(before.blobs);
   expect((await submitValid(target.url)).status).toBe(201);
 }
 
@@ -58,7 +58,7 @@ describe('POST /api/v1/messages refuses text that sealed XML or a header cannot 
         { name: 'payload', filename: file.filename ?? 'a.xml', contentType: 'application/xml', body: '<Invoice>unique payload</Invoice>' },
       ]),
     });
-  const snapshot = async () => ({ messages: await target.messageCount(), blobs: target.blobFiles() });
+  const snapshot = async () => ({ messages: await target.messageCount(), blobs: (await target.blobFiles()) });
 
   it.each([
     ['U+0000 in the recipient', { recipient: '0188:98765\u000043210987' }, /^metadata: recipient character U\+0000/],

@@ -30,7 +30,7 @@ async function expectRefusedThenServing(response: RawResponse, status: number, c
   expect(response.contentType).toMatch(/^application\/problem\+json/);
   expect(response.json()).toMatchObject({ type: `urn:qerds-ap:problem:${code}`, code, status });
   expect(await target.messageCount()).toBe(before.messages);
-  expect(target.blobFiles()).toEqual(before.blobs);
+  expect(await target.blobFiles()).toEqual(before.blobs);
   expect(uncaught).toEqual([]);
   const valid = await submitValid(target.url);
   expect(valid.status).toBe(201);
@@ -40,7 +40,7 @@ interface Snapshot {
   readonly messages: number;
   readonly blobs: string[];
 }
-const snapshot = async (): Promise<Snapshot> => ({ messages: await target.messageCount(), blobs: target.blobFiles() });
+const snapshot = async (): Promise<Snapshot> => ({ messages: await target.messageCount(), blobs: (await target.blobFiles()) });
 
 describe('POST /api/v1/messages: malformed multipart bodies', () => {
   it('a form truncated inside a file part (no closing boundary) is a 400, not a crash', async () => {
@@ -130,13 +130,13 @@ describe('POST /api/v1/messages: refused submissions leave no blob (disk filling
       req.on('response', () => reject(new Error('the AP answered a body it had not received')));
       // Half of the file, then the client is gone: wait until the AP has started writing the blob.
       req.write(head.subarray(0, 120_000), () => {
-        void waitFor(() => (target.blobFiles().some((f) => f.includes('.tmp-')) ? true : undefined), { what: 'the blob write to start' }).then(() => {
+        void waitFor(async () => ((await target.blobFiles()).some((f) => f.includes('.tmp-')) ? true : undefined), { what: 'the blob write to start' }).then(() => {
           req.destroy();
           resolve();
         }, reject);
       });
     });
-    await waitFor(() => (JSON.stringify(target.blobFiles()) === JSON.stringify(before.blobs) ? true : undefined), { what: 'the partial blob to be removed' });
+    await waitFor(async () => (JSON.stringify(await target.blobFiles()) === JSON.stringify(before.blobs) ? true : undefined), { what: 'the partial blob to be removed' });
     expect(await target.messageCount()).toBe(before.messages);
     expect(uncaught).toEqual([]);
     expect((await submitValid(target.url)).status).toBe(201);

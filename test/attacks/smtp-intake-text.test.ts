@@ -52,13 +52,13 @@ describe('SMTP intake: subject text that sealed XML or a header cannot carry', (
     ['U+0000 in an encoded-word subject', encoded('inv\u0000oice'), /Subject: character U\+0000/],
     ['CR/LF in an encoded-word subject', encoded('invoice\r\nBcc: someone@example.org'), /Subject: control character U\+000D/],
   ])('%s: 550 5.6.0, nothing stored, a clean mail accepted after', async (_name, subject, why) => {
-    const before = { messages: await target.messageCount(), blobs: target.blobFiles() };
+    const before = { messages: await target.messageCount(), blobs: (await target.blobFiles()) };
     const refused = await send(subject);
     expect(refused.code).toBe(550);
     expect(refused.response).toMatch(/^550 5\.6\.0 /);
     expect(refused.response).toMatch(why);
     expect(await target.messageCount()).toBe(before.messages);
-    expect(target.blobFiles()).toEqual(before.blobs);
+    expect(await target.blobFiles()).toEqual(before.blobs);
     const clean = await send('Invoice 2026-0042');
     expect(clean.code, clean.response).toBe(250);
   });

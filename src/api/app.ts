@@ -51,7 +51,7 @@ export interface HttpAppOptions {
   readonly policy?: AssurancePolicy;
   /** OAuth2 access tokens (POST /oauth/token). @defaultValue 300 s, a random key per process */
   readonly oauth2?: { readonly tokenTtlSeconds?: number; readonly tokenSecret?: string };
-  /** Wrong second factors tolerated per pickup link (POST /pickup/<token>, mounted when ctx.pickupLinks is set). @defaultValue 5 */
+  /** Wrong second factors tolerated per pickup link (the API's POST /pickup/<token> and the page together; mounted when ctx.pickupLinks is set). @defaultValue 5 */
   readonly pickupMaxAttempts?: number;
   /** The public verification page at /verify: largest file and verifications per client address per minute. @defaultValue 10 MiB, 30 */
   readonly verifyPage?: { readonly maxBytes?: number; readonly maxPerMinute?: number };
@@ -105,9 +105,10 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.use('/oauth', tokenRouter(tokens, accounts));
   // The sender's staff in a browser: its own session (a signed cookie), separate from the API's credentials.
   app.use(senderViewRouter(options.ctx, { accounts, ...(options.trust ? { trust: options.trust } : {}), ...(options.trustList ? { trustList: options.trustList } : {}), ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
-  // People's pickup links carry their own authentication (link + second factor), outside /api/v1's.
+  // People's pickup links carry their own authentication (link + second factor), outside /api/v1's; the
+  // page's session is signed like the sender view's.
   if (options.ctx.pickupLinks) {
-    app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts }));
+    app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts, ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
   }
 
   app.get('/api/v1/openapi.yaml', openApiHandler());

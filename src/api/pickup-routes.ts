@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import express, { Router, type Response } from 'express';
-import { formatParticipantId, loaUri, overallAssurance, type AssuranceLevel, type Identification } from '../core/index.js';
+import { formatParticipantId, loaUri, type AssuranceLevel } from '../core/index.js';
 import { checkHandover, handOver, type PickupLinks, type PipelineContext } from '../pipeline/index.js';
-import { verifyPassword } from '../smtp/index.js';
 import type { StoredMessage } from '../store/types.js';
 import type { AccountRegistry } from './accounts.js';
-import { assuranceShortfall } from './assurance-policy.js';
-import { PICKUP_LINK_PASSWORD_METHOD, PICKUP_LINK_TOTP_METHOD } from './methods.js';
+import { createPickupGate } from './pickup-gate.js';
+import { pickupPageRouter } from './pickup-page.js';
 import { sendProblem } from './problem.js';
-import { verifyTotp } from './totp.js';
 
 export interface PickupRouterOptions {
   readonly links: PickupLinks;
@@ -18,66 +16,39 @@ export interface PickupRouterOptions {
   readonly minHandover: AssuranceLevel;
   /** Wrong second factors tolerated per link before it is refused for good. @defaultValue 5 */
   readonly maxAttempts?: number;
+  /** Signs the page's session and form cookies; share it between the AP's API processes. @defaultValue a random key per process */
+  readonly sessionSecret?: string;
 }
 
-/** AAL of a pickup link with each second factor (see methods.ts). */
-const TOTP_AAL: AssuranceLevel = 2;
-const PASSWORD_AAL: AssuranceLevel = 1;
-
 /**
- * People pick up content (REQ4): `POST /pickup/<token>` with `{"totp": "123456"}` or `{"password": "…"}`.
- * The link (made by `PickupLinks.buildPickupLink`, sent in the notification) names the message and the
- * recipient; the second factor is the recipient account's `totp` or `password` credential. On success the
- * link is used up (stored), ContentHandover records the method and level, and the response is the
- * content: the part itself when there is one, `multipart/mixed` otherwise. Every refusal is a problem+json
- * (401 link or factor not valid, 403 link used, locked or below policy) and hands nothing over.
+ * People pick up content (REQ4) at `/pickup/<token>`, the link (made by `PickupLinks.buildPickupLink`, sent
+ * in the notification) that names the message and the recipient; the second factor is the recipient
+ * account's `totp` or `password` credential. Two faces share one second-factor check (pickup-gate.ts, so
+ * wrong factors count once for both):
+ * - for programs, `POST /pickup/<token>` with `{"totp": "123456"}` or `{"password": "…"}`: on success the link
+ *   is used up (stored), ContentHandover records the method and level, and the response is the content: the
+ *   part itself when there is one, `multipart/mixed` otherwise. Every refusal is a problem+json (401 link or
+ *   factor not valid, 403 link used, locked or below policy, 429 too many wrong factors from the client) and
+ *   hands nothing over;
+ * - for people, `GET /pickup/<token>` is a page in English or Japanese (pickup-page.ts).
  */
 export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions): Router {
   const router = Router();
-  const maxAttempts = options.maxAttempts ?? 5;
-  // Wrong factors per link id, in this process. Threat: guessing a 6-digit TOTP with a stolen link; the
-  // link's lifetime bounds the map (entries of expired links are dropped as they are seen).
-  const failures = new Map<string, { count: number; expiresAt: Date }>();
+  const gate = createPickupGate({ links: options.links, accounts: options.accounts, clock: ctx.clock, minHandover: options.minHandover, maxAttempts: options.maxAttempts });
+  router.use(pickupPageRouter(ctx, { gate, ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}) }));
 
   router.post('/:token', express.json({ limit: '4kb' }), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const now = ctx.clock.now();
-    for (const [id, f] of failures) if (f.expiresAt <= now) failures.delete(id);
-    const link = options.links.verify(String(req.params.token));
-    if (!link.ok) return sendProblem(res, 401, link.code, link.reason);
-    const failed = failures.get(link.linkId)?.count ?? 0;
-    if (failed >= maxAttempts) return sendProblem(res, 403, 'PICKUP_LINK_LOCKED', `the pickup link is locked after ${failed} wrong second factors`);
-
     const body = (req.body ?? {}) as { totp?: unknown; password?: unknown };
-    const factors = options.accounts.pickupFactorsOf(formatParticipantId(link.recipient));
-    let method: string;
-    let aal: AssuranceLevel;
-    let ok: boolean;
-    if (typeof body.totp === 'string' && factors?.totpSecret) {
-      [method, aal, ok] = [PICKUP_LINK_TOTP_METHOD, TOTP_AAL, verifyTotp(factors.totpSecret, body.totp, now)];
-    } else if (typeof body.password === 'string' && factors?.passwordHash) {
-      [method, aal, ok] = [PICKUP_LINK_PASSWORD_METHOD, PASSWORD_AAL, await verifyPassword(body.password, factors.passwordHash)];
-    } else {
-      return sendProblem(res, 401, 'PICKUP_FACTOR_REQUIRED', 'a second factor is required: "totp" or "password", as enrolled for the recipient');
+    const factor = { ...(typeof body.totp === 'string' ? { totp: body.totp } : {}), ...(typeof body.password === 'string' ? { password: body.password } : {}) };
+    const outcome = await gate.check(String(req.params.token), factor, req.socket.remoteAddress ?? 'unknown');
+    if (!outcome.ok) {
+      if (outcome.kind === 'factor-invalid') req.log?.warn({ messageId: outcome.link?.messageId, method: outcome.method }, 'pickup refused: wrong second factor');
+      const extra = outcome.kind === 'assurance' ? { required: loaUri(options.minHandover) } : {};
+      return sendProblem(res, outcome.status, outcome.code, outcome.detail, extra);
     }
-    if (!ok) {
-      failures.set(link.linkId, { count: failed + 1, expiresAt: link.expiresAt });
-      req.log?.warn({ messageId: link.messageId, method }, 'pickup refused: wrong second factor');
-      return sendProblem(res, 401, 'PICKUP_FACTOR_INVALID', 'the second factor is not valid');
-    }
-
-    const ial = factors!.ial;
-    const identification: Identification = {
-      method,
-      assuranceLevel: overallAssurance(ial, aal).uri,
-      authenticatedAt: now,
-      ial,
-      aal,
-      // The link id's prefix, never the token (a bearer secret until used).
-      credentialId: `pickup-link:${link.linkId.slice(0, 8)}`,
-    };
-    const shortfall = assuranceShortfall(identification, options.minHandover);
-    if (shortfall) return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(options.minHandover) });
+    const { link, identification } = outcome;
 
     const message = await ctx.store.getMessage(link.messageId);
     if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(link.recipient)) {
@@ -88,7 +59,7 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
     if (!(await ctx.store.claimPickupLink(link.linkId, message.id, now))) {
       return sendProblem(res, 403, 'PICKUP_LINK_USED', 'the pickup link was used already');
     }
-    failures.delete(link.linkId);
+    gate.used(link.linkId);
     await checkHandover(ctx, message.id, link.recipient);
     await sendContent(ctx, res, message);
     // ContentHandover is proof that the content went out: sealed only after the whole body was written.

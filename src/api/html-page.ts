@@ -104,6 +104,8 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem;
 .state-delivered, .state-consigned { color: var(--ok); }
 .state-failed, .state-rejected { color: var(--bad); }
 form.inline { display: inline; }
+.nowrap { white-space: nowrap; }
+form.answer { margin: 1rem 0; }
 button.secondary { background: #fff; color: var(--bad); border-color: var(--bad); }
 button.link { background: none; border: 0; color: #0645ad; text-decoration: underline; padding: 0; }
 @media print { .no-print, .top nav, script { display: none !important; } main { max-width: none; } .technical { display: block; } .technical[open] pre, .technical pre { display: block; } }

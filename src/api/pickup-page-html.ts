@@ -14,7 +14,7 @@ const texts = {
     password: 'Your password',
     orPassword: 'Or use your password',
     continue: 'Continue',
-    onceOnly: 'This link works once: after you confirm, this browser can open the message for the next 30 minutes.',
+    onceOnly: (minutes: number) => `This link works once: after you confirm, this browser can open the message for the next ${minutes} minutes.`,
     wrongFactor: 'That is not correct. Please try again.',
     attemptsLeft: (n: number) => `${n} ${n === 1 ? 'try' : 'tries'} left before this link is locked.`,
     factorRequired: 'Please enter your code or your password.',
@@ -30,7 +30,7 @@ const texts = {
     from: 'From',
     subject: 'Subject',
     to: 'To',
-    sent: 'Sent (UTC)',
+    sent: 'Sent',
     state: 'Status',
     identifiedBy: 'You confirmed it is you with',
     byTotp: 'a code from your authenticator app',
@@ -67,7 +67,7 @@ const texts = {
     password: 'パスワード',
     orPassword: 'またはパスワードを使う',
     continue: '次へ',
-    onceOnly: 'このリンクは一度だけ使えます。確認後30分間、このブラウザでメッセージを開けます。',
+    onceOnly: (minutes: number) => `このリンクは一度だけ使えます。確認後${minutes}分間、このブラウザでメッセージを開けます。`,
     wrongFactor: '正しくありません。もう一度入力してください。',
     attemptsLeft: (n: number) => `あと${n}回間違えると、このリンクは使えなくなります。`,
     factorRequired: 'コードまたはパスワードを入力してください。',
@@ -83,7 +83,7 @@ const texts = {
     from: '送信者',
     subject: '件名',
     to: '宛先',
-    sent: '送信日時（UTC）',
+    sent: '送信日時',
     state: '状態',
     identifiedBy: '本人確認の方法',
     byTotp: '認証アプリのコード',
@@ -133,7 +133,7 @@ function size(bytes: number, lang: PlainLanguage): string {
 
 export function renderSignIn(
   lang: PlainLanguage,
-  options: { token: string; enrolled: EnrolledFactors; formToken: string; problem?: 'wrongFactor' | 'factorRequired'; attemptsLeft?: number },
+  options: { token: string; enrolled: EnrolledFactors; formToken: string; sessionMinutes: number; problem?: 'wrongFactor' | 'factorRequired'; attemptsLeft?: number },
 ): string {
   const t = textsFor(lang);
   const action = `/pickup/${encodeURIComponent(options.token)}?lang=${lang}`;
@@ -165,15 +165,16 @@ ${hidden}
 ${problem}
 ${totp}
 ${password}
-<p class="sub">${escapeHtml(t.onceOnly)}</p>`,
+<p class="sub">${escapeHtml(t.onceOnly(options.sessionMinutes))}</p>`,
     { switchTo: `/pickup/${encodeURIComponent(options.token)}` },
   );
 }
 
-export function renderPickupNotice(lang: PlainLanguage, kind: PickupNotice): string {
+/** `switchTo`: the page the language switch leads to (the same address, in the other language). */
+export function renderPickupNotice(lang: PlainLanguage, kind: PickupNotice, switchTo: string): string {
   const t = textsFor(lang);
   const [heading, sentence] = t.notices[kind];
-  return layout(lang, heading, `<h1>${escapeHtml(heading)}</h1>\n<p class="notice" role="alert" data-notice="${kind}">${escapeHtml(sentence)}</p>`, { switchTo: '/verify' });
+  return layout(lang, heading, `<h1>${escapeHtml(heading)}</h1>\n<p class="notice" role="alert" data-notice="${kind}">${escapeHtml(sentence)}</p>`, { switchTo });
 }
 
 export interface PickupMessageView {
@@ -199,7 +200,7 @@ export function renderPickupMessage(lang: PlainLanguage, view: PickupMessageView
     .map(
       (part) => `<tr data-part="${escapeHtml(part.partId)}">
 <td>${escapeHtml(part.filename ?? part.partId)}<br><span class="sub">${escapeHtml(part.contentType)}</span></td>
-<td data-size="${part.size}">${escapeHtml(size(part.size, lang))}</td>
+<td class="nowrap" data-size="${part.size}">${escapeHtml(size(part.size, lang))}</td>
 <td><code class="digest">${escapeHtml(part.sha256)}</code></td>
 <td>${view.open ? `<a class="button" href="/pickup/session/parts/${encodeURIComponent(part.partId)}" download data-download>${escapeHtml(t.download)}</a>` : ''}</td>
 </tr>`,
@@ -208,7 +209,7 @@ export function renderPickupMessage(lang: PlainLanguage, view: PickupMessageView
   const hidden = `<input type="hidden" name="csrf" value="${escapeHtml(view.formToken)}">`;
   const answer = awaiting
     ? `<p class="notice" data-acceptance>${escapeHtml(t.acceptFirst)}</p>
-<form method="post" action="/pickup/session/accept?lang=${lang}" class="inline" data-answer="accept">${hidden}<button type="submit">${escapeHtml(t.accept)}</button></form>
+<form method="post" action="/pickup/session/accept?lang=${lang}" class="answer" data-answer="accept">${hidden}<button type="submit">${escapeHtml(t.accept)}</button></form>
 <form method="post" action="/pickup/session/reject?lang=${lang}" class="upload" data-answer="reject">${hidden}
 <label for="reason">${escapeHtml(t.reason)}</label>
 <textarea id="reason" name="reason" maxlength="1000" rows="2"></textarea>
@@ -234,7 +235,7 @@ ${view.problem ? `<p class="notice" role="alert" data-message="${view.problem}">
 <tr><th scope="row">${escapeHtml(t.from)}</th><td data-fact="sender">${sender}</td></tr>
 <tr><th scope="row">${escapeHtml(t.subject)}</th><td data-fact="subject">${escapeHtml(m.subject ?? '')}</td></tr>
 <tr><th scope="row">${escapeHtml(t.to)}</th><td>${escapeHtml(formatParticipantId(m.recipient))}</td></tr>
-<tr><th scope="row">${escapeHtml(t.sent)}</th><td><time datetime="${m.submittedAt.toISOString()}" data-local>${utc(m.submittedAt)}</time></td></tr>
+<tr><th scope="row">${escapeHtml(t.sent)}</th><td><time datetime="${m.submittedAt.toISOString()}" data-local>${utc(m.submittedAt)} ${escapeHtml(p.timeUtc)}</time></td></tr>
 <tr><th scope="row">${escapeHtml(t.state)}</th><td><span class="state" data-state="${state}">${escapeHtml(t.states[state])}</span></td></tr>
 <tr><th scope="row">${escapeHtml(t.identifiedBy)}</th><td>${escapeHtml(how)}</td></tr>
 </tbody></table>

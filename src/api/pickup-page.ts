@@ -40,10 +40,13 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
   const router = Router();
   const { gate } = options;
   const sessions = createPickupSessions({ ...(options.sessionSecret ? { secret: options.sessionSecret } : {}), ttlSeconds: options.sessionTtlSeconds ?? 1800 });
+  const sessionMinutes = Math.round(sessions.ttlSeconds / 60);
   const secure = (req: Request) => ((req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '');
   const cookie = (req: Request, name: string, value: string, maxAge: number) => `${name}=${value}; Path=/pickup; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req)}`;
   const sessionOf = (req: Request): PickupSession | undefined => sessions.read(cookieValue(req.get('cookie'), SESSION_COOKIE), ctx.clock.now());
-  const notice = (res: Response, req: Request, status: number, kind: PickupNotice) => sendPage(res, status, renderPickupNotice(pageLanguage(req), kind));
+  // The language switch leads back to the same address; after a session's form post, to the session's page.
+  const notice = (res: Response, req: Request, status: number, kind: PickupNotice) =>
+    sendPage(res, status, renderPickupNotice(pageLanguage(req), kind, req.path.startsWith('/session') ? '/pickup/session' : `${req.baseUrl}${req.path}`));
   const form = express.urlencoded({ extended: false, limit: '4kb' });
 
   /** The session's message, when it is still the recipient's own; undefined otherwise. */
@@ -151,7 +154,7 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
     if (sessionOf(req)?.linkId === link.linkId) return res.redirect(303, `/pickup/session?lang=${pageLanguage(req)}`);
     const nonce = validNonce(cookieValue(req.get('cookie'), FORM_COOKIE)) ?? sessions.newNonce();
     res.set('Set-Cookie', cookie(req, FORM_COOKIE, nonce, 3600));
-    sendPage(res, 200, renderSignIn(pageLanguage(req), { token: String(req.params.token), enrolled, formToken: sessions.formToken(nonce, signInPurpose(link.linkId)) }));
+    sendPage(res, 200, renderSignIn(pageLanguage(req), { token: String(req.params.token), enrolled, sessionMinutes, formToken: sessions.formToken(nonce, signInPurpose(link.linkId)) }));
   });
 
   /** The form's post (a JSON body is the API's: pickup-routes.ts). */
@@ -172,7 +175,7 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
     };
     const outcome = await gate.check(token, factor, req.socket.remoteAddress ?? 'unknown');
     const again = (status: number, problem: 'wrongFactor' | 'factorRequired', attemptsLeft?: number) =>
-      sendPage(res, status, renderSignIn(lang, { token, enrolled, formToken: sessions.formToken(nonce!, signInPurpose(link.linkId)), problem, ...(attemptsLeft === undefined ? {} : { attemptsLeft }) }));
+      sendPage(res, status, renderSignIn(lang, { token, enrolled, sessionMinutes, formToken: sessions.formToken(nonce!, signInPurpose(link.linkId)), problem, ...(attemptsLeft === undefined ? {} : { attemptsLeft }) }));
     if (!outcome.ok) {
       switch (outcome.kind) {
         case 'link':

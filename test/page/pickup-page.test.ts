@@ -238,6 +238,37 @@ describe('the pickup page in a browser', () => {
     await context.close();
   });
 
+  it('refusing: a forged answer without the form token is refused (403); the person\'s refusal with a reason is ConsignmentRejection and nothing can be downloaded', async () => {
+    await submit(ACCEPTING, '請求書 2026-004');
+    const { link, messageId } = await linkInMail(ACCEPTING.email, '請求書 2026-004');
+    await waitFor(async () => ((await stateAtC3(messageId)) === 'awaiting-acceptance' ? true : undefined), { what: 'awaiting acceptance at C3' });
+    const context = await browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(/\/pickup\/session\?lang=ja$/), page.click('form[data-factor=password] button[type=submit]')]);
+
+    // With the person's session cookie but without the page's token (what another site's form could send).
+    const forged = await withCookies(context, '/pickup/session/accept', { method: 'POST', body: new URLSearchParams({}) });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('data-notice="formExpired"');
+    expect(await stateAtC3(messageId)).toBe('awaiting-acceptance');
+
+    await page.fill('#reason', '注文していません');
+    await Promise.all([page.waitForURL(/\/pickup\/session\?lang=ja$/), page.click('form[data-answer=reject] button[type=submit]')]);
+    await expect(page.locator('[data-state]').getAttribute('data-state')).resolves.toBe('rejected');
+    expect(await page.locator('a[data-download]').count()).toBe(0);
+    const [rejection] = await evidenceAtC3(messageId, 'ConsignmentRejection');
+    const data = parseEvidenceXml(rejection!.xml);
+    expect(data.reason).toMatchObject({ code: 'RC08', details: '注文していません' });
+    expect(data.recipient.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:pickup-link+password' });
+    const partId = (await net.c3.context.store.getMessage(messageId))!.parts[0]!.partId;
+    expect((await withCookies(context, `/pickup/session/parts/${encodeURIComponent(partId)}`)).status).toBe(409);
+    expect(await evidenceAtC3(messageId, 'ContentHandover')).toEqual([]);
+    await shot(page, 'rejected-ja');
+    await context.close();
+  });
+
   it('the link works once: a second browser with the right factor gets the alike "cannot be used" page', async () => {
     await submit(NOTIFIED, 'Invoice 2026-003');
     const { link } = await linkInMail(NOTIFIED.email, 'Invoice 2026-003');

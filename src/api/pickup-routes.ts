@@ -55,12 +55,13 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
       return sendProblem(res, 404, 'NOT_FOUND', 'no such message');
     }
     for (const part of message.parts) if (!(await ctx.store.blobs.has(part.sha256))) return sendProblem(res, 404, 'NOT_FOUND', 'the content is no longer held');
-    // Claimed only now: a wrong factor or a missing message does not use the link up.
+    // Before the claim: a message that awaits the recipient's acceptance answers 409 and keeps the link usable.
+    await checkHandover(ctx, message.id, link.recipient);
+    // Claimed only now: a wrong factor, a missing message or one not open yet does not use the link up.
     if (!(await ctx.store.claimPickupLink(link.linkId, message.id, now))) {
       return sendProblem(res, 403, 'PICKUP_LINK_USED', 'the pickup link was used already');
     }
     gate.used(link.linkId);
-    await checkHandover(ctx, message.id, link.recipient);
     await sendContent(ctx, res, message);
     // ContentHandover is proof that the content went out: sealed only after the whole body was written.
     try {

@@ -238,10 +238,14 @@ describe('the pickup page in a browser', () => {
     await context.close();
   });
 
-  it('refusing: a forged answer without the form token is refused (403); the person\'s refusal with a reason is ConsignmentRejection and nothing can be downloaded', async () => {
+  it('refusing: the JSON route before the acceptance is 409 and leaves the link usable; a forged answer without the form token is refused (403); the person\'s refusal with a reason is ConsignmentRejection and nothing can be downloaded', async () => {
     await submit(ACCEPTING, '請求書 2026-004');
     const { link, messageId } = await linkInMail(ACCEPTING.email, '請求書 2026-004');
     await waitFor(async () => ((await stateAtC3(messageId)) === 'awaiting-acceptance' ? true : undefined), { what: 'awaiting acceptance at C3' });
+    // The JSON route with the right password, before the acceptance: 409, and the link is not used up by it.
+    const early = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { code: string }).code).toBe('STATE_CONFLICT');
     const context = await browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
     const page = await context.newPage();
     await page.goto(link);

@@ -102,8 +102,12 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
       }
       const part = stored.parts.find((p) => p.partId === req.params.partId);
       if (!part || !(await ctx.store.blobs.has(part.sha256))) return notice(res, req, 404, 'noDocument');
-      res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
+      // The name first: attachment() would otherwise replace the part's own type with one guessed from the name.
       res.attachment(part.filename ?? part.partId);
+      res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
+      // Threat: a document the sender chose (HTML, SVG) rendered on this origin, where a script could read the
+      // session's pages and post its forms; it is a download, never sniffed, and sandboxed if shown anyway.
+      res.set('X-Content-Type-Options', 'nosniff').set('Content-Security-Policy', "sandbox; default-src 'none'");
       // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
       if (req.method !== 'GET') return void res.end();
       await pipeline(ctx.store.blobs.get(part.sha256), res);
@@ -123,7 +127,7 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
       const file = String(req.params.file);
       const evidence = file.endsWith('.xml') ? await ctx.store.getEvidence(file.slice(0, -'.xml'.length)) : undefined;
       if (!evidence || evidence.messageId !== message.id) return notice(res, req, 404, 'noDocument');
-      res.type('application/xml').attachment(`${evidence.sequence}-${evidence.event}.xml`).send(evidence.xml);
+      res.attachment(`${evidence.sequence}-${evidence.event}.xml`).type('application/xml').set('X-Content-Type-Options', 'nosniff').send(evidence.xml);
     }),
   );
 

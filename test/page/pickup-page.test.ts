@@ -165,6 +165,9 @@ describe('the pickup page in a browser', () => {
     const head = await withCookies(context, `/pickup/session/parts/${encodeURIComponent(partId)}`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(INVOICE)));
+    expect(head.headers.get('content-type')).toMatch(/^application\/xml/);
+    expect(head.headers.get('content-disposition')).toMatch(/^attachment; filename="?invoice\.xml"?$/);
+    expect(head.headers.get('content-security-policy')).toMatch(/^sandbox/);
     expect(await evidenceAtC3(messageId, 'ContentHandover')).toEqual([]);
     expect(await page.locator('[data-evidence=ContentHandover]').count()).toBe(0);
     // The link is used up by the second factor: the JSON route refuses it now.

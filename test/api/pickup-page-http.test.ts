@@ -205,4 +205,22 @@ describe('the pickup page without a browser', () => {
     expect(text).not.toContain(mac!);
     expect(text).not.toContain(csrf!);
   });
+
+  // Last: it leaves this client stopped for 15 minutes.
+  it('one client with wrong factors over many links is stopped (429, page and JSON alike), even before any link locks', async () => {
+    let answer: Awaited<ReturnType<typeof postForm>> | undefined;
+    for (let i = 0; i < 25; i++) {
+      const url = link();
+      const { csrf, cookie } = await openForm(url);
+      answer = await postForm(url, { totp: wrongCode(), csrf: csrf! }, cookie);
+      if (answer.status === 429) break;
+      expect(answer.status).toBe(401);
+    }
+    expect(answer!.status).toBe(429);
+    expect(answer!.html).toContain('data-notice="tooMany"');
+    expect(answer!.headers.get('retry-after')).toBe('900');
+    const json = await fetch(link(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ totp: totp(base32Decode(TOTP_SECRET), new Date()) }) });
+    expect(json.status).toBe(429);
+    expect(((await json.json()) as { code: string }).code).toBe('PICKUP_TOO_MANY_ATTEMPTS');
+  });
 });

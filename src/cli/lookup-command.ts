@@ -10,6 +10,7 @@ import {
   type RecipientCheck,
   type SmpIdentifier,
 } from '../directory/index.js';
+import { peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../peppol/index.js';
 import { devPkiLayout, loadTrustStore } from '../pki/index.js';
 
 interface LookupOptions {
@@ -63,6 +64,9 @@ export function registerLookup(program: Command): void {
           documentTypeId: smpIdentifier(opts.documentType, '--document-type'),
           processId: opts.process ? smpIdentifier(opts.process, '--process') : undefined,
           binding: opts.smpBinding,
+          // The same Peppol rules as the configured directory (access-point/directory-binding.ts).
+          documentTypeMatcher: peppolDocumentTypeMatcher,
+          signatureRules: peppolSmpSignatureRules({ allowRsaSha1: config.directory.smp?.allowRsaSha1 ?? false }),
         });
       } else {
         directory = createConfiguredDirectory(config.directory, trust, systemClock);

@@ -474,7 +474,7 @@ export const configSchema = z
             /** BDXL / SML discovery (DNS NAPTR) of each participant's SMP. Either this or `url`. */
             bdxl: z
               .object({
-                /** DNS zone of the SML/BDXL, e.g. `edelivery.tech.ec.europa.eu`. */
+                /** DNS zone of the SML/BDXL, e.g. Peppol's `participant.sml.prod.tech.peppol.org` (test: `participant.sml.test.tech.peppol.org`). */
                 domain: z.string().min(1),
                 /**
                  * How the participant's DNS name is built and read (src/directory/bdxl-locator.ts): `peppol` (Peppol SML 2.0,

@@ -35,7 +35,7 @@ export interface NaptrResolver {
 }
 
 export interface BdxlLocatorOptions {
-  /** The SML/BDXL DNS zone, e.g. `edelivery.tech.ec.europa.eu` or Peppol's `acc.edelivery.tech.ec.europa.eu`. */
+  /** The SML/BDXL DNS zone, e.g. Peppol's `participant.sml.prod.tech.peppol.org` (test: `participant.sml.test.tech.peppol.org`). */
   readonly zone: string;
   /** @defaultValue 'peppol' */
   readonly mode?: BdxlHashMode;

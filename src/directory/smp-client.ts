@@ -94,7 +94,7 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     if (xml === undefined) return undefined;
 
     const now = settings.clock.now();
-    const { signedDocument } = verifySmpSignature(xml, options.trust, now, settings.signatureRules);
+    const { signedDocument, legacySha1 } = verifySmpSignature(xml, options.trust, now, settings.signatureRules);
     const metadata = readServiceMetadata(signedDocument);
     checkSubject(metadata, smpId, documentType);
     if (metadata.redirect !== undefined) {
@@ -102,7 +102,8 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     }
     const endpoint = chooseEndpoint(metadata, options.processId, settings.profiles, now);
     if (!endpoint) return undefined;
-    return toEntry(participant, endpoint, url);
+    const entry = toEntry(participant, endpoint, url);
+    return legacySha1 ? { ...entry, smpSignedWithSha1: true } : entry;
   }
 
   /**

@@ -27,6 +27,11 @@ export interface DirectoryEntry {
   readonly minimumAuthenticationLevel?: string;
   /** Where the answer came from (`static`, or the SMP URL that was queried). */
   readonly source?: string;
+  /**
+   * The SMP signed its answer with RSA-SHA1 or a SHA-1 digest, admitted only by the Peppol SMP 1.x switch
+   * (`directory.smp.allowRsaSha1`): shown by the pre-send check so the operator can ask the SMP to migrate.
+   */
+  readonly smpSignedWithSha1?: true;
 }
 
 export interface Directory {

@@ -227,11 +227,13 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
 describe('qerds lookup over the configured SML and SMP', () => {
   it('exit 0: reachable, by the endpoint of the wildcard registration, its AP certificate trusted', async () => {
     register(CORP, [BIS3, PINT_ANY]);
-    const r = await qerds(['lookup', `0188:${CORP}`, '--config', configFile, '--json']);
+    // The corporate number alone names the 0188 participant.
+    const r = await qerds(['lookup', CORP, '--config', configFile, '--json']);
     expect(r.stderr).not.toContain('qerds:');
     expect(r.status).toBe(0);
     const check = JSON.parse(r.stdout) as RecipientCheck;
     expect(check).toMatchObject({
+      participant: `0188:${CORP}`,
       verdict: 'reachable',
       endpoint: endpointFor(PINT_ANY),
       transportProfile: 'peppol-transport-as4-v2_0',
@@ -245,9 +247,19 @@ describe('qerds lookup over the configured SML and SMP', () => {
     const path = metadataPath(CORP, PINT_ANY);
     const signed = signedMetadata('peppol', { ...values, docScheme: PINT_ANY.scheme, docValue: PINT_ANY.value, endpoint: endpointFor(PINT_ANY) }, signer);
     smp.publish(path, signed.replace(endpointFor(PINT_ANY), 'https://attacker.example/as4'));
-    const r = await qerds(['lookup', `0188:${CORP}`, '--config', configFile]);
+    const r = await qerds(['lookup', `iso6523-actorid-upis::0188:${CORP}`, '--config', configFile]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('refused:            DIRECTORY_SMP_SIGNATURE_INVALID');
     expect(r.stdout).not.toContain('attacker.example');
+  });
+
+  it('a corporate number with a wrong check digit is refused before any DNS or SMP request', async () => {
+    const queries = dnsServer.queries.length;
+    const requests = smp.requests.length;
+    const r = await qerds(['lookup', `${CORP.slice(0, 12)}8`, '--config', configFile]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('check digit');
+    expect(dnsServer.queries.length).toBe(queries);
+    expect(smp.requests.length).toBe(requests);
   });
 });

@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { createConfiguredDirectory } from '../../src/access-point/directory-binding.js';
+import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError, systemClock, type ParticipantId } from '../../src/core/index.js';
 import { bdxlHostName, bdxlLocator, createSmpDirectory, type Directory, type RecipientCheck, type SmpIdentifier } from '../../src/directory/index.js';
@@ -221,6 +223,45 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
     expect(dnsServer.queries).toEqual(expect.arrayContaining([`${first.toLowerCase()} CNAME`, `smp-1.publisher.${ZONE} CNAME`, 'smp.qerds.test CNAME']));
     // No CNAME for this participant: not registered.
     expect(await directory.lookup({ scheme: '0188', value: OTHER_CORP })).toBeUndefined();
+  });
+});
+
+describe('a running AP whose directory is the Peppol SML and SMP', () => {
+  let ap: AccessPoint;
+  const KEY = 'peppol-discovery-sender-key-0123456789';
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        ap: { id: 'urn:qerds-ap:test:peppol-discovery', name: 'peppol discovery C2' },
+        http: { port: 0 },
+        store: { sqliteFile: ':memory:', blobDir: join(dir, 'blobs') },
+        pki: { dir: pki.dir, apName: 'c2' },
+        log: { level: 'silent' },
+        apiKeys: [{ key: KEY, participant: '0188:9010401012345', name: 'sender' }],
+        directory: {
+          kind: 'smp',
+          cacheTtlSeconds: 0,
+          smp: { bdxl: { domain: ZONE, dnsServers: [dnsServer.address] }, documentType: `${JP_PINT.scheme}::${JP_PINT.value}`, trust: [pki.caCert] },
+        },
+      },
+    });
+    ap = await createAccessPoint(config, { logger: pino({ level: 'silent' }) });
+    await ap.start();
+  });
+
+  afterAll(async () => {
+    await ap?.stop();
+  });
+
+  it('GET /api/v1/recipients/0188:<corporate number> answers from the SML and SMP: the wildcard registration, trusted AP', async () => {
+    register(CORP, [BIS3, PINT_JP_ANY]);
+    const response = await fetch(`${ap.url}/api/v1/recipients/${encodeURIComponent(`0188:${CORP}`)}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(response.status).toBe(200);
+    const check = (await response.json()) as RecipientCheck;
+    expect(check).toMatchObject({ participant: `0188:${CORP}`, verdict: 'reachable', endpoint: endpointFor(PINT_JP_ANY), source: `${smp.url}${metadataPath(CORP, PINT_JP_ANY)}` });
+    expect(check.apCertificate).toMatchObject({ trusted: true });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { parseParticipantId, QerdsError, systemClock } from '../core/index.js';
+import { parseParticipantId, QerdsError, systemClock, type ParticipantId } from '../core/index.js';
 import { createConfiguredDirectory } from '../access-point/directory-binding.js';
 import {
   checkRecipient,
@@ -10,6 +10,7 @@ import {
   type RecipientCheck,
   type SmpIdentifier,
 } from '../directory/index.js';
+import { normaliseRecipient, peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../peppol/index.js';
 import { devPkiLayout, loadTrustStore } from '../pki/index.js';
 
 interface LookupOptions {
@@ -34,6 +35,18 @@ function smpIdentifier(text: string, option: string): SmpIdentifier {
 }
 
 /**
+ * The recipient as typed: `<scheme>:<value>` (e.g. `0188:5011001099999`), Peppol's `iso6523-actorid-upis::<ICD>:<id>`,
+ * or a 13-digit corporate number alone (ICD 0188). The Peppol forms are checked as Peppol identifiers (a corporate
+ * number's check digit included), so a typo is caught before any DNS or SMP request.
+ */
+function lookupParticipant(text: string): ParticipantId {
+  const trimmed = text.trim();
+  if (!trimmed.includes('::') && !/^[0-9]{13}$/.test(trimmed)) return parseParticipantId(trimmed);
+  const peppol = normaliseRecipient(trimmed);
+  return { scheme: peppol.icd, value: peppol.id };
+}
+
+/**
  * `qerds lookup <participant>`: the pre-send trust check from the shell. Uses the configured directory (static or SMP) and
  * trust store (or an SMP given with --smp). Exit 0 when the recipient is reachable and trusted, 1 otherwise.
  */
@@ -41,7 +54,7 @@ export function registerLookup(program: Command): void {
   program
     .command('lookup')
     .description('check before sending: is the recipient reachable, by which AP, and is that AP trusted (exit 0 only when reachable)')
-    .argument('<participant>', 'recipient participant id, e.g. 0188:9876543210987')
+    .argument('<participant>', 'recipient participant id, e.g. 0188:9876543210987, iso6523-actorid-upis::0188:9876543210987, or a 13-digit corporate number')
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
     .option('--json', 'print the check as JSON', false)
     .option('--smp <url>', 'ask this SMP (OASIS BDXR SMP 1.0 / Peppol / SMP 2.0) instead of the configured directory')
@@ -63,13 +76,16 @@ export function registerLookup(program: Command): void {
           documentTypeId: smpIdentifier(opts.documentType, '--document-type'),
           processId: opts.process ? smpIdentifier(opts.process, '--process') : undefined,
           binding: opts.smpBinding,
+          // The same Peppol rules as the configured directory (access-point/directory-binding.ts).
+          documentTypeMatcher: peppolDocumentTypeMatcher,
+          signatureRules: peppolSmpSignatureRules({ allowRsaSha1: config.directory.smp?.allowRsaSha1 ?? false }),
         });
       } else {
         directory = createConfiguredDirectory(config.directory, trust, systemClock);
       }
       let participant;
       try {
-        participant = parseParticipantId(participantText);
+        participant = lookupParticipant(participantText);
       } catch (cause) {
         throw new QerdsError('CONFIG_INVALID', (cause as Error).message, { cause });
       }

@@ -474,10 +474,16 @@ export const configSchema = z
             /** BDXL / SML discovery (DNS NAPTR) of each participant's SMP. Either this or `url`. */
             bdxl: z
               .object({
-                /** DNS zone of the SML/BDXL, e.g. `edelivery.tech.ec.europa.eu`. */
+                /** DNS zone of the SML/BDXL, e.g. Peppol's `participant.sml.prod.tech.peppol.org` (test: `participant.sml.test.tech.peppol.org`). */
                 domain: z.string().min(1),
-                /** Host-name hashing (src/directory/bdxl-locator.ts `bdxlHostName`): `peppol` or `bdxl`. @defaultValue 'peppol' */
-                mode: z.enum(['bdxl', 'peppol']).default('peppol'),
+                /**
+                 * How the participant's DNS name is built and read (src/directory/bdxl-locator.ts): `peppol` (Peppol SML 2.0,
+                 * NAPTR), `bdxl` (OASIS BDXL, NAPTR) or `peppol-cname` (the older Peppol SML form, `B-<md5>` CNAME; the SMP is
+                 * then asked at http://<host>/). @defaultValue 'peppol'
+                 */
+                mode: z.enum(['bdxl', 'peppol', 'peppol-cname']).default('peppol'),
+                /** DNS servers to ask (`host` or `host:port`), e.g. those of a private or test SML zone. @defaultValue the system's */
+                dnsServers: z.array(z.string().min(1)).optional(),
               })
               .strict()
               .optional(),
@@ -491,6 +497,12 @@ export const configSchema = z
             trust: z.array(z.string()).optional(),
             /** Timeout of one SMP request, in ms. @defaultValue 10000 */
             timeoutMs: z.coerce.number().int().min(100).default(10_000),
+            /**
+             * Accept RSA-SHA1 signatures and SHA-1 digests on Peppol SMP 1.x responses, which SMPs not yet on Peppol SMP
+             * 1.3.0 still send (src/peppol/smp-signature-policy.ts). Never for OASIS SMP responses, AS4 or evidence.
+             * @defaultValue false
+             */
+            allowRsaSha1: z.boolean().default(false),
           })
           .strict()
           .refine((smp) => (smp.url === undefined) !== (smp.bdxl === undefined), 'give exactly one of url and bdxl')

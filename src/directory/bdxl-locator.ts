@@ -8,10 +8,15 @@ import type { ParticipantLocator, SmpIdentifier } from './types.js';
  * - `peppol`: Peppol SML 2.0 / Policy for use of Identifiers 4.x (POLICY 7):
  *   `base32(sha256(lower(value))) "." lower(scheme) "." zone`;
  * - `bdxl`: OASIS BDXL 1.0 as eDelivery networks profile it (one label for the whole identifier):
- *   `base32(sha256(lower(scheme "::" value))) "." zone`.
+ *   `base32(sha256(lower(scheme "::" value))) "." zone`;
+ * - `peppol-cname`: the older Peppol SML form (SML 1.x, before NAPTR records), a CNAME instead of NAPTR records:
+ *   `"B-" hex(md5(lower(value))) "." lower(scheme) "." zone`, as peppol-commons' `PeppolURLProvider` builds it (its
+ *   test vectors are in test/fixtures/directory/bdxl-vectors.json; the SML 1.x specification is not among the
+ *   sources available offline). The SMP is then asked at `http://<host>/` (that provider: "MUST always be http,
+ *   port 80 and the root path").
  * Base32 is RFC 4648 §6 without `=` padding, written in lower case; the hash input is UTF-8.
  */
-export type BdxlHashMode = 'peppol' | 'bdxl';
+export type BdxlHashMode = 'peppol' | 'bdxl' | 'peppol-cname';
 
 /** The answer of a NAPTR query as node:dns gives it (`Resolver#resolveNaptr`). */
 export interface NaptrRecord {
@@ -23,18 +28,23 @@ export interface NaptrRecord {
   readonly preference: number;
 }
 
-/** Anything that resolves NAPTR records: `new dns.promises.Resolver()` (with `setServers` for a private DNS). */
+/** Anything that resolves NAPTR (and, for `peppol-cname`, CNAME) records: `new dns.promises.Resolver()`. */
 export interface NaptrResolver {
   resolveNaptr(hostname: string): Promise<NaptrRecord[]>;
+  resolveCname?(hostname: string): Promise<string[]>;
 }
 
 export interface BdxlLocatorOptions {
-  /** The SML/BDXL DNS zone, e.g. `edelivery.tech.ec.europa.eu` or Peppol's `acc.edelivery.tech.ec.europa.eu`. */
+  /** The SML/BDXL DNS zone, e.g. Peppol's `participant.sml.prod.tech.peppol.org` (test: `participant.sml.test.tech.peppol.org`). */
   readonly zone: string;
   /** @defaultValue 'peppol' */
   readonly mode?: BdxlHashMode;
-  /** @defaultValue a node:dns Resolver using the system's servers */
+  /** @defaultValue a node:dns Resolver using `servers` */
   readonly resolver?: NaptrResolver;
+  /** DNS servers to ask (`host` or `host:port`), e.g. those of a private SML; ignored with `resolver`. @defaultValue the system's */
+  readonly servers?: readonly string[];
+  /** `peppol-cname` only: the SMP URL of the host the CNAME chain ends at. @defaultValue `http://<host>/` */
+  readonly smpUrlOfHost?: (host: string) => URL;
   /** U-NAPTR service of an SMP. @defaultValue 'Meta:SMP' */
   readonly service?: string;
 }
@@ -62,6 +72,10 @@ export function base32(bytes: Uint8Array): string {
 export function bdxlHostName(id: SmpIdentifier, zone: string, mode: BdxlHashMode = 'peppol'): string {
   const hash = (s: string) => base32(createHash('sha256').update(s.toLowerCase(), 'utf8').digest());
   const domain = zone.replace(/^\.+|\.+$/g, '');
+  if (mode === 'peppol-cname') {
+    const label = `B-${createHash('md5').update(id.value.toLowerCase(), 'utf8').digest('hex')}`;
+    return [label, id.scheme?.toLowerCase(), domain].filter(Boolean).join('.');
+  }
   if (mode === 'peppol') {
     if (!id.scheme) throw new QerdsError('DIRECTORY_BDXL_FAILED', 'Peppol SML names need a participant identifier scheme');
     return `${hash(id.value)}.${id.scheme.toLowerCase()}.${domain}`;
@@ -75,7 +89,8 @@ export function bdxlHostName(id: SmpIdentifier, zone: string, mode: BdxlHashMode
  * preference, and apply its regexp to the host name to get the SMP URL. NXDOMAIN or no record → `undefined`.
  */
 export function bdxlLocator(options: BdxlLocatorOptions): ParticipantLocator {
-  const resolver = options.resolver ?? new dns.Resolver();
+  const resolver = options.resolver ?? systemResolver(options.servers);
+  if (options.mode === 'peppol-cname') return cnameLocator(options, resolver);
   const service = (options.service ?? 'Meta:SMP').toLowerCase();
   return async (participant) => {
     const host = bdxlHostName(participant, options.zone, options.mode);
@@ -93,6 +108,51 @@ export function bdxlLocator(options: BdxlLocatorOptions): ParticipantLocator {
     if (usable.length === 0) return undefined;
     return smpUrlOf(usable[0]!, host);
   };
+}
+
+function systemResolver(servers: readonly string[] | undefined): NaptrResolver {
+  const resolver = new dns.Resolver();
+  if (servers?.length) resolver.setServers([...servers]);
+  return resolver;
+}
+
+/** Longest CNAME chain followed: the SML's participant name → the SMP's publisher name → its host, with room to spare. */
+const MAX_CNAME_HOPS = 8;
+
+/**
+ * The older Peppol form: the participant's `B-<md5>` name is a CNAME (through the SMP's name under the SML zone) to
+ * the SMP's host. The chain is followed with the configured resolver, so a private SML zone works and a participant
+ * without a record (NXDOMAIN) is "not registered" rather than an unreachable SMP; the SMP URL is built from the
+ * host the chain ends at. A dangling or looping chain is DIRECTORY_BDXL_FAILED.
+ */
+function cnameLocator(options: BdxlLocatorOptions, resolver: NaptrResolver): ParticipantLocator {
+  const urlOf = options.smpUrlOfHost ?? ((host: string) => new URL(`http://${host}/`));
+  return async (participant) => {
+    const first = bdxlHostName(participant, options.zone, 'peppol-cname');
+    if (!resolver.resolveCname) throw new QerdsError('DIRECTORY_BDXL_FAILED', 'the DNS resolver cannot resolve CNAME records');
+    let host = first;
+    for (let hop = 0; hop < MAX_CNAME_HOPS; hop++) {
+      let targets: string[];
+      try {
+        targets = await resolver.resolveCname(host);
+      } catch (cause) {
+        const code = (cause as { code?: string }).code;
+        if (code === 'ENOTFOUND' && hop === 0) return undefined;
+        // The name exists but is no alias: it is the SMP's host (its A/AAAA records are the HTTP client's business).
+        if (code === 'ENODATA') return smpUrl(urlOf, host);
+        throw new QerdsError('DIRECTORY_BDXL_FAILED', `CNAME lookup of ${host} (for ${first}) failed: ${code ?? (cause as Error).message}`, { cause });
+      }
+      if (targets.length === 0) return smpUrl(urlOf, host);
+      host = targets[0]!.replace(/\.$/, '');
+    }
+    throw new QerdsError('DIRECTORY_BDXL_FAILED', `the CNAME chain of ${first} is longer than ${MAX_CNAME_HOPS} names`);
+  };
+}
+
+function smpUrl(urlOf: (host: string) => URL, host: string): URL {
+  const url = urlOf(host);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new QerdsError('DIRECTORY_BDXL_FAILED', `the SMP of ${host} would be a ${url.protocol} URL`);
+  return url;
 }
 
 /**

@@ -5,6 +5,7 @@ export const directoryErrors = {
   DIRECTORY_SMP_UNAVAILABLE: { text: 'the SMP could not be reached or answered with an error', httpStatus: 502, retryable: true },
   DIRECTORY_SMP_MALFORMED: { text: 'the SMP response is not SMP metadata we can read', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_SIGNATURE_INVALID: { text: 'the signature on the SMP response is missing or does not verify', httpStatus: 502, retryable: false },
+  DIRECTORY_SMP_SIGNATURE_ALGORITHM: { text: 'the SMP response is signed with an algorithm that is not accepted (SHA-1 unless allowed for Peppol SMP 1.x)', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_SIGNATURE_UNTRUSTED: { text: 'the SMP response is signed by a certificate outside the trust store', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_SIGNER_ROLE: { text: 'the SMP response is signed by a certificate that is not an SMP signing certificate', httpStatus: 502, retryable: false },
   DIRECTORY_SMP_MISMATCH: { text: 'the signed SMP metadata is about another participant or document type', httpStatus: 502, retryable: false },

@@ -1,4 +1,13 @@
-export type { Directory, DirectoryEntry, ParticipantLocator, SmpIdentifier } from './types.js';
+export type {
+  Directory,
+  DirectoryEntry,
+  DocumentTypeMatcher,
+  ParticipantLocator,
+  SmpIdentifier,
+  SmpResponseDialect,
+  SmpSignatureAlgorithms,
+  SmpSignatureRules,
+} from './types.js';
 export { createStaticDirectory, type StaticDirectoryEntry } from './static-directory.js';
 export { directoryErrors, type DirectoryErrorCode } from './errors.js';
 export {
@@ -9,7 +18,8 @@ export {
   DEFAULT_TRANSPORT_PROFILES,
   type SmpDirectoryOptions,
 } from './smp-client.js';
-export { verifySmpSignature, type SmpSignatureCheck } from './smp-signature.js';
+export { verifySmpSignature, STRICT_SMP_SIGNATURE_RULES, type SmpSignatureCheck } from './smp-signature.js';
+export { readServiceGroupDocumentTypes } from './smp-service-group.js';
 export { readServiceMetadata, SMP_NS, type SmpServiceMetadata, type SmpEndpoint, type SmpProcess, type SmpDialect } from './smp-metadata.js';
 export {
   bdxlLocator,

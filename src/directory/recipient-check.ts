@@ -110,6 +110,7 @@ export async function checkRecipient(
   }
   if (entry.expiresAt) grounds.push(`the endpoint is published until ${entry.expiresAt.toISOString()}`);
   if (entry.minimumAuthenticationLevel) grounds.push(`the receiving AP requires authentication level ${entry.minimumAuthenticationLevel}`);
+  if (entry.smpSignedWithSha1) grounds.push('the SMP signed its answer with SHA-1, accepted only because directory.smp.allowRsaSha1 is on (Peppol SMP 1.x before 1.3.0)');
 
   return {
     participant: id,

@@ -3,9 +3,11 @@ import { formatParticipantId, QerdsError, readBodyAtMost, systemClock, type Cloc
 import type { TrustStore } from '../pki/index.js';
 import { cachedDirectory } from './cached-directory.js';
 import { readServiceMetadata, type SmpEndpoint, type SmpServiceMetadata } from './smp-metadata.js';
-import { verifySmpSignature } from './smp-signature.js';
+import { readServiceGroupDocumentTypes } from './smp-service-group.js';
+import { STRICT_SMP_SIGNATURE_RULES, verifySmpSignature } from './smp-signature.js';
+import { parseSmpXml } from './smp-xml.js';
 import { SMTP_RELAY_TRANSPORT_PROFILE } from './transport-profile.js';
-import type { Directory, DirectoryEntry, ParticipantLocator, SmpIdentifier } from './types.js';
+import type { Directory, DirectoryEntry, DocumentTypeMatcher, ParticipantLocator, SmpIdentifier, SmpSignatureRules } from './types.js';
 
 /** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
 export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
@@ -22,6 +24,13 @@ export interface SmpDirectoryOptions {
   readonly trust: TrustStore;
   /** Document type (service) the messages are, e.g. `{ scheme: 'busdox-docid-qns', value: '…' }`. */
   readonly documentTypeId: SmpIdentifier;
+  /**
+   * Chooses among the participant's registrations when `documentTypeId` is not asked for as is (a wildcard scheme:
+   * Peppol's `peppolDocumentTypeMatcher`). @defaultValue none: the document type is always asked for directly
+   */
+  readonly documentTypeMatcher?: DocumentTypeMatcher;
+  /** Algorithms and signer roles accepted on SMP responses, by dialect (Peppol's: `peppolSmpSignatureRules`). @defaultValue STRICT_SMP_SIGNATURE_RULES */
+  readonly signatureRules?: SmpSignatureRules;
   /** Process the messages belong to. @defaultValue any process */
   readonly processId?: SmpIdentifier;
   /** Transport profiles accepted, most preferred first. @defaultValue DEFAULT_TRANSPORT_PROFILES */
@@ -69,6 +78,7 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     timeoutMs: options.timeoutMs ?? 10_000,
     maxResponseBytes: options.maxResponseBytes ?? 1024 * 1024,
     clock: options.clock ?? systemClock,
+    signatureRules: options.signatureRules ?? STRICT_SMP_SIGNATURE_RULES,
   });
   const fixedBase = options.baseUrl ? new URL(options.baseUrl) : undefined;
 
@@ -77,20 +87,36 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     const base = fixedBase ?? (await options.locator!(smpId));
     if (!base) return undefined;
     const prefix = base.href.replace(/\/+$/, '') + (settings.binding === 'smp2' ? '/bdxr-smp-2' : '');
-    const url = `${prefix}/${smpPathSegment(smpId)}/services/${smpPathSegment(options.documentTypeId)}`;
+    const documentType = await documentTypeToAsk(prefix, smpId);
+    if (!documentType) return undefined;
+    const url = `${prefix}/${smpPathSegment(smpId)}/services/${smpPathSegment(documentType)}`;
     const xml = await fetchMetadata(url);
     if (xml === undefined) return undefined;
 
     const now = settings.clock.now();
-    const { signedDocument } = verifySmpSignature(xml, options.trust, now);
+    const { signedDocument, legacySha1 } = verifySmpSignature(xml, options.trust, now, settings.signatureRules);
     const metadata = readServiceMetadata(signedDocument);
-    checkSubject(metadata, smpId, options.documentTypeId);
+    checkSubject(metadata, smpId, documentType);
     if (metadata.redirect !== undefined) {
       throw new QerdsError('DIRECTORY_SMP_REDIRECT', `the SMP redirects to ${metadata.redirect}; redirects are not followed`);
     }
     const endpoint = chooseEndpoint(metadata, options.processId, settings.profiles, now);
     if (!endpoint) return undefined;
-    return toEntry(participant, endpoint, url);
+    const entry = toEntry(participant, endpoint, url);
+    return legacySha1 ? { ...entry, smpSignedWithSha1: true } : entry;
+  }
+
+  /**
+   * The document type whose metadata is asked for: `documentTypeId` itself, or (when the matcher applies to it) the
+   * registration the matcher chooses among those listed in the participant's service group. Undefined: the
+   * participant is unknown to the SMP or registered nothing that accepts the document type.
+   */
+  async function documentTypeToAsk(prefix: string, smpId: SmpIdentifier): Promise<SmpIdentifier | undefined> {
+    const wanted = options.documentTypeId;
+    if (!options.documentTypeMatcher?.appliesTo(wanted)) return wanted;
+    const xml = await fetchMetadata(`${prefix}/${smpPathSegment(smpId)}`);
+    if (xml === undefined) return undefined;
+    return options.documentTypeMatcher.select(wanted, readServiceGroupDocumentTypes(parseSmpXml(xml), smpId));
   }
 
   async function fetchMetadata(url: string): Promise<string | undefined> {

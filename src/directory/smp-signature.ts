@@ -4,6 +4,35 @@ import { QerdsError } from '../core/index.js';
 import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import { C14N, ENVELOPED_SIGNATURE as ENVELOPED, EXC_C14N, ExclusiveC14n, InclusiveC14n } from '../xml/index.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
+import type { SmpResponseDialect, SmpSignatureAlgorithms, SmpSignatureRules } from './types.js';
+
+const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const SHA512 = 'http://www.w3.org/2001/04/xmlenc#sha512';
+const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const RSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512';
+const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
+const ECDSA_SHA384 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384';
+const ECDSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512';
+const PEPPOL_SMP_NS = 'http://busdox.org/serviceMetadata/publishing/1.0/';
+const SMP2_NS = 'http://docs.oasis-open.org/bdxr/ns/SMP/2/ServiceMetadata';
+
+/** The directory's default: RSA-SHA256/512, ECDSA-SHA256/384/512, SHA-256/512 digests; no SHA-1, no TLS-only signer. */
+export const STRICT_SMP_SIGNATURE_RULES: SmpSignatureRules = Object.freeze({
+  algorithms: (): SmpSignatureAlgorithms => ({
+    signature: [RSA_SHA256, RSA_SHA512, ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512],
+    digest: [SHA256, SHA512],
+  }),
+  tlsEkuSigners: () => false,
+});
+
+/** The dialect by the document element: Peppol's BusDox SignedServiceMetadata, SMP 2.0, else OASIS SMP 1.0 (the strictest reading). */
+function dialectOf(root: Element): SmpResponseDialect {
+  if (root.namespaceURI === PEPPOL_SMP_NS && root.localName === 'SignedServiceMetadata') return 'peppol';
+  if (root.namespaceURI === SMP2_NS) return 'smp2';
+  return 'smp1';
+}
 
 /** What a verified SMP signature vouches for. */
 export interface SmpSignatureCheck {
@@ -13,6 +42,8 @@ export interface SmpSignatureCheck {
   readonly signer: X509Certificate;
   /** Findings of the signer's path validation (revocation not checked, …). */
   readonly findings: readonly Finding[];
+  /** The response was signed with RSA-SHA1 or a SHA-1 digest, admitted by the rules (Peppol SMP 1.x only): ask the SMP to migrate. */
+  readonly legacySha1: boolean;
 }
 
 /** XMLDSig ECDSA: the SignatureValue is r || s (RFC 4050 / XMLDSig 1.1 §6.4.3), not DER. */
@@ -33,16 +64,19 @@ function ecdsa(uri: string, hash: string) {
 /**
  * Verify the enveloped XMLDSig signature of an SMP response (SMP 1.0 §3.6.2, Peppol SMP 1.x §3.4, SMP 2.0 §6.2):
  * exactly one ds:Signature, a child of the document element, with one Reference URI="" (the whole document)
- * and only the enveloped-signature and C14N transforms; RSA-SHA256/512 or ECDSA-SHA256/384/512, SHA-256/512
- * digests (SHA-1 refused); the signer's certificate from KeyInfo/X509Data must chain to `trust` at `at`.
+ * and only the enveloped-signature and C14N transforms; SignatureMethod and DigestMethods among those `rules`
+ * accept for the response's dialect (default `STRICT_SMP_SIGNATURE_RULES`: RSA-SHA256/512 or ECDSA-SHA256/384/512,
+ * SHA-256/512 digests; SHA-1 only ever for a Peppol SMP 1.x response, and only when the rules admit it); the
+ * signer's certificate from KeyInfo/X509Data must chain to `trust` at `at` and be fit to sign SMP metadata.
  *
  * Threat: a forged or altered SMP answer redirects a recipient's messages to an attacker's access point
  * (and hands the sender the attacker's certificate to encrypt for). Callers read the endpoint only from
  * `signedDocument`, the bytes the signature covers, never from the document as received (signature wrapping).
  */
-export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): SmpSignatureCheck {
+export function verifySmpSignature(xml: string, trust: TrustStore, at: Date, rules: SmpSignatureRules = STRICT_SMP_SIGNATURE_RULES): SmpSignatureCheck {
   const doc = parseSmpXml(xml);
   const root = doc.documentElement!;
+  const dialect = dialectOf(root);
   const signatures = descendants(doc, DS_NS, 'Signature');
   if (signatures.length === 0) throw invalid('the SMP response is not signed');
   if (signatures.length > 1) throw invalid('the SMP response carries more than one signature (wrapping refused)');
@@ -61,6 +95,11 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): Sm
     // XPath, XSLT, base64…: transforms that let the signed bytes differ from the document a reader sees.
     throw invalid(`unsupported transforms: ${transforms.join(', ') || 'none'}`);
   }
+  const allowed = acceptedAlgorithms(rules, dialect);
+  const signatureMethod = child(signedInfo!, [DS_NS], 'SignatureMethod')?.getAttribute('Algorithm') ?? '';
+  const digestMethod = child(references[0]!, [DS_NS], 'DigestMethod')?.getAttribute('Algorithm') ?? '';
+  if (!allowed.signature.includes(signatureMethod)) throw refusedAlgorithm('SignatureMethod', signatureMethod, dialect);
+  if (!allowed.digest.includes(digestMethod)) throw refusedAlgorithm('DigestMethod', digestMethod, dialect);
 
   const certificates = children(child(child(signature, [DS_NS], 'KeyInfo') ?? signature, [DS_NS], 'X509Data') ?? signature, [DS_NS], 'X509Certificate')
     .map((e) => text(e))
@@ -81,17 +120,9 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): Sm
     [EXC_C14N]: ExclusiveC14n,
     [ENVELOPED]: verifier.CanonicalizationAlgorithms[ENVELOPED]!,
   };
-  verifier.HashAlgorithms = {
-    'http://www.w3.org/2001/04/xmlenc#sha256': verifier.HashAlgorithms['http://www.w3.org/2001/04/xmlenc#sha256']!,
-    'http://www.w3.org/2001/04/xmlenc#sha512': verifier.HashAlgorithms['http://www.w3.org/2001/04/xmlenc#sha512']!,
-  };
-  verifier.SignatureAlgorithms = {
-    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': verifier.SignatureAlgorithms['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256']!,
-    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': verifier.SignatureAlgorithms['http://www.w3.org/2001/04/xmldsig-more#rsa-sha512']!,
-    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256', 'sha256'),
-    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384', 'sha384'),
-    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': ecdsa('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512', 'sha512'),
-  };
+  // Only the accepted algorithms are registered: xml-crypto then cannot be steered to another one by the document.
+  verifier.HashAlgorithms = Object.fromEntries(allowed.digest.map((uri) => [uri, verifier.HashAlgorithms[uri]!]));
+  verifier.SignatureAlgorithms = Object.fromEntries(allowed.signature.map((uri) => [uri, SIGNATURE_IMPLEMENTATIONS[uri] ?? verifier.SignatureAlgorithms[uri]!]));
   let valid: boolean;
   try {
     verifier.loadSignature(signature);
@@ -115,13 +146,44 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date): Sm
     );
   }
   // Threat: a TSA, TLS or encryption-only key under the same anchors publishing endpoints (certificate-roles.ts).
-  const role = checkCertificateRole(signer, 'smp-signer');
+  const role = checkCertificateRole(signer, 'smp-signer', { tlsEkuSigners: rules.tlsEkuSigners(dialect) });
   if (role.length > 0) {
     throw new QerdsError('DIRECTORY_SMP_SIGNER_ROLE', `the SMP response is signed by a certificate of another role: ${role.map((f) => f.message).join('; ')}`, {
       details: { signer: subject, findings: role },
     });
   }
-  return { signedDocument: parseSmpXml(signed[0]!), signer, findings: path.findings };
+  return { signedDocument: parseSmpXml(signed[0]!), signer, findings: path.findings, legacySha1: signatureMethod === RSA_SHA1 || digestMethod === SHA1 };
+}
+
+const KNOWN_SIGNATURES = new Set([RSA_SHA1, RSA_SHA256, RSA_SHA512, ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512]);
+const KNOWN_DIGESTS = new Set([SHA1, SHA256, SHA512]);
+/** xml-crypto's ECDSA expects DER; XMLDSig carries r || s. */
+const SIGNATURE_IMPLEMENTATIONS: Readonly<Record<string, ReturnType<typeof ecdsa>>> = {
+  [ECDSA_SHA256]: ecdsa(ECDSA_SHA256, 'sha256'),
+  [ECDSA_SHA384]: ecdsa(ECDSA_SHA384, 'sha384'),
+  [ECDSA_SHA512]: ecdsa(ECDSA_SHA512, 'sha512'),
+};
+
+/**
+ * The rules' algorithms, narrowed to those implemented here, and without SHA-1 outside Peppol SMP 1.x: whatever a
+ * policy says, an OASIS SMP 1.0/2.0 response signed with SHA-1 is refused (SHA-1 collisions are practical since
+ * SHAttered, 2017; only the Peppol network still had SMPs signing with it, see peppol/smp-signature-policy.ts).
+ */
+function acceptedAlgorithms(rules: SmpSignatureRules, dialect: SmpResponseDialect): SmpSignatureAlgorithms {
+  const { signature, digest } = rules.algorithms(dialect);
+  const sha1Allowed = dialect === 'peppol';
+  return {
+    signature: signature.filter((uri) => KNOWN_SIGNATURES.has(uri) && (sha1Allowed || uri !== RSA_SHA1)),
+    digest: digest.filter((uri) => KNOWN_DIGESTS.has(uri) && (sha1Allowed || uri !== SHA1)),
+  };
+}
+
+function refusedAlgorithm(what: string, uri: string, dialect: SmpResponseDialect): QerdsError {
+  const sha1 = uri === RSA_SHA1 || uri === SHA1;
+  const hint = !sha1 ? '' : dialect === 'peppol' ? ' (a Peppol SMP before SMP 1.3.0: accepted only with directory.smp.allowRsaSha1)' : ' (SHA-1 is never accepted outside Peppol SMP 1.x)';
+  return new QerdsError('DIRECTORY_SMP_SIGNATURE_ALGORITHM', `the SMP response is signed with ${what} ${uri || '(none)'}, which is not accepted for a ${dialect} response${hint}`, {
+    details: { dialect, algorithm: uri },
+  });
 }
 
 function invalid(message: string): QerdsError {

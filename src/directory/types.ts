@@ -27,6 +27,11 @@ export interface DirectoryEntry {
   readonly minimumAuthenticationLevel?: string;
   /** Where the answer came from (`static`, or the SMP URL that was queried). */
   readonly source?: string;
+  /**
+   * The SMP signed its answer with RSA-SHA1 or a SHA-1 digest, admitted only by the Peppol SMP 1.x switch
+   * (`directory.smp.allowRsaSha1`): shown by the pre-send check so the operator can ask the SMP to migrate.
+   */
+  readonly smpSignedWithSha1?: true;
 }
 
 export interface Directory {
@@ -49,3 +54,39 @@ export interface SmpIdentifier {
  * the participant is not registered (NXDOMAIN, no matching NAPTR record).
  */
 export type ParticipantLocator = (participant: SmpIdentifier) => Promise<URL | undefined>;
+
+/** The dialect of an SMP response, by its document element (see smp-metadata.ts `SMP_NS`). */
+export type SmpResponseDialect = 'smp1' | 'peppol' | 'smp2';
+
+/** XMLDSig algorithm URIs (W3C) an SMP response may be signed with. */
+export interface SmpSignatureAlgorithms {
+  readonly signature: readonly string[];
+  readonly digest: readonly string[];
+}
+
+/**
+ * What an SMP response's signature may be, by dialect: the network's policy, handed in by the composition root
+ * (Peppol's is `peppolSmpSignatureRules` in peppol/smp-signature-policy.ts). The directory's own default,
+ * `STRICT_SMP_SIGNATURE_RULES`, takes no SHA-1 and no TLS-only signer for any dialect.
+ */
+export interface SmpSignatureRules {
+  /** Algorithms accepted. SHA-1 is honoured for `peppol` only; for the OASIS dialects the directory drops it whatever a policy says. */
+  algorithms(dialect: SmpResponseDialect): SmpSignatureAlgorithms;
+  /**
+   * Whether a signer whose extended key usages are TLS ones only (clientAuth/serverAuth) may sign (see
+   * pki/certificate-roles.ts `tlsEkuSigners`). Peppol SMP certificates are such certificates.
+   */
+  tlsEkuSigners(dialect: SmpResponseDialect): boolean;
+}
+
+/**
+ * How the document type asked of the SMP is chosen when the one wanted is not asked for as is: a wildcard scheme
+ * (Peppol `peppol-doctype-wildcard`) is matched against the participant's registrations, read from its service
+ * group. Peppol's is `peppolDocumentTypeMatcher` (peppol/identifiers.ts).
+ */
+export interface DocumentTypeMatcher {
+  /** Whether `wanted` is matched against the registrations rather than asked for directly. */
+  appliesTo(wanted: SmpIdentifier): boolean;
+  /** The registration to ask for, or `undefined` when none accepts `wanted`. */
+  select(wanted: SmpIdentifier, registered: readonly SmpIdentifier[]): SmpIdentifier | undefined;
+}

@@ -170,6 +170,32 @@ export function selectRegistration(registrations: readonly DocumentTypeIdentifie
   return accepting.sort((a, b) => b.customization.length - a.customization.length)[0];
 }
 
+/**
+ * The SMP lookup's document type matcher (directory/types.ts `DocumentTypeMatcher`, matched by shape: this module
+ * does not import the directory). A `peppol-doctype-wildcard` document type is not asked of the SMP as is: the
+ * participant's registrations are read from its service group and the best one chosen by `selectRegistration`, as
+ * peppol-commons' SMP client does for that scheme (`getSchemeSpecificServiceMetadata`); `busdox-docid-qns` and other
+ * schemes are asked for directly. Registrations that are not document type identifiers we can parse are skipped.
+ */
+export const peppolDocumentTypeMatcher = Object.freeze({
+  appliesTo: (wanted: { readonly scheme?: string; readonly value: string }): boolean => wanted.scheme === DOCTYPE_SCHEME_WILDCARD,
+  select(
+    wanted: { readonly scheme?: string; readonly value: string },
+    registered: readonly { readonly scheme?: string; readonly value: string }[],
+  ): DocumentTypeIdentifier | undefined {
+    const document = parseDocumentTypeId(wanted.value, wanted.scheme ?? DOCTYPE_SCHEME_WILDCARD);
+    const parsed = registered.flatMap((r) => {
+      if (!r.scheme) return [];
+      try {
+        return [parseDocumentTypeId(r.value, r.scheme)];
+      } catch {
+        return [];
+      }
+    });
+    return selectRegistration(parsed, document);
+  },
+});
+
 /** JP PINT invoice and credit note document types (JP PINT 1.x, wildcard scheme) and the self-billing variants. */
 export const JP_PINT_CUSTOMIZATION = 'urn:peppol:pint:billing-1@jp-1';
 export const JP_PINT_SELF_BILLING_CUSTOMIZATION = 'urn:peppol:pint:selfbilling-1@jp-1';

@@ -25,6 +25,7 @@ export {
   sameIdentifier,
   registrationAccepts,
   selectRegistration,
+  peppolDocumentTypeMatcher,
   jpPintDocumentType,
   type PeppolIdentifier,
   type ParticipantIdentifier,
@@ -64,6 +65,7 @@ export {
 } from './as4-profile.js';
 export {
   checkSmpSignatureAlgorithms,
+  peppolSmpSignatureRules,
   smpSignatureAlgorithms,
   SMP_SIGNATURE_METHODS,
   SMP_DIGEST_METHODS,

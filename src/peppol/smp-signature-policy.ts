@@ -77,3 +77,21 @@ export function checkSmpSignatureAlgorithms(xml: string, policy: SmpSignaturePol
   const legacySha1 = signatureMethod === SMP_SIGNATURE_METHODS.rsaSha1 || digestMethods.includes(SMP_DIGEST_METHODS.sha1);
   return { dialect, signatureMethod, digestMethods, legacySha1 };
 }
+
+/**
+ * The policy as the directory's SMP signature rules (directory/types.ts `SmpSignatureRules`, matched by shape:
+ * this module does not import the directory). Dialect `peppol` is a Peppol SMP 1.x (BusDox) response; SHA-1 is
+ * admitted for it only with `allowRsaSha1`. A Peppol SMP signs with its certificate from the OpenPEPPOL SMP CA; the
+ * G2 ones in the public test material (phax/peppol-commons, test/fixtures/smp/) carry clientAuth as their only,
+ * critical extended key usage, so the role check admits TLS-only signers for that dialect alone, the trust anchors
+ * (directory.smp.trust: the Peppol SMP CA) being what limits who may sign.
+ */
+export function peppolSmpSignatureRules(policy: SmpSignaturePolicy = {}): {
+  algorithms(dialect: string): { signature: readonly string[]; digest: readonly string[] };
+  tlsEkuSigners(dialect: string): boolean;
+} {
+  return Object.freeze({
+    algorithms: (dialect: string) => smpSignatureAlgorithms(dialect === 'peppol' ? 'peppol-smp1' : 'other', policy),
+    tlsEkuSigners: (dialect: string) => dialect === 'peppol',
+  });
+}

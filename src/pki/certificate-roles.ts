@@ -49,9 +49,10 @@ export const ROLE_FINDINGS = Object.freeze({
 
 export interface CertificateRoleOptions {
   /**
-   * Accept an AS4 signer whose extended key usages are TLS ones only. Peppol access point certificates (OpenPEPPOL
-   * AP CA) carry clientAuth/serverAuth and sign AS4 messages and receipts with the same key, so a verifier of
-   * other networks' captures must take them; between qerds-ap instances the signer is the pinned AP certificate.
+   * Accept an AS4 or SMP signer whose extended key usages are TLS ones only. Peppol access point certificates
+   * (OpenPEPPOL AP CA) carry clientAuth/serverAuth and sign AS4 messages and receipts with the same key, so a verifier
+   * of other networks' captures must take them; between qerds-ap instances the signer is the pinned AP certificate.
+   * Peppol SMP certificates (OpenPEPPOL SMP CA) likewise carry clientAuth only and sign SMP responses.
    * @defaultValue false
    */
   readonly tlsEkuSigners?: boolean;
@@ -88,7 +89,7 @@ export function checkCertificateRole(cert: X509Certificate, role: CertificateRol
   if (facts.extendedKeyUsage && !usages.includes(ANY_EKU)) {
     const reserved = usages.filter((u) => Object.hasOwn(RESERVED_EKUS, u)).map((u) => RESERVED_EKUS[u]);
     if (reserved.length > 0) err(ROLE_FINDINGS.extendedKeyUsage, `its extended key usage is reserved to another role: ${reserved.join(', ')}`);
-    else if (usages.length > 0 && usages.every((u) => TLS_EKUS.has(u)) && !(role === 'as4-signer' && options.tlsEkuSigners)) err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
+    else if (usages.length > 0 && usages.every((u) => TLS_EKUS.has(u)) && !((role === 'as4-signer' || role === 'smp-signer') && options.tlsEkuSigners)) err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
   }
   return findings;
 }

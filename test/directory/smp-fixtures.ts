@@ -25,6 +25,8 @@ export interface MetadataValues {
   readonly encCertPem?: string;
   /** Canonicalization of SignedInfo and, for exclusive C14N, an explicit reference transform. @defaultValue inclusive */
   readonly c14n?: typeof C14N | typeof EXC_C14N;
+  /** Sign with RSA-SHA1 and a SHA-1 digest, as Peppol SMPs before SMP 1.3.0 do. @defaultValue RSA-SHA256, SHA-256 */
+  readonly sha1?: boolean;
 }
 
 const base64Of = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
@@ -36,7 +38,9 @@ export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataVa
   const signature = readFileSync(join(fixtures, 'signature-template.xml'), 'utf8')
     .trim()
     .replace('{{C14N}}', c14n)
-    .replace('{{REF_C14N}}', c14n === EXC_C14N ? `<ds:Transform Algorithm="${EXC_C14N}"/>` : '');
+    .replace('{{REF_C14N}}', c14n === EXC_C14N ? `<ds:Transform Algorithm="${EXC_C14N}"/>` : '')
+    .replace('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : '$&')
+    .replace('http://www.w3.org/2001/04/xmlenc#sha256', v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : '$&');
   return readFileSync(join(fixtures, `${file}-service-metadata.xml`), 'utf8')
     .replace('{{PARTICIPANT_SCHEME}}', escape(v.participantScheme))
     .replace('{{PARTICIPANT_VALUE}}', escape(v.participantValue))
@@ -53,6 +57,23 @@ export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataVa
 /** Signed by xmlsec1 (libxmlsec1, OpenSSL): a signer independent of the code under test. */
 export function signedMetadata(file: 'smp1' | 'peppol' | 'smp2', v: MetadataValues, signer: { keyFile: string; certFile: string }): string {
   return xmlsecSign(metadataTemplate(file, v), signer.keyFile, signer.certFile);
+}
+
+/**
+ * A Peppol SMP 1.x ServiceGroup (BusDox namespaces; unsigned, as SMP 1.x service groups are) listing one
+ * ServiceMetadataReference per document type, each href `<smp>/<participant>/services/<doc type>` percent-encoded.
+ */
+export function peppolServiceGroup(smpUrl: string, participant: { scheme: string; value: string }, documentTypes: readonly { scheme: string; value: string }[]): string {
+  const segment = (id: { scheme: string; value: string }) => encodeURIComponent(`${id.scheme}::${id.value}`);
+  const references = documentTypes
+    .map((d) => `<smp:ServiceMetadataReference href="${escape(`${smpUrl}/${segment(participant)}/services/${segment(d)}`).replace(/"/g, '&quot;')}"/>`)
+    .join('');
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<smp:ServiceGroup xmlns:smp="http://busdox.org/serviceMetadata/publishing/1.0/" xmlns:id="http://busdox.org/transport/identifiers/1.0/">' +
+    `<id:ParticipantIdentifier scheme="${escape(participant.scheme)}">${escape(participant.value)}</id:ParticipantIdentifier>` +
+    `<smp:ServiceMetadataReferenceCollection>${references}</smp:ServiceMetadataReferenceCollection></smp:ServiceGroup>`
+  );
 }
 
 /** A local SMP: serves bodies by exact (still percent-encoded) request path and records every request path. */
@@ -97,11 +118,19 @@ export interface NaptrAnswer {
   readonly regexp: string;
 }
 
+/** What the local DNS server knows of one name: NAPTR records (BDXL / Peppol SML 2.0) or a CNAME (the older Peppol SML form). */
+export type DnsEntry = readonly NaptrAnswer[] | { readonly cname: string };
+
+const NAPTR = 35;
+const CNAME = 5;
+
 /**
- * A minimal authoritative DNS server over UDP (RFC 1035 §4, RFC 3403 §4.1 NAPTR RDATA) that answers NAPTR
- * queries from a table and NXDOMAIN for every other name: enough for node:dns's resolver to talk to.
+ * A minimal authoritative DNS server over UDP (RFC 1035 §4; NAPTR RDATA RFC 3403 §4.1) answering from a table:
+ * NAPTR records for a NAPTR query, a CNAME record for a name that has one (whatever the query type, as RFC 1034
+ * §3.6.2 has a server do), NODATA for a known name without records of the type, NXDOMAIN for every other name.
+ * Enough for node:dns's resolver (c-ares) to talk to. Records every question as `<name> <type>`.
  */
-export async function startNaptrServer(table: ReadonlyMap<string, readonly NaptrAnswer[]>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
+export async function startDnsServer(table: ReadonlyMap<string, DnsEntry>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
   const socket: Socket = createSocket('udp4');
   const queries: string[] = [];
   socket.on('message', (msg, rinfo) => {
@@ -114,24 +143,49 @@ export async function startNaptrServer(table: ReadonlyMap<string, readonly Naptr
     const questionEnd = offset + 5;
     const name = labels.join('.').toLowerCase();
     const qtype = msg.readUInt16BE(offset + 1);
-    queries.push(name);
-    const answers = qtype === 35 ? (table.get(name) ?? []) : [];
-    const known = table.has(name);
+    queries.push(`${name} ${qtype === NAPTR ? 'NAPTR' : qtype === CNAME ? 'CNAME' : qtype}`);
+    const entry = table.get(name);
+    const records: Buffer[] = [];
+    if (entry && 'cname' in entry) {
+      records.push(record(CNAME, domainName(entry.cname)));
+    } else if (entry && qtype === NAPTR) {
+      for (const a of entry) {
+        const str = (t: string) => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t)]);
+        records.push(record(NAPTR, Buffer.concat([u16(a.order), u16(a.preference), str(a.flags), str(a.service), str(a.regexp), Buffer.from([0])])));
+      }
+    }
     const header = Buffer.alloc(12);
     header.writeUInt16BE(msg.readUInt16BE(0), 0);
-    header.writeUInt16BE(0x8400 | (msg.readUInt16BE(2) & 0x0100) | (known ? 0 : 3), 2);
+    header.writeUInt16BE(0x8400 | (msg.readUInt16BE(2) & 0x0100) | (entry ? 0 : 3), 2);
     header.writeUInt16BE(1, 4);
-    header.writeUInt16BE(answers.length, 6);
-    const records = answers.map((a) => {
-      const str = (s: string) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
-      const rdata = Buffer.concat([u16(a.order), u16(a.preference), str(a.flags), str(a.service), str(a.regexp), Buffer.from([0])]);
-      return Buffer.concat([Buffer.from([0xc0, 0x0c]), u16(35), u16(1), Buffer.from([0, 0, 0, 60]), u16(rdata.length), rdata]);
-    });
+    header.writeUInt16BE(records.length, 6);
     socket.send(Buffer.concat([header, msg.subarray(12, questionEnd), ...records]), rinfo.port, rinfo.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   const { port } = socket.address();
   return { address: `127.0.0.1:${port}`, queries, close: () => new Promise((resolve) => socket.close(() => resolve())) };
+}
+
+/** NAPTR only (the table of earlier tests); queries recorded by name alone. */
+export async function startNaptrServer(table: ReadonlyMap<string, readonly NaptrAnswer[]>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
+  const server = await startDnsServer(table);
+  return {
+    address: server.address,
+    get queries() {
+      return server.queries.map((q) => q.split(' ')[0]!);
+    },
+    close: server.close,
+  };
+}
+
+/** One answer record for the question's name (a pointer to offset 12), class IN, TTL 60. */
+function record(type: number, rdata: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0xc0, 0x0c]), u16(type), u16(1), Buffer.from([0, 0, 0, 60]), u16(rdata.length), rdata]);
+}
+
+function domainName(name: string): Buffer {
+  const labels = name.replace(/\.$/, '').split('.');
+  return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
 }
 
 function u16(n: number): Buffer {

@@ -212,12 +212,21 @@ describe('BDXL discovery', () => {
   const vectors = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/directory/bdxl-vectors.json'), 'utf8')) as {
     peppol: { scheme: string; value: string; label: string }[];
     bdxl: { scheme?: string; value: string; label: string }[];
+    peppolCname: { scheme: string; value: string; label: string }[];
   };
 
   it('builds the Peppol SML host name (base32 of SHA-256 of the lower-cased value, then scheme and zone)', () => {
     for (const v of vectors.peppol) {
       expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'acc.edelivery.tech.ec.europa.eu.', 'peppol')).toBe(
         `${v.label}.${v.scheme}.acc.edelivery.tech.ec.europa.eu`,
+      );
+    }
+  });
+
+  it('builds the older Peppol SML CNAME name (B- and the hex MD5 of the lower-cased value, then scheme and zone)', () => {
+    for (const v of vectors.peppolCname) {
+      expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'participant.sml.prod.tech.peppol.org.', 'peppol-cname')).toBe(
+        `${v.label}.${v.scheme}.participant.sml.prod.tech.peppol.org`,
       );
     }
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isQerdsError } from '../../src/core/errors.js';
 import { checkSmpSignatureAlgorithms, smpSignatureAlgorithms, SMP_DIGEST_METHODS, SMP_SIGNATURE_METHODS } from '../../src/peppol/index.js';
 
-const path = (name: string) => new URL(`../fixtures/peppol/smp/${name}`, import.meta.url).pathname;
+const path = (name: string) => new URL(`../fixtures/smp/${name}`, import.meta.url).pathname;
 const sha1Smp = readFileSync(path('signed-service-metadata3-c14n-inclusive.xml'), 'utf8');
 const codeOf = (fn: () => unknown) => {
   try {

@@ -40,6 +40,13 @@ import {
  */
 export const SBDH_NS = 'http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader';
 export const SBDH_HEADER_VERSION = '1.0';
+/**
+ * The wrappers of a non-XML business document (PDF, EDIFACT, X12…): `BinaryContent` (base64, `@mimeType`) and
+ * `TextContent` in this namespace, from the schema `PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd` as
+ * phax/peppol-commons ships it (peppol-sbdh/src/main/resources/external/schemas).
+ */
+export const SBDH_PAYLOAD_NS = 'http://peppol.eu/xsd/ticc/envelope/1.0';
+const NON_XML_PAYLOADS = new Set(['BinaryContent', 'TextContent']);
 
 /** One `BusinessScope/Scope`. `Identifier` carries the scheme (Envelope spec 1.1 on; absent means the default scheme). */
 export interface SbdhScope {
@@ -251,10 +258,10 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   if (businessScope.length !== 1) fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'the BusinessScope (DOCUMENTID, PROCESSID, COUNTRY_C1) is missing');
   const scopes: SbdhScope[] = childElements(businessScope[0]!, SBDH_NS, 'Scope').map((s) => {
     const identifier = childElements(s, SBDH_NS, 'Identifier')[0];
-    const instance = childElements(s, SBDH_NS, 'InstanceIdentifier')[0];
+    // The SBDH 1.3 schema makes InstanceIdentifier mandatory in every Scope (ScopeAttributes), MLS_TO included.
     return {
       type: textOf(one(s, 'Type', 'PEPPOL_SBDH_MALFORMED')),
-      instanceIdentifier: instance ? textOf(instance) : '',
+      instanceIdentifier: textOf(one(s, 'InstanceIdentifier', 'PEPPOL_SBDH_MALFORMED')),
       ...(identifier ? { identifier: textOf(identifier) } : {}),
     };
   });
@@ -283,13 +290,16 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   if (mlsType !== 'ALWAYS_SEND' && mlsType !== 'FAILURE_ONLY') fail('PEPPOL_SBDH_MLS_TYPE_INVALID', `MLS_TYPE "${mlsType}" is neither ALWAYS_SEND nor FAILURE_ONLY`);
   const mlsTo = mlsToOf(scopes.find((s) => s.type === 'MLS_TO'));
 
-  // The header must describe the document it carries: a router reads only the header.
+  // The header must describe the document it carries: a router reads only the header. A non-XML payload in its
+  // BinaryContent/TextContent wrapper has no root of its own to compare: peppol-commons (PeppolSBDHDataReader)
+  // skips Standard, Type and TypeVersion for it, and so do we.
+  const nonXml = businessMessage.namespaceURI === SBDH_PAYLOAD_NS && NON_XML_PAYLOADS.has(businessMessage.localName);
   const root = rootOf(documentType);
-  if (standard !== businessMessage.namespaceURI || standard !== root.ns) {
+  if (!nonXml && (standard !== businessMessage.namespaceURI || standard !== root.ns)) {
     fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Standard "${standard}" differs from the business document's namespace or the document type`);
   }
-  if (type !== businessMessage.localName || type !== root.localName) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Type "${type}" differs from the business document's root or the document type`);
-  if (typeVersion !== documentType.version) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`);
+  if (!nonXml && (type !== businessMessage.localName || type !== root.localName)) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Type "${type}" differs from the business document's root or the document type`);
+  if (!nonXml && typeVersion !== documentType.version) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`);
 
   const parsed: PeppolSbdh = Object.freeze({
     sender,

@@ -88,3 +88,15 @@ export {
   type EusrSubset,
   type EndUserCounts,
 } from './reporting.js';
+export {
+  PEPPOL_PKI_GENERATIONS,
+  PEPPOL_CERTS_DIR,
+  PEPPOL_AP_CA_FINGERPRINTS,
+  peppolApCaFile,
+  peppolApAnchorFiles,
+  peppolApCertificateFindings,
+  type PeppolNetwork,
+  type PeppolPkiGeneration,
+  type PeppolAnchorSetOptions,
+  type PeppolCertificateFinding,
+} from './pki-anchors.js';

@@ -16,9 +16,12 @@ import {
 
 /**
  * The Standard Business Document Header as the Peppol Business Message Envelope (SBDH) specification profiles it
- * (UN/CEFACT SBDH 1.3 schema, `HeaderVersion` 1.0). The specification's PDF is not among the stored sources; the
- * rules here follow its reading in phax/peppol-commons (`PeppolSBDHDataReader`, `EPeppolSBDHDataError`) and that
- * project's SBDH test files (test/fixtures/peppol/sbdh). Model:
+ * (UN/CEFACT SBDH 1.3 schema, `HeaderVersion` 1.0). The rules here follow its reading in phax/peppol-commons
+ * (`PeppolSBDHDataReader`, `EPeppolSBDHDataError`) and that project's SBDH test files (test/fixtures/peppol/sbdh,
+ * test/fixtures/peppol/foreign), checked where they differ against the text of "Peppol Business Message Envelope
+ * (SBDH) v2.0" (2023-03-13; the PDF is in phax/peppol-commons docs/sbdh/): Scope/InstanceIdentifier 1..1,
+ * CreationDateAndTime "MUST include timezone information" (peppol-commons accepts a time without one; we do not),
+ * non-XML payloads in BinaryContent/TextContent (§2.3). Model:
  *
  * ```xml
  * <StandardBusinessDocument>
@@ -133,7 +136,7 @@ function rootOf(documentType: DocumentTypeIdentifier): { ns: string; localName: 
   return at < 0 ? { ns: documentType.syntax, localName: '' } : { ns: documentType.syntax.slice(0, at), localName: documentType.syntax.slice(at + 2) };
 }
 
-// xs:dateTime with a time zone: without one the creation time names no single instant (a qerds-ap choice).
+// xs:dateTime with a time zone: the Envelope specification v2.0 requires one (without it the time names no single instant).
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**

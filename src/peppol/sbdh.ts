@@ -279,7 +279,10 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
     throw new QerdsError('PEPPOL_SBDH_DOCTYPE_INVALID', `DOCUMENTID "${docScope.instanceIdentifier}" is not a Peppol document type`, { cause });
   }
   try {
-    process = parseProcessId(`${procScope.identifier ?? PROCESS_SCHEME}::${procScope.instanceIdentifier}`);
+    // The scheme comes from its own element: gluing it to the value as `scheme::value` and splitting again would
+    // lose a scheme without a hyphen (`ptype`, peppol-commons good-v11.xml) into the value.
+    const checked = parseProcessId(`${PROCESS_SCHEME}::${procScope.instanceIdentifier}`);
+    process = Object.freeze({ scheme: procScope.identifier ?? PROCESS_SCHEME, value: checked.value });
   } catch (cause) {
     throw new QerdsError('PEPPOL_SBDH_PROCESS_INVALID', `PROCESSID "${procScope.instanceIdentifier}" is not a Peppol process`, { cause });
   }

@@ -36,6 +36,22 @@ export const PEPPOL_AP_CA_FINGERPRINTS: Readonly<Record<PeppolNetwork, Readonly<
   }),
 });
 
+/**
+ * SHA-256 fingerprints of the SMP CA certificates (phax/peppol-commons truststore/2018 smp-*-truststore.jks and
+ * truststore/2025 smp-*-truststore.p12; G2 also as in phase4's complete-truststore.jks): the anchors an SMP
+ * response's signer must chain to (`directory.smp.trust`), never an AP's.
+ */
+export const PEPPOL_SMP_CA_FINGERPRINTS: Readonly<Record<PeppolNetwork, Readonly<Record<PeppolPkiGeneration, string>>>> = Object.freeze({
+  test: Object.freeze({
+    G2: '5F:C0:B1:29:BB:BD:9D:45:12:4F:9B:59:B2:B2:D3:2E:EB:B9:29:28:37:83:BF:6F:01:1C:4A:FD:EF:2D:D8:2C',
+    G3: 'EB:78:DA:BB:62:2B:BC:70:15:92:F0:85:BC:27:AB:81:7F:E1:C0:D4:75:3A:E8:29:68:2E:81:27:B3:B0:0C:E7',
+  }),
+  production: Object.freeze({
+    G2: '52:89:5F:D6:36:65:2C:19:4A:CD:5C:4D:B8:28:A4:C9:04:16:B5:4E:AA:5B:1D:3F:3C:66:C6:7C:8E:65:D8:47',
+    G3: 'D9:E1:74:67:C6:9E:51:FC:4F:5C:52:63:54:2F:C6:8D:2A:BB:A5:DF:AA:E6:2E:87:FB:D6:82:9F:1D:E6:21:C4',
+  }),
+});
+
 export interface PeppolAnchorSetOptions {
   readonly network: PeppolNetwork;
   /** Generations accepted; both while G2 certificates are still in use. @defaultValue ['G2', 'G3'] */
@@ -51,6 +67,18 @@ export interface PeppolAnchorSetOptions {
 export function peppolApCaFile(dir: string, network: PeppolNetwork, generation: PeppolPkiGeneration): string {
   const g = generation.toLowerCase();
   return network === 'test' ? join(dir, 'ap-test', `peppol-ap-test-ca-${g}.pem`) : join(dir, 'ap-production', `peppol-ap-ca-${g}.pem`);
+}
+
+/** The file of one SMP CA certificate in a `certs/peppol`-shaped directory. */
+export function peppolSmpCaFile(dir: string, network: PeppolNetwork, generation: PeppolPkiGeneration): string {
+  const g = generation.toLowerCase();
+  return network === 'test' ? join(dir, 'smp-test', `peppol-smp-test-ca-${g}.pem`) : join(dir, 'smp-production', `peppol-smp-ca-${g}.pem`);
+}
+
+/** The SMP CA files of a Peppol network: the anchors of SMP response signers (`directory.smp.trust`). */
+export function peppolSmpAnchorFiles(options: PeppolAnchorSetOptions): string[] {
+  const generations = options.generations ?? PEPPOL_PKI_GENERATIONS;
+  return [...new Set(generations)].map((g) => peppolSmpCaFile(options.dir ?? PEPPOL_CERTS_DIR, options.network, g));
 }
 
 /** The anchor files of a Peppol network: what `pki.peppolAnchors` adds to the trust files. */

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAs4Capture } from '../../src/as4/index.js';
 import { isQerdsError } from '../../src/core/index.js';
-import { parseSbd, peppolApAnchorFiles, sbdhMismatches, type As4PeppolHeader } from '../../src/peppol/index.js';
+import { requirePeppolApCertificate } from '../../src/access-point/peppol-peer-check.js';
+import { verifySmpSignature } from '../../src/directory/smp-signature.js';
+import { parseSbd, peppolApAnchorFiles, peppolSmpAnchorFiles, sbdhMismatches, type As4PeppolHeader } from '../../src/peppol/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 
 /**
@@ -223,6 +225,37 @@ describe('signed Peppol AS4 receipts and a UserMessage of other APs, verified of
     const onlyG2 = verifyAs4Capture(readFileSync(as4Phase4('dump-raw.as4out')), { trust: loadTrustStore(peppolApAnchorFiles({ network: 'test', generations: ['G2'] })), at: new Date('2026-01-29T15:40:00Z') });
     expect(onlyG2.verdict).toBe('INVALID');
     expect(onlyG2.findings.map((f) => f.code)).toContain('AS4_SIG_UNTRUSTED');
+  });
+});
+
+describe('signed SMP 1.x answers of production Peppol SMPs (peppol-commons smp-client test resources)', () => {
+  const smp = (name: string) => readFileSync(join(fixtures, 'peppol', 'smp', name), 'utf8');
+  const signerOf = (xml: string) => new X509Certificate(Buffer.from(/<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, ''), 'base64'));
+  const cases = [
+    { name: 'signed-service-metadata1.xml', cn: 'CN=PNO000070', at: new Date('2020-06-01T00:00:00Z') },
+    { name: 'signed-service-metadata3-c14n-inclusive.xml', cn: 'CN=PNL000052', at: new Date('2019-06-01T00:00:00Z') },
+  ];
+
+  it('their signers chain to the Peppol SMP CA - G2 (production) and to no AP CA: an SMP certificate is no peer AP', async () => {
+    for (const c of cases) {
+      const signer = signerOf(smp(c.name));
+      expect(signer.subject).toContain(c.cn);
+      const smpPath = loadTrustStore(peppolSmpAnchorFiles({ network: 'production' })).validate(signer, { at: c.at });
+      expect(smpPath.valid, `${c.name}: ${JSON.stringify(smpPath.findings)}`).toBe(true);
+      expect(loadTrustStore(peppolApAnchorFiles({ network: 'production' })).validate(signer, { at: c.at }).findings.map((f) => f.code)).toEqual(['PKI_PATH_NOT_FOUND']);
+      await expect(requirePeppolApCertificate(signer, { trust: loadTrustStore(peppolApAnchorFiles({ network: 'production' })), network: 'production', at: c.at })).rejects.toMatchObject({
+        code: 'AS4_EBMS_0101',
+        message: expect.stringMatching(/does not chain to a Peppol production AP CA: no path/),
+      });
+    }
+  });
+
+  it('our SMP reader, by default, refuses them for their SHA-1 digests (RSA-SHA1 is only for an explicit SMP policy switch)', () => {
+    for (const c of cases) {
+      expect(() => verifySmpSignature(smp(c.name), loadTrustStore(peppolSmpAnchorFiles({ network: 'production' })), c.at), c.name).toThrow(
+        expect.objectContaining({ code: 'DIRECTORY_SMP_SIGNATURE_INVALID', message: expect.stringMatching(/xmldsig#sha1/) }),
+      );
+    }
   });
 });
 

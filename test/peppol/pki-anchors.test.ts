@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PEPPOL_AP_CA_FINGERPRINTS, PEPPOL_CERTS_DIR, peppolApAnchorFiles, peppolApCaFile, peppolApCertificateFindings, type PeppolNetwork, type PeppolPkiGeneration } from '../../src/peppol/index.js';
+import { PEPPOL_AP_CA_FINGERPRINTS, PEPPOL_CERTS_DIR, PEPPOL_SMP_CA_FINGERPRINTS, peppolApAnchorFiles, peppolApCaFile, peppolApCertificateFindings, peppolSmpAnchorFiles, peppolSmpCaFile, type PeppolNetwork, type PeppolPkiGeneration } from '../../src/peppol/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 
 const cert = (file: string) => new X509Certificate(readFileSync(file));
@@ -21,6 +21,20 @@ describe('the Peppol AP CA anchor sets shipped in certs/peppol', () => {
         expect(ca.ca).toBe(true);
         expect(ca.subject).toContain(`CN=PEPPOL ACCESS POINT ${network === 'test' ? 'TEST ' : ''}CA - ${g}`);
       }
+    }
+  });
+
+  it('the SMP CA files too, each with its pinned fingerprint; SMP and AP anchor sets share no certificate', () => {
+    for (const network of networks) {
+      for (const g of generations) {
+        const ca = cert(peppolSmpCaFile(PEPPOL_CERTS_DIR, network, g));
+        expect(ca.fingerprint256, `${network} ${g}`).toBe(PEPPOL_SMP_CA_FINGERPRINTS[network][g]);
+        expect(ca.subject).toContain(`CN=PEPPOL SERVICE METADATA PUBLISHER ${network === 'test' ? 'TEST ' : ''}CA - ${g}`);
+        const root = join(PEPPOL_CERTS_DIR, 'roots', `peppol-root-${network === 'test' ? 'test-' : ''}ca-${g.toLowerCase()}.pem`);
+        expect(spawnSync('openssl', ['verify', '-CAfile', root, peppolSmpCaFile(PEPPOL_CERTS_DIR, network, g)], { encoding: 'utf8' }).status).toBe(0);
+      }
+      const ap = new Set(peppolApAnchorFiles({ network }).map((f) => cert(f).fingerprint256));
+      expect(peppolSmpAnchorFiles({ network }).map((f) => cert(f).fingerprint256).filter((p) => ap.has(p))).toEqual([]);
     }
   });
 

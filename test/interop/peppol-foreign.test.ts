@@ -206,6 +206,32 @@ describe('signed Peppol AS4 receipts and a UserMessage of other APs, verified of
     });
   }
 
+  it("BTC AG's receipt (PDE000576, G3, still valid) that phase4's mock servlet answers with: signature and path hold today; only revocation is unknown — INDETERMINATE, and xmlsec1 + openssl agree on signature and path", () => {
+    const file = join(foreign, 'phase4', 'TestReceipt12.xml');
+    const at = new Date('2026-12-01T00:00:00Z');
+    const report = verifyAs4Capture(readFileSync(file), { trust: testAnchors(), at });
+    expect(report).toMatchObject({ messageType: 'Receipt', soapVersion: '1.2', refToMessageId: '035e0a83-6dc5-427b-bcee-483475c65153@phase4' });
+    expect(report.signature?.signer?.subject).toBe('C=DE, O=BTC AG, OU=PEPPOL TEST AP, CN=PDE000576');
+    expect(report.signature?.signedParts).toEqual(expect.arrayContaining(['Messaging', 'Body']));
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['SIGNER_REVOCATION_UNKNOWN']);
+    expect(report.verdict).toBe('INDETERMINATE');
+    const check = independentCheck(file, Math.floor(at.getTime() / 1000));
+    expect(check, check.output).toMatchObject({ chain: true, signature: true });
+  });
+
+  it("phase4's forgery samples: a made-up SignatureMethod, a made-up DigestMethod — INVALID naming the algorithm (xmlsec1 refuses both too)", () => {
+    for (const [name, reason] of [
+      ['WrongSigningAlgorithm.xml', 'SignatureMethod not supported: http://www.randomcrypt.com/random'],
+      ['WrongSigningDigestAlgorithm.xml', 'DigestMethod not supported: http://www.randomdigest.com/randomdigest'],
+    ] as const) {
+      const file = join(foreign, 'phase4', name);
+      const report = verifyAs4Capture(readFileSync(file), { trust: testAnchors(), at: new Date('2016-06-01T00:00:00Z') });
+      expect(report.verdict, name).toBe('INVALID');
+      expect(report.findings.find((f) => f.code === 'AS4_SIG_ALGORITHM')?.message, name).toContain(reason);
+      expect(independentCheck(file, Math.floor(Date.parse('2016-06-01T00:00:00Z') / 1000)).signature, name).toBe(false);
+    }
+  });
+
   it("dataport1.as4in (the same receipt with one attribute's prefix changed): INVALID, eb:Messaging digest mismatch — and xmlsec1 agrees", () => {
     const report = verifyAs4Capture(readFileSync(as4Phase4('dataport1.as4in')), { trust: testAnchors(), at: sentAt });
     expect(report.verdict).toBe('INVALID');

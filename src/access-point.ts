@@ -24,6 +24,7 @@ import { createSenderWebhooks } from './access-point/sender-webhooks.js';
 import { apiRecipientLinks } from './api/index.js';
 import { createOnBehalfSealer, openRemoteSealSigners } from './access-point/remote-seal-binding.js';
 
+import { peppolApAnchorFiles } from './peppol/index.js';
 import { createCrlSet, createTrustStore, devPkiLayout, loadSigningIdentity, readTrustMaterial, type SigningIdentity, type TrustStore } from './pki/index.js';
 import { createStore } from './store/index.js';
 import { createArchiveRenewalJob } from './archive/index.js';
@@ -75,8 +76,11 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   configuredFile(keyOf('pki.sealCert', config.pki.sealCert, `ap/${config.pki.apName} e-seal certificate`), sealFiles.cert, 'run `qerds pki init` for a dev PKI');
   configuredFile(keyOf('pki.sealKey', config.pki.sealKey, `ap/${config.pki.apName} e-seal key`), sealFiles.key);
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
-  const trustFiles = config.pki.trust ?? [dev.caCert, dev.caCrl];
-  for (const file of trustFiles) configuredFile(config.pki.trust ? 'pki.trust' : keyOf('pki.trust', undefined, 'CA certificate and CRL'), file);
+  const peppolAnchors = config.pki.peppolAnchors;
+  const peppolAnchorFiles = peppolAnchors ? peppolApAnchorFiles({ network: peppolAnchors.network, generations: peppolAnchors.generations, ...(peppolAnchors.dir ? { dir: peppolAnchors.dir } : {}) }) : [];
+  for (const file of config.pki.trust ?? [dev.caCert, dev.caCrl]) configuredFile(config.pki.trust ? 'pki.trust' : keyOf('pki.trust', undefined, 'CA certificate and CRL'), file);
+  for (const file of peppolAnchorFiles) configuredFile('pki.peppolAnchors', file);
+  const trustFiles = [...(config.pki.trust ?? [dev.caCert, dev.caCrl]), ...peppolAnchorFiles];
   const trustMaterial = readTrustMaterial(trustFiles);
   // The CRLs are a live set (pki.crlRefresh replaces them while the AP runs): everything below reads
   // trust.crls at each use (sealer, archive renewal, TLS client), never a copy taken now.

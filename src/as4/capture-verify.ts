@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
 import { revocationUnknown } from '../pki/revocation-status.js';
 import type { Finding } from '../pki/types.js';
@@ -94,7 +95,12 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
   // A capture may come from any AS4 network: Peppol AP certificates sign with TLS extended key usages.
   const v = verifyEnvelope(doc, plain, { tlsEkuSigners: true, ...(options.trust ? { trust: options.trust } : {}), ...(options.expectedCertificate ? { expectedCertificate: options.expectedCertificate } : {}), ...(options.at ? { at: options.at } : {}) });
   const notChecked = new Set<string>();
+  const outOfBounds = v.signer && options.trust ? outOfBoundsOnly(options.trust, v.signer, options.at ?? new Date()) : undefined;
   for (const f of v.findings) {
+    if (f.code === 'AS4_SIG_UNTRUSTED' && outOfBounds) {
+      findings.push({ code: 'SIGNER_OUT_OF_BOUNDS_NO_POE', severity: 'error', message: `${outOfBounds}; nothing in a capture proves it was signed earlier (its eb:Timestamp is the signer's own claim): judge it at the time it was sent with --at` });
+      continue;
+    }
     const cid = /\bcid:(\S+?)(?::|\s|$)/i.exec(f.message)?.[1] ?? /^attachment (\S+) is not signed$/.exec(f.message)?.[1];
     if (cid && unreadable.has(cid) && ['AS4_SIG_DIGEST_MISMATCH', 'AS4_SIG_REFERENCE', 'AS4_SIG_NOT_COVERED'].includes(f.code)) notChecked.add(cid);
     // Distinguished names on one line (X509Certificate#subject has one RDN a line).
@@ -155,8 +161,21 @@ export function verifyAs4Capture(bytes: Buffer, options: As4CaptureOptions = {})
   return report;
 }
 
-/** Checks that could not run (no key, no revocation data): the verdict is INDETERMINATE, not INVALID. */
-const INDETERMINATE_CODES = new Set(['AS4_ATTACHMENT_NOT_CHECKED', 'SIGNER_REVOCATION_UNKNOWN']);
+/** Checks that could not run (no key, no revocation data, no proof of time): the verdict is INDETERMINATE, not INVALID. */
+const INDETERMINATE_CODES = new Set(['AS4_ATTACHMENT_NOT_CHECKED', 'SIGNER_REVOCATION_UNKNOWN', 'SIGNER_OUT_OF_BOUNDS_NO_POE']);
+
+/**
+ * EN 319 102-1 §5.2.6 (as evidence/indication.ts maps it): a signer whose path to an anchor is sound but one
+ * certificate of which is expired or not yet valid at the validation time is INDETERMINATE/OUT_OF_BOUNDS_NO_POE,
+ * not a failure, when nothing proves the signature older. Returns the validity messages when that is the only
+ * fault of the path; undefined when the path is valid or fails for any other reason (those stay INVALID).
+ */
+function outOfBoundsOnly(trust: NonNullable<As4CaptureOptions['trust']>, signer: X509Certificate, at: Date): string | undefined {
+  const path = trust.validate(signer, { at });
+  const errors = path.findings.filter((f) => f.severity === 'error');
+  if (path.valid || path.path.length === 0 || errors.length === 0 || !errors.every((f) => f.code === 'PKI_CERT_EXPIRED' || f.code === 'PKI_CERT_NOT_YET_VALID')) return undefined;
+  return errors.map((f) => f.message.replace(/\n/g, ', ')).join('; ');
+}
 
 /** Content-IDs of the attachments an xenc:EncryptedData replaces (CipherReference URI="cid:…"). */
 function encryptedCids(doc: Document): Set<string> {

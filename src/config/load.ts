@@ -127,6 +127,7 @@ function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
       sealCert: absOpt(config.pki.sealCert),
       sealKey: absOpt(config.pki.sealKey),
       trust: config.pki.trust?.map(abs),
+      ...(config.pki.peppolAnchors ? { peppolAnchors: { ...config.pki.peppolAnchors, dir: absOpt(config.pki.peppolAnchors.dir) } } : {}),
     },
     directory: {
       ...config.directory,

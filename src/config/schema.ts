@@ -382,6 +382,20 @@ export const configSchema = z
         /** Trust anchors and CRLs (PEM files or directories); default: the dev PKI's CA and CRL. */
         trust: z.array(z.string()).optional(),
         /**
+         * The Peppol PKI: adds the OpenPeppol Access Point CA certificates of `network` (`test` or `production`), of
+         * the `generations` given, to the anchors of `trust` (src/peppol/pki-anchors.ts; the files and their
+         * fingerprints in certs/peppol/README.md). The AP CAs, not the Peppol roots, so that an SMP certificate
+         * never passes for an AP. `dir`: a directory laid out like certs/peppol (a stand-in PKI for tests).
+         * @defaultValue absent (no Peppol anchors); generations ['G2', 'G3']; dir the certs/peppol shipped
+         */
+        peppolAnchors: z
+          .strictObject({
+            network: z.enum(['test', 'production']),
+            generations: z.array(z.enum(['G2', 'G3'])).min(1).default(['G2', 'G3']),
+            dir: z.string().min(1).optional(),
+          })
+          .optional(),
+        /**
          * ETSI TS 119 612 trusted lists read at start: `path` of the list XML, `signerAnchors` (PEM files or
          * directories) the list signer must chain to, `allowStale` to accept a list past its NextUpdate. Each
          * list's signature is checked; the AP refuses to start when one fails. The lists give the qualified

@@ -90,3 +90,18 @@ export {
   type EusrSubset,
   type EndUserCounts,
 } from './reporting.js';
+export {
+  PEPPOL_PKI_GENERATIONS,
+  PEPPOL_CERTS_DIR,
+  PEPPOL_AP_CA_FINGERPRINTS,
+  PEPPOL_SMP_CA_FINGERPRINTS,
+  peppolApCaFile,
+  peppolApAnchorFiles,
+  peppolSmpCaFile,
+  peppolSmpAnchorFiles,
+  peppolApCertificateFindings,
+  type PeppolNetwork,
+  type PeppolPkiGeneration,
+  type PeppolAnchorSetOptions,
+  type PeppolCertificateFinding,
+} from './pki-anchors.js';

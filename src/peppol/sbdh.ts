@@ -16,9 +16,12 @@ import {
 
 /**
  * The Standard Business Document Header as the Peppol Business Message Envelope (SBDH) specification profiles it
- * (UN/CEFACT SBDH 1.3 schema, `HeaderVersion` 1.0). The specification's PDF is not among the stored sources; the
- * rules here follow its reading in phax/peppol-commons (`PeppolSBDHDataReader`, `EPeppolSBDHDataError`) and that
- * project's SBDH test files (test/fixtures/peppol/sbdh). Model:
+ * (UN/CEFACT SBDH 1.3 schema, `HeaderVersion` 1.0). The rules here follow its reading in phax/peppol-commons
+ * (`PeppolSBDHDataReader`, `EPeppolSBDHDataError`) and that project's SBDH test files (test/fixtures/peppol/sbdh,
+ * test/fixtures/peppol/foreign), checked where they differ against the text of "Peppol Business Message Envelope
+ * (SBDH) v2.0" (2023-03-13; the PDF is in phax/peppol-commons docs/sbdh/): Scope/InstanceIdentifier 1..1,
+ * CreationDateAndTime "MUST include timezone information" (peppol-commons accepts a time without one; we do not),
+ * non-XML payloads in BinaryContent/TextContent (§2.3). Model:
  *
  * ```xml
  * <StandardBusinessDocument>
@@ -40,6 +43,13 @@ import {
  */
 export const SBDH_NS = 'http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader';
 export const SBDH_HEADER_VERSION = '1.0';
+/**
+ * The wrappers of a non-XML business document (PDF, EDIFACT, X12…): `BinaryContent` (base64, `@mimeType`) and
+ * `TextContent` in this namespace, from the schema `PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd` as
+ * phax/peppol-commons ships it (peppol-sbdh/src/main/resources/external/schemas).
+ */
+export const SBDH_PAYLOAD_NS = 'http://peppol.eu/xsd/ticc/envelope/1.0';
+const NON_XML_PAYLOADS = new Set(['BinaryContent', 'TextContent']);
 
 /** One `BusinessScope/Scope`. `Identifier` carries the scheme (Envelope spec 1.1 on; absent means the default scheme). */
 export interface SbdhScope {
@@ -126,7 +136,7 @@ function rootOf(documentType: DocumentTypeIdentifier): { ns: string; localName: 
   return at < 0 ? { ns: documentType.syntax, localName: '' } : { ns: documentType.syntax.slice(0, at), localName: documentType.syntax.slice(at + 2) };
 }
 
-// xs:dateTime with a time zone: without one the creation time names no single instant (a qerds-ap choice).
+// xs:dateTime with a time zone: the Envelope specification v2.0 requires one (without it the time names no single instant).
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -251,10 +261,10 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   if (businessScope.length !== 1) fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'the BusinessScope (DOCUMENTID, PROCESSID, COUNTRY_C1) is missing');
   const scopes: SbdhScope[] = childElements(businessScope[0]!, SBDH_NS, 'Scope').map((s) => {
     const identifier = childElements(s, SBDH_NS, 'Identifier')[0];
-    const instance = childElements(s, SBDH_NS, 'InstanceIdentifier')[0];
+    // The SBDH 1.3 schema makes InstanceIdentifier mandatory in every Scope (ScopeAttributes), MLS_TO included.
     return {
       type: textOf(one(s, 'Type', 'PEPPOL_SBDH_MALFORMED')),
-      instanceIdentifier: instance ? textOf(instance) : '',
+      instanceIdentifier: textOf(one(s, 'InstanceIdentifier', 'PEPPOL_SBDH_MALFORMED')),
       ...(identifier ? { identifier: textOf(identifier) } : {}),
     };
   });
@@ -269,7 +279,10 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
     throw new QerdsError('PEPPOL_SBDH_DOCTYPE_INVALID', `DOCUMENTID "${docScope.instanceIdentifier}" is not a Peppol document type`, { cause });
   }
   try {
-    process = parseProcessId(`${procScope.identifier ?? PROCESS_SCHEME}::${procScope.instanceIdentifier}`);
+    // The scheme comes from its own element: gluing it to the value as `scheme::value` and splitting again would
+    // lose a scheme without a hyphen (`ptype`, peppol-commons good-v11.xml) into the value.
+    const checked = parseProcessId(`${PROCESS_SCHEME}::${procScope.instanceIdentifier}`);
+    process = Object.freeze({ scheme: procScope.identifier ?? PROCESS_SCHEME, value: checked.value });
   } catch (cause) {
     throw new QerdsError('PEPPOL_SBDH_PROCESS_INVALID', `PROCESSID "${procScope.instanceIdentifier}" is not a Peppol process`, { cause });
   }
@@ -283,13 +296,16 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   if (mlsType !== 'ALWAYS_SEND' && mlsType !== 'FAILURE_ONLY') fail('PEPPOL_SBDH_MLS_TYPE_INVALID', `MLS_TYPE "${mlsType}" is neither ALWAYS_SEND nor FAILURE_ONLY`);
   const mlsTo = mlsToOf(scopes.find((s) => s.type === 'MLS_TO'));
 
-  // The header must describe the document it carries: a router reads only the header.
+  // The header must describe the document it carries: a router reads only the header. A non-XML payload in its
+  // BinaryContent/TextContent wrapper has no root of its own to compare: peppol-commons (PeppolSBDHDataReader)
+  // skips Standard, Type and TypeVersion for it, and so do we.
+  const nonXml = businessMessage.namespaceURI === SBDH_PAYLOAD_NS && NON_XML_PAYLOADS.has(businessMessage.localName);
   const root = rootOf(documentType);
-  if (standard !== businessMessage.namespaceURI || standard !== root.ns) {
+  if (!nonXml && (standard !== businessMessage.namespaceURI || standard !== root.ns)) {
     fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Standard "${standard}" differs from the business document's namespace or the document type`);
   }
-  if (type !== businessMessage.localName || type !== root.localName) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Type "${type}" differs from the business document's root or the document type`);
-  if (typeVersion !== documentType.version) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`);
+  if (!nonXml && (type !== businessMessage.localName || type !== root.localName)) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Type "${type}" differs from the business document's root or the document type`);
+  if (!nonXml && typeVersion !== documentType.version) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`);
 
   const parsed: PeppolSbdh = Object.freeze({
     sender,

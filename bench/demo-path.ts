@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
 import { formatMs, percentile } from './stats.js';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_DISPATCH, createAs4Transport, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { isQerdsError, parseParticipantId } from '../../src/core/index.js';
 import { verifySmpSignature } from '../../src/directory/smp-signature.js';
 import { checkCertificateRole, devPkiLayout, initDevPki, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidenceIssuer } from '../../src/access-point/evidence-binding.js';
 import { ACTION_EVIDENCE, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
 import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { formatParticipantId, isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sendValidMessage, startTarget } from './support.js';
 import { waitFor } from '../helpers/wait.js';
 

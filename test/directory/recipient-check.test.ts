@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { opensslPki } from '../helpers/pki.js';

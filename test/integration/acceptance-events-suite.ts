@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { eventUri, parseParticipantId, reasonUri, type EvidenceEvent, type MessageState, type ReasonCode } from '../../src/core/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { API_KEY_METHOD, LOA_LOW } from '../../src/api/index.js';

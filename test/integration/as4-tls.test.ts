@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAs4Transport } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4TlsClient, sendUserMessage, spkiPin, type As4HttpClient } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';

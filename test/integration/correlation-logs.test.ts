@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 

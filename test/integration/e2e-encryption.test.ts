@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import type { EvidenceData } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
 import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
 import { initDevPki, loadTrustStore } from '../../src/pki/index.js';

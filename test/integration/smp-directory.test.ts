@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { smpPathSegment } from '../../src/directory/index.js';
 import { devPkiLayout, initDevPki, type DevPkiLayout } from '../../src/pki/index.js';

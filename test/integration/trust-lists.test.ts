@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint } from '../../src/access-point.js';
-import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { buildTrustList, devTrustListXml } from '../../src/trust-list/index.js';

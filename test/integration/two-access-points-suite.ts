@@ -5,14 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runDemo } from '../../src/cli/demo.js';
+import { runDemo } from '../../src/harness/demo.js';
 import {
   api,
   RECIPIENT,
   SENDER,
   startTwoAccessPoints,
   type TwoAccessPoints,
-} from '../../src/cli/two-access-points.js';
+} from '../../src/harness/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 

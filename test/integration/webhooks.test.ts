@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { configSchema } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';

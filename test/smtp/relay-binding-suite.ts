@@ -12,7 +12,7 @@ import {
   SENDER,
   startTwoAccessPoints,
   type TwoAccessPoints,
-} from '../../src/cli/two-access-points.js';
+} from '../../src/harness/two-access-points.js';
 import { streamToBuffer } from '../../src/pipeline/index.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
 import { buildRemMessage, composeOriginal } from '../../src/smtp/index.js';

@@ -60,8 +60,8 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     expect(importsOf('smtp')).not.toContain('as4');
   });
 
-  it('only the composition root and the CLI import the api, the access-point bindings and the CLI', () => {
-    const wiring = new Set(['access-point', 'cli']);
+  it('only the composition root, the CLI and the two-AP harness import the api, the access-point bindings and the CLI', () => {
+    const wiring = new Set(['access-point', 'cli', 'harness']);
     for (const [from, targets] of edges) {
       if (wiring.has(from)) continue;
       for (const forbidden of ['access-point', 'cli', 'api']) {

@@ -64,7 +64,7 @@ describe('docker/Dockerfile runtime stage', () => {
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(untracked()).toBe(before);
     expect(existsSync(join(build, 'dist/cli/main.js'))).toBe(true);
-    expect(existsSync(join(build, 'dist/cli/demo.js'))).toBe(true);
+    expect(existsSync(join(build, 'dist/harness/demo.js'))).toBe(true);
     const listing = spawnSync('find', [join(build, 'dist'), '-name', '*.test.js'], { encoding: 'utf8' }).stdout;
     expect(listing).toBe('');
 

@@ -822,5 +822,6 @@ export const configSchema = z
   })
   .strict();
 
-export type QerdsConfig = z.infer<typeof configSchema>;
+/** The configuration as the schema validates it; loadConfig adds the resolved files (QerdsConfig, load.ts). */
+export type ParsedConfig = z.infer<typeof configSchema>;
 export type QerdsConfigInput = z.input<typeof configSchema>;

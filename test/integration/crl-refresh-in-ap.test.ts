@@ -12,6 +12,7 @@ import { crlNumberOf, initDevPki, loadTrustStore, reissueDevCrl, type DevPkiLayo
 import { x509 } from '../../src/pki/x509.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The time bomb of issue 4: an AP loaded its CRL at start and kept it. Here the AP starts with a CRL due in an
@@ -45,7 +46,7 @@ async function submissionAcceptance(): Promise<string> {
   const res = await submit();
   expect(res.status, await res.clone().text()).toBe(201);
   const { id } = (await res.json()) as { id: string };
-  const evidence = await ap.context.store.listEvidence(id);
+  const evidence = await accessPointInternals(ap).context.store.listEvidence(id);
   const accepted = evidence.find((e) => e.event === 'SubmissionAcceptance');
   expect(accepted).toBeDefined();
   return accepted!.xml;

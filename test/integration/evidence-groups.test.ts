@@ -8,8 +8,7 @@ import { acceptReturnedEvidenceGroup } from '../../src/pipeline/index.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
-import type { AccessPointInternals } from '../../src/access-point/internals.js';
-import { accessPointInternals } from '../../src/access-point/internals.js';
+import { accessPointInternals, type AccessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Evidence returned from C3 to C2 over real AS4 between two APs on loopback: evidences bound for one AP at the same

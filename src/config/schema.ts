@@ -181,7 +181,7 @@ const credentialEntry = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 /**
- * A sender's own e-seal that this AP holds for it in a PKCS#11 token (a remote e-seal, issue 7): content the
+ * A sender's own e-seal that this AP holds for it in a PKCS#11 token (a remote e-seal, for forwarded use): content the
  * sender submits unsealed is sealed with it at C2 (XAdES for XML, CAdES for anything else) before encryption.
  */
 const remoteSealEntry = z

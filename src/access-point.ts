@@ -86,7 +86,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const serveHttp = options.api ?? true;
   const stages = selectedStages(config.queue, options.workers ?? true);
 
-  // Infrastructure: keys, trust, time stamps, then the store (the last thing a configuration mistake can stop).
+  // Infrastructure: keys, trust and time stamps (where most configuration mistakes stop the AP), then the store.
   const infra = await loadKeysAndTrust(config, { clock, log, takesSubmissions: serveHttp, env: options.env ?? process.env });
   const { identity, trust, peerTrust, as4 } = infra;
   const trustList = infra.trustLists?.view;

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
 import { formatMs, percentile } from './stats.js';
+import { accessPointInternals } from '../src/access-point/internals.js';
 
 /**
  * The demo's path, in-process pipeline, SQLite: C1 submits over REST to C2, C2 seals + timestamps the
@@ -41,7 +42,7 @@ export async function benchDemoPath(): Promise<void> {
       const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
       for (;;) {
         polls++;
-        const message = await net.c2.context.store.getMessage(id);
+        const message = await accessPointInternals(net.c2).context.store.getMessage(id);
         if (message?.state === 'relayed' || message?.state === 'delivered') break;
         if (message?.state === 'failed') throw new Error(`message ${id} failed: ${message.lastError}`);
         await new Promise((r) => setTimeout(r, pollMs));

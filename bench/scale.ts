@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, RECIPIENT, SENDER } from '../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../src/harness/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
 import { startApCluster, type ApClusterOptions } from '../test/helpers/ap-cluster.js';
 import { CpuWindow, pidsByRole } from '../test/helpers/process-cpu.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
-import { RECIPIENT, SENDER, startTwoAccessPoints } from '../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two-access-points.js';
 import { devPkiLayout, initDevPki } from '../src/pki/index.js';
 import { hashPassword } from '../src/smtp/index.js';
 import { startSmtpSink } from '../test/smtp/smtp-sink.js';

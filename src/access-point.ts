@@ -2,35 +2,31 @@ import { randomBytes, type X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { createHttpApp, createMetrics } from './api/index.js';
+import { apiRecipientLinks, createHttpApp, createMetrics } from './api/index.js';
 import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } from './access-point/as4-binding.js';
 import { crlAsPem } from './as4/index.js';
-import { loadAs4Security, relayRetryPolicy } from './access-point/as4-security.js';
-import { loadAs4TlsClient } from './access-point/as4-tls.js';
-import { configuredFile, keyOf, type QerdsConfig } from './config/index.js';
-import { assuranceLevelOf, formatParticipantId, QerdsError, systemClock, uuidIdGenerator, type Clock, type IdGenerator, type TsaClient } from './core/index.js';
+import { relayRetryPolicy } from './access-point/as4-security.js';
+import { loadConfig, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
+import { assuranceLevelOf, formatParticipantId, systemClock, uuidIdGenerator, type Clock, type IdGenerator } from './core/index.js';
 import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
+import { loadKeysAndTrust, openConfiguredStore } from './access-point/infrastructure.js';
+import { registerAccessPointInternals } from './access-point/internals.js';
 import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type PipelineContext } from './pipeline/index.js';
 import { createConfiguredQueue, registerWorkers, selectedStages, stageConcurrency, type WorkerSelection } from './access-point/queue-binding.js';
-import { createSmtpInboundBinding, createSmtpIntakeBinding } from './access-point/smtp-binding.js';
+import { createSmtpInboundBinding, createSmtpIntakeBinding, smtpAddressMapping } from './access-point/smtp-binding.js';
 import { createMailTransport } from './access-point/mail-binding.js';
 import { createSmtpRelayTransport, routeTransport } from './access-point/smtp-relay-transport.js';
 import { createSmtpRelayListener } from './access-point/smtp-relay-listener.js';
 import { createApServer } from './access-point/http-server.js';
 import { createRecipientChannels } from './access-point/recipient-channels.js';
 import { createSenderWebhooks } from './access-point/sender-webhooks.js';
-import { apiRecipientLinks } from './api/index.js';
-import { createOnBehalfSealer, openRemoteSealSigners } from './access-point/remote-seal-binding.js';
-
-import { peppolApAnchorFiles } from './peppol/index.js';
-import { createCrlSet, createTrustStore, devPkiLayout, loadSigningIdentity, readTrustMaterial, type SigningIdentity, type TrustStore } from './pki/index.js';
-import { createStore } from './store/index.js';
+import { createOnBehalfSealer } from './access-point/remote-seal-binding.js';
+import type { TrustStore } from './pki/index.js';
 import { createArchiveRenewalJob } from './archive/index.js';
-import { createLiveTrustLists, loadConfiguredTrustLists, requireListedService } from './trust-list/index.js';
-import { createValidationDataRefresh } from './access-point/validation-data-refresh.js';
-import { createFailoverTsaClient, createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, createTsaRouter } from './timestamp/index.js';
+import { createValidationDataRefresh, heldValidationData } from './access-point/validation-data-refresh.js';
+import { createTsaRouter } from './timestamp/index.js';
 
 export interface AccessPointOptions {
   readonly clock?: Clock;
@@ -47,11 +43,12 @@ export interface AccessPointOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** A running access point as its embedder sees it (the internals: access-point/internals.ts, not exported). */
 export interface AccessPoint {
+  /** The configuration it runs with (validated, paths absolute, files resolved). */
   readonly config: QerdsConfig;
-  readonly context: PipelineContext;
-  readonly identity: SigningIdentity;
-  readonly trust: TrustStore;
+  /** Its e-seal certificate: what peers pin for it (a directory entry's `apCertificate`). */
+  readonly sealCertificate: X509Certificate;
   /** Base URL once started (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The SMTP intake's bound address, when smtp.enabled and started. */
@@ -65,69 +62,62 @@ export interface AccessPoint {
   stop(): Promise<void>;
 }
 
-/** The composition root: a validated config in, a running access point out. */
-export async function createAccessPoint(config: QerdsConfig, options: AccessPointOptions = {}): Promise<AccessPoint> {
+/**
+ * The composition root: a configuration in, an access point out, wired top to bottom: keys and trust, the
+ * store, then the pipeline's ports, the pipeline, and what serves it (HTTP, SMTP).
+ *
+ * `config` is what loadConfig takes as overrides (QerdsConfigInput), validated here with defaults and no
+ * environment, or what loadConfig returned (file < env < overrides, already validated).
+ */
+export async function createAccessPoint(config: QerdsConfigInput | QerdsConfig, options: AccessPointOptions = {}): Promise<AccessPoint> {
+  return wire(isLoaded(config) ? config : loadConfig({ env: {}, overrides: config }), options);
+}
+
+/** `files` is no key of the schema (strict objects refuse it): only loadConfig's output has it. */
+function isLoaded(config: QerdsConfigInput | QerdsConfig): config is QerdsConfig {
+  return 'files' in config;
+}
+
+async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<AccessPoint> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdGenerator;
   const log = options.logger ?? pino({ level: config.log.level, base: { ap: config.ap.id } });
+  // Only processes that take submissions (REST, SMTP) serve HTTP and SMTP, and seal for senders.
+  const serveHttp = options.api ?? true;
+  const stages = selectedStages(config.queue, options.workers ?? true);
 
-  const dev = devPkiLayout(config.pki.dir);
-  const sealFiles = { cert: config.pki.sealCert ?? dev.ap(config.pki.apName).sealCert, key: config.pki.sealKey ?? dev.ap(config.pki.apName).sealKey };
-  configuredFile(keyOf('pki.sealCert', config.pki.sealCert, `ap/${config.pki.apName} e-seal certificate`), sealFiles.cert, 'run `qerds pki init` for a dev PKI');
-  configuredFile(keyOf('pki.sealKey', config.pki.sealKey, `ap/${config.pki.apName} e-seal key`), sealFiles.key);
-  const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
-  const peppolAnchors = config.pki.peppolAnchors;
-  const peppolAnchorFiles = peppolAnchors ? peppolApAnchorFiles({ network: peppolAnchors.network, generations: peppolAnchors.generations, ...(peppolAnchors.dir ? { dir: peppolAnchors.dir } : {}) }) : [];
-  for (const file of config.pki.trust ?? [dev.caCert, dev.caCrl]) configuredFile(config.pki.trust ? 'pki.trust' : keyOf('pki.trust', undefined, 'CA certificate and CRL'), file);
-  for (const file of peppolAnchorFiles) configuredFile('pki.peppolAnchors', file);
-  const trustFiles = [...(config.pki.trust ?? [dev.caCert, dev.caCrl]), ...peppolAnchorFiles];
-  const trustMaterial = readTrustMaterial(trustFiles);
-  // The CRLs are a live set (pki.crlRefresh replaces them while the AP runs): everything below reads
-  // trust.crls at each use (sealer, archive renewal, TLS client), never a copy taken now.
-  const crls = createCrlSet(trustMaterial.crls, trustMaterial.anchors);
-  const trust = createTrustStore(trustMaterial.anchors, { crls });
-  const as4 = loadAs4Security(config, identity);
-  const trustLists = await loadConfiguredTrustLists(config.pki.trustLists, clock.now());
-  const liveTrustLists = trustLists.length > 0 ? createLiveTrustLists(config.pki.trustLists, trustLists) : undefined;
-  const trustList = liveTrustLists?.view;
-  if (config.pki.listedPeersOnly && !trustList) throw new QerdsError('CONFIG_INVALID', 'pki.listedPeersOnly needs at least one pki.trustLists entry');
-  const peerTrust = config.pki.listedPeersOnly && trustList ? requireListedService(trust, trustList, 'QERDS') : trust;
-  // Senders' remote e-seals: opened (logged in) now, so that a wrong PIN stops the AP here, not a submission later.
-  // Only processes that take submissions (REST, SMTP) seal; a worker-only process does not log in to the tokens.
-  const remoteSeals = (options.api ?? true) ? await openRemoteSealSigners(config.accounts, options.env ?? process.env) : new Map<string, never>();
-  const as4Tls = loadAs4TlsClient(config, trust);
+  // Infrastructure: keys, trust and time stamps (where most configuration mistakes stop the AP), then the store.
+  const infra = await loadKeysAndTrust(config, { clock, log, takesSubmissions: serveHttp, env: options.env ?? process.env });
+  const { identity, trust, peerTrust, as4 } = infra;
+  const trustList = infra.trustLists?.view;
+  const store = await openConfiguredStore(config, clock);
 
-  const tsa = config.tsa.mode === 'embedded' ? createTimestampAuthority({ identity: loadSigningIdentity(configuredFile(keyOf('tsa.cert', config.tsa.cert, 'tsa/tsa.crt.pem'), config.tsa.cert ?? dev.tsaCert), configuredFile(keyOf('tsa.key', config.tsa.key, 'tsa/tsa.key.pem'), config.tsa.key ?? dev.tsaKey)), policyOid: config.tsa.policyOid, clock }) : undefined;
-  const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years, exclusive: true });
+  // Where peers and people reach this AP: its public URL, else the address it listens on, known once started.
+  let listeningUrl = '';
+  const baseUrl = () => config.http.publicUrl ?? listeningUrl;
+
+  const metrics = createMetrics({ stats: () => store.stats(), validationData: () => heldValidationData(infra.crls, infra.trustLists), now: () => clock.now() });
+  const tsaClient = metrics.observeTsa(infra.tsaClient);
   const validationData = createValidationDataRefresh({
-    crls,
-    ...(liveTrustLists ? { trustLists: liveTrustLists } : {}),
-    files: trustFiles,
-    certificates: [...trust.anchors, identity.certificate, ...(tsa ? [tsa.certificate] : [])],
+    crls: infra.crls,
+    ...(infra.trustLists ? { trustLists: infra.trustLists } : {}),
+    files: infra.trustFiles,
+    certificates: [...trust.anchors, ...infra.ownCertificates],
     settings: config.pki.crlRefresh,
     clock,
     log,
     onRefreshed: (kind, outcome, count) => metrics.countValidationDataRefresh(kind, outcome, count),
   });
-  const metrics = createMetrics({ stats: () => store.stats(), validationData: () => validationData.held(), now: () => clock.now() });
-  const tsaClient: TsaClient = metrics.observeTsa(tsa
-    ? createLocalTsaClient(tsa)
-    : config.tsa.urls
-      ? createFailoverTsaClient(
-          config.tsa.urls.map((url) => createHttpTsaClient({ url, timeoutMs: config.tsa.timeoutMs, trust })),
-          { names: config.tsa.urls, cooldownMs: config.tsa.cooldownMs, log },
-        )
-      : createHttpTsaClient({ url: requireValue(config.tsa.url, 'tsa.url'), timeoutMs: config.tsa.timeoutMs, trust }));
 
-  await store.migrate();
-  const stages = selectedStages(config, options.workers ?? true);
-  const serveHttp = options.api ?? true;
-  const { queue, ping: queuePing } = createConfiguredQueue(config, log);
+  // The pipeline's ports.
+  const { queue, ping: queuePing } = createConfiguredQueue(config.queue, log);
+  // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
+  // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
+  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, idlePollMaxMs: config.queue.idlePollMaxMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
   const self = { id: config.ap.id, name: config.ap.name };
   const directory = createConfiguredDirectory(config.directory, trust, clock);
   const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
-
   const mail = createMailTransport(config, identity, log);
   // The REM SMTP binding to peers whose directory entry names an smtp:// endpoint; TLS as the AS4 client's.
   const smtpRelay = createSmtpRelayTransport({
@@ -141,8 +131,21 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     clock,
     log: log.child({ component: 'smtp-relay-out' }),
   });
+  const as4Transport = createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: infra.as4Tls, onEvidenceReturned: metrics.observeEvidenceReturned });
   // Without a configured secret the links are valid in this process only (fine for one embedded AP).
-  const pickupLinks = new PickupLinks({ secret: config.pickup.secret ?? randomBytes(32), ttlSeconds: config.pickup.ttlSeconds, clock, baseUrl: () => config.http.publicUrl ?? url });
+  const pickupLinks = new PickupLinks({ secret: config.pickup.secret ?? randomBytes(32), ttlSeconds: config.pickup.ttlSeconds, clock, baseUrl });
+  const evidence = createEvidenceIssuer({
+    self,
+    policyIds: config.ap.policyIds,
+    identity,
+    tsa: tsaClient,
+    clock,
+    ids,
+    names: (id) => localAccounts.get(id) ?? directoryNames.get(id),
+    longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: infra.validationCertificates },
+  });
+
+  // The pipeline.
   const context: PipelineContext = {
     self,
     store,
@@ -151,18 +154,9 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     ids,
     log,
     directory,
-    evidence: metrics.observeEvidence(createEvidenceIssuer({
-      self,
-      policyIds: config.ap.policyIds,
-      identity,
-      tsa: tsaClient,
-      clock,
-      ids,
-      names: (id) => localAccounts.get(id) ?? directoryNames.get(id),
-      longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]) },
-    })),
+    evidence: metrics.observeEvidence(evidence),
     evidenceVerifier: createEvidenceVerifier(trust),
-    transport: routeTransport(createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: as4Tls, onEvidenceReturned: metrics.observeEvidenceReturned }), smtpRelay),
+    transport: routeTransport(as4Transport, smtpRelay),
     participants: {
       details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
@@ -172,19 +166,15 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     peerSeals: { ownSealFingerprint: identity.certificate.fingerprint256, unpinnedPeers: config.pki.unpinnedPeers },
     webhookRetry: config.webhooks,
     ...(mail ? { mail } : {}),
-    // Notices point at this AP's API: its public URL, else the address it listens on (known once started).
-    recipients: createRecipientChannels(config, apiRecipientLinks(() => config.http.publicUrl ?? url), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
-    senderWebhooks: createSenderWebhooks(config, () => config.http.publicUrl ?? url, log),
-    // The dispatcher is made below; poke is only called once requests flow.
+    // Notices point at this AP's API.
+    recipients: createRecipientChannels(config, apiRecipientLinks(baseUrl), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
+    senderWebhooks: createSenderWebhooks(config, baseUrl, log),
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
-    ...(remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
+    ...(infra.remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: infra.remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
     pickupLinks,
   };
-  registerWorkers(queue, context, stages, metrics.observeJob, (stage) => stageConcurrency(config, stage));
-  // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
-  // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
-  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, idlePollMaxMs: config.queue.idlePollMaxMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
+  registerWorkers(queue, context, stages, metrics.observeJob, (stage) => stageConcurrency(config.queue, stage));
 
   // Only processes that run workers take part in the renewal sweep (registered on the queue at start).
   const archiveRenewal =
@@ -197,11 +187,12 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
           intervalMs: config.retention.renewIntervalMs,
           renewBeforeMs: config.retention.renewBeforeDays * 86_400_000,
           crls: () => trust.crls,
-          certificates: validationCertificates(trust, [identity.certificate, ...(tsa ? [tsa.certificate] : [])]),
+          certificates: infra.validationCertificates,
           onRenewed: (count) => metrics.countArchiveRenewed(count),
         })
       : undefined;
 
+  // What serves the pipeline: HTTP (REST, AS4, TSA, probes) and the SMTP listeners.
   const app = createHttpApp({
     ctx: context,
     trust,
@@ -214,7 +205,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     pickupMaxAttempts: config.pickup.maxAttempts,
     maxPayloadBytes: config.limits.maxPayloadBytes,
     as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, envelopeLimits: config.as4.envelope, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
-    tsa: tsa && config.tsa.serve ? createTsaRouter(tsa) : undefined,
+    tsa: infra.tsa && config.tsa.serve ? createTsaRouter(infra.tsa) : undefined,
     metrics: metrics.handler,
     readiness: {
       store: async () => void (await store.listMessages({ limit: 1 })),
@@ -223,23 +214,22 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     },
   });
   const { server, scheme } = createApServer(app, config.http.tls);
-  const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, config, log) : undefined;
-  const smtpInbound = serveHttp ? createSmtpInboundBinding(context, config, log) : undefined;
-  const smtpRelayListener = serveHttp ? createSmtpRelayListener(context, config, { trust: peerTrust, decryption: as4.encryption, log }) : undefined;
-  let url = '';
+  const mapping = smtpAddressMapping(config.smtp.domain, config.directory.participants);
+  const smtpListener = { smtp: config.smtp, tls: config.files.smtpTls, mapping };
+  const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, smtpListener, log) : undefined;
+  const smtpInbound = serveHttp ? createSmtpInboundBinding(context, smtpListener, log) : undefined;
+  const smtpRelayListener = serveHttp ? createSmtpRelayListener(context, { ...smtpListener, tls: config.files.smtpRelayTls }, { trust: peerTrust, decryption: as4.encryption, log }) : undefined;
   let startupBlobSweep: Promise<void> | undefined;
   const sweepOrphanBlobs = async () => {
     const { removed } = await store.sweepOrphanBlobs({ graceMs: config.store.orphanGraceSeconds * 1000 });
     if (removed > 0) log.info({ removed }, 'orphan blobs removed');
   };
 
-  return {
+  const accessPoint: AccessPoint = {
     config,
-    context,
-    identity,
-    trust,
+    sealCertificate: identity.certificate,
     get url() {
-      return url;
+      return listeningUrl;
     },
     get smtpAddress() {
       return smtpIntake?.address;
@@ -257,7 +247,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
           server.listen(config.http.port, config.http.host, () => resolve());
         });
         const { port } = server.address() as AddressInfo;
-        url = `${scheme}://${config.http.host}:${port}`;
+        listeningUrl = `${scheme}://${config.http.host}:${port}`;
       }
       dispatcher.start();
       validationData.start();
@@ -274,7 +264,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
       await smtpIntake?.start();
       await smtpInbound?.start();
       await smtpRelayListener?.start();
-      log.info({ url, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
+      log.info({ url: listeningUrl, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
     },
     async stop() {
       // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
@@ -297,20 +287,13 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
         clearTimeout(deadline);
       }
       await queue.close();
-      as4Tls.close();
       mail?.close();
       smtpRelay.close();
-      for (const signer of remoteSeals.values()) signer.close();
+      infra.close();
       await store.close();
     },
   };
-}
-
-/** The CA certificates of the given leaves' paths (leaves excluded), once each: CertificateValues of B-LT seals. */
-function validationCertificates(trust: TrustStore, leaves: readonly X509Certificate[]): X509Certificate[] {
-  const byPrint = new Map<string, X509Certificate>();
-  for (const leaf of leaves) for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
-  return [...byPrint.values()];
+  return registerAccessPointInternals(accessPoint, { context, identity, trust });
 }
 
 /** The end-to-end rules of `policy.endToEnd`, checking the recipient's certificate against the AP's trust store. */
@@ -325,8 +308,3 @@ function endToEndPolicy(settings: QerdsConfig['policy']['endToEnd'], trust: Trus
 
 /** How long requests in flight may take to finish when the AP stops, in ms. */
 const STOP_GRACE_MS = 5_000;
-
-function requireValue<T>(value: T | undefined, key: string): T {
-  if (value === undefined) throw new QerdsError('CONFIG_INVALID', `${key} is required`);
-  return value;
-}

@@ -3,7 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, definePMode, type AlgorithmSet, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
-import { checkCertificateRole, devPkiLayout, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import { checkCertificateRole, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 
 /**
@@ -42,8 +42,7 @@ const KEY_TYPES: Readonly<Record<AlgorithmSet, { signature: string; encryption: 
  * at start, not an EBMS:0103 from every peer later.
  */
 export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4Security {
-  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
-  const files = { cert: config.as4.encryptionCert ?? dev.encCert, key: config.as4.encryptionKey ?? dev.encKey };
+  const files = { cert: config.files.as4Encryption.cert.path, key: config.files.as4Encryption.key.path };
   if (!existsSync(files.cert) || !existsSync(files.key)) {
     throw new QerdsError('CONFIG_INVALID', `as4: encryption certificate ${files.cert} or its key not found (run \`qerds pki init\` to add it to a dev PKI)`);
   }

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { createAs4TlsClient, type As4TlsClient, type TlsPeerPins } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import type { DirectoryEntry } from '../directory/index.js';
-import { devPkiLayout, type TrustStore } from '../pki/index.js';
+import type { TrustStore } from '../pki/index.js';
 
 /**
  * The AS4 client's TLS from `config.as4.tls`: the AP's client certificate (its `http.tls` certificate, or
@@ -11,11 +11,8 @@ import { devPkiLayout, type TrustStore } from '../pki/index.js';
  * store, with its CRLs, unless `as4.tls.ca` names others).
  */
 export function loadAs4TlsClient(config: QerdsConfig, trust: TrustStore): As4TlsClient {
-  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
-  const fromConfig = config.as4.tls.clientCert && config.as4.tls.clientKey ? { cert: config.as4.tls.clientCert, key: config.as4.tls.clientKey } : undefined;
-  const fromHttp = config.http.tls ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined;
-  const fromDev = existsSync(dev.tlsCert) && existsSync(dev.tlsKey) ? { cert: dev.tlsCert, key: dev.tlsKey } : undefined;
-  const client = fromConfig ?? fromHttp ?? fromDev;
+  const files = config.files.as4TlsClient;
+  const client = !files.optional || (existsSync(files.cert.path) && existsSync(files.key.path)) ? { cert: files.cert.path, key: files.key.path } : undefined;
   const ca = config.as4.tls.ca ? config.as4.tls.ca.map((file) => readFileSync(file)) : trust.anchors.map((a) => a.toString());
   // With the trust store's anchors come its CRLs: a revoked peer TLS certificate fails the handshake.
   // Read at each connection pool's use: the store's CRLs are refreshed while the AP runs (pki.crlRefresh).

@@ -4,23 +4,26 @@ import { QerdsError } from '../core/index.js';
 import { acceptanceExpiryStage, createBullmqQueue, createInProcessQueue, deliverStage, mailDeliveryStage, evidenceWebhookStage, mailEvidenceStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
 import { pipelineStages, type PipelineStage } from '../store/index.js';
 
+/** The `queue` section of the configuration. */
+type QueueSettings = QerdsConfig['queue'];
+
 /** Which pipeline stages this process runs workers for: all (default), none (API only), or a list. */
 export type WorkerSelection = boolean | readonly PipelineStage[];
 
 /** The queue named by `queue.kind`; bullmq also gets a readiness probe. */
-export function createConfiguredQueue(config: QerdsConfig, log: Logger): { queue: Queue; ping?: () => Promise<void> } {
-  switch (config.queue.kind) {
+export function createConfiguredQueue(settings: QueueSettings, log: Logger): { queue: Queue; ping?: () => Promise<void> } {
+  switch (settings.kind) {
     case 'in-process':
-      return { queue: createInProcessQueue({ concurrency: config.queue.concurrency }) };
+      return { queue: createInProcessQueue({ concurrency: settings.concurrency }) };
     case 'bullmq': {
       const queue: BullmqQueue = createBullmqQueue({
-        connection: { url: config.queue.redisUrl },
-        prefix: config.queue.prefix,
-        concurrency: config.queue.concurrency,
-        limiter: config.queue.rateLimit,
-        stalledIntervalMs: config.queue.stalledIntervalMs,
-        lockDurationMs: config.queue.lockDurationMs,
-        ...(config.queue.stages ? { stages: config.queue.stages } : {}),
+        connection: { url: settings.redisUrl },
+        prefix: settings.prefix,
+        concurrency: settings.concurrency,
+        limiter: settings.rateLimit,
+        stalledIntervalMs: settings.stalledIntervalMs,
+        lockDurationMs: settings.lockDurationMs,
+        ...(settings.stages ? { stages: settings.stages } : {}),
         log,
       });
       return { queue, ping: () => queue.ping() };
@@ -29,12 +32,12 @@ export function createConfiguredQueue(config: QerdsConfig, log: Logger): { queue
 }
 
 /** The stages a selection names, refusing what cannot work (an embedded queue with no workers). */
-export function selectedStages(config: QerdsConfig, workers: WorkerSelection): readonly PipelineStage[] {
+export function selectedStages(settings: QueueSettings, workers: WorkerSelection): readonly PipelineStage[] {
   const stages = workers === true ? pipelineStages : workers === false ? [] : workers;
   for (const stage of stages) {
     if (!pipelineStages.includes(stage)) throw new QerdsError('CONFIG_INVALID', `unknown pipeline stage "${stage}" (have ${pipelineStages.join(', ')})`);
   }
-  if (config.queue.kind === 'in-process' && stages.length < pipelineStages.length) {
+  if (settings.kind === 'in-process' && stages.length < pipelineStages.length) {
     // The embedded queue runs jobs only in this process: a stage without workers here would never run.
     throw new QerdsError('CONFIG_INVALID', `queue.kind in-process runs every stage in this process; running only [${stages.join(', ')}] needs queue.kind bullmq`);
   }
@@ -45,9 +48,9 @@ export function selectedStages(config: QerdsConfig, workers: WorkerSelection): r
 const CONCURRENCY_AT_LEAST: Partial<Record<PipelineStage, number>> = { notify: 32 };
 
 /** Jobs of `stage` run at once per process: queue.stages.<stage>.concurrency, else queue.concurrency (raised for waiting stages). */
-export function stageConcurrency(config: QerdsConfig, stage: PipelineStage): number {
-  const own = config.queue.stages?.[stage as keyof NonNullable<QerdsConfig['queue']['stages']>]?.concurrency;
-  return own ?? Math.max(config.queue.concurrency, CONCURRENCY_AT_LEAST[stage] ?? 0);
+export function stageConcurrency(settings: QueueSettings, stage: PipelineStage): number {
+  const own = settings.stages?.[stage as keyof NonNullable<QueueSettings['stages']>]?.concurrency;
+  return own ?? Math.max(settings.concurrency, CONCURRENCY_AT_LEAST[stage] ?? 0);
 }
 
 /** Registers the stage handlers of `stages` on the queue, each with its concurrency (stageConcurrency). */

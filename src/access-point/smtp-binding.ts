@@ -1,24 +1,36 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { QerdsConfig } from '../config/index.js';
+import type { ConfiguredKeyPair, QerdsConfig } from '../config/index.js';
 import { formatParticipantId, lineTextProblem, parseParticipantId, QerdsError, type ParticipantId, type PayloadPart } from '../core/index.js';
 import { receiveFromNonErds, submitMessage, type PipelineContext } from '../pipeline/index.js';
-import { devPkiLayout } from '../pki/index.js';
-import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, smtpError, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
+import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, smtpError, type AddressMapping, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
 
 /** SMTP AUTH with a password over TLS: one factor, recorded as eIDAS LoA low (REQ3). */
 const LOA_LOW = 'http://eidas.europa.eu/LoA/low';
+
+/** What an SMTP listener takes from the configuration. */
+export interface SmtpListenerSettings {
+  /** The `smtp` section. */
+  readonly smtp: QerdsConfig['smtp'];
+  /** The key pair it presents at STARTTLS, after defaults (`config.files.smtpTls`; the relay listener's `smtpRelayTls`). */
+  readonly tls: ConfiguredKeyPair;
+  /** Mail addresses ↔ participants (smtpAddressMapping), shared by the listeners. */
+  readonly mapping: AddressMapping;
+}
+
+/** `<scheme>-<value>@<smtp.domain>` names participant `<scheme>:<value>`; a directory entry's `email` names its participant too. */
+export function smtpAddressMapping(domain: string, participants: QerdsConfig['directory']['participants']): AddressMapping {
+  const explicit = participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
+  return createAddressMapping({ domains: [domain], explicit });
+}
 
 /**
  * Binds the SMTP intake to the pipeline: an accepted mail is stored as one payload part (the original
  * RFC 5322 bytes, `message/rfc822`, content-addressed so its SHA-256 is what the evidence records) and
  * submitted like a REST submission, once per recipient, with SMTP AUTH as the identification method.
  */
-export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfig, log: Logger): SmtpIntake {
-  const smtp = config.smtp;
-  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
-  const explicit = config.directory.participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
-  const mapping = createAddressMapping({ domains: [smtp.domain], explicit });
+export function createSmtpIntakeBinding(ctx: PipelineContext, settings: SmtpListenerSettings, log: Logger): SmtpIntake {
+  const { smtp, mapping } = settings;
 
   async function onMessage(message: IntakeMessage): Promise<{ messageIds: string[] }> {
     if (!message.account || !message.authenticatedAt) throw smtpError('SMTP_AUTH_REQUIRED');
@@ -46,7 +58,7 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, config: QerdsConfi
     host: smtp.host,
     port: smtp.port,
     tlsMode: smtp.tlsMode,
-    tls: { key: readFileSync(smtp.tlsKey ?? dev.tlsKey), cert: readFileSync(smtp.tlsCert ?? dev.tlsCert) },
+    tls: { key: readFileSync(settings.tls.key.path), cert: readFileSync(settings.tls.cert.path) },
     serverName: smtp.domain,
     domains: [smtp.domain],
     accounts: smtp.accounts.map((a) => ({ ...a, participant: parseParticipantId(a.participant) })),
@@ -102,18 +114,15 @@ export const UNAUTHENTICATED_SMTP_METHOD = 'urn:qerds-ap:authentication:unauthen
  * pipeline with ReceivedFromNonERDS evidence, once per recipient. RCPT TO takes only addresses that name a
  * participant of this AP (derived `<scheme>-<value>@<smtp.domain>` or an explicit directory e-mail): never a relay.
  */
-export function createSmtpInboundBinding(ctx: PipelineContext, config: QerdsConfig, log: Logger): SmtpIntake | undefined {
-  const smtp = config.smtp;
+export function createSmtpInboundBinding(ctx: PipelineContext, settings: SmtpListenerSettings, log: Logger): SmtpIntake | undefined {
+  const { smtp, mapping } = settings;
   if (!smtp.inbound) return undefined;
-  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
-  const explicit = config.directory.participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
-  const mapping = createAddressMapping({ domains: [smtp.domain], explicit });
   return createSmtpIntake({
     mode: 'inbound',
     host: smtp.inbound.host,
     port: smtp.inbound.port,
     tlsMode: 'starttls',
-    tls: { key: readFileSync(smtp.tlsKey ?? dev.tlsKey), cert: readFileSync(smtp.tlsCert ?? dev.tlsCert) },
+    tls: { key: readFileSync(settings.tls.key.path), cert: readFileSync(settings.tls.cert.path) },
     serverName: smtp.domain,
     domains: [smtp.domain],
     accounts: [],

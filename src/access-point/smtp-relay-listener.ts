@@ -1,13 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, isQerdsError, parseParticipantId, type ParticipantId } from '../core/index.js';
 import { acceptReturnedEvidence, receiveMessage, type EvidenceCheck, type PipelineContext } from '../pipeline/index.js';
-import { devPkiLayout, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { requirePeerAp } from './as4-security.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
-import { createAddressMapping, createSmtpIntake, readOriginalParts, smtpError, verifyRemMessage, type IntakeMessage, type RemVerification, type SmtpIntake } from '../smtp/index.js';
+import type { SmtpListenerSettings } from './smtp-binding.js';
+import { createSmtpIntake, readOriginalParts, smtpError, verifyRemMessage, type IntakeMessage, type RemVerification, type SmtpIntake } from '../smtp/index.js';
 
 /**
  * The relay listener of the REM SMTP binding (`smtp.relay`; the sending side is smtp-relay-transport.ts). It
@@ -24,15 +24,12 @@ import { createAddressMapping, createSmtpIntake, readOriginalParts, smtpError, v
  */
 export function createSmtpRelayListener(
   ctx: PipelineContext,
-  config: QerdsConfig,
+  settings: SmtpListenerSettings,
   deps: { readonly trust: TrustStore; readonly decryption: SigningIdentity; readonly log: Logger },
 ): SmtpIntake | undefined {
-  const smtp = config.smtp;
+  const { smtp, mapping } = settings;
   const relay = smtp.relay;
   if (!relay) return undefined;
-  const dev = devPkiLayout(config.pki.dir).ap(config.pki.apName);
-  const explicit = config.directory.participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
-  const mapping = createAddressMapping({ domains: [smtp.domain], explicit });
   const log = deps.log.child({ component: 'smtp-relay' });
 
   async function onMessage(message: IntakeMessage): Promise<{ messageIds: string[] }> {
@@ -138,7 +135,7 @@ export function createSmtpRelayListener(
     host: relay.host,
     port: relay.port,
     tlsMode: 'starttls',
-    tls: { key: readFileSync(relay.tlsKey ?? smtp.tlsKey ?? dev.tlsKey), cert: readFileSync(relay.tlsCert ?? smtp.tlsCert ?? dev.tlsCert) },
+    tls: { key: readFileSync(settings.tls.key.path), cert: readFileSync(settings.tls.cert.path) },
     serverName: smtp.domain,
     domains: [smtp.domain],
     accounts: [],

@@ -37,6 +37,24 @@ export interface ValidationDataRefresh {
 }
 
 /**
+ * The CRLs and trusted lists held now (metrics, /readyz). Read from the live sets themselves, so that
+ * metrics can be made before the refresh that updates them.
+ */
+export function heldValidationData(crls: CrlSet, trustLists: LiveTrustLists | undefined): (HeldValidationData & { readonly staleAllowed?: boolean })[] {
+  return [
+    // CRLs no configured CA signed are ignored by validation: their age does not matter.
+    ...crls.held.filter((h) => h.issuer).map((h) => ({ kind: 'crl' as const, name: h.crl.issuer, ...(h.crl.nextUpdate ? { nextUpdate: h.crl.nextUpdate } : {}) })),
+    ...(trustLists?.lists ?? []).map((l, i) => ({
+      kind: 'trust-list' as const,
+      name: l.schemeOperator,
+      ...(l.nextUpdate ? { nextUpdate: l.nextUpdate } : {}),
+      // `allowStale` lists are configured to be used past NextUpdate: no reason to be not ready.
+      staleAllowed: trustLists?.entries[i]?.allowStale ?? false,
+    })),
+  ];
+}
+
+/**
  * Keeps the CRLs and trusted lists of this process fresh (`pki.crlRefresh`).
  *
  * Why a timer in every process and not a cluster sweep (`Queue.registerSweep`, once per interval across the
@@ -75,17 +93,7 @@ export function createValidationDataRefresh(options: ValidationDataRefreshOption
     return running;
   };
 
-  const held = (): (HeldValidationData & { readonly staleAllowed?: boolean })[] => [
-    // CRLs no configured CA signed are ignored by validation: their age does not matter.
-    ...crls.held.filter((h) => h.issuer).map((h) => ({ kind: 'crl' as const, name: h.crl.issuer, ...(h.crl.nextUpdate ? { nextUpdate: h.crl.nextUpdate } : {}) })),
-    ...(trustLists?.lists ?? []).map((l, i) => ({
-      kind: 'trust-list' as const,
-      name: l.schemeOperator,
-      ...(l.nextUpdate ? { nextUpdate: l.nextUpdate } : {}),
-      // `allowStale` lists are configured to be used past NextUpdate: no reason to be not ready.
-      staleAllowed: trustLists?.entries[i]?.allowStale ?? false,
-    })),
-  ];
+  const held = () => heldValidationData(crls, trustLists);
 
   return {
     start() {

@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
 import { formatParticipantId, LOA_URI, overallAssurance, type Identification, type ParticipantId } from '../core/index.js';
-import { AccountRegistry, type ApiKeyAccount, type MatchedCredential } from './accounts.js';
+import { AccountRegistry, type MatchedCredential } from './accounts.js';
 import { API_KEY_METHOD, MTLS_METHOD, OAUTH2_CLIENT_CREDENTIALS_METHOD } from './methods.js';
 import { TokenService } from './oauth-token.js';
 import { sendProblem } from './problem.js';
@@ -98,9 +98,4 @@ function identified(match: MatchedCredential, method: string, authenticatedAt: D
       credentialId: match.credentialId,
     },
   };
-}
-
-/** API key authentication alone (the legacy `apiKeys` table): IAL1, AAL1. */
-export function apiKeyAuth(accounts: readonly ApiKeyAccount[], now: () => Date): RequestHandler {
-  return authenticate({ accounts: new AccountRegistry([], accounts), now });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { renewArchiveTimestamps } from '../archive/index.js';
 import { loadConfig } from '../config/index.js';
 import { QerdsError, systemClock, type TsaClient } from '../core/index.js';
-import { devPkiLayout, loadSigningIdentity, loadTrustStore } from '../pki/index.js';
+import { loadSigningIdentity, loadTrustStore } from '../pki/index.js';
 import { createStore } from '../store/index.js';
 import { createHttpTsaClient, createLocalTsaClient, createTimestampAuthority } from '../timestamp/index.js';
 
@@ -24,11 +24,10 @@ export function registerArchive(program: Command): void {
       const config = loadConfig({ file: opts.config });
       const now = opts.at ? new Date(opts.at) : systemClock.now();
       if (Number.isNaN(now.getTime())) throw new QerdsError('CONFIG_INVALID', `--at: not a time: ${opts.at}`);
-      const dev = devPkiLayout(config.pki.dir);
-      const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+      const trust = loadTrustStore(config.files.trust.map((file) => file.path));
       const tsa: TsaClient =
         config.tsa.mode === 'embedded'
-          ? createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(dev.tsaCert, dev.tsaKey), policyOid: config.tsa.policyOid }))
+          ? createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(config.files.tsa.cert.path, config.files.tsa.key.path), policyOid: config.tsa.policyOid }))
           : createHttpTsaClient({ url: config.tsa.url ?? '', timeoutMs: config.tsa.timeoutMs, trust });
       const store = await createStore({ ...config.store, retentionYears: config.retention.years });
       try {

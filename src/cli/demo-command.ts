@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { QerdsError } from '../core/index.js';
-import { runDemo } from './demo.js';
+import { runDemo } from '../harness/demo.js';
 
 export function registerDemo(program: Command): void {
   program

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { QerdsError, systemClock } from '../core/index.js';
 import { EVIDENCE_BUNDLE_FORMAT, type EvidenceBundle } from '../evidence/index.js';
-import { devPkiLayout, loadTrustStore, type TrustStore } from '../pki/index.js';
+import { loadTrustStore, type TrustStore } from '../pki/index.js';
 import { createStore, type Store } from '../store/index.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -112,8 +112,7 @@ export function registerExport(program: Command): void {
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
     .action(async (messageId: string, opts: { out: string; config?: string }) => {
       const config = loadConfig({ file: opts.config });
-      const dev = devPkiLayout(config.pki.dir);
-      const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+      const trust = loadTrustStore(config.files.trust.map((file) => file.path));
       const store = await createStore(config.store);
       try {
         await store.migrate();

@@ -11,7 +11,7 @@ import {
   type SmpIdentifier,
 } from '../directory/index.js';
 import { normaliseRecipient, peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../peppol/index.js';
-import { devPkiLayout, loadTrustStore } from '../pki/index.js';
+import { loadTrustStore } from '../pki/index.js';
 
 interface LookupOptions {
   config?: string;
@@ -64,8 +64,7 @@ export function registerLookup(program: Command): void {
     .option('--process <scheme::value>', 'process identifier (default: any)')
     .action(async (participantText: string, opts: LookupOptions) => {
       const config = loadConfig({ file: opts.config });
-      const dev = devPkiLayout(config.pki.dir);
-      const trust = loadTrustStore(config.pki.trust ?? [dev.caCert, dev.caCrl]);
+      const trust = loadTrustStore(config.files.trust.map((file) => file.path));
       let directory: Directory;
       if (opts.smp) {
         if (!opts.documentType) throw new QerdsError('CONFIG_INVALID', '--document-type is required with --smp');

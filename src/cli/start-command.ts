@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createAccessPoint } from '../access-point.js';
+import { accessPointInternals } from '../access-point/internals.js';
 import { loadConfig } from '../config/index.js';
 import { installProcessGuard } from './process-guard.js';
 
@@ -12,7 +13,7 @@ export function registerStart(program: Command): void {
     .action(async (opts: { config?: string; workers: boolean }) => {
       const config = loadConfig({ file: opts.config });
       const ap = await createAccessPoint(config, { workers: opts.workers });
-      installProcessGuard(ap.context.log);
+      installProcessGuard(accessPointInternals(ap).context.log);
       await ap.start();
       process.stdout.write(`qerds-ap "${config.ap.name}" listening on ${ap.url} (AS4 ${ap.url}/as4)\n`);
       const stop = async () => {

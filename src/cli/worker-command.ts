@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createAccessPoint } from '../access-point.js';
+import { accessPointInternals } from '../access-point/internals.js';
 import { loadConfig } from '../config/index.js';
 import { installProcessGuard } from './process-guard.js';
 import { QerdsError } from '../core/index.js';
@@ -18,7 +19,7 @@ export function registerWorker(program: Command): void {
         throw new QerdsError('CONFIG_INVALID', 'qerds worker needs queue.kind bullmq (QERDS_QUEUE=bullmq): with the in-process queue, `qerds start` runs the workers');
       }
       const ap = await createAccessPoint(config, { workers: stages, api: false });
-      installProcessGuard(ap.context.log);
+      installProcessGuard(accessPointInternals(ap).context.log);
       await ap.start();
       process.stdout.write(`qerds worker "${config.ap.name}" running stages ${stages.join(',')} (pid ${process.pid})\n`);
       // Graceful shutdown: stop taking jobs, let the running ones finish, then exit.

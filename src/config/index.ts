@@ -1,3 +1,3 @@
-export { configSchema, type QerdsConfig, type QerdsConfigInput } from './schema.js';
-export { loadConfig, type LoadConfigOptions } from './load.js';
-export { configuredFile, keyOf } from './files.js';
+export { configSchema, type ParsedConfig, type QerdsConfigInput } from './schema.js';
+export { loadConfig, type LoadConfigOptions, type QerdsConfig } from './load.js';
+export { configuredFile, type ConfigFiles, type ConfiguredFile, type ConfiguredKeyPair } from './files.js';

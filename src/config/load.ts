@@ -3,7 +3,15 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { QerdsError } from '../core/index.js';
-import { configSchema, type QerdsConfig, type QerdsConfigInput } from './schema.js';
+import { resolveConfigFiles, type ConfigFiles } from './files.js';
+import { configSchema, type ParsedConfig, type QerdsConfigInput } from './schema.js';
+
+/**
+ * The configuration an access point runs with: the schema's values with every relative path made absolute,
+ * and `files`, every key, certificate and trust file it reads after the dev PKI defaults. Only loadConfig
+ * makes one (`files` is no key of the schema, so a config input can never carry it).
+ */
+export type QerdsConfig = ParsedConfig & { readonly files: ConfigFiles };
 
 /** Shortcut variables for the settings operators change most; the general form is QERDS__SECTION__KEY. */
 const shortcuts: Readonly<Record<string, readonly string[]>> = {
@@ -54,7 +62,8 @@ export function loadConfig(options: LoadConfigOptions = {}): QerdsConfig {
     });
   }
   const baseDir = options.file ? dirname(resolve(options.file)) : (options.baseDir ?? process.cwd());
-  return Object.freeze(resolvePaths(parsed.data, baseDir));
+  const resolved = resolvePaths(parsed.data, baseDir);
+  return Object.freeze({ ...resolved, files: resolveConfigFiles(resolved) });
 }
 
 /** QERDS__HTTP__PORT=8081 → { http: { port: '8081' } }; keys match the schema case-insensitively. */
@@ -112,7 +121,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function resolvePaths(config: QerdsConfig, baseDir: string): QerdsConfig {
+function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(baseDir, p));
   const absOpt = (p: string | undefined) => (p === undefined ? undefined : abs(p));
   return {

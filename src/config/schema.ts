@@ -181,7 +181,7 @@ const credentialEntry = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 /**
- * A sender's own e-seal that this AP holds for it in a PKCS#11 token (a remote e-seal, issue 7): content the
+ * A sender's own e-seal that this AP holds for it in a PKCS#11 token (a remote e-seal, for forwarded use): content the
  * sender submits unsealed is sealed with it at C2 (XAdES for XML, CAdES for anything else) before encryption.
  */
 const remoteSealEntry = z
@@ -848,5 +848,6 @@ export const configSchema = z
   })
   .strict();
 
-export type QerdsConfig = z.infer<typeof configSchema>;
+/** The configuration as the schema validates it; loadConfig adds the resolved files (QerdsConfig, load.ts). */
+export type ParsedConfig = z.infer<typeof configSchema>;
 export type QerdsConfigInput = z.input<typeof configSchema>;

@@ -273,7 +273,7 @@ export interface PipelineContext {
 /**
  * Seals submitted content on the sender's behalf with the sender's own e-seal key, which the AP holds (in a
  * PKCS#11 token) for senders without their own tooling, so that the content's origin holds from C1 to C4
- * and beyond, without the APs (issue 7, forwarded use).
+ * and beyond, without the APs (forwarded use: the recipient can show who sent the content without us).
  */
 export interface OnBehalfSealer {
   /**

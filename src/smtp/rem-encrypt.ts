@@ -15,8 +15,8 @@ const CRLF = '\r\n';
  *   nextcloud/mail#12931 (2026) reports that OAEP "may break on the receiving side when it only expects the
  *   PKCS#1 v1.5 padding"; RFC 8551 §2.3 makes PKCS#1 v1.5 the MUST for receivers, OAEP only SHOULD+. So the
  *   key transport is v1.5: the one every S/MIME client decrypts. The algorithm registry allows CBC and v1.5
- *   for this use only (createMailInteropRegistry). It is the config default, because issue 6 asks for mail "Thunderbird or
- *   Outlook can open": a Dispatch the recipient's client cannot open is not delivered in any useful sense.
+ *   for this use only (createMailInteropRegistry). It is the config default because a REM Dispatch goes to a person's
+ *   mail client (Thunderbird, Outlook): one the recipient's client cannot open is not delivered in any useful sense.
  * - `aes256-gcm`: AuthEnvelopedData (below) — RFC 8551's preference, for recipients whose software reads it.
  */
 export type RemEncryption = 'aes256-gcm' | 'aes256-cbc';

@@ -7,9 +7,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { submissionFingerprint } from '../../src/api/idempotency.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { testPostgresUrl } from '../helpers/postgres.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Idempotency-Key on POST /api/v1/messages, with C2 as two API processes (two access points, each its own
@@ -53,7 +54,7 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
     return fetch(`${base}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}`, ...(key === undefined ? {} : { 'idempotency-key': key }) } });
   };
-  const messagesWithSubject = async (subject: string) => (await net.c2.context.store.listMessages({ limit: 500 })).filter((m) => m.subject === subject);
+  const messagesWithSubject = async (subject: string) => (await accessPointInternals(net.c2).context.store.listMessages({ limit: 500 })).filter((m) => m.subject === subject);
 
   it('replays the first answer (status, body, Location) from the other process, and makes one message', async () => {
     const first = await submit(net.c2.url, 'order-1', { recipient: RECIPIENT.id, subject: 'idem-1' }, invoice('1'));
@@ -101,7 +102,7 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
       parts: [{ partId: 'part-1', contentType: 'application/xml', filename: 'invoice.xml', sha256: createHash('sha256').update(payload).digest('hex'), size: payload.length }],
     });
     const now = new Date();
-    const claim = await second.context.store.claimIdempotencyKey({ account: SENDER.id, key: 'order-3', fingerprint, now, expiresAt: new Date(now.getTime() + 3600_000), staleBefore: new Date(now.getTime() - 3600_000) });
+    const claim = await accessPointInternals(second).context.store.claimIdempotencyKey({ account: SENDER.id, key: 'order-3', fingerprint, now, expiresAt: new Date(now.getTime() + 3600_000), staleBefore: new Date(now.getTime() - 3600_000) });
     expect(claim.claimed).toBe(true);
     const busy = await submit(net.c2.url, 'order-3', { recipient: RECIPIENT.id, subject: 'idem-3' }, payload);
     expect(busy.status).toBe(409);

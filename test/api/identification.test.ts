@@ -14,6 +14,7 @@ import { sealXml } from '../../src/seal/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -118,7 +119,7 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
   async function evidenceOf(ap: AccessPoint, response: { json: <T>() => T }) {
     const json = response.json<{ evidence?: { id: string }[]; message?: { evidence: { id: string }[] } }>();
     const id = (json.evidence ?? json.message!.evidence)[0]!.id;
-    const record = await ap.context.store.getEvidence(id);
+    const record = await accessPointInternals(ap).context.store.getEvidence(id);
     return { xml: record!.xml, data: parseEvidenceXml(record!.xml) };
   }
 
@@ -266,15 +267,15 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const refused = await call(strict, `/api/v1/inbox/${id}/parts/part-1`, { headers: { authorization: `Bearer ${RECIPIENT_KEY}` } });
     expect(refused.status).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'ASSURANCE_TOO_LOW', required: HIGH });
-    expect((await strict.context.store.getMessage(id))?.state).toBe('consigned');
-    expect(await strict.context.store.listEvidence(id)).toEqual([]);
+    expect((await accessPointInternals(strict).context.store.getMessage(id))?.state).toBe('consigned');
+    expect(await accessPointInternals(strict).context.store.listEvidence(id)).toEqual([]);
 
     const handed = await call(strict, `/api/v1/inbox/${id}/parts/part-1`, { client: certs.recipientHw });
     expect(handed.status).toBe(200);
     expect(handed.text).toBe('<Invoice>for you</Invoice>');
     // Sealed once the whole body was written: it may land just after the client read the body.
     const [evidence] = await waitFor(async () => {
-      const chain = await strict.context.store.listEvidence(id);
+      const chain = await accessPointInternals(strict).context.store.listEvidence(id);
       return chain.length > 0 ? chain : undefined;
     }, { timeoutMs: 20_000, what: 'ContentHandover' });
     const data = parseEvidenceXml(evidence!.xml);
@@ -290,9 +291,9 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
 
   /** A message as C3 holds it once relayed and consigned (the relay itself is not under test here). */
   async function injectReceivedMessage(ap: AccessPoint, content: string): Promise<string> {
-    const { sha256: digest, size } = await ap.context.store.blobs.put(Buffer.from(content));
+    const { sha256: digest, size } = await accessPointInternals(ap).context.store.blobs.put(Buffer.from(content));
     const id = `msg-in-${Date.now()}`;
-    await ap.context.store.transaction(async (tx) => {
+    await accessPointInternals(ap).context.store.transaction(async (tx) => {
       await tx.insertMessage({
         id,
         ebmsMessageId: `${id}@peer`,

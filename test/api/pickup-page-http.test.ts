@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 import { base32Decode, totp } from '../../src/api/totp.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseParticipantId } from '../../src/core/index.js';
@@ -60,7 +61,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const link = (messageId = 'no-such-message') => ap.context.pickupLinks!.buildPickupLink(messageId, recipient);
+const link = (messageId = 'no-such-message') => accessPointInternals(ap).context.pickupLinks!.buildPickupLink(messageId, recipient);
 const tokenOf = (url: string) => url.split('/pickup/')[1]!;
 /** The page with the address it was asked for taken out (its language switch leads back to that address). */
 const alike = (html: string, token: string) => html.split(token).join('TOKEN');

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 interface MessageJson {
   id: string;
@@ -52,8 +53,8 @@ describe('GET /api/v1/messages and the submission reference', () => {
     expect(submitted.map((m) => m.reference)).toEqual(['PO-0', 'PO-1', 'PO-2', 'PO-3', 'PO-4']);
     const one = (await (await get(`/api/v1/messages/${submitted[2]!.id}`)).json()) as MessageJson;
     expect(one.reference).toBe('PO-2');
-    const stored = await net.c2.context.store.getMessage(submitted[2]!.id);
-    const evidence = (await net.c2.context.store.listEvidence(submitted[2]!.id))[0]!;
+    const stored = await accessPointInternals(net.c2).context.store.getMessage(submitted[2]!.id);
+    const evidence = (await accessPointInternals(net.c2).context.store.listEvidence(submitted[2]!.id))[0]!;
     expect(evidenceWebhookBody(stored!, evidence, net.c2.url).reference).toBe('PO-2');
   });
 
@@ -130,6 +131,6 @@ describe('GET /api/v1/messages and the submission reference', () => {
     const res = await submit({ recipient: RECIPIENT.id, refernce: 'PO-typo' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { detail: string }).detail).toContain('"refernce"');
-    expect((await net.c2.context.store.listSent({ sender: SENDER.id })).messages.some((m) => m.subject === undefined && m.reference === undefined)).toBe(false);
+    expect((await accessPointInternals(net.c2).context.store.listSent({ sender: SENDER.id })).messages.some((m) => m.subject === undefined && m.reference === undefined)).toBe(false);
   });
 });

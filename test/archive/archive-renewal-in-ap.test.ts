@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { opensslTsaCertificate } from '../seal/long-lived-tsa.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The archive renewal runs by itself inside `qerds start` (retention.renewIntervalMs). Run 1: the APs'
@@ -46,7 +47,7 @@ describe('archive renewal inside the AP', () => {
     messageId = (await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id;
     const c2 = net.c2;
     const chain = await waitFor(async () => {
-      const evidence = await c2.context.store.listEvidence(messageId);
+      const evidence = await accessPointInternals(c2).context.store.listEvidence(messageId);
       return evidence.some((e) => e.event === 'RelayAcceptance') ? evidence : undefined;
     }, { timeoutMs: 60_000 });
     before = new Map(chain.map((e) => [e.id, e.xml]));
@@ -59,7 +60,7 @@ describe('archive renewal inside the AP', () => {
     net = await startTwoAccessPoints({ outDir: work, pkiDir: pki.dir, overrides: { retention: { renewIntervalMs: 300, renewBeforeDays: 1 } } });
     const c2 = net.c2;
     const renewed = await waitFor(async () => {
-      const evidence = (await c2.context.store.listEvidence(messageId)).filter((e) => before.has(e.id));
+      const evidence = (await accessPointInternals(c2).context.store.listEvidence(messageId)).filter((e) => before.has(e.id));
       return evidence.length === before.size && evidence.every((e) => e.xml.includes('ArchiveTimeStamp')) ? evidence : undefined;
     }, { timeoutMs: 60_000 });
     const metrics = await (await fetch(`${c2.url}/metrics`)).text();

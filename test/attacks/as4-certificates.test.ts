@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_DISPATCH, createAs4Transport, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { isQerdsError, parseParticipantId } from '../../src/core/index.js';
 import { verifySmpSignature } from '../../src/directory/smp-signature.js';
 import { checkCertificateRole, devPkiLayout, initDevPki, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
@@ -16,6 +16,7 @@ import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.j
 import { createLocalTsaClient, createTimestampAuthority, verifyTimestampToken } from '../../src/timestamp/index.js';
 import { buildTrustList, loadTrustList } from '../../src/trust-list/index.js';
 import { devCertificateKinds } from './as4-certificate-kinds.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, finding 3 ("any trusted certificate can send a Dispatch"): who may sign AS4 messages and receipts, SMP
@@ -72,11 +73,11 @@ async function push(to: 'c2' | 'c3', identity: SigningIdentity, sender: string, 
     message,
     attachments,
     identity,
-    trust: ap.trust,
+    trust: accessPointInternals(ap).trust,
     encryptFor: new X509Certificate(readFileSync(pki.ap(to).encCert)),
     compress: true,
   }).catch((e: unknown) => e);
-  const stored = await ap.context.store.findMessageByEbmsId(message.messageId, 'recipient-ap');
+  const stored = await accessPointInternals(ap).context.store.findMessageByEbmsId(message.messageId, 'recipient-ap');
   return { outcome, stored, messageId: message.messageId };
 }
 
@@ -130,10 +131,10 @@ describe('C2 with the default (unpinned peers off)', () => {
   it('will not send to a peer whose entry pins no AP certificate: AS4_PEER_NOT_PINNED, nothing sent', async () => {
     const transport = createAs4Transport({
       self: { id: net.c2.config.ap.id, name: 'C2' },
-      identity: net.c2.identity,
-      trust: net.c2.trust,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
       timeoutMs: 5_000,
-      as4: loadAs4Security(net.c2.config, net.c2.identity),
+      as4: loadAs4Security(net.c2.config, accessPointInternals(net.c2).identity),
       // The entry names the peer's encryption certificate but pins no AP certificate.
       directory: { lookup: async () => ({ participant: parseParticipantId(RECIPIENT.id), name: 'unpinned', endpoint: 'http://127.0.0.1:9/as4', apEncryptionCertificatePem: readFileSync(pki.ap('c3').encCert, 'utf8') }) },
     });
@@ -154,14 +155,14 @@ describe('AS4 receipts signed by a certificate of another role are refused by th
     it(`a receipt signed by the ${kind} certificate: AS4_EBMS_0302 (invalid receipt)`, async () => {
       const app = express();
       let taken = 0;
-      app.post('/as4', createAs4Handler({ identity: kinds[kind]!, trust: net.c3.trust, onUserMessage: async () => void (taken += 1) }));
+      app.post('/as4', createAs4Handler({ identity: kinds[kind]!, trust: accessPointInternals(net.c3).trust, onUserMessage: async () => void (taken += 1) }));
       const server: Server = await new Promise((ready) => {
         const s = app.listen(0, '127.0.0.1', () => ready(s));
       });
       try {
         const port = (server.address() as { port: number }).port;
         const { message, attachments } = dispatch(SENDER.id, RECIPIENT.id);
-        const outcome = await sendUserMessage({ endpoint: `http://127.0.0.1:${port}/as4`, message, attachments, identity: net.c2.identity, trust: net.c2.trust }).catch((e: unknown) => e);
+        const outcome = await sendUserMessage({ endpoint: `http://127.0.0.1:${port}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust }).catch((e: unknown) => e);
         expect(taken).toBe(1);
         expect(isQerdsError(outcome, 'AS4_EBMS_0302'), String(outcome)).toBe(true);
         expect(JSON.stringify((outcome as { details?: unknown }).details)).toMatch(/AS4_SIG_SIGNER_ROLE/);
@@ -196,7 +197,7 @@ describe('SMP metadata signed by a certificate of another role is refused (DIREC
       const xml = signedMetadata('smp1', values(), signer());
       let error: unknown;
       try {
-        verifySmpSignature(xml, net.c2.trust, new Date());
+        verifySmpSignature(xml, accessPointInternals(net.c2).trust, new Date());
       } catch (e) {
         error = e;
       }
@@ -205,7 +206,7 @@ describe('SMP metadata signed by a certificate of another role is refused (DIREC
   }
   it('signed by a seal (a signing certificate): verifies (control)', () => {
     const xml = signedMetadata('smp1', values(), { keyFile: pki.ap('c9').sealKey, certFile: pki.ap('c9').sealCert });
-    expect(verifySmpSignature(xml, net.c2.trust, new Date()).signer.fingerprint256).toBe(kinds['unlisted AP c9 seal']!.certificate.fingerprint256);
+    expect(verifySmpSignature(xml, accessPointInternals(net.c2).trust, new Date()).signer.fingerprint256).toBe(kinds['unlisted AP c9 seal']!.certificate.fingerprint256);
   });
 });
 
@@ -243,13 +244,13 @@ describe('trusted lists and timestamps signed by a certificate of another role',
   for (const kind of ['C2 seal', 'C3 TLS', 'trusted list signer', 'recipient encryption-only (alice)']) {
     it(`a timestamp token signed by the ${kind} certificate: TSA_NOT_TIMESTAMPING_CERT`, async () => {
       const rogue = createTimestampAuthority({ identity: kinds[kind]! });
-      const refused = await createLocalTsaClient(rogue, { trust: net.c2.trust }).timestamp(imprint).catch((e: unknown) => e);
+      const refused = await createLocalTsaClient(rogue, { trust: accessPointInternals(net.c2).trust }).timestamp(imprint).catch((e: unknown) => e);
       expect(isQerdsError(refused, 'TSA_NOT_TIMESTAMPING_CERT'), String(refused)).toBe(true);
     });
   }
   it('a token of the dev TSA (critical, sole timeStamping EKU) verifies (control)', async () => {
-    const token = await createLocalTsaClient(createTimestampAuthority({ identity: kinds.TSA! }), { trust: net.c2.trust }).timestamp(imprint);
-    expect((await verifyTimestampToken(token.der, { imprint, trust: net.c2.trust })).valid).toBe(true);
+    const token = await createLocalTsaClient(createTimestampAuthority({ identity: kinds.TSA! }), { trust: accessPointInternals(net.c2).trust }).timestamp(imprint);
+    expect((await verifyTimestampToken(token.der, { imprint, trust: accessPointInternals(net.c2).trust })).valid).toBe(true);
   });
 });
 

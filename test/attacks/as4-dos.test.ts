@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { messagesAtC3, sendValidMessage, startTarget } from './support.js';
 
 /**

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidenceIssuer } from '../../src/access-point/evidence-binding.js';
 import { ACTION_EVIDENCE, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
 import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { formatParticipantId, isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
@@ -15,6 +15,7 @@ import type { StoredMessage } from '../../src/store/types.js';
 import { createHttpTsaClient } from '../../src/timestamp/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { devCertificateKinds, sealWithOrganizationIdentifier } from './as4-certificate-kinds.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, finding 2 ("a forged proof of delivery is accepted"): a ContentHandover naming C3 as its issuer, sealed
@@ -58,11 +59,11 @@ beforeAll(async () => {
   const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
   // Relayed and consigned: C3's ContentConsignment is back at C2, and nobody has downloaded the content yet.
   c2Message = await waitFor(async () => {
-    const events = (await net.c2.context.store.listEvidence(id)).map((e) => e.event);
-    return events.includes('ContentConsignment') ? net.c2.context.store.getMessage(id) : undefined;
+    const events = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
+    return events.includes('ContentConsignment') ? accessPointInternals(net.c2).context.store.getMessage(id) : undefined;
   }, { timeoutMs: 60_000, what: 'ContentConsignment at C2' });
   expect(c2Message.state).toBe('relayed');
-  c3Message = (await net.c3.context.store.findMessageByEbmsId(c2Message.ebmsMessageId, 'recipient-ap'))!;
+  c3Message = (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(c2Message.ebmsMessageId, 'recipient-ap'))!;
 }, 120_000);
 afterAll(async () => {
   await net?.stop();
@@ -72,12 +73,12 @@ afterAll(async () => {
 /** A ContentHandover of C3's message naming C3 as issuer, sealed by `identity`, timestamped by C2's own /tsa. */
 async function forgeHandover(identity: SigningIdentity): Promise<{ id: string; xml: string }> {
   const issuer = createEvidenceIssuer({
-    self: net.c3.context.self,
+    self: accessPointInternals(net.c3).context.self,
     policyIds: net.c3.config.ap.policyIds,
     identity,
-    tsa: createHttpTsaClient({ url: `${net.c2.url}/tsa`, trust: net.c2.trust }),
-    clock: net.c3.context.clock,
-    ids: net.c3.context.ids,
+    tsa: createHttpTsaClient({ url: `${net.c2.url}/tsa`, trust: accessPointInternals(net.c2).trust }),
+    clock: accessPointInternals(net.c3).context.clock,
+    ids: accessPointInternals(net.c3).context.ids,
     names: () => undefined,
   });
   return issuer.issue({ event: 'ContentHandover', reason: { code: 'RE01' }, message: c3Message });
@@ -112,9 +113,9 @@ async function postVerify(xml: string): Promise<{ valid: boolean; report: { indi
 }
 
 async function expectNothingStored(evidenceId: string): Promise<void> {
-  expect(await net.c2.context.store.getEvidence(evidenceId)).toBeUndefined();
-  expect((await net.c2.context.store.getMessage(c2Message.id))?.state).toBe('relayed');
-  expect((await net.c2.context.store.listEvidence(c2Message.id)).map((e) => e.event)).not.toContain('ContentHandover');
+  expect(await accessPointInternals(net.c2).context.store.getEvidence(evidenceId)).toBeUndefined();
+  expect((await accessPointInternals(net.c2).context.store.getMessage(c2Message.id))?.state).toBe('relayed');
+  expect((await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).map((e) => e.event)).not.toContain('ContentHandover');
 }
 
 describe('forged ContentHandover, sealed by each kind of dev PKI certificate, returned to C2 without mutual TLS', () => {
@@ -125,7 +126,7 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
       expect(forged.xml).toContain(net.c3.config.ap.id);
 
       // `qerds verify` and POST /api/v1/verify: the same report.
-      const report = await verifyEvidence(forged.xml, { trust: net.c2.trust });
+      const report = await verifyEvidence(forged.xml, { trust: accessPointInternals(net.c2).trust });
       expect(report.indication).toBe(c.indication);
       expect(report.subIndication).toBe(c.sub);
       const viaApi = await postVerify(forged.xml);
@@ -135,7 +136,7 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
       if (c.sub) expect(viaApi.report.findings.map((f) => f.code)).toContain('EVIDENCE_SEAL_CERT_ROLE');
 
       // C2's intake, carried by the forger's own signature (whatever the transport).
-      const intake = await acceptReturnedEvidence(net.c2.context, forged.xml, identity.certificate.fingerprint256).catch((e: unknown) => e);
+      const intake = await acceptReturnedEvidence(accessPointInternals(net.c2).context, forged.xml, identity.certificate.fingerprint256).catch((e: unknown) => e);
       expect(isQerdsError(intake, c.intake), String(intake)).toBe(true);
       await expectNothingStored(forged.id);
 
@@ -146,7 +147,7 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
         message,
         attachments,
         identity,
-        trust: net.c2.trust,
+        trust: accessPointInternals(net.c2).trust,
         encryptFor: new X509Certificate(readFileSync(devPkiLayout(pkiDir).ap('c2').encCert)),
         compress: true,
       }).catch((e: unknown) => e);
@@ -159,13 +160,13 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
   it('a QSealC-shaped seal whose organizationIdentifier is another organisation: TOTAL-FAILED SIG_CONSTRAINTS_FAILURE, refused', async () => {
     const seal = await sealWithOrganizationIdentifier(devPkiLayout(pkiDir), work, 'NTRJP-9999999999999');
     const forged = await forgeHandover(seal);
-    const report = await verifyEvidence(forged.xml, { trust: net.c2.trust });
+    const report = await verifyEvidence(forged.xml, { trust: accessPointInternals(net.c2).trust });
     expect(report.indication).toBe('TOTAL-FAILED');
     expect(report.subIndication).toBe('SIG_CONSTRAINTS_FAILURE');
     expect(report.findings.map((f) => f.code)).toContain('EVIDENCE_ISSUER_MISMATCH');
     const viaApi = await postVerify(forged.xml);
     expect([viaApi.valid, viaApi.report.indication, viaApi.report.subIndication]).toEqual([false, 'TOTAL-FAILED', 'SIG_CONSTRAINTS_FAILURE']);
-    const intake = await acceptReturnedEvidence(net.c2.context, forged.xml, seal.certificate.fingerprint256).catch((e: unknown) => e);
+    const intake = await acceptReturnedEvidence(accessPointInternals(net.c2).context, forged.xml, seal.certificate.fingerprint256).catch((e: unknown) => e);
     expect(isQerdsError(intake, 'PIPELINE_EVIDENCE_INVALID'), String(intake)).toBe(true);
     await expectNothingStored(forged.id);
 
@@ -173,8 +174,8 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
     // and C2 still refuses it: it is not the seal the directory pins for C3's AP.
     const own = await sealWithOrganizationIdentifier(devPkiLayout(pkiDir), work, net.c3.config.ap.id);
     const matching = await forgeHandover(own);
-    expect((await verifyEvidence(matching.xml, { trust: net.c2.trust })).indication).toBe('TOTAL-PASSED');
-    const refused = await acceptReturnedEvidence(net.c2.context, matching.xml, own.certificate.fingerprint256).catch((e: unknown) => e);
+    expect((await verifyEvidence(matching.xml, { trust: accessPointInternals(net.c2).trust })).indication).toBe('TOTAL-PASSED');
+    const refused = await acceptReturnedEvidence(accessPointInternals(net.c2).context, matching.xml, own.certificate.fingerprint256).catch((e: unknown) => e);
     expect(isQerdsError(refused, 'PIPELINE_EVIDENCE_SEAL_MISMATCH'), String(refused)).toBe(true);
     await expectNothingStored(matching.id);
   }, 60_000);
@@ -186,14 +187,14 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
     expect(handed.status).toBe(200);
     await handed.arrayBuffer();
     const delivered = await waitFor(async () => {
-      const m = await net.c2.context.store.getMessage(c2Message.id);
+      const m = await accessPointInternals(net.c2).context.store.getMessage(c2Message.id);
       return m?.state === 'delivered' ? m : undefined;
     }, { timeoutMs: 60_000, what: 'delivered at C2' });
     expect(delivered.state).toBe('delivered');
-    const handover = (await net.c2.context.store.listEvidence(c2Message.id)).find((e) => e.event === 'ContentHandover')!;
-    const report = await verifyEvidence(handover.xml, { trust: net.c2.trust });
+    const handover = (await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).find((e) => e.event === 'ContentHandover')!;
+    const report = await verifyEvidence(handover.xml, { trust: accessPointInternals(net.c2).trust });
     expect(report.indication).toBe('TOTAL-PASSED');
-    expect(report.seal?.signer?.fingerprint256).toBe(net.c3.identity.certificate.fingerprint256);
+    expect(report.seal?.signer?.fingerprint256).toBe(accessPointInternals(net.c3).identity.certificate.fingerprint256);
     expect((await postVerify(handover.xml)).valid).toBe(true);
   }, 90_000);
 });

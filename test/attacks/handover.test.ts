@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sendValidMessage, startTarget } from './support.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, finding 4: ContentHandover is proof that content went out, so HEAD (headers only) must not seal it;
@@ -19,14 +20,14 @@ describe('handover attacks', () => {
     const c2Id = await sendValidMessage(net);
     c3Id = await waitFor(async () => {
       const inbox = await api<Array<{ id: string; ebmsMessageId: string; state: string }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
-      const sent = await net.c2.context.store.getMessage(c2Id);
+      const sent = await accessPointInternals(net.c2).context.store.getMessage(c2Id);
       const mine = inbox.find((m) => m.ebmsMessageId === sent?.ebmsMessageId);
       return mine && mine.state === 'consigned' ? mine.id : undefined;
     }, { timeoutMs: 30_000 });
   }, 180_000);
   afterAll(() => net?.stop());
 
-  const events = async () => (await net.c3.context.store.listEvidence(c3Id)).map((e) => e.event);
+  const events = async () => (await accessPointInternals(net.c3).context.store.listEvidence(c3Id)).map((e) => e.event);
   const partUrl = async () => {
     const entry = await api<{ parts: Array<{ href: string }> }>(net.c3.url, RECIPIENT.key, `/api/v1/inbox/${c3Id}`);
     return `${net.c3.url}${entry.parts[0]!.href}`;
@@ -37,7 +38,7 @@ describe('handover attacks', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('digest')).toMatch(/^sha-256=/);
     expect(await events()).not.toContain('ContentHandover');
-    expect((await net.c3.context.store.getMessage(c3Id))?.state).toBe('consigned');
+    expect((await accessPointInternals(net.c3).context.store.getMessage(c3Id))?.state).toBe('consigned');
   });
 
   it('answers a missing message and another recipient\'s message alike', async () => {
@@ -55,7 +56,7 @@ describe('handover attacks', () => {
       expect([a.status, b.status]).toEqual([404, 404]);
       expect(await detail(a, c3Id)).toBe(await detail(b, MISSING));
     }
-    const evidenceId = (await net.c3.context.store.listEvidence(c3Id))[0]!.id;
+    const evidenceId = (await accessPointInternals(net.c3).context.store.listEvidence(c3Id))[0]!.id;
     const [e1, e2] = await Promise.all([asOther(`${net.c3.url}/api/v1/evidence/${evidenceId}`), asOther(`${net.c3.url}/api/v1/evidence/${evidenceId}x`)]);
     expect([e1.status, e2.status]).toEqual([404, 404]);
     expect(await detail(e1, evidenceId)).toBe(await detail(e2, `${evidenceId}x`));

@@ -8,6 +8,7 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * One access point (C2) on plain HTTP on loopback for the REST attack tests: SQLite in memory, blobs in a
@@ -61,8 +62,8 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
     url: ap.url,
     blobDir,
     blobFiles: async () => {
-      await waitFor(async () => (Object.values((await ap.context.store.stats()).outboxByStage).every((n) => n === 0) ? true : undefined), { what: 'the outbox to empty' });
-      await ap.context.queue.drain();
+      await waitFor(async () => (Object.values((await accessPointInternals(ap).context.store.stats()).outboxByStage).every((n) => n === 0) ? true : undefined), { what: 'the outbox to empty' });
+      await accessPointInternals(ap).context.queue.drain();
       try {
         return readdirSync(blobDir, { recursive: true, withFileTypes: true })
           .filter((e) => e.isFile())
@@ -71,7 +72,7 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
         return [];
       }
     },
-    messageCount: async () => (await ap.context.store.listMessages({ limit: 10_000 })).length,
+    messageCount: async () => (await accessPointInternals(ap).context.store.listMessages({ limit: 10_000 })).length,
     stop: async () => {
       await ap.stop();
       rmSync(work, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
 import { SENDER, startAttackAp, submitValid, type AttackAp } from './rest-ap.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, disk filled by uploads nobody references: what a crash left in the blob directory (a blob whose
@@ -59,17 +60,17 @@ describe('orphan blob sweep', () => {
     const key = ((await response.json()) as { parts: { sha256: string }[] }).parts[0]!.sha256;
     ageBy(blobPath(target.blobDir, key), 2 * HOUR);
     const orphan = writeBlob(target.blobDir, 'another orphan', 2 * HOUR);
-    const { removed } = await target.ap.context.store.sweepOrphanBlobs({ graceMs: HOUR });
+    const { removed } = await accessPointInternals(target.ap).context.store.sweepOrphanBlobs({ graceMs: HOUR });
     expect(removed).toBe(1);
     expect(existsSync(blobPath(target.blobDir, orphan))).toBe(false);
-    expect(await target.ap.context.store.blobs.has(key)).toBe(true);
+    expect(await accessPointInternals(target.ap).context.store.blobs.has(key)).toBe(true);
   });
 
   it('an old orphan that is put again (a new upload of the same bytes) is not swept under it', async () => {
     const key = writeBlob(target.blobDir, 'content uploaded again', 2 * HOUR);
-    const stored = await target.ap.context.store.blobs.put(Buffer.from('content uploaded again'));
+    const stored = await accessPointInternals(target.ap).context.store.blobs.put(Buffer.from('content uploaded again'));
     expect(stored.sha256).toBe(key);
-    await target.ap.context.store.sweepOrphanBlobs({ graceMs: HOUR });
-    expect(await target.ap.context.store.blobs.has(key)).toBe(true);
+    await accessPointInternals(target.ap).context.store.sweepOrphanBlobs({ graceMs: HOUR });
+    expect(await accessPointInternals(target.ap).context.store.blobs.has(key)).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseParticipantId } from '../../src/core/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp } from './rest-ap.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, the other direction: a blob piped to a response (GET /api/v1/inbox/{id}/parts/{partId}). A client
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 /** A message received for RECIPIENT (as C3 would store it), with one large part. */
 async function received(id: string): Promise<void> {
-  const store = target.ap.context.store;
+  const store = accessPointInternals(target.ap).context.store;
   const { sha256, size } = await store.blobs.put(Buffer.alloc(SIZE, 0x5a));
   await store.transaction((tx) =>
     tx.insertMessage({

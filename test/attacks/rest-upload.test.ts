@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartBody, rawRequest, RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp, type RawResponse } from './rest-ap.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Issue 13, REST submission: malformed or truncated request bodies are refused with 400 problem+json, leave
@@ -115,7 +116,7 @@ describe('POST /api/v1/messages: refused submissions leave no blob (disk filling
     ]);
     await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
     const sha256 = ((await accepted.json()) as { parts: { sha256: string }[] }).parts[0]!.sha256;
-    expect(await target.ap.context.store.blobs.has(sha256)).toBe(true);
+    expect(await accessPointInternals(target.ap).context.store.blobs.has(sha256)).toBe(true);
   });
 
   it('a client that goes away mid-body leaves no file and no message', async () => {

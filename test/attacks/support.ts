@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /** Two APs on loopback for the attack tests: the attack goes at C3, then a valid message must still go through. */
 export async function startTarget(prefix: string, options: Omit<Parameters<typeof startTwoAccessPoints>[0], 'outDir' | 'pkiDir'> = {}): Promise<TwoAccessPoints> {
@@ -15,7 +16,7 @@ export async function startTarget(prefix: string, options: Omit<Parameters<typeo
 
 /** Messages C3 holds for the recipient (any state): an attack must add none. */
 export async function messagesAtC3(net: TwoAccessPoints): Promise<number> {
-  const page = await net.c3.context.store.listInbox({ recipient: RECIPIENT.id, states: ['received', 'awaiting-acceptance', 'accepted', 'consigned', 'delivered', 'failed', 'rejected'], limit: 500 });
+  const page = await accessPointInternals(net.c3).context.store.listInbox({ recipient: RECIPIENT.id, states: ['received', 'awaiting-acceptance', 'accepted', 'consigned', 'delivered', 'failed', 'rejected'], limit: 500 });
   return page.messages.length;
 }
 

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { opensslPki } from '../helpers/pki.js';
 import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
 const DOC_ARG = `${DOC.scheme}::${DOC.value}`;
@@ -118,10 +119,10 @@ describe('GET /api/v1/recipients/{participant}', () => {
     net = await startTwoAccessPoints({ outDir: join(dir, 'aps'), pkiDir: join(dir, 'pki') });
     // C2's REST API over an SMP-backed directory, with C2's trust store: the route as an SMP deployment serves it.
     const app = createHttpApp({
-      ctx: { ...net.c2.context, directory: createSmpDirectory({ baseUrl: smp.url, trust: net.c2.trust, documentTypeId: DOC, binding: 'smp2' }) },
+      ctx: { ...accessPointInternals(net.c2).context, directory: createSmpDirectory({ baseUrl: smp.url, trust: accessPointInternals(net.c2).trust, documentTypeId: DOC, binding: 'smp2' }) },
       apiKeys: [{ key: SENDER.key, participant: SENDER.id, name: SENDER.name }],
       maxPayloadBytes: 1024,
-      trust: net.c2.trust,
+      trust: accessPointInternals(net.c2).trust,
     });
     smpApp = createServer(app);
     await new Promise<void>((resolve) => smpApp.listen(0, '127.0.0.1', () => resolve()));
@@ -142,7 +143,7 @@ describe('GET /api/v1/recipients/{participant}', () => {
     const check = (await response.json()) as RecipientCheck;
     expect(check).toMatchObject({ participant: RECIPIENT.id, verdict: 'reachable', endpoint: `${net.c3.url}/as4`, source: 'static' });
     // The demo directory pins each AP's e-seal: C3's, and it chains to C2's trust store.
-    expect(check.apCertificate).toMatchObject({ trusted: true, fingerprint256: net.c3.identity.certificate.fingerprint256 });
+    expect(check.apCertificate).toMatchObject({ trusted: true, fingerprint256: accessPointInternals(net.c3).identity.certificate.fingerprint256 });
     expect(check.grounds.some((g) => g.includes('pins no AP certificate'))).toBe(false);
   });
 

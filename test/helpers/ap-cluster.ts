@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
-import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout } from '../../src/pki/layout.js';
 
 /**

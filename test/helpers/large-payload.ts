@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, openAsBlob, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import type { ApCluster } from './ap-cluster.js';
 import { waitFor } from './wait.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { eventUri, parseParticipantId, reasonUri, type EvidenceEvent, type MessageState, type ReasonCode } from '../../src/core/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { API_KEY_METHOD, LOA_LOW } from '../../src/api/index.js';
@@ -17,6 +17,7 @@ import type { SmtpSink } from '../smtp/smtp-sink.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import type { TwoAccessPointsMode } from './two-access-points-suite.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 const SCHEMA = new URL('../../schemas/evidence/en319522-evidence.xsd', import.meta.url).pathname;
 
@@ -114,21 +115,21 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
     }
 
     const noticeFor = async (c2Id: string, type: string): Promise<Notice> => {
-      const message = await net.c2.context.store.getMessage(c2Id);
+      const message = await accessPointInternals(net.c2).context.store.getMessage(c2Id);
       return waitFor(() => notices.find((n) => n.ebmsMessageId === message!.ebmsMessageId && n.type === type), { what: `${type} notice for ${c2Id}` });
     };
 
     /** Waits until C2 holds C3's evidence `event` for its message `c2Id`; returns its XML. */
     const evidenceAtC2 = (c2Id: string, event: EvidenceEvent): Promise<string> =>
-      waitFor(async () => (await net.c2.context.store.listEvidence(c2Id)).find((e) => e.event === event)?.xml, { what: `${event} at C2`, timeoutMs: 40_000 });
+      waitFor(async () => (await accessPointInternals(net.c2).context.store.listEvidence(c2Id)).find((e) => e.event === event)?.xml, { what: `${event} at C2`, timeoutMs: 40_000 });
 
     /** Waits until C2's message `c2Id` is in `state` (moved there by the evidence C3 returned). */
     const c2Reaches = (c2Id: string, state: MessageState) =>
-      waitFor(async () => ((await net.c2.context.store.getMessage(c2Id))?.state === state ? true : undefined), { what: `C2 message ${c2Id} ${state}` });
+      waitFor(async () => ((await accessPointInternals(net.c2).context.store.getMessage(c2Id))?.state === state ? true : undefined), { what: `C2 message ${c2Id} ${state}` });
 
     const c3MessageOf = async (c2Id: string) => {
-      const c2 = await net.c2.context.store.getMessage(c2Id);
-      return (await net.c3.context.store.findMessageByEbmsId(c2!.ebmsMessageId, 'recipient-ap'))!;
+      const c2 = await accessPointInternals(net.c2).context.store.getMessage(c2Id);
+      return (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(c2!.ebmsMessageId, 'recipient-ap'))!;
     };
 
     /** XSD (xmllint), xmlsec1 and our verifier on one evidence, and its event and reason URIs. */
@@ -139,7 +140,7 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
       expect(lint.status, `${event} against the XSD: ${lint.stderr}`).toBe(0);
       const xmlsec = xmlsecVerify(xml, devPkiLayout(pkiDir).caCert);
       expect(xmlsec.ok, `${event} with xmlsec1: ${xmlsec.output}`).toBe(true);
-      const report = await verifyEvidence(xml, { trust: net.c2.trust });
+      const report = await verifyEvidence(xml, { trust: accessPointInternals(net.c2).trust });
       expect(report.indication, `${event} with our verifier: ${report.findings.map((f) => f.message).join('; ')}`).toBe('TOTAL-PASSED');
       expect(report.evidence?.event).toBe(event);
       expect(report.evidence?.issuer.id).toBe(net.c3.config.ap.id);
@@ -166,7 +167,7 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
         events.unshift(data!.event);
       }
       expect(events).toHaveLength(fromC3.length);
-      const atC3 = await net.c3.context.store.listEvidence((await c3MessageOf(c2Id)).id);
+      const atC3 = await accessPointInternals(net.c3).context.store.listEvidence((await c3MessageOf(c2Id)).id);
       expect(new Set(fromC3.map((e) => e.id))).toEqual(new Set(atC3.map((e) => e.id)));
       return events;
     }
@@ -181,7 +182,7 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
       expect(notice.acceptUrl).toBe(`${net.c3.url}/api/v1/messages/${notice.messageId}/accept`);
       expect(Date.parse(notice.deadline!)).toBeGreaterThan(Date.now() + 3_000_000);
       await checkEvidence(await evidenceAtC2(id, 'NotificationForAcceptance'), 'NotificationForAcceptance', 'RC01');
-      await waitFor(async () => ((await net.c3.context.store.getMessage(notice.messageId))?.state === 'awaiting-acceptance' ? true : undefined));
+      await waitFor(async () => ((await accessPointInternals(net.c3).context.store.getMessage(notice.messageId))?.state === 'awaiting-acceptance' ? true : undefined));
       // REQ4 and the policy: the content stays at C3 until the recipient accepts.
       const early = await get(`${net.c3.url}/api/v1/inbox/${notice.messageId}/parts/${notice.parts[0]!.partId}`, ACCEPTOR.key);
       expect(early.status).toBe(409);
@@ -242,7 +243,7 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
       const outcomes = await Promise.all(
         ids.map(async (id, i) => {
           const notice = await noticeFor(id, 'NotificationForAcceptance');
-          const c3 = net.c3.context;
+          const c3 = accessPointInternals(net.c3).context;
           await waitFor(async () => ((await c3.store.getMessage(notice.messageId))?.state === 'awaiting-acceptance' ? true : undefined));
           // The expiry job as the sweep runs it at the deadline (a clock past it), while the recipient's answer is
           // on its way: both read the message awaiting acceptance and seal their evidence, the store decides.

@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
 import { AS4_ALG, decodeMultipart, GZIP_MEDIA_TYPE, sendUserMessage, verifyAs4Capture, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The access points' AS4 security with encryption on (issue 5, "secure by default"): what C2 puts on the
@@ -88,7 +89,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   let net: TwoAccessPoints;
   let proxy: Awaited<ReturnType<typeof capturingProxy>>;
   const dev = () => devPkiLayout(pkiDir);
-  const storedAtC3 = async (ebmsMessageId: string) => (await net.c3.context.store.listMessages({ limit: 1000 })).some((m) => m.ebmsMessageId === ebmsMessageId);
+  const storedAtC3 = async (ebmsMessageId: string) => (await accessPointInternals(net.c3).context.store.listMessages({ limit: 1000 })).some((m) => m.ebmsMessageId === ebmsMessageId);
 
   beforeAll(async () => {
     net = await startTwoAccessPoints({
@@ -114,7 +115,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
     const submitted = await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     const relayed = await waitFor(async () => {
-      const m = await net.c2.context.store.getMessage(String(submitted.id));
+      const m = await accessPointInternals(net.c2).context.store.getMessage(String(submitted.id));
       return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
     }, { what: 'the relay receipt' });
     expect(relayed.state).not.toBe('failed');
@@ -156,14 +157,14 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
 
     // The capture verifies as an AS4 exchange: signed by C2, payload compressed and encrypted.
     const c3Key = loadSigningIdentity(dev().ap('c3').encCert, dev().ap('c3').encKey);
-    const report = verifyAs4Capture(request, { trust: net.c2.trust, expectedCertificate: net.c2.identity.certificate, decryptionKeys: [c3Key] });
+    const report = verifyAs4Capture(request, { trust: accessPointInternals(net.c2).trust, expectedCertificate: accessPointInternals(net.c2).identity.certificate, decryptionKeys: [c3Key] });
     expect(report.verdict, JSON.stringify(report.findings)).toBe('VALID');
     expect(report.payloads).toEqual([expect.objectContaining({ compressed: true, encrypted: true })]);
   }, 60_000);
 
   it('C3 refuses a signed but unencrypted UserMessage with EBMS:0103 and stores nothing', async () => {
     const { message, attachments } = dispatchMessage();
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: net.c2.identity, trust: net.c2.trust, compress: true }).catch((e: unknown) => e);
+    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, compress: true }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0103'), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/not encrypted/);
     expect(await storedAtC3(message.messageId)).toBe(false);
@@ -172,7 +173,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('C3 refuses a message encrypted for another key with EBMS:0102 and stores nothing', async () => {
     const { message, attachments } = dispatchMessage();
     const c2Cert = new X509Certificate(readFileSync(dev().ap('c2').encCert));
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: net.c2.identity, trust: net.c2.trust, encryptFor: c2Cert }).catch((e: unknown) => e);
+    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c2Cert }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0102'), String(error)).toBe(true);
     expect(await storedAtC3(message.messageId)).toBe(false);
   });
@@ -180,7 +181,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('C3 refuses a service no P-Mode names with EBMS:0010, even encrypted', async () => {
     const { message, attachments } = dispatchMessage({ service: 'urn:example:service:other' });
     const c3Cert = new X509Certificate(readFileSync(dev().ap('c3').encCert));
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: net.c2.identity, trust: net.c2.trust, encryptFor: c3Cert, compress: true }).catch((e: unknown) => e);
+    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c3Cert, compress: true }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0010'), String(error)).toBe(true);
     expect(await storedAtC3(message.messageId)).toBe(false);
   });
@@ -188,7 +189,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('the same message, compressed and encrypted for C3, is accepted with a receipt and stored (control)', async () => {
     const { message, attachments } = dispatchMessage();
     const c3Cert = new X509Certificate(readFileSync(dev().ap('c3').encCert));
-    const result = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: net.c2.identity, trust: net.c2.trust, encryptFor: c3Cert, compress: true });
+    const result = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c3Cert, compress: true });
     expect(result.receipt.refToMessageId).toBe(message.messageId);
     expect(await storedAtC3(message.messageId)).toBe(true);
   });
@@ -229,7 +230,7 @@ describe('a sending AP whose directory names no AS4 encryption certificate for t
     form.append('payload', new Blob([MARKER], { type: 'text/plain' }), 'note.txt');
     const submitted = await api(ap.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     const failed = await waitFor(async () => {
-      const m = await ap.context.store.getMessage(String(submitted.id));
+      const m = await accessPointInternals(ap).context.store.getMessage(String(submitted.id));
       return m?.state === 'failed' ? m : undefined;
     }, { what: 'the relay failure' });
     expect(failed.lastError).toBe('RB02');

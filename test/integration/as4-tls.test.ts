@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAs4Transport } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4TlsClient, sendUserMessage, spkiPin, type As4HttpClient } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * AS4 between two real APs over HTTPS on loopback (issue 5, transport): TLS 1.2+ only, mutual TLS with the
@@ -83,16 +84,16 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
     try {
       const id = await submit(net, client.forPeer(), 'over mutual TLS\n');
       const relayed = await waitFor(async () => {
-        const m = await net.c2.context.store.getMessage(id);
+        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
         return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
       }, { timeoutMs: 30_000, what: 'the relay receipt' });
       expect(relayed.state).not.toBe('failed');
       expect(relayed.attempts).toBe(1);
-      const atC3 = await net.c3.context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap');
+      const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap');
       expect(atC3?.recipient).toEqual(parseParticipantId(RECIPIENT.id));
       // C3's RelayAcceptance comes back to C2 over TLS too, C3 presenting its pinned client certificate.
       const events = await waitFor(async () => {
-        const names = (await net.c2.context.store.listEvidence(id)).map((e) => e.event);
+        const names = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
         return names.includes('RelayAcceptance') ? names : undefined;
       }, { timeoutMs: 30_000, what: 'RelayAcceptance returned to C2' });
       expect(events).toContain('SubmissionAcceptance');
@@ -143,11 +144,11 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
     try {
       const transport = createAs4Transport({
         self: { id: 'urn:qerds-ap:demo:c2', name: 'C2' },
-        identity: net.c2.identity,
-        trust: net.c2.trust,
+        identity: accessPointInternals(net.c2).identity,
+        trust: accessPointInternals(net.c2).trust,
         timeoutMs: 10_000,
-        as4: loadAs4Security(net.c2.config, net.c2.identity),
-        directory: net.c2.context.directory,
+        as4: loadAs4Security(net.c2.config, accessPointInternals(net.c2).identity),
+        directory: accessPointInternals(net.c2).context.directory,
         tls: wrongClient,
       });
       const ebmsMessageId = `tls-wrong-client-${Date.now()}@qerds-ap`;
@@ -160,7 +161,7 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
         parts: [{ partId: 'p1', contentType: 'text/plain', body: Buffer.from('from the wrong connection\n') }],
       });
       await expect(sent).rejects.toMatchObject({ code: 'AS4_EBMS_0101', message: expect.stringMatching(/TLS client certificate .* matches none of the 1 pin/) });
-      expect(await net.c3.context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap')).toBeUndefined();
     } finally {
       wrongClient.close();
     }
@@ -205,15 +206,15 @@ describe('per-peer pinning: a server with a valid but unpinned certificate', () 
     try {
       const id = await submit(net, client.forPeer(), 'never to the wrong server\n');
       const failed = await waitFor(async () => {
-        const m = await net.c2.context.store.getMessage(id);
+        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
         return m?.state === 'failed' ? m : undefined;
       }, { timeoutMs: 30_000, what: 'RelayFailure' });
       expect(failed.attempts).toBe(2);
       expect(failed.lastError).toBe('RB09');
-      const evidence = await net.c2.context.store.listEvidence(id);
+      const evidence = await accessPointInternals(net.c2).context.store.listEvidence(id);
       const relayFailure = evidence.find((e) => e.xml.includes('/Event/RelayFailure'));
       expect(relayFailure?.xml).toMatch(/AS4_TLS_PIN_MISMATCH: TLS: server 127\.0\.0\.1:\d+ refused: certificate/);
-      expect(await net.c3.context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
     } finally {
       client.close();
     }
@@ -237,12 +238,12 @@ describe('revocation: a peer whose TLS certificate the CA revoked', () => {
     try {
       const id = await submit(net, client.forPeer(), 'not to a revoked server\n');
       const failed = await waitFor(async () => {
-        const m = await net.c2.context.store.getMessage(id);
+        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
         return m?.state === 'failed' ? m : undefined;
       }, { timeoutMs: 30_000, what: 'RelayFailure' });
-      const evidence = await net.c2.context.store.listEvidence(id);
+      const evidence = await accessPointInternals(net.c2).context.store.listEvidence(id);
       expect(evidence.find((e) => e.xml.includes('/Event/RelayFailure'))?.xml).toMatch(/AS4_TLS_HANDSHAKE_FAILED: TLS: server 127\.0\.0\.1:\d+ refused: certificate revoked \(CERT_REVOKED\)/);
-      expect(await net.c3.context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
     } finally {
       client.close();
     }

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
@@ -70,12 +71,12 @@ describe('correlation ids in logs', () => {
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
     const deadline = Date.now() + 30_000;
-    while ((await c2.context.store.listEvidence(id)).length < 3) {
+    while ((await accessPointInternals(c2).context.store.listEvidence(id)).length < 3) {
       if (Date.now() > deadline) throw new Error('the message did not complete in 30 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 300)); // the last jobs settle and log
-    const c3Id = (await c3.context.store.listMessages())[0]!.id;
+    const c3Id = (await accessPointInternals(c3).context.store.listMessages())[0]!.id;
 
     const life = lines.slice(startup);
     expect(life.length).toBeGreaterThan(5);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
@@ -12,6 +12,7 @@ import { crlNumberOf, initDevPki, loadTrustStore, reissueDevCrl, type DevPkiLayo
 import { x509 } from '../../src/pki/x509.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The time bomb of issue 4: an AP loaded its CRL at start and kept it. Here the AP starts with a CRL due in an
@@ -45,7 +46,7 @@ async function submissionAcceptance(): Promise<string> {
   const res = await submit();
   expect(res.status, await res.clone().text()).toBe(201);
   const { id } = (await res.json()) as { id: string };
-  const evidence = await ap.context.store.listEvidence(id);
+  const evidence = await accessPointInternals(ap).context.store.listEvidence(id);
   const accepted = evidence.find((e) => e.event === 'SubmissionAcceptance');
   expect(accepted).toBeDefined();
   return accepted!.xml;

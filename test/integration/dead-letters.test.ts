@@ -9,9 +9,10 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
@@ -91,17 +92,17 @@ describe('dead letters', () => {
       letters = (await (await admin('/dead-letters')).json()) as View[];
       return letters.length >= 2;
     });
-    const c3Message = (await c3.context.store.listMessages())[0]!;
+    const c3Message = (await accessPointInternals(c3).context.store.listMessages())[0]!;
     expect(letters).toHaveLength(2);
     for (const letter of letters) {
       expect(letter).toMatchObject({ stage: 'notify', messageId: c3Message.id, attempts: 2 });
       expect(letter.lastError).toMatch(/^AS4_/);
     }
-    const events = await Promise.all(letters.map(async (l) => (await c3.context.store.getEvidence(l.data.evidenceId!))?.event));
+    const events = await Promise.all(letters.map(async (l) => (await accessPointInternals(c3).context.store.getEvidence(l.data.evidenceId!))?.event));
     expect(events.sort()).toEqual(['ContentConsignment', 'RelayAcceptance']);
     // Given up: nothing runs them any more, and C2 has only its own evidence.
     await new Promise((r) => setTimeout(r, 300));
-    expect((await c2.context.store.listEvidence(id)).map((e) => e.event)).toEqual(['SubmissionAcceptance']);
+    expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event)).toEqual(['SubmissionAcceptance']);
     expect(await (await fetch(`${c3.url}/metrics`)).text()).toContain('qerds_dead_letters{stage="notify"} 2');
 
     // Only admin keys open the admin API: none, or a participant's key, is refused.
@@ -130,9 +131,9 @@ describe('dead letters', () => {
     expect(await replay.json()).toEqual({ id: first.id, replayed: true });
     expect((await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' })).status).toBe(404);
     expect((await cli('dead-letters', 'replay', String(second.id), '-c', c3File)).stdout).toContain(`dead letter ${second.id} replayed`);
-    await until('both evidence at C2', async () => (await c2.context.store.listEvidence(id)).length === 3);
-    expect((await c2.context.store.listEvidence(id)).map((e) => e.event).sort()).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
+    await until('both evidence at C2', async () => (await accessPointInternals(c2).context.store.listEvidence(id)).length === 3);
+    expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event).sort()).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
     expect(await (await admin('/dead-letters')).json()).toEqual([]);
-    expect((await c3.context.store.stats()).outboxByStage).toEqual({});
+    expect((await accessPointInternals(c3).context.store.stats()).outboxByStage).toEqual({});
   }, 180_000);
 });

@@ -8,11 +8,12 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import type { EvidenceData } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * REQ2 end to end on two APs over loopback: C2 encrypts for the recipient's certificate that its
@@ -196,7 +197,7 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     expect(second.contentType).toBe('application/octet-stream');
     expect(second).not.toHaveProperty('originalContentType');
     expect(handedOver.get(second.partId)!.equals(senderCms)).toBe(true);
-    const stored = await net.c2.context.store.getMessage(messageId);
+    const stored = await accessPointInternals(net.c2).context.store.getMessage(messageId);
     expect(stored?.parts[1]).toEqual({ partId: second.partId, contentType: 'application/octet-stream', filename: 'invoice.p7m', sha256: sha256(senderCms), size: senderCms.length });
     const privateKey = createPrivateKey(readFileSync(keys.keyFile));
     expect(decryptCms(handedOver.get(second.partId)!, { privateKey, certificate }).equals(senderPlaintext)).toBe(true);
@@ -213,7 +214,7 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     ]);
     const trust = loadTrustStore([devPkiLayout(pkiDir).caCert, devPkiLayout(pkiDir).caCrl]);
     expect((await verifyEvidence(acceptance.xml, { trust })).indication).toBe('TOTAL-PASSED');
-    const stored = await net.c2.context.store.getMessage(messageId);
+    const stored = await accessPointInternals(net.c2).context.store.getMessage(messageId);
     expect(stored?.parts[0]).toMatchObject({ sha256: cipherDigest, plaintextSha256: sha256(payload), plaintextSize: payload.length, originalContentType: 'text/plain' });
     for (const event of ['RelayAcceptance', 'ContentHandover']) {
       const parts = evidence.get(event)!.data.parts;

@@ -5,11 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
 import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
 import { initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { buildRemMessage } from '../../src/smtp/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is
@@ -58,7 +59,7 @@ describe('qerds export + verify of the evidence chain', () => {
       if (chain.some((e) => e.event === 'ContentHandover')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    manifest = await exportMessageEvidence({ store: net.c2.context.store, messageId, outDir, trust: net.c2.trust });
+    manifest = await exportMessageEvidence({ store: accessPointInternals(net.c2).context.store, messageId, outDir, trust: accessPointInternals(net.c2).trust });
   }, 120_000);
   afterAll(() => net?.stop());
 
@@ -145,7 +146,7 @@ describe('qerds export + verify of the evidence chain', () => {
     expect(tampered.json.valid).toBe(false);
 
     // A REM message (.eml) C2 would mail, carrying this evidence, signed with C2's e-seal.
-    const rem = buildRemMessage({ event: manifest.evidence[0]!.event, evidenceXml: evidenceXml.toString('utf8'), subject: 'Invoice', from: { address: 'rem@c2.example' }, to: [{ address: 'c1@example.org' }], signer: net.c2.identity });
+    const rem = buildRemMessage({ event: manifest.evidence[0]!.event, evidenceXml: evidenceXml.toString('utf8'), subject: 'Invoice', from: { address: 'rem@c2.example' }, to: [{ address: 'c1@example.org' }], signer: accessPointInternals(net.c2).identity });
     const remResult = await postVerify(rem.raw);
     expect(remResult.json).toMatchObject({ kind: 'rem-message', valid: true, report: { verdict: 'VALID' } });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sequentialIdGenerator, systemClock } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
@@ -14,6 +14,7 @@ import { makeCertificate } from '../helpers/identification.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Forwarded use (issue 7): the sender (C1) seals its own content — a UBL invoice with XAdES made with its
@@ -158,11 +159,11 @@ describe('forwarded use: a C1 seal that does not verify is refused at intake', (
     expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason });
     expect(answer.body.detail).toMatch(detail);
     const messageId = answer.body.message.id as string;
-    const stored = await net.c2.context.store.getMessage(messageId);
+    const stored = await accessPointInternals(net.c2).context.store.getMessage(messageId);
     expect(stored?.state).toBe('rejected');
     // Nothing went further: not encrypted, never relayed, one SubmissionRejection with the reason.
     expect(stored?.parts.every((p) => p.plaintextSha256 === undefined)).toBe(true);
-    const chain = await net.c2.context.store.listEvidence(messageId);
+    const chain = await accessPointInternals(net.c2).context.store.listEvidence(messageId);
     expect(chain.map((e) => e.event)).toEqual(['SubmissionRejection']);
     expect(parseEvidenceXml(chain[0]!.xml).reason).toMatchObject({ code: reason, details: expect.stringMatching(detail) });
     const inbox = await api<Array<{ ebmsMessageId: string }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');

@@ -5,9 +5,10 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { createOcspResponder, initDevPki, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * An AS4 peer whose certificate names an OCSP responder (AIA) is checked with it at reception: good → the
@@ -78,7 +79,7 @@ describe('OCSP status of the sending AP at C3', () => {
     const { id, events } = await send();
     expect(events).toContain('RelayFailure');
     expect(events).not.toContain('RelayAcceptance');
-    const failure = (await net.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
+    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
     expect(failure?.xml).toMatch(/revoked according to its OCSP responder/);
   }, 90_000);
 });
@@ -94,7 +95,7 @@ describe('OCSP status of the sending AP at C3, over the REM SMTP relay binding',
     const { id, events } = await send(smtpNet);
     expect(events).toContain('RelayFailure');
     expect(events).not.toContain('RelayAcceptance');
-    const failure = (await smtpNet.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
+    const failure = (await accessPointInternals(smtpNet.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
     expect(failure?.xml).toMatch(/554 5\.7\.1 the signer's certificate is revoked according to its OCSP responder/);
     expect(failure?.xml).toContain('R_ERDS_MessageRejectedForInvalidCertificate');
   }, 90_000);

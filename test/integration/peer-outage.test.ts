@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * C3 down for a while (every connection to its AS4 endpoint dropped, as a restarting peer does), then back:
@@ -66,23 +67,23 @@ describe('a peer AP down, then back: the relay rides it out', () => {
     const id = String(submitted.id);
 
     // Down for 8 attempts: past the old default budget (5 attempts), within this one.
-    await waitFor(async () => ((await net.c2.context.store.getMessage(id))?.attempts ?? 0) >= 8 || undefined, { timeoutMs: 90_000, what: '8 failed relay attempts' });
-    const during = await net.c2.context.store.getMessage(id);
+    await waitFor(async () => ((await accessPointInternals(net.c2).context.store.getMessage(id))?.attempts ?? 0) >= 8 || undefined, { timeoutMs: 90_000, what: '8 failed relay attempts' });
+    const during = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(during?.state).toBe('relaying');
     expect(refused).toBeGreaterThanOrEqual(8);
     down = false;
 
     const chain = await waitFor(
       async () => {
-        const evidence = await net.c2.context.store.listEvidence(id);
+        const evidence = await accessPointInternals(net.c2).context.store.listEvidence(id);
         return evidence.some((e) => e.event === 'RelayAcceptance') ? evidence : undefined;
       },
       { timeoutMs: 90_000, what: 'the RelayAcceptance once C3 is back' },
     );
     expect(chain.map((e) => e.event)).not.toContain('RelayFailure');
-    const relayed = await net.c2.context.store.getMessage(id);
+    const relayed = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(relayed?.state).not.toBe('failed');
-    const atC3 = (await net.c3.context.store.listMessages({ limit: 500 })).filter((m) => m.ebmsMessageId === relayed!.ebmsMessageId);
+    const atC3 = (await accessPointInternals(net.c3).context.store.listMessages({ limit: 500 })).filter((m) => m.ebmsMessageId === relayed!.ebmsMessageId);
     expect(atC3).toHaveLength(1);
   }, 200_000);
 });

@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * What happens when the recipient's AP refuses, and who may speak for whom (found in review):
@@ -38,7 +39,7 @@ describe('peer refusals and evidence binding', () => {
     }, { timeoutMs: 20_000 });
     expect(events).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayFailure', 'RelayRejection']));
     expect(events).not.toContain('RelayAcceptance');
-    const message = await net.c2.context.store.getMessage(id);
+    const message = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(message?.state).toBe('failed');
     // One attempt: EBMS:0001 is final, not retried into a "duplicate" receipt.
     expect(message?.attempts).toBe(1);
@@ -50,15 +51,15 @@ describe('peer refusals and evidence binding', () => {
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
     const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     const c3Evidence = await waitFor(async () => {
-      const relayed = await net.c2.context.store.getMessage(id);
-      const atC3 = relayed && (await net.c3.context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap'));
-      return atC3 ? (await net.c3.context.store.listEvidence(atC3.id))[0] : undefined;
+      const relayed = await accessPointInternals(net.c2).context.store.getMessage(id);
+      const atC3 = relayed && (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap'));
+      return atC3 ? (await accessPointInternals(net.c3).context.store.listEvidence(atC3.id))[0] : undefined;
     }, { timeoutMs: 20_000 });
     // Claimed to arrive from C2's own seal (not C3's): refused before anything is stored.
-    await expect(acceptReturnedEvidence(net.c2.context, c3Evidence.xml, net.c2.identity.certificate.fingerprint256)).rejects.toMatchObject({
+    await expect(acceptReturnedEvidence(accessPointInternals(net.c2).context, c3Evidence.xml, accessPointInternals(net.c2).identity.certificate.fingerprint256)).rejects.toMatchObject({
       code: 'PIPELINE_EVIDENCE_INVALID',
     });
     // From the AP that sealed it: accepted (or already there).
-    await expect(acceptReturnedEvidence(net.c2.context, c3Evidence.xml, net.c3.identity.certificate.fingerprint256)).resolves.toBeDefined();
+    await expect(acceptReturnedEvidence(accessPointInternals(net.c2).context, c3Evidence.xml, accessPointInternals(net.c3).identity.certificate.fingerprint256)).resolves.toBeDefined();
   });
 });

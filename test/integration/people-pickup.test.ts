@@ -5,13 +5,14 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../src/api/totp.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { PickupLinks } from '../../src/pipeline/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * People pick up content at C3 (REQ4) with a signed one-time link plus a second factor: a TOTP code
@@ -45,7 +46,7 @@ async function pickUp(link: string, factor: Record<string, string>) {
 }
 
 async function handoverEvidence(messageId: string) {
-  return (await net.c3.context.store.listEvidence(messageId)).filter((e) => e.event === 'ContentHandover');
+  return (await accessPointInternals(net.c3).context.store.listEvidence(messageId)).filter((e) => e.event === 'ContentHandover');
 }
 
 /** ContentHandover is sealed once the whole body was written, so it may land just after the client read it. */
@@ -81,7 +82,7 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
 
   it('a valid link and the right TOTP hand the content over; ContentHandover records link+TOTP at AAL2', async () => {
     first = await deliveredToC3('pickup by TOTP', 'Dear customer, your receipt.');
-    firstLink = net.c3.context.pickupLinks!.buildPickupLink(first, recipient);
+    firstLink = accessPointInternals(net.c3).context.pickupLinks!.buildPickupLink(first, recipient);
     expect(firstLink).toMatch(new RegExp(`^${net.c3.url}/pickup/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
     const answer = await pickUp(firstLink, { totp: totp(base32Decode(TOTP_SECRET), new Date()) });
     expect(answer.status).toBe(200);
@@ -95,7 +96,7 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
       aal: 2,
       assuranceLevel: 'http://eidas.europa.eu/LoA/substantial',
     });
-    expect((await net.c3.context.store.getMessage(first))?.state).toBe('delivered');
+    expect((await accessPointInternals(net.c3).context.store.getMessage(first))?.state).toBe('delivered');
   });
 
   it('refuses the same link a second time (403, stored use), with a fresh TOTP', async () => {
@@ -111,12 +112,12 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
     let link = '';
     beforeAll(async () => {
       second = await deliveredToC3('pickup refused', 'Not for the wrong hands.');
-      link = net.c3.context.pickupLinks!.buildPickupLink(second, recipient);
+      link = accessPointInternals(net.c3).context.pickupLinks!.buildPickupLink(second, recipient);
     }, 60_000);
 
     const expectNothingHandedOver = async () => {
       expect(await handoverEvidence(second)).toEqual([]);
-      expect((await net.c3.context.store.getMessage(second))?.state).not.toBe('delivered');
+      expect((await accessPointInternals(net.c3).context.store.getMessage(second))?.state).not.toBe('delivered');
     };
 
     it('a wrong TOTP: 401 PICKUP_FACTOR_INVALID', async () => {
@@ -160,7 +161,7 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
     });
 
     it('locks a link after pickup.maxAttempts wrong TOTPs (default 5): then even the right one gets 403', async () => {
-      const other = net.c3.context.pickupLinks!.buildPickupLink(second, recipient);
+      const other = accessPointInternals(net.c3).context.pickupLinks!.buildPickupLink(second, recipient);
       const good = totp(base32Decode(TOTP_SECRET), new Date());
       const wrong = String((Number(good) + 500_000) % 1_000_000).padStart(6, '0');
       for (let i = 0; i < 5; i++) expect((await pickUp(other, { totp: wrong })).status).toBe(401);

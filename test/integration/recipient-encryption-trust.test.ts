@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, revokeCertificate } from '../../src/pki/index.js';
 import { makeCertificate, submissionBody } from '../helpers/identification.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * REQ2 at C2: the recipient's encryption certificate that the directory names is trust-checked before C2
@@ -103,11 +104,11 @@ describe('recipient encryption certificate trust check (REQ2) at C2', () => {
     expect(answer.type).toMatch(/^application\/problem\+json/);
     expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA05' });
     expect(answer.body.detail).toMatch(finding);
-    const stored = await ap.context.store.getMessage(answer.body.message.id);
+    const stored = await accessPointInternals(ap).context.store.getMessage(answer.body.message.id);
     expect(stored?.state).toBe('rejected');
     // Nothing was encrypted for the bad certificate: the stored part is the plaintext as submitted.
     expect(stored?.parts[0]?.plaintextSha256).toBeUndefined();
-    const evidence = await ap.context.store.listEvidence(answer.body.message.id);
+    const evidence = await accessPointInternals(ap).context.store.listEvidence(answer.body.message.id);
     expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
     const data = parseEvidenceXml(evidence[0]!.xml);
     expect(evidence[0]!.xml).toContain('http://uri.etsi.org/19522/EventReason/S_ERDS_PolicyViolation');
@@ -143,7 +144,7 @@ describe('require-E2E policy (policy.endToEnd)', () => {
     expect(answer.status).toBe(422);
     expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA05' });
     expect(answer.body.detail).toMatch(/end-to-end encryption is required/);
-    const evidence = await ap.context.store.listEvidence(answer.body.message.id);
+    const evidence = await accessPointInternals(ap).context.store.listEvidence(answer.body.message.id);
     expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
     expect(evidence[0]!.xml).toMatch(/end-to-end encryption is required/);
   });

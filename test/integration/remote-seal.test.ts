@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRemoteSealSigners } from '../../src/access-point/remote-seal-binding.js';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { isQerdsError } from '../../src/core/errors.js';
 import { decryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { smpPathSegment } from '../../src/directory/index.js';
 import { devPkiLayout, initDevPki, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { metadataTemplate, startSmpResponder, type MetadataValues, type SmpResponder } from '../directory/smp-fixtures.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * `directory.kind: smp` in the AP config: C2 finds C3 through a local OASIS SMP 2.0 responder serving
@@ -113,7 +114,7 @@ describe('directory.kind smp', () => {
     );
     expect(item.state).toMatch(/received|consigned/);
     const relayed = await waitFor(async () => {
-      const m = await c2.context.store.getMessage(answer.body.id);
+      const m = await accessPointInternals(c2).context.store.getMessage(answer.body.id);
       return m && ['relayed', 'delivered'].includes(m.state) ? m : undefined;
     }, { what: 'C2 to record the receipt' });
     expect(relayed.peer).toMatch(/^http:\/\/127.0.0.1:\d+\/as4$/);
@@ -134,9 +135,9 @@ describe('directory.kind smp', () => {
     expect(answer.type).toMatch(/^application\/problem\+json/);
     expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA05' });
     expect(answer.body.detail).toMatch(/DIRECTORY_SMP_SIGNATURE_INVALID/);
-    const chain = await c2.context.store.listEvidence(answer.body.message.id);
+    const chain = await accessPointInternals(c2).context.store.listEvidence(answer.body.message.id);
     expect(chain.map((e) => e.event)).toEqual(['SubmissionRejection']);
     expect(chain[0]!.xml).toMatch(/DIRECTORY_SMP_SIGNATURE_INVALID/);
-    expect((await c2.context.store.getMessage(answer.body.message.id))?.state).toBe('rejected');
+    expect((await accessPointInternals(c2).context.store.getMessage(answer.body.message.id))?.state).toBe('rejected');
   });
 });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint } from '../../src/access-point.js';
-import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { buildTrustList, devTrustListXml } from '../../src/trust-list/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * Trusted lists in a running AP (pki.trustLists, pki.listedPeersOnly): the dev list that `qerds pki init`
@@ -59,7 +60,7 @@ describe('two APs that accept only listed QERDS peers', () => {
   it('relays between listed peers, and the verify API says seal and TSA are qualified by the list', async () => {
     const id = await submit(net);
     await waitFor(async () => ((await events(net, id)).includes('RelayAcceptance') ? true : undefined), { timeoutMs: 60_000 });
-    const [acceptance] = await net.c2.context.store.listEvidence(id);
+    const [acceptance] = await accessPointInternals(net.c2).context.store.listEvidence(id);
     const result = await api<{ valid: boolean; report: { qualified?: { seal?: { qualified: boolean; serviceType?: string }; tsa?: { qualified: boolean; serviceType?: string } } } }>(
       net.c2.url, SENDER.key, '/api/v1/verify', { method: 'POST', body: acceptance!.xml, headers: { 'content-type': 'application/xml' } },
     );
@@ -104,9 +105,9 @@ describe('a recipient AP whose list does not name the sending AP', () => {
       return e.includes('RelayFailure') ? e : undefined;
     }, { timeoutMs: 60_000 });
     expect(names).not.toContain('RelayAcceptance');
-    const relayFailure = (await net.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
+    const relayFailure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
     expect(relayFailure?.xml).toMatch(/0101|FailedAuthentication|not a QERDS/);
-    const message = await net.c2.context.store.getMessage(id);
-    expect(await net.c3.context.store.findMessageByEbmsId(message!.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+    const message = await accessPointInternals(net.c2).context.store.getMessage(id);
+    expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(message!.ebmsMessageId, 'recipient-ap')).toBeUndefined();
   }, 90_000);
 });

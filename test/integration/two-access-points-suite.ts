@@ -5,16 +5,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runDemo } from '../../src/cli/demo.js';
+import { runDemo } from '../../src/harness/demo.js';
 import {
   api,
   RECIPIENT,
   SENDER,
   startTwoAccessPoints,
   type TwoAccessPoints,
-} from '../../src/cli/two-access-points.js';
+} from '../../src/harness/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 export interface TwoAccessPointsMode {
   /** Appended to the suite names, e.g. ' [PostgreSQL + BullMQ]'. Empty for the embedded default. */
@@ -156,12 +157,12 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     };
 
     it('refuses a submission without or with a wrong API key (401 problem+json), storing nothing', async () => {
-      const before = await net.c2.context.store.listMessages();
+      const before = await accessPointInternals(net.c2).context.store.listMessages();
       const response = await submit('wrong-key-000000000000', { recipient: RECIPIENT.id });
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect((await response.json()).code).toBe('AUTH_REQUIRED');
-      expect(await net.c2.context.store.listMessages()).toHaveLength(before.length);
+      expect(await accessPointInternals(net.c2).context.store.listMessages()).toHaveLength(before.length);
     });
 
     it('rejects an unknown recipient with 422 and a sealed SubmissionRejection the sender can fetch', async () => {

@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { configSchema } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /** Senders at C2 whose ERP takes evidence by webhook; the path names the webhook's behaviour. */
 const ERP = { id: '0188:2000000000001', name: 'Webhook ERP KK', key: 'erp-key-0123456789abcdef00000000', path: '/erp' };
@@ -102,7 +103,7 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
     const events = ['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment'];
     await waitFor(() => (events.every((e) => deliveriesOf(ERP.path, id).some((d) => d.body.event === e)) ? true : undefined), { what: 'three evidence webhooks', timeoutMs: 40_000 });
     const trust = loadTrustStore([devPkiLayout(pkiDir).caCert, devPkiLayout(pkiDir).caCrl]);
-    const chain = await net.c2.context.store.listEvidence(id);
+    const chain = await accessPointInternals(net.c2).context.store.listEvidence(id);
     for (const event of events) {
       const post = deliveriesOf(ERP.path, id).find((d) => d.body.event === event)!;
       const evidence = chain.find((e) => e.event === event)!;
@@ -129,7 +130,7 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
 
   it('a failing ERP endpoint (503) is retried with the same webhook-id until it takes the evidence', async () => {
     const id = await submit(FLAKY, RECIPIENT.id);
-    const acceptance = await waitFor(async () => (await net.c2.context.store.listEvidence(id)).find((e) => e.event === 'SubmissionAcceptance'), { what: 'SubmissionAcceptance' });
+    const acceptance = await waitFor(async () => (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'SubmissionAcceptance'), { what: 'SubmissionAcceptance' });
     await waitFor(() => (flakyAttempts.get(acceptance.id) === 3 ? true : undefined), { what: 'third attempt at the flaky ERP', timeoutMs: 30_000 });
     const posts = deliveriesOf(FLAKY.path, id).filter((d) => d.body.evidenceId === acceptance.id);
     expect(posts).toHaveLength(3);
@@ -139,20 +140,20 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
 
   it('an ERP endpoint that is gone (410) is not retried: the job is kept as a dead letter for the operator', async () => {
     const id = await submit(GONE, RECIPIENT.id);
-    const acceptance = await waitFor(async () => (await net.c2.context.store.listEvidence(id)).find((e) => e.event === 'SubmissionAcceptance'), { what: 'SubmissionAcceptance' });
+    const acceptance = await waitFor(async () => (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'SubmissionAcceptance'), { what: 'SubmissionAcceptance' });
     const dead = await waitFor(
-      async () => (await net.c2.context.store.listDeadLetters()).find((d) => d.stage === 'evidence-webhook' && d.messageId === id && d.data.evidenceId === acceptance.id),
+      async () => (await accessPointInternals(net.c2).context.store.listDeadLetters()).find((d) => d.stage === 'evidence-webhook' && d.messageId === id && d.data.evidenceId === acceptance.id),
       { what: 'dead letter of the 410 webhook', timeoutMs: 30_000 },
     );
     expect(dead.lastError).toMatch(/HTTP 410/);
     expect(deliveriesOf(GONE.path, id).filter((d) => d.body.evidenceId === acceptance.id)).toHaveLength(1);
     // The message itself is not affected: the evidence copy is not the delivery.
-    await waitFor(async () => ((await net.c2.context.store.getMessage(id))?.state === 'relayed' ? true : undefined), { what: 'message relayed' });
+    await waitFor(async () => ((await accessPointInternals(net.c2).context.store.getMessage(id))?.state === 'relayed' ? true : undefined), { what: 'message relayed' });
   });
 
   it("the recipient's store-and-notify notice is signed with the recipient's own secret", async () => {
     const id = await submit(ERP, NOTIFIED.id);
-    const c2 = await net.c2.context.store.getMessage(id);
+    const c2 = await accessPointInternals(net.c2).context.store.getMessage(id);
     const notice = await waitFor(() => deliveries.find((d) => d.path === NOTIFIED.path && d.body.ebmsMessageId === c2!.ebmsMessageId), { what: 'notice', timeoutMs: 40_000 });
     expect(notice.body.type).toBe('ConsignmentNotification');
     const webhookId = String(notice.headers['webhook-id']);

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { definePMode, sendUserMessage, type Attachment, type PModeInput } from '../../src/as4/index.js';
-import { api, freePort, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, freePort, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { anchorTrustStore, sampleMessage, sealIdentity, startAs4Server, type As4TestServer } from './as4-helpers.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /** The P-Mode fields of reliability and receipt handling, each with the effect it must have (issue 5). */
 const pki = sharedTestPki();
@@ -111,9 +112,9 @@ describe('P-Mode retries and retry interval drive the relay (two APs, C3 unreach
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob(['to nowhere'], { type: 'text/plain' }), 'n.txt');
     const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const firstAttempt = await waitFor(async () => ((await net!.c2.context.store.getMessage(id))?.attempts ?? 0) >= 1 ? Date.now() : undefined, { timeoutMs: 20_000 });
+    const firstAttempt = await waitFor(async () => ((await accessPointInternals(net!.c2).context.store.getMessage(id))?.attempts ?? 0) >= 1 ? Date.now() : undefined, { timeoutMs: 20_000 });
     const failed = await waitFor(async () => {
-      const m = await net!.c2.context.store.getMessage(id);
+      const m = await accessPointInternals(net!.c2).context.store.getMessage(id);
       return m?.state === 'failed' ? { m, at: Date.now() } : undefined;
     }, { timeoutMs: 20_000, what: 'RelayFailure' });
     expect(failed.m.attempts).toBe(2);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/two-access-points.js';
+import { freePort } from '../../src/harness/two-access-points.js';
 import { createOcspResponder, crlStatusSource, fetchOcsp, initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -1,3 +1,4 @@
+import { accessPointInternals } from '../../src/access-point/internals.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../src/api/totp.js';
-import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import type { EvidenceEvent, MessageState } from '../../src/core/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
@@ -102,8 +103,8 @@ async function linkInMail(email: string, subject: string): Promise<{ link: strin
   return { link, messageId: payload.m };
 }
 
-const evidenceAtC3 = async (messageId: string, event: EvidenceEvent) => (await net.c3.context.store.listEvidence(messageId)).filter((e) => e.event === event);
-const stateAtC3 = async (messageId: string): Promise<MessageState | undefined> => (await net.c3.context.store.getMessage(messageId))?.state;
+const evidenceAtC3 = async (messageId: string, event: EvidenceEvent) => (await accessPointInternals(net.c3).context.store.listEvidence(messageId)).filter((e) => e.event === event);
+const stateAtC3 = async (messageId: string): Promise<MessageState | undefined> => (await accessPointInternals(net.c3).context.store.getMessage(messageId))?.state;
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `pickup-${name}.png`), fullPage: true });
 
@@ -126,7 +127,7 @@ async function verifiedHandover(messageId: string) {
     const found = await evidenceAtC3(messageId, 'ContentHandover');
     return found.length > 0 ? found : undefined;
   }, { timeoutMs: 30_000, what: 'ContentHandover at C3' });
-  const report = await verifyEvidence(handover!.xml, { trust: net.c3.trust });
+  const report = await verifyEvidence(handover!.xml, { trust: accessPointInternals(net.c3).trust });
   expect(report.indication, report.findings.map((f) => f.message).join('; ')).toBe('TOTAL-PASSED');
   expect(report.evidence?.event).toBe('ContentHandover');
   return handover!;
@@ -161,7 +162,7 @@ describe('the pickup page in a browser', () => {
     await shot(page, 'message-en');
 
     // Identified, but nothing handed over yet: no ContentHandover, neither after the second factor nor after a HEAD.
-    const partId = (await net.c3.context.store.getMessage(messageId))!.parts.find((p) => p.filename === 'invoice.xml')!.partId;
+    const partId = (await accessPointInternals(net.c3).context.store.getMessage(messageId))!.parts.find((p) => p.filename === 'invoice.xml')!.partId;
     const head = await withCookies(context, `/pickup/session/parts/${encodeURIComponent(partId)}`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(INVOICE)));
@@ -219,7 +220,7 @@ describe('the pickup page in a browser', () => {
     expect(await page.locator('a[data-download]').count()).toBe(0);
     await shot(page, 'acceptance-ja');
     // The download's address, tried directly before accepting: refused, nothing handed over.
-    const partId = (await net.c3.context.store.getMessage(messageId))!.parts.find((p) => p.filename === 'invoice.xml')!.partId;
+    const partId = (await accessPointInternals(net.c3).context.store.getMessage(messageId))!.parts.find((p) => p.filename === 'invoice.xml')!.partId;
     expect((await withCookies(context, `/pickup/session/parts/${encodeURIComponent(partId)}`)).status).toBe(409);
     expect(await evidenceAtC3(messageId, 'ContentHandover')).toEqual([]);
 
@@ -269,7 +270,7 @@ describe('the pickup page in a browser', () => {
     const data = parseEvidenceXml(rejection!.xml);
     expect(data.reason).toMatchObject({ code: 'RC08', details: '注文していません' });
     expect(data.recipient.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:pickup-link+password' });
-    const partId = (await net.c3.context.store.getMessage(messageId))!.parts[0]!.partId;
+    const partId = (await accessPointInternals(net.c3).context.store.getMessage(messageId))!.parts[0]!.partId;
     expect((await withCookies(context, `/pickup/session/parts/${encodeURIComponent(partId)}`)).status).toBe(409);
     expect(await evidenceAtC3(messageId, 'ContentHandover')).toEqual([]);
     await shot(page, 'rejected-ja');

@@ -12,6 +12,7 @@ import { sharedTestPki } from '../helpers/pki.js';
 import { submissionBody } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium, PAGE_RECIPIENT, startPageAp } from './page-ap.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
  * The public verification page in a real browser (Debian's chromium through playwright-core): a person uploads
@@ -225,14 +226,14 @@ describe('the public verification page in a browser', () => {
 describe('the verification page over plain HTTP (no browser)', () => {
   it('stores nothing: no new blob and no new message after verifications', async () => {
     const blobsBefore = readdirSync(join(work, 'blobs'), { recursive: true }).length;
-    const messagesBefore = await ap.context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
+    const messagesBefore = await accessPointInternals(ap).context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(readFileSync(files.evidence))]), 'e.xml');
     const res = await fetch(`${ap.url}/verify?lang=en`, { method: 'POST', body: form });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(readdirSync(join(work, 'blobs'), { recursive: true }).length).toBe(blobsBefore);
-    const messagesAfter = await ap.context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
+    const messagesAfter = await accessPointInternals(ap).context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
     expect(messagesAfter.messages.length).toBe(messagesBefore.messages.length);
   });
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 import { startPrivateRedis, stopPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
 

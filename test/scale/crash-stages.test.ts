@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
 

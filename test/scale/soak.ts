@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { startApCluster } from '../helpers/ap-cluster.js';

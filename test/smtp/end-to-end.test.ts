@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { hashPassword, SMTP_AUTH_METHOD } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from './swaks.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 const SENDER_EMAIL = 'keiri@sample-trading.example';
 const PASSWORD = 'correct horse battery staple';
@@ -83,7 +84,7 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
   }, 60_000);
 
   it('refuses a spoofed From at C2 and stores nothing', async () => {
-    const count = async () => (await aps.c2.context.store.listMessages({ limit: 1000 })).length;
+    const count = async () => (await accessPointInternals(aps.c2).context.store.listMessages({ limit: 1000 })).length;
     const before = await count();
     const result = await swaks([
       '--server', '127.0.0.1', '--port', String(aps.c2.smtpAddress!.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,

@@ -4,13 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';
 import { startMailNetwork, type MailNetwork } from './mail-fixtures.js';
 import type { SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 const RECIPIENT_EMAIL = 'soumu@test-works.example';
 const RECIPIENT_ADDRESS = '0188-9876543210987@c3.example';
@@ -52,7 +53,7 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
     swaks(['--server', '127.0.0.1', '--port', String(aps.c3.smtpInboundAddress!.port), '--from', 'stranger@outside.example', '--to', to, '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`, ...extra]);
 
   async function receivedEvidence(messageId: string): Promise<string> {
-    const evidence = await waitFor(async () => (await aps.c3.context.store.listEvidence(messageId)).find((e) => e.event === 'ReceivedFromNonERDS'));
+    const evidence = await waitFor(async () => (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).find((e) => e.event === 'ReceivedFromNonERDS'));
     return evidence.xml;
   }
 
@@ -74,7 +75,7 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
     const seal = xmlsecVerify(xml, pki.caCert);
     expect(seal.ok, seal.output).toBe(true);
 
-    const message = await aps.c3.context.store.getMessage(messageId);
+    const message = await accessPointInternals(aps.c3).context.store.getMessage(messageId);
     expect(message?.sender).toEqual({ scheme: 'email', value: 'stranger@outside.example' });
     expect(message?.peer).toBe('non-erds:smtp');
     // It goes on like a relayed message: a signed REM Dispatch reaches the recipient's mailbox.
@@ -83,11 +84,11 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
     writeFileSync(eml, dispatch.raw);
     const verified = spawnSync('openssl', ['cms', '-verify', '-CAfile', pki.caCert, '-in', eml, '-out', join(work, 'dispatch.mime')], { encoding: 'utf8' });
     expect(verified.status, verified.stderr).toBe(0);
-    await waitFor(async () => ((await aps.c3.context.store.getMessage(messageId))?.state === 'delivered' ? true : undefined));
+    await waitFor(async () => ((await accessPointInternals(aps.c3).context.store.getMessage(messageId))?.state === 'delivered' ? true : undefined));
     // The sender has no ERDS: its evidence is not sent anywhere, and no job is left dead trying to.
-    const chain = (await aps.c3.context.store.listEvidence(messageId)).map((e) => e.event);
+    const chain = (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).map((e) => e.event);
     expect(chain).toEqual(expect.arrayContaining(['ReceivedFromNonERDS', 'ContentConsignment', 'ContentHandover']));
-    expect((await aps.c3.context.store.listDeadLetters()).filter((d) => d.messageId === messageId)).toEqual([]);
+    expect((await accessPointInternals(aps.c3).context.store.listDeadLetters()).filter((d) => d.messageId === messageId)).toEqual([]);
   }, 60_000);
 
   it('without TLS too (a public MX must not require it), the evidence says so', async () => {
@@ -98,13 +99,13 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
   }, 60_000);
 
   it('never a relay: a foreign address gets 550 5.7.1, an unknown local one 550 5.1.1, and nothing is stored', async () => {
-    const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+    const before = (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length;
     const relay = await send('someone@elsewhere.example', 'Relay attempt');
     expect(relay.status).not.toBe(0);
     expect(relay.replies).toContain('550 5.7.1 relay access denied');
     const unknown = await send('0188-0000000000000@c3.example', 'Unknown');
     expect(unknown.status).not.toBe(0);
     expect(unknown.replies).toContainEqual(expect.stringMatching(/^550 5\.1\.1 recipient <.+> unknown$/));
-    expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+    expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
@@ -13,6 +13,7 @@ import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, 
 import type { SinkMail, SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 import { waitFor } from '../helpers/wait.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 const RECIPIENT_EMAIL = 'soumu@test-works.example';
 
@@ -192,7 +193,7 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     const mailed = await waitFor(async () => receiptsFor(subject).find((m) => headerOf(m.raw, 'Subject').startsWith('REM ContentHandoverFailure:')));
     decryptAndVerify(mailed, 'failure-receipt', 'bob');
     expect(sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject))).toHaveLength(0);
-    const atC3 = (await aps.c3.context.store.listMessages({ state: 'failed', limit: 100 })).filter((m) => m.subject === subject);
+    const atC3 = (await accessPointInternals(aps.c3).context.store.listMessages({ state: 'failed', limit: 100 })).filter((m) => m.subject === subject);
     expect(atC3).toHaveLength(1);
   }, 60_000);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
 import type { DevPkiLayout } from '../../src/pki/types.js';
 import { hashPassword } from '../../src/smtp/index.js';

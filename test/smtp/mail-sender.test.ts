@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/two-access-points.js';
+import { freePort } from '../../src/harness/two-access-points.js';
 import { createMailSender } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';

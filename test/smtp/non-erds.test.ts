@@ -4,13 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, SENDER, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, apiText, SENDER, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';
 import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, type MailNetwork } from './mail-fixtures.js';
 import type { SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 
 /**
@@ -83,7 +84,7 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
     checkIndependently(xml);
     const receipt = await waitFor(async () => sink.mailsTo(SENDER_EMAIL).find((m) => m.raw.toString('latin1').includes(`Subject: REM RelayToNonERDS: ${subject}`)));
     expect(receipt).toBeDefined();
-    expect((await aps.c2.context.store.getMessage(submitted.id!))?.state).toBe('delivered');
+    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe('delivered');
   }, 60_000);
 
   it('550 from the outside mail server: RelayToNonERDSFailure (RF03, MessageRejectedByExternalSystem) with the reply', async () => {
@@ -96,7 +97,7 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
     expect(xml).toMatch(/SMTP 550/);
     checkIndependently(xml);
     expect(sink.mailsTo(to)).toHaveLength(0);
-    expect((await aps.c2.context.store.getMessage(submitted.id!))?.state).toBe('failed');
+    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe('failed');
   }, 60_000);
 
   it('an unknown address of our own domain is still unknown (550 5.1.1), not relayed outside', async () => {

@@ -12,7 +12,7 @@ import {
   SENDER,
   startTwoAccessPoints,
   type TwoAccessPoints,
-} from '../../src/cli/two-access-points.js';
+} from '../../src/harness/two-access-points.js';
 import { streamToBuffer } from '../../src/pipeline/index.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
 import { buildRemMessage, composeOriginal } from '../../src/smtp/index.js';
@@ -22,6 +22,7 @@ import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import type { TwoAccessPointsMode } from '../integration/two-access-points-suite.js';
 import { swaks, type SwaksResult } from './swaks.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /** Served by C3, but C2's directory sends it to a sink: the dispatch as it is on the wire, to look at and to replay. */
 const CAPTURED = {
@@ -130,7 +131,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
 
     const stateAtC2 = (id: string, state: string) =>
       waitFor(
-        async () => ((await aps.c2.context.store.getMessage(id))?.state === state ? state : undefined),
+        async () => ((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state === state ? state : undefined),
         { what: `C2 message ${id} ${state}`, timeoutMs: 40_000 },
       );
 
@@ -147,7 +148,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
     const swaksToC3 = (file: string, to: string, extra: readonly string[] = []) => swaksAtC3(to, ['--data', file, ...extra]);
 
     const c3MessagesFor = async (ebmsMessageId: string) =>
-      (await aps.c3.context.store.listMessages({ limit: 1000 })).filter(
+      (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).filter(
         (m) => m.ebmsMessageId === ebmsMessageId,
       );
 
@@ -160,7 +161,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const mail = await waitFor(() => sink.mailsTo(address(CAPTURED.id, 'c3.example'))[0], {
         what: 'the dispatch at the sink',
       });
-      const message = await aps.c2.context.store.getMessage(c2Id);
+      const message = await accessPointInternals(aps.c2).context.store.getMessage(c2Id);
       captured = { raw: mail.raw, c2Id, ebmsMessageId: message!.ebmsMessageId, body };
       return captured;
     }
@@ -205,7 +206,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         'urn:qerds-ap:demo:c3',
         'urn:qerds-ap:demo:c3',
       ]);
-      expect((await aps.c2.context.store.getMessage(id))?.state).toBe('relayed');
+      expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state).toBe('relayed');
 
       // The RelayAcceptance C2 recorded is C3's, and its seal verifies with xmlsec1 against the dev CA.
       const relayAcceptance = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain[1]!.id}`);
@@ -219,7 +220,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         RECIPIENT.key,
         '/api/v1/inbox',
       );
-      const ebmsMessageId = (await aps.c2.context.store.getMessage(id))!.ebmsMessageId;
+      const ebmsMessageId = (await accessPointInternals(aps.c2).context.store.getMessage(id))!.ebmsMessageId;
       const atC3 = (await c3MessagesFor(ebmsMessageId))[0]!;
       const item = inbox.find((m) => m.id === atC3.id)!;
       const download = await fetch(`${aps.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
@@ -227,7 +228,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       });
       expect(Buffer.from(await download.arrayBuffer()).equals(body)).toBe(true);
       await stateAtC2(id, 'delivered');
-      const events = (await aps.c2.context.store.listEvidence(id)).map((e) => e.event);
+      const events = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).map((e) => e.event);
       expect(events).toContain('ContentHandover');
     }, 60_000);
 
@@ -276,10 +277,10 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const atC3 = await c3MessagesFor(ebmsMessageId);
       expect(atC3).toHaveLength(1);
       expect(
-        (await aps.c3.context.store.listEvidence(atC3[0]!.id)).filter((e) => e.event === 'RelayAcceptance'),
+        (await accessPointInternals(aps.c3).context.store.listEvidence(atC3[0]!.id)).filter((e) => e.event === 'RelayAcceptance'),
       ).toHaveLength(1);
       expect(
-        (await streamToBuffer(aps.c3.context.store.blobs.get(atC3[0]!.parts[0]!.sha256))).equals(body),
+        (await streamToBuffer(accessPointInternals(aps.c3).context.store.blobs.get(atC3[0]!.parts[0]!.sha256))).equals(body),
       ).toBe(true);
       // C3's RelayAcceptance comes back over SMTP and moves C2's message on.
       await stateAtC2(c2Id, 'relayed');
@@ -302,7 +303,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
 
     it('a dispatch sealed by a key outside the trust store gets 554 5.7.1 and C3 stores nothing', async () => {
       const { c2Id, ebmsMessageId } = await capturedDispatch();
-      const acceptance = (await aps.c2.context.store.listEvidence(c2Id)).find(
+      const acceptance = (await accessPointInternals(aps.c2).context.store.listEvidence(c2Id)).find(
         (e) => e.event === 'SubmissionAcceptance',
       )!;
       const stranger = opensslPki('Stranger').ap('c2');
@@ -312,17 +313,17 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         ebmsMessageId,
         'unknown-key',
       );
-      const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+      const before = (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length;
       const result = await swaksToC3(forged, address(CAPTURED.id, 'c3.example'));
       expect(result.replies).toContainEqual(
         expect.stringMatching(/^554 5\.7\.1 the seal's certificate is not valid under this AP's trust store/),
       );
-      expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
     }, 60_000);
 
     it('a dispatch sealed by another trusted AP than the directory names for the sender gets 554 5.7.1', async () => {
       const { c2Id, ebmsMessageId } = await capturedDispatch();
-      const acceptance = (await aps.c2.context.store.listEvidence(c2Id)).find(
+      const acceptance = (await accessPointInternals(aps.c2).context.store.listEvidence(c2Id)).find(
         (e) => e.event === 'SubmissionAcceptance',
       )!;
       const c3 = pki.ap('c3');
@@ -332,12 +333,12 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         `${ebmsMessageId}`,
         'other-ap',
       );
-      const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+      const before = (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length;
       const result = await swaksToC3(forged, address(CAPTURED.id, 'c3.example'));
       expect(result.replies).toContainEqual(
         '554 5.7.1 the evidence inside is sealed by another certificate than the REM message',
       );
-      expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
     }, 60_000);
 
     it('a tampered dispatch gets 554: 5.7.5 when the ciphertext changed, 5.7.7 when the signed content changed', async () => {
@@ -347,7 +348,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const at = text.indexOf('\r\n\r\n') + 400;
       const flipped = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
       writeFileSync(join(work, 'tampered-cipher.eml'), flipped, 'latin1');
-      const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+      const before = (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length;
       const cipher = await swaksToC3(join(work, 'tampered-cipher.eml'), address(CAPTURED.id, 'c3.example'));
       expect(cipher.replies).toContainEqual(expect.stringMatching(/^554 5\.7\.5 /));
 
@@ -371,7 +372,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       expect(signed.replies).toContainEqual(
         expect.stringMatching(/^554 5\.7\.7 S\/MIME signature: .*content changed after sealing/),
       );
-      expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
     }, 60_000);
 
     it('C3 refusing the recipient at RCPT TO ends with RelayFailure RB10 (UnknownRecipient) at C2, not retried', async () => {
@@ -386,33 +387,33 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const xml = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${evidence[1]!.id}`);
       expect(xml).toContain('http://uri.etsi.org/19522/EventReason/UnknownRecipient');
       expect(xml).toMatch(/550 5\.1\.1/);
-      expect((await aps.c2.context.store.getMessage(id))?.attempts).toBe(1);
+      expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.attempts).toBe(1);
     }, 60_000);
 
     it('C3 refusing the seal (not the AP the directory pins for the sender: 554 5.7.1) ends with RelayFailure RB05 at C2', async () => {
-      const before = (await aps.c3.context.store.listMessages({ limit: 1000 })).length;
+      const before = (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length;
       const id = await submit(
         RECIPIENT.id,
         Buffer.from('from a sender whose AP is pinned otherwise'),
         MISPINNED.key,
       );
       await stateAtC2(id, 'failed');
-      const failure = (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
       expect(failure.xml).toContain(
         'http://uri.etsi.org/19522/EventReason/R_ERDS_MessageRejectedForInvalidCertificate',
       );
       expect(failure.xml).toMatch(
         /554 5\.7\.1 the seal is not that of the access point the directory names for 0188:2222222222222/,
       );
-      expect((await aps.c2.context.store.getMessage(id))?.attempts).toBe(1);
-      expect((await aps.c3.context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.attempts).toBe(1);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
     }, 60_000);
 
     it('a peer whose TLS certificate is not the one the directory pins gets nothing (no plaintext fallback): retried, then RB09', async () => {
       const to = address(WRONG_PIN.id, 'c3.example');
       const id = await submit(WRONG_PIN.id, Buffer.from('for a pinned peer only'));
       await stateAtC2(id, 'failed');
-      const failure = (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
       expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
       expect(failure.xml).toMatch(/matches none of the 1 pin\(s\) the directory gives for this peer/);
       // The handshake failed before any mail transaction: the sink saw no RCPT and no mail for it.
@@ -425,7 +426,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       sink.plan(to, [450, 450, 450, 450]);
       const id = await submit(BUSY.id, Buffer.from('try later'));
       await stateAtC2(id, 'failed');
-      const failure = (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
       expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
       expect(sink.rcpts.filter((r) => r.to === to).map((r) => r.code)).toEqual([450, 450]);
     }, 60_000);

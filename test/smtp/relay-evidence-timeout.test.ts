@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /** Reached by SMTP at a server that takes the dispatch (250) and never returns any relay evidence. */
 const SILENT = { id: '0188:7777777777777', name: 'Silent Peer KK' };
@@ -55,26 +56,26 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
     const id = await submit(SILENT.id);
     await waitFor(() => (sink.mails.length > 0 ? true : undefined), { what: 'the dispatch at the silent peer', timeoutMs: 30_000 });
     const sentAt = Date.now();
-    const failure = await waitFor(async () => (await aps.c2.context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure'), { what: 'RelayFailure', timeoutMs: 30_000 });
+    const failure = await waitFor(async () => (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure'), { what: 'RelayFailure', timeoutMs: 30_000 });
     // Not before the deadline: the 250 is not a failure by itself.
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(EVIDENCE_TIMEOUT_MS - 500);
     expect(failure.xml).toContain('RB09');
     expect(failure.xml).toContain('returned no relay evidence in time');
-    expect((await aps.c2.context.store.getMessage(id))?.state).toBe('failed');
+    expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state).toBe('failed');
     // One dispatch: the check does not send again.
     expect(sink.mails).toHaveLength(1);
   });
 
   it('a peer that returns its RelayAcceptance: the check due later finds the message settled and changes nothing', async () => {
     const id = await submit(RECIPIENT.id);
-    await waitFor(async () => ((await aps.c2.context.store.listEvidence(id)).some((e) => e.event === 'ContentConsignment') ? true : undefined), {
+    await waitFor(async () => ((await accessPointInternals(aps.c2).context.store.listEvidence(id)).some((e) => e.event === 'ContentConsignment') ? true : undefined), {
       what: 'ContentConsignment back at C2',
       timeoutMs: 40_000,
     });
     // Past the deadline, and past the outbox having run what was due.
-    await waitFor(async () => ((await aps.c2.context.store.stats()).outboxByStage.relay ? undefined : true), { what: 'the due check run', timeoutMs: 30_000 });
-    const events = (await aps.c2.context.store.listEvidence(id)).map((e) => e.event);
+    await waitFor(async () => ((await accessPointInternals(aps.c2).context.store.stats()).outboxByStage.relay ? undefined : true), { what: 'the due check run', timeoutMs: 30_000 });
+    const events = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).map((e) => e.event);
     expect(events).not.toContain('RelayFailure');
-    expect(['relayed', 'delivered']).toContain((await aps.c2.context.store.getMessage(id))?.state);
+    expect(['relayed', 'delivered']).toContain((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state);
   });
 });

@@ -51,6 +51,14 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     expect(outside).toEqual([]);
   });
 
+  it('the package face (src/index.ts) exports no internals: not the AP internals accessor, no store, queue or pipeline', () => {
+    const face = readFileSync(join(src, 'index.ts'), 'utf8');
+    const targets = [...face.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
+    expect(targets).not.toContain('./access-point/internals.js');
+    expect(targets.filter((t) => /^\.\/(store|pipeline|api|cli|harness)\//.test(t!))).toEqual([]);
+    expect(face).not.toMatch(/accessPointInternals|PipelineContext/);
+  });
+
   it('core imports no other module', () => {
     expect(importsOf('core')).toEqual([]);
   });
@@ -60,8 +68,8 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     expect(importsOf('smtp')).not.toContain('as4');
   });
 
-  it('only the composition root and the CLI import the api, the access-point bindings and the CLI', () => {
-    const wiring = new Set(['access-point', 'cli']);
+  it('only the composition root, the package face (index.ts), the CLI and the two-AP harness import the api, the access-point bindings and the CLI', () => {
+    const wiring = new Set(['access-point', 'index', 'cli', 'harness']);
     for (const [from, targets] of edges) {
       if (wiring.has(from)) continue;
       for (const forbidden of ['access-point', 'cli', 'api']) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ describe('docker/Dockerfile runtime stage', () => {
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(untracked()).toBe(before);
     expect(existsSync(join(build, 'dist/cli/main.js'))).toBe(true);
-    expect(existsSync(join(build, 'dist/cli/demo.js'))).toBe(true);
+    expect(existsSync(join(build, 'dist/harness/demo.js'))).toBe(true);
     const listing = spawnSync('find', [join(build, 'dist'), '-name', '*.test.js'], { encoding: 'utf8' }).stdout;
     expect(listing).toBe('');
 
@@ -108,6 +108,82 @@ describe('docker/Dockerfile runtime stage', () => {
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: app, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     expect((parseYaml(result.stdout) as { paths: Record<string, unknown> }).paths).toHaveProperty('/messages');
+  });
+
+  /**
+   * The library face: a project that depends on the package (here linked into its node_modules, as npm
+   * installs it) imports it by name, which resolves through package.json `exports` to dist/index.js and
+   * its types to dist/index.d.ts. Deep imports into dist/ are refused, so the AP internals stay internal.
+   */
+  describe('an embedder of the package', () => {
+    const embedder = join(work, 'embedder');
+    const embed = `
+import { createAccessPoint, loadConfig, configSchema, verifyEvidence, verifyAny } from 'qerds-ap';
+const [pkiDir, dataDir] = process.argv.slice(2);
+const ap = await createAccessPoint({
+  http: { port: 0 },
+  log: { level: 'warn' },
+  pki: { dir: pkiDir },
+  store: { sqliteFile: dataDir + '/qerds.sqlite', blobDir: dataDir + '/blobs' },
+});
+await ap.start();
+const health = await fetch(ap.url + '/healthz');
+const loaded = loadConfig({ env: {}, overrides: { pki: { dir: pkiDir } } });
+const deep = await import('qerds-ap/dist/access-point/internals.js').then(() => 'imported', (e) => e.code);
+process.stdout.write(JSON.stringify({
+  health: health.status,
+  members: Object.keys(ap).sort(),
+  seal: ap.sealCertificate.subject,
+  sealFile: loaded.files.seal.cert.path,
+  functions: [configSchema.parse, verifyEvidence, verifyAny].map((f) => typeof f),
+  deep,
+}));
+await ap.stop();
+`;
+    const typed = `
+import { createAccessPoint, loadConfig, type AccessPoint, type QerdsConfig, type QerdsConfigInput } from 'qerds-ap';
+const input: QerdsConfigInput = { http: { port: 0 }, store: { kind: 'sqlite' } };
+const loaded: QerdsConfig = loadConfig({ env: {}, overrides: input });
+export async function run(): Promise<string[]> {
+  const fromInput: AccessPoint = await createAccessPoint(input);
+  const fromLoaded: AccessPoint = await createAccessPoint(loaded);
+  // @ts-expect-error the pipeline context is not part of the public AccessPoint
+  void fromInput.context;
+  return [fromInput.url, fromLoaded.url];
+}
+`;
+
+    it('imports createAccessPoint and loadConfig by the package name and runs an AP from a config input', () => {
+      mkdirSync(join(embedder, 'node_modules'), { recursive: true });
+      symlinkSync(app, join(embedder, 'node_modules', 'qerds-ap'));
+      writeFileSync(join(embedder, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
+      writeFileSync(join(embedder, 'embed.mjs'), embed);
+      const pkiDir = join(embedder, 'pki');
+      const init = run(['pki', 'init', '--dir', pkiDir], 60_000);
+      expect(init.status, init.stderr).toBe(0);
+      const result = spawnSync(process.execPath, ['embed.mjs', pkiDir, join(embedder, 'data')], { cwd: embedder, encoding: 'utf8', timeout: 120_000 });
+      expect(result.status, result.stderr).toBe(0);
+      const out = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(out.health).toBe(200);
+      expect(out.members).toEqual(['config', 'sealCertificate', 'smtpAddress', 'smtpInboundAddress', 'smtpRelayAddress', 'url', 'start', 'stop'].sort());
+      expect(out.seal).toMatch(/CN=/);
+      expect(out.sealFile).toBe(join(pkiDir, 'c2', 'seal.crt.pem'));
+      expect(out.functions).toEqual(['function', 'function', 'function']);
+      expect(out.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    }, 180_000);
+
+    it('type-checks against the declarations the exports name (dist/index.d.ts), without the AP internals', () => {
+      writeFileSync(join(embedder, 'typed.ts'), typed);
+      writeFileSync(
+        join(embedder, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, typeRoots: [join(root, 'node_modules/@types')], types: ['node'] },
+          files: ['typed.ts'],
+        }),
+      );
+      const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: embedder, encoding: 'utf8', timeout: 120_000 });
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+    }, 180_000);
   });
 
   it('the entrypoint runs the demo (two APs, evidence chain verified offline)', () => {

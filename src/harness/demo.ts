@@ -39,8 +39,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const net = await startTwoAccessPoints({ outDir: options.outDir, pkiDir: options.pkiDir, overrides: options.overrides });
   const { c2, c3 } = net;
   try {
-    say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.identity.certificate.subject.replace(/\n/g, ', ')}`);
-    say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.identity.certificate.subject.replace(/\n/g, ', ')}`);
+    say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.sealCertificate.subject.replace(/\n/g, ', ')}`);
+    say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.sealCertificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
     say(`store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`);
     const pmodes = c2.config.as4.pmodes;

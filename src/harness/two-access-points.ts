@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../config/index.js';
-import { devPkiLayout } from '../pki/index.js';
+import { devPkiLayout, type DevPkiLayout } from '../pki/index.js';
 
 /** The demo's participants: a Japanese supplier (C1) and its customer (C4), by corporate number (scheme 0188). */
 export const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
@@ -74,9 +74,10 @@ export async function startTwoAccessPoints(options: {
   };
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   // Each AP's e-seal is pinned too: only C2 may speak for the sender, only C3 may sign its receipts.
-  const encryptionCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).encCert;
-  const sealCert = (name: 'c2' | 'c3') => devPkiLayout(options.pkiDir).ap(name).sealCert;
-  const tlsPin = (name: 'c2' | 'c3') => (options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? devPkiLayout(options.pkiDir).ap(name).tlsCert } : {});
+  const dev = devPkiLayout(options.pkiDir);
+  const encryptionCert = (name: 'c2' | 'c3') => dev.ap(name).encCert;
+  const sealCert = (name: 'c2' | 'c3') => dev.ap(name).sealCert;
+  const tlsPin = (name: 'c2' | 'c3') => (options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? dev.ap(name).tlsCert } : {});
   const participants = [
     { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apCertificate: sealCert('c2'), apEncryptionCertificate: encryptionCert('c2'), ...tlsPin('c2') },
     {
@@ -112,7 +113,7 @@ export async function startTwoAccessPoints(options: {
         overrides: {
           ...overrides,
           ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
-          http: { port, ...(options.tls ? { tls: devTls(options.pkiDir, name, options.tls.clientCerts?.(name) ?? 'none') } : {}) },
+          http: { port, ...(options.tls ? { tls: devTls(dev, name, options.tls.clientCerts?.(name) ?? 'none') } : {}) },
           store: {
             ...overrides?.store,
             sqliteFile: join(options.outDir, name, 'qerds.sqlite'),
@@ -153,8 +154,7 @@ function retryOf(relay: QerdsConfigInput['relay']): QerdsConfigInput['webhooks']
 }
 
 /** `http.tls` of an AP with its dev PKI TLS certificate; client certificates from the dev CA. */
-function devTls(pkiDir: string, name: 'c2' | 'c3', clientCerts: 'none' | 'request' | 'require') {
-  const dev = devPkiLayout(pkiDir);
+function devTls(dev: DevPkiLayout, name: 'c2' | 'c3', clientCerts: 'none' | 'request' | 'require') {
   return { cert: dev.ap(name).tlsCert, key: dev.ap(name).tlsKey, clientCa: dev.caCert, requestClientCert: clientCerts !== 'none', requireClientCert: clientCerts === 'require' };
 }
 

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createHttpApp, createMetrics } from './api/index.js';
-import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } from './access-point/as4-binding.js';
+import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
+import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
+import { jpPintSubmissionCheck } from './access-point/as4-peppol.js';
+import { peppolAs4Profile } from './peppol/index.js';
 import { crlAsPem } from './as4/index.js';
 import { loadAs4Security, relayRetryPolicy } from './access-point/as4-security.js';
 import { loadAs4TlsClient } from './access-point/as4-tls.js';
@@ -174,6 +177,8 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
     // The dispatcher is made below; poke is only called once requests flow.
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
+    // On Peppol, a submission must be a valid JP PINT document before it is accepted (SubmissionRejection naming the rule).
+    ...(as4.profile === peppolAs4Profile.id ? { submissionCheck: jpPintSubmissionCheck(store.blobs) } : {}),
     ...(remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
     pickupLinks,
   };

@@ -4,6 +4,7 @@ import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints } from './two-acc
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../pki/index.js';
 import { devTrustListXml } from '../trust-list/index.js';
+import { resolvePModes } from '../profiles/index.js';
 
 export interface DemoOptions {
   /** Output directory (evidence files, databases). @defaultValue 'demo-out' */
@@ -43,7 +44,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.identity.certificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
     say(`store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`);
-    const pmodes = c2.config.as4.pmodes;
+    const pmodes = resolvePModes(c2.config.as4).map((p) => p.pmode);
     say(`AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`);
 
     // C1 → C2: the ERP submits the invoice.

@@ -261,6 +261,11 @@ export interface PipelineContext {
    * used, and content for a recipient without one is relayed as submitted
    */
   readonly endToEnd?: EndToEndPolicy;
+  /**
+   * The content rules of the network a routed submission travels on (JP PINT when this AP speaks Peppol): a
+   * refusal becomes the SubmissionRejection's reason, and nothing is relayed. @defaultValue no content check
+   */
+  readonly submissionCheck?: (input: { readonly recipient: ParticipantId; readonly parts: readonly PayloadPart[] }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
   /** Remote e-seals this AP holds for senders; absent when no sender has one. */
   readonly onBehalfSealer?: OnBehalfSealer;
   /**

@@ -149,9 +149,11 @@ export function createAs4Transport(options: {
         const apCertificatePem = input.apCertificatePem ?? peer?.apCertificatePem;
         const peppol = await peppolDispatch({ ...input, pmodes: options.as4.pmodes, ownCertificate: options.identity.certificate, peerCertificatePem: apCertificatePem });
         const parts = [peppol.part];
-        return send({ endpoint: input.endpoint, ...(apCertificatePem ? { apCertificatePem } : {}), peer, messageId: input.ebmsMessageId, conversationId: input.ebmsMessageId, action: peppol.collaboration.action, parts, peppol }).catch((error: unknown) => {
+        const sent = await send({ endpoint: input.endpoint, ...(apCertificatePem ? { apCertificatePem } : {}), peer, messageId: input.ebmsMessageId, conversationId: input.ebmsMessageId, action: peppol.collaboration.action, parts, peppol }).catch((error: unknown) => {
           throw finalPeppolRefusal(error);
         });
+        // A Peppol C3 that is not a qerds-ap returns no ERDS evidence: C2 binds the receipt in its own RelayAcceptance.
+        return { ...sent, recordRelayAcceptance: true };
       }
       return send({
         ...input,

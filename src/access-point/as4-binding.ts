@@ -6,7 +6,7 @@ import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, requirePeerAp, requirePinnedPeer, type As4Security, type PeerApRules } from './as4-security.js';
-import { finalPeppolRefusal, peppolDispatch, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
+import { finalPeppolRefusal, peppolDispatch, peppolNotServiced, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
 import { peerTlsPins } from './as4-tls.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
@@ -201,6 +201,8 @@ export function createAs4Endpoint(
     maxMessageBytes: options.maxMessageBytes,
     pmodes: options.as4.pmodes,
     decryptionKeys: [options.as4.encryption],
+    // Peppol: a document type or process no P-Mode names is "not serviced" (EBMS:0004 PEPPOL:NOT_SERVICED), not EBMS:0010.
+    ...(options.as4.profile === peppolAs4Profile.id ? { noPModeRefusal: peppolNotServiced } : {}),
     maxDecompressedBytes: options.as4.maxDecompressedBytes,
     onUserMessage: async ({ message, attachments, signer, tlsClientCertificate }) => {
       if (options.as4.profile === peppolAs4Profile.id && message.collaboration.service !== ERDS_SERVICE) {

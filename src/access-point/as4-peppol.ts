@@ -197,6 +197,16 @@ export function finalPeppolRefusal(error: unknown): unknown {
   });
 }
 
+/**
+ * The refusal of a Peppol UserMessage (Service typed with the Peppol process scheme) for which this AP has no P-Mode:
+ * it does not serve that document type or process, which the Peppol AS4 profile answers with EBMS:0004
+ * PEPPOL:NOT_SERVICED. Other messages keep the core's EBMS:0010.
+ */
+export function peppolNotServiced(message: UserMessage): QerdsError | undefined {
+  if (message.collaboration.serviceType !== PROCESS_SCHEME) return undefined;
+  return new QerdsError('AS4_EBMS_0004', PEPPOL_NOT_SERVICED, { details: { retryable: false } });
+}
+
 /** What C3 took from a Peppol UserMessage: the participants, and the refusal when the SBD contradicts its header. */
 export interface PeppolReception {
   readonly sender: ParticipantId;

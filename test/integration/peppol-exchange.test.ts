@@ -258,14 +258,18 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     }
   });
 
-  it('C3 refuses an SBD whose receiver is not the AS4 finalRecipient: EBMS:0004 naming the mismatch, RelayRejection recorded', async () => {
+  /** A Peppol UserMessage signed as C2 and encrypted for C3, posted by the test itself: `sbdReceiver` in the SBD, BUYER in the AS4 header. */
+  async function postCrafted(options: {
+    sbdReceiver: string;
+    action?: string;
+  }): Promise<{ messageId: string; error: unknown }> {
     const invoice = fixture('invoice-standard-rate.xml').toString('utf8');
     const documentType = jpPintDocumentType('Invoice');
     const sender = parseParticipantId(SELLER.id);
     const sbd = buildSbd(
       {
         sender,
-        receiver: parseParticipantId(UNSERVED.id),
+        receiver: parseParticipantId(options.sbdReceiver),
         documentType,
         process: { scheme: PROCESS_SCHEME, value: PROCESS_BILLING },
         countryC1: 'JP',
@@ -274,7 +278,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       },
       invoice,
     );
-    const messageId = `mismatch-${Date.now()}@peppol-exchange.test`;
+    const messageId = `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
     const attachments: Attachment[] = [
       { contentId: 'sbd@test', contentType: 'application/xml', body: Buffer.from(sbd) },
     ];
@@ -295,10 +299,9 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         agreementRef: 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider',
         service: PROCESS_BILLING,
         serviceType: PROCESS_SCHEME,
-        action: formatIdentifier(documentType),
+        action: options.action ?? formatIdentifier(documentType),
         conversationId: messageId,
       },
-      // The AS4 header names the buyer C3 serves; the SBD inside names another receiver.
       messageProperties: peppolMessageProperties(sender, parseParticipantId(BUYER.id)),
       payloads: [{ href: 'cid:sbd@test', mimeType: 'application/xml', properties: [] }],
     };
@@ -312,10 +315,20 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       receiverCertificate: c3Certificate,
       encryptFor: c3Certificate,
       compress: true,
-    }).catch((e: unknown) => e);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { messageId, error };
+  }
+  const firstSignal = (error: unknown) =>
+    (error as { details: { errors: Array<{ errorCode: string; errorDetail?: string }> } }).details.errors[0]!;
+
+  it('C3 refuses an SBD whose receiver is not the AS4 finalRecipient: EBMS:0004 naming the mismatch, RelayRejection recorded', async () => {
+    // The AS4 header names the buyer C3 serves; the SBD inside names another receiver.
+    const { messageId, error } = await postCrafted({ sbdReceiver: UNSERVED.id });
     expect(isQerdsError(error, 'AS4_EBMS_0004'), String(error)).toBe(true);
-    const signal = (error as { details: { errors: Array<{ errorCode: string; errorDetail?: string }> } })
-      .details.errors[0]!;
+    const signal = firstSignal(error);
     expect(signal.errorCode).toBe('EBMS:0004');
     expect(signal.errorDetail).toMatch(
       /^PEPPOL_SBDH_RECEIVER_MISMATCH: SBDH Receiver iso6523-actorid-upis::0188:\d{13} ≠ AS4 finalRecipient 0188:5011001099999/,
@@ -326,6 +339,15 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     const evidence = await net.c3.context.store.listEvidence(atC3!.id);
     expect(evidence.map((e) => e.event)).toEqual(['RelayRejection']);
     expect(evidence[0]!.xml).toContain('PEPPOL_SBDH_RECEIVER_MISMATCH');
+  });
+
+  it('a document type C3 has no P-Mode for: EBMS:0004 PEPPOL:NOT_SERVICED (not EBMS:0010), nothing recorded', async () => {
+    const bis3 =
+      'busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1';
+    const { messageId, error } = await postCrafted({ sbdReceiver: BUYER.id, action: bis3 });
+    expect(isQerdsError(error, 'AS4_EBMS_0004'), String(error)).toBe(true);
+    expect(firstSignal(error)).toMatchObject({ errorCode: 'EBMS:0004', errorDetail: 'PEPPOL:NOT_SERVICED' });
+    expect(await net.c3.context.store.findMessageByEbmsId(messageId, 'recipient-ap')).toBeUndefined();
   });
 
   it('a receiver C3 does not serve: EBMS:0004 PEPPOL:NOT_SERVICED, final at C2 (RelayFailure after one attempt) and C3 returns its RelayRejection', async () => {

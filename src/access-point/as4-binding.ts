@@ -6,7 +6,7 @@ import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, requirePeerAp, requirePinnedPeer, type As4Security, type PeerApRules } from './as4-security.js';
-import { finalPeppolRefusal, peppolDispatch, peppolNotServiced, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
+import { finalPeppolRefusal, peppolDispatch, peppolNotServiced, peppolUserMessage, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
 import { peerTlsPins } from './as4-tls.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
@@ -77,18 +77,7 @@ export function createAs4Transport(options: {
       // A large part stays a stream from the blob store to the wire.
       return Buffer.isBuffer(part.body) ? { contentId, contentType: part.contentType, body: part.body } : streamedAttachment(contentId, part.contentType, part.body);
     });
-    const peppol = input.peppol;
-    const message: UserMessage = peppol
-      ? {
-          messageId: input.messageId,
-          timestamp: now(),
-          from: peppol.from,
-          to: peppol.to,
-          collaboration: { ...peppol.collaboration, conversationId: input.conversationId },
-          messageProperties: peppol.messageProperties,
-          payloads: input.parts.map((part, i) => ({ href: `cid:${attachments[i]!.contentId}`, mimeType: part.contentType, properties: [] })),
-        }
-      : {
+    const erdsMessage = (): UserMessage => ({
       messageId: input.messageId,
       timestamp: now(),
       refToMessageId: input.refToMessageId,
@@ -111,7 +100,8 @@ export function createAs4Transport(options: {
           ...(part.originalContentType ? [{ name: 'OriginalMimeType', value: part.originalContentType }] : []),
         ],
       })),
-    };
+    });
+    const message = input.peppol ? peppolUserMessage(input.peppol, { messageId: input.messageId, conversationId: input.conversationId, timestamp: now(), attachments }) : erdsMessage();
     const result = await sendUserMessage({
       endpoint: input.endpoint,
       message,

@@ -150,6 +150,20 @@ export async function peppolDispatch(input: PeppolDispatchInput): Promise<Peppol
     },
     xml,
   );
+  const collaboration = {
+    ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}),
+    service: process.value,
+    serviceType: process.scheme,
+    action,
+  };
+  const messageProperties = peppolMessageProperties(sender, receiver);
+  // C2 reads back what it built as C3 will (parse and the header checks), so a fault of ours never reaches the network.
+  const mismatches = sbdhMismatches(
+    parseSbd(sbd).header,
+    as4PeppolHeaderOf({ messageProperties, collaboration: { ...collaboration, conversationId: '' } }),
+  );
+  if (mismatches.length > 0)
+    throw notRetryable(mismatches[0]!.code, mismatches.map((m) => m.message).join('; '));
   return {
     pmode,
     from: {
@@ -162,19 +176,39 @@ export async function peppolDispatch(input: PeppolDispatchInput): Promise<Peppol
       partyIdType: PEPPOL_PARTY_ID_TYPE,
       role: EBMS_RESPONDER_ROLE,
     },
-    collaboration: {
-      ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}),
-      service: process.value,
-      serviceType: process.scheme,
-      action,
-    },
-    messageProperties: peppolMessageProperties(sender, receiver),
+    collaboration,
+    messageProperties,
     part: {
       partId: 'sbd',
       contentType: 'application/xml',
       filename: 'sbd.xml',
       body: Buffer.from(sbd, 'utf8'),
     },
+  };
+}
+
+/** The UserMessage of a Peppol Dispatch: its header, and one PartInfo per attachment with the MIME type alone. */
+export function peppolUserMessage(
+  dispatch: PeppolDispatch,
+  input: {
+    messageId: string;
+    conversationId: string;
+    timestamp: Date;
+    attachments: readonly { readonly contentId: string; readonly contentType: string }[];
+  },
+): UserMessage {
+  return {
+    messageId: input.messageId,
+    timestamp: input.timestamp,
+    from: dispatch.from,
+    to: dispatch.to,
+    collaboration: { ...dispatch.collaboration, conversationId: input.conversationId },
+    messageProperties: dispatch.messageProperties,
+    payloads: input.attachments.map((a) => ({
+      href: `cid:${a.contentId}`,
+      mimeType: a.contentType,
+      properties: [],
+    })),
   };
 }
 

@@ -99,7 +99,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
  */
 async function recordReceiptBoundAcceptance(ctx: PipelineContext, message: StoredMessage, receiptXml: string, attempts: number): Promise<void> {
   const digest = createHash('sha256').update(receiptXml, 'utf8').digest('hex');
-  const request = { event: 'RelayAcceptance' as const, reason: { code: 'RB01' as const, details: `the recipient's access point acknowledged ebMS message ${message.ebmsMessageId} with a signed non-repudiation receipt (SHA-256 ${digest})` } };
+  const request = { event: 'RelayAcceptance' as const, reason: { code: 'RB01' as const, details: `the recipient's access point acknowledged ebMS message ${message.ebmsMessageId} with a signed non-repudiation receipt (SHA-256 ${digest}); a Peppol access point that is not an ERDS returns no evidence of its own` } };
   try {
     await recordEvidence(ctx, message, request, { from: 'relaying', to: 'relayed', patch: { attempts } });
   } catch (error) {

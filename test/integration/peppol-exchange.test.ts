@@ -1,11 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AS4_ALG,
+  AS4_NS,
   decodeMultipart,
   parseAs4Xml,
   parseEnvelope,
@@ -58,16 +60,20 @@ const UNSERVED = {
 };
 const SEATS = { c2: 'POP000101', c3: 'POP000102' };
 
-/** A loopback TCP proxy in front of `targetPort` that keeps what clients send (the AS4 requests C2 makes). */
+/** A loopback TCP proxy in front of `targetPort` that keeps what clients send (C2's AS4 requests) and the answers (C3's). */
 async function capturingProxy(
   targetPort: number,
-): Promise<{ port: number; sent: Buffer[][]; server: Server }> {
+): Promise<{ port: number; sent: Buffer[][]; answered: Buffer[][]; server: Server }> {
   const sent: Buffer[][] = [];
+  const answered: Buffer[][] = [];
   const server = createServer((client) => {
     const seen: Buffer[] = [];
+    const back: Buffer[] = [];
     sent.push(seen);
+    answered.push(back);
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     client.on('data', (chunk: Buffer) => seen.push(Buffer.from(chunk)));
+    upstream.on('data', (chunk: Buffer) => back.push(Buffer.from(chunk)));
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
@@ -77,24 +83,59 @@ async function capturingProxy(
     upstream.on('error', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, sent, server };
+  return { port: (server.address() as { port: number }).port, sent, answered, server };
 }
 
-/** The AS4 envelopes of the HTTP requests in `bytes` (each body a multipart/related with Content-Length). */
-function envelopesIn(bytes: Buffer): string[] {
-  const out: string[] = [];
+/** The bodies of the HTTP messages in `bytes` (Content-Length delimited) with their Content-Type. */
+function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }[] {
+  const out: { contentType: string; body: Buffer }[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     const headEnd = bytes.indexOf('\r\n\r\n', pos);
     if (headEnd < 0) break;
     const head = bytes.subarray(pos, headEnd).toString('latin1');
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
-    const contentType = /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '';
-    const body = bytes.subarray(headEnd + 4, headEnd + 4 + length);
-    if (contentType.startsWith('multipart/related')) out.push(decodeMultipart(contentType, body).envelope);
+    out.push({
+      contentType: /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '',
+      body: bytes.subarray(headEnd + 4, headEnd + 4 + length),
+    });
     pos = headEnd + 4 + length;
   }
   return out;
+}
+
+/**
+ * xmlsec1 (an independent implementation) on a signed AS4 signal without attachments. It resolves no WS-Security
+ * token reference, so it gets the certificate of the message's BinarySecurityToken, which `openssl verify` checks
+ * against the CA: together what --trusted-pem would check.
+ */
+function xmlsecVerifySignal(
+  xml: string,
+  caCert: string,
+): { ok: boolean; output: string; signer: X509Certificate } {
+  const dir = mkdtempSync(join(work, 'xmlsec-'));
+  const b64 = /<wsse:BinarySecurityToken[^>]*>([^<]+)</.exec(xml)?.[1] ?? '';
+  const signer = new X509Certificate(Buffer.from(b64, 'base64'));
+  writeFileSync(join(dir, 'signer.pem'), signer.toString());
+  writeFileSync(join(dir, 'signal.xml'), xml);
+  const chain = spawnSync('openssl', ['verify', '-CAfile', caCert, join(dir, 'signer.pem')], {
+    encoding: 'utf8',
+  });
+  if (chain.status !== 0) return { ok: false, output: chain.stdout + chain.stderr, signer };
+  const idAttrs = ['--id-attr:Id', `${AS4_NS.eb}:Messaging`, '--id-attr:Id', `${AS4_NS.soap12}:Body`];
+  const r = spawnSync(
+    'xmlsec1',
+    ['--verify', '--pubkey-cert-pem', join(dir, 'signer.pem'), ...idAttrs, join(dir, 'signal.xml')],
+    { encoding: 'utf8' },
+  );
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`, signer };
+}
+
+/** The AS4 envelopes of the HTTP requests in `bytes` (each body a multipart/related). */
+function envelopesIn(bytes: Buffer): string[] {
+  return httpBodies(bytes)
+    .filter((m) => m.contentType.startsWith('multipart/related'))
+    .map((m) => decodeMultipart(m.contentType, m.body).envelope);
 }
 
 async function submit(
@@ -323,6 +364,24 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
   }
   const firstSignal = (error: unknown) =>
     (error as { details: { errors: Array<{ errorCode: string; errorDetail?: string }> } }).details.errors[0]!;
+
+  it("xmlsec1 verifies C3's signed receipts on the wire: signed by its Peppol AP certificate (CN = seat id), chaining to the CA; a changed byte fails", () => {
+    const receipts = proxy.answered
+      .flatMap((connection) => httpBodies(Buffer.concat(connection)))
+      .map((m) => m.body.toString('utf8'))
+      .filter((xml) => xml.includes(':Receipt>'));
+    expect(receipts.length).toBeGreaterThanOrEqual(4);
+    for (const receipt of receipts) {
+      const verified = xmlsecVerifySignal(receipt, pki.caCert);
+      expect(verified.ok, verified.output).toBe(true);
+      expect(verified.output).toContain('SignedInfo References (ok/all): 2/2');
+      expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
+      expect(receipt).toContain(`Algorithm="${AS4_ALG.rsaSha256}"`);
+    }
+    const tampered = receipts[0]!.replace(/(<eb:RefToMessageId>)([^<])/, '$1x$2');
+    expect(tampered).not.toBe(receipts[0]);
+    expect(xmlsecVerifySignal(tampered, pki.caCert).ok).toBe(false);
+  });
 
   it('C3 refuses an SBD whose receiver is not the AS4 finalRecipient: EBMS:0004 naming the mismatch, RelayRejection recorded', async () => {
     // The AS4 header names the buyer C3 serves; the SBD inside names another receiver.

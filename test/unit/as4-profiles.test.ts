@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { definePMode, withProfileDefaults } from '../../src/as4/index.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { formatIdentifier, jpPintDocumentType, peppolAs4Profile } from '../../src/peppol/index.js';
@@ -104,6 +105,19 @@ describe('AS4 profile plug-ins', () => {
       ),
     ).toBe('CONFIG_INVALID');
     expect(peppolAs4Profile.id).toBe('peppol');
+  });
+
+  it('the operator example examples/peppol/qerds-peppol.yaml loads and resolves to the Peppol P-Modes', () => {
+    const config = loadConfig({
+      env: {},
+      file: new URL('../../examples/peppol/qerds-peppol.yaml', import.meta.url).pathname,
+    });
+    expect(config.as4.profile).toBe('peppol');
+    expect(resolvePModes(config.as4).map((p) => p.pmode.id)).toEqual([
+      'peppol-jp-pint-invoice',
+      'peppol-jp-pint-creditnote',
+      'qerds-erds-evidence',
+    ]);
   });
 
   it('names the key types an ERDS access point needs for each algorithm set', () => {

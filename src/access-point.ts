@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { apiRecipientLinks, createHttpApp, createMetrics } from './api/index.js';
-import { ACTION_DISPATCH, createAs4Transport, createAs4Endpoint, ERDS_SERVICE } from './access-point/as4-binding.js';
+import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
+import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
+import { jpPintSubmissionCheck } from './access-point/as4-peppol.js';
+import { peppolAs4Profile } from './peppol/index.js';
 import { crlAsPem } from './as4/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
 import { loadConfig, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
@@ -171,6 +174,8 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     senderWebhooks: createSenderWebhooks(config, baseUrl, log),
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
+    // On Peppol, a submission must be a valid JP PINT document before it is accepted (SubmissionRejection naming the rule).
+    ...(as4.profile === peppolAs4Profile.id ? { submissionCheck: jpPintSubmissionCheck(store.blobs) } : {}),
     ...(infra.remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: infra.remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
     pickupLinks,
   };

@@ -1,4 +1,4 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
 import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
@@ -6,23 +6,23 @@ import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { outgoingPMode, peerEncryptionCertificate, requirePeerAp, requirePinnedPeer, type As4Security, type PeerApRules } from './as4-security.js';
+import { finalPeppolRefusal, peppolDispatch, peppolNotServiced, peppolUserMessage, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
 import { peerTlsPins } from './as4-tls.js';
+import { peppolAs4Profile } from '../peppol/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import { certificateFrom } from '../pki/parse-cache.js';
-
-/**
- * How qerds-ap uses ebMS 3 between its access points (documented in docs/architecture.md):
- * Service `urn:qerds-ap:service:erds`; action `Dispatch` carries user content, action `Evidence` carries sealed
- * evidence back to the sender's AP (RefToMessageId = the dispatch). C1 and C4 travel as the
- * `originalSender` / `finalRecipient` message properties (four-corner model) with the participant id type.
- * Evidence for one AP may travel grouped: one Evidence message, one payload per evidence (see evidenceMessage).
- */
-export const ERDS_SERVICE = 'urn:qerds-ap:service:erds';
-export const ACTION_DISPATCH = 'Dispatch';
-export const ACTION_EVIDENCE = 'Evidence';
-const PARTICIPANT_ID_TYPE = 'urn:qerds-ap:participant-id';
-const ROLE_INITIATOR = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
-const ROLE_RESPONDER = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
+import {
+  ACTION_DISPATCH,
+  ACTION_EVIDENCE,
+  ERDS_PARTICIPANT_ID_TYPE,
+  ERDS_SERVICE,
+  EVIDENCE_BYTES_PER_MESSAGE,
+  EVIDENCE_PER_MESSAGE,
+  evidenceMessage,
+  ROLE_INITIATOR,
+  ROLE_RESPONDER,
+  type EvidenceReturn,
+} from '../profiles/index.js';
 
 /**
  * The pipeline's Transport over AS4: each message goes under this AP's push P-Mode for its action, GZIP
@@ -61,8 +61,10 @@ export function createAs4Transport(options: {
     peer?: DirectoryEntry;
     extraProperties?: { name: string; value: string }[];
     parts: readonly RelayPart[];
+    /** A Dispatch under the Peppol profile: its P-Mode and AS4 header (as4-peppol.ts) instead of the ERDS ones. */
+    peppol?: PeppolDispatch;
   }) => {
-    const pmode = outgoingPMode(options.as4, ERDS_SERVICE, input.action);
+    const pmode = input.peppol?.pmode ?? outgoingPMode(options.as4, ERDS_SERVICE, input.action);
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
     const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
     const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
@@ -75,7 +77,7 @@ export function createAs4Transport(options: {
       // A large part stays a stream from the blob store to the wire.
       return Buffer.isBuffer(part.body) ? { contentId, contentType: part.contentType, body: part.body } : streamedAttachment(contentId, part.contentType, part.body);
     });
-    const message: UserMessage = {
+    const erdsMessage = (): UserMessage => ({
       messageId: input.messageId,
       timestamp: now(),
       refToMessageId: input.refToMessageId,
@@ -84,8 +86,8 @@ export function createAs4Transport(options: {
       to: pmode.responder ?? { partyId: input.endpoint, role: ROLE_RESPONDER },
       collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
-        ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE }] : []),
-        ...(input.recipient ? [{ name: 'finalRecipient', value: formatParticipantId(input.recipient), type: PARTICIPANT_ID_TYPE }] : []),
+        ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: ERDS_PARTICIPANT_ID_TYPE }] : []),
+        ...(input.recipient ? [{ name: 'finalRecipient', value: formatParticipantId(input.recipient), type: ERDS_PARTICIPANT_ID_TYPE }] : []),
         ...(input.extraProperties ?? []),
       ],
       payloads: input.parts.map((part, i) => ({
@@ -98,7 +100,8 @@ export function createAs4Transport(options: {
           ...(part.originalContentType ? [{ name: 'OriginalMimeType', value: part.originalContentType }] : []),
         ],
       })),
-    };
+    });
+    const message = input.peppol ? peppolUserMessage(input.peppol, { messageId: input.messageId, conversationId: input.conversationId, timestamp: now(), attachments }) : erdsMessage();
     const result = await sendUserMessage({
       endpoint: input.endpoint,
       message,
@@ -130,8 +133,19 @@ export function createAs4Transport(options: {
     retryAlone: (error) => isQerdsError(error) && Array.isArray(error.details?.errors),
   });
   return {
-    sendMessage: (input) =>
-      send({
+    sendMessage: async (input) => {
+      if (options.as4.profile === peppolAs4Profile.id) {
+        const peer = await options.directory.lookup(input.recipient);
+        const apCertificatePem = input.apCertificatePem ?? peer?.apCertificatePem;
+        const peppol = await peppolDispatch({ ...input, pmodes: options.as4.pmodes, ownCertificate: options.identity.certificate, peerCertificatePem: apCertificatePem });
+        const parts = [peppol.part];
+        const sent = await send({ endpoint: input.endpoint, ...(apCertificatePem ? { apCertificatePem } : {}), peer, messageId: input.ebmsMessageId, conversationId: input.ebmsMessageId, action: peppol.collaboration.action, parts, peppol }).catch((error: unknown) => {
+          throw finalPeppolRefusal(error);
+        });
+        // A Peppol C3 that is not a qerds-ap returns no ERDS evidence: C2 binds the receipt in its own RelayAcceptance.
+        return { ...sent, recordRelayAcceptance: true };
+      }
+      return send({
         ...input,
         messageId: input.ebmsMessageId,
         conversationId: input.ebmsMessageId,
@@ -140,66 +154,14 @@ export function createAs4Transport(options: {
           { name: 'submissionTime', value: input.submittedAt.toISOString() },
           ...(input.subject ? [{ name: 'subject', value: input.subject }] : []),
         ],
-      }),
+      });
+    },
     sendEvidence: async (input) => {
       // Grouped only with evidence for the same peer entry: same endpoint, same pinned and encryption certificates.
       const peer = await options.directory.lookup(input.recipient);
       const key = [input.endpoint, input.apCertificatePem ?? '', peer?.apEncryptionCertificatePem ?? '', JSON.stringify(peerTlsPins(peer) ?? null)].join('\n');
       return sendEvidenceGroup(key, { ...input, peer });
     },
-  };
-}
-
-/** Most evidences in one Evidence message, and their most bytes (an evidence with B-LT validation data is ~20 KB). */
-const EVIDENCE_PER_MESSAGE = 64;
-const EVIDENCE_BYTES_PER_MESSAGE = 4 * 1024 * 1024;
-
-type EvidenceReturn = Parameters<Transport['sendEvidence']>[0] & { readonly peer: DirectoryEntry | undefined };
-
-/**
- * The Evidence message carrying `items` (one or more, all bound for one AP). One evidence travels as before: MessageId
- * `<evidence id>@qerds-ap`, RefToMessageId and ConversationId the dispatch it is about, originalSender/finalRecipient
- * and the evidenceEvent property. Several: one payload each, a MessageId derived from their ids (a re-send of the
- * same group is recognisably the same message), RefToMessageId only when they are all about one dispatch, and the
- * participant properties only when all share them. The receiver reads message, sender and recipient from each
- * sealed evidence, never from these properties.
- */
-function evidenceMessage(items: readonly EvidenceReturn[]) {
-  const first = items[0]!;
-  const parts = items.map((item, i) => ({
-    partId: items.length === 1 ? 'evidence' : `evidence-${i + 1}`,
-    contentType: 'application/xml',
-    filename: `${item.evidence.event}.xml`,
-    body: Buffer.from(item.evidence.xml, 'utf8'),
-  }));
-  const common = { endpoint: first.endpoint, apCertificatePem: first.apCertificatePem, peer: first.peer, action: ACTION_EVIDENCE, parts };
-  if (items.length === 1) {
-    return {
-      ...common,
-      messageId: `${first.evidence.id}@qerds-ap`,
-      refToMessageId: first.refToEbmsMessageId,
-      conversationId: first.refToEbmsMessageId,
-      sender: first.sender,
-      recipient: first.recipient,
-      extraProperties: [{ name: 'evidenceEvent', value: first.evidence.event }],
-    };
-  }
-  const messageId = `evidence-group-${createHash('sha256').update(items.map((i) => i.evidence.id).join('\n')).digest('hex').slice(0, 40)}@qerds-ap`;
-  const shared = <V>(value: (item: EvidenceReturn) => V, same: (a: V, b: V) => boolean): V | undefined => {
-    const v = value(first);
-    return items.every((item) => same(value(item), v)) ? v : undefined;
-  };
-  const sameParticipant = (a: ParticipantId, b: ParticipantId) => formatParticipantId(a) === formatParticipantId(b);
-  const refTo = shared((i) => i.refToEbmsMessageId, (a, b) => a === b);
-  const sender = shared((i) => i.sender, sameParticipant);
-  const recipient = shared((i) => i.recipient, sameParticipant);
-  return {
-    ...common,
-    messageId,
-    ...(refTo ? { refToMessageId: refTo } : {}),
-    conversationId: refTo ?? messageId,
-    ...(sender ? { sender } : {}),
-    ...(recipient ? { recipient } : {}),
   };
 }
 
@@ -229,8 +191,15 @@ export function createAs4Endpoint(
     maxMessageBytes: options.maxMessageBytes,
     pmodes: options.as4.pmodes,
     decryptionKeys: [options.as4.encryption],
+    // Peppol: a document type or process no P-Mode names is "not serviced" (EBMS:0004 PEPPOL:NOT_SERVICED), not EBMS:0010.
+    ...(options.as4.profile === peppolAs4Profile.id ? { noPModeRefusal: peppolNotServiced } : {}),
     maxDecompressedBytes: options.as4.maxDecompressedBytes,
     onUserMessage: async ({ message, attachments, signer, tlsClientCertificate }) => {
+      if (options.as4.profile === peppolAs4Profile.id && message.collaboration.service !== ERDS_SERVICE) {
+        // The handler matched a Peppol P-Mode (service = a Peppol process): an SBD, not an ERDS Dispatch.
+        await receivePeppolDispatch(ctx, { message, attachments, signer, tlsClientCertificate }, options);
+        return;
+      }
       if (message.collaboration.service !== ERDS_SERVICE) {
         throw new QerdsError('AS4_EBMS_0010', `no P-Mode for service ${message.collaboration.service}`);
       }
@@ -283,6 +252,43 @@ export function createAs4Endpoint(
     },
   });
 }
+
+/**
+ * C3 under the Peppol profile: the SBD is read and held against the AS4 header (as4-peppol.ts), the signer must be
+ * the AP the directory pins for the sender (as for an ERDS Dispatch), and the message goes to reception. An SBD
+ * that contradicts its header is recorded as rejected (RelayRejection, returned to C2) and refused with EBMS:0004
+ * naming the mismatch; a receiver this AP does not serve with EBMS:0004 PEPPOL:NOT_SERVICED.
+ */
+async function receivePeppolDispatch(
+  ctx: PipelineContext,
+  received: { message: UserMessage; attachments: readonly Attachment[]; signer: X509Certificate; tlsClientCertificate?: X509Certificate | undefined },
+  options: { as4: As4Security; trust: TrustStore; mutualTls?: boolean },
+): Promise<void> {
+  const { message, signer } = received;
+  const payloads = await Promise.all(received.attachments.map(async (a) => ({ body: a.stream ? await readAtMost(a.stream.open(), PEPPOL_SBD_MAX_BYTES) : a.body })));
+  const reception = readPeppolDispatch(message, payloads);
+  // Authentication before anything is recorded: only the sender's own AP can have its SBD refused on the record.
+  await requireSenderAp(ctx, reception.sender, signer, options.as4.peers);
+  if (options.mutualTls) await requireTlsPeer(ctx, reception.sender, received.tlsClientCertificate);
+  await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
+  try {
+    await receiveMessage(ctx, {
+      ebmsMessageId: message.messageId,
+      sender: reception.sender,
+      recipient: reception.recipient,
+      ...(reception.submittedAt ? { submittedAt: reception.submittedAt } : {}),
+      parts: [reception.part],
+      fromErds: { id: message.from.partyId, name: commonName(signer) },
+      ...(reception.refusal ? { refusal: reception.refusal } : {}),
+    });
+  } catch (error) {
+    if (isQerdsError(error, 'PIPELINE_UNKNOWN_RECIPIENT')) throw new QerdsError('AS4_EBMS_0004', PEPPOL_NOT_SERVICED, { cause: error, details: { retryable: false } });
+    throw error;
+  }
+}
+
+/** Largest SBD read into memory at C3, bytes. */
+const PEPPOL_SBD_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The signer of a Dispatch must be the AP the directory names for its sender (as4-security.ts requirePeerAp). */
 async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate, rules: PeerApRules): Promise<void> {

@@ -7,7 +7,7 @@ import { isQerdsError } from '../core/index.js';
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
 import { cmsRecipients, type CmsRecipients } from '../../test/helpers/cms-recipients.js';
 import { opensslPki, sharedTestPki } from '../../test/helpers/pki.js';
-import { ACTION_DISPATCH, ACTION_EVIDENCE, ERDS_SERVICE } from './as4-binding.js';
+import { ACTION_DISPATCH, ACTION_EVIDENCE, ERDS_SERVICE } from '../profiles/index.js';
 import { loadAs4Security, outgoingPMode, peerEncryptionCertificate } from './as4-security.js';
 
 const pki = sharedTestPki();

@@ -1,16 +1,19 @@
 import { existsSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
-import { ALGORITHM_SETS, definePMode, type AlgorithmSet, type PMode } from '../as4/index.js';
+import { ALGORITHM_SETS, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
 import { checkCertificateRole, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
+import { ERDS_KEY_TYPES, resolvePModes } from '../profiles/index.js';
 
 /**
  * The AS4 security of this access point, from `config.as4`: its P-Modes, its encryption identity and the
  * compression settings. The same P-Modes govern what it sends and what its /as4 endpoint accepts.
  */
 export interface As4Security {
+  /** `as4.profile`: the AS4 profile plug-in whose conventions this AP's Dispatches follow (`peppol`: src/access-point/as4-peppol.ts). */
+  readonly profile: string;
   readonly pmodes: readonly PMode[];
   /** The key peers encrypt AS4 payloads for (RSA for eDelivery AS4 1.15, X25519 for 2.0) and its certificate. */
   readonly encryption: SigningIdentity;
@@ -30,12 +33,6 @@ export interface PeerApRules {
   readonly unpinned: boolean;
 }
 
-/** The key types each eDelivery algorithm set signs and encrypts with (src/as4 ALGORITHM_SETS). */
-const KEY_TYPES: Readonly<Record<AlgorithmSet, { signature: string; encryption: string }>> = {
-  'edelivery-1.15': { signature: 'rsa', encryption: 'rsa' },
-  'edelivery-2.0': { signature: 'ed25519', encryption: 'x25519' },
-};
-
 /**
  * Load `config.as4` and check that this AP can keep its own P-Modes: its e-seal signs with each P-Mode's
  * signature algorithm and its encryption key fits each P-Mode's key protection. A mismatch is CONFIG_INVALID
@@ -47,9 +44,9 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     throw new QerdsError('CONFIG_INVALID', `as4: encryption certificate ${files.cert} or its key not found (run \`qerds pki init\` to add it to a dev PKI)`);
   }
   const encryption = loadSigningIdentity(files.cert, files.key);
-  const pmodes = config.as4.pmodes.map((p) => definePMode(p));
+  const pmodes = resolvePModes(config.as4).map((p) => p.pmode);
   for (const pmode of pmodes) {
-    const want = KEY_TYPES[pmode.security.algorithmSet];
+    const want = ERDS_KEY_TYPES[pmode.security.algorithmSet];
     if (seal.privateKey.asymmetricKeyType !== want.signature) {
       throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} e-seal, not ${seal.privateKey.asymmetricKeyType}`);
     }
@@ -58,7 +55,7 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     }
   }
   const peers = Object.freeze({ ownFingerprint: seal.certificate.fingerprint256, unpinned: config.pki.unpinnedPeers });
-  return Object.freeze({ pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes, peers });
+  return Object.freeze({ profile: config.as4.profile, pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes, peers });
 }
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
@@ -88,7 +85,7 @@ export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined,
   } catch (cause) {
     return refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate cannot be read: ${(cause as Error).message}`);
   }
-  const want = KEY_TYPES[pmode.security.algorithmSet].encryption;
+  const want = ERDS_KEY_TYPES[pmode.security.algorithmSet].encryption;
   if (certificate.publicKey.asymmetricKeyType !== want) {
     refuse('AS4_ENCRYPTION_CERT_INVALID', `P-Mode ${pmode.id} (${pmode.security.algorithmSet}) encrypts for ${want} keys; the receiving AP's certificate holds ${certificate.publicKey.asymmetricKeyType}`);
   }

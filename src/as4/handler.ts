@@ -174,7 +174,11 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       let pmode: PMode | undefined;
       if (options.pmodes) {
         // A pushed UserMessage can only fit a push P-Mode (a pull agreement's messages are handed out, not taken in).
-        pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
+        try {
+          pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
+        } catch (error) {
+          throw options.noPModeRefusal?.(parsed.message) ?? error;
+        }
         assertPModeSecurity(pmode, { signatureAlgorithm: verification.signatureAlgorithm, keyProtection: decrypted.keyProtection, encrypted: decrypted.encrypted, attachments });
       }
       // Duplicate detection (after authentication: only a verified sender's resend gets the stored receipt).

@@ -15,6 +15,7 @@ export { canonicalize } from './c14n.js';
 export { parseXml as parseAs4Xml, serializeXml as serializeAs4Xml } from './xml-util.js';
 export { encryptAttachments, decryptAttachments } from './attachment-encryption.js';
 export { definePMode, matchPMode, pmodeMismatch, assertPModeSecurity, pmodeSchema, ALGORITHM_SETS, type PMode, type PModeInput, type AlgorithmSet, type ObservedSecurity } from './pmode.js';
+export { withProfileDefaults, type As4Profile, type As4ProfileFinding } from './profile.js';
 export { verifyAs4Capture, formatAs4CaptureReport } from './capture-verify.js';
 export { parseCapture, isAs4Capture, type CaptureContainer } from './capture-parse.js';
 export { pullUserMessage } from './pull-client.js';

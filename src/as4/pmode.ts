@@ -23,6 +23,11 @@ const party = z.object({ partyId: z.string().min(1), partyIdType: z.string().min
 export const pmodeSchema = z
   .object({
     id: z.string().min(1),
+    /**
+     * Id of the AS4 profile plug-in (src/as4/profile.ts `As4Profile`) whose defaults and rules this P-Mode follows.
+     * The AS4 core does not read it; the composition root resolves it. @defaultValue the eDelivery profile of `security.algorithmSet`
+     */
+    profile: z.string().min(1).optional(),
     /** PMode.Agreement → eb:AgreementRef. */
     agreement: z.string().min(1).optional(),
     /** PMode.MEP one-way; PMode.MEPbinding push or pull. @defaultValue 'push' */

@@ -4,7 +4,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Clock, IdGenerator } from '../core/index.js';
+import type { Clock, IdGenerator, QerdsError } from '../core/index.js';
 import type { Finding, SigningIdentity, TrustStore } from '../pki/types.js';
 import type { EbmsErrorCode } from './ebms-errors.js';
 import type { PMode } from './pmode.js';
@@ -205,6 +205,12 @@ export interface As4HandlerOptions {
    * @defaultValue undefined (any message; signature required, encryption optional)
    */
   readonly pmodes?: readonly PMode[];
+  /**
+   * The refusal of a pushed UserMessage that fits no push P-Mode, when a profile names one other than EBMS:0010 (the
+   * Peppol AS4 profile answers a document type or process the AP does not serve with EBMS:0004 PEPPOL:NOT_SERVICED).
+   * Return undefined to keep EBMS:0010. @defaultValue EBMS:0010 ProcessingModeMismatch
+   */
+  readonly noPModeRefusal?: (message: UserMessage) => QerdsError | undefined;
   /** Stores the message (and drops duplicates). Throw QerdsError `AS4_EBMS_nnnn` to answer with that error. */
   onUserMessage(received: ReceivedUserMessage): Promise<void>;
   /** Receipts kept for duplicate detection (the P-Mode's window). @defaultValue a new in-memory ReceiptMemory */

@@ -773,24 +773,24 @@ export const configSchema = z
     as4: z
       .strictObject({
         /**
-         * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/pmode.ts `pmodeSchema`). An
-         * incoming UserMessage that matches none is refused with EBMS:0010; one that falls short of its
-         * P-Mode's security (signature algorithm, encryption) with EBMS:0103. @defaultValue the ERDS service
-         * `urn:qerds-ap:service:erds` with actions `Dispatch` and `Evidence` (src/access-point/as4-binding.ts),
-         * eDelivery AS4 1.15 algorithms, encryption required, GZIP compression, NRR receipts
+         * The AS4 profile plug-in (src/profiles) of this AP's default P-Modes: `edelivery-1.15` or `edelivery-2.0`, the
+         * ERDS service (Dispatch, Evidence) between qerds-ap instances on those algorithms; `peppol`, the Peppol AS4
+         * profile for JP PINT invoices and credit notes (and the ERDS Evidence P-Mode for a qerds-ap peer's returned
+         * evidence). Checked at start. @defaultValue 'edelivery-1.15'
+         */
+        profile: z.string().min(1).default('edelivery-1.15'),
+        /**
+         * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/pmode.ts `pmodeSchema`), each over the
+         * defaults of its `profile` and checked by it at start. An incoming UserMessage that matches none is refused
+         * with EBMS:0010; one that falls short of its P-Mode's security (signature algorithm, encryption) with
+         * EBMS:0103. @defaultValue the default P-Modes of `as4.profile` (src/profiles `defaultPModes`): for eDelivery,
+         * one push P-Mode per ERDS action, encryption required, GZIP compression, NRR receipts
          */
         pmodes: z
           .array(pmodeSchema)
           .min(1)
           .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'P-Mode ids must be unique')
-          .prefault(['Dispatch', 'Evidence'].map((action) => ({
-            id: `qerds-erds-${action.toLowerCase()}`,
-            service: 'urn:qerds-ap:service:erds',
-            action,
-            security: { algorithmSet: 'edelivery-1.15' as const, encrypt: true },
-            receipt: { nonRepudiation: true },
-            compress: true,
-          }))),
+          .optional(),
         /** This AP's AS4 encryption certificate (PEM), which peers encrypt for; default: the dev PKI's `<apName>/enc.crt.pem`. */
         encryptionCert: z.string().optional(),
         /** Its private key (PEM), which decrypts incoming payloads; default: the dev PKI's `<apName>/enc.key.pem`. */

@@ -1,22 +1,14 @@
-import type { PMode, PModeInput, Property, UserMessage } from '../as4/index.js';
+import type { As4Profile, PMode, PModeInput, Property, UserMessage } from '../as4/index.js';
 import type { PeppolFinding } from './errors.js';
 import { PARTICIPANT_SCHEME, PROCESS_SCHEME, formatIdentifier, parseDocumentTypeId, parseProcessId, type DocumentTypeIdentifier, type ParticipantIdentifier, type ProcessIdentifier } from './identifiers.js';
 import type { As4PeppolHeader } from './sbdh-check.js';
 
-/**
- * The Peppol AS4 profile as a plug-in: P-Mode defaults and a validator (STYLE.md rule 3, after phase4's
- * `AS4PeppolProfileRegistarSPI`). src/as4 defines no profile type, so `As4Profile` is declared here; it uses the
- * P-Mode types of src/as4 (type-only imports: src/as4 does not import this module). The Peppol AS4 profile document
- * is not among the stored sources; the values follow phase4's `PeppolPMode` and `PeppolCompatibilityValidator`
- * (phase4-profile-peppol) and the eDelivery AS4 1.15 algorithms of /work/shared/AS4.md.
+/*
+ * The Peppol AS4 profile as a plug-in of the AS4 core's `As4Profile` contract (STYLE.md rule 3, after phase4's
+ * `AS4PeppolProfileRegistarSPI`); type-only imports of src/as4, which does not import this module. The Peppol AS4
+ * profile document is not among the stored sources; the values follow phase4's `PeppolPMode` and
+ * `PeppolCompatibilityValidator` (phase4-profile-peppol) and the eDelivery AS4 1.15 algorithms of /work/shared/AS4.md.
  */
-export interface As4Profile {
-  readonly id: string;
-  /** P-Mode parameters every P-Mode of the profile starts from (merged under the caller's, never into them). */
-  readonly pmodeDefaults: Readonly<Partial<PModeInput>>;
-  /** What in a P-Mode breaks the profile. Empty: it conforms. */
-  readonly validate: (pmode: PMode) => PeppolFinding[];
-}
 
 export const PEPPOL_AGREEMENT = 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider';
 /** eb:PartyId/@type of a Peppol AP; the value is the CN of the AP certificate (its seat id, `POP000000`). */
@@ -27,6 +19,7 @@ export const EBMS_RESPONDER_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3
 export const SEAT_ID = /^P[A-Z]{2}[0-9]{6}$/;
 
 const pmodeDefaults: Readonly<Partial<PModeInput>> = Object.freeze({
+  profile: 'peppol',
   agreement: PEPPOL_AGREEMENT,
   mep: 'push',
   serviceType: PROCESS_SCHEME,

@@ -60,7 +60,6 @@ export {
   EBMS_INITIATOR_ROLE,
   EBMS_RESPONDER_ROLE,
   SEAT_ID,
-  type As4Profile,
   type PeppolPModeInput,
 } from './as4-profile.js';
 export {

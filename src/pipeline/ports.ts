@@ -82,7 +82,16 @@ export type RelayPart = Omit<OutgoingPart, 'body'> & { readonly body: Buffer | P
  * SMTP relay binding: a 250 after C3 committed the message; that C3 took it over is proven by the RelayAcceptance
  * C3 issues and returns (EN 319 522-1), which moves the message on at C2 (returned-evidence.ts).
  */
-export type RelayAnswer = { readonly receiptXml: string } | { readonly smtpResponse: string };
+export type RelayAnswer =
+  | {
+      readonly receiptXml: string;
+      /**
+       * C2 records its own RelayAcceptance bound to this receipt: the peer (a Peppol AP) may return no ERDS evidence
+       * of its own. @defaultValue false (the peer, a qerds-ap, returns its RelayAcceptance)
+       */
+      readonly recordRelayAcceptance?: boolean;
+    }
+  | { readonly smtpResponse: string };
 
 /** The AP-to-AP hop (AS4, or the REM SMTP binding for peers the directory names by an `smtp://` endpoint), as the stages see it. */
 export interface Transport {
@@ -261,6 +270,11 @@ export interface PipelineContext {
    * used, and content for a recipient without one is relayed as submitted
    */
   readonly endToEnd?: EndToEndPolicy;
+  /**
+   * The content rules of the network a routed submission travels on (JP PINT when this AP speaks Peppol): a
+   * refusal becomes the SubmissionRejection's reason, and nothing is relayed. @defaultValue no content check
+   */
+  readonly submissionCheck?: (input: { readonly recipient: ParticipantId; readonly parts: readonly PayloadPart[] }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
   /** Remote e-seals this AP holds for senders; absent when no sender has one. */
   readonly onBehalfSealer?: OnBehalfSealer;
   /**

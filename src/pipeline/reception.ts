@@ -1,4 +1,4 @@
-import { formatParticipantId, isQerdsError, QerdsError, type ParticipantId } from '../core/index.js';
+import { formatParticipantId, isQerdsError, QerdsError, type ParticipantId, type ReasonCode } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import type { PipelineContext, RelayPart } from './ports.js';
 
@@ -12,6 +12,12 @@ export interface ReceivedMessage {
   readonly parts: readonly RelayPart[];
   /** The relaying ERDS (C2), as identified by its verified signature. */
   readonly fromErds: { readonly id: string; readonly name: string };
+  /**
+   * A refusal the binding decided from the content before reception (a Peppol SBDH that contradicts its AS4
+   * header): the message is recorded as rejected with RelayRejection for `reason`, returned to C2 like any
+   * evidence, and `error` is thrown (also for a re-sent copy).
+   */
+  readonly refusal?: { readonly reason: { readonly code: ReasonCode; readonly details: string }; readonly error: QerdsError };
 }
 
 /**
@@ -32,13 +38,13 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
       return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size, ...original };
     }),
   );
-  const known = await ctx.participants.isLocal(input.recipient);
+  const known = !input.refusal && (await ctx.participants.isLocal(input.recipient));
   const id = ctx.ids.next('msg');
   const submittedAt = input.submittedAt ?? ctx.clock.now();
   const draft = { ebmsMessageId: input.ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
   const evidence = await ctx.evidence.issue({
     event: known ? 'RelayAcceptance' : 'RelayRejection',
-    reason: known ? { code: 'RB01' } : { code: 'RB10', details: `${formatParticipantId(input.recipient)} is not a participant of this ERDS` },
+    reason: known ? { code: 'RB01' } : (input.refusal?.reason ?? { code: 'RB10', details: `${formatParticipantId(input.recipient)} is not a participant of this ERDS` }),
     message: draft,
     externalErds: input.fromErds,
   });
@@ -69,14 +75,14 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
   }
   ctx.poke();
   ctx.log.info({ messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event }, 'relayed message recorded');
-  if (!known) throw unknownRecipient(input.recipient);
+  if (!known) throw input.refusal?.error ?? unknownRecipient(input.recipient);
   return { duplicate: false };
 }
 
 /** A re-sent message gets the answer the first one got: a refusal must not turn into a receipt on retry. */
 function duplicateOf(ctx: PipelineContext, first: StoredMessage, input: ReceivedMessage): { duplicate: true } {
   ctx.log.info({ messageId: first.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
-  if (first.state === 'rejected') throw unknownRecipient(input.recipient);
+  if (first.state === 'rejected') throw input.refusal?.error ?? unknownRecipient(input.recipient);
   return { duplicate: true };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { retryAfter } from './backoff.js';
@@ -78,11 +79,34 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       ctx.log.info({ messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse }, 'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP');
       return { status: 'done' };
     }
+    if (answer.recordRelayAcceptance) {
+      await recordReceiptBoundAcceptance(ctx, message, answer.receiptXml, job.attempts + 1);
+      ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified and bound in RelayAcceptance');
+      return { status: 'done' };
+    }
     // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
     await ctx.store.transitionMessage(message.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
     ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified');
     return { status: 'done' };
   };
+}
+
+/**
+ * C2's own RelayAcceptance for a peer that may return no ERDS evidence (a Peppol AP): it names the SHA-256 of the
+ * peer's signed receipt, which the transport verified (signature, our MessageId, NRR digests), so that the sealed
+ * evidence binds that receipt. When the peer's own evidence moved the message on meanwhile, it is recorded on the
+ * state the message is in.
+ */
+async function recordReceiptBoundAcceptance(ctx: PipelineContext, message: StoredMessage, receiptXml: string, attempts: number): Promise<void> {
+  const digest = createHash('sha256').update(receiptXml, 'utf8').digest('hex');
+  const request = { event: 'RelayAcceptance' as const, reason: { code: 'RB01' as const, details: `the recipient's access point acknowledged ebMS message ${message.ebmsMessageId} with a signed non-repudiation receipt (SHA-256 ${digest}); a Peppol access point that is not an ERDS returns no evidence of its own` } };
+  try {
+    await recordEvidence(ctx, message, request, { from: 'relaying', to: 'relayed', patch: { attempts } });
+  } catch (error) {
+    if (!isQerdsError(error, 'STATE_CONFLICT')) throw error;
+    const now = await ctx.store.getMessage(message.id);
+    if (now) await recordEvidence(ctx, now, request, { from: now.state, to: now.state });
+  }
 }
 
 type RelayFailureReason = 'RB02' | 'RB03' | 'RB04' | 'RB05' | 'RB06' | 'RB09' | 'RB10';

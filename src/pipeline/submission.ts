@@ -48,7 +48,8 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   // REQ2 before anything is encrypted: a certificate that does not chain, expired, was revoked or is not
   // an encryption key is refused (threat: content readable by whoever published it), and so is plaintext
   // where the policy wants end-to-end encryption and no certificate is known.
-  const rejection = input.rejection ?? routed.refusal ?? (found || outside ? endToEndRefusal(ctx, input, found?.encryptionCertificatePem) : undefined);
+  const contentRefusal = !input.rejection && found && ctx.submissionCheck ? await ctx.submissionCheck({ recipient: input.recipient, parts: input.parts }) : undefined;
+  const rejection = input.rejection ?? routed.refusal ?? contentRefusal ?? (found || outside ? endToEndRefusal(ctx, input, found?.encryptionCertificatePem) : undefined);
   const entry = rejection ? undefined : found;
   const nonErds = rejection ? undefined : outside;
   const accepted = entry !== undefined || nonErds !== undefined;

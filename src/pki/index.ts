@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './layout.js';
 export * from './identity.js';
 export * from './dev-pki.js';
+export { createDevPeppolPki, type DevPeppolPkiOptions } from './dev-peppol-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidenceIssuer } from '../../src/access-point/evidence-binding.js';
-import { ACTION_EVIDENCE, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
+import { ACTION_EVIDENCE, ERDS_SERVICE } from '../../src/profiles/index.js';
 import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { formatParticipantId, isQerdsError } from '../../src/core/index.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/access-point/as4-binding.js';
+import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/profiles/index.js';
 import { AS4_ALG, decodeMultipart, GZIP_MEDIA_TYPE, sendUserMessage, verifyAs4Capture, type Attachment, type UserMessage } from '../../src/as4/index.js';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';

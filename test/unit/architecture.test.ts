@@ -78,6 +78,19 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     }
   });
 
+  it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root and the CLI choose one', () => {
+    // `profiles` holds the plug-ins and the ERDS service; `peppol` the Peppol profile and its documents.
+    const profileModules = ['profiles', 'peppol'];
+    for (const module of profileModules) expect(importsOf('as4'), `as4 imports ${module}`).not.toContain(module);
+    const wiring = new Set(['access-point', 'cli', ...profileModules]);
+    for (const [from, targets] of edges) {
+      if (wiring.has(from)) continue;
+      for (const module of profileModules) expect(targets.has(module), `${from} imports ${module}`).toBe(false);
+    }
+    expect(importsOf('access-point')).toEqual(expect.arrayContaining(['profiles']));
+    expect(importsOf('profiles')).toEqual(expect.arrayContaining(['as4', 'peppol']));
+  });
+
   it('trust lists sit above seal: pki signs and verifies no XML (no dynamic import to hide a cycle either)', () => {
     expect(importsOf('pki')).not.toContain('seal');
     expect(importsOf('pki')).not.toContain('trust-list');

@@ -1,0 +1,453 @@
+import { accessPointInternals } from '../../src/access-point/internals.js';
+import { X509Certificate } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AS4_ALG,
+  AS4_NS,
+  decodeMultipart,
+  parseAs4Xml,
+  parseEnvelope,
+  sendUserMessage,
+  type Attachment,
+  type UserMessage,
+} from '../../src/as4/index.js';
+import { api, apiText, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import { isQerdsError } from '../../src/core/index.js';
+import { verifyEvidence } from '../../src/evidence/index.js';
+import {
+  buildSbd,
+  corporateNumberCheckDigit,
+  formatIdentifier,
+  jpPintDocumentType,
+  parseParticipantId,
+  parseSbd,
+  peppolMessageProperties,
+  PROCESS_BILLING,
+  PROCESS_SCHEME,
+} from '../../src/peppol/index.js';
+import { createDevPeppolPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { sharedTestPki } from '../helpers/pki.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Two qerds-ap instances on the Peppol AS4 profile exchanging JP PINT documents over real sockets: C2 wraps the
+ * submitted UBL in an SBD and sends it with Peppol's AS4 header; C3 checks the SBD against that header; each side
+ * records its evidence. Refusals: an SBD contradicting its AS4 header, a receiver C3 does not serve, an invoice that
+ * breaks a JP PINT rule.
+ */
+const work = mkdtempSync(join(tmpdir(), 'qerds-peppol-'));
+const fixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/peppol/jp-pint/${name}`, import.meta.url));
+// The corporate numbers of the JP PINT fixtures (seller and buyer EndpointIDs, check digits valid).
+const SELLER = {
+  id: '0188:9010401012345',
+  name: 'Sample Seller KK',
+  key: 'peppol-seller-key-0123456789abcdef',
+};
+const BUYER = {
+  id: '0188:5011001099999',
+  name: 'Sample Buyer GK',
+  key: 'peppol-buyer-key-0123456789abcdef0',
+};
+const base12 = '011001077777';
+const UNSERVED = {
+  id: `0188:${corporateNumberCheckDigit(base12)}${base12}`,
+  name: 'Served by another Peppol AP',
+};
+const SEATS = { c2: 'POP000101', c3: 'POP000102' };
+
+/** A loopback TCP proxy in front of `targetPort` that keeps what clients send (C2's AS4 requests) and the answers (C3's). */
+async function capturingProxy(
+  targetPort: number,
+): Promise<{ port: number; sent: Buffer[][]; answered: Buffer[][]; server: Server }> {
+  const sent: Buffer[][] = [];
+  const answered: Buffer[][] = [];
+  const server = createServer((client) => {
+    const seen: Buffer[] = [];
+    const back: Buffer[] = [];
+    sent.push(seen);
+    answered.push(back);
+    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    client.on('data', (chunk: Buffer) => seen.push(Buffer.from(chunk)));
+    upstream.on('data', (chunk: Buffer) => back.push(Buffer.from(chunk)));
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, sent, answered, server };
+}
+
+/** The bodies of the HTTP messages in `bytes` (Content-Length delimited) with their Content-Type. */
+function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }[] {
+  const out: { contentType: string; body: Buffer }[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const headEnd = bytes.indexOf('\r\n\r\n', pos);
+    if (headEnd < 0) break;
+    const head = bytes.subarray(pos, headEnd).toString('latin1');
+    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
+    out.push({
+      contentType: /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '',
+      body: bytes.subarray(headEnd + 4, headEnd + 4 + length),
+    });
+    pos = headEnd + 4 + length;
+  }
+  return out;
+}
+
+/**
+ * xmlsec1 (an independent implementation) on a signed AS4 signal without attachments. It resolves no WS-Security
+ * token reference, so it gets the certificate of the message's BinarySecurityToken, which `openssl verify` checks
+ * against the CA: together what --trusted-pem would check.
+ */
+function xmlsecVerifySignal(
+  xml: string,
+  caCert: string,
+): { ok: boolean; output: string; signer: X509Certificate } {
+  const dir = mkdtempSync(join(work, 'xmlsec-'));
+  const b64 = /<wsse:BinarySecurityToken[^>]*>([^<]+)</.exec(xml)?.[1] ?? '';
+  const signer = new X509Certificate(Buffer.from(b64, 'base64'));
+  writeFileSync(join(dir, 'signer.pem'), signer.toString());
+  writeFileSync(join(dir, 'signal.xml'), xml);
+  const chain = spawnSync('openssl', ['verify', '-CAfile', caCert, join(dir, 'signer.pem')], {
+    encoding: 'utf8',
+  });
+  if (chain.status !== 0) return { ok: false, output: chain.stdout + chain.stderr, signer };
+  const idAttrs = ['--id-attr:Id', `${AS4_NS.eb}:Messaging`, '--id-attr:Id', `${AS4_NS.soap12}:Body`];
+  const r = spawnSync(
+    'xmlsec1',
+    ['--verify', '--pubkey-cert-pem', join(dir, 'signer.pem'), ...idAttrs, join(dir, 'signal.xml')],
+    { encoding: 'utf8' },
+  );
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`, signer };
+}
+
+/** The AS4 envelopes of the HTTP requests in `bytes` (each body a multipart/related). */
+function envelopesIn(bytes: Buffer): string[] {
+  return httpBodies(bytes)
+    .filter((m) => m.contentType.startsWith('multipart/related'))
+    .map((m) => decodeMultipart(m.contentType, m.body).envelope);
+}
+
+async function submit(
+  net: TwoAccessPoints,
+  document: Buffer,
+  recipient: string,
+  filename = 'invoice.xml',
+): Promise<Response> {
+  const form = new FormData();
+  form.set('metadata', JSON.stringify({ recipient }));
+  form.append('payload', new Blob([new Uint8Array(document)], { type: 'application/xml' }), filename);
+  return fetch(`${net.c2.url}/api/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SELLER.key}` },
+    body: form,
+  });
+}
+
+type ChainItem = { id: string; event: string; issuedBy: string; href: string };
+const chainAtC2 = (net: TwoAccessPoints, id: string) =>
+  api<ChainItem[]>(net.c2.url, SELLER.key, `/api/v1/messages/${id}/evidence`);
+
+describe('a Peppol exchange of JP PINT documents between two qerds-ap instances', () => {
+  let net: TwoAccessPoints;
+  let pki: DevPkiLayout;
+  let proxy: Awaited<ReturnType<typeof capturingProxy>>;
+
+  beforeAll(async () => {
+    pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    net = await startTwoAccessPoints({
+      outDir: join(work, 'aps'),
+      pkiDir: pki.dir,
+      overrides: { as4: { profile: 'peppol' }, relay: { maxAttempts: 3 } },
+      // C2 reaches C3 through the capturing proxy (the wire), C3 reaches C2 directly.
+      // (The harness asks once per participant C3 serves: one proxy for all of them.)
+      as4Endpoint: async (name, endpoint) => {
+        if (name === 'c2') return endpoint;
+        proxy ??= await capturingProxy(Number(new URL(endpoint).port));
+        return `http://127.0.0.1:${proxy.port}/as4`;
+      },
+      extraParticipants: [
+        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
+        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key } },
+        { ...UNSERVED, servedBy: 'c3' },
+      ],
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await net?.stop();
+    proxy?.server.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const sample of [
+    'invoice-standard-rate.xml',
+    'invoice-reduced-rate.xml',
+    'invoice-mixed-rates.xml',
+    'credit-note.xml',
+  ]) {
+    it(`${sample}: SBD built at C2, checked at C3, handed over to C4; C2 holds the full chain, every evidence verifies`, async () => {
+      const document = fixture(sample);
+      const response = await submit(net, document, BUYER.id, sample);
+      expect(response.status, await response.clone().text()).toBe(201);
+      const { id, ebmsMessageId } = (await response.json()) as { id: string; ebmsMessageId: string };
+
+      // C4 finds it in its inbox at C3: the SBD around the very document C1 submitted.
+      const item = await waitFor(
+        async () => {
+          const inbox = await api<
+            Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>
+          >(net.c3.url, BUYER.key, '/api/v1/inbox');
+          return inbox.find((m) => m.ebmsMessageId === ebmsMessageId && m.state === 'consigned');
+        },
+        { timeoutMs: 30_000 },
+      );
+      const download = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
+        headers: { authorization: `Bearer ${BUYER.key}` },
+      });
+      expect(download.status).toBe(200);
+      const sbdText = await download.text();
+      const { header, businessMessage } = parseSbd(sbdText);
+      const root = sample === 'credit-note.xml' ? 'CreditNote' : 'Invoice';
+      expect(formatIdentifier(header.sender)).toBe(`iso6523-actorid-upis::${SELLER.id}`);
+      expect(formatIdentifier(header.receiver)).toBe(`iso6523-actorid-upis::${BUYER.id}`);
+      expect(formatIdentifier(header.documentType)).toBe(formatIdentifier(jpPintDocumentType(root)));
+      expect(formatIdentifier(header.process)).toBe(`${PROCESS_SCHEME}::${PROCESS_BILLING}`);
+      expect(header.countryC1).toBe('JP');
+      expect(businessMessage.localName).toBe(root);
+      expect(sbdText).toContain(/<cbc:ID>[^<]+<\/cbc:ID>/.exec(document.toString('utf8'))![0]);
+
+      // The chain at C2: its own SubmissionAcceptance and RelayAcceptance (bound to C3's receipt), and C3's evidence.
+      const chain = await waitFor(
+        async () => {
+          const items = await chainAtC2(net, id);
+          return items.some((e) => e.event === 'ContentHandover') ? items : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const c2Id = net.c2.config.ap.id;
+      const c3Id = net.c3.config.ap.id;
+      expect(chain.filter((e) => e.issuedBy === c2Id).map((e) => e.event)).toEqual([
+        'SubmissionAcceptance',
+        'RelayAcceptance',
+      ]);
+      expect(chain.filter((e) => e.issuedBy === c3Id).map((e) => e.event)).toEqual(
+        expect.arrayContaining(['RelayAcceptance', 'ContentConsignment', 'ContentHandover']),
+      );
+      const trust = loadTrustStore([pki.caCert, pki.caCrl]);
+      for (const e of chain) {
+        const xml = await apiText(net.c2.url, SELLER.key, e.href);
+        expect((await verifyEvidence(xml, { trust })).indication, `${e.event} by ${e.issuedBy}`).toBe(
+          'TOTAL-PASSED',
+        );
+        if (e.event === 'RelayAcceptance' && e.issuedBy === c2Id)
+          expect(xml).toMatch(
+            new RegExp(
+              `acknowledged ebMS message ${ebmsMessageId.replace(/[.]/g, '\\.')} with a signed non-repudiation receipt \\(SHA-256 [0-9a-f]{64}\\)`,
+            ),
+          );
+      }
+    });
+  }
+
+  it("puts Peppol's AS4 header on the wire: process as Service, document type as Action, typed participants, AP seat ids, RSA-SHA256, AES-128-GCM under RSA-OAEP", () => {
+    const envelopes = proxy.sent.flatMap((connection) => envelopesIn(Buffer.concat(connection)));
+    const dispatches = envelopes
+      .map((xml) => ({ xml, parsed: parseEnvelope(parseAs4Xml(xml)) }))
+      .filter((e) => e.parsed.kind === 'user');
+    expect(dispatches.length).toBeGreaterThanOrEqual(4);
+    for (const { xml, parsed } of dispatches) {
+      if (parsed.kind !== 'user') continue;
+      const m = parsed.message;
+      expect(m.collaboration).toMatchObject({
+        agreementRef: 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider',
+        service: PROCESS_BILLING,
+        serviceType: PROCESS_SCHEME,
+      });
+      expect([
+        formatIdentifier(jpPintDocumentType('Invoice')),
+        formatIdentifier(jpPintDocumentType('CreditNote')),
+      ]).toContain(m.collaboration.action);
+      expect(m.from).toEqual({
+        partyId: SEATS.c2,
+        partyIdType: 'urn:fdc:peppol.eu:2017:identifiers:ap',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
+      });
+      expect(m.to).toEqual({
+        partyId: SEATS.c3,
+        partyIdType: 'urn:fdc:peppol.eu:2017:identifiers:ap',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+      });
+      expect(m.messageProperties).toEqual(
+        expect.arrayContaining([
+          { name: 'originalSender', value: SELLER.id, type: 'iso6523-actorid-upis' },
+          expect.objectContaining({ name: 'finalRecipient', type: 'iso6523-actorid-upis' }),
+        ]),
+      );
+      expect(xml).toContain(`Algorithm="${AS4_ALG.rsaSha256}"`);
+      expect(xml).toContain(`Algorithm="${AS4_ALG.aes128Gcm}"`);
+      expect(xml).toContain(`Algorithm="${AS4_ALG.rsaOaep}"`);
+    }
+  });
+
+  /** A Peppol UserMessage signed as C2 and encrypted for C3, posted by the test itself: `sbdReceiver` in the SBD, BUYER in the AS4 header. */
+  async function postCrafted(options: {
+    sbdReceiver: string;
+    action?: string;
+  }): Promise<{ messageId: string; error: unknown }> {
+    const invoice = fixture('invoice-standard-rate.xml').toString('utf8');
+    const documentType = jpPintDocumentType('Invoice');
+    const sender = parseParticipantId(SELLER.id);
+    const sbd = buildSbd(
+      {
+        sender,
+        receiver: parseParticipantId(options.sbdReceiver),
+        documentType,
+        process: { scheme: PROCESS_SCHEME, value: PROCESS_BILLING },
+        countryC1: 'JP',
+        instanceIdentifier: '6f0c6d1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f',
+        creationTime: new Date(),
+      },
+      invoice,
+    );
+    const messageId = `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
+    const attachments: Attachment[] = [
+      { contentId: 'sbd@test', contentType: 'application/xml', body: Buffer.from(sbd) },
+    ];
+    const message: UserMessage = {
+      messageId,
+      timestamp: new Date(),
+      from: {
+        partyId: SEATS.c2,
+        partyIdType: 'urn:fdc:peppol.eu:2017:identifiers:ap',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
+      },
+      to: {
+        partyId: SEATS.c3,
+        partyIdType: 'urn:fdc:peppol.eu:2017:identifiers:ap',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+      },
+      collaboration: {
+        agreementRef: 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider',
+        service: PROCESS_BILLING,
+        serviceType: PROCESS_SCHEME,
+        action: options.action ?? formatIdentifier(documentType),
+        conversationId: messageId,
+      },
+      messageProperties: peppolMessageProperties(sender, parseParticipantId(BUYER.id)),
+      payloads: [{ href: 'cid:sbd@test', mimeType: 'application/xml', properties: [] }],
+    };
+    const c3Certificate = new X509Certificate(readFileSync(pki.ap('c3').encCert));
+    const error = await sendUserMessage({
+      endpoint: `${net.c3.url}/as4`,
+      message,
+      attachments,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
+      receiverCertificate: c3Certificate,
+      encryptFor: c3Certificate,
+      compress: true,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { messageId, error };
+  }
+  const firstSignal = (error: unknown) =>
+    (error as { details: { errors: Array<{ errorCode: string; errorDetail?: string }> } }).details.errors[0]!;
+
+  it("xmlsec1 verifies C3's signed receipts on the wire: signed by its Peppol AP certificate (CN = seat id), chaining to the CA; a changed byte fails", () => {
+    const receipts = proxy.answered
+      .flatMap((connection) => httpBodies(Buffer.concat(connection)))
+      .map((m) => m.body.toString('utf8'))
+      .filter((xml) => xml.includes(':Receipt>'));
+    expect(receipts.length).toBeGreaterThanOrEqual(4);
+    for (const receipt of receipts) {
+      const verified = xmlsecVerifySignal(receipt, pki.caCert);
+      expect(verified.ok, verified.output).toBe(true);
+      expect(verified.output).toContain('SignedInfo References (ok/all): 2/2');
+      expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
+      expect(receipt).toContain(`Algorithm="${AS4_ALG.rsaSha256}"`);
+    }
+    const tampered = receipts[0]!.replace(/(<eb:RefToMessageId>)([^<])/, '$1x$2');
+    expect(tampered).not.toBe(receipts[0]);
+    expect(xmlsecVerifySignal(tampered, pki.caCert).ok).toBe(false);
+  });
+
+  it('C3 refuses an SBD whose receiver is not the AS4 finalRecipient: EBMS:0004 naming the mismatch, RelayRejection recorded', async () => {
+    // The AS4 header names the buyer C3 serves; the SBD inside names another receiver.
+    const { messageId, error } = await postCrafted({ sbdReceiver: UNSERVED.id });
+    expect(isQerdsError(error, 'AS4_EBMS_0004'), String(error)).toBe(true);
+    const signal = firstSignal(error);
+    expect(signal.errorCode).toBe('EBMS:0004');
+    expect(signal.errorDetail).toMatch(
+      /^PEPPOL_SBDH_RECEIVER_MISMATCH: SBDH Receiver iso6523-actorid-upis::0188:\d{13} ≠ AS4 finalRecipient 0188:5011001099999/,
+    );
+
+    const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap');
+    expect(atC3?.state).toBe('rejected');
+    const evidence = await accessPointInternals(net.c3).context.store.listEvidence(atC3!.id);
+    expect(evidence.map((e) => e.event)).toEqual(['RelayRejection']);
+    expect(evidence[0]!.xml).toContain('PEPPOL_SBDH_RECEIVER_MISMATCH');
+  });
+
+  it('a document type C3 has no P-Mode for: EBMS:0004 PEPPOL:NOT_SERVICED (not EBMS:0010), nothing recorded', async () => {
+    const bis3 =
+      'busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1';
+    const { messageId, error } = await postCrafted({ sbdReceiver: BUYER.id, action: bis3 });
+    expect(isQerdsError(error, 'AS4_EBMS_0004'), String(error)).toBe(true);
+    expect(firstSignal(error)).toMatchObject({ errorCode: 'EBMS:0004', errorDetail: 'PEPPOL:NOT_SERVICED' });
+    expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap')).toBeUndefined();
+  });
+
+  it('a receiver C3 does not serve: EBMS:0004 PEPPOL:NOT_SERVICED, final at C2 (RelayFailure after one attempt) and C3 returns its RelayRejection', async () => {
+    const response = await submit(net, fixture('invoice-standard-rate.xml'), UNSERVED.id);
+    expect(response.status).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    const events = await waitFor(
+      async () => {
+        const names = (await chainAtC2(net, id)).map((e) => e.event);
+        return names.includes('RelayFailure') && names.includes('RelayRejection') ? names : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(events).not.toContain('RelayAcceptance');
+    const message = await accessPointInternals(net.c2).context.store.getMessage(id);
+    expect(message?.state).toBe('failed');
+    expect(message?.attempts).toBe(1);
+    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+    expect(failure.xml).toContain('PEPPOL:NOT_SERVICED');
+  });
+
+  it('an invoice breaking a JP PINT rule is refused at submission: 422 problem+json and a SubmissionRejection naming the rule', async () => {
+    const response = await submit(
+      net,
+      readFileSync(new URL('../fixtures/peppol/jp-pint/broken/aligned-ibr-jp-01.xml', import.meta.url)),
+      BUYER.id,
+    );
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await response.json()) as {
+      code: string;
+      reason: string;
+      detail: string;
+      message: { id: string };
+    };
+    expect(problem).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA02' });
+    expect(problem.detail).toMatch(/^JP PINT rule aligned-ibr-jp-01: /);
+    const evidence = await accessPointInternals(net.c2).context.store.listEvidence(problem.message.id);
+    expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
+    expect(evidence[0]!.xml).toContain('JP PINT rule aligned-ibr-jp-01');
+    expect((await accessPointInternals(net.c2).context.store.getMessage(problem.message.id))?.state).toBe('rejected');
+  });
+});

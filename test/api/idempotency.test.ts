@@ -10,6 +10,7 @@ import { submissionFingerprint } from '../../src/api/idempotency.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { testPostgresUrl } from '../helpers/postgres.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * Idempotency-Key on POST /api/v1/messages, with C2 as two API processes (two access points, each its own
@@ -17,6 +18,7 @@ import { testPostgresUrl } from '../helpers/postgres.js';
  * the other process replays the first answer, and no second message is made.
  */
 describe('Idempotency-Key: a submission retried, on either of two API processes sharing a PostgreSQL store', () => {
+  useOpenApiContract();
   const work = mkdtempSync(join(tmpdir(), 'qerds-idempotency-'));
   const run = randomBytes(4).toString('hex');
   const schemas = [`qerds_idem_${run}_c2`, `qerds_idem_${run}_c3`];

@@ -14,6 +14,7 @@ import { sealXml } from '../../src/seal/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -82,6 +83,7 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
 }
 
 describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
+  useOpenApiContract();
   let open: AccessPoint;
   let strict: AccessPoint;
 

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 interface MessageJson {
   id: string;
@@ -17,6 +18,7 @@ interface MessageJson {
 
 /** GET /api/v1/messages (what the sender submitted, filtered and paged) and the sender's `reference`, on a real C2. */
 describe('GET /api/v1/messages and the submission reference', () => {
+  useOpenApiContract();
   const work = mkdtempSync(join(tmpdir(), 'qerds-sent-'));
   let net: TwoAccessPoints;
   const submitted: MessageJson[] = [];

@@ -15,6 +15,7 @@ import {
 } from '../../src/cli/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 export interface TwoAccessPointsMode {
   /** Appended to the suite names, e.g. ' [PostgreSQL + BullMQ]'. Empty for the embedded default. */
@@ -133,6 +134,7 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
   });
 
   describe(`REST API edge cases${label}`, () => {
+    useOpenApiContract();
     let net: TwoAccessPoints;
     beforeAll(async () => {
       await initDevPki({ dir: pkiDir });

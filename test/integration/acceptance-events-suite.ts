@@ -17,6 +17,7 @@ import type { SmtpSink } from '../smtp/smtp-sink.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import type { TwoAccessPointsMode } from './two-access-points-suite.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 const SCHEMA = new URL('../../schemas/evidence/en319522-evidence.xsd', import.meta.url).pathname;
 
@@ -49,6 +50,7 @@ interface Notice {
  */
 export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
   describe(`consignment with acceptance and store-and-notify (EN 319 522-1 groups C, D)${mode.label}`, () => {
+    useOpenApiContract();
     const work = mkdtempSync(join(tmpdir(), 'qerds-accept-'));
     const pkiDir = join(work, 'pki');
     const notices: Notice[] = [];

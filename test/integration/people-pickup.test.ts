@@ -12,6 +12,10 @@ import { initDevPki } from '../../src/pki/index.js';
 import { PickupLinks } from '../../src/pipeline/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * People pick up content at C3 (REQ4) with a signed one-time link plus a second factor: a TOTP code

@@ -11,6 +11,10 @@ import { configSchema } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /** Senders at C2 whose ERP takes evidence by webhook; the path names the webhook's behaviour. */
 const ERP = { id: '0188:2000000000001', name: 'Webhook ERP KK', key: 'erp-key-0123456789abcdef00000000', path: '/erp' };

@@ -103,3 +103,10 @@ export function useOpenApiContract(contract: Schema = loadContract()): void {
     globalThis.fetch = original;
   });
 }
+
+/** What in a webhook body the contract's `webhooks.<name>` schema does not describe; empty when it conforms. */
+export function webhookViolations(contract: Schema, name: string, body: unknown): string[] {
+  const webhook = (contract.webhooks as Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>)[name];
+  if (!webhook) return [`webhook ${name} not in the contract`];
+  return validate(webhook.post.requestBody.content['application/json']!.schema, body, { root: contract }).map((v) => `webhook ${name}: body ${v}`);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validate } from '../helpers/json-schema-subset.js';
-import { contractViolations, loadContract } from '../helpers/openapi-contract.js';
+import { contractViolations, loadContract, webhookViolations } from '../helpers/openapi-contract.js';
 
 /** The checker that the REST tests run every answer through: drift between the code and the contract fails. */
 describe('answers checked against schemas/openapi.yaml', () => {
@@ -54,6 +54,15 @@ describe('answers checked against schemas/openapi.yaml', () => {
     const withEvidence = { ...message, evidence: [{ id: 'e1', event: 'SubmissionAcceptance', href: '/api/v1/evidence/e1' }] };
     expect(contractViolations(contract, { method: 'POST', url: `${base}/api/v1/messages`, status: 201, contentType: 'application/json', json: withEvidence })).toEqual([]);
     expect(contractViolations(contract, { method: 'POST', url: `${base}/api/v1/messages`, status: 201, contentType: 'application/json', json: { ...withEvidence, extra: 1 } })).toEqual(['POST /api/v1/messages → 201: body /extra: not described by the contract']);
+  });
+
+  it('checks a webhook body against its schema in the contract', () => {
+    const event = { type: 'evidence', messageId: 'm1', ebmsMessageId: 'm1@ap', sender: '0188:1', recipient: '0188:2', evidenceId: 'e1', event: 'RelayAcceptance', eventTime: '2026-12-07T08:00:00Z', messageUrl: '/m', evidenceUrl: '/e', evidenceXml: '<x/>' };
+    expect(webhookViolations(contract, 'senderEvidence', event)).toEqual([]);
+    expect(webhookViolations(contract, 'senderEvidence', { ...event, type: 'notice', signature: 'x' })).toEqual([
+      'webhook senderEvidence: body /type: expected "evidence"',
+      'webhook senderEvidence: body /signature: not described by the contract',
+    ]);
   });
 
   it('refuses a schema keyword it does not check instead of skipping it', () => {

@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
+import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -75,6 +75,44 @@ describe('README: the ERP example (examples/erp-submit.mjs, examples/erp-webhook
     expect((await post({ 'webhook-id': 'x', 'webhook-timestamp': old, 'webhook-signature': webhookSignature(secret, 'x', Number(old), '{"event":"Forged"}') })).status).toBe(401);
     expect(received).not.toContain('Forged');
   });
+
+  it("the README's curl examples, run one by one in bash against the two APs", async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The REST API by example (curl)'));
+    const block = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('```', section.indexOf('```sh\n') + 6));
+    const commands = block.replace(/\\\n/g, ' ').split('\n').filter((line) => line.startsWith('curl '));
+    expect(commands).toHaveLength(7);
+    const dir = join(work, 'curl');
+    mkdirSync(dir);
+    copyFileSync(join(root, 'examples/ubl-invoice-jp.xml'), join(dir, 'invoice.xml'));
+    const env: Record<string, string> = { API: `${net.c2.url}/api/v1`, KEY: SENDER.key, RECIPIENT_API: `${net.c3.url}/api/v1`, RECIPIENT_KEY: RECIPIENT.key };
+    const curl = (i: number) =>
+      new Promise<unknown>((resolveRun, reject) => {
+        execFile('bash', ['-c', commands[i]!], { cwd: dir, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+          if (error) return reject(new Error(`${commands[i]}: ${stderr}`));
+          resolveRun(stdout.trim() === '' ? undefined : JSON.parse(stdout));
+        });
+      });
+
+    const submitted = (await curl(0)) as { id: string; state: string; reference: string };
+    expect(submitted).toMatchObject({ state: 'submitted', reference: 'INV-2026-000123' });
+    env.ID = submitted.id;
+    expect(await curl(1)).toMatchObject({ id: submitted.id, recipient: RECIPIENT.id });
+    const chain = (await curl(2)) as { id: string; event: string }[];
+    expect(chain[0]!.event).toBe('SubmissionAcceptance');
+    env.EVIDENCE_ID = chain[0]!.id;
+    await curl(3);
+    expect(readFileSync(join(dir, 'evidence.xml'), 'utf8')).toContain('http://uri.etsi.org/19522/Event/SubmissionAcceptance');
+    expect(((await curl(4)) as { id: string }[]).map((m) => m.id)).toEqual([submitted.id]);
+
+    const inbox = await waitFor(async () => {
+      const list = (await curl(5)) as { id: string; subject?: string; state: string }[];
+      return list.find((m) => m.subject === 'Invoice INV-2026-000123' && m.state === 'consigned');
+    }, { timeoutMs: 60_000, what: 'the invoice in the recipient\'s inbox' });
+    env.INBOX_ID = inbox.id;
+    await curl(6);
+    expect(readFileSync(join(dir, 'received.xml'))).toEqual(readFileSync(join(dir, 'invoice.xml')));
+  }, 120_000);
 
   it('the README shows both files exactly as they are', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');

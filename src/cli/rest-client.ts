@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 /** Where the CLI's REST commands go and who they are: an AP's base URL and the caller's API key. */
 export interface ApiTarget {
@@ -8,9 +8,10 @@ export interface ApiTarget {
 
 /** The options every REST command takes: `--api` (env QERDS_API) and `--key` (env QERDS_API_KEY). */
 export function withApiTarget(command: Command): Command {
+  // Read from the environment by commander when the option is absent; never a default (--help would print the key).
   return command
-    .option('--api <url>', 'base URL of the access point (env QERDS_API)', process.env.QERDS_API ?? 'http://127.0.0.1:8080')
-    .option('--key <apiKey>', 'API key (env QERDS_API_KEY)', process.env.QERDS_API_KEY ?? '');
+    .addOption(new Option('--api <url>', 'base URL of the access point').env('QERDS_API').default('http://127.0.0.1:8080'))
+    .addOption(new Option('--key <apiKey>', 'API key').env('QERDS_API_KEY').default(''));
 }
 
 /**

@@ -27,12 +27,13 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
   const content = '<Invoice><ID>INV-42</ID></Invoice>';
 
   /** One `qerds` process; asynchronous, so that the APs in this process keep serving while it runs. */
-  const qerds = (...args: string[]) =>
+  const qerdsWith = (env: Record<string, string>, ...args: string[]) =>
     new Promise<Run>((resolveRun) => {
-      execFile(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, QERDS_DEBUG: '', QERDS_API_KEY: '' } }, (error, stdout, stderr) => {
+      execFile(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, QERDS_DEBUG: '', QERDS_API: '', QERDS_API_KEY: '', ...env } }, (error, stdout, stderr) => {
         resolveRun({ status: error ? ((error as { code?: unknown }).code as number) : 0, stdout, stderr });
       });
     });
+  const qerds = (...args: string[]) => qerdsWith({}, ...args);
   const asSender = () => ['--api', net.c2.url, '--key', SENDER.key];
   const asRecipient = () => ['--api', net.c3.url, '--key', RECIPIENT.key];
 
@@ -104,6 +105,16 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
     expect(wrongKey.status).toBe(1);
     expect(wrongKey.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(wrongKey.stderr).toMatch(/^qerds: GET \/api\/v1\/inbox\?limit=100: 401 AUTH_REQUIRED.*check --key or QERDS_API_KEY/);
+  }, 120_000);
+
+  it('takes the AP and the key from QERDS_API and QERDS_API_KEY, and never prints the key in --help', async () => {
+    const env = { QERDS_API: net.c3.url, QERDS_API_KEY: RECIPIENT.key };
+    const inbox = await qerdsWith(env, 'inbox', '--json');
+    expect(inbox.status, inbox.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(inbox.stdout))).toBe(true);
+    const help = await qerdsWith(env, 'inbox', '--help');
+    expect(help.stdout).toContain('env: QERDS_API_KEY');
+    expect(help.stdout).not.toContain(RECIPIENT.key);
   }, 120_000);
 
   it('send --timeout that is not a number is a usage error (exit 2)', async () => {

@@ -20,6 +20,7 @@ import type { TrustList } from '../trust-list/index.js';
 import { pickupRouter } from './pickup-routes.js';
 import type { TrustStore } from '../pki/index.js';
 import { problemHandler, sendProblem } from './problem.js';
+import { logAccess } from './access-log.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -71,6 +72,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     // A pickup link's token is a bearer secret until used (threat: whoever reads the log picks the content up).
     const path = req.path.startsWith('/pickup/') ? '/pickup/(token)' : req.path;
     req.log = options.ctx.log.child({ requestId, method: req.method, path });
+    logAccess(req, res, options.ctx.log, { requestId, path });
     next();
   });
 

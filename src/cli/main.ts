@@ -4,6 +4,9 @@ import { isQerdsError } from '../core/index.js';
 import { registerDemo } from './demo-command.js';
 import { registerPki } from './pki-command.js';
 import { registerSend } from './send-command.js';
+import { registerStatus } from './status-command.js';
+import { registerInbox } from './inbox-command.js';
+import { registerPickup } from './pickup-command.js';
 import { registerStart } from './start-command.js';
 import { registerVerify } from './verify-command.js';
 import { registerLookup } from './lookup-command.js';
@@ -14,7 +17,10 @@ import { registerCrypto } from './crypto-command.js';
 import { registerExport } from './export-command.js';
 import { registerArchive } from './archive-command.js';
 
-/** The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed, 2 usage or configuration error. */
+/**
+ * The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed (an AP's refusal, an unreachable AP),
+ * 2 usage or configuration error, 3 `send --wait` still waiting when its --timeout passed.
+ */
 const program = new Command()
   .name('qerds')
   .description('qerds-ap: access point for qualified electronic registered delivery (ETSI EN 319 522, AS4)')
@@ -25,6 +31,9 @@ registerStart(program);
 registerDemo(program);
 registerPki(program);
 registerSend(program);
+registerStatus(program);
+registerInbox(program);
+registerPickup(program);
 registerVerify(program);
 registerLookup(program);
 registerWorker(program);

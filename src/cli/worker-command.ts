@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { createAccessPoint } from '../access-point.js';
-import { accessPointInternals } from '../access-point/internals.js';
 import { loadConfig } from '../config/index.js';
 import { installProcessGuard } from './process-guard.js';
+import { createCliLogger, logFormatOption, resolveLogFormat } from './log-output.js';
+import { stopOnSignal, storeAndQueue } from './lifecycle-lines.js';
 import { QerdsError } from '../core/index.js';
 import { pipelineStages, type PipelineStage } from '../store/index.js';
 
@@ -12,23 +13,20 @@ export function registerWorker(program: Command): void {
     .description('run pipeline workers only (no HTTP), taking jobs from the BullMQ queues, until SIGINT/SIGTERM')
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
     .option('-s, --stages <list>', `comma-separated stages to work on (${pipelineStages.join(',')})`, pipelineStages.join(','))
-    .action(async (opts: { config?: string; stages: string }) => {
+    .addOption(logFormatOption())
+    .action(async (opts: { config?: string; stages: string; logFormat: string }) => {
       const config = loadConfig({ file: opts.config });
       const stages = parseStages(opts.stages);
       if (config.queue.kind !== 'bullmq') {
         throw new QerdsError('CONFIG_INVALID', 'qerds worker needs queue.kind bullmq (QERDS_QUEUE=bullmq): with the in-process queue, `qerds start` runs the workers');
       }
-      const ap = await createAccessPoint(config, { workers: stages, api: false });
-      installProcessGuard(accessPointInternals(ap).context.log);
+      const logger = createCliLogger({ level: config.log.level, format: resolveLogFormat(opts.logFormat, process.stdout.isTTY === true), ap: config.ap.id });
+      const ap = await createAccessPoint(config, { workers: stages, api: false, logger });
+      installProcessGuard(logger);
       await ap.start();
-      process.stdout.write(`qerds worker "${config.ap.name}" running stages ${stages.join(',')} (pid ${process.pid})\n`);
-      // Graceful shutdown: stop taking jobs, let the running ones finish, then exit.
-      const stop = async () => {
-        await ap.stop();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.stdout.write(`qerds worker "${config.ap.name}" running stages ${stages.join(',')} (pid ${process.pid}; ${storeAndQueue(config)})\n`);
+      // Graceful: stop taking jobs, let the running ones finish, then exit.
+      stopOnSignal(`qerds worker "${config.ap.name}" (pid ${process.pid})`, () => ap.stop());
     });
 }
 

@@ -11,6 +11,7 @@ import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '.
 import { initDevPki } from '../../src/pki/index.js';
 import { testPostgresUrl } from '../helpers/postgres.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * Idempotency-Key on POST /api/v1/messages, with C2 as two API processes (two access points, each its own
@@ -18,6 +19,7 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
  * the other process replays the first answer, and no second message is made.
  */
 describe('Idempotency-Key: a submission retried, on either of two API processes sharing a PostgreSQL store', () => {
+  useOpenApiContract();
   const work = mkdtempSync(join(tmpdir(), 'qerds-idempotency-'));
   const run = randomBytes(4).toString('hex');
   const schemas = [`qerds_idem_${run}_c2`, `qerds_idem_${run}_c3`];

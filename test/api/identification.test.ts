@@ -15,6 +15,7 @@ import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -83,6 +84,7 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
 }
 
 describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
+  useOpenApiContract();
   let open: AccessPoint;
   let strict: AccessPoint;
 

@@ -9,6 +9,7 @@ import { messagesRouter } from '../../src/api/messages-routes.js';
 import { problemHandler } from '../../src/api/problem.js';
 import type { PipelineContext } from '../../src/pipeline/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * GET /inbox reads the recipient's own messages from the store by index, a page at a time (review
@@ -16,6 +17,7 @@ import { createSqliteStore, type Store } from '../../src/store/index.js';
  * older messages vanished behind other recipients' traffic).
  */
 describe('GET /api/v1/inbox: keyset paging over HTTP', () => {
+  useOpenApiContract();
   const dir = mkdtempSync(join(tmpdir(), 'qerds-inbox-'));
   let store: Store;
   let server: Server;

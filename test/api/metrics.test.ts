@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /** `name{labels} value` lines of a Prometheus text exposition → value by `name{labels}`. */
 function parseExposition(text: string): Map<string, number> {
@@ -17,6 +18,7 @@ function parseExposition(text: string): Map<string, number> {
 }
 
 describe('GET /metrics (Prometheus) after one message end to end', () => {
+  useOpenApiContract();
   const work = mkdtempSync(join(tmpdir(), 'qerds-metrics-'));
   let net: TwoAccessPoints;
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 interface MessageJson {
   id: string;
@@ -18,6 +19,7 @@ interface MessageJson {
 
 /** GET /api/v1/messages (what the sender submitted, filtered and paged) and the sender's `reference`, on a real C2. */
 describe('GET /api/v1/messages and the submission reference', () => {
+  useOpenApiContract();
   const work = mkdtempSync(join(tmpdir(), 'qerds-sent-'));
   let net: TwoAccessPoints;
   const submitted: MessageJson[] = [];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUpload } from '../../src/api/multipart-upload.js';
 import { problemHandler } from '../../src/api/problem.js';
 import { createFileBlobStore } from '../../src/store/index.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 /**
  * An upload over the limit must end in 413 problem+json and leave nothing on disk — and must not end the
@@ -15,6 +16,7 @@ import { createFileBlobStore } from '../../src/store/index.js';
  * unhandled rejection there crashed the AP).
  */
 describe('multipart upload limit', () => {
+  useOpenApiContract();
   const blobDir = mkdtempSync(join(tmpdir(), 'qerds-upload-'));
   const blobs = createFileBlobStore(blobDir);
   let server: Server;

@@ -3,6 +3,10 @@ import { api, RECIPIENT, type TwoAccessPoints } from '../../src/harness/two-acce
 import { sendValidMessage, startTarget } from './support.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * Issue 13, finding 4: ContentHandover is proof that content went out, so HEAD (headers only) must not seal it;

@@ -2,6 +2,10 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest, SENDER, startAttackAp, submitValid, type AttackAp } from './rest-ap.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * Issue 13, every other route that reads a request body (express.json / urlencoded streams): the recipient's

@@ -4,6 +4,10 @@ import { parseParticipantId } from '../../src/core/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp } from './rest-ap.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * Issue 13, the other direction: a blob piped to a response (GET /api/v1/inbox/{id}/parts/{partId}). A client

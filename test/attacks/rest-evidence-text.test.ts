@@ -3,6 +3,10 @@ import type { EvidenceData } from '../../src/core/index.js';
 import { issueEvidence } from '../../src/evidence/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { multipartBody, rawRequest, RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp, type RawResponse } from './rest-ap.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * Issue 13, evidence that does not parse: a string a client sends that ends up in a sealed document must be

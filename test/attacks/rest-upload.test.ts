@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartBody, rawRequest, RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp, type RawResponse } from './rest-ap.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * Issue 13, REST submission: malformed or truncated request bodies are refused with 400 problem+json, leave

@@ -18,6 +18,7 @@ import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import type { TwoAccessPointsMode } from './two-access-points-suite.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 
 const SCHEMA = new URL('../../schemas/evidence/en319522-evidence.xsd', import.meta.url).pathname;
 
@@ -50,6 +51,7 @@ interface Notice {
  */
 export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
   describe(`consignment with acceptance and store-and-notify (EN 319 522-1 groups C, D)${mode.label}`, () => {
+    useOpenApiContract();
     const work = mkdtempSync(join(tmpdir(), 'qerds-accept-'));
     const pkiDir = join(work, 'pki');
     const notices: Notice[] = [];

@@ -23,7 +23,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-type Line = { ap: string; msg: string; messageId?: string; stage?: string; jobId?: number; requestId?: string; level: number };
+type Line = { ap: string; msg: string; messageId?: string; stage?: string; jobId?: number; requestId?: string; level: number; method?: string; path?: string; status?: number; ms?: number };
 
 describe('correlation ids in logs', () => {
   it('every log line of one message’s life carries its messageId', async () => {
@@ -80,7 +80,9 @@ describe('correlation ids in logs', () => {
 
     const life = lines.slice(startup);
     expect(life.length).toBeGreaterThan(5);
-    const without = life.filter((l) => l.messageId !== (l.ap === 'c2' ? id : c3Id));
+    // Access-log lines (msg 'http') are about a request, not a message: they carry its requestId instead.
+    const access = life.filter((l) => l.msg === 'http');
+    const without = life.filter((l) => l.msg !== 'http' && l.messageId !== (l.ap === 'c2' ? id : c3Id));
     expect(without, 'log lines without the messageId of the message they are about').toEqual([]);
     // The stages' lines name stage and outbox entry too.
     const staged = life.filter((l) => l.stage !== undefined);
@@ -88,5 +90,10 @@ describe('correlation ids in logs', () => {
     expect(staged.every((l) => typeof l.jobId === 'number')).toBe(true);
     // The submission's line links the client's request id to the new message.
     expect(life.find((l) => l.msg === 'submission recorded')).toMatchObject({ ap: 'c2', messageId: id, requestId: 'client-req-42' });
+    // One access line per request: the submission's names the client's request id, status and duration, and no header.
+    const submission = access.filter((l) => l.requestId === 'client-req-42');
+    expect(submission).toEqual([expect.objectContaining({ ap: 'c2', method: 'POST', path: '/api/v1/messages', status: 201, ms: expect.any(Number) })]);
+    expect(JSON.stringify(access)).not.toContain(SENDER.key);
+    expect(access.some((l) => l.ap === 'c3' && l.method === 'POST' && l.path === '/as4' && l.status === 200)).toBe(true);
   }, 60_000);
 });

@@ -14,6 +14,10 @@ import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * REQ2 end to end on two APs over loopback: C2 encrypts for the recipient's certificate that its

@@ -11,6 +11,10 @@ import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
 import { initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { buildRemMessage } from '../../src/smtp/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is

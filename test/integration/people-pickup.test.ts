@@ -13,6 +13,10 @@ import { PickupLinks } from '../../src/pipeline/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /**
  * People pick up content at C3 (REQ4) with a signed one-time link plus a second factor: a TOTP code

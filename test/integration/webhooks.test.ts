@@ -12,6 +12,10 @@ import { verifyEvidence } from '../../src/evidence/index.js';
 import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { loadContract, useOpenApiContract, webhookViolations } from '../helpers/openapi-contract.js';
+
+// Every answer of the REST API in this file is checked against schemas/openapi.yaml.
+useOpenApiContract();
 
 /** Senders at C2 whose ERP takes evidence by webhook; the path names the webhook's behaviour. */
 const ERP = { id: '0188:2000000000001', name: 'Webhook ERP KK', key: 'erp-key-0123456789abcdef00000000', path: '/erp' };
@@ -159,6 +163,13 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
     const webhookId = String(notice.headers['webhook-id']);
     expect(webhookId).not.toBe('');
     expect(notice.headers['webhook-signature']).toBe(opensslSignature(secrets.notified, webhookId, String(notice.headers['webhook-timestamp']), notice.raw));
+  });
+
+  it('every webhook body sent above is as the contract describes it (senderEvidence, recipientNotice)', () => {
+    const contract = loadContract();
+    const kinds = deliveries.map((d) => (d.path === NOTIFIED.path ? 'recipientNotice' : 'senderEvidence'));
+    expect(new Set(kinds)).toEqual(new Set(['senderEvidence', 'recipientNotice']));
+    expect(deliveries.flatMap((d, i) => webhookViolations(contract, kinds[i]!, d.body))).toEqual([]);
   });
 
   it('refuses a webhook secret that is not whsec_ and a base64 key of 24 bytes or more', () => {

@@ -1,0 +1,217 @@
+/**
+ * docs/configuration.md, generated from the configuration schema (src/config/schema.ts): every key with its
+ * type, default and description. Types and defaults come from the zod schema itself (z.toJSONSchema, as
+ * the config is written); the descriptions are the schema's doc comments, read from its source with the
+ * TypeScript compiler: one source of truth, so the reference cannot drift from the code.
+ *
+ *   npm run docs:config            writes docs/configuration.md
+ *   (test/unit/config-reference.test.ts fails when the committed file is not what this writes)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { z } from 'zod';
+import { configSchema } from '../src/config/schema.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const configReferenceFile = join(root, 'docs/configuration.md');
+/** The files the config schema is written in (the P-Mode schema lives with AS4). */
+const schemaFiles = [join(root, 'src/config/schema.ts'), join(root, 'src/as4/pmode.ts')];
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  minItems?: number;
+  format?: string;
+  pattern?: string;
+}
+
+/**
+ * Doc comments of the schema's object literals, key → text, found by the literal's key list (spreads
+ * expanded), first as `<name of the property or const it is written under>:<keys>` and then by the keys alone
+ * (when no two literals with other docs share them: `evidence: { level }` and `log: { level }` do).
+ */
+type Docs = Map<string, Map<string, string>>;
+
+function readDocs(files: readonly string[]): { docs: Docs; variantDocs: Map<string, string> } {
+  const docs: Docs = new Map();
+  const ambiguous = new Set<string>();
+  const variantDocs = new Map<string, string>();
+  for (const file of files) readDocsOf(file, docs, ambiguous, variantDocs);
+  for (const signature of ambiguous) docs.delete(signature);
+  return { docs, variantDocs };
+}
+
+function readDocsOf(file: string, docs: Docs, ambiguous: Set<string>, variantDocs: Map<string, string>): void {
+  const text = readFileSync(file, 'utf8');
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const consts = new Map<string, ts.Expression>();
+  source.forEachChild(function collect(node) {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) consts.set(node.name.text, node.initializer);
+    node.forEachChild(collect);
+  });
+  const docOf = (node: ts.Node): string | undefined => {
+    const ranges = ts.getLeadingCommentRanges(text, node.pos) ?? [];
+    const last = ranges.filter((r) => text.startsWith('/**', r.pos)).at(-1);
+    if (!last) return undefined;
+    return text
+      .slice(last.pos + 3, last.end - 2)
+      .split('\n')
+      .map((line) => line.replace(/^\s*\*\s?/, '').trim())
+      .join(' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+  };
+  const entries = (literal: ts.ObjectLiteralExpression): [string, string | undefined][] =>
+    literal.properties.flatMap((p): [string, string | undefined][] => {
+      if (ts.isSpreadAssignment(p) && ts.isIdentifier(p.expression)) {
+        const target = consts.get(p.expression.text);
+        return target && ts.isObjectLiteralExpression(target) ? entries(target) : [];
+      }
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return [[p.name.text, docOf(p)]];
+      return [];
+    });
+  const writtenUnder = (node: ts.Node): string | undefined => {
+    for (let up = node.parent; up; up = up.parent) {
+      if ((ts.isPropertyAssignment(up) || ts.isVariableDeclaration(up)) && (ts.isIdentifier(up.name) || ts.isStringLiteral(up.name))) return up.name.text;
+    }
+    return undefined;
+  };
+  source.forEachChild(function visit(node) {
+    if (ts.isObjectLiteralExpression(node)) {
+      const list = entries(node);
+      const keys = list.map(([k]) => k).join(',');
+      const found = new Map(list.filter((e): e is [string, string] => e[1] !== undefined));
+      docs.set(`${writtenUnder(node) ?? ''}:${keys}`, found);
+      const earlier = docs.get(keys);
+      // Two literals with the same keys and different docs: the keys alone do not say which.
+      if (earlier && JSON.stringify([...earlier]) !== JSON.stringify([...found])) ambiguous.add(keys);
+      else docs.set(keys, found);
+    }
+    // A discriminated union's members: `/** doc */ z.object({ kind: z.literal('x'), … })`, documented by their kind.
+    if (ts.isArrayLiteralExpression(node)) {
+      for (const element of node.elements) {
+        const kind = /kind: z\.literal\('([^']+)'\)/.exec(element.getText(source))?.[1];
+        const doc = docOf(element);
+        if (kind && doc) variantDocs.set(kind, doc);
+      }
+    }
+    node.forEachChild(visit);
+  });
+}
+
+interface Row {
+  readonly key: string;
+  readonly type: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+/** `@defaultValue x` out of a description: the default column says it (from the schema when it has one). */
+function splitDefault(doc: string | undefined): { text: string; documentedDefault?: string } {
+  if (!doc) return { text: '' };
+  const m = /@defaultValue\s+(.*?)(?=\s@\w|$)/.exec(doc);
+  const text = doc.replace(/@defaultValue\s+.*?(?=\s@\w|$)/, '').replace(/\s+/g, ' ').trim();
+  return m ? { text, documentedDefault: m[1]!.trim() } : { text };
+}
+
+function typeOf(s: JsonSchema): string {
+  if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
+  if (s.enum) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  const alternatives = s.anyOf ?? s.oneOf;
+  const kinds = alternatives?.map((a) => a.properties?.kind?.const);
+  if (kinds?.every((k) => k !== undefined)) return `object by \`kind\` (${kinds.map((k) => String(k)).join(', ')})`;
+  if (alternatives && !s.type) return alternatives.map(typeOf).join(' \\| ');
+  const type = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
+  if (type === 'array') return `list of ${s.items ? typeOf(s.items) : 'any'}${s.minItems ? ` (at least ${s.minItems})` : ''}`;
+  // z.int() bounds itself to the safe integers: not a limit anyone configures against.
+  const max = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
+  const min = s.minimum !== undefined && s.minimum > Number.MIN_SAFE_INTEGER ? s.minimum : undefined;
+  const range = min !== undefined && max !== undefined ? ` ${min}–${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : '';
+  const format = s.format === 'uri' ? ' (URL)' : '';
+  return `${type}${range}${format}`;
+}
+
+const defaultText = (s: JsonSchema, documented?: string): string => {
+  if (s.default !== undefined) {
+    const shown = JSON.stringify(s.default);
+    // `{}`: the section's own keys carry the defaults.
+    return shown === '{}' ? '' : `\`${shown}\``;
+  }
+  return documented ?? '';
+};
+
+function rows(schema: JsonSchema, under: string, prefix: string, docs: Docs, variantDocs: Map<string, string>, out: Row[], skip: readonly string[] = []): void {
+  const props = schema.properties ?? {};
+  const keys = Object.keys(props).join(',');
+  const own = docs.get(`${under}:${keys}`) ?? docs.get(keys) ?? new Map<string, string>();
+  for (const [name, child] of Object.entries(props)) {
+    if (skip.includes(name)) continue;
+    const key = `${prefix}${name}`;
+    const { text, documentedDefault } = splitDefault(own.get(name));
+    const required = schema.required?.includes(name) && child.default === undefined ? ' (required)' : '';
+    out.push({ key, type: typeOf(child) + required, default: defaultText(child, documentedDefault), description: text });
+    if (child.properties) rows(child, name, `${key}.`, docs, variantDocs, out);
+    const items = child.items;
+    if (items?.properties) rows(items, name, `${key}[].`, docs, variantDocs, out);
+    for (const variant of items?.oneOf ?? items?.anyOf ?? []) {
+      const kind = variant.properties?.kind?.const;
+      if (kind === undefined || !variant.properties) continue;
+      out.push({ key: `${key}[] (kind: ${String(kind)})`, type: `object, \`kind: ${JSON.stringify(kind)}\``, default: '', description: variantDocs.get(String(kind)) ?? '' });
+      rows(variant, name, `${key}[].`, docs, variantDocs, out, ['kind']);
+    }
+  }
+}
+
+/** The whole reference, as docs/configuration.md holds it. */
+export function configReferenceMarkdown(): string {
+  const { docs, variantDocs } = readDocs(schemaFiles);
+  const json = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const sections = Object.entries(json.properties ?? {});
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated by `npm run docs:config` from src/config/schema.ts; do not edit by hand (a test compares). -->',
+    '',
+    'One YAML file (`qerds start --config ap.yaml`, or env `QERDS_CONFIG`), every key optional unless marked required: the',
+    'defaults run one AP on one machine (SQLite, in-process queue, embedded TSA, dev PKI). Relative paths are resolved',
+    'against the directory of the config file. Any key can also come from the environment as `QERDS__SECTION__KEY`',
+    '(e.g. `QERDS__HTTP__PORT=8081`); shortcuts: `QERDS_STORE`, `QERDS_QUEUE`, `QERDS_PORT`, `QERDS_POSTGRES_URL`,',
+    '`QERDS_LOG_LEVEL` (src/config/load.ts). Unknown keys are refused at start, naming the key. Durations are in the unit',
+    'their name or description says (`…Ms` milliseconds, `…Seconds` seconds); sizes in octets.',
+    '',
+    `Sections: ${sections.map(([name]) => `[\`${name}\`](#${name.toLowerCase()})`).join(', ')}.`,
+  ];
+  const top = docs.get(`configSchema:${sections.map(([name]) => name).join(',')}`) ?? new Map<string, string>();
+  for (const [name, section] of sections) {
+    const out: Row[] = [];
+    const wrapped: JsonSchema = { properties: { [name]: section } };
+    rows(wrapped, 'configSchema', '', new Map([...docs, [`configSchema:${name}`, top]]), variantDocs, out);
+    // The section's own row: its heading says it, unless it has a type or default to tell (lists, optional objects).
+    if (out[0]?.type === 'object' && out[0].default === '' && out[0].description === '') out.shift();
+    lines.push('', `## ${name}`, '', '| key | type | default | description |', '|---|---|---|---|');
+    for (const row of out) lines.push(`| \`${row.key}\` | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A table cell: pipes escaped (unless already), no line breaks. */
+function cell(text: string): string {
+  return text.replace(/(?<!\\)\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  writeFileSync(configReferenceFile, configReferenceMarkdown());
+  process.stdout.write(`wrote ${configReferenceFile}\n`);
+}

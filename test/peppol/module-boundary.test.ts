@@ -24,11 +24,11 @@ describe('src/peppol module boundary', () => {
     }
   });
 
-  it('is imported by no module other than the composition root, the CLI and the profile plug-ins', () => {
+  it('is imported by no module other than the composition root, the CLI, the two-AP harness (demo) and the profile plug-ins', () => {
     const importers = files(src)
       .filter((f) => moduleOf(f) !== 'peppol')
       .filter((f) => importsOf(f).some((i) => i.target === 'peppol'))
       .map((f) => moduleOf(f));
-    for (const m of importers) expect(['access-point', 'access-point.ts', 'cli', 'profiles'], m).toContain(m);
+    for (const m of importers) expect(['access-point', 'access-point.ts', 'cli', 'harness', 'profiles'], m).toContain(m);
   });
 });

@@ -78,11 +78,11 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     }
   });
 
-  it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root and the CLI choose one', () => {
+  it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root, the CLI and the two-AP harness (the demo) choose one', () => {
     // `profiles` holds the plug-ins and the ERDS service; `peppol` the Peppol profile and its documents.
     const profileModules = ['profiles', 'peppol'];
     for (const module of profileModules) expect(importsOf('as4'), `as4 imports ${module}`).not.toContain(module);
-    const wiring = new Set(['access-point', 'cli', ...profileModules]);
+    const wiring = new Set(['access-point', 'cli', 'harness', ...profileModules]);
     for (const [from, targets] of edges) {
       if (wiring.has(from)) continue;
       for (const module of profileModules) expect(targets.has(module), `${from} imports ${module}`).toBe(false);

@@ -33,6 +33,8 @@ export interface InitDevPkiOptions {
    * Key type of the signing identities (AP e-seals, TSA, AP TLS, trusted list signer): `rsa` (2048 bits) or `ec`
    * (ECDSA P-256, a fraction of RSA's signing cost). The CA (RSA-3072) and the encryption certificates (RSA-OAEP
    * key transport of eDelivery AS4 1.15, recipients) stay RSA either way. Applies to what this call issues.
+   * An AP signs AS4 messages with its e-seal, and the AS4 algorithm sets want RSA (eDelivery 1.15) or Ed25519
+   * (2.0): an AP with an EC e-seal refuses AS4 P-Modes at start until AS4 has a signing identity of its own.
    * @defaultValue 'rsa'
    */
   readonly key?: DevPkiKeyType;

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlPem, devName, generateEcKey, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
@@ -266,11 +267,14 @@ function pkcs12(
   password: string,
   friendlyName: string,
 ): Buffer {
+  // Required here, not imported by the module: every verifier loads pki, and node-forge is a tenth of
+  // `qerds verify`'s start-up while only `pki init` writes a PKCS#12.
+  const forge = createRequire(import.meta.url)('node-forge') as typeof forgeModule;
   const forgeKey = forge.pki.privateKeyFromPem(key.pkcs8Pem);
   const chain = [cert, caCert].map((c) => forge.pki.certificateFromPem(c.toString('pem')));
   // prfAlgorithm is passed through to forge's PBES2 encryption but missing from its type declarations.
   const p12Options = { algorithm: 'aes256', prfAlgorithm: 'sha256', count: 10_000, saltSize: 16, friendlyName } as const;
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey as forge.pki.rsa.PrivateKey, chain, password, p12Options);
+  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey as forgeModule.pki.rsa.PrivateKey, chain, password, p12Options);
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }
 

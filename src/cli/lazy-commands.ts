@@ -7,41 +7,63 @@ import type { Command } from 'commander';
  * text the module registers (test/cli/lazy-commands.test.ts compares them). A new command module goes here.
  */
 export interface LazyCommandModule {
+  /** The module, relative to this file (`./verify-command.js`); every `src/cli/*-command.ts` has an entry. */
+  readonly module: string;
   /** Top-level command names the module registers, each with its one-line description. */
   readonly descriptions: Readonly<Record<string, string>>;
   readonly names: readonly string[];
+  /** The module's register function (its export `register`…), loaded. */
   readonly load: () => Promise<(program: Command) => void>;
 }
 
-function lazy(descriptions: Record<string, string>, load: () => Promise<(program: Command) => void>): LazyCommandModule {
-  return { descriptions, names: Object.keys(descriptions), load };
+function lazy(module: string, register: string, descriptions: Record<string, string>): LazyCommandModule {
+  const load = async () => {
+    const loaded = (await import(module)) as Record<string, unknown>;
+    const fn = loaded[register];
+    if (typeof fn !== 'function') throw new Error(`${module} exports no ${register}`);
+    return fn as (program: Command) => void;
+  };
+  return { module, descriptions, names: Object.keys(descriptions), load };
 }
 
 export const lazyCommands: readonly LazyCommandModule[] = [
-  lazy({ start: 'run an access point (API, AS4 endpoint, pipeline workers) until SIGINT/SIGTERM' }, async () => (await import('./start-command.js')).registerStart),
-  lazy({ demo: 'two APs (C2, C3) and a TSA on loopback: send a UBL invoice, hand it over, verify the evidence chain' }, async () => (await import('./demo-command.js')).registerDemo),
-  lazy({ pki: 'keys and certificates' }, async () => (await import('./pki-command.js')).registerPki),
-  lazy({ send: 'submit a document to an access point (C1 → C2) over the REST API' }, async () => (await import('./send-command.js')).registerSend),
-  lazy(
-    {
-      verify:
-        'verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp, a CMS/CAdES signature, a trusted list, a REM message or an AS4 capture offline; exit 0 valid, 1 not valid (FAILED or INDETERMINATE), 2 no verdict (file missing, bad option, unknown kind)',
-    },
-    async () => (await import('./verify-command.js')).registerVerify,
-  ),
-  lazy({ lookup: 'check before sending: is the recipient reachable, by which AP, and is that AP trusted (exit 0 only when reachable)' }, async () => (await import('./lookup-command.js')).registerLookup),
-  lazy({ worker: 'run pipeline workers only (no HTTP), taking jobs from the BullMQ queues, until SIGINT/SIGTERM' }, async () => (await import('./worker-command.js')).registerWorker),
-  lazy({ db: 'database maintenance' }, async () => (await import('./db-command.js')).registerDb),
-  lazy({ 'dead-letters': 'jobs whose stage gave up (retry budget spent): list and replay' }, async () => (await import('./dead-letters-command.js')).registerDeadLetters),
-  lazy(
-    {
-      encrypt: 'encrypt a file for one or more recipient certificates (CMS AuthEnvelopedData, AES-256-GCM, DER)',
-      decrypt: 'decrypt a CMS AuthEnvelopedData file as the recipient; writes nothing unless the tag verifies',
-    },
-    async () => (await import('./crypto-command.js')).registerCrypto,
-  ),
-  lazy({ export: 'write the evidence of a message with what is needed to verify it offline (verify with: qerds verify <dir>)' }, async () => (await import('./export-command.js')).registerExport),
-  lazy({ archive: 'the evidence archive: keep evidence verifiable for its retention period' }, async () => (await import('./archive-command.js')).registerArchive),
+  lazy('./start-command.js', 'registerStart', {
+    start: 'run an access point (API, AS4 endpoint, pipeline workers) until SIGINT/SIGTERM',
+  }),
+  lazy('./demo-command.js', 'registerDemo', {
+    demo: 'two APs (C2, C3) and a TSA on loopback: send a UBL invoice, hand it over, verify the evidence chain',
+  }),
+  lazy('./pki-command.js', 'registerPki', { pki: 'keys and certificates' }),
+  lazy('./send-command.js', 'registerSend', {
+    send: 'submit a document to an access point (C1 → C2) over the REST API',
+  }),
+  lazy('./verify-command.js', 'registerVerify', {
+    verify:
+      'verify a sealed evidence, an evidence chain (qerds export directory or bundle.json), an RFC 3161 timestamp, a CMS/CAdES signature, a trusted list, a REM message or an AS4 capture offline; exit 0 valid, 1 not valid (FAILED or INDETERMINATE), 2 no verdict (file missing, bad option, unknown kind)',
+  }),
+  lazy('./lookup-command.js', 'registerLookup', {
+    lookup:
+      'check before sending: is the recipient reachable, by which AP, and is that AP trusted (exit 0 only when reachable)',
+  }),
+  lazy('./worker-command.js', 'registerWorker', {
+    worker: 'run pipeline workers only (no HTTP), taking jobs from the BullMQ queues, until SIGINT/SIGTERM',
+  }),
+  lazy('./db-command.js', 'registerDb', { db: 'database maintenance' }),
+  lazy('./dead-letters-command.js', 'registerDeadLetters', {
+    'dead-letters': 'jobs whose stage gave up (retry budget spent): list and replay',
+  }),
+  lazy('./crypto-command.js', 'registerCrypto', {
+    encrypt:
+      'encrypt a file for one or more recipient certificates (CMS AuthEnvelopedData, AES-256-GCM, DER)',
+    decrypt: 'decrypt a CMS AuthEnvelopedData file as the recipient; writes nothing unless the tag verifies',
+  }),
+  lazy('./export-command.js', 'registerExport', {
+    export:
+      'write the evidence of a message with what is needed to verify it offline (verify with: qerds verify <dir>)',
+  }),
+  lazy('./archive-command.js', 'registerArchive', {
+    archive: 'the evidence archive: keep evidence verifiable for its retention period',
+  }),
 ];
 
 /**

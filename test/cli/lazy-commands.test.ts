@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -13,6 +14,11 @@ describe('qerds: command modules loaded on demand', () => {
     const program = new Command();
     (await command.load())(program);
     expect(Object.fromEntries(program.commands.map((c) => [c.name(), c.description()]))).toEqual(command.descriptions);
+  });
+
+  it('has an entry for every command module of src/cli', () => {
+    const modules = readdirSync(join(root, 'src', 'cli')).filter((f) => f.endsWith('-command.ts')).map((f) => `./${f.replace(/\.ts$/, '.js')}`);
+    expect(lazyCommands.map((c) => c.module).sort()).toEqual(modules.sort());
   });
 
   it('takes the command from the first word, or the word after help', () => {

@@ -1,9 +1,10 @@
 /**
  * Summarises V8 .cpuprofile files (node --cpu-prof, or the inspector Profiler): the functions with the
  * most self time, summed over every file given, and the share of each top-level module folder.
- * Usage: tsx bench/cpu-profile-summary.ts [--top N] [--from S] file.cpuprofile…
+ * Usage: tsx bench/cpu-profile-summary.ts [--top N] [--from S] [--per N] file.cpuprofile…
  * `--from S` skips each profile's first S seconds: a process's start-up (loading and compiling modules)
  * out of the figures, to see what the steady state (e.g. a soak's traffic) costs.
+ * `--per N` also prints each line as CPU ms per unit (idle excluded), e.g. per message of an N-message run.
  */
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +24,8 @@ const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 30;
 const fromAt = args.indexOf('--from');
 const fromUs = fromAt >= 0 ? Number(args.splice(fromAt, 2)[1]) * 1e6 : 0;
+const perAt = args.indexOf('--per');
+const per = perAt >= 0 ? Number(args.splice(perAt, 2)[1]) : 0;
 const selfUs = new Map<string, number>();
 /** Time with the function anywhere on the stack (counted once per sample), for the project's own functions. */
 const inclusiveUs = new Map<string, number>();
@@ -67,8 +70,10 @@ for (const file of args) {
   });
 }
 
-const pct = (us: number) => `${((100 * us) / totalUs).toFixed(1).padStart(5)} %`;
-console.log(`${args.length} profiles, ${(totalUs / 1e6).toFixed(1)} s sampled`);
+const idleUs = byArea.get('(idle)') ?? 0;
+const perUnit = (us: number) => (per > 0 ? `  ${(us / 1000 / per).toFixed(2).padStart(6)} ms` : '');
+const pct = (us: number) => `${((100 * us) / totalUs).toFixed(1).padStart(5)} %${perUnit(us)}`;
+console.log(`${args.length} profiles, ${(totalUs / 1e6).toFixed(1)} s sampled, ${((totalUs - idleUs) / 1e6).toFixed(1)} s busy${per > 0 ? `: ${((totalUs - idleUs) / 1000 / per).toFixed(1)} ms per unit over ${per}` : ''}`);
 console.log('\nby area (self time):');
 for (const [a, us] of [...byArea].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`${pct(us)}  ${a}`);
 console.log(`\ntop ${top} functions (self time):`);

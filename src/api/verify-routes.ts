@@ -1,11 +1,13 @@
 import express, { Router } from 'express';
 import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
 import { isQerdsError, type Clock } from '../core/index.js';
-import { formatReport, verifyAny, verifyEvidence, type ProofVerifier } from '../evidence/index.js';
-import { formatRemReport, isRemMessage, verifyRemMessage, type RemVerifyOptions } from '../smtp/index.js';
+import { verifyAny, type ProofVerifier } from '../evidence/index.js';
 import { createTrustStore, type TrustStore } from '../pki/index.js';
 import type { TrustList } from '../trust-list/index.js';
 import { sendProblem } from './problem.js';
+import { createRemMessageVerifier, remMessageVerifier } from './rem-proof-verifier.js';
+
+export { createRemMessageVerifier, remMessageVerifier };
 
 export interface VerifyRouterOptions {
   /** The AP's trust store. Without one nothing is trusted (an empty store): every proof is at best INDETERMINATE. */
@@ -28,32 +30,6 @@ export const as4CaptureVerifier: ProofVerifier = {
   },
 };
 
-/**
- * REM messages (.eml, S/MIME signed, EN 319 532-3) as a kind of {@link verifyAny}: each evidence part verified
- * too. `decryption`: the recipient's keys, to open an encrypted one (the REST face has none: it says whom for).
- */
-export function createRemMessageVerifier(decryption: RemVerifyOptions['decryption'] = []): ProofVerifier {
-  return {
-    kind: 'rem-message',
-    detect: isRemMessage,
-    verify: async (bytes, options) => {
-      const at = options.at ? { at: options.at } : {};
-      const report = await verifyRemMessage(bytes, {
-        trust: options.trust,
-        ...at,
-        decryption,
-        verifyEvidence: async (xml) => {
-          const r = await verifyEvidence(xml, { trust: options.trust, ...at });
-          return { valid: r.indication === 'TOTAL-PASSED', summary: formatReport(r).split('\n')[0]! };
-        },
-      });
-      // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
-      return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify({ ...report, signedContent: undefined }, null, 2) };
-    },
-  };
-}
-
-export const remMessageVerifier: ProofVerifier = createRemMessageVerifier();
 
 export const proofVerifiers: readonly ProofVerifier[] = [remMessageVerifier, as4CaptureVerifier];
 

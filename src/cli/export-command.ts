@@ -1,23 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { QerdsError, systemClock } from '../core/index.js';
-import { EVIDENCE_BUNDLE_FORMAT, type EvidenceBundle } from '../evidence/index.js';
+import { EVIDENCE_BUNDLE_FORMAT } from '../evidence/index.js';
 import { loadTrustStore, type TrustStore } from '../pki/index.js';
 import { createStore, type Store } from '../store/index.js';
+import type { ExportManifest } from './export-dir.js';
+
+export { readExportDir, type ExportManifest } from './export-dir.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-/** manifest.json of an export: what `qerds verify <dir>` checks the files against. */
-export interface ExportManifest {
-  readonly format: typeof EVIDENCE_BUNDLE_FORMAT;
-  readonly messageId: string;
-  readonly exportedAt: string;
-  readonly evidence: readonly { id: string; event: string; eventTime: string; issuedBy: string; file: string; sha256: string }[];
-  readonly trust: readonly { file: string; sha256: string }[];
-}
 
 /**
  * Writes the archive export of one message: each evidence exactly as sealed (evidence/NN-Event.xml), the CA
@@ -75,31 +70,6 @@ export async function exportMessageEvidence(options: { store: Store; messageId: 
     ].join('\n'),
   );
   return manifest;
-}
-
-/**
- * An export directory as an evidence bundle: each file read back, its SHA-256 taken from the manifest
- * (the chain verifier compares). A file the manifest lists but that is gone fails the whole verification.
- */
-export function readExportDir(dir: string): EvidenceBundle {
-  let manifest: ExportManifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ExportManifest;
-  } catch (cause) {
-    throw new QerdsError('EVIDENCE_MALFORMED', `${dir}: not an export (no readable manifest.json)`, { cause });
-  }
-  if (manifest.format !== EVIDENCE_BUNDLE_FORMAT) throw new QerdsError('EVIDENCE_MALFORMED', `${dir}/manifest.json: format is not ${EVIDENCE_BUNDLE_FORMAT}`);
-  const base = resolve(dir);
-  return {
-    format: manifest.format,
-    messageId: manifest.messageId,
-    evidence: manifest.evidence.map((e) => {
-      // Threat: a crafted manifest naming ../../etc/… makes the verifier read (and echo) files outside the export.
-      const path = resolve(base, e.file);
-      if (!path.startsWith(`${base}/`)) throw new QerdsError('EVIDENCE_MALFORMED', `${e.file}: outside the export`);
-      return { id: e.id, event: e.event, file: e.file, sha256: e.sha256, xml: readFileSync(path, 'utf8') };
-    }),
-  };
 }
 
 /** `qerds export <messageId> --out <dir>`: the archive export of one message's evidence, from the configured store. */

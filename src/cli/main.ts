@@ -1,21 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isQerdsError } from '../core/index.js';
-import { registerDemo } from './demo-command.js';
-import { registerPki } from './pki-command.js';
-import { registerSend } from './send-command.js';
-import { registerStatus } from './status-command.js';
-import { registerInbox } from './inbox-command.js';
-import { registerPickup } from './pickup-command.js';
-import { registerStart } from './start-command.js';
-import { registerVerify } from './verify-command.js';
-import { registerLookup } from './lookup-command.js';
-import { registerWorker } from './worker-command.js';
-import { registerDb } from './db-command.js';
-import { registerDeadLetters } from './dead-letters-command.js';
-import { registerCrypto } from './crypto-command.js';
-import { registerExport } from './export-command.js';
-import { registerArchive } from './archive-command.js';
+import { commandFor, lazyCommands } from './lazy-commands.js';
 
 /**
  * The `qerds` command. Exit codes: 0 success / valid, 1 invalid or failed (an AP's refusal, an unreachable AP),
@@ -27,21 +13,13 @@ const program = new Command()
   .version('0.1.0')
   .exitOverride();
 
-registerStart(program);
-registerDemo(program);
-registerPki(program);
-registerSend(program);
-registerStatus(program);
-registerInbox(program);
-registerPickup(program);
-registerVerify(program);
-registerLookup(program);
-registerWorker(program);
-registerDb(program);
-registerDeadLetters(program);
-registerCrypto(program);
-registerExport(program);
-registerArchive(program);
+// Only the module of the command being run is loaded (each pulls in a large part of the code base: loading
+// them all made `qerds --help` take seconds); the others are listed by name and description for help.
+const wanted = commandFor(process.argv.slice(2));
+for (const command of lazyCommands) {
+  if (command.names.includes(wanted ?? '')) (await command.load())(program);
+  else for (const [name, description] of Object.entries(command.descriptions)) program.command(name).description(description);
+}
 
 try {
   await program.parseAsync(process.argv);

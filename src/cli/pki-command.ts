@@ -15,8 +15,10 @@ export function registerPki(program: Command): void {
     .option('--ap <names...>', 'access point names', ['c2', 'c3'])
     .option('--recipient <names...>', 'recipient names (encryption certificates)', ['alice', 'bob'])
     .option('--force', 'overwrite an existing PKI', false)
-    .action(async (opts: { dir: string; ap: string[]; recipient: string[]; force: boolean }) => {
-      const result = await initDevPki({ dir: opts.dir, aps: opts.ap, recipients: opts.recipient, force: opts.force, trustList: devTrustListXml });
+    .option('--key <type>', 'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 P-Modes sign with the e-seal and want RSA or Ed25519, so not for an AS4 AP yet); CA and encryption keys stay RSA', 'rsa')
+    .action(async (opts: { dir: string; ap: string[]; recipient: string[]; force: boolean; key: string }) => {
+      if (opts.key !== 'rsa' && opts.key !== 'ec') throw new QerdsError('CONFIG_INVALID', '--key must be rsa or ec');
+      const result = await initDevPki({ dir: opts.dir, aps: opts.ap, recipients: opts.recipient, force: opts.force, trustList: devTrustListXml, key: opts.key });
       process.stdout.write(
         result.created
           ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`

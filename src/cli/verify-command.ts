@@ -1,12 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatAs4CaptureReport, isAs4Capture, verifyAs4Capture } from '../as4/index.js';
+import { formatAs4CaptureReport, verifyAs4Capture } from '../as4/capture-verify.js';
+import { isAs4Capture } from '../as4/capture-parse.js';
 import { QerdsError, isQerdsError } from '../core/index.js';
 import { chainVerification, formatPlainSummary, parseBundle, plainLanguages, plainSummary, verifyAny, verifyEvidenceChain, type PlainLanguage, type ProofVerification } from '../evidence/index.js';
 import { detectFileKind } from '../evidence/verify-token.js';
-import { readExportDir } from './export-command.js';
-import { createRemMessageVerifier, remMessageVerifier } from '../api/index.js';
+import { readExportDir } from './export-dir.js';
+import { createRemMessageVerifier, remMessageVerifier } from '../api/rem-proof-verifier.js';
 import { createTrustStore, devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
 import { loadTrustList, type TrustList } from '../trust-list/index.js';
 

@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
-import { crlPem, devName, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import { crlPem, devName, generateEcKey, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
 import { devPkiLayout } from './layout.js';
 import { TSL_SIGNING_EKU } from './extended-key-usages.js';
 import type { DevPkiLayout } from './types.js';
@@ -28,7 +30,18 @@ export interface InitDevPkiOptions {
    * without it no list is written nor expected. @defaultValue none
    */
   readonly trustList?: DevTrustListBuilder;
+  /**
+   * Key type of the signing identities (AP e-seals, TSA, AP TLS, trusted list signer): `rsa` (2048 bits) or `ec`
+   * (ECDSA P-256, a fraction of RSA's signing cost). The CA (RSA-3072) and the encryption certificates (RSA-OAEP
+   * key transport of eDelivery AS4 1.15, recipients) stay RSA either way. Applies to what this call issues.
+   * An AP signs AS4 messages with its e-seal, and the AS4 algorithm sets want RSA (eDelivery 1.15) or Ed25519
+   * (2.0): an AP with an EC e-seal refuses AS4 P-Modes at start until AS4 has a signing identity of its own.
+   * @defaultValue 'rsa'
+   */
+  readonly key?: DevPkiKeyType;
 }
+
+export type DevPkiKeyType = 'rsa' | 'ec';
 
 /** Signs the dev trusted list naming the CA, TSA and APs of `layout`, issued at `issued`, due at `nextUpdate`. */
 export type DevTrustListBuilder = (layout: DevPkiLayout, aps: readonly string[], issued: Date, nextUpdate: Date) => Promise<string>;
@@ -111,8 +124,11 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   const now = clock.now();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const leafNotAfter = new Date(now.getTime() + LEAF_DAYS * DAY_MS);
-  const leaf = async (ca: IssuingCa, profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>) => {
-    const key = await generateRsaKey(2048);
+  const signingKey = options.key ?? 'rsa';
+  if (signingKey !== 'rsa' && signingKey !== 'ec') throw new QerdsError('CONFIG_INVALID', `dev PKI key type must be rsa or ec, not ${String(signingKey)}`);
+  /** `signing`: a signing identity, of the chosen key type; otherwise an encryption one (always RSA). */
+  const leaf = async (ca: IssuingCa, profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>, signing = false) => {
+    const key = signing && signingKey === 'ec' ? await generateEcKey() : await generateRsaKey(2048);
     const cert = await issueLeaf(ca, key.keys.publicKey, { ...profile, notBefore, notAfter: leafNotAfter });
     return { key, cert };
   };
@@ -130,7 +146,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
       subject: devName('qerds-ap DEV ONLY trusted list signer', 'Trusted List'),
       keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
       extendedKeyUsage: { usages: [TSL_SIGNING_EKU], critical: false },
-    });
+    }, true);
     writeFile(layout.tlSignerCert, signer.cert.toString('pem') + '\n');
     writeFile(layout.tlSignerKey, signer.key.pkcs8Pem, true);
     return [layout.tlSignerCert, layout.tlSignerKey];
@@ -192,7 +208,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     keyUsage: KU.digitalSignature | KU.nonRepudiation,
     // RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
     extendedKeyUsage: { usages: [EKU.timeStamping], critical: true },
-  });
+  }, true);
   writeFile(layout.tsaCert, tsa.cert.toString('pem') + '\n');
   writeFile(layout.tsaKey, tsa.key.pkcs8Pem, true);
 
@@ -201,20 +217,22 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     const seal = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal'),
       keyUsage: KU.digitalSignature | KU.nonRepudiation,
-    });
+    }, true);
     writeFile(files.sealCert, seal.cert.toString('pem') + '\n');
     writeFile(files.sealKey, seal.key.pkcs8Pem, true);
-    writeFile(files.sealP12, pkcs12(seal.key, seal.cert, caCert, p12Password, `qerds-ap ${ap} e-seal (DEV ONLY)`), true);
+    const friendlyName = `qerds-ap ${ap} e-seal (DEV ONLY)`;
+    writeFile(files.sealP12, signingKey === 'ec' ? opensslPkcs12({ ...files, caCert: layout.caCert }, p12Password, friendlyName) : pkcs12(seal.key, seal.cert, caCert, p12Password, friendlyName), true);
 
     const tls = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY AP ${ap} TLS`, 'TLS'),
-      keyUsage: KU.digitalSignature | KU.keyEncipherment,
+      // An EC key signs the (EC)DHE handshake and never enciphers a key: digitalSignature alone (RFC 8446 §4.4.2.2).
+      keyUsage: signingKey === 'ec' ? KU.digitalSignature : KU.digitalSignature | KU.keyEncipherment,
       extendedKeyUsage: { usages: [EKU.serverAuth, EKU.clientAuth], critical: false },
       san: [
         { type: 'dns', value: 'localhost' },
         { type: 'ip', value: '127.0.0.1' },
       ],
-    });
+    }, true);
     writeFile(files.tlsCert, tls.cert.toString('pem') + '\n');
     writeFile(files.tlsKey, tls.key.pkcs8Pem, true);
     await issueApEncryption(ca, ap);
@@ -249,10 +267,29 @@ function pkcs12(
   password: string,
   friendlyName: string,
 ): Buffer {
+  // Required here, not imported by the module: every verifier loads pki, and node-forge is a tenth of
+  // `qerds verify`'s start-up while only `pki init` writes a PKCS#12.
+  const forge = createRequire(import.meta.url)('node-forge') as typeof forgeModule;
   const forgeKey = forge.pki.privateKeyFromPem(key.pkcs8Pem);
   const chain = [cert, caCert].map((c) => forge.pki.certificateFromPem(c.toString('pem')));
   // prfAlgorithm is passed through to forge's PBES2 encryption but missing from its type declarations.
   const p12Options = { algorithm: 'aes256', prfAlgorithm: 'sha256', count: 10_000, saltSize: 16, friendlyName } as const;
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey as forge.pki.rsa.PrivateKey, chain, password, p12Options);
+  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey as forgeModule.pki.rsa.PrivateKey, chain, password, p12Options);
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
+
+/**
+ * The PKCS#12 of an EC e-seal, made by `openssl pkcs12 -export` (OpenSSL 3 defaults: PBES2 / PBKDF2-HMAC-SHA256 /
+ * AES-256-CBC for key and certificates, HMAC-SHA256 MAC): node-forge, which writes the RSA ones, reads RSA keys
+ * and certificates only. Needs openssl on PATH (an EC dev PKI only); the password goes through the environment.
+ */
+function opensslPkcs12(files: { readonly sealKey: string; readonly sealCert: string; readonly caCert: string }, password: string, friendlyName: string): Buffer {
+  const run = spawnSync('openssl', ['pkcs12', '-export', '-inkey', files.sealKey, '-in', files.sealCert, '-certfile', files.caCert, '-name', friendlyName, '-passout', 'env:QERDS_DEV_P12_PASSWORD'], {
+    env: { ...process.env, QERDS_DEV_P12_PASSWORD: password },
+    maxBuffer: 1 << 20,
+  });
+  if (run.error || run.status !== 0) {
+    throw new QerdsError('PKI_TOOL_FAILED', `openssl pkcs12 -export (the EC e-seal's PKCS#12) failed: ${run.error?.message ?? run.stderr.toString().trim()}`);
+  }
+  return run.stdout;
 }

@@ -33,6 +33,23 @@ const error = (code: string, message: string): Finding => ({ code, message, seve
 const info = (code: string, message: string): Finding => ({ code, message, severity: 'info' });
 
 /**
+ * Whether `issuer`'s key verifies the signature on `cert`, remembered per certificate object: certificates are
+ * parsed once per content (parse-cache), so the AP's own and its peers' seal, TSA and AS4 certificates come back
+ * as the same objects on every message, and each of their paths was otherwise verified again (an RSA-3072 check
+ * a time, several per message). The answer depends on the two certificates' bytes alone.
+ */
+const signatureChecks = new WeakMap<X509Certificate, Map<string, boolean>>();
+function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  let known = signatureChecks.get(cert);
+  if (!known) signatureChecks.set(cert, (known = new Map()));
+  // Keyed by the issuer's whole certificate (its fingerprint), not its name: a look-alike CA is another entry.
+  const key = issuer.fingerprint256;
+  let verified = known.get(key);
+  if (verified === undefined) known.set(key, (verified = cert.verify(issuer.publicKey)));
+  return verified;
+}
+
+/**
  * A trust store over `anchors` (RFC 5280 path validation, simplified): builds leaf → intermediates → anchor
  * by issuer name and key identifiers, verifies each signature, checks validity periods and CA constraints at
  * the validation time, and revocation against the CRLs given.
@@ -72,7 +89,7 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
       if (seen.size + 1 >= maxPathLength) return undefined;
       for (const candidate of pool) {
         if (seen.has(candidate.fingerprint256) || !cert.checkIssued(candidate)) continue;
-        if (!cert.verify(candidate.publicKey)) {
+        if (!signedBy(cert, candidate)) {
           signatureFailed = true;
           continue;
         }

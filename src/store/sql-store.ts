@@ -220,20 +220,23 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       // another one is taking. No BEGIN/COMMIT around it: every process polls the outbox, and three round
       // trips per poll instead of one were most of an idle cluster's database work.
       // SQLite: the transaction begins IMMEDIATE, so select-then-update has the only write lock.
-      const lease = (q: typeof db) => {
-        let due = q
+      const due = (q: typeof db) =>
+        q
           .selectFrom('outbox')
           .select('id')
           .where('not_before', '<=', at)
           .where('dead_at', 'is', null)
-          .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', at)]))
-          .orderBy('not_before')
-          .orderBy('id')
-          .limit(limit);
-        if (flavour.rowLocks) due = due.forUpdate().skipLocked();
+          .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', at)]));
+      const lease = (q: typeof db) => {
+        let batch = due(q).orderBy('not_before').orderBy('id').limit(limit);
+        if (flavour.rowLocks) batch = batch.forUpdate().skipLocked();
         // One token per lease call: with the entry id it names this lease alone (see renewOutboxLease).
-        return q.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', due).returningAll().execute();
+        return q.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', batch).returningAll().execute();
       };
+      // SQLite: most polls find nothing due; one read answers that without BEGIN IMMEDIATE, an empty UPDATE and
+      // COMMIT (three statements and the write lock, for nothing). What the read saw due is leased in the
+      // transaction, which selects again under the write lock: a row another leaser took meanwhile is not taken twice.
+      if (!flavour.rowLocks && (await due(db).limit(1).executeTakeFirst()) === undefined) return [];
       const rows = flavour.rowLocks ? await lease(db) : await db.transaction().execute((trx) => lease(trx));
       rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id)));
       return rows.map(outboxFromRow);

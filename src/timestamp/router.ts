@@ -1,5 +1,11 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { createRequire } from 'node:module';
+import type { NextFunction, Request, Response, Router } from 'express';
 import type { TimestampAuthority } from './types.js';
+
+// express is loaded when a router is built, not when the timestamp module is: every verifier imports this
+// module for verifyTimestampToken, and `qerds verify` has no use for an HTTP framework (it took a tenth of
+// its start-up).
+const requireModule = createRequire(import.meta.url);
 
 /** TimeStampReqs are a few hundred bytes; the limit keeps a client from making us buffer megabytes. */
 const REQUEST_LIMIT = '64kb';
@@ -14,6 +20,7 @@ function problem(res: Response, status: number, title: string, detail: string): 
  * only transport-level faults (wrong media type, oversized body) get problem+json.
  */
 export function createTsaRouter(tsa: TimestampAuthority): Router {
+  const express = requireModule('express') as typeof import('express');
   const router = express.Router();
   router.post(
     '/',

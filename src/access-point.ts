@@ -12,6 +12,7 @@ import { assuranceLevelOf, formatParticipantId, QerdsError, systemClock, uuidIdG
 import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
+import { checkSealNamesAp } from './access-point/seal-names-ap.js';
 import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type PipelineContext } from './pipeline/index.js';
 import { createConfiguredQueue, registerWorkers, selectedStages, stageConcurrency, type WorkerSelection } from './access-point/queue-binding.js';
 import { createSmtpInboundBinding, createSmtpIntakeBinding } from './access-point/smtp-binding.js';
@@ -75,6 +76,7 @@ export async function createAccessPoint(config: QerdsConfig, options: AccessPoin
   configuredFile(keyOf('pki.sealCert', config.pki.sealCert, `ap/${config.pki.apName} e-seal certificate`), sealFiles.cert, 'run `qerds pki init` for a dev PKI');
   configuredFile(keyOf('pki.sealKey', config.pki.sealKey, `ap/${config.pki.apName} e-seal key`), sealFiles.key);
   const identity = loadSigningIdentity(sealFiles.cert, sealFiles.key);
+  checkSealNamesAp(identity.certificate, config.ap.id, log);
   const trustFiles = config.pki.trust ?? [dev.caCert, dev.caCrl];
   for (const file of trustFiles) configuredFile(config.pki.trust ? 'pki.trust' : keyOf('pki.trust', undefined, 'CA certificate and CRL'), file);
   const trustMaterial = readTrustMaterial(trustFiles);

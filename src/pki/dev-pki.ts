@@ -4,6 +4,7 @@ import forge from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlPem, devName, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import { devApId } from './dev-ap-id.js';
 import { devPkiLayout } from './layout.js';
 import { TSL_SIGNING_EKU } from './extended-key-usages.js';
 import type { DevPkiLayout } from './types.js';
@@ -199,7 +200,8 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   for (const ap of aps) {
     const files = layout.ap(ap);
     const seal = await leaf(ca, {
-      subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal'),
+      // The AP id in organizationIdentifier lets a verifier bind the evidence's issuer to this seal (dev-ap-id.ts).
+      subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal', devApId(ap)),
       keyUsage: KU.digitalSignature | KU.nonRepudiation,
     });
     writeFile(files.sealCert, seal.cert.toString('pem') + '\n');

@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './layout.js';
 export * from './identity.js';
 export * from './dev-pki.js';
+export { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';

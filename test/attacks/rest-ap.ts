@@ -8,6 +8,7 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * One access point (C2) on plain HTTP on loopback for the REST attack tests: SQLite in memory, blobs in a
@@ -40,7 +41,7 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
   const config = loadConfig({
     env: {},
     overrides: {
-      ap: { id: `urn:qerds-ap:test:${name}` },
+      ap: { id: devApId('c2') },
       http: { port: 0 },
       store: { sqliteFile: ':memory:', blobDir },
       pki: { dir: pki.dir, apName: 'c2' },

@@ -7,6 +7,7 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
@@ -40,7 +41,7 @@ describe('correlation ids in logs', () => {
         loadConfig({
           env: {},
           overrides: {
-            ap: { name, id: `urn:qerds-ap:corr:${name}` },
+            ap: { name, id: devApId(name) },
             http: { port },
             store: { sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
             queue: { pollIntervalMs: 20 },

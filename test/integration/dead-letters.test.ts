@@ -12,6 +12,7 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
@@ -50,7 +51,7 @@ describe('dead letters', () => {
       writeFileSync(
         file,
         toYaml({
-          ap: { name, id: `urn:qerds-ap:dead:${name}` },
+          ap: { name, id: devApId(name) },
           http: { port },
           store: { kind: 'sqlite', sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
           queue: { pollIntervalMs: 20 },

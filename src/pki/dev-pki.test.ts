@@ -55,7 +55,7 @@ describe('initDevPki output, checked by openssl', () => {
     const seal = openssl('x509', '-in', layout.ap('c2').sealCert, '-noout', '-text');
     expect(seal).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(seal).toMatch(/Authority Key Identifier/);
-    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, CN = qerds-ap DEV ONLY AP c2 e-seal/);
+    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, organizationIdentifier = urn:qerds-ap:ap:c2, CN = qerds-ap DEV ONLY AP c2 e-seal/);
     const tls = openssl('x509', '-in', layout.ap('c3').tlsCert, '-noout', '-text');
     expect(tls).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
     expect(tls).toMatch(/DNS:localhost, IP Address:127.0.0.1/);

@@ -11,6 +11,7 @@ import { createLiveTrustLists, loadConfiguredTrustLists, requireListedService, t
 import { loadAs4Security, type As4Security } from './as4-security.js';
 import { loadAs4TlsClient } from './as4-tls.js';
 import { openRemoteSealSigners } from './remote-seal-binding.js';
+import { checkSealNamesAp } from './seal-names-ap.js';
 
 /**
  * The keys, trust and time source of one access point, loaded from `config.files` before anything is
@@ -65,6 +66,7 @@ export interface KeysAndTrustOptions {
 export async function loadKeysAndTrust(config: QerdsConfig, options: KeysAndTrustOptions): Promise<KeysAndTrust> {
   const { files } = config;
   const identity = loadSigningIdentity(configuredFile(files.seal.cert, 'run `qerds pki init` for a dev PKI'), configuredFile(files.seal.key));
+  checkSealNamesAp(identity.certificate, config.ap.id, options.log);
   // The Peppol network's AP CAs (pki.peppolAnchors) are anchors beside pki.trust.
   const anchors = config.pki.peppolAnchors;
   const peppolFiles = anchors ? peppolApAnchorFiles({ network: anchors.network, generations: anchors.generations, ...(anchors.dir ? { dir: anchors.dir } : {}) }) : [];

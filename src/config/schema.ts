@@ -247,8 +247,12 @@ export const configSchema = z
       .strictObject({
         /** Human-readable name of this AP, in evidence as the issuer's LegalName. @defaultValue 'qerds-ap' */
         name: z.string().default('qerds-ap'),
-        /** Identifier of this ERDS (evidence issuer id, ebMS PartyId). @defaultValue 'urn:qerds-ap:ap:local' */
-        id: z.string().default('urn:qerds-ap:ap:local'),
+        /**
+         * Identifier of this ERDS (evidence issuer id, ebMS PartyId). The e-seal's organizationIdentifier must be
+         * this value, or the AP does not start (access-point/seal-names-ap.ts). @defaultValue 'urn:qerds-ap:ap:c2'
+         * (what the dev PKI's seal of the default `pki.apName` names: src/pki/dev-ap-id.ts)
+         */
+        id: z.string().default('urn:qerds-ap:ap:c2'),
         /** Evidence issuer policy URIs (EvidenceIssuerPolicyID). */
         policyIds: z.array(z.string()).default(['urn:qerds-ap:policy:dev:v1']),
       })

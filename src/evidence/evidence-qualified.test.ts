@@ -35,7 +35,7 @@ describe('evidence verification against a trusted list', () => {
     );
 
   beforeAll(async () => {
-    trust = loadTrustStore([pki.caCert]);
+    trust = loadTrustStore([pki.caCert, pki.caCrl]);
     signer = opensslListSigner();
     const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
     const sealer = xadesSealer({ identity, tsa: opensslTsa(pki), clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });

@@ -20,7 +20,7 @@ describe('sealed evidence: issue and verify', () => {
   beforeAll(async () => {
     pki = sharedTestPki();
     identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
-    trust = loadTrustStore([pki.caCert]);
+    trust = loadTrustStore([pki.caCert, pki.caCrl]);
     const sealer = xadesSealer({ identity, tsa: opensslTsa(pki), clock, idGenerator: sequentialIdGenerator() });
     const issued = await issueEvidence(samples.SubmissionAcceptance, sealer);
     expect(issued.id).toBe(samples.SubmissionAcceptance.id);
@@ -44,8 +44,8 @@ describe('sealed evidence: issue and verify', () => {
     expect(text.split('\n')[0]).toBe('VALID');
     expect(text).toContain('event:      SubmissionAcceptance');
     expect(text).toContain('event time: 2025-03-01T09:30:00.123Z');
-    expect(text).toContain('issuer:     Example ERDS C2 K.K. (0188:9000000000002)');
-    expect(text).toContain('signer:     C=JP, O=Shared Dev, CN=Shared AP c2 e-seal');
+    expect(text).toContain('issuer:     Example ERDS C2 K.K. (urn:qerds-ap:ap:c2)');
+    expect(text).toContain('signer:     C=JP, O=Shared Dev, organizationIdentifier=urn:qerds-ap:ap:c2, CN=Shared AP c2 e-seal');
     expect(text).toMatch(/timestamp: {2}\d{4}-\d{2}-\d{2}T/);
   });
 
@@ -64,7 +64,7 @@ describe('sealed evidence: issue and verify', () => {
 
   it('sealed by a certificate outside the trust store: INDETERMINATE, NO_CERTIFICATE_CHAIN_FOUND', async () => {
     const foreign = opensslPki('Foreign');
-    const foreignId = loadSigningIdentity(foreign.ap('c2').sealCert, foreign.ap('c2').sealKey);
+    const foreignId = loadSigningIdentity(foreign.ap('c3').sealCert, foreign.ap('c3').sealKey);
     const sealer = xadesSealer({ identity: foreignId, clock, idGenerator: sequentialIdGenerator() });
     const { xml } = await issueEvidence(samples.RelayAcceptance, sealer);
     const report = await verifyEvidence(xml, { trust });
@@ -90,7 +90,9 @@ describe('sealed evidence: issue and verify', () => {
   });
 
   it('checks the user content against the part digests', async () => {
-    const { xml } = await issueEvidence(samples.ContentHandover, xadesSealer({ identity, clock, idGenerator: sequentialIdGenerator() }));
+    // C3's handover, sealed with C3's seal (the issuer it names).
+    const c3 = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
+    const { xml } = await issueEvidence(samples.ContentHandover, xadesSealer({ identity: c3, clock, idGenerator: sequentialIdGenerator() }));
     // samples.json part-1 is SHA-256("password").
     const ok = await verifyEvidence(xml, { trust, content: Buffer.from('password') });
     expect(ok.indication).toBe('TOTAL-PASSED');

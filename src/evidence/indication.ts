@@ -55,7 +55,8 @@ const RULES: readonly { readonly codes: readonly string[]; readonly indication: 
   { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
   { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
   // A signing certificate without the key usage of its role (EN 319 102-1 §5.2.6, X.509 validation constraints).
-  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT', 'EVIDENCE_SEAL_CERT_ROLE'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
+  // A seal certificate without organizationIdentifier, which would bind it to the issuer named (issuer-check.ts).
+  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT', 'EVIDENCE_SEAL_CERT_ROLE', 'EVIDENCE_ISSUER_UNBOUND'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED', 'CMS_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },

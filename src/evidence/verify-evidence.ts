@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EvidenceData } from '../core/index.js';
 import { isQerdsError } from '../core/index.js';
 import type { Finding } from '../pki/types.js';
+import { revocationUnknown } from '../pki/revocation-status.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import { indicationOf } from './indication.js';
 import { checkEvidenceSealer } from './issuer-check.js';
@@ -28,6 +29,10 @@ export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions
       findings.push({ code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED', message: (e as Error).message, severity: 'error' });
     }
   }
+  // EN 319 102-1 §5.2.6: a seal certificate whose revocation status nobody established (no CRL in the trust
+  // store, none in the evidence's RevocationValues) is INDETERMINATE TRY_LATER, not PASSED. B-LT and B-LTA
+  // evidence carries its CRLs and settles this offline.
+  if (seal.signer && !seal.findings.some((f) => f.code === 'SEAL_CERT_PATH_INVALID')) findings.push(...revocationUnknown(seal.findings, seal.signer, 'seal certificate'));
   // Who sealed it may speak as the issuer it names (issuer-check.ts).
   if (evidence && seal.signer) findings.push(...checkEvidenceSealer(evidence, seal.signer));
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));

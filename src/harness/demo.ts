@@ -54,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = options.print;
   const started = Date.now();
   const pki = await initDevPki({ dir: options.pkiDir, trustList: devTrustListXml });
-  say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (added the APs\' AS4 encryption certificates)' : ''}`);
+  say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (completed with what newer versions issue: AS4 encryption certificates, seals naming their AP)' : ''}`);
 
   rmSync(options.outDir, { recursive: true, force: true });
   const evidenceDir = join(options.outDir, 'evidence');

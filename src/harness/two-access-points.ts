@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../config/index.js';
-import { devPkiLayout, type DevPkiLayout } from '../pki/index.js';
+import { devApId, devPkiLayout, type DevPkiLayout } from '../pki/index.js';
 
 /** The demo's participants: a Japanese supplier (C1) and its customer (C4), by corporate number (scheme 0188). */
 export const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
@@ -112,7 +112,7 @@ export async function startTwoAccessPoints(options: {
         baseDir: process.cwd(),
         overrides: {
           ...overrides,
-          ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: `urn:qerds-ap:demo:${name}` },
+          ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: devApId(name) },
           http: { port, ...(options.tls ? { tls: devTls(dev, name, options.tls.clientCerts?.(name) ?? 'none') } : {}) },
           store: {
             ...overrides?.store,

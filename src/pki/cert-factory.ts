@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { webCrypto as crypto, x509 } from './x509.js';
 
 /*
@@ -51,10 +52,11 @@ export function randomSerial(): string {
 
 export type NameSpec = x509.JsonName;
 
-/** A JSON name in the order C, O, OU?, CN — the order it is DER-encoded in. */
-export function devName(commonName: string, organizationalUnit?: string): NameSpec {
+/** A JSON name in the order C, O, OU?, organizationIdentifier?, CN — the order it is DER-encoded in. */
+export function devName(commonName: string, organizationalUnit?: string, organizationIdentifier?: string): NameSpec {
   const name: NameSpec = [{ C: ['JP'] }, { O: ['qerds-ap DEV ONLY'] }];
   if (organizationalUnit) name.push({ OU: [organizationalUnit] });
+  if (organizationIdentifier) name.push({ [ORGANIZATION_IDENTIFIER_OID]: [organizationIdentifier] });
   name.push({ CN: [commonName] });
   return name;
 }

@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { x509 } from './x509.js';
 
 /** The extensions that path validation and timestamp checks read, decoded once per certificate. */
@@ -14,7 +15,6 @@ export interface CertificateFacts {
 }
 
 const MAX_ENTRIES = 1024;
-const ORGANIZATION_IDENTIFIER = '2.5.4.97';
 const cache = new Map<string, CertificateFacts>();
 
 /**
@@ -36,7 +36,7 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
     basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
     extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map(String) } : undefined,
     subjectKeyIdentifier: ski?.keyId,
-    organizationIdentifier: parsed.subjectName.getField(ORGANIZATION_IDENTIFIER)[0],
+    organizationIdentifier: parsed.subjectName.getField(ORGANIZATION_IDENTIFIER_OID)[0],
   });
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
   cache.set(key, facts);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
-import { initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from './index.js';
+import { certificateFacts, devApId, initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from './index.js';
 
 const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
 /** openssl's exit status and combined output, for commands expected to fail. */
@@ -55,7 +55,7 @@ describe('initDevPki output, checked by openssl', () => {
     const seal = openssl('x509', '-in', layout.ap('c2').sealCert, '-noout', '-text');
     expect(seal).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(seal).toMatch(/Authority Key Identifier/);
-    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, CN = qerds-ap DEV ONLY AP c2 e-seal/);
+    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, organizationIdentifier = urn:qerds-ap:ap:c2, CN = qerds-ap DEV ONLY AP c2 e-seal/);
     const tls = openssl('x509', '-in', layout.ap('c3').tlsCert, '-noout', '-text');
     expect(tls).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
     expect(tls).toMatch(/DNS:localhost, IP Address:127.0.0.1/);
@@ -159,6 +159,22 @@ describe('initDevPki idempotency', () => {
       expect(loadSigningIdentity(l.ap(ap).encCert, l.ap(ap).encKey).certificate.subject).toContain(`AP ${ap} AS4 encryption`);
     }
     // complete now: a further call writes nothing
+    expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
+  });
+
+  it('a PKI whose seals predate organizationIdentifier gets new seals naming their AP, from its own CA; nothing else changes', async () => {
+    const dir = join(root, 'unnamed-seals');
+    cpSync(layout.dir, dir, { recursive: true });
+    // Stand-in for an older seal: a certificate of the same CA whose subject has no organizationIdentifier.
+    cpSync(join(dir, 'c2', 'tls.crt.pem'), join(dir, 'c2', 'seal.crt.pem'));
+    const c3Seal = readFileSync(join(dir, 'c3', 'seal.crt.pem'), 'utf8');
+    const upgraded = await initDevPki({ dir });
+    const l = upgraded.layout;
+    expect([...upgraded.added].sort()).toEqual([l.ap('c2').sealCert, l.ap('c2').sealKey, l.ap('c2').sealP12].sort());
+    const seal = loadSigningIdentity(l.ap('c2').sealCert, l.ap('c2').sealKey);
+    expect(certificateFacts(seal.certificate).organizationIdentifier).toBe(devApId('c2'));
+    expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c2').sealCert).trim()).toBe(`${l.ap('c2').sealCert}: OK`);
+    expect(readFileSync(l.ap('c3').sealCert, 'utf8')).toBe(c3Seal);
     expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
   });
 

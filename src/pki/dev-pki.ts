@@ -6,6 +6,7 @@ import type forgeModule from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { crlPem, devName, generateEcKey, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { devPkiLayout } from './layout.js';
 import { TSL_SIGNING_EKU } from './extended-key-usages.js';
 import type { DevPkiLayout } from './types.js';
@@ -105,7 +106,8 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
  *
  * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
  * made before the APs had AS4 encryption certificates, or before the trusted list, gets just those
- * (`added`), issued by its CA; a missing trust-list.xml alone is re-signed by the existing list signer.
+ * (`added`), issued by its CA; so do seals made before they named their AP (organizationIdentifier), with the
+ * trusted list signed again; a missing trust-list.xml alone is re-signed by the existing list signer.
  * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
  */
 export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPkiResult> {
@@ -140,6 +142,19 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     writeFile(files.encKey, enc.key.pkcs8Pem, true);
     return [files.encCert, files.encKey];
   };
+  const issueApSeal = async (ca: IssuingCa, caCert: x509.X509Certificate, ap: string) => {
+    const files = layout.ap(ap);
+    const seal = await leaf(ca, {
+      // The AP id in organizationIdentifier lets a verifier bind the evidence's issuer to this seal (dev-ap-id.ts).
+      subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal', devApId(ap)),
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+    }, true);
+    writeFile(files.sealCert, seal.cert.toString('pem') + '\n');
+    writeFile(files.sealKey, seal.key.pkcs8Pem, true);
+    const friendlyName = `qerds-ap ${ap} e-seal (DEV ONLY)`;
+    writeFile(files.sealP12, signingKey === 'ec' ? opensslPkcs12({ ...files, caCert: layout.caCert }, p12Password, friendlyName) : pkcs12(seal.key, seal.cert, caCert, p12Password, friendlyName), true);
+    return [files.sealCert, files.sealKey, files.sealP12];
+  };
   const issueTlSigner = async (ca: IssuingCa) => {
     // TS 119 612 §5.7.1: the list signer's certificate carries id-tsl-kp-tslSigning; loadTrustList requires it.
     const signer = await leaf(ca, {
@@ -160,7 +175,10 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   if (!options.force) {
     const files = expectedFiles(layout, aps, recipients, options.trustList !== undefined);
     const missing = files.filter((f) => !existsSync(f));
-    if (missing.length === 0) return { layout, created: false, added: [] };
+    // Seals made before they named their AP (no organizationIdentifier): evidence sealed with them cannot be bound
+    // to its issuer, so they are issued again, by the same CA, with the AP id.
+    const unnamedSeals = aps.filter((ap) => existsSync(layout.ap(ap).sealCert) && !sealNamesAp(layout.ap(ap).sealCert, ap));
+    if (missing.length === 0 && unnamedSeals.length === 0) return { layout, created: false, added: [] };
     if (missing.length < files.length) {
       const upgradable = aps.filter((ap) => [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)));
       const tlFiles = trustListFiles(layout, options.trustList !== undefined);
@@ -176,9 +194,11 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
       };
       const added: string[] = [];
       for (const ap of upgradable) added.push(...(await issueApEncryption(ca, ap)));
+      for (const ap of unnamedSeals) added.push(...(await issueApSeal(ca, ca.cert, ap)));
       const signerMissing = [layout.tlSignerCert, layout.tlSignerKey].some((f) => missing.includes(f));
       if (signerMissing) added.push(...(await issueTlSigner(ca)));
-      if (signerMissing || missing.includes(layout.trustList)) added.push(...(await writeTrustList()));
+      // The list names the APs' seal certificates: a re-issued seal needs a list that names the new one.
+      if (signerMissing || unnamedSeals.length > 0 || missing.includes(layout.trustList)) added.push(...(await writeTrustList()));
       return { layout, created: false, added };
     }
   }
@@ -214,14 +234,7 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
 
   for (const ap of aps) {
     const files = layout.ap(ap);
-    const seal = await leaf(ca, {
-      subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal'),
-      keyUsage: KU.digitalSignature | KU.nonRepudiation,
-    }, true);
-    writeFile(files.sealCert, seal.cert.toString('pem') + '\n');
-    writeFile(files.sealKey, seal.key.pkcs8Pem, true);
-    const friendlyName = `qerds-ap ${ap} e-seal (DEV ONLY)`;
-    writeFile(files.sealP12, signingKey === 'ec' ? opensslPkcs12({ ...files, caCert: layout.caCert }, p12Password, friendlyName) : pkcs12(seal.key, seal.cert, caCert, p12Password, friendlyName), true);
+    await issueApSeal(ca, caCert, ap);
 
     const tls = await leaf(ca, {
       subject: devName(`qerds-ap DEV ONLY AP ${ap} TLS`, 'TLS'),
@@ -253,6 +266,12 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
 
   writeFile(join(options.dir, 'README.txt'), README);
   return { layout, created: true, added: [] };
+}
+
+/** Whether the seal certificate in `file` names AP `ap` (organizationIdentifier = devApId(ap)). */
+function sealNamesAp(file: string, ap: string): boolean {
+  const subject = new x509.X509Certificate(readFileSync(file, 'utf8')).subjectName;
+  return subject.getField(ORGANIZATION_IDENTIFIER_OID)[0] === devApId(ap);
 }
 
 /**

@@ -3,6 +3,7 @@ export * from './layout.js';
 export * from './identity.js';
 export * from './dev-pki.js';
 export { createDevPeppolPki, type DevPeppolPkiOptions } from './dev-peppol-pki.js';
+export { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, type CertificateFacts } from './certificate-facts.js';

@@ -287,16 +287,24 @@ function splitMultipart(body: Buffer, boundary: string): Buffer[] {
   const delimiter = `--${boundary}`;
   const first = body.subarray(0, delimiter.length).toString('latin1') === delimiter ? 0 : body.indexOf(`${CRLF}${delimiter}`);
   if (first < 0) return [];
-  let start = body.indexOf(CRLF, first + (first === 0 ? 0 : 2)) + 2;
+  // The end of a delimiter line: where the next part starts. Threat: a delimiter line with no CRLF after it made
+  // indexOf's -1 into "start at offset 1", so the loop found the first delimiter again and again, pushing parts
+  // until the heap was gone (4 GB, from one mutated mail of the fuzz suite). No CRLF: no further part.
+  const lineEnd = (from: number): number | undefined => {
+    const at = body.indexOf(CRLF, from);
+    return at < 0 ? undefined : at + 2;
+  };
+  let start = lineEnd(first + (first === 0 ? 0 : 2));
   const parts: Buffer[] = [];
-  for (;;) {
+  while (start !== undefined) {
     const next = body.indexOf(`${CRLF}${delimiter}`, start);
     if (next < 0) return parts;
     parts.push(body.subarray(start, next));
     const after = next + 2 + delimiter.length;
     if (body.subarray(after, after + 2).toString('latin1') === '--') return parts;
-    start = body.indexOf(CRLF, after) + 2;
+    start = lineEnd(after);
   }
+  return parts;
 }
 
 function decodeBody(e: Entity): Buffer {

@@ -1,5 +1,5 @@
 import { compareCodePoints } from './c14n.js';
-import { ancestorNamespaces, ELEMENT_NODE, isElement, PROCESSING_INSTRUCTION_NODE } from './dom.js';
+import { ancestorNamespaces, ELEMENT_NODE, isElement, PROCESSING_INSTRUCTION_NODE, processingInstructionC14n as piText } from './dom.js';
 import { XML_NS } from './namespaces.js';
 
 const TEXT_NODE = 3;
@@ -211,10 +211,6 @@ function attributesOf(el: Element): Attr[] {
     if (a) out.push(a);
   }
   return out;
-}
-
-function piText(pi: ProcessingInstruction): string {
-  return `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
 }
 
 function escapeText(s: string): string {

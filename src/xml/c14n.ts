@@ -1,5 +1,5 @@
 import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
-import { ancestorNamespaces, isElement, PROCESSING_INSTRUCTION_NODE } from './dom.js';
+import { ancestorNamespaces, isElement, PROCESSING_INSTRUCTION_NODE, processingInstructionC14n } from './dom.js';
 
 /** Unicode code point order (C14N §2.2 sorts by it; `localeCompare` and UTF-16 `<` do not). */
 export function compareCodePoints(a: string, b: string): number {
@@ -24,10 +24,27 @@ const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
 };
 
 /**
+ * The node kinds xml-crypto's processInner gets wrong, rendered here; undefined for the others.
+ * Threat: xml-crypto tests `node.data` before the node type, so a processing instruction came out as its data,
+ * escaped like text: `<?x abc?>` canonicalized as the text `abc`. A signed Body (or XML attachment) holding
+ * the text `abc` then kept its digest when the text was replaced by that PI, or split around one: the verifier
+ * digested something other than the received element, and xmlsec1 (which renders the PI) disagreed. An empty
+ * text node (data '') fell through to "unable to canonicalize".
+ */
+function renderedHere(node: Node): string | undefined {
+  if (node.nodeType === PROCESSING_INSTRUCTION_NODE) return processingInstructionC14n(node as ProcessingInstruction);
+  if ((node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !(node as CharacterData).data) return '';
+  return undefined;
+}
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+
+/**
  * xml-crypto's exclusive canonicalizer with the W3C orderings made exact: namespace declarations sorted by
  * prefix in code point order (xml-crypto uses `localeCompare`, which puts `eb` before `S12`: a mixed-case
- * prefix from another product then breaks the digest), attributes by (namespace URI, local name). For
- * xml-crypto's SignedXml registries (`CanonicalizationAlgorithms`), which construct it without arguments.
+ * prefix from another product then breaks the digest), attributes by (namespace URI, local name); processing
+ * instructions rendered as PIs (renderedHere). For xml-crypto's SignedXml registries (`CanonicalizationAlgorithms`),
+ * which construct it without arguments.
  */
 export class ExclusiveC14n extends ExclusiveCanonicalization {
   override nsCompare(a: Named, b: Named): number {
@@ -36,15 +53,21 @@ export class ExclusiveC14n extends ExclusiveCanonicalization {
   override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
     return attrOrder(a, b);
   }
+  override processInner(node: Node, ...rest: unknown[]): string {
+    return renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest);
+  }
 }
 
-/** xml-crypto's inclusive C14N 1.0 with the same exact W3C orderings. */
+/** xml-crypto's inclusive C14N 1.0 with the same exact W3C orderings and processing instructions. */
 export class InclusiveC14n extends C14nCanonicalization {
   override nsCompare(a: Named, b: Named): number {
     return nsOrder(a, b);
   }
   override attrCompare(a: Named, b: Named): 1 | 0 | -1 {
     return attrOrder(a, b);
+  }
+  override processInner(node: Node, ...rest: unknown[]): string {
+    return renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest);
   }
 }
 
@@ -119,7 +142,7 @@ export function canonicalizeDocument(doc: Document): string {
     } else if (n.nodeType === PROCESSING_INSTRUCTION_NODE) {
       const pi = n as ProcessingInstruction;
       if (pi.target.toLowerCase() === 'xml') continue;
-      const text = `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
+      const text = processingInstructionC14n(pi);
       parts.push(seenRoot ? `\n${text}` : `${text}\n`);
     }
   }

@@ -38,6 +38,14 @@ export function textOf(element: Element): string {
   return (element.textContent ?? '').trim();
 }
 
+/**
+ * A processing instruction in canonical form (C14N 1.0 §2.3, and so Exc-C14N): `<?`, the target, a space and the
+ * data when the data is not empty, `?>`. Without it a PI is read as text by xml-crypto (see c14n.ts).
+ */
+export function processingInstructionC14n(pi: ProcessingInstruction): string {
+  return `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
+}
+
 /** Whether a processing instruction other than the XML declaration occurs under `node` (xmldom keeps the declaration as a PI with target "xml"). */
 export function hasProcessingInstruction(node: Node): boolean {
   for (let n = node.firstChild; n; n = n.nextSibling) {

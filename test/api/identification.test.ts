@@ -16,6 +16,7 @@ import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -44,7 +45,7 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
   const config = loadConfig({
     env: {},
     overrides: {
-      ap: { id: `urn:qerds-ap:test:${name}` },
+      ap: { id: devApId('c2') },
       http: { port: 0, tls: { cert: ap.tlsCert, key: ap.tlsKey, clientCa: pki.caCert, requestClientCert: true } },
       store: { sqliteFile: ':memory:', blobDir: join(work, name, 'blobs') },
       pki: { dir: pki.dir, apName: 'c2' },

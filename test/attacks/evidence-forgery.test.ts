@@ -29,19 +29,19 @@ const work = mkdtempSync(join(tmpdir(), 'qerds-attack-evidence-'));
 const pkiDir = join(work, 'pki');
 const ROLE = 'initiator';
 
-/** Expected answers per sealing certificate: verifier (indication, sub-indication), C2 intake code, /as4 EBMS code. */
-const CASES: ReadonlyArray<{ kind: string; indication: string; sub?: string; intake: string; ebms: string; why: RegExp }> = [
+/** Expected answers per sealing certificate: verifier (indication, sub-indication, deciding finding), C2 intake code, /as4 EBMS code. */
+const CASES: ReadonlyArray<{ kind: string; indication: string; sub?: string; code?: string; intake: string; ebms: string; why: RegExp }> = [
   // Not an e-seal: refused by the verifier (EN 319 102-1 X.509 constraints) and, as AS4 signers, at the AS4 layer.
-  { kind: 'recipient encryption-only (alice)', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
-  { kind: 'C3 AS4 encryption', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
-  { kind: 'C3 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
-  { kind: 'C2 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
-  { kind: 'TSA', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /timeStamping/ },
-  { kind: 'trusted list signer', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /tslSigning/ },
-  // Real e-seals without organizationIdentifier (the verifier cannot bind them to the issuer, so it passes them):
-  // C2 refuses them because they are not the seal its directory pins for C3's AP (EBMS:0004 over AS4).
-  { kind: 'C2 seal', indication: 'TOTAL-PASSED', intake: 'PIPELINE_EVIDENCE_SEAL_MISMATCH', ebms: 'AS4_EBMS_0004', why: /this AP's own e-seal/ },
-  { kind: 'unlisted AP c9 seal', indication: 'TOTAL-PASSED', intake: 'PIPELINE_EVIDENCE_SEAL_MISMATCH', ebms: 'AS4_EBMS_0004', why: /not sealed by the access point the directory names/ },
+  { kind: 'recipient encryption-only (alice)', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
+  { kind: 'C3 AS4 encryption', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
+  { kind: 'C3 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
+  { kind: 'C2 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
+  { kind: 'TSA', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /timeStamping/ },
+  { kind: 'trusted list signer', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /tslSigning/ },
+  // Real e-seals of other APs: their organizationIdentifier (the AP id, src/pki/dev-ap-id.ts) is not the issuer
+  // the evidence names (C3's), so the verifier says TOTAL-FAILED, and C2 refuses them as invalid (EBMS:0004).
+  { kind: 'C2 seal', indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE', code: 'EVIDENCE_ISSUER_MISMATCH', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0004', why: /organization "urn:qerds-ap:ap:c2"/ },
+  { kind: 'unlisted AP c9 seal', indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE', code: 'EVIDENCE_ISSUER_MISMATCH', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0004', why: /organization "urn:qerds-ap:ap:c9"/ },
 ];
 
 let net: TwoAccessPoints;
@@ -133,7 +133,7 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
       expect(viaApi.valid).toBe(c.indication === 'TOTAL-PASSED');
       expect(viaApi.report.indication).toBe(c.indication);
       expect(viaApi.report.subIndication).toBe(c.sub);
-      if (c.sub) expect(viaApi.report.findings.map((f) => f.code)).toContain('EVIDENCE_SEAL_CERT_ROLE');
+      if (c.code) expect(viaApi.report.findings.map((f) => f.code)).toContain(c.code);
 
       // C2's intake, carried by the forger's own signature (whatever the transport).
       const intake = await acceptReturnedEvidence(accessPointInternals(net.c2).context, forged.xml, identity.certificate.fingerprint256).catch((e: unknown) => e);

@@ -9,6 +9,7 @@ import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * One access point (C2) on plain HTTP on loopback for the REST attack tests: SQLite in memory, blobs in a
@@ -41,7 +42,7 @@ export async function startAttackAp(name: string, overrides: QerdsConfigInput = 
   const config = loadConfig({
     env: {},
     overrides: {
-      ap: { id: `urn:qerds-ap:test:${name}` },
+      ap: { id: devApId('c2') },
       http: { port: 0 },
       store: { sqliteFile: ':memory:', blobDir },
       pki: { dir: pki.dir, apName: 'c2' },

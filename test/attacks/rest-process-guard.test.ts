@@ -9,6 +9,7 @@ import { stringify as toYaml } from 'yaml';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { rawRequest, RECIPIENT, SENDER, submitValid } from './rest-ap.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * Issue 13, "one request kills the AP", on real processes: the truncated multipart form against a running
@@ -63,7 +64,7 @@ describe('a running qerds start', () => {
     writeFileSync(
       config,
       toYaml({
-        ap: { id: 'urn:qerds-ap:test:guard', name: 'Guard test AP' },
+        ap: { id: devApId('c2'), name: 'Guard test AP' },
         http: { port: 0 },
         store: { sqliteFile: join(work, 'ap.sqlite'), blobDir: join(work, 'blobs') },
         pki: { dir: pki.dir, apName: 'c2' },

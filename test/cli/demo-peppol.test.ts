@@ -43,8 +43,8 @@ describe('qerds demo --profile peppol', () => {
       /downloaded the SBD \(\d+ bytes\): 0188:9010401012345 → 0188:5011001099999, invoice JP-INV-0003/,
     );
     // C2's own RelayAcceptance (bound to C3's receipt) beside the chain C3 returned.
-    expect(result.stdout).toMatch(/RelayAcceptance .* issuer urn:qerds-ap:demo:c2/);
-    expect(result.stdout).toMatch(/ContentHandover .* issuer urn:qerds-ap:demo:c3/);
+    expect(result.stdout).toMatch(/RelayAcceptance .* issuer urn:qerds-ap:ap:c2/);
+    expect(result.stdout).toMatch(/ContentHandover .* issuer urn:qerds-ap:ap:c3/);
     const verified = [...result.stdout.matchAll(/evidence\/(\d+-\w+)\.xml: (\w+)/g)].map((m) => [m[1], m[2]]);
     expect(verified.map(([file]) => file!.replace(/^\d+-/, ''))).toEqual(
       expect.arrayContaining([

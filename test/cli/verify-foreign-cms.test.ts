@@ -188,7 +188,7 @@ describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PS
     expect(ok.status, ok.stderr).toBe(0);
     const report = JSON.parse(ok.stdout) as { kind: string; indication: string; signer: { subject: string } };
     expect(report).toMatchObject({ kind: 'cades', indication: 'TOTAL-PASSED' });
-    expect(report.signer.subject).toMatch(/^C=JP, O=Foreign Dev, CN=Foreign AP c2 e-seal$/);
+    expect(report.signer.subject).toMatch(/^C=JP, O=Foreign Dev, organizationIdentifier=urn:qerds-ap:ap:c2, CN=Foreign AP c2 e-seal$/);
     const words = qerds('verify', path('nocerts.tsr'), '--document', path('doc.txt'), '--expect-cert', pki.tsaCert, ...trustArgs);
     expect(words.status, words.stderr).toBe(0);
     expect(words.stdout).toMatch(/^VALID\n/);

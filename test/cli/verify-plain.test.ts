@@ -1,20 +1,35 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sequentialIdGenerator } from '../../src/core/index.js';
+import { issueEvidence, xadesSealer } from '../../src/evidence/index.js';
+import { loadSigningIdentity } from '../../src/pki/index.js';
+import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
+import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
+import { sharedTestPki } from '../helpers/pki.js';
 
 /**
  * `qerds verify` in plain words for a person: with --lang (or on a terminal) the summary comes first — the
  * verdict, the event in words, the parties, the time — then the technical findings; piped without --lang
- * the technical report stays alone, as scripts read it. A sealed evidence kept as a fixture (old form,
- * verified at the time its meta.json gives).
+ * the technical report stays alone, as scripts read it. A ContentHandover sealed (B-T) by the shared test PKI's
+ * C3 seal, the issuer it names, verified with the CA and its CRL.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixtures = join(root, 'test/fixtures/evidence/old-form');
-const { verifyAt } = JSON.parse(readFileSync(join(fixtures, 'meta.json'), 'utf8')) as { verifyAt: string };
+const pki = sharedTestPki();
+let evidenceFile: string;
 const qerds = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, LANG: 'C' } });
-const verify = (...extra: string[]) => qerds('verify', join(fixtures, 'ContentHandover.xml'), '--trust', join(fixtures, 'ca.crt.pem'), '--at', verifyAt, ...extra);
+const verify = (...extra: string[]) => qerds('verify', evidenceFile, '--trust', pki.caCert, '--trust', pki.caCrl, ...extra);
+
+beforeAll(async () => {
+  const identity = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
+  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
+  const { xml } = await issueEvidence(evidenceSamples().ContentHandover, xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() }));
+  evidenceFile = join(mkdtempSync(join(tmpdir(), 'qerds-verify-plain-')), 'ContentHandover.xml');
+  writeFileSync(evidenceFile, xml);
+});
 
 describe('qerds verify: the plain-language summary', () => {
   it('--lang en: verdict and event in words first, then the technical findings', () => {
@@ -23,7 +38,8 @@ describe('qerds verify: the plain-language summary', () => {
     const [summary, technical] = r.stdout.split('--- technical findings ---');
     expect(summary!.split('\n')[0]).toBe('VALID: This proof is genuine and unchanged.');
     expect(summary).toContain('What happened: The recipient took the document (downloaded it) (RE01: handed over to the recipient)');
-    expect(summary).toMatch(/Sender: .+\(\w+:.+\)/);
+    expect(summary).toContain('Sender: 0188:1234567890123');
+    expect(summary).toContain('Issued by: Example ERDS C3 K.K. (urn:qerds-ap:ap:c3)');
     expect(summary).toMatch(/Time confirmed by the timestamp authority: .+UTC\)/);
     expect(technical!.trimStart().split('\n')[0]).toBe('VALID');
   }, 240_000);

@@ -34,7 +34,8 @@ describe('EN 319 522-3 evidence schema (schemas/evidence, checked with xmllint)'
 
   beforeAll(async () => {
     const pki = sharedTestPki();
-    const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
+    // C3's seal: `base` is C3's RelayAcceptance, and the seal must name the issuer (src/evidence/issuer-check.ts).
+    const identity = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
     const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
     const sealer = xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
     // Every event of EN 319 522-1 table 1 with every reason code EN 319 522-2 gives it, sealed XAdES-B-T.
@@ -65,7 +66,7 @@ describe('EN 319 522-3 evidence schema (schemas/evidence, checked with xmllint)'
   });
 
   it('what we issue also verifies TOTAL-PASSED at B-T and reads back as issued', async () => {
-    const trust = loadTrustStore([sharedTestPki().caCert]);
+    const trust = loadTrustStore([sharedTestPki().caCert, sharedTestPki().caCrl]);
     for (const i of issued.filter((_, k) => k % 5 === 0)) {
       const report = await verifyEvidence(i.xml, { trust });
       expect(report.indication, i.name).toBe('TOTAL-PASSED');

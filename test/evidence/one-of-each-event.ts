@@ -31,7 +31,7 @@ export function oneOfEachEvent(): { name: EvidenceEvent; data: EvidenceData }[] 
             },
           }
         : {}),
-      ...(features === 2 ? { externalErds: { name: 'Example ERDS C3 K.K.', id: '0188:9000000000003' }, issuerPolicyIds: [] } : {}),
+      ...(features === 2 ? { externalErds: { name: 'Example ERDS C3 K.K.', id: 'urn:qerds-ap:ap:c3' }, issuerPolicyIds: [] } : {}),
       parts:
         features === 3
           ? [

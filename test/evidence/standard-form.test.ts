@@ -175,7 +175,7 @@ describe('evidence in the EN 319 522-3 form (global elements qualified, local on
   });
 
   it('the seal verifies with xmlsec1 and with ours (TOTAL-PASSED at B-T); what we read back is what was issued, in the standard form', async () => {
-    const trust = loadTrustStore([pki.caCert]);
+    const trust = loadTrustStore([pki.caCert, pki.caCrl]);
     for (const { name, data, xml } of issued) {
       const x = xmlsecVerify(xml, pki.caCert);
       expect(x.ok, `${name}: ${x.output}`).toBe(true);

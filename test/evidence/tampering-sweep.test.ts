@@ -120,8 +120,8 @@ describe('tampering sweep: one character changed in every text node and attribut
 
   beforeAll(async () => {
     const pki = sharedTestPki();
-    trust = loadTrustStore([pki.caCert]);
-    const identity = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
+    trust = loadTrustStore([pki.caCert, pki.caCrl]);
+    const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey); // the seal of the issuer the events name (samples.json: C2)
     const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
     const sealer = xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
     for (const { name, data } of oneOfEachEvent()) issued.set(name, { data, xml: (await issueEvidence(data, sealer)).xml });

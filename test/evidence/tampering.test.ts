@@ -132,7 +132,9 @@ describe('revocation of the seal certificate (revokeCertificate of src/pki)', ()
   // Each test revokes the seal certificate of its own AP (c2, c3), so they do not depend on each other.
   const seal = async (ap: 'c2' | 'c3', withTsa: boolean) => {
     const identity: SigningIdentity = loadSigningIdentity(pki.ap(ap).sealCert, pki.ap(ap).sealKey);
-    return (await issueEvidence(samples.SubmissionAcceptance, xadesSealer({ identity, clock, idGenerator: sequentialIdGenerator(), ...(withTsa ? { tsa } : {}) }))).xml;
+    // Issued in the name of the AP whose seal seals it (the seal's organizationIdentifier, src/pki/dev-ap-id.ts).
+    const data = { ...samples.SubmissionAcceptance, issuer: { ...samples.SubmissionAcceptance.issuer, id: `urn:qerds-ap:ap:${ap}` } };
+    return (await issueEvidence(data, xadesSealer({ identity, clock, idGenerator: sequentialIdGenerator(), ...(withTsa ? { tsa } : {}) }))).xml;
   };
 
   it('signed before the revocation, with a timestamp from before: TOTAL-PASSED; without a timestamp: REVOKED', async () => {
@@ -157,7 +159,9 @@ describe('revocation of the seal certificate (revokeCertificate of src/pki)', ()
     expect(await verifyEvidence(bt, { trust: trustNow() })).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
     const lt = await augmentXmlSeal(bt, { level: 'B-LT', crls: [readFileSync(pki.caCrl)] });
     const anchorsOnly = loadTrustStore([pki.caCert]);
-    expect(await verifyEvidence(bt, { trust: anchorsOnly })).toMatchObject({ indication: 'TOTAL-PASSED' });
+    // Without the CRL nothing tells that the seal certificate was revoked: not PASSED but INDETERMINATE TRY_LATER
+    // (EN 319 102-1 §5.2.6), and the B-LT form, which carries the CRL, settles it offline.
+    expect(await verifyEvidence(bt, { trust: anchorsOnly })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
     const r = await verifyEvidence(lt, { trust: anchorsOnly });
     expect(r).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
     expect(r.findings.find((f) => f.code === 'PKI_CERT_REVOKED')?.message).toContain('embedded CRL');

@@ -7,7 +7,7 @@ import { sharedTestPki } from '../helpers/pki.js';
 
 /** What verifyAny makes of bytes that are not a valid proof: a kind and a negative verdict, or a refusal. */
 describe('verifyAny: detection of the kind of proof', () => {
-  const trust = loadTrustStore([sharedTestPki().caCert]);
+  const trust = loadTrustStore([sharedTestPki().caCert, sharedTestPki().caCrl]);
   const verify = (text: string) => verifyAny(Buffer.from(text), { trust, verifiers: proofVerifiers });
 
   it('refuses bytes that are no known kind (EVIDENCE_MALFORMED)', async () => {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout } from '../../src/pki/layout.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * Two access points (C2 for SENDER, C3 for RECIPIENT) as real `qerds` processes on loopback, for the
@@ -108,7 +109,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
         ? { kind: 'bullmq', redisUrl, prefix: prefixes[name], stalledIntervalMs: options.stalledIntervalMs ?? 5000, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) }
         : { kind: 'in-process' };
     const config: Record<string, unknown> = {
-      ap: { name: `cluster ${name}`, id: `urn:qerds-ap:cluster:${name}` },
+      ap: { name: `cluster ${name}`, id: devApId(name) },
       http: { port },
       store,
       queue: { ...queue, concurrency: options.concurrency ?? 4, pollIntervalMs: options.pollIntervalMs ?? 20 },

@@ -40,15 +40,16 @@ key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2
 key ca/ca.key.pem
 openssl req -x509 -new -key ca/ca.key.pem -subj "/C=JP/O=$prefix Dev/CN=$prefix Dev Root CA" -days 3650 \
   -sha256 -extensions x_ca -config <(cat /etc/ssl/openssl.cnf ext.cnf) -out ca/ca.crt.pem
-issue() { # name keyfile certfile ext
+issue() { # name keyfile ext certfile [organizationIdentifier]
   key "$2"
-  openssl req -new -key "$2" -subj "/C=JP/O=$prefix Dev/CN=$1" -out tmp.csr
+  openssl req -new -key "$2" -subj "/C=JP/O=$prefix Dev${5:+/organizationIdentifier=$5}/CN=$1" -out tmp.csr
   openssl x509 -req -in tmp.csr -CA ca/ca.crt.pem -CAkey ca/ca.key.pem -CAcreateserial -days 825 -sha256 \
     -extfile ext.cnf -extensions "x_$3" -out "$4" 2>/dev/null
 }
 issue "$prefix TSA" tsa/tsa.key.pem tsa tsa/tsa.crt.pem
 for ap in c2 c3; do
-  issue "$prefix AP $ap e-seal" $ap/seal.key.pem seal $ap/seal.crt.pem
+  # The AP id in organizationIdentifier, as `qerds pki init` writes it (src/pki/dev-ap-id.ts devApId).
+  issue "$prefix AP $ap e-seal" $ap/seal.key.pem seal $ap/seal.crt.pem "urn:qerds-ap:ap:$ap"
   issue "localhost" $ap/tls.key.pem tls $ap/tls.crt.pem
   issue "$prefix AP $ap AS4 encryption" $ap/enc.key.pem apenc $ap/enc.crt.pem
 done

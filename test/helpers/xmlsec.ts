@@ -42,9 +42,9 @@ export function xmlsecSign(template: string, keyFile: string, certFile: string):
 
 /**
  * An EC P-256 e-seal key and certificate made by the openssl CLI and issued by the CA of `pki` (whose
- * files are only read). Returns the file paths.
+ * files are only read), naming `organizationIdentifier` (2.5.4.97) when given. Returns the file paths.
  */
-export function opensslEcSeal(pki: DevPkiLayout, cn = 'Test AP EC e-seal'): { certFile: string; keyFile: string } {
+export function opensslEcSeal(pki: DevPkiLayout, cn = 'Test AP EC e-seal', organizationIdentifier?: string): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-ec-seal-'));
   const keyFile = join(dir, 'ec.key.pem');
   const certFile = join(dir, 'ec.crt.pem');
@@ -55,7 +55,7 @@ export function opensslEcSeal(pki: DevPkiLayout, cn = 'Test AP EC e-seal'): { ce
   );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
-  run(['req', '-new', '-key', keyFile, '-subj', `/C=JP/O=Test Dev/CN=${cn}`, '-out', join(dir, 'ec.csr')]);
+  run(['req', '-new', '-key', keyFile, '-subj', `/C=JP/O=Test Dev${organizationIdentifier ? `/organizationIdentifier=${organizationIdentifier}` : ''}/CN=${cn}`, '-out', join(dir, 'ec.csr')]);
   run([
     'x509', '-req', '-in', join(dir, 'ec.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAserial', join(dir, 'ca.srl'),
     '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-extensions', 'x_seal', '-out', certFile,

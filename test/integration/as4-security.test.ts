@@ -15,6 +15,7 @@ import { isQerdsError } from '../../src/core/index.js';
 import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * The access points' AS4 security with encryption on (issue 5, "secure by default"): what C2 puts on the
@@ -67,8 +68,8 @@ function dispatchMessage(overrides: { service?: string } = {}): { message: UserM
     message: {
       messageId,
       timestamp: new Date(),
-      from: { partyId: 'urn:qerds-ap:demo:c2', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator' },
-      to: { partyId: 'urn:qerds-ap:demo:c3', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
+      from: { partyId: 'urn:qerds-ap:ap:c2', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator' },
+      to: { partyId: 'urn:qerds-ap:ap:c3', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
       collaboration: { service: overrides.service ?? ERDS_SERVICE, action: ACTION_DISPATCH, conversationId: messageId },
       messageProperties: [
         { name: 'originalSender', value: SENDER.id, type: 'urn:qerds-ap:participant-id' },
@@ -202,7 +203,7 @@ describe('a sending AP whose directory names no AS4 encryption certificate for t
       loadConfig({
         env: {},
         overrides: {
-          ap: { id: 'urn:qerds-ap:test:c2', name: 'no-enc-cert C2' },
+          ap: { id: devApId('c2'), name: 'no-enc-cert C2' },
           http: { port: 0 },
           store: { sqliteFile: join(work, 'lone', 'qerds.sqlite'), blobDir: join(work, 'lone', 'blobs') },
           pki: { dir: pkiDir, apName: 'c2' },

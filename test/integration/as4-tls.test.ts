@@ -143,7 +143,7 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
     const wrongClient = createAs4TlsClient({ ca: [readFileSync(dev.caCert)], cert: readFileSync(dev.ap('c3').tlsCert), key: readFileSync(dev.ap('c3').tlsKey) });
     try {
       const transport = createAs4Transport({
-        self: { id: 'urn:qerds-ap:demo:c2', name: 'C2' },
+        self: { id: 'urn:qerds-ap:ap:c2', name: 'C2' },
         identity: accessPointInternals(net.c2).identity,
         trust: accessPointInternals(net.c2).trust,
         timeoutMs: 10_000,

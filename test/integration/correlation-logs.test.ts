@@ -8,6 +8,7 @@ import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
@@ -41,7 +42,7 @@ describe('correlation ids in logs', () => {
         loadConfig({
           env: {},
           overrides: {
-            ap: { name, id: `urn:qerds-ap:corr:${name}` },
+            ap: { name, id: devApId(name) },
             http: { port },
             store: { sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
             queue: { pollIntervalMs: 20 },

@@ -13,6 +13,7 @@ import { x509 } from '../../src/pki/x509.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * The time bomb of issue 4: an AP loaded its CRL at start and kept it. Here the AP starts with a CRL due in an
@@ -76,7 +77,7 @@ describe('CRLs refreshed while the AP runs', () => {
       env: {},
       baseDir: work,
       overrides: {
-        ap: { id: 'urn:qerds-ap:test:crl-refresh', name: 'CRL refresh test AP' },
+        ap: { id: devApId('c2'), name: 'CRL refresh test AP' },
         http: { port: 0, host: '127.0.0.1' },
         store: { kind: 'sqlite', sqliteFile: join(work, 'qerds.sqlite'), blobDir: join(work, 'blobs') },
         pki: { dir: pki.dir, apName: 'c2', crlRefresh: { intervalMs: 200 } },

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
@@ -55,7 +56,7 @@ describe('dead letters', () => {
       writeFileSync(
         file,
         toYaml({
-          ap: { name, id: `urn:qerds-ap:dead:${name}` },
+          ap: { name, id: devApId(name) },
           http: { port },
           store: { kind: 'sqlite', sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
           queue: { pollIntervalMs: 20 },

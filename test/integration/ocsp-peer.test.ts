@@ -29,7 +29,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'ext.cnf'), `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${port}/\n`);
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'key.pem')]);
-  run(['req', '-new', '-key', join(dir, 'key.pem'), '-subj', '/C=JP/O=Test/CN=C2 e-seal with OCSP', '-out', join(dir, 'csr.pem')]);
+  run(['req', '-new', '-key', join(dir, 'key.pem'), '-subj', '/C=JP/O=Test/organizationIdentifier=urn:qerds-ap:ap:c2/CN=C2 e-seal with OCSP', '-out', join(dir, 'csr.pem')]);
   run(['x509', '-req', '-in', join(dir, 'csr.pem'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-sha256', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', join(dir, 'cert.pem')]);
   // C2's seal becomes this certificate (the directory pins the same file).
   copyFileSync(join(dir, 'cert.pem'), pki.ap('c2').sealCert);

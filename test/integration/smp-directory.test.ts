@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { metadataTemplate, startSmpResponder, type MetadataValues, type SmpResponder } from '../directory/smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * `directory.kind: smp` in the AP config: C2 finds C3 through a local OASIS SMP 2.0 responder serving
@@ -68,7 +69,7 @@ beforeAll(async () => {
         env: {},
         baseDir: work,
         overrides: {
-          ap: { name: `smp ${name}`, id: `urn:qerds-ap:smp-test:${name}` },
+          ap: { name: `smp ${name}`, id: devApId(name) },
           http: { port },
           store: { sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
           pki: { dir: pkiDir, apName: name },

@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig } from '../../src/config/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 export const PAGE_RECIPIENT = '0188:9876543210987';
 
@@ -11,11 +12,11 @@ export const PAGE_RECIPIENT = '0188:9876543210987';
  * One access point (C2 role, SQLite in memory) for the page tests, whose only peer never answers: each
  * message ends failed after one relay attempt, with SubmissionAcceptance and RelayFailure as its evidence.
  */
-export async function startPageAp(options: { id: string; name: string; work: string; apiKeys: readonly { key: string; participant: string; name: string }[] }): Promise<AccessPoint> {
+export async function startPageAp(options: { name: string; work: string; apiKeys: readonly { key: string; participant: string; name: string }[] }): Promise<AccessPoint> {
   const config = loadConfig({
     env: {},
     overrides: {
-      ap: { id: options.id, name: options.name },
+      ap: { id: devApId('c2'), name: options.name },
       http: { port: 0 },
       store: { sqliteFile: ':memory:', blobDir: join(options.work, 'blobs') },
       pki: { dir: sharedTestPki().dir, apName: 'c2' },

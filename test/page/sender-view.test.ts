@@ -26,7 +26,7 @@ let browser: Browser;
 const sent: Record<string, string> = {};
 
 beforeAll(async () => {
-  ap = await startPageAp({ id: 'urn:qerds-ap:test:sender-view', name: 'Sender View AP', work, apiKeys: [
+  ap = await startPageAp({ name: 'Sender View AP', work, apiKeys: [
     { key: SENDER_KEY, participant: '0188:1234567890123', name: 'Sample Trading Co., Ltd.' },
     { key: OTHER_KEY, participant: '0188:5555555555555', name: 'Other Corp.' },
   ] });

@@ -32,7 +32,7 @@ let browser: Browser;
 const files: Record<'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large' | 'rem', string> = {} as never;
 
 beforeAll(async () => {
-  ap = await startPageAp({ id: 'urn:qerds-ap:test:page', name: 'Page Test AP', work, apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }] });
+  ap = await startPageAp({ name: 'Page Test AP', work, apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }] });
 
   const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject: 'Invoice 42' }, INVOICE);
   const submitted = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });

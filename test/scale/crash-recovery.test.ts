@@ -10,6 +10,7 @@ import { stringify as toYaml } from 'yaml';
 import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
 import { startPrivateRedis, stopPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
  * Crash tests with real processes: C2 runs as an API-only `qerds start --no-workers` plus a separate
@@ -94,7 +95,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
       writeFileSync(
         file,
         toYaml({
-          ap: { name: `crash ${name}`, id: `urn:qerds-ap:crash:${name}` },
+          ap: { name: `crash ${name}`, id: devApId(name) },
           http: { port },
           store: { kind: 'postgres', postgresUrl, postgresSchema: schemas[name], blobDir: join(work, name, 'blobs') },
           // Short lease and stalled check: a job lost with the worker or with Redis comes back within seconds.

@@ -270,7 +270,8 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
   beforeAll(() => {
     const pki = sharedTestPki();
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    key = opensslEcSeal(pki, 'Test foreign XAdES v1');
+    // Like a REM provider's QSealC, the seal names its organisation: the issuer of the sample evidence signed below.
+    key = opensslEcSeal(pki, 'Test foreign XAdES v1', 'urn:qerds-ap:ap:c2');
     cert = new X509Certificate(readFileSync(key.certFile));
   });
 

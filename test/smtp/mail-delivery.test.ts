@@ -136,7 +136,7 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     expect(createHash('sha256').update(original).digest('hex')).toBe(sent.parts[0]!.sha256);
     // The attached evidence is C3's ContentConsignment about this message, and its XAdES seal verifies.
     const evidenceXml = inner.attachments.find((a) => a.filename === 'ContentConsignment.xml')!.content.toString('utf8');
-    const report = await verifyEvidence(evidenceXml, { trust: loadTrustStore([pki.caCert]) });
+    const report = await verifyEvidence(evidenceXml, { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.evidence?.event).toBe('ContentConsignment');
     // The qerds CLI (spawned) opens the delivered mail with the recipient's key and verifies all of it.
@@ -152,7 +152,7 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     });
     expect(chain.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover']));
     const handover = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandover')!.id}`);
-    expect((await verifyEvidence(handover, { trust: loadTrustStore([pki.caCert]) })).indication).toBe('TOTAL-PASSED');
+    expect((await verifyEvidence(handover, { trust: loadTrustStore([pki.caCert, pki.caCrl]) })).indication).toBe('TOTAL-PASSED');
     expect(handover).toContain('RE01');
 
     // C1 (mail): one signed REM Receipt per evidence, each carrying that evidence.

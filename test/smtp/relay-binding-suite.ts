@@ -202,9 +202,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         'ContentConsignment',
       ]);
       expect(chain.map((e) => e.issuedBy)).toEqual([
-        'urn:qerds-ap:demo:c2',
-        'urn:qerds-ap:demo:c3',
-        'urn:qerds-ap:demo:c3',
+        'urn:qerds-ap:ap:c2',
+        'urn:qerds-ap:ap:c3',
+        'urn:qerds-ap:ap:c3',
       ]);
       expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state).toBe('relayed');
 

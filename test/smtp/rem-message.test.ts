@@ -104,7 +104,7 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
     const attachment = parsed.attachments.find((a) => a.filename === 'SubmissionAcceptance.xml');
     expect(attachment?.contentType).toBe('application/xml');
     expect(attachment!.content.toString('utf8')).toBe(evidenceXml);
-    const report = await verifyEvidence(attachment!.content.toString('utf8'), { trust: loadTrustStore([pki.caCert]) });
+    const report = await verifyEvidence(attachment!.content.toString('utf8'), { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
     expect(report.indication).toBe('TOTAL-PASSED');
   });
 

@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../core/ports.js';
 import { generateRsaKey, importRsaSigningKey, issueLeaf } from './cert-factory.js';
+import { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { devPkiLayout } from './layout.js';
 import type { DevPkiLayout } from './types.js';
 import { x509 } from './x509.js';
@@ -58,6 +59,8 @@ export async function createDevPeppolPki(options: DevPeppolPkiOptions): Promise<
         { C: ['JP'] },
         { O: ['qerds-ap DEV ONLY Peppol AP'] },
         { OU: ['PEPPOL TEST AP'] },
+        // The certificate also seals the evidence: it names its AP as every dev e-seal does (dev-ap-id.ts).
+        { [ORGANIZATION_IDENTIFIER_OID]: [devApId(ap)] },
         { CN: [seat] },
       ],
       notBefore: new Date(now.getTime() - DAY_MS),

@@ -1,18 +1,4 @@
 import type { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
-
-/** The SubjectKeyIdentifier extension value, or undefined when the certificate has none. */
-export function subjectKeyIdentifier(cert: X509Certificate): Buffer | undefined {
-  try {
-    const parsed = AsnConvert.parse(cert.raw, Certificate);
-    const ext = parsed.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-    if (!ext) return undefined;
-    return Buffer.from(AsnConvert.parse(ext.extnValue, SubjectKeyIdentifier).buffer);
-  } catch {
-    return undefined;
-  }
-}
 
 const TYPE_ALIASES: Record<string, string> = {
   '2.5.4.3': 'cn', '2.5.4.6': 'c', '2.5.4.7': 'l', '2.5.4.8': 'st', s: 'st', '2.5.4.10': 'o', '2.5.4.11': 'ou',

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
+import { issuerMatches, serialMatches } from './cert-match.js';
+import { subjectKeyIdentifier } from '../pki/certificate-facts.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, idOf, textOf } from './xml-util.js';
 import { certificateFrom } from '../pki/parse-cache.js';

@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Finding } from '../pki/types.js';
-import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
+import { issuerMatches, serialMatches } from './cert-match.js';
+import { subjectKeyIdentifier } from '../pki/certificate-facts.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, textOf } from './xml-util.js';
 import { certificateFrom } from '../pki/parse-cache.js';

@@ -4,7 +4,7 @@ export * from './identity.js';
 export * from './dev-pki.js';
 export * from './revoke.js';
 export * from './trust-store.js';
-export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
+export { certificateFacts, subjectKeyIdentifier, type CertificateFacts } from './certificate-facts.js';
 export { certificateFrom, memoByContent } from './parse-cache.js';
 export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, crlNumberOf, type ParsedCrl } from './crl.js';
 export { createCrlSet, fixedCrlSource, type CrlSet, type CrlSource, type CrlOffer, type CrlRefusalCode, type HeldCrl } from './crl-set.js';

@@ -11,6 +11,7 @@ export { createCrlSet, fixedCrlSource, type CrlSet, type CrlSource, type CrlOffe
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {
   readDerElement,
+  readTlvHeader,
   derChildren,
   derOid,
   derHeader,
@@ -23,6 +24,7 @@ export {
   derUnsignedInteger,
   derIntegerValue,
   type DerElement,
+  type TlvHeader,
 } from './der.js';
 export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';

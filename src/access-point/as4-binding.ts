@@ -1,6 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
+import { createAs4Handler, EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
 import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
 import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
@@ -21,8 +21,6 @@ export const ERDS_SERVICE = 'urn:qerds-ap:service:erds';
 export const ACTION_DISPATCH = 'Dispatch';
 export const ACTION_EVIDENCE = 'Evidence';
 const PARTICIPANT_ID_TYPE = 'urn:qerds-ap:participant-id';
-const ROLE_INITIATOR = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
-const ROLE_RESPONDER = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 
 /**
  * The pipeline's Transport over AS4: each message goes under this AP's push P-Mode for its action, GZIP
@@ -79,9 +77,9 @@ export function createAs4Transport(options: {
       messageId: input.messageId,
       timestamp: now(),
       refToMessageId: input.refToMessageId,
-      from: pmode.initiator ?? { partyId: options.self.id, role: ROLE_INITIATOR },
+      from: pmode.initiator ?? { partyId: options.self.id, role: EBMS_INITIATOR_ROLE },
       // Without a directory-given party id, the peer's endpoint URL names it (a URI, as ebMS wants for untyped ids).
-      to: pmode.responder ?? { partyId: input.endpoint, role: ROLE_RESPONDER },
+      to: pmode.responder ?? { partyId: input.endpoint, role: EBMS_RESPONDER_ROLE },
       collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
         ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: PARTICIPANT_ID_TYPE }] : []),

@@ -70,7 +70,7 @@ export function isEbmsErrorCode(value: string): value is EbmsErrorCode {
 }
 
 /** `EBMS:0101` → `AS4_EBMS_0101` (the QerdsError code). */
-export function qerdsCodeOf(code: EbmsErrorCode): string {
+export function qerdsCodeOf(code: EbmsErrorCode): `AS4_EBMS_${string}` {
   return `AS4_EBMS_${code.slice(5)}`;
 }
 

@@ -63,6 +63,16 @@ const table: readonly EbmsErrorDefinition[] = [
     description: 'An error occurred during the decompression.' },
 ];
 
+/**
+ * The QerdsError codes of the ebMS table (`AS4_EBMS_0101`…) join the union of catalogued codes; their wire form
+ * is the table above, read through ebmsCodeOf.
+ */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly ebms: Readonly<Record<`AS4_EBMS_${string}`, EbmsErrorDefinition>>;
+  }
+}
+
 export const ebmsErrors: ReadonlyMap<EbmsErrorCode, EbmsErrorDefinition> = new Map(table.map((e) => [e.code, Object.freeze(e)]));
 
 export function isEbmsErrorCode(value: string): value is EbmsErrorCode {

@@ -15,3 +15,10 @@ export const cryptoErrors = {
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type CryptoErrorCode = keyof typeof cryptoErrors;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly crypto: typeof cryptoErrors;
+  }
+}

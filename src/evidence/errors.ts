@@ -7,3 +7,10 @@ export const evidenceErrors = {
   EVIDENCE_CONTENT_MISMATCH: { text: 'content does not match the evidence digests', httpStatus: 400, retryable: false },
   EVIDENCE_NO_TIMESTAMP: { text: 'evidence seal has no timestamp', httpStatus: 400, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly evidence: typeof evidenceErrors;
+  }
+}

@@ -36,3 +36,10 @@ export const sealErrors = {
   SEAL_KEY_MISMATCH: { text: 'signature algorithm does not fit the key', httpStatus: 500, retryable: false },
   SEAL_PARENT_NOT_FOUND: { text: 'signature parent element not found', httpStatus: 500, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly seal: typeof sealErrors;
+  }
+}

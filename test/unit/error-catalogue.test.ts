@@ -8,6 +8,7 @@ import { cryptoErrors } from '../../src/crypto/index.js';
 import { directoryErrors } from '../../src/directory/index.js';
 import { evidenceErrors } from '../../src/evidence/index.js';
 import { peppolErrors } from '../../src/peppol/index.js';
+import { pipelineErrors } from '../../src/pipeline/index.js';
 import { sealErrors } from '../../src/seal/index.js';
 import { smtpErrors } from '../../src/smtp/index.js';
 
@@ -27,6 +28,7 @@ const catalogues: Readonly<Record<string, Readonly<Record<string, ErrorCatalogue
   seal: sealErrors,
   smtp: smtpErrors,
   peppol: peppolErrors,
+  pipeline: pipelineErrors,
 };
 const catalogued = new Set(Object.values(catalogues).flatMap((c) => Object.keys(c)));
 const isCatalogued = (code: string) => catalogued.has(code) || ebmsCodeOf(code) !== undefined;

@@ -11,6 +11,9 @@ import { peppolErrors } from '../../src/peppol/index.js';
 import { pipelineErrors } from '../../src/pipeline/index.js';
 import { sealErrors } from '../../src/seal/index.js';
 import { smtpErrors } from '../../src/smtp/index.js';
+import { storeErrors } from '../../src/store/index.js';
+import { timestampErrors } from '../../src/timestamp/index.js';
+import { trustListErrors } from '../../src/trust-list/index.js';
 
 /**
  * The module catalogues against the codes the code base throws. The union `QerdsErrorCode` is built from the
@@ -29,6 +32,9 @@ const catalogues: Readonly<Record<string, Readonly<Record<string, ErrorCatalogue
   smtp: smtpErrors,
   peppol: peppolErrors,
   pipeline: pipelineErrors,
+  store: storeErrors,
+  timestamp: timestampErrors,
+  trustList: trustListErrors,
 };
 const catalogued = new Set(Object.values(catalogues).flatMap((c) => Object.keys(c)));
 const isCatalogued = (code: string) => catalogued.has(code) || ebmsCodeOf(code) !== undefined;

@@ -33,6 +33,7 @@ export const sealErrors = {
   XADES_SIGNED_DATA_NOT_FOUND: { text: 'a detached document the signature covers was not given', httpStatus: 400, retryable: false },
   XADES_WEAK_ALGORITHM: { text: 'an algorithm refused by the cryptographic constraints (SHA-1)', httpStatus: 400, retryable: false },
   XADES_REVOCATION_UNKNOWN: { text: 'the revocation status of a certificate cannot be established', httpStatus: 400, retryable: true },
+  SEAL_REVOCATION_STALE: { text: 'no CRL given covers the signing time: refresh the CRLs', httpStatus: 500, retryable: true },
   SEAL_KEY_MISMATCH: { text: 'signature algorithm does not fit the key', httpStatus: 500, retryable: false },
   SEAL_PARENT_NOT_FOUND: { text: 'signature parent element not found', httpStatus: 500, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;

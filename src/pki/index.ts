@@ -1,4 +1,5 @@
 export * from './types.js';
+export { pkiErrors, type PkiErrorCode } from './errors.js';
 export * from './layout.js';
 export * from './identity.js';
 export * from './dev-pki.js';

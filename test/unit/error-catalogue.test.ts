@@ -9,6 +9,7 @@ import { directoryErrors } from '../../src/directory/index.js';
 import { evidenceErrors } from '../../src/evidence/index.js';
 import { peppolErrors } from '../../src/peppol/index.js';
 import { pipelineErrors } from '../../src/pipeline/index.js';
+import { pkiErrors } from '../../src/pki/index.js';
 import { sealErrors } from '../../src/seal/index.js';
 import { smtpErrors } from '../../src/smtp/index.js';
 import { storeErrors } from '../../src/store/index.js';
@@ -32,6 +33,7 @@ const catalogues: Readonly<Record<string, Readonly<Record<string, ErrorCatalogue
   smtp: smtpErrors,
   peppol: peppolErrors,
   pipeline: pipelineErrors,
+  pki: pkiErrors,
   store: storeErrors,
   timestamp: timestampErrors,
   trustList: trustListErrors,

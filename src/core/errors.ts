@@ -4,10 +4,10 @@
  * QerdsError into wire form, using the catalogue of the module that owns the code.
  */
 export class QerdsError extends Error {
-  readonly code: string;
+  readonly code: QerdsErrorCode;
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: QerdsErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'QerdsError';
     this.code = code;

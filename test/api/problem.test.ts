@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemHandler } from '../../src/api/problem.js';
-import { coreErrors, QerdsError } from '../../src/core/index.js';
+import { coreErrors, QerdsError, type QerdsErrorCode } from '../../src/core/index.js';
 import { pipelineErrors } from '../../src/pipeline/index.js';
 
 /** The REST edge answers a QerdsError from the catalogues: status and title from the entry, text hidden on a 500. */
@@ -12,7 +12,8 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   const app = express();
   app.get('/throw/:code', (req) => {
-    throw new QerdsError(req.params.code, `message of ${req.params.code}`);
+    // Any string, as a QerdsError rebuilt from a foreign code at run time could carry: the handler must cope.
+    throw new QerdsError(req.params.code as QerdsErrorCode, `message of ${req.params.code}`);
   });
   app.use(problemHandler);
   const server = app.listen(0, '127.0.0.1');

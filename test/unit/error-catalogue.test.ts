@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { accessPointErrors } from '../../src/access-point/errors.js';
 import { as4Errors, ebmsCodeOf, ebmsErrors } from '../../src/as4/index.js';
-import { coreErrors, type ErrorCatalogueEntry, type QerdsErrorCode } from '../../src/core/index.js';
+import { coreErrors, QerdsError, type ErrorCatalogueEntry, type QerdsErrorCode } from '../../src/core/index.js';
 import { cryptoErrors } from '../../src/crypto/index.js';
 import { directoryErrors } from '../../src/directory/index.js';
 import { evidenceErrors } from '../../src/evidence/index.js';
@@ -90,6 +90,8 @@ describe('error catalogues', () => {
     expectTypeOf<'SMTP_AUTH_FAILED'>().toExtend<QerdsErrorCode>();
     expectTypeOf<'AS4_EBMS_0101'>().toExtend<QerdsErrorCode>();
     expectTypeOf<'NOT_A_CATALOGUED_CODE'>().not.toExtend<QerdsErrorCode>();
+    // @ts-expect-error: a QerdsError takes catalogued codes only
+    expect(new QerdsError('NOT_A_CATALOGUED_CODE', 'refused by tsc').code).toBe('NOT_A_CATALOGUED_CODE');
     expect(isCatalogued('AS4_EBMS_0101')).toBe(true);
     expect(isCatalogued('NOT_A_CATALOGUED_CODE')).toBe(false);
   });

@@ -1,4 +1,14 @@
 import type { X509Certificate } from 'node:crypto';
+import { certificateFrom } from '../pki/parse-cache.js';
+
+/** A certificate from base64 DER as XML carries it (whitespace allowed); undefined when it is not one. */
+export function certFromBase64(text: string): X509Certificate | undefined {
+  try {
+    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+  } catch {
+    return undefined;
+  }
+}
 
 const TYPE_ALIASES: Record<string, string> = {
   '2.5.4.3': 'cn', '2.5.4.6': 'c', '2.5.4.7': 'l', '2.5.4.8': 'st', s: 'st', '2.5.4.10': 'o', '2.5.4.11': 'ou',

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { createAs4Handler, pinMismatch, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
+import { createAs4Handler, EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE, isEbmsErrorCode, pinMismatch, qerdsCodeOf, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
 import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
 import type { Directory, DirectoryEntry } from '../directory/index.js';
 import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
@@ -81,9 +81,9 @@ export function createAs4Transport(options: {
       messageId: input.messageId,
       timestamp: now(),
       refToMessageId: input.refToMessageId,
-      from: pmode.initiator ?? { partyId: options.self.id, role: ROLE_INITIATOR },
+      from: pmode.initiator ?? { partyId: options.self.id, role: EBMS_INITIATOR_ROLE },
       // Without a directory-given party id, the peer's endpoint URL names it (a URI, as ebMS wants for untyped ids).
-      to: pmode.responder ?? { partyId: input.endpoint, role: ROLE_RESPONDER },
+      to: pmode.responder ?? { partyId: input.endpoint, role: EBMS_RESPONDER_ROLE },
       collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
       messageProperties: [
         ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: ERDS_PARTICIPANT_ID_TYPE }] : []),
@@ -246,8 +246,9 @@ export function createAs4Endpoint(
       } catch (error) {
         if (isQerdsError(error) && error.code.startsWith('AS4_EBMS_')) throw error;
         // Pipeline refusals name their ebMS code (an unknown recipient is EBMS:0001); others are "Other" (0004).
-        const ebmsCode = isQerdsError(error) && typeof error.details?.ebmsCode === 'string' ? error.details.ebmsCode : 'EBMS:0004';
-        throw new QerdsError(`AS4_EBMS_${ebmsCode.slice(5)}`, isQerdsError(error) ? error.message : 'processing failed', { cause: error });
+        const named = isQerdsError(error) ? error.details?.ebmsCode : undefined;
+        const ebmsCode = typeof named === 'string' && isEbmsErrorCode(named) ? named : 'EBMS:0004';
+        throw new QerdsError(qerdsCodeOf(ebmsCode), isQerdsError(error) ? error.message : 'processing failed', { cause: error });
       }
     },
   });

@@ -6,6 +6,7 @@ import {
   isQerdsError,
   parseParticipantId as parseErdsParticipantId,
   QerdsError,
+  type QerdsErrorCode,
   type ParticipantId,
   type PayloadPart,
   type ReasonCode,
@@ -91,7 +92,7 @@ export interface PeppolDispatch {
   readonly part: RelayPart & { readonly body: Buffer };
 }
 
-const notRetryable = (code: string, message: string) =>
+const notRetryable = (code: QerdsErrorCode, message: string) =>
   new QerdsError(code, message, { details: { retryable: false } });
 
 /** What C2 sends for a Dispatch under the Peppol profile: the SBD around the one UBL document, and the AS4 header. */

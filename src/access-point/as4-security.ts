@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
-import { QerdsError } from '../core/index.js';
+import { QerdsError, type QerdsErrorCode } from '../core/index.js';
 import { checkCertificateRole, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { ERDS_KEY_TYPES, resolvePModes } from '../profiles/index.js';
@@ -72,7 +72,7 @@ export function outgoingPMode(security: As4Security, service: string, action: st
  * encrypting for a certificate anyone could have put in a directory would hand the content to its holder.
  */
 export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined, trust: TrustStore, at: Date): X509Certificate | undefined {
-  const refuse = (code: string, why: string): never => {
+  const refuse = (code: QerdsErrorCode, why: string): never => {
     throw new QerdsError(code, why, { details: { retryable: false } });
   };
   if (!pem) {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pinMismatch } from '../as4/index.js';
-import { formatParticipantId, QerdsError, type Clock, type ParticipantId } from '../core/index.js';
+import { formatParticipantId, QerdsError, type Clock, type QerdsErrorCode, type ParticipantId } from '../core/index.js';
 import { encryptionCertificateRefusal, relaysBySmtp, type Directory, type DirectoryEntry } from '../directory/index.js';
 import { streamToBuffer, type IssuedEvidence, type RelayAnswer, type RelayPart, type Transport } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
@@ -206,7 +206,7 @@ export function refusalReason(replyCode: number | undefined, response: string): 
   return 'RB02';
 }
 
-function final(code: string, message: string, reasonCode?: string): QerdsError {
+function final(code: QerdsErrorCode, message: string, reasonCode?: string): QerdsError {
   return new QerdsError(code, message, { details: { retryable: false, ...(reasonCode ? { reasonCode } : {}) } });
 }
 

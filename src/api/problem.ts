@@ -1,26 +1,29 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { coreErrors, isQerdsError } from '../core/index.js';
+import { coreErrors, isQerdsError, type ErrorCatalogueEntry } from '../core/index.js';
+import { pipelineErrors } from '../pipeline/index.js';
 
-/** HTTP status for each error code the REST API can surface; anything else is a 500. */
-const httpStatus: Readonly<Record<string, number>> = {
-  ...Object.fromEntries(Object.entries(coreErrors).map(([code, entry]) => [code, entry.httpStatus])),
-  STORE_PAYLOAD_TOO_LARGE: 413,
-  PIPELINE_UNKNOWN_RECIPIENT: 422,
-};
+/**
+ * The catalogues whose codes the REST API answers with their own status and title (RFC 9457 `title`: the
+ * catalogue text, the same for every occurrence). A QerdsError of any other code is a 500 whose text is not
+ * shown: the other modules' catalogues name statuses too, but their codes reach the client only through
+ * routes that answer them on purpose, and turning them on here changes answers that clients see today.
+ */
+const restCatalogue: Readonly<Record<string, ErrorCatalogueEntry>> = { ...coreErrors, ...pipelineErrors };
+const entryOf = (code: string) => (Object.hasOwn(restCatalogue, code) ? restCatalogue[code] : undefined);
 
 /** Write an RFC 9457 problem+json response. `type` is a stable URN built from the error code. */
 export function sendProblem(res: Response, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): void {
   res
     .status(status)
     .type('application/problem+json')
-    .json({ type: `urn:qerds-ap:problem:${code}`, title: code, status, detail, code, ...extra });
+    .json({ type: `urn:qerds-ap:problem:${code}`, title: entryOf(code)?.text ?? code, status, detail, code, ...extra });
 }
 
 /** The one place where errors become HTTP responses. Internal errors do not leak their text. */
 export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (res.headersSent) return res.destroy(error as Error);
   if (isQerdsError(error)) {
-    const status = httpStatus[error.code] ?? 500;
+    const status = entryOf(error.code)?.httpStatus ?? 500;
     // Which limit a refusal hit (multipart-upload.ts), so that a client can tell what to change.
     const limit = status < 500 && error.details?.limit !== undefined ? { limit: error.details.limit, ...(error.details.max === undefined ? {} : { max: error.details.max }) } : {};
     return sendProblem(res, status, error.code, status === 500 ? 'internal error' : error.message, limit);

@@ -1,14 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { certificateFrom } from '../pki/parse-cache.js';
 
-/** The SubjectKeyIdentifier extension value, or undefined when the certificate has none. */
-export function subjectKeyIdentifier(cert: X509Certificate): Buffer | undefined {
+/** A certificate from base64 DER as XML carries it (whitespace allowed); undefined when it is not one. */
+export function certFromBase64(text: string): X509Certificate | undefined {
   try {
-    const parsed = AsnConvert.parse(cert.raw, Certificate);
-    const ext = parsed.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-    if (!ext) return undefined;
-    return Buffer.from(AsnConvert.parse(ext.extnValue, SubjectKeyIdentifier).buffer);
+    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
   } catch {
     return undefined;
   }

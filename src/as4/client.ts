@@ -1,5 +1,5 @@
 import { isQerdsError, QerdsError, readBodyAtMost } from '../core/index.js';
-import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
+import { ebmsErrors, isEbmsErrorCode, qerdsCodeOf } from './ebms-errors.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { parseContentType } from './mime-content-type.js';
 import { contentIdFromCid, decodeMultipart } from './multipart.js';
@@ -113,7 +113,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     const first = parsed.errors[0]!;
     const code = isEbmsErrorCode(first.errorCode) ? first.errorCode : 'EBMS:0004';
     const def = ebmsErrors.get(code)!;
-    throw new QerdsError(`AS4_EBMS_${code.slice(5)}`, `receiver answered ${first.errorCode} ${first.shortDescription ?? def.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
+    throw new QerdsError(qerdsCodeOf(code), `receiver answered ${first.errorCode} ${first.shortDescription ?? def.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
       details: { httpStatus, errors: parsed.errors, retryable: def.retryable, signalSigned: verification.valid, errorXml: envelopeXml },
     });
   }

@@ -63,6 +63,16 @@ const table: readonly EbmsErrorDefinition[] = [
     description: 'An error occurred during the decompression.' },
 ];
 
+/**
+ * The QerdsError codes of the ebMS table (`AS4_EBMS_0101`…) join the union of catalogued codes; their wire form
+ * is the table above, read through ebmsCodeOf.
+ */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly ebms: Readonly<Record<`AS4_EBMS_${string}`, EbmsErrorDefinition>>;
+  }
+}
+
 export const ebmsErrors: ReadonlyMap<EbmsErrorCode, EbmsErrorDefinition> = new Map(table.map((e) => [e.code, Object.freeze(e)]));
 
 export function isEbmsErrorCode(value: string): value is EbmsErrorCode {
@@ -70,7 +80,7 @@ export function isEbmsErrorCode(value: string): value is EbmsErrorCode {
 }
 
 /** `EBMS:0101` → `AS4_EBMS_0101` (the QerdsError code). */
-export function qerdsCodeOf(code: EbmsErrorCode): string {
+export function qerdsCodeOf(code: EbmsErrorCode): `AS4_EBMS_${string}` {
   return `AS4_EBMS_${code.slice(5)}`;
 }
 

@@ -1,7 +1,8 @@
 /** AS4 (ebMS 3.0 + AS4 profile, WS-Security 1.1.1, SwA): model, codec, signatures, receipts, client, server. */
 export * from './types.js';
+export { as4Errors, type As4ErrorCode } from './errors.js';
 export { ebmsErrors, ebmsError, ebmsCodeOf, qerdsCodeOf, isEbmsErrorCode, type EbmsErrorDefinition } from './ebms-errors.js';
-export { NS as AS4_NS, ALG as AS4_ALG, WSS as AS4_WSS, EBMS_DEFAULT_ROLE } from './namespaces.js';
+export { NS as AS4_NS, ALG as AS4_ALG, WSS as AS4_WSS, EBMS_DEFAULT_ROLE, EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE } from './namespaces.js';
 export { buildUserMessageEnvelope } from './envelope-build.js';
 export { parseEnvelope } from './envelope-parse.js';
 export { encodeMultipart, decodeMultipart, type EncodeMultipartOptions, type EncodedMultipart, type DecodeMultipartLimits, type DecodedMultipart } from './multipart.js';

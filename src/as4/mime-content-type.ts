@@ -1,4 +1,4 @@
-import { QerdsError } from '../core/index.js';
+import { QerdsError, type QerdsErrorCode } from '../core/index.js';
 
 /** A parsed MIME Content-Type: `type/subtype` lower-cased, parameter names lower-cased (RFC 2045 §5.1). */
 export interface ContentTypeValue {
@@ -13,7 +13,7 @@ const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
  * escapes honoured). Anything else is a MIME error (EBMS:0007): a lax parser here is where two
  * implementations start disagreeing about the boundary or the root part.
  */
-export function parseContentType(value: string, code = 'AS4_EBMS_0007'): ContentTypeValue {
+export function parseContentType(value: string, code: QerdsErrorCode = 'AS4_EBMS_0007'): ContentTypeValue {
   const fail = (why: string): never => {
     throw new QerdsError(code, `invalid Content-Type "${value.slice(0, 200)}": ${why}`);
   };

@@ -61,5 +61,8 @@ export const ALG = Object.freeze({
 /** ebMS 3 default role and the MIME type of a SOAP 1.2 / 1.1 envelope. */
 export const EBMS_DEFAULT_MPC = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/defaultMPC';
 export const EBMS_DEFAULT_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/defaultRole';
+/** The two-party roles of ebMS 3 Core §D.3.3 (eb:From/eb:To Role). */
+export const EBMS_INITIATOR_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
+export const EBMS_RESPONDER_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 export const SOAP12_MEDIA_TYPE = 'application/soap+xml';
 export const SOAP11_MEDIA_TYPE = 'text/xml';

@@ -2,7 +2,7 @@ import { isQerdsError, QerdsError, systemClock, uuidIdGenerator } from '../core/
 import type { As4HttpClient } from './tls-client.js';
 import { decryptAttachments } from './attachment-encryption.js';
 import { decompressPayloads } from './compression.js';
-import { ebmsErrors, isEbmsErrorCode } from './ebms-errors.js';
+import { ebmsErrors, isEbmsErrorCode, qerdsCodeOf } from './ebms-errors.js';
 import { buildPullRequestEnvelope } from './envelope-build.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { parseContentType } from './mime-content-type.js';
@@ -67,7 +67,7 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
     const first = parsed.errors[0]!;
     if (first.errorCode === 'EBMS:0006') return undefined;
     const code = isEbmsErrorCode(first.errorCode) ? first.errorCode : 'EBMS:0004';
-    throw new QerdsError(`AS4_EBMS_${code.slice(5)}`, `pull answered ${first.errorCode} ${first.shortDescription ?? ebmsErrors.get(code)!.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
+    throw new QerdsError(qerdsCodeOf(code), `pull answered ${first.errorCode} ${first.shortDescription ?? ebmsErrors.get(code)!.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
       details: { httpStatus: response.status, errors: parsed.errors, signalSigned: verification.valid, retryable: ebmsErrors.get(code)!.retryable },
     });
   }

@@ -1,8 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
-import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
+import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
+import { subjectKeyIdentifier } from '../pki/certificate-facts.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, idOf, textOf } from './xml-util.js';
-import { certificateFrom } from '../pki/parse-cache.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {
@@ -34,14 +34,6 @@ export function appendIssuerSerialReference(doc: Document, parent: Element, cert
   str.appendChild(data);
   parent.appendChild(str);
   return str;
-}
-
-function certFromBase64(text: string): X509Certificate | undefined {
-  try {
-    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
-  } catch {
-    return undefined;
-  }
 }
 
 function fromX509Data(data: Element, candidates: readonly X509Certificate[]): X509Certificate | undefined {

@@ -1,23 +1,15 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Finding } from '../pki/types.js';
-import { issuerMatches, serialMatches, subjectKeyIdentifier } from './cert-match.js';
+import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
+import { subjectKeyIdentifier } from '../pki/certificate-facts.js';
 import { NS, WSS } from './namespaces.js';
 import { childElements, textOf } from './xml-util.js';
-import { certificateFrom } from '../pki/parse-cache.js';
 
 export interface ResolvedToken {
   readonly certificate: X509Certificate;
   /** Other certificates the message carried (for path building). */
   readonly intermediates: readonly X509Certificate[];
   readonly how: 'bst' | 'x509-certificate' | 'issuer-serial' | 'ski';
-}
-
-function certFromBase64(text: string): X509Certificate | undefined {
-  try {
-    return certificateFrom(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
-  } catch {
-    return undefined;
-  }
 }
 
 function matchIssuerSerial(el: Element, candidates: readonly X509Certificate[]): X509Certificate | undefined {

@@ -1,4 +1,4 @@
-import { QerdsError } from '../core/index.js';
+import { QerdsError, type QerdsErrorCode } from '../core/index.js';
 import { childElements, hasProcessingInstruction, isElement, parseXmlStrict, type XmlLimits } from '../xml/index.js';
 import { NS } from './namespaces.js';
 
@@ -11,12 +11,12 @@ export { childElements, isElement, serializeXml, textOf } from '../xml/index.js'
  * `assertNoProcessingInstructions`, since an SwA XML attachment may carry them. `limits` (xml/limits.ts) are
  * checked before parsing (an envelope over them is EBMS:0009 InvalidHeader, like any other unparsable header). Failures throw QerdsError(`errorCode`).
  */
-export function parseXml(xml: string, errorCode = 'AS4_EBMS_0009', what = 'SOAP envelope', limits?: XmlLimits): Document {
+export function parseXml(xml: string, errorCode: QerdsErrorCode = 'AS4_EBMS_0009', what = 'SOAP envelope', limits?: XmlLimits): Document {
   return parseXmlStrict(xml, errorCode, { what, allowProcessingInstructions: true, ...(limits ? { limits } : {}) });
 }
 
 /** Refuse processing instructions anywhere but the XML declaration (SOAP 1.2 Part 1 §5). */
-export function assertNoProcessingInstructions(doc: Document, errorCode = 'AS4_EBMS_0009'): void {
+export function assertNoProcessingInstructions(doc: Document, errorCode: QerdsErrorCode = 'AS4_EBMS_0009'): void {
   if (hasProcessingInstruction(doc)) throw new QerdsError(errorCode, 'processing instructions are not allowed in a SOAP message');
 }
 
@@ -25,9 +25,9 @@ export function isNs(el: Element, ns: string, localName: string): boolean {
 }
 
 /** The single child `ns:localName`; more than one, or none when required, throws QerdsError(code). */
-export function onlyChild(parent: Element, ns: string, localName: string, code: string, required: true): Element;
-export function onlyChild(parent: Element, ns: string, localName: string, code: string, required: false): Element | undefined;
-export function onlyChild(parent: Element, ns: string, localName: string, code: string, required: boolean): Element | undefined {
+export function onlyChild(parent: Element, ns: string, localName: string, code: QerdsErrorCode, required: true): Element;
+export function onlyChild(parent: Element, ns: string, localName: string, code: QerdsErrorCode, required: false): Element | undefined;
+export function onlyChild(parent: Element, ns: string, localName: string, code: QerdsErrorCode, required: boolean): Element | undefined {
   const found = childElements(parent, ns, localName);
   if (found.length > 1) throw new QerdsError(code, `more than one ${localName} in ${parent.localName}`);
   if (required && found.length === 0) throw new QerdsError(code, `${localName} missing in ${parent.localName}`);

@@ -4,10 +4,10 @@
  * QerdsError into wire form, using the catalogue of the module that owns the code.
  */
 export class QerdsError extends Error {
-  readonly code: string;
+  readonly code: QerdsErrorCode;
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: QerdsErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'QerdsError';
     this.code = code;
@@ -32,6 +32,19 @@ export const coreErrors = {
   STATE_CONFLICT: { text: 'message is not in a state that allows this', httpStatus: 409, retryable: false },
   INTERNAL: { text: 'internal error', httpStatus: 500, retryable: true },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
+
+/**
+ * The error catalogues of the code base, by module. Each module adds its catalogue's type to this interface from
+ * its own errors.ts (declaration merging: `declare module '../core/errors.js'`), so that the union below is built
+ * from the module catalogues while core imports none of them. test/unit/error-catalogue.test.ts holds the
+ * catalogues to the codes the code base throws.
+ */
+export interface QerdsErrorCatalogues {
+  readonly core: typeof coreErrors;
+}
+
+/** One catalogued error code of any module. */
+export type QerdsErrorCode = { [M in keyof QerdsErrorCatalogues]: keyof QerdsErrorCatalogues[M] & string }[keyof QerdsErrorCatalogues];
 
 export function isQerdsError(value: unknown, code?: string): value is QerdsError {
   return value instanceof QerdsError && (code === undefined || value.code === code);

@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/errors.js';
-import { derOid } from '../pki/index.js';
+import { derOid, readTlvHeader } from '../pki/index.js';
 
 /**
  * A BER/DER TLV reader over one Buffer that never copies: CMS messages carry the whole (possibly
@@ -29,13 +29,10 @@ export function malformed(what: string): QerdsError {
 /** The TLV starting at `offset`, which must end by `limit`. */
 export function readTlv(buf: Buffer, offset: number, limit = buf.length, depth = 0): Tlv {
   if (depth > MAX_DEPTH) throw malformed('nesting too deep');
-  const tag = buf[offset];
-  const first = buf[offset + 1];
-  if (tag === undefined || first === undefined || offset + 2 > limit) throw malformed('truncated header');
-  if ((tag & 0x1f) === 0x1f) throw malformed('high tag numbers are not supported');
+  if (offset + 2 > limit) throw malformed('truncated header');
+  const { tag, contentStart, length } = readTlvHeader(buf, offset, MAX_LENGTH_OCTETS, malformed);
   const constructed = (tag & 0x20) !== 0;
-  let contentStart = offset + 2;
-  if (first === 0x80) {
+  if (length === undefined) {
     // Indefinite length: only for constructed encodings; the content runs to the end-of-contents octets.
     if (!constructed) throw malformed('indefinite length on a primitive element');
     let cursor = contentStart;
@@ -45,18 +42,6 @@ export function readTlv(buf: Buffer, offset: number, limit = buf.length, depth =
       cursor = readTlv(buf, cursor, limit, depth + 1).end;
     }
     return { tag, constructed, start: offset, contentStart, contentEnd: cursor, end: cursor + 2 };
-  }
-  let length = first;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    if (n > MAX_LENGTH_OCTETS) throw malformed('length too large');
-    length = 0;
-    for (let i = 0; i < n; i++) {
-      const b = buf[offset + 2 + i];
-      if (b === undefined) throw malformed('truncated length');
-      length = length * 256 + b;
-    }
-    contentStart += n;
   }
   const end = contentStart + length;
   if (end > limit) throw malformed('element runs past the end of its container');

@@ -11,7 +11,15 @@ export const cryptoErrors = {
   CRYPTO_UNSUPPORTED_ALGORITHM: { text: 'algorithm not supported', httpStatus: 400, retryable: false },
   CRYPTO_ALGORITHM_FORBIDDEN: { text: 'algorithm refused by policy', httpStatus: 400, retryable: false },
   CRYPTO_UNSUPPORTED_KEY: { text: 'key or certificate type not supported for encryption', httpStatus: 400, retryable: false },
+  CRYPTO_KEY_UNSUPPORTED: { text: 'signing key type not supported for CMS signatures', httpStatus: 500, retryable: false },
   CRYPTO_NO_RECIPIENTS: { text: 'at least one recipient certificate is required', httpStatus: 400, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type CryptoErrorCode = keyof typeof cryptoErrors;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly crypto: typeof cryptoErrors;
+  }
+}

@@ -42,8 +42,6 @@ export const OID = Object.freeze({
   dhSinglePassStdDhHkdfSha384: '1.2.840.113549.1.9.16.3.20',
   dhSinglePassStdDhHkdfSha512: '1.2.840.113549.1.9.16.3.21',
 
-  subjectKeyIdentifier: '2.5.29.14',
-
   /** Signed attributes (RFC 5652 §11). */
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',

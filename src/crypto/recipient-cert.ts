@@ -1,9 +1,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
+import { subjectKeyIdentifier as subjectKeyIdentifierOf } from '../pki/index.js';
 import { readTlv, tlvBytes, tlvChildren, tlvContent } from './ber.js';
-import { OID } from './oids.js';
 
 /** How a certificate is named in a RecipientIdentifier (RFC 5652 §6.2.1). */
 export interface RecipientCertId {
@@ -36,11 +34,7 @@ export function recipientCertId(certificate: X509Certificate): RecipientCertId {
   if (!serial || serial.tag !== 0x02 || !issuer || issuer.tag !== 0x30) {
     throw new QerdsError('CRYPTO_MALFORMED', 'certificate TBSCertificate is not as RFC 5280 says');
   }
-  const parsed = AsnConvert.parse(raw, Certificate);
-  const skiExt = parsed.tbsCertificate.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier);
-  const subjectKeyIdentifier = skiExt
-    ? Buffer.from(AsnConvert.parse(skiExt.extnValue, SubjectKeyIdentifier).buffer)
-    : undefined;
+  const subjectKeyIdentifier = subjectKeyIdentifierOf(certificate);
   return {
     issuerDer: Buffer.from(tlvBytes(raw, issuer)),
     serial: Buffer.from(tlvContent(raw, serial)),

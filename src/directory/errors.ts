@@ -16,3 +16,10 @@ export const directoryErrors = {
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type DirectoryErrorCode = keyof typeof directoryErrors;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly directory: typeof directoryErrors;
+  }
+}

@@ -1,5 +1,6 @@
 import { QerdsError } from '../core/index.js';
 import type { SmpIdentifier } from './types.js';
+import { PEPPOL_SMP1_NS } from '../xml/index.js';
 import { child, children, text } from './smp-xml.js';
 
 /** Namespaces of the three SMP dialects read here. */
@@ -7,7 +8,7 @@ export const SMP_NS = {
   /** OASIS BDXR SMP 1.0 (2016/05). */
   smp1: 'http://docs.oasis-open.org/bdxr/ns/SMP/2016/05',
   /** Peppol SMP 1.x (BusDox). */
-  peppol: 'http://busdox.org/serviceMetadata/publishing/1.0/',
+  peppol: PEPPOL_SMP1_NS,
   peppolIds: 'http://busdox.org/transport/identifiers/1.0/',
   wsa: 'http://www.w3.org/2005/08/addressing',
   /** OASIS BDXR SMP 2.0. */

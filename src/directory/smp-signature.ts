@@ -3,6 +3,7 @@ import { SignedXml } from 'xml-crypto';
 import { QerdsError } from '../core/index.js';
 import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import { C14N, ENVELOPED_SIGNATURE as ENVELOPED, EXC_C14N, ExclusiveC14n, InclusiveC14n } from '../xml/index.js';
+import { SMP_NS } from './smp-metadata.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
 import type { SmpResponseDialect, SmpSignatureAlgorithms, SmpSignatureRules } from './types.js';
 
@@ -15,8 +16,6 @@ const RSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512';
 const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
 const ECDSA_SHA384 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384';
 const ECDSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512';
-const PEPPOL_SMP_NS = 'http://busdox.org/serviceMetadata/publishing/1.0/';
-const SMP2_NS = 'http://docs.oasis-open.org/bdxr/ns/SMP/2/ServiceMetadata';
 
 /** The directory's default: RSA-SHA256/512, ECDSA-SHA256/384/512, SHA-256/512 digests; no SHA-1, no TLS-only signer. */
 export const STRICT_SMP_SIGNATURE_RULES: SmpSignatureRules = Object.freeze({
@@ -29,8 +28,8 @@ export const STRICT_SMP_SIGNATURE_RULES: SmpSignatureRules = Object.freeze({
 
 /** The dialect by the document element: Peppol's BusDox SignedServiceMetadata, SMP 2.0, else OASIS SMP 1.0 (the strictest reading). */
 function dialectOf(root: Element): SmpResponseDialect {
-  if (root.namespaceURI === PEPPOL_SMP_NS && root.localName === 'SignedServiceMetadata') return 'peppol';
-  if (root.namespaceURI === SMP2_NS) return 'smp2';
+  if (root.namespaceURI === SMP_NS.peppol && root.localName === 'SignedServiceMetadata') return 'peppol';
+  if (root.namespaceURI === SMP_NS.smp2) return 'smp2';
   return 'smp1';
 }
 

@@ -1,3 +1,4 @@
+import type { QerdsErrorCode } from '../core/errors.js';
 import type { Finding } from '../pki/types.js';
 import type { Indication, SubIndication } from './types.js';
 
@@ -6,7 +7,7 @@ import type { Indication, SubIndication } from './types.js';
  * rules are ordered so that a definite failure (the content was changed, the signature is forged) wins
  * over an indeterminate one (we cannot tell yet: unknown CA, no proof of time).
  */
-const RULES: readonly { readonly codes: readonly string[]; readonly indication: Indication; readonly sub: SubIndication }[] = [
+const RULES: readonly { readonly codes: readonly QerdsErrorCode[]; readonly indication: Indication; readonly sub: SubIndication }[] = [
   // TSA_* codes are errors only when a timestamp token is verified on its own (a .tsr/.der file); inside
   // a seal they are warnings beside a SEAL_TIMESTAMP_* error.
   { codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH', 'TSA_IMPRINT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
@@ -66,7 +67,7 @@ export function indicationOf(findings: readonly Finding[]): { indication: Indica
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length === 0) return { indication: 'TOTAL-PASSED' };
   for (const rule of RULES) {
-    const decisive = errors.find((f) => rule.codes.includes(f.code));
+    const decisive = errors.find((f) => (rule.codes as readonly string[]).includes(f.code));
     if (decisive) return { indication: rule.indication, subIndication: rule.sub, decisive };
   }
   // Unsupported algorithms or forms, and anything not listed: the constraints of this validation fail.

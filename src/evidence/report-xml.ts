@@ -1,7 +1,7 @@
 import { DOMImplementation } from '@xmldom/xmldom';
 import type { VerificationReport } from './types.js';
 import type { TimestampFileReport } from './verify-token.js';
-import { serializeXml } from '../xml/index.js';
+import { serializeXml, XML_NS } from '../xml/index.js';
 
 const VR_NS = 'http://uri.etsi.org/19102/v1.2.1#';
 const MAIN = { 'TOTAL-PASSED': 'total-passed', 'TOTAL-FAILED': 'total-failed', INDETERMINATE: 'indeterminate' } as const;
@@ -17,7 +17,7 @@ const MAIN = { 'TOTAL-PASSED': 'total-passed', 'TOTAL-FAILED': 'total-failed', I
 export function reportToXml(report: VerificationReport | TimestampFileReport): string {
   const doc = new DOMImplementation().createDocument(VR_NS, 'ValidationReport', null);
   const root = doc.documentElement;
-  root.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:qx', 'urn:qerds-ap:validation-report:1');
+  root.setAttributeNS(XML_NS.xmlns, 'xmlns:qx', 'urn:qerds-ap:validation-report:1');
   const e = (name: string, children: (Element | undefined)[] | string, ns = VR_NS): Element => {
     const el = doc.createElementNS(ns, name);
     if (typeof children === 'string') el.appendChild(doc.createTextNode(children));

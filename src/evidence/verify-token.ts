@@ -7,7 +7,7 @@ import { verifyCadesSignature, type CadesCheck } from '../seal/cades-verify.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
 import { parseTimestampToken } from '../timestamp/token.js';
 import { indicationOf } from './indication.js';
-import { EVIDENCE_NS } from './names.js';
+import { DS_NS, EVIDENCE_NS } from './names.js';
 import type { Indication, SubIndication } from './types.js';
 
 /**
@@ -16,7 +16,6 @@ import type { Indication, SubIndication } from './types.js';
  */
 export type VerifiableFileKind = 'evidence-xml' | 'xades' | 'trusted-list' | 'xml' | 'timestamp-token' | 'cades' | 'cms-other' | 'unknown';
 
-const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
 /**
  * Tell XML (evidence, a trusted list, other signed XML) from a CMS ContentInfo (an RFC 3161 TimeStampToken:

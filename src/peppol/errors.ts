@@ -31,6 +31,13 @@ export const peppolErrors = {
 
 export type PeppolErrorCode = keyof typeof peppolErrors;
 
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly peppol: typeof peppolErrors;
+  }
+}
+
 /** A rule broken: the rule id of the specification (`ibr-co-10`, `aligned-ibr-jp-01`…) and where. */
 export interface PeppolFinding {
   readonly rule: string;

@@ -1,4 +1,4 @@
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { icdScheme } from './icd-schemes.js';
 
 /**
@@ -61,7 +61,7 @@ function splitScheme(text: string): { scheme?: string; value: string } {
   return m ? { scheme: m[1]!, value: m[2]! } : { value: text };
 }
 
-const invalid = (code: string, what: string, text: string, why: string): QerdsError =>
+const invalid = (code: QerdsErrorCode, what: string, text: string, why: string): QerdsError =>
   new QerdsError(code, `${what} "${text}" is invalid: ${why}`, { details: { identifier: text } });
 
 // POLICY 1: at most 130 characters after the ICD, from letters, digits, "-", ".", "_", "~" only.

@@ -1,4 +1,4 @@
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { childElements, parseXmlStrict, serializeXml, textOf } from '../xml/index.js';
 import { isIso3166Alpha2 } from './country-codes.js';
 import {
@@ -126,7 +126,7 @@ export interface ParsedSbd {
   readonly document: Document;
 }
 
-const fail = (code: string, message: string, details?: Record<string, unknown>): never => {
+const fail = (code: QerdsErrorCode, message: string, details?: Record<string, unknown>): never => {
   throw new QerdsError(code, message, details ? { details } : {});
 };
 
@@ -188,7 +188,7 @@ export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string
 }
 
 /** Exactly one child element `name` of `parent`, else `code`. */
-function one(parent: Element, name: string, code: string): Element {
+function one(parent: Element, name: string, code: QerdsErrorCode): Element {
   const found = childElements(parent, SBDH_NS, name);
   if (found.length !== 1) fail(code, `expected exactly one ${name} in ${parent.localName}, found ${found.length}`);
   return found[0]!;
@@ -206,7 +206,7 @@ function participantOf(parent: Element, role: 'Sender' | 'Receiver', options: Pa
   }
 }
 
-function scopeOf(scopes: readonly SbdhScope[], type: string, code: string): SbdhScope {
+function scopeOf(scopes: readonly SbdhScope[], type: string, code: QerdsErrorCode): SbdhScope {
   const found = scopes.filter((s) => s.type === type);
   if (found.length !== 1) fail(code, `expected exactly one BusinessScope/Scope of type ${type}, found ${found.length}`);
   return found[0]!;
@@ -245,7 +245,7 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   const receiver = participantOf(h, 'Receiver', participantIds);
 
   const ident = one(h, 'DocumentIdentification', 'PEPPOL_SBDH_MALFORMED');
-  const field = (name: string, code: string) => textOf(one(ident, name, code));
+  const field = (name: string, code: QerdsErrorCode) => textOf(one(ident, name, code));
   const standard = field('Standard', 'PEPPOL_SBDH_STANDARD_MISMATCH');
   const typeVersion = field('TypeVersion', 'PEPPOL_SBDH_STANDARD_MISMATCH');
   const instanceIdentifier = field('InstanceIdentifier', 'PEPPOL_SBDH_INSTANCE_ID_INVALID');

@@ -1,5 +1,7 @@
 import { QerdsError } from '../core/errors.js';
-import { childElements, parseXmlStrict } from '../xml/index.js';
+import { childElements, parseXmlStrict, PEPPOL_SMP1_NS, XML_NS } from '../xml/index.js';
+
+export { PEPPOL_SMP1_NS };
 
 /**
  * Which XMLDSig algorithms an SMP response may be signed with. Peppol SMP 1.x responses were signed with RSA-SHA1
@@ -17,8 +19,7 @@ export interface SmpSignaturePolicy {
   readonly allowRsaSha1?: boolean;
 }
 
-export const PEPPOL_SMP1_NS = 'http://busdox.org/serviceMetadata/publishing/1.0/';
-const DS = 'http://www.w3.org/2000/09/xmldsig#';
+const DS = XML_NS.ds;
 
 export const SMP_SIGNATURE_METHODS = Object.freeze({
   rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',

@@ -4,6 +4,7 @@ import { QerdsError, type PayloadPart } from '../core/index.js';
 import { encryptCmsStream } from '../crypto/index.js';
 import type { BlobStore } from '../store/types.js';
 import { certificateFrom } from '../pki/parse-cache.js';
+import { readTlvHeader } from '../pki/der.js';
 
 /** Media type of a part C2 encrypted for the recipient (RFC 8551 §3.2: S/MIME type authEnveloped-data). */
 export const AUTH_ENVELOPED_CONTENT_TYPE = 'application/pkcs7-mime; smime-type=authEnveloped-data';
@@ -40,12 +41,13 @@ export function isSignedCms(head: Buffer): boolean {
 }
 
 function cmsContentTypeIs(head: Buffer, oids: readonly Buffer[]): boolean {
-  if (head[0] !== 0x30 || head.length < 2) return false;
-  const first = head[1]!;
+  if (head[0] !== 0x30) return false;
   let offset: number;
-  if (first < 0x80 || first === 0x80) offset = 2;
-  else if (first <= 0x84) offset = 2 + (first & 0x7f);
-  else return false;
+  try {
+    offset = readTlvHeader(head, 0, 4, () => new Error('not a CMS header')).contentStart;
+  } catch {
+    return false;
+  }
   return oids.some((oid) => head.subarray(offset, offset + oid.length).equals(oid));
 }
 

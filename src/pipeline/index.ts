@@ -1,4 +1,5 @@
 export type { Queue, JobHandler, JobOutcome, JobRunner } from './types.js';
+export { pipelineErrors, type PipelineErrorCode } from './errors.js';
 export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { createBullmqQueue, type BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';
 export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher.js';

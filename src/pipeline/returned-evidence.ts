@@ -1,4 +1,4 @@
-import { formatParticipantId, isQerdsError, QerdsError, type EvidenceEvent, type MessageState } from '../core/index.js';
+import { formatParticipantId, isQerdsError, QerdsError, type EvidenceEvent, type QerdsErrorCode, type MessageState } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
@@ -66,7 +66,7 @@ export async function acceptReturnedEvidenceGroup(
 /** The checks of acceptReturnedEvidence, without keeping anything. */
 export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<CheckedReturnedEvidence> {
   const check = await ctx.evidenceVerifier.check(xml);
-  const refuse = (code: string, reason: string) =>
+  const refuse = (code: QerdsErrorCode, reason: string) =>
     new QerdsError(code, `returned evidence rejected: ${reason}`, { details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id } });
   // The verifier also refuses a seal certificate that is no e-seal, and an issuer the seal contradicts.
   if (!check.valid) throw refuse('PIPELINE_EVIDENCE_INVALID', check.reason ?? 'invalid');
@@ -94,7 +94,7 @@ async function requireIssuerSeal(
   ctx: PipelineContext,
   check: EvidenceCheck,
   message: StoredMessage,
-  refuse: (code: string, reason: string) => QerdsError,
+  refuse: (code: QerdsErrorCode, reason: string) => QerdsError,
 ): Promise<void> {
   const own = ctx.peerSeals?.ownSealFingerprint;
   const seal = check.sealFingerprint;

@@ -42,3 +42,19 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
   cache.set(key, facts);
   return facts;
 }
+
+/**
+ * The SubjectKeyIdentifier extension value (RFC 5280 §4.2.1.2), or undefined when the certificate has none.
+ * A certificate whose extensions cannot be decoded has no usable identifier either: key references in
+ * messages (WS-Security, XMLDSig X509SKI, CMS RecipientIdentifier) are matched against certificates that
+ * may come from the message itself, and one undecodable candidate must not stop the search.
+ */
+export function subjectKeyIdentifier(cert: X509Certificate): Buffer | undefined {
+  let hex: string | undefined;
+  try {
+    hex = certificateFacts(cert).subjectKeyIdentifier;
+  } catch {
+    return undefined;
+  }
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}

@@ -13,31 +13,50 @@ export interface DerElement {
   readonly content: Buffer;
 }
 
+/** Identifier and length octets of one TLV (X.690 §8.1.2–8.1.3). */
+export interface TlvHeader {
+  /** The identifier octet (class, constructed bit, tag number < 31). */
+  readonly tag: number;
+  /** Offset of the first content octet. */
+  readonly contentStart: number;
+  /** Content length in octets; undefined for the indefinite form (BER only, 0x80). */
+  readonly length: number | undefined;
+}
+
+/**
+ * The one reader of a TLV's identifier and length octets, shared by the DER reader below and the BER reader
+ * of CMS (crypto/ber.ts); each says how many length octets it accepts (no multi-GB lengths from a crafted
+ * header) and which error a malformed header is. It does not check that the content fits the buffer: a
+ * caller sniffing the head of a stream reads only the header.
+ */
+export function readTlvHeader(buf: Buffer, offset: number, maxLengthOctets: number, fail: (what: string) => Error): TlvHeader {
+  const tag = buf[offset];
+  const first = buf[offset + 1];
+  if (tag === undefined || first === undefined) throw fail('truncated header');
+  if ((tag & 0x1f) === 0x1f) throw fail('high tag numbers are not supported');
+  if (first === 0x80) return { tag, contentStart: offset + 2, length: undefined };
+  if (!(first & 0x80)) return { tag, contentStart: offset + 2, length: first };
+  const n = first & 0x7f;
+  if (n > maxLengthOctets) throw fail('length too large');
+  let length = 0;
+  for (let i = 0; i < n; i++) {
+    const b = buf[offset + 2 + i];
+    if (b === undefined) throw fail('truncated length');
+    length = length * 256 + b;
+  }
+  return { tag, contentStart: offset + 2 + n, length };
+}
+
 const MAX_LENGTH_OCTETS = 4;
 
 /** The element starting at `offset`. Throws `PKI_DER_MALFORMED` on truncated or non-DER lengths. */
 export function readDerElement(buf: Buffer, offset = 0): DerElement {
-  const tag = buf[offset];
-  const first = buf[offset + 1];
-  if (tag === undefined || first === undefined) throw malformed('truncated header');
-  if ((tag & 0x1f) === 0x1f) throw malformed('high tag numbers are not supported');
-  let length = first;
-  let header = 2;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    // Indefinite length (BER) and absurd lengths are refused: DER only, and no multi-GB allocations.
-    if (n === 0 || n > MAX_LENGTH_OCTETS) throw malformed('unsupported length encoding');
-    length = 0;
-    for (let i = 0; i < n; i++) {
-      const b = buf[offset + 2 + i];
-      if (b === undefined) throw malformed('truncated length');
-      length = length * 256 + b;
-    }
-    header += n;
-  }
-  const end = offset + header + length;
+  const { tag, contentStart, length } = readTlvHeader(buf, offset, MAX_LENGTH_OCTETS, malformed);
+  // Indefinite length (BER) is refused: DER only.
+  if (length === undefined) throw malformed('unsupported length encoding');
+  const end = contentStart + length;
   if (end > buf.length) throw malformed('element runs past the end of its container');
-  return { tag, bytes: buf.subarray(offset, end), content: buf.subarray(offset + header, end) };
+  return { tag, bytes: buf.subarray(offset, end), content: buf.subarray(contentStart, end) };
 }
 
 /** The elements inside a constructed element. */

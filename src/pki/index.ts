@@ -1,4 +1,5 @@
 export * from './types.js';
+export { pkiErrors, type PkiErrorCode } from './errors.js';
 export * from './layout.js';
 export * from './identity.js';
 export * from './dev-pki.js';
@@ -6,13 +7,14 @@ export { createDevPeppolPki, type DevPeppolPkiOptions } from './dev-peppol-pki.j
 export { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 export * from './revoke.js';
 export * from './trust-store.js';
-export { certificateFacts, type CertificateFacts } from './certificate-facts.js';
+export { certificateFacts, subjectKeyIdentifier, type CertificateFacts } from './certificate-facts.js';
 export { certificateFrom, memoByContent } from './parse-cache.js';
 export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, crlNumberOf, type ParsedCrl } from './crl.js';
 export { createCrlSet, fixedCrlSource, type CrlSet, type CrlSource, type CrlOffer, type CrlRefusalCode, type HeldCrl } from './crl-set.js';
 export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
 export {
   readDerElement,
+  readTlvHeader,
   derChildren,
   derOid,
   derHeader,
@@ -25,6 +27,7 @@ export {
   derUnsignedInteger,
   derIntegerValue,
   type DerElement,
+  type TlvHeader,
 } from './der.js';
 export { certificateSerialNumberDer, issuerSerialDer, issuerAndSerialNumberDer } from './issuer-serial.js';
 export { x509, webCrypto } from './x509.js';

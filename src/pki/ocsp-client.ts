@@ -1,5 +1,5 @@
 import { createHash, randomBytes, type X509Certificate, X509Certificate as Cert } from 'node:crypto';
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { certificateFacts } from './certificate-facts.js';
 import { certificateNameDer } from './crl.js';
 import { derChildren, derOid, derTlv, readDerElement, derObjectIdentifier, type DerElement } from './der.js';
@@ -20,7 +20,7 @@ export interface OcspResult {
   readonly basicResponse: Buffer;
 }
 
-const fail = (code: string, message: string): QerdsError => new QerdsError(code, `OCSP: ${message}`);
+const fail = (code: QerdsErrorCode, message: string): QerdsError => new QerdsError(code, `OCSP: ${message}`);
 /** Clock difference tolerated between responder and us, ms. */
 const SKEW_MS = 5 * 60_000;
 

@@ -33,6 +33,18 @@ export const sealErrors = {
   XADES_SIGNED_DATA_NOT_FOUND: { text: 'a detached document the signature covers was not given', httpStatus: 400, retryable: false },
   XADES_WEAK_ALGORITHM: { text: 'an algorithm refused by the cryptographic constraints (SHA-1)', httpStatus: 400, retryable: false },
   XADES_REVOCATION_UNKNOWN: { text: 'the revocation status of a certificate cannot be established', httpStatus: 400, retryable: true },
+  SEAL_REVOCATION_STALE: { text: 'no CRL given covers the signing time: refresh the CRLs', httpStatus: 500, retryable: true },
+  CMS_SIGNERS_UNSUPPORTED: { text: 'the CMS signature has more than one signer (only one is verified)', httpStatus: 400, retryable: false },
+  CMS_ALGORITHM_UNSUPPORTED: { text: 'an algorithm of the CMS signature is not implemented', httpStatus: 400, retryable: false },
+  CMS_CONTENT_NOT_GIVEN: { text: 'the detached CMS signature was given without its signed document', httpStatus: 400, retryable: false },
+  CMS_SIGNER_NOT_EXPECTED: { text: 'the CMS signature is not by the certificate given', httpStatus: 400, retryable: false },
   SEAL_KEY_MISMATCH: { text: 'signature algorithm does not fit the key', httpStatus: 500, retryable: false },
   SEAL_PARENT_NOT_FOUND: { text: 'signature parent element not found', httpStatus: 500, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
+
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly seal: typeof sealErrors;
+  }
+}

@@ -4,6 +4,7 @@ import { certificateFrom } from '../pki/parse-cache.js';
 import { createTrustStore, derChildren, readDerElement, verifyBasicOcspResponse, verifyOcspResponse, type Finding, type TrustStore } from '../pki/index.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
 import { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from '../xml/c14n-nodeset.js';
+import { TSL_NS } from '../xml/index.js';
 import { digestOf, processReference, type DetachedDocument, type ForeignReferenceResult } from './dsig-reference.js';
 import { childElements, EXC_C14N, isElement, NS, parseXmlStrict, textOf } from './xml.js';
 
@@ -60,9 +61,8 @@ export interface XadesDocumentReport {
 }
 
 /** XAdES namespaces by version: 1.3.2 (EN 319 132), 1.2.2 and 1.1.1 (TS 101 903 of 2003/2002). */
-const XADES_NAMESPACES = ['http://uri.etsi.org/01903/v1.3.2#', 'http://uri.etsi.org/01903/v1.2.2#', 'http://uri.etsi.org/01903/v1.1.1#'];
+const XADES_NAMESPACES = [NS.xades, 'http://uri.etsi.org/01903/v1.2.2#', 'http://uri.etsi.org/01903/v1.1.1#'];
 const XADES141 = NS.xades141;
-const TSL_NS = 'http://uri.etsi.org/02231/v2#';
 
 /** Signature algorithms by URI (XMLDSig 1.1 §6.4, RFC 6931): node's digest name, key type, and PSS/EdDSA. */
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, { readonly digest: string | null; readonly key: 'rsa' | 'ec' | 'rsa-pss' | 'ed25519' | 'ed448'; readonly weak?: boolean }>> = {
@@ -91,7 +91,7 @@ const warn = (code: string, message: string): Finding => ({ code, message, sever
 export function looksLikeSignedXml(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 4096).toString('utf8');
   if (!head.trimStart().startsWith('<')) return false;
-  return bytes.includes('http://www.w3.org/2000/09/xmldsig#') && /Signature[\s>]/.test(bytes.toString('utf8'));
+  return bytes.includes(NS.ds) && /Signature[\s>]/.test(bytes.toString('utf8'));
 }
 
 /**

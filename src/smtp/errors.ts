@@ -53,6 +53,13 @@ export const smtpErrors = {
 
 export type SmtpErrorCode = keyof typeof smtpErrors;
 
+/** Adds these codes to the union of every catalogued code (core/errors.ts QerdsErrorCode). */
+declare module '../core/errors.js' {
+  interface QerdsErrorCatalogues {
+    readonly smtp: typeof smtpErrors;
+  }
+}
+
 /** Codes of other modules that can reach the SMTP edge, and the SMTP code they read as. */
 const foreignCodes: Readonly<Record<string, SmtpErrorCode>> = {
   AUTH_REQUIRED: 'SMTP_AUTH_REQUIRED',

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { readBodyAtMost } from '../core/response-body.js';
 import type { MessageImprint, TimeStampToken, TsaClient } from '../core/ports.js';
 import { derChildren, derIntegerValue, readDerElement, type TrustStore } from '../pki/index.js';
@@ -61,7 +61,8 @@ export async function acceptTimestampResponse(
   }
   const failed = v.findings.find((f) => f.severity === 'error');
   if (failed) {
-    throw new QerdsError(failed.code, `the TSA token is not acceptable: ${failed.message}`, { details: { findings: v.findings } });
+    // The verifier's error findings carry catalogued codes (TSA_*, PKI_*); Finding.code itself is a plain string.
+    throw new QerdsError(failed.code as QerdsErrorCode, `the TSA token is not acceptable: ${failed.message}`, { details: { findings: v.findings } });
   }
   if (request.policy !== undefined && v.policy !== request.policy) {
     throw new QerdsError('TSA_POLICY_MISMATCH', `asked for policy ${request.policy}, got ${v.policy}`);

@@ -1,4 +1,5 @@
 export * from './types.js';
+export { timestampErrors, type TimestampErrorCode } from './errors.js';
 export { createTimestampAuthority } from './authority.js';
 export { encodeTimestampRequest, type TimestampRequestOptions } from './request.js';
 export { verifyTimestampToken } from './verify.js';

@@ -1,4 +1,5 @@
 export * from './names.js';
+export { trustListErrors, type TrustListErrorCode } from './errors.js';
 export type * from './types.js';
 export { buildTrustList } from './build-trust-list.js';
 export { loadTrustList } from './load-trust-list.js';

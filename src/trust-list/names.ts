@@ -1,5 +1,5 @@
-/** Namespace of ETSI TS 119 612 v2 trusted lists. */
-export const TSL_NS = 'http://uri.etsi.org/02231/v2#';
+/** Namespace of ETSI TS 119 612 v2 trusted lists (spelled in xml/, which seal/ reads it from too). */
+export { TSL_NS } from '../xml/index.js';
 export const TSL_TAG = 'http://uri.etsi.org/19612/TSLTag';
 /** id-tsl-kp-tslSigning (TS 119 612 §5.7.1): kept in pki, which issues the dev list signer's certificate. */
 export { TSL_SIGNING_EKU } from '../pki/index.js';

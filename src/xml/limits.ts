@@ -1,4 +1,4 @@
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 
 /**
  * Structural limits checked on the raw text before any DOM is built. Threat: an unauthenticated peer sends
@@ -41,7 +41,7 @@ const APOS = 0x27;
  * parser (which refuses it); this pass only has to count what a well-formed reading would count, and never
  * under-count a hostile document: a quote left open runs to the end, which the parser then refuses.
  */
-export function assertXmlWithinLimits(xml: string, errorCode: string, what: string, limits: XmlLimits = {}): void {
+export function assertXmlWithinLimits(xml: string, errorCode: QerdsErrorCode, what: string, limits: XmlLimits = {}): void {
   const lim = { ...DEFAULT_XML_LIMITS, ...limits };
   const refuse = (why: string): never => {
     throw new QerdsError(errorCode, `${what} exceeds a structural limit: ${why}`, { details: { limit: why } });

@@ -1,5 +1,5 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { QerdsError } from '../core/errors.js';
+import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { DOCUMENT_TYPE_NODE, hasProcessingInstruction } from './dom.js';
 import { assertXmlWithinLimits, type XmlLimits } from './limits.js';
 
@@ -25,7 +25,7 @@ export interface ParseXmlOptions {
  * nesting overflows the stack of recursive walks; processing instructions are dropped by the canonicalizer
  * inside the document element, so what is signed would differ from what is shown.
  */
-export function parseXmlStrict(xml: string, errorCode: string, options: ParseXmlOptions = {}): Document {
+export function parseXmlStrict(xml: string, errorCode: QerdsErrorCode, options: ParseXmlOptions = {}): Document {
   const what = options.what ?? 'XML';
   // Refused before parsing: the threat is in the parse itself.
   if (/<!DOCTYPE/i.test(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);

@@ -17,7 +17,7 @@ import { sharedTestPki } from '../helpers/pki.js';
 describe('XML structural limits', () => {
   const refusedWith = (xml: string, limits = {}) => {
     try {
-      parseXmlStrict(xml, 'TEST_MALFORMED', { what: 'document', limits });
+      parseXmlStrict(xml, 'BAD_REQUEST', { what: 'document', limits });
     } catch (error) {
       return error as { code: string; message: string };
     }
@@ -26,7 +26,7 @@ describe('XML structural limits', () => {
 
   it('refuses 100 000-deep nesting with the caller\'s code instead of overflowing the stack', () => {
     const error = refusedWith(`${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}`);
-    expect(error?.code).toBe('TEST_MALFORMED');
+    expect(error?.code).toBe('BAD_REQUEST');
     expect(error?.message).toBe('document exceeds a structural limit: elements nested deeper than 256');
   });
 
@@ -39,10 +39,10 @@ describe('XML structural limits', () => {
 
   it('counts only markup: > in attribute values, comments, CDATA and processing instructions are not elements', () => {
     const xml = `<?xml version="1.0"?><r a="x > y" b='<'><!-- <e/><e/><e/> --><![CDATA[<e/><e/><e/>]]><?pi <e/> ?><e/></r>`;
-    expect(() => assertXmlWithinLimits(xml, 'X', 'doc', { maxElements: 2, maxDepth: 2 })).not.toThrow();
-    expect(() => assertXmlWithinLimits(`<r><e><f/></e></r>`, 'X', 'doc', { maxDepth: 2 })).toThrow(/deeper than 2/);
+    expect(() => assertXmlWithinLimits(xml, 'BAD_REQUEST', 'doc', { maxElements: 2, maxDepth: 2 })).not.toThrow();
+    expect(() => assertXmlWithinLimits(`<r><e><f/></e></r>`, 'BAD_REQUEST', 'doc', { maxDepth: 2 })).toThrow(/deeper than 2/);
     // A document within the limits parses as before.
-    expect(parseXmlStrict('<r a="x &gt; y"><e/></r>', 'X').documentElement.localName).toBe('r');
+    expect(parseXmlStrict('<r a="x &gt; y"><e/></r>', 'BAD_REQUEST').documentElement.localName).toBe('r');
   });
 });
 

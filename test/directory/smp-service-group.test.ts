@@ -11,7 +11,7 @@ const BIS3 = {
   scheme: 'busdox-docid-qns',
   value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1',
 };
-const doc = (xml: string) => parseXmlStrict(xml, 'TEST_XML');
+const doc = (xml: string) => parseXmlStrict(xml, 'BAD_REQUEST');
 
 describe('readServiceGroupDocumentTypes', () => {
   it('Peppol SMP 1.x: the document type of each reference, from the path after the participant, percent-decoded once', () => {

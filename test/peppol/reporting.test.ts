@@ -89,7 +89,7 @@ describe('Transaction Statistics Report', () => {
     const result = xsdValid(xml, 'peppol-transaction-statistics-reporting-1.0.1.xsd');
     expect(result.output).toContain('validates');
     expect(result.ok).toBe(true);
-    const doc = parseXmlStrict(xml, 'TEST');
+    const doc = parseXmlStrict(xml, 'BAD_REQUEST');
     expect(doc.documentElement.namespaceURI).toBe('urn:fdc:peppol:transaction-statistics-report:1.0');
   });
 
@@ -134,7 +134,7 @@ describe('End User Statistics Report', () => {
     const result = xsdValid(xml, 'peppol-end-user-statistics-reporting-1.1.xsd');
     expect(result.output).toContain('validates');
     expect(result.ok).toBe(true);
-    const doc = parseXmlStrict(xml, 'TEST');
+    const doc = parseXmlStrict(xml, 'BAD_REQUEST');
     const subsets = descendants(doc, 'urn:fdc:peppol:end-user-statistics-report:1.1', 'Subset');
     expect(subsets.map((s) => s.getAttribute('type'))).toEqual(eusr.subsets.map((s) => s.type));
     expect(xsdValid(readFileSync(join(dir, 'end-user-statistics-reporting-1.xml'), 'utf8'), 'peppol-end-user-statistics-reporting-1.1.xsd').ok).toBe(true);

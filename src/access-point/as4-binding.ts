@@ -19,8 +19,6 @@ import {
   EVIDENCE_BYTES_PER_MESSAGE,
   EVIDENCE_PER_MESSAGE,
   evidenceMessage,
-  ROLE_INITIATOR,
-  ROLE_RESPONDER,
   type EvidenceReturn,
 } from '../profiles/index.js';
 

@@ -18,8 +18,6 @@ export const ACTION_EVIDENCE = 'Evidence';
 export const ERDS_ACTIONS: readonly string[] = Object.freeze([ACTION_DISPATCH, ACTION_EVIDENCE]);
 /** eb:Property/@type of originalSender / finalRecipient between qerds-ap instances. */
 export const ERDS_PARTICIPANT_ID_TYPE = 'urn:qerds-ap:participant-id';
-export const ROLE_INITIATOR = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
-export const ROLE_RESPONDER = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 
 /**
  * The key types an ERDS access point holds for each algorithm set: its e-seal signs AS4 messages and receipts

@@ -1,3 +1,4 @@
+import { devApId } from '../../src/pki/dev-ap-id.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   const config = loadConfig({
     env: {},
     overrides: {
-      ap: { id: 'urn:qerds-ap:test:pickup-page-http', name: 'Pickup Page HTTP AP' },
+      ap: { id: devApId('c3'), name: 'Pickup Page HTTP AP' },
       http: { port: 0 },
       store: { sqliteFile: ':memory:', blobDir: join(work, 'blobs') },
       pki: { dir: sharedTestPki().dir, apName: 'c3' },

@@ -39,7 +39,7 @@ describe('qerds start: start, access and stop lines', () => {
     writeFileSync(
       config,
       [
-        'ap: { name: log-test, id: "urn:qerds-ap:log-test" }',
+        'ap: { name: log-test, id: "urn:qerds-ap:ap:c2" }',
         'http: { port: 0 }',
         `pki: { dir: ${join(work, 'pki')}, apName: c2 }`,
         `store: { sqliteFile: ${join(work, 'db.sqlite')}, blobDir: ${join(work, 'blobs')} }`,
@@ -68,7 +68,7 @@ describe('qerds start: start, access and stop lines', () => {
     const response = await fetch(`${url}/api/v1/inbox`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-logs-1' } });
     expect(response.status).toBe(200);
     const access = await waitFor(() => ap.out().split('\n').find((l) => l.includes('requestId=req-logs-1')), { what: 'the access line' });
-    expect(access).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}http ap=urn:qerds-ap:log-test requestId=req-logs-1 method=GET path=\/api\/v1\/inbox status=200 ms=[\d.]+$/);
+    expect(access).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}http ap=urn:qerds-ap:ap:c2 requestId=req-logs-1 method=GET path=\/api\/v1\/inbox status=200 ms=[\d.]+$/);
 
     ap.child.kill('SIGTERM');
     expect(await ap.exited).toBe(0);
@@ -85,7 +85,7 @@ describe('qerds start: start, access and stop lines', () => {
     const url = await waitFor(() => urlOf(ap.out()), { timeoutMs: 90_000, what: 'the start line' });
     await fetch(`${url}/api/v1/messages/none`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-logs-2' } });
     const line = await waitFor(() => ap.out().split('\n').find((l) => l.includes('"requestId":"req-logs-2"') && l.includes('"msg":"http"')), { what: 'the access line' });
-    expect(JSON.parse(line)).toMatchObject({ level: 30, ap: 'urn:qerds-ap:log-test', requestId: 'req-logs-2', method: 'GET', path: '/api/v1/messages/none', status: 404, msg: 'http' });
+    expect(JSON.parse(line)).toMatchObject({ level: 30, ap: 'urn:qerds-ap:ap:c2', requestId: 'req-logs-2', method: 'GET', path: '/api/v1/messages/none', status: 404, msg: 'http' });
     ap.child.kill('SIGTERM');
     expect(await ap.exited).toBe(0);
     expect(ap.out()).not.toContain(key);

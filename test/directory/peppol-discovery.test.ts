@@ -1,3 +1,4 @@
+import { devApId } from '../../src/pki/dev-ap-id.js';
 import { spawn } from 'node:child_process';
 import { promises as dns } from 'node:dns';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -234,7 +235,7 @@ describe('a running AP whose directory is the Peppol SML and SMP', () => {
     const config = loadConfig({
       env: {},
       overrides: {
-        ap: { id: 'urn:qerds-ap:test:peppol-discovery', name: 'peppol discovery C2' },
+        ap: { id: devApId('c2'), name: 'peppol discovery C2' },
         http: { port: 0 },
         store: { sqliteFile: ':memory:', blobDir: join(dir, 'blobs') },
         pki: { dir: pki.dir, apName: 'c2' },

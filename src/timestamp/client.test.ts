@@ -8,9 +8,9 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { TimeStampReq } from '@peculiar/asn1-tsp';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, devTestPki } from '../../test/helpers/pki.js';
 import type { MessageImprint } from '../core/ports.js';
-import { createTrustStore, initDevPki, loadSigningIdentity, type DevPkiLayout, type TrustStore } from '../pki/index.js';
+import { createTrustStore, loadSigningIdentity, type DevPkiLayout, type TrustStore } from '../pki/index.js';
 import {
   DEV_TSA_POLICY,
   createHttpTsaClient,
@@ -32,7 +32,7 @@ let baseUrl: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'qerds-tsa-client-'));
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki') }));
+  pki = await devTestPki(join(work, 'pki'));
   tsa = createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) });
   trust = createTrustStore([new X509Certificate(readFileSync(pki.caCert))]);
   const app = express();

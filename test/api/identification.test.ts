@@ -9,11 +9,12 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sequentialIdGenerator } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
+import { devPkiLayout, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { sealXml } from '../../src/seal/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -86,7 +87,7 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
   let strict: AccessPoint;
 
   beforeAll(async () => {
-    await initDevPki({ dir: join(work, 'pki') });
+    await devTestPki(join(work, 'pki'));
     pki = devPkiLayout(join(work, 'pki'));
     certs = {
       senderClient: makeCertificate(pki, work, 'sender-client', '/C=JP/O=Sample Trading Co., Ltd./CN=sender-erp', { usage: 'client' }),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
+import { devTestPki } from '../helpers/pki.js';
 
 interface MessageJson {
   id: string;
@@ -31,7 +31,7 @@ describe('GET /api/v1/messages and the submission reference', () => {
 
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
     for (let i = 0; i < 5; i++) {
       const res = await submit({ recipient: RECIPIENT.id, subject: `order ${i}`, reference: `PO-${i}` });

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/index.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
-import { opensslPki } from '../helpers/pki.js';
+import { devPkiLayout, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { opensslPki, devTestPki } from '../helpers/pki.js';
 import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 
 const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
@@ -59,7 +59,7 @@ function qerds(args: string[]): Promise<{ status: number | null; stdout: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'qerds-recipient-check-'));
-  await initDevPki({ dir: join(dir, 'pki') });
+  await devTestPki(join(dir, 'pki'));
   pki = devPkiLayout(join(dir, 'pki'));
   qualifiedCert = qualifiedSeal();
   foreignCert = opensslPki('Foreign').ap('c3').sealCert;

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
@@ -27,7 +28,7 @@ type Line = { ap: string; msg: string; messageId?: string; stage?: string; jobId
 describe('correlation ids in logs', () => {
   it('every log line of one message’s life carries its messageId', async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     const lines: Line[] = [];
     const root = pino({ level: 'debug' }, { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
     const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);

@@ -11,7 +11,8 @@ import { stringify as toYaml } from 'yaml';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
@@ -43,7 +44,7 @@ const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) =
 describe('dead letters', () => {
   it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     const [c2Port, c3Port, proxyPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
       const file = join(work, `${name}.yaml`);

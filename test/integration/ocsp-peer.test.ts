@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
-import { createOcspResponder, initDevPki, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
+import { createOcspResponder, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * An AS4 peer whose certificate names an OCSP responder (AIA) is checked with it at reception: good → the
@@ -22,7 +23,7 @@ let server: Server;
 let status: OcspCertStatus = { status: 'good' };
 
 beforeAll(async () => {
-  const { layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] });
+  const pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   const port = await freePort();
   const dir = mkdtempSync(join(work, 'seal-'));
   writeFileSync(join(dir, 'ext.cnf'), `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${port}/\n`);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, revokeCertificate } from '../../src/pki/index.js';
+import { devPkiLayout, revokeCertificate } from '../../src/pki/index.js';
 import { makeCertificate, submissionBody } from '../helpers/identification.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * REQ2 at C2: the recipient's encryption certificate that the directory names is trust-checked before C2
@@ -33,7 +34,7 @@ const recipients = {
 };
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   const pki = devPkiLayout(pkiDir);
   const certs = join(work, 'certs');
   mkdirSync(certs);

@@ -14,7 +14,8 @@ import {
   type TwoAccessPoints,
 } from '../../src/cli/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 
 export interface TwoAccessPointsMode {
   /** Appended to the suite names, e.g. ' [PostgreSQL + BullMQ]'. Empty for the embedded default. */
@@ -51,7 +52,7 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     let invalid = -1;
 
     beforeAll(async () => {
-      await initDevPki({ dir: pkiDir });
+      await devTestPki(pkiDir);
       invalid = await runDemo({
         outDir,
         pkiDir,
@@ -119,12 +120,10 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     });
 
     it('qerds verify says INVALID for evidence sealed by a certificate outside the trust store', async () => {
-      const foreign = join(work, 'foreign-pki');
-      await initDevPki({ dir: foreign });
       const result = qerds(
         'verify',
         '--trust',
-        devPkiLayout(foreign).caCert,
+        foreignTestPki().caCert,
         join(outDir, 'evidence', '2-RelayAcceptance.xml'),
       );
       expect(result.status).toBe(1);
@@ -135,7 +134,7 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
   describe(`REST API edge cases${label}`, () => {
     let net: TwoAccessPoints;
     beforeAll(async () => {
-      await initDevPki({ dir: pkiDir });
+      await devTestPki(pkiDir);
       net = await startTwoAccessPoints({
         outDir: join(work, 'rest'),
         pkiDir,

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { configSchema } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { devPkiLayout, loadTrustStore } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /** Senders at C2 whose ERP takes evidence by webhook; the path names the webhook's behaviour. */
 const ERP = { id: '0188:2000000000001', name: 'Webhook ERP KK', key: 'erp-key-0123456789abcdef00000000', path: '/erp' };
@@ -49,7 +50,7 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
   let net: TwoAccessPoints;
 
   beforeAll(async () => {
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

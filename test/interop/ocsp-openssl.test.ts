@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/two-access-points.js';
-import { createOcspResponder, crlStatusSource, fetchOcsp, initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
+import { createOcspResponder, crlStatusSource, fetchOcsp, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * OCSP (RFC 6960) against an independent implementation, both directions: `openssl ocsp` asks our responder
@@ -38,7 +39,7 @@ function opensslOcspSigner(layout: DevPkiLayout, cn: string, eku = 'OCSPSigning'
 }
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   ca = new X509Certificate(readFileSync(pki.caCert));
   good = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
   revoked = new X509Certificate(readFileSync(pki.ap('c3').sealCert));

@@ -8,8 +8,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
 import { startPrivateRedis, stopPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Crash tests with real processes: C2 runs as an API-only `qerds start --no-workers` plus a separate
@@ -82,7 +83,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const t0 = Date.now();
     redis = await startPrivateRedis();
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
     // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [

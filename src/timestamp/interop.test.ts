@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslTsa, OPENSSL_TSA_POLICY } from '../../test/helpers/openssl-tsa.js';
-import { opensslPki, sharedTestPki, devTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, devTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import type { MessageImprint } from '../core/ports.js';
 import { createTrustStore, loadSigningIdentity, type DevPkiLayout } from '../pki/index.js';
 import {
@@ -136,14 +136,9 @@ describe('verifyTimestampToken', () => {
   });
 
   it('rejects a token from a TSA outside the trust store', async () => {
-    const foreign = opensslPki('Outsider');
-    try {
-      const v = await verifyTimestampToken(await tokenOf(tsaOf(foreign)), { imprint, trust });
-      expect(v.valid).toBe(false);
-      expect(errors(v)).toEqual(['TSA_CERT_UNTRUSTED', 'PKI_PATH_NOT_FOUND']);
-    } finally {
-      rmSync(foreign.dir, { recursive: true, force: true });
-    }
+    const v = await verifyTimestampToken(await tokenOf(tsaOf(foreignTestPki())), { imprint, trust });
+    expect(v.valid).toBe(false);
+    expect(errors(v)).toEqual(['TSA_CERT_UNTRUSTED', 'PKI_PATH_NOT_FOUND']);
   });
 
   it('rejects a token whose TSA certificate was not valid at genTime', async () => {

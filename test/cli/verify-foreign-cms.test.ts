@@ -9,7 +9,7 @@ import { readSignedData } from '../../src/crypto/signed-data-read.js';
 import { verifyAny } from '../../src/evidence/index.js';
 import { loadTrustStore, type TrustStore } from '../../src/pki/index.js';
 import type { DevPkiLayout } from '../../src/pki/types.js';
-import { opensslPki } from '../helpers/pki.js';
+import { foreignTestPki } from '../helpers/pki.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dss = join(root, 'test/fixtures/crypto/foreign/esig-dss');
@@ -120,7 +120,7 @@ describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PS
     execFileSync('openssl', ['cms', '-sign', '-cades', '-binary', '-md', 'sha256', '-in', path('doc.txt'), '-signer', pki.ap('c2').sealCert, '-inkey', pki.ap('c2').sealKey, '-outform', 'DER', '-out', path(out), ...extra], { stdio: 'pipe' });
 
   beforeAll(() => {
-    pki = opensslPki('Foreign');
+    pki = foreignTestPki();
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
     noCrl = loadTrustStore([pki.caCert]);
     writeFileSync(path('doc.txt'), document);

@@ -9,7 +9,7 @@ import { createHttpApp } from '../../src/api/index.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/cli/two-access-points.js';
 import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
 import { devPkiLayout, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
-import { opensslPki, devTestPki } from '../helpers/pki.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 
 const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
@@ -62,7 +62,7 @@ beforeAll(async () => {
   await devTestPki(join(dir, 'pki'));
   pki = devPkiLayout(join(dir, 'pki'));
   qualifiedCert = qualifiedSeal();
-  foreignCert = opensslPki('Foreign').ap('c3').sealCert;
+  foreignCert = foreignTestPki().ap('c3').sealCert;
   smp = await startSmpResponder();
   values = {
     participantScheme: 'iso6523-actorid-upis',

@@ -16,7 +16,7 @@ import {
   type SmpDirectoryOptions,
 } from '../../src/directory/index.js';
 import { devPkiLayout, loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
-import { opensslPki, devTestPki } from '../helpers/pki.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { EXC_C14N, metadataTemplate, signedMetadata, startNaptrServer, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 
@@ -140,7 +140,7 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
   });
 
   it('rejects a response signed by an SMP outside the trust store (DIRECTORY_SMP_SIGNATURE_UNTRUSTED)', async () => {
-    const foreign = opensslPki('Foreign');
+    const foreign = foreignTestPki();
     smp.publish(PATH, signedMetadata('smp1', values, { keyFile: foreign.ap('c2').sealKey, certFile: foreign.ap('c2').sealCert }));
     expect(await rejection(directory().lookup(RECIPIENT))).toBe('DIRECTORY_SMP_SIGNATURE_UNTRUSTED');
   });

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,5 +38,26 @@ export default async function setup(): Promise<() => void> {
   process.env[TEST_PKI_ENV.shared] = dirs.shared;
   process.env[TEST_PKI_ENV.foreign] = dirs.foreign;
   process.env[TEST_PKI_ENV.dev] = dirs.dev;
-  return () => rmSync(root, { recursive: true, force: true });
+  const before = fingerprint(root);
+  return () => {
+    // Files run at once: one that changed a shared PKI (revoked in it, deleted it) changed it under the others.
+    // Tests run as root here, so file modes cannot stop that; this check names the culprit's damage instead.
+    const after = fingerprint(root);
+    rmSync(root, { recursive: true, force: true });
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
+    if (changed.length > 0) {
+      // A teardown's error alone is printed but leaves the exit status at 0.
+      process.exitCode = 1;
+      throw new Error(`a test changed the shared test PKIs (use privateCopy() or devTestPki() to change a PKI): ${changed.join(', ')}`);
+    }
+  };
+}
+
+/** SHA-256 of every file under `dir`, by path relative to it. */
+function fingerprint(dir: string): Map<string, string> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return new Map(files.map((e) => {
+    const path = join(e.parentPath, e.name);
+    return [path.slice(dir.length + 1), createHash('sha256').update(readFileSync(path)).digest('hex')];
+  }));
 }

@@ -5,14 +5,14 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { createAs4Handler, sendUserMessage, type Attachment, type ReceivedUserMessage } from '../../src/as4/index.js';
 import { loadTrustStore, revokeCertificate } from '../../src/pki/index.js';
-import { opensslPki } from '../helpers/pki.js';
+import { foreignTestPki, privateCopy } from '../helpers/pki.js';
 import { sampleMessage, sealIdentity, startAs4Server } from './as4-helpers.js';
 
 const attachments: Attachment[] = [{ contentId: 'p@qerds', contentType: 'text/plain', body: Buffer.from('reliable\n') }];
 
 describe('AS4 endpoint and AP certificates: expired, revoked, untrusted are refused', () => {
   it('accepts a current signer, then refuses it once the CA revoked it (trust store with the CRL, EBMS:0101)', async () => {
-    const pki = opensslPki('Rev');
+    const pki = privateCopy(foreignTestPki());
     const c2 = sealIdentity(pki, 'c2');
     const c3 = sealIdentity(pki, 'c3');
     const before = await startAs4Server({ identity: c3, trust: loadTrustStore([pki.caCert, pki.caCrl]) });
@@ -36,7 +36,7 @@ describe('AS4 endpoint and AP certificates: expired, revoked, untrusted are refu
   });
 
   it('refuses a signer whose certificate has expired at the time of reception (EBMS:0101)', async () => {
-    const pki = opensslPki('Exp');
+    const pki = foreignTestPki();
     const c2 = sealIdentity(pki, 'c2');
     const c3 = sealIdentity(pki, 'c3');
     const later = new Date(new Date(c2.certificate.validTo).getTime() + 86_400_000);
@@ -53,7 +53,7 @@ describe('AS4 endpoint and AP certificates: expired, revoked, untrusted are refu
 
 describe('AS4 reliability at the protocol edge', () => {
   it('a receiver that is down gives retryable AS4_EBMS_0005; when it comes back the same message goes through; a resent duplicate gets the original receipt again', async () => {
-    const pki = opensslPki('Rel');
+    const pki = foreignTestPki();
     const c2 = sealIdentity(pki, 'c2');
     const c3 = sealIdentity(pki, 'c3');
     const trust = loadTrustStore([pki.caCert]);

@@ -16,7 +16,7 @@ import {
 import { streamToBuffer } from '../../src/pipeline/index.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
 import { buildRemMessage, composeOriginal } from '../../src/smtp/index.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
@@ -305,7 +305,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const acceptance = (await aps.c2.context.store.listEvidence(c2Id)).find(
         (e) => e.event === 'SubmissionAcceptance',
       )!;
-      const stranger = opensslPki('Stranger').ap('c2');
+      const stranger = foreignTestPki().ap('c2');
       const forged = await forgedDispatch(
         loadSigningIdentity(stranger.sealCert, stranger.sealKey),
         acceptance.xml,

@@ -208,7 +208,10 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
             headers: { authorization: `Bearer ${SENDER.key}` },
           });
           const body = response.headers.get('content-type')?.includes('json') ? await response.json() : {};
+          // Routed (not the catch-all 404), and answered: a made-up id or an empty body is the client's error
+          // (4xx), never a server failure.
           expect(body.detail, `${method} ${path}`).not.toBe('no such resource');
+          expect(response.status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(500);
         }
       }
     });

@@ -9,10 +9,11 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiLayout } from '../../src/pki/index.js';
 import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
@@ -45,7 +46,7 @@ describe('dead letters', () => {
   it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
-    const [c2Port, c3Port, proxyPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [c2Port, c3Port, proxyPort] = await Promise.all([claimPort(), claimPort(), claimPort()]);
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
       const file = join(work, `${name}.yaml`);
       writeFileSync(

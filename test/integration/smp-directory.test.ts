@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/cli/two-access-points.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { smpPathSegment } from '../../src/directory/index.js';
 import { devPkiLayout, type DevPkiLayout } from '../../src/pki/index.js';
@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { metadataTemplate, startSmpResponder, type MetadataValues, type SmpResponder } from '../directory/smp-fixtures.js';
 import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * `directory.kind: smp` in the AP config: C2 finds C3 through a local OASIS SMP 2.0 responder serving
@@ -46,7 +47,7 @@ beforeAll(async () => {
   await devTestPki(pkiDir);
   pki = devPkiLayout(pkiDir);
   smp = await startSmpResponder();
-  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
   const values = (participant: string): MetadataValues => ({
     participantScheme: 'iso6523-actorid-upis',
     participantValue: participant,

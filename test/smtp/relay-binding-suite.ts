@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   apiText,
-  freePort,
   RECIPIENT,
   SENDER,
   startTwoAccessPoints,
@@ -22,6 +21,7 @@ import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import type { TwoAccessPointsMode } from '../integration/two-access-points-suite.js';
 import { swaks, type SwaksResult } from './swaks.js';
+import { claimPort } from '../helpers/ports.js';
 
 /** Served by C3, but C2's directory sends it to a sink: the dispatch as it is on the wire, to look at and to replay. */
 const CAPTURED = {
@@ -65,7 +65,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         key: readFileSync(pki.ap('c3').tlsKey),
         cert: readFileSync(pki.ap('c3').tlsCert),
       });
-      [ports.c2, ports.c3] = await Promise.all([freePort(), freePort()]);
+      [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
       const modeOverrides = await mode.overrides?.('smtp-relay');
       const sinkEndpoint = `smtp://127.0.0.1:${sink.port}?domain=c3.example`;
       aps = await startTwoAccessPoints({

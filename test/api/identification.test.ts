@@ -277,7 +277,7 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const [evidence] = await waitFor(async () => {
       const chain = await strict.context.store.listEvidence(id);
       return chain.length > 0 ? chain : undefined;
-    }, { timeoutMs: 20_000, what: 'ContentHandover' });
+    }, { timeoutMs: 50_000, what: 'ContentHandover' }); // sealing takes tens of seconds on a loaded 2-core machine
     const data = parseEvidenceXml(evidence!.xml);
     expect(data.event).toBe('ContentHandover');
     expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>');

@@ -21,18 +21,22 @@ export function qerdsLaunched(args: readonly string[], options: { cwd?: string; 
 }
 
 let runs = 0;
-let running = false;
+/** The previous run's end: runs are queued, since the streams and process.exitCode are the process's. */
+let previous: Promise<unknown> = Promise.resolve();
 
 /**
  * The CLI's own entry (src/cli/main.ts, its parsing, commands and exit codes) run inside this test process: what
  * `qerds <args>` prints on stdout and stderr and the exit status it sets. main.ts is imported afresh for each run
  * (a new query makes it a new module; the command modules it imports are loaded once), with process.argv set to
- * the arguments and the two streams captured for the duration. One run at a time: the streams and
- * process.exitCode are the process's, so the helper refuses an overlapping call.
+ * the arguments and the two streams captured for the duration. Calls made at once run one after the other.
  */
-export async function qerdsInProcess(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
-  if (running) throw new Error('qerdsInProcess: one run at a time');
-  running = true;
+export function qerdsInProcess(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  const run = previous.then(() => runOnce(args, options));
+  previous = run.catch(() => undefined);
+  return run;
+}
+
+async function runOnce(args: readonly string[], options: { env?: Record<string, string> }): Promise<CliResult> {
   const saved = { argv: process.argv, exitCode: process.exitCode, out: process.stdout.write, err: process.stderr.write };
   const savedEnv = Object.fromEntries(Object.keys(options.env ?? {}).map((k) => [k, process.env[k]]));
   let stdout = '';
@@ -61,6 +65,5 @@ export async function qerdsInProcess(args: readonly string[], options: { env?: R
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    running = false;
   }
 }

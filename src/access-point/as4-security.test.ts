@@ -6,7 +6,7 @@ import { loadConfig, type QerdsConfigInput } from '../config/index.js';
 import { isQerdsError } from '../core/index.js';
 import { devPkiLayout, loadSigningIdentity, loadTrustStore, type TrustStore } from '../pki/index.js';
 import { cmsRecipients, type CmsRecipients } from '../../test/helpers/cms-recipients.js';
-import { opensslPki, sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import { ACTION_DISPATCH, ACTION_EVIDENCE, ERDS_SERVICE } from '../profiles/index.js';
 import { loadAs4Security, outgoingPMode, peerEncryptionCertificate } from './as4-security.js';
 
@@ -105,7 +105,7 @@ describe('outgoingPMode / peerEncryptionCertificate (what the transport sends un
   });
 
   it('a certificate outside the trust anchors, or of the wrong key type for the algorithm set, is refused', () => {
-    const foreign = readFileSync(opensslPki('Foreign').ap('c3').encCert, 'utf8');
+    const foreign = readFileSync(foreignTestPki().ap('c3').encCert, 'utf8');
     expect(refusal(() => peerEncryptionCertificate(encrypting, foreign, trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID', retryable: false, message: expect.stringMatching(/not trusted/) });
     const x25519 = readFileSync(recipients.x25519.certFile, 'utf8');
     expect(refusal(() => peerEncryptionCertificate(encrypting, x25519, trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID', message: expect.stringMatching(/x25519/) });

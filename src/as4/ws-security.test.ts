@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sharedTestPki, opensslPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../../test/interop/as4-helpers.js';
 import { canonicalize } from './c14n.js';
 import { buildUserMessageEnvelope } from './envelope-build.js';
@@ -84,7 +84,7 @@ describe('WS-Security signature', () => {
   });
 
   it('refuses a signer outside the trust store and one that is not the expected certificate', () => {
-    const foreign = opensslPki('Foreign');
+    const foreign = foreignTestPki();
     const doc = buildUserMessageEnvelope(sampleMessage('m1@qerds', []));
     signEnvelope(doc, [], sealIdentity(foreign, 'c2'));
     const xml = serializeXml(doc);

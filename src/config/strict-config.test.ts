@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAccessPoint } from '../access-point.js';
-import { initDevPki } from '../pki/index.js';
 import { configSchema, loadConfig, type QerdsConfigInput } from './index.js';
+import { devTestPki } from '../../test/helpers/pki.js';
 
 type Node = { _zod: { def: Record<string, unknown> & { type: string } } };
 
@@ -72,7 +72,7 @@ describe('files the configuration names', () => {
 
   const start = async (overrides: QerdsConfigInput) => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     const config = loadConfig({ env: {}, baseDir: work, overrides: { ...overrides, pki: { dir: pkiDir, ...overrides?.pki }, store: { sqliteFile: join(work, 'db.sqlite'), blobDir: join(work, 'blobs') } } });
     return createAccessPoint(config);
   };

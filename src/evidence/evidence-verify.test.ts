@@ -4,7 +4,7 @@ import { sequentialIdGenerator } from '../core/ids.js';
 import { loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { evidenceSamples } from '../../test/fixtures/evidence/load-samples.js';
 import { opensslTsa } from '../../test/helpers/openssl-tsa.js';
-import { opensslPki, sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, foreignTestPki, privateCopy } from '../../test/helpers/pki.js';
 import { xmlsecVerify } from '../../test/helpers/xmlsec.js';
 import { formatReport, issueEvidence, verifyEvidence, xadesSealer } from './index.js';
 
@@ -63,7 +63,7 @@ describe('sealed evidence: issue and verify', () => {
   });
 
   it('sealed by a certificate outside the trust store: INDETERMINATE, NO_CERTIFICATE_CHAIN_FOUND', async () => {
-    const foreign = opensslPki('Foreign');
+    const foreign = foreignTestPki();
     const foreignId = loadSigningIdentity(foreign.ap('c3').sealCert, foreign.ap('c3').sealKey);
     const sealer = xadesSealer({ identity: foreignId, clock, idGenerator: sequentialIdGenerator() });
     const { xml } = await issueEvidence(samples.RelayAcceptance, sealer);
@@ -75,7 +75,7 @@ describe('sealed evidence: issue and verify', () => {
   });
 
   it('sealed with a certificate revoked before the validation time: TOTAL-FAILED, REVOKED', async () => {
-    const other = opensslPki('Revoking');
+    const other = privateCopy(foreignTestPki());
     const seal = other.ap('c3');
     const { xml } = await issueEvidence(
       samples.SubmissionRejection,

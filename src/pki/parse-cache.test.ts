@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCrls } from './crl.js';
-import { initDevPki, type DevPkiLayout } from './index.js';
+import { type DevPkiLayout } from './index.js';
 import { certificateFrom, memoByContent } from './parse-cache.js';
+import { devTestPki } from '../../test/helpers/pki.js';
 
 let root: string;
 let layout: DevPkiLayout;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'qerds-parse-cache-'));
-  ({ layout } = await initDevPki({ dir: join(root, 'pki'), recipients: [] }));
+  layout = await devTestPki(join(root, 'pki'), { recipients: [] });
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
-import { opensslPki } from '../../test/helpers/pki.js';
+import { devTestPki, foreignTestPki, privateCopy } from '../../test/helpers/pki.js';
 import {
   createTrustStore,
   initDevPki,
@@ -25,13 +25,10 @@ let foreign: DevPkiLayout;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'qerds-trust-test-'));
-  ({ layout } = await initDevPki({ dir: join(root, 'pki') }));
-  foreign = opensslPki('Foreign');
+  layout = await devTestPki(join(root, 'pki'));
+  foreign = foreignTestPki();
 });
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(foreign.dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('createTrustStore', () => {
   it('accepts a leaf of the trusted CA and returns the path leaf → anchor', () => {
@@ -87,7 +84,7 @@ describe('createTrustStore', () => {
   });
 
   it('honours a CRL made by openssl ca for the openssl-made PKI', () => {
-    const l = opensslPki('Revoking');
+    const l = privateCopy(foreignTestPki());
     try {
       const ca = ['-config', join(l.dir, 'ca.cnf'), '-keyfile', l.caKey, '-cert', l.caCert];
       execFileSync('openssl', ['ca', ...ca, '-revoke', l.ap('c3').sealCert], { cwd: l.dir, stdio: 'pipe' });

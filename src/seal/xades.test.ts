@@ -7,7 +7,7 @@ import { sequentialIdGenerator } from '../core/ids.js';
 import type { Clock } from '../core/ports.js';
 import { loadSigningIdentity, loadTrustStore, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { opensslTsa } from '../../test/helpers/openssl-tsa.js';
-import { opensslPki, sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import { opensslEcSeal, xmlsecVerify } from '../../test/helpers/xmlsec.js';
 import { ECDSA_SHA256_URI, sealXml, verifyXmlSeal } from './index.js';
 
@@ -121,7 +121,7 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
   });
 
   it('sealed under a CA outside the trust store: xmlsec1 and we refuse', async () => {
-    const foreign = opensslPki('Foreign');
+    const foreign = foreignTestPki();
     const identity = loadSigningIdentity(foreign.ap('c2').sealCert, foreign.ap('c2').sealKey);
     const signed = await seal(identity);
     expect(xmlsecVerify(signed, pki.caCert).ok).toBe(false);

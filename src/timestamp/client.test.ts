@@ -8,9 +8,9 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { TimeStampReq } from '@peculiar/asn1-tsp';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, devTestPki } from '../../test/helpers/pki.js';
 import type { MessageImprint } from '../core/ports.js';
-import { createTrustStore, initDevPki, loadSigningIdentity, type DevPkiLayout, type TrustStore } from '../pki/index.js';
+import { createTrustStore, loadSigningIdentity, type DevPkiLayout, type TrustStore } from '../pki/index.js';
 import {
   DEV_TSA_POLICY,
   createHttpTsaClient,
@@ -32,7 +32,7 @@ let baseUrl: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'qerds-tsa-client-'));
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki') }));
+  pki = await devTestPki(join(work, 'pki'));
   tsa = createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) });
   trust = createTrustStore([new X509Certificate(readFileSync(pki.caCert))]);
   const app = express();
@@ -77,8 +77,16 @@ describe('createLocalTsaClient', () => {
   it('works with the openssl-made shared PKI and without certReq', async () => {
     const shared = sharedTestPki();
     const other = createTimestampAuthority({ identity: loadSigningIdentity(shared.tsaCert, shared.tsaKey) });
-    const token = await createLocalTsaClient(other, { certReq: false }).timestamp(sha256('bare'));
-    expect(token.der.length).toBeGreaterThan(500);
+    const imprint = sha256('bare');
+    const token = await createLocalTsaClient(other, { certReq: false }).timestamp(imprint);
+    const sharedTrust = createTrustStore([new X509Certificate(readFileSync(shared.caCert))]);
+    // Without certReq the token carries no certificate: it verifies once the verifier is handed the TSA's.
+    const bare = await verifyTimestampToken(token.der, { imprint, trust: sharedTrust });
+    expect(bare.findings.map((f) => f.code)).toEqual(['TSA_SIGNER_CERT_MISSING']);
+    const withCert = await verifyTimestampToken(token.der, { imprint, trust: sharedTrust, certificates: [new X509Certificate(readFileSync(shared.tsaCert))] });
+    expect(withCert.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(withCert.valid).toBe(true);
+    expect(withCert.genTime?.getTime()).toBe(token.genTime.getTime());
   });
 
   it('refuses a reply whose nonce is not the one sent (replay)', async () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslTsa, OPENSSL_TSA_POLICY } from '../../test/helpers/openssl-tsa.js';
-import { opensslPki, sharedTestPki } from '../../test/helpers/pki.js';
+import { sharedTestPki, devTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import type { MessageImprint } from '../core/ports.js';
-import { createTrustStore, initDevPki, loadSigningIdentity, type DevPkiLayout } from '../pki/index.js';
+import { createTrustStore, loadSigningIdentity, type DevPkiLayout } from '../pki/index.js';
 import {
   DEV_TSA_POLICY,
   acceptTimestampResponse,
@@ -34,7 +34,7 @@ const pkis: Record<string, () => DevPkiLayout> = {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'qerds-tsa-interop-'));
-  ({ layout: devPki } = await initDevPki({ dir: join(work, 'pki') }));
+  devPki = await devTestPki(join(work, 'pki'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -136,14 +136,9 @@ describe('verifyTimestampToken', () => {
   });
 
   it('rejects a token from a TSA outside the trust store', async () => {
-    const foreign = opensslPki('Outsider');
-    try {
-      const v = await verifyTimestampToken(await tokenOf(tsaOf(foreign)), { imprint, trust });
-      expect(v.valid).toBe(false);
-      expect(errors(v)).toEqual(['TSA_CERT_UNTRUSTED', 'PKI_PATH_NOT_FOUND']);
-    } finally {
-      rmSync(foreign.dir, { recursive: true, force: true });
-    }
+    const v = await verifyTimestampToken(await tokenOf(tsaOf(foreignTestPki())), { imprint, trust });
+    expect(v.valid).toBe(false);
+    expect(errors(v)).toEqual(['TSA_CERT_UNTRUSTED', 'PKI_PATH_NOT_FOUND']);
   });
 
   it('rejects a token whose TSA certificate was not valid at genTime', async () => {

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { submissionFingerprint } from '../../src/api/idempotency.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { testPostgresUrl } from '../helpers/postgres.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Idempotency-Key on POST /api/v1/messages, with C2 as two API processes (two access points, each its own
@@ -28,7 +28,7 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
 
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir,

@@ -9,7 +9,7 @@ import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { sequentialIdGenerator } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
+import { devPkiLayout, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { sealXml } from '../../src/seal/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { httpsRequest, makeCertificate, submissionBody, type ClientCert } from '../helpers/identification.js';
@@ -17,6 +17,7 @@ import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * REQ3 / REQ4 on real HTTPS on loopback: one access point per policy, each path of identification
@@ -90,7 +91,7 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
   let strict: AccessPoint;
 
   beforeAll(async () => {
-    await initDevPki({ dir: join(work, 'pki') });
+    await devTestPki(join(work, 'pki'));
     pki = devPkiLayout(join(work, 'pki'));
     certs = {
       senderClient: makeCertificate(pki, work, 'sender-client', '/C=JP/O=Sample Trading Co., Ltd./CN=sender-erp', { usage: 'client' }),
@@ -280,7 +281,7 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const [evidence] = await waitFor(async () => {
       const chain = await accessPointInternals(strict).context.store.listEvidence(id);
       return chain.length > 0 ? chain : undefined;
-    }, { timeoutMs: 20_000, what: 'ContentHandover' });
+    }, { timeoutMs: 50_000, what: 'ContentHandover' }); // sealing takes tens of seconds on a loaded 2-core machine
     const data = parseEvidenceXml(evidence!.xml);
     expect(data.event).toBe('ContentHandover');
     expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>');

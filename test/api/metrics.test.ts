@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /** `name{labels} value` lines of a Prometheus text exposition → value by `name{labels}`. */
 function parseExposition(text: string): Map<string, number> {
@@ -22,7 +22,7 @@ describe('GET /metrics (Prometheus) after one message end to end', () => {
   const work = mkdtempSync(join(tmpdir(), 'qerds-metrics-'));
   let net: TwoAccessPoints;
   beforeAll(async () => {
-    await initDevPki({ dir: join(work, 'pki') });
+    await devTestPki(join(work, 'pki'));
     net = await startTwoAccessPoints({ outDir: join(work, 'out'), pkiDir: join(work, 'pki') });
   }, 60_000);
   afterAll(async () => {

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 interface MessageJson {
   id: string;
@@ -34,7 +34,7 @@ describe('GET /api/v1/messages and the submission reference', () => {
 
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
     for (let i = 0; i < 5; i++) {
       const res = await submit({ recipient: RECIPIENT.id, subject: `order ${i}`, reference: `PO-${i}` });

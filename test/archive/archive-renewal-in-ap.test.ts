@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
-import { initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { opensslTsaCertificate } from '../seal/long-lived-tsa.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * The archive renewal runs by itself inside `qerds start` (retention.renewIntervalMs). Run 1: the APs'
@@ -34,7 +35,7 @@ describe('archive renewal inside the AP', () => {
   let messageId: string;
   let before: Map<string, string>;
   beforeAll(async () => {
-    ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] }));
+    pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   }, 120_000);
   afterAll(() => net?.stop());
 

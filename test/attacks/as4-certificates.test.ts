@@ -12,12 +12,13 @@ import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } 
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { isQerdsError, parseParticipantId } from '../../src/core/index.js';
 import { verifySmpSignature } from '../../src/directory/smp-signature.js';
-import { checkCertificateRole, devPkiLayout, initDevPki, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
+import { checkCertificateRole, devPkiLayout, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
 import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
 import { createLocalTsaClient, createTimestampAuthority, verifyTimestampToken } from '../../src/timestamp/index.js';
 import { buildTrustList, loadTrustList } from '../../src/trust-list/index.js';
 import { devCertificateKinds } from './as4-certificate-kinds.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Issue 13, finding 3 ("any trusted certificate can send a Dispatch"): who may sign AS4 messages and receipts, SMP
@@ -35,7 +36,7 @@ let kinds: Record<string, SigningIdentity>;
 let net: TwoAccessPoints;
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir, aps: ['c2', 'c3', 'c9'] });
+  await devTestPki(pkiDir, { aps: ['c2', 'c3', 'c9'] });
   pki = devPkiLayout(pkiDir);
   kinds = devCertificateKinds(pki);
   net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir, overrides: (name) => (name === 'c3' ? { pki: { unpinnedPeers: true } } : {}) });

@@ -10,12 +10,13 @@ import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } fr
 import { formatParticipantId, isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
-import { devPkiLayout, initDevPki, type SigningIdentity } from '../../src/pki/index.js';
+import { devPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { createHttpTsaClient } from '../../src/timestamp/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { devCertificateKinds, sealWithOrganizationIdentifier } from './as4-certificate-kinds.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Issue 13, finding 2 ("a forged proof of delivery is accepted"): a ContentHandover naming C3 as its issuer, sealed
@@ -50,7 +51,7 @@ let c2Message: StoredMessage;
 let c3Message: StoredMessage;
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir, aps: ['c2', 'c3', 'c9'] });
+  await devTestPki(pkiDir, { aps: ['c2', 'c3', 'c9'] });
   kinds = devCertificateKinds(devPkiLayout(pkiDir));
   net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
   const form = new FormData();

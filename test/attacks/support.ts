@@ -2,15 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /** Two APs on loopback for the attack tests: the attack goes at C3, then a valid message must still go through. */
 export async function startTarget(prefix: string, options: Omit<Parameters<typeof startTwoAccessPoints>[0], 'outDir' | 'pkiDir'> = {}): Promise<TwoAccessPoints> {
   const work = mkdtempSync(join(tmpdir(), `qerds-attack-${prefix}-`));
   const pkiDir = join(work, 'pki');
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   return startTwoAccessPoints({ outDir: work, pkiDir, ...options });
 }
 

@@ -6,7 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { initDevPki, loadTrustStore, openPkcs11Signer } from '../../src/pki/index.js';
+import { loadTrustStore, openPkcs11Signer } from '../../src/pki/index.js';
+import { devTestPki } from '../helpers/pki.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const qerds = (args: string[], env: NodeJS.ProcessEnv) =>
@@ -17,7 +18,7 @@ describe('qerds pki softhsm-init', () => {
   it('makes a token whose key the dev CA certified, and prints the remoteSeal config that opens it', async () => {
     const work = mkdtempSync(join(tmpdir(), 'qerds-softhsm-cli-'));
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir, aps: ['c2'], recipients: [] });
+    await devTestPki(pkiDir, { aps: ['c2'], recipients: [] });
     const r = qerds(['pki', 'softhsm-init', '--sender', '0188:1234567890123', '--pki-dir', pkiDir, '--key-type', 'ec'], { QERDS_REMOTE_SEAL_PIN: 'cli-pin-1234' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,14 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { packUserMessage, parseEnvelope, verifyAs4Capture, type UserMessage } from '../../src/as4/index.js';
 import { loadSigningIdentity, loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Run the real CLI (bin/qerds.js) as a user would. */
-function qerds(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `qerds <args>` in-process (test/helpers/cli.ts); the real launch of `qerds verify` is in verify-command.test.ts. */
+const qerds = (...args: string[]) => qerdsInProcess(args);
 
 // Each run starts the CLI through tsx (seconds on a loaded 2-core machine): generous per-test time.
 describe('qerds verify (CLI) on an AS4 capture: signed, compressed, encrypted UserMessage as an HTTP dump', { timeout: 120_000 }, () => {
@@ -26,7 +22,7 @@ describe('qerds verify (CLI) on an AS4 capture: signed, compressed, encrypted Us
   let capture: string;
   let tampered: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const message: UserMessage = {
       messageId: 'cli-capture-1@qerds-ap.test',
       timestamp: new Date(),
@@ -54,8 +50,8 @@ describe('qerds verify (CLI) on an AS4 capture: signed, compressed, encrypted Us
     writeFileSync(tampered, bytes);
   });
 
-  it('VALID and exit 0 with the trust anchors and the decryption key; the report names the message and its payload', () => {
-    const r = qerds('verify', capture, ...trust, ...decrypt, '--expect-cert', pki.ap('c2').sealCert);
+  it('VALID and exit 0 with the trust anchors and the decryption key; the report names the message and its payload', async () => {
+    const r = await qerds('verify', capture, ...trust, ...decrypt, '--expect-cert', pki.ap('c2').sealCert);
     expect(r.stderr).toBe('');
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain('UserMessage cli-capture-1@qerds-ap.test');
@@ -63,8 +59,8 @@ describe('qerds verify (CLI) on an AS4 capture: signed, compressed, encrypted Us
     expect(r.stdout).not.toMatch(/INVALID/);
   });
 
-  it('--json: the report as data, payload compressed and encrypted', () => {
-    const r = qerds('verify', capture, ...trust, ...decrypt, '--json');
+  it('--json: the report as data, payload compressed and encrypted', async () => {
+    const r = await qerds('verify', capture, ...trust, ...decrypt, '--json');
     expect(r.status, r.stdout).toBe(0);
     const report = JSON.parse(r.stdout) as { verdict: string; messageType: string; payloads: Array<{ compressed: boolean; encrypted: boolean }> };
     expect(report.verdict).toBe('VALID');
@@ -72,17 +68,17 @@ describe('qerds verify (CLI) on an AS4 capture: signed, compressed, encrypted Us
     expect(report.payloads).toEqual([expect.objectContaining({ compressed: true, encrypted: true })]);
   });
 
-  it('INVALID and exit 1: a tampered header, another expected signer', () => {
-    const bad = qerds('verify', tampered, ...trust, ...decrypt);
+  it('INVALID and exit 1: a tampered header, another expected signer', async () => {
+    const bad = await qerds('verify', tampered, ...trust, ...decrypt);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/INVALID/);
-    const other = qerds('verify', capture, ...trust, ...decrypt, '--expect-cert', pki.ap('c3').sealCert, '--json');
+    const other = await qerds('verify', capture, ...trust, ...decrypt, '--expect-cert', pki.ap('c3').sealCert, '--json');
     expect(other.status).toBe(1);
     expect((JSON.parse(other.stdout) as { verdict: string }).verdict).toBe('INVALID');
   });
 
-  it('encrypted payload without the key: not checked (INDETERMINATE, exit 1), never "digest does not match" or "not signed"', () => {
-    const noKey = qerds('verify', capture, ...trust, '--json');
+  it('encrypted payload without the key: not checked (INDETERMINATE, exit 1), never "digest does not match" or "not signed"', async () => {
+    const noKey = await qerds('verify', capture, ...trust, '--json');
     expect(noKey.status).toBe(1);
     const report = JSON.parse(noKey.stdout) as { kind: string; verdict: string; findings: { code: string }[] };
     expect(report).toMatchObject({ kind: 'as4-capture', verdict: 'INDETERMINATE' });
@@ -111,7 +107,7 @@ function rechunk(dump: Buffer, size: number): Buffer {
 }
 
 describe('AS4 captures made by phase4 (Peppol): read and verified as they are stored', () => {
-  it('receipts of phase4 and Governikus, stored de-chunked under "Transfer-Encoding: chunked": VALID; chunked for real: VALID too', () => {
+  it('receipts of phase4 and Governikus, stored de-chunked under "Transfer-Encoding: chunked": VALID; chunked for real: VALID too', async () => {
     for (const [file, cert] of [['helger.as4in', 'helger-pop000306-2023.cert.pem'], ['governikus.as4in', 'governikus-pop000260.cert.pem']] as const) {
       const r = verifyAs4Capture(p4(file), { trust: p4trust(cert), at: new Date('2022-03-07T17:45:00Z') });
       expect(r.verdict, `${file}: ${JSON.stringify(r.findings)}`).toBe('VALID');
@@ -123,7 +119,7 @@ describe('AS4 captures made by phase4 (Peppol): read and verified as they are st
     }
   });
 
-  it('one character of the signed receipt header changed: INVALID, the Messaging digest does not match', () => {
+  it('one character of the signed receipt header changed: INVALID, the Messaging digest does not match', async () => {
     const bytes = p4('helger.as4in');
     const at = bytes.indexOf('1384cf77-2de9');
     expect(at).toBeGreaterThan(0);
@@ -133,7 +129,7 @@ describe('AS4 captures made by phase4 (Peppol): read and verified as they are st
     expect(r.findings.map((f) => f.code)).toContain('AS4_SIG_DIGEST_MISMATCH');
   });
 
-  it('a compressed and encrypted UserMessage without the recipient key: INDETERMINATE (attachment not checked), the header signature verified', () => {
+  it('a compressed and encrypted UserMessage without the recipient key: INDETERMINATE (attachment not checked), the header signature verified', async () => {
     const r = verifyAs4Capture(p4('dump-raw.as4out'), { trust: p4trust('helger-pop000306-2027.cert.pem'), at: new Date('2026-01-29T15:40:00Z') });
     expect(r.verdict).toBe('INDETERMINATE');
     expect(r.messageType).toBe('UserMessage');
@@ -150,7 +146,7 @@ describe('a Receipt that copies the acknowledged message', () => {
     `<eb:Receipt>${receiptContent}</eb:Receipt></eb:SignalMessage></eb:Messaging></S:Header><S:Body>${body}</S:Body></S:Envelope>`;
   const copy = `<eb:Messaging><eb:UserMessage><eb:MessageInfo><eb:Timestamp>2024-01-01T00:00:00Z</eb:Timestamp><eb:MessageId>m1@test</eb:MessageId></eb:MessageInfo></eb:UserMessage></eb:Messaging>`;
 
-  it('an eb:Messaging inside eb:Receipt is receipt content, not a second Messaging; one in the Body still is', () => {
+  it('an eb:Messaging inside eb:Receipt is receipt content, not a second Messaging; one in the Body still is', async () => {
     expect(parseEnvelope(envelope(copy))).toMatchObject({ kind: 'receipt', receipt: { refToMessageId: 'm1@test' } });
     expect(() => parseEnvelope(envelope('', copy))).toThrow(/more than once/);
   });

@@ -3,7 +3,6 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import { issueEvidence, xadesSealer } from '../../src/evidence/index.js';
@@ -13,17 +12,14 @@ import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority, encodeTimestampRequest } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { opensslTsa } from '../helpers/openssl-tsa.js';
+import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 import { crlIssuedAt, sharedTestPki } from '../helpers/pki.js';
 import { opensslTsaCertificate } from '../seal/long-lived-tsa.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const DAY = 86_400_000;
 
-/** Run the real CLI (bin/qerds.js) as a user would. */
-function qerds(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `qerds <args>` run in this process (the CLI's own entry; one real launch below proves bin/qerds.js). */
+const qerds = (...args: string[]) => qerdsInProcess(args);
 
 // Each run starts the CLI through tsx (seconds on a loaded 2-core machine): generous per-test time.
 describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --json, --xml; exit 0 only when valid', { timeout: 120_000 }, () => {
@@ -59,36 +55,40 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
     file('wrong.bin', 'passw0rd');
   });
 
-  it('a B-LTA evidence: VALID, exit 0; with the clock past the seal certificate expiry still VALID, the B-T not', () => {
-    const ok = qerds('verify', lta, ...trustArgs);
+  it('a B-LTA evidence: VALID, exit 0; with the clock past the seal certificate expiry still VALID, the B-T not', async () => {
+    const ok = await qerds('verify', lta, ...trustArgs);
     expect(ok.stderr).toBe('');
     expect(ok.stdout.split('\n')[0]).toBe('VALID');
     expect(ok.stdout).toContain('level:      XAdES-B-LTA');
     expect(ok.stdout).toMatch(/archive ts: \d{4}-/);
     expect(ok.status).toBe(0);
-    const stale = qerds('verify', lta, ...trustArgs, '--at', pastExpiry);
+    // The one real launch of `qerds verify` (bin/qerds.js in its own process): the same words and status.
+    const launched = qerdsLaunched(['verify', lta, ...trustArgs]);
+    const withoutValidationTime = (r: typeof ok) => ({ ...r, stdout: r.stdout.replace(/^validated: .*$/m, '') });
+    expect(withoutValidationTime(launched)).toEqual(withoutValidationTime(ok));
+    const stale = await qerds('verify', lta, ...trustArgs, '--at', pastExpiry);
     expect(stale.stdout.split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): TRY_LATER/);
-    const later = qerds('verify', lta, ...laterTrustArgs, '--at', pastExpiry);
+    const later = await qerds('verify', lta, ...laterTrustArgs, '--at', pastExpiry);
     expect(later.stdout.split('\n')[0]).toBe('VALID');
     expect(later.stdout).toContain(`validated:  as of ${pastExpiry}`);
     expect(later.status).toBe(0);
-    const old = qerds('verify', bt, ...laterTrustArgs, '--at', pastExpiry);
+    const old = await qerds('verify', bt, ...laterTrustArgs, '--at', pastExpiry);
     expect(old.stdout.split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): OUT_OF_BOUNDS_NO_POE/);
     expect(old.status).toBe(1);
   });
 
-  it('--content: the parts in order pass; one changed byte fails with HASH_FAILURE; --json carries the verdict', () => {
-    expect(qerds('verify', lta, ...trustArgs, '--content', join(dir, 'part1.bin'), '--content', join(dir, 'part2.bin')).status).toBe(0);
-    expect(qerds('verify', lta, ...trustArgs, '--content', join(dir, 'part2.bin')).status).toBe(0);
-    const bad = qerds('verify', lta, ...trustArgs, '--content', join(dir, 'wrong.bin'), '--json');
+  it('--content: the parts in order pass; one changed byte fails with HASH_FAILURE; --json carries the verdict', async () => {
+    expect((await qerds('verify', lta, ...trustArgs, '--content', join(dir, 'part1.bin'), '--content', join(dir, 'part2.bin'))).status).toBe(0);
+    expect((await qerds('verify', lta, ...trustArgs, '--content', join(dir, 'part2.bin'))).status).toBe(0);
+    const bad = await qerds('verify', lta, ...trustArgs, '--content', join(dir, 'wrong.bin'), '--json');
     expect(bad.status).toBe(1);
     const json = JSON.parse(bad.stdout) as { kind: string; indication: string; subIndication: string; seal: { level: string; signer: { subject: string } } };
     expect(json).toMatchObject({ kind: 'evidence', indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE', seal: { level: 'B-LTA' } });
     expect(json.seal.signer.subject).toContain('CN=Shared AP c2 e-seal');
   });
 
-  it('--xml: a TS 119 102-2 style report', () => {
-    const r = qerds('verify', lta, ...trustArgs, '--xml');
+  it('--xml: a TS 119 102-2 style report', async () => {
+    const r = await qerds('verify', lta, ...trustArgs, '--xml');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/<ValidationReport [^>]*xmlns="http:\/\/uri.etsi.org\/19102\/v1.2.1#"/);
     expect(r.stdout).toContain('<MainIndication>urn:etsi:019102:mainindication:total-passed</MainIndication>');
@@ -100,26 +100,26 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
     const data = readFileSync(join(dir, 'part1.bin'));
     const token = await opensslTsa(pki).timestamp({ algorithm: 'sha256', digest: createHash('sha256').update(data).digest() });
     const tokenFile = file('token.der', token.der);
-    const ok = qerds('verify', tokenFile, ...trustArgs, '--content', join(dir, 'part1.bin'));
+    const ok = await qerds('verify', tokenFile, ...trustArgs, '--content', join(dir, 'part1.bin'));
     expect(ok.stdout.split('\n')[0]).toBe('VALID');
     expect(ok.stdout).toContain('file:       RFC 3161 timestamp token');
     expect(ok.stdout).toContain('(matches the content)');
     expect(ok.status).toBe(0);
-    const bad = qerds('verify', tokenFile, ...trustArgs, '--content', join(dir, 'wrong.bin'));
+    const bad = await qerds('verify', tokenFile, ...trustArgs, '--content', join(dir, 'wrong.bin'));
     expect(bad.stdout.split('\n')[0]).toMatch(/^INVALID \(TOTAL-FAILED\): HASH_FAILURE/);
     expect(bad.status).toBe(1);
-    const unbound = qerds('verify', tokenFile, ...trustArgs, '--json');
+    const unbound = await qerds('verify', tokenFile, ...trustArgs, '--json');
     expect(JSON.parse(unbound.stdout)).toMatchObject({ kind: 'timestamp-token', indication: 'TOTAL-PASSED', contentChecked: false });
 
     const authority = createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) });
     const resp = await authority.respond(encodeTimestampRequest({ algorithm: 'sha256', digest: createHash('sha256').update(data).digest() }, { certReq: true }).der);
-    const r = qerds('verify', file('reply.tsr', resp), ...trustArgs, '--content', join(dir, 'part1.bin'));
+    const r = await qerds('verify', file('reply.tsr', resp), ...trustArgs, '--content', join(dir, 'part1.bin'));
     expect(r.stdout.split('\n')[0]).toBe('VALID');
     expect(r.status).toBe(0);
     // One flipped byte near the end (the TSA's signature): SIG_CRYPTO_FAILURE.
     const flipped = Buffer.from(token.der);
     flipped[flipped.length - 5] = (flipped[flipped.length - 5] as number) ^ 0x01;
-    const f = qerds('verify', file('flipped.der', flipped), ...trustArgs, '--content', join(dir, 'part1.bin'));
+    const f = await qerds('verify', file('flipped.der', flipped), ...trustArgs, '--content', join(dir, 'part1.bin'));
     expect(f.stdout.split('\n')[0]).toMatch(/^INVALID \(TOTAL-FAILED\): SIG_CRYPTO_FAILURE/);
     expect(f.status).toBe(1);
     // Five CLI runs through tsx: more than the suite's per-test time on a loaded 2-core machine.
@@ -146,19 +146,19 @@ describe('qerds verify (CLI): evidence and timestamp files, --at, --content, --j
         nextUpdate: new Date(Date.now() + DAY),
       }),
     );
-    const ok = qerds('verify', bt, ...trustArgs, '--trust', list);
+    const ok = await qerds('verify', bt, ...trustArgs, '--trust', list);
     expect(ok.stderr).toBe('');
     expect(ok.stdout.split('\n')[0]).toBe('VALID');
     expect(ok.stdout).toContain('qualified:  seal QUALIFIED (QERDS "Shared AP c2", granted); TSA QUALIFIED (QTST "Shared TSA", granted)');
     expect(ok.status).toBe(0);
     // Alone, the list has no anchor to check its signer against: refused, not trusted on its own word.
-    const alone = qerds('verify', bt, '--trust', list);
+    const alone = await qerds('verify', bt, '--trust', list);
     expect(alone.status).not.toBe(0);
     expect(alone.stderr).toContain('CONFIG_INVALID');
   });
 
-  it('a file it cannot tell: no verdict, exit 2 with the reason on stderr', () => {
-    const r = qerds('verify', file('junk.bin', 'hello world'), ...trustArgs);
+  it('a file it cannot tell: no verdict, exit 2 with the reason on stderr', async () => {
+    const r = await qerds('verify', file('junk.bin', 'hello world'), ...trustArgs);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('EVIDENCE_MALFORMED');
   });

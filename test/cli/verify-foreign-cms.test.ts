@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,17 +9,15 @@ import { readSignedData } from '../../src/crypto/signed-data-read.js';
 import { verifyAny } from '../../src/evidence/index.js';
 import { loadTrustStore, type TrustStore } from '../../src/pki/index.js';
 import type { DevPkiLayout } from '../../src/pki/types.js';
-import { opensslPki } from '../helpers/pki.js';
+import { foreignTestPki } from '../helpers/pki.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dss = join(root, 'test/fixtures/crypto/foreign/esig-dss');
 const fixture = (name: string) => readFileSync(join(dss, name));
 
-/** Run the real CLI (bin/qerds.js) as a user would. */
-function qerds(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `qerds <args>` in-process (test/helpers/cli.ts); the real launch of `qerds verify` is in verify-command.test.ts. */
+const qerds = (...args: string[]) => qerdsInProcess(args);
 
 interface Verdict {
   kind: string;
@@ -119,8 +117,8 @@ describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PS
   const sign = (out: string, ...extra: string[]) =>
     execFileSync('openssl', ['cms', '-sign', '-cades', '-binary', '-md', 'sha256', '-in', path('doc.txt'), '-signer', pki.ap('c2').sealCert, '-inkey', pki.ap('c2').sealKey, '-outform', 'DER', '-out', path(out), ...extra], { stdio: 'pipe' });
 
-  beforeAll(() => {
-    pki = opensslPki('Foreign');
+  beforeAll(async () => {
+    pki = foreignTestPki();
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
     noCrl = loadTrustStore([pki.caCert]);
     writeFileSync(path('doc.txt'), document);
@@ -139,7 +137,7 @@ describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PS
     execFileSync('openssl', ['ts', '-reply', '-config', path('tsa.cnf'), '-queryfile', path('q.tsq'), '-out', path('nocerts.tsr')], { stdio: 'pipe' });
   });
 
-  it('openssl verifies what we are about to judge (independent reference)', () => {
+  it('openssl verifies what we are about to judge (independent reference)', async () => {
     for (const f of ['attached.p7m', 'ber.p7m', 'pss.p7m']) {
       execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', path(f), '-CAfile', pki.caCert, '-out', '/dev/null'], { stdio: 'pipe' });
     }
@@ -182,22 +180,22 @@ describe('verify what openssl signs: CAdES attached / detached / BER / RSASSA-PS
     expect((await verdict(token, trust, { content: [document], expectedCertificate: other })).valid).toBe(false);
   });
 
-  it('CLI: --document and --cert, JSON for every outcome (file missing, unknown kind) with exit 2, names on one line', () => {
+  it('CLI: --document and --cert, JSON for every outcome (file missing, unknown kind) with exit 2, names on one line', async () => {
     const trustArgs = ['--trust', pki.caCert, '--trust', pki.caCrl];
-    const ok = qerds('verify', path('detached.p7s'), '--document', path('doc.txt'), '--cert', pki.ap('c2').sealCert, ...trustArgs, '--json');
+    const ok = await qerds('verify', path('detached.p7s'), '--document', path('doc.txt'), '--cert', pki.ap('c2').sealCert, ...trustArgs, '--json');
     expect(ok.status, ok.stderr).toBe(0);
     const report = JSON.parse(ok.stdout) as { kind: string; indication: string; signer: { subject: string } };
     expect(report).toMatchObject({ kind: 'cades', indication: 'TOTAL-PASSED' });
     expect(report.signer.subject).toMatch(/^C=JP, O=Foreign Dev, organizationIdentifier=urn:qerds-ap:ap:c2, CN=Foreign AP c2 e-seal$/);
-    const words = qerds('verify', path('nocerts.tsr'), '--document', path('doc.txt'), '--expect-cert', pki.tsaCert, ...trustArgs);
+    const words = await qerds('verify', path('nocerts.tsr'), '--document', path('doc.txt'), '--expect-cert', pki.tsaCert, ...trustArgs);
     expect(words.status, words.stderr).toBe(0);
     expect(words.stdout).toMatch(/^VALID\n/);
     expect(words.stdout).toMatch(/^TSA: +C=JP, O=Foreign Dev, CN=Foreign TSA$/m);
-    const missing = qerds('verify', path('nope.p7m'), ...trustArgs, '--json');
+    const missing = await qerds('verify', path('nope.p7m'), ...trustArgs, '--json');
     expect(missing.status).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ valid: false, error: { code: 'FILE_NOT_FOUND' } });
     writeFileSync(path('junk.bin'), Buffer.from('not a proof of anything'));
-    const junk = qerds('verify', path('junk.bin'), ...trustArgs, '--json');
+    const junk = await qerds('verify', path('junk.bin'), ...trustArgs, '--json');
     expect(junk.status).toBe(2);
     expect(JSON.parse(junk.stdout)).toMatchObject({ kind: 'unknown', valid: false, error: { code: 'EVIDENCE_MALFORMED' } });
   });

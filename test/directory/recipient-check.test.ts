@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/index.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
-import { opensslPki } from '../helpers/pki.js';
+import { devPkiLayout, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 
 const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
 const DOC_ARG = `${DOC.scheme}::${DOC.value}`;
@@ -47,23 +48,15 @@ function qualifiedSeal(): string {
   return join(out, 'cert.pem');
 }
 
-function qerds(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `qerds <args>` run in this process; the first lookup below is the one real launch (bin/qerds.js). */
+const qerds = (args: string[]) => qerdsInProcess(args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'qerds-recipient-check-'));
-  await initDevPki({ dir: join(dir, 'pki') });
+  await devTestPki(join(dir, 'pki'));
   pki = devPkiLayout(join(dir, 'pki'));
   qualifiedCert = qualifiedSeal();
-  foreignCert = opensslPki('Foreign').ap('c3').sealCert;
+  foreignCert = foreignTestPki().ap('c3').sealCert;
   smp = await startSmpResponder();
   values = {
     participantScheme: 'iso6523-actorid-upis',
@@ -197,7 +190,7 @@ describe('qerds lookup', () => {
   });
 
   it('exit 0 and the check as JSON for a reachable recipient of the configured directory', async () => {
-    const r = await qerds(['lookup', RECIPIENT.id, '--config', config, '--json']);
+    const r = qerdsLaunched(['lookup', RECIPIENT.id, '--config', config, '--json']);
     expect(r.stderr).not.toContain('qerds:');
     expect(r.status).toBe(0);
     const check = JSON.parse(r.stdout) as RecipientCheck;

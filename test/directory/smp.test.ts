@@ -15,8 +15,8 @@ import {
   type Directory,
   type SmpDirectoryOptions,
 } from '../../src/directory/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
-import { opensslPki } from '../helpers/pki.js';
+import { devPkiLayout, loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { EXC_C14N, metadataTemplate, signedMetadata, startNaptrServer, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 
@@ -47,7 +47,7 @@ const directory = (extra: Partial<SmpDirectoryOptions> = {}): Directory =>
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-smp-pki-'));
-  await initDevPki({ dir });
+  await devTestPki(dir);
   pki = devPkiLayout(dir);
   trust = loadTrustStore([pki.caCert]);
   // The SMP signs with a seal of the dev PKI; the endpoint certificate is C3's seal.
@@ -140,7 +140,7 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
   });
 
   it('rejects a response signed by an SMP outside the trust store (DIRECTORY_SMP_SIGNATURE_UNTRUSTED)', async () => {
-    const foreign = opensslPki('Foreign');
+    const foreign = foreignTestPki();
     smp.publish(PATH, signedMetadata('smp1', values, { keyFile: foreign.ap('c2').sealKey, certFile: foreign.ap('c2').sealCert }));
     expect(await rejection(directory().lookup(RECIPIENT))).toBe('DIRECTORY_SMP_SIGNATURE_UNTRUSTED');
   });

@@ -7,7 +7,7 @@ import { loadSigningIdentity, loadTrustStore, revokeCertificate, type SigningIde
 import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki, privateCopy } from '../helpers/pki.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 
 const samples = evidenceSamples();
@@ -121,12 +121,12 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
 });
 
 describe('revocation of the seal certificate (revokeCertificate of src/pki)', () => {
-  let pki: ReturnType<typeof opensslPki>;
+  let pki: ReturnType<typeof foreignTestPki>;
   let tsa: TsaClient;
   const trustNow = () => loadTrustStore([pki.caCert, pki.caCrl]);
 
   beforeAll(() => {
-    pki = opensslPki('Revocation');
+    pki = privateCopy(foreignTestPki());
     tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
   });
   // Each test revokes the seal certificate of its own AP (c2, c3), so they do not depend on each other.

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
-import { freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
+import { RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout } from '../../src/pki/layout.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { claimPort } from './ports.js';
 
 /**
  * Two access points (C2 for SENDER, C3 for RECIPIENT) as real `qerds` processes on loopback, for the
@@ -87,7 +88,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   const outputs = new Map<string, string[]>();
   const byLabel = new Map<string, ChildProcess>();
   const commands = new Map<string, { args: string[]; ready: RegExp }>();
-  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   const participants = [
     { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(options.pkiDir).ap('c2').sealCert },

@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initDevPki } from '../../src/pki/index.js';
+import { devTestPki } from './pki.js';
 
 /** A recipient of end-to-end encryption: files (for openssl) and parsed objects (for our code). */
 export interface CmsRecipient {
@@ -36,7 +36,7 @@ function load(certFile: string, keyFile: string): CmsRecipient {
 /** A fresh dev PKI in a temp dir with RSA, EC P-256 and X25519 encryption certificates. */
 export async function cmsRecipients(): Promise<CmsRecipients> {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-cms-'));
-  const { layout } = await initDevPki({ dir, aps: [], recipients: ['alice', 'bob'] });
+  const layout = await devTestPki(dir, { aps: [], recipients: ['alice', 'bob'] });
   const ext = join(dir, 'ka.cnf');
   writeFileSync(ext, '[ka]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });

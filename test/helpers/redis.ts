@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimPort } from './ports.js';
 
 /**
  * Redis for the queue tests: a real server, driven with redis-cli (an independent tool). The shared
@@ -54,7 +54,7 @@ export interface PrivateRedis extends TestRedis {
 /** A redis-server of this test alone (no persistence), on a free port, for killing and restarting. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-redis-'));
-  const port = await freePort();
+  const port = await claimPort();
   let child: ChildProcess | undefined;
   const base = handle('127.0.0.1', port);
   const launch = async () => {
@@ -118,15 +118,4 @@ function handle(host: string, port: number): TestRedis {
       return keys.length;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -11,7 +11,7 @@ import { eventUri, parseParticipantId, reasonUri, type EvidenceEvent, type Messa
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
 import { API_KEY_METHOD, LOA_LOW } from '../../src/api/index.js';
 import { acceptanceExpiryStage, answerAcceptance } from '../../src/pipeline/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
 import { startTlsSink } from '../smtp/mail-fixtures.js';
 import type { SmtpSink } from '../smtp/smtp-sink.js';
 import { waitFor } from '../helpers/wait.js';
@@ -19,6 +19,7 @@ import { xmlsecVerify } from '../helpers/xmlsec.js';
 import type { TwoAccessPointsMode } from './two-access-points-suite.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 const SCHEMA = new URL('../../schemas/evidence/en319522-evidence.xsd', import.meta.url).pathname;
 
@@ -60,7 +61,7 @@ export function describeAcceptanceEvents(mode: TwoAccessPointsMode): void {
     let net: TwoAccessPoints;
 
     beforeAll(async () => {
-      await initDevPki({ dir: pkiDir });
+      await devTestPki(pkiDir);
       webhook = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));

@@ -12,10 +12,11 @@ import { AS4_ALG, decodeMultipart, GZIP_MEDIA_TYPE, sendUserMessage, verifyAs4Ca
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError } from '../../src/core/index.js';
-import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
+import { devPkiLayout, loadSigningIdentity } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * The access points' AS4 security with encryption on (issue 5, "secure by default"): what C2 puts on the
@@ -82,7 +83,7 @@ function dispatchMessage(overrides: { service?: string } = {}): { message: UserM
 
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -9,9 +9,10 @@ import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4TlsClient, sendUserMessage, spkiPin, type As4HttpClient } from '../../src/as4/index.js';
 import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
-import { devPkiLayout, initDevPki, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
+import { devPkiLayout, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * AS4 between two real APs over HTTPS on loopback (issue 5, transport): TLS 1.2+ only, mutual TLS with the
@@ -63,7 +64,7 @@ async function submit(net: TwoAccessPoints, http: As4HttpClient, text: string): 
 const portOf = (url: string) => Number(new URL(url).port);
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
 }, 60_000);
 
 describe('AS4 over mutual TLS between two APs (C3 requires client certificates, each AP pinned in the directory)', () => {
@@ -225,7 +226,7 @@ describe('revocation: a peer whose TLS certificate the CA revoked', () => {
   let net: TwoAccessPoints;
   const revokedPki = join(work, 'revoked-pki');
   beforeAll(async () => {
-    await initDevPki({ dir: revokedPki });
+    await devTestPki(revokedPki);
     const layout = devPkiLayout(revokedPki);
     await revokeCertificate(layout, readFileSync(layout.ap('c3').tlsCert, 'utf8'), 'keyCompromise', new Date(Date.now() - 60_000));
     // C3 still serves it (and it is still pinned): only the CRL of C2's trust store tells.

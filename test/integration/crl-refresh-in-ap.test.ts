@@ -8,12 +8,13 @@ import { RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { crlNumberOf, initDevPki, loadTrustStore, reissueDevCrl, type DevPkiLayout } from '../../src/pki/index.js';
+import { crlNumberOf, loadTrustStore, reissueDevCrl, type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * The time bomb of issue 4: an AP loaded its CRL at start and kept it. Here the AP starts with a CRL due in an
@@ -67,7 +68,7 @@ async function crlGauge(): Promise<number> {
 
 describe('CRLs refreshed while the AP runs', () => {
   beforeAll(async () => {
-    ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), aps: ['c2'], recipients: [] }));
+    pki = await devTestPki(join(work, 'pki'), { aps: ['c2'], recipients: [] });
     // The CRL the AP starts with: issued an hour ago, due in an hour.
     const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
     const now = Date.now();

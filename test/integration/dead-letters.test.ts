@@ -9,15 +9,18 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
+
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
@@ -49,8 +52,8 @@ const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) =
 describe('dead letters', () => {
   it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
-    const [c2Port, c3Port, proxyPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    await devTestPki(pkiDir);
+    const [c2Port, c3Port, proxyPort] = await Promise.all([claimPort(), claimPort(), claimPort()]);
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
       const file = join(work, `${name}.yaml`);
       writeFileSync(

@@ -12,12 +12,14 @@ import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPo
 import type { EvidenceData } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { devPkiLayout, loadTrustStore } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
+
 
 /**
  * REQ2 end to end on two APs over loopback: C2 encrypts for the recipient's certificate that its
@@ -85,7 +87,7 @@ const cases: { name: string; recipient: () => Promise<RecipientKeys> }[] = [
 ];
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
 }, 60_000);
 
 describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, recipient: makeRecipient }) => {

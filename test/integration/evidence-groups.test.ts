@@ -6,9 +6,9 @@ import { DOMParser } from '@xmldom/xmldom';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { acceptReturnedEvidenceGroup } from '../../src/pipeline/index.js';
 import type { StoredMessage } from '../../src/store/types.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals, type AccessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Evidence returned from C3 to C2 over real AS4 between two APs on loopback: evidences bound for one AP at the same
@@ -28,7 +28,7 @@ describe('evidence returned in groups', () => {
   const atC3: StoredMessage[] = [];
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({ outDir: work, pkiDir });
     for (let i = 0; i < 3; i += 1) {
       const form = new FormData();

@@ -8,13 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
 import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
-import { initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { loadTrustStore } from '../../src/pki/index.js';
 import { buildRemMessage } from '../../src/smtp/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
+
 
 /**
  * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is
@@ -41,7 +43,7 @@ async function postVerify(body: Buffer | string, query = ''): Promise<{ status: 
 
 describe('qerds export + verify of the evidence chain', () => {
   beforeAll(async () => {
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'Invoice INV-2026-000123' }));

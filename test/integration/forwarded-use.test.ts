@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sequentialIdGenerator, systemClock } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadSigningIdentity } from '../../src/pki/index.js';
+import { devPkiLayout, loadSigningIdentity } from '../../src/pki/index.js';
 import { sealXml } from '../../src/seal/index.js';
 import { makeCertificate } from '../helpers/identification.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, devTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
@@ -87,7 +87,7 @@ function opensslDecrypt(ciphertext: Buffer): Buffer {
 }
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   const dev = devPkiLayout(pkiDir);
   net = await startTwoAccessPoints({
     outDir: join(work, 'aps'),

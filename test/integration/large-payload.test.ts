@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initDevPki } from '../../src/pki/index.js';
 import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
 import { peakRssBytes, sendThroughCluster, writeRandomFile } from '../helpers/large-payload.js';
+import { devTestPki } from '../helpers/pki.js';
 
 const MiB = 1024 * 1024;
 const PAYLOAD_BYTES = 256 * MiB;
@@ -27,7 +27,7 @@ describe('a 256 MiB payload through C1 → C2 → C3 → C4', () => {
 
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     cluster = await startApCluster({
       kind: 'embedded',
       work,

@@ -5,10 +5,12 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { createOcspResponder, initDevPki, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import { createOcspResponder, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * An AS4 peer whose certificate names an OCSP responder (AIA) is checked with it at reception: good → the
@@ -23,8 +25,8 @@ let server: Server;
 let status: OcspCertStatus = { status: 'good' };
 
 beforeAll(async () => {
-  const { layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] });
-  const port = await freePort();
+  const pki = await devTestPki(join(work, 'pki'), { recipients: [] });
+  const port = await claimPort();
   const dir = mkdtempSync(join(work, 'seal-'));
   writeFileSync(join(dir, 'ext.cnf'), `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${port}/\n`);
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -43,7 +45,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   net = await startTwoAccessPoints({ outDir: work, pkiDir: pki.dir, overrides: { relay: { maxAttempts: 2 } } });
-  const relayPorts = { c2: await freePort(), c3: await freePort() };
+  const relayPorts = { c2: await claimPort(), c3: await claimPort() };
   smtpNet = await startTwoAccessPoints({
     outDir: join(work, 'smtp'),
     pkiDir: pki.dir,

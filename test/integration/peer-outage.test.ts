@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * C3 down for a while (every connection to its AS4 endpoint dropped, as a restarting peer does), then back:
@@ -25,7 +25,7 @@ describe('a peer AP down, then back: the relay rides it out', () => {
 
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir,

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * What happens when the recipient's AP refuses, and who may speak for whom (found in review):
@@ -22,7 +22,7 @@ describe('peer refusals and evidence binding', () => {
   let net: TwoAccessPoints;
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({ outDir: work, pkiDir, extraParticipants: [{ ...UNSERVED, servedBy: 'c3' }] });
   }, 60_000);
   afterAll(() => net?.stop());

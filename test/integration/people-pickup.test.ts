@@ -8,15 +8,16 @@ import { base32Decode, totp } from '../../src/api/totp.js';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { PickupLinks } from '../../src/pipeline/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
+
 
 /**
  * People pick up content at C3 (REQ4) with a signed one-time link plus a second factor: a TOTP code
@@ -63,7 +64,7 @@ async function sealedHandover(messageId: string) {
 
 beforeAll(async () => {
   const pkiDir = join(work, 'pki');
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   const passwordHash = await hashPassword(PASSWORD);
   net = await startTwoAccessPoints({
     outDir: join(work, 'aps'),

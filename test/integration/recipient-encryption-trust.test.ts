@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, revokeCertificate } from '../../src/pki/index.js';
+import { devPkiLayout, revokeCertificate } from '../../src/pki/index.js';
 import { makeCertificate, submissionBody } from '../helpers/identification.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * REQ2 at C2: the recipient's encryption certificate that the directory names is trust-checked before C2
@@ -34,7 +35,7 @@ const recipients = {
 };
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   const pki = devPkiLayout(pkiDir);
   const certs = join(work, 'certs');
   mkdirSync(certs);

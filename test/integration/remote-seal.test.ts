@@ -9,9 +9,10 @@ import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPo
 import { isQerdsError } from '../../src/core/errors.js';
 import { decryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
-import { createSoftHsmSealToken, devPkiLayout, initDevPki, type SoftHsmSealResult } from '../../src/pki/index.js';
+import { createSoftHsmSealToken, devPkiLayout, type SoftHsmSealResult } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Issue 7, forwarded use, for a sender without its own tooling: C2 holds the sender's e-seal key in a
@@ -42,7 +43,7 @@ function senderAccount(pinEnv = PIN_ENV) {
 }
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   token = await createSoftHsmSealToken({
     pkiDir, dir: join(work, 'softhsm'), sender: SENDER.id, tokenLabel: 'sender-seal', keyLabel: 'sender-seal-key', pin: PIN, soPin: 'so-pin-4711',
   });

@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { loadConfig, type QerdsConfigInput } from '../../src/config/index.js';
 import { smpPathSegment } from '../../src/directory/index.js';
-import { devPkiLayout, initDevPki, type DevPkiLayout } from '../../src/pki/index.js';
+import { devPkiLayout, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import { metadataTemplate, startSmpResponder, type MetadataValues, type SmpResponder } from '../directory/smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * `directory.kind: smp` in the AP config: C2 finds C3 through a local OASIS SMP 2.0 responder serving
@@ -44,10 +46,10 @@ function signedWithAs4Encryption(values: MetadataValues): string {
 }
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
   pki = devPkiLayout(pkiDir);
   smp = await startSmpResponder();
-  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
   const values = (participant: string): MetadataValues => ({
     participantScheme: 'iso6523-actorid-upis',
     participantValue: participant,

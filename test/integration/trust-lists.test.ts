@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint } from '../../src/access-point.js';
 import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
-import { initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
+import { loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { buildTrustList, devTrustListXml } from '../../src/trust-list/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Trusted lists in a running AP (pki.trustLists, pki.listedPeersOnly): the dev list that `qerds pki init`
@@ -31,7 +32,7 @@ const events = async (net: TwoAccessPoints, id: string) =>
   (await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`)).map((e) => e.event);
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), trustList: devTrustListXml }));
+  pki = await devTestPki(join(work, 'pki'), { trustList: devTrustListXml });
 }, 120_000);
 
 describe('pki.trustLists at start', () => {

@@ -14,9 +14,10 @@ import {
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
 import type { QerdsConfigInput } from '../../src/config/index.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { devPkiLayout } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 
 export interface TwoAccessPointsMode {
   /** Appended to the suite names, e.g. ' [PostgreSQL + BullMQ]'. Empty for the embedded default. */
@@ -53,7 +54,7 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     let invalid = -1;
 
     beforeAll(async () => {
-      await initDevPki({ dir: pkiDir });
+      await devTestPki(pkiDir);
       invalid = await runDemo({
         outDir,
         pkiDir,
@@ -121,12 +122,10 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     });
 
     it('qerds verify says INVALID for evidence sealed by a certificate outside the trust store', async () => {
-      const foreign = join(work, 'foreign-pki');
-      await initDevPki({ dir: foreign });
       const result = qerds(
         'verify',
         '--trust',
-        devPkiLayout(foreign).caCert,
+        foreignTestPki().caCert,
         join(outDir, 'evidence', '2-RelayAcceptance.xml'),
       );
       expect(result.status).toBe(1);
@@ -138,7 +137,7 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
     useOpenApiContract();
     let net: TwoAccessPoints;
     beforeAll(async () => {
-      await initDevPki({ dir: pkiDir });
+      await devTestPki(pkiDir);
       net = await startTwoAccessPoints({
         outDir: join(work, 'rest'),
         pkiDir,
@@ -214,7 +213,10 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
             headers: { authorization: `Bearer ${SENDER.key}` },
           });
           const body = response.headers.get('content-type')?.includes('json') ? await response.json() : {};
+          // Routed (not the catch-all 404), and answered: a made-up id or an empty body is the client's error
+          // (4xx), never a server failure.
           expect(body.detail, `${method} ${path}`).not.toBe('no such resource');
+          expect(response.status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(500);
         }
       }
     });

@@ -9,13 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { configSchema } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
-import { devPkiLayout, initDevPki, loadTrustStore } from '../../src/pki/index.js';
+import { devPkiLayout, loadTrustStore } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { loadContract, useOpenApiContract, webhookViolations } from '../helpers/openapi-contract.js';
+import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
+
 
 /** Senders at C2 whose ERP takes evidence by webhook; the path names the webhook's behaviour. */
 const ERP = { id: '0188:2000000000001', name: 'Webhook ERP KK', key: 'erp-key-0123456789abcdef00000000', path: '/erp' };
@@ -54,7 +56,7 @@ describe('webhooks: evidence to the sender ERP and notices to the recipient, sig
   let net: TwoAccessPoints;
 
   beforeAll(async () => {
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

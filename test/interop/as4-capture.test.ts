@@ -9,7 +9,7 @@ import {
   verifyAs4Capture, type Attachment,
 } from '../../src/as4/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 
 const pki = sharedTestPki();
@@ -95,7 +95,7 @@ describe('verifyAs4Capture: receipts in the shapes other AS4 products emit, sign
   });
 
   it('a receipt signed by a key outside the trust store is INVALID', () => {
-    const foreign = sealIdentity(opensslPki('Foreign'), 'c3');
+    const foreign = sealIdentity(foreignTestPki(), 'c3');
     const doc = buildUserMessageEnvelope(sampleMessage('m-foreign@qerds', []));
     signEnvelope(doc, [], foreign);
     const r = verifyAs4Capture(Buffer.from(serializeAs4Xml(doc)), { trust });

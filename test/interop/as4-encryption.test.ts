@@ -8,7 +8,7 @@ import {
   AS4_NS, buildUserMessageEnvelope, decodeMultipart, decryptAttachments, encodeMultipart, encryptAttachments, parseAs4Xml, sendUserMessage,
   serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment,
 } from '../../src/as4/index.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, errorCodeOf, postAs4, sampleMessage, sealIdentity, startAs4Server, type As4TestServer } from './as4-helpers.js';
 
 const pki = sharedTestPki();
@@ -96,7 +96,7 @@ describe('AS4 attachment encryption, eDelivery AS4 1.15 (RSA-OAEP + AES-128-GCM)
     const { xml, sent } = signedEncrypted();
     expect(() => decryptAttachments(parseAs4Xml(xml), sent, [c2])).toThrow(expect.objectContaining({ code: 'AS4_EBMS_0102' }));
     // Same certificate names, another key: the EncryptedKey names c3's certificate by issuer/serial.
-    const other = sealIdentity(opensslPki('Other'), 'c3');
+    const other = sealIdentity(foreignTestPki(), 'c3');
     expect(() => decryptAttachments(parseAs4Xml(xml), sent, [other])).toThrow(expect.objectContaining({ code: 'AS4_EBMS_0102' }));
   });
 

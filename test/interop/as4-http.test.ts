@@ -8,7 +8,7 @@ import {
   buildUserMessageEnvelope, createAs4Handler, encodeMultipart, parseAs4Xml, parseEnvelope, sendUserMessage,
   serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment, type ReceivedUserMessage,
 } from '../../src/as4/index.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 
 const pki = sharedTestPki();
@@ -30,9 +30,9 @@ let failWith: Error | undefined;
 
 let app: express.Express;
 /** A PKI the trust store does not know; made once here, as openssl takes seconds on a loaded machine. */
-let foreignPki: ReturnType<typeof opensslPki>;
+let foreignPki: ReturnType<typeof foreignTestPki>;
 beforeAll(async () => {
-  foreignPki = opensslPki('Foreign');
+  foreignPki = foreignTestPki();
   app = express();
   app.post(
     '/as4',

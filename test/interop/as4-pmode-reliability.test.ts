@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { definePMode, sendUserMessage, type Attachment, type PModeInput } from '../../src/as4/index.js';
-import { api, freePort, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import { api, SENDER, RECIPIENT, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import { sharedTestPki, devTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { anchorTrustStore, sampleMessage, sealIdentity, startAs4Server, type As4TestServer } from './as4-helpers.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { claimPort } from '../helpers/ports.js';
 
 /** The P-Mode fields of reliability and receipt handling, each with the effect it must have (issue 5). */
 const pki = sharedTestPki();
@@ -95,8 +95,8 @@ describe('P-Mode retries and retry interval drive the relay (two APs, C3 unreach
 
   it('retries: 1 and retryIntervalMs: 1500 → exactly 2 attempts, the second ≥ 750 ms after the first (equal jitter; seen ≥ 600 ms through 100 ms polling), then RelayFailure', async () => {
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
-    const dead = await freePort();
+    await devTestPki(pkiDir);
+    const dead = await claimPort();
     const pmodes = ['Dispatch', 'Evidence'].map((action) => ({
       id: `erds-${action}`, service: 'urn:qerds-ap:service:erds', action,
       reliability: { retries: 1, retryIntervalMs: 1500 },

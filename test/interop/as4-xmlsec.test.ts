@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AS4_NS, buildReceipt, buildUserMessageEnvelope, parseAs4Xml, parseEnvelope, serializeAs4Xml, signEnvelope, verifyEnvelope } from '../../src/as4/index.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
 
 const pki = sharedTestPki();
@@ -30,25 +30,27 @@ function bstCertFile(xml: string): string {
  * taken out of that very BST (--pubkey-cert-pem), and check that certificate against the CA with
  * `openssl verify`, which together is what --trusted-pem would have checked.
  */
-function xmlsecVerifyWss(xml: string): { ok: boolean; output: string } {
+function xmlsecVerifyWss(xml: string, caCert = pki.caCert): { ok: boolean; chainOk: boolean; output: string } {
   const dir = tmp();
   const file = join(dir, 'receipt.xml');
   writeFileSync(file, xml);
   const cert = bstCertFile(xml);
-  const chain = spawnSync('openssl', ['verify', '-CAfile', pki.caCert, cert], { encoding: 'utf8' });
-  if (chain.status !== 0) return { ok: false, output: chain.stdout + chain.stderr };
+  const chain = spawnSync('openssl', ['verify', '-CAfile', caCert, cert], { encoding: 'utf8' });
   const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', cert, ...ID_ATTRS, file], { encoding: 'utf8' });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+  return { ok: chain.status === 0 && r.status === 0, chainOk: chain.status === 0, output: `${chain.stdout}${chain.stderr}${r.stdout}${r.stderr}` };
 }
 
-function makeReceipt(): string {
+/** Our receipt for a UserMessage from c2 of the shared PKI, signed by `receiver` (c3 of the shared PKI unless given). */
+function makeReceipt(receiver = sealIdentity(pki, 'c3')): string {
   const doc = buildUserMessageEnvelope(sampleMessage('m-xmlsec@qerds', []));
   signEnvelope(doc, [], sealIdentity(pki, 'c2'));
   const incoming = parseAs4Xml(serializeAs4Xml(doc));
   const v = verifyEnvelope(incoming, [], { trust: anchorTrustStore(pki.caCert) });
   expect(v.valid).toBe(true);
-  return serializeAs4Xml(buildReceipt(incoming, v.references, sealIdentity(pki, 'c3')));
+  return serializeAs4Xml(buildReceipt(incoming, v.references, receiver));
 }
+
+const codes = (v: ReturnType<typeof verifyEnvelope>) => v.findings.map((f) => f.code);
 
 describe('AS4 signatures checked by xmlsec1 (independent implementation)', () => {
   it('xmlsec1 verifies our signed receipt (Messaging + Body) and rejects it when one byte changes', () => {
@@ -64,12 +66,18 @@ describe('AS4 signatures checked by xmlsec1 (independent implementation)', () =>
     expect(xmlsecVerifyWss(tamperedBody).ok).toBe(false);
   });
 
-  it('a certificate outside the CA is refused by the chain check that stands in for --trusted-pem', () => {
-    const receipt = makeReceipt();
-    const ours = readFileSync(bstCertFile(receipt), 'utf8');
-    expect(ours).toContain('BEGIN CERTIFICATE');
-    const r = spawnSync('openssl', ['verify', '-CAfile', pki.ap('c3').sealCert, bstCertFile(receipt)], { encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
+  it('a receipt signed by a certificate outside the CA: we refuse it (AS4_SIG_UNTRUSTED) as xmlsec1 + openssl do, though its signature is intact', () => {
+    const receipt = makeReceipt(sealIdentity(foreignTestPki(), 'c3'));
+    const ours = verifyEnvelope(parseAs4Xml(receipt), [], { trust: anchorTrustStore(pki.caCert) });
+    expect(ours.valid).toBe(false);
+    expect(codes(ours)).toEqual(['AS4_SIG_UNTRUSTED']);
+    const theirs = xmlsecVerifyWss(receipt);
+    expect(theirs.output).toContain('SignedInfo References (ok/all): 2/2');
+    expect(theirs.chainOk).toBe(false);
+    expect(theirs.ok).toBe(false);
+    // Trusting the foreign CA instead, both accept the same bytes: the refusal above was about trust alone.
+    expect(verifyEnvelope(parseAs4Xml(receipt), [], { trust: anchorTrustStore(foreignTestPki().caCert) }).valid).toBe(true);
+    expect(xmlsecVerifyWss(receipt, foreignTestPki().caCert).ok).toBe(true);
   });
 
   for (const fixture of ['xmlsec-user-message.tmpl.xml', 'xmlsec-user-message-prefixlist.tmpl.xml']) {
@@ -87,9 +95,13 @@ describe('AS4 signatures checked by xmlsec1 (independent implementation)', () =>
       const parsed = parseEnvelope(signed);
       expect(parsed.kind).toBe('user');
       const tampered = signed.replace('<eb:Action>Deliver<', '<eb:Action>Deliver2<');
-      expect(verifyEnvelope(parseAs4Xml(tampered), [], { expectedCertificate }).valid).toBe(false);
+      const afterTampering = verifyEnvelope(parseAs4Xml(tampered), [], { expectedCertificate });
+      expect(afterTampering.valid).toBe(false);
+      expect(codes(afterTampering)).toContain('AS4_SIG_DIGEST_MISMATCH');
       const otherSigner = new X509Certificate(readFileSync(pki.ap('c3').sealCert));
-      expect(verifyEnvelope(parseAs4Xml(signed), [], { expectedCertificate: otherSigner }).valid).toBe(false);
+      const byOther = verifyEnvelope(parseAs4Xml(signed), [], { expectedCertificate: otherSigner });
+      expect(byOther.valid).toBe(false);
+      expect(codes(byOther)).toEqual(['AS4_SIG_UNEXPECTED_SIGNER']);
     });
   }
 });

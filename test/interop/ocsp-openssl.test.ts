@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/harness/two-access-points.js';
-import { createOcspResponder, crlStatusSource, fetchOcsp, initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
+import { createOcspResponder, crlStatusSource, fetchOcsp, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * OCSP (RFC 6960) against an independent implementation, both directions: `openssl ocsp` asks our responder
@@ -38,7 +39,7 @@ function opensslOcspSigner(layout: DevPkiLayout, cn: string, eku = 'OCSPSigning'
 }
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   ca = new X509Certificate(readFileSync(pki.caCert));
   good = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
   revoked = new X509Certificate(readFileSync(pki.ap('c3').sealCert));
@@ -99,7 +100,7 @@ describe("openssl's OCSP responder, asked by our client", () => {
       `R\t${t(new Date(revoked.validTo))}\t${t(revokedAt)},keyCompromise\t${revoked.serialNumber}\tunknown\t${subject(revoked)}`,
       '',
     ].join('\n'));
-    const port = await freePort();
+    const port = await claimPort();
     const child = spawn('openssl', ['ocsp', '-index', index, '-port', String(port), '-rsigner', rsigner.certFile, '-rkey', rsigner.keyFile, '-CA', pki.caCert], { stdio: ['ignore', 'ignore', 'pipe'] });
     responder = child;
     // Ready once it says so (a probe connection would hold its single-threaded accept loop).

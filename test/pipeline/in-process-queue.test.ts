@@ -53,18 +53,29 @@ describe('in-process queue', () => {
     expect(calls).toEqual([[5, handler]]);
   });
 
-  it('survives a throwing handler and a throwing runner', async () => {
-    const queue = createInProcessQueue();
-    queue.process('relay', async () => {
-      throw new Error('handler bug');
+  it('survives a throwing handler and a throwing runner: each job is done with, and the next jobs still run', async () => {
+    const queue = createInProcessQueue({ concurrency: 1 });
+    const handled: number[] = [];
+    queue.process('relay', async (j) => {
+      handled.push(j.id);
+      if (j.id === 1) throw new Error('handler bug');
+      return { status: 'done' };
     });
     await queue.dispatch(job(1));
-    await queue.drain();
-    queue.setJobRunner(async () => {
-      throw new Error('runner bug');
-    });
     await queue.dispatch(job(2));
     await queue.drain();
+    // The throw neither stopped the stage's worker (its one slot is free again) nor left drain() waiting.
+    expect(handled).toEqual([1, 2]);
+
+    const ran: number[] = [];
+    queue.setJobRunner(async (j) => {
+      ran.push(j.id);
+      if (j.id === 3) throw new Error('runner bug');
+    });
+    await queue.dispatch(job(3));
+    await queue.dispatch(job(4));
+    await queue.drain();
+    expect(ran).toEqual([3, 4]);
   });
 
   it('refuses a stage without handler, a second handler, and work after close', async () => {

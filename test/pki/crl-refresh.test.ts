@@ -8,20 +8,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crlPem, generateRsaKey, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import {
-  createCrlSet,
-  createTrustStore,
-  crlDistributionPointUrls,
-  devPkiLayout,
-  initDevPki,
-  readTrustMaterial,
-  refreshCrls,
-  revokeCertificate,
-  type CrlSet,
-  type DevPkiLayout,
-  type TrustStore,
-} from '../../src/pki/index.js';
+import { createCrlSet, createTrustStore, crlDistributionPointUrls, devPkiLayout, readTrustMaterial, refreshCrls, revokeCertificate, type CrlSet, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Revocation data replaced while the AP runs (pki.crlRefresh): a refresh takes a newer CRL of a configured CA
@@ -52,7 +41,7 @@ function storeOver(file: string): { crls: CrlSet; trust: TrustStore } {
 const numberOf = (crl: Buffer | string) => new x509.X509Crl(typeof crl === 'string' ? crl : Uint8Array.from(crl)).extensions.find((e) => e.type === '2.5.29.20');
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), aps: ['c2'], recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { aps: ['c2'], recipients: [] });
   ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
   seal = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
 }, 120_000);
@@ -201,7 +190,7 @@ describe('refreshCrls from CRL Distribution Points over http', () => {
 describe('qerds pki crl', () => {
   it('re-issues the dev CA CRL: openssl verifies it under the CA, its number grew, revoked entries kept', async () => {
     const dir = join(work, 'cli-pki');
-    await initDevPki({ dir, aps: ['c2'], recipients: [] });
+    await devTestPki(dir, { aps: ['c2'], recipients: [] });
     const crlFile = join(dir, 'ca', 'ca.crl.pem');
     const caFile = join(dir, 'ca', 'ca.crt.pem');
     await revokeCertificate(devPkiLayout(dir), readFileSync(join(dir, 'c2', 'seal.crt.pem'), 'utf8'));

@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { api, freePort, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
-import { devPkiLayout, initDevPki } from '../../src/pki/index.js';
+import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
+import { devPkiLayout } from '../../src/pki/index.js';
 import { startPrivateRedis, stopPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 
 /**
  * Crash tests with real processes: C2 runs as an API-only `qerds start --no-workers` plus a separate
@@ -83,8 +85,8 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const t0 = Date.now();
     redis = await startPrivateRedis();
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
-    const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+    await devTestPki(pkiDir);
+    const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [
       { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },

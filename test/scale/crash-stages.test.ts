@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
 import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Crash tests at the recipient's side and at the database, with real processes (test/helpers/ap-cluster.ts,
@@ -29,7 +29,7 @@ const clusters: ApCluster[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  await initDevPki({ dir: pkiDir });
+  await devTestPki(pkiDir);
 });
 
 afterAll(async () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/harness/two-access-points.js';
 import { createMailSender } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { claimPort } from '../helpers/ports.js';
 
 const raw = Buffer.from('From: <rem@ap.example>\r\nTo: <c4@example.test>\r\nSubject: t\r\n\r\nbody\r\n');
 
@@ -49,7 +49,7 @@ describe('outbound SMTP sender: how replies read (accepted, permanent, transient
   });
 
   it('no server listening: transient, no reply code', async () => {
-    const s = sender(await freePort());
+    const s = sender(await claimPort());
     const result = await s.send({ from: 'rem@ap.example', to: 'x@example.test', raw });
     s.close();
     expect(result).toMatchObject({ status: 'refused', permanent: false });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   apiText,
-  freePort,
   RECIPIENT,
   SENDER,
   startTwoAccessPoints,
@@ -16,13 +15,14 @@ import {
 import { streamToBuffer } from '../../src/pipeline/index.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
 import { buildRemMessage, composeOriginal } from '../../src/smtp/index.js';
-import { opensslPki, sharedTestPki } from '../helpers/pki.js';
+import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import type { TwoAccessPointsMode } from '../integration/two-access-points-suite.js';
 import { swaks, type SwaksResult } from './swaks.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { claimPort } from '../helpers/ports.js';
 
 /** Served by C3, but C2's directory sends it to a sink: the dispatch as it is on the wire, to look at and to replay. */
 const CAPTURED = {
@@ -66,7 +66,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         key: readFileSync(pki.ap('c3').tlsKey),
         cert: readFileSync(pki.ap('c3').tlsCert),
       });
-      [ports.c2, ports.c3] = await Promise.all([freePort(), freePort()]);
+      [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
       const modeOverrides = await mode.overrides?.('smtp-relay');
       const sinkEndpoint = `smtp://127.0.0.1:${sink.port}?domain=c3.example`;
       aps = await startTwoAccessPoints({
@@ -306,7 +306,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const acceptance = (await accessPointInternals(aps.c2).context.store.listEvidence(c2Id)).find(
         (e) => e.event === 'SubmissionAcceptance',
       )!;
-      const stranger = opensslPki('Stranger').ap('c2');
+      const stranger = foreignTestPki().ap('c2');
       const forged = await forgedDispatch(
         loadSigningIdentity(stranger.sealCert, stranger.sealKey),
         acceptance.xml,

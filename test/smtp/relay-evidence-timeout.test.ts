@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freePort, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { claimPort } from '../helpers/ports.js';
 
 /** Reached by SMTP at a server that takes the dispatch (250) and never returns any relay evidence. */
 const SILENT = { id: '0188:7777777777777', name: 'Silent Peer KK' };
@@ -28,7 +29,7 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
 
   beforeAll(async () => {
     sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
-    [ports.c2, ports.c3] = await Promise.all([freePort(), freePort()]);
+    [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
     aps = await startTwoAccessPoints({
       outDir: work,
       pkiDir: pki.dir,

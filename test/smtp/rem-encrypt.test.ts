@@ -1,8 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { buildRemMessage, encryptRemMessage } from '../../src/smtp/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 
 /**
  * An encrypted REM Dispatch (RFC 8551 signed-then-enveloped, AuthEnvelopedData AES-256-GCM, RSA-OAEP) as the
@@ -21,18 +21,12 @@ import { sharedTestPki } from '../helpers/pki.js';
  * evidence inside verifies with the `qerds verify` CLI. `qerds verify mail.eml` says whom the mail is
  * encrypted for without a key, verifies it with the recipient's key, and refuses another recipient's key.
  */
-const root = join(import.meta.dirname, '../..');
 const original = readFileSync(join(import.meta.dirname, '../fixtures/smtp/utf8-message.eml'));
-const run = promisify(execFile);
 
+/** `qerds <args>` in-process (test/helpers/cli.ts); the real launch of `qerds verify` is in verify-command.test.ts. */
 async function qerds(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  const r = await qerdsInProcess(args);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A signed REM Dispatch (hp="cipher") carrying a sealed ContentHandover, as the C3 mail binding builds it. */

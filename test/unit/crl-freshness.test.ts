@@ -7,11 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { createTrustStore, initDevPki, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
+import { createTrustStore, loadSigningIdentity, type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { augmentXmlSeal, sealXml } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * CRL freshness (EN 319 102-1 §5.2.5, RFC 5280 §6.3): a CRL proves a certificate unrevoked at a time only
@@ -28,7 +29,7 @@ let staleCrl: string;
 let bt: string;
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   ca = new X509Certificate(readFileSync(pki.caCert));
   seal = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
   freshCrl = readFileSync(pki.caCrl, 'utf8');

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initDevPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { createLiveTrustLists, devTrustListXml, loadConfiguredTrustLists, requireListedService, type LiveTrustLists } from '../../src/trust-list/index.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * Trusted lists (TS 119 612) replaced while the AP runs (pki.crlRefresh re-reads pki.trustLists): a list that
@@ -20,7 +21,7 @@ let seal: X509Certificate;
 const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - DAY);
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), aps: ['c2', 'c3'], recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { aps: ['c2', 'c3'], recipients: [] });
   seal = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
   path = join(work, 'list.xml');
   writeFileSync(path, await devTrustListXml(pki, ['c2', 'c3'], t0, new Date(t0.getTime() + 30 * DAY)));

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAs4TlsClient } from '../../src/as4/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { initDevPki, type DevPkiLayout } from '../../src/pki/index.js';
+import { type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * The AS4 HTTPS client checks a peer's server certificate against the trust store's CRLs (OpenSSL CRL check):
@@ -23,7 +24,7 @@ let stale: string;
 let fresh: string;
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(mkdtempSync(join(tmpdir(), 'qerds-tls-crl-')), 'pki'), aps: ['c3'], recipients: [] }));
+  pki = await devTestPki(join(mkdtempSync(join(tmpdir(), 'qerds-tls-crl-')), 'pki'), { aps: ['c3'], recipients: [] });
   const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
   const now = Date.now();
   stale = crlPem(await issueCrl(ca, { crlNumber: 2n, thisUpdate: new Date(now - 40 * DAY), nextUpdate: new Date(now - 10 * DAY), entries: [] }));

@@ -8,10 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createValidationDataRefresh } from '../../src/access-point/validation-data-refresh.js';
 import { configSchema } from '../../src/config/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { createCrlSet, initDevPki, readTrustMaterial, type DevPkiLayout } from '../../src/pki/index.js';
+import { createCrlSet, readTrustMaterial, type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { createLiveTrustLists, devTrustListXml, loadConfiguredTrustLists } from '../../src/trust-list/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { devTestPki } from '../helpers/pki.js';
 
 /**
  * The AP's refresh of CRLs and trusted lists (access-point/validation-data-refresh.ts) as the operator sees it:
@@ -26,7 +27,7 @@ let ca: { cert: x509.X509Certificate; signingKey: CryptoKey };
 const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 
 beforeAll(async () => {
-  ({ layout: pki } = await initDevPki({ dir: join(work, 'pki'), aps: ['c2'], recipients: [] }));
+  pki = await devTestPki(join(work, 'pki'), { aps: ['c2'], recipients: [] });
   ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
 }, 120_000);
 

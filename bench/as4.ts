@@ -31,7 +31,16 @@ export async function benchAs4(): Promise<void> {
     const trust = loadTrustStore([pki.caCert]);
     const app = express();
     const limit = Math.max(64 * MiB, 2 * Math.max(...sizes));
-    app.post('/as4', createAs4Handler({ identity: c3, trust, maxMessageBytes: limit, maxDecompressedBytes: limit, onUserMessage: async () => {} }));
+    app.post(
+      '/as4',
+      createAs4Handler({
+        identity: c3,
+        trust,
+        maxMessageBytes: limit,
+        maxDecompressedBytes: limit,
+        onUserMessage: async () => {},
+      }),
+    );
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -40,7 +49,9 @@ export async function benchAs4(): Promise<void> {
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/as4`;
-    console.log(`settings: gzip + RSA-2048 sign + RSA-OAEP/AES-128-GCM encrypt, push over loopback HTTP, ${concurrency} concurrent senders, client and handler in one process`);
+    console.log(
+      `settings: gzip + RSA-2048 sign + RSA-OAEP/AES-128-GCM encrypt, push over loopback HTTP, ${concurrency} concurrent senders, client and handler in one process`,
+    );
     for (const [i, size] of sizes.entries()) {
       const count = counts[i] ?? counts.at(-1)!;
       const body = randomBytes(size);
@@ -54,15 +65,29 @@ export async function benchAs4(): Promise<void> {
       const sender = async () => {
         while (next < count) {
           const n = next++;
-          const attachments: Attachment[] = [{ contentId: `p-${n}@bench`, contentType: 'application/octet-stream', body }];
+          const attachments: Attachment[] = [
+            { contentId: `p-${n}@bench`, contentType: 'application/octet-stream', body },
+          ];
           const message: UserMessage = {
-            messageId: `bench-${size}-${n}@qerds`, timestamp: new Date(),
-            from: { partyId: 'urn:bench:c2', role: 'urn:initiator' }, to: { partyId: 'urn:bench:c3', role: 'urn:responder' },
+            messageId: `bench-${size}-${n}@qerds`,
+            timestamp: new Date(),
+            from: { partyId: 'urn:bench:c2', role: 'urn:initiator' },
+            to: { partyId: 'urn:bench:c3', role: 'urn:responder' },
             collaboration: { service: 'urn:bench', action: 'Deliver', conversationId: `c-${n}` },
-            messageProperties: [], payloads: [{ href: `cid:p-${n}@bench`, mimeType: 'application/octet-stream', properties: [] }],
+            messageProperties: [],
+            payloads: [{ href: `cid:p-${n}@bench`, mimeType: 'application/octet-stream', properties: [] }],
           };
           const t = performance.now();
-          await sendUserMessage({ endpoint, message, attachments, identity: c2, trust, receiverCertificate: c3.certificate, encryptFor: c3.certificate, compress: true });
+          await sendUserMessage({
+            endpoint,
+            message,
+            attachments,
+            identity: c2,
+            trust,
+            receiverCertificate: c3.certificate,
+            encryptFor: c3.certificate,
+            compress: true,
+          });
           latencies.push(performance.now() - t);
         }
       };

@@ -41,15 +41,47 @@ export async function benchCms(): Promise<void> {
     const { layout } = await initDevPki({ dir: join(dir, 'pki'), aps: [], recipients: ['alice'] });
     const ecKey = join(dir, 'ec.key.pem');
     const ecCert = join(dir, 'ec.crt.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ecKey,
-      '-out', ecCert, '-subj', '/CN=bench ec recipient', '-days', '1', '-addext', 'keyUsage=keyAgreement'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        ecKey,
+        '-out',
+        ecCert,
+        '-subj',
+        '/CN=bench ec recipient',
+        '-days',
+        '1',
+        '-addext',
+        'keyUsage=keyAgreement',
+      ],
+      { stdio: 'pipe' },
+    );
     const recipients: Recipient[] = [
-      { label: 'RSA-2048 OAEP', certFile: layout.recipient('alice').cert, keyFile: layout.recipient('alice').key,
-        keyopts: ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'] },
-      { label: 'EC P-256 ECDH', certFile: ecCert, keyFile: ecKey, keyopts: ['-keyopt', 'ecdh_kdf_md:sha256'] },
+      {
+        label: 'RSA-2048 OAEP',
+        certFile: layout.recipient('alice').cert,
+        keyFile: layout.recipient('alice').key,
+        keyopts: ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'],
+      },
+      {
+        label: 'EC P-256 ECDH',
+        certFile: ecCert,
+        keyFile: ecKey,
+        keyopts: ['-keyopt', 'ecdh_kdf_md:sha256'],
+      },
     ];
-    console.log('settings: AES-256-GCM AuthEnvelopedData, 1 recipient, file → file, median of runs; openssl ' +
-      execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim());
+    console.log(
+      'settings: AES-256-GCM AuthEnvelopedData, 1 recipient, file → file, median of runs; openssl ' +
+        execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim(),
+    );
     console.log('size     recipient        op        ours MB/s   openssl MB/s   runs');
     for (const mib of sizes) {
       const bytes = mib * 2 ** 20;
@@ -64,11 +96,27 @@ export async function benchCms(): Promise<void> {
         const sslDer = join(dir, 'openssl.der');
         const out = join(dir, 'out.bin');
         const encOurs = await median(runs, async () => {
-          await writeFile(oursDer, await encryptCms(createReadStream(plainFile, { highWaterMark: 1 << 20 }), [certificate]));
+          await writeFile(
+            oursDer,
+            await encryptCms(createReadStream(plainFile, { highWaterMark: 1 << 20 }), [certificate]),
+          );
         });
         const encSsl = await median(runs, () => {
-          execFileSync('openssl', ['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', plainFile, '-outform', 'DER', '-out', sslDer,
-            '-recip', r.certFile, ...r.keyopts]);
+          execFileSync('openssl', [
+            'cms',
+            '-encrypt',
+            '-aes-256-gcm',
+            '-binary',
+            '-in',
+            plainFile,
+            '-outform',
+            'DER',
+            '-out',
+            sslDer,
+            '-recip',
+            r.certFile,
+            ...r.keyopts,
+          ]);
         });
         // Cross-decrypt, so each side also proves it reads the other's output.
         const decOurs = await median(runs, async () => {
@@ -76,13 +124,31 @@ export async function benchCms(): Promise<void> {
         });
         if (sha256(out) !== plainDigest) throw new Error('ours: decrypted output differs');
         const decSsl = await median(runs, () => {
-          execFileSync('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', oursDer, '-recip', r.certFile, '-inkey', r.keyFile,
-            '-binary', '-out', out]);
+          execFileSync('openssl', [
+            'cms',
+            '-decrypt',
+            '-inform',
+            'DER',
+            '-in',
+            oursDer,
+            '-recip',
+            r.certFile,
+            '-inkey',
+            r.keyFile,
+            '-binary',
+            '-out',
+            out,
+          ]);
         });
         if (sha256(out) !== plainDigest) throw new Error('openssl: decrypted output differs');
         const rate = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(1).padStart(10);
-        for (const [op, ours, ssl] of [['encrypt', encOurs, encSsl], ['decrypt', decOurs, decSsl]] as const) {
-          console.log(`${`${mib} MiB`.padEnd(8)} ${r.label.padEnd(16)} ${op.padEnd(8)} ${rate(ours)}   ${rate(ssl)}      ${runs}`);
+        for (const [op, ours, ssl] of [
+          ['encrypt', encOurs, encSsl],
+          ['decrypt', decOurs, decSsl],
+        ] as const) {
+          console.log(
+            `${`${mib} MiB`.padEnd(8)} ${r.label.padEnd(16)} ${op.padEnd(8)} ${rate(ours)}   ${rate(ssl)}      ${runs}`,
+          );
         }
       }
       rmSync(plainFile);

@@ -64,7 +64,9 @@ for (const file of args) {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = nodes.get(at)!.callFrame;
       if (!/\/src\//.test(frame.url) || frame.url.includes('node_modules')) continue;
-      onStack.add(`${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/src\//, 'src/')}:${frame.lineNumber + 1}`);
+      onStack.add(
+        `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/src\//, 'src/')}:${frame.lineNumber + 1}`,
+      );
     }
     for (const k of onStack) inclusiveUs.set(k, (inclusiveUs.get(k) ?? 0) + dt);
   });
@@ -73,10 +75,13 @@ for (const file of args) {
 const idleUs = byArea.get('(idle)') ?? 0;
 const perUnit = (us: number) => (per > 0 ? `  ${(us / 1000 / per).toFixed(2).padStart(6)} ms` : '');
 const pct = (us: number) => `${((100 * us) / totalUs).toFixed(1).padStart(5)} %${perUnit(us)}`;
-console.log(`${args.length} profiles, ${(totalUs / 1e6).toFixed(1)} s sampled, ${((totalUs - idleUs) / 1e6).toFixed(1)} s busy${per > 0 ? `: ${((totalUs - idleUs) / 1000 / per).toFixed(1)} ms per unit over ${per}` : ''}`);
+console.log(
+  `${args.length} profiles, ${(totalUs / 1e6).toFixed(1)} s sampled, ${((totalUs - idleUs) / 1e6).toFixed(1)} s busy${per > 0 ? `: ${((totalUs - idleUs) / 1000 / per).toFixed(1)} ms per unit over ${per}` : ''}`,
+);
 console.log('\nby area (self time):');
 for (const [a, us] of [...byArea].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`${pct(us)}  ${a}`);
 console.log(`\ntop ${top} functions (self time):`);
 for (const [k, us] of [...selfUs].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
 console.log(`\ntop ${top} project functions (inclusive time, idle excluded by construction):`);
-for (const [k, us] of [...inclusiveUs].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+for (const [k, us] of [...inclusiveUs].sort((x, y) => y[1] - x[1]).slice(0, top))
+  console.log(`${pct(us)}  ${k}`);

@@ -22,8 +22,15 @@ export async function benchDemoPath(): Promise<void> {
   let polls = 0;
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-'));
   await initDevPki({ dir: join(dir, 'pki') });
-  const net = await startTwoAccessPoints({ outDir: dir, pkiDir: join(dir, 'pki'), logLevel: 'error', overrides: { queue: { pollIntervalMs: 20, concurrency } } });
-  console.log(`settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, RSA-2048 seals`);
+  const net = await startTwoAccessPoints({
+    outDir: dir,
+    pkiDir: join(dir, 'pki'),
+    logLevel: 'error',
+    overrides: { queue: { pollIntervalMs: 20, concurrency } },
+  });
+  console.log(
+    `settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, RSA-2048 seals`,
+  );
   const payload = Buffer.alloc(payloadBytes, 'x');
   const latencies: number[] = [];
   // Process CPU (user + system) over the messages only, start-up excluded: both APs, the queue and the
@@ -39,7 +46,10 @@ export async function benchDemoPath(): Promise<void> {
       const form = new FormData();
       form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
       form.append('payload', new Blob([payload], { type: 'application/octet-stream' }), 'p.bin');
-      const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+      const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+        method: 'POST',
+        body: form,
+      });
       for (;;) {
         polls++;
         const message = await accessPointInternals(net.c2).context.store.getMessage(id);
@@ -54,9 +64,15 @@ export async function benchDemoPath(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  console.log(`throughput: ${(messages / seconds).toFixed(1)} messages/s (${messages} in ${seconds.toFixed(2)} s)`);
-  console.log(`cpu: ${(cpuMs / messages).toFixed(1)} ms per message (user ${(cpu.user / 1000 / messages).toFixed(1)} + system ${(cpu.system / 1000 / messages).toFixed(1)}; ${(cpuMs / 1000).toFixed(2)} s over ${messages}; ${(polls / messages).toFixed(0)} status polls per message, every ${pollMs} ms)`);
-  console.log(`latency submit → relayed: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`);
+  console.log(
+    `throughput: ${(messages / seconds).toFixed(1)} messages/s (${messages} in ${seconds.toFixed(2)} s)`,
+  );
+  console.log(
+    `cpu: ${(cpuMs / messages).toFixed(1)} ms per message (user ${(cpu.user / 1000 / messages).toFixed(1)} + system ${(cpu.system / 1000 / messages).toFixed(1)}; ${(cpuMs / 1000).toFixed(2)} s over ${messages}; ${(polls / messages).toFixed(0)} status polls per message, every ${pollMs} ms)`,
+  );
+  console.log(
+    `latency submit → relayed: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`,
+  );
   await net.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -31,22 +31,40 @@ export async function benchEvidence(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-evidence-'));
   const { layout } = await initDevPki({ dir: join(dir, 'pki') });
   const trust = loadTrustStore([layout.caCert, layout.caCrl]);
-  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(layout.tsaCert, layout.tsaKey) }));
+  const tsa = createLocalTsaClient(
+    createTimestampAuthority({ identity: loadSigningIdentity(layout.tsaCert, layout.tsaKey) }),
+  );
   const ec = opensslEcSeal(layout, 'Bench EC e-seal');
-  const keys: { name: string; identity: SigningIdentity; keyFile: string; certFile: string; alg: string }[] = [
-    { name: 'RSA-2048', identity: loadSigningIdentity(layout.ap('c2').sealCert, layout.ap('c2').sealKey), keyFile: layout.ap('c2').sealKey, certFile: layout.ap('c2').sealCert, alg: RSA_SHA256 },
-    { name: 'ECDSA P-256', identity: loadSigningIdentity(ec.certFile, ec.keyFile), keyFile: ec.keyFile, certFile: ec.certFile, alg: ECDSA_SHA256 },
-  ];
+  const keys: { name: string; identity: SigningIdentity; keyFile: string; certFile: string; alg: string }[] =
+    [
+      {
+        name: 'RSA-2048',
+        identity: loadSigningIdentity(layout.ap('c2').sealCert, layout.ap('c2').sealKey),
+        keyFile: layout.ap('c2').sealKey,
+        certFile: layout.ap('c2').sealCert,
+        alg: RSA_SHA256,
+      },
+      {
+        name: 'ECDSA P-256',
+        identity: loadSigningIdentity(ec.certFile, ec.keyFile),
+        keyFile: ec.keyFile,
+        certFile: ec.certFile,
+        alg: ECDSA_SHA256,
+      },
+    ];
   const base = evidenceSamples().SubmissionAcceptance;
   const docs: EvidenceData[] = Array.from({ length: n }, (_, i) => ({ ...base, id: `ev-bench-${i}` }));
-  console.log(`settings: ${n} evidence documents (~${buildEvidenceXml(docs[0]!).length} B unsigned), sequential, embedded TSA (RSA-2048), trust store with the dev CRL; xmlsec1 once over all ${n} files`);
+  console.log(
+    `settings: ${n} evidence documents (~${buildEvidenceXml(docs[0]!).length} B unsigned), sequential, embedded TSA (RSA-2048), trust store with the dev CRL; xmlsec1 once over all ${n} files`,
+  );
 
   for (const key of keys) {
     const clock = { now: () => new Date() };
     const bt = xadesSealer({ identity: key.identity, tsa, clock, idGenerator: sequentialIdGenerator() });
     const bb = xadesSealer({ identity: key.identity, clock, idGenerator: sequentialIdGenerator() });
     // Warm-up (JIT, first TSA and CRL parses) outside the timings.
-    for (let i = 0; i < Math.min(20, n); i++) await verifyEvidence((await issueEvidence(docs[i]!, bt)).xml, { trust });
+    for (let i = 0; i < Math.min(20, n); i++)
+      await verifyEvidence((await issueEvidence(docs[i]!, bt)).xml, { trust });
     const sealed: string[] = [];
     const sealBt = await rate(n, async (i) => void sealed.push((await issueEvidence(docs[i]!, bt)).xml));
     const sealBb = await rate(n, async (i) => void (await issueEvidence(docs[i]!, bb)));
@@ -60,14 +78,25 @@ export async function benchEvidence(): Promise<void> {
     const templates = docs.map((d, i) => write(work, `t${i}.xml`, template(buildEvidenceXml(d), key.alg)));
     const signedFiles = sealed.map((xml, i) => write(work, `s${i}.xml`, xml));
     const xsSign = xmlsecRate(n, ['--sign', '--privkey-pem', `${key.keyFile},${key.certFile}`, ...templates]);
-    const xsVerify = xmlsecRate(n, ['--verify', '--trusted-pem', layout.caCert, '--id-attr:Id', SIGNED_PROPERTIES_ID, ...signedFiles]);
+    const xsVerify = xmlsecRate(n, [
+      '--verify',
+      '--trusted-pem',
+      layout.caCert,
+      '--id-attr:Id',
+      SIGNED_PROPERTIES_ID,
+      ...signedFiles,
+    ]);
 
     console.log(`\n${key.name}`);
     console.log(`  seal B-T (ours, with TSA):        ${perSecond(sealBt, 'seals')}`);
     console.log(`  seal B-B (ours, no TSA):          ${perSecond(sealBb, 'seals')}`);
-    console.log(`  xmlsec1 --sign (XMLDSig only):    ${perSecond(xsSign, 'signatures')}   → ours B-B / xmlsec1 = ${(sealBb.cpu / xsSign.cpu).toFixed(2)}, B-T / xmlsec1 = ${(sealBt.cpu / xsSign.cpu).toFixed(2)} (CPU)`);
+    console.log(
+      `  xmlsec1 --sign (XMLDSig only):    ${perSecond(xsSign, 'signatures')}   → ours B-B / xmlsec1 = ${(sealBb.cpu / xsSign.cpu).toFixed(2)}, B-T / xmlsec1 = ${(sealBt.cpu / xsSign.cpu).toFixed(2)} (CPU)`,
+    );
     console.log(`  verify B-T (ours, full):          ${perSecond(verifyBt, 'verifications')}`);
-    console.log(`  xmlsec1 --verify (XMLDSig only):  ${perSecond(xsVerify, 'verifications')} → ours / xmlsec1 = ${(verifyBt.cpu / xsVerify.cpu).toFixed(2)} (CPU)`);
+    console.log(
+      `  xmlsec1 --verify (XMLDSig only):  ${perSecond(xsVerify, 'verifications')} → ours / xmlsec1 = ${(verifyBt.cpu / xsVerify.cpu).toFixed(2)} (CPU)`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -98,11 +127,15 @@ function xmlsecRate(n: number, args: string[]): Rate {
   const timed = existsSync('/usr/bin/time');
   const t0 = performance.now();
   const r = timed
-    ? spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', 'xmlsec1', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    ? spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', 'xmlsec1', ...args], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      })
     : spawnSync('xmlsec1', args, { encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`xmlsec1 ${args[0]} failed: ${r.stderr.slice(0, 500)}`);
-  if (args[0] === '--verify' && (r.stderr.match(/^OK$/gm)?.length ?? 0) !== n) throw new Error('xmlsec1 did not verify every file');
+  if (args[0] === '--verify' && (r.stderr.match(/^OK$/gm)?.length ?? 0) !== n)
+    throw new Error('xmlsec1 did not verify every file');
   const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   return rateOf(n, cpu ? Math.max(0.01, Number(cpu[1]) + Number(cpu[2])) : seconds, seconds);
 }

@@ -22,7 +22,11 @@ export async function benchLarge(): Promise<void> {
       kind: 'embedded',
       work,
       pkiDir,
-      configOverrides: { limits: { maxPayloadBytes: 2 * bytes }, as4: { maxDecompressedBytes: 2 * bytes }, relay: { timeoutMs: 3_600_000 } },
+      configOverrides: {
+        limits: { maxPayloadBytes: 2 * bytes },
+        as4: { maxDecompressedBytes: 2 * bytes },
+        relay: { timeoutMs: 3_600_000 },
+      },
     });
     try {
       const file = join(work, 'payload.bin');
@@ -31,7 +35,11 @@ export async function benchLarge(): Promise<void> {
       const transfer = await sendThroughCluster(cluster, file, 3_600_000);
       const peak = { c2: peakRssBytes(cluster.pid('c2')!), c3: peakRssBytes(cluster.pid('c3')!) };
       const intact = transfer.downloadedSha256 === sent && transfer.downloadedBytes === bytes;
-      console.log(`settings: two qerds processes (SQLite, in-process queue), gzip + RSA-2048 sign + RSA-OAEP/AES-128-GCM, loopback HTTP; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+      console.log(
+        `settings: two qerds processes (SQLite, in-process queue), gzip + RSA-2048 sign + RSA-OAEP/AES-128-GCM, loopback HTTP; load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+      );
       console.log(
         `${(bytes / MiB).toFixed(0)} MiB: ${intact ? 'intact at C4 (sha256)' : 'CORRUPTED'}, C1 → C3 ${transfer.relaySeconds.toFixed(1)} s, round trip with download ${transfer.totalSeconds.toFixed(1)} s (${(bytes / MiB / transfer.totalSeconds).toFixed(1)} MiB/s); ` +
           `peak RSS C2 ${(peak.c2 / MiB).toFixed(0)} MiB (idle ${(idle.c2 / MiB).toFixed(0)}), C3 ${(peak.c3 / MiB).toFixed(0)} MiB (idle ${(idle.c3 / MiB).toFixed(0)})`,

@@ -22,10 +22,23 @@ const benches: Record<string, () => Promise<void>> = {
 const optIn = new Set(['scale', 'large']);
 
 const asked = process.env.BENCH ?? '';
-const selected = asked === 'all' ? Object.keys(benches) : asked ? asked.split(',') : Object.keys(benches).filter((b) => !optIn.has(b));
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}/${process.arch}; load average ${load()}`);
-if (!asked) console.log(`benches: ${selected.join(', ')} (opt-in by name: ${[...optIn].join(', ')}; BENCH=all for every one)`);
+const selected =
+  asked === 'all'
+    ? Object.keys(benches)
+    : asked
+      ? asked.split(',')
+      : Object.keys(benches).filter((b) => !optIn.has(b));
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}/${process.arch}; load average ${load()}`,
+);
+if (!asked)
+  console.log(
+    `benches: ${selected.join(', ')} (opt-in by name: ${[...optIn].join(', ')}; BENCH=all for every one)`,
+  );
 const started = performance.now();
 for (const name of selected) {
   const bench = benches[name];
@@ -35,6 +48,8 @@ for (const name of selected) {
   const cpu0 = process.cpuUsage();
   await bench();
   const cpu = process.cpuUsage(cpu0);
-  console.log(`(${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process; load average now ${load()})`);
+  console.log(
+    `(${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process; load average now ${load()})`,
+  );
 }
 console.log(`\nall selected benches: ${((performance.now() - started) / 1000).toFixed(0)} s wall`);

@@ -35,14 +35,22 @@ export async function benchScale(): Promise<void> {
   );
   const configurations: Array<{ label: string; options: Omit<ApClusterOptions, 'work' | 'pkiDir'> }> = [
     { label: 'embedded (SQLite, in-process)', options: { kind: 'embedded' } },
-    ...workerCounts.map((n) => ({ label: `PG + BullMQ, ${n} worker${n === 1 ? '' : 's'}/AP`, options: { kind: 'scale' as const, workersPerAp: n } })),
+    ...workerCounts.map((n) => ({
+      label: `PG + BullMQ, ${n} worker${n === 1 ? '' : 's'}/AP`,
+      options: { kind: 'scale' as const, workersPerAp: n },
+    })),
   ];
   const rows: string[][] = [];
   try {
     for (const { label, options } of configurations) {
       // The machine may be shared: the 1-minute load average before and after each run goes beside its figures.
       const loadBefore = loadavg()[0]!;
-      const result = await runOne({ ...options, work: dir, pkiDir, concurrency: queueConcurrency, pollIntervalMs: 20 }, messages, concurrency, payloadBytes);
+      const result = await runOne(
+        { ...options, work: dir, pkiDir, concurrency: queueConcurrency, pollIntervalMs: 20 },
+        messages,
+        concurrency,
+        payloadBytes,
+      );
       rows.push([
         label,
         String(options.kind === 'scale' ? 2 + 2 * (options.workersPerAp ?? 1) : 2),
@@ -60,10 +68,28 @@ export async function benchScale(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printTable(['configuration', 'AP processes', 'msg/s', 'relayed p50 ms', 'relayed p99 ms', 'consigned@C2 p50 ms', 'consigned@C2 p99 ms', 'CPU ms/msg', 'load 1m'], rows);
+  printTable(
+    [
+      'configuration',
+      'AP processes',
+      'msg/s',
+      'relayed p50 ms',
+      'relayed p99 ms',
+      'consigned@C2 p50 ms',
+      'consigned@C2 p99 ms',
+      'CPU ms/msg',
+      'load 1m',
+    ],
+    rows,
+  );
 }
 
-async function runOne(options: ApClusterOptions, messages: number, concurrency: number, payloadBytes: number) {
+async function runOne(
+  options: ApClusterOptions,
+  messages: number,
+  concurrency: number,
+  payloadBytes: number,
+) {
   const cluster = await startApCluster(options);
   try {
     const payload = Buffer.alloc(payloadBytes, 'x');
@@ -77,13 +103,19 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
     const observer = (async () => {
       while (polling) {
         const now = performance.now();
-        const states = await cluster.sql<{ id: string; state: string }>('c2', `select id, state from {schema}.messages where state not in ('submitted', 'relaying')`);
+        const states = await cluster.sql<{ id: string; state: string }>(
+          'c2',
+          `select id, state from {schema}.messages where state not in ('submitted', 'relaying')`,
+        );
         for (const { id, state } of states) {
           if (state === 'failed') failure ??= new Error(`message ${id} failed`);
           if (!relayedAt.has(id)) relayedAt.set(id, now);
           waiting.get(id)?.();
         }
-        const consigned = await cluster.sql<{ message_id: string }>('c2', `select message_id from {schema}.evidence where event = 'ContentConsignment'`);
+        const consigned = await cluster.sql<{ message_id: string }>(
+          'c2',
+          `select message_id from {schema}.evidence where event = 'ContentConsignment'`,
+        );
         for (const { message_id: id } of consigned) if (!consignedAt.has(id)) consignedAt.set(id, now);
         if (consignedAt.size >= messages) return;
         await new Promise((r) => setTimeout(r, 10));
@@ -100,14 +132,19 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
         const form = new FormData();
         form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
         form.append('payload', new Blob([payload], { type: 'application/octet-stream' }), 'p.bin');
-        const { id } = await api<{ id: string }>(cluster.c2Url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+        const { id } = await api<{ id: string }>(cluster.c2Url, SENDER.key, '/api/v1/messages', {
+          method: 'POST',
+          body: form,
+        });
         submittedAt.set(id, t0);
         if (!relayedAt.has(id)) await new Promise<void>((done) => waiting.set(id, done));
         waiting.delete(id);
       }
     };
     const deadline = setTimeout(() => {
-      failure ??= new Error(`not finished in 10 minutes: ${relayedAt.size} relayed, ${consignedAt.size} consigned\n${cluster.output()}`);
+      failure ??= new Error(
+        `not finished in 10 minutes: ${relayedAt.size} relayed, ${consignedAt.size} consigned\n${cluster.output()}`,
+      );
       for (const done of waiting.values()) done();
       polling = false;
     }, 600_000);
@@ -120,7 +157,13 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
     const cpuMsPerMessage = [...spent.values()].reduce((a, b) => a + b, 0) / messages;
     const seconds = (Math.max(...consignedAt.values()) - started) / 1000;
     const latencies = (at: Map<string, number>) => [...submittedAt].map(([id, t0]) => at.get(id)! - t0);
-    return { seconds, throughput: messages / seconds, relayed: latencies(relayedAt), consigned: latencies(consignedAt), cpuMsPerMessage };
+    return {
+      seconds,
+      throughput: messages / seconds,
+      relayed: latencies(relayedAt),
+      consigned: latencies(consignedAt),
+      cpuMsPerMessage,
+    };
   } finally {
     await cluster.stop();
   }
@@ -128,7 +171,8 @@ async function runOne(options: ApClusterOptions, messages: number, concurrency: 
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));

@@ -27,10 +27,19 @@ export async function benchSmtp(): Promise<void> {
   const pkiDir = join(dir, 'pki');
   await initDevPki({ dir: pkiDir });
   const pki = devPkiLayout(pkiDir);
-  const sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
+  const sink = await startSmtpSink({
+    key: readFileSync(pki.ap('c3').tlsKey),
+    cert: readFileSync(pki.ap('c3').tlsCert),
+  });
   const password = randomBytes(12).toString('hex');
   const passwordHash = await hashPassword(password);
-  const outbound = { host: '127.0.0.1', port: sink.port, requireTls: true, tlsCa: pki.caCert, maxConnections: 4 };
+  const outbound = {
+    host: '127.0.0.1',
+    port: sink.port,
+    requireTls: true,
+    tlsCa: pki.caCert,
+    maxConnections: 4,
+  };
   const net = await startTwoAccessPoints({
     outDir: dir,
     pkiDir,
@@ -38,14 +47,27 @@ export async function benchSmtp(): Promise<void> {
     overrides: (name) => ({
       queue: { pollIntervalMs: 20, concurrency },
       ...(name === 'c2'
-        ? { smtp: { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'bench', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }], outbound } }
+        ? {
+            smtp: {
+              enabled: true,
+              port: 0,
+              domain: 'ap.example',
+              accounts: [{ username: 'bench', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }],
+              outbound,
+            },
+          }
         : {
             smtp: { domain: 'c3.example', outbound },
             accounts: [
               {
                 participant: RECIPIENT.id,
                 name: RECIPIENT.name,
-                credentials: [{ kind: 'apiKey' as const, keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
+                credentials: [
+                  {
+                    kind: 'apiKey' as const,
+                    keySha256: createHash('sha256').update(randomBytes(32)).digest('hex'),
+                  },
+                ],
                 deliveryEmail: RECIPIENT_EMAIL,
               },
             ],
@@ -74,28 +96,41 @@ export async function benchSmtp(): Promise<void> {
   await Promise.all(
     Array.from({ length: messages }, async (_, i) => {
       const subject = `bench ${run} ${i}`;
-      await client.sendMail({ from: SENDER_EMAIL, to: '0188-9876543210987@ap.example', subject, text: `Invoice ${i}\n${'x'.repeat(400)}\n` });
+      await client.sendMail({
+        from: SENDER_EMAIL,
+        to: '0188-9876543210987@ap.example',
+        subject,
+        text: `Invoice ${i}\n${'x'.repeat(400)}\n`,
+      });
       submittedAt.set(subject, Date.now());
     }),
   );
   const accepted = (performance.now() - started) / 1000;
-  console.log(`submission port: ${(messages / accepted).toFixed(1)} mails/s accepted (${messages} in ${accepted.toFixed(2)} s, 250 after DATA each)`);
+  console.log(
+    `submission port: ${(messages / accepted).toFixed(1)} mails/s accepted (${messages} in ${accepted.toFixed(2)} s, 250 after DATA each)`,
+  );
 
   const dispatches = () => sink.mailsTo(RECIPIENT_EMAIL).filter((m) => m.raw.includes(`bench ${run} `));
   await waitUntil(() => dispatches().length >= messages, 600_000);
   const delivered = (performance.now() - started) / 1000;
-  console.log(`end to end: ${(messages / delivered).toFixed(1)} mails/s delivered as REM Dispatch at the recipient's server (${messages} in ${delivered.toFixed(2)} s)`);
+  console.log(
+    `end to end: ${(messages / delivered).toFixed(1)} mails/s delivered as REM Dispatch at the recipient's server (${messages} in ${delivered.toFixed(2)} s)`,
+  );
   const latencies = dispatches().flatMap((m) => {
     const subject = /^Subject: REM ContentConsignment: (.*)$/m.exec(m.raw.toString('utf8'))?.[1]?.trim();
     const t0 = subject ? submittedAt.get(subject) : undefined;
     return t0 === undefined ? [] : [m.receivedAt - t0];
   });
-  console.log(`latency 250 at C2 → REM Dispatch at the sink: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`);
+  console.log(
+    `latency 250 at C2 → REM Dispatch at the sink: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`,
+  );
   // Four evidences per message come back to the sender by mail (SubmissionAcceptance, RelayAcceptance, ContentConsignment, ContentHandover).
   const receipts = () => sink.mailsTo(SENDER_EMAIL).filter((m) => m.receivedAt >= startedWall).length;
   await waitUntil(() => receipts() >= messages * 4, 600_000);
   const receipted = (performance.now() - started) / 1000;
-  console.log(`evidence by mail: ${receipts()} signed REM Receipts at the sender's mailbox after ${receipted.toFixed(2)} s (${(receipts() / receipted).toFixed(1)} receipts/s)`);
+  console.log(
+    `evidence by mail: ${receipts()} signed REM Receipts at the sender's mailbox after ${receipted.toFixed(2)} s (${(receipts() / receipted).toFixed(1)} receipts/s)`,
+  );
   client.close();
   await net.stop();
   await sink.close();

@@ -23,13 +23,21 @@ export async function benchVerifyPage(): Promise<void> {
   const { layout } = await initDevPki({ dir: join(dir, 'pki') });
   const trust = loadTrustStore([layout.caCert, layout.caCrl]);
   const clock = { now: () => new Date() };
-  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(layout.tsaCert, layout.tsaKey) }));
-  const sealer = xadesSealer({ identity: loadSigningIdentity(layout.ap('c2').sealCert, layout.ap('c2').sealKey), tsa, clock, idGenerator: sequentialIdGenerator() });
+  const tsa = createLocalTsaClient(
+    createTimestampAuthority({ identity: loadSigningIdentity(layout.tsaCert, layout.tsaKey) }),
+  );
+  const sealer = xadesSealer({
+    identity: loadSigningIdentity(layout.ap('c2').sealCert, layout.ap('c2').sealKey),
+    tsa,
+    clock,
+    idGenerator: sequentialIdGenerator(),
+  });
   // Parts until the evidence is about 20 KB: an invoice with its attachments.
   const base = evidenceSamples().SubmissionAcceptance;
   const part = base.parts[0]!;
   let data = base;
-  for (let i = 2; buildEvidenceXml(data).length < 13_500; i++) data = { ...data, parts: [...data.parts, { ...part, partId: `part-${i}` }] };
+  for (let i = 2; buildEvidenceXml(data).length < 13_500; i++)
+    data = { ...data, parts: [...data.parts, { ...part, partId: `part-${i}` }] };
   const xml = (await issueEvidence(data, sealer)).xml;
 
   const app = express();
@@ -42,9 +50,12 @@ export async function benchVerifyPage(): Promise<void> {
     form.append('file', new Blob([xml], { type: 'application/xml' }), 'evidence.xml');
     const res = await fetch(url, { method: 'POST', body: form });
     const html = await res.text();
-    if (res.status !== 200 || !html.includes('data-verdict="valid"')) throw new Error(`the page did not answer valid (${res.status})`);
+    if (res.status !== 200 || !html.includes('data-verdict="valid"'))
+      throw new Error(`the page did not answer valid (${res.status})`);
   };
-  console.log(`settings: evidence of ${xml.length} B (B-T, RSA-2048, ${data.parts.length} parts), ${n} sequential posts after 20 warm-up, loopback HTTP, one process`);
+  console.log(
+    `settings: evidence of ${xml.length} B (B-T, RSA-2048, ${data.parts.length} parts), ${n} sequential posts after 20 warm-up, loopback HTTP, one process`,
+  );
   for (let i = 0; i < 20; i++) await post();
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
@@ -58,6 +69,10 @@ export async function benchVerifyPage(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   server.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(`  answer time p50 ${formatMs(percentile(times, 50))}, p99 ${formatMs(percentile(times, 99))}; ${(n / (wall / 1000)).toFixed(1)} answers/s`);
-  console.log(`  CPU per answer (client and server in this process): ${formatMs((cpu.user + cpu.system) / 1000 / n)}`);
+  console.log(
+    `  answer time p50 ${formatMs(percentile(times, 50))}, p99 ${formatMs(percentile(times, 99))}; ${(n / (wall / 1000)).toFixed(1)} answers/s`,
+  );
+  console.log(
+    `  CPU per answer (client and server in this process): ${formatMs((cpu.user + cpu.system) / 1000 / n)}`,
+  );
 }

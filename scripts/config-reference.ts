@@ -53,12 +53,18 @@ function readDocs(files: readonly string[]): { docs: Docs; variantDocs: Map<stri
   return { docs, variantDocs };
 }
 
-function readDocsOf(file: string, docs: Docs, ambiguous: Set<string>, variantDocs: Map<string, string>): void {
+function readDocsOf(
+  file: string,
+  docs: Docs,
+  ambiguous: Set<string>,
+  variantDocs: Map<string, string>,
+): void {
   const text = readFileSync(file, 'utf8');
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const consts = new Map<string, ts.Expression>();
   source.forEachChild(function collect(node) {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) consts.set(node.name.text, node.initializer);
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer)
+      consts.set(node.name.text, node.initializer);
     node.forEachChild(collect);
   });
   const docOf = (node: ts.Node): string | undefined => {
@@ -79,12 +85,20 @@ function readDocsOf(file: string, docs: Docs, ambiguous: Set<string>, variantDoc
         const target = consts.get(p.expression.text);
         return target && ts.isObjectLiteralExpression(target) ? entries(target) : [];
       }
-      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return [[p.name.text, docOf(p)]];
+      if (
+        (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) &&
+        (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))
+      )
+        return [[p.name.text, docOf(p)]];
       return [];
     });
   const writtenUnder = (node: ts.Node): string | undefined => {
     for (let up = node.parent; up; up = up.parent) {
-      if ((ts.isPropertyAssignment(up) || ts.isVariableDeclaration(up)) && (ts.isIdentifier(up.name) || ts.isStringLiteral(up.name))) return up.name.text;
+      if (
+        (ts.isPropertyAssignment(up) || ts.isVariableDeclaration(up)) &&
+        (ts.isIdentifier(up.name) || ts.isStringLiteral(up.name))
+      )
+        return up.name.text;
     }
     return undefined;
   };
@@ -122,7 +136,10 @@ interface Row {
 function splitDefault(doc: string | undefined): { text: string; documentedDefault?: string } {
   if (!doc) return { text: '' };
   const m = /@defaultValue\s+(.*?)(?=\s@\w|$)/.exec(doc);
-  const text = doc.replace(/@defaultValue\s+.*?(?=\s@\w|$)/, '').replace(/\s+/g, ' ').trim();
+  const text = doc
+    .replace(/@defaultValue\s+.*?(?=\s@\w|$)/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return m ? { text, documentedDefault: m[1]!.trim() } : { text };
 }
 
@@ -131,14 +148,23 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
   const alternatives = s.anyOf ?? s.oneOf;
   const kinds = alternatives?.map((a) => a.properties?.kind?.const);
-  if (kinds?.every((k) => k !== undefined)) return `object by \`kind\` (${kinds.map((k) => String(k)).join(', ')})`;
+  if (kinds?.every((k) => k !== undefined))
+    return `object by \`kind\` (${kinds.map((k) => String(k)).join(', ')})`;
   if (alternatives && !s.type) return alternatives.map(typeOf).join(' \\| ');
   const type = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
-  if (type === 'array') return `list of ${s.items ? typeOf(s.items) : 'any'}${s.minItems ? ` (at least ${s.minItems})` : ''}`;
+  if (type === 'array')
+    return `list of ${s.items ? typeOf(s.items) : 'any'}${s.minItems ? ` (at least ${s.minItems})` : ''}`;
   // z.int() bounds itself to the safe integers: not a limit anyone configures against.
   const max = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
   const min = s.minimum !== undefined && s.minimum > Number.MIN_SAFE_INTEGER ? s.minimum : undefined;
-  const range = min !== undefined && max !== undefined ? ` ${min}–${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : '';
+  const range =
+    min !== undefined && max !== undefined
+      ? ` ${min}–${max}`
+      : min !== undefined
+        ? ` ≥ ${min}`
+        : max !== undefined
+          ? ` ≤ ${max}`
+          : '';
   const format = s.format === 'uri' ? ' (URL)' : '';
   return `${type}${range}${format}`;
 }
@@ -152,7 +178,15 @@ const defaultText = (s: JsonSchema, documented?: string): string => {
   return documented ?? '';
 };
 
-function rows(schema: JsonSchema, under: string, prefix: string, docs: Docs, variantDocs: Map<string, string>, out: Row[], skip: readonly string[] = []): void {
+function rows(
+  schema: JsonSchema,
+  under: string,
+  prefix: string,
+  docs: Docs,
+  variantDocs: Map<string, string>,
+  out: Row[],
+  skip: readonly string[] = [],
+): void {
   const props = schema.properties ?? {};
   const keys = Object.keys(props).join(',');
   const own = docs.get(`${under}:${keys}`) ?? docs.get(keys) ?? new Map<string, string>();
@@ -161,14 +195,24 @@ function rows(schema: JsonSchema, under: string, prefix: string, docs: Docs, var
     const key = `${prefix}${name}`;
     const { text, documentedDefault } = splitDefault(own.get(name));
     const required = schema.required?.includes(name) && child.default === undefined ? ' (required)' : '';
-    out.push({ key, type: typeOf(child) + required, default: defaultText(child, documentedDefault), description: text });
+    out.push({
+      key,
+      type: typeOf(child) + required,
+      default: defaultText(child, documentedDefault),
+      description: text,
+    });
     if (child.properties) rows(child, name, `${key}.`, docs, variantDocs, out);
     const items = child.items;
     if (items?.properties) rows(items, name, `${key}[].`, docs, variantDocs, out);
     for (const variant of items?.oneOf ?? items?.anyOf ?? []) {
       const kind = variant.properties?.kind?.const;
       if (kind === undefined || !variant.properties) continue;
-      out.push({ key: `${key}[] (kind: ${String(kind)})`, type: `object, \`kind: ${JSON.stringify(kind)}\``, default: '', description: variantDocs.get(String(kind)) ?? '' });
+      out.push({
+        key: `${key}[] (kind: ${String(kind)})`,
+        type: `object, \`kind: ${JSON.stringify(kind)}\``,
+        default: '',
+        description: variantDocs.get(String(kind)) ?? '',
+      });
       rows(variant, name, `${key}[].`, docs, variantDocs, out, ['kind']);
     }
   }
@@ -193,7 +237,8 @@ export function configReferenceMarkdown(): string {
     '',
     `Sections: ${sections.map(([name]) => `[\`${name}\`](#${name.toLowerCase()})`).join(', ')}.`,
   ];
-  const top = docs.get(`configSchema:${sections.map(([name]) => name).join(',')}`) ?? new Map<string, string>();
+  const top =
+    docs.get(`configSchema:${sections.map(([name]) => name).join(',')}`) ?? new Map<string, string>();
   for (const [name, section] of sections) {
     const out: Row[] = [];
     const wrapped: JsonSchema = { properties: { [name]: section } };
@@ -201,7 +246,8 @@ export function configReferenceMarkdown(): string {
     // The section's own row: its heading says it, unless it has a type or default to tell (lists, optional objects).
     if (out[0]?.type === 'object' && out[0].default === '' && out[0].description === '') out.shift();
     lines.push('', `## ${name}`, '', '| key | type | default | description |', '|---|---|---|---|');
-    for (const row of out) lines.push(`| \`${row.key}\` | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`);
+    for (const row of out)
+      lines.push(`| \`${row.key}\` | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

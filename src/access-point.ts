@@ -10,15 +10,37 @@ import { peppolAs4Profile } from './peppol/index.js';
 import { crlAsPem } from './as4/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
 import { loadConfig, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
-import { assuranceLevelOf, formatParticipantId, systemClock, uuidIdGenerator, type Clock, type IdGenerator } from './core/index.js';
+import {
+  assuranceLevelOf,
+  formatParticipantId,
+  systemClock,
+  uuidIdGenerator,
+  type Clock,
+  type IdGenerator,
+} from './core/index.js';
 import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
 import { loadKeysAndTrust, openConfiguredStore } from './access-point/infrastructure.js';
 import { registerAccessPointInternals } from './access-point/internals.js';
-import { createOutboxDispatcher, PickupLinks, type EndToEndPolicy, type PipelineContext } from './pipeline/index.js';
-import { createConfiguredQueue, registerWorkers, selectedStages, stageConcurrency, type WorkerSelection } from './access-point/queue-binding.js';
-import { createSmtpInboundBinding, createSmtpIntakeBinding, smtpAddressMapping } from './access-point/smtp-binding.js';
+import {
+  createOutboxDispatcher,
+  PickupLinks,
+  type EndToEndPolicy,
+  type PipelineContext,
+} from './pipeline/index.js';
+import {
+  createConfiguredQueue,
+  registerWorkers,
+  selectedStages,
+  stageConcurrency,
+  type WorkerSelection,
+} from './access-point/queue-binding.js';
+import {
+  createSmtpInboundBinding,
+  createSmtpIntakeBinding,
+  smtpAddressMapping,
+} from './access-point/smtp-binding.js';
 import { createMailTransport } from './access-point/mail-binding.js';
 import { createSmtpRelayTransport, routeTransport } from './access-point/smtp-relay-transport.js';
 import { createSmtpRelayListener } from './access-point/smtp-relay-listener.js';
@@ -72,7 +94,10 @@ export interface AccessPoint {
  * `config` is what loadConfig takes as overrides (QerdsConfigInput), validated here with defaults and no
  * environment, or what loadConfig returned (file < env < overrides, already validated).
  */
-export async function createAccessPoint(config: QerdsConfigInput | QerdsConfig, options: AccessPointOptions = {}): Promise<AccessPoint> {
+export async function createAccessPoint(
+  config: QerdsConfigInput | QerdsConfig,
+  options: AccessPointOptions = {},
+): Promise<AccessPoint> {
   return wire(isLoaded(config) ? config : loadConfig({ env: {}, overrides: config }), options);
 }
 
@@ -90,7 +115,12 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const stages = selectedStages(config.queue, options.workers ?? true);
 
   // Infrastructure: keys, trust and time stamps (where most configuration mistakes stop the AP), then the store.
-  const infra = await loadKeysAndTrust(config, { clock, log, takesSubmissions: serveHttp, env: options.env ?? process.env });
+  const infra = await loadKeysAndTrust(config, {
+    clock,
+    log,
+    takesSubmissions: serveHttp,
+    env: options.env ?? process.env,
+  });
   const { identity, trust, peerTrust, as4 } = infra;
   const trustList = infra.trustLists?.view;
   const store = await openConfiguredStore(config, clock);
@@ -99,7 +129,11 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   let listeningUrl = '';
   const baseUrl = () => config.http.publicUrl ?? listeningUrl;
 
-  const metrics = createMetrics({ stats: () => store.stats(), validationData: () => heldValidationData(infra.crls, infra.trustLists), now: () => clock.now() });
+  const metrics = createMetrics({
+    stats: () => store.stats(),
+    validationData: () => heldValidationData(infra.crls, infra.trustLists),
+    now: () => clock.now(),
+  });
   const tsaClient = metrics.observeTsa(infra.tsaClient);
   const validationData = createValidationDataRefresh({
     crls: infra.crls,
@@ -116,7 +150,20 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const { queue, ping: queuePing } = createConfiguredQueue(config.queue, log);
   // Every process runs a dispatcher: it feeds the queue and is the sweeper that re-dispatches what a
   // crashed process or a flushed Redis lost (leases run out). Several on one store share the work.
-  const dispatcher = createOutboxDispatcher({ store, queue, clock, log, pollIntervalMs: config.queue.pollIntervalMs, idlePollMaxMs: config.queue.idlePollMaxMs, leaseMs: config.queue.leaseMs, retry: { baseMs: config.relay.baseDelayMs, maxMs: config.relay.maxDelayMs, maxAttempts: config.queue.maxAttempts } });
+  const dispatcher = createOutboxDispatcher({
+    store,
+    queue,
+    clock,
+    log,
+    pollIntervalMs: config.queue.pollIntervalMs,
+    idlePollMaxMs: config.queue.idlePollMaxMs,
+    leaseMs: config.queue.leaseMs,
+    retry: {
+      baseMs: config.relay.baseDelayMs,
+      maxMs: config.relay.maxDelayMs,
+      maxAttempts: config.queue.maxAttempts,
+    },
+  });
   const self = { id: config.ap.id, name: config.ap.name };
   const directory = createConfiguredDirectory(config.directory, trust, clock);
   const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
@@ -129,14 +176,31 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     directory,
     from: { address: config.smtp.outbound?.from ?? `rem@${config.smtp.domain}`, name: config.ap.name },
     policies: config.ap.policyIds,
-    tls: config.as4.tls.ca ? { ca: config.as4.tls.ca.map((file) => readFileSync(file)), crl: [] } : { ca: trust.anchors.map((a) => a.toString()), crl: trust.crls.map(crlAsPem) },
+    tls: config.as4.tls.ca
+      ? { ca: config.as4.tls.ca.map((file) => readFileSync(file)), crl: [] }
+      : { ca: trust.anchors.map((a) => a.toString()), crl: trust.crls.map(crlAsPem) },
     timeoutMs: config.relay.timeoutMs,
     clock,
     log: log.child({ component: 'smtp-relay-out' }),
   });
-  const as4Transport = createAs4Transport({ self, identity, trust, peerTrust, timeoutMs: config.relay.timeoutMs, as4, directory, tls: infra.as4Tls, onEvidenceReturned: metrics.observeEvidenceReturned });
+  const as4Transport = createAs4Transport({
+    self,
+    identity,
+    trust,
+    peerTrust,
+    timeoutMs: config.relay.timeoutMs,
+    as4,
+    directory,
+    tls: infra.as4Tls,
+    onEvidenceReturned: metrics.observeEvidenceReturned,
+  });
   // Without a configured secret the links are valid in this process only (fine for one embedded AP).
-  const pickupLinks = new PickupLinks({ secret: config.pickup.secret ?? randomBytes(32), ttlSeconds: config.pickup.ttlSeconds, clock, baseUrl });
+  const pickupLinks = new PickupLinks({
+    secret: config.pickup.secret ?? randomBytes(32),
+    ttlSeconds: config.pickup.ttlSeconds,
+    clock,
+    baseUrl,
+  });
   const evidence = createEvidenceIssuer({
     self,
     policyIds: config.ap.policyIds,
@@ -145,7 +209,11 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     clock,
     ids,
     names: (id) => localAccounts.get(id) ?? directoryNames.get(id),
-    longTerm: { level: config.evidence.level, crls: () => trust.crls, certificates: infra.validationCertificates },
+    longTerm: {
+      level: config.evidence.level,
+      crls: () => trust.crls,
+      certificates: infra.validationCertificates,
+    },
   });
 
   // The pipeline.
@@ -161,25 +229,50 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     evidenceVerifier: createEvidenceVerifier(trust),
     transport: routeTransport(as4Transport, smtpRelay),
     participants: {
-      details: async (id, identification) => ({ id, identification, name: localAccounts.get(`${id.scheme}:${id.value}`) }),
+      details: async (id, identification) => ({
+        id,
+        identification,
+        name: localAccounts.get(`${id.scheme}:${id.value}`),
+      }),
       isLocal: async (id) => localAccounts.has(`${id.scheme}:${id.value}`),
     },
-    relayRetry: relayRetryPolicy(config.relay, as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH)),
+    relayRetry: relayRetryPolicy(
+      config.relay,
+      as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH),
+    ),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
-    peerSeals: { ownSealFingerprint: identity.certificate.fingerprint256, unpinnedPeers: config.pki.unpinnedPeers },
+    peerSeals: {
+      ownSealFingerprint: identity.certificate.fingerprint256,
+      unpinnedPeers: config.pki.unpinnedPeers,
+    },
     webhookRetry: config.webhooks,
     ...(mail ? { mail } : {}),
     // Notices point at this AP's API.
-    recipients: createRecipientChannels(config, apiRecipientLinks(baseUrl), log, { mail, personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient) }),
+    recipients: createRecipientChannels(config, apiRecipientLinks(baseUrl), log, {
+      mail,
+      personalPickupLink: (id, recipient) => pickupLinks.buildPickupLink(id, recipient),
+    }),
     senderWebhooks: createSenderWebhooks(config, baseUrl, log),
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
     // On Peppol, a submission must be a valid JP PINT document before it is accepted (SubmissionRejection naming the rule).
     ...(as4.profile === peppolAs4Profile.id ? { submissionCheck: jpPintSubmissionCheck(store.blobs) } : {}),
-    ...(infra.remoteSeals.size > 0 ? { onBehalfSealer: createOnBehalfSealer({ signers: infra.remoteSeals, blobs: store.blobs, tsa: tsaClient, clock, ids }) } : {}),
+    ...(infra.remoteSeals.size > 0
+      ? {
+          onBehalfSealer: createOnBehalfSealer({
+            signers: infra.remoteSeals,
+            blobs: store.blobs,
+            tsa: tsaClient,
+            clock,
+            ids,
+          }),
+        }
+      : {}),
     pickupLinks,
   };
-  registerWorkers(queue, context, stages, metrics.observeJob, (stage) => stageConcurrency(config.queue, stage));
+  registerWorkers(queue, context, stages, metrics.observeJob, (stage) =>
+    stageConcurrency(config.queue, stage),
+  );
 
   // Only processes that run workers take part in the renewal sweep (registered on the queue at start).
   const archiveRenewal =
@@ -205,11 +298,21 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     apiKeys: config.apiKeys,
     adminKeys: config.adminKeys,
     accounts: config.accounts,
-    policy: { minSubmission: assuranceLevelOf(config.policy.minSubmissionAssurance)!, minHandover: assuranceLevelOf(config.policy.minHandoverAssurance)! },
+    policy: {
+      minSubmission: assuranceLevelOf(config.policy.minSubmissionAssurance)!,
+      minHandover: assuranceLevelOf(config.policy.minHandoverAssurance)!,
+    },
     oauth2: config.oauth2,
     pickupMaxAttempts: config.pickup.maxAttempts,
     maxPayloadBytes: config.limits.maxPayloadBytes,
-    as4: createAs4Endpoint(context, { identity, trust: peerTrust, maxMessageBytes: config.limits.maxPayloadBytes * 2, envelopeLimits: config.as4.envelope, as4, mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert) }),
+    as4: createAs4Endpoint(context, {
+      identity,
+      trust: peerTrust,
+      maxMessageBytes: config.limits.maxPayloadBytes * 2,
+      envelopeLimits: config.as4.envelope,
+      as4,
+      mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert),
+    }),
     tsa: infra.tsa && config.tsa.serve ? createTsaRouter(infra.tsa) : undefined,
     metrics: metrics.handler,
     readiness: {
@@ -221,9 +324,16 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const { server, scheme } = createApServer(app, config.http.tls);
   const mapping = smtpAddressMapping(config.smtp.domain, config.directory.participants);
   const smtpListener = { smtp: config.smtp, tls: config.files.smtpTls, mapping };
-  const smtpIntake = config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, smtpListener, log) : undefined;
+  const smtpIntake =
+    config.smtp.enabled && serveHttp ? createSmtpIntakeBinding(context, smtpListener, log) : undefined;
   const smtpInbound = serveHttp ? createSmtpInboundBinding(context, smtpListener, log) : undefined;
-  const smtpRelayListener = serveHttp ? createSmtpRelayListener(context, { ...smtpListener, tls: config.files.smtpRelayTls }, { trust: peerTrust, decryption: as4.encryption, log }) : undefined;
+  const smtpRelayListener = serveHttp
+    ? createSmtpRelayListener(
+        context,
+        { ...smtpListener, tls: config.files.smtpRelayTls },
+        { trust: peerTrust, decryption: as4.encryption, log },
+      )
+    : undefined;
   let startupBlobSweep: Promise<void> | undefined;
   const sweepOrphanBlobs = async () => {
     const { removed } = await store.sweepOrphanBlobs({ graceMs: config.store.orphanGraceSeconds * 1000 });
@@ -259,17 +369,27 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
       // Once per interval across the cluster (BullMQ job scheduler), not once per process: N worker
       // processes must not each re-timestamp the same due evidence.
       queue.registerSweep('outbox', config.queue.sweepIntervalMs, () => dispatcher.sweep());
-      if (archiveRenewal) queue.registerSweep('archive-renewal', config.retention.renewIntervalMs, async () => void (await archiveRenewal.runOnce()));
+      if (archiveRenewal)
+        queue.registerSweep(
+          'archive-renewal',
+          config.retention.renewIntervalMs,
+          async () => void (await archiveRenewal.runOnce()),
+        );
       if (config.store.orphanSweepSeconds > 0) {
         // Blobs that a crash (or a refusal whose discard did not run) left unreferenced: at start, in the
         // background, and then once per interval. Threat: a disk filled by uploads nobody will ever read.
-        startupBlobSweep = sweepOrphanBlobs().catch((error: unknown) => log.error({ err: error }, 'orphan blob sweep failed'));
+        startupBlobSweep = sweepOrphanBlobs().catch((error: unknown) =>
+          log.error({ err: error }, 'orphan blob sweep failed'),
+        );
         queue.registerSweep('orphan-blobs', config.store.orphanSweepSeconds * 1000, sweepOrphanBlobs);
       }
       await smtpIntake?.start();
       await smtpInbound?.start();
       await smtpRelayListener?.start();
-      log.info({ url: listeningUrl, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages }, 'access point started');
+      log.info(
+        { url: listeningUrl, seal: identity.certificate.subject, queue: config.queue.kind, workers: stages },
+        'access point started',
+      );
     },
     async stop() {
       // Jobs first (they may call peers), then requests in flight (they write to the store), then the store.
@@ -302,12 +422,19 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
 }
 
 /** The end-to-end rules of `policy.endToEnd`, checking the recipient's certificate against the AP's trust store. */
-function endToEndPolicy(settings: QerdsConfig['policy']['endToEnd'], trust: TrustStore, clock: Clock): EndToEndPolicy {
+function endToEndPolicy(
+  settings: QerdsConfig['policy']['endToEnd'],
+  trust: TrustStore,
+  clock: Clock,
+): EndToEndPolicy {
   const senders = new Set(settings.senders);
   const recipients = new Set(settings.recipients);
   return {
     certificateRefusal: (pem) => encryptionCertificateRefusal(pem, trust, clock.now()),
-    required: (sender, recipient) => settings.required || senders.has(formatParticipantId(sender)) || recipients.has(formatParticipantId(recipient)),
+    required: (sender, recipient) =>
+      settings.required ||
+      senders.has(formatParticipantId(sender)) ||
+      recipients.has(formatParticipantId(recipient)),
   };
 }
 

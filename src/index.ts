@@ -17,7 +17,15 @@ export { createAccessPoint, type AccessPoint, type AccessPointOptions } from './
 export type { WorkerSelection } from './access-point/queue-binding.js';
 
 /** Its configuration: the schema (defaults and documentation of every key), and loading YAML < env < overrides. */
-export { configSchema, loadConfig, type ConfigFiles, type ConfiguredFile, type LoadConfigOptions, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
+export {
+  configSchema,
+  loadConfig,
+  type ConfigFiles,
+  type ConfiguredFile,
+  type LoadConfigOptions,
+  type QerdsConfig,
+  type QerdsConfigInput,
+} from './config/index.js';
 
 /** Offline verifiers: each judges a file by its own standard, against the trust anchors it is given. */
 export {
@@ -32,7 +40,12 @@ export {
   type VerifyAnyOptions,
   type VerifyEvidenceOptions,
 } from './evidence/index.js';
-export { verifyDetachedCms, verifyXadesDocument, type CadesVerification, type XadesDocumentReport } from './seal/index.js';
+export {
+  verifyDetachedCms,
+  verifyXadesDocument,
+  type CadesVerification,
+  type XadesDocumentReport,
+} from './seal/index.js';
 export { verifyRemMessage, type RemVerification, type RemVerifyOptions } from './smtp/index.js';
 export { verifyAs4Capture, type As4CaptureOptions, type As4CaptureReport } from './as4/index.js';
 /** The trust anchors (and CRLs) the verifiers take, from PEM files or directories. */

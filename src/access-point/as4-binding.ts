@@ -1,12 +1,55 @@
 import type { X509Certificate } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { createAs4Handler, EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE, isEbmsErrorCode, pinMismatch, qerdsCodeOf, sendUserMessage, streamedAttachment, type As4TlsClient, type Attachment, type EnvelopeLimits, type UserMessage } from '../as4/index.js';
-import { createGroupSender, formatParticipantId, isQerdsError, parseParticipantId, QerdsError, type ParticipantId } from '../core/index.js';
+import {
+  createAs4Handler,
+  EBMS_INITIATOR_ROLE,
+  EBMS_RESPONDER_ROLE,
+  isEbmsErrorCode,
+  pinMismatch,
+  qerdsCodeOf,
+  sendUserMessage,
+  streamedAttachment,
+  type As4TlsClient,
+  type Attachment,
+  type EnvelopeLimits,
+  type UserMessage,
+} from '../as4/index.js';
+import {
+  createGroupSender,
+  formatParticipantId,
+  isQerdsError,
+  parseParticipantId,
+  QerdsError,
+  type ParticipantId,
+} from '../core/index.js';
 import type { Directory, DirectoryEntry } from '../directory/index.js';
-import { acceptReturnedEvidenceGroup, receiveMessage, type CheckedReturnedEvidence, type PipelineContext, type RelayPart, type Transport } from '../pipeline/index.js';
+import {
+  acceptReturnedEvidenceGroup,
+  receiveMessage,
+  type CheckedReturnedEvidence,
+  type PipelineContext,
+  type RelayPart,
+  type Transport,
+} from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
-import { outgoingPMode, peerEncryptionCertificate, requirePeerAp, requirePinnedPeer, type As4Security, type PeerApRules } from './as4-security.js';
-import { finalPeppolRefusal, peppolDispatch, peppolNotServiced, peppolUserMessage, PEPPOL_NOT_SERVICED, readAtMost, readPeppolDispatch, type PeppolDispatch } from './as4-peppol.js';
+import {
+  outgoingPMode,
+  peerEncryptionCertificate,
+  requirePeerAp,
+  requirePinnedPeer,
+  type As4Security,
+  type PeerApRules,
+} from './as4-security.js';
+import {
+  finalPeppolRefusal,
+  peppolDispatch,
+  peppolNotServiced,
+  peppolUserMessage,
+  PEPPOL_NOT_SERVICED,
+  readAtMost,
+  readPeppolDispatch,
+  type PeppolDispatch,
+} from './as4-peppol.js';
 import { peerTlsPins } from './as4-tls.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
@@ -64,8 +107,14 @@ export function createAs4Transport(options: {
   }) => {
     const pmode = input.peppol?.pmode ?? outgoingPMode(options.as4, ERDS_SERVICE, input.action);
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
-    const peer = input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
-    const encryptFor = peerEncryptionCertificate(pmode, peer?.apEncryptionCertificatePem, options.trust, now());
+    const peer =
+      input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
+    const encryptFor = peerEncryptionCertificate(
+      pmode,
+      peer?.apEncryptionCertificatePem,
+      options.trust,
+      now(),
+    );
     // Threat: a receipt (proof of relay) signed by whoever answers at the endpoint, judged by the trust store alone.
     // The AP certificate the receipt must be signed with: the caller's, else the one the peer's entry pins.
     const pinned = input.apCertificatePem ?? peer?.apCertificatePem;
@@ -73,7 +122,9 @@ export function createAs4Transport(options: {
     const attachments: Attachment[] = input.parts.map((part, i) => {
       const contentId = `part-${i + 1}@qerds-ap`;
       // A large part stays a stream from the blob store to the wire.
-      return Buffer.isBuffer(part.body) ? { contentId, contentType: part.contentType, body: part.body } : streamedAttachment(contentId, part.contentType, part.body);
+      return Buffer.isBuffer(part.body)
+        ? { contentId, contentType: part.contentType, body: part.body }
+        : streamedAttachment(contentId, part.contentType, part.body);
     });
     const erdsMessage = (): UserMessage => ({
       messageId: input.messageId,
@@ -82,10 +133,31 @@ export function createAs4Transport(options: {
       from: pmode.initiator ?? { partyId: options.self.id, role: EBMS_INITIATOR_ROLE },
       // Without a directory-given party id, the peer's endpoint URL names it (a URI, as ebMS wants for untyped ids).
       to: pmode.responder ?? { partyId: input.endpoint, role: EBMS_RESPONDER_ROLE },
-      collaboration: { ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}), service: ERDS_SERVICE, action: input.action, conversationId: input.conversationId },
+      collaboration: {
+        ...(pmode.agreement ? { agreementRef: pmode.agreement } : {}),
+        service: ERDS_SERVICE,
+        action: input.action,
+        conversationId: input.conversationId,
+      },
       messageProperties: [
-        ...(input.sender ? [{ name: 'originalSender', value: formatParticipantId(input.sender), type: ERDS_PARTICIPANT_ID_TYPE }] : []),
-        ...(input.recipient ? [{ name: 'finalRecipient', value: formatParticipantId(input.recipient), type: ERDS_PARTICIPANT_ID_TYPE }] : []),
+        ...(input.sender
+          ? [
+              {
+                name: 'originalSender',
+                value: formatParticipantId(input.sender),
+                type: ERDS_PARTICIPANT_ID_TYPE,
+              },
+            ]
+          : []),
+        ...(input.recipient
+          ? [
+              {
+                name: 'finalRecipient',
+                value: formatParticipantId(input.recipient),
+                type: ERDS_PARTICIPANT_ID_TYPE,
+              },
+            ]
+          : []),
         ...(input.extraProperties ?? []),
       ],
       payloads: input.parts.map((part, i) => ({
@@ -95,11 +167,20 @@ export function createAs4Transport(options: {
           { name: 'PartId', value: part.partId },
           ...(part.filename ? [{ name: 'FileName', value: part.filename }] : []),
           // E2E ciphertext: the type of the plaintext inside, for C4 (like MimeType beside CompressionType in AS4).
-          ...(part.originalContentType ? [{ name: 'OriginalMimeType', value: part.originalContentType }] : []),
+          ...(part.originalContentType
+            ? [{ name: 'OriginalMimeType', value: part.originalContentType }]
+            : []),
         ],
       })),
     });
-    const message = input.peppol ? peppolUserMessage(input.peppol, { messageId: input.messageId, conversationId: input.conversationId, timestamp: now(), attachments }) : erdsMessage();
+    const message = input.peppol
+      ? peppolUserMessage(input.peppol, {
+          messageId: input.messageId,
+          conversationId: input.conversationId,
+          timestamp: now(),
+          attachments,
+        })
+      : erdsMessage();
     const result = await sendUserMessage({
       endpoint: input.endpoint,
       message,
@@ -135,9 +216,23 @@ export function createAs4Transport(options: {
       if (options.as4.profile === peppolAs4Profile.id) {
         const peer = await options.directory.lookup(input.recipient);
         const apCertificatePem = input.apCertificatePem ?? peer?.apCertificatePem;
-        const peppol = await peppolDispatch({ ...input, pmodes: options.as4.pmodes, ownCertificate: options.identity.certificate, peerCertificatePem: apCertificatePem });
+        const peppol = await peppolDispatch({
+          ...input,
+          pmodes: options.as4.pmodes,
+          ownCertificate: options.identity.certificate,
+          peerCertificatePem: apCertificatePem,
+        });
         const parts = [peppol.part];
-        const sent = await send({ endpoint: input.endpoint, ...(apCertificatePem ? { apCertificatePem } : {}), peer, messageId: input.ebmsMessageId, conversationId: input.ebmsMessageId, action: peppol.collaboration.action, parts, peppol }).catch((error: unknown) => {
+        const sent = await send({
+          endpoint: input.endpoint,
+          ...(apCertificatePem ? { apCertificatePem } : {}),
+          peer,
+          messageId: input.ebmsMessageId,
+          conversationId: input.ebmsMessageId,
+          action: peppol.collaboration.action,
+          parts,
+          peppol,
+        }).catch((error: unknown) => {
           throw finalPeppolRefusal(error);
         });
         // A Peppol C3 that is not a qerds-ap returns no ERDS evidence: C2 binds the receipt in its own RelayAcceptance.
@@ -157,7 +252,12 @@ export function createAs4Transport(options: {
     sendEvidence: async (input) => {
       // Grouped only with evidence for the same peer entry: same endpoint, same pinned and encryption certificates.
       const peer = await options.directory.lookup(input.recipient);
-      const key = [input.endpoint, input.apCertificatePem ?? '', peer?.apEncryptionCertificatePem ?? '', JSON.stringify(peerTlsPins(peer) ?? null)].join('\n');
+      const key = [
+        input.endpoint,
+        input.apCertificatePem ?? '',
+        peer?.apEncryptionCertificatePem ?? '',
+        JSON.stringify(peerTlsPins(peer) ?? null),
+      ].join('\n');
       return sendEvidenceGroup(key, { ...input, peer });
     },
   };
@@ -211,9 +311,13 @@ export function createAs4Endpoint(
         if (message.collaboration.action === ACTION_EVIDENCE) {
           // One payload per evidence (several when the recipient's AP grouped them); accepted whole or refused whole.
           const xmls = attachments.map((a) => a.body.toString('utf8'));
-          if (xmls.length === 0 || xmls.some((xml) => xml.length === 0)) throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
+          if (xmls.length === 0 || xmls.some((xml) => xml.length === 0))
+            throw new QerdsError('AS4_EBMS_0007', 'evidence message carries no payload');
           // Returned evidence comes from the AP of its message's recipient: with mutual TLS, the client must be that AP.
-          const alsoCheck = options.mutualTls ? (one: CheckedReturnedEvidence) => requireTlsPeer(ctx, one.message.recipient, tlsClientCertificate) : undefined;
+          const alsoCheck = options.mutualTls
+            ? (one: CheckedReturnedEvidence) =>
+                requireTlsPeer(ctx, one.message.recipient, tlsClientCertificate)
+            : undefined;
           await acceptReturnedEvidenceGroup(ctx, xmls, signer.fingerprint256, alsoCheck);
           return;
         }
@@ -226,7 +330,13 @@ export function createAs4Endpoint(
           if (!attachment) throw new QerdsError('AS4_EBMS_0007', `payload ${info.href} has no MIME part`);
           const prop = (name: string) => info.properties.find((p) => p.name === name)?.value;
           const originalContentType = prop('OriginalMimeType');
-          return { partId: prop('PartId') ?? contentId, contentType: info.mimeType, filename: prop('FileName'), ...(originalContentType ? { originalContentType } : {}), body: attachment.stream ?? attachment.body };
+          return {
+            partId: prop('PartId') ?? contentId,
+            contentType: info.mimeType,
+            filename: prop('FileName'),
+            ...(originalContentType ? { originalContentType } : {}),
+            body: attachment.stream ?? attachment.body,
+          };
         });
         const sender = participant('originalSender');
         await requireSenderAp(ctx, sender, signer, options.as4.peers);
@@ -246,7 +356,11 @@ export function createAs4Endpoint(
         // Pipeline refusals name their ebMS code (an unknown recipient is EBMS:0001); others are "Other" (0004).
         const named = isQerdsError(error) ? error.details?.ebmsCode : undefined;
         const ebmsCode = typeof named === 'string' && isEbmsErrorCode(named) ? named : 'EBMS:0004';
-        throw new QerdsError(qerdsCodeOf(ebmsCode), isQerdsError(error) ? error.message : 'processing failed', { cause: error });
+        throw new QerdsError(
+          qerdsCodeOf(ebmsCode),
+          isQerdsError(error) ? error.message : 'processing failed',
+          { cause: error },
+        );
       }
     },
   });
@@ -260,11 +374,20 @@ export function createAs4Endpoint(
  */
 async function receivePeppolDispatch(
   ctx: PipelineContext,
-  received: { message: UserMessage; attachments: readonly Attachment[]; signer: X509Certificate; tlsClientCertificate?: X509Certificate | undefined },
+  received: {
+    message: UserMessage;
+    attachments: readonly Attachment[];
+    signer: X509Certificate;
+    tlsClientCertificate?: X509Certificate | undefined;
+  },
   options: { as4: As4Security; trust: TrustStore; mutualTls?: boolean },
 ): Promise<void> {
   const { message, signer } = received;
-  const payloads = await Promise.all(received.attachments.map(async (a) => ({ body: a.stream ? await readAtMost(a.stream.open(), PEPPOL_SBD_MAX_BYTES) : a.body })));
+  const payloads = await Promise.all(
+    received.attachments.map(async (a) => ({
+      body: a.stream ? await readAtMost(a.stream.open(), PEPPOL_SBD_MAX_BYTES) : a.body,
+    })),
+  );
   const reception = readPeppolDispatch(message, payloads);
   // Authentication before anything is recorded: only the sender's own AP can have its SBD refused on the record.
   await requireSenderAp(ctx, reception.sender, signer, options.as4.peers);
@@ -281,7 +404,11 @@ async function receivePeppolDispatch(
       ...(reception.refusal ? { refusal: reception.refusal } : {}),
     });
   } catch (error) {
-    if (isQerdsError(error, 'PIPELINE_UNKNOWN_RECIPIENT')) throw new QerdsError('AS4_EBMS_0004', PEPPOL_NOT_SERVICED, { cause: error, details: { retryable: false } });
+    if (isQerdsError(error, 'PIPELINE_UNKNOWN_RECIPIENT'))
+      throw new QerdsError('AS4_EBMS_0004', PEPPOL_NOT_SERVICED, {
+        cause: error,
+        details: { retryable: false },
+      });
     throw error;
   }
 }
@@ -290,7 +417,12 @@ async function receivePeppolDispatch(
 const PEPPOL_SBD_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The signer of a Dispatch must be the AP the directory names for its sender (as4-security.ts requirePeerAp). */
-async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, signer: X509Certificate, rules: PeerApRules): Promise<void> {
+async function requireSenderAp(
+  ctx: PipelineContext,
+  sender: ParticipantId,
+  signer: X509Certificate,
+  rules: PeerApRules,
+): Promise<void> {
   requirePeerAp(formatParticipantId(sender), await ctx.directory.lookup(sender), signer, rules);
 }
 
@@ -299,18 +431,31 @@ async function requireSenderAp(ctx: PipelineContext, sender: ParticipantId, sign
  * have presented it (threat: a stolen or replayed signed message posted from elsewhere, or from another AP the
  * client CA trusts). Without a pin, the handshake's check against the client CA is all.
  */
-async function requireTlsPeer(ctx: PipelineContext, participant: ParticipantId, certificate: X509Certificate | undefined): Promise<void> {
+async function requireTlsPeer(
+  ctx: PipelineContext,
+  participant: ParticipantId,
+  certificate: X509Certificate | undefined,
+): Promise<void> {
   const pins = peerTlsPins(await ctx.directory.lookup(participant));
   if (!pins) return;
-  if (!certificate) throw new QerdsError('AS4_EBMS_0101', `no verified TLS client certificate, and the directory pins one for the access point of ${formatParticipantId(participant)}`);
+  if (!certificate)
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `no verified TLS client certificate, and the directory pins one for the access point of ${formatParticipantId(participant)}`,
+    );
   const why = pinMismatch(certificate, pins);
-  if (why) throw new QerdsError('AS4_EBMS_0101', `TLS client ${why} (access point of ${formatParticipantId(participant)})`);
+  if (why)
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `TLS client ${why} (access point of ${formatParticipantId(participant)})`,
+    );
 }
 
 function parseTime(text: string | undefined): Date | undefined {
   if (!text) return undefined;
   const time = new Date(text);
-  if (Number.isNaN(time.getTime())) throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
+  if (Number.isNaN(time.getTime()))
+    throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
   return time;
 }
 

@@ -12,7 +12,8 @@ import { loadAs4Security, outgoingPMode, peerEncryptionCertificate } from './as4
 
 const pki = sharedTestPki();
 const seal = () => loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
-const config = (overrides: QerdsConfigInput = {}) => loadConfig({ env: {}, overrides: { pki: { dir: pki.dir, apName: 'c2' }, ...overrides } });
+const config = (overrides: QerdsConfigInput = {}) =>
+  loadConfig({ env: {}, overrides: { pki: { dir: pki.dir, apName: 'c2' }, ...overrides } });
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
     fn();
@@ -36,7 +37,9 @@ describe('loadAs4Security (config.as4)', () => {
     }
     expect(as4.compress).toBe(true);
     expect(as4.maxDecompressedBytes).toBe(104_857_600);
-    expect(as4.encryption.certificate.fingerprint256).toBe(loadSigningIdentity(pki.ap('c2').encCert, pki.ap('c2').encKey).certificate.fingerprint256);
+    expect(as4.encryption.certificate.fingerprint256).toBe(
+      loadSigningIdentity(pki.ap('c2').encCert, pki.ap('c2').encKey).certificate.fingerprint256,
+    );
     expect(Object.isFrozen(as4.pmodes)).toBe(true);
   });
 
@@ -53,13 +56,26 @@ describe('loadAs4Security (config.as4)', () => {
   });
 
   it('refuses P-Modes this AP cannot keep: an eDelivery 2.0 P-Mode with an RSA e-seal', () => {
-    const twoZero = { as4: { pmodes: [{ id: 'p20', service: ERDS_SERVICE, action: ACTION_DISPATCH, security: { algorithmSet: 'edelivery-2.0' as const } }] } };
+    const twoZero = {
+      as4: {
+        pmodes: [
+          {
+            id: 'p20',
+            service: ERDS_SERVICE,
+            action: ACTION_DISPATCH,
+            security: { algorithmSet: 'edelivery-2.0' as const },
+          },
+        ],
+      },
+    };
     expect(codeOf(() => loadAs4Security(config(twoZero), seal()))).toBe('CONFIG_INVALID');
   });
 
   it('refuses duplicate P-Mode ids and an empty list', () => {
     const pm = { id: 'same', service: ERDS_SERVICE, action: ACTION_DISPATCH };
-    expect(codeOf(() => config({ as4: { pmodes: [pm, { ...pm, action: ACTION_EVIDENCE }] } }))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => config({ as4: { pmodes: [pm, { ...pm, action: ACTION_EVIDENCE }] } }))).toBe(
+      'CONFIG_INVALID',
+    );
     expect(codeOf(() => config({ as4: { pmodes: [] } }))).toBe('CONFIG_INVALID');
   });
 });
@@ -68,14 +84,21 @@ describe('outgoingPMode / peerEncryptionCertificate (what the transport sends un
   let recipients: CmsRecipients;
   let trust: TrustStore;
   const encrypting = definePMode({ id: 'enc', service: ERDS_SERVICE, action: ACTION_DISPATCH });
-  const plain = definePMode({ id: 'plain', service: ERDS_SERVICE, action: ACTION_DISPATCH, security: { encrypt: false } });
+  const plain = definePMode({
+    id: 'plain',
+    service: ERDS_SERVICE,
+    action: ACTION_DISPATCH,
+    security: { encrypt: false },
+  });
   // Not fixed at load time: the openssl-made certificates of beforeAll start when they are made.
   let now: Date;
   const refusal = (fn: () => unknown) => {
     try {
       fn();
     } catch (error) {
-      return isQerdsError(error) ? { code: error.code, retryable: error.details?.retryable, message: error.message } : { code: String(error) };
+      return isQerdsError(error)
+        ? { code: error.code, retryable: error.details?.retryable, message: error.message }
+        : { code: String(error) };
     }
     return undefined;
   };
@@ -90,11 +113,17 @@ describe('outgoingPMode / peerEncryptionCertificate (what the transport sends un
   it('an action without a push P-Mode is EBMS:0010, not retryable', () => {
     const as4 = loadAs4Security(config(), seal());
     expect(outgoingPMode(as4, ERDS_SERVICE, ACTION_EVIDENCE).id).toBe('qerds-erds-evidence');
-    expect(refusal(() => outgoingPMode(as4, ERDS_SERVICE, 'Other'))).toMatchObject({ code: 'AS4_EBMS_0010', retryable: false });
+    expect(refusal(() => outgoingPMode(as4, ERDS_SERVICE, 'Other'))).toMatchObject({
+      code: 'AS4_EBMS_0010',
+      retryable: false,
+    });
   });
 
   it('a P-Mode that wants encryption and no certificate in the directory: refused for good, never sent in plaintext', () => {
-    expect(refusal(() => peerEncryptionCertificate(encrypting, undefined, trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_MISSING', retryable: false });
+    expect(refusal(() => peerEncryptionCertificate(encrypting, undefined, trust, now))).toMatchObject({
+      code: 'AS4_ENCRYPTION_CERT_MISSING',
+      retryable: false,
+    });
     expect(peerEncryptionCertificate(plain, undefined, trust, now)).toBeUndefined();
   });
 
@@ -106,11 +135,25 @@ describe('outgoingPMode / peerEncryptionCertificate (what the transport sends un
 
   it('a certificate outside the trust anchors, or of the wrong key type for the algorithm set, is refused', () => {
     const foreign = readFileSync(foreignTestPki().ap('c3').encCert, 'utf8');
-    expect(refusal(() => peerEncryptionCertificate(encrypting, foreign, trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID', retryable: false, message: expect.stringMatching(/not trusted/) });
+    expect(refusal(() => peerEncryptionCertificate(encrypting, foreign, trust, now))).toMatchObject({
+      code: 'AS4_ENCRYPTION_CERT_INVALID',
+      retryable: false,
+      message: expect.stringMatching(/not trusted/),
+    });
     const x25519 = readFileSync(recipients.x25519.certFile, 'utf8');
-    expect(refusal(() => peerEncryptionCertificate(encrypting, x25519, trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID', message: expect.stringMatching(/x25519/) });
-    const v2 = definePMode({ id: 'v2', service: ERDS_SERVICE, action: ACTION_DISPATCH, security: { algorithmSet: 'edelivery-2.0' } });
+    expect(refusal(() => peerEncryptionCertificate(encrypting, x25519, trust, now))).toMatchObject({
+      code: 'AS4_ENCRYPTION_CERT_INVALID',
+      message: expect.stringMatching(/x25519/),
+    });
+    const v2 = definePMode({
+      id: 'v2',
+      service: ERDS_SERVICE,
+      action: ACTION_DISPATCH,
+      security: { algorithmSet: 'edelivery-2.0' },
+    });
     expect(peerEncryptionCertificate(v2, x25519, trust, now)?.publicKey.asymmetricKeyType).toBe('x25519');
-    expect(refusal(() => peerEncryptionCertificate(encrypting, 'not a certificate', trust, now))).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID' });
+    expect(
+      refusal(() => peerEncryptionCertificate(encrypting, 'not a certificate', trust, now)),
+    ).toMatchObject({ code: 'AS4_ENCRYPTION_CERT_INVALID' });
   });
 });

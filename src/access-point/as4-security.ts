@@ -3,7 +3,12 @@ import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, type PMode } from '../as4/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError, type QerdsErrorCode } from '../core/index.js';
-import { checkCertificateRole, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import {
+  checkCertificateRole,
+  loadSigningIdentity,
+  type SigningIdentity,
+  type TrustStore,
+} from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { ERDS_KEY_TYPES, resolvePModes } from '../profiles/index.js';
 
@@ -41,27 +46,49 @@ export interface PeerApRules {
 export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4Security {
   const files = { cert: config.files.as4Encryption.cert.path, key: config.files.as4Encryption.key.path };
   if (!existsSync(files.cert) || !existsSync(files.key)) {
-    throw new QerdsError('CONFIG_INVALID', `as4: encryption certificate ${files.cert} or its key not found (run \`qerds pki init\` to add it to a dev PKI)`);
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `as4: encryption certificate ${files.cert} or its key not found (run \`qerds pki init\` to add it to a dev PKI)`,
+    );
   }
   const encryption = loadSigningIdentity(files.cert, files.key);
   const pmodes = resolvePModes(config.as4).map((p) => p.pmode);
   for (const pmode of pmodes) {
     const want = ERDS_KEY_TYPES[pmode.security.algorithmSet];
     if (seal.privateKey.asymmetricKeyType !== want.signature) {
-      throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} e-seal, not ${seal.privateKey.asymmetricKeyType}`);
+      throw new QerdsError(
+        'CONFIG_INVALID',
+        `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} e-seal, not ${seal.privateKey.asymmetricKeyType}`,
+      );
     }
     if (encryption.privateKey.asymmetricKeyType !== want.encryption) {
-      throw new QerdsError('CONFIG_INVALID', `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) needs a ${want.encryption} encryption key, not ${encryption.privateKey.asymmetricKeyType}`);
+      throw new QerdsError(
+        'CONFIG_INVALID',
+        `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) needs a ${want.encryption} encryption key, not ${encryption.privateKey.asymmetricKeyType}`,
+      );
     }
   }
-  const peers = Object.freeze({ ownFingerprint: seal.certificate.fingerprint256, unpinned: config.pki.unpinnedPeers });
-  return Object.freeze({ profile: config.as4.profile, pmodes: Object.freeze(pmodes), encryption, compress: config.as4.compress, maxDecompressedBytes: config.as4.maxDecompressedBytes, peers });
+  const peers = Object.freeze({
+    ownFingerprint: seal.certificate.fingerprint256,
+    unpinned: config.pki.unpinnedPeers,
+  });
+  return Object.freeze({
+    profile: config.as4.profile,
+    pmodes: Object.freeze(pmodes),
+    encryption,
+    compress: config.as4.compress,
+    maxDecompressedBytes: config.as4.maxDecompressedBytes,
+    peers,
+  });
 }
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
 export function outgoingPMode(security: As4Security, service: string, action: string): PMode {
   const pmode = security.pmodes.find((p) => p.mep === 'push' && p.service === service && p.action === action);
-  if (!pmode) throw new QerdsError('AS4_EBMS_0010', `no push P-Mode for service ${service}, action ${action}`, { details: { retryable: false } });
+  if (!pmode)
+    throw new QerdsError('AS4_EBMS_0010', `no push P-Mode for service ${service}, action ${action}`, {
+      details: { retryable: false },
+    });
   return pmode;
 }
 
@@ -71,28 +98,45 @@ export function outgoingPMode(security: As4Security, service: string, action: st
  * The certificate must chain to our trust anchors (unrevoked, valid now) and fit the P-Mode's algorithm set:
  * encrypting for a certificate anyone could have put in a directory would hand the content to its holder.
  */
-export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined, trust: TrustStore, at: Date): X509Certificate | undefined {
+export function peerEncryptionCertificate(
+  pmode: PMode,
+  pem: string | undefined,
+  trust: TrustStore,
+  at: Date,
+): X509Certificate | undefined {
   const refuse = (code: QerdsErrorCode, why: string): never => {
     throw new QerdsError(code, why, { details: { retryable: false } });
   };
   if (!pem) {
     if (!pmode.security.encrypt) return undefined;
-    return refuse('AS4_ENCRYPTION_CERT_MISSING', `P-Mode ${pmode.id} requires encryption, but the directory names no AS4 encryption certificate for the receiving AP`);
+    return refuse(
+      'AS4_ENCRYPTION_CERT_MISSING',
+      `P-Mode ${pmode.id} requires encryption, but the directory names no AS4 encryption certificate for the receiving AP`,
+    );
   }
   let certificate: X509Certificate;
   try {
     certificate = certificateFrom(pem);
   } catch (cause) {
-    return refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate cannot be read: ${(cause as Error).message}`);
+    return refuse(
+      'AS4_ENCRYPTION_CERT_INVALID',
+      `the receiving AP's AS4 encryption certificate cannot be read: ${(cause as Error).message}`,
+    );
   }
   const want = ERDS_KEY_TYPES[pmode.security.algorithmSet].encryption;
   if (certificate.publicKey.asymmetricKeyType !== want) {
-    refuse('AS4_ENCRYPTION_CERT_INVALID', `P-Mode ${pmode.id} (${pmode.security.algorithmSet}) encrypts for ${want} keys; the receiving AP's certificate holds ${certificate.publicKey.asymmetricKeyType}`);
+    refuse(
+      'AS4_ENCRYPTION_CERT_INVALID',
+      `P-Mode ${pmode.id} (${pmode.security.algorithmSet}) encrypts for ${want} keys; the receiving AP's certificate holds ${certificate.publicKey.asymmetricKeyType}`,
+    );
   }
   const path = trust.validate(certificate, { at });
   if (!path.valid) {
     const errors = path.findings.filter((f) => f.severity === 'error').map((f) => f.message);
-    refuse('AS4_ENCRYPTION_CERT_INVALID', `the receiving AP's AS4 encryption certificate is not trusted: ${errors.join('; ')}`);
+    refuse(
+      'AS4_ENCRYPTION_CERT_INVALID',
+      `the receiving AP's AS4 encryption certificate is not trusted: ${errors.join('; ')}`,
+    );
   }
   return certificate;
 }
@@ -101,7 +145,10 @@ export function peerEncryptionCertificate(pmode: PMode, pem: string | undefined,
  * The relay's retry budget: the AP-wide `relay` settings, narrowed by the Dispatch P-Mode's
  * ReceptionAwareness (`reliability.retries` → attempts, `reliability.retryIntervalMs` → first delay) when it sets them.
  */
-export function relayRetryPolicy(relay: QerdsConfig['relay'], dispatch: PMode | undefined): QerdsConfig['relay'] {
+export function relayRetryPolicy(
+  relay: QerdsConfig['relay'],
+  dispatch: PMode | undefined,
+): QerdsConfig['relay'] {
   const reliability = dispatch?.reliability;
   return {
     ...relay,
@@ -118,18 +165,28 @@ export function relayRetryPolicy(relay: QerdsConfig['relay'], dispatch: PMode | 
  * certificate under a trusted CA (a recipient's encryption key, the TSA's, a TLS key, our own seal replayed)
  * injecting messages under another sender's name. Refusals are EBMS:0101 (FailedAuthentication).
  */
-export function requirePeerAp(participant: string, entry: { readonly apCertificatePem?: string } | undefined, signer: X509Certificate, rules: PeerApRules): void {
+export function requirePeerAp(
+  participant: string,
+  entry: { readonly apCertificatePem?: string } | undefined,
+  signer: X509Certificate,
+  rules: PeerApRules,
+): void {
   const refuse = (why: string): never => {
     throw new QerdsError('AS4_EBMS_0101', `the signer ${signer.subject.replace(/\n/g, ', ')} ${why}`);
   };
   if (entry?.apCertificatePem) {
-    if (certificateFrom(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256) refuse(`is not the access point the directory names for ${participant}`);
+    if (certificateFrom(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256)
+      refuse(`is not the access point the directory names for ${participant}`);
     return;
   }
-  if (!rules.unpinned) refuse(`cannot be checked: the directory pins no access point certificate for ${participant} (pki.unpinnedPeers is off)`);
+  if (!rules.unpinned)
+    refuse(
+      `cannot be checked: the directory pins no access point certificate for ${participant} (pki.unpinnedPeers is off)`,
+    );
   if (signer.fingerprint256 === rules.ownFingerprint) refuse('is this access point itself');
   const role = checkCertificateRole(signer, 'as4-signer');
-  if (role.length > 0) refuse(`is not an access point's signing certificate: ${role.map((f) => f.message).join('; ')}`);
+  if (role.length > 0)
+    refuse(`is not an access point's signing certificate: ${role.map((f) => f.message).join('; ')}`);
 }
 
 /**
@@ -137,7 +194,15 @@ export function requirePeerAp(participant: string, entry: { readonly apCertifica
  * a peer without one is reached only with `pki.unpinnedPeers` (its receipt is then judged by the trust store
  * and the AS4 signer role, src/as4/ws-security-verify.ts). Not retryable: the directory must change.
  */
-export function requirePinnedPeer(endpoint: string, apCertificatePem: string | undefined, rules: PeerApRules): void {
+export function requirePinnedPeer(
+  endpoint: string,
+  apCertificatePem: string | undefined,
+  rules: PeerApRules,
+): void {
   if (apCertificatePem || rules.unpinned) return;
-  throw new QerdsError('AS4_PEER_NOT_PINNED', `the directory pins no access point certificate for ${endpoint}, and pki.unpinnedPeers is off`, { details: { retryable: false } });
+  throw new QerdsError(
+    'AS4_PEER_NOT_PINNED',
+    `the directory pins no access point certificate for ${endpoint}, and pki.unpinnedPeers is off`,
+    { details: { retryable: false } },
+  );
 }

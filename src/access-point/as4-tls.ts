@@ -12,12 +12,21 @@ import type { TrustStore } from '../pki/index.js';
  */
 export function loadAs4TlsClient(config: QerdsConfig, trust: TrustStore): As4TlsClient {
   const files = config.files.as4TlsClient;
-  const client = !files.optional || (existsSync(files.cert.path) && existsSync(files.key.path)) ? { cert: files.cert.path, key: files.key.path } : undefined;
-  const ca = config.as4.tls.ca ? config.as4.tls.ca.map((file) => readFileSync(file)) : trust.anchors.map((a) => a.toString());
+  const client =
+    !files.optional || (existsSync(files.cert.path) && existsSync(files.key.path))
+      ? { cert: files.cert.path, key: files.key.path }
+      : undefined;
+  const ca = config.as4.tls.ca
+    ? config.as4.tls.ca.map((file) => readFileSync(file))
+    : trust.anchors.map((a) => a.toString());
   // With the trust store's anchors come its CRLs: a revoked peer TLS certificate fails the handshake.
   // Read at each connection pool's use: the store's CRLs are refreshed while the AP runs (pki.crlRefresh).
   const crl = config.as4.tls.ca ? [] : () => trust.crls;
-  return createAs4TlsClient({ ca, crl, ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}) });
+  return createAs4TlsClient({
+    ca,
+    crl,
+    ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
+  });
 }
 
 /** The TLS pins the directory gives for a peer AP (its certificate and/or SPKI pins); undefined: none. */

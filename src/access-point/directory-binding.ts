@@ -1,6 +1,12 @@
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError, type Clock } from '../core/index.js';
-import { bdxlLocator, createSmpDirectory, createStaticDirectory, type Directory, type SmpIdentifier } from '../directory/index.js';
+import {
+  bdxlLocator,
+  createSmpDirectory,
+  createStaticDirectory,
+  type Directory,
+  type SmpIdentifier,
+} from '../directory/index.js';
 import { peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../peppol/index.js';
 import { loadTrustStore, type TrustStore } from '../pki/index.js';
 
@@ -14,13 +20,25 @@ import { loadTrustStore, type TrustStore } from '../pki/index.js';
  * Static first: an operator's own entry (a pinned peer, a participant no SMP publishes) is a deliberate
  * local decision and must not be overridden by a network answer.
  */
-export function createConfiguredDirectory(config: QerdsConfig['directory'], trust: TrustStore, clock: Clock): Directory {
+export function createConfiguredDirectory(
+  config: QerdsConfig['directory'],
+  trust: TrustStore,
+  clock: Clock,
+): Directory {
   const local = createStaticDirectory(config.participants);
   if (config.kind === 'static') return local;
   const smp = config.smp;
   if (!smp) throw new QerdsError('CONFIG_INVALID', 'directory.kind smp needs directory.smp');
   const remote = createSmpDirectory({
-    ...(smp.url ? { baseUrl: smp.url } : { locator: bdxlLocator({ zone: smp.bdxl!.domain, mode: smp.bdxl!.mode, servers: smp.bdxl!.dnsServers }) }),
+    ...(smp.url
+      ? { baseUrl: smp.url }
+      : {
+          locator: bdxlLocator({
+            zone: smp.bdxl!.domain,
+            mode: smp.bdxl!.mode,
+            servers: smp.bdxl!.dnsServers,
+          }),
+        }),
     trust: smp.trust ? loadTrustStore(smp.trust) : trust,
     documentTypeId: smpIdentifier(smp.documentType),
     documentTypeMatcher: peppolDocumentTypeMatcher,

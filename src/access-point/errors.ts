@@ -2,13 +2,37 @@ import type { ErrorCatalogueEntry } from '../core/errors.js';
 
 /** Codes the bindings of the composition root throw (SMTP intake and the REM SMTP relay between APs). */
 export const accessPointErrors = {
-  SUBMISSION_REJECTED: { text: 'submission rejected by the policy of the access point', httpStatus: 422, retryable: false },
+  SUBMISSION_REJECTED: {
+    text: 'submission rejected by the policy of the access point',
+    httpStatus: 422,
+    retryable: false,
+  },
   RELAY_SMTP_ADDRESS: { text: 'the participant has no mail address form', httpStatus: 422, retryable: false },
-  RELAY_SMTP_ENDPOINT: { text: 'the SMTP relay endpoint in the directory is not an smtp:// URL', httpStatus: 502, retryable: false },
-  RELAY_SMTP_ENCRYPTION_CERTIFICATE: { text: 'the encryption certificate of the peer access point cannot be used', httpStatus: 502, retryable: false },
-  RELAY_SMTP_NO_EVIDENCE: { text: 'the message has no SubmissionAcceptance to carry in the REM Dispatch', httpStatus: 500, retryable: false },
-  RELAY_SMTP_REFUSED: { text: 'the peer access point refused the REM dispatch', httpStatus: 502, retryable: false },
-  RELAY_SMTP_UNAVAILABLE: { text: 'the peer access point did not take the REM dispatch over SMTP', httpStatus: 502, retryable: true },
+  RELAY_SMTP_ENDPOINT: {
+    text: 'the SMTP relay endpoint in the directory is not an smtp:// URL',
+    httpStatus: 502,
+    retryable: false,
+  },
+  RELAY_SMTP_ENCRYPTION_CERTIFICATE: {
+    text: 'the encryption certificate of the peer access point cannot be used',
+    httpStatus: 502,
+    retryable: false,
+  },
+  RELAY_SMTP_NO_EVIDENCE: {
+    text: 'the message has no SubmissionAcceptance to carry in the REM Dispatch',
+    httpStatus: 500,
+    retryable: false,
+  },
+  RELAY_SMTP_REFUSED: {
+    text: 'the peer access point refused the REM dispatch',
+    httpStatus: 502,
+    retryable: false,
+  },
+  RELAY_SMTP_UNAVAILABLE: {
+    text: 'the peer access point did not take the REM dispatch over SMTP',
+    httpStatus: 502,
+    retryable: true,
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type AccessPointErrorCode = keyof typeof accessPointErrors;

@@ -1,5 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
-import { formatParticipantId, type Clock, type IdGenerator, type ParticipantId, type TsaClient, type Identification } from '../core/index.js';
+import {
+  formatParticipantId,
+  type Clock,
+  type IdGenerator,
+  type ParticipantId,
+  type TsaClient,
+  type Identification,
+} from '../core/index.js';
 import { issueEvidence, verifyEvidence } from '../evidence/index.js';
 import type { EvidenceCheck, EvidenceIssuer, EvidenceVerifier } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
@@ -16,20 +23,42 @@ export function createEvidenceIssuer(options: {
   /** Display name of a participant, by formatted id. */
   names: (participantId: string) => string | undefined;
   /** Raise the B-T seal to B-LT / B-LTA with these validation data; `crls` is asked at each seal (they are refreshed). */
-  longTerm?: { level: 'B-T' | 'B-LT' | 'B-LTA'; crls: () => readonly (Buffer | string)[]; certificates: readonly X509Certificate[] };
+  longTerm?: {
+    level: 'B-T' | 'B-LT' | 'B-LTA';
+    crls: () => readonly (Buffer | string)[];
+    certificates: readonly X509Certificate[];
+  };
 }): EvidenceIssuer {
   const { longTerm } = options;
   const sealer = {
     seal: async (xml: string) => {
-      const base = { identity: options.identity, tsa: options.tsa, clock: options.clock, idGenerator: options.ids };
+      const base = {
+        identity: options.identity,
+        tsa: options.tsa,
+        clock: options.clock,
+        idGenerator: options.ids,
+      };
       if (!longTerm || longTerm.level === 'B-T') return sealXml(xml, base);
       // The CRLs are read at each sealing: the refresh (validation-data-refresh.ts) replaces them while the AP runs.
       // B-LT in the same pass (no serialize, parse and timestamp re-read between sealing and augmenting).
-      if (longTerm.level === 'B-LT') return sealXml(xml, { ...base, longTerm: { crls: longTerm.crls(), certificates: longTerm.certificates } });
-      return augmentXmlSeal(await sealXml(xml, base), { level: longTerm.level, tsa: options.tsa, crls: longTerm.crls(), certificates: longTerm.certificates });
+      if (longTerm.level === 'B-LT')
+        return sealXml(xml, {
+          ...base,
+          longTerm: { crls: longTerm.crls(), certificates: longTerm.certificates },
+        });
+      return augmentXmlSeal(await sealXml(xml, base), {
+        level: longTerm.level,
+        tsa: options.tsa,
+        crls: longTerm.crls(),
+        certificates: longTerm.certificates,
+      });
     },
   };
-  const details = (id: ParticipantId, identification?: Identification) => ({ id, name: options.names(formatParticipantId(id)), identification });
+  const details = (id: ParticipantId, identification?: Identification) => ({
+    id,
+    name: options.names(formatParticipantId(id)),
+    identification,
+  });
   return {
     async issue(request) {
       const eventTime = options.clock.now();
@@ -70,7 +99,10 @@ export function createEvidenceVerifier(trust: TrustStore): EvidenceVerifier {
       const evidence = report.evidence;
       return {
         valid: report.indication === 'TOTAL-PASSED' && evidence !== undefined,
-        reason: report.indication === 'TOTAL-PASSED' ? undefined : `${report.indication} ${report.subIndication ?? ''} ${report.findings.map((f) => f.message).join('; ')}`.trim(),
+        reason:
+          report.indication === 'TOTAL-PASSED'
+            ? undefined
+            : `${report.indication} ${report.subIndication ?? ''} ${report.findings.map((f) => f.message).join('; ')}`.trim(),
         id: evidence?.id ?? '',
         event: evidence?.event ?? 'SubmissionAcceptance',
         eventTime: evidence?.eventTime ?? new Date(0),

@@ -12,8 +12,13 @@ import type { QerdsConfig } from '../config/index.js';
  * without a certificate can still use an API key or token (src/api/auth.ts refuses a presented but
  * unverified certificate). With `requireClientCert`, the handshake itself refuses clients without one.
  */
-export function createApServer(app: RequestListener, tls: QerdsConfig['http']['tls']): { server: Server; scheme: 'http' | 'https' } {
-  const { server, scheme } = tls ? { server: httpsServer(app, tls), scheme: 'https' as const } : { server: createHttpServer(app), scheme: 'http' as const };
+export function createApServer(
+  app: RequestListener,
+  tls: QerdsConfig['http']['tls'],
+): { server: Server; scheme: 'http' | 'https' } {
+  const { server, scheme } = tls
+    ? { server: httpsServer(app, tls), scheme: 'https' as const }
+    : { server: createHttpServer(app), scheme: 'http' as const };
   // Keep idle connections open longer than clients' pools do (undici: 4 s), so a client never reuses a socket
   // the server is closing at that moment: with Node's 5 s default, a client whose event loop stalled got ECONNRESET.
   server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;

@@ -4,10 +4,30 @@ import type { As4TlsClient } from '../as4/index.js';
 import { configuredFile, type QerdsConfig } from '../config/index.js';
 import { QerdsError, type Clock, type TsaClient } from '../core/index.js';
 import { peppolApAnchorFiles } from '../peppol/index.js';
-import { createCrlSet, createTrustStore, loadSigningIdentity, readTrustMaterial, type CrlSet, type Pkcs11Signer, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import {
+  createCrlSet,
+  createTrustStore,
+  loadSigningIdentity,
+  readTrustMaterial,
+  type CrlSet,
+  type Pkcs11Signer,
+  type SigningIdentity,
+  type TrustStore,
+} from '../pki/index.js';
 import { createStore, type Store } from '../store/index.js';
-import { createFailoverTsaClient, createHttpTsaClient, createLocalTsaClient, createTimestampAuthority, type TimestampAuthority } from '../timestamp/index.js';
-import { createLiveTrustLists, loadConfiguredTrustLists, requireListedService, type LiveTrustLists } from '../trust-list/index.js';
+import {
+  createFailoverTsaClient,
+  createHttpTsaClient,
+  createLocalTsaClient,
+  createTimestampAuthority,
+  type TimestampAuthority,
+} from '../timestamp/index.js';
+import {
+  createLiveTrustLists,
+  loadConfiguredTrustLists,
+  requireListedService,
+  type LiveTrustLists,
+} from '../trust-list/index.js';
 import { loadAs4Security, type As4Security } from './as4-security.js';
 import { loadAs4TlsClient } from './as4-tls.js';
 import { openRemoteSealSigners } from './remote-seal-binding.js';
@@ -63,31 +83,55 @@ export interface KeysAndTrustOptions {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export async function loadKeysAndTrust(config: QerdsConfig, options: KeysAndTrustOptions): Promise<KeysAndTrust> {
+export async function loadKeysAndTrust(
+  config: QerdsConfig,
+  options: KeysAndTrustOptions,
+): Promise<KeysAndTrust> {
   const { files } = config;
-  const identity = loadSigningIdentity(configuredFile(files.seal.cert, 'run `qerds pki init` for a dev PKI'), configuredFile(files.seal.key));
+  const identity = loadSigningIdentity(
+    configuredFile(files.seal.cert, 'run `qerds pki init` for a dev PKI'),
+    configuredFile(files.seal.key),
+  );
   checkSealNamesAp(identity.certificate, config.ap.id, options.log);
   // The Peppol network's AP CAs (pki.peppolAnchors) are anchors beside pki.trust.
   const anchors = config.pki.peppolAnchors;
-  const peppolFiles = anchors ? peppolApAnchorFiles({ network: anchors.network, generations: anchors.generations, ...(anchors.dir ? { dir: anchors.dir } : {}) }) : [];
-  const trustFiles = [...files.trust, ...peppolFiles.map((path) => ({ path, setting: 'pki.peppolAnchors' }))].map((file) => configuredFile(file));
+  const peppolFiles = anchors
+    ? peppolApAnchorFiles({
+        network: anchors.network,
+        generations: anchors.generations,
+        ...(anchors.dir ? { dir: anchors.dir } : {}),
+      })
+    : [];
+  const trustFiles = [
+    ...files.trust,
+    ...peppolFiles.map((path) => ({ path, setting: 'pki.peppolAnchors' })),
+  ].map((file) => configuredFile(file));
   const trustMaterial = readTrustMaterial(trustFiles);
   const crls = createCrlSet(trustMaterial.crls, trustMaterial.anchors);
   const trust = createTrustStore(trustMaterial.anchors, { crls });
   const as4 = loadAs4Security(config, identity);
 
   const loadedLists = await loadConfiguredTrustLists(config.pki.trustLists, options.clock.now());
-  const trustLists = loadedLists.length > 0 ? createLiveTrustLists(config.pki.trustLists, loadedLists) : undefined;
-  if (config.pki.listedPeersOnly && !trustLists) throw new QerdsError('CONFIG_INVALID', 'pki.listedPeersOnly needs at least one pki.trustLists entry');
-  const peerTrust = config.pki.listedPeersOnly && trustLists ? requireListedService(trust, trustLists.view, 'QERDS') : trust;
+  const trustLists =
+    loadedLists.length > 0 ? createLiveTrustLists(config.pki.trustLists, loadedLists) : undefined;
+  if (config.pki.listedPeersOnly && !trustLists)
+    throw new QerdsError('CONFIG_INVALID', 'pki.listedPeersOnly needs at least one pki.trustLists entry');
+  const peerTrust =
+    config.pki.listedPeersOnly && trustLists ? requireListedService(trust, trustLists.view, 'QERDS') : trust;
 
   // Opened (logged in) now, so that a wrong PIN stops the AP here, not a submission later.
-  const remoteSeals = options.takesSubmissions ? await openRemoteSealSigners(config.accounts, options.env) : new Map<string, Pkcs11Signer>();
+  const remoteSeals = options.takesSubmissions
+    ? await openRemoteSealSigners(config.accounts, options.env)
+    : new Map<string, Pkcs11Signer>();
   const as4Tls = loadAs4TlsClient(config, trust);
 
   const tsa =
     config.tsa.mode === 'embedded'
-      ? createTimestampAuthority({ identity: loadSigningIdentity(configuredFile(files.tsa.cert), configuredFile(files.tsa.key)), policyOid: config.tsa.policyOid, clock: options.clock })
+      ? createTimestampAuthority({
+          identity: loadSigningIdentity(configuredFile(files.tsa.cert), configuredFile(files.tsa.key)),
+          policyOid: config.tsa.policyOid,
+          clock: options.clock,
+        })
       : undefined;
   const tsaClient = tsa ? createLocalTsaClient(tsa) : remoteTsaClient(config.tsa, trust, options.log);
   const ownCertificates = [identity.certificate, ...(tsa ? [tsa.certificate] : [])];
@@ -115,7 +159,12 @@ export async function loadKeysAndTrust(config: QerdsConfig, options: KeysAndTrus
 
 /** The store of `config.store`, its schema migrated. It is held by this process until closed (SQLite: an OS lock). */
 export async function openConfiguredStore(config: QerdsConfig, clock: Clock): Promise<Store> {
-  const store = await createStore({ ...config.store, clock, retentionYears: config.retention.years, exclusive: true });
+  const store = await createStore({
+    ...config.store,
+    clock,
+    retentionYears: config.retention.years,
+    exclusive: true,
+  });
   await store.migrate();
   return store;
 }
@@ -135,6 +184,7 @@ function remoteTsaClient(settings: QerdsConfig['tsa'], trust: TrustStore, log: L
 /** The CA certificates of the given leaves' paths (leaves excluded), once each. */
 function caCertificatesOf(trust: TrustStore, leaves: readonly X509Certificate[]): X509Certificate[] {
   const byPrint = new Map<string, X509Certificate>();
-  for (const leaf of leaves) for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
+  for (const leaf of leaves)
+    for (const cert of trust.validate(leaf).path.slice(1)) byPrint.set(cert.fingerprint256, cert);
   return [...byPrint.values()];
 }

@@ -4,10 +4,24 @@ import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
 import { formatParticipantId, type ParticipantId } from '../core/index.js';
 import { parseEvidenceXml } from '../evidence/index.js';
-import type { IssuedEvidence, MailTransport, NoticeLinks, OutgoingPart, RecipientNotice } from '../pipeline/index.js';
+import type {
+  IssuedEvidence,
+  MailTransport,
+  NoticeLinks,
+  OutgoingPart,
+  RecipientNotice,
+} from '../pipeline/index.js';
 import type { SigningIdentity } from '../pki/index.js';
 import type { StoredMessage } from '../store/index.js';
-import { buildRemMessage, composeOriginal, createMailSender, encryptRemMessage, type IntroductionTexts, type MailSender, type RemEncryption } from '../smtp/index.js';
+import {
+  buildRemMessage,
+  composeOriginal,
+  createMailSender,
+  encryptRemMessage,
+  type IntroductionTexts,
+  type MailSender,
+  type RemEncryption,
+} from '../smtp/index.js';
 
 /**
  * Binds the pipeline's MailTransport port to the SMTP module: REM messages (EN 319 532-3) built and signed
@@ -22,7 +36,11 @@ import { buildRemMessage, composeOriginal, createMailSender, encryptRemMessage, 
  * - receipts and notices are encrypted like dispatches when the participant they go to has a certificate.
  * Undefined when no outbound SMTP is configured.
  */
-export function createMailTransport(config: QerdsConfig, identity: SigningIdentity, log: Logger): (MailTransport & { close(): void }) | undefined {
+export function createMailTransport(
+  config: QerdsConfig,
+  identity: SigningIdentity,
+  log: Logger,
+): (MailTransport & { close(): void }) | undefined {
   const outbound = config.smtp.outbound;
   if (!outbound) return undefined;
   const sender: MailSender = createMailSender({
@@ -41,7 +59,8 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
   const domain = from.address.slice(from.address.lastIndexOf('@') + 1);
   const deliveryEmails = new Map<string, string>();
   for (const entry of [...config.apiKeys, ...config.accounts]) {
-    if (entry.deliveryEmail && !deliveryEmails.has(entry.participant)) deliveryEmails.set(entry.participant, entry.deliveryEmail);
+    if (entry.deliveryEmail && !deliveryEmails.has(entry.participant))
+      deliveryEmails.set(entry.participant, entry.deliveryEmail);
   }
   const deliveryCertificates = new Map<string, X509Certificate>();
   const certificateFiles = [
@@ -50,32 +69,39 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
   ];
   // Read once at start: a missing or unreadable certificate is a configuration error, not a per-mail failure.
   for (const [participant, file] of certificateFiles) {
-    if (file && !deliveryCertificates.has(participant)) deliveryCertificates.set(participant, new X509Certificate(readFileSync(file)));
+    if (file && !deliveryCertificates.has(participant))
+      deliveryCertificates.set(participant, new X509Certificate(readFileSync(file)));
   }
   const deliveryEncryptions = new Map<string, RemEncryption>();
   for (const entry of [...config.apiKeys, ...config.accounts]) {
-    if (!deliveryEncryptions.has(entry.participant)) deliveryEncryptions.set(entry.participant, entry.deliveryEncryption);
+    if (!deliveryEncryptions.has(entry.participant))
+      deliveryEncryptions.set(entry.participant, entry.deliveryEncryption);
   }
   const evidenceEmails = new Map<string, string>();
-  for (const account of config.smtp.accounts) if (!evidenceEmails.has(account.participant)) evidenceEmails.set(account.participant, account.email);
+  for (const account of config.smtp.accounts)
+    if (!evidenceEmails.has(account.participant)) evidenceEmails.set(account.participant, account.email);
 
   /**
    * Every REM message to a participant with a known certificate is encrypted for it, not only the dispatch:
    * receipts to a sender name the recipient, the subject and the events, and notices carry pickup links.
    * A participant known only from the directory gets the config default's form (mail clients open it).
    */
-  const headerProtectionFor = (participant: ParticipantId) => (deliveryCertificates.has(formatParticipantId(participant)) ? 'cipher' : 'clear');
+  const headerProtectionFor = (participant: ParticipantId) =>
+    deliveryCertificates.has(formatParticipantId(participant)) ? 'cipher' : 'clear';
   const encryptedFor = async (participant: ParticipantId, raw: Buffer): Promise<Buffer> => {
     const key = formatParticipantId(participant);
     const certificate = deliveryCertificates.get(key);
     if (!certificate) return raw;
-    return encryptRemMessage(raw, [certificate], { encryption: deliveryEncryptions.get(key) ?? 'aes256-cbc' });
+    return encryptRemMessage(raw, [certificate], {
+      encryption: deliveryEncryptions.get(key) ?? 'aes256-cbc',
+    });
   };
 
   return {
     deliveryAddress: (recipient: ParticipantId) => deliveryEmails.get(formatParticipantId(recipient)),
     evidenceAddress: (participant: ParticipantId) => evidenceEmails.get(formatParticipantId(participant)),
-    nonErdsAddress: (recipient: ParticipantId) => (config.smtp.relayToNonErds ? plainAddress(recipient) : undefined),
+    nonErdsAddress: (recipient: ParticipantId) =>
+      config.smtp.relayToNonErds ? plainAddress(recipient) : undefined,
     async sendDispatch({ to, message, parts, evidence }) {
       const original = await originalOf(message, parts, from.address);
       const rem = buildRemMessage({
@@ -135,7 +161,10 @@ export function createMailTransport(config: QerdsConfig, identity: SigningIdenti
         signer: identity,
         // Stable per message and notice: the same notice sent again after a lost reply is recognisably the same mail.
         messageId: `<rem-notice-${safeId(message.id)}-${notice.kind}@${domain}>`,
-        remHeaders: { 'REM-MessageIdentifier': message.ebmsMessageId, ...(notice.deadline ? { 'REM-ExpirationDate': notice.deadline.toUTCString() } : {}) },
+        remHeaders: {
+          'REM-MessageIdentifier': message.ebmsMessageId,
+          ...(notice.deadline ? { 'REM-ExpirationDate': notice.deadline.toUTCString() } : {}),
+        },
       });
       return sender.send({ from: from.address, to, raw: await encryptedFor(message.recipient, rem.raw) });
     },
@@ -159,8 +188,12 @@ function noticeIntroduction(notice: RecipientNotice, links: NoticeLinks): Introd
     ...(links.reject ? [`拒否 / Reject (POST): ${links.reject}`] : []),
     ...(notice.deadline ? [`期限 / Deadline: ${notice.deadline.toISOString()}`] : []),
   ];
-  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-  return { text: lines.join('\r\n') + '\r\n', html: `<!DOCTYPE html><html><body>${lines.map((l) => `<p>${escape(l)}</p>`).join('')}</body></html>` };
+  const escape = (text: string) =>
+    text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return {
+    text: lines.join('\r\n') + '\r\n',
+    html: `<!DOCTYPE html><html><body>${lines.map((l) => `<p>${escape(l)}</p>`).join('')}</body></html>`,
+  };
 }
 
 /**
@@ -168,10 +201,19 @@ function noticeIntroduction(notice: RecipientNotice, links: NoticeLinks): Introd
  * byte; other content (REST parts) is wrapped in a plain message whose attachments are the parts as stored
  * (ciphertext when C2 encrypted them end to end: the recipient decrypts).
  */
-async function originalOf(message: StoredMessage, parts: readonly OutgoingPart[], fromAddress: string): Promise<Buffer> {
+async function originalOf(
+  message: StoredMessage,
+  parts: readonly OutgoingPart[],
+  fromAddress: string,
+): Promise<Buffer> {
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only && only.contentType.toLowerCase().startsWith('message/rfc822')) return only.body;
-  return composeOriginal({ from: { name: formatParticipantId(message.sender), address: fromAddress }, subject: message.subject ?? '', date: message.submittedAt, parts });
+  return composeOriginal({
+    from: { name: formatParticipantId(message.sender), address: fromAddress },
+    subject: message.subject ?? '',
+    date: message.submittedAt,
+    parts,
+  });
 }
 
 function reasonText(evidence: IssuedEvidence): string | undefined {
@@ -185,7 +227,9 @@ function reasonText(evidence: IssuedEvidence): string | undefined {
 
 /** The address a participant `email:<address>` names (EN 319 522 non-ERDS recipient), if it is one. */
 export function plainAddress(participant: ParticipantId): string | undefined {
-  return participant.scheme.toLowerCase() === 'email' && /^[^@\s<>]+@[^@\s<>]+$/.test(participant.value) ? participant.value : undefined;
+  return participant.scheme.toLowerCase() === 'email' && /^[^@\s<>]+@[^@\s<>]+$/.test(participant.value)
+    ? participant.value
+    : undefined;
 }
 
 /** An id as part of a Message-ID (RFC 5322 dot-atom): anything else is replaced. */

@@ -8,18 +8,34 @@ import { fetchOcsp, ocspUrlOf, type TrustStore } from '../pki/index.js';
  * down or its answer not verifiable), since "could not check" must not read as "not revoked". Certificates
  * without an OCSP URL are left to the CRLs of the trust store (already checked with the signature).
  */
-export async function requireNotRevokedByOcsp(signer: X509Certificate, trust: TrustStore, at: Date, timeoutMs = 10_000): Promise<void> {
+export async function requireNotRevokedByOcsp(
+  signer: X509Certificate,
+  trust: TrustStore,
+  at: Date,
+  timeoutMs = 10_000,
+): Promise<void> {
   const url = ocspUrlOf(signer);
   if (!url) return;
   const issuer = trust.validate(signer, { at }).path[1];
-  if (!issuer) throw new QerdsError('AS4_EBMS_0101', `no issuer of ${signer.subject.replace(/\n/g, ', ')} in the trust store to check its OCSP status against`);
+  if (!issuer)
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `no issuer of ${signer.subject.replace(/\n/g, ', ')} in the trust store to check its OCSP status against`,
+    );
   let status;
   try {
     status = await fetchOcsp(url, signer, issuer, { timeoutMs, at });
   } catch (cause) {
-    throw new QerdsError('AS4_EBMS_0101', `the OCSP status of the signer cannot be established: ${(cause as Error).message}`, { cause });
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `the OCSP status of the signer cannot be established: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (status.status !== 'good') {
-    throw new QerdsError('AS4_EBMS_0101', `the signer's certificate is ${status.status} according to its OCSP responder${status.revokedAt ? ` (since ${status.revokedAt.toISOString()})` : ''}`);
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `the signer's certificate is ${status.status} according to its OCSP responder${status.revokedAt ? ` (since ${status.revokedAt.toISOString()})` : ''}`,
+    );
   }
 }

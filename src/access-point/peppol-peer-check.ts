@@ -25,19 +25,32 @@ const refuse = (message: string, cause?: unknown): never => {
  * other network (test on production), revoked, or whose status nobody could tell, accepted as a peer AP.
  * Throws QerdsError AS4_EBMS_0101 with the reason.
  */
-export async function requirePeppolApCertificate(cert: X509Certificate, options: PeppolPeerCheckOptions): Promise<void> {
+export async function requirePeppolApCertificate(
+  cert: X509Certificate,
+  options: PeppolPeerCheckOptions,
+): Promise<void> {
   const who = cert.subject.replace(/\n/g, ', ');
   const profile = peppolApCertificateFindings(cert, options.network);
-  if (profile.length > 0) refuse(`${who} is not a Peppol AP certificate: ${profile.map((f) => f.message).join('; ')}`);
+  if (profile.length > 0)
+    refuse(`${who} is not a Peppol AP certificate: ${profile.map((f) => f.message).join('; ')}`);
   const role = checkCertificateRole(cert, 'as4-signer', { tlsEkuSigners: true });
   if (role.length > 0) refuse(role.map((f) => f.message).join('; '));
   const path = options.trust.validate(cert, { at: options.at });
-  if (!path.valid) refuse(`${who} does not chain to a Peppol ${options.network} AP CA: ${path.findings.filter((f) => f.severity === 'error').map((f) => f.message.replace(/\n/g, ', ')).join('; ')}`);
+  if (!path.valid)
+    refuse(
+      `${who} does not chain to a Peppol ${options.network} AP CA: ${path.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.message.replace(/\n/g, ', '))
+        .join('; ')}`,
+    );
   if (ocspUrlOf(cert)) {
     await requireNotRevokedByOcsp(cert, options.trust, options.at, options.ocspTimeoutMs);
     return;
   }
   // "Could not check" must not read as "not revoked": without a responder, a current CRL must have spoken.
   const unchecked = path.findings.filter((f) => f.code === 'PKI_REVOCATION_NOT_CHECKED');
-  if (unchecked.length > 0) refuse(`the revocation status of ${who} cannot be established: no OCSP responder in the certificate and ${unchecked.map((f) => f.message.replace(/\n/g, ', ')).join('; ')}`);
+  if (unchecked.length > 0)
+    refuse(
+      `the revocation status of ${who} cannot be established: no OCSP responder in the certificate and ${unchecked.map((f) => f.message.replace(/\n/g, ', ')).join('; ')}`,
+    );
 }

@@ -1,7 +1,21 @@
 import type { Logger } from 'pino';
 import type { QerdsConfig } from '../config/index.js';
 import { QerdsError } from '../core/index.js';
-import { acceptanceExpiryStage, createBullmqQueue, createInProcessQueue, deliverStage, mailDeliveryStage, evidenceWebhookStage, mailEvidenceStage, notifyStage, relayStage, type BullmqQueue, type JobHandler, type PipelineContext, type Queue } from '../pipeline/index.js';
+import {
+  acceptanceExpiryStage,
+  createBullmqQueue,
+  createInProcessQueue,
+  deliverStage,
+  mailDeliveryStage,
+  evidenceWebhookStage,
+  mailEvidenceStage,
+  notifyStage,
+  relayStage,
+  type BullmqQueue,
+  type JobHandler,
+  type PipelineContext,
+  type Queue,
+} from '../pipeline/index.js';
 import { pipelineStages, type PipelineStage } from '../store/index.js';
 
 /** The `queue` section of the configuration. */
@@ -11,7 +25,10 @@ type QueueSettings = QerdsConfig['queue'];
 export type WorkerSelection = boolean | readonly PipelineStage[];
 
 /** The queue named by `queue.kind`; bullmq also gets a readiness probe. */
-export function createConfiguredQueue(settings: QueueSettings, log: Logger): { queue: Queue; ping?: () => Promise<void> } {
+export function createConfiguredQueue(
+  settings: QueueSettings,
+  log: Logger,
+): { queue: Queue; ping?: () => Promise<void> } {
   switch (settings.kind) {
     case 'in-process':
       return { queue: createInProcessQueue({ concurrency: settings.concurrency }) };
@@ -35,11 +52,18 @@ export function createConfiguredQueue(settings: QueueSettings, log: Logger): { q
 export function selectedStages(settings: QueueSettings, workers: WorkerSelection): readonly PipelineStage[] {
   const stages = workers === true ? pipelineStages : workers === false ? [] : workers;
   for (const stage of stages) {
-    if (!pipelineStages.includes(stage)) throw new QerdsError('CONFIG_INVALID', `unknown pipeline stage "${stage}" (have ${pipelineStages.join(', ')})`);
+    if (!pipelineStages.includes(stage))
+      throw new QerdsError(
+        'CONFIG_INVALID',
+        `unknown pipeline stage "${stage}" (have ${pipelineStages.join(', ')})`,
+      );
   }
   if (settings.kind === 'in-process' && stages.length < pipelineStages.length) {
     // The embedded queue runs jobs only in this process: a stage without workers here would never run.
-    throw new QerdsError('CONFIG_INVALID', `queue.kind in-process runs every stage in this process; running only [${stages.join(', ')}] needs queue.kind bullmq`);
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `queue.kind in-process runs every stage in this process; running only [${stages.join(', ')}] needs queue.kind bullmq`,
+    );
   }
   return stages;
 }
@@ -74,7 +98,8 @@ export function registerWorkers(
     const make = handlers[stage];
     // A stage handler is a cheap closure: made per job around a child logger, every line a stage
     // writes about the job names its message, stage and outbox entry (one grep follows a message).
-    const handler: JobHandler = (job) => make({ ...context, log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }) })(job);
+    const handler: JobHandler = (job) =>
+      make({ ...context, log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }) })(job);
     queue.process(stage, wrap(stage, handler), concurrencyOf ? { concurrency: concurrencyOf(stage) } : {});
   }
 }

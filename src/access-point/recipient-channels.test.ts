@@ -32,7 +32,10 @@ describe('recipient channels: policy from config and the webhook (real HTTP on l
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        received.push({
+          path: req.url ?? '',
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        });
         const status = Number(req.url?.slice(1));
         res.writeHead(status, status === 302 ? { location: `${base}/204` } : {}).end();
       });
@@ -49,8 +52,21 @@ describe('recipient channels: policy from config and the webhook (real HTTP on l
         overrides: {
           policy: { acceptanceWindowSeconds: 60 },
           apiKeys: [
-            { key: 'k'.repeat(16), participant: '0188:2', name: 'R', acceptance: 'required', consignment: 'notify', ...(notificationUrl ? { notificationUrl } : {}) },
-            { key: 'l'.repeat(16), participant: '0188:3', name: 'S', acceptance: 'required', acceptanceWindowSeconds: 5 },
+            {
+              key: 'k'.repeat(16),
+              participant: '0188:2',
+              name: 'R',
+              acceptance: 'required',
+              consignment: 'notify',
+              ...(notificationUrl ? { notificationUrl } : {}),
+            },
+            {
+              key: 'l'.repeat(16),
+              participant: '0188:3',
+              name: 'S',
+              acceptance: 'required',
+              acceptanceWindowSeconds: 5,
+            },
           ],
         },
       }),
@@ -59,16 +75,26 @@ describe('recipient channels: policy from config and the webhook (real HTTP on l
       { timeoutMs: 2000 },
     );
 
-  it('reads each recipient\'s policy, with its own window or the global one; others get the inbox', () => {
+  it("reads each recipient's policy, with its own window or the global one; others get the inbox", () => {
     const channels = channelsFor();
-    expect(channels.policy(parseParticipantId('0188:2'))).toEqual({ mode: 'notify', acceptance: { windowMs: 60_000 } });
-    expect(channels.policy(parseParticipantId('0188:3'))).toEqual({ mode: 'inbox', acceptance: { windowMs: 5_000 } });
+    expect(channels.policy(parseParticipantId('0188:2'))).toEqual({
+      mode: 'notify',
+      acceptance: { windowMs: 60_000 },
+    });
+    expect(channels.policy(parseParticipantId('0188:3'))).toEqual({
+      mode: 'inbox',
+      acceptance: { windowMs: 5_000 },
+    });
     expect(channels.policy(parseParticipantId('0188:9'))).toEqual({ mode: 'inbox' });
   });
 
   it('POSTs the notice (links, deadline, no content) and counts 2xx as sent', async () => {
     const deadline = new Date('2026-12-01T00:00:00Z');
-    const result = await channelsFor(`${base}/204`).notify(message.recipient, { kind: 'NotificationForAcceptance', message, deadline });
+    const result = await channelsFor(`${base}/204`).notify(message.recipient, {
+      kind: 'NotificationForAcceptance',
+      message,
+      deadline,
+    });
     expect(result).toEqual({ status: 'sent', channel: `webhook ${base}/204` });
     expect(received.at(-1)!.body).toMatchObject({
       type: 'NotificationForAcceptance',
@@ -88,18 +114,33 @@ describe('recipient channels: policy from config and the webhook (real HTTP on l
     [404, true],
     [410, true],
   ])('HTTP %i is refused, permanent: %s', async (status, permanent) => {
-    const result = await channelsFor(`${base}/${status}`).notify(message.recipient, { kind: 'ConsignmentNotification', message });
-    expect(result).toEqual({ status: 'refused', permanent, reason: `webhook ${base}/${status} answered HTTP ${status}` });
+    const result = await channelsFor(`${base}/${status}`).notify(message.recipient, {
+      kind: 'ConsignmentNotification',
+      message,
+    });
+    expect(result).toEqual({
+      status: 'refused',
+      permanent,
+      reason: `webhook ${base}/${status} answered HTTP ${status}`,
+    });
   });
 
   it('does not follow a redirect (final), and retries an unreachable webhook; no URL is a final refusal', async () => {
     const before = received.length;
-    const redirected = await channelsFor(`${base}/302`).notify(message.recipient, { kind: 'ConsignmentNotification', message });
+    const redirected = await channelsFor(`${base}/302`).notify(message.recipient, {
+      kind: 'ConsignmentNotification',
+      message,
+    });
     expect(redirected).toMatchObject({ status: 'refused', permanent: true });
     expect(received.slice(before).map((r) => r.path)).toEqual(['/302']);
-    const closed = await channelsFor('http://127.0.0.1:1/hook').notify(message.recipient, { kind: 'ConsignmentNotification', message });
+    const closed = await channelsFor('http://127.0.0.1:1/hook').notify(message.recipient, {
+      kind: 'ConsignmentNotification',
+      message,
+    });
     expect(closed).toMatchObject({ status: 'refused', permanent: false });
-    expect(await channelsFor().notify(message.recipient, { kind: 'ConsignmentNotification', message })).toMatchObject({ status: 'refused', permanent: true });
+    expect(
+      await channelsFor().notify(message.recipient, { kind: 'ConsignmentNotification', message }),
+    ).toMatchObject({ status: 'refused', permanent: true });
   });
 });
 
@@ -118,18 +159,44 @@ describe('recipient channels: the mail notice to a person carries the one-time p
       env: {},
       overrides: {
         apiKeys: [{ key: 'k'.repeat(16), participant: '0188:2', name: 'System', consignment: 'notify' }],
-        accounts: [{ participant: '0188:4', name: 'Person', consignment: 'notify', credentials: [{ kind: 'totp', secretBase32: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' }] }],
+        accounts: [
+          {
+            participant: '0188:4',
+            name: 'Person',
+            consignment: 'notify',
+            credentials: [{ kind: 'totp', secretBase32: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' }],
+          },
+        ],
       },
     }),
     apiRecipientLinks(() => 'https://c3.example/'),
     pino({ level: 'silent' }),
-    { mail, personalPickupLink: (id, recipient) => `https://c3.example/pickup/token-for-${id}-${recipient.value}` },
+    {
+      mail,
+      personalPickupLink: (id, recipient) => `https://c3.example/pickup/token-for-${id}-${recipient.value}`,
+    },
   );
-  const evidence = { id: 'ev-1', event: 'RelayAcceptance' as const, eventTime: new Date(), xml: '<Evidence/>' };
+  const evidence = {
+    id: 'ev-1',
+    event: 'RelayAcceptance' as const,
+    eventTime: new Date(),
+    xml: '<Evidence/>',
+  };
 
   it('a person (TOTP/password credential) gets the signed link; a system keeps the API URL', async () => {
-    await channels.notify(parseParticipantId('0188:4'), { kind: 'ConsignmentNotification', message: { ...message, recipient: parseParticipantId('0188:4') }, evidence });
-    await channels.notify(parseParticipantId('0188:2'), { kind: 'ConsignmentNotification', message, evidence });
-    expect(sent.map((l) => l.pickup)).toEqual(['https://c3.example/pickup/token-for-msg-1-4', 'https://c3.example/api/v1/inbox/msg-1']);
+    await channels.notify(parseParticipantId('0188:4'), {
+      kind: 'ConsignmentNotification',
+      message: { ...message, recipient: parseParticipantId('0188:4') },
+      evidence,
+    });
+    await channels.notify(parseParticipantId('0188:2'), {
+      kind: 'ConsignmentNotification',
+      message,
+      evidence,
+    });
+    expect(sent.map((l) => l.pickup)).toEqual([
+      'https://c3.example/pickup/token-for-msg-1-4',
+      'https://c3.example/api/v1/inbox/msg-1',
+    ]);
   });
 });

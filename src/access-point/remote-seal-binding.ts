@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { formatParticipantId, QerdsError, type Clock, type IdGenerator, type PayloadPart, type TsaClient } from '../core/index.js';
+import {
+  formatParticipantId,
+  QerdsError,
+  type Clock,
+  type IdGenerator,
+  type PayloadPart,
+  type TsaClient,
+} from '../core/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import { isEnvelopedCms, isSignedCms, streamToBuffer, type OnBehalfSealer } from '../pipeline/index.js';
 import { openPkcs11Signer, parsePemCertificates, type Pkcs11Signer } from '../pki/index.js';
@@ -22,7 +29,10 @@ export const REMOTE_SEAL_MAX_BYTES = 20 * 1024 * 1024;
  * environment variable. Any failure (PIN variable unset, wrong PIN, no such token or key, certificate not
  * the key's) is thrown: the AP must not start with a sender's seal it cannot make.
  */
-export async function openRemoteSealSigners(accounts: QerdsConfig['accounts'], env: NodeJS.ProcessEnv): Promise<Map<string, Pkcs11Signer>> {
+export async function openRemoteSealSigners(
+  accounts: QerdsConfig['accounts'],
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, Pkcs11Signer>> {
   const signers = new Map<string, Pkcs11Signer>();
   try {
     for (const account of accounts) {
@@ -30,13 +40,21 @@ export async function openRemoteSealSigners(accounts: QerdsConfig['accounts'], e
       if (!seal) continue;
       const where = `accounts[${account.participant}].remoteSeal`;
       const pin = env[seal.pkcs11.pinEnv];
-      if (pin === undefined || pin === '') throw new QerdsError('CONFIG_INVALID', `${where}: environment variable ${seal.pkcs11.pinEnv} (the token PIN) is not set`);
+      if (pin === undefined || pin === '')
+        throw new QerdsError(
+          'CONFIG_INVALID',
+          `${where}: environment variable ${seal.pkcs11.pinEnv} (the token PIN) is not set`,
+        );
       const [certificate, ...chain] = parsePemCertificates(readFileSync(seal.certificate, 'utf8'));
-      if (!certificate) throw new QerdsError('CONFIG_INVALID', `${where}: no certificate in ${seal.certificate}`);
-      const signer = await openPkcs11Signer({ ...seal.pkcs11, pin }, certificate, chain).catch((err: unknown) => {
-        if (err instanceof QerdsError) throw new QerdsError(err.code, `${where}: ${err.message}`, { cause: err });
-        throw err;
-      });
+      if (!certificate)
+        throw new QerdsError('CONFIG_INVALID', `${where}: no certificate in ${seal.certificate}`);
+      const signer = await openPkcs11Signer({ ...seal.pkcs11, pin }, certificate, chain).catch(
+        (err: unknown) => {
+          if (err instanceof QerdsError)
+            throw new QerdsError(err.code, `${where}: ${err.message}`, { cause: err });
+          throw err;
+        },
+      );
       signers.set(account.participant, signer);
     }
   } catch (err) {
@@ -61,7 +79,10 @@ export function createOnBehalfSealer(options: {
   const sealPart = async (signer: Pkcs11Signer, part: PayloadPart): Promise<PayloadPart> => {
     if (part.plaintextSha256 !== undefined || part.sealedOnBehalf !== undefined) return part;
     if (part.size > REMOTE_SEAL_MAX_BYTES) {
-      throw new QerdsError('PAYLOAD_TOO_LARGE', `part ${part.partId} is larger than ${REMOTE_SEAL_MAX_BYTES} bytes, the limit for sealing on the sender's behalf`);
+      throw new QerdsError(
+        'PAYLOAD_TOO_LARGE',
+        `part ${part.partId} is larger than ${REMOTE_SEAL_MAX_BYTES} bytes, the limit for sealing on the sender's behalf`,
+      );
     }
     const content = await streamToBuffer(options.blobs.get(part.sha256));
     if (isSignedCms(content) || isEnvelopedCms(content)) return part;
@@ -73,11 +94,20 @@ export function createOnBehalfSealer(options: {
     const xml = /xml/i.test(part.contentType) ? readableXml(content) : undefined;
     if (xml !== undefined) {
       if (xml.getElementsByTagNameNS(XML_NS.ds, 'Signature').length > 0) return part;
-      const sealed = await sealXml(content.toString('utf8'), { identity: signer, tsa: options.tsa, clock: options.clock, idGenerator: options.ids });
+      const sealed = await sealXml(content.toString('utf8'), {
+        identity: signer,
+        tsa: options.tsa,
+        clock: options.clock,
+        idGenerator: options.ids,
+      });
       const { sha256, size } = await options.blobs.put(Buffer.from(sealed, 'utf8'));
       return { ...part, sha256, size, sealedOnBehalf: record('XAdES') };
     }
-    const sealed = await sealEnvelopingCms(content, { identity: signer, tsa: options.tsa, clock: options.clock });
+    const sealed = await sealEnvelopingCms(content, {
+      identity: signer,
+      tsa: options.tsa,
+      clock: options.clock,
+    });
     const { sha256, size } = await options.blobs.put(sealed);
     return {
       ...part,

@@ -10,10 +10,16 @@ import { postWebhook } from './webhook-post.js';
  * entry has an `evidenceWebhookUrl` gets every evidence about its messages POSTed there, signed with its
  * `webhookSecret` (the first entry of a participant that names a URL wins). Absent when no sender has one.
  */
-export function createSenderWebhooks(config: QerdsConfig, baseUrl: () => string, log: Logger, timeoutMs = config.relay.timeoutMs): SenderWebhooks | undefined {
+export function createSenderWebhooks(
+  config: QerdsConfig,
+  baseUrl: () => string,
+  log: Logger,
+  timeoutMs = config.relay.timeoutMs,
+): SenderWebhooks | undefined {
   const hooks = new Map<string, { url: string; secret?: string }>();
   for (const entry of [...config.apiKeys, ...config.accounts]) {
-    if (entry.evidenceWebhookUrl && !hooks.has(entry.participant)) hooks.set(entry.participant, { url: entry.evidenceWebhookUrl, secret: entry.webhookSecret });
+    if (entry.evidenceWebhookUrl && !hooks.has(entry.participant))
+      hooks.set(entry.participant, { url: entry.evidenceWebhookUrl, secret: entry.webhookSecret });
   }
   if (hooks.size === 0) return undefined;
   return {
@@ -21,7 +27,16 @@ export function createSenderWebhooks(config: QerdsConfig, baseUrl: () => string,
     async post(message, evidence) {
       const hook = hooks.get(formatParticipantId(message.sender));
       if (!hook) return { status: 'refused', permanent: true, reason: 'the sender has no evidence webhook' };
-      return postWebhook({ url: hook.url, id: evidence.id, body: evidenceWebhookBody(message, evidence, baseUrl()), secret: hook.secret, timeoutMs }, log);
+      return postWebhook(
+        {
+          url: hook.url,
+          id: evidence.id,
+          body: evidenceWebhookBody(message, evidence, baseUrl()),
+          secret: hook.secret,
+          timeoutMs,
+        },
+        log,
+      );
     },
   };
 }
@@ -30,7 +45,11 @@ export function createSenderWebhooks(config: QerdsConfig, baseUrl: () => string,
  * The JSON a sender's webhook receives: which message, which event, and the evidence itself (the sealed XML,
  * a few KiB, verifiable offline with `qerds verify`), so the ERP needs no second request to keep the proof.
  */
-export function evidenceWebhookBody(message: StoredMessage, evidence: IssuedEvidence, baseUrl: string): Record<string, unknown> {
+export function evidenceWebhookBody(
+  message: StoredMessage,
+  evidence: IssuedEvidence,
+  baseUrl: string,
+): Record<string, unknown> {
   const api = `${baseUrl.replace(/\/+$/, '')}/api/v1`;
   return {
     type: 'evidence',

@@ -1,9 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ConfiguredKeyPair, QerdsConfig } from '../config/index.js';
-import { formatParticipantId, lineTextProblem, parseParticipantId, QerdsError, type ParticipantId, type PayloadPart } from '../core/index.js';
+import {
+  formatParticipantId,
+  lineTextProblem,
+  parseParticipantId,
+  QerdsError,
+  type ParticipantId,
+  type PayloadPart,
+} from '../core/index.js';
 import { receiveFromNonErds, submitMessage, type PipelineContext } from '../pipeline/index.js';
-import { createAddressMapping, createSmtpIntake, SMTP_AUTH_METHOD, smtpError, type AddressMapping, type IntakeMessage, type SmtpIntake } from '../smtp/index.js';
+import {
+  createAddressMapping,
+  createSmtpIntake,
+  SMTP_AUTH_METHOD,
+  smtpError,
+  type AddressMapping,
+  type IntakeMessage,
+  type SmtpIntake,
+} from '../smtp/index.js';
 
 /** SMTP AUTH with a password over TLS: one factor, recorded as eIDAS LoA low (REQ3). */
 const LOA_LOW = 'http://eidas.europa.eu/LoA/low';
@@ -19,8 +34,13 @@ export interface SmtpListenerSettings {
 }
 
 /** `<scheme>-<value>@<smtp.domain>` names participant `<scheme>:<value>`; a directory entry's `email` names its participant too. */
-export function smtpAddressMapping(domain: string, participants: QerdsConfig['directory']['participants']): AddressMapping {
-  const explicit = participants.flatMap((p) => (p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : []));
+export function smtpAddressMapping(
+  domain: string,
+  participants: QerdsConfig['directory']['participants'],
+): AddressMapping {
+  const explicit = participants.flatMap((p) =>
+    p.email ? [{ email: p.email, participant: parseParticipantId(p.id) }] : [],
+  );
   return createAddressMapping({ domains: [domain], explicit });
 }
 
@@ -29,14 +49,22 @@ export function smtpAddressMapping(domain: string, participants: QerdsConfig['di
  * RFC 5322 bytes, `message/rfc822`, content-addressed so its SHA-256 is what the evidence records) and
  * submitted like a REST submission, once per recipient, with SMTP AUTH as the identification method.
  */
-export function createSmtpIntakeBinding(ctx: PipelineContext, settings: SmtpListenerSettings, log: Logger): SmtpIntake {
+export function createSmtpIntakeBinding(
+  ctx: PipelineContext,
+  settings: SmtpListenerSettings,
+  log: Logger,
+): SmtpIntake {
   const { smtp, mapping } = settings;
 
   async function onMessage(message: IntakeMessage): Promise<{ messageIds: string[] }> {
     if (!message.account || !message.authenticatedAt) throw smtpError('SMTP_AUTH_REQUIRED');
     refuseUnsealableText(message);
     const part = await storeOriginal(ctx, message.raw, smtp.maxMessageBytes);
-    const senderIdentification = { method: SMTP_AUTH_METHOD, assuranceLevel: LOA_LOW, authenticatedAt: message.authenticatedAt };
+    const senderIdentification = {
+      method: SMTP_AUTH_METHOD,
+      assuranceLevel: LOA_LOW,
+      authenticatedAt: message.authenticatedAt,
+    };
     const messageIds: string[] = [];
     for (const recipient of message.envelope.recipients) {
       const result = await submitMessage(ctx, {
@@ -50,7 +78,11 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, settings: SmtpList
     }
     // Rejections are stored with their SubmissionRejection evidence; the client learns of them only when
     // no recipient was accepted (RCPT TO already checked the directory, so this is a race, not the rule).
-    if (messageIds.length === 0) throw new QerdsError('SUBMISSION_REJECTED', 'no recipient can be reached (SubmissionRejection recorded)');
+    if (messageIds.length === 0)
+      throw new QerdsError(
+        'SUBMISSION_REJECTED',
+        'no recipient can be reached (SubmissionRejection recorded)',
+      );
     return { messageIds };
   }
 
@@ -63,7 +95,12 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, settings: SmtpList
     domains: [smtp.domain],
     accounts: smtp.accounts.map((a) => ({ ...a, participant: parseParticipantId(a.participant) })),
     maxMessageBytes: smtp.maxMessageBytes,
-    limits: { maxClients: smtp.limits.maxClients, maxClientsPerAddress: smtp.limits.maxClientsPerAddress, authFailures: smtp.limits.authFailures, windowMs: smtp.limits.windowSeconds * 1000 },
+    limits: {
+      maxClients: smtp.limits.maxClients,
+      maxClientsPerAddress: smtp.limits.maxClientsPerAddress,
+      authFailures: smtp.limits.authFailures,
+      windowMs: smtp.limits.windowSeconds * 1000,
+    },
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
       if (participant && (await ctx.directory.lookup(participant))) return participant;
@@ -88,7 +125,10 @@ export function createSmtpIntakeBinding(ctx: PipelineContext, settings: SmtpList
 function refuseUnsealableText(message: IntakeMessage): void {
   const values: [string, string | undefined][] = [
     ['MAIL FROM', message.envelope.mailFrom],
-    ...message.envelope.recipients.map((r): [string, string] => ['RCPT TO', formatParticipantId(r.participant)]),
+    ...message.envelope.recipients.map((r): [string, string] => [
+      'RCPT TO',
+      formatParticipantId(r.participant),
+    ]),
     ['Subject', message.parsed.subject],
   ];
   for (const [what, value] of values) {
@@ -114,7 +154,11 @@ export const UNAUTHENTICATED_SMTP_METHOD = 'urn:qerds-ap:authentication:unauthen
  * pipeline with ReceivedFromNonERDS evidence, once per recipient. RCPT TO takes only addresses that name a
  * participant of this AP (derived `<scheme>-<value>@<smtp.domain>` or an explicit directory e-mail): never a relay.
  */
-export function createSmtpInboundBinding(ctx: PipelineContext, settings: SmtpListenerSettings, log: Logger): SmtpIntake | undefined {
+export function createSmtpInboundBinding(
+  ctx: PipelineContext,
+  settings: SmtpListenerSettings,
+  log: Logger,
+): SmtpIntake | undefined {
   const { smtp, mapping } = settings;
   if (!smtp.inbound) return undefined;
   return createSmtpIntake({
@@ -127,7 +171,12 @@ export function createSmtpInboundBinding(ctx: PipelineContext, settings: SmtpLis
     domains: [smtp.domain],
     accounts: [],
     maxMessageBytes: smtp.maxMessageBytes,
-    limits: { maxClients: smtp.limits.maxClients, maxClientsPerAddress: smtp.limits.maxClientsPerAddress, messagesPerAddress: smtp.limits.inboundMessagesPerAddress, windowMs: smtp.limits.windowSeconds * 1000 },
+    limits: {
+      maxClients: smtp.limits.maxClients,
+      maxClientsPerAddress: smtp.limits.maxClientsPerAddress,
+      messagesPerAddress: smtp.limits.inboundMessagesPerAddress,
+      windowMs: smtp.limits.windowSeconds * 1000,
+    },
     resolveRecipient: async (address) => {
       const participant = mapping.toParticipant(address);
       return participant && (await ctx.participants.isLocal(participant)) ? participant : undefined;
@@ -144,7 +193,11 @@ export function createSmtpInboundBinding(ctx: PipelineContext, settings: SmtpLis
           recipient: recipient.participant,
           subject: message.parsed.subject,
           parts: [part],
-          senderIdentification: { method: UNAUTHENTICATED_SMTP_METHOD, assuranceLevel: LOA_LOW, authenticatedAt: ctx.clock.now() },
+          senderIdentification: {
+            method: UNAUTHENTICATED_SMTP_METHOD,
+            assuranceLevel: LOA_LOW,
+            authenticatedAt: ctx.clock.now(),
+          },
           origin: `SMTP from <${message.envelope.mailFrom}> via ${message.connection.remoteAddress}${tls}, sender not authenticated`,
         });
         messageIds.push(messageId);

@@ -2,12 +2,25 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { formatParticipantId, isQerdsError, parseParticipantId, type ParticipantId } from '../core/index.js';
-import { acceptReturnedEvidence, receiveMessage, type EvidenceCheck, type PipelineContext } from '../pipeline/index.js';
+import {
+  acceptReturnedEvidence,
+  receiveMessage,
+  type EvidenceCheck,
+  type PipelineContext,
+} from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import { requirePeerAp } from './as4-security.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import type { SmtpListenerSettings } from './smtp-binding.js';
-import { createSmtpIntake, readOriginalParts, smtpError, verifyRemMessage, type IntakeMessage, type RemVerification, type SmtpIntake } from '../smtp/index.js';
+import {
+  createSmtpIntake,
+  readOriginalParts,
+  smtpError,
+  verifyRemMessage,
+  type IntakeMessage,
+  type RemVerification,
+  type SmtpIntake,
+} from '../smtp/index.js';
 
 /**
  * The relay listener of the REM SMTP binding (`smtp.relay`; the sending side is smtp-relay-transport.ts). It
@@ -42,7 +55,10 @@ export function createSmtpRelayListener(
       verifyEvidence: async (xml) => {
         const check = await ctx.evidenceVerifier.check(xml);
         checks.set(xml, check);
-        return { valid: check.valid, summary: check.valid ? `${check.event} ${check.id}` : (check.reason ?? 'invalid') };
+        return {
+          valid: check.valid,
+          summary: check.valid ? `${check.event} ${check.id}` : (check.reason ?? 'invalid'),
+        };
       },
     });
     refuseUnlessValid(verification);
@@ -51,15 +67,23 @@ export function createSmtpRelayListener(
     const xml = content.evidenceXml[0]!;
     const check = checks.get(xml)!;
     // The evidence must be this AP's peer speaking: sealed by the same certificate as the REM message.
-    if (check.sealFingerprint !== signer.fingerprint256) throw smtpError('SMTP_SEAL_UNTRUSTED', 'the evidence inside is sealed by another certificate than the REM message');
+    if (check.sealFingerprint !== signer.fingerprint256)
+      throw smtpError(
+        'SMTP_SEAL_UNTRUSTED',
+        'the evidence inside is sealed by another certificate than the REM message',
+      );
     if (content.headers.get('rem-messageidentifier') !== check.messageId) {
-      throw smtpError('SMTP_SEAL_INVALID', `the signed REM-MessageIdentifier is not the message id ${check.messageId} of the evidence inside`);
+      throw smtpError(
+        'SMTP_SEAL_INVALID',
+        `the signed REM-MessageIdentifier is not the message id ${check.messageId} of the evidence inside`,
+      );
     }
     const sender = parseParticipantId(check.sender);
     const recipient = parseParticipantId(check.recipient);
     await requireNotRevoked(content.signerCertificate!);
     try {
-      if (verification.messageType === 'Dispatch') return await dispatch(message, verification, check, sender, recipient);
+      if (verification.messageType === 'Dispatch')
+        return await dispatch(message, verification, check, sender, recipient);
       if (verification.messageType === 'Receipt') {
         // Returned evidence comes from the AP of the message's recipient.
         await requirePinnedAp(recipient, content.signerCertificate!);
@@ -67,20 +91,46 @@ export function createSmtpRelayListener(
         return { messageIds: [check.id] };
       }
     } catch (error) {
-      if (isQerdsError(error) && error.code.startsWith('PIPELINE_') && error.code !== 'PIPELINE_UNKNOWN_RECIPIENT') throw smtpError('SMTP_SEAL_INVALID', error.message);
+      if (
+        isQerdsError(error) &&
+        error.code.startsWith('PIPELINE_') &&
+        error.code !== 'PIPELINE_UNKNOWN_RECIPIENT'
+      )
+        throw smtpError('SMTP_SEAL_INVALID', error.message);
       throw error;
     }
-    throw smtpError('SMTP_MESSAGE_MALFORMED', `REM-MessageType ${verification.messageType ?? '(none)'} is not taken here: Dispatch or Receipt`);
+    throw smtpError(
+      'SMTP_MESSAGE_MALFORMED',
+      `REM-MessageType ${verification.messageType ?? '(none)'} is not taken here: Dispatch or Receipt`,
+    );
   }
 
-  async function dispatch(message: IntakeMessage, verification: RemVerification, check: EvidenceCheck, sender: ParticipantId, recipient: ParticipantId) {
-    if (check.event !== 'SubmissionAcceptance') throw smtpError('SMTP_SEAL_INVALID', `a REM Dispatch carries the SubmissionAcceptance, not ${check.event}`);
-    if (message.envelope.recipients.some((r) => formatParticipantId(r.participant) !== formatParticipantId(recipient))) {
-      throw smtpError('SMTP_SEAL_INVALID', `the envelope recipient is not ${check.recipient}, whom the sealed evidence names`);
+  async function dispatch(
+    message: IntakeMessage,
+    verification: RemVerification,
+    check: EvidenceCheck,
+    sender: ParticipantId,
+    recipient: ParticipantId,
+  ) {
+    if (check.event !== 'SubmissionAcceptance')
+      throw smtpError(
+        'SMTP_SEAL_INVALID',
+        `a REM Dispatch carries the SubmissionAcceptance, not ${check.event}`,
+      );
+    if (
+      message.envelope.recipients.some(
+        (r) => formatParticipantId(r.participant) !== formatParticipantId(recipient),
+      )
+    ) {
+      throw smtpError(
+        'SMTP_SEAL_INVALID',
+        `the envelope recipient is not ${check.recipient}, whom the sealed evidence names`,
+      );
     }
     await requirePinnedAp(sender, verification.signedContent!.signerCertificate!);
     const original = verification.signedContent!.original;
-    if (!original) throw smtpError('SMTP_MESSAGE_MALFORMED', 'the REM Dispatch has no rem_message/original section');
+    if (!original)
+      throw smtpError('SMTP_MESSAGE_MALFORMED', 'the REM Dispatch has no rem_message/original section');
     const { subject, parts } = await readOriginalParts(original);
     const submissionTime = verification.signedContent!.headers.get('rem-submissiontime');
     const submittedAt = submissionTime ? new Date(submissionTime) : undefined;
@@ -94,7 +144,16 @@ export function createSmtpRelayListener(
       fromErds: { id: check.issuerId, name: commonName(verification.signer!.subject) },
     });
     const stored = await ctx.store.findMessageByEbmsId(check.messageId, 'recipient-ap');
-    log.info({ messageId: stored?.id, ebmsMessageId: check.messageId, duplicate, remote: message.connection.remoteAddress, tls: message.connection.tlsProtocol }, 'REM dispatch received over SMTP');
+    log.info(
+      {
+        messageId: stored?.id,
+        ebmsMessageId: check.messageId,
+        duplicate,
+        remote: message.connection.remoteAddress,
+        tls: message.connection.tlsProtocol,
+      },
+      'REM dispatch received over SMTP',
+    );
     return { messageIds: [stored?.id ?? check.messageId] };
   }
 
@@ -105,19 +164,32 @@ export function createSmtpRelayListener(
    */
   async function requirePinnedAp(participant: ParticipantId, signer: X509Certificate): Promise<void> {
     const entry = await ctx.directory.lookup(participant);
-    if (!entry) throw smtpError('SMTP_SEAL_UNTRUSTED', `the directory knows no access point for ${formatParticipantId(participant)}`);
+    if (!entry)
+      throw smtpError(
+        'SMTP_SEAL_UNTRUSTED',
+        `the directory knows no access point for ${formatParticipantId(participant)}`,
+      );
     if (entry.apCertificatePem) {
       if (new X509Certificate(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256) {
-        throw smtpError('SMTP_SEAL_UNTRUSTED', `the seal is not that of the access point the directory names for ${formatParticipantId(participant)}`);
+        throw smtpError(
+          'SMTP_SEAL_UNTRUSTED',
+          `the seal is not that of the access point the directory names for ${formatParticipantId(participant)}`,
+        );
       }
       return;
     }
     // No pin: the AS4 endpoint's rule (pki.unpinnedPeers, then an AP's signing role, never our own seal).
-    const rules = { ownFingerprint: ctx.peerSeals?.ownSealFingerprint ?? '', unpinned: ctx.peerSeals?.unpinnedPeers ?? false };
+    const rules = {
+      ownFingerprint: ctx.peerSeals?.ownSealFingerprint ?? '',
+      unpinned: ctx.peerSeals?.unpinnedPeers ?? false,
+    };
     try {
       requirePeerAp(formatParticipantId(participant), entry, signer, rules);
     } catch (error) {
-      throw smtpError('SMTP_SEAL_UNTRUSTED', isQerdsError(error) ? error.message : 'the signer is not an access point');
+      throw smtpError(
+        'SMTP_SEAL_UNTRUSTED',
+        isQerdsError(error) ? error.message : 'the signer is not an access point',
+      );
     }
   }
 
@@ -126,7 +198,10 @@ export function createSmtpRelayListener(
     try {
       await requireNotRevokedByOcsp(certificate, deps.trust, ctx.clock.now());
     } catch (error) {
-      throw smtpError('SMTP_SEAL_UNTRUSTED', isQerdsError(error) ? error.message : 'the OCSP status of the signer cannot be established');
+      throw smtpError(
+        'SMTP_SEAL_UNTRUSTED',
+        isQerdsError(error) ? error.message : 'the OCSP status of the signer cannot be established',
+      );
     }
   }
 
@@ -155,17 +230,37 @@ export function createSmtpRelayListener(
 
 /** Why a REM message that did not verify is refused, as the SMTP reply a peer can act on. */
 function refuseUnlessValid(v: RemVerification): void {
-  if (v.verdict === 'VALID' && v.remHeaders === 'signed' && v.signedContent?.signerCertificate && v.signedContent.evidenceXml.length) return;
+  if (
+    v.verdict === 'VALID' &&
+    v.remHeaders === 'signed' &&
+    v.signedContent?.signerCertificate &&
+    v.signedContent.evidenceXml.length
+  )
+    return;
   const errors = v.findings.filter((f) => f.severity === 'error');
   const first = errors[0]?.message ?? 'the REM headers are not signed';
-  if (errors.some((f) => ['REM_ENCRYPTED', 'REM_DECRYPT_FAILED', 'REM_ENCRYPTION_UNSUPPORTED'].includes(f.code))) throw smtpError('SMTP_DECRYPTION_FAILED', first);
+  if (
+    errors.some((f) => ['REM_ENCRYPTED', 'REM_DECRYPT_FAILED', 'REM_ENCRYPTION_UNSUPPORTED'].includes(f.code))
+  )
+    throw smtpError('SMTP_DECRYPTION_FAILED', first);
   // A signature that holds but whose certificate the trust store does not accept (no path, expired, revoked: the
   // path findings), with nothing else wrong: an unknown or unacceptable signer, not a changed message.
-  const pathOnly = v.signatureFindings.includes('SEAL_CERT_PATH_INVALID') && v.signatureFindings.every((c) => c === 'SEAL_CERT_PATH_INVALID' || c.startsWith('PKI_'));
+  const pathOnly =
+    v.signatureFindings.includes('SEAL_CERT_PATH_INVALID') &&
+    v.signatureFindings.every((c) => c === 'SEAL_CERT_PATH_INVALID' || c.startsWith('PKI_'));
   if (pathOnly && errors.every((f) => f.code === 'REM_SIGNATURE_INVALID')) {
-    throw smtpError('SMTP_SEAL_UNTRUSTED', `the seal's certificate is not valid under this AP's trust store (${v.signer?.subject ?? 'unknown signer'})`);
+    throw smtpError(
+      'SMTP_SEAL_UNTRUSTED',
+      `the seal's certificate is not valid under this AP's trust store (${v.signer?.subject ?? 'unknown signer'})`,
+    );
   }
-  throw smtpError('SMTP_SEAL_INVALID', errors.map((f) => f.message).join('; ').slice(0, 300) || first);
+  throw smtpError(
+    'SMTP_SEAL_INVALID',
+    errors
+      .map((f) => f.message)
+      .join('; ')
+      .slice(0, 300) || first,
+  );
 }
 
 function commonName(subject: string): string {

@@ -1,11 +1,36 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pinMismatch } from '../as4/index.js';
-import { formatParticipantId, QerdsError, type Clock, type QerdsErrorCode, type ParticipantId } from '../core/index.js';
-import { encryptionCertificateRefusal, relaysBySmtp, type Directory, type DirectoryEntry } from '../directory/index.js';
-import { streamToBuffer, type IssuedEvidence, type RelayAnswer, type RelayPart, type Transport } from '../pipeline/index.js';
+import {
+  formatParticipantId,
+  QerdsError,
+  type Clock,
+  type QerdsErrorCode,
+  type ParticipantId,
+} from '../core/index.js';
+import {
+  encryptionCertificateRefusal,
+  relaysBySmtp,
+  type Directory,
+  type DirectoryEntry,
+} from '../directory/index.js';
+import {
+  streamToBuffer,
+  type IssuedEvidence,
+  type RelayAnswer,
+  type RelayPart,
+  type Transport,
+} from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
-import { buildRemMessage, composeOriginal, createAddressMapping, createMailSender, encryptRemMessage, type MailSender, type RemMessageInput } from '../smtp/index.js';
+import {
+  buildRemMessage,
+  composeOriginal,
+  createAddressMapping,
+  createMailSender,
+  encryptRemMessage,
+  type MailSender,
+  type RemMessageInput,
+} from '../smtp/index.js';
 import { peerTlsPins } from './as4-tls.js';
 import { safeId } from './mail-binding.js';
 
@@ -48,7 +73,12 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
   /** One pooled connection set per peer and pins: a connection verified against one peer's pins never carries another's mail. */
   function senderFor(peer: SmtpPeer, entry: DirectoryEntry | undefined): MailSender {
     const pins = peerTlsPins(entry);
-    const key = [peer.host, peer.port, ...(pins?.spki ?? []), ...(pins?.certificates ?? []).map((c) => c.fingerprint256)].join(' ');
+    const key = [
+      peer.host,
+      peer.port,
+      ...(pins?.spki ?? []),
+      ...(pins?.certificates ?? []).map((c) => c.fingerprint256),
+    ].join(' ');
     let sender = senders.get(key);
     if (!sender) {
       sender = createMailSender({
@@ -71,11 +101,19 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
     return sender;
   }
 
-  async function send(input: { endpoint: string; to: ParticipantId; rem: Omit<RemMessageInput, 'to' | 'from' | 'signer' | 'policies' | 'headerProtection'> }): Promise<RelayAnswer> {
+  async function send(input: {
+    endpoint: string;
+    to: ParticipantId;
+    rem: Omit<RemMessageInput, 'to' | 'from' | 'signer' | 'policies' | 'headerProtection'>;
+  }): Promise<RelayAnswer> {
     const peer = smtpPeer(input.endpoint);
     const entry = await options.directory.lookup(input.to);
     const to = createAddressMapping({ domains: [peer.domain] }).toAddress(input.to);
-    if (!to) throw final('RELAY_SMTP_ADDRESS', `participant ${formatParticipantId(input.to)} has no mail address form (<scheme>-<value>@${peer.domain})`);
+    if (!to)
+      throw final(
+        'RELAY_SMTP_ADDRESS',
+        `participant ${formatParticipantId(input.to)} has no mail address form (<scheme>-<value>@${peer.domain})`,
+      );
     const encryptFor = encryptionCertificate(entry);
     const rem = buildRemMessage({
       ...input.rem,
@@ -90,9 +128,15 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
     if (outcome.status === 'accepted') return { smtpResponse: outcome.response };
     const where = `${peer.host}:${peer.port}`;
     if (!outcome.permanent) {
-      throw new QerdsError('RELAY_SMTP_UNAVAILABLE', `${where}: ${outcome.response}`, { details: { retryable: true, ...(outcome.replyCode ? { replyCode: outcome.replyCode } : {}) } });
+      throw new QerdsError('RELAY_SMTP_UNAVAILABLE', `${where}: ${outcome.response}`, {
+        details: { retryable: true, ...(outcome.replyCode ? { replyCode: outcome.replyCode } : {}) },
+      });
     }
-    throw final('RELAY_SMTP_REFUSED', `${where} refused the REM message: ${outcome.response}`, refusalReason(outcome.replyCode, outcome.response));
+    throw final(
+      'RELAY_SMTP_REFUSED',
+      `${where} refused the REM message: ${outcome.response}`,
+      refusalReason(outcome.replyCode, outcome.response),
+    );
   }
 
   /** The peer AP's encryption certificate from its entry, when it names one that may be used now. */
@@ -100,15 +144,25 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
     const pem = entry?.apEncryptionCertificatePem;
     if (!pem) return undefined;
     const refusal = encryptionCertificateRefusal(pem, options.trust, options.clock.now());
-    if (refusal) throw final('RELAY_SMTP_ENCRYPTION_CERTIFICATE', `the encryption certificate of the peer AP cannot be used: ${refusal}`);
+    if (refusal)
+      throw final(
+        'RELAY_SMTP_ENCRYPTION_CERTIFICATE',
+        `the encryption certificate of the peer AP cannot be used: ${refusal}`,
+      );
     return new X509Certificate(pem);
   }
 
   return {
     async sendMessage(input) {
       const evidence = input.submissionEvidence;
-      if (!evidence) throw final('RELAY_SMTP_NO_EVIDENCE', 'a REM Dispatch carries the SubmissionAcceptance, and the message has none');
-      const parts = await Promise.all(input.parts.map(async (part) => ({ ...part, body: await partBytes(part) })));
+      if (!evidence)
+        throw final(
+          'RELAY_SMTP_NO_EVIDENCE',
+          'a REM Dispatch carries the SubmissionAcceptance, and the message has none',
+        );
+      const parts = await Promise.all(
+        input.parts.map(async (part) => ({ ...part, body: await partBytes(part) })),
+      );
       const original = await composeOriginal({
         from: { name: formatParticipantId(input.sender), address: options.from.address },
         subject: input.subject ?? '',
@@ -128,7 +182,10 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
           eventTime: evidence.eventTime,
           // Stable per message: a dispatch sent again after a lost reply is recognisably the same mail.
           messageId: `<rem-relay-${safeId(input.ebmsMessageId)}@${ownDomain}>`,
-          remHeaders: { 'REM-MessageIdentifier': input.ebmsMessageId, 'REM-SubmissionTime': input.submittedAt.toISOString() },
+          remHeaders: {
+            'REM-MessageIdentifier': input.ebmsMessageId,
+            'REM-SubmissionTime': input.submittedAt.toISOString(),
+          },
         },
       });
     },
@@ -147,7 +204,11 @@ export function createSmtpRelayTransport(options: SmtpRelayTransportOptions): Tr
 }
 
 /** The REM Receipt that carries one evidence back to the sender's AP. */
-function receiptOf(evidence: IssuedEvidence, ebmsMessageId: string, domain: string): Omit<RemMessageInput, 'to' | 'from' | 'signer' | 'policies' | 'headerProtection'> {
+function receiptOf(
+  evidence: IssuedEvidence,
+  ebmsMessageId: string,
+  domain: string,
+): Omit<RemMessageInput, 'to' | 'from' | 'signer' | 'policies' | 'headerProtection'> {
   return {
     event: evidence.event,
     evidenceXml: evidence.xml,
@@ -164,7 +225,8 @@ function receiptOf(evidence: IssuedEvidence, ebmsMessageId: string, domain: stri
  * profile `etsi-rem-smtp`), AS4 for every other one (the default). Without an SMTP transport every peer gets AS4.
  */
 export function routeTransport(as4: Transport, smtp: Transport | undefined): Transport {
-  const pick = (input: { endpoint: string; transportProfile?: string }) => (smtp && relaysBySmtp(input) ? smtp : as4);
+  const pick = (input: { endpoint: string; transportProfile?: string }) =>
+    smtp && relaysBySmtp(input) ? smtp : as4;
   return {
     sendMessage: (input) => pick(input).sendMessage(input),
     sendEvidence: (input) => pick(input).sendEvidence(input),
@@ -184,9 +246,13 @@ export function smtpPeer(endpoint: string): SmtpPeer {
   try {
     url = new URL(endpoint);
   } catch {
-    throw final('RELAY_SMTP_ENDPOINT', `the directory names the SMTP relay endpoint "${endpoint}", which is not a URL`);
+    throw final(
+      'RELAY_SMTP_ENDPOINT',
+      `the directory names the SMTP relay endpoint "${endpoint}", which is not a URL`,
+    );
   }
-  if (url.protocol !== 'smtp:' || !url.hostname) throw final('RELAY_SMTP_ENDPOINT', `the SMTP relay endpoint must be smtp://host:port, not "${endpoint}"`);
+  if (url.protocol !== 'smtp:' || !url.hostname)
+    throw final('RELAY_SMTP_ENDPOINT', `the SMTP relay endpoint must be smtp://host:port, not "${endpoint}"`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return { host, port: url.port ? Number(url.port) : 25, domain: url.searchParams.get('domain') ?? host };
 }
@@ -197,7 +263,10 @@ export function smtpPeer(endpoint: string): SmtpPeer {
  * (RB04), 554 5.7.1 the seal is not of a known AP (RB05), 5.3.4 too large and other 5.7.x policy refusals (RB06),
  * anything else RB02.
  */
-export function refusalReason(replyCode: number | undefined, response: string): 'RB02' | 'RB04' | 'RB05' | 'RB06' | 'RB10' {
+export function refusalReason(
+  replyCode: number | undefined,
+  response: string,
+): 'RB02' | 'RB04' | 'RB05' | 'RB06' | 'RB10' {
   const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
   if (enhanced?.startsWith('5.1.')) return 'RB10';
   if (enhanced === '5.7.7') return 'RB04';
@@ -207,7 +276,9 @@ export function refusalReason(replyCode: number | undefined, response: string): 
 }
 
 function final(code: QerdsErrorCode, message: string, reasonCode?: string): QerdsError {
-  return new QerdsError(code, message, { details: { retryable: false, ...(reasonCode ? { reasonCode } : {}) } });
+  return new QerdsError(code, message, {
+    details: { retryable: false, ...(reasonCode ? { reasonCode } : {}) },
+  });
 }
 
 async function partBytes(part: RelayPart): Promise<Buffer> {

@@ -20,7 +20,11 @@ export interface ValidationDataRefreshOptions {
   readonly clock: Clock;
   readonly log: Logger;
   /** Told what each refresh accepted and refused (metrics). */
-  readonly onRefreshed?: (kind: HeldValidationData['kind'], outcome: 'accepted' | 'refused', count: number) => void;
+  readonly onRefreshed?: (
+    kind: HeldValidationData['kind'],
+    outcome: 'accepted' | 'refused',
+    count: number,
+  ) => void;
 }
 
 export interface ValidationDataRefresh {
@@ -40,10 +44,19 @@ export interface ValidationDataRefresh {
  * The CRLs and trusted lists held now (metrics, /readyz). Read from the live sets themselves, so that
  * metrics can be made before the refresh that updates them.
  */
-export function heldValidationData(crls: CrlSet, trustLists: LiveTrustLists | undefined): (HeldValidationData & { readonly staleAllowed?: boolean })[] {
+export function heldValidationData(
+  crls: CrlSet,
+  trustLists: LiveTrustLists | undefined,
+): (HeldValidationData & { readonly staleAllowed?: boolean })[] {
   return [
     // CRLs no configured CA signed are ignored by validation: their age does not matter.
-    ...crls.held.filter((h) => h.issuer).map((h) => ({ kind: 'crl' as const, name: h.crl.issuer, ...(h.crl.nextUpdate ? { nextUpdate: h.crl.nextUpdate } : {}) })),
+    ...crls.held
+      .filter((h) => h.issuer)
+      .map((h) => ({
+        kind: 'crl' as const,
+        name: h.crl.issuer,
+        ...(h.crl.nextUpdate ? { nextUpdate: h.crl.nextUpdate } : {}),
+      })),
     ...(trustLists?.lists ?? []).map((l, i) => ({
       kind: 'trust-list' as const,
       name: l.schemeOperator,
@@ -65,22 +78,46 @@ export function heldValidationData(crls: CrlSet, trustLists: LiveTrustLists | un
  */
 export function createValidationDataRefresh(options: ValidationDataRefreshOptions): ValidationDataRefresh {
   const { crls, trustLists, settings, clock, log } = options;
-  const urls = settings.fetch ? [...new Set([...options.certificates.flatMap(crlDistributionPointUrls), ...settings.urls])] : [];
+  const urls = settings.fetch
+    ? [...new Set([...options.certificates.flatMap(crlDistributionPointUrls), ...settings.urls])]
+    : [];
   let timer: { stop(): Promise<void> } | undefined;
   let running: Promise<void> | undefined;
 
   const refresh = async () => {
-    const report = await refreshCrls({ crls, files: options.files, urls, timeoutMs: settings.timeoutMs, maxBytes: settings.maxBytes });
-    for (const a of report.accepted) log.info({ source: a.source, issuer: a.issuer, thisUpdate: a.thisUpdate, nextUpdate: a.nextUpdate }, 'CRL refreshed');
-    for (const r of report.refused) log.warn({ source: r.source, code: r.code, reason: r.reason }, 'CRL not taken; the one held stays in use');
+    const report = await refreshCrls({
+      crls,
+      files: options.files,
+      urls,
+      timeoutMs: settings.timeoutMs,
+      maxBytes: settings.maxBytes,
+    });
+    for (const a of report.accepted)
+      log.info(
+        { source: a.source, issuer: a.issuer, thisUpdate: a.thisUpdate, nextUpdate: a.nextUpdate },
+        'CRL refreshed',
+      );
+    for (const r of report.refused)
+      log.warn(
+        { source: r.source, code: r.code, reason: r.reason },
+        'CRL not taken; the one held stays in use',
+      );
     count('crl', report);
     if (!trustLists) return;
     const lists = await trustLists.refresh(clock.now());
-    for (const a of lists.accepted) log.info({ path: a.path, issued: a.issued, nextUpdate: a.nextUpdate }, 'trusted list refreshed');
-    for (const r of lists.refused) log.warn({ path: r.path, code: r.code, reason: r.reason }, 'trusted list not taken; the one held stays in use');
+    for (const a of lists.accepted)
+      log.info({ path: a.path, issued: a.issued, nextUpdate: a.nextUpdate }, 'trusted list refreshed');
+    for (const r of lists.refused)
+      log.warn(
+        { path: r.path, code: r.code, reason: r.reason },
+        'trusted list not taken; the one held stays in use',
+      );
     count('trust-list', lists);
   };
-  const count = (kind: HeldValidationData['kind'], report: { accepted: readonly unknown[]; refused: readonly unknown[] }) => {
+  const count = (
+    kind: HeldValidationData['kind'],
+    report: { accepted: readonly unknown[]; refused: readonly unknown[] },
+  ) => {
     if (report.accepted.length > 0) options.onRefreshed?.(kind, 'accepted', report.accepted.length);
     if (report.refused.length > 0) options.onRefreshed?.(kind, 'refused', report.refused.length);
   };
@@ -100,7 +137,9 @@ export function createValidationDataRefresh(options: ValidationDataRefreshOption
       if (timer || settings.intervalMs === 0) return;
       // Files were read just now; a distribution point may already have a newer CRL than the file.
       if (settings.fetch) void runOnce();
-      timer = startSweepTimer(settings.intervalMs, runOnce, (error) => log.error({ err: error }, 'CRL and trusted list refresh failed'));
+      timer = startSweepTimer(settings.intervalMs, runOnce, (error) =>
+        log.error({ err: error }, 'CRL and trusted list refresh failed'),
+      );
     },
     async stop() {
       await timer?.stop();
@@ -111,10 +150,14 @@ export function createValidationDataRefresh(options: ValidationDataRefreshOption
     held,
     async readiness() {
       const now = clock.now().getTime();
-      const describe = (h: HeldValidationData) => `${h.kind === 'crl' ? 'the CRL of' : 'the trusted list of'} ${h.name.replace(/\n/g, ', ')} (nextUpdate ${h.nextUpdate!.toISOString()})`;
+      const describe = (h: HeldValidationData) =>
+        `${h.kind === 'crl' ? 'the CRL of' : 'the trusted list of'} ${h.name.replace(/\n/g, ', ')} (nextUpdate ${h.nextUpdate!.toISOString()})`;
       const dated = held().filter((h) => h.nextUpdate && !h.staleAllowed);
       const stale = dated.filter((h) => h.nextUpdate!.getTime() < now);
-      if (stale.length > 0) throw new Error(`stale: ${stale.map(describe).join('; ')}; evidence at B-LT and peer checks fail until it is renewed`);
+      if (stale.length > 0)
+        throw new Error(
+          `stale: ${stale.map(describe).join('; ')}; evidence at B-LT and peer checks fail until it is renewed`,
+        );
       const soon = dated.filter((h) => h.nextUpdate!.getTime() - now < settings.warnBeforeMs);
       return soon.length > 0 ? `due soon: ${soon.map(describe).join('; ')}` : undefined;
     },

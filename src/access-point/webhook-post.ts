@@ -25,7 +25,11 @@ export interface WebhookPost {
 
 /** The `webhook-signature` value for one POST. */
 export function webhookSignature(secret: string, id: string, timestamp: number, payload: string): string {
-  if (!webhookSecretPattern.test(secret)) throw new QerdsError('CONFIG_INVALID', 'a webhook secret must be whsec_ followed by a base64 key of 24 bytes or more');
+  if (!webhookSecretPattern.test(secret))
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      'a webhook secret must be whsec_ followed by a base64 key of 24 bytes or more',
+    );
   const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${payload}`).digest('base64')}`;
 }
@@ -33,18 +37,35 @@ export function webhookSignature(secret: string, id: string, timestamp: number, 
 export async function postWebhook(post: WebhookPost, log: Logger): Promise<NoticeResult> {
   const payload = JSON.stringify(post.body);
   const timestamp = post.timestamp ?? Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'webhook-id': post.id, 'webhook-timestamp': String(timestamp) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'webhook-id': post.id,
+    'webhook-timestamp': String(timestamp),
+  };
   if (post.secret) headers['webhook-signature'] = webhookSignature(post.secret, post.id, timestamp, payload);
   let response: Response;
   try {
     // No redirects: a notice goes only where the operator configured it (threat: a redirect sending it elsewhere).
-    response = await fetch(post.url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(post.timeoutMs) });
+    response = await fetch(post.url, {
+      method: 'POST',
+      headers,
+      body: payload,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(post.timeoutMs),
+    });
   } catch (error) {
-    return { status: 'refused', permanent: false, reason: `webhook ${post.url} unreachable: ${(error as Error).message}` };
+    return {
+      status: 'refused',
+      permanent: false,
+      reason: `webhook ${post.url} unreachable: ${(error as Error).message}`,
+    };
   }
   await response.body?.cancel().catch(() => undefined);
   if (response.ok) {
-    log.debug({ url: post.url, status: response.status, type: post.body.type, webhookId: post.id }, 'webhook notified');
+    log.debug(
+      { url: post.url, status: response.status, type: post.body.type, webhookId: post.id },
+      'webhook notified',
+    );
     return { status: 'sent', channel: `webhook ${post.url}` };
   }
   // 3xx (not followed) and 4xx: the receiving end refuses this request as such, and a retry sends the same;

@@ -27,16 +27,39 @@ const rejection = z
  */
 export function acceptanceRouter(ctx: PipelineContext, policy: AssurancePolicy): Router {
   const router = Router();
-  const answerRoute = (accept: boolean): express.RequestHandler => async (req, res) => {
-    const principal = req.principal!;
-    const shortfall = assuranceShortfall(principal.identification, policy.minHandover);
-    if (shortfall) return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
-    const body = rejection.safeParse(req.body ?? {});
-    if (!accept && !body.success) return sendProblem(res, 400, 'BAD_REQUEST', `body: ${body.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
-    const answer = accept ? ({ accept: true } as const) : { accept: false as const, reason: body.data?.reason };
-    const { message, evidence } = await answerAcceptance({ ...ctx, log: req.log ?? ctx.log }, String(req.params.id), principal.participant, principal.identification, answer);
-    res.json({ id: message.id, state: message.state, evidence: { id: evidence.id, event: evidence.event, href: `/api/v1/evidence/${evidence.id}` } });
-  };
+  const answerRoute =
+    (accept: boolean): express.RequestHandler =>
+    async (req, res) => {
+      const principal = req.principal!;
+      const shortfall = assuranceShortfall(principal.identification, policy.minHandover);
+      if (shortfall)
+        return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, {
+          required: loaUri(policy.minHandover),
+        });
+      const body = rejection.safeParse(req.body ?? {});
+      if (!accept && !body.success)
+        return sendProblem(
+          res,
+          400,
+          'BAD_REQUEST',
+          `body: ${body.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+        );
+      const answer = accept
+        ? ({ accept: true } as const)
+        : { accept: false as const, reason: body.data?.reason };
+      const { message, evidence } = await answerAcceptance(
+        { ...ctx, log: req.log ?? ctx.log },
+        String(req.params.id),
+        principal.participant,
+        principal.identification,
+        answer,
+      );
+      res.json({
+        id: message.id,
+        state: message.state,
+        evidence: { id: evidence.id, event: evidence.event, href: `/api/v1/evidence/${evidence.id}` },
+      });
+    };
   router.post('/messages/:id/accept', answerRoute(true));
   router.post('/messages/:id/reject', express.json({ limit: '8kb' }), answerRoute(false));
   return router;

@@ -91,15 +91,34 @@ export class AccountRegistry {
       for (const c of account.credentials) {
         if (c.kind === 'apiKey') {
           const digest = Buffer.from(c.keySha256, 'hex');
-          this.apiKeys.push({ digest, match: matched(account, account.ial, SHARED_SECRET_AAL, apiKeyId(digest)) });
+          this.apiKeys.push({
+            digest,
+            match: matched(account, account.ial, SHARED_SECRET_AAL, apiKeyId(digest)),
+          });
         } else if (c.kind === 'oauth2') {
-          if (this.oauthClients.has(c.clientId)) throw new Error(`oauth2 client_id ${c.clientId} is configured twice`);
-          this.oauthClients.set(c.clientId, { secretHash: c.secretHash, match: matched(account, account.ial, SHARED_SECRET_AAL, `oauth2:${c.clientId}`) });
+          if (this.oauthClients.has(c.clientId))
+            throw new Error(`oauth2 client_id ${c.clientId} is configured twice`);
+          this.oauthClients.set(c.clientId, {
+            secretHash: c.secretHash,
+            match: matched(account, account.ial, SHARED_SECRET_AAL, `oauth2:${c.clientId}`),
+          });
         } else if (c.kind === 'totp' || c.kind === 'password') {
-          const factors = this.pickupFactors.get(account.participant) ?? { participant: parseParticipantId(account.participant), ial: account.ial as AssuranceLevel };
-          this.pickupFactors.set(account.participant, c.kind === 'totp' ? { ...factors, totpSecret: base32Decode(c.secretBase32) } : { ...factors, passwordHash: c.passwordHash });
+          const factors = this.pickupFactors.get(account.participant) ?? {
+            participant: parseParticipantId(account.participant),
+            ial: account.ial as AssuranceLevel,
+          };
+          this.pickupFactors.set(
+            account.participant,
+            c.kind === 'totp'
+              ? { ...factors, totpSecret: base32Decode(c.secretBase32) }
+              : { ...factors, passwordHash: c.passwordHash },
+          );
         } else {
-          this.certificates.push({ spec: c, account, fingerprint: c.fingerprint256 && normaliseFingerprint(c.fingerprint256) });
+          this.certificates.push({
+            spec: c,
+            account,
+            fingerprint: c.fingerprint256 && normaliseFingerprint(c.fingerprint256),
+          });
         }
       }
     }
@@ -119,7 +138,9 @@ export class AccountRegistry {
   }
 
   /** The OAuth2 client and its secret's hash; undefined for an unknown client_id. */
-  oauthClient(clientId: string): { readonly secretHash: string; readonly match: MatchedCredential } | undefined {
+  oauthClient(
+    clientId: string,
+  ): { readonly secretHash: string; readonly match: MatchedCredential } | undefined {
     return this.oauthClients.get(clientId);
   }
 
@@ -137,7 +158,9 @@ export class AccountRegistry {
         e.spec.kind === kind &&
         (e.fingerprint !== undefined
           ? e.fingerprint === fingerprint
-          : e.spec.subject !== undefined && sameDn(e.spec.subject, subject) && (e.spec.issuer === undefined || sameDn(e.spec.issuer, issuer))),
+          : e.spec.subject !== undefined &&
+            sameDn(e.spec.subject, subject) &&
+            (e.spec.issuer === undefined || sameDn(e.spec.issuer, issuer))),
     );
     if (!entry) return undefined;
     const ial = (entry.spec.ial ?? entry.account.ial) as AssuranceLevel;
@@ -145,8 +168,19 @@ export class AccountRegistry {
   }
 }
 
-function matched(account: { participant: string; name: string }, ial: number, aal: AssuranceLevel, credentialId: string): MatchedCredential {
-  return Object.freeze({ participant: parseParticipantId(account.participant), name: account.name, ial: ial as AssuranceLevel, aal, credentialId });
+function matched(
+  account: { participant: string; name: string },
+  ial: number,
+  aal: AssuranceLevel,
+  credentialId: string,
+): MatchedCredential {
+  return Object.freeze({
+    participant: parseParticipantId(account.participant),
+    name: account.name,
+    ial: ial as AssuranceLevel,
+    aal,
+    credentialId,
+  });
 }
 
 function apiKeyId(digest: Buffer): string {
@@ -168,6 +202,10 @@ function distinguishedName(nodeForm: string): string {
 }
 
 function sameDn(configured: string, actual: string): boolean {
-  const norm = (dn: string) => dn.split(/\s*,\s*/).map((rdn) => rdn.trim()).join(',');
+  const norm = (dn: string) =>
+    dn
+      .split(/\s*,\s*/)
+      .map((rdn) => rdn.trim())
+      .join(',');
   return norm(configured) === norm(actual);
 }

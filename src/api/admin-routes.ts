@@ -33,8 +33,10 @@ export function adminRouter(ctx: PipelineContext, keys: readonly AdminKey[]): Ro
 
   router.post('/dead-letters/:id/replay', async (req, res) => {
     const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id < 1) return sendProblem(res, 400, 'BAD_REQUEST', 'a dead letter id is a positive integer');
-    if (!(await ctx.store.replayDeadLetter(id, ctx.clock.now()))) return sendProblem(res, 404, 'NOT_FOUND', `no dead letter ${id}`);
+    if (!Number.isSafeInteger(id) || id < 1)
+      return sendProblem(res, 400, 'BAD_REQUEST', 'a dead letter id is a positive integer');
+    if (!(await ctx.store.replayDeadLetter(id, ctx.clock.now())))
+      return sendProblem(res, 404, 'NOT_FOUND', `no dead letter ${id}`);
     req.log?.warn({ jobId: id, admin: req.admin }, 'dead letter replayed');
     ctx.poke();
     res.json({ id, replayed: true });

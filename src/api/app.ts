@@ -100,17 +100,46 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   if (options.tsa) app.use('/tsa', options.tsa);
 
   // Public, no login: anyone handed a proof can check it (GET / leads there).
-  app.use(verifyPageRouter({ trust: options.trust, clock: options.ctx.clock, ...(options.trustList ? { trustList: options.trustList } : {}), ...options.verifyPage }));
+  app.use(
+    verifyPageRouter({
+      trust: options.trust,
+      clock: options.ctx.clock,
+      ...(options.trustList ? { trustList: options.trustList } : {}),
+      ...options.verifyPage,
+    }),
+  );
 
   const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
-  const tokens = new TokenService({ accounts, clock: options.ctx.clock, issuer: options.ctx.self.id, secret: options.oauth2?.tokenSecret, ttlSeconds: options.oauth2?.tokenTtlSeconds });
+  const tokens = new TokenService({
+    accounts,
+    clock: options.ctx.clock,
+    issuer: options.ctx.self.id,
+    secret: options.oauth2?.tokenSecret,
+    ttlSeconds: options.oauth2?.tokenTtlSeconds,
+  });
   app.use('/oauth', tokenRouter(tokens, accounts));
   // The sender's staff in a browser: its own session (a signed cookie), separate from the API's credentials.
-  app.use(senderViewRouter(options.ctx, { accounts, ...(options.trust ? { trust: options.trust } : {}), ...(options.trustList ? { trustList: options.trustList } : {}), ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
+  app.use(
+    senderViewRouter(options.ctx, {
+      accounts,
+      ...(options.trust ? { trust: options.trust } : {}),
+      ...(options.trustList ? { trustList: options.trustList } : {}),
+      ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}),
+    }),
+  );
   // People's pickup links carry their own authentication (link + second factor), outside /api/v1's; the
   // page's session is signed like the sender view's.
   if (options.ctx.pickupLinks) {
-    app.use('/pickup', pickupRouter(options.ctx, { links: options.ctx.pickupLinks, accounts, minHandover: options.policy?.minHandover ?? 1, maxAttempts: options.pickupMaxAttempts, ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}) }));
+    app.use(
+      '/pickup',
+      pickupRouter(options.ctx, {
+        links: options.ctx.pickupLinks,
+        accounts,
+        minHandover: options.policy?.minHandover ?? 1,
+        maxAttempts: options.pickupMaxAttempts,
+        ...(options.oauth2?.tokenSecret ? { sessionSecret: options.oauth2.tokenSecret } : {}),
+      }),
+    );
   }
 
   app.get('/api/v1/openapi.yaml', openApiHandler());
@@ -119,13 +148,33 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const api = express.Router();
   api.use(authenticate({ accounts, tokens, now: () => options.ctx.clock.now() }));
   const policy = options.policy ?? { minSubmission: 1, minHandover: 1 };
-  api.post('/messages', idempotentSubmission({ store: options.ctx.store, clock: options.ctx.clock, maxPayloadBytes: options.maxPayloadBytes }));
+  api.post(
+    '/messages',
+    idempotentSubmission({
+      store: options.ctx.store,
+      clock: options.ctx.clock,
+      maxPayloadBytes: options.maxPayloadBytes,
+    }),
+  );
   api.use(sentMessagesRouter(options.ctx.store));
   api.get('/inbox', refuseUnknownQuery(inboxQuery));
-  api.use(messagesRouter(options.ctx, { maxPayloadBytes: options.maxPayloadBytes, identification: { accounts, policy, trust: options.trust } }));
+  api.use(
+    messagesRouter(options.ctx, {
+      maxPayloadBytes: options.maxPayloadBytes,
+      identification: { accounts, policy, trust: options.trust },
+    }),
+  );
   api.use(acceptanceRouter(options.ctx, policy));
-  api.use(recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }));
-  api.use(verifyRouter({ trust: options.trust, clock: options.ctx.clock, ...(options.trustList ? { trustList: options.trustList } : {}) }));
+  api.use(
+    recipientsRouter({ directory: options.ctx.directory, trust: options.trust, clock: options.ctx.clock }),
+  );
+  api.use(
+    verifyRouter({
+      trust: options.trust,
+      clock: options.ctx.clock,
+      ...(options.trustList ? { trustList: options.trustList } : {}),
+    }),
+  );
   app.use('/api/v1', api);
 
   app.use((_req, res) => sendProblem(res, 404, 'NOT_FOUND', 'no such resource'));

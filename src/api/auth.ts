@@ -1,6 +1,12 @@
 import type { TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
-import { formatParticipantId, LOA_URI, overallAssurance, type Identification, type ParticipantId } from '../core/index.js';
+import {
+  formatParticipantId,
+  LOA_URI,
+  overallAssurance,
+  type Identification,
+  type ParticipantId,
+} from '../core/index.js';
 import { AccountRegistry, type MatchedCredential } from './accounts.js';
 import { API_KEY_METHOD, MTLS_METHOD, OAUTH2_CLIENT_CREDENTIALS_METHOD } from './methods.js';
 import { TokenService } from './oauth-token.js';
@@ -49,7 +55,10 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     if (peer) {
       // Threat: a certificate from a CA we do not trust (or expired, or for another participant) silently
       // ignored would let a misconfigured or hostile client fall back to a weaker credential unnoticed.
-      if (!socket.authorized) return refuse(`the client certificate is not trusted (${String(socket.authorizationError ?? 'unverified')})`);
+      if (!socket.authorized)
+        return refuse(
+          `the client certificate is not trusted (${String(socket.authorizationError ?? 'unverified')})`,
+        );
       const match = options.accounts.byCertificate('mtls', peer);
       if (!match) return refuse('the client certificate is not enrolled for any participant');
       fromCertificate = identified(match, MTLS_METHOD, now);
@@ -71,14 +80,26 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       return refuse('the Authorization header must be Bearer <token or API key>');
     }
 
-    if (fromCertificate && fromHeader && formatParticipantId(fromCertificate.participant) !== formatParticipantId(fromHeader.participant)) {
+    if (
+      fromCertificate &&
+      fromHeader &&
+      formatParticipantId(fromCertificate.participant) !== formatParticipantId(fromHeader.participant)
+    ) {
       return refuse('the client certificate and the Authorization header name different participants');
     }
     // Both for one participant: record the stronger proof.
-    const chosen = fromCertificate && (!fromHeader || (fromCertificate.identification.aal ?? 0) >= (fromHeader.identification.aal ?? 0)) ? fromCertificate : fromHeader;
-    if (!chosen) return refuse('authentication is required: a client certificate, an OAuth2 access token or an API key');
+    const chosen =
+      fromCertificate &&
+      (!fromHeader || (fromCertificate.identification.aal ?? 0) >= (fromHeader.identification.aal ?? 0))
+        ? fromCertificate
+        : fromHeader;
+    if (!chosen)
+      return refuse('authentication is required: a client certificate, an OAuth2 access token or an API key');
     req.principal = chosen;
-    req.log = req.log?.child({ participant: formatParticipantId(chosen.participant), credential: chosen.identification.credentialId });
+    req.log = req.log?.child({
+      participant: formatParticipantId(chosen.participant),
+      credential: chosen.identification.credentialId,
+    });
     next();
   };
 }

@@ -21,14 +21,23 @@ export interface BrowserSessions {
  * `secret`: shared by every API process of the AP so that any of them accepts the cookie; a random one per
  * process without it (a browser then signs in again after it lands on another process).
  */
-export function createBrowserSessions(options: { secret?: string; ttlSeconds?: number } = {}): BrowserSessions {
-  const key = options.secret !== undefined ? Buffer.from(`browser-session:${options.secret}`, 'utf8') : randomBytes(32);
+export function createBrowserSessions(
+  options: { secret?: string; ttlSeconds?: number } = {},
+): BrowserSessions {
+  const key =
+    options.secret !== undefined ? Buffer.from(`browser-session:${options.secret}`, 'utf8') : randomBytes(32);
   const ttlSeconds = options.ttlSeconds ?? 3600;
   const mac = (payload: string) => createHmac('sha256', key).update(payload).digest('base64url');
   return {
     ttlSeconds,
     issue(session, now) {
-      const payload = Buffer.from(JSON.stringify({ p: session.participant, n: session.name, e: Math.floor(now.getTime() / 1000) + ttlSeconds })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({
+          p: session.participant,
+          n: session.name,
+          e: Math.floor(now.getTime() / 1000) + ttlSeconds,
+        }),
+      ).toString('base64url');
       return `${payload}.${mac(payload)}`;
     },
     read(value, now) {
@@ -45,7 +54,8 @@ export function createBrowserSessions(options: { secret?: string; ttlSeconds?: n
       } catch {
         return undefined;
       }
-      if (typeof claims.p !== 'string' || typeof claims.n !== 'string' || typeof claims.e !== 'number') return undefined;
+      if (typeof claims.p !== 'string' || typeof claims.n !== 'string' || typeof claims.e !== 'number')
+        return undefined;
       if (now.getTime() / 1000 >= claims.e) return undefined;
       return { participant: claims.p, name: claims.n, expiresAt: claims.e };
     },

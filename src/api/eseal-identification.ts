@@ -1,4 +1,10 @@
-import { formatParticipantId, overallAssurance, type Identification, type ParticipantId, type ReasonCode } from '../core/index.js';
+import {
+  formatParticipantId,
+  overallAssurance,
+  type Identification,
+  type ParticipantId,
+  type ReasonCode,
+} from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import type { AccountRegistry } from './accounts.js';
@@ -31,13 +37,25 @@ export async function identifyByEseal(
   // Threat: a valid seal of another participant (or of a certificate nobody enrolled) passed off as
   // the sender's own, to borrow its assurance level.
   if (!signer || !match || formatParticipantId(match.participant) !== formatParticipantId(sender)) {
-    return { ok: false, reason: { code: 'RA05', details: `e-seal certificate ${signer?.subject.replace(/\n/g, ', ') ?? '(none)'} is not enrolled for ${formatParticipantId(sender)}` } };
+    return {
+      ok: false,
+      reason: {
+        code: 'RA05',
+        details: `e-seal certificate ${signer?.subject.replace(/\n/g, ', ') ?? '(none)'} is not enrolled for ${formatParticipantId(sender)}`,
+      },
+    };
   }
   // Threat: replay of an old sealed document by whoever holds the sender's weaker credential, to be
   // recorded at the seal's AAL. A seal made for this submission is minutes old.
   const signingTime = verification.signingTime;
   if (!signingTime || Math.abs(options.now.getTime() - signingTime.getTime()) > ESEAL_FRESHNESS_MS) {
-    return { ok: false, reason: { code: 'RA05', details: `e-seal SigningTime ${signingTime?.toISOString() ?? '(none)'} is not within ${ESEAL_FRESHNESS_MS / 60_000} minutes of the submission` } };
+    return {
+      ok: false,
+      reason: {
+        code: 'RA05',
+        details: `e-seal SigningTime ${signingTime?.toISOString() ?? '(none)'} is not within ${ESEAL_FRESHNESS_MS / 60_000} minutes of the submission`,
+      },
+    };
   }
   return {
     ok: true,

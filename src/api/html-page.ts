@@ -10,7 +10,10 @@ export function sendPage(res: Response, status: number, html: string): void {
   res
     .status(status)
     .type('text/html; charset=utf-8')
-    .set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    .set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    )
     .set('X-Content-Type-Options', 'nosniff')
     .set('Referrer-Policy', 'no-referrer')
     .set('Cache-Control', 'no-store')
@@ -27,14 +30,22 @@ export function pageLanguage(req: Request): PlainLanguage {
 /** The frame every server-rendered page shares: one stylesheet and one script of our own, nothing from elsewhere. */
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 export function megabytes(bytes: number): string {
   return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
 }
 
-export function layout(lang: PlainLanguage, title: string, body: string, options: { switchTo?: string; header?: string } = {}): string {
+export function layout(
+  lang: PlainLanguage,
+  title: string,
+  body: string,
+  options: { switchTo?: string; header?: string } = {},
+): string {
   const other: PlainLanguage = lang === 'en' ? 'ja' : 'en';
   const switchTo = options.switchTo ?? '/verify';
   return `<!doctype html>

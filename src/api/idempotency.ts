@@ -42,22 +42,46 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
     // The draft's sf-string ("…"), or the bare token most clients send.
     const key = /^"(.*)"$/.exec(header)?.[1] ?? header;
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-      return sendProblem(res, 400, 'BAD_REQUEST', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+      return sendProblem(
+        res,
+        400,
+        'BAD_REQUEST',
+        'Idempotency-Key must be 1 to 255 visible ASCII characters',
+      );
     }
     const upload = await readUpload(req, options.store.blobs, options.maxPayloadBytes);
     req.upload = upload;
     const fingerprint = submissionFingerprint(upload);
     const account = formatParticipantId(req.principal!.participant);
     const now = options.clock.now();
-    const claim = await options.store.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + ttlMs), staleBefore: new Date(now.getTime() - staleMs) });
+    const claim = await options.store.claimIdempotencyKey({
+      account,
+      key,
+      fingerprint,
+      now,
+      expiresAt: new Date(now.getTime() + ttlMs),
+      staleBefore: new Date(now.getTime() - staleMs),
+    });
     if (!claim.claimed) {
       // This request's files are not used (refused, or the first answer replayed): they go, as for any refusal.
       await upload.discard();
       if (claim.fingerprint !== fingerprint) {
-        return sendProblem(res, 422, 'IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was already used for a different request (other metadata or payload files); use a new key for a new submission`, { idempotencyKey: key });
+        return sendProblem(
+          res,
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          `Idempotency-Key "${key}" was already used for a different request (other metadata or payload files); use a new key for a new submission`,
+          { idempotencyKey: key },
+        );
       }
       if (!claim.response) {
-        return sendProblem(res, 409, 'IDEMPOTENCY_KEY_IN_PROGRESS', `a request with Idempotency-Key "${key}" is still being processed; retry later`, { idempotencyKey: key });
+        return sendProblem(
+          res,
+          409,
+          'IDEMPOTENCY_KEY_IN_PROGRESS',
+          `a request with Idempotency-Key "${key}" is still being processed; retry later`,
+          { idempotencyKey: key },
+        );
       }
       req.log?.info({ idempotencyKey: key, status: claim.response.status }, 'idempotent replay');
       res.status(claim.response.status).set(claim.response.headers).set('Idempotent-Replayed', 'true');
@@ -66,7 +90,12 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
     keepResponse(res, async (response) => {
       if (response.status >= 500) await options.store.releaseIdempotencyKey(account, key, claim.token);
       else await options.store.completeIdempotencyKey(account, key, claim.token, response);
-    }).catch((error: unknown) => req.log?.error({ err: error, idempotencyKey: key }, 'idempotency key not settled (a retry waits for the stale limit)'));
+    }).catch((error: unknown) =>
+      req.log?.error(
+        { err: error, idempotencyKey: key },
+        'idempotency key not settled (a retry waits for the stale limit)',
+      ),
+    );
     next();
   };
 }
@@ -75,12 +104,20 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
  * Calls `settle` with the response before it goes out, so that a retry arriving the moment the client
  * has its answer finds the response kept (not a claim still in progress).
  */
-function keepResponse(res: Response, settle: (response: { status: number; headers: Record<string, string>; body: string }) => Promise<void>): Promise<void> {
+function keepResponse(
+  res: Response,
+  settle: (response: { status: number; headers: Record<string, string>; body: string }) => Promise<void>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
       res.send = send;
-      const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body ?? '');
+      const text =
+        typeof body === 'string'
+          ? body
+          : Buffer.isBuffer(body)
+            ? body.toString('utf8')
+            : JSON.stringify(body ?? '');
       const headers: Record<string, string> = {};
       for (const name of replayedHeaders) {
         const value = res.get(name);
@@ -100,7 +137,11 @@ function keepResponse(res: Response, settle: (response: { status: number; header
  * which a client's retry may change (boundary).
  */
 export function submissionFingerprint(upload: Pick<Upload, 'fields' | 'parts'>): string {
-  const fields = Object.fromEntries(Object.entries(upload.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => [name, name === 'metadata' ? canonicalJson(value) : value]));
+  const fields = Object.fromEntries(
+    Object.entries(upload.fields)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => [name, name === 'metadata' ? canonicalJson(value) : value]),
+  );
   const parts = upload.parts.map((p) => [p.sha256, p.size, p.contentType, p.filename ?? null]);
   return createHash('sha256').update(JSON.stringify({ fields, parts })).digest('hex');
 }
@@ -110,7 +151,11 @@ function canonicalJson(text: string): string {
     Array.isArray(value)
       ? value.map(sort)
       : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sort((value as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, sort((value as Record<string, unknown>)[k])]),
+          )
         : value;
   try {
     return JSON.stringify(sort(JSON.parse(text)));

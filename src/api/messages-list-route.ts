@@ -1,5 +1,11 @@
 import { Router, type RequestHandler } from 'express';
-import { formatParticipantId, messageStates, parseParticipantId, QerdsError, type MessageState } from '../core/index.js';
+import {
+  formatParticipantId,
+  messageStates,
+  parseParticipantId,
+  QerdsError,
+  type MessageState,
+} from '../core/index.js';
 import type { Store } from '../store/types.js';
 import { messageView } from './messages-routes.js';
 
@@ -54,7 +60,10 @@ export function refuseUnknownQuery(known: readonly string[]): RequestHandler {
   return (req, _res, next) => {
     const unknown = Object.keys(req.query as object).filter((name) => !known.includes(name));
     if (unknown.length > 0) {
-      throw new QerdsError('BAD_REQUEST', `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; this endpoint takes ${known.join(', ')}`);
+      throw new QerdsError(
+        'BAD_REQUEST',
+        `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; this endpoint takes ${known.join(', ')}`,
+      );
     }
     next();
   };
@@ -64,18 +73,30 @@ export function refuseUnknownQuery(known: readonly string[]): RequestHandler {
 function one(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new QerdsError('BAD_REQUEST', `${name} must be given once (use a comma-separated list for several states)`);
+  if (typeof value !== 'string')
+    throw new QerdsError(
+      'BAD_REQUEST',
+      `${name} must be given once (use a comma-separated list for several states)`,
+    );
   return value;
 }
 
-function optional<K extends string, T>(key: K, value: string | undefined, parse: (value: string) => T): { [P in K]?: T } {
+function optional<K extends string, T>(
+  key: K,
+  value: string | undefined,
+  parse: (value: string) => T,
+): { [P in K]?: T } {
   return (value === undefined ? {} : { [key]: parse(value) }) as { [P in K]?: T };
 }
 
 function states(value: string): MessageState[] {
   const list = value.split(',').map((s) => s.trim());
   const wrong = list.filter((s) => !(messageStates as readonly string[]).includes(s));
-  if (wrong.length > 0) throw new QerdsError('BAD_REQUEST', `state ${wrong.map((s) => `"${s}"`).join(', ')} is not one of ${messageStates.join(', ')}`);
+  if (wrong.length > 0)
+    throw new QerdsError(
+      'BAD_REQUEST',
+      `state ${wrong.map((s) => `"${s}"`).join(', ')} is not one of ${messageStates.join(', ')}`,
+    );
   return list as MessageState[];
 }
 
@@ -89,8 +110,14 @@ function recipient(value: string): string {
 
 /** An ISO 8601 date-time with its offset (`2026-01-31T12:00:00Z`) or a date (`2026-01-31`, midnight UTC). */
 function instant(name: string, value: string): Date {
-  const date = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new QerdsError('BAD_REQUEST', `${name} must be an ISO 8601 date-time with offset, e.g. 2026-01-31T00:00:00Z`);
+  const date = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)
+    ? new Date(value)
+    : new Date(NaN);
+  if (Number.isNaN(date.getTime()))
+    throw new QerdsError(
+      'BAD_REQUEST',
+      `${name} must be an ISO 8601 date-time with offset, e.g. 2026-01-31T00:00:00Z`,
+    );
   return date;
 }
 
@@ -98,6 +125,7 @@ function instant(name: string, value: string): Date {
 function pageLimit(value: unknown): number {
   if (value === undefined) return 100;
   const limit = typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= 500)) throw new QerdsError('BAD_REQUEST', 'limit must be an integer from 1 to 500');
+  if (!(limit >= 1 && limit <= 500))
+    throw new QerdsError('BAD_REQUEST', 'limit must be an integer from 1 to 500');
   return limit;
 }

@@ -1,7 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { formatParticipantId, lineTextProblem, loaUri, parseParticipantId, QerdsError, type PayloadPart } from '../core/index.js';
+import {
+  formatParticipantId,
+  lineTextProblem,
+  loaUri,
+  parseParticipantId,
+  QerdsError,
+  type PayloadPart,
+} from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
 import { checkHandover, handOver, submitMessage, type PipelineContext } from '../pipeline/index.js';
 import type { EvidenceRecord, StoredMessage } from '../store/types.js';
@@ -14,12 +21,13 @@ import { readBlob } from './read-blob.js';
 import { checkSenderSeal, type SenderSealKind, type SenderSealOutcome } from './sender-seal.js';
 
 /** A value that goes into sealed XML (evidence) and into one-line headers (AS4 properties, REM mail). */
-const lineText = (schema: z.ZodString) => schema.superRefine((value, ctx) => {
-  // Threat: a character XML 1.0 cannot carry makes a sealed evidence that does not parse; CR/LF in a
-  // subject is folded by the mail layer, so C3 would see another subject than the one C2 sealed.
-  const problem = lineTextProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const lineText = (schema: z.ZodString) =>
+  schema.superRefine((value, ctx) => {
+    // Threat: a character XML 1.0 cannot carry makes a sealed evidence that does not parse; CR/LF in a
+    // subject is folded by the mail layer, so C3 would see another subject than the one C2 sealed.
+    const problem = lineTextProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const submissionMetadata = z.strictObject({
   /** `<scheme>:<value>` of the recipient (C4). */
@@ -37,7 +45,10 @@ const submissionMetadata = z.strictObject({
 });
 
 /** REST API of the messages: submission (C1 → C2), status and evidence, and the recipient's inbox (C3 → C4). */
-export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes: number; identification?: IdentificationOptions }): Router {
+export function messagesRouter(
+  ctx: PipelineContext,
+  options: { maxPayloadBytes: number; identification?: IdentificationOptions },
+): Router {
   const policy = options.identification?.policy ?? { minSubmission: 1, minHandover: 1 };
   const router = Router();
 
@@ -62,35 +73,69 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
       sendProblem(res, 400, 'BAD_REQUEST', detail);
     };
     const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
-    if (!metadata.success) return refuse(`metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    if (!metadata.success)
+      return refuse(
+        `metadata: ${metadata.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+      );
     if (upload.parts.length === 0) return refuse('at least one payload file is required');
     const badPart = partProblem(upload.parts);
     if (badPart) return refuse(badPart);
-    const identified = await identifySender(ctx, principal, upload.parts, metadata.data.eSeal === true, policy.minSubmission, options.identification);
-    const seal = !identified.rejection && metadata.data.senderSeal ? await verifySenderSeal(ctx, metadata.data.senderSeal, upload.parts, options.identification?.trust) : undefined;
+    const identified = await identifySender(
+      ctx,
+      principal,
+      upload.parts,
+      metadata.data.eSeal === true,
+      policy.minSubmission,
+      options.identification,
+    );
+    const seal =
+      !identified.rejection && metadata.data.senderSeal
+        ? await verifySenderSeal(ctx, metadata.data.senderSeal, upload.parts, options.identification?.trust)
+        : undefined;
     const intake = seal && !seal.ok ? { ...identified, rejection: seal.reason } : identified;
     // The request's logger: the submission's lines carry the requestId beside the new messageId.
-    const result = await submitMessage({ ...ctx, log: req.log ?? ctx.log }, {
-      sender: principal.participant,
-      senderIdentification: intake.identification,
-      recipient: parseParticipantId(metadata.data.recipient),
-      subject: metadata.data.subject,
-      reference: metadata.data.reference,
-      parts: upload.parts,
-      ...(intake.rejection ? { rejection: intake.rejection } : {}),
-      ...(seal?.ok ? { acceptanceDetails: seal.summary } : {}),
-    });
+    const result = await submitMessage(
+      { ...ctx, log: req.log ?? ctx.log },
+      {
+        sender: principal.participant,
+        senderIdentification: intake.identification,
+        recipient: parseParticipantId(metadata.data.recipient),
+        subject: metadata.data.subject,
+        reference: metadata.data.reference,
+        parts: upload.parts,
+        ...(intake.rejection ? { rejection: intake.rejection } : {}),
+        ...(seal?.ok ? { acceptanceDetails: seal.summary } : {}),
+      },
+    );
     recorded();
-    const body = { ...messageView(result.message), evidence: [evidenceLink(result.evidence.id, result.evidence.event)] };
+    const body = {
+      ...messageView(result.message),
+      evidence: [evidenceLink(result.evidence.id, result.evidence.event)],
+    };
     if (intake.rejection) {
       const status = intake.belowPolicy ? 403 : 422;
-      return sendProblem(res, status, intake.belowPolicy ? 'ASSURANCE_TOO_LOW' : 'SUBMISSION_REJECTED', intake.rejection.details, { reason: intake.rejection.code, message: body });
+      return sendProblem(
+        res,
+        status,
+        intake.belowPolicy ? 'ASSURANCE_TOO_LOW' : 'SUBMISSION_REJECTED',
+        intake.rejection.details,
+        { reason: intake.rejection.code, message: body },
+      );
     }
     if (result.rejection) {
-      return sendProblem(res, 422, 'SUBMISSION_REJECTED', result.rejection.details, { reason: result.rejection.code, message: body });
+      return sendProblem(res, 422, 'SUBMISSION_REJECTED', result.rejection.details, {
+        reason: result.rejection.code,
+        message: body,
+      });
     }
     if (!result.accepted) {
-      return sendProblem(res, 422, 'SUBMISSION_REJECTED', `recipient ${metadata.data.recipient} cannot be reached`, { message: body });
+      return sendProblem(
+        res,
+        422,
+        'SUBMISSION_REJECTED',
+        `recipient ${metadata.data.recipient} cannot be reached`,
+        { message: body },
+      );
     }
     res.status(201).location(`/api/v1/messages/${result.message.id}`).json(body);
   }
@@ -119,19 +164,33 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
     const me = formatParticipantId(req.principal!.participant);
     const limit = inboxLimit(req.query.limit);
     const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
-    if (req.query.after !== undefined && after === undefined) throw new QerdsError('BAD_REQUEST', 'after must be the cursor of a previous page');
-    const page = await ctx.store.listInbox({ recipient: me, states: ['received', 'awaiting-acceptance', 'accepted', 'consigned', 'delivered'], limit, ...(after === undefined ? {} : { after }) });
-    if (page.next !== undefined) res.set('Link', `<${req.baseUrl}${req.path}?limit=${limit}&after=${encodeURIComponent(page.next)}>; rel="next"`);
+    if (req.query.after !== undefined && after === undefined)
+      throw new QerdsError('BAD_REQUEST', 'after must be the cursor of a previous page');
+    const page = await ctx.store.listInbox({
+      recipient: me,
+      states: ['received', 'awaiting-acceptance', 'accepted', 'consigned', 'delivered'],
+      limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (page.next !== undefined)
+      res.set(
+        'Link',
+        `<${req.baseUrl}${req.path}?limit=${limit}&after=${encodeURIComponent(page.next)}>; rel="next"`,
+      );
     res.json(page.messages.map(messageView));
   });
 
   /** One inbox entry (the pickup URL of a notice): the message and the href of each part to download. */
   router.get('/inbox/:id', async (req, res) => {
     const message = await messageFor(ctx, String(req.params.id), req.principal!);
-    if (message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(req.principal!.participant)) {
+    if (
+      message.role !== 'recipient-ap' ||
+      formatParticipantId(message.recipient) !== formatParticipantId(req.principal!.participant)
+    ) {
       throw new QerdsError('NOT_FOUND', `no message ${message.id}`); // as messageFor: sent, not received, reads as missing
     }
-    const href = (partId: string) => `/api/v1/inbox/${encodeURIComponent(message.id)}/parts/${encodeURIComponent(partId)}`;
+    const href = (partId: string) =>
+      `/api/v1/inbox/${encodeURIComponent(message.id)}/parts/${encodeURIComponent(partId)}`;
     res.json({ ...messageView(message), parts: message.parts.map((p) => ({ ...p, href: href(p.partId) })) });
   });
 
@@ -148,8 +207,12 @@ export function messagesRouter(ctx: PipelineContext, options: { maxPayloadBytes:
     // Whose and whether open first, one answer for missing and not yours (ids and part ids cannot be probed).
     const stored = await checkHandover(ctx, String(req.params.id), principal.participant);
     const part = stored.parts.find((p) => p.partId === req.params.partId);
-    if (!part || !(await ctx.store.blobs.has(part.sha256))) throw new QerdsError('NOT_FOUND', `no message ${stored.id}`);
-    res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
+    if (!part || !(await ctx.store.blobs.has(part.sha256)))
+      throw new QerdsError('NOT_FOUND', `no message ${stored.id}`);
+    res
+      .type(part.contentType)
+      .set('Content-Length', String(part.size))
+      .set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
     if (part.filename) res.attachment(part.filename);
     // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
     if (req.method !== 'GET') return void res.end();
@@ -182,13 +245,23 @@ function partProblem(parts: readonly PayloadPart[]): string | undefined {
 function inboxLimit(value: unknown): number {
   if (value === undefined) return 100;
   const limit = typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= 500)) throw new QerdsError('BAD_REQUEST', 'limit must be an integer from 1 to 500');
+  if (!(limit >= 1 && limit <= 500))
+    throw new QerdsError('BAD_REQUEST', 'limit must be an integer from 1 to 500');
   return limit;
 }
 
 /** The sender's own seal checked at intake (forwarded use); without a trust store every such seal is refused. */
-async function verifySenderSeal(ctx: PipelineContext, kind: SenderSealKind, parts: readonly PayloadPart[], trust: TrustStore | undefined): Promise<SenderSealOutcome> {
-  if (!trust) return { ok: false, reason: { code: 'RA05', details: 'this access point has no trust store to verify sender seals' } };
+async function verifySenderSeal(
+  ctx: PipelineContext,
+  kind: SenderSealKind,
+  parts: readonly PayloadPart[],
+  trust: TrustStore | undefined,
+): Promise<SenderSealOutcome> {
+  if (!trust)
+    return {
+      ok: false,
+      reason: { code: 'RA05', details: 'this access point has no trust store to verify sender seals' },
+    };
   return checkSenderSeal(kind, parts, (part) => readBlob(ctx, part.sha256), { trust, now: ctx.clock.now() });
 }
 
@@ -201,7 +274,9 @@ async function messageFor(ctx: PipelineContext, id: string, principal: Principal
 
 function isParty(message: StoredMessage | undefined, principal: Principal): message is StoredMessage {
   const me = formatParticipantId(principal.participant);
-  return !!message && (formatParticipantId(message.sender) === me || formatParticipantId(message.recipient) === me);
+  return (
+    !!message && (formatParticipantId(message.sender) === me || formatParticipantId(message.recipient) === me)
+  );
 }
 
 export function messageView(m: StoredMessage) {
@@ -223,7 +298,12 @@ export function messageView(m: StoredMessage) {
 }
 
 function evidenceView(e: EvidenceRecord) {
-  return { ...evidenceLink(e.id, e.event), sequence: e.sequence, eventTime: e.eventTime.toISOString(), issuedBy: e.issuedBy };
+  return {
+    ...evidenceLink(e.id, e.event),
+    sequence: e.sequence,
+    eventTime: e.eventTime.toISOString(),
+    issuedBy: e.issuedBy,
+  };
 }
 
 function evidenceLink(id: string, event: string) {

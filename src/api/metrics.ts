@@ -40,7 +40,11 @@ export interface Metrics {
   /** Counts evidence re-timestamped by the archive renewal (qerds_archive_renewed_total). */
   countArchiveRenewed(count: number): void;
   /** Counts CRLs and trusted lists a refresh accepted or refused (qerds_validation_data_refresh_total). */
-  countValidationDataRefresh(kind: HeldValidationData['kind'], outcome: 'accepted' | 'refused', count: number): void;
+  countValidationDataRefresh(
+    kind: HeldValidationData['kind'],
+    outcome: 'accepted' | 'refused',
+    count: number,
+  ): void;
 }
 
 /**
@@ -58,7 +62,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     pending ??= options.stats().finally(() => setTimeout(() => (pending = undefined), 0));
     return pending;
   };
-  const fromStats = (name: string, help: string, label: string, pick: (s: StoreStats) => Readonly<Record<string, number>>, always: readonly string[] = []) =>
+  const fromStats = (
+    name: string,
+    help: string,
+    label: string,
+    pick: (s: StoreStats) => Readonly<Record<string, number>>,
+    always: readonly string[] = [],
+  ) =>
     new Gauge({
       name,
       help,
@@ -70,10 +80,27 @@ export function createMetrics(options: MetricsOptions): Metrics {
         for (const [key, value] of Object.entries(pick(await stats()))) this.set({ [label]: key }, value);
       },
     });
-  fromStats('qerds_outbox_jobs', 'Jobs waiting in the outbox (queued, running or awaiting retry), by pipeline stage', 'stage', (s) => s.outboxByStage, pipelineStages);
-  fromStats('qerds_dead_letters', 'Jobs whose stage gave up (retry budget spent), kept for replay, by pipeline stage', 'stage', (s) => s.deadLettersByStage, pipelineStages);
+  fromStats(
+    'qerds_outbox_jobs',
+    'Jobs waiting in the outbox (queued, running or awaiting retry), by pipeline stage',
+    'stage',
+    (s) => s.outboxByStage,
+    pipelineStages,
+  );
+  fromStats(
+    'qerds_dead_letters',
+    'Jobs whose stage gave up (retry budget spent), kept for replay, by pipeline stage',
+    'stage',
+    (s) => s.deadLettersByStage,
+    pipelineStages,
+  );
   fromStats('qerds_messages', 'Messages in the store, by state', 'state', (s) => s.messagesByState);
-  fromStats('qerds_evidence', 'Evidence stored (issued here or received), by event', 'event', (s) => s.evidenceByEvent);
+  fromStats(
+    'qerds_evidence',
+    'Evidence stored (issued here or received), by event',
+    'event',
+    (s) => s.evidenceByEvent,
+  );
 
   const jobDuration = new Histogram({
     name: 'qerds_job_duration_seconds',
@@ -89,10 +116,24 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const evidenceIssued = new Counter({ name: 'qerds_evidence_issued_total', help: 'Evidence sealed by this process, by event', labelNames: ['event'], registers: [registry] });
-  const errors = new Counter({ name: 'qerds_errors_total', help: 'Errors by stable code (job retries and failures, TSA failures)', labelNames: ['code'], registers: [registry] });
+  const evidenceIssued = new Counter({
+    name: 'qerds_evidence_issued_total',
+    help: 'Evidence sealed by this process, by event',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'qerds_errors_total',
+    help: 'Errors by stable code (job retries and failures, TSA failures)',
+    labelNames: ['code'],
+    registers: [registry],
+  });
 
-  const archiveRenewed = new Counter({ name: 'qerds_archive_renewed_total', help: 'Evidence raised to B-LTA with a new archive timestamp by this process', registers: [registry] });
+  const archiveRenewed = new Counter({
+    name: 'qerds_archive_renewed_total',
+    help: 'Evidence raised to B-LTA with a new archive timestamp by this process',
+    registers: [registry],
+  });
   // Seconds left, negative once past: `qerds_crl_next_update_seconds < 3600` alerts before evidence issuance
   // (B-LT needs a CRL covering the signing time) and peer validation (PKI_REVOCATION_STALE) degrade.
   const nextUpdateGauge = (kind: HeldValidationData['kind'], name: string, help: string, label: string) =>
@@ -105,12 +146,23 @@ export function createMetrics(options: MetricsOptions): Metrics {
         this.reset();
         const now = (options.now?.() ?? new Date()).getTime();
         for (const held of options.validationData?.() ?? []) {
-          if (held.kind === kind && held.nextUpdate) this.set({ [label]: held.name }, (held.nextUpdate.getTime() - now) / 1000);
+          if (held.kind === kind && held.nextUpdate)
+            this.set({ [label]: held.name }, (held.nextUpdate.getTime() - now) / 1000);
         }
       },
     });
-  nextUpdateGauge('crl', 'qerds_crl_next_update_seconds', 'Seconds until the nextUpdate of the CRL held for each CA (negative: past, the CRL is stale)', 'issuer');
-  nextUpdateGauge('trust-list', 'qerds_trust_list_next_update_seconds', 'Seconds until the NextUpdate of each trusted list held (negative: past)', 'scheme_operator');
+  nextUpdateGauge(
+    'crl',
+    'qerds_crl_next_update_seconds',
+    'Seconds until the nextUpdate of the CRL held for each CA (negative: past, the CRL is stale)',
+    'issuer',
+  );
+  nextUpdateGauge(
+    'trust-list',
+    'qerds_trust_list_next_update_seconds',
+    'Seconds until the NextUpdate of each trusted list held (negative: past)',
+    'scheme_operator',
+  );
   const refreshes = new Counter({
     name: 'qerds_validation_data_refresh_total',
     help: 'CRLs and trusted lists a refresh of this process accepted (newer) or refused (unreadable, unsigned, older), by kind',
@@ -120,7 +172,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   // How much grouping happens: 1 at low load; larger under load, when notify jobs share Evidence messages.
   const evidencePerMessage = new Histogram({
     name: 'qerds_evidence_per_returned_message',
-    help: 'Evidences carried by each AS4 Evidence message this process returned to a sender\'s AP',
+    help: "Evidences carried by each AS4 Evidence message this process returned to a sender's AP",
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [registry],
   });
@@ -134,7 +186,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
         const body = await registry.metrics();
         res.type(registry.contentType).send(body);
       } catch (error) {
-        res.status(503).type('text/plain').send(`metrics unavailable: ${(error as Error).message}\n`);
+        res
+          .status(503)
+          .type('text/plain')
+          .send(`metrics unavailable: ${(error as Error).message}\n`);
       }
     },
     observeJob(stage, handler) {

@@ -41,10 +41,20 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { files: UPLOAD_LIMITS.files, fields: UPLOAD_LIMITS.fields, fieldSize: UPLOAD_LIMITS.fieldSize },
+        limits: {
+          files: UPLOAD_LIMITS.files,
+          fields: UPLOAD_LIMITS.fields,
+          fieldSize: UPLOAD_LIMITS.fieldSize,
+        },
       });
     } catch (cause) {
-      return reject(new QerdsError('BAD_REQUEST', 'expected multipart/form-data with a metadata field and payload files', { cause }));
+      return reject(
+        new QerdsError(
+          'BAD_REQUEST',
+          'expected multipart/form-data with a metadata field and payload files',
+          { cause },
+        ),
+      );
     }
     const fields: Record<string, string> = {};
     const pending: Promise<StoredBlob>[] = [];
@@ -74,9 +84,17 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
 
     parser.on('field', (name, value, info) => {
       // (busboy bounds multipart field names by its header size limit, never by truncating them.)
-      if (info.valueTruncated) return fail(limitError('fieldSize', `field "${name}" is longer than ${UPLOAD_LIMITS.fieldSize} bytes`, UPLOAD_LIMITS.fieldSize));
+      if (info.valueTruncated)
+        return fail(
+          limitError(
+            'fieldSize',
+            `field "${name}" is longer than ${UPLOAD_LIMITS.fieldSize} bytes`,
+            UPLOAD_LIMITS.fieldSize,
+          ),
+        );
       // Threat: a second metadata field silently replacing the first (what was checked is not what is used).
-      if (Object.hasOwn(fields, name)) return fail(new QerdsError('BAD_REQUEST', `field "${name}" is given more than once`));
+      if (Object.hasOwn(fields, name))
+        return fail(new QerdsError('BAD_REQUEST', `field "${name}" is given more than once`));
       fields[name] = value;
     });
     parser.on('file', (_name, stream, info) => {
@@ -88,7 +106,10 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, next) {
           received += chunk.length;
-          if (received > maxBytes) return next(limitError('maxBytes', `the payload files exceed ${maxBytes} bytes together`, maxBytes));
+          if (received > maxBytes)
+            return next(
+              limitError('maxBytes', `the payload files exceed ${maxBytes} bytes together`, maxBytes),
+            );
           next(null, chunk);
         },
       });
@@ -98,14 +119,24 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
       inFlight.add(counter);
       // pipe() does not pass the source's errors on: a truncated part must fail the blob write (which then
       // removes its temporary file) instead of leaving it waiting for bytes that never come.
-      stream.on('error', (cause) => counter.destroy(new QerdsError('BAD_REQUEST', 'malformed multipart body: a file part ended early', { cause })));
+      stream.on('error', (cause) =>
+        counter.destroy(
+          new QerdsError('BAD_REQUEST', 'malformed multipart body: a file part ended early', { cause }),
+        ),
+      );
       stream.pipe(counter);
       const part = blobs.put(counter, { maxBytes });
       pending.push(part);
       part.then(
         (stored) => {
           inFlight.delete(counter);
-          parts.push({ partId, contentType: info.mimeType || 'application/octet-stream', filename: info.filename || undefined, sha256: stored.sha256, size: stored.size });
+          parts.push({
+            partId,
+            contentType: info.mimeType || 'application/octet-stream',
+            filename: info.filename || undefined,
+            sha256: stored.sha256,
+            size: stored.size,
+          });
         },
         (error: unknown) => {
           inFlight.delete(counter);
@@ -115,8 +146,12 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
       );
     });
     // Threat: a silent cut. busboy stops emitting past a limit; going over must refuse the upload instead.
-    parser.on('filesLimit', () => fail(limitError('files', `more than ${UPLOAD_LIMITS.files} payload files`, UPLOAD_LIMITS.files)));
-    parser.on('fieldsLimit', () => fail(limitError('fields', `more than ${UPLOAD_LIMITS.fields} fields`, UPLOAD_LIMITS.fields)));
+    parser.on('filesLimit', () =>
+      fail(limitError('files', `more than ${UPLOAD_LIMITS.files} payload files`, UPLOAD_LIMITS.files)),
+    );
+    parser.on('fieldsLimit', () =>
+      fail(limitError('fields', `more than ${UPLOAD_LIMITS.fields} fields`, UPLOAD_LIMITS.fields)),
+    );
     parser.on('partsLimit', () => fail(limitError('parts', 'too many parts')));
     parser.on('error', (cause) => fail(new QerdsError('BAD_REQUEST', 'malformed multipart body', { cause })));
     parser.on('close', () => {
@@ -133,7 +168,9 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
       });
     });
     // The client went away (or the connection broke) before the body ended: nothing of it is kept.
-    req.on('error', (cause) => fail(new QerdsError('BAD_REQUEST', 'the request body was interrupted', { cause })));
+    req.on('error', (cause) =>
+      fail(new QerdsError('BAD_REQUEST', 'the request body was interrupted', { cause })),
+    );
     req.on('close', () => {
       if (!req.complete) fail(new QerdsError('BAD_REQUEST', 'the request body was interrupted'));
     });
@@ -142,5 +179,7 @@ export function readUpload(req: Request, blobs: BlobStore, maxBytes: number): Pr
 }
 
 function limitError(limit: string, message: string, max?: number): QerdsError {
-  return new QerdsError('PAYLOAD_TOO_LARGE', message, { details: { limit, ...(max === undefined ? {} : { max }) } });
+  return new QerdsError('PAYLOAD_TOO_LARGE', message, {
+    details: { limit, ...(max === undefined ? {} : { max }) },
+  });
 }

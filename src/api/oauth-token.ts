@@ -49,17 +49,28 @@ export class TokenService {
 
   issue(clientId: string): string {
     const now = Math.floor(this.options.clock.now().getTime() / 1000);
-    const payload = base64url(JSON.stringify({ iss: this.options.issuer, sub: clientId, client_id: clientId, iat: now, exp: now + this.ttlSeconds, jti: randomUUID() }));
+    const payload = base64url(
+      JSON.stringify({
+        iss: this.options.issuer,
+        sub: clientId,
+        client_id: clientId,
+        iat: now,
+        exp: now + this.ttlSeconds,
+        jti: randomUUID(),
+      }),
+    );
     return `${HEADER}.${payload}.${this.mac(`${HEADER}.${payload}`)}`;
   }
 
   /** The client a token was issued to, or the reason it is refused. */
   verify(token: string): VerifiedToken | { readonly refused: string } {
     const [header, payload, mac, extra] = token.split('.');
-    if (header !== HEADER || payload === undefined || mac === undefined || extra !== undefined) return { refused: 'the access token is malformed' };
+    if (header !== HEADER || payload === undefined || mac === undefined || extra !== undefined)
+      return { refused: 'the access token is malformed' };
     const expected = Buffer.from(this.mac(`${header}.${payload}`));
     const given = Buffer.from(mac);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { refused: 'the access token signature is not valid' };
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return { refused: 'the access token signature is not valid' };
     let claims: { iss?: unknown; client_id?: unknown; iat?: unknown; exp?: unknown };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
@@ -67,7 +78,12 @@ export class TokenService {
       return { refused: 'the access token is malformed' };
     }
     const now = this.options.clock.now().getTime() / 1000;
-    if (claims.iss !== this.options.issuer || typeof claims.client_id !== 'string' || typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
+    if (
+      claims.iss !== this.options.issuer ||
+      typeof claims.client_id !== 'string' ||
+      typeof claims.iat !== 'number' ||
+      typeof claims.exp !== 'number'
+    ) {
       return { refused: 'the access token is malformed' };
     }
     if (now >= claims.exp) return { refused: 'the access token has expired' };
@@ -92,13 +108,20 @@ export function tokenRouter(tokens: TokenService, accounts: AccountRegistry): Ro
     res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
     // §3.2 requires TLS: a client secret sent in clear can be replayed by anyone on the path. This AP
     // trusts no proxy, so "secure" means TLS terminated here.
-    if (!req.secure) return oauthError(res, 400, 'invalid_request', 'the token endpoint is served over TLS only');
-    if (!req.is('application/x-www-form-urlencoded')) return oauthError(res, 400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+    if (!req.secure)
+      return oauthError(res, 400, 'invalid_request', 'the token endpoint is served over TLS only');
+    if (!req.is('application/x-www-form-urlencoded'))
+      return oauthError(res, 400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const client = clientCredentials(req, body);
     if ('error' in client) return oauthError(res, 400, 'invalid_request', client.error);
     if (body.grant_type !== 'client_credentials') {
-      return oauthError(res, 400, body.grant_type === undefined ? 'invalid_request' : 'unsupported_grant_type', 'grant_type must be client_credentials');
+      return oauthError(
+        res,
+        400,
+        body.grant_type === undefined ? 'invalid_request' : 'unsupported_grant_type',
+        'grant_type must be client_credentials',
+      );
     }
     const registered = accounts.oauthClient(client.id);
     // Unknown clients are hashed against a dummy too (threat: client_id enumeration by timing).
@@ -113,7 +136,10 @@ export function tokenRouter(tokens: TokenService, accounts: AccountRegistry): Ro
   return router;
 }
 
-function clientCredentials(req: Request, body: Record<string, unknown>): { id: string; secret: string; basic: boolean } | { error: string } {
+function clientCredentials(
+  req: Request,
+  body: Record<string, unknown>,
+): { id: string; secret: string; basic: boolean } | { error: string } {
   const header = req.get('authorization');
   const inBody = body.client_id !== undefined || body.client_secret !== undefined;
   if (header !== undefined) {
@@ -126,12 +152,17 @@ function clientCredentials(req: Request, body: Record<string, unknown>): { id: s
     if (colon < 0) return { error: 'malformed Basic credentials' };
     try {
       // §2.3.1: id and secret are form-urlencoded before they are joined.
-      return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)), basic: true };
+      return {
+        id: formDecode(decoded.slice(0, colon)),
+        secret: formDecode(decoded.slice(colon + 1)),
+        basic: true,
+      };
     } catch {
       return { error: 'malformed Basic credentials' };
     }
   }
-  if (typeof body.client_id !== 'string' || typeof body.client_secret !== 'string') return { error: 'client authentication is required' };
+  if (typeof body.client_id !== 'string' || typeof body.client_secret !== 'string')
+    return { error: 'client authentication is required' };
   return { id: body.client_id, secret: body.client_secret, basic: false };
 }
 

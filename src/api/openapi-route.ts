@@ -6,7 +6,9 @@ import type { RequestHandler } from 'express';
  * from the same place relative to src/api/ (tsx) and dist/api/ (built). Public, like any API description:
  * it holds no secret, and a client generator needs it before it has credentials.
  */
-export function openApiHandler(file = new URL('../../schemas/openapi.yaml', import.meta.url)): RequestHandler {
+export function openApiHandler(
+  file = new URL('../../schemas/openapi.yaml', import.meta.url),
+): RequestHandler {
   let text: string | undefined;
   return (_req, res) => {
     text ??= readFileSync(file, 'utf8');

@@ -1,4 +1,10 @@
-import { formatParticipantId, overallAssurance, type AssuranceLevel, type Clock, type Identification } from '../core/index.js';
+import {
+  formatParticipantId,
+  overallAssurance,
+  type AssuranceLevel,
+  type Clock,
+  type Identification,
+} from '../core/index.js';
 import type { PickupLinkCheck, PickupLinkPayload, PickupLinks } from '../pipeline/index.js';
 import { createRateWindow, verifyPassword } from '../smtp/index.js';
 import type { AccountRegistry } from './accounts.js';
@@ -26,12 +32,44 @@ export interface PickupFactor {
 
 /** Why the gate refused, with the code and HTTP status of the JSON API (the page words each in its own way). */
 export type PickupRefusal =
-  | { readonly kind: 'link'; readonly code: 'PICKUP_LINK_INVALID' | 'PICKUP_LINK_EXPIRED'; readonly status: 401; readonly detail: string }
-  | { readonly kind: 'locked'; readonly code: 'PICKUP_LINK_LOCKED'; readonly status: 403; readonly detail: string }
-  | { readonly kind: 'client-limit'; readonly code: 'PICKUP_TOO_MANY_ATTEMPTS'; readonly status: 429; readonly detail: string }
-  | { readonly kind: 'factor-required'; readonly code: 'PICKUP_FACTOR_REQUIRED'; readonly status: 401; readonly detail: string }
-  | { readonly kind: 'factor-invalid'; readonly code: 'PICKUP_FACTOR_INVALID'; readonly status: 401; readonly detail: string; readonly attemptsLeft: number; readonly method: string }
-  | { readonly kind: 'assurance'; readonly code: 'ASSURANCE_TOO_LOW'; readonly status: 403; readonly detail: string };
+  | {
+      readonly kind: 'link';
+      readonly code: 'PICKUP_LINK_INVALID' | 'PICKUP_LINK_EXPIRED';
+      readonly status: 401;
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'locked';
+      readonly code: 'PICKUP_LINK_LOCKED';
+      readonly status: 403;
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'client-limit';
+      readonly code: 'PICKUP_TOO_MANY_ATTEMPTS';
+      readonly status: 429;
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'factor-required';
+      readonly code: 'PICKUP_FACTOR_REQUIRED';
+      readonly status: 401;
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'factor-invalid';
+      readonly code: 'PICKUP_FACTOR_INVALID';
+      readonly status: 401;
+      readonly detail: string;
+      readonly attemptsLeft: number;
+      readonly method: string;
+    }
+  | {
+      readonly kind: 'assurance';
+      readonly code: 'ASSURANCE_TOO_LOW';
+      readonly status: 403;
+      readonly detail: string;
+    };
 
 export type PickupGateOutcome =
   | { readonly ok: true; readonly link: PickupLinkPayload; readonly identification: Identification }
@@ -69,7 +107,10 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
   const maxAttempts = options.maxAttempts ?? 5;
   const maxPerClient = options.maxFailuresPerClient ?? 20;
   const failures = new Map<string, { count: number; expiresAt: Date }>();
-  const clientFailures = createRateWindow({ windowMs: 15 * 60_000, now: () => options.clock.now().getTime() });
+  const clientFailures = createRateWindow({
+    windowMs: 15 * 60_000,
+    now: () => options.clock.now().getTime(),
+  });
 
   const enrolled = (link: PickupLinkPayload): EnrolledFactors => {
     const factors = options.accounts.pickupFactorsOf(formatParticipantId(link.recipient));
@@ -86,9 +127,24 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
       const link = options.links.verify(token);
       if (!link.ok) return { ok: false, kind: 'link', code: link.code, status: 401, detail: link.reason };
       const failed = failures.get(link.linkId)?.count ?? 0;
-      if (failed >= maxAttempts) return { ok: false, link, kind: 'locked', code: 'PICKUP_LINK_LOCKED', status: 403, detail: `the pickup link is locked after ${failed} wrong second factors` };
+      if (failed >= maxAttempts)
+        return {
+          ok: false,
+          link,
+          kind: 'locked',
+          code: 'PICKUP_LINK_LOCKED',
+          status: 403,
+          detail: `the pickup link is locked after ${failed} wrong second factors`,
+        };
       if (clientFailures.count(client) >= maxPerClient) {
-        return { ok: false, link, kind: 'client-limit', code: 'PICKUP_TOO_MANY_ATTEMPTS', status: 429, detail: 'too many wrong second factors from this client; try again later' };
+        return {
+          ok: false,
+          link,
+          kind: 'client-limit',
+          code: 'PICKUP_TOO_MANY_ATTEMPTS',
+          status: 429,
+          detail: 'too many wrong second factors from this client; try again later',
+        };
       }
 
       const factors = options.accounts.pickupFactorsOf(formatParticipantId(link.recipient));
@@ -96,16 +152,40 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
       let aal: AssuranceLevel;
       let ok: boolean;
       if (typeof factor.totp === 'string' && factors?.totpSecret) {
-        [method, aal, ok] = [PICKUP_LINK_TOTP_METHOD, TOTP_AAL, verifyTotp(factors.totpSecret, factor.totp.trim(), now)];
+        [method, aal, ok] = [
+          PICKUP_LINK_TOTP_METHOD,
+          TOTP_AAL,
+          verifyTotp(factors.totpSecret, factor.totp.trim(), now),
+        ];
       } else if (typeof factor.password === 'string' && factors?.passwordHash) {
-        [method, aal, ok] = [PICKUP_LINK_PASSWORD_METHOD, PASSWORD_AAL, await verifyPassword(factor.password, factors.passwordHash)];
+        [method, aal, ok] = [
+          PICKUP_LINK_PASSWORD_METHOD,
+          PASSWORD_AAL,
+          await verifyPassword(factor.password, factors.passwordHash),
+        ];
       } else {
-        return { ok: false, link, kind: 'factor-required', code: 'PICKUP_FACTOR_REQUIRED', status: 401, detail: 'a second factor is required: "totp" or "password", as enrolled for the recipient' };
+        return {
+          ok: false,
+          link,
+          kind: 'factor-required',
+          code: 'PICKUP_FACTOR_REQUIRED',
+          status: 401,
+          detail: 'a second factor is required: "totp" or "password", as enrolled for the recipient',
+        };
       }
       if (!ok) {
         failures.set(link.linkId, { count: failed + 1, expiresAt: link.expiresAt });
         clientFailures.add(client);
-        return { ok: false, link, kind: 'factor-invalid', code: 'PICKUP_FACTOR_INVALID', status: 401, detail: 'the second factor is not valid', attemptsLeft: maxAttempts - failed - 1, method };
+        return {
+          ok: false,
+          link,
+          kind: 'factor-invalid',
+          code: 'PICKUP_FACTOR_INVALID',
+          status: 401,
+          detail: 'the second factor is not valid',
+          attemptsLeft: maxAttempts - failed - 1,
+          method,
+        };
       }
 
       const ial = factors!.ial;
@@ -119,7 +199,15 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
         credentialId: `pickup-link:${link.linkId.slice(0, 8)}`,
       };
       const shortfall = assuranceShortfall(identification, options.minHandover);
-      if (shortfall) return { ok: false, link, kind: 'assurance', code: 'ASSURANCE_TOO_LOW', status: 403, detail: shortfall };
+      if (shortfall)
+        return {
+          ok: false,
+          link,
+          kind: 'assurance',
+          code: 'ASSURANCE_TOO_LOW',
+          status: 403,
+          detail: shortfall,
+        };
       return { ok: true, link, identification };
     },
   };

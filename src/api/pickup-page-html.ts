@@ -14,17 +14,36 @@ const texts = {
     password: 'Your password',
     orPassword: 'Or use your password',
     continue: 'Continue',
-    onceOnly: (minutes: number) => `This link works once: after you confirm, this browser can open the message for the next ${minutes} minutes.`,
+    onceOnly: (minutes: number) =>
+      `This link works once: after you confirm, this browser can open the message for the next ${minutes} minutes.`,
     wrongFactor: 'That is not correct. Please try again.',
     attemptsLeft: (n: number) => `${n} ${n === 1 ? 'try' : 'tries'} left before this link is locked.`,
     factorRequired: 'Please enter your code or your password.',
     notices: {
-      linkInvalid: ['This link cannot be used', 'The link is not valid, has expired, or was already used. If you still need the message, ask the sender to send it again.'],
-      locked: ['This link is locked', 'Too many wrong codes or passwords were entered. Ask the sender to send the message again.'],
-      tooMany: ['Too many attempts', 'Too many wrong codes or passwords came from this network. Please wait 15 minutes and try again.'],
-      assurance: ['This sign-in is not strong enough', 'The provider requires a stronger way to confirm it is you for this message. Please contact the provider.'],
-      sessionEnded: ['Your session has ended', 'For your security the page is open only for a short time. Open the link in your notification again, or ask the sender to send it again.'],
-      formExpired: ['The form has expired', 'Please open the link in your notification again and repeat the step.'],
+      linkInvalid: [
+        'This link cannot be used',
+        'The link is not valid, has expired, or was already used. If you still need the message, ask the sender to send it again.',
+      ],
+      locked: [
+        'This link is locked',
+        'Too many wrong codes or passwords were entered. Ask the sender to send the message again.',
+      ],
+      tooMany: [
+        'Too many attempts',
+        'Too many wrong codes or passwords came from this network. Please wait 15 minutes and try again.',
+      ],
+      assurance: [
+        'This sign-in is not strong enough',
+        'The provider requires a stronger way to confirm it is you for this message. Please contact the provider.',
+      ],
+      sessionEnded: [
+        'Your session has ended',
+        'For your security the page is open only for a short time. Open the link in your notification again, or ask the sender to send it again.',
+      ],
+      formExpired: [
+        'The form has expired',
+        'Please open the link in your notification again and repeat the step.',
+      ],
       noDocument: ['No such document', 'The document is not available.'],
     },
     from: 'From',
@@ -40,12 +59,15 @@ const texts = {
     size: 'Size',
     digest: 'Fingerprint (SHA-256)',
     download: 'Download',
-    afterDownload: 'Downloading a document records that you received it (a sealed proof, "ContentHandover"). Reload this page after the download to get the proof.',
-    acceptFirst: 'The sender asks you to accept this message before you can download it. If you refuse it, you will not receive the documents.',
+    afterDownload:
+      'Downloading a document records that you received it (a sealed proof, "ContentHandover"). Reload this page after the download to get the proof.',
+    acceptFirst:
+      'The sender asks you to accept this message before you can download it. If you refuse it, you will not receive the documents.',
     accept: 'Accept the message',
     reject: 'Refuse the message',
     reason: 'Reason for refusing (optional)',
-    answerFailed: 'Your answer could not be recorded: the message no longer waits for it, or the text cannot be used.',
+    answerFailed:
+      'Your answer could not be recorded: the message no longer waits for it, or the text cannot be used.',
     notOpen: 'The documents cannot be downloaded now.',
     evidence: 'Proofs about this message',
     evidenceIntro: 'Each proof is sealed by the provider and can be checked by anyone at',
@@ -67,16 +89,32 @@ const texts = {
     password: 'パスワード',
     orPassword: 'またはパスワードを使う',
     continue: '次へ',
-    onceOnly: (minutes: number) => `このリンクは一度だけ使えます。確認後${minutes}分間、このブラウザでメッセージを開けます。`,
+    onceOnly: (minutes: number) =>
+      `このリンクは一度だけ使えます。確認後${minutes}分間、このブラウザでメッセージを開けます。`,
     wrongFactor: '正しくありません。もう一度入力してください。',
     attemptsLeft: (n: number) => `あと${n}回間違えると、このリンクは使えなくなります。`,
     factorRequired: 'コードまたはパスワードを入力してください。',
     notices: {
-      linkInvalid: ['このリンクは使えません', 'リンクが正しくないか、有効期限が切れているか、すでに使われています。メッセージが必要な場合は、送信者に再送を依頼してください。'],
-      locked: ['このリンクはロックされました', '間違ったコードまたはパスワードが何度も入力されました。送信者にメッセージの再送を依頼してください。'],
-      tooMany: ['試行回数が多すぎます', 'このネットワークから間違ったコードまたはパスワードが何度も入力されました。15分待ってから再試行してください。'],
-      assurance: ['この確認方法では不十分です', 'このメッセージには、より確かな本人確認が必要です。事業者にお問い合わせください。'],
-      sessionEnded: ['セッションが終了しました', '安全のため、このページは短時間しか開けません。通知のリンクをもう一度開くか、送信者に再送を依頼してください。'],
+      linkInvalid: [
+        'このリンクは使えません',
+        'リンクが正しくないか、有効期限が切れているか、すでに使われています。メッセージが必要な場合は、送信者に再送を依頼してください。',
+      ],
+      locked: [
+        'このリンクはロックされました',
+        '間違ったコードまたはパスワードが何度も入力されました。送信者にメッセージの再送を依頼してください。',
+      ],
+      tooMany: [
+        '試行回数が多すぎます',
+        'このネットワークから間違ったコードまたはパスワードが何度も入力されました。15分待ってから再試行してください。',
+      ],
+      assurance: [
+        'この確認方法では不十分です',
+        'このメッセージには、より確かな本人確認が必要です。事業者にお問い合わせください。',
+      ],
+      sessionEnded: [
+        'セッションが終了しました',
+        '安全のため、このページは短時間しか開けません。通知のリンクをもう一度開くか、送信者に再送を依頼してください。',
+      ],
       formExpired: ['フォームの有効期限が切れました', '通知のリンクをもう一度開いて、やり直してください。'],
       noDocument: ['その文書はありません', 'その文書は利用できません。'],
     },
@@ -93,12 +131,15 @@ const texts = {
     size: 'サイズ',
     digest: 'フィンガープリント（SHA-256）',
     download: 'ダウンロード',
-    afterDownload: '文書をダウンロードすると、受け取ったことが記録されます（封印された証拠「ContentHandover」）。ダウンロード後にこのページを再読み込みすると、証拠を入手できます。',
-    acceptFirst: '送信者は、ダウンロードの前にこのメッセージの受諾を求めています。拒否すると文書は受け取れません。',
+    afterDownload:
+      '文書をダウンロードすると、受け取ったことが記録されます（封印された証拠「ContentHandover」）。ダウンロード後にこのページを再読み込みすると、証拠を入手できます。',
+    acceptFirst:
+      '送信者は、ダウンロードの前にこのメッセージの受諾を求めています。拒否すると文書は受け取れません。',
     accept: 'メッセージを受諾する',
     reject: 'メッセージを拒否する',
     reason: '拒否の理由（任意）',
-    answerFailed: '回答を記録できませんでした。メッセージがすでに回答を待っていないか、入力された文字を使えません。',
+    answerFailed:
+      '回答を記録できませんでした。メッセージがすでに回答を待っていないか、入力された文字を使えません。',
     notOpen: '現在、文書はダウンロードできません。',
     evidence: 'このメッセージの証拠',
     evidenceIntro: '各証拠は事業者が封印しており、誰でも次のページで確認できます：',
@@ -133,7 +174,14 @@ function size(bytes: number, lang: PlainLanguage): string {
 
 export function renderSignIn(
   lang: PlainLanguage,
-  options: { token: string; enrolled: EnrolledFactors; formToken: string; sessionMinutes: number; problem?: 'wrongFactor' | 'factorRequired'; attemptsLeft?: number },
+  options: {
+    token: string;
+    enrolled: EnrolledFactors;
+    formToken: string;
+    sessionMinutes: number;
+    problem?: 'wrongFactor' | 'factorRequired';
+    attemptsLeft?: number;
+  },
 ): string {
   const t = textsFor(lang);
   const action = `/pickup/${encodeURIComponent(options.token)}?lang=${lang}`;
@@ -174,7 +222,12 @@ ${password}
 export function renderPickupNotice(lang: PlainLanguage, kind: PickupNotice, switchTo: string): string {
   const t = textsFor(lang);
   const [heading, sentence] = t.notices[kind];
-  return layout(lang, heading, `<h1>${escapeHtml(heading)}</h1>\n<p class="notice" role="alert" data-notice="${kind}">${escapeHtml(sentence)}</p>`, { switchTo });
+  return layout(
+    lang,
+    heading,
+    `<h1>${escapeHtml(heading)}</h1>\n<p class="notice" role="alert" data-notice="${kind}">${escapeHtml(sentence)}</p>`,
+    { switchTo },
+  );
 }
 
 export interface PickupMessageView {
@@ -194,7 +247,17 @@ export function renderPickupMessage(lang: PlainLanguage, view: PickupMessageView
   const m = view.message;
   const awaiting = m.state === 'awaiting-acceptance';
   const state: keyof Texts['states'] =
-    m.state === 'delivered' ? 'delivered' : awaiting ? 'awaiting' : m.state === 'rejected' ? 'rejected' : view.open ? (m.state === 'accepted' ? 'accepted' : 'open') : 'closed';
+    m.state === 'delivered'
+      ? 'delivered'
+      : awaiting
+        ? 'awaiting'
+        : m.state === 'rejected'
+          ? 'rejected'
+          : view.open
+            ? m.state === 'accepted'
+              ? 'accepted'
+              : 'open'
+            : 'closed';
   const sender = `${view.senderName ? `${escapeHtml(view.senderName)} ` : ''}<span class="sub">(${escapeHtml(formatParticipantId(m.sender))})</span>`;
   const rows = m.parts
     .map(

@@ -7,7 +7,12 @@ import type { StoredMessage } from '../store/types.js';
 import { cookieValue } from './browser-session.js';
 import { pageLanguage, sendPage } from './html-page.js';
 import type { PickupGate } from './pickup-gate.js';
-import { renderPickupMessage, renderPickupNotice, renderSignIn, type PickupNotice } from './pickup-page-html.js';
+import {
+  renderPickupMessage,
+  renderPickupNotice,
+  renderSignIn,
+  type PickupNotice,
+} from './pickup-page-html.js';
 import { createPickupSessions, type PickupSession } from './pickup-session.js';
 
 export interface PickupPageOptions {
@@ -39,33 +44,62 @@ const SESSION_PURPOSE = 'session';
 export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOptions): Router {
   const router = Router();
   const { gate } = options;
-  const sessions = createPickupSessions({ ...(options.sessionSecret ? { secret: options.sessionSecret } : {}), ttlSeconds: options.sessionTtlSeconds ?? 1800 });
+  const sessions = createPickupSessions({
+    ...(options.sessionSecret ? { secret: options.sessionSecret } : {}),
+    ttlSeconds: options.sessionTtlSeconds ?? 1800,
+  });
   const sessionMinutes = Math.round(sessions.ttlSeconds / 60);
   const secure = (req: Request) => ((req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '');
-  const cookie = (req: Request, name: string, value: string, maxAge: number) => `${name}=${value}; Path=/pickup; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req)}`;
-  const sessionOf = (req: Request): PickupSession | undefined => sessions.read(cookieValue(req.get('cookie'), SESSION_COOKIE), ctx.clock.now());
+  const cookie = (req: Request, name: string, value: string, maxAge: number) =>
+    `${name}=${value}; Path=/pickup; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req)}`;
+  const sessionOf = (req: Request): PickupSession | undefined =>
+    sessions.read(cookieValue(req.get('cookie'), SESSION_COOKIE), ctx.clock.now());
   // The language switch leads back to the same address; after a session's form post, to the session's page.
   const notice = (res: Response, req: Request, status: number, kind: PickupNotice) =>
-    sendPage(res, status, renderPickupNotice(pageLanguage(req), kind, req.path.startsWith('/session') ? '/pickup/session' : `${req.baseUrl}${req.path}`));
+    sendPage(
+      res,
+      status,
+      renderPickupNotice(
+        pageLanguage(req),
+        kind,
+        req.path.startsWith('/session') ? '/pickup/session' : `${req.baseUrl}${req.path}`,
+      ),
+    );
   const form = express.urlencoded({ extended: false, limit: '4kb' });
 
   /** The session's message, when it is still the recipient's own; undefined otherwise. */
   const messageOf = async (session: PickupSession): Promise<StoredMessage | undefined> => {
     const message = await ctx.store.getMessage(session.messageId);
-    if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== session.recipient) return undefined;
+    if (
+      !message ||
+      message.role !== 'recipient-ap' ||
+      formatParticipantId(message.recipient) !== session.recipient
+    )
+      return undefined;
     return message;
   };
 
-  const withSession = (handler: (req: Request, res: Response, session: PickupSession, message: StoredMessage) => Promise<void>) => async (req: Request, res: Response) => {
-    res.set('Cache-Control', 'no-store');
-    const session = sessionOf(req);
-    if (!session) return notice(res, req, 401, 'sessionEnded');
-    const message = await messageOf(session);
-    if (!message) return notice(res, req, 404, 'linkInvalid');
-    await handler(req, res, session, message);
-  };
+  const withSession =
+    (
+      handler: (req: Request, res: Response, session: PickupSession, message: StoredMessage) => Promise<void>,
+    ) =>
+    async (req: Request, res: Response) => {
+      res.set('Cache-Control', 'no-store');
+      const session = sessionOf(req);
+      if (!session) return notice(res, req, 401, 'sessionEnded');
+      const message = await messageOf(session);
+      if (!message) return notice(res, req, 404, 'linkInvalid');
+      await handler(req, res, session, message);
+    };
 
-  const showMessage = async (req: Request, res: Response, session: PickupSession, message: StoredMessage, status = 200, problem?: 'answerFailed') => {
+  const showMessage = async (
+    req: Request,
+    res: Response,
+    session: PickupSession,
+    message: StoredMessage,
+    status = 200,
+    problem?: 'answerFailed',
+  ) => {
     const evidence = await ctx.store.listEvidence(message.id);
     const open = await checkHandover(ctx, message.id, message.recipient).then(
       () => true,
@@ -86,7 +120,10 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
     );
   };
 
-  router.get('/session', withSession((req, res, session, message) => showMessage(req, res, session, message)));
+  router.get(
+    '/session',
+    withSession((req, res, session, message) => showMessage(req, res, session, message)),
+  );
 
   /** One document: the handover (REQ4), recorded once its last byte was written. */
   router.get(
@@ -97,17 +134,23 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
       try {
         stored = await checkHandover(ctx, message.id, recipient);
       } catch (error) {
-        if (isQerdsError(error) && error.code === 'STATE_CONFLICT') return showMessage(req, res, session, message, 409);
+        if (isQerdsError(error) && error.code === 'STATE_CONFLICT')
+          return showMessage(req, res, session, message, 409);
         throw error;
       }
       const part = stored.parts.find((p) => p.partId === req.params.partId);
       if (!part || !(await ctx.store.blobs.has(part.sha256))) return notice(res, req, 404, 'noDocument');
       // The name first: attachment() would otherwise replace the part's own type with one guessed from the name.
       res.attachment(part.filename ?? part.partId);
-      res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
+      res
+        .type(part.contentType)
+        .set('Content-Length', String(part.size))
+        .set('Digest', `sha-256=${Buffer.from(part.sha256, 'hex').toString('base64')}`);
       // Threat: a document the sender chose (HTML, SVG) rendered on this origin, where a script could read the
       // session's pages and post its forms; it is a download, never sniffed, and sandboxed if shown anyway.
-      res.set('X-Content-Type-Options', 'nosniff').set('Content-Security-Policy', "sandbox; default-src 'none'");
+      res
+        .set('X-Content-Type-Options', 'nosniff')
+        .set('Content-Security-Policy', "sandbox; default-src 'none'");
       // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
       if (req.method !== 'GET') return void res.end();
       await pipeline(ctx.store.blobs.get(part.sha256), res);
@@ -125,23 +168,41 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
     '/session/evidence/:file',
     withSession(async (req, res, _session, message) => {
       const file = String(req.params.file);
-      const evidence = file.endsWith('.xml') ? await ctx.store.getEvidence(file.slice(0, -'.xml'.length)) : undefined;
+      const evidence = file.endsWith('.xml')
+        ? await ctx.store.getEvidence(file.slice(0, -'.xml'.length))
+        : undefined;
       if (!evidence || evidence.messageId !== message.id) return notice(res, req, 404, 'noDocument');
-      res.attachment(`${evidence.sequence}-${evidence.event}.xml`).type('application/xml').set('X-Content-Type-Options', 'nosniff').send(evidence.xml);
+      res
+        .attachment(`${evidence.sequence}-${evidence.event}.xml`)
+        .type('application/xml')
+        .set('X-Content-Type-Options', 'nosniff')
+        .send(evidence.xml);
     }),
   );
 
   const answer = (accept: boolean) =>
     withSession(async (req, res, session, message) => {
       const body = (req.body ?? {}) as { csrf?: unknown; reason?: unknown };
-      if (!sessions.checkFormToken(session.formNonce, SESSION_PURPOSE, body.csrf)) return notice(res, req, 403, 'formExpired');
-      const reason = typeof body.reason === 'string' && body.reason.trim() !== '' ? body.reason.trim().slice(0, 1000) : undefined;
+      if (!sessions.checkFormToken(session.formNonce, SESSION_PURPOSE, body.csrf))
+        return notice(res, req, 403, 'formExpired');
+      const reason =
+        typeof body.reason === 'string' && body.reason.trim() !== ''
+          ? body.reason.trim().slice(0, 1000)
+          : undefined;
       // Threat: a character XML 1.0 cannot carry would make the sealed ConsignmentRejection unreadable.
-      if (reason !== undefined && xmlCharProblem(reason)) return showMessage(req, res, session, message, 400, 'answerFailed');
+      if (reason !== undefined && xmlCharProblem(reason))
+        return showMessage(req, res, session, message, 400, 'answerFailed');
       try {
-        await answerAcceptance({ ...ctx, log: req.log ?? ctx.log }, message.id, message.recipient, session.identification, accept ? { accept: true } : { accept: false, reason });
+        await answerAcceptance(
+          { ...ctx, log: req.log ?? ctx.log },
+          message.id,
+          message.recipient,
+          session.identification,
+          accept ? { accept: true } : { accept: false, reason },
+        );
       } catch (error) {
-        if (isQerdsError(error) && (error.code === 'STATE_CONFLICT' || error.code === 'NOT_FOUND')) return showMessage(req, res, session, message, 409, 'answerFailed');
+        if (isQerdsError(error) && (error.code === 'STATE_CONFLICT' || error.code === 'NOT_FOUND'))
+          return showMessage(req, res, session, message, 409, 'answerFailed');
         throw error;
       }
       res.redirect(303, `/pickup/session?lang=${pageLanguage(req)}`);
@@ -154,62 +215,111 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
     res.set('Cache-Control', 'no-store');
     const link = gate.link(String(req.params.token));
     const enrolled = link.ok ? gate.enrolled(link) : undefined;
-    if (!link.ok || !enrolled || (!enrolled.totp && !enrolled.password)) return notice(res, req, 404, 'linkInvalid');
-    if (sessionOf(req)?.linkId === link.linkId) return res.redirect(303, `/pickup/session?lang=${pageLanguage(req)}`);
+    if (!link.ok || !enrolled || (!enrolled.totp && !enrolled.password))
+      return notice(res, req, 404, 'linkInvalid');
+    if (sessionOf(req)?.linkId === link.linkId)
+      return res.redirect(303, `/pickup/session?lang=${pageLanguage(req)}`);
     const nonce = validNonce(cookieValue(req.get('cookie'), FORM_COOKIE)) ?? sessions.newNonce();
     res.set('Set-Cookie', cookie(req, FORM_COOKIE, nonce, 3600));
-    sendPage(res, 200, renderSignIn(pageLanguage(req), { token: String(req.params.token), enrolled, sessionMinutes, formToken: sessions.formToken(nonce, signInPurpose(link.linkId)) }));
+    sendPage(
+      res,
+      200,
+      renderSignIn(pageLanguage(req), {
+        token: String(req.params.token),
+        enrolled,
+        sessionMinutes,
+        formToken: sessions.formToken(nonce, signInPurpose(link.linkId)),
+      }),
+    );
   });
 
   /** The form's post (a JSON body is the API's: pickup-routes.ts). */
-  router.post('/:token', (req, res, next) => (req.is('application/x-www-form-urlencoded') ? next() : next('router')), form, async (req, res) => {
-    res.set('Cache-Control', 'no-store');
-    const lang = pageLanguage(req);
-    const token = String(req.params.token);
-    const body = (req.body ?? {}) as { csrf?: unknown; totp?: unknown; password?: unknown };
-    const link = gate.link(token);
-    const enrolled = link.ok ? gate.enrolled(link) : undefined;
-    if (!link.ok || !enrolled || (!enrolled.totp && !enrolled.password)) return notice(res, req, 404, 'linkInvalid');
-    const nonce = cookieValue(req.get('cookie'), FORM_COOKIE);
-    // Threat: another site posting this form (login CSRF: the victim's browser opening a session the attacker chose).
-    if (!sessions.checkFormToken(nonce, signInPurpose(link.linkId), body.csrf)) return notice(res, req, 403, 'formExpired');
-    const factor = {
-      ...(typeof body.totp === 'string' && body.totp !== '' ? { totp: body.totp } : {}),
-      ...(typeof body.password === 'string' && body.password !== '' ? { password: body.password } : {}),
-    };
-    const outcome = await gate.check(token, factor, req.socket.remoteAddress ?? 'unknown');
-    const again = (status: number, problem: 'wrongFactor' | 'factorRequired', attemptsLeft?: number) =>
-      sendPage(res, status, renderSignIn(lang, { token, enrolled, sessionMinutes, formToken: sessions.formToken(nonce!, signInPurpose(link.linkId)), problem, ...(attemptsLeft === undefined ? {} : { attemptsLeft }) }));
-    if (!outcome.ok) {
-      switch (outcome.kind) {
-        case 'link':
-          return notice(res, req, 404, 'linkInvalid');
-        case 'locked':
-          return notice(res, req, 403, 'locked');
-        case 'client-limit':
-          res.set('Retry-After', '900');
-          return notice(res, req, 429, 'tooMany');
-        case 'assurance':
-          return notice(res, req, 403, 'assurance');
-        case 'factor-required':
-          return again(400, 'factorRequired');
-        case 'factor-invalid':
-          req.log?.warn({ messageId: outcome.link?.messageId, method: outcome.method }, 'pickup refused: wrong second factor');
-          if (outcome.attemptsLeft <= 0) return notice(res, req, 403, 'locked');
-          return again(401, 'wrongFactor', outcome.attemptsLeft);
+  router.post(
+    '/:token',
+    (req, res, next) => (req.is('application/x-www-form-urlencoded') ? next() : next('router')),
+    form,
+    async (req, res) => {
+      res.set('Cache-Control', 'no-store');
+      const lang = pageLanguage(req);
+      const token = String(req.params.token);
+      const body = (req.body ?? {}) as { csrf?: unknown; totp?: unknown; password?: unknown };
+      const link = gate.link(token);
+      const enrolled = link.ok ? gate.enrolled(link) : undefined;
+      if (!link.ok || !enrolled || (!enrolled.totp && !enrolled.password))
+        return notice(res, req, 404, 'linkInvalid');
+      const nonce = cookieValue(req.get('cookie'), FORM_COOKIE);
+      // Threat: another site posting this form (login CSRF: the victim's browser opening a session the attacker chose).
+      if (!sessions.checkFormToken(nonce, signInPurpose(link.linkId), body.csrf))
+        return notice(res, req, 403, 'formExpired');
+      const factor = {
+        ...(typeof body.totp === 'string' && body.totp !== '' ? { totp: body.totp } : {}),
+        ...(typeof body.password === 'string' && body.password !== '' ? { password: body.password } : {}),
+      };
+      const outcome = await gate.check(token, factor, req.socket.remoteAddress ?? 'unknown');
+      const again = (status: number, problem: 'wrongFactor' | 'factorRequired', attemptsLeft?: number) =>
+        sendPage(
+          res,
+          status,
+          renderSignIn(lang, {
+            token,
+            enrolled,
+            sessionMinutes,
+            formToken: sessions.formToken(nonce!, signInPurpose(link.linkId)),
+            problem,
+            ...(attemptsLeft === undefined ? {} : { attemptsLeft }),
+          }),
+        );
+      if (!outcome.ok) {
+        switch (outcome.kind) {
+          case 'link':
+            return notice(res, req, 404, 'linkInvalid');
+          case 'locked':
+            return notice(res, req, 403, 'locked');
+          case 'client-limit':
+            res.set('Retry-After', '900');
+            return notice(res, req, 429, 'tooMany');
+          case 'assurance':
+            return notice(res, req, 403, 'assurance');
+          case 'factor-required':
+            return again(400, 'factorRequired');
+          case 'factor-invalid':
+            req.log?.warn(
+              { messageId: outcome.link?.messageId, method: outcome.method },
+              'pickup refused: wrong second factor',
+            );
+            if (outcome.attemptsLeft <= 0) return notice(res, req, 403, 'locked');
+            return again(401, 'wrongFactor', outcome.attemptsLeft);
+        }
       }
-    }
-    const message = await ctx.store.getMessage(outcome.link.messageId);
-    if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(outcome.link.recipient)) return notice(res, req, 404, 'linkInvalid');
-    // The link is used up here, by the second factor, and the session takes its place: one browser, one link.
-    if (!(await ctx.store.claimPickupLink(outcome.link.linkId, message.id, ctx.clock.now()))) return notice(res, req, 404, 'linkInvalid');
-    gate.used(outcome.link.linkId);
-    const value = sessions.issue({ linkId: outcome.link.linkId, messageId: message.id, recipient: formatParticipantId(message.recipient), identification: outcome.identification }, ctx.clock.now());
-    res.append('Set-Cookie', cookie(req, SESSION_COOKIE, value, sessions.ttlSeconds));
-    res.append('Set-Cookie', cookie(req, FORM_COOKIE, '', 0));
-    req.log?.info({ messageId: message.id, method: outcome.identification.method }, 'pickup page: recipient identified');
-    res.redirect(303, `/pickup/session?lang=${lang}`);
-  });
+      const message = await ctx.store.getMessage(outcome.link.messageId);
+      if (
+        !message ||
+        message.role !== 'recipient-ap' ||
+        formatParticipantId(message.recipient) !== formatParticipantId(outcome.link.recipient)
+      )
+        return notice(res, req, 404, 'linkInvalid');
+      // The link is used up here, by the second factor, and the session takes its place: one browser, one link.
+      if (!(await ctx.store.claimPickupLink(outcome.link.linkId, message.id, ctx.clock.now())))
+        return notice(res, req, 404, 'linkInvalid');
+      gate.used(outcome.link.linkId);
+      const value = sessions.issue(
+        {
+          linkId: outcome.link.linkId,
+          messageId: message.id,
+          recipient: formatParticipantId(message.recipient),
+          identification: outcome.identification,
+        },
+        ctx.clock.now(),
+      );
+      res.append('Set-Cookie', cookie(req, SESSION_COOKIE, value, sessions.ttlSeconds));
+      res.append('Set-Cookie', cookie(req, FORM_COOKIE, '', 0));
+      req.log?.info(
+        { messageId: message.id, method: outcome.identification.method },
+        'pickup page: recipient identified',
+      );
+      res.redirect(303, `/pickup/session?lang=${lang}`);
+    },
+  );
 
   return router;
 }

@@ -34,27 +34,51 @@ export interface PickupRouterOptions {
  */
 export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions): Router {
   const router = Router();
-  const gate = createPickupGate({ links: options.links, accounts: options.accounts, clock: ctx.clock, minHandover: options.minHandover, maxAttempts: options.maxAttempts });
-  router.use(pickupPageRouter(ctx, { gate, ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}) }));
+  const gate = createPickupGate({
+    links: options.links,
+    accounts: options.accounts,
+    clock: ctx.clock,
+    minHandover: options.minHandover,
+    maxAttempts: options.maxAttempts,
+  });
+  router.use(
+    pickupPageRouter(ctx, {
+      gate,
+      ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}),
+    }),
+  );
 
   router.post('/:token', express.json({ limit: '4kb' }), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const now = ctx.clock.now();
     const body = (req.body ?? {}) as { totp?: unknown; password?: unknown };
-    const factor = { ...(typeof body.totp === 'string' ? { totp: body.totp } : {}), ...(typeof body.password === 'string' ? { password: body.password } : {}) };
+    const factor = {
+      ...(typeof body.totp === 'string' ? { totp: body.totp } : {}),
+      ...(typeof body.password === 'string' ? { password: body.password } : {}),
+    };
     const outcome = await gate.check(String(req.params.token), factor, req.socket.remoteAddress ?? 'unknown');
     if (!outcome.ok) {
-      if (outcome.kind === 'factor-invalid') req.log?.warn({ messageId: outcome.link?.messageId, method: outcome.method }, 'pickup refused: wrong second factor');
+      if (outcome.kind === 'factor-invalid')
+        req.log?.warn(
+          { messageId: outcome.link?.messageId, method: outcome.method },
+          'pickup refused: wrong second factor',
+        );
       const extra = outcome.kind === 'assurance' ? { required: loaUri(options.minHandover) } : {};
       return sendProblem(res, outcome.status, outcome.code, outcome.detail, extra);
     }
     const { link, identification } = outcome;
 
     const message = await ctx.store.getMessage(link.messageId);
-    if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(link.recipient)) {
+    if (
+      !message ||
+      message.role !== 'recipient-ap' ||
+      formatParticipantId(message.recipient) !== formatParticipantId(link.recipient)
+    ) {
       return sendProblem(res, 404, 'NOT_FOUND', 'no such message');
     }
-    for (const part of message.parts) if (!(await ctx.store.blobs.has(part.sha256))) return sendProblem(res, 404, 'NOT_FOUND', 'the content is no longer held');
+    for (const part of message.parts)
+      if (!(await ctx.store.blobs.has(part.sha256)))
+        return sendProblem(res, 404, 'NOT_FOUND', 'the content is no longer held');
     // Before the claim: a message that awaits the recipient's acceptance answers 409 and keeps the link usable.
     await checkHandover(ctx, message.id, link.recipient);
     // Claimed only now: a wrong factor, a missing message or one not open yet does not use the link up.
@@ -86,8 +110,12 @@ async function sendContent(ctx: PipelineContext, res: Response, message: StoredM
   const boundary = `qerds-${randomBytes(12).toString('hex')}`;
   res.type(`multipart/mixed; boundary="${boundary}"`);
   for (const part of message.parts) {
-    const disposition = part.filename ? `attachment; filename="${part.filename.replace(/["\\\r\n]/g, '_')}"` : 'attachment';
-    res.write(`--${boundary}\r\nContent-Type: ${part.contentType}\r\nContent-Disposition: ${disposition}\r\nContent-ID: <${part.partId}>\r\nDigest: ${digest(part.sha256)}\r\n\r\n`);
+    const disposition = part.filename
+      ? `attachment; filename="${part.filename.replace(/["\\\r\n]/g, '_')}"`
+      : 'attachment';
+    res.write(
+      `--${boundary}\r\nContent-Type: ${part.contentType}\r\nContent-Disposition: ${disposition}\r\nContent-ID: <${part.partId}>\r\nDigest: ${digest(part.sha256)}\r\n\r\n`,
+    );
     await pipeline(ctx.store.blobs.get(part.sha256), res, { end: false });
     res.write('\r\n');
   }

@@ -14,7 +14,10 @@ const fields = { linkId: 'link-1', messageId: 'msg-1', recipient: '0188:22222222
 
 describe('pickup sessions and form tokens', () => {
   it('a session reads back as issued, identification included, until it expires', () => {
-    const sessions = createPickupSessions({ secret: 'a-shared-secret-of-enough-length-0123', ttlSeconds: 600 });
+    const sessions = createPickupSessions({
+      secret: 'a-shared-secret-of-enough-length-0123',
+      ttlSeconds: 600,
+    });
     const value = sessions.issue(fields, at);
     const read = sessions.read(value, new Date(at.getTime() + 599_000));
     expect(read).toMatchObject({ ...fields, expiresAt: at.getTime() / 1000 + 600 });
@@ -26,12 +29,18 @@ describe('pickup sessions and form tokens', () => {
     const sessions = createPickupSessions({ secret: 'a-shared-secret-of-enough-length-0123' });
     const value = sessions.issue(fields, at);
     const [payload, mac] = value.split('.');
-    const edited = Buffer.from(Buffer.from(payload!, 'base64url').toString('utf8').replace('msg-1', 'msg-2')).toString('base64url');
+    const edited = Buffer.from(
+      Buffer.from(payload!, 'base64url').toString('utf8').replace('msg-1', 'msg-2'),
+    ).toString('base64url');
     expect(sessions.read(`${edited}.${mac}`, at)).toBeUndefined();
-    expect(createPickupSessions({ secret: 'another-secret-of-enough-length-456789' }).read(value, at)).toBeUndefined();
+    expect(
+      createPickupSessions({ secret: 'another-secret-of-enough-length-456789' }).read(value, at),
+    ).toBeUndefined();
     for (const junk of ['', 'x', 'a.b.c', `${payload}.`]) expect(sessions.read(junk, at)).toBeUndefined();
     // Another process with the same secret accepts it (several API processes behind one name).
-    expect(createPickupSessions({ secret: 'a-shared-secret-of-enough-length-0123' }).read(value, at)?.messageId).toBe('msg-1');
+    expect(
+      createPickupSessions({ secret: 'a-shared-secret-of-enough-length-0123' }).read(value, at)?.messageId,
+    ).toBe('msg-1');
   });
 
   it('a form token fits one nonce and one purpose only', () => {

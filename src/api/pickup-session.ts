@@ -35,9 +35,11 @@ export interface PickupSessions {
  * token (signed double submit). `secret`: shared by every API process; a random key per process without it.
  */
 export function createPickupSessions(options: { secret?: string; ttlSeconds?: number } = {}): PickupSessions {
-  const key = options.secret !== undefined ? Buffer.from(`pickup-session:${options.secret}`, 'utf8') : randomBytes(32);
+  const key =
+    options.secret !== undefined ? Buffer.from(`pickup-session:${options.secret}`, 'utf8') : randomBytes(32);
   const ttlSeconds = options.ttlSeconds ?? 1800;
-  const mac = (domain: string, payload: string) => createHmac('sha256', key).update(`${domain}\n`).update(payload).digest('base64url');
+  const mac = (domain: string, payload: string) =>
+    createHmac('sha256', key).update(`${domain}\n`).update(payload).digest('base64url');
   const same = (a: string, b: string) => {
     const x = Buffer.from(a);
     const y = Buffer.from(b);
@@ -48,7 +50,11 @@ export function createPickupSessions(options: { secret?: string; ttlSeconds?: nu
     ttlSeconds,
     newNonce: () => randomBytes(18).toString('base64url'),
     formToken,
-    checkFormToken: (nonce, purpose, given) => typeof nonce === 'string' && nonce !== '' && typeof given === 'string' && same(formToken(nonce, purpose), given),
+    checkFormToken: (nonce, purpose, given) =>
+      typeof nonce === 'string' &&
+      nonce !== '' &&
+      typeof given === 'string' &&
+      same(formToken(nonce, purpose), given),
     issue(session, now) {
       const i = session.identification;
       const claims = {
@@ -69,7 +75,8 @@ export function createPickupSessions(options: { secret?: string; ttlSeconds?: nu
     read(value, now) {
       if (!value) return undefined;
       const [payload, given, extra] = value.split('.');
-      if (!payload || !given || extra !== undefined || !same(mac('session', payload), given)) return undefined;
+      if (!payload || !given || extra !== undefined || !same(mac('session', payload), given))
+        return undefined;
       let c: Record<string, unknown>;
       try {
         c = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -78,7 +85,18 @@ export function createPickupSessions(options: { secret?: string; ttlSeconds?: nu
       }
       const text = (v: unknown): v is string => typeof v === 'string' && v !== '';
       const level = (v: unknown): v is AssuranceLevel => v === 1 || v === 2 || v === 3;
-      if (!text(c.l) || !text(c.m) || !text(c.r) || !text(c.im) || !level(c.ii) || !level(c.ia) || typeof c.it !== 'number' || !text(c.f) || typeof c.e !== 'number') return undefined;
+      if (
+        !text(c.l) ||
+        !text(c.m) ||
+        !text(c.r) ||
+        !text(c.im) ||
+        !level(c.ii) ||
+        !level(c.ia) ||
+        typeof c.it !== 'number' ||
+        !text(c.f) ||
+        typeof c.e !== 'number'
+      )
+        return undefined;
       if (now.getTime() / 1000 >= c.e) return undefined;
       const assurance = overallAssurance(c.ii, c.ia);
       return {

@@ -12,11 +12,24 @@ const restCatalogue: Readonly<Record<string, ErrorCatalogueEntry>> = { ...coreEr
 const entryOf = (code: string) => (Object.hasOwn(restCatalogue, code) ? restCatalogue[code] : undefined);
 
 /** Write an RFC 9457 problem+json response. `type` is a stable URN built from the error code. */
-export function sendProblem(res: Response, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): void {
+export function sendProblem(
+  res: Response,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): void {
   res
     .status(status)
     .type('application/problem+json')
-    .json({ type: `urn:qerds-ap:problem:${code}`, title: entryOf(code)?.text ?? code, status, detail, code, ...extra });
+    .json({
+      type: `urn:qerds-ap:problem:${code}`,
+      title: entryOf(code)?.text ?? code,
+      status,
+      detail,
+      code,
+      ...extra,
+    });
 }
 
 /** The one place where errors become HTTP responses. Internal errors do not leak their text. */
@@ -25,13 +38,24 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (isQerdsError(error)) {
     const status = entryOf(error.code)?.httpStatus ?? 500;
     // Which limit a refusal hit (multipart-upload.ts), so that a client can tell what to change.
-    const limit = status < 500 && error.details?.limit !== undefined ? { limit: error.details.limit, ...(error.details.max === undefined ? {} : { max: error.details.max }) } : {};
+    const limit =
+      status < 500 && error.details?.limit !== undefined
+        ? {
+            limit: error.details.limit,
+            ...(error.details.max === undefined ? {} : { max: error.details.max }),
+          }
+        : {};
     return sendProblem(res, status, error.code, status === 500 ? 'internal error' : error.message, limit);
   }
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // body-parser's refusals (express.json / urlencoded): over its limit is a 413 like every other size limit.
-    return sendProblem(res, status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', (error as Error).message);
+    return sendProblem(
+      res,
+      status,
+      status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
+      (error as Error).message,
+    );
   }
   req.log?.error({ err: error }, 'unhandled error');
   return sendProblem(res, 500, 'INTERNAL', 'internal error');

@@ -28,7 +28,9 @@ export function recipientsRouter(options: RecipientsRouterOptions): Router {
     }
     const check = await checkRecipient(options.directory, trust, participant, { clock: options.clock });
     if (check.verdict === 'unreachable' && !check.error) {
-      return sendProblem(res, 404, 'NOT_FOUND', `recipient ${check.participant} is not in the directory`, { check });
+      return sendProblem(res, 404, 'NOT_FOUND', `recipient ${check.participant} is not in the directory`, {
+        check,
+      });
     }
     res.json(check);
   });

@@ -1,7 +1,12 @@
 import { formatReport, verifyEvidence, type ProofVerifier } from '../evidence/index.js';
 // The REM verifier itself, not the smtp module's face: that also brings the SMTP servers (smtp-server,
 // mailparser, pino), which `qerds verify` loaded for nothing.
-import { formatRemReport, isRemMessage, verifyRemMessage, type RemVerifyOptions } from '../smtp/rem-verify.js';
+import {
+  formatRemReport,
+  isRemMessage,
+  verifyRemMessage,
+  type RemVerifyOptions,
+} from '../smtp/rem-verify.js';
 
 /**
  * REM messages (.eml, S/MIME signed, EN 319 532-3) as a kind of {@link verifyAny}: each evidence part verified
@@ -23,7 +28,12 @@ export function createRemMessageVerifier(decryption: RemVerifyOptions['decryptio
         },
       });
       // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
-      return { kind: 'rem-message', valid: report.verdict === 'VALID', words: formatRemReport(report), json: JSON.stringify({ ...report, signedContent: undefined }, null, 2) };
+      return {
+        kind: 'rem-message',
+        valid: report.verdict === 'VALID',
+        words: formatRemReport(report),
+        json: JSON.stringify({ ...report, signedContent: undefined }, null, 2),
+      };
     },
   };
 }

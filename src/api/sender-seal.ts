@@ -34,27 +34,43 @@ export async function checkSenderSeal(
   const content = parts[0];
   if (!content) return refuse('RA02', 'no content to verify the sender seal on');
   if (kind === 'xades') {
-    if (!/xml/i.test(content.contentType)) return refuse('RA02', `the XAdES-sealed part ${content.partId} is ${content.contentType}, not XML`);
-    if (content.size > SENDER_SEAL_MAX_BYTES) return refuse('RA02', `the XAdES-sealed part is larger than ${SENDER_SEAL_MAX_BYTES} bytes`);
+    if (!/xml/i.test(content.contentType))
+      return refuse('RA02', `the XAdES-sealed part ${content.partId} is ${content.contentType}, not XML`);
+    if (content.size > SENDER_SEAL_MAX_BYTES)
+      return refuse('RA02', `the XAdES-sealed part is larger than ${SENDER_SEAL_MAX_BYTES} bytes`);
     const xml = (await read(content)).toString('utf8');
     const verification = await verifyXmlSeal(xml, { trust: options.trust, at: options.now });
-    if (verification.valid) return { ok: true, summary: `sender XAdES seal (${verification.level}) on ${content.partId} by ${subjectOf(verification.signer)} verified at intake` };
+    if (verification.valid)
+      return {
+        ok: true,
+        summary: `sender XAdES seal (${verification.level}) on ${content.partId} by ${subjectOf(verification.signer)} verified at intake`,
+      };
     // Not our own profile (an EU DSS or xadesjs signature, other transforms or C14N): judged by EN 319 132 itself.
     const foreign = await verifyXadesDocument(xml, { trust: options.trust, at: options.now });
-    if (foreign.indication !== 'TOTAL-PASSED') return { ok: false, reason: sealRejection('sender XAdES seal', foreign.findings) };
+    if (foreign.indication !== 'TOTAL-PASSED')
+      return { ok: false, reason: sealRejection('sender XAdES seal', foreign.findings) };
     const first = foreign.signatures[0];
-    return { ok: true, summary: `sender XAdES seal (${first?.level ?? '?'}) on ${content.partId} by ${subjectOf(first?.signer)} verified at intake` };
+    return {
+      ok: true,
+      summary: `sender XAdES seal (${first?.level ?? '?'}) on ${content.partId} by ${subjectOf(first?.signer)} verified at intake`,
+    };
   }
   const signature = parts.length >= 2 ? parts[parts.length - 1]! : undefined;
-  if (!signature) return refuse('RA02', 'a CAdES-sealed submission needs the content first and the detached signature (DER) last');
-  if (signature.size > SENDER_SEAL_MAX_BYTES) return refuse('RA02', `the CAdES signature part is larger than ${SENDER_SEAL_MAX_BYTES} bytes`);
+  if (!signature)
+    return refuse(
+      'RA02',
+      'a CAdES-sealed submission needs the content first and the detached signature (DER) last',
+    );
+  if (signature.size > SENDER_SEAL_MAX_BYTES)
+    return refuse('RA02', `the CAdES signature part is larger than ${SENDER_SEAL_MAX_BYTES} bytes`);
   // The content's digest is the blob's address: the signature is checked without reading the content again.
   const verification = await verifyDetachedCms(await read(signature), {
     content: { sha256: Buffer.from(content.sha256, 'hex') },
     trust: options.trust,
     at: options.now,
   });
-  if (!verification.valid) return { ok: false, reason: sealRejection('sender CAdES seal', verification.findings) };
+  if (!verification.valid)
+    return { ok: false, reason: sealRejection('sender CAdES seal', verification.findings) };
   return {
     ok: true,
     summary: `sender CAdES seal (${verification.level}) in ${signature.partId} over ${content.partId} by ${subjectOf(verification.signer)} verified at intake`,
@@ -66,11 +82,20 @@ export async function checkSenderSeal(
  * certificate expired or was revoked, RA02 when the seal is otherwise invalid (changed content, broken
  * signature, untrusted or malformed certificate path).
  */
-export function sealRejection(label: string, findings: readonly Finding[]): { code: ReasonCode; details: string } {
+export function sealRejection(
+  label: string,
+  findings: readonly Finding[],
+): { code: ReasonCode; details: string } {
   const errors = findings.filter((f) => f.severity === 'error');
   const certificate = errors.find((f) => f.code === 'PKI_CERT_EXPIRED' || f.code === 'PKI_CERT_REVOKED');
   const failed = certificate ?? errors[0];
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.filter((f) => f !== failed).map((f) => f.code).join(', ')})` : '';
+  const more =
+    errors.length > 1
+      ? ` (and ${errors.length - 1} more: ${errors
+          .filter((f) => f !== failed)
+          .map((f) => f.code)
+          .join(', ')})`
+      : '';
   return {
     code: certificate ? 'RA04' : 'RA02',
     details: `${label} not valid: ${failed ? `${failed.code}: ${failed.message}` : 'unknown'}${more}`,

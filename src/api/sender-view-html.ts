@@ -129,9 +129,16 @@ export interface ListFilter {
   readonly until?: string;
 }
 
-export function renderSentList(lang: PlainLanguage, who: string, messages: readonly StoredMessage[], filter: ListFilter, nextHref?: string): string {
+export function renderSentList(
+  lang: PlainLanguage,
+  who: string,
+  messages: readonly StoredMessage[],
+  filter: ListFilter,
+  nextHref?: string,
+): string {
   const t = senderTexts(lang);
-  const option = (value: string, label: string) => `<option value="${escapeHtml(value)}"${filter.state === value ? ' selected' : ''}>${escapeHtml(label)}</option>`;
+  const option = (value: string, label: string) =>
+    `<option value="${escapeHtml(value)}"${filter.state === value ? ' selected' : ''}>${escapeHtml(label)}</option>`;
   const rows = messages
     .map(
       (m) => `<tr data-message="${escapeHtml(m.id)}">
@@ -172,7 +179,12 @@ ${nextHref ? `<p><a href="${escapeHtml(nextHref)}" rel="next">${escapeHtml(t.nex
   );
 }
 
-export function renderMessagePage(lang: PlainLanguage, who: string, message: StoredMessage, evidence: readonly EvidenceRecord[]): string {
+export function renderMessagePage(
+  lang: PlainLanguage,
+  who: string,
+  message: StoredMessage,
+  evidence: readonly EvidenceRecord[],
+): string {
   const t = senderTexts(lang);
   const p = phrasesFor(lang);
   const items = evidence
@@ -208,7 +220,12 @@ ${items}
 
 export function renderNotFound(lang: PlainLanguage, who: string): string {
   const t = senderTexts(lang);
-  return frame(lang, t.notFound, `<p><a href="/sender?lang=${lang}">← ${escapeHtml(t.back)}</a></p><p class="notice" role="alert">${escapeHtml(t.notFound)}</p>`, who);
+  return frame(
+    lang,
+    t.notFound,
+    `<p><a href="/sender?lang=${lang}">← ${escapeHtml(t.back)}</a></p><p class="notice" role="alert">${escapeHtml(t.notFound)}</p>`,
+    who,
+  );
 }
 
 /** The sender's own correlation id, when the message carries one (REST metadata `reference`). */

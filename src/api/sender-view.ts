@@ -9,7 +9,13 @@ import type { TrustList } from '../trust-list/index.js';
 import type { AccountRegistry } from './accounts.js';
 import { pageLanguage, sendPage } from './html-page.js';
 import { cookieValue, createBrowserSessions, type BrowserSession } from './browser-session.js';
-import { renderLoginPage, renderMessagePage, renderNotFound, renderSentList, type ListFilter } from './sender-view-html.js';
+import {
+  renderLoginPage,
+  renderMessagePage,
+  renderNotFound,
+  renderSentList,
+  type ListFilter,
+} from './sender-view-html.js';
 import { renderResultPage } from './verify-page-html.js';
 import { proofVerifiers } from './verify-routes.js';
 
@@ -36,50 +42,74 @@ const COOKIE = 'qerds_sender';
  */
 export function senderViewRouter(ctx: PipelineContext, options: SenderViewOptions): Router {
   const router = Router();
-  const sessions = createBrowserSessions({ ...(options.sessionSecret ? { secret: options.sessionSecret } : {}), ttlSeconds: options.sessionTtlSeconds ?? 3600 });
+  const sessions = createBrowserSessions({
+    ...(options.sessionSecret ? { secret: options.sessionSecret } : {}),
+    ttlSeconds: options.sessionTtlSeconds ?? 3600,
+  });
   const trust = options.trust ?? createTrustStore([]);
   const pageSize = options.pageSize ?? 50;
   // Threat: guessing API keys through the sign-in form; counted per client address.
   const failedLogins = createRateWindow({ windowMs: 15 * 60_000, now: () => ctx.clock.now().getTime() });
 
-  const sessionOf = (req: Request): BrowserSession | undefined => sessions.read(cookieValue(req.get('cookie'), COOKIE), ctx.clock.now());
+  const sessionOf = (req: Request): BrowserSession | undefined =>
+    sessions.read(cookieValue(req.get('cookie'), COOKIE), ctx.clock.now());
   const html = sendPage;
-  const secureCookie = (req: Request) => ((req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '');
+  const secureCookie = (req: Request) =>
+    (req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '';
 
   router.get('/sender/login', (req, res) => html(res, 200, renderLoginPage(pageLanguage(req))));
   router.post('/sender/login', express.urlencoded({ extended: false, limit: '2kb' }), (req, res) => {
     const lang = pageLanguage(req);
     const client = req.socket.remoteAddress ?? 'unknown';
     if (failedLogins.count(client) >= 10) return html(res, 429, renderLoginPage(lang, 'tooMany'));
-    const presented = typeof (req.body as { apiKey?: unknown } | undefined)?.apiKey === 'string' ? (req.body as { apiKey: string }).apiKey : '';
+    const presented =
+      typeof (req.body as { apiKey?: unknown } | undefined)?.apiKey === 'string'
+        ? (req.body as { apiKey: string }).apiKey
+        : '';
     const match = presented ? options.accounts.byApiKey(presented) : undefined;
     if (!match) {
       failedLogins.add(client);
       req.log?.warn('sender view: sign-in refused');
       return html(res, 401, renderLoginPage(lang, 'loginFailed'));
     }
-    const value = sessions.issue({ participant: formatParticipantId(match.participant), name: match.name }, ctx.clock.now());
-    res.set('Set-Cookie', `${COOKIE}=${value}; Path=/sender; HttpOnly; SameSite=Strict; Max-Age=${sessions.ttlSeconds}${secureCookie(req)}`);
+    const value = sessions.issue(
+      { participant: formatParticipantId(match.participant), name: match.name },
+      ctx.clock.now(),
+    );
+    res.set(
+      'Set-Cookie',
+      `${COOKIE}=${value}; Path=/sender; HttpOnly; SameSite=Strict; Max-Age=${sessions.ttlSeconds}${secureCookie(req)}`,
+    );
     res.redirect(303, `/sender?lang=${lang}`);
   });
   router.post('/sender/logout', (req, res) => {
-    res.set('Set-Cookie', `${COOKIE}=; Path=/sender; HttpOnly; SameSite=Strict; Max-Age=0${secureCookie(req)}`);
+    res.set(
+      'Set-Cookie',
+      `${COOKIE}=; Path=/sender; HttpOnly; SameSite=Strict; Max-Age=0${secureCookie(req)}`,
+    );
     res.redirect(303, `/sender/login?lang=${pageLanguage(req)}`);
   });
 
   /** Pages below need a session: without one, the sign-in page. */
-  const withSession = (handler: (req: Request, res: Response, session: BrowserSession, lang: PlainLanguage) => Promise<void>) => async (req: Request, res: Response) => {
-    const session = sessionOf(req);
-    const lang = pageLanguage(req);
-    if (!session) return res.redirect(303, `/sender/login?lang=${lang}`);
-    res.set('Cache-Control', 'no-store');
-    await handler(req, res, session, lang);
-  };
+  const withSession =
+    (handler: (req: Request, res: Response, session: BrowserSession, lang: PlainLanguage) => Promise<void>) =>
+    async (req: Request, res: Response) => {
+      const session = sessionOf(req);
+      const lang = pageLanguage(req);
+      if (!session) return res.redirect(303, `/sender/login?lang=${lang}`);
+      res.set('Cache-Control', 'no-store');
+      await handler(req, res, session, lang);
+    };
 
   /** The message when it is this participant's own, sent through this AP; undefined otherwise (alike, threat: probing ids). */
   const ownMessage = async (id: string, session: BrowserSession): Promise<StoredMessage | undefined> => {
     const message = await ctx.store.getMessage(id);
-    if (!message || message.role !== 'sender-ap' || formatParticipantId(message.sender) !== session.participant) return undefined;
+    if (
+      !message ||
+      message.role !== 'sender-ap' ||
+      formatParticipantId(message.sender) !== session.participant
+    )
+      return undefined;
     return message;
   };
 
@@ -87,7 +117,8 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
     '/sender',
     withSession(async (req, res, session, lang) => {
       const filter = listFilter(req);
-      const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
+      const after =
+        typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
       const page = await ctx.store.listSent({
         sender: session.participant,
         limit: pageSize,
@@ -98,8 +129,14 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
         ...(filter.until ? { until: new Date(`${filter.until}T23:59:59.999Z`) } : {}),
         ...(after ? { after } : {}),
       });
-      const query = new URLSearchParams({ lang, ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v)) });
-      const next = page.next !== undefined ? `/sender?${query.toString()}&after=${encodeURIComponent(page.next)}` : undefined;
+      const query = new URLSearchParams({
+        lang,
+        ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v)),
+      });
+      const next =
+        page.next !== undefined
+          ? `/sender?${query.toString()}&after=${encodeURIComponent(page.next)}`
+          : undefined;
       html(res, 200, renderSentList(lang, session.name, page.messages, filter, next));
     }),
   );
@@ -109,7 +146,11 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
     withSession(async (req, res, session, lang) => {
       const message = await ownMessage(String(req.params.id), session);
       if (!message) return html(res, 404, renderNotFound(lang, session.name));
-      html(res, 200, renderMessagePage(lang, session.name, message, await ctx.store.listEvidence(message.id)));
+      html(
+        res,
+        200,
+        renderMessagePage(lang, session.name, message, await ctx.store.listEvidence(message.id)),
+      );
     }),
   );
 
@@ -137,24 +178,42 @@ export function senderViewRouter(ctx: PipelineContext, options: SenderViewOption
     withSession(async (req, res, session, lang) => {
       const evidence = await ownEvidence(String(req.params.id), session);
       if (!evidence) return html(res, 404, renderNotFound(lang, session.name));
-      const result = await verifyAny(Buffer.from(evidence.xml, 'utf8'), { trust, at: ctx.clock.now(), verifiers: proofVerifiers, ...(options.trustList ? { trustList: options.trustList } : {}) });
+      const result = await verifyAny(Buffer.from(evidence.xml, 'utf8'), {
+        trust,
+        at: ctx.clock.now(),
+        verifiers: proofVerifiers,
+        ...(options.trustList ? { trustList: options.trustList } : {}),
+      });
       const summary = plainSummary(result, { lang });
-      html(res, 200, renderResultPage(summary, { fileName: `${evidence.sequence}-${evidence.event}.xml`, technical: result.words, reportJson: result.json, ...(result.xml ? { reportXml: result.xml } : {}) }));
+      html(
+        res,
+        200,
+        renderResultPage(summary, {
+          fileName: `${evidence.sequence}-${evidence.event}.xml`,
+          technical: result.words,
+          reportJson: result.json,
+          ...(result.xml ? { reportXml: result.xml } : {}),
+        }),
+      );
     }),
   );
   return router;
 }
 
-
 function listFilter(req: Request): ListFilter {
-  const text = (name: string) => (typeof req.query[name] === 'string' && req.query[name] !== '' ? String(req.query[name]).slice(0, 200) : undefined);
+  const text = (name: string) =>
+    typeof req.query[name] === 'string' && req.query[name] !== ''
+      ? String(req.query[name]).slice(0, 200)
+      : undefined;
   const state = text('state');
   const date = (name: string) => {
     const value = text(name);
     return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined;
   };
   return {
-    ...(state && (messageStates as readonly string[]).includes(state) ? { state: state as MessageState } : {}),
+    ...(state && (messageStates as readonly string[]).includes(state)
+      ? { state: state as MessageState }
+      : {}),
     ...(text('recipient') ? { recipient: text('recipient')! } : {}),
     ...(text('reference') ? { reference: text('reference')! } : {}),
     ...(date('since') ? { since: date('since')! } : {}),

@@ -41,15 +41,35 @@ export async function identifySender(
   let identification = principal.identification;
   if (eSeal) {
     const part = parts[0]!;
-    if (!options?.trust) return { identification, belowPolicy: false, rejection: { code: 'RA05', details: 'this access point does not identify senders by e-seal' } };
-    if (!/xml/i.test(part.contentType)) return { identification, belowPolicy: false, rejection: { code: 'RA02', details: `e-sealed part ${part.partId} is ${part.contentType}, not XML` } };
-    if (part.size > ESEAL_MAX_BYTES) return { identification, belowPolicy: false, rejection: { code: 'RA02', details: `e-sealed part is larger than ${ESEAL_MAX_BYTES} bytes` } };
+    if (!options?.trust)
+      return {
+        identification,
+        belowPolicy: false,
+        rejection: { code: 'RA05', details: 'this access point does not identify senders by e-seal' },
+      };
+    if (!/xml/i.test(part.contentType))
+      return {
+        identification,
+        belowPolicy: false,
+        rejection: { code: 'RA02', details: `e-sealed part ${part.partId} is ${part.contentType}, not XML` },
+      };
+    if (part.size > ESEAL_MAX_BYTES)
+      return {
+        identification,
+        belowPolicy: false,
+        rejection: { code: 'RA02', details: `e-sealed part is larger than ${ESEAL_MAX_BYTES} bytes` },
+      };
     const xml = (await readBlob(ctx, part.sha256)).toString('utf8');
-    const outcome = await identifyByEseal(xml, principal.participant, { trust: options.trust, accounts: options.accounts, now: ctx.clock.now() });
+    const outcome = await identifyByEseal(xml, principal.participant, {
+      trust: options.trust,
+      accounts: options.accounts,
+      now: ctx.clock.now(),
+    });
     if (!outcome.ok) return { identification, belowPolicy: false, rejection: outcome.reason };
     identification = outcome.identification;
   }
   const shortfall = assuranceShortfall(identification, minimum);
-  if (shortfall) return { identification, belowPolicy: true, rejection: { code: 'RA05', details: shortfall } };
+  if (shortfall)
+    return { identification, belowPolicy: true, rejection: { code: 'RA05', details: shortfall } };
   return { identification, belowPolicy: false };
 }

@@ -24,7 +24,12 @@ export function totp(secret: Buffer, time: Date, options: TotpOptions = {}): str
  * Whether `code` is the TOTP of `secret` at `now`, or one step before or after (RFC 6238 §5.2: allow
  * for clock drift and transmission delay, at most one step back). Compared in constant time.
  */
-export function verifyTotp(secret: Buffer, code: string, now: Date, options: TotpOptions & { readonly window?: number } = {}): boolean {
+export function verifyTotp(
+  secret: Buffer,
+  code: string,
+  now: Date,
+  options: TotpOptions & { readonly window?: number } = {},
+): boolean {
   const digits = options.digits ?? 6;
   if (!new RegExp(`^\\d{${digits}}$`).test(code)) return false;
   const stepSeconds = options.stepSeconds ?? 30;

@@ -21,14 +21,16 @@ const pageTexts = {
       tooLarge: (max: string) => `The file is too large. The limit is ${max} per file.`,
       badUpload: () => 'The upload was incomplete or damaged. Please choose the file again.',
       noFile: () => 'Please choose a file to verify.',
-      unknownKind: () => 'This file is not a proof this page can check (not evidence, an evidence export, a registered e-mail or a timestamp).',
+      unknownKind: () =>
+        'This file is not a proof this page can check (not evidence, an evidence export, a registered e-mail or a timestamp).',
       tooMany: () => 'Too many verifications from your address. Please wait a minute and try again.',
       internal: () => 'The verification could not be completed. Please try again later.',
     },
   },
   ja: {
     title: '書留配達の証明を検証する',
-    intro: '受け取った証明を確認します。証拠ファイル（XML）、証拠のエクスポート（JSON）、書留電子メール（.eml）、タイムスタンプ、署名付き文書に対応しています。アップロードしたものは保存されません。',
+    intro:
+      '受け取った証明を確認します。証拠ファイル（XML）、証拠のエクスポート（JSON）、書留電子メール（.eml）、タイムスタンプ、署名付き文書に対応しています。アップロードしたものは保存されません。',
     file: '証明ファイル',
     document: '対象の文書（任意。一致するかを確認します）',
     drop: 'またはここにファイルをドロップ',
@@ -43,7 +45,8 @@ const pageTexts = {
       tooLarge: (max: string) => `ファイルが大きすぎます。上限は1ファイルあたり${max}です。`,
       badUpload: () => 'アップロードが不完全か壊れています。もう一度ファイルを選んでください。',
       noFile: () => '検証するファイルを選んでください。',
-      unknownKind: () => 'このファイルは、このページで確認できる証明（証拠、証拠のエクスポート、書留電子メール、タイムスタンプ）ではありません。',
+      unknownKind: () =>
+        'このファイルは、このページで確認できる証明（証拠、証拠のエクスポート、書留電子メール、タイムスタンプ）ではありません。',
       tooMany: () => 'このアドレスからの検証が多すぎます。1分ほど待ってから再試行してください。',
       internal: () => '検証を完了できませんでした。後でもう一度お試しください。',
     },
@@ -54,10 +57,14 @@ export type PageMessage = keyof (typeof pageTexts)['en']['messages'];
 
 export function renderFormPage(lang: PlainLanguage, options: { maxBytes: number; message?: string }): string {
   const t = pageTexts[lang];
-  return layout(lang, t.title, `<h1>${escapeHtml(t.title)}</h1>
+  return layout(
+    lang,
+    t.title,
+    `<h1>${escapeHtml(t.title)}</h1>
 <p>${escapeHtml(t.intro)}</p>
 ${options.message ? `<p class="notice" role="alert">${escapeHtml(options.message)}</p>` : ''}
-${form(lang, options.maxBytes)}`);
+${form(lang, options.maxBytes)}`,
+  );
 }
 
 function form(lang: PlainLanguage, maxBytes: number): string {
@@ -75,12 +82,20 @@ function form(lang: PlainLanguage, maxBytes: number): string {
 </form>`;
 }
 
-export function renderMessagePage(lang: PlainLanguage, message: PageMessage, options: { maxBytes?: number } = {}): string {
+export function renderMessagePage(
+  lang: PlainLanguage,
+  message: PageMessage,
+  options: { maxBytes?: number } = {},
+): string {
   const t = pageTexts[lang];
   const text = t.messages[message](megabytes(options.maxBytes ?? 0));
-  return layout(lang, t.title, `<h1>${escapeHtml(t.title)}</h1>
+  return layout(
+    lang,
+    t.title,
+    `<h1>${escapeHtml(t.title)}</h1>
 <p class="notice" role="alert" data-message="${message}">${escapeHtml(text)}</p>
-${form(lang, options.maxBytes ?? 10 * 1024 * 1024)}`);
+${form(lang, options.maxBytes ?? 10 * 1024 * 1024)}`,
+  );
 }
 
 export interface ResultPageExtras {
@@ -102,17 +117,23 @@ export function renderResultPage(summary: PlainSummary, extras: ResultPageExtras
 <ol class="timeline">
 ${summary.timeline
   .map(
-    (m) => `<li class="verdict-${m.verdict}"><span class="badge">${escapeHtml(m.verdictWords)}</span> <strong>${escapeHtml(m.event?.words ?? m.kindWords)}</strong>${m.timestampTime ?? m.eventTime ? ` — ${timeHtml(m.timestampTime ?? m.eventTime!, lang)}` : ''}${m.issuer ? `<br><span class="sub">${escapeHtml(p.issuer)}: ${escapeHtml(m.issuer)}</span>` : ''}${m.reason ? `<br><span class="sub">${escapeHtml(m.reason)}</span>` : ''}</li>`,
+    (m) =>
+      `<li class="verdict-${m.verdict}"><span class="badge">${escapeHtml(m.verdictWords)}</span> <strong>${escapeHtml(m.event?.words ?? m.kindWords)}</strong>${(m.timestampTime ?? m.eventTime) ? ` — ${timeHtml(m.timestampTime ?? m.eventTime!, lang)}` : ''}${m.issuer ? `<br><span class="sub">${escapeHtml(p.issuer)}: ${escapeHtml(m.issuer)}</span>` : ''}${m.reason ? `<br><span class="sub">${escapeHtml(m.reason)}</span>` : ''}</li>`,
   )
   .join('\n')}
 </ol>`
     : '';
   const downloads = [
-    extras.reportXml ? `<a class="button" download="validation-report.xml" href="data:application/xml;base64,${Buffer.from(extras.reportXml).toString('base64')}">${escapeHtml(t.downloadXml)}</a>` : '',
+    extras.reportXml
+      ? `<a class="button" download="validation-report.xml" href="data:application/xml;base64,${Buffer.from(extras.reportXml).toString('base64')}">${escapeHtml(t.downloadXml)}</a>`
+      : '',
     `<a class="button" download="validation-report.json" href="data:application/json;base64,${Buffer.from(extras.reportJson).toString('base64')}">${escapeHtml(t.downloadJson)}</a>`,
     `<button type="button" class="button" data-print hidden>${escapeHtml(t.print)}</button>`,
   ].join('\n');
-  return layout(lang, `${summary.verdictWords} — ${t.title}`, `<h1>${escapeHtml(t.title)}</h1>
+  return layout(
+    lang,
+    `${summary.verdictWords} — ${t.title}`,
+    `<h1>${escapeHtml(t.title)}</h1>
 <section class="verdict verdict-${summary.verdict}" role="status" aria-live="polite" data-verdict="${summary.verdict}">
 <p class="verdict-word">${icon(summary.verdict)} ${escapeHtml(summary.verdictWords)}</p>
 <p class="headline">${escapeHtml(summary.headline)}</p>
@@ -136,24 +157,44 @@ ${downloads}
 <div class="no-print">
 <h2>${escapeHtml(t.again)}</h2>
 ${form(lang, 10 * 1024 * 1024)}
-</div>`);
+</div>`,
+  );
 }
 
 function factRows(s: PlainSummary): string {
   const p = phrasesFor(s.lang);
   const rows: string[] = [];
   if (s.event) {
-    rows.push(row(p.event, `<strong>${escapeHtml(s.event.words)}</strong>${s.event.reasonCode ? `<br><span class="sub">${escapeHtml(p.reason)}: ${escapeHtml(s.event.reasonWords ?? '')} (${escapeHtml(s.event.reasonCode)})</span>` : ''}`));
+    rows.push(
+      row(
+        p.event,
+        `<strong>${escapeHtml(s.event.words)}</strong>${s.event.reasonCode ? `<br><span class="sub">${escapeHtml(p.reason)}: ${escapeHtml(s.event.reasonWords ?? '')} (${escapeHtml(s.event.reasonCode)})</span>` : ''}`,
+      ),
+    );
   }
   if (s.issuer) rows.push(row(p.issuer, escapeHtml(s.issuer)));
   if (s.sender) rows.push(row(p.sender, escapeHtml(s.sender)));
   if (s.recipient) rows.push(row(p.recipient, escapeHtml(s.recipient)));
   if (s.timestampTime) rows.push(row(p.timestamp, timeHtml(s.timestampTime, s.lang)));
-  else if (s.eventTime) rows.push(row(p.time, `${timeHtml(s.eventTime, s.lang)}<br><span class="sub">${escapeHtml(p.noTimestamp)}</span>`));
+  else if (s.eventTime)
+    rows.push(
+      row(
+        p.time,
+        `${timeHtml(s.eventTime, s.lang)}<br><span class="sub">${escapeHtml(p.noTimestamp)}</span>`,
+      ),
+    );
   if (s.messageId) rows.push(row(p.message, `<code>${escapeHtml(s.messageId)}</code>`));
   for (const d of s.documents) {
-    const match = d.matches === undefined ? '' : `<br><span class="${d.matches ? 'match' : 'mismatch'}">${escapeHtml(d.matches ? p.matches : p.doesNotMatch)}</span>`;
-    rows.push(row(p.documents, `${escapeHtml(d.id)} (${escapeHtml(d.contentType)})<br><code class="digest">SHA-256 ${escapeHtml(d.sha256)}</code>${match}`));
+    const match =
+      d.matches === undefined
+        ? ''
+        : `<br><span class="${d.matches ? 'match' : 'mismatch'}">${escapeHtml(d.matches ? p.matches : p.doesNotMatch)}</span>`;
+    rows.push(
+      row(
+        p.documents,
+        `${escapeHtml(d.id)} (${escapeHtml(d.contentType)})<br><code class="digest">SHA-256 ${escapeHtml(d.sha256)}</code>${match}`,
+      ),
+    );
   }
   if (s.signer) rows.push(row(p.signer, escapeHtml(s.signer)));
   if (s.qualified) {
@@ -170,7 +211,9 @@ function row(label: string, valueHtml: string): string {
 /** UTC on the server; the page script adds the viewer's own time zone. */
 function timeHtml(iso: string, lang: PlainLanguage): string {
   const date = new Date(iso);
-  const utc = Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace('T', ' ')} ${phrasesFor(lang).timeUtc}`;
+  const utc = Number.isNaN(date.getTime())
+    ? iso
+    : `${date.toISOString().slice(0, 19).replace('T', ' ')} ${phrasesFor(lang).timeUtc}`;
   return `<time datetime="${escapeHtml(iso)}" data-local>${escapeHtml(utc)}</time>`;
 }
 
@@ -178,4 +221,3 @@ function icon(verdict: PlainSummary['verdict']): string {
   // Shape as well as colour, for readers who cannot tell the colours apart.
   return `<span aria-hidden="true">${verdict === 'valid' ? '✔' : verdict === 'invalid' ? '✘' : '?'}</span>`;
 }
-

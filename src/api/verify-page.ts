@@ -62,9 +62,14 @@ export function verifyPageRouter(options: VerifyPageOptions): Router {
       upload = await readPageUpload(req, maxBytes);
     } catch (error) {
       const tooLarge = error instanceof PageUploadError && error.reason === 'tooLarge';
-      return sendPage(res, tooLarge ? 413 : 400, renderMessagePage(lang, tooLarge ? 'tooLarge' : 'badUpload', { maxBytes }));
+      return sendPage(
+        res,
+        tooLarge ? 413 : 400,
+        renderMessagePage(lang, tooLarge ? 'tooLarge' : 'badUpload', { maxBytes }),
+      );
     }
-    if (!upload.proof || upload.proof.length === 0) return sendPage(res, 400, renderMessagePage(lang, 'noFile'));
+    if (!upload.proof || upload.proof.length === 0)
+      return sendPage(res, 400, renderMessagePage(lang, 'noFile'));
     try {
       const result = await verifyAny(upload.proof, {
         trust,
@@ -74,20 +79,30 @@ export function verifyPageRouter(options: VerifyPageOptions): Router {
         ...(options.trustList ? { trustList: options.trustList } : {}),
       });
       const summary = plainSummary(result, { lang, documents: upload.documents });
-      sendPage(res, 200, renderResultPage(summary, { fileName: upload.proofName, technical: result.words, reportXml: result.xml, reportJson: result.json }));
+      sendPage(
+        res,
+        200,
+        renderResultPage(summary, {
+          fileName: upload.proofName,
+          technical: result.words,
+          reportXml: result.xml,
+          reportJson: result.json,
+        }),
+      );
     } catch (error) {
       if (isQerdsError(error) && (error.code === 'EVIDENCE_MALFORMED' || error.code === 'CONFIG_INVALID')) {
         return sendPage(res, 422, renderMessagePage(lang, 'unknownKind'));
       }
       // Details stay out of the page and the log line carries no upload (threat: leaking what was uploaded).
-      req.log?.error({ code: isQerdsError(error) ? error.code : 'INTERNAL' }, 'verification page: verification failed');
+      req.log?.error(
+        { code: isQerdsError(error) ? error.code : 'INTERNAL' },
+        'verification page: verification failed',
+      );
       sendPage(res, 500, renderMessagePage(lang, 'internal'));
     }
   });
   return router;
 }
-
-
 
 interface PageUpload {
   proof?: Buffer;
@@ -110,7 +125,16 @@ function readPageUpload(req: Request, maxBytes: number): Promise<PageUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1 + MAX_DOCUMENTS, fields: 4, fieldSize: 64, fileSize: maxBytes, parts: 1 + MAX_DOCUMENTS + 4 } });
+      parser = busboy({
+        headers: req.headers,
+        limits: {
+          files: 1 + MAX_DOCUMENTS,
+          fields: 4,
+          fieldSize: 64,
+          fileSize: maxBytes,
+          parts: 1 + MAX_DOCUMENTS + 4,
+        },
+      });
     } catch {
       return reject(new PageUploadError('malformed'));
     }

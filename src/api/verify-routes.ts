@@ -24,12 +24,19 @@ export const as4CaptureVerifier: ProofVerifier = {
   kind: 'as4-capture',
   detect: isAs4Capture,
   verify: async (bytes, options) => {
-    const report = verifyAs4Capture(bytes, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
-    return { kind: 'as4-capture', valid: report.verdict === 'VALID', words: formatAs4CaptureReport(report), json: JSON.stringify({ ...report, signedContent: undefined }, null, 2) };
-      // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
+    const report = verifyAs4Capture(bytes, {
+      trust: options.trust,
+      ...(options.at ? { at: options.at } : {}),
+    });
+    return {
+      kind: 'as4-capture',
+      valid: report.verdict === 'VALID',
+      words: formatAs4CaptureReport(report),
+      json: JSON.stringify({ ...report, signedContent: undefined }, null, 2),
+    };
+    // signedContent (the decoded original and evidence) is for receivers that act on the message, not for the report.
   },
 };
-
 
 export const proofVerifiers: readonly ProofVerifier[] = [remMessageVerifier, as4CaptureVerifier];
 
@@ -42,21 +49,38 @@ export const proofVerifiers: readonly ProofVerifier[] = [remMessageVerifier, as4
 export function verifyRouter(options: VerifyRouterOptions): Router {
   const router = Router();
   const trust = options.trust ?? createTrustStore([]);
-  router.post('/verify', express.raw({ type: () => true, limit: options.maxBytes ?? 20 * 1024 * 1024 }), async (req, res) => {
-    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (bytes.length === 0) return sendProblem(res, 400, 'BAD_REQUEST', 'the body must be the file to verify');
-    let at: Date | undefined;
-    if (req.query.at !== undefined) {
-      at = new Date(String(req.query.at));
-      if (Number.isNaN(at.getTime())) return sendProblem(res, 400, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
-    }
-    try {
-      const result = await verifyAny(bytes, { trust, at: at ?? options.clock.now(), verifiers: proofVerifiers, ...(options.trustList ? { trustList: options.trustList } : {}) });
-      res.json({ kind: result.kind, valid: result.valid, report: JSON.parse(result.json) as unknown, text: result.words });
-    } catch (error) {
-      if (isQerdsError(error) && error.code === 'EVIDENCE_MALFORMED') return sendProblem(res, 400, 'EVIDENCE_MALFORMED', error.message);
-      throw error;
-    }
-  });
+  router.post(
+    '/verify',
+    express.raw({ type: () => true, limit: options.maxBytes ?? 20 * 1024 * 1024 }),
+    async (req, res) => {
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (bytes.length === 0)
+        return sendProblem(res, 400, 'BAD_REQUEST', 'the body must be the file to verify');
+      let at: Date | undefined;
+      if (req.query.at !== undefined) {
+        at = new Date(String(req.query.at));
+        if (Number.isNaN(at.getTime()))
+          return sendProblem(res, 400, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
+      }
+      try {
+        const result = await verifyAny(bytes, {
+          trust,
+          at: at ?? options.clock.now(),
+          verifiers: proofVerifiers,
+          ...(options.trustList ? { trustList: options.trustList } : {}),
+        });
+        res.json({
+          kind: result.kind,
+          valid: result.valid,
+          report: JSON.parse(result.json) as unknown,
+          text: result.words,
+        });
+      } catch (error) {
+        if (isQerdsError(error) && error.code === 'EVIDENCE_MALFORMED')
+          return sendProblem(res, 400, 'EVIDENCE_MALFORMED', error.message);
+        throw error;
+      }
+    },
+  );
   return router;
 }

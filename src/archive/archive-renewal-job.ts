@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
-import { renewArchiveTimestamps, type RenewArchiveOptions, type RenewArchiveResult } from './renew-archive-timestamps.js';
+import {
+  renewArchiveTimestamps,
+  type RenewArchiveOptions,
+  type RenewArchiveResult,
+} from './renew-archive-timestamps.js';
 
 export interface ArchiveRenewalJobOptions extends Omit<RenewArchiveOptions, 'now' | 'crls'> {
   /** CRLs to embed, asked at each sweep (they are refreshed while the AP runs). @defaultValue none */
@@ -35,13 +39,24 @@ export function createArchiveRenewalJob(options: ArchiveRenewalJobOptions): Arch
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<RenewArchiveResult> | undefined;
   const runOnce = (): Promise<RenewArchiveResult> => {
-    running ??= renewArchiveTimestamps(store, { ...renew, ...(crls ? { crls: crls() } : {}), now: clock.now() })
+    running ??= renewArchiveTimestamps(store, {
+      ...renew,
+      ...(crls ? { crls: crls() } : {}),
+      now: clock.now(),
+    })
       .then((result) => {
         if (result.renewed.length > 0) onRenewed?.(result.renewed.length);
         // A sweep that found nothing due is routine (daily): debug, not info.
         const level = result.renewed.length > 0 || result.failed.length > 0 ? 'info' : 'debug';
-        log?.[level]({ scanned: result.scanned, renewed: result.renewed.length, failed: result.failed.length }, 'archive renewal sweep');
-        for (const f of result.failed) log?.warn({ evidenceId: f.id, reason: f.reason, err: f.error }, 'evidence due for archive renewal could not be renewed');
+        log?.[level](
+          { scanned: result.scanned, renewed: result.renewed.length, failed: result.failed.length },
+          'archive renewal sweep',
+        );
+        for (const f of result.failed)
+          log?.warn(
+            { evidenceId: f.id, reason: f.reason, err: f.error },
+            'evidence due for archive renewal could not be renewed',
+          );
         return result;
       })
       .finally(() => {

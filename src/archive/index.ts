@@ -1,2 +1,10 @@
-export { renewArchiveTimestamps, type RenewArchiveOptions, type RenewArchiveResult } from './renew-archive-timestamps.js';
-export { createArchiveRenewalJob, type ArchiveRenewalJob, type ArchiveRenewalJobOptions } from './archive-renewal-job.js';
+export {
+  renewArchiveTimestamps,
+  type RenewArchiveOptions,
+  type RenewArchiveResult,
+} from './renew-archive-timestamps.js';
+export {
+  createArchiveRenewalJob,
+  type ArchiveRenewalJob,
+  type ArchiveRenewalJobOptions,
+} from './archive-renewal-job.js';

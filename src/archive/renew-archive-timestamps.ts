@@ -36,14 +36,20 @@ export interface RenewArchiveResult {
  * handed out earlier stays reproducible. One evidence failing does not stop the sweep: it is reported.
  * Cost: every evidence's XML is parsed on every run (O(all evidence)); run it daily or weekly.
  */
-export async function renewArchiveTimestamps(store: Store, options: RenewArchiveOptions): Promise<RenewArchiveResult> {
+export async function renewArchiveTimestamps(
+  store: Store,
+  options: RenewArchiveOptions,
+): Promise<RenewArchiveResult> {
   const renewBeforeMs = options.renewBeforeMs ?? 90 * 86_400_000;
   const renewed: { id: string; reason: string }[] = [];
   const failed: { id: string; reason: string; error: string }[] = [];
   let scanned = 0;
   let afterId: string | undefined;
   for (;;) {
-    const page = await store.scanEvidence({ ...(afterId === undefined ? {} : { afterId }), limit: options.pageSize ?? 100 });
+    const page = await store.scanEvidence({
+      ...(afterId === undefined ? {} : { afterId }),
+      limit: options.pageSize ?? 100,
+    });
     if (page.length === 0) break;
     afterId = page.at(-1)!.id;
     for (const evidence of page) {

@@ -44,7 +44,10 @@ export function signatureAlgorithmFor(key: KeyObject): string {
     case 'ed25519':
       return ALG.eddsaEd25519;
     default:
-      throw new QerdsError('AS4_SIGNATURE_ALGORITHM_UNSUPPORTED', `no signature algorithm for ${key.asymmetricKeyType} keys`);
+      throw new QerdsError(
+        'AS4_SIGNATURE_ALGORITHM_UNSUPPORTED',
+        `no signature algorithm for ${key.asymmetricKeyType} keys`,
+      );
   }
 }
 
@@ -54,7 +57,8 @@ export function isSupportedSignatureAlgorithm(uri: string): boolean {
 
 export function signBytes(uri: string, key: KeyObject, data: Buffer): Buffer {
   const alg = signatureAlgorithms.get(uri);
-  if (!alg) throw new QerdsError('AS4_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm not supported: ${uri}`);
+  if (!alg)
+    throw new QerdsError('AS4_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm not supported: ${uri}`);
   // XMLDSig ECDSA values are r||s (RFC 4051 §3.3), not DER.
   return sign(alg.hash, data, alg.keyType === 'ec' ? { key, dsaEncoding: 'ieee-p1363' } : key);
 }

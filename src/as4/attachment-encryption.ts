@@ -16,16 +16,23 @@ import { allElements, childElements, idOf } from './xml-util.js';
 const GCM_IV_BYTES = 12;
 const MAX_ENCRYPTED_KEYS = 4;
 const GCM_TAG_BYTES = 16;
-const CONTENT_ALGORITHMS: ReadonlyMap<string, { cipher: 'aes-128-gcm' | 'aes-256-gcm'; keyBytes: number }> = new Map([
-  [ALG.aes128Gcm, { cipher: 'aes-128-gcm', keyBytes: 16 }],
-  [ALG.aes256Gcm, { cipher: 'aes-256-gcm', keyBytes: 32 }],
-]);
+const CONTENT_ALGORITHMS: ReadonlyMap<string, { cipher: 'aes-128-gcm' | 'aes-256-gcm'; keyBytes: number }> =
+  new Map([
+    [ALG.aes128Gcm, { cipher: 'aes-128-gcm', keyBytes: 16 }],
+    [ALG.aes256Gcm, { cipher: 'aes-256-gcm', keyBytes: 32 }],
+  ]);
 
 const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', why);
 };
 
-function el(doc: Document, ns: string, qname: string, parent: Element, attrs: Record<string, string> = {}): Element {
+function el(
+  doc: Document,
+  ns: string,
+  qname: string,
+  parent: Element,
+  attrs: Record<string, string> = {},
+): Element {
   const e = doc.createElementNS(ns, qname);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   parent.appendChild(e);
@@ -39,7 +46,11 @@ function securityHeaderFor(doc: Document): Element {
   const security = doc.createElementNS(NS.wsse, 'wsse:Security');
   security.setAttributeNS(NS.xmlns, 'xmlns:wsse', NS.wsse);
   const env = parts.envelope;
-  security.setAttributeNS(env.namespaceURI, `${env.prefix ?? 'env'}:mustUnderstand`, parts.soapVersion === '1.2' ? 'true' : '1');
+  security.setAttributeNS(
+    env.namespaceURI,
+    `${env.prefix ?? 'env'}:mustUnderstand`,
+    parts.soapVersion === '1.2' ? 'true' : '1',
+  );
   parts.header.insertBefore(security, parts.header.firstChild);
   return security;
 }
@@ -53,11 +64,19 @@ function securityHeaderFor(doc: Document): Element {
  * (sign-then-encrypt: the signature covers the plaintext); the elements go before ds:Signature so that a
  * receiver processing the header in order decrypts first. Returns the attachments to send.
  */
-export function encryptAttachments(doc: Document, attachments: readonly Attachment[], recipient: X509Certificate): Attachment[] {
+export function encryptAttachments(
+  doc: Document,
+  attachments: readonly Attachment[],
+  recipient: X509Certificate,
+): Attachment[] {
   if (attachments.length === 0) return [];
   const security = securityHeaderFor(doc);
   const cek = randomBytes(16);
-  const taken = new Set(allElements(doc).map((e) => idOf(e)).filter((id): id is string => !!id));
+  const taken = new Set(
+    allElements(doc)
+      .map((e) => idOf(e))
+      .filter((id): id is string => !!id),
+  );
   const newId = (prefix: string) => {
     let id: string;
     do id = `${prefix}-${randomBytes(8).toString('hex')}`;
@@ -84,20 +103,27 @@ export function encryptAttachments(doc: Document, attachments: readonly Attachme
     const cipherData = el(doc, NS.xenc, 'xenc:CipherData', ed);
     const ref = el(doc, NS.xenc, 'xenc:CipherReference', cipherData, { URI: cidUrl(a.contentId) });
     const transforms = el(doc, NS.xenc, 'xenc:Transforms', ref);
-    el(doc, NS.ds, 'ds:Transform', transforms, { Algorithm: WSS.swaCiphertextTransform }).setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
+    el(doc, NS.ds, 'ds:Transform', transforms, { Algorithm: WSS.swaCiphertextTransform }).setAttributeNS(
+      NS.xmlns,
+      'xmlns:ds',
+      NS.ds,
+    );
     encryptedData.push(ed);
     const iv = randomBytes(GCM_IV_BYTES);
-    if (a.stream) return streamedAttachment(a.contentId, 'application/octet-stream', encryptingBody(a.stream, cek, iv));
+    if (a.stream)
+      return streamedAttachment(a.contentId, 'application/octet-stream', encryptingBody(a.stream, cek, iv));
     const c = createCipheriv('aes-128-gcm', cek, iv);
     const body = Buffer.concat([iv, c.update(a.body), c.final(), c.getAuthTag()]);
     return { contentId: a.contentId, contentType: 'application/octet-stream', body };
   });
   const ek = buildEncryptedKey(doc, cek, recipient, ekId);
   const list = el(doc, NS.xenc, 'xenc:ReferenceList', ek);
-  for (const ed of encryptedData) el(doc, NS.xenc, 'xenc:DataReference', list, { URI: `#${ed.getAttribute('Id') ?? ''}` });
+  for (const ed of encryptedData)
+    el(doc, NS.xenc, 'xenc:DataReference', list, { URI: `#${ed.getAttribute('Id') ?? ''}` });
   // After the BinarySecurityTokens, before the Signature.
   let before: Node | null = security.firstChild;
-  while (before && (before.nodeType !== 1 || (before as Element).localName === 'BinarySecurityToken')) before = before.nextSibling;
+  while (before && (before.nodeType !== 1 || (before as Element).localName === 'BinarySecurityToken'))
+    before = before.nextSibling;
   for (const node of [ek, ...encryptedData]) security.insertBefore(node, before);
   return out;
 }
@@ -142,11 +168,20 @@ interface DecryptionPlan {
  * `encrypted` lists the Content-IDs that were decrypted so a P-Mode can require all of them. Call before
  * `verifyEnvelope` (the signature is over the plaintext). Any failure → QerdsError AS4_EBMS_0102.
  */
-export function decryptAttachments(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[]): DecryptedAttachments {
+export function decryptAttachments(
+  doc: Document,
+  attachments: readonly Attachment[],
+  keys: readonly SigningIdentity[],
+): DecryptedAttachments {
   const plan = planDecryption(doc, attachments, keys);
   const out = new Map(attachments.map((a) => [a.contentId, a]));
-  for (const step of plan.steps) out.set(step.attachment.contentId, decryptInMemory(step, step.attachment.body));
-  return { attachments: attachments.map((a) => out.get(a.contentId)!), encrypted: plan.steps.map((s) => s.attachment.contentId), keyProtection: plan.keyProtection };
+  for (const step of plan.steps)
+    out.set(step.attachment.contentId, decryptInMemory(step, step.attachment.body));
+  return {
+    attachments: attachments.map((a) => out.get(a.contentId)!),
+    encrypted: plan.steps.map((s) => s.attachment.contentId),
+    keyProtection: plan.keyProtection,
+  };
 }
 
 /**
@@ -154,14 +189,26 @@ export function decryptAttachments(doc: Document, attachments: readonly Attachme
  * (hashed on the way, for the signature check), and a file is handed out only after its GCM tag verified;
  * a failed one is removed (never unauthenticated plaintext).
  */
-export async function decryptAttachmentsStreaming(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[], spoolDir: SpoolDir): Promise<DecryptedAttachments> {
+export async function decryptAttachmentsStreaming(
+  doc: Document,
+  attachments: readonly Attachment[],
+  keys: readonly SigningIdentity[],
+  spoolDir: SpoolDir,
+): Promise<DecryptedAttachments> {
   const plan = planDecryption(doc, attachments, keys);
   const out = new Map(attachments.map((a) => [a.contentId, a]));
   for (const step of plan.steps) {
     const source = step.attachment.stream;
-    out.set(step.attachment.contentId, source ? await decryptToFile(step, source, spoolDir) : decryptInMemory(step, step.attachment.body));
+    out.set(
+      step.attachment.contentId,
+      source ? await decryptToFile(step, source, spoolDir) : decryptInMemory(step, step.attachment.body),
+    );
   }
-  return { attachments: attachments.map((a) => out.get(a.contentId)!), encrypted: plan.steps.map((s) => s.attachment.contentId), keyProtection: plan.keyProtection };
+  return {
+    attachments: attachments.map((a) => out.get(a.contentId)!),
+    encrypted: plan.steps.map((s) => s.attachment.contentId),
+    keyProtection: plan.keyProtection,
+  };
 }
 
 function decryptInMemory(step: DecryptionStep, body: Buffer): Attachment {
@@ -170,14 +217,21 @@ function decryptInMemory(step: DecryptionStep, body: Buffer): Attachment {
   try {
     const d = createDecipheriv(step.cipher, step.cek, body.subarray(0, GCM_IV_BYTES));
     d.setAuthTag(body.subarray(body.length - GCM_TAG_BYTES));
-    const plain = Buffer.concat([d.update(body.subarray(GCM_IV_BYTES, body.length - GCM_TAG_BYTES)), d.final()]);
+    const plain = Buffer.concat([
+      d.update(body.subarray(GCM_IV_BYTES, body.length - GCM_TAG_BYTES)),
+      d.final(),
+    ]);
     return { contentId: id, contentType: step.mimeType, body: plain };
   } catch {
     return failed(`attachment ${id} cannot be decrypted`);
   }
 }
 
-async function decryptToFile(step: DecryptionStep, source: StreamedBody, spoolDir: SpoolDir): Promise<Attachment> {
+async function decryptToFile(
+  step: DecryptionStep,
+  source: StreamedBody,
+  spoolDir: SpoolDir,
+): Promise<Attachment> {
   const id = step.attachment.contentId;
   if (source.size < GCM_IV_BYTES + GCM_TAG_BYTES) failed(`attachment ${id} is too short for AES-GCM`);
   const iv = await readRange(source, 0, GCM_IV_BYTES);
@@ -185,7 +239,11 @@ async function decryptToFile(step: DecryptionStep, source: StreamedBody, spoolDi
   const d = createDecipheriv(step.cipher, step.cek, iv);
   d.setAuthTag(tag);
   const ciphertext = source.path
-    ? createReadStream(source.path, { start: GCM_IV_BYTES, end: source.size - GCM_TAG_BYTES - 1, highWaterMark: 1024 * 1024 })
+    ? createReadStream(source.path, {
+        start: GCM_IV_BYTES,
+        end: source.size - GCM_TAG_BYTES - 1,
+        highWaterMark: 1024 * 1024,
+      })
     : failed(`attachment ${id} is not in a file`);
   try {
     // d.final() (at the end of the pipeline) throws when the tag does not verify; spoolToFile then removes the file.
@@ -202,7 +260,11 @@ async function readRange(source: StreamedBody, start: number, length: number): P
 }
 
 /** What the Security header asks to decrypt, with which key and algorithm; every inconsistency is AS4_EBMS_0102. */
-function planDecryption(doc: Document, attachments: readonly Attachment[], keys: readonly SigningIdentity[]): DecryptionPlan {
+function planDecryption(
+  doc: Document,
+  attachments: readonly Attachment[],
+  keys: readonly SigningIdentity[],
+): DecryptionPlan {
   const security = securityHeaders(locateSoapParts(doc))[0];
   if (!security) return { steps: [], keyProtection: [] };
   const eks = childElements(security, NS.xenc, 'EncryptedKey');
@@ -221,37 +283,63 @@ function planDecryption(doc: Document, attachments: readonly Attachment[], keys:
     const list = childElements(ek, NS.xenc, 'ReferenceList')[0];
     for (const ref of list ? childElements(list, NS.xenc, 'DataReference') : []) {
       const uri = ref.getAttribute('URI') ?? '';
-      const targets = uri.startsWith('#') ? byId.get(uri.slice(1)) ?? [] : [];
+      const targets = uri.startsWith('#') ? (byId.get(uri.slice(1)) ?? []) : [];
       // The EncryptedData must be one element of this Security header: one found elsewhere (or twice) could
       // make us decrypt something else than what the header lists.
-      if (targets.length !== 1 || !eds.includes(targets[0]!)) failed(`DataReference ${uri} does not name one EncryptedData of the Security header`);
+      if (targets.length !== 1 || !eds.includes(targets[0]!))
+        failed(`DataReference ${uri} does not name one EncryptedData of the Security header`);
       keyFor.set(targets[0]!, cek);
     }
     const ekId = idOf(ek);
     for (const ed of eds) {
       if (keyFor.has(ed)) continue;
-      const ref = childElements(childElements(childElements(ed, NS.ds, 'KeyInfo')[0] ?? ed, NS.wsse, 'SecurityTokenReference')[0] ?? ed, NS.wsse, 'Reference')[0];
+      const ref = childElements(
+        childElements(childElements(ed, NS.ds, 'KeyInfo')[0] ?? ed, NS.wsse, 'SecurityTokenReference')[0] ??
+          ed,
+        NS.wsse,
+        'Reference',
+      )[0];
       if (ekId && ref?.getAttribute('URI') === `#${ekId}`) keyFor.set(ed, cek);
     }
   }
   const byCid = new Map(attachments.map((a) => [a.contentId, a]));
   const steps: DecryptionStep[] = [];
   for (const ed of eds) {
-    const cek = keyFor.get(ed) ?? failed(`EncryptedData ${ed.getAttribute('Id') ?? ''} has no key we can decrypt`);
+    const cek =
+      keyFor.get(ed) ?? failed(`EncryptedData ${ed.getAttribute('Id') ?? ''} has no key we can decrypt`);
     const type = ed.getAttribute('Type');
-    if (type !== WSS.swaContentOnly) failed(`EncryptedData Type ${type ?? '(none)'} is not supported (Attachment-Content-Only)`);
-    const algorithm = CONTENT_ALGORITHMS.get(childElements(ed, NS.xenc, 'EncryptionMethod')[0]?.getAttribute('Algorithm') ?? '');
-    if (!algorithm || algorithm.keyBytes !== cek.length) return failed('content encryption must be AES-GCM with the wrapped key length');
+    if (type !== WSS.swaContentOnly)
+      failed(`EncryptedData Type ${type ?? '(none)'} is not supported (Attachment-Content-Only)`);
+    const algorithm = CONTENT_ALGORITHMS.get(
+      childElements(ed, NS.xenc, 'EncryptionMethod')[0]?.getAttribute('Algorithm') ?? '',
+    );
+    if (!algorithm || algorithm.keyBytes !== cek.length)
+      return failed('content encryption must be AES-GCM with the wrapped key length');
     const cipherData = childElements(ed, NS.xenc, 'CipherData');
     const cref = cipherData.length === 1 ? childElements(cipherData[0]!, NS.xenc, 'CipherReference') : [];
     if (cref.length !== 1) return failed('EncryptedData needs one CipherReference');
     const cid = contentIdFromCid(cref[0]!.getAttribute('URI') ?? '');
-    const transforms = childElements(childElements(cref[0]!, NS.xenc, 'Transforms')[0] ?? cref[0]!, NS.ds, 'Transform');
-    if (transforms.length !== 1 || transforms[0]!.getAttribute('Algorithm') !== WSS.swaCiphertextTransform) failed('CipherReference needs the Attachment-Ciphertext-Transform');
+    const transforms = childElements(
+      childElements(cref[0]!, NS.xenc, 'Transforms')[0] ?? cref[0]!,
+      NS.ds,
+      'Transform',
+    );
+    if (transforms.length !== 1 || transforms[0]!.getAttribute('Algorithm') !== WSS.swaCiphertextTransform)
+      failed('CipherReference needs the Attachment-Ciphertext-Transform');
     const att = cid === undefined ? undefined : byCid.get(cid);
-    if (!att || steps.some((s) => s.attachment === att)) return failed(`CipherReference ${cref[0]!.getAttribute('URI') ?? ''} names no (or an already decrypted) attachment`);
-    steps.push({ attachment: att, cek, cipher: algorithm.cipher, mimeType: ed.getAttribute('MimeType') || 'application/octet-stream' });
+    if (!att || steps.some((s) => s.attachment === att))
+      return failed(
+        `CipherReference ${cref[0]!.getAttribute('URI') ?? ''} names no (or an already decrypted) attachment`,
+      );
+    steps.push({
+      attachment: att,
+      cek,
+      cipher: algorithm.cipher,
+      mimeType: ed.getAttribute('MimeType') || 'application/octet-stream',
+    });
   }
-  const keyProtection = eks.map((ek) => childElements(ek, NS.xenc, 'EncryptionMethod')[0]?.getAttribute('Algorithm') ?? '');
+  const keyProtection = eks.map(
+    (ek) => childElements(ek, NS.xenc, 'EncryptionMethod')[0]?.getAttribute('Algorithm') ?? '',
+  );
   return { steps, keyProtection };
 }

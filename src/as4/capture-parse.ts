@@ -49,7 +49,8 @@ function dechunk(body: Buffer): Buffer {
     const eol = body.indexOf('\n', pos);
     if (eol < 0) throw new QerdsError('AS4_CAPTURE_UNREADABLE', 'truncated chunked body');
     const size = parseInt(body.subarray(pos, eol).toString('latin1').split(';')[0]!.trim(), 16);
-    if (!Number.isFinite(size) || size < 0) throw new QerdsError('AS4_CAPTURE_UNREADABLE', 'invalid chunk size');
+    if (!Number.isFinite(size) || size < 0)
+      throw new QerdsError('AS4_CAPTURE_UNREADABLE', 'invalid chunk size');
     pos = eol + 1;
     if (size === 0) return Buffer.concat(out);
     if (pos + size > body.length) throw new QerdsError('AS4_CAPTURE_UNREADABLE', 'truncated chunk');
@@ -69,15 +70,27 @@ export function parseCapture(bytes: Buffer): CaptureContainer {
   let buf = bytes;
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   let start = 0;
-  while (start < buf.length && (buf[start] === 0x20 || buf[start] === 0x09 || buf[start] === 0x0d || buf[start] === 0x0a)) start++;
+  while (
+    start < buf.length &&
+    (buf[start] === 0x20 || buf[start] === 0x09 || buf[start] === 0x0d || buf[start] === 0x0a)
+  )
+    start++;
   buf = buf.subarray(start);
   const firstLineEnd = buf.indexOf('\n');
-  const firstLine = buf.subarray(0, firstLineEnd < 0 ? buf.length : firstLineEnd).toString('latin1').replace(/\r$/, '');
+  const firstLine = buf
+    .subarray(0, firstLineEnd < 0 ? buf.length : firstLineEnd)
+    .toString('latin1')
+    .replace(/\r$/, '');
 
   if (buf[0] === 0x3c /* < */) return { kind: 'soap', headers: new Map(), body: buf };
   if (firstLine.startsWith('--') && !firstLine.includes(' ')) {
     const boundary = firstLine.slice(2);
-    return { kind: 'mime', headers: new Map(), contentType: `multipart/related; boundary="${boundary}"`, body: buf };
+    return {
+      kind: 'mime',
+      headers: new Map(),
+      contentType: `multipart/related; boundary="${boundary}"`,
+      body: buf,
+    };
   }
   const isRequest = HTTP_REQUEST.test(firstLine);
   const isResponse = HTTP_RESPONSE.test(firstLine);

@@ -11,13 +11,27 @@ export function certFromBase64(text: string): X509Certificate | undefined {
 }
 
 const TYPE_ALIASES: Record<string, string> = {
-  '2.5.4.3': 'cn', '2.5.4.6': 'c', '2.5.4.7': 'l', '2.5.4.8': 'st', s: 'st', '2.5.4.10': 'o', '2.5.4.11': 'ou',
-  '2.5.4.5': 'serialnumber', '2.5.4.97': 'organizationidentifier', '1.2.840.113549.1.9.1': 'emailaddress',
-  e: 'emailaddress', email: 'emailaddress', '0.9.2342.19200300.100.1.25': 'dc', '2.5.4.9': 'street',
+  '2.5.4.3': 'cn',
+  '2.5.4.6': 'c',
+  '2.5.4.7': 'l',
+  '2.5.4.8': 'st',
+  s: 'st',
+  '2.5.4.10': 'o',
+  '2.5.4.11': 'ou',
+  '2.5.4.5': 'serialnumber',
+  '2.5.4.97': 'organizationidentifier',
+  '1.2.840.113549.1.9.1': 'emailaddress',
+  e: 'emailaddress',
+  email: 'emailaddress',
+  '0.9.2342.19200300.100.1.25': 'dc',
+  '2.5.4.9': 'street',
 };
 
 function normType(t: string): string {
-  const k = t.trim().toLowerCase().replace(/^oid\./, '');
+  const k = t
+    .trim()
+    .toLowerCase()
+    .replace(/^oid\./, '');
   return TYPE_ALIASES[k] ?? k;
 }
 
@@ -40,7 +54,11 @@ function parseRfc4514(dn: string): [string, string][] {
   for (const p of parts) {
     const eq = p.indexOf('=');
     if (eq < 0) return [];
-    const value = p.slice(eq + 1).trim().replace(/\\([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))).replace(/\\(.)/g, '$1');
+    const value = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/\\([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+      .replace(/\\(.)/g, '$1');
     out.push([normType(p.slice(0, eq)), value]);
   }
   return out.reverse();
@@ -53,7 +71,10 @@ export function issuerMatches(cert: X509Certificate, issuerName: string): boolea
     return [normType(line.slice(0, eq)), line.slice(eq + 1).trim()];
   });
   const theirs = parseRfc4514(issuerName);
-  return mine.length === theirs.length && mine.every(([t, v], i) => t === theirs[i]![0] && v.toLowerCase() === theirs[i]![1].toLowerCase());
+  return (
+    mine.length === theirs.length &&
+    mine.every(([t, v], i) => t === theirs[i]![0] && v.toLowerCase() === theirs[i]![1].toLowerCase())
+  );
 }
 
 /** Does an XMLDSig X509SerialNumber (decimal) equal this certificate's serial? */

@@ -40,7 +40,10 @@ const invalidReceipt = (message: string, details: Record<string, unknown> = {}):
 export async function sendUserMessage(options: SendUserMessageOptions): Promise<SendUserMessageResult> {
   const hrefs = new Set(options.message.payloads.map((p) => contentIdFromCid(p.href)));
   if (hrefs.size !== options.attachments.length || options.attachments.some((a) => !hrefs.has(a.contentId))) {
-    throw new QerdsError('AS4_EBMS_0007', 'every attachment needs exactly one PartInfo with href="cid:<Content-ID>"');
+    throw new QerdsError(
+      'AS4_EBMS_0007',
+      'every attachment needs exactly one PartInfo with href="cid:<Content-ID>"',
+    );
   }
   const { message, attachments } = options;
   // Streamed attachments (large payloads) are packed and sent as a stream; GZIP files go to a scratch directory.
@@ -48,13 +51,27 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   let response: Response;
   let references: PackedUserMessage['references'];
   try {
-    const packInput = { message, attachments, identity: options.identity, compress: options.compress, encryptFor: options.encryptFor };
-    const mime = scratch ? await packUserMessageStreaming({ ...packInput, spoolDir: await scratch.dir() }) : packUserMessage(packInput);
+    const packInput = {
+      message,
+      attachments,
+      identity: options.identity,
+      compress: options.compress,
+      encryptFor: options.encryptFor,
+    };
+    const mime = scratch
+      ? await packUserMessageStreaming({ ...packInput, spoolDir: await scratch.dir() })
+      : packUserMessage(packInput);
     references = mime.references;
     const headers = { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' };
     const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
     const body = mime.body;
-    const post = (buffered: Buffer) => (options.http ?? fetch)(options.endpoint, { method: 'POST', headers, body: new Uint8Array(buffered), signal });
+    const post = (buffered: Buffer) =>
+      (options.http ?? fetch)(options.endpoint, {
+        method: 'POST',
+        headers,
+        body: new Uint8Array(buffered),
+        signal,
+      });
     response = Buffer.isBuffer(body)
       ? // A keep-alive connection the peer closed just as we reused it fails before any answer: one immediate
         // second try on a new connection. Safe for a POST here because the receiver drops a repeated MessageId
@@ -73,7 +90,10 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   } catch (cause) {
     // TLS refusals (pin, untrusted server) come named from the TLS client; keep their code for the operator.
     if (isQerdsError(cause)) throw cause;
-    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
+    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, {
+      cause,
+      details: { retryable: true },
+    });
   } finally {
     await scratch?.remove();
   }
@@ -86,12 +106,16 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   try {
     const media = parseContentType(contentType).mediaType;
     if (media === 'multipart/related') envelopeXml = decodeMultipart(contentType, body).envelope;
-    else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE)
+      envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(body);
     else throw new Error(`Content-Type ${media}`);
   } catch (cause) {
     // Not an AS4 answer at all (proxy error page, …): a transport problem when the server failed.
     if (httpStatus >= 500 || httpStatus === 429 || httpStatus === 408) {
-      throw new QerdsError('AS4_EBMS_0005', `HTTP ${httpStatus} without an AS4 signal`, { cause, details: { httpStatus, retryable: true } });
+      throw new QerdsError('AS4_EBMS_0005', `HTTP ${httpStatus} without an AS4 signal`, {
+        cause,
+        details: { httpStatus, retryable: true },
+      });
     }
     return invalidReceipt(`HTTP ${httpStatus}: response is not a SOAP message`, { httpStatus });
   }
@@ -113,14 +137,29 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     const first = parsed.errors[0]!;
     const code = isEbmsErrorCode(first.errorCode) ? first.errorCode : 'EBMS:0004';
     const def = ebmsErrors.get(code)!;
-    throw new QerdsError(qerdsCodeOf(code), `receiver answered ${first.errorCode} ${first.shortDescription ?? def.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
-      details: { httpStatus, errors: parsed.errors, retryable: def.retryable, signalSigned: verification.valid, errorXml: envelopeXml },
-    });
+    throw new QerdsError(
+      qerdsCodeOf(code),
+      `receiver answered ${first.errorCode} ${first.shortDescription ?? def.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`,
+      {
+        details: {
+          httpStatus,
+          errors: parsed.errors,
+          retryable: def.retryable,
+          signalSigned: verification.valid,
+          errorXml: envelopeXml,
+        },
+      },
+    );
   }
-  if (parsed.kind !== 'receipt') return invalidReceipt('response is a UserMessage, not a receipt', { httpStatus });
-  if (!verification.valid) return invalidReceipt('receipt signature is not valid', { httpStatus, findings: verification.findings });
+  if (parsed.kind !== 'receipt')
+    return invalidReceipt('response is a UserMessage, not a receipt', { httpStatus });
+  if (!verification.valid)
+    return invalidReceipt('receipt signature is not valid', { httpStatus, findings: verification.findings });
   const receipt = parsed.receipt;
-  if (receipt.refToMessageId !== message.messageId) return invalidReceipt(`receipt refers to ${receipt.refToMessageId}, not ${message.messageId}`, { httpStatus });
+  if (receipt.refToMessageId !== message.messageId)
+    return invalidReceipt(`receipt refers to ${receipt.refToMessageId}, not ${message.messageId}`, {
+      httpStatus,
+    });
   // NRR: every part we signed must be acknowledged with the digest we computed (AS4 §5.1.8, EBMS:0302).
   for (const ref of options.requireNonRepudiation === false ? [] : references) {
     const ack = receipt.nonRepudiation.find((r) => r.uri === ref.uri);

@@ -25,17 +25,35 @@ export interface CompressedPayloads {
  * PartInfo gains `CompressionType=application/gzip` and keeps the original type in `MimeType`. The
  * signature then covers the compressed octets, which is what the receiver checks before inflating.
  */
-export function compressPayloads(message: UserMessage, attachments: readonly Attachment[]): CompressedPayloads {
-  const out = attachments.map((a) => ({ contentId: a.contentId, contentType: GZIP_MEDIA_TYPE, body: gzipSync(a.body) }));
+export function compressPayloads(
+  message: UserMessage,
+  attachments: readonly Attachment[],
+): CompressedPayloads {
+  const out = attachments.map((a) => ({
+    contentId: a.contentId,
+    contentType: GZIP_MEDIA_TYPE,
+    body: gzipSync(a.body),
+  }));
   return { message: withCompressionType(message, out), attachments: out };
 }
 
 /** compressPayloads for attachments that may be streamed: those are GZIP'd into files of `spoolDir`, not memory. */
-export async function compressPayloadsStreaming(message: UserMessage, attachments: readonly Attachment[], spoolDir: string): Promise<CompressedPayloads> {
+export async function compressPayloadsStreaming(
+  message: UserMessage,
+  attachments: readonly Attachment[],
+  spoolDir: string,
+): Promise<CompressedPayloads> {
   const out: Attachment[] = [];
   for (const a of attachments) {
     if (!a.stream) out.push({ contentId: a.contentId, contentType: GZIP_MEDIA_TYPE, body: gzipSync(a.body) });
-    else out.push(streamedAttachment(a.contentId, GZIP_MEDIA_TYPE, await spoolToFile(a.stream.open(), spoolDir, [createGzip()])));
+    else
+      out.push(
+        streamedAttachment(
+          a.contentId,
+          GZIP_MEDIA_TYPE,
+          await spoolToFile(a.stream.open(), spoolDir, [createGzip()]),
+        ),
+      );
   }
   return { message: withCompressionType(message, out), attachments: out };
 }
@@ -45,8 +63,16 @@ function withCompressionType(message: UserMessage, compressedParts: readonly Att
   const compressed = new Set(compressedParts.map((a) => a.contentId));
   const payloads: PartInfo[] = message.payloads.map((p) => {
     const cid = contentIdFromCid(p.href);
-    if (cid === undefined || !compressed.has(cid) || p.properties.some((q) => q.name === COMPRESSION_TYPE_PROPERTY)) return p;
-    return { ...p, properties: [...p.properties, { name: COMPRESSION_TYPE_PROPERTY, value: GZIP_MEDIA_TYPE }] };
+    if (
+      cid === undefined ||
+      !compressed.has(cid) ||
+      p.properties.some((q) => q.name === COMPRESSION_TYPE_PROPERTY)
+    )
+      return p;
+    return {
+      ...p,
+      properties: [...p.properties, { name: COMPRESSION_TYPE_PROPERTY, value: GZIP_MEDIA_TYPE }],
+    };
   });
   return { ...message, payloads };
 }
@@ -56,7 +82,11 @@ function withCompressionType(message: UserMessage, compressedParts: readonly Att
  * `MimeType`. Bad gzip, a missing MimeType, an unknown compression type, or more than `maxBytes` after
  * inflation → QerdsError AS4_EBMS_0303 (DecompressionFailure). Parts without CompressionType are kept.
  */
-export function decompressPayloads(message: UserMessage, attachments: readonly Attachment[], maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Attachment[] {
+export function decompressPayloads(
+  message: UserMessage,
+  attachments: readonly Attachment[],
+  maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+): Attachment[] {
   return attachments.map((a) => {
     const info = compressedPartInfo(message, a);
     if (!info) return a;
@@ -64,7 +94,8 @@ export function decompressPayloads(message: UserMessage, attachments: readonly A
     try {
       body = gunzipSync(a.body, { maxOutputLength: maxBytes });
     } catch (cause) {
-      const tooLarge = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || cause instanceof RangeError;
+      const tooLarge =
+        (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || cause instanceof RangeError;
       throw decompressionFailure(info, a, maxBytes, tooLarge, cause);
     }
     return { contentId: a.contentId, contentType: info.mimeType, body };
@@ -75,7 +106,12 @@ export function decompressPayloads(message: UserMessage, attachments: readonly A
  * decompressPayloads for attachments that may be streamed: those are inflated into files of `spoolDir`, the
  * limit counted while zlib inflates (a bomb stops at `maxBytes`, its file removed).
  */
-export async function decompressPayloadsStreaming(message: UserMessage, attachments: readonly Attachment[], spoolDir: SpoolDir, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Attachment[]> {
+export async function decompressPayloadsStreaming(
+  message: UserMessage,
+  attachments: readonly Attachment[],
+  spoolDir: SpoolDir,
+  maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+): Promise<Attachment[]> {
   const out: Attachment[] = [];
   for (const a of attachments) {
     const info = a.stream ? compressedPartInfo(message, a) : undefined;
@@ -83,9 +119,18 @@ export async function decompressPayloadsStreaming(message: UserMessage, attachme
       out.push(...decompressPayloads(message, [a], maxBytes));
       continue;
     }
-    const limit = { maxBytes, error: () => new QerdsError('AS4_STREAM_LIMIT', `more than ${maxBytes} bytes`) };
+    const limit = {
+      maxBytes,
+      error: () => new QerdsError('AS4_STREAM_LIMIT', `more than ${maxBytes} bytes`),
+    };
     try {
-      out.push(streamedAttachment(a.contentId, info.mimeType, await spoolToFile(a.stream.open(), await spoolDirectory(spoolDir), [createGunzip()], limit)));
+      out.push(
+        streamedAttachment(
+          a.contentId,
+          info.mimeType,
+          await spoolToFile(a.stream.open(), await spoolDirectory(spoolDir), [createGunzip()], limit),
+        ),
+      );
     } catch (cause) {
       throw decompressionFailure(info, a, maxBytes, isQerdsError(cause, 'AS4_STREAM_LIMIT'), cause);
     }
@@ -98,14 +143,26 @@ function compressedPartInfo(message: UserMessage, a: Attachment): PartInfo | und
   const info = message.payloads.find((p) => contentIdFromCid(p.href) === a.contentId);
   const type = info?.properties.find((p) => p.name === COMPRESSION_TYPE_PROPERTY)?.value;
   if (!info || type === undefined) return undefined;
-  if (type.toLowerCase() !== GZIP_MEDIA_TYPE) throw new QerdsError('AS4_EBMS_0303', `unsupported CompressionType ${type} for ${info.href}`);
-  if (!info.mimeType) throw new QerdsError('AS4_EBMS_0303', `compressed part ${info.href} has no MimeType part property`);
+  if (type.toLowerCase() !== GZIP_MEDIA_TYPE)
+    throw new QerdsError('AS4_EBMS_0303', `unsupported CompressionType ${type} for ${info.href}`);
+  if (!info.mimeType)
+    throw new QerdsError('AS4_EBMS_0303', `compressed part ${info.href} has no MimeType part property`);
   return info;
 }
 
-function decompressionFailure(info: PartInfo, a: Attachment, maxBytes: number, tooLarge: boolean, cause: unknown): QerdsError {
-  return new QerdsError('AS4_EBMS_0303', tooLarge ? `part ${info.href} inflates beyond ${maxBytes} bytes` : `part ${info.href} is not valid gzip`, {
-    cause,
-    details: { contentId: a.contentId },
-  });
+function decompressionFailure(
+  info: PartInfo,
+  a: Attachment,
+  maxBytes: number,
+  tooLarge: boolean,
+  cause: unknown,
+): QerdsError {
+  return new QerdsError(
+    'AS4_EBMS_0303',
+    tooLarge ? `part ${info.href} inflates beyond ${maxBytes} bytes` : `part ${info.href} is not valid gzip`,
+    {
+      cause,
+      details: { contentId: a.contentId },
+    },
+  );
 }

@@ -37,7 +37,13 @@ export function buildSoapSkeleton(soapVersion: SoapVersion = '1.2'): SoapSkeleto
   return { document, header, body, messaging };
 }
 
-export function ebElement(doc: Document, parent: Element, localName: string, text?: string, attrs: Record<string, string | undefined> = {}): Element {
+export function ebElement(
+  doc: Document,
+  parent: Element,
+  localName: string,
+  text?: string,
+  attrs: Record<string, string | undefined> = {},
+): Element {
   const el = doc.createElementNS(NS.eb, `eb:${localName}`);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
   if (text !== undefined) el.appendChild(doc.createTextNode(text));
@@ -46,7 +52,11 @@ export function ebElement(doc: Document, parent: Element, localName: string, tex
 }
 
 /** eb:MessageInfo: Timestamp (UTC, `Z`), MessageId, RefToMessageId? */
-export function appendMessageInfo(doc: Document, parent: Element, info: { timestamp: Date; messageId: string; refToMessageId?: string }): void {
+export function appendMessageInfo(
+  doc: Document,
+  parent: Element,
+  info: { timestamp: Date; messageId: string; refToMessageId?: string },
+): void {
   const mi = ebElement(doc, parent, 'MessageInfo');
   ebElement(doc, mi, 'Timestamp', info.timestamp.toISOString());
   ebElement(doc, mi, 'MessageId', info.messageId);
@@ -67,7 +77,10 @@ function appendProperties(doc: Document, parent: Element, props: readonly Proper
  * The SOAP envelope of an AS4 UserMessage (ebMS 3.0 Core §5.2.2): header only, payloads travel as MIME
  * parts referenced by `eb:PartInfo/@href="cid:…"`, so the Body is empty (AS4 / eDelivery).
  */
-export function buildUserMessageEnvelope(msg: UserMessage, options: { soapVersion?: SoapVersion } = {}): Document {
+export function buildUserMessageEnvelope(
+  msg: UserMessage,
+  options: { soapVersion?: SoapVersion } = {},
+): Document {
   const { document: doc, messaging } = buildSoapSkeleton(options.soapVersion ?? '1.2');
   const um = ebElement(doc, messaging, 'UserMessage');
   appendMessageInfo(doc, um, msg);
@@ -81,19 +94,26 @@ export function buildUserMessageEnvelope(msg: UserMessage, options: { soapVersio
   ebElement(doc, ci, 'Action', c.action);
   ebElement(doc, ci, 'ConversationId', c.conversationId);
   // The schema wants 1..n Property in MessageProperties and 1..n PartInfo in PayloadInfo: omit when empty.
-  if (msg.messageProperties.length > 0) appendProperties(doc, ebElement(doc, um, 'MessageProperties'), msg.messageProperties);
+  if (msg.messageProperties.length > 0)
+    appendProperties(doc, ebElement(doc, um, 'MessageProperties'), msg.messageProperties);
   if (msg.payloads.length > 0) {
     const pl = ebElement(doc, um, 'PayloadInfo');
     for (const part of msg.payloads) {
       const pe = ebElement(doc, pl, 'PartInfo', undefined, { href: part.href });
-      appendProperties(doc, ebElement(doc, pe, 'PartProperties'), [{ name: 'MimeType', value: part.mimeType }, ...part.properties]);
+      appendProperties(doc, ebElement(doc, pe, 'PartProperties'), [
+        { name: 'MimeType', value: part.mimeType },
+        ...part.properties,
+      ]);
     }
   }
   return doc;
 }
 
 /** An eb:SignalMessage with eb:PullRequest for `mpc` (ebMS 3.0 Core §5.2.3.1; AS4 one-way/pull). */
-export function buildPullRequestEnvelope(info: { messageId: string; timestamp: Date; mpc: string }, options: { soapVersion?: SoapVersion } = {}): Document {
+export function buildPullRequestEnvelope(
+  info: { messageId: string; timestamp: Date; mpc: string },
+  options: { soapVersion?: SoapVersion } = {},
+): Document {
   const { document: doc, messaging } = buildSoapSkeleton(options.soapVersion ?? '1.2');
   const signal = ebElement(doc, messaging, 'SignalMessage');
   appendMessageInfo(doc, signal, info);

@@ -1,7 +1,26 @@
 import { QerdsError } from '../core/index.js';
 import { EBMS_DEFAULT_MPC, NS } from './namespaces.js';
-import type { ErrorSignal, ParsedEnvelope, ParsedReceipt, ParsedSignalInfo, PartInfo, PartyRef, Property, SoapVersion, UserMessage } from './types.js';
-import { allElements, assertNoProcessingInstructions, childElements, isElement, isNs, onlyChild, parseXml, textOf } from './xml-util.js';
+import type {
+  ErrorSignal,
+  ParsedEnvelope,
+  ParsedReceipt,
+  ParsedSignalInfo,
+  PartInfo,
+  PartyRef,
+  Property,
+  SoapVersion,
+  UserMessage,
+} from './types.js';
+import {
+  allElements,
+  assertNoProcessingInstructions,
+  childElements,
+  isElement,
+  isNs,
+  onlyChild,
+  parseXml,
+  textOf,
+} from './xml-util.js';
 
 const BAD = 'AS4_EBMS_0009';
 const bad = (why: string): never => {
@@ -35,11 +54,18 @@ export function locateSoapParts(doc: Document): SoapParts {
   const envelope = doc.documentElement;
   if (!envelope || envelope.localName !== 'Envelope') return bad('root is not a SOAP Envelope');
   const soapNs = envelope.namespaceURI;
-  const soapVersion: SoapVersion = soapNs === NS.soap12 ? '1.2' : soapNs === NS.soap11 ? '1.1' : bad(`unknown SOAP namespace ${soapNs}`);
+  const soapVersion: SoapVersion =
+    soapNs === NS.soap12 ? '1.2' : soapNs === NS.soap11 ? '1.1' : bad(`unknown SOAP namespace ${soapNs}`);
   assertElementOnly(envelope);
   const kids = childElements(envelope);
   const [header, body] = kids;
-  if (kids.length !== 2 || !header || !body || !isNs(header, soapNs!, 'Header') || !isNs(body, soapNs!, 'Body')) {
+  if (
+    kids.length !== 2 ||
+    !header ||
+    !body ||
+    !isNs(header, soapNs!, 'Header') ||
+    !isNs(body, soapNs!, 'Body')
+  ) {
     return bad('Envelope must contain exactly a Header and a Body');
   }
   const messagings = childElements(header, NS.eb, 'Messaging');
@@ -50,7 +76,8 @@ export function locateSoapParts(doc: Document): SoapParts {
 function parseDate(el: Element): Date {
   const s = textOf(el);
   // xsd:dateTime; ebMS requires UTC, but a missing zone is read as UTC too (common in the wild).
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(s)) bad(`invalid Timestamp ${s}`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(s))
+    bad(`invalid Timestamp ${s}`);
   const d = new Date(/Z|[+-]\d{2}:\d{2}$/.test(s) ? s : `${s}Z`);
   return Number.isNaN(d.getTime()) ? bad(`invalid Timestamp ${s}`) : d;
 }
@@ -82,7 +109,8 @@ function parseParty(el: Element): PartyRef {
   const type = first.getAttribute('type') || undefined;
   const partyId = nonEmpty(first);
   // ebMS 3 §5.2.2.4: without @type the PartyId must be a URI (EBMS:0003 otherwise).
-  if (type === undefined && !looksLikeUri(partyId)) throw new QerdsError('AS4_EBMS_0003', `PartyId "${partyId}" has no type and is not a URI`);
+  if (type === undefined && !looksLikeUri(partyId))
+    throw new QerdsError('AS4_EBMS_0003', `PartyId "${partyId}" has no type and is not a URI`);
   return { partyId, ...(type ? { partyIdType: type } : {}), role: nonEmpty(required(el, 'Role')) };
 }
 
@@ -102,15 +130,18 @@ function parseUserMessage(um: Element): UserMessage {
   const service = required(ci, 'Service');
   const serviceType = service.getAttribute('type') || undefined;
   const serviceValue = nonEmpty(service);
-  if (serviceType === undefined && !looksLikeUri(serviceValue)) throw new QerdsError('AS4_EBMS_0003', `Service "${serviceValue}" has no type and is not a URI`);
+  if (serviceType === undefined && !looksLikeUri(serviceValue))
+    throw new QerdsError('AS4_EBMS_0003', `Service "${serviceValue}" has no type and is not a URI`);
   const agreement = onlyChild(ci, NS.eb, 'AgreementRef', BAD, false);
   const payloadInfo = onlyChild(um, NS.eb, 'PayloadInfo', BAD, false);
-  const payloads: PartInfo[] = (payloadInfo ? childElements(payloadInfo, NS.eb, 'PartInfo') : []).map((pi) => {
-    const href = pi.getAttribute('href') ?? '';
-    const props = parseProperties(onlyChild(pi, NS.eb, 'PartProperties', BAD, false));
-    const mime = props.find((p) => p.name === 'MimeType');
-    return { href, mimeType: mime?.value ?? '', properties: props.filter((p) => p !== mime) };
-  });
+  const payloads: PartInfo[] = (payloadInfo ? childElements(payloadInfo, NS.eb, 'PartInfo') : []).map(
+    (pi) => {
+      const href = pi.getAttribute('href') ?? '';
+      const props = parseProperties(onlyChild(pi, NS.eb, 'PartProperties', BAD, false));
+      const mime = props.find((p) => p.name === 'MimeType');
+      return { href, mimeType: mime?.value ?? '', properties: props.filter((p) => p !== mime) };
+    },
+  );
   return {
     messageId: info.messageId,
     timestamp: info.timestamp,
@@ -134,7 +165,9 @@ function parseReceipt(signal: ParsedSignalInfo, receipt: Element): ParsedReceipt
   const nri = childElements(receipt, NS.ebbp, 'NonRepudiationInformation');
   if (nri.length > 1) bad('more than one NonRepudiationInformation');
   const refs = nri[0]
-    ? childElements(nri[0], NS.ebbp, 'MessagePartNRInformation').flatMap((p) => childElements(p, NS.ds, 'Reference'))
+    ? childElements(nri[0], NS.ebbp, 'MessagePartNRInformation').flatMap((p) =>
+        childElements(p, NS.ds, 'Reference'),
+      )
     : [];
   return {
     messageId: signal.messageId,
@@ -177,22 +210,35 @@ export function parseEnvelope(input: string | Document): ParsedEnvelope {
   // Exactly one eb:Messaging anywhere: a second one (in another header, in the Body) is a wrapping attempt.
   // A copy inside eb:Receipt (the user message a receipt acknowledges, as some products include it) is content
   // of the receipt, never processed as a header: it does not count.
-  if (allElements(document).filter((el) => isNs(el, NS.eb, 'Messaging') && !insideReceipt(el)).length !== 1) bad('eb:Messaging occurs more than once');
+  if (allElements(document).filter((el) => isNs(el, NS.eb, 'Messaging') && !insideReceipt(el)).length !== 1)
+    bad('eb:Messaging occurs more than once');
   const mu = messaging.getAttributeNS(envelope.namespaceURI, 'mustUnderstand');
   if (!(mu === 'true' || mu === '1')) bad('eb:Messaging must carry mustUnderstand="true"');
   const units = childElements(messaging, NS.eb);
-  for (const u of units) if (u.localName !== 'UserMessage' && u.localName !== 'SignalMessage') bad(`unexpected eb:${u.localName}`);
+  for (const u of units)
+    if (u.localName !== 'UserMessage' && u.localName !== 'SignalMessage') bad(`unexpected eb:${u.localName}`);
   // AS4 §2.2 / eDelivery: no bundling, one message unit per message.
   if (units.length !== 1) bad(`expected one message unit, found ${units.length}`);
   const unit = units[0]!;
-  if (unit.localName === 'UserMessage') return { kind: 'user', soapVersion, document, messaging, message: parseUserMessage(unit) };
+  if (unit.localName === 'UserMessage')
+    return { kind: 'user', soapVersion, document, messaging, message: parseUserMessage(unit) };
   const signal = parseMessageInfo(unit);
   const receipt = onlyChild(unit, NS.eb, 'Receipt', BAD, false);
   const errors = childElements(unit, NS.eb, 'Error');
-  if (receipt && errors.length === 0) return { kind: 'receipt', soapVersion, document, messaging, receipt: parseReceipt(signal, receipt) };
-  if (errors.length > 0 && !receipt) return { kind: 'error', soapVersion, document, messaging, signal, errors: errors.map(parseError) };
+  if (receipt && errors.length === 0)
+    return { kind: 'receipt', soapVersion, document, messaging, receipt: parseReceipt(signal, receipt) };
+  if (errors.length > 0 && !receipt)
+    return { kind: 'error', soapVersion, document, messaging, signal, errors: errors.map(parseError) };
   const pull = onlyChild(unit, NS.eb, 'PullRequest', BAD, false);
-  if (pull && !receipt && errors.length === 0) return { kind: 'pull', soapVersion, document, messaging, signal, mpc: pull.getAttribute('mpc') || EBMS_DEFAULT_MPC };
+  if (pull && !receipt && errors.length === 0)
+    return {
+      kind: 'pull',
+      soapVersion,
+      document,
+      messaging,
+      signal,
+      mpc: pull.getAttribute('mpc') || EBMS_DEFAULT_MPC,
+    };
   return bad('SignalMessage must carry one Receipt, PullRequest or Error elements');
 }
 
@@ -200,7 +246,8 @@ export function parseEnvelope(input: string | Document): ParsedEnvelope {
 export function peekMessageId(doc: Document | undefined): string | undefined {
   if (!doc) return undefined;
   for (const el of allElements(doc)) {
-    if (isNs(el, NS.eb, 'MessageId') && isElement(el.parentNode) && isNs(el.parentNode, NS.eb, 'MessageInfo')) return textOf(el) || undefined;
+    if (isNs(el, NS.eb, 'MessageId') && isElement(el.parentNode) && isNs(el.parentNode, NS.eb, 'MessageInfo'))
+      return textOf(el) || undefined;
   }
   return undefined;
 }

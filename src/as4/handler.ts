@@ -24,10 +24,16 @@ const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
 const DEFAULT_DUPLICATE_WINDOW_SECONDS = 604_800;
 
 /** The defaults of `As4HandlerOptions.envelopeLimits` (see EnvelopeLimits). */
-export const DEFAULT_ENVELOPE_LIMITS: Required<EnvelopeLimits> = Object.freeze({ maxBytes: 1_048_576, maxDepth: 64, maxElements: 10_000, maxAttributes: 50_000 });
+export const DEFAULT_ENVELOPE_LIMITS: Required<EnvelopeLimits> = Object.freeze({
+  maxBytes: 1_048_576,
+  maxDepth: 64,
+  maxElements: 10_000,
+  maxAttributes: 50_000,
+});
 const MAX_ATTRIBUTES_PER_ENVELOPE_ELEMENT = 64;
 
-const tooLarge = (limit: number, what = 'message') => new QerdsError('AS4_MESSAGE_TOO_LARGE', `${what} exceeds ${limit} bytes`);
+const tooLarge = (limit: number, what = 'message') =>
+  new QerdsError('AS4_MESSAGE_TOO_LARGE', `${what} exceeds ${limit} bytes`);
 
 /** The raw request body as it arrives, refusing more than `limit` bytes while it arrives (not after). */
 async function* requestBody(req: Request, limit: number, what?: string): AsyncGenerator<Buffer> {
@@ -68,11 +74,18 @@ function checkPayloadConsistency(message: UserMessage, attachments: readonly Att
   const named = new Set<string>();
   for (const p of message.payloads) {
     const cid = contentIdFromCid(p.href);
-    if (cid === undefined) throw new QerdsError('AS4_EBMS_0007', `PartInfo href "${p.href}" is not a cid: reference (payloads travel as MIME parts)`);
-    if (!attachments.some((a) => a.contentId === cid)) throw new QerdsError('AS4_EBMS_0011', `no MIME part for ${p.href}`);
+    if (cid === undefined)
+      throw new QerdsError(
+        'AS4_EBMS_0007',
+        `PartInfo href "${p.href}" is not a cid: reference (payloads travel as MIME parts)`,
+      );
+    if (!attachments.some((a) => a.contentId === cid))
+      throw new QerdsError('AS4_EBMS_0011', `no MIME part for ${p.href}`);
     named.add(cid);
   }
-  for (const a of attachments) if (!named.has(a.contentId)) throw new QerdsError('AS4_EBMS_0007', `MIME part ${a.contentId} is not described by a PartInfo`);
+  for (const a of attachments)
+    if (!named.has(a.contentId))
+      throw new QerdsError('AS4_EBMS_0007', `MIME part ${a.contentId} is not described by a PartInfo`);
 }
 
 /**
@@ -94,18 +107,39 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   const decryptionKeys = options.decryptionKeys ?? [options.identity];
   const receipts = options.receiptMemory ?? createReceiptMemory();
   const envelope = Object.freeze({ ...DEFAULT_ENVELOPE_LIMITS, ...options.envelopeLimits });
-  const xmlLimits = { maxChars: envelope.maxBytes, maxDepth: envelope.maxDepth, maxElements: envelope.maxElements, maxAttributes: envelope.maxAttributes, maxAttributesPerElement: MAX_ATTRIBUTES_PER_ENVELOPE_ELEMENT };
+  const xmlLimits = {
+    maxChars: envelope.maxBytes,
+    maxDepth: envelope.maxDepth,
+    maxElements: envelope.maxElements,
+    maxAttributes: envelope.maxAttributes,
+    maxAttributesPerElement: MAX_ATTRIBUTES_PER_ENVELOPE_ELEMENT,
+  };
 
-  const sendError = (res: Response, code: EbmsErrorCode, detail: string, refTo: string | undefined, soapVersion: SoapVersion, httpStatus = 500) => {
+  const sendError = (
+    res: Response,
+    code: EbmsErrorCode,
+    detail: string,
+    refTo: string | undefined,
+    soapVersion: SoapVersion,
+    httpStatus = 500,
+  ) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
     res.status(httpStatus).type(soapMediaType(soapVersion)).send(serializeXml(doc));
   };
 
   /** One-way/pull (AS4 §2.1): the next message of the MPC in the HTTP response, or the EBMS:0006 warning. */
-  const answerPullRequest = async (res: Response, mpc: string, refTo: string, signer: X509Certificate, soapVersion: SoapVersion) => {
-    if (!options.onPullRequest) throw new QerdsError('AS4_EBMS_0008', 'PullRequest is not supported by this endpoint');
+  const answerPullRequest = async (
+    res: Response,
+    mpc: string,
+    refTo: string,
+    signer: X509Certificate,
+    soapVersion: SoapVersion,
+  ) => {
+    if (!options.onPullRequest)
+      throw new QerdsError('AS4_EBMS_0008', 'PullRequest is not supported by this endpoint');
     // Only channels a pull P-Mode names may be pulled from: an unknown MPC could leak another party's messages.
-    if (options.pmodes && !options.pmodes.some((p) => p.mep === 'pull' && p.mpc === mpc)) throw new QerdsError('AS4_EBMS_0010', `no pull P-Mode for MPC ${mpc}`);
+    if (options.pmodes && !options.pmodes.some((p) => p.mep === 'pull' && p.mpc === mpc))
+      throw new QerdsError('AS4_EBMS_0010', `no pull P-Mode for MPC ${mpc}`);
     const pulled = await options.onPullRequest({ mpc, messageId: refTo, signer });
     if (!pulled) {
       sendError(res, 'EBMS:0006', `no message waiting on ${mpc}`, refTo, soapVersion, 200);
@@ -130,18 +164,23 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
         const decoded = await decodeMultipartStreaming(contentType, requestBody(req, limit), {
           maxBytes: limit,
           spoolDir: scratch.dir,
-          ...(options.spoolThresholdBytes === undefined ? {} : { spoolThresholdBytes: options.spoolThresholdBytes }),
+          ...(options.spoolThresholdBytes === undefined
+            ? {}
+            : { spoolThresholdBytes: options.spoolThresholdBytes }),
         });
         envelopeXml = decoded.envelope;
         // The root part is held in memory and parsed at once: bounded far below the streamed attachments.
-        if (Buffer.byteLength(envelopeXml) > envelope.maxBytes) throw tooLarge(envelope.maxBytes, 'SOAP envelope');
+        if (Buffer.byteLength(envelopeXml) > envelope.maxBytes)
+          throw tooLarge(envelope.maxBytes, 'SOAP envelope');
         attachments = decoded.attachments;
         soapVersion = decoded.soapVersion;
       } else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) {
         soapVersion = media === SOAP12_MEDIA_TYPE ? '1.2' : '1.1';
         // Unauthenticated peers: a SOAP body without MIME is all envelope, read and parsed in memory, so it gets
         // the envelope's limit, not the streamed attachments' (a 50 MB envelope blocked the event loop for seconds).
-        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(await readBody(req, envelope.maxBytes, 'SOAP envelope'));
+        envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(
+          await readBody(req, envelope.maxBytes, 'SOAP envelope'),
+        );
       } else {
         throw new QerdsError('AS4_EBMS_0007', `unsupported Content-Type ${media}`);
       }
@@ -150,11 +189,16 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
 
       // Decrypt first: the signature covers the plaintext (sign-then-encrypt, eDelivery AS4). 0102 on failure.
       const decrypted = await decryptAttachmentsStreaming(doc, attachments, decryptionKeys, scratch.dir);
-      const verification = verifyEnvelope(doc, decrypted.attachments, { trust: options.trust, at: clock.now() });
+      const verification = verifyEnvelope(doc, decrypted.attachments, {
+        trust: options.trust,
+        at: clock.now(),
+      });
       if (!verification.valid || !verification.signer) {
         const errors = verification.findings.filter((f) => f.severity === 'error');
         // Unsigned where the policy requires a signature → PolicyNoncompliance; a bad signature → FailedAuthentication.
-        const code: EbmsErrorCode = errors.some((f) => f.code === 'AS4_SIGNATURE_MISSING') ? 'EBMS:0103' : 'EBMS:0101';
+        const code: EbmsErrorCode = errors.some((f) => f.code === 'AS4_SIGNATURE_MISSING')
+          ? 'EBMS:0103'
+          : 'EBMS:0101';
         sendError(res, code, errors.map((f) => f.message).join('; '), peekMessageId(doc), soapVersion);
         return;
       }
@@ -170,16 +214,25 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
         res.status(200).end();
         return;
       }
-      if (parsed.kind !== 'user') throw new QerdsError('AS4_EBMS_0010', `unexpected ${parsed.kind} signal pushed to this endpoint`);
+      if (parsed.kind !== 'user')
+        throw new QerdsError('AS4_EBMS_0010', `unexpected ${parsed.kind} signal pushed to this endpoint`);
       let pmode: PMode | undefined;
       if (options.pmodes) {
         // A pushed UserMessage can only fit a push P-Mode (a pull agreement's messages are handed out, not taken in).
         try {
-          pmode = matchPMode(options.pmodes.filter((p) => p.mep === 'push'), parsed.message);
+          pmode = matchPMode(
+            options.pmodes.filter((p) => p.mep === 'push'),
+            parsed.message,
+          );
         } catch (error) {
           throw options.noPModeRefusal?.(parsed.message) ?? error;
         }
-        assertPModeSecurity(pmode, { signatureAlgorithm: verification.signatureAlgorithm, keyProtection: decrypted.keyProtection, encrypted: decrypted.encrypted, attachments });
+        assertPModeSecurity(pmode, {
+          signatureAlgorithm: verification.signatureAlgorithm,
+          keyProtection: decrypted.keyProtection,
+          encrypted: decrypted.encrypted,
+          attachments,
+        });
       }
       // Duplicate detection (after authentication: only a verified sender's resend gets the stored receipt).
       // Keyed by MessageId and the signed digests: a byte-identical resend gets the very receipt it missed; a
@@ -193,19 +246,43 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       checkPayloadConsistency(parsed.message, decrypted.attachments);
       // Inflate only after the signature over the compressed octets verified (AS4 §3.1).
-      const payloads = await decompressPayloadsStreaming(parsed.message, decrypted.attachments, scratch.dir, options.maxDecompressedBytes);
+      const payloads = await decompressPayloadsStreaming(
+        parsed.message,
+        decrypted.attachments,
+        scratch.dir,
+        options.maxDecompressedBytes,
+      );
       try {
         const tlsClientCertificate = verifiedTlsClientCertificate(req);
-        await options.onUserMessage({ message: parsed.message, attachments: payloads, signer: verification.signer, envelopeXml, ...(tlsClientCertificate ? { tlsClientCertificate } : {}) });
+        await options.onUserMessage({
+          message: parsed.message,
+          attachments: payloads,
+          signer: verification.signer,
+          envelopeXml,
+          ...(tlsClientCertificate ? { tlsClientCertificate } : {}),
+        });
       } catch (error) {
         const code = isQerdsError(error) ? ebmsCodeOf(error.code) : undefined;
-        sendError(res, code ?? 'EBMS:0004', code ? (error as Error).message : 'the message could not be processed', parsed.message.messageId, soapVersion);
+        sendError(
+          res,
+          code ?? 'EBMS:0004',
+          code ? (error as Error).message : 'the message could not be processed',
+          parsed.message.messageId,
+          soapVersion,
+        );
         return;
       }
       // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
       const nrr = pmode?.receipt.nonRepudiation ?? true;
-      const receiptXml = serializeXml(buildReceipt(doc, nrr ? verification.references : [], options.identity, { soapVersion, clock, idGenerator }));
-      const windowSeconds = pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
+      const receiptXml = serializeXml(
+        buildReceipt(doc, nrr ? verification.references : [], options.identity, {
+          soapVersion,
+          clock,
+          idGenerator,
+        }),
+      );
+      const windowSeconds =
+        pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
       receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));
       res.status(200).type(soapMediaType(soapVersion)).send(receiptXml);
     } catch (error) {
@@ -218,7 +295,13 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       const code = isQerdsError(error) ? ebmsCodeOf(error.code) : undefined;
       try {
-        sendError(res, code ?? 'EBMS:0004', code ? (error as Error).message : 'internal error', peekMessageId(doc), soapVersion);
+        sendError(
+          res,
+          code ?? 'EBMS:0004',
+          code ? (error as Error).message : 'internal error',
+          peekMessageId(doc),
+          soapVersion,
+        );
       } catch {
         res.status(500).end();
       }

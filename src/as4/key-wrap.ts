@@ -1,6 +1,15 @@
 import {
-  constants, createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, privateDecrypt, publicEncrypt,
-  randomBytes, type X509Certificate,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  type X509Certificate,
 } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
 import type { SigningIdentity } from '../pki/types.js';
@@ -18,7 +27,14 @@ const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', `the EncryptedKey cannot be decrypted (${why})`);
 };
 
-function el(doc: Document, ns: string, qname: string, parent: Element, attrs: Record<string, string> = {}, text?: string): Element {
+function el(
+  doc: Document,
+  ns: string,
+  qname: string,
+  parent: Element,
+  attrs: Record<string, string> = {},
+  text?: string,
+): Element {
   const e = doc.createElementNS(ns, qname);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.appendChild(doc.createTextNode(text));
@@ -33,7 +49,12 @@ function el(doc: Document, ns: string, qname: string, parent: Element, attrs: Re
  *   (dsig11:DEREncodedKeyValue, SubjectPublicKeyInfo), HKDF-SHA256 (random salt, 16-byte key) and
  *   kw-aes128 key wrap; `xenc:RecipientKeyInfo` names the recipient certificate (WSS4J needs it).
  */
-export function buildEncryptedKey(doc: Document, cek: Buffer, recipient: X509Certificate, id: string): Element {
+export function buildEncryptedKey(
+  doc: Document,
+  cek: Buffer,
+  recipient: X509Certificate,
+  id: string,
+): Element {
   const ek = doc.createElementNS(NS.xenc, 'xenc:EncryptedKey');
   ek.setAttributeNS(NS.xmlns, 'xmlns:xenc', NS.xenc);
   ek.setAttribute('Id', id);
@@ -41,13 +62,24 @@ export function buildEncryptedKey(doc: Document, cek: Buffer, recipient: X509Cer
   let wrapped: Buffer;
   if (keyType === 'rsa') {
     const method = el(doc, NS.xenc, 'xenc:EncryptionMethod', ek, { Algorithm: ALG.rsaOaep });
-    el(doc, NS.ds, 'ds:DigestMethod', method, { Algorithm: ALG.sha256 }).setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
-    el(doc, NS.xenc11, 'xenc11:MGF', method, { Algorithm: ALG.mgf1Sha256 }).setAttributeNS(NS.xmlns, 'xmlns:xenc11', NS.xenc11);
+    el(doc, NS.ds, 'ds:DigestMethod', method, { Algorithm: ALG.sha256 }).setAttributeNS(
+      NS.xmlns,
+      'xmlns:ds',
+      NS.ds,
+    );
+    el(doc, NS.xenc11, 'xenc11:MGF', method, { Algorithm: ALG.mgf1Sha256 }).setAttributeNS(
+      NS.xmlns,
+      'xmlns:xenc11',
+      NS.xenc11,
+    );
     const keyInfo = el(doc, NS.ds, 'ds:KeyInfo', ek);
     keyInfo.setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
     appendIssuerSerialReference(doc, keyInfo, recipient);
     // node's oaepHash sets both the OAEP digest and the MGF1 digest: SHA-256 for both, as declared above.
-    wrapped = publicEncrypt({ key: recipient.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek);
+    wrapped = publicEncrypt(
+      { key: recipient.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      cek,
+    );
   } else if (keyType === 'x25519') {
     el(doc, NS.xenc, 'xenc:EncryptionMethod', ek, { Algorithm: ALG.kwAes128 });
     const keyInfo = el(doc, NS.ds, 'ds:KeyInfo', ek);
@@ -63,7 +95,14 @@ export function buildEncryptedKey(doc: Document, cek: Buffer, recipient: X509Cer
     el(doc, NS.dsigMore, 'dsig-more:KeyLength', params, {}, String(KEK_BYTES));
     const ephemeral = generateKeyPairSync('x25519');
     const originator = el(doc, NS.xenc, 'xenc:OriginatorKeyInfo', agreement);
-    const der = el(doc, NS.dsig11, 'dsig11:DEREncodedKeyValue', originator, {}, ephemeral.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));
+    const der = el(
+      doc,
+      NS.dsig11,
+      'dsig11:DEREncodedKeyValue',
+      originator,
+      {},
+      ephemeral.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    );
     der.setAttributeNS(NS.xmlns, 'xmlns:dsig11', NS.dsig11);
     appendIssuerSerialReference(doc, el(doc, NS.xenc, 'xenc:RecipientKeyInfo', agreement), recipient);
     const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey });
@@ -71,7 +110,10 @@ export function buildEncryptedKey(doc: Document, cek: Buffer, recipient: X509Cer
     const c = createCipheriv('id-aes128-wrap', kek, KW_IV);
     wrapped = Buffer.concat([c.update(cek), c.final()]);
   } else {
-    throw new QerdsError('AS4_ENCRYPTION_KEY_UNSUPPORTED', `cannot encrypt for a ${keyType} certificate (RSA for eDelivery 1.15, X25519 for 2.0)`);
+    throw new QerdsError(
+      'AS4_ENCRYPTION_KEY_UNSUPPORTED',
+      `cannot encrypt for a ${keyType} certificate (RSA for eDelivery 1.15, X25519 for 2.0)`,
+    );
   }
   const cipherData = el(doc, NS.xenc, 'xenc:CipherData', ek);
   el(doc, NS.xenc, 'xenc:CipherValue', cipherData, {}, wrapped.toString('base64'));
@@ -81,7 +123,9 @@ export function buildEncryptedKey(doc: Document, cek: Buffer, recipient: X509Cer
 function cipherValueOf(ek: Element): Buffer {
   const cd = childElements(ek, NS.xenc, 'CipherData');
   const cv = cd.length === 1 ? childElements(cd[0]!, NS.xenc, 'CipherValue') : [];
-  return cv.length === 1 ? Buffer.from(textOf(cv[0]!).replace(/\s+/g, ''), 'base64') : failed('no CipherValue');
+  return cv.length === 1
+    ? Buffer.from(textOf(cv[0]!).replace(/\s+/g, ''), 'base64')
+    : failed('no CipherValue');
 }
 
 function oneChild(parent: Element, ns: string, name: string): Element {
@@ -92,14 +136,16 @@ function oneChild(parent: Element, ns: string, name: string): Element {
 /** The key encryption key of an X25519 + HKDF AgreementMethod, for our key `own`. */
 function agreedKek(agreement: Element, own: SigningIdentity): Buffer {
   const kdm = oneChild(agreement, NS.xenc11, 'KeyDerivationMethod');
-  if (kdm.getAttribute('Algorithm') !== ALG.hkdf) failed(`key derivation ${kdm.getAttribute('Algorithm') ?? ''} is not supported`);
+  if (kdm.getAttribute('Algorithm') !== ALG.hkdf)
+    failed(`key derivation ${kdm.getAttribute('Algorithm') ?? ''} is not supported`);
   const params = oneChild(kdm, NS.dsigMore, 'HKDFParams');
   const prf = childElements(params, NS.dsigMore, 'PRF')[0]?.getAttribute('Algorithm') ?? ALG.hmacSha256;
   if (prf !== ALG.hmacSha256) failed(`HKDF PRF ${prf} is not supported`);
   const saltEl = childElements(params, NS.dsigMore, 'Salt')[0];
   const infoEl = childElements(params, NS.dsigMore, 'Info')[0];
   const lengthEl = childElements(params, NS.dsigMore, 'KeyLength')[0];
-  if (lengthEl && textOf(lengthEl) !== String(KEK_BYTES)) failed('HKDF KeyLength must be 16 bytes for kw-aes128');
+  if (lengthEl && textOf(lengthEl) !== String(KEK_BYTES))
+    failed('HKDF KeyLength must be 16 bytes for kw-aes128');
   const originator = oneChild(agreement, NS.xenc, 'OriginatorKeyInfo');
   const der = oneChild(originator, NS.dsig11, 'DEREncodedKeyValue');
   let ephemeral;
@@ -132,20 +178,34 @@ export function unwrapEncryptedKey(ek: Element, security: Element, keys: readonl
     // Only the eDelivery parameters: an attacker must not be able to choose SHA-1 digests or MGFs.
     if (digest !== ALG.sha256 || mgf !== ALG.mgf1Sha256) failed('RSA-OAEP must use SHA-256 and MGF1-SHA256');
     const rsaKeys = keys.filter((k) => k.privateKey.asymmetricKeyType === 'rsa');
-    const cert = matchRecipient(keyInfo, security, rsaKeys.map((k) => k.certificate));
-    const own = rsaKeys.find((k) => k.certificate === cert) ?? failed('not encrypted for any of our certificates');
+    const cert = matchRecipient(
+      keyInfo,
+      security,
+      rsaKeys.map((k) => k.certificate),
+    );
+    const own =
+      rsaKeys.find((k) => k.certificate === cert) ?? failed('not encrypted for any of our certificates');
     try {
-      return privateDecrypt({ key: own.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, wrapped);
+      return privateDecrypt(
+        { key: own.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+        wrapped,
+      );
     } catch {
       return failed('RSA-OAEP');
     }
   }
   if (algorithm === ALG.kwAes128) {
     const agreement = keyInfo ? childElements(keyInfo, NS.xenc, 'AgreementMethod')[0] : undefined;
-    if (!agreement || agreement.getAttribute('Algorithm') !== ALG.x25519) return failed('kw-aes128 needs an X25519 AgreementMethod');
+    if (!agreement || agreement.getAttribute('Algorithm') !== ALG.x25519)
+      return failed('kw-aes128 needs an X25519 AgreementMethod');
     const xKeys = keys.filter((k) => k.privateKey.asymmetricKeyType === 'x25519');
-    const cert = matchRecipient(childElements(agreement, NS.xenc, 'RecipientKeyInfo')[0], security, xKeys.map((k) => k.certificate));
-    const own = xKeys.find((k) => k.certificate === cert) ?? failed('not encrypted for any of our certificates');
+    const cert = matchRecipient(
+      childElements(agreement, NS.xenc, 'RecipientKeyInfo')[0],
+      security,
+      xKeys.map((k) => k.certificate),
+    );
+    const own =
+      xKeys.find((k) => k.certificate === cert) ?? failed('not encrypted for any of our certificates');
     const kek = agreedKek(agreement, own);
     try {
       const d = createDecipheriv('id-aes128-wrap', kek, KW_IV);

@@ -2,7 +2,16 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QerdsError } from '../core/index.js';
-import { assembleParts, fail, multipartBoundary, parseHeaders, transferDecode, type DecodedMultipart, type DecodeMultipartLimits, type RawPart } from './multipart.js';
+import {
+  assembleParts,
+  fail,
+  multipartBoundary,
+  parseHeaders,
+  transferDecode,
+  type DecodedMultipart,
+  type DecodeMultipartLimits,
+  type RawPart,
+} from './multipart.js';
 import { fileBody, spoolDirectory, type SpoolDir } from './streamed-body.js';
 
 export interface DecodeMultipartStreamingOptions extends DecodeMultipartLimits {
@@ -22,7 +31,9 @@ class PartSink {
 
   constructor(
     private readonly headers: Map<string, string>,
-    private readonly options: Required<Pick<DecodeMultipartStreamingOptions, 'spoolDir' | 'spoolThresholdBytes'>>,
+    private readonly options: Required<
+      Pick<DecodeMultipartStreamingOptions, 'spoolDir' | 'spoolThresholdBytes'>
+    >,
   ) {}
 
   async write(bytes: Buffer): Promise<void> {
@@ -33,7 +44,10 @@ class PartSink {
     if (this.size <= this.options.spoolThresholdBytes) return;
     const cte = (this.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
     // Decoding base64 or quoted-printable on the fly is not implemented; AS4 products send binary parts.
-    if (!PASS_THROUGH_ENCODINGS.has(cte)) fail(`Content-Transfer-Encoding ${cte} is not supported for a part above ${this.options.spoolThresholdBytes} bytes`);
+    if (!PASS_THROUGH_ENCODINGS.has(cte))
+      fail(
+        `Content-Transfer-Encoding ${cte} is not supported for a part above ${this.options.spoolThresholdBytes} bytes`,
+      );
     const path = join(await spoolDirectory(this.options.spoolDir), randomUUID());
     this.file = { handle: await open(path, 'wx', 0o600), path, hash: createHash('sha256') };
     const pending = Buffer.concat(this.chunks);
@@ -68,11 +82,18 @@ class PartSink {
  * message of any size passes in a small, fixed amount of memory. Same rules and errors (AS4_EBMS_0007) as
  * decodeMultipart; limits are enforced while the octets arrive.
  */
-export async function decodeMultipartStreaming(contentType: string, source: AsyncIterable<Buffer>, options: DecodeMultipartStreamingOptions): Promise<DecodedMultipart> {
+export async function decodeMultipartStreaming(
+  contentType: string,
+  source: AsyncIterable<Buffer>,
+  options: DecodeMultipartStreamingOptions,
+): Promise<DecodedMultipart> {
   const maxBytes = options.maxBytes ?? 104_857_600;
   const maxParts = options.maxParts ?? 101;
   const maxHeaderBytes = options.maxHeaderBytes ?? 16_384;
-  const sinkOptions = { spoolDir: options.spoolDir, spoolThresholdBytes: options.spoolThresholdBytes ?? 1_048_576 };
+  const sinkOptions = {
+    spoolDir: options.spoolDir,
+    spoolThresholdBytes: options.spoolThresholdBytes ?? 1_048_576,
+  };
   const { ct, boundary } = multipartBoundary(contentType);
   const dash = Buffer.from(`--${boundary}`);
   const delimiter = Buffer.from(`\r\n--${boundary}`);
@@ -157,7 +178,10 @@ export async function decodeMultipartStreaming(contentType: string, source: Asyn
   try {
     for await (const chunk of source) {
       total += chunk.length;
-      if (total > maxBytes) throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${maxBytes} bytes`, { details: { limit: maxBytes } });
+      if (total > maxBytes)
+        throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${maxBytes} bytes`, {
+          details: { limit: maxBytes },
+        });
       window = window.length === 0 ? chunk : Buffer.concat([window, chunk]);
       await step();
     }

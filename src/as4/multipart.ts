@@ -26,7 +26,11 @@ export interface EncodedMultipart {
  * SOAP with Attachments as MIME multipart/related (RFC 2387): the envelope first (the `start` part),
  * then one part per attachment, all with `Content-Transfer-Encoding: binary`.
  */
-export function encodeMultipart(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions = {}): EncodedMultipart {
+export function encodeMultipart(
+  envelopeXml: string,
+  attachments: readonly Attachment[],
+  options: EncodeMultipartOptions = {},
+): EncodedMultipart {
   const { contentType, segments } = multipartSegments(envelopeXml, attachments, options);
   return { contentType, body: Buffer.concat(segments.map((s) => (Buffer.isBuffer(s) ? s : s.body))) };
 }
@@ -40,9 +44,14 @@ export interface StreamedMultipart {
 }
 
 /** encodeMultipart for attachments that may be streamed (their parts are read from `stream` as the body is sent). */
-export function encodeMultipartStreaming(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions = {}): StreamedMultipart {
+export function encodeMultipartStreaming(
+  envelopeXml: string,
+  attachments: readonly Attachment[],
+  options: EncodeMultipartOptions = {},
+): StreamedMultipart {
   const { contentType, segments } = multipartSegments(envelopeXml, attachments, options);
-  const sizeOf = (s: Buffer | Attachment) => (Buffer.isBuffer(s) ? s.length : (s.stream?.size ?? s.body.length));
+  const sizeOf = (s: Buffer | Attachment) =>
+    Buffer.isBuffer(s) ? s.length : (s.stream?.size ?? s.body.length);
   return {
     contentType,
     size: segments.reduce((sum, s) => sum + sizeOf(s), 0),
@@ -61,7 +70,11 @@ export function encodeMultipartStreaming(envelopeXml: string, attachments: reado
 }
 
 /** The message as a sequence of header octets and attachments (whose bodies follow in memory or as streams). */
-function multipartSegments(envelopeXml: string, attachments: readonly Attachment[], options: EncodeMultipartOptions): { contentType: string; segments: (Buffer | Attachment)[] } {
+function multipartSegments(
+  envelopeXml: string,
+  attachments: readonly Attachment[],
+  options: EncodeMultipartOptions,
+): { contentType: string; segments: (Buffer | Attachment)[] } {
   const soapType = (options.soapVersion ?? '1.2') === '1.2' ? SOAP12_MEDIA_TYPE : SOAP11_MEDIA_TYPE;
   const rootId = options.rootContentId ?? `root-${randomBytes(8).toString('hex')}@qerds`;
   const boundary = options.boundary ?? `MIMEBoundary_${randomBytes(18).toString('hex')}`;
@@ -74,7 +87,8 @@ function multipartSegments(envelopeXml: string, attachments: readonly Attachment
   for (const a of attachments) {
     if (ids.has(a.contentId)) throw new QerdsError('AS4_EBMS_0007', `duplicate Content-ID ${a.contentId}`);
     ids.add(a.contentId);
-    if (/[<>\r\n]/.test(a.contentId) || /[\r\n]/.test(a.contentType)) throw new QerdsError('AS4_EBMS_0007', 'invalid MIME header value');
+    if (/[<>\r\n]/.test(a.contentId) || /[\r\n]/.test(a.contentType))
+      throw new QerdsError('AS4_EBMS_0007', 'invalid MIME header value');
   }
   // RFC 2046 §5.1.1: the boundary must not occur in any encapsulated part. A streamed part is not searched:
   // the boundary is chosen at random (144 bits) after its content was fixed, so no sender can plant it there.
@@ -85,9 +99,25 @@ function multipartSegments(envelopeXml: string, attachments: readonly Attachment
   }
   const segments: (Buffer | Attachment)[] = [];
   const head = (headers: string[]) => Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`, 'utf8');
-  segments.push(head([`Content-Type: ${soapType}; charset=UTF-8`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`]), envelope, CRLF);
+  segments.push(
+    head([
+      `Content-Type: ${soapType}; charset=UTF-8`,
+      'Content-Transfer-Encoding: binary',
+      `Content-ID: <${rootId}>`,
+    ]),
+    envelope,
+    CRLF,
+  );
   for (const a of attachments) {
-    segments.push(head([`Content-Type: ${a.contentType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${a.contentId}>`]), a, CRLF);
+    segments.push(
+      head([
+        `Content-Type: ${a.contentType}`,
+        'Content-Transfer-Encoding: binary',
+        `Content-ID: <${a.contentId}>`,
+      ]),
+      a,
+      CRLF,
+    );
   }
   segments.push(Buffer.from(`--${boundary}--\r\n`));
   const contentType = [
@@ -156,7 +186,10 @@ export function transferDecode(encoding: string, body: Buffer): Buffer {
     case 'quoted-printable': {
       const text = body.toString('latin1').replace(/=\r\n/g, '');
       if (/=(?![0-9A-Fa-f]{2})/.test(text)) fail('invalid quoted-printable part');
-      return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      return Buffer.from(
+        text.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+        'latin1',
+      );
     }
     default:
       return fail(`unsupported Content-Transfer-Encoding ${encoding}`);
@@ -214,19 +247,34 @@ function splitParts(body: Buffer, boundary: string, limits: Required<DecodeMulti
  * parameter, else the first part) is the envelope, the others are attachments keyed by Content-ID.
  * MIME problems are QerdsError AS4_EBMS_0007 (MimeInconsistency).
  */
-export function decodeMultipart(contentType: string, body: Buffer, limits: DecodeMultipartLimits = {}): DecodedMultipart {
-  const lim = { maxBytes: limits.maxBytes ?? 104_857_600, maxParts: limits.maxParts ?? 101, maxHeaderBytes: limits.maxHeaderBytes ?? 16_384 };
-  if (body.length > lim.maxBytes) throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${lim.maxBytes} bytes`, { details: { limit: lim.maxBytes } });
+export function decodeMultipart(
+  contentType: string,
+  body: Buffer,
+  limits: DecodeMultipartLimits = {},
+): DecodedMultipart {
+  const lim = {
+    maxBytes: limits.maxBytes ?? 104_857_600,
+    maxParts: limits.maxParts ?? 101,
+    maxHeaderBytes: limits.maxHeaderBytes ?? 16_384,
+  };
+  if (body.length > lim.maxBytes)
+    throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${lim.maxBytes} bytes`, {
+      details: { limit: lim.maxBytes },
+    });
   const { ct, boundary } = multipartBoundary(contentType);
   return assembleParts(ct, splitParts(body, boundary, lim));
 }
 
 /** The Content-Type of a multipart/related message and its boundary (AS4_EBMS_0007 when either is wrong). */
-export function multipartBoundary(contentType: string): { ct: ReturnType<typeof parseContentType>; boundary: string } {
+export function multipartBoundary(contentType: string): {
+  ct: ReturnType<typeof parseContentType>;
+  boundary: string;
+} {
   const ct = parseContentType(contentType);
   if (ct.mediaType !== 'multipart/related') fail(`expected multipart/related, got ${ct.mediaType}`);
   const boundary = ct.params.get('boundary');
-  if (!boundary || !/^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(boundary)) fail('missing or invalid boundary');
+  if (!boundary || !/^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(boundary))
+    fail('missing or invalid boundary');
   return { ct, boundary: boundary! };
 }
 
@@ -235,7 +283,10 @@ export function multipartBoundary(contentType: string): { ct: ReturnType<typeof 
  * is the envelope and must be in memory; the others are attachments keyed by Content-ID (a spooled one as
  * a streamed attachment).
  */
-export function assembleParts(ct: ReturnType<typeof parseContentType>, parts: readonly RawPart[]): DecodedMultipart {
+export function assembleParts(
+  ct: ReturnType<typeof parseContentType>,
+  parts: readonly RawPart[],
+): DecodedMultipart {
   const ids = new Map<string, RawPart>();
   for (const p of parts) {
     const cid = p.headers.get('content-id');
@@ -245,10 +296,14 @@ export function assembleParts(ct: ReturnType<typeof parseContentType>, parts: re
     ids.set(id, p);
   }
   const start = ct.params.get('start');
-  const root = start === undefined ? parts[0]! : ids.get(stripAngle(start)) ?? fail(`start part ${start} not found`);
-  const rootType = parseContentType(root.headers.get('content-type') ?? fail('root part without Content-Type'));
+  const root =
+    start === undefined ? parts[0]! : (ids.get(stripAngle(start)) ?? fail(`start part ${start} not found`));
+  const rootType = parseContentType(
+    root.headers.get('content-type') ?? fail('root part without Content-Type'),
+  );
   const declared = ct.params.get('type')?.toLowerCase();
-  if (declared !== undefined && declared !== rootType.mediaType) fail(`root part is ${rootType.mediaType}, type parameter says ${declared}`);
+  if (declared !== undefined && declared !== rootType.mediaType)
+    fail(`root part is ${rootType.mediaType}, type parameter says ${declared}`);
   let soapVersion: SoapVersion;
   if (rootType.mediaType === SOAP12_MEDIA_TYPE) soapVersion = '1.2';
   else if (rootType.mediaType === SOAP11_MEDIA_TYPE) soapVersion = '1.1';
@@ -269,7 +324,11 @@ export function assembleParts(ct: ReturnType<typeof parseContentType>, parts: re
     const type = p.headers.get('content-type') ?? fail(`attachment ${cid} without Content-Type`);
     parseContentType(type);
     const contentId = stripAngle(cid);
-    attachments.push(Buffer.isBuffer(p.body) ? { contentId, contentType: type, body: p.body } : streamedAttachment(contentId, type, p.body));
+    attachments.push(
+      Buffer.isBuffer(p.body)
+        ? { contentId, contentType: type, body: p.body }
+        : streamedAttachment(contentId, type, p.body),
+    );
   }
   return { envelope, soapVersion, attachments };
 }

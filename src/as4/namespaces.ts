@@ -26,12 +26,14 @@ export const WSS = Object.freeze({
   x509v3: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3',
   x509SubjectKeyIdentifier:
     'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier',
-  base64Binary: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary',
+  base64Binary:
+    'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary',
   swaContentSignatureTransform:
     'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Signature-Transform',
   swaCompleteSignatureTransform:
     'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Complete-Signature-Transform',
-  swaCiphertextTransform: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Ciphertext-Transform',
+  swaCiphertextTransform:
+    'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Ciphertext-Transform',
   /** xenc:EncryptedData/@Type of an attachment whose content (not its MIME headers) is encrypted. */
   swaContentOnly: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Only',
   swaComplete: 'http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Complete',

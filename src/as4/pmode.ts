@@ -12,12 +12,24 @@ import type { Attachment, UserMessage } from './types.js';
 export type AlgorithmSet = 'edelivery-1.15' | 'edelivery-2.0';
 
 /** The algorithms of each eDelivery AS4 profile (AS4.md): signature, key transport/agreement, content. */
-export const ALGORITHM_SETS: Readonly<Record<AlgorithmSet, { signature: string; keyProtection: string; contentEncryption: string }>> = Object.freeze({
-  'edelivery-1.15': { signature: ALG.rsaSha256, keyProtection: ALG.rsaOaep, contentEncryption: ALG.aes128Gcm },
-  'edelivery-2.0': { signature: ALG.eddsaEd25519, keyProtection: ALG.kwAes128, contentEncryption: ALG.aes128Gcm },
+export const ALGORITHM_SETS: Readonly<
+  Record<AlgorithmSet, { signature: string; keyProtection: string; contentEncryption: string }>
+> = Object.freeze({
+  'edelivery-1.15': {
+    signature: ALG.rsaSha256,
+    keyProtection: ALG.rsaOaep,
+    contentEncryption: ALG.aes128Gcm,
+  },
+  'edelivery-2.0': {
+    signature: ALG.eddsaEd25519,
+    keyProtection: ALG.kwAes128,
+    contentEncryption: ALG.aes128Gcm,
+  },
 });
 
-const party = z.object({ partyId: z.string().min(1), partyIdType: z.string().min(1).optional(), role: z.string().min(1) }).strict();
+const party = z
+  .object({ partyId: z.string().min(1), partyIdType: z.string().min(1).optional(), role: z.string().min(1) })
+  .strict();
 
 /** The configuration shape of one P-Mode (defaults filled by `definePMode`). */
 export const pmodeSchema = z
@@ -61,7 +73,11 @@ export const pmodeSchema = z
          * push, as eDelivery AS4 2.0 requires. `callback` (a separate push back) is not supported and refused here.
          * @defaultValue 'response'
          */
-        replyPattern: z.literal('response', { error: 'only the "response" reply pattern is supported (receipts and errors synchronous)' }).default('response'),
+        replyPattern: z
+          .literal('response', {
+            error: 'only the "response" reply pattern is supported (receipts and errors synchronous)',
+          })
+          .default('response'),
       })
       .strict()
       .prefault({}),
@@ -94,18 +110,28 @@ export type PMode = Readonly<z.output<typeof pmodeSchema>>;
 /** A P-Mode with its defaults filled in, frozen (the input is not modified). */
 export function definePMode(input: PModeInput): PMode {
   const parsed = pmodeSchema.safeParse(input);
-  if (!parsed.success) throw new QerdsError('AS4_PMODE_INVALID', `P-Mode ${input.id ?? '?'} is invalid: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new QerdsError(
+      'AS4_PMODE_INVALID',
+      `P-Mode ${input.id ?? '?'} is invalid: ${parsed.error.message}`,
+    );
   return Object.freeze(parsed.data);
 }
 
 function samePartyAs(want: PMode['initiator'], got: UserMessage['from']): boolean {
-  return !want || (want.partyId === got.partyId && (want.partyIdType ?? undefined) === (got.partyIdType ?? undefined) && want.role === got.role);
+  return (
+    !want ||
+    (want.partyId === got.partyId &&
+      (want.partyIdType ?? undefined) === (got.partyIdType ?? undefined) &&
+      want.role === got.role)
+  );
 }
 
 /** Why `pmode` does not fit `message`, or undefined when it does. */
 export function pmodeMismatch(pmode: PMode, message: UserMessage): string | undefined {
   const c = message.collaboration;
-  if (pmode.service !== c.service || (pmode.serviceType ?? undefined) !== (c.serviceType ?? undefined)) return 'service';
+  if (pmode.service !== c.service || (pmode.serviceType ?? undefined) !== (c.serviceType ?? undefined))
+    return 'service';
   if (pmode.action !== c.action) return 'action';
   if (pmode.agreement !== undefined && pmode.agreement !== c.agreementRef) return 'agreement';
   if (!samePartyAs(pmode.initiator, message.from)) return 'initiator';
@@ -121,7 +147,10 @@ export function matchPMode(pmodes: readonly PMode[], message: UserMessage): PMod
   const found = pmodes.find((p) => pmodeMismatch(p, message) === undefined);
   if (found) return found;
   const c = message.collaboration;
-  throw new QerdsError('AS4_EBMS_0010', `no P-Mode for service ${c.service}, action ${c.action}${c.agreementRef ? `, agreement ${c.agreementRef}` : ''} from ${message.from.partyId} to ${message.to.partyId}`);
+  throw new QerdsError(
+    'AS4_EBMS_0010',
+    `no P-Mode for service ${c.service}, action ${c.action}${c.agreementRef ? `, agreement ${c.agreementRef}` : ''} from ${message.from.partyId} to ${message.to.partyId}`,
+  );
 }
 
 /** What the receiver observed about an incoming message's security. */
@@ -144,11 +173,15 @@ export function assertPModeSecurity(pmode: PMode, seen: ObservedSecurity): void 
   const refuse = (why: string): never => {
     throw new QerdsError('AS4_EBMS_0103', `P-Mode ${pmode.id}: ${why}`);
   };
-  if (seen.signatureAlgorithm !== set.signature) refuse(`signature must use ${set.signature}, not ${seen.signatureAlgorithm ?? 'none'}`);
+  if (seen.signatureAlgorithm !== set.signature)
+    refuse(`signature must use ${set.signature}, not ${seen.signatureAlgorithm ?? 'none'}`);
   if (!pmode.security.encrypt) return;
   const plain = seen.attachments.filter((a) => !seen.encrypted.includes(a.contentId));
   if (plain.length > 0) refuse(`payload ${plain.map((a) => a.contentId).join(', ')} is not encrypted`);
-  if (seen.attachments.length > 0 && (seen.keyProtection.length === 0 || seen.keyProtection.some((k) => k !== set.keyProtection))) {
+  if (
+    seen.attachments.length > 0 &&
+    (seen.keyProtection.length === 0 || seen.keyProtection.some((k) => k !== set.keyProtection))
+  ) {
     refuse(`payload keys must be protected with ${set.keyProtection}`);
   }
 }

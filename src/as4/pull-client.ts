@@ -16,12 +16,26 @@ import { parseXml, serializeXml } from './xml-util.js';
 
 const SOAP12 = `${SOAP12_MEDIA_TYPE}; charset=UTF-8`;
 
-async function post(endpoint: string, contentType: string, body: Buffer, timeoutMs: number, http: As4HttpClient = fetch): Promise<Response> {
+async function post(
+  endpoint: string,
+  contentType: string,
+  body: Buffer,
+  timeoutMs: number,
+  http: As4HttpClient = fetch,
+): Promise<Response> {
   try {
-    return await http(endpoint, { method: 'POST', headers: { 'Content-Type': contentType }, body: new Uint8Array(body), signal: AbortSignal.timeout(timeoutMs) });
+    return await http(endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType },
+      body: new Uint8Array(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (cause) {
     if (isQerdsError(cause)) throw cause; // named TLS refusals (pin, untrusted server)
-    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${endpoint}: ${(cause as Error).message}`, { cause, details: { retryable: true } });
+    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${endpoint}: ${(cause as Error).message}`, {
+      cause,
+      details: { retryable: true },
+    });
   }
 }
 
@@ -31,15 +45,28 @@ async function post(endpoint: string, contentType: string, body: Buffer, timeout
  * inflate it, then push a signed NRR receipt for it back to the same endpoint. Undefined when the MPC is
  * empty (EBMS:0006). Other error signals → QerdsError AS4_EBMS_<code>; a bad pulled message → its EBMS code.
  */
-export async function pullUserMessage(options: PullUserMessageOptions): Promise<PullUserMessageResult | undefined> {
+export async function pullUserMessage(
+  options: PullUserMessageOptions,
+): Promise<PullUserMessageResult | undefined> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxBytes = options.maxMessageBytes ?? 104_857_600;
-  const request = buildPullRequestEnvelope({ messageId: `${(options.idGenerator ?? uuidIdGenerator).next()}@qerds`, timestamp: clock.now(), mpc: options.mpc ?? EBMS_DEFAULT_MPC });
+  const request = buildPullRequestEnvelope({
+    messageId: `${(options.idGenerator ?? uuidIdGenerator).next()}@qerds`,
+    timestamp: clock.now(),
+    mpc: options.mpc ?? EBMS_DEFAULT_MPC,
+  });
   signEnvelope(request, [], options.identity);
-  const response = await post(options.endpoint, SOAP12, Buffer.from(serializeXml(request), 'utf8'), timeoutMs, options.http);
+  const response = await post(
+    options.endpoint,
+    SOAP12,
+    Buffer.from(serializeXml(request), 'utf8'),
+    timeoutMs,
+    options.http,
+  );
   const body = Buffer.from(await response.arrayBuffer());
-  if (body.length > maxBytes) throw new QerdsError('AS4_EBMS_0007', `pulled message exceeds ${maxBytes} bytes`);
+  if (body.length > maxBytes)
+    throw new QerdsError('AS4_EBMS_0007', `pulled message exceeds ${maxBytes} bytes`);
   const contentType = response.headers.get('content-type') ?? '';
   const media = parseContentType(contentType).mediaType;
   let envelopeXml: string;
@@ -51,7 +78,9 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
   } else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) {
     envelopeXml = new TextDecoder('utf-8', { fatal: true }).decode(body);
   } else {
-    throw new QerdsError('AS4_EBMS_0005', `HTTP ${response.status} without an AS4 message (${media})`, { details: { retryable: response.status >= 500 } });
+    throw new QerdsError('AS4_EBMS_0005', `HTTP ${response.status} without an AS4 message (${media})`, {
+      details: { retryable: response.status >= 500 },
+    });
   }
   const doc = parseXml(envelopeXml);
   const keys = options.decryptionKeys ?? [options.identity];
@@ -67,16 +96,37 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
     const first = parsed.errors[0]!;
     if (first.errorCode === 'EBMS:0006') return undefined;
     const code = isEbmsErrorCode(first.errorCode) ? first.errorCode : 'EBMS:0004';
-    throw new QerdsError(qerdsCodeOf(code), `pull answered ${first.errorCode} ${first.shortDescription ?? ebmsErrors.get(code)!.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`, {
-      details: { httpStatus: response.status, errors: parsed.errors, signalSigned: verification.valid, retryable: ebmsErrors.get(code)!.retryable },
-    });
+    throw new QerdsError(
+      qerdsCodeOf(code),
+      `pull answered ${first.errorCode} ${first.shortDescription ?? ebmsErrors.get(code)!.shortDescription}${first.errorDetail ? `: ${first.errorDetail}` : ''}`,
+      {
+        details: {
+          httpStatus: response.status,
+          errors: parsed.errors,
+          signalSigned: verification.valid,
+          retryable: ebmsErrors.get(code)!.retryable,
+        },
+      },
+    );
   }
   if (!verification.valid || !verification.signer) {
-    throw new QerdsError('AS4_EBMS_0101', `pulled message signature: ${verification.findings.filter((f) => f.severity === 'error').map((f) => f.message).join('; ')}`);
+    throw new QerdsError(
+      'AS4_EBMS_0101',
+      `pulled message signature: ${verification.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.message)
+        .join('; ')}`,
+    );
   }
-  if (parsed.kind !== 'user') throw new QerdsError('AS4_EBMS_0003', `a PullRequest was answered with a ${parsed.kind} signal`);
+  if (parsed.kind !== 'user')
+    throw new QerdsError('AS4_EBMS_0003', `a PullRequest was answered with a ${parsed.kind} signal`);
   const payloads = decompressPayloads(parsed.message, decrypted.attachments, maxBytes);
-  const receipt = serializeXml(buildReceipt(doc, verification.references, options.identity, { clock, ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}) }));
+  const receipt = serializeXml(
+    buildReceipt(doc, verification.references, options.identity, {
+      clock,
+      ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
+    }),
+  );
   let receiptDelivered = false;
   try {
     const ack = await post(options.endpoint, SOAP12, Buffer.from(receipt, 'utf8'), timeoutMs, options.http);
@@ -85,5 +135,11 @@ export async function pullUserMessage(options: PullUserMessageOptions): Promise<
   } catch {
     // Reception awareness on the other side resends the message; the caller drops the duplicate.
   }
-  return { message: parsed.message, attachments: payloads, signer: verification.signer, receiptXml: receipt, receiptDelivered };
+  return {
+    message: parsed.message,
+    attachments: payloads,
+    signer: verification.signer,
+    receiptXml: receipt,
+    receiptDelivered,
+  };
 }

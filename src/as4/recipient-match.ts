@@ -6,7 +6,11 @@ import { childElements, idOf, textOf } from './xml-util.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {
-  const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+  const escape = (v: string) =>
+    v
+      .replace(/([,+"\\<>;=])/g, '\\$1')
+      .replace(/^([ #])/, '\\$1')
+      .replace(/ $/, '\\ ');
   return cert.issuer
     .split('\n')
     .filter((l) => l.includes('='))
@@ -41,7 +45,9 @@ function fromX509Data(data: Element, candidates: readonly X509Certificate[]): X5
   if (serial) {
     const name = childElements(serial, NS.ds, 'X509IssuerName')[0];
     const number = childElements(serial, NS.ds, 'X509SerialNumber')[0];
-    return name && number ? candidates.find((c) => issuerMatches(c, textOf(name)) && serialMatches(c, textOf(number))) : undefined;
+    return name && number
+      ? candidates.find((c) => issuerMatches(c, textOf(name)) && serialMatches(c, textOf(number)))
+      : undefined;
   }
   const ski = childElements(data, NS.ds, 'X509SKI')[0];
   if (ski) {
@@ -58,7 +64,11 @@ function fromX509Data(data: Element, candidates: readonly X509Certificate[]): X5
  * BinarySecurityToken of `security`, KeyIdentifier SKI or X509v3, X509Data) or a bare ds:X509Data, as
  * children of `holder` (a ds:KeyInfo or xenc:RecipientKeyInfo). Undefined when none of `candidates`.
  */
-export function matchRecipient(holder: Element | undefined, security: Element, candidates: readonly X509Certificate[]): X509Certificate | undefined {
+export function matchRecipient(
+  holder: Element | undefined,
+  security: Element,
+  candidates: readonly X509Certificate[],
+): X509Certificate | undefined {
   if (!holder) return undefined;
   const str = childElements(holder, NS.wsse, 'SecurityTokenReference')[0];
   const data = childElements(str ?? holder, NS.ds, 'X509Data')[0];
@@ -67,7 +77,9 @@ export function matchRecipient(holder: Element | undefined, security: Element, c
   const ref = childElements(str, NS.wsse, 'Reference')[0];
   if (ref) {
     const uri = ref.getAttribute('URI') ?? '';
-    const bst = childElements(security, NS.wsse, 'BinarySecurityToken').filter((b) => `#${idOf(b) ?? ''}` === uri);
+    const bst = childElements(security, NS.wsse, 'BinarySecurityToken').filter(
+      (b) => `#${idOf(b) ?? ''}` === uri,
+    );
     const cert = bst.length === 1 ? certFromBase64(textOf(bst[0]!)) : undefined;
     return cert ? candidates.find((c) => c.raw.equals(cert.raw)) : undefined;
   }

@@ -26,11 +26,22 @@ export function buildReceipt(
 ): Document {
   const parts = locateSoapParts(userMessageDoc);
   const userMessage = childElements(parts.messaging, NS.eb, 'UserMessage')[0];
-  const messageId = userMessage && childElements(childElements(userMessage, NS.eb, 'MessageInfo')[0] ?? userMessage, NS.eb, 'MessageId')[0]?.textContent?.trim();
-  if (!userMessage || !messageId) throw new QerdsError('AS4_EBMS_0009', 'no eb:UserMessage/MessageInfo/MessageId to acknowledge');
+  const messageId =
+    userMessage &&
+    childElements(
+      childElements(userMessage, NS.eb, 'MessageInfo')[0] ?? userMessage,
+      NS.eb,
+      'MessageId',
+    )[0]?.textContent?.trim();
+  if (!userMessage || !messageId)
+    throw new QerdsError('AS4_EBMS_0009', 'no eb:UserMessage/MessageInfo/MessageId to acknowledge');
   const { document: doc, messaging } = buildSoapSkeleton(options.soapVersion ?? parts.soapVersion);
   const signal = ebElement(doc, messaging, 'SignalMessage');
-  appendMessageInfo(doc, signal, { timestamp: (options.clock ?? systemClock).now(), messageId: newMessageId(options), refToMessageId: messageId });
+  appendMessageInfo(doc, signal, {
+    timestamp: (options.clock ?? systemClock).now(),
+    messageId: newMessageId(options),
+    refToMessageId: messageId,
+  });
   const receipt = ebElement(doc, signal, 'Receipt');
   if (signedInfoReferences.length > 0) {
     const nri = doc.createElementNS(NS.ebbp, 'ebbp:NonRepudiationInformation');
@@ -80,7 +91,14 @@ export function buildErrorSignal(
   const description = ebElement(doc, error, 'Description', def.description);
   description.setAttributeNS(NS.xml, 'xml:lang', 'en');
   if (detail) ebElement(doc, error, 'ErrorDetail', detail.slice(0, 1000));
-  if (def.severity === 'failure') appendFault(doc, body, soapVersion, receiverFault(ebmsCode), `${def.shortDescription}: ${def.description}`);
+  if (def.severity === 'failure')
+    appendFault(
+      doc,
+      body,
+      soapVersion,
+      receiverFault(ebmsCode),
+      `${def.shortDescription}: ${def.description}`,
+    );
   if (identity) signEnvelope(doc, [], identity);
   return doc;
 }
@@ -90,7 +108,13 @@ function receiverFault(code: EbmsErrorCode): boolean {
   return ['EBMS:0004', 'EBMS:0005', 'EBMS:0201', 'EBMS:0202'].includes(code);
 }
 
-function appendFault(doc: Document, body: Element, soapVersion: '1.1' | '1.2', receiver: boolean, reason: string): void {
+function appendFault(
+  doc: Document,
+  body: Element,
+  soapVersion: '1.1' | '1.2',
+  receiver: boolean,
+  reason: string,
+): void {
   const env = body.namespaceURI!;
   const fault = doc.createElementNS(env, 'env:Fault');
   body.appendChild(fault);

@@ -10,7 +10,12 @@ import type { Attachment, StreamedBody } from './types.js';
 
 /** A file's octets as a StreamedBody (read afresh by every `open`). */
 export function fileBody(path: string, size: number, sha256?: Buffer): StreamedBody {
-  return { size, path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }), ...(sha256 ? { sha256 } : {}) };
+  return {
+    size,
+    path,
+    open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
+    ...(sha256 ? { sha256 } : {}),
+  };
 }
 
 /**
@@ -25,7 +30,8 @@ export function streamedAttachment(contentId: string, contentType: string, sourc
     contentType,
     stream: source,
     get body(): Buffer {
-      if (!source.path) throw new QerdsError('AS4_STREAMED_BODY', `attachment ${contentId} is streamed: read it with open()`);
+      if (!source.path)
+        throw new QerdsError('AS4_STREAMED_BODY', `attachment ${contentId} is streamed: read it with open()`);
       return (loaded ??= readFileSync(source.path));
     },
   };
@@ -36,13 +42,17 @@ export class HashMeter extends Transform {
   readonly hash = createHash('sha256');
   size = 0;
 
-  constructor(private readonly maxBytes = Number.POSITIVE_INFINITY, private readonly tooLarge?: () => Error) {
+  constructor(
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+    private readonly tooLarge?: () => Error,
+  ) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.size += chunk.length;
-    if (this.size > this.maxBytes) return callback(this.tooLarge?.() ?? new Error(`more than ${this.maxBytes} bytes`));
+    if (this.size > this.maxBytes)
+      return callback(this.tooLarge?.() ?? new Error(`more than ${this.maxBytes} bytes`));
     this.hash.update(chunk);
     callback(null, chunk);
   }
@@ -79,13 +89,17 @@ export async function readAll(source: Readable): Promise<Buffer> {
 /** A directory for spool files, or the function that creates it on first use (none made for small messages). */
 export type SpoolDir = string | (() => Promise<string>);
 
-export const spoolDirectory = (dir: SpoolDir): Promise<string> => (typeof dir === 'string' ? Promise.resolve(dir) : dir());
+export const spoolDirectory = (dir: SpoolDir): Promise<string> =>
+  typeof dir === 'string' ? Promise.resolve(dir) : dir();
 
 /**
  * A private scratch directory (0700) under `parent`, made on the first call of `dir` (a message whose parts all
  * stay in memory makes none), and the function that removes it with its files.
  */
-export function scratchDirectory(parent = tmpdir()): { dir: () => Promise<string>; remove: () => Promise<void> } {
+export function scratchDirectory(parent = tmpdir()): {
+  dir: () => Promise<string>;
+  remove: () => Promise<void>;
+} {
   let made: Promise<string> | undefined;
   return {
     dir: () => (made ??= mkdtemp(join(parent, 'qerds-as4-'))),

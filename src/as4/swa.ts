@@ -56,7 +56,8 @@ export function isOpaqueMediaType(contentType: string): boolean {
  */
 export function attachmentDigest(attachment: Attachment, nodeDigest: string): Buffer {
   const source = attachment.stream;
-  if (!source || !isOpaqueMediaType(attachment.contentType)) return digestAttachment(attachment.contentType, attachment.body, nodeDigest);
+  if (!source || !isOpaqueMediaType(attachment.contentType))
+    return digestAttachment(attachment.contentType, attachment.body, nodeDigest);
   if (nodeDigest === 'sha256' && source.sha256) return source.sha256;
   return hashFileSync(source, nodeDigest);
 }

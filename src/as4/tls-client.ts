@@ -37,8 +37,12 @@ export interface As4TlsClient {
 
 /** Modern suites only for TLS 1.2 (ECDHE + AEAD); TLS 1.3 suites are all AEAD (Node's defaults). */
 export const TLS12_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 const PIN_ERROR = 'ERR_QERDS_TLS_PIN';
@@ -54,7 +58,10 @@ const PIN_ERROR = 'ERR_QERDS_TLS_PIN';
 export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
   const agents = new Map<string, Agent>();
   const retired = new Set<Agent>();
-  const crlOf = typeof options.crl === 'function' ? options.crl : () => (options.crl as readonly (string | Buffer)[] | undefined) ?? [];
+  const crlOf =
+    typeof options.crl === 'function'
+      ? options.crl
+      : () => (options.crl as readonly (string | Buffer)[] | undefined) ?? [];
   let crl = crlOf();
   const agentFor = (pins: TlsPeerPins | undefined): Agent => {
     const now = crlOf();
@@ -66,7 +73,9 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
       for (const agent of agents.values()) retired.add(agent);
       agents.clear();
     }
-    const key = [...(pins?.spki ?? []), ...(pins?.certificates ?? []).map((c) => c.fingerprint256)].sort().join(' ');
+    const key = [...(pins?.spki ?? []), ...(pins?.certificates ?? []).map((c) => c.fingerprint256)]
+      .sort()
+      .join(' ');
     let agent = agents.get(key);
     if (!agent) {
       agent = new Agent({
@@ -94,7 +103,12 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
       const target = new URL(url);
       if (target.protocol !== 'https:') {
         // A pinned peer reached over plain HTTP would make the pin meaningless (a configuration error).
-        if (hasPins(pins)) throw new QerdsError('AS4_TLS_REQUIRED', `the directory pins a TLS certificate for ${target.host}, but its endpoint ${url} is not https`, { details: { retryable: false } });
+        if (hasPins(pins))
+          throw new QerdsError(
+            'AS4_TLS_REQUIRED',
+            `the directory pins a TLS certificate for ${target.host}, but its endpoint ${url} is not https`,
+            { details: { retryable: false } },
+          );
         // A streamed (large) body goes through node:http, which follows the socket's back-pressure; Node 20's
         // fetch reads a streamed request body ahead, about all of it into memory.
         return init.body instanceof Readable ? postWithNodeHttp(url, init) : fetch(url, init);
@@ -119,24 +133,42 @@ export function postWithNodeHttp(url: string, init: RequestInit, agent?: Agent):
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => (headers[name] = value));
-    const req = send(target, { method: init.method ?? 'GET', headers, ...(agent ? { agent } : {}), ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
-      const responseHeaders = new Headers();
-      for (const [name, value] of Object.entries(res.headers)) {
-        if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const status = res.statusCode ?? 502;
-      const empty = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
-      if (empty) res.resume();
-      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
-    });
+    const req = send(
+      target,
+      {
+        method: init.method ?? 'GET',
+        headers,
+        ...(agent ? { agent } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      },
+      (res) => {
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        const status = res.statusCode ?? 502;
+        const empty = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
+        if (empty) res.resume();
+        resolve(
+          new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
+            status,
+            statusText: res.statusMessage ?? '',
+            headers: responseHeaders,
+          }),
+        );
+      },
+    );
     req.once('error', (error: Error & { code?: string }) => reject(tlsError(target, error)));
     const body: unknown = init.body;
     if (body === undefined || body === null) req.end();
     else if (typeof body === 'string' || body instanceof Uint8Array) req.end(body);
     // A peer that answers before reading all (an early error) ends the upload; the answer still counts.
-    else if (body instanceof Readable) pipeline(body, req).catch((error: Error & { code?: string }) => reject(tlsError(target, error)));
-    else if (body instanceof ReadableStream) Readable.fromWeb(body as import('node:stream/web').ReadableStream).pipe(req);
-    else if (typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function') Readable.from(body as AsyncIterable<Uint8Array>).pipe(req);
+    else if (body instanceof Readable)
+      pipeline(body, req).catch((error: Error & { code?: string }) => reject(tlsError(target, error)));
+    else if (body instanceof ReadableStream)
+      Readable.fromWeb(body as import('node:stream/web').ReadableStream).pipe(req);
+    else if (typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function')
+      Readable.from(body as AsyncIterable<Uint8Array>).pipe(req);
     else req.destroy(new TypeError('unsupported request body type'));
   });
 }
@@ -153,13 +185,19 @@ export function crlAsPem(crl: string | Buffer): string {
 /** TLS failures named for the operator (pin, chain, name, protocol); other errors unchanged. */
 function tlsError(target: URL, error: Error & { code?: string }): Error {
   if (error.code === PIN_ERROR) {
-    return new QerdsError('AS4_TLS_PIN_MISMATCH', `TLS: server ${target.host} refused: ${error.message}`, { cause: error, details: { retryable: true } });
+    return new QerdsError('AS4_TLS_PIN_MISMATCH', `TLS: server ${target.host} refused: ${error.message}`, {
+      cause: error,
+      details: { retryable: true },
+    });
   }
   // CRL_*: OpenSSL's CRL check of the peer (CRL_HAS_EXPIRED when the trust store's CRL is past nextUpdate).
   const tlsCodes = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|CRL_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;
   if (error.code && tlsCodes.test(error.code)) {
-    return new QerdsError('AS4_TLS_HANDSHAKE_FAILED', `TLS: server ${target.host} refused: ${error.message} (${error.code})`, { cause: error, details: { retryable: true } });
+    return new QerdsError(
+      'AS4_TLS_HANDSHAKE_FAILED',
+      `TLS: server ${target.host} refused: ${error.message} (${error.code})`,
+      { cause: error, details: { retryable: true } },
+    );
   }
   return error;
 }
-

@@ -23,7 +23,8 @@ export function spkiPin(certificate: X509Certificate): string {
 
 /** Checks pin syntax at load time, so that a typo is a configuration error and not a refused peer later. */
 export function assertSpkiPin(pin: string): string {
-  if (!SPKI_PIN.test(pin)) throw new QerdsError('CONFIG_INVALID', `TLS pin "${pin}" is not sha256/<base64 of 32 bytes>`);
+  if (!SPKI_PIN.test(pin))
+    throw new QerdsError('CONFIG_INVALID', `TLS pin "${pin}" is not sha256/<base64 of 32 bytes>`);
   return pin;
 }
 

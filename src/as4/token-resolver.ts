@@ -31,12 +31,16 @@ function leafOf(certs: X509Certificate[]): X509Certificate | undefined {
 }
 
 function fromX509Data(data: Element, candidates: readonly X509Certificate[]): ResolvedToken | undefined {
-  const certs = childElements(data, NS.ds, 'X509Certificate').map((e) => certFromBase64(textOf(e))).filter((c): c is X509Certificate => !!c);
+  const certs = childElements(data, NS.ds, 'X509Certificate')
+    .map((e) => certFromBase64(textOf(e)))
+    .filter((c): c is X509Certificate => !!c);
   const all = [...certs, ...candidates];
   const serial = childElements(data, NS.ds, 'X509IssuerSerial')[0];
   if (serial) {
     const c = matchIssuerSerial(serial, all);
-    return c ? { certificate: c, intermediates: certs.filter((x) => x !== c), how: 'issuer-serial' } : undefined;
+    return c
+      ? { certificate: c, intermediates: certs.filter((x) => x !== c), how: 'issuer-serial' }
+      : undefined;
   }
   const ski = childElements(data, NS.ds, 'X509SKI')[0];
   if (ski) {
@@ -44,7 +48,9 @@ function fromX509Data(data: Element, candidates: readonly X509Certificate[]): Re
     return c ? { certificate: c, intermediates: certs.filter((x) => x !== c), how: 'ski' } : undefined;
   }
   const leaf = leafOf(certs);
-  return leaf ? { certificate: leaf, intermediates: certs.filter((x) => x !== leaf), how: 'x509-certificate' } : undefined;
+  return leaf
+    ? { certificate: leaf, intermediates: certs.filter((x) => x !== leaf), how: 'x509-certificate' }
+    : undefined;
 }
 
 /**
@@ -74,30 +80,56 @@ export function resolveSigningToken(
     const ref = childElements(str, NS.wsse, 'Reference')[0];
     if (ref) {
       const uri = ref.getAttribute('URI') ?? '';
-      const targets = uri.startsWith('#') ? byId.get(uri.slice(1)) ?? [] : [];
+      const targets = uri.startsWith('#') ? (byId.get(uri.slice(1)) ?? []) : [];
       const bst = targets[0];
       // The token must be a BinarySecurityToken of this Security header: a token found elsewhere (another
       // header, the Body) would let an attacker choose the key that "signed" the message.
-      if (targets.length !== 1 || !bst || bst.namespaceURI !== NS.wsse || bst.localName !== 'BinarySecurityToken' || bst.parentNode !== security) {
-        return err('AS4_SIG_KEY_UNRESOLVED', `token reference ${uri} does not point to a BinarySecurityToken of the Security header`);
+      if (
+        targets.length !== 1 ||
+        !bst ||
+        bst.namespaceURI !== NS.wsse ||
+        bst.localName !== 'BinarySecurityToken' ||
+        bst.parentNode !== security
+      ) {
+        return err(
+          'AS4_SIG_KEY_UNRESOLVED',
+          `token reference ${uri} does not point to a BinarySecurityToken of the Security header`,
+        );
       }
       const vt = bst.getAttribute('ValueType');
       const et = bst.getAttribute('EncodingType');
-      if ((vt && vt !== WSS.x509v3) || (et && et !== WSS.base64Binary)) return err('AS4_SIG_KEY_UNRESOLVED', `unsupported token type ${vt ?? ''}`);
+      if ((vt && vt !== WSS.x509v3) || (et && et !== WSS.base64Binary))
+        return err('AS4_SIG_KEY_UNRESOLVED', `unsupported token type ${vt ?? ''}`);
       const cert = certFromBase64(textOf(bst));
-      return cert ? { certificate: cert, intermediates: [], how: 'bst' } : err('AS4_SIG_KEY_UNRESOLVED', 'BinarySecurityToken is not an X.509 certificate');
+      return cert
+        ? { certificate: cert, intermediates: [], how: 'bst' }
+        : err('AS4_SIG_KEY_UNRESOLVED', 'BinarySecurityToken is not an X.509 certificate');
     }
     const keyId = childElements(str, NS.wsse, 'KeyIdentifier')[0];
     if (keyId) {
-      if (keyId.getAttribute('ValueType') !== WSS.x509SubjectKeyIdentifier) return err('AS4_SIG_KEY_UNRESOLVED', `unsupported KeyIdentifier ${keyId.getAttribute('ValueType') ?? ''}`);
+      if (keyId.getAttribute('ValueType') !== WSS.x509SubjectKeyIdentifier)
+        return err(
+          'AS4_SIG_KEY_UNRESOLVED',
+          `unsupported KeyIdentifier ${keyId.getAttribute('ValueType') ?? ''}`,
+        );
       const c = matchSki(textOf(keyId), candidates);
-      return c ? { certificate: c, intermediates: [], how: 'ski' } : err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate has this SubjectKeyIdentifier');
+      return c
+        ? { certificate: c, intermediates: [], how: 'ski' }
+        : err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate has this SubjectKeyIdentifier');
     }
     const data = childElements(str, NS.ds, 'X509Data')[0];
-    if (data) return fromX509Data(data, candidates) ?? err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data');
+    if (data)
+      return (
+        fromX509Data(data, candidates) ??
+        err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data')
+      );
     return err('AS4_SIG_KEY_UNRESOLVED', 'unsupported SecurityTokenReference');
   }
   const data = childElements(keyInfo, NS.ds, 'X509Data')[0];
-  if (data) return fromX509Data(data, candidates) ?? err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data');
+  if (data)
+    return (
+      fromX509Data(data, candidates) ??
+      err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data')
+    );
   return err('AS4_SIG_KEY_UNRESOLVED', 'KeyInfo holds no supported key reference');
 }

@@ -131,14 +131,43 @@ export interface ParsedSignalInfo {
 }
 
 export type ParsedEnvelope =
-  | { readonly kind: 'user'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly message: UserMessage }
-  | { readonly kind: 'receipt'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly receipt: ParsedReceipt }
-  | { readonly kind: 'error'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly signal: ParsedSignalInfo; readonly errors: readonly ErrorSignal[] }
-  | { readonly kind: 'pull'; readonly soapVersion: SoapVersion; readonly document: Document; readonly messaging: Element; readonly signal: ParsedSignalInfo; readonly mpc: string };
+  | {
+      readonly kind: 'user';
+      readonly soapVersion: SoapVersion;
+      readonly document: Document;
+      readonly messaging: Element;
+      readonly message: UserMessage;
+    }
+  | {
+      readonly kind: 'receipt';
+      readonly soapVersion: SoapVersion;
+      readonly document: Document;
+      readonly messaging: Element;
+      readonly receipt: ParsedReceipt;
+    }
+  | {
+      readonly kind: 'error';
+      readonly soapVersion: SoapVersion;
+      readonly document: Document;
+      readonly messaging: Element;
+      readonly signal: ParsedSignalInfo;
+      readonly errors: readonly ErrorSignal[];
+    }
+  | {
+      readonly kind: 'pull';
+      readonly soapVersion: SoapVersion;
+      readonly document: Document;
+      readonly messaging: Element;
+      readonly signal: ParsedSignalInfo;
+      readonly mpc: string;
+    };
 
 export interface SignOptions {
   /** Add a signed wsu:Timestamp. @defaultValue undefined (none: the eDelivery profiles do not require one) */
-  readonly timestamp?: { readonly created: Date; /** seconds @defaultValue 300 */ readonly ttlSeconds?: number };
+  readonly timestamp?: {
+    readonly created: Date;
+    /** seconds @defaultValue 300 */ readonly ttlSeconds?: number;
+  };
 }
 
 export interface SignResult {
@@ -362,7 +391,13 @@ export interface As4CaptureReport {
   readonly from?: PartyRef;
   readonly to?: PartyRef;
   readonly collaboration?: CollaborationInfo;
-  readonly payloads: readonly { href: string; mimeType: string; size?: number; compressed: boolean; encrypted: boolean }[];
+  readonly payloads: readonly {
+    href: string;
+    mimeType: string;
+    size?: number;
+    compressed: boolean;
+    encrypted: boolean;
+  }[];
   readonly receipt?: { readonly nonRepudiation: readonly string[] };
   readonly errors?: readonly ErrorSignal[];
   readonly signature?: {
@@ -372,7 +407,14 @@ export interface As4CaptureReport {
     /** The references that verified. */
     readonly references: readonly { uri: string; digestMethod: string; transforms: readonly string[] }[];
     readonly signedParts: readonly string[];
-    readonly signer?: { subject: string; issuer: string; serialNumber: string; validFrom: string; validTo: string; fingerprint256: string };
+    readonly signer?: {
+      subject: string;
+      issuer: string;
+      serialNumber: string;
+      validFrom: string;
+      validTo: string;
+      fingerprint256: string;
+    };
   };
   readonly findings: readonly Finding[];
 }

@@ -28,7 +28,9 @@ export function packUserMessage(input: {
   compress?: boolean;
   encryptFor?: X509Certificate;
 }): PackedUserMessage {
-  const { message, attachments } = input.compress ? compressPayloads(input.message, input.attachments) : input;
+  const { message, attachments } = input.compress
+    ? compressPayloads(input.message, input.attachments)
+    : input;
   const doc = buildUserMessageEnvelope(message);
   const { references } = signEnvelope(doc, attachments, input.identity);
   const sent = input.encryptFor ? encryptAttachments(doc, attachments, input.encryptFor) : attachments;
@@ -74,7 +76,8 @@ export async function packUserMessageStreaming(input: {
 async function withDigest(a: Attachment): Promise<Attachment> {
   const source = a.stream;
   if (!source || source.sha256) return a;
-  if (!isOpaqueMediaType(a.contentType)) return { contentId: a.contentId, contentType: a.contentType, body: await readAll(source.open()) };
+  if (!isOpaqueMediaType(a.contentType))
+    return { contentId: a.contentId, contentType: a.contentType, body: await readAll(source.open()) };
   const hash = createHash('sha256');
   for await (const chunk of source.open()) hash.update(chunk as Buffer);
   return streamedAttachment(a.contentId, a.contentType, { ...source, sha256: hash.digest() });

@@ -26,7 +26,13 @@ function ensureId(el: Element, fallback: string): string {
   return fallback;
 }
 
-function dsElement(doc: Document, parent: Element, localName: string, attrs: Record<string, string> = {}, text?: string): Element {
+function dsElement(
+  doc: Document,
+  parent: Element,
+  localName: string,
+  attrs: Record<string, string> = {},
+  text?: string,
+): Element {
   const el = doc.createElementNS(NS.ds, `ds:${localName}`);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (text !== undefined) el.appendChild(doc.createTextNode(text));
@@ -34,7 +40,13 @@ function dsElement(doc: Document, parent: Element, localName: string, attrs: Rec
   return el;
 }
 
-function appendReference(doc: Document, signedInfo: Element, uri: string, transform: string, digest: Buffer): SignatureReference {
+function appendReference(
+  doc: Document,
+  signedInfo: Element,
+  uri: string,
+  transform: string,
+  digest: Buffer,
+): SignatureReference {
   const ref = dsElement(doc, signedInfo, 'Reference', { URI: uri });
   const transforms = dsElement(doc, ref, 'Transforms');
   dsElement(doc, transforms, 'Transform', { Algorithm: transform });
@@ -50,16 +62,26 @@ function appendReference(doc: Document, signedInfo: Element, uri: string, transf
  * exclusive C14N, SHA-256), the wsu:Timestamp when asked for, and every attachment (cid:, SwA
  * Attachment-Content-Signature-Transform); the key is a BinarySecurityToken referenced from KeyInfo.
  */
-export function signEnvelope(doc: Document, attachments: readonly Attachment[], identity: SigningIdentity, options: SignOptions = {}): SignResult {
+export function signEnvelope(
+  doc: Document,
+  attachments: readonly Attachment[],
+  identity: SigningIdentity,
+  options: SignOptions = {},
+): SignResult {
   const { soapVersion, header, body, messaging, envelope } = locateSoapParts(doc);
-  if (childElements(header, NS.wsse, 'Security').length > 0) throw new QerdsError('AS4_SIGN_FAILED', 'envelope already has a wsse:Security header');
+  if (childElements(header, NS.wsse, 'Security').length > 0)
+    throw new QerdsError('AS4_SIGN_FAILED', 'envelope already has a wsse:Security header');
   const messagingId = ensureId(messaging, MESSAGING_ID);
   const bodyId = ensureId(body, BODY_ID);
 
   const security = doc.createElementNS(NS.wsse, 'wsse:Security');
   security.setAttributeNS(NS.xmlns, 'xmlns:wsse', NS.wsse);
   security.setAttributeNS(NS.xmlns, 'xmlns:wsu', NS.wsu);
-  security.setAttributeNS(envelope.namespaceURI, `${envelope.prefix ?? 'env'}:mustUnderstand`, soapVersion === '1.2' ? 'true' : '1');
+  security.setAttributeNS(
+    envelope.namespaceURI,
+    `${envelope.prefix ?? 'env'}:mustUnderstand`,
+    soapVersion === '1.2' ? 'true' : '1',
+  );
   header.insertBefore(security, header.firstChild);
 
   const bst = doc.createElementNS(NS.wsse, 'wsse:BinarySecurityToken');
@@ -75,7 +97,10 @@ export function signEnvelope(doc: Document, attachments: readonly Attachment[], 
     const expires = new Date(created.getTime() + (options.timestamp.ttlSeconds ?? 300) * 1000);
     timestamp = doc.createElementNS(NS.wsu, 'wsu:Timestamp');
     timestamp.setAttributeNS(NS.wsu, 'wsu:Id', TIMESTAMP_ID);
-    for (const [name, at] of [['Created', created], ['Expires', expires]] as const) {
+    for (const [name, at] of [
+      ['Created', created],
+      ['Expires', expires],
+    ] as const) {
       const el = doc.createElementNS(NS.wsu, `wsu:${name}`);
       el.appendChild(doc.createTextNode(at.toISOString()));
       timestamp.appendChild(el);
@@ -93,14 +118,31 @@ export function signEnvelope(doc: Document, attachments: readonly Attachment[], 
 
   const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
   const references: SignatureReference[] = [];
-  if (timestamp) references.push(appendReference(doc, signedInfo, `#${TIMESTAMP_ID}`, ALG.excC14n, sha256(canonicalize(timestamp))));
-  references.push(appendReference(doc, signedInfo, `#${messagingId}`, ALG.excC14n, sha256(canonicalize(messaging))));
+  if (timestamp)
+    references.push(
+      appendReference(doc, signedInfo, `#${TIMESTAMP_ID}`, ALG.excC14n, sha256(canonicalize(timestamp))),
+    );
+  references.push(
+    appendReference(doc, signedInfo, `#${messagingId}`, ALG.excC14n, sha256(canonicalize(messaging))),
+  );
   references.push(appendReference(doc, signedInfo, `#${bodyId}`, ALG.excC14n, sha256(canonicalize(body))));
   for (const a of attachments) {
-    references.push(appendReference(doc, signedInfo, cidUrl(a.contentId), WSS.swaContentSignatureTransform, attachmentDigest(a, 'sha256')));
+    references.push(
+      appendReference(
+        doc,
+        signedInfo,
+        cidUrl(a.contentId),
+        WSS.swaContentSignatureTransform,
+        attachmentDigest(a, 'sha256'),
+      ),
+    );
   }
 
-  const value = signBytes(signatureAlgorithm, identity.privateKey, Buffer.from(canonicalize(signedInfo), 'utf8'));
+  const value = signBytes(
+    signatureAlgorithm,
+    identity.privateKey,
+    Buffer.from(canonicalize(signedInfo), 'utf8'),
+  );
   dsElement(doc, signature, 'SignatureValue', {}, value.toString('base64'));
   const keyInfo = dsElement(doc, signature, 'KeyInfo');
   const str = doc.createElementNS(NS.wsse, 'wsse:SecurityTokenReference');

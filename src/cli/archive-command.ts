@@ -13,10 +13,14 @@ import { createHttpTsaClient, createLocalTsaClient, createTimestampAuthority } f
  * B-LTA with a new ArchiveTimeStamp. Exit 1 when some evidence was due but could not be renewed.
  */
 export function registerArchive(program: Command): void {
-  const command = program.command('archive').description('the evidence archive: keep evidence verifiable for its retention period');
+  const command = program
+    .command('archive')
+    .description('the evidence archive: keep evidence verifiable for its retention period');
   command
     .command('renew')
-    .description('re-timestamp (XAdES B-LTA) stored evidence before its newest timestamp\'s TSA certificate expires')
+    .description(
+      "re-timestamp (XAdES B-LTA) stored evidence before its newest timestamp's TSA certificate expires",
+    )
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
     .option('--at <time>', 'run as if the current time were this (ISO 8601)')
     .option('--json', 'print the result as JSON')
@@ -27,7 +31,12 @@ export function registerArchive(program: Command): void {
       const trust = loadTrustStore(config.files.trust.map((file) => file.path));
       const tsa: TsaClient =
         config.tsa.mode === 'embedded'
-          ? createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(config.files.tsa.cert.path, config.files.tsa.key.path), policyOid: config.tsa.policyOid }))
+          ? createLocalTsaClient(
+              createTimestampAuthority({
+                identity: loadSigningIdentity(config.files.tsa.cert.path, config.files.tsa.key.path),
+                policyOid: config.tsa.policyOid,
+              }),
+            )
           : createHttpTsaClient({ url: config.tsa.url ?? '', timeoutMs: config.tsa.timeoutMs, trust });
       const store = await createStore({ ...config.store, retentionYears: config.retention.years });
       try {
@@ -41,7 +50,9 @@ export function registerArchive(program: Command): void {
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
-          process.stdout.write(`scanned ${result.scanned} evidence, renewed ${result.renewed.length}, failed ${result.failed.length}\n`);
+          process.stdout.write(
+            `scanned ${result.scanned} evidence, renewed ${result.renewed.length}, failed ${result.failed.length}\n`,
+          );
           for (const f of result.failed) process.stdout.write(`  failed ${f.id}: ${f.error} (${f.reason})\n`);
         }
         process.exitCode = result.failed.length === 0 ? 0 : 1;

@@ -30,33 +30,45 @@ async function writeAtomically(path: string, data: Buffer, mode: number): Promis
 export function registerCrypto(program: Command): void {
   program
     .command('encrypt')
-    .description('encrypt a file for one or more recipient certificates (CMS AuthEnvelopedData, AES-256-GCM, DER)')
+    .description(
+      'encrypt a file for one or more recipient certificates (CMS AuthEnvelopedData, AES-256-GCM, DER)',
+    )
     .argument('<in>', 'plaintext file')
     .argument('<out>', 'where to write the DER ContentInfo')
-    .requiredOption('--to <cert.pem>', 'recipient certificate (RSA, EC P-256 or X25519); repeat for more', collect)
+    .requiredOption(
+      '--to <cert.pem>',
+      'recipient certificate (RSA, EC P-256 or X25519); repeat for more',
+      collect,
+    )
     .option('--keyid', 'name recipients by subjectKeyIdentifier instead of issuer and serial', false)
     .action(async (input: string, output: string, opts: { to: string[]; keyid: boolean }) => {
       const recipients = await Promise.all(opts.to.map(leafCertificate));
-      const der = await encryptCms(createReadStream(input), recipients, { useSubjectKeyIdentifier: opts.keyid });
+      const der = await encryptCms(createReadStream(input), recipients, {
+        useSubjectKeyIdentifier: opts.keyid,
+      });
       await writeAtomically(output, der, 0o644);
       process.stderr.write(`encrypted for ${recipients.length} recipient(s): ${output}\n`);
     });
 
   program
     .command('decrypt')
-    .description('decrypt a CMS AuthEnvelopedData file as the recipient; writes nothing unless the tag verifies')
+    .description(
+      'decrypt a CMS AuthEnvelopedData file as the recipient; writes nothing unless the tag verifies',
+    )
     .argument('<in>', 'DER (or BER) ContentInfo')
     .argument('<out>', 'where to write the plaintext (mode 0600)')
     .requiredOption('--key <key.pem>', 'recipient private key (PEM)')
     .requiredOption('--cert <cert.pem>', 'recipient certificate (PEM): selects the RecipientInfo')
     .option('--passphrase-env <name>', 'environment variable holding the key passphrase')
-    .action(async (input: string, output: string, opts: { key: string; cert: string; passphraseEnv?: string }) => {
-      const passphrase = opts.passphraseEnv ? process.env[opts.passphraseEnv] : undefined;
-      const privateKey = createPrivateKey({ key: await readFile(opts.key), format: 'pem', passphrase });
-      const certificate = await leafCertificate(opts.cert);
-      const plaintext = decryptCms(await readFile(input), { privateKey, certificate });
-      // The plaintext is for the recipient only: not world-readable.
-      await writeAtomically(output, plaintext, 0o600);
-      process.stderr.write(`decrypted ${plaintext.length} octets: ${output}\n`);
-    });
+    .action(
+      async (input: string, output: string, opts: { key: string; cert: string; passphraseEnv?: string }) => {
+        const passphrase = opts.passphraseEnv ? process.env[opts.passphraseEnv] : undefined;
+        const privateKey = createPrivateKey({ key: await readFile(opts.key), format: 'pem', passphrase });
+        const certificate = await leafCertificate(opts.cert);
+        const plaintext = decryptCms(await readFile(input), { privateKey, certificate });
+        // The plaintext is for the recipient only: not world-readable.
+        await writeAtomically(output, plaintext, 0o600);
+        process.stderr.write(`decrypted ${plaintext.length} octets: ${output}\n`);
+      },
+    );
 }

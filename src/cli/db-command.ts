@@ -15,7 +15,10 @@ export function registerDb(program: Command): void {
       } finally {
         await store.close();
       }
-      const where = config.store.kind === 'postgres' ? `${redact(config.store.postgresUrl)} schema ${config.store.postgresSchema}` : config.store.sqliteFile;
+      const where =
+        config.store.kind === 'postgres'
+          ? `${redact(config.store.postgresUrl)} schema ${config.store.postgresSchema}`
+          : config.store.sqliteFile;
       process.stdout.write(`store migrated (${config.store.kind}: ${where})\n`);
     });
 }

@@ -5,30 +5,75 @@ import { runDemo } from '../harness/demo.js';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('two APs (C2, C3) and a TSA on loopback: send a UBL invoice, hand it over, verify the evidence chain')
+    .description(
+      'two APs (C2, C3) and a TSA on loopback: send a UBL invoice, hand it over, verify the evidence chain',
+    )
     .option('--out <dir>', 'output directory', 'demo-out')
     .option('--pki <dir>', 'dev PKI directory (created when missing)', 'certs/dev')
-    .option('--invoice <file>', 'document to send (default: examples/ubl-invoice-jp.xml; with --profile peppol examples/peppol/jp-pint-invoice.xml)')
-    .option('--profile <profile>', 'erds (the ERDS service between qerds-ap instances) or peppol (both APs on the Peppol AS4 profile, a JP PINT invoice)', 'erds')
+    .option(
+      '--invoice <file>',
+      'document to send (default: examples/ubl-invoice-jp.xml; with --profile peppol examples/peppol/jp-pint-invoice.xml)',
+    )
+    .option(
+      '--profile <profile>',
+      'erds (the ERDS service between qerds-ap instances) or peppol (both APs on the Peppol AS4 profile, a JP PINT invoice)',
+      'erds',
+    )
     .option('--timeout <ms>', 'give up after', '45000')
-    .option('--postgres <url>', 'the production setup: a PostgreSQL store (one schema per AP, <name>_c2 and <name>_c3) instead of SQLite')
-    .option('--redis <url>', 'the production setup: BullMQ queues on Redis (key prefix <name>-c2 / -c3) instead of the in-process queue')
+    .option(
+      '--postgres <url>',
+      'the production setup: a PostgreSQL store (one schema per AP, <name>_c2 and <name>_c3) instead of SQLite',
+    )
+    .option(
+      '--redis <url>',
+      'the production setup: BullMQ queues on Redis (key prefix <name>-c2 / -c3) instead of the in-process queue',
+    )
     .option('--name <name>', 'schema and key prefix of --postgres / --redis', 'qerds_demo')
-    .action(async (opts: { out: string; pki: string; invoice?: string; profile: string; timeout: string; postgres?: string; redis?: string; name: string }) => {
-      if (opts.profile !== 'erds' && opts.profile !== 'peppol') throw new QerdsError('CONFIG_INVALID', '--profile must be erds or peppol');
-      if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.name)) throw new QerdsError('CONFIG_INVALID', '--name must be lowercase letters, digits and _ (a PostgreSQL schema name)');
-      const invalid = await runDemo({
-        outDir: opts.out,
-        pkiDir: opts.pki,
-        invoice: opts.invoice ?? (opts.profile === 'peppol' ? 'examples/peppol/jp-pint-invoice.xml' : 'examples/ubl-invoice-jp.xml'),
-        profile: opts.profile,
-        timeoutMs: Number(opts.timeout),
-        print: (line) => process.stdout.write(line + '\n'),
-        overrides: (name) => ({
-          ...(opts.postgres ? { store: { kind: 'postgres' as const, postgresUrl: opts.postgres, postgresSchema: `${opts.name}_${name}` } } : {}),
-          ...(opts.redis ? { queue: { kind: 'bullmq' as const, redisUrl: opts.redis, prefix: `${opts.name}-${name}` } } : {}),
-        }),
-      });
-      process.exitCode = invalid === 0 ? 0 : 1;
-    });
+    .action(
+      async (opts: {
+        out: string;
+        pki: string;
+        invoice?: string;
+        profile: string;
+        timeout: string;
+        postgres?: string;
+        redis?: string;
+        name: string;
+      }) => {
+        if (opts.profile !== 'erds' && opts.profile !== 'peppol')
+          throw new QerdsError('CONFIG_INVALID', '--profile must be erds or peppol');
+        if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.name))
+          throw new QerdsError(
+            'CONFIG_INVALID',
+            '--name must be lowercase letters, digits and _ (a PostgreSQL schema name)',
+          );
+        const invalid = await runDemo({
+          outDir: opts.out,
+          pkiDir: opts.pki,
+          invoice:
+            opts.invoice ??
+            (opts.profile === 'peppol'
+              ? 'examples/peppol/jp-pint-invoice.xml'
+              : 'examples/ubl-invoice-jp.xml'),
+          profile: opts.profile,
+          timeoutMs: Number(opts.timeout),
+          print: (line) => process.stdout.write(line + '\n'),
+          overrides: (name) => ({
+            ...(opts.postgres
+              ? {
+                  store: {
+                    kind: 'postgres' as const,
+                    postgresUrl: opts.postgres,
+                    postgresSchema: `${opts.name}_${name}`,
+                  },
+                }
+              : {}),
+            ...(opts.redis
+              ? { queue: { kind: 'bullmq' as const, redisUrl: opts.redis, prefix: `${opts.name}-${name}` } }
+              : {}),
+          }),
+        });
+        process.exitCode = invalid === 0 ? 0 : 1;
+      },
+    );
 }

@@ -13,7 +13,6 @@ export { readExportDir, type ExportManifest } from './export-dir.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-
 /**
  * Writes the archive export of one message: each evidence exactly as sealed (evidence/NN-Event.xml), the CA
  * certificates and CRLs of the AP's trust store (trust/), manifest.json (ids, events, SHA-256 of every
@@ -22,7 +21,13 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
  * carries its own validation data; trust/ is for the auditor to compare with the published anchors, not
  * to trust blindly (whoever could forge the evidence could forge a CA shipped next to it).
  */
-export async function exportMessageEvidence(options: { store: Store; messageId: string; outDir: string; trust: TrustStore; now?: Date }): Promise<ExportManifest> {
+export async function exportMessageEvidence(options: {
+  store: Store;
+  messageId: string;
+  outDir: string;
+  trust: TrustStore;
+  now?: Date;
+}): Promise<ExportManifest> {
   const records = await options.store.listEvidence(options.messageId);
   if (records.length === 0) throw new QerdsError('NOT_FOUND', `no evidence for message ${options.messageId}`);
   mkdirSync(join(options.outDir, 'evidence'), { recursive: true });
@@ -33,7 +38,14 @@ export async function exportMessageEvidence(options: { store: Store; messageId: 
     .map((r, i) => {
       const file = `evidence/${String(i + 1).padStart(2, '0')}-${r.event}.xml`;
       writeFileSync(join(options.outDir, file), r.xml);
-      return { id: r.id, event: r.event, eventTime: r.eventTime.toISOString(), issuedBy: r.issuedBy, file, sha256: sha256(Buffer.from(r.xml, 'utf8')) };
+      return {
+        id: r.id,
+        event: r.event,
+        eventTime: r.eventTime.toISOString(),
+        issuedBy: r.issuedBy,
+        file,
+        sha256: sha256(Buffer.from(r.xml, 'utf8')),
+      };
     });
   const trust: { file: string; sha256: string }[] = [];
   const write = (file: string, data: Buffer | string) => {
@@ -45,11 +57,19 @@ export async function exportMessageEvidence(options: { store: Store; messageId: 
     const pem = typeof crl === 'string' || crl.toString('latin1').includes('-----BEGIN X509 CRL-----');
     write(`trust/crl-${i + 1}.crl${pem ? '.pem' : ''}`, crl);
   });
-  const manifest: ExportManifest = { format: EVIDENCE_BUNDLE_FORMAT, messageId: options.messageId, exportedAt: (options.now ?? new Date()).toISOString(), evidence, trust };
+  const manifest: ExportManifest = {
+    format: EVIDENCE_BUNDLE_FORMAT,
+    messageId: options.messageId,
+    exportedAt: (options.now ?? new Date()).toISOString(),
+    evidence,
+    trust,
+  };
   writeFileSync(join(options.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const bundle = { ...manifest, evidence: records.map((r, i) => ({ ...evidence[i]!, xml: r.xml })) };
   writeFileSync(join(options.outDir, 'bundle.json'), `${JSON.stringify(bundle, null, 2)}\n`);
-  const fingerprints = options.trust.anchors.map((c) => `  ${c.subject.replace(/\n/g, ', ')}\n    SHA-256 ${c.fingerprint256}`).join('\n');
+  const fingerprints = options.trust.anchors
+    .map((c) => `  ${c.subject.replace(/\n/g, ', ')}\n    SHA-256 ${c.fingerprint256}`)
+    .join('\n');
   writeFileSync(
     join(options.outDir, 'README.txt'),
     [
@@ -76,7 +96,9 @@ export async function exportMessageEvidence(options: { store: Store; messageId: 
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write the evidence of a message with what is needed to verify it offline (verify with: qerds verify <dir>)')
+    .description(
+      'write the evidence of a message with what is needed to verify it offline (verify with: qerds verify <dir>)',
+    )
     .argument('<messageId>', 'the message id (as the API reports it)')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
@@ -86,8 +108,16 @@ export function registerExport(program: Command): void {
       const store = await createStore(config.store);
       try {
         await store.migrate();
-        const manifest = await exportMessageEvidence({ store, messageId, outDir: opts.out, trust, now: systemClock.now() });
-        process.stdout.write(`exported ${manifest.evidence.length} evidence and ${manifest.trust.length} trust files of ${messageId} to ${opts.out}\n`);
+        const manifest = await exportMessageEvidence({
+          store,
+          messageId,
+          outDir: opts.out,
+          trust,
+          now: systemClock.now(),
+        });
+        process.stdout.write(
+          `exported ${manifest.evidence.length} evidence and ${manifest.trust.length} trust files of ${messageId} to ${opts.out}\n`,
+        );
       } finally {
         await store.close();
       }

@@ -11,7 +11,14 @@ export interface ExportManifest {
   readonly format: typeof EVIDENCE_BUNDLE_FORMAT;
   readonly messageId: string;
   readonly exportedAt: string;
-  readonly evidence: readonly { id: string; event: string; eventTime: string; issuedBy: string; file: string; sha256: string }[];
+  readonly evidence: readonly {
+    id: string;
+    event: string;
+    eventTime: string;
+    issuedBy: string;
+    file: string;
+    sha256: string;
+  }[];
   readonly trust: readonly { file: string; sha256: string }[];
 }
 
@@ -24,9 +31,15 @@ export function readExportDir(dir: string): EvidenceBundle {
   try {
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ExportManifest;
   } catch (cause) {
-    throw new QerdsError('EVIDENCE_MALFORMED', `${dir}: not an export (no readable manifest.json)`, { cause });
+    throw new QerdsError('EVIDENCE_MALFORMED', `${dir}: not an export (no readable manifest.json)`, {
+      cause,
+    });
   }
-  if (manifest.format !== EVIDENCE_BUNDLE_FORMAT) throw new QerdsError('EVIDENCE_MALFORMED', `${dir}/manifest.json: format is not ${EVIDENCE_BUNDLE_FORMAT}`);
+  if (manifest.format !== EVIDENCE_BUNDLE_FORMAT)
+    throw new QerdsError(
+      'EVIDENCE_MALFORMED',
+      `${dir}/manifest.json: format is not ${EVIDENCE_BUNDLE_FORMAT}`,
+    );
   const base = resolve(dir);
   return {
     format: manifest.format,
@@ -34,7 +47,8 @@ export function readExportDir(dir: string): EvidenceBundle {
     evidence: manifest.evidence.map((e) => {
       // Threat: a crafted manifest naming ../../etc/… makes the verifier read (and echo) files outside the export.
       const path = resolve(base, e.file);
-      if (!path.startsWith(`${base}/`)) throw new QerdsError('EVIDENCE_MALFORMED', `${e.file}: outside the export`);
+      if (!path.startsWith(`${base}/`))
+        throw new QerdsError('EVIDENCE_MALFORMED', `${e.file}: outside the export`);
       return { id: e.id, event: e.event, file: e.file, sha256: e.sha256, xml: readFileSync(path, 'utf8') };
     }),
   };

@@ -26,7 +26,18 @@ export function registerInbox(program: Command): void {
         process.stdout.write(`${JSON.stringify(messages, null, 2)}\n`);
         return;
       }
-      const lines = messages.map((m) => [m.id, m.state.padEnd(11), m.submittedAt, `from ${m.sender}`, `${m.parts.length} part${m.parts.length === 1 ? '' : 's'}`, m.subject ?? ''].join('  ').trimEnd());
+      const lines = messages.map((m) =>
+        [
+          m.id,
+          m.state.padEnd(11),
+          m.submittedAt,
+          `from ${m.sender}`,
+          `${m.parts.length} part${m.parts.length === 1 ? '' : 's'}`,
+          m.subject ?? '',
+        ]
+          .join('  ')
+          .trimEnd(),
+      );
       if (messages.length === 0) lines.push('(no messages)');
       if (next) lines.push(`more: qerds inbox --after ${next}`);
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -36,5 +47,7 @@ export function registerInbox(program: Command): void {
 /** The `after` cursor of a `Link: <…?limit=…&after=…>; rel="next"` header, if any. */
 export function nextCursor(link: string | null): string | undefined {
   const target = link?.match(/<([^>]*)>\s*;\s*rel="next"/)?.[1];
-  return target === undefined ? undefined : (new URLSearchParams(target.split('?')[1] ?? '').get('after') ?? undefined);
+  return target === undefined
+    ? undefined
+    : (new URLSearchParams(target.split('?')[1] ?? '').get('after') ?? undefined);
 }

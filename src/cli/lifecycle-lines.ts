@@ -3,8 +3,14 @@ import type { QerdsConfig } from '../config/index.js';
 /** Which store and queue a process runs on, for its start line: `store sqlite data/qerds.sqlite, queue in-process`. */
 export function storeAndQueue(config: QerdsConfig): string {
   // The PostgreSQL URL may carry a password: only its host and database are shown.
-  const store = config.store.kind === 'postgres' ? `store postgres ${postgresWhere(config.store.postgresUrl)} schema ${config.store.postgresSchema}` : `store sqlite ${config.store.sqliteFile}`;
-  const queue = config.queue.kind === 'bullmq' ? `queue bullmq ${redisWhere(config.queue.redisUrl)} prefix ${config.queue.prefix}` : 'queue in-process';
+  const store =
+    config.store.kind === 'postgres'
+      ? `store postgres ${postgresWhere(config.store.postgresUrl)} schema ${config.store.postgresSchema}`
+      : `store sqlite ${config.store.sqliteFile}`;
+  const queue =
+    config.queue.kind === 'bullmq'
+      ? `queue bullmq ${redisWhere(config.queue.redisUrl)} prefix ${config.queue.prefix}`
+      : 'queue in-process';
   return `${store}, ${queue}`;
 }
 

@@ -6,7 +6,10 @@ export type LogFormat = 'json' | 'pretty';
 
 /** The `--log-format` option of the long-running commands: `auto` is pretty on a terminal, JSON otherwise. */
 export function logFormatOption(): Option {
-  return new Option('--log-format <format>', 'log lines as json, pretty, or auto: pretty on a terminal, json otherwise (env QERDS_LOG_FORMAT)')
+  return new Option(
+    '--log-format <format>',
+    'log lines as json, pretty, or auto: pretty on a terminal, json otherwise (env QERDS_LOG_FORMAT)',
+  )
     .choices(['auto', 'json', 'pretty'])
     .default(process.env.QERDS_LOG_FORMAT ?? 'auto');
 }
@@ -24,16 +27,42 @@ interface Sink {
  * The logger of `qerds start` / `qerds worker`: pino at `level` with the AP's id on every line, written to
  * `out` (stdout) as JSON or, for a person, through prettyLine().
  */
-export function createCliLogger(options: { level: string; format: LogFormat; ap: string; out?: Sink }): Logger {
+export function createCliLogger(options: {
+  level: string;
+  format: LogFormat;
+  ap: string;
+  out?: Sink;
+}): Logger {
   const out = options.out ?? process.stdout;
   const base = { ap: options.ap };
-  if (options.format === 'json') return pino({ level: options.level, base }, { write: (text: string) => void out.write(text) });
+  if (options.format === 'json')
+    return pino({ level: options.level, base }, { write: (text: string) => void out.write(text) });
   const colour = out.isTTY === true && !process.env.NO_COLOR;
-  return pino({ level: options.level, base }, { write: (text: string) => void out.write(`${prettyLine(JSON.parse(text) as Record<string, unknown>, { colour })}\n`) });
+  return pino(
+    { level: options.level, base },
+    {
+      write: (text: string) =>
+        void out.write(`${prettyLine(JSON.parse(text) as Record<string, unknown>, { colour })}\n`),
+    },
+  );
 }
 
-const levelNames: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const levelColours: Readonly<Record<number, string>> = { 10: '90', 20: '90', 30: '32', 40: '33', 50: '31', 60: '35' };
+const levelNames: Readonly<Record<number, string>> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+const levelColours: Readonly<Record<number, string>> = {
+  10: '90',
+  20: '90',
+  30: '32',
+  40: '33',
+  50: '31',
+  60: '35',
+};
 /** Fields every line has or that say nothing to a reader of one process's output. */
 const hidden = new Set(['time', 'level', 'msg', 'pid', 'hostname', 'v']);
 

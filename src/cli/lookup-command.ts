@@ -30,7 +30,8 @@ function collect(value: string, previous: string[] | undefined): string[] {
 /** `scheme::value` (SMP notation) → identifier. */
 function smpIdentifier(text: string, option: string): SmpIdentifier {
   const i = text.indexOf('::');
-  if (i === 0 || text.length === 0) throw new QerdsError('CONFIG_INVALID', `${option}: expected <scheme>::<value>, got "${text}"`);
+  if (i === 0 || text.length === 0)
+    throw new QerdsError('CONFIG_INVALID', `${option}: expected <scheme>::<value>, got "${text}"`);
   return i < 0 ? { value: text } : { scheme: text.slice(0, i), value: text.slice(i + 2) };
 }
 
@@ -53,12 +54,24 @@ function lookupParticipant(text: string): ParticipantId {
 export function registerLookup(program: Command): void {
   program
     .command('lookup')
-    .description('check before sending: is the recipient reachable, by which AP, and is that AP trusted (exit 0 only when reachable)')
-    .argument('<participant>', 'recipient participant id, e.g. 0188:9876543210987, iso6523-actorid-upis::0188:9876543210987, or a 13-digit corporate number')
+    .description(
+      'check before sending: is the recipient reachable, by which AP, and is that AP trusted (exit 0 only when reachable)',
+    )
+    .argument(
+      '<participant>',
+      'recipient participant id, e.g. 0188:9876543210987, iso6523-actorid-upis::0188:9876543210987, or a 13-digit corporate number',
+    )
     .option('-c, --config <file>', 'YAML configuration (env QERDS_CONFIG)', process.env.QERDS_CONFIG)
     .option('--json', 'print the check as JSON', false)
-    .option('--smp <url>', 'ask this SMP (OASIS BDXR SMP 1.0 / Peppol / SMP 2.0) instead of the configured directory')
-    .option('--smp-trust <path>', 'anchors for the SMP signature (PEM file or directory); repeat for more; default: the AP trust store', collect)
+    .option(
+      '--smp <url>',
+      'ask this SMP (OASIS BDXR SMP 1.0 / Peppol / SMP 2.0) instead of the configured directory',
+    )
+    .option(
+      '--smp-trust <path>',
+      'anchors for the SMP signature (PEM file or directory); repeat for more; default: the AP trust store',
+      collect,
+    )
     .option('--smp-binding <binding>', 'SMP REST binding: smp1 or smp2', 'smp1')
     .option('--document-type <scheme::value>', 'document type (SMP service) to look up; required with --smp')
     .option('--process <scheme::value>', 'process identifier (default: any)')
@@ -67,8 +80,10 @@ export function registerLookup(program: Command): void {
       const trust = loadTrustStore(config.files.trust.map((file) => file.path));
       let directory: Directory;
       if (opts.smp) {
-        if (!opts.documentType) throw new QerdsError('CONFIG_INVALID', '--document-type is required with --smp');
-        if (opts.smpBinding !== 'smp1' && opts.smpBinding !== 'smp2') throw new QerdsError('CONFIG_INVALID', '--smp-binding must be smp1 or smp2');
+        if (!opts.documentType)
+          throw new QerdsError('CONFIG_INVALID', '--document-type is required with --smp');
+        if (opts.smpBinding !== 'smp1' && opts.smpBinding !== 'smp2')
+          throw new QerdsError('CONFIG_INVALID', '--smp-binding must be smp1 or smp2');
         directory = createSmpDirectory({
           baseUrl: opts.smp,
           trust: opts.smpTrust ? loadTrustStore(opts.smpTrust) : trust,
@@ -77,7 +92,9 @@ export function registerLookup(program: Command): void {
           binding: opts.smpBinding,
           // The same Peppol rules as the configured directory (access-point/directory-binding.ts).
           documentTypeMatcher: peppolDocumentTypeMatcher,
-          signatureRules: peppolSmpSignatureRules({ allowRsaSha1: config.directory.smp?.allowRsaSha1 ?? false }),
+          signatureRules: peppolSmpSignatureRules({
+            allowRsaSha1: config.directory.smp?.allowRsaSha1 ?? false,
+          }),
         });
       } else {
         directory = createConfiguredDirectory(config.directory, trust, systemClock);
@@ -96,11 +113,16 @@ export function registerLookup(program: Command): void {
 
 export function formatCheck(check: RecipientCheck): string {
   const lines = [`recipient ${check.participant}: ${check.verdict.toUpperCase()}`];
-  if (check.endpoint) lines.push(`  endpoint:           ${check.endpoint}${check.transportProfile ? ` (${check.transportProfile})` : ''}`);
+  if (check.endpoint)
+    lines.push(
+      `  endpoint:           ${check.endpoint}${check.transportProfile ? ` (${check.transportProfile})` : ''}`,
+    );
   if (check.source) lines.push(`  directory:          ${check.source}`);
   if (check.apCertificate) lines.push(`  AP certificate:     ${certificateLine(check.apCertificate)}`);
-  if (check.encryptionCertificate) lines.push(`  encryption cert.:   ${certificateLine(check.encryptionCertificate)}`);
-  if (check.minimumAuthenticationLevel) lines.push(`  minimum auth level: ${check.minimumAuthenticationLevel}`);
+  if (check.encryptionCertificate)
+    lines.push(`  encryption cert.:   ${certificateLine(check.encryptionCertificate)}`);
+  if (check.minimumAuthenticationLevel)
+    lines.push(`  minimum auth level: ${check.minimumAuthenticationLevel}`);
   if (check.error) lines.push(`  refused:            ${check.error.code}`);
   lines.push('grounds:', ...check.grounds.map((g) => `  - ${g}`));
   return lines.join('\n') + '\n';

@@ -18,7 +18,9 @@ const program = new Command()
 const wanted = commandFor(process.argv.slice(2));
 for (const command of lazyCommands) {
   if (command.names.includes(wanted ?? '')) (await command.load())(program);
-  else for (const [name, description] of Object.entries(command.descriptions)) program.command(name).description(description);
+  else
+    for (const [name, description] of Object.entries(command.descriptions))
+      program.command(name).description(description);
 }
 
 try {
@@ -31,7 +33,9 @@ try {
     process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
   } else {
     // One line for the operator (the error and its causes); the stack only on request.
-    process.stderr.write(`qerds: ${oneLine(error)}${process.env.QERDS_DEBUG ? '' : ' (QERDS_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(
+      `qerds: ${oneLine(error)}${process.env.QERDS_DEBUG ? '' : ' (QERDS_DEBUG=1 shows the stack)'}\n`,
+    );
     if (process.env.QERDS_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     process.exitCode = 1;
   }
@@ -40,7 +44,11 @@ try {
 /** An error and the chain of its causes as one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:1`. */
 function oneLine(error: unknown): string {
   const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e !== undefined && e !== null && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const text = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
     if (text && !parts.some((p) => p.includes(text))) parts.push(text);
   }

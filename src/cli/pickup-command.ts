@@ -23,21 +23,34 @@ export function registerPickup(program: Command): void {
       await mkdir(opts.out, { recursive: true });
       let damaged = 0;
       for (const part of message.parts) {
-        const bytes = Buffer.from(await (await request(opts, part.href ?? `/api/v1/inbox/${encodeURIComponent(id)}/parts/${encodeURIComponent(part.partId)}`)).arrayBuffer());
+        const bytes = Buffer.from(
+          await (
+            await request(
+              opts,
+              part.href ?? `/api/v1/inbox/${encodeURIComponent(id)}/parts/${encodeURIComponent(part.partId)}`,
+            )
+          ).arrayBuffer(),
+        );
         const file = join(resolve(opts.out), safeName(part.filename ?? part.partId));
         await writeFile(file, bytes);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const intact = sha256 === part.sha256;
         if (!intact) damaged++;
-        process.stdout.write(`${intact ? 'saved' : 'DAMAGED'} ${file} (${bytes.length} bytes, ${part.contentType}, sha256 ${sha256}${intact ? '' : `, announced ${part.sha256}`})\n`);
+        process.stdout.write(
+          `${intact ? 'saved' : 'DAMAGED'} ${file} (${bytes.length} bytes, ${part.contentType}, sha256 ${sha256}${intact ? '' : `, announced ${part.sha256}`})\n`,
+        );
       }
-      process.stdout.write(`${message.id}: ${message.parts.length - damaged} of ${message.parts.length} part(s) picked up from ${message.sender}\n`);
+      process.stdout.write(
+        `${message.id}: ${message.parts.length - damaged} of ${message.parts.length} part(s) picked up from ${message.sender}\n`,
+      );
       process.exitCode = damaged === 0 ? 0 : 1;
     });
 }
 
 /** A file name from the sender, made harmless: no directory part (threat: `../../.bashrc`), no leading dot. */
 function safeName(name: string): string {
-  const plain = [...basename(name.replace(/\\/g, '/'))].map((c) => (c.charCodeAt(0) < 0x20 ? '_' : c)).join('');
+  const plain = [...basename(name.replace(/\\/g, '/'))]
+    .map((c) => (c.charCodeAt(0) < 0x20 ? '_' : c))
+    .join('');
   return plain === '' || plain === '.' || plain === '..' ? 'part' : plain.replace(/^\.+/, '_');
 }

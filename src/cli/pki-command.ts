@@ -10,15 +10,29 @@ export function registerPki(program: Command): void {
   const pki = program.command('pki').description('keys and certificates');
   pki
     .command('init')
-    .description('create the DEV/TEST PKI: root CA, CRL, e-seal, TLS and AS4 encryption certificates per AP, TSA, recipients (never for production)')
+    .description(
+      'create the DEV/TEST PKI: root CA, CRL, e-seal, TLS and AS4 encryption certificates per AP, TSA, recipients (never for production)',
+    )
     .option('--dir <dir>', 'where to write it', 'certs/dev')
     .option('--ap <names...>', 'access point names', ['c2', 'c3'])
     .option('--recipient <names...>', 'recipient names (encryption certificates)', ['alice', 'bob'])
     .option('--force', 'overwrite an existing PKI', false)
-    .option('--key <type>', 'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 P-Modes sign with the e-seal and want RSA or Ed25519, so not for an AS4 AP yet); CA and encryption keys stay RSA', 'rsa')
+    .option(
+      '--key <type>',
+      'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 P-Modes sign with the e-seal and want RSA or Ed25519, so not for an AS4 AP yet); CA and encryption keys stay RSA',
+      'rsa',
+    )
     .action(async (opts: { dir: string; ap: string[]; recipient: string[]; force: boolean; key: string }) => {
-      if (opts.key !== 'rsa' && opts.key !== 'ec') throw new QerdsError('CONFIG_INVALID', '--key must be rsa or ec');
-      const result = await initDevPki({ dir: opts.dir, aps: opts.ap, recipients: opts.recipient, force: opts.force, trustList: devTrustListXml, key: opts.key });
+      if (opts.key !== 'rsa' && opts.key !== 'ec')
+        throw new QerdsError('CONFIG_INVALID', '--key must be rsa or ec');
+      const result = await initDevPki({
+        dir: opts.dir,
+        aps: opts.ap,
+        recipients: opts.recipient,
+        force: opts.force,
+        trustList: devTrustListXml,
+        key: opts.key,
+      });
       process.stdout.write(
         result.created
           ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`
@@ -29,12 +43,15 @@ export function registerPki(program: Command): void {
     });
   pki
     .command('crl')
-    .description("DEV/TEST ONLY: re-issue the dev CA's CRL (revoked entries kept, CRL number + 1, thisUpdate now); a running AP picks it up at its next pki.crlRefresh")
+    .description(
+      "DEV/TEST ONLY: re-issue the dev CA's CRL (revoked entries kept, CRL number + 1, thisUpdate now); a running AP picks it up at its next pki.crlRefresh",
+    )
     .option('--dir <dir>', 'the dev PKI', 'certs/dev')
     .option('--days <n>', 'days until nextUpdate', '30')
     .action(async (opts: { dir: string; days: string }) => {
       const days = Number(opts.days);
-      if (!Number.isFinite(days) || days <= 0) throw new QerdsError('CONFIG_INVALID', `--days must be a positive number, got ${opts.days}`);
+      if (!Number.isFinite(days) || days <= 0)
+        throw new QerdsError('CONFIG_INVALID', `--days must be a positive number, got ${opts.days}`);
       const issued = await reissueDevCrl(devPkiLayout(opts.dir), { days });
       process.stdout.write(
         `CRL number ${issued.crlNumber} written to ${issued.file}: thisUpdate ${issued.thisUpdate.toISOString()}, nextUpdate ${issued.nextUpdate.toISOString()}, ${issued.revoked} revoked (DEV/TEST ONLY)\n`,
@@ -42,40 +59,67 @@ export function registerPki(program: Command): void {
     });
   pki
     .command('softhsm-init')
-    .description("DEV/TEST ONLY: a softhsm2 token holding a sender's remote e-seal key (generated in the token, not extractable), certified by the dev CA")
+    .description(
+      "DEV/TEST ONLY: a softhsm2 token holding a sender's remote e-seal key (generated in the token, not extractable), certified by the dev CA",
+    )
     .requiredOption('--sender <id>', 'the sender, <scheme>:<value>')
     .option('--pki-dir <dir>', 'the dev PKI whose CA certifies the key', 'certs/dev')
     .option('--dir <dir>', 'softhsm config and token store (default: <pki-dir>/softhsm/<sender>)')
     .option('--token-label <label>', 'token label (default: qerds-<sender>)')
     .option('--key-label <label>', 'CKA_LABEL of the key', 'remote-seal')
     .option('--key-type <type>', 'rsa (2048) or ec (P-256)', 'rsa')
-    .option('--pin-env <name>', 'environment variable holding the user PIN (the AP reads the same one)', 'QERDS_REMOTE_SEAL_PIN')
-    .action(async (opts: { sender: string; pkiDir: string; dir?: string; tokenLabel?: string; keyLabel: string; keyType: string; pinEnv: string }) => {
-      if (!/^[^:\s]+:\S+$/.test(opts.sender)) throw new QerdsError('CONFIG_INVALID', '--sender must be <scheme>:<value>');
-      if (opts.keyType !== 'rsa' && opts.keyType !== 'ec') throw new QerdsError('CONFIG_INVALID', '--key-type must be rsa or ec');
-      const pin = process.env[opts.pinEnv];
-      if (!pin) throw new QerdsError('CONFIG_INVALID', `set the token PIN in the environment variable ${opts.pinEnv} (it never goes into a file)`);
-      const safe = opts.sender.replace(/[^A-Za-z0-9._-]/g, '_');
-      const result = await createSoftHsmSealToken({
-        pkiDir: opts.pkiDir,
-        dir: opts.dir ?? join(opts.pkiDir, 'softhsm', safe),
-        sender: opts.sender,
-        tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32),
-        keyLabel: opts.keyLabel,
-        pin,
-        // The SO PIN only re-initialises the token: a dev token is thrown away instead, so nobody needs to know it.
-        soPin: randomBytes(12).toString('hex'),
-        keyType: opts.keyType,
-      });
-      const remoteSeal = {
-        pkcs11: { module: result.module, tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32), keyLabel: opts.keyLabel, pinEnv: opts.pinEnv },
-        certificate: result.certificateFile,
-      };
-      process.stdout.write(
-        `softhsm token for ${opts.sender} written to ${result.conf} (DEV/TEST ONLY)\n` +
-          `certificate: ${result.certificateFile} (${result.certificate.subject.replace(/\n/g, ', ')})\n\n` +
-          `Run the AP with:\n  export SOFTHSM2_CONF=${result.conf}\n  export ${opts.pinEnv}=<the PIN>\n` +
-          `and add to the sender's entry under accounts:\n${toYaml({ remoteSeal }).trimEnd().replace(/^/gm, '  ')}\n`,
-      );
-    });
+    .option(
+      '--pin-env <name>',
+      'environment variable holding the user PIN (the AP reads the same one)',
+      'QERDS_REMOTE_SEAL_PIN',
+    )
+    .action(
+      async (opts: {
+        sender: string;
+        pkiDir: string;
+        dir?: string;
+        tokenLabel?: string;
+        keyLabel: string;
+        keyType: string;
+        pinEnv: string;
+      }) => {
+        if (!/^[^:\s]+:\S+$/.test(opts.sender))
+          throw new QerdsError('CONFIG_INVALID', '--sender must be <scheme>:<value>');
+        if (opts.keyType !== 'rsa' && opts.keyType !== 'ec')
+          throw new QerdsError('CONFIG_INVALID', '--key-type must be rsa or ec');
+        const pin = process.env[opts.pinEnv];
+        if (!pin)
+          throw new QerdsError(
+            'CONFIG_INVALID',
+            `set the token PIN in the environment variable ${opts.pinEnv} (it never goes into a file)`,
+          );
+        const safe = opts.sender.replace(/[^A-Za-z0-9._-]/g, '_');
+        const result = await createSoftHsmSealToken({
+          pkiDir: opts.pkiDir,
+          dir: opts.dir ?? join(opts.pkiDir, 'softhsm', safe),
+          sender: opts.sender,
+          tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32),
+          keyLabel: opts.keyLabel,
+          pin,
+          // The SO PIN only re-initialises the token: a dev token is thrown away instead, so nobody needs to know it.
+          soPin: randomBytes(12).toString('hex'),
+          keyType: opts.keyType,
+        });
+        const remoteSeal = {
+          pkcs11: {
+            module: result.module,
+            tokenLabel: opts.tokenLabel ?? `qerds-${safe}`.slice(0, 32),
+            keyLabel: opts.keyLabel,
+            pinEnv: opts.pinEnv,
+          },
+          certificate: result.certificateFile,
+        };
+        process.stdout.write(
+          `softhsm token for ${opts.sender} written to ${result.conf} (DEV/TEST ONLY)\n` +
+            `certificate: ${result.certificateFile} (${result.certificate.subject.replace(/\n/g, ', ')})\n\n` +
+            `Run the AP with:\n  export SOFTHSM2_CONF=${result.conf}\n  export ${opts.pinEnv}=<the PIN>\n` +
+            `and add to the sender's entry under accounts:\n${toYaml({ remoteSeal }).trimEnd().replace(/^/gm, '  ')}\n`,
+        );
+      },
+    );
 }

@@ -10,7 +10,11 @@ export interface ApiTarget {
 export function withApiTarget(command: Command): Command {
   // Read from the environment by commander when the option is absent; never a default (--help would print the key).
   return command
-    .addOption(new Option('--api <url>', 'base URL of the access point').env('QERDS_API').default('http://127.0.0.1:8080'))
+    .addOption(
+      new Option('--api <url>', 'base URL of the access point')
+        .env('QERDS_API')
+        .default('http://127.0.0.1:8080'),
+    )
     .addOption(new Option('--key <apiKey>', 'API key').env('QERDS_API_KEY').default(''));
 }
 
@@ -26,7 +30,9 @@ export class ApiAnswerError extends Error {
     request: string,
   ) {
     const detail = (body as { detail?: unknown } | undefined)?.detail;
-    super(`${request}: ${status}${code ? ` ${code}` : ''}${typeof detail === 'string' ? `: ${detail}` : ''}${status === 401 ? ' (check --key or QERDS_API_KEY)' : ''}`);
+    super(
+      `${request}: ${status}${code ? ` ${code}` : ''}${typeof detail === 'string' ? `: ${detail}` : ''}${status === 401 ? ' (check --key or QERDS_API_KEY)' : ''}`,
+    );
     this.name = 'ApiAnswerError';
   }
 }
@@ -44,7 +50,8 @@ export async function request(target: ApiTarget, path: string, init: RequestInit
   } catch {
     // Not a problem document (e.g. a proxy's HTML page): the status says enough.
   }
-  const code = typeof (body as { code?: unknown })?.code === 'string' ? (body as { code: string }).code : undefined;
+  const code =
+    typeof (body as { code?: unknown })?.code === 'string' ? (body as { code: string }).code : undefined;
   throw new ApiAnswerError(response.status, code, body, `${init.method ?? 'GET'} ${path}`);
 }
 
@@ -64,7 +71,14 @@ export interface MessageJson {
   readonly submittedAt: string;
   readonly updatedAt: string;
   readonly lastError?: string;
-  readonly parts: readonly { partId: string; contentType: string; filename?: string; sha256: string; size: number; href?: string }[];
+  readonly parts: readonly {
+    partId: string;
+    contentType: string;
+    filename?: string;
+    sha256: string;
+    size: number;
+    href?: string;
+  }[];
 }
 
 export interface EvidenceJson {
@@ -82,5 +96,8 @@ export const finalStates: readonly string[] = ['delivered', 'rejected', 'failed'
 /** A message's evidence chain as lines: `  1 SubmissionAcceptance  2026-…  by <issuer>  /api/v1/evidence/<id>`. */
 export function evidenceLines(chain: readonly EvidenceJson[]): string[] {
   const width = Math.max(0, ...chain.map((e) => e.event.length));
-  return chain.map((e, i) => `  ${e.sequence ?? i + 1} ${e.event.padEnd(width)}  ${e.eventTime ?? ''}${e.issuedBy ? `  by ${e.issuedBy}` : ''}  ${e.href}`);
+  return chain.map(
+    (e, i) =>
+      `  ${e.sequence ?? i + 1} ${e.event.padEnd(width)}  ${e.eventTime ?? ''}${e.issuedBy ? `  by ${e.issuedBy}` : ''}  ${e.href}`,
+  );
 }

@@ -49,25 +49,62 @@ export function resolveConfigFiles(config: ParsedConfig): ConfigFiles {
   const { dir, apName } = config.pki;
   const dev = devPkiLayout(dir);
   const ap = dev.ap(apName);
-  const file = (setting: string, explicit: string | undefined, devPath: string, devName: string): ConfiguredFile =>
-    explicit === undefined ? { path: devPath, setting: `pki.dir (dev PKI ${devName}; set ${setting} for another file)` } : { path: explicit, setting };
+  const file = (
+    setting: string,
+    explicit: string | undefined,
+    devPath: string,
+    devName: string,
+  ): ConfiguredFile =>
+    explicit === undefined
+      ? { path: devPath, setting: `pki.dir (dev PKI ${devName}; set ${setting} for another file)` }
+      : { path: explicit, setting };
   const pair = (cert: ConfiguredFile, key: ConfiguredFile): ConfiguredKeyPair => ({ cert, key });
-  const smtpTls = pair(file('smtp.tlsCert', config.smtp.tlsCert, ap.tlsCert, `${apName}/tls.crt.pem`), file('smtp.tlsKey', config.smtp.tlsKey, ap.tlsKey, `${apName}/tls.key.pem`));
+  const smtpTls = pair(
+    file('smtp.tlsCert', config.smtp.tlsCert, ap.tlsCert, `${apName}/tls.crt.pem`),
+    file('smtp.tlsKey', config.smtp.tlsKey, ap.tlsKey, `${apName}/tls.key.pem`),
+  );
   const relay = config.smtp.relay;
   const as4Tls = config.as4.tls;
   const as4TlsClient =
     as4Tls.clientCert && as4Tls.clientKey
-      ? { ...pair({ path: as4Tls.clientCert, setting: 'as4.tls.clientCert' }, { path: as4Tls.clientKey, setting: 'as4.tls.clientKey' }), optional: false }
+      ? {
+          ...pair(
+            { path: as4Tls.clientCert, setting: 'as4.tls.clientCert' },
+            { path: as4Tls.clientKey, setting: 'as4.tls.clientKey' },
+          ),
+          optional: false,
+        }
       : config.http.tls
-        ? { ...pair({ path: config.http.tls.cert, setting: 'http.tls.cert' }, { path: config.http.tls.key, setting: 'http.tls.key' }), optional: false }
-        : { ...pair(file('as4.tls.clientCert', undefined, ap.tlsCert, `${apName}/tls.crt.pem`), file('as4.tls.clientKey', undefined, ap.tlsKey, `${apName}/tls.key.pem`)), optional: true };
+        ? {
+            ...pair(
+              { path: config.http.tls.cert, setting: 'http.tls.cert' },
+              { path: config.http.tls.key, setting: 'http.tls.key' },
+            ),
+            optional: false,
+          }
+        : {
+            ...pair(
+              file('as4.tls.clientCert', undefined, ap.tlsCert, `${apName}/tls.crt.pem`),
+              file('as4.tls.clientKey', undefined, ap.tlsKey, `${apName}/tls.key.pem`),
+            ),
+            optional: true,
+          };
   return {
-    seal: pair(file('pki.sealCert', config.pki.sealCert, ap.sealCert, `ap/${apName} e-seal certificate`), file('pki.sealKey', config.pki.sealKey, ap.sealKey, `ap/${apName} e-seal key`)),
+    seal: pair(
+      file('pki.sealCert', config.pki.sealCert, ap.sealCert, `ap/${apName} e-seal certificate`),
+      file('pki.sealKey', config.pki.sealKey, ap.sealKey, `ap/${apName} e-seal key`),
+    ),
     trust: config.pki.trust
       ? config.pki.trust.map((path) => ({ path, setting: 'pki.trust' }))
       : [dev.caCert, dev.caCrl].map((path) => file('pki.trust', undefined, path, 'CA certificate and CRL')),
-    tsa: pair(file('tsa.cert', config.tsa.cert, dev.tsaCert, 'tsa/tsa.crt.pem'), file('tsa.key', config.tsa.key, dev.tsaKey, 'tsa/tsa.key.pem')),
-    as4Encryption: pair(file('as4.encryptionCert', config.as4.encryptionCert, ap.encCert, `${apName}/enc.crt.pem`), file('as4.encryptionKey', config.as4.encryptionKey, ap.encKey, `${apName}/enc.key.pem`)),
+    tsa: pair(
+      file('tsa.cert', config.tsa.cert, dev.tsaCert, 'tsa/tsa.crt.pem'),
+      file('tsa.key', config.tsa.key, dev.tsaKey, 'tsa/tsa.key.pem'),
+    ),
+    as4Encryption: pair(
+      file('as4.encryptionCert', config.as4.encryptionCert, ap.encCert, `${apName}/enc.crt.pem`),
+      file('as4.encryptionKey', config.as4.encryptionKey, ap.encKey, `${apName}/enc.key.pem`),
+    ),
     smtpTls,
     smtpRelayTls: pair(
       relay?.tlsCert === undefined ? smtpTls.cert : { path: relay.tlsCert, setting: 'smtp.relay.tlsCert' },
@@ -83,6 +120,10 @@ export function resolveConfigFiles(config: ParsedConfig): ConfigFiles {
  * from deep inside the loader.
  */
 export function configuredFile(file: ConfiguredFile, hint?: string): string {
-  if (!existsSync(file.path)) throw new QerdsError('CONFIG_INVALID', `${file.setting}: ${file.path} not found${hint ? ` (${hint})` : ''}`);
+  if (!existsSync(file.path))
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `${file.setting}: ${file.path} not found${hint ? ` (${hint})` : ''}`,
+    );
   return file.path;
 }

@@ -50,7 +50,11 @@ export function loadConfig(options: LoadConfigOptions = {}): QerdsConfig {
     try {
       fromFile = parseYaml(text) ?? {};
     } catch (cause) {
-      throw new QerdsError('CONFIG_INVALID', `config file ${options.file} is not valid YAML: ${(cause as Error).message}`, { cause });
+      throw new QerdsError(
+        'CONFIG_INVALID',
+        `config file ${options.file} is not valid YAML: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
   const merged = deepMerge(deepMerge(fromFile, envOverrides(env)), options.overrides ?? {});
@@ -71,7 +75,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    const path = shortcuts[name] ?? (name.startsWith('QERDS__') ? schemaPath(name.slice(7).split('__')) : undefined);
+    const path =
+      shortcuts[name] ?? (name.startsWith('QERDS__') ? schemaPath(name.slice(7).split('__')) : undefined);
     if (path) setPath(out, path, value);
   }
   return out;
@@ -128,7 +133,15 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
     ...config,
     store: { ...config.store, sqliteFile: abs(config.store.sqliteFile), blobDir: abs(config.store.blobDir) },
     http: config.http.tls
-      ? { ...config.http, tls: { ...config.http.tls, cert: abs(config.http.tls.cert), key: abs(config.http.tls.key), clientCa: absOpt(config.http.tls.clientCa) } }
+      ? {
+          ...config.http,
+          tls: {
+            ...config.http.tls,
+            cert: abs(config.http.tls.cert),
+            key: abs(config.http.tls.key),
+            clientCa: absOpt(config.http.tls.clientCa),
+          },
+        }
       : config.http,
     pki: {
       ...config.pki,
@@ -136,11 +149,15 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       sealCert: absOpt(config.pki.sealCert),
       sealKey: absOpt(config.pki.sealKey),
       trust: config.pki.trust?.map(abs),
-      ...(config.pki.peppolAnchors ? { peppolAnchors: { ...config.pki.peppolAnchors, dir: absOpt(config.pki.peppolAnchors.dir) } } : {}),
+      ...(config.pki.peppolAnchors
+        ? { peppolAnchors: { ...config.pki.peppolAnchors, dir: absOpt(config.pki.peppolAnchors.dir) } }
+        : {}),
     },
     directory: {
       ...config.directory,
-      ...(config.directory.smp ? { smp: { ...config.directory.smp, trust: config.directory.smp.trust?.map(abs) } } : {}),
+      ...(config.directory.smp
+        ? { smp: { ...config.directory.smp, trust: config.directory.smp.trust?.map(abs) } }
+        : {}),
       participants: config.directory.participants.map((p) => ({
         ...p,
         apCertificate: absOpt(p.apCertificate),
@@ -153,16 +170,31 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       ...config.as4,
       encryptionCert: absOpt(config.as4.encryptionCert),
       encryptionKey: absOpt(config.as4.encryptionKey),
-      tls: { clientCert: absOpt(config.as4.tls.clientCert), clientKey: absOpt(config.as4.tls.clientKey), ca: config.as4.tls.ca?.map(abs) },
+      tls: {
+        clientCert: absOpt(config.as4.tls.clientCert),
+        clientKey: absOpt(config.as4.tls.clientKey),
+        ca: config.as4.tls.ca?.map(abs),
+      },
     },
     smtp: config.smtp.relay
-      ? { ...config.smtp, relay: { ...config.smtp.relay, tlsCert: absOpt(config.smtp.relay.tlsCert), tlsKey: absOpt(config.smtp.relay.tlsKey) } }
+      ? {
+          ...config.smtp,
+          relay: {
+            ...config.smtp.relay,
+            tlsCert: absOpt(config.smtp.relay.tlsCert),
+            tlsKey: absOpt(config.smtp.relay.tlsKey),
+          },
+        }
       : config.smtp,
-    apiKeys: config.apiKeys.map((k) => (k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k)),
+    apiKeys: config.apiKeys.map((k) =>
+      k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k,
+    ),
     accounts: config.accounts.map((a) => ({
       ...a,
       ...(a.deliveryCertificate ? { deliveryCertificate: abs(a.deliveryCertificate) } : {}),
-      ...(a.remoteSeal ? { remoteSeal: { ...a.remoteSeal, certificate: abs(a.remoteSeal.certificate) } } : {}),
+      ...(a.remoteSeal
+        ? { remoteSeal: { ...a.remoteSeal, certificate: abs(a.remoteSeal.certificate) } }
+        : {}),
     })),
   };
 }

@@ -34,7 +34,10 @@ const participantEntry = z.strictObject({
    */
   encryptionCertificate: z.string().optional(),
   /** Registered e-mail address of the participant: RCPT TO this address names it at the SMTP intake. Optional. */
-  email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+  email: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
+    .optional(),
   /**
    * PEM file of that AP's TLS certificate: a pin. Sending, its HTTPS server must present exactly this
    * certificate (beside chaining to the trust anchors); receiving with mutual TLS, an AS4 message for this
@@ -46,14 +49,18 @@ const participantEntry = z.strictObject({
    * curl `--pinnedpubkey`): like `apTlsCertificate`, but they survive a renewal with the same key. Any one
    * matching (or `apTlsCertificate` matching) is enough. @defaultValue [] (no pin: any certificate the anchors issued)
    */
-  apTlsPins: z.array(z.string().regex(/^sha256\/[A-Za-z0-9+/]{43}=$/, 'must be sha256/<base64 of 32 bytes>')).default([]),
+  apTlsPins: z
+    .array(z.string().regex(/^sha256\/[A-Za-z0-9+/]{43}=$/, 'must be sha256/<base64 of 32 bytes>'))
+    .default([]),
 });
 
 const smtpAccountEntry = z.strictObject({
   /** SASL user name (AUTH PLAIN / LOGIN). */
   username: z.string().min(1),
   /** `scrypt$N$r$p$salt$key` (see src/smtp/password.ts, `hashPassword`); never the password itself. */
-  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
+  passwordHash: z
+    .string()
+    .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
   /** The participant this account submits for, `<scheme>:<value>`. */
   participant: z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>'),
   /** The only address the account may use in MAIL FROM and in the From header. */
@@ -105,7 +112,10 @@ const webhookFields = {
    * key of 24 bytes or more (`echo whsec_$(openssl rand -base64 32)`). A secret, like `key`: keep the config file private.
    * Optional; without it webhooks are unsigned.
    */
-  webhookSecret: z.string().regex(webhookSecretPattern, 'must be whsec_ followed by a base64 key of 24 bytes or more').optional(),
+  webhookSecret: z
+    .string()
+    .regex(webhookSecretPattern, 'must be whsec_ followed by a base64 key of 24 bytes or more')
+    .optional(),
 };
 
 const apiKeyEntry = z.strictObject({
@@ -119,7 +129,10 @@ const apiKeyEntry = z.strictObject({
    * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
    * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
    */
-  deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+  deliveryEmail: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
+    .optional(),
   ...consignmentPolicyFields,
   ...webhookFields,
   /**
@@ -141,10 +154,15 @@ const apiKeyEntry = z.strictObject({
 /** An assurance level: 1–3, `low` / `substantial` / `high`, or an eIDAS LoA URI (see src/core/assurance.ts). */
 const assuranceSpec = z
   .union([z.number(), z.string()])
-  .refine((v) => assuranceLevelOf(v) !== undefined, 'must be 1, 2, 3, low, substantial, high or an eIDAS LoA URI');
+  .refine(
+    (v) => assuranceLevelOf(v) !== undefined,
+    'must be 1, 2, 3, low, substantial, high or an eIDAS LoA URI',
+  );
 const levelEntry = z.coerce.number().int().min(1).max(3);
 /** SHA-256 certificate fingerprint, hex with or without colons (as `openssl x509 -fingerprint -sha256` prints it). */
-const fingerprintEntry = z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint in hex');
+const fingerprintEntry = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint in hex');
 /** A certificate is named by its fingerprint (a pin) or by its subject DN (`C=JP, O=…, CN=…`) under a trusted CA. */
 const certificateMatch = {
   fingerprint256: fingerprintEntry.optional(),
@@ -156,28 +174,55 @@ const certificateMatch = {
   /** IAL the certificate's issuance proves (e.g. 3 for a qualified certificate); default: the account's `ial`. */
   ial: levelEntry.optional(),
 };
-const hasCertificateMatch = (c: { fingerprint256?: string; subject?: string }) => c.fingerprint256 !== undefined || c.subject !== undefined;
+const hasCertificateMatch = (c: { fingerprint256?: string; subject?: string }) =>
+  c.fingerprint256 !== undefined || c.subject !== undefined;
 const credentialEntry = z.discriminatedUnion('kind', [
   /** A bearer API key: AAL1. `keySha256` is the hex SHA-256 of a random key of at least 128 bits. */
-  z.object({ kind: z.literal('apiKey'), keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits') }).strict(),
+  z
+    .object({
+      kind: z.literal('apiKey'),
+      keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+    })
+    .strict(),
   /** An OAuth2 client (client credentials grant, RFC 6749 §4.4) with a shared secret: AAL1. */
   z
     .object({
       kind: z.literal('oauth2'),
-      clientId: z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').refine((v) => !v.includes(':'), 'must not contain ":"'),
+      clientId: z
+        .string()
+        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+        .refine((v) => !v.includes(':'), 'must not contain ":"'),
       /** `scrypt$N$r$p$salt$key` of the client secret (src/smtp/password.ts `hashPassword`). */
-      secretHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
+      secretHash: z
+        .string()
+        .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
     })
     .strict(),
   /** A TLS client certificate (mutual TLS): AAL2, AAL3 when hardwareBound. */
-  z.object({ kind: z.literal('mtls'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
+  z
+    .object({ kind: z.literal('mtls'), ...certificateMatch })
+    .strict()
+    .refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
   /** The certificate of the participant's own e-seal on submitted XML (XAdES): AAL2, AAL3 when hardwareBound. */
-  z.object({ kind: z.literal('eseal'), ...certificateMatch }).strict().refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
+  z
+    .object({ kind: z.literal('eseal'), ...certificateMatch })
+    .strict()
+    .refine(hasCertificateMatch, 'needs fingerprint256 or subject'),
   /** A person's TOTP enrolment (RFC 6238, SHA-1, 30 s, 6 digits): with a pickup link, AAL2. `secretBase32` as authenticator apps show it (≥ 128 bits). */
-  z.object({ kind: z.literal('totp'), secretBase32: z.string().regex(/^[A-Za-z2-7 ]{26,}=*$/, 'must be base32, at least 128 bits') }).strict(),
+  z
+    .object({
+      kind: z.literal('totp'),
+      secretBase32: z.string().regex(/^[A-Za-z2-7 ]{26,}=*$/, 'must be base32, at least 128 bits'),
+    })
+    .strict(),
   /** A person's password for pickup links, `scrypt$N$r$p$salt$key` (src/smtp/password.ts `hashPassword`): with a pickup link, AAL1. */
   z
-    .object({ kind: z.literal('password'), passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash') })
+    .object({
+      kind: z.literal('password'),
+      passwordHash: z
+        .string()
+        .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
+    })
     .strict(),
 ]);
 /**
@@ -200,7 +245,10 @@ const remoteSealEntry = z
         pinEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
       })
       .strict()
-      .refine((p) => (p.tokenLabel === undefined) !== (p.slot === undefined), 'needs exactly one of tokenLabel and slot'),
+      .refine(
+        (p) => (p.tokenLabel === undefined) !== (p.slot === undefined),
+        'needs exactly one of tokenLabel and slot',
+      ),
     /** PEM file of the sender's e-seal certificate for that key (chain certificates may follow the leaf). */
     certificate: z.string().min(1),
   })
@@ -219,7 +267,10 @@ const accountEntry = z
      * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
      * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
      */
-    deliveryEmail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+    deliveryEmail: z
+      .string()
+      .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
+      .optional(),
     ...consignmentPolicyFields,
     ...webhookFields,
     /** The sender's remote e-seal held by this AP: unsealed submissions are sealed with it. Optional. */
@@ -298,7 +349,10 @@ export const configSchema = z
         /** SQLite database file (`:memory:` for tests). @defaultValue 'data/qerds.sqlite' */
         sqliteFile: z.string().default('data/qerds.sqlite'),
         /** PostgreSQL connection string. @defaultValue 'postgres://postgres@127.0.0.1:5432/test' */
-        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').default('postgres://postgres@127.0.0.1:5432/test'),
+        postgresUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .default('postgres://postgres@127.0.0.1:5432/test'),
         /** PostgreSQL schema holding the tables. @defaultValue 'public' */
         postgresSchema: z.string().default('public'),
         /** Directory of payload blobs (content-addressed by SHA-256). @defaultValue 'data/blobs' */
@@ -317,16 +371,24 @@ export const configSchema = z
         /** `in-process`: jobs run in this process (embedded); `bullmq`: one BullMQ queue per stage in Redis, run by any process's workers. @defaultValue 'in-process' */
         kind: z.enum(['in-process', 'bullmq']).default('in-process'),
         /** Redis of the bullmq queue. @defaultValue 'redis://127.0.0.1:6379' */
-        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+        redisUrl: z
+          .string()
+          .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+          .default('redis://127.0.0.1:6379'),
         /** Prefix of the BullMQ keys in Redis; APs sharing a Redis need different ones. @defaultValue 'qerds' */
-        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('qerds'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+          .default('qerds'),
         /**
          * How long a dispatched outbox entry stays leased, in ms: a job lost with a crashed process or a
          * flushed Redis is dispatched again after it. Longer than a job waits and runs. @defaultValue 30000
          */
         leaseMs: z.coerce.number().int().min(100).default(30_000),
         /** bullmq: rate limit per stage across all workers, at most `max` jobs per `durationMs` ms. @defaultValue none */
-        rateLimit: z.strictObject({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) }).optional(),
+        rateLimit: z
+          .strictObject({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) })
+          .optional(),
         /** bullmq: how often workers look for jobs of a dead worker, in ms. @defaultValue 30000 */
         stalledIntervalMs: z.coerce.number().int().min(100).default(30_000),
         /** Jobs run at once per stage. @defaultValue 4 */
@@ -363,7 +425,13 @@ export const configSchema = z
         stages: z
           .partialRecord(
             z.enum(['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook']),
-            z.object({ concurrency: z.coerce.number().int().min(1).optional(), lockDurationMs: z.coerce.number().int().min(1000).optional(), stalledIntervalMs: z.coerce.number().int().min(100).optional() }).strict(),
+            z
+              .object({
+                concurrency: z.coerce.number().int().min(1).optional(),
+                lockDurationMs: z.coerce.number().int().min(1000).optional(),
+                stalledIntervalMs: z.coerce.number().int().min(100).optional(),
+              })
+              .strict(),
           )
           .optional(),
         /**
@@ -395,7 +463,10 @@ export const configSchema = z
         peppolAnchors: z
           .strictObject({
             network: z.enum(['test', 'production']),
-            generations: z.array(z.enum(['G2', 'G3'])).min(1).default(['G2', 'G3']),
+            generations: z
+              .array(z.enum(['G2', 'G3']))
+              .min(1)
+              .default(['G2', 'G3']),
             dir: z.string().min(1).optional(),
           })
           .optional(),
@@ -406,7 +477,13 @@ export const configSchema = z
          * status of seals and TSAs in verification reports (POST /api/v1/verify). @defaultValue []
          */
         trustLists: z
-          .array(z.strictObject({ path: z.string().min(1), signerAnchors: z.array(z.string().min(1)).min(1), allowStale: z.boolean().default(false) }))
+          .array(
+            z.strictObject({
+              path: z.string().min(1),
+              signerAnchors: z.array(z.string().min(1)).min(1),
+              allowStale: z.boolean().default(false),
+            }),
+          )
           .default([]),
         /**
          * AS4 peers (the signers of incoming messages and of receipts) must be QERDS services in force on one
@@ -442,7 +519,11 @@ export const configSchema = z
             /** One fetch, in ms. @defaultValue 10000 */
             timeoutMs: z.coerce.number().int().min(1).default(10_000),
             /** Largest CRL fetched, in bytes. @defaultValue 20971520 (20 MiB) */
-            maxBytes: z.coerce.number().int().min(1).default(20 * 1024 * 1024),
+            maxBytes: z.coerce
+              .number()
+              .int()
+              .min(1)
+              .default(20 * 1024 * 1024),
             /** /readyz warns when a held CRL's nextUpdate is this close, in ms. @defaultValue 86400000 (24 h) */
             warnBeforeMs: z.coerce.number().int().min(0).default(86_400_000),
           })
@@ -506,9 +587,15 @@ export const configSchema = z
               .strict()
               .optional(),
             /** Document type (SMP service) of the messages, `scheme::value`. @defaultValue the ERDS dispatch `qerds-docid::urn:qerds-ap:erds:dispatch` */
-            documentType: z.string().regex(/^[^:]+::.+$/, 'must be <scheme>::<value>').default('qerds-docid::urn:qerds-ap:erds:dispatch'),
+            documentType: z
+              .string()
+              .regex(/^[^:]+::.+$/, 'must be <scheme>::<value>')
+              .default('qerds-docid::urn:qerds-ap:erds:dispatch'),
             /** Process identifier, `scheme::value`. @defaultValue any process */
-            process: z.string().regex(/^[^:]+::.+$/, 'must be <scheme>::<value>').optional(),
+            process: z
+              .string()
+              .regex(/^[^:]+::.+$/, 'must be <scheme>::<value>')
+              .optional(),
             /** REST binding: `smp1` (SMP 1.0, Peppol) or `smp2` (OASIS SMP 2.0). @defaultValue 'smp1' */
             binding: z.enum(['smp1', 'smp2']).default('smp1'),
             /** Anchors (PEM files or directories) the SMP's signing certificate must chain to. @defaultValue the AP's trust store */
@@ -523,17 +610,30 @@ export const configSchema = z
             allowRsaSha1: z.boolean().default(false),
           })
           .strict()
-          .refine((smp) => (smp.url === undefined) !== (smp.bdxl === undefined), 'give exactly one of url and bdxl')
+          .refine(
+            (smp) => (smp.url === undefined) !== (smp.bdxl === undefined),
+            'give exactly one of url and bdxl',
+          )
           .optional(),
         /** How long an SMP answer is kept, in seconds (never past the endpoint's expiration); 0: no cache. @defaultValue 3600 */
         cacheTtlSeconds: z.coerce.number().int().min(0).default(3600),
       })
-      .refine((d) => d.kind !== 'smp' || d.smp !== undefined, { message: 'kind smp needs directory.smp', path: ['smp'] })
+      .refine((d) => d.kind !== 'smp' || d.smp !== undefined, {
+        message: 'kind smp needs directory.smp',
+        path: ['smp'],
+      })
       .prefault({}),
     /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
     apiKeys: z.array(apiKeyEntry).default([]),
     /** Operator keys of the admin API (/api/v1/admin: dead letters and replay); none configured: no admin API. */
-    adminKeys: z.array(z.strictObject({ key: z.string().min(16, 'admin keys must be at least 16 characters'), name: z.string().min(1) })).default([]),
+    adminKeys: z
+      .array(
+        z.strictObject({
+          key: z.string().min(16, 'admin keys must be at least 16 characters'),
+          name: z.string().min(1),
+        }),
+      )
+      .default([]),
     /** Local participants with their enrolment IAL and credentials of several kinds (REQ3 / REQ4); beside `apiKeys`. */
     accounts: z.array(accountEntry).default([]),
     /** One-time pickup links for people (REQ4): `POST /pickup/<token>` with the account's `totp` or `password` credential. */
@@ -579,7 +679,11 @@ export const configSchema = z
           })
           .prefault({}),
         /** Time a recipient with `acceptance: required` has to accept or reject a message, in seconds. @defaultValue 1209600 (14 days) */
-        acceptanceWindowSeconds: z.coerce.number().int().min(1).default(14 * 24 * 3600),
+        acceptanceWindowSeconds: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(14 * 24 * 3600),
       })
       .prefault({}),
     evidence: z
@@ -611,7 +715,11 @@ export const configSchema = z
     limits: z
       .strictObject({
         /** Largest accepted payload, in bytes. @defaultValue 104857600 (100 MiB) */
-        maxPayloadBytes: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+        maxPayloadBytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(100 * 1024 * 1024),
       })
       .prefault({}),
     relay: z
@@ -673,7 +781,11 @@ export const configSchema = z
         /** TLS private key (PEM); default: the dev PKI's `<apName>/tls.key.pem`. */
         tlsKey: z.string().optional(),
         /** Largest message, in bytes (EHLO SIZE, enforced while DATA streams). @defaultValue 26214400 (25 MiB) */
-        maxMessageBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+        maxMessageBytes: z.coerce
+          .number()
+          .int()
+          .min(1024)
+          .default(25 * 1024 * 1024),
         /**
          * Abuse limits of the SMTP listeners, per AP process and per client IP address, over a sliding window of
          * `windowSeconds`: after `authFailures` failed AUTH attempts, AUTH from that address gets 454 4.7.0 (the
@@ -762,9 +874,15 @@ export const configSchema = z
             /** CA certificates (PEM file) that issue the server's TLS certificate; default: the system's. */
             tlsCa: z.string().optional(),
             /** AUTH PLAIN/LOGIN credentials at the smart host. */
-            auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict().optional(),
+            auth: z
+              .object({ user: z.string().min(1), pass: z.string().min(1) })
+              .strict()
+              .optional(),
             /** The AP's own address (From of REM messages, envelope sender). @defaultValue `rem@<smtp.domain>` */
-            from: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address').optional(),
+            from: z
+              .string()
+              .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
+              .optional(),
             /** Connections kept open and used at once (pooled, reused across mails). @defaultValue 5 */
             maxConnections: z.coerce.number().int().min(1).default(5),
             /** Connection, greeting and socket timeout, in ms. @defaultValue 30000 */
@@ -802,7 +920,11 @@ export const configSchema = z
         /** GZIP payloads before sending (AS4 §3.1); false turns it off for every P-Mode, true leaves it to each P-Mode's `compress`. @defaultValue true */
         compress: z.boolean().default(true),
         /** Largest size of one incoming payload after GZIP inflation, in bytes (decompression bombs). @defaultValue 104857600 (100 MiB) */
-        maxDecompressedBytes: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+        maxDecompressedBytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(100 * 1024 * 1024),
         /**
          * TLS of the AS4 client (https endpoints of peer APs). The server certificate must chain to `ca` and
          * name the host, and match the peer's `apTlsCertificate` / `apTlsPins` when the directory gives them.

@@ -54,7 +54,10 @@ export function assuranceLevelOf(value: string | number): AssuranceLevel | undef
 }
 
 /** Overall assurance of an identification: min(IAL, AAL), with its eIDAS LoA URI. */
-export function overallAssurance(ial: AssuranceLevel, aal: AssuranceLevel): { readonly level: AssuranceLevel; readonly uri: string } {
+export function overallAssurance(
+  ial: AssuranceLevel,
+  aal: AssuranceLevel,
+): { readonly level: AssuranceLevel; readonly uri: string } {
   const level = Math.min(ial, aal) as AssuranceLevel;
   return { level, uri: LOA_URI[level] };
 }

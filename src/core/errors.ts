@@ -7,7 +7,11 @@ export class QerdsError extends Error {
   readonly code: QerdsErrorCode;
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(code: QerdsErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: QerdsErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'QerdsError';
     this.code = code;
@@ -44,7 +48,9 @@ export interface QerdsErrorCatalogues {
 }
 
 /** One catalogued error code of any module. */
-export type QerdsErrorCode = { [M in keyof QerdsErrorCatalogues]: keyof QerdsErrorCatalogues[M] & string }[keyof QerdsErrorCatalogues];
+export type QerdsErrorCode = {
+  [M in keyof QerdsErrorCatalogues]: keyof QerdsErrorCatalogues[M] & string;
+}[keyof QerdsErrorCatalogues];
 
 export function isQerdsError(value: unknown, code?: string): value is QerdsError {
   return value instanceof QerdsError && (code === undefined || value.code === code);

@@ -49,7 +49,10 @@ export function createGroupSender<T, R>(options: GroupSenderOptions<T, R>): Grou
 
   const sendGroup = async (key: string, group: readonly Waiting<T, R>[]): Promise<void> => {
     try {
-      const result = await options.send(key, group.map((w) => w.item));
+      const result = await options.send(
+        key,
+        group.map((w) => w.item),
+      );
       for (const w of group) w.resolve(result);
     } catch (error) {
       if (group.length > 1 && options.retryAlone?.(error)) {

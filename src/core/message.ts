@@ -53,7 +53,9 @@ export function canTransition(from: MessageState, to: MessageState): boolean {
 
 export function assertTransition(from: MessageState, to: MessageState): void {
   if (!canTransition(from, to)) {
-    throw new QerdsError('STATE_CONFLICT', `message cannot go from ${from} to ${to}`, { details: { from, to } });
+    throw new QerdsError('STATE_CONFLICT', `message cannot go from ${from} to ${to}`, {
+      details: { from, to },
+    });
   }
 }
 

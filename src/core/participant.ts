@@ -16,7 +16,8 @@ export function formatParticipantId(id: ParticipantId): string {
 
 export function parseParticipantId(text: string): ParticipantId {
   const i = text.indexOf(':');
-  if (i <= 0 || i === text.length - 1) throw new Error(`participant id must be <scheme>:<value>, got "${text}"`);
+  if (i <= 0 || i === text.length - 1)
+    throw new Error(`participant id must be <scheme>:<value>, got "${text}"`);
   return { scheme: text.slice(0, i), value: text.slice(i + 1) };
 }
 

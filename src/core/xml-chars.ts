@@ -7,8 +7,15 @@ export function xmlCharProblem(value: string): string | undefined {
   let index = 0;
   for (const char of value) {
     const cp = char.codePointAt(0)!;
-    const ok = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000;
-    if (!ok) return `character U+${cp.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not allowed in XML 1.0`;
+    const ok =
+      cp === 0x9 ||
+      cp === 0xa ||
+      cp === 0xd ||
+      (cp >= 0x20 && cp <= 0xd7ff) ||
+      (cp >= 0xe000 && cp <= 0xfffd) ||
+      cp >= 0x10000;
+    if (!ok)
+      return `character U+${cp.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not allowed in XML 1.0`;
     index += char.length;
   }
   return undefined;
@@ -20,7 +27,8 @@ export function lineTextProblem(value: string): string | undefined {
   if (xml) return xml;
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not allowed`;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f))
+      return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not allowed`;
   }
   return undefined;
 }

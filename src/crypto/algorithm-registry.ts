@@ -1,14 +1,24 @@
 import { QerdsError } from '../core/errors.js';
 import { OID } from './oids.js';
-import type { AlgorithmEntry, AlgorithmKind, AlgorithmRegistry, AlgorithmStatus, AlgorithmUse } from './types.js';
+import type {
+  AlgorithmEntry,
+  AlgorithmKind,
+  AlgorithmRegistry,
+  AlgorithmStatus,
+  AlgorithmUse,
+} from './types.js';
 
 const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
 const XMLDSIG_MORE = 'http://www.w3.org/2001/04/xmldsig-more#';
 const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
 const XMLENC11 = 'http://www.w3.org/2009/xmlenc11#';
 
-const entry = (identifier: string, id: string, kind: AlgorithmKind, status: AlgorithmStatus): AlgorithmEntry =>
-  Object.freeze({ identifier, id, kind, status });
+const entry = (
+  identifier: string,
+  id: string,
+  kind: AlgorithmKind,
+  status: AlgorithmStatus,
+): AlgorithmEntry => Object.freeze({ identifier, id, kind, status });
 
 /**
  * The default policy, as data. SHA-1, PKCS#1 v1.5 key transport and CBC without integrity are the usual
@@ -82,7 +92,8 @@ export function createAlgorithmRegistry(options: AlgorithmRegistryOptions = {}):
   for (const e of [...DEFAULT_ALGORITHMS, ...(options.extra ?? [])]) table.set(e.identifier, e);
   for (const [identifier, status] of Object.entries(options.statusOverrides ?? {})) {
     const known = table.get(identifier);
-    if (!known) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `cannot override unknown algorithm ${identifier}`);
+    if (!known)
+      throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `cannot override unknown algorithm ${identifier}`);
     table.set(identifier, Object.freeze({ ...known, status }));
   }
   const frozen = Object.freeze([...table.values()]);
@@ -92,14 +103,22 @@ export function createAlgorithmRegistry(options: AlgorithmRegistryOptions = {}):
     require(identifier: string, kind: AlgorithmKind, use: AlgorithmUse): AlgorithmEntry {
       const found = table.get(identifier);
       if (!found || found.kind !== kind) {
-        throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `${kind} algorithm ${identifier} is not supported`, {
-          details: { identifier, kind },
-        });
+        throw new QerdsError(
+          'CRYPTO_UNSUPPORTED_ALGORITHM',
+          `${kind} algorithm ${identifier} is not supported`,
+          {
+            details: { identifier, kind },
+          },
+        );
       }
       if (found.status === 'forbidden' || (found.status === 'legacy' && use === 'produce')) {
-        throw new QerdsError('CRYPTO_ALGORITHM_FORBIDDEN', `${kind} algorithm ${found.id} (${identifier}) is ${found.status} by policy`, {
-          details: { identifier, id: found.id, kind, status: found.status, use },
-        });
+        throw new QerdsError(
+          'CRYPTO_ALGORITHM_FORBIDDEN',
+          `${kind} algorithm ${found.id} (${identifier}) is ${found.status} by policy`,
+          {
+            details: { identifier, id: found.id, kind, status: found.status, use },
+          },
+        );
       }
       return found;
     },

@@ -80,7 +80,9 @@ export function toDer(value: unknown): Buffer {
 
 /** An AlgorithmIdentifier with absent parameters. */
 export function algorithm(oid: string, parameters?: ArrayBuffer): AlgorithmIdentifier {
-  return new AlgorithmIdentifier(parameters === undefined ? { algorithm: oid } : { algorithm: oid, parameters });
+  return new AlgorithmIdentifier(
+    parameters === undefined ? { algorithm: oid } : { algorithm: oid, parameters },
+  );
 }
 
 /** A Buffer as the ArrayBuffer asn1-schema wants (a copy, never a view of a larger pool). */

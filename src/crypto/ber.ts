@@ -50,9 +50,10 @@ export function readTlv(buf: Buffer, offset: number, limit = buf.length, depth =
 
 /** The elements inside a constructed TLV. */
 export function tlvChildren(buf: Buffer, parent: Tlv): Tlv[] {
-  if (!parent.constructed) throw malformed(`expected a constructed element, got tag 0x${parent.tag.toString(16)}`);
+  if (!parent.constructed)
+    throw malformed(`expected a constructed element, got tag 0x${parent.tag.toString(16)}`);
   const out: Tlv[] = [];
-  for (let offset = parent.contentStart; offset < parent.contentEnd; ) {
+  for (let offset = parent.contentStart; offset < parent.contentEnd;) {
     const child = readTlv(buf, offset, parent.contentEnd);
     out.push(child);
     offset = child.end;
@@ -77,7 +78,8 @@ export function octetStringSegments(buf: Buffer, tlv: Tlv, depth = 0): Buffer[] 
   if (depth > MAX_DEPTH) throw malformed('nesting too deep');
   const out: Buffer[] = [];
   for (const child of tlvChildren(buf, tlv)) {
-    if ((child.tag & 0xdf) !== 0x04) throw malformed('constructed OCTET STRING holds a non-OCTET STRING segment');
+    if ((child.tag & 0xdf) !== 0x04)
+      throw malformed('constructed OCTET STRING holds a non-OCTET STRING segment');
     out.push(...octetStringSegments(buf, child, depth + 1));
   }
   return out;
@@ -85,7 +87,8 @@ export function octetStringSegments(buf: Buffer, tlv: Tlv, depth = 0): Buffer[] 
 
 /** Dotted form of an OBJECT IDENTIFIER TLV (decoded by pki's derOid once the tag is checked here). */
 export function tlvOid(buf: Buffer, tlv: Tlv): string {
-  if (tlv.tag !== 0x06 || tlv.contentEnd === tlv.contentStart) throw malformed('expected an OBJECT IDENTIFIER');
+  if (tlv.tag !== 0x06 || tlv.contentEnd === tlv.contentStart)
+    throw malformed('expected an OBJECT IDENTIFIER');
   return derOid({ tag: tlv.tag, bytes: tlvBytes(buf, tlv), content: tlvContent(buf, tlv) });
 }
 

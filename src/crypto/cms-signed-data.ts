@@ -59,8 +59,16 @@ const RSA_ALGORITHM: Record<DigestName, string> = {
   sha384: OID.sha384WithRSAEncryption,
   sha512: OID.sha512WithRSAEncryption,
 };
-const ECDSA_ALGORITHM: Record<DigestName, string> = { sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 };
-const CURVE_DIGEST: Record<string, DigestName> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
+const ECDSA_ALGORITHM: Record<DigestName, string> = {
+  sha256: OID.ecdsaWithSHA256,
+  sha384: OID.ecdsaWithSHA384,
+  sha512: OID.ecdsaWithSHA512,
+};
+const CURVE_DIGEST: Record<string, DigestName> = {
+  prime256v1: 'sha256',
+  secp384r1: 'sha384',
+  secp521r1: 'sha512',
+};
 
 /**
  * The signature scheme of a key: RSA PKCS#1 v1.5 (SHA-256 unless `digest` says otherwise), or ECDSA with the
@@ -76,12 +84,19 @@ export function cmsSignatureScheme(key: KeyObject, digest?: DigestName): Signatu
     const d = digest ?? CURVE_DIGEST[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (d) return { digest: d, algorithm: ECDSA_ALGORITHM[d], nullParameters: false, micalg: micalg(d) };
   }
-  throw new QerdsError('CRYPTO_KEY_UNSUPPORTED', `CMS signing keys must be RSA or ECDSA P-256/384/521, not ${key.asymmetricKeyType}`);
+  throw new QerdsError(
+    'CRYPTO_KEY_UNSUPPORTED',
+    `CMS signing keys must be RSA or ECDSA P-256/384/521, not ${key.asymmetricKeyType}`,
+  );
 }
 
 /** SigningCertificateV2 (RFC 5035 §3) with one ESSCertIDv2: SHA-256 (the DEFAULT, so omitted), issuer and serial. */
 export function signingCertificateV2Der(cert: X509Certificate): Buffer {
-  const essCertIdV2 = derTlv(0x30, derTlv(0x04, createHash('sha256').update(cert.raw).digest()), issuerSerialDer(cert));
+  const essCertIdV2 = derTlv(
+    0x30,
+    derTlv(0x04, createHash('sha256').update(cert.raw).digest()),
+    issuerSerialDer(cert),
+  );
   return derTlv(0x30, derTlv(0x30, essCertIdV2));
 }
 
@@ -111,8 +126,14 @@ function cmsSignerParts(
   return {
     scheme: cmsSignatureScheme(key, digest),
     sid: issuerAndSerialNumberDer(identity.certificate),
-    signingCertificateAttribute: derAttribute(OID.signingCertificateV2, signingCertificateV2Der(identity.certificate)),
-    certificatesField: derSetOf([identity.certificate, ...identity.chain].map((c) => c.raw), 0xa0),
+    signingCertificateAttribute: derAttribute(
+      OID.signingCertificateV2,
+      signingCertificateV2Der(identity.certificate),
+    ),
+    certificatesField: derSetOf(
+      [identity.certificate, ...identity.chain].map((c) => c.raw),
+      0xa0,
+    ),
   };
 }
 
@@ -141,17 +162,25 @@ export interface CmsSignature {
 /** Sign: the signature over the signed attributes is made now; the ContentInfo is written by `encode`. */
 export function createCmsSignature(signer: CmsSigner, options: CmsSignedDataOptions): CmsSignature {
   const draft = draftCmsSignature(signer, options);
-  return draft.withSignature(sign(signer.scheme.digest, draft.signedAttributes, { key: signer.privateKey, dsaEncoding: 'der' }));
+  return draft.withSignature(
+    sign(signer.scheme.digest, draft.signedAttributes, { key: signer.privateKey, dsaEncoding: 'der' }),
+  );
 }
 
 /**
  * {@link createCmsSignature} with a {@link Signer} whose key may be out of reach (a PKCS#11 token): the
  * signature is awaited. The scheme follows the certificate's public key.
  */
-export async function createCmsSignatureWith(signer: Signer, options: CmsSignedDataOptions, digest?: DigestName): Promise<CmsSignature> {
+export async function createCmsSignatureWith(
+  signer: Signer,
+  options: CmsSignedDataOptions,
+  digest?: DigestName,
+): Promise<CmsSignature> {
   const parts = cmsSignerParts(signer, signer.certificate.publicKey, digest);
   const draft = draftCmsSignature(parts, options);
-  return draft.withSignature(await signer.sign(draft.signedAttributes, { digest: parts.scheme.digest, dsaEncoding: 'der' }));
+  return draft.withSignature(
+    await signer.sign(draft.signedAttributes, { digest: parts.scheme.digest, dsaEncoding: 'der' }),
+  );
 }
 
 /** The signed attributes to sign, and how to write the ContentInfo once their signature is there. */
@@ -163,7 +192,8 @@ function draftCmsSignature(
   const eContentType = options.eContentType ?? OID.data;
   const content = options.content;
   const isBytes = Buffer.isBuffer(content);
-  if (options.encapsulate && !isBytes) throw new QerdsError('CRYPTO_MALFORMED', 'encapsulated content needs the content, not its digest');
+  if (options.encapsulate && !isBytes)
+    throw new QerdsError('CRYPTO_MALFORMED', 'encapsulated content needs the content, not its digest');
   const digest = isBytes ? createHash(scheme.digest).update(content).digest() : content.digest;
   const signedAttributes = derSetOf([
     derAttribute(OID.contentType, derObjectIdentifier(eContentType)),
@@ -192,7 +222,11 @@ function draftCmsSignature(
       // RFC 5652 §5.1: version 3 when eContentType is not id-data, else 1 (plain certificates, v1 SignerInfo).
       derTlv(0x02, Buffer.from([eContentType === OID.data ? 1 : 3])),
       derTlv(0x31, digestAlgorithm),
-      derTlv(0x30, derObjectIdentifier(eContentType), ...(options.encapsulate ? [derTlv(0xa0, derTlv(0x04, content as Buffer))] : [])),
+      derTlv(
+        0x30,
+        derObjectIdentifier(eContentType),
+        ...(options.encapsulate ? [derTlv(0xa0, derTlv(0x04, content as Buffer))] : []),
+      ),
       ...(options.includeCertificates === false ? [] : [signer.certificatesField]),
       derTlv(0x31, signerInfo),
     );

@@ -30,12 +30,19 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
 
   it('encrypts once for several recipients of every key type; each one decrypts', async () => {
     const all = [r.alice, r.bob, r.ec, r.ec2, r.x25519];
-    const der = await encryptCms(plaintext, all.map((x) => x.certificate));
+    const der = await encryptCms(
+      plaintext,
+      all.map((x) => x.certificate),
+    );
     for (const recipient of all) expect(decryptCms(der, opening(recipient))).toEqual(plaintext);
   });
 
   it('encrypts a stream and the empty message', async () => {
-    const chunks = [plaintext.subarray(0, 1000), plaintext.subarray(1000, 50_000), plaintext.subarray(50_000)];
+    const chunks = [
+      plaintext.subarray(0, 1000),
+      plaintext.subarray(1000, 50_000),
+      plaintext.subarray(50_000),
+    ];
     const der = await encryptCms(Readable.from(chunks), [r.ec.certificate]);
     expect(decryptCms(der, opening(r.ec))).toEqual(plaintext);
     const empty = await encryptCms(Buffer.alloc(0), [r.alice.certificate]);
@@ -43,7 +50,9 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
   });
 
   it('identifies recipients by subjectKeyIdentifier when asked', async () => {
-    const der = await encryptCms(plaintext, [r.alice.certificate, r.ec.certificate], { useSubjectKeyIdentifier: true });
+    const der = await encryptCms(plaintext, [r.alice.certificate, r.ec.certificate], {
+      useSubjectKeyIdentifier: true,
+    });
     expect(decryptCms(der, opening(r.alice))).toEqual(plaintext);
     expect(decryptCms(der, opening(r.ec))).toEqual(plaintext);
     expect(() => decryptCms(der, opening(r.bob))).toThrow(fails('CRYPTO_NO_MATCHING_RECIPIENT'));
@@ -51,7 +60,9 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
 
   it('covers authenticated attributes by the tag and returns them', async () => {
     const value = Buffer.from('0c0a6d6573736167652d3432', 'hex'); // UTF8String "message-42"
-    const der = await encryptCms(plaintext, [r.alice.certificate], { authenticatedAttributes: [{ type: '1.2.3.4.5', values: [value] }] });
+    const der = await encryptCms(plaintext, [r.alice.certificate], {
+      authenticatedAttributes: [{ type: '1.2.3.4.5', values: [value] }],
+    });
     const result = decryptCmsDetailed(der, opening(r.alice));
     expect(result.authenticatedAttributes).toEqual([{ type: '1.2.3.4.5', values: [value] }]);
     const at = der.indexOf(Buffer.from('message-42'));
@@ -71,10 +82,16 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
     });
 
     it('wrong private key for the addressed certificate → CRYPTO_DECRYPT_FAILED', () => {
-      expect(() => decryptCms(forAlice, { privateKey: r.bob.privateKey, certificate: r.alice.certificate })).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
-      expect(() => decryptCms(forEc, { privateKey: r.ec2.privateKey, certificate: r.ec.certificate })).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
+      expect(() =>
+        decryptCms(forAlice, { privateKey: r.bob.privateKey, certificate: r.alice.certificate }),
+      ).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
+      expect(() =>
+        decryptCms(forEc, { privateKey: r.ec2.privateKey, certificate: r.ec.certificate }),
+      ).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
       const otherX = generateKeyPairSync('x25519').privateKey;
-      expect(() => decryptCms(forX, { privateKey: otherX, certificate: r.x25519.certificate })).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
+      expect(() => decryptCms(forX, { privateKey: otherX, certificate: r.x25519.certificate })).toThrow(
+        fails('CRYPTO_DECRYPT_FAILED'),
+      );
     });
 
     it('a certificate the message is not for → CRYPTO_NO_MATCHING_RECIPIENT', () => {
@@ -84,7 +101,9 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
 
     it('a truncated file → CRYPTO_MALFORMED; a shortened ciphertext with consistent lengths → CRYPTO_DECRYPT_FAILED', () => {
       for (const cut of [1, 17, 1000, forAlice.length - 10]) {
-        expect(() => decryptCms(forAlice.subarray(0, forAlice.length - cut), opening(r.alice))).toThrow(fails('CRYPTO_MALFORMED'));
+        expect(() => decryptCms(forAlice.subarray(0, forAlice.length - cut), opening(r.alice))).toThrow(
+          fails('CRYPTO_MALFORMED'),
+        );
       }
       const content = encryptedContentOf(forEc);
       const shortened = replaceEncryptedContent(forEc, content.subarray(0, content.length - 1));
@@ -93,13 +112,21 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
       expect(decryptCms(replaceEncryptedContent(forEc, content), opening(r.ec))).toEqual(plaintext);
     });
 
-    it.each(['first', 'middle', 'last'] as const)('one altered ciphertext byte (%s) → CRYPTO_DECRYPT_FAILED', (where) => {
-      const { contentStart, contentEnd } = cmsLayout(forX);
-      const at = where === 'first' ? contentStart : where === 'last' ? contentEnd - 1 : (contentStart + contentEnd) >> 1;
-      const altered = Buffer.from(forX);
-      altered[at] = (altered[at] ?? 0) ^ 0x01;
-      expect(() => decryptCms(altered, opening(r.x25519))).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
-    });
+    it.each(['first', 'middle', 'last'] as const)(
+      'one altered ciphertext byte (%s) → CRYPTO_DECRYPT_FAILED',
+      (where) => {
+        const { contentStart, contentEnd } = cmsLayout(forX);
+        const at =
+          where === 'first'
+            ? contentStart
+            : where === 'last'
+              ? contentEnd - 1
+              : (contentStart + contentEnd) >> 1;
+        const altered = Buffer.from(forX);
+        altered[at] = (altered[at] ?? 0) ^ 0x01;
+        expect(() => decryptCms(altered, opening(r.x25519))).toThrow(fails('CRYPTO_DECRYPT_FAILED'));
+      },
+    );
 
     it('an altered tag → CRYPTO_DECRYPT_FAILED; a tag of the wrong length → CRYPTO_MALFORMED', () => {
       const { macStart, macEnd } = cmsLayout(forAlice);
@@ -129,18 +156,26 @@ describe('CMS AuthEnvelopedData (AES-256-GCM)', () => {
 
     it('data that is not AuthEnvelopedData, or has trailing bytes → CRYPTO_MALFORMED', () => {
       expect(() => decryptCms(randomBytes(500), opening(r.alice))).toThrow(fails('CRYPTO_MALFORMED'));
-      expect(() => decryptCms(Buffer.concat([forAlice, Buffer.from([0])]), opening(r.alice))).toThrow(fails('CRYPTO_MALFORMED'));
+      expect(() => decryptCms(Buffer.concat([forAlice, Buffer.from([0])]), opening(r.alice))).toThrow(
+        fails('CRYPTO_MALFORMED'),
+      );
       expect(() => decryptCms(Buffer.alloc(0), opening(r.alice))).toThrow(fails('CRYPTO_MALFORMED'));
     });
   });
 
   it('obeys the registry it is given', async () => {
     const strict = createAlgorithmRegistry({ statusOverrides: { [CMS_OID.aes256Gcm]: 'legacy' } });
-    await expect(encryptCms(plaintext, [r.alice.certificate], { registry: strict })).rejects.toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
+    await expect(encryptCms(plaintext, [r.alice.certificate], { registry: strict })).rejects.toThrow(
+      fails('CRYPTO_ALGORITHM_FORBIDDEN'),
+    );
     const der = await encryptCms(plaintext, [r.ec.certificate]);
     expect(decryptCms(der, { ...opening(r.ec), registry: strict })).toEqual(plaintext); // legacy is still readable
-    const noEcdh = createAlgorithmRegistry({ statusOverrides: { [CMS_OID.dhSinglePassStdDhSha256Kdf]: 'forbidden' } });
-    expect(() => decryptCms(der, { ...opening(r.ec), registry: noEcdh })).toThrow(fails('CRYPTO_ALGORITHM_FORBIDDEN'));
+    const noEcdh = createAlgorithmRegistry({
+      statusOverrides: { [CMS_OID.dhSinglePassStdDhSha256Kdf]: 'forbidden' },
+    });
+    expect(() => decryptCms(der, { ...opening(r.ec), registry: noEcdh })).toThrow(
+      fails('CRYPTO_ALGORITHM_FORBIDDEN'),
+    );
     await expect(encryptCms(plaintext, [])).rejects.toThrow(fails('CRYPTO_NO_RECIPIENTS'));
   });
 });

@@ -19,7 +19,11 @@ export const GCM_TAG_LENGTH = 16;
 
 export function gcmCipher(oid: string): GcmCipher {
   const cipher = GCM[oid];
-  if (!cipher) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `content encryption ${oid} is not supported (AES-GCM only)`);
+  if (!cipher)
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      `content encryption ${oid} is not supported (AES-GCM only)`,
+    );
   return cipher;
 }
 
@@ -38,6 +42,10 @@ export const CBC_IV_LENGTH = 16;
 
 export function cbcCipher(oid: string): CbcCipher {
   const cipher = CBC[oid];
-  if (!cipher) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `content encryption ${oid} is not supported in EnvelopedData (AES-256-CBC only)`);
+  if (!cipher)
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      `content encryption ${oid} is not supported in EnvelopedData (AES-256-CBC only)`,
+    );
   return cipher;
 }

@@ -5,8 +5,23 @@ import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { createAlgorithmRegistry } from './algorithm-registry.js';
 import { GcmParameters } from './asn1.js';
-import { malformed, octetStringSegments, readTlv, tlvBytes, tlvChildren, tlvContent, tlvOid, type Tlv } from './ber.js';
-import { CBC_IV_LENGTH, cbcCipher, GCM_NONCE_LENGTH, GCM_TAG_LENGTH, gcmCipher } from './content-encryption.js';
+import {
+  malformed,
+  octetStringSegments,
+  readTlv,
+  tlvBytes,
+  tlvChildren,
+  tlvContent,
+  tlvOid,
+  type Tlv,
+} from './ber.js';
+import {
+  CBC_IV_LENGTH,
+  cbcCipher,
+  GCM_NONCE_LENGTH,
+  GCM_TAG_LENGTH,
+  gcmCipher,
+} from './content-encryption.js';
 import { openKeyAgree } from './key-agreement.js';
 import { openKeyTrans } from './key-transport.js';
 import { OID } from './oids.js';
@@ -37,7 +52,8 @@ function parseEnveloped(der: Buffer): EnvelopedParts {
   // EnvelopedData (AES-CBC) is parsed too; whether its content encryption is acceptable is the registry's
   // call (the default policy forbids CBC: no integrity; the mail-interop registry allows it).
   const authenticated = contentType === OID.authEnvelopedData;
-  if (!authenticated && contentType !== OID.envelopedData) throw malformed(`content type ${contentType} is not AuthEnvelopedData or EnvelopedData`);
+  if (!authenticated && contentType !== OID.envelopedData)
+    throw malformed(`content type ${contentType} is not AuthEnvelopedData or EnvelopedData`);
   const [aed] = tlvChildren(der, explicit);
   if (!aed || aed.tag !== 0x30) throw malformed('(Auth)EnvelopedData is not a SEQUENCE');
   const fields = tlvChildren(der, aed);
@@ -45,8 +61,14 @@ function parseEnveloped(der: Buffer): EnvelopedParts {
   const next = (): Tlv | undefined => fields[i];
   const version = fields[i++];
   const versions = authenticated ? [0] : [0, 2, 3, 4];
-  if (!version || version.tag !== 0x02 || !versions.some((v) => tlvContent(der, version).equals(Buffer.from([v])))) {
-    throw malformed(`${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'} version is not ${versions.join(', ')}`);
+  if (
+    !version ||
+    version.tag !== 0x02 ||
+    !versions.some((v) => tlvContent(der, version).equals(Buffer.from([v])))
+  ) {
+    throw malformed(
+      `${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'} version is not ${versions.join(', ')}`,
+    );
   }
   if (next()?.tag === 0xa0) i++; // originatorInfo: certificates and CRLs of the originator, not needed to decrypt
   const ris = fields[i++];
@@ -98,7 +120,8 @@ function openRecipientInfo(
   const certId = recipientCertId(options.certificate);
   const infos = parseAsn(parts.recipientInfos, RecipientInfos, 'RecipientInfos');
   for (const info of infos) {
-    if (info.ktri && identifiesCertificate(info.ktri.rid, certId)) return openKeyTrans(info.ktri, options.privateKey, registry, keyLength);
+    if (info.ktri && identifiesCertificate(info.ktri.rid, certId))
+      return openKeyTrans(info.ktri, options.privateKey, registry, keyLength);
     if (info.kari) {
       const opened = openKeyAgree(info.kari, options.privateKey, certId, registry);
       if (opened) return opened;
@@ -120,7 +143,11 @@ function openRecipientInfo(
 export function decryptCmsDetailed(der: Buffer, options: DecryptCmsOptions): DecryptCmsResult {
   const registry = options.registry ?? createAlgorithmRegistry();
   const parts = parseEnveloped(der);
-  const algorithmId = parseAsn(parts.contentEncryptionAlgorithm, AlgorithmIdentifier, 'contentEncryptionAlgorithm');
+  const algorithmId = parseAsn(
+    parts.contentEncryptionAlgorithm,
+    AlgorithmIdentifier,
+    'contentEncryptionAlgorithm',
+  );
   const entry = registry.require(algorithmId.algorithm, 'content-encryption', 'consume');
   const { plaintext, keyManagement } = parts.authenticated
     ? openGcm(parts, algorithmId, options, registry)
@@ -139,17 +166,30 @@ interface Opened {
   readonly keyManagement: string;
 }
 
-function openGcm(parts: EnvelopedParts, algorithmId: AlgorithmIdentifier, options: DecryptCmsOptions, registry: AlgorithmRegistry): Opened {
+function openGcm(
+  parts: EnvelopedParts,
+  algorithmId: AlgorithmIdentifier,
+  options: DecryptCmsOptions,
+  registry: AlgorithmRegistry,
+): Opened {
   const cipherSpec = gcmCipher(algorithmId.algorithm);
   if (!algorithmId.parameters) throw malformed('AES-GCM without GCMParameters');
   const gcm = parseAsn(algorithmId.parameters, GcmParameters, 'GCMParameters');
   const nonce = Buffer.from(gcm.nonce.buffer);
-  if (nonce.length !== GCM_NONCE_LENGTH) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `GCM nonce of ${nonce.length} octets; only 12 is supported`);
+  if (nonce.length !== GCM_NONCE_LENGTH)
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      `GCM nonce of ${nonce.length} octets; only 12 is supported`,
+    );
   // Tags shorter than 16 octets make forgeries cheaper (RFC 5084 allows 12); policy requires the full tag.
   if (gcm.icvLength !== GCM_TAG_LENGTH) {
-    throw new QerdsError('CRYPTO_ALGORITHM_FORBIDDEN', `GCM tag length ${gcm.icvLength} refused; 16 is required`);
+    throw new QerdsError(
+      'CRYPTO_ALGORITHM_FORBIDDEN',
+      `GCM tag length ${gcm.icvLength} refused; 16 is required`,
+    );
   }
-  if (parts.mac?.length !== GCM_TAG_LENGTH) throw malformed(`mac is ${parts.mac?.length ?? 0} octets, GCMParameters say 16`);
+  if (parts.mac?.length !== GCM_TAG_LENGTH)
+    throw malformed(`mac is ${parts.mac?.length ?? 0} octets, GCMParameters say 16`);
   const mac = parts.mac;
   return decipherAll(parts, options, registry, cipherSpec.keyLength, (cek) => {
     const decipher = createDecipheriv(cipherSpec.nodeName, cek, nonce, { authTagLength: GCM_TAG_LENGTH });
@@ -160,15 +200,28 @@ function openGcm(parts: EnvelopedParts, algorithmId: AlgorithmIdentifier, option
 }
 
 /** EnvelopedData with AES-CBC (only reached when the registry allows CBC: S/MIME mail interop). */
-function openCbc(parts: EnvelopedParts, algorithmId: AlgorithmIdentifier, options: DecryptCmsOptions, registry: AlgorithmRegistry): Opened {
+function openCbc(
+  parts: EnvelopedParts,
+  algorithmId: AlgorithmIdentifier,
+  options: DecryptCmsOptions,
+  registry: AlgorithmRegistry,
+): Opened {
   const cipherSpec = cbcCipher(algorithmId.algorithm);
   const params = algorithmId.parameters ? Buffer.from(algorithmId.parameters) : undefined;
   const ivTlv = params && params.length > 0 ? readTlv(params, 0) : undefined;
-  if (!params || !ivTlv || ivTlv.tag !== 0x04 || ivTlv.end !== params.length || tlvContent(params, ivTlv).length !== CBC_IV_LENGTH) {
+  if (
+    !params ||
+    !ivTlv ||
+    ivTlv.tag !== 0x04 ||
+    ivTlv.end !== params.length ||
+    tlvContent(params, ivTlv).length !== CBC_IV_LENGTH
+  ) {
     throw malformed('AES-CBC parameters are not a 16-octet IV');
   }
   const iv = tlvContent(params, ivTlv);
-  return decipherAll(parts, options, registry, cipherSpec.keyLength, (cek) => createDecipheriv(cipherSpec.nodeName, cek, iv));
+  return decipherAll(parts, options, registry, cipherSpec.keyLength, (cek) =>
+    createDecipheriv(cipherSpec.nodeName, cek, iv),
+  );
 }
 
 /**

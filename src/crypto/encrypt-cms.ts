@@ -7,7 +7,13 @@ import { derAttribute, derHeader, derObjectIdentifier, derSetOf, derTlv } from '
 import { createAlgorithmRegistry } from './algorithm-registry.js';
 import { algorithm, arrayBuffer, GcmParameters, toDer } from './asn1.js';
 import { readTlv } from './ber.js';
-import { CBC_IV_LENGTH, cbcCipher, GCM_NONCE_LENGTH, GCM_TAG_LENGTH, gcmCipher } from './content-encryption.js';
+import {
+  CBC_IV_LENGTH,
+  cbcCipher,
+  GCM_NONCE_LENGTH,
+  GCM_TAG_LENGTH,
+  gcmCipher,
+} from './content-encryption.js';
 import { keyAgreeRecipientInfo } from './key-agreement.js';
 import { keyTransRecipientInfo } from './key-transport.js';
 import { OID } from './oids.js';
@@ -18,7 +24,10 @@ import type { AlgorithmRegistry, CmsAttribute, EncryptCmsOptions } from './types
 function attributeDer(attribute: CmsAttribute): Buffer {
   for (const value of attribute.values) {
     if (value.length === 0 || readTlv(value, 0).end !== value.length) {
-      throw new QerdsError('CRYPTO_MALFORMED', `attribute ${attribute.type}: each value must be one DER element`);
+      throw new QerdsError(
+        'CRYPTO_MALFORMED',
+        `attribute ${attribute.type}: each value must be one DER element`,
+      );
     }
   }
   return derAttribute(attribute.type, ...attribute.values);
@@ -55,7 +64,8 @@ export async function encryptCms(
   options: EncryptCmsOptions = {},
 ): Promise<Buffer> {
   if ((options.contentEncryption ?? 'aes256-gcm') === 'aes256-cbc') {
-    if (recipients.length === 0) throw new QerdsError('CRYPTO_NO_RECIPIENTS', 'at least one recipient certificate is required');
+    if (recipients.length === 0)
+      throw new QerdsError('CRYPTO_NO_RECIPIENTS', 'at least one recipient certificate is required');
     return encryptEnveloped(plaintext, recipients, options, options.registry ?? createAlgorithmRegistry());
   }
   const setup = prepareEncryption(recipients, options);
@@ -71,9 +81,18 @@ export async function encryptCms(
  * plaintext is read, then the trailer with the tag. Memory stays flat. A plaintext that turns out longer or
  * shorter than `size` fails the stream (the output would not be valid DER).
  */
-export function encryptCmsStream(plaintext: Readable, size: number, recipients: readonly X509Certificate[], options: EncryptCmsOptions = {}): Readable {
+export function encryptCmsStream(
+  plaintext: Readable,
+  size: number,
+  recipients: readonly X509Certificate[],
+  options: EncryptCmsOptions = {},
+): Readable {
   // AuthEnvelopedData only: the mail-only CBC form is small and built in memory by encryptCms.
-  if (options.contentEncryption === 'aes256-cbc') throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', 'encryptCmsStream produces AES-256-GCM AuthEnvelopedData only');
+  if (options.contentEncryption === 'aes256-cbc')
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      'encryptCmsStream produces AES-256-GCM AuthEnvelopedData only',
+    );
   const setup = prepareEncryption(recipients, options);
   return Readable.from(
     (async function* () {
@@ -86,7 +105,11 @@ export function encryptCmsStream(plaintext: Readable, size: number, recipients: 
           if (seen > size) break;
           yield setup.cipher.update(bytes);
         }
-        if (seen !== size) throw new QerdsError('CRYPTO_MALFORMED', `plaintext is ${seen > size ? 'longer' : 'shorter'} than the ${size} bytes announced`);
+        if (seen !== size)
+          throw new QerdsError(
+            'CRYPTO_MALFORMED',
+            `plaintext is ${seen > size ? 'longer' : 'shorter'} than the ${size} bytes announced`,
+          );
         yield setup.cipher.final();
         yield setup.trailer(setup.cipher.getAuthTag());
       } finally {
@@ -99,7 +122,8 @@ export function encryptCmsStream(plaintext: Readable, size: number, recipients: 
 
 /** A fresh key and nonce, the recipient infos, the cipher, and the DER around the ciphertext. */
 function prepareEncryption(recipients: readonly X509Certificate[], options: EncryptCmsOptions) {
-  if (recipients.length === 0) throw new QerdsError('CRYPTO_NO_RECIPIENTS', 'at least one recipient certificate is required');
+  if (recipients.length === 0)
+    throw new QerdsError('CRYPTO_NO_RECIPIENTS', 'at least one recipient certificate is required');
   const registry = options.registry ?? createAlgorithmRegistry();
   registry.require(OID.aes256Gcm, 'content-encryption', 'produce');
   const cipherSpec = gcmCipher(OID.aes256Gcm);
@@ -114,24 +138,42 @@ function prepareEncryption(recipients: readonly X509Certificate[], options: Encr
   const authAttrsSet = attributes.length > 0 ? derSetOf(attributes.map(attributeDer)) : undefined;
   if (authAttrsSet) cipher.setAAD(authAttrsSet);
 
-  const gcmParams = new GcmParameters({ nonce: new OctetString(arrayBuffer(nonce)), icvLength: GCM_TAG_LENGTH });
+  const gcmParams = new GcmParameters({
+    nonce: new OctetString(arrayBuffer(nonce)),
+    icvLength: GCM_TAG_LENGTH,
+  });
   const ecHead = Buffer.concat([
     derObjectIdentifier(OID.data),
     toDer(algorithm(OID.aes256Gcm, arrayBuffer(toDer(gcmParams)))),
   ]);
-  const recipientsDer = Buffer.concat([derTlv(0x02, Buffer.from([0])), derSetOf(recipientInfos.map((ri) => toDer(ri)))]);
+  const recipientsDer = Buffer.concat([
+    derTlv(0x02, Buffer.from([0])),
+    derSetOf(recipientInfos.map((ri) => toDer(ri))),
+  ]);
   /** The trailer's length does not depend on the tag's value: authAttrs and a 16-octet OCTET STRING. */
-  const trailer = (tag: Buffer) => Buffer.concat([...(authAttrsSet ? [Buffer.concat([Buffer.from([0xa1]), authAttrsSet.subarray(1)])] : []), derTlv(0x04, tag)]);
+  const trailer = (tag: Buffer) =>
+    Buffer.concat([
+      ...(authAttrsSet ? [Buffer.concat([Buffer.from([0xa1]), authAttrsSet.subarray(1)])] : []),
+      derTlv(0x04, tag),
+    ]);
   const trailerLength = trailer(Buffer.alloc(GCM_TAG_LENGTH)).length;
   /** Everything before the ciphertext, for a ciphertext of `ciphertextLength` octets. */
   const header = (ciphertextLength: number) => {
     const encryptedContentHeader = derHeader(0x80, ciphertextLength);
-    const head = Buffer.concat([recipientsDer, derHeader(0x30, ecHead.length + encryptedContentHeader.length + ciphertextLength), ecHead, encryptedContentHeader]);
+    const head = Buffer.concat([
+      recipientsDer,
+      derHeader(0x30, ecHead.length + encryptedContentHeader.length + ciphertextLength),
+      ecHead,
+      encryptedContentHeader,
+    ]);
     const aedLength = head.length + ciphertextLength + trailerLength;
     const aedHeader = derHeader(0x30, aedLength);
     const explicitHeader = derHeader(0xa0, aedHeader.length + aedLength);
     const typeOid = derObjectIdentifier(OID.authEnvelopedData);
-    const outerHeader = derHeader(0x30, typeOid.length + explicitHeader.length + aedHeader.length + aedLength);
+    const outerHeader = derHeader(
+      0x30,
+      typeOid.length + explicitHeader.length + aedHeader.length + aedLength,
+    );
     return Buffer.concat([outerHeader, typeOid, explicitHeader, aedHeader, head]);
   };
   return { cek, cipher, header, trailer };
@@ -148,13 +190,19 @@ function recipientInfosFor(
     const id = recipientCertId(certificate);
     const keyOptions = { useSki: options.useSubjectKeyIdentifier ?? false, registry };
     return recipientKeyKind(certificate.publicKey) === 'rsa'
-      ? keyTransRecipientInfo(certificate.publicKey, id, cek, { ...keyOptions, ...(options.rsaKeyTransport ? { keyTransport: options.rsaKeyTransport } : {}) })
+      ? keyTransRecipientInfo(certificate.publicKey, id, cek, {
+          ...keyOptions,
+          ...(options.rsaKeyTransport ? { keyTransport: options.rsaKeyTransport } : {}),
+        })
       : keyAgreeRecipientInfo(certificate.publicKey, id, cek, keyOptions);
   });
 }
 
 /** The plaintext through the cipher, chunk by chunk, and final(). */
-async function encryptAll(cipher: Cipher, plaintext: Buffer | Readable): Promise<{ chunks: Buffer[]; length: number }> {
+async function encryptAll(
+  cipher: Cipher,
+  plaintext: Buffer | Readable,
+): Promise<{ chunks: Buffer[]; length: number }> {
   const chunks: Buffer[] = [];
   let length = 0;
   const push = (chunk: Buffer) => {
@@ -163,18 +211,29 @@ async function encryptAll(cipher: Cipher, plaintext: Buffer | Readable): Promise
     length += chunk.length;
   };
   if (Buffer.isBuffer(plaintext)) push(cipher.update(plaintext));
-  else for await (const chunk of plaintext) push(cipher.update(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
+  else
+    for await (const chunk of plaintext)
+      push(cipher.update(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
   push(cipher.final());
   return { chunks, length };
 }
 
 /** ContentInfo { contentType, [0] EXPLICIT SEQUENCE { head, ciphertext, tail } }, written around the ciphertext. */
-function contentInfo(contentType: string, head: Buffer, chunks: readonly Buffer[], ciphertextLength: number, tail: Buffer): Buffer {
+function contentInfo(
+  contentType: string,
+  head: Buffer,
+  chunks: readonly Buffer[],
+  ciphertextLength: number,
+  tail: Buffer,
+): Buffer {
   const innerLength = head.length + ciphertextLength + tail.length;
   const innerHeader = derHeader(0x30, innerLength);
   const explicitHeader = derHeader(0xa0, innerHeader.length + innerLength);
   const typeOid = derObjectIdentifier(contentType);
-  const outerHeader = derHeader(0x30, typeOid.length + explicitHeader.length + innerHeader.length + innerLength);
+  const outerHeader = derHeader(
+    0x30,
+    typeOid.length + explicitHeader.length + innerHeader.length + innerLength,
+  );
   return Buffer.concat([outerHeader, typeOid, explicitHeader, innerHeader, head, ...chunks, tail]);
 }
 
@@ -199,7 +258,10 @@ async function encryptEnveloped(
   registry: AlgorithmRegistry,
 ): Promise<Buffer> {
   if ((options.authenticatedAttributes ?? []).length > 0) {
-    throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', 'authenticated attributes need AuthEnvelopedData (aes256-gcm), not AES-CBC');
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      'authenticated attributes need AuthEnvelopedData (aes256-gcm), not AES-CBC',
+    );
   }
   registry.require(OID.aes256Cbc, 'content-encryption', 'produce');
   const cipherSpec = cbcCipher(OID.aes256Cbc);

@@ -1,7 +1,11 @@
 export * from './types.js';
 export { cryptoErrors, type CryptoErrorCode } from './errors.js';
 export { OID as CMS_OID } from './oids.js';
-export { createAlgorithmRegistry, DEFAULT_ALGORITHMS, type AlgorithmRegistryOptions } from './algorithm-registry.js';
+export {
+  createAlgorithmRegistry,
+  DEFAULT_ALGORITHMS,
+  type AlgorithmRegistryOptions,
+} from './algorithm-registry.js';
 export { createMailInteropRegistry, MAIL_INTEROP_OVERRIDES } from './algorithm-registry.js';
 export { encryptCms, encryptCmsStream } from './encrypt-cms.js';
 export { decryptCms, decryptCmsDetailed, cmsRecipientsOf } from './decrypt-cms.js';

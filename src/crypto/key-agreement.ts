@@ -35,18 +35,29 @@ const SCHEMES: Readonly<Record<string, AgreementScheme>> = {
   [OID.dhSinglePassStdDhHkdfSha512]: { kdf: 'hkdf', hash: 'sha512' },
 };
 
-const KEK_LENGTH: Readonly<Record<string, number>> = { [OID.aes128Wrap]: 16, [OID.aes192Wrap]: 24, [OID.aes256Wrap]: 32 };
-
-/** What we produce per key kind: P-256 as OpenSSL does (RFC 5753, X9.63-SHA-256), X25519 per RFC 8418. */
-const PRODUCE: Readonly<Record<Exclude<RecipientKeyKind, 'rsa'>, { scheme: string; keyAlgorithm: string }>> = {
-  'ec-p256': { scheme: OID.dhSinglePassStdDhSha256Kdf, keyAlgorithm: OID.ecPublicKey },
-  x25519: { scheme: OID.dhSinglePassStdDhHkdfSha256, keyAlgorithm: OID.x25519 },
+const KEK_LENGTH: Readonly<Record<string, number>> = {
+  [OID.aes128Wrap]: 16,
+  [OID.aes192Wrap]: 24,
+  [OID.aes256Wrap]: 32,
 };
 
+/** What we produce per key kind: P-256 as OpenSSL does (RFC 5753, X9.63-SHA-256), X25519 per RFC 8418. */
+const PRODUCE: Readonly<Record<Exclude<RecipientKeyKind, 'rsa'>, { scheme: string; keyAlgorithm: string }>> =
+  {
+    'ec-p256': { scheme: OID.dhSinglePassStdDhSha256Kdf, keyAlgorithm: OID.ecPublicKey },
+    x25519: { scheme: OID.dhSinglePassStdDhHkdfSha256, keyAlgorithm: OID.x25519 },
+  };
+
 /** The KEK of one KeyAgreeRecipientInfo: both sides go through here so they cannot diverge. */
-export function deriveKek(scheme: AgreementScheme, z: Buffer, wrap: AlgorithmIdentifier, ukm?: Buffer): Buffer {
+export function deriveKek(
+  scheme: AgreementScheme,
+  z: Buffer,
+  wrap: AlgorithmIdentifier,
+  ukm?: Buffer,
+): Buffer {
   const length = KEK_LENGTH[wrap.algorithm];
-  if (!length) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key wrap ${wrap.algorithm} is not supported`);
+  if (!length)
+    throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key wrap ${wrap.algorithm} is not supported`);
   const bits = Buffer.alloc(4);
   bits.writeUInt32BE(length * 8);
   const sharedInfo = toDer(
@@ -56,7 +67,9 @@ export function deriveKek(scheme: AgreementScheme, z: Buffer, wrap: AlgorithmIde
       ...(ukm ? { entityUInfo: new OctetString(arrayBuffer(ukm)) } : {}),
     }),
   );
-  return scheme.kdf === 'x963' ? x963Kdf(scheme.hash, z, sharedInfo, length) : hkdf(scheme.hash, z, sharedInfo, length, ukm);
+  return scheme.kdf === 'x963'
+    ? x963Kdf(scheme.hash, z, sharedInfo, length)
+    : hkdf(scheme.hash, z, sharedInfo, length, ukm);
 }
 
 /** The subjectPublicKey BIT STRING content (without the unused-bits octet) of a public key. */
@@ -86,12 +99,15 @@ export function keyAgreeRecipientInfo(
   options: { useSki: boolean; registry: AlgorithmRegistry },
 ): RecipientInfo {
   const kind = recipientKeyKind(publicKey);
-  if (kind === 'rsa') throw new QerdsError('CRYPTO_UNSUPPORTED_KEY', 'RSA keys use key transport, not key agreement');
+  if (kind === 'rsa')
+    throw new QerdsError('CRYPTO_UNSUPPORTED_KEY', 'RSA keys use key transport, not key agreement');
   const produce = PRODUCE[kind];
   options.registry.require(produce.scheme, 'key-agreement', 'produce');
   options.registry.require(OID.aes256Wrap, 'key-wrap', 'produce');
   const ephemeral =
-    kind === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    kind === 'x25519'
+      ? generateKeyPairSync('x25519')
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey });
   const wrap = algorithm(OID.aes256Wrap);
   const kek = deriveKek(SCHEMES[produce.scheme] as AgreementScheme, z, wrap);
@@ -120,7 +136,11 @@ export function keyAgreeRecipientInfo(
 /** The sender's ephemeral public key as a KeyObject on the recipient's curve. */
 function originatorPublicKey(kari: KeyAgreeRecipientInfo, kind: RecipientKeyKind): KeyObject {
   const key = kari.originator.originatorKey;
-  if (!key) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', 'only ephemeral-static key agreement (originatorKey) is supported');
+  if (!key)
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      'only ephemeral-static key agreement (originatorKey) is supported',
+    );
   const point = Buffer.from(key.publicKey);
   let algorithmDer: Buffer;
   if (kind === 'ec-p256' && key.algorithm.algorithm === OID.ecPublicKey) {
@@ -131,7 +151,11 @@ function originatorPublicKey(kari: KeyAgreeRecipientInfo, kind: RecipientKeyKind
     throw malformed(`originator key ${key.algorithm.algorithm} does not fit a ${kind} recipient key`);
   }
   try {
-    return createPublicKey({ key: derTlv(0x30, algorithmDer, derTlv(0x03, Buffer.from([0]), point)), format: 'der', type: 'spki' });
+    return createPublicKey({
+      key: derTlv(0x30, algorithmDer, derTlv(0x03, Buffer.from([0]), point)),
+      format: 'der',
+      type: 'spki',
+    });
   } catch (cause) {
     throw new QerdsError('CRYPTO_MALFORMED', 'originator public key is not a valid point', { cause });
   }
@@ -153,7 +177,8 @@ export function openKeyAgree(
   if (kind === 'rsa') throw malformed('key agreement RecipientInfo for an RSA key');
   const entry = registry.require(kari.keyEncryptionAlgorithm.algorithm, 'key-agreement', 'consume');
   const scheme = SCHEMES[kari.keyEncryptionAlgorithm.algorithm];
-  if (!scheme) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key agreement ${entry.id} is not supported`);
+  if (!scheme)
+    throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key agreement ${entry.id} is not supported`);
   const params = kari.keyEncryptionAlgorithm.parameters;
   if (!params) throw malformed('key agreement algorithm without its key-wrap algorithm');
   let wrap: AlgorithmIdentifier;

@@ -54,8 +54,14 @@ export function keyTransRecipientInfo(
   options.registry.require(OID.rsaesOaep, 'key-transport', 'produce');
   options.registry.require(OID.sha256, 'digest', 'produce');
   const sha256 = algorithm(OID.sha256);
-  const params = new RsaesOaepParams({ hashFunc: sha256, maskGenFunc: algorithm(OID.mgf1, arrayBuffer(toDer(sha256))) });
-  const encryptedKey = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek);
+  const params = new RsaesOaepParams({
+    hashFunc: sha256,
+    maskGenFunc: algorithm(OID.mgf1, arrayBuffer(toDer(sha256))),
+  });
+  const encryptedKey = publicEncrypt(
+    { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    cek,
+  );
   return info(algorithm(OID.rsaesOaep, arrayBuffer(toDer(params))), encryptedKey);
 }
 
@@ -87,7 +93,6 @@ function pkcs1v15Cek(privateKey: KeyObject, encryptedKey: Buffer, keyLength: num
   return cek;
 }
 
-
 /** The OAEP hash the parameters name; MGF1 must use the same one (all Node/OpenSSL's API can express). */
 function oaepHash(params: ArrayBuffer | null | undefined, registry: AlgorithmRegistry): string {
   if (!params) return oaepHashName(OID.sha1, registry);
@@ -101,13 +106,22 @@ function oaepHash(params: ArrayBuffer | null | undefined, registry: AlgorithmReg
   let mgfHash: string = OID.sha1;
   if (parsed.maskGenFunc) {
     if (parsed.maskGenFunc.algorithm !== OID.mgf1 || !parsed.maskGenFunc.parameters) {
-      throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `OAEP mask generation ${parsed.maskGenFunc.algorithm} is not supported`);
+      throw new QerdsError(
+        'CRYPTO_UNSUPPORTED_ALGORITHM',
+        `OAEP mask generation ${parsed.maskGenFunc.algorithm} is not supported`,
+      );
     }
     mgfHash = AsnConvert.parse(parsed.maskGenFunc.parameters, AlgorithmIdentifier).algorithm;
   }
-  if (mgfHash !== hash) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', 'OAEP with an MGF1 hash unlike the OAEP hash is not supported');
+  if (mgfHash !== hash)
+    throw new QerdsError(
+      'CRYPTO_UNSUPPORTED_ALGORITHM',
+      'OAEP with an MGF1 hash unlike the OAEP hash is not supported',
+    );
   if (parsed.pSourceFunc) {
-    const label = parsed.pSourceFunc.parameters ? AsnConvert.parse(parsed.pSourceFunc.parameters, OctetString).byteLength : 0;
+    const label = parsed.pSourceFunc.parameters
+      ? AsnConvert.parse(parsed.pSourceFunc.parameters, OctetString).byteLength
+      : 0;
     if (parsed.pSourceFunc.algorithm !== OID.pSpecified || label !== 0) {
       throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', 'OAEP with a non-empty label is not supported');
     }
@@ -132,10 +146,15 @@ export function openKeyTrans(
   const alg = ktri.keyEncryptionAlgorithm;
   const entry = registry.require(alg.algorithm, 'key-transport', 'consume');
   if (alg.algorithm === OID.rsaEncryption && privateKey.asymmetricKeyType === 'rsa') {
-    return { cek: pkcs1v15Cek(privateKey, Buffer.from(ktri.encryptedKey.buffer), keyLength), algorithm: entry.id };
+    return {
+      cek: pkcs1v15Cek(privateKey, Buffer.from(ktri.encryptedKey.buffer), keyLength),
+      algorithm: entry.id,
+    };
   }
-  if (alg.algorithm !== OID.rsaesOaep) throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key transport ${entry.id} is not supported`);
-  if (privateKey.asymmetricKeyType !== 'rsa') throw malformed('key transport RecipientInfo for a non-RSA key');
+  if (alg.algorithm !== OID.rsaesOaep)
+    throw new QerdsError('CRYPTO_UNSUPPORTED_ALGORITHM', `key transport ${entry.id} is not supported`);
+  if (privateKey.asymmetricKeyType !== 'rsa')
+    throw malformed('key transport RecipientInfo for a non-RSA key');
   const hash = oaepHash(alg.parameters, registry);
   try {
     const cek = privateDecrypt(

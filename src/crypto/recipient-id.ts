@@ -1,5 +1,10 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { IssuerAndSerialNumber, KeyAgreeRecipientIdentifier, RecipientIdentifier, RecipientKeyIdentifier } from '@peculiar/asn1-cms';
+import {
+  IssuerAndSerialNumber,
+  KeyAgreeRecipientIdentifier,
+  RecipientIdentifier,
+  RecipientKeyIdentifier,
+} from '@peculiar/asn1-cms';
 import { Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';
 import { arrayBuffer, toDer } from './asn1.js';
@@ -15,7 +20,9 @@ import { normaliseSerial, type RecipientCertId } from './recipient-cert.js';
  */
 export function recipientIdentifier(id: RecipientCertId, useSki: boolean): RecipientIdentifier {
   if (useSki && id.subjectKeyIdentifier) {
-    return new RecipientIdentifier({ subjectKeyIdentifier: new SubjectKeyIdentifier(arrayBuffer(id.subjectKeyIdentifier)) });
+    return new RecipientIdentifier({
+      subjectKeyIdentifier: new SubjectKeyIdentifier(arrayBuffer(id.subjectKeyIdentifier)),
+    });
   }
   return new RecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(id) });
 }
@@ -28,23 +35,40 @@ export function recipientIdentifier(id: RecipientCertId, useSki: boolean): Recip
  *   rKeyId [0] IMPLICIT RecipientKeyIdentifier }
  * ```
  */
-export function keyAgreeRecipientIdentifier(id: RecipientCertId, useSki: boolean): KeyAgreeRecipientIdentifier {
+export function keyAgreeRecipientIdentifier(
+  id: RecipientCertId,
+  useSki: boolean,
+): KeyAgreeRecipientIdentifier {
   if (useSki && id.subjectKeyIdentifier) {
     return new KeyAgreeRecipientIdentifier({
-      rKeyId: new RecipientKeyIdentifier({ subjectKeyIdentifier: new SubjectKeyIdentifier(arrayBuffer(id.subjectKeyIdentifier)) }),
+      rKeyId: new RecipientKeyIdentifier({
+        subjectKeyIdentifier: new SubjectKeyIdentifier(arrayBuffer(id.subjectKeyIdentifier)),
+      }),
     });
   }
   return new KeyAgreeRecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(id) });
 }
 
 function issuerAndSerial(id: RecipientCertId): IssuerAndSerialNumber {
-  return new IssuerAndSerialNumber({ issuer: AsnConvert.parse(id.issuerDer, Name), serialNumber: arrayBuffer(id.serial) });
+  return new IssuerAndSerialNumber({
+    issuer: AsnConvert.parse(id.issuerDer, Name),
+    serialNumber: arrayBuffer(id.serial),
+  });
 }
 
 /** Whether a RecipientIdentifier or KeyAgreeRecipientIdentifier names the certificate `id`. */
-export function identifiesCertificate(rid: RecipientIdentifier | KeyAgreeRecipientIdentifier, id: RecipientCertId): boolean {
-  const ski = 'rKeyId' in rid && rid.rKeyId ? rid.rKeyId.subjectKeyIdentifier : 'subjectKeyIdentifier' in rid ? rid.subjectKeyIdentifier : undefined;
-  if (ski) return id.subjectKeyIdentifier !== undefined && Buffer.from(ski.buffer).equals(id.subjectKeyIdentifier);
+export function identifiesCertificate(
+  rid: RecipientIdentifier | KeyAgreeRecipientIdentifier,
+  id: RecipientCertId,
+): boolean {
+  const ski =
+    'rKeyId' in rid && rid.rKeyId
+      ? rid.rKeyId.subjectKeyIdentifier
+      : 'subjectKeyIdentifier' in rid
+        ? rid.subjectKeyIdentifier
+        : undefined;
+  if (ski)
+    return id.subjectKeyIdentifier !== undefined && Buffer.from(ski.buffer).equals(id.subjectKeyIdentifier);
   const ias = rid.issuerAndSerialNumber;
   if (!ias) return false;
   return (
@@ -64,9 +88,17 @@ export interface CmsRecipientName {
 
 /** The name a RecipientIdentifier or KeyAgreeRecipientIdentifier gives. */
 export function describeRecipient(rid: RecipientIdentifier | KeyAgreeRecipientIdentifier): CmsRecipientName {
-  const ski = 'rKeyId' in rid && rid.rKeyId ? rid.rKeyId.subjectKeyIdentifier : 'subjectKeyIdentifier' in rid ? rid.subjectKeyIdentifier : undefined;
+  const ski =
+    'rKeyId' in rid && rid.rKeyId
+      ? rid.rKeyId.subjectKeyIdentifier
+      : 'subjectKeyIdentifier' in rid
+        ? rid.subjectKeyIdentifier
+        : undefined;
   if (ski) return { subjectKeyIdentifier: Buffer.from(ski.buffer).toString('hex') };
   const ias = rid.issuerAndSerialNumber;
   if (!ias) return {};
-  return { issuer: new X509Name(arrayBuffer(toDer(ias.issuer))).toString(), serialNumber: normaliseSerial(Buffer.from(ias.serialNumber)).toString('hex') };
+  return {
+    issuer: new X509Name(arrayBuffer(toDer(ias.issuer))).toString(),
+    serialNumber: normaliseSerial(Buffer.from(ias.serialNumber)).toString('hex'),
+  };
 }

@@ -1,7 +1,16 @@
 import { type X509Certificate } from 'node:crypto';
 import { derTlv } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
-import { malformed, octetStringSegments, readTlv, tlvBytes, tlvChildren, tlvContent, tlvOid, type Tlv } from './ber.js';
+import {
+  malformed,
+  octetStringSegments,
+  readTlv,
+  tlvBytes,
+  tlvChildren,
+  tlvContent,
+  tlvOid,
+  type Tlv,
+} from './ber.js';
 import { OID } from './oids.js';
 
 /**
@@ -58,7 +67,8 @@ export function readSignedData(der: Buffer): ReadSignedData {
   if (ci.end !== der.length) throw malformed('trailing bytes after the ContentInfo');
   let ber = hasIndefinite(der, ci);
   const [type, explicit] = tlvChildren(der, expectTag(ci, 0x30, 'ContentInfo'));
-  if (tlvOid(der, expectTag(type, 0x06, 'contentType')) !== OID.signedData) throw malformed('contentType is not signedData');
+  if (tlvOid(der, expectTag(type, 0x06, 'contentType')) !== OID.signedData)
+    throw malformed('contentType is not signedData');
   const [sdTlv] = tlvChildren(der, expectTag(explicit, 0xa0, '[0] content'));
   const sd = tlvChildren(der, expectTag(sdTlv, 0x30, 'SignedData'));
   const encap = tlvChildren(der, expectTag(sd[2], 0x30, 'encapContentInfo'));
@@ -77,12 +87,15 @@ export function readSignedData(der: Buffer): ReadSignedData {
   for (const el of sd.slice(3)) {
     if (el.tag === 0xa0) {
       // CertificateChoices: only the plain Certificate (SEQUENCE); attribute certificates are not signers.
-      for (const c of tlvChildren(der, el)) if (c.tag === 0x30) certificates.push(certificateFrom(tlvBytes(der, c)));
+      for (const c of tlvChildren(der, el))
+        if (c.tag === 0x30) certificates.push(certificateFrom(tlvBytes(der, c)));
     } else if (el.tag === 0xa1) {
       for (const c of tlvChildren(der, el)) if (c.tag === 0x30) crls.push(Buffer.from(tlvBytes(der, c)));
     } else if (el.tag === 0x31) infos = el;
   }
-  const signerInfos = tlvChildren(der, expectTag(infos, 0x31, 'signerInfos')).map((si) => readSignerInfo(der, si));
+  const signerInfos = tlvChildren(der, expectTag(infos, 0x31, 'signerInfos')).map((si) =>
+    readSignerInfo(der, si),
+  );
   return { eContentType, ...(eContent ? { eContent } : {}), ber, certificates, crls, signerInfos };
 }
 
@@ -99,11 +112,17 @@ function readSignerInfo(der: Buffer, tlv: Tlv): ReadSignerInfo {
   let sid: SignerId;
   if (sidEl?.tag === 0x30) {
     const [issuer, serial] = tlvChildren(der, sidEl);
-    sid = { issuer: Buffer.from(tlvBytes(der, expectTag(issuer, 0x30, 'issuer'))), serial: Buffer.from(tlvBytes(der, expectTag(serial, 0x02, 'serial'))) };
+    sid = {
+      issuer: Buffer.from(tlvBytes(der, expectTag(issuer, 0x30, 'issuer'))),
+      serial: Buffer.from(tlvBytes(der, expectTag(serial, 0x02, 'serial'))),
+    };
   } else if (sidEl?.tag === 0x80) {
     sid = { keyId: Buffer.from(tlvContent(der, sidEl)) };
   } else throw malformed('unknown SignerIdentifier');
-  const digestAlgorithm = tlvOid(der, expectTag(tlvChildren(der, expectTag(si[2], 0x30, 'digestAlgorithm'))[0], 0x06, 'OID'));
+  const digestAlgorithm = tlvOid(
+    der,
+    expectTag(tlvChildren(der, expectTag(si[2], 0x30, 'digestAlgorithm'))[0], 0x06, 'OID'),
+  );
   let i = 3;
   let signedAttrsDer: Buffer | undefined;
   let signedAttrs = new Map<string, Buffer[]>();
@@ -142,7 +161,10 @@ function attributes(der: Buffer, set: Tlv): Map<string, Buffer[]> {
     const oid = tlvOid(der, expectTag(oidEl, 0x06, 'attrType'));
     // RFC 5652 §5.3: an attribute type appears once; two would make "which one" ambiguous.
     if (out.has(oid)) throw malformed(`attribute ${oid} appears twice`);
-    out.set(oid, tlvChildren(der, expectTag(values, 0x31, 'attrValues')).map((v) => Buffer.from(tlvBytes(der, v))));
+    out.set(
+      oid,
+      tlvChildren(der, expectTag(values, 0x31, 'attrValues')).map((v) => Buffer.from(tlvBytes(der, v))),
+    );
   }
   return out;
 }

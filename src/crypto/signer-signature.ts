@@ -32,10 +32,18 @@ export function verifySignerSignature(
     // SHA-1 is refused: a collision would let one signature vouch for two signed-attribute sets.
     if (!p.hash) return { unsupported: `RSASSA-PSS with hash ${p.hashOid} (only SHA-2)` };
     // Node's RSA-PSS verify uses the message hash for MGF1 too; another MGF1 hash is not implemented here.
-    if (p.mgfHash !== p.hash) return { unsupported: `RSASSA-PSS with MGF1 hash ${p.mgfHashOid} differing from hash ${p.hashOid}` };
+    if (p.mgfHash !== p.hash)
+      return { unsupported: `RSASSA-PSS with MGF1 hash ${p.mgfHashOid} differing from hash ${p.hashOid}` };
     if (p.trailerField !== 1) return { unsupported: `RSASSA-PSS trailerField ${p.trailerField}` };
     try {
-      return { ok: verify(p.hash, data, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signature) };
+      return {
+        ok: verify(
+          p.hash,
+          data,
+          { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
+          signature,
+        ),
+      };
     } catch {
       return { ok: false };
     }
@@ -79,7 +87,14 @@ function readPssParameters(der: Buffer | undefined): PssParameters {
   }
   const hash = digestNameOfOid(hashOid);
   const mgfHash = digestNameOfOid(mgfHashOid);
-  return { hashOid, ...(hash ? { hash } : {}), mgfHashOid, ...(mgfHash ? { mgfHash } : {}), saltLength, trailerField };
+  return {
+    hashOid,
+    ...(hash ? { hash } : {}),
+    mgfHashOid,
+    ...(mgfHash ? { mgfHash } : {}),
+    saltLength,
+    trailerField,
+  };
 }
 
 function uint(bytes: Buffer): number {

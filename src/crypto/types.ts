@@ -2,13 +2,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 
 /** What an algorithm is used for. */
 export type AlgorithmKind =
-  | 'digest'
-  | 'signature'
-  | 'c14n'
-  | 'key-transport'
-  | 'key-agreement'
-  | 'key-wrap'
-  | 'content-encryption';
+  'digest' | 'signature' | 'c14n' | 'key-transport' | 'key-agreement' | 'key-wrap' | 'content-encryption';
 
 /**
  * Policy status: `allowed` may be produced and consumed; `legacy` may only be consumed (decrypt, verify)

@@ -77,7 +77,8 @@ export function bdxlHostName(id: SmpIdentifier, zone: string, mode: BdxlHashMode
     return [label, id.scheme?.toLowerCase(), domain].filter(Boolean).join('.');
   }
   if (mode === 'peppol') {
-    if (!id.scheme) throw new QerdsError('DIRECTORY_BDXL_FAILED', 'Peppol SML names need a participant identifier scheme');
+    if (!id.scheme)
+      throw new QerdsError('DIRECTORY_BDXL_FAILED', 'Peppol SML names need a participant identifier scheme');
     return `${hash(id.value)}.${id.scheme.toLowerCase()}.${domain}`;
   }
   return `${hash(id.scheme ? `${id.scheme}::${id.value}` : id.value)}.${domain}`;
@@ -100,7 +101,11 @@ export function bdxlLocator(options: BdxlLocatorOptions): ParticipantLocator {
     } catch (cause) {
       const code = (cause as { code?: string }).code;
       if (code === 'ENOTFOUND' || code === 'ENODATA') return undefined;
-      throw new QerdsError('DIRECTORY_BDXL_FAILED', `NAPTR lookup of ${host} failed: ${code ?? (cause as Error).message}`, { cause });
+      throw new QerdsError(
+        'DIRECTORY_BDXL_FAILED',
+        `NAPTR lookup of ${host} failed: ${code ?? (cause as Error).message}`,
+        { cause },
+      );
     }
     const usable = records
       .filter((r) => r.flags.toLowerCase() === 'u' && r.service.toLowerCase() === service)
@@ -129,7 +134,8 @@ function cnameLocator(options: BdxlLocatorOptions, resolver: NaptrResolver): Par
   const urlOf = options.smpUrlOfHost ?? ((host: string) => new URL(`http://${host}/`));
   return async (participant) => {
     const first = bdxlHostName(participant, options.zone, 'peppol-cname');
-    if (!resolver.resolveCname) throw new QerdsError('DIRECTORY_BDXL_FAILED', 'the DNS resolver cannot resolve CNAME records');
+    if (!resolver.resolveCname)
+      throw new QerdsError('DIRECTORY_BDXL_FAILED', 'the DNS resolver cannot resolve CNAME records');
     let host = first;
     for (let hop = 0; hop < MAX_CNAME_HOPS; hop++) {
       let targets: string[];
@@ -140,18 +146,26 @@ function cnameLocator(options: BdxlLocatorOptions, resolver: NaptrResolver): Par
         if (code === 'ENOTFOUND' && hop === 0) return undefined;
         // The name exists but is no alias: it is the SMP's host (its A/AAAA records are the HTTP client's business).
         if (code === 'ENODATA') return smpUrl(urlOf, host);
-        throw new QerdsError('DIRECTORY_BDXL_FAILED', `CNAME lookup of ${host} (for ${first}) failed: ${code ?? (cause as Error).message}`, { cause });
+        throw new QerdsError(
+          'DIRECTORY_BDXL_FAILED',
+          `CNAME lookup of ${host} (for ${first}) failed: ${code ?? (cause as Error).message}`,
+          { cause },
+        );
       }
       if (targets.length === 0) return smpUrl(urlOf, host);
       host = targets[0]!.replace(/\.$/, '');
     }
-    throw new QerdsError('DIRECTORY_BDXL_FAILED', `the CNAME chain of ${first} is longer than ${MAX_CNAME_HOPS} names`);
+    throw new QerdsError(
+      'DIRECTORY_BDXL_FAILED',
+      `the CNAME chain of ${first} is longer than ${MAX_CNAME_HOPS} names`,
+    );
   };
 }
 
 function smpUrl(urlOf: (host: string) => URL, host: string): URL {
   const url = urlOf(host);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new QerdsError('DIRECTORY_BDXL_FAILED', `the SMP of ${host} would be a ${url.protocol} URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new QerdsError('DIRECTORY_BDXL_FAILED', `the SMP of ${host} would be a ${url.protocol} URL`);
   return url;
 }
 
@@ -163,11 +177,15 @@ function smpUrl(urlOf: (host: string) => URL, host: string): URL {
 export function smpUrlOf(record: NaptrRecord, aus: string): URL {
   const delimiter = record.regexp[0];
   const parts = delimiter ? record.regexp.slice(1).split(delimiter) : [];
-  if (!delimiter || parts.length !== 3) throw new QerdsError('DIRECTORY_BDXL_FAILED', `unusable NAPTR regexp: ${record.regexp}`);
+  if (!delimiter || parts.length !== 3)
+    throw new QerdsError('DIRECTORY_BDXL_FAILED', `unusable NAPTR regexp: ${record.regexp}`);
   const [pattern, replacement, flags] = parts as [string, string, string];
   let result: string;
   try {
-    result = aus.replace(new RegExp(pattern, flags.includes('i') ? 'i' : ''), replacement.replace(/\\(\d)/g, '$$$1'));
+    result = aus.replace(
+      new RegExp(pattern, flags.includes('i') ? 'i' : ''),
+      replacement.replace(/\\(\d)/g, '$$$1'),
+    );
   } catch (cause) {
     throw new QerdsError('DIRECTORY_BDXL_FAILED', `unusable NAPTR regexp: ${record.regexp}`, { cause });
   }
@@ -177,6 +195,7 @@ export function smpUrlOf(record: NaptrRecord, aus: string): URL {
   } catch (cause) {
     throw new QerdsError('DIRECTORY_BDXL_FAILED', `NAPTR record gives no URL: ${result}`, { cause });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new QerdsError('DIRECTORY_BDXL_FAILED', `NAPTR record gives a ${url.protocol} URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new QerdsError('DIRECTORY_BDXL_FAILED', `NAPTR record gives a ${url.protocol} URL`);
   return url;
 }

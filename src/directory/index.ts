@@ -20,7 +20,14 @@ export {
 } from './smp-client.js';
 export { verifySmpSignature, STRICT_SMP_SIGNATURE_RULES, type SmpSignatureCheck } from './smp-signature.js';
 export { readServiceGroupDocumentTypes } from './smp-service-group.js';
-export { readServiceMetadata, SMP_NS, type SmpServiceMetadata, type SmpEndpoint, type SmpProcess, type SmpDialect } from './smp-metadata.js';
+export {
+  readServiceMetadata,
+  SMP_NS,
+  type SmpServiceMetadata,
+  type SmpEndpoint,
+  type SmpProcess,
+  type SmpDialect,
+} from './smp-metadata.js';
 export {
   bdxlLocator,
   bdxlHostName,
@@ -32,5 +39,11 @@ export {
   type NaptrResolver,
 } from './bdxl-locator.js';
 export { cachedDirectory, type CachedDirectoryOptions } from './cached-directory.js';
-export { checkRecipient, checkEncryptionCertificate, encryptionCertificateRefusal, type RecipientCheck, type CertificateCheck } from './recipient-check.js';
+export {
+  checkRecipient,
+  checkEncryptionCertificate,
+  encryptionCertificateRefusal,
+  type RecipientCheck,
+  type CertificateCheck,
+} from './recipient-check.js';
 export { SMTP_RELAY_TRANSPORT_PROFILE, relaysBySmtp } from './transport-profile.js';

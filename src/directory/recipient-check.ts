@@ -1,6 +1,20 @@
 import type { X509Certificate } from 'node:crypto';
-import { formatParticipantId, isQerdsError, systemClock, type Clock, type ParticipantId } from '../core/index.js';
-import { certificateFacts, derChildren, derOid, readDerElement, x509, type Finding, type TrustStore } from '../pki/index.js';
+import {
+  formatParticipantId,
+  isQerdsError,
+  systemClock,
+  type Clock,
+  type ParticipantId,
+} from '../core/index.js';
+import {
+  certificateFacts,
+  derChildren,
+  derOid,
+  readDerElement,
+  x509,
+  type Finding,
+  type TrustStore,
+} from '../pki/index.js';
 import type { Directory } from './types.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 
@@ -41,12 +55,21 @@ export interface RecipientCheck {
 }
 
 /** Directory refusals that mean "someone may be tampering with the answer", as opposed to "cannot reach". */
-const UNTRUSTED_CODES = new Set(['DIRECTORY_SMP_SIGNATURE_INVALID', 'DIRECTORY_SMP_SIGNATURE_UNTRUSTED', 'DIRECTORY_SMP_SIGNER_ROLE', 'DIRECTORY_SMP_MISMATCH']);
+const UNTRUSTED_CODES = new Set([
+  'DIRECTORY_SMP_SIGNATURE_INVALID',
+  'DIRECTORY_SMP_SIGNATURE_UNTRUSTED',
+  'DIRECTORY_SMP_SIGNER_ROLE',
+  'DIRECTORY_SMP_MISMATCH',
+]);
 
 const QC_STATEMENTS = '1.3.6.1.5.5.7.1.3';
 const QC_COMPLIANCE = '0.4.0.1862.1.1';
 const QC_TYPE = '0.4.0.1862.1.6';
-const QC_TYPE_NAMES: Readonly<Record<string, string>> = { '0.4.0.1862.1.6.1': 'esign', '0.4.0.1862.1.6.2': 'eseal', '0.4.0.1862.1.6.3': 'web' };
+const QC_TYPE_NAMES: Readonly<Record<string, string>> = {
+  '0.4.0.1862.1.6.1': 'esign',
+  '0.4.0.1862.1.6.2': 'eseal',
+  '0.4.0.1862.1.6.3': 'web',
+};
 
 /**
  * Answer, before sending, whether `participant` can be reached and trusted: look it up, then validate the AP
@@ -74,21 +97,32 @@ export async function checkRecipient(
       error: { code: error.code, message: error.message },
       grounds: [
         `the directory refused the answer for ${id}: ${error.code}: ${error.message}`,
-        untrusted ? 'the published routing cannot be trusted, so nothing may be sent on it' : 'no usable endpoint is published',
+        untrusted
+          ? 'the published routing cannot be trusted, so nothing may be sent on it'
+          : 'no usable endpoint is published',
       ],
     };
   }
   if (!entry) {
-    return { participant: id, verdict: 'unreachable', reachable: false, grounds: [`${id} is not in the directory`] };
+    return {
+      participant: id,
+      verdict: 'unreachable',
+      reachable: false,
+      grounds: [`${id} is not in the directory`],
+    };
   }
 
   const grounds: string[] = [
     `the directory (${entry.source ?? 'static'}) names the endpoint ${entry.endpoint}${entry.transportProfile ? ` (transport profile ${entry.transportProfile})` : ''}`,
   ];
   let untrusted = false;
-  const apCertificate = entry.apCertificatePem ? checkCertificate(entry.apCertificatePem, trust, now) : undefined;
+  const apCertificate = entry.apCertificatePem
+    ? checkCertificate(entry.apCertificatePem, trust, now)
+    : undefined;
   if (!apCertificate) {
-    grounds.push("the directory pins no AP certificate: the AP's e-seal is checked against the trust store when it signs the AS4 receipt");
+    grounds.push(
+      "the directory pins no AP certificate: the AP's e-seal is checked against the trust store when it signs the AS4 receipt",
+    );
   } else if (apCertificate.trusted) {
     grounds.push(
       `the AP certificate ${apCertificate.subject} chains to a trust anchor${apCertificate.qualified ? `, and claims qualified status (${apCertificate.qcTypes.join(', ') || 'QcCompliance'})` : ', and is not a qualified certificate'}`,
@@ -98,19 +132,31 @@ export async function checkRecipient(
     grounds.push(`the AP certificate ${apCertificate.subject} is not trusted: ${errors(apCertificate)}`);
   }
 
-  const encryptionCertificate = entry.encryptionCertificatePem ? checkEncryptionCertificate(entry.encryptionCertificatePem, trust, now) : undefined;
+  const encryptionCertificate = entry.encryptionCertificatePem
+    ? checkEncryptionCertificate(entry.encryptionCertificatePem, trust, now)
+    : undefined;
   if (!encryptionCertificate) {
-    grounds.push('no encryption certificate of the recipient is published: end-to-end encryption needs one from another source');
+    grounds.push(
+      'no encryption certificate of the recipient is published: end-to-end encryption needs one from another source',
+    );
   } else if (encryptionCertificate.trusted) {
-    grounds.push(`the recipient's encryption certificate ${encryptionCertificate.subject} chains to a trust anchor`);
+    grounds.push(
+      `the recipient's encryption certificate ${encryptionCertificate.subject} chains to a trust anchor`,
+    );
   } else {
     // Threat: encrypting for a certificate an attacker published makes the content readable by the attacker.
     untrusted = true;
-    grounds.push(`the recipient's encryption certificate ${encryptionCertificate.subject} is not trusted: ${errors(encryptionCertificate)}`);
+    grounds.push(
+      `the recipient's encryption certificate ${encryptionCertificate.subject} is not trusted: ${errors(encryptionCertificate)}`,
+    );
   }
   if (entry.expiresAt) grounds.push(`the endpoint is published until ${entry.expiresAt.toISOString()}`);
-  if (entry.minimumAuthenticationLevel) grounds.push(`the receiving AP requires authentication level ${entry.minimumAuthenticationLevel}`);
-  if (entry.smpSignedWithSha1) grounds.push('the SMP signed its answer with SHA-1, accepted only because directory.smp.allowRsaSha1 is on (Peppol SMP 1.x before 1.3.0)');
+  if (entry.minimumAuthenticationLevel)
+    grounds.push(`the receiving AP requires authentication level ${entry.minimumAuthenticationLevel}`);
+  if (entry.smpSignedWithSha1)
+    grounds.push(
+      'the SMP signed its answer with SHA-1, accepted only because directory.smp.allowRsaSha1 is on (Peppol SMP 1.x before 1.3.0)',
+    );
 
   return {
     participant: id,
@@ -149,7 +195,14 @@ export function checkEncryptionCertificate(pem: string, trust: TrustStore, at: D
     return {
       ...check,
       trusted: false,
-      findings: [...check.findings, { code: 'PKI_KEY_USAGE_NOT_ENCRYPTION', message: `${check.subject} has neither keyEncipherment nor keyAgreement key usage`, severity: 'error' }],
+      findings: [
+        ...check.findings,
+        {
+          code: 'PKI_KEY_USAGE_NOT_ENCRYPTION',
+          message: `${check.subject} has neither keyEncipherment nor keyAgreement key usage`,
+          severity: 'error',
+        },
+      ],
     };
   }
   return check;
@@ -158,12 +211,25 @@ export function checkEncryptionCertificate(pem: string, trust: TrustStore, at: D
 /** Why the recipient's encryption certificate may not be used, in words; undefined when it may. */
 export function encryptionCertificateRefusal(pem: string, trust: TrustStore, at: Date): string | undefined {
   const check = checkEncryptionCertificate(pem, trust, at);
-  return check.trusted ? undefined : `the recipient's encryption certificate ${check.subject} is not usable: ${errors(check)}`;
+  return check.trusted
+    ? undefined
+    : `the recipient's encryption certificate ${check.subject} is not usable: ${errors(check)}`;
 }
 
 function unreadable(cause: unknown): CertificateCheck {
   const message = `the certificate does not parse: ${(cause as Error).message}`;
-  return { subject: '(unreadable)', issuer: '', serialNumber: '', validFrom: '', validTo: '', fingerprint256: '', trusted: false, qualified: false, qcTypes: [], findings: [{ code: 'PKI_CERT_MALFORMED', message, severity: 'error' }] };
+  return {
+    subject: '(unreadable)',
+    issuer: '',
+    serialNumber: '',
+    validFrom: '',
+    validTo: '',
+    fingerprint256: '',
+    trusted: false,
+    qualified: false,
+    qcTypes: [],
+    findings: [{ code: 'PKI_CERT_MALFORMED', message, severity: 'error' }],
+  };
 }
 
 function errors(check: CertificateCheck): string {

@@ -1,5 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { formatParticipantId, QerdsError, readBodyAtMost, systemClock, type Clock, type ParticipantId } from '../core/index.js';
+import {
+  formatParticipantId,
+  QerdsError,
+  readBodyAtMost,
+  systemClock,
+  type Clock,
+  type ParticipantId,
+} from '../core/index.js';
 import type { TrustStore } from '../pki/index.js';
 import { cachedDirectory } from './cached-directory.js';
 import { readServiceMetadata, type SmpEndpoint, type SmpServiceMetadata } from './smp-metadata.js';
@@ -7,7 +14,14 @@ import { readServiceGroupDocumentTypes } from './smp-service-group.js';
 import { STRICT_SMP_SIGNATURE_RULES, verifySmpSignature } from './smp-signature.js';
 import { parseSmpXml } from './smp-xml.js';
 import { SMTP_RELAY_TRANSPORT_PROFILE } from './transport-profile.js';
-import type { Directory, DirectoryEntry, DocumentTypeMatcher, ParticipantLocator, SmpIdentifier, SmpSignatureRules } from './types.js';
+import type {
+  Directory,
+  DirectoryEntry,
+  DocumentTypeMatcher,
+  ParticipantLocator,
+  SmpIdentifier,
+  SmpSignatureRules,
+} from './types.js';
 
 /** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
 export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
@@ -70,7 +84,8 @@ export function smpPathSegment(id: SmpIdentifier): string {
  * with the endpoint of the first accepted transport profile. 404 → `undefined`; refusals throw `DIRECTORY_…`.
  */
 export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
-  if (!options.baseUrl === !options.locator) throw new QerdsError('CONFIG_INVALID', 'SMP directory: give exactly one of baseUrl and locator');
+  if (!options.baseUrl === !options.locator)
+    throw new QerdsError('CONFIG_INVALID', 'SMP directory: give exactly one of baseUrl and locator');
   const settings = Object.freeze({
     profiles: options.transportProfiles ?? DEFAULT_TRANSPORT_PROFILES,
     toSmpId: options.participantIdentifier ?? peppolParticipantIdentifier,
@@ -94,11 +109,19 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     if (xml === undefined) return undefined;
 
     const now = settings.clock.now();
-    const { signedDocument, legacySha1 } = verifySmpSignature(xml, options.trust, now, settings.signatureRules);
+    const { signedDocument, legacySha1 } = verifySmpSignature(
+      xml,
+      options.trust,
+      now,
+      settings.signatureRules,
+    );
     const metadata = readServiceMetadata(signedDocument);
     checkSubject(metadata, smpId, documentType);
     if (metadata.redirect !== undefined) {
-      throw new QerdsError('DIRECTORY_SMP_REDIRECT', `the SMP redirects to ${metadata.redirect}; redirects are not followed`);
+      throw new QerdsError(
+        'DIRECTORY_SMP_REDIRECT',
+        `the SMP redirects to ${metadata.redirect}; redirects are not followed`,
+      );
     }
     const endpoint = chooseEndpoint(metadata, options.processId, settings.profiles, now);
     if (!endpoint) return undefined;
@@ -121,7 +144,11 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
 
   async function fetchMetadata(url: string): Promise<string | undefined> {
     let response: Response;
-    const request = () => fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs), headers: { accept: 'application/xml, text/xml' } });
+    const request = () =>
+      fetch(url, {
+        signal: AbortSignal.timeout(settings.timeoutMs),
+        headers: { accept: 'application/xml, text/xml' },
+      });
     try {
       response = await request().catch((error: unknown) => {
         // A pooled keep-alive connection that the SMP closed while idle fails at once; this GET is idempotent,
@@ -130,7 +157,11 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
         throw error;
       });
     } catch (cause) {
-      throw new QerdsError('DIRECTORY_SMP_UNAVAILABLE', `SMP request to ${url} failed: ${(cause as Error).message}`, { cause });
+      throw new QerdsError(
+        'DIRECTORY_SMP_UNAVAILABLE',
+        `SMP request to ${url} failed: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     if (response.status === 404) {
       await response.body?.cancel();
@@ -142,12 +173,18 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     }
     // Threat: an SMP, or who poses as one, exhausting memory: the limit holds while the body arrives.
     const body = await readBodyAtMost(response, settings.maxResponseBytes);
-    if (!body) throw new QerdsError('DIRECTORY_SMP_MALFORMED', `SMP response from ${url} exceeds ${settings.maxResponseBytes} bytes`);
+    if (!body)
+      throw new QerdsError(
+        'DIRECTORY_SMP_MALFORMED',
+        `SMP response from ${url} exceeds ${settings.maxResponseBytes} bytes`,
+      );
     return body.toString('utf8');
   }
 
   const directory: Directory = Object.freeze({ lookup });
-  return options.cacheTtlMs ? cachedDirectory(directory, { ttlMs: options.cacheTtlMs, clock: settings.clock }) : directory;
+  return options.cacheTtlMs
+    ? cachedDirectory(directory, { ttlMs: options.cacheTtlMs, clock: settings.clock })
+    : directory;
 }
 
 /**
@@ -155,42 +192,74 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
  * validly signed answer for another participant (say, the attacker's own registration) under the
  * victim's identifier would route the victim's messages to the attacker's AP.
  */
-function checkSubject(metadata: SmpServiceMetadata, participant: SmpIdentifier, documentType: SmpIdentifier): void {
+function checkSubject(
+  metadata: SmpServiceMetadata,
+  participant: SmpIdentifier,
+  documentType: SmpIdentifier,
+): void {
   if (metadata.redirect !== undefined) return;
   const same = (a: SmpIdentifier | undefined, b: SmpIdentifier, caseless: boolean) =>
-    !!a && (a.scheme ?? '').toLowerCase() === (b.scheme ?? '').toLowerCase() && (caseless ? a.value.toLowerCase() === b.value.toLowerCase() : a.value === b.value);
+    !!a &&
+    (a.scheme ?? '').toLowerCase() === (b.scheme ?? '').toLowerCase() &&
+    (caseless ? a.value.toLowerCase() === b.value.toLowerCase() : a.value === b.value);
   // Participant ids are case-insensitive (Peppol Policy for use of Identifiers, POLICY 1); document types are not.
   if (!same(metadata.participant, participant, true)) {
-    throw new QerdsError('DIRECTORY_SMP_MISMATCH', `the signed metadata is for participant ${show(metadata.participant)}, not ${show(participant)}`);
+    throw new QerdsError(
+      'DIRECTORY_SMP_MISMATCH',
+      `the signed metadata is for participant ${show(metadata.participant)}, not ${show(participant)}`,
+    );
   }
   if (!same(metadata.documentType, documentType, false)) {
-    throw new QerdsError('DIRECTORY_SMP_MISMATCH', `the signed metadata is for document type ${show(metadata.documentType)}, not ${show(documentType)}`);
+    throw new QerdsError(
+      'DIRECTORY_SMP_MISMATCH',
+      `the signed metadata is for document type ${show(metadata.documentType)}, not ${show(documentType)}`,
+    );
   }
 }
 
-const show = (id: SmpIdentifier | undefined) => (id ? (id.scheme ? `${id.scheme}::${id.value}` : id.value) : '(none)');
+const show = (id: SmpIdentifier | undefined) =>
+  id ? (id.scheme ? `${id.scheme}::${id.value}` : id.value) : '(none)';
 
 /**
  * The endpoint of the wanted process with the most preferred accepted transport profile that is active at
  * `now`. An endpoint outside its activation period is refused (threat: a retired AP, whose keys may no longer
  * be guarded, still being sent to); when only such endpoints match, the refusal is thrown, not hidden.
  */
-function chooseEndpoint(metadata: SmpServiceMetadata, processId: SmpIdentifier | undefined, profiles: readonly string[], now: Date): SmpEndpoint | undefined {
+function chooseEndpoint(
+  metadata: SmpServiceMetadata,
+  processId: SmpIdentifier | undefined,
+  profiles: readonly string[],
+  now: Date,
+): SmpEndpoint | undefined {
   const candidates = metadata.processes
-    .filter((p) => !processId || !p.processId || (p.processId.value === processId.value && (p.processId.scheme ?? '') === (processId.scheme ?? '')))
+    .filter(
+      (p) =>
+        !processId ||
+        !p.processId ||
+        (p.processId.value === processId.value && (p.processId.scheme ?? '') === (processId.scheme ?? '')),
+    )
     .flatMap((p) => p.endpoints)
     .filter((e) => profiles.includes(e.transportProfile))
     .sort((a, b) => profiles.indexOf(a.transportProfile) - profiles.indexOf(b.transportProfile));
-  const active = candidates.find((e) => (!e.activation || e.activation <= now) && (!e.expiration || e.expiration > now));
+  const active = candidates.find(
+    (e) => (!e.activation || e.activation <= now) && (!e.expiration || e.expiration > now),
+  );
   if (active || candidates.length === 0) return active;
   const expired = candidates.find((e) => e.expiration && e.expiration <= now);
   if (expired) {
-    throw new QerdsError('DIRECTORY_ENDPOINT_EXPIRED', `the endpoint ${expired.address} expired on ${expired.expiration!.toISOString()}`, {
-      details: { endpoint: expired.address, expiresAt: expired.expiration!.toISOString() },
-    });
+    throw new QerdsError(
+      'DIRECTORY_ENDPOINT_EXPIRED',
+      `the endpoint ${expired.address} expired on ${expired.expiration!.toISOString()}`,
+      {
+        details: { endpoint: expired.address, expiresAt: expired.expiration!.toISOString() },
+      },
+    );
   }
   const pending = candidates[0]!;
-  throw new QerdsError('DIRECTORY_ENDPOINT_NOT_ACTIVE', `the endpoint ${pending.address} is active only from ${pending.activation?.toISOString()}`);
+  throw new QerdsError(
+    'DIRECTORY_ENDPOINT_NOT_ACTIVE',
+    `the endpoint ${pending.address} is active only from ${pending.activation?.toISOString()}`,
+  );
 }
 
 function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: string): DirectoryEntry {

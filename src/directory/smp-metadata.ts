@@ -113,15 +113,19 @@ function readSmp2(root: Element): SmpServiceMetadata {
   const processes: SmpProcess[] = [];
   for (const pm of children(root, cac, 'ProcessMetadata')) {
     const redirect = child(pm, cac, 'Redirect');
-    if (redirect) return { dialect: 'smp2', redirect: text(child(redirect, cbc, 'PublisherURI')) ?? '', processes: [] };
+    if (redirect)
+      return { dialect: 'smp2', redirect: text(child(redirect, cbc, 'PublisherURI')) ?? '', processes: [] };
     const endpoints = children(pm, cac, 'Endpoint').map((e) => ({
-      transportProfile: text(child(e, cbc, 'TransportProfileID')) ?? fail('Endpoint without TransportProfileID'),
+      transportProfile:
+        text(child(e, cbc, 'TransportProfileID')) ?? fail('Endpoint without TransportProfileID'),
       address: text(child(e, cbc, 'AddressURI')) ?? fail('Endpoint without AddressURI'),
       activation: dateOf(text(child(e, cbc, 'ActivationDate'))),
       expiration: dateOf(text(child(e, cbc, 'ExpirationDate'))),
       description: text(child(e, cbc, 'Description')),
       certificates: children(e, cac, 'Certificate').map((c) => ({
-        der: base64Der(text(child(c, cbc, 'ContentBinaryObject')) ?? fail('Certificate without ContentBinaryObject')),
+        der: base64Der(
+          text(child(c, cbc, 'ContentBinaryObject')) ?? fail('Certificate without ContentBinaryObject'),
+        ),
         typeCode: text(child(c, cbc, 'TypeCode')),
       })),
     }));
@@ -147,7 +151,11 @@ function identifier(element: Element | undefined, schemeAttribute: string): SmpI
 /** xs:dateTime (or xs:date); without a zone it is read as UTC, not as this machine's local time. */
 function dateOf(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : /(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`;
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? `${value}T00:00:00Z`
+    : /(Z|[+-]\d{2}:\d{2})$/.test(value)
+      ? value
+      : `${value}Z`;
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) throw malformed(`not a date: ${value}`);
   return date;

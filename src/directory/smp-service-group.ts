@@ -28,9 +28,11 @@ export function readServiceGroupDocumentTypes(doc: Document, participant: SmpIde
       return value === undefined ? [] : [{ scheme: id!.getAttribute('schemeID') || undefined, value }];
     });
   }
-  if (ns !== SMP_NS.smp1 && ns !== SMP_NS.peppol) throw malformed(`unexpected root element {${ns}}${root.localName}`);
+  if (ns !== SMP_NS.smp1 && ns !== SMP_NS.peppol)
+    throw malformed(`unexpected root element {${ns}}${root.localName}`);
   const collection = child(root, [ns], 'ServiceMetadataReferenceCollection');
-  const prefix = `/${participant.scheme ? `${participant.scheme}::` : ''}${participant.value}/services/`.toLowerCase();
+  const prefix =
+    `/${participant.scheme ? `${participant.scheme}::` : ''}${participant.value}/services/`.toLowerCase();
   return (collection ? children(collection, [ns], 'ServiceMetadataReference') : []).flatMap((reference) => {
     let href: string;
     try {

@@ -2,7 +2,13 @@ import { createPublicKey, X509Certificate, verify as cryptoVerify, type KeyLike 
 import { SignedXml } from 'xml-crypto';
 import { QerdsError } from '../core/index.js';
 import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
-import { C14N, ENVELOPED_SIGNATURE as ENVELOPED, EXC_C14N, ExclusiveC14n, InclusiveC14n } from '../xml/index.js';
+import {
+  C14N,
+  ENVELOPED_SIGNATURE as ENVELOPED,
+  EXC_C14N,
+  ExclusiveC14n,
+  InclusiveC14n,
+} from '../xml/index.js';
 import { SMP_NS } from './smp-metadata.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
 import type { SmpResponseDialect, SmpSignatureAlgorithms, SmpSignatureRules } from './types.js';
@@ -52,7 +58,12 @@ function ecdsa(uri: string, hash: string) {
       throw new Error('verification only');
     }
     verifySignature(material: string, key: KeyLike, signatureValue: string): boolean {
-      return cryptoVerify(hash, Buffer.from(material), { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureValue, 'base64'));
+      return cryptoVerify(
+        hash,
+        Buffer.from(material),
+        { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signatureValue, 'base64'),
+      );
     }
     getAlgorithmName(): string {
       return uri;
@@ -72,13 +83,19 @@ function ecdsa(uri: string, hash: string) {
  * (and hands the sender the attacker's certificate to encrypt for). Callers read the endpoint only from
  * `signedDocument`, the bytes the signature covers, never from the document as received (signature wrapping).
  */
-export function verifySmpSignature(xml: string, trust: TrustStore, at: Date, rules: SmpSignatureRules = STRICT_SMP_SIGNATURE_RULES): SmpSignatureCheck {
+export function verifySmpSignature(
+  xml: string,
+  trust: TrustStore,
+  at: Date,
+  rules: SmpSignatureRules = STRICT_SMP_SIGNATURE_RULES,
+): SmpSignatureCheck {
   const doc = parseSmpXml(xml);
   const root = doc.documentElement!;
   const dialect = dialectOf(root);
   const signatures = descendants(doc, DS_NS, 'Signature');
   if (signatures.length === 0) throw invalid('the SMP response is not signed');
-  if (signatures.length > 1) throw invalid('the SMP response carries more than one signature (wrapping refused)');
+  if (signatures.length > 1)
+    throw invalid('the SMP response carries more than one signature (wrapping refused)');
   const signature = signatures[0]!;
   if (signature.parentNode !== root) throw invalid('the signature is not enveloped in the document element');
 
@@ -87,27 +104,41 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date, rul
   if (references.length !== 1 || references[0]!.getAttribute('URI') !== '') {
     throw invalid('the signature must have exactly one Reference, to the whole document (URI="")');
   }
-  const transforms = children(child(references[0]!, [DS_NS], 'Transforms') ?? references[0]!, [DS_NS], 'Transform').map(
-    (t) => t.getAttribute('Algorithm') ?? '',
-  );
-  if (!transforms.includes(ENVELOPED) || transforms.some((t) => t !== ENVELOPED && t !== C14N && t !== EXC_C14N)) {
+  const transforms = children(
+    child(references[0]!, [DS_NS], 'Transforms') ?? references[0]!,
+    [DS_NS],
+    'Transform',
+  ).map((t) => t.getAttribute('Algorithm') ?? '');
+  if (
+    !transforms.includes(ENVELOPED) ||
+    transforms.some((t) => t !== ENVELOPED && t !== C14N && t !== EXC_C14N)
+  ) {
     // XPath, XSLT, base64…: transforms that let the signed bytes differ from the document a reader sees.
     throw invalid(`unsupported transforms: ${transforms.join(', ') || 'none'}`);
   }
   const allowed = acceptedAlgorithms(rules, dialect);
   const signatureMethod = child(signedInfo!, [DS_NS], 'SignatureMethod')?.getAttribute('Algorithm') ?? '';
   const digestMethod = child(references[0]!, [DS_NS], 'DigestMethod')?.getAttribute('Algorithm') ?? '';
-  if (!allowed.signature.includes(signatureMethod)) throw refusedAlgorithm('SignatureMethod', signatureMethod, dialect);
+  if (!allowed.signature.includes(signatureMethod))
+    throw refusedAlgorithm('SignatureMethod', signatureMethod, dialect);
   if (!allowed.digest.includes(digestMethod)) throw refusedAlgorithm('DigestMethod', digestMethod, dialect);
 
-  const certificates = children(child(child(signature, [DS_NS], 'KeyInfo') ?? signature, [DS_NS], 'X509Data') ?? signature, [DS_NS], 'X509Certificate')
+  const certificates = children(
+    child(child(signature, [DS_NS], 'KeyInfo') ?? signature, [DS_NS], 'X509Data') ?? signature,
+    [DS_NS],
+    'X509Certificate',
+  )
     .map((e) => text(e))
     .filter((b64): b64 is string => b64 !== undefined)
     .map((b64) => {
       try {
         return new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64'));
       } catch (cause) {
-        throw new QerdsError('DIRECTORY_SMP_SIGNATURE_INVALID', 'KeyInfo holds a certificate that cannot be read', { cause });
+        throw new QerdsError(
+          'DIRECTORY_SMP_SIGNATURE_INVALID',
+          'KeyInfo holds a certificate that cannot be read',
+          { cause },
+        );
       }
     });
   const signer = certificates[0];
@@ -120,17 +151,29 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date, rul
     [ENVELOPED]: verifier.CanonicalizationAlgorithms[ENVELOPED]!,
   };
   // Only the accepted algorithms are registered: xml-crypto then cannot be steered to another one by the document.
-  verifier.HashAlgorithms = Object.fromEntries(allowed.digest.map((uri) => [uri, verifier.HashAlgorithms[uri]!]));
-  verifier.SignatureAlgorithms = Object.fromEntries(allowed.signature.map((uri) => [uri, SIGNATURE_IMPLEMENTATIONS[uri] ?? verifier.SignatureAlgorithms[uri]!]));
+  verifier.HashAlgorithms = Object.fromEntries(
+    allowed.digest.map((uri) => [uri, verifier.HashAlgorithms[uri]!]),
+  );
+  verifier.SignatureAlgorithms = Object.fromEntries(
+    allowed.signature.map((uri) => [
+      uri,
+      SIGNATURE_IMPLEMENTATIONS[uri] ?? verifier.SignatureAlgorithms[uri]!,
+    ]),
+  );
   let valid: boolean;
   try {
     verifier.loadSignature(signature);
     valid = verifier.checkSignature(xml);
   } catch (cause) {
-    throw new QerdsError('DIRECTORY_SMP_SIGNATURE_INVALID', `the SMP signature does not verify: ${(cause as Error).message}`, { cause });
+    throw new QerdsError(
+      'DIRECTORY_SMP_SIGNATURE_INVALID',
+      `the SMP signature does not verify: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const signed = verifier.getSignedReferences();
-  if (!valid || signed.length !== 1) throw invalid('the SMP signature does not verify (the response was altered or signed with another key)');
+  if (!valid || signed.length !== 1)
+    throw invalid('the SMP signature does not verify (the response was altered or signed with another key)');
 
   const path = trust.validate(signer, { at, intermediates: certificates.slice(1) });
   const subject = signer.subject.replace(/\n/g, ', ');
@@ -147,14 +190,30 @@ export function verifySmpSignature(xml: string, trust: TrustStore, at: Date, rul
   // Threat: a TSA, TLS or encryption-only key under the same anchors publishing endpoints (certificate-roles.ts).
   const role = checkCertificateRole(signer, 'smp-signer', { tlsEkuSigners: rules.tlsEkuSigners(dialect) });
   if (role.length > 0) {
-    throw new QerdsError('DIRECTORY_SMP_SIGNER_ROLE', `the SMP response is signed by a certificate of another role: ${role.map((f) => f.message).join('; ')}`, {
-      details: { signer: subject, findings: role },
-    });
+    throw new QerdsError(
+      'DIRECTORY_SMP_SIGNER_ROLE',
+      `the SMP response is signed by a certificate of another role: ${role.map((f) => f.message).join('; ')}`,
+      {
+        details: { signer: subject, findings: role },
+      },
+    );
   }
-  return { signedDocument: parseSmpXml(signed[0]!), signer, findings: path.findings, legacySha1: signatureMethod === RSA_SHA1 || digestMethod === SHA1 };
+  return {
+    signedDocument: parseSmpXml(signed[0]!),
+    signer,
+    findings: path.findings,
+    legacySha1: signatureMethod === RSA_SHA1 || digestMethod === SHA1,
+  };
 }
 
-const KNOWN_SIGNATURES = new Set([RSA_SHA1, RSA_SHA256, RSA_SHA512, ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512]);
+const KNOWN_SIGNATURES = new Set([
+  RSA_SHA1,
+  RSA_SHA256,
+  RSA_SHA512,
+  ECDSA_SHA256,
+  ECDSA_SHA384,
+  ECDSA_SHA512,
+]);
 const KNOWN_DIGESTS = new Set([SHA1, SHA256, SHA512]);
 /** xml-crypto's ECDSA expects DER; XMLDSig carries r || s. */
 const SIGNATURE_IMPLEMENTATIONS: Readonly<Record<string, ReturnType<typeof ecdsa>>> = {
@@ -179,10 +238,18 @@ function acceptedAlgorithms(rules: SmpSignatureRules, dialect: SmpResponseDialec
 
 function refusedAlgorithm(what: string, uri: string, dialect: SmpResponseDialect): QerdsError {
   const sha1 = uri === RSA_SHA1 || uri === SHA1;
-  const hint = !sha1 ? '' : dialect === 'peppol' ? ' (a Peppol SMP before SMP 1.3.0: accepted only with directory.smp.allowRsaSha1)' : ' (SHA-1 is never accepted outside Peppol SMP 1.x)';
-  return new QerdsError('DIRECTORY_SMP_SIGNATURE_ALGORITHM', `the SMP response is signed with ${what} ${uri || '(none)'}, which is not accepted for a ${dialect} response${hint}`, {
-    details: { dialect, algorithm: uri },
-  });
+  const hint = !sha1
+    ? ''
+    : dialect === 'peppol'
+      ? ' (a Peppol SMP before SMP 1.3.0: accepted only with directory.smp.allowRsaSha1)'
+      : ' (SHA-1 is never accepted outside Peppol SMP 1.x)';
+  return new QerdsError(
+    'DIRECTORY_SMP_SIGNATURE_ALGORITHM',
+    `the SMP response is signed with ${what} ${uri || '(none)'}, which is not accepted for a ${dialect} response${hint}`,
+    {
+      details: { dialect, algorithm: uri },
+    },
+  );
 }
 
 function invalid(message: string): QerdsError {

@@ -31,9 +31,15 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
       name: entry.name,
       endpoint: entry.endpoint,
       apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
-      ...(entry.apEncryptionCertificate ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') } : {}),
-      ...(entry.encryptionCertificate ? { encryptionCertificatePem: readFileSync(entry.encryptionCertificate, 'utf8') } : {}),
-      ...(entry.apTlsCertificate ? { apTlsCertificatePem: readFileSync(entry.apTlsCertificate, 'utf8') } : {}),
+      ...(entry.apEncryptionCertificate
+        ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') }
+        : {}),
+      ...(entry.encryptionCertificate
+        ? { encryptionCertificatePem: readFileSync(entry.encryptionCertificate, 'utf8') }
+        : {}),
+      ...(entry.apTlsCertificate
+        ? { apTlsCertificatePem: readFileSync(entry.apTlsCertificate, 'utf8') }
+        : {}),
       ...(entry.apTlsPins?.length ? { apTlsPins: entry.apTlsPins } : {}),
     });
   }

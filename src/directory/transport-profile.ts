@@ -10,5 +10,8 @@ export const SMTP_RELAY_TRANSPORT_PROFILE = 'etsi-rem-smtp';
 
 /** Whether the AP of this entry is reached over the SMTP relay binding (else AS4, the default). */
 export function relaysBySmtp(entry: Pick<DirectoryEntry, 'endpoint' | 'transportProfile'>): boolean {
-  return entry.transportProfile === SMTP_RELAY_TRANSPORT_PROFILE || entry.endpoint.toLowerCase().startsWith('smtp:');
+  return (
+    entry.transportProfile === SMTP_RELAY_TRANSPORT_PROFILE ||
+    entry.endpoint.toLowerCase().startsWith('smtp:')
+  );
 }

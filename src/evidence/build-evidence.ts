@@ -43,20 +43,38 @@ export function buildEvidenceXml(data: EvidenceData): string {
   root.setAttribute('Id', xmlId(data.id));
 
   /** An EN 319 522-3 element, or (with `ns`) an element of another namespace whose name carries its prefix. */
-  const e = (name: string, children: Child[] | string, attrs: Record<string, string> = {}, ns?: string): Element => {
+  const e = (
+    name: string,
+    children: Child[] | string,
+    attrs: Record<string, string> = {},
+    ns?: string,
+  ): Element => {
     const evNs = ns === undefined ? evidenceNamespaceOf(name) : undefined;
-    const el = ns !== undefined ? doc.createElementNS(ns, name) : evNs ? doc.createElementNS(evNs, `${EVIDENCE_PREFIX}:${name}`) : doc.createElementNS(null, name);
+    const el =
+      ns !== undefined
+        ? doc.createElementNS(ns, name)
+        : evNs
+          ? doc.createElementNS(evNs, `${EVIDENCE_PREFIX}:${name}`)
+          : doc.createElementNS(null, name);
     for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
     if (typeof children === 'string') el.appendChild(doc.createTextNode(text(children)));
     else for (const c of children) if (c) el.appendChild(c);
     return el;
   };
   const samlAttribute = (name: string, friendly: string, value: string): Element =>
-    e('saml:Attribute', [e('saml:AttributeValue', value, {}, SAML_NS)], { Name: name, NameFormat: SAML_ATTR_NAME_FORMAT_URI, FriendlyName: friendly }, SAML_NS);
+    e(
+      'saml:Attribute',
+      [e('saml:AttributeValue', value, {}, SAML_NS)],
+      { Name: name, NameFormat: SAML_ATTR_NAME_FORMAT_URI, FriendlyName: friendly },
+      SAML_NS,
+    );
   // eIDAS legal-person attributes. We write LegalPersonIdentifier as "<scheme>:<value>" (our participant
   // id form); the eIDAS "CC/CC/id" form needs a country we do not know for every scheme.
   const identity = (name: string | undefined, id: string): Element =>
-    e('Identity', [name !== undefined && samlAttribute(EIDAS_LEGAL_NAME, 'LegalName', name), samlAttribute(EIDAS_LEGAL_PERSON_IDENTIFIER, 'LegalPersonIdentifier', id)]);
+    e('Identity', [
+      name !== undefined && samlAttribute(EIDAS_LEGAL_NAME, 'LegalName', name),
+      samlAttribute(EIDAS_LEGAL_PERSON_IDENTIFIER, 'LegalPersonIdentifier', id),
+    ]);
   const userDetails = (tag: string, p: ParticipantDetails): Element =>
     e(tag, [
       identity(p.name, formatParticipantId(p.id)),
@@ -68,14 +86,20 @@ export function buildEvidenceXml(data: EvidenceData): string {
   // (AAL), then the identity-proofing level (IAL); the overall level is their minimum (src/core/assurance.ts).
   // Otherwise the global level with the authentication details.
   const assuranceLevelsDetails = (id: Identification): Element => {
-    const authentication = e('AuthenticationDetails', [e('AuthenticationTime', dateTime(id.authenticatedAt)), e('AuthenticationMethod', id.method)]);
+    const authentication = e('AuthenticationDetails', [
+      e('AuthenticationTime', dateTime(id.authenticatedAt)),
+      e('AuthenticationMethod', id.method),
+    ]);
     if (id.ial !== undefined && id.aal !== undefined) {
       return e('AssuranceLevelsDetails', [
         e('AuthenticationDetsAndAssuranceLevel', [authentication, e('AssuranceLevel', loaUri(id.aal))]),
         e('IdentityProofAssuranceLevel', [e('AssuranceLevel', loaUri(id.ial))]),
       ]);
     }
-    return e('AssuranceLevelsDetails', [e('GlobalAssuranceLevel', [e('AssuranceLevel', id.assuranceLevel)]), authentication]);
+    return e('AssuranceLevelsDetails', [
+      e('GlobalAssuranceLevel', [e('AssuranceLevel', id.assuranceLevel)]),
+      authentication,
+    ]);
   };
 
   const plaintextDigests = data.parts.filter((p) => p.plaintextSha256 !== undefined);
@@ -93,7 +117,11 @@ export function buildEvidenceXml(data: EvidenceData): string {
         ]),
       ]),
     e('EventTime', dateTime(data.eventTime)),
-    data.issuerPolicyIds.length > 0 && e('EvidenceIssuerPolicyID', data.issuerPolicyIds.map((p) => e('PolicyID', p))),
+    data.issuerPolicyIds.length > 0 &&
+      e(
+        'EvidenceIssuerPolicyID',
+        data.issuerPolicyIds.map((p) => e('PolicyID', p)),
+      ),
     e('EvidenceIssuerDetails', [identity(data.issuer.name, data.issuer.id)]),
     userDetails('SenderDetails', data.sender),
     userDetails('RecipientDetails', data.recipient),
@@ -121,12 +149,18 @@ export function buildEvidenceXml(data: EvidenceData): string {
     // ciphertext's, the bytes that travel).
     (data.previousEvidenceId !== undefined || plaintextDigests.length > 0 || sealedOnBehalf.length > 0) &&
       e('Extensions', [
-        data.previousEvidenceId !== undefined && e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)]),
+        data.previousEvidenceId !== undefined &&
+          e('Extension', [e('qx:PreviousEvidence', data.previousEvidenceId, {}, QERDS_EXT_NS)]),
         plaintextDigests.length > 0 &&
           e(
             'Extension',
             plaintextDigests.map((p) =>
-              e('qx:PlaintextDigest', Buffer.from(p.plaintextSha256!, 'hex').toString('base64'), { PartId: p.partId, Algorithm: SHA256_URI }, QERDS_EXT_NS),
+              e(
+                'qx:PlaintextDigest',
+                Buffer.from(p.plaintextSha256!, 'hex').toString('base64'),
+                { PartId: p.partId, Algorithm: SHA256_URI },
+                QERDS_EXT_NS,
+              ),
             ),
           ),
         // The AP sealed these parts on the sender's behalf (remote e-seal): which format, with which of the
@@ -135,13 +169,20 @@ export function buildEvidenceXml(data: EvidenceData): string {
           e(
             'Extension',
             sealedOnBehalf.map((p) =>
-              e('qx:SealedOnBehalf', [], {
-                PartId: p.partId,
-                Format: p.sealedOnBehalf!.format,
-                Algorithm: SHA256_URI,
-                SubmittedDigest: Buffer.from(p.sealedOnBehalf!.submittedSha256, 'hex').toString('base64'),
-                CertificateDigest: Buffer.from(p.sealedOnBehalf!.certificateSha256, 'hex').toString('base64'),
-              }, QERDS_EXT_NS),
+              e(
+                'qx:SealedOnBehalf',
+                [],
+                {
+                  PartId: p.partId,
+                  Format: p.sealedOnBehalf!.format,
+                  Algorithm: SHA256_URI,
+                  SubmittedDigest: Buffer.from(p.sealedOnBehalf!.submittedSha256, 'hex').toString('base64'),
+                  CertificateDigest: Buffer.from(p.sealedOnBehalf!.certificateSha256, 'hex').toString(
+                    'base64',
+                  ),
+                },
+                QERDS_EXT_NS,
+              ),
             ),
           ),
       ]),
@@ -152,7 +193,8 @@ export function buildEvidenceXml(data: EvidenceData): string {
 
 /** xs:dateTime in UTC with milliseconds, e.g. 2025-03-01T09:30:00.000Z. */
 function dateTime(d: Date): string {
-  if (Number.isNaN(d.getTime())) throw new QerdsError('EVIDENCE_INVALID_DATA', 'invalid date in evidence data');
+  if (Number.isNaN(d.getTime()))
+    throw new QerdsError('EVIDENCE_INVALID_DATA', 'invalid date in evidence data');
   return d.toISOString();
 }
 
@@ -171,12 +213,16 @@ function validate(data: EvidenceData): void {
   const problems: string[] = [];
   if (!data.id) problems.push('id is empty');
   if (!data.messageId) problems.push('messageId is empty');
-  for (const p of data.parts) if (!/^[0-9a-f]{64}$/i.test(p.sha256)) problems.push(`part ${p.partId}: sha256 is not 64 hex digits`);
+  for (const p of data.parts)
+    if (!/^[0-9a-f]{64}$/i.test(p.sha256)) problems.push(`part ${p.partId}: sha256 is not 64 hex digits`);
   for (const p of data.parts) {
-    if (p.plaintextSha256 !== undefined && !/^[0-9a-f]{64}$/i.test(p.plaintextSha256)) problems.push(`part ${p.partId}: plaintextSha256 is not 64 hex digits`);
+    if (p.plaintextSha256 !== undefined && !/^[0-9a-f]{64}$/i.test(p.plaintextSha256))
+      problems.push(`part ${p.partId}: plaintextSha256 is not 64 hex digits`);
   }
   for (const f of checkEventComponents(data)) problems.push(f.message);
   if (problems.length > 0) {
-    throw new QerdsError('EVIDENCE_INVALID_DATA', `evidence data is invalid: ${problems.join('; ')}`, { details: { problems } });
+    throw new QerdsError('EVIDENCE_INVALID_DATA', `evidence data is invalid: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
 }

@@ -52,10 +52,13 @@ export const NEGATIVE_EVENTS: ReadonlySet<EvidenceEvent> = new Set<EvidenceEvent
  */
 export function checkEventComponents(data: Pick<EvidenceData, 'event' | 'reason'>): Finding[] {
   const findings: Finding[] = [];
-  const bad = (message: string): void => void findings.push({ code: 'EVIDENCE_INVALID_DATA', message, severity: 'error' });
+  const bad = (message: string): void =>
+    void findings.push({ code: 'EVIDENCE_INVALID_DATA', message, severity: 'error' });
   if (NEGATIVE_EVENTS.has(data.event) && !data.reason) bad(`${data.event} needs an EventReason`);
   if (data.reason && !EVENT_REASONS[data.event].includes(data.reason.code)) {
-    bad(`reason ${data.reason.code} does not belong to ${data.event} (allowed: ${EVENT_REASONS[data.event].join(', ')})`);
+    bad(
+      `reason ${data.reason.code} does not belong to ${data.event} (allowed: ${EVENT_REASONS[data.event].join(', ')})`,
+    );
   }
   return findings;
 }

@@ -21,7 +21,12 @@ describe('sealed evidence: issue and verify', () => {
     pki = sharedTestPki();
     identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    const sealer = xadesSealer({ identity, tsa: opensslTsa(pki), clock, idGenerator: sequentialIdGenerator() });
+    const sealer = xadesSealer({
+      identity,
+      tsa: opensslTsa(pki),
+      clock,
+      idGenerator: sequentialIdGenerator(),
+    });
     const issued = await issueEvidence(samples.SubmissionAcceptance, sealer);
     expect(issued.id).toBe(samples.SubmissionAcceptance.id);
     sealedXml = issued.xml;
@@ -45,12 +50,17 @@ describe('sealed evidence: issue and verify', () => {
     expect(text).toContain('event:      SubmissionAcceptance');
     expect(text).toContain('event time: 2025-03-01T09:30:00.123Z');
     expect(text).toContain('issuer:     Example ERDS C2 K.K. (urn:qerds-ap:ap:c2)');
-    expect(text).toContain('signer:     C=JP, O=Shared Dev, organizationIdentifier=urn:qerds-ap:ap:c2, CN=Shared AP c2 e-seal');
+    expect(text).toContain(
+      'signer:     C=JP, O=Shared Dev, organizationIdentifier=urn:qerds-ap:ap:c2, CN=Shared AP c2 e-seal',
+    );
     expect(text).toMatch(/timestamp: {2}\d{4}-\d{2}-\d{2}T/);
   });
 
   it('one byte changed in EventTime: TOTAL-FAILED, HASH_FAILURE, with a clear message', async () => {
-    const tampered = sealedXml.replace('<EventTime>2025-03-01T09:30:00.123Z', '<EventTime>2025-03-01T09:31:00.123Z');
+    const tampered = sealedXml.replace(
+      '<EventTime>2025-03-01T09:30:00.123Z',
+      '<EventTime>2025-03-01T09:31:00.123Z',
+    );
     expect(tampered).not.toBe(sealedXml);
     expect(tampered.length).toBe(sealedXml.length);
     expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
@@ -71,7 +81,9 @@ describe('sealed evidence: issue and verify', () => {
     expect(report.indication).not.toBe('TOTAL-PASSED');
     expect(report.indication).toBe('INDETERMINATE');
     expect(report.subIndication).toBe('NO_CERTIFICATE_CHAIN_FOUND');
-    expect(formatReport(report).split('\n')[0]).toMatch(/^INVALID \(INDETERMINATE\): NO_CERTIFICATE_CHAIN_FOUND — /);
+    expect(formatReport(report).split('\n')[0]).toMatch(
+      /^INVALID \(INDETERMINATE\): NO_CERTIFICATE_CHAIN_FOUND — /,
+    );
   });
 
   it('sealed with a certificate revoked before the validation time: TOTAL-FAILED, REVOKED', async () => {
@@ -79,20 +91,30 @@ describe('sealed evidence: issue and verify', () => {
     const seal = other.ap('c3');
     const { xml } = await issueEvidence(
       samples.SubmissionRejection,
-      xadesSealer({ identity: loadSigningIdentity(seal.sealCert, seal.sealKey), clock, idGenerator: sequentialIdGenerator() }),
+      xadesSealer({
+        identity: loadSigningIdentity(seal.sealCert, seal.sealKey),
+        clock,
+        idGenerator: sequentialIdGenerator(),
+      }),
     );
     // openssl revokes the seal certificate and issues a new CRL (its own CA database, not our code).
     const ca = ['-config', 'ca.cnf', '-keyfile', other.caKey, '-cert', other.caCert];
     execFileSync('openssl', ['ca', ...ca, '-revoke', seal.sealCert], { cwd: other.dir, stdio: 'pipe' });
     execFileSync('openssl', ['ca', ...ca, '-gencrl', '-out', other.caCrl], { cwd: other.dir, stdio: 'pipe' });
-    const report = await verifyEvidence(xml, { trust: loadTrustStore([other.caCert, other.caCrl]), at: new Date(Date.now() + 60_000) });
+    const report = await verifyEvidence(xml, {
+      trust: loadTrustStore([other.caCert, other.caCrl]),
+      at: new Date(Date.now() + 60_000),
+    });
     expect(report).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
   });
 
   it('checks the user content against the part digests', async () => {
     // C3's handover, sealed with C3's seal (the issuer it names).
     const c3 = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
-    const { xml } = await issueEvidence(samples.ContentHandover, xadesSealer({ identity: c3, clock, idGenerator: sequentialIdGenerator() }));
+    const { xml } = await issueEvidence(
+      samples.ContentHandover,
+      xadesSealer({ identity: c3, clock, idGenerator: sequentialIdGenerator() }),
+    );
     // samples.json part-1 is SHA-256("password").
     const ok = await verifyEvidence(xml, { trust, content: Buffer.from('password') });
     expect(ok.indication).toBe('TOTAL-PASSED');
@@ -105,7 +127,10 @@ describe('sealed evidence: issue and verify', () => {
 
   it('a second evidence wrapped into the sealed one is refused (FORMAT_FAILURE)', async () => {
     const sig = /<ds:Signature [\s\S]*<\/ds:Signature>/.exec(sealedXml)?.[0] ?? '';
-    const wrapped = sealedXml.replace('</ev:Evidence>', `<ev:Extensions>${sig.replace(/Id="sig-/g, 'Id="x-')}</ev:Extensions></ev:Evidence>`);
+    const wrapped = sealedXml.replace(
+      '</ev:Evidence>',
+      `<ev:Extensions>${sig.replace(/Id="sig-/g, 'Id="x-')}</ev:Extensions></ev:Evidence>`,
+    );
     expect(wrapped).not.toBe(sealedXml);
     const report = await verifyEvidence(wrapped, { trust });
     expect(report).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });

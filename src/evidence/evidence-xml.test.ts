@@ -14,7 +14,9 @@ const samples = evidenceSamples();
 function rootChildren(xml: string): { ns: string | null; name: string }[] {
   const root = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
   const out: { ns: string | null; name: string }[] = [];
-  for (let n = root.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) out.push({ ns: (n as Element).namespaceURI ?? null, name: (n as Element).localName });
+  for (let n = root.firstChild; n; n = n.nextSibling)
+    if (n.nodeType === 1)
+      out.push({ ns: (n as Element).namespaceURI ?? null, name: (n as Element).localName });
   return out;
 }
 
@@ -40,7 +42,9 @@ describe('EN 319 522-3 evidence XML', () => {
       'Extensions',
     ]);
     for (const sample of Object.values(samples)) {
-      const idx = rootChildren(buildEvidenceXml(sample)).map((c) => (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(c.name));
+      const idx = rootChildren(buildEvidenceXml(sample)).map((c) =>
+        (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(c.name),
+      );
       expect(idx.every((i, k) => i >= 0 && (k === 0 || i > (idx[k - 1] as number)))).toBe(true);
     }
   });
@@ -53,7 +57,9 @@ describe('EN 319 522-3 evidence XML', () => {
     expect(xml).not.toMatch(/xmlns=/);
     expect(xml).toContain('version="EN319522v1.1.1"');
     expect(xml).toContain('Id="ev-000004"');
-    expect(xml).toContain('<ev:ERDSEventId>http://uri.etsi.org/19522/Event/SubmissionRejection</ev:ERDSEventId>');
+    expect(xml).toContain(
+      '<ev:ERDSEventId>http://uri.etsi.org/19522/Event/SubmissionRejection</ev:ERDSEventId>',
+    );
     expect(xml).toContain(
       '<ev:EventReasons><ev:EventReason><Code>http://uri.etsi.org/19522/EventReason/S_ERDS_PolicyViolation</Code><Details>RA05</Details><Details>payload exceeds 10 MiB</Details></ev:EventReason></ev:EventReasons>',
     );
@@ -68,7 +74,9 @@ describe('EN 319 522-3 evidence XML', () => {
       '<AssuranceLevelsDetails><GlobalAssuranceLevel><AssuranceLevel>http://eidas.europa.eu/LoA/substantial</AssuranceLevel></GlobalAssuranceLevel><ev:AuthenticationDetails><AuthenticationTime>2025-03-01T09:29:59.000Z</AuthenticationTime><AuthenticationMethod>http://uri.etsi.org/19522/v1#/AuthenticationMethod/apiKey</AuthenticationMethod></ev:AuthenticationDetails></AssuranceLevelsDetails>',
     );
     const relay = buildEvidenceXml(samples.RelayAcceptance);
-    expect(relay).toContain('<ev:Extensions><ev:Extension><qx:PreviousEvidence xmlns:qx="urn:qerds-ap:evidence-extensions:1">ev-000001</qx:PreviousEvidence></ev:Extension></ev:Extensions>');
+    expect(relay).toContain(
+      '<ev:Extensions><ev:Extension><qx:PreviousEvidence xmlns:qx="urn:qerds-ap:evidence-extensions:1">ev-000001</qx:PreviousEvidence></ev:Extension></ev:Extensions>',
+    );
   });
 
   it('is well-formed for xmllint', () => {
@@ -80,29 +88,51 @@ describe('EN 319 522-3 evidence XML', () => {
     }
   });
 
-  it.each(Object.keys(samples) as (keyof typeof samples)[])('round-trips %s: parse(build(x)) equals x', (name) => {
-    const data = samples[name];
-    expect(parseEvidenceXml(buildEvidenceXml(data))).toStrictEqual(data);
-  });
+  it.each(Object.keys(samples) as (keyof typeof samples)[])(
+    'round-trips %s: parse(build(x)) equals x',
+    (name) => {
+      const data = samples[name];
+      expect(parseEvidenceXml(buildEvidenceXml(data))).toStrictEqual(data);
+    },
+  );
 
   it('parses strictly', () => {
     const xml = buildEvidenceXml(samples.SubmissionAcceptance);
     const malformed = (x: string) => () => parseEvidenceXml(x);
     const code = { code: 'EVIDENCE_MALFORMED' };
-    expect(malformed(xml.replace('xmlns:ev="http://uri.etsi.org/19522/v1#"', 'xmlns:ev="http://uri.etsi.org/19522/v2#"'))).toThrow(
+    expect(
+      malformed(
+        xml.replace('xmlns:ev="http://uri.etsi.org/19522/v1#"', 'xmlns:ev="http://uri.etsi.org/19522/v2#"'),
+      ),
+    ).toThrow(expect.objectContaining(code));
+    expect(
+      malformed(
+        '<?xml version="1.0"?><Other xmlns="http://uri.etsi.org/19522/v1#" version="EN319522v1.1.1"/>',
+      ),
+    ).toThrow(expect.objectContaining(code));
+    expect(malformed(xml.replace('version="EN319522v1.1.1"', 'version="EN319522v9"'))).toThrow(
       expect.objectContaining(code),
     );
-    expect(malformed('<?xml version="1.0"?><Other xmlns="http://uri.etsi.org/19522/v1#" version="EN319522v1.1.1"/>')).toThrow(
-      expect.objectContaining(code),
-    );
-    expect(malformed(xml.replace('version="EN319522v1.1.1"', 'version="EN319522v9"'))).toThrow(expect.objectContaining(code));
     // EventTime moved after EvidenceIssuerPolicyID: out of order.
     const eventTime = /<EventTime>[^<]+<\/EventTime>/.exec(xml)?.[0] ?? '';
-    const moved = xml.replace(eventTime, '').replace('<ev:EvidenceIssuerDetails>', `${eventTime}<ev:EvidenceIssuerDetails>`);
+    const moved = xml
+      .replace(eventTime, '')
+      .replace('<ev:EvidenceIssuerDetails>', `${eventTime}<ev:EvidenceIssuerDetails>`);
     expect(malformed(moved)).toThrow(/out of order/);
-    expect(malformed(xml.replace('<ev:MessageIdentifier>', '<Unknown/><ev:MessageIdentifier>'))).toThrow(/unknown element/);
-    expect(malformed(xml.replace('http://uri.etsi.org/19522/Event/SubmissionAcceptance', 'http://uri.etsi.org/19522/Event/Nope'))).toThrow(/ERDSEventId/);
-    expect(malformed(xml.replace(/<ev:MessageIdentifier>[^<]+<\/ev:MessageIdentifier>/, ''))).toThrow(/lacks MessageIdentifier/);
+    expect(malformed(xml.replace('<ev:MessageIdentifier>', '<Unknown/><ev:MessageIdentifier>'))).toThrow(
+      /unknown element/,
+    );
+    expect(
+      malformed(
+        xml.replace(
+          'http://uri.etsi.org/19522/Event/SubmissionAcceptance',
+          'http://uri.etsi.org/19522/Event/Nope',
+        ),
+      ),
+    ).toThrow(/ERDSEventId/);
+    expect(malformed(xml.replace(/<ev:MessageIdentifier>[^<]+<\/ev:MessageIdentifier>/, ''))).toThrow(
+      /lacks MessageIdentifier/,
+    );
     expect(malformed('<Evidence')).toThrow(expect.objectContaining(code));
   });
 
@@ -124,20 +154,38 @@ describe('EN 319 522-3 evidence XML', () => {
     const xml = buildEvidenceXml(samples.SubmissionAcceptance);
     const old = toDefaultNamespaceForm(xml);
     // Standard form, but one local element in the namespace (what a reader of the standard would not find).
-    expect(() => parseEvidenceXml(xml.replace(/<Code>([^<]*)<\/Code>/, '<ev:Code>$1</ev:Code>'))).toThrow(/EventReason has no Code/);
-    expect(() => parseEvidenceXml(xml.replace(/<EventTime>([^<]*)<\/EventTime>/, '<ev:EventTime>$1</ev:EventTime>'))).toThrow(/EventReason has no Code/);
+    expect(() => parseEvidenceXml(xml.replace(/<Code>([^<]*)<\/Code>/, '<ev:Code>$1</ev:Code>'))).toThrow(
+      /EventReason has no Code/,
+    );
+    expect(() =>
+      parseEvidenceXml(xml.replace(/<EventTime>([^<]*)<\/EventTime>/, '<ev:EventTime>$1</ev:EventTime>')),
+    ).toThrow(/EventReason has no Code/);
     // Standard form, but a global element without namespace.
-    expect(() => parseEvidenceXml(xml.replace(/<ev:MessageIdentifier>([^<]*)<\/ev:MessageIdentifier>/, '<MessageIdentifier>$1</MessageIdentifier>'))).toThrow(/unknown element \{\}MessageIdentifier/);
+    expect(() =>
+      parseEvidenceXml(
+        xml.replace(
+          /<ev:MessageIdentifier>([^<]*)<\/ev:MessageIdentifier>/,
+          '<MessageIdentifier>$1</MessageIdentifier>',
+        ),
+      ),
+    ).toThrow(/unknown element \{\}MessageIdentifier/);
     // Old form, but EventTime unqualified (xmlns=""): the form is read as standard and the rest is unknown.
-    expect(() => parseEvidenceXml(old.replace('<EventTime>', '<EventTime xmlns="">'))).toThrow(/unknown element/);
+    expect(() => parseEvidenceXml(old.replace('<EventTime>', '<EventTime xmlns="">'))).toThrow(
+      /unknown element/,
+    );
     // Old form, one local element taken out of the namespace.
-    expect(() => parseEvidenceXml(old.replace('<Code>', '<Code xmlns="">'))).toThrow(/EventReason has no Code/);
+    expect(() => parseEvidenceXml(old.replace('<Code>', '<Code xmlns="">'))).toThrow(
+      /EventReason has no Code/,
+    );
   });
 
   it('refuses invalid data', () => {
-    expect(() => buildEvidenceXml({ ...samples.ContentHandover, parts: [{ partId: 'p', contentType: 'x/y', sha256: 'abc' }] })).toThrow(
-      expect.objectContaining({ code: 'EVIDENCE_INVALID_DATA' }),
-    );
+    expect(() =>
+      buildEvidenceXml({
+        ...samples.ContentHandover,
+        parts: [{ partId: 'p', contentType: 'x/y', sha256: 'abc' }],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'EVIDENCE_INVALID_DATA' }));
   });
 });
 

@@ -17,7 +17,9 @@ export function formatReport(report: VerificationReport): string {
 
   const ev = report.evidence;
   if (ev) {
-    lines.push(`event:      ${ev.event} (${eventUri(ev.event)})${ev.reason ? `, reason ${ev.reason.code}${ev.reason.details ? `: ${ev.reason.details}` : ''}` : ''}`);
+    lines.push(
+      `event:      ${ev.event} (${eventUri(ev.event)})${ev.reason ? `, reason ${ev.reason.code}${ev.reason.details ? `: ${ev.reason.details}` : ''}` : ''}`,
+    );
     lines.push(`evidence:   ${ev.id} about message ${ev.messageId}`);
     lines.push(`event time: ${ev.eventTime.toISOString()}`);
     lines.push(`issuer:     ${ev.issuer.name} (${ev.issuer.id})`);
@@ -27,7 +29,10 @@ export function formatReport(report: VerificationReport): string {
   const seal = report.seal;
   if (seal?.signer) lines.push(`signer:     ${oneLine(seal.signer.subject)}`);
   if (seal?.signingTime) lines.push(`signed at:  ${seal.signingTime.toISOString()} (claimed)`);
-  if (seal?.timestamp) lines.push(`timestamp:  ${seal.timestamp.genTime.toISOString()}${seal.timestamp.valid ? '' : ' (NOT valid)'}`);
+  if (seal?.timestamp)
+    lines.push(
+      `timestamp:  ${seal.timestamp.genTime.toISOString()}${seal.timestamp.valid ? '' : ' (NOT valid)'}`,
+    );
   else lines.push('timestamp:  none');
   for (const t of seal?.timestamps ?? []) {
     if (t.kind !== 'archive') continue;
@@ -38,7 +43,9 @@ export function formatReport(report: VerificationReport): string {
   const q = report.qualified;
   if (q) {
     const show = (s: typeof q.seal) =>
-      !s ? 'not checked' : `${s.qualified ? 'QUALIFIED' : 'NOT qualified'}${s.serviceType ? ` (${s.serviceType} "${s.serviceName}", ${s.status ?? 'no status'})` : ' (not in the list)'}`;
+      !s
+        ? 'not checked'
+        : `${s.qualified ? 'QUALIFIED' : 'NOT qualified'}${s.serviceType ? ` (${s.serviceType} "${s.serviceName}", ${s.status ?? 'no status'})` : ' (not in the list)'}`;
     lines.push(`qualified:  seal ${show(q.seal)}; TSA ${show(q.tsa)}; as of ${q.at.toISOString()}`);
   }
   const other = report.findings.filter((f) => f !== decisive && f.severity !== 'info');
@@ -64,9 +71,13 @@ export function formatTimestampReport(report: TimestampFileReport): string {
   if (report.tsa) lines.push(`TSA:        ${oneLine(report.tsa.subject)}`);
   if (report.policy) lines.push(`policy:     ${report.policy}`);
   if (report.serialNumber) lines.push(`serial:     ${report.serialNumber}`);
-  if (report.imprint) lines.push(`imprint:    ${report.imprint.algorithm} ${report.imprint.digest}${report.contentChecked ? ' (matches the content)' : ' (no content given: not checked)'}`);
+  if (report.imprint)
+    lines.push(
+      `imprint:    ${report.imprint.algorithm} ${report.imprint.digest}${report.contentChecked ? ' (matches the content)' : ' (no content given: not checked)'}`,
+    );
   lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
-  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
+  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info'))
+    lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');
 }
 
@@ -97,15 +108,22 @@ export function formatCadesReport(report: CadesFileReport): string {
   ];
   if (report.signer) lines.push(`signer:     ${oneLine(report.signer.subject)}`);
   if (report.signer) lines.push(`issued by:  ${oneLine(report.signer.issuer)}`);
-  if (report.signatureAlgorithm) lines.push(`algorithm:  ${name(report.signatureAlgorithm)} over ${name(report.digestAlgorithm)}`);
+  if (report.signatureAlgorithm)
+    lines.push(`algorithm:  ${name(report.signatureAlgorithm)} over ${name(report.digestAlgorithm)}`);
   if (report.signingTime) lines.push(`signed at:  ${iso(report.signingTime)} (claimed)`);
-  if (report.timestamp) lines.push(`timestamp:  ${iso(report.timestamp.genTime)}${report.timestamp.valid ? '' : ' (NOT valid)'}${report.timestamp.tsa ? ` by ${oneLine(report.timestamp.tsa.subject)}` : ''}`);
+  if (report.timestamp)
+    lines.push(
+      `timestamp:  ${iso(report.timestamp.genTime)}${report.timestamp.valid ? '' : ' (NOT valid)'}${report.timestamp.tsa ? ` by ${oneLine(report.timestamp.tsa.subject)}` : ''}`,
+    );
   else lines.push('timestamp:  none');
-  lines.push(`content:    ${report.contentChecked ? 'matches the message-digest' : report.attached ? 'not checked' : 'not given (--document): not checked'}`);
+  lines.push(
+    `content:    ${report.contentChecked ? 'matches the message-digest' : report.attached ? 'not checked' : 'not given (--document): not checked'}`,
+  );
   if (report.signedAttributes.length) lines.push(`signed:     ${report.signedAttributes.join(', ')}`);
   if (report.unsignedAttributes.length) lines.push(`unsigned:   ${report.unsignedAttributes.join(', ')}`);
   lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
-  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info')) lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
+  for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info'))
+    lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);
   return lines.join('\n');
 }
 

@@ -4,10 +4,30 @@ export { issueEvidence, xadesSealer } from './issue-evidence.js';
 export { verifyEvidence } from './verify-evidence.js';
 export { formatReport } from './format-report.js';
 export { evidenceErrors } from './errors.js';
-export { EVIDENCE_NS, EVIDENCE_VERSION, EVIDENCE_ELEMENT_ORDER, EVIDENCE_GLOBAL_ELEMENTS, QERDS_EXT_NS, evidenceNamespaceOf, type EvidenceXmlForm } from './names.js';
-export type { EvidenceSealer, Indication, QualifiedReport, SubIndication, VerifyEvidenceOptions, VerificationReport } from './types.js';
+export {
+  EVIDENCE_NS,
+  EVIDENCE_VERSION,
+  EVIDENCE_ELEMENT_ORDER,
+  EVIDENCE_GLOBAL_ELEMENTS,
+  QERDS_EXT_NS,
+  evidenceNamespaceOf,
+  type EvidenceXmlForm,
+} from './names.js';
+export type {
+  EvidenceSealer,
+  Indication,
+  QualifiedReport,
+  SubIndication,
+  VerifyEvidenceOptions,
+  VerificationReport,
+} from './types.js';
 export { EVENT_REASONS, NEGATIVE_EVENTS, checkEventComponents } from './event-reasons.js';
-export { detectFileKind, verifyTimestampFile, type TimestampFileReport, type VerifiableFileKind } from './verify-token.js';
+export {
+  detectFileKind,
+  verifyTimestampFile,
+  type TimestampFileReport,
+  type VerifiableFileKind,
+} from './verify-token.js';
 export { formatTimestampReport } from './format-report.js';
 export { reportToJson } from './report-json.js';
 export { reportToXml } from './report-xml.js';
@@ -25,5 +45,20 @@ export {
   type ProofVerifyOptions,
   type VerifyAnyOptions,
 } from './verify-any.js';
-export { plainSummary, formatPlainSummary, showTime, type PlainSummary, type PlainVerdict, type PlainDocument, type PlainSummaryOptions } from './plain-summary.js';
-export { languageFromAcceptLanguage, plainLanguages, phrasesFor, eventInWords, type PlainLanguage, type PlainPhrases } from './plain-texts.js';
+export {
+  plainSummary,
+  formatPlainSummary,
+  showTime,
+  type PlainSummary,
+  type PlainVerdict,
+  type PlainDocument,
+  type PlainSummaryOptions,
+} from './plain-summary.js';
+export {
+  languageFromAcceptLanguage,
+  plainLanguages,
+  phrasesFor,
+  eventInWords,
+  type PlainLanguage,
+  type PlainPhrases,
+} from './plain-texts.js';

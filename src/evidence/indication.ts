@@ -7,11 +7,23 @@ import type { Indication, SubIndication } from './types.js';
  * rules are ordered so that a definite failure (the content was changed, the signature is forged) wins
  * over an indeterminate one (we cannot tell yet: unknown CA, no proof of time).
  */
-const RULES: readonly { readonly codes: readonly QerdsErrorCode[]; readonly indication: Indication; readonly sub: SubIndication }[] = [
+const RULES: readonly {
+  readonly codes: readonly QerdsErrorCode[];
+  readonly indication: Indication;
+  readonly sub: SubIndication;
+}[] = [
   // TSA_* codes are errors only when a timestamp token is verified on its own (a .tsr/.der file); inside
   // a seal they are warnings beside a SEAL_TIMESTAMP_* error.
-  { codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH', 'TSA_IMPRINT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
-  { codes: ['SEAL_SIGNATURE_INVALID', 'TSA_SIGNATURE_INVALID', 'TSA_SIGNING_CERT_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
+  {
+    codes: ['SEAL_DIGEST_MISMATCH', 'EVIDENCE_CONTENT_MISMATCH', 'TSA_IMPRINT_MISMATCH'],
+    indication: 'TOTAL-FAILED',
+    sub: 'HASH_FAILURE',
+  },
+  {
+    codes: ['SEAL_SIGNATURE_INVALID', 'TSA_SIGNATURE_INVALID', 'TSA_SIGNING_CERT_MISMATCH'],
+    indication: 'TOTAL-FAILED',
+    sub: 'SIG_CRYPTO_FAILURE',
+  },
   {
     codes: [
       'SEAL_MALFORMED',
@@ -52,18 +64,57 @@ const RULES: readonly { readonly codes: readonly QerdsErrorCode[]; readonly indi
   { codes: ['SEAL_TIMESTAMP_SIG_FAILURE'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_MALFORMED'], indication: 'TOTAL-FAILED', sub: 'FORMAT_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_HASH_FAILURE'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
-  { codes: ['SEAL_SIGNING_CERT_MISMATCH', 'TSA_SIGNER_CERT_MISSING'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
-  { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
-  { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
+  {
+    codes: ['SEAL_SIGNING_CERT_MISMATCH', 'TSA_SIGNER_CERT_MISSING'],
+    indication: 'INDETERMINATE',
+    sub: 'NO_SIGNING_CERTIFICATE_FOUND',
+  },
+  {
+    codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'],
+    indication: 'INDETERMINATE',
+    sub: 'NO_CERTIFICATE_CHAIN_FOUND',
+  },
+  {
+    codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'],
+    indication: 'INDETERMINATE',
+    sub: 'OUT_OF_BOUNDS_NO_POE',
+  },
   // A signing certificate without the key usage of its role (EN 319 102-1 §5.2.6, X.509 validation constraints).
   // A seal certificate without organizationIdentifier, which would bind it to the issuer named (issuer-check.ts).
-  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED', 'TSA_NOT_TIMESTAMPING_CERT', 'EVIDENCE_SEAL_CERT_ROLE', 'EVIDENCE_ISSUER_UNBOUND'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
-  { codes: ['SEAL_ALGORITHM_FORBIDDEN', 'TSA_WEAK_IMPRINT', 'TSA_ALGORITHM_UNSUPPORTED', 'CMS_ALGORITHM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
-  { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
+  {
+    codes: [
+      'PKI_NOT_A_CA',
+      'PKI_PATH_LENGTH_EXCEEDED',
+      'TSA_NOT_TIMESTAMPING_CERT',
+      'EVIDENCE_SEAL_CERT_ROLE',
+      'EVIDENCE_ISSUER_UNBOUND',
+    ],
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+  },
+  {
+    codes: [
+      'SEAL_ALGORITHM_FORBIDDEN',
+      'TSA_WEAK_IMPRINT',
+      'TSA_ALGORITHM_UNSUPPORTED',
+      'CMS_ALGORITHM_UNSUPPORTED',
+    ],
+    indication: 'INDETERMINATE',
+    sub: 'CRYPTO_CONSTRAINTS_FAILURE',
+  },
+  {
+    codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'],
+    indication: 'INDETERMINATE',
+    sub: 'TIMESTAMP_ORDER_FAILURE',
+  },
   { codes: ['SEAL_TIMESTAMP_INVALID', 'EVIDENCE_NO_TIMESTAMP'], indication: 'INDETERMINATE', sub: 'NO_POE' },
 ];
 
-export function indicationOf(findings: readonly Finding[]): { indication: Indication; subIndication?: SubIndication; decisive?: Finding } {
+export function indicationOf(findings: readonly Finding[]): {
+  indication: Indication;
+  subIndication?: SubIndication;
+  decisive?: Finding;
+} {
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length === 0) return { indication: 'TOTAL-PASSED' };
   for (const rule of RULES) {

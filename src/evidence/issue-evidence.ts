@@ -5,7 +5,10 @@ import { buildEvidenceXml } from './build-evidence.js';
 import type { EvidenceSealer } from './types.js';
 
 /** Build the evidence XML and seal it. Stores nothing. */
-export async function issueEvidence(data: EvidenceData, sealer: EvidenceSealer): Promise<{ id: string; xml: string }> {
+export async function issueEvidence(
+  data: EvidenceData,
+  sealer: EvidenceSealer,
+): Promise<{ id: string; xml: string }> {
   const xml = buildEvidenceXml(data);
   checkWellFormed(xml);
   return { id: data.id, xml: await sealer.seal(xml) };

@@ -28,7 +28,10 @@ export const SEALER_FINDINGS = Object.freeze({
  *   by other means (C2 pins the peer's seal from the directory) can still decide; the file alone cannot.
  */
 export function checkEvidenceSealer(evidence: EvidenceData, signer: X509Certificate): Finding[] {
-  const findings: Finding[] = checkCertificateRole(signer, 'e-seal').map((f) => ({ ...f, code: SEALER_FINDINGS.role }));
+  const findings: Finding[] = checkCertificateRole(signer, 'e-seal').map((f) => ({
+    ...f,
+    code: SEALER_FINDINGS.role,
+  }));
   const organization = certificateFacts(signer).organizationIdentifier;
   if (organization === undefined) {
     findings.push({

@@ -60,7 +60,8 @@ export const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';
 /** eIDAS SAML attribute profile: legal-person attributes carried in `Identity`. */
 export const SAML_ATTR_NAME_FORMAT_URI = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 export const EIDAS_LEGAL_NAME = 'http://eidas.europa.eu/attributes/legalperson/LegalName';
-export const EIDAS_LEGAL_PERSON_IDENTIFIER = 'http://eidas.europa.eu/attributes/legalperson/LegalPersonIdentifier';
+export const EIDAS_LEGAL_PERSON_IDENTIFIER =
+  'http://eidas.europa.eu/attributes/legalperson/LegalPersonIdentifier';
 
 /**
  * Children of `Evidence` in the order of EN 319 522-3 §5.2 (an xs:sequence). The builder writes them in

@@ -1,5 +1,20 @@
-import type { EvidenceData, EvidencePart, Identification, ParticipantDetails, ReasonCode, SealedOnBehalf } from '../core/index.js';
-import { assuranceLevelOf, eventFromUri, overallAssurance, parseParticipantId, QerdsError, reasonCodes, reasonUri } from '../core/index.js';
+import type {
+  EvidenceData,
+  EvidencePart,
+  Identification,
+  ParticipantDetails,
+  ReasonCode,
+  SealedOnBehalf,
+} from '../core/index.js';
+import {
+  assuranceLevelOf,
+  eventFromUri,
+  overallAssurance,
+  parseParticipantId,
+  QerdsError,
+  reasonCodes,
+  reasonUri,
+} from '../core/index.js';
 import { parseXmlStrict } from '../xml/index.js';
 import {
   DS_NS,
@@ -42,7 +57,8 @@ export function parseEvidenceXml(xml: string): EvidenceData {
 export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: EvidenceXmlForm } {
   const root = parseRoot(xml);
   const form = formOf(root);
-  const ev: EvidenceChildren = (parent, localName) => children(parent, evidenceNamespaceOf(localName, form), localName);
+  const ev: EvidenceChildren = (parent, localName) =>
+    children(parent, evidenceNamespaceOf(localName, form), localName);
   const byName = new Map<string, Element[]>();
   let last = -1;
   for (const child of elements(root)) {
@@ -50,10 +66,14 @@ export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: 
       last = EVIDENCE_ELEMENT_ORDER.length;
       continue;
     }
-    const index = (child.namespaceURI ?? null) === evidenceNamespaceOf(child.localName, form) ? (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(child.localName) : -1;
+    const index =
+      (child.namespaceURI ?? null) === evidenceNamespaceOf(child.localName, form)
+        ? (EVIDENCE_ELEMENT_ORDER as readonly string[]).indexOf(child.localName)
+        : -1;
     if (index < 0) fail(`unknown element {${child.namespaceURI ?? ''}}${child.localName} in Evidence`);
     if (index < last) fail(`element ${child.localName} is out of order`);
-    const repeatable = child.localName === 'RecipientDetails' || child.localName === 'RecipientsDelegateDetails';
+    const repeatable =
+      child.localName === 'RecipientDetails' || child.localName === 'RecipientsDelegateDetails';
     if (index === last && !repeatable) fail(`element ${child.localName} occurs twice`);
     last = index;
     byName.set(child.localName, [...(byName.get(child.localName) ?? []), child]);
@@ -82,7 +102,11 @@ export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: 
     recipient: parseUser(recipients[0] as Element, ev),
     ...(submission ? { submissionTime: dateTime(submission) } : {}),
     messageId: text(required('MessageIdentifier')),
-    parts: withSealedOnBehalf(withPlaintextDigests(content ? parseParts(content, ev) : [], previous, ev), previous, ev),
+    parts: withSealedOnBehalf(
+      withPlaintextDigests(content ? parseParts(content, ev) : [], previous, ev),
+      previous,
+      ev,
+    ),
     ...(previous ? previousEvidence(previous, ev) : {}),
     ...(external ? { externalErds: parseErds(external, ev) } : {}),
   };
@@ -102,8 +126,10 @@ function formOf(root: Element): EvidenceXmlForm {
 function parseRoot(xml: string): Element {
   // Strict parse (xml/): DOCTYPE refused (threat: entity expansion and DTD-declared IDs; evidence never needs one).
   // Processing instructions are left alone here: the seal verification refuses them.
-  const r = parseXmlStrict(xml, MALFORMED, { what: 'evidence', allowProcessingInstructions: true }).documentElement as Element;
-  if (r.namespaceURI !== EVIDENCE_NS || r.localName !== 'Evidence') fail(`root is {${r.namespaceURI ?? ''}}${r.localName}, not {${EVIDENCE_NS}}Evidence`);
+  const r = parseXmlStrict(xml, MALFORMED, { what: 'evidence', allowProcessingInstructions: true })
+    .documentElement as Element;
+  if (r.namespaceURI !== EVIDENCE_NS || r.localName !== 'Evidence')
+    fail(`root is {${r.namespaceURI ?? ''}}${r.localName}, not {${EVIDENCE_NS}}Evidence`);
   const version = r.getAttribute('version');
   if (version !== EVIDENCE_VERSION) fail(`unsupported evidence version "${version ?? ''}"`);
   return r;
@@ -115,7 +141,10 @@ function parseReason(reasons: Element, ev: EvidenceChildren): { code: ReasonCode
   const details = ev(reason, 'Details').map(text);
   const short = details.find((d): d is ReasonCode => Object.hasOwn(reasonCodes, d));
   // The short code, when present, must agree with the URI; without it the URI decides.
-  const code = short ?? (Object.keys(reasonCodes) as ReasonCode[]).find((c) => reasonUri(c) === uri) ?? fail(`unknown EventReason code ${uri}`);
+  const code =
+    short ??
+    (Object.keys(reasonCodes) as ReasonCode[]).find((c) => reasonUri(c) === uri) ??
+    fail(`unknown EventReason code ${uri}`);
   if (reasonUri(code) !== uri) fail(`EventReason code ${uri} does not match ${code}`);
   const rest = details.filter((d) => d !== short);
   return rest.length > 0 ? { code, details: rest.join('\n') } : { code };
@@ -136,7 +165,9 @@ function parseErds(details: Element, ev: EvidenceChildren): { name: string; id: 
   const attrs = identityAttributes(details, ev);
   return {
     name: attrs.get(EIDAS_LEGAL_NAME) ?? fail(`${details.localName} lacks the LegalName attribute`),
-    id: attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ?? fail(`${details.localName} lacks the LegalPersonIdentifier attribute`),
+    id:
+      attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ??
+      fail(`${details.localName} lacks the LegalPersonIdentifier attribute`),
   };
 }
 
@@ -144,9 +175,16 @@ function parseUser(details: Element, ev: EvidenceChildren): ParticipantDetails {
   const attrs = identityAttributes(details, ev);
   const identifier = ev(details, 'Identifier')[0];
   let id;
-  if (identifier) id = { scheme: identifier.getAttribute('IdentifierSchemeName') ?? fail('Identifier lacks IdentifierSchemeName'), value: text(identifier) };
+  if (identifier)
+    id = {
+      scheme:
+        identifier.getAttribute('IdentifierSchemeName') ?? fail('Identifier lacks IdentifierSchemeName'),
+      value: text(identifier),
+    };
   else {
-    const lpi = attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ?? fail(`${details.localName} has neither Identifier nor LegalPersonIdentifier`);
+    const lpi =
+      attrs.get(EIDAS_LEGAL_PERSON_IDENTIFIER) ??
+      fail(`${details.localName} has neither Identifier nor LegalPersonIdentifier`);
     try {
       id = parseParticipantId(lpi);
     } catch (cause) {
@@ -176,17 +214,29 @@ function parseIdentification(levels: Element, ev: EvidenceChildren): Identificat
  * AuthenticationDetsAndAssuranceLevel (AAL) + IdentityProofAssuranceLevel (IAL): the overall level is their
  * minimum. Levels that are not eIDAS LoA URIs are kept as written, without IAL/AAL numbers.
  */
-function parseSplitIdentification(split: Element, proof: Element | undefined, ev: EvidenceChildren): Identification | undefined {
+function parseSplitIdentification(
+  split: Element,
+  proof: Element | undefined,
+  ev: EvidenceChildren,
+): Identification | undefined {
   const auth = ev(split, 'AuthenticationDetails')[0];
   const time = auth && ev(auth, 'AuthenticationTime')[0];
   const method = auth && ev(auth, 'AuthenticationMethod')[0];
   if (!time || !method) return undefined;
-  const aalUri = text(ev(split, 'AssuranceLevel')[0] ?? fail('AuthenticationDetsAndAssuranceLevel lacks AssuranceLevel'));
-  const ialUri = text(ev(proof ?? fail('AuthenticationDetsAndAssuranceLevel without IdentityProofAssuranceLevel'), 'AssuranceLevel')[0] ?? fail('IdentityProofAssuranceLevel lacks AssuranceLevel'));
+  const aalUri = text(
+    ev(split, 'AssuranceLevel')[0] ?? fail('AuthenticationDetsAndAssuranceLevel lacks AssuranceLevel'),
+  );
+  const ialUri = text(
+    ev(
+      proof ?? fail('AuthenticationDetsAndAssuranceLevel without IdentityProofAssuranceLevel'),
+      'AssuranceLevel',
+    )[0] ?? fail('IdentityProofAssuranceLevel lacks AssuranceLevel'),
+  );
   const base = { method: text(method), authenticatedAt: dateTime(time) };
   const aal = assuranceLevelOf(aalUri);
   const ial = assuranceLevelOf(ialUri);
-  if (aal === undefined || ial === undefined) return { ...base, assuranceLevel: aal === undefined ? aalUri : ialUri };
+  if (aal === undefined || ial === undefined)
+    return { ...base, assuranceLevel: aal === undefined ? aalUri : ialUri };
   return { ...base, assuranceLevel: overallAssurance(ial, aal).uri, ial, aal };
 }
 
@@ -197,7 +247,8 @@ function parseParts(content: Element, ev: EvidenceChildren): EvidencePart[] {
     const method = children(p, DS_NS, 'DigestMethod')[0];
     const value = children(p, DS_NS, 'DigestValue')[0];
     if (!method || !value) fail('PartInfo without ds:DigestMethod and ds:DigestValue is not supported');
-    if (method?.getAttribute('Algorithm') !== SHA256_URI) fail(`PartInfo digest ${method?.getAttribute('Algorithm') ?? ''} is not SHA-256`);
+    if (method?.getAttribute('Algorithm') !== SHA256_URI)
+      fail(`PartInfo digest ${method?.getAttribute('Algorithm') ?? ''} is not SHA-256`);
     const digest = Buffer.from(text(value as Element), 'base64');
     if (digest.length !== 32) fail('PartInfo DigestValue is not a SHA-256 value');
     return {
@@ -212,16 +263,22 @@ function parseParts(content: Element, ev: EvidenceChildren): EvidencePart[] {
  * Extensions/Extension/qx:PlaintextDigest (PartId, Algorithm; base64 SHA-256): the plaintext digest of an
  * end-to-end encrypted part, joined to its PartInfo. One naming no PartInfo is malformed.
  */
-function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undefined, ev: EvidenceChildren): EvidencePart[] {
+function withPlaintextDigests(
+  parts: EvidencePart[],
+  extensions: Element | undefined,
+  ev: EvidenceChildren,
+): EvidencePart[] {
   if (!extensions) return parts;
   const digests = new Map<string, string>();
   for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'PlaintextDigest')) {
       const partId = el.getAttribute('PartId') ?? '';
-      if (el.getAttribute('Algorithm') !== SHA256_URI) fail(`PlaintextDigest of part ${partId} is not SHA-256`);
+      if (el.getAttribute('Algorithm') !== SHA256_URI)
+        fail(`PlaintextDigest of part ${partId} is not SHA-256`);
       const digest = Buffer.from(text(el), 'base64');
       if (digest.length !== 32) fail(`PlaintextDigest of part ${partId} is not a SHA-256 value`);
-      if (!parts.some((p) => p.partId === partId)) fail(`PlaintextDigest names part ${partId}, which has no PartInfo`);
+      if (!parts.some((p) => p.partId === partId))
+        fail(`PlaintextDigest names part ${partId}, which has no PartInfo`);
       if (digests.has(partId)) fail(`two PlaintextDigest elements for part ${partId}`);
       digests.set(partId, digest.toString('hex'));
     }
@@ -233,22 +290,33 @@ function withPlaintextDigests(parts: EvidencePart[], extensions: Element | undef
  * Extensions/Extension/qx:SealedOnBehalf (PartId, Format, Algorithm, SubmittedDigest, CertificateDigest): the
  * issuer sealed the part with the sender's remote e-seal. One naming no PartInfo is malformed.
  */
-function withSealedOnBehalf(parts: EvidencePart[], extensions: Element | undefined, ev: EvidenceChildren): EvidencePart[] {
+function withSealedOnBehalf(
+  parts: EvidencePart[],
+  extensions: Element | undefined,
+  ev: EvidenceChildren,
+): EvidencePart[] {
   if (!extensions) return parts;
   const sealed = new Map<string, SealedOnBehalf>();
   for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'SealedOnBehalf')) {
       const partId = el.getAttribute('PartId') ?? '';
       const format = el.getAttribute('Format');
-      if (format !== 'XAdES' && format !== 'CAdES') fail(`SealedOnBehalf of part ${partId} has format ${format ?? '(none)'}`);
-      if (el.getAttribute('Algorithm') !== SHA256_URI) fail(`SealedOnBehalf of part ${partId} is not SHA-256`);
+      if (format !== 'XAdES' && format !== 'CAdES')
+        fail(`SealedOnBehalf of part ${partId} has format ${format ?? '(none)'}`);
+      if (el.getAttribute('Algorithm') !== SHA256_URI)
+        fail(`SealedOnBehalf of part ${partId} is not SHA-256`);
       const digest = (name: string) => {
         const value = Buffer.from(el.getAttribute(name) ?? '', 'base64');
         if (value.length !== 32) fail(`SealedOnBehalf ${name} of part ${partId} is not a SHA-256 value`);
         return value.toString('hex');
       };
-      if (!parts.some((p) => p.partId === partId) || sealed.has(partId)) fail(`SealedOnBehalf names part ${partId} twice or without PartInfo`);
-      sealed.set(partId, { format: format as SealedOnBehalf['format'], submittedSha256: digest('SubmittedDigest'), certificateSha256: digest('CertificateDigest') });
+      if (!parts.some((p) => p.partId === partId) || sealed.has(partId))
+        fail(`SealedOnBehalf names part ${partId} twice or without PartInfo`);
+      sealed.set(partId, {
+        format: format as SealedOnBehalf['format'],
+        submittedSha256: digest('SubmittedDigest'),
+        certificateSha256: digest('CertificateDigest'),
+      });
     }
   }
   return parts.map((p) => (sealed.has(p.partId) ? { ...p, sealedOnBehalf: sealed.get(p.partId)! } : p));
@@ -276,7 +344,8 @@ function elements(parent: Element): Element[] {
   const out: Element[] = [];
   for (let n = parent.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === 1) out.push(n as Element);
-    else if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '') fail(`unexpected text in ${parent.localName}`);
+    else if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '')
+      fail(`unexpected text in ${parent.localName}`);
   }
   return out;
 }

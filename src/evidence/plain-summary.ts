@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { evidenceEvents, reasonCodes, type EvidenceEvent, type ReasonCode } from '../core/index.js';
-import { eventInWords, phrasesFor, reasonInWords, subIndicationInWords, type PlainLanguage } from './plain-texts.js';
+import {
+  eventInWords,
+  phrasesFor,
+  reasonInWords,
+  subIndicationInWords,
+  type PlainLanguage,
+} from './plain-texts.js';
 import type { SubIndication } from './types.js';
 import type { ProofVerification } from './verify-any.js';
 
@@ -30,7 +36,12 @@ export interface PlainSummary {
   readonly headline: string;
   /** Why it is not valid, in one sentence; absent when valid. */
   readonly reason?: string;
-  readonly event?: { readonly name: string; readonly words: string; readonly reasonCode?: string; readonly reasonWords?: string };
+  readonly event?: {
+    readonly name: string;
+    readonly words: string;
+    readonly reasonCode?: string;
+    readonly reasonWords?: string;
+  };
   readonly issuer?: string;
   readonly sender?: string;
   readonly recipient?: string;
@@ -65,7 +76,13 @@ export function plainSummary(result: ProofVerification, options: PlainSummaryOpt
   return summarize(result.kind, result.valid, report, options.lang, given ? digests : undefined);
 }
 
-function summarize(kind: string, valid: boolean, report: Json, lang: PlainLanguage, digests: Set<string> | undefined): PlainSummary {
+function summarize(
+  kind: string,
+  valid: boolean,
+  report: Json,
+  lang: PlainLanguage,
+  digests: Set<string> | undefined,
+): PlainSummary {
   const p = phrasesFor(lang);
   const kindWords = p.kinds[kind] ?? kind;
   if (kind === 'evidence-chain') return summarizeChain(report, valid, lang, kindWords, digests);
@@ -75,8 +92,10 @@ function summarize(kind: string, valid: boolean, report: Json, lang: PlainLangua
     kind,
     kindWords,
     verdict,
-    verdictWords: verdict === 'valid' ? p.verdictValid : verdict === 'invalid' ? p.verdictInvalid : p.verdictUndecided,
-    headline: verdict === 'valid' ? p.headlineValid : verdict === 'invalid' ? p.headlineInvalid : p.headlineUndecided,
+    verdictWords:
+      verdict === 'valid' ? p.verdictValid : verdict === 'invalid' ? p.verdictInvalid : p.verdictUndecided,
+    headline:
+      verdict === 'valid' ? p.headlineValid : verdict === 'invalid' ? p.headlineInvalid : p.headlineUndecided,
     ...(verdict === 'valid' ? {} : { reason: reasonSentence(report, lang) }),
     technical: technicalLines(report),
   };
@@ -101,10 +120,19 @@ function summarize(kind: string, valid: boolean, report: Json, lang: PlainLangua
       recipient: participant(evidence.recipient as Json | undefined),
       ...(typeof evidence.messageId === 'string' ? { messageId: evidence.messageId } : {}),
       ...(typeof evidence.eventTime === 'string' ? { eventTime: evidence.eventTime } : {}),
-      ...(timestamp && timestamp.valid === true && typeof timestamp.genTime === 'string' ? { timestampTime: timestamp.genTime } : {}),
+      ...(timestamp && timestamp.valid === true && typeof timestamp.genTime === 'string'
+        ? { timestampTime: timestamp.genTime }
+        : {}),
       ...(typeof signer?.subject === 'string' ? { signer: signer.subject } : {}),
       documents: parts.map((part) => document(part, digests)),
-      ...(qualified ? { qualified: { seal: (qualified.seal as Json | undefined)?.qualified === true, tsa: (qualified.tsa as Json | undefined)?.qualified === true } } : {}),
+      ...(qualified
+        ? {
+            qualified: {
+              seal: (qualified.seal as Json | undefined)?.qualified === true,
+              tsa: (qualified.tsa as Json | undefined)?.qualified === true,
+            },
+          }
+        : {}),
     };
   }
   if (kind === 'timestamp-token') {
@@ -119,7 +147,9 @@ function summarize(kind: string, valid: boolean, report: Json, lang: PlainLangua
   if (kind === 'rem-message') {
     // EN 319 532-3 names each evidence part `<Event>.xml`: the event the REM message carries.
     const parts = Array.isArray(report.evidence) ? (report.evidence as Json[]) : [];
-    const named = parts.map((e) => String(e.filename ?? '').replace(/\.xml$/i, '')).find((name) => (evidenceEvents as readonly string[]).includes(name)) as EvidenceEvent | undefined;
+    const named = parts
+      .map((e) => String(e.filename ?? '').replace(/\.xml$/i, ''))
+      .find((name) => (evidenceEvents as readonly string[]).includes(name)) as EvidenceEvent | undefined;
     const signer = report.signer as Json | undefined;
     return {
       ...base,
@@ -129,10 +159,20 @@ function summarize(kind: string, valid: boolean, report: Json, lang: PlainLangua
       documents: [],
     };
   }
-  return { ...base, ...(typeof report.messageId === 'string' ? { messageId: report.messageId } : {}), documents: [] };
+  return {
+    ...base,
+    ...(typeof report.messageId === 'string' ? { messageId: report.messageId } : {}),
+    documents: [],
+  };
 }
 
-function summarizeChain(report: Json, valid: boolean, lang: PlainLanguage, kindWords: string, digests: Set<string> | undefined): PlainSummary {
+function summarizeChain(
+  report: Json,
+  valid: boolean,
+  lang: PlainLanguage,
+  kindWords: string,
+  digests: Set<string> | undefined,
+): PlainSummary {
   const p = phrasesFor(lang);
   const members = (Array.isArray(report.members) ? (report.members as Json[]) : []).map((m) => {
     const r = (m.report ?? {}) as Json;
@@ -144,14 +184,17 @@ function summarizeChain(report: Json, valid: boolean, lang: PlainLanguage, kindW
   // A broken link (missing member, order, mixed messages) is a check that ran and failed: invalid.
   const verdict: PlainVerdict = valid ? 'valid' : anyFailed || !anyUndecided ? 'invalid' : 'undecided';
   const first = members.find((m) => m.sender) ?? members[0];
-  const reason = verdict === 'valid' ? undefined : (members.find((m) => m.verdict !== 'valid')?.reason ?? p.invalidChain);
+  const reason =
+    verdict === 'valid' ? undefined : (members.find((m) => m.verdict !== 'valid')?.reason ?? p.invalidChain);
   return {
     lang,
     kind: 'evidence-chain',
     kindWords,
     verdict,
-    verdictWords: verdict === 'valid' ? p.verdictValid : verdict === 'invalid' ? p.verdictInvalid : p.verdictUndecided,
-    headline: verdict === 'valid' ? p.headlineValid : verdict === 'invalid' ? p.headlineInvalid : p.headlineUndecided,
+    verdictWords:
+      verdict === 'valid' ? p.verdictValid : verdict === 'invalid' ? p.verdictInvalid : p.verdictUndecided,
+    headline:
+      verdict === 'valid' ? p.headlineValid : verdict === 'invalid' ? p.headlineInvalid : p.headlineUndecided,
     ...(reason ? { reason } : {}),
     ...(first?.sender ? { sender: first.sender } : {}),
     ...(first?.recipient ? { recipient: first.recipient } : {}),
@@ -209,7 +252,13 @@ function document(part: Json, digests: Set<string> | undefined): PlainDocument {
     id: String(part.partId ?? ''),
     contentType: String(part.contentType ?? ''),
     sha256,
-    ...(digests ? { matches: digests.has(sha256.toLowerCase()) || (plaintext !== undefined && digests.has(plaintext.toLowerCase())) } : {}),
+    ...(digests
+      ? {
+          matches:
+            digests.has(sha256.toLowerCase()) ||
+            (plaintext !== undefined && digests.has(plaintext.toLowerCase())),
+        }
+      : {}),
   };
 }
 
@@ -231,7 +280,9 @@ export function formatPlainSummary(summary: PlainSummary, timeZone?: string): st
   lines.push(`${p.kind}: ${summary.kindWords}`);
   lines.push(...factLines(summary, timeZone));
   for (const [i, member] of (summary.timeline ?? []).entries()) {
-    lines.push(`${i + 1}. ${member.verdictWords}: ${member.event?.words ?? member.kindWords}${member.timestampTime ? ` — ${showTime(member.timestampTime, summary.lang, timeZone)}` : ''}`);
+    lines.push(
+      `${i + 1}. ${member.verdictWords}: ${member.event?.words ?? member.kindWords}${member.timestampTime ? ` — ${showTime(member.timestampTime, summary.lang, timeZone)}` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -239,18 +290,27 @@ export function formatPlainSummary(summary: PlainSummary, timeZone?: string): st
 function factLines(s: PlainSummary, timeZone: string | undefined): string[] {
   const p = phrasesFor(s.lang);
   const lines: string[] = [];
-  if (s.event) lines.push(`${p.event}: ${s.event.words}${s.event.reasonCode ? ` (${s.event.reasonCode}${s.event.reasonWords ? `: ${s.event.reasonWords}` : ''})` : ''}`);
+  if (s.event)
+    lines.push(
+      `${p.event}: ${s.event.words}${s.event.reasonCode ? ` (${s.event.reasonCode}${s.event.reasonWords ? `: ${s.event.reasonWords}` : ''})` : ''}`,
+    );
   if (s.issuer) lines.push(`${p.issuer}: ${s.issuer}`);
   if (s.sender) lines.push(`${p.sender}: ${s.sender}`);
   if (s.recipient) lines.push(`${p.recipient}: ${s.recipient}`);
   if (s.timestampTime) lines.push(`${p.timestamp}: ${showTime(s.timestampTime, s.lang, timeZone)}`);
-  else if (s.eventTime) lines.push(`${p.time}: ${showTime(s.eventTime, s.lang, timeZone)} — ${p.noTimestamp}`);
+  else if (s.eventTime)
+    lines.push(`${p.time}: ${showTime(s.eventTime, s.lang, timeZone)} — ${p.noTimestamp}`);
   if (s.messageId) lines.push(`${p.message}: ${s.messageId}`);
   for (const d of s.documents) {
-    lines.push(`${p.documents}: ${d.id} (${d.contentType}) SHA-256 ${d.sha256}${d.matches === undefined ? '' : d.matches ? ` — ${p.matches}` : ` — ${p.doesNotMatch}`}`);
+    lines.push(
+      `${p.documents}: ${d.id} (${d.contentType}) SHA-256 ${d.sha256}${d.matches === undefined ? '' : d.matches ? ` — ${p.matches}` : ` — ${p.doesNotMatch}`}`,
+    );
   }
   if (s.signer) lines.push(`${p.signer}: ${s.signer}`);
-  if (s.qualified) lines.push(`${p.qualifiedSeal}: ${s.qualified.seal ? p.yes : p.no}; ${p.qualifiedTsa}: ${s.qualified.tsa ? p.yes : p.no}`);
+  if (s.qualified)
+    lines.push(
+      `${p.qualifiedSeal}: ${s.qualified.seal ? p.yes : p.no}; ${p.qualifiedTsa}: ${s.qualified.tsa ? p.yes : p.no}`,
+    );
   return lines;
 }
 
@@ -259,6 +319,10 @@ export function showTime(iso: string, lang: PlainLanguage, timeZone?: string): s
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const locale = lang === 'ja' ? 'ja-JP' : 'en-GB';
-  const local = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'long', ...(timeZone ? { timeZone } : {}) }).format(date);
+  const local = new Intl.DateTimeFormat(locale, {
+    dateStyle: 'long',
+    timeStyle: 'long',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date);
   return `${local} (${date.toISOString().replace('.000Z', 'Z')} ${phrasesFor(lang).timeUtc})`;
 }

@@ -136,9 +136,11 @@ const subIndicationWords: Record<PlainLanguage, Record<SubIndication, string>> =
     OUT_OF_BOUNDS_NO_POE: 'The certificate was not valid at the time that counts.',
     CHAIN_CONSTRAINTS_FAILURE: "The seal's certificate is not allowed for this use.",
     CRYPTO_CONSTRAINTS_FAILURE: 'The seal uses an algorithm that is no longer considered safe.',
-    SIG_CONSTRAINTS_FAILURE: 'The seal does not meet the required rules, or uses a form this verifier does not check.',
+    SIG_CONSTRAINTS_FAILURE:
+      'The seal does not meet the required rules, or uses a form this verifier does not check.',
     TIMESTAMP_ORDER_FAILURE: 'The times in the file are in an impossible order.',
-    TRY_LATER: 'Whether the certificate was revoked could not be checked now; try again later or provide revocation data.',
+    TRY_LATER:
+      'Whether the certificate was revoked could not be checked now; try again later or provide revocation data.',
     NO_POE: 'Nothing proves when the file was sealed (no valid timestamp).',
     SIGNED_DATA_NOT_FOUND: 'The signature is kept apart from its document: add the document to check it.',
   },
@@ -154,7 +156,8 @@ const subIndicationWords: Record<PlainLanguage, Record<SubIndication, string>> =
     CRYPTO_CONSTRAINTS_FAILURE: '封印に、現在は安全とみなされないアルゴリズムが使われています。',
     SIG_CONSTRAINTS_FAILURE: '封印が必要な規則を満たしていないか、この検証ツールが確認しない形式です。',
     TIMESTAMP_ORDER_FAILURE: 'ファイル内の時刻の順序があり得ないものです。',
-    TRY_LATER: '証明書が失効していないかを今は確認できませんでした。後で再試行するか、失効情報を提供してください。',
+    TRY_LATER:
+      '証明書が失効していないかを今は確認できませんでした。後で再試行するか、失効情報を提供してください。',
     NO_POE: 'いつ封印されたかを証明するもの（有効なタイムスタンプ）がありません。',
     SIGNED_DATA_NOT_FOUND: '署名は文書と別になっています。確認するには文書も追加してください。',
   },

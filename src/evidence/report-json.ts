@@ -8,7 +8,11 @@ import type { CadesFileReport, TimestampFileReport } from './verify-token.js';
  * report's, so `indication`/`subIndication` are where a program looks.
  */
 export function reportToJson(report: VerificationReport | TimestampFileReport | CadesFileReport): string {
-  const { signedReferences: _refs, signedDocument: _doc, ...seal } = 'seal' in report && report.seal ? report.seal : ({} as Record<string, unknown>);
+  const {
+    signedReferences: _refs,
+    signedDocument: _doc,
+    ...seal
+  } = 'seal' in report && report.seal ? report.seal : ({} as Record<string, unknown>);
   const shown = 'kind' in report ? report : { kind: 'evidence', ...report, ...(report.seal ? { seal } : {}) };
   return JSON.stringify(shown, replacer, 2);
 }

@@ -4,7 +4,11 @@ import type { TimestampFileReport } from './verify-token.js';
 import { serializeXml, XML_NS } from '../xml/index.js';
 
 const VR_NS = 'http://uri.etsi.org/19102/v1.2.1#';
-const MAIN = { 'TOTAL-PASSED': 'total-passed', 'TOTAL-FAILED': 'total-failed', INDETERMINATE: 'indeterminate' } as const;
+const MAIN = {
+  'TOTAL-PASSED': 'total-passed',
+  'TOTAL-FAILED': 'total-failed',
+  INDETERMINATE: 'indeterminate',
+} as const;
 
 /**
  * The verdict in the shape of an ETSI TS 119 102-2 validation report: ValidationReport /
@@ -26,12 +30,20 @@ export function reportToXml(report: VerificationReport | TimestampFileReport): s
   };
   const isToken = 'kind' in report;
   const validationTime = isToken ? report.validationTime : report.seal?.validationTime;
-  const poe = isToken ? report.genTime : report.seal?.timestamp?.valid ? report.seal.timestamp.genTime : undefined;
+  const poe = isToken
+    ? report.genTime
+    : report.seal?.timestamp?.valid
+      ? report.seal.timestamp.genTime
+      : undefined;
   const sig = e('SignatureValidationReport', [
     validationTime &&
       e('ValidationTimeInfo', [
         e('ValidationTime', validationTime.toISOString()),
-        poe && e('BestSignatureTime', [e('POETime', poe.toISOString()), e('TypeOfProof', 'urn:etsi:019102:poetype:validation')]),
+        poe &&
+          e('BestSignatureTime', [
+            e('POETime', poe.toISOString()),
+            e('TypeOfProof', 'urn:etsi:019102:poetype:validation'),
+          ]),
       ]),
     e('SignatureValidationStatus', [
       e('MainIndication', `urn:etsi:019102:mainindication:${MAIN[report.indication]}`),

@@ -16,7 +16,10 @@ import type { QualifiedReport, VerificationReport, VerifyEvidenceOptions } from 
  * evidence read from what the seal covers, then, when given, the user content against the part
  * digests. The result is a report (EN 319 102-1 indications), never an exception.
  */
-export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions): Promise<VerificationReport> {
+export async function verifyEvidence(
+  xml: string,
+  options: VerifyEvidenceOptions,
+): Promise<VerificationReport> {
   const seal = await verifyXmlSeal(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
   const findings: Finding[] = [...seal.findings];
   let evidence: EvidenceData | undefined;
@@ -26,24 +29,44 @@ export async function verifyEvidence(xml: string, options: VerifyEvidenceOptions
     try {
       evidence = parseEvidenceXml(seal.signedDocument);
     } catch (e) {
-      findings.push({ code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED', message: (e as Error).message, severity: 'error' });
+      findings.push({
+        code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED',
+        message: (e as Error).message,
+        severity: 'error',
+      });
     }
   }
   // EN 319 102-1 §5.2.6: a seal certificate whose revocation status nobody established (no CRL in the trust
   // store, none in the evidence's RevocationValues) is INDETERMINATE TRY_LATER, not PASSED. B-LT and B-LTA
   // evidence carries its CRLs and settles this offline.
-  if (seal.signer && !seal.findings.some((f) => f.code === 'SEAL_CERT_PATH_INVALID')) findings.push(...revocationUnknown(seal.findings, seal.signer, 'seal certificate'));
+  if (seal.signer && !seal.findings.some((f) => f.code === 'SEAL_CERT_PATH_INVALID'))
+    findings.push(...revocationUnknown(seal.findings, seal.signer, 'seal certificate'));
   // Who sealed it may speak as the issuer it names (issuer-check.ts).
   if (evidence && seal.signer) findings.push(...checkEvidenceSealer(evidence, seal.signer));
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
   if (options.requireTimestamp && seal.level === 'B-B' && seal.valid) {
-    findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no valid SignatureTimeStamp (B-T required)', severity: 'error' });
+    findings.push({
+      code: 'EVIDENCE_NO_TIMESTAMP',
+      message: 'the seal has no valid SignatureTimeStamp (B-T required)',
+      severity: 'error',
+    });
   } else if (seal.valid && seal.level === 'B-B') {
-    findings.push({ code: 'EVIDENCE_NO_TIMESTAMP', message: 'the seal has no SignatureTimeStamp: no proof of time (B-B)', severity: 'warning' });
+    findings.push({
+      code: 'EVIDENCE_NO_TIMESTAMP',
+      message: 'the seal has no SignatureTimeStamp: no proof of time (B-B)',
+      severity: 'warning',
+    });
   }
   const qualified = options.trustList ? qualifiedReport(seal, options.trustList, options.at) : undefined;
   const { indication, subIndication } = indicationOf(findings);
-  return { indication, ...(subIndication ? { subIndication } : {}), ...(evidence ? { evidence } : {}), seal, ...(qualified ? { qualified } : {}), findings };
+  return {
+    indication,
+    ...(subIndication ? { subIndication } : {}),
+    ...(evidence ? { evidence } : {}),
+    seal,
+    ...(qualified ? { qualified } : {}),
+    findings,
+  };
 }
 
 /**
@@ -65,12 +88,19 @@ function checkContent(evidence: EvidenceData, content: Buffer | readonly Buffer[
   const digests = (Buffer.isBuffer(content) ? [content] : (content as readonly Buffer[])).map((c) =>
     createHash('sha256').update(c).digest('hex'),
   );
-  const mismatch = (message: string): Finding[] => [{ code: 'EVIDENCE_CONTENT_MISMATCH', message, severity: 'error' }];
+  const mismatch = (message: string): Finding[] => [
+    { code: 'EVIDENCE_CONTENT_MISMATCH', message, severity: 'error' },
+  ];
   const parts = evidence.parts.map((p) => p.sha256.toLowerCase());
   if (Buffer.isBuffer(content)) {
-    return parts.includes(digests[0] as string) ? [] : mismatch('the content does not match the digest of any part in the evidence');
+    return parts.includes(digests[0] as string)
+      ? []
+      : mismatch('the content does not match the digest of any part in the evidence');
   }
-  if (digests.length !== parts.length) return mismatch(`the evidence lists ${parts.length} parts, ${digests.length} were given`);
+  if (digests.length !== parts.length)
+    return mismatch(`the evidence lists ${parts.length} parts, ${digests.length} were given`);
   const bad = parts.findIndex((p, i) => p !== digests[i]);
-  return bad < 0 ? [] : mismatch(`part ${evidence.parts[bad]?.partId ?? bad} does not match its digest in the evidence`);
+  return bad < 0
+    ? []
+    : mismatch(`part ${evidence.parts[bad]?.partId ?? bad} does not match its digest in the evidence`);
 }

@@ -14,8 +14,8 @@ import type { Indication, SubIndication } from './types.js';
  * What `qerds verify` can tell from a file's first bytes: each kind is judged by its own standard.
  * `xades` is signed XML that is not evidence (its verifier is the XAdES one); `xml` is XML with no signature.
  */
-export type VerifiableFileKind = 'evidence-xml' | 'xades' | 'trusted-list' | 'xml' | 'timestamp-token' | 'cades' | 'cms-other' | 'unknown';
-
+export type VerifiableFileKind =
+  'evidence-xml' | 'xades' | 'trusted-list' | 'xml' | 'timestamp-token' | 'cades' | 'cms-other' | 'unknown';
 
 /**
  * Tell XML (evidence, a trusted list, other signed XML) from a CMS ContentInfo (an RFC 3161 TimeStampToken:
@@ -24,7 +24,11 @@ export type VerifiableFileKind = 'evidence-xml' | 'xades' | 'trusted-list' | 'xm
  * that follows decides.
  */
 export function detectFileKind(bytes: Buffer): VerifiableFileKind {
-  const head = bytes.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  const head = bytes
+    .subarray(0, 64)
+    .toString('latin1')
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart();
   if (head.startsWith('<')) return xmlKind(bytes.toString('utf8'));
   const cms = cmsOf(bytes);
   if (!cms) return 'unknown';
@@ -60,7 +64,10 @@ function cmsOf(bytes: Buffer): { kind: 'timestamp-token' | 'cades' | 'cms-other'
   return undefined;
 }
 
-function contentKind(buf: Buffer, contentInfo: ReturnType<typeof readTlv>): 'timestamp-token' | 'cades' | 'cms-other' {
+function contentKind(
+  buf: Buffer,
+  contentInfo: ReturnType<typeof readTlv>,
+): 'timestamp-token' | 'cades' | 'cms-other' {
   const [type, explicit] = tlvChildren(buf, contentInfo);
   if (!type || tlvOid(buf, type) !== CMS_OID.signedData || !explicit) return 'cms-other';
   const [sd] = tlvChildren(buf, explicit);
@@ -102,7 +109,10 @@ export interface FileVerifyOptions {
  * or a trust anchor that is the TSA certificate. A token not bound to any content says so (warning
  * TSA_IMPRINT_NOT_CHECKED).
  */
-export async function verifyTimestampFile(bytes: Buffer, options: FileVerifyOptions): Promise<TimestampFileReport> {
+export async function verifyTimestampFile(
+  bytes: Buffer,
+  options: FileVerifyOptions,
+): Promise<TimestampFileReport> {
   const at = options.at ?? new Date();
   const der = cmsOf(bytes)?.der ?? bytes;
   let crls: readonly Buffer[] = [];
@@ -115,19 +125,44 @@ export async function verifyTimestampFile(bytes: Buffer, options: FileVerifyOpti
     // verifyTimestampToken reports the same failure as a finding.
   }
   const trust = withEmbeddedCrls(options.trust, crls);
-  const certificates = [...(options.expectedCertificate ? [options.expectedCertificate] : []), ...options.trust.anchors];
+  const certificates = [
+    ...(options.expectedCertificate ? [options.expectedCertificate] : []),
+    ...options.trust.anchors,
+  ];
   let r: Awaited<ReturnType<typeof verifyTimestampToken>>;
   try {
-    r = await verifyTimestampToken(der, { trust, at, certificates, ...(options.content ? { data: options.content } : {}) });
+    r = await verifyTimestampToken(der, {
+      trust,
+      at,
+      certificates,
+      ...(options.content ? { data: options.content } : {}),
+    });
   } catch (e) {
     // A damaged certificate inside the token (its key or extensions do not parse): the token cannot be read.
-    r = { valid: false, findings: [{ code: 'TSA_TOKEN_MALFORMED', severity: 'error', message: `a certificate in the token cannot be read: ${(e as Error).message}` }] };
+    r = {
+      valid: false,
+      findings: [
+        {
+          code: 'TSA_TOKEN_MALFORMED',
+          severity: 'error',
+          message: `a certificate in the token cannot be read: ${(e as Error).message}`,
+        },
+      ],
+    };
   }
   const findings = [...r.findings];
   const tsa = r.tsaCertificate;
   // Threat: a token of another TSA passing where the caller named the one that must have signed it.
-  if (tsa && options.expectedCertificate && tsa.fingerprint256 !== options.expectedCertificate.fingerprint256) {
-    findings.push({ code: 'CMS_SIGNER_NOT_EXPECTED', severity: 'error', message: `signed by ${tsa.subject.replace(/\n/g, ', ')}, not by the certificate given with --cert` });
+  if (
+    tsa &&
+    options.expectedCertificate &&
+    tsa.fingerprint256 !== options.expectedCertificate.fingerprint256
+  ) {
+    findings.push({
+      code: 'CMS_SIGNER_NOT_EXPECTED',
+      severity: 'error',
+      message: `signed by ${tsa.subject.replace(/\n/g, ', ')}, not by the certificate given with --cert`,
+    });
   }
   if (tsa && r.valid) findings.push(...revocationUnknown(r.findings, tsa, 'TSA certificate'));
   const { indication, subIndication } = indicationOf(findings);
@@ -138,7 +173,9 @@ export async function verifyTimestampFile(bytes: Buffer, options: FileVerifyOpti
     ...(r.genTime ? { genTime: r.genTime } : {}),
     ...(r.policy ? { policy: r.policy } : {}),
     ...(r.serialNumber ? { serialNumber: r.serialNumber } : {}),
-    ...(r.imprint ? { imprint: { algorithm: r.imprint.algorithm, digest: r.imprint.digest.toString('hex') } } : {}),
+    ...(r.imprint
+      ? { imprint: { algorithm: r.imprint.algorithm, digest: r.imprint.digest.toString('hex') } }
+      : {}),
     ...(tsa ? { tsa } : {}),
     contentChecked: options.content !== undefined,
     ...(ber ? { ber } : {}),

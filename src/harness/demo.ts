@@ -28,8 +28,16 @@ export interface DemoOptions {
 }
 
 /** The Peppol demo's parties: the seller and buyer of the JP PINT samples (corporate numbers with valid check digits). */
-export const PEPPOL_SELLER = { id: '0188:9010401012345', name: 'サンプル商事株式会社 (Sample Seller KK)', key: 'demo-peppol-seller-0123456789abcdef' };
-export const PEPPOL_BUYER = { id: '0188:5011001099999', name: 'サンプル購買合同会社 (Sample Buyer GK)', key: 'demo-peppol-buyer-0123456789abcdef0' };
+export const PEPPOL_SELLER = {
+  id: '0188:9010401012345',
+  name: 'サンプル商事株式会社 (Sample Seller KK)',
+  key: 'demo-peppol-seller-0123456789abcdef',
+};
+export const PEPPOL_BUYER = {
+  id: '0188:5011001099999',
+  name: 'サンプル購買合同会社 (Sample Buyer GK)',
+  key: 'demo-peppol-buyer-0123456789abcdef0',
+};
 /** The seat ids (AP certificate CNs) of the Peppol demo's C2 and C3. */
 export const PEPPOL_SEATS = { c2: 'POP000101', c3: 'POP000102' } as const;
 
@@ -54,14 +62,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = options.print;
   const started = Date.now();
   const pki = await initDevPki({ dir: options.pkiDir, trustList: devTrustListXml });
-  say(pki.created ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)` : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (completed with what newer versions issue: AS4 encryption certificates, seals naming their AP)' : ''}`);
+  say(
+    pki.created
+      ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)`
+      : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (completed with what newer versions issue: AS4 encryption certificates, seals naming their AP)' : ''}`,
+  );
 
   rmSync(options.outDir, { recursive: true, force: true });
   const evidenceDir = join(options.outDir, 'evidence');
   mkdirSync(evidenceDir, { recursive: true });
   const peppol = options.profile === 'peppol';
   // Peppol: AP certificates whose CN is the seat id, issued by the dev CA into the output directory.
-  const apPkiDir = peppol ? (await createDevPeppolPki({ from: pki.layout, dir: join(options.outDir, 'peppol-pki'), seats: PEPPOL_SEATS })).dir : options.pkiDir;
+  const apPkiDir = peppol
+    ? (
+        await createDevPeppolPki({
+          from: pki.layout,
+          dir: join(options.outDir, 'peppol-pki'),
+          seats: PEPPOL_SEATS,
+        })
+      ).dir
+    : options.pkiDir;
   const sender = peppol ? PEPPOL_SELLER : SENDER;
   const recipient = peppol ? PEPPOL_BUYER : RECIPIENT;
   const net = await startTwoAccessPoints({
@@ -82,10 +102,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`C2 (sender's AP)    ${c2.url}   e-seal: ${c2.sealCertificate.subject.replace(/\n/g, ', ')}`);
     say(`C3 (recipient's AP) ${c3.url}   e-seal: ${c3.sealCertificate.subject.replace(/\n/g, ', ')}`);
     say(`embedded TSA        ${c2.url}/tsa`);
-    say(`store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`);
+    say(
+      `store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`,
+    );
     const pmodes = resolvePModes(c2.config.as4).map((p) => p.pmode);
-    if (peppol) say(`Peppol AS4 profile  AP certificates ${PEPPOL_SEATS.c2} (C2), ${PEPPOL_SEATS.c3} (C3); JP PINT checked at submission, SBD checked at C3`);
-    say(`AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`);
+    if (peppol)
+      say(
+        `Peppol AS4 profile  AP certificates ${PEPPOL_SEATS.c2} (C2), ${PEPPOL_SEATS.c3} (C3); JP PINT checked at submission, SBD checked at C3`,
+      );
+    say(
+      `AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`,
+    );
 
     // C1 → C2: the ERP submits the invoice.
     const invoice = readFileSync(options.invoice);
@@ -105,26 +132,39 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const files: string[] = [];
     while (Date.now() < deadline) {
       if (!handedOver) {
-        const inbox = await api<Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>>(c3.url, recipient.key, '/api/v1/inbox');
+        const inbox = await api<
+          Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>
+        >(c3.url, recipient.key, '/api/v1/inbox');
         const item = inbox.find((m) => m.state === 'consigned' && m.ebmsMessageId === ebmsMessageId);
         if (item) {
-          const response = await fetch(`${c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${recipient.key}` } });
+          const response = await fetch(`${c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
+            headers: { authorization: `Bearer ${recipient.key}` },
+          });
           const body = Buffer.from(await response.arrayBuffer());
           if (!response.ok) throw new Error(`handover failed: HTTP ${response.status}`);
           if (peppol) {
             // Peppol delivers the SBD: the same invoice inside, under a header naming both parties.
             const { header, businessMessage } = parseSbd(body.toString('utf8'));
-            const sent = readUblInvoice(parseXmlStrict(invoice.toString('utf8'), 'PEPPOL_SBDH_MALFORMED').documentElement!);
-            if (readUblInvoice(businessMessage)?.id !== sent?.id) throw new Error('handover failed: the SBD does not carry the invoice sent');
-            say(`C3 → C4  recipient authenticated and downloaded the SBD (${body.length} bytes): ${header.sender.value} → ${header.receiver.value}, invoice ${sent?.id}`);
+            const sent = readUblInvoice(
+              parseXmlStrict(invoice.toString('utf8'), 'PEPPOL_SBDH_MALFORMED').documentElement!,
+            );
+            if (readUblInvoice(businessMessage)?.id !== sent?.id)
+              throw new Error('handover failed: the SBD does not carry the invoice sent');
+            say(
+              `C3 → C4  recipient authenticated and downloaded the SBD (${body.length} bytes): ${header.sender.value} → ${header.receiver.value}, invoice ${sent?.id}`,
+            );
           } else {
             if (!body.equals(invoice)) throw new Error('handover failed: the content differs');
-            say(`C3 → C4  recipient authenticated and downloaded the invoice (${body.length} bytes, identical)`);
+            say(
+              `C3 → C4  recipient authenticated and downloaded the invoice (${body.length} bytes, identical)`,
+            );
           }
           handedOver = true;
         }
       }
-      const chain = await api<Array<{ id: string; event: string; eventTime: string; issuedBy: string; href: string }>>(c2.url, sender.key, `/api/v1/messages/${messageId}/evidence`);
+      const chain = await api<
+        Array<{ id: string; event: string; eventTime: string; issuedBy: string; href: string }>
+      >(c2.url, sender.key, `/api/v1/messages/${messageId}/evidence`);
       for (const item of chain) {
         if (seen.has(item.id)) continue;
         seen.add(item.id);
@@ -132,7 +172,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         const file = join(evidenceDir, `${seen.size}-${item.event}.xml`);
         writeFileSync(file, xml);
         files.push(file);
-        say(`evidence ${seen.size}  ${item.event.padEnd(21)} ${item.eventTime}  issuer ${item.issuedBy}  → ${file}`);
+        say(
+          `evidence ${seen.size}  ${item.event.padEnd(21)} ${item.eventTime}  issuer ${item.issuedBy}  → ${file}`,
+        );
       }
       if (CHAIN.every((event) => chain.some((e) => e.event === event))) break;
       const failure = chain.find((e) => /Failure|Rejection/.test(e.event));
@@ -140,7 +182,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       await new Promise((r) => setTimeout(r, 100));
     }
     if (!CHAIN.every((event) => [...files].some((f) => f.endsWith(`-${event}.xml`)))) {
-      throw new Error(`evidence chain incomplete after ${options.timeoutMs} ms: have ${files.map((f) => f.split('/').pop()).join(', ')}`);
+      throw new Error(
+        `evidence chain incomplete after ${options.timeoutMs} ms: have ${files.map((f) => f.split('/').pop()).join(', ')}`,
+      );
     }
 
     // The auditor's view: each file verified offline against the dev trust anchor only.
@@ -155,10 +199,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(`  ${file}: ${formatReport(report).split('\n')[0]}`);
     }
     say('');
-    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: npx qerds verify ${resolve(files[0]!)}`);
+    say(
+      `done in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: npx qerds verify ${resolve(files[0]!)}`,
+    );
     return invalid;
   } finally {
     await net.stop();
   }
 }
-

@@ -6,8 +6,16 @@ import { loadConfig, type QerdsConfigInput } from '../config/index.js';
 import { devApId, devPkiLayout, type DevPkiLayout } from '../pki/index.js';
 
 /** The demo's participants: a Japanese supplier (C1) and its customer (C4), by corporate number (scheme 0188). */
-export const SENDER = { id: '0188:1234567890123', name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)', key: 'demo-sender-key-0123456789abcdef' };
-export const RECIPIENT = { id: '0188:9876543210987', name: '合同会社テスト製作所 (Test Works LLC)', key: 'demo-recipient-key-0123456789abcd' };
+export const SENDER = {
+  id: '0188:1234567890123',
+  name: '株式会社サンプル商事 (Sample Trading Co., Ltd.)',
+  key: 'demo-sender-key-0123456789abcdef',
+};
+export const RECIPIENT = {
+  id: '0188:9876543210987',
+  name: '合同会社テスト製作所 (Test Works LLC)',
+  key: 'demo-recipient-key-0123456789abcd',
+};
 
 export interface TwoAccessPoints {
   readonly c2: AccessPoint;
@@ -77,9 +85,17 @@ export async function startTwoAccessPoints(options: {
   const dev = devPkiLayout(options.pkiDir);
   const encryptionCert = (name: 'c2' | 'c3') => dev.ap(name).encCert;
   const sealCert = (name: 'c2' | 'c3') => dev.ap(name).sealCert;
-  const tlsPin = (name: 'c2' | 'c3') => (options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? dev.ap(name).tlsCert } : {});
+  const tlsPin = (name: 'c2' | 'c3') =>
+    options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? dev.ap(name).tlsCert } : {};
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: await endpoint('c2', c2Port), apCertificate: sealCert('c2'), apEncryptionCertificate: encryptionCert('c2'), ...tlsPin('c2') },
+    {
+      id: SENDER.id,
+      name: SENDER.name,
+      endpoint: await endpoint('c2', c2Port),
+      apCertificate: sealCert('c2'),
+      apEncryptionCertificate: encryptionCert('c2'),
+      ...tlsPin('c2'),
+    },
     {
       id: RECIPIENT.id,
       name: RECIPIENT.name,
@@ -113,7 +129,10 @@ export async function startTwoAccessPoints(options: {
         overrides: {
           ...overrides,
           ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: devApId(name) },
-          http: { port, ...(options.tls ? { tls: devTls(dev, name, options.tls.clientCerts?.(name) ?? 'none') } : {}) },
+          http: {
+            port,
+            ...(options.tls ? { tls: devTls(dev, name, options.tls.clientCerts?.(name) ?? 'none') } : {}),
+          },
           store: {
             ...overrides?.store,
             sqliteFile: join(options.outDir, name, 'qerds.sqlite'),
@@ -123,11 +142,20 @@ export async function startTwoAccessPoints(options: {
           queue: { pollIntervalMs: 50, ...overrides?.queue },
           relay: { baseDelayMs: 200, maxDelayMs: 2000, ...overrides?.relay },
           // Short back-offs on loopback; the webhooks' follow the relay's unless set (the production budgets are hours).
-          webhooks: { baseDelayMs: 200, maxDelayMs: 2000, ...retryOf(overrides?.relay), ...overrides?.webhooks },
+          webhooks: {
+            baseDelayMs: 200,
+            maxDelayMs: 2000,
+            ...retryOf(overrides?.relay),
+            ...overrides?.webhooks,
+          },
           directory: { participants },
           apiKeys: [
             { key: account.key, participant: account.id, name: account.name },
-            ...(options.extraParticipants ?? []).flatMap((extra) => (extra.servedBy === name && extra.account ? [{ ...extra.account, participant: extra.id, name: extra.name }] : [])),
+            ...(options.extraParticipants ?? []).flatMap((extra) =>
+              extra.servedBy === name && extra.account
+                ? [{ ...extra.account, participant: extra.id, name: extra.name }]
+                : [],
+            ),
           ],
         },
       }),
@@ -150,19 +178,35 @@ export async function startTwoAccessPoints(options: {
 function retryOf(relay: QerdsConfigInput['relay']): QerdsConfigInput['webhooks'] {
   if (!relay) return {};
   const { maxAttempts, baseDelayMs, maxDelayMs } = relay;
-  return { ...(maxAttempts === undefined ? {} : { maxAttempts }), ...(baseDelayMs === undefined ? {} : { baseDelayMs }), ...(maxDelayMs === undefined ? {} : { maxDelayMs }) };
+  return {
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    ...(baseDelayMs === undefined ? {} : { baseDelayMs }),
+    ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
+  };
 }
 
 /** `http.tls` of an AP with its dev PKI TLS certificate; client certificates from the dev CA. */
 function devTls(dev: DevPkiLayout, name: 'c2' | 'c3', clientCerts: 'none' | 'request' | 'require') {
-  return { cert: dev.ap(name).tlsCert, key: dev.ap(name).tlsKey, clientCa: dev.caCert, requestClientCert: clientCerts !== 'none', requireClientCert: clientCerts === 'require' };
+  return {
+    cert: dev.ap(name).tlsCert,
+    key: dev.ap(name).tlsKey,
+    clientCa: dev.caCert,
+    requestClientCert: clientCerts !== 'none',
+    requireClientCert: clientCerts === 'require',
+  };
 }
 
 /** GET/POST a JSON resource of the REST API with an API key; throws with the problem on error. */
-export async function api<T = Record<string, unknown>>(base: string, key: string, path: string, init: RequestInit = {}): Promise<T> {
+export async function api<T = Record<string, unknown>>(
+  base: string,
+  key: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<T> {
   const response = await fetch(base + path, { ...init, headers: { authorization: `Bearer ${key}` } });
   const body = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
+  if (!response.ok)
+    throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
   return body;
 }
 

@@ -1,6 +1,15 @@
 import type { As4Profile, PMode, PModeInput, Property, UserMessage } from '../as4/index.js';
 import type { PeppolFinding } from './errors.js';
-import { PARTICIPANT_SCHEME, PROCESS_SCHEME, formatIdentifier, parseDocumentTypeId, parseProcessId, type DocumentTypeIdentifier, type ParticipantIdentifier, type ProcessIdentifier } from './identifiers.js';
+import {
+  PARTICIPANT_SCHEME,
+  PROCESS_SCHEME,
+  formatIdentifier,
+  parseDocumentTypeId,
+  parseProcessId,
+  type DocumentTypeIdentifier,
+  type ParticipantIdentifier,
+  type ProcessIdentifier,
+} from './identifiers.js';
 import type { As4PeppolHeader } from './sbdh-check.js';
 
 /*
@@ -29,29 +38,69 @@ const pmodeDefaults: Readonly<Partial<PModeInput>> = Object.freeze({
   compress: true,
 });
 
-const finding = (rule: string, message: string, severity: 'fatal' | 'warning' = 'fatal'): PeppolFinding => ({ rule, severity, message, location: rule.replace(/^peppol-as4-/, '') });
+const finding = (rule: string, message: string, severity: 'fatal' | 'warning' = 'fatal'): PeppolFinding => ({
+  rule,
+  severity,
+  message,
+  location: rule.replace(/^peppol-as4-/, ''),
+});
 
 function validate(pmode: PMode): PeppolFinding[] {
   const out: PeppolFinding[] = [];
-  if (pmode.mep !== 'push') out.push(finding('peppol-as4-mep', `only one-way push is Peppol (P-Mode ${pmode.id} is ${pmode.mep})`));
-  if (pmode.agreement !== PEPPOL_AGREEMENT) out.push(finding('peppol-as4-agreement', `AgreementRef must be ${PEPPOL_AGREEMENT}, not ${pmode.agreement ?? 'absent'}`));
+  if (pmode.mep !== 'push')
+    out.push(finding('peppol-as4-mep', `only one-way push is Peppol (P-Mode ${pmode.id} is ${pmode.mep})`));
+  if (pmode.agreement !== PEPPOL_AGREEMENT)
+    out.push(
+      finding(
+        'peppol-as4-agreement',
+        `AgreementRef must be ${PEPPOL_AGREEMENT}, not ${pmode.agreement ?? 'absent'}`,
+      ),
+    );
   if (pmode.security.algorithmSet !== 'edelivery-1.15') {
-    out.push(finding('peppol-as4-algorithms', `Peppol signs with RSA-SHA256 and encrypts with AES-128-GCM under RSA-OAEP (edelivery-1.15), not ${pmode.security.algorithmSet}`));
+    out.push(
+      finding(
+        'peppol-as4-algorithms',
+        `Peppol signs with RSA-SHA256 and encrypts with AES-128-GCM under RSA-OAEP (edelivery-1.15), not ${pmode.security.algorithmSet}`,
+      ),
+    );
   }
-  if (!pmode.security.encrypt) out.push(finding('peppol-as4-encrypt', 'every Peppol payload is encrypted for the receiving AP'));
-  if (!pmode.receipt.nonRepudiation) out.push(finding('peppol-as4-receipt', 'receipts must be signed with non-repudiation information'));
-  if (pmode.receipt.replyPattern !== 'response') out.push(finding('peppol-as4-receipt', 'receipts come on the HTTP response'));
-  if (!pmode.compress) out.push(finding('peppol-as4-compression', 'payloads are sent uncompressed (Peppol senders such as phase4 gzip the SBD)', 'warning'));
+  if (!pmode.security.encrypt)
+    out.push(finding('peppol-as4-encrypt', 'every Peppol payload is encrypted for the receiving AP'));
+  if (!pmode.receipt.nonRepudiation)
+    out.push(finding('peppol-as4-receipt', 'receipts must be signed with non-repudiation information'));
+  if (pmode.receipt.replyPattern !== 'response')
+    out.push(finding('peppol-as4-receipt', 'receipts come on the HTTP response'));
+  if (!pmode.compress)
+    out.push(
+      finding(
+        'peppol-as4-compression',
+        'payloads are sent uncompressed (Peppol senders such as phase4 gzip the SBD)',
+        'warning',
+      ),
+    );
   for (const [name, party, role] of [
     ['initiator', pmode.initiator, EBMS_INITIATOR_ROLE],
     ['responder', pmode.responder, EBMS_RESPONDER_ROLE],
   ] as const) {
     if (!party) continue;
-    if (party.partyIdType !== PEPPOL_PARTY_ID_TYPE) out.push(finding(`peppol-as4-${name}`, `${name} PartyId type must be ${PEPPOL_PARTY_ID_TYPE}`));
-    if (!SEAT_ID.test(party.partyId)) out.push(finding(`peppol-as4-${name}`, `${name} PartyId "${party.partyId}" is not the CN of a Peppol AP certificate (POP000000)`));
+    if (party.partyIdType !== PEPPOL_PARTY_ID_TYPE)
+      out.push(finding(`peppol-as4-${name}`, `${name} PartyId type must be ${PEPPOL_PARTY_ID_TYPE}`));
+    if (!SEAT_ID.test(party.partyId))
+      out.push(
+        finding(
+          `peppol-as4-${name}`,
+          `${name} PartyId "${party.partyId}" is not the CN of a Peppol AP certificate (POP000000)`,
+        ),
+      );
     if (party.role !== role) out.push(finding(`peppol-as4-${name}`, `${name} Role must be ${role}`));
   }
-  if (pmode.serviceType !== PROCESS_SCHEME) out.push(finding('peppol-as4-service', `Service/@type must be ${PROCESS_SCHEME}, not ${pmode.serviceType ?? 'absent'}`));
+  if (pmode.serviceType !== PROCESS_SCHEME)
+    out.push(
+      finding(
+        'peppol-as4-service',
+        `Service/@type must be ${PROCESS_SCHEME}, not ${pmode.serviceType ?? 'absent'}`,
+      ),
+    );
   try {
     parseProcessId(`${PROCESS_SCHEME}::${pmode.service}`);
   } catch {
@@ -62,7 +111,12 @@ function validate(pmode: PMode): PeppolFinding[] {
     if (!/^[A-Za-z0-9]+(-[A-Za-z0-9]+)+::/.test(pmode.action)) throw new Error('no scheme');
     parseDocumentTypeId(pmode.action);
   } catch {
-    out.push(finding('peppol-as4-action', `Action "${pmode.action}" is not a Peppol document type identifier with its scheme`));
+    out.push(
+      finding(
+        'peppol-as4-action',
+        `Action "${pmode.action}" is not a Peppol document type identifier with its scheme`,
+      ),
+    );
   }
   return out;
 }
@@ -91,8 +145,16 @@ export function peppolPModeInput(input: PeppolPModeInput): PModeInput {
     security: { ...pmodeDefaults.security },
     receipt: { ...pmodeDefaults.receipt },
     id: input.id,
-    initiator: { partyId: input.initiatorSeatId, partyIdType: PEPPOL_PARTY_ID_TYPE, role: EBMS_INITIATOR_ROLE },
-    responder: { partyId: input.responderSeatId, partyIdType: PEPPOL_PARTY_ID_TYPE, role: EBMS_RESPONDER_ROLE },
+    initiator: {
+      partyId: input.initiatorSeatId,
+      partyIdType: PEPPOL_PARTY_ID_TYPE,
+      role: EBMS_INITIATOR_ROLE,
+    },
+    responder: {
+      partyId: input.responderSeatId,
+      partyIdType: PEPPOL_PARTY_ID_TYPE,
+      role: EBMS_RESPONDER_ROLE,
+    },
     service: input.process.value,
     serviceType: input.process.scheme,
     action: formatIdentifier(input.documentType),
@@ -100,7 +162,10 @@ export function peppolPModeInput(input: PeppolPModeInput): PModeInput {
 }
 
 /** eb:MessageProperties of a Peppol UserMessage: C1 and C4, typed with the participant scheme. */
-export function peppolMessageProperties(sender: ParticipantIdentifier, receiver: ParticipantIdentifier): Property[] {
+export function peppolMessageProperties(
+  sender: ParticipantIdentifier,
+  receiver: ParticipantIdentifier,
+): Property[] {
   return [
     { name: 'originalSender', value: sender.value, type: sender.scheme },
     { name: 'finalRecipient', value: receiver.value, type: receiver.scheme },
@@ -111,7 +176,9 @@ export function peppolMessageProperties(sender: ParticipantIdentifier, receiver:
  * The AS4 values the SBDH must agree with (sbdhMismatches), read from a received UserMessage. A missing
  * originalSender or finalRecipient becomes an empty value, which no SBDH matches.
  */
-export function as4PeppolHeaderOf(message: Pick<UserMessage, 'messageProperties' | 'collaboration'>): As4PeppolHeader {
+export function as4PeppolHeaderOf(
+  message: Pick<UserMessage, 'messageProperties' | 'collaboration'>,
+): As4PeppolHeader {
   const prop = (name: string) => message.messageProperties.find((p) => p.name === name);
   const sender = prop('originalSender');
   const recipient = prop('finalRecipient');
@@ -121,7 +188,9 @@ export function as4PeppolHeaderOf(message: Pick<UserMessage, 'messageProperties'
     finalRecipient: recipient?.value ?? '',
     finalRecipientType: recipient?.type ?? PARTICIPANT_SCHEME,
     service: message.collaboration.service,
-    ...(message.collaboration.serviceType === undefined ? {} : { serviceType: message.collaboration.serviceType }),
+    ...(message.collaboration.serviceType === undefined
+      ? {}
+      : { serviceType: message.collaboration.serviceType }),
     action: message.collaboration.action,
   };
 }

@@ -25,11 +25,14 @@ export const sum = (values: readonly Micros[]): Micros => values.reduce((a, b) =
 /** ⌊a / b⌋ for BigInt (BigInt division truncates toward zero). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** taxable × percent / 100, in millionths, and its floor and ceiling in whole units (as millionths). */
-export function percentOf(taxable: Micros, percent: Micros): { exact: Micros; floor: Micros; ceiling: Micros } {
+export function percentOf(
+  taxable: Micros,
+  percent: Micros,
+): { exact: Micros; floor: Micros; ceiling: Micros } {
   // taxable·percent is in 10⁻¹² units; /100 for the percent, /10⁶ back to millionths.
   const product = taxable * percent;
   const exactUnits = 100n * SCALE * SCALE;

@@ -6,27 +6,111 @@ import type { ErrorCatalogueEntry } from '../core/errors.js';
  * EBMS:0004 (Other) with the code in the description, as phase4 does; that mapping lives at the protocol edge.
  */
 export const peppolErrors = {
-  PEPPOL_PARTICIPANT_ID_INVALID: { text: 'the Peppol participant identifier is malformed or fails its ICD check', httpStatus: 422, retryable: false },
-  PEPPOL_DOCTYPE_ID_INVALID: { text: 'the Peppol document type identifier is malformed', httpStatus: 422, retryable: false },
-  PEPPOL_PROCESS_ID_INVALID: { text: 'the Peppol process identifier is malformed', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_MALFORMED: { text: 'the Standard Business Document is not well-formed or lacks a mandatory SBDH element', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_HEADER_VERSION: { text: 'the SBDH HeaderVersion is not 1.0', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_SENDER_INVALID: { text: 'the SBDH Sender is missing, repeated or not a Peppol participant identifier', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_RECEIVER_INVALID: { text: 'the SBDH Receiver is missing, repeated or not a Peppol participant identifier', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_DOCTYPE_INVALID: { text: 'the SBDH DOCUMENTID scope is missing or malformed', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_PROCESS_INVALID: { text: 'the SBDH PROCESSID scope is missing or malformed', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_COUNTRY_C1_INVALID: { text: 'the SBDH COUNTRY_C1 scope is missing or not an ISO 3166-1 alpha-2 code', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_INSTANCE_ID_INVALID: { text: 'the SBDH InstanceIdentifier is missing or malformed', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_CREATION_TIME_INVALID: { text: 'the SBDH CreationDateAndTime is missing or not an xs:dateTime with a time zone', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_STANDARD_MISMATCH: { text: 'the SBDH Standard, Type or TypeVersion contradicts the business document or the document type', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_MLS_TYPE_INVALID: { text: 'the SBDH MLS_TYPE scope is neither ALWAYS_SEND nor FAILURE_ONLY', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_SENDER_MISMATCH: { text: 'the SBDH Sender differs from the AS4 originalSender', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_RECEIVER_MISMATCH: { text: 'the SBDH Receiver differs from the AS4 finalRecipient or the participant looked up', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_DOCTYPE_MISMATCH: { text: 'the SBDH document type differs from the AS4 Action or is not registered in the SMP', httpStatus: 422, retryable: false },
-  PEPPOL_SBDH_PROCESS_MISMATCH: { text: 'the SBDH process differs from the AS4 Service or is not registered in the SMP', httpStatus: 422, retryable: false },
-  PEPPOL_SMP_SIGNATURE_ALGORITHM: { text: 'the SMP response is signed with an algorithm the signature policy does not accept', httpStatus: 502, retryable: false },
-  PEPPOL_REPORT_INCOMPLETE: { text: 'an exchange record lacks what the Peppol report needs (C4 country of a received exchange)', httpStatus: 500, retryable: false },
-  PEPPOL_INVOICE_INVALID: { text: 'the business document breaks JP PINT rules', httpStatus: 422, retryable: false },
+  PEPPOL_PARTICIPANT_ID_INVALID: {
+    text: 'the Peppol participant identifier is malformed or fails its ICD check',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_DOCTYPE_ID_INVALID: {
+    text: 'the Peppol document type identifier is malformed',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_PROCESS_ID_INVALID: {
+    text: 'the Peppol process identifier is malformed',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_MALFORMED: {
+    text: 'the Standard Business Document is not well-formed or lacks a mandatory SBDH element',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_HEADER_VERSION: {
+    text: 'the SBDH HeaderVersion is not 1.0',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_SENDER_INVALID: {
+    text: 'the SBDH Sender is missing, repeated or not a Peppol participant identifier',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_RECEIVER_INVALID: {
+    text: 'the SBDH Receiver is missing, repeated or not a Peppol participant identifier',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_DOCTYPE_INVALID: {
+    text: 'the SBDH DOCUMENTID scope is missing or malformed',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_PROCESS_INVALID: {
+    text: 'the SBDH PROCESSID scope is missing or malformed',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_COUNTRY_C1_INVALID: {
+    text: 'the SBDH COUNTRY_C1 scope is missing or not an ISO 3166-1 alpha-2 code',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_INSTANCE_ID_INVALID: {
+    text: 'the SBDH InstanceIdentifier is missing or malformed',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_CREATION_TIME_INVALID: {
+    text: 'the SBDH CreationDateAndTime is missing or not an xs:dateTime with a time zone',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_STANDARD_MISMATCH: {
+    text: 'the SBDH Standard, Type or TypeVersion contradicts the business document or the document type',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_MLS_TYPE_INVALID: {
+    text: 'the SBDH MLS_TYPE scope is neither ALWAYS_SEND nor FAILURE_ONLY',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_SENDER_MISMATCH: {
+    text: 'the SBDH Sender differs from the AS4 originalSender',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_RECEIVER_MISMATCH: {
+    text: 'the SBDH Receiver differs from the AS4 finalRecipient or the participant looked up',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_DOCTYPE_MISMATCH: {
+    text: 'the SBDH document type differs from the AS4 Action or is not registered in the SMP',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SBDH_PROCESS_MISMATCH: {
+    text: 'the SBDH process differs from the AS4 Service or is not registered in the SMP',
+    httpStatus: 422,
+    retryable: false,
+  },
+  PEPPOL_SMP_SIGNATURE_ALGORITHM: {
+    text: 'the SMP response is signed with an algorithm the signature policy does not accept',
+    httpStatus: 502,
+    retryable: false,
+  },
+  PEPPOL_REPORT_INCOMPLETE: {
+    text: 'an exchange record lacks what the Peppol report needs (C4 country of a received exchange)',
+    httpStatus: 500,
+    retryable: false,
+  },
+  PEPPOL_INVOICE_INVALID: {
+    text: 'the business document breaks JP PINT rules',
+    httpStatus: 422,
+    retryable: false,
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type PeppolErrorCode = keyof typeof peppolErrors;

@@ -60,12 +60,42 @@ export function isBelgianEnterpriseNumber(value: string): boolean {
 }
 
 export const ICD_SCHEMES: readonly IcdScheme[] = Object.freeze([
-  { icd: '0188', schemeId: 'JP:SST', name: 'Corporate Number of The Social Security and Tax Number System', pattern: /^[1-9][0-9]{12}$/, checkDigit: isCorporateNumber },
-  { icd: '0088', schemeId: 'GLN', name: 'Global Location Number', pattern: /^[0-9]{13}$/, checkDigit: isGs1Mod10 },
-  { icd: '0192', schemeId: 'NO:ORG', name: 'Organisasjonsnummer', pattern: /^[0-9]{9}$/, checkDigit: isNorwegianOrgNumber },
-  { icd: '0208', schemeId: 'BE:EN', name: "Numero d'entreprise / ondernemingsnummer", pattern: /^[01][0-9]{9}$/, checkDigit: isBelgianEnterpriseNumber },
+  {
+    icd: '0188',
+    schemeId: 'JP:SST',
+    name: 'Corporate Number of The Social Security and Tax Number System',
+    pattern: /^[1-9][0-9]{12}$/,
+    checkDigit: isCorporateNumber,
+  },
+  {
+    icd: '0088',
+    schemeId: 'GLN',
+    name: 'Global Location Number',
+    pattern: /^[0-9]{13}$/,
+    checkDigit: isGs1Mod10,
+  },
+  {
+    icd: '0192',
+    schemeId: 'NO:ORG',
+    name: 'Organisasjonsnummer',
+    pattern: /^[0-9]{9}$/,
+    checkDigit: isNorwegianOrgNumber,
+  },
+  {
+    icd: '0208',
+    schemeId: 'BE:EN',
+    name: "Numero d'entreprise / ondernemingsnummer",
+    pattern: /^[01][0-9]{9}$/,
+    checkDigit: isBelgianEnterpriseNumber,
+  },
   // The code list gives 9925 (BE:VAT) no structure; the EU VAT number of Belgium is "BE" + the enterprise number.
-  { icd: '9925', schemeId: 'BE:VAT', name: 'Belgium VAT number', pattern: /^be[01][0-9]{9}$/i, checkDigit: (v) => isBelgianEnterpriseNumber(v.slice(2)) },
+  {
+    icd: '9925',
+    schemeId: 'BE:VAT',
+    name: 'Belgium VAT number',
+    pattern: /^be[01][0-9]{9}$/i,
+    checkDigit: (v) => isBelgianEnterpriseNumber(v.slice(2)),
+  },
 ]);
 
 export function icdScheme(icd: string): IcdScheme | undefined {

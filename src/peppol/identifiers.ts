@@ -109,10 +109,15 @@ const WHITESPACE = /[\t\n\v\f\r \u0085\u00a0]/;
 export function parseDocumentTypeId(text: string, scheme?: string): DocumentTypeIdentifier {
   const split = splitScheme(text.trim());
   const value = split.value;
-  const resolved = scheme ?? split.scheme ?? (value.includes('##urn:peppol:pint:') ? DOCTYPE_SCHEME_WILDCARD : DOCTYPE_SCHEME_BUSDOX);
+  const resolved =
+    scheme ??
+    split.scheme ??
+    (value.includes('##urn:peppol:pint:') ? DOCTYPE_SCHEME_WILDCARD : DOCTYPE_SCHEME_BUSDOX);
   const fail = (why: string) => invalid('PEPPOL_DOCTYPE_ID_INVALID', 'document type identifier', text, why);
-  if (split.scheme !== undefined && scheme !== undefined && split.scheme !== scheme) throw fail(`scheme ${split.scheme}, expected ${scheme}`);
-  if (value.length === 0 || value.length > 500 || !isLatin1(value)) throw fail('1–500 ISO-8859-1 characters required');
+  if (split.scheme !== undefined && scheme !== undefined && split.scheme !== scheme)
+    throw fail(`scheme ${split.scheme}, expected ${scheme}`);
+  if (value.length === 0 || value.length > 500 || !isLatin1(value))
+    throw fail('1–500 ISO-8859-1 characters required');
   const hash = value.indexOf('##');
   const lastColons = value.lastIndexOf('::');
   if (hash <= 0 || lastColons < hash + 2) throw fail('not <syntax>##<customization>::<version>');
@@ -121,8 +126,10 @@ export function parseDocumentTypeId(text: string, scheme?: string): DocumentType
   const version = value.slice(lastColons + 2);
   if (!customization || !version) throw fail('customization id and version must not be empty');
   if (WHITESPACE.test(customization)) throw fail('the customization id contains white space');
-  if (resolved === DOCTYPE_SCHEME_BUSDOX && customization.includes('*')) throw fail('"*" is not allowed in busdox-docid-qns');
-  if (resolved === DOCTYPE_SCHEME_WILDCARD && customization.slice(0, -1).includes('*')) throw fail('"*" only as the last character');
+  if (resolved === DOCTYPE_SCHEME_BUSDOX && customization.includes('*'))
+    throw fail('"*" is not allowed in busdox-docid-qns');
+  if (resolved === DOCTYPE_SCHEME_WILDCARD && customization.slice(0, -1).includes('*'))
+    throw fail('"*" only as the last character');
   return Object.freeze({ scheme: resolved, value, syntax, customization, version });
 }
 
@@ -130,7 +137,8 @@ export function parseDocumentTypeId(text: string, scheme?: string): DocumentType
 export function parseProcessId(text: string): ProcessIdentifier {
   const { scheme = PROCESS_SCHEME, value } = splitScheme(text.trim());
   const fail = (why: string) => invalid('PEPPOL_PROCESS_ID_INVALID', 'process identifier', text, why);
-  if (value.length === 0 || value.length > 200 || !isLatin1(value)) throw fail('1–200 ISO-8859-1 characters required');
+  if (value.length === 0 || value.length > 200 || !isLatin1(value))
+    throw fail('1–200 ISO-8859-1 characters required');
   if (WHITESPACE.test(value)) throw fail('white space is not allowed');
   return Object.freeze({ scheme, value });
 }
@@ -147,9 +155,13 @@ export function sameIdentifier(a: PeppolIdentifier, b: PeppolIdentifier): boolea
  * base specification and every specialisation of it, e.g. `urn:peppol:pint:billing-1*` accepts
  * `urn:peppol:pint:billing-1@jp-1`). A prefix that is not at an `@` boundary (`billing-1*` vs `billing-10`) does not.
  */
-export function registrationAccepts(registration: DocumentTypeIdentifier, document: DocumentTypeIdentifier): boolean {
+export function registrationAccepts(
+  registration: DocumentTypeIdentifier,
+  document: DocumentTypeIdentifier,
+): boolean {
   if (sameIdentifier(registration, document)) return true;
-  if (registration.scheme !== DOCTYPE_SCHEME_WILDCARD || document.scheme !== DOCTYPE_SCHEME_WILDCARD) return false;
+  if (registration.scheme !== DOCTYPE_SCHEME_WILDCARD || document.scheme !== DOCTYPE_SCHEME_WILDCARD)
+    return false;
   if (!registration.customization.endsWith('*')) return false;
   if (registration.syntax !== document.syntax || registration.version !== document.version) return false;
   const base = registration.customization.slice(0, -1);
@@ -162,7 +174,10 @@ export function registrationAccepts(registration: DocumentTypeIdentifier, docume
  * registration of the full customization id, then of ever shorter `@` prefixes (the order of peppol-commons'
  * `PeppolWildcardSelector`, PFUOI 4.3.0). Undefined when the participant registered none that accepts it.
  */
-export function selectRegistration(registrations: readonly DocumentTypeIdentifier[], document: DocumentTypeIdentifier): DocumentTypeIdentifier | undefined {
+export function selectRegistration(
+  registrations: readonly DocumentTypeIdentifier[],
+  document: DocumentTypeIdentifier,
+): DocumentTypeIdentifier | undefined {
   const exact = registrations.find((r) => sameIdentifier(r, document));
   if (exact || document.scheme !== DOCTYPE_SCHEME_WILDCARD) return exact;
   const accepting = registrations.filter((r) => registrationAccepts(r, document));
@@ -178,7 +193,8 @@ export function selectRegistration(registrations: readonly DocumentTypeIdentifie
  * schemes are asked for directly. Registrations that are not document type identifiers we can parse are skipped.
  */
 export const peppolDocumentTypeMatcher = Object.freeze({
-  appliesTo: (wanted: { readonly scheme?: string; readonly value: string }): boolean => wanted.scheme === DOCTYPE_SCHEME_WILDCARD,
+  appliesTo: (wanted: { readonly scheme?: string; readonly value: string }): boolean =>
+    wanted.scheme === DOCTYPE_SCHEME_WILDCARD,
   select(
     wanted: { readonly scheme?: string; readonly value: string },
     registered: readonly { readonly scheme?: string; readonly value: string }[],
@@ -199,5 +215,11 @@ export const peppolDocumentTypeMatcher = Object.freeze({
 /** JP PINT invoice and credit note document types (JP PINT 1.x, wildcard scheme) and the self-billing variants. */
 export const JP_PINT_CUSTOMIZATION = 'urn:peppol:pint:billing-1@jp-1';
 export const JP_PINT_SELF_BILLING_CUSTOMIZATION = 'urn:peppol:pint:selfbilling-1@jp-1';
-export const jpPintDocumentType = (root: 'Invoice' | 'CreditNote', customization = JP_PINT_CUSTOMIZATION): DocumentTypeIdentifier =>
-  parseDocumentTypeId(`${root === 'Invoice' ? UBL_INVOICE_NS : UBL_CREDIT_NOTE_NS}::${root}##${customization}::2.1`, DOCTYPE_SCHEME_WILDCARD);
+export const jpPintDocumentType = (
+  root: 'Invoice' | 'CreditNote',
+  customization = JP_PINT_CUSTOMIZATION,
+): DocumentTypeIdentifier =>
+  parseDocumentTypeId(
+    `${root === 'Invoice' ? UBL_INVOICE_NS : UBL_CREDIT_NOTE_NS}::${root}##${customization}::2.1`,
+    DOCTYPE_SCHEME_WILDCARD,
+  );

@@ -5,7 +5,16 @@
  * and the CLI wire it (not done yet).
  */
 export { peppolErrors, type PeppolErrorCode, type PeppolFinding } from './errors.js';
-export { ICD_SCHEMES, icdScheme, corporateNumberCheckDigit, isCorporateNumber, isGs1Mod10, isNorwegianOrgNumber, isBelgianEnterpriseNumber, type IcdScheme } from './icd-schemes.js';
+export {
+  ICD_SCHEMES,
+  icdScheme,
+  corporateNumberCheckDigit,
+  isCorporateNumber,
+  isGs1Mod10,
+  isNorwegianOrgNumber,
+  isBelgianEnterpriseNumber,
+  type IcdScheme,
+} from './icd-schemes.js';
 export {
   PARTICIPANT_SCHEME,
   DOCTYPE_SCHEME_BUSDOX,
@@ -46,7 +55,13 @@ export {
   type ParseSbdOptions,
   type ParsedSbd,
 } from './sbdh.js';
-export { sbdhMismatches, assertSbdhConsistent, type As4PeppolHeader, type SmpLookupResult, type SbdhMismatch } from './sbdh-check.js';
+export {
+  sbdhMismatches,
+  assertSbdhConsistent,
+  type As4PeppolHeader,
+  type SmpLookupResult,
+  type SbdhMismatch,
+} from './sbdh-check.js';
 export { validateJpPint, assertJpPint, JP_PINT_RULES, type JpPintRule } from './jp-pint.js';
 export { readUblInvoice, type UblInvoice } from './ubl-invoice.js';
 export {

@@ -36,53 +36,100 @@ const when = (broken: boolean, location: string): string[] => (broken ? [locatio
 const v = (a: Amount | undefined): Micros | undefined => a?.value;
 const inDocCurrency = (d: UblInvoice, a: Amount | undefined) => !!a && a.currency === d.documentCurrency;
 const taxTotal = (d: UblInvoice) => d.taxTotals.find((t) => inDocCurrency(d, t.tax));
-const key = (c: TaxCategory | undefined) => `${c?.id ?? ''}|${c?.percent === undefined ? '-' : formatDecimal(c.percent)}`;
+const key = (c: TaxCategory | undefined) =>
+  `${c?.id ?? ''}|${c?.percent === undefined ? '-' : formatDecimal(c.percent)}`;
 
 /** Every tax category of lines, allowances and charges: what the breakdown must cover. */
 const usedCategories = (d: UblInvoice): TaxCategory[] => [
   ...d.lines.flatMap((l) => (l.taxCategory ? [l.taxCategory] : [])),
   ...d.allowanceCharges.flatMap((a) => (a.taxCategory ? [a.taxCategory] : [])),
 ];
-const allCategories = (d: UblInvoice): TaxCategory[] => [...usedCategories(d), ...d.taxTotals.flatMap((t) => t.subtotals.flatMap((s) => (s.category ? [s.category] : [])))];
+const allCategories = (d: UblInvoice): TaxCategory[] => [
+  ...usedCategories(d),
+  ...d.taxTotals.flatMap((t) => t.subtotals.flatMap((s) => (s.category ? [s.category] : []))),
+];
 
 /** Taxable base of one (category, rate): lines + charges − allowances (ibr-tax-08). */
 function taxableOf(d: UblInvoice, c: TaxCategory): Micros {
   const same = (x: TaxCategory | undefined) => key(x) === key(c);
   const lines = sum(d.lines.filter((l) => same(l.taxCategory)).map((l) => v(l.lineExtension) ?? 0n));
-  const charges = sum(d.allowanceCharges.filter((a) => a.charge && same(a.taxCategory)).map((a) => v(a.amount) ?? 0n));
-  const allowances = sum(d.allowanceCharges.filter((a) => !a.charge && same(a.taxCategory)).map((a) => v(a.amount) ?? 0n));
+  const charges = sum(
+    d.allowanceCharges.filter((a) => a.charge && same(a.taxCategory)).map((a) => v(a.amount) ?? 0n),
+  );
+  const allowances = sum(
+    d.allowanceCharges.filter((a) => !a.charge && same(a.taxCategory)).map((a) => v(a.amount) ?? 0n),
+  );
   return lines + charges - allowances;
 }
 
 export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
-  { id: 'ibr-01', text: 'An Invoice shall have a Specification identifier (ibt-24).', check: (d) => when(!d.customizationId, 'cbc:CustomizationID') },
+  {
+    id: 'ibr-01',
+    text: 'An Invoice shall have a Specification identifier (ibt-24).',
+    check: (d) => when(!d.customizationId, 'cbc:CustomizationID'),
+  },
   {
     id: 'aligned-ibrp-001-jp',
     text: "Specification identifier MUST start with the value 'urn:peppol:pint:billing-1@jp-1' (or the self-billing 'urn:peppol:pint:selfbilling-1@jp-1'). JP PINT 1.1.2 also admits the retired JP BIS 'urn:fdc:peppol:jp:billing:3.0', whose rules are not these, so qerds-ap does not.",
-    check: (d) => when(!JP_CUSTOMIZATIONS.some((c) => d.customizationId.startsWith(c)), 'cbc:CustomizationID'),
+    check: (d) =>
+      when(!JP_CUSTOMIZATIONS.some((c) => d.customizationId.startsWith(c)), 'cbc:CustomizationID'),
   },
   {
     id: 'aligned-ibrp-002-jp',
     text: "Business process MUST be in the format 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0' or 'urn:peppol:bis:billing'.",
-    check: (d) => when(!isSelfBilling(d) && !['urn:fdc:peppol.eu:2017:poacc:billing:01:1.0', 'urn:peppol:bis:billing'].includes(d.profileId), 'cbc:ProfileID'),
+    check: (d) =>
+      when(
+        !isSelfBilling(d) &&
+          !['urn:fdc:peppol.eu:2017:poacc:billing:01:1.0', 'urn:peppol:bis:billing'].includes(d.profileId),
+        'cbc:ProfileID',
+      ),
   },
-  { id: 'ibr-02', text: 'An Invoice shall have an Invoice number (ibt-1).', check: (d) => when(!d.id, 'cbc:ID') },
-  { id: 'ibr-03', text: 'An Invoice shall have an Invoice issue date (ibt-2).', check: (d) => when(!/^\d{4}-\d{2}-\d{2}$/.test(d.issueDate), 'cbc:IssueDate') },
-  { id: 'ibr-04', text: 'An Invoice shall have an Invoice type code (ibt-3).', check: (d) => when(!d.typeCode, 'cbc:InvoiceTypeCode') },
+  {
+    id: 'ibr-02',
+    text: 'An Invoice shall have an Invoice number (ibt-1).',
+    check: (d) => when(!d.id, 'cbc:ID'),
+  },
+  {
+    id: 'ibr-03',
+    text: 'An Invoice shall have an Invoice issue date (ibt-2).',
+    check: (d) => when(!/^\d{4}-\d{2}-\d{2}$/.test(d.issueDate), 'cbc:IssueDate'),
+  },
+  {
+    id: 'ibr-04',
+    text: 'An Invoice shall have an Invoice type code (ibt-3).',
+    check: (d) => when(!d.typeCode, 'cbc:InvoiceTypeCode'),
+  },
   {
     id: 'aligned-ibrp-cl-02-jp',
     text: 'The document type code (ibt-003) MUST be 380.',
-    check: (d) => when(d.root === 'Invoice' && !isSelfBilling(d) && d.typeCode !== '380', 'cbc:InvoiceTypeCode'),
+    check: (d) =>
+      when(d.root === 'Invoice' && !isSelfBilling(d) && d.typeCode !== '380', 'cbc:InvoiceTypeCode'),
   },
-  { id: 'ibr-05', text: 'An Invoice shall have an Invoice currency code (ibt-5).', check: (d) => when(!/^[A-Z]{3}$/.test(d.documentCurrency), 'cbc:DocumentCurrencyCode') },
+  {
+    id: 'ibr-05',
+    text: 'An Invoice shall have an Invoice currency code (ibt-5).',
+    check: (d) => when(!/^[A-Z]{3}$/.test(d.documentCurrency), 'cbc:DocumentCurrencyCode'),
+  },
   {
     id: 'aligned-ibr-jp-05',
     text: 'If Tax accounting currency (ibt-006) is present, it shall be coded using JPY in ISO code list of 4217 a-3.',
     check: (d) => when(d.taxCurrency !== undefined && d.taxCurrency !== 'JPY', 'cbc:TaxCurrencyCode'),
   },
-  { id: 'ibr-06', text: 'An Invoice shall contain the Seller name (ibt-27).', check: (d) => when(!d.sellerName, 'cac:AccountingSupplierParty') },
-  { id: 'ibr-07', text: 'An Invoice shall contain the Buyer name (ibt-44).', check: (d) => when(!d.buyerName, 'cac:AccountingCustomerParty') },
-  { id: 'ibr-16', text: 'An Invoice shall have at least one Invoice line (ibg-25).', check: (d) => when(d.lines.length === 0, d.root) },
+  {
+    id: 'ibr-06',
+    text: 'An Invoice shall contain the Seller name (ibt-27).',
+    check: (d) => when(!d.sellerName, 'cac:AccountingSupplierParty'),
+  },
+  {
+    id: 'ibr-07',
+    text: 'An Invoice shall contain the Buyer name (ibt-44).',
+    check: (d) => when(!d.buyerName, 'cac:AccountingCustomerParty'),
+  },
+  {
+    id: 'ibr-16',
+    text: 'An Invoice shall have at least one Invoice line (ibg-25).',
+    check: (d) => when(d.lines.length === 0, d.root),
+  },
   {
     id: 'aligned-ibrp-052',
     text: 'An Invoice MUST have an invoice period (ibg-14) or an Invoice line period (ibg-26).',
@@ -91,14 +138,20 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
   {
     id: 'aligned-ibr-jp-04',
     text: 'An Invoice shall have the Seller tax identifier (ibt-031).',
-    check: (d) => when(!d.sellerTaxIds.some((t) => t.companyId), 'cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme'),
+    check: (d) =>
+      when(
+        !d.sellerTaxIds.some((t) => t.companyId),
+        'cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme',
+      ),
   },
   {
     id: 'aligned-ibr-jp-01',
     text: 'If a date of an invoice period (ibg-14) or an invoice line period (ibg-26) is on and after October 1st 2023, Seller Tax Identifier shall be coded by using a Registration Number for Qualified Invoice purpose in Japan, which consists of 14 digits that start with T.',
     check: (d) =>
       d.periodDates.some((date) => date >= '2023-10-01')
-        ? d.sellerTaxIds.filter((t) => t.scheme === 'VAT' && !/^T[0-9]{13}$/.test(t.companyId)).map(() => 'cac:PartyTaxScheme/cbc:CompanyID')
+        ? d.sellerTaxIds
+            .filter((t) => t.scheme === 'VAT' && !/^T[0-9]{13}$/.test(t.companyId))
+            .map(() => 'cac:PartyTaxScheme/cbc:CompanyID')
         : [],
   },
   {
@@ -107,44 +160,90 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => {
       const legal = d.sellerLegalId;
       if (!legal || legal.schemeId !== '0188') return [];
-      return d.sellerTaxIds.filter((t) => t.scheme === 'VAT' && /^T[0-9]{13}$/.test(t.companyId) && t.companyId !== `T${legal.companyId}`).map((t) => `${t.companyId} ≠ T${legal.companyId}`);
+      return d.sellerTaxIds
+        .filter(
+          (t) =>
+            t.scheme === 'VAT' && /^T[0-9]{13}$/.test(t.companyId) && t.companyId !== `T${legal.companyId}`,
+        )
+        .map((t) => `${t.companyId} ≠ T${legal.companyId}`);
     },
   },
   {
     id: 'qerds-jp-registration-number-check-digit',
     severity: 'warning',
-    text: 'The 13 digits of the registration number do not carry the check digit of a corporate number (法人番号の指定等に関する省令 第2条). A corporation\'s number would be mistyped; the NTA assigns other businesses 13 digits without saying they carry it, so this is a warning.',
-    check: (d) => d.sellerTaxIds.filter((t) => /^T[0-9]{13}$/.test(t.companyId) && !isCorporateNumber(t.companyId.slice(1))).map(() => 'cac:PartyTaxScheme/cbc:CompanyID'),
+    text: "The 13 digits of the registration number do not carry the check digit of a corporate number (法人番号の指定等に関する省令 第2条). A corporation's number would be mistyped; the NTA assigns other businesses 13 digits without saying they carry it, so this is a warning.",
+    check: (d) =>
+      d.sellerTaxIds
+        .filter((t) => /^T[0-9]{13}$/.test(t.companyId) && !isCorporateNumber(t.companyId.slice(1)))
+        .map(() => 'cac:PartyTaxScheme/cbc:CompanyID'),
   },
   {
     id: 'aligned-ibr-jp-03',
     text: 'Tax scheme shall use VAT from UNECE 5153 code list. VAT means Consumption Tax in Japan.',
-    check: (d) => allCategories(d).filter((c) => c.scheme !== 'VAT').map((c) => `TaxScheme/cbc:ID "${c.scheme}"`),
+    check: (d) =>
+      allCategories(d)
+        .filter((c) => c.scheme !== 'VAT')
+        .map((c) => `TaxScheme/cbc:ID "${c.scheme}"`),
   },
   {
     id: 'aligned-ibrp-cl-01-jp',
     text: 'Japanese invoice tax categories MUST be coded using UNCL5305 code list (AA, E, S, G, O).',
-    check: (d) => allCategories(d).filter((c) => !JP_TAX_CATEGORIES.includes(c.id)).map((c) => `TaxCategory/cbc:ID "${c.id}"`),
+    check: (d) =>
+      allCategories(d)
+        .filter((c) => !JP_TAX_CATEGORIES.includes(c.id))
+        .map((c) => `TaxCategory/cbc:ID "${c.id}"`),
   },
-  { id: 'ibr-21', text: 'Each Invoice line (ibg-25) shall have an Invoice line identifier (ibt-126).', check: (d) => d.lines.filter((l) => !l.id).map((_, i) => `line ${i + 1}`) },
-  { id: 'ibr-22', text: 'Each Invoice line (ibg-25) shall have an Invoiced quantity (ibt-129).', check: (d) => d.lines.filter((l) => !l.quantityPresent).map((l) => `line ${l.id}`) },
-  { id: 'ibr-24', text: 'Each Invoice line (ibg-25) shall have an Invoice line net amount (ibt-131).', check: (d) => d.lines.filter((l) => v(l.lineExtension) === undefined).map((l) => `line ${l.id}`) },
-  { id: 'ibr-25', text: 'Each Invoice line (ibg-25) shall contain the Item name (ibt-153).', check: (d) => d.lines.filter((l) => !l.itemName).map((l) => `line ${l.id}`) },
-  { id: 'ibr-26', text: 'Each Invoice line (ibg-25) shall contain the Item net price (ibt-146).', check: (d) => d.lines.filter((l) => v(l.price) === undefined).map((l) => `line ${l.id}`) },
+  {
+    id: 'ibr-21',
+    text: 'Each Invoice line (ibg-25) shall have an Invoice line identifier (ibt-126).',
+    check: (d) => d.lines.filter((l) => !l.id).map((_, i) => `line ${i + 1}`),
+  },
+  {
+    id: 'ibr-22',
+    text: 'Each Invoice line (ibg-25) shall have an Invoiced quantity (ibt-129).',
+    check: (d) => d.lines.filter((l) => !l.quantityPresent).map((l) => `line ${l.id}`),
+  },
+  {
+    id: 'ibr-24',
+    text: 'Each Invoice line (ibg-25) shall have an Invoice line net amount (ibt-131).',
+    check: (d) => d.lines.filter((l) => v(l.lineExtension) === undefined).map((l) => `line ${l.id}`),
+  },
+  {
+    id: 'ibr-25',
+    text: 'Each Invoice line (ibg-25) shall contain the Item name (ibt-153).',
+    check: (d) => d.lines.filter((l) => !l.itemName).map((l) => `line ${l.id}`),
+  },
+  {
+    id: 'ibr-26',
+    text: 'Each Invoice line (ibg-25) shall contain the Item net price (ibt-146).',
+    check: (d) => d.lines.filter((l) => v(l.price) === undefined).map((l) => `line ${l.id}`),
+  },
   {
     id: 'aligned-ibrp-050-jp',
     text: 'Each Invoice line (ibg-25) MUST be categorized with an Invoiced item tax category code (ibt-151) and Invoiced item tax rate (ibt-152).',
-    check: (d) => d.lines.filter((l) => !l.taxCategory?.id || (l.taxCategory.id !== 'O' && l.taxCategory.percent === undefined)).map((l) => `line ${l.id}`),
+    check: (d) =>
+      d.lines
+        .filter(
+          (l) => !l.taxCategory?.id || (l.taxCategory.id !== 'O' && l.taxCategory.percent === undefined),
+        )
+        .map((l) => `line ${l.id}`),
   },
   {
     id: 'aligned-ibrp-o-05',
     text: 'An Invoice line (ibg-25) where the tax category code (ibt-151) is "Not subject to tax" MUST not contain an Invoiced item tax rate (ibt-152).',
-    check: (d) => d.lines.filter((l) => l.taxCategory?.id === 'O' && l.taxCategory.percentText !== undefined).map((l) => `line ${l.id}`),
+    check: (d) =>
+      d.lines
+        .filter((l) => l.taxCategory?.id === 'O' && l.taxCategory.percentText !== undefined)
+        .map((l) => `line ${l.id}`),
   },
   {
     id: 'ibr-53',
     text: 'If the Tax accounting currency code (ibt-6) is present, then the Invoice total Tax amount in accounting currency (ibt-111) shall be provided.',
-    check: (d) => when(d.taxCurrency !== undefined && !d.taxTotals.some((t) => t.tax?.currency === d.taxCurrency), 'cac:TaxTotal'),
+    check: (d) =>
+      when(
+        d.taxCurrency !== undefined && !d.taxTotals.some((t) => t.tax?.currency === d.taxCurrency),
+        'cac:TaxTotal',
+      ),
   },
   {
     id: 'aligned-ibrp-053-jp',
@@ -156,7 +255,9 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     text: 'An Invoice that contains an Invoice line (ibg-25), a Document level allowance (ibg-20) or a Document level charge (ibg-21) with a TAX category code shall contain in the TAX breakdown (ibg-23) at least one identical TAX category code (ibt-118).',
     check: (d) => {
       const inBreakdown = new Set(taxTotal(d)?.subtotals.map((s) => s.category?.id) ?? []);
-      return [...new Set(usedCategories(d).map((c) => c.id))].filter((id) => !inBreakdown.has(id)).map((id) => `category ${id}`);
+      return [...new Set(usedCategories(d).map((c) => c.id))]
+        .filter((id) => !inBreakdown.has(id))
+        .map((id) => `category ${id}`);
     },
   },
   {
@@ -173,17 +274,26 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
   {
     id: 'aligned-ibrp-045',
     text: 'Each tax breakdown (ibg-23) MUST have a tax category taxable amount (ibt-116).',
-    check: (d) => (taxTotal(d)?.subtotals ?? []).filter((s) => v(s.taxable) === undefined).map((s) => `rate ${key(s.category)}`),
+    check: (d) =>
+      (taxTotal(d)?.subtotals ?? [])
+        .filter((s) => v(s.taxable) === undefined)
+        .map((s) => `rate ${key(s.category)}`),
   },
   {
     id: 'aligned-ibrp-046',
     text: 'Each tax breakdown (ibg-23) MUST have a tax category tax amount (ibt-117).',
-    check: (d) => (taxTotal(d)?.subtotals ?? []).filter((s) => v(s.tax) === undefined).map((s) => `rate ${key(s.category)}`),
+    check: (d) =>
+      (taxTotal(d)?.subtotals ?? [])
+        .filter((s) => v(s.tax) === undefined)
+        .map((s) => `rate ${key(s.category)}`),
   },
   {
     id: 'aligned-ibrp-048',
     text: 'Each tax breakdown (ibg-23) MUST have a tax category rate (ibt-119), except if the Invoice is not subject to tax.',
-    check: (d) => (taxTotal(d)?.subtotals ?? []).filter((s) => s.category?.id !== 'O' && s.category?.percent === undefined).map((s) => `category ${s.category?.id ?? '?'}`),
+    check: (d) =>
+      (taxTotal(d)?.subtotals ?? [])
+        .filter((s) => s.category?.id !== 'O' && s.category?.percent === undefined)
+        .map((s) => `category ${s.category?.id ?? '?'}`),
   },
   {
     id: 'ibr-tax-08',
@@ -191,7 +301,9 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) =>
       (taxTotal(d)?.subtotals ?? [])
         .filter((s) => s.category && v(s.taxable) !== undefined && v(s.taxable) !== taxableOf(d, s.category))
-        .map((s) => `rate ${key(s.category)}: ${s.taxable!.text} ≠ ${formatDecimal(taxableOf(d, s.category!))}`),
+        .map(
+          (s) => `rate ${key(s.category)}: ${s.taxable!.text} ≠ ${formatDecimal(taxableOf(d, s.category!))}`,
+        ),
   },
   {
     id: 'aligned-ibrp-051-jp',
@@ -201,37 +313,76 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
         const taxable = v(s.taxable);
         const tax = v(s.tax);
         if (taxable === undefined || tax === undefined || !s.category) return [];
-        if (s.category.id === 'O' || s.category.percent === undefined || s.category.percent === 0n) return tax === 0n ? [] : [`rate ${key(s.category)}: tax must be 0`];
+        if (s.category.id === 'O' || s.category.percent === undefined || s.category.percent === 0n)
+          return tax === 0n ? [] : [`rate ${key(s.category)}: tax must be 0`];
         const { floor, ceiling } = percentOf(taxable, s.category.percent);
-        return tax >= floor && tax <= ceiling ? [] : [`rate ${key(s.category)}: ${s.tax!.text} outside [${formatDecimal(floor)}, ${formatDecimal(ceiling)}]`];
+        return tax >= floor && tax <= ceiling
+          ? []
+          : [
+              `rate ${key(s.category)}: ${s.tax!.text} outside [${formatDecimal(floor)}, ${formatDecimal(ceiling)}]`,
+            ];
       }),
   },
   {
     id: 'aligned-ibrp-e-09',
     text: 'The tax category tax amount (ibt-117) in a tax breakdown (ibg-23) where the tax category code (ibt-118) is "Exempt from tax", "Export" or "Not subject to tax" MUST equal 0 (aligned-ibrp-e-09, -g-09, -o-09).',
-    check: (d) => (taxTotal(d)?.subtotals ?? []).filter((s) => ['E', 'G', 'O'].includes(s.category?.id ?? '') && v(s.tax) !== 0n).map((s) => `category ${s.category!.id}`),
+    check: (d) =>
+      (taxTotal(d)?.subtotals ?? [])
+        .filter((s) => ['E', 'G', 'O'].includes(s.category?.id ?? '') && v(s.tax) !== 0n)
+        .map((s) => `category ${s.category!.id}`),
   },
   {
     id: 'aligned-ibr-jp-06',
     text: 'Tax category tax amount (ibt-117) with currency code JPY and tax category tax amount in accounting currency (ibt-190) shall not have decimal.',
-    check: (d) => d.taxTotals.flatMap((t) => t.subtotals).filter((s) => s.tax?.currency === 'JPY' && hasFraction(s.tax.text)).map((s) => `rate ${key(s.category)}: ${s.tax!.text}`),
+    check: (d) =>
+      d.taxTotals
+        .flatMap((t) => t.subtotals)
+        .filter((s) => s.tax?.currency === 'JPY' && hasFraction(s.tax.text))
+        .map((s) => `rate ${key(s.category)}: ${s.tax!.text}`),
   },
   {
     id: 'qerds-jp-jpy-integer',
     severity: 'warning',
     text: 'JPY has no minor unit (ISO 4217): amounts in JPY should be integers. JP PINT 1.1.2 enforces this only on tax amounts (aligned-ibr-jp-06); its predecessor JP BIS 3.0 made it a rule for all amounts (jp-br-02). Prices (ibt-146) may have decimals; tax amounts per rate fall under aligned-ibr-jp-06.',
-    check: (d) => d.amounts.filter((a) => a.currency === 'JPY' && hasFraction(a.text) && !/(PriceAmount|TaxSubtotal\/TaxAmount)$/.test(a.path)).map((a) => `${a.path}: ${a.text}`),
+    check: (d) =>
+      d.amounts
+        .filter(
+          (a) =>
+            a.currency === 'JPY' &&
+            hasFraction(a.text) &&
+            !/(PriceAmount|TaxSubtotal\/TaxAmount)$/.test(a.path),
+        )
+        .map((a) => `${a.path}: ${a.text}`),
   },
-  { id: 'ibr-12', text: 'An Invoice shall have the Sum of Invoice line net amount (ibt-106).', check: (d) => when(v(d.monetaryTotal?.lineExtension) === undefined, LMT) },
-  { id: 'ibr-13', text: 'An Invoice shall have the Invoice total amount without Tax (ibt-109).', check: (d) => when(v(d.monetaryTotal?.taxExclusive) === undefined, LMT) },
-  { id: 'ibr-14', text: 'An Invoice shall have the Invoice total amount with Tax (ibt-112).', check: (d) => when(v(d.monetaryTotal?.taxInclusive) === undefined, LMT) },
-  { id: 'ibr-15', text: 'An Invoice shall have the Amount due for payment (ibt-115).', check: (d) => when(v(d.monetaryTotal?.payable) === undefined, LMT) },
+  {
+    id: 'ibr-12',
+    text: 'An Invoice shall have the Sum of Invoice line net amount (ibt-106).',
+    check: (d) => when(v(d.monetaryTotal?.lineExtension) === undefined, LMT),
+  },
+  {
+    id: 'ibr-13',
+    text: 'An Invoice shall have the Invoice total amount without Tax (ibt-109).',
+    check: (d) => when(v(d.monetaryTotal?.taxExclusive) === undefined, LMT),
+  },
+  {
+    id: 'ibr-14',
+    text: 'An Invoice shall have the Invoice total amount with Tax (ibt-112).',
+    check: (d) => when(v(d.monetaryTotal?.taxInclusive) === undefined, LMT),
+  },
+  {
+    id: 'ibr-15',
+    text: 'An Invoice shall have the Amount due for payment (ibt-115).',
+    check: (d) => when(v(d.monetaryTotal?.payable) === undefined, LMT),
+  },
   {
     id: 'ibr-co-10',
     text: 'Sum of Invoice line net amount (ibt-106) = Σ Invoice line net amount (ibt-131).',
     check: (d) => {
       const total = v(d.monetaryTotal?.lineExtension);
-      return when(total !== undefined && total !== sum(d.lines.map((l) => v(l.lineExtension) ?? 0n)), `${LMT}/cbc:LineExtensionAmount`);
+      return when(
+        total !== undefined && total !== sum(d.lines.map((l) => v(l.lineExtension) ?? 0n)),
+        `${LMT}/cbc:LineExtensionAmount`,
+      );
     },
   },
   {
@@ -240,7 +391,10 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => {
       const total = v(d.monetaryTotal?.allowanceTotal);
       const parts = d.allowanceCharges.filter((a) => !a.charge);
-      return when(total === undefined ? parts.length > 0 : total !== sum(parts.map((a) => v(a.amount) ?? 0n)), `${LMT}/cbc:AllowanceTotalAmount`);
+      return when(
+        total === undefined ? parts.length > 0 : total !== sum(parts.map((a) => v(a.amount) ?? 0n)),
+        `${LMT}/cbc:AllowanceTotalAmount`,
+      );
     },
   },
   {
@@ -249,7 +403,10 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => {
       const total = v(d.monetaryTotal?.chargeTotal);
       const parts = d.allowanceCharges.filter((a) => a.charge);
-      return when(total === undefined ? parts.length > 0 : total !== sum(parts.map((a) => v(a.amount) ?? 0n)), `${LMT}/cbc:ChargeTotalAmount`);
+      return when(
+        total === undefined ? parts.length > 0 : total !== sum(parts.map((a) => v(a.amount) ?? 0n)),
+        `${LMT}/cbc:ChargeTotalAmount`,
+      );
     },
   },
   {
@@ -267,7 +424,10 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     text: 'Invoice total tax amount (ibt-110) = Σ tax category tax amount (ibt-117) (EN 16931 BR-CO-14; no PINT rule id for it was found in the stored sources).',
     check: (d) => {
       const t = taxTotal(d);
-      return when(!!t && v(t.tax) !== sum(t.subtotals.map((s) => v(s.tax) ?? 0n)), 'cac:TaxTotal/cbc:TaxAmount');
+      return when(
+        !!t && v(t.tax) !== sum(t.subtotals.map((s) => v(s.tax) ?? 0n)),
+        'cac:TaxTotal/cbc:TaxAmount',
+      );
     },
   },
   {
@@ -276,7 +436,10 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => {
       const m = d.monetaryTotal;
       const inclusive = v(m?.taxInclusive);
-      return when(inclusive !== undefined && inclusive !== (v(m?.taxExclusive) ?? 0n) + (v(taxTotal(d)?.tax) ?? 0n), `${LMT}/cbc:TaxInclusiveAmount`);
+      return when(
+        inclusive !== undefined && inclusive !== (v(m?.taxExclusive) ?? 0n) + (v(taxTotal(d)?.tax) ?? 0n),
+        `${LMT}/cbc:TaxInclusiveAmount`,
+      );
     },
   },
   {
@@ -285,20 +448,32 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     check: (d) => {
       const m = d.monetaryTotal;
       const payable = v(m?.payable);
-      return when(payable !== undefined && payable !== (v(m?.taxInclusive) ?? 0n) - (v(m?.prepaid) ?? 0n) + (v(m?.payableRounding) ?? 0n), `${LMT}/cbc:PayableAmount`);
+      return when(
+        payable !== undefined &&
+          payable !== (v(m?.taxInclusive) ?? 0n) - (v(m?.prepaid) ?? 0n) + (v(m?.payableRounding) ?? 0n),
+        `${LMT}/cbc:PayableAmount`,
+      );
     },
   },
   {
     id: 'ibr-co-25',
     text: 'In case the Amount due for payment (ibt-115) is positive, either the Payment due date (ibt-9) or the Payment terms (ibt-20) shall be present.',
-    check: (d) => when(d.root === 'Invoice' && (v(d.monetaryTotal?.payable) ?? 0n) > 0n && !d.dueDate && !d.paymentTerms, `${LMT}/cbc:PayableAmount`),
+    check: (d) =>
+      when(
+        d.root === 'Invoice' && (v(d.monetaryTotal?.payable) ?? 0n) > 0n && !d.dueDate && !d.paymentTerms,
+        `${LMT}/cbc:PayableAmount`,
+      ),
   },
   {
     id: 'qerds-amount-currency',
     text: 'Amounts of the invoice totals, lines, allowances and charges are in the document currency (ibt-5); only the tax total in accounting currency (ibt-111, ibg-23 in JP PINT: ibt-190) may use the tax accounting currency (ibt-6).',
     check: (d) =>
       d.amounts
-        .filter((a) => a.currency !== d.documentCurrency && !(a.currency === d.taxCurrency && /\/TaxTotal\//.test(a.path)))
+        .filter(
+          (a) =>
+            a.currency !== d.documentCurrency &&
+            !(a.currency === d.taxCurrency && /\/TaxTotal\//.test(a.path)),
+        )
         .map((a) => `${a.path}: ${a.currency}`),
   },
   {
@@ -306,20 +481,37 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     text: 'Amounts, prices and rates are xs:decimal numbers (at most six fraction digits are read).',
     check: (d) => [
       ...d.amounts.filter((a) => a.value === undefined).map((a) => `${a.path}: "${a.text}"`),
-      ...allCategories(d).filter((c) => c.percentText !== undefined && c.percent === undefined).map((c) => `Percent "${c.percentText}"`),
+      ...allCategories(d)
+        .filter((c) => c.percentText !== undefined && c.percent === undefined)
+        .map((c) => `Percent "${c.percentText}"`),
     ],
   },
 ]);
 
 /** Check a UBL Invoice or CreditNote (XML text, or its root element) against the JP PINT rules above. */
 export function validateJpPint(document: string | Element): PeppolFinding[] {
-  const root = typeof document === 'string' ? parseXmlStrict(document, 'PEPPOL_INVOICE_INVALID', { what: 'JP PINT document' }).documentElement : document;
+  const root =
+    typeof document === 'string'
+      ? parseXmlStrict(document, 'PEPPOL_INVOICE_INVALID', { what: 'JP PINT document' }).documentElement
+      : document;
   const doc = readUblInvoice(root);
   if (!doc) {
-    return [{ rule: 'qerds-ubl-root', severity: 'fatal', message: `not a UBL 2.1 Invoice or CreditNote: {${root.namespaceURI}}${root.localName}`, location: root.localName }];
+    return [
+      {
+        rule: 'qerds-ubl-root',
+        severity: 'fatal',
+        message: `not a UBL 2.1 Invoice or CreditNote: {${root.namespaceURI}}${root.localName}`,
+        location: root.localName,
+      },
+    ];
   }
   return JP_PINT_RULES.flatMap((rule) =>
-    rule.check(doc).map((location) => ({ rule: rule.id, severity: rule.severity ?? 'fatal', message: `[${rule.id}] ${rule.text}`, location })),
+    rule.check(doc).map((location) => ({
+      rule: rule.id,
+      severity: rule.severity ?? 'fatal',
+      message: `[${rule.id}] ${rule.text}`,
+      location,
+    })),
   );
 }
 
@@ -328,7 +520,11 @@ export function assertJpPint(document: string | Element): PeppolFinding[] {
   const findings = validateJpPint(document);
   const fatal = findings.filter((f) => f.severity === 'fatal');
   if (fatal.length > 0) {
-    throw new QerdsError('PEPPOL_INVOICE_INVALID', `JP PINT: ${fatal.map((f) => `${f.rule} (${f.location ?? ''})`).join('; ')}`, { details: { findings } });
+    throw new QerdsError(
+      'PEPPOL_INVOICE_INVALID',
+      `JP PINT: ${fatal.map((f) => `${f.rule} (${f.location ?? ''})`).join('; ')}`,
+      { details: { findings } },
+    );
   }
   return findings;
 }

@@ -25,7 +25,9 @@ export const PEPPOL_CERTS_DIR = fileURLToPath(new URL('../../certs/peppol/', imp
  * SHA-256 fingerprints of the AP CA certificates, as found alike in phax/peppol-commons (truststore/2018 and
  * truststore/2025) and OxalisCommunity/Oxalis-AS4 (peppol_trust_g2_and_g3.jks): what the shipped files must be.
  */
-export const PEPPOL_AP_CA_FINGERPRINTS: Readonly<Record<PeppolNetwork, Readonly<Record<PeppolPkiGeneration, string>>>> = Object.freeze({
+export const PEPPOL_AP_CA_FINGERPRINTS: Readonly<
+  Record<PeppolNetwork, Readonly<Record<PeppolPkiGeneration, string>>>
+> = Object.freeze({
   test: Object.freeze({
     G2: '03:9A:30:FF:CA:41:44:46:80:2A:F0:22:BB:B7:EE:61:4E:98:6A:12:B9:2E:95:2C:B4:92:C8:EF:62:C9:62:E6',
     G3: 'D2:44:5A:0F:11:5E:E6:4C:C1:41:A8:49:FE:14:29:27:FE:57:01:B7:D9:B5:8D:3E:6F:53:99:31:62:11:5C:C0',
@@ -41,7 +43,9 @@ export const PEPPOL_AP_CA_FINGERPRINTS: Readonly<Record<PeppolNetwork, Readonly<
  * truststore/2025 smp-*-truststore.p12; G2 also as in phase4's complete-truststore.jks): the anchors an SMP
  * response's signer must chain to (`directory.smp.trust`), never an AP's.
  */
-export const PEPPOL_SMP_CA_FINGERPRINTS: Readonly<Record<PeppolNetwork, Readonly<Record<PeppolPkiGeneration, string>>>> = Object.freeze({
+export const PEPPOL_SMP_CA_FINGERPRINTS: Readonly<
+  Record<PeppolNetwork, Readonly<Record<PeppolPkiGeneration, string>>>
+> = Object.freeze({
   test: Object.freeze({
     G2: '5F:C0:B1:29:BB:BD:9D:45:12:4F:9B:59:B2:B2:D3:2E:EB:B9:29:28:37:83:BF:6F:01:1C:4A:FD:EF:2D:D8:2C',
     G3: 'EB:78:DA:BB:62:2B:BC:70:15:92:F0:85:BC:27:AB:81:7F:E1:C0:D4:75:3A:E8:29:68:2E:81:27:B3:B0:0C:E7',
@@ -66,25 +70,37 @@ export interface PeppolAnchorSetOptions {
 /** The file of one AP CA certificate in a `certs/peppol`-shaped directory. */
 export function peppolApCaFile(dir: string, network: PeppolNetwork, generation: PeppolPkiGeneration): string {
   const g = generation.toLowerCase();
-  return network === 'test' ? join(dir, 'ap-test', `peppol-ap-test-ca-${g}.pem`) : join(dir, 'ap-production', `peppol-ap-ca-${g}.pem`);
+  return network === 'test'
+    ? join(dir, 'ap-test', `peppol-ap-test-ca-${g}.pem`)
+    : join(dir, 'ap-production', `peppol-ap-ca-${g}.pem`);
 }
 
 /** The file of one SMP CA certificate in a `certs/peppol`-shaped directory. */
-export function peppolSmpCaFile(dir: string, network: PeppolNetwork, generation: PeppolPkiGeneration): string {
+export function peppolSmpCaFile(
+  dir: string,
+  network: PeppolNetwork,
+  generation: PeppolPkiGeneration,
+): string {
   const g = generation.toLowerCase();
-  return network === 'test' ? join(dir, 'smp-test', `peppol-smp-test-ca-${g}.pem`) : join(dir, 'smp-production', `peppol-smp-ca-${g}.pem`);
+  return network === 'test'
+    ? join(dir, 'smp-test', `peppol-smp-test-ca-${g}.pem`)
+    : join(dir, 'smp-production', `peppol-smp-ca-${g}.pem`);
 }
 
 /** The SMP CA files of a Peppol network: the anchors of SMP response signers (`directory.smp.trust`). */
 export function peppolSmpAnchorFiles(options: PeppolAnchorSetOptions): string[] {
   const generations = options.generations ?? PEPPOL_PKI_GENERATIONS;
-  return [...new Set(generations)].map((g) => peppolSmpCaFile(options.dir ?? PEPPOL_CERTS_DIR, options.network, g));
+  return [...new Set(generations)].map((g) =>
+    peppolSmpCaFile(options.dir ?? PEPPOL_CERTS_DIR, options.network, g),
+  );
 }
 
 /** The anchor files of a Peppol network: what `pki.peppolAnchors` adds to the trust files. */
 export function peppolApAnchorFiles(options: PeppolAnchorSetOptions): string[] {
   const generations = options.generations ?? PEPPOL_PKI_GENERATIONS;
-  return [...new Set(generations)].map((g) => peppolApCaFile(options.dir ?? PEPPOL_CERTS_DIR, options.network, g));
+  return [...new Set(generations)].map((g) =>
+    peppolApCaFile(options.dir ?? PEPPOL_CERTS_DIR, options.network, g),
+  );
 }
 
 /** One way a certificate departs from the Peppol AP certificate profile. */
@@ -114,17 +130,25 @@ function nameAttributes(dn: string): Map<string, string[]> {
  * TLS EKUs allowed: Peppol AP certificates carry clientAuth only), chaining to the AP CA, validity and revocation
  * are checked elsewhere (access-point/peppol-peer-check.ts).
  */
-export function peppolApCertificateFindings(cert: X509Certificate, network: PeppolNetwork): PeppolCertificateFinding[] {
+export function peppolApCertificateFindings(
+  cert: X509Certificate,
+  network: PeppolNetwork,
+): PeppolCertificateFinding[] {
   const out: PeppolCertificateFinding[] = [];
   const bad = (message: string) => out.push({ code: 'PEPPOL_AP_CERT_PROFILE', message });
   const subject = nameAttributes(cert.subject);
   const cn = subject.get('CN') ?? [];
-  if (cn.length !== 1 || !SEAT_ID.test(cn[0]!)) bad(`subject CN ${cn.length ? `"${cn.join('", "')}"` : 'absent'} is not one Peppol seat id (POP000000)`);
+  if (cn.length !== 1 || !SEAT_ID.test(cn[0]!))
+    bad(`subject CN ${cn.length ? `"${cn.join('", "')}"` : 'absent'} is not one Peppol seat id (POP000000)`);
   if ((subject.get('O') ?? []).length !== 1) bad('subject O (the service provider) must appear once');
   const c = subject.get('C') ?? [];
-  if (c.length !== 1 || !isIso3166Alpha2(c[0]!)) bad(`subject C ${c.length ? `"${c.join('", "')}"` : 'absent'} is not one ISO 3166-1 alpha-2 country`);
+  if (c.length !== 1 || !isIso3166Alpha2(c[0]!))
+    bad(`subject C ${c.length ? `"${c.join('", "')}"` : 'absent'} is not one ISO 3166-1 alpha-2 country`);
   const ou = subject.get('OU') ?? [];
-  if (network === 'test' && !ou.includes('PEPPOL TEST AP')) bad(`subject OU ${ou.length ? `"${ou.join('", "')}"` : 'absent'} lacks PEPPOL TEST AP, which the test network's AP certificates carry`);
+  if (network === 'test' && !ou.includes('PEPPOL TEST AP'))
+    bad(
+      `subject OU ${ou.length ? `"${ou.join('", "')}"` : 'absent'} lacks PEPPOL TEST AP, which the test network's AP certificates carry`,
+    );
   if (cert.ca) bad('a CA certificate is not an AP certificate');
   return out;
 }

@@ -84,7 +84,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function inPeriod(records: readonly PeppolExchangeRecord[], period: ReportPeriod): PeppolExchangeRecord[] {
   if (!DAY.test(period.start) || !DAY.test(period.end) || period.end < period.start) {
-    throw new QerdsError('BAD_REQUEST', `report period ${period.start}…${period.end} is not two ordered YYYY-MM-DD days`);
+    throw new QerdsError(
+      'BAD_REQUEST',
+      `report period ${period.start}…${period.end} is not two ordered YYYY-MM-DD days`,
+    );
   }
   return records.filter((r) => {
     const day = r.exchangeTime.toISOString().slice(0, 10);
@@ -92,13 +95,30 @@ function inPeriod(records: readonly PeppolExchangeRecord[], period: ReportPeriod
   });
 }
 
-const dt = (r: PeppolExchangeRecord): ReportKey => ({ metaSchemeID: 'DT', schemeID: r.documentType.scheme, value: r.documentType.value });
-const pr = (r: PeppolExchangeRecord): ReportKey => ({ metaSchemeID: 'PR', schemeID: r.process.scheme, value: r.process.value });
-const sp = (r: PeppolExchangeRecord): ReportKey => ({ metaSchemeID: 'SP', schemeID: 'CertSubjectCN', value: r.otherServiceProvider });
+const dt = (r: PeppolExchangeRecord): ReportKey => ({
+  metaSchemeID: 'DT',
+  schemeID: r.documentType.scheme,
+  value: r.documentType.value,
+});
+const pr = (r: PeppolExchangeRecord): ReportKey => ({
+  metaSchemeID: 'PR',
+  schemeID: r.process.scheme,
+  value: r.process.value,
+});
+const sp = (r: PeppolExchangeRecord): ReportKey => ({
+  metaSchemeID: 'SP',
+  schemeID: 'CertSubjectCN',
+  value: r.otherServiceProvider,
+});
 const cc = (schemeID: string, value: string): ReportKey => ({ metaSchemeID: 'CC', schemeID, value });
 
 /** Group by key list (in a stable order: type, then keys), accumulating with `add`. */
-function groupBy<T, A>(items: readonly T[], keysOf: (item: T) => readonly ReportKey[] | undefined, init: () => A, add: (acc: A, item: T) => void): { keys: readonly ReportKey[]; acc: A }[] {
+function groupBy<T, A>(
+  items: readonly T[],
+  keysOf: (item: T) => readonly ReportKey[] | undefined,
+  init: () => A,
+  add: (acc: A, item: T) => void,
+): { keys: readonly ReportKey[]; acc: A }[] {
   const groups = new Map<string, { keys: readonly ReportKey[]; acc: A }>();
   for (const item of items) {
     const keys = keysOf(item);
@@ -111,21 +131,43 @@ function groupBy<T, A>(items: readonly T[], keysOf: (item: T) => readonly Report
 }
 
 /** The Transaction Statistics Report of the records in the period. */
-export function buildTransactionStatisticsReport(records: readonly PeppolExchangeRecord[], options: ReportOptions): TransactionStatisticsReport {
+export function buildTransactionStatisticsReport(
+  records: readonly PeppolExchangeRecord[],
+  options: ReportOptions,
+): TransactionStatisticsReport {
   const items = inPeriod(records, options.period);
-  const count = (type: TsrSubtotal['type'], keysOf: (r: PeppolExchangeRecord) => readonly ReportKey[] | undefined): TsrSubtotal[] =>
-    groupBy(items, keysOf, () => ({ incoming: 0, outgoing: 0 }), (acc, r) => (r.direction === 'receiving' ? acc.incoming++ : acc.outgoing++)).map((g) => ({ type, keys: g.keys, ...g.acc }));
+  const count = (
+    type: TsrSubtotal['type'],
+    keysOf: (r: PeppolExchangeRecord) => readonly ReportKey[] | undefined,
+  ): TsrSubtotal[] =>
+    groupBy(
+      items,
+      keysOf,
+      () => ({ incoming: 0, outgoing: 0 }),
+      (acc, r) => (r.direction === 'receiving' ? acc.incoming++ : acc.outgoing++),
+    ).map((g) => ({ type, keys: g.keys, ...g.acc }));
   return {
     period: options.period,
     reporterSeatId: options.reporterSeatId,
-    total: { incoming: items.filter((r) => r.direction === 'receiving').length, outgoing: items.filter((r) => r.direction === 'sending').length },
+    total: {
+      incoming: items.filter((r) => r.direction === 'receiving').length,
+      outgoing: items.filter((r) => r.direction === 'sending').length,
+    },
     subtotals: [
       ...count('PerTP', (r) => [{ metaSchemeID: 'TP', schemeID: 'Peppol', value: r.transportProtocol }]),
       ...count('PerSP-DT-PR', (r) => [sp(r), dt(r), pr(r)]),
       // Only incoming (the sending AP never has C4's country), but every incoming one: their sum must be the
       // incoming total (SCH-TSR-12), so an unknown country is written ZZ, which the TSR code list allows.
       ...count('PerSP-DT-PR-CC', (r) =>
-        r.direction === 'receiving' ? [sp(r), dt(r), pr(r), cc('SenderCountry', r.c1CountryCode), cc('ReceiverCountry', r.c4CountryCode ?? 'ZZ')] : undefined,
+        r.direction === 'receiving'
+          ? [
+              sp(r),
+              dt(r),
+              pr(r),
+              cc('SenderCountry', r.c1CountryCode),
+              cc('ReceiverCountry', r.c4CountryCode ?? 'ZZ'),
+            ]
+          : undefined,
       ),
     ],
   };
@@ -137,12 +179,19 @@ export function buildTransactionStatisticsReport(records: readonly PeppolExchang
  */
 function endUserCountry(r: PeppolExchangeRecord): string {
   if (r.direction === 'sending') return r.c1CountryCode;
-  if (!r.c4CountryCode) throw new QerdsError('PEPPOL_REPORT_INCOMPLETE', `received exchange of ${r.exchangeTime.toISOString()} has no C4 country: the EUSR needs it`);
+  if (!r.c4CountryCode)
+    throw new QerdsError(
+      'PEPPOL_REPORT_INCOMPLETE',
+      `received exchange of ${r.exchangeTime.toISOString()} has no C4 country: the EUSR needs it`,
+    );
   return r.c4CountryCode;
 }
 
 /** The End User Statistics Report of the records in the period: distinct end users, sending, receiving, either. */
-export function buildEndUserStatisticsReport(records: readonly PeppolExchangeRecord[], options: ReportOptions): EndUserStatisticsReport {
+export function buildEndUserStatisticsReport(
+  records: readonly PeppolExchangeRecord[],
+  options: ReportOptions,
+): EndUserStatisticsReport {
   const items = inPeriod(records, options.period);
   type Sets = { sending: Set<string>; receiving: Set<string>; either: Set<string> };
   const init = (): Sets => ({ sending: new Set(), receiving: new Set(), either: new Set() });
@@ -152,9 +201,15 @@ export function buildEndUserStatisticsReport(records: readonly PeppolExchangeRec
     (r.direction === 'sending' ? s.sending : s.receiving).add(id);
     s.either.add(id);
   };
-  const counts = (s: Sets): EndUserCounts => ({ sendingEndUsers: s.sending.size, receivingEndUsers: s.receiving.size, sendingOrReceivingEndUsers: s.either.size });
-  const subset = (type: EusrSubset['type'], keysOf: (r: PeppolExchangeRecord) => readonly ReportKey[]): EusrSubset[] =>
-    groupBy(items, keysOf, init, add).map((g) => ({ type, keys: g.keys, ...counts(g.acc) }));
+  const counts = (s: Sets): EndUserCounts => ({
+    sendingEndUsers: s.sending.size,
+    receivingEndUsers: s.receiving.size,
+    sendingOrReceivingEndUsers: s.either.size,
+  });
+  const subset = (
+    type: EusrSubset['type'],
+    keysOf: (r: PeppolExchangeRecord) => readonly ReportKey[],
+  ): EusrSubset[] => groupBy(items, keysOf, init, add).map((g) => ({ type, keys: g.keys, ...counts(g.acc) }));
   const all = init();
   for (const r of items) add(all, r);
   const euc = (r: PeppolExchangeRecord) => cc('EndUserCountry', endUserCountry(r));
@@ -175,9 +230,19 @@ export const TSR_NS = 'urn:fdc:peppol:transaction-statistics-report:1.0';
 export const EUSR_NS = 'urn:fdc:peppol:end-user-statistics-report:1.1';
 const REPORTING_PROFILE = 'urn:fdc:peppol.eu:edec:bis:reporting:1.0';
 
-function document(ns: string, root: string, customization: string, report: { period: ReportPeriod; reporterSeatId: string }) {
+function document(
+  ns: string,
+  root: string,
+  customization: string,
+  report: { period: ReportPeriod; reporterSeatId: string },
+) {
   const doc = parseXmlStrict(`<${root} xmlns="${ns}"/>`, 'INTERNAL');
-  const el = (parent: Element, name: string, text?: string | number, attrs: Record<string, string> = {}): Element => {
+  const el = (
+    parent: Element,
+    name: string,
+    text?: string | number,
+    attrs: Record<string, string> = {},
+  ): Element => {
     const e = doc.createElementNS(ns, name);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
     if (text !== undefined) e.appendChild(doc.createTextNode(String(text)));
@@ -199,7 +264,12 @@ function document(ns: string, root: string, customization: string, report: { per
 }
 
 export function serializeTransactionStatisticsReport(report: TransactionStatisticsReport): string {
-  const { doc, top, el, keys } = document(TSR_NS, 'TransactionStatisticsReport', 'urn:fdc:peppol.eu:edec:trns:transaction-statistics-reporting:1.0', report);
+  const { doc, top, el, keys } = document(
+    TSR_NS,
+    'TransactionStatisticsReport',
+    'urn:fdc:peppol.eu:edec:trns:transaction-statistics-reporting:1.0',
+    report,
+  );
   const total = el(top, 'Total');
   el(total, 'Incoming', report.total.incoming);
   el(total, 'Outgoing', report.total.outgoing);
@@ -213,7 +283,12 @@ export function serializeTransactionStatisticsReport(report: TransactionStatisti
 }
 
 export function serializeEndUserStatisticsReport(report: EndUserStatisticsReport): string {
-  const { doc, top, el, keys } = document(EUSR_NS, 'EndUserStatisticsReport', 'urn:fdc:peppol.eu:edec:trns:end-user-statistics-report:1.1', report);
+  const { doc, top, el, keys } = document(
+    EUSR_NS,
+    'EndUserStatisticsReport',
+    'urn:fdc:peppol.eu:edec:trns:end-user-statistics-report:1.1',
+    report,
+  );
   const counts = (parent: Element, c: EndUserCounts) => {
     el(parent, 'SendingEndUsers', c.sendingEndUsers);
     el(parent, 'ReceivingEndUsers', c.receivingEndUsers);

@@ -49,7 +49,9 @@ export interface SbdhMismatch {
 
 const participant = (value: string, type: string | undefined): PeppolIdentifier | undefined => {
   try {
-    return parseParticipantId(`${type ?? PARTICIPANT_SCHEME}::${value.replace(/^[A-Za-z0-9-]+::/, '')}`, { checkValues: false });
+    return parseParticipantId(`${type ?? PARTICIPANT_SCHEME}::${value.replace(/^[A-Za-z0-9-]+::/, '')}`, {
+      checkValues: false,
+    });
   } catch {
     return undefined;
   }
@@ -61,19 +63,32 @@ const participant = (value: string, type: string | undefined): PeppolIdentifier 
  * receiving AP's checks) and another in the SBDH (read by the receiver's back end), or declares one document type
  * to the SMP and routing and delivers another.
  */
-export function sbdhMismatches(sbdh: PeppolSbdh, as4?: As4PeppolHeader, smp?: SmpLookupResult): SbdhMismatch[] {
+export function sbdhMismatches(
+  sbdh: PeppolSbdh,
+  as4?: As4PeppolHeader,
+  smp?: SmpLookupResult,
+): SbdhMismatch[] {
   const out: SbdhMismatch[] = [];
   if (as4) {
     const sender = participant(as4.originalSender, as4.originalSenderType);
     if (!sender || !sameParticipant(sender, sbdh.sender)) {
-      out.push({ code: 'PEPPOL_SBDH_SENDER_MISMATCH', message: `SBDH Sender ${formatIdentifier(sbdh.sender)} ≠ AS4 originalSender ${as4.originalSender}` });
+      out.push({
+        code: 'PEPPOL_SBDH_SENDER_MISMATCH',
+        message: `SBDH Sender ${formatIdentifier(sbdh.sender)} ≠ AS4 originalSender ${as4.originalSender}`,
+      });
     }
     const recipient = participant(as4.finalRecipient, as4.finalRecipientType);
     if (!recipient || !sameParticipant(recipient, sbdh.receiver)) {
-      out.push({ code: 'PEPPOL_SBDH_RECEIVER_MISMATCH', message: `SBDH Receiver ${formatIdentifier(sbdh.receiver)} ≠ AS4 finalRecipient ${as4.finalRecipient}` });
+      out.push({
+        code: 'PEPPOL_SBDH_RECEIVER_MISMATCH',
+        message: `SBDH Receiver ${formatIdentifier(sbdh.receiver)} ≠ AS4 finalRecipient ${as4.finalRecipient}`,
+      });
     }
     if (as4.service !== sbdh.process.value || (as4.serviceType ?? PROCESS_SCHEME) !== sbdh.process.scheme) {
-      out.push({ code: 'PEPPOL_SBDH_PROCESS_MISMATCH', message: `SBDH process ${formatIdentifier(sbdh.process)} ≠ AS4 Service ${as4.serviceType ?? PROCESS_SCHEME}::${as4.service}` });
+      out.push({
+        code: 'PEPPOL_SBDH_PROCESS_MISMATCH',
+        message: `SBDH process ${formatIdentifier(sbdh.process)} ≠ AS4 Service ${as4.serviceType ?? PROCESS_SCHEME}::${as4.service}`,
+      });
     }
     let action: DocumentTypeIdentifier | undefined;
     try {
@@ -82,18 +97,30 @@ export function sbdhMismatches(sbdh: PeppolSbdh, as4?: As4PeppolHeader, smp?: Sm
       action = undefined;
     }
     if (!action || !sameIdentifier(action, sbdh.documentType)) {
-      out.push({ code: 'PEPPOL_SBDH_DOCTYPE_MISMATCH', message: `SBDH document type ${formatIdentifier(sbdh.documentType)} ≠ AS4 Action ${as4.action}` });
+      out.push({
+        code: 'PEPPOL_SBDH_DOCTYPE_MISMATCH',
+        message: `SBDH document type ${formatIdentifier(sbdh.documentType)} ≠ AS4 Action ${as4.action}`,
+      });
     }
   }
   if (smp) {
     if (!sameParticipant(smp.participant, sbdh.receiver)) {
-      out.push({ code: 'PEPPOL_SBDH_RECEIVER_MISMATCH', message: `SBDH Receiver ${formatIdentifier(sbdh.receiver)} ≠ SMP participant ${formatIdentifier(smp.participant)}` });
+      out.push({
+        code: 'PEPPOL_SBDH_RECEIVER_MISMATCH',
+        message: `SBDH Receiver ${formatIdentifier(sbdh.receiver)} ≠ SMP participant ${formatIdentifier(smp.participant)}`,
+      });
     }
     if (!smp.documentTypes.some((r) => registrationAccepts(r, sbdh.documentType))) {
-      out.push({ code: 'PEPPOL_SBDH_DOCTYPE_MISMATCH', message: `the SMP registers no document type that accepts ${formatIdentifier(sbdh.documentType)}` });
+      out.push({
+        code: 'PEPPOL_SBDH_DOCTYPE_MISMATCH',
+        message: `the SMP registers no document type that accepts ${formatIdentifier(sbdh.documentType)}`,
+      });
     }
     if (smp.processes && !smp.processes.some((p) => sameIdentifier(p, sbdh.process))) {
-      out.push({ code: 'PEPPOL_SBDH_PROCESS_MISMATCH', message: `the SMP registers process ${formatIdentifier(sbdh.process)} for no endpoint` });
+      out.push({
+        code: 'PEPPOL_SBDH_PROCESS_MISMATCH',
+        message: `the SMP registers process ${formatIdentifier(sbdh.process)} for no endpoint`,
+      });
     }
   }
   return out;
@@ -102,5 +129,6 @@ export function sbdhMismatches(sbdh: PeppolSbdh, as4?: As4PeppolHeader, smp?: Sm
 /** sbdhMismatches, thrown: the first mismatch as a QerdsError with its code, all of them in `details.mismatches`. */
 export function assertSbdhConsistent(sbdh: PeppolSbdh, as4?: As4PeppolHeader, smp?: SmpLookupResult): void {
   const found = sbdhMismatches(sbdh, as4, smp);
-  if (found.length > 0) throw new QerdsError(found[0]!.code, found[0]!.message, { details: { mismatches: found } });
+  if (found.length > 0)
+    throw new QerdsError(found[0]!.code, found[0]!.message, { details: { mismatches: found } });
 }

@@ -90,7 +90,8 @@ export type MlsType = 'ALWAYS_SEND' | 'FAILURE_ONLY';
 const SPIS_VALUE = /^0242:[0-9]{6}(-[0-9A-Z_]{3,12}(\.[0-9A-Z._~-]{3,24})?)?$/;
 
 function mlsToOf(scope: SbdhScope | undefined): ParticipantIdentifier | undefined {
-  if (!scope || scope.identifier !== PARTICIPANT_SCHEME || !SPIS_VALUE.test(scope.instanceIdentifier)) return undefined;
+  if (!scope || scope.identifier !== PARTICIPANT_SCHEME || !SPIS_VALUE.test(scope.instanceIdentifier))
+    return undefined;
   try {
     return parseParticipantId(`${PARTICIPANT_SCHEME}::${scope.instanceIdentifier}`, { checkValues: false });
   } catch {
@@ -133,7 +134,9 @@ const fail = (code: QerdsErrorCode, message: string, details?: Record<string, un
 /** The `<syntax>` part of a document type splits into root namespace and local name (`ns::Invoice`). */
 function rootOf(documentType: DocumentTypeIdentifier): { ns: string; localName: string } {
   const at = documentType.syntax.lastIndexOf('::');
-  return at < 0 ? { ns: documentType.syntax, localName: '' } : { ns: documentType.syntax.slice(0, at), localName: documentType.syntax.slice(at + 2) };
+  return at < 0
+    ? { ns: documentType.syntax, localName: '' }
+    : { ns: documentType.syntax.slice(0, at), localName: documentType.syntax.slice(at + 2) };
 }
 
 // xs:dateTime with a time zone: the Envelope specification v2.0 requires one (without it the time names no single instant).
@@ -144,13 +147,20 @@ const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\
  * the document type; the business document's root must be the one the document type names.
  */
 export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string): string {
-  const business = parseXmlStrict(businessDocumentXml, 'PEPPOL_SBDH_MALFORMED', { what: 'business document' }).documentElement;
+  const business = parseXmlStrict(businessDocumentXml, 'PEPPOL_SBDH_MALFORMED', {
+    what: 'business document',
+  }).documentElement;
   const root = rootOf(submission.documentType);
   if (business.namespaceURI !== root.ns || business.localName !== root.localName) {
-    fail('PEPPOL_SBDH_STANDARD_MISMATCH', `business document is {${business.namespaceURI}}${business.localName}, the document type names {${root.ns}}${root.localName}`);
+    fail(
+      'PEPPOL_SBDH_STANDARD_MISMATCH',
+      `business document is {${business.namespaceURI}}${business.localName}, the document type names {${root.ns}}${root.localName}`,
+    );
   }
-  if (submission.documentType.customization.endsWith('*')) fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'a wildcard registration is not a document type');
-  if (!isIso3166Alpha2(submission.countryC1)) fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${submission.countryC1}" is not ISO 3166-1 alpha-2`);
+  if (submission.documentType.customization.endsWith('*'))
+    fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'a wildcard registration is not a document type');
+  if (!isIso3166Alpha2(submission.countryC1))
+    fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${submission.countryC1}" is not ISO 3166-1 alpha-2`);
   const doc = parseXmlStrict(`<StandardBusinessDocument xmlns="${SBDH_NS}"/>`, 'PEPPOL_SBDH_MALFORMED');
   const sbd = doc.documentElement;
   const el = (parent: Element, name: string, text?: string, attrs: Record<string, string> = {}): Element => {
@@ -163,7 +173,9 @@ export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string
   const header = el(sbd, 'StandardBusinessDocumentHeader');
   el(header, 'HeaderVersion', SBDH_HEADER_VERSION);
   el(el(header, 'Sender'), 'Identifier', submission.sender.value, { Authority: submission.sender.scheme });
-  el(el(header, 'Receiver'), 'Identifier', submission.receiver.value, { Authority: submission.receiver.scheme });
+  el(el(header, 'Receiver'), 'Identifier', submission.receiver.value, {
+    Authority: submission.receiver.scheme,
+  });
   const ident = el(header, 'DocumentIdentification');
   el(ident, 'Standard', root.ns);
   el(ident, 'TypeVersion', submission.documentType.version);
@@ -172,8 +184,16 @@ export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string
   el(ident, 'CreationDateAndTime', submission.creationTime.toISOString());
   const scope = el(header, 'BusinessScope');
   const scopes: SbdhScope[] = [
-    { type: 'DOCUMENTID', instanceIdentifier: submission.documentType.value, identifier: submission.documentType.scheme },
-    { type: 'PROCESSID', instanceIdentifier: submission.process.value, identifier: submission.process.scheme },
+    {
+      type: 'DOCUMENTID',
+      instanceIdentifier: submission.documentType.value,
+      identifier: submission.documentType.scheme,
+    },
+    {
+      type: 'PROCESSID',
+      instanceIdentifier: submission.process.value,
+      identifier: submission.process.scheme,
+    },
     { type: 'COUNTRY_C1', instanceIdentifier: submission.countryC1 },
     ...(submission.extraScopes ?? []),
   ];
@@ -190,25 +210,34 @@ export function buildSbd(submission: SbdhSubmission, businessDocumentXml: string
 /** Exactly one child element `name` of `parent`, else `code`. */
 function one(parent: Element, name: string, code: QerdsErrorCode): Element {
   const found = childElements(parent, SBDH_NS, name);
-  if (found.length !== 1) fail(code, `expected exactly one ${name} in ${parent.localName}, found ${found.length}`);
+  if (found.length !== 1)
+    fail(code, `expected exactly one ${name} in ${parent.localName}, found ${found.length}`);
   return found[0]!;
 }
 
-function participantOf(parent: Element, role: 'Sender' | 'Receiver', options: ParticipantIdOptions): ParticipantIdentifier {
+function participantOf(
+  parent: Element,
+  role: 'Sender' | 'Receiver',
+  options: ParticipantIdOptions,
+): ParticipantIdentifier {
   const code = role === 'Sender' ? 'PEPPOL_SBDH_SENDER_INVALID' : 'PEPPOL_SBDH_RECEIVER_INVALID';
   const id = one(one(parent, role, code), 'Identifier', code);
   const authority = id.getAttribute('Authority') ?? '';
-  if (authority !== PARTICIPANT_SCHEME) fail(code, `${role}/Identifier/@Authority must be ${PARTICIPANT_SCHEME}, not "${authority}"`);
+  if (authority !== PARTICIPANT_SCHEME)
+    fail(code, `${role}/Identifier/@Authority must be ${PARTICIPANT_SCHEME}, not "${authority}"`);
   try {
     return parseParticipantId(`${authority}::${textOf(id)}`, options);
   } catch (cause) {
-    throw new QerdsError(code, `${role}/Identifier "${textOf(id)}" is not a Peppol participant identifier`, { cause });
+    throw new QerdsError(code, `${role}/Identifier "${textOf(id)}" is not a Peppol participant identifier`, {
+      cause,
+    });
   }
 }
 
 function scopeOf(scopes: readonly SbdhScope[], type: string, code: QerdsErrorCode): SbdhScope {
   const found = scopes.filter((s) => s.type === type);
-  if (found.length !== 1) fail(code, `expected exactly one BusinessScope/Scope of type ${type}, found ${found.length}`);
+  if (found.length !== 1)
+    fail(code, `expected exactly one BusinessScope/Scope of type ${type}, found ${found.length}`);
   return found[0]!;
 }
 
@@ -224,23 +253,35 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   const document = parseXmlStrict(xml, 'PEPPOL_SBDH_MALFORMED', { what: 'Standard Business Document' });
   const sbd = document.documentElement;
   if (sbd.namespaceURI !== SBDH_NS || sbd.localName !== 'StandardBusinessDocument') {
-    fail('PEPPOL_SBDH_MALFORMED', `root element is {${sbd.namespaceURI}}${sbd.localName}, not a StandardBusinessDocument`);
+    fail(
+      'PEPPOL_SBDH_MALFORMED',
+      `root element is {${sbd.namespaceURI}}${sbd.localName}, not a StandardBusinessDocument`,
+    );
   }
   const children = childElements(sbd);
   const header = children[0];
   if (!header || header.namespaceURI !== SBDH_NS || header.localName !== 'StandardBusinessDocumentHeader') {
-    fail('PEPPOL_SBDH_MALFORMED', 'the first element of the StandardBusinessDocument must be its StandardBusinessDocumentHeader');
+    fail(
+      'PEPPOL_SBDH_MALFORMED',
+      'the first element of the StandardBusinessDocument must be its StandardBusinessDocumentHeader',
+    );
   }
-  if (children.length !== 2) fail('PEPPOL_SBDH_MALFORMED', `expected exactly one business document after the header, found ${children.length - 1}`);
+  if (children.length !== 2)
+    fail(
+      'PEPPOL_SBDH_MALFORMED',
+      `expected exactly one business document after the header, found ${children.length - 1}`,
+    );
   // Text beside the business document would be a second, unsigned payload nobody validates.
   for (let n = sbd.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '') fail('PEPPOL_SBDH_MALFORMED', 'text outside the header and the business document');
+    if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '')
+      fail('PEPPOL_SBDH_MALFORMED', 'text outside the header and the business document');
   }
   const businessMessage = children[1]!;
   const h = header!;
 
   const version = textOf(one(h, 'HeaderVersion', 'PEPPOL_SBDH_HEADER_VERSION'));
-  if (version !== SBDH_HEADER_VERSION) fail('PEPPOL_SBDH_HEADER_VERSION', `HeaderVersion "${version}" is not ${SBDH_HEADER_VERSION}`);
+  if (version !== SBDH_HEADER_VERSION)
+    fail('PEPPOL_SBDH_HEADER_VERSION', `HeaderVersion "${version}" is not ${SBDH_HEADER_VERSION}`);
   const sender = participantOf(h, 'Sender', participantIds);
   const receiver = participantOf(h, 'Receiver', participantIds);
 
@@ -251,14 +292,22 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   const instanceIdentifier = field('InstanceIdentifier', 'PEPPOL_SBDH_INSTANCE_ID_INVALID');
   const type = field('Type', 'PEPPOL_SBDH_STANDARD_MISMATCH');
   const creationDateAndTime = field('CreationDateAndTime', 'PEPPOL_SBDH_CREATION_TIME_INVALID');
-  if (!instanceIdentifier || /\s/.test(instanceIdentifier)) fail('PEPPOL_SBDH_INSTANCE_ID_INVALID', `InstanceIdentifier "${instanceIdentifier}" is empty or has white space`);
+  if (!instanceIdentifier || /\s/.test(instanceIdentifier))
+    fail(
+      'PEPPOL_SBDH_INSTANCE_ID_INVALID',
+      `InstanceIdentifier "${instanceIdentifier}" is empty or has white space`,
+    );
   const creationTime = new Date(creationDateAndTime);
   if (!DATE_TIME.test(creationDateAndTime) || Number.isNaN(creationTime.getTime())) {
-    fail('PEPPOL_SBDH_CREATION_TIME_INVALID', `CreationDateAndTime "${creationDateAndTime}" is not an xs:dateTime with a time zone`);
+    fail(
+      'PEPPOL_SBDH_CREATION_TIME_INVALID',
+      `CreationDateAndTime "${creationDateAndTime}" is not an xs:dateTime with a time zone`,
+    );
   }
 
   const businessScope = childElements(h, SBDH_NS, 'BusinessScope');
-  if (businessScope.length !== 1) fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'the BusinessScope (DOCUMENTID, PROCESSID, COUNTRY_C1) is missing');
+  if (businessScope.length !== 1)
+    fail('PEPPOL_SBDH_DOCTYPE_INVALID', 'the BusinessScope (DOCUMENTID, PROCESSID, COUNTRY_C1) is missing');
   const scopes: SbdhScope[] = childElements(businessScope[0]!, SBDH_NS, 'Scope').map((s) => {
     const identifier = childElements(s, SBDH_NS, 'Identifier')[0];
     // The SBDH 1.3 schema makes InstanceIdentifier mandatory in every Scope (ScopeAttributes), MLS_TO included.
@@ -274,9 +323,16 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
   let documentType: DocumentTypeIdentifier;
   let process: ProcessIdentifier;
   try {
-    documentType = parseDocumentTypeId(docScope.instanceIdentifier, docScope.identifier ?? DOCTYPE_SCHEME_BUSDOX);
+    documentType = parseDocumentTypeId(
+      docScope.instanceIdentifier,
+      docScope.identifier ?? DOCTYPE_SCHEME_BUSDOX,
+    );
   } catch (cause) {
-    throw new QerdsError('PEPPOL_SBDH_DOCTYPE_INVALID', `DOCUMENTID "${docScope.instanceIdentifier}" is not a Peppol document type`, { cause });
+    throw new QerdsError(
+      'PEPPOL_SBDH_DOCTYPE_INVALID',
+      `DOCUMENTID "${docScope.instanceIdentifier}" is not a Peppol document type`,
+      { cause },
+    );
   }
   try {
     // The scheme comes from its own element: gluing it to the value as `scheme::value` and splitting again would
@@ -284,28 +340,50 @@ export function parseSbd(xml: string, options: ParseSbdOptions = {}): ParsedSbd 
     const checked = parseProcessId(`${PROCESS_SCHEME}::${procScope.instanceIdentifier}`);
     process = Object.freeze({ scheme: procScope.identifier ?? PROCESS_SCHEME, value: checked.value });
   } catch (cause) {
-    throw new QerdsError('PEPPOL_SBDH_PROCESS_INVALID', `PROCESSID "${procScope.instanceIdentifier}" is not a Peppol process`, { cause });
+    throw new QerdsError(
+      'PEPPOL_SBDH_PROCESS_INVALID',
+      `PROCESSID "${procScope.instanceIdentifier}" is not a Peppol process`,
+      { cause },
+    );
   }
   // A `*` belongs to an SMP registration; a message names the one document type it carries.
-  if (documentType.customization.endsWith('*')) fail('PEPPOL_SBDH_DOCTYPE_INVALID', `DOCUMENTID "${documentType.value}" is a wildcard registration, not a document type`);
+  if (documentType.customization.endsWith('*'))
+    fail(
+      'PEPPOL_SBDH_DOCTYPE_INVALID',
+      `DOCUMENTID "${documentType.value}" is a wildcard registration, not a document type`,
+    );
   const countryC1 = countryScope.instanceIdentifier;
-  if (!isIso3166Alpha2(countryC1, options.extraCountryCodes)) fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${countryC1}" is not ISO 3166-1 alpha-2`);
+  if (!isIso3166Alpha2(countryC1, options.extraCountryCodes))
+    fail('PEPPOL_SBDH_COUNTRY_C1_INVALID', `COUNTRY_C1 "${countryC1}" is not ISO 3166-1 alpha-2`);
 
   const mlsTypeScope = scopes.find((s) => s.type === 'MLS_TYPE');
   const mlsType = mlsTypeScope?.instanceIdentifier ?? 'FAILURE_ONLY';
-  if (mlsType !== 'ALWAYS_SEND' && mlsType !== 'FAILURE_ONLY') fail('PEPPOL_SBDH_MLS_TYPE_INVALID', `MLS_TYPE "${mlsType}" is neither ALWAYS_SEND nor FAILURE_ONLY`);
+  if (mlsType !== 'ALWAYS_SEND' && mlsType !== 'FAILURE_ONLY')
+    fail('PEPPOL_SBDH_MLS_TYPE_INVALID', `MLS_TYPE "${mlsType}" is neither ALWAYS_SEND nor FAILURE_ONLY`);
   const mlsTo = mlsToOf(scopes.find((s) => s.type === 'MLS_TO'));
 
   // The header must describe the document it carries: a router reads only the header. A non-XML payload in its
   // BinaryContent/TextContent wrapper has no root of its own to compare: peppol-commons (PeppolSBDHDataReader)
   // skips Standard, Type and TypeVersion for it, and so do we.
-  const nonXml = businessMessage.namespaceURI === SBDH_PAYLOAD_NS && NON_XML_PAYLOADS.has(businessMessage.localName);
+  const nonXml =
+    businessMessage.namespaceURI === SBDH_PAYLOAD_NS && NON_XML_PAYLOADS.has(businessMessage.localName);
   const root = rootOf(documentType);
   if (!nonXml && (standard !== businessMessage.namespaceURI || standard !== root.ns)) {
-    fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Standard "${standard}" differs from the business document's namespace or the document type`);
+    fail(
+      'PEPPOL_SBDH_STANDARD_MISMATCH',
+      `Standard "${standard}" differs from the business document's namespace or the document type`,
+    );
   }
-  if (!nonXml && (type !== businessMessage.localName || type !== root.localName)) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `Type "${type}" differs from the business document's root or the document type`);
-  if (!nonXml && typeVersion !== documentType.version) fail('PEPPOL_SBDH_STANDARD_MISMATCH', `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`);
+  if (!nonXml && (type !== businessMessage.localName || type !== root.localName))
+    fail(
+      'PEPPOL_SBDH_STANDARD_MISMATCH',
+      `Type "${type}" differs from the business document's root or the document type`,
+    );
+  if (!nonXml && typeVersion !== documentType.version)
+    fail(
+      'PEPPOL_SBDH_STANDARD_MISMATCH',
+      `TypeVersion "${typeVersion}" differs from the document type's version ${documentType.version}`,
+    );
 
   const parsed: PeppolSbdh = Object.freeze({
     sender,

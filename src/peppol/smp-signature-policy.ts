@@ -36,7 +36,10 @@ export const SMP_DIGEST_METHODS = Object.freeze({
 });
 
 /** The algorithm URIs a verifier may accept for one SMP response, by its dialect and the policy. */
-export function smpSignatureAlgorithms(dialect: 'peppol-smp1' | 'other', policy: SmpSignaturePolicy = {}): { signature: readonly string[]; digest: readonly string[] } {
+export function smpSignatureAlgorithms(
+  dialect: 'peppol-smp1' | 'other',
+  policy: SmpSignaturePolicy = {},
+): { signature: readonly string[]; digest: readonly string[] } {
   const legacy = dialect === 'peppol-smp1' && policy.allowRsaSha1 === true;
   const { rsaSha1, ...modern } = SMP_SIGNATURE_METHODS;
   const { sha1, ...modernDigests } = SMP_DIGEST_METHODS;
@@ -58,24 +61,45 @@ export interface SmpSignatureAlgorithmCheck {
  * Read the SignatureMethod and DigestMethods of an SMP response and hold them against the policy, before (and in
  * addition to) cryptographic verification. Refusal: QerdsError PEPPOL_SMP_SIGNATURE_ALGORITHM naming the algorithm.
  */
-export function checkSmpSignatureAlgorithms(xml: string, policy: SmpSignaturePolicy = {}): SmpSignatureAlgorithmCheck {
+export function checkSmpSignatureAlgorithms(
+  xml: string,
+  policy: SmpSignaturePolicy = {},
+): SmpSignatureAlgorithmCheck {
   const doc = parseXmlStrict(xml, 'PEPPOL_SMP_SIGNATURE_ALGORITHM', { what: 'SMP response' });
   const root = doc.documentElement;
-  const dialect = root.namespaceURI === PEPPOL_SMP1_NS && root.localName === 'SignedServiceMetadata' ? 'peppol-smp1' : 'other';
+  const dialect =
+    root.namespaceURI === PEPPOL_SMP1_NS && root.localName === 'SignedServiceMetadata'
+      ? 'peppol-smp1'
+      : 'other';
   const signatures = childElements(root, DS, 'Signature');
-  if (signatures.length !== 1) throw new QerdsError('PEPPOL_SMP_SIGNATURE_ALGORITHM', `expected one enveloped ds:Signature, found ${signatures.length}`);
+  if (signatures.length !== 1)
+    throw new QerdsError(
+      'PEPPOL_SMP_SIGNATURE_ALGORITHM',
+      `expected one enveloped ds:Signature, found ${signatures.length}`,
+    );
   const signedInfo = childElements(signatures[0]!, DS, 'SignedInfo')[0];
-  const signatureMethod = (signedInfo && childElements(signedInfo, DS, 'SignatureMethod')[0]?.getAttribute('Algorithm')) ?? '';
-  const digestMethods = (signedInfo ? childElements(signedInfo, DS, 'Reference') : []).map((r) => childElements(r, DS, 'DigestMethod')[0]?.getAttribute('Algorithm') ?? '');
+  const signatureMethod =
+    (signedInfo && childElements(signedInfo, DS, 'SignatureMethod')[0]?.getAttribute('Algorithm')) ?? '';
+  const digestMethods = (signedInfo ? childElements(signedInfo, DS, 'Reference') : []).map(
+    (r) => childElements(r, DS, 'DigestMethod')[0]?.getAttribute('Algorithm') ?? '',
+  );
   const allowed = smpSignatureAlgorithms(dialect, policy);
   const refuse = (what: string, uri: string): never => {
-    const hint = dialect === 'peppol-smp1' && (uri === SMP_SIGNATURE_METHODS.rsaSha1 || uri === SMP_DIGEST_METHODS.sha1) ? ' (a Peppol SMP before 1.3.0: see allowRsaSha1)' : '';
-    throw new QerdsError('PEPPOL_SMP_SIGNATURE_ALGORITHM', `${what} ${uri || 'missing'} is not accepted for this SMP response${hint}`, { details: { dialect, algorithm: uri } });
+    const hint =
+      dialect === 'peppol-smp1' && (uri === SMP_SIGNATURE_METHODS.rsaSha1 || uri === SMP_DIGEST_METHODS.sha1)
+        ? ' (a Peppol SMP before 1.3.0: see allowRsaSha1)'
+        : '';
+    throw new QerdsError(
+      'PEPPOL_SMP_SIGNATURE_ALGORITHM',
+      `${what} ${uri || 'missing'} is not accepted for this SMP response${hint}`,
+      { details: { dialect, algorithm: uri } },
+    );
   };
   if (!allowed.signature.includes(signatureMethod)) refuse('SignatureMethod', signatureMethod);
   if (digestMethods.length === 0) refuse('DigestMethod', '');
   for (const d of digestMethods) if (!allowed.digest.includes(d)) refuse('DigestMethod', d);
-  const legacySha1 = signatureMethod === SMP_SIGNATURE_METHODS.rsaSha1 || digestMethods.includes(SMP_DIGEST_METHODS.sha1);
+  const legacySha1 =
+    signatureMethod === SMP_SIGNATURE_METHODS.rsaSha1 || digestMethods.includes(SMP_DIGEST_METHODS.sha1);
   return { dialect, signatureMethod, digestMethods, legacySha1 };
 }
 
@@ -92,7 +116,8 @@ export function peppolSmpSignatureRules(policy: SmpSignaturePolicy = {}): {
   tlsEkuSigners(dialect: string): boolean;
 } {
   return Object.freeze({
-    algorithms: (dialect: string) => smpSignatureAlgorithms(dialect === 'peppol' ? 'peppol-smp1' : 'other', policy),
+    algorithms: (dialect: string) =>
+      smpSignatureAlgorithms(dialect === 'peppol' ? 'peppol-smp1' : 'other', policy),
     tlsEkuSigners: (dialect: string) => dialect === 'peppol',
   });
 }

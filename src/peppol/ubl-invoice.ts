@@ -92,8 +92,10 @@ export interface UblInvoice {
   readonly amounts: readonly (Amount & { readonly path: string })[];
 }
 
-const cbc = (parent: Element | undefined, name: string): Element | undefined => (parent ? childElements(parent, CBC, name)[0] : undefined);
-const cac = (parent: Element | undefined, name: string): Element | undefined => (parent ? childElements(parent, CAC, name)[0] : undefined);
+const cbc = (parent: Element | undefined, name: string): Element | undefined =>
+  parent ? childElements(parent, CBC, name)[0] : undefined;
+const cac = (parent: Element | undefined, name: string): Element | undefined =>
+  parent ? childElements(parent, CAC, name)[0] : undefined;
 const cacAll = (parent: Element, name: string): Element[] => childElements(parent, CAC, name);
 const text = (el: Element | undefined): string => (el ? textOf(el) : '');
 
@@ -101,7 +103,11 @@ function amountOf(el: Element | undefined): Amount | undefined {
   if (!el) return undefined;
   const t = textOf(el);
   const value = parseDecimal(t);
-  return { text: t, currency: el.getAttribute('currencyID') ?? '', ...(value === undefined ? {} : { value }) };
+  return {
+    text: t,
+    currency: el.getAttribute('currencyID') ?? '',
+    ...(value === undefined ? {} : { value }),
+  };
 }
 
 function taxCategoryOf(el: Element | undefined): TaxCategory | undefined {
@@ -126,7 +132,12 @@ function collectAmounts(el: Element, path: string, out: (Amount & { path: string
 
 /** Read an Invoice or CreditNote element into the model; undefined when the root is neither. */
 export function readUblInvoice(root: Element): UblInvoice | undefined {
-  const kind = root.namespaceURI === UBL_INVOICE_NS && root.localName === 'Invoice' ? 'Invoice' : root.namespaceURI === UBL_CREDIT_NOTE_NS && root.localName === 'CreditNote' ? 'CreditNote' : undefined;
+  const kind =
+    root.namespaceURI === UBL_INVOICE_NS && root.localName === 'Invoice'
+      ? 'Invoice'
+      : root.namespaceURI === UBL_CREDIT_NOTE_NS && root.localName === 'CreditNote'
+        ? 'CreditNote'
+        : undefined;
   if (!kind) return undefined;
   const lineName = kind === 'Invoice' ? 'InvoiceLine' : 'CreditNoteLine';
   const lineEls = cacAll(root, lineName);
@@ -143,18 +154,32 @@ export function readUblInvoice(root: Element): UblInvoice | undefined {
     id: text(cbc(root, 'ID')),
     issueDate: text(cbc(root, 'IssueDate')),
     ...(cbc(root, 'DueDate') ? { dueDate: text(cbc(root, 'DueDate')) } : {}),
-    ...(cbc(cac(root, 'PaymentTerms'), 'Note') ? { paymentTerms: text(cbc(cac(root, 'PaymentTerms'), 'Note')) } : {}),
+    ...(cbc(cac(root, 'PaymentTerms'), 'Note')
+      ? { paymentTerms: text(cbc(cac(root, 'PaymentTerms'), 'Note')) }
+      : {}),
     typeCode: text(cbc(root, kind === 'Invoice' ? 'InvoiceTypeCode' : 'CreditNoteTypeCode')),
     documentCurrency: text(cbc(root, 'DocumentCurrencyCode')),
     ...(cbc(root, 'TaxCurrencyCode') ? { taxCurrency: text(cbc(root, 'TaxCurrencyCode')) } : {}),
-    periodDates: periods.flatMap((p) => [cbc(p, 'StartDate'), cbc(p, 'EndDate')].filter((d): d is Element => !!d).map(textOf)),
+    periodDates: periods.flatMap((p) =>
+      [cbc(p, 'StartDate'), cbc(p, 'EndDate')].filter((d): d is Element => !!d).map(textOf),
+    ),
     hasPeriod: periods.length > 0,
     sellerName: text(cbc(cac(seller, 'PartyLegalEntity'), 'RegistrationName')),
     buyerName: text(cbc(cac(buyer, 'PartyLegalEntity'), 'RegistrationName')),
     ...(cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')
-      ? { sellerLegalId: { companyId: text(cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')), schemeId: cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')!.getAttribute('schemeID') ?? '' } }
+      ? {
+          sellerLegalId: {
+            companyId: text(cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')),
+            schemeId: cbc(cac(seller, 'PartyLegalEntity'), 'CompanyID')!.getAttribute('schemeID') ?? '',
+          },
+        }
       : {}),
-    sellerTaxIds: seller ? cacAll(seller, 'PartyTaxScheme').map((s) => ({ companyId: text(cbc(s, 'CompanyID')), scheme: text(cbc(cac(s, 'TaxScheme'), 'ID')) })) : [],
+    sellerTaxIds: seller
+      ? cacAll(seller, 'PartyTaxScheme').map((s) => ({
+          companyId: text(cbc(s, 'CompanyID')),
+          scheme: text(cbc(cac(s, 'TaxScheme'), 'ID')),
+        }))
+      : [],
     lines: lineEls.map((l) => {
       const item = cac(l, 'Item');
       const tc = taxCategoryOf(cac(item, 'ClassifiedTaxCategory'));
@@ -172,7 +197,11 @@ export function readUblInvoice(root: Element): UblInvoice | undefined {
     allowanceCharges: cacAll(root, 'AllowanceCharge').map((a) => {
       const amount = amountOf(cbc(a, 'Amount'));
       const tc = taxCategoryOf(cac(a, 'TaxCategory'));
-      return { charge: text(cbc(a, 'ChargeIndicator')) === 'true', ...(amount ? { amount } : {}), ...(tc ? { taxCategory: tc } : {}) };
+      return {
+        charge: text(cbc(a, 'ChargeIndicator')) === 'true',
+        ...(amount ? { amount } : {}),
+        ...(tc ? { taxCategory: tc } : {}),
+      };
     }),
     taxTotals: cacAll(root, 'TaxTotal').map((t) => {
       const tax = amountOf(cbc(t, 'TaxAmount'));
@@ -182,7 +211,11 @@ export function readUblInvoice(root: Element): UblInvoice | undefined {
           const taxable = amountOf(cbc(s, 'TaxableAmount'));
           const sub = amountOf(cbc(s, 'TaxAmount'));
           const category = taxCategoryOf(cac(s, 'TaxCategory'));
-          return { ...(taxable ? { taxable } : {}), ...(sub ? { tax: sub } : {}), ...(category ? { category } : {}) };
+          return {
+            ...(taxable ? { taxable } : {}),
+            ...(sub ? { tax: sub } : {}),
+            ...(category ? { category } : {}),
+          };
         }),
       };
     }),

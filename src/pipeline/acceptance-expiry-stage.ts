@@ -20,7 +20,10 @@ export function acceptanceExpiryStage(ctx: PipelineContext): JobHandler {
     await recordEvidence(
       ctx,
       message,
-      { event: 'AcceptanceRejectionExpiry', reason: { code: 'RC09', details: `no answer from the recipient by ${deadline.toISOString()}` } },
+      {
+        event: 'AcceptanceRejectionExpiry',
+        reason: { code: 'RC09', details: `no answer from the recipient by ${deadline.toISOString()}` },
+      },
       { from: 'awaiting-acceptance', to: 'failed', patch: { lastError: 'ACCEPTANCE_EXPIRED' } },
       { returnToSender: true },
     ).catch(unlessMovedOn);

@@ -12,29 +12,51 @@ import type { JobOutcome } from './types.js';
  * NotificationForAcceptanceFailure, RC05 after several attempts or RC03 after one final refusal; the message
  * fails and nothing is handed over. Each evidence goes back to C2.
  */
-export async function askForAcceptance(ctx: PipelineContext, job: OutboxEntry, message: StoredMessage, windowMs: number): Promise<JobOutcome> {
+export async function askForAcceptance(
+  ctx: PipelineContext,
+  job: OutboxEntry,
+  message: StoredMessage,
+  windowMs: number,
+): Promise<JobOutcome> {
   const deadline = new Date(ctx.clock.now().getTime() + windowMs);
-  return noticeJob(ctx, job, { kind: 'NotificationForAcceptance', message, deadline }, {
-    onSent: async (channel) => {
-      await recordEvidence(
-        ctx,
-        message,
-        { event: 'NotificationForAcceptance', reason: { code: 'RC01' } },
-        { from: 'received', to: 'awaiting-acceptance' },
-        {
-          returnToSender: true,
-          alsoInTransaction: (tx) => tx.enqueue('acceptance-expiry', message.id, { deadline: deadline.toISOString() }, { notBefore: deadline }),
-        },
-      );
-      ctx.log.info({ messageId: message.id, channel, deadline }, 'recipient asked to accept');
+  return noticeJob(
+    ctx,
+    job,
+    { kind: 'NotificationForAcceptance', message, deadline },
+    {
+      onSent: async (channel) => {
+        await recordEvidence(
+          ctx,
+          message,
+          { event: 'NotificationForAcceptance', reason: { code: 'RC01' } },
+          { from: 'received', to: 'awaiting-acceptance' },
+          {
+            returnToSender: true,
+            alsoInTransaction: (tx) =>
+              tx.enqueue(
+                'acceptance-expiry',
+                message.id,
+                { deadline: deadline.toISOString() },
+                { notBefore: deadline },
+              ),
+          },
+        );
+        ctx.log.info({ messageId: message.id, channel, deadline }, 'recipient asked to accept');
+      },
+      onGivenUp: (attempts, reason) =>
+        recordEvidence(
+          ctx,
+          message,
+          {
+            event: 'NotificationForAcceptanceFailure',
+            reason: {
+              code: attempts > 1 ? 'RC05' : 'RC03',
+              details: `after ${attempts} attempt(s): ${reason}`,
+            },
+          },
+          { from: 'received', to: 'failed', patch: { lastError: 'NOTIFICATION_FOR_ACCEPTANCE_FAILED' } },
+          { returnToSender: true },
+        ),
     },
-    onGivenUp: (attempts, reason) =>
-      recordEvidence(
-        ctx,
-        message,
-        { event: 'NotificationForAcceptanceFailure', reason: { code: attempts > 1 ? 'RC05' : 'RC03', details: `after ${attempts} attempt(s): ${reason}` } },
-        { from: 'received', to: 'failed', patch: { lastError: 'NOTIFICATION_FOR_ACCEPTANCE_FAILED' } },
-        { returnToSender: true },
-      ),
-  });
+  );
 }

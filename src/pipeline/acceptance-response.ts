@@ -5,7 +5,8 @@ import { consignmentPolicyOf } from './recipient-notice.js';
 import { recordEvidence } from './stage-support.js';
 
 /** The recipient's answer to a NotificationForAcceptance; `reason` is its own words on a rejection. */
-export type AcceptanceAnswer = { readonly accept: true } | { readonly accept: false; readonly reason?: string };
+export type AcceptanceAnswer =
+  { readonly accept: true } | { readonly accept: false; readonly reason?: string };
 
 /**
  * C3: the identified recipient accepts or rejects a message that awaits its acceptance (EN 319 522-1). Accept:
@@ -24,16 +25,26 @@ export async function answerAcceptance(
   answer: AcceptanceAnswer,
 ): Promise<{ message: StoredMessage; evidence: IssuedEvidence }> {
   const message = await ctx.store.getMessage(messageId);
-  if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(recipient)) {
+  if (
+    !message ||
+    message.role !== 'recipient-ap' ||
+    formatParticipantId(message.recipient) !== formatParticipantId(recipient)
+  ) {
     throw new QerdsError('NOT_FOUND', `no message ${messageId} for ${formatParticipantId(recipient)}`);
   }
   if (message.state !== 'awaiting-acceptance') {
-    throw new QerdsError('STATE_CONFLICT', `message ${messageId} is ${message.state}: it does not await acceptance`);
+    throw new QerdsError(
+      'STATE_CONFLICT',
+      `message ${messageId} is ${message.state}: it does not await acceptance`,
+    );
   }
   const deadline = await acceptanceDeadline(ctx, message);
   if (deadline && ctx.clock.now() > deadline) {
     // The sweep has not run yet, but the window is over: an answer now would contradict the expiry to come.
-    throw new QerdsError('STATE_CONFLICT', `the acceptance window of message ${messageId} ended at ${deadline.toISOString()}`);
+    throw new QerdsError(
+      'STATE_CONFLICT',
+      `the acceptance window of message ${messageId} ended at ${deadline.toISOString()}`,
+    );
   }
   const evidence = answer.accept
     ? await recordEvidence(
@@ -46,17 +57,26 @@ export async function answerAcceptance(
     : await recordEvidence(
         ctx,
         message,
-        { event: 'ConsignmentRejection', reason: { code: 'RC08', ...(answer.reason ? { details: answer.reason } : {}) }, recipientIdentification: identification },
+        {
+          event: 'ConsignmentRejection',
+          reason: { code: 'RC08', ...(answer.reason ? { details: answer.reason } : {}) },
+          recipientIdentification: identification,
+        },
         { from: 'awaiting-acceptance', to: 'rejected', patch: { lastError: 'REJECTED_BY_RECIPIENT' } },
         { returnToSender: true },
       );
-  ctx.log.info({ messageId, evidenceId: evidence.id, event: evidence.event }, 'recipient answered the acceptance request');
+  ctx.log.info(
+    { messageId, evidenceId: evidence.id, event: evidence.event },
+    'recipient answered the acceptance request',
+  );
   return { message: { ...message, state: answer.accept ? 'accepted' : 'rejected' }, evidence };
 }
 
 /** End of the acceptance window: the NotificationForAcceptance's event time plus the recipient's window. */
 async function acceptanceDeadline(ctx: PipelineContext, message: StoredMessage): Promise<Date | undefined> {
   const window = consignmentPolicyOf(ctx, message.recipient).acceptance?.windowMs;
-  const notice = (await ctx.store.listEvidence(message.id)).findLast((e) => e.event === 'NotificationForAcceptance');
+  const notice = (await ctx.store.listEvidence(message.id)).findLast(
+    (e) => e.event === 'NotificationForAcceptance',
+  );
   return window !== undefined && notice ? new Date(notice.eventTime.getTime() + window) : undefined;
 }

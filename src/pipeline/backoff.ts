@@ -31,12 +31,24 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
 export function retrySpanMs(policy: RetryPolicy, bound: 'min' | 'max'): number {
   let total = 0;
   for (let attempt = 1; attempt < policy.maxAttempts; attempt++) {
-    total += backoffDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, random: () => (bound === 'min' ? 0 : 1) });
+    total += backoffDelay(attempt, {
+      baseMs: policy.baseDelayMs,
+      maxMs: policy.maxDelayMs,
+      random: () => (bound === 'min' ? 0 : 1),
+    });
   }
   return total;
 }
 
 /** The outcome "try again after the back-off of `policy` for attempt `attempts`", the way every stage retries. */
-export function retryAfter(policy: RetryPolicy, attempts: number, error: string): JobOutcome & { status: 'retry' } {
-  return { status: 'retry', delayMs: backoffDelay(attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }), error };
+export function retryAfter(
+  policy: RetryPolicy,
+  attempts: number,
+  error: string,
+): JobOutcome & { status: 'retry' } {
+  return {
+    status: 'retry',
+    delayMs: backoffDelay(attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }),
+    error,
+  };
 }

@@ -26,7 +26,9 @@ export interface BullmqQueueOptions {
    */
   readonly lockDurationMs?: number;
   /** Per-stage `lockDurationMs` / `stalledIntervalMs`, over the defaults above. @defaultValue none */
-  readonly stages?: Partial<Record<PipelineStage, { readonly lockDurationMs?: number; readonly stalledIntervalMs?: number }>>;
+  readonly stages?: Partial<
+    Record<PipelineStage, { readonly lockDurationMs?: number; readonly stalledIntervalMs?: number }>
+  >;
   /**
    * Longest wait for Redis to take a job (or answer a ping), in ms; beyond it dispatch() fails and the
    * outbox row is rescheduled. @defaultValue 5000
@@ -101,7 +103,10 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     if (!queue) {
       // A producer fails fast while Redis is down (no offline queue): dispatch() then throws, and the
       // dispatcher reschedules the outbox row instead of piling commands up in memory.
-      queue = new BullQueue<JobData>(queueName(stage), { connection: { ...connection, enableOfflineQueue: false }, prefix });
+      queue = new BullQueue<JobData>(queueName(stage), {
+        connection: { ...connection, enableOfflineQueue: false },
+        prefix,
+      });
       queue.on('error', (error) => log.warn({ err: error, stage }, 'BullMQ queue connection error'));
       queues.set(stage, queue);
     }
@@ -110,14 +115,26 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
   const run = async (bullJob: Job<JobData>, handler: JobHandler): Promise<void> => {
     const d = bullJob.data;
-    const entry: OutboxEntry = { id: d.id, stage: d.stage, messageId: d.messageId, data: d.data, createdAt: new Date(d.createdAt), attempts: d.attempts, ...(d.leaseToken === undefined ? {} : { leaseToken: d.leaseToken }), ...(d.leasedUntil === undefined ? {} : { leasedUntil: new Date(d.leasedUntil) }) };
+    const entry: OutboxEntry = {
+      id: d.id,
+      stage: d.stage,
+      messageId: d.messageId,
+      data: d.data,
+      createdAt: new Date(d.createdAt),
+      attempts: d.attempts,
+      ...(d.leaseToken === undefined ? {} : { leaseToken: d.leaseToken }),
+      ...(d.leasedUntil === undefined ? {} : { leasedUntil: new Date(d.leasedUntil) }),
+    };
     running += 1;
     try {
       await runner(entry, handler);
     } catch (error) {
       // A runner must not throw; if one does, the outbox row is still leased and runs again when the
       // lease expires. Completing here keeps BullMQ from retrying on its own.
-      log.error({ err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId }, 'job runner threw; the outbox lease will bring the job back');
+      log.error(
+        { err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId },
+        'job runner threw; the outbox lease will bring the job back',
+      );
     } finally {
       running -= 1;
     }
@@ -129,26 +146,51 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     async dispatch(job) {
       if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
       const jobId = bullJobId(job);
-      const data: JobData = { id: job.id, stage: job.stage, messageId: job.messageId, data: { ...job.data }, createdAt: job.createdAt.toISOString(), attempts: job.attempts, ...(job.leaseToken === undefined ? {} : { leaseToken: job.leaseToken }), ...(job.leasedUntil === undefined ? {} : { leasedUntil: job.leasedUntil.toISOString() }) };
+      const data: JobData = {
+        id: job.id,
+        stage: job.stage,
+        messageId: job.messageId,
+        data: { ...job.data },
+        createdAt: job.createdAt.toISOString(),
+        attempts: job.attempts,
+        ...(job.leaseToken === undefined ? {} : { leaseToken: job.leaseToken }),
+        ...(job.leasedUntil === undefined ? {} : { leasedUntil: job.leasedUntil.toISOString() }),
+      };
       try {
         // While Redis is down BullMQ waits for the connection; give up after timeoutMs. A job added
         // after all is harmless: a run of an entry already rescheduled settles it early, idempotently.
-        await withTimeout(queueOf(job.stage).add(job.stage, data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true }), timeoutMs);
+        await withTimeout(
+          queueOf(job.stage).add(job.stage, data, {
+            jobId,
+            attempts: 1,
+            removeOnComplete: true,
+            removeOnFail: true,
+          }),
+          timeoutMs,
+        );
       } catch (cause) {
-        throw new QerdsError('PIPELINE_QUEUE_UNAVAILABLE', `could not hand job ${jobId} to Redis: ${(cause as Error).message}`, { cause, details: { stage: job.stage } });
+        throw new QerdsError(
+          'PIPELINE_QUEUE_UNAVAILABLE',
+          `could not hand job ${jobId} to Redis: ${(cause as Error).message}`,
+          { cause, details: { stage: job.stage } },
+        );
       }
       dispatched.set(jobId, job.stage);
     },
 
     process(stage, handler, processOptions = {}) {
-      if (!pipelineStages.includes(stage)) throw new QerdsError('PIPELINE_NO_HANDLER', `unknown stage ${stage}`);
-      if (workers.has(stage)) throw new QerdsError('PIPELINE_HANDLER_EXISTS', `stage ${stage} already has a handler`);
+      if (!pipelineStages.includes(stage))
+        throw new QerdsError('PIPELINE_NO_HANDLER', `unknown stage ${stage}`);
+      if (workers.has(stage))
+        throw new QerdsError('PIPELINE_HANDLER_EXISTS', `stage ${stage} already has a handler`);
       const concurrency = positive(processOptions.concurrency ?? defaultConcurrency, 'concurrency');
       const worker = new BullWorker<JobData>(queueName(stage), (job) => run(job, handler), {
         connection,
         prefix,
         concurrency,
-        limiter: options.limiter ? { max: options.limiter.max, duration: options.limiter.durationMs } : undefined,
+        limiter: options.limiter
+          ? { max: options.limiter.max, duration: options.limiter.durationMs }
+          : undefined,
         stalledInterval: options.stages?.[stage]?.stalledIntervalMs ?? options.stalledIntervalMs ?? 30_000,
         lockDuration: options.stages?.[stage]?.lockDurationMs ?? options.lockDurationMs ?? 120_000,
         // Jobs settle themselves in the outbox; BullMQ keeps nothing it would later dedup against.
@@ -168,14 +210,30 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
       // One queue per sweep: only processes that registered this name take its jobs.
       const queue = new BullQueue(sweepQueueName(name), { connection, prefix });
-      queue.on('error', (error) => log.warn({ err: error, sweep: name }, 'BullMQ sweep queue connection error'));
+      queue.on('error', (error) =>
+        log.warn({ err: error, sweep: name }, 'BullMQ sweep queue connection error'),
+      );
       // Every process upserts the same scheduler id: Redis keeps one, which adds one job per interval.
       queue
-        .upsertJobScheduler(name, { every: everyMs }, { name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } })
-        .catch((error: unknown) => log.error({ err: error, sweep: name }, 'could not register the sweep schedule in Redis'));
-      const worker = new BullWorker(sweepQueueName(name), async () => fn(), { connection, prefix, concurrency: 1 });
-      worker.on('error', (error) => log.warn({ err: error, sweep: name }, 'BullMQ sweep worker connection error'));
-      worker.on('failed', (_job, error) => log.error({ err: error, sweep: name }, 'sweep failed; it runs again at its next tick'));
+        .upsertJobScheduler(
+          name,
+          { every: everyMs },
+          { name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+        )
+        .catch((error: unknown) =>
+          log.error({ err: error, sweep: name }, 'could not register the sweep schedule in Redis'),
+        );
+      const worker = new BullWorker(sweepQueueName(name), async () => fn(), {
+        connection,
+        prefix,
+        concurrency: 1,
+      });
+      worker.on('error', (error) =>
+        log.warn({ err: error, sweep: name }, 'BullMQ sweep worker connection error'),
+      );
+      worker.on('failed', (_job, error) =>
+        log.error({ err: error, sweep: name }, 'sweep failed; it runs again at its next tick'),
+      );
       sweeps.set(name, { queue, worker });
     },
 
@@ -213,8 +271,12 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       if (closed) return;
       closed = true;
       // The sweep schedulers stay in Redis: the other processes still run them (the schedule is shared).
-      await Promise.allSettled([...workers.values(), ...[...sweeps.values()].map((s) => s.worker)].map((worker) => worker.close()));
-      await Promise.allSettled([...queues.values(), ...[...sweeps.values()].map((s) => s.queue)].map((queue) => queue.close()));
+      await Promise.allSettled(
+        [...workers.values(), ...[...sweeps.values()].map((s) => s.worker)].map((worker) => worker.close()),
+      );
+      await Promise.allSettled(
+        [...queues.values(), ...[...sweeps.values()].map((s) => s.queue)].map((queue) => queue.close()),
+      );
     },
   };
 }
@@ -246,9 +308,17 @@ function redisOptions(url: string): ConnectionOptions & { host: string; port: nu
   } catch (cause) {
     throw new QerdsError('CONFIG_INVALID', `queue: Redis URL "${url}" is not a URL`, { cause });
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new QerdsError('CONFIG_INVALID', `queue: Redis URL must be redis:// or rediss://, got ${parsed.protocol}`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `queue: Redis URL must be redis:// or rediss://, got ${parsed.protocol}`,
+    );
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new QerdsError('CONFIG_INVALID', `queue: Redis database "${parsed.pathname.slice(1)}" is not a number`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `queue: Redis database "${parsed.pathname.slice(1)}" is not a number`,
+    );
   return {
     host: parsed.hostname || '127.0.0.1',
     port: parsed.port ? Number(parsed.port) : 6379,
@@ -269,6 +339,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new QerdsError('CONFIG_INVALID', `queue ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new QerdsError('CONFIG_INVALID', `queue ${name} must be a positive integer, got ${value}`);
   return value;
 }

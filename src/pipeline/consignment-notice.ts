@@ -10,20 +10,41 @@ import type { JobOutcome } from './types.js';
  * (RD01), the message is consigned and ContentHandover follows when the recipient picks it up. Not sent after
  * the retry budget: ConsignmentNotificationFailure (RD05, the details say why) and the message fails.
  */
-export async function consignByNotice(ctx: PipelineContext, job: OutboxEntry, message: StoredMessage): Promise<JobOutcome> {
+export async function consignByNotice(
+  ctx: PipelineContext,
+  job: OutboxEntry,
+  message: StoredMessage,
+): Promise<JobOutcome> {
   const from = message.state;
-  return noticeJob(ctx, job, { kind: 'ConsignmentNotification', message }, {
-    onSent: async (channel) => {
-      await recordEvidence(ctx, message, { event: 'ConsignmentNotification', reason: { code: 'RD01' } }, { from, to: 'consigned' }, { returnToSender: true });
-      ctx.log.info({ messageId: message.id, channel }, 'recipient notified of the consigned message');
+  return noticeJob(
+    ctx,
+    job,
+    { kind: 'ConsignmentNotification', message },
+    {
+      onSent: async (channel) => {
+        await recordEvidence(
+          ctx,
+          message,
+          { event: 'ConsignmentNotification', reason: { code: 'RD01' } },
+          { from, to: 'consigned' },
+          { returnToSender: true },
+        );
+        ctx.log.info({ messageId: message.id, channel }, 'recipient notified of the consigned message');
+      },
+      onGivenUp: (attempts, reason) =>
+        recordEvidence(
+          ctx,
+          message,
+          {
+            event: 'ConsignmentNotificationFailure',
+            reason: {
+              code: 'RD05',
+              details: `recipient not notified after ${attempts} attempt(s): ${reason}`,
+            },
+          },
+          { from, to: 'failed', patch: { lastError: 'CONSIGNMENT_NOTIFICATION_FAILED' } },
+          { returnToSender: true },
+        ),
     },
-    onGivenUp: (attempts, reason) =>
-      recordEvidence(
-        ctx,
-        message,
-        { event: 'ConsignmentNotificationFailure', reason: { code: 'RD05', details: `recipient not notified after ${attempts} attempt(s): ${reason}` } },
-        { from, to: 'failed', patch: { lastError: 'CONSIGNMENT_NOTIFICATION_FAILED' } },
-        { returnToSender: true },
-      ),
-  });
+  );
 }

@@ -21,7 +21,8 @@ export function deliverStage(ctx: PipelineContext): JobHandler {
     const message = await ctx.store.getMessage(job.messageId);
     if (!message || (message.state !== 'received' && message.state !== 'accepted')) return { status: 'done' };
     const policy = consignmentPolicyOf(ctx, message.recipient);
-    if (message.state === 'received' && policy.acceptance) return askForAcceptance(ctx, job, message, policy.acceptance.windowMs);
+    if (message.state === 'received' && policy.acceptance)
+      return askForAcceptance(ctx, job, message, policy.acceptance.windowMs);
     if (policy.mode === 'notify') return consignByNotice(ctx, job, message);
     await consignToInbox(ctx, message);
     return { status: 'done' };

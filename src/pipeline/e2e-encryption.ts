@@ -73,16 +73,25 @@ export async function encryptPartsForRecipient(
   try {
     certificate = certificateFrom(encryptionCertificatePem);
   } catch (cause) {
-    throw new QerdsError('CONFIG_INVALID', 'the directory names an encryption certificate that does not parse', { cause });
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      'the directory names an encryption certificate that does not parse',
+      { cause },
+    );
   }
   const out: PayloadPart[] = [];
   for (const part of parts) {
-    if (part.plaintextSha256 !== undefined || isEnvelopedCms(await readHead(blobs.get(part.sha256), HEAD_BYTES))) {
+    if (
+      part.plaintextSha256 !== undefined ||
+      isEnvelopedCms(await readHead(blobs.get(part.sha256), HEAD_BYTES))
+    ) {
       out.push(part);
       continue;
     }
     // Streamed from blob to blob: the ciphertext is never held in memory, whatever the part's size.
-    const { sha256, size } = await blobs.put(encryptCmsStream(blobs.get(part.sha256), part.size, [certificate]));
+    const { sha256, size } = await blobs.put(
+      encryptCmsStream(blobs.get(part.sha256), part.size, [certificate]),
+    );
     out.push({
       partId: part.partId,
       contentType: AUTH_ENVELOPED_CONTENT_TYPE,

@@ -12,21 +12,38 @@ import type { JobHandler } from './types.js';
 export function evidenceWebhookStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
     const evidenceId = String(job.data.evidenceId ?? '');
-    const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
+    const [message, evidence] = await Promise.all([
+      ctx.store.getMessage(job.messageId),
+      ctx.store.getEvidence(evidenceId),
+    ]);
     if (!message || !evidence || !ctx.senderWebhooks?.has(message.sender)) return { status: 'done' };
-    const result = await ctx.senderWebhooks.post(message, { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml });
+    const result = await ctx.senderWebhooks.post(message, {
+      id: evidence.id,
+      event: evidence.event,
+      eventTime: evidence.eventTime,
+      xml: evidence.xml,
+    });
     if (result.status === 'sent') {
-      ctx.log.info({ messageId: message.id, evidenceId, event: evidence.event }, 'evidence posted to the sender webhook');
+      ctx.log.info(
+        { messageId: message.id, evidenceId, event: evidence.event },
+        'evidence posted to the sender webhook',
+      );
       return { status: 'done' };
     }
     const attempts = job.attempts + 1;
     const error = result.reason.slice(0, 200);
     const retry = ctx.webhookRetry ?? ctx.relayRetry;
     if (result.permanent || attempts >= retry.maxAttempts) {
-      ctx.log.error({ messageId: message.id, evidenceId, reason: result.reason, attempts }, 'evidence could not be posted to the sender webhook');
+      ctx.log.error(
+        { messageId: message.id, evidenceId, reason: result.reason, attempts },
+        'evidence could not be posted to the sender webhook',
+      );
       return { status: 'dead', error };
     }
-    ctx.log.warn({ messageId: message.id, evidenceId, reason: result.reason, attempts }, 'sender webhook refused; retrying');
+    ctx.log.warn(
+      { messageId: message.id, evidenceId, reason: result.reason, attempts },
+      'sender webhook refused; retrying',
+    );
     return retryAfter(retry, attempts, error);
   };
 }

@@ -10,17 +10,31 @@ import { recordEvidence } from './stage-support.js';
  * STATE_CONFLICT (nothing is handed over before the recipient's ConsignmentAcceptance when its policy asks for
  * one). Checked before a byte of content goes out; `handOver` records the evidence once it went out.
  */
-export async function checkHandover(ctx: PipelineContext, messageId: string, recipient: ParticipantId): Promise<StoredMessage> {
+export async function checkHandover(
+  ctx: PipelineContext,
+  messageId: string,
+  recipient: ParticipantId,
+): Promise<StoredMessage> {
   const message = await ctx.store.getMessage(messageId);
-  if (!message || message.role !== 'recipient-ap' || formatParticipantId(message.recipient) !== formatParticipantId(recipient)) {
+  if (
+    !message ||
+    message.role !== 'recipient-ap' ||
+    formatParticipantId(message.recipient) !== formatParticipantId(recipient)
+  ) {
     throw new QerdsError('NOT_FOUND', `no message ${messageId}`);
   }
   if (message.state === 'delivered') return message;
   // A recipient whose policy asks for acceptance first gets nothing before its ConsignmentAcceptance.
   const acceptanceFirst = consignmentPolicyOf(ctx, message.recipient).acceptance !== undefined;
-  const open = message.state === 'consigned' || message.state === 'accepted' || (message.state === 'received' && !acceptanceFirst);
+  const open =
+    message.state === 'consigned' ||
+    message.state === 'accepted' ||
+    (message.state === 'received' && !acceptanceFirst);
   if (!open) {
-    const why = message.state === 'awaiting-acceptance' || message.state === 'received' ? 'awaits the recipient\'s acceptance' : `is ${message.state}`;
+    const why =
+      message.state === 'awaiting-acceptance' || message.state === 'received'
+        ? "awaits the recipient's acceptance"
+        : `is ${message.state}`;
     throw new QerdsError('STATE_CONFLICT', `message ${messageId} ${why} and cannot be handed over`);
   }
   return message;

@@ -62,14 +62,18 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Queue
     async dispatch(job) {
       if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
       const worker = workers.get(job.stage);
-      if (!worker) throw new QerdsError('PIPELINE_NO_HANDLER', `no handler for stage ${job.stage}`, { details: { stage: job.stage } });
+      if (!worker)
+        throw new QerdsError('PIPELINE_NO_HANDLER', `no handler for stage ${job.stage}`, {
+          details: { stage: job.stage },
+        });
       outstanding += 1;
       worker.pending.push(job);
       pump(worker);
     },
 
     process(stage, handler, processOptions = {}) {
-      if (workers.has(stage)) throw new QerdsError('PIPELINE_HANDLER_EXISTS', `stage ${stage} already has a handler`);
+      if (workers.has(stage))
+        throw new QerdsError('PIPELINE_HANDLER_EXISTS', `stage ${stage} already has a handler`);
       const concurrency = positive(processOptions.concurrency ?? defaultConcurrency, 'concurrency');
       workers.set(stage, { handler, concurrency, pending: [], running: 0 });
     },
@@ -81,7 +85,10 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Queue
     registerSweep(name, everyMs, fn) {
       checkSweep(name, everyMs, new Set(sweeps.keys()));
       if (closed) throw new QerdsError('PIPELINE_QUEUE_CLOSED', 'queue is closed');
-      sweeps.set(name, startSweepTimer(everyMs, fn, (error) => options.onSweepError?.(name, error)));
+      sweeps.set(
+        name,
+        startSweepTimer(everyMs, fn, (error) => options.onSweepError?.(name, error)),
+      );
     },
 
     drain() {
@@ -97,6 +104,7 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): Queue
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new QerdsError('CONFIG_INVALID', `queue ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new QerdsError('CONFIG_INVALID', `queue ${name} must be a positive integer, got ${value}`);
   return value;
 }

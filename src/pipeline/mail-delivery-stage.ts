@@ -29,43 +29,73 @@ export function mailDeliveryStage(ctx: PipelineContext): JobHandler {
     if (!message || message.state !== 'consigned' || !ctx.mail) return { status: 'done' };
     const to = ctx.mail.deliveryAddress(message.recipient);
     if (!to) return { status: 'done' };
-    const consignment = (await ctx.store.listEvidence(message.id)).findLast((e) => e.event === 'ContentConsignment');
+    const consignment = (await ctx.store.listEvidence(message.id)).findLast(
+      (e) => e.event === 'ContentConsignment',
+    );
     if (!consignment) {
-      ctx.log.error({ messageId: message.id }, 'no ContentConsignment to dispatch with: mail delivery skipped');
+      ctx.log.error(
+        { messageId: message.id },
+        'no ContentConsignment to dispatch with: mail delivery skipped',
+      );
       return { status: 'done' };
     }
-    const evidence: IssuedEvidence = { id: consignment.id, event: consignment.event, eventTime: consignment.eventTime, xml: consignment.xml };
+    const evidence: IssuedEvidence = {
+      id: consignment.id,
+      event: consignment.event,
+      eventTime: consignment.eventTime,
+      xml: consignment.xml,
+    };
     const parts = await readParts(ctx.store, message.parts);
     const result = await ctx.mail.sendDispatch({ to, message, parts, evidence });
     if (result.status === 'accepted') {
       await settle(ctx, message, 'delivered');
-      ctx.log.info({ messageId: message.id, response: result.response }, 'REM dispatch accepted by the recipient mail server');
+      ctx.log.info(
+        { messageId: message.id, response: result.response },
+        'REM dispatch accepted by the recipient mail server',
+      );
       return { status: 'done' };
     }
     const attempts = job.attempts + 1;
     const retry = ctx.mailRetry ?? ctx.relayRetry;
-    ctx.log.warn({ messageId: message.id, attempts, permanent: result.permanent, response: result.response }, 'REM dispatch refused');
-    if (result.permanent) return settle(ctx, message, 'failed', { code: 'REXX', details: `SMTP ${result.response}` });
+    ctx.log.warn(
+      { messageId: message.id, attempts, permanent: result.permanent, response: result.response },
+      'REM dispatch refused',
+    );
+    if (result.permanent)
+      return settle(ctx, message, 'failed', { code: 'REXX', details: `SMTP ${result.response}` });
     if (attempts < retry.maxAttempts) {
       return retryAfter(retry, attempts, `SMTP ${result.response}`.slice(0, 200));
     }
-    return settle(ctx, message, 'failed', { code: 'RE04', details: `no delivery after ${attempts} attempts; last: SMTP ${result.response}` });
+    return settle(ctx, message, 'failed', {
+      code: 'RE04',
+      details: `no delivery after ${attempts} attempts; last: SMTP ${result.response}`,
+    });
   };
 }
 
-async function settle(ctx: PipelineContext, message: StoredMessage, to: 'delivered' | 'failed', reason?: { code: 'REXX' | 'RE04'; details: string }): Promise<JobOutcome> {
+async function settle(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  to: 'delivered' | 'failed',
+  reason?: { code: 'REXX' | 'RE04'; details: string },
+): Promise<JobOutcome> {
   try {
     await recordEvidence(
       ctx,
       message,
-      to === 'delivered' ? { event: 'ContentHandover', reason: { code: 'RE01' } } : { event: 'ContentHandoverFailure', reason },
+      to === 'delivered'
+        ? { event: 'ContentHandover', reason: { code: 'RE01' } }
+        : { event: 'ContentHandoverFailure', reason },
       { from: 'consigned', to, patch: to === 'failed' ? { lastError: reason?.code } : undefined },
       { returnToSender: true },
     );
   } catch (error) {
     // The recipient downloaded it through the API meanwhile: that handover and its evidence stand.
     if (!isQerdsError(error) || error.code !== 'STATE_CONFLICT') throw error;
-    ctx.log.info({ messageId: message.id }, 'handed over through the API during mail delivery: no second evidence');
+    ctx.log.info(
+      { messageId: message.id },
+      'handed over through the API during mail delivery: no second evidence',
+    );
   }
   return { status: 'done' };
 }

@@ -12,19 +12,32 @@ import type { JobHandler } from './types.js';
 export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
     const evidenceId = String(job.data.evidenceId ?? '');
-    const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
+    const [message, evidence] = await Promise.all([
+      ctx.store.getMessage(job.messageId),
+      ctx.store.getEvidence(evidenceId),
+    ]);
     const to = message && ctx.mail?.evidenceAddress(message.sender);
     if (!message || !evidence || !to || !ctx.mail) return { status: 'done' };
-    const result = await ctx.mail.sendReceipt({ to, message, evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml } });
+    const result = await ctx.mail.sendReceipt({
+      to,
+      message,
+      evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml },
+    });
     if (result.status === 'accepted') {
-      ctx.log.info({ messageId: message.id, evidenceId, event: evidence.event }, 'evidence mailed to the sender');
+      ctx.log.info(
+        { messageId: message.id, evidenceId, event: evidence.event },
+        'evidence mailed to the sender',
+      );
       return { status: 'done' };
     }
     const retry = ctx.mailRetry ?? ctx.relayRetry;
     const attempts = job.attempts + 1;
     const error = `SMTP ${result.response}`.slice(0, 200);
     if (result.permanent || attempts >= retry.maxAttempts) {
-      ctx.log.error({ messageId: message.id, evidenceId, response: result.response, attempts }, 'evidence could not be mailed to the sender');
+      ctx.log.error(
+        { messageId: message.id, evidenceId, response: result.response, attempts },
+        'evidence could not be mailed to the sender',
+      );
       // Kept as a dead letter: an operator can replay it once the sender's mailbox takes mail again.
       return { status: 'dead', error };
     }

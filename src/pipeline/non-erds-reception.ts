@@ -24,11 +24,20 @@ export interface NonErdsMessage {
  * MessageReceivedFromNonERDS) and the delivery job; from there it is consigned and handed over like a
  * relayed message. No evidence goes back: the sender has no ERDS (the notify stage skips NON_ERDS_PEER).
  */
-export async function receiveFromNonErds(ctx: PipelineContext, input: NonErdsMessage): Promise<{ messageId: string }> {
+export async function receiveFromNonErds(
+  ctx: PipelineContext,
+  input: NonErdsMessage,
+): Promise<{ messageId: string }> {
   const id = ctx.ids.next('msg');
   const ebmsMessageId = `${ctx.ids.next('ebms')}@qerds-ap`;
   const submittedAt = ctx.clock.now();
-  const draft = { ebmsMessageId, sender: input.sender, recipient: input.recipient, parts: input.parts, submittedAt };
+  const draft = {
+    ebmsMessageId,
+    sender: input.sender,
+    recipient: input.recipient,
+    parts: input.parts,
+    submittedAt,
+  };
   const evidence = await ctx.evidence.issue({
     event: 'ReceivedFromNonERDS',
     reason: { code: 'RF04', details: input.origin },
@@ -48,7 +57,14 @@ export async function receiveFromNonErds(ctx: PipelineContext, input: NonErdsMes
       submittedAt,
       peer: NON_ERDS_PEER,
     });
-    await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    await tx.insertEvidence({
+      id: evidence.id,
+      messageId: id,
+      event: evidence.event,
+      eventTime: evidence.eventTime,
+      xml: evidence.xml,
+      issuedBy: ctx.self.id,
+    });
     await tx.enqueue('deliver', id);
   });
   ctx.poke();

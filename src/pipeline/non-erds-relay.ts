@@ -15,31 +15,66 @@ import type { JobOutcome } from './types.js';
  *   (RF02, ExternalSystemUnreachable) with the last reply.
  * Called by the relay stage with the message in `relaying`; the evidence goes to the sender (REST, mail).
  */
-export async function relayToNonErds(ctx: PipelineContext, message: StoredMessage, to: string, previousAttempts: number): Promise<JobOutcome> {
+export async function relayToNonErds(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  to: string,
+  previousAttempts: number,
+): Promise<JobOutcome> {
   const mail = ctx.mail!;
-  const acceptance = (await ctx.store.listEvidence(message.id)).find((e) => e.event === 'SubmissionAcceptance');
+  const acceptance = (await ctx.store.listEvidence(message.id)).find(
+    (e) => e.event === 'SubmissionAcceptance',
+  );
   if (!acceptance) {
     ctx.log.error({ messageId: message.id }, 'no SubmissionAcceptance to relay to a non-ERDS recipient with');
-    return settle(ctx, message, 'failed', { code: 'RF02', details: 'no SubmissionAcceptance evidence to send' });
+    return settle(ctx, message, 'failed', {
+      code: 'RF02',
+      details: 'no SubmissionAcceptance evidence to send',
+    });
   }
-  const evidence: IssuedEvidence = { id: acceptance.id, event: acceptance.event, eventTime: acceptance.eventTime, xml: acceptance.xml };
-  const result = await mail.sendDispatch({ to, message, parts: await readParts(ctx.store, message.parts), evidence });
+  const evidence: IssuedEvidence = {
+    id: acceptance.id,
+    event: acceptance.event,
+    eventTime: acceptance.eventTime,
+    xml: acceptance.xml,
+  };
+  const result = await mail.sendDispatch({
+    to,
+    message,
+    parts: await readParts(ctx.store, message.parts),
+    evidence,
+  });
   if (result.status === 'accepted') {
-    ctx.log.info({ messageId: message.id, to, response: result.response }, 'relayed to a non-ERDS recipient by mail');
+    ctx.log.info(
+      { messageId: message.id, to, response: result.response },
+      'relayed to a non-ERDS recipient by mail',
+    );
     return settle(ctx, message, 'delivered', { code: 'RF01', details: `${to}: SMTP ${result.response}` });
   }
   const attempts = previousAttempts + 1;
   const retry = ctx.mailRetry ?? ctx.relayRetry;
-  ctx.log.warn({ messageId: message.id, to, attempts, permanent: result.permanent, response: result.response }, 'relay to a non-ERDS recipient refused');
-  if (result.permanent) return settle(ctx, message, 'failed', { code: 'RF03', details: `${to}: SMTP ${result.response}` });
+  ctx.log.warn(
+    { messageId: message.id, to, attempts, permanent: result.permanent, response: result.response },
+    'relay to a non-ERDS recipient refused',
+  );
+  if (result.permanent)
+    return settle(ctx, message, 'failed', { code: 'RF03', details: `${to}: SMTP ${result.response}` });
   if (attempts < retry.maxAttempts) {
     await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: 'RF02' });
     return retryAfter(retry, attempts, `SMTP ${result.response}`.slice(0, 200));
   }
-  return settle(ctx, message, 'failed', { code: 'RF02', details: `${to}: no delivery after ${attempts} attempts; last: SMTP ${result.response}` });
+  return settle(ctx, message, 'failed', {
+    code: 'RF02',
+    details: `${to}: no delivery after ${attempts} attempts; last: SMTP ${result.response}`,
+  });
 }
 
-async function settle(ctx: PipelineContext, message: StoredMessage, to: 'delivered' | 'failed', reason: { code: 'RF01' | 'RF02' | 'RF03'; details: string }): Promise<JobOutcome> {
+async function settle(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  to: 'delivered' | 'failed',
+  reason: { code: 'RF01' | 'RF02' | 'RF03'; details: string },
+): Promise<JobOutcome> {
   await recordEvidence(
     ctx,
     message,

@@ -14,14 +14,20 @@ import type { JobHandler } from './types.js';
 export function notifyStage(ctx: PipelineContext): JobHandler {
   return async (job) => {
     const evidenceId = String(job.data.evidenceId ?? '');
-    const [message, evidence] = await Promise.all([ctx.store.getMessage(job.messageId), ctx.store.getEvidence(evidenceId)]);
+    const [message, evidence] = await Promise.all([
+      ctx.store.getMessage(job.messageId),
+      ctx.store.getEvidence(evidenceId),
+    ]);
     if (!message || !evidence) return { status: 'done' };
     // Received from outside any ERDS: the sender has no AP; the evidence stays here (and with the recipient).
     if (message.peer === NON_ERDS_PEER) return { status: 'done' };
     const entry = await ctx.directory.lookup(message.sender);
     if (!entry) {
       // A dead letter, not a silent end: once the directory knows the sender's AP, a replay delivers it.
-      ctx.log.error({ messageId: message.id, evidenceId }, 'sender AP not in directory: evidence stays here only');
+      ctx.log.error(
+        { messageId: message.id, evidenceId },
+        'sender AP not in directory: evidence stays here only',
+      );
       return { status: 'dead', error: 'DIRECTORY_NOT_FOUND' };
     }
     try {
@@ -32,14 +38,22 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
         refToEbmsMessageId: message.ebmsMessageId,
         sender: message.recipient,
         recipient: message.sender,
-        evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml },
+        evidence: {
+          id: evidence.id,
+          event: evidence.event,
+          eventTime: evidence.eventTime,
+          xml: evidence.xml,
+        },
       });
       return { status: 'done' };
     } catch (error) {
       const attempts = job.attempts + 1;
       const code = error instanceof QerdsError ? error.code : 'AS4_EBMS_0005';
       if (attempts >= ctx.relayRetry.maxAttempts) {
-        ctx.log.error({ messageId: message.id, evidenceId, code, err: error }, 'evidence could not be returned to the sender AP');
+        ctx.log.error(
+          { messageId: message.id, evidenceId, code, err: error },
+          'evidence could not be returned to the sender AP',
+        );
         return { status: 'dead', error: code };
       }
       return retryAfter(ctx.relayRetry, attempts, code);

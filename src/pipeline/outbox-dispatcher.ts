@@ -65,7 +65,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let nextPollMs = pollIntervalMs;
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 32;
-  const retry = Object.freeze({ baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000, maxAttempts: options.retry?.maxAttempts ?? 25 });
+  const retry = Object.freeze({
+    baseMs: options.retry?.baseMs ?? 1000,
+    maxMs: options.retry?.maxMs ?? 60_000,
+    maxAttempts: options.retry?.maxAttempts ?? 25,
+  });
   const log = options.log ?? pino({ level: 'silent' });
 
   /** Ids dispatched by this dispatcher and not yet settled. */
@@ -109,9 +113,14 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       } catch (error) {
         inFlight.delete(entry.id);
         const delayMs = backoffDelay(entry.attempts + 1, retry);
-        log.error({ err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId, delayMs }, 'job could not be dispatched; retrying');
+        log.error(
+          { err: error, jobId: entry.id, stage: entry.stage, messageId: entry.messageId, delayMs },
+          'job could not be dispatched; retrying',
+        );
         const code = isQerdsError(error) ? error.code : 'INTERNAL';
-        await store.retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code, entry.leaseToken).catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
+        await store
+          .retryOutbox(entry.id, new Date(clock.now().getTime() + delayMs), code, entry.leaseToken)
+          .catch((e: unknown) => log.error({ err: e }, 'outbox retry failed'));
       }
     }
     // A full batch: more may be due right now.

@@ -47,7 +47,8 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     // A job that waited (in Redis) past its lease may have been leased again by now: the new owner runs it.
     // While half its lease is left, no one else can hold it (only an expired lease is handed out again) and
     // the first renewal lands in time: the usual case costs no store round trip.
-    const fresh = job.leasedUntil !== undefined && job.leasedUntil.getTime() - clock.now().getTime() >= leaseMs / 2;
+    const fresh =
+      job.leasedUntil !== undefined && job.leasedUntil.getTime() - clock.now().getTime() >= leaseMs / 2;
     if (token !== undefined && !fresh && !(await stillOwned(job, token))) {
       log.debug(fields, 'job skipped: its lease was taken over by a newer dispatch');
       return;
@@ -78,12 +79,24 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
         log.debug({ ...fields, attempts: job.attempts + 1 }, 'job done');
       } else if (outcome.status === 'dead') {
         settled = await store.deadLetterOutbox(job.id, outcome.error, clock.now(), token);
-        log.error({ ...fields, attempts: job.attempts + 1, error: outcome.error }, 'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)');
+        log.error(
+          { ...fields, attempts: job.attempts + 1, error: outcome.error },
+          'job gave up: kept as a dead letter (replay with `qerds dead-letters replay`)',
+        );
       } else {
-        settled = await store.retryOutbox(job.id, new Date(clock.now().getTime() + Math.max(0, outcome.delayMs)), outcome.error, token);
+        settled = await store.retryOutbox(
+          job.id,
+          new Date(clock.now().getTime() + Math.max(0, outcome.delayMs)),
+          outcome.error,
+          token,
+        );
         log.debug({ ...fields, delayMs: outcome.delayMs, error: outcome.error }, 'job rescheduled');
       }
-      if (!settled) log.warn(fields, 'job outcome not recorded: its lease was taken over (the new owner settles it; handlers are idempotent)');
+      if (!settled)
+        log.warn(
+          fields,
+          'job outcome not recorded: its lease was taken over (the new owner settles it; handlers are idempotent)',
+        );
     } catch (error) {
       log.error({ err: error, ...fields }, 'could not settle job; it runs again when its lease expires');
     }
@@ -101,14 +114,21 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
 
   /** Renews the lease every third of its length until stopped (a renewal that fails is tried again). */
   function keepLeased(job: OutboxEntry, token: string): { stop(): void } {
-    const timer = setInterval(() => {
-      store.renewOutboxLease(job.id, token, leaseMs, clock.now()).then(
-        (owned) => {
-          if (!owned) log.warn({ jobId: job.id, stage: job.stage, messageId: job.messageId }, 'lease of a running job was lost');
-        },
-        (error: unknown) => log.warn({ err: error, jobId: job.id }, 'lease renewal failed'),
-      );
-    }, Math.max(10, Math.floor(leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        store.renewOutboxLease(job.id, token, leaseMs, clock.now()).then(
+          (owned) => {
+            if (!owned)
+              log.warn(
+                { jobId: job.id, stage: job.stage, messageId: job.messageId },
+                'lease of a running job was lost',
+              );
+          },
+          (error: unknown) => log.warn({ err: error, jobId: job.id }, 'lease renewal failed'),
+        );
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    );
     timer.unref();
     return { stop: () => clearInterval(timer) };
   }

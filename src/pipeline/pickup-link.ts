@@ -21,7 +21,11 @@ export interface PickupLinkPayload {
 
 export type PickupLinkCheck =
   | ({ readonly ok: true } & PickupLinkPayload)
-  | { readonly ok: false; readonly code: 'PICKUP_LINK_INVALID' | 'PICKUP_LINK_EXPIRED'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: 'PICKUP_LINK_INVALID' | 'PICKUP_LINK_EXPIRED';
+      readonly reason: string;
+    };
 
 export interface PickupLinkOptions {
   /** HMAC key (≥ 32 bytes of entropy), shared by every API process. */
@@ -54,7 +58,14 @@ export class PickupLinks {
   /** The token alone (the last path segment of the link). */
   token(messageId: string, recipient: ParticipantId): string {
     const exp = Math.floor(this.options.clock.now().getTime() / 1000) + this.ttlSeconds;
-    const payload = Buffer.from(JSON.stringify({ m: messageId, r: formatParticipantId(recipient), exp, n: randomBytes(16).toString('base64url') })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        m: messageId,
+        r: formatParticipantId(recipient),
+        exp,
+        n: randomBytes(16).toString('base64url'),
+      }),
+    ).toString('base64url');
     return `${payload}.${this.mac(payload)}`;
   }
 
@@ -65,17 +76,35 @@ export class PickupLinks {
     if (!payload || !mac || extra !== undefined) return invalid('the pickup link is malformed');
     const expected = Buffer.from(this.mac(payload));
     const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return invalid('the pickup link is not one this access point made');
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      return invalid('the pickup link is not one this access point made');
     let fields: { m?: unknown; r?: unknown; exp?: unknown; n?: unknown };
     try {
       fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof fields;
     } catch {
       return invalid('the pickup link is malformed');
     }
-    if (typeof fields.m !== 'string' || typeof fields.r !== 'string' || typeof fields.exp !== 'number' || typeof fields.n !== 'string') return invalid('the pickup link is malformed');
+    if (
+      typeof fields.m !== 'string' ||
+      typeof fields.r !== 'string' ||
+      typeof fields.exp !== 'number' ||
+      typeof fields.n !== 'string'
+    )
+      return invalid('the pickup link is malformed');
     const expiresAt = new Date(fields.exp * 1000);
-    if (this.options.clock.now() >= expiresAt) return { ok: false, code: 'PICKUP_LINK_EXPIRED', reason: `the pickup link expired at ${expiresAt.toISOString()}` };
-    return { ok: true, messageId: fields.m, recipient: parseParticipantId(fields.r), expiresAt, linkId: fields.n };
+    if (this.options.clock.now() >= expiresAt)
+      return {
+        ok: false,
+        code: 'PICKUP_LINK_EXPIRED',
+        reason: `the pickup link expired at ${expiresAt.toISOString()}`,
+      };
+    return {
+      ok: true,
+      messageId: fields.m,
+      recipient: parseParticipantId(fields.r),
+      expiresAt,
+      linkId: fields.n,
+    };
   }
 
   private mac(payload: string): string {

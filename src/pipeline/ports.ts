@@ -1,6 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Clock, EvidenceEvent, IdGenerator, Identification, ParticipantDetails, ParticipantId, PayloadPart, ReasonCode } from '../core/index.js';
+import type {
+  Clock,
+  EvidenceEvent,
+  IdGenerator,
+  Identification,
+  ParticipantDetails,
+  ParticipantId,
+  PayloadPart,
+  ReasonCode,
+} from '../core/index.js';
 import type { Directory } from '../directory/index.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import type { Queue } from './types.js';
@@ -142,7 +151,12 @@ export interface RetryPolicy {
 export type MailSendResult =
   | { readonly status: 'accepted'; readonly response: string }
   /** `permanent`: a 5xx reply to the mail itself (RFC 5321 §4.2.1), never retried; else 4xx, or no reply (connection, TLS, AUTH, timeout). */
-  | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
+  | {
+      readonly status: 'refused';
+      readonly permanent: boolean;
+      readonly replyCode?: number;
+      readonly response: string;
+    };
 
 /**
  * Registered e-mail (EN 319 532-3 REM messages) as the stages see it: C3 → C4 delivery of a REM Dispatch
@@ -168,13 +182,22 @@ export interface MailTransport {
     readonly evidence: IssuedEvidence;
   }): Promise<MailSendResult>;
   /** REM Receipt: one evidence about `message`, to its sender's address `to`. */
-  sendReceipt(input: { readonly to: string; readonly message: StoredMessage; readonly evidence: IssuedEvidence }): Promise<MailSendResult>;
+  sendReceipt(input: {
+    readonly to: string;
+    readonly message: StoredMessage;
+    readonly evidence: IssuedEvidence;
+  }): Promise<MailSendResult>;
   /**
    * REM notification to a local recipient's registered address (its `deliveryAddress`): a message awaits its
    * acceptance, or is consigned for pickup (store-and-notify). Never the content: the introduction gives the
    * links, and the message's latest evidence (`evidence`, e.g. C3's RelayAcceptance) is attached.
    */
-  sendNotification(input: { readonly to: string; readonly notice: RecipientNotice; readonly links: NoticeLinks; readonly evidence: IssuedEvidence }): Promise<MailSendResult>;
+  sendNotification(input: {
+    readonly to: string;
+    readonly notice: RecipientNotice;
+    readonly links: NoticeLinks;
+    readonly evidence: IssuedEvidence;
+  }): Promise<MailSendResult>;
 }
 
 /** Where a notice sends the recipient: pickup always; accept and reject when it asks for acceptance. */
@@ -274,7 +297,10 @@ export interface PipelineContext {
    * The content rules of the network a routed submission travels on (JP PINT when this AP speaks Peppol): a
    * refusal becomes the SubmissionRejection's reason, and nothing is relayed. @defaultValue no content check
    */
-  readonly submissionCheck?: (input: { readonly recipient: ParticipantId; readonly parts: readonly PayloadPart[] }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
+  readonly submissionCheck?: (input: {
+    readonly recipient: ParticipantId;
+    readonly parts: readonly PayloadPart[];
+  }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
   /** Remote e-seals this AP holds for senders; absent when no sender has one. */
   readonly onBehalfSealer?: OnBehalfSealer;
   /**

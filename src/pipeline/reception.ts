@@ -1,4 +1,10 @@
-import { formatParticipantId, isQerdsError, QerdsError, type ParticipantId, type ReasonCode } from '../core/index.js';
+import {
+  formatParticipantId,
+  isQerdsError,
+  QerdsError,
+  type ParticipantId,
+  type ReasonCode,
+} from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import type { PipelineContext, RelayPart } from './ports.js';
 
@@ -17,7 +23,10 @@ export interface ReceivedMessage {
    * header): the message is recorded as rejected with RelayRejection for `reason`, returned to C2 like any
    * evidence, and `error` is thrown (also for a re-sent copy).
    */
-  readonly refusal?: { readonly reason: { readonly code: ReasonCode; readonly details: string }; readonly error: QerdsError };
+  readonly refusal?: {
+    readonly reason: { readonly code: ReasonCode; readonly details: string };
+    readonly error: QerdsError;
+  };
 }
 
 /**
@@ -26,25 +35,49 @@ export interface ReceivedMessage {
  * RelayAcceptance, the delivery job and the job that returns the evidence to C2. A recipient that is
  * not a participant of this AP gets RelayRejection (RB10) and the relay is refused.
  */
-export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessage): Promise<{ duplicate: boolean }> {
+export async function receiveMessage(
+  ctx: PipelineContext,
+  input: ReceivedMessage,
+): Promise<{ duplicate: boolean }> {
   // A cheap early answer for a plain re-send; the unique (ebMS MessageId, role) constraint is what decides
   // when two copies arrive at once (below): both pass this read, one insert wins.
   const already = await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap');
   if (already) return duplicateOf(ctx, already, input);
   const parts = await Promise.all(
     input.parts.map(async (part) => {
-      const { sha256, size } = await ctx.store.blobs.put(Buffer.isBuffer(part.body) ? part.body : part.body.open());
-      const original = part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType };
-      return { partId: part.partId, contentType: part.contentType, filename: part.filename, sha256, size, ...original };
+      const { sha256, size } = await ctx.store.blobs.put(
+        Buffer.isBuffer(part.body) ? part.body : part.body.open(),
+      );
+      const original =
+        part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType };
+      return {
+        partId: part.partId,
+        contentType: part.contentType,
+        filename: part.filename,
+        sha256,
+        size,
+        ...original,
+      };
     }),
   );
   const known = !input.refusal && (await ctx.participants.isLocal(input.recipient));
   const id = ctx.ids.next('msg');
   const submittedAt = input.submittedAt ?? ctx.clock.now();
-  const draft = { ebmsMessageId: input.ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
+  const draft = {
+    ebmsMessageId: input.ebmsMessageId,
+    sender: input.sender,
+    recipient: input.recipient,
+    parts,
+    submittedAt,
+  };
   const evidence = await ctx.evidence.issue({
     event: known ? 'RelayAcceptance' : 'RelayRejection',
-    reason: known ? { code: 'RB01' } : (input.refusal?.reason ?? { code: 'RB10', details: `${formatParticipantId(input.recipient)} is not a participant of this ERDS` }),
+    reason: known
+      ? { code: 'RB01' }
+      : (input.refusal?.reason ?? {
+          code: 'RB10',
+          details: `${formatParticipantId(input.recipient)} is not a participant of this ERDS`,
+        }),
     message: draft,
     externalErds: input.fromErds,
   });
@@ -62,25 +95,41 @@ export async function receiveMessage(ctx: PipelineContext, input: ReceivedMessag
         submittedAt,
         peer: input.fromErds.id,
       });
-      await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+      await tx.insertEvidence({
+        id: evidence.id,
+        messageId: id,
+        event: evidence.event,
+        eventTime: evidence.eventTime,
+        xml: evidence.xml,
+        issuedBy: ctx.self.id,
+      });
       await tx.enqueue('notify', id, { evidenceId: evidence.id });
       if (known) await tx.enqueue('deliver', id);
     });
   } catch (error) {
     // Lost the race to a concurrent copy: its transaction recorded the message and its one evidence; ours
     // rolled back whole (the sealed evidence above is dropped unrecorded, the blobs are shared by content).
-    const winner = isQerdsError(error, 'STORE_DUPLICATE') ? await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap') : undefined;
+    const winner = isQerdsError(error, 'STORE_DUPLICATE')
+      ? await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap')
+      : undefined;
     if (winner) return duplicateOf(ctx, winner, input);
     throw error;
   }
   ctx.poke();
-  ctx.log.info({ messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event }, 'relayed message recorded');
+  ctx.log.info(
+    { messageId: id, ebmsMessageId: input.ebmsMessageId, event: evidence.event },
+    'relayed message recorded',
+  );
   if (!known) throw input.refusal?.error ?? unknownRecipient(input.recipient);
   return { duplicate: false };
 }
 
 /** A re-sent message gets the answer the first one got: a refusal must not turn into a receipt on retry. */
-function duplicateOf(ctx: PipelineContext, first: StoredMessage, input: ReceivedMessage): { duplicate: true } {
+function duplicateOf(
+  ctx: PipelineContext,
+  first: StoredMessage,
+  input: ReceivedMessage,
+): { duplicate: true } {
   ctx.log.info({ messageId: first.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
   if (first.state === 'rejected') throw input.refusal?.error ?? unknownRecipient(input.recipient);
   return { duplicate: true };
@@ -88,7 +137,11 @@ function duplicateOf(ctx: PipelineContext, first: StoredMessage, input: Received
 
 /** The finalRecipient value is not one this AP serves: EBMS:0001 ValueNotRecognized, final (not retried). */
 function unknownRecipient(recipient: ParticipantId): QerdsError {
-  return new QerdsError('PIPELINE_UNKNOWN_RECIPIENT', `recipient ${formatParticipantId(recipient)} unknown at this AP`, {
-    details: { ebmsCode: 'EBMS:0001', retryable: false },
-  });
+  return new QerdsError(
+    'PIPELINE_UNKNOWN_RECIPIENT',
+    `recipient ${formatParticipantId(recipient)} unknown at this AP`,
+    {
+      details: { ebmsCode: 'EBMS:0001', retryable: false },
+    },
+  );
 }

@@ -23,17 +23,49 @@ export type NoticeAttempt =
  * with the relay back-off until `relayRetry.maxAttempts`; a permanent one (no channel, a 4xx) is final at
  * once. Delivery is at least once: a crash between sending and recording the evidence sends it again.
  */
-export async function tryNotice(ctx: PipelineContext, job: OutboxEntry, notice: RecipientNotice): Promise<NoticeAttempt> {
+export async function tryNotice(
+  ctx: PipelineContext,
+  job: OutboxEntry,
+  notice: RecipientNotice,
+): Promise<NoticeAttempt> {
   const attempts = job.attempts + 1;
   const latest = await ctx.store.latestEvidence(notice.message.id);
-  const evidence = latest && { id: latest.id, event: latest.event, eventTime: latest.eventTime, xml: latest.xml };
+  const evidence = latest && {
+    id: latest.id,
+    event: latest.event,
+    eventTime: latest.eventTime,
+    xml: latest.xml,
+  };
   const result = ctx.recipients
-    ? await ctx.recipients.notify(notice.message.recipient, { ...notice, ...(evidence ? { evidence } : {}) }).catch((error: unknown) => ({ status: 'refused' as const, permanent: false, reason: (error as Error).message }))
-    : { status: 'refused' as const, permanent: true, reason: 'no notification channel configured for the recipient' };
+    ? await ctx.recipients
+        .notify(notice.message.recipient, { ...notice, ...(evidence ? { evidence } : {}) })
+        .catch((error: unknown) => ({
+          status: 'refused' as const,
+          permanent: false,
+          reason: (error as Error).message,
+        }))
+    : {
+        status: 'refused' as const,
+        permanent: true,
+        reason: 'no notification channel configured for the recipient',
+      };
   if (result.status === 'sent') return { sent: true, channel: result.channel };
-  ctx.log.warn({ messageId: notice.message.id, notice: notice.kind, attempts, reason: result.reason, permanent: result.permanent }, 'recipient notification refused');
+  ctx.log.warn(
+    {
+      messageId: notice.message.id,
+      notice: notice.kind,
+      attempts,
+      reason: result.reason,
+      permanent: result.permanent,
+    },
+    'recipient notification refused',
+  );
   if (!result.permanent && attempts < ctx.relayRetry.maxAttempts) {
-    return { sent: false, reason: result.reason, retry: retryAfter(ctx.relayRetry, attempts, 'NOTIFICATION_REFUSED') };
+    return {
+      sent: false,
+      reason: result.reason,
+      retry: retryAfter(ctx.relayRetry, attempts, 'NOTIFICATION_REFUSED'),
+    };
   }
   return { sent: false, attempts, reason: result.reason };
 }
@@ -47,7 +79,10 @@ export async function noticeJob(
   ctx: PipelineContext,
   job: OutboxEntry,
   notice: RecipientNotice,
-  record: { onSent: (channel: string) => Promise<unknown>; onGivenUp: (attempts: number, reason: string) => Promise<unknown> },
+  record: {
+    onSent: (channel: string) => Promise<unknown>;
+    onGivenUp: (attempts: number, reason: string) => Promise<unknown>;
+  },
 ): Promise<JobOutcome> {
   const attempt = await tryNotice(ctx, job, notice);
   if (!attempt.sent && attempt.retry) return attempt.retry;

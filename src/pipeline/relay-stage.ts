@@ -24,7 +24,12 @@ export function relayStage(ctx: PipelineContext): JobHandler {
     // has not come back. Still `relaying` now means it never did: reception awareness ends in RelayFailure.
     if (typeof job.data.awaitingRelayEvidenceSince === 'string') {
       if (message.state !== 'relaying') return { status: 'done' };
-      return fail(ctx, message, 'RB09', `the recipient AP took the message by SMTP at ${job.data.awaitingRelayEvidenceSince} but returned no relay evidence in time`);
+      return fail(
+        ctx,
+        message,
+        'RB09',
+        `the recipient AP took the message by SMTP at ${job.data.awaitingRelayEvidenceSince} but returned no relay evidence in time`,
+      );
     }
     if (message.state === 'submitted') {
       await ctx.store.transitionMessage(message.id, 'submitted', 'relaying');
@@ -38,7 +43,9 @@ export function relayStage(ctx: PipelineContext): JobHandler {
     }
 
     const parts: RelayPart[] = await readRelayParts(ctx.store, message.parts);
-    const acceptance = (await ctx.store.listEvidence(message.id)).find((e) => e.event === 'SubmissionAcceptance');
+    const acceptance = (await ctx.store.listEvidence(message.id)).find(
+      (e) => e.event === 'SubmissionAcceptance',
+    );
     let answer: RelayAnswer;
     try {
       answer = await ctx.transport.sendMessage({
@@ -51,7 +58,16 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         subject: message.subject,
         submittedAt: message.submittedAt,
         parts,
-        ...(acceptance ? { submissionEvidence: { id: acceptance.id, event: acceptance.event, eventTime: acceptance.eventTime, xml: acceptance.xml } } : {}),
+        ...(acceptance
+          ? {
+              submissionEvidence: {
+                id: acceptance.id,
+                event: acceptance.event,
+                eventTime: acceptance.eventTime,
+                xml: acceptance.xml,
+              },
+            }
+          : {}),
       });
     } catch (error) {
       const attempts = job.attempts + 1;
@@ -63,7 +79,12 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         return retryAfter(ctx.relayRetry, attempts, code);
       }
       const named = isQerdsError(error) ? relayFailureReason(error.details?.reasonCode) : undefined;
-      return fail(ctx, message, retryable ? 'RB09' : (named ?? 'RB02'), `${code}: ${(error as Error).message}`);
+      return fail(
+        ctx,
+        message,
+        retryable ? 'RB09' : (named ?? 'RB02'),
+        `${code}: ${(error as Error).message}`,
+      );
     }
     if ('smtpResponse' in answer) {
       // Taken over by C3 (its 250 comes after its commit); the RelayAcceptance it returns moves the message on.
@@ -73,15 +94,26 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       await ctx.store.transaction(async (tx) => {
         // False when C3's RelayAcceptance came back first and moved the message on: then there is nothing to await.
         if (await tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts: job.attempts + 1 })) {
-          await tx.enqueue('relay', message!.id, { awaitingRelayEvidenceSince: since.toISOString() }, { notBefore: deadline });
+          await tx.enqueue(
+            'relay',
+            message!.id,
+            { awaitingRelayEvidenceSince: since.toISOString() },
+            { notBefore: deadline },
+          );
         }
       });
-      ctx.log.info({ messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse }, 'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP');
+      ctx.log.info(
+        { messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse },
+        'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP',
+      );
       return { status: 'done' };
     }
     if (answer.recordRelayAcceptance) {
       await recordReceiptBoundAcceptance(ctx, message, answer.receiptXml, job.attempts + 1);
-      ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified and bound in RelayAcceptance');
+      ctx.log.info(
+        { messageId: message.id, endpoint: entry.endpoint },
+        'relayed, receipt verified and bound in RelayAcceptance',
+      );
       return { status: 'done' };
     }
     // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
@@ -97,9 +129,20 @@ export function relayStage(ctx: PipelineContext): JobHandler {
  * evidence binds that receipt. When the peer's own evidence moved the message on meanwhile, it is recorded on the
  * state the message is in.
  */
-async function recordReceiptBoundAcceptance(ctx: PipelineContext, message: StoredMessage, receiptXml: string, attempts: number): Promise<void> {
+async function recordReceiptBoundAcceptance(
+  ctx: PipelineContext,
+  message: StoredMessage,
+  receiptXml: string,
+  attempts: number,
+): Promise<void> {
   const digest = createHash('sha256').update(receiptXml, 'utf8').digest('hex');
-  const request = { event: 'RelayAcceptance' as const, reason: { code: 'RB01' as const, details: `the recipient's access point acknowledged ebMS message ${message.ebmsMessageId} with a signed non-repudiation receipt (SHA-256 ${digest}); a Peppol access point that is not an ERDS returns no evidence of its own` } };
+  const request = {
+    event: 'RelayAcceptance' as const,
+    reason: {
+      code: 'RB01' as const,
+      details: `the recipient's access point acknowledged ebMS message ${message.ebmsMessageId} with a signed non-repudiation receipt (SHA-256 ${digest}); a Peppol access point that is not an ERDS returns no evidence of its own`,
+    },
+  };
   try {
     await recordEvidence(ctx, message, request, { from: 'relaying', to: 'relayed', patch: { attempts } });
   } catch (error) {
@@ -113,7 +156,9 @@ type RelayFailureReason = 'RB02' | 'RB03' | 'RB04' | 'RB05' | 'RB06' | 'RB09' | 
 
 /** The reason code a transport named for a final refusal (`details.reasonCode`), when it is one RelayFailure may carry. */
 function relayFailureReason(code: unknown): RelayFailureReason | undefined {
-  return typeof code === 'string' && ['RB02', 'RB03', 'RB04', 'RB05', 'RB06', 'RB10'].includes(code) ? (code as RelayFailureReason) : undefined;
+  return typeof code === 'string' && ['RB02', 'RB03', 'RB04', 'RB05', 'RB06', 'RB10'].includes(code)
+    ? (code as RelayFailureReason)
+    : undefined;
 }
 
 async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFailureReason, details: string) {

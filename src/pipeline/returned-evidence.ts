@@ -1,4 +1,11 @@
-import { formatParticipantId, isQerdsError, QerdsError, type EvidenceEvent, type QerdsErrorCode, type MessageState } from '../core/index.js';
+import {
+  formatParticipantId,
+  isQerdsError,
+  QerdsError,
+  type EvidenceEvent,
+  type QerdsErrorCode,
+  type MessageState,
+} from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
@@ -33,7 +40,11 @@ export interface CheckedReturnedEvidence {
  * ContentHandoverFailure (and the C3 events that end a message unhanded: NotificationForAcceptanceFailure,
  * ConsignmentRejection, AcceptanceRejectionExpiry, ConsignmentNotificationFailure) to `failed`.
  */
-export async function acceptReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<{ duplicate: boolean }> {
+export async function acceptReturnedEvidence(
+  ctx: PipelineContext,
+  xml: string,
+  carrierFingerprint?: string,
+): Promise<{ duplicate: boolean }> {
   return recordReturnedEvidence(ctx, await checkReturnedEvidence(ctx, xml, carrierFingerprint));
 }
 
@@ -57,17 +68,25 @@ export async function acceptReturnedEvidenceGroup(
   const recorded = new Set<string>();
   for (const one of checked) {
     // A second evidence about the same message sees the state the first one left.
-    const message = recorded.has(one.message.id) ? ((await ctx.store.getMessage(one.message.id)) ?? one.message) : one.message;
+    const message = recorded.has(one.message.id)
+      ? ((await ctx.store.getMessage(one.message.id)) ?? one.message)
+      : one.message;
     await recordReturnedEvidence(ctx, { ...one, message });
     recorded.add(one.message.id);
   }
 }
 
 /** The checks of acceptReturnedEvidence, without keeping anything. */
-export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, carrierFingerprint?: string): Promise<CheckedReturnedEvidence> {
+export async function checkReturnedEvidence(
+  ctx: PipelineContext,
+  xml: string,
+  carrierFingerprint?: string,
+): Promise<CheckedReturnedEvidence> {
   const check = await ctx.evidenceVerifier.check(xml);
   const refuse = (code: QerdsErrorCode, reason: string) =>
-    new QerdsError(code, `returned evidence rejected: ${reason}`, { details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id } });
+    new QerdsError(code, `returned evidence rejected: ${reason}`, {
+      details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id },
+    });
   // The verifier also refuses a seal certificate that is no e-seal, and an issuer the seal contradicts.
   if (!check.valid) throw refuse('PIPELINE_EVIDENCE_INVALID', check.reason ?? 'invalid');
   if (carrierFingerprint !== undefined && check.sealFingerprint !== carrierFingerprint) {
@@ -75,8 +94,15 @@ export async function checkReturnedEvidence(ctx: PipelineContext, xml: string, c
   }
   const message = await ctx.store.findMessageByEbmsId(check.messageId, 'sender-ap');
   // One answer for an unknown message and another pair's message: the peer must not learn which ids exist here.
-  if (!message || check.sender !== formatParticipantId(message.sender) || check.recipient !== formatParticipantId(message.recipient)) {
-    throw refuse('PIPELINE_UNKNOWN_MESSAGE', `no message ${check.messageId} from ${check.sender} to ${check.recipient}`);
+  if (
+    !message ||
+    check.sender !== formatParticipantId(message.sender) ||
+    check.recipient !== formatParticipantId(message.recipient)
+  ) {
+    throw refuse(
+      'PIPELINE_UNKNOWN_MESSAGE',
+      `no message ${check.messageId} from ${check.sender} to ${check.recipient}`,
+    );
   }
   await requireIssuerSeal(ctx, check, message, refuse);
   return { xml, check: check as CheckedReturnedEvidence['check'], message };
@@ -99,28 +125,52 @@ async function requireIssuerSeal(
   const own = ctx.peerSeals?.ownSealFingerprint;
   const seal = check.sealFingerprint;
   if (check.issuerId === ctx.self.id) {
-    if (own === undefined || seal !== own) throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it names this AP (${ctx.self.id}) as issuer but is not sealed with its e-seal`);
+    if (own === undefined || seal !== own)
+      throw refuse(
+        'PIPELINE_EVIDENCE_SEAL_MISMATCH',
+        `it names this AP (${ctx.self.id}) as issuer but is not sealed with its e-seal`,
+      );
     return;
   }
-  if (own !== undefined && seal === own) throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`);
+  if (own !== undefined && seal === own)
+    throw refuse(
+      'PIPELINE_EVIDENCE_SEAL_MISMATCH',
+      `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`,
+    );
   const pinned = (await ctx.directory.lookup(message.recipient))?.apCertificatePem;
   if (pinned) {
     if (certificateFrom(pinned).fingerprint256 !== seal) {
-      throw refuse('PIPELINE_EVIDENCE_SEAL_MISMATCH', `it is not sealed by the access point the directory names for ${formatParticipantId(message.recipient)}`);
+      throw refuse(
+        'PIPELINE_EVIDENCE_SEAL_MISMATCH',
+        `it is not sealed by the access point the directory names for ${formatParticipantId(message.recipient)}`,
+      );
     }
     return;
   }
   if (!ctx.peerSeals?.unpinnedPeers) {
-    throw refuse('PIPELINE_EVIDENCE_SEAL_NOT_PINNED', `the directory pins no AP certificate for ${formatParticipantId(message.recipient)} (pki.unpinnedPeers is off)`);
+    throw refuse(
+      'PIPELINE_EVIDENCE_SEAL_NOT_PINNED',
+      `the directory pins no AP certificate for ${formatParticipantId(message.recipient)} (pki.unpinnedPeers is off)`,
+    );
   }
 }
 
-async function recordReturnedEvidence(ctx: PipelineContext, { xml, check, message }: CheckedReturnedEvidence): Promise<{ duplicate: boolean }> {
+async function recordReturnedEvidence(
+  ctx: PipelineContext,
+  { xml, check, message }: CheckedReturnedEvidence,
+): Promise<{ duplicate: boolean }> {
   let copied: boolean;
   try {
     copied = await ctx.store.transaction(async (tx) => {
       // A duplicate (same evidence id: C3 sent it again after a lost receipt) fails here and rolls back whole.
-      await tx.insertEvidence({ id: check.id, messageId: message.id, event: check.event, eventTime: check.eventTime, xml, issuedBy: check.issuerId });
+      await tx.insertEvidence({
+        id: check.id,
+        messageId: message.id,
+        event: check.event,
+        eventTime: check.eventTime,
+        xml,
+        issuedBy: check.issuerId,
+      });
       const next = stateAfter[check.event];
       if (next && (message.state === 'relayed' || message.state === 'relaying')) {
         await tx.transitionMessage(message.id, message.state, next);
@@ -131,10 +181,14 @@ async function recordReturnedEvidence(ctx: PipelineContext, { xml, check, messag
       return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
     });
   } catch (error) {
-    if (isQerdsError(error, 'STORE_DUPLICATE') && (await ctx.store.getEvidence(check.id))) return { duplicate: true };
+    if (isQerdsError(error, 'STORE_DUPLICATE') && (await ctx.store.getEvidence(check.id)))
+      return { duplicate: true };
     throw error;
   }
   if (copied) ctx.poke();
-  ctx.log.info({ messageId: message.id, evidenceId: check.id, event: check.event }, 'evidence returned by the recipient AP');
+  ctx.log.info(
+    { messageId: message.id, evidenceId: check.id, event: check.event },
+    'evidence returned by the recipient AP',
+  );
   return { duplicate: false };
 }

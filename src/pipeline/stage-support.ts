@@ -17,7 +17,11 @@ export function readRelayParts(store: Store, parts: readonly PayloadPart[]): Pro
   return partsFromStore(store, parts, RELAY_IN_MEMORY_BYTES);
 }
 
-function partsFromStore(store: Store, parts: readonly PayloadPart[], inMemoryMaxBytes: number): Promise<RelayPart[]> {
+function partsFromStore(
+  store: Store,
+  parts: readonly PayloadPart[],
+  inMemoryMaxBytes: number,
+): Promise<RelayPart[]> {
   return Promise.all(
     parts.map(async (part) => ({
       partId: part.partId,
@@ -25,7 +29,10 @@ function partsFromStore(store: Store, parts: readonly PayloadPart[], inMemoryMax
       filename: part.filename,
       // The plaintext's digest and size stay at C2: they would let C3 confirm a guessed plaintext.
       ...(part.originalContentType === undefined ? {} : { originalContentType: part.originalContentType }),
-      body: part.size <= inMemoryMaxBytes ? await streamToBuffer(store.blobs.get(part.sha256)) : { size: part.size, open: () => store.blobs.get(part.sha256) },
+      body:
+        part.size <= inMemoryMaxBytes
+          ? await streamToBuffer(store.blobs.get(part.sha256))
+          : { size: part.size, open: () => store.blobs.get(part.sha256) },
     })),
   );
 }
@@ -64,7 +71,10 @@ export async function recordEvidence(
       return await recordChainedEvidence(ctx, message, request, transition, options, previousId);
     } catch (error) {
       if (!isQerdsError(error, 'STORE_CHAIN_MOVED') || attempt >= chainAttempts) throw error;
-      ctx.log.info({ messageId: message.id, event: request.event, attempt }, 'evidence chain moved on while sealing; sealing again');
+      ctx.log.info(
+        { messageId: message.id, event: request.event, attempt },
+        'evidence chain moved on while sealing; sealing again',
+      );
     }
   }
 }
@@ -80,19 +90,40 @@ async function recordChainedEvidence(
   options: { returnToSender?: boolean; alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown> },
   previousId: string | null,
 ): Promise<IssuedEvidence> {
-  const evidence = await ctx.evidence.issue({ ...request, message, ...(previousId === null ? {} : { previousEvidenceId: previousId }) });
+  const evidence = await ctx.evidence.issue({
+    ...request,
+    message,
+    ...(previousId === null ? {} : { previousEvidenceId: previousId }),
+  });
   let copied = false;
   await ctx.store.transaction(async (tx) => {
     // The evidence stands only with the state change it proves: if another job or request moved the message
     // first, nothing is recorded (no ContentConsignment after a handover, no RelayFailure after a delivery).
     if (!(await tx.transitionMessage(message.id, transition.from, transition.to, transition.patch))) {
-      throw new QerdsError('STATE_CONFLICT', `message ${message.id} is no longer ${transition.from}: ${request.event} not recorded`);
+      throw new QerdsError(
+        'STATE_CONFLICT',
+        `message ${message.id} is no longer ${transition.from}: ${request.event} not recorded`,
+      );
     }
     await options.alsoInTransaction?.(tx);
-    await tx.insertEvidence({ id: evidence.id, messageId: message.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id }, { previousId });
+    await tx.insertEvidence(
+      {
+        id: evidence.id,
+        messageId: message.id,
+        event: evidence.event,
+        eventTime: evidence.eventTime,
+        xml: evidence.xml,
+        issuedBy: ctx.self.id,
+      },
+      { previousId },
+    );
     if (options.returnToSender) await tx.enqueue('notify', message.id, { evidenceId: evidence.id });
     // At the sender's AP (e.g. RelayFailure) the evidence also goes to a sender who gets it by mail or webhook.
-    if (message.role === 'sender-ap' && (await enqueueSenderCopies(ctx, tx, message.sender, message.id, evidence.id))) copied = true;
+    if (
+      message.role === 'sender-ap' &&
+      (await enqueueSenderCopies(ctx, tx, message.sender, message.id, evidence.id))
+    )
+      copied = true;
   });
   if (options.returnToSender || copied) ctx.poke();
   return evidence;

@@ -1,4 +1,11 @@
-import { formatParticipantId, isQerdsError, type Identification, type ParticipantId, type PayloadPart, type ReasonCode } from '../core/index.js';
+import {
+  formatParticipantId,
+  isQerdsError,
+  type Identification,
+  type ParticipantId,
+  type PayloadPart,
+  type ReasonCode,
+} from '../core/index.js';
 import type { DirectoryEntry } from '../directory/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { encryptPartsForRecipient } from './e2e-encryption.js';
@@ -44,28 +51,43 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   const routed = input.rejection ? { entry: undefined } : await route(ctx, input.recipient);
   const found = routed.entry;
   // A plain e-mail address outside any ERDS, when the sender policy allows relaying there (EN 319 522-1 F events).
-  const outside = input.rejection || found || routed.refusal ? undefined : ctx.mail?.nonErdsAddress(input.recipient);
+  const outside =
+    input.rejection || found || routed.refusal ? undefined : ctx.mail?.nonErdsAddress(input.recipient);
   // REQ2 before anything is encrypted: a certificate that does not chain, expired, was revoked or is not
   // an encryption key is refused (threat: content readable by whoever published it), and so is plaintext
   // where the policy wants end-to-end encryption and no certificate is known.
-  const contentRefusal = !input.rejection && found && ctx.submissionCheck ? await ctx.submissionCheck({ recipient: input.recipient, parts: input.parts }) : undefined;
-  const rejection = input.rejection ?? routed.refusal ?? contentRefusal ?? (found || outside ? endToEndRefusal(ctx, input, found?.encryptionCertificatePem) : undefined);
+  const contentRefusal =
+    !input.rejection && found && ctx.submissionCheck
+      ? await ctx.submissionCheck({ recipient: input.recipient, parts: input.parts })
+      : undefined;
+  const rejection =
+    input.rejection ??
+    routed.refusal ??
+    contentRefusal ??
+    (found || outside ? endToEndRefusal(ctx, input, found?.encryptionCertificatePem) : undefined);
   const entry = rejection ? undefined : found;
   const nonErds = rejection ? undefined : outside;
   const accepted = entry !== undefined || nonErds !== undefined;
   // A sender whose e-seal this AP holds gets its unsealed content sealed here, before encryption: the seal
   // travels inside the ciphertext to C4, and the SubmissionAcceptance says the AP made it on its behalf.
-  const sealed = accepted ? ((await ctx.onBehalfSealer?.seal(input.sender, input.parts)) ?? input.parts) : input.parts;
+  const sealed = accepted
+    ? ((await ctx.onBehalfSealer?.seal(input.sender, input.parts)) ?? input.parts)
+    : input.parts;
   // End to end (REQ2): when the directory names the recipient's encryption certificate, the parts are
   // encrypted here, once, so that the SubmissionAcceptance binds plaintext and ciphertext digests and C3
   // only ever sees ciphertext.
-  const parts = entry?.encryptionCertificatePem ? await encryptPartsForRecipient(ctx.store.blobs, sealed, entry.encryptionCertificatePem) : sealed;
+  const parts = entry?.encryptionCertificatePem
+    ? await encryptPartsForRecipient(ctx.store.blobs, sealed, entry.encryptionCertificatePem)
+    : sealed;
   const draft = { ebmsMessageId, sender: input.sender, recipient: input.recipient, parts, submittedAt };
   const evidence = await ctx.evidence.issue({
     event: accepted ? 'SubmissionAcceptance' : 'SubmissionRejection',
     reason: accepted
       ? { code: 'RA01', ...(input.acceptanceDetails ? { details: input.acceptanceDetails } : {}) }
-      : (rejection ?? { code: 'RA05', details: `recipient ${formatParticipantId(input.recipient)} is not in the directory` }),
+      : (rejection ?? {
+          code: 'RA05',
+          details: `recipient ${formatParticipantId(input.recipient)} is not in the directory`,
+        }),
     message: draft,
     senderIdentification: input.senderIdentification,
   });
@@ -83,12 +105,27 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
       submittedAt,
       peer: entry?.endpoint ?? (nonErds ? `mailto:${nonErds}` : undefined),
     });
-    await tx.insertEvidence({ id: evidence.id, messageId: id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml, issuedBy: ctx.self.id });
+    await tx.insertEvidence({
+      id: evidence.id,
+      messageId: id,
+      event: evidence.event,
+      eventTime: evidence.eventTime,
+      xml: evidence.xml,
+      issuedBy: ctx.self.id,
+    });
     if (accepted) await tx.enqueue('relay', id);
     return { message: stored, copied: await enqueueSenderCopies(ctx, tx, input.sender, id, evidence.id) };
   });
   if (accepted || copied) ctx.poke();
-  ctx.log.info({ messageId: id, ebmsMessageId, event: evidence.event, ...(input.reference ? { reference: input.reference } : {}) }, 'submission recorded');
+  ctx.log.info(
+    {
+      messageId: id,
+      ebmsMessageId,
+      event: evidence.event,
+      ...(input.reference ? { reference: input.reference } : {}),
+    },
+    'submission recorded',
+  );
   return { accepted, message, evidence, ...(rejection && !input.rejection ? { rejection } : {}) };
 }
 
@@ -97,18 +134,33 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
  * an expired endpoint, an unreachable SMP) refuses the submission (RA05) with the directory's reason, since
  * routing on an answer we cannot trust could hand the content to whoever forged it.
  */
-async function route(ctx: PipelineContext, recipient: ParticipantId): Promise<{ entry?: DirectoryEntry; refusal?: { code: ReasonCode; details: string } }> {
+async function route(
+  ctx: PipelineContext,
+  recipient: ParticipantId,
+): Promise<{ entry?: DirectoryEntry; refusal?: { code: ReasonCode; details: string } }> {
   try {
     return { entry: await ctx.directory.lookup(recipient) };
   } catch (error) {
     if (!isQerdsError(error) || !error.code.startsWith('DIRECTORY_')) throw error;
-    ctx.log.warn({ recipient: formatParticipantId(recipient), code: error.code, err: error }, 'directory refused the recipient lookup');
-    return { refusal: { code: 'RA05', details: `the directory refused the answer for ${formatParticipantId(recipient)}: ${error.code}: ${error.message}` } };
+    ctx.log.warn(
+      { recipient: formatParticipantId(recipient), code: error.code, err: error },
+      'directory refused the recipient lookup',
+    );
+    return {
+      refusal: {
+        code: 'RA05',
+        details: `the directory refused the answer for ${formatParticipantId(recipient)}: ${error.code}: ${error.message}`,
+      },
+    };
   }
 }
 
 /** The end-to-end policy's objection to relaying this submission (RA05), if any. */
-function endToEndRefusal(ctx: PipelineContext, input: SubmissionInput, certificatePem: string | undefined): { code: ReasonCode; details: string } | undefined {
+function endToEndRefusal(
+  ctx: PipelineContext,
+  input: SubmissionInput,
+  certificatePem: string | undefined,
+): { code: ReasonCode; details: string } | undefined {
   if (!ctx.endToEnd) return undefined;
   if (certificatePem) {
     const refusal = ctx.endToEnd.certificateRefusal(certificatePem);
@@ -117,5 +169,8 @@ function endToEndRefusal(ctx: PipelineContext, input: SubmissionInput, certifica
   if (!ctx.endToEnd.required(input.sender, input.recipient)) return undefined;
   // Also when C1 encrypted the parts itself: without the recipient's certificate C2 cannot tell for whom
   // they were encrypted, and the policy holds C2 to what it can vouch for.
-  return { code: 'RA05', details: `end-to-end encryption is required for ${formatParticipantId(input.recipient)}, and no encryption certificate of the recipient is known` };
+  return {
+    code: 'RA05',
+    details: `end-to-end encryption is required for ${formatParticipantId(input.recipient)}, and no encryption certificate of the recipient is known`,
+  };
 }

@@ -53,7 +53,11 @@ export function randomSerial(): string {
 export type NameSpec = x509.JsonName;
 
 /** A JSON name in the order C, O, OU?, organizationIdentifier?, CN — the order it is DER-encoded in. */
-export function devName(commonName: string, organizationalUnit?: string, organizationIdentifier?: string): NameSpec {
+export function devName(
+  commonName: string,
+  organizationalUnit?: string,
+  organizationIdentifier?: string,
+): NameSpec {
   const name: NameSpec = [{ C: ['JP'] }, { O: ['qerds-ap DEV ONLY'] }];
   if (organizationalUnit) name.push({ OU: [organizationalUnit] });
   if (organizationIdentifier) name.push({ [ORGANIZATION_IDENTIFIER_OID]: [organizationIdentifier] });
@@ -109,7 +113,10 @@ export async function issueLeaf(
   ];
   if (profile.extendedKeyUsage) {
     extensions.push(
-      new x509.ExtendedKeyUsageExtension([...profile.extendedKeyUsage.usages], profile.extendedKeyUsage.critical),
+      new x509.ExtendedKeyUsageExtension(
+        [...profile.extendedKeyUsage.usages],
+        profile.extendedKeyUsage.critical,
+      ),
     );
   }
   if (profile.san) extensions.push(new x509.SubjectAlternativeNameExtension(profile.san, false));
@@ -139,7 +146,12 @@ export interface CrlEntry {
 /** A v2 CRL signed by `ca`, with authorityKeyIdentifier and cRLNumber extensions. */
 export async function issueCrl(
   ca: { readonly cert: x509.X509Certificate; readonly signingKey: CryptoKey },
-  params: { readonly crlNumber: bigint; readonly thisUpdate: Date; readonly nextUpdate: Date; readonly entries: readonly CrlEntry[] },
+  params: {
+    readonly crlNumber: bigint;
+    readonly thisUpdate: Date;
+    readonly nextUpdate: Date;
+    readonly entries: readonly CrlEntry[];
+  },
 ): Promise<x509.X509Crl> {
   return x509.X509CrlGenerator.create(
     {

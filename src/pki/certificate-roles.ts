@@ -1,6 +1,13 @@
 import type { X509Certificate } from 'node:crypto';
 import { certificateFacts } from './certificate-facts.js';
-import { ANY_EKU, CLIENT_AUTH_EKU, OCSP_SIGNING_EKU, SERVER_AUTH_EKU, TIME_STAMPING_EKU, TSL_SIGNING_EKU } from './extended-key-usages.js';
+import {
+  ANY_EKU,
+  CLIENT_AUTH_EKU,
+  OCSP_SIGNING_EKU,
+  SERVER_AUTH_EKU,
+  TIME_STAMPING_EKU,
+  TSL_SIGNING_EKU,
+} from './extended-key-usages.js';
 import type { Finding } from './types.js';
 import { x509 } from './x509.js';
 
@@ -59,11 +66,16 @@ export interface CertificateRoleOptions {
 }
 
 /** Whether `cert` may act in `role`: an empty list when it may, else one error finding per rule it breaks. */
-export function checkCertificateRole(cert: X509Certificate, role: CertificateRole, options: CertificateRoleOptions = {}): Finding[] {
+export function checkCertificateRole(
+  cert: X509Certificate,
+  role: CertificateRole,
+  options: CertificateRoleOptions = {},
+): Finding[] {
   const facts = certificateFacts(cert);
   const who = `${cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[role]}`;
   const findings: Finding[] = [];
-  const err = (code: string, why: string) => findings.push({ code, message: `${who}: ${why}`, severity: 'error' });
+  const err = (code: string, why: string) =>
+    findings.push({ code, message: `${who}: ${why}`, severity: 'error' });
   // A seal is an end-entity's; other roles may be held by a self-signed certificate that is its own anchor
   // (list signers often are, and `openssl req -x509` marks such certificates cA), so only e-seals are held to it.
   if (role === 'e-seal' && facts.basicConstraints?.ca) err(ROLE_FINDINGS.ca, 'it is a CA certificate');
@@ -71,25 +83,48 @@ export function checkCertificateRole(cert: X509Certificate, role: CertificateRol
 
   if (role === 'tsa') {
     if (!facts.extendedKeyUsage?.critical || usages.length !== 1 || usages[0] !== TIME_STAMPING_EKU) {
-      err(ROLE_FINDINGS.extendedKeyUsage, 'it lacks the sole, critical timeStamping extended key usage (RFC 3161 §2.3)');
+      err(
+        ROLE_FINDINGS.extendedKeyUsage,
+        'it lacks the sole, critical timeStamping extended key usage (RFC 3161 §2.3)',
+      );
     }
     return findings;
   }
   if (role === 'trust-list-signer') {
-    if (!usages.includes(TSL_SIGNING_EKU)) err(ROLE_FINDINGS.extendedKeyUsage, `it lacks the tslSigning extended key usage ${TSL_SIGNING_EKU} (TS 119 612 §5.7.1)`);
+    if (!usages.includes(TSL_SIGNING_EKU))
+      err(
+        ROLE_FINDINGS.extendedKeyUsage,
+        `it lacks the tslSigning extended key usage ${TSL_SIGNING_EKU} (TS 119 612 §5.7.1)`,
+      );
     return findings;
   }
 
   // e-seal, as4-signer, smp-signer: a signing key, not one reserved for another role.
   if (facts.keyUsage === undefined) {
-    if (role === 'e-seal') err(ROLE_FINDINGS.keyUsage, 'it has no keyUsage extension (digitalSignature or nonRepudiation required)');
+    if (role === 'e-seal')
+      err(
+        ROLE_FINDINGS.keyUsage,
+        'it has no keyUsage extension (digitalSignature or nonRepudiation required)',
+      );
   } else if (!(facts.keyUsage & SIGNING_KEY_USAGE)) {
-    err(ROLE_FINDINGS.keyUsage, 'its keyUsage allows neither digitalSignature nor nonRepudiation (an encryption-only key)');
+    err(
+      ROLE_FINDINGS.keyUsage,
+      'its keyUsage allows neither digitalSignature nor nonRepudiation (an encryption-only key)',
+    );
   }
   if (facts.extendedKeyUsage && !usages.includes(ANY_EKU)) {
     const reserved = usages.filter((u) => Object.hasOwn(RESERVED_EKUS, u)).map((u) => RESERVED_EKUS[u]);
-    if (reserved.length > 0) err(ROLE_FINDINGS.extendedKeyUsage, `its extended key usage is reserved to another role: ${reserved.join(', ')}`);
-    else if (usages.length > 0 && usages.every((u) => TLS_EKUS.has(u)) && !((role === 'as4-signer' || role === 'smp-signer') && options.tlsEkuSigners)) err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
+    if (reserved.length > 0)
+      err(
+        ROLE_FINDINGS.extendedKeyUsage,
+        `its extended key usage is reserved to another role: ${reserved.join(', ')}`,
+      );
+    else if (
+      usages.length > 0 &&
+      usages.every((u) => TLS_EKUS.has(u)) &&
+      !((role === 'as4-signer' || role === 'smp-signer') && options.tlsEkuSigners)
+    )
+      err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
   }
   return findings;
 }

@@ -16,9 +16,15 @@ export interface FetchCrlOptions {
  * CRL being fetched (RFC 5280 §4.2.1.13 recommends http or ldap; ldap is not supported here).
  */
 export function crlDistributionPointUrls(cert: X509Certificate): string[] {
-  const ext = new x509.X509Certificate(Uint8Array.from(cert.raw)).getExtension(x509.CRLDistributionPointsExtension);
+  const ext = new x509.X509Certificate(Uint8Array.from(cert.raw)).getExtension(
+    x509.CRLDistributionPointsExtension,
+  );
   if (!ext) return [];
-  const urls = ext.distributionPoints.flatMap((dp) => (dp.distributionPoint?.fullName ?? []).flatMap((name) => (name.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : [])));
+  const urls = ext.distributionPoints.flatMap((dp) =>
+    (dp.distributionPoint?.fullName ?? []).flatMap((name) =>
+      name.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : [],
+    ),
+  );
   return urls.filter((url) => /^http:\/\//i.test(url));
 }
 
@@ -28,11 +34,16 @@ export function crlDistributionPointUrls(cert: X509Certificate): string[] {
  * (a peer-controlled size: refused while it arrives, never buffered whole).
  */
 export async function fetchCrl(url: string, options: FetchCrlOptions = {}): Promise<Buffer> {
-  if (!/^http:\/\//i.test(url)) throw new QerdsError('PKI_CRL_FETCH_FAILED', `${url}: only http CRL distribution points are fetched`);
+  if (!/^http:\/\//i.test(url))
+    throw new QerdsError('PKI_CRL_FETCH_FAILED', `${url}: only http CRL distribution points are fetched`);
   const maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
   const signal = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   try {
-    const res = await fetch(url, { redirect: 'error', signal, headers: { accept: 'application/pkix-crl, application/x-pkcs7-crl, */*' } });
+    const res = await fetch(url, {
+      redirect: 'error',
+      signal,
+      headers: { accept: 'application/pkix-crl, application/x-pkcs7-crl, */*' },
+    });
     if (res.status !== 200) {
       await res.body?.cancel();
       throw new Error(`HTTP ${res.status}`);
@@ -46,7 +57,9 @@ export async function fetchCrl(url: string, options: FetchCrlOptions = {}): Prom
     if (!body) throw new Error(`the CRL is more than ${maxBytes} bytes`);
     return body;
   } catch (cause) {
-    const why = signal.aborted ? `no answer within ${options.timeoutMs ?? 10_000} ms` : (cause as Error).message;
+    const why = signal.aborted
+      ? `no answer within ${options.timeoutMs ?? 10_000} ms`
+      : (cause as Error).message;
     throw new QerdsError('PKI_CRL_FETCH_FAILED', `${url}: ${why}`, { cause });
   }
 }

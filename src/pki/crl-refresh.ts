@@ -51,7 +51,8 @@ export async function refreshCrls(options: CrlRefreshOptions): Promise<CrlRefres
   const candidates: Candidate[] = [];
   const add = (source: string, data: Buffer) => {
     try {
-      for (const crl of parseCrls(data)) candidates.push({ source, der: crl.der, issuer: crl.issuer, thisUpdate: crl.thisUpdate });
+      for (const crl of parseCrls(data))
+        candidates.push({ source, der: crl.der, issuer: crl.issuer, thisUpdate: crl.thisUpdate });
     } catch (error) {
       refused.push({ source, code: codeOf(error, 'PKI_CRL_MALFORMED'), reason: (error as Error).message });
     }
@@ -59,15 +60,27 @@ export async function refreshCrls(options: CrlRefreshOptions): Promise<CrlRefres
 
   for (const path of options.files ?? []) {
     try {
-      for (const file of trustMaterialFiles([path])) for (const data of readTrustFile(file).crls) add(file, data);
+      for (const file of trustMaterialFiles([path]))
+        for (const data of readTrustFile(file).crls) add(file, data);
     } catch (error) {
-      refused.push({ source: path, code: codeOf(error, 'PKI_TRUST_STORE_UNREADABLE'), reason: (error as Error).message });
+      refused.push({
+        source: path,
+        code: codeOf(error, 'PKI_TRUST_STORE_UNREADABLE'),
+        reason: (error as Error).message,
+      });
     }
   }
-  const fetched = await Promise.allSettled((options.urls ?? []).map(async (url) => ({ url, data: await fetchCrl(url, options) })));
+  const fetched = await Promise.allSettled(
+    (options.urls ?? []).map(async (url) => ({ url, data: await fetchCrl(url, options) })),
+  );
   fetched.forEach((result, i) => {
     if (result.status === 'fulfilled') add(result.value.url, result.value.data);
-    else refused.push({ source: options.urls![i]!, code: codeOf(result.reason, 'PKI_CRL_FETCH_FAILED'), reason: (result.reason as Error).message });
+    else
+      refused.push({
+        source: options.urls![i]!,
+        code: codeOf(result.reason, 'PKI_CRL_FETCH_FAILED'),
+        reason: (result.reason as Error).message,
+      });
   });
 
   const accepted: CrlRefreshAccepted[] = [];
@@ -83,7 +96,12 @@ export async function refreshCrls(options: CrlRefreshOptions): Promise<CrlRefres
     }
     settled.set(candidate.issuer, offer.crl.thisUpdate);
     if (offer.outcome === 'accepted') {
-      accepted.push({ source: candidate.source, issuer: offer.crl.issuer, thisUpdate: offer.crl.thisUpdate, ...(offer.crl.nextUpdate ? { nextUpdate: offer.crl.nextUpdate } : {}) });
+      accepted.push({
+        source: candidate.source,
+        issuer: offer.crl.issuer,
+        thisUpdate: offer.crl.thisUpdate,
+        ...(offer.crl.nextUpdate ? { nextUpdate: offer.crl.nextUpdate } : {}),
+      });
     }
   }
   return { accepted, refused };

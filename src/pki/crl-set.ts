@@ -25,7 +25,8 @@ export type CrlOffer =
   | { readonly outcome: 'accepted' | 'unchanged'; readonly crl: ParsedCrl; readonly replaced?: ParsedCrl }
   | { readonly outcome: 'refused'; readonly code: CrlRefusalCode; readonly reason: string };
 
-export type CrlRefusalCode = 'PKI_CRL_MALFORMED' | 'PKI_CRL_ISSUER_UNKNOWN' | 'PKI_CRL_SIGNATURE_INVALID' | 'PKI_CRL_ROLLBACK';
+export type CrlRefusalCode =
+  'PKI_CRL_MALFORMED' | 'PKI_CRL_ISSUER_UNKNOWN' | 'PKI_CRL_SIGNATURE_INVALID' | 'PKI_CRL_ROLLBACK';
 
 /** CRLs that can be replaced at run time, one current CRL per issuing CA. */
 export interface CrlSet extends CrlSource {
@@ -42,8 +43,13 @@ export interface CrlSet extends CrlSource {
  * signed by (the trust store's anchors and CA certificates). Initial CRLs that no issuer verifies are kept as
  * loaded (validation ignores them, with a finding) but never replaced.
  */
-export function createCrlSet(initial: readonly (Buffer | string)[], issuers: readonly X509Certificate[]): CrlSet {
-  let held: HeldCrl[] = initial.flatMap((data) => parseCrls(data)).map((crl) => ({ crl, ...verifiedIssuer(crl, issuers) }));
+export function createCrlSet(
+  initial: readonly (Buffer | string)[],
+  issuers: readonly X509Certificate[],
+): CrlSet {
+  let held: HeldCrl[] = initial
+    .flatMap((data) => parseCrls(data))
+    .map((crl) => ({ crl, ...verifiedIssuer(crl, issuers) }));
   let current: readonly Buffer[] = Object.freeze(held.map((h) => h.crl.der));
   let parsed: readonly ParsedCrl[] = Object.freeze(held.map((h) => h.crl));
 
@@ -65,22 +71,33 @@ export function createCrlSet(initial: readonly (Buffer | string)[], issuers: rea
         return refused('PKI_CRL_MALFORMED', isQerdsError(error) ? error.message : String(error));
       }
       const [crl] = crls;
-      if (!crl || crls.length > 1) return refused('PKI_CRL_MALFORMED', `expected one CRL, found ${crls.length}`);
+      if (!crl || crls.length > 1)
+        return refused('PKI_CRL_MALFORMED', `expected one CRL, found ${crls.length}`);
       const found = verifiedIssuer(crl, issuers);
       if (!found.issuer) {
         // Threat: a CRL nobody we trust signed could hide a revocation (or fake one); only the CA's own counts.
         return found.named
           ? refused('PKI_CRL_SIGNATURE_INVALID', `the CRL of ${crl.issuer} is not signed by that CA's key`)
-          : refused('PKI_CRL_ISSUER_UNKNOWN', `no configured CA certificate is the issuer of the CRL of ${crl.issuer}`);
+          : refused(
+              'PKI_CRL_ISSUER_UNKNOWN',
+              `no configured CA certificate is the issuer of the CRL of ${crl.issuer}`,
+            );
       }
       const issuer = found.issuer;
       const ofIssuer = held.filter((h) => h.issuer?.fingerprint256 === issuer.fingerprint256);
-      const newest = ofIssuer.reduce<ParsedCrl | undefined>((a, h) => (!a || h.crl.thisUpdate > a.thisUpdate ? h.crl : a), undefined);
+      const newest = ofIssuer.reduce<ParsedCrl | undefined>(
+        (a, h) => (!a || h.crl.thisUpdate > a.thisUpdate ? h.crl : a),
+        undefined,
+      );
       if (newest && crl.thisUpdate < newest.thisUpdate) {
         // Threat: replaying an older, still signed CRL would hide the revocations published since (rollback).
-        return refused('PKI_CRL_ROLLBACK', `the CRL of ${crl.issuer} was issued ${crl.thisUpdate.toISOString()}, before the one held (${newest.thisUpdate.toISOString()})`);
+        return refused(
+          'PKI_CRL_ROLLBACK',
+          `the CRL of ${crl.issuer} was issued ${crl.thisUpdate.toISOString()}, before the one held (${newest.thisUpdate.toISOString()})`,
+        );
       }
-      if (newest && crl.thisUpdate.getTime() === newest.thisUpdate.getTime()) return { outcome: 'unchanged', crl: newest };
+      if (newest && crl.thisUpdate.getTime() === newest.thisUpdate.getTime())
+        return { outcome: 'unchanged', crl: newest };
       held = [...held.filter((h) => !ofIssuer.includes(h)), { crl, issuer }];
       current = Object.freeze(held.map((h) => h.crl.der));
       parsed = Object.freeze(held.map((h) => h.crl));
@@ -97,10 +114,19 @@ export function fixedCrlSource(crls: readonly (Buffer | string)[]): CrlSource {
 }
 
 export function isCrlSource(value: unknown): value is CrlSource {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'parsed' in value && 'current' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    'parsed' in value &&
+    'current' in value
+  );
 }
 
-function verifiedIssuer(crl: ParsedCrl, issuers: readonly X509Certificate[]): { issuer?: X509Certificate; named: boolean } {
+function verifiedIssuer(
+  crl: ParsedCrl,
+  issuers: readonly X509Certificate[],
+): { issuer?: X509Certificate; named: boolean } {
   const named = issuers.filter((cert) => crl.isNamedBy(cert));
   const issuer = named.find((cert) => crl.isSignedBy(cert) === true);
   return { ...(issuer ? { issuer } : {}), named: named.length > 0 };

@@ -37,7 +37,8 @@ const PEM_CRL = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g;
 export function parseCrls(data: Buffer | string): ParsedCrl[] {
   const text = typeof data === 'string' ? data : data.toString('latin1');
   const blocks = text.match(PEM_CRL);
-  if (blocks) return blocks.map((b) => parseCrlDer(Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64')));
+  if (blocks)
+    return blocks.map((b) => parseCrlDer(Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64')));
   if (typeof data === 'string') throw new QerdsError('PKI_CRL_MALFORMED', 'no X509 CRL PEM block found');
   return [parseCrlDer(data)];
 }
@@ -63,7 +64,8 @@ function parseCrlDerOnce(der: Buffer): ParsedCrl {
     const signature = sigValue.content.subarray(1);
     const parsed = new x509.X509Crl(Uint8Array.from(der));
     const revoked = new Map<string, Date>();
-    for (const entry of parsed.entries) revoked.set(normaliseSerial(entry.serialNumber), entry.revocationDate);
+    for (const entry of parsed.entries)
+      revoked.set(normaliseSerial(entry.serialNumber), entry.revocationDate);
     const verified = new Map<string, boolean | 'unsupported'>();
     return {
       der,

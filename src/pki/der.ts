@@ -29,7 +29,12 @@ export interface TlvHeader {
  * header) and which error a malformed header is. It does not check that the content fits the buffer: a
  * caller sniffing the head of a stream reads only the header.
  */
-export function readTlvHeader(buf: Buffer, offset: number, maxLengthOctets: number, fail: (what: string) => Error): TlvHeader {
+export function readTlvHeader(
+  buf: Buffer,
+  offset: number,
+  maxLengthOctets: number,
+  fail: (what: string) => Error,
+): TlvHeader {
   const tag = buf[offset];
   const first = buf[offset + 1];
   if (tag === undefined || first === undefined) throw fail('truncated header');
@@ -80,7 +85,8 @@ export function derOid(element: DerElement): string {
   for (const byte of c) {
     value = value * 128 + (byte & 0x7f);
     if (!(byte & 0x80)) {
-      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      if (arcs.length === 0)
+        arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
       else arcs.push(value);
       value = 0;
     }

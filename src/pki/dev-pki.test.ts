@@ -5,9 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
-import { certificateFacts, devApId, initDevPki, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from './index.js';
+import {
+  certificateFacts,
+  devApId,
+  initDevPki,
+  loadSigningIdentity,
+  revokeCertificate,
+  type DevPkiLayout,
+} from './index.js';
 
-const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
+const openssl = (...args: string[]): string =>
+  execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
 /** openssl's exit status and combined output, for commands expected to fail. */
 const opensslTry = (...args: string[]) => {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -27,7 +35,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('initDevPki output, checked by openssl', () => {
   it('every leaf chains to the CA and passes the CRL check', () => {
     const leaves = [layout.tsaCert, layout.recipient('alice').cert, layout.recipient('bob').cert];
-    for (const ap of ['c2', 'c3']) leaves.push(layout.ap(ap).sealCert, layout.ap(ap).tlsCert, layout.ap(ap).encCert);
+    for (const ap of ['c2', 'c3'])
+      leaves.push(layout.ap(ap).sealCert, layout.ap(ap).tlsCert, layout.ap(ap).encCert);
     for (const leaf of leaves) {
       const out = openssl('verify', '-CAfile', layout.caCert, '-crl_check', '-CRLfile', layout.caCrl, leaf);
       expect(out.trim()).toBe(`${leaf}: OK`);
@@ -55,11 +64,15 @@ describe('initDevPki output, checked by openssl', () => {
     const seal = openssl('x509', '-in', layout.ap('c2').sealCert, '-noout', '-text');
     expect(seal).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(seal).toMatch(/Authority Key Identifier/);
-    expect(seal).toMatch(/Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, organizationIdentifier = urn:qerds-ap:ap:c2, CN = qerds-ap DEV ONLY AP c2 e-seal/);
+    expect(seal).toMatch(
+      /Subject: C = JP, O = qerds-ap DEV ONLY, OU = Electronic Seal, organizationIdentifier = urn:qerds-ap:ap:c2, CN = qerds-ap DEV ONLY AP c2 e-seal/,
+    );
     const tls = openssl('x509', '-in', layout.ap('c3').tlsCert, '-noout', '-text');
     expect(tls).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
     expect(tls).toMatch(/DNS:localhost, IP Address:127.0.0.1/);
-    expect(openssl('verify', '-CAfile', layout.caCert, '-purpose', 'sslserver', layout.ap('c3').tlsCert)).toContain('OK');
+    expect(
+      openssl('verify', '-CAfile', layout.caCert, '-purpose', 'sslserver', layout.ap('c3').tlsCert),
+    ).toContain('OK');
     const enc = openssl('x509', '-in', layout.recipient('bob').cert, '-noout', '-text');
     expect(enc).toMatch(/Key Usage: critical\s+Key Encipherment/);
     // The AP's AS4 encryption certificate (eDelivery AS4 1.15 RSA-OAEP): RSA 2048, key encipherment only.
@@ -89,9 +102,9 @@ describe('initDevPki output, checked by openssl', () => {
     expect(certs.output).toContain('CN = qerds-ap DEV ONLY AP c2 e-seal');
     const key = openssl('pkcs12', '-in', p12, '-passin', 'pass:qerds-dev', '-nocerts', '-nodes');
     const sealCert = new X509Certificate(readFileSync(layout.ap('c2').sealCert));
-    expect(createPublicKey(key.slice(key.indexOf('-----BEGIN'))).export({ format: 'pem', type: 'spki' })).toBe(
-      sealCert.publicKey.export({ format: 'pem', type: 'spki' }),
-    );
+    expect(
+      createPublicKey(key.slice(key.indexOf('-----BEGIN'))).export({ format: 'pem', type: 'spki' }),
+    ).toBe(sealCert.publicKey.export({ format: 'pem', type: 'spki' }));
     expect(opensslTry('pkcs12', '-in', p12, '-passin', 'pass:wrong', '-nokeys').status).not.toBe(0);
   });
 
@@ -113,7 +126,13 @@ describe('initDevPki output, checked by openssl', () => {
 
 describe('initDevPki idempotency', () => {
   it('a second call writes nothing', async () => {
-    const files = [layout.caCert, layout.caKey, layout.caCrl, layout.ap('c2').sealP12, layout.recipient('bob').key];
+    const files = [
+      layout.caCert,
+      layout.caKey,
+      layout.caCrl,
+      layout.ap('c2').sealP12,
+      layout.recipient('bob').key,
+    ];
     const before = files.map((f) => statSync(f).mtimeMs);
     const again = await initDevPki({ dir: layout.dir });
     expect(again.created).toBe(false);
@@ -128,7 +147,13 @@ describe('initDevPki idempotency', () => {
     expect(isQerdsError(err, 'PKI_DIR_NOT_EMPTY')).toBe(true);
 
     const oldCa = readFileSync(join(dir, 'ca', 'ca.crt.pem'), 'utf8');
-    const forced = await initDevPki({ dir, force: true, clock: fixedClock, aps: ['x1'], recipients: ['carol'] });
+    const forced = await initDevPki({
+      dir,
+      force: true,
+      clock: fixedClock,
+      aps: ['x1'],
+      recipients: ['carol'],
+    });
     expect(forced.created).toBe(true);
     const newCa = readFileSync(forced.layout.caCert, 'utf8');
     expect(newCa).not.toBe(oldCa);
@@ -145,18 +170,28 @@ describe('initDevPki idempotency', () => {
     const dir = join(root, 'older');
     cpSync(layout.dir, dir, { recursive: true });
     for (const ap of ['c2', 'c3']) for (const f of ['enc.crt.pem', 'enc.key.pem']) rmSync(join(dir, ap, f));
-    const kept = [join(dir, 'ca', 'ca.crt.pem'), join(dir, 'c2', 'seal.crt.pem'), join(dir, 'tsa', 'tsa.key.pem')];
+    const kept = [
+      join(dir, 'ca', 'ca.crt.pem'),
+      join(dir, 'c2', 'seal.crt.pem'),
+      join(dir, 'tsa', 'tsa.key.pem'),
+    ];
     const before = kept.map((f) => readFileSync(f, 'utf8'));
 
     const upgraded = await initDevPki({ dir });
     expect(upgraded.created).toBe(false);
     const l = upgraded.layout;
-    expect([...upgraded.added].sort()).toEqual([l.ap('c2').encCert, l.ap('c2').encKey, l.ap('c3').encCert, l.ap('c3').encKey].sort());
+    expect([...upgraded.added].sort()).toEqual(
+      [l.ap('c2').encCert, l.ap('c2').encKey, l.ap('c3').encCert, l.ap('c3').encKey].sort(),
+    );
     expect(kept.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
     for (const ap of ['c2', 'c3']) {
-      expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap(ap).encCert).trim()).toBe(`${l.ap(ap).encCert}: OK`);
+      expect(
+        openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap(ap).encCert).trim(),
+      ).toBe(`${l.ap(ap).encCert}: OK`);
       expect(statSync(l.ap(ap).encKey).mode & 0o777).toBe(0o600);
-      expect(loadSigningIdentity(l.ap(ap).encCert, l.ap(ap).encKey).certificate.subject).toContain(`AP ${ap} AS4 encryption`);
+      expect(loadSigningIdentity(l.ap(ap).encCert, l.ap(ap).encKey).certificate.subject).toContain(
+        `AP ${ap} AS4 encryption`,
+      );
     }
     // complete now: a further call writes nothing
     expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
@@ -170,10 +205,14 @@ describe('initDevPki idempotency', () => {
     const c3Seal = readFileSync(join(dir, 'c3', 'seal.crt.pem'), 'utf8');
     const upgraded = await initDevPki({ dir });
     const l = upgraded.layout;
-    expect([...upgraded.added].sort()).toEqual([l.ap('c2').sealCert, l.ap('c2').sealKey, l.ap('c2').sealP12].sort());
+    expect([...upgraded.added].sort()).toEqual(
+      [l.ap('c2').sealCert, l.ap('c2').sealKey, l.ap('c2').sealP12].sort(),
+    );
     const seal = loadSigningIdentity(l.ap('c2').sealCert, l.ap('c2').sealKey);
     expect(certificateFacts(seal.certificate).organizationIdentifier).toBe(devApId('c2'));
-    expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c2').sealCert).trim()).toBe(`${l.ap('c2').sealCert}: OK`);
+    expect(
+      openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c2').sealCert).trim(),
+    ).toBe(`${l.ap('c2').sealCert}: OK`);
     expect(readFileSync(l.ap('c3').sealCert, 'utf8')).toBe(c3Seal);
     expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
   });
@@ -191,13 +230,26 @@ describe('revokeCertificate', () => {
     const { layout: l } = await initDevPki({ dir });
     await revokeCertificate(l, readFileSync(l.ap('c2').sealCert, 'utf8'), 'keyCompromise');
     await revokeCertificate(l, readFileSync(l.recipient('bob').cert, 'utf8'));
-    const revoked = opensslTry('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c2').sealCert);
+    const revoked = opensslTry(
+      'verify',
+      '-CAfile',
+      l.caCert,
+      '-crl_check',
+      '-CRLfile',
+      l.caCrl,
+      l.ap('c2').sealCert,
+    );
     expect(revoked.status).not.toBe(0);
     expect(revoked.output).toContain('certificate revoked');
     const text = openssl('crl', '-in', l.caCrl, '-noout', '-text');
     expect(text).toContain('Key Compromise');
     expect(text).toMatch(/X509v3 CRL Number:\s+3/);
-    expect(opensslTry('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.recipient('bob').cert).status).not.toBe(0);
-    expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c3').sealCert)).toContain('OK');
+    expect(
+      opensslTry('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.recipient('bob').cert)
+        .status,
+    ).not.toBe(0);
+    expect(
+      openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, l.ap('c3').sealCert),
+    ).toContain('OK');
   });
 });

@@ -5,7 +5,17 @@ import { createRequire } from 'node:module';
 import type forgeModule from 'node-forge';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
-import { crlPem, devName, generateEcKey, generateRsaKey, importRsaSigningKey, issueCrl, issueLeaf, issueRootCa, type GeneratedKey } from './cert-factory.js';
+import {
+  crlPem,
+  devName,
+  generateEcKey,
+  generateRsaKey,
+  importRsaSigningKey,
+  issueCrl,
+  issueLeaf,
+  issueRootCa,
+  type GeneratedKey,
+} from './cert-factory.js';
 import { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { devPkiLayout } from './layout.js';
 import { TSL_SIGNING_EKU } from './extended-key-usages.js';
@@ -45,7 +55,12 @@ export interface InitDevPkiOptions {
 export type DevPkiKeyType = 'rsa' | 'ec';
 
 /** Signs the dev trusted list naming the CA, TSA and APs of `layout`, issued at `issued`, due at `nextUpdate`. */
-export type DevTrustListBuilder = (layout: DevPkiLayout, aps: readonly string[], issued: Date, nextUpdate: Date) => Promise<string>;
+export type DevTrustListBuilder = (
+  layout: DevPkiLayout,
+  aps: readonly string[],
+  issued: Date,
+  nextUpdate: Date,
+) => Promise<string>;
 
 export interface InitDevPkiResult {
   readonly layout: DevPkiLayout;
@@ -81,8 +96,20 @@ A production access point uses keys from a qualified trust service provider (QTS
 `;
 
 /** Every file a complete dev PKI holds, for the idempotency check. */
-function expectedFiles(layout: DevPkiLayout, aps: readonly string[], recipients: readonly string[], withList: boolean): string[] {
-  const files = [layout.caCert, layout.caKey, layout.caCrl, layout.tsaCert, layout.tsaKey, ...trustListFiles(layout, withList)];
+function expectedFiles(
+  layout: DevPkiLayout,
+  aps: readonly string[],
+  recipients: readonly string[],
+  withList: boolean,
+): string[] {
+  const files = [
+    layout.caCert,
+    layout.caKey,
+    layout.caCrl,
+    layout.tsaCert,
+    layout.tsaKey,
+    ...trustListFiles(layout, withList),
+  ];
   for (const ap of aps) files.push(...Object.values(layout.ap(ap)));
   for (const r of recipients) files.push(...Object.values(layout.recipient(r)));
   return files;
@@ -127,9 +154,14 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const leafNotAfter = new Date(now.getTime() + LEAF_DAYS * DAY_MS);
   const signingKey = options.key ?? 'rsa';
-  if (signingKey !== 'rsa' && signingKey !== 'ec') throw new QerdsError('CONFIG_INVALID', `dev PKI key type must be rsa or ec, not ${String(signingKey)}`);
+  if (signingKey !== 'rsa' && signingKey !== 'ec')
+    throw new QerdsError('CONFIG_INVALID', `dev PKI key type must be rsa or ec, not ${String(signingKey)}`);
   /** `signing`: a signing identity, of the chosen key type; otherwise an encryption one (always RSA). */
-  const leaf = async (ca: IssuingCa, profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>, signing = false) => {
+  const leaf = async (
+    ca: IssuingCa,
+    profile: Omit<Parameters<typeof issueLeaf>[2], 'notBefore' | 'notAfter'>,
+    signing = false,
+  ) => {
     const key = signing && signingKey === 'ec' ? await generateEcKey() : await generateRsaKey(2048);
     const cert = await issueLeaf(ca, key.keys.publicKey, { ...profile, notBefore, notAfter: leafNotAfter });
     return { key, cert };
@@ -137,31 +169,48 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
   const issueApEncryption = async (ca: IssuingCa, ap: string) => {
     const files = layout.ap(ap);
     // RSA key transport (RSA-OAEP) of eDelivery AS4 1.15: the key only ever unwraps content keys.
-    const enc = await leaf(ca, { subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 encryption`, 'Encryption'), keyUsage: x509.KeyUsageFlags.keyEncipherment });
+    const enc = await leaf(ca, {
+      subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 encryption`, 'Encryption'),
+      keyUsage: x509.KeyUsageFlags.keyEncipherment,
+    });
     writeFile(files.encCert, enc.cert.toString('pem') + '\n');
     writeFile(files.encKey, enc.key.pkcs8Pem, true);
     return [files.encCert, files.encKey];
   };
   const issueApSeal = async (ca: IssuingCa, caCert: x509.X509Certificate, ap: string) => {
     const files = layout.ap(ap);
-    const seal = await leaf(ca, {
-      // The AP id in organizationIdentifier lets a verifier bind the evidence's issuer to this seal (dev-ap-id.ts).
-      subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal', devApId(ap)),
-      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
-    }, true);
+    const seal = await leaf(
+      ca,
+      {
+        // The AP id in organizationIdentifier lets a verifier bind the evidence's issuer to this seal (dev-ap-id.ts).
+        subject: devName(`qerds-ap DEV ONLY AP ${ap} e-seal`, 'Electronic Seal', devApId(ap)),
+        keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+      },
+      true,
+    );
     writeFile(files.sealCert, seal.cert.toString('pem') + '\n');
     writeFile(files.sealKey, seal.key.pkcs8Pem, true);
     const friendlyName = `qerds-ap ${ap} e-seal (DEV ONLY)`;
-    writeFile(files.sealP12, signingKey === 'ec' ? opensslPkcs12({ ...files, caCert: layout.caCert }, p12Password, friendlyName) : pkcs12(seal.key, seal.cert, caCert, p12Password, friendlyName), true);
+    writeFile(
+      files.sealP12,
+      signingKey === 'ec'
+        ? opensslPkcs12({ ...files, caCert: layout.caCert }, p12Password, friendlyName)
+        : pkcs12(seal.key, seal.cert, caCert, p12Password, friendlyName),
+      true,
+    );
     return [files.sealCert, files.sealKey, files.sealP12];
   };
   const issueTlSigner = async (ca: IssuingCa) => {
     // TS 119 612 §5.7.1: the list signer's certificate carries id-tsl-kp-tslSigning; loadTrustList requires it.
-    const signer = await leaf(ca, {
-      subject: devName('qerds-ap DEV ONLY trusted list signer', 'Trusted List'),
-      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
-      extendedKeyUsage: { usages: [TSL_SIGNING_EKU], critical: false },
-    }, true);
+    const signer = await leaf(
+      ca,
+      {
+        subject: devName('qerds-ap DEV ONLY trusted list signer', 'Trusted List'),
+        keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+        extendedKeyUsage: { usages: [TSL_SIGNING_EKU], critical: false },
+      },
+      true,
+    );
     writeFile(layout.tlSignerCert, signer.cert.toString('pem') + '\n');
     writeFile(layout.tlSignerKey, signer.key.pkcs8Pem, true);
     return [layout.tlSignerCert, layout.tlSignerKey];
@@ -177,16 +226,26 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     const missing = files.filter((f) => !existsSync(f));
     // Seals made before they named their AP (no organizationIdentifier): evidence sealed with them cannot be bound
     // to its issuer, so they are issued again, by the same CA, with the AP id.
-    const unnamedSeals = aps.filter((ap) => existsSync(layout.ap(ap).sealCert) && !sealNamesAp(layout.ap(ap).sealCert, ap));
+    const unnamedSeals = aps.filter(
+      (ap) => existsSync(layout.ap(ap).sealCert) && !sealNamesAp(layout.ap(ap).sealCert, ap),
+    );
     if (missing.length === 0 && unnamedSeals.length === 0) return { layout, created: false, added: [] };
     if (missing.length < files.length) {
-      const upgradable = aps.filter((ap) => [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)));
+      const upgradable = aps.filter((ap) =>
+        [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)),
+      );
       const tlFiles = trustListFiles(layout, options.trustList !== undefined);
       const onlyNewerFilesMissing = missing.every(
-        (f) => tlFiles.includes(f) || upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey),
+        (f) =>
+          tlFiles.includes(f) ||
+          upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey),
       );
       if (!onlyNewerFilesMissing) {
-        throw new QerdsError('PKI_DIR_NOT_EMPTY', `${options.dir} holds a partial PKI; use force to regenerate it`, { details: { missing } });
+        throw new QerdsError(
+          'PKI_DIR_NOT_EMPTY',
+          `${options.dir} holds a partial PKI; use force to regenerate it`,
+          { details: { missing } },
+        );
       }
       const ca: IssuingCa = {
         cert: new x509.X509Certificate(readFileSync(layout.caCert, 'utf8')),
@@ -198,7 +257,8 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
       const signerMissing = [layout.tlSignerCert, layout.tlSignerKey].some((f) => missing.includes(f));
       if (signerMissing) added.push(...(await issueTlSigner(ca)));
       // The list names the APs' seal certificates: a re-issued seal needs a list that names the new one.
-      if (signerMissing || unnamedSeals.length > 0 || missing.includes(layout.trustList)) added.push(...(await writeTrustList()));
+      if (signerMissing || unnamedSeals.length > 0 || missing.includes(layout.trustList))
+        added.push(...(await writeTrustList()));
       return { layout, created: false, added };
     }
   }
@@ -223,12 +283,16 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
 
   const { KeyUsageFlags: KU, ExtendedKeyUsage: EKU } = x509;
 
-  const tsa = await leaf(ca, {
-    subject: devName('qerds-ap DEV ONLY TSA', 'Time Stamping'),
-    keyUsage: KU.digitalSignature | KU.nonRepudiation,
-    // RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
-    extendedKeyUsage: { usages: [EKU.timeStamping], critical: true },
-  }, true);
+  const tsa = await leaf(
+    ca,
+    {
+      subject: devName('qerds-ap DEV ONLY TSA', 'Time Stamping'),
+      keyUsage: KU.digitalSignature | KU.nonRepudiation,
+      // RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
+      extendedKeyUsage: { usages: [EKU.timeStamping], critical: true },
+    },
+    true,
+  );
   writeFile(layout.tsaCert, tsa.cert.toString('pem') + '\n');
   writeFile(layout.tsaKey, tsa.key.pkcs8Pem, true);
 
@@ -236,16 +300,20 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     const files = layout.ap(ap);
     await issueApSeal(ca, caCert, ap);
 
-    const tls = await leaf(ca, {
-      subject: devName(`qerds-ap DEV ONLY AP ${ap} TLS`, 'TLS'),
-      // An EC key signs the (EC)DHE handshake and never enciphers a key: digitalSignature alone (RFC 8446 §4.4.2.2).
-      keyUsage: signingKey === 'ec' ? KU.digitalSignature : KU.digitalSignature | KU.keyEncipherment,
-      extendedKeyUsage: { usages: [EKU.serverAuth, EKU.clientAuth], critical: false },
-      san: [
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-      ],
-    }, true);
+    const tls = await leaf(
+      ca,
+      {
+        subject: devName(`qerds-ap DEV ONLY AP ${ap} TLS`, 'TLS'),
+        // An EC key signs the (EC)DHE handshake and never enciphers a key: digitalSignature alone (RFC 8446 §4.4.2.2).
+        keyUsage: signingKey === 'ec' ? KU.digitalSignature : KU.digitalSignature | KU.keyEncipherment,
+        extendedKeyUsage: { usages: [EKU.serverAuth, EKU.clientAuth], critical: false },
+        san: [
+          { type: 'dns', value: 'localhost' },
+          { type: 'ip', value: '127.0.0.1' },
+        ],
+      },
+      true,
+    );
     writeFile(files.tlsCert, tls.cert.toString('pem') + '\n');
     writeFile(files.tlsKey, tls.key.pkcs8Pem, true);
     await issueApEncryption(ca, ap);
@@ -292,8 +360,19 @@ function pkcs12(
   const forgeKey = forge.pki.privateKeyFromPem(key.pkcs8Pem);
   const chain = [cert, caCert].map((c) => forge.pki.certificateFromPem(c.toString('pem')));
   // prfAlgorithm is passed through to forge's PBES2 encryption but missing from its type declarations.
-  const p12Options = { algorithm: 'aes256', prfAlgorithm: 'sha256', count: 10_000, saltSize: 16, friendlyName } as const;
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey as forgeModule.pki.rsa.PrivateKey, chain, password, p12Options);
+  const p12Options = {
+    algorithm: 'aes256',
+    prfAlgorithm: 'sha256',
+    count: 10_000,
+    saltSize: 16,
+    friendlyName,
+  } as const;
+  const asn1 = forge.pkcs12.toPkcs12Asn1(
+    forgeKey as forgeModule.pki.rsa.PrivateKey,
+    chain,
+    password,
+    p12Options,
+  );
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }
 
@@ -302,13 +381,37 @@ function pkcs12(
  * AES-256-CBC for key and certificates, HMAC-SHA256 MAC): node-forge, which writes the RSA ones, reads RSA keys
  * and certificates only. Needs openssl on PATH (an EC dev PKI only); the password goes through the environment.
  */
-function opensslPkcs12(files: { readonly sealKey: string; readonly sealCert: string; readonly caCert: string }, password: string, friendlyName: string): Buffer {
-  const run = spawnSync('openssl', ['pkcs12', '-export', '-inkey', files.sealKey, '-in', files.sealCert, '-certfile', files.caCert, '-name', friendlyName, '-passout', 'env:QERDS_DEV_P12_PASSWORD'], {
-    env: { ...process.env, QERDS_DEV_P12_PASSWORD: password },
-    maxBuffer: 1 << 20,
-  });
+function opensslPkcs12(
+  files: { readonly sealKey: string; readonly sealCert: string; readonly caCert: string },
+  password: string,
+  friendlyName: string,
+): Buffer {
+  const run = spawnSync(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      files.sealKey,
+      '-in',
+      files.sealCert,
+      '-certfile',
+      files.caCert,
+      '-name',
+      friendlyName,
+      '-passout',
+      'env:QERDS_DEV_P12_PASSWORD',
+    ],
+    {
+      env: { ...process.env, QERDS_DEV_P12_PASSWORD: password },
+      maxBuffer: 1 << 20,
+    },
+  );
   if (run.error || run.status !== 0) {
-    throw new QerdsError('PKI_TOOL_FAILED', `openssl pkcs12 -export (the EC e-seal's PKCS#12) failed: ${run.error?.message ?? run.stderr.toString().trim()}`);
+    throw new QerdsError(
+      'PKI_TOOL_FAILED',
+      `openssl pkcs12 -export (the EC e-seal's PKCS#12) failed: ${run.error?.message ?? run.stderr.toString().trim()}`,
+    );
   }
   return run.stdout;
 }

@@ -18,6 +18,7 @@ export function loadSigningIdentity(certFile: string, keyFile: string, passphras
   const [certificate, ...chain] = certs;
   if (!certificate) throw new Error(`no certificate in ${certFile}`);
   const privateKey = createPrivateKey({ key: readFileSync(keyFile), format: 'pem', passphrase });
-  if (!certificate.checkPrivateKey(privateKey)) throw new Error(`key ${keyFile} does not match certificate ${certFile}`);
+  if (!certificate.checkPrivateKey(privateKey))
+    throw new Error(`key ${keyFile} does not match certificate ${certFile}`);
   return { privateKey, certificate, chain };
 }

@@ -9,9 +9,30 @@ export * from './revoke.js';
 export * from './trust-store.js';
 export { certificateFacts, subjectKeyIdentifier, type CertificateFacts } from './certificate-facts.js';
 export { certificateFrom, memoByContent } from './parse-cache.js';
-export { parseCrls, certificateNameDer, normaliseSerial, crlCovers, crlNumberOf, type ParsedCrl } from './crl.js';
-export { createCrlSet, fixedCrlSource, type CrlSet, type CrlSource, type CrlOffer, type CrlRefusalCode, type HeldCrl } from './crl-set.js';
-export { DIGEST_OIDS, digestNameOfOid, verifyWithAlgorithm, verifyCmsSignature, type DigestName } from './signature-algorithms.js';
+export {
+  parseCrls,
+  certificateNameDer,
+  normaliseSerial,
+  crlCovers,
+  crlNumberOf,
+  type ParsedCrl,
+} from './crl.js';
+export {
+  createCrlSet,
+  fixedCrlSource,
+  type CrlSet,
+  type CrlSource,
+  type CrlOffer,
+  type CrlRefusalCode,
+  type HeldCrl,
+} from './crl-set.js';
+export {
+  DIGEST_OIDS,
+  digestNameOfOid,
+  verifyWithAlgorithm,
+  verifyCmsSignature,
+  type DigestName,
+} from './signature-algorithms.js';
 export {
   readDerElement,
   readTlvHeader,
@@ -34,9 +55,37 @@ export { x509, webCrypto } from './x509.js';
 export { TSL_SIGNING_EKU, OCSP_SIGNING_EKU, TIME_STAMPING_EKU } from './extended-key-usages.js';
 export { softwareSigner, signerKeyType, asSigner, ecdsaP1363ToDer } from './signer.js';
 export { openPkcs11Signer, pkcs11Errors, type Pkcs11KeyRef, type Pkcs11Signer } from './pkcs11-signer.js';
-export { createSoftHsmSealToken, SOFTHSM_MODULE, type SoftHsmSealOptions, type SoftHsmSealResult } from './softhsm-token.js';
-export { createOcspResponder, crlStatusSource, type OcspCertStatus, type OcspResponderOptions } from './ocsp-responder.js';
-export { encodeOcspRequest, fetchOcsp, ocspUrlOf, verifyBasicOcspResponse, verifyOcspResponse, type OcspResult } from './ocsp-client.js';
+export {
+  createSoftHsmSealToken,
+  SOFTHSM_MODULE,
+  type SoftHsmSealOptions,
+  type SoftHsmSealResult,
+} from './softhsm-token.js';
+export {
+  createOcspResponder,
+  crlStatusSource,
+  type OcspCertStatus,
+  type OcspResponderOptions,
+} from './ocsp-responder.js';
+export {
+  encodeOcspRequest,
+  fetchOcsp,
+  ocspUrlOf,
+  verifyBasicOcspResponse,
+  verifyOcspResponse,
+  type OcspResult,
+} from './ocsp-client.js';
 export { crlDistributionPointUrls, fetchCrl, type FetchCrlOptions } from './crl-fetch.js';
-export { refreshCrls, type CrlRefreshOptions, type CrlRefreshReport, type CrlRefreshAccepted, type CrlRefreshRefused } from './crl-refresh.js';
-export { checkCertificateRole, ROLE_FINDINGS, type CertificateRole, type CertificateRoleOptions } from './certificate-roles.js';
+export {
+  refreshCrls,
+  type CrlRefreshOptions,
+  type CrlRefreshReport,
+  type CrlRefreshAccepted,
+  type CrlRefreshRefused,
+} from './crl-refresh.js';
+export {
+  checkCertificateRole,
+  ROLE_FINDINGS,
+  type CertificateRole,
+  type CertificateRoleOptions,
+} from './certificate-roles.js';

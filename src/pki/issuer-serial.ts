@@ -9,7 +9,8 @@ export function certificateSerialNumberDer(cert: X509Certificate): Buffer {
   const parts = tbs ? derChildren(tbs) : [];
   // [0] version is optional; serialNumber follows it.
   const serial = parts[parts[0]?.tag === 0xa0 ? 1 : 0];
-  if (!serial || serial.tag !== 0x02) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no serialNumber');
+  if (!serial || serial.tag !== 0x02)
+    throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no serialNumber');
   return Buffer.from(serial.bytes);
 }
 

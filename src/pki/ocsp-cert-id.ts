@@ -1,6 +1,15 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { certificateNameDer } from './crl.js';
-import { derAlgorithmIdentifier, derChildren, derIntegerValue, derOid, derTlv, derUnsignedInteger, readDerElement, type DerElement } from './der.js';
+import {
+  derAlgorithmIdentifier,
+  derChildren,
+  derIntegerValue,
+  derOid,
+  derTlv,
+  derUnsignedInteger,
+  readDerElement,
+  type DerElement,
+} from './der.js';
 
 /** id-sha1: the CertID hash of RFC 6960 §4.1.1 that every responder (openssl's included) understands. */
 export const OID_SHA1 = '1.3.14.3.2.26';
@@ -55,17 +64,36 @@ export function decodeCertId(element: DerElement): CertId {
   const [alg, nameHash, keyHash, serial] = derChildren(element);
   const algOid = alg && derChildren(alg)[0];
   if (!algOid || !nameHash || !keyHash || !serial) throw new Error('CertID needs four elements');
-  return { hashAlgorithm: derOid(algOid), issuerNameHash: nameHash.content, issuerKeyHash: keyHash.content, serial: derIntegerValue(serial).toString(16) };
+  return {
+    hashAlgorithm: derOid(algOid),
+    issuerNameHash: nameHash.content,
+    issuerKeyHash: keyHash.content,
+    serial: derIntegerValue(serial).toString(16),
+  };
 }
 
 /** Same certificate under the same issuer: hashes compared only when computed with the same algorithm. */
 export function sameCertId(a: CertId, b: CertId): boolean {
-  return a.hashAlgorithm === b.hashAlgorithm && a.serial === b.serial && a.issuerNameHash.equals(b.issuerNameHash) && a.issuerKeyHash.equals(b.issuerKeyHash);
+  return (
+    a.hashAlgorithm === b.hashAlgorithm &&
+    a.serial === b.serial &&
+    a.issuerNameHash.equals(b.issuerNameHash) &&
+    a.issuerKeyHash.equals(b.issuerKeyHash)
+  );
 }
 
 /** GeneralizedTime (RFC 6960 times are GeneralizedTime whatever the year), whole seconds, `Z`. */
 export function derGeneralizedTime(date: Date): Buffer {
-  return derTlv(0x18, Buffer.from(date.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z'), 'ascii'));
+  return derTlv(
+    0x18,
+    Buffer.from(
+      date
+        .toISOString()
+        .replace(/[-:T]/g, '')
+        .replace(/\.\d+Z$/, 'Z'),
+      'ascii',
+    ),
+  );
 }
 
 export function parseGeneralizedTime(element: DerElement): Date {

@@ -1,8 +1,25 @@
 import { createHash, sign, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { parseCrls } from './crl.js';
-import { derChildren, derOid, derTlv, readDerElement, derAlgorithmIdentifier, derObjectIdentifier, type DerElement } from './der.js';
-import { certIdFor, decodeCertId, derGeneralizedTime, OID_OCSP_BASIC, OID_OCSP_NONCE, sameCertId, subjectPublicKeyBits, type CertId } from './ocsp-cert-id.js';
+import {
+  derChildren,
+  derOid,
+  derTlv,
+  readDerElement,
+  derAlgorithmIdentifier,
+  derObjectIdentifier,
+  type DerElement,
+} from './der.js';
+import {
+  certIdFor,
+  decodeCertId,
+  derGeneralizedTime,
+  OID_OCSP_BASIC,
+  OID_OCSP_NONCE,
+  sameCertId,
+  subjectPublicKeyBits,
+  type CertId,
+} from './ocsp-cert-id.js';
 import type { SigningIdentity } from './types.js';
 
 /** What the responder knows about one serial of its CA. */
@@ -35,12 +52,16 @@ const STATUS = { successful: 0, malformedRequest: 1, internalError: 2, unauthori
  * a certificate of another CA gets `unknown` for that entry (it is not ours to vouch for); a request that
  * cannot be parsed gets malformedRequest, never an exception.
  */
-export function createOcspResponder(options: OcspResponderOptions): { respond(request: Buffer): Promise<Buffer> } {
+export function createOcspResponder(options: OcspResponderOptions): {
+  respond(request: Buffer): Promise<Buffer>;
+} {
   const validityMs = options.validityMs ?? 3_600_000;
   const now = options.now ?? (() => new Date());
   const signatureAlgorithm = signatureAlgorithmOf(options.signer);
   const delegated = options.signer.certificate.fingerprint256 !== options.issuer.fingerprint256;
-  const responderKeyHash = createHash('sha1').update(subjectPublicKeyBits(options.signer.certificate)).digest();
+  const responderKeyHash = createHash('sha1')
+    .update(subjectPublicKeyBits(options.signer.certificate))
+    .digest();
   return {
     async respond(request) {
       let entries: { certId: CertId; raw: DerElement }[];
@@ -62,13 +83,33 @@ export function createOcspResponder(options: OcspResponderOptions): { respond(re
             : status.status === 'revoked'
               ? derTlv(0xa1, derGeneralizedTime(status.revokedAt))
               : Buffer.from([0x82, 0x00]);
-        singles.push(derTlv(0x30, raw.bytes, certStatus, derGeneralizedTime(at), derTlv(0xa0, derGeneralizedTime(new Date(at.getTime() + validityMs)))));
+        singles.push(
+          derTlv(
+            0x30,
+            raw.bytes,
+            certStatus,
+            derGeneralizedTime(at),
+            derTlv(0xa0, derGeneralizedTime(new Date(at.getTime() + validityMs))),
+          ),
+        );
       }
       const extensions = nonce ? [derTlv(0xa1, derTlv(0x30, nonce.bytes))] : [];
-      const tbs = derTlv(0x30, derTlv(0xa2, derTlv(0x04, responderKeyHash)), derGeneralizedTime(at), derTlv(0x30, ...singles), ...extensions);
+      const tbs = derTlv(
+        0x30,
+        derTlv(0xa2, derTlv(0x04, responderKeyHash)),
+        derGeneralizedTime(at),
+        derTlv(0x30, ...singles),
+        ...extensions,
+      );
       const signature = sign('sha256', tbs, options.signer.privateKey);
       const certs = delegated ? [derTlv(0xa0, derTlv(0x30, options.signer.certificate.raw))] : [];
-      const basic = derTlv(0x30, tbs, derAlgorithmIdentifier(signatureAlgorithm.oid, signatureAlgorithm.nullParameters), derTlv(0x03, Buffer.from([0]), signature), ...certs);
+      const basic = derTlv(
+        0x30,
+        tbs,
+        derAlgorithmIdentifier(signatureAlgorithm.oid, signatureAlgorithm.nullParameters),
+        derTlv(0x03, Buffer.from([0]), signature),
+        ...certs,
+      );
       const responseBytes = derTlv(0x30, derObjectIdentifier(OID_OCSP_BASIC), derTlv(0x04, basic));
       return derTlv(0x30, derTlv(0x0a, Buffer.from([STATUS.successful])), derTlv(0xa0, responseBytes));
     },
@@ -94,7 +135,9 @@ function parseRequest(der: Buffer): { entries: { certId: CertId; raw: DerElement
   });
   if (entries.length === 0) throw new Error('empty requestList');
   const extensions = parts.find((p) => p.tag === 0xa2);
-  const nonce = extensions ? derChildren(derChildren(extensions)[0]!).find((e) => derOid(derChildren(e)[0]!) === OID_OCSP_NONCE) : undefined;
+  const nonce = extensions
+    ? derChildren(derChildren(extensions)[0]!).find((e) => derOid(derChildren(e)[0]!) === OID_OCSP_NONCE)
+    : undefined;
   return { entries, ...(nonce ? { nonce } : {}) };
 }
 
@@ -105,7 +148,10 @@ function signatureAlgorithmOf(signer: SigningIdentity): { oid: string; nullParam
     case 'ec':
       return { oid: '1.2.840.10045.4.3.2', nullParameters: false };
     default:
-      throw new QerdsError('PKI_OCSP_SIGNER_UNSUPPORTED', `an OCSP signer key of type ${signer.privateKey.asymmetricKeyType} is not supported`);
+      throw new QerdsError(
+        'PKI_OCSP_SIGNER_UNSUPPORTED',
+        `an OCSP signer key of type ${signer.privateKey.asymmetricKeyType} is not supported`,
+      );
   }
 }
 

@@ -9,7 +9,10 @@ import { createHash, X509Certificate } from 'node:crypto';
  * cache cannot make anything be accepted that the caller's own checks would refuse. Parse errors are not
  * cached (the parse runs again and throws again).
  */
-export function memoByContent<I extends Uint8Array | string, T>(parse: (data: I) => T, limit = 256): (data: I) => T {
+export function memoByContent<I extends Uint8Array | string, T>(
+  parse: (data: I) => T,
+  limit = 256,
+): (data: I) => T {
   const cache = new Map<string, T>();
   return (data: I) => {
     const key = createHash('sha256')
@@ -34,4 +37,6 @@ export function memoByContent<I extends Uint8Array | string, T>(parse: (data: I)
  * A certificate from DER or PEM, like `new X509Certificate(data)` (same errors), shared between calls with
  * the same bytes: X509Certificate objects are immutable.
  */
-export const certificateFrom: (data: Uint8Array | string) => X509Certificate = memoByContent((data: Uint8Array | string) => new X509Certificate(data));
+export const certificateFrom: (data: Uint8Array | string) => X509Certificate = memoByContent(
+  (data: Uint8Array | string) => new X509Certificate(data),
+);

@@ -21,17 +21,41 @@ export interface Pkcs11KeyRef {
 export interface Pkcs11Signer extends Signer {
   readonly keyStore: 'pkcs11';
   /** The private key's CKA_EXTRACTABLE, CKA_SENSITIVE and CKA_PRIVATE, read from the token. */
-  keyAttributes(): { readonly extractable: boolean; readonly sensitive: boolean; readonly neverExtractable: boolean };
+  keyAttributes(): {
+    readonly extractable: boolean;
+    readonly sensitive: boolean;
+    readonly neverExtractable: boolean;
+  };
   close(): void;
 }
 
 export const pkcs11Errors = {
-  PKI_PKCS11_MODULE: { text: 'the PKCS#11 module cannot be loaded or initialised', httpStatus: 500, retryable: false },
-  PKI_PKCS11_TOKEN_NOT_FOUND: { text: 'no PKCS#11 token with that label or slot', httpStatus: 500, retryable: false },
+  PKI_PKCS11_MODULE: {
+    text: 'the PKCS#11 module cannot be loaded or initialised',
+    httpStatus: 500,
+    retryable: false,
+  },
+  PKI_PKCS11_TOKEN_NOT_FOUND: {
+    text: 'no PKCS#11 token with that label or slot',
+    httpStatus: 500,
+    retryable: false,
+  },
   PKI_PKCS11_PIN_INCORRECT: { text: 'the PKCS#11 token refused the PIN', httpStatus: 500, retryable: false },
-  PKI_PKCS11_KEY_NOT_FOUND: { text: 'no private key with that label in the token', httpStatus: 500, retryable: false },
-  PKI_PKCS11_KEY_EXISTS: { text: 'the token already has a key with that label', httpStatus: 500, retryable: false },
-  PKI_PKCS11_KEY_MISMATCH: { text: 'the token key does not match the certificate', httpStatus: 500, retryable: false },
+  PKI_PKCS11_KEY_NOT_FOUND: {
+    text: 'no private key with that label in the token',
+    httpStatus: 500,
+    retryable: false,
+  },
+  PKI_PKCS11_KEY_EXISTS: {
+    text: 'the token already has a key with that label',
+    httpStatus: 500,
+    retryable: false,
+  },
+  PKI_PKCS11_KEY_MISMATCH: {
+    text: 'the token key does not match the certificate',
+    httpStatus: 500,
+    retryable: false,
+  },
   PKI_PKCS11_SIGN_FAILED: { text: 'the PKCS#11 token failed to sign', httpStatus: 500, retryable: true },
 } as const;
 
@@ -40,7 +64,10 @@ export const pkcs11Errors = {
  * This table is that process-wide fact made explicit (two signers on one module, two APs in one test process);
  * it holds nothing but the loaded modules and how many signers use each.
  */
-const loaded = new Map<pkcs11js.PKCS11, { readonly path: string; users: number; readonly logins: Map<string, Buffer> }>();
+const loaded = new Map<
+  pkcs11js.PKCS11,
+  { readonly path: string; users: number; readonly logins: Map<string, Buffer> }
+>();
 const byPath = new Map<string, pkcs11js.PKCS11>();
 
 export function openPkcs11Module(path: string): pkcs11js.PKCS11 {
@@ -54,7 +81,9 @@ export function openPkcs11Module(path: string): pkcs11js.PKCS11 {
     p11.load(path);
     p11.C_Initialize();
   } catch (err) {
-    throw new QerdsError('PKI_PKCS11_MODULE', `PKCS#11 module ${path}: ${(err as Error).message}`, { cause: err });
+    throw new QerdsError('PKI_PKCS11_MODULE', `PKCS#11 module ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   loaded.set(p11, { path, users: 1, logins: new Map() });
   byPath.set(path, p11);
@@ -74,13 +103,21 @@ export function closePkcs11Module(path: string): void {
 }
 
 /** The slot of the token named by label or slot id. */
-export function findTokenSlot(p11: pkcs11js.PKCS11, ref: { readonly tokenLabel?: string; readonly slot?: number; readonly module: string }): Buffer {
+export function findTokenSlot(
+  p11: pkcs11js.PKCS11,
+  ref: { readonly tokenLabel?: string; readonly slot?: number; readonly module: string },
+): Buffer {
   for (const slot of p11.C_GetSlotList(true)) {
     const matches =
-      ref.tokenLabel !== undefined ? p11.C_GetTokenInfo(slot).label.trim() === ref.tokenLabel : ref.slot !== undefined && slot.readUIntLE(0, slot.length) === ref.slot;
+      ref.tokenLabel !== undefined
+        ? p11.C_GetTokenInfo(slot).label.trim() === ref.tokenLabel
+        : ref.slot !== undefined && slot.readUIntLE(0, slot.length) === ref.slot;
     if (matches) return slot;
   }
-  throw new QerdsError('PKI_PKCS11_TOKEN_NOT_FOUND', `no PKCS#11 token ${ref.tokenLabel !== undefined ? `labelled "${ref.tokenLabel}"` : `in slot ${ref.slot}`} in ${ref.module}`);
+  throw new QerdsError(
+    'PKI_PKCS11_TOKEN_NOT_FOUND',
+    `no PKCS#11 token ${ref.tokenLabel !== undefined ? `labelled "${ref.tokenLabel}"` : `in slot ${ref.slot}`} in ${ref.module}`,
+  );
 }
 
 /** Open a session and log the user in; a wrong PIN is PKI_PKCS11_PIN_INCORRECT. */
@@ -88,9 +125,16 @@ export function loginSession(p11: pkcs11js.PKCS11, slot: Buffer, pin: string, re
   const logins = loaded.get(p11)?.logins;
   const slotKey = slot.toString('hex');
   const pinDigest = createHash('sha256').update(pin, 'utf8').digest();
-  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | (readWrite ? pkcs11js.CKF_RW_SESSION : 0));
+  const session = p11.C_OpenSession(
+    slot,
+    pkcs11js.CKF_SERIAL_SESSION | (readWrite ? pkcs11js.CKF_RW_SESSION : 0),
+  );
   const refused = (cause: unknown) =>
-    new QerdsError('PKI_PKCS11_PIN_INCORRECT', `the PKCS#11 token refused the PIN${cause instanceof Error ? ` (${cause.message})` : ''}`, { cause });
+    new QerdsError(
+      'PKI_PKCS11_PIN_INCORRECT',
+      `the PKCS#11 token refused the PIN${cause instanceof Error ? ` (${cause.message})` : ''}`,
+      { cause },
+    );
   try {
     p11.C_Login(session, pkcs11js.CKU_USER, pin);
     logins?.set(slotKey, pinDigest);
@@ -100,9 +144,15 @@ export function loginSession(p11: pkcs11js.PKCS11, slot: Buffer, pin: string, re
     // A login holds for every session of the application on that token, so the token does not check this PIN
     // again. Threat: a second configured user of the token (another sender's entry) riding on the first one's
     // login with a wrong or no PIN. The PIN must be the one that logged in.
-    if (code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN && earlier && timingSafeEqual(earlier, pinDigest)) return session;
+    if (code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN && earlier && timingSafeEqual(earlier, pinDigest))
+      return session;
     p11.C_CloseSession(session);
-    if (code === pkcs11js.CKR_PIN_INCORRECT || code === pkcs11js.CKR_PIN_LEN_RANGE || code === pkcs11js.CKR_PIN_LOCKED || code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
+    if (
+      code === pkcs11js.CKR_PIN_INCORRECT ||
+      code === pkcs11js.CKR_PIN_LEN_RANGE ||
+      code === pkcs11js.CKR_PIN_LOCKED ||
+      code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN
+    ) {
       throw refused(err);
     }
     throw err;
@@ -111,7 +161,12 @@ export function loginSession(p11: pkcs11js.PKCS11, slot: Buffer, pin: string, re
 }
 
 /** The one object of `cls` with this CKA_LABEL, or undefined. */
-export function findObject(p11: pkcs11js.PKCS11, session: Buffer, cls: number, label: string): Buffer | undefined {
+export function findObject(
+  p11: pkcs11js.PKCS11,
+  session: Buffer,
+  cls: number,
+  label: string,
+): Buffer | undefined {
   p11.C_FindObjectsInit(session, [
     { type: pkcs11js.CKA_CLASS, value: cls },
     { type: pkcs11js.CKA_LABEL, value: label },
@@ -123,7 +178,11 @@ export function findObject(p11: pkcs11js.PKCS11, session: Buffer, cls: number, l
   }
 }
 
-const RSA_MECHANISM = { sha256: pkcs11js.CKM_SHA256_RSA_PKCS, sha384: pkcs11js.CKM_SHA384_RSA_PKCS, sha512: pkcs11js.CKM_SHA512_RSA_PKCS } as const;
+const RSA_MECHANISM = {
+  sha256: pkcs11js.CKM_SHA256_RSA_PKCS,
+  sha384: pkcs11js.CKM_SHA384_RSA_PKCS,
+  sha512: pkcs11js.CKM_SHA512_RSA_PKCS,
+} as const;
 
 /**
  * Sign with a private key that stays in a PKCS#11 token (a remote e-seal held by the AP for a sender):
@@ -135,7 +194,11 @@ const RSA_MECHANISM = { sha256: pkcs11js.CKM_SHA256_RSA_PKCS, sha384: pkcs11js.C
  * are queued here. The certificate is checked against the token's public key by a test signature at open,
  * so a key label that names another key fails at start, not at the first seal.
  */
-export async function openPkcs11Signer(ref: Pkcs11KeyRef, certificate: X509Certificate, chain: readonly X509Certificate[] = []): Promise<Pkcs11Signer> {
+export async function openPkcs11Signer(
+  ref: Pkcs11KeyRef,
+  certificate: X509Certificate,
+  chain: readonly X509Certificate[] = [],
+): Promise<Pkcs11Signer> {
   const keyType = signerKeyType(certificate);
   const p11 = openPkcs11Module(ref.module);
   let handles: KeySession | undefined;
@@ -162,7 +225,10 @@ function connect(p11: pkcs11js.PKCS11, ref: Pkcs11KeyRef): KeySession {
   const key = findObject(p11, session, pkcs11js.CKO_PRIVATE_KEY, ref.keyLabel);
   if (!key) {
     closeQuietly(p11, session);
-    throw new QerdsError('PKI_PKCS11_KEY_NOT_FOUND', `no private key labelled "${ref.keyLabel}" in the token`);
+    throw new QerdsError(
+      'PKI_PKCS11_KEY_NOT_FOUND',
+      `no private key labelled "${ref.keyLabel}" in the token`,
+    );
   }
   return { session, key };
 }
@@ -233,7 +299,11 @@ function pkcs11Signer(
         value = await result;
       } catch (err) {
         if (err instanceof QerdsError) throw err;
-        throw new QerdsError('PKI_PKCS11_SIGN_FAILED', `PKCS#11 signature failed: ${(err as Error).message}`, { cause: err });
+        throw new QerdsError(
+          'PKI_PKCS11_SIGN_FAILED',
+          `PKCS#11 signature failed: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       return keyType === 'ec' && dsaEncoding === 'der' ? ecdsaP1363ToDer(value) : value;
     },
@@ -260,6 +330,9 @@ async function checkKeyMatchesCertificate(signer: Pkcs11Signer): Promise<void> {
   // A key of another type fails in the token (CKR_KEY_TYPE_INCONSISTENT); one of the same type fails here.
   const value = await signer.sign(probe, { digest: 'sha256', dsaEncoding: 'der' }).catch(() => undefined);
   if (!value || !verify('sha256', probe, signer.certificate.publicKey, value)) {
-    throw new QerdsError('PKI_PKCS11_KEY_MISMATCH', `the token key does not match the certificate ${signer.certificate.subject.replace(/\n/g, ', ')}`);
+    throw new QerdsError(
+      'PKI_PKCS11_KEY_MISMATCH',
+      `the token key does not match the certificate ${signer.certificate.subject.replace(/\n/g, ', ')}`,
+    );
   }
 }

@@ -26,7 +26,11 @@ export function withEmbeddedCrls(trust: TrustStore, crls: readonly Buffer[]): Tr
  * status may become known). `pathFindings` are a valid path's findings; pki reports the missing status as
  * info PKI_REVOCATION_NOT_CHECKED per certificate. Returns the error finding to add, if any.
  */
-export function revocationUnknown(pathFindings: readonly Finding[], who: X509Certificate, role: string): Finding[] {
+export function revocationUnknown(
+  pathFindings: readonly Finding[],
+  who: X509Certificate,
+  role: string,
+): Finding[] {
   const unknown = pathFindings.filter((f) => f.code === 'PKI_REVOCATION_NOT_CHECKED');
   if (unknown.length === 0) return [];
   return [

@@ -41,9 +41,13 @@ export interface DevCrlIssued {
  * the cRLNumber incremented, thisUpdate the clock's now, nextUpdate `days` later. A CA publishes a new CRL
  * before the old one's nextUpdate; without it relying parties find its certificates' status unknown.
  */
-export async function reissueDevCrl(layout: DevPkiLayout, options: ReissueDevCrlOptions & { readonly add?: (now: Date) => CrlEntry | undefined } = {}): Promise<DevCrlIssued> {
+export async function reissueDevCrl(
+  layout: DevPkiLayout,
+  options: ReissueDevCrlOptions & { readonly add?: (now: Date) => CrlEntry | undefined } = {},
+): Promise<DevCrlIssued> {
   const days = options.days ?? CRL_DAYS;
-  if (!(days > 0)) throw new QerdsError('CONFIG_INVALID', `CRL validity must be a positive number of days, got ${days}`);
+  if (!(days > 0))
+    throw new QerdsError('CONFIG_INVALID', `CRL validity must be a positive number of days, got ${days}`);
   const now = (options.clock ?? systemClock).now();
   const caCert = new x509.X509Certificate(readFileSync(layout.caCert, 'utf8'));
   const old = new x509.X509Crl(readFileSync(layout.caCrl, 'utf8'));
@@ -53,11 +57,15 @@ export async function reissueDevCrl(layout: DevPkiLayout, options: ReissueDevCrl
     ...(e.reason === undefined ? {} : { reason: e.reason }),
   }));
   const added = options.add?.(now);
-  if (added && !entries.some((e) => e.serialNumber.toLowerCase() === added.serialNumber.toLowerCase())) entries.push(added);
+  if (added && !entries.some((e) => e.serialNumber.toLowerCase() === added.serialNumber.toLowerCase()))
+    entries.push(added);
   const signingKey = await importRsaSigningKey(readFileSync(layout.caKey, 'utf8'));
   const crlNumber = crlNumberOf(old) + 1n;
   const nextUpdate = new Date(now.getTime() + days * 86_400_000);
-  const crl = await issueCrl({ cert: caCert, signingKey }, { crlNumber, thisUpdate: now, nextUpdate, entries });
+  const crl = await issueCrl(
+    { cert: caCert, signingKey },
+    { crlNumber, thisUpdate: now, nextUpdate, entries },
+  );
   // Written beside, then renamed over: a running AP re-reading the file never sees half of it.
   const partial = `${layout.caCrl}.${process.pid}.tmp`;
   writeFileSync(partial, crlPem(crl));
@@ -84,10 +92,17 @@ export async function revokeCertificate(
   const caCert = new x509.X509Certificate(readFileSync(layout.caCert, 'utf8'));
   const cert = new x509.X509Certificate(certPem);
   if (cert.issuer !== caCert.subject) {
-    throw new QerdsError('PKI_NOT_ISSUED_BY_CA', `${cert.subject} was not issued by the dev CA ${caCert.subject}`);
+    throw new QerdsError(
+      'PKI_NOT_ISSUED_BY_CA',
+      `${cert.subject} was not issued by the dev CA ${caCert.subject}`,
+    );
   }
   await reissueDevCrl(layout, {
     ...options,
-    add: (now) => ({ serialNumber: cert.serialNumber.toLowerCase(), revocationDate: when ?? now, reason: x509.X509CrlReason[reason] }),
+    add: (now) => ({
+      serialNumber: cert.serialNumber.toLowerCase(),
+      revocationDate: when ?? now,
+      reason: x509.X509CrlReason[reason],
+    }),
   });
 }

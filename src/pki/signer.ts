@@ -10,7 +10,8 @@ export function softwareSigner(identity: SigningIdentity): Signer {
     chain: identity.chain,
     keyType: signerKeyType(identity.certificate),
     keyStore: 'software',
-    sign: async (data, { digest, dsaEncoding }) => sign(digest, data, { key: identity.privateKey, dsaEncoding }),
+    sign: async (data, { digest, dsaEncoding }) =>
+      sign(digest, data, { key: identity.privateKey, dsaEncoding }),
   };
 }
 
@@ -31,7 +32,8 @@ export function asSigner(identity: SigningIdentity | Signer): Signer {
  * `SEQUENCE { r INTEGER, s INTEGER }` that CMS (RFC 5753 §7.2) and X.509 want.
  */
 export function ecdsaP1363ToDer(raw: Buffer): Buffer {
-  if (raw.length === 0 || raw.length % 2 !== 0) throw new QerdsError('PKI_DER_MALFORMED', `an ECDSA r || s value has an even length, not ${raw.length}`);
+  if (raw.length === 0 || raw.length % 2 !== 0)
+    throw new QerdsError('PKI_DER_MALFORMED', `an ECDSA r || s value has an even length, not ${raw.length}`);
   const half = raw.length / 2;
   const int = (b: Buffer) => derUnsignedInteger(BigInt(`0x${b.toString('hex')}`));
   return derTlv(0x30, int(raw.subarray(0, half)), int(raw.subarray(half)));

@@ -8,7 +8,13 @@ import { systemClock, type Clock } from '../core/ports.js';
 import { devName, importRsaSigningKey, issueLeaf } from './cert-factory.js';
 import { readDerElement } from './der.js';
 import { devPkiLayout } from './layout.js';
-import { closePkcs11Module, findObject, findTokenSlot, loginSession, openPkcs11Module } from './pkcs11-signer.js';
+import {
+  closePkcs11Module,
+  findObject,
+  findTokenSlot,
+  loginSession,
+  openPkcs11Module,
+} from './pkcs11-signer.js';
 import { webCrypto, x509 } from './x509.js';
 
 /** Where Debian/Ubuntu's softhsm2 package puts the module. */
@@ -56,28 +62,63 @@ export async function createSoftHsmSealToken(options: SoftHsmSealOptions): Promi
   const dir = resolve(options.dir);
   const conf = join(dir, 'softhsm2.conf');
   mkdirSync(join(dir, 'tokens'), { recursive: true });
-  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   // A second token with the same label would leave the AP to pick either of them.
-  const slots = execFileSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, SOFTHSM2_CONF: conf }, encoding: 'utf8' });
+  const slots = execFileSync('softhsm2-util', ['--show-slots'], {
+    env: { ...process.env, SOFTHSM2_CONF: conf },
+    encoding: 'utf8',
+  });
   if (slots.split('\n').some((line) => /^\s*Label:\s*(.*)$/.exec(line)?.[1]?.trim() === options.tokenLabel)) {
-    throw new QerdsError('PKI_DIR_NOT_EMPTY', `${dir} already holds a token labelled "${options.tokenLabel}"`);
+    throw new QerdsError(
+      'PKI_DIR_NOT_EMPTY',
+      `${dir} already holds a token labelled "${options.tokenLabel}"`,
+    );
   }
   process.env.SOFTHSM2_CONF = conf;
   try {
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', options.tokenLabel, '--pin', options.pin, '--so-pin', options.soPin], {
-      env: { ...process.env, SOFTHSM2_CONF: conf },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    execFileSync(
+      'softhsm2-util',
+      [
+        '--init-token',
+        '--free',
+        '--label',
+        options.tokenLabel,
+        '--pin',
+        options.pin,
+        '--so-pin',
+        options.soPin,
+      ],
+      {
+        env: { ...process.env, SOFTHSM2_CONF: conf },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new QerdsError('PKI_PKCS11_MODULE', `softhsm2-util --init-token failed: ${stderr || (err as Error).message}`, { cause: err });
+    throw new QerdsError(
+      'PKI_PKCS11_MODULE',
+      `softhsm2-util --init-token failed: ${stderr || (err as Error).message}`,
+      { cause: err },
+    );
   }
 
-  const publicKey = generateKeyInToken(module, options.tokenLabel, options.keyLabel, options.pin, options.keyType ?? 'rsa');
+  const publicKey = generateKeyInToken(
+    module,
+    options.tokenLabel,
+    options.keyLabel,
+    options.pin,
+    options.keyType ?? 'rsa',
+  );
   const layout = devPkiLayout(options.pkiDir);
   const caCert = new x509.X509Certificate(readFileSync(layout.caCert, 'utf8'));
   const signingKey = await importRsaSigningKey(readFileSync(layout.caKey, 'utf8'));
-  const algorithm = publicKey.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
+  const algorithm =
+    publicKey.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: 'P-256' };
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const webKey = await webCrypto.subtle.importKey('spki', new Uint8Array(spki), algorithm, true, ['verify']);
   const now = (options.clock ?? systemClock).now();
@@ -94,7 +135,13 @@ export async function createSoftHsmSealToken(options: SoftHsmSealOptions): Promi
 }
 
 /** Generate a signing key pair in the token; returns its public key. */
-function generateKeyInToken(module: string, tokenLabel: string, keyLabel: string, pin: string, keyType: 'rsa' | 'ec'): KeyObject {
+function generateKeyInToken(
+  module: string,
+  tokenLabel: string,
+  keyLabel: string,
+  pin: string,
+  keyType: 'rsa' | 'ec',
+): KeyObject {
   const p11 = openPkcs11Module(module);
   try {
     const session = loginSession(p11, findTokenSlot(p11, { module, tokenLabel }), pin, true);
@@ -119,11 +166,24 @@ function generateKeyInToken(module: string, tokenLabel: string, keyLabel: string
       ];
       const publicTemplate =
         keyType === 'rsa'
-          ? [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_MODULUS_BITS, value: 2048 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }]
-          : [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS }];
-      const mechanism = { mechanism: keyType === 'rsa' ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN };
+          ? [
+              ...common,
+              { type: pkcs11js.CKA_VERIFY, value: true },
+              { type: pkcs11js.CKA_MODULUS_BITS, value: 2048 },
+              { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+            ]
+          : [
+              ...common,
+              { type: pkcs11js.CKA_VERIFY, value: true },
+              { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS },
+            ];
+      const mechanism = {
+        mechanism: keyType === 'rsa' ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN,
+      };
       const pair = p11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate);
-      return keyType === 'rsa' ? rsaPublicKey(p11, session, pair.publicKey) : ecPublicKey(p11, session, pair.publicKey);
+      return keyType === 'rsa'
+        ? rsaPublicKey(p11, session, pair.publicKey)
+        : ecPublicKey(p11, session, pair.publicKey);
     } finally {
       p11.C_CloseSession(session);
     }
@@ -133,7 +193,10 @@ function generateKeyInToken(module: string, tokenLabel: string, keyLabel: string
 }
 
 function rsaPublicKey(p11: pkcs11js.PKCS11, session: Buffer, handle: Buffer): KeyObject {
-  const [n, e] = p11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
+  const [n, e] = p11.C_GetAttributeValue(session, handle, [
+    { type: pkcs11js.CKA_MODULUS },
+    { type: pkcs11js.CKA_PUBLIC_EXPONENT },
+  ]);
   const b64u = (b: unknown) => (b as Buffer).toString('base64url');
   return createPublicKey({ key: { kty: 'RSA', n: b64u(n?.value), e: b64u(e?.value) }, format: 'jwk' });
 }
@@ -142,6 +205,18 @@ function ecPublicKey(p11: pkcs11js.PKCS11, session: Buffer, handle: Buffer): Key
   const [point] = p11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_EC_POINT }]);
   // PKCS#11 v2.40 §2.3.3: CKA_EC_POINT is the DER OCTET STRING of the uncompressed point 04 || x || y.
   const raw = readDerElement(point?.value as Buffer).content;
-  if (raw[0] !== 0x04 || raw.length !== 65) throw new QerdsError('PKI_PKCS11_MODULE', 'the token returned an EC point that is not an uncompressed P-256 point');
-  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33).toString('base64url') }, format: 'jwk' });
+  if (raw[0] !== 0x04 || raw.length !== 65)
+    throw new QerdsError(
+      'PKI_PKCS11_MODULE',
+      'the token returned an EC point that is not an uncompressed P-256 point',
+    );
+  return createPublicKey({
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: raw.subarray(1, 33).toString('base64url'),
+      y: raw.subarray(33).toString('base64url'),
+    },
+    format: 'jwk',
+  });
 }

@@ -15,9 +15,11 @@ import {
   type PathValidationResult,
 } from './index.js';
 
-const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
+const openssl = (...args: string[]): string =>
+  execFileSync('openssl', args, { encoding: 'utf8', stdio: 'pipe' });
 const cert = (file: string) => new X509Certificate(readFileSync(file));
-const codes = (r: PathValidationResult) => r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
+const codes = (r: PathValidationResult) =>
+  r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
 
 let root: string;
 let layout: DevPkiLayout;
@@ -62,7 +64,9 @@ describe('createTrustStore', () => {
   });
 
   it('uses the injected clock when no time is given', () => {
-    const store = createTrustStore([cert(layout.caCert)], { clock: { now: () => new Date('2099-01-01T00:00:00Z') } });
+    const store = createTrustStore([cert(layout.caCert)], {
+      clock: { now: () => new Date('2099-01-01T00:00:00Z') },
+    });
     expect(codes(store.validate(cert(layout.tsaCert)))).toContain('PKI_CERT_EXPIRED');
   });
 
@@ -102,13 +106,43 @@ describe('createTrustStore', () => {
     // so the name matches only after normalisation): selected by name, refused on its signature.
     const dir = join(root, 'forged-crl');
     mkdirSync(dir);
-    const subject = openssl('x509', '-in', layout.caCert, '-noout', '-subject', '-nameopt', 'compat').replace(/^subject=/, '').trim();
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', subject, '-out', join(dir, 'c.pem'));
+    const subject = openssl('x509', '-in', layout.caCert, '-noout', '-subject', '-nameopt', 'compat')
+      .replace(/^subject=/, '')
+      .trim();
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-subj',
+      subject,
+      '-out',
+      join(dir, 'c.pem'),
+    );
     writeFileSync(join(dir, 'index.txt'), '');
     writeFileSync(join(dir, 'crlnumber'), '01\n');
-    writeFileSync(join(dir, 'ca.cnf'), `[ca]\ndefault_ca=d\n[d]\ndatabase=${dir}/index.txt\ncrlnumber=${dir}/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n`);
-    openssl('ca', '-gencrl', '-config', join(dir, 'ca.cnf'), '-keyfile', join(dir, 'k.pem'), '-cert', join(dir, 'c.pem'), '-out', join(dir, 'forged.crl.pem'));
-    const store = createTrustStore([cert(layout.caCert)], { crls: [readFileSync(join(dir, 'forged.crl.pem'))] });
+    writeFileSync(
+      join(dir, 'ca.cnf'),
+      `[ca]\ndefault_ca=d\n[d]\ndatabase=${dir}/index.txt\ncrlnumber=${dir}/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n`,
+    );
+    openssl(
+      'ca',
+      '-gencrl',
+      '-config',
+      join(dir, 'ca.cnf'),
+      '-keyfile',
+      join(dir, 'k.pem'),
+      '-cert',
+      join(dir, 'c.pem'),
+      '-out',
+      join(dir, 'forged.crl.pem'),
+    );
+    const store = createTrustStore([cert(layout.caCert)], {
+      crls: [readFileSync(join(dir, 'forged.crl.pem'))],
+    });
     const r = store.validate(cert(layout.ap('c2').sealCert));
     expect(r.valid).toBe(true);
     expect(r.findings.map((f) => f.code)).toEqual(
@@ -121,11 +155,59 @@ describe('createTrustStore', () => {
     // signature cannot.
     const dir = join(root, 'impostor');
     mkdirSync(dir);
-    const subject = openssl('x509', '-in', layout.caCert, '-noout', '-subject', '-nameopt', 'compat').replace(/^subject=/, '').trim();
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'ca.key'), '-subj', subject, '-out', join(dir, 'ca.pem'));
-    openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'leaf.key'), '-subj', '/CN=impostor leaf', '-out', join(dir, 'leaf.csr'));
-    writeFileSync(join(dir, 'ext.cnf'), '[x]\nbasicConstraints=CA:FALSE\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n');
-    openssl('x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-set_serial', '7', '-days', '30', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', join(dir, 'leaf.pem'));
+    const subject = openssl('x509', '-in', layout.caCert, '-noout', '-subject', '-nameopt', 'compat')
+      .replace(/^subject=/, '')
+      .trim();
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'ca.key'),
+      '-subj',
+      subject,
+      '-out',
+      join(dir, 'ca.pem'),
+    );
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'leaf.key'),
+      '-subj',
+      '/CN=impostor leaf',
+      '-out',
+      join(dir, 'leaf.csr'),
+    );
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      '[x]\nbasicConstraints=CA:FALSE\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n',
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      join(dir, 'leaf.csr'),
+      '-CA',
+      join(dir, 'ca.pem'),
+      '-CAkey',
+      join(dir, 'ca.key'),
+      '-set_serial',
+      '7',
+      '-days',
+      '30',
+      '-extfile',
+      join(dir, 'ext.cnf'),
+      '-extensions',
+      'x',
+      '-out',
+      join(dir, 'leaf.pem'),
+    );
     const r = createTrustStore([cert(layout.caCert)]).validate(cert(join(dir, 'leaf.pem')));
     expect(r.valid).toBe(false);
     expect(codes(r)).toEqual(['PKI_SIGNATURE_INVALID']);
@@ -134,10 +216,44 @@ describe('createTrustStore', () => {
   it('rejects a path through an issuer that is not a CA', () => {
     const dir = join(root, 'not-a-ca');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'ext.cnf'), '[mid]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n[leaf]\nbasicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n');
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      '[mid]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n[leaf]\nbasicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n',
+    );
     const issue = (name: string, caCert: string, caKey: string, ext: string) => {
-      openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${name}.key`), '-subj', `/CN=${name}`, '-out', join(dir, `${name}.csr`));
-      openssl('x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', caCert, '-CAkey', caKey, '-set_serial', '9', '-days', '30', '-extfile', join(dir, 'ext.cnf'), '-extensions', ext, '-out', join(dir, `${name}.pem`));
+      openssl(
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, `${name}.key`),
+        '-subj',
+        `/CN=${name}`,
+        '-out',
+        join(dir, `${name}.csr`),
+      );
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        join(dir, `${name}.csr`),
+        '-CA',
+        caCert,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        '9',
+        '-days',
+        '30',
+        '-extfile',
+        join(dir, 'ext.cnf'),
+        '-extensions',
+        ext,
+        '-out',
+        join(dir, `${name}.pem`),
+      );
     };
     issue('mid', layout.caCert, layout.caKey, 'mid');
     issue('leaf', join(dir, 'mid.pem'), join(dir, 'mid.key'), 'leaf');
@@ -167,7 +283,9 @@ describe('loadTrustStore', () => {
   });
 
   it('fails loudly on missing files and on an empty store', () => {
-    expect(() => loadTrustStore([join(root, 'nope.pem')])).toThrow(expect.objectContaining({ code: 'PKI_TRUST_STORE_UNREADABLE' }));
+    expect(() => loadTrustStore([join(root, 'nope.pem')])).toThrow(
+      expect.objectContaining({ code: 'PKI_TRUST_STORE_UNREADABLE' }),
+    );
     const err = (() => {
       try {
         return loadTrustStore([layout.caCrl]);

@@ -60,7 +60,10 @@ function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
  * of the issuer is older (nextUpdate before `at`), the status is unknown: PKI_REVOCATION_STALE, an error
  * (EN 319 102-1: INDETERMINATE / TRY_LATER). A revocation listed in any CRL of the issuer counts, stale or not.
  */
-export function createTrustStore(anchors: readonly X509Certificate[], options: TrustStoreOptions = {}): TrustStore {
+export function createTrustStore(
+  anchors: readonly X509Certificate[],
+  options: TrustStoreOptions = {},
+): TrustStore {
   const clock = options.clock ?? systemClock;
   const maxPathLength = options.maxPathLength ?? 8;
   const anchorList = Object.freeze([...anchors]);
@@ -102,8 +105,18 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
     const path = build(leaf, new Set());
     if (!path) {
       const findings = signatureFailed
-        ? [error('PKI_SIGNATURE_INVALID', `the signature on ${leaf.subject} (or an issuer's) does not verify`)]
-        : [error('PKI_PATH_NOT_FOUND', `no path from ${leaf.subject} (issuer ${leaf.issuer}) to a trust anchor`)];
+        ? [
+            error(
+              'PKI_SIGNATURE_INVALID',
+              `the signature on ${leaf.subject} (or an issuer's) does not verify`,
+            ),
+          ]
+        : [
+            error(
+              'PKI_PATH_NOT_FOUND',
+              `no path from ${leaf.subject} (issuer ${leaf.issuer}) to a trust anchor`,
+            ),
+          ];
       return { valid: false, path: [], findings };
     }
 
@@ -142,14 +155,20 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
         findings.push(error('PKI_CERT_REVOKED', `${cert.subject} was revoked on ${revokedAt.toISOString()}`));
       } else {
         findings.push(
-          info('PKI_CERT_REVOKED_LATER', `${cert.subject} was revoked on ${revokedAt.toISOString()}, after ${at.toISOString()}`),
+          info(
+            'PKI_CERT_REVOKED_LATER',
+            `${cert.subject} was revoked on ${revokedAt.toISOString()}, after ${at.toISOString()}`,
+          ),
         );
       }
     }
     if (findings.some((f) => f.code === 'PKI_CERT_REVOKED')) return findings;
     if (!checked && newestStale) {
       findings.push(
-        error('PKI_REVOCATION_STALE', `the newest CRL of ${issuer.subject} was due for renewal on ${newestStale.nextUpdate?.toISOString() ?? newestStale.thisUpdate.toISOString()}, before ${at.toISOString()}: the status of ${cert.subject} then is unknown`),
+        error(
+          'PKI_REVOCATION_STALE',
+          `the newest CRL of ${issuer.subject} was due for renewal on ${newestStale.nextUpdate?.toISOString() ?? newestStale.thisUpdate.toISOString()}, before ${at.toISOString()}: the status of ${cert.subject} then is unknown`,
+        ),
       );
     } else if (!checked) {
       findings.push(info('PKI_REVOCATION_NOT_CHECKED', `no CRL from ${issuer.subject} for ${cert.subject}`));
@@ -169,14 +188,16 @@ export function createTrustStore(anchors: readonly X509Certificate[], options: T
 function checkValidity(cert: X509Certificate, at: Date): Finding[] {
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
-  if (at < from) return [error('PKI_CERT_NOT_YET_VALID', `${cert.subject} is valid only from ${from.toISOString()}`)];
+  if (at < from)
+    return [error('PKI_CERT_NOT_YET_VALID', `${cert.subject} is valid only from ${from.toISOString()}`)];
   if (at > to) return [error('PKI_CERT_EXPIRED', `${cert.subject} expired on ${to.toISOString()}`)];
   return [];
 }
 
 /** RFC 5280 §6.1.4 (k), (l), (n): an issuer is a CA, may sign certificates, and its path length allows `below` CAs. */
 function checkIssuer(cert: X509Certificate, below: number): Finding[] {
-  if (!cert.ca) return [error('PKI_NOT_A_CA', `${cert.subject} issued a certificate but is not a CA (basicConstraints)`)];
+  if (!cert.ca)
+    return [error('PKI_NOT_A_CA', `${cert.subject} issued a certificate but is not a CA (basicConstraints)`)];
   const facts = certificateFacts(cert);
   const findings: Finding[] = [];
   if (facts.keyUsage !== undefined && !(facts.keyUsage & x509.KeyUsageFlags.keyCertSign)) {
@@ -185,7 +206,9 @@ function checkIssuer(cert: X509Certificate, below: number): Finding[] {
   const bc = facts.basicConstraints;
   // Intermediates between this CA and the leaf: `below` counts the leaf, so subtract it.
   if (bc?.pathLength !== undefined && below - 1 > bc.pathLength) {
-    findings.push(error('PKI_PATH_LENGTH_EXCEEDED', `${cert.subject} allows at most ${bc.pathLength} CAs below it`));
+    findings.push(
+      error('PKI_PATH_LENGTH_EXCEEDED', `${cert.subject} allows at most ${bc.pathLength} CAs below it`),
+    );
   }
   return findings;
 }
@@ -206,7 +229,9 @@ export function trustMaterialFiles(paths: readonly string[]): string[] {
         .filter((name) => /\.(pem|crt|cer|crl)$/i.test(name) && statSync(join(path, name)).isFile())
         .map((name) => join(path, name));
     } catch (cause) {
-      throw new QerdsError('PKI_TRUST_STORE_UNREADABLE', `cannot load trust material from ${path}`, { cause });
+      throw new QerdsError('PKI_TRUST_STORE_UNREADABLE', `cannot load trust material from ${path}`, {
+        cause,
+      });
     }
   });
 }
@@ -219,7 +244,8 @@ export function readTrustFile(file: string): TrustMaterial {
   try {
     const data = readFileSync(file);
     const text = data.toString('latin1');
-    if (/\.crl(\.pem)?$/i.test(file) || text.includes('-----BEGIN X509 CRL-----')) return { anchors: parsePemCertificates(text), crls: [data] };
+    if (/\.crl(\.pem)?$/i.test(file) || text.includes('-----BEGIN X509 CRL-----'))
+      return { anchors: parsePemCertificates(text), crls: [data] };
     if (text.includes('-----BEGIN')) return { anchors: parsePemCertificates(text), crls: [] };
     return { anchors: [new X509Certificate(data)], crls: [] };
   } catch (cause) {
@@ -231,7 +257,8 @@ export function readTrustFile(file: string): TrustMaterial {
 export function readTrustMaterial(paths: readonly string[]): TrustMaterial {
   const read = trustMaterialFiles(paths).map(readTrustFile);
   const anchors = read.flatMap((m) => m.anchors);
-  if (anchors.length === 0) throw new QerdsError('PKI_TRUST_STORE_EMPTY', `no certificate in ${paths.join(', ')}`);
+  if (anchors.length === 0)
+    throw new QerdsError('PKI_TRUST_STORE_EMPTY', `no certificate in ${paths.join(', ')}`);
   return { anchors, crls: read.flatMap((m) => m.crls) };
 }
 
@@ -239,7 +266,13 @@ export function readTrustMaterial(paths: readonly string[]): TrustMaterial {
  * A trust store from files (see `readTrustMaterial`); `options.crls` (a fixed list) come before the files' CRLs.
  * Throws `PKI_TRUST_STORE_UNREADABLE` on unreadable input and `PKI_TRUST_STORE_EMPTY` if no anchor is found.
  */
-export function loadTrustStore(paths: readonly string[], options: TrustStoreOptions & { readonly crls?: readonly (Buffer | string)[] } = {}): TrustStore {
+export function loadTrustStore(
+  paths: readonly string[],
+  options: TrustStoreOptions & { readonly crls?: readonly (Buffer | string)[] } = {},
+): TrustStore {
   const material = readTrustMaterial(paths);
-  return createTrustStore(material.anchors, { ...options, crls: [...(options.crls ?? []), ...material.crls] });
+  return createTrustStore(material.anchors, {
+    ...options,
+    crls: [...(options.crls ?? []), ...material.crls],
+  });
 }

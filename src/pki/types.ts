@@ -31,7 +31,10 @@ export interface TrustStore {
    */
   readonly crls: readonly (Buffer | string)[];
   /** Validate `leaf` at time `at` (the signing time, not today), using `intermediates` to build the path. */
-  validate(leaf: X509Certificate, options?: { at?: Date; intermediates?: readonly X509Certificate[] }): PathValidationResult;
+  validate(
+    leaf: X509Certificate,
+    options?: { at?: Date; intermediates?: readonly X509Certificate[] },
+  ): PathValidationResult;
 }
 
 /** Where `qerds pki init` puts things, relative to its directory. */
@@ -51,7 +54,15 @@ export interface DevPkiLayout {
    * Per AP name (`c2`, `c3`): seal, TLS and AS4 encryption identities (`encCert`/`encKey`: RSA, keyUsage
    * keyEncipherment, what peers encrypt AS4 payloads for under eDelivery AS4 1.15).
    */
-  ap(name: string): { sealCert: string; sealKey: string; sealP12: string; tlsCert: string; tlsKey: string; encCert: string; encKey: string };
+  ap(name: string): {
+    sealCert: string;
+    sealKey: string;
+    sealP12: string;
+    tlsCert: string;
+    tlsKey: string;
+    encCert: string;
+    encKey: string;
+  };
   /** Per recipient name: encryption certificate and key. */
   recipient(name: string): { cert: string; key: string };
 }
@@ -75,5 +86,11 @@ export interface Signer {
    * Sign `data`: RSA PKCS#1 v1.5 or ECDSA over the `digest` (sha256, sha384, sha512) of `data`;
    * `dsaEncoding` only matters for ECDSA.
    */
-  sign(data: Buffer, options: { readonly digest: 'sha256' | 'sha384' | 'sha512'; readonly dsaEncoding: EcdsaSignatureEncoding }): Promise<Buffer>;
+  sign(
+    data: Buffer,
+    options: {
+      readonly digest: 'sha256' | 'sha384' | 'sha512';
+      readonly dsaEncoding: EcdsaSignatureEncoding;
+    },
+  ): Promise<Buffer>;
 }

@@ -27,7 +27,8 @@ export interface CadesSealOptions {
  */
 export async function sealDetachedCms(content: DetachedContent, options: CadesSealOptions): Promise<Buffer> {
   const digest = Buffer.isBuffer(content) ? createHash('sha256').update(content).digest() : content.sha256;
-  if (digest.length !== 32) throw new QerdsError('SEAL_MALFORMED', 'the content digest is not a SHA-256 value');
+  if (digest.length !== 32)
+    throw new QerdsError('SEAL_MALFORMED', 'the content digest is not a SHA-256 value');
   return sealCms({ digest }, options);
 }
 
@@ -40,17 +41,31 @@ export async function sealEnvelopingCms(content: Buffer, options: CadesSealOptio
   return sealCms(content, options);
 }
 
-async function sealCms(content: Buffer | { readonly digest: Buffer }, options: CadesSealOptions): Promise<Buffer> {
+async function sealCms(
+  content: Buffer | { readonly digest: Buffer },
+  options: CadesSealOptions,
+): Promise<Buffer> {
   const keyType = options.identity.certificate.publicKey.asymmetricKeyType;
-  if (keyType !== 'rsa' && keyType !== 'ec') throw new QerdsError('SEAL_ALGORITHM_UNSUPPORTED', `no CAdES signature algorithm for ${keyType ?? 'unknown'} keys`);
+  if (keyType !== 'rsa' && keyType !== 'ec')
+    throw new QerdsError(
+      'SEAL_ALGORITHM_UNSUPPORTED',
+      `no CAdES signature algorithm for ${keyType ?? 'unknown'} keys`,
+    );
   const identity = asSigner(options.identity);
   const signingTime = new Date(Math.floor(options.clock.now().getTime() / 1000) * 1000);
 
-  const signed = await createCmsSignatureWith(identity, { content, encapsulate: Buffer.isBuffer(content), signingTime }, 'sha256');
+  const signed = await createCmsSignatureWith(
+    identity,
+    { content, encapsulate: Buffer.isBuffer(content), signingTime },
+    'sha256',
+  );
   const unsigned: Buffer[] = [];
   if (options.tsa) {
     // EN 319 122-1 §5.3: the time-stamp token is over the signature field's value octets.
-    const token = await options.tsa.timestamp({ algorithm: 'sha256', digest: createHash('sha256').update(signed.signature).digest() });
+    const token = await options.tsa.timestamp({
+      algorithm: 'sha256',
+      digest: createHash('sha256').update(signed.signature).digest(),
+    });
     unsigned.push(derAttribute(CMS_OID.signatureTimeStampToken, token.der));
   }
   return signed.encode(unsigned);

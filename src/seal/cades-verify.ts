@@ -28,13 +28,21 @@ const warn = (code: string, message: string): Finding => ({ code, message, sever
  * What one signature-time-stamp's verification means for the signature: its own findings as warnings, and when
  * it failed, the one seal finding that names how (unreadable, changed, not over this signature, otherwise invalid).
  */
-function signatureTimestampFindings(r: { readonly valid: boolean; readonly findings: readonly Finding[] }): Finding[] {
-  const out = r.findings.filter((f) => f.severity !== 'info').map((f) => warn(f.code, `signature-time-stamp: ${f.message}`));
+function signatureTimestampFindings(r: {
+  readonly valid: boolean;
+  readonly findings: readonly Finding[];
+}): Finding[] {
+  const out = r.findings
+    .filter((f) => f.severity !== 'info')
+    .map((f) => warn(f.code, `signature-time-stamp: ${f.message}`));
   if (r.valid) return out;
   const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
-  if (codes.has('TSA_TOKEN_MALFORMED')) out.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
-  else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) out.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
-  else if (codes.has('TSA_IMPRINT_MISMATCH')) out.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
+  if (codes.has('TSA_TOKEN_MALFORMED'))
+    out.push(err('SEAL_TIMESTAMP_MALFORMED', 'the signature-time-stamp cannot be read'));
+  else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH'))
+    out.push(err('SEAL_TIMESTAMP_SIG_FAILURE', 'the signature-time-stamp was changed'));
+  else if (codes.has('TSA_IMPRINT_MISMATCH'))
+    out.push(err('SEAL_TIMESTAMP_HASH_FAILURE', 'the signature-time-stamp is not over this signature'));
   else out.push(err('SEAL_TIMESTAMP_INVALID', 'the signature-time-stamp does not verify'));
   return out;
 }
@@ -71,52 +79,91 @@ export async function verifyDetachedCms(
   }
   const { signer: si, certificates } = parsed;
   const digestName = digestNameOfOid(si.digestAlgorithm);
-  if (digestName !== 'sha256') findings.push(err('SEAL_ALGORITHM_UNSUPPORTED', `digest algorithm ${si.digestAlgorithm} is not SHA-256`));
-  if (parsed.eContentType !== CMS_OID.data || parsed.hasEContent) findings.push(err('SEAL_MALFORMED', 'not a detached signature over id-data'));
+  if (digestName !== 'sha256')
+    findings.push(err('SEAL_ALGORITHM_UNSUPPORTED', `digest algorithm ${si.digestAlgorithm} is not SHA-256`));
+  if (parsed.eContentType !== CMS_OID.data || parsed.hasEContent)
+    findings.push(err('SEAL_MALFORMED', 'not a detached signature over id-data'));
 
   const attr = (oid: string): DerElement | undefined => {
     const values = si.signedAttrs.get(oid);
-    if (values && values.length !== 1) findings.push(err('SEAL_MALFORMED', `signed attribute ${oid} must have one value`));
+    if (values && values.length !== 1)
+      findings.push(err('SEAL_MALFORMED', `signed attribute ${oid} must have one value`));
     return values?.[0];
   };
   const contentType = attr(CMS_OID.contentType);
-  if (!contentType || derOid(contentType) !== CMS_OID.data) findings.push(err('SEAL_MALFORMED', 'content-type attribute missing or not id-data'));
+  if (!contentType || derOid(contentType) !== CMS_OID.data)
+    findings.push(err('SEAL_MALFORMED', 'content-type attribute missing or not id-data'));
   const md = attr(CMS_OID.messageDigest);
-  const expected = Buffer.isBuffer(options.content) ? createHash('sha256').update(options.content).digest() : options.content.sha256;
+  const expected = Buffer.isBuffer(options.content)
+    ? createHash('sha256').update(options.content).digest()
+    : options.content.sha256;
   if (!md) findings.push(err('SEAL_MALFORMED', 'message-digest attribute missing'));
   else if (md.content.length !== expected.length || !timingSafeEqual(md.content, expected)) {
-    findings.push(err('SEAL_DIGEST_MISMATCH', 'the content does not match the message-digest: content changed after sealing'));
+    findings.push(
+      err(
+        'SEAL_DIGEST_MISMATCH',
+        'the content does not match the message-digest: content changed after sealing',
+      ),
+    );
   }
   const st = attr(CMS_OID.signingTime);
   const signingTime = st ? parseTime(st) : undefined;
-  if (!signingTime) findings.push(err('SEAL_SIGNING_TIME_MISSING', 'signing-time attribute missing (EN 319 122-1 B-B)'));
+  if (!signingTime)
+    findings.push(err('SEAL_SIGNING_TIME_MISSING', 'signing-time attribute missing (EN 319 122-1 B-B)'));
 
   // The signer: the certificate named by issuerAndSerialNumber that signing-certificate-v2 commits to.
-  const signer = certificates.find((c) => certificateNameDer(c, 'issuer').equals(si.issuer) && serialOf(c).equals(si.serial));
+  const signer = certificates.find(
+    (c) => certificateNameDer(c, 'issuer').equals(si.issuer) && serialOf(c).equals(si.serial),
+  );
   const scv2 = attr(CMS_OID.signingCertificateV2);
-  if (!signer) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'the signer certificate is not in the SignedData'));
+  if (!signer)
+    findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'the signer certificate is not in the SignedData'));
   else if (!scv2) findings.push(err('SEAL_SIGNING_CERT_MISSING', 'signing-certificate-v2 attribute missing'));
   else if (!essCertIdMatches(scv2, signer)) {
     // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
-    findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'signing-certificate-v2 does not name the signer certificate'));
+    findings.push(
+      err('SEAL_SIGNING_CERT_MISMATCH', 'signing-certificate-v2 does not name the signer certificate'),
+    );
   }
   if (signer && digestName) {
-    const ok = verifyCmsSignature(si.signatureAlgorithm, digestName, si.signedAttrsDer, si.signature, signer.publicKey);
-    if (ok !== true) findings.push(err(ok === false ? 'SEAL_SIGNATURE_INVALID' : 'SEAL_ALGORITHM_UNSUPPORTED', 'the signature over the signed attributes does not verify'));
+    const ok = verifyCmsSignature(
+      si.signatureAlgorithm,
+      digestName,
+      si.signedAttrsDer,
+      si.signature,
+      signer.publicKey,
+    );
+    if (ok !== true)
+      findings.push(
+        err(
+          ok === false ? 'SEAL_SIGNATURE_INVALID' : 'SEAL_ALGORITHM_UNSUPPORTED',
+          'the signature over the signed attributes does not verify',
+        ),
+      );
   }
 
   let timestamp: { genTime: Date; valid: boolean } | undefined;
   for (const token of si.unsignedAttrs.get(CMS_OID.signatureTimeStampToken) ?? []) {
     const r = await verifyTimestampToken(token.bytes, { data: si.signature, trust: options.trust, at: now });
     findings.push(...signatureTimestampFindings(r));
-    if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime)))) timestamp = { genTime: r.genTime, valid: r.valid };
+    if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime))))
+      timestamp = { genTime: r.genTime, valid: r.valid };
   }
 
   if (signer) {
     const at = timestamp?.valid ? timestamp.genTime : now;
-    const path = options.trust.validate(signer, { at, intermediates: certificates.filter((c) => c !== signer) });
+    const path = options.trust.validate(signer, {
+      at,
+      intermediates: certificates.filter((c) => c !== signer),
+    });
     findings.push(...path.findings);
-    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
+    if (!path.valid)
+      findings.push(
+        err(
+          'SEAL_CERT_PATH_INVALID',
+          `the signing certificate is not valid at ${at.toISOString()} under the trust store`,
+        ),
+      );
   }
   const valid = !findings.some((f) => f.severity === 'error');
   return {
@@ -151,7 +198,8 @@ function parseSignedData(der: Buffer): ParsedCms {
   const ci = readDerElement(der);
   if (ci.bytes.length !== der.length) throw new Error('trailing bytes after the ContentInfo');
   const [type, explicit] = derChildren(ci);
-  if (!type || derOid(type) !== CMS_OID.signedData || explicit?.tag !== 0xa0) throw new Error('contentType is not signedData');
+  if (!type || derOid(type) !== CMS_OID.signedData || explicit?.tag !== 0xa0)
+    throw new Error('contentType is not signedData');
   const sd = derChildren(derChildren(explicit)[0] as DerElement);
   const encap = derChildren(sd[2] as DerElement);
   const certificates: X509Certificate[] = [];
@@ -211,7 +259,8 @@ function essCertIdMatches(value: DerElement, cert: X509Certificate): boolean {
   if (!first) return false;
   const fields = derChildren(first);
   // hashAlgorithm is DEFAULT sha256 and then absent; another algorithm is not accepted here.
-  if (fields[0]?.tag === 0x30 && derOid(derChildren(fields[0])[0] as DerElement) !== CMS_OID.sha256) return false;
+  if (fields[0]?.tag === 0x30 && derOid(derChildren(fields[0])[0] as DerElement) !== CMS_OID.sha256)
+    return false;
   const hash = fields.find((f) => f.tag === 0x04);
   const issuerSerial = fields.find((f, i) => i > 0 && f.tag === 0x30);
   if (!hash || !hash.content.equals(createHash('sha256').update(cert.raw).digest())) return false;
@@ -220,10 +269,15 @@ function essCertIdMatches(value: DerElement, cert: X509Certificate): boolean {
 
 function parseTime(el: DerElement): Date | undefined {
   const s = el.content.toString('latin1');
-  const m = el.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  const m =
+    el.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (!m) return undefined;
   const year = el.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
-  const date = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  const date = new Date(
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
+  );
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
@@ -294,7 +348,16 @@ export async function verifyCadesSignature(cms: Buffer, options: VerifyCadesOpti
   } catch (e) {
     // An attribute value that does not parse (BER inside signed attributes, truncated values): a format failure.
     const finding = err('SEAL_MALFORMED', `the CMS signature cannot be read: ${(e as Error).message}`);
-    return { level: 'CMS', attached: false, contentChecked: false, ber: false, signedAttributes: [], unsignedAttributes: [], validationTime: options.at ?? new Date(), findings: [finding] };
+    return {
+      level: 'CMS',
+      attached: false,
+      contentChecked: false,
+      ber: false,
+      signedAttributes: [],
+      unsignedAttributes: [],
+      validationTime: options.at ?? new Date(),
+      findings: [finding],
+    };
   }
 }
 
@@ -302,7 +365,15 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
   const now = options.at ?? new Date();
   const findings: Finding[] = [];
   const done = (rest: Partial<CadesCheck>): CadesCheck => ({
-    level: 'CMS', attached: false, contentChecked: false, ber: false, signedAttributes: [], unsignedAttributes: [], ...rest, validationTime: now, findings,
+    level: 'CMS',
+    attached: false,
+    contentChecked: false,
+    ber: false,
+    signedAttributes: [],
+    unsignedAttributes: [],
+    ...rest,
+    validationTime: now,
+    findings,
   });
   let sd: ReadSignedData;
   try {
@@ -315,22 +386,36 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
   const base = { attached, ber: sd.ber, contentType: sd.eContentType };
   if (sd.signerInfos.length !== 1) {
     // Parallel signatures are a form this verifier does not implement: not judged, not refused.
-    findings.push(err('CMS_SIGNERS_UNSUPPORTED', `${sd.signerInfos.length} SignerInfos: only one signer is verified`));
+    findings.push(
+      err('CMS_SIGNERS_UNSUPPORTED', `${sd.signerInfos.length} SignerInfos: only one signer is verified`),
+    );
     return done(base);
   }
   const si = sd.signerInfos[0]!;
-  const names = (m: ReadonlyMap<string, readonly Buffer[]>) => [...m.keys()].map((o) => ATTRIBUTE_NAMES[o] ?? o);
+  const names = (m: ReadonlyMap<string, readonly Buffer[]>) =>
+    [...m.keys()].map((o) => ATTRIBUTE_NAMES[o] ?? o);
   const lists = { signedAttributes: names(si.signedAttrs), unsignedAttributes: names(si.unsignedAttrs) };
   const content = sd.eContent ?? options.content;
   if (attached && options.content && !options.content.equals(sd.eContent!)) {
-    findings.push(err('SEAL_DIGEST_MISMATCH', 'the document given differs from the content inside the signature'));
+    findings.push(
+      err('SEAL_DIGEST_MISMATCH', 'the document given differs from the content inside the signature'),
+    );
   }
   const digestName = digestNameOfOid(si.digestAlgorithm);
-  if (!digestName) findings.push(err('CMS_ALGORITHM_UNSUPPORTED', `digest algorithm ${si.digestAlgorithm} is not implemented (SHA-2 only): the message-digest was not checked`));
+  if (!digestName)
+    findings.push(
+      err(
+        'CMS_ALGORITHM_UNSUPPORTED',
+        `digest algorithm ${si.digestAlgorithm} is not implemented (SHA-2 only): the message-digest was not checked`,
+      ),
+    );
 
   const attr = (oid: string): DerElement | undefined => {
     const values = si.signedAttrs.get(oid);
-    if (values && values.length !== 1) findings.push(err('SEAL_MALFORMED', `signed attribute ${ATTRIBUTE_NAMES[oid] ?? oid} must have one value`));
+    if (values && values.length !== 1)
+      findings.push(
+        err('SEAL_MALFORMED', `signed attribute ${ATTRIBUTE_NAMES[oid] ?? oid} must have one value`),
+      );
     return values?.[0] ? readDerElement(values[0]) : undefined;
   };
   let signingTime: Date | undefined;
@@ -338,29 +423,65 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
     const contentType = attr(CMS_OID.contentType);
     // RFC 5652 §11.1: the signed content-type must be eContentType, else the signature could be replayed on other content.
     if (!contentType) findings.push(err('SEAL_MALFORMED', 'content-type signed attribute missing'));
-    else if (derOid(contentType) !== sd.eContentType) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signed content-type is not the eContentType'));
+    else if (derOid(contentType) !== sd.eContentType)
+      findings.push(err('SEAL_SIGNATURE_INVALID', 'the signed content-type is not the eContentType'));
     const md = attr(CMS_OID.messageDigest);
     if (!md) findings.push(err('SEAL_MALFORMED', 'message-digest signed attribute missing'));
-    else if (!content) findings.push(err('CMS_CONTENT_NOT_GIVEN', 'detached signature: give the signed document (--document) to check the message-digest'));
+    else if (!content)
+      findings.push(
+        err(
+          'CMS_CONTENT_NOT_GIVEN',
+          'detached signature: give the signed document (--document) to check the message-digest',
+        ),
+      );
     else if (digestName) {
       const expected = createHash(digestName).update(content).digest();
       if (md.content.length !== expected.length || !timingSafeEqual(md.content, expected)) {
-        findings.push(err('SEAL_DIGEST_MISMATCH', 'the content does not match the message-digest: it changed after signing'));
+        findings.push(
+          err(
+            'SEAL_DIGEST_MISMATCH',
+            'the content does not match the message-digest: it changed after signing',
+          ),
+        );
       }
     }
     const st = attr(CMS_OID.signingTime);
     signingTime = st ? parseTime(st) : undefined;
   } else if (!content) {
-    findings.push(err('CMS_CONTENT_NOT_GIVEN', 'detached signature without signed attributes: give the signed document (--document)'));
+    findings.push(
+      err(
+        'CMS_CONTENT_NOT_GIVEN',
+        'detached signature without signed attributes: give the signed document (--document)',
+      ),
+    );
   }
 
   // The signer: named by the SignerIdentifier, among the document's certificates and the one given.
-  const candidates = [...sd.certificates, ...(options.expectedCertificate ? [options.expectedCertificate] : []), ...options.trust.anchors];
+  const candidates = [
+    ...sd.certificates,
+    ...(options.expectedCertificate ? [options.expectedCertificate] : []),
+    ...options.trust.anchors,
+  ];
   const signer = candidates.find((c) => identifies(si.sid, c));
-  if (!signer) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'the signer certificate is neither in the SignedData nor given (--cert)'));
+  if (!signer)
+    findings.push(
+      err(
+        'SEAL_SIGNING_CERT_MISMATCH',
+        'the signer certificate is neither in the SignedData nor given (--cert)',
+      ),
+    );
   // Threat: a signature by another key than the one the caller expects passing as that party's.
-  if (signer && options.expectedCertificate && signer.fingerprint256 !== options.expectedCertificate.fingerprint256) {
-    findings.push(err('CMS_SIGNER_NOT_EXPECTED', `signed by ${signer.subject.replace(/\n/g, ', ')}, not by the certificate given with --cert`));
+  if (
+    signer &&
+    options.expectedCertificate &&
+    signer.fingerprint256 !== options.expectedCertificate.fingerprint256
+  ) {
+    findings.push(
+      err(
+        'CMS_SIGNER_NOT_EXPECTED',
+        `signed by ${signer.subject.replace(/\n/g, ', ')}, not by the certificate given with --cert`,
+      ),
+    );
   }
   let essBound = false;
   if (signer && si.signedAttrsDer) {
@@ -370,19 +491,47 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
       try {
         const id = parseFirstEssCertId((v2 ?? v1)!, v2 ? 2 : 1);
         // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
-        if (!essCertMatches(id, signer)) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', `signing-certificate${v2 ? '-v2' : ''} does not name the signer certificate`));
+        if (!essCertMatches(id, signer))
+          findings.push(
+            err(
+              'SEAL_SIGNING_CERT_MISMATCH',
+              `signing-certificate${v2 ? '-v2' : ''} does not name the signer certificate`,
+            ),
+          );
         else essBound = true;
       } catch (e) {
         findings.push(err('SEAL_MALFORMED', `signing-certificate attribute: ${(e as Error).message}`));
       }
-    } else findings.push(warn('CADES_SIGNING_CERT_ATTRIBUTE_MISSING', 'no signing-certificate(-v2) attribute: a CMS signature, not CAdES baseline (EN 319 122-1 §5.2.2)'));
+    } else
+      findings.push(
+        warn(
+          'CADES_SIGNING_CERT_ATTRIBUTE_MISSING',
+          'no signing-certificate(-v2) attribute: a CMS signature, not CAdES baseline (EN 319 122-1 §5.2.2)',
+        ),
+      );
   }
   if (signer && digestName) {
     const data = si.signedAttrsDer ?? content;
     if (data) {
-      const ok = verifySignerSignature(si.signatureAlgorithm, si.signatureParameters, digestName, data, si.signature, signer.publicKey);
-      if ('unsupported' in ok) findings.push(err('CMS_ALGORITHM_UNSUPPORTED', `${ok.unsupported} is not implemented: the signature was not checked`));
-      else if (!ok.ok) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signature over the signed attributes does not verify'));
+      const ok = verifySignerSignature(
+        si.signatureAlgorithm,
+        si.signatureParameters,
+        digestName,
+        data,
+        si.signature,
+        signer.publicKey,
+      );
+      if ('unsupported' in ok)
+        findings.push(
+          err(
+            'CMS_ALGORITHM_UNSUPPORTED',
+            `${ok.unsupported} is not implemented: the signature was not checked`,
+          ),
+        );
+      else if (!ok.ok)
+        findings.push(
+          err('SEAL_SIGNATURE_INVALID', 'the signature over the signed attributes does not verify'),
+        );
     }
   }
 
@@ -392,7 +541,11 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
     const r = await verifyTimestampToken(token, { data: si.signature, trust, at: now });
     findings.push(...signatureTimestampFindings(r));
     if (r.genTime && (!timestamp || (r.valid && (!timestamp.valid || r.genTime < timestamp.genTime)))) {
-      timestamp = { genTime: r.genTime, valid: r.valid, ...(r.tsaCertificate ? { tsa: r.tsaCertificate } : {}) };
+      timestamp = {
+        genTime: r.genTime,
+        valid: r.valid,
+        ...(r.tsaCertificate ? { tsa: r.tsaCertificate } : {}),
+      };
     }
   }
 
@@ -400,16 +553,24 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
     const at = timestamp?.valid ? timestamp.genTime : now;
     const path = trust.validate(signer, { at, intermediates: sd.certificates.filter((c) => c !== signer) });
     findings.push(...path.findings);
-    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signer certificate is not valid at ${at.toISOString()} under the trust anchors given`));
+    if (!path.valid)
+      findings.push(
+        err(
+          'SEAL_CERT_PATH_INVALID',
+          `the signer certificate is not valid at ${at.toISOString()} under the trust anchors given`,
+        ),
+      );
     else findings.push(...revocationUnknown(path.findings, signer, 'signer'));
   }
   // The form found (EN 319 122-1 §5: B-B has signing-certificate(-v2), B-T a signature-time-stamp); the verdict is the findings'.
-  const hasEss = si.signedAttrs.has(CMS_OID.signingCertificateV2) || si.signedAttrs.has(CMS_OID.signingCertificate);
+  const hasEss =
+    si.signedAttrs.has(CMS_OID.signingCertificateV2) || si.signedAttrs.has(CMS_OID.signingCertificate);
   return done({
     ...base,
     ...lists,
     level: !hasEss || (signer && !essBound) ? 'CMS' : timestamp ? 'CAdES-B-T' : 'CAdES-B-B',
-    contentChecked: content !== undefined && digestName !== undefined && si.signedAttrs.has(CMS_OID.messageDigest),
+    contentChecked:
+      content !== undefined && digestName !== undefined && si.signedAttrs.has(CMS_OID.messageDigest),
     ...(signer ? { signer } : {}),
     signatureAlgorithm: si.signatureAlgorithm,
     digestAlgorithm: si.digestAlgorithm,

@@ -11,9 +11,24 @@ import {
   TEXT_NODE,
   type NodeSet,
 } from '../xml/c14n-nodeset.js';
-import { applyXPathFilter2, elementsWithId, readFilter2Steps, useSignatureIds, XPATH_FILTER2 } from '../xml/xpath-filter2.js';
+import {
+  applyXPathFilter2,
+  elementsWithId,
+  readFilter2Steps,
+  useSignatureIds,
+  XPATH_FILTER2,
+} from '../xml/xpath-filter2.js';
 import { ELEMENT_NODE } from '../xml/dom.js';
-import { childElements, ENVELOPED_SIGNATURE, EXC_C14N, isElement, NS, parseXmlStrict, requireChild, textOf } from './xml.js';
+import {
+  childElements,
+  ENVELOPED_SIGNATURE,
+  EXC_C14N,
+  isElement,
+  NS,
+  parseXmlStrict,
+  requireChild,
+  textOf,
+} from './xml.js';
 
 /**
  * General XMLDSig 1.1 reference processing (§4.4.3.2 dereferencing, §6.6 transforms) for signatures other
@@ -68,7 +83,8 @@ export interface ForeignReferenceResult {
   readonly covers?: (node: Node) => boolean;
 }
 
-type Data = { readonly kind: 'nodes'; readonly set: NodeSet } | { readonly kind: 'octets'; readonly bytes: Buffer };
+type Data =
+  { readonly kind: 'nodes'; readonly set: NodeSet } | { readonly kind: 'octets'; readonly bytes: Buffer };
 
 export interface ReferenceContext {
   readonly doc: Document;
@@ -82,12 +98,22 @@ export function processReference(reference: Element, context: ReferenceContext):
   const type = reference.getAttribute('Type') || undefined;
   const base = { element: reference, ...(uri !== undefined ? { uri } : {}), ...(type ? { type } : {}) };
   try {
-    const digestUri = requireChild(reference, NS.ds, 'DigestMethod', 'SEAL_MALFORMED').getAttribute('Algorithm') ?? '';
-    const expected = Buffer.from(textOf(requireChild(reference, NS.ds, 'DigestValue', 'SEAL_MALFORMED')), 'base64');
+    const digestUri =
+      requireChild(reference, NS.ds, 'DigestMethod', 'SEAL_MALFORMED').getAttribute('Algorithm') ?? '';
+    const expected = Buffer.from(
+      textOf(requireChild(reference, NS.ds, 'DigestValue', 'SEAL_MALFORMED')),
+      'base64',
+    );
     const digest = digestOf(digestUri);
-    if (!digest) return { ...base, status: 'unsupported', message: `digest algorithm ${digestUri} is not implemented` };
+    if (!digest)
+      return { ...base, status: 'unsupported', message: `digest algorithm ${digestUri} is not implemented` };
     const { data: dereferenced, target } = dereference(uri, context);
-    if (!dereferenced) return { ...base, status: 'not-found', message: `the data of reference ${uri ?? '(no URI)'} is not available: give it with --document` };
+    if (!dereferenced)
+      return {
+        ...base,
+        status: 'not-found',
+        message: `the data of reference ${uri ?? '(no URI)'} is not available: give it with --document`,
+      };
     let data: Data = dereferenced;
     let lastNodes: NodeSet | undefined = data.kind === 'nodes' ? data.set : undefined;
     const transformsEl = childElements(reference, NS.ds, 'Transforms')[0];
@@ -96,13 +122,20 @@ export function processReference(reference: Element, context: ReferenceContext):
       if (data.kind === 'nodes') lastNodes = data.set;
     }
     const covered = lastNodes && lastNodes.document === context.doc ? lastNodes : undefined;
-    const octets = data.kind === 'octets' ? data.bytes : Buffer.from(canonicalizeNodeSet(data.set, c14nMethodOf(C14N10)!), 'utf8');
+    const octets =
+      data.kind === 'octets'
+        ? data.bytes
+        : Buffer.from(canonicalizeNodeSet(data.set, c14nMethodOf(C14N10)!), 'utf8');
     const actual = createHash(digest.name).update(octets).digest();
     const matched = actual.equals(expected);
     return {
       ...base,
       status: matched ? 'matched' : 'mismatch',
-      ...(matched ? {} : { message: `the digest of reference ${uri === undefined ? '(no URI)' : `"${uri}"`} does not match: the data changed after signing` }),
+      ...(matched
+        ? {}
+        : {
+            message: `the digest of reference ${uri === undefined ? '(no URI)' : `"${uri}"`} does not match: the data changed after signing`,
+          }),
       weakDigest: digest.weak,
       octets,
       ...(target ? { target } : {}),
@@ -110,7 +143,11 @@ export function processReference(reference: Element, context: ReferenceContext):
     };
   } catch (e) {
     const code = e instanceof QerdsError ? e.code : 'SEAL_MALFORMED';
-    return { ...base, status: code === 'SEAL_TRANSFORM_UNSUPPORTED' ? 'unsupported' : 'malformed', message: (e as Error).message };
+    return {
+      ...base,
+      status: code === 'SEAL_TRANSFORM_UNSUPPORTED' ? 'unsupported' : 'malformed',
+      message: (e as Error).message,
+    };
   }
 }
 
@@ -122,18 +159,30 @@ function dereference(uri: string | undefined, context: ReferenceContext): { data
   if (uri !== undefined && uri.startsWith('#')) {
     const xp = /^#xpointer\(id\(['"]([^'"]+)['"]\)\)$/.exec(uri);
     const id = xp ? xp[1]! : uri.slice(1);
-    if (!/^[^\s#()]+$/.test(id)) throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `reference URI ${uri} is not an Id or a supported XPointer`);
+    if (!/^[^\s#()]+$/.test(id))
+      throw new QerdsError(
+        'SEAL_TRANSFORM_UNSUPPORTED',
+        `reference URI ${uri} is not an Id or a supported XPointer`,
+      );
     const found = elementsWithId(context.doc, decodeURIComponent(id));
     // Threat: signature wrapping — with two elements of one Id, the verifier and the reader may pick different ones.
-    if (found.length > 1) throw new QerdsError('SEAL_DUPLICATE_ID', `Id "${id}" occurs ${found.length} times (signature wrapping?)`);
+    if (found.length > 1)
+      throw new QerdsError(
+        'SEAL_DUPLICATE_ID',
+        `Id "${id}" occurs ${found.length} times (signature wrapping?)`,
+      );
     const target = found[0];
-    if (!target) throw new QerdsError('SEAL_REFERENCE_UNRESOLVED', `reference ${uri}: no element has this Id`);
+    if (!target)
+      throw new QerdsError('SEAL_REFERENCE_UNRESOLVED', `reference ${uri}: no element has this Id`);
     return { data: { kind: 'nodes', set: subtreeNodeSet(target, !!xp) }, target };
   }
   // A detached reference: the document the caller gave under that name, or the only one given.
   const docs = context.detached;
   const last = uri === undefined ? undefined : decodeURIComponent(uri.split(/[/\\]/).pop() ?? uri);
-  const named = docs.find((d) => d.name !== undefined && (d.name === uri || d.name === last || d.name.split(/[/\\]/).pop() === last));
+  const named = docs.find(
+    (d) =>
+      d.name !== undefined && (d.name === uri || d.name === last || d.name.split(/[/\\]/).pop() === last),
+  );
   const chosen = named ?? (docs.length === 1 ? docs[0] : undefined);
   return chosen ? { data: { kind: 'octets', bytes: chosen.bytes } } : {};
 }
@@ -141,7 +190,10 @@ function dereference(uri: string | undefined, context: ReferenceContext): { data
 function asNodes(data: Data): NodeSet {
   if (data.kind === 'nodes') return data.set;
   // Octets to node-set (XMLDSig §4.4.3.2): parse them. DOCTYPEs stay refused (entity expansion).
-  const doc = parseXmlStrict(data.bytes.toString('utf8'), 'SEAL_MALFORMED', { what: 'referenced data', allowProcessingInstructions: true });
+  const doc = parseXmlStrict(data.bytes.toString('utf8'), 'SEAL_MALFORMED', {
+    what: 'referenced data',
+    allowProcessingInstructions: true,
+  });
   return documentNodeSet(doc, true);
 }
 
@@ -157,7 +209,14 @@ function applyTransform(t: Element, data: Data, context: ReferenceContext): Data
       const set = asNodes(data);
       // §6.6.4: remove the whole Signature element containing the transform (the one being verified).
       const signature = context.signature;
-      return { kind: 'nodes', set: { document: set.document, has: (n) => set.has(n) && !isInSubtree(n, signature), ...(set.apex ? { apex: set.apex } : {}) } };
+      return {
+        kind: 'nodes',
+        set: {
+          document: set.document,
+          has: (n) => set.has(n) && !isInSubtree(n, signature),
+          ...(set.apex ? { apex: set.apex } : {}),
+        },
+      };
     }
     case TRANSFORMS.filter2:
       return { kind: 'nodes', set: applyXPathFilter2(withinXPathBudget(asNodes(data)), readFilter2Steps(t)) };
@@ -186,7 +245,11 @@ function withinXPathBudget(set: NodeSet): NodeSet {
   const walk = (n: Node): void => {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.nodeType !== ELEMENT_NODE) continue;
-      if (++count > XPATH_MAX_ELEMENTS) throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath transforms are evaluated on documents of at most ${XPATH_MAX_ELEMENTS} elements`);
+      if (++count > XPATH_MAX_ELEMENTS)
+        throw new QerdsError(
+          'SEAL_TRANSFORM_UNSUPPORTED',
+          `XPath transforms are evaluated on documents of at most ${XPATH_MAX_ELEMENTS} elements`,
+        );
       walk(c);
     }
   };
@@ -228,15 +291,21 @@ function xpathTransform(input: NodeSet, t: Element): NodeSet {
   for (let p: Node | null = xp; p && isElement(p); p = p.parentNode) {
     for (let i = 0; i < p.attributes.length; i++) {
       const a = p.attributes.item(i);
-      if (a?.prefix === 'xmlns' && a.localName && !(a.localName in namespaces)) namespaces[a.localName] = a.value;
+      if (a?.prefix === 'xmlns' && a.localName && !(a.localName in namespaces))
+        namespaces[a.localName] = a.value;
     }
   }
   let parsed: ParsedXPath;
   try {
     // xpath's typings omit parse(), which its runtime has: one compiled expression judged at every node.
-    parsed = (xpath as unknown as { parse(expression: string): ParsedXPath }).parse((xp.textContent ?? '').trim());
+    parsed = (xpath as unknown as { parse(expression: string): ParsedXPath }).parse(
+      (xp.textContent ?? '').trim(),
+    );
   } catch (e) {
-    throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath transform expression cannot be read: ${(e as Error).message}`);
+    throw new QerdsError(
+      'SEAL_TRANSFORM_UNSUPPORTED',
+      `XPath transform expression cannot be read: ${(e as Error).message}`,
+    );
   }
   useSignatureIds(input.document);
   const memo = new Map<Node, boolean>();
@@ -247,11 +316,18 @@ function xpathTransform(input: NodeSet, t: Element): NodeSet {
       try {
         v = parsed.evaluateBoolean({ node: key, namespaces });
       } catch (e) {
-        throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath transform expression cannot be evaluated: ${(e as Error).message}`);
+        throw new QerdsError(
+          'SEAL_TRANSFORM_UNSUPPORTED',
+          `XPath transform expression cannot be evaluated: ${(e as Error).message}`,
+        );
       }
       memo.set(key, v);
     }
     return v;
   };
-  return { document: input.document, has: (n) => input.has(n) && judge(n), ...(input.apex ? { apex: input.apex } : {}) };
+  return {
+    document: input.document,
+    has: (n) => input.has(n) && judge(n),
+    ...(input.apex ? { apex: input.apex } : {}),
+  };
 }

@@ -24,5 +24,10 @@ export { sealErrors } from './errors.js';
 export type { XadesSealOptions, VerifyXmlSealOptions, SealVerification, SealLevel } from './types.js';
 export { augmentXmlSeal, type AugmentXmlSealOptions } from './xades-augment.js';
 export { archiveRenewal, type ArchiveRenewal } from './archive-due.js';
-export { sealDetachedCms, sealEnvelopingCms, type CadesSealOptions, type DetachedContent } from './cades-seal.js';
+export {
+  sealDetachedCms,
+  sealEnvelopingCms,
+  type CadesSealOptions,
+  type DetachedContent,
+} from './cades-seal.js';
 export { verifyDetachedCms, type CadesVerification } from './cades-verify.js';

@@ -12,9 +12,18 @@ describe('issuerSerialV2Der (DER slices)', () => {
     for (const file of [pki.ap('c2').sealCert, pki.ap('c3').sealCert, pki.tsaCert]) {
       const cert = new X509Certificate(readFileSync(file));
       const parsed = AsnConvert.parse(cert.raw, Certificate);
-      const names = Buffer.from(AsnConvert.serialize(new GeneralNames([new GeneralName({ directoryName: parsed.tbsCertificate.issuer })])));
+      const names = Buffer.from(
+        AsnConvert.serialize(
+          new GeneralNames([new GeneralName({ directoryName: parsed.tbsCertificate.issuer })]),
+        ),
+      );
       const serial = Buffer.from(parsed.tbsCertificate.serialNumber);
-      const expected = Buffer.concat([Buffer.from([0x30, names.length + serial.length + 2]), names, Buffer.from([0x02, serial.length]), serial]);
+      const expected = Buffer.concat([
+        Buffer.from([0x30, names.length + serial.length + 2]),
+        names,
+        Buffer.from([0x02, serial.length]),
+        serial,
+      ]);
       expect(names.length + serial.length + 2).toBeLessThan(128);
       expect(issuerSerialV2Der(cert).toString('hex')).toBe(expected.toString('hex'));
     }

@@ -14,7 +14,11 @@ export interface QualifyingPropertiesModel {
   readonly signedProperties: Element;
   readonly signingTime?: Date;
   /** SigningCertificateV2/Cert entries, signing certificate first. */
-  readonly certs: readonly { readonly digestUri: string; readonly digest: Buffer; readonly issuerSerialV2?: Buffer }[];
+  readonly certs: readonly {
+    readonly digestUri: string;
+    readonly digest: Buffer;
+    readonly issuerSerialV2?: Buffer;
+  }[];
   /** UnsignedSignatureProperties/SignatureTimeStamp entries. */
   readonly signatureTimeStamps: readonly { readonly canonicalization?: string; readonly token: Buffer }[];
 }
@@ -24,9 +28,14 @@ const XSD_DATETIME_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{
 /** Read the QualifyingProperties of one signature; throws SEAL_MALFORMED / SEAL_XADES_* on structure errors. */
 export function readQualifyingProperties(signature: Element): QualifyingPropertiesModel {
   const sigId = signature.getAttribute('Id');
-  const all = childElements(signature, NS.ds, 'Object').flatMap((o) => childElements(o, NS.xades, 'QualifyingProperties'));
+  const all = childElements(signature, NS.ds, 'Object').flatMap((o) =>
+    childElements(o, NS.xades, 'QualifyingProperties'),
+  );
   if (all.length !== 1) {
-    throw new QerdsError('SEAL_XADES_MISSING', `expected one xades:QualifyingProperties, found ${all.length}`);
+    throw new QerdsError(
+      'SEAL_XADES_MISSING',
+      `expected one xades:QualifyingProperties, found ${all.length}`,
+    );
   }
   const qp = all[0] as Element;
   if (!sigId || qp.getAttribute('Target') !== `#${sigId}`) {
@@ -39,7 +48,8 @@ export function readQualifyingProperties(signature: Element): QualifyingProperti
   let signingTime: Date | undefined;
   if (st) {
     const text = textOf(st);
-    if (!XSD_DATETIME_UTC.test(text)) throw new QerdsError('SEAL_MALFORMED', `SigningTime is not an xs:dateTime with zone: ${text}`);
+    if (!XSD_DATETIME_UTC.test(text))
+      throw new QerdsError('SEAL_MALFORMED', `SigningTime is not an xs:dateTime with zone: ${text}`);
     signingTime = new Date(text);
   }
 
@@ -57,7 +67,8 @@ export function readQualifyingProperties(signature: Element): QualifyingProperti
       issuerSerialV2: isv2 ? Buffer.from(textOf(isv2), 'base64') : undefined,
     };
   });
-  if (certs.length === 0) throw new QerdsError('SEAL_SIGNING_CERT_MISSING', 'SigningCertificateV2 has no Cert');
+  if (certs.length === 0)
+    throw new QerdsError('SEAL_SIGNING_CERT_MISSING', 'SigningCertificateV2 has no Cert');
 
   const usp = childElements(qp, NS.xades, 'UnsignedProperties').flatMap((u) =>
     childElements(u, NS.xades, 'UnsignedSignatureProperties'),
@@ -68,7 +79,10 @@ export function readQualifyingProperties(signature: Element): QualifyingProperti
       const c14n = singleChild(ts, NS.ds, 'CanonicalizationMethod', 'SEAL_MALFORMED');
       const encapsulated = childElements(ts, NS.xades, 'EncapsulatedTimeStamp');
       if (encapsulated.length !== 1) {
-        throw new QerdsError('SEAL_TIMESTAMP_UNSUPPORTED', 'SignatureTimeStamp must hold one EncapsulatedTimeStamp');
+        throw new QerdsError(
+          'SEAL_TIMESTAMP_UNSUPPORTED',
+          'SignatureTimeStamp must hold one EncapsulatedTimeStamp',
+        );
       }
       return {
         canonicalization: c14n?.getAttribute('Algorithm') ?? undefined,

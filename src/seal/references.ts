@@ -76,14 +76,26 @@ export function readReference(element: Element): ReferenceModel {
  */
 export function checkReference(
   reference: ReferenceModel,
-  context: { readonly doc: Document; readonly xml: string; readonly signatureIndex: number; readonly allowUnsafe: boolean },
+  context: {
+    readonly doc: Document;
+    readonly xml: string;
+    readonly signatureIndex: number;
+    readonly allowUnsafe: boolean;
+  },
 ): ReferenceCheck {
   const digest = digestAlgorithm(reference.digestUri, context.allowUnsafe);
   let canonical: string;
   let target: Element;
   if (reference.uri === '') {
-    if (reference.transforms.length !== 2 || reference.transforms[0] !== ENVELOPED_SIGNATURE || reference.transforms[1] !== EXC_C14N) {
-      throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', 'the whole-document reference must use [enveloped-signature, exc-c14n]');
+    if (
+      reference.transforms.length !== 2 ||
+      reference.transforms[0] !== ENVELOPED_SIGNATURE ||
+      reference.transforms[1] !== EXC_C14N
+    ) {
+      throw new QerdsError(
+        'SEAL_TRANSFORM_UNSUPPORTED',
+        'the whole-document reference must use [enveloped-signature, exc-c14n]',
+      );
     }
     // The enveloped-signature transform: the document without this signature. Taken out of the parsed
     // document and put back at the same place right after (synchronously, in a finally), which
@@ -100,11 +112,17 @@ export function checkReference(
     target = context.doc.documentElement;
   } else if (reference.uri.startsWith('#') && reference.uri.length > 1) {
     if (reference.transforms.length !== 1 || reference.transforms[0] !== EXC_C14N) {
-      throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `reference ${reference.uri} must use exactly [exc-c14n]`);
+      throw new QerdsError(
+        'SEAL_TRANSFORM_UNSUPPORTED',
+        `reference ${reference.uri} must use exactly [exc-c14n]`,
+      );
     }
     const found = elementsById(context.doc, reference.uri.slice(1));
     if (found.length !== 1) {
-      throw new QerdsError('SEAL_REFERENCE_UNRESOLVED', `reference ${reference.uri} resolves to ${found.length} elements`);
+      throw new QerdsError(
+        'SEAL_REFERENCE_UNRESOLVED',
+        `reference ${reference.uri} resolves to ${found.length} elements`,
+      );
     }
     target = found[0] as Element;
     canonical = excC14n(target);
@@ -112,7 +130,8 @@ export function checkReference(
     throw new QerdsError('SEAL_REFERENCE_UNSUPPORTED', `reference URI ${reference.uri} is not same-document`);
   }
   const actual = createHash(digest.digest).update(canonical, 'utf8').digest();
-  const matched = actual.length === reference.digestValue.length && timingSafeEqual(actual, reference.digestValue);
+  const matched =
+    actual.length === reference.digestValue.length && timingSafeEqual(actual, reference.digestValue);
   return { reference, matched, canonical, target };
 }
 

@@ -76,9 +76,18 @@ export interface SealVerification {
   /** The certificate named by SigningCertificateV2 and found in KeyInfo. */
   readonly signer?: X509Certificate;
   /** The earliest valid SignatureTimeStamp, with the certificate of the TSA that signed it. */
-  readonly timestamp?: { readonly genTime: Date; readonly valid: boolean; readonly tsaCertificate?: X509Certificate };
+  readonly timestamp?: {
+    readonly genTime: Date;
+    readonly valid: boolean;
+    readonly tsaCertificate?: X509Certificate;
+  };
   /** Every SignatureTimeStamp and ArchiveTimeStamp in document order, with the time it was validated at. */
-  readonly timestamps?: readonly { readonly kind: 'signature' | 'archive'; readonly genTime?: Date; readonly valid: boolean; readonly validatedAt: Date }[];
+  readonly timestamps?: readonly {
+    readonly kind: 'signature' | 'archive';
+    readonly genTime?: Date;
+    readonly valid: boolean;
+    readonly validatedAt: Date;
+  }[];
   /** The current time of the validation (`at`, or the clock). */
   readonly validationTime?: Date;
   readonly findings: Finding[];

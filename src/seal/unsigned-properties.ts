@@ -48,12 +48,14 @@ export function readUnsignedProperties(qualifyingProperties: Element): UnsignedP
   const readValues = (container: Element): void => {
     for (const cv of childElements(container, NS.xades, 'CertificateValues')) {
       hasCertificateValues = true;
-      for (const c of childElements(cv, NS.xades, 'EncapsulatedX509Certificate')) certificates.push(parseCertificate(c));
+      for (const c of childElements(cv, NS.xades, 'EncapsulatedX509Certificate'))
+        certificates.push(parseCertificate(c));
     }
     for (const rv of childElements(container, NS.xades, 'RevocationValues')) {
       hasRevocationValues = true;
       for (const cv of childElements(rv, NS.xades, 'CRLValues')) {
-        for (const c of childElements(cv, NS.xades, 'EncapsulatedCRLValue')) crls.push(Buffer.from(textOf(c), 'base64'));
+        for (const c of childElements(cv, NS.xades, 'EncapsulatedCRLValue'))
+          crls.push(Buffer.from(textOf(c), 'base64'));
       }
     }
   };
@@ -71,7 +73,10 @@ export function readUnsignedProperties(qualifyingProperties: Element): UnsignedP
       const c14n = childElements(child, NS.ds, 'CanonicalizationMethod');
       const encapsulated = childElements(child, NS.xades, 'EncapsulatedTimeStamp');
       if (c14n.length > 1 || encapsulated.length !== 1) {
-        throw new QerdsError('SEAL_TIMESTAMP_UNSUPPORTED', `${child.localName} must hold one EncapsulatedTimeStamp`);
+        throw new QerdsError(
+          'SEAL_TIMESTAMP_UNSUPPORTED',
+          `${child.localName} must hold one EncapsulatedTimeStamp`,
+        );
       }
       timeStamps.push({
         kind,

@@ -6,7 +6,16 @@ import { verifyTimestampToken } from '../timestamp/index.js';
 import { archiveTimestampInput } from './archive-timestamp.js';
 import { checkReference, duplicateIds, readReference } from './references.js';
 import { readUnsignedProperties } from './unsigned-properties.js';
-import { childElements, descendants, el, EXC_C14N, NS, parseXmlStrict, requireChild, serializeXml } from './xml.js';
+import {
+  childElements,
+  descendants,
+  el,
+  EXC_C14N,
+  NS,
+  parseXmlStrict,
+  requireChild,
+  serializeXml,
+} from './xml.js';
 
 /** Options of {@link augmentXmlSeal}. */
 export interface AugmentXmlSealOptions {
@@ -40,7 +49,8 @@ export interface AugmentXmlSealOptions {
  * references no longer match: timestamping a broken signature would vouch for it.
  */
 export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions): Promise<string> {
-  if (options.level === 'B-LTA' && !options.tsa) throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LTA needs a TSA for the ArchiveTimeStamp');
+  if (options.level === 'B-LTA' && !options.tsa)
+    throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LTA needs a TSA for the ArchiveTimeStamp');
   const doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
   const signature = onlySignature(doc);
   const usp = unsignedSignatureProperties(signature);
@@ -48,14 +58,19 @@ export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions
   if (!before.timeStamps.some((t) => t.kind === 'signature')) {
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'the seal has no SignatureTimeStamp: make it B-T first');
   }
-  const crls = await freshCrls(options.crls ?? [], before.timeStamps.find((t) => t.kind === 'signature')!.token);
+  const crls = await freshCrls(
+    options.crls ?? [],
+    before.timeStamps.find((t) => t.kind === 'signature')!.token,
+  );
   const sigId = signature.getAttribute('Id') ?? 'sig';
   const values = (): Element[] => validationValues(doc, options.certificates ?? [], crls);
   const hasArchive = before.timeStamps.some((t) => t.kind === 'archive');
   if (!before.hasCertificateValues && !hasArchive) {
     for (const v of values()) usp.appendChild(v);
   } else if (crls.length > 0 || options.certificates?.length) {
-    usp.appendChild(el(doc, NS.xades141, 'xadesv141:TimeStampValidationData', { 'xmlns:xadesv141': NS.xades141 }, values()));
+    usp.appendChild(
+      el(doc, NS.xades141, 'xadesv141:TimeStampValidationData', { 'xmlns:xadesv141': NS.xades141 }, values()),
+    );
   }
   if (options.level === 'B-LT') return serializeXml(doc);
 
@@ -63,16 +78,35 @@ export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions
   const text = serializeXml(doc);
   const reparsed = parseXmlStrict(text, 'SEAL_MALFORMED');
   const sig = onlySignature(reparsed);
-  const refs = childElements(requireChild(sig, NS.ds, 'SignedInfo', 'SEAL_MALFORMED'), NS.ds, 'Reference').map((r) =>
+  const refs = childElements(
+    requireChild(sig, NS.ds, 'SignedInfo', 'SEAL_MALFORMED'),
+    NS.ds,
+    'Reference',
+  ).map((r) =>
     checkReference(readReference(r), { doc: reparsed, xml: text, signatureIndex: 0, allowUnsafe: false }),
   );
-  if (refs.some((r) => !r.matched)) throw new QerdsError('SEAL_DIGEST_MISMATCH', 'a reference of the seal no longer matches: not archiving it');
+  if (refs.some((r) => !r.matched))
+    throw new QerdsError(
+      'SEAL_DIGEST_MISMATCH',
+      'a reference of the seal no longer matches: not archiving it',
+    );
   const reparsedUsp = unsignedSignatureProperties(sig);
-  const data = archiveTimestampInput(sig, refs.map((r) => r.canonical), reparsedUsp, undefined);
-  const token = await (options.tsa as TsaClient).timestamp({ algorithm: 'sha256', digest: createHash('sha256').update(data).digest() });
+  const data = archiveTimestampInput(
+    sig,
+    refs.map((r) => r.canonical),
+    reparsedUsp,
+    undefined,
+  );
+  const token = await (options.tsa as TsaClient).timestamp({
+    algorithm: 'sha256',
+    digest: createHash('sha256').update(data).digest(),
+  });
   const n = before.timeStamps.filter((t) => t.kind === 'archive').length + 1;
   const id = `${sigId}-archts-${n}`;
-  if (duplicateIds(reparsed).includes(id) || descendants(reparsed, NS.xades141, 'ArchiveTimeStamp').some((a) => a.getAttribute('Id') === id)) {
+  if (
+    duplicateIds(reparsed).includes(id) ||
+    descendants(reparsed, NS.xades141, 'ArchiveTimeStamp').some((a) => a.getAttribute('Id') === id)
+  ) {
     throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
   }
   reparsedUsp.appendChild(
@@ -86,20 +120,31 @@ export async function augmentXmlSeal(xml: string, options: AugmentXmlSealOptions
 
 function onlySignature(doc: Document): Element {
   const signatures = descendants(doc, NS.ds, 'Signature');
-  if (signatures.length !== 1) throw new QerdsError('SEAL_MULTIPLE_SIGNATURES', `expected one ds:Signature, found ${signatures.length}`);
+  if (signatures.length !== 1)
+    throw new QerdsError('SEAL_MULTIPLE_SIGNATURES', `expected one ds:Signature, found ${signatures.length}`);
   return signatures[0] as Element;
 }
 
 function qualifyingProperties(signature: Element): Element {
-  const all = childElements(signature, NS.ds, 'Object').flatMap((o) => childElements(o, NS.xades, 'QualifyingProperties'));
-  if (all.length !== 1) throw new QerdsError('SEAL_XADES_MISSING', `expected one xades:QualifyingProperties, found ${all.length}`);
+  const all = childElements(signature, NS.ds, 'Object').flatMap((o) =>
+    childElements(o, NS.xades, 'QualifyingProperties'),
+  );
+  if (all.length !== 1)
+    throw new QerdsError(
+      'SEAL_XADES_MISSING',
+      `expected one xades:QualifyingProperties, found ${all.length}`,
+    );
   return all[0] as Element;
 }
 
 function unsignedSignatureProperties(signature: Element): Element {
   const up = childElements(qualifyingProperties(signature), NS.xades, 'UnsignedProperties')[0];
   const usp = up ? childElements(up, NS.xades, 'UnsignedSignatureProperties')[0] : undefined;
-  if (!usp) throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'the seal has no UnsignedSignatureProperties: make it B-T first');
+  if (!usp)
+    throw new QerdsError(
+      'SEAL_AUGMENT_NOT_B_T',
+      'the seal has no UnsignedSignatureProperties: make it B-T first',
+    );
   return usp;
 }
 
@@ -121,17 +166,33 @@ export function crlsCovering(given: readonly (Buffer | string)[], signedAt: Date
   if (all.length === 0) return [];
   const fresh = all.filter((der) => crlCovers(parseCrls(der)[0]!, signedAt));
   if (fresh.length === 0) {
-    throw new QerdsError('SEAL_REVOCATION_STALE', `no CRL given covers the signing time ${signedAt.toISOString()} (each was due for renewal before it): refresh the CRLs`);
+    throw new QerdsError(
+      'SEAL_REVOCATION_STALE',
+      `no CRL given covers the signing time ${signedAt.toISOString()} (each was due for renewal before it): refresh the CRLs`,
+    );
   }
   return fresh;
 }
 
 /** B-LT validation data: xades:CertificateValues and xades:RevocationValues, for `doc`'s UnsignedSignatureProperties. */
-export function validationValues(doc: Document, certificates: readonly X509Certificate[], crls: readonly Buffer[]): Element[] {
-  const x = (name: string, children: Element[] | string = []) => el(doc, NS.xades, `xades:${name}`, {}, children);
+export function validationValues(
+  doc: Document,
+  certificates: readonly X509Certificate[],
+  crls: readonly Buffer[],
+): Element[] {
+  const x = (name: string, children: Element[] | string = []) =>
+    el(doc, NS.xades, `xades:${name}`, {}, children);
   return [
-    x('CertificateValues', certificates.map((c) => x('EncapsulatedX509Certificate', c.raw.toString('base64')))),
-    x('RevocationValues', [x('CRLValues', crls.map((d) => x('EncapsulatedCRLValue', d.toString('base64'))))]),
+    x(
+      'CertificateValues',
+      certificates.map((c) => x('EncapsulatedX509Certificate', c.raw.toString('base64'))),
+    ),
+    x('RevocationValues', [
+      x(
+        'CRLValues',
+        crls.map((d) => x('EncapsulatedCRLValue', d.toString('base64'))),
+      ),
+    ]),
   ];
 }
 
@@ -140,6 +201,7 @@ function crlDers(crl: Buffer | string): Buffer[] {
   const text = typeof crl === 'string' ? crl : crl.toString('latin1');
   const blocks = text.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g);
   if (blocks) return blocks.map((b) => Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64'));
-  if (typeof crl === 'string') throw new QerdsError('SEAL_MALFORMED', 'a CRL given as text holds no X509 CRL PEM block');
+  if (typeof crl === 'string')
+    throw new QerdsError('SEAL_MALFORMED', 'a CRL given as text holds no X509 CRL PEM block');
   return [crl];
 }

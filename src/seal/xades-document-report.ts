@@ -2,15 +2,26 @@ import type { XadesDocumentReport } from './xades-document.js';
 
 /** The words `qerds verify` prints for a signed XML document of another product (XAdES, XMLDSig, trusted list). */
 export function formatXadesDocumentReport(r: XadesDocumentReport): string {
-  const lines = [`${r.indication}${r.subIndication ? `/${r.subIndication}` : ''}: ${r.kind} document, ${r.signatures.length} signature${r.signatures.length === 1 ? '' : 's'}`];
+  const lines = [
+    `${r.indication}${r.subIndication ? `/${r.subIndication}` : ''}: ${r.kind} document, ${r.signatures.length} signature${r.signatures.length === 1 ? '' : 's'}`,
+  ];
   r.signatures.forEach((s, i) => {
-    lines.push(`  signature ${i + 1}${s.id ? ` (${s.id})` : ''}: ${s.form} ${s.level}, ${s.indication}${s.subIndication ? `/${s.subIndication}` : ''}`);
-    lines.push(`    signature value: ${s.signatureValueVerified ? 'verifies' : 'not verified'}; signer: ${s.signer?.subject.replace(/\n/g, ', ') ?? '(none found)'}`);
+    lines.push(
+      `  signature ${i + 1}${s.id ? ` (${s.id})` : ''}: ${s.form} ${s.level}, ${s.indication}${s.subIndication ? `/${s.subIndication}` : ''}`,
+    );
+    lines.push(
+      `    signature value: ${s.signatureValueVerified ? 'verifies' : 'not verified'}; signer: ${s.signer?.subject.replace(/\n/g, ', ') ?? '(none found)'}`,
+    );
     if (s.signingTime) lines.push(`    claimed signing time: ${s.signingTime.toISOString()}`);
-    for (const ref of s.references) lines.push(`    reference ${ref.uri === undefined ? '(no URI)' : `"${ref.uri}"`}: ${ref.status}`);
-    for (const t of s.timestamps) lines.push(`    ${t.kind}: ${t.valid ? 'valid' : 'not valid'}${t.genTime ? ` (${t.genTime.toISOString()})` : ''}`);
+    for (const ref of s.references)
+      lines.push(`    reference ${ref.uri === undefined ? '(no URI)' : `"${ref.uri}"`}: ${ref.status}`);
+    for (const t of s.timestamps)
+      lines.push(
+        `    ${t.kind}: ${t.valid ? 'valid' : 'not valid'}${t.genTime ? ` (${t.genTime.toISOString()})` : ''}`,
+      );
   });
-  for (const f of r.findings.filter((x) => x.severity !== 'info')) lines.push(`  ${f.severity}: ${f.code}: ${f.message.replace(/\n/g, ', ')}`);
+  for (const f of r.findings.filter((x) => x.severity !== 'info'))
+    lines.push(`  ${f.severity}: ${f.code}: ${f.message.replace(/\n/g, ', ')}`);
   return lines.join('\n');
 }
 
@@ -19,7 +30,10 @@ export function xadesDocumentReportJson(r: XadesDocumentReport): string {
   return JSON.stringify(
     {
       ...r,
-      signatures: r.signatures.map((s) => ({ ...s, signer: s.signer ? { subject: s.signer.subject, fingerprint256: s.signer.fingerprint256 } : undefined })),
+      signatures: r.signatures.map((s) => ({
+        ...s,
+        signer: s.signer ? { subject: s.signer.subject, fingerprint256: s.signer.fingerprint256 } : undefined,
+      })),
     },
     null,
     2,

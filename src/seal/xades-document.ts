@@ -1,11 +1,24 @@
 import { createHash, createPublicKey, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/errors.js';
 import { certificateFrom } from '../pki/parse-cache.js';
-import { createTrustStore, derChildren, readDerElement, verifyBasicOcspResponse, verifyOcspResponse, type Finding, type TrustStore } from '../pki/index.js';
+import {
+  createTrustStore,
+  derChildren,
+  readDerElement,
+  verifyBasicOcspResponse,
+  verifyOcspResponse,
+  type Finding,
+  type TrustStore,
+} from '../pki/index.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
 import { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from '../xml/c14n-nodeset.js';
 import { TSL_NS } from '../xml/index.js';
-import { digestOf, processReference, type DetachedDocument, type ForeignReferenceResult } from './dsig-reference.js';
+import {
+  digestOf,
+  processReference,
+  type DetachedDocument,
+  type ForeignReferenceResult,
+} from './dsig-reference.js';
 import { childElements, EXC_C14N, isElement, NS, parseXmlStrict, textOf } from './xml.js';
 
 /**
@@ -42,7 +55,12 @@ export interface XadesSignatureReport {
   readonly signatureValueVerified: boolean;
   readonly signer?: X509Certificate;
   readonly signingTime?: Date;
-  readonly references: readonly { readonly uri?: string; readonly type?: string; readonly status: string; readonly message?: string }[];
+  readonly references: readonly {
+    readonly uri?: string;
+    readonly type?: string;
+    readonly status: string;
+    readonly message?: string;
+  }[];
   readonly timestamps: readonly { readonly kind: string; readonly genTime?: Date; readonly valid: boolean }[];
   /**
    * What the whole-document reference (URI="") covers, as the octets its digest was computed over, when that
@@ -65,7 +83,16 @@ const XADES_NAMESPACES = [NS.xades, 'http://uri.etsi.org/01903/v1.2.2#', 'http:/
 const XADES141 = NS.xades141;
 
 /** Signature algorithms by URI (XMLDSig 1.1 §6.4, RFC 6931): node's digest name, key type, and PSS/EdDSA. */
-const SIGNATURE_ALGORITHMS: Readonly<Record<string, { readonly digest: string | null; readonly key: 'rsa' | 'ec' | 'rsa-pss' | 'ed25519' | 'ed448'; readonly weak?: boolean }>> = {
+const SIGNATURE_ALGORITHMS: Readonly<
+  Record<
+    string,
+    {
+      readonly digest: string | null;
+      readonly key: 'rsa' | 'ec' | 'rsa-pss' | 'ed25519' | 'ed448';
+      readonly weak?: boolean;
+    }
+  >
+> = {
   'http://www.w3.org/2000/09/xmldsig#rsa-sha1': { digest: 'sha1', key: 'rsa', weak: true },
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha224': { digest: 'sha224', key: 'rsa' },
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': { digest: 'sha256', key: 'rsa' },
@@ -98,29 +125,50 @@ export function looksLikeSignedXml(bytes: Buffer): boolean {
  * Verify every top-level ds:Signature of a signed XML document (counter-signatures inside a signature's
  * properties are not verified on their own). The document's verdict is the worst of its signatures'.
  */
-export async function verifyXadesDocument(xml: string, options: XadesDocumentOptions): Promise<XadesDocumentReport> {
+export async function verifyXadesDocument(
+  xml: string,
+  options: XadesDocumentOptions,
+): Promise<XadesDocumentReport> {
   let doc: Document;
   try {
     doc = parseXmlStrict(xml, 'SEAL_MALFORMED', { what: 'signed XML', allowProcessingInstructions: true });
   } catch (e) {
     const findings = [asFinding(e)];
-    return { kind: 'XMLDSig', indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE', signatures: [], findings };
+    return {
+      kind: 'XMLDSig',
+      indication: 'TOTAL-FAILED',
+      subIndication: 'FORMAT_FAILURE',
+      signatures: [],
+      findings,
+    };
   }
-  const isTrustedList = doc.documentElement.namespaceURI === TSL_NS && doc.documentElement.localName === 'TrustServiceStatusList';
+  const isTrustedList =
+    doc.documentElement.namespaceURI === TSL_NS && doc.documentElement.localName === 'TrustServiceStatusList';
   const signatures = topLevelSignatures(doc);
   if (signatures.length === 0) {
-    return { kind: isTrustedList ? 'trusted list' : 'XMLDSig', indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE', signatures: [], findings: [err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature')] };
+    return {
+      kind: isTrustedList ? 'trusted list' : 'XMLDSig',
+      indication: 'TOTAL-FAILED',
+      subIndication: 'FORMAT_FAILURE',
+      signatures: [],
+      findings: [err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature')],
+    };
   }
   const reports: XadesSignatureReport[] = [];
   for (const signature of signatures) reports.push(await verifyOne(doc, signature, options));
-  const worst = reports.find((r) => r.indication === 'TOTAL-FAILED') ?? reports.find((r) => r.indication === 'INDETERMINATE') ?? reports[0]!;
+  const worst =
+    reports.find((r) => r.indication === 'TOTAL-FAILED') ??
+    reports.find((r) => r.indication === 'INDETERMINATE') ??
+    reports[0]!;
   const kind = isTrustedList ? 'trusted list' : reports.some((r) => r.form === 'XAdES') ? 'XAdES' : 'XMLDSig';
   return {
     kind,
     indication: worst.indication,
     ...(worst.subIndication ? { subIndication: worst.subIndication } : {}),
     signatures: reports,
-    findings: reports.flatMap((r, i) => r.findings.map((f) => (reports.length > 1 ? { ...f, message: `signature ${i + 1}: ${f.message}` } : f))),
+    findings: reports.flatMap((r, i) =>
+      r.findings.map((f) => (reports.length > 1 ? { ...f, message: `signature ${i + 1}: ${f.message}` } : f)),
+    ),
   };
 }
 
@@ -144,7 +192,11 @@ interface QualifyingProps {
   readonly unsignedSignatureProperties?: Element;
 }
 
-async function verifyOne(doc: Document, signature: Element, options: XadesDocumentOptions): Promise<XadesSignatureReport> {
+async function verifyOne(
+  doc: Document,
+  signature: Element,
+  options: XadesDocumentOptions,
+): Promise<XadesSignatureReport> {
   const findings: Finding[] = [];
   const now = options.at ?? new Date();
   const id = signature.getAttribute('Id') || undefined;
@@ -155,18 +207,37 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
   const signatureValueEl = childElements(signature, NS.ds, 'SignatureValue')[0];
   if (!signedInfo || !signatureValueEl) {
     findings.push(err('SEAL_MALFORMED', 'ds:Signature lacks SignedInfo or SignatureValue'));
-    return finish({ ...base, level: 'none', signatureValueVerified: false, references: [], timestamps: [], findings });
+    return finish({
+      ...base,
+      level: 'none',
+      signatureValueVerified: false,
+      references: [],
+      timestamps: [],
+      findings,
+    });
   }
 
   // References.
-  const refs = childElements(signedInfo, NS.ds, 'Reference').map((r) => processReference(r, { doc, signature, detached: options.detached ?? [] }));
+  const refs = childElements(signedInfo, NS.ds, 'Reference').map((r) =>
+    processReference(r, { doc, signature, detached: options.detached ?? [] }),
+  );
   for (const r of refs) {
     const name = r.uri === undefined ? '(no URI)' : `"${r.uri}"`;
-    if (r.status === 'mismatch') findings.push(err('SEAL_DIGEST_MISMATCH', r.message ?? `reference ${name} does not match`));
-    else if (r.status === 'unsupported') findings.push(err('XADES_FORM_UNSUPPORTED', `reference ${name}: ${r.message ?? 'not supported'}`));
-    else if (r.status === 'not-found') findings.push(err('XADES_SIGNED_DATA_NOT_FOUND', r.message ?? `reference ${name}: data not found`));
-    else if (r.status === 'malformed') findings.push(err('SEAL_MALFORMED', `reference ${name}: ${r.message ?? 'malformed'}`));
-    if (r.weakDigest) findings.push(err('XADES_WEAK_ALGORITHM', `reference ${name} uses SHA-1, refused by the cryptographic constraints (computed: ${r.status})`));
+    if (r.status === 'mismatch')
+      findings.push(err('SEAL_DIGEST_MISMATCH', r.message ?? `reference ${name} does not match`));
+    else if (r.status === 'unsupported')
+      findings.push(err('XADES_FORM_UNSUPPORTED', `reference ${name}: ${r.message ?? 'not supported'}`));
+    else if (r.status === 'not-found')
+      findings.push(err('XADES_SIGNED_DATA_NOT_FOUND', r.message ?? `reference ${name}: data not found`));
+    else if (r.status === 'malformed')
+      findings.push(err('SEAL_MALFORMED', `reference ${name}: ${r.message ?? 'malformed'}`));
+    if (r.weakDigest)
+      findings.push(
+        err(
+          'XADES_WEAK_ALGORITHM',
+          `reference ${name} uses SHA-1, refused by the cryptographic constraints (computed: ${r.status})`,
+        ),
+      );
   }
   if (refs.length === 0) findings.push(err('SEAL_REFERENCE_MISSING', 'SignedInfo has no Reference'));
 
@@ -183,15 +254,22 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
     signer = signingCertificate(qp, pool, findings);
     // The signed properties must be covered, or nothing binds them to the signature.
     // Threat: unsigned properties posing as signed ones — a reference must cover the SignedProperties element itself.
-    const covered = refs.some((r) => r.status === 'matched' && (r.target === qp.signedProperties || r.covers?.(qp.signedProperties!) === true));
+    const covered = refs.some(
+      (r) =>
+        r.status === 'matched' &&
+        (r.target === qp.signedProperties || r.covers?.(qp.signedProperties!) === true),
+    );
     if (!covered && !refs.some((r) => r.status !== 'matched' && r.status !== 'mismatch')) {
-      findings.push(err('SEAL_REFERENCE_MISSING', 'no reference of the signature covers its SignedProperties'));
+      findings.push(
+        err('SEAL_REFERENCE_MISSING', 'no reference of the signature covers its SignedProperties'),
+      );
     }
   } else {
     signer = keyInfoCerts[0];
   }
   const key: KeyObject | undefined = signer?.publicKey ?? keyValueOf(signature);
-  if (!key) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'no signing certificate or key in the signature'));
+  if (!key)
+    findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'no signing certificate or key in the signature'));
 
   // The signature value.
   let signatureValueVerified = false;
@@ -200,8 +278,10 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
   const c14n = c14nMethodOf(c14nUri);
   const sigUri = childElements(signedInfo, NS.ds, 'SignatureMethod')[0]?.getAttribute('Algorithm') ?? '';
   const sigAlg = SIGNATURE_ALGORITHMS[sigUri];
-  if (!c14n) findings.push(err('XADES_FORM_UNSUPPORTED', `SignedInfo canonicalization ${c14nUri} is not implemented`));
-  if (!sigAlg) findings.push(err('XADES_FORM_UNSUPPORTED', `signature algorithm ${sigUri} is not implemented`));
+  if (!c14n)
+    findings.push(err('XADES_FORM_UNSUPPORTED', `SignedInfo canonicalization ${c14nUri} is not implemented`));
+  if (!sigAlg)
+    findings.push(err('XADES_FORM_UNSUPPORTED', `signature algorithm ${sigUri} is not implemented`));
   if (c14n && sigAlg && key) {
     const prefixes = c14nUri.startsWith(EXC_C14N) ? prefixList(c14nEl!) : [];
     const octets = Buffer.from(canonicalizeSubtree(signedInfo, c14n, prefixes), 'utf8');
@@ -218,18 +298,47 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
         value,
       );
     } catch (e) {
-      findings.push(err('XADES_FORM_UNSUPPORTED', `the signature value cannot be checked with this key: ${(e as Error).message}`));
+      findings.push(
+        err(
+          'XADES_FORM_UNSUPPORTED',
+          `the signature value cannot be checked with this key: ${(e as Error).message}`,
+        ),
+      );
     }
     if (!signatureValueVerified && !findings.some((f) => f.code === 'XADES_FORM_UNSUPPORTED')) {
-      findings.push(err('SEAL_SIGNATURE_INVALID', 'the signature value does not verify with the signer\'s key'));
+      findings.push(
+        err('SEAL_SIGNATURE_INVALID', "the signature value does not verify with the signer's key"),
+      );
     }
-    if (sigAlg.weak) findings.push(err('XADES_WEAK_ALGORITHM', `${sigUri} (SHA-1) is refused by the cryptographic constraints (signature value ${signatureValueVerified ? 'verifies' : 'does not verify'})`));
+    if (sigAlg.weak)
+      findings.push(
+        err(
+          'XADES_WEAK_ALGORITHM',
+          `${sigUri} (SHA-1) is refused by the cryptographic constraints (signature value ${signatureValueVerified ? 'verifies' : 'does not verify'})`,
+        ),
+      );
   }
 
   // Timestamps, newest archive first: each valid one proves the existence of what it covers at its genTime.
   const embeddedCrls = usp ? embeddedCrlsOf(usp, qp.ns) : [];
-  const store = embeddedCrls.length > 0 ? createTrustStore(options.trust.anchors, { crls: options.trust.crls, embeddedCrls }) : options.trust;
-  const timestamps = usp ? await checkTimestamps(signature, qp, usp, refs, store, pool, now, signingTime, options.maxClockSkewMs ?? DEFAULT_SKEW_MS, findings) : { list: [], poe: undefined, archives: 0 };
+  const store =
+    embeddedCrls.length > 0
+      ? createTrustStore(options.trust.anchors, { crls: options.trust.crls, embeddedCrls })
+      : options.trust;
+  const timestamps = usp
+    ? await checkTimestamps(
+        signature,
+        qp,
+        usp,
+        refs,
+        store,
+        pool,
+        now,
+        signingTime,
+        options.maxClockSkewMs ?? DEFAULT_SKEW_MS,
+        findings,
+      )
+    : { list: [], poe: undefined, archives: 0 };
 
   // The signer's certificate at the proven time of signing (the SignatureTimeStamp), else now.
   if (signer) {
@@ -246,76 +355,157 @@ async function verifyOne(doc: Document, signature: Element, options: XadesDocume
         return !(cert && issuer && ocspProvesGood(ocsp, cert, issuer, at, now));
       });
       // EN 319 102-1 §5.2.6: without revocation data for the validation time the status is unknown.
-      for (const f of stillUnknown) findings.push(err('XADES_REVOCATION_UNKNOWN', `${f.message}, and no OCSP response in the signature: the revocation status at ${at.toISOString()} cannot be established`));
+      for (const f of stillUnknown)
+        findings.push(
+          err(
+            'XADES_REVOCATION_UNKNOWN',
+            `${f.message}, and no OCSP response in the signature: the revocation status at ${at.toISOString()} cannot be established`,
+          ),
+        );
     } else {
-      findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust anchors`));
+      findings.push(
+        err(
+          'SEAL_CERT_PATH_INVALID',
+          `the signing certificate is not valid at ${at.toISOString()} under the trust anchors`,
+        ),
+      );
     }
   }
 
   const hasRevocationData = !!usp && (embeddedCrls.length > 0 || embeddedOcsp(usp, qp.ns).length > 0);
-  const level = !qp ? 'none' : timestamps.archives > 0 ? 'B-LTA' : timestamps.poe ? (hasRevocationData && embeddedCerts.length > 0 ? 'B-LT' : 'B-T') : 'B-B';
+  const level = !qp
+    ? 'none'
+    : timestamps.archives > 0
+      ? 'B-LTA'
+      : timestamps.poe
+        ? hasRevocationData && embeddedCerts.length > 0
+          ? 'B-LT'
+          : 'B-T'
+        : 'B-B';
   return finish({
     ...base,
     level,
     signatureValueVerified,
     ...(signer ? { signer } : {}),
     ...(signingTime ? { signingTime } : {}),
-    references: refs.map((r) => ({ ...(r.uri !== undefined ? { uri: r.uri } : {}), ...(r.type ? { type: r.type } : {}), status: r.status, ...(r.message ? { message: r.message } : {}) })),
+    references: refs.map((r) => ({
+      ...(r.uri !== undefined ? { uri: r.uri } : {}),
+      ...(r.type ? { type: r.type } : {}),
+      status: r.status,
+      ...(r.message ? { message: r.message } : {}),
+    })),
     timestamps: timestamps.list,
     ...(signedDocumentOf(refs, signatureValueVerified) ?? {}),
     findings,
   });
 }
 
-function signedDocumentOf(refs: readonly ForeignReferenceResult[], signatureValueVerified: boolean): { signedDocument: string } | undefined {
+function signedDocumentOf(
+  refs: readonly ForeignReferenceResult[],
+  signatureValueVerified: boolean,
+): { signedDocument: string } | undefined {
   const whole = refs.filter((r) => r.uri === '');
   const only = whole.length === 1 ? whole[0] : undefined;
-  return signatureValueVerified && only?.status === 'matched' && only.octets ? { signedDocument: only.octets.toString('utf8') } : undefined;
+  return signatureValueVerified && only?.status === 'matched' && only.octets
+    ? { signedDocument: only.octets.toString('utf8') }
+    : undefined;
 }
 
 /**
  * Finding codes → EN 319 102-1 (sub-)indication, most definite first: a check that ran and failed decides
  * over one that could not run.
  */
-const RULES: readonly { readonly codes: readonly string[]; readonly indication: DocumentIndication; readonly sub: string }[] = [
+const RULES: readonly {
+  readonly codes: readonly string[];
+  readonly indication: DocumentIndication;
+  readonly sub: string;
+}[] = [
   { codes: ['SEAL_DIGEST_MISMATCH'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
   { codes: ['SEAL_SIGNATURE_INVALID'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_SIG_FAILURE'], indication: 'TOTAL-FAILED', sub: 'SIG_CRYPTO_FAILURE' },
   { codes: ['SEAL_TIMESTAMP_HASH_FAILURE'], indication: 'TOTAL-FAILED', sub: 'HASH_FAILURE' },
-  { codes: ['SEAL_MALFORMED', 'SEAL_NO_SIGNATURE', 'SEAL_REFERENCE_MISSING', 'SEAL_XADES_TARGET', 'SEAL_TIMESTAMP_MALFORMED'], indication: 'TOTAL-FAILED', sub: 'FORMAT_FAILURE' },
+  {
+    codes: [
+      'SEAL_MALFORMED',
+      'SEAL_NO_SIGNATURE',
+      'SEAL_REFERENCE_MISSING',
+      'SEAL_XADES_TARGET',
+      'SEAL_TIMESTAMP_MALFORMED',
+    ],
+    indication: 'TOTAL-FAILED',
+    sub: 'FORMAT_FAILURE',
+  },
   { codes: ['PKI_CERT_REVOKED'], indication: 'TOTAL-FAILED', sub: 'REVOKED' },
   { codes: ['XADES_SIGNED_DATA_NOT_FOUND'], indication: 'INDETERMINATE', sub: 'SIGNED_DATA_NOT_FOUND' },
   { codes: ['XADES_FORM_UNSUPPORTED'], indication: 'INDETERMINATE', sub: 'SIG_CONSTRAINTS_FAILURE' },
   { codes: ['SEAL_SIGNING_CERT_MISMATCH'], indication: 'INDETERMINATE', sub: 'NO_SIGNING_CERTIFICATE_FOUND' },
-  { codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'], indication: 'INDETERMINATE', sub: 'NO_CERTIFICATE_CHAIN_FOUND' },
-  { codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'], indication: 'INDETERMINATE', sub: 'OUT_OF_BOUNDS_NO_POE' },
-  { codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED'], indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE' },
+  {
+    codes: ['PKI_PATH_NOT_FOUND', 'PKI_SIGNATURE_INVALID'],
+    indication: 'INDETERMINATE',
+    sub: 'NO_CERTIFICATE_CHAIN_FOUND',
+  },
+  {
+    codes: ['PKI_CERT_EXPIRED', 'PKI_CERT_NOT_YET_VALID', 'SEAL_TIMESTAMP_OUT_OF_BOUNDS'],
+    indication: 'INDETERMINATE',
+    sub: 'OUT_OF_BOUNDS_NO_POE',
+  },
+  {
+    codes: ['PKI_NOT_A_CA', 'PKI_PATH_LENGTH_EXCEEDED'],
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+  },
   { codes: ['XADES_WEAK_ALGORITHM'], indication: 'INDETERMINATE', sub: 'CRYPTO_CONSTRAINTS_FAILURE' },
-  { codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'], indication: 'INDETERMINATE', sub: 'TIMESTAMP_ORDER_FAILURE' },
-  { codes: ['PKI_REVOCATION_STALE', 'XADES_REVOCATION_UNKNOWN'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
+  {
+    codes: ['SEAL_TIMESTAMP_BEFORE_SIGNING_TIME'],
+    indication: 'INDETERMINATE',
+    sub: 'TIMESTAMP_ORDER_FAILURE',
+  },
+  {
+    codes: ['PKI_REVOCATION_STALE', 'XADES_REVOCATION_UNKNOWN'],
+    indication: 'INDETERMINATE',
+    sub: 'TRY_LATER',
+  },
   { codes: ['SEAL_TIMESTAMP_INVALID'], indication: 'INDETERMINATE', sub: 'NO_POE' },
 ];
 
 function finish(r: Omit<XadesSignatureReport, 'indication' | 'subIndication'>): XadesSignatureReport {
   const errors = r.findings.filter((f) => f.severity === 'error');
   if (errors.length === 0) return { ...r, indication: 'TOTAL-PASSED' };
-  for (const rule of RULES) if (errors.some((f) => rule.codes.includes(f.code))) return { ...r, indication: rule.indication, subIndication: rule.sub };
+  for (const rule of RULES)
+    if (errors.some((f) => rule.codes.includes(f.code)))
+      return { ...r, indication: rule.indication, subIndication: rule.sub };
   return { ...r, indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' };
 }
 
 function findQualifyingProperties(signature: Element, findings: Finding[]): QualifyingProps | undefined {
   for (const ns of XADES_NAMESPACES) {
-    const all = childElements(signature, NS.ds, 'Object').flatMap((o) => childElements(o, ns, 'QualifyingProperties'));
+    const all = childElements(signature, NS.ds, 'Object').flatMap((o) =>
+      childElements(o, ns, 'QualifyingProperties'),
+    );
     if (all.length === 0) continue;
-    if (all.length > 1) findings.push(err('SEAL_MALFORMED', `${all.length} QualifyingProperties in one signature`));
+    if (all.length > 1)
+      findings.push(err('SEAL_MALFORMED', `${all.length} QualifyingProperties in one signature`));
     const element = all[0]!;
     const sigId = signature.getAttribute('Id');
     // A Target naming another signature is a warning here: it binds nothing cryptographically (the
     // reference to SignedProperties does), and products of the 1.1.1 era wrote it without the "#".
-    if (sigId && element.getAttribute('Target') !== `#${sigId}`) findings.push(warn('SEAL_XADES_TARGET', `QualifyingProperties/@Target "${element.getAttribute('Target') ?? ''}" does not name this ds:Signature ("#${sigId}")`));
+    if (sigId && element.getAttribute('Target') !== `#${sigId}`)
+      findings.push(
+        warn(
+          'SEAL_XADES_TARGET',
+          `QualifyingProperties/@Target "${element.getAttribute('Target') ?? ''}" does not name this ds:Signature ("#${sigId}")`,
+        ),
+      );
     const signedProperties = childElements(element, ns, 'SignedProperties')[0];
-    const unsignedSignatureProperties = childElements(element, ns, 'UnsignedProperties').flatMap((u) => childElements(u, ns, 'UnsignedSignatureProperties'))[0];
-    return { ns, element, ...(signedProperties ? { signedProperties } : {}), ...(unsignedSignatureProperties ? { unsignedSignatureProperties } : {}) };
+    const unsignedSignatureProperties = childElements(element, ns, 'UnsignedProperties').flatMap((u) =>
+      childElements(u, ns, 'UnsignedSignatureProperties'),
+    )[0];
+    return {
+      ns,
+      element,
+      ...(signedProperties ? { signedProperties } : {}),
+      ...(unsignedSignatureProperties ? { unsignedSignatureProperties } : {}),
+    };
   }
   return undefined;
 }
@@ -325,7 +515,8 @@ function readSigningTime(qp: QualifyingProps, findings: Finding[]): Date | undef
   const st = ssp && childElements(ssp, qp.ns, 'SigningTime')[0];
   if (!st) return undefined;
   const t = new Date(textOf(st));
-  if (Number.isNaN(t.getTime())) findings.push(warn('SEAL_MALFORMED', `SigningTime is not a time: ${textOf(st)}`));
+  if (Number.isNaN(t.getTime()))
+    findings.push(warn('SEAL_MALFORMED', `SigningTime is not a time: ${textOf(st)}`));
   return Number.isNaN(t.getTime()) ? undefined : t;
 }
 
@@ -334,20 +525,36 @@ function readSigningTime(qp: QualifyingProps, findings: Finding[]): Date | undef
  * first Cert's digest over a certificate of the signature. SHA-1 is accepted here: it only identifies a
  * certificate that the signature value then has to verify with.
  */
-function signingCertificate(qp: QualifyingProps, pool: readonly X509Certificate[], findings: Finding[]): X509Certificate | undefined {
+function signingCertificate(
+  qp: QualifyingProps,
+  pool: readonly X509Certificate[],
+  findings: Finding[],
+): X509Certificate | undefined {
   const ssp = childElements(qp.signedProperties!, qp.ns, 'SignedSignatureProperties')[0];
-  const sc = ssp && [...childElements(ssp, qp.ns, 'SigningCertificateV2'), ...childElements(ssp, qp.ns, 'SigningCertificate')][0];
+  const sc =
+    ssp &&
+    [
+      ...childElements(ssp, qp.ns, 'SigningCertificateV2'),
+      ...childElements(ssp, qp.ns, 'SigningCertificate'),
+    ][0];
   if (!sc) {
     // Without the property, a KeyInfo certificate is the only candidate (XAdES 1.1.1 let KeyInfo be signed instead).
-    findings.push(warn('SEAL_SIGNING_CERT_MISSING', 'no SigningCertificate(V2) property: the KeyInfo certificate is taken as the signer'));
+    findings.push(
+      warn(
+        'SEAL_SIGNING_CERT_MISSING',
+        'no SigningCertificate(V2) property: the KeyInfo certificate is taken as the signer',
+      ),
+    );
     return pool[0];
   }
   const certs = childElements(sc, qp.ns, 'Cert');
   const first = certs[0];
   const cd = first && childElements(first, qp.ns, 'CertDigest')[0];
   // XAdES 1.1.1 put DigestMethod and DigestValue of CertDigest in its own namespace, later versions in ds.
-  const dm = cd && [...childElements(cd, NS.ds, 'DigestMethod'), ...childElements(cd, qp.ns, 'DigestMethod')][0];
-  const dv = cd && [...childElements(cd, NS.ds, 'DigestValue'), ...childElements(cd, qp.ns, 'DigestValue')][0];
+  const dm =
+    cd && [...childElements(cd, NS.ds, 'DigestMethod'), ...childElements(cd, qp.ns, 'DigestMethod')][0];
+  const dv =
+    cd && [...childElements(cd, NS.ds, 'DigestValue'), ...childElements(cd, qp.ns, 'DigestValue')][0];
   const digest = dm ? digestOf(dm.getAttribute('Algorithm') ?? '') : undefined;
   if (!dm || !dv || !digest) {
     findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'SigningCertificate has no readable CertDigest'));
@@ -356,7 +563,13 @@ function signingCertificate(qp: QualifyingProps, pool: readonly X509Certificate[
   const want = Buffer.from(textOf(dv), 'base64');
   const signer = pool.find((c) => createHash(digest.name).update(c.raw).digest().equals(want));
   // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
-  if (!signer) findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'no certificate in the signature matches the SigningCertificate digest'));
+  if (!signer)
+    findings.push(
+      err(
+        'SEAL_SIGNING_CERT_MISMATCH',
+        'no certificate in the signature matches the SigningCertificate digest',
+      ),
+    );
   return signer;
 }
 
@@ -377,7 +590,12 @@ function certificatesIn(parents: readonly Element[]): X509Certificate[] {
 }
 
 function embeddedCertificates(usp: Element, ns: string): X509Certificate[] {
-  const holders = [...childElements(usp, ns, 'CertificateValues'), ...childElements(usp, XADES141, 'TimeStampValidationData').flatMap((t) => childElements(t, ns, 'CertificateValues'))];
+  const holders = [
+    ...childElements(usp, ns, 'CertificateValues'),
+    ...childElements(usp, XADES141, 'TimeStampValidationData').flatMap((t) =>
+      childElements(t, ns, 'CertificateValues'),
+    ),
+  ];
   const out: X509Certificate[] = [];
   for (const h of holders) {
     for (const c of childElements(h, ns, 'EncapsulatedX509Certificate')) {
@@ -392,7 +610,12 @@ function embeddedCertificates(usp: Element, ns: string): X509Certificate[] {
 }
 
 function revocationValues(usp: Element, ns: string): Element[] {
-  return [...childElements(usp, ns, 'RevocationValues'), ...childElements(usp, XADES141, 'TimeStampValidationData').flatMap((t) => childElements(t, ns, 'RevocationValues'))];
+  return [
+    ...childElements(usp, ns, 'RevocationValues'),
+    ...childElements(usp, XADES141, 'TimeStampValidationData').flatMap((t) =>
+      childElements(t, ns, 'RevocationValues'),
+    ),
+  ];
 }
 
 function embeddedCrlsOf(usp: Element, ns: string): Buffer[] {
@@ -414,12 +637,21 @@ function embeddedOcsp(usp: Element, ns: string): Buffer[] {
  * delegated responder says "good" for `cert` at a time not before `at`: a certificate good then was not
  * revoked at `at` (revocation is final).
  */
-function ocspProvesGood(responses: readonly Buffer[], cert: X509Certificate, issuer: X509Certificate, at: Date, now: Date): boolean {
+function ocspProvesGood(
+  responses: readonly Buffer[],
+  cert: X509Certificate,
+  issuer: X509Certificate,
+  at: Date,
+  now: Date,
+): boolean {
   for (const der of responses) {
     for (const t of [at, now]) {
       try {
         // TS 101 903 writes the whole OCSPResponse there, some producers the BasicOCSPResponse alone.
-        const r = der[0] === 0x30 && isOcspResponse(der) ? verifyOcspResponse(der, { cert, issuer, at: t }) : verifyBasicOcspResponse(der, { cert, issuer, at: t });
+        const r =
+          der[0] === 0x30 && isOcspResponse(der)
+            ? verifyOcspResponse(der, { cert, issuer, at: t })
+            : verifyBasicOcspResponse(der, { cert, issuer, at: t });
         if (r.status === 'good' && r.thisUpdate.getTime() >= at.getTime() - DEFAULT_SKEW_MS) return true;
       } catch {
         // Not about this certificate, or not valid at t: try the next.
@@ -440,9 +672,14 @@ function isOcspResponse(der: Buffer): boolean {
 
 function keyValueOf(signature: Element): KeyObject | undefined {
   const keyInfo = childElements(signature, NS.ds, 'KeyInfo')[0];
-  const rsa = keyInfo && childElements(keyInfo, NS.ds, 'KeyValue').flatMap((k) => childElements(k, NS.ds, 'RSAKeyValue'))[0];
+  const rsa =
+    keyInfo &&
+    childElements(keyInfo, NS.ds, 'KeyValue').flatMap((k) => childElements(k, NS.ds, 'RSAKeyValue'))[0];
   if (!rsa) return undefined;
-  const part = (name: string) => Buffer.from(textOf(childElements(rsa, NS.ds, name)[0] ?? rsa).replace(/\s+/g, ''), 'base64').toString('base64url');
+  const part = (name: string) =>
+    Buffer.from(textOf(childElements(rsa, NS.ds, name)[0] ?? rsa).replace(/\s+/g, ''), 'base64').toString(
+      'base64url',
+    );
   try {
     return createPublicKey({ key: { kty: 'RSA', n: part('Modulus'), e: part('Exponent') }, format: 'jwk' });
   } catch {
@@ -465,9 +702,30 @@ function c14nOf(el: Element, method: C14nMethod, prefixes: readonly string[]): s
   return canonicalizeSubtree(el, method, prefixes);
 }
 
-type TimestampKind = 'SignatureTimeStamp' | 'SigAndRefsTimeStamp' | 'SigAndRefsTimeStampV2' | 'RefsOnlyTimeStamp' | 'RefsOnlyTimeStampV2' | 'ArchiveTimeStamp';
-const SIG_AND_REFS_INPUT = ['SignatureTimeStamp', 'CompleteCertificateRefs', 'CompleteRevocationRefs', 'AttributeCertificateRefs', 'AttributeRevocationRefs', 'CompleteCertificateRefsV2', 'AttributeCertificateRefsV2'];
-const REFS_ONLY_INPUT = ['CompleteCertificateRefs', 'CompleteRevocationRefs', 'AttributeCertificateRefs', 'AttributeRevocationRefs', 'CompleteCertificateRefsV2', 'AttributeCertificateRefsV2'];
+type TimestampKind =
+  | 'SignatureTimeStamp'
+  | 'SigAndRefsTimeStamp'
+  | 'SigAndRefsTimeStampV2'
+  | 'RefsOnlyTimeStamp'
+  | 'RefsOnlyTimeStampV2'
+  | 'ArchiveTimeStamp';
+const SIG_AND_REFS_INPUT = [
+  'SignatureTimeStamp',
+  'CompleteCertificateRefs',
+  'CompleteRevocationRefs',
+  'AttributeCertificateRefs',
+  'AttributeRevocationRefs',
+  'CompleteCertificateRefsV2',
+  'AttributeCertificateRefsV2',
+];
+const REFS_ONLY_INPUT = [
+  'CompleteCertificateRefs',
+  'CompleteRevocationRefs',
+  'AttributeCertificateRefs',
+  'AttributeRevocationRefs',
+  'CompleteCertificateRefsV2',
+  'AttributeCertificateRefsV2',
+];
 
 /**
  * The timestamp properties (EN 319 132-1 §5.3, §5.5; TS 101 903 §7.3, §7.5, §7.7): each token's imprint is
@@ -491,14 +749,25 @@ async function checkTimestamps(
   const children = childElements(usp);
   const isTs = (e: Element): TimestampKind | undefined =>
     (e.namespaceURI === qp.ns || e.namespaceURI === XADES141) &&
-    ['SignatureTimeStamp', 'SigAndRefsTimeStamp', 'SigAndRefsTimeStampV2', 'RefsOnlyTimeStamp', 'RefsOnlyTimeStampV2', 'ArchiveTimeStamp'].includes(e.localName ?? '')
+    [
+      'SignatureTimeStamp',
+      'SigAndRefsTimeStamp',
+      'SigAndRefsTimeStampV2',
+      'RefsOnlyTimeStamp',
+      'RefsOnlyTimeStampV2',
+      'ArchiveTimeStamp',
+    ].includes(e.localName ?? '')
       ? (e.localName as TimestampKind)
       : undefined;
   const tokens = children.filter((c) => isTs(c));
   const outcome = new Map<Element, { kind: string; genTime?: Date; valid: boolean }>();
   let poe = now;
   let archives = 0;
-  const ordered = [...tokens.filter((t) => isTs(t) === 'ArchiveTimeStamp').reverse(), ...tokens.filter((t) => isTs(t) !== 'ArchiveTimeStamp' && isTs(t) !== 'SignatureTimeStamp'), ...tokens.filter((t) => isTs(t) === 'SignatureTimeStamp')];
+  const ordered = [
+    ...tokens.filter((t) => isTs(t) === 'ArchiveTimeStamp').reverse(),
+    ...tokens.filter((t) => isTs(t) !== 'ArchiveTimeStamp' && isTs(t) !== 'SignatureTimeStamp'),
+    ...tokens.filter((t) => isTs(t) === 'SignatureTimeStamp'),
+  ];
   let signatureTime: Date | undefined;
   for (const ts of ordered) {
     const kind = isTs(ts)!;
@@ -507,23 +776,36 @@ async function checkTimestamps(
     const method = c14nMethodOf(c14nUri);
     const encapsulated = childElements(ts, qp.ns, 'EncapsulatedTimeStamp')[0];
     if (!method || !encapsulated) {
-      findings.push(err('XADES_FORM_UNSUPPORTED', `${kind}: ${!method ? `canonicalization ${c14nUri} is not implemented` : 'no EncapsulatedTimeStamp (XMLTimeStamp is not implemented)'}`));
+      findings.push(
+        err(
+          'XADES_FORM_UNSUPPORTED',
+          `${kind}: ${!method ? `canonicalization ${c14nUri} is not implemented` : 'no EncapsulatedTimeStamp (XMLTimeStamp is not implemented)'}`,
+        ),
+      );
       outcome.set(ts, { kind, valid: false });
       continue;
     }
     const prefixes = c14nEl ? prefixList(c14nEl) : [];
     const canon = (e: Element) => c14nOf(e, method, prefixes);
     const inputs: Buffer[] = [];
-    if (kind === 'SignatureTimeStamp') inputs.push(Buffer.from(canon(childElements(signature, NS.ds, 'SignatureValue')[0]!), 'utf8'));
+    if (kind === 'SignatureTimeStamp')
+      inputs.push(Buffer.from(canon(childElements(signature, NS.ds, 'SignatureValue')[0]!), 'utf8'));
     else if (kind.startsWith('SigAndRefs') || kind.startsWith('RefsOnly')) {
       const names = kind.startsWith('SigAndRefs') ? SIG_AND_REFS_INPUT : REFS_ONLY_INPUT;
-      const parts = kind.startsWith('SigAndRefs') ? [canon(childElements(signature, NS.ds, 'SignatureValue')[0]!)] : [];
+      const parts = kind.startsWith('SigAndRefs')
+        ? [canon(childElements(signature, NS.ds, 'SignatureValue')[0]!)]
+        : [];
       for (const c of children) if (names.includes(c.localName ?? '')) parts.push(canon(c));
       inputs.push(Buffer.from(parts.join(''), 'utf8'));
     } else {
       if (refs.some((r) => !r.octets)) {
         // The archive input holds every referenced data object: without one of them the imprint cannot be recomputed.
-        findings.push(err('XADES_SIGNED_DATA_NOT_FOUND', `${kind}: not checked, the data of a reference is not available`));
+        findings.push(
+          err(
+            'XADES_SIGNED_DATA_NOT_FOUND',
+            `${kind}: not checked, the data of a reference is not available`,
+          ),
+        );
         outcome.set(ts, { kind, valid: false });
         continue;
       }
@@ -536,21 +818,50 @@ async function checkTimestamps(
       if (r.valid || !r.findings.some((f) => f.code === 'TSA_IMPRINT_MISMATCH')) break;
       r = await verifyTimestampToken(token, { data: alt, trust, at: poe, certificates });
     }
-    for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `${kind}: ${f.message}`));
+    for (const f of r.findings)
+      if (f.severity !== 'info') findings.push(warn(f.code, `${kind}: ${f.message}`));
     const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
     let valid = r.valid && !!r.genTime;
     if (!valid) {
       const malformed = r.findings.find((f) => f.code === 'TSA_TOKEN_MALFORMED');
       // BER (indefinite lengths) is valid CMS that our DER reader does not implement: not a failure of the token.
-      if (malformed && /unsupported/.test(malformed.message)) findings.push(err('XADES_FORM_UNSUPPORTED', `the ${kind} token is BER-encoded, which is not implemented: ${malformed.message}`));
-      else if (codes.has('TSA_TOKEN_MALFORMED')) findings.push(err('SEAL_TIMESTAMP_MALFORMED', `the ${kind} token cannot be read`));
-      else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', `the ${kind} token's signature does not verify`));
-      else if (codes.has('TSA_IMPRINT_MISMATCH')) findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', `the ${kind} does not cover the signature as it is now`));
-      else if (codes.has('PKI_CERT_EXPIRED') || codes.has('PKI_CERT_NOT_YET_VALID')) findings.push(err('SEAL_TIMESTAMP_OUT_OF_BOUNDS', `the ${kind}'s TSA certificate is not valid at ${poe.toISOString()}`));
+      if (malformed && /unsupported/.test(malformed.message))
+        findings.push(
+          err(
+            'XADES_FORM_UNSUPPORTED',
+            `the ${kind} token is BER-encoded, which is not implemented: ${malformed.message}`,
+          ),
+        );
+      else if (codes.has('TSA_TOKEN_MALFORMED'))
+        findings.push(err('SEAL_TIMESTAMP_MALFORMED', `the ${kind} token cannot be read`));
+      else if (codes.has('TSA_SIGNATURE_INVALID') || codes.has('TSA_SIGNING_CERT_MISMATCH'))
+        findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', `the ${kind} token's signature does not verify`));
+      else if (codes.has('TSA_IMPRINT_MISMATCH'))
+        findings.push(
+          err('SEAL_TIMESTAMP_HASH_FAILURE', `the ${kind} does not cover the signature as it is now`),
+        );
+      else if (codes.has('PKI_CERT_EXPIRED') || codes.has('PKI_CERT_NOT_YET_VALID'))
+        findings.push(
+          err(
+            'SEAL_TIMESTAMP_OUT_OF_BOUNDS',
+            `the ${kind}'s TSA certificate is not valid at ${poe.toISOString()}`,
+          ),
+        );
       else findings.push(err('SEAL_TIMESTAMP_INVALID', `the ${kind} does not verify`));
     }
-    if (valid && kind === 'SignatureTimeStamp' && r.genTime && signingTime && r.genTime.getTime() < signingTime.getTime() - skewMs) {
-      findings.push(err('SEAL_TIMESTAMP_BEFORE_SIGNING_TIME', `the SignatureTimeStamp (${r.genTime.toISOString()}) predates SigningTime (${signingTime.toISOString()})`));
+    if (
+      valid &&
+      kind === 'SignatureTimeStamp' &&
+      r.genTime &&
+      signingTime &&
+      r.genTime.getTime() < signingTime.getTime() - skewMs
+    ) {
+      findings.push(
+        err(
+          'SEAL_TIMESTAMP_BEFORE_SIGNING_TIME',
+          `the SignatureTimeStamp (${r.genTime.toISOString()}) predates SigningTime (${signingTime.toISOString()})`,
+        ),
+      );
       valid = false;
     }
     outcome.set(ts, { kind, ...(r.genTime ? { genTime: r.genTime } : {}), valid });
@@ -558,9 +869,14 @@ async function checkTimestamps(
       archives += 1;
       poe = r.genTime;
     }
-    if (valid && r.genTime && kind === 'SignatureTimeStamp' && (!signatureTime || r.genTime < signatureTime)) signatureTime = r.genTime;
+    if (valid && r.genTime && kind === 'SignatureTimeStamp' && (!signatureTime || r.genTime < signatureTime))
+      signatureTime = r.genTime;
   }
-  return { list: tokens.map((t) => outcome.get(t)!).filter(Boolean), ...(signatureTime ? { poe: signatureTime } : {}), archives };
+  return {
+    list: tokens.map((t) => outcome.get(t)!).filter(Boolean),
+    ...(signatureTime ? { poe: signatureTime } : {}),
+    archives,
+  };
 }
 
 /**
@@ -578,7 +894,8 @@ function archiveInputs(
   canon: (e: Element) => string,
 ): Buffer[] {
   const head: Buffer[] = refs.map((r) => r.octets ?? Buffer.alloc(0));
-  for (const name of ['SignedInfo', 'SignatureValue', 'KeyInfo']) for (const e of childElements(signature, NS.ds, name)) head.push(Buffer.from(canon(e), 'utf8'));
+  for (const name of ['SignedInfo', 'SignatureValue', 'KeyInfo'])
+    for (const e of childElements(signature, NS.ds, name)) head.push(Buffer.from(canon(e), 'utf8'));
   for (const c of uspChildren) {
     if (c === ts) break;
     head.push(Buffer.from(canon(c), 'utf8'));
@@ -586,7 +903,8 @@ function archiveInputs(
   const objects = childElements(signature, NS.ds, 'Object').filter((o) => !isInside(qp.element, o));
   const referenced = new Set(refs.map((r) => r.target).filter((t): t is Element => !!t));
   const unreferenced = objects.filter((o) => !referenced.has(o));
-  const withObjects = (list: readonly Element[]) => Buffer.concat([...head, ...list.map((o) => Buffer.from(canon(o), 'utf8'))]);
+  const withObjects = (list: readonly Element[]) =>
+    Buffer.concat([...head, ...list.map((o) => Buffer.from(canon(o), 'utf8'))]);
   return [withObjects(unreferenced), withObjects(objects), withObjects([])];
 }
 

@@ -10,7 +10,10 @@ import { sharedTestPki } from '../../test/helpers/pki.js';
 import { opensslEcSeal, xmlsecSign, xmlsecVerify } from '../../test/helpers/xmlsec.js';
 import { sealXml, verifyXmlSeal } from './index.js';
 
-const fixture = readFileSync(new URL('../../test/fixtures/seal/sample-document.xml', import.meta.url), 'utf8');
+const fixture = readFileSync(
+  new URL('../../test/fixtures/seal/sample-document.xml', import.meta.url),
+  'utf8',
+);
 const clock = { now: () => new Date() };
 
 describe('XAdES interop with independent tools', () => {
@@ -30,7 +33,9 @@ describe('XAdES interop with independent tools', () => {
     const ours = await sealXml(fixture, { identity: ec, clock, idGenerator: sequentialIdGenerator() });
     // A template: our structure with the SignedInfo digests and the SignatureValue left for xmlsec1 to fill.
     const template = ours
-      .replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, (si) => si.replace(/<ds:DigestValue>[^<]*<\/ds:DigestValue>/g, '<ds:DigestValue></ds:DigestValue>'))
+      .replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, (si) =>
+        si.replace(/<ds:DigestValue>[^<]*<\/ds:DigestValue>/g, '<ds:DigestValue></ds:DigestValue>'),
+      )
       .replace(/(<ds:SignatureValue[^>]*>)[^<]*/, '$1');
     const signed = xmlsecSign(template, ecFiles.keyFile, ecFiles.certFile);
     expect(signed).not.toContain('<ds:DigestValue></ds:DigestValue>');
@@ -53,19 +58,41 @@ describe('XAdES interop with independent tools', () => {
 
     const m = /<ds:SignatureValue Id="([^"]+)">([^<]+)<\/ds:SignatureValue>/.exec(signed);
     const dir = mkdtempSync(join(tmpdir(), 'qerds-seal-ts-'));
-    writeFileSync(join(dir, 'data'), `<ds:SignatureValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="${m?.[1]}">${m?.[2]}</ds:SignatureValue>`);
-    writeFileSync(join(dir, 'token.der'), Buffer.from(/<xades:EncapsulatedTimeStamp>([^<]+)</.exec(signed)?.[1] ?? '', 'base64'));
-    const out = execFileSync('openssl', ['ts', '-verify', '-data', join(dir, 'data'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', pki.caCert], {
-      encoding: 'utf8',
-      stdio: 'pipe',
-    });
+    writeFileSync(
+      join(dir, 'data'),
+      `<ds:SignatureValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="${m?.[1]}">${m?.[2]}</ds:SignatureValue>`,
+    );
+    writeFileSync(
+      join(dir, 'token.der'),
+      Buffer.from(/<xades:EncapsulatedTimeStamp>([^<]+)</.exec(signed)?.[1] ?? '', 'base64'),
+    );
+    const out = execFileSync(
+      'openssl',
+      [
+        'ts',
+        '-verify',
+        '-data',
+        join(dir, 'data'),
+        '-in',
+        join(dir, 'token.der'),
+        '-token_in',
+        '-CAfile',
+        pki.caCert,
+      ],
+      {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      },
+    );
     expect(out).toContain('Verification: OK');
   });
 
   it('a timestamp from a TSA outside the trust store does not make B-T', async () => {
     const signed = await sealXml(fixture, {
       identity: ec,
-      tsa: createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) })),
+      tsa: createLocalTsaClient(
+        createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+      ),
       clock,
       idGenerator: sequentialIdGenerator(),
     });

@@ -31,7 +31,10 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
   const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
   const alg = signatureAlgorithm(algUri);
   if (!keyMatches(alg, publicKey) || alg.digest === 'sha1') {
-    throw new QerdsError('SEAL_KEY_MISMATCH', `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`);
+    throw new QerdsError(
+      'SEAL_KEY_MISMATCH',
+      `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`,
+    );
   }
   const identity = asSigner(options.identity);
   const doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
@@ -47,7 +50,8 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
     timestamp: `${sigId}-sigts`,
   };
   for (const id of Object.values(ids)) {
-    if (findById(doc, id)) throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
+    if (findById(doc, id))
+      throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
   }
 
   // Digest of the document as the enveloped-signature transform will see it: before the signature is in.
@@ -55,10 +59,16 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
 
   const signingTime = new Date(Math.floor(options.clock.now().getTime() / 1000) * 1000);
   const certs = [identity.certificate, ...identity.chain];
-  const d = (qname: string, attrs: Record<string, string | undefined> = {}, children: Element[] | string = []) =>
-    el(doc, NS.ds, `ds:${qname}`, attrs, children);
-  const x = (qname: string, attrs: Record<string, string | undefined> = {}, children: Element[] | string = []) =>
-    el(doc, NS.xades, `xades:${qname}`, attrs, children);
+  const d = (
+    qname: string,
+    attrs: Record<string, string | undefined> = {},
+    children: Element[] | string = [],
+  ) => el(doc, NS.ds, `ds:${qname}`, attrs, children);
+  const x = (
+    qname: string,
+    attrs: Record<string, string | undefined> = {},
+    children: Element[] | string = [],
+  ) => el(doc, NS.xades, `xades:${qname}`, attrs, children);
 
   const signedProperties = x('SignedProperties', { Id: ids.signedProps }, [
     x('SignedSignatureProperties', {}, [
@@ -77,9 +87,11 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
       x('DataObjectFormat', { ObjectReference: `#${ids.docRef}` }, [x('MimeType', {}, 'text/xml')]),
     ]),
   ]);
-  const qualifyingProperties = x('QualifyingProperties', { 'xmlns:xades': NS.xades, Target: `#${ids.signature}` }, [
-    signedProperties,
-  ]);
+  const qualifyingProperties = x(
+    'QualifyingProperties',
+    { 'xmlns:xades': NS.xades, Target: `#${ids.signature}` },
+    [signedProperties],
+  );
   const transform = (uri: string) => d('Transform', { Algorithm: uri });
   const signedInfo = d('SignedInfo', {}, [
     d('CanonicalizationMethod', { Algorithm: EXC_C14N }),
@@ -94,7 +106,13 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
   const signature = d('Signature', { 'xmlns:ds': NS.ds, Id: ids.signature }, [
     signedInfo,
     signatureValue,
-    d('KeyInfo', {}, [d('X509Data', {}, certs.map((c) => d('X509Certificate', {}, c.raw.toString('base64'))))]),
+    d('KeyInfo', {}, [
+      d(
+        'X509Data',
+        {},
+        certs.map((c) => d('X509Certificate', {}, c.raw.toString('base64'))),
+      ),
+    ]),
     d('Object', {}, [qualifyingProperties]),
   ]);
   parent.appendChild(signature);
@@ -120,7 +138,13 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
     const digest = createHash('sha256').update(excC14n(signatureValue), 'utf8').digest();
     const token = await options.tsa.timestamp({ algorithm: 'sha256', digest });
     // B-LT on the spot: the token's genTime is the signing time the CRLs must cover (as in augmentXmlSeal).
-    const longTerm = options.longTerm ? validationValues(doc, options.longTerm.certificates, crlsCovering(options.longTerm.crls, token.genTime)) : [];
+    const longTerm = options.longTerm
+      ? validationValues(
+          doc,
+          options.longTerm.certificates,
+          crlsCovering(options.longTerm.crls, token.genTime),
+        )
+      : [];
     qualifyingProperties.appendChild(
       x('UnsignedProperties', {}, [
         x('UnsignedSignatureProperties', {}, [

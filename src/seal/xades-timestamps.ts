@@ -36,7 +36,11 @@ export interface TimestampChainInput {
 export interface TimestampChainResult {
   readonly timestamps: readonly TimestampOutcome[];
   /** The earliest valid SignatureTimeStamp: its genTime is the proof of existence of the signature. */
-  readonly signatureTimestamp?: { readonly genTime: Date; readonly valid: boolean; readonly tsaCertificate?: X509Certificate };
+  readonly signatureTimestamp?: {
+    readonly genTime: Date;
+    readonly valid: boolean;
+    readonly tsaCertificate?: X509Certificate;
+  };
   readonly validArchiveTimestamps: number;
 }
 
@@ -52,18 +56,31 @@ export interface TimestampChainResult {
  * A token that is present but broken is an error, never ignored: an evidence file changed after
  * issuance must not pass, even where the rest would still validate.
  */
-export async function checkTimestampChain(input: TimestampChainInput, findings: Finding[]): Promise<TimestampChainResult> {
+export async function checkTimestampChain(
+  input: TimestampChainInput,
+  findings: Finding[],
+): Promise<TimestampChainResult> {
   const outcomes = new Map<Element, TimestampOutcome>();
   let poe = input.now;
   let validArchiveTimestamps = 0;
   const archives = input.unsigned.timeStamps.filter((t) => t.kind === 'archive');
   for (const ts of [...archives].reverse()) {
     if (ts.canonicalization !== EXC_C14N) {
-      findings.push(err('SEAL_TIMESTAMP_UNSUPPORTED', `ArchiveTimeStamp canonicalization ${ts.canonicalization ?? '(none)'} is not supported`));
+      findings.push(
+        err(
+          'SEAL_TIMESTAMP_UNSUPPORTED',
+          `ArchiveTimeStamp canonicalization ${ts.canonicalization ?? '(none)'} is not supported`,
+        ),
+      );
       outcomes.set(ts.element, { kind: 'archive', valid: false, validatedAt: poe });
       continue;
     }
-    const data = archiveTimestampInput(input.signature, input.referenceOctets, input.unsigned.element, ts.element);
+    const data = archiveTimestampInput(
+      input.signature,
+      input.referenceOctets,
+      input.unsigned.element,
+      ts.element,
+    );
     const r = await verifyOne('ArchiveTimeStamp', ts.token, data, poe, input, findings);
     outcomes.set(ts.element, { kind: 'archive', genTime: r.genTime, valid: r.valid, validatedAt: poe });
     if (r.valid && r.genTime) {
@@ -76,27 +93,56 @@ export async function checkTimestampChain(input: TimestampChainInput, findings: 
   const data = Buffer.from(excC14n(input.signatureValue), 'utf8');
   for (const ts of input.unsigned.timeStamps.filter((t) => t.kind === 'signature')) {
     if (ts.canonicalization !== EXC_C14N) {
-      findings.push(err('SEAL_TIMESTAMP_UNSUPPORTED', `SignatureTimeStamp canonicalization ${ts.canonicalization ?? '(C14N 1.0 default)'} is not supported`));
+      findings.push(
+        err(
+          'SEAL_TIMESTAMP_UNSUPPORTED',
+          `SignatureTimeStamp canonicalization ${ts.canonicalization ?? '(C14N 1.0 default)'} is not supported`,
+        ),
+      );
       continue;
     }
     const r = await verifyOne('SignatureTimeStamp', ts.token, data, poe, input, findings);
     let valid = r.valid && !!r.genTime;
-    if (valid && r.genTime && input.signingTime && r.genTime.getTime() < input.signingTime.getTime() - input.maxClockSkewMs) {
-      findings.push(err('SEAL_TIMESTAMP_BEFORE_SIGNING_TIME', `the timestamp (${r.genTime.toISOString()}) predates SigningTime (${input.signingTime.toISOString()})`));
+    if (
+      valid &&
+      r.genTime &&
+      input.signingTime &&
+      r.genTime.getTime() < input.signingTime.getTime() - input.maxClockSkewMs
+    ) {
+      findings.push(
+        err(
+          'SEAL_TIMESTAMP_BEFORE_SIGNING_TIME',
+          `the timestamp (${r.genTime.toISOString()}) predates SigningTime (${input.signingTime.toISOString()})`,
+        ),
+      );
       valid = false;
     }
     outcomes.set(ts.element, { kind: 'signature', genTime: r.genTime, valid, validatedAt: poe });
     // With several timestamps, the earliest valid one gives the proof of existence.
-    if (r.genTime && (!signatureTimestamp || (valid && (!signatureTimestamp.valid || r.genTime < signatureTimestamp.genTime)))) {
-      signatureTimestamp = { genTime: r.genTime, valid, ...(r.tsaCertificate ? { tsaCertificate: r.tsaCertificate } : {}) };
+    if (
+      r.genTime &&
+      (!signatureTimestamp ||
+        (valid && (!signatureTimestamp.valid || r.genTime < signatureTimestamp.genTime)))
+    ) {
+      signatureTimestamp = {
+        genTime: r.genTime,
+        valid,
+        ...(r.tsaCertificate ? { tsaCertificate: r.tsaCertificate } : {}),
+      };
     }
   }
-  const timestamps = input.unsigned.timeStamps.map((t) => outcomes.get(t.element)).filter((o): o is TimestampOutcome => !!o);
+  const timestamps = input.unsigned.timeStamps
+    .map((t) => outcomes.get(t.element))
+    .filter((o): o is TimestampOutcome => !!o);
   return { timestamps, signatureTimestamp, validArchiveTimestamps };
 }
 
 /** Token codes that mean the token itself was altered or forged (not merely untrusted). */
-const TOKEN_ALTERED = new Set(['TSA_SIGNATURE_INVALID', 'TSA_SIGNING_CERT_MISMATCH', 'TSA_SIGNER_CERT_MISSING']);
+const TOKEN_ALTERED = new Set([
+  'TSA_SIGNATURE_INVALID',
+  'TSA_SIGNING_CERT_MISMATCH',
+  'TSA_SIGNER_CERT_MISSING',
+]);
 
 async function verifyOne(
   what: string,
@@ -107,7 +153,12 @@ async function verifyOne(
   findings: Finding[],
 ): Promise<TimestampVerification> {
   // B-LT: the embedded CRLs count beside the store's (a revocation in either; the status known when either covers `at`).
-  const r = await verifyTimestampToken(token, { data, trust: input.embeddedRevocation ?? input.trust, at, certificates: input.certificates });
+  const r = await verifyTimestampToken(token, {
+    data,
+    trust: input.embeddedRevocation ?? input.trust,
+    at,
+    certificates: input.certificates,
+  });
   // The token's own findings stay warnings: the error below names the timestamp, so that a TSA problem
   // (its revoked certificate) is not taken for one of the signer's.
   for (const f of r.findings) if (f.severity !== 'info') findings.push(warn(f.code, `${what}: ${f.message}`));
@@ -117,13 +168,30 @@ async function verifyOne(
   if (codes.has('TSA_TOKEN_MALFORMED')) {
     findings.push(err('SEAL_TIMESTAMP_MALFORMED', `the ${what} token cannot be read`));
   } else if ([...codes].some((c) => TOKEN_ALTERED.has(c))) {
-    findings.push(err('SEAL_TIMESTAMP_SIG_FAILURE', `the ${what} token's signature does not verify: the token was changed`));
+    findings.push(
+      err(
+        'SEAL_TIMESTAMP_SIG_FAILURE',
+        `the ${what} token's signature does not verify: the token was changed`,
+      ),
+    );
   } else if (codes.has('TSA_IMPRINT_MISMATCH')) {
-    findings.push(err('SEAL_TIMESTAMP_HASH_FAILURE', `the ${what} does not cover the signature as it is now: the signature or a covered property was changed`));
+    findings.push(
+      err(
+        'SEAL_TIMESTAMP_HASH_FAILURE',
+        `the ${what} does not cover the signature as it is now: the signature or a covered property was changed`,
+      ),
+    );
   } else if (r.findings.some((f) => f.code === 'PKI_CERT_EXPIRED' || f.code === 'PKI_CERT_NOT_YET_VALID')) {
-    findings.push(err('SEAL_TIMESTAMP_OUT_OF_BOUNDS', `the ${what}'s TSA certificate is not valid at ${at.toISOString()} and no later timestamp proves the token older`));
+    findings.push(
+      err(
+        'SEAL_TIMESTAMP_OUT_OF_BOUNDS',
+        `the ${what}'s TSA certificate is not valid at ${at.toISOString()} and no later timestamp proves the token older`,
+      ),
+    );
   } else if (codes.has('PKI_REVOCATION_STALE')) {
-    findings.push(err('PKI_REVOCATION_STALE', `the ${what}'s TSA certificate: no CRL covers ${at.toISOString()}`));
+    findings.push(
+      err('PKI_REVOCATION_STALE', `the ${what}'s TSA certificate: no CRL covers ${at.toISOString()}`),
+    );
   } else {
     findings.push(err('SEAL_TIMESTAMP_INVALID', `the ${what} does not verify`));
   }
@@ -133,5 +201,7 @@ async function verifyOne(
 /** A trust store over the caller's anchors that knows the embedded CRLs, or undefined when none. */
 export function embeddedRevocationStore(trust: TrustStore, crls: readonly Buffer[]): TrustStore | undefined {
   // The store's own CRLs too: for freshness (crlCovers) the newest of either may be the one covering a time.
-  return crls.length > 0 ? createTrustStore(trust.anchors, { crls: trust.crls, embeddedCrls: crls }) : undefined;
+  return crls.length > 0
+    ? createTrustStore(trust.anchors, { crls: trust.crls, embeddedCrls: crls })
+    : undefined;
 }

@@ -8,7 +8,17 @@ import { readUnsignedProperties, type UnsignedPropertiesModel } from './unsigned
 import { checkTimestampChain, embeddedRevocationStore } from './xades-timestamps.js';
 import { checkReference, duplicateIds, readReference, type ReferenceCheck } from './references.js';
 import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
-import { childElements, descendants, EXC_C14N, excC14n, NS, parseXmlStrict, requireChild, SIGNED_PROPERTIES_TYPE, textOf } from './xml.js';
+import {
+  childElements,
+  descendants,
+  EXC_C14N,
+  excC14n,
+  NS,
+  parseXmlStrict,
+  requireChild,
+  SIGNED_PROPERTIES_TYPE,
+  textOf,
+} from './xml.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { verifyXadesDocument } from './xades-document.js';
 
@@ -37,8 +47,12 @@ export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions):
   if (signatures.length === 0) findings.push(err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature'));
   // Threat: signature wrapping — with several signatures, the one verified need not be the one that
   // covers what the application reads. Evidence carries exactly one seal.
-  if (signatures.length > 1) findings.push(err('SEAL_MULTIPLE_SIGNATURES', `the document has ${signatures.length} ds:Signature elements`));
-  for (const id of duplicateIds(doc)) findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
+  if (signatures.length > 1)
+    findings.push(
+      err('SEAL_MULTIPLE_SIGNATURES', `the document has ${signatures.length} ds:Signature elements`),
+    );
+  for (const id of duplicateIds(doc))
+    findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
   if (findings.length > 0) return none();
   const signature = signatures[0] as Element;
 
@@ -76,8 +90,15 @@ function onlyFormErrors(findings: readonly Finding[]): boolean {
  * SigningCertificate v1…): judged by EN 319 132 itself ({@link verifyXadesDocument}). The document to read is
  * what its one whole-document reference covers. Wrapping checks stay: one signature only.
  */
-async function foreignForm(xml: string, options: VerifyXmlSealOptions, own: SealVerification): Promise<SealVerification> {
-  const report = await verifyXadesDocument(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+async function foreignForm(
+  xml: string,
+  options: VerifyXmlSealOptions,
+  own: SealVerification,
+): Promise<SealVerification> {
+  const report = await verifyXadesDocument(xml, {
+    trust: options.trust,
+    ...(options.at ? { at: options.at } : {}),
+  });
   const s = report.signatures.length === 1 ? report.signatures[0] : undefined;
   if (!s) return own;
   // A seal is XAdES: a bare XMLDSig signature names no signing certificate the signer committed to.
@@ -92,7 +113,14 @@ async function foreignForm(xml: string, options: VerifyXmlSealOptions, own: Seal
     ...(s.signer ? { signer: s.signer } : {}),
     ...(proven?.genTime ? { timestamp: { genTime: proven.genTime, valid: proven.valid } } : {}),
     validationTime: options.at ?? new Date(),
-    findings: [{ code: 'SEAL_FOREIGN_FORM', message: `not the form this AP seals with; verified as ${report.kind} by EN 319 132 (${report.indication}${report.subIndication ? `/${report.subIndication}` : ''})`, severity: 'info' }, ...report.findings],
+    findings: [
+      {
+        code: 'SEAL_FOREIGN_FORM',
+        message: `not the form this AP seals with; verified as ${report.kind} by EN 319 132 (${report.indication}${report.subIndication ? `/${report.subIndication}` : ''})`,
+        severity: 'info',
+      },
+      ...report.findings,
+    ],
     signedReferences: [],
     ...(valid && s.signedDocument !== undefined ? { signedDocument: s.signedDocument } : {}),
   };
@@ -109,9 +137,17 @@ async function verifySignature(
   const signedInfo = requireChild(signature, NS.ds, 'SignedInfo', 'SEAL_MALFORMED');
   const c14nMethod = requireChild(signedInfo, NS.ds, 'CanonicalizationMethod', 'SEAL_MALFORMED');
   if (c14nMethod.getAttribute('Algorithm') !== EXC_C14N || childElements(c14nMethod).length > 0) {
-    findings.push(err('SEAL_ALGORITHM_UNSUPPORTED', `SignedInfo canonicalization must be exclusive C14N without parameters`));
+    findings.push(
+      err(
+        'SEAL_ALGORITHM_UNSUPPORTED',
+        `SignedInfo canonicalization must be exclusive C14N without parameters`,
+      ),
+    );
   }
-  const sigAlg = signatureAlgorithm(requireChild(signedInfo, NS.ds, 'SignatureMethod', 'SEAL_MALFORMED').getAttribute('Algorithm') ?? '', allowUnsafe);
+  const sigAlg = signatureAlgorithm(
+    requireChild(signedInfo, NS.ds, 'SignatureMethod', 'SEAL_MALFORMED').getAttribute('Algorithm') ?? '',
+    allowUnsafe,
+  );
   const signatureValueEl = requireChild(signature, NS.ds, 'SignatureValue', 'SEAL_MALFORMED');
   const qp = readQualifyingProperties(signature);
 
@@ -120,13 +156,26 @@ async function verifySignature(
     checkReference(readReference(r), { doc, xml, signatureIndex: 0, allowUnsafe }),
   );
   const docRefs = checks.filter((c) => c.reference.uri === '');
-  if (docRefs.length !== 1) findings.push(err('SEAL_REFERENCE_MISSING', 'the signature must have one whole-document reference (URI="")'));
+  if (docRefs.length !== 1)
+    findings.push(
+      err('SEAL_REFERENCE_MISSING', 'the signature must have one whole-document reference (URI="")'),
+    );
   const propRefs = checks.filter((c) => c.reference.type === SIGNED_PROPERTIES_TYPE);
   if (propRefs.length !== 1 || propRefs[0]?.target !== qp.signedProperties) {
-    findings.push(err('SEAL_REFERENCE_MISSING', 'the signature must have one reference of Type SignedProperties to its own SignedProperties'));
+    findings.push(
+      err(
+        'SEAL_REFERENCE_MISSING',
+        'the signature must have one reference of Type SignedProperties to its own SignedProperties',
+      ),
+    );
   }
   for (const c of checks.filter((c) => !c.matched)) {
-    findings.push(err('SEAL_DIGEST_MISMATCH', `the digest of reference "${c.reference.uri || '(whole document)'}" does not match: content changed after sealing`));
+    findings.push(
+      err(
+        'SEAL_DIGEST_MISMATCH',
+        `the digest of reference "${c.reference.uri || '(whole document)'}" does not match: content changed after sealing`,
+      ),
+    );
   }
 
   // Signer: the KeyInfo certificate that SigningCertificateV2 names.
@@ -135,14 +184,28 @@ async function verifySignature(
   let signatureOk = false;
   if (signer) {
     if (!keyMatches(sigAlg, signer.publicKey)) {
-      findings.push(err('SEAL_SIGNATURE_INVALID', `${sigAlg.uri} does not fit the signer's ${signer.publicKey.asymmetricKeyType} key`));
+      findings.push(
+        err(
+          'SEAL_SIGNATURE_INVALID',
+          `${sigAlg.uri} does not fit the signer's ${signer.publicKey.asymmetricKeyType} key`,
+        ),
+      );
     } else {
       const value = Buffer.from(textOf(signatureValueEl), 'base64');
-      signatureOk = verify(sigAlg.digest, Buffer.from(excC14n(signedInfo), 'utf8'), { key: signer.publicKey, dsaEncoding: 'ieee-p1363' }, value);
-      if (!signatureOk) findings.push(err('SEAL_SIGNATURE_INVALID', 'the signature value does not verify with the signing certificate'));
+      signatureOk = verify(
+        sigAlg.digest,
+        Buffer.from(excC14n(signedInfo), 'utf8'),
+        { key: signer.publicKey, dsaEncoding: 'ieee-p1363' },
+        value,
+      );
+      if (!signatureOk)
+        findings.push(
+          err('SEAL_SIGNATURE_INVALID', 'the signature value does not verify with the signing certificate'),
+        );
     }
   }
-  if (!qp.signingTime) findings.push(err('SEAL_SIGNING_TIME_MISSING', 'SignedSignatureProperties lacks SigningTime'));
+  if (!qp.signingTime)
+    findings.push(err('SEAL_SIGNING_TIME_MISSING', 'SignedSignatureProperties lacks SigningTime'));
 
   // B-T, B-LT, B-LTA: the timestamps as a chain of proofs of existence, newest first.
   const now = options.at ?? new Date();
@@ -174,8 +237,19 @@ async function verifySignature(
     // B-LT: the CRLs in RevocationValues count as much as the trust store's own (a revocation in either
     // fails; the status is known when either covers the time).
     const path = (embeddedRevocation ?? options.trust).validate(signer, { at, intermediates });
-    for (const f of path.findings) findings.push(embeddedRevocation && f.code === 'PKI_CERT_REVOKED' ? { ...f, message: `${f.message} (trust store or embedded CRL)` } : f);
-    if (!path.valid) findings.push(err('SEAL_CERT_PATH_INVALID', `the signing certificate is not valid at ${at.toISOString()} under the trust store`));
+    for (const f of path.findings)
+      findings.push(
+        embeddedRevocation && f.code === 'PKI_CERT_REVOKED'
+          ? { ...f, message: `${f.message} (trust store or embedded CRL)` }
+          : f,
+      );
+    if (!path.valid)
+      findings.push(
+        err(
+          'SEAL_CERT_PATH_INVALID',
+          `the signing certificate is not valid at ${at.toISOString()} under the trust store`,
+        ),
+      );
   }
 
   const valid = !findings.some((f) => f.severity === 'error');
@@ -187,7 +261,12 @@ async function verifySignature(
     signingTime: qp.signingTime,
     signer,
     timestamp,
-    timestamps: chain.timestamps.map((t) => ({ kind: t.kind, ...(t.genTime ? { genTime: t.genTime } : {}), valid: t.valid, validatedAt: t.validatedAt })),
+    timestamps: chain.timestamps.map((t) => ({
+      kind: t.kind,
+      ...(t.genTime ? { genTime: t.genTime } : {}),
+      valid: t.valid,
+      validatedAt: t.validatedAt,
+    })),
     validationTime: now,
     findings,
     signedReferences,
@@ -218,23 +297,33 @@ function findSigner(
   });
   if (!signer) {
     // Threat: certificate substitution — the key that verifies must be the one the signer committed to.
-    findings.push(err('SEAL_SIGNING_CERT_MISMATCH', 'no KeyInfo certificate matches the SigningCertificateV2 digest'));
+    findings.push(
+      err('SEAL_SIGNING_CERT_MISMATCH', 'no KeyInfo certificate matches the SigningCertificateV2 digest'),
+    );
     return undefined;
   }
   if (first.issuerSerialV2 && !first.issuerSerialV2.equals(issuerSerialV2Der(signer))) {
-    findings.push(warn('SEAL_ISSUER_SERIAL_MISMATCH', 'IssuerSerialV2 does not match the signing certificate'));
+    findings.push(
+      warn('SEAL_ISSUER_SERIAL_MISMATCH', 'IssuerSerialV2 does not match the signing certificate'),
+    );
   }
   return signer;
 }
 
-function levelOf(timestamped: boolean, unsigned: UnsignedPropertiesModel, validArchiveTimestamps: number): SealLevel {
+function levelOf(
+  timestamped: boolean,
+  unsigned: UnsignedPropertiesModel,
+  validArchiveTimestamps: number,
+): SealLevel {
   if (!timestamped) return 'B-B';
   if (validArchiveTimestamps > 0) return 'B-LTA';
   return unsigned.hasCertificateValues && unsigned.hasRevocationValues ? 'B-LT' : 'B-T';
 }
 
 function findQualifyingProperties(signature: Element): Element | undefined {
-  return childElements(signature, NS.ds, 'Object').flatMap((o) => childElements(o, NS.xades, 'QualifyingProperties'))[0];
+  return childElements(signature, NS.ds, 'Object').flatMap((o) =>
+    childElements(o, NS.xades, 'QualifyingProperties'),
+  )[0];
 }
 
 function asFinding(e: unknown): Finding {

@@ -11,7 +11,10 @@ import { sharedTestPki, foreignTestPki } from '../../test/helpers/pki.js';
 import { opensslEcSeal, xmlsecVerify } from '../../test/helpers/xmlsec.js';
 import { ECDSA_SHA256_URI, sealXml, verifyXmlSeal } from './index.js';
 
-const fixture = readFileSync(new URL('../../test/fixtures/seal/sample-document.xml', import.meta.url), 'utf8');
+const fixture = readFileSync(
+  new URL('../../test/fixtures/seal/sample-document.xml', import.meta.url),
+  'utf8',
+);
 const clock: Clock = { now: () => new Date() };
 
 describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
@@ -61,7 +64,9 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     expect(v.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(v.level).toBe('B-T');
     expect(v.timestamp?.valid).toBe(true);
-    expect(Math.abs((v.timestamp?.genTime.getTime() ?? 0) - (v.signingTime?.getTime() ?? 0))).toBeLessThan(5_000);
+    expect(Math.abs((v.timestamp?.genTime.getTime() ?? 0) - (v.signingTime?.getTime() ?? 0))).toBeLessThan(
+      5_000,
+    );
 
     // Exclusive C14N of ds:SignatureValue, written out by hand (not by our canonicalizer).
     const m = /<ds:SignatureValue Id="([^"]+)">([^<]+)<\/ds:SignatureValue>/.exec(signed);
@@ -73,14 +78,38 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     writeFileSync(join(dir, 'token.der'), Buffer.from(token, 'base64'));
     const out = execFileSync(
       'openssl',
-      ['ts', '-verify', '-data', join(dir, 'data'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', pki.caCert],
+      [
+        'ts',
+        '-verify',
+        '-data',
+        join(dir, 'data'),
+        '-in',
+        join(dir, 'token.der'),
+        '-token_in',
+        '-CAfile',
+        pki.caCert,
+      ],
       { encoding: 'utf8', stdio: 'pipe' },
     );
     expect(out).toContain('Verification: OK');
     // …and a different SignatureValue does not match the token.
     writeFileSync(join(dir, 'data'), c14n.replace('</ds:', ' </ds:'));
     expect(() =>
-      execFileSync('openssl', ['ts', '-verify', '-data', join(dir, 'data'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', pki.caCert], { stdio: 'pipe' }),
+      execFileSync(
+        'openssl',
+        [
+          'ts',
+          '-verify',
+          '-data',
+          join(dir, 'data'),
+          '-in',
+          join(dir, 'token.der'),
+          '-token_in',
+          '-CAfile',
+          pki.caCert,
+        ],
+        { stdio: 'pipe' },
+      ),
     ).toThrow();
   });
 
@@ -103,7 +132,10 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
 
   it('a changed SigningTime breaks the SignedProperties digest', async () => {
     const signed = await seal(rsa);
-    const tampered = signed.replace(/<xades:SigningTime>(\d{4})/, (_, y: string) => `<xades:SigningTime>${Number(y) - 1}`);
+    const tampered = signed.replace(
+      /<xades:SigningTime>(\d{4})/,
+      (_, y: string) => `<xades:SigningTime>${Number(y) - 1}`,
+    );
     expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
     const v = await verifyXmlSeal(tampered, { trust });
     expect(v.findings.map((f) => f.code)).toContain('SEAL_DIGEST_MISMATCH');
@@ -111,7 +143,10 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
 
   it('a changed SignatureValue fails the signature check; with B-T the timestamp no longer matches', async () => {
     const signed = await seal(rsa, { tsa: opensslTsa(pki) });
-    const tampered = signed.replace(/(<ds:SignatureValue[^>]*>)(.)/, (_, open: string, c: string) => `${open}${c === 'A' ? 'B' : 'A'}`);
+    const tampered = signed.replace(
+      /(<ds:SignatureValue[^>]*>)(.)/,
+      (_, open: string, c: string) => `${open}${c === 'A' ? 'B' : 'A'}`,
+    );
     expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
     const v = await verifyXmlSeal(tampered, { trust });
     const codes = v.findings.map((f) => f.code);
@@ -128,7 +163,9 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     expect(xmlsecVerify(signed, foreign.caCert).ok).toBe(true);
     const v = await verifyXmlSeal(signed, { trust });
     expect(v.valid).toBe(false);
-    expect(v.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['PKI_PATH_NOT_FOUND', 'SEAL_CERT_PATH_INVALID']));
+    expect(v.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(['PKI_PATH_NOT_FOUND', 'SEAL_CERT_PATH_INVALID']),
+    );
     // The same file is fine for someone who trusts that CA.
     expect((await verifyXmlSeal(signed, { trust: loadTrustStore([foreign.caCert]) })).valid).toBe(true);
   });
@@ -137,7 +174,10 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     const signed = await seal(rsa);
     const props = /<xades:SignedProperties[\s\S]*?<\/xades:SignedProperties>/.exec(signed)?.[0] ?? '';
     const evil = props.replace(/<xades:SigningTime>[^<]+/, '<xades:SigningTime>2001-01-01T00:00:00Z');
-    const wrapped = signed.replace('<Empty/>', `<Empty/><Wrapper xmlns:xades="http://uri.etsi.org/01903/v1.3.2#">${evil}</Wrapper>`);
+    const wrapped = signed.replace(
+      '<Empty/>',
+      `<Empty/><Wrapper xmlns:xades="http://uri.etsi.org/01903/v1.3.2#">${evil}</Wrapper>`,
+    );
     const v = await verifyXmlSeal(wrapped, { trust });
     expect(v.valid).toBe(false);
     expect(v.findings.map((f) => f.code)).toContain('SEAL_DUPLICATE_ID');
@@ -147,7 +187,10 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
   it('refuses a second, injected signature', async () => {
     const signed = await seal(rsa);
     const sig = /<ds:Signature [\s\S]*<\/ds:Signature>/.exec(signed)?.[0] ?? '';
-    const other = sig.replace(/Id="sig-/g, 'Id="copy-').replace(/URI="#sig-/g, 'URI="#copy-').replace(/Target="#sig-/g, 'Target="#copy-');
+    const other = sig
+      .replace(/Id="sig-/g, 'Id="copy-')
+      .replace(/URI="#sig-/g, 'URI="#copy-')
+      .replace(/Target="#sig-/g, 'Target="#copy-');
     const injected = signed.replace('<Empty/>', `<Empty>${other}</Empty>`);
     const v = await verifyXmlSeal(injected, { trust });
     expect(v.valid).toBe(false);
@@ -156,7 +199,10 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
 
   it('refuses SHA-1 unless asked to allow it', async () => {
     const signed = await seal(rsa);
-    const sha1 = signed.replace('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2000/09/xmldsig#rsa-sha1');
+    const sha1 = signed.replace(
+      'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+    );
     const v = await verifyXmlSeal(sha1, { trust });
     expect(v.findings.map((f) => f.code)).toContain('SEAL_ALGORITHM_FORBIDDEN');
     expect(v.valid).toBe(false);
@@ -179,12 +225,16 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     expect(signed).toMatch(/<ds:Signature [\s\S]*<\/ds:Signature><\/Note>/);
     expect(xmlsecVerify(signed, pki.caCert).ok).toBe(true);
     expect((await verifyXmlSeal(signed, { trust })).valid).toBe(true);
-    await expect(seal(rsa, { signatureAlgorithm: ECDSA_SHA256_URI })).rejects.toMatchObject({ code: 'SEAL_KEY_MISMATCH' });
+    await expect(seal(rsa, { signatureAlgorithm: ECDSA_SHA256_URI })).rejects.toMatchObject({
+      code: 'SEAL_KEY_MISMATCH',
+    });
   });
 
   it('refuses a DOCTYPE and an unsigned document', async () => {
     const dtd = `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`;
-    await expect(sealXml(dtd, { identity: rsa, clock, idGenerator: sequentialIdGenerator() })).rejects.toMatchObject({ code: 'SEAL_MALFORMED' });
+    await expect(
+      sealXml(dtd, { identity: rsa, clock, idGenerator: sequentialIdGenerator() }),
+    ).rejects.toMatchObject({ code: 'SEAL_MALFORMED' });
     expect((await verifyXmlSeal(dtd, { trust })).findings.map((f) => f.code)).toEqual(['SEAL_MALFORMED']);
     const v = await verifyXmlSeal(fixture, { trust });
     expect(v).toMatchObject({ valid: false, level: 'none' });

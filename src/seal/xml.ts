@@ -22,13 +22,23 @@ export function excC14n(element: Element): string {
 }
 
 /** The single child element with that name; `undefined` when absent, throws `errorCode` when repeated. */
-export function singleChild(parent: Node, ns: string, localName: string, errorCode: QerdsErrorCode): Element | undefined {
+export function singleChild(
+  parent: Node,
+  ns: string,
+  localName: string,
+  errorCode: QerdsErrorCode,
+): Element | undefined {
   const found = childElements(parent, ns, localName);
   if (found.length > 1) throw new QerdsError(errorCode, `more than one ${localName} element`);
   return found[0];
 }
 
-export function requireChild(parent: Node, ns: string, localName: string, errorCode: QerdsErrorCode): Element {
+export function requireChild(
+  parent: Node,
+  ns: string,
+  localName: string,
+  errorCode: QerdsErrorCode,
+): Element {
   const found = singleChild(parent, ns, localName, errorCode);
   if (!found) throw new QerdsError(errorCode, `missing ${localName} element`);
   return found;

@@ -23,7 +23,14 @@ interface SessionUser {
   readonly authenticatedAt: Date;
 }
 
-const DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 587, tlsMode: 'starttls', serverName: 'qerds-ap', maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 50 });
+const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 587,
+  tlsMode: 'starttls',
+  serverName: 'qerds-ap',
+  maxMessageBytes: 25 * 1024 * 1024,
+  maxRecipients: 50,
+});
 
 /** smtp-server with one change: replies whose text starts with an enhanced status code keep that code. */
 class IntakeSmtpServer extends SMTPServer {
@@ -55,7 +62,13 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   const resolved = new WeakMap<SMTPServerSession, Map<string, ParticipantId>>();
   let bound = { host: settings.host, port: settings.port };
   // Threat: password guessing and floods. Counted per client address, per process (see rate-window.ts).
-  const limits = { maxClients: 100, authFailures: 5, windowMs: 300_000, maxClientsPerAddress: 10, ...definedOnly(options.limits ?? {}) };
+  const limits = {
+    maxClients: 100,
+    authFailures: 5,
+    windowMs: 300_000,
+    maxClientsPerAddress: 10,
+    ...definedOnly(options.limits ?? {}),
+  };
   // Threat: one address holding every one of `maxClients` slots (slow or idle sessions) and shutting others out.
   const connections = createConnectionCount(limits.maxClientsPerAddress);
   const counted = new WeakMap<SMTPServerSession, string>();
@@ -68,7 +81,11 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     cert: options.tls.cert,
     minVersion: 'TLSv1.2',
     name: settings.serverName,
-    banner: relay ? 'qerds-ap REM relay' : inbound ? 'qerds-ap registered e-mail inbound' : 'qerds-ap registered e-mail submission',
+    banner: relay
+      ? 'qerds-ap REM relay'
+      : inbound
+        ? 'qerds-ap registered e-mail inbound'
+        : 'qerds-ap registered e-mail submission',
     size: settings.maxMessageBytes,
     rejectOversized: true,
     maxRecipients: settings.maxRecipients,
@@ -101,7 +118,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
   // With AUTH disabled smtp-server would no longer demand it before MAIL: onMailFrom does.
   function onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
     if (!connections.open(session.remoteAddress)) {
-      log.warn({ session: session.id, remote: session.remoteAddress }, 'smtp connection refused: too many from this address');
+      log.warn(
+        { session: session.id, remote: session.remoteAddress },
+        'smtp connection refused: too many from this address',
+      );
       return callback(toServerError(smtpError('SMTP_TOO_MANY_CONNECTIONS')));
     }
     counted.set(session, session.remoteAddress);
@@ -114,7 +134,11 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     if (key !== undefined && counted.delete(session)) connections.close(key);
   }
 
-  function onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+  function onSecure(
+    _socket: unknown,
+    session: SMTPServerSession,
+    callback: (err?: Error | null) => void,
+  ): void {
     session.disabledCommands = inbound ? ['AUTH'] : undefined;
     callback();
   }
@@ -130,11 +154,18 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     const account = accounts.get(username);
     // PLAIN may name an authorization identity: acting for another user is not offered (threat: one
     // account submitting in the name of another).
-    const proxying = auth.method === 'PLAIN' && auth.authzid !== undefined && auth.authzid !== '' && auth.authzid !== username;
+    const proxying =
+      auth.method === 'PLAIN' &&
+      auth.authzid !== undefined &&
+      auth.authzid !== '' &&
+      auth.authzid !== username;
     const remote = session.remoteAddress;
     // Refused before the password is even checked: a guesser learns nothing more, whatever it sends.
     if (authFailures.count(remote) >= limits.authFailures) {
-      log.warn({ session: session.id, remote, username, method: auth.method }, 'smtp auth throttled: too many failures from this address');
+      log.warn(
+        { session: session.id, remote, username, method: auth.method },
+        'smtp auth throttled: too many failures from this address',
+      );
       return callback(toServerError(smtpError('SMTP_AUTH_THROTTLED')));
     }
     verifyPassword(auth.password ?? '', account?.passwordHash).then(
@@ -152,16 +183,26 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     );
   }
 
-  function onMailFrom(address: { address: string }, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+  function onMailFrom(
+    address: { address: string },
+    session: SMTPServerSession,
+    callback: (err?: Error | null) => void,
+  ): void {
     // Threat: a dispatch read or altered in transit, or a peer downgraded to cleartext by a stripped
     // STARTTLS. The relay binding never falls back to plaintext, on either side (RFC 3207 §4: 530).
     if (relay && !session.secure) {
-      log.info({ session: session.id, remote: session.remoteAddress }, 'smtp relay transaction refused before STARTTLS');
+      log.info(
+        { session: session.id, remote: session.remoteAddress },
+        'smtp relay transaction refused before STARTTLS',
+      );
       return callback(toServerError(smtpError('SMTP_STARTTLS_REQUIRED')));
     }
     if (limits.messagesPerAddress !== undefined) {
       if (transactions.count(session.remoteAddress) >= limits.messagesPerAddress) {
-        log.warn({ session: session.id, remote: session.remoteAddress }, 'smtp transaction refused: too many from this address');
+        log.warn(
+          { session: session.id, remote: session.remoteAddress },
+          'smtp transaction refused: too many from this address',
+        );
         return callback(toServerError(smtpError('SMTP_RATE_LIMITED')));
       }
       transactions.add(session.remoteAddress);
@@ -175,14 +216,28 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     // Threat: an authenticated sender spoofing another sender's address (RFC 6409 §6.1), which would put
     // a false sender into the evidence.
     if (!sameAddress(address.address, user.account.email)) {
-      log.info({ session: session.id, username: user.account.username, mailFrom: address.address }, 'smtp sender refused');
-      return callback(toServerError(smtpError('SMTP_SENDER_MISMATCH', `sender <${address.address}> is not the address of account ${user.account.username}`)));
+      log.info(
+        { session: session.id, username: user.account.username, mailFrom: address.address },
+        'smtp sender refused',
+      );
+      return callback(
+        toServerError(
+          smtpError(
+            'SMTP_SENDER_MISMATCH',
+            `sender <${address.address}> is not the address of account ${user.account.username}`,
+          ),
+        ),
+      );
     }
     resolved.set(session, new Map());
     callback();
   }
 
-  function onRcptTo(address: { address: string }, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+  function onRcptTo(
+    address: { address: string },
+    session: SMTPServerSession,
+    callback: (err?: Error | null) => void,
+  ): void {
     Promise.resolve()
       .then(() => options.resolveRecipient(address.address))
       .then(
@@ -194,13 +249,23 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
           // Threat: open relay. An address that names no participant of ours is refused, whatever its domain.
           const local = domains.includes(domainOf(address.address));
           log.info({ session: session.id, rcptTo: address.address, local }, 'smtp recipient refused');
-          callback(toServerError(local ? smtpError('SMTP_UNKNOWN_RECIPIENT', `recipient <${address.address}> unknown`) : smtpError('SMTP_RELAY_DENIED')));
+          callback(
+            toServerError(
+              local
+                ? smtpError('SMTP_UNKNOWN_RECIPIENT', `recipient <${address.address}> unknown`)
+                : smtpError('SMTP_RELAY_DENIED'),
+            ),
+          );
         },
         (err: unknown) => callback(toServerError(err)),
       );
   }
 
-  function onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void {
+  function onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): void {
     const chunks: Buffer[] = [];
     let dropped = false;
     stream.on('data', (chunk: Buffer) => {
@@ -220,7 +285,10 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
       accept(Buffer.concat(chunks), session).then(
         (ids) => callback(null, `Message queued as ${ids.join(' ')}`),
         (err: unknown) => {
-          log.info({ session: session.id, code: (err as { code?: string }).code, err: (err as Error).message }, 'smtp message refused');
+          log.info(
+            { session: session.id, code: (err as { code?: string }).code, err: (err as Error).message },
+            'smtp message refused',
+          );
           callback(toServerError(err));
         },
       );
@@ -243,13 +311,32 @@ export function createSmtpIntake(options: SmtpIntakeOptions): SmtpIntake {
     const tls = session.tlsOptions || undefined;
     const message: IntakeMessage = {
       ...(user ? { account: user.account, authenticatedAt: user.authenticatedAt } : {}),
-      envelope: { mailFrom: mailFrom.address, recipients, bodyType: session.envelope.bodyType, smtpUtf8: session.envelope.smtpUtf8 === true },
+      envelope: {
+        mailFrom: mailFrom.address,
+        recipients,
+        bodyType: session.envelope.bodyType,
+        smtpUtf8: session.envelope.smtpUtf8 === true,
+      },
       raw,
       parsed,
-      connection: { id: session.id, remoteAddress: session.remoteAddress, tlsProtocol: tls?.version, tlsCipher: tls?.name },
+      connection: {
+        id: session.id,
+        remoteAddress: session.remoteAddress,
+        tlsProtocol: tls?.version,
+        tlsCipher: tls?.name,
+      },
     };
     const result = await options.onMessage(message);
-    log.info({ session: session.id, username: user?.account.username, mailFrom: mailFrom.address, bytes: raw.length, messageIds: result.messageIds }, 'smtp message accepted');
+    log.info(
+      {
+        session: session.id,
+        username: user?.account.username,
+        mailFrom: mailFrom.address,
+        bytes: raw.length,
+        messageIds: result.messageIds,
+      },
+      'smtp message accepted',
+    );
     return result.messageIds;
   }
 
@@ -296,10 +383,14 @@ function checkHeaderSender(parsed: ParsedMail, account: SmtpAccount): void {
   const count = (key: string) => parsed.headerLines.filter((h) => h.key === key).length;
   const froms = count('from');
   if (froms === 0) throw smtpError('SMTP_MESSAGE_MALFORMED', 'the message has no From header');
-  if (froms > 1 || count('sender') > 1) throw smtpError('SMTP_HEADER_FROM_MISMATCH', 'the message has more than one From or Sender header');
+  if (froms > 1 || count('sender') > 1)
+    throw smtpError('SMTP_HEADER_FROM_MISMATCH', 'the message has more than one From or Sender header');
   const from = parsed.from?.value ?? [];
   if (from.length !== 1 || !sameAddress(from[0]?.address ?? '', account.email)) {
-    throw smtpError('SMTP_HEADER_FROM_MISMATCH', `header From must be <${account.email}>, the address of the authenticated account`);
+    throw smtpError(
+      'SMTP_HEADER_FROM_MISMATCH',
+      `header From must be <${account.email}>, the address of the authenticated account`,
+    );
   }
   const sender = parsed.headers.get('sender') as { value?: { address?: string }[] } | undefined;
   if (sender && (sender.value?.length !== 1 || !sameAddress(sender.value[0]?.address ?? '', account.email))) {

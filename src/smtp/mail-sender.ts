@@ -39,7 +39,12 @@ export interface MailSenderOptions {
  */
 export type MailSendOutcome =
   | { readonly status: 'accepted'; readonly response: string }
-  | { readonly status: 'refused'; readonly permanent: boolean; readonly replyCode?: number; readonly response: string };
+  | {
+      readonly status: 'refused';
+      readonly permanent: boolean;
+      readonly replyCode?: number;
+      readonly response: string;
+    };
 
 export interface MailSender {
   send(input: { readonly from: string; readonly to: string; readonly raw: Buffer }): Promise<MailSendOutcome>;
@@ -58,11 +63,14 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     requireTLS: options.requireTls ?? true,
     tls: {
       minVersion: 'TLSv1.2' as const,
-      ...(options.ca ? { ca: typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca] } : {}),
+      ...(options.ca
+        ? { ca: typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca] }
+        : {}),
       ...(options.crl?.length ? { crl: [...options.crl] } : {}),
       ...(options.checkServerCertificate
         ? {
-            checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(host, cert) ?? options.checkServerCertificate!(cert),
+            checkServerIdentity: (host: string, cert: PeerCertificate) =>
+              checkServerIdentity(host, cert) ?? options.checkServerCertificate!(cert),
           }
         : {}),
     },
@@ -79,7 +87,8 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     async send({ from, to, raw }) {
       try {
         const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
-        if (info.rejected.length > 0) return { status: 'refused', permanent: true, response: oneLine(info.response) };
+        if (info.rejected.length > 0)
+          return { status: 'refused', permanent: true, response: oneLine(info.response) };
         return { status: 'accepted', response: oneLine(info.response) };
       } catch (error) {
         const err = error as { responseCode?: number; response?: string; code?: string; message?: string };
@@ -89,7 +98,10 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         // Only a 5xx to the mail transaction itself (MAIL, RCPT: EENVELOPE; DATA: EMESSAGE) says no to this mail.
         // A 5xx on the way there (STARTTLS refused: ETLS, AUTH: EAUTH) is a fault of the link or of our
         // configuration, retried like a connection failure so that fixing it lets the mail through.
-        const permanent = replyCode !== undefined && replyCode >= 500 && (err.code === 'EENVELOPE' || err.code === 'EMESSAGE');
+        const permanent =
+          replyCode !== undefined &&
+          replyCode >= 500 &&
+          (err.code === 'EENVELOPE' || err.code === 'EMESSAGE');
         return { status: 'refused', permanent, ...(replyCode !== undefined ? { replyCode } : {}), response };
       }
     },
@@ -101,5 +113,8 @@ export function createMailSender(options: MailSenderOptions): MailSender {
 
 // Replies end up in evidence Details and in logs: one line, bounded.
 function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').trim().slice(0, 500);
+  return text
+    .replace(/[\r\n\t]+/g, ' ')
+    .trim()
+    .slice(0, 500);
 }

@@ -31,7 +31,9 @@ export function encodeHeaderText(text: string, firstLineUsed = 0): string {
 export function encodeAddress(mailbox: { readonly address: string; readonly name?: string }): string {
   const address = mailbox.address.replace(/[<>\r\n\s]/g, '');
   if (!mailbox.name) return `<${address}>`;
-  const name = PRINTABLE_ASCII.test(mailbox.name) ? `"${mailbox.name.replace(/["\\]/g, '\\$&')}"` : encodeHeaderText(mailbox.name);
+  const name = PRINTABLE_ASCII.test(mailbox.name)
+    ? `"${mailbox.name.replace(/["\\]/g, '\\$&')}"`
+    : encodeHeaderText(mailbox.name);
   return `${name} <${address}>`;
 }
 

@@ -40,7 +40,9 @@ export function composeOriginal(input: {
       content: p.body,
       cid: p.partId,
       ...(input.exact ? { contentTransferEncoding: 'base64' as const } : {}),
-      ...(p.originalContentType ? { headers: { [ORIGINAL_CONTENT_TYPE_HEADER]: p.originalContentType } } : {}),
+      ...(p.originalContentType
+        ? { headers: { [ORIGINAL_CONTENT_TYPE_HEADER]: p.originalContentType } }
+        : {}),
     })),
   });
   return composer.compile().build();
@@ -54,9 +56,17 @@ export function composeOriginal(input: {
 export async function readOriginalParts(raw: Buffer): Promise<{ subject?: string; parts: OriginalPart[] }> {
   let parsed;
   try {
-    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, keepCidLinks: true });
+    parsed = await simpleParser(raw, {
+      skipHtmlToText: true,
+      skipTextToHtml: true,
+      skipImageLinks: true,
+      keepCidLinks: true,
+    });
   } catch (err) {
-    throw new QerdsError('SMTP_MESSAGE_MALFORMED', `the original message cannot be parsed: ${(err as Error).message}`);
+    throw new QerdsError(
+      'SMTP_MESSAGE_MALFORMED',
+      `the original message cannot be parsed: ${(err as Error).message}`,
+    );
   }
   const parts = parsed.attachments
     .filter((a) => a.cid)
@@ -70,6 +80,7 @@ export async function readOriginalParts(raw: Buffer): Promise<{ subject?: string
         body: a.content,
       };
     });
-  if (parts.length === 0) throw new QerdsError('SMTP_MESSAGE_MALFORMED', 'the original message carries no part');
+  if (parts.length === 0)
+    throw new QerdsError('SMTP_MESSAGE_MALFORMED', 'the original message carries no part');
   return { ...(parsed.subject !== undefined ? { subject: parsed.subject } : {}), parts };
 }

@@ -28,7 +28,10 @@ interface ParsedHash {
 }
 
 /** A new `scrypt$…` hash of `password` with a random 16-byte salt. */
-export async function hashPassword(password: string, parameters: Partial<ScryptParameters> = {}): Promise<string> {
+export async function hashPassword(
+  password: string,
+  parameters: Partial<ScryptParameters> = {},
+): Promise<string> {
   const p = { ...DEFAULT_PARAMETERS, ...parameters };
   const salt = randomBytes(16);
   const key = await derive(password, salt, p);
@@ -52,7 +55,11 @@ export async function verifyPassword(password: string, hash: string | undefined)
   return timingSafeEqual(key, target.key) && parsed !== undefined;
 }
 
-const dummy: ParsedHash = { parameters: DEFAULT_PARAMETERS, salt: Buffer.alloc(16), key: Buffer.alloc(KEY_LENGTH) };
+const dummy: ParsedHash = {
+  parameters: DEFAULT_PARAMETERS,
+  salt: Buffer.alloc(16),
+  key: Buffer.alloc(KEY_LENGTH),
+};
 
 function parseHash(hash: string): ParsedHash | undefined {
   const m = HASH_FORMAT.exec(hash);
@@ -65,9 +72,16 @@ function parseHash(hash: string): ParsedHash | undefined {
   return { parameters: { N, r, p }, salt: Buffer.from(m[4]!, 'base64'), key };
 }
 
-function derive(password: string, salt: Buffer, p: ScryptParameters, keyLength = KEY_LENGTH): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  p: ScryptParameters,
+  keyLength = KEY_LENGTH,
+): Promise<Buffer> {
   const options: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password.normalize('NFC'), salt, keyLength, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }

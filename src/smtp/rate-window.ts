@@ -11,7 +11,11 @@ export interface RateWindow {
   add(key: string): void;
 }
 
-export function createRateWindow(options: { windowMs: number; maxKeys?: number; now?: () => number }): RateWindow {
+export function createRateWindow(options: {
+  windowMs: number;
+  maxKeys?: number;
+  now?: () => number;
+}): RateWindow {
   const events = new Map<string, number[]>();
   const maxKeys = options.maxKeys ?? 10_000;
   const now = options.now ?? Date.now;

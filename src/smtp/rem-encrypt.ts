@@ -46,17 +46,30 @@ export async function encryptRemMessage(
 ): Promise<Buffer> {
   const end = raw.indexOf(`${CRLF}${CRLF}`);
   if (end < 0) throw new QerdsError('CONFIG_INVALID', 'not a MIME message: no end of header');
-  const lines = raw.subarray(0, end).toString('latin1').split(/\r\n(?![ \t])/);
+  const lines = raw
+    .subarray(0, end)
+    .toString('latin1')
+    .split(/\r\n(?![ \t])/);
   const isMime = (line: string) => /^(content-[a-z-]+|mime-version):/i.test(line);
   const mimeLines = lines.filter((l) => /^content-[a-z-]+:/i.test(l));
   if (!mimeLines.some((l) => /^content-type:\s*multipart\/signed/i.test(l))) {
-    throw new QerdsError('CONFIG_INVALID', 'only a signed REM message (multipart/signed) is encrypted: sign, then encrypt');
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      'only a signed REM message (multipart/signed) is encrypted: sign, then encrypt',
+    );
   }
   // The inner entity: the multipart/signed with its own Content-* header fields, byte for byte.
-  const inner = Buffer.concat([Buffer.from(mimeLines.join(CRLF) + CRLF + CRLF, 'latin1'), raw.subarray(end + 4)]);
+  const inner = Buffer.concat([
+    Buffer.from(mimeLines.join(CRLF) + CRLF + CRLF, 'latin1'),
+    raw.subarray(end + 4),
+  ]);
   const cbc = options.encryption === 'aes256-cbc';
   const cms = cbc
-    ? await encryptCms(inner, recipients, { registry: options.registry ?? createMailInteropRegistry(), contentEncryption: 'aes256-cbc', rsaKeyTransport: 'rsaes-pkcs1-v1_5' })
+    ? await encryptCms(inner, recipients, {
+        registry: options.registry ?? createMailInteropRegistry(),
+        contentEncryption: 'aes256-cbc',
+        rsaKeyTransport: 'rsaes-pkcs1-v1_5',
+      })
     : await encryptCms(inner, recipients, options.registry ? { registry: options.registry } : {});
   const headers = [
     ...lines.filter((l) => !isMime(l)),

@@ -48,7 +48,11 @@ export interface RemMessageInput {
   /** Replaces the default bilingual introduction. */
   readonly introduction?: IntroductionTexts;
   /** `rem_message/extension` parts. */
-  readonly extensions?: readonly { readonly contentType: string; readonly filename?: string; readonly content: Buffer }[];
+  readonly extensions?: readonly {
+    readonly contentType: string;
+    readonly filename?: string;
+    readonly content: Buffer;
+  }[];
   /** Further `REM-*` headers (REM-RelayDate, REM-ExpirationDate…), name → value. */
   readonly remHeaders?: Readonly<Record<string, string>>;
   readonly signer: SigningIdentity;
@@ -80,21 +84,47 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
   const original = input.original ? toCrlf(input.original) : undefined;
   const taken = [original ?? Buffer.alloc(0)];
   const boundary = () => uniqueBoundary(taken);
-  const intro = input.introduction ?? introductionTexts({ event: input.event, subject: input.subject, eventTime: input.eventTime ?? date, reason: input.reason });
+  const intro =
+    input.introduction ??
+    introductionTexts({
+      event: input.event,
+      subject: input.subject,
+      eventTime: input.eventTime ?? date,
+      reason: input.reason,
+    });
 
   const altBoundary = boundary();
   const introduction = entity(
-    [`Content-Type: multipart/alternative; boundary="${altBoundary}"`, 'REM-Section-Type: rem_message/introduction'],
+    [
+      `Content-Type: multipart/alternative; boundary="${altBoundary}"`,
+      'REM-Section-Type: rem_message/introduction',
+    ],
     multipartBody(altBoundary, [
-      entity(['Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: base64'], foldBase64(Buffer.from(intro.text, 'utf8'))),
-      entity(['Content-Type: text/html; charset=UTF-8', 'Content-Transfer-Encoding: base64'], foldBase64(Buffer.from(intro.html, 'utf8'))),
+      entity(
+        ['Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: base64'],
+        foldBase64(Buffer.from(intro.text, 'utf8')),
+      ),
+      entity(
+        ['Content-Type: text/html; charset=UTF-8', 'Content-Transfer-Encoding: base64'],
+        foldBase64(Buffer.from(intro.html, 'utf8')),
+      ),
     ]),
   );
   const sections = [introduction];
   if (original) {
     // RFC 2046 §5.2.1: message/rfc822 allows no base64; 8bit where the original has 8-bit octets.
     const cte = original.some((b) => b > 0x7f) ? '8bit' : '7bit';
-    sections.push(entity(['Content-Type: message/rfc822', `Content-Transfer-Encoding: ${cte}`, 'Content-Disposition: inline', 'REM-Section-Type: rem_message/original'], original));
+    sections.push(
+      entity(
+        [
+          'Content-Type: message/rfc822',
+          `Content-Transfer-Encoding: ${cte}`,
+          'Content-Disposition: inline',
+          'REM-Section-Type: rem_message/original',
+        ],
+        original,
+      ),
+    );
   }
   const evidenceName = `${input.event.replace(/[^A-Za-z0-9]/g, '')}.xml`;
   sections.push(
@@ -110,10 +140,25 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
   );
   for (const ext of input.extensions ?? []) {
     const name = ext.filename ? `; name="${ext.filename.replace(/["\\\r\n]/g, '_')}"` : '';
-    sections.push(entity([`Content-Type: ${ext.contentType}${name}`, 'Content-Transfer-Encoding: base64', 'REM-Section-Type: rem_message/extension'], foldBase64(ext.content)));
+    sections.push(
+      entity(
+        [
+          `Content-Type: ${ext.contentType}${name}`,
+          'Content-Transfer-Encoding: base64',
+          'REM-Section-Type: rem_message/extension',
+        ],
+        foldBase64(ext.content),
+      ),
+    );
   }
-  const messageId = input.messageId ?? `<rem-${randomBytes(12).toString('hex')}@${input.from.address.split('@')[1] ?? 'localhost'}>`;
-  const digest = original ? createHash('sha256').update(input.original!).digest('base64') : input.originalSha256 ? Buffer.from(input.originalSha256, 'hex').toString('base64') : undefined;
+  const messageId =
+    input.messageId ??
+    `<rem-${randomBytes(12).toString('hex')}@${input.from.address.split('@')[1] ?? 'localhost'}>`;
+  const digest = original
+    ? createHash('sha256').update(input.original!).digest('base64')
+    : input.originalSha256
+      ? Buffer.from(input.originalSha256, 'hex').toString('base64')
+      : undefined;
   const protectedHeaders = [
     `From: ${encodeAddress(input.from)}`,
     `To: ${input.to.map(encodeAddress).join(', ')}`,
@@ -126,7 +171,9 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
     `REM-EventIdentifier: ${evidenceIdentifier(input.evidenceXml) ?? input.event}`,
     ...(digest ? [`REM-DigestAlgorithm: ${REM_DIGEST_ALGORITHM}`, `REM-DigestValue: ${digest}`] : []),
     ...(input.policies?.length ? [`REM-ApplicablePolicy: ${input.policies.join(' ')}`] : []),
-    ...Object.entries(input.remHeaders ?? {}).map(([k, v]) => `${remHeaderName(k)}: ${v.replace(/[\r\n]+/g, ' ')}`),
+    ...Object.entries(input.remHeaders ?? {}).map(
+      ([k, v]) => `${remHeaderName(k)}: ${v.replace(/[\r\n]+/g, ' ')}`,
+    ),
   ];
   // The REM-* metadata (and the addressing headers) are repeated in the header of the signed entity, as
   // RFC 9788 header protection does: the outer copies, which mail systems read and may rewrite, are not
@@ -134,13 +181,20 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
   // REM-DigestValue, REM-MessageType or REM-EventIdentifier changed in transit while the signature holds.
   const mixedBoundary = boundary();
   const signedEntity = entity(
-    [`Content-Type: multipart/mixed; boundary="${mixedBoundary}"; hp="${input.headerProtection ?? 'clear'}"`, ...protectedHeaders],
+    [
+      `Content-Type: multipart/mixed; boundary="${mixedBoundary}"; hp="${input.headerProtection ?? 'clear'}"`,
+      ...protectedHeaders,
+    ],
     multipartBody(mixedBoundary, sections),
   );
 
   const signature = signCmsData({ content: signedEntity, signer: input.signer, signingTime: date });
   const signatureEntity = entity(
-    ['Content-Type: application/pkcs7-signature; name="smime.p7s"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="smime.p7s"'],
+    [
+      'Content-Type: application/pkcs7-signature; name="smime.p7s"',
+      'Content-Transfer-Encoding: base64',
+      'Content-Disposition: attachment; filename="smime.p7s"',
+    ],
     foldBase64(signature),
   );
   const signedBoundary = boundary();
@@ -150,13 +204,23 @@ export function buildRemMessage(input: RemMessageInput): RemMessage {
     'MIME-Version: 1.0',
     `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg}; boundary="${signedBoundary}"`,
   ];
-  const raw = entity(headers, multipartBody(signedBoundary, [signedEntity, signatureEntity], 'This is a cryptographically signed message in MIME format (S/MIME).'));
+  const raw = entity(
+    headers,
+    multipartBody(
+      signedBoundary,
+      [signedEntity, signatureEntity],
+      'This is a cryptographically signed message in MIME format (S/MIME).',
+    ),
+  );
   return { raw, messageId };
 }
 
 /** A MIME entity: header lines, an empty line, the body. */
 function entity(headers: readonly string[], body: Buffer | string): Buffer {
-  return Buffer.concat([Buffer.from(headers.join(CRLF) + CRLF + CRLF, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]);
+  return Buffer.concat([
+    Buffer.from(headers.join(CRLF) + CRLF + CRLF, 'utf8'),
+    Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+  ]);
 }
 
 /**

@@ -13,18 +13,48 @@ interface EventText {
 }
 
 const eventTexts: Readonly<Record<string, EventText>> = {
-  SubmissionAcceptance: { ja: '送信されたメッセージを受け付けました。', en: 'Your message has been accepted for registered delivery.' },
-  SubmissionRejection: { ja: '送信されたメッセージは受け付けられませんでした。', en: 'Your message was not accepted for registered delivery.' },
-  RelayAcceptance: { ja: 'メッセージは受信者の事業者に受け付けられました。', en: "Your message has been accepted by the recipient's provider." },
-  RelayRejection: { ja: 'メッセージは受信者の事業者に拒否されました。', en: "Your message was rejected by the recipient's provider." },
-  RelayFailure: { ja: 'メッセージを受信者の事業者に中継できませんでした。', en: "Your message could not be relayed to the recipient's provider." },
-  ContentConsignment: { ja: 'メッセージは受信者に届けられました（受信箱で利用可能）。', en: 'The message has been made available to the recipient.' },
-  ContentConsignmentFailure: { ja: 'メッセージを受信者に届けられませんでした。', en: 'The message could not be made available to the recipient.' },
-  ContentHandover: { ja: 'メッセージは受信者に引き渡されました。', en: 'The message has been handed over to the recipient.' },
-  ContentHandoverFailure: { ja: 'メッセージを受信者に引き渡せませんでした。', en: 'The message could not be handed over to the recipient.' },
+  SubmissionAcceptance: {
+    ja: '送信されたメッセージを受け付けました。',
+    en: 'Your message has been accepted for registered delivery.',
+  },
+  SubmissionRejection: {
+    ja: '送信されたメッセージは受け付けられませんでした。',
+    en: 'Your message was not accepted for registered delivery.',
+  },
+  RelayAcceptance: {
+    ja: 'メッセージは受信者の事業者に受け付けられました。',
+    en: "Your message has been accepted by the recipient's provider.",
+  },
+  RelayRejection: {
+    ja: 'メッセージは受信者の事業者に拒否されました。',
+    en: "Your message was rejected by the recipient's provider.",
+  },
+  RelayFailure: {
+    ja: 'メッセージを受信者の事業者に中継できませんでした。',
+    en: "Your message could not be relayed to the recipient's provider.",
+  },
+  ContentConsignment: {
+    ja: 'メッセージは受信者に届けられました（受信箱で利用可能）。',
+    en: 'The message has been made available to the recipient.',
+  },
+  ContentConsignmentFailure: {
+    ja: 'メッセージを受信者に届けられませんでした。',
+    en: 'The message could not be made available to the recipient.',
+  },
+  ContentHandover: {
+    ja: 'メッセージは受信者に引き渡されました。',
+    en: 'The message has been handed over to the recipient.',
+  },
+  ContentHandoverFailure: {
+    ja: 'メッセージを受信者に引き渡せませんでした。',
+    en: 'The message could not be handed over to the recipient.',
+  },
 };
 
-const fallback: EventText = { ja: '登録配達に関する証跡をお送りします。', en: 'Please find attached the evidence of a registered delivery event.' };
+const fallback: EventText = {
+  ja: '登録配達に関する証跡をお送りします。',
+  en: 'Please find attached the evidence of a registered delivery event.',
+};
 
 export interface IntroductionInput {
   /** EN 319 522 event name, e.g. `SubmissionAcceptance`. */
@@ -67,5 +97,8 @@ export function introductionTexts(input: IntroductionInput): IntroductionTexts {
 
 // Subjects come from senders: escaped so that an intro cannot carry markup or script into a mail reader.
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }

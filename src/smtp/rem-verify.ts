@@ -1,6 +1,11 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
-import { cmsRecipientsOf, createMailInteropRegistry, decryptCmsDetailed, type CmsRecipientName } from '../crypto/index.js';
+import {
+  cmsRecipientsOf,
+  createMailInteropRegistry,
+  decryptCmsDetailed,
+  type CmsRecipientName,
+} from '../crypto/index.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { verifyDetachedCms } from '../seal/index.js';
 
@@ -23,7 +28,12 @@ export interface RemVerification {
   readonly verdict: 'VALID' | 'INVALID';
   readonly messageType?: string;
   readonly subject?: string;
-  readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly fingerprint256: string };
+  readonly signer?: {
+    readonly subject: string;
+    readonly issuer: string;
+    readonly serialNumber: string;
+    readonly fingerprint256: string;
+  };
   readonly signingTime?: Date;
   readonly evidence: readonly (RemEvidenceCheck & { readonly filename?: string })[];
   /** Whether REM-DigestValue matched the attached original (absent: no digest or no original). */
@@ -60,7 +70,10 @@ export function isRemMessage(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 65536).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const headers = end < 0 ? head : head.slice(0, end);
-  return /^REM-MetadataVersion:/im.test(headers) && (/^Content-Type:\s*multipart\/signed/im.test(headers) || PKCS7_MIME.test(headers));
+  return (
+    /^REM-MetadataVersion:/im.test(headers) &&
+    (/^Content-Type:\s*multipart\/signed/im.test(headers) || PKCS7_MIME.test(headers))
+  );
 }
 
 const PKCS7_MIME = /^Content-Type:\s*application\/(x-)?pkcs7-mime/im;
@@ -78,7 +91,9 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   const findings: Finding[] = [];
   const error = (code: string, message: string) => findings.push({ code, message, severity: 'error' });
   // A saved .eml may have lost its CRLFs; the signature is over the canonical (CRLF) form.
-  const bytes = input.includes(Buffer.from(CRLF)) ? input : Buffer.from(input.toString('latin1').replace(/\n/g, CRLF), 'latin1');
+  const bytes = input.includes(Buffer.from(CRLF))
+    ? input
+    : Buffer.from(input.toString('latin1').replace(/\n/g, CRLF), 'latin1');
   const envelope = splitEntity(bytes);
   const messageType = envelope.headers.get('rem-messagetype');
   const subject = envelope.headers.get('subject');
@@ -97,24 +112,54 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   const ct = top.headers.get('content-type') ?? '';
   if (!/^multipart\/signed/i.test(ct) || !/protocol="?application\/(x-)?pkcs7-signature/i.test(ct)) {
     error('REM_NOT_SIGNED', 'not an S/MIME multipart/signed message');
-    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), signatureFindings: [], findings };
+    return {
+      verdict: 'INVALID',
+      ...base,
+      evidence: [],
+      ...(encryption ? { encryption } : {}),
+      signatureFindings: [],
+      findings,
+    };
   }
   const parts = splitMultipart(top.body, boundaryOf(ct));
   if (parts.length !== 2) {
     error('REM_MALFORMED', `multipart/signed has ${parts.length} parts, expected 2`);
-    return { verdict: 'INVALID', ...base, evidence: [], ...(encryption ? { encryption } : {}), signatureFindings: [], findings };
+    return {
+      verdict: 'INVALID',
+      ...base,
+      evidence: [],
+      ...(encryption ? { encryption } : {}),
+      signatureFindings: [],
+      findings,
+    };
   }
   const [signed, signaturePart] = parts as [Buffer, Buffer];
   const sig = splitEntity(signaturePart);
   const cms = decodeBody(sig);
-  const cades = await verifyDetachedCms(cms, { content: signed, trust: options.trust, ...(options.at ? { at: options.at } : {}) });
-  if (!cades.valid) error('REM_SIGNATURE_INVALID', `S/MIME signature: ${cades.findings.filter((f) => f.severity === 'error').map((f) => f.message).join('; ') || 'invalid'}`);
+  const cades = await verifyDetachedCms(cms, {
+    content: signed,
+    trust: options.trust,
+    ...(options.at ? { at: options.at } : {}),
+  });
+  if (!cades.valid)
+    error(
+      'REM_SIGNATURE_INVALID',
+      `S/MIME signature: ${
+        cades.findings
+          .filter((f) => f.severity === 'error')
+          .map((f) => f.message)
+          .join('; ') || 'invalid'
+      }`,
+    );
 
   const mixed = splitEntity(signed);
   const remHeaders = checkProtectedHeaders(envelope, mixed, findings);
   // The signed copy is what the signature proves; the outer header is used only when there is none.
-  const declaredDigest = remHeaders === 'signed' ? mixed.headers.get('rem-digestvalue') : envelope.headers.get('rem-digestvalue');
-  const sections = /^multipart\//i.test(mixed.headers.get('content-type') ?? '') ? splitMultipart(mixed.body, boundaryOf(mixed.headers.get('content-type')!)).map(splitEntity) : [];
+  const declaredDigest =
+    remHeaders === 'signed' ? mixed.headers.get('rem-digestvalue') : envelope.headers.get('rem-digestvalue');
+  const sections = /^multipart\//i.test(mixed.headers.get('content-type') ?? '')
+    ? splitMultipart(mixed.body, boundaryOf(mixed.headers.get('content-type')!)).map(splitEntity)
+    : [];
   const evidence: (RemEvidenceCheck & { filename?: string })[] = [];
   const evidenceXml: string[] = [];
   let original: Buffer | undefined;
@@ -131,12 +176,15 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     } else if (kind === 'rem_message/original') {
       original ??= decodeBody(section);
       if (declaredDigest) {
-        originalDigestMatches = createHash('sha256').update(decodeBody(section)).digest('base64') === declaredDigest.trim();
-        if (!originalDigestMatches) error('REM_DIGEST_MISMATCH', 'REM-DigestValue does not match the attached original');
+        originalDigestMatches =
+          createHash('sha256').update(decodeBody(section)).digest('base64') === declaredDigest.trim();
+        if (!originalDigestMatches)
+          error('REM_DIGEST_MISMATCH', 'REM-DigestValue does not match the attached original');
       }
     }
   }
-  if (evidence.length === 0) error('REM_NO_EVIDENCE', 'no rem_message/xml_evidence part in the signed content');
+  if (evidence.length === 0)
+    error('REM_NO_EVIDENCE', 'no rem_message/xml_evidence part in the signed content');
   return {
     verdict: findings.some((f) => f.severity === 'error') ? 'INVALID' : 'VALID',
     ...base,
@@ -147,14 +195,24 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
     ...(encryption ? { encryption } : {}),
     remHeaders,
     signatureFindings: cades.findings.filter((f) => f.severity === 'error').map((f) => f.code),
-    signedContent: { ...(cades.signer ? { signerCertificate: cades.signer } : {}), headers: mixed.headers, ...(original ? { original } : {}), evidenceXml },
+    signedContent: {
+      ...(cades.signer ? { signerCertificate: cades.signer } : {}),
+      headers: mixed.headers,
+      ...(original ? { original } : {}),
+      evidenceXml,
+    },
     findings,
   };
 }
 
 type Opened =
   | { readonly inner: Buffer; readonly encryption: NonNullable<RemVerification['encryption']> }
-  | { readonly inner?: undefined; readonly encryption: NonNullable<RemVerification['encryption']>; readonly code: string; readonly message: string };
+  | {
+      readonly inner?: undefined;
+      readonly encryption: NonNullable<RemVerification['encryption']>;
+      readonly code: string;
+      readonly message: string;
+    };
 
 /**
  * An encrypted REM message (RFC 8551 signed-then-enveloped): the CMS AuthEnvelopedData (AES-GCM) or
@@ -170,22 +228,45 @@ function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryptio
     recipients = cmsRecipientsOf(cms);
   } catch (e) {
     const message = isQerdsError(e) ? e.message : String(e);
-    return { encryption: { recipients: [] }, code: 'REM_ENCRYPTION_UNSUPPORTED', message: `encrypted, but not as (Auth)EnvelopedData we can read: ${message}` };
+    return {
+      encryption: { recipients: [] },
+      code: 'REM_ENCRYPTION_UNSUPPORTED',
+      message: `encrypted, but not as (Auth)EnvelopedData we can read: ${message}`,
+    };
   }
   const forWhom = recipients.map(recipientWords).join('; ');
   if (keys.length === 0) {
-    return { encryption: { recipients }, code: 'REM_ENCRYPTED', message: `the message is encrypted for ${forWhom}: give the recipient's key and certificate to verify it` };
+    return {
+      encryption: { recipients },
+      code: 'REM_ENCRYPTED',
+      message: `the message is encrypted for ${forWhom}: give the recipient's key and certificate to verify it`,
+    };
   }
   for (const key of keys) {
     try {
       const opened = decryptCmsDetailed(cms, { ...key, registry });
-      return { inner: opened.plaintext, encryption: { recipients, contentEncryption: opened.contentEncryption, keyManagement: opened.keyManagement } };
+      return {
+        inner: opened.plaintext,
+        encryption: {
+          recipients,
+          contentEncryption: opened.contentEncryption,
+          keyManagement: opened.keyManagement,
+        },
+      };
     } catch (e) {
       if (isQerdsError(e) && e.code === 'CRYPTO_NO_MATCHING_RECIPIENT') continue;
-      return { encryption: { recipients }, code: 'REM_DECRYPT_FAILED', message: `decryption failed: ${isQerdsError(e) ? e.message : String(e)}` };
+      return {
+        encryption: { recipients },
+        code: 'REM_DECRYPT_FAILED',
+        message: `decryption failed: ${isQerdsError(e) ? e.message : String(e)}`,
+      };
     }
   }
-  return { encryption: { recipients }, code: 'REM_ENCRYPTED', message: `the message is encrypted for ${forWhom}, not for the certificate given` };
+  return {
+    encryption: { recipients },
+    code: 'REM_ENCRYPTED',
+    message: `the message is encrypted for ${forWhom}, not for the certificate given`,
+  };
 }
 
 function recipientWords(r: CmsRecipientName): string {
@@ -205,19 +286,33 @@ const isProtectable = (name: string) => !name.startsWith('content-') && name !==
 function checkProtectedHeaders(outer: Entity, signed: Entity, findings: Finding[]): 'signed' | 'unsigned' {
   const copies = signed.fields.filter((f) => isProtectable(f.name));
   if (!copies.some((f) => f.name.startsWith('rem-'))) {
-    findings.push({ code: 'REM_HEADERS_UNSIGNED', message: 'the REM-* headers have no signed copy: they are reported, not proven', severity: 'warning' });
+    findings.push({
+      code: 'REM_HEADERS_UNSIGNED',
+      message: 'the REM-* headers have no signed copy: they are reported, not proven',
+      severity: 'warning',
+    });
     return 'unsigned';
   }
   const signedNames = new Set(copies.map((f) => f.name));
-  const outerNames = new Set(outer.fields.filter((f) => signedNames.has(f.name) || f.name.startsWith('rem-')).map((f) => f.name));
+  const outerNames = new Set(
+    outer.fields.filter((f) => signedNames.has(f.name) || f.name.startsWith('rem-')).map((f) => f.name),
+  );
   for (const name of outerNames) {
     const outside = outer.fields.filter((f) => f.name === name);
     const inside = copies.filter((f) => f.name === name);
     const label = outside[0]!.label;
     if (inside.length === 0) {
-      findings.push({ code: 'REM_HEADER_UNSIGNED', message: `${label} is not among the signed REM headers (added outside the signature)`, severity: 'error' });
+      findings.push({
+        code: 'REM_HEADER_UNSIGNED',
+        message: `${label} is not among the signed REM headers (added outside the signature)`,
+        severity: 'error',
+      });
     } else if (outside.map((f) => f.value).join('\n') !== inside.map((f) => f.value).join('\n')) {
-      findings.push({ code: 'REM_HEADER_TAMPERED', message: `${label}: "${outside.map((f) => f.value).join(', ')}" differs from the signed "${inside.map((f) => f.value).join(', ')}"`, severity: 'error' });
+      findings.push({
+        code: 'REM_HEADER_TAMPERED',
+        message: `${label}: "${outside.map((f) => f.value).join(', ')}" differs from the signed "${inside.map((f) => f.value).join(', ')}"`,
+        severity: 'error',
+      });
     }
   }
   return 'signed';
@@ -227,17 +322,30 @@ function checkProtectedHeaders(outer: Entity, signed: Entity, findings: Finding[
 export function formatRemReport(r: RemVerification): string {
   return [
     `${r.verdict}: REM message${r.messageType ? ` (${r.messageType})` : ''}${r.subject ? ` "${r.subject}"` : ''}`,
-    ...(r.signer ? [`  signed by ${r.signer.subject}${r.signingTime ? ` at ${r.signingTime.toISOString()}` : ''}`] : []),
+    ...(r.signer
+      ? [`  signed by ${r.signer.subject}${r.signingTime ? ` at ${r.signingTime.toISOString()}` : ''}`]
+      : []),
     ...r.evidence.map((e) => `  evidence ${e.filename ?? ''}: ${e.summary}`),
-    ...(r.originalDigestMatches === undefined ? [] : [`  original: REM-DigestValue ${r.originalDigestMatches ? 'matches' : 'DOES NOT match'}`]),
+    ...(r.originalDigestMatches === undefined
+      ? []
+      : [`  original: REM-DigestValue ${r.originalDigestMatches ? 'matches' : 'DOES NOT match'}`]),
     ...(r.remHeaders === 'signed' ? ['  REM headers: signed copies match'] : []),
-    ...(r.encryption?.contentEncryption ? [`  encrypted: ${r.encryption.contentEncryption} with ${r.encryption.keyManagement ?? '?'}, opened with the recipient's key`] : []),
+    ...(r.encryption?.contentEncryption
+      ? [
+          `  encrypted: ${r.encryption.contentEncryption} with ${r.encryption.keyManagement ?? '?'}, opened with the recipient's key`,
+        ]
+      : []),
     ...r.findings.map((f) => `  ${f.severity}: ${f.code}: ${f.message}`),
   ].join('\n');
 }
 
 function summary(c: X509Certificate) {
-  return { subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), serialNumber: c.serialNumber, fingerprint256: c.fingerprint256 };
+  return {
+    subject: c.subject.replace(/\n/g, ', '),
+    issuer: c.issuer.replace(/\n/g, ', '),
+    serialNumber: c.serialNumber,
+    fingerprint256: c.fingerprint256,
+  };
 }
 
 interface HeaderField {
@@ -285,7 +393,10 @@ function boundaryOf(contentType: string): string {
 function splitMultipart(body: Buffer, boundary: string): Buffer[] {
   if (!boundary) return [];
   const delimiter = `--${boundary}`;
-  const first = body.subarray(0, delimiter.length).toString('latin1') === delimiter ? 0 : body.indexOf(`${CRLF}${delimiter}`);
+  const first =
+    body.subarray(0, delimiter.length).toString('latin1') === delimiter
+      ? 0
+      : body.indexOf(`${CRLF}${delimiter}`);
   if (first < 0) return [];
   // The end of a delimiter line: where the next part starts. Threat: a delimiter line with no CRLF after it made
   // indexOf's -1 into "start at offset 1", so the loop found the first delimiter again and again, pushing parts
@@ -309,5 +420,7 @@ function splitMultipart(body: Buffer, boundary: string): Buffer[] {
 
 function decodeBody(e: Entity): Buffer {
   const cte = (e.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  return cte === 'base64' ? Buffer.from(e.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64') : e.body;
+  return cte === 'base64'
+    ? Buffer.from(e.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')
+    : e.body;
 }

@@ -94,7 +94,13 @@ export interface SmtpIntakeOptions {
    * (MAIL FROM; more get 451 4.7.1). `maxClientsPerAddress`: connections at once from one IP address (more get
    * 421 4.7.0 and are closed). Defaults: 100 clients, 5 failures, no message limit, 5 minutes, 10 per address.
    */
-  readonly limits?: { readonly maxClients?: number; readonly authFailures?: number; readonly messagesPerAddress?: number; readonly windowMs?: number; readonly maxClientsPerAddress?: number };
+  readonly limits?: {
+    readonly maxClients?: number;
+    readonly authFailures?: number;
+    readonly messagesPerAddress?: number;
+    readonly windowMs?: number;
+    readonly maxClientsPerAddress?: number;
+  };
   readonly log?: Logger;
   readonly clock?: Clock;
 }

@@ -25,7 +25,13 @@ export interface StoreConfig {
 export async function createStore(config: StoreConfig): Promise<Store> {
   switch (config.kind) {
     case 'sqlite':
-      return createSqliteStore({ file: config.sqliteFile ?? 'data/qerds.sqlite', blobDir: config.blobDir, clock: config.clock, retentionYears: config.retentionYears, exclusive: config.exclusive });
+      return createSqliteStore({
+        file: config.sqliteFile ?? 'data/qerds.sqlite',
+        blobDir: config.blobDir,
+        clock: config.clock,
+        retentionYears: config.retentionYears,
+        exclusive: config.exclusive,
+      });
     case 'postgres':
       return createPostgresStore({
         connectionString: config.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',

@@ -6,10 +6,22 @@ import type { ErrorCatalogueEntry } from '../core/errors.js';
  */
 export const storeErrors = {
   STORE_DUPLICATE: { text: 'the record is stored already', httpStatus: 409, retryable: false },
-  STORE_CHAIN_MOVED: { text: 'the evidence chain of the message moved on meanwhile', httpStatus: 409, retryable: true },
-  STORE_LOCKED: { text: 'the SQLite store is open in another access point process', httpStatus: 500, retryable: false },
+  STORE_CHAIN_MOVED: {
+    text: 'the evidence chain of the message moved on meanwhile',
+    httpStatus: 409,
+    retryable: true,
+  },
+  STORE_LOCKED: {
+    text: 'the SQLite store is open in another access point process',
+    httpStatus: 500,
+    retryable: false,
+  },
   STORE_MIGRATION_FAILED: { text: 'a store migration failed', httpStatus: 500, retryable: false },
-  EVIDENCE_RETENTION_ACTIVE: { text: 'the evidence is within its retention period and cannot be removed', httpStatus: 409, retryable: false },
+  EVIDENCE_RETENTION_ACTIVE: {
+    text: 'the evidence is within its retention period and cannot be removed',
+    httpStatus: 409,
+    retryable: false,
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type StoreErrorCode = keyof typeof storeErrors;

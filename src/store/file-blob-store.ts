@@ -31,7 +31,8 @@ export function createFileBlobStore(dir: string): BlobStore {
 
   /** The key is used as a path: anything but 64 hex digits could walk out of `dir` (`../`). */
   const checkKey = (sha256: string) => {
-    if (!sha256Pattern.test(sha256)) throw new QerdsError('NOT_FOUND', 'blob key must be a lower-case hex SHA-256');
+    if (!sha256Pattern.test(sha256))
+      throw new QerdsError('NOT_FOUND', 'blob key must be a lower-case hex SHA-256');
   };
 
   /**
@@ -39,7 +40,10 @@ export function createFileBlobStore(dir: string): BlobStore {
    * inode is there at that instant), then checked: another inode (a put of the same content since) is put
    * back; so no put that lands between the check and the removal can lose its file.
    */
-  const removeIfSame = async (target: string, keep: (aside: { ino: number; mtimeMs: number }) => boolean): Promise<boolean> => {
+  const removeIfSame = async (
+    target: string,
+    keep: (aside: { ino: number; mtimeMs: number }) => boolean,
+  ): Promise<boolean> => {
     const aside = join(dir, `.aside-${randomUUID()}`);
     try {
       await rename(target, aside);
@@ -78,7 +82,11 @@ export function createFileBlobStore(dir: string): BlobStore {
       return { sha256, size };
     }
     await rm(temp, { force: true });
-    return { sha256, size, discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)) };
+    return {
+      sha256,
+      size,
+      discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)),
+    };
   };
 
   return {
@@ -135,7 +143,10 @@ const SWEEP_BATCH = 50_000;
 async function sweepDir(
   dir: string,
   options: BlobSweepOptions,
-  removeIfSame: (target: string, keep: (aside: { ino: number; mtimeMs: number }) => boolean) => Promise<boolean>,
+  removeIfSame: (
+    target: string,
+    keep: (aside: { ino: number; mtimeMs: number }) => boolean,
+  ) => Promise<boolean>,
 ): Promise<number> {
   const cutoff = options.olderThan.getTime();
   const old = async (path: string) => {
@@ -165,7 +176,8 @@ async function sweepDir(
     const referenced = await options.referenced(batch);
     for (const sha256 of batch) {
       if (referenced.has(sha256)) continue;
-      if (await removeIfSame(join(dir, sha256.slice(0, 2), sha256), (aside) => aside.mtimeMs >= cutoff)) removed++;
+      if (await removeIfSame(join(dir, sha256.slice(0, 2), sha256), (aside) => aside.mtimeMs >= cutoff))
+        removed++;
     }
     batch = new Set();
   };

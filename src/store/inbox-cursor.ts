@@ -16,7 +16,13 @@ export function decodeInboxCursor(cursor: string): { submittedAt: string; id: st
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || Number.isNaN(Date.parse(parsed[0]))) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    typeof parsed[0] !== 'string' ||
+    typeof parsed[1] !== 'string' ||
+    Number.isNaN(Date.parse(parsed[0]))
+  ) {
     throw new QerdsError('BAD_REQUEST', 'inbox cursor "after" is malformed');
   }
   return { submittedAt: parsed[0], id: parsed[1] };

@@ -32,7 +32,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // The schema name goes into a connection parameter unquoted: only plain identifiers, so a config
   // value cannot smuggle other settings or SQL into the session.
   if (!schemaPattern.test(schema)) {
-    throw new QerdsError('CONFIG_INVALID', `store: PostgreSQL schema "${schema}" must match ${schemaPattern.source}`);
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `store: PostgreSQL schema "${schema}" must match ${schemaPattern.source}`,
+    );
   }
   const pool = new pg.Pool({
     connectionString: options.connectionString,

@@ -1,5 +1,11 @@
 import type { Selectable } from 'kysely';
-import { parseParticipantId, type EvidenceEvent, type MessageRole, type MessageState, type PayloadPart } from '../core/index.js';
+import {
+  parseParticipantId,
+  type EvidenceEvent,
+  type MessageRole,
+  type MessageState,
+  type PayloadPart,
+} from '../core/index.js';
 import { fromDbTime, type EvidenceTable, type MessagesTable, type OutboxTable } from './schema.js';
 import type { DeadLetter, EvidenceRecord, OutboxEntry, PipelineStage, StoredMessage } from './types.js';
 

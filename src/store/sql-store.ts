@@ -25,17 +25,33 @@ export interface SqlStoreOptions {
 const defaultListLimit = 100;
 
 /** A page of messages newest first in (submitted_at, id) order, after the cursor of the previous page. */
-async function keysetPage(query: SelectQueryBuilder<StoreDatabase, 'messages', Selectable<MessagesTable>>, limit = defaultListLimit, after?: string): Promise<InboxPage> {
+async function keysetPage(
+  query: SelectQueryBuilder<StoreDatabase, 'messages', Selectable<MessagesTable>>,
+  limit = defaultListLimit,
+  after?: string,
+): Promise<InboxPage> {
   if (after !== undefined) {
     const { submittedAt, id } = decodeInboxCursor(after);
     // Keyset: strictly older than the last row of the previous page, in (submitted_at, id) order.
-    query = query.where((eb) => eb.or([eb('submitted_at', '<', submittedAt), eb.and([eb('submitted_at', '=', submittedAt), eb('id', '<', id)])]));
+    query = query.where((eb) =>
+      eb.or([
+        eb('submitted_at', '<', submittedAt),
+        eb.and([eb('submitted_at', '=', submittedAt), eb('id', '<', id)]),
+      ]),
+    );
   }
   // One row more than asked tells whether a next page exists without a count.
-  const rows = await query.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('submitted_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { messages: page.map(messageFromRow), ...(rows.length > limit && last ? { next: encodeInboxCursor(last.submitted_at, last.id) } : {}) };
+  return {
+    messages: page.map(messageFromRow),
+    ...(rows.length > limit && last ? { next: encodeInboxCursor(last.submitted_at, last.id) } : {}),
+  };
 }
 
 /** The query layer shared by every SQL engine: one Kysely code path, engine quirks in `flavour`. */
@@ -62,8 +78,15 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     const found = new Set<string>();
     let after = '';
     for (;;) {
-      const rows = await db.selectFrom('messages').select(['id', 'parts']).where('id', '>', after).orderBy('id').limit(1000).execute();
-      for (const row of rows) for (const hex of row.parts.match(/[0-9a-f]{64}/g) ?? []) if (keys.has(hex)) found.add(hex);
+      const rows = await db
+        .selectFrom('messages')
+        .select(['id', 'parts'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(1000)
+        .execute();
+      for (const row of rows)
+        for (const hex of row.parts.match(/[0-9a-f]{64}/g) ?? []) if (keys.has(hex)) found.add(hex);
       if (rows.length < 1000) return found;
       after = rows.at(-1)!.id;
     }
@@ -76,12 +99,18 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       const migrator = new Migrator({
         db,
         provider: storeMigrations(flavour),
-        ...(options.migrationTableSchema === undefined ? {} : { migrationTableSchema: options.migrationTableSchema }),
+        ...(options.migrationTableSchema === undefined
+          ? {}
+          : { migrationTableSchema: options.migrationTableSchema }),
       });
       const { error, results } = await migrator.migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-        throw new QerdsError('STORE_MIGRATION_FAILED', `store migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });
+        throw new QerdsError(
+          'STORE_MIGRATION_FAILED',
+          `store migration ${failed ?? ''} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     },
 
@@ -138,13 +167,22 @@ export function createSqlStore(options: SqlStoreOptions): Store {
 
     listInbox(filter) {
       if (filter.states.length === 0) return Promise.resolve({ messages: [] });
-      const query = db.selectFrom('messages').selectAll().where('recipient', '=', filter.recipient).where('role', '=', 'recipient-ap').where('state', 'in', [...filter.states]);
+      const query = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('recipient', '=', filter.recipient)
+        .where('role', '=', 'recipient-ap')
+        .where('state', 'in', [...filter.states]);
       return keysetPage(query, filter.limit, filter.after);
     },
 
     listSent(filter) {
       if (filter.states?.length === 0) return Promise.resolve({ messages: [] });
-      let query = db.selectFrom('messages').selectAll().where('sender', '=', filter.sender).where('role', '=', 'sender-ap');
+      let query = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('sender', '=', filter.sender)
+        .where('role', '=', 'sender-ap');
       if (filter.states !== undefined) query = query.where('state', 'in', [...filter.states]);
       if (filter.recipient !== undefined) query = query.where('recipient', '=', filter.recipient);
       if (filter.since !== undefined) query = query.where('submitted_at', '>=', toDbTime(filter.since));
@@ -154,17 +192,34 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async listEvidence(messageId) {
-      const rows = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence').execute();
+      const rows = await db
+        .selectFrom('evidence')
+        .selectAll()
+        .where('message_id', '=', messageId)
+        .orderBy('sequence')
+        .execute();
       return rows.map(evidenceFromRow);
     },
 
     async evidenceHead(messageId) {
-      const row = await db.selectFrom('evidence').select(['id', 'sequence']).where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('evidence')
+        .select(['id', 'sequence'])
+        .where('message_id', '=', messageId)
+        .orderBy('sequence', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return row && { id: row.id, sequence: Number(row.sequence) };
     },
 
     async latestEvidence(messageId) {
-      const row = await db.selectFrom('evidence').selectAll().where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('evidence')
+        .selectAll()
+        .where('message_id', '=', messageId)
+        .orderBy('sequence', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return row && evidenceFromRow(row);
     },
 
@@ -176,7 +231,10 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     async scanEvidence(filter = {}) {
       let query = db.selectFrom('evidence').selectAll();
       if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
-      const rows = await query.orderBy('id').limit(filter.limit ?? defaultListLimit).execute();
+      const rows = await query
+        .orderBy('id')
+        .limit(filter.limit ?? defaultListLimit)
+        .execute();
       return rows.map(evidenceFromRow);
     },
 
@@ -184,28 +242,48 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       await db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('evidence').select('xml').where('id', '=', id).executeTakeFirst();
         if (!row) throw new QerdsError('NOT_FOUND', `no evidence ${id}`);
-        const last = await trx.selectFrom('evidence_versions').select((eb) => eb.fn.max('version').as('v')).where('evidence_id', '=', id).executeTakeFirst();
+        const last = await trx
+          .selectFrom('evidence_versions')
+          .select((eb) => eb.fn.max('version').as('v'))
+          .where('evidence_id', '=', id)
+          .executeTakeFirst();
         const version = Number(last?.v ?? 0) + 1;
-        await trx.insertInto('evidence_versions').values({ evidence_id: id, version, xml: row.xml, replaced_at: toDbTime(now) }).execute();
+        await trx
+          .insertInto('evidence_versions')
+          .values({ evidence_id: id, version, xml: row.xml, replaced_at: toDbTime(now) })
+          .execute();
         await trx.updateTable('evidence').set({ xml }).where('id', '=', id).execute();
       });
     },
 
     async listEvidenceVersions(id) {
-      const rows = await db.selectFrom('evidence_versions').selectAll().where('evidence_id', '=', id).orderBy('version').execute();
+      const rows = await db
+        .selectFrom('evidence_versions')
+        .selectAll()
+        .where('evidence_id', '=', id)
+        .orderBy('version')
+        .execute();
       return rows.map((r) => ({ version: r.version, xml: r.xml, replacedAt: fromDbTime(r.replaced_at) }));
     },
 
     async deleteEvidence(id, now) {
       await db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('evidence').select('event_time').where('id', '=', id).executeTakeFirst();
+        const row = await trx
+          .selectFrom('evidence')
+          .select('event_time')
+          .where('id', '=', id)
+          .executeTakeFirst();
         if (!row) throw new QerdsError('NOT_FOUND', `no evidence ${id}`);
         const until = fromDbTime(row.event_time);
         until.setUTCFullYear(until.getUTCFullYear() + retentionYears);
         if (now.getTime() < until.getTime()) {
-          throw new QerdsError('EVIDENCE_RETENTION_ACTIVE', `evidence ${id} is retained until ${until.toISOString()} (${retentionYears} years after its event)`, {
-            details: { retainedUntil: until.toISOString() },
-          });
+          throw new QerdsError(
+            'EVIDENCE_RETENTION_ACTIVE',
+            `evidence ${id} is retained until ${until.toISOString()} (${retentionYears} years after its event)`,
+            {
+              details: { retainedUntil: until.toISOString() },
+            },
+          );
         }
         await trx.deleteFrom('evidence_versions').where('evidence_id', '=', id).execute();
         await trx.deleteFrom('evidence').where('id', '=', id).execute();
@@ -231,14 +309,21 @@ export function createSqlStore(options: SqlStoreOptions): Store {
         let batch = due(q).orderBy('not_before').orderBy('id').limit(limit);
         if (flavour.rowLocks) batch = batch.forUpdate().skipLocked();
         // One token per lease call: with the entry id it names this lease alone (see renewOutboxLease).
-        return q.updateTable('outbox').set({ leased_until: until, lease_token: randomUUID() }).where('id', 'in', batch).returningAll().execute();
+        return q
+          .updateTable('outbox')
+          .set({ leased_until: until, lease_token: randomUUID() })
+          .where('id', 'in', batch)
+          .returningAll()
+          .execute();
       };
       // SQLite: most polls find nothing due; one read answers that without BEGIN IMMEDIATE, an empty UPDATE and
       // COMMIT (three statements and the write lock, for nothing). What the read saw due is leased in the
       // transaction, which selects again under the write lock: a row another leaser took meanwhile is not taken twice.
       if (!flavour.rowLocks && (await due(db).limit(1).executeTakeFirst()) === undefined) return [];
       const rows = flavour.rowLocks ? await lease(db) : await db.transaction().execute((trx) => lease(trx));
-      rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id)));
+      rows.sort((a, b) =>
+        a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id),
+      );
       return rows.map(outboxFromRow);
     },
 
@@ -260,11 +345,20 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async stats() {
-      const count = async (table: 'outbox' | 'messages' | 'evidence', column: 'stage' | 'state' | 'event', dead?: boolean) => {
+      const count = async (
+        table: 'outbox' | 'messages' | 'evidence',
+        column: 'stage' | 'state' | 'event',
+        dead?: boolean,
+      ) => {
         // Typed loosely: the (table, column) pairs are fixed here, never from input.
-        let query = db.selectFrom(table).select([`${column} as key` as never, (eb) => eb.fn.countAll<number | string>().as('n')]);
+        let query = db
+          .selectFrom(table)
+          .select([`${column} as key` as never, (eb) => eb.fn.countAll<number | string>().as('n')]);
         if (dead !== undefined) query = query.where('dead_at' as never, dead ? 'is not' : 'is', null);
-        const rows = (await query.groupBy(column as never).execute()) as unknown as Array<{ key: string; n: number | string }>;
+        const rows = (await query.groupBy(column as never).execute()) as unknown as Array<{
+          key: string;
+          n: number | string;
+        }>;
         return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
       };
       return {
@@ -293,26 +387,67 @@ export function createSqlStore(options: SqlStoreOptions): Store {
         const token = randomUUID();
         const inserted = await db
           .insertInto('idempotency_keys')
-          .values({ account: claim.account, idem_key: claim.key, fingerprint: claim.fingerprint, claim_token: token, state: 'in-progress', response_status: null, response_headers: null, response_body: null, created_at: now, expires_at: toDbTime(claim.expiresAt) })
+          .values({
+            account: claim.account,
+            idem_key: claim.key,
+            fingerprint: claim.fingerprint,
+            claim_token: token,
+            state: 'in-progress',
+            response_status: null,
+            response_headers: null,
+            response_body: null,
+            created_at: now,
+            expires_at: toDbTime(claim.expiresAt),
+          })
           .onConflict((oc) => oc.columns(['account', 'idem_key']).doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { claimed: true, token };
-        const row = await db.selectFrom('idempotency_keys').selectAll().where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+        const row = await db
+          .selectFrom('idempotency_keys')
+          .selectAll()
+          .where('account', '=', claim.account)
+          .where('idem_key', '=', claim.key)
+          .executeTakeFirst();
         if (!row) continue;
         if (row.state === 'done' && row.response_status !== null) {
-          return { claimed: false, fingerprint: row.fingerprint, response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' } };
+          return {
+            claimed: false,
+            fingerprint: row.fingerprint,
+            response: {
+              status: row.response_status,
+              headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>,
+              body: row.response_body ?? '',
+            },
+          };
         }
-        if (row.created_at > toDbTime(claim.staleBefore)) return { claimed: false, fingerprint: row.fingerprint };
-        await db.deleteFrom('idempotency_keys').where('account', '=', claim.account).where('idem_key', '=', claim.key).where('claim_token', '=', row.claim_token).where('state', '=', 'in-progress').execute();
+        if (row.created_at > toDbTime(claim.staleBefore))
+          return { claimed: false, fingerprint: row.fingerprint };
+        await db
+          .deleteFrom('idempotency_keys')
+          .where('account', '=', claim.account)
+          .where('idem_key', '=', claim.key)
+          .where('claim_token', '=', row.claim_token)
+          .where('state', '=', 'in-progress')
+          .execute();
       }
-      const row = await db.selectFrom('idempotency_keys').select('fingerprint').where('account', '=', claim.account).where('idem_key', '=', claim.key).executeTakeFirst();
+      const row = await db
+        .selectFrom('idempotency_keys')
+        .select('fingerprint')
+        .where('account', '=', claim.account)
+        .where('idem_key', '=', claim.key)
+        .executeTakeFirst();
       return { claimed: false, fingerprint: row?.fingerprint ?? '' };
     },
 
     async completeIdempotencyKey(account, key, token, response) {
       const result = await db
         .updateTable('idempotency_keys')
-        .set({ state: 'done', response_status: response.status, response_headers: JSON.stringify(response.headers), response_body: response.body })
+        .set({
+          state: 'done',
+          response_status: response.status,
+          response_headers: JSON.stringify(response.headers),
+          response_body: response.body,
+        })
         .where('account', '=', account)
         .where('idem_key', '=', key)
         .where('claim_token', '=', token)
@@ -321,13 +456,25 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async releaseIdempotencyKey(account, key, token) {
-      await db.deleteFrom('idempotency_keys').where('account', '=', account).where('idem_key', '=', key).where('claim_token', '=', token).where('state', '=', 'in-progress').execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('account', '=', account)
+        .where('idem_key', '=', key)
+        .where('claim_token', '=', token)
+        .where('state', '=', 'in-progress')
+        .execute();
     },
 
     async deadLetterOutbox(id, error, at, leaseToken) {
       let query = db
         .updateTable('outbox')
-        .set((eb) => ({ dead_at: toDbTime(at), attempts: eb('attempts', '+', 1), leased_until: null, lease_token: null, last_error: error }))
+        .set((eb) => ({
+          dead_at: toDbTime(at),
+          attempts: eb('attempts', '+', 1),
+          leased_until: null,
+          lease_token: null,
+          last_error: error,
+        }))
         .where('id', '=', id);
       if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
       return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
@@ -359,7 +506,13 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     async retryOutbox(id, retryAt, error, leaseToken) {
       let query = db
         .updateTable('outbox')
-        .set((eb) => ({ not_before: toDbTime(retryAt), attempts: eb('attempts', '+', 1), leased_until: null, lease_token: null, last_error: error }))
+        .set((eb) => ({
+          not_before: toDbTime(retryAt),
+          attempts: eb('attempts', '+', 1),
+          leased_until: null,
+          lease_token: null,
+          last_error: error,
+        }))
         .where('id', '=', id);
       if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
       return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;

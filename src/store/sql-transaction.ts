@@ -15,7 +15,11 @@ export interface SqlTransaction extends StoreTransaction {
 }
 
 /** The writes that commit together, on one open Kysely transaction. */
-export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlavour, clock: Clock): SqlTransaction {
+export function createSqlTransaction(
+  db: Kysely<StoreDatabase>,
+  flavour: SqlFlavour,
+  clock: Clock,
+): SqlTransaction {
   /** Messages whose row this transaction inserted or updated: it holds their row lock until it ends. */
   const written = new Set<string>();
   /** Outbox entries enqueued, in order, not yet written (flush). */
@@ -41,7 +45,11 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       try {
         await db.insertInto('messages').values(row).execute();
       } catch (error) {
-        throw duplicateOr(flavour, error, `message ${message.id} or ebMS MessageId ${message.ebmsMessageId} (${message.role}) already stored`);
+        throw duplicateOr(
+          flavour,
+          error,
+          `message ${message.id} or ebMS MessageId ${message.ebmsMessageId} (${message.role}) already stored`,
+        );
       }
       written.add(message.id);
       // The row as stored, mapped as a read of it would be: the caller need not read it back.
@@ -75,7 +83,8 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       if (!written.has(evidence.messageId)) {
         let owner = db.selectFrom('messages').select('id').where('id', '=', evidence.messageId);
         if (flavour.rowLocks) owner = owner.forUpdate();
-        if (!(await owner.executeTakeFirst())) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
+        if (!(await owner.executeTakeFirst()))
+          throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
       }
       // The next sequence, and the chain check of previousId, in the insert itself. It has to be a statement
       // of its own after the lock: in PostgreSQL (READ COMMITTED) a statement reads with the snapshot it took
@@ -83,7 +92,13 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       // waited for committed. Under the lock no other writer of this chain can slip in before the insert.
       const { messageId } = evidence;
       let source = db
-        .selectFrom((eb) => eb.selectFrom('evidence').select((e) => e.fn.coalesce(e.fn.max('sequence'), e.lit(0)).as('n')).where('message_id', '=', messageId).as('head'))
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('evidence')
+            .select((e) => e.fn.coalesce(e.fn.max('sequence'), e.lit(0)).as('n'))
+            .where('message_id', '=', messageId)
+            .as('head'),
+        )
         .select((eb) => [
           eb.val(evidence.id).as('id'),
           eb.val(messageId).as('message_id'),
@@ -97,7 +112,13 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       // The head is previousId when previousId is this chain's evidence with the highest sequence.
       else if (options.previousId !== undefined) {
         const previousId = options.previousId;
-        source = source.where('head.n', '=', (eb) => eb.selectFrom('evidence').select('sequence').where('id', '=', previousId).where('message_id', '=', messageId));
+        source = source.where('head.n', '=', (eb) =>
+          eb
+            .selectFrom('evidence')
+            .select('sequence')
+            .where('id', '=', previousId)
+            .where('message_id', '=', messageId),
+        );
       }
       let inserted;
       try {
@@ -112,8 +133,17 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
       }
       if (!inserted) {
         // Only with previousId: nothing was written. Read the head for the error (the rare path).
-        const head = await db.selectFrom('evidence').select('id').where('message_id', '=', messageId).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
-        throw new QerdsError('STORE_CHAIN_MOVED', `evidence chain of message ${messageId} moved on: its head is ${head?.id ?? 'empty'}, not ${options.previousId ?? 'empty'}`);
+        const head = await db
+          .selectFrom('evidence')
+          .select('id')
+          .where('message_id', '=', messageId)
+          .orderBy('sequence', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        throw new QerdsError(
+          'STORE_CHAIN_MOVED',
+          `evidence chain of message ${messageId} moved on: its head is ${head?.id ?? 'empty'}, not ${options.previousId ?? 'empty'}`,
+        );
       }
       return { ...evidence, sequence: Number(inserted.sequence) };
     },
@@ -142,5 +172,7 @@ export function createSqlTransaction(db: Kysely<StoreDatabase>, flavour: SqlFlav
 }
 
 function duplicateOr(flavour: SqlFlavour, error: unknown, message: string): unknown {
-  return flavour.isUniqueViolation(error) ? new QerdsError('STORE_DUPLICATE', message, { cause: error }) : error;
+  return flavour.isUniqueViolation(error)
+    ? new QerdsError('STORE_DUPLICATE', message, { cause: error })
+    : error;
 }

@@ -1,7 +1,14 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { QerdsError, systemClock, type Clock } from '../core/index.js';
 import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
@@ -39,8 +46,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }) });
-  const store = createSqlStore({ db, flavour: sqliteFlavour, files: createFileBlobStore(options.blobDir), clock: options.clock ?? systemClock, retentionYears: options.retentionYears });
+  const db = new Kysely<StoreDatabase>({
+    dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
+  });
+  const store = createSqlStore({
+    db,
+    flavour: sqliteFlavour,
+    files: createFileBlobStore(options.blobDir),
+    clock: options.clock ?? systemClock,
+    retentionYears: options.retentionYears,
+  });
   if (!lock) return store;
   return {
     ...store,
@@ -70,7 +85,11 @@ function holdExclusiveLock(file: string): Database.Database {
   } catch (cause) {
     lock.close();
     if ((cause as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
-      throw new QerdsError('STORE_LOCKED', `the SQLite store ${file} is already open in another qerds-ap process (lock ${path}): SQLite serves one access point process; stop the other one, or use store.kind postgres to run several`, { cause });
+      throw new QerdsError(
+        'STORE_LOCKED',
+        `the SQLite store ${file} is already open in another qerds-ap process (lock ${path}): SQLite serves one access point process; stop the other one, or use store.kind postgres to run several`,
+        { cause },
+      );
     }
     throw cause;
   }

@@ -51,7 +51,15 @@ export interface EvidenceRecord {
  * evidence as signed JSON; `acceptance-expiry`: C3's
  * AcceptanceRejectionExpiry, an entry due at the end of the recipient's acceptance window.
  */
-export const pipelineStages = ['relay', 'deliver', 'notify', 'mail-delivery', 'mail-evidence', 'evidence-webhook', 'acceptance-expiry'] as const;
+export const pipelineStages = [
+  'relay',
+  'deliver',
+  'notify',
+  'mail-delivery',
+  'mail-evidence',
+  'evidence-webhook',
+  'acceptance-expiry',
+] as const;
 export type PipelineStage = (typeof pipelineStages)[number];
 
 export interface OutboxEntry {
@@ -120,16 +128,29 @@ export interface StoreTransaction {
    * Compare-and-set: moves `id` from `from` to `to`; returns false (and changes nothing) when the
    * message is not in `from`. The state machine of core/message.ts is enforced.
    */
-  transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
+  transitionMessage(
+    id: string,
+    from: MessageState,
+    to: MessageState,
+    patch?: { lastError?: string; attempts?: number; peer?: string },
+  ): Promise<boolean>;
   /**
    * Duplicate evidence id: STORE_DUPLICATE; unknown message: NOT_FOUND. With `previousId` (the id the
    * evidence names as the one before it; null: it is the first), the message's chain is checked under
    * the row lock that orders its writers: when another evidence was recorded since, STORE_CHAIN_MOVED
    * and nothing is written (the caller issues the evidence again, chained to the new head).
    */
-  insertEvidence(evidence: Omit<EvidenceRecord, 'sequence'>, options?: { readonly previousId?: string | null }): Promise<EvidenceRecord>;
+  insertEvidence(
+    evidence: Omit<EvidenceRecord, 'sequence'>,
+    options?: { readonly previousId?: string | null },
+  ): Promise<EvidenceRecord>;
   /** Writes an outbox entry (with the transaction's others, once its work is done); the job runs only after the transaction commits. */
-  enqueue(stage: PipelineStage, messageId: string, data?: Record<string, unknown>, options?: { notBefore?: Date }): Promise<void>;
+  enqueue(
+    stage: PipelineStage,
+    messageId: string,
+    data?: Record<string, unknown>,
+    options?: { notBefore?: Date },
+  ): Promise<void>;
 }
 
 /** What a put stored. */
@@ -179,7 +200,12 @@ export interface Store {
    * StoreTransaction.transitionMessage on its own, committed at once: one statement, for a state change
    * that has nothing to commit with it (no BEGIN/COMMIT round trips around it).
    */
-  transitionMessage(id: string, from: MessageState, to: MessageState, patch?: { lastError?: string; attempts?: number; peer?: string }): Promise<boolean>;
+  transitionMessage(
+    id: string,
+    from: MessageState,
+    to: MessageState,
+    patch?: { lastError?: string; attempts?: number; peer?: string },
+  ): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
   listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;
@@ -189,7 +215,12 @@ export interface Store {
    * paging on an index: cost independent of the page's depth and of other recipients' traffic). A
    * malformed cursor: BAD_REQUEST.
    */
-  listInbox(filter: { recipient: string; states: readonly MessageState[]; limit?: number; after?: string }): Promise<InboxPage>;
+  listInbox(filter: {
+    recipient: string;
+    states: readonly MessageState[];
+    limit?: number;
+    after?: string;
+  }): Promise<InboxPage>;
   /**
    * The messages `sender` (`scheme:value`) submitted here (role sender-ap), newest first, keyset paged as
    * listInbox; narrowed to `states`, a `recipient`, submission times `since` ≤ t < `until`, or the sender's
@@ -216,7 +247,9 @@ export interface Store {
    */
   replaceEvidenceXml(id: string, xml: string, now: Date): Promise<void>;
   /** The superseded XML of an evidence, oldest first (the first is the XML as first sealed). */
-  listEvidenceVersions(id: string): Promise<{ readonly version: number; readonly xml: string; readonly replacedAt: Date }[]>;
+  listEvidenceVersions(
+    id: string,
+  ): Promise<{ readonly version: number; readonly xml: string; readonly replacedAt: Date }[]>;
   /**
    * Deletes an evidence and its versions, only once its retention period (eventTime + retention years
    * of the store) is over: before, EVIDENCE_RETENTION_ACTIVE (threat: an operator or a bug destroying
@@ -235,9 +268,21 @@ export interface Store {
    * the existing key's fingerprint and, once completed, its response. Expired keys of every account are
    * purged on the way.
    */
-  claimIdempotencyKey(claim: { account: string; key: string; fingerprint: string; now: Date; expiresAt: Date; staleBefore: Date }): Promise<IdempotencyClaim>;
+  claimIdempotencyKey(claim: {
+    account: string;
+    key: string;
+    fingerprint: string;
+    now: Date;
+    expiresAt: Date;
+    staleBefore: Date;
+  }): Promise<IdempotencyClaim>;
   /** Stores the response of a claimed key (`token` from the claim); false when the claim was taken over. */
-  completeIdempotencyKey(account: string, key: string, token: string, response: IdempotentResponse): Promise<boolean>;
+  completeIdempotencyKey(
+    account: string,
+    key: string,
+    token: string,
+    response: IdempotentResponse,
+  ): Promise<boolean>;
   /** Drops a claim that produced no response to keep (the request failed on the server): a retry runs again. */
   releaseIdempotencyKey(account: string, key: string, token: string): Promise<void>;
   /**

@@ -5,7 +5,13 @@ import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner, type CmsSigner } from '../crypto/index.js';
-import { certificateNameDer, derTlv, digestNameOfOid, readDerElement, type SigningIdentity } from '../pki/index.js';
+import {
+  certificateNameDer,
+  derTlv,
+  digestNameOfOid,
+  readDerElement,
+  type SigningIdentity,
+} from '../pki/index.js';
 import { integerContent } from './asn1.js';
 import { expectedDigestLength } from './request.js';
 import { DEV_TSA_POLICY, type TimestampAuthority, type TimestampAuthorityOptions } from './types.js';
@@ -27,7 +33,10 @@ function tsaSigner(identity: SigningIdentity): CmsSigner {
     return prepareCmsSigner(identity);
   } catch (e) {
     if (e instanceof QerdsError && e.code === 'CRYPTO_KEY_UNSUPPORTED') {
-      throw new QerdsError('TSA_KEY_UNSUPPORTED', `TSA keys must be RSA or ECDSA P-256/384/521, not ${identity.privateKey.asymmetricKeyType}`);
+      throw new QerdsError(
+        'TSA_KEY_UNSUPPORTED',
+        `TSA keys must be RSA or ECDSA P-256/384/521, not ${identity.privateKey.asymmetricKeyType}`,
+      );
     }
     throw e;
   }
@@ -49,7 +58,9 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   const signer = tsaSigner(identity);
   // RFC 3161 §2.4.2: the tsa field, when present, names the TSA as one of its certificate's subject names.
   const tsaName = options.tsaName
-    ? new GeneralName({ directoryName: AsnConvert.parse(certificateNameDer(identity.certificate, 'subject'), Name) })
+    ? new GeneralName({
+        directoryName: AsnConvert.parse(certificateNameDer(identity.certificate, 'subject'), Name),
+      })
     : undefined;
 
   function tokenFor(req: TimeStampReq): Buffer {
@@ -84,7 +95,8 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
     try {
       // The TimeStampReq must be the whole body: octets after it would be granted a token they never were part
       // of (threat: a parser differential between this TSA and whatever logged or relayed the request).
-      if (readDerElement(requestDer).bytes.length !== requestDer.length) return rejection('badDataFormat', 'octets follow the DER TimeStampReq');
+      if (readDerElement(requestDer).bytes.length !== requestDer.length)
+        return rejection('badDataFormat', 'octets follow the DER TimeStampReq');
       req = AsnConvert.parse(requestDer, TimeStampReq);
     } catch {
       return rejection('badDataFormat', 'the request is not a DER TimeStampReq');
@@ -92,14 +104,16 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
     if (req.version !== 1) return rejection('badDataFormat', `unsupported request version ${req.version}`);
     const algorithm = digestNameOfOid(req.messageImprint.hashAlgorithm.algorithm);
     // Only SHA-2 imprints: with a collision-prone hash (MD5, SHA-1) one token would vouch for two documents.
-    if (!algorithm) return rejection('badAlg', `unsupported hash algorithm ${req.messageImprint.hashAlgorithm.algorithm}`);
+    if (!algorithm)
+      return rejection('badAlg', `unsupported hash algorithm ${req.messageImprint.hashAlgorithm.algorithm}`);
     if (req.messageImprint.hashedMessage.byteLength !== expectedDigestLength(algorithm)) {
       return rejection('badDataFormat', `the imprint is not a ${algorithm} digest`);
     }
     if (req.reqPolicy !== undefined && !accepted.has(req.reqPolicy)) {
       return rejection('unacceptedPolicy', `policy ${req.reqPolicy} is not offered by this TSA`);
     }
-    if (req.extensions && req.extensions.length > 0) return rejection('unacceptedExtension', 'no request extension is supported');
+    if (req.extensions && req.extensions.length > 0)
+      return rejection('unacceptedExtension', 'no request extension is supported');
     try {
       const token = tokenFor(req);
       return derTlv(0x30, statusInfo(0), token);
@@ -122,7 +136,7 @@ function statusInfo(status: number, text?: string, failure?: FailureName): Buffe
 /** A named-bit BIT STRING with one bit set, trailing zero bits removed (X.690 §11.2.2). */
 function failureInfoDer(bit: number): Buffer {
   const bytes = Buffer.alloc(Math.floor(bit / 8) + 1);
-  bytes[bytes.length - 1] = 0x80 >> bit % 8;
+  bytes[bytes.length - 1] = 0x80 >> (bit % 8);
   return derTlv(0x03, Buffer.from([7 - (bit % 8)]), bytes);
 }
 

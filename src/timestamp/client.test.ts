@@ -21,7 +21,10 @@ import {
   type TimestampAuthority,
 } from './index.js';
 
-const sha256 = (data: string): MessageImprint => ({ algorithm: 'sha256', digest: createHash('sha256').update(data).digest() });
+const sha256 = (data: string): MessageImprint => ({
+  algorithm: 'sha256',
+  digest: createHash('sha256').update(data).digest(),
+});
 
 let work: string;
 let pki: DevPkiLayout;
@@ -83,7 +86,11 @@ describe('createLocalTsaClient', () => {
     // Without certReq the token carries no certificate: it verifies once the verifier is handed the TSA's.
     const bare = await verifyTimestampToken(token.der, { imprint, trust: sharedTrust });
     expect(bare.findings.map((f) => f.code)).toEqual(['TSA_SIGNER_CERT_MISSING']);
-    const withCert = await verifyTimestampToken(token.der, { imprint, trust: sharedTrust, certificates: [new X509Certificate(readFileSync(shared.tsaCert))] });
+    const withCert = await verifyTimestampToken(token.der, {
+      imprint,
+      trust: sharedTrust,
+      certificates: [new X509Certificate(readFileSync(shared.tsaCert))],
+    });
     expect(withCert.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(withCert.valid).toBe(true);
     expect(withCert.genTime?.getTime()).toBe(token.genTime.getTime());
@@ -93,21 +100,31 @@ describe('createLocalTsaClient', () => {
     const replaying = rewritingTsa(tsa, (req) => {
       req.nonce = new Uint8Array([0x01, 0x02, 0x03]).buffer;
     });
-    await expect(createLocalTsaClient(replaying).timestamp(sha256('nonce'))).rejects.toMatchObject({ code: 'TSA_NONCE_MISMATCH' });
+    await expect(createLocalTsaClient(replaying).timestamp(sha256('nonce'))).rejects.toMatchObject({
+      code: 'TSA_NONCE_MISMATCH',
+    });
   });
 
   it('refuses a token over another imprint (substitution)', async () => {
     const substituting = rewritingTsa(tsa, (req) => {
       req.messageImprint.hashedMessage = new OctetString(new Uint8Array(sha256('something else').digest));
     });
-    await expect(createLocalTsaClient(substituting).timestamp(sha256('mine'))).rejects.toMatchObject({ code: 'TSA_IMPRINT_MISMATCH' });
+    await expect(createLocalTsaClient(substituting).timestamp(sha256('mine'))).rejects.toMatchObject({
+      code: 'TSA_IMPRINT_MISMATCH',
+    });
   });
 
   it('refuses a TSA outside the trust store, and reports a rejection', async () => {
     const shared = sharedTestPki();
-    const outsider = createTimestampAuthority({ identity: loadSigningIdentity(shared.tsaCert, shared.tsaKey) });
-    await expect(createLocalTsaClient(outsider, { trust }).timestamp(sha256('x'))).rejects.toMatchObject({ code: 'TSA_CERT_UNTRUSTED' });
-    await expect(createLocalTsaClient(tsa, { policy: '1.2.3.4' }).timestamp(sha256('x'))).rejects.toMatchObject({
+    const outsider = createTimestampAuthority({
+      identity: loadSigningIdentity(shared.tsaCert, shared.tsaKey),
+    });
+    await expect(createLocalTsaClient(outsider, { trust }).timestamp(sha256('x'))).rejects.toMatchObject({
+      code: 'TSA_CERT_UNTRUSTED',
+    });
+    await expect(
+      createLocalTsaClient(tsa, { policy: '1.2.3.4' }).timestamp(sha256('x')),
+    ).rejects.toMatchObject({
       code: 'TSA_REJECTED',
       details: { status: 'rejection' },
     });
@@ -125,7 +142,11 @@ describe('createTsaRouter + createHttpTsaClient', () => {
   });
 
   it('answers a wrong content type with 415 problem+json', async () => {
-    const res = await fetch(`${baseUrl}/tsa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${baseUrl}/tsa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(415);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await res.json()).toMatchObject({ status: 415 });
@@ -151,13 +172,19 @@ describe('createTsaRouter + createHttpTsaClient', () => {
   });
 
   it('fails cleanly on a non-TSA endpoint, a 404 and an unreachable server', async () => {
-    await expect(createHttpTsaClient({ url: `${baseUrl}/not-a-tsa` }).timestamp(sha256('a'))).rejects.toMatchObject({
+    await expect(
+      createHttpTsaClient({ url: `${baseUrl}/not-a-tsa` }).timestamp(sha256('a')),
+    ).rejects.toMatchObject({
       code: 'TSA_BAD_RESPONSE',
     });
-    await expect(createHttpTsaClient({ url: `${baseUrl}/nowhere` }).timestamp(sha256('a'))).rejects.toMatchObject({
+    await expect(
+      createHttpTsaClient({ url: `${baseUrl}/nowhere` }).timestamp(sha256('a')),
+    ).rejects.toMatchObject({
       code: 'TSA_UNAVAILABLE',
     });
-    await expect(createHttpTsaClient({ url: 'http://127.0.0.1:1/', timeoutMs: 2000 }).timestamp(sha256('a'))).rejects.toMatchObject({
+    await expect(
+      createHttpTsaClient({ url: 'http://127.0.0.1:1/', timeoutMs: 2000 }).timestamp(sha256('a')),
+    ).rejects.toMatchObject({
       code: 'TSA_UNAVAILABLE',
     });
   });

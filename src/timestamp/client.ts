@@ -7,7 +7,14 @@ import { encodeTimestampRequest } from './request.js';
 import type { HttpTsaClientOptions, TimestampAuthority, TsaClientOptions } from './types.js';
 import { verifyTimestampToken } from './verify.js';
 
-const PKI_STATUS = ['granted', 'grantedWithMods', 'rejection', 'waiting', 'revocationWarning', 'revocationNotification'];
+const PKI_STATUS = [
+  'granted',
+  'grantedWithMods',
+  'rejection',
+  'waiting',
+  'revocationWarning',
+  'revocationNotification',
+];
 /** A TimeStampResp is a few KiB; anything far larger is not one and is not read into memory. */
 const MAX_RESPONSE_BYTES = 1 << 20;
 
@@ -38,7 +45,10 @@ export async function acceptTimestampResponse(
     if (!status) throw new Error('no PKIStatus');
     statusValue = derIntegerValue(status);
     const freeText = rest.find((el) => el.tag === 0x30);
-    if (freeText) statusText = derChildren(freeText).map((s) => s.content.toString('utf8')).join('; ');
+    if (freeText)
+      statusText = derChildren(freeText)
+        .map((s) => s.content.toString('utf8'))
+        .join('; ');
     if (token) tokenDer = Buffer.from(token.bytes);
   } catch (cause) {
     throw new QerdsError('TSA_TOKEN_MALFORMED', 'the TSA reply is not a DER TimeStampResp', { cause });
@@ -57,17 +67,29 @@ export async function acceptTimestampResponse(
     ...(request.certificates ? { certificates: request.certificates } : {}),
   });
   if (v.nonce !== request.nonce && v.findings.every((f) => f.code !== 'TSA_TOKEN_MALFORMED')) {
-    throw new QerdsError('TSA_NONCE_MISMATCH', 'the token does not echo the nonce of the request (replayed reply?)');
+    throw new QerdsError(
+      'TSA_NONCE_MISMATCH',
+      'the token does not echo the nonce of the request (replayed reply?)',
+    );
   }
   const failed = v.findings.find((f) => f.severity === 'error');
   if (failed) {
     // The verifier's error findings carry catalogued codes (TSA_*, PKI_*); Finding.code itself is a plain string.
-    throw new QerdsError(failed.code as QerdsErrorCode, `the TSA token is not acceptable: ${failed.message}`, { details: { findings: v.findings } });
+    throw new QerdsError(
+      failed.code as QerdsErrorCode,
+      `the TSA token is not acceptable: ${failed.message}`,
+      { details: { findings: v.findings } },
+    );
   }
   if (request.policy !== undefined && v.policy !== request.policy) {
     throw new QerdsError('TSA_POLICY_MISMATCH', `asked for policy ${request.policy}, got ${v.policy}`);
   }
-  return Object.freeze({ der: tokenDer, genTime: v.genTime!, serialNumber: v.serialNumber!, policy: v.policy! });
+  return Object.freeze({
+    der: tokenDer,
+    genTime: v.genTime!,
+    serialNumber: v.serialNumber!,
+    policy: v.policy!,
+  });
 }
 
 /** A TsaClient over an in-process TSA (the embedded default, tests): same request/response path as over HTTP. */
@@ -78,7 +100,12 @@ export function createLocalTsaClient(tsa: TimestampAuthority, options: TsaClient
         certReq: options.certReq ?? true,
         ...(options.policy ? { policy: options.policy } : {}),
       });
-      return acceptTimestampResponse(await tsa.respond(der), { imprint, nonce, certificates: [tsa.certificate], ...pick(options) });
+      return acceptTimestampResponse(await tsa.respond(der), {
+        imprint,
+        nonce,
+        certificates: [tsa.certificate],
+        ...pick(options),
+      });
     },
   };
 }
@@ -104,16 +131,24 @@ export function createHttpTsaClient(options: HttpTsaClientOptions): TsaClient {
         throw new QerdsError('TSA_UNAVAILABLE', `cannot reach the TSA at ${options.url}`, { cause });
       }
       if (!response.ok) {
-        throw new QerdsError('TSA_UNAVAILABLE', `the TSA at ${options.url} answered HTTP ${response.status}`, {
-          details: { httpStatus: response.status },
-        });
+        throw new QerdsError(
+          'TSA_UNAVAILABLE',
+          `the TSA at ${options.url} answered HTTP ${response.status}`,
+          {
+            details: { httpStatus: response.status },
+          },
+        );
       }
       const type = response.headers.get('content-type') ?? '';
       if (!type.toLowerCase().startsWith('application/timestamp-reply')) {
-        throw new QerdsError('TSA_BAD_RESPONSE', `the TSA answered ${type || 'no content type'}, not application/timestamp-reply`);
+        throw new QerdsError(
+          'TSA_BAD_RESPONSE',
+          `the TSA answered ${type || 'no content type'}, not application/timestamp-reply`,
+        );
       }
       const length = Number(response.headers.get('content-length') ?? 0);
-      if (length > MAX_RESPONSE_BYTES) throw new QerdsError('TSA_BAD_RESPONSE', `a ${length}-byte reply is too large`);
+      if (length > MAX_RESPONSE_BYTES)
+        throw new QerdsError('TSA_BAD_RESPONSE', `a ${length}-byte reply is too large`);
       const body = await readBodyAtMost(response, MAX_RESPONSE_BYTES);
       if (!body) throw new QerdsError('TSA_BAD_RESPONSE', `the reply exceeds ${MAX_RESPONSE_BYTES} bytes`);
       return acceptTimestampResponse(body, { imprint, nonce, ...pick(options) });

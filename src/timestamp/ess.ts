@@ -1,5 +1,11 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import { certificateSerialNumberDer, derChildren, derOid, digestNameOfOid, readDerElement } from '../pki/index.js';
+import {
+  certificateSerialNumberDer,
+  derChildren,
+  derOid,
+  digestNameOfOid,
+  readDerElement,
+} from '../pki/index.js';
 
 /**
  * ESS signing-certificate attributes, which bind the signer's certificate into the signed attributes so that

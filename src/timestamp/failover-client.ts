@@ -21,8 +21,12 @@ export interface FailoverTsaOptions {
  * Each client keeps its own checks (nonce, imprint, signature, trust, policy): fail-over never accepts a
  * token the one client would have refused.
  */
-export function createFailoverTsaClient(clients: readonly TsaClient[], options: FailoverTsaOptions = {}): TsaClient {
-  if (clients.length === 0) throw new QerdsError('TSA_CONFIG_INVALID', 'fail-over needs at least one TSA client');
+export function createFailoverTsaClient(
+  clients: readonly TsaClient[],
+  options: FailoverTsaOptions = {},
+): TsaClient {
+  if (clients.length === 0)
+    throw new QerdsError('TSA_CONFIG_INVALID', 'fail-over needs at least one TSA client');
   const cooldownMs = options.cooldownMs ?? 30_000;
   const clock = options.clock ?? systemClock;
   const name = (i: number): string => options.names?.[i] ?? `tsa[${i}]`;
@@ -39,18 +43,27 @@ export function createFailoverTsaClient(clients: readonly TsaClient[], options: 
         try {
           const token = await (clients[i] as TsaClient).timestamp(imprint);
           failedAt[i] = undefined;
-          if (causes.length > 0) options.log?.warn({ tsa: name(i), failed: causes }, 'timestamp obtained after fail-over');
+          if (causes.length > 0)
+            options.log?.warn({ tsa: name(i), failed: causes }, 'timestamp obtained after fail-over');
           return token;
         } catch (e) {
           failedAt[i] = clock.now().getTime();
-          const cause = { tsa: name(i), code: e instanceof QerdsError ? e.code : 'TSA_ERROR', message: (e as Error).message };
+          const cause = {
+            tsa: name(i),
+            code: e instanceof QerdsError ? e.code : 'TSA_ERROR',
+            message: (e as Error).message,
+          };
           causes.push(cause);
           options.log?.warn(cause, 'TSA failed; trying the next one');
         }
       }
-      throw new QerdsError('TSA_UNAVAILABLE', `no TSA answered: ${causes.map((c) => `${c.tsa}: ${c.code} ${c.message}`).join('; ')}`, {
-        details: { causes },
-      });
+      throw new QerdsError(
+        'TSA_UNAVAILABLE',
+        `no TSA answered: ${causes.map((c) => `${c.tsa}: ${c.code} ${c.message}`).join('; ')}`,
+        {
+          details: { causes },
+        },
+      );
     },
   };
 }

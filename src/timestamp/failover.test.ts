@@ -14,11 +14,26 @@ import { sharedTestPki } from '../../test/helpers/pki.js';
 import { isQerdsError, QerdsError } from '../core/errors.js';
 import type { MessageImprint } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner } from '../crypto/index.js';
-import { certificateNameDer, createTrustStore, loadSigningIdentity, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import {
+  certificateNameDer,
+  createTrustStore,
+  loadSigningIdentity,
+  type SigningIdentity,
+  type TrustStore,
+} from '../pki/index.js';
 import { parseTimestampToken } from './token.js';
-import { createFailoverTsaClient, createHttpTsaClient, createTimestampAuthority, createTsaRouter, verifyTimestampToken } from './index.js';
+import {
+  createFailoverTsaClient,
+  createHttpTsaClient,
+  createTimestampAuthority,
+  createTsaRouter,
+  verifyTimestampToken,
+} from './index.js';
 
-const imprint: MessageImprint = { algorithm: 'sha256', digest: createHash('sha256').update('fail-over').digest() };
+const imprint: MessageImprint = {
+  algorithm: 'sha256',
+  digest: createHash('sha256').update('fail-over').digest(),
+};
 const SECOND_POLICY = '1.3.6.1.4.1.32473.1.2';
 const pki = sharedTestPki();
 let identity: SigningIdentity;
@@ -45,7 +60,10 @@ beforeAll(async () => {
   });
   urls.failing = await listen(failing);
   const good = express();
-  good.use('/tsa', createTsaRouter(createTimestampAuthority({ identity, policyOid: SECOND_POLICY, tsaName: true })));
+  good.use(
+    '/tsa',
+    createTsaRouter(createTimestampAuthority({ identity, policyOid: SECOND_POLICY, tsaName: true })),
+  );
   urls.second = await listen(good);
   // A port that was open and is closed now: connection refused.
   const gone = express();
@@ -63,7 +81,12 @@ describe('createFailoverTsaClient over two real HTTP TSAs on loopback', () => {
     const warnings: Record<string, unknown>[] = [];
     const client = createFailoverTsaClient(
       [createHttpTsaClient({ url: urls.failing, trust }), createHttpTsaClient({ url: urls.second, trust })],
-      { cooldownMs: 60_000, names: [urls.failing, urls.second], clock: { now: () => new Date(now) }, log: { warn: (o) => warnings.push(o) } },
+      {
+        cooldownMs: 60_000,
+        names: [urls.failing, urls.second],
+        clock: { now: () => new Date(now) },
+        log: { warn: (o) => warnings.push(o) },
+      },
     );
     const hitsBefore = downHits;
     const token = await client.timestamp(imprint);
@@ -83,19 +106,27 @@ describe('createFailoverTsaClient over two real HTTP TSAs on loopback', () => {
 
   it('all fail: TSA_UNAVAILABLE naming each TSA and its cause', async () => {
     const client = createFailoverTsaClient(
-      [createHttpTsaClient({ url: urls.closed, timeoutMs: 2000 }), createHttpTsaClient({ url: urls.failing })],
+      [
+        createHttpTsaClient({ url: urls.closed, timeoutMs: 2000 }),
+        createHttpTsaClient({ url: urls.failing }),
+      ],
       { names: ['closed', 'http-500'] },
     );
     const err = await client.timestamp(imprint).catch((e: unknown) => e);
     expect(isQerdsError(err, 'TSA_UNAVAILABLE')).toBe(true);
-    expect((err as Error).message).toMatch(/closed: TSA_UNAVAILABLE cannot reach.*http-500: TSA_UNAVAILABLE .*HTTP 500/);
+    expect((err as Error).message).toMatch(
+      /closed: TSA_UNAVAILABLE cannot reach.*http-500: TSA_UNAVAILABLE .*HTTP 500/,
+    );
     expect((err as QerdsError).details?.causes).toHaveLength(2);
   });
 
   it('a TSA whose token fails the client checks counts as failed too', async () => {
     // The second TSA signs with a certificate outside this trust store: its client refuses the token.
     const foreignTrust = createTrustStore([]);
-    const client = createFailoverTsaClient([createHttpTsaClient({ url: urls.second, trust: foreignTrust }), createHttpTsaClient({ url: urls.second, trust })]);
+    const client = createFailoverTsaClient([
+      createHttpTsaClient({ url: urls.second, trust: foreignTrust }),
+      createHttpTsaClient({ url: urls.second, trust }),
+    ]);
     expect((await client.timestamp(imprint)).policy).toBe(SECOND_POLICY);
   });
 });
@@ -104,7 +135,21 @@ describe('TSTInfo.tsa (RFC 3161 §2.4.2): named by our TSA, checked by us and by
   const dir = mkdtempSync(join(tmpdir(), 'qerds-tsa-name-'));
   const opensslVerify = (token: Buffer) => {
     writeFileSync(join(dir, 't.der'), token);
-    return spawnSync('openssl', ['ts', '-verify', '-digest', imprint.digest.toString('hex'), '-token_in', '-in', join(dir, 't.der'), '-CAfile', pki.caCert], { encoding: 'utf8' });
+    return spawnSync(
+      'openssl',
+      [
+        'ts',
+        '-verify',
+        '-digest',
+        imprint.digest.toString('hex'),
+        '-token_in',
+        '-in',
+        join(dir, 't.der'),
+        '-CAfile',
+        pki.caCert,
+      ],
+      { encoding: 'utf8' },
+    );
   };
   /** A token signed by the TSA key but naming another TSA (its TSTInfo re-signed): what a TSA must not issue. */
   function tokenNaming(tokenDer: Buffer, subjectDer: Buffer): Buffer {
@@ -128,9 +173,14 @@ describe('TSTInfo.tsa (RFC 3161 §2.4.2): named by our TSA, checked by us and by
     const o = opensslVerify(token.der);
     expect(`${o.stdout}${o.stderr}`).toContain('Verification: OK');
 
-    const forged = tokenNaming(token.der, certificateNameDer(new X509Certificate(readFileSync(pki.ap('c2').sealCert)), 'subject'));
+    const forged = tokenNaming(
+      token.der,
+      certificateNameDer(new X509Certificate(readFileSync(pki.ap('c2').sealCert)), 'subject'),
+    );
     const bad = await verifyTimestampToken(forged, { imprint, trust });
-    expect(bad.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['TSA_NAME_MISMATCH']);
+    expect(bad.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual([
+      'TSA_NAME_MISMATCH',
+    ]);
     expect(bad.tsaName).toContain('c2');
     const ob = opensslVerify(forged);
     expect(ob.status).not.toBe(0);
@@ -148,7 +198,16 @@ describe('TSTInfo.tsa (RFC 3161 §2.4.2): named by our TSA, checked by us and by
 describe('config: tsa.urls', () => {
   it('takes several TSA URLs with a cooldown, and names a bad one', async () => {
     const { loadConfig } = await import('../config/index.js');
-    const config = loadConfig({ env: {}, overrides: { tsa: { mode: 'remote', urls: ['https://tsa1.example/tsr', 'https://tsa2.example/tsr'], cooldownMs: 5000 } } });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        tsa: {
+          mode: 'remote',
+          urls: ['https://tsa1.example/tsr', 'https://tsa2.example/tsr'],
+          cooldownMs: 5000,
+        },
+      },
+    });
     expect(config.tsa.urls).toEqual(['https://tsa1.example/tsr', 'https://tsa2.example/tsr']);
     expect(config.tsa.cooldownMs).toBe(5000);
     expect(loadConfig({ env: {} }).tsa.cooldownMs).toBe(30_000);

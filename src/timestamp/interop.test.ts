@@ -23,7 +23,10 @@ const run = (args: string[]) => {
 };
 const errors = (v: { findings: readonly { code: string; severity: string }[] }) =>
   v.findings.filter((f) => f.severity === 'error').map((f) => f.code);
-const sha256 = (data: Buffer | string): MessageImprint => ({ algorithm: 'sha256', digest: createHash('sha256').update(data).digest() });
+const sha256 = (data: Buffer | string): MessageImprint => ({
+  algorithm: 'sha256',
+  digest: createHash('sha256').update(data).digest(),
+});
 
 let work: string;
 let devPki: DevPkiLayout;
@@ -38,7 +41,10 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function tsaOf(pki: DevPkiLayout, extra: Partial<Parameters<typeof createTimestampAuthority>[0]> = {}): TimestampAuthority {
+function tsaOf(
+  pki: DevPkiLayout,
+  extra: Partial<Parameters<typeof createTimestampAuthority>[0]> = {},
+): TimestampAuthority {
   return createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey), ...extra });
 }
 
@@ -59,12 +65,45 @@ describe.each(Object.keys(pkis))('our TSA, checked by openssl, with the %s', (na
       const { der } = encodeTimestampRequest(imprint, { certReq });
       const resp = join(dir, `resp-${certReq}.tsr`);
       writeFileSync(resp, await tsa.respond(der));
-      const byDigest = run(['ts', '-verify', '-digest', imprint.digest.toString('hex'), '-in', resp, '-CAfile', pki.caCert, '-untrusted', pki.tsaCert]);
+      const byDigest = run([
+        'ts',
+        '-verify',
+        '-digest',
+        imprint.digest.toString('hex'),
+        '-in',
+        resp,
+        '-CAfile',
+        pki.caCert,
+        '-untrusted',
+        pki.tsaCert,
+      ]);
       expect(byDigest.output).toContain('Verification: OK');
-      const byData = run(['ts', '-verify', '-data', data, '-in', resp, '-CAfile', pki.caCert, '-untrusted', pki.tsaCert]);
+      const byData = run([
+        'ts',
+        '-verify',
+        '-data',
+        data,
+        '-in',
+        resp,
+        '-CAfile',
+        pki.caCert,
+        '-untrusted',
+        pki.tsaCert,
+      ]);
       expect(byData.output).toContain('Verification: OK');
       // and it fails for other data: the check can fail
-      const other = run(['ts', '-verify', '-digest', sha256('other').digest.toString('hex'), '-in', resp, '-CAfile', pki.caCert, '-untrusted', pki.tsaCert]);
+      const other = run([
+        'ts',
+        '-verify',
+        '-digest',
+        sha256('other').digest.toString('hex'),
+        '-in',
+        resp,
+        '-CAfile',
+        pki.caCert,
+        '-untrusted',
+        pki.tsaCert,
+      ]);
       expect(other.status).not.toBe(0);
       expect(other.output).toContain('message imprint mismatch');
     }
@@ -75,7 +114,9 @@ describe.each(Object.keys(pkis))('our TSA, checked by openssl, with the %s', (na
     const data = join(dir, 'q.txt');
     writeFileSync(data, 'query me');
     const query = join(dir, 'q.tsq');
-    execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', query], { stdio: 'pipe' });
+    execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', query], {
+      stdio: 'pipe',
+    });
     const resp = join(dir, 'q.tsr');
     writeFileSync(resp, await tsa.respond(readFileSync(query)));
     const text = run(['ts', '-reply', '-in', resp, '-text']).output;
@@ -84,7 +125,9 @@ describe.each(Object.keys(pkis))('our TSA, checked by openssl, with the %s', (na
     const nonce = /Nonce: (0x[0-9A-F]+)/.exec(run(['ts', '-query', '-in', query, '-text']).output)?.[1];
     expect(nonce).toBeDefined();
     expect(text).toContain(`Nonce: ${nonce}`);
-    expect(run(['ts', '-verify', '-queryfile', query, '-in', resp, '-CAfile', pki.caCert]).output).toContain('Verification: OK');
+    expect(run(['ts', '-verify', '-queryfile', query, '-in', resp, '-CAfile', pki.caCert]).output).toContain(
+      'Verification: OK',
+    );
     // RFC 5816: id-aa-signingCertificateV2 in the signed attributes
     const token = join(dir, 'q.tok');
     execFileSync('openssl', ['ts', '-reply', '-in', resp, '-token_out', '-out', token], { stdio: 'pipe' });
@@ -96,7 +139,10 @@ describe.each(Object.keys(pkis))('our TSA, checked by openssl, with the %s', (na
   it('accepts a token from an independent TSA (openssl ts -reply)', async () => {
     const imprint = sha256('independent');
     const token = await opensslTsa(pki).timestamp(imprint);
-    const v = await verifyTimestampToken(token.der, { imprint, trust: createTrustStore([new X509Certificate(readFileSync(pki.caCert))]) });
+    const v = await verifyTimestampToken(token.der, {
+      imprint,
+      trust: createTrustStore([new X509Certificate(readFileSync(pki.caCert))]),
+    });
     expect(errors(v)).toEqual([]);
     expect(v.valid).toBe(true);
     expect(v.policy).toBe(OPENSSL_TSA_POLICY);
@@ -116,7 +162,9 @@ describe('verifyTimestampToken', () => {
   };
   beforeAll(() => {
     tsa = tsaOf(devPki, { clock: { now: () => new Date(Date.now() - 60_000) }, serialNumber: () => 42n });
-    trust = createTrustStore([new X509Certificate(readFileSync(devPki.caCert))], { crls: [readFileSync(devPki.caCrl)] });
+    trust = createTrustStore([new X509Certificate(readFileSync(devPki.caCert))], {
+      crls: [readFileSync(devPki.caCrl)],
+    });
   });
 
   it('accepts our token and reports genTime, policy, serial, TSA certificate', async () => {
@@ -131,8 +179,12 @@ describe('verifyTimestampToken', () => {
 
   it('rejects another imprint', async () => {
     const token = await tokenOf(tsa);
-    expect(errors(await verifyTimestampToken(token, { imprint: sha256('forged'), trust }))).toEqual(['TSA_IMPRINT_MISMATCH']);
-    expect(errors(await verifyTimestampToken(token, { data: Buffer.from('forged'), trust }))).toEqual(['TSA_IMPRINT_MISMATCH']);
+    expect(errors(await verifyTimestampToken(token, { imprint: sha256('forged'), trust }))).toEqual([
+      'TSA_IMPRINT_MISMATCH',
+    ]);
+    expect(errors(await verifyTimestampToken(token, { data: Buffer.from('forged'), trust }))).toEqual([
+      'TSA_IMPRINT_MISMATCH',
+    ]);
   });
 
   it('rejects a token from a TSA outside the trust store', async () => {
@@ -149,10 +201,14 @@ describe('verifyTimestampToken', () => {
   });
 
   it('rejects a token signed with a certificate that is not a TSA certificate', async () => {
-    const sealTsa = createTimestampAuthority({ identity: loadSigningIdentity(devPki.ap('c2').sealCert, devPki.ap('c2').sealKey) });
+    const sealTsa = createTimestampAuthority({
+      identity: loadSigningIdentity(devPki.ap('c2').sealCert, devPki.ap('c2').sealKey),
+    });
     const { der } = encodeTimestampRequest(imprint, { certReq: true });
     const resp = readResponseToken(await sealTsa.respond(der));
-    expect(errors(await verifyTimestampToken(resp, { imprint, trust }))).toEqual(['TSA_NOT_TIMESTAMPING_CERT']);
+    expect(errors(await verifyTimestampToken(resp, { imprint, trust }))).toEqual([
+      'TSA_NOT_TIMESTAMPING_CERT',
+    ]);
   });
 
   it('needs the TSA certificate when the token does not carry it', async () => {
@@ -170,13 +226,31 @@ describe('verifyTimestampToken', () => {
     const token = await tokenOf(tsa);
     const { tstStart, tstEnd } = locate(token, Buffer.from('evidence'));
     // Flip one byte in several regions: TSTInfo, signed attributes, signature, and the embedded certificate.
-    const offsets = [tstStart + 2, tstEnd - 3, token.length - 10, token.length - 300, Math.floor(token.length / 2), 5];
+    const offsets = [
+      tstStart + 2,
+      tstEnd - 3,
+      token.length - 10,
+      token.length - 300,
+      Math.floor(token.length / 2),
+      5,
+    ];
     for (const offset of offsets) {
       const tampered = Buffer.from(token);
       tampered[offset] = (tampered[offset] ?? 0) ^ 0x01;
       const v = await verifyTimestampToken(tampered, { imprint, trust });
       expect(v.valid, `byte ${offset}`).toBe(false);
-      expect(errors(v).some((c) => ['TSA_SIGNATURE_INVALID', 'TSA_TOKEN_MALFORMED', 'TSA_IMPRINT_MISMATCH', 'TSA_SIGNER_CERT_MISSING', 'TSA_SIGNING_CERT_MISMATCH'].includes(c)), `byte ${offset}: ${errors(v).join()}`).toBe(true);
+      expect(
+        errors(v).some((c) =>
+          [
+            'TSA_SIGNATURE_INVALID',
+            'TSA_TOKEN_MALFORMED',
+            'TSA_IMPRINT_MISMATCH',
+            'TSA_SIGNER_CERT_MISSING',
+            'TSA_SIGNING_CERT_MISMATCH',
+          ].includes(c),
+        ),
+        `byte ${offset}: ${errors(v).join()}`,
+      ).toBe(true);
     }
   });
 
@@ -192,18 +266,33 @@ describe('verifyTimestampToken', () => {
     );
     const q = join(dir, 'q.tsq');
     const t = join(dir, 't.der');
-    execFileSync('openssl', ['ts', '-query', '-sha256', '-digest', imprint.digest.toString('hex'), '-cert', '-out', q]);
-    execFileSync('openssl', ['ts', '-reply', '-config', config, '-queryfile', q, '-token_out', '-out', t], { stdio: 'pipe' });
+    execFileSync('openssl', [
+      'ts',
+      '-query',
+      '-sha256',
+      '-digest',
+      imprint.digest.toString('hex'),
+      '-cert',
+      '-out',
+      q,
+    ]);
+    execFileSync('openssl', ['ts', '-reply', '-config', config, '-queryfile', q, '-token_out', '-out', t], {
+      stdio: 'pipe',
+    });
     const sharedTrust = createTrustStore([new X509Certificate(readFileSync(shared.caCert))]);
     const v = await verifyTimestampToken(readFileSync(t), { imprint, trust: sharedTrust });
     expect(errors(v)).toEqual([]);
     expect(v.findings.map((f) => f.code)).toContain('TSA_ESS_CERT_ID_V1');
     // the same token does not bind to a different certificate with that name
-    expect(errors(await verifyTimestampToken(readFileSync(t), { imprint, trust }))).toContain('TSA_CERT_UNTRUSTED');
+    expect(errors(await verifyTimestampToken(readFileSync(t), { imprint, trust }))).toContain(
+      'TSA_CERT_UNTRUSTED',
+    );
   });
 
   it('reports garbage as malformed', async () => {
-    expect(errors(await verifyTimestampToken(Buffer.from('not a token'), { imprint }))).toEqual(['TSA_TOKEN_MALFORMED']);
+    expect(errors(await verifyTimestampToken(Buffer.from('not a token'), { imprint }))).toEqual([
+      'TSA_TOKEN_MALFORMED',
+    ]);
   });
 });
 
@@ -214,21 +303,57 @@ describe('ECDSA TSA keys', () => {
     const cert = join(dir, 'tsa.crt');
     const o = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
     o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', key);
-    o('req', '-new', '-key', key, '-subj', '/C=JP/O=qerds-ap DEV ONLY/CN=EC TSA', '-out', join(dir, 'tsa.csr'));
-    writeFileSync(join(dir, 'ext.cnf'), '[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n');
-    o('x509', '-req', '-in', join(dir, 'tsa.csr'), '-CA', devPki.caCert, '-CAkey', devPki.caKey, '-set_serial', '77', '-days', '30', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', cert);
+    o(
+      'req',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      '/C=JP/O=qerds-ap DEV ONLY/CN=EC TSA',
+      '-out',
+      join(dir, 'tsa.csr'),
+    );
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      '[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n',
+    );
+    o(
+      'x509',
+      '-req',
+      '-in',
+      join(dir, 'tsa.csr'),
+      '-CA',
+      devPki.caCert,
+      '-CAkey',
+      devPki.caKey,
+      '-set_serial',
+      '77',
+      '-days',
+      '30',
+      '-extfile',
+      join(dir, 'ext.cnf'),
+      '-extensions',
+      'x',
+      '-out',
+      cert,
+    );
     const tsa = createTimestampAuthority({ identity: loadSigningIdentity(cert, key) });
     const imprint = sha256('ec');
     const { der, nonce } = encodeTimestampRequest(imprint, { certReq: true });
     const resp = join(dir, 'r.tsr');
     writeFileSync(resp, await tsa.respond(der));
-    expect(run(['ts', '-verify', '-digest', imprint.digest.toString('hex'), '-in', resp, '-CAfile', devPki.caCert]).output).toContain('Verification: OK');
+    expect(
+      run(['ts', '-verify', '-digest', imprint.digest.toString('hex'), '-in', resp, '-CAfile', devPki.caCert])
+        .output,
+    ).toContain('Verification: OK');
     const token = await acceptTimestampResponse(readFileSync(resp), { imprint, nonce });
     const trust = createTrustStore([new X509Certificate(readFileSync(devPki.caCert))]);
     expect(errors(await verifyTimestampToken(token.der, { imprint, trust }))).toEqual([]);
     const tokenFile = join(dir, 't.der');
     writeFileSync(tokenFile, token.der);
-    expect(run(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', tokenFile]).output).toContain('ecdsa-with-SHA384');
+    expect(run(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', tokenFile]).output).toContain(
+      'ecdsa-with-SHA384',
+    );
   });
 });
 
@@ -253,7 +378,10 @@ describe('request rejections, as openssl reads them', () => {
   });
 
   it('unacceptedPolicy for a policy the TSA does not offer', async () => {
-    const text = await failureOf(tsaOf(devPki), query('-digest', 'a'.repeat(64), '-sha256', '-tspolicy', '1.2.3.4'));
+    const text = await failureOf(
+      tsaOf(devPki),
+      query('-digest', 'a'.repeat(64), '-sha256', '-tspolicy', '1.2.3.4'),
+    );
     expect(text).toContain('Failure info: the requested TSA policy is not supported by the TSA');
   });
 });

@@ -13,9 +13,13 @@ const DIGEST_LENGTHS = Object.freeze({ sha256: 32, sha384: 48, sha512: 64 });
 export function toAsnMessageImprint(imprint: MessageImprint): AsnMessageImprint {
   const oid = DIGEST_OIDS[imprint.algorithm];
   // Only SHA-2 imprints: a collision-prone hash would let one token vouch for two documents.
-  if (!oid) throw new QerdsError('TSA_BAD_IMPRINT', `unsupported imprint algorithm ${String(imprint.algorithm)}`);
+  if (!oid)
+    throw new QerdsError('TSA_BAD_IMPRINT', `unsupported imprint algorithm ${String(imprint.algorithm)}`);
   if (imprint.digest.length !== DIGEST_LENGTHS[imprint.algorithm]) {
-    throw new QerdsError('TSA_BAD_IMPRINT', `a ${imprint.algorithm} digest has ${DIGEST_LENGTHS[imprint.algorithm]} bytes, not ${imprint.digest.length}`);
+    throw new QerdsError(
+      'TSA_BAD_IMPRINT',
+      `a ${imprint.algorithm} digest has ${DIGEST_LENGTHS[imprint.algorithm]} bytes, not ${imprint.digest.length}`,
+    );
   }
   return new AsnMessageImprint({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: oid }),

@@ -11,7 +11,10 @@ const requireModule = createRequire(import.meta.url);
 const REQUEST_LIMIT = '64kb';
 
 function problem(res: Response, status: number, title: string, detail: string): void {
-  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  res
+    .status(status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
 /**
@@ -26,7 +29,12 @@ export function createTsaRouter(tsa: TimestampAuthority): Router {
     '/',
     (req: Request, res: Response, next: NextFunction) => {
       if (!req.is('application/timestamp-query')) {
-        problem(res, 415, 'Unsupported Media Type', 'send an RFC 3161 TimeStampReq as application/timestamp-query');
+        problem(
+          res,
+          415,
+          'Unsupported Media Type',
+          'send an RFC 3161 TimeStampReq as application/timestamp-query',
+        );
         return;
       }
       next();
@@ -41,7 +49,8 @@ export function createTsaRouter(tsa: TimestampAuthority): Router {
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const e = error as { status?: number; type?: string };
-    if (e.type === 'entity.too.large') return problem(res, 413, 'Payload Too Large', `requests are limited to ${REQUEST_LIMIT}`);
+    if (e.type === 'entity.too.large')
+      return problem(res, 413, 'Payload Too Large', `requests are limited to ${REQUEST_LIMIT}`);
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return problem(res, e.status, 'Bad Request', 'the request body could not be read');
     }

@@ -45,8 +45,12 @@ export async function verifyTimestampToken(
   const imprintDigest = Buffer.from(new Uint8Array(tstInfo.messageImprint.hashedMessage.buffer));
   const nonce = tstInfo.nonce ? bytesToBigint(tstInfo.nonce) : undefined;
   const acc = tstInfo.accuracy;
-  const accuracyMs = acc ? (acc.seconds ?? 0) * 1000 + (acc.millis ?? 0) + (acc.micros ?? 0) / 1000 : undefined;
-  const tsaNameDer = tstInfo.tsa?.directoryName ? Buffer.from(AsnConvert.serialize(tstInfo.tsa.directoryName)) : undefined;
+  const accuracyMs = acc
+    ? (acc.seconds ?? 0) * 1000 + (acc.millis ?? 0) + (acc.micros ?? 0) / 1000
+    : undefined;
+  const tsaNameDer = tstInfo.tsa?.directoryName
+    ? Buffer.from(AsnConvert.serialize(tstInfo.tsa.directoryName))
+    : undefined;
   const result = {
     ...(accuracyMs === undefined ? {} : { accuracyMs }),
     ...(tsaNameDer ? { tsaName: new x509.Name(new Uint8Array(tsaNameDer)).toString() } : {}),
@@ -60,13 +64,22 @@ export async function verifyTimestampToken(
   // 1. The imprint: the token must be about the data the caller has.
   if (!imprintAlgorithm) {
     // Only SHA-2 imprints: with a collision-prone hash one token would vouch for two documents.
-    findings.push(err('TSA_WEAK_IMPRINT', `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm.algorithm} is not accepted`));
+    findings.push(
+      err(
+        'TSA_WEAK_IMPRINT',
+        `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm.algorithm} is not accepted`,
+      ),
+    );
   } else {
     const expected: MessageImprint | undefined =
       options.imprint ??
-      (options.data ? { algorithm: imprintAlgorithm, digest: createHash(imprintAlgorithm).update(options.data).digest() } : undefined);
+      (options.data
+        ? { algorithm: imprintAlgorithm, digest: createHash(imprintAlgorithm).update(options.data).digest() }
+        : undefined);
     if (!expected) {
-      findings.push(warn('TSA_IMPRINT_NOT_CHECKED', 'neither imprint nor data given: the token is not bound to any data'));
+      findings.push(
+        warn('TSA_IMPRINT_NOT_CHECKED', 'neither imprint nor data given: the token is not bound to any data'),
+      );
     } else if (expected.algorithm !== imprintAlgorithm || !expected.digest.equals(imprintDigest)) {
       findings.push(err('TSA_IMPRINT_MISMATCH', 'the token is over another imprint than the one expected'));
     }
@@ -85,7 +98,9 @@ export async function verifyTimestampToken(
   const contentType = single(signer.attributes, OID.contentType);
   const messageDigest = single(signer.attributes, OID.messageDigest);
   if (!digest) {
-    findings.push(err('TSA_ALGORITHM_UNSUPPORTED', `signer digest algorithm ${signer.digestAlgorithm} is not accepted`));
+    findings.push(
+      err('TSA_ALGORITHM_UNSUPPORTED', `signer digest algorithm ${signer.digestAlgorithm} is not accepted`),
+    );
   } else if (!contentType || !messageDigest) {
     findings.push(err('TSA_TOKEN_MALFORMED', 'contentType or messageDigest signed attribute missing'));
   } else {
@@ -98,9 +113,18 @@ export async function verifyTimestampToken(
       findings.push(err('TSA_SIGNATURE_INVALID', 'the messageDigest attribute does not match the TSTInfo'));
     }
     // RSASSA-PSS (qualified TSAs use it) carries its hash and salt in the AlgorithmIdentifier parameters.
-    const ok = verifySignerSignature(signer.signatureAlgorithm, signer.signatureParameters, digest, signer.signedAttrsDer, signer.signature, tsaCertificate.publicKey);
+    const ok = verifySignerSignature(
+      signer.signatureAlgorithm,
+      signer.signatureParameters,
+      digest,
+      signer.signedAttrsDer,
+      signer.signature,
+      tsaCertificate.publicKey,
+    );
     if ('unsupported' in ok) {
-      findings.push(err('TSA_ALGORITHM_UNSUPPORTED', `${ok.unsupported} is not supported: the signature was not checked`));
+      findings.push(
+        err('TSA_ALGORITHM_UNSUPPORTED', `${ok.unsupported} is not supported: the signature was not checked`),
+      );
     } else if (!ok.ok) {
       findings.push(err('TSA_SIGNATURE_INVALID', 'the signature over the signed attributes does not verify'));
     }
@@ -117,13 +141,20 @@ export async function verifyTimestampToken(
 
   // 6. The path to a trust anchor, at the time the token was made.
   if (options.trust) {
-    const path = options.trust.validate(tsaCertificate, { at: options.at ?? genTime, intermediates: token.certificates });
+    const path = options.trust.validate(tsaCertificate, {
+      at: options.at ?? genTime,
+      intermediates: token.certificates,
+    });
     if (!path.valid) {
-      findings.push(err('TSA_CERT_UNTRUSTED', `the TSA certificate ${tsaCertificate.subject} does not validate`));
+      findings.push(
+        err('TSA_CERT_UNTRUSTED', `the TSA certificate ${tsaCertificate.subject} does not validate`),
+      );
     }
     findings.push(...path.findings);
   } else {
-    findings.push(warn('TSA_TRUST_NOT_CHECKED', 'no trust store given: the TSA certificate path was not validated'));
+    findings.push(
+      warn('TSA_TRUST_NOT_CHECKED', 'no trust store given: the TSA certificate path was not validated'),
+    );
   }
 
   return { valid: !findings.some((f) => f.severity === 'error'), ...result, tsaCertificate, findings };
@@ -139,10 +170,16 @@ function identifies(sid: ParsedToken['signer']['sid'], cert: X509Certificate): b
     const ski = certificateFacts(cert).subjectKeyIdentifier;
     return ski !== undefined && Buffer.from(ski, 'hex').equals(sid.keyId);
   }
-  return certificateNameDer(cert, 'issuer').equals(sid.issuer) && certificateSerialNumberDer(cert).equals(sid.serial);
+  return (
+    certificateNameDer(cert, 'issuer').equals(sid.issuer) &&
+    certificateSerialNumberDer(cert).equals(sid.serial)
+  );
 }
 
-function checkSigningCertificate(attributes: ReadonlyMap<string, readonly Buffer[]>, cert: X509Certificate): Finding[] {
+function checkSigningCertificate(
+  attributes: ReadonlyMap<string, readonly Buffer[]>,
+  cert: X509Certificate,
+): Finding[] {
   const v2 = single(attributes, OID.signingCertificateV2);
   const v1 = single(attributes, OID.signingCertificate);
   let id: EssCertId;
@@ -154,10 +191,17 @@ function checkSigningCertificate(attributes: ReadonlyMap<string, readonly Buffer
     return [err('TSA_TOKEN_MALFORMED', `ESS signing certificate attribute: ${(e as Error).message}`)];
   }
   if (!essCertIdMatches(id, cert)) {
-    return [err('TSA_SIGNING_CERT_MISMATCH', 'the ESS certificate identifier does not match the signer certificate')];
+    return [
+      err(
+        'TSA_SIGNING_CERT_MISMATCH',
+        'the ESS certificate identifier does not match the signer certificate',
+      ),
+    ];
   }
   // ESSCertID (v1) identifies the certificate by SHA-1; accepted for interoperability, as RFC 5816 allows.
-  return id.version === 1 ? [{ code: 'TSA_ESS_CERT_ID_V1', message: 'signer identified by ESSCertID (SHA-1)', severity: 'info' }] : [];
+  return id.version === 1
+    ? [{ code: 'TSA_ESS_CERT_ID_V1', message: 'signer identified by ESSCertID (SHA-1)', severity: 'info' }]
+    : [];
 }
 
 function checkTimestampingEku(cert: X509Certificate): Finding[] {
@@ -176,10 +220,29 @@ function checkTsaName(tstInfo: TSTInfo, nameDer: Buffer | undefined, cert: X509C
   if (nameDer) {
     return nameDer.equals(certificateNameDer(cert, 'subject'))
       ? []
-      : [err('TSA_NAME_MISMATCH', `the token names its TSA ${new x509.Name(new Uint8Array(nameDer)).toString()}, but is signed by ${cert.subject.replace(/\n/g, ', ')}`)];
+      : [
+          err(
+            'TSA_NAME_MISMATCH',
+            `the token names its TSA ${new x509.Name(new Uint8Array(nameDer)).toString()}, but is signed by ${cert.subject.replace(/\n/g, ', ')}`,
+          ),
+        ];
   }
   const alt = (cert.subjectAltName ?? '').split(', ');
-  const named = tsa.dNSName ? `DNS:${tsa.dNSName}` : tsa.uniformResourceIdentifier ? `URI:${tsa.uniformResourceIdentifier}` : tsa.rfc822Name ? `email:${tsa.rfc822Name}` : undefined;
-  if (named === undefined) return [warn('TSA_NAME_NOT_CHECKED', 'the token names its TSA in a form this verifier does not compare')];
-  return alt.includes(named) ? [] : [err('TSA_NAME_MISMATCH', `the token names its TSA ${named}, which is not a name of its signer certificate`)];
+  const named = tsa.dNSName
+    ? `DNS:${tsa.dNSName}`
+    : tsa.uniformResourceIdentifier
+      ? `URI:${tsa.uniformResourceIdentifier}`
+      : tsa.rfc822Name
+        ? `email:${tsa.rfc822Name}`
+        : undefined;
+  if (named === undefined)
+    return [warn('TSA_NAME_NOT_CHECKED', 'the token names its TSA in a form this verifier does not compare')];
+  return alt.includes(named)
+    ? []
+    : [
+        err(
+          'TSA_NAME_MISMATCH',
+          `the token names its TSA ${named}, which is not a name of its signer certificate`,
+        ),
+      ];
 }

@@ -2,21 +2,19 @@ import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { uuidIdGenerator } from '../core/ids.js';
 import { sealXml } from '../seal/index.js';
-import {
-  FOR_ESEALS_URI,
-  SERVICE_STATUS_URI,
-  SERVICE_TYPE_URI,
-  TSL_NS,
-  TSL_TAG,
-} from './names.js';
+import { FOR_ESEALS_URI, SERVICE_STATUS_URI, SERVICE_TYPE_URI, TSL_NS, TSL_TAG } from './names.js';
 import type { BuildTrustListOptions, TrustListServiceInput } from './types.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const time = (d: Date): string => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-const name = (tag: string, text: string): string => `<${tag}><Name xml:lang="en">${esc(text)}</Name></${tag}>`;
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const time = (d: Date): string =>
+  new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const name = (tag: string, text: string): string =>
+  `<${tag}><Name xml:lang="en">${esc(text)}</Name></${tag}>`;
 const digitalId = (cert: X509Certificate): string =>
   `<ServiceDigitalIdentity><DigitalId><X509Certificate>${cert.raw.toString('base64')}</X509Certificate></DigitalId></ServiceDigitalIdentity>`;
-const typeUri = (s: TrustListServiceInput): string => (s.type === 'QESeal' ? SERVICE_TYPE_URI['CA/QC'] : SERVICE_TYPE_URI[s.type]);
+const typeUri = (s: TrustListServiceInput): string =>
+  s.type === 'QESeal' ? SERVICE_TYPE_URI['CA/QC'] : SERVICE_TYPE_URI[s.type];
 
 function service(s: TrustListServiceInput): string {
   // ForeSeals (TS 119 612 §5.5.9.4): this CA/QC issues qualified certificates for electronic seals.
@@ -49,7 +47,10 @@ export async function buildTrustList(options: BuildTrustListOptions): Promise<st
   for (const s of options.services) {
     for (const h of s.history ?? []) {
       if (h.statusStartingTime >= s.statusStartingTime) {
-        throw new QerdsError('TL_BAD_HISTORY', `service ${s.name}: a history entry starts at or after the current status`);
+        throw new QerdsError(
+          'TL_BAD_HISTORY',
+          `service ${s.name}: a history entry starts at or after the current status`,
+        );
       }
     }
   }
@@ -65,5 +66,9 @@ export async function buildTrustList(options: BuildTrustListOptions): Promise<st
     `<TrustServiceProviderList><TrustServiceProvider><TSPInformation>${name('TSPName', tspName)}</TSPInformation>` +
     `<TSPServices>${options.services.map(service).join('')}</TSPServices></TrustServiceProvider></TrustServiceProviderList>` +
     `</TrustServiceStatusList>`;
-  return sealXml(xml, { identity: options.signer, clock: { now: () => options.issued }, idGenerator: uuidIdGenerator });
+  return sealXml(xml, {
+    identity: options.signer,
+    clock: { now: () => options.issued },
+    idGenerator: uuidIdGenerator,
+  });
 }

@@ -18,11 +18,17 @@ export function combineTrustLists(lists: readonly TrustList[]): TrustList {
     signer: first.signer,
     services: Object.freeze(lists.flatMap((l) => l.services)),
     trustStore(at, options) {
-      return createTrustStore(lists.flatMap((l) => l.trustStore(at).anchors), options?.crls ? { crls: options.crls } : {});
+      return createTrustStore(
+        lists.flatMap((l) => l.trustStore(at).anchors),
+        options?.crls ? { crls: options.crls } : {},
+      );
     },
     statusOf(cert, at) {
       const statuses: QualifiedStatus[] = lists.map((l) => l.statusOf(cert, at));
-      return statuses.find((s) => s.qualified) ?? statuses.find((s) => s.serviceType !== undefined) ?? { qualified: false };
+      return (
+        statuses.find((s) => s.qualified) ??
+        statuses.find((s) => s.serviceType !== undefined) ?? { qualified: false }
+      );
     },
   };
   return Object.freeze(combined);

@@ -11,10 +11,19 @@ const cert = (file: string): X509Certificate => new X509Certificate(readFileSync
  * TSA as QTST, each AP's seal certificate as a QERDS, all granted since the CA's notBefore; signed by the
  * tl/signer identity. Valid until the leaf certificates expire (a real list lives at most six months).
  */
-export async function devTrustListXml(layout: DevPkiLayout, aps: readonly string[], issued: Date, nextUpdate: Date): Promise<string> {
+export async function devTrustListXml(
+  layout: DevPkiLayout,
+  aps: readonly string[],
+  issued: Date,
+  nextUpdate: Date,
+): Promise<string> {
   const ca = cert(layout.caCert);
   const since = new Date(ca.validFrom);
-  const granted = (type: TrustListServiceInput['type'], name: string, certificate: X509Certificate): TrustListServiceInput => ({
+  const granted = (
+    type: TrustListServiceInput['type'],
+    name: string,
+    certificate: X509Certificate,
+  ): TrustListServiceInput => ({
     type,
     name,
     certificate,
@@ -30,7 +39,11 @@ export async function devTrustListXml(layout: DevPkiLayout, aps: readonly string
       granted('QTST', 'qerds-ap DEV ONLY TSA', cert(layout.tsaCert)),
       ...aps.map((ap) => granted('QERDS', `qerds-ap DEV ONLY AP ${ap}`, cert(layout.ap(ap).sealCert))),
     ],
-    signer: { certificate: new X509Certificate(signerPem), privateKey: createPrivateKey(readFileSync(layout.tlSignerKey)), chain: [] },
+    signer: {
+      certificate: new X509Certificate(signerPem),
+      privateKey: createPrivateKey(readFileSync(layout.tlSignerKey)),
+      chain: [],
+    },
     issued,
     nextUpdate,
   });

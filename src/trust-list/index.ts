@@ -7,4 +7,8 @@ export { devTrustListXml } from './dev-trust-list.js';
 export { combineTrustLists } from './combine-trust-lists.js';
 export { requireListedService } from './listed-service-trust.js';
 export { loadConfiguredTrustLists, type ConfiguredTrustList } from './load-configured-trust-lists.js';
-export { createLiveTrustLists, type LiveTrustLists, type TrustListRefreshReport } from './live-trust-lists.js';
+export {
+  createLiveTrustLists,
+  type LiveTrustLists,
+  type TrustListRefreshReport,
+} from './live-trust-lists.js';

@@ -11,16 +11,25 @@ import type { TrustList } from './types.js';
  * would otherwise pass as an access point; the list, not the CA, says who runs a qualified ERDS.
  */
 export function requireListedService(base: TrustStore, list: TrustList, type: TrustServiceType): TrustStore {
-  function validate(leaf: Parameters<TrustStore['validate']>[0], options: Parameters<TrustStore['validate']>[1] = {}): PathValidationResult {
+  function validate(
+    leaf: Parameters<TrustStore['validate']>[0],
+    options: Parameters<TrustStore['validate']>[1] = {},
+  ): PathValidationResult {
     const result = base.validate(leaf, options);
     if (!result.valid) return result;
     const at = options.at ?? new Date();
-    const services = list.services.filter((s) => s.type === type && s.certificates.some((c) => c.fingerprint256 === leaf.fingerprint256));
+    const services = list.services.filter(
+      (s) => s.type === type && s.certificates.some((c) => c.fingerprint256 === leaf.fingerprint256),
+    );
     if (services.some((s) => IN_FORCE_STATUSES.has(s.statusAt(at)!))) return result;
     const subject = leaf.subject.replace(/\n/g, ', ');
     const finding: Finding =
       services.length === 0
-        ? { code: 'TL_NOT_LISTED', message: `${subject} is not a ${type} service on the trusted list`, severity: 'error' }
+        ? {
+            code: 'TL_NOT_LISTED',
+            message: `${subject} is not a ${type} service on the trusted list`,
+            severity: 'error',
+          }
         : {
             code: 'TL_NOT_IN_FORCE',
             message: `${subject} is a ${type} service whose status at ${at.toISOString()} is ${services.map((s) => s.statusAt(at) ?? 'not yet listed').join(', ')}`,

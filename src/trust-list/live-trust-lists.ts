@@ -24,7 +24,10 @@ export interface LiveTrustLists {
 }
 
 /** Live lists over `entries`, starting with `initial` (one per entry, as `loadConfiguredTrustLists` made them). */
-export function createLiveTrustLists(entries: readonly ConfiguredTrustList[], initial: readonly TrustList[]): LiveTrustLists {
+export function createLiveTrustLists(
+  entries: readonly ConfiguredTrustList[],
+  initial: readonly TrustList[],
+): LiveTrustLists {
   let lists = [...initial];
   let combined = combineTrustLists(lists);
   const view: TrustList = {
@@ -62,13 +65,25 @@ export function createLiveTrustLists(entries: readonly ConfiguredTrustList[], in
           const list = await loadConfiguredTrustList(entry, at);
           if (list.issued < held.issued) {
             // Threat: an older list, still validly signed, would bring back services withdrawn since (rollback).
-            refused.push({ path: entry.path, code: 'TL_ROLLBACK', reason: `issued ${list.issued.toISOString()}, before the list held (${held.issued.toISOString()})` });
+            refused.push({
+              path: entry.path,
+              code: 'TL_ROLLBACK',
+              reason: `issued ${list.issued.toISOString()}, before the list held (${held.issued.toISOString()})`,
+            });
           } else if (list.issued > held.issued) {
             next[i] = list;
-            accepted.push({ path: entry.path, issued: list.issued, ...(list.nextUpdate ? { nextUpdate: list.nextUpdate } : {}) });
+            accepted.push({
+              path: entry.path,
+              issued: list.issued,
+              ...(list.nextUpdate ? { nextUpdate: list.nextUpdate } : {}),
+            });
           }
         } catch (error) {
-          refused.push({ path: entry.path, code: isQerdsError(error) ? error.code : 'TL_UNREADABLE', reason: (error as Error).message });
+          refused.push({
+            path: entry.path,
+            code: isQerdsError(error) ? error.code : 'TL_UNREADABLE',
+            reason: (error as Error).message,
+          });
         }
       }
       if (accepted.length > 0) {

@@ -17,7 +17,10 @@ export interface ConfiguredTrustList {
  * file and keeps the code of the cause (`TL_SIGNATURE_INVALID`, `TL_STALE`, `TL_MALFORMED`,
  * `PKI_TRUST_STORE_UNREADABLE`), so an AP refuses to start on a forged or stale list instead of running without it.
  */
-export async function loadConfiguredTrustLists(entries: readonly ConfiguredTrustList[], at: Date): Promise<TrustList[]> {
+export async function loadConfiguredTrustLists(
+  entries: readonly ConfiguredTrustList[],
+  at: Date,
+): Promise<TrustList[]> {
   const lists: TrustList[] = [];
   for (const entry of entries) lists.push(await loadConfiguredTrustList(entry, at));
   return lists;
@@ -27,7 +30,11 @@ export async function loadConfiguredTrustLists(entries: readonly ConfiguredTrust
 export async function loadConfiguredTrustList(entry: ConfiguredTrustList, at: Date): Promise<TrustList> {
   try {
     const xml = await readFile(entry.path, 'utf8');
-    return await loadTrustList(xml, { signerAnchors: loadTrustStore(entry.signerAnchors), at, allowStale: entry.allowStale ?? false });
+    return await loadTrustList(xml, {
+      signerAnchors: loadTrustStore(entry.signerAnchors),
+      at,
+      allowStale: entry.allowStale ?? false,
+    });
   } catch (cause) {
     const code = isQerdsError(cause) ? cause.code : 'TL_UNREADABLE';
     throw new QerdsError(code, `trusted list ${entry.path}: ${(cause as Error).message}`, { cause });

@@ -12,22 +12,32 @@ import {
   type ServiceStatus,
   type TrustServiceType,
 } from './names.js';
-import type { LoadTrustListOptions, QualifiedStatus, ServiceStatusPeriod, TrustList, TrustListService } from './types.js';
+import type {
+  LoadTrustListOptions,
+  QualifiedStatus,
+  ServiceStatusPeriod,
+  TrustList,
+  TrustListService,
+} from './types.js';
 
 const fail = (message: string): QerdsError => new QerdsError('TL_MALFORMED', `trusted list: ${message}`);
-const child = (parent: Node, localName: string): Element | undefined => childElements(parent, TSL_NS, localName)[0];
+const child = (parent: Node, localName: string): Element | undefined =>
+  childElements(parent, TSL_NS, localName)[0];
 const need = (parent: Node, localName: string): Element => {
   const found = child(parent, localName);
   if (!found) throw fail(`missing ${localName}`);
   return found;
 };
-const nameOf = (parent: Element, localName: string): string => textOf(need(need(parent, localName), 'Name')).trim();
+const nameOf = (parent: Element, localName: string): string =>
+  textOf(need(need(parent, localName), 'Name')).trim();
 const dateOf = (parent: Element, localName: string): Date => {
   const d = new Date(textOf(need(parent, localName)).trim());
   if (Number.isNaN(d.getTime())) throw fail(`${localName} is not a dateTime`);
   return d;
 };
-const STATUS_BY_URI = new Map<string, ServiceStatus>(Object.entries(SERVICE_STATUS_URI).map(([k, v]) => [v, k as ServiceStatus]));
+const STATUS_BY_URI = new Map<string, ServiceStatus>(
+  Object.entries(SERVICE_STATUS_URI).map(([k, v]) => [v, k as ServiceStatus]),
+);
 const IN_FORCE = IN_FORCE_STATUSES;
 
 /**
@@ -49,22 +59,29 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
   const role = checkCertificateRole(seal.signer, 'trust-list-signer');
   if (role.length > 0) {
     // An e-seal or TLS key of the same CA must not be able to publish a list: only a tslSigning certificate.
-    throw new QerdsError('TL_SIGNATURE_INVALID', `the list signer lacks the tslSigning extended key usage: ${role.map((f) => f.message).join('; ')}`, { details: { findings: role } });
+    throw new QerdsError(
+      'TL_SIGNATURE_INVALID',
+      `the list signer lacks the tslSigning extended key usage: ${role.map((f) => f.message).join('; ')}`,
+      { details: { findings: role } },
+    );
   }
 
   const doc = parseXmlStrict(seal.signedDocument, 'TL_MALFORMED');
   const root = doc.documentElement;
-  if (root.namespaceURI !== TSL_NS || root.localName !== 'TrustServiceStatusList') throw fail('not a TrustServiceStatusList');
+  if (root.namespaceURI !== TSL_NS || root.localName !== 'TrustServiceStatusList')
+    throw fail('not a TrustServiceStatusList');
   const info = need(root, 'SchemeInformation');
   const nextUpdateEl = child(info, 'NextUpdate');
-  const nextUpdate = nextUpdateEl && child(nextUpdateEl, 'dateTime') ? dateOf(nextUpdateEl, 'dateTime') : undefined;
+  const nextUpdate =
+    nextUpdateEl && child(nextUpdateEl, 'dateTime') ? dateOf(nextUpdateEl, 'dateTime') : undefined;
   if (nextUpdate && at > nextUpdate && !options.allowStale) {
     throw new QerdsError('TL_STALE', `the trusted list was due for renewal on ${nextUpdate.toISOString()}`);
   }
   const services: TrustListService[] = [];
   const tspList = child(root, 'TrustServiceProviderList');
   for (const tsp of tspList ? childElements(tspList, TSL_NS, 'TrustServiceProvider') : []) {
-    for (const svc of childElements(need(tsp, 'TSPServices'), TSL_NS, 'TSPService')) services.push(readService(svc));
+    for (const svc of childElements(need(tsp, 'TSPServices'), TSL_NS, 'TSPService'))
+      services.push(readService(svc));
   }
   const signer = seal.signer;
   return Object.freeze({
@@ -75,7 +92,10 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
     services: Object.freeze(services),
     trustStore(when = new Date(), opts: { readonly crls?: readonly (Buffer | string)[] } = {}) {
       const inForce = services.filter((s) => IN_FORCE.has(s.statusAt(when) as ServiceStatus));
-      return createTrustStore(inForce.flatMap((s) => s.certificates), { ...(opts.crls ? { crls: opts.crls } : {}) });
+      return createTrustStore(
+        inForce.flatMap((s) => s.certificates),
+        { ...(opts.crls ? { crls: opts.crls } : {}) },
+      );
     },
     statusOf(cert: X509Certificate, when = new Date()) {
       return statusOf(services, cert, when);
@@ -87,14 +107,22 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
  * The list's one signature, verified at `at` (the list signer's certificate too): our own profile first, then
  * XAdES as other list operators make it (the EU LOTL: SigningCertificate v1, C14N 1.0…), judged by EN 319 132.
  */
-async function verifyListSignature(xml: string, anchors: TrustStore, at: Date): Promise<{ signer: X509Certificate; signedDocument: string }> {
+async function verifyListSignature(
+  xml: string,
+  anchors: TrustStore,
+  at: Date,
+): Promise<{ signer: X509Certificate; signedDocument: string }> {
   const own = await verifyXmlSeal(xml, { trust: anchors, at });
-  if (own.valid && own.signedDocument !== undefined && own.signer) return { signer: own.signer, signedDocument: own.signedDocument };
+  if (own.valid && own.signedDocument !== undefined && own.signer)
+    return { signer: own.signer, signedDocument: own.signedDocument };
   const foreign = await verifyXadesDocument(xml, { trust: anchors, at });
   const only = foreign.signatures.length === 1 ? foreign.signatures[0] : undefined;
   // Threat: a list with a second, unverified signature or a partial reference: only one signature over the whole list counts.
-  if (foreign.indication === 'TOTAL-PASSED' && only?.signer && only.signedDocument !== undefined) return { signer: only.signer, signedDocument: only.signedDocument };
-  const reasons = foreign.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
+  if (foreign.indication === 'TOTAL-PASSED' && only?.signer && only.signedDocument !== undefined)
+    return { signer: only.signer, signedDocument: only.signedDocument };
+  const reasons = foreign.findings
+    .filter((f) => f.severity === 'error')
+    .map((f) => `${f.code}: ${f.message}`);
   throw new QerdsError(
     'TL_SIGNATURE_INVALID',
     `the trusted list's signature does not verify (${foreign.indication}${foreign.subIndication ? `/${foreign.subIndication}` : ''}): ${reasons.join('; ') || (foreign.signatures.length !== 1 ? `${foreign.signatures.length} signatures` : 'no signer')}`,
@@ -105,7 +133,11 @@ async function verifyListSignature(xml: string, anchors: TrustStore, at: Date): 
 function readService(svc: Element): TrustListService {
   const info = need(svc, 'ServiceInformation');
   const typeUri = textOf(need(info, 'ServiceTypeIdentifier')).trim();
-  const additional = childElements(child(info, 'ServiceInformationExtensions') ?? info, TSL_NS, 'Extension').flatMap((e) =>
+  const additional = childElements(
+    child(info, 'ServiceInformationExtensions') ?? info,
+    TSL_NS,
+    'Extension',
+  ).flatMap((e) =>
     childElements(e, TSL_NS, 'AdditionalServiceInformation').map((a) => textOf(need(a, 'URI')).trim()),
   );
   const type = serviceType(typeUri, additional);
@@ -163,11 +195,17 @@ function serviceType(uri: string, additional: readonly string[]): TrustServiceTy
 function statusOf(services: readonly TrustListService[], cert: X509Certificate, at: Date): QualifiedStatus {
   const candidates: { service: TrustListService; via: 'service' | 'issuer' }[] = [];
   for (const service of services) {
-    if (service.certificates.some((c) => c.fingerprint256 === cert.fingerprint256)) candidates.push({ service, via: 'service' });
+    if (service.certificates.some((c) => c.fingerprint256 === cert.fingerprint256))
+      candidates.push({ service, via: 'service' });
   }
   for (const service of services) {
     if (service.type !== 'CA/QC' && service.type !== 'QESeal') continue;
-    if (service.certificates.some((ca) => ca.fingerprint256 !== cert.fingerprint256 && cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+    if (
+      service.certificates.some(
+        (ca) =>
+          ca.fingerprint256 !== cert.fingerprint256 && cert.checkIssued(ca) && cert.verify(ca.publicKey),
+      )
+    ) {
       candidates.push({ service, via: 'issuer' });
     }
   }

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
-import { initDevPki as initPki, loadSigningIdentity, type DevPkiLayout, type InitDevPkiOptions } from '../pki/index.js';
+import {
+  initDevPki as initPki,
+  loadSigningIdentity,
+  type DevPkiLayout,
+  type InitDevPkiOptions,
+} from '../pki/index.js';
 import { buildTrustList, devTrustListXml, loadTrustList, SERVICE_STATUS_URI } from './index.js';
 
 /** The dev PKI as `qerds pki init` writes it: with the signed trusted list. */
@@ -15,7 +20,18 @@ const initDevPki = (options: InitDevPkiOptions) => initPki({ ...options, trustLi
 function xmlsecVerify(xml: string, caCert: string): { ok: boolean; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-tl-xmlsec-'));
   writeFileSync(join(dir, 'tl.xml'), xml);
-  const r = spawnSync('xmlsec1', ['--verify', '--trusted-pem', caCert, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', join(dir, 'tl.xml')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'xmlsec1',
+    [
+      '--verify',
+      '--trusted-pem',
+      caCert,
+      '--id-attr:Id',
+      'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+      join(dir, 'tl.xml'),
+    ],
+    { encoding: 'utf8' },
+  );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -47,17 +63,31 @@ describe('the dev trusted list (qerds pki init)', () => {
       ['QERDS', 'http://uri.etsi.org/TrstSvc/Svctype/EDS/Q'],
       ['QERDS', 'http://uri.etsi.org/TrstSvc/Svctype/EDS/Q'],
     ]);
-    expect(tl.statusOf(cert(layout.tsaCert))).toMatchObject({ qualified: true, serviceType: 'QTST', status: 'granted', via: 'service' });
-    expect(tl.statusOf(cert(layout.ap('c3').sealCert))).toMatchObject({ qualified: true, serviceType: 'QERDS', via: 'service' });
+    expect(tl.statusOf(cert(layout.tsaCert))).toMatchObject({
+      qualified: true,
+      serviceType: 'QTST',
+      status: 'granted',
+      via: 'service',
+    });
+    expect(tl.statusOf(cert(layout.ap('c3').sealCert))).toMatchObject({
+      qualified: true,
+      serviceType: 'QERDS',
+      via: 'service',
+    });
     // A certificate of the listed CA/QC (ForeSeals) that no service names: qualified through its issuer.
-    expect(tl.statusOf(cert(layout.ap('c2').tlsCert))).toMatchObject({ qualified: true, serviceType: 'QESeal', via: 'issuer' });
+    expect(tl.statusOf(cert(layout.ap('c2').tlsCert))).toMatchObject({
+      qualified: true,
+      serviceType: 'QESeal',
+      via: 'issuer',
+    });
     expect(tl.trustStore().validate(cert(layout.ap('c2').sealCert)).valid).toBe(true);
   });
 
   it('a status edited from granted to withdrawn breaks the signature (xmlsec1 and loadTrustList)', async () => {
     const xml = readFileSync(layout.trustList, 'utf8');
     const at = xml.indexOf(SERVICE_STATUS_URI.granted, xml.indexOf('TSA/QTST'));
-    const forged = xml.slice(0, at) + SERVICE_STATUS_URI.withdrawn + xml.slice(at + SERVICE_STATUS_URI.granted.length);
+    const forged =
+      xml.slice(0, at) + SERVICE_STATUS_URI.withdrawn + xml.slice(at + SERVICE_STATUS_URI.granted.length);
     expect(forged).not.toBe(xml);
     expect(xmlsecVerify(forged, layout.caCert).ok).toBe(false);
     const err = await loadTrustList(forged, { signerAnchors: [ca] }).catch((e: unknown) => e);
@@ -67,14 +97,24 @@ describe('the dev trusted list (qerds pki init)', () => {
   it('refuses a list signed by a key outside the signer anchors, and one signed by an e-seal of the right CA', async () => {
     const xml = readFileSync(layout.trustList, 'utf8');
     const other = await initDevPki({ dir: join(root, 'other'), aps: ['z9'], recipients: [] });
-    const foreign = await loadTrustList(xml, { signerAnchors: [cert(other.layout.caCert)] }).catch((e: unknown) => e);
+    const foreign = await loadTrustList(xml, { signerAnchors: [cert(other.layout.caCert)] }).catch(
+      (e: unknown) => e,
+    );
     expect(isQerdsError(foreign, 'TL_SIGNATURE_INVALID')).toBe(true);
 
     // The AP's own seal key chains to the same CA but has no tslSigning EKU: it must not be able to publish a list.
     const seal = loadSigningIdentity(layout.ap('c2').sealCert, layout.ap('c2').sealKey);
     const bySeal = await buildTrustList({
       schemeOperator: 'rogue',
-      services: [{ type: 'QTST', name: 'rogue TSA', certificate: seal.certificate, status: 'granted', statusStartingTime: new Date('2020-01-01Z') }],
+      services: [
+        {
+          type: 'QTST',
+          name: 'rogue TSA',
+          certificate: seal.certificate,
+          status: 'granted',
+          statusStartingTime: new Date('2020-01-01Z'),
+        },
+      ],
       signer: seal,
       issued: new Date(),
       nextUpdate: new Date(Date.now() + 86_400_000),
@@ -91,7 +131,16 @@ describe('the dev trusted list (qerds pki init)', () => {
     const withdrawnAt = new Date('2026-03-01T00:00:00Z');
     const xml = await buildTrustList({
       schemeOperator: 'test operator',
-      services: [{ type: 'QTST', name: 'TSA', certificate: tsa, status: 'withdrawn', statusStartingTime: withdrawnAt, history: [{ status: 'granted', statusStartingTime: grantedAt }] }],
+      services: [
+        {
+          type: 'QTST',
+          name: 'TSA',
+          certificate: tsa,
+          status: 'withdrawn',
+          statusStartingTime: withdrawnAt,
+          history: [{ status: 'granted', statusStartingTime: grantedAt }],
+        },
+      ],
       signer,
       issued: new Date(),
       nextUpdate: new Date(Date.now() + 86_400_000),
@@ -99,7 +148,11 @@ describe('the dev trusted list (qerds pki init)', () => {
     expect(xml).toContain('<ServiceHistory>');
     const tl = await loadTrustList(xml, { signerAnchors: [ca] });
     expect(tl.statusOf(tsa, new Date('2025-06-01Z'))).toMatchObject({ qualified: true, status: 'granted' });
-    expect(tl.statusOf(tsa, new Date('2026-04-01Z'))).toMatchObject({ qualified: false, status: 'withdrawn', serviceType: 'QTST' });
+    expect(tl.statusOf(tsa, new Date('2026-04-01Z'))).toMatchObject({
+      qualified: false,
+      status: 'withdrawn',
+      serviceType: 'QTST',
+    });
     expect(tl.statusOf(tsa, new Date('2024-06-01Z'))).toMatchObject({ qualified: false });
     expect(tl.statusOf(tsa, new Date('2024-06-01Z')).status).toBeUndefined();
     expect(tl.trustStore(new Date('2025-06-01Z')).anchors).toHaveLength(1);
@@ -109,7 +162,13 @@ describe('the dev trusted list (qerds pki init)', () => {
 
   it('refuses a list past its NextUpdate unless asked to accept it', async () => {
     const signer = loadSigningIdentity(layout.tlSignerCert, layout.tlSignerKey);
-    const xml = await buildTrustList({ schemeOperator: 'op', services: [], signer, issued: new Date(Date.now() - 60_000), nextUpdate: new Date(Date.now() - 1000) });
+    const xml = await buildTrustList({
+      schemeOperator: 'op',
+      services: [],
+      signer,
+      issued: new Date(Date.now() - 60_000),
+      nextUpdate: new Date(Date.now() - 1000),
+    });
     const stale = await loadTrustList(xml, { signerAnchors: [ca] }).catch((e: unknown) => e);
     expect(isQerdsError(stale, 'TL_STALE')).toBe(true);
     expect((await loadTrustList(xml, { signerAnchors: [ca], allowStale: true })).services).toEqual([]);

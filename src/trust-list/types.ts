@@ -15,7 +15,10 @@ export interface TrustListServiceInput {
   readonly status: 'granted' | 'withdrawn';
   readonly statusStartingTime: Date;
   /** Earlier statuses (ServiceHistory), any order. */
-  readonly history?: readonly { readonly status: 'granted' | 'withdrawn'; readonly statusStartingTime: Date }[];
+  readonly history?: readonly {
+    readonly status: 'granted' | 'withdrawn';
+    readonly statusStartingTime: Date;
+  }[];
 }
 
 export interface BuildTrustListOptions {

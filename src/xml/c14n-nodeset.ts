@@ -1,5 +1,11 @@
 import { compareCodePoints } from './c14n.js';
-import { ancestorNamespaces, ELEMENT_NODE, isElement, PROCESSING_INSTRUCTION_NODE, processingInstructionC14n as piText } from './dom.js';
+import {
+  ancestorNamespaces,
+  ELEMENT_NODE,
+  isElement,
+  PROCESSING_INSTRUCTION_NODE,
+  processingInstructionC14n as piText,
+} from './dom.js';
 import { XML_NS } from './namespaces.js';
 
 const TEXT_NODE = 3;
@@ -27,13 +33,20 @@ export interface C14nMethod {
 /** The method a canonicalization URI names, or undefined for one not implemented. */
 export function c14nMethodOf(uri: string): C14nMethod | undefined {
   switch (uri) {
-    case C14N_ALGORITHMS.c14n10: return { exclusive: false, withComments: false, version11: false };
-    case C14N_ALGORITHMS.c14n10Comments: return { exclusive: false, withComments: true, version11: false };
-    case C14N_ALGORITHMS.c14n11: return { exclusive: false, withComments: false, version11: true };
-    case C14N_ALGORITHMS.c14n11Comments: return { exclusive: false, withComments: true, version11: true };
-    case C14N_ALGORITHMS.exc: return { exclusive: true, withComments: false, version11: false };
-    case C14N_ALGORITHMS.excComments: return { exclusive: true, withComments: true, version11: false };
-    default: return undefined;
+    case C14N_ALGORITHMS.c14n10:
+      return { exclusive: false, withComments: false, version11: false };
+    case C14N_ALGORITHMS.c14n10Comments:
+      return { exclusive: false, withComments: true, version11: false };
+    case C14N_ALGORITHMS.c14n11:
+      return { exclusive: false, withComments: false, version11: true };
+    case C14N_ALGORITHMS.c14n11Comments:
+      return { exclusive: false, withComments: true, version11: true };
+    case C14N_ALGORITHMS.exc:
+      return { exclusive: true, withComments: false, version11: false };
+    case C14N_ALGORITHMS.excComments:
+      return { exclusive: true, withComments: true, version11: false };
+    default:
+      return undefined;
   }
 }
 
@@ -81,12 +94,22 @@ export function parentOf(node: Node): Node | null {
  * document subsets, not only whole subtrees: an element outside the set is skipped while its in-set descendants
  * are output, with the namespace and xml: attribute rules of the standards for such orphans.
  */
-export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusivePrefixes: readonly string[] = []): string {
+export function canonicalizeNodeSet(
+  set: NodeSet,
+  method: C14nMethod,
+  inclusivePrefixes: readonly string[] = [],
+): string {
   const out: string[] = [];
   const inclusive = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)));
-  const has = (n: Node): boolean => (n.nodeType === COMMENT_NODE && !method.withComments ? false : set.has(n));
+  const has = (n: Node): boolean =>
+    n.nodeType === COMMENT_NODE && !method.withComments ? false : set.has(n);
 
-  const renderElement = (el: Element, scope: Map<string, string>, rendered: Map<string, string>, pendingXml: Map<string, Attr>): void => {
+  const renderElement = (
+    el: Element,
+    scope: Map<string, string>,
+    rendered: Map<string, string>,
+    pendingXml: Map<string, Attr>,
+  ): void => {
     const ownScope = new Map(scope);
     for (const a of attributesOf(el)) {
       if (a.namespaceURI !== XML_NS.xmlns) continue;
@@ -96,7 +119,9 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
     if (!inSet) {
       // An element outside the set: its xml: attributes may be inherited by an orphan descendant (C14N 1.0 §2.4).
       const pending = method.exclusive ? pendingXml : new Map(pendingXml);
-      if (!method.exclusive) for (const a of attributesOf(el)) if (a.namespaceURI === XML_NS.xml) pending.set(a.localName ?? '', a);
+      if (!method.exclusive)
+        for (const a of attributesOf(el))
+          if (a.namespaceURI === XML_NS.xml) pending.set(a.localName ?? '', a);
       for (let c = el.firstChild; c; c = c.nextSibling) renderChild(c, ownScope, rendered, pending);
       return;
     }
@@ -143,14 +168,20 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
     }
     outAttrs.sort((a, b) => compareCodePoints(a.ns, b.ns) || compareCodePoints(a.local, b.local));
     out.push(`<${el.nodeName}`);
-    for (const [p, u] of decls) out.push(p === '' ? ` xmlns="${escapeAttr(u)}"` : ` xmlns:${p}="${escapeAttr(u)}"`);
+    for (const [p, u] of decls)
+      out.push(p === '' ? ` xmlns="${escapeAttr(u)}"` : ` xmlns:${p}="${escapeAttr(u)}"`);
     for (const a of outAttrs) out.push(` ${a.name}="${escapeAttr(a.value)}"`);
     out.push('>');
     for (let c = el.firstChild; c; c = c.nextSibling) renderChild(c, ownScope, nextRendered, new Map());
     out.push(`</${el.nodeName}>`);
   };
 
-  const renderChild = (n: Node, scope: Map<string, string>, rendered: Map<string, string>, pendingXml: Map<string, Attr>): void => {
+  const renderChild = (
+    n: Node,
+    scope: Map<string, string>,
+    rendered: Map<string, string>,
+    pendingXml: Map<string, Attr>,
+  ): void => {
     switch (n.nodeType) {
       case ELEMENT_NODE:
         renderElement(n as Element, scope, rendered, pendingXml);
@@ -178,7 +209,8 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
     if (!method.exclusive) {
       const chain: Element[] = [];
       for (let p: Node | null = set.apex.parentNode; p && isElement(p); p = p.parentNode) chain.unshift(p);
-      for (const e of chain) for (const a of attributesOf(e)) if (a.namespaceURI === XML_NS.xml) pending.set(a.localName ?? '', a);
+      for (const e of chain)
+        for (const a of attributesOf(e)) if (a.namespaceURI === XML_NS.xml) pending.set(a.localName ?? '', a);
     }
     renderElement(set.apex, scope, new Map(), pending);
     return out.join('');
@@ -191,8 +223,13 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
       renderElement(n, new Map(), new Map(), new Map());
       afterRoot = true;
     } else if ((n.nodeType === COMMENT_NODE || n.nodeType === PROCESSING_INSTRUCTION_NODE) && has(n)) {
-      if (n.nodeType === PROCESSING_INSTRUCTION_NODE && (n as ProcessingInstruction).target.toLowerCase() === 'xml') continue;
-      const text = n.nodeType === COMMENT_NODE ? `<!--${(n as Comment).data}-->` : piText(n as ProcessingInstruction);
+      if (
+        n.nodeType === PROCESSING_INSTRUCTION_NODE &&
+        (n as ProcessingInstruction).target.toLowerCase() === 'xml'
+      )
+        continue;
+      const text =
+        n.nodeType === COMMENT_NODE ? `<!--${(n as Comment).data}-->` : piText(n as ProcessingInstruction);
       out.push(afterRoot ? `\n${text}` : `${text}\n`);
     }
   }
@@ -200,7 +237,11 @@ export function canonicalizeNodeSet(set: NodeSet, method: C14nMethod, inclusiveP
 }
 
 /** Canonical XML of `element`'s subtree (a same-document `#id` reference, SignedInfo, a timestamped property). */
-export function canonicalizeSubtree(element: Element, method: C14nMethod, inclusivePrefixes: readonly string[] = []): string {
+export function canonicalizeSubtree(
+  element: Element,
+  method: C14nMethod,
+  inclusivePrefixes: readonly string[] = [],
+): string {
   return canonicalizeNodeSet(subtreeNodeSet(element, method.withComments), method, inclusivePrefixes);
 }
 
@@ -218,7 +259,13 @@ function escapeText(s: string): string {
 }
 
 function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
 }
 
 export { DOCUMENT_NODE, COMMENT_NODE, TEXT_NODE };

@@ -1,5 +1,10 @@
 import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
-import { ancestorNamespaces, isElement, PROCESSING_INSTRUCTION_NODE, processingInstructionC14n } from './dom.js';
+import {
+  ancestorNamespaces,
+  isElement,
+  PROCESSING_INSTRUCTION_NODE,
+  processingInstructionC14n,
+} from './dom.js';
 
 /** Unicode code point order (C14N §2.2 sorts by it; `localeCompare` and UTF-16 `<` do not). */
 export function compareCodePoints(a: string, b: string): number {
@@ -19,7 +24,9 @@ interface Named {
 }
 const nsOrder = (a: Named, b: Named): number => compareCodePoints(a.prefix ?? '', b.prefix ?? '');
 const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
-  const d = compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') || compareCodePoints(a.localName ?? '', b.localName ?? '');
+  const d =
+    compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
+    compareCodePoints(a.localName ?? '', b.localName ?? '');
   return d < 0 ? -1 : d > 0 ? 1 : 0;
 };
 
@@ -32,8 +39,10 @@ const attrOrder = (a: Named, b: Named): 1 | 0 | -1 => {
  * text node (data '') fell through to "unable to canonicalize".
  */
 function renderedHere(node: Node): string | undefined {
-  if (node.nodeType === PROCESSING_INSTRUCTION_NODE) return processingInstructionC14n(node as ProcessingInstruction);
-  if ((node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !(node as CharacterData).data) return '';
+  if (node.nodeType === PROCESSING_INSTRUCTION_NODE)
+    return processingInstructionC14n(node as ProcessingInstruction);
+  if ((node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !(node as CharacterData).data)
+    return '';
   return undefined;
 }
 const TEXT_NODE = 3;
@@ -54,7 +63,9 @@ export class ExclusiveC14n extends ExclusiveCanonicalization {
     return attrOrder(a, b);
   }
   override processInner(node: Node, ...rest: unknown[]): string {
-    return renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest);
+    return (
+      renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest)
+    );
   }
 }
 
@@ -67,7 +78,9 @@ export class InclusiveC14n extends C14nCanonicalization {
     return attrOrder(a, b);
   }
   override processInner(node: Node, ...rest: unknown[]): string {
-    return renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest);
+    return (
+      renderedHere(node) ?? (super.processInner as (node: Node, ...rest: unknown[]) => string)(node, ...rest)
+    );
   }
 }
 
@@ -90,11 +103,23 @@ class ApexExclusiveC14n extends ExclusiveC14n {
     if (node === this.apex && this.inclusiveDefault && node.prefix) {
       // #default in the PrefixList: the in-scope default namespace is output on the apex although the
       // prefixed apex does not use it (Exc-C14N §3: treated as under inclusive C14N).
-      const inner = super.renderNs(node, prefixesInScope, this.inclusiveDefault, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+      const inner = super.renderNs(
+        node,
+        prefixesInScope,
+        this.inclusiveDefault,
+        defaultNsForPrefix,
+        inclusiveNamespacesPrefixList,
+      );
       const decl = ` xmlns="${this.inclusiveDefault.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')}"`;
       return { rendered: decl + inner.rendered, newDefaultNs: this.inclusiveDefault };
     }
-    return super.renderNs(node, prefixesInScope, defaultNs, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+    return super.renderNs(
+      node,
+      prefixesInScope,
+      defaultNs,
+      defaultNsForPrefix,
+      inclusiveNamespacesPrefixList,
+    );
   }
 }
 
@@ -122,7 +147,9 @@ export function canonicalize(element: Element, inclusivePrefixes: readonly strin
   return c14n.process(apex, {
     // A non-empty list stops xml-crypto from reading a CanonicalizationMethod child of the apex.
     inclusiveNamespacesPrefixList: prefixes.length > 0 ? prefixes : [' '],
-    ancestorNamespaces: [...scope.entries()].filter(([p]) => p !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI })),
+    ancestorNamespaces: [...scope.entries()]
+      .filter(([p]) => p !== '')
+      .map(([prefix, namespaceURI]) => ({ prefix, namespaceURI })),
     defaultNs: '',
     defaultNsForPrefix: {},
   });

@@ -49,7 +49,8 @@ export function processingInstructionC14n(pi: ProcessingInstruction): string {
 /** Whether a processing instruction other than the XML declaration occurs under `node` (xmldom keeps the declaration as a PI with target "xml"). */
 export function hasProcessingInstruction(node: Node): boolean {
   for (let n = node.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && (n as ProcessingInstruction).target !== 'xml') return true;
+    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && (n as ProcessingInstruction).target !== 'xml')
+      return true;
     if (n.nodeType === ELEMENT_NODE && hasProcessingInstruction(n)) return true;
   }
   return false;

@@ -4,6 +4,20 @@
  */
 export { parseXmlStrict, serializeXml, type ParseXmlOptions } from './parse.js';
 export { assertXmlWithinLimits, DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
-export { canonicalize, canonicalizeDocument, canonicalizeInclusive, compareCodePoints, ExclusiveC14n, InclusiveC14n } from './c14n.js';
-export { ancestorNamespaces, childElements, descendants, hasProcessingInstruction, isElement, textOf } from './dom.js';
+export {
+  canonicalize,
+  canonicalizeDocument,
+  canonicalizeInclusive,
+  compareCodePoints,
+  ExclusiveC14n,
+  InclusiveC14n,
+} from './c14n.js';
+export {
+  ancestorNamespaces,
+  childElements,
+  descendants,
+  hasProcessingInstruction,
+  isElement,
+  textOf,
+} from './dom.js';
 export { XML_NS, EXC_C14N, C14N, ENVELOPED_SIGNATURE, TSL_NS, PEPPOL_SMP1_NS } from './namespaces.js';

@@ -41,10 +41,17 @@ const APOS = 0x27;
  * parser (which refuses it); this pass only has to count what a well-formed reading would count, and never
  * under-count a hostile document: a quote left open runs to the end, which the parser then refuses.
  */
-export function assertXmlWithinLimits(xml: string, errorCode: QerdsErrorCode, what: string, limits: XmlLimits = {}): void {
+export function assertXmlWithinLimits(
+  xml: string,
+  errorCode: QerdsErrorCode,
+  what: string,
+  limits: XmlLimits = {},
+): void {
   const lim = { ...DEFAULT_XML_LIMITS, ...limits };
   const refuse = (why: string): never => {
-    throw new QerdsError(errorCode, `${what} exceeds a structural limit: ${why}`, { details: { limit: why } });
+    throw new QerdsError(errorCode, `${what} exceeds a structural limit: ${why}`, {
+      details: { limit: why },
+    });
   };
   if (xml.length > lim.maxChars) refuse(`more than ${lim.maxChars} characters`);
   let depth = 0;
@@ -87,7 +94,8 @@ export function assertXmlWithinLimits(xml: string, errorCode: QerdsErrorCode, wh
       } else if (c === QUOT || c === APOS) {
         quote = c;
       } else if (c === EQUALS) {
-        if (++own > lim.maxAttributesPerElement) refuse(`more than ${lim.maxAttributesPerElement} attributes on one element`);
+        if (++own > lim.maxAttributesPerElement)
+          refuse(`more than ${lim.maxAttributesPerElement} attributes on one element`);
       } else if (c === GT || c === LT) {
         break;
       }

@@ -25,7 +25,11 @@ export interface ParseXmlOptions {
  * nesting overflows the stack of recursive walks; processing instructions are dropped by the canonicalizer
  * inside the document element, so what is signed would differ from what is shown.
  */
-export function parseXmlStrict(xml: string, errorCode: QerdsErrorCode, options: ParseXmlOptions = {}): Document {
+export function parseXmlStrict(
+  xml: string,
+  errorCode: QerdsErrorCode,
+  options: ParseXmlOptions = {},
+): Document {
   const what = options.what ?? 'XML';
   // Refused before parsing: the threat is in the parse itself.
   if (/<!DOCTYPE/i.test(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
@@ -36,17 +40,17 @@ export function parseXmlStrict(xml: string, errorCode: QerdsErrorCode, options: 
   };
   let doc: Document;
   try {
-    doc = new DOMParser({ errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') } }).parseFromString(
-      xml,
-      'application/xml',
-    );
+    doc = new DOMParser({
+      errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') },
+    }).parseFromString(xml, 'application/xml');
   } catch (cause) {
     if (cause instanceof QerdsError) throw cause;
     throw new QerdsError(errorCode, `${what} is not well-formed XML: ${(cause as Error).message}`, { cause });
   }
   if (!doc?.documentElement) throw new QerdsError(errorCode, `${what} has no root element`);
   for (let n = doc.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === DOCUMENT_TYPE_NODE) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
+    if (n.nodeType === DOCUMENT_TYPE_NODE)
+      throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
   }
   if (!options.allowProcessingInstructions && hasProcessingInstruction(doc)) {
     throw new QerdsError(errorCode, `${what} with processing instructions is refused`);

@@ -19,7 +19,10 @@ const code = (fn: () => unknown): string | undefined => {
 
 describe('xml/ strict parsing', () => {
   it('parses well-formed XML and throws the caller’s error code otherwise', () => {
-    expect(parseXmlStrict('<?xml version="1.0"?><a xmlns="urn:a"><b/></a>', 'BAD_REQUEST').documentElement?.localName).toBe('a');
+    expect(
+      parseXmlStrict('<?xml version="1.0"?><a xmlns="urn:a"><b/></a>', 'BAD_REQUEST').documentElement
+        ?.localName,
+    ).toBe('a');
     expect(code(() => parseXmlStrict('<a><b></a>', 'BAD_REQUEST'))).toBe('BAD_REQUEST');
     expect(code(() => parseXmlStrict('', 'SEAL_MALFORMED'))).toBe('SEAL_MALFORMED');
     // xmldom only warns on an unquoted attribute value: the parse is strict, so it is refused too.
@@ -31,13 +34,16 @@ describe('xml/ strict parsing', () => {
     expect(code(() => parseXmlStrict(bomb, 'BAD_REQUEST'))).toBe('BAD_REQUEST');
     const pi = '<a><?evil data?><b/></a>';
     expect(code(() => parseXmlStrict(pi, 'BAD_REQUEST'))).toBe('BAD_REQUEST');
-    expect(parseXmlStrict(pi, 'BAD_REQUEST', { allowProcessingInstructions: true }).documentElement?.localName).toBe('a');
+    expect(
+      parseXmlStrict(pi, 'BAD_REQUEST', { allowProcessingInstructions: true }).documentElement?.localName,
+    ).toBe('a');
   });
 });
 
 describe('xml/ canonicalization agrees with xmllint', () => {
   // Mixed-case prefixes and attributes in several namespaces: the orderings xml-crypto gets wrong on its own.
-  const xml = '<S12:E xmlns:S12="urn:s" xmlns:eb="urn:eb" xmlns:Z="urn:z" xmlns:a="urn:a"><eb:M S12:mu="true" Z:q="1" eb:b="1" a:b="0" c="2"/></S12:E>';
+  const xml =
+    '<S12:E xmlns:S12="urn:s" xmlns:eb="urn:eb" xmlns:Z="urn:z" xmlns:a="urn:a"><eb:M S12:mu="true" Z:q="1" eb:b="1" a:b="0" c="2"/></S12:E>';
 
   it('exclusive C14N of a document element', () => {
     const doc = parseXmlStrict(xml, 'BAD_REQUEST');

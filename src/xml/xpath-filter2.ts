@@ -21,11 +21,15 @@ export function readFilter2Steps(transform: Element): Filter2Step[] {
   const steps = childElements(transform, XPATH_FILTER2, 'XPath').map((x) => {
     const filter = x.getAttribute('Filter');
     if (filter !== 'intersect' && filter !== 'subtract' && filter !== 'union') {
-      throw new QerdsError('SEAL_MALFORMED', `XPath Filter 2.0: Filter="${filter ?? ''}" is none of intersect, subtract, union`);
+      throw new QerdsError(
+        'SEAL_MALFORMED',
+        `XPath Filter 2.0: Filter="${filter ?? ''}" is none of intersect, subtract, union`,
+      );
     }
     return { filter, expression: x.textContent ?? '', namespaces: namespacesInScope(x) } as Filter2Step;
   });
-  if (steps.length === 0) throw new QerdsError('SEAL_MALFORMED', 'XPath Filter 2.0 transform without an XPath element');
+  if (steps.length === 0)
+    throw new QerdsError('SEAL_MALFORMED', 'XPath Filter 2.0 transform without an XPath element');
   return steps;
 }
 
@@ -68,7 +72,8 @@ export function elementsWithId(doc: Document, id: string): Element[] {
   const walk = (n: Node): void => {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (!isElement(c)) continue;
-      if (ID_ATTRIBUTES.some((a) => c.getAttribute(a) === id) || c.getAttributeNS(XML_NS.xml, 'id') === id) out.push(c);
+      if (ID_ATTRIBUTES.some((a) => c.getAttribute(a) === id) || c.getAttributeNS(XML_NS.xml, 'id') === id)
+        out.push(c);
       walk(c);
     }
   };
@@ -97,10 +102,17 @@ function evaluate(doc: Document, step: Filter2Step): Node[] {
   try {
     result = xpath.useNamespaces(step.namespaces)(step.expression.trim(), doc as unknown as Node);
   } catch (e) {
-    throw new QerdsError('SEAL_TRANSFORM_UNSUPPORTED', `XPath Filter 2.0 expression "${step.expression.trim()}" cannot be evaluated: ${(e as Error).message}`);
+    throw new QerdsError(
+      'SEAL_TRANSFORM_UNSUPPORTED',
+      `XPath Filter 2.0 expression "${step.expression.trim()}" cannot be evaluated: ${(e as Error).message}`,
+    );
   }
   // §3.3: the expression shall evaluate to a node-set.
-  if (!Array.isArray(result)) throw new QerdsError('SEAL_MALFORMED', `XPath Filter 2.0 expression "${step.expression.trim()}" is not a node-set`);
+  if (!Array.isArray(result))
+    throw new QerdsError(
+      'SEAL_MALFORMED',
+      `XPath Filter 2.0 expression "${step.expression.trim()}" is not a node-set`,
+    );
   return result as Node[];
 }
 
@@ -117,5 +129,3 @@ function namespacesInScope(el: Element): Record<string, string> {
   }
   return out;
 }
-
-

@@ -7,7 +7,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { submissionFingerprint } from '../../src/api/idempotency.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { testPostgresUrl } from '../helpers/postgres.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
@@ -32,9 +37,18 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir,
-      overrides: (name) => ({ store: { kind: 'postgres', postgresUrl: testPostgresUrl, postgresSchema: `qerds_idem_${run}_${name}` } }),
+      overrides: (name) => ({
+        store: {
+          kind: 'postgres',
+          postgresUrl: testPostgresUrl,
+          postgresSchema: `qerds_idem_${run}_${name}`,
+        },
+      }),
     });
-    second = await createAccessPoint({ ...net.c2.config, http: { ...net.c2.config.http, port: 0 } }, { logger: pino({ level: 'warn' }) });
+    second = await createAccessPoint(
+      { ...net.c2.config, http: { ...net.c2.config.http, port: 0 } },
+      { logger: pino({ level: 'warn' }) },
+    );
     await second.start();
   }, 120_000);
 
@@ -49,22 +63,47 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
   });
 
   const invoice = (text: string) => Buffer.from(`<Invoice><ID>${text}</ID></Invoice>`);
-  const submit = (base: string, key: string | undefined, metadata: Record<string, unknown>, payload: Buffer) => {
+  const submit = (
+    base: string,
+    key: string | undefined,
+    metadata: Record<string, unknown>,
+    payload: Buffer,
+  ) => {
     const form = new FormData();
     // Key order differs from the first request's on purpose: the identity is the metadata, not its spelling.
     form.set('metadata', JSON.stringify(metadata));
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
-    return fetch(`${base}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}`, ...(key === undefined ? {} : { 'idempotency-key': key }) } });
+    return fetch(`${base}/api/v1/messages`, {
+      method: 'POST',
+      body: form,
+      headers: {
+        authorization: `Bearer ${SENDER.key}`,
+        ...(key === undefined ? {} : { 'idempotency-key': key }),
+      },
+    });
   };
-  const messagesWithSubject = async (subject: string) => (await accessPointInternals(net.c2).context.store.listMessages({ limit: 500 })).filter((m) => m.subject === subject);
+  const messagesWithSubject = async (subject: string) =>
+    (await accessPointInternals(net.c2).context.store.listMessages({ limit: 500 })).filter(
+      (m) => m.subject === subject,
+    );
 
   it('replays the first answer (status, body, Location) from the other process, and makes one message', async () => {
-    const first = await submit(net.c2.url, 'order-1', { recipient: RECIPIENT.id, subject: 'idem-1' }, invoice('1'));
+    const first = await submit(
+      net.c2.url,
+      'order-1',
+      { recipient: RECIPIENT.id, subject: 'idem-1' },
+      invoice('1'),
+    );
     expect(first.status).toBe(201);
     const firstBody = await first.text();
     expect(first.headers.get('idempotent-replayed')).toBeNull();
 
-    const retry = await submit(second.url, 'order-1', { subject: 'idem-1', recipient: RECIPIENT.id }, invoice('1'));
+    const retry = await submit(
+      second.url,
+      'order-1',
+      { subject: 'idem-1', recipient: RECIPIENT.id },
+      invoice('1'),
+    );
     expect(retry.status).toBe(201);
     expect(await retry.text()).toBe(firstBody);
     expect(retry.headers.get('location')).toBe(first.headers.get('location'));
@@ -73,12 +112,18 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
     expect(await messagesWithSubject('idem-1')).toHaveLength(1);
 
     // Without the key the same request is a new submission (control).
-    expect((await submit(second.url, undefined, { recipient: RECIPIENT.id, subject: 'idem-1' }, invoice('1'))).status).toBe(201);
+    expect(
+      (await submit(second.url, undefined, { recipient: RECIPIENT.id, subject: 'idem-1' }, invoice('1')))
+        .status,
+    ).toBe(201);
     expect(await messagesWithSubject('idem-1')).toHaveLength(2);
   });
 
   it('refuses the same key with another request (other payload, other metadata) with 422 naming the key', async () => {
-    expect((await submit(net.c2.url, 'order-2', { recipient: RECIPIENT.id, subject: 'idem-2' }, invoice('2'))).status).toBe(201);
+    expect(
+      (await submit(net.c2.url, 'order-2', { recipient: RECIPIENT.id, subject: 'idem-2' }, invoice('2')))
+        .status,
+    ).toBe(201);
     for (const [metadata, payload] of [
       [{ recipient: RECIPIENT.id, subject: 'idem-2' }, invoice('2 changed')],
       [{ recipient: RECIPIENT.id, subject: 'idem-2 changed' }, invoice('2')],
@@ -101,10 +146,25 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
     // The other process's claim, as it stands while its request runs (same request identity).
     const fingerprint = submissionFingerprint({
       fields: { metadata },
-      parts: [{ partId: 'part-1', contentType: 'application/xml', filename: 'invoice.xml', sha256: createHash('sha256').update(payload).digest('hex'), size: payload.length }],
+      parts: [
+        {
+          partId: 'part-1',
+          contentType: 'application/xml',
+          filename: 'invoice.xml',
+          sha256: createHash('sha256').update(payload).digest('hex'),
+          size: payload.length,
+        },
+      ],
     });
     const now = new Date();
-    const claim = await accessPointInternals(second).context.store.claimIdempotencyKey({ account: SENDER.id, key: 'order-3', fingerprint, now, expiresAt: new Date(now.getTime() + 3600_000), staleBefore: new Date(now.getTime() - 3600_000) });
+    const claim = await accessPointInternals(second).context.store.claimIdempotencyKey({
+      account: SENDER.id,
+      key: 'order-3',
+      fingerprint,
+      now,
+      expiresAt: new Date(now.getTime() + 3600_000),
+      staleBefore: new Date(now.getTime() - 3600_000),
+    });
     expect(claim.claimed).toBe(true);
     const busy = await submit(net.c2.url, 'order-3', { recipient: RECIPIENT.id, subject: 'idem-3' }, payload);
     expect(busy.status).toBe(409);
@@ -113,10 +173,21 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
   });
 
   it('of concurrent retries on both processes exactly one makes a message; the others replay it or are told to wait', async () => {
-    const responses = await Promise.all([net.c2.url, second.url, net.c2.url, second.url].map((base) => submit(base, 'order-4', { recipient: RECIPIENT.id, subject: 'idem-4' }, invoice('4'))));
+    const responses = await Promise.all(
+      [net.c2.url, second.url, net.c2.url, second.url].map((base) =>
+        submit(base, 'order-4', { recipient: RECIPIENT.id, subject: 'idem-4' }, invoice('4')),
+      ),
+    );
     const statuses = responses.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 409), statuses.join()).toBe(true);
-    const ids = new Set(await Promise.all(responses.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { id: string }).id)));
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(),
+    ).toBe(true);
+    const ids = new Set(
+      await Promise.all(
+        responses.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { id: string }).id),
+      ),
+    );
     expect(ids.size).toBe(1);
     expect((await messagesWithSubject('idem-4')).map((m) => m.id)).toEqual([...ids]);
   });
@@ -124,11 +195,20 @@ describe('Idempotency-Key: a submission retried, on either of two API processes 
   it('stores the key under the authenticated participant (its scope; see the store conformance suite) for 24 h', async () => {
     const rows = new pg.Pool({ connectionString: testPostgresUrl, max: 1 });
     try {
-      const result = await rows.query<{ account: string; idem_key: string; expires_at: string; created_at: string }>(`select account, idem_key, created_at, expires_at from ${schemas[0]}.idempotency_keys where idem_key = 'order-1'`);
+      const result = await rows.query<{
+        account: string;
+        idem_key: string;
+        expires_at: string;
+        created_at: string;
+      }>(
+        `select account, idem_key, created_at, expires_at from ${schemas[0]}.idempotency_keys where idem_key = 'order-1'`,
+      );
       expect(result.rows).toHaveLength(1);
       expect(result.rows[0]!.account).toBe(SENDER.id);
       // Kept 24 hours.
-      expect(Date.parse(result.rows[0]!.expires_at) - Date.parse(result.rows[0]!.created_at)).toBe(24 * 3600_000);
+      expect(Date.parse(result.rows[0]!.expires_at) - Date.parse(result.rows[0]!.created_at)).toBe(
+        24 * 3600_000,
+      );
     } finally {
       await rows.end();
     }

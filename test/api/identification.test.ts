@@ -35,7 +35,10 @@ const HIGH = 'http://eidas.europa.eu/LoA/high';
 
 const work = mkdtempSync(join(tmpdir(), 'qerds-identification-'));
 let pki: DevPkiLayout;
-let certs: Record<'senderClient' | 'recipientHw' | 'untrusted' | 'senderSeal' | 'expiredSeal' | 'otherSeal', ClientCert>;
+let certs: Record<
+  'senderClient' | 'recipientHw' | 'untrusted' | 'senderSeal' | 'expiredSeal' | 'otherSeal',
+  ClientCert
+>;
 const offset = { ms: 0 };
 const clock = { now: () => new Date(Date.now() + offset.ms) };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -47,12 +50,17 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
     env: {},
     overrides: {
       ap: { id: devApId('c2') },
-      http: { port: 0, tls: { cert: ap.tlsCert, key: ap.tlsKey, clientCa: pki.caCert, requestClientCert: true } },
+      http: {
+        port: 0,
+        tls: { cert: ap.tlsCert, key: ap.tlsKey, clientCa: pki.caCert, requestClientCert: true },
+      },
       store: { sqliteFile: ':memory:', blobDir: join(work, name, 'blobs') },
       pki: { dir: pki.dir, apName: 'c2' },
       // The relay of accepted submissions is not under test: its peer never answers, and retries wait.
       relay: { maxAttempts: 1, baseDelayMs: 600_000 },
-      directory: { participants: [{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://127.0.0.1:9/as4' }] },
+      directory: {
+        participants: [{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://127.0.0.1:9/as4' }],
+      },
       accounts: [
         {
           participant: SENDER.id,
@@ -72,7 +80,12 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
           ial: 3,
           credentials: [
             { kind: 'apiKey', keySha256: sha256(RECIPIENT_KEY) },
-            { kind: 'mtls', subject: 'C=JP, O=Test Works LLC, CN=recipient-system', issuer: 'C=JP, O=qerds-ap DEV ONLY, CN=qerds-ap DEV ONLY Root CA', hardwareBound: true },
+            {
+              kind: 'mtls',
+              subject: 'C=JP, O=Test Works LLC, CN=recipient-system',
+              issuer: 'C=JP, O=qerds-ap DEV ONLY, CN=qerds-ap DEV ONLY Root CA',
+              hardwareBound: true,
+            },
           ],
         },
       ],
@@ -80,7 +93,11 @@ async function startAp(name: string, policy: QerdsConfigInput['policy']): Promis
       log: { level: 'silent' },
     },
   });
-  const accessPoint = await createAccessPoint(config, { clock, ids: sequentialIdGenerator(), logger: pino({ level: 'silent' }) });
+  const accessPoint = await createAccessPoint(config, {
+    clock,
+    ids: sequentialIdGenerator(),
+    logger: pino({ level: 'silent' }),
+  });
   await accessPoint.start();
   return accessPoint;
 }
@@ -94,12 +111,37 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     await devTestPki(join(work, 'pki'));
     pki = devPkiLayout(join(work, 'pki'));
     certs = {
-      senderClient: makeCertificate(pki, work, 'sender-client', '/C=JP/O=Sample Trading Co., Ltd./CN=sender-erp', { usage: 'client' }),
-      recipientHw: makeCertificate(pki, work, 'recipient-hw', '/C=JP/O=Test Works LLC/CN=recipient-system', { usage: 'client' }),
-      untrusted: makeCertificate(pki, work, 'untrusted', '/C=JP/O=Test Works LLC/CN=recipient-system', { usage: 'client', selfSigned: true }),
-      senderSeal: makeCertificate(pki, work, 'sender-seal', '/C=JP/O=Sample Trading Co., Ltd./CN=Sample Trading e-seal', { usage: 'seal' }),
-      expiredSeal: makeCertificate(pki, work, 'expired-seal', '/C=JP/O=Sample Trading Co., Ltd./CN=Sample Trading old e-seal', { usage: 'seal', expired: true }),
-      otherSeal: makeCertificate(pki, work, 'other-seal', '/C=JP/O=Someone Else/CN=Someone Else e-seal', { usage: 'seal' }),
+      senderClient: makeCertificate(
+        pki,
+        work,
+        'sender-client',
+        '/C=JP/O=Sample Trading Co., Ltd./CN=sender-erp',
+        { usage: 'client' },
+      ),
+      recipientHw: makeCertificate(pki, work, 'recipient-hw', '/C=JP/O=Test Works LLC/CN=recipient-system', {
+        usage: 'client',
+      }),
+      untrusted: makeCertificate(pki, work, 'untrusted', '/C=JP/O=Test Works LLC/CN=recipient-system', {
+        usage: 'client',
+        selfSigned: true,
+      }),
+      senderSeal: makeCertificate(
+        pki,
+        work,
+        'sender-seal',
+        '/C=JP/O=Sample Trading Co., Ltd./CN=Sample Trading e-seal',
+        { usage: 'seal' },
+      ),
+      expiredSeal: makeCertificate(
+        pki,
+        work,
+        'expired-seal',
+        '/C=JP/O=Sample Trading Co., Ltd./CN=Sample Trading old e-seal',
+        { usage: 'seal', expired: true },
+      ),
+      otherSeal: makeCertificate(pki, work, 'other-seal', '/C=JP/O=Someone Else/CN=Someone Else e-seal', {
+        usage: 'seal',
+      }),
     };
     open = await startAp('open', {});
     strict = await startAp('strict', { minSubmissionAssurance: 'substantial', minHandoverAssurance: HIGH });
@@ -111,12 +153,30 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const call = (ap: AccessPoint, path: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string; client?: ClientCert } = {}) =>
-    httpsRequest(ap.url + path, { ...init, ca: pki.caCert });
+  const call = (
+    ap: AccessPoint,
+    path: string,
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: Buffer | string;
+      client?: ClientCert;
+    } = {},
+  ) => httpsRequest(ap.url + path, { ...init, ca: pki.caCert });
 
-  async function submit(ap: AccessPoint, auth: { headers?: Record<string, string>; client?: ClientCert }, payload = '<Invoice/>', extra: Record<string, unknown> = {}) {
+  async function submit(
+    ap: AccessPoint,
+    auth: { headers?: Record<string, string>; client?: ClientCert },
+    payload = '<Invoice/>',
+    extra: Record<string, unknown> = {},
+  ) {
     const { body, contentType } = await submissionBody({ recipient: RECIPIENT.id, ...extra }, payload);
-    return call(ap, '/api/v1/messages', { method: 'POST', body, headers: { ...auth.headers, 'content-type': contentType }, client: auth.client });
+    return call(ap, '/api/v1/messages', {
+      method: 'POST',
+      body,
+      headers: { ...auth.headers, 'content-type': contentType },
+      client: auth.client,
+    });
   }
 
   /** The evidence of a submission response (201 body or problem.message), as XML and parsed. */
@@ -128,7 +188,14 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
   }
 
   async function token(ap: AccessPoint, basic: string) {
-    return call(ap, '/oauth/token', { method: 'POST', body: 'grant_type=client_credentials', headers: { authorization: `Basic ${Buffer.from(basic).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    return call(ap, '/oauth/token', {
+      method: 'POST',
+      body: 'grant_type=client_credentials',
+      headers: {
+        authorization: `Basic ${Buffer.from(basic).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    });
   }
 
   it('serves HTTPS from TLS 1.2 on: a TLS 1.1 client gets a protocol_version alert from the server', async () => {
@@ -137,13 +204,25 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const handshake = (maxVersion: 'TLSv1.1' | 'TLSv1.2') =>
       new Promise<string>((resolve, reject) => {
         // SECLEVEL=0 lets this client offer TLS 1.1 at all: the refusal must come from the server.
-        const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(pki.caCert), minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
-          resolve(socket.getProtocol() ?? '');
-          socket.end();
-        });
+        const socket = connect(
+          {
+            host: '127.0.0.1',
+            port,
+            ca: readFileSync(pki.caCert),
+            minVersion: 'TLSv1',
+            maxVersion,
+            ciphers: 'DEFAULT@SECLEVEL=0',
+          },
+          () => {
+            resolve(socket.getProtocol() ?? '');
+            socket.end();
+          },
+        );
         socket.on('error', reject);
       });
-    await expect(handshake('TLSv1.1')).rejects.toThrow(/alert protocol version|TLSV1_ALERT_PROTOCOL_VERSION/i);
+    await expect(handshake('TLSv1.1')).rejects.toThrow(
+      /alert protocol version|TLSV1_ALERT_PROTOCOL_VERSION/i,
+    );
     expect(await handshake('TLSv1.2')).toBe('TLSv1.2');
   });
 
@@ -153,21 +232,41 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const { xml, data } = await evidenceOf(open, response);
     expect(data.event).toBe('SubmissionAcceptance');
     expect(xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:api-key</AuthenticationMethod>');
-    expect(xml).toContain(`<AuthenticationDetsAndAssuranceLevel><ev:AuthenticationDetails><AuthenticationTime>`);
-    expect(xml).toMatch(new RegExp(`</ev:AuthenticationDetails><AssuranceLevel>${LOW}</AssuranceLevel></AuthenticationDetsAndAssuranceLevel><IdentityProofAssuranceLevel><AssuranceLevel>${SUBSTANTIAL}</AssuranceLevel>`));
-    expect(data.sender.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:api-key', ial: 2, aal: 1, assuranceLevel: LOW });
+    expect(xml).toContain(
+      `<AuthenticationDetsAndAssuranceLevel><ev:AuthenticationDetails><AuthenticationTime>`,
+    );
+    expect(xml).toMatch(
+      new RegExp(
+        `</ev:AuthenticationDetails><AssuranceLevel>${LOW}</AssuranceLevel></AuthenticationDetsAndAssuranceLevel><IdentityProofAssuranceLevel><AssuranceLevel>${SUBSTANTIAL}</AssuranceLevel>`,
+      ),
+    );
+    expect(data.sender.identification).toMatchObject({
+      method: 'urn:qerds-ap:authentication:api-key',
+      ial: 2,
+      aal: 1,
+      assuranceLevel: LOW,
+    });
   });
 
   it('OAuth2 client credentials: a token from Basic or body client auth submits, recorded as oauth2 at AAL1', async () => {
     const issued = await token(open, `sender-erp:${CLIENT_SECRET}`);
     expect(issued.status).toBe(200);
     expect(issued.headers['cache-control']).toBe('no-store');
-    const { access_token, token_type, expires_in } = issued.json<{ access_token: string; token_type: string; expires_in: number }>();
+    const { access_token, token_type, expires_in } = issued.json<{
+      access_token: string;
+      token_type: string;
+      expires_in: number;
+    }>();
     expect([token_type, expires_in]).toEqual(['Bearer', 300]);
     const response = await submit(open, { headers: { authorization: `Bearer ${access_token}` } });
     expect(response.status).toBe(201);
     const { data } = await evidenceOf(open, response);
-    expect(data.sender.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:oauth2-client-credentials', ial: 2, aal: 1, assuranceLevel: LOW });
+    expect(data.sender.identification).toMatchObject({
+      method: 'urn:qerds-ap:authentication:oauth2-client-credentials',
+      ial: 2,
+      aal: 1,
+      assuranceLevel: LOW,
+    });
 
     const inBody = await call(open, '/oauth/token', {
       method: 'POST',
@@ -183,17 +282,30 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     expect(bad.json()).toMatchObject({ error: 'invalid_client' });
     expect(bad.headers['www-authenticate']).toMatch(/^Basic/);
     expect((await token(open, `nobody:${CLIENT_SECRET}`)).status).toBe(401);
-    const wrongGrant = await call(open, '/oauth/token', { method: 'POST', body: 'grant_type=password', headers: { authorization: `Basic ${Buffer.from(`sender-erp:${CLIENT_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongGrant = await call(open, '/oauth/token', {
+      method: 'POST',
+      body: 'grant_type=password',
+      headers: {
+        authorization: `Basic ${Buffer.from(`sender-erp:${CLIENT_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    });
     expect(wrongGrant.json()).toMatchObject({ error: 'unsupported_grant_type' });
 
-    const { access_token } = (await token(open, `sender-erp:${CLIENT_SECRET}`)).json<{ access_token: string }>();
+    const { access_token } = (await token(open, `sender-erp:${CLIENT_SECRET}`)).json<{
+      access_token: string;
+    }>();
     const forged = access_token.slice(0, -2) + (access_token.endsWith('AA') ? 'BB' : 'AA');
-    const refusedForged = await call(open, '/api/v1/inbox', { headers: { authorization: `Bearer ${forged}` } });
+    const refusedForged = await call(open, '/api/v1/inbox', {
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(refusedForged.status).toBe(401);
     expect(refusedForged.json()).toMatchObject({ detail: 'the access token signature is not valid' });
     offset.ms = 301_000;
     try {
-      const expired = await call(open, '/api/v1/inbox', { headers: { authorization: `Bearer ${access_token}` } });
+      const expired = await call(open, '/api/v1/inbox', {
+        headers: { authorization: `Bearer ${access_token}` },
+      });
       expect(expired.status).toBe(401);
       expect(expired.json()).toMatchObject({ code: 'AUTH_REQUIRED', detail: 'the access token has expired' });
     } finally {
@@ -205,7 +317,9 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const response = await submit(open, { client: certs.senderClient });
     expect(response.status).toBe(201);
     const { xml, data } = await evidenceOf(open, response);
-    expect(xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>');
+    expect(xml).toContain(
+      '<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>',
+    );
     expect(data.sender.identification).toMatchObject({ ial: 2, aal: 2, assuranceLevel: SUBSTANTIAL });
   });
 
@@ -213,17 +327,25 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const alone = await call(open, '/api/v1/inbox', { client: certs.untrusted });
     expect(alone.status).toBe(401);
     expect(alone.json<{ detail: string }>().detail).toMatch(/client certificate is not trusted/);
-    const withKey = await call(open, '/api/v1/inbox', { client: certs.untrusted, headers: { authorization: `Bearer ${RECIPIENT_KEY}` } });
+    const withKey = await call(open, '/api/v1/inbox', {
+      client: certs.untrusted,
+      headers: { authorization: `Bearer ${RECIPIENT_KEY}` },
+    });
     expect(withKey.status).toBe(401);
     // A trusted certificate enrolled for nobody, and one whose participant differs from the API key's.
     expect((await call(open, '/api/v1/inbox', { client: certs.otherSeal })).status).toBe(401);
-    const mixed = await call(open, '/api/v1/inbox', { client: certs.senderClient, headers: { authorization: `Bearer ${RECIPIENT_KEY}` } });
+    const mixed = await call(open, '/api/v1/inbox', {
+      client: certs.senderClient,
+      headers: { authorization: `Bearer ${RECIPIENT_KEY}` },
+    });
     expect(mixed.status).toBe(401);
   });
 
   it('e-seal: XML sealed with the sender’s enrolled hardware-bound certificate is recorded at IAL3 + AAL3 (high)', async () => {
     const sealed = await seal(certs.senderSeal);
-    const response = await submit(open, { headers: { authorization: `Bearer ${SENDER_KEY}` } }, sealed, { eSeal: true });
+    const response = await submit(open, { headers: { authorization: `Bearer ${SENDER_KEY}` } }, sealed, {
+      eSeal: true,
+    });
     expect(response.status).toBe(201);
     const { xml, data } = await evidenceOf(open, response);
     expect(xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:e-seal</AuthenticationMethod>');
@@ -235,8 +357,18 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const tampered = (await seal(certs.senderSeal)).replace('<Amount>100</Amount>', '<Amount>900</Amount>');
     const cases = [
       { payload: tampered, code: 'RA02', reason: 'InvalidMessageFormat', check: 'SEAL_DIGEST_MISMATCH' },
-      { payload: await seal(certs.expiredSeal), code: 'RA04', reason: 'SenderSigningCertExpiredOrRevoked', check: 'PKI_CERT_EXPIRED' },
-      { payload: await seal(certs.otherSeal), code: 'RA05', reason: 'S_ERDS_PolicyViolation', check: 'is not enrolled for 0188:1234567890123' },
+      {
+        payload: await seal(certs.expiredSeal),
+        code: 'RA04',
+        reason: 'SenderSigningCertExpiredOrRevoked',
+        check: 'PKI_CERT_EXPIRED',
+      },
+      {
+        payload: await seal(certs.otherSeal),
+        code: 'RA05',
+        reason: 'S_ERDS_PolicyViolation',
+        check: 'is not enrolled for 0188:1234567890123',
+      },
     ];
     for (const c of cases) {
       const response = await submit(open, auth, c.payload, { eSeal: true });
@@ -255,20 +387,36 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     const response = await submit(strict, { headers: { authorization: `Bearer ${SENDER_KEY}` } });
     expect(response.status).toBe(403);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const problem = response.json<{ code: string; reason: string; detail: string; message: { state: string } }>();
-    expect(problem).toMatchObject({ code: 'ASSURANCE_TOO_LOW', reason: 'RA05', message: { state: 'rejected' } });
+    const problem = response.json<{
+      code: string;
+      reason: string;
+      detail: string;
+      message: { state: string };
+    }>();
+    expect(problem).toMatchObject({
+      code: 'ASSURANCE_TOO_LOW',
+      reason: 'RA05',
+      message: { state: 'rejected' },
+    });
     const { data } = await evidenceOf(strict, response);
     expect(data.event).toBe('SubmissionRejection');
     expect(data.reason).toMatchObject({ code: 'RA05' });
-    expect(data.reason?.details).toBe(`assurance level ${SUBSTANTIAL} required, ${LOW} (IAL2, AAL1) presented by urn:qerds-ap:authentication:api-key`);
-    expect(data.sender.identification).toMatchObject({ method: 'urn:qerds-ap:authentication:api-key', aal: 1 });
+    expect(data.reason?.details).toBe(
+      `assurance level ${SUBSTANTIAL} required, ${LOW} (IAL2, AAL1) presented by urn:qerds-ap:authentication:api-key`,
+    );
+    expect(data.sender.identification).toMatchObject({
+      method: 'urn:qerds-ap:authentication:api-key',
+      aal: 1,
+    });
     // The same sender over mTLS (AAL2) meets the policy.
     expect((await submit(strict, { client: certs.senderClient })).status).toBe(201);
   });
 
   it('handover (REQ4): below high it is 403 and nothing is handed over; over hardware-bound mTLS the ContentHandover records AAL3', async () => {
     const id = await injectReceivedMessage(strict, '<Invoice>for you</Invoice>');
-    const refused = await call(strict, `/api/v1/inbox/${id}/parts/part-1`, { headers: { authorization: `Bearer ${RECIPIENT_KEY}` } });
+    const refused = await call(strict, `/api/v1/inbox/${id}/parts/part-1`, {
+      headers: { authorization: `Bearer ${RECIPIENT_KEY}` },
+    });
     expect(refused.status).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'ASSURANCE_TOO_LOW', required: HIGH });
     expect((await accessPointInternals(strict).context.store.getMessage(id))?.state).toBe('consigned');
@@ -278,24 +426,35 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
     expect(handed.status).toBe(200);
     expect(handed.text).toBe('<Invoice>for you</Invoice>');
     // Sealed once the whole body was written: it may land just after the client read the body.
-    const [evidence] = await waitFor(async () => {
-      const chain = await accessPointInternals(strict).context.store.listEvidence(id);
-      return chain.length > 0 ? chain : undefined;
-    }, { timeoutMs: 50_000, what: 'ContentHandover' }); // sealing takes tens of seconds on a loaded 2-core machine
+    const [evidence] = await waitFor(
+      async () => {
+        const chain = await accessPointInternals(strict).context.store.listEvidence(id);
+        return chain.length > 0 ? chain : undefined;
+      },
+      { timeoutMs: 50_000, what: 'ContentHandover' },
+    ); // sealing takes tens of seconds on a loaded 2-core machine
     const data = parseEvidenceXml(evidence!.xml);
     expect(data.event).toBe('ContentHandover');
-    expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>');
+    expect(evidence!.xml).toContain(
+      '<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>',
+    );
     expect(data.recipient.identification).toMatchObject({ ial: 3, aal: 3, assuranceLevel: HIGH });
   });
 
   async function seal(cert: ClientCert): Promise<string> {
     const identity = loadSigningIdentity(cert.cert, cert.key);
-    return sealXml('<Invoice><Amount>100</Amount></Invoice>', { identity, clock, idGenerator: sequentialIdGenerator() });
+    return sealXml('<Invoice><Amount>100</Amount></Invoice>', {
+      identity,
+      clock,
+      idGenerator: sequentialIdGenerator(),
+    });
   }
 
   /** A message as C3 holds it once relayed and consigned (the relay itself is not under test here). */
   async function injectReceivedMessage(ap: AccessPoint, content: string): Promise<string> {
-    const { sha256: digest, size } = await accessPointInternals(ap).context.store.blobs.put(Buffer.from(content));
+    const { sha256: digest, size } = await accessPointInternals(ap).context.store.blobs.put(
+      Buffer.from(content),
+    );
     const id = `msg-in-${Date.now()}`;
     await accessPointInternals(ap).context.store.transaction(async (tx) => {
       await tx.insertMessage({

@@ -29,11 +29,29 @@ describe('GET /api/v1/inbox: keyset paging over HTTP', () => {
     await store.migrate();
     await store.transaction(async (tx) => {
       for (let i = 0; i < 5; i++) {
-        await tx.insertMessage({ id: `bob-${i}`, ebmsMessageId: `bob-${i}@c2`, role: 'recipient-ap', state: 'received', sender: { scheme: '0088', value: 'alice' }, recipient: bob, parts: [], submittedAt: new Date(Date.UTC(2030, 0, 1, 0, i)) });
+        await tx.insertMessage({
+          id: `bob-${i}`,
+          ebmsMessageId: `bob-${i}@c2`,
+          role: 'recipient-ap',
+          state: 'received',
+          sender: { scheme: '0088', value: 'alice' },
+          recipient: bob,
+          parts: [],
+          submittedAt: new Date(Date.UTC(2030, 0, 1, 0, i)),
+        });
       }
       // 600 newer messages for someone else: the old in-memory filter over the 500 newest would show bob none.
       for (let i = 0; i < 600; i++) {
-        await tx.insertMessage({ id: `eve-${i}`, ebmsMessageId: `eve-${i}@c2`, role: 'recipient-ap', state: 'received', sender: { scheme: '0088', value: 'alice' }, recipient: { scheme: '0088', value: 'eve' }, parts: [], submittedAt: new Date(Date.UTC(2030, 1, 1, 0, 0, i)) });
+        await tx.insertMessage({
+          id: `eve-${i}`,
+          ebmsMessageId: `eve-${i}@c2`,
+          role: 'recipient-ap',
+          state: 'received',
+          sender: { scheme: '0088', value: 'alice' },
+          recipient: { scheme: '0088', value: 'eve' },
+          parts: [],
+          submittedAt: new Date(Date.UTC(2030, 1, 1, 0, 0, i)),
+        });
       }
     });
     const app = express();

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devTestPki } from '../helpers/pki.js';
 
@@ -45,12 +51,21 @@ describe('GET /metrics (Prometheus) after one message end to end', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+      method: 'POST',
+      body: form,
+    });
     // C2 has relayed it and C3 holds it, consigned: the RelayAcceptance came back to C2.
     await vi.waitFor(
       async () => {
-        const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`);
-        expect(chain.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment']));
+        const chain = await api<Array<{ event: string }>>(
+          net.c2.url,
+          SENDER.key,
+          `/api/v1/messages/${id}/evidence`,
+        );
+        expect(chain.map((e) => e.event)).toEqual(
+          expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment']),
+        );
       },
       { timeout: 20_000, interval: 100 },
     );

@@ -52,7 +52,10 @@ beforeAll(async () => {
       log: { level: 'info' },
     },
   });
-  const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => void (logLines.push(chunk.toString()), done()) }));
+  const log = pino(
+    { level: 'info' },
+    new Writable({ write: (chunk: Buffer, _e, done) => void (logLines.push(chunk.toString()), done()) }),
+  );
   ap = await createAccessPoint(config, { logger: log });
   await ap.start();
 }, 60_000);
@@ -62,11 +65,13 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const link = (messageId = 'no-such-message') => accessPointInternals(ap).context.pickupLinks!.buildPickupLink(messageId, recipient);
+const link = (messageId = 'no-such-message') =>
+  accessPointInternals(ap).context.pickupLinks!.buildPickupLink(messageId, recipient);
 const tokenOf = (url: string) => url.split('/pickup/')[1]!;
 /** The page with the address it was asked for taken out (its language switch leads back to that address). */
 const alike = (html: string, token: string) => html.split(token).join('TOKEN');
-const wrongCode = () => String((Number(totp(base32Decode(TOTP_SECRET), new Date())) + 500_000) % 1_000_000).padStart(6, '0');
+const wrongCode = () =>
+  String((Number(totp(base32Decode(TOTP_SECRET), new Date())) + 500_000) % 1_000_000).padStart(6, '0');
 
 /** GET the link's page as a browser would: the form, its CSRF token, and the cookie it set. */
 async function openForm(url: string, lang = 'en') {
@@ -98,7 +103,9 @@ describe('the pickup page without a browser', () => {
     expect(html).toContain('data-factor="totp"');
     expect(html).toContain('data-factor="password"');
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    expect(res.headers.get('set-cookie')).toMatch(/^qerds_pickup_form=[A-Za-z0-9_-]+; Path=\/pickup; HttpOnly; SameSite=Strict/);
+    expect(res.headers.get('set-cookie')).toMatch(
+      /^qerds_pickup_form=[A-Za-z0-9_-]+; Path=\/pickup; HttpOnly; SameSite=Strict/,
+    );
     expect(cookie).toMatch(/^qerds_pickup_form=/);
   });
 
@@ -112,12 +119,19 @@ describe('the pickup page without a browser', () => {
     const good = tokenOf(link());
     const [payload, mac] = good.split('.');
     const tampered = `${payload}.${mac!.slice(0, -2)}${mac!.endsWith('AA') ? 'BB' : 'AA'}`;
-    const past = new PickupLinks({ secret: LINK_SECRET, baseUrl: ap.url, ttlSeconds: 600, clock: { now: () => new Date(Date.now() - 2 * 3_600_000) } });
+    const past = new PickupLinks({
+      secret: LINK_SECRET,
+      baseUrl: ap.url,
+      ttlSeconds: 600,
+      clock: { now: () => new Date(Date.now() - 2 * 3_600_000) },
+    });
     const expired = tokenOf(past.buildPickupLink('no-such-message', recipient));
-    const answers = await Promise.all(['not-a-token', tampered, expired].map(async (token) => {
-      const res = await fetch(`${ap.url}/pickup/${token}`);
-      return { status: res.status, html: alike(await res.text(), token) };
-    }));
+    const answers = await Promise.all(
+      ['not-a-token', tampered, expired].map(async (token) => {
+        const res = await fetch(`${ap.url}/pickup/${token}`);
+        return { status: res.status, html: alike(await res.text(), token) };
+      }),
+    );
     for (const answer of answers) {
       expect(answer.status).toBe(404);
       expect(answer.html).toContain('data-notice="linkInvalid"');
@@ -128,7 +142,7 @@ describe('the pickup page without a browser', () => {
     expect(alike(posted.html, expired)).toBe(answers[0]!.html);
   });
 
-  it('a form post without the CSRF token, with a token but no cookie, or with another link\'s token is refused (403) and counts no attempt', async () => {
+  it("a form post without the CSRF token, with a token but no cookie, or with another link's token is refused (403) and counts no attempt", async () => {
     const url = link();
     const other = await openForm(link());
     const { csrf, cookie } = await openForm(url);
@@ -142,7 +156,10 @@ describe('the pickup page without a browser', () => {
       expect(answer.headers.get('set-cookie') ?? '').not.toContain('qerds_pickup=');
     }
     // Nothing was counted against the link: five wrong codes are still needed to lock it.
-    for (let i = 4; i >= 1; i--) expect((await postForm(url, { totp: wrongCode(), csrf: csrf! }, cookie)).html).toContain(`${i} ${i === 1 ? 'try' : 'tries'} left`);
+    for (let i = 4; i >= 1; i--)
+      expect((await postForm(url, { totp: wrongCode(), csrf: csrf! }, cookie)).html).toContain(
+        `${i} ${i === 1 ? 'try' : 'tries'} left`,
+      );
   });
 
   it('a wrong code: 401, the form again with the tries left, no session; the JSON route and the page count together', async () => {
@@ -154,14 +171,22 @@ describe('the pickup page without a browser', () => {
     expect(wrong.html).toContain('4 tries left');
     expect(wrong.headers.get('set-cookie') ?? '').not.toContain('qerds_pickup=');
     for (let i = 0; i < 3; i++) {
-      const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'not it' }) });
+      const json = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: 'not it' }),
+      });
       expect(json.status).toBe(401);
     }
     // Four wrong so far: the fifth locks the link, and then even the right code is refused.
     const last = await postForm(url, { password: 'still not it', csrf: csrf! }, cookie);
     expect(last.status).toBe(403);
     expect(last.html).toContain('data-notice="locked"');
-    const right = await postForm(url, { totp: totp(base32Decode(TOTP_SECRET), new Date()), csrf: csrf! }, cookie);
+    const right = await postForm(
+      url,
+      { totp: totp(base32Decode(TOTP_SECRET), new Date()), csrf: csrf! },
+      cookie,
+    );
     expect(right.status).toBe(403);
     expect(right.html).toContain('data-notice="locked"');
   });
@@ -177,18 +202,40 @@ describe('the pickup page without a browser', () => {
   it('the right code for a link whose message is not here: the same page as an unknown link, and no session', async () => {
     const url = link('message-that-is-not-here');
     const { csrf, cookie } = await openForm(url);
-    const answer = await postForm(url, { totp: totp(base32Decode(TOTP_SECRET), new Date()), csrf: csrf! }, cookie);
+    const answer = await postForm(
+      url,
+      { totp: totp(base32Decode(TOTP_SECRET), new Date()), csrf: csrf! },
+      cookie,
+    );
     expect(answer.status).toBe(404);
-    expect(alike(answer.html, tokenOf(url))).toBe(alike(await (await fetch(`${ap.url}/pickup/not-a-token`)).text(), 'not-a-token'));
+    expect(alike(answer.html, tokenOf(url))).toBe(
+      alike(await (await fetch(`${ap.url}/pickup/not-a-token`)).text(), 'not-a-token'),
+    );
     expect(answer.headers.get('set-cookie') ?? '').not.toContain('qerds_pickup=');
   });
 
   it('without a session, or with a forged one, the message pages answer "session ended" and hand nothing out', async () => {
-    for (const path of ['/pickup/session', '/pickup/session/parts/part-1', '/pickup/session/evidence/x.xml']) {
+    for (const path of [
+      '/pickup/session',
+      '/pickup/session/parts/part-1',
+      '/pickup/session/evidence/x.xml',
+    ]) {
       const none = await fetch(`${ap.url}${path}`);
       expect(none.status).toBe(401);
       expect(await none.text()).toContain('data-notice="sessionEnded"');
-      const forged = Buffer.from(JSON.stringify({ l: 'x', m: 'y', r: PERSON, im: 'm', ii: 2, ia: 2, it: 0, f: 'nonce', e: 9_999_999_999 })).toString('base64url');
+      const forged = Buffer.from(
+        JSON.stringify({
+          l: 'x',
+          m: 'y',
+          r: PERSON,
+          im: 'm',
+          ii: 2,
+          ia: 2,
+          it: 0,
+          f: 'nonce',
+          e: 9_999_999_999,
+        }),
+      ).toString('base64url');
       const res = await fetch(`${ap.url}${path}`, { headers: { cookie: `qerds_pickup=${forged}.AAAA` } });
       expect(res.status).toBe(401);
     }
@@ -221,7 +268,11 @@ describe('the pickup page without a browser', () => {
     expect(answer!.status).toBe(429);
     expect(answer!.html).toContain('data-notice="tooMany"');
     expect(answer!.headers.get('retry-after')).toBe('900');
-    const json = await fetch(link(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ totp: totp(base32Decode(TOTP_SECRET), new Date()) }) });
+    const json = await fetch(link(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ totp: totp(base32Decode(TOTP_SECRET), new Date()) }),
+    });
     expect(json.status).toBe(429);
     expect(((await json.json()) as { code: string }).code).toBe('PICKUP_TOO_MANY_ATTEMPTS');
   });

@@ -33,7 +33,11 @@ describe('problemHandler', () => {
   it('answers a catalogued code with the status and title of its entry, and the error message as detail', async () => {
     const unknown = await problemFor('PIPELINE_UNKNOWN_RECIPIENT');
     expect(unknown.status).toBe(pipelineErrors.PIPELINE_UNKNOWN_RECIPIENT.httpStatus);
-    expect(unknown.body).toMatchObject({ code: 'PIPELINE_UNKNOWN_RECIPIENT', title: pipelineErrors.PIPELINE_UNKNOWN_RECIPIENT.text, detail: 'message of PIPELINE_UNKNOWN_RECIPIENT' });
+    expect(unknown.body).toMatchObject({
+      code: 'PIPELINE_UNKNOWN_RECIPIENT',
+      title: pipelineErrors.PIPELINE_UNKNOWN_RECIPIENT.text,
+      detail: 'message of PIPELINE_UNKNOWN_RECIPIENT',
+    });
     const conflict = await problemFor('STATE_CONFLICT');
     expect(conflict.status).toBe(409);
     expect(conflict.body.title).toBe(coreErrors.STATE_CONFLICT.text);

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { evidenceWebhookBody } from '../../src/access-point/sender-webhooks.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -24,12 +29,17 @@ describe('GET /api/v1/messages and the submission reference', () => {
   let net: TwoAccessPoints;
   const submitted: MessageJson[] = [];
 
-  const get = (path: string, key = SENDER.key) => fetch(`${net.c2.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const get = (path: string, key = SENDER.key) =>
+    fetch(`${net.c2.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
   const submit = async (metadata: Record<string, unknown>) => {
     const form = new FormData();
     form.set('metadata', JSON.stringify(metadata));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'invoice.xml');
-    return fetch(`${net.c2.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}` } });
+    return fetch(`${net.c2.url}/api/v1/messages`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${SENDER.key}` },
+    });
   };
 
   beforeAll(async () => {
@@ -60,7 +70,7 @@ describe('GET /api/v1/messages and the submission reference', () => {
     expect(evidenceWebhookBody(stored!, evidence, net.c2.url).reference).toBe('PO-2');
   });
 
-  it('lists the sender\'s messages newest first, by reference, recipient, state and time range', async () => {
+  it("lists the sender's messages newest first, by reference, recipient, state and time range", async () => {
     const list = async (query: string) => {
       const res = await get(`/api/v1/messages${query}`);
       expect(res.status, `${query}: ${await res.clone().text()}`).toBe(200);
@@ -70,7 +80,13 @@ describe('GET /api/v1/messages and the submission reference', () => {
     expect(all.map((m) => m.reference)).toEqual(['PO-unknown', 'PO-4', 'PO-3', 'PO-2', 'PO-1', 'PO-0']);
     expect((await list('?reference=PO-3')).map((m) => m.id)).toEqual([submitted[3]!.id]);
     expect((await list('?state=rejected')).map((m) => m.reference)).toEqual(['PO-unknown']);
-    expect((await list(`?recipient=${encodeURIComponent(RECIPIENT.id)}`)).map((m) => m.reference)).toEqual(['PO-4', 'PO-3', 'PO-2', 'PO-1', 'PO-0']);
+    expect((await list(`?recipient=${encodeURIComponent(RECIPIENT.id)}`)).map((m) => m.reference)).toEqual([
+      'PO-4',
+      'PO-3',
+      'PO-2',
+      'PO-1',
+      'PO-0',
+    ]);
     const since = submitted[1]!.submittedAt;
     const until = submitted[3]!.submittedAt;
     const window = await list(`?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`);
@@ -78,7 +94,9 @@ describe('GET /api/v1/messages and the submission reference', () => {
     expect(window.map((m) => m.reference)).toContain('PO-1');
     expect(window.map((m) => m.reference)).not.toContain('PO-3');
     // Someone else's list does not show them: the recipient has no account at C2, so use its view at C3.
-    const other = await fetch(`${net.c3.url}/api/v1/messages`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+    const other = await fetch(`${net.c3.url}/api/v1/messages`, {
+      headers: { authorization: `Bearer ${RECIPIENT.key}` },
+    });
     expect(((await other.json()) as MessageJson[]).map((m) => m.reference)).toEqual([]);
   });
 
@@ -119,8 +137,12 @@ describe('GET /api/v1/messages and the submission reference', () => {
     const res = await fetch(`${net.c2.url}/api/v1/openapi.yaml`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/yaml/);
-    const spec = parseYaml(await res.text()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> };
-    expect(spec.paths['/messages']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['state', 'recipient', 'since', 'until', 'reference']));
+    const spec = parseYaml(await res.text()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>>;
+    };
+    expect(spec.paths['/messages']!.get!.parameters!.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['state', 'recipient', 'since', 'until', 'reference']),
+    );
     expect(spec.paths['/messages']!.post!.parameters!.map((p) => p.name)).toContain('Idempotency-Key');
   });
 
@@ -133,6 +155,10 @@ describe('GET /api/v1/messages and the submission reference', () => {
     const res = await submit({ recipient: RECIPIENT.id, refernce: 'PO-typo' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { detail: string }).detail).toContain('"refernce"');
-    expect((await accessPointInternals(net.c2).context.store.listSent({ sender: SENDER.id })).messages.some((m) => m.subject === undefined && m.reference === undefined)).toBe(false);
+    expect(
+      (await accessPointInternals(net.c2).context.store.listSent({ sender: SENDER.id })).messages.some(
+        (m) => m.subject === undefined && m.reference === undefined,
+      ),
+    ).toBe(false);
   });
 });

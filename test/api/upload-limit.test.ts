@@ -46,18 +46,34 @@ describe('multipart upload limit', () => {
     const boundary = 'qerds-test-boundary';
     const parts = sizes.map((size, i) =>
       Buffer.concat([
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="payload"; filename="f${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="payload"; filename="f${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
         Buffer.alloc(size, 0x61 + i),
         Buffer.from('\r\n'),
       ]),
     );
     const body = Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
     return new Promise((resolve, reject) => {
-      const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/upload', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/upload',
+          headers: {
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': body.length,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+        },
+      );
       req.on('error', (error) => (/ECONNRESET|EPIPE/.test(String(error)) ? undefined : reject(error)));
       req.write(body.subarray(0, body.length - 100));
       setTimeout(() => req.end(body.subarray(body.length - 100)), delayMs);

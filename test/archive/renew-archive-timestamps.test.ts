@@ -7,7 +7,12 @@ import { createArchiveRenewalJob, renewArchiveTimestamps } from '../../src/archi
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import type { TsaClient } from '../../src/core/ports.js';
 import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
-import { createTrustStore, loadSigningIdentity, loadTrustStore, type TrustStore } from '../../src/pki/index.js';
+import {
+  createTrustStore,
+  loadSigningIdentity,
+  loadTrustStore,
+  type TrustStore,
+} from '../../src/pki/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
@@ -35,28 +40,64 @@ describe('renewArchiveTimestamps: B-LTA renewal of stored evidence before the ne
   beforeAll(async () => {
     const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
+    const tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
     const longTsa = opensslTsaCertificate(pki, 3000);
-    archiveTsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(longTsa.certFile, longTsa.keyFile) }));
-    const sealer = xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
+    archiveTsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(longTsa.certFile, longTsa.keyFile) }),
+    );
+    const sealer = xadesSealer({
+      identity,
+      tsa,
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    });
     original = (await issueEvidence(evidenceSamples().SubmissionAcceptance, sealer)).xml;
     tsaExpiry = new Date(new X509Certificate(readFileSync(pki.tsaCert)).validTo);
     sealExpiry = new Date(identity.certificate.validTo);
 
     store = createSqliteStore({ file: ':memory:', blobDir: mkdtempSync(join(tmpdir(), 'qerds-renew-')) });
     await store.migrate();
-    const m = { id: 'm-1', ebmsMessageId: 'e-1@test', role: 'sender-ap' as const, state: 'submitted' as const, sender: { scheme: '0188', value: '1' }, recipient: { scheme: '0188', value: '2' }, parts: [], submittedAt: new Date() };
+    const m = {
+      id: 'm-1',
+      ebmsMessageId: 'e-1@test',
+      role: 'sender-ap' as const,
+      state: 'submitted' as const,
+      sender: { scheme: '0188', value: '1' },
+      recipient: { scheme: '0188', value: '2' },
+      parts: [],
+      submittedAt: new Date(),
+    };
     await store.transaction(async (tx) => {
       await tx.insertMessage(m);
-      await tx.insertEvidence({ id: 'ev-1', messageId: 'm-1', event: 'SubmissionAcceptance', eventTime: new Date(), xml: original, issuedBy: 'urn:ap' });
+      await tx.insertEvidence({
+        id: 'ev-1',
+        messageId: 'm-1',
+        event: 'SubmissionAcceptance',
+        eventTime: new Date(),
+        xml: original,
+        issuedBy: 'urn:ap',
+      });
       // A stored evidence that cannot be renewed (no seal at all): reported, and the sweep goes on.
-      await tx.insertEvidence({ id: 'ev-0-broken', messageId: 'm-1', event: 'RelayAcceptance', eventTime: new Date(), xml: '<x/>', issuedBy: 'urn:ap' });
+      await tx.insertEvidence({
+        id: 'ev-0-broken',
+        messageId: 'm-1',
+        event: 'RelayAcceptance',
+        eventTime: new Date(),
+        xml: '<x/>',
+        issuedBy: 'urn:ap',
+      });
     });
   });
   afterAll(() => store?.close());
 
   it('before the margin: nothing is due, nothing changes', async () => {
-    const r = await renewArchiveTimestamps(store, { tsa: archiveTsa, now: new Date(tsaExpiry.getTime() - MARGIN - DAY), renewBeforeMs: MARGIN });
+    const r = await renewArchiveTimestamps(store, {
+      tsa: archiveTsa,
+      now: new Date(tsaExpiry.getTime() - MARGIN - DAY),
+      renewBeforeMs: MARGIN,
+    });
     expect(r.scanned).toBe(2);
     expect(r.renewed).toEqual([]);
     expect(r.failed.map((f) => f.id)).toEqual(['ev-0-broken']);
@@ -66,24 +107,39 @@ describe('renewArchiveTimestamps: B-LTA renewal of stored evidence before the ne
 
   it('inside the margin: raised to B-LTA, the original kept as version 1; verifies after every certificate expired', async () => {
     const now = new Date(tsaExpiry.getTime() - MARGIN + DAY);
-    const r = await renewArchiveTimestamps(store, { tsa: archiveTsa, now, renewBeforeMs: MARGIN, crls: trust.crls, certificates: [...trust.anchors] });
+    const r = await renewArchiveTimestamps(store, {
+      tsa: archiveTsa,
+      now,
+      renewBeforeMs: MARGIN,
+      crls: trust.crls,
+      certificates: [...trust.anchors],
+    });
     expect(r.renewed.map((x) => x.id)).toEqual(['ev-1']);
     expect(r.failed.map((f) => f.id)).toEqual(['ev-0-broken']);
     const renewed = (await store.getEvidence('ev-1'))!.xml;
     expect(renewed).not.toBe(original);
-    expect(await store.listEvidenceVersions('ev-1')).toEqual([{ version: 1, xml: original, replacedAt: now }]);
+    expect(await store.listEvidenceVersions('ev-1')).toEqual([
+      { version: 1, xml: original, replacedAt: now },
+    ]);
     // The signed part is unchanged: the augmented XML holds the original SignatureValue.
     const sigValue = /<ds:SignatureValue[^>]*>([^<]+)</.exec(original)![1]!;
     expect(renewed).toContain(sigValue);
 
     const later = new Date(Math.max(tsaExpiry.getTime(), sealExpiry.getTime()) + 30 * DAY);
     // The verifier of that time holds the CA's CRL of that time (today's no longer covers it: TRY_LATER).
-    expect(await verifyEvidence(renewed, { trust, at: later })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
-    const trustThen = createTrustStore(trust.anchors, { crls: [await crlIssuedAt(pki, new Date(later.getTime() - DAY))] });
+    expect(await verifyEvidence(renewed, { trust, at: later })).toMatchObject({
+      indication: 'INDETERMINATE',
+      subIndication: 'TRY_LATER',
+    });
+    const trustThen = createTrustStore(trust.anchors, {
+      crls: [await crlIssuedAt(pki, new Date(later.getTime() - DAY))],
+    });
     const report = await verifyEvidence(renewed, { trust: trustThen, at: later });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.seal?.level).toBe('B-LTA');
-    expect((await verifyEvidence(original, { trust: trustThen, at: later })).indication).not.toBe('TOTAL-PASSED');
+    expect((await verifyEvidence(original, { trust: trustThen, at: later })).indication).not.toBe(
+      'TOTAL-PASSED',
+    );
 
     // Run again at the same time: the newest timestamp is now the archive TSA's (3000 days): not due.
     const again = await renewArchiveTimestamps(store, { tsa: archiveTsa, now, renewBeforeMs: MARGIN });
@@ -91,21 +147,47 @@ describe('renewArchiveTimestamps: B-LTA renewal of stored evidence before the ne
   });
 
   it('the scheduled job sweeps at start and on its interval, with the injected clock', async () => {
-    const other = createSqliteStore({ file: ':memory:', blobDir: mkdtempSync(join(tmpdir(), 'qerds-renew-job-')) });
+    const other = createSqliteStore({
+      file: ':memory:',
+      blobDir: mkdtempSync(join(tmpdir(), 'qerds-renew-job-')),
+    });
     await other.migrate();
     await other.transaction(async (tx) => {
-      await tx.insertMessage({ id: 'm-2', ebmsMessageId: 'e-2@test', role: 'sender-ap', state: 'submitted', sender: { scheme: '0188', value: '1' }, recipient: { scheme: '0188', value: '2' }, parts: [], submittedAt: new Date() });
-      await tx.insertEvidence({ id: 'ev-2', messageId: 'm-2', event: 'SubmissionAcceptance', eventTime: new Date(), xml: original, issuedBy: 'urn:ap' });
+      await tx.insertMessage({
+        id: 'm-2',
+        ebmsMessageId: 'e-2@test',
+        role: 'sender-ap',
+        state: 'submitted',
+        sender: { scheme: '0188', value: '1' },
+        recipient: { scheme: '0188', value: '2' },
+        parts: [],
+        submittedAt: new Date(),
+      });
+      await tx.insertEvidence({
+        id: 'ev-2',
+        messageId: 'm-2',
+        event: 'SubmissionAcceptance',
+        eventTime: new Date(),
+        xml: original,
+        issuedBy: 'urn:ap',
+      });
     });
     let now = new Date(tsaExpiry.getTime() - MARGIN - DAY);
-    const job = createArchiveRenewalJob({ store: other, clock: { now: () => now }, tsa: archiveTsa, renewBeforeMs: MARGIN, intervalMs: 50 });
+    const job = createArchiveRenewalJob({
+      store: other,
+      clock: { now: () => now },
+      tsa: archiveTsa,
+      renewBeforeMs: MARGIN,
+      intervalMs: 50,
+    });
     try {
       job.start();
       const first = await job.runOnce();
       expect(first.renewed).toEqual([]);
       now = new Date(tsaExpiry.getTime() - MARGIN + DAY);
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && (await other.listEvidenceVersions('ev-2')).length === 0) await new Promise((r) => setTimeout(r, 25));
+      while (Date.now() < deadline && (await other.listEvidenceVersions('ev-2')).length === 0)
+        await new Promise((r) => setTimeout(r, 25));
       expect((await other.listEvidenceVersions('ev-2')).map((v) => v.xml)).toEqual([original]);
     } finally {
       await job.stop();

@@ -27,12 +27,24 @@ export function devCertificateKinds(pki: DevPkiLayout): Record<string, SigningId
  * An e-seal of the dev CA (digitalSignature + nonRepudiation) whose subject carries organizationIdentifier
  * (2.5.4.97) `organization`: a QSealC-shaped certificate, which the evidence issuer check compares.
  */
-export async function sealWithOrganizationIdentifier(pki: DevPkiLayout, dir: string, organization: string): Promise<SigningIdentity> {
-  const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
+export async function sealWithOrganizationIdentifier(
+  pki: DevPkiLayout,
+  dir: string,
+  organization: string,
+): Promise<SigningIdentity> {
+  const ca = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
   const key = await generateRsaKey(2048);
   const now = Date.now();
   const cert = await issueLeaf(ca, key.keys.publicKey, {
-    subject: [{ C: ['JP'] }, { O: ['qerds-ap DEV ONLY'] }, { '2.5.4.97': [organization] }, { CN: [`seal of ${organization}`] }],
+    subject: [
+      { C: ['JP'] },
+      { O: ['qerds-ap DEV ONLY'] },
+      { '2.5.4.97': [organization] },
+      { CN: [`seal of ${organization}`] },
+    ],
     keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
     notBefore: new Date(now - 3_600_000),
     notAfter: new Date(now + 30 * 86_400_000),

@@ -9,12 +9,27 @@ import { createAs4Transport } from '../../src/access-point/as4-binding.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/profiles/index.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4Handler, sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { isQerdsError, parseParticipantId } from '../../src/core/index.js';
 import { verifySmpSignature } from '../../src/directory/smp-signature.js';
-import { checkCertificateRole, devPkiLayout, type CertificateRole, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
+import {
+  checkCertificateRole,
+  devPkiLayout,
+  type CertificateRole,
+  type DevPkiLayout,
+  type SigningIdentity,
+} from '../../src/pki/index.js';
 import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
-import { createLocalTsaClient, createTimestampAuthority, verifyTimestampToken } from '../../src/timestamp/index.js';
+import {
+  createLocalTsaClient,
+  createTimestampAuthority,
+  verifyTimestampToken,
+} from '../../src/timestamp/index.js';
 import { buildTrustList, loadTrustList } from '../../src/trust-list/index.js';
 import { devCertificateKinds } from './as4-certificate-kinds.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
@@ -39,7 +54,11 @@ beforeAll(async () => {
   await devTestPki(pkiDir, { aps: ['c2', 'c3', 'c9'] });
   pki = devPkiLayout(pkiDir);
   kinds = devCertificateKinds(pki);
-  net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir, overrides: (name) => (name === 'c3' ? { pki: { unpinnedPeers: true } } : {}) });
+  net = await startTwoAccessPoints({
+    outDir: join(work, 'aps'),
+    pkiDir,
+    overrides: (name) => (name === 'c3' ? { pki: { unpinnedPeers: true } } : {}),
+  });
 }, 120_000);
 afterAll(async () => {
   await net?.stop();
@@ -49,19 +68,29 @@ afterAll(async () => {
 function dispatch(sender: string, recipient: string): { message: UserMessage; attachments: Attachment[] } {
   const messageId = `${randomBytes(8).toString('hex')}@as4-certificates.test`;
   return {
-    attachments: [{ contentId: 'part-1@test', contentType: 'text/plain', body: Buffer.from('who signed this?\n') }],
+    attachments: [
+      { contentId: 'part-1@test', contentType: 'text/plain', body: Buffer.from('who signed this?\n') },
+    ],
     message: {
       messageId,
       timestamp: new Date(),
-      from: { partyId: 'urn:example:ap:signer', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator' },
-      to: { partyId: 'urn:example:ap:receiver', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
+      from: {
+        partyId: 'urn:example:ap:signer',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
+      },
+      to: {
+        partyId: 'urn:example:ap:receiver',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+      },
       collaboration: { service: ERDS_SERVICE, action: ACTION_DISPATCH, conversationId: messageId },
       messageProperties: [
         { name: 'originalSender', value: sender, type: 'urn:qerds-ap:participant-id' },
         { name: 'finalRecipient', value: recipient, type: 'urn:qerds-ap:participant-id' },
         { name: 'submissionTime', value: new Date().toISOString() },
       ],
-      payloads: [{ href: 'cid:part-1@test', mimeType: 'text/plain', properties: [{ name: 'PartId', value: 'body' }] }],
+      payloads: [
+        { href: 'cid:part-1@test', mimeType: 'text/plain', properties: [{ name: 'PartId', value: 'body' }] },
+      ],
     },
   };
 }
@@ -79,7 +108,10 @@ async function push(to: 'c2' | 'c3', identity: SigningIdentity, sender: string, 
     encryptFor: new X509Certificate(readFileSync(pki.ap(to).encCert)),
     compress: true,
   }).catch((e: unknown) => e);
-  const stored = await accessPointInternals(ap).context.store.findMessageByEbmsId(message.messageId, 'recipient-ap');
+  const stored = await accessPointInternals(ap).context.store.findMessageByEbmsId(
+    message.messageId,
+    'recipient-ap',
+  );
   return { outcome, stored, messageId: message.messageId };
 }
 
@@ -105,12 +137,19 @@ describe('C3 with unpinned peers allowed: a Dispatch for a sender no directory n
   it('a sender whose AP the directory pins (C2) is refused under another AP seal (c9): EBMS:0101, nothing stored', async () => {
     const { outcome, stored } = await push('c3', kinds['unlisted AP c9 seal']!, SENDER.id, RECIPIENT.id);
     expect(isQerdsError(outcome, 'AS4_EBMS_0101'), String(outcome)).toBe(true);
-    expect((outcome as Error).message).toMatch(/not the access point the directory names for 0188:1234567890123/);
+    expect((outcome as Error).message).toMatch(
+      /not the access point the directory names for 0188:1234567890123/,
+    );
     expect(stored).toBeUndefined();
   }, 30_000);
 
   it('then a real AP seal (c9, same CA, no pin) is taken: receipt, message stored (control of the switch)', async () => {
-    const { outcome, stored, messageId } = await push('c3', kinds['unlisted AP c9 seal']!, UNKNOWN_SENDER, RECIPIENT.id);
+    const { outcome, stored, messageId } = await push(
+      'c3',
+      kinds['unlisted AP c9 seal']!,
+      UNKNOWN_SENDER,
+      RECIPIENT.id,
+    );
     expect(outcome).toMatchObject({ receipt: { refToMessageId: messageId } });
     expect(stored?.state).toBeDefined();
   }, 30_000);
@@ -138,7 +177,14 @@ describe('C2 with the default (unpinned peers off)', () => {
       timeoutMs: 5_000,
       as4: loadAs4Security(net.c2.config, accessPointInternals(net.c2).identity),
       // The entry names the peer's encryption certificate but pins no AP certificate.
-      directory: { lookup: async () => ({ participant: parseParticipantId(RECIPIENT.id), name: 'unpinned', endpoint: 'http://127.0.0.1:9/as4', apEncryptionCertificatePem: readFileSync(pki.ap('c3').encCert, 'utf8') }) },
+      directory: {
+        lookup: async () => ({
+          participant: parseParticipantId(RECIPIENT.id),
+          name: 'unpinned',
+          endpoint: 'http://127.0.0.1:9/as4',
+          apEncryptionCertificatePem: readFileSync(pki.ap('c3').encCert, 'utf8'),
+        }),
+      },
     });
     const sent = transport.sendMessage({
       endpoint: 'http://127.0.0.1:9/as4',
@@ -157,14 +203,27 @@ describe('AS4 receipts signed by a certificate of another role are refused by th
     it(`a receipt signed by the ${kind} certificate: AS4_EBMS_0302 (invalid receipt)`, async () => {
       const app = express();
       let taken = 0;
-      app.post('/as4', createAs4Handler({ identity: kinds[kind]!, trust: accessPointInternals(net.c3).trust, onUserMessage: async () => void (taken += 1) }));
+      app.post(
+        '/as4',
+        createAs4Handler({
+          identity: kinds[kind]!,
+          trust: accessPointInternals(net.c3).trust,
+          onUserMessage: async () => void (taken += 1),
+        }),
+      );
       const server: Server = await new Promise((ready) => {
         const s = app.listen(0, '127.0.0.1', () => ready(s));
       });
       try {
         const port = (server.address() as { port: number }).port;
         const { message, attachments } = dispatch(SENDER.id, RECIPIENT.id);
-        const outcome = await sendUserMessage({ endpoint: `http://127.0.0.1:${port}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust }).catch((e: unknown) => e);
+        const outcome = await sendUserMessage({
+          endpoint: `http://127.0.0.1:${port}/as4`,
+          message,
+          attachments,
+          identity: accessPointInternals(net.c2).identity,
+          trust: accessPointInternals(net.c2).trust,
+        }).catch((e: unknown) => e);
         expect(taken).toBe(1);
         expect(isQerdsError(outcome, 'AS4_EBMS_0302'), String(outcome)).toBe(true);
         expect(JSON.stringify((outcome as { details?: unknown }).details)).toMatch(/AS4_SIG_SIGNER_ROLE/);
@@ -190,7 +249,10 @@ describe('SMP metadata signed by a certificate of another role is refused (DIREC
   const files: Record<string, () => { keyFile: string; certFile: string }> = {
     TSA: () => ({ keyFile: pki.tsaKey, certFile: pki.tsaCert }),
     'C3 TLS': () => ({ keyFile: pki.ap('c3').tlsKey, certFile: pki.ap('c3').tlsCert }),
-    'recipient encryption-only (alice)': () => ({ keyFile: pki.recipient('alice').key, certFile: pki.recipient('alice').cert }),
+    'recipient encryption-only (alice)': () => ({
+      keyFile: pki.recipient('alice').key,
+      certFile: pki.recipient('alice').cert,
+    }),
     'C3 AS4 encryption': () => ({ keyFile: pki.ap('c3').encKey, certFile: pki.ap('c3').encCert }),
     'trusted list signer': () => ({ keyFile: pki.tlSignerKey, certFile: pki.tlSignerCert }),
   };
@@ -207,24 +269,46 @@ describe('SMP metadata signed by a certificate of another role is refused (DIREC
     });
   }
   it('signed by a seal (a signing certificate): verifies (control)', () => {
-    const xml = signedMetadata('smp1', values(), { keyFile: pki.ap('c9').sealKey, certFile: pki.ap('c9').sealCert });
-    expect(verifySmpSignature(xml, accessPointInternals(net.c2).trust, new Date()).signer.fingerprint256).toBe(kinds['unlisted AP c9 seal']!.certificate.fingerprint256);
+    const xml = signedMetadata('smp1', values(), {
+      keyFile: pki.ap('c9').sealKey,
+      certFile: pki.ap('c9').sealCert,
+    });
+    expect(
+      verifySmpSignature(xml, accessPointInternals(net.c2).trust, new Date()).signer.fingerprint256,
+    ).toBe(kinds['unlisted AP c9 seal']!.certificate.fingerprint256);
   });
 });
 
 describe('trusted lists and timestamps signed by a certificate of another role', () => {
-  const others = ['recipient encryption-only (alice)', 'C3 AS4 encryption', 'C3 TLS', 'TSA', 'C2 seal', 'unlisted AP c9 seal'];
+  const others = [
+    'recipient encryption-only (alice)',
+    'C3 AS4 encryption',
+    'C3 TLS',
+    'TSA',
+    'C2 seal',
+    'unlisted AP c9 seal',
+  ];
   for (const kind of others) {
     it(`a trusted list signed by the ${kind} certificate: TL_SIGNATURE_INVALID (no tslSigning EKU)`, async () => {
       const signer = kinds[kind]!;
       const xml = await buildTrustList({
         schemeOperator: 'rogue',
-        services: [{ type: 'QERDS', name: 'rogue AP', certificate: signer.certificate, status: 'granted', statusStartingTime: new Date('2020-01-01Z') }],
+        services: [
+          {
+            type: 'QERDS',
+            name: 'rogue AP',
+            certificate: signer.certificate,
+            status: 'granted',
+            statusStartingTime: new Date('2020-01-01Z'),
+          },
+        ],
         signer,
         issued: new Date(),
         nextUpdate: new Date(Date.now() + 86_400_000),
       });
-      const refused = await loadTrustList(xml, { signerAnchors: [new X509Certificate(readFileSync(pki.caCert))] }).catch((e: unknown) => e);
+      const refused = await loadTrustList(xml, {
+        signerAnchors: [new X509Certificate(readFileSync(pki.caCert))],
+      }).catch((e: unknown) => e);
       expect(isQerdsError(refused, 'TL_SIGNATURE_INVALID'), String(refused)).toBe(true);
       expect((refused as Error).message).toMatch(/tslSigning/);
     });
@@ -233,7 +317,15 @@ describe('trusted lists and timestamps signed by a certificate of another role',
     const signer = kinds['trusted list signer']!;
     const xml = await buildTrustList({
       schemeOperator: 'dev',
-      services: [{ type: 'QERDS', name: 'AP c3', certificate: kinds['C3 seal']!.certificate, status: 'granted', statusStartingTime: new Date('2020-01-01Z') }],
+      services: [
+        {
+          type: 'QERDS',
+          name: 'AP c3',
+          certificate: kinds['C3 seal']!.certificate,
+          status: 'granted',
+          statusStartingTime: new Date('2020-01-01Z'),
+        },
+      ],
       signer,
       issued: new Date(),
       nextUpdate: new Date(Date.now() + 86_400_000),
@@ -242,23 +334,38 @@ describe('trusted lists and timestamps signed by a certificate of another role',
     expect(list.services).toHaveLength(1);
   });
 
-  const imprint = { algorithm: 'sha256' as const, digest: createHash('sha256').update('who stamps?').digest() };
+  const imprint = {
+    algorithm: 'sha256' as const,
+    digest: createHash('sha256').update('who stamps?').digest(),
+  };
   for (const kind of ['C2 seal', 'C3 TLS', 'trusted list signer', 'recipient encryption-only (alice)']) {
     it(`a timestamp token signed by the ${kind} certificate: TSA_NOT_TIMESTAMPING_CERT`, async () => {
       const rogue = createTimestampAuthority({ identity: kinds[kind]! });
-      const refused = await createLocalTsaClient(rogue, { trust: accessPointInternals(net.c2).trust }).timestamp(imprint).catch((e: unknown) => e);
+      const refused = await createLocalTsaClient(rogue, { trust: accessPointInternals(net.c2).trust })
+        .timestamp(imprint)
+        .catch((e: unknown) => e);
       expect(isQerdsError(refused, 'TSA_NOT_TIMESTAMPING_CERT'), String(refused)).toBe(true);
     });
   }
   it('a token of the dev TSA (critical, sole timeStamping EKU) verifies (control)', async () => {
-    const token = await createLocalTsaClient(createTimestampAuthority({ identity: kinds.TSA! }), { trust: accessPointInternals(net.c2).trust }).timestamp(imprint);
-    expect((await verifyTimestampToken(token.der, { imprint, trust: accessPointInternals(net.c2).trust })).valid).toBe(true);
+    const token = await createLocalTsaClient(createTimestampAuthority({ identity: kinds.TSA! }), {
+      trust: accessPointInternals(net.c2).trust,
+    }).timestamp(imprint);
+    expect(
+      (await verifyTimestampToken(token.der, { imprint, trust: accessPointInternals(net.c2).trust })).valid,
+    ).toBe(true);
   });
 });
 
 describe('the role of every kind of dev PKI certificate (pki/certificate-roles.ts)', () => {
   // Which roles each kind may play: the rules the checks above rest on, on the certificates `qerds pki init` issues.
-  const roles: readonly CertificateRole[] = ['e-seal', 'as4-signer', 'smp-signer', 'trust-list-signer', 'tsa'];
+  const roles: readonly CertificateRole[] = [
+    'e-seal',
+    'as4-signer',
+    'smp-signer',
+    'trust-list-signer',
+    'tsa',
+  ];
   const allowed: Readonly<Record<string, readonly CertificateRole[]>> = {
     'recipient encryption-only (alice)': [],
     'C3 AS4 encryption': [],
@@ -272,7 +379,9 @@ describe('the role of every kind of dev PKI certificate (pki/certificate-roles.t
   };
   for (const [kind, expected] of Object.entries(allowed)) {
     it(`${kind}: ${expected.join(', ') || 'no signing role'}`, () => {
-      const passes = roles.filter((role) => checkCertificateRole(kinds[kind]!.certificate, role).length === 0);
+      const passes = roles.filter(
+        (role) => checkCertificateRole(kinds[kind]!.certificate, role).length === 0,
+      );
       expect(passes).toEqual(expected);
     });
   }

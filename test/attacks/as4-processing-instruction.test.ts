@@ -3,7 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AS4_NS, buildUserMessageEnvelope, canonicalize, parseAs4Xml, serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment } from '../../src/as4/index.js';
+import {
+  AS4_NS,
+  buildUserMessageEnvelope,
+  canonicalize,
+  parseAs4Xml,
+  serializeAs4Xml,
+  signEnvelope,
+  verifyEnvelope,
+  type Attachment,
+} from '../../src/as4/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-helpers.js';
 
@@ -38,11 +47,23 @@ const ours = (xml: string, attachments: readonly Attachment[] = []) => {
 function xmlsec(xml: string): boolean {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-as4-pi-'));
   const b64 = /<wsse:BinarySecurityToken[^>]*>([^<]+)</.exec(xml)?.[1] ?? '';
-  writeFileSync(join(dir, 'signer.crt.pem'), `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`);
+  writeFileSync(
+    join(dir, 'signer.crt.pem'),
+    `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`,
+  );
   writeFileSync(join(dir, 'message.xml'), xml);
   const r = spawnSync(
     'xmlsec1',
-    ['--verify', '--pubkey-cert-pem', join(dir, 'signer.crt.pem'), '--id-attr:Id', `${AS4_NS.eb}:Messaging`, '--id-attr:Id', `${AS4_NS.soap12}:Body`, join(dir, 'message.xml')],
+    [
+      '--verify',
+      '--pubkey-cert-pem',
+      join(dir, 'signer.crt.pem'),
+      '--id-attr:Id',
+      `${AS4_NS.eb}:Messaging`,
+      '--id-attr:Id',
+      `${AS4_NS.soap12}:Body`,
+      join(dir, 'message.xml'),
+    ],
     { encoding: 'utf8' },
   );
   return r.status === 0;
@@ -63,7 +84,10 @@ describe('a processing instruction in a signed SOAP Body', () => {
     ['a PI with data inserted before the text', '<?xml-stylesheet href="evil.xsl"?>abc'],
   ] as const) {
     it(`${what}: AS4_SIG_DIGEST_MISMATCH on the Body, as xmlsec1 says`, () => {
-      const tampered = signed.replace(`<n:note xmlns:n="${NOTE_NS}">abc</n:note>`, `<n:note xmlns:n="${NOTE_NS}">${replacement}</n:note>`);
+      const tampered = signed.replace(
+        `<n:note xmlns:n="${NOTE_NS}">abc</n:note>`,
+        `<n:note xmlns:n="${NOTE_NS}">${replacement}</n:note>`,
+      );
       expect(tampered).not.toBe(signed);
       const r = ours(tampered);
       expect(r.valid).toBe(false);
@@ -86,7 +110,9 @@ describe('a processing instruction in a signed SOAP Body', () => {
 });
 
 describe('a processing instruction in a signed XML attachment (SwA, where PIs are allowed)', () => {
-  const attachment = (xml: string): Attachment[] => [{ contentId: 'doc@qerds', contentType: 'application/xml', body: Buffer.from(xml) }];
+  const attachment = (xml: string): Attachment[] => [
+    { contentId: 'doc@qerds', contentType: 'application/xml', body: Buffer.from(xml) },
+  ];
 
   it('the signed text replaced by a PI carrying it: the attachment digest no longer matches', () => {
     const signed = signedWithBody('x', attachment('<doc>abc</doc>'));

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidenceIssuer } from '../../src/access-point/evidence-binding.js';
 import { ACTION_EVIDENCE, ERDS_SERVICE } from '../../src/profiles/index.js';
 import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { formatParticipantId, isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
@@ -31,18 +37,90 @@ const pkiDir = join(work, 'pki');
 const ROLE = 'initiator';
 
 /** Expected answers per sealing certificate: verifier (indication, sub-indication, deciding finding), C2 intake code, /as4 EBMS code. */
-const CASES: ReadonlyArray<{ kind: string; indication: string; sub?: string; code?: string; intake: string; ebms: string; why: RegExp }> = [
+const CASES: ReadonlyArray<{
+  kind: string;
+  indication: string;
+  sub?: string;
+  code?: string;
+  intake: string;
+  ebms: string;
+  why: RegExp;
+}> = [
   // Not an e-seal: refused by the verifier (EN 319 102-1 X.509 constraints) and, as AS4 signers, at the AS4 layer.
-  { kind: 'recipient encryption-only (alice)', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
-  { kind: 'C3 AS4 encryption', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /neither digitalSignature nor nonRepudiation/ },
-  { kind: 'C3 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
-  { kind: 'C2 TLS', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /TLS only/ },
-  { kind: 'TSA', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /timeStamping/ },
-  { kind: 'trusted list signer', indication: 'INDETERMINATE', sub: 'CHAIN_CONSTRAINTS_FAILURE', code: 'EVIDENCE_SEAL_CERT_ROLE', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0101', why: /tslSigning/ },
+  {
+    kind: 'recipient encryption-only (alice)',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /neither digitalSignature nor nonRepudiation/,
+  },
+  {
+    kind: 'C3 AS4 encryption',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /neither digitalSignature nor nonRepudiation/,
+  },
+  {
+    kind: 'C3 TLS',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /TLS only/,
+  },
+  {
+    kind: 'C2 TLS',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /TLS only/,
+  },
+  {
+    kind: 'TSA',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /timeStamping/,
+  },
+  {
+    kind: 'trusted list signer',
+    indication: 'INDETERMINATE',
+    sub: 'CHAIN_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_SEAL_CERT_ROLE',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0101',
+    why: /tslSigning/,
+  },
   // Real e-seals of other APs: their organizationIdentifier (the AP id, src/pki/dev-ap-id.ts) is not the issuer
   // the evidence names (C3's), so the verifier says TOTAL-FAILED, and C2 refuses them as invalid (EBMS:0004).
-  { kind: 'C2 seal', indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE', code: 'EVIDENCE_ISSUER_MISMATCH', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0004', why: /organization "urn:qerds-ap:ap:c2"/ },
-  { kind: 'unlisted AP c9 seal', indication: 'TOTAL-FAILED', sub: 'SIG_CONSTRAINTS_FAILURE', code: 'EVIDENCE_ISSUER_MISMATCH', intake: 'PIPELINE_EVIDENCE_INVALID', ebms: 'AS4_EBMS_0004', why: /organization "urn:qerds-ap:ap:c9"/ },
+  {
+    kind: 'C2 seal',
+    indication: 'TOTAL-FAILED',
+    sub: 'SIG_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_ISSUER_MISMATCH',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0004',
+    why: /organization "urn:qerds-ap:ap:c2"/,
+  },
+  {
+    kind: 'unlisted AP c9 seal',
+    indication: 'TOTAL-FAILED',
+    sub: 'SIG_CONSTRAINTS_FAILURE',
+    code: 'EVIDENCE_ISSUER_MISMATCH',
+    intake: 'PIPELINE_EVIDENCE_INVALID',
+    ebms: 'AS4_EBMS_0004',
+    why: /organization "urn:qerds-ap:ap:c9"/,
+  },
 ];
 
 let net: TwoAccessPoints;
@@ -57,14 +135,25 @@ beforeAll(async () => {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'to be forged' }));
   form.append('payload', new Blob(['<Invoice n="1"/>'], { type: 'application/xml' }), 'invoice.xml');
-  const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+  const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+    method: 'POST',
+    body: form,
+  });
   // Relayed and consigned: C3's ContentConsignment is back at C2, and nobody has downloaded the content yet.
-  c2Message = await waitFor(async () => {
-    const events = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
-    return events.includes('ContentConsignment') ? accessPointInternals(net.c2).context.store.getMessage(id) : undefined;
-  }, { timeoutMs: 60_000, what: 'ContentConsignment at C2' });
+  c2Message = await waitFor(
+    async () => {
+      const events = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
+      return events.includes('ContentConsignment')
+        ? accessPointInternals(net.c2).context.store.getMessage(id)
+        : undefined;
+    },
+    { timeoutMs: 60_000, what: 'ContentConsignment at C2' },
+  );
   expect(c2Message.state).toBe('relayed');
-  c3Message = (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(c2Message.ebmsMessageId, 'recipient-ap'))!;
+  c3Message = (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+    c2Message.ebmsMessageId,
+    'recipient-ap',
+  ))!;
 }, 120_000);
 afterAll(async () => {
   await net?.stop();
@@ -89,26 +178,59 @@ async function forgeHandover(identity: SigningIdentity): Promise<{ id: string; x
 function evidenceMessage(xml: string): { message: UserMessage; attachments: Attachment[] } {
   const messageId = `${randomBytes(8).toString('hex')}@evidence-forgery.test`;
   return {
-    attachments: [{ contentId: 'part-1@qerds-ap', contentType: 'application/xml', body: Buffer.from(xml, 'utf8') }],
+    attachments: [
+      { contentId: 'part-1@qerds-ap', contentType: 'application/xml', body: Buffer.from(xml, 'utf8') },
+    ],
     message: {
       messageId,
       timestamp: new Date(),
       refToMessageId: c2Message.ebmsMessageId,
-      from: { partyId: net.c3.config.ap.id, role: `http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/${ROLE}` },
-      to: { partyId: `${net.c2.url}/as4`, role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
-      collaboration: { service: ERDS_SERVICE, action: ACTION_EVIDENCE, conversationId: c2Message.ebmsMessageId },
+      from: {
+        partyId: net.c3.config.ap.id,
+        role: `http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/${ROLE}`,
+      },
+      to: {
+        partyId: `${net.c2.url}/as4`,
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+      },
+      collaboration: {
+        service: ERDS_SERVICE,
+        action: ACTION_EVIDENCE,
+        conversationId: c2Message.ebmsMessageId,
+      },
       messageProperties: [
-        { name: 'originalSender', value: formatParticipantId(c3Message.recipient), type: 'urn:qerds-ap:participant-id' },
-        { name: 'finalRecipient', value: formatParticipantId(c3Message.sender), type: 'urn:qerds-ap:participant-id' },
+        {
+          name: 'originalSender',
+          value: formatParticipantId(c3Message.recipient),
+          type: 'urn:qerds-ap:participant-id',
+        },
+        {
+          name: 'finalRecipient',
+          value: formatParticipantId(c3Message.sender),
+          type: 'urn:qerds-ap:participant-id',
+        },
         { name: 'evidenceEvent', value: 'ContentHandover' },
       ],
-      payloads: [{ href: 'cid:part-1@qerds-ap', mimeType: 'application/xml', properties: [{ name: 'PartId', value: 'evidence' }] }],
+      payloads: [
+        {
+          href: 'cid:part-1@qerds-ap',
+          mimeType: 'application/xml',
+          properties: [{ name: 'PartId', value: 'evidence' }],
+        },
+      ],
     },
   };
 }
 
-async function postVerify(xml: string): Promise<{ valid: boolean; report: { indication: string; subIndication?: string; findings: Array<{ code: string }> } }> {
-  const response = await fetch(`${net.c2.url}/api/v1/verify`, { method: 'POST', body: xml, headers: { authorization: `Bearer ${SENDER.key}`, 'content-type': 'application/xml' } });
+async function postVerify(xml: string): Promise<{
+  valid: boolean;
+  report: { indication: string; subIndication?: string; findings: Array<{ code: string }> };
+}> {
+  const response = await fetch(`${net.c2.url}/api/v1/verify`, {
+    method: 'POST',
+    body: xml,
+    headers: { authorization: `Bearer ${SENDER.key}`, 'content-type': 'application/xml' },
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as Awaited<ReturnType<typeof postVerify>>;
 }
@@ -116,7 +238,9 @@ async function postVerify(xml: string): Promise<{ valid: boolean; report: { indi
 async function expectNothingStored(evidenceId: string): Promise<void> {
   expect(await accessPointInternals(net.c2).context.store.getEvidence(evidenceId)).toBeUndefined();
   expect((await accessPointInternals(net.c2).context.store.getMessage(c2Message.id))?.state).toBe('relayed');
-  expect((await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).map((e) => e.event)).not.toContain('ContentHandover');
+  expect(
+    (await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).map((e) => e.event),
+  ).not.toContain('ContentHandover');
 }
 
 describe('forged ContentHandover, sealed by each kind of dev PKI certificate, returned to C2 without mutual TLS', () => {
@@ -137,7 +261,11 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
       if (c.code) expect(viaApi.report.findings.map((f) => f.code)).toContain(c.code);
 
       // C2's intake, carried by the forger's own signature (whatever the transport).
-      const intake = await acceptReturnedEvidence(accessPointInternals(net.c2).context, forged.xml, identity.certificate.fingerprint256).catch((e: unknown) => e);
+      const intake = await acceptReturnedEvidence(
+        accessPointInternals(net.c2).context,
+        forged.xml,
+        identity.certificate.fingerprint256,
+      ).catch((e: unknown) => e);
       expect(isQerdsError(intake, c.intake), String(intake)).toBe(true);
       await expectNothingStored(forged.id);
 
@@ -166,8 +294,16 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
     expect(report.subIndication).toBe('SIG_CONSTRAINTS_FAILURE');
     expect(report.findings.map((f) => f.code)).toContain('EVIDENCE_ISSUER_MISMATCH');
     const viaApi = await postVerify(forged.xml);
-    expect([viaApi.valid, viaApi.report.indication, viaApi.report.subIndication]).toEqual([false, 'TOTAL-FAILED', 'SIG_CONSTRAINTS_FAILURE']);
-    const intake = await acceptReturnedEvidence(accessPointInternals(net.c2).context, forged.xml, seal.certificate.fingerprint256).catch((e: unknown) => e);
+    expect([viaApi.valid, viaApi.report.indication, viaApi.report.subIndication]).toEqual([
+      false,
+      'TOTAL-FAILED',
+      'SIG_CONSTRAINTS_FAILURE',
+    ]);
+    const intake = await acceptReturnedEvidence(
+      accessPointInternals(net.c2).context,
+      forged.xml,
+      seal.certificate.fingerprint256,
+    ).catch((e: unknown) => e);
     expect(isQerdsError(intake, 'PIPELINE_EVIDENCE_INVALID'), String(intake)).toBe(true);
     await expectNothingStored(forged.id);
 
@@ -175,27 +311,46 @@ describe('forged ContentHandover, sealed by each kind of dev PKI certificate, re
     // and C2 still refuses it: it is not the seal the directory pins for C3's AP.
     const own = await sealWithOrganizationIdentifier(devPkiLayout(pkiDir), work, net.c3.config.ap.id);
     const matching = await forgeHandover(own);
-    expect((await verifyEvidence(matching.xml, { trust: accessPointInternals(net.c2).trust })).indication).toBe('TOTAL-PASSED');
-    const refused = await acceptReturnedEvidence(accessPointInternals(net.c2).context, matching.xml, own.certificate.fingerprint256).catch((e: unknown) => e);
+    expect(
+      (await verifyEvidence(matching.xml, { trust: accessPointInternals(net.c2).trust })).indication,
+    ).toBe('TOTAL-PASSED');
+    const refused = await acceptReturnedEvidence(
+      accessPointInternals(net.c2).context,
+      matching.xml,
+      own.certificate.fingerprint256,
+    ).catch((e: unknown) => e);
     expect(isQerdsError(refused, 'PIPELINE_EVIDENCE_SEAL_MISMATCH'), String(refused)).toBe(true);
     await expectNothingStored(matching.id);
   }, 60_000);
 
   it("then C3's real ContentHandover is taken: the recipient downloads, C2's message is delivered, the evidence verifies", async () => {
-    const inbox = await api<Array<{ id: string; parts: Array<{ partId: string }> }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
+    const inbox = await api<Array<{ id: string; parts: Array<{ partId: string }> }>>(
+      net.c3.url,
+      RECIPIENT.key,
+      '/api/v1/inbox',
+    );
     const item = inbox.find((m) => m.id === c3Message.id)!;
-    const handed = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+    const handed = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
+      headers: { authorization: `Bearer ${RECIPIENT.key}` },
+    });
     expect(handed.status).toBe(200);
     await handed.arrayBuffer();
-    const delivered = await waitFor(async () => {
-      const m = await accessPointInternals(net.c2).context.store.getMessage(c2Message.id);
-      return m?.state === 'delivered' ? m : undefined;
-    }, { timeoutMs: 60_000, what: 'delivered at C2' });
+    const delivered = await waitFor(
+      async () => {
+        const m = await accessPointInternals(net.c2).context.store.getMessage(c2Message.id);
+        return m?.state === 'delivered' ? m : undefined;
+      },
+      { timeoutMs: 60_000, what: 'delivered at C2' },
+    );
     expect(delivered.state).toBe('delivered');
-    const handover = (await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).find((e) => e.event === 'ContentHandover')!;
+    const handover = (await accessPointInternals(net.c2).context.store.listEvidence(c2Message.id)).find(
+      (e) => e.event === 'ContentHandover',
+    )!;
     const report = await verifyEvidence(handover.xml, { trust: accessPointInternals(net.c2).trust });
     expect(report.indication).toBe('TOTAL-PASSED');
-    expect(report.seal?.signer?.fingerprint256).toBe(accessPointInternals(net.c3).identity.certificate.fingerprint256);
+    expect(report.seal?.signer?.fingerprint256).toBe(
+      accessPointInternals(net.c3).identity.certificate.fingerprint256,
+    );
     expect((await postVerify(handover.xml)).valid).toBe(true);
   }, 90_000);
 });

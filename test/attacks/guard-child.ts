@@ -17,4 +17,6 @@ const server = createServer((req, res) => {
   }
   res.end('ok\n');
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on ${(server.address() as AddressInfo).port}\n`));
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(`listening on ${(server.address() as AddressInfo).port}\n`),
+);

@@ -11,11 +11,27 @@ import { sharedTestPki } from '../helpers/pki.js';
  */
 const pki = sharedTestPki();
 const trust = loadTrustStore([pki.caCert, pki.caCrl]);
-const verify = (mail: string) => verifyRemMessage(Buffer.from(mail, 'latin1'), { trust, verifyEvidence: async () => ({ valid: false }) as never });
+const verify = (mail: string) =>
+  verifyRemMessage(Buffer.from(mail, 'latin1'), {
+    trust,
+    verifyEvidence: async () => ({ valid: false }) as never,
+  });
 
-const head = ['MIME-Version: 1.0', 'Subject: REM dispatch', 'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"', '', ''].join('\r\n');
+const head = [
+  'MIME-Version: 1.0',
+  'Subject: REM dispatch',
+  'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"',
+  '',
+  '',
+].join('\r\n');
 const signedPart = ['--s', 'Content-Type: text/plain', '', 'hello'].join('\r\n');
-const signaturePart = ['--s', 'Content-Type: application/pkcs7-signature; name=smime.p7s', 'Content-Transfer-Encoding: base64', '', 'MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA=='].join('\r\n');
+const signaturePart = [
+  '--s',
+  'Content-Type: application/pkcs7-signature; name=smime.p7s',
+  'Content-Transfer-Encoding: base64',
+  '',
+  'MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA==',
+].join('\r\n');
 
 describe('REM multipart whose delimiter line does not end', () => {
   it('after the last part (garbage instead of "--" and no CRLF): INVALID, the two parts read', async () => {
@@ -29,11 +45,15 @@ describe('REM multipart whose delimiter line does not end', () => {
   it('the first delimiter line is the whole body: INVALID REM_MALFORMED (no part)', async () => {
     const r = await verify(`${head}--s`);
     expect(r.verdict).toBe('INVALID');
-    expect(r.findings.find((f) => f.code === 'REM_MALFORMED')?.message).toBe('multipart/signed has 0 parts, expected 2');
+    expect(r.findings.find((f) => f.code === 'REM_MALFORMED')?.message).toBe(
+      'multipart/signed has 0 parts, expected 2',
+    );
   });
 
   it('a delimiter without CRLF between the parts: INVALID, one part only', async () => {
     const r = await verify(`${head}${signedPart}\r\n--s`);
-    expect(r.findings.find((f) => f.code === 'REM_MALFORMED')?.message).toBe('multipart/signed has 1 parts, expected 2');
+    expect(r.findings.find((f) => f.code === 'REM_MALFORMED')?.message).toBe(
+      'multipart/signed has 1 parts, expected 2',
+    );
   });
 });

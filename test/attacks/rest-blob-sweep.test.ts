@@ -46,7 +46,11 @@ afterAll(async () => {
 
 describe('orphan blob sweep', () => {
   it('at start: an old orphan and an old temporary file are removed, a fresh orphan is kept', async () => {
-    await waitFor(() => (!existsSync(blobPath(target.blobDir, left.oldOrphan)) && !existsSync(left.tmp) ? true : undefined), { what: 'the start-up sweep' });
+    await waitFor(
+      () =>
+        !existsSync(blobPath(target.blobDir, left.oldOrphan)) && !existsSync(left.tmp) ? true : undefined,
+      { what: 'the start-up sweep' },
+    );
     expect(existsSync(blobPath(target.blobDir, left.freshOrphan))).toBe(true);
     expect((await submitValid(target.url)).status).toBe(201);
   });
@@ -55,12 +59,18 @@ describe('orphan blob sweep', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: '0188:9876543210987' }));
     form.append('payload', new Blob(['referenced content']), 'kept.txt');
-    const response = await fetch(`${target.url}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': SENDER.key }, body: form });
+    const response = await fetch(`${target.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': SENDER.key },
+      body: form,
+    });
     expect(response.status).toBe(201);
     const key = ((await response.json()) as { parts: { sha256: string }[] }).parts[0]!.sha256;
     ageBy(blobPath(target.blobDir, key), 2 * HOUR);
     const orphan = writeBlob(target.blobDir, 'another orphan', 2 * HOUR);
-    const { removed } = await accessPointInternals(target.ap).context.store.sweepOrphanBlobs({ graceMs: HOUR });
+    const { removed } = await accessPointInternals(target.ap).context.store.sweepOrphanBlobs({
+      graceMs: HOUR,
+    });
     expect(removed).toBe(1);
     expect(existsSync(blobPath(target.blobDir, orphan))).toBe(false);
     expect(await accessPointInternals(target.ap).context.store.blobs.has(key)).toBe(true);
@@ -68,7 +78,9 @@ describe('orphan blob sweep', () => {
 
   it('an old orphan that is put again (a new upload of the same bytes) is not swept under it', async () => {
     const key = writeBlob(target.blobDir, 'content uploaded again', 2 * HOUR);
-    const stored = await accessPointInternals(target.ap).context.store.blobs.put(Buffer.from('content uploaded again'));
+    const stored = await accessPointInternals(target.ap).context.store.blobs.put(
+      Buffer.from('content uploaded again'),
+    );
     expect(stored.sha256).toBe(key);
     await accessPointInternals(target.ap).context.store.sweepOrphanBlobs({ graceMs: HOUR });
     expect(await accessPointInternals(target.ap).context.store.blobs.has(key)).toBe(true);

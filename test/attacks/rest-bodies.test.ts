@@ -26,9 +26,27 @@ afterAll(async () => {
 });
 
 const routes = [
-  { name: 'POST /api/v1/messages/{id}/reject', path: '/api/v1/messages/msg-1/reject', type: 'application/json', limit: 8 * 1024, headers: { 'x-api-key': SENDER.key } },
-  { name: 'POST /pickup/{token}', path: '/pickup/not-a-token.x', type: 'application/json', limit: 4 * 1024, headers: {} },
-  { name: 'POST /oauth/token', path: '/oauth/token', type: 'application/x-www-form-urlencoded', limit: 8 * 1024, headers: {} },
+  {
+    name: 'POST /api/v1/messages/{id}/reject',
+    path: '/api/v1/messages/msg-1/reject',
+    type: 'application/json',
+    limit: 8 * 1024,
+    headers: { 'x-api-key': SENDER.key },
+  },
+  {
+    name: 'POST /pickup/{token}',
+    path: '/pickup/not-a-token.x',
+    type: 'application/json',
+    limit: 4 * 1024,
+    headers: {},
+  },
+  {
+    name: 'POST /oauth/token',
+    path: '/oauth/token',
+    type: 'application/x-www-form-urlencoded',
+    limit: 8 * 1024,
+    headers: {},
+  },
 ] as const;
 
 async function stillServing(messagesBefore: number): Promise<void> {
@@ -38,28 +56,45 @@ async function stillServing(messagesBefore: number): Promise<void> {
 }
 
 describe.each(routes.filter((r) => r.type === 'application/json'))('$name', (route) => {
-  const send = (body: string) => rawRequest(`${target.url}${route.path}`, { headers: { ...route.headers, 'content-type': route.type }, body });
+  const send = (body: string) =>
+    rawRequest(`${target.url}${route.path}`, {
+      headers: { ...route.headers, 'content-type': route.type },
+      body,
+    });
 
   it('malformed JSON: 400 problem', async () => {
     const before = await target.messageCount();
     const response = await send('{"reason": "unterminated');
     expect(response.status).toBe(400);
-    expect(response.json()).toMatchObject({ type: 'urn:qerds-ap:problem:BAD_REQUEST', code: 'BAD_REQUEST', status: 400 });
+    expect(response.json()).toMatchObject({
+      type: 'urn:qerds-ap:problem:BAD_REQUEST',
+      code: 'BAD_REQUEST',
+      status: 400,
+    });
     await stillServing(before);
   });
-
 });
 
 describe.each(routes)('$name', (route) => {
   const send = (body: Buffer | string, headers: Record<string, string | number> = {}) =>
-    rawRequest(`${target.url}${route.path}`, { headers: { ...route.headers, 'content-type': route.type, ...headers }, body });
+    rawRequest(`${target.url}${route.path}`, {
+      headers: { ...route.headers, 'content-type': route.type, ...headers },
+      body,
+    });
 
   it('over its size limit: 413 problem, not a cut body', async () => {
     const before = await target.messageCount();
-    const big = route.type === 'application/json' ? JSON.stringify({ reason: 'x'.repeat(route.limit) }) : `grant_type=client_credentials&x=${'x'.repeat(route.limit)}`;
+    const big =
+      route.type === 'application/json'
+        ? JSON.stringify({ reason: 'x'.repeat(route.limit) })
+        : `grant_type=client_credentials&x=${'x'.repeat(route.limit)}`;
     const response = await send(big);
     expect(response.status).toBe(413);
-    expect(response.json()).toMatchObject({ type: 'urn:qerds-ap:problem:PAYLOAD_TOO_LARGE', code: 'PAYLOAD_TOO_LARGE', status: 413 });
+    expect(response.json()).toMatchObject({
+      type: 'urn:qerds-ap:problem:PAYLOAD_TOO_LARGE',
+      code: 'PAYLOAD_TOO_LARGE',
+      status: 413,
+    });
     await stillServing(before);
   });
 
@@ -67,23 +102,41 @@ describe.each(routes)('$name', (route) => {
     const before = await target.messageCount();
     const response = await send(Buffer.from('this is not gzip at all'), { 'content-encoding': 'gzip' });
     expect(response.status).toBe(400);
-    expect(response.json()).toMatchObject({ type: 'urn:qerds-ap:problem:BAD_REQUEST', code: 'BAD_REQUEST', status: 400 });
+    expect(response.json()).toMatchObject({
+      type: 'urn:qerds-ap:problem:BAD_REQUEST',
+      code: 'BAD_REQUEST',
+      status: 400,
+    });
     await stillServing(before);
   });
 
   it('a gzip body cut short: 400 problem', async () => {
     const before = await target.messageCount();
-    const whole = gzipSync(Buffer.from(route.type === 'application/json' ? JSON.stringify({ reason: 'r'.repeat(500) }) : 'grant_type=client_credentials'));
+    const whole = gzipSync(
+      Buffer.from(
+        route.type === 'application/json'
+          ? JSON.stringify({ reason: 'r'.repeat(500) })
+          : 'grant_type=client_credentials',
+      ),
+    );
     const response = await send(whole.subarray(0, whole.length - 12), { 'content-encoding': 'gzip' });
     expect(response.status).toBe(400);
-    expect(response.json()).toMatchObject({ type: 'urn:qerds-ap:problem:BAD_REQUEST', code: 'BAD_REQUEST', status: 400 });
+    expect(response.json()).toMatchObject({
+      type: 'urn:qerds-ap:problem:BAD_REQUEST',
+      code: 'BAD_REQUEST',
+      status: 400,
+    });
     await stillServing(before);
   });
 
   it('a client that leaves mid-body: nothing answered, nothing stored, the AP serves on', async () => {
     const before = await target.messageCount();
     await new Promise<void>((resolve, reject) => {
-      const req = request(`${target.url}${route.path}`, { method: 'POST', agent: false, headers: { ...route.headers, 'content-type': route.type, 'content-length': 2000 } });
+      const req = request(`${target.url}${route.path}`, {
+        method: 'POST',
+        agent: false,
+        headers: { ...route.headers, 'content-type': route.type, 'content-length': 2000 },
+      });
       req.on('error', () => resolve());
       req.on('response', (res) => reject(new Error(`answered ${res.statusCode} to a body it did not get`)));
       req.write('{"reason": "half', () => {

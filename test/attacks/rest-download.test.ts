@@ -57,7 +57,9 @@ describe('GET /api/v1/inbox/{id}/parts/{partId}', () => {
         });
         res.on('error', () => undefined);
       });
-      req.on('error', (error) => (/ECONNRESET|socket hang up|aborted/.test(String(error)) ? undefined : reject(error)));
+      req.on('error', (error) =>
+        /ECONNRESET|socket hang up|aborted/.test(String(error)) ? undefined : reject(error),
+      );
       req.end();
     });
     expect(firstBytes).toBeGreaterThan(0);

@@ -27,11 +27,22 @@ interface Running {
 }
 
 /** Spawns `args` with node, resolves once stdout matches `ready` (with its match). */
-function run(args: string[], ready: RegExp, env: Record<string, string> = {}, cwd = work): Promise<{ running: Running; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+  cwd = work,
+): Promise<{ running: Running; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const chunks: string[] = [];
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => (children.delete(child), done(code))));
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code) => (children.delete(child), done(code))),
+  );
   const running: Running = { child, output: () => chunks.join(''), exited };
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready within 90 s:\n${running.output()}`)), 90_000);
@@ -69,18 +80,38 @@ describe('a running qerds start', () => {
         store: { sqliteFile: join(work, 'ap.sqlite'), blobDir: join(work, 'blobs') },
         pki: { dir: pki.dir, apName: 'c2' },
         relay: { maxAttempts: 1, baseDelayMs: 600_000 },
-        directory: { participants: [{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://127.0.0.1:9/as4' }] },
-        accounts: [{ participant: SENDER.id, name: SENDER.name, ial: 2, credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(SENDER.key).digest('hex') }] }],
+        directory: {
+          participants: [{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://127.0.0.1:9/as4' }],
+        },
+        accounts: [
+          {
+            participant: SENDER.id,
+            name: SENDER.name,
+            ial: 2,
+            credentials: [
+              { kind: 'apiKey', keySha256: createHash('sha256').update(SENDER.key).digest('hex') },
+            ],
+          },
+        ],
         log: { level: 'warn' },
       }),
     );
-    const { running, match } = await run([join(root, 'bin/qerds.js'), 'start', '-c', config], /listening on (http:\/\/[\d.]+:\d+)/);
+    const { running, match } = await run(
+      [join(root, 'bin/qerds.js'), 'start', '-c', config],
+      /listening on (http:\/\/[\d.]+:\d+)/,
+    );
     const url = match[1]!;
     const body = '--xx\r\nContent-Disposition: form-data; name="p"; filename="a"\r\n\r\nabc';
     for (let i = 0; i < 3; i++) {
-      const response = await rawRequest(`${url}/api/v1/messages`, { headers: { 'x-api-key': SENDER.key, 'content-type': 'multipart/form-data; boundary=xx' }, body });
+      const response = await rawRequest(`${url}/api/v1/messages`, {
+        headers: { 'x-api-key': SENDER.key, 'content-type': 'multipart/form-data; boundary=xx' },
+        body,
+      });
       expect(response.status).toBe(400);
-      expect(response.json()).toMatchObject({ type: 'urn:qerds-ap:problem:BAD_REQUEST', code: 'BAD_REQUEST' });
+      expect(response.json()).toMatchObject({
+        type: 'urn:qerds-ap:problem:BAD_REQUEST',
+        code: 'BAD_REQUEST',
+      });
     }
     expect((await submitValid(url)).status).toBe(201);
     expect(running.child.exitCode).toBeNull();
@@ -92,7 +123,8 @@ describe('a running qerds start', () => {
 });
 
 describe('process guard', () => {
-  const child = (env: Record<string, string> = {}) => run(['--import', 'tsx', join(root, 'test/attacks/guard-child.ts')], /listening on (\d+)/, env, root);
+  const child = (env: Record<string, string> = {}) =>
+    run(['--import', 'tsx', join(root, 'test/attacks/guard-child.ts')], /listening on (\d+)/, env, root);
   const get = async (port: string, path: string) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: response.status, text: await response.text() };
@@ -106,7 +138,13 @@ describe('process guard', () => {
     expect(await get(port, '/ok')).toEqual({ status: 200, text: 'ok\n' });
     expect(running.child.exitCode).toBeNull();
     // The child's log lines reach us through a pipe: wait for them rather than read them at once.
-    await waitFor(() => ((running.output().match(/an error escaped its request; still serving/g) ?? []).length >= 2 ? true : undefined), { timeoutMs: 60_000, what: "the guard's two log lines" });
+    await waitFor(
+      () =>
+        (running.output().match(/an error escaped its request; still serving/g) ?? []).length >= 2
+          ? true
+          : undefined,
+      { timeoutMs: 60_000, what: "the guard's two log lines" },
+    );
     expect(running.output().match(/an error escaped its request; still serving/g)).toHaveLength(2);
     expect(running.output()).toMatch(/Unexpected end of form/);
     running.child.kill('SIGTERM');

@@ -1,6 +1,15 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { multipartBody, rawRequest, RECIPIENT, SENDER, startAttackAp, submitValid, type AttackAp, type RawResponse } from './rest-ap.js';
+import {
+  multipartBody,
+  rawRequest,
+  RECIPIENT,
+  SENDER,
+  startAttackAp,
+  submitValid,
+  type AttackAp,
+  type RawResponse,
+} from './rest-ap.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
@@ -30,7 +39,12 @@ const post = (headers: Record<string, string | number>, body: Buffer | string) =
   rawRequest(`${target.url}/api/v1/messages`, { headers: { 'x-api-key': SENDER.key, ...headers }, body });
 
 /** The refusal, nothing stored (no message row, no blob file beyond those before), and a valid submission served right after. */
-async function expectRefusedThenServing(response: RawResponse, status: number, code: string, before: Snapshot): Promise<void> {
+async function expectRefusedThenServing(
+  response: RawResponse,
+  status: number,
+  code: string,
+  before: Snapshot,
+): Promise<void> {
   expect(response.status).toBe(status);
   expect(response.contentType).toMatch(/^application\/problem\+json/);
   expect(response.json()).toMatchObject({ type: `urn:qerds-ap:problem:${code}`, code, status });
@@ -45,7 +59,10 @@ interface Snapshot {
   readonly messages: number;
   readonly blobs: string[];
 }
-const snapshot = async (): Promise<Snapshot> => ({ messages: await target.messageCount(), blobs: (await target.blobFiles()) });
+const snapshot = async (): Promise<Snapshot> => ({
+  messages: await target.messageCount(),
+  blobs: await target.blobFiles(),
+});
 
 describe('POST /api/v1/messages: malformed multipart bodies', () => {
   it('a form truncated inside a file part (no closing boundary) is a 400, not a crash', async () => {
@@ -58,23 +75,47 @@ describe('POST /api/v1/messages: malformed multipart bodies', () => {
   it('a part header that never ends is a 400', async () => {
     const before = await snapshot();
     const body = '--xx\r\nContent-Disposition: form-data; name="p"; filename="a"\r\nContent-Type: text/plain';
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 
   it('a body that is not multipart at all is a 400', async () => {
     const before = await snapshot();
-    await expectRefusedThenServing(await post({ 'content-type': 'application/json' }, '{"recipient":"x"}'), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'application/json' }, '{"recipient":"x"}'),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 
   it('a truncated form after a complete file leaves neither that file nor the partial one', async () => {
     const before = await snapshot();
-    const whole = multipartBody('xx', [
-      { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id }) },
-      { name: 'payload', filename: 'one.txt', contentType: 'text/plain', body: 'complete first part '.repeat(100) },
-      { name: 'payload', filename: 'two.txt', contentType: 'text/plain', body: 'second part, cut short' },
-    ], { end: false });
+    const whole = multipartBody(
+      'xx',
+      [
+        { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id }) },
+        {
+          name: 'payload',
+          filename: 'one.txt',
+          contentType: 'text/plain',
+          body: 'complete first part '.repeat(100),
+        },
+        { name: 'payload', filename: 'two.txt', contentType: 'text/plain', body: 'second part, cut short' },
+      ],
+      { end: false },
+    );
     const body = whole.subarray(0, whole.length - 10);
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 
   it('a second metadata field (after the first was read) is a 400, not a silent replacement', async () => {
@@ -84,7 +125,12 @@ describe('POST /api/v1/messages: malformed multipart bodies', () => {
       { name: 'payload', filename: 'a.txt', contentType: 'text/plain', body: 'a' },
       { name: 'metadata', body: JSON.stringify({ recipient: '0188:0000000000000' }) },
     ]);
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 });
 
@@ -92,56 +138,109 @@ describe('POST /api/v1/messages: refused submissions leave no blob (disk filling
   it('metadata that is not JSON, sent after the payload: 400 and the payload blob is gone', async () => {
     const before = await snapshot();
     const body = multipartBody('xx', [
-      { name: 'payload', filename: 'a.bin', contentType: 'application/octet-stream', body: Buffer.alloc(50_000, 7) },
+      {
+        name: 'payload',
+        filename: 'a.bin',
+        contentType: 'application/octet-stream',
+        body: Buffer.alloc(50_000, 7),
+      },
       { name: 'metadata', body: '{not json' },
     ]);
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 
   it('metadata without a recipient: 400 and the payload blob is gone', async () => {
     const before = await snapshot();
     const body = multipartBody('xx', [
       { name: 'metadata', body: JSON.stringify({ subject: 'no recipient' }) },
-      { name: 'payload', filename: 'a.bin', contentType: 'application/octet-stream', body: Buffer.alloc(10_000, 9) },
+      {
+        name: 'payload',
+        filename: 'a.bin',
+        contentType: 'application/octet-stream',
+        body: Buffer.alloc(10_000, 9),
+      },
     ]);
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
   });
 
   it('a refused upload does not remove content that an accepted message stored before (same bytes)', async () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob(['shared content']), 'shared.txt');
-    const accepted = await fetch(`${target.url}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': SENDER.key }, body: form });
+    const accepted = await fetch(`${target.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': SENDER.key },
+      body: form,
+    });
     expect(accepted.status).toBe(201);
     const before = await snapshot();
     const body = multipartBody('xx', [
       { name: 'metadata', body: '{}' },
       { name: 'payload', filename: 'shared.txt', body: 'shared content' },
     ]);
-    await expectRefusedThenServing(await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body), 400, 'BAD_REQUEST', before);
+    await expectRefusedThenServing(
+      await post({ 'content-type': 'multipart/form-data; boundary=xx' }, body),
+      400,
+      'BAD_REQUEST',
+      before,
+    );
     const sha256 = ((await accepted.json()) as { parts: { sha256: string }[] }).parts[0]!.sha256;
     expect(await accessPointInternals(target.ap).context.store.blobs.has(sha256)).toBe(true);
   });
 
   it('a client that goes away mid-body leaves no file and no message', async () => {
     const before = await snapshot();
-    const head = multipartBody('xx', [
-      { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id }) },
-      { name: 'payload', filename: 'big.bin', contentType: 'application/octet-stream', body: Buffer.alloc(200_000, 3) },
-    ], { end: false });
+    const head = multipartBody(
+      'xx',
+      [
+        { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id }) },
+        {
+          name: 'payload',
+          filename: 'big.bin',
+          contentType: 'application/octet-stream',
+          body: Buffer.alloc(200_000, 3),
+        },
+      ],
+      { end: false },
+    );
     await new Promise<void>((resolve, reject) => {
-      const req = request(`${target.url}/api/v1/messages`, { method: 'POST', agent: false, headers: { 'x-api-key': SENDER.key, 'content-type': 'multipart/form-data; boundary=xx', 'content-length': head.length + 1_000_000 } });
+      const req = request(`${target.url}/api/v1/messages`, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'x-api-key': SENDER.key,
+          'content-type': 'multipart/form-data; boundary=xx',
+          'content-length': head.length + 1_000_000,
+        },
+      });
       req.on('error', () => resolve());
       req.on('response', () => reject(new Error('the AP answered a body it had not received')));
       // Half of the file, then the client is gone: wait until the AP has started writing the blob.
       req.write(head.subarray(0, 120_000), () => {
-        void waitFor(async () => ((await target.blobFiles()).some((f) => f.includes('.tmp-')) ? true : undefined), { what: 'the blob write to start' }).then(() => {
+        void waitFor(
+          async () => ((await target.blobFiles()).some((f) => f.includes('.tmp-')) ? true : undefined),
+          { what: 'the blob write to start' },
+        ).then(() => {
           req.destroy();
           resolve();
         }, reject);
       });
     });
-    await waitFor(async () => (JSON.stringify(await target.blobFiles()) === JSON.stringify(before.blobs) ? true : undefined), { what: 'the partial blob to be removed' });
+    await waitFor(
+      async () =>
+        JSON.stringify(await target.blobFiles()) === JSON.stringify(before.blobs) ? true : undefined,
+      { what: 'the partial blob to be removed' },
+    );
     expect(await target.messageCount()).toBe(before.messages);
     expect(uncaught).toEqual([]);
     expect((await submitValid(target.url)).status).toBe(201);
@@ -149,18 +248,30 @@ describe('POST /api/v1/messages: refused submissions leave no blob (disk filling
 });
 
 describe('POST /api/v1/messages: limits refuse, never cut (no silent truncation)', () => {
-  const filesOf = (count: number) => Array.from({ length: count }, (_, i) => ({ name: 'payload', filename: `f${i}.txt`, contentType: 'text/plain', body: `file ${i}` }));
+  const filesOf = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      name: 'payload',
+      filename: `f${i}.txt`,
+      contentType: 'text/plain',
+      body: `file ${i}`,
+    }));
   const meta = { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id }) };
 
   it('20 files are accepted, all 20 kept', async () => {
-    const response = await post({ 'content-type': 'multipart/form-data; boundary=xx' }, multipartBody('xx', [meta, ...filesOf(20)]));
+    const response = await post(
+      { 'content-type': 'multipart/form-data; boundary=xx' },
+      multipartBody('xx', [meta, ...filesOf(20)]),
+    );
     expect(response.status).toBe(201);
     expect(response.json<{ parts: unknown[] }>().parts).toHaveLength(20);
   });
 
   it('21 files: 413 naming the limit, nothing stored', async () => {
     const before = await snapshot();
-    const response = await post({ 'content-type': 'multipart/form-data; boundary=xx' }, multipartBody('xx', [meta, ...filesOf(21)]));
+    const response = await post(
+      { 'content-type': 'multipart/form-data; boundary=xx' },
+      multipartBody('xx', [meta, ...filesOf(21)]),
+    );
     await expectRefusedThenServing(response, 413, 'PAYLOAD_TOO_LARGE', before);
     expect(response.json()).toMatchObject({ limit: 'files', max: 20 });
   });
@@ -168,25 +279,40 @@ describe('POST /api/v1/messages: limits refuse, never cut (no silent truncation)
   it('21 fields: 413 naming the limit', async () => {
     const before = await snapshot();
     const extra = Array.from({ length: 20 }, (_, i) => ({ name: `x${i}`, body: 'x' }));
-    const response = await post({ 'content-type': 'multipart/form-data; boundary=xx' }, multipartBody('xx', [meta, ...extra, ...filesOf(1)]));
+    const response = await post(
+      { 'content-type': 'multipart/form-data; boundary=xx' },
+      multipartBody('xx', [meta, ...extra, ...filesOf(1)]),
+    );
     await expectRefusedThenServing(response, 413, 'PAYLOAD_TOO_LARGE', before);
     expect(response.json()).toMatchObject({ limit: 'fields', max: 20 });
   });
 
   it('a metadata field over 64 KiB: 413, not a truncated JSON', async () => {
     const before = await snapshot();
-    const big = { name: 'metadata', body: JSON.stringify({ recipient: RECIPIENT.id, subject: 'x'.repeat(70_000) }) };
-    const response = await post({ 'content-type': 'multipart/form-data; boundary=xx' }, multipartBody('xx', [...filesOf(1), big]));
+    const big = {
+      name: 'metadata',
+      body: JSON.stringify({ recipient: RECIPIENT.id, subject: 'x'.repeat(70_000) }),
+    };
+    const response = await post(
+      { 'content-type': 'multipart/form-data; boundary=xx' },
+      multipartBody('xx', [...filesOf(1), big]),
+    );
     await expectRefusedThenServing(response, 413, 'PAYLOAD_TOO_LARGE', before);
     expect(response.json()).toMatchObject({ limit: 'fieldSize', max: 65_536 });
   });
 
   it('files over the byte limit together: 413 naming maxBytes, nothing stored', async () => {
     const before = await snapshot();
-    const files = [0, 1].map((i) => ({ name: 'payload', filename: `big${i}.bin`, body: Buffer.alloc(MAX_BYTES / 2 + 10, i) }));
-    const response = await post({ 'content-type': 'multipart/form-data; boundary=xx' }, multipartBody('xx', [meta, ...files]));
+    const files = [0, 1].map((i) => ({
+      name: 'payload',
+      filename: `big${i}.bin`,
+      body: Buffer.alloc(MAX_BYTES / 2 + 10, i),
+    }));
+    const response = await post(
+      { 'content-type': 'multipart/form-data; boundary=xx' },
+      multipartBody('xx', [meta, ...files]),
+    );
     await expectRefusedThenServing(response, 413, 'PAYLOAD_TOO_LARGE', before);
     expect(response.json()).toMatchObject({ limit: 'maxBytes', max: MAX_BYTES });
   });
 });
-

@@ -18,7 +18,12 @@ let target: AttackAp;
 beforeAll(async () => {
   const passwordHash = await hashPassword(PASSWORD, { N: 1024 });
   target = await startAttackAp('smtp-text', {
-    smtp: { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }] },
+    smtp: {
+      enabled: true,
+      port: 0,
+      domain: 'ap.example',
+      accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }],
+    },
   });
 }, 60_000);
 afterAll(async () => {
@@ -39,7 +44,10 @@ function send(subjectHeader: string): Promise<{ code: number; response: string }
     .sendMail({ envelope: { from: SENDER_EMAIL, to: [TO] }, raw })
     .then(
       (info) => ({ code: 250, response: info.response }),
-      (error: { responseCode?: number; response?: string }) => ({ code: error.responseCode ?? 0, response: error.response ?? String(error) }),
+      (error: { responseCode?: number; response?: string }) => ({
+        code: error.responseCode ?? 0,
+        response: error.response ?? String(error),
+      }),
     )
     .finally(() => transport.close());
 }
@@ -48,11 +56,19 @@ const encoded = (text: string) => `=?UTF-8?B?${Buffer.from(text, 'utf8').toStrin
 
 describe('SMTP intake: subject text that sealed XML or a header cannot carry', () => {
   it.each([
-    ['U+0001 in an encoded-word subject', encoded('inv\u0001oice'), /Subject: character U\+0001 at index 3 is not allowed in XML 1\.0/],
+    [
+      'U+0001 in an encoded-word subject',
+      encoded('inv\u0001oice'),
+      /Subject: character U\+0001 at index 3 is not allowed in XML 1\.0/,
+    ],
     ['U+0000 in an encoded-word subject', encoded('inv\u0000oice'), /Subject: character U\+0000/],
-    ['CR/LF in an encoded-word subject', encoded('invoice\r\nBcc: someone@example.org'), /Subject: control character U\+000D/],
+    [
+      'CR/LF in an encoded-word subject',
+      encoded('invoice\r\nBcc: someone@example.org'),
+      /Subject: control character U\+000D/,
+    ],
   ])('%s: 550 5.6.0, nothing stored, a clean mail accepted after', async (_name, subject, why) => {
-    const before = { messages: await target.messageCount(), blobs: (await target.blobFiles()) };
+    const before = { messages: await target.messageCount(), blobs: await target.blobFiles() };
     const refused = await send(subject);
     expect(refused.code).toBe(550);
     expect(refused.response).toMatch(/^550 5\.6\.0 /);

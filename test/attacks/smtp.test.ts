@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAddressMapping, createSmtpIntake, type IntakeMessage, type SmtpIntake } from '../../src/smtp/index.js';
+import {
+  createAddressMapping,
+  createSmtpIntake,
+  type IntakeMessage,
+  type SmtpIntake,
+} from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from '../smtp/swaks.js';
 
@@ -36,7 +41,9 @@ describe('SMTP connections per client address', () => {
   afterAll(() => inbound?.stop());
 
   /** A raw connection from `localAddress` and its first reply line (the greeting or the refusal). */
-  const open = (localAddress = '127.0.0.1'): Promise<{ socket: Socket; greeting: string; closed: Promise<void> }> =>
+  const open = (
+    localAddress = '127.0.0.1',
+  ): Promise<{ socket: Socket; greeting: string; closed: Promise<void> }> =>
     new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port: inbound.address.port, localAddress });
       const closed = new Promise<void>((done) => socket.once('close', () => done()));
@@ -67,7 +74,18 @@ describe('SMTP connections per client address', () => {
     first.socket.end('QUIT\r\n');
     second.socket.end('QUIT\r\n');
     await Promise.all([first.closed, second.closed]);
-    const mail = await swaks(['--server', '127.0.0.1', '--port', String(inbound.address.port), '--from', 'someone@outside.example', '--to', '0188-9876543210987@ap.example', '--body', 'after the flood']);
+    const mail = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(inbound.address.port),
+      '--from',
+      'someone@outside.example',
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--body',
+      'after the flood',
+    ]);
     expect(mail.status, mail.transcript).toBe(0);
     expect(stored).toHaveLength(1);
   });

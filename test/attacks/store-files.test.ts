@@ -13,7 +13,8 @@ describe('SQLite store files', () => {
     await store.migrate();
     // A write makes SQLite create the WAL and the shared-memory index.
     expect((await store.listInbox({ recipient: '0188:1', states: ['received'] })).messages).toEqual([]);
-    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect(statSync(path).mode & 0o777, path).toBe(0o600);
+    for (const path of [file, `${file}-wal`, `${file}-shm`])
+      expect(statSync(path).mode & 0o777, path).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     await store.close();
   });

@@ -6,7 +6,11 @@ import { TimeStampResp } from '@peculiar/asn1-tsp';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningIdentity } from '../../src/pki/index.js';
-import { createTimestampAuthority, createTsaRouter, encodeTimestampRequest } from '../../src/timestamp/index.js';
+import {
+  createTimestampAuthority,
+  createTsaRouter,
+  encodeTimestampRequest,
+} from '../../src/timestamp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 
 /**
@@ -31,12 +35,18 @@ describe('TSA request attacks', () => {
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
   const ask = async (body: Buffer) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: new Uint8Array(body) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body: new Uint8Array(body),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
     return AsnConvert.parse(Buffer.from(await res.arrayBuffer()), TimeStampResp);
   };
-  const request = () => encodeTimestampRequest({ algorithm: 'sha256', digest: createHash('sha256').update('document').digest() }).der;
+  const request = () =>
+    encodeTimestampRequest({ algorithm: 'sha256', digest: createHash('sha256').update('document').digest() })
+      .der;
   const expectBadDataFormat = (resp: TimeStampResp) => {
     expect(resp.status.status).toBe(2); // rejection
     expect(resp.status.failInfo?.toNumber()).toBe(1 << BAD_DATA_FORMAT_BIT);

@@ -24,23 +24,35 @@ describe('XML structural limits', () => {
     return undefined;
   };
 
-  it('refuses 100 000-deep nesting with the caller\'s code instead of overflowing the stack', () => {
+  it("refuses 100 000-deep nesting with the caller's code instead of overflowing the stack", () => {
     const error = refusedWith(`${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}`);
     expect(error?.code).toBe('BAD_REQUEST');
     expect(error?.message).toBe('document exceeds a structural limit: elements nested deeper than 256');
   });
 
   it('refuses too many elements, attributes on one element, attributes in all, and characters', () => {
-    expect(refusedWith(`<r>${'<e/>'.repeat(11)}</r>`, { maxElements: 10 })?.message).toContain('more than 10 elements');
-    expect(refusedWith(`<r${Array.from({ length: 300 }, (_, i) => ` a${i}="1"`).join('')}/>`)?.message).toContain('more than 256 attributes on one element');
-    expect(refusedWith(`<r>${'<e a="1" b="2"/>'.repeat(6)}</r>`, { maxAttributes: 10 })?.message).toContain('more than 10 attributes');
-    expect(refusedWith(`<r>${'x'.repeat(101)}</r>`, { maxChars: 100 })?.message).toContain('more than 100 characters');
+    expect(refusedWith(`<r>${'<e/>'.repeat(11)}</r>`, { maxElements: 10 })?.message).toContain(
+      'more than 10 elements',
+    );
+    expect(
+      refusedWith(`<r${Array.from({ length: 300 }, (_, i) => ` a${i}="1"`).join('')}/>`)?.message,
+    ).toContain('more than 256 attributes on one element');
+    expect(refusedWith(`<r>${'<e a="1" b="2"/>'.repeat(6)}</r>`, { maxAttributes: 10 })?.message).toContain(
+      'more than 10 attributes',
+    );
+    expect(refusedWith(`<r>${'x'.repeat(101)}</r>`, { maxChars: 100 })?.message).toContain(
+      'more than 100 characters',
+    );
   });
 
   it('counts only markup: > in attribute values, comments, CDATA and processing instructions are not elements', () => {
     const xml = `<?xml version="1.0"?><r a="x > y" b='<'><!-- <e/><e/><e/> --><![CDATA[<e/><e/><e/>]]><?pi <e/> ?><e/></r>`;
-    expect(() => assertXmlWithinLimits(xml, 'BAD_REQUEST', 'doc', { maxElements: 2, maxDepth: 2 })).not.toThrow();
-    expect(() => assertXmlWithinLimits(`<r><e><f/></e></r>`, 'BAD_REQUEST', 'doc', { maxDepth: 2 })).toThrow(/deeper than 2/);
+    expect(() =>
+      assertXmlWithinLimits(xml, 'BAD_REQUEST', 'doc', { maxElements: 2, maxDepth: 2 }),
+    ).not.toThrow();
+    expect(() => assertXmlWithinLimits(`<r><e><f/></e></r>`, 'BAD_REQUEST', 'doc', { maxDepth: 2 })).toThrow(
+      /deeper than 2/,
+    );
     // A document within the limits parses as before.
     expect(parseXmlStrict('<r a="x &gt; y"><e/></r>', 'BAD_REQUEST').documentElement.localName).toBe('r');
   });
@@ -49,7 +61,9 @@ describe('XML structural limits', () => {
 describe('unsigned wsu:Timestamp with unreadable dates', () => {
   const pki = sharedTestPki();
   const trust = anchorTrustStore(pki.caCert);
-  const attachments: Attachment[] = [{ contentId: 'p@qerds', contentType: 'application/octet-stream', body: Buffer.from('payload') }];
+  const attachments: Attachment[] = [
+    { contentId: 'p@qerds', contentType: 'application/octet-stream', body: Buffer.from('payload') },
+  ];
 
   /** A signed envelope with an extra, unsigned wsu:Timestamp in its Security header. */
   const withTimestamp = (created: string, expires: string) => {
@@ -57,7 +71,10 @@ describe('unsigned wsu:Timestamp with unreadable dates', () => {
     signEnvelope(doc, attachments, sealIdentity(pki, 'c2'));
     const security = doc.getElementsByTagNameNS(NS.wsse, 'Security')[0]!;
     const ts = doc.createElementNS(NS.wsu, 'wsu:Timestamp');
-    for (const [name, value] of [['Created', created], ['Expires', expires]] as const) {
+    for (const [name, value] of [
+      ['Created', created],
+      ['Expires', expires],
+    ] as const) {
       const el = doc.createElementNS(NS.wsu, `wsu:${name}`);
       el.appendChild(doc.createTextNode(value));
       ts.appendChild(el);
@@ -67,17 +84,27 @@ describe('unsigned wsu:Timestamp with unreadable dates', () => {
   };
 
   it('is refused with AS4_SIG_TIMESTAMP (garbage used to compare as NaN and pass)', () => {
-    for (const [created, expires] of [['yesterday', 'tomorrow'], ['2026-13-45T99:99:99Z', '9999-99-99T00:00:00Z'], ['2026-12-07T10:00:00', '2026-12-07T10:05:00']]) {
+    for (const [created, expires] of [
+      ['yesterday', 'tomorrow'],
+      ['2026-13-45T99:99:99Z', '9999-99-99T00:00:00Z'],
+      ['2026-12-07T10:00:00', '2026-12-07T10:05:00'],
+    ]) {
       const result = verifyEnvelope(withTimestamp(created!, expires!), attachments, { trust });
       expect(result.valid).toBe(false);
-      expect(result.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toContain('AS4_SIG_TIMESTAMP');
+      expect(result.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toContain(
+        'AS4_SIG_TIMESTAMP',
+      );
     }
   });
 
   it('Expires before Created is refused; readable current dates pass', () => {
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
-    expect(verifyEnvelope(withTimestamp(iso(now), iso(now - 1000)), attachments, { trust }).findings.map((f) => f.message)).toContain('wsu:Timestamp Expires is before Created');
+    expect(
+      verifyEnvelope(withTimestamp(iso(now), iso(now - 1000)), attachments, { trust }).findings.map(
+        (f) => f.message,
+      ),
+    ).toContain('wsu:Timestamp Expires is before Created');
     const ok = verifyEnvelope(withTimestamp(iso(now - 1000), iso(now + 300_000)), attachments, { trust });
     expect(ok.valid).toBe(true);
   });

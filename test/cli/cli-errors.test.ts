@@ -11,7 +11,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 describe('qerds: errors are one line', () => {
   const work = mkdtempSync(join(tmpdir(), 'qerds-cli-errors-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
-  const qerds = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work, encoding: 'utf8', timeout: 120_000, env: { ...process.env, QERDS_DEBUG: '' } });
+  const qerds = (...args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, QERDS_DEBUG: '' },
+    });
   const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
   it('an unreachable AP: exit 1, the error and its cause on one line', () => {
@@ -27,11 +33,16 @@ describe('qerds: errors are one line', () => {
 
   it('a configuration naming a missing TSA certificate: exit 2, one line naming tsa.cert and the path', () => {
     const config = join(work, 'ap.yaml');
-    writeFileSync(config, `pki:\n  dir: ${join(work, 'pki')}\ntsa:\n  cert: ${join(work, 'gone', 'tsa.crt.pem')}\nstore:\n  sqliteFile: ${join(work, 'db.sqlite')}\n`);
+    writeFileSync(
+      config,
+      `pki:\n  dir: ${join(work, 'pki')}\ntsa:\n  cert: ${join(work, 'gone', 'tsa.crt.pem')}\nstore:\n  sqliteFile: ${join(work, 'db.sqlite')}\n`,
+    );
     const init = qerds('pki', 'init', '--dir', join(work, 'pki'));
     expect(init.status, init.stderr).toBe(0);
     const result = qerds('start', '--config', config);
     expect(result.status).toBe(2);
-    expect(lines(result.stderr)).toEqual([`qerds: CONFIG_INVALID: tsa.cert: ${join(work, 'gone', 'tsa.crt.pem')} not found`]);
+    expect(lines(result.stderr)).toEqual([
+      `qerds: CONFIG_INVALID: tsa.cert: ${join(work, 'gone', 'tsa.crt.pem')} not found`,
+    ]);
   }, 200_000);
 });

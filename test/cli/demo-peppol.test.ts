@@ -36,7 +36,9 @@ describe('qerds demo --profile peppol', () => {
     );
     expect(result.status, result.stdout + result.stderr).toBe(0);
     // The dev Peppol AP certificate names its AP (organizationIdentifier) between OU and CN.
-    expect(result.stdout).toMatch(/e-seal: C=JP, O=qerds-ap DEV ONLY Peppol AP, OU=PEPPOL TEST AP, .*urn:qerds-ap:ap:c2, CN=POP000101/);
+    expect(result.stdout).toMatch(
+      /e-seal: C=JP, O=qerds-ap DEV ONLY Peppol AP, OU=PEPPOL TEST AP, .*urn:qerds-ap:ap:c2, CN=POP000101/,
+    );
     expect(result.stdout).toMatch(/P-Modes peppol-jp-pint-invoice \(edelivery-1\.15, encrypted, GZIP\)/);
     expect(result.stdout).toMatch(
       /downloaded the SBD \(\d+ bytes\): 0188:9010401012345 → 0188:5011001099999, invoice JP-INV-0003/,

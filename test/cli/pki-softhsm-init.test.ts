@@ -11,7 +11,11 @@ import { devTestPki } from '../helpers/pki.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const qerds = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 
 // Each run starts the CLI through tsx (seconds on a loaded 2-core machine): generous per-test time.
 describe('qerds pki softhsm-init', () => {
@@ -19,13 +23,25 @@ describe('qerds pki softhsm-init', () => {
     const work = mkdtempSync(join(tmpdir(), 'qerds-softhsm-cli-'));
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir, { aps: ['c2'], recipients: [] });
-    const r = qerds(['pki', 'softhsm-init', '--sender', '0188:1234567890123', '--pki-dir', pkiDir, '--key-type', 'ec'], { QERDS_REMOTE_SEAL_PIN: 'cli-pin-1234' });
+    const r = qerds(
+      ['pki', 'softhsm-init', '--sender', '0188:1234567890123', '--pki-dir', pkiDir, '--key-type', 'ec'],
+      { QERDS_REMOTE_SEAL_PIN: 'cli-pin-1234' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const conf = /export SOFTHSM2_CONF=(\S+)/.exec(r.stdout)![1]!;
     expect(conf).toBe(join(pkiDir, 'softhsm', '0188_1234567890123', 'softhsm2.conf'));
-    const snippet = parseYaml(r.stdout.slice(r.stdout.indexOf('remoteSeal:'))) as { remoteSeal: { pkcs11: { module: string; tokenLabel: string; keyLabel: string; pinEnv: string }; certificate: string } };
-    expect(snippet.remoteSeal.pkcs11).toMatchObject({ tokenLabel: 'qerds-0188_1234567890123', keyLabel: 'remote-seal', pinEnv: 'QERDS_REMOTE_SEAL_PIN' });
+    const snippet = parseYaml(r.stdout.slice(r.stdout.indexOf('remoteSeal:'))) as {
+      remoteSeal: {
+        pkcs11: { module: string; tokenLabel: string; keyLabel: string; pinEnv: string };
+        certificate: string;
+      };
+    };
+    expect(snippet.remoteSeal.pkcs11).toMatchObject({
+      tokenLabel: 'qerds-0188_1234567890123',
+      keyLabel: 'remote-seal',
+      pinEnv: 'QERDS_REMOTE_SEAL_PIN',
+    });
 
     const certificate = new X509Certificate(readFileSync(snippet.remoteSeal.certificate));
     expect(loadTrustStore([join(pkiDir, 'ca', 'ca.crt.pem')]).validate(certificate).valid).toBe(true);
@@ -39,7 +55,9 @@ describe('qerds pki softhsm-init', () => {
     }
 
     // No PIN in the environment: refused, nothing made.
-    const noPin = qerds(['pki', 'softhsm-init', '--sender', '0188:1', '--pki-dir', pkiDir], { QERDS_REMOTE_SEAL_PIN: '' });
+    const noPin = qerds(['pki', 'softhsm-init', '--sender', '0188:1', '--pki-dir', pkiDir], {
+      QERDS_REMOTE_SEAL_PIN: '',
+    });
     expect(noPin.status).not.toBe(0);
     expect(noPin.stderr).toContain('QERDS_REMOTE_SEAL_PIN');
   }, 120_000);

@@ -20,13 +20,24 @@ import { sharedTestPki } from '../helpers/pki.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pki = sharedTestPki();
 let evidenceFile: string;
-const qerds = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, LANG: 'C' } });
-const verify = (...extra: string[]) => qerds('verify', evidenceFile, '--trust', pki.caCert, '--trust', pki.caCrl, ...extra);
+const qerds = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'C' },
+  });
+const verify = (...extra: string[]) =>
+  qerds('verify', evidenceFile, '--trust', pki.caCert, '--trust', pki.caCrl, ...extra);
 
 beforeAll(async () => {
   const identity = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
-  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-  const { xml } = await issueEvidence(evidenceSamples().ContentHandover, xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() }));
+  const tsa = createLocalTsaClient(
+    createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+  );
+  const { xml } = await issueEvidence(
+    evidenceSamples().ContentHandover,
+    xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() }),
+  );
   evidenceFile = join(mkdtempSync(join(tmpdir(), 'qerds-verify-plain-')), 'ContentHandover.xml');
   writeFileSync(evidenceFile, xml);
 });
@@ -37,7 +48,9 @@ describe('qerds verify: the plain-language summary', () => {
     expect(r.status, r.stderr).toBe(0);
     const [summary, technical] = r.stdout.split('--- technical findings ---');
     expect(summary!.split('\n')[0]).toBe('VALID: This proof is genuine and unchanged.');
-    expect(summary).toContain('What happened: The recipient took the document (downloaded it) (RE01: handed over to the recipient)');
+    expect(summary).toContain(
+      'What happened: The recipient took the document (downloaded it) (RE01: handed over to the recipient)',
+    );
     expect(summary).toContain('Sender: 0188:1234567890123');
     expect(summary).toContain('Issued by: Example ERDS C3 K.K. (urn:qerds-ap:ap:c3)');
     expect(summary).toMatch(/Time confirmed by the timestamp authority: .+UTC\)/);

@@ -2,7 +2,12 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isQerdsError } from '../../src/core/index.js';
-import { readServiceMetadata, STRICT_SMP_SIGNATURE_RULES, verifySmpSignature, type SmpSignatureRules } from '../../src/directory/index.js';
+import {
+  readServiceMetadata,
+  STRICT_SMP_SIGNATURE_RULES,
+  verifySmpSignature,
+  type SmpSignatureRules,
+} from '../../src/directory/index.js';
 import { peppolSmpSignatureRules } from '../../src/peppol/index.js';
 import { createTrustStore } from '../../src/pki/index.js';
 
@@ -14,7 +19,10 @@ import { createTrustStore } from '../../src/pki/index.js';
  */
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/smp/${name}`, import.meta.url), 'utf8');
-const signerOf = (xml: string) => new X509Certificate(Buffer.from(/<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, ''), 'base64'));
+const signerOf = (xml: string) =>
+  new X509Certificate(
+    Buffer.from(/<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)![1]!.replace(/\s+/g, ''), 'base64'),
+  );
 const SHA1_ON = peppolSmpSignatureRules({ allowRsaSha1: true });
 
 function outcome(xml: string, at: Date, rules: SmpSignatureRules): string {
@@ -47,38 +55,57 @@ const CASES = [
 ] as const;
 
 describe('foreign Peppol SMP answers (peppol-commons test resources) read by our SMP reader', () => {
-  it.each(CASES)('$file: verifies within the signer certificate lifetime with the RSA-SHA1 switch on, and reads', (c) => {
-    const xml = fixture(c.file);
-    const signer = signerOf(xml);
-    expect(signer.subject.split('\n').join(', ')).toBe(c.signer);
-    expect(signer.issuer).toContain('CN=PEPPOL SERVICE METADATA PUBLISHER CA - G2');
-    const check = verifySmpSignature(xml, createTrustStore([signer]), c.at, SHA1_ON);
-    expect(check.legacySha1).toBe(true);
-    expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
-    const metadata = readServiceMetadata(check.signedDocument);
-    expect(metadata).toMatchObject({ dialect: 'peppol', participant: { scheme: 'iso6523-actorid-upis', value: c.participant } });
-    expect(metadata.processes[0]?.endpoints[0]).toMatchObject({ address: c.endpoint, transportProfile: c.transportProfile });
-  });
+  it.each(CASES)(
+    '$file: verifies within the signer certificate lifetime with the RSA-SHA1 switch on, and reads',
+    (c) => {
+      const xml = fixture(c.file);
+      const signer = signerOf(xml);
+      expect(signer.subject.split('\n').join(', ')).toBe(c.signer);
+      expect(signer.issuer).toContain('CN=PEPPOL SERVICE METADATA PUBLISHER CA - G2');
+      const check = verifySmpSignature(xml, createTrustStore([signer]), c.at, SHA1_ON);
+      expect(check.legacySha1).toBe(true);
+      expect(check.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      const metadata = readServiceMetadata(check.signedDocument);
+      expect(metadata).toMatchObject({
+        dialect: 'peppol',
+        participant: { scheme: 'iso6523-actorid-upis', value: c.participant },
+      });
+      expect(metadata.processes[0]?.endpoints[0]).toMatchObject({
+        address: c.endpoint,
+        transportProfile: c.transportProfile,
+      });
+    },
+  );
 
-  it.each(CASES)('$file: refused on the algorithm with the switch off, as untrusted (expired) today, and tampered', (c) => {
-    const xml = fixture(c.file);
-    expect(outcome(xml, c.at, peppolSmpSignatureRules())).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
-    expect(outcome(xml, c.at, STRICT_SMP_SIGNATURE_RULES)).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
-    let today: unknown;
-    try {
-      verifySmpSignature(xml, createTrustStore([signerOf(xml)]), new Date(), SHA1_ON);
-    } catch (error) {
-      today = error;
-    }
-    expect(isQerdsError(today, 'DIRECTORY_SMP_SIGNATURE_UNTRUSTED')).toBe(true);
-    expect((today as Error).message).toContain('PKI_CERT_EXPIRED');
-    expect(outcome(xml.replace(c.endpoint, 'https://attacker.example/as4'), c.at, SHA1_ON)).toBe('DIRECTORY_SMP_SIGNATURE_INVALID');
-  });
+  it.each(CASES)(
+    '$file: refused on the algorithm with the switch off, as untrusted (expired) today, and tampered',
+    (c) => {
+      const xml = fixture(c.file);
+      expect(outcome(xml, c.at, peppolSmpSignatureRules())).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
+      expect(outcome(xml, c.at, STRICT_SMP_SIGNATURE_RULES)).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
+      let today: unknown;
+      try {
+        verifySmpSignature(xml, createTrustStore([signerOf(xml)]), new Date(), SHA1_ON);
+      } catch (error) {
+        today = error;
+      }
+      expect(isQerdsError(today, 'DIRECTORY_SMP_SIGNATURE_UNTRUSTED')).toBe(true);
+      expect((today as Error).message).toContain('PKI_CERT_EXPIRED');
+      expect(outcome(xml.replace(c.endpoint, 'https://attacker.example/as4'), c.at, SHA1_ON)).toBe(
+        'DIRECTORY_SMP_SIGNATURE_INVALID',
+      );
+    },
+  );
 
   it("the signer's clientAuth-only key usage is why Peppol rules admit TLS-only SMP signers: without that, the role check refuses it", () => {
     const xml = fixture('signed-service-metadata2.xml');
-    const sha1WithoutTlsSigners: SmpSignatureRules = { algorithms: (d) => SHA1_ON.algorithms(d), tlsEkuSigners: () => false };
-    expect(outcome(xml, new Date('2020-06-01T00:00:00Z'), sha1WithoutTlsSigners)).toBe('DIRECTORY_SMP_SIGNER_ROLE');
+    const sha1WithoutTlsSigners: SmpSignatureRules = {
+      algorithms: (d) => SHA1_ON.algorithms(d),
+      tlsEkuSigners: () => false,
+    };
+    expect(outcome(xml, new Date('2020-06-01T00:00:00Z'), sha1WithoutTlsSigners)).toBe(
+      'DIRECTORY_SMP_SIGNER_ROLE',
+    );
   });
 
   it('signed-service-metadata1.xml: its digest does not match its content as stored, so it is refused as invalid', () => {

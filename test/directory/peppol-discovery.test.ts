@@ -10,11 +10,30 @@ import { createConfiguredDirectory } from '../../src/access-point/directory-bind
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError, systemClock, type ParticipantId } from '../../src/core/index.js';
-import { bdxlHostName, bdxlLocator, createSmpDirectory, type Directory, type RecipientCheck, type SmpIdentifier } from '../../src/directory/index.js';
-import { parseParticipantId, peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../../src/peppol/index.js';
+import {
+  bdxlHostName,
+  bdxlLocator,
+  createSmpDirectory,
+  type Directory,
+  type RecipientCheck,
+  type SmpIdentifier,
+} from '../../src/directory/index.js';
+import {
+  parseParticipantId,
+  peppolDocumentTypeMatcher,
+  peppolSmpSignatureRules,
+} from '../../src/peppol/index.js';
 import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { peppolServiceGroup, signedMetadata, startDnsServer, startSmpResponder, type DnsEntry, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import {
+  peppolServiceGroup,
+  signedMetadata,
+  startDnsServer,
+  startSmpResponder,
+  type DnsEntry,
+  type MetadataValues,
+  type SmpResponder,
+} from './smp-fixtures.js';
 
 /**
  * Peppol discovery end to end on loopback: a DNS server answering the SML's NAPTR (and the older CNAME) records for
@@ -27,21 +46,31 @@ const ZONE = 'sml.qerds.test';
 /** Corporate numbers (法人番号) with correct check digits (test/fixtures/peppol/README.md). */
 const CORP = '5011001099999';
 const OTHER_CORP = '9010401012345';
-const participantOf = (corp: string): SmpIdentifier & { scheme: string } => ({ scheme: 'iso6523-actorid-upis', value: `0188:${corp}` });
+const participantOf = (corp: string): SmpIdentifier & { scheme: string } => ({
+  scheme: 'iso6523-actorid-upis',
+  value: `0188:${corp}`,
+});
 const RECIPIENT: ParticipantId = { scheme: '0188', value: CORP };
 
 const INVOICE = 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice';
-const doctype = (customization: string, scheme = 'peppol-doctype-wildcard') => ({ scheme, value: `${INVOICE}##${customization}::2.1` });
+const doctype = (customization: string, scheme = 'peppol-doctype-wildcard') => ({
+  scheme,
+  value: `${INVOICE}##${customization}::2.1`,
+});
 /** What a JP PINT invoice is sent as. */
 const JP_PINT = doctype('urn:peppol:pint:billing-1@jp-1');
 /** A receiver's registrations: every PINT billing specialisation, only the Japanese one, a Singapore one, BIS Billing 3. */
 const PINT_ANY = doctype('urn:peppol:pint:billing-1*');
 const PINT_JP_ANY = doctype('urn:peppol:pint:billing-1@jp-1*');
 const PINT_SG_ANY = doctype('urn:peppol:pint:billing-1@sg-1*');
-const BIS3 = doctype('urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0', 'busdox-docid-qns');
+const BIS3 = doctype(
+  'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0',
+  'busdox-docid-qns',
+);
 
 const groupPath = (corp: string) => `/${encodeURIComponent(`iso6523-actorid-upis::0188:${corp}`)}`;
-const metadataPath = (corp: string, d: { scheme: string; value: string }) => `${groupPath(corp)}/services/${encodeURIComponent(`${d.scheme}::${d.value}`)}`;
+const metadataPath = (corp: string, d: { scheme: string; value: string }) =>
+  `${groupPath(corp)}/services/${encodeURIComponent(`${d.scheme}::${d.value}`)}`;
 
 let pki: DevPkiLayout;
 let trust: TrustStore;
@@ -58,11 +87,22 @@ function register(corp: string, registrations: readonly { scheme: string; value:
   for (const r of registrations) {
     smp.publish(
       metadataPath(corp, r),
-      signedMetadata('peppol', { ...values, participantValue: `0188:${corp}`, docScheme: r.scheme, docValue: r.value, endpoint: endpointFor(r) }, signer),
+      signedMetadata(
+        'peppol',
+        {
+          ...values,
+          participantValue: `0188:${corp}`,
+          docScheme: r.scheme,
+          docValue: r.value,
+          endpoint: endpointFor(r),
+        },
+        signer,
+      ),
     );
   }
 }
-const endpointFor = (r: { value: string }) => `https://ap.example/as4/${encodeURIComponent(r.value.split('##')[1]!)}`;
+const endpointFor = (r: { value: string }) =>
+  `https://ap.example/as4/${encodeURIComponent(r.value.split('##')[1]!)}`;
 
 async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -106,14 +146,19 @@ beforeAll(async () => {
     apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
   };
   smp = await startSmpResponder();
-  const naptr = (url: string): DnsEntry => [{ order: 100, preference: 10, flags: 'U', service: 'Meta:SMP', regexp: `!^.*$!${url}!` }];
+  const naptr = (url: string): DnsEntry => [
+    { order: 100, preference: 10, flags: 'U', service: 'Meta:SMP', regexp: `!^.*$!${url}!` },
+  ];
   dnsServer = await startDnsServer(
     new Map<string, DnsEntry>([
       [bdxlHostName(participantOf(CORP), ZONE), naptr(smp.url)],
       [bdxlHostName(participantOf(OTHER_CORP), ZONE), naptr(smp.url)],
       // The older form: participant name → the SMP's name in the SML zone → the SMP's host.
       // DNS names compare case-insensitively; the server's table is lower case.
-      [bdxlHostName(participantOf(CORP), ZONE, 'peppol-cname').toLowerCase(), { cname: `smp-1.publisher.${ZONE}` }],
+      [
+        bdxlHostName(participantOf(CORP), ZONE, 'peppol-cname').toLowerCase(),
+        { cname: `smp-1.publisher.${ZONE}` },
+      ],
       [`smp-1.publisher.${ZONE}`, { cname: 'smp.qerds.test' }],
       ['smp.qerds.test', []],
     ]),
@@ -146,7 +191,9 @@ afterAll(async () => {
 describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP configures', () => {
   it('the participant is a valid 0188 corporate number (check digit), the one with a wrong digit is not', () => {
     expect(parseParticipantId(`iso6523-actorid-upis::0188:${CORP}`).id).toBe(CORP);
-    expect(() => parseParticipantId(`iso6523-actorid-upis::0188:${CORP.slice(0, 12)}8`)).toThrow(/check digit/);
+    expect(() => parseParticipantId(`iso6523-actorid-upis::0188:${CORP.slice(0, 12)}8`)).toThrow(
+      /check digit/,
+    );
   });
 
   it('finds the SMP by NAPTR, reads the service group and takes the billing-1* registration for a JP PINT invoice', async () => {
@@ -159,7 +206,9 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
       transportProfile: 'peppol-transport-as4-v2_0',
       source: `${smp.url}${metadataPath(CORP, PINT_ANY)}`,
     });
-    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''));
+    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(
+      readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''),
+    );
     // The DNS question was the Peppol SML 2.0 name; the SMP was asked for the group, then for the chosen registration only.
     expect(dnsServer.queries).toContain(`${bdxlHostName(participantOf(CORP), ZONE)} NAPTR`);
     expect(smp.requests.slice(before)).toEqual([groupPath(CORP), metadataPath(CORP, PINT_ANY)]);
@@ -183,7 +232,14 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
 
   it('refuses validly signed metadata of another registration served under the chosen one (DIRECTORY_SMP_MISMATCH)', async () => {
     register(CORP, [PINT_ANY]);
-    smp.publish(metadataPath(CORP, PINT_ANY), signedMetadata('peppol', { ...values, docScheme: PINT_SG_ANY.scheme, docValue: PINT_SG_ANY.value }, signer));
+    smp.publish(
+      metadataPath(CORP, PINT_ANY),
+      signedMetadata(
+        'peppol',
+        { ...values, docScheme: PINT_SG_ANY.scheme, docValue: PINT_SG_ANY.value },
+        signer,
+      ),
+    );
     const refused = await rejection(configuredDirectory().lookup(RECIPIENT));
     expect(refused.code).toBe('DIRECTORY_SMP_MISMATCH');
     expect(refused.message).toContain('billing-1@sg-1*');
@@ -221,7 +277,13 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
     expect(hosts).toEqual(['smp.qerds.test']);
     const first = bdxlHostName(participantOf(CORP), ZONE, 'peppol-cname');
     expect(first).toMatch(/^B-[0-9a-f]{32}\.iso6523-actorid-upis\.sml\.qerds\.test$/);
-    expect(dnsServer.queries).toEqual(expect.arrayContaining([`${first.toLowerCase()} CNAME`, `smp-1.publisher.${ZONE} CNAME`, 'smp.qerds.test CNAME']));
+    expect(dnsServer.queries).toEqual(
+      expect.arrayContaining([
+        `${first.toLowerCase()} CNAME`,
+        `smp-1.publisher.${ZONE} CNAME`,
+        'smp.qerds.test CNAME',
+      ]),
+    );
     // No CNAME for this participant: not registered.
     expect(await directory.lookup({ scheme: '0188', value: OTHER_CORP })).toBeUndefined();
   });
@@ -244,7 +306,11 @@ describe('a running AP whose directory is the Peppol SML and SMP', () => {
         directory: {
           kind: 'smp',
           cacheTtlSeconds: 0,
-          smp: { bdxl: { domain: ZONE, dnsServers: [dnsServer.address] }, documentType: `${JP_PINT.scheme}::${JP_PINT.value}`, trust: [pki.caCert] },
+          smp: {
+            bdxl: { domain: ZONE, dnsServers: [dnsServer.address] },
+            documentType: `${JP_PINT.scheme}::${JP_PINT.value}`,
+            trust: [pki.caCert],
+          },
         },
       },
     });
@@ -258,10 +324,17 @@ describe('a running AP whose directory is the Peppol SML and SMP', () => {
 
   it('GET /api/v1/recipients/0188:<corporate number> answers from the SML and SMP: the wildcard registration, trusted AP', async () => {
     register(CORP, [BIS3, PINT_JP_ANY]);
-    const response = await fetch(`${ap.url}/api/v1/recipients/${encodeURIComponent(`0188:${CORP}`)}`, { headers: { authorization: `Bearer ${KEY}` } });
+    const response = await fetch(`${ap.url}/api/v1/recipients/${encodeURIComponent(`0188:${CORP}`)}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     expect(response.status).toBe(200);
     const check = (await response.json()) as RecipientCheck;
-    expect(check).toMatchObject({ participant: `0188:${CORP}`, verdict: 'reachable', endpoint: endpointFor(PINT_JP_ANY), source: `${smp.url}${metadataPath(CORP, PINT_JP_ANY)}` });
+    expect(check).toMatchObject({
+      participant: `0188:${CORP}`,
+      verdict: 'reachable',
+      endpoint: endpointFor(PINT_JP_ANY),
+      source: `${smp.url}${metadataPath(CORP, PINT_JP_ANY)}`,
+    });
     expect(check.apCertificate).toMatchObject({ trusted: true });
   });
 });
@@ -287,7 +360,11 @@ describe('qerds lookup over the configured SML and SMP', () => {
   it('exit 1 naming the refusal when the SMP answer was altered', async () => {
     register(CORP, [PINT_ANY]);
     const path = metadataPath(CORP, PINT_ANY);
-    const signed = signedMetadata('peppol', { ...values, docScheme: PINT_ANY.scheme, docValue: PINT_ANY.value, endpoint: endpointFor(PINT_ANY) }, signer);
+    const signed = signedMetadata(
+      'peppol',
+      { ...values, docScheme: PINT_ANY.scheme, docValue: PINT_ANY.value, endpoint: endpointFor(PINT_ANY) },
+      signer,
+    );
     smp.publish(path, signed.replace(endpointFor(PINT_ANY), 'https://attacker.example/as4'));
     const r = await qerds(['lookup', `iso6523-actorid-upis::0188:${CORP}`, '--config', configFile]);
     expect(r.status).toBe(1);

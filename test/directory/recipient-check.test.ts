@@ -6,15 +6,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import { checkRecipient, createSmpDirectory, createStaticDirectory, type RecipientCheck } from '../../src/directory/index.js';
+import {
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
+import {
+  checkRecipient,
+  createSmpDirectory,
+  createStaticDirectory,
+  type RecipientCheck,
+} from '../../src/directory/index.js';
 import { devPkiLayout, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 
-const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
+const DOC = {
+  scheme: 'busdox-docid-qns',
+  value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1',
+};
 const DOC_ARG = `${DOC.scheme}::${DOC.value}`;
 const PATH = `/iso6523-actorid-upis%3A%3A${encodeURIComponent(RECIPIENT.id)}/services/${encodeURIComponent(DOC_ARG)}`;
 
@@ -40,10 +53,37 @@ function qualifiedSeal(): string {
   );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(out, 'key.pem')]);
-  run(['req', '-new', '-key', join(out, 'key.pem'), '-subj', '/C=JP/O=Test Works LLC/CN=Qualified AP e-seal', '-out', join(out, 'csr.pem')]);
   run([
-    'x509', '-req', '-in', join(out, 'csr.pem'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(out, 'ca.srl'),
-    '-days', '30', '-sha256', '-extfile', join(out, 'ext.cnf'), '-extensions', 'x', '-out', join(out, 'cert.pem'),
+    'req',
+    '-new',
+    '-key',
+    join(out, 'key.pem'),
+    '-subj',
+    '/C=JP/O=Test Works LLC/CN=Qualified AP e-seal',
+    '-out',
+    join(out, 'csr.pem'),
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(out, 'csr.pem'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(out, 'ca.srl'),
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    join(out, 'ext.cnf'),
+    '-extensions',
+    'x',
+    '-out',
+    join(out, 'cert.pem'),
   ]);
   return join(out, 'cert.pem');
 }
@@ -78,15 +118,36 @@ afterAll(async () => {
 describe('checkRecipient', () => {
   it('trusts a pinned AP certificate that chains to the trust store and reads its qualified status', async () => {
     const trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    const directory = createStaticDirectory([{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://c3.example/as4', apCertificate: qualifiedCert }]);
+    const directory = createStaticDirectory([
+      {
+        id: RECIPIENT.id,
+        name: RECIPIENT.name,
+        endpoint: 'https://c3.example/as4',
+        apCertificate: qualifiedCert,
+      },
+    ]);
     const check = await checkRecipient(directory, trust, { scheme: '0188', value: '9876543210987' });
-    expect(check).toMatchObject({ verdict: 'reachable', reachable: true, endpoint: 'https://c3.example/as4', source: 'static' });
+    expect(check).toMatchObject({
+      verdict: 'reachable',
+      reachable: true,
+      endpoint: 'https://c3.example/as4',
+      source: 'static',
+    });
     expect(check.apCertificate).toMatchObject({ trusted: true, qualified: true, qcTypes: ['eseal'] });
     expect(check.apCertificate!.subject).toContain('Qualified AP e-seal');
-    expect(check.grounds.join('\n')).toMatch(/chains to a trust anchor, and claims qualified status \(eseal\)/);
+    expect(check.grounds.join('\n')).toMatch(
+      /chains to a trust anchor, and claims qualified status \(eseal\)/,
+    );
 
     const plain = await checkRecipient(
-      createStaticDirectory([{ id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://c3.example/as4', apCertificate: pki.ap('c3').sealCert }]),
+      createStaticDirectory([
+        {
+          id: RECIPIENT.id,
+          name: RECIPIENT.name,
+          endpoint: 'https://c3.example/as4',
+          apCertificate: pki.ap('c3').sealCert,
+        },
+      ]),
       trust,
       { scheme: '0188', value: '9876543210987' },
     );
@@ -95,7 +156,14 @@ describe('checkRecipient', () => {
 
   it('calls an AP whose pinned certificate is outside the trust store untrusted, with the path finding as ground', async () => {
     const trust = loadTrustStore([pki.caCert]);
-    const directory = createStaticDirectory([{ id: '0188:2222222222222', name: 'Mallory', endpoint: 'https://evil.example/as4', apCertificate: foreignCert }]);
+    const directory = createStaticDirectory([
+      {
+        id: '0188:2222222222222',
+        name: 'Mallory',
+        endpoint: 'https://evil.example/as4',
+        apCertificate: foreignCert,
+      },
+    ]);
     const check = await checkRecipient(directory, trust, { scheme: '0188', value: '2222222222222' });
     expect(check).toMatchObject({ verdict: 'untrusted', reachable: false });
     expect(check.apCertificate?.trusted).toBe(false);
@@ -112,7 +180,15 @@ describe('GET /api/v1/recipients/{participant}', () => {
     net = await startTwoAccessPoints({ outDir: join(dir, 'aps'), pkiDir: join(dir, 'pki') });
     // C2's REST API over an SMP-backed directory, with C2's trust store: the route as an SMP deployment serves it.
     const app = createHttpApp({
-      ctx: { ...accessPointInternals(net.c2).context, directory: createSmpDirectory({ baseUrl: smp.url, trust: accessPointInternals(net.c2).trust, documentTypeId: DOC, binding: 'smp2' }) },
+      ctx: {
+        ...accessPointInternals(net.c2).context,
+        directory: createSmpDirectory({
+          baseUrl: smp.url,
+          trust: accessPointInternals(net.c2).trust,
+          documentTypeId: DOC,
+          binding: 'smp2',
+        }),
+      },
       apiKeys: [{ key: SENDER.key, participant: SENDER.id, name: SENDER.name }],
       maxPayloadBytes: 1024,
       trust: accessPointInternals(net.c2).trust,
@@ -134,9 +210,17 @@ describe('GET /api/v1/recipients/{participant}', () => {
     const response = await get(net.c2.url, encodeURIComponent(RECIPIENT.id));
     expect(response.status).toBe(200);
     const check = (await response.json()) as RecipientCheck;
-    expect(check).toMatchObject({ participant: RECIPIENT.id, verdict: 'reachable', endpoint: `${net.c3.url}/as4`, source: 'static' });
+    expect(check).toMatchObject({
+      participant: RECIPIENT.id,
+      verdict: 'reachable',
+      endpoint: `${net.c3.url}/as4`,
+      source: 'static',
+    });
     // The demo directory pins each AP's e-seal: C3's, and it chains to C2's trust store.
-    expect(check.apCertificate).toMatchObject({ trusted: true, fingerprint256: accessPointInternals(net.c3).identity.certificate.fingerprint256 });
+    expect(check.apCertificate).toMatchObject({
+      trusted: true,
+      fingerprint256: accessPointInternals(net.c3).identity.certificate.fingerprint256,
+    });
     expect(check.grounds.some((g) => g.includes('pins no AP certificate'))).toBe(false);
   });
 
@@ -154,17 +238,28 @@ describe('GET /api/v1/recipients/{participant}', () => {
     const signed = signedMetadata('smp2', values, signer);
     smp.publish(`/bdxr-smp-2${PATH}`, signed);
     const ok = (await (await get(smpAppUrl, RECIPIENT.id)).json()) as RecipientCheck;
-    expect(ok).toMatchObject({ verdict: 'reachable', endpoint: 'https://c3.example/as4', transportProfile: 'bdxr-transport-ebms3-as4-v1p0' });
+    expect(ok).toMatchObject({
+      verdict: 'reachable',
+      endpoint: 'https://c3.example/as4',
+      transportProfile: 'bdxr-transport-ebms3-as4-v1p0',
+    });
     expect(ok.apCertificate).toMatchObject({ trusted: true });
     expect(ok.apCertificate!.subject).toContain('AP c3 e-seal');
     expect(ok.encryptionCertificate).toMatchObject({ trusted: true });
     expect(ok.expiresAt).toBe('2099-12-31T23:59:59.000Z');
 
-    smp.publish(`/bdxr-smp-2${PATH}`, signed.replace('https://c3.example/as4', 'https://attacker.example/as4'));
+    smp.publish(
+      `/bdxr-smp-2${PATH}`,
+      signed.replace('https://c3.example/as4', 'https://attacker.example/as4'),
+    );
     const forged = await get(smpAppUrl, RECIPIENT.id);
     expect(forged.status).toBe(200);
     const check = (await forged.json()) as RecipientCheck;
-    expect(check).toMatchObject({ verdict: 'untrusted', reachable: false, error: { code: 'DIRECTORY_SMP_SIGNATURE_INVALID' } });
+    expect(check).toMatchObject({
+      verdict: 'untrusted',
+      reachable: false,
+      error: { code: 'DIRECTORY_SMP_SIGNATURE_INVALID' },
+    });
     expect(check.endpoint).toBeUndefined();
   });
 });
@@ -181,8 +276,18 @@ describe('qerds lookup', () => {
         pki: { dir: join(dir, 'pki') },
         directory: {
           participants: [
-            { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'https://c3.example/as4', apCertificate: qualifiedCert },
-            { id: '0188:2222222222222', name: 'Mallory', endpoint: 'https://evil.example/as4', apCertificate: foreignCert },
+            {
+              id: RECIPIENT.id,
+              name: RECIPIENT.name,
+              endpoint: 'https://c3.example/as4',
+              apCertificate: qualifiedCert,
+            },
+            {
+              id: '0188:2222222222222',
+              name: 'Mallory',
+              endpoint: 'https://evil.example/as4',
+              apCertificate: foreignCert,
+            },
           ],
         },
       }),
@@ -211,9 +316,30 @@ describe('qerds lookup', () => {
   });
 
   it('asks an SMP with --smp', async () => {
-    smp.publish(PATH, signedMetadata('smp1', { ...values, endpoint: 'https://smp1-c3.example/as4' }, { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert }));
-    const r = await qerds(['lookup', RECIPIENT.id, '--config', config, '--smp', smp.url, '--document-type', DOC_ARG, '--json']);
+    smp.publish(
+      PATH,
+      signedMetadata(
+        'smp1',
+        { ...values, endpoint: 'https://smp1-c3.example/as4' },
+        { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert },
+      ),
+    );
+    const r = await qerds([
+      'lookup',
+      RECIPIENT.id,
+      '--config',
+      config,
+      '--smp',
+      smp.url,
+      '--document-type',
+      DOC_ARG,
+      '--json',
+    ]);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'reachable', endpoint: 'https://smp1-c3.example/as4', source: `${smp.url}${PATH}` });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: 'reachable',
+      endpoint: 'https://smp1-c3.example/as4',
+      source: `${smp.url}${PATH}`,
+    });
   });
 });

@@ -39,8 +39,14 @@ export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataVa
     .trim()
     .replace('{{C14N}}', c14n)
     .replace('{{REF_C14N}}', c14n === EXC_C14N ? `<ds:Transform Algorithm="${EXC_C14N}"/>` : '')
-    .replace('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : '$&')
-    .replace('http://www.w3.org/2001/04/xmlenc#sha256', v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : '$&');
+    .replace(
+      'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : '$&',
+    )
+    .replace(
+      'http://www.w3.org/2001/04/xmlenc#sha256',
+      v.sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : '$&',
+    );
   return readFileSync(join(fixtures, `${file}-service-metadata.xml`), 'utf8')
     .replace('{{PARTICIPANT_SCHEME}}', escape(v.participantScheme))
     .replace('{{PARTICIPANT_VALUE}}', escape(v.participantValue))
@@ -55,7 +61,11 @@ export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataVa
 }
 
 /** Signed by xmlsec1 (libxmlsec1, OpenSSL): a signer independent of the code under test. */
-export function signedMetadata(file: 'smp1' | 'peppol' | 'smp2', v: MetadataValues, signer: { keyFile: string; certFile: string }): string {
+export function signedMetadata(
+  file: 'smp1' | 'peppol' | 'smp2',
+  v: MetadataValues,
+  signer: { keyFile: string; certFile: string },
+): string {
   return xmlsecSign(metadataTemplate(file, v), signer.keyFile, signer.certFile);
 }
 
@@ -63,10 +73,17 @@ export function signedMetadata(file: 'smp1' | 'peppol' | 'smp2', v: MetadataValu
  * A Peppol SMP 1.x ServiceGroup (BusDox namespaces; unsigned, as SMP 1.x service groups are) listing one
  * ServiceMetadataReference per document type, each href `<smp>/<participant>/services/<doc type>` percent-encoded.
  */
-export function peppolServiceGroup(smpUrl: string, participant: { scheme: string; value: string }, documentTypes: readonly { scheme: string; value: string }[]): string {
+export function peppolServiceGroup(
+  smpUrl: string,
+  participant: { scheme: string; value: string },
+  documentTypes: readonly { scheme: string; value: string }[],
+): string {
   const segment = (id: { scheme: string; value: string }) => encodeURIComponent(`${id.scheme}::${id.value}`);
   const references = documentTypes
-    .map((d) => `<smp:ServiceMetadataReference href="${escape(`${smpUrl}/${segment(participant)}/services/${segment(d)}`).replace(/"/g, '&quot;')}"/>`)
+    .map(
+      (d) =>
+        `<smp:ServiceMetadataReference href="${escape(`${smpUrl}/${segment(participant)}/services/${segment(d)}`).replace(/"/g, '&quot;')}"/>`,
+    )
     .join('');
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
@@ -130,7 +147,9 @@ const CNAME = 5;
  * §3.6.2 has a server do), NODATA for a known name without records of the type, NXDOMAIN for every other name.
  * Enough for node:dns's resolver (c-ares) to talk to. Records every question as `<name> <type>`.
  */
-export async function startDnsServer(table: ReadonlyMap<string, DnsEntry>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
+export async function startDnsServer(
+  table: ReadonlyMap<string, DnsEntry>,
+): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
   const socket: Socket = createSocket('udp4');
   const queries: string[] = [];
   socket.on('message', (msg, rinfo) => {
@@ -151,7 +170,19 @@ export async function startDnsServer(table: ReadonlyMap<string, DnsEntry>): Prom
     } else if (entry && qtype === NAPTR) {
       for (const a of entry) {
         const str = (t: string) => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t)]);
-        records.push(record(NAPTR, Buffer.concat([u16(a.order), u16(a.preference), str(a.flags), str(a.service), str(a.regexp), Buffer.from([0])])));
+        records.push(
+          record(
+            NAPTR,
+            Buffer.concat([
+              u16(a.order),
+              u16(a.preference),
+              str(a.flags),
+              str(a.service),
+              str(a.regexp),
+              Buffer.from([0]),
+            ]),
+          ),
+        );
       }
     }
     const header = Buffer.alloc(12);
@@ -159,15 +190,25 @@ export async function startDnsServer(table: ReadonlyMap<string, DnsEntry>): Prom
     header.writeUInt16BE(0x8400 | (msg.readUInt16BE(2) & 0x0100) | (entry ? 0 : 3), 2);
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(records.length, 6);
-    socket.send(Buffer.concat([header, msg.subarray(12, questionEnd), ...records]), rinfo.port, rinfo.address);
+    socket.send(
+      Buffer.concat([header, msg.subarray(12, questionEnd), ...records]),
+      rinfo.port,
+      rinfo.address,
+    );
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   const { port } = socket.address();
-  return { address: `127.0.0.1:${port}`, queries, close: () => new Promise((resolve) => socket.close(() => resolve())) };
+  return {
+    address: `127.0.0.1:${port}`,
+    queries,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
 }
 
 /** NAPTR only (the table of earlier tests); queries recorded by name alone. */
-export async function startNaptrServer(table: ReadonlyMap<string, readonly NaptrAnswer[]>): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
+export async function startNaptrServer(
+  table: ReadonlyMap<string, readonly NaptrAnswer[]>,
+): Promise<{ address: string; queries: string[]; close(): Promise<void> }> {
   const server = await startDnsServer(table);
   return {
     address: server.address,
@@ -180,12 +221,22 @@ export async function startNaptrServer(table: ReadonlyMap<string, readonly Naptr
 
 /** One answer record for the question's name (a pointer to offset 12), class IN, TTL 60. */
 function record(type: number, rdata: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0xc0, 0x0c]), u16(type), u16(1), Buffer.from([0, 0, 0, 60]), u16(rdata.length), rdata]);
+  return Buffer.concat([
+    Buffer.from([0xc0, 0x0c]),
+    u16(type),
+    u16(1),
+    Buffer.from([0, 0, 0, 60]),
+    u16(rdata.length),
+    rdata,
+  ]);
 }
 
 function domainName(name: string): Buffer {
   const labels = name.replace(/\.$/, '').split('.');
-  return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l, 'ascii')])),
+    Buffer.from([0]),
+  ]);
 }
 
 function u16(n: number): Buffer {

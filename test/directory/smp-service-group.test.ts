@@ -6,10 +6,14 @@ import { peppolDocumentTypeMatcher } from '../../src/peppol/index.js';
 import { peppolServiceGroup } from './smp-fixtures.js';
 
 const PARTICIPANT = { scheme: 'iso6523-actorid-upis', value: '0188:5011001099999' };
-const PINT_ANY = { scheme: 'peppol-doctype-wildcard', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1*::2.1' };
+const PINT_ANY = {
+  scheme: 'peppol-doctype-wildcard',
+  value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1*::2.1',
+};
 const BIS3 = {
   scheme: 'busdox-docid-qns',
-  value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1',
+  value:
+    'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1',
 };
 const doc = (xml: string) => parseXmlStrict(xml, 'BAD_REQUEST');
 
@@ -21,8 +25,14 @@ describe('readServiceGroupDocumentTypes', () => {
   });
 
   it('matches the participant in the href case-insensitively and skips references to another participant or not decodable', () => {
-    const xml = peppolServiceGroup('https://smp.example', { ...PARTICIPANT, scheme: 'ISO6523-ACTORID-UPIS' }, [BIS3])
-      .replace('</smp:ServiceMetadataReferenceCollection>', '<smp:ServiceMetadataReference href="https://smp.example/iso6523-actorid-upis%3A%3A0188%3A1111111111111/services/x%3A%3Ay"/><smp:ServiceMetadataReference href="https://smp.example/%E0%A4%A"/></smp:ServiceMetadataReferenceCollection>');
+    const xml = peppolServiceGroup(
+      'https://smp.example',
+      { ...PARTICIPANT, scheme: 'ISO6523-ACTORID-UPIS' },
+      [BIS3],
+    ).replace(
+      '</smp:ServiceMetadataReferenceCollection>',
+      '<smp:ServiceMetadataReference href="https://smp.example/iso6523-actorid-upis%3A%3A0188%3A1111111111111/services/x%3A%3Ay"/><smp:ServiceMetadataReference href="https://smp.example/%E0%A4%A"/></smp:ServiceMetadataReferenceCollection>',
+    );
     expect(readServiceGroupDocumentTypes(doc(xml), PARTICIPANT)).toEqual([BIS3]);
   });
 
@@ -41,7 +51,10 @@ describe('readServiceGroupDocumentTypes', () => {
   it('anything else is DIRECTORY_SMP_MALFORMED', () => {
     let thrown: unknown;
     try {
-      readServiceGroupDocumentTypes(doc('<SignedServiceMetadata xmlns="http://busdox.org/serviceMetadata/publishing/1.0/"/>'), PARTICIPANT);
+      readServiceGroupDocumentTypes(
+        doc('<SignedServiceMetadata xmlns="http://busdox.org/serviceMetadata/publishing/1.0/"/>'),
+        PARTICIPANT,
+      );
     } catch (error) {
       thrown = error;
     }
@@ -50,7 +63,10 @@ describe('readServiceGroupDocumentTypes', () => {
 });
 
 describe('peppolDocumentTypeMatcher', () => {
-  const jp = { scheme: 'peppol-doctype-wildcard', value: PINT_ANY.value.replace('billing-1*', 'billing-1@jp-1') };
+  const jp = {
+    scheme: 'peppol-doctype-wildcard',
+    value: PINT_ANY.value.replace('billing-1*', 'billing-1@jp-1'),
+  };
 
   it('applies to the wildcard scheme only', () => {
     expect(peppolDocumentTypeMatcher.appliesTo(jp)).toBe(true);
@@ -58,9 +74,18 @@ describe('peppolDocumentTypeMatcher', () => {
   });
 
   it('chooses the accepting registration, skipping those it cannot parse, and none when nothing accepts', () => {
-    expect(peppolDocumentTypeMatcher.select(jp, [BIS3, { value: 'no scheme' }, { scheme: 'peppol-doctype-wildcard', value: 'not a doctype' }, PINT_ANY])).toMatchObject(PINT_ANY);
+    expect(
+      peppolDocumentTypeMatcher.select(jp, [
+        BIS3,
+        { value: 'no scheme' },
+        { scheme: 'peppol-doctype-wildcard', value: 'not a doctype' },
+        PINT_ANY,
+      ]),
+    ).toMatchObject(PINT_ANY);
     expect(peppolDocumentTypeMatcher.select(jp, [BIS3])).toBeUndefined();
     // Another version or syntax is not accepted by the billing-1* registration.
-    expect(peppolDocumentTypeMatcher.select({ ...jp, value: jp.value.replace('::2.1', '::2.2') }, [PINT_ANY])).toBeUndefined();
+    expect(
+      peppolDocumentTypeMatcher.select({ ...jp, value: jp.value.replace('::2.1', '::2.2') }, [PINT_ANY]),
+    ).toBeUndefined();
   });
 });

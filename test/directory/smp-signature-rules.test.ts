@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfiguredDirectory } from '../../src/access-point/directory-binding.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError, systemClock, type ParticipantId } from '../../src/core/index.js';
-import { checkRecipient, createSmpDirectory, verifySmpSignature, type Directory } from '../../src/directory/index.js';
+import {
+  checkRecipient,
+  createSmpDirectory,
+  verifySmpSignature,
+  type Directory,
+} from '../../src/directory/index.js';
 import { peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../../src/peppol/index.js';
 import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
@@ -20,7 +25,8 @@ import { signedMetadata, startSmpResponder, type MetadataValues, type SmpRespond
 const RECIPIENT: ParticipantId = { scheme: '0188', value: '5011001099999' };
 const DOC = {
   scheme: 'busdox-docid-qns',
-  value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1',
+  value:
+    'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1',
 };
 const PATH = `/${encodeURIComponent('iso6523-actorid-upis::0188:5011001099999')}/services/${encodeURIComponent(`${DOC.scheme}::${DOC.value}`)}`;
 const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
@@ -41,11 +47,18 @@ const peppolDirectory = (allowRsaSha1 = false): Directory =>
     signatureRules: peppolSmpSignatureRules({ allowRsaSha1 }),
   });
 
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
+async function refusal(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
   try {
     await promise;
   } catch (error) {
-    if (isQerdsError(error)) return { code: error.code, message: error.message, details: error.details as Record<string, unknown> | undefined };
+    if (isQerdsError(error))
+      return {
+        code: error.code,
+        message: error.message,
+        details: error.details as Record<string, unknown> | undefined,
+      };
     throw error;
   }
   throw new Error('expected a refusal');
@@ -84,7 +97,13 @@ describe('forged SMP answers are refused, each with a precise error', () => {
   });
 
   it('altered endpoint: DIRECTORY_SMP_SIGNATURE_INVALID', async () => {
-    smp.publish(PATH, signedMetadata('peppol', values, signer).replace('https://c3.example/as4', 'https://attacker.example/as4'));
+    smp.publish(
+      PATH,
+      signedMetadata('peppol', values, signer).replace(
+        'https://c3.example/as4',
+        'https://attacker.example/as4',
+      ),
+    );
     const r = await refusal(peppolDirectory().lookup(RECIPIENT));
     expect(r.code).toBe('DIRECTORY_SMP_SIGNATURE_INVALID');
     expect(r.message).toContain('does not verify');
@@ -93,8 +112,33 @@ describe('forged SMP answers are refused, each with a precise error', () => {
   it('wrong signer outside the SMP trust anchors: DIRECTORY_SMP_SIGNATURE_UNTRUSTED naming the signer and PKI_PATH_NOT_FOUND', async () => {
     const key = join(dir, 'mallory.key.pem');
     const cert = join(dir, 'mallory.crt.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/C=JP/O=Mallory/CN=Mallory SMP', '-days', '30'], { stdio: 'pipe' });
-    smp.publish(PATH, signedMetadata('peppol', { ...values, endpoint: 'https://attacker.example/as4' }, { keyFile: key, certFile: cert }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/C=JP/O=Mallory/CN=Mallory SMP',
+        '-days',
+        '30',
+      ],
+      { stdio: 'pipe' },
+    );
+    smp.publish(
+      PATH,
+      signedMetadata(
+        'peppol',
+        { ...values, endpoint: 'https://attacker.example/as4' },
+        { keyFile: key, certFile: cert },
+      ),
+    );
     const r = await refusal(peppolDirectory().lookup(RECIPIENT));
     expect(r.code).toBe('DIRECTORY_SMP_SIGNATURE_UNTRUSTED');
     expect(r.message).toContain('CN=Mallory SMP');
@@ -119,7 +163,10 @@ describe('forged SMP answers are refused, each with a precise error', () => {
   });
 
   it('unsigned: DIRECTORY_SMP_SIGNATURE_INVALID', async () => {
-    smp.publish(PATH, signedMetadata('peppol', values, signer).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''));
+    smp.publish(
+      PATH,
+      signedMetadata('peppol', values, signer).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''),
+    );
     const r = await refusal(peppolDirectory().lookup(RECIPIENT));
     expect(r.code).toBe('DIRECTORY_SMP_SIGNATURE_INVALID');
     expect(r.message).toBe('the SMP response is not signed');
@@ -137,7 +184,10 @@ describe('forged SMP answers are refused, each with a precise error', () => {
   it('an RSA-SHA256 signature over a SHA-1 digest with the switch off: refused on the DigestMethod', async () => {
     const template = signedMetadata('peppol', values, signer);
     // Not re-signed: the algorithm check comes before any cryptography, so the refusal names the digest.
-    smp.publish(PATH, template.replace('http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2000/09/xmldsig#sha1'));
+    smp.publish(
+      PATH,
+      template.replace('http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2000/09/xmldsig#sha1'),
+    );
     const r = await refusal(peppolDirectory(false).lookup(RECIPIENT));
     expect(r.code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
     expect(r.message).toContain('DigestMethod http://www.w3.org/2000/09/xmldsig#sha1');
@@ -151,7 +201,10 @@ describe('the RSA-SHA1 switch', () => {
     smp.publish(PATH, signed);
     const entry = await peppolDirectory(true).lookup(RECIPIENT);
     expect(entry).toMatchObject({ endpoint: 'https://c3.example/as4', smpSignedWithSha1: true });
-    expect(verifySmpSignature(signed, trust, new Date(), peppolSmpSignatureRules({ allowRsaSha1: true })).legacySha1).toBe(true);
+    expect(
+      verifySmpSignature(signed, trust, new Date(), peppolSmpSignatureRules({ allowRsaSha1: true }))
+        .legacySha1,
+    ).toBe(true);
     // The pre-send check says so.
     const check = await checkRecipient(peppolDirectory(true), trust, RECIPIENT);
     expect(check.verdict).toBe('reachable');
@@ -159,8 +212,16 @@ describe('the RSA-SHA1 switch', () => {
   });
 
   it('on: an altered SHA-1 answer is still refused (the signature is verified, not only admitted)', async () => {
-    smp.publish(PATH, signedMetadata('peppol', { ...values, sha1: true }, signer).replace('https://c3.example/as4', 'https://attacker.example/as4'));
-    expect((await refusal(peppolDirectory(true).lookup(RECIPIENT))).code).toBe('DIRECTORY_SMP_SIGNATURE_INVALID');
+    smp.publish(
+      PATH,
+      signedMetadata('peppol', { ...values, sha1: true }, signer).replace(
+        'https://c3.example/as4',
+        'https://attacker.example/as4',
+      ),
+    );
+    expect((await refusal(peppolDirectory(true).lookup(RECIPIENT))).code).toBe(
+      'DIRECTORY_SMP_SIGNATURE_INVALID',
+    );
   });
 
   it('on: an OASIS SMP 1.0 answer signed with RSA-SHA1 is refused, whatever a policy says', async () => {
@@ -169,8 +230,16 @@ describe('the RSA-SHA1 switch', () => {
     expect(r.code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
     expect(r.message).toContain('never accepted outside Peppol SMP 1.x');
     // Even rules that list SHA-1 for every dialect cannot make the directory take it for OASIS SMP.
-    const lax = { algorithms: () => ({ signature: [RSA_SHA1], digest: ['http://www.w3.org/2000/09/xmldsig#sha1'] }), tlsEkuSigners: () => false };
-    const laxDirectory = createSmpDirectory({ baseUrl: smp.url, trust, documentTypeId: DOC, signatureRules: lax });
+    const lax = {
+      algorithms: () => ({ signature: [RSA_SHA1], digest: ['http://www.w3.org/2000/09/xmldsig#sha1'] }),
+      tlsEkuSigners: () => false,
+    };
+    const laxDirectory = createSmpDirectory({
+      baseUrl: smp.url,
+      trust,
+      documentTypeId: DOC,
+      signatureRules: lax,
+    });
     expect((await refusal(laxDirectory.lookup(RECIPIENT))).code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
   });
 
@@ -178,18 +247,34 @@ describe('the RSA-SHA1 switch', () => {
     smp.publish(PATH, signedMetadata('peppol', { ...values, sha1: true }, signer));
     const configured = (allow?: boolean) => {
       const file = join(dir, `smp-${String(allow)}.yaml`);
-      const smpConfig = { url: smp.url, documentType: `${DOC.scheme}::${DOC.value}`, trust: [pki.caCert], ...(allow === undefined ? {} : { allowRsaSha1: allow }) };
-      writeFileSync(file, JSON.stringify({ pki: { dir: pki.dir }, directory: { kind: 'smp', cacheTtlSeconds: 0, smp: smpConfig } }));
+      const smpConfig = {
+        url: smp.url,
+        documentType: `${DOC.scheme}::${DOC.value}`,
+        trust: [pki.caCert],
+        ...(allow === undefined ? {} : { allowRsaSha1: allow }),
+      };
+      writeFileSync(
+        file,
+        JSON.stringify({
+          pki: { dir: pki.dir },
+          directory: { kind: 'smp', cacheTtlSeconds: 0, smp: smpConfig },
+        }),
+      );
       return createConfiguredDirectory(loadConfig({ file }).directory, trust, systemClock);
     };
     expect((await refusal(configured().lookup(RECIPIENT))).code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
-    expect((await refusal(configured(false).lookup(RECIPIENT))).code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
+    expect((await refusal(configured(false).lookup(RECIPIENT))).code).toBe(
+      'DIRECTORY_SMP_SIGNATURE_ALGORITHM',
+    );
     expect((await configured(true).lookup(RECIPIENT))?.endpoint).toBe('https://c3.example/as4');
   });
 
   it('is read nowhere but in SMP discovery: no AS4, seal or evidence module knows of it', () => {
     const src = resolve(import.meta.dirname, '../../src');
-    const files = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : []));
+    const files = (d: string): string[] =>
+      readdirSync(d).flatMap((n) =>
+        statSync(join(d, n)).isDirectory() ? files(join(d, n)) : n.endsWith('.ts') ? [join(d, n)] : [],
+      );
     const readers = files(src)
       .filter((f) => readFileSync(f, 'utf8').includes('allowRsaSha1'))
       .map((f) => relative(src, f))

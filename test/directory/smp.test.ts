@@ -18,10 +18,21 @@ import {
 import { devPkiLayout, loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
-import { EXC_C14N, metadataTemplate, signedMetadata, startNaptrServer, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import {
+  EXC_C14N,
+  metadataTemplate,
+  signedMetadata,
+  startNaptrServer,
+  startSmpResponder,
+  type MetadataValues,
+  type SmpResponder,
+} from './smp-fixtures.js';
 
 const RECIPIENT: ParticipantId = { scheme: '0188', value: '9876543210987' };
-const DOC = { scheme: 'busdox-docid-qns', value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1' };
+const DOC = {
+  scheme: 'busdox-docid-qns',
+  value: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:cen.eu:en16931:2017::2.1',
+};
 /** The request path, percent-encoded by hand (SMP 1.0 §3.1: `scheme::value` as one segment; `:` → %3A, `#` → %23). */
 const PATH =
   '/iso6523-actorid-upis%3A%3A0188%3A9876543210987/services/busdox-docid-qns%3A%3Aurn%3Aoasis%3Anames%3Aspecification%3Aubl%3Aschema%3Axsd%3AInvoice-2%3A%3AInvoice%23%23urn%3Acen.eu%3Aen16931%3A2017%3A%3A2.1';
@@ -72,7 +83,9 @@ afterAll(async () => {
 
 describe('SMP directory against a local SMP serving metadata signed by xmlsec1', () => {
   it('percent-encodes each identifier as one path segment, keeping its case', () => {
-    expect(smpPathSegment({ scheme: 'iso6523-actorid-upis', value: '0188:ABC' })).toBe('iso6523-actorid-upis%3A%3A0188%3AABC');
+    expect(smpPathSegment({ scheme: 'iso6523-actorid-upis', value: '0188:ABC' })).toBe(
+      'iso6523-actorid-upis%3A%3A0188%3AABC',
+    );
     expect(smpPathSegment(DOC)).toBe(PATH.split('/services/')[1]);
   });
 
@@ -88,37 +101,72 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
       source: `${smp.url}${PATH}`,
     });
     expect(entry!.expiresAt?.toISOString()).toBe('2099-12-31T23:59:59.000Z');
-    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''));
+    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(
+      readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''),
+    );
     expect(entry!.encryptionCertificatePem).toBeUndefined();
   });
 
   it('Peppol SMP (busdox namespaces, exclusive C14N) is read too', async () => {
-    smp.publish(PATH, signedMetadata('peppol', { ...values, endpoint: 'https://peppol-c3.example/as4', c14n: EXC_C14N }, smpSigner));
+    smp.publish(
+      PATH,
+      signedMetadata(
+        'peppol',
+        { ...values, endpoint: 'https://peppol-c3.example/as4', c14n: EXC_C14N },
+        smpSigner,
+      ),
+    );
     const entry = await directory().lookup(RECIPIENT);
-    expect(entry).toMatchObject({ endpoint: 'https://peppol-c3.example/as4', transportProfile: 'peppol-transport-as4-v2_0' });
+    expect(entry).toMatchObject({
+      endpoint: 'https://peppol-c3.example/as4',
+      transportProfile: 'peppol-transport-as4-v2_0',
+    });
   });
 
   it('SMP 2.0 (under /bdxr-smp-2/): typed certificates give the AP and the encryption certificate', async () => {
-    smp.publish(`/bdxr-smp-2${PATH}`, signedMetadata('smp2', { ...values, endpoint: 'https://smp2-c3.example/as4' }, smpSigner));
+    smp.publish(
+      `/bdxr-smp-2${PATH}`,
+      signedMetadata('smp2', { ...values, endpoint: 'https://smp2-c3.example/as4' }, smpSigner),
+    );
     const entry = await directory({ binding: 'smp2' }).lookup(RECIPIENT);
-    expect(entry).toMatchObject({ endpoint: 'https://smp2-c3.example/as4', transportProfile: 'bdxr-transport-ebms3-as4-v1p0' });
-    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''));
-    expect(entry!.encryptionCertificatePem?.replace(/\s+/g, '')).toBe(readFileSync(pki.recipient('bob').cert, 'utf8').replace(/\s+/g, ''));
+    expect(entry).toMatchObject({
+      endpoint: 'https://smp2-c3.example/as4',
+      transportProfile: 'bdxr-transport-ebms3-as4-v1p0',
+    });
+    expect(entry!.apCertificatePem?.replace(/\s+/g, '')).toBe(
+      readFileSync(pki.ap('c3').sealCert, 'utf8').replace(/\s+/g, ''),
+    );
+    expect(entry!.encryptionCertificatePem?.replace(/\s+/g, '')).toBe(
+      readFileSync(pki.recipient('bob').cert, 'utf8').replace(/\s+/g, ''),
+    );
   });
 
   it('an endpoint with transport profile etsi-rem-smtp is taken (the SMTP relay binding), but only when no AS4 endpoint is published', async () => {
     const smtpEndpoint = (xml: string) =>
-      xml.replace(/<Endpoint transportProfile="[^"]+">([\s\S]*?)<\/Endpoint>/, (_all, inner: string) => `<Endpoint transportProfile="${SMTP_RELAY_TRANSPORT_PROFILE}">${inner.replace('https://c3.example/as4', 'smtp://mx.c3.example:25?domain=c3.example')}</Endpoint>`);
+      xml.replace(
+        /<Endpoint transportProfile="[^"]+">([\s\S]*?)<\/Endpoint>/,
+        (_all, inner: string) =>
+          `<Endpoint transportProfile="${SMTP_RELAY_TRANSPORT_PROFILE}">${inner.replace('https://c3.example/as4', 'smtp://mx.c3.example:25?domain=c3.example')}</Endpoint>`,
+      );
     const template = metadataTemplate('smp1', values);
     smp.publish(PATH, xmlsecSign(smtpEndpoint(template), smpSigner.keyFile, smpSigner.certFile));
     const smtpOnly = await directory().lookup(RECIPIENT);
-    expect(smtpOnly).toMatchObject({ endpoint: 'smtp://mx.c3.example:25?domain=c3.example', transportProfile: 'etsi-rem-smtp' });
+    expect(smtpOnly).toMatchObject({
+      endpoint: 'smtp://mx.c3.example:25?domain=c3.example',
+      transportProfile: 'etsi-rem-smtp',
+    });
     expect(relaysBySmtp(smtpOnly!)).toBe(true);
     // Both published, the SMTP one first: AS4 is still preferred.
-    const both = template.replace(/(<ServiceEndpointList>)([\s\S]*?)(<\/ServiceEndpointList>)/, (_all, open: string, list: string, close: string) => `${open}${smtpEndpoint(list)}${list}${close}`);
+    const both = template.replace(
+      /(<ServiceEndpointList>)([\s\S]*?)(<\/ServiceEndpointList>)/,
+      (_all, open: string, list: string, close: string) => `${open}${smtpEndpoint(list)}${list}${close}`,
+    );
     smp.publish(PATH, xmlsecSign(both, smpSigner.keyFile, smpSigner.certFile));
     const preferred = await directory().lookup(RECIPIENT);
-    expect(preferred).toMatchObject({ endpoint: 'https://c3.example/as4', transportProfile: 'bdxr-transport-ebms3-as4-v1p0' });
+    expect(preferred).toMatchObject({
+      endpoint: 'https://c3.example/as4',
+      transportProfile: 'bdxr-transport-ebms3-as4-v1p0',
+    });
     expect(relaysBySmtp(preferred!)).toBe(false);
   });
 
@@ -141,12 +189,21 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
 
   it('rejects a response signed by an SMP outside the trust store (DIRECTORY_SMP_SIGNATURE_UNTRUSTED)', async () => {
     const foreign = foreignTestPki();
-    smp.publish(PATH, signedMetadata('smp1', values, { keyFile: foreign.ap('c2').sealKey, certFile: foreign.ap('c2').sealCert }));
+    smp.publish(
+      PATH,
+      signedMetadata('smp1', values, {
+        keyFile: foreign.ap('c2').sealKey,
+        certFile: foreign.ap('c2').sealCert,
+      }),
+    );
     expect(await rejection(directory().lookup(RECIPIENT))).toBe('DIRECTORY_SMP_SIGNATURE_UNTRUSTED');
   });
 
   it("rejects validly signed metadata of another participant served under the recipient's id", async () => {
-    smp.publish(PATH, signedMetadata('smp1', { ...values, participantValue: '0188:1111111111111' }, smpSigner));
+    smp.publish(
+      PATH,
+      signedMetadata('smp1', { ...values, participantValue: '0188:1111111111111' }, smpSigner),
+    );
     expect(await rejection(directory().lookup(RECIPIENT))).toBe('DIRECTORY_SMP_MISMATCH');
   });
 
@@ -160,7 +217,9 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
   it('answers undefined for a participant the SMP does not know (404) and for an unaccepted transport profile', async () => {
     expect(await directory().lookup({ scheme: '0188', value: '0000000000000' })).toBeUndefined();
     smp.publish(PATH, signedMetadata('smp1', values, smpSigner));
-    expect(await directory({ transportProfiles: ['peppol-transport-as4-v2_0'] }).lookup(RECIPIENT)).toBeUndefined();
+    expect(
+      await directory({ transportProfiles: ['peppol-transport-as4-v2_0'] }).lookup(RECIPIENT),
+    ).toBeUndefined();
   });
 
   it('an SMP error status is DIRECTORY_SMP_UNAVAILABLE', async () => {
@@ -209,7 +268,9 @@ describe('cachedDirectory', () => {
 });
 
 describe('BDXL discovery', () => {
-  const vectors = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/directory/bdxl-vectors.json'), 'utf8')) as {
+  const vectors = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../fixtures/directory/bdxl-vectors.json'), 'utf8'),
+  ) as {
     peppol: { scheme: string; value: string; label: string }[];
     bdxl: { scheme?: string; value: string; label: string }[];
     peppolCname: { scheme: string; value: string; label: string }[];
@@ -217,23 +278,29 @@ describe('BDXL discovery', () => {
 
   it('builds the Peppol SML host name (base32 of SHA-256 of the lower-cased value, then scheme and zone)', () => {
     for (const v of vectors.peppol) {
-      expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'acc.edelivery.tech.ec.europa.eu.', 'peppol')).toBe(
-        `${v.label}.${v.scheme}.acc.edelivery.tech.ec.europa.eu`,
-      );
+      expect(
+        bdxlHostName({ scheme: v.scheme, value: v.value }, 'acc.edelivery.tech.ec.europa.eu.', 'peppol'),
+      ).toBe(`${v.label}.${v.scheme}.acc.edelivery.tech.ec.europa.eu`);
     }
   });
 
   it('builds the older Peppol SML CNAME name (B- and the hex MD5 of the lower-cased value, then scheme and zone)', () => {
     for (const v of vectors.peppolCname) {
-      expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'participant.sml.prod.tech.peppol.org.', 'peppol-cname')).toBe(
-        `${v.label}.${v.scheme}.participant.sml.prod.tech.peppol.org`,
-      );
+      expect(
+        bdxlHostName(
+          { scheme: v.scheme, value: v.value },
+          'participant.sml.prod.tech.peppol.org.',
+          'peppol-cname',
+        ),
+      ).toBe(`${v.label}.${v.scheme}.participant.sml.prod.tech.peppol.org`);
     }
   });
 
   it('builds the BDXL host name (one label over the lower-cased scheme::value)', () => {
     for (const v of vectors.bdxl) {
-      expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'bdxl.example', 'bdxl')).toBe(`${v.label}.bdxl.example`);
+      expect(bdxlHostName({ scheme: v.scheme, value: v.value }, 'bdxl.example', 'bdxl')).toBe(
+        `${v.label}.bdxl.example`,
+      );
     }
   });
 
@@ -247,8 +314,20 @@ describe('BDXL discovery', () => {
           host,
           [
             { order: 100, preference: 10, flags: 'U', service: 'Meta:SMP', regexp: `!^.*$!${smp.url}!` },
-            { order: 100, preference: 20, flags: 'U', service: 'Meta:SMP', regexp: '!^.*$!http://wrong.invalid!' },
-            { order: 50, preference: 10, flags: 'U', service: 'Meta:Other', regexp: '!^.*$!http://other.invalid!' },
+            {
+              order: 100,
+              preference: 20,
+              flags: 'U',
+              service: 'Meta:SMP',
+              regexp: '!^.*$!http://wrong.invalid!',
+            },
+            {
+              order: 50,
+              preference: 10,
+              flags: 'U',
+              service: 'Meta:Other',
+              regexp: '!^.*$!http://other.invalid!',
+            },
           ],
         ],
       ]),
@@ -257,12 +336,19 @@ describe('BDXL discovery', () => {
       const resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
       resolver.setServers([server.address]);
       const locator = bdxlLocator({ zone, resolver });
-      expect((await locator({ scheme: 'iso6523-actorid-upis', value: '0188:9876543210987' }))?.href).toBe(`${smp.url}/`);
+      expect((await locator({ scheme: 'iso6523-actorid-upis', value: '0188:9876543210987' }))?.href).toBe(
+        `${smp.url}/`,
+      );
       const entry = await createSmpDirectory({ locator, trust, documentTypeId: DOC }).lookup(RECIPIENT);
       expect(entry?.endpoint).toBe('https://c3.example/as4');
       expect(server.queries).toContain(host);
       // An unregistered participant: NXDOMAIN → not found, without asking any SMP.
-      expect(await createSmpDirectory({ locator, trust, documentTypeId: DOC }).lookup({ scheme: '0188', value: '5555555555555' })).toBeUndefined();
+      expect(
+        await createSmpDirectory({ locator, trust, documentTypeId: DOC }).lookup({
+          scheme: '0188',
+          value: '5555555555555',
+        }),
+      ).toBeUndefined();
     } finally {
       await server.close();
     }

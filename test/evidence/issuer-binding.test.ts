@@ -8,7 +8,14 @@ import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError, sequentialIdGenerator } from '../../src/core/index.js';
 import { issueEvidence, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
 import { generateRsaKey, importRsaSigningKey, issueLeaf } from '../../src/pki/cert-factory.js';
-import { certificateFacts, devApId, loadSigningIdentity, loadTrustStore, x509, type SigningIdentity } from '../../src/pki/index.js';
+import {
+  certificateFacts,
+  devApId,
+  loadSigningIdentity,
+  loadTrustStore,
+  x509,
+  type SigningIdentity,
+} from '../../src/pki/index.js';
 import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
@@ -19,14 +26,21 @@ const samples = evidenceSamples();
 const clock = { now: () => new Date() };
 const pki = sharedTestPki();
 const withCrl = () => loadTrustStore([pki.caCert, pki.caCrl]);
-const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-const sealer = (identity: SigningIdentity) => xadesSealer({ identity, tsa, clock, idGenerator: sequentialIdGenerator() });
+const tsa = createLocalTsaClient(
+  createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+);
+const sealer = (identity: SigningIdentity) =>
+  xadesSealer({ identity, tsa, clock, idGenerator: sequentialIdGenerator() });
 const c2 = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
-const errorCodes = (r: { findings: readonly { code: string; severity: string }[] }) => r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
+const errorCodes = (r: { findings: readonly { code: string; severity: string }[] }) =>
+  r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
 
 /** An e-seal (digitalSignature + nonRepudiation) of the shared CA whose subject has no organizationIdentifier. */
 async function sealWithoutOrganizationIdentifier(): Promise<SigningIdentity> {
-  const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
+  const ca = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
   const key = await generateRsaKey(2048);
   const cert = await issueLeaf(ca, key.keys.publicKey, {
     subject: [{ C: ['JP'] }, { O: ['Shared Dev'] }, { CN: ['seal without organizationIdentifier'] }],
@@ -54,16 +68,24 @@ describe("the evidence's issuer and its seal certificate's organizationIdentifie
   });
 
   it("an evidence naming C3 as issuer, sealed by C2's own certificate: the seal is sound (xmlsec1 agrees) but the verdict is TOTAL-FAILED", async () => {
-    const { xml } = await issueEvidence({ ...samples.SubmissionAcceptance, issuer: { name: 'Example ERDS C3 K.K.', id: devApId('c3') } }, sealer(c2));
+    const { xml } = await issueEvidence(
+      { ...samples.SubmissionAcceptance, issuer: { name: 'Example ERDS C3 K.K.', id: devApId('c3') } },
+      sealer(c2),
+    );
     expect(xmlsecVerify(xml, pki.caCert).ok).toBe(true);
     const report = await verifyEvidence(xml, { trust: withCrl() });
     expect(report).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'SIG_CONSTRAINTS_FAILURE' });
     expect(errorCodes(report)).toEqual(['EVIDENCE_ISSUER_MISMATCH']);
-    expect(report.findings.find((f) => f.code === 'EVIDENCE_ISSUER_MISMATCH')?.message).toContain(`"${devApId('c2')}"`);
+    expect(report.findings.find((f) => f.code === 'EVIDENCE_ISSUER_MISMATCH')?.message).toContain(
+      `"${devApId('c2')}"`,
+    );
   });
 
   it('a seal certificate without organizationIdentifier: INDETERMINATE CHAIN_CONSTRAINTS_FAILURE (nothing binds issuer and seal)', async () => {
-    const { xml } = await issueEvidence(samples.SubmissionAcceptance, sealer(await sealWithoutOrganizationIdentifier()));
+    const { xml } = await issueEvidence(
+      samples.SubmissionAcceptance,
+      sealer(await sealWithoutOrganizationIdentifier()),
+    );
     const report = await verifyEvidence(xml, { trust: withCrl() });
     expect(errorCodes(report)).toEqual(['EVIDENCE_ISSUER_UNBOUND']);
     expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' });
@@ -95,7 +117,9 @@ describe('start-up: the AP checks that its e-seal names ap.id', () => {
     const quiet = log();
     checkSealNamesAp(c2.certificate, devApId('c2'), quiet as never);
     expect(quiet.warnings).toEqual([]);
-    expect(() => checkSealNamesAp(c2.certificate, devApId('c3'), log() as never)).toThrow(/urn:qerds-ap:ap:c3.*urn:qerds-ap:ap:c2/);
+    expect(() => checkSealNamesAp(c2.certificate, devApId('c3'), log() as never)).toThrow(
+      /urn:qerds-ap:ap:c3.*urn:qerds-ap:ap:c2/,
+    );
     const warned = log();
     checkSealNamesAp((await sealWithoutOrganizationIdentifier()).certificate, devApId('c2'), warned as never);
     expect(warned.warnings).toHaveLength(1);
@@ -104,7 +128,16 @@ describe('start-up: the AP checks that its e-seal names ap.id', () => {
 
   it("createAccessPoint refuses a config whose ap.id is not its seal's", async () => {
     const work = mkdtempSync(join(tmpdir(), 'qerds-seal-names-ap-'));
-    const config = loadConfig({ env: {}, overrides: { ap: { id: 'urn:qerds-ap:ap:someone-else' }, http: { port: 0 }, store: { sqliteFile: ':memory:', blobDir: join(work, 'blobs') }, pki: { dir: pki.dir, apName: 'c2' }, log: { level: 'silent' } } });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        ap: { id: 'urn:qerds-ap:ap:someone-else' },
+        http: { port: 0 },
+        store: { sqliteFile: ':memory:', blobDir: join(work, 'blobs') },
+        pki: { dir: pki.dir, apName: 'c2' },
+        log: { level: 'silent' },
+      },
+    });
     const refused = await createAccessPoint(config).catch((e: unknown) => e);
     expect(isQerdsError(refused, 'CONFIG_INVALID'), String(refused)).toBe(true);
     expect((refused as Error).message).toContain('organizationIdentifier is "urn:qerds-ap:ap:c2"');

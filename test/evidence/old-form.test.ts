@@ -8,10 +8,13 @@ import { xmllintEvidence } from '../helpers/xmlsec.js';
 
 const DIR = new URL('../fixtures/evidence/old-form/', import.meta.url).pathname;
 const DATE_KEYS = new Set(['eventTime', 'submissionTime', 'authenticatedAt']);
-const issued: Record<string, EvidenceData> = JSON.parse(readFileSync(`${DIR}data.json`, 'utf8'), (key, value: unknown) =>
-  DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value,
+const issued: Record<string, EvidenceData> = JSON.parse(
+  readFileSync(`${DIR}data.json`, 'utf8'),
+  (key, value: unknown) => (DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value),
 );
-const verifyAt = new Date((JSON.parse(readFileSync(`${DIR}meta.json`, 'utf8')) as { verifyAt: string }).verifyAt);
+const verifyAt = new Date(
+  (JSON.parse(readFileSync(`${DIR}meta.json`, 'utf8')) as { verifyAt: string }).verifyAt,
+);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.xml'));
 
 // Evidence is archived for at least 10 years: what qerds-ap sealed before issue 14 (every element in a default
@@ -29,8 +32,18 @@ describe('archived evidence in the form written before issue 14 (test/fixtures/e
     for (const f of files) {
       const xml = readFileSync(`${DIR}${f}`, 'utf8');
       const report = await verifyEvidence(xml, { trust, at: verifyAt });
-      expect(report.findings.filter((x) => x.severity === 'error').map((x) => x.code).sort(), f).toEqual(['EVIDENCE_ISSUER_UNBOUND', 'SIGNER_REVOCATION_UNKNOWN']);
-      expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER', seal: { valid: true, level: 'B-T' } });
+      expect(
+        report.findings
+          .filter((x) => x.severity === 'error')
+          .map((x) => x.code)
+          .sort(),
+        f,
+      ).toEqual(['EVIDENCE_ISSUER_UNBOUND', 'SIGNER_REVOCATION_UNKNOWN']);
+      expect(report).toMatchObject({
+        indication: 'INDETERMINATE',
+        subIndication: 'TRY_LATER',
+        seal: { valid: true, level: 'B-T' },
+      });
       expect(report.evidence).toStrictEqual(issued[f.replace('.xml', '')]);
       expect(parseEvidenceDocument(report.seal!.signedDocument!).form).toBe('all-qualified');
     }
@@ -42,21 +55,35 @@ describe('archived evidence in the form written before issue 14 (test/fixtures/e
     for (const f of files) {
       const r = spawnSync(
         'xmlsec1',
-        ['--verify', '--trusted-pem', `${DIR}ca.crt.pem`, '--verification-time', time, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', `${DIR}${f}`],
+        [
+          '--verify',
+          '--trusted-pem',
+          `${DIR}ca.crt.pem`,
+          '--verification-time',
+          time,
+          '--id-attr:Id',
+          'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+          `${DIR}${f}`,
+        ],
         { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } },
       );
       expect(r.status, `${f}: ${r.stderr}`).toBe(0);
     }
     const schema = xmllintEvidence(readFileSync(`${DIR}RelayFailure.xml`, 'utf8'));
     expect(schema.ok).toBe(false);
-    expect(schema.output).toMatch(/Element '\{http:\/\/uri\.etsi\.org\/19522\/v1#\}Code': This element is not expected/);
+    expect(schema.output).toMatch(
+      /Element '\{http:\/\/uri\.etsi\.org\/19522\/v1#\}Code': This element is not expected/,
+    );
   });
 
   it('one changed character in an old-form evidence is still TOTAL-FAILED HASH_FAILURE', async () => {
     const xml = readFileSync(`${DIR}ContentHandover.xml`, 'utf8');
     const tampered = xml.replace('<MessageIdentifier>msg-3f2a', '<MessageIdentifier>msg-3f2b');
     expect(tampered).not.toBe(xml);
-    const report = await verifyEvidence(tampered, { trust: loadTrustStore([`${DIR}ca.crt.pem`]), at: verifyAt });
+    const report = await verifyEvidence(tampered, {
+      trust: loadTrustStore([`${DIR}ca.crt.pem`]),
+      at: verifyAt,
+    });
     expect(report).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
   });
 });

@@ -27,17 +27,41 @@ export function oneOfEachEvent(): { name: EvidenceEvent; data: EvidenceData }[] 
         ? {
             recipient: {
               ...s.ContentHandover.recipient,
-              identification: { method: 'http://uri.etsi.org/19522/v1#/AuthenticationMethod/oauth2', assuranceLevel: 'http://eidas.europa.eu/LoA/substantial', authenticatedAt: new Date(Date.UTC(2026, 11, 7, 3, 59, 0)), ial: 3, aal: 2 },
+              identification: {
+                method: 'http://uri.etsi.org/19522/v1#/AuthenticationMethod/oauth2',
+                assuranceLevel: 'http://eidas.europa.eu/LoA/substantial',
+                authenticatedAt: new Date(Date.UTC(2026, 11, 7, 3, 59, 0)),
+                ial: 3,
+                aal: 2,
+              },
             },
           }
         : {}),
-      ...(features === 2 ? { externalErds: { name: 'Example ERDS C3 K.K.', id: 'urn:qerds-ap:ap:c3' }, issuerPolicyIds: [] } : {}),
+      ...(features === 2
+        ? { externalErds: { name: 'Example ERDS C3 K.K.', id: 'urn:qerds-ap:ap:c3' }, issuerPolicyIds: [] }
+        : {}),
       parts:
         features === 3
           ? [
-              { partId: 'part-1@c2.example', contentType: 'application/xml', sha256: hex('a'), sealedOnBehalf: { format: 'XAdES', submittedSha256: hex('b'), certificateSha256: hex('c') } },
-              { partId: 'part-2@c2.example', contentType: 'application/octet-stream', sha256: hex('d'), plaintextSha256: hex('e') },
-              { partId: 'part-3@c2.example', contentType: 'application/pdf', sha256: hex('f'), sealedOnBehalf: { format: 'CAdES', submittedSha256: hex('1'), certificateSha256: hex('2') }, plaintextSha256: hex('3') },
+              {
+                partId: 'part-1@c2.example',
+                contentType: 'application/xml',
+                sha256: hex('a'),
+                sealedOnBehalf: { format: 'XAdES', submittedSha256: hex('b'), certificateSha256: hex('c') },
+              },
+              {
+                partId: 'part-2@c2.example',
+                contentType: 'application/octet-stream',
+                sha256: hex('d'),
+                plaintextSha256: hex('e'),
+              },
+              {
+                partId: 'part-3@c2.example',
+                contentType: 'application/pdf',
+                sha256: hex('f'),
+                sealedOnBehalf: { format: 'CAdES', submittedSha256: hex('1'), certificateSha256: hex('2') },
+                plaintextSha256: hex('3'),
+              },
             ]
           : features === 2
             ? []

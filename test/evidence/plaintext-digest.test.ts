@@ -21,7 +21,14 @@ function encryptedSample(): EvidenceData {
   return {
     ...base,
     previousEvidenceId: 'ev-000000',
-    parts: [{ ...first!, contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data', plaintextSha256: PLAINTEXT }, second!],
+    parts: [
+      {
+        ...first!,
+        contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data',
+        plaintextSha256: PLAINTEXT,
+      },
+      second!,
+    ],
   };
 }
 
@@ -52,7 +59,9 @@ describe('evidence: plaintext digest of an end-to-end encrypted part', () => {
 
   it('refuses a plaintext digest that is not SHA-256 hex, or that names a part with no PartInfo', () => {
     const data = encryptedSample();
-    expect(() => buildEvidenceXml({ ...data, parts: [{ ...data.parts[0]!, plaintextSha256: 'xyz' }] })).toThrow(/plaintextSha256/);
+    expect(() =>
+      buildEvidenceXml({ ...data, parts: [{ ...data.parts[0]!, plaintextSha256: 'xyz' }] }),
+    ).toThrow(/plaintextSha256/);
     const xml = buildEvidenceXml(data).replace(`PartId="${data.parts[0]!.partId}"`, 'PartId="nope"');
     expect(() => parseEvidenceXml(xml)).toThrow(/PlaintextDigest names part nope/);
   });

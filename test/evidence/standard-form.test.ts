@@ -3,9 +3,21 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventUri, evidenceEvents, formatParticipantId, reasonUri, type EvidenceData } from '../../src/core/index.js';
+import {
+  eventUri,
+  evidenceEvents,
+  formatParticipantId,
+  reasonUri,
+  type EvidenceData,
+} from '../../src/core/index.js';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
-import { EVIDENCE_GLOBAL_ELEMENTS, issueEvidence, parseEvidenceDocument, verifyEvidence, xadesSealer } from '../../src/evidence/index.js';
+import {
+  EVIDENCE_GLOBAL_ELEMENTS,
+  issueEvidence,
+  parseEvidenceDocument,
+  verifyEvidence,
+  xadesSealer,
+} from '../../src/evidence/index.js';
 import { loadSigningIdentity, loadTrustStore } from '../../src/pki/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
@@ -26,14 +38,42 @@ const SCHEMA = new URL('../../schemas/evidence/en319522-evidence.xsd', import.me
  * so that the test does not read our code's list: the globals, in the namespace.
  */
 const CARD_GLOBALS = [
-  'Evidence', 'EvidenceIdentifier', 'ERDSEventId', 'EventReasons', 'EventReason', 'EvidenceIssuerPolicyID', 'EvidenceIssuerDetails',
-  'Identity', 'SenderDetails', 'RecipientDetails', 'AuthenticationDetails', 'SubmissionTime', 'MessageIdentifier', 'UserContentInfo',
-  'PartsInfo', 'PartInfo', 'ExternalERDSDetails', 'Extensions', 'Extension',
+  'Evidence',
+  'EvidenceIdentifier',
+  'ERDSEventId',
+  'EventReasons',
+  'EventReason',
+  'EvidenceIssuerPolicyID',
+  'EvidenceIssuerDetails',
+  'Identity',
+  'SenderDetails',
+  'RecipientDetails',
+  'AuthenticationDetails',
+  'SubmissionTime',
+  'MessageIdentifier',
+  'UserContentInfo',
+  'PartsInfo',
+  'PartInfo',
+  'ExternalERDSDetails',
+  'Extensions',
+  'Extension',
 ];
 /** …and the locals, with no namespace. */
 const CARD_LOCALS = [
-  'Code', 'Details', 'EventTime', 'PolicyID', 'Identifier', 'AssuranceLevelsDetails', 'GlobalAssuranceLevel', 'AssuranceLevel',
-  'AuthenticationTime', 'AuthenticationMethod', 'AppLayerIdentifier', 'ComposingParts', 'ContentType', 'EvidenceRefersToRecipient',
+  'Code',
+  'Details',
+  'EventTime',
+  'PolicyID',
+  'Identifier',
+  'AssuranceLevelsDetails',
+  'GlobalAssuranceLevel',
+  'AssuranceLevel',
+  'AuthenticationTime',
+  'AuthenticationMethod',
+  'AppLayerIdentifier',
+  'ComposingParts',
+  'ContentType',
+  'EvidenceRefersToRecipient',
 ];
 
 /**
@@ -48,12 +88,15 @@ function strictXPath(path: string): string {
     .map((piece, k) =>
       k % 2 === 1
         ? piece
-        : piece.replace(/(@)?(?:([a-z]+):)?([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9(:])/g, (all, attr: string | undefined, prefix: string | undefined, local: string) => {
-            if (attr) return all;
-            const ns = prefix === undefined ? '' : NS[prefix];
-            if (ns === undefined) throw new Error(`unknown prefix ${prefix}`);
-            return `*[local-name()='${local}' and namespace-uri()='${ns}']`;
-          }),
+        : piece.replace(
+            /(@)?(?:([a-z]+):)?([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9(:])/g,
+            (all, attr: string | undefined, prefix: string | undefined, local: string) => {
+              if (attr) return all;
+              const ns = prefix === undefined ? '' : NS[prefix];
+              if (ns === undefined) throw new Error(`unknown prefix ${prefix}`);
+              return `*[local-name()='${local}' and namespace-uri()='${ns}']`;
+            },
+          ),
     )
     .join('');
 }
@@ -79,8 +122,15 @@ describe('evidence in the EN 319 522-3 form (global elements qualified, local on
   beforeAll(async () => {
     pki = sharedTestPki();
     const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
-    const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-    const sealer = xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
+    const tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
+    const sealer = xadesSealer({
+      identity,
+      tsa,
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    });
     for (const { name, data } of oneOfEachEvent()) {
       const xml = (await issueEvidence(data, sealer)).xml;
       const file = join(dir, `${name}.xml`);
@@ -92,7 +142,9 @@ describe('evidence in the EN 319 522-3 form (global elements qualified, local on
   it('all 19 events validate against the schema (elementFormDefault="unqualified")', () => {
     expect(issued.map((i) => i.name)).toEqual([...evidenceEvents]);
     expect(issued).toHaveLength(19);
-    const r = spawnSync('xmllint', ['--noout', '--schema', SCHEMA, ...issued.map((i) => i.file)], { encoding: 'utf8' });
+    const r = spawnSync('xmllint', ['--noout', '--schema', SCHEMA, ...issued.map((i) => i.file)], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).not.toMatch(/fails to validate|error/i);
     expect(r.status).toBe(0);
     for (const i of issued) expect(r.stderr).toContain(`${i.file} validates`);
@@ -108,43 +160,91 @@ describe('evidence in the EN 319 522-3 form (global elements qualified, local on
       expectRead('/ev:Evidence/EventTime', at(data.eventTime));
       expectRead('/ev:Evidence/ev:EventReasons/ev:EventReason/Code', reasonUri(data.reason!.code));
       expectRead('/ev:Evidence/ev:EventReasons/ev:EventReason/Details[1]', data.reason!.code);
-      if (data.reason?.details) expectRead('/ev:Evidence/ev:EventReasons/ev:EventReason/Details[2]', data.reason.details);
-      expectRead("/ev:Evidence/ev:EvidenceIssuerDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalName']/saml:AttributeValue", data.issuer.name);
+      if (data.reason?.details)
+        expectRead('/ev:Evidence/ev:EventReasons/ev:EventReason/Details[2]', data.reason.details);
+      expectRead(
+        "/ev:Evidence/ev:EvidenceIssuerDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalName']/saml:AttributeValue",
+        data.issuer.name,
+      );
       expectRead('/ev:Evidence/ev:SenderDetails/Identifier', data.sender.id.value);
       expectRead('/ev:Evidence/ev:SenderDetails/Identifier/@IdentifierSchemeName', data.sender.id.scheme);
-      expectRead("/ev:Evidence/ev:SenderDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalPersonIdentifier']/saml:AttributeValue", formatParticipantId(data.sender.id));
+      expectRead(
+        "/ev:Evidence/ev:SenderDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalPersonIdentifier']/saml:AttributeValue",
+        formatParticipantId(data.sender.id),
+      );
       expectRead('/ev:Evidence/ev:RecipientDetails/Identifier', data.recipient.id.value);
       const sid = data.sender.identification!;
-      expectRead('/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/GlobalAssuranceLevel/AssuranceLevel', sid.assuranceLevel);
-      expectRead('/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/ev:AuthenticationDetails/AuthenticationTime', at(sid.authenticatedAt));
-      expectRead('/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/ev:AuthenticationDetails/AuthenticationMethod', sid.method);
+      expectRead(
+        '/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/GlobalAssuranceLevel/AssuranceLevel',
+        sid.assuranceLevel,
+      );
+      expectRead(
+        '/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/ev:AuthenticationDetails/AuthenticationTime',
+        at(sid.authenticatedAt),
+      );
+      expectRead(
+        '/ev:Evidence/ev:SenderDetails/AssuranceLevelsDetails/ev:AuthenticationDetails/AuthenticationMethod',
+        sid.method,
+      );
       const rid = data.recipient.identification;
       if (rid?.aal !== undefined) {
         // Not in the card's table: local by the rule (AuthenticationDetsAndAssuranceLevel, IdentityProofAssuranceLevel).
-        expectRead('/ev:Evidence/ev:RecipientDetails/AssuranceLevelsDetails/AuthenticationDetsAndAssuranceLevel/ev:AuthenticationDetails/AuthenticationMethod', rid.method);
-        expectRead('/ev:Evidence/ev:RecipientDetails/AssuranceLevelsDetails/IdentityProofAssuranceLevel/AssuranceLevel', 'http://eidas.europa.eu/LoA/high');
+        expectRead(
+          '/ev:Evidence/ev:RecipientDetails/AssuranceLevelsDetails/AuthenticationDetsAndAssuranceLevel/ev:AuthenticationDetails/AuthenticationMethod',
+          rid.method,
+        );
+        expectRead(
+          '/ev:Evidence/ev:RecipientDetails/AssuranceLevelsDetails/IdentityProofAssuranceLevel/AssuranceLevel',
+          'http://eidas.europa.eu/LoA/high',
+        );
       }
-      if (data.issuerPolicyIds.length > 0) expectRead('/ev:Evidence/ev:EvidenceIssuerPolicyID/PolicyID[1]', data.issuerPolicyIds[0]!);
+      if (data.issuerPolicyIds.length > 0)
+        expectRead('/ev:Evidence/ev:EvidenceIssuerPolicyID/PolicyID[1]', data.issuerPolicyIds[0]!);
       expectRead('/ev:Evidence/ev:SubmissionTime', at(data.submissionTime!));
       expectRead('/ev:Evidence/ev:MessageIdentifier', data.messageId);
       data.parts.forEach((p, k) => {
         expectRead(`/ev:Evidence/ev:UserContentInfo/ev:PartsInfo/ev:PartInfo[${k + 1}]/Identifier`, p.partId);
-        expectRead(`/ev:Evidence/ev:UserContentInfo/ev:PartsInfo/ev:PartInfo[${k + 1}]/ContentType`, p.contentType);
-        expectRead(`/ev:Evidence/ev:UserContentInfo/ev:PartsInfo/ev:PartInfo[${k + 1}]/ds:DigestValue`, Buffer.from(p.sha256, 'hex').toString('base64'));
+        expectRead(
+          `/ev:Evidence/ev:UserContentInfo/ev:PartsInfo/ev:PartInfo[${k + 1}]/ContentType`,
+          p.contentType,
+        );
+        expectRead(
+          `/ev:Evidence/ev:UserContentInfo/ev:PartsInfo/ev:PartInfo[${k + 1}]/ds:DigestValue`,
+          Buffer.from(p.sha256, 'hex').toString('base64'),
+        );
       });
-      if (data.externalErds) expectRead("/ev:Evidence/ev:ExternalERDSDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalName']/saml:AttributeValue", data.externalErds.name);
-      if (data.previousEvidenceId) expectRead('/ev:Evidence/ev:Extensions/ev:Extension/qx:PreviousEvidence', data.previousEvidenceId);
+      if (data.externalErds)
+        expectRead(
+          "/ev:Evidence/ev:ExternalERDSDetails/ev:Identity/saml:Attribute[@FriendlyName='LegalName']/saml:AttributeValue",
+          data.externalErds.name,
+        );
+      if (data.previousEvidenceId)
+        expectRead('/ev:Evidence/ev:Extensions/ev:Extension/qx:PreviousEvidence', data.previousEvidenceId);
       for (const p of data.parts) {
-        if (p.plaintextSha256) expectRead(`/ev:Evidence/ev:Extensions/ev:Extension/qx:PlaintextDigest[@PartId='${p.partId}']`, Buffer.from(p.plaintextSha256, 'hex').toString('base64'));
-        if (p.sealedOnBehalf) expectRead(`/ev:Evidence/ev:Extensions/ev:Extension/qx:SealedOnBehalf[@PartId='${p.partId}']/@Format`, p.sealedOnBehalf.format);
+        if (p.plaintextSha256)
+          expectRead(
+            `/ev:Evidence/ev:Extensions/ev:Extension/qx:PlaintextDigest[@PartId='${p.partId}']`,
+            Buffer.from(p.plaintextSha256, 'hex').toString('base64'),
+          );
+        if (p.sealedOnBehalf)
+          expectRead(
+            `/ev:Evidence/ev:Extensions/ev:Extension/qx:SealedOnBehalf[@PartId='${p.partId}']/@Format`,
+            p.sealedOnBehalf.format,
+          );
       }
-      const values = readAll(file, expected.map(([path]) => path));
+      const values = readAll(
+        file,
+        expected.map(([path]) => path),
+      );
       expect(values.filter((v) => v === '')).toEqual([]);
       expect(values).toHaveLength(expected.length);
       expected.forEach(([path, value], k) => expect(values[k], `${name}: ${path}`).toBe(value));
     }
     // The strict reading sees the form: in the form written before issue 14, EventTime is not where a reader of the standard looks.
-    expect(readAll(OLD_FORM, ['/ev:Evidence/EventTime', '/ev:Evidence/ev:EventTime'])).toEqual(['', '2026-12-07T04:00:04.123Z']);
+    expect(readAll(OLD_FORM, ['/ev:Evidence/EventTime', '/ev:Evidence/ev:EventTime'])).toEqual([
+      '',
+      '2026-12-07T04:00:04.123Z',
+    ]);
     // The set covers every optional structure the builder writes.
     const all = issued.map((i) => i.data);
     expect(all.some((d) => d.recipient.identification?.aal !== undefined)).toBe(true);
@@ -167,7 +267,8 @@ describe('evidence in the EN 319 522-3 form (global elements qualified, local on
       "count(//*/namespace::*[name()=''])",
     ];
     const expression = `concat(${counts.join(`, '${SEPARATOR}', `)})`;
-    for (const { name, file } of issued) expect(xpath(file, expression).split(SEPARATOR), name).toEqual(['0', '0', '0', '0']);
+    for (const { name, file } of issued)
+      expect(xpath(file, expression).split(SEPARATOR), name).toEqual(['0', '0', '0', '0']);
     // The same reading of the form written before issue 14 finds every local element in the namespace.
     const old = xpath(OLD_FORM, expression).split(SEPARATOR).map(Number);
     expect(old[0]).toBeGreaterThan(10);

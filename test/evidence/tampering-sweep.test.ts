@@ -28,9 +28,13 @@ type Region = 'evidence' | 'SignedProperties' | 'SignedInfo' | 'SignatureValue';
  * algorithm URI in SignedInfo (an algorithm or transform we do not support: FORMAT_FAILURE or INDETERMINATE).
  * For those the sweep asserts only that nothing passes.
  */
-function expectation(region: Region, what: string): { readonly sub: readonly SubIndication[] } | 'not-passed' {
+function expectation(
+  region: Region,
+  what: string,
+): { readonly sub: readonly SubIndication[] } | 'not-passed' {
   if (region === 'SignedInfo' && /\/@(Algorithm|URI)$/.test(what)) return 'not-passed';
-  if (region === 'SignedProperties' && what === 'xades:SignedProperties/@Id') return { sub: ['FORMAT_FAILURE'] };
+  if (region === 'SignedProperties' && what === 'xades:SignedProperties/@Id')
+    return { sub: ['FORMAT_FAILURE'] };
   if (region === 'evidence' || region === 'SignedProperties') return { sub: ['HASH_FAILURE'] };
   return { sub: ['SIG_CRYPTO_FAILURE', 'HASH_FAILURE'] };
 }
@@ -63,7 +67,8 @@ function pickIndex(xml: string, start: number, end: number): number | undefined 
 
 function nearest(xml: string, start: number, end: number, wanted: RegExp): number | undefined {
   const inEntity = new Set<number>();
-  for (const m of xml.slice(start, end).matchAll(/&[#\w]+;/g)) for (let k = 0; k < m[0].length; k++) inEntity.add(start + m.index + k);
+  for (const m of xml.slice(start, end).matchAll(/&[#\w]+;/g))
+    for (let k = 0; k < m[0].length; k++) inEntity.add(start + m.index + k);
   const mid = Math.floor((start + end) / 2);
   for (let d = 0; d < end - start; d++) {
     for (const i of [mid - d, mid + d]) {
@@ -122,9 +127,17 @@ describe('tampering sweep: one character changed in every text node and attribut
     const pki = sharedTestPki();
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
     const identity = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey); // the seal of the issuer the events name (samples.json: C2)
-    const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-    const sealer = xadesSealer({ identity, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
-    for (const { name, data } of oneOfEachEvent()) issued.set(name, { data, xml: (await issueEvidence(data, sealer)).xml });
+    const tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
+    const sealer = xadesSealer({
+      identity,
+      tsa,
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    });
+    for (const { name, data } of oneOfEachEvent())
+      issued.set(name, { data, xml: (await issueEvidence(data, sealer)).xml });
   }, 120_000);
 
   it('the sweep reaches every structure: each extension, both assurance-level forms, ExternalERDSDetails, SignedProperties', () => {
@@ -156,24 +169,37 @@ describe('tampering sweep: one character changed in every text node and attribut
     }
   });
 
-  it.each([...evidenceEvents])('%s: every one-character change is TOTAL-FAILED, HASH_FAILURE or SIG_CRYPTO_FAILURE', async (event) => {
-    const { xml } = issued.get(event)!;
-    expect((await verifyEvidence(xml, { trust })).indication).toBe('TOTAL-PASSED');
-    const list = variants(xml);
-    expect(list.length).toBeGreaterThan(60);
-    const wrong: string[] = [];
-    for (const v of list) {
-      expect(v.xml.length).toBe(xml.length);
-      const r = await verifyEvidence(v.xml, { trust });
-      const want = expectation(v.region, v.what);
-      const ok =
-        want === 'not-passed'
-          ? r.indication !== 'TOTAL-PASSED'
-          : r.indication === 'TOTAL-FAILED' && r.subIndication !== undefined && want.sub.includes(r.subIndication) && (v.region !== 'evidence' || r.evidence === undefined);
-      if (!ok) wrong.push(`${v.region} ${v.what} @${v.at}: ${r.indication} ${r.subIndication ?? ''} ${r.findings.filter((f) => f.severity === 'error').map((f) => f.code).join(',')}`);
-    }
-    expect(wrong).toEqual([]);
-    // Most variants are content changes, held to HASH_FAILURE exactly.
-    expect(list.filter((v) => v.region === 'evidence').length).toBeGreaterThan(list.length / 2);
-  }, 300_000);
+  it.each([...evidenceEvents])(
+    '%s: every one-character change is TOTAL-FAILED, HASH_FAILURE or SIG_CRYPTO_FAILURE',
+    async (event) => {
+      const { xml } = issued.get(event)!;
+      expect((await verifyEvidence(xml, { trust })).indication).toBe('TOTAL-PASSED');
+      const list = variants(xml);
+      expect(list.length).toBeGreaterThan(60);
+      const wrong: string[] = [];
+      for (const v of list) {
+        expect(v.xml.length).toBe(xml.length);
+        const r = await verifyEvidence(v.xml, { trust });
+        const want = expectation(v.region, v.what);
+        const ok =
+          want === 'not-passed'
+            ? r.indication !== 'TOTAL-PASSED'
+            : r.indication === 'TOTAL-FAILED' &&
+              r.subIndication !== undefined &&
+              want.sub.includes(r.subIndication) &&
+              (v.region !== 'evidence' || r.evidence === undefined);
+        if (!ok)
+          wrong.push(
+            `${v.region} ${v.what} @${v.at}: ${r.indication} ${r.subIndication ?? ''} ${r.findings
+              .filter((f) => f.severity === 'error')
+              .map((f) => f.code)
+              .join(',')}`,
+          );
+      }
+      expect(wrong).toEqual([]);
+      // Most variants are content changes, held to HASH_FAILURE exactly.
+      expect(list.filter((v) => v.region === 'evidence').length).toBeGreaterThan(list.length / 2);
+    },
+    300_000,
+  );
 });

@@ -2,8 +2,19 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import type { TsaClient } from '../../src/core/ports.js';
-import { issueEvidence, verifyEvidence, xadesSealer, type VerificationReport } from '../../src/evidence/index.js';
-import { loadSigningIdentity, loadTrustStore, revokeCertificate, type SigningIdentity, type TrustStore } from '../../src/pki/index.js';
+import {
+  issueEvidence,
+  verifyEvidence,
+  xadesSealer,
+  type VerificationReport,
+} from '../../src/evidence/index.js';
+import {
+  loadSigningIdentity,
+  loadTrustStore,
+  revokeCertificate,
+  type SigningIdentity,
+  type TrustStore,
+} from '../../src/pki/index.js';
 import { augmentXmlSeal } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
@@ -30,7 +41,10 @@ function flipBase64(xml: string, element: string, fromEnd: number, index = 0): s
 
 /** Change one character of the text of the first `element`. */
 function flipText(xml: string, element: string): string {
-  const out = xml.replace(new RegExp(`(<${element}[^>]*>)(.)`), (_, open: string, c: string) => `${open}${c === '2' ? '3' : '2'}`);
+  const out = xml.replace(
+    new RegExp(`(<${element}[^>]*>)(.)`),
+    (_, open: string, c: string) => `${open}${c === '2' ? '3' : '2'}`,
+  );
   if (out === xml) throw new Error(`no ${element}`);
   return out;
 }
@@ -48,9 +62,21 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
     pki = sharedTestPki();
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
     const identity = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
-    const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-    const bt = (await issueEvidence(samples.ContentHandover, xadesSealer({ identity, tsa, clock, idGenerator: sequentialIdGenerator() }))).xml;
-    lta = await augmentXmlSeal(bt, { level: 'B-LTA', tsa, crls: [readFileSync(pki.caCrl)], certificates: [...trust.anchors] });
+    const tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
+    const bt = (
+      await issueEvidence(
+        samples.ContentHandover,
+        xadesSealer({ identity, tsa, clock, idGenerator: sequentialIdGenerator() }),
+      )
+    ).xml;
+    lta = await augmentXmlSeal(bt, {
+      level: 'B-LTA',
+      tsa,
+      crls: [readFileSync(pki.caCrl)],
+      certificates: [...trust.anchors],
+    });
   });
 
   it('untouched: TOTAL-PASSED at B-LTA, with the content', async () => {
@@ -75,7 +101,10 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
   });
 
   it('(b) a signed property (SigningTime, the DataObjectFormat MimeType) → TOTAL-FAILED HASH_FAILURE', async () => {
-    for (const tampered of [flipText(lta, 'xades:SigningTime'), lta.replace('<xades:MimeType>text/xml<', '<xades:MimeType>text/xmm<')]) {
+    for (const tampered of [
+      flipText(lta, 'xades:SigningTime'),
+      lta.replace('<xades:MimeType>text/xml<', '<xades:MimeType>text/xmm<'),
+    ]) {
       expect(tampered).not.toBe(lta);
       expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
       const r = await verifyEvidence(tampered, { trust });
@@ -90,7 +119,10 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
       // Unsigned properties are outside SignedInfo: a plain XMLDSig verifier cannot notice.
       expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(true);
       const r = await verifyEvidence(tampered, { trust });
-      expect(r, `byte ${fromEnd} from the end`).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'SIG_CRYPTO_FAILURE' });
+      expect(r, `byte ${fromEnd} from the end`).toMatchObject({
+        indication: 'TOTAL-FAILED',
+        subIndication: 'SIG_CRYPTO_FAILURE',
+      });
       expect(errors(r)).toContain('SEAL_TIMESTAMP_SIG_FAILURE');
       // The archive timestamp covers the SignatureTimeStamp, so it no longer matches either.
       expect(errors(r)).toContain('SEAL_TIMESTAMP_HASH_FAILURE');
@@ -102,7 +134,9 @@ describe('tampering suite: one changed byte in a B-LTA evidence', () => {
     expect(xmlsecVerify(tampered, pki.caCert).ok).toBe(false);
     const r = await verifyEvidence(tampered, { trust });
     expect(r).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
-    expect(errors(r)).toEqual(expect.arrayContaining(['SEAL_SIGNING_CERT_MISMATCH', 'SEAL_TIMESTAMP_HASH_FAILURE']));
+    expect(errors(r)).toEqual(
+      expect.arrayContaining(['SEAL_SIGNING_CERT_MISMATCH', 'SEAL_TIMESTAMP_HASH_FAILURE']),
+    );
     // Without the archive timestamp, EN 319 102-1 says INDETERMINATE: the certificate named by
     // SigningCertificateV2 is simply not there.
     const bt = tampered.replace(/<xadesv141:ArchiveTimeStamp[\s\S]*?<\/xadesv141:ArchiveTimeStamp>/, '');
@@ -127,14 +161,24 @@ describe('revocation of the seal certificate (revokeCertificate of src/pki)', ()
 
   beforeAll(() => {
     pki = privateCopy(foreignTestPki());
-    tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
+    tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
   });
   // Each test revokes the seal certificate of its own AP (c2, c3), so they do not depend on each other.
   const seal = async (ap: 'c2' | 'c3', withTsa: boolean) => {
     const identity: SigningIdentity = loadSigningIdentity(pki.ap(ap).sealCert, pki.ap(ap).sealKey);
     // Issued in the name of the AP whose seal seals it (the seal's organizationIdentifier, src/pki/dev-ap-id.ts).
-    const data = { ...samples.SubmissionAcceptance, issuer: { ...samples.SubmissionAcceptance.issuer, id: `urn:qerds-ap:ap:${ap}` } };
-    return (await issueEvidence(data, xadesSealer({ identity, clock, idGenerator: sequentialIdGenerator(), ...(withTsa ? { tsa } : {}) }))).xml;
+    const data = {
+      ...samples.SubmissionAcceptance,
+      issuer: { ...samples.SubmissionAcceptance.issuer, id: `urn:qerds-ap:ap:${ap}` },
+    };
+    return (
+      await issueEvidence(
+        data,
+        xadesSealer({ identity, clock, idGenerator: sequentialIdGenerator(), ...(withTsa ? { tsa } : {}) }),
+      )
+    ).xml;
   };
 
   it('signed before the revocation, with a timestamp from before: TOTAL-PASSED; without a timestamp: REVOKED', async () => {
@@ -150,18 +194,32 @@ describe('revocation of the seal certificate (revokeCertificate of src/pki)', ()
     expect(r.findings.map((f) => f.code)).toContain('PKI_CERT_REVOKED_LATER');
     expect(await verifyEvidence(lt, { trust: trustNow(), at })).toMatchObject({ indication: 'TOTAL-PASSED' });
     // A B-B seal proves no time: it is judged at `at`, after the revocation.
-    expect(await verifyEvidence(bb, { trust: trustNow(), at })).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
+    expect(await verifyEvidence(bb, { trust: trustNow(), at })).toMatchObject({
+      indication: 'TOTAL-FAILED',
+      subIndication: 'REVOKED',
+    });
   });
 
   it('signed after the revocation: TOTAL-FAILED REVOKED, from the trust store’s CRL or from the embedded one alone', async () => {
-    await revokeCertificate(pki, readFileSync(pki.ap('c3').sealCert, 'utf8'), 'keyCompromise', new Date(Date.now() - 1_000));
+    await revokeCertificate(
+      pki,
+      readFileSync(pki.ap('c3').sealCert, 'utf8'),
+      'keyCompromise',
+      new Date(Date.now() - 1_000),
+    );
     const bt = await seal('c3', true);
-    expect(await verifyEvidence(bt, { trust: trustNow() })).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
+    expect(await verifyEvidence(bt, { trust: trustNow() })).toMatchObject({
+      indication: 'TOTAL-FAILED',
+      subIndication: 'REVOKED',
+    });
     const lt = await augmentXmlSeal(bt, { level: 'B-LT', crls: [readFileSync(pki.caCrl)] });
     const anchorsOnly = loadTrustStore([pki.caCert]);
     // Without the CRL nothing tells that the seal certificate was revoked: not PASSED but INDETERMINATE TRY_LATER
     // (EN 319 102-1 §5.2.6), and the B-LT form, which carries the CRL, settles it offline.
-    expect(await verifyEvidence(bt, { trust: anchorsOnly })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
+    expect(await verifyEvidence(bt, { trust: anchorsOnly })).toMatchObject({
+      indication: 'INDETERMINATE',
+      subIndication: 'TRY_LATER',
+    });
     const r = await verifyEvidence(lt, { trust: anchorsOnly });
     expect(r).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'REVOKED' });
     expect(r.findings.find((f) => f.code === 'PKI_CERT_REVOKED')?.message).toContain('embedded CRL');

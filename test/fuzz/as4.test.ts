@@ -18,7 +18,9 @@ import { FUZZ_RUNS, mutated, mutatedXml, returnsOrRefuses, RUN_TIMEOUT_MS } from
 /** Issue 13: the AS4 envelope parser, WS-Security verification and the MIME multipart decoders never crash. */
 const pki = sharedTestPki();
 const trust = anchorTrustStore(pki.caCert);
-const attachments: Attachment[] = [{ contentId: 'p1@qerds', contentType: 'application/octet-stream', body: Buffer.from('payload one') }];
+const attachments: Attachment[] = [
+  { contentId: 'p1@qerds', contentType: 'application/octet-stream', body: Buffer.from('payload one') },
+];
 const doc = buildUserMessageEnvelope(sampleMessage('fuzz@qerds', attachments));
 signEnvelope(doc, attachments, sealIdentity(pki, 'c2'));
 const envelope = serializeXml(doc);
@@ -49,11 +51,21 @@ describe('fuzz: AS4 parsers', () => {
         for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
       })();
     await fc.assert(
-      fc.asyncProperty(mutated(mime.body), fc.integer({ min: 1, max: 512 }), fc.boolean(), async (body, chunk, keepType) => {
-        const contentType = keepType ? mime.contentType : 'multipart/related; boundary=fuzzBoundary';
-        await returnsOrRefuses(() => decodeMultipart(contentType, body));
-        await returnsOrRefuses(() => decodeMultipartStreaming(contentType, chunked(body, chunk), { spoolDir: spool, spoolThresholdBytes: 64 }));
-      }),
+      fc.asyncProperty(
+        mutated(mime.body),
+        fc.integer({ min: 1, max: 512 }),
+        fc.boolean(),
+        async (body, chunk, keepType) => {
+          const contentType = keepType ? mime.contentType : 'multipart/related; boundary=fuzzBoundary';
+          await returnsOrRefuses(() => decodeMultipart(contentType, body));
+          await returnsOrRefuses(() =>
+            decodeMultipartStreaming(contentType, chunked(body, chunk), {
+              spoolDir: spool,
+              spoolThresholdBytes: 64,
+            }),
+          );
+        },
+      ),
       { numRuns: FUZZ_RUNS, timeout: RUN_TIMEOUT_MS },
     );
   });

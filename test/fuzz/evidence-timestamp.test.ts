@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { buildEvidenceXml } from '../../src/evidence/build-evidence.js';
 import { parseEvidenceXml } from '../../src/evidence/parse-evidence.js';
 import { loadSigningIdentity } from '../../src/pki/index.js';
-import { acceptTimestampResponse, createTimestampAuthority, encodeTimestampRequest, verifyTimestampToken } from '../../src/timestamp/index.js';
+import {
+  acceptTimestampResponse,
+  createTimestampAuthority,
+  encodeTimestampRequest,
+  verifyTimestampToken,
+} from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { FUZZ_RUNS, mutated, mutatedXml, returnsOrRefuses, RUN_TIMEOUT_MS } from './fuzz-support.js';
@@ -30,11 +35,17 @@ describe('fuzz: evidence and timestamp parsers', () => {
   it('the TSA answers any request with a TimeStampResp (granted only for a well-formed one)', async () => {
     const { der } = encodeTimestampRequest(imprint);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutated(der), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))), async (body) => {
-        const reply = await tsa.respond(body);
-        const resp = AsnConvert.parse(reply, TimeStampResp);
-        expect([0, 2]).toContain(resp.status.status);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutated(der),
+          fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+        ),
+        async (body) => {
+          const reply = await tsa.respond(body);
+          const resp = AsnConvert.parse(reply, TimeStampResp);
+          expect([0, 2]).toContain(resp.status.status);
+        },
+      ),
       { numRuns: FUZZ_RUNS, timeout: RUN_TIMEOUT_MS },
     );
   });

@@ -24,14 +24,19 @@ export async function returnsOrRefuses<T>(run: () => T | Promise<T>): Promise<T 
   try {
     return await run();
   } catch (error) {
-    if (!(error instanceof QerdsError)) expect.fail(`not a QerdsError: ${(error as Error)?.stack ?? String(error)}`);
+    if (!(error instanceof QerdsError))
+      expect.fail(`not a QerdsError: ${(error as Error)?.stack ?? String(error)}`);
     return error;
   }
 }
 
 /** `seed` with a few random edits: octets replaced, inserted or cut at random places (mutation fuzzing). */
 export function mutated(seed: Buffer): fc.Arbitrary<Buffer> {
-  const edit = fc.record({ at: fc.nat(), cut: fc.nat({ max: 16 }), insert: fc.uint8Array({ maxLength: 16 }) });
+  const edit = fc.record({
+    at: fc.nat(),
+    cut: fc.nat({ max: 16 }),
+    insert: fc.uint8Array({ maxLength: 16 }),
+  });
   return fc.array(edit, { minLength: 1, maxLength: 6 }).map((edits) => {
     let out = seed;
     for (const e of edits) {
@@ -44,8 +49,34 @@ export function mutated(seed: Buffer): fc.Arbitrary<Buffer> {
 
 /** Text edits of an XML seed that keep to markup characters, so the parse goes deeper than the first byte. */
 export function mutatedXml(seed: string): fc.Arbitrary<string> {
-  const piece = fc.oneof(fc.constantFrom('<', '>', '/', '"', '=', ' ', '<a>', '</a>', '<!--', '-->', '<![CDATA[', ']]>', '&amp;', '&#0;', 'xmlns:x="urn:x"', '<?pi?>', '\u0000', '\uffff'), fc.string({ maxLength: 8 }));
-  const edit = fc.record({ at: fc.nat(), cut: fc.nat({ max: 12 }), insert: fc.array(piece, { maxLength: 3 }).map((p) => p.join('')) });
+  const piece = fc.oneof(
+    fc.constantFrom(
+      '<',
+      '>',
+      '/',
+      '"',
+      '=',
+      ' ',
+      '<a>',
+      '</a>',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '&amp;',
+      '&#0;',
+      'xmlns:x="urn:x"',
+      '<?pi?>',
+      '\u0000',
+      '\uffff',
+    ),
+    fc.string({ maxLength: 8 }),
+  );
+  const edit = fc.record({
+    at: fc.nat(),
+    cut: fc.nat({ max: 12 }),
+    insert: fc.array(piece, { maxLength: 3 }).map((p) => p.join('')),
+  });
   return fc.array(edit, { minLength: 1, maxLength: 5 }).map((edits) => {
     let out = seed;
     for (const e of edits) {

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAddressMapping, createSmtpIntake, verifyRemMessage, type SmtpIntake } from '../../src/smtp/index.js';
+import {
+  createAddressMapping,
+  createSmtpIntake,
+  verifyRemMessage,
+  type SmtpIntake,
+} from '../../src/smtp/index.js';
 import { anchorTrustStore } from '../interop/as4-helpers.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from '../smtp/swaks.js';
@@ -44,14 +49,33 @@ function session(lines: readonly string[]): Promise<string[]> {
     let text = '';
     socket.setEncoding('latin1');
     socket.on('data', (c: string) => (text += c));
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e)));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e),
+    );
     socket.on('close', () => resolve(text.split('\r\n').filter(Boolean)));
     socket.once('data', () => socket.end(`${lines.join('\r\n')}\r\nQUIT\r\n`));
   });
 }
 
 const command = fc.oneof(
-  fc.constantFrom('EHLO fuzz.example', 'HELO x', 'MAIL FROM:<a@outside.example>', 'MAIL FROM:<>', 'RCPT TO:<0188-9876543210987@ap.example>', 'RCPT TO:<nobody@elsewhere.example>', 'DATA', 'RSET', 'NOOP', 'VRFY x', 'AUTH PLAIN AGFAYg==', 'BDAT 10 LAST', '.', 'Subject: x', 'From: a@outside.example', ''),
+  fc.constantFrom(
+    'EHLO fuzz.example',
+    'HELO x',
+    'MAIL FROM:<a@outside.example>',
+    'MAIL FROM:<>',
+    'RCPT TO:<0188-9876543210987@ap.example>',
+    'RCPT TO:<nobody@elsewhere.example>',
+    'DATA',
+    'RSET',
+    'NOOP',
+    'VRFY x',
+    'AUTH PLAIN AGFAYg==',
+    'BDAT 10 LAST',
+    '.',
+    'Subject: x',
+    'From: a@outside.example',
+    '',
+  ),
   fc.string({ maxLength: 40 }).map((s) => s.replace(/\r|\n/g, ' ')),
   fc.string({ maxLength: 600 }),
 );
@@ -68,7 +92,18 @@ describe('fuzz: SMTP intake and REM verification', () => {
     );
     // Still serving: a valid message is taken after the storm.
     const before = taken;
-    const mail = await swaks(['--server', '127.0.0.1', '--port', String(intake.address.port), '--from', 'a@outside.example', '--to', '0188-9876543210987@ap.example', '--body', 'after the fuzz']);
+    const mail = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(intake.address.port),
+      '--from',
+      'a@outside.example',
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--body',
+      'after the fuzz',
+    ]);
     expect(mail.status, mail.transcript).toBe(0);
     expect(taken).toBe(before + 1);
   });
@@ -102,7 +137,9 @@ describe('fuzz: SMTP intake and REM verification', () => {
     const trust = anchorTrustStore(pki.caCert);
     await fc.assert(
       fc.asyncProperty(mutated(seed), async (mail) => {
-        const result = await returnsOrRefuses(() => verifyRemMessage(mail, { trust, verifyEvidence: async () => ({ valid: false }) as never }));
+        const result = await returnsOrRefuses(() =>
+          verifyRemMessage(mail, { trust, verifyEvidence: async () => ({ valid: false }) as never }),
+        );
         if (!(result instanceof Error)) expect(['VALID', 'INVALID']).toContain(result.verdict);
       }),
       { numRuns: FUZZ_RUNS, timeout: RUN_TIMEOUT_MS },

@@ -91,11 +91,26 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   const participants = [
-    { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(options.pkiDir).ap('c2').sealCert },
-    { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(options.pkiDir).ap('c3').sealCert },
+    {
+      id: SENDER.id,
+      name: SENDER.name,
+      endpoint: `http://127.0.0.1:${c2Port}/as4`,
+      apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c2').encCert,
+      apCertificate: devPkiLayout(options.pkiDir).ap('c2').sealCert,
+    },
+    {
+      id: RECIPIENT.id,
+      name: RECIPIENT.name,
+      endpoint: `http://127.0.0.1:${c3Port}/as4`,
+      apEncryptionCertificate: devPkiLayout(options.pkiDir).ap('c3').encCert,
+      apCertificate: devPkiLayout(options.pkiDir).ap('c3').sealCert,
+    },
   ];
   const schemas = { c2: `qerds_cluster_${run}_c2`, c3: `qerds_cluster_${run}_c3` };
-  const sqliteFiles = { c2: join(options.work, run, 'c2', 'qerds.sqlite'), c3: join(options.work, run, 'c3', 'qerds.sqlite') };
+  const sqliteFiles = {
+    c2: join(options.work, run, 'c2', 'qerds.sqlite'),
+    c3: join(options.work, run, 'c3', 'qerds.sqlite'),
+  };
   const prefixes = { c2: `cluster-${run}-c2`, c3: `cluster-${run}-c3` };
 
   const configFile = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
@@ -103,24 +118,40 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
     mkdirSync(dirname(file), { recursive: true });
     const store =
       options.kind === 'scale'
-        ? { kind: 'postgres', postgresUrl, postgresSchema: schemas[name], blobDir: join(options.work, run, name, 'blobs') }
+        ? {
+            kind: 'postgres',
+            postgresUrl,
+            postgresSchema: schemas[name],
+            blobDir: join(options.work, run, name, 'blobs'),
+          }
         : { kind: 'sqlite', sqliteFile: sqliteFiles[name], blobDir: join(options.work, run, name, 'blobs') };
     const queue =
       options.kind === 'scale'
-        ? { kind: 'bullmq', redisUrl, prefix: prefixes[name], stalledIntervalMs: options.stalledIntervalMs ?? 5000, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) }
+        ? {
+            kind: 'bullmq',
+            redisUrl,
+            prefix: prefixes[name],
+            stalledIntervalMs: options.stalledIntervalMs ?? 5000,
+            ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+          }
         : { kind: 'in-process' };
     const config: Record<string, unknown> = {
       ap: { name: `cluster ${name}`, id: devApId(name) },
       http: { port },
       store,
-      queue: { ...queue, concurrency: options.concurrency ?? 4, pollIntervalMs: options.pollIntervalMs ?? 20 },
+      queue: {
+        ...queue,
+        concurrency: options.concurrency ?? 4,
+        pollIntervalMs: options.pollIntervalMs ?? 20,
+      },
       relay: { baseDelayMs: 200, maxDelayMs: 2000, maxAttempts: 20 },
       pki: { dir: options.pkiDir, apName: name },
       directory: { participants },
       apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
       log: { level: options.logLevel ?? 'warn' },
     };
-    for (const [section, values] of Object.entries(options.configOverrides ?? {})) config[section] = { ...(config[section] as object | undefined), ...values };
+    for (const [section, values] of Object.entries(options.configOverrides ?? {}))
+      config[section] = { ...(config[section] as object | undefined), ...values };
     writeFileSync(file, toYaml(config));
     return file;
   };
@@ -130,7 +161,10 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
     commands.set(label, { args, ready });
     const output = outputs.get(label) ?? [];
     outputs.set(label, output);
-    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/qerds.js'), ...args], { cwd: options.work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/qerds.js'), ...args], {
+      cwd: options.work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     byLabel.set(label, child);
     child.once('exit', () => {
@@ -144,7 +178,10 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
     return new Promise((started, reject) => {
       // QERDS_CLUSTER_START_MS: a machine shared with other work may need a minute or more to start a process.
       const startMs = Number(process.env.QERDS_CLUSTER_START_MS ?? 120_000);
-      const timer = setTimeout(() => reject(new Error(`${label} did not start in ${startMs / 1000} s:\n${output.join('')}`)), startMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${label} did not start in ${startMs / 1000} s:\n${output.join('')}`)),
+        startMs,
+      );
       let seen = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         keep(chunk);
@@ -183,10 +220,14 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
     );
     for (const db of Object.values(sqlite)) db?.close();
     if (pool) {
-      for (const schema of Object.values(schemas)) await pool.query(`drop schema if exists ${schema} cascade`);
+      for (const schema of Object.values(schemas))
+        await pool.query(`drop schema if exists ${schema} cascade`);
       await pool.end();
       const redis = new URL(redisUrl);
-      const cli = (...args: string[]) => execFileSync('redis-cli', ['-h', redis.hostname, '-p', redis.port || '6379', ...args], { encoding: 'utf8' });
+      const cli = (...args: string[]) =>
+        execFileSync('redis-cli', ['-h', redis.hostname, '-p', redis.port || '6379', ...args], {
+          encoding: 'utf8',
+        });
       for (const prefix of Object.values(prefixes)) {
         const keys = cli('--scan', '--pattern', `${prefix}:*`).split('\n').filter(Boolean);
         for (let i = 0; i < keys.length; i += 200) cli('DEL', ...keys.slice(i, i + 200));
@@ -197,7 +238,10 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
   try {
     if (options.kind === 'scale') {
       // Migrate first, so that the processes starting together do not race to create the tables.
-      await Promise.all([qerds('migrate c2', ['db', 'migrate', '-c', c2File], /store migrated/), qerds('migrate c3', ['db', 'migrate', '-c', c3File], /store migrated/)]);
+      await Promise.all([
+        qerds('migrate c2', ['db', 'migrate', '-c', c2File], /store migrated/),
+        qerds('migrate c3', ['db', 'migrate', '-c', c3File], /store migrated/),
+      ]);
       await Promise.all([
         qerds('c2 api', ['start', '--no-workers', '-c', c2File], /listening on/),
         qerds('c3 api', ['start', '--no-workers', '-c', c3File], /listening on/),
@@ -207,7 +251,10 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
         ]).flat(),
       ]);
     } else {
-      await Promise.all([qerds('c2', ['start', '-c', c2File], /listening on/), qerds('c3', ['start', '-c', c3File], /listening on/)]);
+      await Promise.all([
+        qerds('c2', ['start', '-c', c2File], /listening on/),
+        qerds('c3', ['start', '-c', c3File], /listening on/),
+      ]);
     }
   } catch (error) {
     await stop();
@@ -225,7 +272,8 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
       sqlite[ap] ??= new Database(sqliteFiles[ap], { readonly: true, fileMustExist: true });
       return sqlite[ap].prepare(query.replaceAll('{schema}.', '')).all() as T[];
     },
-    output: () => [...outputs].map(([label, lines]) => `--- ${label}\n${lines.join('').slice(-2000)}`).join('\n'),
+    output: () =>
+      [...outputs].map(([label, lines]) => `--- ${label}\n${lines.join('').slice(-2000)}`).join('\n'),
     running: () => [...byLabel.keys()],
     pid: (label) => byLabel.get(label)?.pid,
     kill(label) {

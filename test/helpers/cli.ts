@@ -15,8 +15,15 @@ export interface CliResult {
  * The real CLI launched as a user would (bin/qerds.js in a new node process). Seconds of CPU each (tsx compiles
  * the CLI's sources): one launch per command proves the entry point, the rest go through qerdsInProcess().
  */
-export function qerdsLaunched(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: options.env ?? process.env });
+export function qerdsLaunched(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
+  const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
+    cwd: options.cwd ?? root,
+    encoding: 'utf8',
+    env: options.env ?? process.env,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,14 +37,25 @@ let previous: Promise<unknown> = Promise.resolve();
  * (a new query makes it a new module; the command modules it imports are loaded once), with process.argv set to
  * the arguments and the two streams captured for the duration. Calls made at once run one after the other.
  */
-export function qerdsInProcess(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+export function qerdsInProcess(
+  args: readonly string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const run = previous.then(() => runOnce(args, options));
   previous = run.catch(() => undefined);
   return run;
 }
 
-async function runOnce(args: readonly string[], options: { env?: Record<string, string> }): Promise<CliResult> {
-  const saved = { argv: process.argv, exitCode: process.exitCode, out: process.stdout.write, err: process.stderr.write };
+async function runOnce(
+  args: readonly string[],
+  options: { env?: Record<string, string> },
+): Promise<CliResult> {
+  const saved = {
+    argv: process.argv,
+    exitCode: process.exitCode,
+    out: process.stdout.write,
+    err: process.stderr.write,
+  };
   const savedEnv = Object.fromEntries(Object.keys(options.env ?? {}).map((k) => [k, process.env[k]]));
   let stdout = '';
   let stderr = '';

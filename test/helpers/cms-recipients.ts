@@ -38,7 +38,10 @@ export async function cmsRecipients(): Promise<CmsRecipients> {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-cms-'));
   const layout = await devTestPki(dir, { aps: [], recipients: ['alice', 'bob'] });
   const ext = join(dir, 'ka.cnf');
-  writeFileSync(ext, '[ka]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  writeFileSync(
+    ext,
+    '[ka]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const issue = (name: string, algorithm: string[]): CmsRecipient => {
     const keyFile = join(dir, `${name}.key.pem`);
@@ -46,8 +49,26 @@ export async function cmsRecipients(): Promise<CmsRecipients> {
     const certFile = join(dir, `${name}.crt.pem`);
     ssl('genpkey', ...algorithm, '-out', keyFile);
     ssl('pkey', '-in', keyFile, '-pubout', '-out', pubFile);
-    ssl('x509', '-new', '-force_pubkey', pubFile, '-subj', `/O=qerds-ap DEV ONLY/CN=recipient ${name}`, '-CA', layout.caCert,
-      '-CAkey', layout.caKey, '-days', '30', '-extfile', ext, '-extensions', 'ka', '-out', certFile);
+    ssl(
+      'x509',
+      '-new',
+      '-force_pubkey',
+      pubFile,
+      '-subj',
+      `/O=qerds-ap DEV ONLY/CN=recipient ${name}`,
+      '-CA',
+      layout.caCert,
+      '-CAkey',
+      layout.caKey,
+      '-days',
+      '30',
+      '-extfile',
+      ext,
+      '-extensions',
+      'ka',
+      '-out',
+      certFile,
+    );
     return load(certFile, keyFile);
   };
   const alice = layout.recipient('alice');

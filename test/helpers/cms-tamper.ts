@@ -1,14 +1,24 @@
 import { derTlv, readTlv, tlvBytes, tlvChildren } from '../../src/crypto/ber.js';
 
 /** Offsets of the interesting parts of a DER AuthEnvelopedData, for tests that alter messages. */
-export function cmsLayout(der: Buffer): { contentStart: number; contentEnd: number; macStart: number; macEnd: number } {
+export function cmsLayout(der: Buffer): {
+  contentStart: number;
+  contentEnd: number;
+  macStart: number;
+  macEnd: number;
+} {
   const [, explicit] = tlvChildren(der, readTlv(der, 0));
   const [aed] = tlvChildren(der, explicit!);
   const fields = tlvChildren(der, aed!);
   const eci = fields.find((f, i) => f.tag === 0x30 && i > 0)!;
   const content = tlvChildren(der, eci)[2]!;
   const mac = fields.find((f) => f.tag === 0x04)!;
-  return { contentStart: content.contentStart, contentEnd: content.contentEnd, macStart: mac.contentStart, macEnd: mac.contentEnd };
+  return {
+    contentStart: content.contentStart,
+    contentEnd: content.contentEnd,
+    macStart: mac.contentStart,
+    macEnd: mac.contentEnd,
+  };
 }
 
 /** The message re-encoded with its encryptedContent replaced: lengths stay consistent, only the tag can tell. */
@@ -28,4 +38,3 @@ export function encryptedContentOf(der: Buffer): Buffer {
   const { contentStart, contentEnd } = cmsLayout(der);
   return Buffer.from(der.subarray(contentStart, contentEnd));
 }
-

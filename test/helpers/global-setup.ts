@@ -44,11 +44,15 @@ export default async function setup(): Promise<() => void> {
     // Tests run as root here, so file modes cannot stop that; this check names the culprit's damage instead.
     const after = fingerprint(root);
     rmSync(root, { recursive: true, force: true });
-    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (f) => before.get(f) !== after.get(f),
+    );
     if (changed.length > 0) {
       // A teardown's error alone is printed but leaves the exit status at 0.
       process.exitCode = 1;
-      throw new Error(`a test changed the shared test PKIs (use privateCopy() or devTestPki() to change a PKI): ${changed.join(', ')}`);
+      throw new Error(
+        `a test changed the shared test PKIs (use privateCopy() or devTestPki() to change a PKI): ${changed.join(', ')}`,
+      );
     }
   };
 }
@@ -56,8 +60,10 @@ export default async function setup(): Promise<() => void> {
 /** SHA-256 of every file under `dir`, by path relative to it. */
 function fingerprint(dir: string): Map<string, string> {
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return new Map(files.map((e) => {
-    const path = join(e.parentPath, e.name);
-    return [path.slice(dir.length + 1), createHash('sha256').update(readFileSync(path)).digest('hex')];
-  }));
+  return new Map(
+    files.map((e) => {
+      const path = join(e.parentPath, e.name);
+      return [path.slice(dir.length + 1), createHash('sha256').update(readFileSync(path)).digest('hex')];
+    }),
+  );
 }

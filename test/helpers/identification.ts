@@ -37,7 +37,25 @@ export function makeCertificate(
   );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   if (options.selfSigned) {
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', subject, '-days', '30', '-extensions', 'v3_req', '-addext', 'extendedKeyUsage=clientAuth']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      subject,
+      '-days',
+      '30',
+      '-extensions',
+      'v3_req',
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
   } else {
     const csr = join(dir, `${name}.csr`);
     run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
@@ -51,9 +69,47 @@ export function makeCertificate(
         join(db, 'ca.cnf'),
         `[ca]\ndefault_ca=x\n[x]\ndatabase=${db}/index.txt\nserial=${db}/serial\nnew_certs_dir=${db}\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n`,
       );
-      run(['ca', '-batch', '-notext', '-config', join(db, 'ca.cnf'), '-in', csr, '-cert', pki.caCert, '-keyfile', pki.caKey, '-startdate', '20210101000000Z', '-enddate', '20210131000000Z', '-extfile', ext, '-out', cert]);
+      run([
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        join(db, 'ca.cnf'),
+        '-in',
+        csr,
+        '-cert',
+        pki.caCert,
+        '-keyfile',
+        pki.caKey,
+        '-startdate',
+        '20210101000000Z',
+        '-enddate',
+        '20210131000000Z',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ]);
     } else {
-      run(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${Date.now().toString(16)}${name.length}`, '-days', '60', '-sha256', '-extfile', ext, '-out', cert]);
+      run([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        pki.caCert,
+        '-CAkey',
+        pki.caKey,
+        '-set_serial',
+        `0x${Date.now().toString(16)}${name.length}`,
+        '-days',
+        '60',
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ]);
     }
   }
   return { cert, key, fingerprint256: new X509Certificate(readFileSync(cert)).fingerprint256 };
@@ -69,7 +125,13 @@ export interface HttpsResponse {
 /** One HTTPS request on a fresh connection (no reuse across client certificates), trusting the dev CA. */
 export function httpsRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string; ca: string; client?: ClientCert },
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    ca: string;
+    client?: ClientCert;
+  },
 ): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -78,7 +140,9 @@ export function httpsRequest(
         method: options.method ?? 'GET',
         headers: options.headers,
         ca: readFileSync(options.ca),
-        ...(options.client ? { cert: readFileSync(options.client.cert), key: readFileSync(options.client.key) } : {}),
+        ...(options.client
+          ? { cert: readFileSync(options.client.cert), key: readFileSync(options.client.key) }
+          : {}),
         agent: false,
       },
       (res) => {
@@ -86,7 +150,12 @@ export function httpsRequest(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: <T>() => JSON.parse(text) as T,
+          });
         });
       },
     );
@@ -96,10 +165,17 @@ export function httpsRequest(
 }
 
 /** multipart/form-data body of a submission, serialised by the platform's FormData. */
-export async function submissionBody(metadata: Record<string, unknown>, payload: string, filename = 'invoice.xml'): Promise<{ body: Buffer; contentType: string }> {
+export async function submissionBody(
+  metadata: Record<string, unknown>,
+  payload: string,
+  filename = 'invoice.xml',
+): Promise<{ body: Buffer; contentType: string }> {
   const form = new FormData();
   form.set('metadata', JSON.stringify(metadata));
   form.append('payload', new Blob([payload], { type: 'application/xml' }), filename);
   const response = new Response(form);
-  return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type')! };
+  return {
+    body: Buffer.from(await response.arrayBuffer()),
+    contentType: response.headers.get('content-type')!,
+  };
 }

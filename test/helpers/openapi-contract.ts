@@ -47,14 +47,23 @@ export function contractViolations(contract: Schema, observed: ObservedResponse)
   const operation = paths[template]![observed.method.toLowerCase()] as Operation | undefined;
   if (!operation) return underApi ? [`${label}: method not in the contract for ${template}`] : [];
   const responses = operation.responses ?? {};
-  const declared = responses[String(observed.status)] ?? responses[`${String(observed.status)[0]}XX`] ?? responses.default;
-  if (!declared) return [`${label}: status not in the contract for ${observed.method} ${template} (has ${Object.keys(responses).join(', ')})`];
+  const declared =
+    responses[String(observed.status)] ?? responses[`${String(observed.status)[0]}XX`] ?? responses.default;
+  if (!declared)
+    return [
+      `${label}: status not in the contract for ${observed.method} ${template} (has ${Object.keys(responses).join(', ')})`,
+    ];
   const response = typeof declared.$ref === 'string' ? resolveRef(contract, declared.$ref) : declared;
   const content = response.content as Record<string, { schema?: Schema }> | undefined;
   const mediaType = observed.contentType?.split(';')[0]!.trim().toLowerCase();
   if (!content || !mediaType) return [];
-  const key = Object.keys(content).find((k) => k === mediaType || k === '*/*' || (k.endsWith('/*') && mediaType.startsWith(k.slice(0, -1))));
-  if (!key) return [`${label}: content type ${mediaType} not in the contract (has ${Object.keys(content).join(', ')})`];
+  const key = Object.keys(content).find(
+    (k) => k === mediaType || k === '*/*' || (k.endsWith('/*') && mediaType.startsWith(k.slice(0, -1))),
+  );
+  if (!key)
+    return [
+      `${label}: content type ${mediaType} not in the contract (has ${Object.keys(content).join(', ')})`,
+    ];
   const schema = content[key]!.schema;
   if (observed.json === undefined || !schema) return [];
   return validate(schema, observed.json, { root: contract }).map((v) => `${label}: body ${v}`);
@@ -62,7 +71,9 @@ export function contractViolations(contract: Schema, observed: ObservedResponse)
 
 /** The contract's path template for `path` (`/messages/{id}`), literal segments preferred over parameters. */
 function matchTemplate(templates: readonly string[], path: string): string | undefined {
-  const matching = templates.filter((t) => new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path));
+  const matching = templates.filter((t) =>
+    new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  );
   return matching.sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))[0];
 }
 
@@ -97,7 +108,10 @@ export function useOpenApiContract(contract: Schema = loadContract()): void {
   afterEach(() => {
     const found = violations;
     violations = [];
-    if (found.length > 0) throw new Error(`answers that schemas/openapi.yaml does not describe:\n  ${[...new Set(found)].join('\n  ')}`);
+    if (found.length > 0)
+      throw new Error(
+        `answers that schemas/openapi.yaml does not describe:\n  ${[...new Set(found)].join('\n  ')}`,
+      );
   });
   afterAll(() => {
     globalThis.fetch = original;
@@ -106,7 +120,14 @@ export function useOpenApiContract(contract: Schema = loadContract()): void {
 
 /** What in a webhook body the contract's `webhooks.<name>` schema does not describe; empty when it conforms. */
 export function webhookViolations(contract: Schema, name: string, body: unknown): string[] {
-  const webhook = (contract.webhooks as Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>)[name];
+  const webhook = (
+    contract.webhooks as Record<
+      string,
+      { post: { requestBody: { content: Record<string, { schema: Schema }> } } }
+    >
+  )[name];
   if (!webhook) return [`webhook ${name} not in the contract`];
-  return validate(webhook.post.requestBody.content['application/json']!.schema, body, { root: contract }).map((v) => `webhook ${name}: body ${v}`);
+  return validate(webhook.post.requestBody.content['application/json']!.schema, body, { root: contract }).map(
+    (v) => `webhook ${name}: body ${v}`,
+  );
 }

@@ -44,9 +44,29 @@ export function opensslTsa(pki: DevPkiLayout): TsaClient {
       n += 1;
       const query = join(dir, `q${n}.tsq`);
       const token = join(dir, `t${n}.der`);
-      execFileSync('openssl', ['ts', '-query', `-${imprint.algorithm}`, '-digest', imprint.digest.toString('hex'), '-cert', '-out', query], { stdio: 'pipe' });
-      execFileSync('openssl', ['ts', '-reply', '-config', config, '-queryfile', query, '-token_out', '-out', token], { stdio: 'pipe' });
-      const text = execFileSync('openssl', ['ts', '-reply', '-in', token, '-token_in', '-text'], { encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'ts',
+          '-query',
+          `-${imprint.algorithm}`,
+          '-digest',
+          imprint.digest.toString('hex'),
+          '-cert',
+          '-out',
+          query,
+        ],
+        { stdio: 'pipe' },
+      );
+      execFileSync(
+        'openssl',
+        ['ts', '-reply', '-config', config, '-queryfile', query, '-token_out', '-out', token],
+        { stdio: 'pipe' },
+      );
+      const text = execFileSync('openssl', ['ts', '-reply', '-in', token, '-token_in', '-text'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
       const field = (name: string): string => {
         const m = new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text);
         if (!m?.[1]) throw new Error(`openssl ts output lacks ${name}:\n${text}`);

@@ -25,7 +25,8 @@ export function opensslPki(cnPrefix = 'Test'): DevPkiLayout {
 
 function fromGlobalSetup(variable: string): string {
   const dir = process.env[variable];
-  if (!dir || !existsSync(dir)) throw new Error(`${variable} is not set: run tests through vitest (global setup)`);
+  if (!dir || !existsSync(dir))
+    throw new Error(`${variable} is not set: run tests through vitest (global setup)`);
   return dir;
 }
 
@@ -66,8 +67,14 @@ export interface DevTestPkiOptions {
 export async function devTestPki(dir: string, options: DevTestPkiOptions = {}): Promise<DevPkiLayout> {
   const aps = options.aps ?? ['c2', 'c3'];
   const recipients = options.recipients ?? ['alice', 'bob'];
-  const unknown = [...aps.filter((a) => !SHARED_DEV_PKI_APS.includes(a)), ...recipients.filter((r) => !SHARED_DEV_PKI_RECIPIENTS.includes(r))];
-  if (unknown.length > 0) throw new Error(`the shared dev PKI has no ${unknown.join(', ')}: add them to SHARED_DEV_PKI_* (test/helpers/pki-env.ts)`);
+  const unknown = [
+    ...aps.filter((a) => !SHARED_DEV_PKI_APS.includes(a)),
+    ...recipients.filter((r) => !SHARED_DEV_PKI_RECIPIENTS.includes(r)),
+  ];
+  if (unknown.length > 0)
+    throw new Error(
+      `the shared dev PKI has no ${unknown.join(', ')}: add them to SHARED_DEV_PKI_* (test/helpers/pki-env.ts)`,
+    );
   const source = fromGlobalSetup(TEST_PKI_ENV.dev);
   const shared = devPkiLayout(source);
   const keepRecipients = new Set(recipients.flatMap((r) => Object.values(shared.recipient(r))));
@@ -91,6 +98,16 @@ export async function devTestPki(dir: string, options: DevTestPkiOptions = {}): 
  * validates years ahead hands in one of these instead of the CRL `qerds pki init` wrote.
  */
 export async function crlIssuedAt(pki: DevPkiLayout, thisUpdate: Date): Promise<string> {
-  const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
-  return crlPem(await issueCrl(ca, { crlNumber: BigInt(Math.floor(thisUpdate.getTime() / 1000)), thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + 30 * 86_400_000), entries: [] }));
+  const ca = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
+  return crlPem(
+    await issueCrl(ca, {
+      crlNumber: BigInt(Math.floor(thisUpdate.getTime() / 1000)),
+      thisUpdate,
+      nextUpdate: new Date(thisUpdate.getTime() + 30 * 86_400_000),
+      entries: [],
+    }),
+  );
 }

@@ -30,7 +30,9 @@ const claimDir = join(tmpdir(), 'qerds-test-ports');
 function claimablePortRange(): [number, number] {
   let ephemeralLow = 32768;
   try {
-    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+    ephemeralLow =
+      Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) ||
+      ephemeralLow;
   } catch {
     // not Linux: the IANA ephemeral range starts at 49152, so 32768 stays below it
   }

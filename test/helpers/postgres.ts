@@ -27,13 +27,21 @@ export async function testPostgresStore(options: { clock?: Clock } = {}): Promis
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${testPostgresUrl} (${(error as Error).message}). Start it, or point QERDS_TEST_PG_URL at a server the tests may create schemas in.`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${testPostgresUrl} (${(error as Error).message}). Start it, or point QERDS_TEST_PG_URL at a server the tests may create schemas in.`,
+    );
   }
   const schema = `qerds_test_${randomBytes(6).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'qerds-pg-'));
   const opened: Store[] = [];
   const open = () => {
-    const store = createPostgresStore({ connectionString: testPostgresUrl, schema, blobDir: join(dir, 'blobs'), pool: { max: 4 }, ...(options.clock ? { clock: options.clock } : {}) });
+    const store = createPostgresStore({
+      connectionString: testPostgresUrl,
+      schema,
+      blobDir: join(dir, 'blobs'),
+      pool: { max: 4 },
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     opened.push(store);
     return store;
   };

@@ -117,8 +117,14 @@ export async function pidsByRole(cluster: ApCluster): Promise<Map<string, number
   }
   if (cluster.workersPerAp === 0) return roles; // embedded: SQLite and the in-process queue live in the AP processes
   const ports = localTcpPortsOf([...roles.values()].flat());
-  const backends = await cluster.sql<{ pid: number; client_port: number | null }>('c2', 'select pid, client_port from pg_stat_activity where pid <> pg_backend_pid()');
-  roles.set('PostgreSQL backends', backends.filter((b) => b.client_port !== null && ports.has(b.client_port)).map((b) => b.pid));
+  const backends = await cluster.sql<{ pid: number; client_port: number | null }>(
+    'c2',
+    'select pid, client_port from pg_stat_activity where pid <> pg_backend_pid()',
+  );
+  roles.set(
+    'PostgreSQL backends',
+    backends.filter((b) => b.client_port !== null && ports.has(b.client_port)).map((b) => b.pid),
+  );
   try {
     const info = execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' });
     const pid = /process_id:(\d+)/.exec(info)?.[1];

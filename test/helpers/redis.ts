@@ -37,7 +37,9 @@ export function testRedis(): Promise<TestRedis> {
     try {
       return await startPrivateRedis();
     } catch (error) {
-      throw new Error(`Redis is not reachable at ${sharedUrl} and redis-server could not be started (${(error as Error).message}). Install redis-server or point QERDS_TEST_REDIS_URL at a server.`);
+      throw new Error(
+        `Redis is not reachable at ${sharedUrl} and redis-server could not be started (${(error as Error).message}). Install redis-server or point QERDS_TEST_REDIS_URL at a server.`,
+      );
     }
   })();
   return shared;
@@ -58,7 +60,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const base = handle('127.0.0.1', port);
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     const deadline = Date.now() + 5000;
     for (;;) {
       try {
@@ -106,7 +112,12 @@ export function randomPrefix(): string {
 }
 
 function handle(host: string, port: number): TestRedis {
-  const cli = (...args: string[]) => execFileSync('redis-cli', ['-h', host, '-p', String(port), ...args], { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
+  const cli = (...args: string[]) =>
+    execFileSync('redis-cli', ['-h', host, '-p', String(port), ...args], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: 'pipe',
+    });
   return {
     url: `redis://${host}:${port}`,
     host,

@@ -25,7 +25,11 @@ export function xmlsecVerify(xml: string, caCertFile: string): { ok: boolean; ou
   const dir = mkdtempSync(join(tmpdir(), 'qerds-xmlsec-'));
   const file = join(dir, 'signed.xml');
   writeFileSync(file, xml);
-  const r = spawnSync('xmlsec1', ['--verify', '--trusted-pem', caCertFile, '--id-attr:Id', XADES_SIGNED_PROPERTIES, file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'xmlsec1',
+    ['--verify', '--trusted-pem', caCertFile, '--id-attr:Id', XADES_SIGNED_PROPERTIES, file],
+    { encoding: 'utf8' },
+  );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -34,17 +38,25 @@ export function xmlsecSign(template: string, keyFile: string, certFile: string):
   const dir = mkdtempSync(join(tmpdir(), 'qerds-xmlsec-'));
   const file = join(dir, 'template.xml');
   writeFileSync(file, template);
-  return execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${keyFile},${certFile}`, '--id-attr:Id', XADES_SIGNED_PROPERTIES, file], {
-    encoding: 'utf8',
-    stdio: 'pipe',
-  });
+  return execFileSync(
+    'xmlsec1',
+    ['--sign', '--privkey-pem', `${keyFile},${certFile}`, '--id-attr:Id', XADES_SIGNED_PROPERTIES, file],
+    {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    },
+  );
 }
 
 /**
  * An EC P-256 e-seal key and certificate made by the openssl CLI and issued by the CA of `pki` (whose
  * files are only read), naming `organizationIdentifier` (2.5.4.97) when given. Returns the file paths.
  */
-export function opensslEcSeal(pki: DevPkiLayout, cn = 'Test AP EC e-seal', organizationIdentifier?: string): { certFile: string; keyFile: string } {
+export function opensslEcSeal(
+  pki: DevPkiLayout,
+  cn = 'Test AP EC e-seal',
+  organizationIdentifier?: string,
+): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-ec-seal-'));
   const keyFile = join(dir, 'ec.key.pem');
   const certFile = join(dir, 'ec.crt.pem');
@@ -55,10 +67,37 @@ export function opensslEcSeal(pki: DevPkiLayout, cn = 'Test AP EC e-seal', organ
   );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
-  run(['req', '-new', '-key', keyFile, '-subj', `/C=JP/O=Test Dev${organizationIdentifier ? `/organizationIdentifier=${organizationIdentifier}` : ''}/CN=${cn}`, '-out', join(dir, 'ec.csr')]);
   run([
-    'x509', '-req', '-in', join(dir, 'ec.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAserial', join(dir, 'ca.srl'),
-    '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-extensions', 'x_seal', '-out', certFile,
+    'req',
+    '-new',
+    '-key',
+    keyFile,
+    '-subj',
+    `/C=JP/O=Test Dev${organizationIdentifier ? `/organizationIdentifier=${organizationIdentifier}` : ''}/CN=${cn}`,
+    '-out',
+    join(dir, 'ec.csr'),
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'ec.csr'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-extensions',
+    'x_seal',
+    '-out',
+    certFile,
   ]);
   return { certFile, keyFile };
 }

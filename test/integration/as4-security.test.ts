@@ -8,8 +8,22 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/profiles/index.js';
-import { AS4_ALG, decodeMultipart, GZIP_MEDIA_TYPE, sendUserMessage, verifyAs4Capture, type Attachment, type UserMessage } from '../../src/as4/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  AS4_ALG,
+  decodeMultipart,
+  GZIP_MEDIA_TYPE,
+  sendUserMessage,
+  verifyAs4Capture,
+  type Attachment,
+  type UserMessage,
+} from '../../src/as4/index.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { devPkiLayout, loadSigningIdentity } from '../../src/pki/index.js';
@@ -27,7 +41,9 @@ const pkiDir = join(work, 'pki');
 const MARKER = `PLAINTEXT-MARKER-${randomBytes(6).toString('hex')}`;
 
 /** A loopback TCP proxy that forwards to `targetPort` and keeps every byte clients send, per connection. */
-async function capturingProxy(targetPort: number): Promise<{ port: number; connections: Buffer[][]; server: Server }> {
+async function capturingProxy(
+  targetPort: number,
+): Promise<{ port: number; connections: Buffer[][]; server: Server }> {
   const connections: Buffer[][] = [];
   const server = createServer((client) => {
     const seen: Buffer[] = [];
@@ -61,26 +77,46 @@ function httpRequests(bytes: Buffer): Buffer[] {
   return out;
 }
 
-function dispatchMessage(overrides: { service?: string } = {}): { message: UserMessage; attachments: Attachment[] } {
+function dispatchMessage(overrides: { service?: string } = {}): {
+  message: UserMessage;
+  attachments: Attachment[];
+} {
   const messageId = `${randomBytes(8).toString('hex')}@as4-security.test`;
-  const attachments: Attachment[] = [{ contentId: 'part-1@test', contentType: 'text/plain', body: Buffer.from(`${MARKER} sent by the test itself\n`) }];
+  const attachments: Attachment[] = [
+    {
+      contentId: 'part-1@test',
+      contentType: 'text/plain',
+      body: Buffer.from(`${MARKER} sent by the test itself\n`),
+    },
+  ];
   return {
     attachments,
     message: {
       messageId,
       timestamp: new Date(),
-      from: { partyId: 'urn:qerds-ap:ap:c2', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator' },
-      to: { partyId: 'urn:qerds-ap:ap:c3', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
-      collaboration: { service: overrides.service ?? ERDS_SERVICE, action: ACTION_DISPATCH, conversationId: messageId },
+      from: {
+        partyId: 'urn:qerds-ap:ap:c2',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
+      },
+      to: {
+        partyId: 'urn:qerds-ap:ap:c3',
+        role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+      },
+      collaboration: {
+        service: overrides.service ?? ERDS_SERVICE,
+        action: ACTION_DISPATCH,
+        conversationId: messageId,
+      },
       messageProperties: [
         { name: 'originalSender', value: SENDER.id, type: 'urn:qerds-ap:participant-id' },
         { name: 'finalRecipient', value: RECIPIENT.id, type: 'urn:qerds-ap:participant-id' },
       ],
-      payloads: [{ href: 'cid:part-1@test', mimeType: 'text/plain', properties: [{ name: 'PartId', value: 'body' }] }],
+      payloads: [
+        { href: 'cid:part-1@test', mimeType: 'text/plain', properties: [{ name: 'PartId', value: 'body' }] },
+      ],
     },
   };
 }
-
 
 beforeAll(async () => {
   await devTestPki(pkiDir);
@@ -91,7 +127,10 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   let net: TwoAccessPoints;
   let proxy: Awaited<ReturnType<typeof capturingProxy>>;
   const dev = () => devPkiLayout(pkiDir);
-  const storedAtC3 = async (ebmsMessageId: string) => (await accessPointInternals(net.c3).context.store.listMessages({ limit: 1000 })).some((m) => m.ebmsMessageId === ebmsMessageId);
+  const storedAtC3 = async (ebmsMessageId: string) =>
+    (await accessPointInternals(net.c3).context.store.listMessages({ limit: 1000 })).some(
+      (m) => m.ebmsMessageId === ebmsMessageId,
+    );
 
   beforeAll(async () => {
     net = await startTwoAccessPoints({
@@ -116,16 +155,25 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'wire check' }));
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'application/xml' }), 'invoice.xml');
     const submitted = await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const relayed = await waitFor(async () => {
-      const m = await accessPointInternals(net.c2).context.store.getMessage(String(submitted.id));
-      return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
-    }, { what: 'the relay receipt' });
+    const relayed = await waitFor(
+      async () => {
+        const m = await accessPointInternals(net.c2).context.store.getMessage(String(submitted.id));
+        return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
+      },
+      { what: 'the relay receipt' },
+    );
     expect(relayed.state).not.toBe('failed');
 
     // C4 gets the plaintext at C3: what was encrypted on the wire was decrypted and inflated there.
-    const inbox = await api<Array<{ id: string; parts: Array<{ partId: string }> }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
+    const inbox = await api<Array<{ id: string; parts: Array<{ partId: string }> }>>(
+      net.c3.url,
+      RECIPIENT.key,
+      '/api/v1/inbox',
+    );
     const item = inbox.find((m) => m.parts.length > 0)!;
-    const handed = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+    const handed = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
+      headers: { authorization: `Bearer ${RECIPIENT.key}` },
+    });
     expect(Buffer.from(await handed.arrayBuffer()).equals(payload)).toBe(true);
 
     const wire = Buffer.concat(proxy.connections.flat());
@@ -145,28 +193,56 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     expect(mime.envelope).toContain(`<eb:Property name="CompressionType">${GZIP_MEDIA_TYPE}</eb:Property>`);
     expect(mime.attachments).toHaveLength(1);
     expect(mime.attachments[0]!.contentType).toBe('application/octet-stream');
-    const wrappedKey = /<xenc:EncryptedKey[\s\S]*?<xenc:CipherValue>([^<]+)<\/xenc:CipherValue>/.exec(mime.envelope)![1]!;
+    const wrappedKey = /<xenc:EncryptedKey[\s\S]*?<xenc:CipherValue>([^<]+)<\/xenc:CipherValue>/.exec(
+      mime.envelope,
+    )![1]!;
     writeFileSync(join(work, 'ek.bin'), Buffer.from(wrappedKey, 'base64'));
-    const cek = execFileSync('openssl', ['pkeyutl', '-decrypt', '-inkey', dev().ap('c3').encKey, '-in', join(work, 'ek.bin'),
-      '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256']);
+    const cek = execFileSync('openssl', [
+      'pkeyutl',
+      '-decrypt',
+      '-inkey',
+      dev().ap('c3').encKey,
+      '-in',
+      join(work, 'ek.bin'),
+      '-pkeyopt',
+      'rsa_padding_mode:oaep',
+      '-pkeyopt',
+      'rsa_oaep_md:sha256',
+      '-pkeyopt',
+      'rsa_mgf1_md:sha256',
+    ]);
     expect(cek).toHaveLength(16);
     const sealed = mime.attachments[0]!.body;
     const decipher = createDecipheriv('aes-128-gcm', cek, sealed.subarray(0, 12));
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    const gzipped = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+    const gzipped = Buffer.concat([
+      decipher.update(sealed.subarray(12, sealed.length - 16)),
+      decipher.final(),
+    ]);
     expect(gzipped.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect(execFileSync('gzip', ['-dc'], { input: gzipped }).equals(payload)).toBe(true);
 
     // The capture verifies as an AS4 exchange: signed by C2, payload compressed and encrypted.
     const c3Key = loadSigningIdentity(dev().ap('c3').encCert, dev().ap('c3').encKey);
-    const report = verifyAs4Capture(request, { trust: accessPointInternals(net.c2).trust, expectedCertificate: accessPointInternals(net.c2).identity.certificate, decryptionKeys: [c3Key] });
+    const report = verifyAs4Capture(request, {
+      trust: accessPointInternals(net.c2).trust,
+      expectedCertificate: accessPointInternals(net.c2).identity.certificate,
+      decryptionKeys: [c3Key],
+    });
     expect(report.verdict, JSON.stringify(report.findings)).toBe('VALID');
     expect(report.payloads).toEqual([expect.objectContaining({ compressed: true, encrypted: true })]);
   }, 60_000);
 
   it('C3 refuses a signed but unencrypted UserMessage with EBMS:0103 and stores nothing', async () => {
     const { message, attachments } = dispatchMessage();
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, compress: true }).catch((e: unknown) => e);
+    const error = await sendUserMessage({
+      endpoint: `${net.c3.url}/as4`,
+      message,
+      attachments,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
+      compress: true,
+    }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0103'), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/not encrypted/);
     expect(await storedAtC3(message.messageId)).toBe(false);
@@ -175,7 +251,14 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('C3 refuses a message encrypted for another key with EBMS:0102 and stores nothing', async () => {
     const { message, attachments } = dispatchMessage();
     const c2Cert = new X509Certificate(readFileSync(dev().ap('c2').encCert));
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c2Cert }).catch((e: unknown) => e);
+    const error = await sendUserMessage({
+      endpoint: `${net.c3.url}/as4`,
+      message,
+      attachments,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
+      encryptFor: c2Cert,
+    }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0102'), String(error)).toBe(true);
     expect(await storedAtC3(message.messageId)).toBe(false);
   });
@@ -183,7 +266,15 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('C3 refuses a service no P-Mode names with EBMS:0010, even encrypted', async () => {
     const { message, attachments } = dispatchMessage({ service: 'urn:example:service:other' });
     const c3Cert = new X509Certificate(readFileSync(dev().ap('c3').encCert));
-    const error = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c3Cert, compress: true }).catch((e: unknown) => e);
+    const error = await sendUserMessage({
+      endpoint: `${net.c3.url}/as4`,
+      message,
+      attachments,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
+      encryptFor: c3Cert,
+      compress: true,
+    }).catch((e: unknown) => e);
     expect(isQerdsError(error, 'AS4_EBMS_0010'), String(error)).toBe(true);
     expect(await storedAtC3(message.messageId)).toBe(false);
   });
@@ -191,7 +282,15 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
   it('the same message, compressed and encrypted for C3, is accepted with a receipt and stored (control)', async () => {
     const { message, attachments } = dispatchMessage();
     const c3Cert = new X509Certificate(readFileSync(dev().ap('c3').encCert));
-    const result = await sendUserMessage({ endpoint: `${net.c3.url}/as4`, message, attachments, identity: accessPointInternals(net.c2).identity, trust: accessPointInternals(net.c2).trust, encryptFor: c3Cert, compress: true });
+    const result = await sendUserMessage({
+      endpoint: `${net.c3.url}/as4`,
+      message,
+      attachments,
+      identity: accessPointInternals(net.c2).identity,
+      trust: accessPointInternals(net.c2).trust,
+      encryptFor: c3Cert,
+      compress: true,
+    });
     expect(result.receipt.refToMessageId).toBe(message.messageId);
     expect(await storedAtC3(message.messageId)).toBe(true);
   });
@@ -212,7 +311,12 @@ describe('a sending AP whose directory names no AS4 encryption certificate for t
           relay: { baseDelayMs: 50, maxDelayMs: 100 },
           directory: {
             participants: [
-              { id: SENDER.id, name: SENDER.name, endpoint: 'http://127.0.0.1:9/as4', apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert },
+              {
+                id: SENDER.id,
+                name: SENDER.name,
+                endpoint: 'http://127.0.0.1:9/as4',
+                apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert,
+              },
               // Port 9 (discard): nothing listens. The send must fail before any connection is tried.
               { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'http://127.0.0.1:9/as4' },
             ],
@@ -231,13 +335,20 @@ describe('a sending AP whose directory names no AS4 encryption certificate for t
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob([MARKER], { type: 'text/plain' }), 'note.txt');
     const submitted = await api(ap.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const failed = await waitFor(async () => {
-      const m = await accessPointInternals(ap).context.store.getMessage(String(submitted.id));
-      return m?.state === 'failed' ? m : undefined;
-    }, { what: 'the relay failure' });
+    const failed = await waitFor(
+      async () => {
+        const m = await accessPointInternals(ap).context.store.getMessage(String(submitted.id));
+        return m?.state === 'failed' ? m : undefined;
+      },
+      { what: 'the relay failure' },
+    );
     expect(failed.lastError).toBe('RB02');
     expect(failed.attempts).toBe(1);
-    const chain = await api<Array<{ event: string }>>(ap.url, SENDER.key, `/api/v1/messages/${String(submitted.id)}/evidence`);
+    const chain = await api<Array<{ event: string }>>(
+      ap.url,
+      SENDER.key,
+      `/api/v1/messages/${String(submitted.id)}/evidence`,
+    );
     expect(chain.map((e) => e.event)).toEqual(['SubmissionAcceptance', 'RelayFailure']);
   }, 30_000);
 });

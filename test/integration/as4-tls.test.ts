@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAs4Transport } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { createAs4TlsClient, sendUserMessage, spkiPin, type As4HttpClient } from '../../src/as4/index.js';
-import { RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { devPkiLayout, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,9 +28,17 @@ const pkiDir = join(work, 'pki');
 const dev = devPkiLayout(pkiDir);
 
 /** openssl s_client against `port` (asynchronous: the APs answer from this process); exit status and output. */
-function sClient(port: number, args: string[], input = ''): Promise<{ status: number | null; output: string }> {
+function sClient(
+  port: number,
+  args: string[],
+  input = '',
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', dev.caCert, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', dev.caCert, ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,13 +54,23 @@ function sClient(port: number, args: string[], input = ''): Promise<{ status: nu
 }
 
 /** A REST call over HTTPS (the dev CA trusted, no client certificate: the API key authenticates). */
-async function apiTls<T>(http: As4HttpClient, base: string, key: string, path: string, init: RequestInit = {}): Promise<T> {
+async function apiTls<T>(
+  http: As4HttpClient,
+  base: string,
+  key: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<T> {
   const request = new Request(base + path, init);
   const body = init.body ? Buffer.from(await request.arrayBuffer()) : undefined;
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   const type = request.headers.get('content-type');
   if (type) headers['content-type'] = type;
-  const response = await http(base + path, { method: init.method ?? 'GET', headers, ...(body ? { body } : {}) });
+  const response = await http(base + path, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(body ? { body } : {}),
+  });
   const json = (await response.json()) as T;
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(json)}`);
   return json;
@@ -57,7 +80,10 @@ async function submit(net: TwoAccessPoints, http: As4HttpClient, text: string): 
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
   form.append('payload', new Blob([text], { type: 'text/plain' }), 'note.txt');
-  const { id } = await apiTls<{ id: string }>(http, net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+  const { id } = await apiTls<{ id: string }>(http, net.c2.url, SENDER.key, '/api/v1/messages', {
+    method: 'POST',
+    body: form,
+  });
   return id;
 }
 
@@ -84,19 +110,30 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
     const client = noCert();
     try {
       const id = await submit(net, client.forPeer(), 'over mutual TLS\n');
-      const relayed = await waitFor(async () => {
-        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
-        return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
-      }, { timeoutMs: 30_000, what: 'the relay receipt' });
+      const relayed = await waitFor(
+        async () => {
+          const m = await accessPointInternals(net.c2).context.store.getMessage(id);
+          return m && !['submitted', 'relaying'].includes(m.state) ? m : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the relay receipt' },
+      );
       expect(relayed.state).not.toBe('failed');
       expect(relayed.attempts).toBe(1);
-      const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap');
+      const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+        relayed.ebmsMessageId,
+        'recipient-ap',
+      );
       expect(atC3?.recipient).toEqual(parseParticipantId(RECIPIENT.id));
       // C3's RelayAcceptance comes back to C2 over TLS too, C3 presenting its pinned client certificate.
-      const events = await waitFor(async () => {
-        const names = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
-        return names.includes('RelayAcceptance') ? names : undefined;
-      }, { timeoutMs: 30_000, what: 'RelayAcceptance returned to C2' });
+      const events = await waitFor(
+        async () => {
+          const names = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map(
+            (e) => e.event,
+          );
+          return names.includes('RelayAcceptance') ? names : undefined;
+        },
+        { timeoutMs: 30_000, what: 'RelayAcceptance returned to C2' },
+      );
       expect(events).toContain('SubmissionAcceptance');
     } finally {
       client.close();
@@ -106,7 +143,9 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
   it('a client without a certificate is refused in the TLS handshake (our client and openssl s_client)', async () => {
     const client = noCert();
     try {
-      await expect(client.forPeer()(`${net.c3.url}/healthz`, { method: 'GET' })).rejects.toThrow(/certificate required|handshake|socket hang up|ECONNRESET|alert/i);
+      await expect(client.forPeer()(`${net.c3.url}/healthz`, { method: 'GET' })).rejects.toThrow(
+        /certificate required|handshake|socket hang up|ECONNRESET|alert/i,
+      );
     } finally {
       client.close();
     }
@@ -125,7 +164,11 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
     expect(tls13.output).toMatch(/Verify return code: 0 \(ok\)/);
     expect(tls13.output).toMatch(/New, TLSv1\.3, Cipher is TLS_AES/);
     expect(tls13.output).toMatch(/HTTP\/1\.1 200/);
-    const tls12 = await sClient(portOf(net.c3.url), [...withCert, '-tls1_2'], 'GET /healthz HTTP/1.0\r\n\r\n');
+    const tls12 = await sClient(
+      portOf(net.c3.url),
+      [...withCert, '-tls1_2'],
+      'GET /healthz HTTP/1.0\r\n\r\n',
+    );
     expect(tls12.output).toMatch(/New, TLSv1\.2, Cipher is ECDHE-RSA-AES(128|256)-GCM-SHA(256|384)/);
     expect(tls12.output).toMatch(/HTTP\/1\.1 200/);
   });
@@ -141,7 +184,11 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
 
   it('C3 refuses (EBMS:0101) a correctly signed message whose TLS client certificate is not the one pinned for the sender AP', async () => {
     // Same e-seal, same message shape as C2 sends, but the connection presents C3's own TLS certificate (valid, same CA).
-    const wrongClient = createAs4TlsClient({ ca: [readFileSync(dev.caCert)], cert: readFileSync(dev.ap('c3').tlsCert), key: readFileSync(dev.ap('c3').tlsKey) });
+    const wrongClient = createAs4TlsClient({
+      ca: [readFileSync(dev.caCert)],
+      cert: readFileSync(dev.ap('c3').tlsCert),
+      key: readFileSync(dev.ap('c3').tlsKey),
+    });
     try {
       const transport = createAs4Transport({
         self: { id: 'urn:qerds-ap:ap:c2', name: 'C2' },
@@ -159,10 +206,17 @@ describe('AS4 over mutual TLS between two APs (C3 requires client certificates, 
         sender: parseParticipantId(SENDER.id),
         recipient: parseParticipantId(RECIPIENT.id),
         submittedAt: new Date(),
-        parts: [{ partId: 'p1', contentType: 'text/plain', body: Buffer.from('from the wrong connection\n') }],
+        parts: [
+          { partId: 'p1', contentType: 'text/plain', body: Buffer.from('from the wrong connection\n') },
+        ],
       });
-      await expect(sent).rejects.toMatchObject({ code: 'AS4_EBMS_0101', message: expect.stringMatching(/TLS client certificate .* matches none of the 1 pin/) });
-      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      await expect(sent).rejects.toMatchObject({
+        code: 'AS4_EBMS_0101',
+        message: expect.stringMatching(/TLS client certificate .* matches none of the 1 pin/),
+      });
+      expect(
+        await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap'),
+      ).toBeUndefined();
     } finally {
       wrongClient.close();
     }
@@ -189,7 +243,15 @@ describe('per-peer pinning: a server with a valid but unpinned certificate', () 
       const c3Tls = new X509Certificate(readFileSync(dev.ap('c3').tlsCert));
       const err = await sendUserMessage({
         endpoint: `${net.c3.url}/as4`,
-        message: { messageId: 'pin@qerds', timestamp: new Date(), from: { partyId: 'a', role: 'r' }, to: { partyId: 'b', role: 'r' }, collaboration: { service: 's', action: 'a', conversationId: 'c' }, messageProperties: [], payloads: [] },
+        message: {
+          messageId: 'pin@qerds',
+          timestamp: new Date(),
+          from: { partyId: 'a', role: 'r' },
+          to: { partyId: 'b', role: 'r' },
+          collaboration: { service: 's', action: 'a', conversationId: 'c' },
+          messageProperties: [],
+          payloads: [],
+        },
         attachments: [],
         identity: seal,
         http: client.forPeer({ certificates: [new X509Certificate(readFileSync(dev.ap('c2').tlsCert))] }),
@@ -206,16 +268,26 @@ describe('per-peer pinning: a server with a valid but unpinned certificate', () 
     const client = createAs4TlsClient({ ca: [readFileSync(dev.caCert)] });
     try {
       const id = await submit(net, client.forPeer(), 'never to the wrong server\n');
-      const failed = await waitFor(async () => {
-        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
-        return m?.state === 'failed' ? m : undefined;
-      }, { timeoutMs: 30_000, what: 'RelayFailure' });
+      const failed = await waitFor(
+        async () => {
+          const m = await accessPointInternals(net.c2).context.store.getMessage(id);
+          return m?.state === 'failed' ? m : undefined;
+        },
+        { timeoutMs: 30_000, what: 'RelayFailure' },
+      );
       expect(failed.attempts).toBe(2);
       expect(failed.lastError).toBe('RB09');
       const evidence = await accessPointInternals(net.c2).context.store.listEvidence(id);
       const relayFailure = evidence.find((e) => e.xml.includes('/Event/RelayFailure'));
-      expect(relayFailure?.xml).toMatch(/AS4_TLS_PIN_MISMATCH: TLS: server 127\.0\.0\.1:\d+ refused: certificate/);
-      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      expect(relayFailure?.xml).toMatch(
+        /AS4_TLS_PIN_MISMATCH: TLS: server 127\.0\.0\.1:\d+ refused: certificate/,
+      );
+      expect(
+        await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+          failed.ebmsMessageId,
+          'recipient-ap',
+        ),
+      ).toBeUndefined();
     } finally {
       client.close();
     }
@@ -228,9 +300,19 @@ describe('revocation: a peer whose TLS certificate the CA revoked', () => {
   beforeAll(async () => {
     await devTestPki(revokedPki);
     const layout = devPkiLayout(revokedPki);
-    await revokeCertificate(layout, readFileSync(layout.ap('c3').tlsCert, 'utf8'), 'keyCompromise', new Date(Date.now() - 60_000));
+    await revokeCertificate(
+      layout,
+      readFileSync(layout.ap('c3').tlsCert, 'utf8'),
+      'keyCompromise',
+      new Date(Date.now() - 60_000),
+    );
     // C3 still serves it (and it is still pinned): only the CRL of C2's trust store tells.
-    net = await startTwoAccessPoints({ outDir: join(work, 'revoked'), pkiDir: revokedPki, tls: {}, overrides: { relay: { maxAttempts: 1 } } });
+    net = await startTwoAccessPoints({
+      outDir: join(work, 'revoked'),
+      pkiDir: revokedPki,
+      tls: {},
+      overrides: { relay: { maxAttempts: 1 } },
+    });
   }, 60_000);
   afterAll(() => net?.stop());
 
@@ -238,13 +320,23 @@ describe('revocation: a peer whose TLS certificate the CA revoked', () => {
     const client = createAs4TlsClient({ ca: [readFileSync(devPkiLayout(revokedPki).caCert)] });
     try {
       const id = await submit(net, client.forPeer(), 'not to a revoked server\n');
-      const failed = await waitFor(async () => {
-        const m = await accessPointInternals(net.c2).context.store.getMessage(id);
-        return m?.state === 'failed' ? m : undefined;
-      }, { timeoutMs: 30_000, what: 'RelayFailure' });
+      const failed = await waitFor(
+        async () => {
+          const m = await accessPointInternals(net.c2).context.store.getMessage(id);
+          return m?.state === 'failed' ? m : undefined;
+        },
+        { timeoutMs: 30_000, what: 'RelayFailure' },
+      );
       const evidence = await accessPointInternals(net.c2).context.store.listEvidence(id);
-      expect(evidence.find((e) => e.xml.includes('/Event/RelayFailure'))?.xml).toMatch(/AS4_TLS_HANDSHAKE_FAILED: TLS: server 127\.0\.0\.1:\d+ refused: certificate revoked \(CERT_REVOKED\)/);
-      expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(failed.ebmsMessageId, 'recipient-ap')).toBeUndefined();
+      expect(evidence.find((e) => e.xml.includes('/Event/RelayFailure'))?.xml).toMatch(
+        /AS4_TLS_HANDSHAKE_FAILED: TLS: server 127\.0\.0\.1:\d+ refused: certificate revoked \(CERT_REVOKED\)/,
+      );
+      expect(
+        await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+          failed.ebmsMessageId,
+          'recipient-ap',
+        ),
+      ).toBeUndefined();
     } finally {
       client.close();
     }

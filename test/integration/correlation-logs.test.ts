@@ -26,18 +26,45 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-type Line = { ap: string; msg: string; messageId?: string; stage?: string; jobId?: number; requestId?: string; level: number; method?: string; path?: string; status?: number; ms?: number };
+type Line = {
+  ap: string;
+  msg: string;
+  messageId?: string;
+  stage?: string;
+  jobId?: number;
+  requestId?: string;
+  level: number;
+  method?: string;
+  path?: string;
+  status?: number;
+  ms?: number;
+};
 
 describe('correlation ids in logs', () => {
   it('every log line of one message’s life carries its messageId', async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
     const lines: Line[] = [];
-    const root = pino({ level: 'debug' }, { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
+    const root = pino(
+      { level: 'debug' },
+      { write: (text: string) => void lines.push(JSON.parse(text) as Line) },
+    );
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     const participants = [
-      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
-      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
+      {
+        id: SENDER.id,
+        name: SENDER.name,
+        endpoint: `http://127.0.0.1:${c2Port}/as4`,
+        apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert,
+        apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert,
+      },
+      {
+        id: RECIPIENT.id,
+        name: RECIPIENT.name,
+        endpoint: `http://127.0.0.1:${c3Port}/as4`,
+        apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert,
+        apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert,
+      },
     ];
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER) =>
       createAccessPoint(
@@ -65,7 +92,11 @@ describe('correlation ids in logs', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-    const response = await fetch(`${c2.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}`, 'x-request-id': 'client-req-42' } });
+    const response = await fetch(`${c2.url}/api/v1/messages`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${SENDER.key}`, 'x-request-id': 'client-req-42' },
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get('x-request-id')).toBe('client-req-42');
     const { id } = (await response.json()) as { id: string };
@@ -89,14 +120,30 @@ describe('correlation ids in logs', () => {
     expect(without, 'log lines without the messageId of the message they are about').toEqual([]);
     // The stages' lines name stage and outbox entry too.
     const staged = life.filter((l) => l.stage !== undefined);
-    expect(new Set(staged.map((l) => `${l.ap}:${l.stage}`))).toEqual(new Set(['c2:relay', 'c3:deliver', 'c3:notify']));
+    expect(new Set(staged.map((l) => `${l.ap}:${l.stage}`))).toEqual(
+      new Set(['c2:relay', 'c3:deliver', 'c3:notify']),
+    );
     expect(staged.every((l) => typeof l.jobId === 'number')).toBe(true);
     // The submission's line links the client's request id to the new message.
-    expect(life.find((l) => l.msg === 'submission recorded')).toMatchObject({ ap: 'c2', messageId: id, requestId: 'client-req-42' });
+    expect(life.find((l) => l.msg === 'submission recorded')).toMatchObject({
+      ap: 'c2',
+      messageId: id,
+      requestId: 'client-req-42',
+    });
     // One access line per request: the submission's names the client's request id, status and duration, and no header.
     const submission = access.filter((l) => l.requestId === 'client-req-42');
-    expect(submission).toEqual([expect.objectContaining({ ap: 'c2', method: 'POST', path: '/api/v1/messages', status: 201, ms: expect.any(Number) })]);
+    expect(submission).toEqual([
+      expect.objectContaining({
+        ap: 'c2',
+        method: 'POST',
+        path: '/api/v1/messages',
+        status: 201,
+        ms: expect.any(Number),
+      }),
+    ]);
     expect(JSON.stringify(access)).not.toContain(SENDER.key);
-    expect(access.some((l) => l.ap === 'c3' && l.method === 'POST' && l.path === '/as4' && l.status === 200)).toBe(true);
+    expect(
+      access.some((l) => l.ap === 'c3' && l.method === 'POST' && l.path === '/as4' && l.status === 200),
+    ).toBe(true);
   }, 60_000);
 });

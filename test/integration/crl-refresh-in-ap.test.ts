@@ -34,14 +34,20 @@ const clock = { now: () => new Date(Date.now() + offsetMs) };
 /** The CRLs embedded in an evidence's xades:RevocationValues, parsed. */
 function embeddedCrls(xml: string): x509.X509Crl[] {
   const values = /<(?:\w+:)?RevocationValues[\s\S]*?<\/(?:\w+:)?RevocationValues>/.exec(xml)?.[0] ?? '';
-  return [...values.matchAll(/<(?:\w+:)?EncapsulatedCRLValue[^>]*>([^<]+)</g)].map((m) => new x509.X509Crl(Uint8Array.from(Buffer.from(m[1]!, 'base64'))));
+  return [...values.matchAll(/<(?:\w+:)?EncapsulatedCRLValue[^>]*>([^<]+)</g)].map(
+    (m) => new x509.X509Crl(Uint8Array.from(Buffer.from(m[1]!, 'base64'))),
+  );
 }
 
 async function submit(): Promise<Response> {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
   form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-  return fetch(`${ap.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}` } });
+  return fetch(`${ap.url}/api/v1/messages`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${SENDER.key}` },
+  });
 }
 
 async function submissionAcceptance(): Promise<string> {
@@ -70,9 +76,22 @@ describe('CRLs refreshed while the AP runs', () => {
   beforeAll(async () => {
     pki = await devTestPki(join(work, 'pki'), { aps: ['c2'], recipients: [] });
     // The CRL the AP starts with: issued an hour ago, due in an hour.
-    const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
+    const ca = {
+      cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+      signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+    };
     const now = Date.now();
-    writeFileSync(pki.caCrl, crlPem(await issueCrl(ca, { crlNumber: 10n, thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR), entries: [] })));
+    writeFileSync(
+      pki.caCrl,
+      crlPem(
+        await issueCrl(ca, {
+          crlNumber: 10n,
+          thisUpdate: new Date(now - HOUR),
+          nextUpdate: new Date(now + HOUR),
+          entries: [],
+        }),
+      ),
+    );
     const sealCert = pki.ap('c2').sealCert;
     const config = loadConfig({
       env: {},
@@ -88,7 +107,12 @@ describe('CRLs refreshed while the AP runs', () => {
         directory: {
           participants: [
             { id: SENDER.id, name: SENDER.name, endpoint: 'http://127.0.0.1:9/as4', apCertificate: sealCert },
-            { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: 'http://127.0.0.1:9/as4', apCertificate: sealCert },
+            {
+              id: RECIPIENT.id,
+              name: RECIPIENT.name,
+              endpoint: 'http://127.0.0.1:9/as4',
+              apCertificate: sealCert,
+            },
           ],
         },
         apiKeys: [{ key: SENDER.key, participant: SENDER.id, name: SENDER.name }],
@@ -136,7 +160,10 @@ describe('CRLs refreshed while the AP runs', () => {
     expect(crls[0]!.thisUpdate.getTime()).toBe(Math.floor(issued.thisUpdate.getTime() / 1000) * 1000);
     const xmlsec = xmlsecVerify(xml, pki.caCert);
     expect(xmlsec.ok, xmlsec.output).toBe(true);
-    const report = await verifyEvidence(xml, { trust: loadTrustStore([pki.caCert, pki.caCrl]), at: clock.now() });
+    const report = await verifyEvidence(xml, {
+      trust: loadTrustStore([pki.caCert, pki.caCrl]),
+      at: clock.now(),
+    });
     expect(report.indication, report.findings.map((f) => f.message).join('; ')).toBe('TOTAL-PASSED');
   }, 60_000);
 });

@@ -21,7 +21,6 @@ import { claimPort } from '../helpers/ports.js';
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
 
-
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
  * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first: C3's
@@ -61,15 +60,31 @@ describe('dead letters', () => {
         toYaml({
           ap: { name, id: devApId(name) },
           http: { port },
-          store: { kind: 'sqlite', sqliteFile: join(work, name, 'qerds.sqlite'), blobDir: join(work, name, 'blobs') },
+          store: {
+            kind: 'sqlite',
+            sqliteFile: join(work, name, 'qerds.sqlite'),
+            blobDir: join(work, name, 'blobs'),
+          },
           queue: { pollIntervalMs: 20 },
           relay: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50, timeoutMs: 2000 },
           pki: { dir: pkiDir, apName: name },
           directory: {
             participants: [
               // Each AP's AS4 encryption certificate: the P-Mode encrypts AS4 payloads for the peer.
-              { id: SENDER.id, name: SENDER.name, endpoint: senderEndpoint, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
-              { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
+              {
+                id: SENDER.id,
+                name: SENDER.name,
+                endpoint: senderEndpoint,
+                apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert,
+                apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert,
+              },
+              {
+                id: RECIPIENT.id,
+                name: RECIPIENT.name,
+                endpoint: `http://127.0.0.1:${c3Port}/as4`,
+                apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert,
+                apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert,
+              },
             ],
           },
           apiKeys: [{ key: account.key, participant: account.id, name: account.name }],
@@ -90,10 +105,21 @@ describe('dead letters', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-    const { id } = await api<{ id: string }>(c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+    const { id } = await api<{ id: string }>(c2.url, SENDER.key, '/api/v1/messages', {
+      method: 'POST',
+      body: form,
+    });
 
-    const admin = (path: string, init: RequestInit = {}, key = ADMIN_KEY) => fetch(`${c3.url}/api/v1/admin${path}`, { ...init, headers: { authorization: `Bearer ${key}` } });
-    type View = { id: number; stage: string; messageId: string; attempts: number; lastError: string | null; data: { evidenceId?: string } };
+    const admin = (path: string, init: RequestInit = {}, key = ADMIN_KEY) =>
+      fetch(`${c3.url}/api/v1/admin${path}`, { ...init, headers: { authorization: `Bearer ${key}` } });
+    type View = {
+      id: number;
+      stage: string;
+      messageId: string;
+      attempts: number;
+      lastError: string | null;
+      data: { evidenceId?: string };
+    };
     // C3 returns two evidence to C2: RelayAcceptance and ContentConsignment. Both notify jobs give up.
     let letters: View[] = [];
     await until('the dead letters at C3', async () => {
@@ -106,11 +132,17 @@ describe('dead letters', () => {
       expect(letter).toMatchObject({ stage: 'notify', messageId: c3Message.id, attempts: 2 });
       expect(letter.lastError).toMatch(/^AS4_/);
     }
-    const events = await Promise.all(letters.map(async (l) => (await accessPointInternals(c3).context.store.getEvidence(l.data.evidenceId!))?.event));
+    const events = await Promise.all(
+      letters.map(
+        async (l) => (await accessPointInternals(c3).context.store.getEvidence(l.data.evidenceId!))?.event,
+      ),
+    );
     expect(events.sort()).toEqual(['ContentConsignment', 'RelayAcceptance']);
     // Given up: nothing runs them any more, and C2 has only its own evidence.
     await new Promise((r) => setTimeout(r, 300));
-    expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event)).toEqual(['SubmissionAcceptance']);
+    expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event)).toEqual([
+      'SubmissionAcceptance',
+    ]);
     expect(await (await fetch(`${c3.url}/metrics`)).text()).toContain('qerds_dead_letters{stage="notify"} 2');
 
     // Only admin keys open the admin API: none, or a participant's key, is refused.
@@ -118,17 +150,24 @@ describe('dead letters', () => {
     expect((await admin('/dead-letters', {}, RECIPIENT.key)).status).toBe(401);
 
     // The CLI sees the same dead letter, on the store directly.
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work });
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work });
     const listed = JSON.parse((await cli('dead-letters', 'list', '--json', '-c', c3File)).stdout) as View[];
     expect(listed).toEqual(letters);
-    await expect(cli('dead-letters', 'replay', '999999', '-c', c3File)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no dead letter 999999') });
+    await expect(cli('dead-letters', 'replay', '999999', '-c', c3File)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no dead letter 999999'),
+    });
 
     // The way to C2 is repaired; the operator replays.
     proxy = createServer((req, res) => {
-      const upstream = request({ host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        { host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((done) => proxy!.listen(proxyPort, '127.0.0.1', done));
@@ -138,9 +177,16 @@ describe('dead letters', () => {
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ id: first.id, replayed: true });
     expect((await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' })).status).toBe(404);
-    expect((await cli('dead-letters', 'replay', String(second.id), '-c', c3File)).stdout).toContain(`dead letter ${second.id} replayed`);
-    await until('both evidence at C2', async () => (await accessPointInternals(c2).context.store.listEvidence(id)).length === 3);
-    expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event).sort()).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
+    expect((await cli('dead-letters', 'replay', String(second.id), '-c', c3File)).stdout).toContain(
+      `dead letter ${second.id} replayed`,
+    );
+    await until(
+      'both evidence at C2',
+      async () => (await accessPointInternals(c2).context.store.listEvidence(id)).length === 3,
+    );
+    expect(
+      (await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event).sort(),
+    ).toEqual(['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance']);
     expect(await (await admin('/dead-letters')).json()).toEqual([]);
     expect((await accessPointInternals(c3).context.store.stats()).outboxByStage).toEqual({});
   }, 180_000);

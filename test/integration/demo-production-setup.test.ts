@@ -30,7 +30,24 @@ describe('qerds demo on PostgreSQL and BullMQ', () => {
     const redis = await testRedis();
     const result = spawnSync(
       process.execPath,
-      [join(root, 'bin/qerds.js'), 'demo', '--out', join(work, 'out'), '--pki', join(work, 'pki'), '--invoice', join(root, 'examples/ubl-invoice-jp.xml'), '--timeout', '120000', '--postgres', testPostgresUrl, '--redis', redis.url, '--name', name],
+      [
+        join(root, 'bin/qerds.js'),
+        'demo',
+        '--out',
+        join(work, 'out'),
+        '--pki',
+        join(work, 'pki'),
+        '--invoice',
+        join(root, 'examples/ubl-invoice-jp.xml'),
+        '--timeout',
+        '120000',
+        '--postgres',
+        testPostgresUrl,
+        '--redis',
+        redis.url,
+        '--name',
+        name,
+      ],
       { cwd: root, encoding: 'utf8', timeout: 240_000 },
     );
     expect(result.status, result.stdout + result.stderr).toBe(0);
@@ -39,7 +56,9 @@ describe('qerds demo on PostgreSQL and BullMQ', () => {
     const admin = new pg.Client({ connectionString: testPostgresUrl });
     await admin.connect();
     try {
-      const { rows } = await admin.query<{ n: number }>(`select count(*)::int as n from ${name}_c3.messages where state = 'delivered'`);
+      const { rows } = await admin.query<{ n: number }>(
+        `select count(*)::int as n from ${name}_c3.messages where state = 'delivered'`,
+      );
       expect(rows[0]!.n).toBe(1);
     } finally {
       await admin.end();

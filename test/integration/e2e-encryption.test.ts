@@ -8,7 +8,14 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  apiText,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import type { EvidenceData } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { parseEvidenceXml, verifyEvidence } from '../../src/evidence/index.js';
@@ -19,7 +26,6 @@ import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
-
 
 /**
  * REQ2 end to end on two APs over loopback: C2 encrypts for the recipient's certificate that its
@@ -52,9 +58,36 @@ function opensslEcRecipient(): RecipientKeys {
   const pki = devPkiLayout(pkiDir);
   writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyAgreement\n');
   ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile);
-  ssl('req', '-new', '-key', keyFile, '-subj', '/O=qerds-ap TEST ONLY/CN=recipient ec', '-out', join(dir, 'ec.csr'));
-  ssl('x509', '-req', '-in', join(dir, 'ec.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'),
-    '-days', '2', '-sha256', '-extfile', ext, '-out', certFile);
+  ssl(
+    'req',
+    '-new',
+    '-key',
+    keyFile,
+    '-subj',
+    '/O=qerds-ap TEST ONLY/CN=recipient ec',
+    '-out',
+    join(dir, 'ec.csr'),
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'ec.csr'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    certFile,
+  );
   return { certFile, keyFile };
 }
 
@@ -68,11 +101,18 @@ function filesUnder(dir: string): string[] {
 
 /** The forms in which a secret could sit in a file or a log line. */
 function forms(secret: Buffer): Buffer[] {
-  return [secret, Buffer.from(secret.toString('hex')), Buffer.from(secret.toString('base64')), Buffer.from(secret.toString('base64url'))];
+  return [
+    secret,
+    Buffer.from(secret.toString('hex')),
+    Buffer.from(secret.toString('base64')),
+    Buffer.from(secret.toString('base64url')),
+  ];
 }
 
 function holders(haystacks: ReadonlyMap<string, Buffer>, secret: Buffer): string[] {
-  return [...haystacks].filter(([, bytes]) => forms(secret).some((form) => bytes.includes(form))).map(([name]) => name);
+  return [...haystacks]
+    .filter(([, bytes]) => forms(secret).some((form) => bytes.includes(form)))
+    .map(([name]) => name);
 }
 
 const cases: { name: string; recipient: () => Promise<RecipientKeys> }[] = [
@@ -83,7 +123,10 @@ const cases: { name: string; recipient: () => Promise<RecipientKeys> }[] = [
       return { certFile: cert, keyFile: key };
     },
   },
-  { name: 'ECDH P-256 (certificate made with openssl, issued by the dev CA)', recipient: async () => opensslEcRecipient() },
+  {
+    name: 'ECDH P-256 (certificate made with openssl, issued by the dev CA)',
+    recipient: async () => opensslEcRecipient(),
+  },
 ];
 
 beforeAll(async () => {
@@ -95,14 +138,27 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
   const c3Log: Buffer[] = [];
   const marker = randomBytes(32);
   const senderMarker = randomBytes(32);
-  const payload = Buffer.concat([Buffer.from('Invoice INV-2026-000123\nsecret marker: '), marker, Buffer.from('\nend\n')]);
+  const payload = Buffer.concat([
+    Buffer.from('Invoice INV-2026-000123\nsecret marker: '),
+    marker,
+    Buffer.from('\nend\n'),
+  ]);
   const senderPlaintext = Buffer.concat([Buffer.from('encrypted by C1 itself: '), senderMarker]);
   let keys: RecipientKeys;
   let certificate: X509Certificate;
   let senderCms: Buffer;
   let net: TwoAccessPoints;
   let messageId = '';
-  let inboxItem: { id: string; parts: Array<{ partId: string; contentType: string; originalContentType?: string; sha256: string; plaintextSha256?: string }> };
+  let inboxItem: {
+    id: string;
+    parts: Array<{
+      partId: string;
+      contentType: string;
+      originalContentType?: string;
+      sha256: string;
+      plaintextSha256?: string;
+    }>;
+  };
   const handedOver = new Map<string, Buffer>();
 
   beforeAll(async () => {
@@ -125,7 +181,11 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'Invoice INV-2026-000123' }));
     form.append('payload', new Blob([new Uint8Array(payload)], { type: 'text/plain' }), 'invoice.txt');
-    form.append('payload', new Blob([new Uint8Array(senderCms)], { type: 'application/octet-stream' }), 'invoice.p7m');
+    form.append(
+      'payload',
+      new Blob([new Uint8Array(senderCms)], { type: 'application/octet-stream' }),
+      'invoice.p7m',
+    );
     const submitted = await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     messageId = String(submitted.id);
 
@@ -137,14 +197,20 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
       if (item) {
         inboxItem = item;
         for (const part of item.parts) {
-          const response = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${part.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+          const response = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${part.partId}`, {
+            headers: { authorization: `Bearer ${RECIPIENT.key}` },
+          });
           if (!response.ok) throw new Error(`handover of ${part.partId}: HTTP ${response.status}`);
           handedOver.set(part.partId, Buffer.from(await response.arrayBuffer()));
         }
       } else await new Promise((r) => setTimeout(r, 100));
     }
     while (Date.now() < deadline) {
-      const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+      const chain = await api<Array<{ event: string }>>(
+        net.c2.url,
+        SENDER.key,
+        `/api/v1/messages/${messageId}/evidence`,
+      );
       if (chain.some((e) => e.event === 'ContentHandover')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -153,7 +219,11 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
 
   /** C2's evidence of the message, parsed, by event name. */
   async function c2Evidence(): Promise<Map<string, { xml: string; data: EvidenceData }>> {
-    const chain = await api<Array<{ event: string; href: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+    const chain = await api<Array<{ event: string; href: string }>>(
+      net.c2.url,
+      SENDER.key,
+      `/api/v1/messages/${messageId}/evidence`,
+    );
     const out = new Map<string, { xml: string; data: EvidenceData }>();
     for (const item of chain) {
       const xml = await apiText(net.c2.url, SENDER.key, item.href);
@@ -175,7 +245,10 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
   it('hands C4 ciphertext that decrypts to the payload with decryptCms and with openssl cms', () => {
     expect(handedOver.size).toBe(2);
     const [first] = inboxItem.parts;
-    expect(first).toMatchObject({ contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data', originalContentType: 'text/plain' });
+    expect(first).toMatchObject({
+      contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data',
+      originalContentType: 'text/plain',
+    });
     expect(first).not.toHaveProperty('plaintextSha256');
     const ciphertext = handedOver.get(first!.partId)!;
     expect(ciphertext.includes(marker)).toBe(false);
@@ -183,7 +256,18 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     expect(decryptCms(ciphertext, { privateKey, certificate }).equals(payload)).toBe(true);
     const file = join(outDir, 'part-1.p7m');
     writeFileSync(file, ciphertext);
-    const opensslPlaintext = ssl('cms', '-decrypt', '-inform', 'DER', '-in', file, '-recip', keys.certFile, '-inkey', keys.keyFile);
+    const opensslPlaintext = ssl(
+      'cms',
+      '-decrypt',
+      '-inform',
+      'DER',
+      '-in',
+      file,
+      '-recip',
+      keys.certFile,
+      '-inkey',
+      keys.keyFile,
+    );
     expect(opensslPlaintext.equals(payload)).toBe(true);
   });
 
@@ -192,7 +276,16 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     const output = join(outDir, 'decrypted.txt');
     writeFileSync(input, handedOver.get('part-1')!);
     // Asynchronously: a blocked event loop would keep fetch from retiring keep-alive sockets the APs closed.
-    const result = await execFileAsync(process.execPath, [join(root, 'bin/qerds.js'), 'decrypt', input, output, '--key', keys.keyFile, '--cert', keys.certFile]);
+    const result = await execFileAsync(process.execPath, [
+      join(root, 'bin/qerds.js'),
+      'decrypt',
+      input,
+      output,
+      '--key',
+      keys.keyFile,
+      '--cert',
+      keys.certFile,
+    ]);
     expect(result.stderr).toMatch(/decrypted \d+ octets/);
     expect(readFileSync(output).equals(payload)).toBe(true);
     expect(statSync(output).mode & 0o777).toBe(0o600);
@@ -204,24 +297,49 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     expect(second).not.toHaveProperty('originalContentType');
     expect(handedOver.get(second.partId)!.equals(senderCms)).toBe(true);
     const stored = await accessPointInternals(net.c2).context.store.getMessage(messageId);
-    expect(stored?.parts[1]).toEqual({ partId: second.partId, contentType: 'application/octet-stream', filename: 'invoice.p7m', sha256: sha256(senderCms), size: senderCms.length });
+    expect(stored?.parts[1]).toEqual({
+      partId: second.partId,
+      contentType: 'application/octet-stream',
+      filename: 'invoice.p7m',
+      sha256: sha256(senderCms),
+      size: senderCms.length,
+    });
     const privateKey = createPrivateKey(readFileSync(keys.keyFile));
-    expect(decryptCms(handedOver.get(second.partId)!, { privateKey, certificate }).equals(senderPlaintext)).toBe(true);
+    expect(
+      decryptCms(handedOver.get(second.partId)!, { privateKey, certificate }).equals(senderPlaintext),
+    ).toBe(true);
   });
 
   it("binds plaintext and ciphertext digests in C2's sealed SubmissionAcceptance; C3's evidence only the ciphertext's", async () => {
     const evidence = await c2Evidence();
-    expect([...evidence.keys()]).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover']));
+    expect([...evidence.keys()]).toEqual(
+      expect.arrayContaining([
+        'SubmissionAcceptance',
+        'RelayAcceptance',
+        'ContentConsignment',
+        'ContentHandover',
+      ]),
+    );
     const acceptance = evidence.get('SubmissionAcceptance')!;
     const cipherDigest = sha256(handedOver.get('part-1')!);
     expect(acceptance.data.parts).toEqual([
-      { partId: 'part-1', contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data', sha256: cipherDigest, plaintextSha256: sha256(payload) },
+      {
+        partId: 'part-1',
+        contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data',
+        sha256: cipherDigest,
+        plaintextSha256: sha256(payload),
+      },
       { partId: 'part-2', contentType: 'application/octet-stream', sha256: sha256(senderCms) },
     ]);
     const trust = loadTrustStore([devPkiLayout(pkiDir).caCert, devPkiLayout(pkiDir).caCrl]);
     expect((await verifyEvidence(acceptance.xml, { trust })).indication).toBe('TOTAL-PASSED');
     const stored = await accessPointInternals(net.c2).context.store.getMessage(messageId);
-    expect(stored?.parts[0]).toMatchObject({ sha256: cipherDigest, plaintextSha256: sha256(payload), plaintextSize: payload.length, originalContentType: 'text/plain' });
+    expect(stored?.parts[0]).toMatchObject({
+      sha256: cipherDigest,
+      plaintextSha256: sha256(payload),
+      plaintextSize: payload.length,
+      originalContentType: 'text/plain',
+    });
     for (const event of ['RelayAcceptance', 'ContentHandover']) {
       const parts = evidence.get(event)!.data.parts;
       expect(parts.map((p) => p.sha256)).toEqual([cipherDigest, sha256(senderCms)]);
@@ -237,7 +355,9 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     // Nor the plaintext's digest: with it C3 could confirm a guessed plaintext.
     expect(holders(artefacts, Buffer.from(sha256(payload), 'hex'))).toEqual([]);
     // The search finds what is there: the ciphertext's digest is in C3's database.
-    expect(holders(artefacts, Buffer.from(sha256(handedOver.get('part-1')!), 'hex')).length).toBeGreaterThan(0);
+    expect(holders(artefacts, Buffer.from(sha256(handedOver.get('part-1')!), 'hex')).length).toBeGreaterThan(
+      0,
+    );
     // C2, the sender's AP, received the plaintext from C1 and keeps it (see e2e-encryption.ts).
     const c2Files = new Map(filesUnder(join(outDir, 'c2', 'blobs')).map((f) => [f, readFileSync(f)]));
     expect(holders(c2Files, marker).length).toBe(1);

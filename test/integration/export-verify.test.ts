@@ -5,7 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence, readExportDir, type ExportManifest } from '../../src/cli/export-command.js';
 import { verifyAny, verifyEvidenceChain } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
@@ -16,7 +22,6 @@ import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
-
 
 /**
  * The archive export and the one verification verb: a message goes C2 → C3 → handover; C2's evidence is
@@ -32,7 +37,10 @@ let net: TwoAccessPoints;
 let manifest: ExportManifest;
 let messageId: string;
 
-async function postVerify(body: Buffer | string, query = ''): Promise<{ status: number; json: { kind: string; valid: boolean; report: Record<string, unknown> } }> {
+async function postVerify(
+  body: Buffer | string,
+  query = '',
+): Promise<{ status: number; json: { kind: string; valid: boolean; report: Record<string, unknown> } }> {
   const response = await fetch(`${net.c2.url}/api/v1/verify${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${SENDER.key}`, 'content-type': 'application/octet-stream' },
@@ -47,32 +55,60 @@ describe('qerds export + verify of the evidence chain', () => {
     net = await startTwoAccessPoints({ outDir: join(work, 'aps'), pkiDir });
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'Invoice INV-2026-000123' }));
-    form.append('payload', new Blob([readFileSync(join(root, 'examples/ubl-invoice-jp.xml'))], { type: 'application/xml' }), 'invoice.xml');
-    messageId = String((await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id);
+    form.append(
+      'payload',
+      new Blob([readFileSync(join(root, 'examples/ubl-invoice-jp.xml'))], { type: 'application/xml' }),
+      'invoice.xml',
+    );
+    messageId = String(
+      (await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id,
+    );
     const deadline = Date.now() + 60_000;
     let handedOver = false;
     while (Date.now() < deadline) {
       if (!handedOver) {
-        const inbox = await api<Array<{ id: string; state: string; parts: Array<{ partId: string }> }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
+        const inbox = await api<Array<{ id: string; state: string; parts: Array<{ partId: string }> }>>(
+          net.c3.url,
+          RECIPIENT.key,
+          '/api/v1/inbox',
+        );
         const item = inbox.find((m) => m.state === 'consigned');
         if (item) {
-          const r = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+          const r = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
+            headers: { authorization: `Bearer ${RECIPIENT.key}` },
+          });
           await r.arrayBuffer();
           handedOver = r.ok;
         }
       }
-      const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+      const chain = await api<Array<{ event: string }>>(
+        net.c2.url,
+        SENDER.key,
+        `/api/v1/messages/${messageId}/evidence`,
+      );
       if (chain.some((e) => e.event === 'ContentHandover')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    manifest = await exportMessageEvidence({ store: accessPointInternals(net.c2).context.store, messageId, outDir, trust: accessPointInternals(net.c2).trust });
+    manifest = await exportMessageEvidence({
+      store: accessPointInternals(net.c2).context.store,
+      messageId,
+      outDir,
+      trust: accessPointInternals(net.c2).trust,
+    });
   }, 120_000);
   afterAll(() => net?.stop());
 
   const exportTrust = () => loadTrustStore([join(outDir, 'trust')]);
 
   it('writes every evidence, the trust files, a manifest with digests and a README', () => {
-    expect(manifest.evidence.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover']));
+    expect(manifest.evidence.map((e) => e.event)).toEqual(
+      expect.arrayContaining([
+        'SubmissionAcceptance',
+        'RelayAcceptance',
+        'ContentConsignment',
+        'ContentHandover',
+      ]),
+    );
     expect(readdirSync(join(outDir, 'evidence'))).toHaveLength(manifest.evidence.length);
     expect(manifest.trust.some((t) => t.file.endsWith('.crt.pem'))).toBe(true);
     expect(manifest.trust.some((t) => /\.crl(\.pem)?$/.test(t.file))).toBe(true);
@@ -93,46 +129,89 @@ describe('qerds export + verify of the evidence chain', () => {
     const copy = join(work, 'tampered');
     cpSync(outDir, copy, { recursive: true });
     const file = join(copy, manifest.evidence[1]!.file);
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/<(\w+:)?EventTime>(\d)/, (_m, p: string | undefined, d: string) => `<${p ?? ''}EventTime>${d === '1' ? '2' : '1'}`));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /<(\w+:)?EventTime>(\d)/,
+        (_m, p: string | undefined, d: string) => `<${p ?? ''}EventTime>${d === '1' ? '2' : '1'}`,
+      ),
+    );
     const report = await verifyEvidenceChain(readExportDir(copy), { trust: exportTrust() });
     expect(report.valid).toBe(false);
-    expect(report.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['CHAIN_DIGEST_MISMATCH', 'CHAIN_MEMBER_INVALID']));
-    const cli = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'verify', copy, '--trust', join(outDir, 'trust')], { cwd: root }).catch((e: { code: number; stdout: string }) => e);
+    expect(report.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(['CHAIN_DIGEST_MISMATCH', 'CHAIN_MEMBER_INVALID']),
+    );
+    const cli = await execFileAsync(
+      'npx',
+      ['tsx', 'src/cli/main.ts', 'verify', copy, '--trust', join(outDir, 'trust')],
+      { cwd: root },
+    ).catch((e: { code: number; stdout: string }) => e);
     expect('code' in cli ? cli.code : 0).toBe(1);
     expect(cli.stdout).toMatch(/^INVALID: evidence chain/);
   }, 60_000);
 
   it('a chain missing a linked evidence or with a duplicate is INVALID; order of the list is free; one without submission is partial but valid', async () => {
     const bundle = readExportDir(outDir);
-    const report = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'RelayAcceptance') }, { trust: exportTrust() });
+    const report = await verifyEvidenceChain(
+      { ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'RelayAcceptance') },
+      { trust: exportTrust() },
+    );
     expect(report.valid).toBe(false);
     expect(report.findings.map((f) => f.code)).toContain('CHAIN_LINK_MISSING');
     // The list order is not the chain's: links and sealed event times are.
-    const reordered = await verifyEvidenceChain({ ...bundle, evidence: [...bundle.evidence].reverse() }, { trust: exportTrust() });
+    const reordered = await verifyEvidenceChain(
+      { ...bundle, evidence: [...bundle.evidence].reverse() },
+      { trust: exportTrust() },
+    );
     expect(reordered.findings).toEqual([]);
     // The same evidence twice, under another declared id: refused (a padded chain is not one history).
-    const twice = await verifyEvidenceChain({ ...bundle, evidence: [...bundle.evidence, { ...bundle.evidence[0]!, id: 'other' }] }, { trust: exportTrust() });
+    const twice = await verifyEvidenceChain(
+      { ...bundle, evidence: [...bundle.evidence, { ...bundle.evidence[0]!, id: 'other' }] },
+      { trust: exportTrust() },
+    );
     expect(twice.valid).toBe(false);
-    expect(twice.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['CHAIN_ID_MISMATCH', 'CHAIN_DUPLICATE_ID']));
-    const noSubmission = await verifyEvidenceChain({ ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'SubmissionAcceptance') }, { trust: exportTrust() });
+    expect(twice.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(['CHAIN_ID_MISMATCH', 'CHAIN_DUPLICATE_ID']),
+    );
+    const noSubmission = await verifyEvidenceChain(
+      { ...bundle, evidence: bundle.evidence.filter((e) => e.event !== 'SubmissionAcceptance') },
+      { trust: exportTrust() },
+    );
     expect(noSubmission.valid).toBe(true);
     expect(noSubmission.findings.map((f) => f.code)).toEqual(['CHAIN_NO_SUBMISSION']);
   });
 
   it('qerds verify <export dir> exits 0 and says VALID', async () => {
-    const { stdout } = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'verify', outDir, '--trust', join(outDir, 'trust')], { cwd: root });
+    const { stdout } = await execFileAsync(
+      'npx',
+      ['tsx', 'src/cli/main.ts', 'verify', outDir, '--trust', join(outDir, 'trust')],
+      { cwd: root },
+    );
     expect(stdout).toMatch(/^VALID: evidence chain of \d+ evidence for message /);
   }, 60_000);
 
   it('the CLI on the AP’s configured store: qerds export writes the same chain; qerds archive renew finds nothing due today', async () => {
     const config = join(work, 'c2.yaml');
-    writeFileSync(config, `store:\n  sqliteFile: ${join(work, 'aps/c2/qerds.sqlite')}\n  blobDir: ${join(work, 'aps/c2/blobs')}\npki:\n  dir: ${pkiDir}\n  apName: c2\n`);
+    writeFileSync(
+      config,
+      `store:\n  sqliteFile: ${join(work, 'aps/c2/qerds.sqlite')}\n  blobDir: ${join(work, 'aps/c2/blobs')}\npki:\n  dir: ${pkiDir}\n  apName: c2\n`,
+    );
     const cliOut = join(work, 'cli-export');
-    const exported = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'export', messageId, '--out', cliOut, '--config', config], { cwd: root });
+    const exported = await execFileAsync(
+      'npx',
+      ['tsx', 'src/cli/main.ts', 'export', messageId, '--out', cliOut, '--config', config],
+      { cwd: root },
+    );
     expect(exported.stdout).toContain(`exported ${manifest.evidence.length} evidence`);
     const cliManifest = JSON.parse(readFileSync(join(cliOut, 'manifest.json'), 'utf8')) as ExportManifest;
-    expect(cliManifest.evidence.map((e) => [e.id, e.sha256])).toEqual(manifest.evidence.map((e) => [e.id, e.sha256]));
-    const renew = await execFileAsync('npx', ['tsx', 'src/cli/main.ts', 'archive', 'renew', '--config', config, '--json'], { cwd: root });
+    expect(cliManifest.evidence.map((e) => [e.id, e.sha256])).toEqual(
+      manifest.evidence.map((e) => [e.id, e.sha256]),
+    );
+    const renew = await execFileAsync(
+      'npx',
+      ['tsx', 'src/cli/main.ts', 'archive', 'renew', '--config', config, '--json'],
+      { cwd: root },
+    );
     const result = JSON.parse(renew.stdout) as { scanned: number; renewed: unknown[]; failed: unknown[] };
     expect(result).toMatchObject({ renewed: [], failed: [] });
     expect(result.scanned).toBeGreaterThanOrEqual(manifest.evidence.length);
@@ -142,17 +221,30 @@ describe('qerds export + verify of the evidence chain', () => {
     const evidenceXml = readFileSync(join(outDir, manifest.evidence[0]!.file));
     const one = await postVerify(evidenceXml);
     expect(one.status).toBe(200);
-    expect(one.json).toMatchObject({ kind: 'evidence-xml', valid: true, report: { indication: 'TOTAL-PASSED' } });
+    expect(one.json).toMatchObject({
+      kind: 'evidence-xml',
+      valid: true,
+      report: { indication: 'TOTAL-PASSED' },
+    });
 
     const chain = await postVerify(readFileSync(join(outDir, 'bundle.json')));
     expect(chain.json).toMatchObject({ kind: 'evidence-chain', valid: true });
 
-    const tampered = await postVerify(evidenceXml.toString('utf8').replace('SubmissionAcceptance', 'SubmissionRejection'));
+    const tampered = await postVerify(
+      evidenceXml.toString('utf8').replace('SubmissionAcceptance', 'SubmissionRejection'),
+    );
     expect(tampered.status).toBe(200);
     expect(tampered.json.valid).toBe(false);
 
     // A REM message (.eml) C2 would mail, carrying this evidence, signed with C2's e-seal.
-    const rem = buildRemMessage({ event: manifest.evidence[0]!.event, evidenceXml: evidenceXml.toString('utf8'), subject: 'Invoice', from: { address: 'rem@c2.example' }, to: [{ address: 'c1@example.org' }], signer: accessPointInternals(net.c2).identity });
+    const rem = buildRemMessage({
+      event: manifest.evidence[0]!.event,
+      evidenceXml: evidenceXml.toString('utf8'),
+      subject: 'Invoice',
+      from: { address: 'rem@c2.example' },
+      to: [{ address: 'c1@example.org' }],
+      signer: accessPointInternals(net.c2).identity,
+    });
     const remResult = await postVerify(rem.raw);
     expect(remResult.json).toMatchObject({ kind: 'rem-message', valid: true, report: { verdict: 'VALID' } });
 

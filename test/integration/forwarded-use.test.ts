@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  apiText,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { sequentialIdGenerator, systemClock } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { devPkiLayout, loadSigningIdentity } from '../../src/pki/index.js';
@@ -50,28 +57,66 @@ function c1XadesSeal(xml: string): Promise<string> {
 function opensslCades(content: Buffer, cert: string, key: string): Buffer {
   const dir = mkdtempSync(join(work, 'cades-'));
   writeFileSync(join(dir, 'content.bin'), content);
-  ssl('cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', join(dir, 'content.bin'), '-signer', cert, '-inkey', key, '-outform', 'DER', '-out', join(dir, 'sig.p7s'));
+  ssl(
+    'cms',
+    '-sign',
+    '-binary',
+    '-cades',
+    '-md',
+    'sha256',
+    '-in',
+    join(dir, 'content.bin'),
+    '-signer',
+    cert,
+    '-inkey',
+    key,
+    '-outform',
+    'DER',
+    '-out',
+    join(dir, 'sig.p7s'),
+  );
   return readFileSync(join(dir, 'sig.p7s'));
 }
 
-async function submit(metadata: Record<string, unknown>, parts: { bytes: Buffer; type: string; name: string }[]) {
+async function submit(
+  metadata: Record<string, unknown>,
+  parts: { bytes: Buffer; type: string; name: string }[],
+) {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, ...metadata }));
-  for (const p of parts) form.append('payload', new Blob([new Uint8Array(p.bytes)], { type: p.type }), p.name);
-  const response = await fetch(`${net.c2.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}` } });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, any> };
+  for (const p of parts)
+    form.append('payload', new Blob([new Uint8Array(p.bytes)], { type: p.type }), p.name);
+  const response = await fetch(`${net.c2.url}/api/v1/messages`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${SENDER.key}` },
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    body: (await response.json()) as Record<string, any>,
+  };
 }
 
 /** C4 at C3: waits for the message with `subject` in the inbox, downloads (hands over) every part. */
 async function pickUp(subject: string): Promise<Buffer[]> {
   const item = await waitFor(
-    async () => (await api<Array<{ id: string; subject?: string; parts: { partId: string }[] }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox')).find((m) => m.subject === subject),
+    async () =>
+      (
+        await api<Array<{ id: string; subject?: string; parts: { partId: string }[] }>>(
+          net.c3.url,
+          RECIPIENT.key,
+          '/api/v1/inbox',
+        )
+      ).find((m) => m.subject === subject),
     { timeoutMs: 40_000, what: `"${subject}" in C4's inbox` },
   );
   const out: Buffer[] = [];
   for (const part of item.parts) {
-    const response = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${part.partId}`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+    const response = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${part.partId}`, {
+      headers: { authorization: `Bearer ${RECIPIENT.key}` },
+    });
     expect(response.status).toBe(200);
     out.push(Buffer.from(await response.arrayBuffer()));
   }
@@ -94,7 +139,10 @@ beforeAll(async () => {
     pkiDir,
     recipientEncryptionCertificate: dev.recipient('alice').cert,
     // C2 trusts its dev CA (APs, recipient) and the CA that issued C1's own seal certificate.
-    overrides: (name) => (name === 'c2' ? { pki: { trust: [dev.caCert, dev.caCrl, sharedTestPki().caCert, sharedTestPki().caCrl] } } : {}),
+    overrides: (name) =>
+      name === 'c2'
+        ? { pki: { trust: [dev.caCert, dev.caCrl, sharedTestPki().caCert, sharedTestPki().caCrl] } }
+        : {},
   });
 }, 90_000);
 afterAll(() => net?.stop());
@@ -102,12 +150,16 @@ afterAll(() => net?.stop());
 describe('forwarded use: the sender seal holds from C1 to C4 (E2E encryption on)', () => {
   it('a UBL invoice XAdES-sealed by C1 reaches C4 byte for byte and verifies with xmlsec1 --verify alone', async () => {
     const sealed = Buffer.from(await c1XadesSeal(invoiceTemplate), 'utf8');
-    const answer = await submit({ subject: 'forwarded XAdES', senderSeal: 'xades' }, [{ bytes: sealed, type: 'application/xml', name: 'invoice.xml' }]);
+    const answer = await submit({ subject: 'forwarded XAdES', senderSeal: 'xades' }, [
+      { bytes: sealed, type: 'application/xml', name: 'invoice.xml' },
+    ]);
     expect(answer.status).toBe(201);
     const acceptance = await apiText(net.c2.url, SENDER.key, answer.body.evidence[0].href);
     const data = parseEvidenceXml(acceptance);
     expect(data.event).toBe('SubmissionAcceptance');
-    expect(data.reason?.details).toMatch(/sender XAdES seal \(B-B\) on part-1 by .*Shared AP c2 e-seal verified at intake/);
+    expect(data.reason?.details).toMatch(
+      /sender XAdES seal \(B-B\) on part-1 by .*Shared AP c2 e-seal verified at intake/,
+    );
 
     const [delivered] = await pickUp('forwarded XAdES');
     // E2E: C4 received ciphertext, not the sealed XML.
@@ -118,12 +170,18 @@ describe('forwarded use: the sender seal holds from C1 to C4 (E2E encryption on)
     expect(check.output).toMatch(/OK/);
     expect(check.ok).toBe(true);
     // And xmlsec1 is a real check: one changed byte fails it.
-    const tampered = plaintext.toString('utf8').replace('110000</cbc:PayableAmount>', '910000</cbc:PayableAmount>');
+    const tampered = plaintext
+      .toString('utf8')
+      .replace('110000</cbc:PayableAmount>', '910000</cbc:PayableAmount>');
     expect(xmlsecVerify(tampered, sharedTestPki().caCert).ok).toBe(false);
   });
 
   it('a PDF with a detached CAdES made by openssl cms -sign reaches C4 and verifies with openssl cms -verify alone', async () => {
-    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n% expense claim scan\n'), randomBytes(4096), Buffer.from('\n%%EOF\n')]);
+    const pdf = Buffer.concat([
+      Buffer.from('%PDF-1.7\n% expense claim scan\n'),
+      randomBytes(4096),
+      Buffer.from('\n%%EOF\n'),
+    ]);
     const signature = opensslCades(pdf, c1().sealCert, c1().sealKey);
     const answer = await submit({ subject: 'forwarded CAdES', senderSeal: 'cades' }, [
       { bytes: pdf, type: 'application/pdf', name: 'claim.pdf' },
@@ -131,7 +189,9 @@ describe('forwarded use: the sender seal holds from C1 to C4 (E2E encryption on)
     ]);
     expect(answer.status).toBe(201);
     const data = parseEvidenceXml(await apiText(net.c2.url, SENDER.key, answer.body.evidence[0].href));
-    expect(data.reason?.details).toMatch(/sender CAdES seal \(B-B\) in part-2 over part-1 by .*verified at intake/);
+    expect(data.reason?.details).toMatch(
+      /sender CAdES seal \(B-B\) in part-2 over part-1 by .*verified at intake/,
+    );
 
     const delivered = await pickUp('forwarded CAdES');
     expect(delivered).toHaveLength(2);
@@ -142,7 +202,25 @@ describe('forwarded use: the sender seal holds from C1 to C4 (E2E encryption on)
     writeFileSync(join(dir, 'claim.pdf'), content!);
     writeFileSync(join(dir, 'claim.p7s'), sig!);
     const verify = (file: string) =>
-      spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'claim.p7s'), '-content', file, '-CAfile', sharedTestPki().caCert, '-out', '/dev/null'], { encoding: 'utf8' });
+      spawnSync(
+        'openssl',
+        [
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          join(dir, 'claim.p7s'),
+          '-content',
+          file,
+          '-CAfile',
+          sharedTestPki().caCert,
+          '-out',
+          '/dev/null',
+        ],
+        { encoding: 'utf8' },
+      );
     const ok = verify(join(dir, 'claim.pdf'));
     expect(ok.stderr).toMatch(/Verification successful/);
     expect(ok.status).toBe(0);
@@ -169,16 +247,28 @@ describe('forwarded use: a C1 seal that does not verify is refused at intake', (
     expect(stored?.parts.every((p) => p.plaintextSha256 === undefined)).toBe(true);
     const chain = await accessPointInternals(net.c2).context.store.listEvidence(messageId);
     expect(chain.map((e) => e.event)).toEqual(['SubmissionRejection']);
-    expect(parseEvidenceXml(chain[0]!.xml).reason).toMatchObject({ code: reason, details: expect.stringMatching(detail) });
+    expect(parseEvidenceXml(chain[0]!.xml).reason).toMatchObject({
+      code: reason,
+      details: expect.stringMatching(detail),
+    });
     const inbox = await api<Array<{ ebmsMessageId: string }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox');
     expect(inbox.some((m) => m.ebmsMessageId === stored!.ebmsMessageId)).toBe(false);
   }
 
   it('one byte changed in an XAdES-sealed invoice: RA02, digest mismatch', async () => {
     const sealed = await c1XadesSeal(invoiceTemplate);
-    const tampered = Buffer.from(sealed.replace('<cbc:InvoicedQuantity unitCode="EA">10<', '<cbc:InvoicedQuantity unitCode="EA">19<'), 'utf8');
+    const tampered = Buffer.from(
+      sealed.replace('<cbc:InvoicedQuantity unitCode="EA">10<', '<cbc:InvoicedQuantity unitCode="EA">19<'),
+      'utf8',
+    );
     expect(tampered.length).toBe(Buffer.byteLength(sealed));
-    await expectRefused(await submit({ senderSeal: 'xades' }, [{ bytes: tampered, type: 'application/xml', name: 'invoice.xml' }]), 'RA02', /sender XAdES seal not valid: SEAL_/);
+    await expectRefused(
+      await submit({ senderSeal: 'xades' }, [
+        { bytes: tampered, type: 'application/xml', name: 'invoice.xml' },
+      ]),
+      'RA02',
+      /sender XAdES seal not valid: SEAL_/,
+    );
   });
 
   it('one byte changed in CAdES-sealed content: RA02, SEAL_DIGEST_MISMATCH', async () => {
@@ -194,18 +284,44 @@ describe('forwarded use: a C1 seal that does not verify is refused at intake', (
   });
 
   it('a CAdES seal by a certificate no trusted CA issued: RA02, no path to a trust anchor', async () => {
-    const rogue = makeCertificate(sharedTestPki(), certs, 'rogue', '/C=JP/O=Sample Trading/CN=self-made e-seal', { usage: 'seal', selfSigned: true });
+    const rogue = makeCertificate(
+      sharedTestPki(),
+      certs,
+      'rogue',
+      '/C=JP/O=Sample Trading/CN=self-made e-seal',
+      { usage: 'seal', selfSigned: true },
+    );
     const pdf = Buffer.from('%PDF-1.7\nclaim\n%%EOF\n');
     const answer = await submit({ senderSeal: 'cades' }, [
       { bytes: pdf, type: 'application/pdf', name: 'claim.pdf' },
-      { bytes: opensslCades(pdf, rogue.cert, rogue.key), type: 'application/pkcs7-signature', name: 'claim.pdf.p7s' },
+      {
+        bytes: opensslCades(pdf, rogue.cert, rogue.key),
+        type: 'application/pkcs7-signature',
+        name: 'claim.pdf.p7s',
+      },
     ]);
     await expectRefused(answer, 'RA02', /PKI_PATH_NOT_FOUND/);
   });
 
   it('an XAdES seal by an expired certificate: RA04 (sender signing certificate expired or revoked)', async () => {
-    const expired = makeCertificate(sharedTestPki(), certs, 'expired', '/C=JP/O=Sample Trading/CN=expired e-seal', { usage: 'seal', expired: true });
-    const sealed = await sealXml(invoiceTemplate, { identity: loadSigningIdentity(expired.cert, expired.key), clock: systemClock, idGenerator: sequentialIdGenerator() });
-    await expectRefused(await submit({ senderSeal: 'xades' }, [{ bytes: Buffer.from(sealed), type: 'application/xml', name: 'invoice.xml' }]), 'RA04', /PKI_CERT_EXPIRED/);
+    const expired = makeCertificate(
+      sharedTestPki(),
+      certs,
+      'expired',
+      '/C=JP/O=Sample Trading/CN=expired e-seal',
+      { usage: 'seal', expired: true },
+    );
+    const sealed = await sealXml(invoiceTemplate, {
+      identity: loadSigningIdentity(expired.cert, expired.key),
+      clock: systemClock,
+      idGenerator: sequentialIdGenerator(),
+    });
+    await expectRefused(
+      await submit({ senderSeal: 'xades' }, [
+        { bytes: Buffer.from(sealed), type: 'application/xml', name: 'invoice.xml' },
+      ]),
+      'RA04',
+      /PKI_CERT_EXPIRED/,
+    );
   });
 });

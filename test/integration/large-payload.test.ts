@@ -45,16 +45,20 @@ describe('a 256 MiB payload through C1 → C2 → C3 → C4', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('arrives byte for byte; neither AP\'s peak RSS grows by ¾ of the payload (it is never held whole)', async () => {
+  it("arrives byte for byte; neither AP's peak RSS grows by ¾ of the payload (it is never held whole)", async () => {
     const idle = { c2: peakRssBytes(cluster.pid('c2')!), c3: peakRssBytes(cluster.pid('c3')!) };
-    console.log(`peak RSS after start: C2 ${(idle.c2 / MiB).toFixed(0)} MiB, C3 ${(idle.c3 / MiB).toFixed(0)} MiB`);
+    console.log(
+      `peak RSS after start: C2 ${(idle.c2 / MiB).toFixed(0)} MiB, C3 ${(idle.c3 / MiB).toFixed(0)} MiB`,
+    );
     const file = join(work, 'payload.bin');
     const sent = await writeRandomFile(file, PAYLOAD_BYTES);
     const transfer = await sendThroughCluster(cluster, file, 900_000);
     expect(transfer.downloadedBytes).toBe(PAYLOAD_BYTES);
     expect(transfer.downloadedSha256).toBe(sent);
     const rss = { c2: peakRssBytes(cluster.pid('c2')!), c3: peakRssBytes(cluster.pid('c3')!) };
-    console.log(`256 MiB: relayed in ${transfer.relaySeconds.toFixed(1)} s, round trip ${transfer.totalSeconds.toFixed(1)} s; peak RSS C2 ${(rss.c2 / MiB).toFixed(0)} MiB, C3 ${(rss.c3 / MiB).toFixed(0)} MiB`);
+    console.log(
+      `256 MiB: relayed in ${transfer.relaySeconds.toFixed(1)} s, round trip ${transfer.totalSeconds.toFixed(1)} s; peak RSS C2 ${(rss.c2 / MiB).toFixed(0)} MiB, C3 ${(rss.c3 / MiB).toFixed(0)} MiB`,
+    );
     expect(rss.c2 - idle.c2).toBeLessThan(GROWTH_LIMIT_BYTES);
     expect(rss.c3 - idle.c3).toBeLessThan(GROWTH_LIMIT_BYTES);
   }, 1_200_000);

@@ -5,7 +5,13 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { createOcspResponder, loadSigningIdentity, type OcspCertStatus } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
@@ -28,29 +34,79 @@ beforeAll(async () => {
   const pki = await devTestPki(join(work, 'pki'), { recipients: [] });
   const port = await claimPort();
   const dir = mkdtempSync(join(work, 'seal-'));
-  writeFileSync(join(dir, 'ext.cnf'), `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${port}/\n`);
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${port}/\n`,
+  );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'key.pem')]);
-  run(['req', '-new', '-key', join(dir, 'key.pem'), '-subj', '/C=JP/O=Test/organizationIdentifier=urn:qerds-ap:ap:c2/CN=C2 e-seal with OCSP', '-out', join(dir, 'csr.pem')]);
-  run(['x509', '-req', '-in', join(dir, 'csr.pem'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-sha256', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', join(dir, 'cert.pem')]);
+  run([
+    'req',
+    '-new',
+    '-key',
+    join(dir, 'key.pem'),
+    '-subj',
+    '/C=JP/O=Test/organizationIdentifier=urn:qerds-ap:ap:c2/CN=C2 e-seal with OCSP',
+    '-out',
+    join(dir, 'csr.pem'),
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'csr.pem'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    join(dir, 'ext.cnf'),
+    '-extensions',
+    'x',
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
   // C2's seal becomes this certificate (the directory pins the same file).
   copyFileSync(join(dir, 'cert.pem'), pki.ap('c2').sealCert);
   copyFileSync(join(dir, 'key.pem'), pki.ap('c2').sealKey);
 
-  const responder = createOcspResponder({ issuer: new X509Certificate(readFileSync(pki.caCert)), signer: loadSigningIdentity(pki.caCert, pki.caKey), statusOf: () => status });
+  const responder = createOcspResponder({
+    issuer: new X509Certificate(readFileSync(pki.caCert)),
+    signer: loadSigningIdentity(pki.caCert, pki.caKey),
+    statusOf: () => status,
+  });
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void responder.respond(Buffer.concat(chunks)).then((der) => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(der)));
+    req.on(
+      'end',
+      () =>
+        void responder
+          .respond(Buffer.concat(chunks))
+          .then((der) => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(der)),
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  net = await startTwoAccessPoints({ outDir: work, pkiDir: pki.dir, overrides: { relay: { maxAttempts: 2 } } });
+  net = await startTwoAccessPoints({
+    outDir: work,
+    pkiDir: pki.dir,
+    overrides: { relay: { maxAttempts: 2 } },
+  });
   const relayPorts = { c2: await claimPort(), c3: await claimPort() };
   smtpNet = await startTwoAccessPoints({
     outDir: join(work, 'smtp'),
     pkiDir: pki.dir,
     as4Endpoint: (name) => `smtp://127.0.0.1:${relayPorts[name]}?domain=${name}.example`,
-    overrides: (name) => ({ smtp: { domain: `${name}.example`, relay: { port: relayPorts[name] } }, relay: { maxAttempts: 2 } }),
+    overrides: (name) => ({
+      smtp: { domain: `${name}.example`, relay: { port: relayPorts[name] } },
+      relay: { maxAttempts: 2 },
+    }),
   });
 }, 120_000);
 afterAll(async () => {
@@ -63,11 +119,19 @@ async function send(aps: TwoAccessPoints = net): Promise<{ id: string; events: s
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
   form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-  const { id } = await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-  const events = await waitFor(async () => {
-    const names = (await api<Array<{ event: string }>>(aps.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`)).map((e) => e.event);
-    return names.includes('RelayAcceptance') || names.includes('RelayFailure') ? names : undefined;
-  }, { timeoutMs: 60_000 });
+  const { id } = await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', {
+    method: 'POST',
+    body: form,
+  });
+  const events = await waitFor(
+    async () => {
+      const names = (
+        await api<Array<{ event: string }>>(aps.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`)
+      ).map((e) => e.event);
+      return names.includes('RelayAcceptance') || names.includes('RelayFailure') ? names : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
   return { id, events };
 }
 
@@ -81,7 +145,9 @@ describe('OCSP status of the sending AP at C3', () => {
     const { id, events } = await send();
     expect(events).toContain('RelayFailure');
     expect(events).not.toContain('RelayAcceptance');
-    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
+    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find(
+      (e) => e.event === 'RelayFailure',
+    );
     expect(failure?.xml).toMatch(/revoked according to its OCSP responder/);
   }, 90_000);
 });
@@ -97,8 +163,12 @@ describe('OCSP status of the sending AP at C3, over the REM SMTP relay binding',
     const { id, events } = await send(smtpNet);
     expect(events).toContain('RelayFailure');
     expect(events).not.toContain('RelayAcceptance');
-    const failure = (await accessPointInternals(smtpNet.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure');
-    expect(failure?.xml).toMatch(/554 5\.7\.1 the signer's certificate is revoked according to its OCSP responder/);
+    const failure = (await accessPointInternals(smtpNet.c2).context.store.listEvidence(id)).find(
+      (e) => e.event === 'RelayFailure',
+    );
+    expect(failure?.xml).toMatch(
+      /554 5\.7\.1 the signer's certificate is revoked according to its OCSP responder/,
+    );
     expect(failure?.xml).toContain('R_ERDS_MessageRejectedForInvalidCertificate');
   }, 90_000);
 });

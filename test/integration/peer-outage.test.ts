@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -40,10 +46,19 @@ describe('a peer AP down, then back: the relay rides it out', () => {
             refused += 1;
             return void req.socket.destroy();
           }
-          const forward = request({ host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: req.headers }, (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          });
+          const forward = request(
+            {
+              host: target.hostname,
+              port: target.port,
+              path: target.pathname,
+              method: req.method,
+              headers: req.headers,
+            },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+            },
+          );
           forward.on('error', () => res.destroy());
           req.pipe(forward);
         });
@@ -62,12 +77,20 @@ describe('a peer AP down, then back: the relay rides it out', () => {
   it('retries through the outage and delivers once, with no RelayFailure', async () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: 'through the outage' }));
-    form.append('payload', new Blob(['<Invoice><ID>outage</ID></Invoice>'], { type: 'application/xml' }), 'invoice.xml');
+    form.append(
+      'payload',
+      new Blob(['<Invoice><ID>outage</ID></Invoice>'], { type: 'application/xml' }),
+      'invoice.xml',
+    );
     const submitted = await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
     const id = String(submitted.id);
 
     // Down for 8 attempts: past the old default budget (5 attempts), within this one.
-    await waitFor(async () => ((await accessPointInternals(net.c2).context.store.getMessage(id))?.attempts ?? 0) >= 8 || undefined, { timeoutMs: 90_000, what: '8 failed relay attempts' });
+    await waitFor(
+      async () =>
+        ((await accessPointInternals(net.c2).context.store.getMessage(id))?.attempts ?? 0) >= 8 || undefined,
+      { timeoutMs: 90_000, what: '8 failed relay attempts' },
+    );
     const during = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(during?.state).toBe('relaying');
     expect(refused).toBeGreaterThanOrEqual(8);
@@ -83,7 +106,9 @@ describe('a peer AP down, then back: the relay rides it out', () => {
     expect(chain.map((e) => e.event)).not.toContain('RelayFailure');
     const relayed = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(relayed?.state).not.toBe('failed');
-    const atC3 = (await accessPointInternals(net.c3).context.store.listMessages({ limit: 500 })).filter((m) => m.ebmsMessageId === relayed!.ebmsMessageId);
+    const atC3 = (await accessPointInternals(net.c3).context.store.listMessages({ limit: 500 })).filter(
+      (m) => m.ebmsMessageId === relayed!.ebmsMessageId,
+    );
     expect(atC3).toHaveLength(1);
   }, 200_000);
 });

@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
@@ -17,13 +22,16 @@ import { devTestPki } from '../helpers/pki.js';
 const work = mkdtempSync(join(tmpdir(), 'qerds-refusals-'));
 const UNSERVED = { id: '0188:5555555555555', name: 'Not served by C3' };
 
-
 describe('peer refusals and evidence binding', () => {
   let net: TwoAccessPoints;
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
-    net = await startTwoAccessPoints({ outDir: work, pkiDir, extraParticipants: [{ ...UNSERVED, servedBy: 'c3' }] });
+    net = await startTwoAccessPoints({
+      outDir: work,
+      pkiDir,
+      extraParticipants: [{ ...UNSERVED, servedBy: 'c3' }],
+    });
   }, 60_000);
   afterAll(() => net?.stop());
 
@@ -31,13 +39,25 @@ describe('peer refusals and evidence binding', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: UNSERVED.id }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const events = await waitFor(async () => {
-      const chain = await api<Array<{ event: string }>>(net.c2.url, SENDER.key, `/api/v1/messages/${id}/evidence`);
-      const names = chain.map((e) => e.event);
-      return names.includes('RelayFailure') && names.includes('RelayRejection') ? names : undefined;
-    }, { timeoutMs: 20_000 });
-    expect(events).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayFailure', 'RelayRejection']));
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+      method: 'POST',
+      body: form,
+    });
+    const events = await waitFor(
+      async () => {
+        const chain = await api<Array<{ event: string }>>(
+          net.c2.url,
+          SENDER.key,
+          `/api/v1/messages/${id}/evidence`,
+        );
+        const names = chain.map((e) => e.event);
+        return names.includes('RelayFailure') && names.includes('RelayRejection') ? names : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(events).toEqual(
+      expect.arrayContaining(['SubmissionAcceptance', 'RelayFailure', 'RelayRejection']),
+    );
     expect(events).not.toContain('RelayAcceptance');
     const message = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(message?.state).toBe('failed');
@@ -49,17 +69,40 @@ describe('peer refusals and evidence binding', () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: '0188:9876543210987' }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
-    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
-    const c3Evidence = await waitFor(async () => {
-      const relayed = await accessPointInternals(net.c2).context.store.getMessage(id);
-      const atC3 = relayed && (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(relayed.ebmsMessageId, 'recipient-ap'));
-      return atC3 ? (await accessPointInternals(net.c3).context.store.listEvidence(atC3.id))[0] : undefined;
-    }, { timeoutMs: 20_000 });
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+      method: 'POST',
+      body: form,
+    });
+    const c3Evidence = await waitFor(
+      async () => {
+        const relayed = await accessPointInternals(net.c2).context.store.getMessage(id);
+        const atC3 =
+          relayed &&
+          (await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+            relayed.ebmsMessageId,
+            'recipient-ap',
+          ));
+        return atC3 ? (await accessPointInternals(net.c3).context.store.listEvidence(atC3.id))[0] : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     // Claimed to arrive from C2's own seal (not C3's): refused before anything is stored.
-    await expect(acceptReturnedEvidence(accessPointInternals(net.c2).context, c3Evidence.xml, accessPointInternals(net.c2).identity.certificate.fingerprint256)).rejects.toMatchObject({
+    await expect(
+      acceptReturnedEvidence(
+        accessPointInternals(net.c2).context,
+        c3Evidence.xml,
+        accessPointInternals(net.c2).identity.certificate.fingerprint256,
+      ),
+    ).rejects.toMatchObject({
       code: 'PIPELINE_EVIDENCE_INVALID',
     });
     // From the AP that sealed it: accepted (or already there).
-    await expect(acceptReturnedEvidence(accessPointInternals(net.c2).context, c3Evidence.xml, accessPointInternals(net.c3).identity.certificate.fingerprint256)).resolves.toBeDefined();
+    await expect(
+      acceptReturnedEvidence(
+        accessPointInternals(net.c2).context,
+        c3Evidence.xml,
+        accessPointInternals(net.c3).identity.certificate.fingerprint256,
+      ),
+    ).resolves.toBeDefined();
   });
 });

@@ -5,7 +5,13 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../src/api/totp.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
 import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { PickupLinks } from '../../src/pipeline/index.js';
@@ -17,7 +23,6 @@ import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
-
 
 /**
  * People pick up content at C3 (REQ4) with a signed one-time link plus a second factor: a TOTP code
@@ -39,27 +44,43 @@ async function deliveredToC3(subject: string, body: string): Promise<string> {
   form.append('payload', new Blob([body], { type: 'text/plain' }), 'letter.txt');
   await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
   const item = await waitFor(
-    async () => (await api<Array<{ id: string; subject?: string }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox')).find((m) => m.subject === subject),
+    async () =>
+      (await api<Array<{ id: string; subject?: string }>>(net.c3.url, RECIPIENT.key, '/api/v1/inbox')).find(
+        (m) => m.subject === subject,
+      ),
     { timeoutMs: 40_000, what: `"${subject}" at C3` },
   );
   return item.id;
 }
 
 async function pickUp(link: string, factor: Record<string, string>) {
-  const response = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(factor) });
-  return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
+  const response = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(factor),
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    text: await response.text(),
+  };
 }
 
 async function handoverEvidence(messageId: string) {
-  return (await accessPointInternals(net.c3).context.store.listEvidence(messageId)).filter((e) => e.event === 'ContentHandover');
+  return (await accessPointInternals(net.c3).context.store.listEvidence(messageId)).filter(
+    (e) => e.event === 'ContentHandover',
+  );
 }
 
 /** ContentHandover is sealed once the whole body was written, so it may land just after the client read it. */
 async function sealedHandover(messageId: string) {
-  return waitFor(async () => {
-    const found = await handoverEvidence(messageId);
-    return found.length > 0 ? found : undefined;
-  }, { timeoutMs: 20_000, what: 'ContentHandover' });
+  return waitFor(
+    async () => {
+      const found = await handoverEvidence(messageId);
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 20_000, what: 'ContentHandover' },
+  );
 }
 
 beforeAll(async () => {
@@ -69,12 +90,28 @@ beforeAll(async () => {
   net = await startTwoAccessPoints({
     outDir: join(work, 'aps'),
     pkiDir,
-    logger: (ap) => (ap === 'c3' ? pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => void (c3Log.push(chunk.toString()), done()) })) : undefined),
+    logger: (ap) =>
+      ap === 'c3'
+        ? pino(
+            { level: 'info' },
+            new Writable({ write: (chunk: Buffer, _e, done) => void (c3Log.push(chunk.toString()), done()) }),
+          )
+        : undefined,
     overrides: (name) =>
       name === 'c3'
         ? {
             pickup: { secret: LINK_SECRET, ttlSeconds: 600 },
-            accounts: [{ participant: RECIPIENT.id, name: RECIPIENT.name, ial: 2, credentials: [{ kind: 'totp', secretBase32: TOTP_SECRET }, { kind: 'password', passwordHash }] }],
+            accounts: [
+              {
+                participant: RECIPIENT.id,
+                name: RECIPIENT.name,
+                ial: 2,
+                credentials: [
+                  { kind: 'totp', secretBase32: TOTP_SECRET },
+                  { kind: 'password', passwordHash },
+                ],
+              },
+            ],
           }
         : {},
   });
@@ -94,7 +131,9 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
     expect(answer.text).toBe('Dear customer, your receipt.');
     const [evidence] = await sealedHandover(first);
     expect(evidence).toBeDefined();
-    expect(evidence!.xml).toContain('<AuthenticationMethod>urn:qerds-ap:authentication:pickup-link+totp</AuthenticationMethod>');
+    expect(evidence!.xml).toContain(
+      '<AuthenticationMethod>urn:qerds-ap:authentication:pickup-link+totp</AuthenticationMethod>',
+    );
     expect(parseEvidenceXml(evidence!.xml).recipient.identification).toMatchObject({
       method: 'urn:qerds-ap:authentication:pickup-link+totp',
       ial: 2,
@@ -122,7 +161,9 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
 
     const expectNothingHandedOver = async () => {
       expect(await handoverEvidence(second)).toEqual([]);
-      expect((await accessPointInternals(net.c3).context.store.getMessage(second))?.state).not.toBe('delivered');
+      expect((await accessPointInternals(net.c3).context.store.getMessage(second))?.state).not.toBe(
+        'delivered',
+      );
     };
 
     it('a wrong TOTP: 401 PICKUP_FACTOR_INVALID', async () => {
@@ -142,8 +183,12 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
       const token = link.split('/pickup/')[1]!;
       const payload = Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8');
       // The same MAC over a payload naming a later expiry: the MAC no longer matches.
-      const edited = Buffer.from(payload.replace(/"exp":(\d+)/, (_m, exp: string) => `"exp":${Number(exp) + 86_400}`)).toString('base64url');
-      const answer = await pickUp(`${net.c3.url}/pickup/${edited}.${token.split('.')[1]}`, { totp: totp(base32Decode(TOTP_SECRET), new Date()) });
+      const edited = Buffer.from(
+        payload.replace(/"exp":(\d+)/, (_m, exp: string) => `"exp":${Number(exp) + 86_400}`),
+      ).toString('base64url');
+      const answer = await pickUp(`${net.c3.url}/pickup/${edited}.${token.split('.')[1]}`, {
+        totp: totp(base32Decode(TOTP_SECRET), new Date()),
+      });
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.text)).toMatchObject({ code: 'PICKUP_LINK_INVALID' });
       await expectNothingHandedOver();
@@ -151,8 +196,15 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
 
     it('an expired link: 401 PICKUP_LINK_EXPIRED', async () => {
       // Made with the AP's key two hours ago, valid for ten minutes.
-      const past = new PickupLinks({ secret: LINK_SECRET, baseUrl: net.c3.url, ttlSeconds: 600, clock: { now: () => new Date(Date.now() - 2 * 3_600_000) } });
-      const answer = await pickUp(past.buildPickupLink(second, recipient), { totp: totp(base32Decode(TOTP_SECRET), new Date()) });
+      const past = new PickupLinks({
+        secret: LINK_SECRET,
+        baseUrl: net.c3.url,
+        ttlSeconds: 600,
+        clock: { now: () => new Date(Date.now() - 2 * 3_600_000) },
+      });
+      const answer = await pickUp(past.buildPickupLink(second, recipient), {
+        totp: totp(base32Decode(TOTP_SECRET), new Date()),
+      });
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.text)).toMatchObject({ code: 'PICKUP_LINK_EXPIRED' });
       await expectNothingHandedOver();

@@ -16,7 +16,12 @@ import {
   type Attachment,
   type UserMessage,
 } from '../../src/as4/index.js';
-import { api, apiText, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  apiText,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import {
@@ -394,7 +399,10 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       /^PEPPOL_SBDH_RECEIVER_MISMATCH: SBDH Receiver iso6523-actorid-upis::0188:\d{13} ≠ AS4 finalRecipient 0188:5011001099999/,
     );
 
-    const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap');
+    const atC3 = await accessPointInternals(net.c3).context.store.findMessageByEbmsId(
+      messageId,
+      'recipient-ap',
+    );
     expect(atC3?.state).toBe('rejected');
     const evidence = await accessPointInternals(net.c3).context.store.listEvidence(atC3!.id);
     expect(evidence.map((e) => e.event)).toEqual(['RelayRejection']);
@@ -407,7 +415,9 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     const { messageId, error } = await postCrafted({ sbdReceiver: BUYER.id, action: bis3 });
     expect(isQerdsError(error, 'AS4_EBMS_0004'), String(error)).toBe(true);
     expect(firstSignal(error)).toMatchObject({ errorCode: 'EBMS:0004', errorDetail: 'PEPPOL:NOT_SERVICED' });
-    expect(await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap')).toBeUndefined();
+    expect(
+      await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap'),
+    ).toBeUndefined();
   });
 
   it('a receiver C3 does not serve: EBMS:0004 PEPPOL:NOT_SERVICED, final at C2 (RelayFailure after one attempt) and C3 returns its RelayRejection', async () => {
@@ -425,7 +435,9 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     const message = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(message?.state).toBe('failed');
     expect(message?.attempts).toBe(1);
-    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+    const failure = (await accessPointInternals(net.c2).context.store.listEvidence(id)).find(
+      (e) => e.event === 'RelayFailure',
+    )!;
     expect(failure.xml).toContain('PEPPOL:NOT_SERVICED');
   });
 
@@ -448,6 +460,8 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     const evidence = await accessPointInternals(net.c2).context.store.listEvidence(problem.message.id);
     expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
     expect(evidence[0]!.xml).toContain('JP PINT rule aligned-ibr-jp-01');
-    expect((await accessPointInternals(net.c2).context.store.getMessage(problem.message.id))?.state).toBe('rejected');
+    expect((await accessPointInternals(net.c2).context.store.getMessage(problem.message.id))?.state).toBe(
+      'rejected',
+    );
   });
 });

@@ -39,13 +39,35 @@ beforeAll(async () => {
   const pki = devPkiLayout(pkiDir);
   const certs = join(work, 'certs');
   mkdirSync(certs);
-  const good = makeCertificate(pki, certs, 'good', '/C=JP/O=Recipient/CN=good encryption', { usage: 'encryption' });
-  const expired = makeCertificate(pki, certs, 'expired', '/C=JP/O=Recipient/CN=expired encryption', { usage: 'encryption', expired: true });
-  const untrusted = makeCertificate(pki, certs, 'untrusted', '/C=JP/O=Recipient/CN=self-signed encryption', { usage: 'encryption', selfSigned: true });
-  const signingOnly = makeCertificate(pki, certs, 'signing', '/C=JP/O=Recipient/CN=signing only', { usage: 'seal' });
-  const revoked = makeCertificate(pki, certs, 'revoked', '/C=JP/O=Recipient/CN=revoked encryption', { usage: 'encryption' });
-  await revokeCertificate(pki, readFileSync(revoked.cert, 'utf8'), 'keyCompromise', new Date(Date.now() - 60_000));
-  const entry = (id: string, encryptionCertificate?: string) => ({ id, name: `recipient ${id}`, endpoint: NOWHERE, encryptionCertificate });
+  const good = makeCertificate(pki, certs, 'good', '/C=JP/O=Recipient/CN=good encryption', {
+    usage: 'encryption',
+  });
+  const expired = makeCertificate(pki, certs, 'expired', '/C=JP/O=Recipient/CN=expired encryption', {
+    usage: 'encryption',
+    expired: true,
+  });
+  const untrusted = makeCertificate(pki, certs, 'untrusted', '/C=JP/O=Recipient/CN=self-signed encryption', {
+    usage: 'encryption',
+    selfSigned: true,
+  });
+  const signingOnly = makeCertificate(pki, certs, 'signing', '/C=JP/O=Recipient/CN=signing only', {
+    usage: 'seal',
+  });
+  const revoked = makeCertificate(pki, certs, 'revoked', '/C=JP/O=Recipient/CN=revoked encryption', {
+    usage: 'encryption',
+  });
+  await revokeCertificate(
+    pki,
+    readFileSync(revoked.cert, 'utf8'),
+    'keyCompromise',
+    new Date(Date.now() - 60_000),
+  );
+  const entry = (id: string, encryptionCertificate?: string) => ({
+    id,
+    name: `recipient ${id}`,
+    endpoint: NOWHERE,
+    encryptionCertificate,
+  });
   ap = await createAccessPoint(
     loadConfig({
       env: {},
@@ -82,12 +104,22 @@ type Json = Record<string, any>;
 
 async function submit(recipient: string) {
   const { body, contentType } = await submissionBody({ recipient }, '<Invoice>confidential</Invoice>');
-  const response = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType, authorization: `Bearer ${SENDER.key}` } });
-  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Json };
+  const response = await fetch(`${ap.url}/api/v1/messages`, {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': contentType, authorization: `Bearer ${SENDER.key}` },
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    body: (await response.json()) as Json,
+  };
 }
 
 async function lookup(recipient: string) {
-  const response = await fetch(`${ap.url}/api/v1/recipients/${recipient}`, { headers: { authorization: `Bearer ${SENDER.key}` } });
+  const response = await fetch(`${ap.url}/api/v1/recipients/${recipient}`, {
+    headers: { authorization: `Bearer ${SENDER.key}` },
+  });
   return (await response.json()) as Json;
 }
 
@@ -99,42 +131,52 @@ describe('recipient encryption certificate trust check (REQ2) at C2', () => {
     ['revoked (CRL of the trust store)', recipients.revoked, /PKI_CERT_REVOKED/],
   ];
 
-  it.each(refusals)('refuses a submission for a certificate %s: 422 problem, SubmissionRejection RA05, no relay', async (_name, recipient, finding) => {
-    const answer = await submit(recipient);
-    expect(answer.status).toBe(422);
-    expect(answer.type).toMatch(/^application\/problem\+json/);
-    expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA05' });
-    expect(answer.body.detail).toMatch(finding);
-    const stored = await accessPointInternals(ap).context.store.getMessage(answer.body.message.id);
-    expect(stored?.state).toBe('rejected');
-    // Nothing was encrypted for the bad certificate: the stored part is the plaintext as submitted.
-    expect(stored?.parts[0]?.plaintextSha256).toBeUndefined();
-    const evidence = await accessPointInternals(ap).context.store.listEvidence(answer.body.message.id);
-    expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
-    const data = parseEvidenceXml(evidence[0]!.xml);
-    expect(evidence[0]!.xml).toContain('http://uri.etsi.org/19522/EventReason/S_ERDS_PolicyViolation');
-    expect(data.reason).toMatchObject({ code: 'RA05', details: expect.stringMatching(finding) });
-    // No job was ever queued for it (completed jobs are deleted, but AUTOINCREMENT ids are never reused:
-    // the outbox holds no row for the message and the message never left `rejected`).
-    const db = new Database(join(work, 'c2.sqlite'), { readonly: true });
-    try {
-      expect(db.prepare('select count(*) as n from outbox where message_id = ?').get(stored!.id)).toEqual({ n: 0 });
-    } finally {
-      db.close();
-    }
-  });
+  it.each(refusals)(
+    'refuses a submission for a certificate %s: 422 problem, SubmissionRejection RA05, no relay',
+    async (_name, recipient, finding) => {
+      const answer = await submit(recipient);
+      expect(answer.status).toBe(422);
+      expect(answer.type).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA05' });
+      expect(answer.body.detail).toMatch(finding);
+      const stored = await accessPointInternals(ap).context.store.getMessage(answer.body.message.id);
+      expect(stored?.state).toBe('rejected');
+      // Nothing was encrypted for the bad certificate: the stored part is the plaintext as submitted.
+      expect(stored?.parts[0]?.plaintextSha256).toBeUndefined();
+      const evidence = await accessPointInternals(ap).context.store.listEvidence(answer.body.message.id);
+      expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
+      const data = parseEvidenceXml(evidence[0]!.xml);
+      expect(evidence[0]!.xml).toContain('http://uri.etsi.org/19522/EventReason/S_ERDS_PolicyViolation');
+      expect(data.reason).toMatchObject({ code: 'RA05', details: expect.stringMatching(finding) });
+      // No job was ever queued for it (completed jobs are deleted, but AUTOINCREMENT ids are never reused:
+      // the outbox holds no row for the message and the message never left `rejected`).
+      const db = new Database(join(work, 'c2.sqlite'), { readonly: true });
+      try {
+        expect(db.prepare('select count(*) as n from outbox where message_id = ?').get(stored!.id)).toEqual({
+          n: 0,
+        });
+      } finally {
+        db.close();
+      }
+    },
+  );
 
-  it.each(refusals)('says why in the pre-send check (GET /api/v1/recipients) for a certificate %s', async (_name, recipient, finding) => {
-    const check = await lookup(recipient);
-    expect(check.verdict).toBe('untrusted');
-    expect(check.encryptionCertificate.trusted).toBe(false);
-    expect(check.grounds.join('\n')).toMatch(finding);
-  });
+  it.each(refusals)(
+    'says why in the pre-send check (GET /api/v1/recipients) for a certificate %s',
+    async (_name, recipient, finding) => {
+      const check = await lookup(recipient);
+      expect(check.verdict).toBe('untrusted');
+      expect(check.encryptionCertificate.trusted).toBe(false);
+      expect(check.grounds.join('\n')).toMatch(finding);
+    },
+  );
 
   it('accepts and encrypts for a certificate that chains, is valid and is an encryption key', async () => {
     const answer = await submit(recipients.good);
     expect(answer.status).toBe(201);
-    expect(answer.body.parts[0]).toMatchObject({ contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data' });
+    expect(answer.body.parts[0]).toMatchObject({
+      contentType: 'application/pkcs7-mime; smime-type=authEnveloped-data',
+    });
     expect((await lookup(recipients.good)).verdict).toBe('reachable');
   });
 });

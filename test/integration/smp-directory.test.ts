@@ -9,7 +9,12 @@ import { smpPathSegment } from '../../src/directory/index.js';
 import { devPkiLayout, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
-import { metadataTemplate, startSmpResponder, type MetadataValues, type SmpResponder } from '../directory/smp-fixtures.js';
+import {
+  metadataTemplate,
+  startSmpResponder,
+  type MetadataValues,
+  type SmpResponder,
+} from '../directory/smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -36,7 +41,9 @@ const smpPath = (participant: string) =>
 
 /** SMP 2.0 metadata with a third certificate typed `as4-encryption` (C3's AS4 encryption key), signed by xmlsec1. */
 function signedWithAs4Encryption(values: MetadataValues): string {
-  const as4Enc = readFileSync(pki.ap('c3').encCert, 'utf8').replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  const as4Enc = readFileSync(pki.ap('c3').encCert, 'utf8')
+    .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
+    .replace(/\s+/g, '');
   const template = metadataTemplate('smp2', values).replace(
     '</sma:Endpoint>',
     `<sma:Certificate><smb:TypeCode>as4-encryption</smb:TypeCode><smb:ContentBinaryObject mimeCode="application/base64">${as4Enc}</smb:ContentBinaryObject></sma:Certificate></sma:Endpoint>`,
@@ -63,9 +70,20 @@ beforeAll(async () => {
   });
   smp.publish(smpPath(RECIPIENT.id), signedWithAs4Encryption(values(RECIPIENT.id)));
   // Signed for TAMPERED, then the endpoint changed on the way: the signature no longer covers it.
-  smp.publish(smpPath(TAMPERED), signedWithAs4Encryption(values(TAMPERED)).replace(`http://127.0.0.1:${c3Port}/as4`, 'http://127.0.0.1:9/as4'));
+  smp.publish(
+    smpPath(TAMPERED),
+    signedWithAs4Encryption(values(TAMPERED)).replace(
+      `http://127.0.0.1:${c3Port}/as4`,
+      'http://127.0.0.1:9/as4',
+    ),
+  );
 
-  const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, directory: QerdsConfigInput['directory']) =>
+  const make = (
+    name: 'c2' | 'c3',
+    port: number,
+    account: typeof SENDER,
+    directory: QerdsConfigInput['directory'],
+  ) =>
     createAccessPoint(
       loadConfig({
         env: {},
@@ -84,11 +102,24 @@ beforeAll(async () => {
       }),
     );
   const staticEntry = (id: string, name: string, ap: 'c2' | 'c3', port: number) => ({
-    id, name, endpoint: `http://127.0.0.1:${port}/as4`, apCertificate: pki.ap(ap).sealCert, apEncryptionCertificate: pki.ap(ap).encCert,
+    id,
+    name,
+    endpoint: `http://127.0.0.1:${port}/as4`,
+    apCertificate: pki.ap(ap).sealCert,
+    apEncryptionCertificate: pki.ap(ap).encCert,
   });
   // C2 knows nobody statically: the recipient is found through the SMP only.
-  c2 = await make('c2', c2Port, SENDER, { kind: 'smp', smp: { url: smp.url, binding: 'smp2', documentType: `${DOC.scheme}::${DOC.value}` }, cacheTtlSeconds: 60 });
-  c3 = await make('c3', c3Port, RECIPIENT, { participants: [staticEntry(SENDER.id, SENDER.name, 'c2', c2Port), staticEntry(RECIPIENT.id, RECIPIENT.name, 'c3', c3Port)] });
+  c2 = await make('c2', c2Port, SENDER, {
+    kind: 'smp',
+    smp: { url: smp.url, binding: 'smp2', documentType: `${DOC.scheme}::${DOC.value}` },
+    cacheTtlSeconds: 60,
+  });
+  c3 = await make('c3', c3Port, RECIPIENT, {
+    participants: [
+      staticEntry(SENDER.id, SENDER.name, 'c2', c2Port),
+      staticEntry(RECIPIENT.id, RECIPIENT.name, 'c3', c3Port),
+    ],
+  });
   await Promise.all([c2.start(), c3.start()]);
 }, 90_000);
 afterAll(async () => {
@@ -99,10 +130,22 @@ afterAll(async () => {
 async function submit(recipient: string, subject: string) {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient, subject }));
-  form.append('payload', new Blob(['<Invoice>via SMP</Invoice>'], { type: 'application/xml' }), 'invoice.xml');
-  const response = await fetch(`${c2.url}/api/v1/messages`, { method: 'POST', body: form, headers: { authorization: `Bearer ${SENDER.key}` } });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, any> };
+  form.append(
+    'payload',
+    new Blob(['<Invoice>via SMP</Invoice>'], { type: 'application/xml' }),
+    'invoice.xml',
+  );
+  const response = await fetch(`${c2.url}/api/v1/messages`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${SENDER.key}` },
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    body: (await response.json()) as Record<string, any>,
+  };
 }
 
 describe('directory.kind smp', () => {
@@ -112,17 +155,27 @@ describe('directory.kind smp', () => {
     expect(answer.body.parts[0].contentType).toBe('application/pkcs7-mime; smime-type=authEnveloped-data');
     expect(smp.requests).toContain(smpPath(RECIPIENT.id));
     const item = await waitFor(
-      async () => (await api<Array<{ subject?: string; state: string }>>(c3.url, RECIPIENT.key, '/api/v1/inbox')).find((m) => m.subject === 'found through SMP'),
+      async () =>
+        (await api<Array<{ subject?: string; state: string }>>(c3.url, RECIPIENT.key, '/api/v1/inbox')).find(
+          (m) => m.subject === 'found through SMP',
+        ),
       { timeoutMs: 40_000, what: 'the message at C3' },
     );
     expect(item.state).toMatch(/received|consigned/);
-    const relayed = await waitFor(async () => {
-      const m = await accessPointInternals(c2).context.store.getMessage(answer.body.id);
-      return m && ['relayed', 'delivered'].includes(m.state) ? m : undefined;
-    }, { what: 'C2 to record the receipt' });
+    const relayed = await waitFor(
+      async () => {
+        const m = await accessPointInternals(c2).context.store.getMessage(answer.body.id);
+        return m && ['relayed', 'delivered'].includes(m.state) ? m : undefined;
+      },
+      { what: 'C2 to record the receipt' },
+    );
     expect(relayed.peer).toMatch(/^http:\/\/127.0.0.1:\d+\/as4$/);
     // The pre-send check answers from the SMP too.
-    const check = await api<{ verdict: string; source: string }>(c2.url, SENDER.key, `/api/v1/recipients/${RECIPIENT.id}`);
+    const check = await api<{ verdict: string; source: string }>(
+      c2.url,
+      SENDER.key,
+      `/api/v1/recipients/${RECIPIENT.id}`,
+    );
     expect(check).toMatchObject({ verdict: 'reachable', source: expect.stringContaining(smp.url) });
   });
 
@@ -141,6 +194,8 @@ describe('directory.kind smp', () => {
     const chain = await accessPointInternals(c2).context.store.listEvidence(answer.body.message.id);
     expect(chain.map((e) => e.event)).toEqual(['SubmissionRejection']);
     expect(chain[0]!.xml).toMatch(/DIRECTORY_SMP_SIGNATURE_INVALID/);
-    expect((await accessPointInternals(c2).context.store.getMessage(answer.body.message.id))?.state).toBe('rejected');
+    expect((await accessPointInternals(c2).context.store.getMessage(answer.body.message.id))?.state).toBe(
+      'rejected',
+    );
   });
 });

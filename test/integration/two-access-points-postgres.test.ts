@@ -34,7 +34,9 @@ async function checkPostgres(): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${postgresUrl} (${(error as Error).message}). Start it, or point QERDS_TEST_PG_URL at a server the tests may create schemas in.`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${postgresUrl} (${(error as Error).message}). Start it, or point QERDS_TEST_PG_URL at a server the tests may create schemas in.`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

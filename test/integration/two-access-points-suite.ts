@@ -206,7 +206,9 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
         const base = operations.servers ? '' : '/api/v1';
         // The operator API is mounted only with admin keys (none here); dead-letters.test.ts serves it.
         if (path.startsWith('/admin/') && net.c2.config.adminKeys.length === 0) continue;
-        for (const method of Object.keys(operations).filter((key) => ['get', 'put', 'post', 'delete', 'patch'].includes(key))) {
+        for (const method of Object.keys(operations).filter((key) =>
+          ['get', 'put', 'post', 'delete', 'patch'].includes(key),
+        )) {
           const url = `${net.c2.url}${base}${path.replace(/\{[^}]+\}/g, 'x')}`;
           const response = await fetch(url, {
             method: method.toUpperCase(),
@@ -228,7 +230,11 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
       const { checks } = await ready.json();
       expect(checks.store).toBe('ok');
       // With BullMQ, Redis is probed too; the CRLs and trusted lists held are current (the dev CRL: 30 days). Every probe is ok.
-      expect(Object.keys(checks).sort()).toEqual(net.c2.config.queue.kind === 'bullmq' ? ['redis', 'store', 'validationData'] : ['store', 'validationData']);
+      expect(Object.keys(checks).sort()).toEqual(
+        net.c2.config.queue.kind === 'bullmq'
+          ? ['redis', 'store', 'validationData']
+          : ['store', 'validationData'],
+      );
       expect(Object.values(checks).every((v) => v === 'ok')).toBe(true);
     });
   });

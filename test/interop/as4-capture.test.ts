@@ -5,8 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  AS4_NS, buildUserMessageEnvelope, compressPayloads, encodeMultipart, encryptAttachments, formatAs4CaptureReport, serializeAs4Xml, signEnvelope,
-  verifyAs4Capture, type Attachment,
+  AS4_NS,
+  buildUserMessageEnvelope,
+  compressPayloads,
+  encodeMultipart,
+  encryptAttachments,
+  formatAs4CaptureReport,
+  serializeAs4Xml,
+  signEnvelope,
+  verifyAs4Capture,
+  type Attachment,
 } from '../../src/as4/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
@@ -29,20 +37,35 @@ function xmlsecSigned(template: string, soapNs: string): string {
     .replace('@SERIAL@', BigInt(`0x${cert.serialNumber}`).toString(10));
   const dir = tmp();
   writeFileSync(join(dir, 't.xml'), filled);
-  return execFileSync('xmlsec1', [
-    '--sign', '--privkey-pem', `${pki.ap('c3').sealKey},${pki.ap('c3').sealCert}`,
-    '--id-attr:Id', `${AS4_NS.eb}:Messaging`, '--id-attr:Id', `${soapNs}:Body`, join(dir, 't.xml'),
-  ], { encoding: 'utf8' });
+  return execFileSync(
+    'xmlsec1',
+    [
+      '--sign',
+      '--privkey-pem',
+      `${pki.ap('c3').sealKey},${pki.ap('c3').sealCert}`,
+      '--id-attr:Id',
+      `${AS4_NS.eb}:Messaging`,
+      '--id-attr:Id',
+      `${soapNs}:Body`,
+      join(dir, 't.xml'),
+    ],
+    { encoding: 'utf8' },
+  );
 }
 
 /** An HTTP/1.1 response dump with a chunked body, the way a proxy log or `curl --raw -i` shows it. */
 function httpResponseDump(xml: string, soap12: boolean): Buffer {
   const body = Buffer.from(xml, 'utf8');
   const mid = Math.floor(body.length / 2);
-  const chunk = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+  const chunk = (b: Buffer) =>
+    Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
   return Buffer.concat([
-    Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${soap12 ? 'application/soap+xml' : 'text/xml'};charset=UTF-8\r\nTransfer-Encoding: chunked\r\nDate: Tue, 04 Mar 2025 05:06:07 GMT\r\n\r\n`),
-    chunk(body.subarray(0, mid)), chunk(body.subarray(mid)), Buffer.from('0\r\n\r\n'),
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\nContent-Type: ${soap12 ? 'application/soap+xml' : 'text/xml'};charset=UTF-8\r\nTransfer-Encoding: chunked\r\nDate: Tue, 04 Mar 2025 05:06:07 GMT\r\n\r\n`,
+    ),
+    chunk(body.subarray(0, mid)),
+    chunk(body.subarray(mid)),
+    Buffer.from('0\r\n\r\n'),
   ]);
 }
 
@@ -61,10 +84,19 @@ describe('verifyAs4Capture: receipts in the shapes other AS4 products emit, sign
     const r = verifyAs4Capture(capture, { trust });
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({
-      verdict: 'VALID', container: 'http-response', httpStartLine: 'HTTP/1.1 200 OK', soapVersion: '1.2', messageType: 'Receipt',
-      messageId: '4e0b1c2d-phase4@phase4.example', refToMessageId: 'm-captured@qerds',
+      verdict: 'VALID',
+      container: 'http-response',
+      httpStartLine: 'HTTP/1.1 200 OK',
+      soapVersion: '1.2',
+      messageType: 'Receipt',
+      messageId: '4e0b1c2d-phase4@phase4.example',
+      refToMessageId: 'm-captured@qerds',
       receipt: { nonRepudiation: ['#id-messaging', 'cid:payload-1@qerds'] },
-      signature: { algorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', keyReference: 'BinarySecurityToken reference', signedParts: ['Messaging', 'Body'] },
+      signature: {
+        algorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+        keyReference: 'BinarySecurityToken reference',
+        signedParts: ['Messaging', 'Body'],
+      },
     });
     expect(r.signature!.signer!.subject).toContain(c3.certificate.subject.split('\n').at(-1)!);
     const text = formatAs4CaptureReport(r);
@@ -80,9 +112,19 @@ describe('verifyAs4Capture: receipts in the shapes other AS4 products emit, sign
     const xml = xmlsecSigned('domibus-receipt-soap11.tmpl.xml', AS4_NS.soap11);
     const r = verifyAs4Capture(Buffer.from(xml), { trust });
     expect(r.findings).toEqual([]);
-    expect(r).toMatchObject({ verdict: 'VALID', container: 'soap', soapVersion: '1.1', messageType: 'Receipt', messageId: 'd0m1b05-receipt@domibus.example' });
-    expect(verifyAs4Capture(flipAfter(Buffer.from(xml), '<eb3:MessageId>d'), { trust }).verdict).toBe('INVALID');
-    expect(verifyAs4Capture(flipAfter(Buffer.from(xml), '<ds:SignatureValue>'), { trust }).verdict).toBe('INVALID');
+    expect(r).toMatchObject({
+      verdict: 'VALID',
+      container: 'soap',
+      soapVersion: '1.1',
+      messageType: 'Receipt',
+      messageId: 'd0m1b05-receipt@domibus.example',
+    });
+    expect(verifyAs4Capture(flipAfter(Buffer.from(xml), '<eb3:MessageId>d'), { trust }).verdict).toBe(
+      'INVALID',
+    );
+    expect(verifyAs4Capture(flipAfter(Buffer.from(xml), '<ds:SignatureValue>'), { trust }).verdict).toBe(
+      'INVALID',
+    );
   });
 
   it('Holodeck-like shape: Messaging before Security, key named by issuer/serial (needs the expected certificate)', () => {
@@ -91,7 +133,12 @@ describe('verifyAs4Capture: receipts in the shapes other AS4 products emit, sign
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({ verdict: 'VALID', signature: { keyReference: 'X509Data/X509IssuerSerial' } });
     expect(verifyAs4Capture(xml, { trust, expectedCertificate: c2.certificate }).verdict).toBe('INVALID');
-    expect(verifyAs4Capture(flipAfter(xml, '<eb:Timestamp>2025-03-04T05:06:0'), { trust, expectedCertificate: c3.certificate }).verdict).toBe('INVALID');
+    expect(
+      verifyAs4Capture(flipAfter(xml, '<eb:Timestamp>2025-03-04T05:06:0'), {
+        trust,
+        expectedCertificate: c3.certificate,
+      }).verdict,
+    ).toBe('INVALID');
   });
 
   it('a receipt signed by a key outside the trust store is INVALID', () => {
@@ -105,7 +152,9 @@ describe('verifyAs4Capture: receipts in the shapes other AS4 products emit, sign
 });
 
 describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
-  const attachments: Attachment[] = [{ contentId: 'payload-1@qerds', contentType: 'application/pdf', body: randomBytes(2048) }];
+  const attachments: Attachment[] = [
+    { contentId: 'payload-1@qerds', contentType: 'application/pdf', body: randomBytes(2048) },
+  ];
 
   function userMessageMime(opts: { encrypt?: boolean; wrap?: boolean } = {}) {
     const c = compressPayloads(sampleMessage('m-captured@qerds', attachments), attachments);
@@ -118,13 +167,23 @@ describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
 
   it('raw MIME with its Content-Type line: parties, service, payloads (gzip) and every signed part', () => {
     const mime = userMessageMime();
-    const capture = Buffer.concat([Buffer.from(`MIME-Version: 1.0\r\nContent-Type: ${mime.contentType}\r\n\r\n`), mime.body]);
+    const capture = Buffer.concat([
+      Buffer.from(`MIME-Version: 1.0\r\nContent-Type: ${mime.contentType}\r\n\r\n`),
+      mime.body,
+    ]);
     const r = verifyAs4Capture(capture, { trust });
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({
-      verdict: 'VALID', container: 'mime', messageType: 'UserMessage', messageId: 'm-captured@qerds',
-      from: { partyId: 'ap-c2' }, to: { partyId: 'ap-c3' }, collaboration: { service: 'urn:qerds:service:erds', action: 'Deliver' },
-      payloads: [{ href: 'cid:payload-1@qerds', mimeType: 'application/pdf', compressed: true, encrypted: false }],
+      verdict: 'VALID',
+      container: 'mime',
+      messageType: 'UserMessage',
+      messageId: 'm-captured@qerds',
+      from: { partyId: 'ap-c2' },
+      to: { partyId: 'ap-c3' },
+      collaboration: { service: 'urn:qerds:service:erds', action: 'Deliver' },
+      payloads: [
+        { href: 'cid:payload-1@qerds', mimeType: 'application/pdf', compressed: true, encrypted: false },
+      ],
       signature: { signedParts: ['Messaging', 'Body', 'cid:payload-1@qerds'] },
     });
     const gz = capture.indexOf(Buffer.from([0x1f, 0x8b, 0x08]));
@@ -136,7 +195,10 @@ describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
   it('an HTTP request dump; encrypted payloads verify only with the recipient key', () => {
     const mime = userMessageMime({ encrypt: true });
     const capture = Buffer.concat([
-      Buffer.from(`POST /as4 HTTP/1.1\r\nHost: ap-c3.example\r\nContent-Type: ${mime.contentType}\r\nContent-Length: ${mime.body.length}\r\n\r\n`), mime.body,
+      Buffer.from(
+        `POST /as4 HTTP/1.1\r\nHost: ap-c3.example\r\nContent-Type: ${mime.contentType}\r\nContent-Length: ${mime.body.length}\r\n\r\n`,
+      ),
+      mime.body,
     ]);
     const without = verifyAs4Capture(capture, { trust });
     // Encrypted and no key given: not checked, so no verdict either way (EN 319 102-1), never "digest mismatch".
@@ -144,12 +206,20 @@ describe('verifyAs4Capture: user messages as MIME and as HTTP requests', () => {
     expect(without.findings.map((f) => f.code)).toContain('AS4_ATTACHMENT_NOT_CHECKED');
     const withKey = verifyAs4Capture(capture, { trust, decryptionKeys: [c3] });
     expect(withKey.findings).toEqual([]);
-    expect(withKey).toMatchObject({ verdict: 'VALID', container: 'http-request', httpStartLine: 'POST /as4 HTTP/1.1', payloads: [{ encrypted: true, compressed: true }] });
+    expect(withKey).toMatchObject({
+      verdict: 'VALID',
+      container: 'http-request',
+      httpStartLine: 'POST /as4 HTTP/1.1',
+      payloads: [{ encrypted: true, compressed: true }],
+    });
   });
 
   it('a signature-wrapping attempt is INVALID', () => {
     const mime = userMessageMime({ wrap: true });
-    const r = verifyAs4Capture(Buffer.concat([Buffer.from(`Content-Type: ${mime.contentType}\r\n\r\n`), mime.body]), { trust });
+    const r = verifyAs4Capture(
+      Buffer.concat([Buffer.from(`Content-Type: ${mime.contentType}\r\n\r\n`), mime.body]),
+      { trust },
+    );
     expect(r.verdict).toBe('INVALID');
     expect(r.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['AS4_SIG_NOT_COVERED']));
   });

@@ -6,17 +6,34 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildUserMessageEnvelope, compressPayloads, decodeMultipart, decompressPayloads, encodeMultipart, sendUserMessage, serializeAs4Xml,
-  signEnvelope, type Attachment,
+  buildUserMessageEnvelope,
+  compressPayloads,
+  decodeMultipart,
+  decompressPayloads,
+  encodeMultipart,
+  sendUserMessage,
+  serializeAs4Xml,
+  signEnvelope,
+  type Attachment,
 } from '../../src/as4/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, errorCodeOf, postAs4, sampleMessage, sealIdentity, startAs4Server, type As4TestServer } from './as4-helpers.js';
+import {
+  anchorTrustStore,
+  errorCodeOf,
+  postAs4,
+  sampleMessage,
+  sealIdentity,
+  startAs4Server,
+  type As4TestServer,
+} from './as4-helpers.js';
 
 const pki = sharedTestPki();
 const c2 = sealIdentity(pki, 'c2');
 const c3 = sealIdentity(pki, 'c3');
 const trust = anchorTrustStore(pki.caCert);
-const xmlPayload = Buffer.from(`<?xml version="1.0"?>\n<doc>${'<line>compressible text</line>\n'.repeat(2000)}</doc>\n`);
+const xmlPayload = Buffer.from(
+  `<?xml version="1.0"?>\n<doc>${'<line>compressible text</line>\n'.repeat(2000)}</doc>\n`,
+);
 const attachments: Attachment[] = [
   { contentId: 'xml@qerds', contentType: 'application/xml', body: xmlPayload },
   { contentId: 'bin@qerds', contentType: 'application/octet-stream', body: randomBytes(4096) },
@@ -28,7 +45,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function signedCompressed(message = sampleMessage(`m-${randomBytes(4).toString('hex')}@qerds`, attachments), parts = attachments, corrupt?: (a: Attachment[]) => Attachment[]) {
+function signedCompressed(
+  message = sampleMessage(`m-${randomBytes(4).toString('hex')}@qerds`, attachments),
+  parts = attachments,
+  corrupt?: (a: Attachment[]) => Attachment[],
+) {
   const c = compressPayloads(message, parts);
   const sent = corrupt ? corrupt([...c.attachments]) : [...c.attachments];
   const doc = buildUserMessageEnvelope(c.message);
@@ -42,7 +63,10 @@ describe('AS4 GZIP compression (AS4 profile §3.1)', () => {
     const c = compressPayloads(message, attachments);
     expect(c.attachments.map((a) => a.contentType)).toEqual(['application/gzip', 'application/gzip']);
     expect(c.message.payloads[0]!.mimeType).toBe('application/xml');
-    expect(c.message.payloads[0]!.properties).toContainEqual({ name: 'CompressionType', value: 'application/gzip' });
+    expect(c.message.payloads[0]!.properties).toContainEqual({
+      name: 'CompressionType',
+      value: 'application/gzip',
+    });
     expect(c.attachments[0]!.body.length).toBeLessThan(xmlPayload.length / 10);
     const dir = mkdtempSync(join(tmpdir(), 'qerds-gz-'));
     writeFileSync(join(dir, 'p.gz'), c.attachments[0]!.body);
@@ -54,8 +78,13 @@ describe('AS4 GZIP compression (AS4 profile §3.1)', () => {
     writeFileSync(join(dir, 'p'), xmlPayload);
     execFileSync('gzip', ['-9', join(dir, 'p')]);
     const body = readFileSync(join(dir, 'p.gz'));
-    const message = compressPayloads(sampleMessage('m-c2@qerds', attachments.slice(0, 1)), attachments.slice(0, 1)).message;
-    const out = decompressPayloads(message, [{ contentId: 'xml@qerds', contentType: 'application/gzip', body }]);
+    const message = compressPayloads(
+      sampleMessage('m-c2@qerds', attachments.slice(0, 1)),
+      attachments.slice(0, 1),
+    ).message;
+    const out = decompressPayloads(message, [
+      { contentId: 'xml@qerds', contentType: 'application/gzip', body },
+    ]);
     expect(out[0]!.contentType).toBe('application/xml');
     expect(out[0]!.body.equals(xmlPayload)).toBe(true);
   });
@@ -63,15 +92,32 @@ describe('AS4 GZIP compression (AS4 profile §3.1)', () => {
   it('refuses a decompression bomb while inflating (EBMS:0303), not after', () => {
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(100_000);
-    const one: Attachment[] = [{ contentId: 'bomb@qerds', contentType: 'application/octet-stream', body: Buffer.alloc(1) }];
+    const one: Attachment[] = [
+      { contentId: 'bomb@qerds', contentType: 'application/octet-stream', body: Buffer.alloc(1) },
+    ];
     const message = compressPayloads(sampleMessage('m-bomb@qerds', one), one).message;
-    expect(() => decompressPayloads(message, [{ contentId: 'bomb@qerds', contentType: 'application/gzip', body: bomb }], 1_048_576))
-      .toThrow(expect.objectContaining({ code: 'AS4_EBMS_0303', message: expect.stringContaining('inflates beyond') }));
+    expect(() =>
+      decompressPayloads(
+        message,
+        [{ contentId: 'bomb@qerds', contentType: 'application/gzip', body: bomb }],
+        1_048_576,
+      ),
+    ).toThrow(
+      expect.objectContaining({ code: 'AS4_EBMS_0303', message: expect.stringContaining('inflates beyond') }),
+    );
   });
 
   it('sends compressed over HTTP: the wire carries application/gzip parts, the receiver gets the original bytes and types', async () => {
     const message = sampleMessage('m-http-gzip@qerds', attachments);
-    const result = await sendUserMessage({ endpoint: server.endpoint, message, attachments, identity: c2, receiverCertificate: c3.certificate, trust, compress: true });
+    const result = await sendUserMessage({
+      endpoint: server.endpoint,
+      message,
+      attachments,
+      identity: c2,
+      receiverCertificate: c3.certificate,
+      trust,
+      compress: true,
+    });
     expect(result.httpStatus).toBe(200);
     const wire = server.wire.at(-1)!;
     const decoded = decodeMultipart(wire.contentType, wire.body);
@@ -79,19 +125,31 @@ describe('AS4 GZIP compression (AS4 profile §3.1)', () => {
     expect(decoded.envelope).toContain('<eb:Property name="CompressionType">application/gzip</eb:Property>');
     expect(decoded.envelope).toContain('<eb:Property name="MimeType">application/xml</eb:Property>');
     const got = server.received.find((r) => r.message.messageId === 'm-http-gzip@qerds')!;
-    expect(got.attachments.map((a) => a.contentType)).toEqual(['application/xml', 'application/octet-stream']);
+    expect(got.attachments.map((a) => a.contentType)).toEqual([
+      'application/xml',
+      'application/octet-stream',
+    ]);
     expect(got.attachments[0]!.body.equals(xmlPayload)).toBe(true);
     expect(got.attachments[1]!.body.equals(attachments[1]!.body)).toBe(true);
   });
 
   it('answers EBMS:0303 to a signed part that claims gzip but is not', async () => {
-    const mime = signedCompressed(undefined, attachments, (a) => [{ ...a[0]!, body: Buffer.from('not gzip at all') }, a[1]!]);
+    const mime = signedCompressed(undefined, attachments, (a) => [
+      { ...a[0]!, body: Buffer.from('not gzip at all') },
+      a[1]!,
+    ]);
     const { signal } = await postAs4(server.endpoint, mime.contentType, mime.body);
     expect(errorCodeOf(signal)).toBe('EBMS:0303');
   });
 
   it('answers EBMS:0303 to a signed bomb above the receiver limit', async () => {
-    const one: Attachment[] = [{ contentId: 'bomb@qerds', contentType: 'application/octet-stream', body: Buffer.alloc(8 * 1024 * 1024) }];
+    const one: Attachment[] = [
+      {
+        contentId: 'bomb@qerds',
+        contentType: 'application/octet-stream',
+        body: Buffer.alloc(8 * 1024 * 1024),
+      },
+    ];
     const mime = signedCompressed(sampleMessage('m-bomb-http@qerds', one), one);
     const { signal } = await postAs4(server.endpoint, mime.contentType, mime.body);
     expect(errorCodeOf(signal)).toBe('EBMS:0303');

@@ -5,9 +5,26 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildUserMessageEnvelope, compressPayloads, definePMode, encodeMultipart, encryptAttachments, serializeAs4Xml, signEnvelope, type Attachment } from '../../src/as4/index.js';
+import {
+  buildUserMessageEnvelope,
+  compressPayloads,
+  definePMode,
+  encodeMultipart,
+  encryptAttachments,
+  serializeAs4Xml,
+  signEnvelope,
+  type Attachment,
+} from '../../src/as4/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, errorCodeOf, opensslAs4v2Identities, postAs4, sampleMessage, startAs4Server, type As4TestServer } from './as4-helpers.js';
+import {
+  anchorTrustStore,
+  errorCodeOf,
+  opensslAs4v2Identities,
+  postAs4,
+  sampleMessage,
+  startAs4Server,
+  type As4TestServer,
+} from './as4-helpers.js';
 
 /**
  * eDelivery AS4 2.0 crypto checked by an independent implementation: test/interop/edelivery2_peer.py
@@ -31,8 +48,26 @@ function sendToPython(attachments: Attachment[], tamper?: (mime: Buffer) => Buff
   const mime = encodeMultipart(serializeAs4Xml(doc), sent);
   const dir = mkdtempSync(join(tmpdir(), 'qerds-as4v2-py-'));
   writeFileSync(join(dir, 'message.mime'), tamper ? tamper(mime.body) : mime.body);
-  const run = spawnSync(process.env.QERDS_PYTHON ?? 'python3', [join(here, 'edelivery2_peer.py'), 'open', join(dir, 'message.mime'), mime.contentType, join(receiver.dir, 'enc.key.pem'), join(sender.dir, 'sig.crt.pem'), dir], { encoding: 'utf8' });
-  const report = JSON.parse(run.stdout || '{}') as { ok: boolean; signatureValid?: boolean; references?: Record<string, boolean>; decrypted?: Record<string, { sha256: string }>; error?: string };
+  const run = spawnSync(
+    process.env.QERDS_PYTHON ?? 'python3',
+    [
+      join(here, 'edelivery2_peer.py'),
+      'open',
+      join(dir, 'message.mime'),
+      mime.contentType,
+      join(receiver.dir, 'enc.key.pem'),
+      join(sender.dir, 'sig.crt.pem'),
+      dir,
+    ],
+    { encoding: 'utf8' },
+  );
+  const report = JSON.parse(run.stdout || '{}') as {
+    ok: boolean;
+    signatureValid?: boolean;
+    references?: Record<string, boolean>;
+    decrypted?: Record<string, { sha256: string }>;
+    error?: string;
+  };
   return { status: run.status, stderr: run.stderr, report, dir, sent: payloads.attachments };
 }
 
@@ -40,7 +75,11 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('eDelivery AS4 2.0: an independent Python receiver opens and verifies what qerds-ap sends', () => {
   const attachments: Attachment[] = [
-    { contentId: 'doc@qerds', contentType: 'application/xml', body: Buffer.from('<?xml version="1.0"?>\n<doc a="1"   b="2">for <b>C3</b> only</doc>\n') },
+    {
+      contentId: 'doc@qerds',
+      contentType: 'application/xml',
+      body: Buffer.from('<?xml version="1.0"?>\n<doc a="1"   b="2">for <b>C3</b> only</doc>\n'),
+    },
     { contentId: 'note@qerds', contentType: 'text/plain', body: Buffer.from('line one\nline two\n') },
     { contentId: 'bin@qerds', contentType: 'application/octet-stream', body: randomBytes(70_000) },
   ];
@@ -72,7 +111,12 @@ describe('eDelivery AS4 2.0: an independent Python receiver opens and verifies w
     });
     expect(flipped.status).toBe(1);
     expect(flipped.report.error).toMatch(/InvalidTag/);
-    const changed = sendToPython(attachments.slice(2), (mime) => Buffer.from(mime.toString('latin1').replace('<eb:Action>Deliver</eb:Action>', '<eb:Action>Delivex</eb:Action>'), 'latin1'));
+    const changed = sendToPython(attachments.slice(2), (mime) =>
+      Buffer.from(
+        mime.toString('latin1').replace('<eb:Action>Deliver</eb:Action>', '<eb:Action>Delivex</eb:Action>'),
+        'latin1',
+      ),
+    );
     expect(changed.status).toBe(1);
     expect(Object.values(changed.report.references!).filter((ok) => !ok)).toHaveLength(1);
     expect(changed.report.signatureValid).toBe(true);
@@ -81,7 +125,10 @@ describe('eDelivery AS4 2.0: an independent Python receiver opens and verifies w
 
 describe('eDelivery AS4 2.0: qerds-ap accepts a message the independent Python sender built from scratch', () => {
   const pmode = definePMode({
-    id: 'v2-py', service: 'urn:qerds:service:erds', serviceType: 'urn:qerds:services', action: 'Deliver',
+    id: 'v2-py',
+    service: 'urn:qerds:service:erds',
+    serviceType: 'urn:qerds:services',
+    action: 'Deliver',
     security: { algorithmSet: 'edelivery-2.0', encrypt: true },
   });
   let server: As4TestServer | undefined;
@@ -93,13 +140,34 @@ describe('eDelivery AS4 2.0: qerds-ap accepts a message the independent Python s
       writeFileSync(join(dir, `in-${i}`), body);
       return join(dir, `in-${i}`);
     });
-    const run = spawnSync(process.env.QERDS_PYTHON ?? 'python3', [join(here, 'edelivery2_peer.py'), 'build', join(sender.dir, 'sig.key.pem'), join(sender.dir, 'sig.crt.pem'), join(receiver.dir, 'enc.crt.pem'), id, dir, ...paths], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.env.QERDS_PYTHON ?? 'python3',
+      [
+        join(here, 'edelivery2_peer.py'),
+        'build',
+        join(sender.dir, 'sig.key.pem'),
+        join(sender.dir, 'sig.crt.pem'),
+        join(receiver.dir, 'enc.crt.pem'),
+        id,
+        dir,
+        ...paths,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(run.status, run.stderr).toBe(0);
-    return { body: readFileSync(join(dir, 'message.mime')), contentType: readFileSync(join(dir, 'content-type'), 'utf8') };
+    return {
+      body: readFileSync(join(dir, 'message.mime')),
+      contentType: readFileSync(join(dir, 'content-type'), 'utf8'),
+    };
   };
 
   it('verifies the Ed25519 signature, unwraps the X25519/HKDF key, decrypts, delivers and answers with a signed receipt', async () => {
-    server = await startAs4Server({ identity: receiver.signing, decryptionKeys: [receiver.encryption], trust: anchorTrustStore(pki.caCert), pmodes: [pmode] });
+    server = await startAs4Server({
+      identity: receiver.signing,
+      decryptionKeys: [receiver.encryption],
+      trust: anchorTrustStore(pki.caCert),
+      pmodes: [pmode],
+    });
     const files = [randomBytes(30_000), Buffer.from('plain bytes from python\n')];
     const mime = build('from-python@qerds', files);
     const answer = await postAs4(server.endpoint, mime.contentType, mime.body);
@@ -111,13 +179,23 @@ describe('eDelivery AS4 2.0: qerds-ap accepts a message the independent Python s
   });
 
   it('refuses the same Python message with one ciphertext byte changed (EBMS:0102) or the Action changed after signing (EBMS:0101)', async () => {
-    server ??= await startAs4Server({ identity: receiver.signing, decryptionKeys: [receiver.encryption], trust: anchorTrustStore(pki.caCert), pmodes: [pmode] });
+    server ??= await startAs4Server({
+      identity: receiver.signing,
+      decryptionKeys: [receiver.encryption],
+      trust: anchorTrustStore(pki.caCert),
+      pmodes: [pmode],
+    });
     const mime = build('from-python-bad@qerds', [randomBytes(5_000)]);
     const flipped = Buffer.from(mime.body);
     const at = flipped.length - 100;
     flipped[at] = flipped[at]! ^ 0x01;
     expect(errorCodeOf((await postAs4(server.endpoint, mime.contentType, flipped)).signal)).toBe('EBMS:0102');
-    const changed = Buffer.from(mime.body.toString('latin1').replace('<eb3:Action>Deliver</eb3:Action>', '<eb3:Action>Delivex</eb3:Action>'), 'latin1');
+    const changed = Buffer.from(
+      mime.body
+        .toString('latin1')
+        .replace('<eb3:Action>Deliver</eb3:Action>', '<eb3:Action>Delivex</eb3:Action>'),
+      'latin1',
+    );
     expect(errorCodeOf((await postAs4(server.endpoint, mime.contentType, changed)).signal)).toBe('EBMS:0101');
     expect(server.received.some((r) => r.message.messageId === 'from-python-bad@qerds')).toBe(false);
   });

@@ -8,7 +8,15 @@ import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/ty
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { AS4_NS, createAs4Handler, parseEnvelope, type As4HandlerOptions, type Attachment, type ReceivedUserMessage, type UserMessage } from '../../src/as4/index.js';
+import {
+  AS4_NS,
+  createAs4Handler,
+  parseEnvelope,
+  type As4HandlerOptions,
+  type Attachment,
+  type ReceivedUserMessage,
+  type UserMessage,
+} from '../../src/as4/index.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
 export function anchorTrustStore(caCertFile: string): TrustStore {
@@ -24,8 +32,16 @@ export function sampleMessage(messageId: string, attachments: readonly Attachmen
   return {
     messageId,
     timestamp: new Date('2025-01-02T03:04:05.000Z'),
-    from: { partyId: 'ap-c2', partyIdType: 'urn:oasis:names:tc:ebcore:partyid-type:unregistered', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator' },
-    to: { partyId: 'ap-c3', partyIdType: 'urn:oasis:names:tc:ebcore:partyid-type:unregistered', role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder' },
+    from: {
+      partyId: 'ap-c2',
+      partyIdType: 'urn:oasis:names:tc:ebcore:partyid-type:unregistered',
+      role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
+    },
+    to: {
+      partyId: 'ap-c3',
+      partyIdType: 'urn:oasis:names:tc:ebcore:partyid-type:unregistered',
+      role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder',
+    },
     collaboration: {
       agreementRef: 'urn:qerds:agreement:test',
       service: 'urn:qerds:service:erds',
@@ -37,7 +53,11 @@ export function sampleMessage(messageId: string, attachments: readonly Attachmen
       { name: 'originalSender', value: 'urn:example:sender', type: 'urn:qerds:id' },
       { name: 'finalRecipient', value: 'urn:example:recipient', type: 'urn:qerds:id' },
     ],
-    payloads: attachments.map((a) => ({ href: `cid:${a.contentId}`, mimeType: a.contentType, properties: [] })),
+    payloads: attachments.map((a) => ({
+      href: `cid:${a.contentId}`,
+      mimeType: a.contentType,
+      properties: [],
+    })),
   };
 }
 
@@ -50,7 +70,9 @@ export interface As4TestServer {
 }
 
 /** An express app on loopback with createAs4Handler at /as4; the raw request bodies are kept for inspection. */
-export async function startAs4Server(options: Omit<As4HandlerOptions, 'onUserMessage'> & { onUserMessage?: As4HandlerOptions['onUserMessage'] }): Promise<As4TestServer> {
+export async function startAs4Server(
+  options: Omit<As4HandlerOptions, 'onUserMessage'> & { onUserMessage?: As4HandlerOptions['onUserMessage'] },
+): Promise<As4TestServer> {
   const received: ReceivedUserMessage[] = [];
   const wire: { contentType: string; body: Buffer }[] = [];
   const app = express();
@@ -61,7 +83,10 @@ export async function startAs4Server(options: Omit<As4HandlerOptions, 'onUserMes
       wire.push({ contentType: req.headers['content-type'] ?? '', body: req.body as Buffer });
       next();
     },
-    createAs4Handler({ ...options, onUserMessage: options.onUserMessage ?? (async (r) => void received.push(r)) }),
+    createAs4Handler({
+      ...options,
+      onUserMessage: options.onUserMessage ?? (async (r) => void received.push(r)),
+    }),
   );
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -75,8 +100,16 @@ export async function startAs4Server(options: Omit<As4HandlerOptions, 'onUserMes
 }
 
 /** POST raw bytes; the answer parsed (not verified). */
-export async function postAs4(endpoint: string, contentType: string, body: Buffer): Promise<{ status: number; xml: string; signal: ReturnType<typeof parseEnvelope> }> {
-  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+export async function postAs4(
+  endpoint: string,
+  contentType: string,
+  body: Buffer,
+): Promise<{ status: number; xml: string; signal: ReturnType<typeof parseEnvelope> }> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: new Uint8Array(body),
+  });
   const xml = await res.text();
   return { status: res.status, xml, signal: parseEnvelope(xml) };
 }
@@ -90,19 +123,75 @@ export function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | 
  * and an X25519 encryption certificate (X25519 cannot sign a CSR, so its public key is forced into a
  * certificate requested with a throwaway key).
  */
-export function opensslAs4v2Identities(pki: DevPkiLayout, cn: string): { signing: SigningIdentity; encryption: SigningIdentity; dir: string } {
+export function opensslAs4v2Identities(
+  pki: DevPkiLayout,
+  cn: string,
+): { signing: SigningIdentity; encryption: SigningIdentity; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-as4v2-'));
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const ext = join(dir, 'ext.cnf');
-  writeFileSync(ext, '[sig]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\n[enc]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\n');
+  writeFileSync(
+    ext,
+    '[sig]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\n[enc]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyAgreement\nsubjectKeyIdentifier=hash\n',
+  );
   run(['genpkey', '-algorithm', 'ED25519', '-out', join(dir, 'sig.key.pem')]);
-  run(['req', '-new', '-key', join(dir, 'sig.key.pem'), '-subj', `/C=JP/O=Test Dev/CN=${cn} Ed25519`, '-out', join(dir, 'sig.csr')]);
-  run(['x509', '-req', '-in', join(dir, 'sig.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'),
-    '-days', '30', '-extfile', ext, '-extensions', 'sig', '-out', join(dir, 'sig.crt.pem')]);
+  run([
+    'req',
+    '-new',
+    '-key',
+    join(dir, 'sig.key.pem'),
+    '-subj',
+    `/C=JP/O=Test Dev/CN=${cn} Ed25519`,
+    '-out',
+    join(dir, 'sig.csr'),
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'sig.csr'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+    '-extensions',
+    'sig',
+    '-out',
+    join(dir, 'sig.crt.pem'),
+  ]);
   run(['genpkey', '-algorithm', 'X25519', '-out', join(dir, 'enc.key.pem')]);
   run(['pkey', '-in', join(dir, 'enc.key.pem'), '-pubout', '-out', join(dir, 'enc.pub.pem')]);
-  run(['x509', '-req', '-in', join(dir, 'sig.csr'), '-force_pubkey', join(dir, 'enc.pub.pem'), '-subj', `/C=JP/O=Test Dev/CN=${cn} X25519`,
-    '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-extfile', ext, '-extensions', 'enc', '-out', join(dir, 'enc.crt.pem')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'sig.csr'),
+    '-force_pubkey',
+    join(dir, 'enc.pub.pem'),
+    '-subj',
+    `/C=JP/O=Test Dev/CN=${cn} X25519`,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+    '-extensions',
+    'enc',
+    '-out',
+    join(dir, 'enc.crt.pem'),
+  ]);
   return {
     signing: loadSigningIdentity(join(dir, 'sig.crt.pem'), join(dir, 'sig.key.pem')),
     encryption: loadSigningIdentity(join(dir, 'enc.crt.pem'), join(dir, 'enc.key.pem')),

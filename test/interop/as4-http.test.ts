@@ -5,8 +5,17 @@ import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QerdsError } from '../../src/core/index.js';
 import {
-  buildUserMessageEnvelope, createAs4Handler, encodeMultipart, parseAs4Xml, parseEnvelope, sendUserMessage,
-  serializeAs4Xml, signEnvelope, verifyEnvelope, type Attachment, type ReceivedUserMessage,
+  buildUserMessageEnvelope,
+  createAs4Handler,
+  encodeMultipart,
+  parseAs4Xml,
+  parseEnvelope,
+  sendUserMessage,
+  serializeAs4Xml,
+  signEnvelope,
+  verifyEnvelope,
+  type Attachment,
+  type ReceivedUserMessage,
 } from '../../src/as4/index.js';
 import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
@@ -16,7 +25,9 @@ const c2 = sealIdentity(pki, 'c2');
 const c3 = sealIdentity(pki, 'c3');
 const trust = anchorTrustStore(pki.caCert);
 const payload = randomBytes(1024);
-const attachments: Attachment[] = [{ contentId: 'payload-1@qerds', contentType: 'application/octet-stream', body: payload }];
+const attachments: Attachment[] = [
+  { contentId: 'payload-1@qerds', contentType: 'application/octet-stream', body: payload },
+];
 
 let server: Server;
 let endpoint: string;
@@ -76,7 +87,11 @@ beforeEach(() => {
 
 /** POST raw bytes and return the parsed answer (which must be a signal signed by C3). */
 async function post(contentType: string, body: Buffer) {
-  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: new Uint8Array(body),
+  });
   const xml = await res.text();
   expect(res.headers.get('content-type')).toMatch(/^application\/soap\+xml/);
   const doc = parseAs4Xml(xml);
@@ -98,10 +113,21 @@ function signedMime(atts: Attachment[], signer = c2, mutate?: (doc: Document) =>
 describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
   it('delivers a 1 KiB payload and returns a verified NRR receipt', async () => {
     const message = sampleMessage('m-roundtrip@qerds', attachments);
-    const result = await sendUserMessage({ endpoint, message, attachments, identity: c2, receiverCertificate: c3.certificate, trust });
+    const result = await sendUserMessage({
+      endpoint,
+      message,
+      attachments,
+      identity: c2,
+      receiverCertificate: c3.certificate,
+      trust,
+    });
     expect(result.httpStatus).toBe(200);
     expect(result.receipt.refToMessageId).toBe('m-roundtrip@qerds');
-    expect(result.receipt.nonRepudiation.map((r) => r.uri)).toEqual(['#id-messaging', '#id-body', 'cid:payload-1@qerds']);
+    expect(result.receipt.nonRepudiation.map((r) => r.uri)).toEqual([
+      '#id-messaging',
+      '#id-body',
+      'cid:payload-1@qerds',
+    ]);
     expect(received).toHaveLength(1);
     expect(received[0]!.attachments[0]!.body.equals(payload)).toBe(true);
     expect(received[0]!.message).toEqual(message);
@@ -135,7 +161,10 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
   });
 
   it('answers EBMS:0007 to malformed MIME', async () => {
-    const { signal } = await post('multipart/related; boundary=b; type="application/soap+xml"', Buffer.from('--b\r\nContent-Type: application/soap+xml\r\n\r\n<x/>'));
+    const { signal } = await post(
+      'multipart/related; boundary=b; type="application/soap+xml"',
+      Buffer.from('--b\r\nContent-Type: application/soap+xml\r\n\r\n<x/>'),
+    );
     expect(errorCodeOf(signal)).toBe('EBMS:0007');
   });
 
@@ -147,7 +176,14 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
   it('a connection closed before any answer is tried once more at once (receipt verified); twice is AS4_EBMS_0005', async () => {
     drops = 1;
     const message = sampleMessage('m-dropped-once@qerds', attachments);
-    const result = await sendUserMessage({ endpoint: droppingEndpoint, message, attachments, identity: c2, receiverCertificate: c3.certificate, trust });
+    const result = await sendUserMessage({
+      endpoint: droppingEndpoint,
+      message,
+      attachments,
+      identity: c2,
+      receiverCertificate: c3.certificate,
+      trust,
+    });
     expect(result.receipt.refToMessageId).toBe('m-dropped-once@qerds');
     expect(dropped).toBe(1);
     expect(received).toHaveLength(1);
@@ -155,7 +191,14 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
     drops = 2;
     dropped = 0;
     const again = sampleMessage('m-dropped-twice@qerds', attachments);
-    const err = await sendUserMessage({ endpoint: droppingEndpoint, message: again, attachments, identity: c2, receiverCertificate: c3.certificate, trust }).catch((e: unknown) => e);
+    const err = await sendUserMessage({
+      endpoint: droppingEndpoint,
+      message: again,
+      attachments,
+      identity: c2,
+      receiverCertificate: c3.certificate,
+      trust,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
     // One second try, not more: the relay's back-off takes it from there.
     expect(dropped).toBe(2);
@@ -165,24 +208,40 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
   it('refuses a signer outside the trust store (client sees AS4_EBMS_0101)', async () => {
     const foreign = sealIdentity(foreignPki, 'c2');
     const message = sampleMessage('m-foreign@qerds', attachments);
-    const err = await sendUserMessage({ endpoint, message, attachments, identity: foreign, receiverCertificate: c3.certificate }).catch((e: unknown) => e);
+    const err = await sendUserMessage({
+      endpoint,
+      message,
+      attachments,
+      identity: foreign,
+      receiverCertificate: c3.certificate,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QerdsError);
     expect((err as QerdsError).code).toBe('AS4_EBMS_0101');
-    expect((err as QerdsError).details).toMatchObject({ retryable: false, httpStatus: 500, signalSigned: true });
+    expect((err as QerdsError).details).toMatchObject({
+      retryable: false,
+      httpStatus: 500,
+      signalSigned: true,
+    });
     expect(received).toHaveLength(0);
   });
 
   it('turns onUserMessage failures into error signals (QerdsError code kept, others EBMS:0004)', async () => {
     const message = sampleMessage('m-fail@qerds', attachments);
     failWith = new QerdsError('AS4_EBMS_0010', 'no P-Mode for this service');
-    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, trust })).rejects.toMatchObject({ code: 'AS4_EBMS_0010' });
+    await expect(
+      sendUserMessage({ endpoint, message, attachments, identity: c2, trust }),
+    ).rejects.toMatchObject({ code: 'AS4_EBMS_0010' });
     failWith = new Error('database down');
-    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, trust })).rejects.toMatchObject({ code: 'AS4_EBMS_0004', details: expect.objectContaining({ retryable: true }) });
+    await expect(
+      sendUserMessage({ endpoint, message, attachments, identity: c2, trust }),
+    ).rejects.toMatchObject({ code: 'AS4_EBMS_0004', details: expect.objectContaining({ retryable: true }) });
   });
 
   it('refuses a receipt signed by someone else than the expected receiver (AS4_EBMS_0302)', async () => {
     const message = sampleMessage('m-wrong-receiver@qerds', attachments);
-    await expect(sendUserMessage({ endpoint, message, attachments, identity: c2, receiverCertificate: c2.certificate })).rejects.toMatchObject({ code: 'AS4_EBMS_0302' });
+    await expect(
+      sendUserMessage({ endpoint, message, attachments, identity: c2, receiverCertificate: c2.certificate }),
+    ).rejects.toMatchObject({ code: 'AS4_EBMS_0302' });
   });
 
   it('reports an unreachable endpoint as AS4_EBMS_0005 (retryable)', async () => {
@@ -191,14 +250,28 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
     const message = sampleMessage('m-down@qerds', attachments);
-    await expect(sendUserMessage({ endpoint: `http://127.0.0.1:${port}/as4`, message, attachments, identity: c2, trust, timeoutMs: 2000 }))
-      .rejects.toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
+    await expect(
+      sendUserMessage({
+        endpoint: `http://127.0.0.1:${port}/as4`,
+        message,
+        attachments,
+        identity: c2,
+        trust,
+        timeoutMs: 2000,
+      }),
+    ).rejects.toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
   });
 
   it('refuses a message above maxMessageBytes', async () => {
-    const big: Attachment[] = [{ contentId: 'big@qerds', contentType: 'application/octet-stream', body: randomBytes(70 * 1024) }];
+    const big: Attachment[] = [
+      { contentId: 'big@qerds', contentType: 'application/octet-stream', body: randomBytes(70 * 1024) },
+    ];
     const mime = signedMime(big);
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': mime.contentType }, body: new Uint8Array(mime.body) });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': mime.contentType },
+      body: new Uint8Array(mime.body),
+    });
     expect(res.status).toBe(413);
     expect(received).toHaveLength(0);
   });

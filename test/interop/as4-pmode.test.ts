@@ -1,17 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AS4_NS, buildUserMessageEnvelope, definePMode, encodeMultipart, encryptAttachments, matchPMode, sendUserMessage, serializeAs4Xml, signEnvelope,
-  type Attachment, type PModeInput, type UserMessage,
+  AS4_NS,
+  buildUserMessageEnvelope,
+  definePMode,
+  encodeMultipart,
+  encryptAttachments,
+  matchPMode,
+  sendUserMessage,
+  serializeAs4Xml,
+  signEnvelope,
+  type Attachment,
+  type PModeInput,
+  type UserMessage,
 } from '../../src/as4/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { anchorTrustStore, errorCodeOf, postAs4, sampleMessage, sealIdentity, startAs4Server, type As4TestServer } from './as4-helpers.js';
+import {
+  anchorTrustStore,
+  errorCodeOf,
+  postAs4,
+  sampleMessage,
+  sealIdentity,
+  startAs4Server,
+  type As4TestServer,
+} from './as4-helpers.js';
 
 const pki = sharedTestPki();
 const c2 = sealIdentity(pki, 'c2');
 const c3 = sealIdentity(pki, 'c3');
 const trust = anchorTrustStore(pki.caCert);
-const attachments: Attachment[] = [{ contentId: 'p1@qerds', contentType: 'text/plain', body: Buffer.from('hello\n') }];
+const attachments: Attachment[] = [
+  { contentId: 'p1@qerds', contentType: 'text/plain', body: Buffer.from('hello\n') },
+];
 const base = sampleMessage('x', attachments);
 const INITIATOR = base.from;
 const RESPONDER = base.to;
@@ -26,8 +46,18 @@ const pmodeInput: PModeInput = {
   action: 'Deliver',
 };
 const encrypted = definePMode(pmodeInput);
-const plain = definePMode({ ...pmodeInput, id: 'erds-notify', action: 'Notify', security: { encrypt: false } });
-const v2 = definePMode({ ...pmodeInput, id: 'erds-v2', action: 'DeliverV2', security: { algorithmSet: 'edelivery-2.0', encrypt: false } });
+const plain = definePMode({
+  ...pmodeInput,
+  id: 'erds-notify',
+  action: 'Notify',
+  security: { encrypt: false },
+});
+const v2 = definePMode({
+  ...pmodeInput,
+  id: 'erds-v2',
+  action: 'DeliverV2',
+  security: { algorithmSet: 'edelivery-2.0', encrypt: false },
+});
 
 let server: As4TestServer;
 beforeAll(async () => {
@@ -35,7 +65,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function message(patch: Partial<UserMessage['collaboration']> = {}, extra: Partial<UserMessage> = {}): UserMessage {
+function message(
+  patch: Partial<UserMessage['collaboration']> = {},
+  extra: Partial<UserMessage> = {},
+): UserMessage {
   const m = sampleMessage(`m-${randomBytes(4).toString('hex')}@qerds`, attachments);
   return { ...m, ...extra, collaboration: { ...m.collaboration, ...patch } };
 }
@@ -64,7 +97,9 @@ describe('P-Modes: model and matching', () => {
     });
     expect(Object.isFrozen(encrypted)).toBe(true);
     expect(pmodeInput.security).toBeUndefined();
-    expect(() => definePMode({ ...pmodeInput, mep: 'sideways' as 'push' })).toThrow(expect.objectContaining({ code: 'AS4_PMODE_INVALID' }));
+    expect(() => definePMode({ ...pmodeInput, mep: 'sideways' as 'push' })).toThrow(
+      expect.objectContaining({ code: 'AS4_PMODE_INVALID' }),
+    );
   });
 
   it('matches on service, action, agreement and parties; anything else is EBMS:0010', () => {
@@ -77,7 +112,9 @@ describe('P-Modes: model and matching', () => {
       message({}, { from: { ...INITIATOR, partyId: 'intruder' } }),
       message({}, { to: { ...RESPONDER, role: 'urn:other-role' } }),
     ]) {
-      expect(() => matchPMode([encrypted, plain], m)).toThrow(expect.objectContaining({ code: 'AS4_EBMS_0010' }));
+      expect(() => matchPMode([encrypted, plain], m)).toThrow(
+        expect.objectContaining({ code: 'AS4_EBMS_0010' }),
+      );
     }
   });
 });
@@ -85,7 +122,15 @@ describe('P-Modes: model and matching', () => {
 describe('P-Modes enforced by the AS4 endpoint (secure by default)', () => {
   it('delivers a signed and encrypted message that fits its P-Mode', async () => {
     const msg = message();
-    const r = await sendUserMessage({ endpoint: server.endpoint, message: msg, attachments, identity: c2, trust, receiverCertificate: c3.certificate, encryptFor: c3.certificate });
+    const r = await sendUserMessage({
+      endpoint: server.endpoint,
+      message: msg,
+      attachments,
+      identity: c2,
+      trust,
+      receiverCertificate: c3.certificate,
+      encryptFor: c3.certificate,
+    });
     expect(r.httpStatus).toBe(200);
     expect(server.received.some((x) => x.message.messageId === msg.messageId)).toBe(true);
   });
@@ -122,10 +167,16 @@ describe('EBMS error for each kind of bad input', () => {
     const untyped = message({ action: 'Notify' }, { from: { partyId: 'not a uri', role: INITIATOR.role } });
     expect(await codeFor(mimeOf(untyped))).toBe('EBMS:0003');
 
-    const extra: Attachment[] = [...attachments, { contentId: 'stray@qerds', contentType: 'text/plain', body: Buffer.from('x') }];
+    const extra: Attachment[] = [
+      ...attachments,
+      { contentId: 'stray@qerds', contentType: 'text/plain', body: Buffer.from('x') },
+    ];
     expect(await codeFor(mimeOf(message({ action: 'Notify' }), { atts: extra }))).toBe('EBMS:0007');
 
-    const missing = message({ action: 'Notify' }, { payloads: [...base.payloads, { href: 'cid:absent@qerds', mimeType: 'text/plain', properties: [] }] });
+    const missing = message(
+      { action: 'Notify' },
+      { payloads: [...base.payloads, { href: 'cid:absent@qerds', mimeType: 'text/plain', properties: [] }] },
+    );
     expect(await codeFor(mimeOf(missing))).toBe('EBMS:0011');
 
     const noMessaging = buildUserMessageEnvelope(message({ action: 'Notify' }));

@@ -39,7 +39,9 @@ describe('AS4 client response limit', () => {
   });
 
   it('refuses an oversized answer after reading little more than the limit', async () => {
-    const attachments: Attachment[] = [{ contentId: 'p@qerds', contentType: 'application/octet-stream', body: Buffer.from('x') }];
+    const attachments: Attachment[] = [
+      { contentId: 'p@qerds', contentType: 'application/octet-stream', body: Buffer.from('x') },
+    ];
     const error = await sendUserMessage({
       endpoint,
       message: sampleMessage('limit-test@qerds', attachments),

@@ -4,7 +4,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AS4_NS, buildReceipt, buildUserMessageEnvelope, parseAs4Xml, parseEnvelope, serializeAs4Xml, signEnvelope, verifyEnvelope } from '../../src/as4/index.js';
+import {
+  AS4_NS,
+  buildReceipt,
+  buildUserMessageEnvelope,
+  parseAs4Xml,
+  parseEnvelope,
+  serializeAs4Xml,
+  signEnvelope,
+  verifyEnvelope,
+} from '../../src/as4/index.js';
 import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
 
@@ -30,14 +39,23 @@ function bstCertFile(xml: string): string {
  * taken out of that very BST (--pubkey-cert-pem), and check that certificate against the CA with
  * `openssl verify`, which together is what --trusted-pem would have checked.
  */
-function xmlsecVerifyWss(xml: string, caCert = pki.caCert): { ok: boolean; chainOk: boolean; output: string } {
+function xmlsecVerifyWss(
+  xml: string,
+  caCert = pki.caCert,
+): { ok: boolean; chainOk: boolean; output: string } {
   const dir = tmp();
   const file = join(dir, 'receipt.xml');
   writeFileSync(file, xml);
   const cert = bstCertFile(xml);
   const chain = spawnSync('openssl', ['verify', '-CAfile', caCert, cert], { encoding: 'utf8' });
-  const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', cert, ...ID_ATTRS, file], { encoding: 'utf8' });
-  return { ok: chain.status === 0 && r.status === 0, chainOk: chain.status === 0, output: `${chain.stdout}${chain.stderr}${r.stdout}${r.stderr}` };
+  const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', cert, ...ID_ATTRS, file], {
+    encoding: 'utf8',
+  });
+  return {
+    ok: chain.status === 0 && r.status === 0,
+    chainOk: chain.status === 0,
+    output: `${chain.stdout}${chain.stderr}${r.stdout}${r.stderr}`,
+  };
 }
 
 /** Our receipt for a UserMessage from c2 of the shared PKI, signed by `receiver` (c3 of the shared PKI unless given). */
@@ -58,7 +76,10 @@ describe('AS4 signatures checked by xmlsec1 (independent implementation)', () =>
     const good = xmlsecVerifyWss(receipt);
     expect(good.output).toContain('SignedInfo References (ok/all): 2/2');
     expect(good.ok).toBe(true);
-    const tampered = receipt.replace('<eb:RefToMessageId>m-xmlsec@qerds<', '<eb:RefToMessageId>m-xmlsec@qerdt<');
+    const tampered = receipt.replace(
+      '<eb:RefToMessageId>m-xmlsec@qerds<',
+      '<eb:RefToMessageId>m-xmlsec@qerdt<',
+    );
     expect(tampered).not.toBe(receipt);
     expect(xmlsecVerifyWss(tampered).ok).toBe(false);
     const tamperedBody = receipt.replace(/(<env:Body[^>]*)\/>/, '$1>x</env:Body>');
@@ -76,7 +97,9 @@ describe('AS4 signatures checked by xmlsec1 (independent implementation)', () =>
     expect(theirs.chainOk).toBe(false);
     expect(theirs.ok).toBe(false);
     // Trusting the foreign CA instead, both accept the same bytes: the refusal above was about trust alone.
-    expect(verifyEnvelope(parseAs4Xml(receipt), [], { trust: anchorTrustStore(foreignTestPki().caCert) }).valid).toBe(true);
+    expect(
+      verifyEnvelope(parseAs4Xml(receipt), [], { trust: anchorTrustStore(foreignTestPki().caCert) }).valid,
+    ).toBe(true);
     expect(xmlsecVerifyWss(receipt, foreignTestPki().caCert).ok).toBe(true);
   });
 
@@ -86,9 +109,16 @@ describe('AS4 signatures checked by xmlsec1 (independent implementation)', () =>
       const template = join(dir, 'tmpl.xml');
       writeFileSync(template, readFileSync(join(fixtures, fixture)));
       const c2 = pki.ap('c2');
-      const signed = execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${c2.sealKey},${c2.sealCert}`, ...ID_ATTRS, template], { encoding: 'utf8' });
+      const signed = execFileSync(
+        'xmlsec1',
+        ['--sign', '--privkey-pem', `${c2.sealKey},${c2.sealCert}`, ...ID_ATTRS, template],
+        { encoding: 'utf8' },
+      );
       const expectedCertificate = new X509Certificate(readFileSync(c2.sealCert));
-      const result = verifyEnvelope(parseAs4Xml(signed), [], { expectedCertificate, trust: anchorTrustStore(pki.caCert) });
+      const result = verifyEnvelope(parseAs4Xml(signed), [], {
+        expectedCertificate,
+        trust: anchorTrustStore(pki.caCert),
+      });
       expect(result.findings).toEqual([]);
       expect(result.valid).toBe(true);
       expect(result.signedParts).toEqual(['Messaging', 'Body']);

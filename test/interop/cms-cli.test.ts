@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cmsRecipients, type CmsRecipients } from '../helpers/cms-recipients.js';
 
 /** The `qerds encrypt` / `qerds decrypt` commands against `openssl cms`, as a user would run them. */
-const qerds = (...args: string[]) => spawnSync('npx', ['tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+const qerds = (...args: string[]) =>
+  spawnSync('npx', ['tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
 
 describe('qerds encrypt / decrypt', () => {
   let r: CmsRecipients;
@@ -21,18 +22,54 @@ describe('qerds encrypt / decrypt', () => {
 
   it('qerds encrypt for two recipients; openssl cms -decrypt opens it for each', () => {
     const out = join(dir, 'msg.der');
-    const run = qerds('encrypt', '--to', r.alice.certFile, '--to', r.ec.certFile, join(dir, 'plain.bin'), out);
+    const run = qerds(
+      'encrypt',
+      '--to',
+      r.alice.certFile,
+      '--to',
+      r.ec.certFile,
+      join(dir, 'plain.bin'),
+      out,
+    );
     expect(run.status, run.stderr).toBe(0);
     for (const recipient of [r.alice, r.ec]) {
-      const decrypted = execFileSync('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', out, '-recip', recipient.certFile, '-inkey', recipient.keyFile, '-binary']);
+      const decrypted = execFileSync('openssl', [
+        'cms',
+        '-decrypt',
+        '-inform',
+        'DER',
+        '-in',
+        out,
+        '-recip',
+        recipient.certFile,
+        '-inkey',
+        recipient.keyFile,
+        '-binary',
+      ]);
       expect(decrypted.equals(plaintext)).toBe(true);
     }
   }, 60_000);
 
   it('openssl cms -encrypt; qerds decrypt writes the plaintext (mode 0600) only for the right key', () => {
     const der = join(dir, 'from-openssl.der');
-    execFileSync('openssl', ['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', join(dir, 'plain.bin'), '-outform', 'DER', '-out', der,
-      '-recip', r.bob.certFile, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
+    execFileSync('openssl', [
+      'cms',
+      '-encrypt',
+      '-aes-256-gcm',
+      '-binary',
+      '-in',
+      join(dir, 'plain.bin'),
+      '-outform',
+      'DER',
+      '-out',
+      der,
+      '-recip',
+      r.bob.certFile,
+      '-keyopt',
+      'rsa_padding_mode:oaep',
+      '-keyopt',
+      'rsa_oaep_md:sha256',
+    ]);
     const out = join(dir, 'plain.out');
     const run = qerds('decrypt', '--key', r.bob.keyFile, '--cert', r.bob.certFile, der, out);
     expect(run.status, run.stderr).toBe(0);

@@ -7,7 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOcspResponder, crlStatusSource, fetchOcsp, loadSigningIdentity, revokeCertificate, type DevPkiLayout } from '../../src/pki/index.js';
+import {
+  createOcspResponder,
+  crlStatusSource,
+  fetchOcsp,
+  loadSigningIdentity,
+  revokeCertificate,
+  type DevPkiLayout,
+} from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { devTestPki } from '../helpers/pki.js';
 import { claimPort } from '../helpers/ports.js';
@@ -26,15 +33,43 @@ let revokedAt: Date;
 let signer: { certFile: string; keyFile: string };
 
 /** A delegated OCSP responder certificate (EKU OCSPSigning) issued by the dev CA with the openssl CLI. */
-function opensslOcspSigner(layout: DevPkiLayout, cn: string, eku = 'OCSPSigning'): { certFile: string; keyFile: string } {
+function opensslOcspSigner(
+  layout: DevPkiLayout,
+  cn: string,
+  eku = 'OCSPSigning',
+): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(work, 'signer-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  writeFileSync(join(dir, 'ext.cnf'), `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${eku}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`);
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    `[x]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${eku}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`,
+  );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
   run(['req', '-new', '-key', keyFile, '-subj', `/C=JP/O=Test/CN=${cn}`, '-out', join(dir, 'csr.pem')]);
-  run(['x509', '-req', '-in', join(dir, 'csr.pem'), '-CA', layout.caCert, '-CAkey', layout.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-sha256', '-extfile', join(dir, 'ext.cnf'), '-extensions', 'x', '-out', certFile]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'csr.pem'),
+    '-CA',
+    layout.caCert,
+    '-CAkey',
+    layout.caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    join(dir, 'ext.cnf'),
+    '-extensions',
+    'x',
+    '-out',
+    certFile,
+  ]);
   return { certFile, keyFile };
 }
 
@@ -52,12 +87,18 @@ describe('our OCSP responder, asked by openssl ocsp', () => {
   let server: Server;
   let url: string;
   beforeAll(async () => {
-    const responder = createOcspResponder({ issuer: ca, signer: loadSigningIdentity(signer.certFile, signer.keyFile), statusOf: crlStatusSource(() => readFileSync(pki.caCrl)) });
+    const responder = createOcspResponder({
+      issuer: ca,
+      signer: loadSigningIdentity(signer.certFile, signer.keyFile),
+      statusOf: crlStatusSource(() => readFileSync(pki.caCrl)),
+    });
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        void responder.respond(Buffer.concat(chunks)).then((der) => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(der));
+        void responder
+          .respond(Buffer.concat(chunks))
+          .then((der) => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(der));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -67,7 +108,11 @@ describe('our OCSP responder, asked by openssl ocsp', () => {
 
   // Asynchronously: the responder answers from this very process.
   const ask = async (certFile: string) => {
-    const { stdout, stderr } = await promisify(execFile)('openssl', ['ocsp', '-issuer', pki.caCert, '-cert', certFile, '-url', url, '-resp_text', '-CAfile', pki.caCert], { encoding: 'utf8', timeout: 20_000 });
+    const { stdout, stderr } = await promisify(execFile)(
+      'openssl',
+      ['ocsp', '-issuer', pki.caCert, '-cert', certFile, '-url', url, '-resp_text', '-CAfile', pki.caCert],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     return `${stdout}${stderr}`;
   };
 
@@ -95,18 +140,39 @@ describe("openssl's OCSP responder, asked by our client", () => {
     const t = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
     const subject = (c: X509Certificate) => `/${c.subject.split('\n').join('/')}`;
     const index = join(work, `index-${Date.now()}.txt`);
-    writeFileSync(index, [
-      `V\t${t(new Date(good.validTo))}\t\t${good.serialNumber}\tunknown\t${subject(good)}`,
-      `R\t${t(new Date(revoked.validTo))}\t${t(revokedAt)},keyCompromise\t${revoked.serialNumber}\tunknown\t${subject(revoked)}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      index,
+      [
+        `V\t${t(new Date(good.validTo))}\t\t${good.serialNumber}\tunknown\t${subject(good)}`,
+        `R\t${t(new Date(revoked.validTo))}\t${t(revokedAt)},keyCompromise\t${revoked.serialNumber}\tunknown\t${subject(revoked)}`,
+        '',
+      ].join('\n'),
+    );
     const port = await claimPort();
-    const child = spawn('openssl', ['ocsp', '-index', index, '-port', String(port), '-rsigner', rsigner.certFile, '-rkey', rsigner.keyFile, '-CA', pki.caCert], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'openssl',
+      [
+        'ocsp',
+        '-index',
+        index,
+        '-port',
+        String(port),
+        '-rsigner',
+        rsigner.certFile,
+        '-rkey',
+        rsigner.keyFile,
+        '-CA',
+        pki.caCert,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     responder = child;
     // Ready once it says so (a probe connection would hold its single-threaded accept loop).
     let said = '';
     child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-    await waitFor(async () => (said.includes('waiting for OCSP client connections') ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(async () => (said.includes('waiting for OCSP client connections') ? true : undefined), {
+      timeoutMs: 10_000,
+    });
     return `http://127.0.0.1:${port}`;
   };
   afterAll(() => responder?.kill());

@@ -12,7 +12,11 @@ export const PAGE_RECIPIENT = '0188:9876543210987';
  * One access point (C2 role, SQLite in memory) for the page tests, whose only peer never answers: each
  * message ends failed after one relay attempt, with SubmissionAcceptance and RelayFailure as its evidence.
  */
-export async function startPageAp(options: { name: string; work: string; apiKeys: readonly { key: string; participant: string; name: string }[] }): Promise<AccessPoint> {
+export async function startPageAp(options: {
+  name: string;
+  work: string;
+  apiKeys: readonly { key: string; participant: string; name: string }[];
+}): Promise<AccessPoint> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -21,7 +25,9 @@ export async function startPageAp(options: { name: string; work: string; apiKeys
       store: { sqliteFile: ':memory:', blobDir: join(options.work, 'blobs') },
       pki: { dir: sharedTestPki().dir, apName: 'c2' },
       relay: { maxAttempts: 1, baseDelayMs: 10 },
-      directory: { participants: [{ id: PAGE_RECIPIENT, name: 'Test Works LLC', endpoint: 'http://127.0.0.1:9/as4' }] },
+      directory: {
+        participants: [{ id: PAGE_RECIPIENT, name: 'Test Works LLC', endpoint: 'http://127.0.0.1:9/as4' }],
+      },
       apiKeys: [...options.apiKeys],
       log: { level: 'silent' },
     },
@@ -35,6 +41,14 @@ export async function startPageAp(options: { name: string; work: string; apiKeys
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

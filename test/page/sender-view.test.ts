@@ -26,21 +26,42 @@ let browser: Browser;
 const sent: Record<string, string> = {};
 
 beforeAll(async () => {
-  ap = await startPageAp({ name: 'Sender View AP', work, apiKeys: [
-    { key: SENDER_KEY, participant: '0188:1234567890123', name: 'Sample Trading Co., Ltd.' },
-    { key: OTHER_KEY, participant: '0188:5555555555555', name: 'Other Corp.' },
-  ] });
+  ap = await startPageAp({
+    name: 'Sender View AP',
+    work,
+    apiKeys: [
+      { key: SENDER_KEY, participant: '0188:1234567890123', name: 'Sample Trading Co., Ltd.' },
+      { key: OTHER_KEY, participant: '0188:5555555555555', name: 'Other Corp.' },
+    ],
+  });
   for (const subject of ['Invoice 1001', 'Invoice 1002']) {
-    const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject, reference: `ERP-${subject.slice(-4)}` }, `<Invoice>${subject}</Invoice>`);
-    const res = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
+    const { body, contentType } = await submissionBody(
+      { recipient: RECIPIENT, subject, reference: `ERP-${subject.slice(-4)}` },
+      `<Invoice>${subject}</Invoice>`,
+    );
+    const res = await fetch(`${ap.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` },
+      body: new Uint8Array(body),
+    });
     expect(res.status).toBe(201);
     sent[subject] = ((await res.json()) as { id: string }).id;
   }
   for (const id of Object.values(sent)) {
-    await waitFor(async () => ((await (await fetch(`${ap.url}/api/v1/messages/${id}`, { headers: { authorization: `Bearer ${SENDER_KEY}` } })).json()) as { state: string }).state === 'failed' || undefined, {
-      timeoutMs: 120_000,
-      what: `message ${id} failed`,
-    });
+    await waitFor(
+      async () =>
+        (
+          (await (
+            await fetch(`${ap.url}/api/v1/messages/${id}`, {
+              headers: { authorization: `Bearer ${SENDER_KEY}` },
+            })
+          ).json()) as { state: string }
+        ).state === 'failed' || undefined,
+      {
+        timeoutMs: 120_000,
+        what: `message ${id} failed`,
+      },
+    );
   }
   mkdirSync(artifacts, { recursive: true });
   browser = await launchChromium();
@@ -91,7 +112,10 @@ describe("the sender's view in a browser", () => {
     await Promise.all([page.waitForURL(/state=failed/), page.click('form.filters button[type=submit]')]);
     await expect(page.locator('tr[data-message]').count()).resolves.toBe(2);
     await page.fill('input[name=reference]', 'ERP-1002');
-    await Promise.all([page.waitForURL(/reference=ERP-1002/), page.click('form.filters button[type=submit]')]);
+    await Promise.all([
+      page.waitForURL(/reference=ERP-1002/),
+      page.click('form.filters button[type=submit]'),
+    ]);
     await expect(page.locator('tr[data-message]').count()).resolves.toBe(1);
     expect(await page.locator('table.list').textContent()).toContain('Invoice 1002');
     await context.close();
@@ -104,10 +128,18 @@ describe("the sender's view in a browser", () => {
     await page.screenshot({ path: join(artifacts, 'sender-message-ja.png'), fullPage: true });
     await expect(page.locator('[data-state]').getAttribute('data-state')).resolves.toBe('failed');
     await expect(page.locator('li[data-evidence]').count()).resolves.toBe(2);
-    expect(await page.locator('.timeline').textContent()).toContain('送信者側の事業者が書留配達のためにメッセージを受け付けました');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('li[data-evidence] a[download]').first().click()]);
+    expect(await page.locator('.timeline').textContent()).toContain(
+      '送信者側の事業者が書留配達のためにメッセージを受け付けました',
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('li[data-evidence] a[download]').first().click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^1-SubmissionAcceptance\.xml$/);
-    await Promise.all([page.waitForURL(/\/verify\?lang=ja/), page.locator('li[data-evidence] a', { hasText: '検証' }).first().click()]);
+    await Promise.all([
+      page.waitForURL(/\/verify\?lang=ja/),
+      page.locator('li[data-evidence] a', { hasText: '検証' }).first().click(),
+    ]);
     await page.screenshot({ path: join(artifacts, 'sender-verify-ja.png'), fullPage: true });
     await expect(page.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe('valid');
     await context.close();
@@ -129,7 +161,12 @@ describe("the sender's view in a browser", () => {
   });
 
   it('a forged session cookie is not a session', async () => {
-    const res = await fetch(`${ap.url}/sender`, { headers: { cookie: 'qerds_sender=eyJwIjoiMDE4ODoxMjM0NTY3ODkwMTIzIiwibiI6IngiLCJlIjo5OTk5OTk5OTk5fQ.AAAA' }, redirect: 'manual' });
+    const res = await fetch(`${ap.url}/sender`, {
+      headers: {
+        cookie: 'qerds_sender=eyJwIjoiMDE4ODoxMjM0NTY3ODkwMTIzIiwibiI6IngiLCJlIjo5OTk5OTk5OTk5fQ.AAAA',
+      },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/^\/sender\/login/);
   });

@@ -29,24 +29,42 @@ const INVOICE = '<Invoice>page test</Invoice>';
 
 let ap: AccessPoint;
 let browser: Browser;
-const files: Record<'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large' | 'rem', string> = {} as never;
+const files: Record<
+  'evidence' | 'tampered' | 'unrelated' | 'bundle' | 'invoice' | 'otherInvoice' | 'large' | 'rem',
+  string
+> = {} as never;
 
 beforeAll(async () => {
-  ap = await startPageAp({ name: 'Page Test AP', work, apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }] });
+  ap = await startPageAp({
+    name: 'Page Test AP',
+    work,
+    apiKeys: [{ key: SENDER_KEY, participant: SENDER, name: 'Sample Trading Co., Ltd.' }],
+  });
 
-  const { body, contentType } = await submissionBody({ recipient: RECIPIENT, subject: 'Invoice 42' }, INVOICE);
-  const submitted = await fetch(`${ap.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` }, body: new Uint8Array(body) });
+  const { body, contentType } = await submissionBody(
+    { recipient: RECIPIENT, subject: 'Invoice 42' },
+    INVOICE,
+  );
+  const submitted = await fetch(`${ap.url}/api/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, authorization: `Bearer ${SENDER_KEY}` },
+    body: new Uint8Array(body),
+  });
   expect(submitted.status).toBe(201);
   const { id } = (await submitted.json()) as { id: string };
   const auth = { authorization: `Bearer ${SENDER_KEY}` };
   const chain = await waitFor(
     async () => {
-      const list = (await (await fetch(`${ap.url}/api/v1/messages/${id}/evidence`, { headers: auth })).json()) as { id: string; event: string }[];
+      const list = (await (
+        await fetch(`${ap.url}/api/v1/messages/${id}/evidence`, { headers: auth })
+      ).json()) as { id: string; event: string }[];
       return list.some((e) => e.event === 'RelayFailure') ? list : undefined;
     },
     { timeoutMs: 120_000, what: 'the RelayFailure evidence' },
   );
-  const xmls = await Promise.all(chain.map(async (e) => (await fetch(`${ap.url}/api/v1/evidence/${e.id}`, { headers: auth })).text()));
+  const xmls = await Promise.all(
+    chain.map(async (e) => (await fetch(`${ap.url}/api/v1/evidence/${e.id}`, { headers: auth })).text()),
+  );
   const submission = xmls[chain.findIndex((e) => e.event === 'SubmissionAcceptance')]!;
   mkdirSync(join(work, 'files'), { recursive: true });
   const put = (name: string, content: string | Buffer) => {
@@ -60,7 +78,14 @@ beforeAll(async () => {
   expect(tampered).not.toBe(submission);
   files.tampered = put('tampered.xml', tampered);
   files.unrelated = put('notes.txt', 'just some notes, not a proof');
-  files.bundle = put('export.json', JSON.stringify({ format: EVIDENCE_BUNDLE_FORMAT, messageId: id, evidence: chain.map((e, i) => ({ id: e.id, event: e.event, xml: xmls[i] })) }));
+  files.bundle = put(
+    'export.json',
+    JSON.stringify({
+      format: EVIDENCE_BUNDLE_FORMAT,
+      messageId: id,
+      evidence: chain.map((e, i) => ({ id: e.id, event: e.event, xml: xmls[i] })),
+    }),
+  );
   files.invoice = put('invoice.xml', INVOICE);
   files.otherInvoice = put('other-invoice.xml', '<Invoice>changed</Invoice>');
   files.large = put('large.xml', Buffer.alloc(10 * 1024 * 1024 + 10, 0x20));
@@ -89,7 +114,11 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function verifyInBrowser(locale: 'en-US' | 'ja-JP', file: string, documents: string[] = []): Promise<Page> {
+async function verifyInBrowser(
+  locale: 'en-US' | 'ja-JP',
+  file: string,
+  documents: string[] = [],
+): Promise<Page> {
   const context = await browser.newContext({ locale, timezoneId: 'Asia/Tokyo' });
   const page = await context.newPage();
   await page.goto(`${ap.url}/verify`);
@@ -99,7 +128,8 @@ async function verifyInBrowser(locale: 'en-US' | 'ja-JP', file: string, document
   return page;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `verify-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(artifacts, `verify-${name}.png`), fullPage: true });
 
 describe('the public verification page in a browser', () => {
   it('GET / leads to the page; it needs no login and loads nothing from elsewhere', async () => {
@@ -156,7 +186,9 @@ describe('the public verification page in a browser', () => {
     const page = await verifyInBrowser('en-US', files.tampered);
     await shot(page, 'tampered-en');
     await expect(page.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe('invalid');
-    expect(await page.locator('.reason').textContent()).toMatch(/changed after it was sealed|does not match the content/);
+    expect(await page.locator('.reason').textContent()).toMatch(
+      /changed after it was sealed|does not match the content/,
+    );
     await page.context().close();
   });
 
@@ -183,7 +215,9 @@ describe('the public verification page in a browser', () => {
     await en.context().close();
     const ja = await verifyInBrowser('ja-JP', files.bundle);
     await shot(ja, 'bundle-ja');
-    expect(await ja.locator('.timeline').textContent()).toContain('送信者側の事業者が書留配達のためにメッセージを受け付けました');
+    expect(await ja.locator('.timeline').textContent()).toContain(
+      '送信者側の事業者が書留配達のためにメッセージを受け付けました',
+    );
     await ja.context().close();
   });
 
@@ -226,14 +260,22 @@ describe('the public verification page in a browser', () => {
 describe('the verification page over plain HTTP (no browser)', () => {
   it('stores nothing: no new blob and no new message after verifications', async () => {
     const blobsBefore = readdirSync(join(work, 'blobs'), { recursive: true }).length;
-    const messagesBefore = await accessPointInternals(ap).context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
+    const messagesBefore = await accessPointInternals(ap).context.store.listInbox({
+      recipient: RECIPIENT,
+      states: ['received', 'consigned', 'delivered'],
+      limit: 500,
+    });
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(readFileSync(files.evidence))]), 'e.xml');
     const res = await fetch(`${ap.url}/verify?lang=en`, { method: 'POST', body: form });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(readdirSync(join(work, 'blobs'), { recursive: true }).length).toBe(blobsBefore);
-    const messagesAfter = await accessPointInternals(ap).context.store.listInbox({ recipient: RECIPIENT, states: ['received', 'consigned', 'delivered'], limit: 500 });
+    const messagesAfter = await accessPointInternals(ap).context.store.listInbox({
+      recipient: RECIPIENT,
+      states: ['received', 'consigned', 'delivered'],
+      limit: 500,
+    });
     expect(messagesAfter.messages.length).toBe(messagesBefore.messages.length);
   });
 

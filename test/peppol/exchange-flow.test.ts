@@ -28,7 +28,10 @@ import {
  * header and its own SMP record, checks the invoice and counts the exchange. No network: the AS4 leg is its header.
  */
 describe('a JP PINT exchange through the Peppol blocks', () => {
-  const invoice = readFileSync(new URL('../fixtures/peppol/jp-pint/invoice-mixed-rates.xml', import.meta.url), 'utf8');
+  const invoice = readFileSync(
+    new URL('../fixtures/peppol/jp-pint/invoice-mixed-rates.xml', import.meta.url),
+    'utf8',
+  );
 
   it('goes from a corporate number to a counted, consistent reception', () => {
     // C1 → C2: the buyer named by its corporate number alone.
@@ -39,27 +42,59 @@ describe('a JP PINT exchange through the Peppol blocks', () => {
     // C2: the receiver's SMP registered the PINT base specification with a wildcard.
     const document = jpPintDocumentType('Invoice');
     const registrations = [
-      parseDocumentTypeId('peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2::CreditNote##urn:peppol:pint:billing-1*::2.1'),
-      parseDocumentTypeId('peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1*::2.1'),
+      parseDocumentTypeId(
+        'peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2::CreditNote##urn:peppol:pint:billing-1*::2.1',
+      ),
+      parseDocumentTypeId(
+        'peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1*::2.1',
+      ),
     ];
     const registration = selectRegistration(registrations, document);
     expect(registration?.customization).toBe('urn:peppol:pint:billing-1*');
 
     const process = parseProcessId(PROCESS_BILLING);
     const sbd = buildSbd(
-      { sender, receiver, documentType: document, process, countryC1: 'JP', instanceIdentifier: 'b1f0c2de-3c1a-4f4e-9a51-2c0f9d7e6a10', creationTime: new Date('2024-04-30T09:00:00Z') },
+      {
+        sender,
+        receiver,
+        documentType: document,
+        process,
+        countryC1: 'JP',
+        instanceIdentifier: 'b1f0c2de-3c1a-4f4e-9a51-2c0f9d7e6a10',
+        creationTime: new Date('2024-04-30T09:00:00Z'),
+      },
       invoice,
     );
-    const pmode = definePMode(peppolPModeInput({ id: 'jp', initiatorSeatId: 'PJP000123', responderSeatId: 'PJP000456', process, documentType: document }));
+    const pmode = definePMode(
+      peppolPModeInput({
+        id: 'jp',
+        initiatorSeatId: 'PJP000123',
+        responderSeatId: 'PJP000456',
+        process,
+        documentType: document,
+      }),
+    );
     expect(peppolAs4Profile.validate(pmode)).toEqual([]);
     const message: Pick<UserMessage, 'messageProperties' | 'collaboration'> = {
       messageProperties: peppolMessageProperties(sender, receiver),
-      collaboration: { agreementRef: pmode.agreement, service: pmode.service, serviceType: pmode.serviceType!, action: pmode.action, conversationId: 'conv-1' },
+      collaboration: {
+        agreementRef: pmode.agreement,
+        service: pmode.service,
+        serviceType: pmode.serviceType!,
+        action: pmode.action,
+        conversationId: 'conv-1',
+      },
     };
 
     // C3: the SBD agrees with the AS4 header and with what this AP's SMP publishes for the receiver.
     const { header, businessMessage } = parseSbd(sbd);
-    expect(() => assertSbdhConsistent(header, as4PeppolHeaderOf(message), { participant: receiver, documentTypes: registrations, processes: [process] })).not.toThrow();
+    expect(() =>
+      assertSbdhConsistent(header, as4PeppolHeaderOf(message), {
+        participant: receiver,
+        documentTypes: registrations,
+        processes: [process],
+      }),
+    ).not.toThrow();
     expect(validateJpPint(businessMessage)).toEqual([]);
 
     // Reporting: one incoming exchange from PJP000123.
@@ -88,10 +123,26 @@ describe('a JP PINT exchange through the Peppol blocks', () => {
     const other = normaliseRecipient('8012301000001');
     const document = jpPintDocumentType('Invoice');
     const process = parseProcessId(PROCESS_BILLING);
-    const sbd = buildSbd({ sender, receiver: other, documentType: document, process, countryC1: 'JP', instanceIdentifier: 'x-1', creationTime: new Date('2024-04-30T09:00:00Z') }, invoice);
+    const sbd = buildSbd(
+      {
+        sender,
+        receiver: other,
+        documentType: document,
+        process,
+        countryC1: 'JP',
+        instanceIdentifier: 'x-1',
+        creationTime: new Date('2024-04-30T09:00:00Z'),
+      },
+      invoice,
+    );
     const message = {
       messageProperties: peppolMessageProperties(sender, routed),
-      collaboration: { service: process.value, serviceType: process.scheme, action: formatIdentifier(document), conversationId: 'c' },
+      collaboration: {
+        service: process.value,
+        serviceType: process.scheme,
+        action: formatIdentifier(document),
+        conversationId: 'c',
+      },
     };
     let code: string | undefined;
     try {

@@ -6,7 +6,13 @@ import { parseDecimal, percentOf } from '../../src/peppol/decimal.js';
 
 const dir = new URL('../fixtures/peppol/jp-pint/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
-const good = ['invoice-standard-rate.xml', 'invoice-reduced-rate.xml', 'invoice-mixed-rates.xml', 'credit-note.xml', 'invoice-usd-with-jpy-tax.xml'];
+const good = [
+  'invoice-standard-rate.xml',
+  'invoice-reduced-rate.xml',
+  'invoice-mixed-rates.xml',
+  'credit-note.xml',
+  'invoice-usd-with-jpy-tax.xml',
+];
 const broken = readdirSync(new URL('broken/', dir)).filter((f) => f.endsWith('.xml'));
 
 describe('JP PINT samples', () => {
@@ -16,7 +22,9 @@ describe('JP PINT samples', () => {
   });
 
   it('validates the invoice inside an SBD (the business message element)', () => {
-    const { businessMessage } = parseSbd(readFileSync(new URL('../fixtures/peppol/sbdh/jp-pint-invoice-sbd.xml', import.meta.url), 'utf8'));
+    const { businessMessage } = parseSbd(
+      readFileSync(new URL('../fixtures/peppol/sbdh/jp-pint-invoice-sbd.xml', import.meta.url), 'utf8'),
+    );
     expect(validateJpPint(businessMessage)).toEqual([]);
   });
 
@@ -48,17 +56,28 @@ describe('JP PINT samples', () => {
   });
 
   it('names where the rule broke: the tax per rate outside floor and ceiling', () => {
-    const f = validateJpPint(fixture('broken/aligned-ibrp-051-jp.xml')).find((x) => x.rule === 'aligned-ibrp-051-jp');
+    const f = validateJpPint(fixture('broken/aligned-ibrp-051-jp.xml')).find(
+      (x) => x.rule === 'aligned-ibrp-051-jp',
+    );
     expect(f?.location).toBe('rate S|10: 2010 outside [2000, 2000]');
   });
 
   it('accepts any rounding of the tax per rate between floor and ceiling (198.4 → 198 or 199)', () => {
     const up = fixture('invoice-mixed-rates.xml')
-      .replace('<cbc:TaxAmount currencyID="JPY">198</cbc:TaxAmount>', '<cbc:TaxAmount currencyID="JPY">199</cbc:TaxAmount>')
-      .replace('<cbc:TaxAmount currencyID="JPY">1198</cbc:TaxAmount>', '<cbc:TaxAmount currencyID="JPY">1199</cbc:TaxAmount>')
+      .replace(
+        '<cbc:TaxAmount currencyID="JPY">198</cbc:TaxAmount>',
+        '<cbc:TaxAmount currencyID="JPY">199</cbc:TaxAmount>',
+      )
+      .replace(
+        '<cbc:TaxAmount currencyID="JPY">1198</cbc:TaxAmount>',
+        '<cbc:TaxAmount currencyID="JPY">1199</cbc:TaxAmount>',
+      )
       .replace(/13678/g, '13679');
     expect(validateJpPint(up)).toEqual([]);
-    const off = up.replace('<cbc:TaxAmount currencyID="JPY">199</cbc:TaxAmount>', '<cbc:TaxAmount currencyID="JPY">200</cbc:TaxAmount>');
+    const off = up.replace(
+      '<cbc:TaxAmount currencyID="JPY">199</cbc:TaxAmount>',
+      '<cbc:TaxAmount currencyID="JPY">200</cbc:TaxAmount>',
+    );
     expect(validateJpPint(off).map((f) => f.rule)).toContain('aligned-ibrp-051-jp');
   });
 
@@ -83,8 +102,17 @@ describe('exact decimal arithmetic', () => {
   });
 
   it('computes floor and ceiling of the tax per rate, also for negative (credit) amounts', () => {
-    expect(percentOf(parseDecimal('2480')!, parseDecimal('8')!)).toMatchObject({ floor: 198_000_000n, ceiling: 199_000_000n });
-    expect(percentOf(parseDecimal('20000')!, parseDecimal('10')!)).toMatchObject({ floor: 2_000_000_000n, ceiling: 2_000_000_000n });
-    expect(percentOf(parseDecimal('-2480')!, parseDecimal('8')!)).toMatchObject({ floor: -199_000_000n, ceiling: -198_000_000n });
+    expect(percentOf(parseDecimal('2480')!, parseDecimal('8')!)).toMatchObject({
+      floor: 198_000_000n,
+      ceiling: 199_000_000n,
+    });
+    expect(percentOf(parseDecimal('20000')!, parseDecimal('10')!)).toMatchObject({
+      floor: 2_000_000_000n,
+      ceiling: 2_000_000_000n,
+    });
+    expect(percentOf(parseDecimal('-2480')!, parseDecimal('8')!)).toMatchObject({
+      floor: -199_000_000n,
+      ceiling: -198_000_000n,
+    });
   });
 });

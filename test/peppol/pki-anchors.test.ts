@@ -3,7 +3,18 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PEPPOL_AP_CA_FINGERPRINTS, PEPPOL_CERTS_DIR, PEPPOL_SMP_CA_FINGERPRINTS, peppolApAnchorFiles, peppolApCaFile, peppolApCertificateFindings, peppolSmpAnchorFiles, peppolSmpCaFile, type PeppolNetwork, type PeppolPkiGeneration } from '../../src/peppol/index.js';
+import {
+  PEPPOL_AP_CA_FINGERPRINTS,
+  PEPPOL_CERTS_DIR,
+  PEPPOL_SMP_CA_FINGERPRINTS,
+  peppolApAnchorFiles,
+  peppolApCaFile,
+  peppolApCertificateFindings,
+  peppolSmpAnchorFiles,
+  peppolSmpCaFile,
+  type PeppolNetwork,
+  type PeppolPkiGeneration,
+} from '../../src/peppol/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 
 const cert = (file: string) => new X509Certificate(readFileSync(file));
@@ -29,32 +40,63 @@ describe('the Peppol AP CA anchor sets shipped in certs/peppol', () => {
       for (const g of generations) {
         const ca = cert(peppolSmpCaFile(PEPPOL_CERTS_DIR, network, g));
         expect(ca.fingerprint256, `${network} ${g}`).toBe(PEPPOL_SMP_CA_FINGERPRINTS[network][g]);
-        expect(ca.subject).toContain(`CN=PEPPOL SERVICE METADATA PUBLISHER ${network === 'test' ? 'TEST ' : ''}CA - ${g}`);
-        const root = join(PEPPOL_CERTS_DIR, 'roots', `peppol-root-${network === 'test' ? 'test-' : ''}ca-${g.toLowerCase()}.pem`);
-        expect(spawnSync('openssl', ['verify', '-CAfile', root, peppolSmpCaFile(PEPPOL_CERTS_DIR, network, g)], { encoding: 'utf8' }).status).toBe(0);
+        expect(ca.subject).toContain(
+          `CN=PEPPOL SERVICE METADATA PUBLISHER ${network === 'test' ? 'TEST ' : ''}CA - ${g}`,
+        );
+        const root = join(
+          PEPPOL_CERTS_DIR,
+          'roots',
+          `peppol-root-${network === 'test' ? 'test-' : ''}ca-${g.toLowerCase()}.pem`,
+        );
+        expect(
+          spawnSync('openssl', ['verify', '-CAfile', root, peppolSmpCaFile(PEPPOL_CERTS_DIR, network, g)], {
+            encoding: 'utf8',
+          }).status,
+        ).toBe(0);
       }
       const ap = new Set(peppolApAnchorFiles({ network }).map((f) => cert(f).fingerprint256));
-      expect(peppolSmpAnchorFiles({ network }).map((f) => cert(f).fingerprint256).filter((p) => ap.has(p))).toEqual([]);
+      expect(
+        peppolSmpAnchorFiles({ network })
+          .map((f) => cert(f).fingerprint256)
+          .filter((p) => ap.has(p)),
+      ).toEqual([]);
     }
   });
 
   it('openssl verifies each AP CA under the Peppol root of its network and generation, and not under the other network', () => {
     for (const network of networks) {
       for (const g of generations) {
-        const root = join(PEPPOL_CERTS_DIR, 'roots', `peppol-root-${network === 'test' ? 'test-' : ''}ca-${g.toLowerCase()}.pem`);
-        const other = join(PEPPOL_CERTS_DIR, 'roots', `peppol-root-${network === 'test' ? '' : 'test-'}ca-${g.toLowerCase()}.pem`);
+        const root = join(
+          PEPPOL_CERTS_DIR,
+          'roots',
+          `peppol-root-${network === 'test' ? 'test-' : ''}ca-${g.toLowerCase()}.pem`,
+        );
+        const other = join(
+          PEPPOL_CERTS_DIR,
+          'roots',
+          `peppol-root-${network === 'test' ? '' : 'test-'}ca-${g.toLowerCase()}.pem`,
+        );
         const ca = peppolApCaFile(PEPPOL_CERTS_DIR, network, g);
         const ok = spawnSync('openssl', ['verify', '-CAfile', root, ca], { encoding: 'utf8' });
         expect(ok.status, ok.stdout + ok.stderr).toBe(0);
-        expect(spawnSync('openssl', ['verify', '-CAfile', other, ca], { encoding: 'utf8' }).status).not.toBe(0);
+        expect(spawnSync('openssl', ['verify', '-CAfile', other, ca], { encoding: 'utf8' }).status).not.toBe(
+          0,
+        );
       }
     }
   });
 
   it('peppolApAnchorFiles selects by network and generation; the default is both generations', () => {
-    expect(peppolApAnchorFiles({ network: 'test' }).map((f) => cert(f).fingerprint256)).toEqual([PEPPOL_AP_CA_FINGERPRINTS.test.G2, PEPPOL_AP_CA_FINGERPRINTS.test.G3]);
-    expect(peppolApAnchorFiles({ network: 'production', generations: ['G3'] }).map((f) => cert(f).fingerprint256)).toEqual([PEPPOL_AP_CA_FINGERPRINTS.production.G3]);
-    expect(peppolApAnchorFiles({ network: 'test', generations: ['G3'], dir: '/elsewhere' })).toEqual(['/elsewhere/ap-test/peppol-ap-test-ca-g3.pem']);
+    expect(peppolApAnchorFiles({ network: 'test' }).map((f) => cert(f).fingerprint256)).toEqual([
+      PEPPOL_AP_CA_FINGERPRINTS.test.G2,
+      PEPPOL_AP_CA_FINGERPRINTS.test.G3,
+    ]);
+    expect(
+      peppolApAnchorFiles({ network: 'production', generations: ['G3'] }).map((f) => cert(f).fingerprint256),
+    ).toEqual([PEPPOL_AP_CA_FINGERPRINTS.production.G3]);
+    expect(peppolApAnchorFiles({ network: 'test', generations: ['G3'], dir: '/elsewhere' })).toEqual([
+      '/elsewhere/ap-test/peppol-ap-test-ca-g3.pem',
+    ]);
   });
 
   it('real Peppol test AP certificates (phase4, Governikus; G2 and G3) chain to the test anchors of their generation only, never to production', () => {
@@ -66,13 +108,20 @@ describe('the Peppol AP CA anchor sets shipped in certs/peppol', () => {
     for (const c of cases) {
       const at = new Date(c.at);
       const leaf = cert(c.file);
-      const own = loadTrustStore(peppolApAnchorFiles({ network: 'test', generations: [c.g] })).validate(leaf, { at });
+      const own = loadTrustStore(peppolApAnchorFiles({ network: 'test', generations: [c.g] })).validate(
+        leaf,
+        { at },
+      );
       expect(own.valid, `${c.file}: ${JSON.stringify(own.findings)}`).toBe(true);
       // No CRL of the Peppol CAs is stored here: the status is reported as not checked, never as good.
       expect(own.findings.map((f) => f.code)).toContain('PKI_REVOCATION_NOT_CHECKED');
-      const otherGeneration = loadTrustStore(peppolApAnchorFiles({ network: 'test', generations: [c.g === 'G2' ? 'G3' : 'G2'] })).validate(leaf, { at });
+      const otherGeneration = loadTrustStore(
+        peppolApAnchorFiles({ network: 'test', generations: [c.g === 'G2' ? 'G3' : 'G2'] }),
+      ).validate(leaf, { at });
       expect(otherGeneration.findings.map((f) => f.code)).toEqual(['PKI_PATH_NOT_FOUND']);
-      const production = loadTrustStore(peppolApAnchorFiles({ network: 'production' })).validate(leaf, { at });
+      const production = loadTrustStore(peppolApAnchorFiles({ network: 'production' })).validate(leaf, {
+        at,
+      });
       expect(production.findings.map((f) => f.code)).toEqual(['PKI_PATH_NOT_FOUND']);
     }
   });
@@ -83,13 +132,19 @@ describe('the Peppol AP CA anchor sets shipped in certs/peppol', () => {
     expect(trust.validate(leaf, { at: new Date('2020-06-01T00:00:00Z') }).valid).toBe(true);
     const now = trust.validate(leaf, { at: new Date('2026-12-01T00:00:00Z') });
     expect(now.valid).toBe(false);
-    expect(now.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['PKI_CERT_EXPIRED']);
+    expect(now.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual([
+      'PKI_CERT_EXPIRED',
+    ]);
   });
 });
 
 describe('the Peppol AP certificate profile', () => {
   it('the real test AP certificates fit it on the test network', () => {
-    for (const file of ['helger-pop000306-2023.cert.pem', 'governikus-pop000260.cert.pem', 'helger-pop000306-2027.cert.pem']) {
+    for (const file of [
+      'helger-pop000306-2023.cert.pem',
+      'governikus-pop000260.cert.pem',
+      'helger-pop000306-2027.cert.pem',
+    ]) {
       expect(peppolApCertificateFindings(cert(join(as4Foreign, file)), 'test'), file).toEqual([]);
     }
   });

@@ -1,34 +1,50 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { corporateNumberCheckDigit, isCorporateNumber, isGs1Mod10, validateJpPint } from '../../src/peppol/index.js';
+import {
+  corporateNumberCheckDigit,
+  isCorporateNumber,
+  isGs1Mod10,
+  validateJpPint,
+} from '../../src/peppol/index.js';
 
-const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
+const digits = (n: number) =>
+  fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
 
 describe('check digits (property)', () => {
   it('a corporate number with its computed check digit is valid; a changed digit is caught unless it swaps 0 and 9', () => {
     fc.assert(
-      fc.property(digits(12), fc.integer({ min: 0, max: 11 }), fc.integer({ min: 0, max: 9 }), (base, at, digit) => {
-        const number = `${corporateNumberCheckDigit(base)}${base}`;
-        expect(isCorporateNumber(number)).toBe(true);
-        const old = Number(base[at]);
-        if (digit === old) return;
-        const changed = `${number[0]}${base.slice(0, at)}${digit}${base.slice(at + 1)}`;
-        // Weights 1 and 2 modulo 9: only a change by ±9 (0 ↔ 9) leaves the sum's remainder alone.
-        expect(isCorporateNumber(changed)).toBe(Math.abs(digit - old) === 9);
-      }),
+      fc.property(
+        digits(12),
+        fc.integer({ min: 0, max: 11 }),
+        fc.integer({ min: 0, max: 9 }),
+        (base, at, digit) => {
+          const number = `${corporateNumberCheckDigit(base)}${base}`;
+          expect(isCorporateNumber(number)).toBe(true);
+          const old = Number(base[at]);
+          if (digit === old) return;
+          const changed = `${number[0]}${base.slice(0, at)}${digit}${base.slice(at + 1)}`;
+          // Weights 1 and 2 modulo 9: only a change by ±9 (0 ↔ 9) leaves the sum's remainder alone.
+          expect(isCorporateNumber(changed)).toBe(Math.abs(digit - old) === 9);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('GS1 mod-10 catches every single changed digit', () => {
     fc.assert(
-      fc.property(digits(12), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 9 }), (payload, at, delta) => {
-        const check = [...Array(10).keys()].find((c) => isGs1Mod10(`${payload}${c}`));
-        expect(check).toBeDefined();
-        const gln = `${payload}${check}`;
-        const changed = `${gln.slice(0, at)}${(Number(gln[at]) + delta) % 10}${gln.slice(at + 1)}`;
-        expect(isGs1Mod10(changed)).toBe(false);
-      }),
+      fc.property(
+        digits(12),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        (payload, at, delta) => {
+          const check = [...Array(10).keys()].find((c) => isGs1Mod10(`${payload}${c}`));
+          expect(check).toBeDefined();
+          const gln = `${payload}${check}`;
+          const changed = `${gln.slice(0, at)}${(Number(gln[at]) + delta) % 10}${gln.slice(at + 1)}`;
+          expect(isGs1Mod10(changed)).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -55,7 +71,9 @@ function invoiceXml(lines: readonly Line[], roundUp: boolean): { xml: string; pa
     `<cac:${tag}><cbc:ID>${c}</cbc:ID><cbc:Percent>${RATE[c]}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:${tag}>`;
   const party = (tag: string, name: string, tax?: string) =>
     `<cac:${tag}><cac:Party><cac:PostalAddress><cac:Country><cbc:IdentificationCode>JP</cbc:IdentificationCode></cac:Country></cac:PostalAddress>${
-      tax ? `<cac:PartyTaxScheme><cbc:CompanyID>${tax}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>` : ''
+      tax
+        ? `<cac:PartyTaxScheme><cbc:CompanyID>${tax}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>`
+        : ''
     }<cac:PartyLegalEntity><cbc:RegistrationName>${name}</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:${tag}>`;
   const xml = `<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
 <cbc:CustomizationID>urn:peppol:pint:billing-1@jp-1</cbc:CustomizationID><cbc:ProfileID>urn:peppol:bis:billing</cbc:ProfileID>
@@ -63,7 +81,10 @@ function invoiceXml(lines: readonly Line[], roundUp: boolean): { xml: string; pa
 <cbc:DocumentCurrencyCode>JPY</cbc:DocumentCurrencyCode><cac:InvoicePeriod><cbc:StartDate>2024-06-01</cbc:StartDate><cbc:EndDate>2024-06-30</cbc:EndDate></cac:InvoicePeriod>
 ${party('AccountingSupplierParty', 'Seller', 'T9010401012345')}${party('AccountingCustomerParty', 'Buyer')}
 <cac:TaxTotal><cbc:TaxAmount currencyID="JPY">${tax}</cbc:TaxAmount>${subtotals
-    .map((s) => `<cac:TaxSubtotal><cbc:TaxableAmount currencyID="JPY">${s.taxable}</cbc:TaxableAmount><cbc:TaxAmount currencyID="JPY">${s.tax}</cbc:TaxAmount>${cat('TaxCategory', s.category)}</cac:TaxSubtotal>`)
+    .map(
+      (s) =>
+        `<cac:TaxSubtotal><cbc:TaxableAmount currencyID="JPY">${s.taxable}</cbc:TaxableAmount><cbc:TaxAmount currencyID="JPY">${s.tax}</cbc:TaxAmount>${cat('TaxCategory', s.category)}</cac:TaxSubtotal>`,
+    )
     .join('')}</cac:TaxTotal>
 <cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID="JPY">${net}</cbc:LineExtensionAmount><cbc:TaxExclusiveAmount currencyID="JPY">${net}</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount currencyID="JPY">${net + tax}</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="JPY">${net + tax}</cbc:PayableAmount></cac:LegalMonetaryTotal>
 ${lines
@@ -77,7 +98,11 @@ ${lines
 }
 
 const lines = fc.array(
-  fc.record({ quantity: fc.integer({ min: 1, max: 50 }), price: fc.integer({ min: 1, max: 200_000 }), category: fc.constantFrom<'S' | 'AA'>('S', 'AA') }),
+  fc.record({
+    quantity: fc.integer({ min: 1, max: 50 }),
+    price: fc.integer({ min: 1, max: 200_000 }),
+    category: fc.constantFrom<'S' | 'AA'>('S', 'AA'),
+  }),
   { minLength: 1, maxLength: 8 },
 );
 
@@ -87,7 +112,10 @@ describe('JP PINT arithmetic (property)', () => {
       fc.property(lines, fc.boolean(), (ls, roundUp) => {
         const { xml, payable } = invoiceXml(ls, roundUp);
         expect(validateJpPint(xml)).toEqual([]);
-        const more = xml.replace(`<cbc:PayableAmount currencyID="JPY">${payable}<`, `<cbc:PayableAmount currencyID="JPY">${payable + 1}<`);
+        const more = xml.replace(
+          `<cbc:PayableAmount currencyID="JPY">${payable}<`,
+          `<cbc:PayableAmount currencyID="JPY">${payable + 1}<`,
+        );
         expect(validateJpPint(more).map((f) => f.rule)).toEqual(['ibr-co-16']);
       }),
       { numRuns: 150 },
@@ -98,7 +126,10 @@ describe('JP PINT arithmetic (property)', () => {
     fc.assert(
       fc.property(lines, (ls) => {
         const { xml } = invoiceXml(ls, true);
-        const first = /<cac:TaxSubtotal><cbc:TaxableAmount currencyID="JPY">\d+<\/cbc:TaxableAmount><cbc:TaxAmount currencyID="JPY">(\d+)</.exec(xml)!;
+        const first =
+          /<cac:TaxSubtotal><cbc:TaxableAmount currencyID="JPY">\d+<\/cbc:TaxableAmount><cbc:TaxAmount currencyID="JPY">(\d+)</.exec(
+            xml,
+          )!;
         const bumped = xml.replace(first[0], first[0].replace(`>${first[1]}<`, `>${Number(first[1]) + 1}<`));
         expect(validateJpPint(bumped).map((f) => f.rule)).toContain('aligned-ibrp-051-jp');
       }),

@@ -39,10 +39,19 @@ const records: PeppolExchangeRecord[] = [
   // Seller B sends one invoice.
   rec({ endUserId: 'iso6523-actorid-upis::0188:8012301000001' }),
   // A receives an invoice from Germany (the id written in upper case: the same end user).
-  rec({ direction: 'receiving', c1CountryCode: 'DE', c4CountryCode: 'JP', endUserId: 'ISO6523-ACTORID-UPIS::0188:9010401012345' }),
+  rec({
+    direction: 'receiving',
+    c1CountryCode: 'DE',
+    c4CountryCode: 'JP',
+    endUserId: 'ISO6523-ACTORID-UPIS::0188:9010401012345',
+  }),
   // C receives two invoices from Japan, one without a known C4 country.
   rec({ direction: 'receiving', c4CountryCode: 'JP', endUserId: 'iso6523-actorid-upis::0188:5011001099999' }),
-  rec({ direction: 'receiving', endUserId: 'iso6523-actorid-upis::0188:5011001099999', otherServiceProvider: 'POP000002' }),
+  rec({
+    direction: 'receiving',
+    endUserId: 'iso6523-actorid-upis::0188:5011001099999',
+    otherServiceProvider: 'POP000002',
+  }),
   // Outside the period on both sides.
   rec({ exchangeTime: at('2024-03-31') }),
   rec({ exchangeTime: new Date('2024-05-01T00:00:00Z'), direction: 'receiving', c4CountryCode: 'JP' }),
@@ -66,16 +75,27 @@ describe('Transaction Statistics Report', () => {
   it('has subtotals per transport protocol and per SP/DT/PR that add up to the totals', () => {
     for (const type of ['PerTP', 'PerSP-DT-PR'] as const) {
       const subs = tsr.subtotals.filter((s) => s.type === type);
-      expect(subs.reduce((a, s) => a + s.incoming, 0), type).toBe(3);
-      expect(subs.reduce((a, s) => a + s.outgoing, 0), type).toBe(4);
+      expect(
+        subs.reduce((a, s) => a + s.incoming, 0),
+        type,
+      ).toBe(3);
+      expect(
+        subs.reduce((a, s) => a + s.outgoing, 0),
+        type,
+      ).toBe(4);
     }
-    const pop1Invoices = tsr.subtotals.find((s) => s.type === 'PerSP-DT-PR' && s.keys[0]!.value === 'POP000001' && s.keys[1]!.value === invoice.value);
+    const pop1Invoices = tsr.subtotals.find(
+      (s) =>
+        s.type === 'PerSP-DT-PR' && s.keys[0]!.value === 'POP000001' && s.keys[1]!.value === invoice.value,
+    );
     expect(pop1Invoices).toMatchObject({ incoming: 2, outgoing: 3 });
   });
 
   it('has country subtotals for every incoming exchange (ZZ for an unknown C4 country), none for outgoing ones', () => {
     const cc = tsr.subtotals.filter((s) => s.type === 'PerSP-DT-PR-CC');
-    expect(cc.map((s) => [s.keys[0]!.value, s.keys[3]!.value, s.keys[4]!.value, s.incoming, s.outgoing])).toEqual([
+    expect(
+      cc.map((s) => [s.keys[0]!.value, s.keys[3]!.value, s.keys[4]!.value, s.incoming, s.outgoing]),
+    ).toEqual([
       ['POP000001', 'DE', 'JP', 1, 0],
       ['POP000001', 'JP', 'JP', 1, 0],
       ['POP000002', 'JP', 'ZZ', 1, 0],
@@ -94,8 +114,16 @@ describe('Transaction Statistics Report', () => {
   });
 
   it('the public sample report validates with the same schema (the check can fail)', () => {
-    expect(xsdValid(readFileSync(join(dir, 'transaction-statistics-4.xml'), 'utf8'), 'peppol-transaction-statistics-reporting-1.0.1.xsd').ok).toBe(true);
-    const broken = serializeTransactionStatisticsReport(tsr).replace('<Incoming>3</Incoming>', '<Incoming>three</Incoming>');
+    expect(
+      xsdValid(
+        readFileSync(join(dir, 'transaction-statistics-4.xml'), 'utf8'),
+        'peppol-transaction-statistics-reporting-1.0.1.xsd',
+      ).ok,
+    ).toBe(true);
+    const broken = serializeTransactionStatisticsReport(tsr).replace(
+      '<Incoming>3</Incoming>',
+      '<Incoming>three</Incoming>',
+    );
     expect(xsdValid(broken, 'peppol-transaction-statistics-reporting-1.0.1.xsd').ok).toBe(false);
   });
 });
@@ -121,12 +149,26 @@ describe('End User Statistics Report', () => {
 
   it('has subsets per document type and process, and per end user country', () => {
     const perDtPr = eusr.subsets.filter((s) => s.type === 'PerDT-PR');
-    expect(perDtPr.map((s) => [s.keys[0]!.value, s.sendingEndUsers, s.receivingEndUsers, s.sendingOrReceivingEndUsers])).toEqual([
+    expect(
+      perDtPr.map((s) => [
+        s.keys[0]!.value,
+        s.sendingEndUsers,
+        s.receivingEndUsers,
+        s.sendingOrReceivingEndUsers,
+      ]),
+    ).toEqual([
       [creditNote.value, 1, 0, 1],
       [invoice.value, 2, 2, 3],
     ]);
     const perEuc = eusr.subsets.filter((s) => s.type === 'PerEUC');
-    expect(perEuc.map((s) => [s.keys[0]!.value, s.sendingEndUsers, s.receivingEndUsers, s.sendingOrReceivingEndUsers])).toEqual([['JP', 2, 2, 3]]);
+    expect(
+      perEuc.map((s) => [
+        s.keys[0]!.value,
+        s.sendingEndUsers,
+        s.receivingEndUsers,
+        s.sendingOrReceivingEndUsers,
+      ]),
+    ).toEqual([['JP', 2, 2, 3]]);
   });
 
   it('serializes to XML that the EUSR 1.1 schema accepts, with the keys of each subset', () => {
@@ -137,10 +179,17 @@ describe('End User Statistics Report', () => {
     const doc = parseXmlStrict(xml, 'BAD_REQUEST');
     const subsets = descendants(doc, 'urn:fdc:peppol:end-user-statistics-report:1.1', 'Subset');
     expect(subsets.map((s) => s.getAttribute('type'))).toEqual(eusr.subsets.map((s) => s.type));
-    expect(xsdValid(readFileSync(join(dir, 'end-user-statistics-reporting-1.xml'), 'utf8'), 'peppol-end-user-statistics-reporting-1.1.xsd').ok).toBe(true);
+    expect(
+      xsdValid(
+        readFileSync(join(dir, 'end-user-statistics-reporting-1.xml'), 'utf8'),
+        'peppol-end-user-statistics-reporting-1.1.xsd',
+      ).ok,
+    ).toBe(true);
   });
 
   it('refuses a period that is not two ordered days', () => {
-    expect(() => buildEndUserStatisticsReport(known, { ...options, period: { start: '2024-04-30', end: '2024-04-01' } })).toThrow(/period/);
+    expect(() =>
+      buildEndUserStatisticsReport(known, { ...options, period: { start: '2024-04-30', end: '2024-04-01' } }),
+    ).toThrow(/period/);
   });
 });

@@ -38,7 +38,9 @@ describe('retry budgets of the defaults (issue 18: a peer restarting, deploying 
     expect(retrySpanMs(defaults.relay, 'min')).toBeGreaterThanOrEqual(24 * hour);
     expect(retrySpanMs(defaults.relay, 'max')).toBeLessThanOrEqual(49 * hour);
     // No single wait longer than the cap: a peer back after its maintenance gets the message within 10 min.
-    expect(backoffDelay(299, { baseMs: 5000, maxMs: 600_000, random: () => 0.999999 })).toBeLessThanOrEqual(600_000);
+    expect(backoffDelay(299, { baseMs: 5000, maxMs: 600_000, random: () => 0.999999 })).toBeLessThanOrEqual(
+      600_000,
+    );
   });
 
   it('evidence webhooks: several hours (at least 7.5 h, at most 16 h)', () => {

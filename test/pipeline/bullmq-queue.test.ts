@@ -37,7 +37,14 @@ describeQueueConformance(
 );
 
 describe('BullMQ queue specifics', () => {
-  const entry = (id: number, attempts = 0): OutboxEntry => ({ id, stage: 'relay', messageId: `m${id}`, data: {}, createdAt: new Date(), attempts });
+  const entry = (id: number, attempts = 0): OutboxEntry => ({
+    id,
+    stage: 'relay',
+    messageId: `m${id}`,
+    data: {},
+    createdAt: new Date(),
+    attempts,
+  });
 
   it('a second dispatch of the same lease is a no-op; the dispatch after a retry (attempts + 1) is a new job', async () => {
     const redis = await testRedis();
@@ -96,14 +103,20 @@ describe('BullMQ queue specifics', () => {
 
   it('fails fast with PIPELINE_QUEUE_UNAVAILABLE while Redis is down, and works again once it is back (empty)', async () => {
     const redis = await startPrivateRedis();
-    const queue = createBullmqQueue({ connection: { url: redis.url }, prefix: randomPrefix(), timeoutMs: 500 });
+    const queue = createBullmqQueue({
+      connection: { url: redis.url },
+      prefix: randomPrefix(),
+      timeoutMs: 500,
+    });
     try {
       await queue.ping();
       await queue.dispatch(entry(1));
       await redis.kill();
       const t0 = Date.now();
       await expect(queue.dispatch(entry(2))).rejects.toMatchObject({ code: 'PIPELINE_QUEUE_UNAVAILABLE' });
-      await expect(queue.ping()).rejects.toThrow(/Redis did not answer within 500 ms|Connection is closed|ECONNREFUSED|writeable/);
+      await expect(queue.ping()).rejects.toThrow(
+        /Redis did not answer within 500 ms|Connection is closed|ECONNREFUSED|writeable/,
+      );
       expect(Date.now() - t0).toBeLessThan(3000);
       await redis.restart();
       await vi.waitFor(() => queue.ping(), { timeout: 10_000, interval: 200 });
@@ -116,6 +129,8 @@ describe('BullMQ queue specifics', () => {
   }, 30_000);
 
   it('refuses a Redis URL that is not redis:// or rediss://', () => {
-    expect(() => createBullmqQueue({ connection: { url: 'http://127.0.0.1:6379' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => createBullmqQueue({ connection: { url: 'http://127.0.0.1:6379' } })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });

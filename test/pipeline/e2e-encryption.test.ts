@@ -9,7 +9,11 @@ import { loadConfig } from '../../src/config/index.js';
 import type { PayloadPart } from '../../src/core/index.js';
 import { decryptCms, encryptCms } from '../../src/crypto/index.js';
 import { createStaticDirectory } from '../../src/directory/index.js';
-import { AUTH_ENVELOPED_CONTENT_TYPE, encryptPartsForRecipient, isEnvelopedCms } from '../../src/pipeline/index.js';
+import {
+  AUTH_ENVELOPED_CONTENT_TYPE,
+  encryptPartsForRecipient,
+  isEnvelopedCms,
+} from '../../src/pipeline/index.js';
 import { createFileBlobStore, type BlobStore } from '../../src/store/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 
@@ -31,7 +35,8 @@ describe('end-to-end encryption at submission (src/pipeline/e2e-encryption.ts)',
   const plainFile = join(dir, 'plain.xml');
   writeFileSync(plainFile, plaintext);
   /** CMS made by the openssl CLI, the independent producer. */
-  const opensslCms = (...args: string[]) => execFileSync('openssl', ['cms', '-in', plainFile, ...args], { stdio: 'pipe' });
+  const opensslCms = (...args: string[]) =>
+    execFileSync('openssl', ['cms', '-in', plainFile, ...args], { stdio: 'pipe' });
   let blobs: BlobStore;
 
   beforeAll(() => {
@@ -52,7 +57,16 @@ describe('end-to-end encryption at submission (src/pipeline/e2e-encryption.ts)',
   });
 
   it('does not take signed-data, plaintext, or a truncated head for enveloped CMS', () => {
-    const signed = opensslCms('-sign', '-nodetach', '-outform', 'DER', '-signer', recipient.cert, '-inkey', recipient.key);
+    const signed = opensslCms(
+      '-sign',
+      '-nodetach',
+      '-outform',
+      'DER',
+      '-signer',
+      recipient.cert,
+      '-inkey',
+      recipient.key,
+    );
     expect(isEnvelopedCms(signed)).toBe(false);
     expect(isEnvelopedCms(plaintext)).toBe(false);
     expect(isEnvelopedCms(Buffer.from([0x30]))).toBe(false);
@@ -80,28 +94,44 @@ describe('end-to-end encryption at submission (src/pipeline/e2e-encryption.ts)',
   });
 
   it('passes sender-encrypted CMS through untouched whatever its label, and encrypts a plaintext labelled as CMS', async () => {
-    const cms = await part(opensslCms('-encrypt', '-aes-256-gcm', '-outform', 'DER', recipient.cert), 'application/octet-stream', 'part-1');
+    const cms = await part(
+      opensslCms('-encrypt', '-aes-256-gcm', '-outform', 'DER', recipient.cert),
+      'application/octet-stream',
+      'part-1',
+    );
     // The label is not trusted: a mislabelled plaintext would otherwise cross C3 in the clear.
     const mislabelled = await part(plaintext, 'application/pkcs7-mime; smime-type=enveloped-data', 'part-2');
     const [first, second] = await encryptPartsForRecipient(blobs, [cms, mislabelled], certificatePem);
     expect(first).toEqual(cms);
-    expect(second).toMatchObject({ contentType: AUTH_ENVELOPED_CONTENT_TYPE, plaintextSha256: mislabelled.sha256, originalContentType: mislabelled.contentType });
+    expect(second).toMatchObject({
+      contentType: AUTH_ENVELOPED_CONTENT_TYPE,
+      plaintextSha256: mislabelled.sha256,
+      originalContentType: mislabelled.contentType,
+    });
   });
 
   it("takes a participant's encryptionCertificate from the config file (path relative to it) into the static directory", async () => {
     const configDir = mkdtempSync(join(tmpdir(), 'qerds-e2e-config-'));
     copyFileSync(recipient.cert, join(configDir, 'alice.crt.pem'));
     const file = join(configDir, 'ap.yaml');
-    writeFileSync(file, 'directory:\n  participants:\n    - id: "0188:1"\n      name: Alice\n      endpoint: https://c3.example/as4\n      encryptionCertificate: alice.crt.pem\n');
+    writeFileSync(
+      file,
+      'directory:\n  participants:\n    - id: "0188:1"\n      name: Alice\n      endpoint: https://c3.example/as4\n      encryptionCertificate: alice.crt.pem\n',
+    );
     const config = loadConfig({ file, env: {} });
     expect(config.directory.participants[0]?.encryptionCertificate).toBe(join(configDir, 'alice.crt.pem'));
-    const entry = await createStaticDirectory(config.directory.participants).lookup({ scheme: '0188', value: '1' });
+    const entry = await createStaticDirectory(config.directory.participants).lookup({
+      scheme: '0188',
+      value: '1',
+    });
     expect(entry?.encryptionCertificatePem).toBe(certificatePem);
     const none = createStaticDirectory([{ id: '0188:2', name: 'Bob', endpoint: 'https://c3.example/as4' }]);
     expect(await none.lookup({ scheme: '0188', value: '2' })).not.toHaveProperty('encryptionCertificatePem');
   });
 
   it('refuses a directory certificate that does not parse (CONFIG_INVALID)', async () => {
-    await expect(encryptPartsForRecipient(blobs, [await part(plaintext, 'text/plain')], 'not a certificate')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      encryptPartsForRecipient(blobs, [await part(plaintext, 'text/plain')], 'not a certificate'),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

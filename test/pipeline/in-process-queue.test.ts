@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '../../src/pipeline/index.js';
 import type { OutboxEntry, PipelineStage } from '../../src/store/index.js';
 
-const job = (id: number, stage: PipelineStage = 'relay'): OutboxEntry => ({ id, stage, messageId: `m${id}`, data: {}, createdAt: new Date(0), attempts: 0 });
+const job = (id: number, stage: PipelineStage = 'relay'): OutboxEntry => ({
+  id,
+  stage,
+  messageId: `m${id}`,
+  data: {},
+  createdAt: new Date(0),
+  attempts: 0,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('in-process queue', () => {
@@ -82,8 +89,12 @@ describe('in-process queue', () => {
     const queue = createInProcessQueue();
     await expect(queue.dispatch(job(1, 'notify'))).rejects.toMatchObject({ code: 'PIPELINE_NO_HANDLER' });
     queue.process('relay', async () => ({ status: 'done' }));
-    expect(() => queue.process('relay', async () => ({ status: 'done' }))).toThrow(expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }));
-    expect(() => createInProcessQueue({ concurrency: 0 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => queue.process('relay', async () => ({ status: 'done' }))).toThrow(
+      expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }),
+    );
+    expect(() => createInProcessQueue({ concurrency: 0 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
     await queue.close();
     await expect(queue.dispatch(job(2))).rejects.toMatchObject({ code: 'PIPELINE_QUEUE_CLOSED' });
   });

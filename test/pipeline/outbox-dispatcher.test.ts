@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createInProcessQueue, createOutboxDispatcher, createOutboxJobRunner, type JobHandler, type OutboxDispatcher, type Queue } from '../../src/pipeline/index.js';
+import {
+  createInProcessQueue,
+  createOutboxDispatcher,
+  createOutboxJobRunner,
+  type JobHandler,
+  type OutboxDispatcher,
+  type Queue,
+} from '../../src/pipeline/index.js';
 import { createSqliteStore, type OutboxEntry, type Store } from '../../src/store/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +46,17 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function dispatcher(queue: Queue, options: { pollIntervalMs?: number; idlePollMaxMs?: number; store?: Store; leaseMs?: number; batchSize?: number; retry?: { baseMs: number; maxMs: number; maxAttempts?: number } } = {}) {
+  function dispatcher(
+    queue: Queue,
+    options: {
+      pollIntervalMs?: number;
+      idlePollMaxMs?: number;
+      store?: Store;
+      leaseMs?: number;
+      batchSize?: number;
+      retry?: { baseMs: number; maxMs: number; maxAttempts?: number };
+    } = {},
+  ) {
     // options.store, when given, is a wrapper of the same store that watches its calls.
     const d = createOutboxDispatcher({ store, queue, pollIntervalMs: 20, ...options });
     dispatchers.push(d);
@@ -119,11 +136,19 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     });
     await store.transaction((tx) => tx.enqueue('deliver', messageId));
     dispatcher(queue, { retry: { baseMs: 10, maxMs: 10, maxAttempts: 3 } }).start();
-    await vi.waitFor(async () => expect(await store.listDeadLetters()).toHaveLength(1), { timeout: 3000, interval: 10 });
+    await vi.waitFor(async () => expect(await store.listDeadLetters()).toHaveLength(1), {
+      timeout: 3000,
+      interval: 10,
+    });
     await sleep(100); // would a fourth attempt come?
     expect(calls).toEqual([0, 1, 2]);
     const [dead] = await store.listDeadLetters();
-    expect(dead).toMatchObject({ stage: 'deliver', messageId, attempts: 3, lastError: 'INTERNAL: broken on attempt 3' });
+    expect(dead).toMatchObject({
+      stage: 'deliver',
+      messageId,
+      attempts: 3,
+      lastError: 'INTERNAL: broken on attempt 3',
+    });
     expect(await remaining()).toEqual([]);
     // The admin replay makes it live again, with a fresh budget.
     expect(await store.replayDeadLetter(dead!.id, new Date())).toBe(true);
@@ -169,7 +194,13 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     const [stale] = await store.leaseOutbox(10, 100, new Date(t0));
     const [owner] = await store.leaseOutbox(10, 100, new Date(t0 + 100));
     expect(owner!.id).toBe(stale!.id);
-    const runner = createOutboxJobRunner({ store, clock: { now: () => new Date(t0 + 150) }, log: pino({ level: 'silent' }), retry: { baseMs: 10, maxMs: 10 }, leaseMs: 100 });
+    const runner = createOutboxJobRunner({
+      store,
+      clock: { now: () => new Date(t0 + 150) },
+      log: pino({ level: 'silent' }),
+      retry: { baseMs: 10, maxMs: 10 },
+      leaseMs: 100,
+    });
     const ran: string[] = [];
     const handler: JobHandler = async (job) => {
       ran.push(job.leaseToken!);
@@ -215,7 +246,10 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
   it('idle polls back off to idlePollMaxMs; a job found by polling brings the short interval back', async () => {
     // The real store, with the time of each lease (poll) recorded.
     const polls: number[] = [];
-    const watched: Store = { ...store, leaseOutbox: (...args) => (polls.push(performance.now()), store.leaseOutbox(...args)) };
+    const watched: Store = {
+      ...store,
+      leaseOutbox: (...args) => (polls.push(performance.now()), store.leaseOutbox(...args)),
+    };
     const runs: number[] = [];
     const queue = createInProcessQueue();
     queue.process('relay', async () => {
@@ -233,7 +267,10 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     await store.transaction((tx) => tx.enqueue('relay', messageId));
     await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 5000, interval: 5 });
     const found = polls.length;
-    await vi.waitFor(() => expect(polls.length).toBeGreaterThanOrEqual(found + 2), { timeout: 5000, interval: 5 });
+    await vi.waitFor(() => expect(polls.length).toBeGreaterThanOrEqual(found + 2), {
+      timeout: 5000,
+      interval: 5,
+    });
     // After work (found by a poll; the job's end pokes too), the pause is pollIntervalMs again (then 40, 80…), not 160.
     expect(polls[found]! - polls[found - 1]!).toBeLessThan(155);
   });

@@ -169,13 +169,22 @@ export function describeQueueConformance(
         active -= 1;
         if (starts.length === 2) throw new Error('a failing sweep run');
       });
-      await vi.waitFor(() => expect(starts.length).toBeGreaterThanOrEqual(4), { timeout: 5000, interval: 10 });
+      await vi.waitFor(() => expect(starts.length).toBeGreaterThanOrEqual(4), {
+        timeout: 5000,
+        interval: 10,
+      });
       expect(peak).toBe(1);
       // Not a busy loop: the runs are spread over the interval (lenient lower bound: timers and Redis jitter).
       expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(150); // a busy loop: about 3 × 30 ms
-      expect(() => fixture.queue.registerSweep('conformance', 100, async () => undefined)).toThrow(expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }));
-      expect(() => fixture.queue.registerSweep('Bad Name!', 100, async () => undefined)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-      expect(() => fixture.queue.registerSweep('zero', 0, async () => undefined)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+      expect(() => fixture.queue.registerSweep('conformance', 100, async () => undefined)).toThrow(
+        expect.objectContaining({ code: 'PIPELINE_HANDLER_EXISTS' }),
+      );
+      expect(() => fixture.queue.registerSweep('Bad Name!', 100, async () => undefined)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+      expect(() => fixture.queue.registerSweep('zero', 0, async () => undefined)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
       await fixture.queue.close();
       const after = starts.length;
       await sleep(350);

@@ -23,8 +23,24 @@ describe('recordEvidence: the chain link is decided in the recording transaction
     store = createSqliteStore({ file: join(dir, 'qerds.sqlite'), blobDir: join(dir, 'blobs') });
     await store.migrate();
     await store.transaction(async (tx) => {
-      await tx.insertMessage({ id: 'm1', ebmsMessageId: 'm1@c2', role: 'recipient-ap', state: 'received', sender: { scheme: '0088', value: 'a' }, recipient: { scheme: '0088', value: 'b' }, parts: [], submittedAt: new Date() });
-      await tx.insertEvidence({ id: 'e1', messageId: 'm1', event: 'RelayAcceptance', eventTime: new Date(), xml: '<e1/>', issuedBy: 'ap' });
+      await tx.insertMessage({
+        id: 'm1',
+        ebmsMessageId: 'm1@c2',
+        role: 'recipient-ap',
+        state: 'received',
+        sender: { scheme: '0088', value: 'a' },
+        recipient: { scheme: '0088', value: 'b' },
+        parts: [],
+        submittedAt: new Date(),
+      });
+      await tx.insertEvidence({
+        id: 'e1',
+        messageId: 'm1',
+        event: 'RelayAcceptance',
+        eventTime: new Date(),
+        xml: '<e1/>',
+        issuedBy: 'ap',
+      });
     });
     message = (await store.getMessage('m1'))!;
   });
@@ -48,13 +64,32 @@ describe('recordEvidence: the chain link is decided in the recording transaction
           requests.push(request);
           // While the first seal is under way a parallel job of the same message records its evidence.
           if (requests.length === 1) {
-            await store.transaction((tx) => tx.insertEvidence({ id: 'e2', messageId: 'm1', event: 'NotificationForAcceptance', eventTime: new Date(), xml: '<e2/>', issuedBy: 'ap' }));
+            await store.transaction((tx) =>
+              tx.insertEvidence({
+                id: 'e2',
+                messageId: 'm1',
+                event: 'NotificationForAcceptance',
+                eventTime: new Date(),
+                xml: '<e2/>',
+                issuedBy: 'ap',
+              }),
+            );
           }
-          return { id: `sealed-${requests.length}`, event: request.event, eventTime: new Date(), xml: `<sealed n="${requests.length}"/>` };
+          return {
+            id: `sealed-${requests.length}`,
+            event: request.event,
+            eventTime: new Date(),
+            xml: `<sealed n="${requests.length}"/>`,
+          };
         },
       },
     } as unknown as PipelineContext;
-    const recorded = await recordEvidence(ctx, message, { event: 'ContentConsignment' }, { from: 'received', to: 'consigned' });
+    const recorded = await recordEvidence(
+      ctx,
+      message,
+      { event: 'ContentConsignment' },
+      { from: 'received', to: 'consigned' },
+    );
     expect(requests.map((r) => r.previousEvidenceId)).toEqual(['e1', 'e2']);
     expect(recorded.id).toBe('sealed-2');
     expect((await store.listEvidence('m1')).map((e) => e.id)).toEqual(['e1', 'e2', 'sealed-2']);

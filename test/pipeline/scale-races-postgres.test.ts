@@ -1,7 +1,14 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock, uuidIdGenerator } from '../../src/core/index.js';
-import { createInProcessQueue, createOutboxDispatcher, receiveMessage, type EvidenceIssuer, type OutboxDispatcher, type PipelineContext } from '../../src/pipeline/index.js';
+import {
+  createInProcessQueue,
+  createOutboxDispatcher,
+  receiveMessage,
+  type EvidenceIssuer,
+  type OutboxDispatcher,
+  type PipelineContext,
+} from '../../src/pipeline/index.js';
 import { testPostgresStore, type TestPostgresStore } from '../helpers/postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +31,16 @@ describe('scale-out races on PostgreSQL', () => {
     pg = await testPostgresStore();
     const messageId = 'msg-slow';
     await pg.store.transaction(async (tx) => {
-      await tx.insertMessage({ id: messageId, ebmsMessageId: 'slow@test', role: 'sender-ap', state: 'submitted', sender: { scheme: '0088', value: 'a' }, recipient: { scheme: '0088', value: 'b' }, parts: [], submittedAt: new Date() });
+      await tx.insertMessage({
+        id: messageId,
+        ebmsMessageId: 'slow@test',
+        role: 'sender-ap',
+        state: 'submitted',
+        sender: { scheme: '0088', value: 'a' },
+        recipient: { scheme: '0088', value: 'b' },
+        parts: [],
+        submittedAt: new Date(),
+      });
       await tx.enqueue('relay', messageId);
     });
     const runs: string[] = [];
@@ -78,12 +94,17 @@ describe('scale-out races on PostgreSQL', () => {
       parts: [{ partId: 'p1', contentType: 'text/plain', body: Buffer.from('hello') }],
       fromErds: { id: 'urn:ap:c2', name: 'C2' },
     };
-    const results = await Promise.all([receiveMessage(context(pg.store), input), receiveMessage(context(pg.openSibling()), input)]);
+    const results = await Promise.all([
+      receiveMessage(context(pg.store), input),
+      receiveMessage(context(pg.openSibling()), input),
+    ]);
     expect(sealed).toHaveLength(2); // both really raced past the early read
     expect(results.map((r) => r.duplicate).sort()).toEqual([false, true]);
     const stored = await pg.store.findMessageByEbmsId('twice@c2.test', 'recipient-ap');
     expect(stored?.state).toBe('received');
-    expect((await pg.store.listMessages()).filter((m) => m.ebmsMessageId === 'twice@c2.test')).toHaveLength(1);
+    expect((await pg.store.listMessages()).filter((m) => m.ebmsMessageId === 'twice@c2.test')).toHaveLength(
+      1,
+    );
     const chain = await pg.store.listEvidence(stored!.id);
     expect(chain.map((e) => e.event)).toEqual(['RelayAcceptance']);
     // One delivery job and one evidence return, not two of each.

@@ -8,7 +8,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crlPem, generateRsaKey, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { createCrlSet, createTrustStore, crlDistributionPointUrls, devPkiLayout, readTrustMaterial, refreshCrls, revokeCertificate, type CrlSet, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
+import {
+  createCrlSet,
+  createTrustStore,
+  crlDistributionPointUrls,
+  devPkiLayout,
+  readTrustMaterial,
+  refreshCrls,
+  revokeCertificate,
+  type CrlSet,
+  type DevPkiLayout,
+  type TrustStore,
+} from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { devTestPki } from '../helpers/pki.js';
 
@@ -26,10 +37,23 @@ let ca: { cert: x509.X509Certificate; signingKey: CryptoKey };
 let seal: X509Certificate;
 
 /** A CRL of the dev CA (or signed by `signingKey` under the CA's name), numbered `n`, issued at `thisUpdate`. */
-async function crlOf(n: bigint, thisUpdate: Date, options: { revoked?: string; signingKey?: CryptoKey; days?: number } = {}): Promise<string> {
-  const entries = options.revoked ? [{ serialNumber: options.revoked, revocationDate: new Date(thisUpdate.getTime() - HOUR) }] : [];
+async function crlOf(
+  n: bigint,
+  thisUpdate: Date,
+  options: { revoked?: string; signingKey?: CryptoKey; days?: number } = {},
+): Promise<string> {
+  const entries = options.revoked
+    ? [{ serialNumber: options.revoked, revocationDate: new Date(thisUpdate.getTime() - HOUR) }]
+    : [];
   const signer = { cert: ca.cert, signingKey: options.signingKey ?? ca.signingKey };
-  return crlPem(await issueCrl(signer, { crlNumber: n, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + (options.days ?? 30) * DAY), entries }));
+  return crlPem(
+    await issueCrl(signer, {
+      crlNumber: n,
+      thisUpdate,
+      nextUpdate: new Date(thisUpdate.getTime() + (options.days ?? 30) * DAY),
+      entries,
+    }),
+  );
 }
 
 function storeOver(file: string): { crls: CrlSet; trust: TrustStore } {
@@ -38,11 +62,17 @@ function storeOver(file: string): { crls: CrlSet; trust: TrustStore } {
   return { crls, trust: createTrustStore(material.anchors, { crls }) };
 }
 
-const numberOf = (crl: Buffer | string) => new x509.X509Crl(typeof crl === 'string' ? crl : Uint8Array.from(crl)).extensions.find((e) => e.type === '2.5.29.20');
+const numberOf = (crl: Buffer | string) =>
+  new x509.X509Crl(typeof crl === 'string' ? crl : Uint8Array.from(crl)).extensions.find(
+    (e) => e.type === '2.5.29.20',
+  );
 
 beforeAll(async () => {
   pki = await devTestPki(join(work, 'pki'), { aps: ['c2'], recipients: [] });
-  ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
+  ca = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
   seal = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
 }, 120_000);
 
@@ -94,7 +124,10 @@ describe('refreshCrls from the configured files', () => {
     const { crls, trust } = storeOver(file);
     const held = trust.crls;
     const other = await generateRsaKey(2048);
-    writeFileSync(file, await crlOf(4n, new Date(t0.getTime() + HOUR / 2), { signingKey: other.keys.privateKey }));
+    writeFileSync(
+      file,
+      await crlOf(4n, new Date(t0.getTime() + HOUR / 2), { signingKey: other.keys.privateKey }),
+    );
     const report = await refreshCrls({ crls, files: [file] });
     expect(report.accepted).toEqual([]);
     expect(report.refused).toEqual([expect.objectContaining({ code: 'PKI_CRL_SIGNATURE_INVALID' })]);
@@ -129,7 +162,12 @@ describe('refreshCrls from the configured files', () => {
       keys: strangerKey.keys,
       signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
     });
-    const foreign = crlPem(await issueCrl({ cert: stranger, signingKey: strangerKey.keys.privateKey }, { crlNumber: 1n, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + DAY), entries: [] }));
+    const foreign = crlPem(
+      await issueCrl(
+        { cert: stranger, signingKey: strangerKey.keys.privateKey },
+        { crlNumber: 1n, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + DAY), entries: [] },
+      ),
+    );
     expect(crls.offer(foreign)).toMatchObject({ outcome: 'refused', code: 'PKI_CRL_ISSUER_UNKNOWN' });
   }, 60_000);
 });
@@ -140,7 +178,8 @@ describe('refreshCrls from CRL Distribution Points over http', () => {
   let served: string | Buffer = '';
   beforeAll(async () => {
     server = createServer((req, res) => {
-      if (req.url === '/ca.crl') return void res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(served);
+      if (req.url === '/ca.crl')
+        return void res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(served);
       if (req.url === '/moved.crl') return void res.writeHead(302, { location: `${base}/ca.crl` }).end();
       res.writeHead(404).end();
     });
@@ -153,10 +192,45 @@ describe('refreshCrls from CRL Distribution Points over http', () => {
     // A certificate of the dev CA naming a distribution point (made by openssl: our factory has no CDP option).
     const dir = mkdtempSync(join(work, 'cdp-'));
     const ext = join(dir, 'ext.cnf');
-    writeFileSync(ext, `[x]\nbasicConstraints=critical,CA:FALSE\ncrlDistributionPoints=URI:https://127.0.0.1/ignored.crl,URI:${base}/ca.crl\n`);
+    writeFileSync(
+      ext,
+      `[x]\nbasicConstraints=critical,CA:FALSE\ncrlDistributionPoints=URI:https://127.0.0.1/ignored.crl,URI:${base}/ca.crl\n`,
+    );
     const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-    run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/CN=CDP leaf', '-out', join(dir, 'r.csr')]);
-    run(['x509', '-req', '-in', join(dir, 'r.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '2', '-extfile', ext, '-extensions', 'x', '-out', join(dir, 'c.pem')]);
+    run([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-subj',
+      '/CN=CDP leaf',
+      '-out',
+      join(dir, 'r.csr'),
+    ]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      join(dir, 'r.csr'),
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-CAserial',
+      join(dir, 'ca.srl'),
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-extensions',
+      'x',
+      '-out',
+      join(dir, 'c.pem'),
+    ]);
     const leaf = new X509Certificate(readFileSync(join(dir, 'c.pem')));
     const urls = crlDistributionPointUrls(leaf);
     expect(urls).toEqual([`${base}/ca.crl`]); // https is not fetched
@@ -175,7 +249,11 @@ describe('refreshCrls from CRL Distribution Points over http', () => {
     served = '<html>maintenance</html>';
     const notACrl = await refreshCrls({ crls, urls: [...urls, `${base}/moved.crl`, `${base}/nothing.crl`] });
     expect(notACrl.accepted).toEqual([]);
-    expect(notACrl.refused.map((r) => r.code).sort()).toEqual(['PKI_CRL_FETCH_FAILED', 'PKI_CRL_FETCH_FAILED', 'PKI_CRL_MALFORMED']);
+    expect(notACrl.refused.map((r) => r.code).sort()).toEqual([
+      'PKI_CRL_FETCH_FAILED',
+      'PKI_CRL_FETCH_FAILED',
+      'PKI_CRL_MALFORMED',
+    ]);
     expect(trust.validate(leaf).findings.map((f) => f.code)).toContain('PKI_CERT_REVOKED');
   }, 60_000);
 
@@ -183,7 +261,9 @@ describe('refreshCrls from CRL Distribution Points over http', () => {
     served = Buffer.alloc(64 * 1024, 0x30);
     const { crls } = storeOver(pki.caCrl);
     const report = await refreshCrls({ crls, urls: [`${base}/ca.crl`], maxBytes: 1024 });
-    expect(report.refused).toEqual([expect.objectContaining({ code: 'PKI_CRL_FETCH_FAILED', reason: expect.stringContaining('1024') })]);
+    expect(report.refused).toEqual([
+      expect.objectContaining({ code: 'PKI_CRL_FETCH_FAILED', reason: expect.stringContaining('1024') }),
+    ]);
   });
 });
 
@@ -194,15 +274,26 @@ describe('qerds pki crl', () => {
     const crlFile = join(dir, 'ca', 'ca.crl.pem');
     const caFile = join(dir, 'ca', 'ca.crt.pem');
     await revokeCertificate(devPkiLayout(dir), readFileSync(join(dir, 'c2', 'seal.crt.pem'), 'utf8'));
-    const crlNumber = () => Number(/X509v3 CRL Number:\s*\n\s*(\d+)/.exec(execFileSync('openssl', ['crl', '-in', crlFile, '-noout', '-text'], { encoding: 'utf8' }))![1]);
+    const crlNumber = () =>
+      Number(
+        /X509v3 CRL Number:\s*\n\s*(\d+)/.exec(
+          execFileSync('openssl', ['crl', '-in', crlFile, '-noout', '-text'], { encoding: 'utf8' }),
+        )![1],
+      );
     const before = crlNumber();
 
-    const r = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', '2'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', '2'],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`CRL number ${before + 1}`);
 
-    const verify = spawnSync('openssl', ['crl', '-in', crlFile, '-CAfile', caFile, '-verify', '-noout'], { encoding: 'utf8' });
+    const verify = spawnSync('openssl', ['crl', '-in', crlFile, '-CAfile', caFile, '-verify', '-noout'], {
+      encoding: 'utf8',
+    });
     expect(verify.stderr.trim()).toBe('verify OK');
     expect(verify.status).toBe(0);
     expect(crlNumber()).toBe(before + 1);
@@ -213,7 +304,11 @@ describe('qerds pki crl', () => {
     const last = new Date(/Last Update: (.+)/.exec(text)![1]!);
     expect(next.getTime() - last.getTime()).toBe(2 * DAY);
 
-    const bad = spawnSync(process.execPath, [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', 'soon'], { cwd: root, encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', 'soon'],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--days');
     expect(crlNumber()).toBe(before + 1);

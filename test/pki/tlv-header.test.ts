@@ -7,10 +7,18 @@ const fail = (what: string) => new Error(what);
 
 describe('readTlvHeader (the one reader of X.690 identifier and length octets)', () => {
   it('reads the short, long and indefinite forms', () => {
-    expect(readTlvHeader(Buffer.from('3003020100', 'hex'), 0, 4, fail)).toEqual({ tag: 0x30, contentStart: 2, length: 3 });
+    expect(readTlvHeader(Buffer.from('3003020100', 'hex'), 0, 4, fail)).toEqual({
+      tag: 0x30,
+      contentStart: 2,
+      length: 3,
+    });
     const long = derTlv(0x04, Buffer.alloc(300));
     expect(readTlvHeader(long, 0, 4, fail)).toEqual({ tag: 0x04, contentStart: 4, length: 300 });
-    expect(readTlvHeader(Buffer.from('30800000', 'hex'), 0, 4, fail)).toEqual({ tag: 0x30, contentStart: 2, length: undefined });
+    expect(readTlvHeader(Buffer.from('30800000', 'hex'), 0, 4, fail)).toEqual({
+      tag: 0x30,
+      contentStart: 2,
+      length: undefined,
+    });
   });
 
   it('refuses truncated headers, high tag numbers and more length octets than allowed, with the caller’s error', () => {

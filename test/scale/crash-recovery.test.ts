@@ -44,11 +44,17 @@ afterAll(async () => {
 
 /** Starts `qerds <args>`; resolves once it printed `ready` on stdout. Its output is kept for failures. */
 function qerds(args: string[], ready: RegExp, output: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolveStarted, reject) => {
-    const timer = setTimeout(() => reject(new Error(`qerds ${args.join(' ')} did not start in 20 s:\n${output.join('')}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`qerds ${args.join(' ')} did not start in 20 s:\n${output.join('')}`)),
+      20_000,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       output.push(chunk.toString());
       if (ready.test(output.join(''))) {
@@ -57,7 +63,9 @@ function qerds(args: string[], ready: RegExp, output: string[]): Promise<ChildPr
       }
     });
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`qerds ${args.join(' ')} exited with ${code}:\n${output.join('')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`qerds ${args.join(' ')} exited with ${code}:\n${output.join('')}`)),
+    );
   });
 }
 
@@ -89,8 +97,20 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [
-      { id: SENDER.id, name: SENDER.name, endpoint: `http://127.0.0.1:${c2Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert, apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert },
-      { id: RECIPIENT.id, name: RECIPIENT.name, endpoint: `http://127.0.0.1:${c3Port}/as4`, apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert, apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert },
+      {
+        id: SENDER.id,
+        name: SENDER.name,
+        endpoint: `http://127.0.0.1:${c2Port}/as4`,
+        apEncryptionCertificate: devPkiLayout(pkiDir).ap('c2').encCert,
+        apCertificate: devPkiLayout(pkiDir).ap('c2').sealCert,
+      },
+      {
+        id: RECIPIENT.id,
+        name: RECIPIENT.name,
+        endpoint: `http://127.0.0.1:${c3Port}/as4`,
+        apEncryptionCertificate: devPkiLayout(pkiDir).ap('c3').encCert,
+        apCertificate: devPkiLayout(pkiDir).ap('c3').sealCert,
+      },
     ];
     const config = (name: 'c2' | 'c3', port: number, account: typeof SENDER) => {
       const file = join(work, `${name}.yaml`);
@@ -99,9 +119,22 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
         toYaml({
           ap: { name: `crash ${name}`, id: devApId(name) },
           http: { port },
-          store: { kind: 'postgres', postgresUrl, postgresSchema: schemas[name], blobDir: join(work, name, 'blobs') },
+          store: {
+            kind: 'postgres',
+            postgresUrl,
+            postgresSchema: schemas[name],
+            blobDir: join(work, name, 'blobs'),
+          },
           // Short lease and stalled check: a job lost with the worker or with Redis comes back within seconds.
-          queue: { kind: 'bullmq', redisUrl: redis.url, prefix: `crash-${run}-${name}`, concurrency: 2, pollIntervalMs: 50, leaseMs: 3000, stalledIntervalMs: 1000 },
+          queue: {
+            kind: 'bullmq',
+            redisUrl: redis.url,
+            prefix: `crash-${run}-${name}`,
+            concurrency: 2,
+            pollIntervalMs: 50,
+            leaseMs: 3000,
+            stalledIntervalMs: 1000,
+          },
           relay: { baseDelayMs: 200, maxDelayMs: 1000, maxAttempts: 20 },
           pki: { dir: pkiDir, apName: name },
           directory: { participants },
@@ -121,7 +154,11 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     }
     await qerds(['start', '-c', c3File], /listening on/, logs.c3);
     await qerds(['start', '--no-workers', '-c', c2File], /listening on/, logs.c2api);
-    let worker = await qerds(['worker', '-c', c2File], /qerds worker .* running stages relay,deliver,notify/, logs.c2worker);
+    let worker = await qerds(
+      ['worker', '-c', c2File],
+      /qerds worker .* running stages relay,deliver,notify/,
+      logs.c2worker,
+    );
     const c2 = `http://127.0.0.1:${c2Port}`;
 
     const ids: string[] = [];
@@ -129,15 +166,27 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
       const form = new FormData();
       form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: `crash ${i}` }));
       form.append('payload', new Blob([`<Invoice n="${i}"/>`], { type: 'application/xml' }), `i${i}.xml`);
-      ids.push((await api<{ id: string }>(c2, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id);
+      ids.push(
+        (await api<{ id: string }>(c2, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id,
+      );
     }
-    const relayedAtC2 = async () => Number((await query<{ n: string }>(`select count(*) as n from ${schemas.c2}.evidence where event = 'RelayAcceptance'`))[0]!.n);
+    const relayedAtC2 = async () =>
+      Number(
+        (
+          await query<{ n: string }>(
+            `select count(*) as n from ${schemas.c2}.evidence where event = 'RelayAcceptance'`,
+          )
+        )[0]!.n,
+      );
 
     // Kill the worker while relays are under way.
     while ((await relayedAtC2()) < 3) await sleep(20);
     const atKill = await relayedAtC2();
     await killHard(worker);
-    expect(atKill, 'the worker was killed after every relay had finished: nothing was in flight').toBeLessThan(MESSAGES);
+    expect(
+      atKill,
+      'the worker was killed after every relay had finished: nothing was in flight',
+    ).toBeLessThan(MESSAGES);
 
     // Redis dies too and comes back empty: whatever BullMQ held is gone; the outbox still knows.
     await redis.restart();
@@ -147,20 +196,30 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     const deadline = t0 + 160_000; // a liveness bound with room for a loaded 2-core CI machine (a quiet run prints its own time)
     let evidenceAtC2: Array<{ message_id: string; event: string; n: string }> = [];
     for (;;) {
-      evidenceAtC2 = await query(`select message_id, event, count(*) as n from ${schemas.c2}.evidence group by message_id, event`);
+      evidenceAtC2 = await query(
+        `select message_id, event, count(*) as n from ${schemas.c2}.evidence group by message_id, event`,
+      );
       if (evidenceAtC2.length === MESSAGES * CHAIN_AT_C2.length) break;
-      if (Date.now() > deadline) throw new Error(`only ${evidenceAtC2.length}/${MESSAGES * CHAIN_AT_C2.length} evidence at C2 after 80 s (killed at ${atKill} relayed)\nC2 worker:\n${logs.c2worker.join('').slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `only ${evidenceAtC2.length}/${MESSAGES * CHAIN_AT_C2.length} evidence at C2 after 80 s (killed at ${atKill} relayed)\nC2 worker:\n${logs.c2worker.join('').slice(-3000)}`,
+        );
       await sleep(200);
     }
     const recoveredMs = Date.now() - t0;
     await sleep(1500); // would a duplicate sneak in?
 
     // Exactly one evidence per (message, event), at both APs.
-    const duplicates = (schema: string) => query(`select message_id, event, count(*) as n from ${schema}.evidence group by message_id, event having count(*) <> 1`);
+    const duplicates = (schema: string) =>
+      query(
+        `select message_id, event, count(*) as n from ${schema}.evidence group by message_id, event having count(*) <> 1`,
+      );
     expect(await duplicates(schemas.c2)).toEqual([]);
     expect(await duplicates(schemas.c3)).toEqual([]);
     const chainOf = async (schema: string) => {
-      const rows = await query<{ message_id: string; events: string }>(`select message_id, string_agg(event, ',' order by event) as events from ${schema}.evidence group by message_id`);
+      const rows = await query<{ message_id: string; events: string }>(
+        `select message_id, string_agg(event, ',' order by event) as events from ${schema}.evidence group by message_id`,
+      );
       return new Map(rows.map((r) => [r.message_id, r.events]));
     };
     const c2Chains = await chainOf(schemas.c2);
@@ -170,8 +229,12 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     expect(c3Chains.size).toBe(MESSAGES);
     expect([...c3Chains.values()].every((events) => events === CHAIN_AT_C3.join(','))).toBe(true);
     // Final states, each message once, and nothing left to do.
-    expect(await query(`select state, count(*)::int as n from ${schemas.c2}.messages group by state`)).toEqual([{ state: 'relayed', n: MESSAGES }]);
-    expect(await query(`select state, count(*)::int as n from ${schemas.c3}.messages group by state`)).toEqual([{ state: 'consigned', n: MESSAGES }]);
+    expect(
+      await query(`select state, count(*)::int as n from ${schemas.c2}.messages group by state`),
+    ).toEqual([{ state: 'relayed', n: MESSAGES }]);
+    expect(
+      await query(`select state, count(*)::int as n from ${schemas.c3}.messages group by state`),
+    ).toEqual([{ state: 'consigned', n: MESSAGES }]);
     expect(await query(`select count(*)::int as n from ${schemas.c2}.outbox`)).toEqual([{ n: 0 }]);
     expect(await query(`select count(*)::int as n from ${schemas.c3}.outbox`)).toEqual([{ n: 0 }]);
 
@@ -180,13 +243,19 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     expect(metrics).toContain(`qerds_messages{state="relayed"} ${MESSAGES}`);
     expect(metrics).toContain(`qerds_evidence{event="ContentConsignment"} ${MESSAGES}`);
     expect(metrics).toContain('qerds_outbox_jobs{stage="relay"} 0');
-    expect((await (await fetch(`${c2}/readyz`)).json()).checks).toEqual({ store: 'ok', redis: 'ok', validationData: 'ok' });
+    expect((await (await fetch(`${c2}/readyz`)).json()).checks).toEqual({
+      store: 'ok',
+      redis: 'ok',
+      validationData: 'ok',
+    });
 
     // Graceful shutdown: SIGTERM lets the worker finish and exit 0.
     const exit = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));
     worker.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(Date.now() - t0).toBeLessThan(170_000);
-    console.log(`crash test: ${MESSAGES} messages, worker killed with ${atKill} relayed, Redis restarted empty; all final after ${recoveredMs} ms`);
+    console.log(
+      `crash test: ${MESSAGES} messages, worker killed with ${atKill} relayed, Redis restarted empty; all final after ${recoveredMs} ms`,
+    );
   }, 200_000);
 });

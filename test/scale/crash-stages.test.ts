@@ -39,7 +39,16 @@ afterAll(async () => {
 
 /** Short leases and stalled checks: a job lost with a process or a connection comes back within seconds. */
 async function cluster(): Promise<ApCluster> {
-  const started = await startApCluster({ kind: 'scale', work, pkiDir, workersPerAp: 1, concurrency: 2, pollIntervalMs: 50, leaseMs: 3000, stalledIntervalMs: 1000 });
+  const started = await startApCluster({
+    kind: 'scale',
+    work,
+    pkiDir,
+    workersPerAp: 1,
+    concurrency: 2,
+    pollIntervalMs: 50,
+    leaseMs: 3000,
+    stalledIntervalMs: 1000,
+  });
   clusters.push(started);
   return started;
 }
@@ -50,26 +59,41 @@ async function submitAll(c: ApCluster, label: string): Promise<string[]> {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: `${label} ${i}` }));
     form.append('payload', new Blob([`<Invoice n="${i}"/>`], { type: 'application/xml' }), `i${i}.xml`);
-    ids.push((await api<{ id: string }>(c.c2Url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id);
+    ids.push(
+      (await api<{ id: string }>(c.c2Url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id,
+    );
   }
   return ids;
 }
 
-const count = async (c: ApCluster, ap: 'c2' | 'c3', where: string) => Number((await c.sql<{ n: string }>(ap, `select count(*) as n from {schema}.${where}`))[0]!.n);
+const count = async (c: ApCluster, ap: 'c2' | 'c3', where: string) =>
+  Number((await c.sql<{ n: string }>(ap, `select count(*) as n from {schema}.${where}`))[0]!.n);
 
 /** Waits until both APs hold every evidence of every message and both outboxes are empty. */
 async function waitUntilFinal(c: ApCluster, deadline: number, what: () => string): Promise<void> {
   for (;;) {
     const [c2Evidence, c3Evidence, c2Outbox, c3Outbox] = await Promise.all([
-      c.sql<{ n: string }>('c2', 'select count(*) as n from (select distinct message_id, event from {schema}.evidence) e'),
-      c.sql<{ n: string }>('c3', 'select count(*) as n from (select distinct message_id, event from {schema}.evidence) e'),
+      c.sql<{ n: string }>(
+        'c2',
+        'select count(*) as n from (select distinct message_id, event from {schema}.evidence) e',
+      ),
+      c.sql<{ n: string }>(
+        'c3',
+        'select count(*) as n from (select distinct message_id, event from {schema}.evidence) e',
+      ),
       count(c, 'c2', 'outbox'),
       count(c, 'c3', 'outbox'),
     ]);
-    const done = Number(c2Evidence[0]!.n) === MESSAGES * CHAIN_AT_C2.length && Number(c3Evidence[0]!.n) === MESSAGES * CHAIN_AT_C3.length && c2Outbox === 0 && c3Outbox === 0;
+    const done =
+      Number(c2Evidence[0]!.n) === MESSAGES * CHAIN_AT_C2.length &&
+      Number(c3Evidence[0]!.n) === MESSAGES * CHAIN_AT_C3.length &&
+      c2Outbox === 0 &&
+      c3Outbox === 0;
     if (done) return;
     if (Date.now() > deadline) {
-      throw new Error(`not final in time: ${c2Evidence[0]!.n}/${MESSAGES * 3} (message, event) at C2, ${c3Evidence[0]!.n}/${MESSAGES * 2} at C3, outbox ${c2Outbox}/${c3Outbox}; ${what()}\n${c.output()}`);
+      throw new Error(
+        `not final in time: ${c2Evidence[0]!.n}/${MESSAGES * 3} (message, event) at C2, ${c3Evidence[0]!.n}/${MESSAGES * 2} at C3, outbox ${c2Outbox}/${c3Outbox}; ${what()}\n${c.output()}`,
+      );
     }
     await sleep(200);
   }
@@ -78,11 +102,18 @@ async function waitUntilFinal(c: ApCluster, deadline: number, what: () => string
 /** Exactly one evidence per (message, event), the full chain per message, final states, empty outboxes. */
 async function expectExactlyOnce(c: ApCluster, ids: string[]): Promise<void> {
   await sleep(1500); // would a late duplicate sneak in?
-  const duplicates = (ap: 'c2' | 'c3') => c.sql(ap, 'select message_id, event, count(*) as n from {schema}.evidence group by message_id, event having count(*) <> 1');
+  const duplicates = (ap: 'c2' | 'c3') =>
+    c.sql(
+      ap,
+      'select message_id, event, count(*) as n from {schema}.evidence group by message_id, event having count(*) <> 1',
+    );
   expect(await duplicates('c2')).toEqual([]);
   expect(await duplicates('c3')).toEqual([]);
   const chains = async (ap: 'c2' | 'c3') => {
-    const rows = await c.sql<{ message_id: string; events: string }>(ap, "select message_id, string_agg(event, ',' order by event) as events from {schema}.evidence group by message_id");
+    const rows = await c.sql<{ message_id: string; events: string }>(
+      ap,
+      "select message_id, string_agg(event, ',' order by event) as events from {schema}.evidence group by message_id",
+    );
     return new Map(rows.map((r) => [r.message_id, r.events]));
   };
   const c2Chains = await chains('c2');
@@ -92,9 +123,16 @@ async function expectExactlyOnce(c: ApCluster, ids: string[]): Promise<void> {
   expect(c3Chains.size).toBe(MESSAGES);
   expect(new Set(c3Chains.values())).toEqual(new Set([CHAIN_AT_C3.join(',')]));
   // Each message once at each AP (C3 keys its own ids; the ebMS message id ties the two together).
-  expect(await c.sql('c2', 'select state, count(*)::int as n from {schema}.messages group by state')).toEqual([{ state: 'relayed', n: MESSAGES }]);
-  expect(await c.sql('c3', 'select state, count(*)::int as n from {schema}.messages group by state')).toEqual([{ state: 'consigned', n: MESSAGES }]);
-  const ebms = async (ap: 'c2' | 'c3') => (await c.sql<{ ebms_message_id: string }>(ap, 'select ebms_message_id from {schema}.messages')).map((r) => r.ebms_message_id).sort();
+  expect(await c.sql('c2', 'select state, count(*)::int as n from {schema}.messages group by state')).toEqual(
+    [{ state: 'relayed', n: MESSAGES }],
+  );
+  expect(await c.sql('c3', 'select state, count(*)::int as n from {schema}.messages group by state')).toEqual(
+    [{ state: 'consigned', n: MESSAGES }],
+  );
+  const ebms = async (ap: 'c2' | 'c3') =>
+    (await c.sql<{ ebms_message_id: string }>(ap, 'select ebms_message_id from {schema}.messages'))
+      .map((r) => r.ebms_message_id)
+      .sort();
   expect(await ebms('c3')).toEqual(await ebms('c2'));
   expect(await count(c, 'c2', 'outbox')).toBe(0);
   expect(await count(c, 'c3', 'outbox')).toBe(0);
@@ -117,16 +155,28 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     const watchUntil = Date.now() + 45_000;
     let state = await atC3();
     while (!(state.consigned >= 2 && state.deliver > 0 && state.notify > 0)) {
-      if (Date.now() > watchUntil) throw new Error(`C3 never had deliver and notify work at once: ${JSON.stringify(state)}\n${c.output()}`);
+      if (Date.now() > watchUntil)
+        throw new Error(
+          `C3 never had deliver and notify work at once: ${JSON.stringify(state)}\n${c.output()}`,
+        );
       await sleep(20);
       state = await atC3();
     }
     await c.kill('c3 worker 1');
     const beforeKill = state;
-    const atKill = { ...(await atC3()), submitted: await count(c, 'c2', 'messages'), returnedToC2: await count(c, 'c2', "evidence where event = 'ContentConsignment'") };
-    expect(atKill.consigned, 'every message was consigned before the kill: no deliver job was in flight').toBeLessThan(MESSAGES);
+    const atKill = {
+      ...(await atC3()),
+      submitted: await count(c, 'c2', 'messages'),
+      returnedToC2: await count(c, 'c2', "evidence where event = 'ContentConsignment'"),
+    };
+    expect(
+      atKill.consigned,
+      'every message was consigned before the kill: no deliver job was in flight',
+    ).toBeLessThan(MESSAGES);
     expect(atKill.deliver + atKill.notify, 'the C3 outbox was empty at the kill').toBeGreaterThan(0);
-    expect(atKill.returnedToC2, 'every ContentConsignment was back at C2 before the kill').toBeLessThan(MESSAGES);
+    expect(atKill.returnedToC2, 'every ContentConsignment was back at C2 before the kill').toBeLessThan(
+      MESSAGES,
+    );
     const killedMs = Date.now() - t0;
 
     // Nothing moves at C3 without its worker (the API process only receives and dispatches).

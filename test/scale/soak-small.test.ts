@@ -13,11 +13,21 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  */
 describe('soak script, small', () => {
   it('300 messages through two APs × (API + 2 workers): zero lost, zero duplicated, every chain verifies', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'test/scale/soak.ts')], {
-      cwd: root,
-      env: { ...process.env, QERDS_SOAK_MESSAGES: '300', QERDS_SOAK_IDLE_MS: '1000', QERDS_SOAK_MAX_MS: '240000', QERDS_SOAK_VERIFY_MAX_MS: '120000' },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'test/scale/soak.ts')],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          QERDS_SOAK_MESSAGES: '300',
+          QERDS_SOAK_IDLE_MS: '1000',
+          QERDS_SOAK_MAX_MS: '240000',
+          QERDS_SOAK_VERIFY_MAX_MS: '120000',
+        },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     process.stdout.write(stdout);
     expect(stdout).toMatch(/zero lost, zero duplicated/);
     expect(stdout).toMatch(/900 evidence verified/);

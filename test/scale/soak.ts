@@ -44,8 +44,17 @@ const work = mkdtempSync(join(tmpdir(), 'qerds-soak-'));
 const pkiDir = join(work, 'pki');
 await initDevPki({ dir: pkiDir });
 const trust = loadTrustStore([devPkiLayout(pkiDir).caCert, devPkiLayout(pkiDir).caCrl]);
-console.log(`soak: ${messages} messages of 1 KiB, ${submitters} concurrent submitters, two APs × (API process + 2 workers), PostgreSQL + BullMQ, loopback; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), bound ${maxMs / 1000} s`);
-const cluster = await startApCluster({ kind: 'scale', workersPerAp: 2, work, pkiDir, concurrency: 4, pollIntervalMs: 50 });
+console.log(
+  `soak: ${messages} messages of 1 KiB, ${submitters} concurrent submitters, two APs × (API process + 2 workers), PostgreSQL + BullMQ, loopback; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), bound ${maxMs / 1000} s`,
+);
+const cluster = await startApCluster({
+  kind: 'scale',
+  workersPerAp: 2,
+  work,
+  pkiDir,
+  concurrency: 4,
+  pollIntervalMs: 50,
+});
 let failed = false;
 try {
   console.log(`[${elapsed()} s] cluster up (C2 ${cluster.where.c2}, C3 ${cluster.where.c3})`);
@@ -59,7 +68,10 @@ try {
       const form = new FormData();
       form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject: `soak ${i}` }));
       form.append('payload', new Blob([payloadOf(i)], { type: 'application/octet-stream' }), `m${i}.bin`);
-      const { id } = await api<{ id: string }>(cluster.c2Url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
+      const { id } = await api<{ id: string }>(cluster.c2Url, SENDER.key, '/api/v1/messages', {
+        method: 'POST',
+        body: form,
+      });
       sent.set(id, i);
     }
   };
@@ -76,69 +88,152 @@ try {
   const submitStart = Date.now();
   await Promise.all(Array.from({ length: submitters }, submitter));
   const submitSeconds = (Date.now() - submitStart) / 1000;
-  console.log(`[${elapsed()} s] ${sent.size} submitted in ${submitSeconds.toFixed(1)} s (${(sent.size / submitSeconds).toFixed(1)}/s)`);
+  console.log(
+    `[${elapsed()} s] ${sent.size} submitted in ${submitSeconds.toFixed(1)} s (${(sent.size / submitSeconds).toFixed(1)}/s)`,
+  );
 
   // Wait until C2 holds the whole chain of every message and both outboxes are empty.
-  const count = async (ap: 'c2' | 'c3', sql: string) => Number((await cluster.sql<{ n: string | number }>(ap, sql))[0]!.n);
+  const count = async (ap: 'c2' | 'c3', sql: string) =>
+    Number((await cluster.sql<{ n: string | number }>(ap, sql))[0]!.n);
   for (;;) {
-    const consigned = await count('c2', `select count(*) as n from {schema}.evidence where event = 'ContentConsignment'`);
-    const pending = (await count('c2', 'select count(*) as n from {schema}.outbox')) + (await count('c3', 'select count(*) as n from {schema}.outbox'));
+    const consigned = await count(
+      'c2',
+      `select count(*) as n from {schema}.evidence where event = 'ContentConsignment'`,
+    );
+    const pending =
+      (await count('c2', 'select count(*) as n from {schema}.outbox')) +
+      (await count('c3', 'select count(*) as n from {schema}.outbox'));
     if (consigned >= messages && pending === 0) break;
-    if (Date.now() > deadline) throw new Error(`soak exceeded ${maxMs / 1000} s: ${consigned}/${messages} ContentConsignment at C2, ${pending} outbox entries left\n${cluster.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `soak exceeded ${maxMs / 1000} s: ${consigned}/${messages} ContentConsignment at C2, ${pending} outbox entries left\n${cluster.output()}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
   const flowSeconds = (Date.now() - submitStart) / 1000;
   printCpu(await cpu.stop(), process.cpuUsage(driverCpu), flowSeconds, idleSpent, idleSeconds);
-  console.log(`[${elapsed()} s] all ${messages} consigned and returned to C2 after ${flowSeconds.toFixed(1)} s: ${(messages / flowSeconds).toFixed(1)} messages/s end to end (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(
+    `[${elapsed()} s] all ${messages} consigned and returned to C2 after ${flowSeconds.toFixed(1)} s: ${(messages / flowSeconds).toFixed(1)} messages/s end to end (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
 
   // Zero lost, zero duplicated.
-  const c2Messages = await cluster.sql<{ id: string; ebms_message_id: string; state: string }>('c2', 'select id, ebms_message_id, state from {schema}.messages');
+  const c2Messages = await cluster.sql<{ id: string; ebms_message_id: string; state: string }>(
+    'c2',
+    'select id, ebms_message_id, state from {schema}.messages',
+  );
   assert.equal(c2Messages.length, messages, 'messages at C2');
-  assert.deepEqual(new Set(c2Messages.map((m) => m.id)), new Set(sent.keys()), 'C2 holds exactly the accepted submissions');
-  assert.ok(c2Messages.every((m) => m.state === 'relayed'), 'every message relayed at C2');
-  const c3Messages = await cluster.sql<{ id: string; ebms_message_id: string; state: string }>('c3', 'select id, ebms_message_id, state from {schema}.messages');
+  assert.deepEqual(
+    new Set(c2Messages.map((m) => m.id)),
+    new Set(sent.keys()),
+    'C2 holds exactly the accepted submissions',
+  );
+  assert.ok(
+    c2Messages.every((m) => m.state === 'relayed'),
+    'every message relayed at C2',
+  );
+  const c3Messages = await cluster.sql<{ id: string; ebms_message_id: string; state: string }>(
+    'c3',
+    'select id, ebms_message_id, state from {schema}.messages',
+  );
   assert.equal(c3Messages.length, messages, 'messages at C3 (none lost, none duplicated)');
-  assert.deepEqual(new Set(c3Messages.map((m) => m.ebms_message_id)), new Set(c2Messages.map((m) => m.ebms_message_id)), 'C3 holds one message per ebMS MessageId sent');
-  assert.ok(c3Messages.every((m) => m.state === 'consigned'), 'every message consigned at C3');
+  assert.deepEqual(
+    new Set(c3Messages.map((m) => m.ebms_message_id)),
+    new Set(c2Messages.map((m) => m.ebms_message_id)),
+    'C3 holds one message per ebMS MessageId sent',
+  );
+  assert.ok(
+    c3Messages.every((m) => m.state === 'consigned'),
+    'every message consigned at C3',
+  );
   for (const ap of ['c2', 'c3'] as const) {
-    const dup = await cluster.sql(ap, 'select message_id, event, count(*) as n from {schema}.evidence group by message_id, event having count(*) <> 1');
+    const dup = await cluster.sql(
+      ap,
+      'select message_id, event, count(*) as n from {schema}.evidence group by message_id, event having count(*) <> 1',
+    );
     assert.deepEqual(dup, [], `one evidence per (message, event) at ${ap}`);
-    assert.equal(await count(ap, 'select count(*) as n from {schema}.outbox'), 0, `outbox empty at ${ap} (no dead letters either)`);
+    assert.equal(
+      await count(ap, 'select count(*) as n from {schema}.outbox'),
+      0,
+      `outbox empty at ${ap} (no dead letters either)`,
+    );
   }
-  assert.equal(await count('c2', 'select count(*) as n from {schema}.evidence'), 3 * messages, 'three evidence per message at C2');
-  assert.equal(await count('c3', 'select count(*) as n from {schema}.evidence'), 2 * messages, 'two evidence per message at C3');
+  assert.equal(
+    await count('c2', 'select count(*) as n from {schema}.evidence'),
+    3 * messages,
+    'three evidence per message at C2',
+  );
+  assert.equal(
+    await count('c3', 'select count(*) as n from {schema}.evidence'),
+    2 * messages,
+    'two evidence per message at C3',
+  );
   console.log(`[${elapsed()} s] zero lost, zero duplicated`);
 
   // Every evidence chain verifies.
   const ebmsOf = new Map(c2Messages.map((m) => [m.id, m.ebms_message_id]));
-  const c3Xml = new Map((await cluster.sql<{ id: string; xml: string }>('c3', 'select id, xml from {schema}.evidence')).map((e) => [e.id, e.xml]));
+  const c3Xml = new Map(
+    (await cluster.sql<{ id: string; xml: string }>('c3', 'select id, xml from {schema}.evidence')).map(
+      (e) => [e.id, e.xml],
+    ),
+  );
   const verifyStart = Date.now();
   verifyDeadline = verifyStart + verifyMaxMs;
   let verified = 0;
   const ids = [...sent.keys()];
   const verifier = async () => {
     for (let id = ids.pop(); id !== undefined; id = ids.pop()) {
-      if (Date.now() > verifyDeadline) throw new Error(`verification exceeded ${verifyMaxMs / 1000} s after ${verified} evidence`);
-      const chain = await cluster.sql<{ id: string; event: string; xml: string }>('c2', `select id, event, xml from {schema}.evidence where message_id = '${id}' order by sequence`);
-      assert.deepEqual(chain.map((e) => e.event).sort(), ['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance'], `chain of ${id}`);
+      if (Date.now() > verifyDeadline)
+        throw new Error(`verification exceeded ${verifyMaxMs / 1000} s after ${verified} evidence`);
+      const chain = await cluster.sql<{ id: string; event: string; xml: string }>(
+        'c2',
+        `select id, event, xml from {schema}.evidence where message_id = '${id}' order by sequence`,
+      );
+      assert.deepEqual(
+        chain.map((e) => e.event).sort(),
+        ['ContentConsignment', 'RelayAcceptance', 'SubmissionAcceptance'],
+        `chain of ${id}`,
+      );
       const inChain = new Set(chain.map((e) => e.id));
       for (const evidence of chain) {
-        const report = await verifyEvidence(evidence.xml, { trust, content: payloadOf(sent.get(id)!), requireTimestamp: true });
-        assert.equal(report.indication, 'TOTAL-PASSED', `evidence ${evidence.id} (${evidence.event}) of ${id}: ${report.findings.map((f) => f.message).join('; ')}`);
+        const report = await verifyEvidence(evidence.xml, {
+          trust,
+          content: payloadOf(sent.get(id)!),
+          requireTimestamp: true,
+        });
+        assert.equal(
+          report.indication,
+          'TOTAL-PASSED',
+          `evidence ${evidence.id} (${evidence.event}) of ${id}: ${report.findings.map((f) => f.message).join('; ')}`,
+        );
         assert.equal(report.evidence?.id, evidence.id);
         assert.equal(report.evidence?.event, evidence.event);
-        assert.equal(report.evidence?.messageId, ebmsOf.get(id), `evidence ${evidence.id} is about ebMS message ${ebmsOf.get(id)}`);
+        assert.equal(
+          report.evidence?.messageId,
+          ebmsOf.get(id),
+          `evidence ${evidence.id} is about ebMS message ${ebmsOf.get(id)}`,
+        );
         const previous = report.evidence?.previousEvidenceId;
-        if (previous !== undefined) assert.ok(inChain.has(previous), `evidence ${evidence.id} links to ${previous}, in the chain of ${id}`);
-        if (evidence.event !== 'SubmissionAcceptance') assert.equal(c3Xml.get(evidence.id), evidence.xml, `C3's copy of ${evidence.id} is byte-identical`);
+        if (previous !== undefined)
+          assert.ok(
+            inChain.has(previous),
+            `evidence ${evidence.id} links to ${previous}, in the chain of ${id}`,
+          );
+        if (evidence.event !== 'SubmissionAcceptance')
+          assert.equal(c3Xml.get(evidence.id), evidence.xml, `C3's copy of ${evidence.id} is byte-identical`);
         verified++;
       }
     }
   };
   await Promise.all(Array.from({ length: 4 }, verifier));
   const verifySeconds = (Date.now() - verifyStart) / 1000;
-  console.log(`[${elapsed()} s] ${verified} evidence verified (seal, timestamp, content digest, ebMS id, chain link) in ${verifySeconds.toFixed(1)} s`);
-  console.log(`soak PASSED: ${messages} messages; traffic within ${maxMs / 1000} s, verification ${verifySeconds.toFixed(1)} s (bound ${verifyMaxMs / 1000} s); total ${elapsed()} s`);
+  console.log(
+    `[${elapsed()} s] ${verified} evidence verified (seal, timestamp, content digest, ebMS id, chain link) in ${verifySeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `soak PASSED: ${messages} messages; traffic within ${maxMs / 1000} s, verification ${verifySeconds.toFixed(1)} s (bound ${verifyMaxMs / 1000} s); total ${elapsed()} s`,
+  );
 } catch (error) {
   failed = true;
   console.error(`soak FAILED after ${elapsed()} s: ${(error as Error).stack ?? String(error)}`);
@@ -148,8 +243,15 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
-function printCpu(spent: Map<string, number>, driver: NodeJS.CpuUsage, seconds: number, idleSpent: Map<string, number>, idleSeconds: number) {
-  const sum = (roles: readonly string[], of: Map<string, number>) => roles.reduce((total, role) => total + (of.get(role) ?? 0), 0);
+function printCpu(
+  spent: Map<string, number>,
+  driver: NodeJS.CpuUsage,
+  seconds: number,
+  idleSpent: Map<string, number>,
+  idleSeconds: number,
+) {
+  const sum = (roles: readonly string[], of: Map<string, number>) =>
+    roles.reduce((total, role) => total + (of.get(role) ?? 0), 0);
   const apRoles = [...spent.keys()].filter((role) => /^c[23] /.test(role)).sort();
   const services = [...spent.keys()].filter((role) => !apRoles.includes(role));
   const idleRate = (roles: readonly string[]) => sum(roles, idleSpent) / idleSeconds;
@@ -157,13 +259,22 @@ function printCpu(spent: Map<string, number>, driver: NodeJS.CpuUsage, seconds: 
   const row = (roles: readonly string[], label: string) => {
     const ms = sum(roles, spent);
     const net = ms - idleRate(roles) * seconds;
-    console.log(`  ${(ms / messages).toFixed(1).padStart(7)} ${(net / messages).toFixed(1).padStart(7)} ${idleRate(roles).toFixed(0).padStart(6)}  ${label}`);
+    console.log(
+      `  ${(ms / messages).toFixed(1).padStart(7)} ${(net / messages).toFixed(1).padStart(7)} ${idleRate(roles).toFixed(0).padStart(6)}  ${label}`,
+    );
   };
-  console.log(`CPU per message (first submission → last ContentConsignment at C2, ${seconds.toFixed(1)} s; idle cost measured over ${idleSeconds} s before):`);
+  console.log(
+    `CPU per message (first submission → last ContentConsignment at C2, ${seconds.toFixed(1)} s; idle cost measured over ${idleSeconds} s before):`,
+  );
   console.log('   ms/msg     net idle ms/s');
   for (const role of apRoles) row([role], role);
   row(apRoles, 'AP processes total');
   for (const role of services) row([role], role);
-  row([...spent.keys()], `total (AP processes + PostgreSQL backends + Redis); ${(sum([...spent.keys()], spent) / 1000 / seconds).toFixed(2)} cores busy on average`);
-  console.log(`  ${((driver.user + driver.system) / 1000 / messages).toFixed(1).padStart(7)}  soak driver (submitting, polling; not counted above)`);
+  row(
+    [...spent.keys()],
+    `total (AP processes + PostgreSQL backends + Redis); ${(sum([...spent.keys()], spent) / 1000 / seconds).toFixed(2)} cores busy on average`,
+  );
+  console.log(
+    `  ${((driver.user + driver.system) / 1000 / messages).toFixed(1).padStart(7)}  soak driver (submitting, polling; not counted above)`,
+  );
 }

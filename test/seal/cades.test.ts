@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TsaClient } from '../../src/core/ports.js';
-import { derChildren, derOid, loadSigningIdentity, loadTrustStore, readDerElement, type DerElement, type SigningIdentity, type TrustStore } from '../../src/pki/index.js';
+import {
+  derChildren,
+  derOid,
+  loadSigningIdentity,
+  loadTrustStore,
+  readDerElement,
+  type DerElement,
+  type SigningIdentity,
+  type TrustStore,
+} from '../../src/pki/index.js';
 import { sealDetachedCms, verifyDetachedCms } from '../../src/seal/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
@@ -19,8 +28,14 @@ function signatureAndToken(cms: Buffer): { signature: Buffer; token?: Buffer } {
   const si = derChildren(derChildren(sd.at(-1) as DerElement)[0] as DerElement);
   const signature = Buffer.from((si.find((e) => e.tag === 0x04) as DerElement).content);
   const unsigned = si.find((e) => e.tag === 0xa1);
-  const attr = unsigned ? derChildren(unsigned).find((a) => derOid(derChildren(a)[0] as DerElement) === '1.2.840.113549.1.9.16.2.14') : undefined;
-  const token = attr ? Buffer.from((derChildren(derChildren(attr)[1] as DerElement)[0] as DerElement).bytes) : undefined;
+  const attr = unsigned
+    ? derChildren(unsigned).find(
+        (a) => derOid(derChildren(a)[0] as DerElement) === '1.2.840.113549.1.9.16.2.14',
+      )
+    : undefined;
+  const token = attr
+    ? Buffer.from((derChildren(derChildren(attr)[1] as DerElement)[0] as DerElement).bytes)
+    : undefined;
   return { signature, ...(token ? { token } : {}) };
 }
 
@@ -35,7 +50,27 @@ describe('CAdES detached B-B / B-T (EN 319 122-1) for binary payloads, checked w
   let tsa: TsaClient;
   const opensslVerify = (cms: Buffer, content = payloadFile) => {
     writeFileSync(join(dir, 'sig.p7s'), cms);
-    return spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'sig.p7s'), '-content', content, '-CAfile', pki.caCert, '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    return spawnSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        join(dir, 'sig.p7s'),
+        '-content',
+        content,
+        '-CAfile',
+        pki.caCert,
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
   };
 
   beforeAll(() => {
@@ -45,7 +80,9 @@ describe('CAdES detached B-B / B-T (EN 319 122-1) for binary payloads, checked w
     const ecFiles = opensslEcSeal(pki, 'CAdES EC e-seal');
     ec = loadSigningIdentity(ecFiles.certFile, ecFiles.keyFile);
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
+    tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
   });
 
   it('RSA B-B: openssl cms -verify accepts it, and so do we', async () => {
@@ -60,13 +97,32 @@ describe('CAdES detached B-B / B-T (EN 319 122-1) for binary payloads, checked w
   });
 
   it('ECDSA P-256 B-T from a streamed digest: openssl cms and openssl ts verify; we see B-T', async () => {
-    const cms = await sealDetachedCms({ sha256: createHash('sha256').update(payload).digest() }, { identity: ec, clock, tsa });
+    const cms = await sealDetachedCms(
+      { sha256: createHash('sha256').update(payload).digest() },
+      { identity: ec, clock, tsa },
+    );
     expect(opensslVerify(cms).status).toBe(0);
     const { signature, token } = signatureAndToken(cms);
     expect(token).toBeDefined();
     writeFileSync(join(dir, 'sigvalue'), signature);
     writeFileSync(join(dir, 'token.der'), token as Buffer);
-    const ts = execFileSync('openssl', ['ts', '-verify', '-data', join(dir, 'sigvalue'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', pki.caCert, '-untrusted', pki.tsaCert], { encoding: 'utf8' });
+    const ts = execFileSync(
+      'openssl',
+      [
+        'ts',
+        '-verify',
+        '-data',
+        join(dir, 'sigvalue'),
+        '-in',
+        join(dir, 'token.der'),
+        '-token_in',
+        '-CAfile',
+        pki.caCert,
+        '-untrusted',
+        pki.tsaCert,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(ts).toContain('Verification: OK');
     const v = await verifyDetachedCms(cms, { content: payload, trust });
     expect(v.findings.filter((f) => f.severity === 'error')).toEqual([]);
@@ -89,7 +145,9 @@ describe('CAdES detached B-B / B-T (EN 319 122-1) for binary payloads, checked w
     badSig[at] = (badSig[at] as number) ^ 0x01;
     expect(opensslVerify(badSig).status).not.toBe(0);
     const v2 = await verifyDetachedCms(badSig, { content: payload, trust });
-    expect(v2.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['SEAL_SIGNATURE_INVALID', 'SEAL_TIMESTAMP_HASH_FAILURE']));
+    expect(v2.findings.map((f) => f.code)).toEqual(
+      expect.arrayContaining(['SEAL_SIGNATURE_INVALID', 'SEAL_TIMESTAMP_HASH_FAILURE']),
+    );
 
     const badToken = Buffer.from(cms);
     const t = cms.indexOf(token as Buffer) + (token as Buffer).length - 10;
@@ -102,7 +160,24 @@ describe('CAdES detached B-B / B-T (EN 319 122-1) for binary payloads, checked w
   });
 
   it('verifies a CAdES signature made by openssl cms -sign -cades (not our code)', async () => {
-    execFileSync('openssl', ['cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', payloadFile, '-signer', pki.ap('c3').sealCert, '-inkey', pki.ap('c3').sealKey, '-outform', 'DER', '-out', join(dir, 'openssl.p7s')]);
+    execFileSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-cades',
+      '-md',
+      'sha256',
+      '-in',
+      payloadFile,
+      '-signer',
+      pki.ap('c3').sealCert,
+      '-inkey',
+      pki.ap('c3').sealKey,
+      '-outform',
+      'DER',
+      '-out',
+      join(dir, 'openssl.p7s'),
+    ]);
     const cms = readFileSync(join(dir, 'openssl.p7s'));
     const v = await verifyDetachedCms(cms, { content: payload, trust });
     expect(v.findings.filter((f) => f.severity === 'error')).toEqual([]);

@@ -5,7 +5,8 @@ import { verifyXadesDocument } from '../../src/seal/index.js';
 import { loadTrustList } from '../../src/trust-list/index.js';
 
 /** Trusted lists other operators sign (TS 119 612), as EU DSS keeps them for its tests. */
-const read = (name: string) => readFileSync(new URL(`../fixtures/seal/foreign/dss/${name}`, import.meta.url), 'utf8');
+const read = (name: string) =>
+  readFileSync(new URL(`../fixtures/seal/foreign/dss/${name}`, import.meta.url), 'utf8');
 
 describe('trusted lists of other operators', () => {
   it('the EU LOTL of 2015 (SigningCertificate v1, enveloped exclusive C14N): its signature verifies with its signer as anchor', async () => {
@@ -28,9 +29,13 @@ describe('trusted lists of other operators', () => {
     // The 2015 LOTL signer certificate has no extended key usage at all: the signature is accepted at --at,
     // and the refusal that remains is the loader's tslSigning rule, not the form of the signature.
     expect(certificateFacts(signer).extendedKeyUsage?.usages.includes(TSL_SIGNING_EKU) ?? false).toBe(false);
-    await expect(loadTrustList(xml, { signerAnchors: [signer], at: new Date('2015-03-01T00:00:00Z'), allowStale: true })).rejects.toThrow(/tslSigning/);
+    await expect(
+      loadTrustList(xml, { signerAnchors: [signer], at: new Date('2015-03-01T00:00:00Z'), allowStale: true }),
+    ).rejects.toThrow(/tslSigning/);
     // At today's date that certificate has expired: the signature itself is refused.
-    await expect(loadTrustList(xml, { signerAnchors: [signer], allowStale: true })).rejects.toThrow(/signature does not verify.*PKI_CERT_EXPIRED|PKI_CERT_EXPIRED/s);
+    await expect(loadTrustList(xml, { signerAnchors: [signer], allowStale: true })).rejects.toThrow(
+      /signature does not verify.*PKI_CERT_EXPIRED|PKI_CERT_EXPIRED/s,
+    );
   });
 
   it('one character of a listed pointer changed: TL_SIGNATURE_INVALID', async () => {
@@ -38,6 +43,12 @@ describe('trusted lists of other operators', () => {
     const signer = (await verifyXadesDocument(xml, { trust: createTrustStore([]) })).signatures[0]!.signer!;
     const i = xml.indexOf('<TSLLocation>') + '<TSLLocation>'.length + 8;
     const forged = `${xml.slice(0, i)}${xml[i] === 'x' ? 'y' : 'x'}${xml.slice(i + 1)}`;
-    await expect(loadTrustList(forged, { signerAnchors: [signer], at: new Date('2015-03-01T00:00:00Z'), allowStale: true })).rejects.toMatchObject({ code: 'TL_SIGNATURE_INVALID' });
+    await expect(
+      loadTrustList(forged, {
+        signerAnchors: [signer],
+        at: new Date('2015-03-01T00:00:00Z'),
+        allowStale: true,
+      }),
+    ).rejects.toMatchObject({ code: 'TL_SIGNATURE_INVALID' });
   });
 });

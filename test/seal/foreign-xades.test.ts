@@ -50,14 +50,42 @@ const outcome = (r: XadesDocumentReport) => `${r.indication}${r.subIndication ? 
 describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
   const genuine: { file: string; at: string; form: string; trust?: (xml: string) => TrustStore }[] = [
     { file: 'dss/dss-signed.xml', at: '2019-02-19T14:00:00Z', form: 'enveloped, exclusive C14N, B-B' },
-    { file: 'dss/Signature-X-FR_NOT-3.xml', at: '2014-11-07T10:00:00Z', form: 'enveloped, C14N 1.0, XAdES 1.2.2, ds:Object reference' },
-    { file: 'dss/Signature-X-SK_DIT-1.xml', at: '2014-11-18T12:00:00Z', form: 'enveloping, manifests, C14N 1.0' },
-    { file: 'dss/TEST_S1a_C1a_InTL_VALID.xml', at: '2017-09-21T17:00:00Z', form: 'XPath 1.0 transform, counter-signature' },
-    { file: 'dss/qes-xades111-filter2.xml', at: '2011-09-12T10:00:00Z', form: 'XPath Filter 2.0, XAdES 1.1.1, SigningCertificate v1' },
-    { file: 'dss/Signature-X-AT-1.xml', at: '2013-12-23T13:00:00Z', form: 'XPath Filter 2.0 with id(), XAdES 1.1.1' },
+    {
+      file: 'dss/Signature-X-FR_NOT-3.xml',
+      at: '2014-11-07T10:00:00Z',
+      form: 'enveloped, C14N 1.0, XAdES 1.2.2, ds:Object reference',
+    },
+    {
+      file: 'dss/Signature-X-SK_DIT-1.xml',
+      at: '2014-11-18T12:00:00Z',
+      form: 'enveloping, manifests, C14N 1.0',
+    },
+    {
+      file: 'dss/TEST_S1a_C1a_InTL_VALID.xml',
+      at: '2017-09-21T17:00:00Z',
+      form: 'XPath 1.0 transform, counter-signature',
+    },
+    {
+      file: 'dss/qes-xades111-filter2.xml',
+      at: '2011-09-12T10:00:00Z',
+      form: 'XPath Filter 2.0, XAdES 1.1.1, SigningCertificate v1',
+    },
+    {
+      file: 'dss/Signature-X-AT-1.xml',
+      at: '2013-12-23T13:00:00Z',
+      form: 'XPath Filter 2.0 with id(), XAdES 1.1.1',
+    },
     // Plugtest signatures that xadesjs (PeculiarVentures/xadesjs test/vectors/reading.ts) reads and verifies.
-    { file: 'xadesjs/X_AT_SIT_1.xml', at: '2016-05-01T00:00:00Z', form: 'enveloping base64 ds:Object, ECDSA, SigningCertificate v1' },
-    { file: 'xadesjs/X_BE_CONN_10.xml', at: '2016-05-01T00:00:00Z', form: 'enveloping base64 ds:Object, RSA-SHA512, SigningCertificate v1' },
+    {
+      file: 'xadesjs/X_AT_SIT_1.xml',
+      at: '2016-05-01T00:00:00Z',
+      form: 'enveloping base64 ds:Object, ECDSA, SigningCertificate v1',
+    },
+    {
+      file: 'xadesjs/X_BE_CONN_10.xml',
+      at: '2016-05-01T00:00:00Z',
+      form: 'enveloping base64 ds:Object, RSA-SHA512, SigningCertificate v1',
+    },
   ];
   for (const g of genuine) {
     it(`${g.file} (${g.form}): TOTAL-PASSED; one character changed: TOTAL-FAILED`, async () => {
@@ -68,7 +96,10 @@ describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
       expect(r).toMatchObject({ kind: 'XAdES', indication: 'TOTAL-PASSED' });
       expect(r.signatures[0]?.signatureValueVerified).toBe(true);
       // The signed SigningTime (or its equivalent) changed by one character.
-      const changed = await verifyXadesDocument(tamper(xml, '1', 'SigningTime>'), { trust, at: new Date(g.at) });
+      const changed = await verifyXadesDocument(tamper(xml, '1', 'SigningTime>'), {
+        trust,
+        at: new Date(g.at),
+      });
       expect(changed.indication).toBe('TOTAL-FAILED');
       expect(changed.subIndication).toBe('HASH_FAILURE');
     });
@@ -79,8 +110,14 @@ describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
     const r = await verifyXadesDocument(xml, { trust: rootsIn(xml), at: new Date('2021-06-01T00:00:00Z') });
     expect(outcome(r)).toBe('INDETERMINATE/TRY_LATER');
     expect(r.signatures[0]).toMatchObject({ level: 'B-LTA', signatureValueVerified: true });
-    expect(r.signatures[0]?.timestamps.map((t) => `${t.kind}:${t.valid}`)).toEqual(['SignatureTimeStamp:true', 'ArchiveTimeStamp:true']);
-    const changed = await verifyXadesDocument(tamper(xml, 'A', '<xades:CertificateValues'), { trust: rootsIn(xml), at: new Date('2021-06-01T00:00:00Z') });
+    expect(r.signatures[0]?.timestamps.map((t) => `${t.kind}:${t.valid}`)).toEqual([
+      'SignatureTimeStamp:true',
+      'ArchiveTimeStamp:true',
+    ]);
+    const changed = await verifyXadesDocument(tamper(xml, 'A', '<xades:CertificateValues'), {
+      trust: rootsIn(xml),
+      at: new Date('2021-06-01T00:00:00Z'),
+    });
     expect(changed.indication).toBe('TOTAL-FAILED');
   });
 
@@ -88,17 +125,27 @@ describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
     const xml = read('dss/xades-extended-xl.xml');
     const r = await verifyXadesDocument(xml, { trust: rootsIn(xml), at: new Date('2021-12-01T00:00:00Z') });
     expect(outcome(r)).toBe('INDETERMINATE/TRY_LATER');
-    expect(r.signatures[0]?.timestamps.map((t) => `${t.kind}:${t.valid}`)).toEqual(['SignatureTimeStamp:true', 'SigAndRefsTimeStamp:true']);
+    expect(r.signatures[0]?.timestamps.map((t) => `${t.kind}:${t.valid}`)).toEqual([
+      'SignatureTimeStamp:true',
+      'SigAndRefsTimeStamp:true',
+    ]);
     expect(r.signatures[0]?.signatureValueVerified).toBe(true);
   });
 
   it('XAdES-X v2 and B-LTA whose TSA roots the document does not carry: crypto passes, the timestamps are INDETERMINATE (no POE), never FAILED', async () => {
-    for (const [file, at] of [['dss/xades-x-level-v2.xml', '2021-03-01T00:00:00Z'], ['dss/xades-lta-valid.xml', '2021-08-01T00:00:00Z'], ['dss/xades-extended-t.xml', '2021-06-01T00:00:00Z']] as const) {
+    for (const [file, at] of [
+      ['dss/xades-x-level-v2.xml', '2021-03-01T00:00:00Z'],
+      ['dss/xades-lta-valid.xml', '2021-08-01T00:00:00Z'],
+      ['dss/xades-extended-t.xml', '2021-06-01T00:00:00Z'],
+    ] as const) {
       const xml = read(file);
       const r = await verifyXadesDocument(xml, { trust: rootsIn(xml), at: new Date(at) });
       expect(r.indication, file).toBe('INDETERMINATE');
       expect(r.signatures[0]?.signatureValueVerified, file).toBe(true);
-      expect(r.findings.map((f) => f.code), file).not.toContain('SEAL_TIMESTAMP_HASH_FAILURE');
+      expect(
+        r.findings.map((f) => f.code),
+        file,
+      ).not.toContain('SEAL_TIMESTAMP_HASH_FAILURE');
     }
   });
 
@@ -112,7 +159,14 @@ describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
     const r = await verifyXadesDocument(xml, { trust: createTrustStore([signer]), at });
     expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(r).toMatchObject({ kind: 'trusted list', indication: 'TOTAL-PASSED' });
-    expect(outcome(await verifyXadesDocument(tamper(xml, 'D', '<SchemeOperatorName>'), { trust: createTrustStore([signer]), at }))).toBe('TOTAL-FAILED/HASH_FAILURE');
+    expect(
+      outcome(
+        await verifyXadesDocument(tamper(xml, 'D', '<SchemeOperatorName>'), {
+          trust: createTrustStore([signer]),
+          at,
+        }),
+      ),
+    ).toBe('TOTAL-FAILED/HASH_FAILURE');
   });
 
   it('a detached signature without its document: INDETERMINATE/SIGNED_DATA_NOT_FOUND, not FAILED', async () => {
@@ -125,22 +179,33 @@ describe('XAdES of EU DSS, the ETSI plugtests and xadesjs vectors', () => {
   it('SHA-1 (xmldsig-only, rsa-sha1): the value verifies, the crypto constraints refuse it: INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE', async () => {
     const xml = read('dss/xmldsig-only.xml');
     const r = await verifyXadesDocument(xml, { trust: createTrustStore(certificatesIn(xml)) });
-    expect(r).toMatchObject({ kind: 'XMLDSig', indication: 'INDETERMINATE', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE' });
+    expect(r).toMatchObject({
+      kind: 'XMLDSig',
+      indication: 'INDETERMINATE',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+    });
     expect(r.signatures[0]?.signatureValueVerified).toBe(true);
   });
 
   it("DSS's own tampered sample (xades-tampered-reference) is TOTAL-FAILED/HASH_FAILURE", async () => {
     const xml = read('dss/xades-tampered-reference.xml');
-    expect(outcome(await verifyXadesDocument(xml, { trust: rootsIn(xml), at: new Date('2015-12-07T12:00:00Z') }))).toBe('TOTAL-FAILED/HASH_FAILURE');
+    expect(
+      outcome(await verifyXadesDocument(xml, { trust: rootsIn(xml), at: new Date('2015-12-07T12:00:00Z') })),
+    ).toBe('TOTAL-FAILED/HASH_FAILURE');
   });
 });
 
 describe('xmlsec test vectors (lsh123/xmlsec tests/)', () => {
   it('enveloping RSA and ECDSA (aleksey-xmldsig-01): crypto passes; no revocation data for the signer: INDETERMINATE/TRY_LATER; one character changed: FAILED', async () => {
-    for (const file of ['xmlsec/enveloping-sha256-rsa-sha256.xml', 'xmlsec/enveloping-sha256-ecdsa-sha256.xml']) {
+    for (const file of [
+      'xmlsec/enveloping-sha256-rsa-sha256.xml',
+      'xmlsec/enveloping-sha256-ecdsa-sha256.xml',
+    ]) {
       const xml = read(file);
       const trust = rootsIn(xml);
-      const at = new Date(Math.min(...certificatesIn(xml).map((c) => new Date(c.validTo).getTime())) - 86_400_000);
+      const at = new Date(
+        Math.min(...certificatesIn(xml).map((c) => new Date(c.validTo).getTime())) - 86_400_000,
+      );
       const r = await verifyXadesDocument(xml, { trust, at });
       expect(outcome(r), file).toBe('INDETERMINATE/TRY_LATER');
       expect(r.signatures[0]?.signatureValueVerified, file).toBe(true);
@@ -166,12 +231,44 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
   const EXCC = `${EXC}WithComments`;
   const ENV = '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>';
   const t = (alg: string, inner = '') => `<ds:Transform Algorithm="${alg}">${inner}</ds:Transform>`;
-  const variants: { name: string; signedInfoC14n: string; uri: string; transforms: string; tamper: string; unsignedChange?: string }[] = [
-    { name: 'URI="" enveloped, C14N 1.0', signedInfoC14n: C14N10, uri: '', transforms: ENV + t(C14N10), tamper: 'Hello' },
-    { name: 'URI="#xpointer(/)" enveloped, C14N 1.0 with comments', signedInfoC14n: C14N10C, uri: '#xpointer(/)', transforms: ENV + t(C14N10C), tamper: ' note ' },
-    { name: 'URI="" enveloped, C14N 1.1', signedInfoC14n: C14N11, uri: '', transforms: ENV + t(C14N11), tamper: 'Hello' },
+  const variants: {
+    name: string;
+    signedInfoC14n: string;
+    uri: string;
+    transforms: string;
+    tamper: string;
+    unsignedChange?: string;
+  }[] = [
+    {
+      name: 'URI="" enveloped, C14N 1.0',
+      signedInfoC14n: C14N10,
+      uri: '',
+      transforms: ENV + t(C14N10),
+      tamper: 'Hello',
+    },
+    {
+      name: 'URI="#xpointer(/)" enveloped, C14N 1.0 with comments',
+      signedInfoC14n: C14N10C,
+      uri: '#xpointer(/)',
+      transforms: ENV + t(C14N10C),
+      tamper: ' note ',
+    },
+    {
+      name: 'URI="" enveloped, C14N 1.1',
+      signedInfoC14n: C14N11,
+      uri: '',
+      transforms: ENV + t(C14N11),
+      tamper: 'Hello',
+    },
     // A bare-name reference drops comments (XMLDSig §4.4.3.3) even before a WithComments C14N: the comment is not signed.
-    { name: 'URI="#data" exclusive C14N with comments', signedInfoC14n: EXCC, uri: '#data', transforms: t(EXCC), tamper: 'Hello', unsignedChange: ' note ' },
+    {
+      name: 'URI="#data" exclusive C14N with comments',
+      signedInfoC14n: EXCC,
+      uri: '#data',
+      transforms: t(EXCC),
+      tamper: 'Hello',
+      unsignedChange: ' note ',
+    },
     {
       name: 'URI="#data" exclusive C14N with InclusiveNamespaces PrefixList',
       signedInfoC14n: EXC,
@@ -179,12 +276,22 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
       transforms: t(EXC, `<ec:InclusiveNamespaces xmlns:ec="${EXC}" PrefixList="un #default"/>`),
       tamper: 'Hello',
     },
-    { name: 'URI="#item" (xml:id), exclusive C14N', signedInfoC14n: EXC, uri: '#item', transforms: t(EXC), tamper: 'Hello' },
+    {
+      name: 'URI="#item" (xml:id), exclusive C14N',
+      signedInfoC14n: EXC,
+      uri: '#item',
+      transforms: t(EXC),
+      tamper: 'Hello',
+    },
     {
       name: 'URI="" XPath Filter 2.0 subtract, then enveloped',
       signedInfoC14n: EXC,
       uri: '',
-      transforms: t('http://www.w3.org/2002/06/xmldsig-filter2', '<dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" Filter="subtract">//*[local-name()=\'Other\']</dsig-xpath:XPath>') + ENV,
+      transforms:
+        t(
+          'http://www.w3.org/2002/06/xmldsig-filter2',
+          '<dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" Filter="subtract">//*[local-name()=\'Other\']</dsig-xpath:XPath>',
+        ) + ENV,
       tamper: 'Hello',
       unsignedChange: 'unsigned',
     },
@@ -192,10 +299,19 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
       name: 'URI="" XPath 1.0 not(ancestor-or-self::ds:Signature)',
       signedInfoC14n: C14N10,
       uri: '',
-      transforms: t('http://www.w3.org/TR/1999/REC-xpath-19991116', '<ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath>'),
+      transforms: t(
+        'http://www.w3.org/TR/1999/REC-xpath-19991116',
+        '<ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath>',
+      ),
       tamper: 'Hello',
     },
-    { name: 'URI="#obj" base64 (enveloping ds:Object)', signedInfoC14n: EXC, uri: '#obj', transforms: t('http://www.w3.org/2000/09/xmldsig#base64'), tamper: 'SGVsbG' },
+    {
+      name: 'URI="#obj" base64 (enveloping ds:Object)',
+      signedInfoC14n: EXC,
+      uri: '#obj',
+      transforms: t('http://www.w3.org/2000/09/xmldsig#base64'),
+      tamper: 'SGVsbG',
+    },
   ];
 
   const template = (v: (typeof variants)[number]) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -217,8 +333,16 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
   const xmlsec = (args: string[], xml: string) => {
     const d = mkdtempSync(join(tmpdir(), 'qerds-foreign-'));
     writeFileSync(join(d, 'doc.xml'), xml);
-    const ids = ['--id-attr:Id', 'urn:example:item:Item', '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Object'];
-    return execFileSync('xmlsec1', [...args, ...ids, join(d, 'doc.xml')], { encoding: 'utf8', stdio: 'pipe' });
+    const ids = [
+      '--id-attr:Id',
+      'urn:example:item:Item',
+      '--id-attr:Id',
+      'http://www.w3.org/2000/09/xmldsig#:Object',
+    ];
+    return execFileSync('xmlsec1', [...args, ...ids, join(d, 'doc.xml')], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
   };
 
   for (const v of variants) {
@@ -229,11 +353,20 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
       const r = await verifyXadesDocument(signed, { trust });
       expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
       expect(r).toMatchObject({ kind: 'XMLDSig', indication: 'TOTAL-PASSED' });
-      const changed = await verifyXadesDocument(tamper(signed, v.tamper === 'SGVsbG' ? 'G' : v.tamper.trim()[0]!, v.tamper === 'SGVsbG' ? '<ds:Object' : v.tamper), { trust });
+      const changed = await verifyXadesDocument(
+        tamper(
+          signed,
+          v.tamper === 'SGVsbG' ? 'G' : v.tamper.trim()[0]!,
+          v.tamper === 'SGVsbG' ? '<ds:Object' : v.tamper,
+        ),
+        { trust },
+      );
       expect(outcome(changed)).toBe('TOTAL-FAILED/HASH_FAILURE');
       if (v.unsignedChange) {
         // The filtered-out part is not signed: changing it changes nothing.
-        expect((await verifyXadesDocument(signed.replace(v.unsignedChange, 'changed!'), { trust })).indication).toBe('TOTAL-PASSED');
+        expect(
+          (await verifyXadesDocument(signed.replace(v.unsignedChange, 'changed!'), { trust })).indication,
+        ).toBe('TOTAL-PASSED');
       }
     });
   }
@@ -241,7 +374,8 @@ describe('xmlsec1 --sign on our templates: each transform and C14N variant', () 
 
 describe('XPath Filter 2.0 against the merlin-xpath-filter2-three vectors (lsh123/xmlsec)', () => {
   it('sign-spec and sign-xfdl: our canonical octets are byte for byte the C14N output the vectors ship, and the digests match', async () => {
-    const { canonicalizeNodeSet, c14nMethodOf, documentNodeSet, isInSubtree } = await import('../../src/xml/c14n-nodeset.js');
+    const { canonicalizeNodeSet, c14nMethodOf, documentNodeSet, isInSubtree } =
+      await import('../../src/xml/c14n-nodeset.js');
     const { applyXPathFilter2, readFilter2Steps } = await import('../../src/xml/xpath-filter2.js');
     const { parseXmlStrict } = await import('../../src/xml/index.js');
     for (const name of ['sign-spec', 'sign-xfdl']) {
@@ -250,11 +384,17 @@ describe('XPath Filter 2.0 against the merlin-xpath-filter2-three vectors (lsh12
       const sig = doc.getElementsByTagNameNS(ds, 'Signature')[0]!;
       const ref = doc.getElementsByTagNameNS(ds, 'Reference')[0]!;
       let set = documentNodeSet(doc, false);
-      for (const tr of Array.from(ref.getElementsByTagNameNS(ds, 'Transform') as unknown as ArrayLike<Element>)) {
+      for (const tr of Array.from(
+        ref.getElementsByTagNameNS(ds, 'Transform') as unknown as ArrayLike<Element>,
+      )) {
         const prev = set;
-        set = tr.getAttribute('Algorithm')!.endsWith('enveloped-signature') ? { document: doc, has: (n: Node) => prev.has(n) && !isInSubtree(n, sig) } : applyXPathFilter2(set, readFilter2Steps(tr));
+        set = tr.getAttribute('Algorithm')!.endsWith('enveloped-signature')
+          ? { document: doc, has: (n: Node) => prev.has(n) && !isInSubtree(n, sig) }
+          : applyXPathFilter2(set, readFilter2Steps(tr));
       }
-      expect(canonicalizeNodeSet(set, c14nMethodOf('http://www.w3.org/TR/2001/REC-xml-c14n-20010315')!)).toBe(read(`xmlsec/${name}-c14n-0.txt`));
+      expect(canonicalizeNodeSet(set, c14nMethodOf('http://www.w3.org/TR/2001/REC-xml-c14n-20010315')!)).toBe(
+        read(`xmlsec/${name}-c14n-0.txt`),
+      );
     }
     // sign-spec's second reference: enveloped-signature empties the input, and a union cannot add to it.
     const r = await verifyXadesDocument(read('xmlsec/sign-spec.xml'), { trust: createTrustStore([]) });
@@ -277,9 +417,13 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
 
   const signingCertificate = (v: 1 | 2) => {
     const alg = v === 1 ? 'sha1' : 'sha256';
-    const uri = v === 1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256';
+    const uri =
+      v === 1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256';
     const digest = createHash(alg).update(cert.raw).digest('base64');
-    const issuerSerial = v === 1 ? `<xades:IssuerSerial><ds:X509IssuerName>${cert.issuer.split('\n').reverse().join(',')}</ds:X509IssuerName><ds:X509SerialNumber>${BigInt(`0x${cert.serialNumber}`).toString()}</ds:X509SerialNumber></xades:IssuerSerial>` : '';
+    const issuerSerial =
+      v === 1
+        ? `<xades:IssuerSerial><ds:X509IssuerName>${cert.issuer.split('\n').reverse().join(',')}</ds:X509IssuerName><ds:X509SerialNumber>${BigInt(`0x${cert.serialNumber}`).toString()}</ds:X509SerialNumber></xades:IssuerSerial>`
+        : '';
     const name = v === 1 ? 'SigningCertificate' : 'SigningCertificateV2';
     return `<xades:${name}><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${uri}"/><ds:DigestValue>${digest}</ds:DigestValue></xades:CertDigest>${issuerSerial}</xades:Cert></xades:${name}>`;
   };
@@ -301,8 +445,17 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     const d = mkdtempSync(join(tmpdir(), 'qerds-foreign-xades-'));
     writeFileSync(join(d, 'sig.xml'), xml);
     if (document) writeFileSync(join(d, 'doc.txt'), document);
-    const ids = ['--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Object'];
-    return execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${key.keyFile},${key.certFile}`, ...ids, join(d, 'sig.xml')], { encoding: 'utf8', stdio: 'pipe', cwd: d });
+    const ids = [
+      '--id-attr:Id',
+      'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+      '--id-attr:Id',
+      'http://www.w3.org/2000/09/xmldsig#:Object',
+    ];
+    return execFileSync(
+      'xmlsec1',
+      ['--sign', '--privkey-pem', `${key.keyFile},${key.certFile}`, ...ids, join(d, 'sig.xml')],
+      { encoding: 'utf8', stdio: 'pipe', cwd: d },
+    );
   };
 
   for (const v of [1, 2] as const) {
@@ -312,19 +465,32 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
       expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
       expect(r).toMatchObject({ kind: 'XAdES', indication: 'TOTAL-PASSED' });
       expect(r.signatures[0]?.signer?.fingerprint256).toBe(cert.fingerprint256);
-      expect(outcome(await verifyXadesDocument(signed.replace('Hello, world', 'Hello, World'), { trust }))).toBe('TOTAL-FAILED/HASH_FAILURE');
+      expect(
+        outcome(await verifyXadesDocument(signed.replace('Hello, world', 'Hello, World'), { trust })),
+      ).toBe('TOTAL-FAILED/HASH_FAILURE');
       // The certificate the signer committed to replaced by another: no signing certificate found.
       const other = new X509Certificate(readFileSync(sharedTestPki().caCert));
-      const swapped = signed.replace(/<ds:X509Certificate>[^<]+</, `<ds:X509Certificate>${other.raw.toString('base64')}<`);
-      expect(outcome(await verifyXadesDocument(swapped, { trust }))).toBe('INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND');
+      const swapped = signed.replace(
+        /<ds:X509Certificate>[^<]+</,
+        `<ds:X509Certificate>${other.raw.toString('base64')}<`,
+      );
+      expect(outcome(await verifyXadesDocument(swapped, { trust }))).toBe(
+        'INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND',
+      );
     });
   }
 
   it("C2's intake check of a sender's own seal (forwarded use) accepts this XAdES, and refuses it with RA02 after a one-character change", async () => {
     const { checkSenderSeal } = await import('../../src/api/sender-seal.js');
     const signed = Buffer.from(sign(template(1, false)));
-    const part = (bytes: Buffer) => ({ partId: 'invoice', contentType: 'application/xml', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
-    const check = (bytes: Buffer) => checkSenderSeal('xades', [part(bytes)], async () => bytes, { trust, now: new Date() });
+    const part = (bytes: Buffer) => ({
+      partId: 'invoice',
+      contentType: 'application/xml',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size: bytes.length,
+    });
+    const check = (bytes: Buffer) =>
+      checkSenderSeal('xades', [part(bytes)], async () => bytes, { trust, now: new Date() });
     const ok = await check(signed);
     expect(ok).toMatchObject({ ok: true });
     expect(ok.ok && ok.summary).toMatch(/sender XAdES seal \(B-B\) on invoice by .*Test foreign XAdES v1/);
@@ -339,7 +505,10 @@ describe('XAdES made by xmlsec1 --sign: SigningCertificate v1 (SHA-1 digest, for
     const evidence = buildEvidenceXml(evidenceSamples().SubmissionAcceptance).replace(/^<\?xml[^>]*>\s*/, '');
     const signature = template(1, false)
       .replace(/^<\?xml[^>]*>\s*/, '')
-      .replace('<ds:Reference URI="#content">', '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"><dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform></ds:Transforms>')
+      .replace(
+        '<ds:Reference URI="#content">',
+        '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"><dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform></ds:Transforms>',
+      )
       .replace(/<ds:Object Id="content">[^<]*<\/ds:Object>/, '');
     const at = evidence.lastIndexOf('</');
     const signed = sign(`${evidence.slice(0, at)}${signature}${evidence.slice(at)}`);
@@ -392,11 +561,14 @@ describe('our own seals through the general verifier', () => {
     const { c14nMethodOf, canonicalizeSubtree } = await import('../../src/xml/c14n-nodeset.js');
     const pki = sharedTestPki();
     const files = opensslEcSeal(pki, 'Test own seal via foreign verifier');
-    const sealed = await sealXml(readFileSync(new URL('../fixtures/seal/sample-document.xml', import.meta.url), 'utf8'), {
-      identity: loadSigningIdentity(files.certFile, files.keyFile),
-      clock: { now: () => new Date() },
-      idGenerator: sequentialIdGenerator(),
-    });
+    const sealed = await sealXml(
+      readFileSync(new URL('../fixtures/seal/sample-document.xml', import.meta.url), 'utf8'),
+      {
+        identity: loadSigningIdentity(files.certFile, files.keyFile),
+        clock: { now: () => new Date() },
+        idGenerator: sequentialIdGenerator(),
+      },
+    );
     const r = await verifyXadesDocument(sealed, { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
     expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(r).toMatchObject({ kind: 'XAdES', indication: 'TOTAL-PASSED' });

@@ -9,7 +9,11 @@ import type { DevPkiLayout } from '../../src/pki/types.js';
  * shared PKI's own TSA and seal certificates last 825 days): the TSA a re-timestamping job would use
  * after the first TSA's certificate has been renewed. Returns the PEM file paths.
  */
-export function opensslTsaCertificate(pki: DevPkiLayout, days: number, cn = 'Archive TSA'): { certFile: string; keyFile: string } {
+export function opensslTsaCertificate(
+  pki: DevPkiLayout,
+  days: number,
+  cn = 'Archive TSA',
+): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-archive-tsa-'));
   const keyFile = join(dir, 'tsa.key.pem');
   const certFile = join(dir, 'tsa.crt.pem');
@@ -22,8 +26,26 @@ export function opensslTsaCertificate(pki: DevPkiLayout, days: number, cn = 'Arc
   run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
   run(['req', '-new', '-key', keyFile, '-subj', `/C=JP/O=Test Dev/CN=${cn}`, '-out', join(dir, 'tsa.csr')]);
   run([
-    'x509', '-req', '-in', join(dir, 'tsa.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAserial', join(dir, 'ca.srl'),
-    '-CAcreateserial', '-days', String(days), '-sha256', '-extfile', ext, '-extensions', 'x_tsa', '-out', certFile,
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'tsa.csr'),
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-CAcreateserial',
+    '-days',
+    String(days),
+    '-sha256',
+    '-extfile',
+    ext,
+    '-extensions',
+    'x_tsa',
+    '-out',
+    certFile,
   ]);
   return { certFile, keyFile };
 }

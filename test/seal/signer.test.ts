@@ -16,7 +16,9 @@ describe('Signer helpers', () => {
       for (let i = 0; i < 40; i++) {
         const data = Buffer.from(`message ${i}`);
         const raw = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-        expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, ecdsaP1363ToDer(raw))).toBe(true);
+        expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, ecdsaP1363ToDer(raw))).toBe(
+          true,
+        );
       }
     }
     expect(() => ecdsaP1363ToDer(Buffer.alloc(63))).toThrow(/even length/);
@@ -26,13 +28,35 @@ describe('Signer helpers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qerds-ed25519-'));
     const key = join(dir, 'k.pem');
     const cert = join(dir, 'c.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=ed25519', '-days', '1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ed25519',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=ed25519',
+        '-days',
+        '1',
+      ],
+      { stdio: 'pipe' },
+    );
     const identity = loadSigningIdentity(cert, key);
     expect(new X509Certificate(readFileSync(cert)).publicKey.asymmetricKeyType).toBe('ed25519');
     const ids = { next: (p: string) => `${p}-1` };
-    const xml = await sealXml('<a/>', { identity, clock: systemClock, idGenerator: ids }).catch((e: unknown) => e);
+    const xml = await sealXml('<a/>', { identity, clock: systemClock, idGenerator: ids }).catch(
+      (e: unknown) => e,
+    );
     expect(isQerdsError(xml, 'SEAL_ALGORITHM_UNSUPPORTED')).toBe(true);
-    const cms = await sealDetachedCms(Buffer.from('x'), { identity, clock: systemClock }).catch((e: unknown) => e);
+    const cms = await sealDetachedCms(Buffer.from('x'), { identity, clock: systemClock }).catch(
+      (e: unknown) => e,
+    );
     expect(isQerdsError(cms, 'SEAL_ALGORITHM_UNSUPPORTED')).toBe(true);
   });
 });

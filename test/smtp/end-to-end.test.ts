@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  apiText,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { hashPassword, SMTP_AUTH_METHOD } from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from './swaks.js';
@@ -32,7 +39,16 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
       pkiDir: pki.dir,
       overrides: (name) =>
         name === 'c2'
-          ? { smtp: { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }] } }
+          ? {
+              smtp: {
+                enabled: true,
+                port: 0,
+                domain: 'ap.example',
+                accounts: [
+                  { username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL },
+                ],
+              },
+            }
           : {},
     });
   }, 60_000);
@@ -44,9 +60,26 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
     const port = aps.c2.smtpAddress?.port;
     expect(port).toBeGreaterThan(0);
     const result = await swaks([
-      '--server', '127.0.0.1', '--port', String(port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', PASSWORD,
-      '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example', '--data', fixture,
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'sample-trading',
+      '--auth-password',
+      PASSWORD,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--data',
+      fixture,
     ]);
     expect(result.status, result.transcript).toBe(0);
     const queued = /^250 2\.6\.0 Message queued as (\S+)$/m.exec(result.transcript);
@@ -59,8 +92,14 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
     // C2: the message as submitted, with SubmissionAcceptance naming SMTP AUTH and the digest of the raw mail.
     const sent = await api<MessageView>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}`);
     expect(sent.subject).toBe('請求書 2026-0042');
-    expect(sent.parts).toEqual([expect.objectContaining({ contentType: 'message/rfc822', sha256, size: raw.length })]);
-    const chain = await api<{ id: string; event: string }[]>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+    expect(sent.parts).toEqual([
+      expect.objectContaining({ contentType: 'message/rfc822', sha256, size: raw.length }),
+    ]);
+    const chain = await api<{ id: string; event: string }[]>(
+      aps.c2.url,
+      SENDER.key,
+      `/api/v1/messages/${messageId}/evidence`,
+    );
     const acceptance = chain.find((e) => e.event === 'SubmissionAcceptance');
     expect(acceptance).toBeDefined();
     const xml = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${acceptance!.id}`);
@@ -72,27 +111,52 @@ describe('SMTP submission at C2 → AS4 → C3 → download by C4', () => {
       const inbox = await api<MessageView[]>(aps.c3.url, RECIPIENT.key, '/api/v1/inbox');
       return inbox.find((m) => m.parts[0]?.sha256 === sha256);
     });
-    const response = await fetch(`${aps.c3.url}/api/v1/inbox/${inboxed.id}/parts/part-1`, { headers: { authorization: `Bearer ${RECIPIENT.key}` } });
+    const response = await fetch(`${aps.c3.url}/api/v1/inbox/${inboxed.id}/parts/part-1`, {
+      headers: { authorization: `Bearer ${RECIPIENT.key}` },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^message\/rfc822/);
     expect(Buffer.from(await response.arrayBuffer()).equals(raw)).toBe(true);
     const handedOver = await waitFor(async () => {
-      const evidence = await api<{ event: string }[]>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+      const evidence = await api<{ event: string }[]>(
+        aps.c2.url,
+        SENDER.key,
+        `/api/v1/messages/${messageId}/evidence`,
+      );
       return evidence.some((e) => e.event === 'ContentHandover') ? evidence : undefined;
     });
-    expect(handedOver.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentHandover']));
+    expect(handedOver.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentHandover']),
+    );
   }, 60_000);
 
   it('refuses a spoofed From at C2 and stores nothing', async () => {
-    const count = async () => (await accessPointInternals(aps.c2).context.store.listMessages({ limit: 1000 })).length;
+    const count = async () =>
+      (await accessPointInternals(aps.c2).context.store.listMessages({ limit: 1000 })).length;
     const before = await count();
     const result = await swaks([
-      '--server', '127.0.0.1', '--port', String(aps.c2.smtpAddress!.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', PASSWORD,
-      '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example', '--h-From', 'ceo@other-company.example',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(aps.c2.smtpAddress!.port),
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'sample-trading',
+      '--auth-password',
+      PASSWORD,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--h-From',
+      'ceo@other-company.example',
     ]);
     expect(result.transcript).toMatch(/^550 5\.7\.1 header From must be/m);
     expect(await count()).toBe(before);
   });
 });
-

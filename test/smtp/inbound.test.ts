@@ -38,7 +38,9 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
               {
                 participant: RECIPIENT.id,
                 name: RECIPIENT.name,
-                credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
+                credentials: [
+                  { kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') },
+                ],
                 deliveryEmail: RECIPIENT_EMAIL,
               },
             ],
@@ -50,16 +52,41 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
   afterAll(() => net?.stop());
 
   const send = (to: string, subject: string, ...extra: string[]) =>
-    swaks(['--server', '127.0.0.1', '--port', String(aps.c3.smtpInboundAddress!.port), '--from', 'stranger@outside.example', '--to', to, '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`, ...extra]);
+    swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(aps.c3.smtpInboundAddress!.port),
+      '--from',
+      'stranger@outside.example',
+      '--to',
+      to,
+      '--header',
+      `Subject: ${subject}`,
+      '--body',
+      `Body of ${subject}\n`,
+      ...extra,
+    ]);
 
   async function receivedEvidence(messageId: string): Promise<string> {
-    const evidence = await waitFor(async () => (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).find((e) => e.event === 'ReceivedFromNonERDS'));
+    const evidence = await waitFor(async () =>
+      (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).find(
+        (e) => e.event === 'ReceivedFromNonERDS',
+      ),
+    );
     return evidence.xml;
   }
 
   it('STARTTLS, no AUTH: accepted for a local participant, ReceivedFromNonERDS (RF04) issued, then consigned and mailed as a REM Dispatch', async () => {
     const subject = `From outside ${randomBytes(3).toString('hex')}`;
-    const result = await send(RECIPIENT_ADDRESS, subject, '--tls', '--tls-verify', '--tls-ca-path', pki.caCert);
+    const result = await send(
+      RECIPIENT_ADDRESS,
+      subject,
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+    );
     expect(result.status, result.transcript).toBe(0);
     expect(result.replies.some((r) => /^250[- ]AUTH/.test(r))).toBe(false); // AUTH is not offered at all
     const messageId = /^250 2\.6\.0 Message queued as (\S+)$/m.exec(result.transcript)![1]!;
@@ -79,16 +106,36 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
     expect(message?.sender).toEqual({ scheme: 'email', value: 'stranger@outside.example' });
     expect(message?.peer).toBe('non-erds:smtp');
     // It goes on like a relayed message: a signed REM Dispatch reaches the recipient's mailbox.
-    const dispatch = await waitFor(async () => sink.mailsTo(RECIPIENT_EMAIL).find((m) => m.raw.toString('latin1').includes(`Subject: REM ContentConsignment: ${subject}`)));
+    const dispatch = await waitFor(async () =>
+      sink
+        .mailsTo(RECIPIENT_EMAIL)
+        .find((m) => m.raw.toString('latin1').includes(`Subject: REM ContentConsignment: ${subject}`)),
+    );
     const eml = join(work, 'dispatch.eml');
     writeFileSync(eml, dispatch.raw);
-    const verified = spawnSync('openssl', ['cms', '-verify', '-CAfile', pki.caCert, '-in', eml, '-out', join(work, 'dispatch.mime')], { encoding: 'utf8' });
+    const verified = spawnSync(
+      'openssl',
+      ['cms', '-verify', '-CAfile', pki.caCert, '-in', eml, '-out', join(work, 'dispatch.mime')],
+      { encoding: 'utf8' },
+    );
     expect(verified.status, verified.stderr).toBe(0);
-    await waitFor(async () => ((await accessPointInternals(aps.c3).context.store.getMessage(messageId))?.state === 'delivered' ? true : undefined));
+    await waitFor(async () =>
+      (await accessPointInternals(aps.c3).context.store.getMessage(messageId))?.state === 'delivered'
+        ? true
+        : undefined,
+    );
     // The sender has no ERDS: its evidence is not sent anywhere, and no job is left dead trying to.
-    const chain = (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).map((e) => e.event);
-    expect(chain).toEqual(expect.arrayContaining(['ReceivedFromNonERDS', 'ContentConsignment', 'ContentHandover']));
-    expect((await accessPointInternals(aps.c3).context.store.listDeadLetters()).filter((d) => d.messageId === messageId)).toEqual([]);
+    const chain = (await accessPointInternals(aps.c3).context.store.listEvidence(messageId)).map(
+      (e) => e.event,
+    );
+    expect(chain).toEqual(
+      expect.arrayContaining(['ReceivedFromNonERDS', 'ContentConsignment', 'ContentHandover']),
+    );
+    expect(
+      (await accessPointInternals(aps.c3).context.store.listDeadLetters()).filter(
+        (d) => d.messageId === messageId,
+      ),
+    ).toEqual([]);
   }, 60_000);
 
   it('without TLS too (a public MX must not require it), the evidence says so', async () => {
@@ -106,6 +153,8 @@ describe('inbound listener: mail from outside any ERDS → ReceivedFromNonERDS',
     const unknown = await send('0188-0000000000000@c3.example', 'Unknown');
     expect(unknown.status).not.toBe(0);
     expect(unknown.replies).toContainEqual(expect.stringMatching(/^550 5\.1\.1 recipient <.+> unknown$/));
-    expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
+    expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(
+      before,
+    );
   }, 60_000);
 });

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParticipantId } from '../../src/core/index.js';
-import { createAddressMapping, createSmtpIntake, hashPassword, type IntakeMessage, type SmtpIntake } from '../../src/smtp/index.js';
+import {
+  createAddressMapping,
+  createSmtpIntake,
+  hashPassword,
+  type IntakeMessage,
+  type SmtpIntake,
+} from '../../src/smtp/index.js';
 import { createRateWindow } from '../../src/smtp/rate-window.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from './swaks.js';
@@ -37,14 +43,21 @@ describe('SMTP listener limits: failed AUTH per address, messages per address, c
   let submission: SmtpIntake;
   let inbound: SmtpIntake;
 
-  const make = (mode: 'submission' | 'inbound', limits: NonNullable<Parameters<typeof createSmtpIntake>[0]['limits']>, passwordHash: string) =>
+  const make = (
+    mode: 'submission' | 'inbound',
+    limits: NonNullable<Parameters<typeof createSmtpIntake>[0]['limits']>,
+    passwordHash: string,
+  ) =>
     createSmtpIntake({
       mode,
       host: '127.0.0.1',
       port: 0,
       tls: { key: readFileSync(pki.ap('c2').tlsKey), cert: readFileSync(pki.ap('c2').tlsCert) },
       domains: ['ap.example'],
-      accounts: mode === 'inbound' ? [] : [{ username: 'sample-trading', passwordHash, participant: SENDER, email: SENDER_EMAIL }],
+      accounts:
+        mode === 'inbound'
+          ? []
+          : [{ username: 'sample-trading', passwordHash, participant: SENDER, email: SENDER_EMAIL }],
       limits,
       resolveRecipient: (address): ParticipantId | undefined => mapping.toParticipant(address),
       onMessage: async (message) => {
@@ -65,9 +78,28 @@ describe('SMTP listener limits: failed AUTH per address, messages per address, c
 
   const submit = (password: string) =>
     swaks([
-      '--server', '127.0.0.1', '--port', String(submission.address.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', password,
-      '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example', '--h-From', SENDER_EMAIL, '--body', 'limits',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(submission.address.port),
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'sample-trading',
+      '--auth-password',
+      password,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--h-From',
+      SENDER_EMAIL,
+      '--body',
+      'limits',
     ]);
 
   it('after 3 failed AUTH from one address, AUTH from it gets 454 4.7.0, even with the right password; nothing is stored', async () => {
@@ -77,20 +109,35 @@ describe('SMTP listener limits: failed AUTH per address, messages per address, c
     }
     const right = await submit(PASSWORD);
     expect(right.status).not.toBe(0);
-    expect(right.replies, right.transcript).toContainEqual('454 4.7.0 too many failed authentication attempts from this address; try again later');
+    expect(right.replies, right.transcript).toContainEqual(
+      '454 4.7.0 too many failed authentication attempts from this address; try again later',
+    );
     expect(stored).toHaveLength(0);
   });
 
   it('the inbound listener takes 2 mail transactions from one address, then answers 451 4.7.1', async () => {
     const send = () =>
-      swaks(['--server', '127.0.0.1', '--port', String(inbound.address.port), '--from', 'someone@outside.example', '--to', '0188-9876543210987@ap.example', '--body', 'hello']);
+      swaks([
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(inbound.address.port),
+        '--from',
+        'someone@outside.example',
+        '--to',
+        '0188-9876543210987@ap.example',
+        '--body',
+        'hello',
+      ]);
     const before = stored.length;
     for (let i = 0; i < 2; i++) {
       const ok = await send();
       expect(ok.status, ok.transcript).toBe(0);
     }
     const refused = await send();
-    expect(refused.replies, refused.transcript).toContainEqual('451 4.7.1 too many messages from this address; try again later');
+    expect(refused.replies, refused.transcript).toContainEqual(
+      '451 4.7.1 too many messages from this address; try again later',
+    );
     expect(stored.length - before).toBe(2);
   });
 
@@ -99,7 +146,9 @@ describe('SMTP listener limits: failed AUTH per address, messages per address, c
       new Promise((resolve, reject) => {
         const socket = connect(submission.address.port, '127.0.0.1');
         socket.once('error', reject);
-        socket.once('data', (d: Buffer) => resolve({ line: d.toString('utf8').split('\r\n')[0]!, close: () => socket.destroy() }));
+        socket.once('data', (d: Buffer) =>
+          resolve({ line: d.toString('utf8').split('\r\n')[0]!, close: () => socket.destroy() }),
+        );
       });
     const first = await greeting();
     const second = await greeting();

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatParticipantId, QerdsError, type ParticipantId } from '../../src/core/index.js';
-import { createAddressMapping, createSmtpIntake, hashPassword, type IntakeMessage, type SmtpIntake } from '../../src/smtp/index.js';
+import {
+  createAddressMapping,
+  createSmtpIntake,
+  hashPassword,
+  type IntakeMessage,
+  type SmtpIntake,
+} from '../../src/smtp/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from './swaks.js';
 
@@ -48,7 +54,14 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
     const hash = await hashPassword(PASSWORD);
     starttls = intake({}, hash);
     implicit = intake({ tlsMode: 'implicit' }, hash);
-    failing = intake({ onMessage: async () => { throw new Error('store is down: /var/lib/secret path'); } }, hash);
+    failing = intake(
+      {
+        onMessage: async () => {
+          throw new Error('store is down: /var/lib/secret path');
+        },
+      },
+      hash,
+    );
     await Promise.all([starttls.start(), implicit.start(), failing.start()]);
   });
   afterAll(async () => {
@@ -67,21 +80,46 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
   function submission(server: SmtpIntake, variant: Variant, ...extra: string[]): string[] {
     const tls = { starttls: ['--tls'], implicit: ['--tls-on-connect'], none: [] }[variant.tls ?? 'starttls'];
     const verify = variant.tls === 'none' ? [] : ['--tls-verify', '--tls-ca-path', pki.caCert];
-    const auth = variant.auth === 'none' ? [] : ['--auth', variant.auth ?? 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', PASSWORD];
+    const auth =
+      variant.auth === 'none'
+        ? []
+        : ['--auth', variant.auth ?? 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', PASSWORD];
     const content = extra.includes('--data')
       ? []
-      : ['--h-From', `"Sample Trading" <${SENDER_EMAIL}>`, '--h-Subject', 'Invoice 2026-0042', '--body', 'Please find the invoice.'];
+      : [
+          '--h-From',
+          `"Sample Trading" <${SENDER_EMAIL}>`,
+          '--h-Subject',
+          'Invoice 2026-0042',
+          '--body',
+          'Please find the invoice.',
+        ];
     return [
-      '--server', '127.0.0.1', '--port', String(server.address.port),
-      ...tls, ...verify, ...auth,
-      '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(server.address.port),
+      ...tls,
+      ...verify,
+      ...auth,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      '0188-9876543210987@ap.example',
       ...content,
       ...extra,
     ];
   }
 
   it('accepts a submission after STARTTLS and AUTH PLAIN, with a verified certificate, and hands over the exact bytes', async () => {
-    const ehlo = await swaks(['--server', '127.0.0.1', '--port', String(starttls.address.port), '--quit-after', 'EHLO']);
+    const ehlo = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(starttls.address.port),
+      '--quit-after',
+      'EHLO',
+    ]);
     expect(ehlo.replies.join('\n')).toMatch(/STARTTLS/);
     expect(ehlo.replies.join('\n')).toMatch(new RegExp(`SIZE ${MAX_BYTES}`));
     expect(ehlo.replies.join('\n')).toMatch(/8BITMIME/);
@@ -95,7 +133,9 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
     expect(stored).toHaveLength(1);
     const [message] = stored;
     expect(message!.account?.username).toBe('sample-trading');
-    expect(message!.envelope.recipients).toEqual([{ address: '0188-9876543210987@ap.example', participant: RECIPIENT }]);
+    expect(message!.envelope.recipients).toEqual([
+      { address: '0188-9876543210987@ap.example', participant: RECIPIENT },
+    ]);
     expect(message!.parsed.subject).toBe('Invoice 2026-0042');
     expect(message!.raw.toString('utf8')).toMatch(/^Date: /m);
     expect(message!.raw.toString('utf8')).toContain('\r\n\r\nPlease find the invoice.');
@@ -134,7 +174,12 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
     expect(result.transcript).toMatch(/did not advertise authentication/i);
     expect(result.transcript).not.toMatch(/^AUTH /m);
     // A client that sends AUTH anyway is refused, and so is a mail transaction without it.
-    const replies = await rawSession(starttls.address.port, ['EHLO client.example', 'AUTH PLAIN AHNhbXBsZS10cmFkaW5nAHdyb25n', `MAIL FROM:<${SENDER_EMAIL}>`, 'QUIT']);
+    const replies = await rawSession(starttls.address.port, [
+      'EHLO client.example',
+      'AUTH PLAIN AHNhbXBsZS10cmFkaW5nAHdyb25n',
+      `MAIL FROM:<${SENDER_EMAIL}>`,
+      'QUIT',
+    ]);
     expect(replies[1]).not.toMatch(/AUTH/);
     expect(replies[2]).toBe('538 5.7.11 encryption required: issue STARTTLS before AUTH');
     expect(replies[3]).toMatch(/^530 5\.7\.0 /);
@@ -142,7 +187,10 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
   });
 
   it('refuses a wrong password and an unknown user alike: 535 5.7.8', async () => {
-    for (const args of [['--auth-password', 'wrong'], ['--auth-user', 'nobody']]) {
+    for (const args of [
+      ['--auth-password', 'wrong'],
+      ['--auth-user', 'nobody'],
+    ]) {
       const result = await swaks(submission(starttls, {}, ...args));
       expect(result.status).not.toBe(0);
       expect(result.replies).toContainEqual('535 5.7.8 authentication credentials invalid');
@@ -153,7 +201,9 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
   it('refuses a MAIL FROM that is not the account address: 553 5.7.1', async () => {
     const result = await swaks(submission(starttls, {}, '--from', 'ceo@other-company.example'));
     expect(result.status).not.toBe(0);
-    expect(result.replies).toContainEqual(expect.stringMatching(/^553 5\.7\.1 sender <ceo@other-company\.example> is not the address of account/));
+    expect(result.replies).toContainEqual(
+      expect.stringMatching(/^553 5\.7\.1 sender <ceo@other-company\.example> is not the address of account/),
+    );
     expect(stored).toHaveLength(0);
   });
 
@@ -206,7 +256,14 @@ describe('SMTP intake (C1 → C2) against swaks on loopback', () => {
       port: 0,
       tls: { key: readFileSync(pki.ap('c2').tlsKey), cert: readFileSync(pki.ap('c2').tlsCert) },
       domains: ['ap.example'],
-      accounts: [{ username: 'sample-trading', passwordHash: await hashPassword(PASSWORD, { N: 1024 }), participant: SENDER, email: SENDER_EMAIL }],
+      accounts: [
+        {
+          username: 'sample-trading',
+          passwordHash: await hashPassword(PASSWORD, { N: 1024 }),
+          participant: SENDER,
+          email: SENDER_EMAIL,
+        },
+      ],
       resolveRecipient: () => RECIPIENT,
       onMessage: async () => {
         throw new QerdsError('SUBMISSION_REJECTED', 'recipient cannot be reached (RA05)');

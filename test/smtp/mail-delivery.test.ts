@@ -5,11 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiText, RECIPIENT, SENDER, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  apiText,
+  RECIPIENT,
+  SENDER,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, type MailNetwork } from './mail-fixtures.js';
+import {
+  senderSubmissionSmtp,
+  SENDER_EMAIL,
+  SENDER_PASSWORD,
+  startMailNetwork,
+  type MailNetwork,
+} from './mail-fixtures.js';
 import type { SinkMail, SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 import { waitFor } from '../helpers/wait.js';
@@ -38,36 +50,40 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     // The sink presents the dev PKI's TLS certificate (SAN 127.0.0.1); the APs require STARTTLS and verify it.
     const submission = await senderSubmissionSmtp();
     net = await startMailNetwork(pki, work, (name, outbound) =>
-        name === 'c2'
-          ? {
-              smtp: { ...submission, outbound },
-              relay: { maxAttempts: 3 },
-              accounts: [
-                {
-                  participant: SENDER.id,
-                  name: SENDER.name,
-                  credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
-                  // The REM Receipts to the sender name the recipient, the subject and the events: encrypted for the
-                  // sender's certificate (here the dev PKI's "bob"), in the default form its mail client opens.
-                  deliveryCertificate: pki.recipient('bob').cert,
-                },
-              ],
-            }
-          : {
-              smtp: { domain: 'c3.example', outbound },
-              relay: { maxAttempts: 3 },
-              accounts: [
-                {
-                  participant: RECIPIENT.id,
-                  name: RECIPIENT.name,
-                  credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') }],
-                  deliveryEmail: RECIPIENT_EMAIL,
-                  // Dispatches to the recipient are encrypted for its certificate (S/MIME signed then enveloped),
-                  // in the default `deliveryEncryption` form, aes256-cbc: the one Outlook and Thunderbird open.
-                  deliveryCertificate: pki.recipient('alice').cert,
-                },
-              ],
-            },
+      name === 'c2'
+        ? {
+            smtp: { ...submission, outbound },
+            relay: { maxAttempts: 3 },
+            accounts: [
+              {
+                participant: SENDER.id,
+                name: SENDER.name,
+                credentials: [
+                  { kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') },
+                ],
+                // The REM Receipts to the sender name the recipient, the subject and the events: encrypted for the
+                // sender's certificate (here the dev PKI's "bob"), in the default form its mail client opens.
+                deliveryCertificate: pki.recipient('bob').cert,
+              },
+            ],
+          }
+        : {
+            smtp: { domain: 'c3.example', outbound },
+            relay: { maxAttempts: 3 },
+            accounts: [
+              {
+                participant: RECIPIENT.id,
+                name: RECIPIENT.name,
+                credentials: [
+                  { kind: 'apiKey', keySha256: createHash('sha256').update(randomBytes(32)).digest('hex') },
+                ],
+                deliveryEmail: RECIPIENT_EMAIL,
+                // Dispatches to the recipient are encrypted for its certificate (S/MIME signed then enveloped),
+                // in the default `deliveryEncryption` form, aes256-cbc: the one Outlook and Thunderbird open.
+                deliveryCertificate: pki.recipient('alice').cert,
+              },
+            ],
+          },
     );
     ({ sink, aps } = net);
   }, 60_000);
@@ -75,9 +91,28 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
 
   async function submit(subject: string): Promise<string> {
     const result = await swaks([
-      '--server', '127.0.0.1', '--port', String(aps.c2.smtpAddress!.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', SENDER_PASSWORD,
-      '--from', SENDER_EMAIL, '--to', '0188-9876543210987@ap.example', '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`,
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(aps.c2.smtpAddress!.port),
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'sample-trading',
+      '--auth-password',
+      SENDER_PASSWORD,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      '0188-9876543210987@ap.example',
+      '--header',
+      `Subject: ${subject}`,
+      '--body',
+      `Body of ${subject}\n`,
     ]);
     expect(result.status, result.transcript).toBe(0);
     const queued = /^250 2\.6\.0 Message queued as (\S+)$/m.exec(result.transcript);
@@ -85,7 +120,8 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     return queued![1]!;
   }
 
-  const evidenceAtC2 = (messageId: string) => api<EvidenceView[]>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+  const evidenceAtC2 = (messageId: string) =>
+    api<EvidenceView[]>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
 
   function openssl(...args: string[]) {
     return spawnSync('openssl', args, { encoding: 'utf8' });
@@ -111,48 +147,104 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     writeFileSync(file, mail.raw);
     const recipient = pki.recipient(holder);
     const out = join(work, `${name}.decrypted.eml`);
-    const decrypted = openssl('smime', '-decrypt', '-in', file, '-inkey', recipient.key, '-recip', recipient.cert, '-out', out);
+    const decrypted = openssl(
+      'smime',
+      '-decrypt',
+      '-in',
+      file,
+      '-inkey',
+      recipient.key,
+      '-recip',
+      recipient.cert,
+      '-out',
+      out,
+    );
     expect(decrypted.status, decrypted.stderr).toBe(0);
     return verifySmime({ ...mail, raw: readFileSync(out) }, name);
   }
 
-  const receiptsFor = (subject: string) => sink.mailsTo(SENDER_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(`: ${subject}`));
+  const receiptsFor = (subject: string) =>
+    sink.mailsTo(SENDER_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(`: ${subject}`));
 
   it('delivers a signed REM Dispatch (250 → ContentHandover) and mails every evidence back to the sender', async () => {
     const subject = `Invoice 2026-0042 ${randomBytes(3).toString('hex')}`;
     const messageId = await submit(subject);
 
     // The recipient's mail server got one REM Dispatch, signed by C3's e-seal (openssl, against the dev CA).
-    const dispatch = await waitFor(async () => sink.mailsTo(RECIPIENT_EMAIL).find((m) => headerOf(m.raw, 'Subject') === `REM ContentConsignment: ${subject}`));
+    const dispatch = await waitFor(async () =>
+      sink
+        .mailsTo(RECIPIENT_EMAIL)
+        .find((m) => headerOf(m.raw, 'Subject') === `REM ContentConsignment: ${subject}`),
+    );
     expect(dispatch.from).toBe('rem@c3.example');
     expect(headerOf(dispatch.raw, 'REM-MessageType')).toBe('Dispatch');
-    expect(headerOf(dispatch.raw, 'Content-Type')).toMatch(/^application\/pkcs7-mime; smime-type=enveloped-data/);
+    expect(headerOf(dispatch.raw, 'Content-Type')).toMatch(
+      /^application\/pkcs7-mime; smime-type=enveloped-data/,
+    );
     const signed = decryptAndVerify(dispatch, 'dispatch');
     const inner = await simpleParser(signed);
     // The original is the mail C1 submitted, byte for byte: its digest is the one C2 recorded.
     const original = sectionBody(signed, 'rem_message/original');
     expect(original.toString('utf8')).toContain(`Body of ${subject}`);
-    const sent = await api<{ parts: { sha256: string }[] }>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}`);
+    const sent = await api<{ parts: { sha256: string }[] }>(
+      aps.c2.url,
+      SENDER.key,
+      `/api/v1/messages/${messageId}`,
+    );
     expect(createHash('sha256').update(original).digest('hex')).toBe(sent.parts[0]!.sha256);
     // The attached evidence is C3's ContentConsignment about this message, and its XAdES seal verifies.
-    const evidenceXml = inner.attachments.find((a) => a.filename === 'ContentConsignment.xml')!.content.toString('utf8');
+    const evidenceXml = inner.attachments
+      .find((a) => a.filename === 'ContentConsignment.xml')!
+      .content.toString('utf8');
     const report = await verifyEvidence(evidenceXml, { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.evidence?.event).toBe('ContentConsignment');
     // The qerds CLI (spawned) opens the delivered mail with the recipient's key and verifies all of it.
     const recipient = pki.recipient('alice');
-    const cli = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'verify', join(work, 'dispatch.encrypted.eml'), '--trust', pki.caCert, '--trust', pki.caCrl, '--decrypt-key', recipient.key, '--decrypt-cert', recipient.cert], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+    const cli = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'src/cli/main.ts',
+        'verify',
+        join(work, 'dispatch.encrypted.eml'),
+        '--trust',
+        pki.caCert,
+        '--trust',
+        pki.caCrl,
+        '--decrypt-key',
+        recipient.key,
+        '--decrypt-cert',
+        recipient.cert,
+      ],
+      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' },
+    );
     expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
-    expect(cli.stdout).toMatch(/^VALID: REM message \(Dispatch\)[\s\S]*evidence ContentConsignment\.xml: [\s\S]*encrypted: aes256-cbc with rsaes-pkcs1-v1_5/);
+    expect(cli.stdout).toMatch(
+      /^VALID: REM message \(Dispatch\)[\s\S]*evidence ContentConsignment\.xml: [\s\S]*encrypted: aes256-cbc with rsaes-pkcs1-v1_5/,
+    );
 
     // C2 (REST): the whole chain, ending with ContentHandover issued by C3 once the mail server said 250.
     const chain = await waitFor(async () => {
       const list = await evidenceAtC2(messageId);
       return list.some((e) => e.event === 'ContentHandover') ? list : undefined;
     });
-    expect(chain.map((e) => e.event)).toEqual(expect.arrayContaining(['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentHandover']));
-    const handover = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandover')!.id}`);
-    expect((await verifyEvidence(handover, { trust: loadTrustStore([pki.caCert, pki.caCrl]) })).indication).toBe('TOTAL-PASSED');
+    expect(chain.map((e) => e.event)).toEqual(
+      expect.arrayContaining([
+        'SubmissionAcceptance',
+        'RelayAcceptance',
+        'ContentConsignment',
+        'ContentHandover',
+      ]),
+    );
+    const handover = await apiText(
+      aps.c2.url,
+      SENDER.key,
+      `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandover')!.id}`,
+    );
+    expect(
+      (await verifyEvidence(handover, { trust: loadTrustStore([pki.caCert, pki.caCrl]) })).indication,
+    ).toBe('TOTAL-PASSED');
     expect(handover).toContain('RE01');
 
     // C1 (mail): one signed REM Receipt per evidence, each carrying that evidence.
@@ -160,20 +252,39 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
       const got = receiptsFor(subject);
       return got.length >= chain.length ? got : undefined;
     });
-    expect(receipts.map((m) => headerOf(m.raw, 'Subject').split(':')[0]).sort()).toEqual(chain.map((e) => `REM ${e.event}`).sort());
+    expect(receipts.map((m) => headerOf(m.raw, 'Subject').split(':')[0]).sort()).toEqual(
+      chain.map((e) => `REM ${e.event}`).sort(),
+    );
     for (const [i, receipt] of receipts.entries()) {
       expect(headerOf(receipt.raw, 'REM-MessageType')).toBe('Receipt');
-      expect(headerOf(receipt.raw, 'Content-Type')).toMatch(/^application\/pkcs7-mime; smime-type=enveloped-data/);
+      expect(headerOf(receipt.raw, 'Content-Type')).toMatch(
+        /^application\/pkcs7-mime; smime-type=enveloped-data/,
+      );
       // Only the sender's key opens it: the recipient's does not.
       writeFileSync(join(work, `receipt-${i}.eml`), receipt.raw);
       const alice = pki.recipient('alice');
-      expect(openssl('smime', '-decrypt', '-in', join(work, `receipt-${i}.eml`), '-inkey', alice.key, '-recip', alice.cert).status).not.toBe(0);
+      expect(
+        openssl(
+          'smime',
+          '-decrypt',
+          '-in',
+          join(work, `receipt-${i}.eml`),
+          '-inkey',
+          alice.key,
+          '-recip',
+          alice.cert,
+        ).status,
+      ).not.toBe(0);
       const content = await simpleParser(decryptAndVerify(receipt, `receipt-${i}`, 'bob'));
-      const xml = content.attachments.find((a) => a.contentType === 'application/xml')!.content.toString('utf8');
+      const xml = content.attachments
+        .find((a) => a.contentType === 'application/xml')!
+        .content.toString('utf8');
       const ids = chain.map((e) => e.id);
       expect(ids.some((id) => xml.includes(id))).toBe(true);
     }
-    const text = receipts.map((_m, i) => readFileSync(join(work, `receipt-${i}.decrypted.eml`)).toString('latin1')).join('\n');
+    const text = receipts
+      .map((_m, i) => readFileSync(join(work, `receipt-${i}.decrypted.eml`)).toString('latin1'))
+      .join('\n');
     expect(text).toContain('rem_message/xml_evidence');
     expect(text).not.toContain('rem_message/original'); // receipts do not carry the content back
   }, 60_000);
@@ -187,13 +298,23 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
       return list.some((e) => e.event === 'ContentHandoverFailure') ? list : undefined;
     });
     expect(chain.map((e) => e.event)).not.toContain('ContentHandover');
-    const failure = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandoverFailure')!.id}`);
+    const failure = await apiText(
+      aps.c2.url,
+      SENDER.key,
+      `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandoverFailure')!.id}`,
+    );
     expect(failure).toContain('http://uri.etsi.org/19522/EventReason/Other');
     expect(failure).toMatch(/SMTP 550 5\.1\.1 mailbox unavailable/);
-    const mailed = await waitFor(async () => receiptsFor(subject).find((m) => headerOf(m.raw, 'Subject').startsWith('REM ContentHandoverFailure:')));
+    const mailed = await waitFor(async () =>
+      receiptsFor(subject).find((m) => headerOf(m.raw, 'Subject').startsWith('REM ContentHandoverFailure:')),
+    );
     decryptAndVerify(mailed, 'failure-receipt', 'bob');
-    expect(sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject))).toHaveLength(0);
-    const atC3 = (await accessPointInternals(aps.c3).context.store.listMessages({ state: 'failed', limit: 100 })).filter((m) => m.subject === subject);
+    expect(
+      sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject)),
+    ).toHaveLength(0);
+    const atC3 = (
+      await accessPointInternals(aps.c3).context.store.listMessages({ state: 'failed', limit: 100 })
+    ).filter((m) => m.subject === subject);
     expect(atC3).toHaveLength(1);
   }, 60_000);
 
@@ -202,9 +323,18 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     const before = sink.rcpts.filter((r) => r.to === RECIPIENT_EMAIL).length;
     const subject = `Retried ${randomBytes(3).toString('hex')}`;
     const messageId = await submit(subject);
-    await waitFor(async () => ((await evidenceAtC2(messageId)).some((e) => e.event === 'ContentHandover') ? true : undefined));
-    expect(sink.rcpts.filter((r) => r.to === RECIPIENT_EMAIL).slice(before).map((r) => r.code)).toEqual([450, 250]);
-    expect(sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject))).toHaveLength(1);
+    await waitFor(async () =>
+      (await evidenceAtC2(messageId)).some((e) => e.event === 'ContentHandover') ? true : undefined,
+    );
+    expect(
+      sink.rcpts
+        .filter((r) => r.to === RECIPIENT_EMAIL)
+        .slice(before)
+        .map((r) => r.code),
+    ).toEqual([450, 250]);
+    expect(
+      sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject)),
+    ).toHaveLength(1);
     expect((await evidenceAtC2(messageId)).map((e) => e.event)).not.toContain('ContentHandoverFailure');
   }, 60_000);
 
@@ -216,10 +346,16 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
       const list = await evidenceAtC2(messageId);
       return list.some((e) => e.event === 'ContentHandoverFailure') ? list : undefined;
     });
-    const failure = await apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandoverFailure')!.id}`);
+    const failure = await apiText(
+      aps.c2.url,
+      SENDER.key,
+      `/api/v1/evidence/${chain.find((e) => e.event === 'ContentHandoverFailure')!.id}`,
+    );
     expect(failure).toContain('http://uri.etsi.org/19522/EventReason/MessageHandoverTimeout');
     expect(failure).toMatch(/after 3 attempts; last: SMTP 451/);
-    expect(sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject))).toHaveLength(0);
+    expect(
+      sink.mailsTo(RECIPIENT_EMAIL).filter((m) => headerOf(m.raw, 'Subject').endsWith(subject)),
+    ).toHaveLength(0);
   }, 60_000);
 });
 
@@ -233,8 +369,10 @@ function sectionBody(entity: Buffer, sectionType: string): Buffer {
 
 /** An unfolded header value of a raw mail (RFC 5322 §2.2.3), decoded when it is an encoded-word. */
 function headerOf(raw: Buffer, name: string): string {
-  const head = raw.subarray(0, raw.indexOf('\r\n\r\n')).toString('utf8').replace(/\r\n[ \t]+/g, ' ');
+  const head = raw
+    .subarray(0, raw.indexOf('\r\n\r\n'))
+    .toString('utf8')
+    .replace(/\r\n[ \t]+/g, ' ');
   const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
   return line ? line.slice(name.length + 1).trim() : '';
 }
-

@@ -13,15 +13,34 @@ export const SENDER_PASSWORD = 'correct horse battery staple';
  * An SMTP sink standing for the outside mail servers, presenting the dev PKI's TLS certificate (SAN 127.0.0.1),
  * and the `smtp.outbound` config of an AP that relays to it with STARTTLS required and verified.
  */
-export async function startTlsSink(pki: DevPkiLayout): Promise<{ sink: SmtpSink; outbound: { host: string; port: number; requireTls: true; tlsCa: string; timeoutMs: number } }> {
-  const sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
-  return { sink, outbound: { host: '127.0.0.1', port: sink.port, requireTls: true, tlsCa: pki.caCert, timeoutMs: 5000 } };
+export async function startTlsSink(pki: DevPkiLayout): Promise<{
+  sink: SmtpSink;
+  outbound: { host: string; port: number; requireTls: true; tlsCa: string; timeoutMs: number };
+}> {
+  const sink = await startSmtpSink({
+    key: readFileSync(pki.ap('c3').tlsKey),
+    cert: readFileSync(pki.ap('c3').tlsCert),
+  });
+  return {
+    sink,
+    outbound: { host: '127.0.0.1', port: sink.port, requireTls: true, tlsCa: pki.caCert, timeoutMs: 5000 },
+  };
 }
 
 /** C2's submission port (STARTTLS + AUTH) with the demo sender's account: `smtp` config to extend. */
-export async function senderSubmissionSmtp(): Promise<{ enabled: true; port: 0; domain: string; accounts: { username: string; passwordHash: string; participant: string; email: string }[] }> {
+export async function senderSubmissionSmtp(): Promise<{
+  enabled: true;
+  port: 0;
+  domain: string;
+  accounts: { username: string; passwordHash: string; participant: string; email: string }[];
+}> {
   const passwordHash = await hashPassword(SENDER_PASSWORD);
-  return { enabled: true, port: 0, domain: 'ap.example', accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }] };
+  return {
+    enabled: true,
+    port: 0,
+    domain: 'ap.example',
+    accounts: [{ username: 'sample-trading', passwordHash, participant: SENDER.id, email: SENDER_EMAIL }],
+  };
 }
 
 /** The two APs of a registered e-mail test and the TLS sink standing for every mail server outside them. */
@@ -38,10 +57,17 @@ export interface MailNetwork {
 export async function startMailNetwork(
   pki: DevPkiLayout,
   outDir: string,
-  configure: (name: 'c2' | 'c3', outbound: Awaited<ReturnType<typeof startTlsSink>>['outbound']) => QerdsConfigInput,
+  configure: (
+    name: 'c2' | 'c3',
+    outbound: Awaited<ReturnType<typeof startTlsSink>>['outbound'],
+  ) => QerdsConfigInput,
 ): Promise<MailNetwork> {
   const { sink, outbound } = await startTlsSink(pki);
-  const aps = await startTwoAccessPoints({ outDir, pkiDir: pki.dir, overrides: (name) => configure(name, outbound) }).catch(async (error: unknown) => {
+  const aps = await startTwoAccessPoints({
+    outDir,
+    pkiDir: pki.dir,
+    overrides: (name) => configure(name, outbound),
+  }).catch(async (error: unknown) => {
     await sink.close();
     throw error;
   });

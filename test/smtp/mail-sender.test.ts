@@ -15,9 +15,17 @@ describe('outbound SMTP sender: how replies read (accepted, permanent, transient
   let cleartextPort: number;
 
   beforeAll(async () => {
-    sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
+    sink = await startSmtpSink({
+      key: readFileSync(pki.ap('c3').tlsKey),
+      cert: readFileSync(pki.ap('c3').tlsCert),
+    });
     // A server that never offers STARTTLS (an attacker stripping it looks the same to the client).
-    cleartext = new SMTPServer({ disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true, logger: false, onData: (s, _x, cb) => s.on('end', () => cb()).resume() });
+    cleartext = new SMTPServer({
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: true,
+      logger: false,
+      onData: (s, _x, cb) => s.on('end', () => cb()).resume(),
+    });
     await new Promise<void>((resolve) => cleartext.listen(0, '127.0.0.1', () => resolve()));
     cleartextPort = (cleartext.server.address() as { port: number }).port;
   });
@@ -44,7 +52,12 @@ describe('outbound SMTP sender: how replies read (accepted, permanent, transient
     const gone = await s.send({ from: 'rem@ap.example', to: 'gone@example.test', raw });
     const busy = await s.send({ from: 'rem@ap.example', to: 'busy@example.test', raw });
     s.close();
-    expect(gone).toMatchObject({ status: 'refused', permanent: true, replyCode: 550, response: expect.stringMatching(/^550 /) });
+    expect(gone).toMatchObject({
+      status: 'refused',
+      permanent: true,
+      replyCode: 550,
+      response: expect.stringMatching(/^550 /),
+    });
     expect(busy).toMatchObject({ status: 'refused', permanent: false, replyCode: 452 });
   });
 

@@ -8,11 +8,16 @@ import { api, apiText, SENDER, type TwoAccessPoints } from '../../src/harness/tw
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmllintEvidence, xmlsecVerify } from '../helpers/xmlsec.js';
-import { senderSubmissionSmtp, SENDER_EMAIL, SENDER_PASSWORD, startMailNetwork, type MailNetwork } from './mail-fixtures.js';
+import {
+  senderSubmissionSmtp,
+  SENDER_EMAIL,
+  SENDER_PASSWORD,
+  startMailNetwork,
+  type MailNetwork,
+} from './mail-fixtures.js';
 import type { SmtpSink } from './smtp-sink.js';
 import { swaks } from './swaks.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
-
 
 /**
  * Relay to a recipient outside any ERDS (EN 319 522-1 group F): with `smtp.relayToNonErds`, an authenticated
@@ -30,16 +35,42 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
 
   beforeAll(async () => {
     const submission = await senderSubmissionSmtp();
-    net = await startMailNetwork(pki, work, (name, outbound) => (name === 'c2' ? { smtp: { ...submission, outbound, relayToNonErds: true }, relay: { maxAttempts: 2 } } : {}));
+    net = await startMailNetwork(pki, work, (name, outbound) =>
+      name === 'c2'
+        ? { smtp: { ...submission, outbound, relayToNonErds: true }, relay: { maxAttempts: 2 } }
+        : {},
+    );
     ({ sink, aps } = net);
   }, 60_000);
   afterAll(() => net?.stop());
 
-  async function submit(to: string, subject: string): Promise<{ status: number | null; transcript: string; replies: readonly string[]; id?: string }> {
+  async function submit(
+    to: string,
+    subject: string,
+  ): Promise<{ status: number | null; transcript: string; replies: readonly string[]; id?: string }> {
     const result = await swaks([
-      '--server', '127.0.0.1', '--port', String(aps.c2.smtpAddress!.port), '--tls', '--tls-verify', '--tls-ca-path', pki.caCert,
-      '--auth', 'PLAIN', '--auth-user', 'sample-trading', '--auth-password', SENDER_PASSWORD,
-      '--from', SENDER_EMAIL, '--to', to, '--header', `Subject: ${subject}`, '--body', `Body of ${subject}\n`,
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(aps.c2.smtpAddress!.port),
+      '--tls',
+      '--tls-verify',
+      '--tls-ca-path',
+      pki.caCert,
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'sample-trading',
+      '--auth-password',
+      SENDER_PASSWORD,
+      '--from',
+      SENDER_EMAIL,
+      '--to',
+      to,
+      '--header',
+      `Subject: ${subject}`,
+      '--body',
+      `Body of ${subject}\n`,
     ]);
     const id = /^250 2\.6\.0 Message queued as (\S+)$/m.exec(result.transcript)?.[1];
     return { ...result, ...(id ? { id } : {}) };
@@ -47,7 +78,11 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
 
   async function evidenceOf(messageId: string, event: string): Promise<string> {
     const chain = await waitFor(async () => {
-      const list = await api<{ id: string; event: string }[]>(aps.c2.url, SENDER.key, `/api/v1/messages/${messageId}/evidence`);
+      const list = await api<{ id: string; event: string }[]>(
+        aps.c2.url,
+        SENDER.key,
+        `/api/v1/messages/${messageId}/evidence`,
+      );
       return list.some((e) => e.event === event) ? list : undefined;
     });
     return apiText(aps.c2.url, SENDER.key, `/api/v1/evidence/${chain.find((e) => e.event === event)!.id}`);
@@ -70,7 +105,11 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
     expect(mail.from).toBe('rem@ap.example');
     const file = join(work, 'dispatch.eml');
     writeFileSync(file, mail.raw);
-    const verified = spawnSync('openssl', ['cms', '-verify', '-CAfile', pki.caCert, '-in', file, '-out', join(work, 'dispatch.mime')], { encoding: 'utf8' });
+    const verified = spawnSync(
+      'openssl',
+      ['cms', '-verify', '-CAfile', pki.caCert, '-in', file, '-out', join(work, 'dispatch.mime')],
+      { encoding: 'utf8' },
+    );
     expect(verified.status, verified.stderr).toBe(0);
     const signed = readFileSync(join(work, 'dispatch.mime'), 'latin1');
     expect(signed).toContain('REM-Section-Type: rem_message/original');
@@ -82,9 +121,15 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
     expect(xml).toContain('http://uri.etsi.org/19522/EventReason/MessageRelayedToNonERDS');
     expect(xml).toContain(to);
     checkIndependently(xml);
-    const receipt = await waitFor(async () => sink.mailsTo(SENDER_EMAIL).find((m) => m.raw.toString('latin1').includes(`Subject: REM RelayToNonERDS: ${subject}`)));
+    const receipt = await waitFor(async () =>
+      sink
+        .mailsTo(SENDER_EMAIL)
+        .find((m) => m.raw.toString('latin1').includes(`Subject: REM RelayToNonERDS: ${subject}`)),
+    );
     expect(receipt).toBeDefined();
-    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe('delivered');
+    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe(
+      'delivered',
+    );
   }, 60_000);
 
   it('550 from the outside mail server: RelayToNonERDSFailure (RF03, MessageRejectedByExternalSystem) with the reply', async () => {
@@ -97,7 +142,9 @@ describe('relay to non-ERDS recipients by mail (RelayToNonERDS / RelayToNonERDSF
     expect(xml).toMatch(/SMTP 550/);
     checkIndependently(xml);
     expect(sink.mailsTo(to)).toHaveLength(0);
-    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe('failed');
+    expect((await accessPointInternals(aps.c2).context.store.getMessage(submitted.id!))?.state).toBe(
+      'failed',
+    );
   }, 60_000);
 
   it('an unknown address of our own domain is still unknown (550 5.1.1), not relayed outside', async () => {

@@ -131,7 +131,10 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
 
     const stateAtC2 = (id: string, state: string) =>
       waitFor(
-        async () => ((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state === state ? state : undefined),
+        async () =>
+          (await accessPointInternals(aps.c2).context.store.getMessage(id))?.state === state
+            ? state
+            : undefined,
         { what: `C2 message ${id} ${state}`, timeoutMs: 40_000 },
       );
 
@@ -141,11 +144,23 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
      */
     function swaksAtC3(to: string, rest: readonly string[], tls = true): Promise<SwaksResult> {
       const starttls = tls ? ['--tls', '--tls-verify', '--tls-ca-path', pki.caCert] : [];
-      return swaks(['--server', '127.0.0.1', '--port', String(ports.c3), ...starttls, '--from', 'rem@c2.example', '--to', to, ...rest]);
+      return swaks([
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(ports.c3),
+        ...starttls,
+        '--from',
+        'rem@c2.example',
+        '--to',
+        to,
+        ...rest,
+      ]);
     }
 
     /** Sends a file as it is (DATA) to C3's relay listener. */
-    const swaksToC3 = (file: string, to: string, extra: readonly string[] = []) => swaksAtC3(to, ['--data', file, ...extra]);
+    const swaksToC3 = (file: string, to: string, extra: readonly string[] = []) =>
+      swaksAtC3(to, ['--data', file, ...extra]);
 
     const c3MessagesFor = async (ebmsMessageId: string) =>
       (await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).filter(
@@ -277,10 +292,16 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       const atC3 = await c3MessagesFor(ebmsMessageId);
       expect(atC3).toHaveLength(1);
       expect(
-        (await accessPointInternals(aps.c3).context.store.listEvidence(atC3[0]!.id)).filter((e) => e.event === 'RelayAcceptance'),
+        (await accessPointInternals(aps.c3).context.store.listEvidence(atC3[0]!.id)).filter(
+          (e) => e.event === 'RelayAcceptance',
+        ),
       ).toHaveLength(1);
       expect(
-        (await streamToBuffer(accessPointInternals(aps.c3).context.store.blobs.get(atC3[0]!.parts[0]!.sha256))).equals(body),
+        (
+          await streamToBuffer(
+            accessPointInternals(aps.c3).context.store.blobs.get(atC3[0]!.parts[0]!.sha256),
+          )
+        ).equals(body),
       ).toBe(true);
       // C3's RelayAcceptance comes back over SMTP and moves C2's message on.
       await stateAtC2(c2Id, 'relayed');
@@ -318,7 +339,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       expect(result.replies).toContainEqual(
         expect.stringMatching(/^554 5\.7\.1 the seal's certificate is not valid under this AP's trust store/),
       );
-      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(
+        before,
+      );
     }, 60_000);
 
     it('a dispatch sealed by another trusted AP than the directory names for the sender gets 554 5.7.1', async () => {
@@ -338,7 +361,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       expect(result.replies).toContainEqual(
         '554 5.7.1 the evidence inside is sealed by another certificate than the REM message',
       );
-      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(
+        before,
+      );
     }, 60_000);
 
     it('a tampered dispatch gets 554: 5.7.5 when the ciphertext changed, 5.7.7 when the signed content changed', async () => {
@@ -372,7 +397,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       expect(signed.replies).toContainEqual(
         expect.stringMatching(/^554 5\.7\.7 S\/MIME signature: .*content changed after sealing/),
       );
-      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(
+        before,
+      );
     }, 60_000);
 
     it('C3 refusing the recipient at RCPT TO ends with RelayFailure RB10 (UnknownRecipient) at C2, not retried', async () => {
@@ -398,7 +425,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         MISPINNED.key,
       );
       await stateAtC2(id, 'failed');
-      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find(
+        (e) => e.event === 'RelayFailure',
+      )!;
       expect(failure.xml).toContain(
         'http://uri.etsi.org/19522/EventReason/R_ERDS_MessageRejectedForInvalidCertificate',
       );
@@ -406,14 +435,18 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         /554 5\.7\.1 the seal is not that of the access point the directory names for 0188:2222222222222/,
       );
       expect((await accessPointInternals(aps.c2).context.store.getMessage(id))?.attempts).toBe(1);
-      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(before);
+      expect((await accessPointInternals(aps.c3).context.store.listMessages({ limit: 1000 })).length).toBe(
+        before,
+      );
     }, 60_000);
 
     it('a peer whose TLS certificate is not the one the directory pins gets nothing (no plaintext fallback): retried, then RB09', async () => {
       const to = address(WRONG_PIN.id, 'c3.example');
       const id = await submit(WRONG_PIN.id, Buffer.from('for a pinned peer only'));
       await stateAtC2(id, 'failed');
-      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find(
+        (e) => e.event === 'RelayFailure',
+      )!;
       expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
       expect(failure.xml).toMatch(/matches none of the 1 pin\(s\) the directory gives for this peer/);
       // The handshake failed before any mail transaction: the sink saw no RCPT and no mail for it.
@@ -426,7 +459,9 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
       sink.plan(to, [450, 450, 450, 450]);
       const id = await submit(BUSY.id, Buffer.from('try later'));
       await stateAtC2(id, 'failed');
-      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure')!;
+      const failure = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find(
+        (e) => e.event === 'RelayFailure',
+      )!;
       expect(failure.xml).toContain('http://uri.etsi.org/19522/EventReason/R_ERDS_Unreachable');
       expect(sink.rcpts.filter((r) => r.to === to).map((r) => r.code)).toEqual([450, 450]);
     }, 60_000);

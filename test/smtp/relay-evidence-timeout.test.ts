@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
+import {
+  api,
+  RECIPIENT,
+  SENDER,
+  startTwoAccessPoints,
+  type TwoAccessPoints,
+} from '../../src/harness/two-access-points.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
@@ -28,7 +34,10 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
   let aps: TwoAccessPoints;
 
   beforeAll(async () => {
-    sink = await startSmtpSink({ key: readFileSync(pki.ap('c3').tlsKey), cert: readFileSync(pki.ap('c3').tlsCert) });
+    sink = await startSmtpSink({
+      key: readFileSync(pki.ap('c3').tlsKey),
+      cert: readFileSync(pki.ap('c3').tlsCert),
+    });
     [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
     aps = await startTwoAccessPoints({
       outDir: work,
@@ -38,7 +47,14 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
         smtp: { domain: `${name}.example`, relay: { port: ports[name] } },
         relay: { maxAttempts: 2, evidenceTimeoutMs: EVIDENCE_TIMEOUT_MS },
       }),
-      extraParticipants: [{ id: SILENT.id, name: SILENT.name, servedBy: 'c3', endpoint: `smtp://127.0.0.1:${sink.port}?domain=c3.example` }],
+      extraParticipants: [
+        {
+          id: SILENT.id,
+          name: SILENT.name,
+          servedBy: 'c3',
+          endpoint: `smtp://127.0.0.1:${sink.port}?domain=c3.example`,
+        },
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -48,16 +64,30 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
 
   async function submit(recipient: string): Promise<string> {
     const form = new FormData();
-    form.set('metadata', JSON.stringify({ recipient, subject: `evidence timeout ${randomBytes(3).toString('hex')}` }));
+    form.set(
+      'metadata',
+      JSON.stringify({ recipient, subject: `evidence timeout ${randomBytes(3).toString('hex')}` }),
+    );
     form.append('payload', new Blob(['<Invoice>9</Invoice>'], { type: 'application/xml' }), 'invoice.xml');
-    return (await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })).id;
+    return (
+      await api<{ id: string }>(aps.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })
+    ).id;
   }
 
   it('a peer that takes the dispatch and returns nothing: relaying, then RelayFailure RB09 after the timeout', async () => {
     const id = await submit(SILENT.id);
-    await waitFor(() => (sink.mails.length > 0 ? true : undefined), { what: 'the dispatch at the silent peer', timeoutMs: 30_000 });
+    await waitFor(() => (sink.mails.length > 0 ? true : undefined), {
+      what: 'the dispatch at the silent peer',
+      timeoutMs: 30_000,
+    });
     const sentAt = Date.now();
-    const failure = await waitFor(async () => (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find((e) => e.event === 'RelayFailure'), { what: 'RelayFailure', timeoutMs: 30_000 });
+    const failure = await waitFor(
+      async () =>
+        (await accessPointInternals(aps.c2).context.store.listEvidence(id)).find(
+          (e) => e.event === 'RelayFailure',
+        ),
+      { what: 'RelayFailure', timeoutMs: 30_000 },
+    );
     // Not before the deadline: the 250 is not a failure by itself.
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(EVIDENCE_TIMEOUT_MS - 500);
     expect(failure.xml).toContain('RB09');
@@ -69,14 +99,28 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
 
   it('a peer that returns its RelayAcceptance: the check due later finds the message settled and changes nothing', async () => {
     const id = await submit(RECIPIENT.id);
-    await waitFor(async () => ((await accessPointInternals(aps.c2).context.store.listEvidence(id)).some((e) => e.event === 'ContentConsignment') ? true : undefined), {
-      what: 'ContentConsignment back at C2',
-      timeoutMs: 40_000,
-    });
+    await waitFor(
+      async () =>
+        (await accessPointInternals(aps.c2).context.store.listEvidence(id)).some(
+          (e) => e.event === 'ContentConsignment',
+        )
+          ? true
+          : undefined,
+      {
+        what: 'ContentConsignment back at C2',
+        timeoutMs: 40_000,
+      },
+    );
     // Past the deadline, and past the outbox having run what was due.
-    await waitFor(async () => ((await accessPointInternals(aps.c2).context.store.stats()).outboxByStage.relay ? undefined : true), { what: 'the due check run', timeoutMs: 30_000 });
+    await waitFor(
+      async () =>
+        (await accessPointInternals(aps.c2).context.store.stats()).outboxByStage.relay ? undefined : true,
+      { what: 'the due check run', timeoutMs: 30_000 },
+    );
     const events = (await accessPointInternals(aps.c2).context.store.listEvidence(id)).map((e) => e.event);
     expect(events).not.toContain('RelayFailure');
-    expect(['relayed', 'delivered']).toContain((await accessPointInternals(aps.c2).context.store.getMessage(id))?.state);
+    expect(['relayed', 'delivered']).toContain(
+      (await accessPointInternals(aps.c2).context.store.getMessage(id))?.state,
+    );
   });
 });

@@ -32,8 +32,15 @@ async function qerds(...args: string[]): Promise<{ code: number; stdout: string;
 /** A signed REM Dispatch (hp="cipher") carrying a sealed ContentHandover, as the C3 mail binding builds it. */
 async function signedRemDispatch(pki: ReturnType<typeof sharedTestPki>): Promise<Buffer> {
   const seal = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
-  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-  const sealer = xadesSealer({ identity: seal, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
+  const tsa = createLocalTsaClient(
+    createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+  );
+  const sealer = xadesSealer({
+    identity: seal,
+    tsa,
+    clock: { now: () => new Date() },
+    idGenerator: sequentialIdGenerator(),
+  });
   const evidenceXml = (await issueEvidence(evidenceSamples().ContentHandover, sealer)).xml;
   return buildRemMessage({
     event: 'ContentHandover',
@@ -57,17 +64,26 @@ describe('encrypted REM message (S/MIME signed then enveloped)', () => {
   const file = (name: string) => join(dir, name);
 
   beforeAll(async () => {
-    writeFileSync(file('mail.eml'), await encryptRemMessage(await signedRemDispatch(pki), [new X509Certificate(readFileSync(alice.cert))]));
+    writeFileSync(
+      file('mail.eml'),
+      await encryptRemMessage(await signedRemDispatch(pki), [new X509Certificate(readFileSync(alice.cert))]),
+    );
   });
 
   it('is application/pkcs7-mime AuthEnvelopedData (AES-256-GCM, RSA-OAEP) with the REM headers outside', () => {
     const text = readFileSync(file('mail.eml'), 'latin1');
     const head = text.slice(0, text.indexOf('\r\n\r\n'));
-    expect(head).toMatch(/^Content-Type: application\/pkcs7-mime; smime-type=authEnveloped-data; name="smime.p7m"$/m);
+    expect(head).toMatch(
+      /^Content-Type: application\/pkcs7-mime; smime-type=authEnveloped-data; name="smime.p7m"$/m,
+    );
     expect(head).toMatch(/^REM-MessageType: Dispatch$/m);
     expect(head).toMatch(/^Subject: =\?UTF-8\?B\?/m);
     expect(head).not.toMatch(/multipart\/signed/);
-    const printed = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'SMIME', '-in', file('mail.eml')], { encoding: 'utf8' });
+    const printed = spawnSync(
+      'openssl',
+      ['cms', '-cmsout', '-print', '-inform', 'SMIME', '-in', file('mail.eml')],
+      { encoding: 'utf8' },
+    );
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/contentType: id-smime-ct-authEnvelopedData/);
     expect(printed.stdout).toMatch(/aes-256-gcm/);
@@ -75,19 +91,48 @@ describe('encrypted REM message (S/MIME signed then enveloped)', () => {
   });
 
   it('openssl cms -decrypt opens it with the recipient key; openssl smime -verify verifies the result; qerds verify the evidence', async () => {
-    const decrypted = spawnSync('openssl', ['cms', '-decrypt', '-in', file('mail.eml'), '-inkey', alice.key, '-recip', alice.cert, '-out', file('signed.eml')], { encoding: 'utf8' });
+    const decrypted = spawnSync(
+      'openssl',
+      [
+        'cms',
+        '-decrypt',
+        '-in',
+        file('mail.eml'),
+        '-inkey',
+        alice.key,
+        '-recip',
+        alice.cert,
+        '-out',
+        file('signed.eml'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(decrypted.status, decrypted.stderr).toBe(0);
-    expect(readFileSync(file('signed.eml'), 'latin1')).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/);
-    const verified = spawnSync('openssl', ['smime', '-verify', '-CAfile', pki.caCert, '-in', file('signed.eml'), '-out', file('content.mime')], { encoding: 'utf8' });
+    expect(readFileSync(file('signed.eml'), 'latin1')).toMatch(
+      /^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/,
+    );
+    const verified = spawnSync(
+      'openssl',
+      ['smime', '-verify', '-CAfile', pki.caCert, '-in', file('signed.eml'), '-out', file('content.mime')],
+      { encoding: 'utf8' },
+    );
     expect(verified.status, verified.stderr).toBe(0);
     expect(verified.stderr).toMatch(/Verification successful/);
     // The signed entity carries the signed copies of the REM headers (RFC 9788, hp="cipher").
     const content = readFileSync(file('content.mime'), 'latin1');
-    expect(content.slice(0, content.indexOf('\r\n\r\n'))).toMatch(/hp="cipher"[\s\S]*^REM-MessageType: Dispatch$/m);
-    const evidence = (await simpleParser(readFileSync(file('content.mime')))).attachments.find((a) => a.filename === 'ContentHandover.xml');
+    expect(content.slice(0, content.indexOf('\r\n\r\n'))).toMatch(
+      /hp="cipher"[\s\S]*^REM-MessageType: Dispatch$/m,
+    );
+    const evidence = (await simpleParser(readFileSync(file('content.mime')))).attachments.find(
+      (a) => a.filename === 'ContentHandover.xml',
+    );
     expect(evidence).toBeDefined();
     writeFileSync(file('evidence.xml'), evidence!.content);
-    const bad = spawnSync('openssl', ['cms', '-decrypt', '-in', file('mail.eml'), '-inkey', bob.key, '-recip', bob.cert], { encoding: 'utf8' });
+    const bad = spawnSync(
+      'openssl',
+      ['cms', '-decrypt', '-in', file('mail.eml'), '-inkey', bob.key, '-recip', bob.cert],
+      { encoding: 'utf8' },
+    );
     expect(bad.status).not.toBe(0);
 
     const result = await qerds('verify', file('evidence.xml'), '--trust', pki.caCert, '--trust', pki.caCrl);
@@ -102,10 +147,14 @@ describe('encrypted REM message (S/MIME signed then enveloped)', () => {
       qerds('verify', file('mail.eml'), ...trust, '--decrypt-key', alice.key, '--decrypt-cert', alice.cert),
       qerds('verify', file('mail.eml'), ...trust, '--decrypt-key', bob.key, '--decrypt-cert', bob.cert),
     ]);
-    const aliceSerial = new X509Certificate(readFileSync(alice.cert)).serialNumber.toLowerCase().replace(/^0+/, '');
+    const aliceSerial = new X509Certificate(readFileSync(alice.cert)).serialNumber
+      .toLowerCase()
+      .replace(/^0+/, '');
     expect(noKey.code).toBe(1);
     expect(noKey.stdout).toMatch(/^INVALID: REM message \(Dispatch\)/);
-    expect(noKey.stdout).toMatch(new RegExp(`REM_ENCRYPTED: the message is encrypted for serial 0*${aliceSerial} of C=JP`));
+    expect(noKey.stdout).toMatch(
+      new RegExp(`REM_ENCRYPTED: the message is encrypted for serial 0*${aliceSerial} of C=JP`),
+    );
     expect(withKey.stdout).toMatch(/^VALID: REM message \(Dispatch\)/);
     expect(withKey.stdout).toContain('encrypted: aes256-gcm with rsaes-oaep');
     expect(withKey.stdout).toContain('REM headers: signed copies match');
@@ -130,16 +179,26 @@ describe('encrypted REM message for mail clients (EnvelopedData AES-256-CBC)', (
   const trust = ['--trust', pki.caCert, '--trust', pki.caCrl];
 
   beforeAll(async () => {
-    const mail = await encryptRemMessage(await signedRemDispatch(pki), [new X509Certificate(readFileSync(alice.cert))], { encryption: 'aes256-cbc' });
+    const mail = await encryptRemMessage(
+      await signedRemDispatch(pki),
+      [new X509Certificate(readFileSync(alice.cert))],
+      { encryption: 'aes256-cbc' },
+    );
     writeFileSync(file('mail.eml'), mail);
   });
 
   it('is application/pkcs7-mime enveloped-data: EnvelopedData, aes-256-cbc, rsaEncryption key transport', () => {
     const text = readFileSync(file('mail.eml'), 'latin1');
     const head = text.slice(0, text.indexOf('\r\n\r\n'));
-    expect(head).toMatch(/^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"$/m);
+    expect(head).toMatch(
+      /^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"$/m,
+    );
     expect(head).toMatch(/^REM-MessageType: Dispatch$/m);
-    const printed = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'SMIME', '-in', file('mail.eml')], { encoding: 'utf8' });
+    const printed = spawnSync(
+      'openssl',
+      ['cms', '-cmsout', '-print', '-inform', 'SMIME', '-in', file('mail.eml')],
+      { encoding: 'utf8' },
+    );
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/contentType: pkcs7-envelopedData/);
     expect(printed.stdout).toMatch(/contentEncryptionAlgorithm:\s*\n\s*algorithm: aes-256-cbc/);
@@ -148,16 +207,43 @@ describe('encrypted REM message for mail clients (EnvelopedData AES-256-CBC)', (
   });
 
   it('openssl smime -decrypt opens it; openssl smime -verify verifies the result; qerds verify the evidence inside', async () => {
-    const decrypted = spawnSync('openssl', ['smime', '-decrypt', '-in', file('mail.eml'), '-inkey', alice.key, '-recip', alice.cert, '-out', file('signed.eml')], { encoding: 'utf8' });
+    const decrypted = spawnSync(
+      'openssl',
+      [
+        'smime',
+        '-decrypt',
+        '-in',
+        file('mail.eml'),
+        '-inkey',
+        alice.key,
+        '-recip',
+        alice.cert,
+        '-out',
+        file('signed.eml'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(decrypted.status, decrypted.stderr).toBe(0);
-    expect(readFileSync(file('signed.eml'), 'latin1')).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/);
-    const verified = spawnSync('openssl', ['smime', '-verify', '-CAfile', pki.caCert, '-in', file('signed.eml'), '-out', file('content.mime')], { encoding: 'utf8' });
+    expect(readFileSync(file('signed.eml'), 'latin1')).toMatch(
+      /^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/,
+    );
+    const verified = spawnSync(
+      'openssl',
+      ['smime', '-verify', '-CAfile', pki.caCert, '-in', file('signed.eml'), '-out', file('content.mime')],
+      { encoding: 'utf8' },
+    );
     expect(verified.status, verified.stderr).toBe(0);
     expect(verified.stderr).toMatch(/Verification successful/);
-    const evidence = (await simpleParser(readFileSync(file('content.mime')))).attachments.find((a) => a.filename === 'ContentHandover.xml');
+    const evidence = (await simpleParser(readFileSync(file('content.mime')))).attachments.find(
+      (a) => a.filename === 'ContentHandover.xml',
+    );
     expect(evidence).toBeDefined();
     writeFileSync(file('evidence.xml'), evidence!.content);
-    const other = spawnSync('openssl', ['smime', '-decrypt', '-in', file('mail.eml'), '-inkey', bob.key, '-recip', bob.cert], { encoding: 'utf8' });
+    const other = spawnSync(
+      'openssl',
+      ['smime', '-decrypt', '-in', file('mail.eml'), '-inkey', bob.key, '-recip', bob.cert],
+      { encoding: 'utf8' },
+    );
     expect(other.status).not.toBe(0);
 
     const result = await qerds('verify', file('evidence.xml'), ...trust);

@@ -28,7 +28,15 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
     seal = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
     const tsa = createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) });
     const clock = { now: () => new Date() };
-    const issued = await issueEvidence(evidenceSamples().SubmissionAcceptance, xadesSealer({ identity: seal, tsa: createLocalTsaClient(tsa), clock, idGenerator: sequentialIdGenerator() }));
+    const issued = await issueEvidence(
+      evidenceSamples().SubmissionAcceptance,
+      xadesSealer({
+        identity: seal,
+        tsa: createLocalTsaClient(tsa),
+        clock,
+        idGenerator: sequentialIdGenerator(),
+      }),
+    );
     evidenceXml = issued.xml;
     mail = buildRemMessage({
       event: 'SubmissionAcceptance',
@@ -38,7 +46,13 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
       from: { address: 'rem@ap.example', name: 'qerds-ap C2' },
       to: [{ address: 'keiri@sample-trading.example', name: 'サンプル商事 経理部' }],
       policies: ['urn:qerds-ap:policy:dev:v1'],
-      extensions: [{ contentType: 'application/json', filename: 'meta.json', content: Buffer.from('{"messageId":"msg-1"}') }],
+      extensions: [
+        {
+          contentType: 'application/json',
+          filename: 'meta.json',
+          content: Buffer.from('{"messageId":"msg-1"}'),
+        },
+      ],
       signer: seal,
     }).raw;
     mailFile = join(work, 'mail.eml');
@@ -50,15 +64,37 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
   }
 
   it('openssl cms -verify and openssl smime -verify accept it against the dev CA', () => {
-    const cms = openssl('cms', '-verify', '-CAfile', pki.caCert, '-in', mailFile, '-out', join(work, 'content.mime'));
+    const cms = openssl(
+      'cms',
+      '-verify',
+      '-CAfile',
+      pki.caCert,
+      '-in',
+      mailFile,
+      '-out',
+      join(work, 'content.mime'),
+    );
     expect(cms.status, cms.stderr).toBe(0);
     expect(cms.stderr).toMatch(/Verification successful/);
     const smime = openssl('smime', '-verify', '-CAfile', pki.caCert, '-in', mailFile, '-out', '/dev/null');
     expect(smime.status, smime.stderr).toBe(0);
     // The signer is the AP's e-seal: openssl names it.
-    const signer = openssl('cms', '-verify', '-CAfile', pki.caCert, '-in', mailFile, '-out', '/dev/null', '-signer', join(work, 'signer.pem'));
+    const signer = openssl(
+      'cms',
+      '-verify',
+      '-CAfile',
+      pki.caCert,
+      '-in',
+      mailFile,
+      '-out',
+      '/dev/null',
+      '-signer',
+      join(work, 'signer.pem'),
+    );
     expect(signer.status).toBe(0);
-    expect(readFileSync(join(work, 'signer.pem'), 'utf8')).toBe(seal.certificate.toString().replace(/\r?\n$/, '') + '\n');
+    expect(readFileSync(join(work, 'signer.pem'), 'utf8')).toBe(
+      seal.certificate.toString().replace(/\r?\n$/, '') + '\n',
+    );
   });
 
   it('a one-byte change in the signed content makes verification fail', () => {
@@ -75,20 +111,31 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
 
   it('is a REM message: REM-* headers, REM subject, sections in order with their REM-Section-Type', async () => {
     const head = mail.subarray(0, mail.indexOf('\r\n\r\n')).toString('utf8');
-    expect(head).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"; micalg=sha-256; boundary="/m);
+    expect(head).toMatch(
+      /^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"; micalg=sha-256; boundary="/m,
+    );
     expect(head).toMatch(/^REM-MetadataVersion: \S+/m);
     expect(head).toMatch(/^REM-MessageType: Dispatch$/m);
     expect(head).toMatch(/^REM-EventIdentifier: \S+/m);
     expect(head).toMatch(/^REM-DigestAlgorithm: http:\/\/www\.w3\.org\/2001\/04\/xmlenc#sha256$/m);
     expect(head).toContain(`REM-DigestValue: ${createHash('sha256').update(original).digest('base64')}`);
     expect(head).toMatch(/^REM-ApplicablePolicy: urn:qerds-ap:policy:dev:v1$/m);
-    const sectionTypes = [...mail.toString('latin1').matchAll(/^REM-Section-Type: (\S+)$/gm)].map((m) => m[1]);
-    expect(sectionTypes).toEqual(['rem_message/introduction', 'rem_message/original', 'rem_message/xml_evidence', 'rem_message/extension']);
+    const sectionTypes = [...mail.toString('latin1').matchAll(/^REM-Section-Type: (\S+)$/gm)].map(
+      (m) => m[1],
+    );
+    expect(sectionTypes).toEqual([
+      'rem_message/introduction',
+      'rem_message/original',
+      'rem_message/xml_evidence',
+      'rem_message/extension',
+    ]);
     const parsed = await simpleParser(mail);
     expect(parsed.subject).toBe('REM SubmissionAcceptance: 請求書 2026-0042');
     expect(parsed.text).toContain('送信されたメッセージを受け付けました。');
     expect(parsed.text).toContain('Your message has been accepted for registered delivery.');
-    expect(parsed.to && !Array.isArray(parsed.to) ? parsed.to.value[0]?.name : undefined).toBe('サンプル商事 経理部');
+    expect(parsed.to && !Array.isArray(parsed.to) ? parsed.to.value[0]?.name : undefined).toBe(
+      'サンプル商事 経理部',
+    );
   });
 
   it('the original travels byte for byte, and the attached evidence verifies with verifyEvidence', async () => {
@@ -104,7 +151,9 @@ describe('REM message (EN 319 532-3): S/MIME signed by the AP, checked with open
     const attachment = parsed.attachments.find((a) => a.filename === 'SubmissionAcceptance.xml');
     expect(attachment?.contentType).toBe('application/xml');
     expect(attachment!.content.toString('utf8')).toBe(evidenceXml);
-    const report = await verifyEvidence(attachment!.content.toString('utf8'), { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
+    const report = await verifyEvidence(attachment!.content.toString('utf8'), {
+      trust: loadTrustStore([pki.caCert, pki.caCrl]),
+    });
     expect(report.indication).toBe('TOTAL-PASSED');
   });
 

@@ -7,7 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { proofVerifiers } from '../../src/api/index.js';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
 import { issueEvidence, verifyAny, xadesSealer } from '../../src/evidence/index.js';
-import { createTrustStore, loadSigningIdentity, loadTrustStore, type TrustStore } from '../../src/pki/index.js';
+import {
+  createTrustStore,
+  loadSigningIdentity,
+  loadTrustStore,
+  type TrustStore,
+} from '../../src/pki/index.js';
 import { buildRemMessage, isRemMessage } from '../../src/smtp/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
@@ -30,8 +35,15 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
   beforeAll(async () => {
     trust = loadTrustStore([pki.caCert, pki.caCrl]);
     const seal = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
-    const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-    const sealer = xadesSealer({ identity: seal, tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
+    const tsa = createLocalTsaClient(
+      createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+    );
+    const sealer = xadesSealer({
+      identity: seal,
+      tsa,
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    });
     const evidenceXml = (await issueEvidence(evidenceSamples().SubmissionAcceptance, sealer)).xml;
     mail = buildRemMessage({
       event: 'SubmissionAcceptance',
@@ -51,7 +63,12 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     const r = await verify(mail);
     expect(r.kind).toBe('rem-message');
     expect(r.words).toMatch(/^VALID: REM message \(Dispatch\)/);
-    const report = JSON.parse(r.json) as { evidence: { valid: boolean }[]; originalDigestMatches: boolean; findings: unknown[]; signer: { subject: string } };
+    const report = JSON.parse(r.json) as {
+      evidence: { valid: boolean }[];
+      originalDigestMatches: boolean;
+      findings: unknown[];
+      signer: { subject: string };
+    };
     expect(report.findings).toEqual([]);
     expect(report.evidence).toHaveLength(1);
     expect(report.evidence[0]!.valid).toBe(true);
@@ -66,13 +83,19 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     // Inside the signed multipart/mixed: one character of the introduction's base64 text.
     const at = text.indexOf('Content-Type: text/plain; charset=UTF-8');
     const bodyStart = text.indexOf('\r\n\r\n', at) + 4;
-    const flipped = text.slice(0, bodyStart) + (text[bodyStart] === 'A' ? 'B' : 'A') + text.slice(bodyStart + 1);
+    const flipped =
+      text.slice(0, bodyStart) + (text[bodyStart] === 'A' ? 'B' : 'A') + text.slice(bodyStart + 1);
     const tampered = await verify(Buffer.from(flipped, 'latin1'));
     expect(tampered.valid).toBe(false);
     expect(tampered.json).toContain('REM_SIGNATURE_INVALID');
 
     // The outer REM-DigestValue no longer equals its signed copy (the signed one still matches the original).
-    const wrongDigest = await verify(Buffer.from(text.replace(/REM-DigestValue: \S+/, `REM-DigestValue: ${Buffer.alloc(32).toString('base64')}`), 'latin1'));
+    const wrongDigest = await verify(
+      Buffer.from(
+        text.replace(/REM-DigestValue: \S+/, `REM-DigestValue: ${Buffer.alloc(32).toString('base64')}`),
+        'latin1',
+      ),
+    );
     expect(wrongDigest.valid).toBe(false);
     expect(wrongDigest.json).toContain('REM_HEADER_TAMPERED');
 
@@ -90,7 +113,9 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     // Outside: the signature still holds, the outer header no longer equals its signed copy.
     const outside = await verify(Buffer.from(flip(text, outerId), 'latin1'));
     expect(outside.valid).toBe(false);
-    expect(outside.words).toMatch(/REM_HEADER_TAMPERED: REM-EventIdentifier: ".+" differs from the signed ".+"/);
+    expect(outside.words).toMatch(
+      /REM_HEADER_TAMPERED: REM-EventIdentifier: ".+" differs from the signed ".+"/,
+    );
     expect(outside.words).not.toContain('REM_SIGNATURE_INVALID');
 
     // Inside (the signed copy in the multipart/mixed header): the S/MIME signature fails.
@@ -101,9 +126,16 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     expect(inside.words).toContain('REM_SIGNATURE_INVALID');
 
     // A REM header added in transit has no signed copy.
-    const added = await verify(Buffer.from(text.slice(0, outerEnd) + '\r\nREM-ModeOfConsignment: basic' + text.slice(outerEnd), 'latin1'));
+    const added = await verify(
+      Buffer.from(
+        text.slice(0, outerEnd) + '\r\nREM-ModeOfConsignment: basic' + text.slice(outerEnd),
+        'latin1',
+      ),
+    );
     expect(added.valid).toBe(false);
-    expect(added.words).toContain('REM_HEADER_UNSIGNED: REM-ModeOfConsignment is not among the signed REM headers');
+    expect(added.words).toContain(
+      'REM_HEADER_UNSIGNED: REM-ModeOfConsignment is not among the signed REM headers',
+    );
 
     // Re-folded by an MTA: still VALID (white space is not content).
     const refolded = text.slice(0, outerEnd).replace(/^(Subject: \S+) /m, '$1\r\n\t') + text.slice(outerEnd);
@@ -115,14 +147,26 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
     writeFileSync(join(dir, 'mail.eml'), mail);
     const text = mail.toString('latin1');
     const at = text.indexOf('REM-MessageType: ') + 'REM-MessageType: '.length;
-    writeFileSync(join(dir, 'tampered.eml'), Buffer.from(`${text.slice(0, at)}R${text.slice(at + 1)}`, 'latin1'));
-    const cli = (name: string) => promisify(execFile)('npx', ['tsx', 'src/cli/main.ts', 'verify', join(dir, name), '--trust', pki.caCert, '--trust', pki.caCrl], { cwd: root });
+    writeFileSync(
+      join(dir, 'tampered.eml'),
+      Buffer.from(`${text.slice(0, at)}R${text.slice(at + 1)}`, 'latin1'),
+    );
+    const cli = (name: string) =>
+      promisify(execFile)(
+        'npx',
+        ['tsx', 'src/cli/main.ts', 'verify', join(dir, name), '--trust', pki.caCert, '--trust', pki.caCrl],
+        { cwd: root },
+      );
     const [good, bad] = await Promise.allSettled([cli('mail.eml'), cli('tampered.eml')]);
-    expect(good.status === 'fulfilled' && good.value.stdout).toMatch(/^VALID: REM message[\s\S]*REM headers: signed copies match/);
+    expect(good.status === 'fulfilled' && good.value.stdout).toMatch(
+      /^VALID: REM message[\s\S]*REM headers: signed copies match/,
+    );
     // One header byte changed: exit 1, the reason names the header.
     expect(bad.status).toBe('rejected');
     const failed = (bad as PromiseRejectedResult).reason as { code: number; stdout: string };
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/^INVALID: REM message \(Rispatch\)[\s\S]*REM_HEADER_TAMPERED: REM-MessageType: "Rispatch" differs from the signed "Dispatch"/);
+    expect(failed.stdout).toMatch(
+      /^INVALID: REM message \(Rispatch\)[\s\S]*REM_HEADER_TAMPERED: REM-MessageType: "Rispatch" differs from the signed "Dispatch"/,
+    );
   }, 60_000);
 });

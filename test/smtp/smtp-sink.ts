@@ -82,7 +82,8 @@ export async function startSmtpSink(tls: { key: string | Buffer; cert: string | 
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections) connection.close();
+        for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections)
+          connection.close();
       }),
   };
 }

@@ -30,7 +30,10 @@ describe('SQLite store: held by one access point process', () => {
        process.stdout.write('ready\\n');
        setInterval(() => undefined, 1000);`,
     );
-    const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     await new Promise<void>((resolveReady, reject) => {

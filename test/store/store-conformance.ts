@@ -50,7 +50,13 @@ export function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
     recipient: { scheme: 'email', value: 'bob:with-colon@example.org' },
     subject: 'Invoice 42',
     parts: [
-      { partId: 'part-1@test', contentType: 'application/pdf', filename: 'invoice.pdf', sha256: 'a'.repeat(64), size: 1234 },
+      {
+        partId: 'part-1@test',
+        contentType: 'application/pdf',
+        filename: 'invoice.pdf',
+        sha256: 'a'.repeat(64),
+        size: 1234,
+      },
       { partId: 'part-2@test', contentType: 'application/xml', sha256: 'b'.repeat(64), size: 99 },
     ],
     submittedAt: new Date('2029-12-31T23:59:59.123Z'),
@@ -122,7 +128,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.claimPickupLink('link-1', 'm-1', at)).toBe(false);
         const sibling = await harness.openSibling();
         expect(await sibling.claimPickupLink('link-1', 'm-1', at)).toBe(false);
-        const race = await Promise.all([store.claimPickupLink('link-2', 'm-1', at), sibling.claimPickupLink('link-2', 'm-1', at)]);
+        const race = await Promise.all([
+          store.claimPickupLink('link-2', 'm-1', at),
+          sibling.claimPickupLink('link-2', 'm-1', at),
+        ]);
         expect(race.filter(Boolean)).toHaveLength(1);
       });
     });
@@ -132,8 +141,19 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       const at = (ms: number) => new Date(t0.getTime() + ms);
       const day = 24 * 3600_000;
       const claim = (s: Store, key: string, fingerprint: string, now: Date, account = '0088:alice') =>
-        s.claimIdempotencyKey({ account, key, fingerprint, now, expiresAt: new Date(now.getTime() + day), staleBefore: new Date(now.getTime() - 3600_000) });
-      const response = { status: 201, headers: { location: '/api/v1/messages/m-1', 'content-type': 'application/json; charset=utf-8' }, body: '{"id":"m-1"}' };
+        s.claimIdempotencyKey({
+          account,
+          key,
+          fingerprint,
+          now,
+          expiresAt: new Date(now.getTime() + day),
+          staleBefore: new Date(now.getTime() - 3600_000),
+        });
+      const response = {
+        status: 201,
+        headers: { location: '/api/v1/messages/m-1', 'content-type': 'application/json; charset=utf-8' },
+        body: '{"id":"m-1"}',
+      };
 
       it('claims a key once per account; in progress it reports the fingerprint, done it replays the response', async () => {
         const first = await claim(store, 'k-1', 'f-1', at(0));
@@ -141,15 +161,32 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await claim(store, 'k-1', 'f-1', at(1000))).toEqual({ claimed: false, fingerprint: 'f-1' });
         // Scoped per account: another participant's identical key is its own.
         expect((await claim(store, 'k-1', 'f-9', at(1000), '0088:bob')).claimed).toBe(true);
-        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', 'not-the-token', response)).toBe(false);
-        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', (first as { token: string }).token, response)).toBe(true);
+        expect(await store.completeIdempotencyKey('0088:alice', 'k-1', 'not-the-token', response)).toBe(
+          false,
+        );
+        expect(
+          await store.completeIdempotencyKey(
+            '0088:alice',
+            'k-1',
+            (first as { token: string }).token,
+            response,
+          ),
+        ).toBe(true);
         const sibling = await harness.openSibling();
-        expect(await claim(sibling, 'k-1', 'f-2', at(2000))).toEqual({ claimed: false, fingerprint: 'f-1', response });
+        expect(await claim(sibling, 'k-1', 'f-2', at(2000))).toEqual({
+          claimed: false,
+          fingerprint: 'f-1',
+          response,
+        });
       });
 
       it('of two concurrent claims (any connection) one wins', async () => {
         const sibling = await rival();
-        const race = await Promise.all([claim(store, 'k-race', 'f', at(0)), claim(sibling, 'k-race', 'f', at(0)), claim(store, 'k-race', 'f', at(0))]);
+        const race = await Promise.all([
+          claim(store, 'k-race', 'f', at(0)),
+          claim(sibling, 'k-race', 'f', at(0)),
+          claim(store, 'k-race', 'f', at(0)),
+        ]);
         expect(race.filter((r) => r.claimed)).toHaveLength(1);
       });
 
@@ -169,7 +206,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect((await claim(store, 'k-4', 'f-1', at(3600_000 - 1))).claimed).toBe(false);
         const taken = await claim(store, 'k-4', 'f-1', at(3600_000 + 1));
         expect(taken.claimed).toBe(true);
-        expect(await store.completeIdempotencyKey('0088:alice', 'k-4', (dead as { token: string }).token, response)).toBe(false);
+        expect(
+          await store.completeIdempotencyKey(
+            '0088:alice',
+            'k-4',
+            (dead as { token: string }).token,
+            response,
+          ),
+        ).toBe(false);
       });
     });
 
@@ -207,11 +251,21 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           plaintextSize: 1234,
           originalContentType: 'application/pdf',
         };
-        const input = newMessage({ parts: [encrypted, { partId: 'part-2@test', contentType: 'text/plain', sha256: 'e'.repeat(64), size: 1 }] });
+        const input = newMessage({
+          parts: [
+            encrypted,
+            { partId: 'part-2@test', contentType: 'text/plain', sha256: 'e'.repeat(64), size: 1 },
+          ],
+        });
         await store.transaction((tx) => tx.insertMessage(input));
         const stored = await store.getMessage(input.id);
         expect(stored?.parts[0]).toEqual(encrypted);
-        expect(Object.keys(stored?.parts[1] ?? {}).sort()).toEqual(['contentType', 'partId', 'sha256', 'size']);
+        expect(Object.keys(stored?.parts[1] ?? {}).sort()).toEqual([
+          'contentType',
+          'partId',
+          'sha256',
+          'size',
+        ]);
       });
 
       it('finds by ebMS MessageId and role, and is undefined when absent', async () => {
@@ -225,15 +279,29 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       it('rejects a second message with the same ebMS MessageId in the same role, not in the other', async () => {
         const first = newMessage();
         await store.transaction((tx) => tx.insertMessage(first));
-        await expectCode(store.transaction((tx) => tx.insertMessage(newMessage({ ebmsMessageId: first.ebmsMessageId }))), 'STORE_DUPLICATE');
-        await expectCode(store.transaction((tx) => tx.insertMessage(newMessage({ id: first.id }))), 'STORE_DUPLICATE');
-        await store.transaction((tx) => tx.insertMessage(newMessage({ ebmsMessageId: first.ebmsMessageId, role: 'recipient-ap', state: 'received' })));
+        await expectCode(
+          store.transaction((tx) => tx.insertMessage(newMessage({ ebmsMessageId: first.ebmsMessageId }))),
+          'STORE_DUPLICATE',
+        );
+        await expectCode(
+          store.transaction((tx) => tx.insertMessage(newMessage({ id: first.id }))),
+          'STORE_DUPLICATE',
+        );
+        await store.transaction((tx) =>
+          tx.insertMessage(
+            newMessage({ ebmsMessageId: first.ebmsMessageId, role: 'recipient-ap', state: 'received' }),
+          ),
+        );
         expect(await store.listMessages()).toHaveLength(2);
       });
 
       it('lists newest first, filtered by state, up to the limit', async () => {
         const a = newMessage({ submittedAt: new Date('2030-01-01T00:00:01.000Z') });
-        const b = newMessage({ submittedAt: new Date('2030-01-01T00:00:02.000Z'), state: 'received', role: 'recipient-ap' });
+        const b = newMessage({
+          submittedAt: new Date('2030-01-01T00:00:02.000Z'),
+          state: 'received',
+          role: 'recipient-ap',
+        });
         const c = newMessage({ submittedAt: new Date('2030-01-01T00:00:03.000Z') });
         await store.transaction(async (tx) => {
           for (const m of [a, b, c]) await tx.insertMessage(m);
@@ -249,22 +317,40 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
         clock.advance(1500);
-        expect(await store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 2, lastError: 'AS4_X', peer: 'p' }))).toBe(true);
+        expect(
+          await store.transaction((tx) =>
+            tx.transitionMessage(m.id, 'submitted', 'relaying', {
+              attempts: 2,
+              lastError: 'AS4_X',
+              peer: 'p',
+            }),
+          ),
+        ).toBe(true);
         const after = await store.getMessage(m.id);
         expect(after).toMatchObject({ state: 'relaying', attempts: 2, lastError: 'AS4_X', peer: 'p' });
         expect(after?.updatedAt.toISOString()).toBe('2030-01-01T00:00:01.500Z');
 
         // Wrong `from`: nothing changes.
-        expect(await store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying'))).toBe(false);
-        expect(await store.transaction((tx) => tx.transitionMessage('missing', 'submitted', 'relaying'))).toBe(false);
+        expect(await store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying'))).toBe(
+          false,
+        );
+        expect(
+          await store.transaction((tx) => tx.transitionMessage('missing', 'submitted', 'relaying')),
+        ).toBe(false);
         expect((await store.getMessage(m.id))?.state).toBe('relaying');
       });
 
       it('refuses a transition the state machine does not allow (STATE_CONFLICT), even from the right state', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
-        await expectCode(store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'delivered')), 'STATE_CONFLICT');
-        await expectCode(store.transaction((tx) => tx.transitionMessage(m.id, 'delivered', 'submitted')), 'STATE_CONFLICT');
+        await expectCode(
+          store.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'delivered')),
+          'STATE_CONFLICT',
+        );
+        await expectCode(
+          store.transaction((tx) => tx.transitionMessage(m.id, 'delivered', 'submitted')),
+          'STATE_CONFLICT',
+        );
         expect((await store.getMessage(m.id))?.state).toBe('submitted');
       });
 
@@ -273,7 +359,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await store.transaction((tx) => tx.insertMessage(m));
         const sibling = await rival();
         const results = await Promise.all(
-          [store, sibling, store, sibling].map((s) => s.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying'))),
+          [store, sibling, store, sibling].map((s) =>
+            s.transaction((tx) => tx.transitionMessage(m.id, 'submitted', 'relaying')),
+          ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
@@ -284,7 +372,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         clock.advance(2500);
         await expectCode(store.transitionMessage(m.id, 'submitted', 'delivered'), 'STATE_CONFLICT');
         const sibling = await rival();
-        const results = await Promise.all([store, sibling, store, sibling].map((s) => s.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 1, lastError: 'AS4_Y' })));
+        const results = await Promise.all(
+          [store, sibling, store, sibling].map((s) =>
+            s.transitionMessage(m.id, 'submitted', 'relaying', { attempts: 1, lastError: 'AS4_Y' }),
+          ),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
         expect(await store.transitionMessage(m.id, 'submitted', 'relaying')).toBe(false);
         expect(await store.transitionMessage('missing', 'submitted', 'relaying')).toBe(false);
@@ -301,7 +393,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await expect(
           store.transaction(async (tx) => {
             await tx.insertMessage(m);
-            await tx.insertEvidence({ id: 'ev-rollback', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' });
+            await tx.insertEvidence({
+              id: 'ev-rollback',
+              messageId: m.id,
+              event: 'SubmissionAcceptance',
+              eventTime: clock.now(),
+              xml: '<x/>',
+              issuedBy: 'ap',
+            });
             await tx.enqueue('relay', m.id, { a: 1 });
             throw boom;
           }),
@@ -334,14 +433,25 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         });
         const add = (id: string, messageId: string) =>
           store.transaction((tx) =>
-            tx.insertEvidence({ id, messageId, event: 'RelayAcceptance', eventTime: new Date('2030-02-03T04:05:06.789Z'), xml: `<ev id="${id}">ü</ev>`, issuedBy: 'urn:ap' }),
+            tx.insertEvidence({
+              id,
+              messageId,
+              event: 'RelayAcceptance',
+              eventTime: new Date('2030-02-03T04:05:06.789Z'),
+              xml: `<ev id="${id}">ü</ev>`,
+              issuedBy: 'urn:ap',
+            }),
           );
         expect((await add('a1', a.id)).sequence).toBe(1);
         expect((await add('b1', b.id)).sequence).toBe(1);
         expect((await add('a2', a.id)).sequence).toBe(2);
         expect((await add('a3', a.id)).sequence).toBe(3);
         expect((await add('b2', b.id)).sequence).toBe(2);
-        expect((await store.listEvidence(a.id)).map((e) => [e.id, e.sequence])).toEqual([['a1', 1], ['a2', 2], ['a3', 3]]);
+        expect((await store.listEvidence(a.id)).map((e) => [e.id, e.sequence])).toEqual([
+          ['a1', 1],
+          ['a2', 2],
+          ['a3', 3],
+        ]);
         expect(await store.getEvidence('a2')).toEqual({
           id: 'a2',
           messageId: a.id,
@@ -371,7 +481,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await Promise.all(
           ids.map((id, i) =>
             (i % 2 ? sibling : store).transaction((tx) =>
-              tx.insertEvidence({ id, messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }),
+              tx.insertEvidence({
+                id,
+                messageId: m.id,
+                event: 'SubmissionAcceptance',
+                eventTime: clock.now(),
+                xml: '<x/>',
+                issuedBy: 'ap',
+              }),
             ),
           ),
         );
@@ -381,28 +498,66 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       it('records an evidence only on the chain head it names (previousId), else STORE_CHAIN_MOVED and nothing written', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
-        const ev = (id: string) => ({ id, messageId: m.id, event: 'SubmissionAcceptance' as const, eventTime: clock.now(), xml: `<x id="${id}"/>`, issuedBy: 'ap' });
-        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('bad-first'), { previousId: 'nothing-yet' })), 'STORE_CHAIN_MOVED');
+        const ev = (id: string) => ({
+          id,
+          messageId: m.id,
+          event: 'SubmissionAcceptance' as const,
+          eventTime: clock.now(),
+          xml: `<x id="${id}"/>`,
+          issuedBy: 'ap',
+        });
+        await expectCode(
+          store.transaction((tx) => tx.insertEvidence(ev('bad-first'), { previousId: 'nothing-yet' })),
+          'STORE_CHAIN_MOVED',
+        );
         await store.transaction((tx) => tx.insertEvidence(ev('c1'), { previousId: null }));
         await store.transaction((tx) => tx.insertEvidence(ev('c2'), { previousId: 'c1' }));
         // Two sealed on the same head: the second finds the chain moved on.
-        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('c3-late'), { previousId: 'c1' })), 'STORE_CHAIN_MOVED');
-        await expectCode(store.transaction((tx) => tx.insertEvidence(ev('c3-fork'), { previousId: null })), 'STORE_CHAIN_MOVED');
+        await expectCode(
+          store.transaction((tx) => tx.insertEvidence(ev('c3-late'), { previousId: 'c1' })),
+          'STORE_CHAIN_MOVED',
+        );
+        await expectCode(
+          store.transaction((tx) => tx.insertEvidence(ev('c3-fork'), { previousId: null })),
+          'STORE_CHAIN_MOVED',
+        );
         expect((await store.listEvidence(m.id)).map((e) => e.id)).toEqual(['c1', 'c2']);
       });
 
       it('lets one of two writers chaining onto the same head win, under concurrency', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
-        await store.transaction((tx) => tx.insertEvidence({ id: 'h1', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }));
+        await store.transaction((tx) =>
+          tx.insertEvidence({
+            id: 'h1',
+            messageId: m.id,
+            event: 'SubmissionAcceptance',
+            eventTime: clock.now(),
+            xml: '<x/>',
+            issuedBy: 'ap',
+          }),
+        );
         const sibling = await rival();
         const results = await Promise.allSettled(
           ['r1', 'r2', 'r3', 'r4'].map((id, i) =>
-            (i % 2 ? sibling : store).transaction((tx) => tx.insertEvidence({ id, messageId: m.id, event: 'RelayAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' }, { previousId: 'h1' })),
+            (i % 2 ? sibling : store).transaction((tx) =>
+              tx.insertEvidence(
+                {
+                  id,
+                  messageId: m.id,
+                  event: 'RelayAcceptance',
+                  eventTime: clock.now(),
+                  xml: '<x/>',
+                  issuedBy: 'ap',
+                },
+                { previousId: 'h1' },
+              ),
+            ),
           ),
         );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-        for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_CHAIN_MOVED' });
+        for (const r of results)
+          if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_CHAIN_MOVED' });
         expect(await store.listEvidence(m.id)).toHaveLength(2);
       });
 
@@ -412,10 +567,24 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const m = newMessage();
         await store.transaction(async (tx) => {
           await tx.insertMessage(m);
-          await tx.insertEvidence({ id: 'w1', messageId: m.id, event: 'SubmissionAcceptance', eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' });
+          await tx.insertEvidence({
+            id: 'w1',
+            messageId: m.id,
+            event: 'SubmissionAcceptance',
+            eventTime: clock.now(),
+            xml: '<x/>',
+            issuedBy: 'ap',
+          });
         });
         const sibling = await harness.openSibling();
-        const ev = (id: string) => ({ id, messageId: m.id, event: 'RelayFailure' as const, eventTime: clock.now(), xml: `<x id="${id}"/>`, issuedBy: 'ap' });
+        const ev = (id: string) => ({
+          id,
+          messageId: m.id,
+          event: 'RelayFailure' as const,
+          eventTime: clock.now(),
+          xml: `<x id="${id}"/>`,
+          issuedBy: 'ap',
+        });
         let release!: () => void;
         const held = new Promise<void>((resolve) => (release = resolve));
         let locked!: () => void;
@@ -437,16 +606,33 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await first;
         await expectCode(late, 'STORE_CHAIN_MOVED');
         expect((await next).sequence).toBe(3);
-        expect((await store.listEvidence(m.id)).map((e) => [e.id, e.sequence])).toEqual([['w1', 1], ['w2', 2], ['w3', 3]]);
+        expect((await store.listEvidence(m.id)).map((e) => [e.id, e.sequence])).toEqual([
+          ['w1', 1],
+          ['w2', 2],
+          ['w3', 3],
+        ]);
       });
 
       it('refuses a duplicate evidence id and evidence about an unknown message', async () => {
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
-        const ev = { id: 'dup', messageId: m.id, event: 'SubmissionAcceptance' as const, eventTime: clock.now(), xml: '<x/>', issuedBy: 'ap' };
+        const ev = {
+          id: 'dup',
+          messageId: m.id,
+          event: 'SubmissionAcceptance' as const,
+          eventTime: clock.now(),
+          xml: '<x/>',
+          issuedBy: 'ap',
+        };
         await store.transaction((tx) => tx.insertEvidence(ev));
-        await expectCode(store.transaction((tx) => tx.insertEvidence(ev)), 'STORE_DUPLICATE');
-        await expectCode(store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })), 'NOT_FOUND');
+        await expectCode(
+          store.transaction((tx) => tx.insertEvidence(ev)),
+          'STORE_DUPLICATE',
+        );
+        await expectCode(
+          store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })),
+          'NOT_FOUND',
+        );
         expect(await store.listEvidence(m.id)).toHaveLength(1);
       });
 
@@ -454,11 +640,26 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
         const eventTime = new Date('2030-02-03T04:05:06.789Z');
-        await store.transaction((tx) => tx.insertEvidence({ id: 'kept', messageId: m.id, event: 'SubmissionAcceptance', eventTime, xml: '<v1/>', issuedBy: 'ap' }));
+        await store.transaction((tx) =>
+          tx.insertEvidence({
+            id: 'kept',
+            messageId: m.id,
+            event: 'SubmissionAcceptance',
+            eventTime,
+            xml: '<v1/>',
+            issuedBy: 'ap',
+          }),
+        );
         await store.replaceEvidenceXml('kept', '<v2/>', new Date('2035-01-01T00:00:00.000Z'));
-        await expectCode(store.deleteEvidence('kept', new Date('2030-02-03T04:05:06.790Z')), 'EVIDENCE_RETENTION_ACTIVE');
+        await expectCode(
+          store.deleteEvidence('kept', new Date('2030-02-03T04:05:06.790Z')),
+          'EVIDENCE_RETENTION_ACTIVE',
+        );
         // One millisecond before the tenth anniversary of the event: still kept.
-        await expectCode(store.deleteEvidence('kept', new Date('2040-02-03T04:05:06.788Z')), 'EVIDENCE_RETENTION_ACTIVE');
+        await expectCode(
+          store.deleteEvidence('kept', new Date('2040-02-03T04:05:06.788Z')),
+          'EVIDENCE_RETENTION_ACTIVE',
+        );
         expect((await store.getEvidence('kept'))?.xml).toBe('<v2/>');
         await store.deleteEvidence('kept', new Date('2040-02-03T04:05:06.789Z'));
         expect(await store.getEvidence('kept')).toBeUndefined();
@@ -470,7 +671,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const m = newMessage();
         await store.transaction((tx) => tx.insertMessage(m));
         for (const id of ['r-c', 'r-a', 'r-b']) {
-          await store.transaction((tx) => tx.insertEvidence({ id, messageId: m.id, event: 'RelayAcceptance', eventTime: clock.now(), xml: `<${id}-1/>`, issuedBy: 'ap' }));
+          await store.transaction((tx) =>
+            tx.insertEvidence({
+              id,
+              messageId: m.id,
+              event: 'RelayAcceptance',
+              eventTime: clock.now(),
+              xml: `<${id}-1/>`,
+              issuedBy: 'ap',
+            }),
+          );
         }
         await store.replaceEvidenceXml('r-a', '<r-a-2/>', new Date('2031-01-01T00:00:00.000Z'));
         await store.replaceEvidenceXml('r-a', '<r-a-3/>', new Date('2032-01-01T00:00:00.000Z'));
@@ -482,7 +692,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await expectCode(store.replaceEvidenceXml('nope', '<x/>', clock.now()), 'NOT_FOUND');
         const first = await store.scanEvidence({ limit: 2 });
         expect(first.map((e) => e.id)).toEqual(['r-a', 'r-b']);
-        expect((await store.scanEvidence({ afterId: first.at(-1)!.id, limit: 2 })).map((e) => e.id)).toEqual(['r-c']);
+        expect((await store.scanEvidence({ afterId: first.at(-1)!.id, limit: 2 })).map((e) => e.id)).toEqual([
+          'r-c',
+        ]);
       });
     });
 
@@ -498,7 +710,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         });
         const [entry, ...rest] = await store.leaseOutbox(10, 5000, at(0));
         expect(rest).toEqual([]);
-        expect(entry).toMatchObject({ stage: 'relay', messageId: m.id, data: { evidenceId: 'ev-1', n: 2 }, attempts: 0, createdAt: at(0) });
+        expect(entry).toMatchObject({
+          stage: 'relay',
+          messageId: m.id,
+          data: { evidenceId: 'ev-1', n: 2 },
+          attempts: 0,
+          createdAt: at(0),
+        });
         expect(typeof entry?.id).toBe('number');
         expect(await store.leaseOutbox(10, 5000, at(4999))).toEqual([]);
         // The worker "crashed": when the lease runs out the entry is handed out again.
@@ -541,7 +759,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const m = newMessage();
         await store.transaction(async (tx) => {
           await tx.insertMessage(m);
-          for (let i = 0; i < 5; i++) await tx.enqueue('notify', m.id, { i }, { notBefore: at(100 - i * 10) });
+          for (let i = 0; i < 5; i++)
+            await tx.enqueue('notify', m.id, { i }, { notBefore: at(100 - i * 10) });
         });
         const first = await store.leaseOutbox(2, 1000, at(1000));
         expect(first.map((e) => e.data.i)).toEqual([4, 3]);
@@ -559,7 +778,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           await tx.enqueue('notify', m.id, { n: 2 });
         });
         const leased = await store.leaseOutbox(10, 1000, clock.now());
-        expect(leased.map((e) => [e.stage, e.data])).toEqual([['notify', { n: 0 }], ['deliver', {}], ['notify', { n: 2 }]]);
+        expect(leased.map((e) => [e.stage, e.data])).toEqual([
+          ['notify', { n: 0 }],
+          ['deliver', {}],
+          ['notify', { n: 2 }],
+        ]);
         expect(leased.map((e) => e.id)).toEqual([...leased.map((e) => e.id)].sort((a, b) => a - b));
       });
 
@@ -633,18 +856,30 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     });
 
     describe('inbox (keyset paging)', () => {
-      it('pages a recipient\'s messages newest first by cursor, other recipients, roles and states left out', async () => {
+      it("pages a recipient's messages newest first by cursor, other recipients, roles and states left out", async () => {
         const bob = { scheme: '0088', value: 'bob' };
         const mine: string[] = [];
         await store.transaction(async (tx) => {
           for (let i = 0; i < 7; i++) {
             // Two share a submission time: the id breaks the tie, so no message is skipped or repeated.
             const submittedAt = new Date(Date.UTC(2030, 0, 1, 0, 0, i === 4 ? 3 : i));
-            const m = newMessage({ id: `inbox-${i}`, role: 'recipient-ap', state: 'received', recipient: bob, submittedAt });
+            const m = newMessage({
+              id: `inbox-${i}`,
+              role: 'recipient-ap',
+              state: 'received',
+              recipient: bob,
+              submittedAt,
+            });
             await tx.insertMessage(m);
             mine.push(m.id);
           }
-          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', recipient: { scheme: '0088', value: 'eve' } }));
+          await tx.insertMessage(
+            newMessage({
+              role: 'recipient-ap',
+              state: 'received',
+              recipient: { scheme: '0088', value: 'eve' },
+            }),
+          );
           await tx.insertMessage(newMessage({ role: 'sender-ap', state: 'submitted', recipient: bob }));
           await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'rejected', recipient: bob }));
         });
@@ -653,47 +888,77 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         let after: string | undefined;
         let pages = 0;
         do {
-          const page = await store.listInbox({ recipient: '0088:bob', states: ['received', 'consigned', 'delivered'], limit: 3, ...(after === undefined ? {} : { after }) });
+          const page = await store.listInbox({
+            recipient: '0088:bob',
+            states: ['received', 'consigned', 'delivered'],
+            limit: 3,
+            ...(after === undefined ? {} : { after }),
+          });
           seen.push(...page.messages.map((m) => m.id));
           after = page.next;
           pages += 1;
         } while (after !== undefined);
         expect(seen).toEqual(expected);
         expect(pages).toBe(3);
-        expect((await store.listInbox({ recipient: '0088:bob', states: ['received'], limit: 7 })).next).toBeUndefined();
+        expect(
+          (await store.listInbox({ recipient: '0088:bob', states: ['received'], limit: 7 })).next,
+        ).toBeUndefined();
         expect((await store.listInbox({ recipient: '0088:bob', states: [] })).messages).toEqual([]);
-        await expectCode(store.listInbox({ recipient: '0088:bob', states: ['received'], after: 'bm90LWEtY3Vyc29y' }), 'BAD_REQUEST');
+        await expectCode(
+          store.listInbox({ recipient: '0088:bob', states: ['received'], after: 'bm90LWEtY3Vyc29y' }),
+          'BAD_REQUEST',
+        );
       });
     });
 
     describe('sent messages (keyset paging, filters)', () => {
-      it('lists a sender\'s own submissions newest first, filtered by state, recipient, time range and reference', async () => {
+      it("lists a sender's own submissions newest first, filtered by state, recipient, time range and reference", async () => {
         const alice = { scheme: '0088', value: 'alice' };
         const bob = { scheme: '0088', value: 'bob' };
         const carol = { scheme: '0088', value: 'carol' };
         await store.transaction(async (tx) => {
           for (let i = 0; i < 6; i++) {
             await tx.insertMessage(
-              newMessage({ id: `sent-${i}`, sender: alice, recipient: i % 2 === 0 ? bob : carol, state: i === 5 ? 'rejected' : 'submitted', reference: `PO-${i}`, submittedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) }),
+              newMessage({
+                id: `sent-${i}`,
+                sender: alice,
+                recipient: i % 2 === 0 ? bob : carol,
+                state: i === 5 ? 'rejected' : 'submitted',
+                reference: `PO-${i}`,
+                submittedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)),
+              }),
             );
           }
           // Not alice's submissions: someone else's, and a message alice received (recipient-ap role).
           await tx.insertMessage(newMessage({ sender: bob, recipient: alice, reference: 'PO-1' }));
-          await tx.insertMessage(newMessage({ role: 'recipient-ap', state: 'received', sender: alice, recipient: bob }));
+          await tx.insertMessage(
+            newMessage({ role: 'recipient-ap', state: 'received', sender: alice, recipient: bob }),
+          );
         });
-        const ids = async (filter: Omit<Parameters<Store['listSent']>[0], 'sender'>) => (await store.listSent({ sender: '0088:alice', ...filter })).messages.map((m) => m.id);
+        const ids = async (filter: Omit<Parameters<Store['listSent']>[0], 'sender'>) =>
+          (await store.listSent({ sender: '0088:alice', ...filter })).messages.map((m) => m.id);
         expect(await ids({})).toEqual(['sent-5', 'sent-4', 'sent-3', 'sent-2', 'sent-1', 'sent-0']);
         expect(await ids({ states: ['rejected'] })).toEqual(['sent-5']);
         expect(await ids({ states: [] })).toEqual([]);
         expect(await ids({ recipient: '0088:bob' })).toEqual(['sent-4', 'sent-2', 'sent-0']);
-        expect(await ids({ since: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)), until: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)) })).toEqual(['sent-3', 'sent-2']);
+        expect(
+          await ids({
+            since: new Date(Date.UTC(2030, 0, 1, 0, 0, 2)),
+            until: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)),
+          }),
+        ).toEqual(['sent-3', 'sent-2']);
         expect(await ids({ reference: 'PO-1' })).toEqual(['sent-1']);
         expect((await store.getMessage('sent-3'))?.reference).toBe('PO-3');
 
         const seen: string[] = [];
         let after: string | undefined;
         do {
-          const page = await store.listSent({ sender: '0088:alice', states: ['submitted'], limit: 2, ...(after === undefined ? {} : { after }) });
+          const page = await store.listSent({
+            sender: '0088:alice',
+            states: ['submitted'],
+            limit: 2,
+            ...(after === undefined ? {} : { after }),
+          });
           seen.push(...page.messages.map((m) => m.id));
           after = page.next;
         } while (after !== undefined);
@@ -719,7 +984,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await store.deadLetterOutbox(notify.id, 'AS4_EBMS_0005', at(20));
         const dead = await store.listDeadLetters();
         expect(dead).toEqual([
-          { id: notify.id, stage: 'notify', messageId: m.id, data: { evidenceId: 'ev-9' }, createdAt: at(0), attempts: 2, deadAt: at(20), lastError: 'AS4_EBMS_0005' },
+          {
+            id: notify.id,
+            stage: 'notify',
+            messageId: m.id,
+            data: { evidenceId: 'ev-9' },
+            createdAt: at(0),
+            attempts: 2,
+            deadAt: at(20),
+            lastError: 'AS4_EBMS_0005',
+          },
         ]);
         // Long after any lease or retry time: a dead letter is never handed out.
         expect(await store.leaseOutbox(10, 60_000, at(10_000_000))).toMatchObject([{ id: relay.id }]);
@@ -738,13 +1012,18 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await store.deadLetterOutbox(entry.id, 'DIRECTORY_NOT_FOUND', at(5));
         const sibling = await rival();
         // Two operators replay at the same moment: exactly one wins.
-        const results = await Promise.all([store.replayDeadLetter(entry.id, at(100)), sibling.replayDeadLetter(entry.id, at(100))]);
+        const results = await Promise.all([
+          store.replayDeadLetter(entry.id, at(100)),
+          sibling.replayDeadLetter(entry.id, at(100)),
+        ]);
         expect(results.filter(Boolean)).toHaveLength(1);
         expect(await store.replayDeadLetter(entry.id, at(100))).toBe(false);
         expect(await store.replayDeadLetter(entry.id + 1000, at(100))).toBe(false);
         expect(await store.listDeadLetters()).toEqual([]);
         expect(await store.leaseOutbox(10, 60_000, at(99))).toEqual([]);
-        expect(await store.leaseOutbox(10, 60_000, at(100))).toMatchObject([{ id: entry.id, stage: 'notify', attempts: 0, data: { evidenceId: 'ev-1' } }]);
+        expect(await store.leaseOutbox(10, 60_000, at(100))).toMatchObject([
+          { id: entry.id, stage: 'notify', attempts: 0, data: { evidenceId: 'ev-1' } },
+        ]);
       });
 
       it('lists oldest first, up to the limit', async () => {
@@ -766,7 +1045,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const key = sha256(bytes);
         expect(await store.blobs.has(key)).toBe(false);
         expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
-        expect(await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), { maxBytes: bytes.length })).toMatchObject({ sha256: key, size: bytes.length });
+        expect(
+          await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), {
+            maxBytes: bytes.length,
+          }),
+        ).toMatchObject({ sha256: key, size: bytes.length });
         expect(await store.blobs.has(key)).toBe(true);
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
@@ -792,15 +1075,30 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       it('sweepOrphanBlobs removes old blobs no message names (also past a page of messages), keeps named and young ones', async () => {
         const hourAgo = new Date(Date.now() - 2 * 3_600_000);
-        const age = (key: string) => utimesSync(join(harness.blobDir, key.slice(0, 2), key), hourAgo, hourAgo);
+        const age = (key: string) =>
+          utimesSync(join(harness.blobDir, key.slice(0, 2), key), hourAgo, hourAgo);
         const named = await store.blobs.put(Buffer.from('named by a message'));
         const plaintext = await store.blobs.put(Buffer.from('plaintext kept beside its ciphertext'));
         const orphan = await store.blobs.put(Buffer.from('named by nothing'));
         const young = await store.blobs.put(Buffer.from('put a moment ago'));
         // More messages than one page of the reference scan (1000), the named one last in id order.
         await store.transaction(async (tx) => {
-          for (let i = 0; i < 1001; i++) await tx.insertMessage(newMessage({ id: `msg-sweep-${String(i).padStart(4, '0')}` }));
-          await tx.insertMessage(newMessage({ id: 'msg-sweep-zzzz', parts: [{ partId: 'p', contentType: 'text/plain', sha256: named.sha256, size: 18, plaintextSha256: plaintext.sha256 }] }));
+          for (let i = 0; i < 1001; i++)
+            await tx.insertMessage(newMessage({ id: `msg-sweep-${String(i).padStart(4, '0')}` }));
+          await tx.insertMessage(
+            newMessage({
+              id: 'msg-sweep-zzzz',
+              parts: [
+                {
+                  partId: 'p',
+                  contentType: 'text/plain',
+                  sha256: named.sha256,
+                  size: 18,
+                  plaintextSha256: plaintext.sha256,
+                },
+              ],
+            }),
+          );
         });
         for (const key of [named.sha256, plaintext.sha256, orphan.sha256]) age(key);
         expect(await store.sweepOrphanBlobs({ graceMs: 3_600_000 })).toEqual({ removed: 1 });
@@ -827,7 +1125,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
       it('reports a missing or malformed key as NOT_FOUND', async () => {
         expect(() => store.blobs.get('c'.repeat(64))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-        expect(() => store.blobs.get('../../etc/passwd')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+        expect(() => store.blobs.get('../../etc/passwd')).toThrow(
+          expect.objectContaining({ code: 'NOT_FOUND' }),
+        );
         expect(await store.blobs.has('../x')).toBe(false);
       });
     });

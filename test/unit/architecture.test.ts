@@ -39,7 +39,9 @@ const importsOf = (module: string) => [...(edges.get(module) ?? [])].sort();
 
 describe('module dependency rules (ARCHITECTURE.md)', () => {
   it('reads the import graph (the composition root reaches the modules it wires)', () => {
-    expect(importsOf('access-point')).toEqual(expect.arrayContaining(['as4', 'evidence', 'pipeline', 'pki', 'store', 'timestamp']));
+    expect(importsOf('access-point')).toEqual(
+      expect.arrayContaining(['as4', 'evidence', 'pipeline', 'pki', 'store', 'timestamp']),
+    );
   });
 
   it('src/ imports nothing outside src/ (no test helper reaches the build, which compiles src/ alone)', () => {
@@ -81,11 +83,13 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
   it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root, the CLI and the two-AP harness (the demo) choose one', () => {
     // `profiles` holds the plug-ins and the ERDS service; `peppol` the Peppol profile and its documents.
     const profileModules = ['profiles', 'peppol'];
-    for (const module of profileModules) expect(importsOf('as4'), `as4 imports ${module}`).not.toContain(module);
+    for (const module of profileModules)
+      expect(importsOf('as4'), `as4 imports ${module}`).not.toContain(module);
     const wiring = new Set(['access-point', 'cli', 'harness', ...profileModules]);
     for (const [from, targets] of edges) {
       if (wiring.has(from)) continue;
-      for (const module of profileModules) expect(targets.has(module), `${from} imports ${module}`).toBe(false);
+      for (const module of profileModules)
+        expect(targets.has(module), `${from} imports ${module}`).toBe(false);
     }
     expect(importsOf('access-point')).toEqual(expect.arrayContaining(['profiles']));
     expect(importsOf('profiles')).toEqual(expect.arrayContaining(['as4', 'peppol']));

@@ -8,13 +8,20 @@ describe('docs/configuration.md', () => {
 
   it('is what `npm run docs:config` writes from src/config/schema.ts today', () => {
     const committed = readFileSync(configReferenceFile, 'utf8');
-    expect(committed === generated, 'docs/configuration.md is stale: run `npm run docs:config` and commit it').toBe(true);
+    expect(
+      committed === generated,
+      'docs/configuration.md is stale: run `npm run docs:config` and commit it',
+    ).toBe(true);
   });
 
   it('names each key with its type, default and the doc comment of the schema', () => {
     const row = (key: string) => generated.split('\n').find((l) => l.startsWith(`| \`${key}\` |`));
-    expect(row('relay.maxAttempts')).toMatch(/^\| `relay\.maxAttempts` \| integer ≥ 1 \| `300` \| Attempts to reach the peer AP/);
-    expect(row('http.port')).toBe('| `http.port` | integer 0–65535 | `8080` | TCP port; 0 picks a free one. |');
+    expect(row('relay.maxAttempts')).toMatch(
+      /^\| `relay\.maxAttempts` \| integer ≥ 1 \| `300` \| Attempts to reach the peer AP/,
+    );
+    expect(row('http.port')).toBe(
+      '| `http.port` | integer 0–65535 | `8080` | TCP port; 0 picks a free one. |',
+    );
     // Same key name in two sections, each with its own description.
     expect(row('log.level')).toMatch(/\| `"info"` \| pino level\. \|$/);
     expect(row('evidence.level')).toMatch(/XAdES baseline level/);

@@ -34,10 +34,27 @@ beforeAll(async () => {
   seal = new X509Certificate(readFileSync(pki.ap('c2').sealCert));
   freshCrl = readFileSync(pki.caCrl, 'utf8');
   // Issued 40 days ago, due 10 days ago: it says nothing about today.
-  const signer = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
-  staleCrl = crlPem(await issueCrl(signer, { crlNumber: 7n, thisUpdate: new Date(Date.now() - 40 * DAY), nextUpdate: new Date(Date.now() - 10 * DAY), entries: [] }));
-  const tsa = createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }));
-  const sealer = xadesSealer({ identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey), tsa, clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() });
+  const signer = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
+  staleCrl = crlPem(
+    await issueCrl(signer, {
+      crlNumber: 7n,
+      thisUpdate: new Date(Date.now() - 40 * DAY),
+      nextUpdate: new Date(Date.now() - 10 * DAY),
+      entries: [],
+    }),
+  );
+  const tsa = createLocalTsaClient(
+    createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+  );
+  const sealer = xadesSealer({
+    identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey),
+    tsa,
+    clock: { now: () => new Date() },
+    idGenerator: sequentialIdGenerator(),
+  });
   bt = (await issueEvidence(evidenceSamples().SubmissionAcceptance, sealer)).xml;
 }, 120_000);
 
@@ -55,7 +72,7 @@ describe('CRL freshness in path validation', () => {
     expect(createTrustStore([ca], { crls: [staleCrl, freshCrl] }).validate(seal).valid).toBe(true);
   });
 
-  it('a stale CRL given both as the store\'s own and as embedded still makes the status stale (the role goes with the entry, not the memoised parse)', () => {
+  it("a stale CRL given both as the store's own and as embedded still makes the status stale (the role goes with the entry, not the memoised parse)", () => {
     const both = createTrustStore([ca], { crls: [staleCrl], embeddedCrls: [staleCrl] }).validate(seal);
     expect(both.valid).toBe(false);
     expect(both.findings.map((f) => f.code)).toContain('PKI_REVOCATION_STALE');
@@ -68,7 +85,11 @@ describe('CRL freshness in path validation', () => {
     const check = (crl: string) => {
       const file = join(work, `crl-${crl === staleCrl ? 'stale' : 'fresh'}.pem`);
       writeFileSync(file, crl);
-      return spawnSync('openssl', ['verify', '-crl_check', '-CAfile', pki.caCert, '-CRLfile', file, pki.ap('c2').sealCert], { encoding: 'utf8' });
+      return spawnSync(
+        'openssl',
+        ['verify', '-crl_check', '-CAfile', pki.caCert, '-CRLfile', file, pki.ap('c2').sealCert],
+        { encoding: 'utf8' },
+      );
     };
     expect(check(freshCrl).status).toBe(0);
     const stale = check(staleCrl);
@@ -78,31 +99,71 @@ describe('CRL freshness in path validation', () => {
 
   it('evidence whose only CRL is stale for the signing time: INDETERMINATE / TRY_LATER; a fresh embedded CRL settles it', async () => {
     const staleStore = createTrustStore([ca], { crls: [staleCrl] });
-    expect(await verifyEvidence(bt, { trust: staleStore })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
+    expect(await verifyEvidence(bt, { trust: staleStore })).toMatchObject({
+      indication: 'INDETERMINATE',
+      subIndication: 'TRY_LATER',
+    });
     const lt = await augmentXmlSeal(bt, { level: 'B-LT', crls: [freshCrl], certificates: [ca] });
     expect(await verifyEvidence(lt, { trust: staleStore })).toMatchObject({ indication: 'TOTAL-PASSED' });
   });
 
   it('B-LT augmentation embeds only CRLs that cover the signing time, and refuses when none does', async () => {
-    await expect(augmentXmlSeal(bt, { level: 'B-LT', crls: [staleCrl] })).rejects.toMatchObject({ code: 'SEAL_REVOCATION_STALE' });
+    await expect(augmentXmlSeal(bt, { level: 'B-LT', crls: [staleCrl] })).rejects.toMatchObject({
+      code: 'SEAL_REVOCATION_STALE',
+    });
     const lt = await augmentXmlSeal(bt, { level: 'B-LT', crls: [staleCrl, freshCrl] });
     expect(lt.match(/EncapsulatedCRLValue>/g)).toHaveLength(2); // one element: open and close tag
   });
 
   it('sealXml with longTerm makes, in one pass, byte for byte what augmentXmlSeal makes of its B-T form; same refusal of stale CRLs', async () => {
-    const options = { identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey), tsa: createLocalTsaClient(createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) })), clock: { now: () => new Date() }, idGenerator: sequentialIdGenerator() };
+    const options = {
+      identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey),
+      tsa: createLocalTsaClient(
+        createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) }),
+      ),
+      clock: { now: () => new Date() },
+      idGenerator: sequentialIdGenerator(),
+    };
     const data = evidenceSamples().SubmissionAcceptance;
-    const xml = (await issueEvidence(data, { seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl, freshCrl], certificates: [ca] } }) })).xml;
+    const xml = (
+      await issueEvidence(data, {
+        seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl, freshCrl], certificates: [ca] } }),
+      })
+    ).xml;
     // Its B-T form: the same document without the validation data; augmenting that must give it back.
     const bTForm = xml.replace(/<xades:CertificateValues>[\s\S]*<\/xades:RevocationValues>/, '');
     expect(bTForm).not.toBe(xml);
-    expect(await augmentXmlSeal(bTForm, { level: 'B-LT', crls: [staleCrl, freshCrl], certificates: [ca] })).toBe(xml);
-    const report = await verifyEvidence(xml, { trust: createTrustStore([ca], { crls: [staleCrl] }), requireTimestamp: true });
+    expect(
+      await augmentXmlSeal(bTForm, { level: 'B-LT', crls: [staleCrl, freshCrl], certificates: [ca] }),
+    ).toBe(xml);
+    const report = await verifyEvidence(xml, {
+      trust: createTrustStore([ca], { crls: [staleCrl] }),
+      requireTimestamp: true,
+    });
     expect(report).toMatchObject({ indication: 'TOTAL-PASSED', seal: { level: 'B-LT' } });
     const file = join(work, 'one-pass-lt.xml');
     writeFileSync(file, xml);
-    expect(spawnSync('xmlsec1', ['--verify', '--trusted-pem', pki.caCert, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', file], { encoding: 'utf8' }).status).toBe(0);
-    await expect(issueEvidence(data, { seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl], certificates: [ca] } }) })).rejects.toMatchObject({ code: 'SEAL_REVOCATION_STALE' });
-    await expect(sealXml('<a/>', { ...options, tsa: undefined, longTerm: { crls: [freshCrl], certificates: [ca] } })).rejects.toMatchObject({ code: 'SEAL_AUGMENT_NOT_B_T' });
+    expect(
+      spawnSync(
+        'xmlsec1',
+        [
+          '--verify',
+          '--trusted-pem',
+          pki.caCert,
+          '--id-attr:Id',
+          'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+          file,
+        ],
+        { encoding: 'utf8' },
+      ).status,
+    ).toBe(0);
+    await expect(
+      issueEvidence(data, {
+        seal: (x) => sealXml(x, { ...options, longTerm: { crls: [staleCrl], certificates: [ca] } }),
+      }),
+    ).rejects.toMatchObject({ code: 'SEAL_REVOCATION_STALE' });
+    await expect(
+      sealXml('<a/>', { ...options, tsa: undefined, longTerm: { crls: [freshCrl], certificates: [ca] } }),
+    ).rejects.toMatchObject({ code: 'SEAL_AUGMENT_NOT_B_T' });
   });
 });

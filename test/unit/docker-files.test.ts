@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +30,10 @@ describe('docker/', () => {
 
   it('each AP config in docker/config is a valid qerds-ap configuration', () => {
     for (const name of ['c2', 'c3']) {
-      const config = loadConfig({ file: join(root, 'docker/config', `${name}.yaml`), env: { QERDS_STORE: 'postgres' } });
+      const config = loadConfig({
+        file: join(root, 'docker/config', `${name}.yaml`),
+        env: { QERDS_STORE: 'postgres' },
+      });
       expect(config.http.host).toBe('0.0.0.0');
       expect(config.directory.participants).toHaveLength(2);
     }
@@ -30,7 +43,8 @@ describe('docker/', () => {
     const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/npm prune --omit=dev|npm ci --omit=dev/);
-    const services = (parseYaml(readFileSync(compose, 'utf8')) as { services: Record<string, unknown> }).services;
+    const services = (parseYaml(readFileSync(compose, 'utf8')) as { services: Record<string, unknown> })
+      .services;
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'c2', 'c3']));
   });
 });
@@ -50,29 +64,51 @@ describe('docker/Dockerfile runtime stage', () => {
   /** COPY lines of the last stage: `[--from=build] source destination`. */
   function runtimeCopies(): Array<{ from?: string; source: string; destination: string }> {
     const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-    return [...lastStage.matchAll(/^COPY\s+(?:--from=(\S+)\s+)?(\S+)\s+(\S+)\s*$/gm)].map((m) => ({ from: m[1], source: m[2]!, destination: m[3]! }));
+    return [...lastStage.matchAll(/^COPY\s+(?:--from=(\S+)\s+)?(\S+)\s+(\S+)\s*$/gm)].map((m) => ({
+      from: m[1],
+      source: m[2]!,
+      destination: m[3]!,
+    }));
   }
 
-  const entrypoint = (JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[]);
+  const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[];
   const run = (args: string[], timeout: number) =>
-    spawnSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], { cwd: app, encoding: 'utf8', timeout, env: { ...process.env, NODE_ENV: 'production' } });
+    spawnSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
 
   it('npm run build compiles src/ alone into dist/ (no test file, nothing written outside dist)', () => {
-    const untracked = () => spawnSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'src', 'test'], { cwd: root, encoding: 'utf8' }).stdout;
+    const untracked = () =>
+      spawnSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'src', 'test'], {
+        cwd: root,
+        encoding: 'utf8',
+      }).stdout;
     const before = untracked();
-    const result = spawnSync('npm', ['run', 'build', '--', '--outDir', join(build, 'dist')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    const result = spawnSync('npm', ['run', 'build', '--', '--outDir', join(build, 'dist')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(untracked()).toBe(before);
     expect(existsSync(join(build, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(build, 'dist/harness/demo.js'))).toBe(true);
-    const listing = spawnSync('find', [join(build, 'dist'), '-name', '*.test.js'], { encoding: 'utf8' }).stdout;
+    const listing = spawnSync('find', [join(build, 'dist'), '-name', '*.test.js'], {
+      encoding: 'utf8',
+    }).stdout;
     expect(listing).toBe('');
 
     mkdirSync(app);
     for (const copy of runtimeCopies()) {
       const target = join(app, copy.destination);
       mkdirSync(dirname(target), { recursive: true });
-      if (copy.from === undefined) cpSync(join(root, copy.source), copy.destination.endsWith('/') ? join(target, copy.source) : target, { recursive: true });
+      if (copy.from === undefined)
+        cpSync(join(root, copy.source), copy.destination.endsWith('/') ? join(target, copy.source) : target, {
+          recursive: true,
+        });
       else if (copy.source === '/app/node_modules') symlinkSync(join(root, 'node_modules'), target);
       else cpSync(join(build, copy.source.replace(/^\/app\//, '')), target, { recursive: true });
     }
@@ -81,15 +117,27 @@ describe('docker/Dockerfile runtime stage', () => {
   }, 300_000);
 
   it('dist/ imports only production dependencies (the image prunes the dev ones)', () => {
-    const dependencies = new Set(Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies));
+    const dependencies = new Set(
+      Object.keys(
+        (
+          JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+            dependencies: Record<string, string>;
+          }
+        ).dependencies,
+      ),
+    );
     const outside: string[] = [];
     for (const file of readdirSync(join(app, 'dist'), { recursive: true }) as string[]) {
       if (!file.endsWith('.js')) continue;
       const text = readFileSync(join(app, 'dist', file), 'utf8');
       // Static imports and re-exports, bare `import 'x'`, and dynamic import('x'): bare specifiers only.
-      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^.'"][^'"]*)['"]|^\s*import\s*['"]([^.'"][^'"]*)['"]|\bimport\(\s*['"]([^.'"][^'"]*)['"]\s*\)/gm)) {
+      for (const m of text.matchAll(
+        /^\s*(?:import|export)\s[^;]*?from\s*['"]([^.'"][^'"]*)['"]|^\s*import\s*['"]([^.'"][^'"]*)['"]|\bimport\(\s*['"]([^.'"][^'"]*)['"]\s*\)/gm,
+      )) {
         const specifier = (m[1] ?? m[2] ?? m[3])!;
-        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+        const name = specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : specifier.split('/')[0]!;
         if (!name.startsWith('node:') && !dependencies.has(name)) outside.push(`${file}: ${specifier}`);
       }
     }
@@ -104,10 +152,16 @@ describe('docker/Dockerfile runtime stage', () => {
   }, 120_000);
 
   it('the image serves its REST contract (dist/api reads schemas/openapi.yaml as copied)', () => {
-    const code = "import { openApiHandler } from './dist/api/openapi-route.js'; openApiHandler()({}, { type() { return this; }, send(text) { process.stdout.write(text); } });";
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: app, encoding: 'utf8' });
+    const code =
+      "import { openApiHandler } from './dist/api/openapi-route.js'; openApiHandler()({}, { type() { return this; }, send(text) { process.stdout.write(text); } });";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     expect(result.status, result.stderr).toBe(0);
-    expect((parseYaml(result.stdout) as { paths: Record<string, unknown> }).paths).toHaveProperty('/messages');
+    expect((parseYaml(result.stdout) as { paths: Record<string, unknown> }).paths).toHaveProperty(
+      '/messages',
+    );
   });
 
   /**
@@ -156,16 +210,34 @@ export async function run(): Promise<string[]> {
     it('imports createAccessPoint and loadConfig by the package name and runs an AP from a config input', () => {
       mkdirSync(join(embedder, 'node_modules'), { recursive: true });
       symlinkSync(app, join(embedder, 'node_modules', 'qerds-ap'));
-      writeFileSync(join(embedder, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
+      writeFileSync(
+        join(embedder, 'package.json'),
+        JSON.stringify({ name: 'embedder', private: true, type: 'module' }),
+      );
       writeFileSync(join(embedder, 'embed.mjs'), embed);
       const pkiDir = join(embedder, 'pki');
       const init = run(['pki', 'init', '--dir', pkiDir], 60_000);
       expect(init.status, init.stderr).toBe(0);
-      const result = spawnSync(process.execPath, ['embed.mjs', pkiDir, join(embedder, 'data')], { cwd: embedder, encoding: 'utf8', timeout: 120_000 });
+      const result = spawnSync(process.execPath, ['embed.mjs', pkiDir, join(embedder, 'data')], {
+        cwd: embedder,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(result.status, result.stderr).toBe(0);
       const out = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(out.health).toBe(200);
-      expect(out.members).toEqual(['config', 'sealCertificate', 'smtpAddress', 'smtpInboundAddress', 'smtpRelayAddress', 'url', 'start', 'stop'].sort());
+      expect(out.members).toEqual(
+        [
+          'config',
+          'sealCertificate',
+          'smtpAddress',
+          'smtpInboundAddress',
+          'smtpRelayAddress',
+          'url',
+          'start',
+          'stop',
+        ].sort(),
+      );
       expect(out.seal).toMatch(/CN=/);
       expect(out.sealFile).toBe(join(pkiDir, 'c2', 'seal.crt.pem'));
       expect(out.functions).toEqual(['function', 'function', 'function']);
@@ -177,11 +249,24 @@ export async function run(): Promise<string[]> {
       writeFileSync(
         join(embedder, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, typeRoots: [join(root, 'node_modules/@types')], types: ['node'] },
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            typeRoots: [join(root, 'node_modules/@types')],
+            types: ['node'],
+          },
           files: ['typed.ts'],
         }),
       );
-      const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: embedder, encoding: 'utf8', timeout: 120_000 });
+      const result = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+        { cwd: embedder, encoding: 'utf8', timeout: 120_000 },
+      );
       expect(result.status, result.stdout + result.stderr).toBe(0);
     }, 180_000);
   });

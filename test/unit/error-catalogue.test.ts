@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { accessPointErrors } from '../../src/access-point/errors.js';
 import { as4Errors, ebmsCodeOf, ebmsErrors } from '../../src/as4/index.js';
-import { coreErrors, QerdsError, type ErrorCatalogueEntry, type QerdsErrorCode } from '../../src/core/index.js';
+import {
+  coreErrors,
+  QerdsError,
+  type ErrorCatalogueEntry,
+  type QerdsErrorCode,
+} from '../../src/core/index.js';
 import { cryptoErrors } from '../../src/crypto/index.js';
 import { directoryErrors } from '../../src/directory/index.js';
 import { evidenceErrors } from '../../src/evidence/index.js';
@@ -66,7 +71,10 @@ describe('error catalogues', () => {
     for (const [module, catalogue] of Object.entries(catalogues)) {
       for (const [code, entry] of Object.entries(catalogue)) {
         expect(entry.text.length, `${module} ${code}`).toBeGreaterThan(0);
-        expect(Number.isInteger(entry.httpStatus) && entry.httpStatus >= 400 && entry.httpStatus <= 599, `${module} ${code} status ${entry.httpStatus}`).toBe(true);
+        expect(
+          Number.isInteger(entry.httpStatus) && entry.httpStatus >= 400 && entry.httpStatus <= 599,
+          `${module} ${code} status ${entry.httpStatus}`,
+        ).toBe(true);
         expect(typeof entry.retryable, `${module} ${code}`).toBe('boolean');
       }
     }

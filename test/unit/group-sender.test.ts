@@ -6,7 +6,11 @@ function controlledSend() {
   const groups: { key: string; items: string[]; finish: (error?: Error) => void }[] = [];
   const send = (key: string, items: readonly string[]) =>
     new Promise<string>((resolve, reject) => {
-      groups.push({ key, items: [...items], finish: (error) => (error ? reject(error) : resolve(`receipt of ${items.join('+')}`)) });
+      groups.push({
+        key,
+        items: [...items],
+        finish: (error) => (error ? reject(error) : resolve(`receipt of ${items.join('+')}`)),
+      });
     });
   return { groups, send };
 }
@@ -47,13 +51,24 @@ describe('createGroupSender', () => {
     groups[3]!.finish();
     groups[1]!.finish();
     await expect(Promise.all([...outcomes, late, other])).resolves.toEqual([
-      'receipt of a+b+c', 'receipt of a+b+c', 'receipt of a+b+c', 'receipt of d+e+f', 'receipt of d+e+f', 'receipt of d+e+f', 'receipt of g', 'receipt of x',
+      'receipt of a+b+c',
+      'receipt of a+b+c',
+      'receipt of a+b+c',
+      'receipt of d+e+f',
+      'receipt of d+e+f',
+      'receipt of d+e+f',
+      'receipt of g',
+      'receipt of x',
     ]);
   });
 
   it('fails every item of a failed send, unless retryAlone says one item may be the cause: then each goes again alone', async () => {
     const { groups, send } = controlledSend();
-    const group = createGroupSender({ send, maxInFlight: 1, retryAlone: (error) => String(error).includes('refused') });
+    const group = createGroupSender({
+      send,
+      maxInFlight: 1,
+      retryAlone: (error) => String(error).includes('refused'),
+    });
     const a = group('peer', 'a');
     const b = group('peer', 'b');
     await turn();

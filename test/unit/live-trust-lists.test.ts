@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
-import { createLiveTrustLists, devTrustListXml, loadConfiguredTrustLists, requireListedService, type LiveTrustLists } from '../../src/trust-list/index.js';
+import {
+  createLiveTrustLists,
+  devTrustListXml,
+  loadConfiguredTrustLists,
+  requireListedService,
+  type LiveTrustLists,
+} from '../../src/trust-list/index.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
@@ -52,10 +58,18 @@ describe('live trusted lists', () => {
     const rollback = await live.refresh(new Date());
     expect(rollback.refused).toEqual([expect.objectContaining({ path, code: 'TL_ROLLBACK' })]);
     const newer = new Date(held.getTime() + DAY / 4);
-    writeFileSync(path, (await devTrustListXml(pki, ['c2', 'c3'], newer, new Date(newer.getTime() + 30 * DAY))).replace('AP c3', 'AP cX'));
+    writeFileSync(
+      path,
+      (await devTrustListXml(pki, ['c2', 'c3'], newer, new Date(newer.getTime() + 30 * DAY))).replace(
+        'AP c3',
+        'AP cX',
+      ),
+    );
     const tampered = await live.refresh(new Date());
     expect(tampered.refused).toEqual([expect.objectContaining({ path, code: 'TL_SIGNATURE_INVALID' })]);
     expect(live.view.issued).toEqual(held);
-    expect(live.view.services.some((s) => s.certificates.some((c) => c.fingerprint256 === seal.fingerprint256))).toBe(false);
+    expect(
+      live.view.services.some((s) => s.certificates.some((c) => c.fingerprint256 === seal.fingerprint256)),
+    ).toBe(false);
   }, 60_000);
 });

@@ -8,13 +8,22 @@ const account = (remoteSeal: unknown) => ({
   credentials: [{ kind: 'apiKey', keySha256: 'a'.repeat(64) }],
   remoteSeal,
 });
-const load = (remoteSeal: unknown) => loadConfig({ env: {}, baseDir: '/srv/qerds', overrides: { accounts: [account(remoteSeal)] } as never });
+const load = (remoteSeal: unknown) =>
+  loadConfig({ env: {}, baseDir: '/srv/qerds', overrides: { accounts: [account(remoteSeal)] } as never });
 
 describe('config accounts[].remoteSeal', () => {
   it('takes a token by label, defaults the module to softhsm2 and resolves the certificate against the config directory', () => {
-    const config = load({ pkcs11: { tokenLabel: 'sender', keyLabel: 'seal', pinEnv: 'SENDER_SEAL_PIN' }, certificate: 'certs/sender-seal.crt.pem' });
+    const config = load({
+      pkcs11: { tokenLabel: 'sender', keyLabel: 'seal', pinEnv: 'SENDER_SEAL_PIN' },
+      certificate: 'certs/sender-seal.crt.pem',
+    });
     expect(config.accounts[0]!.remoteSeal).toEqual({
-      pkcs11: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'sender', keyLabel: 'seal', pinEnv: 'SENDER_SEAL_PIN' },
+      pkcs11: {
+        module: '/usr/lib/softhsm/libsofthsm2.so',
+        tokenLabel: 'sender',
+        keyLabel: 'seal',
+        pinEnv: 'SENDER_SEAL_PIN',
+      },
       certificate: '/srv/qerds/certs/sender-seal.crt.pem',
     });
   });

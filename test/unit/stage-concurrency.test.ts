@@ -9,7 +9,9 @@ describe('stageConcurrency', () => {
     expect(stageConcurrency(plain.queue, 'notify')).toBe(32);
     const wide = configSchema.parse({ queue: { concurrency: 50 } });
     expect(stageConcurrency(wide.queue, 'notify')).toBe(50);
-    const own = configSchema.parse({ queue: { stages: { notify: { concurrency: 2 }, relay: { concurrency: 9 } } } });
+    const own = configSchema.parse({
+      queue: { stages: { notify: { concurrency: 2 }, relay: { concurrency: 9 } } },
+    });
     expect(stageConcurrency(own.queue, 'notify')).toBe(2);
     expect(stageConcurrency(own.queue, 'relay')).toBe(9);
     expect(stageConcurrency(own.queue, 'deliver')).toBe(4);

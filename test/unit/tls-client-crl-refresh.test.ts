@@ -24,12 +24,35 @@ let stale: string;
 let fresh: string;
 
 beforeAll(async () => {
-  pki = await devTestPki(join(mkdtempSync(join(tmpdir(), 'qerds-tls-crl-')), 'pki'), { aps: ['c3'], recipients: [] });
-  const ca = { cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')), signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')) };
+  pki = await devTestPki(join(mkdtempSync(join(tmpdir(), 'qerds-tls-crl-')), 'pki'), {
+    aps: ['c3'],
+    recipients: [],
+  });
+  const ca = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
   const now = Date.now();
-  stale = crlPem(await issueCrl(ca, { crlNumber: 2n, thisUpdate: new Date(now - 40 * DAY), nextUpdate: new Date(now - 10 * DAY), entries: [] }));
-  fresh = crlPem(await issueCrl(ca, { crlNumber: 3n, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + 30 * DAY), entries: [] }));
-  server = createServer({ cert: readFileSync(pki.ap('c3').tlsCert), key: readFileSync(pki.ap('c3').tlsKey) }, (_req, res) => res.end('ok'));
+  stale = crlPem(
+    await issueCrl(ca, {
+      crlNumber: 2n,
+      thisUpdate: new Date(now - 40 * DAY),
+      nextUpdate: new Date(now - 10 * DAY),
+      entries: [],
+    }),
+  );
+  fresh = crlPem(
+    await issueCrl(ca, {
+      crlNumber: 3n,
+      thisUpdate: new Date(now - 60_000),
+      nextUpdate: new Date(now + 30 * DAY),
+      entries: [],
+    }),
+  );
+  server = createServer(
+    { cert: readFileSync(pki.ap('c3').tlsCert), key: readFileSync(pki.ap('c3').tlsKey) },
+    (_req, res) => res.end('ok'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/as4`;
 }, 120_000);
@@ -38,7 +61,11 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 describe('AS4 TLS client with refreshed CRLs', () => {
   it('fails the handshake on a stale CRL, passes once the CRL function answers a fresh one', async () => {
     let crls: readonly string[] = [stale];
-    const client = createAs4TlsClient({ ca: [readFileSync(pki.caCert, 'utf8')], crl: () => crls, idleSocketMs: 200 });
+    const client = createAs4TlsClient({
+      ca: [readFileSync(pki.caCert, 'utf8')],
+      crl: () => crls,
+      idleSocketMs: 200,
+    });
     try {
       const post = client.forPeer();
       const refused = await post(url, { method: 'POST', body: 'x' }).catch((e: unknown) => e);

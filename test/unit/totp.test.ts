@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { base32Decode, totp, verifyTotp } from '../../src/api/totp.js';
 
-const vectors = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../fixtures/crypto/rfc6238-totp.json'), 'utf8')) as {
+const vectors = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../fixtures/crypto/rfc6238-totp.json'), 'utf8'),
+) as {
   seeds: Record<'sha1' | 'sha256' | 'sha512', string>;
   vectors: { time: number; sha1: string; sha256: string; sha512: string }[];
 };
@@ -13,7 +15,12 @@ describe('TOTP (RFC 6238)', () => {
   const algorithms = ['sha1', 'sha256', 'sha512'] as const;
   it.each(vectors.vectors)('matches the RFC 6238 Appendix B vectors at T=$time', (v) => {
     for (const algorithm of algorithms) {
-      expect(totp(Buffer.from(vectors.seeds[algorithm], 'ascii'), new Date(v.time * 1000), { digits: 8, algorithm })).toBe(v[algorithm]);
+      expect(
+        totp(Buffer.from(vectors.seeds[algorithm], 'ascii'), new Date(v.time * 1000), {
+          digits: 8,
+          algorithm,
+        }),
+      ).toBe(v[algorithm]);
     }
   });
 

@@ -24,8 +24,16 @@ export function initialMigration(flavour: SqlFlavour): Migration {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .addUniqueConstraint('messages_ebms_message_id_role_key', ['ebms_message_id', 'role'])
         .execute();
-      await db.schema.createIndex('messages_state_idx').on('messages').columns(['state', 'submitted_at']).execute();
-      await db.schema.createIndex('messages_submitted_at_idx').on('messages').column('submitted_at').execute();
+      await db.schema
+        .createIndex('messages_state_idx')
+        .on('messages')
+        .columns(['state', 'submitted_at'])
+        .execute();
+      await db.schema
+        .createIndex('messages_submitted_at_idx')
+        .on('messages')
+        .column('submitted_at')
+        .execute();
 
       await db.schema
         .createTable('evidence')
@@ -50,7 +58,9 @@ export function initialMigration(flavour: SqlFlavour): Migration {
         .createTable('outbox')
         // AUTOINCREMENT on SQLite: ids are never reused after a delete, so a late completeOutbox of a
         // stale worker cannot remove a newer job that happened to get the same id.
-        .addColumn('id', flavour.serialType, (c) => (flavour.kind === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('id', flavour.serialType, (c) =>
+          flavour.kind === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
         .addColumn('stage', 'text', (c) => c.notNull())
         .addColumn('message_id', 'text', (c) => c.notNull())
         .addColumn('data', 'text', (c) => c.notNull())

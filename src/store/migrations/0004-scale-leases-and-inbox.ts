@@ -13,7 +13,11 @@ export function scaleLeasesAndInboxMigration(): Migration {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
       await db.schema.alterTable('outbox').addColumn('lease_token', 'text').execute();
-      await db.schema.createIndex('messages_inbox_idx').on('messages').columns(['recipient', 'role', 'submitted_at', 'id']).execute();
+      await db.schema
+        .createIndex('messages_inbox_idx')
+        .on('messages')
+        .columns(['recipient', 'role', 'submitted_at', 'id'])
+        .execute();
     },
   };
 }

@@ -23,7 +23,11 @@ export function idempotencyKeysMigration(): Migration {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('idempotency_keys_pk', ['account', 'idem_key'])
         .execute();
-      await db.schema.createIndex('idempotency_keys_expires').on('idempotency_keys').column('expires_at').execute();
+      await db.schema
+        .createIndex('idempotency_keys_expires')
+        .on('idempotency_keys')
+        .column('expires_at')
+        .execute();
     },
   };
 }

@@ -10,7 +10,11 @@ export function messageReferenceMigration(): Migration {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
       await db.schema.alterTable('messages').addColumn('reference', 'text').execute();
-      await db.schema.createIndex('messages_sent_idx').on('messages').columns(['sender', 'role', 'submitted_at', 'id']).execute();
+      await db.schema
+        .createIndex('messages_sent_idx')
+        .on('messages')
+        .columns(['sender', 'role', 'submitted_at', 'id'])
+        .execute();
     },
   };
 }

@@ -54,7 +54,8 @@ function claim(port: number): boolean {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number(readFileSync(file, 'utf8').trim());
-    if (holder && alive(holder)) return false;
+    // An empty claim is one being written right now (between its open and its write): never stale.
+    if (!holder || alive(holder)) return false;
     // Moved aside first (atomic), so two processes that both found the claim stale do not both delete a new one.
     const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {

@@ -1,3 +1,4 @@
+import { thrownCode } from '../../test/helpers/thrown-code.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,14 +15,6 @@ const pki = sharedTestPki();
 const seal = () => loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
 const config = (overrides: QerdsConfigInput = {}) =>
   loadConfig({ env: {}, overrides: { pki: { dir: pki.dir, apName: 'c2' }, ...overrides } });
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return isQerdsError(error) ? error.code : String(error);
-  }
-};
 
 describe('loadAs4Security (config.as4)', () => {
   it('defaults: one push P-Mode per ERDS action, eDelivery AS4 1.15, encryption required, compressed, NRR receipts', () => {
@@ -68,15 +61,15 @@ describe('loadAs4Security (config.as4)', () => {
         ],
       },
     };
-    expect(codeOf(() => loadAs4Security(config(twoZero), seal()))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => loadAs4Security(config(twoZero), seal()))).toBe('CONFIG_INVALID');
   });
 
   it('refuses duplicate P-Mode ids and an empty list', () => {
     const pm = { id: 'same', service: ERDS_SERVICE, action: ACTION_DISPATCH };
-    expect(codeOf(() => config({ as4: { pmodes: [pm, { ...pm, action: ACTION_EVIDENCE }] } }))).toBe(
+    expect(thrownCode(() => config({ as4: { pmodes: [pm, { ...pm, action: ACTION_EVIDENCE }] } }))).toBe(
       'CONFIG_INVALID',
     );
-    expect(codeOf(() => config({ as4: { pmodes: [] } }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => config({ as4: { pmodes: [] } }))).toBe('CONFIG_INVALID');
   });
 });
 

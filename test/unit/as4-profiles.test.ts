@@ -1,7 +1,7 @@
+import { thrownCode } from '../helpers/thrown-code.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { definePMode, withProfileDefaults } from '../../src/as4/index.js';
-import { isQerdsError } from '../../src/core/index.js';
 import { formatIdentifier, jpPintDocumentType, peppolAs4Profile } from '../../src/peppol/index.js';
 import {
   ACTION_DISPATCH,
@@ -16,15 +16,6 @@ import {
   resolvePModes,
 } from '../../src/profiles/index.js';
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return isQerdsError(error) ? error.code : String(error);
-  }
-};
-
 describe('AS4 profile plug-ins', () => {
   it('registers eDelivery AS4 1.15, 2.0 and Peppol, each { id, pmodeDefaults, validate }', () => {
     expect([...AS4_PROFILES.keys()]).toEqual(['edelivery-1.15', 'edelivery-2.0', 'peppol']);
@@ -33,7 +24,7 @@ describe('AS4 profile plug-ins', () => {
       expect(profile.pmodeDefaults.profile).toBe(profile.id);
       expect(typeof profile.validate).toBe('function');
     }
-    expect(codeOf(() => as4Profile('edelivery-3.0'))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => as4Profile('edelivery-3.0'))).toBe('CONFIG_INVALID');
   });
 
   it("merges a profile's defaults under a P-Mode field by field, changing neither", () => {
@@ -94,10 +85,12 @@ describe('AS4 profile plug-ins', () => {
     ).toBe('edelivery-2.0');
     // The ERDS service is no Peppol process: under the Peppol profile it is a configuration error at start.
     expect(
-      codeOf(() => resolvePModes({ profile: 'edelivery-1.15', pmodes: [{ ...erds, profile: 'peppol' }] })),
+      thrownCode(() =>
+        resolvePModes({ profile: 'edelivery-1.15', pmodes: [{ ...erds, profile: 'peppol' }] }),
+      ),
     ).toBe('CONFIG_INVALID');
     expect(
-      codeOf(() =>
+      thrownCode(() =>
         resolvePModes({
           profile: 'edelivery-1.15',
           pmodes: [{ ...erds, profile: 'edelivery-2.0', security: { algorithmSet: 'edelivery-1.15' } }],

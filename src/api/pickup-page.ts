@@ -284,7 +284,7 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
             return again(400, 'factorRequired');
           case 'factor-invalid':
             req.log?.warn(
-              { messageId: outcome.link?.messageId, method: outcome.method },
+              { messageId: outcome.link?.messageId, factor: outcome.method },
               'pickup refused: wrong second factor',
             );
             if (outcome.attemptsLeft <= 0) return notice(res, req, 403, 'locked');
@@ -314,7 +314,7 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
       res.append('Set-Cookie', cookie(req, SESSION_COOKIE, value, sessions.ttlSeconds));
       res.append('Set-Cookie', cookie(req, FORM_COOKIE, '', 0));
       req.log?.info(
-        { messageId: message.id, method: outcome.identification.method },
+        { messageId: message.id, identification: outcome.identification.method },
         'pickup page: recipient identified',
       );
       res.redirect(303, `/pickup/session?lang=${lang}`);

@@ -60,7 +60,7 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
     if (!outcome.ok) {
       if (outcome.kind === 'factor-invalid')
         req.log?.warn(
-          { messageId: outcome.link?.messageId, method: outcome.method },
+          { messageId: outcome.link?.messageId, factor: outcome.method },
           'pickup refused: wrong second factor',
         );
       const extra = outcome.kind === 'assurance' ? { required: loaUri(options.minHandover) } : {};

@@ -27,7 +27,7 @@ export function acceptanceExpiryStage(ctx: PipelineContext): JobHandler {
       { from: 'awaiting-acceptance', to: 'failed', patch: { lastError: 'ACCEPTANCE_EXPIRED' } },
       { returnToSender: true },
     ).catch(unlessMovedOn);
-    ctx.log.info({ messageId: message.id, deadline }, 'acceptance window over without an answer');
+    ctx.log.info({ deadline }, 'acceptance window over without an answer');
     return { status: 'done' };
   };
 }

@@ -41,7 +41,7 @@ export async function askForAcceptance(
               ),
           },
         );
-        ctx.log.info({ messageId: message.id, channel, deadline }, 'recipient asked to accept');
+        ctx.log.info({ channel, deadline }, 'recipient asked to accept');
       },
       onGivenUp: (attempts, reason) =>
         recordEvidence(

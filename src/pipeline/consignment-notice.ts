@@ -29,7 +29,7 @@ export async function consignByNotice(
           { from, to: 'consigned' },
           { returnToSender: true },
         );
-        ctx.log.info({ messageId: message.id, channel }, 'recipient notified of the consigned message');
+        ctx.log.info({ channel }, 'recipient notified of the consigned message');
       },
       onGivenUp: (attempts, reason) =>
         recordEvidence(

@@ -43,5 +43,5 @@ async function consignToInbox(ctx: PipelineContext, message: StoredMessage): Pro
       },
     },
   ).catch(unlessMovedOn);
-  if (recorded) ctx.log.info({ messageId: message.id }, 'consigned to recipient inbox');
+  if (recorded) ctx.log.info('consigned to recipient inbox');
 }

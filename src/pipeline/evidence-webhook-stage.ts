@@ -24,10 +24,7 @@ export function evidenceWebhookStage(ctx: PipelineContext): JobHandler {
       xml: evidence.xml,
     });
     if (result.status === 'sent') {
-      ctx.log.info(
-        { messageId: message.id, evidenceId, event: evidence.event },
-        'evidence posted to the sender webhook',
-      );
+      ctx.log.info({ evidenceId, event: evidence.event }, 'evidence posted to the sender webhook');
       return { status: 'done' };
     }
     const attempts = job.attempts + 1;
@@ -35,15 +32,12 @@ export function evidenceWebhookStage(ctx: PipelineContext): JobHandler {
     const retry = ctx.webhookRetry ?? ctx.relayRetry;
     if (result.permanent || attempts >= retry.maxAttempts) {
       ctx.log.error(
-        { messageId: message.id, evidenceId, reason: result.reason, attempts },
+        { evidenceId, reason: result.reason, attempts },
         'evidence could not be posted to the sender webhook',
       );
       return { status: 'dead', error };
     }
-    ctx.log.warn(
-      { messageId: message.id, evidenceId, reason: result.reason, attempts },
-      'sender webhook refused; retrying',
-    );
+    ctx.log.warn({ evidenceId, reason: result.reason, attempts }, 'sender webhook refused; retrying');
     return retryAfter(retry, attempts, error);
   };
 }

@@ -33,10 +33,7 @@ export function mailDeliveryStage(ctx: PipelineContext): JobHandler {
       (e) => e.event === 'ContentConsignment',
     );
     if (!consignment) {
-      ctx.log.error(
-        { messageId: message.id },
-        'no ContentConsignment to dispatch with: mail delivery skipped',
-      );
+      ctx.log.error('no ContentConsignment to dispatch with: mail delivery skipped');
       return { status: 'done' };
     }
     const evidence: IssuedEvidence = {
@@ -49,16 +46,13 @@ export function mailDeliveryStage(ctx: PipelineContext): JobHandler {
     const result = await ctx.mail.sendDispatch({ to, message, parts, evidence });
     if (result.status === 'accepted') {
       await settle(ctx, message, 'delivered');
-      ctx.log.info(
-        { messageId: message.id, response: result.response },
-        'REM dispatch accepted by the recipient mail server',
-      );
+      ctx.log.info({ response: result.response }, 'REM dispatch accepted by the recipient mail server');
       return { status: 'done' };
     }
     const attempts = job.attempts + 1;
     const retry = ctx.mailRetry ?? ctx.relayRetry;
     ctx.log.warn(
-      { messageId: message.id, attempts, permanent: result.permanent, response: result.response },
+      { attempts, permanent: result.permanent, response: result.response },
       'REM dispatch refused',
     );
     if (result.permanent)
@@ -92,10 +86,7 @@ async function settle(
   } catch (error) {
     // The recipient downloaded it through the API meanwhile: that handover and its evidence stand.
     if (!isQerdsError(error) || error.code !== 'STATE_CONFLICT') throw error;
-    ctx.log.info(
-      { messageId: message.id },
-      'handed over through the API during mail delivery: no second evidence',
-    );
+    ctx.log.info('handed over through the API during mail delivery: no second evidence');
   }
   return { status: 'done' };
 }

@@ -24,10 +24,7 @@ export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
       evidence: { id: evidence.id, event: evidence.event, eventTime: evidence.eventTime, xml: evidence.xml },
     });
     if (result.status === 'accepted') {
-      ctx.log.info(
-        { messageId: message.id, evidenceId, event: evidence.event },
-        'evidence mailed to the sender',
-      );
+      ctx.log.info({ evidenceId, event: evidence.event }, 'evidence mailed to the sender');
       return { status: 'done' };
     }
     const retry = ctx.mailRetry ?? ctx.relayRetry;
@@ -35,7 +32,7 @@ export function mailEvidenceStage(ctx: PipelineContext): JobHandler {
     const error = `SMTP ${result.response}`.slice(0, 200);
     if (result.permanent || attempts >= retry.maxAttempts) {
       ctx.log.error(
-        { messageId: message.id, evidenceId, response: result.response, attempts },
+        { evidenceId, response: result.response, attempts },
         'evidence could not be mailed to the sender',
       );
       // Kept as a dead letter: an operator can replay it once the sender's mailbox takes mail again.

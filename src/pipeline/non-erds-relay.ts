@@ -26,7 +26,7 @@ export async function relayToNonErds(
     (e) => e.event === 'SubmissionAcceptance',
   );
   if (!acceptance) {
-    ctx.log.error({ messageId: message.id }, 'no SubmissionAcceptance to relay to a non-ERDS recipient with');
+    ctx.log.error('no SubmissionAcceptance to relay to a non-ERDS recipient with');
     return settle(ctx, message, 'failed', {
       code: 'RF02',
       details: 'no SubmissionAcceptance evidence to send',
@@ -45,16 +45,13 @@ export async function relayToNonErds(
     evidence,
   });
   if (result.status === 'accepted') {
-    ctx.log.info(
-      { messageId: message.id, to, response: result.response },
-      'relayed to a non-ERDS recipient by mail',
-    );
+    ctx.log.info({ to, response: result.response }, 'relayed to a non-ERDS recipient by mail');
     return settle(ctx, message, 'delivered', { code: 'RF01', details: `${to}: SMTP ${result.response}` });
   }
   const attempts = previousAttempts + 1;
   const retry = ctx.mailRetry ?? ctx.relayRetry;
   ctx.log.warn(
-    { messageId: message.id, to, attempts, permanent: result.permanent, response: result.response },
+    { to, attempts, permanent: result.permanent, response: result.response },
     'relay to a non-ERDS recipient refused',
   );
   if (result.permanent)

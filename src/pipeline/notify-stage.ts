@@ -24,10 +24,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
     const entry = await ctx.directory.lookup(message.sender);
     if (!entry) {
       // A dead letter, not a silent end: once the directory knows the sender's AP, a replay delivers it.
-      ctx.log.error(
-        { messageId: message.id, evidenceId },
-        'sender AP not in directory: evidence stays here only',
-      );
+      ctx.log.error({ evidenceId }, 'sender AP not in directory: evidence stays here only');
       return { status: 'dead', error: 'DIRECTORY_NOT_FOUND' };
     }
     try {
@@ -50,10 +47,7 @@ export function notifyStage(ctx: PipelineContext): JobHandler {
       const attempts = job.attempts + 1;
       const code = error instanceof QerdsError ? error.code : 'AS4_EBMS_0005';
       if (attempts >= ctx.relayRetry.maxAttempts) {
-        ctx.log.error(
-          { messageId: message.id, evidenceId, code, err: error },
-          'evidence could not be returned to the sender AP',
-        );
+        ctx.log.error({ evidenceId, code, err: error }, 'evidence could not be returned to the sender AP');
         return { status: 'dead', error: code };
       }
       return retryAfter(ctx.relayRetry, attempts, code);

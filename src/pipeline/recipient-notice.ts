@@ -52,7 +52,6 @@ export async function tryNotice(
   if (result.status === 'sent') return { sent: true, channel: result.channel };
   ctx.log.warn(
     {
-      messageId: notice.message.id,
       notice: notice.kind,
       attempts,
       reason: result.reason,

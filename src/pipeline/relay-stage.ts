@@ -73,7 +73,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       const attempts = job.attempts + 1;
       const code = isQerdsError(error) ? error.code : 'AS4_EBMS_0005';
       const retryable = !isQerdsError(error) || error.details?.retryable !== false;
-      ctx.log.warn({ messageId: message.id, attempts, code, err: error }, 'relay attempt failed');
+      ctx.log.warn({ attempts, code, err: error }, 'relay attempt failed');
       await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: code });
       if (retryable && attempts < ctx.relayRetry.maxAttempts) {
         return retryAfter(ctx.relayRetry, attempts, code);
@@ -103,22 +103,19 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         }
       });
       ctx.log.info(
-        { messageId: message.id, endpoint: entry.endpoint, response: answer.smtpResponse },
+        { endpoint: entry.endpoint, response: answer.smtpResponse },
         'relayed by SMTP, awaiting the RelayAcceptance of the recipient AP',
       );
       return { status: 'done' };
     }
     if (answer.recordRelayAcceptance) {
       await recordReceiptBoundAcceptance(ctx, message, answer.receiptXml, job.attempts + 1);
-      ctx.log.info(
-        { messageId: message.id, endpoint: entry.endpoint },
-        'relayed, receipt verified and bound in RelayAcceptance',
-      );
+      ctx.log.info({ endpoint: entry.endpoint }, 'relayed, receipt verified and bound in RelayAcceptance');
       return { status: 'done' };
     }
     // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
     await ctx.store.transitionMessage(message.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
-    ctx.log.info({ messageId: message.id, endpoint: entry.endpoint }, 'relayed, receipt verified');
+    ctx.log.info({ endpoint: entry.endpoint }, 'relayed, receipt verified');
     return { status: 'done' };
   };
 }
@@ -170,6 +167,6 @@ async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFai
   ).catch(unlessMovedOn);
   // C3's evidence may have settled the message meanwhile (e.g. handed over): then there is no failure to prove.
   if (!recorded) return { status: 'done' } as const;
-  ctx.log.error({ messageId: message.id, reason: code, details }, 'relay failed for good');
+  ctx.log.error({ reason: code, details }, 'relay failed for good');
   return { status: 'done' } as const;
 }

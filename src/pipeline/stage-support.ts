@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import { isQerdsError, QerdsError, type MessageState, type PayloadPart } from '../core/index.js';
 import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
@@ -43,6 +44,21 @@ export async function streamToBuffer(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The logger for lines about message `messageId`. A stage's job logger is already bound to its message
+ * (registerWorkers in access-point/queue-binding.ts) and is used as it is: the id passed again would be a
+ * second "messageId" in the same JSON line. Any other logger (an API request's, the AS4 reception's) gets
+ * a child bound to the id. For code that runs both in a job and outside one (recordEvidence); a stage's
+ * own code logs with ctx.log and names no messageId. A logger bound to another message (no caller today)
+ * names this one as relatedMessageId: pino cannot unbind a field, and a key twice in a line is not JSON
+ * anyone can rely on (parsers keep one of the two).
+ */
+export function messageLog(log: Logger, messageId: string): Logger {
+  const bound: unknown = log.bindings().messageId;
+  if (bound === messageId) return log;
+  return log.child(bound === undefined ? { messageId } : { relatedMessageId: messageId });
+}
+
 /** The state change an evidence proves, applied compare-and-set in the evidence's transaction. */
 export interface StateChange {
   readonly from: MessageState;
@@ -71,8 +87,8 @@ export async function recordEvidence(
       return await recordChainedEvidence(ctx, message, request, transition, options, previousId);
     } catch (error) {
       if (!isQerdsError(error, 'STORE_CHAIN_MOVED') || attempt >= chainAttempts) throw error;
-      ctx.log.info(
-        { messageId: message.id, event: request.event, attempt },
+      messageLog(ctx.log, message.id).info(
+        { event: request.event, attempt },
         'evidence chain moved on while sealing; sealing again',
       );
     }

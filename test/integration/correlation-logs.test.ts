@@ -10,13 +10,16 @@ import { devPkiLayout } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
+import { duplicateKeys } from '../helpers/json-duplicate-keys.js';
 import { claimPort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
  * debug logging captured from both APs. Every line written while it travels names its messageId (C2's
  * or C3's id of it); the lines of its jobs also name stage and jobId, and the submission line carries
- * the client's X-Request-Id, which the API echoes.
+ * the client's X-Request-Id, which the API echoes. No line names a field twice (a stage's logger is
+ * already bound to its message: the id passed again would be a second "messageId" in the same line).
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-corr-'));
 const aps: AccessPoint[] = [];
@@ -45,9 +48,16 @@ describe('correlation ids in logs', () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
     const lines: Line[] = [];
+    const doubled: { line: string; keys: string[] }[] = [];
     const root = pino(
       { level: 'debug' },
-      { write: (text: string) => void lines.push(JSON.parse(text) as Line) },
+      {
+        write: (text: string) => {
+          lines.push(JSON.parse(text) as Line);
+          const keys = duplicateKeys(text);
+          if (keys.length > 0) doubled.push({ line: text, keys });
+        },
+      },
     );
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     const participants = [
@@ -104,14 +114,18 @@ describe('correlation ids in logs', () => {
     const odd = await fetch(`${c2.url}/healthz`, { headers: { 'x-request-id': 'a b\tc' } });
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-    const deadline = Date.now() + 30_000;
-    while ((await accessPointInternals(c2).context.store.listEvidence(id)).length < 3) {
-      if (Date.now() > deadline) throw new Error('the message did not complete in 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 300)); // the last jobs settle and log
+    await waitFor(
+      async () =>
+        (await accessPointInternals(c2).context.store.listEvidence(id)).length >= 3 ? true : undefined,
+      { what: 'the message to complete' },
+    );
+    // The last jobs settle and log: C3's notify stage, which carried the evidence back, has written its line.
+    await waitFor(() => (lines.some((l) => l.ap === 'c3' && l.stage === 'notify') ? true : undefined), {
+      what: "C3's notify stage's log line",
+    });
     const c3Id = (await accessPointInternals(c3).context.store.listMessages())[0]!.id;
 
+    expect(doubled, 'log lines that name a field twice').toEqual([]);
     const life = lines.slice(startup);
     expect(life.length).toBeGreaterThan(5);
     // Access-log lines (msg 'http') are about a request, not a message: they carry its requestId instead.

@@ -1,6 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { QerdsError } from '../core/index.js';
 import { runDemo } from '../harness/demo.js';
+import { devApId } from '../pki/dev-ap-id.js';
+import { createCliLogger, logFormatOption, resolveLogFormat } from './log-output.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -29,6 +31,15 @@ export function registerDemo(program: Command): void {
       'the production setup: BullMQ queues on Redis (key prefix <name>-c2 / -c3) instead of the in-process queue',
     )
     .option('--name <name>', 'schema and key prefix of --postgres / --redis', 'qerds_demo')
+    .addOption(logFormatOption())
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        "the two APs' log level (info: each step they take; the demo's own lines print at any level)",
+      )
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('warn'),
+    )
     .action(
       async (opts: {
         out: string;
@@ -39,6 +50,8 @@ export function registerDemo(program: Command): void {
         postgres?: string;
         redis?: string;
         name: string;
+        logFormat: string;
+        logLevel: string;
       }) => {
         if (opts.profile !== 'erds' && opts.profile !== 'peppol')
           throw new QerdsError('CONFIG_INVALID', '--profile must be erds or peppol');
@@ -47,6 +60,8 @@ export function registerDemo(program: Command): void {
             'CONFIG_INVALID',
             '--name must be lowercase letters, digits and _ (a PostgreSQL schema name)',
           );
+        // The APs log as `qerds start` does: pretty on a terminal, JSON otherwise, each line naming its AP.
+        const format = resolveLogFormat(opts.logFormat, process.stdout.isTTY === true);
         const invalid = await runDemo({
           outDir: opts.out,
           pkiDir: opts.pki,
@@ -58,6 +73,7 @@ export function registerDemo(program: Command): void {
           profile: opts.profile,
           timeoutMs: Number(opts.timeout),
           print: (line) => process.stdout.write(line + '\n'),
+          logger: (name) => createCliLogger({ level: opts.logLevel, format, ap: devApId(name) }),
           overrides: (name) => ({
             ...(opts.postgres
               ? {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints } from './two-access-points.js';
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { parseSbd, readUblInvoice } from '../peppol/index.js';
@@ -25,6 +26,8 @@ export interface DemoOptions {
    * AP certificates (CN = seat id), a JP PINT document between two Japanese companies. @defaultValue 'erds'
    */
   readonly profile?: 'erds' | 'peppol';
+  /** Each AP's logger (`qerds demo`: the CLI's, in the format of --log-format). @defaultValue JSON at warn */
+  readonly logger?: (name: 'c2' | 'c3') => Logger;
 }
 
 /** The Peppol demo's parties: the seller and buyer of the JP PINT samples (corporate numbers with valid check digits). */
@@ -88,6 +91,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     outDir: options.outDir,
     pkiDir: apPkiDir,
     overrides: peppol ? onPeppol(options.overrides) : options.overrides,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(peppol
       ? {
           extraParticipants: [

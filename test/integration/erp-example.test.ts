@@ -1,6 +1,6 @@
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,48 +12,70 @@ import {
   startTwoAccessPoints,
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
-import { initDevPki } from '../../src/pki/index.js';
+import { devTestPki } from '../helpers/pki.js';
+import { claimPort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ERP = { id: '0188:5555555555555', name: 'ERP Example K.K.', key: 'erp-example-key-0123456789abcdef' };
 
 /**
- * The README's ERP example, run as written: examples/erp-webhook.mjs receives and checks the evidence
- * webhooks, examples/erp-submit.mjs submits an invoice with an Idempotency-Key, twice, against real APs.
+ * The README's ERP example, run as written: examples/erp.mjs submits an invoice with an Idempotency-Key against
+ * real APs and receives and checks the evidence webhooks on the port its API key's evidenceWebhookUrl names
+ * (claimed before the APs start, since their config holds it); run again, it gets the first message back.
  */
-describe('README: the ERP example (examples/erp-submit.mjs, examples/erp-webhook.mjs)', () => {
+describe('README: the ERP example (examples/erp.mjs)', () => {
   const work = mkdtempSync(join(tmpdir(), 'qerds-erp-example-'));
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   let net: TwoAccessPoints;
-  let receiver: ChildProcess;
-  let received = '';
+  let port = 0;
   let hookUrl = '';
+  let erp: Erp | undefined;
 
-  const node = (script: string, args: string[], env: Record<string, string>) =>
-    new Promise<{ status: number; stdout: string; stderr: string }>((resolveRun) => {
-      execFile(
-        process.execPath,
-        [join(root, 'examples', script), ...args],
-        { cwd: root, env: { ...process.env, ...env } },
-        (error, stdout, stderr) => {
-          resolveRun({ status: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr });
+  interface Erp {
+    child: ChildProcess;
+    out: () => string;
+    exited: Promise<unknown>;
+  }
+  /** `node examples/erp.mjs <recipient> <invoice> <reference>` with the README's environment; it runs until killed. */
+  const runErp = (): Erp => {
+    let out = '';
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'examples/erp.mjs'),
+        RECIPIENT.id,
+        join(root, 'examples/ubl-invoice-jp.xml'),
+        'INV-2026-000123',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          QERDS_API: net.c2.url,
+          QERDS_API_KEY: ERP.key,
+          WEBHOOK_SECRET: secret,
+          PORT: String(port),
         },
-      );
-    });
+      },
+    );
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+    return { child, out: () => out, exited };
+  };
+  const stopErp = async () => {
+    erp?.child.kill();
+    await erp?.exited;
+    erp = undefined;
+  };
 
   beforeAll(async () => {
-    // The ERP's receiver first (it picks its port), then the APs that call it.
-    receiver = spawn(process.execPath, [join(root, 'examples/erp-webhook.mjs')], {
-      env: { ...process.env, WEBHOOK_SECRET: secret, PORT: '0' },
-    });
-    receiver.stdout!.on('data', (chunk: Buffer) => (received += chunk.toString()));
-    const port = await waitFor(() => /listening on (\d+)/.exec(received)?.[1], {
-      what: 'the webhook receiver',
-    });
-    hookUrl = `http://127.0.0.1:${port}/qerds-evidence`;
+    // The ERP's webhook port is in the AP's config, so it is claimed before either starts.
+    port = await claimPort();
+    hookUrl = `http://127.0.0.1:${port}/`;
     const pkiDir = join(work, 'pki');
-    await initDevPki({ dir: pkiDir });
+    await devTestPki(pkiDir);
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir,
@@ -67,39 +89,45 @@ describe('README: the ERP example (examples/erp-submit.mjs, examples/erp-webhook
     });
   }, 120_000);
   afterAll(async () => {
-    receiver?.kill();
+    await stopErp();
     await net?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('submits once, replays the retry, and receives the signed evidence of that one message', async () => {
-    const env = { QERDS_API: net.c2.url, QERDS_API_KEY: ERP.key };
-    const args = [RECIPIENT.id, join(root, 'examples/ubl-invoice-jp.xml'), 'INV-2026-000123'];
-    const first = await node('erp-submit.mjs', args, env);
-    expect(first.status, first.stderr).toBe(0);
-    const [, id] = /^201 new (\S+)\n$/.exec(first.stdout) ?? [];
-    expect(id, first.stdout).toBeDefined();
-    // The ERP timed out and retries: the same key answers with the first submission, nothing is sent twice.
-    const retry = await node('erp-submit.mjs', args, env);
-    expect(retry.stdout).toBe(`201 replayed ${id}\n`);
-    expect(
-      (await accessPointInternals(net.c2).context.store.listMessages())
-        .filter((m) => m.reference === 'INV-2026-000123')
-        .map((m) => m.id),
-    ).toEqual([id]);
-
+  it('submits once, receives the signed evidence of that message, and run again gets the same message back', async () => {
+    erp = runErp();
+    const first = erp;
+    const id = await waitFor(() => /^201 new (\S+)$/m.exec(first.out())?.[1], {
+      timeoutMs: 60_000,
+      what: `the submission's line (${first.out()})`,
+    });
     await waitFor(
       () =>
         ['SubmissionAcceptance', 'RelayAcceptance'].every((e) =>
-          received.includes(`${e} ${id} INV-2026-000123\n`),
+          first.out().includes(`${e} ${id} INV-2026-000123\n`),
         )
           ? true
           : undefined,
       { timeoutMs: 60_000, what: 'the evidence webhooks' },
     );
-  }, 120_000);
+    // The ERP timed out (here: stopped) and runs again: the same key answers with the first submission.
+    await stopErp();
+    erp = runErp();
+    const again = erp;
+    await waitFor(() => (/^201 /m.test(again.out()) ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "the retry's line",
+    });
+    expect(again.out()).toMatch(new RegExp(`^201 replayed ${id}$`, 'm'));
+    expect(
+      (await accessPointInternals(net.c2).context.store.listMessages())
+        .filter((m) => m.reference === 'INV-2026-000123')
+        .map((m) => m.id),
+    ).toEqual([id]);
+  }, 180_000);
 
-  it('refuses a webhook that is not signed with the secret, and one signed too long ago', async () => {
+  it('refuses a webhook that is not signed with the secret, one signed too long ago, and one without a timestamp', async () => {
+    const receiving = erp!;
     const post = (headers: Record<string, string>) =>
       fetch(hookUrl, {
         method: 'POST',
@@ -110,18 +138,43 @@ describe('README: the ERP example (examples/erp-submit.mjs, examples/erp-webhook
     expect(
       (await post({ 'webhook-id': 'x', 'webhook-timestamp': now, 'webhook-signature': 'v1,AAAA' })).status,
     ).toBe(401);
-    const { webhookSignature } = await import('../../src/access-point/webhook-post.js');
-    const old = String(Math.floor(Date.now() / 1000) - 3600);
+    // Not ASCII: a byte length other than its string length must not reach timingSafeEqual unequal.
     expect(
       (
         await post({
           'webhook-id': 'x',
-          'webhook-timestamp': old,
-          'webhook-signature': webhookSignature(secret, 'x', Number(old), '{"event":"Forged"}'),
+          'webhook-timestamp': now,
+          'webhook-signature': `v1,${'\u00e9'.repeat(44)}`,
         })
       ).status,
     ).toBe(401);
-    expect(received).not.toContain('Forged');
+    const { webhookSignature } = await import('../../src/access-point/webhook-post.js');
+    const old = String(Math.floor(Date.now() / 1000) - 3600);
+    const signedAt = (time: string) => webhookSignature(secret, 'x', Number(time), '{"event":"Forged"}');
+    expect(
+      (await post({ 'webhook-id': 'x', 'webhook-timestamp': old, 'webhook-signature': signedAt(old) }))
+        .status,
+    ).toBe(401);
+    // Signed by the key over "x.undefined.<body>" (no timestamp header): still not fresh, so refused.
+    expect(
+      (
+        await post({
+          'webhook-id': 'x',
+          'webhook-signature': `v1,${createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
+            .update('x.undefined.{"event":"Forged"}')
+            .digest('base64')}`,
+        })
+      ).status,
+    ).toBe(401);
+    // The same body, signed now with the secret, is taken: the refusals above are the signature's and the time's.
+    expect(
+      (await post({ 'webhook-id': 'x', 'webhook-timestamp': now, 'webhook-signature': signedAt(now) }))
+        .status,
+    ).toBe(204);
+    await waitFor(() => (receiving.out().includes('Forged') ? true : undefined), {
+      what: 'the one valid POST',
+    });
+    expect(receiving.out().match(/Forged/g)).toHaveLength(1);
   });
 
   it("the README's curl examples, run one by one in bash against the two APs", async () => {
@@ -183,9 +236,8 @@ describe('README: the ERP example (examples/erp-submit.mjs, examples/erp-webhook
     expect(readFileSync(join(dir, 'received.xml'))).toEqual(readFileSync(join(dir, 'invoice.xml')));
   }, 120_000);
 
-  it('the README shows both files exactly as they are', () => {
+  it('the README shows the program exactly as it is', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    for (const file of ['examples/erp-submit.mjs', 'examples/erp-webhook.mjs'])
-      expect(readme, file).toContain(readFileSync(join(root, file), 'utf8'));
+    expect(readme).toContain('```js\n' + readFileSync(join(root, 'examples/erp.mjs'), 'utf8') + '```\n');
   });
 });

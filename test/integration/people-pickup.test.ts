@@ -17,6 +17,8 @@ import { parseEvidenceXml } from '../../src/evidence/index.js';
 import { PickupLinks } from '../../src/pipeline/index.js';
 import { hashPassword } from '../../src/smtp/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { duplicateKeys } from '../helpers/json-duplicate-keys.js';
+import { PICKUP_LINK_TOTP_METHOD } from '../../src/api/methods.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -177,6 +179,10 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
       // The refusal is logged, without the link's token (a bearer secret until used).
       expect(c3Log.join('')).toMatch(/pickup refused: wrong second factor/);
       expect(c3Log.join('')).not.toContain(link.split('/pickup/')[1]!.split('.')[1]!);
+      // The factor has a name of its own beside the request's method: no line names a field twice.
+      const refusal = c3Log.find((l) => l.includes('pickup refused: wrong second factor'))!;
+      expect(JSON.parse(refusal)).toMatchObject({ method: 'POST', factor: PICKUP_LINK_TOTP_METHOD });
+      expect(c3Log.flatMap((l) => duplicateKeys(l))).toEqual([]);
     });
 
     it('a tampered link: 401 PICKUP_LINK_INVALID', async () => {

@@ -19,6 +19,13 @@ export const configReferenceFile = join(root, 'docs/configuration.md');
 /** The files the config schema is written in (the P-Mode schema lives with AS4). */
 const schemaFiles = [join(root, 'src/config/schema.ts'), join(root, 'src/as4/pmode.ts')];
 
+/** A schema and the source files its doc comments are read from: the configuration's, unless a test gives another. */
+export interface SchemaSource {
+  readonly schema: z.ZodType;
+  readonly files: readonly string[];
+}
+const configSource: SchemaSource = { schema: configSchema, files: schemaFiles };
+
 interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
@@ -218,11 +225,67 @@ function rows(
   }
 }
 
-/** The whole reference, as docs/configuration.md holds it. */
-export function configReferenceMarkdown(): string {
-  const { docs, variantDocs } = readDocs(schemaFiles);
-  const json = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+/** The reference's rows, section by section (a section's own row only when it has something to tell). */
+function configReferenceSections(source: SchemaSource): { name: string; rows: Row[] }[] {
+  const { docs, variantDocs } = readDocs(source.files);
+  const json = z.toJSONSchema(source.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const sections = Object.entries(json.properties ?? {});
+  const top =
+    docs.get(`configSchema:${sections.map(([name]) => name).join(',')}`) ?? new Map<string, string>();
+  return sections.map(([name, section]) => {
+    const out: Row[] = [];
+    const wrapped: JsonSchema = { properties: { [name]: section } };
+    rows(wrapped, 'configSchema', '', new Map([...docs, [`configSchema:${name}`, top]]), variantDocs, out);
+    // The section's own row: its heading says it, unless it has a type or default to tell (lists, optional objects).
+    if (out[0]?.type === 'object' && out[0].default === '' && out[0].description === '') out.shift();
+    return { name, rows: out };
+  });
+}
+
+/**
+ * The keys of the reference without a description (no doc comment, or one with only `@defaultValue`): each key
+ * must say what it does, in which unit, and what its default means. `npm run docs:config` refuses to write the
+ * reference while any is left, and test/unit/config-reference.test.ts fails.
+ */
+export function undocumentedConfigKeys(source = configSource): string[] {
+  return undocumentedIn(configReferenceSections(source));
+}
+
+const undocumentedIn = (sections: readonly { rows: readonly Row[] }[]): string[] =>
+  sections.flatMap((section) => section.rows.filter((row) => row.description === '').map((row) => row.key));
+
+/** Unit words a description must use for a key whose name ends in a unit (`…Ms`, `…Seconds`, `…Bytes`…). */
+const unitWords: readonly [RegExp, RegExp][] = [
+  [/Ms$/, /\b(ms|milliseconds?)\b/i],
+  [/Seconds$/, /\bseconds?\b/i],
+  [/Bytes$/, /\bbytes\b/i],
+  [/Days$/, /\bdays?\b/i],
+  [/Years$|^years$/, /\byears?\b/i],
+];
+
+/**
+ * Numeric keys whose name says a unit but whose description does not, as `key (unit)`: a duration or size
+ * must name its unit where it is described, not only in its name.
+ */
+export function configKeysWithoutUnit(source = configSource): string[] {
+  return configReferenceSections(source).flatMap((section) =>
+    section.rows.flatMap((row) => {
+      if (!/^(integer|number)/.test(row.type)) return [];
+      const name = row.key.replace(/\[\]/g, '').split('.').at(-1) ?? '';
+      const unit = unitWords.find(([suffix]) => suffix.test(name));
+      return unit && !unit[1].test(row.description) ? [`${row.key} (${String(unit[1])})`] : [];
+    }),
+  );
+}
+
+/** The whole reference, as docs/configuration.md holds it. Throws when a key has no description. */
+export function configReferenceMarkdown(source = configSource): string {
+  const sections = configReferenceSections(source);
+  const undocumented = undocumentedIn(sections);
+  if (undocumented.length > 0)
+    throw new Error(
+      `configuration keys without a description (add a doc comment in src/config/schema.ts or src/as4/pmode.ts): ${undocumented.join(', ')}`,
+    );
   const lines = [
     '# Configuration reference',
     '',
@@ -235,16 +298,9 @@ export function configReferenceMarkdown(): string {
     '`QERDS_LOG_LEVEL` (src/config/load.ts). Unknown keys are refused at start, naming the key. Durations are in the unit',
     'their name or description says (`…Ms` milliseconds, `…Seconds` seconds); sizes in octets.',
     '',
-    `Sections: ${sections.map(([name]) => `[\`${name}\`](#${name.toLowerCase()})`).join(', ')}.`,
+    `Sections: ${sections.map(({ name }) => `[\`${name}\`](#${name.toLowerCase()})`).join(', ')}.`,
   ];
-  const top =
-    docs.get(`configSchema:${sections.map(([name]) => name).join(',')}`) ?? new Map<string, string>();
-  for (const [name, section] of sections) {
-    const out: Row[] = [];
-    const wrapped: JsonSchema = { properties: { [name]: section } };
-    rows(wrapped, 'configSchema', '', new Map([...docs, [`configSchema:${name}`, top]]), variantDocs, out);
-    // The section's own row: its heading says it, unless it has a type or default to tell (lists, optional objects).
-    if (out[0]?.type === 'object' && out[0].default === '' && out[0].description === '') out.shift();
+  for (const { name, rows: out } of sections) {
     lines.push('', `## ${name}`, '', '| key | type | default | description |', '|---|---|---|---|');
     for (const row of out)
       lines.push(`| \`${row.key}\` | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`);

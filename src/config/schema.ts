@@ -255,7 +255,10 @@ const remoteSealEntry = z
     /** Where the key is: the PKCS#11 module, the token (by `tokenLabel` or `slot`), the key label and the PIN's variable. */
     pkcs11: z
       .object({
-        /** Path of the PKCS#11 module. @defaultValue '/usr/lib/softhsm/libsofthsm2.so' (softhsm2, for development) */
+        /**
+         * Path of the PKCS#11 module (a shared library), loaded as given: unlike file keys, not resolved against the
+         * config file's directory. @defaultValue '/usr/lib/softhsm/libsofthsm2.so' (softhsm2, for development)
+         */
         module: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
         /** The token by its label (or by `slot`). */
         tokenLabel: z.string().min(1).optional(),

@@ -323,6 +323,7 @@ const accountEntry = z
 
 export const configSchema = z
   .object({
+    /** This access point's identity: its name and id in evidence and AS4 headers, and the evidence policies it issues under. */
     ap: z
       .strictObject({
         /** Human-readable name of this AP, in evidence as the issuer's LegalName. @defaultValue 'qerds-ap' */
@@ -337,17 +338,21 @@ export const configSchema = z
         policyIds: z.array(z.string()).default(['urn:qerds-ap:policy:dev:v1']),
       })
       .prefault({}),
+    /** The one HTTP(S) listener of the AP: REST API, AS4 endpoint (/as4), embedded TSA (/tsa), OAuth2 token endpoint, health and metrics. */
     http: z
       .strictObject({
         /**
-         * Address the one HTTP(S) listener binds (REST API, /as4, /tsa, /oauth, /healthz, /readyz, /metrics). The
-         * default takes connections from this machine only; `0.0.0.0` (or `::`) takes them on every interface.
+         * Address the listener binds. The default takes connections from this machine only; `0.0.0.0` (or `::`) takes
+         * them on every interface.
          * @defaultValue '127.0.0.1'
          */
         host: z.string().default('127.0.0.1'),
         /** TCP port; 0 picks a free one. @defaultValue 8080 */
         port: z.coerce.number().int().min(0).max(65535).default(8080),
-        /** URL under which peers reach this AP; defaults to http://host:port. */
+        /**
+         * This AP's own URL in what it sends out (pickup links, recipient notices, the REST URLs in webhooks); default:
+         * `http://` (`https://` with `tls`) `<host>:<the port listened on>`.
+         */
         publicUrl: httpUrl().optional(),
         /**
          * Serve HTTPS (TLS 1.2 or later) instead of HTTP. With `clientCa`, clients may present a certificate
@@ -375,6 +380,7 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** Where the state lives (messages, evidence, outbox, dead letters, idempotency keys) and the payload blobs. */
     store: z
       .strictObject({
         /**
@@ -407,6 +413,7 @@ export const configSchema = z
         orphanGraceSeconds: z.coerce.number().int().min(60).default(3600),
       })
       .prefault({}),
+    /** The pipeline's outbox and job queue: where jobs run (in this process, or any process over BullMQ/Redis), how they are polled, leased, run at once and retried. */
     queue: z
       .strictObject({
         /** `in-process`: jobs run in this process (embedded); `bullmq`: one BullMQ queue per stage in Redis, run by any process's workers. @defaultValue 'in-process' */
@@ -493,6 +500,7 @@ export const configSchema = z
         sweepIntervalMs: z.coerce.number().int().min(100).default(5000),
       })
       .prefault({}),
+    /** The AP's keys and trust: its e-seal, trust anchors and CRLs, trusted lists, the Peppol anchors, and which peers are accepted. */
     pki: z
       .strictObject({
         /** Dev PKI directory (`qerds pki init`). @defaultValue 'certs/dev' */
@@ -601,6 +609,7 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Time-stamping (RFC 3161) of the evidence: an embedded TSA (development and tests) or remote TSAs. */
     tsa: z
       .strictObject({
         /** `embedded`: this AP runs its own TSA (dev and tests); `remote`: an RFC 3161 TSA over HTTP. @defaultValue 'embedded' */
@@ -626,6 +635,7 @@ export const configSchema = z
         timeoutMs: z.coerce.number().int().min(100).default(10_000),
       })
       .prefault({}),
+    /** How recipients and their access points are found: a static list of participants, and optionally an SMP (one fixed, or found by BDXL/SML). */
     directory: z
       .strictObject({
         /** Participants reachable through the network (static directory). */
@@ -722,6 +732,7 @@ export const configSchema = z
         maxAttempts: z.coerce.number().int().min(1).default(5),
       })
       .prefault({}),
+    /** Access tokens of the OAuth2 client credentials grant (`POST /oauth/token`), for the `oauth2` credentials of `accounts`. */
     oauth2: z
       .strictObject({
         /** Lifetime of an access token, in seconds. @defaultValue 300 */
@@ -761,6 +772,7 @@ export const configSchema = z
           .default(14 * 24 * 3600),
       })
       .prefault({}),
+    /** The evidence this AP issues (ETSI EN 319 522 evidence, sealed as XAdES). */
     evidence: z
       .strictObject({
         /**
@@ -770,6 +782,7 @@ export const configSchema = z
         level: z.enum(['B-T', 'B-LT', 'B-LTA']).default('B-LT'),
       })
       .prefault({}),
+    /** How long evidence is kept, and when its timestamps are renewed for long-term proof. */
     retention: z
       .strictObject({
         /** Years an evidence is kept after its event: the store refuses to delete it before. @defaultValue 10 */
@@ -787,9 +800,14 @@ export const configSchema = z
         renewIntervalMs: z.coerce.number().int().min(0).default(86_400_000),
       })
       .prefault({}),
+    /** Size limits of what the REST API and the AS4 endpoint take in. */
     limits: z
       .strictObject({
-        /** Largest accepted payload, in bytes. @defaultValue 104857600 (100 MiB) */
+        /**
+         * Largest REST submission, in bytes: the files of one upload together, counted as they arrive (past it: 413,
+         * nothing kept). An incoming AS4 message may be up to twice this (MIME and encryption overhead).
+         * @defaultValue 104857600 (100 MiB)
+         */
         maxPayloadBytes: z.coerce
           .number()
           .int()
@@ -797,13 +815,14 @@ export const configSchema = z
           .default(100 * 1024 * 1024),
       })
       .prefault({}),
+    /** Calls to peer APs (relay to C3, evidence back to C2) and recipient notices: their retry budget and timeouts. */
     relay: z
       .strictObject({
         /**
          * Attempts to reach the peer AP (relay to C3, evidence back to C2, recipient notices) before giving up:
          * RelayFailure RB09 for a relay. The defaults ride out a peer's restart, deploy or maintenance window:
          * delays of 5 s doubling to a cap of 10 min, with jitter (each between half its ceiling and the whole),
-         * so 300 attempts keep trying for at least 24 h (at most 48 h) after the first failure. A message is not
+         * so 300 attempts keep trying for at least 24 h (at most 49 h) after the first failure. A message is not
          * failed while the peer may still come back; a refusal the peer gives for good fails it at once.
          * @defaultValue 300
          */
@@ -843,6 +862,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Registered e-mail (REM, ETSI EN 319 532): the SMTP submission intake, the inbound and relay listeners, and outbound mail. */
     smtp: z
       .strictObject({
         /** Run the SMTP submission intake (C1 → C2). @defaultValue false */
@@ -997,6 +1017,7 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** AS4 messaging between access points: the profile, P-Modes, encryption keys, TLS client and limits of incoming envelopes. */
     as4: z
       .strictObject({
         /**
@@ -1070,6 +1091,7 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Logging (pino). */
     log: z
       .strictObject({
         /** pino level. @defaultValue 'info' */

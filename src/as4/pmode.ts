@@ -46,14 +46,24 @@ export const pmodeSchema = z
     id: z.string().min(1),
     /**
      * Id of the AS4 profile plug-in (src/as4/profile.ts `As4Profile`) whose defaults and rules this P-Mode follows.
-     * The AS4 core does not read it; the composition root resolves it. @defaultValue the eDelivery profile of `security.algorithmSet`
+     * The AS4 core does not read it; the composition root resolves it. In `as4.pmodes` the default is never `as4.profile`
+     * (the schema has filled `security.algorithmSet` by then): a Peppol P-Mode must say `profile: peppol`.
+     * @defaultValue the eDelivery profile of `security.algorithmSet`
      */
     profile: z.string().min(1).optional(),
-    /** PMode.Agreement → eb:AgreementRef. */
+    /**
+     * PMode.Agreement → eb:AgreementRef: sent in every message under this P-Mode, and an incoming message must carry it
+     * to match. Absent: none is sent, and incoming messages match whatever they carry.
+     */
     agreement: z.string().min(1).optional(),
-    /** PMode.MEP one-way; PMode.MEPbinding push or pull. @defaultValue 'push' */
+    /**
+     * PMode.MEP one-way; PMode.MEPbinding `push` (the sender POSTs the message to the receiver's /as4) or `pull` (the
+     * message waits on `mpc` until the receiver fetches it with a signed PullRequest). Only push P-Modes send this AP's
+     * messages and match pushed ones; the access point serves no PullRequest (EBMS:0008), so a `pull` P-Mode in its
+     * config has no effect (pull is there for the AS4 library, src/as4/handler.ts `onPullRequest`). @defaultValue 'push'
+     */
     mep: z.enum(['push', 'pull']).default('push'),
-    /** PMode[1].BusinessInfo.MPC: the channel a pull draws from. @defaultValue the ebMS default MPC */
+    /** PMode[1].BusinessInfo.MPC: the channel a pull draws from (pull P-Modes only, see `mep`). @defaultValue the ebMS default MPC */
     mpc: z.string().min(1).default(EBMS_DEFAULT_MPC),
     /**
      * PMode.Initiator, the sending party (eb:From). Receiving, a message from another party does not match this
@@ -114,7 +124,10 @@ export const pmodeSchema = z
       })
       .strict()
       .prefault({}),
-    /** PMode[1].PayloadService.CompressionType application/gzip. @defaultValue true */
+    /**
+     * PMode[1].PayloadService.CompressionType application/gzip: payloads sent under this P-Mode are GZIP-compressed
+     * (unless `as4.compress` is false). @defaultValue true
+     */
     compress: z.boolean().default(true),
     /** PMode[1].ReceptionAwareness: the sender's retries and the receiver's duplicate detection. */
     reliability: z

@@ -594,7 +594,7 @@ export const configSchema = z
             fetch: z.boolean().default(false),
             /** More http URLs of CRLs to fetch (for CAs whose certificates name no distribution point). @defaultValue [] */
             urls: z.array(z.string().regex(/^http:\/\//i, 'CRLs are fetched over http only')).default([]),
-            /** One fetch, in ms. @defaultValue 10000 */
+            /** Timeout of one CRL fetch, in ms; a fetch past it fails and the held CRL stays. @defaultValue 10000 */
             timeoutMs: z.coerce.number().int().min(1).default(10_000),
             /** Largest CRL fetched, in bytes. @defaultValue 20971520 (20 MiB) */
             maxBytes: z.coerce
@@ -758,7 +758,10 @@ export const configSchema = z
           .strictObject({
             /** Every submission must be encrypted end to end. @defaultValue false */
             required: z.boolean().default(false),
-            /** Senders (`<scheme>:<value>`) whose submissions must be. @defaultValue [] */
+            /**
+             * Senders (`<scheme>:<value>`) whose submissions must be encrypted end to end: refused when the recipient has
+             * no encryption certificate. @defaultValue []
+             */
             senders: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
             /** Recipients (`<scheme>:<value>`) who may only receive content encrypted for them. @defaultValue [] */
             recipients: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
@@ -1094,7 +1097,7 @@ export const configSchema = z
     /** Logging (pino). */
     log: z
       .strictObject({
-        /** pino level. @defaultValue 'info' */
+        /** pino level: the lowest level of the lines written (`trace` the most, `silent` none). @defaultValue 'info' */
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .prefault({}),

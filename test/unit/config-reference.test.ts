@@ -47,7 +47,7 @@ describe('docs/configuration.md', () => {
       '| `http.port` | integer 0–65535 | `8080` | TCP port; 0 picks a free one. |',
     );
     // Same key name in two sections, each with its own description.
-    expect(row('log.level')).toMatch(/\| `"info"` \| pino level\. \|$/);
+    expect(row('log.level')).toMatch(/\| `"info"` \| pino level: the lowest level/);
     expect(row('evidence.level')).toMatch(/XAdES baseline level/);
     // List entries and the kinds of a discriminated union.
     expect(row('apiKeys[].key')).toMatch(/string \(required\)/);

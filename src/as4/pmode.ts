@@ -27,39 +27,82 @@ export const ALGORITHM_SETS: Readonly<
   },
 });
 
+/** One side of a P-Mode (PMode.Initiator / PMode.Responder): an eb:From or eb:To a message must carry. */
 const party = z
-  .object({ partyId: z.string().min(1), partyIdType: z.string().min(1).optional(), role: z.string().min(1) })
+  .object({
+    /** eb:PartyId, e.g. this AP's `ap.id`, or a Peppol seat id (`POP000123`, the CN of the AP certificate). */
+    partyId: z.string().min(1),
+    /** eb:PartyId/@type; absent: an untyped id (a URI). Matched exactly, absent only against absent. */
+    partyIdType: z.string().min(1).optional(),
+    /** eb:Role, e.g. the ebMS default `http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator`. */
+    role: z.string().min(1),
+  })
   .strict();
 
 /** The configuration shape of one P-Mode (defaults filled by `definePMode`). */
 export const pmodeSchema = z
   .object({
+    /** Name of the P-Mode, unique among `as4.pmodes`: it names the P-Mode in errors and logs, not on the wire. */
     id: z.string().min(1),
     /**
      * Id of the AS4 profile plug-in (src/as4/profile.ts `As4Profile`) whose defaults and rules this P-Mode follows.
-     * The AS4 core does not read it; the composition root resolves it. @defaultValue the eDelivery profile of `security.algorithmSet`
+     * The AS4 core does not read it; the composition root resolves it. In `as4.pmodes` the default is never `as4.profile`
+     * (the schema has filled `security.algorithmSet` by then): a Peppol P-Mode must say `profile: peppol`.
+     * @defaultValue the eDelivery profile of `security.algorithmSet`
      */
     profile: z.string().min(1).optional(),
-    /** PMode.Agreement → eb:AgreementRef. */
+    /**
+     * PMode.Agreement → eb:AgreementRef: sent in every message under this P-Mode, and an incoming message must carry it
+     * to match. Absent: none is sent, and incoming messages match whatever they carry.
+     */
     agreement: z.string().min(1).optional(),
-    /** PMode.MEP one-way; PMode.MEPbinding push or pull. @defaultValue 'push' */
+    /**
+     * PMode.MEP one-way; PMode.MEPbinding `push` (the sender POSTs the message to the receiver's /as4) or `pull` (the
+     * message waits on `mpc` until the receiver fetches it with a signed PullRequest). Only push P-Modes send this AP's
+     * messages and match pushed ones; the access point serves no PullRequest (EBMS:0008), so a `pull` P-Mode in its
+     * config has no effect (pull is there for the AS4 library, src/as4/handler.ts `onPullRequest`). @defaultValue 'push'
+     */
     mep: z.enum(['push', 'pull']).default('push'),
-    /** PMode[1].BusinessInfo.MPC: the channel a pull draws from. @defaultValue the ebMS default MPC */
+    /** PMode[1].BusinessInfo.MPC: the channel a pull draws from (pull P-Modes only, see `mep`). @defaultValue the ebMS default MPC */
     mpc: z.string().min(1).default(EBMS_DEFAULT_MPC),
+    /**
+     * PMode.Initiator, the sending party (eb:From). Receiving, a message from another party does not match this
+     * P-Mode; sending, it is the eb:From. Absent: any sender matches, and this AP sends as `ap.id` with the ebMS
+     * default initiator role.
+     */
     initiator: party.optional(),
+    /**
+     * PMode.Responder, the receiving party (eb:To). Receiving, a message to another party does not match; sending,
+     * it is the eb:To. Absent: any recipient matches, and this AP addresses the peer by its endpoint URL with the
+     * ebMS default responder role.
+     */
     responder: party.optional(),
+    /**
+     * PMode[1].BusinessInfo.Service (eb:Service): with `action`, what an outgoing message is sent under and what an
+     * incoming one must carry to match. The ERDS service of qerds-ap peers is `urn:qerds-ap:service:erds`.
+     */
     service: z.string().min(1),
+    /** eb:Service/@type; absent: an untyped service. Matched exactly, absent only against absent. */
     serviceType: z.string().min(1).optional(),
+    /** PMode[1].BusinessInfo.Action (eb:Action), e.g. the ERDS `Dispatch` or `Evidence`, or a Peppol document type id. */
     action: z.string().min(1),
+    /** PMode[1].Security: the algorithms and whether payloads are encrypted. */
     security: z
       .object({
-        /** @defaultValue 'edelivery-1.15' */
+        /**
+         * The eDelivery AS4 algorithm set: `edelivery-1.15` (RSA-SHA256 signatures, RSA-OAEP key transport,
+         * AES-128-GCM) or `edelivery-2.0` (Ed25519 signatures, X25519 key agreement with AES-128 key wrap,
+         * AES-128-GCM). The AP's e-seal and AS4 encryption keys must fit it (RSA and RSA for 1.15, Ed25519 and X25519
+         * for 2.0; checked at start). A P-Mode in `as4.pmodes`
+         * that does not name it gets `edelivery-1.15`, whatever `as4.profile` is. @defaultValue 'edelivery-1.15'
+         */
         algorithmSet: z.enum(['edelivery-1.15', 'edelivery-2.0']).default('edelivery-1.15'),
         /** PMode[1].Security.X509.Encryption.Encrypt: every payload encrypted. @defaultValue true */
         encrypt: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
+    /** PMode[1].Security.SendReceipt: what the AS4 receipt carries and how it comes back. */
     receipt: z
       .object({
         /**
@@ -81,8 +124,12 @@ export const pmodeSchema = z
       })
       .strict()
       .prefault({}),
-    /** PMode[1].PayloadService.CompressionType application/gzip. @defaultValue true */
+    /**
+     * PMode[1].PayloadService.CompressionType application/gzip: payloads sent under this P-Mode are GZIP-compressed
+     * (unless `as4.compress` is false). @defaultValue true
+     */
     compress: z.boolean().default(true),
+    /** PMode[1].ReceptionAwareness: the sender's retries and the receiver's duplicate detection. */
     reliability: z
       .object({
         /**

@@ -53,6 +53,105 @@ describe('loadConfig', () => {
     );
   });
 
+  it('resolves every file the configuration names against the base dir, as docs/configuration.md says', () => {
+    // Each key that names a file or directory, set to a relative path: none may stay relative (it would be read
+    // from the working directory instead). `accounts[].remoteSeal.pkcs11.module` is a library for dlopen, taken as given.
+    const config = loadConfig({
+      env: {},
+      baseDir: '/srv/ap',
+      overrides: {
+        store: { sqliteFile: 'f/db.sqlite', blobDir: 'f/blobs' },
+        http: { tls: { cert: 'f/http.crt', key: 'f/http.key', clientCa: 'f/http-ca.pem' } },
+        pki: {
+          dir: 'f/pki',
+          sealCert: 'f/seal.crt',
+          sealKey: 'f/seal.key',
+          trust: ['f/trust'],
+          peppolAnchors: { network: 'test', dir: 'f/peppol' },
+          trustLists: [{ path: 'f/tl.xml', signerAnchors: ['f/tl-anchors'] }],
+        },
+        tsa: { cert: 'f/tsa.crt', key: 'f/tsa.key' },
+        directory: {
+          participants: [
+            {
+              id: '0188:1',
+              name: 'P',
+              endpoint: 'https://peer.example/as4',
+              apCertificate: 'f/p-ap.crt',
+              apEncryptionCertificate: 'f/p-enc.crt',
+              encryptionCertificate: 'f/p-e2e.crt',
+              apTlsCertificate: 'f/p-tls.crt',
+            },
+          ],
+          smp: { url: 'https://smp.example/', trust: ['f/smp-trust'] },
+        },
+        apiKeys: [{ key: 'k'.repeat(16), participant: '0188:2', name: 'K', deliveryCertificate: 'f/k.crt' }],
+        accounts: [
+          {
+            participant: '0188:3',
+            name: 'A',
+            credentials: [{ kind: 'apiKey', keySha256: 'a'.repeat(64) }],
+            deliveryCertificate: 'f/a.crt',
+            remoteSeal: {
+              pkcs11: { tokenLabel: 't', keyLabel: 'k', pinEnv: 'PIN' },
+              certificate: 'f/remote-seal.crt',
+            },
+          },
+        ],
+        smtp: {
+          tlsCert: 'f/smtp.crt',
+          tlsKey: 'f/smtp.key',
+          relay: { tlsCert: 'f/relay.crt', tlsKey: 'f/relay.key' },
+          outbound: { host: 'mx.example', tlsCa: 'f/mx-ca.pem' },
+        },
+        as4: {
+          encryptionCert: 'f/enc.crt',
+          encryptionKey: 'f/enc.key',
+          tls: { clientCert: 'f/as4.crt', clientKey: 'f/as4.key', ca: ['f/as4-ca.pem'] },
+        },
+      },
+    });
+    const named = [
+      config.store.sqliteFile,
+      config.store.blobDir,
+      config.http.tls?.cert,
+      config.http.tls?.key,
+      config.http.tls?.clientCa,
+      config.pki.dir,
+      config.pki.sealCert,
+      config.pki.sealKey,
+      ...(config.pki.trust ?? []),
+      config.pki.peppolAnchors?.dir,
+      ...config.pki.trustLists.flatMap((l) => [l.path, ...l.signerAnchors]),
+      config.tsa.cert,
+      config.tsa.key,
+      ...config.directory.participants.flatMap((p) => [
+        p.apCertificate,
+        p.apEncryptionCertificate,
+        p.encryptionCertificate,
+        p.apTlsCertificate,
+      ]),
+      ...(config.directory.smp?.trust ?? []),
+      ...config.apiKeys.map((k) => k.deliveryCertificate),
+      ...config.accounts.flatMap((a) => [a.deliveryCertificate, a.remoteSeal?.certificate]),
+      config.smtp.tlsCert,
+      config.smtp.tlsKey,
+      config.smtp.relay?.tlsCert,
+      config.smtp.relay?.tlsKey,
+      config.smtp.outbound?.tlsCa,
+      config.as4.encryptionCert,
+      config.as4.encryptionKey,
+      config.as4.tls.clientCert,
+      config.as4.tls.clientKey,
+      ...(config.as4.tls.ca ?? []),
+    ];
+    expect(named).toHaveLength(32);
+    expect(named.filter((path) => !path?.startsWith('/srv/ap/f/'))).toEqual([]);
+    // And the files the access point reads after the dev PKI defaults.
+    expect(config.files.tsa.cert.path).toBe('/srv/ap/f/tsa.crt');
+    expect(config.files.smtpTls.key.path).toBe('/srv/ap/f/smtp.key');
+  });
+
   it('refuses unknown keys instead of ignoring a typo', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qerds-config-'));
     const file = join(dir, 'ap.yaml');

@@ -152,7 +152,13 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       ...(config.pki.peppolAnchors
         ? { peppolAnchors: { ...config.pki.peppolAnchors, dir: absOpt(config.pki.peppolAnchors.dir) } }
         : {}),
+      trustLists: config.pki.trustLists.map((l) => ({
+        ...l,
+        path: abs(l.path),
+        signerAnchors: l.signerAnchors.map(abs),
+      })),
     },
+    tsa: { ...config.tsa, cert: absOpt(config.tsa.cert), key: absOpt(config.tsa.key) },
     directory: {
       ...config.directory,
       ...(config.directory.smp
@@ -176,16 +182,23 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
         ca: config.as4.tls.ca?.map(abs),
       },
     },
-    smtp: config.smtp.relay
-      ? {
-          ...config.smtp,
-          relay: {
-            ...config.smtp.relay,
-            tlsCert: absOpt(config.smtp.relay.tlsCert),
-            tlsKey: absOpt(config.smtp.relay.tlsKey),
-          },
-        }
-      : config.smtp,
+    smtp: {
+      ...config.smtp,
+      tlsCert: absOpt(config.smtp.tlsCert),
+      tlsKey: absOpt(config.smtp.tlsKey),
+      ...(config.smtp.relay
+        ? {
+            relay: {
+              ...config.smtp.relay,
+              tlsCert: absOpt(config.smtp.relay.tlsCert),
+              tlsKey: absOpt(config.smtp.relay.tlsKey),
+            },
+          }
+        : {}),
+      ...(config.smtp.outbound
+        ? { outbound: { ...config.smtp.outbound, tlsCa: absOpt(config.smtp.outbound.tlsCa) } }
+        : {}),
+    },
     apiKeys: config.apiKeys.map((k) =>
       k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k,
     ),

@@ -165,7 +165,18 @@ const fingerprintEntry = z
   .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint in hex');
 /** A certificate is named by its fingerprint (a pin) or by its subject DN (`C=JP, O=…, CN=…`) under a trusted CA. */
 const certificateMatch = {
+  /**
+   * SHA-256 fingerprint of the one certificate accepted (a pin), hex with or without colons (`openssl x509
+   * -fingerprint -sha256`). When set, `subject` and `issuer` are not looked at, and a renewed certificate needs a
+   * new pin. Either this or `subject`.
+   */
   fingerprint256: fingerprintEntry.optional(),
+  /**
+   * Subject DN of the accepted certificates, `C=JP, O=…, CN=…` (RDNs in certificate order, joined by `, `):
+   * any certificate with that subject (and `issuer`, when given) that passes validation (the TLS handshake
+   * against `http.tls.clientCa` for `mtls`, `pki.trust` for `eseal`) matches, so a renewal needs no config change.
+   * Either this or `fingerprint256`.
+   */
   subject: z.string().min(1).optional(),
   /** Issuer DN the certificate must carry (with `subject`). */
   issuer: z.string().min(1).optional(),
@@ -181,6 +192,10 @@ const credentialEntry = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('apiKey'),
+      /**
+       * Lowercase hex SHA-256 of the key's UTF-8 text (`printf %s "$KEY" | sha256sum`); the key itself is not in
+       * the config. Presented as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+       */
       keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
     })
     .strict(),
@@ -188,6 +203,10 @@ const credentialEntry = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('oauth2'),
+      /**
+       * The OAuth2 `client_id` (printable ASCII, no spaces or `:`), unique across `accounts`: with its secret at
+       * `POST /oauth/token` (HTTP Basic or form body, over TLS only) it gets a bearer access token.
+       */
       clientId: z
         .string()
         .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
@@ -212,6 +231,7 @@ const credentialEntry = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('totp'),
+      /** The shared TOTP secret in base32 (spaces and `=` padding ignored), at least 26 characters (128 bits). */
       secretBase32: z.string().regex(/^[A-Za-z2-7 ]{26,}=*$/, 'must be base32, at least 128 bits'),
     })
     .strict(),
@@ -219,6 +239,7 @@ const credentialEntry = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('password'),
+      /** `scrypt$N$r$p$salt$key` of the person's password (src/smtp/password.ts `hashPassword`); never the password itself. */
       passwordHash: z
         .string()
         .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a scrypt$… hash'),
@@ -231,9 +252,13 @@ const credentialEntry = z.discriminatedUnion('kind', [
  */
 const remoteSealEntry = z
   .object({
+    /** Where the key is: the PKCS#11 module, the token (by `tokenLabel` or `slot`), the key label and the PIN's variable. */
     pkcs11: z
       .object({
-        /** Path of the PKCS#11 module. @defaultValue '/usr/lib/softhsm/libsofthsm2.so' (softhsm2, for development) */
+        /**
+         * Path of the PKCS#11 module (a shared library), loaded as given: unlike file keys, not resolved against the
+         * config file's directory. @defaultValue '/usr/lib/softhsm/libsofthsm2.so' (softhsm2, for development)
+         */
         module: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
         /** The token by its label (or by `slot`). */
         tokenLabel: z.string().min(1).optional(),
@@ -262,6 +287,10 @@ const accountEntry = z
     name: z.string().min(1),
     /** Identity assurance level (IAL 1–3) at which the participant was enrolled (identity proofing). @defaultValue 1 */
     ial: levelEntry.default(1),
+    /**
+     * How the participant authenticates, one entry or more, each by `kind` (below): its AAL, with the `ial`, gives
+     * the assurance level checked against `policy.minSubmissionAssurance` / `minHandoverAssurance`.
+     */
     credentials: z.array(credentialEntry).min(1),
     /**
      * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
@@ -294,6 +323,7 @@ const accountEntry = z
 
 export const configSchema = z
   .object({
+    /** This access point's identity: its name and id in evidence and AS4 headers, and the evidence policies it issues under. */
     ap: z
       .strictObject({
         /** Human-readable name of this AP, in evidence as the issuer's LegalName. @defaultValue 'qerds-ap' */
@@ -308,13 +338,21 @@ export const configSchema = z
         policyIds: z.array(z.string()).default(['urn:qerds-ap:policy:dev:v1']),
       })
       .prefault({}),
+    /** The one HTTP(S) listener of the AP: REST API, AS4 endpoint (/as4), embedded TSA (/tsa), OAuth2 token endpoint, health and metrics. */
     http: z
       .strictObject({
-        /** @defaultValue '127.0.0.1' */
+        /**
+         * Address the listener binds. The default takes connections from this machine only; `0.0.0.0` (or `::`) takes
+         * them on every interface.
+         * @defaultValue '127.0.0.1'
+         */
         host: z.string().default('127.0.0.1'),
         /** TCP port; 0 picks a free one. @defaultValue 8080 */
         port: z.coerce.number().int().min(0).max(65535).default(8080),
-        /** URL under which peers reach this AP; defaults to http://host:port. */
+        /**
+         * This AP's own URL in what it sends out (pickup links, recipient notices, the REST URLs in webhooks); default:
+         * `http://` (`https://` with `tls`) `<host>:<the port listened on>`.
+         */
         publicUrl: httpUrl().optional(),
         /**
          * Serve HTTPS (TLS 1.2 or later) instead of HTTP. With `clientCa`, clients may present a certificate
@@ -342,9 +380,15 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** Where the state lives (messages, evidence, outbox, dead letters, idempotency keys) and the payload blobs. */
     store: z
       .strictObject({
-        /** @defaultValue 'sqlite' */
+        /**
+         * Where messages, evidence, the outbox and the rest of the state live. `sqlite`: the file `sqliteFile`, held by
+         * one AP process alone (a second process on the same file is refused at start). `postgres`: the database at
+         * `postgresUrl`, schema `postgresSchema`, which several AP processes share. Payload blobs are files under
+         * `blobDir` either way. @defaultValue 'sqlite'
+         */
         kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
         /** SQLite database file (`:memory:` for tests). @defaultValue 'data/qerds.sqlite' */
         sqliteFile: z.string().default('data/qerds.sqlite'),
@@ -362,10 +406,14 @@ export const configSchema = z
          * this many seconds; 0: never. @defaultValue 3600
          */
         orphanSweepSeconds: z.coerce.number().int().min(0).default(3600),
-        /** Only files last written longer ago than this are swept (a blob being written or awaiting its message is not). @defaultValue 3600 */
+        /**
+         * Age, in seconds, a file must have (since it was last written) before the orphan sweep may delete it: a blob
+         * being written or awaiting its message is younger. @defaultValue 3600 (1 h)
+         */
         orphanGraceSeconds: z.coerce.number().int().min(60).default(3600),
       })
       .prefault({}),
+    /** The pipeline's outbox and job queue: where jobs run (in this process, or any process over BullMQ/Redis), how they are polled, leased, run at once and retried. */
     queue: z
       .strictObject({
         /** `in-process`: jobs run in this process (embedded); `bullmq`: one BullMQ queue per stage in Redis, run by any process's workers. @defaultValue 'in-process' */
@@ -385,13 +433,24 @@ export const configSchema = z
          * flushed Redis is dispatched again after it. Longer than a job waits and runs. @defaultValue 30000
          */
         leaseMs: z.coerce.number().int().min(100).default(30_000),
-        /** bullmq: rate limit per stage across all workers, at most `max` jobs per `durationMs` ms. @defaultValue none */
+        /**
+         * bullmq: rate limit per stage across all workers (BullMQ's queue rate limiter), at most `max` jobs per
+         * `durationMs` ms; the in-process queue ignores it. @defaultValue none (no limit)
+         */
         rateLimit: z
-          .strictObject({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) })
+          .strictObject({
+            /** Jobs of one stage started per `durationMs`, counted across every worker of every process (a count). */
+            max: z.coerce.number().int().min(1),
+            /** The window `max` counts over, in ms; a stage's worker past `max` waits for the next window. */
+            durationMs: z.coerce.number().int().min(1),
+          })
           .optional(),
         /** bullmq: how often workers look for jobs of a dead worker, in ms. @defaultValue 30000 */
         stalledIntervalMs: z.coerce.number().int().min(100).default(30_000),
-        /** Jobs run at once per stage. @defaultValue 4 */
+        /**
+         * Jobs of one stage run at once in each process, a count; `stages.<stage>.concurrency` overrides it, and
+         * notify runs at least 32 unless `stages.notify` sets its own. @defaultValue 4
+         */
         concurrency: z.coerce.number().int().min(1).default(4),
         /** How often the outbox is polled, in ms. @defaultValue 200 */
         pollIntervalMs: z.coerce.number().int().min(10).default(200),
@@ -441,6 +500,7 @@ export const configSchema = z
         sweepIntervalMs: z.coerce.number().int().min(100).default(5000),
       })
       .prefault({}),
+    /** The AP's keys and trust: its e-seal, trust anchors and CRLs, trusted lists, the Peppol anchors, and which peers are accepted. */
     pki: z
       .strictObject({
         /** Dev PKI directory (`qerds pki init`). @defaultValue 'certs/dev' */
@@ -458,15 +518,24 @@ export const configSchema = z
          * the `generations` given, to the anchors of `trust` (src/peppol/pki-anchors.ts; the files and their
          * fingerprints in certs/peppol/README.md). The AP CAs, not the Peppol roots, so that an SMP certificate
          * never passes for an AP. `dir`: a directory laid out like certs/peppol (a stand-in PKI for tests).
-         * @defaultValue absent (no Peppol anchors); generations ['G2', 'G3']; dir the certs/peppol shipped
+         * @defaultValue absent (no Peppol anchors)
          */
         peppolAnchors: z
           .strictObject({
+            /** Which OpenPeppol network's AP CAs: `test` (the Peppol test infrastructure) or `production`. */
             network: z.enum(['test', 'production']),
+            /**
+             * The Peppol PKI generations whose AP CA is added: G2 (2018–2028), G3 (2025–2035); both while G2
+             * certificates are still in use.
+             */
             generations: z
               .array(z.enum(['G2', 'G3']))
               .min(1)
               .default(['G2', 'G3']),
+            /**
+             * Directory laid out like certs/peppol (`ap-test/peppol-ap-test-ca-g2.pem`, `ap-production/peppol-ap-ca-g3.pem`):
+             * a stand-in PKI for tests, or an operator's own copy. @defaultValue the certs/peppol shipped with qerds-ap
+             */
             dir: z.string().min(1).optional(),
           })
           .optional(),
@@ -479,8 +548,17 @@ export const configSchema = z
         trustLists: z
           .array(
             z.strictObject({
+              /** The trusted list's XML file (read at start and again by `pki.crlRefresh`). */
               path: z.string().min(1),
+              /**
+               * PEM files or directories of the certificates the list's signer must chain to (the scheme operator's
+               * anchors, e.g. from the LOTL); the signer must also carry the tslSigning extended key usage.
+               */
               signerAnchors: z.array(z.string().min(1)).min(1),
+              /**
+               * Accept the list past its NextUpdate (and keep /readyz ready then). Off: a stale list stops the start
+               * (TL_STALE), since a withdrawal published since would be missed.
+               */
               allowStale: z.boolean().default(false),
             }),
           )
@@ -516,7 +594,7 @@ export const configSchema = z
             fetch: z.boolean().default(false),
             /** More http URLs of CRLs to fetch (for CAs whose certificates name no distribution point). @defaultValue [] */
             urls: z.array(z.string().regex(/^http:\/\//i, 'CRLs are fetched over http only')).default([]),
-            /** One fetch, in ms. @defaultValue 10000 */
+            /** Timeout of one CRL fetch, in ms; a fetch past it fails and the held CRL stays. @defaultValue 10000 */
             timeoutMs: z.coerce.number().int().min(1).default(10_000),
             /** Largest CRL fetched, in bytes. @defaultValue 20971520 (20 MiB) */
             maxBytes: z.coerce
@@ -531,6 +609,7 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Time-stamping (RFC 3161) of the evidence: an embedded TSA (development and tests) or remote TSAs. */
     tsa: z
       .strictObject({
         /** `embedded`: this AP runs its own TSA (dev and tests); `remote`: an RFC 3161 TSA over HTTP. @defaultValue 'embedded' */
@@ -556,6 +635,7 @@ export const configSchema = z
         timeoutMs: z.coerce.number().int().min(100).default(10_000),
       })
       .prefault({}),
+    /** How recipients and their access points are found: a static list of participants, and optionally an SMP (one fixed, or found by BDXL/SML). */
     directory: z
       .strictObject({
         /** Participants reachable through the network (static directory). */
@@ -629,7 +709,12 @@ export const configSchema = z
     adminKeys: z
       .array(
         z.strictObject({
+          /**
+           * The secret (at least 16 characters) presented as `Authorization: Bearer <key>` or `X-API-Key` on
+           * /api/v1/admin; compared by SHA-256 in constant time. It opens the admin API only, never a participant's routes.
+           */
           key: z.string().min(16, 'admin keys must be at least 16 characters'),
+          /** Name of the operator or tool holding the key, logged with each dead-letter replay it makes. */
           name: z.string().min(1),
         }),
       )
@@ -647,6 +732,7 @@ export const configSchema = z
         maxAttempts: z.coerce.number().int().min(1).default(5),
       })
       .prefault({}),
+    /** Access tokens of the OAuth2 client credentials grant (`POST /oauth/token`), for the `oauth2` credentials of `accounts`. */
     oauth2: z
       .strictObject({
         /** Lifetime of an access token, in seconds. @defaultValue 300 */
@@ -672,7 +758,10 @@ export const configSchema = z
           .strictObject({
             /** Every submission must be encrypted end to end. @defaultValue false */
             required: z.boolean().default(false),
-            /** Senders (`<scheme>:<value>`) whose submissions must be. @defaultValue [] */
+            /**
+             * Senders (`<scheme>:<value>`) whose submissions must be encrypted end to end: refused when the recipient has
+             * no encryption certificate. @defaultValue []
+             */
             senders: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
             /** Recipients (`<scheme>:<value>`) who may only receive content encrypted for them. @defaultValue [] */
             recipients: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'must be <scheme>:<value>')).default([]),
@@ -686,6 +775,7 @@ export const configSchema = z
           .default(14 * 24 * 3600),
       })
       .prefault({}),
+    /** The evidence this AP issues (ETSI EN 319 522 evidence, sealed as XAdES). */
     evidence: z
       .strictObject({
         /**
@@ -695,6 +785,7 @@ export const configSchema = z
         level: z.enum(['B-T', 'B-LT', 'B-LTA']).default('B-LT'),
       })
       .prefault({}),
+    /** How long evidence is kept, and when its timestamps are renewed for long-term proof. */
     retention: z
       .strictObject({
         /** Years an evidence is kept after its event: the store refuses to delete it before. @defaultValue 10 */
@@ -712,9 +803,14 @@ export const configSchema = z
         renewIntervalMs: z.coerce.number().int().min(0).default(86_400_000),
       })
       .prefault({}),
+    /** Size limits of what the REST API and the AS4 endpoint take in. */
     limits: z
       .strictObject({
-        /** Largest accepted payload, in bytes. @defaultValue 104857600 (100 MiB) */
+        /**
+         * Largest REST submission, in bytes: the files of one upload together, counted as they arrive (past it: 413,
+         * nothing kept). An incoming AS4 message may be up to twice this (MIME and encryption overhead).
+         * @defaultValue 104857600 (100 MiB)
+         */
         maxPayloadBytes: z.coerce
           .number()
           .int()
@@ -722,13 +818,14 @@ export const configSchema = z
           .default(100 * 1024 * 1024),
       })
       .prefault({}),
+    /** Calls to peer APs (relay to C3, evidence back to C2) and recipient notices: their retry budget and timeouts. */
     relay: z
       .strictObject({
         /**
          * Attempts to reach the peer AP (relay to C3, evidence back to C2, recipient notices) before giving up:
          * RelayFailure RB09 for a relay. The defaults ride out a peer's restart, deploy or maintenance window:
          * delays of 5 s doubling to a cap of 10 min, with jitter (each between half its ceiling and the whole),
-         * so 300 attempts keep trying for at least 24 h (at most 48 h) after the first failure. A message is not
+         * so 300 attempts keep trying for at least 24 h (at most 49 h) after the first failure. A message is not
          * failed while the peer may still come back; a refusal the peer gives for good fails it at once.
          * @defaultValue 300
          */
@@ -737,10 +834,14 @@ export const configSchema = z
         baseDelayMs: z.coerce.number().int().min(1).default(5000),
         /** Longest retry delay, in ms (the cap of the doubling). @defaultValue 600000 (10 min) */
         maxDelayMs: z.coerce.number().int().min(1).default(600_000),
-        /** AS4 request timeout, in ms. @defaultValue 30000 */
+        /**
+         * Timeout of one outgoing call to a peer, in ms: an AS4 push (relay, returned evidence), a REM SMTP relay
+         * session, a recipient notice (`notificationUrl`) or an evidence webhook POST. A call past it counts as a failed
+         * attempt and is retried under the budget of `maxAttempts` (or `webhooks`). @defaultValue 30000
+         */
         timeoutMs: z.coerce.number().int().min(100).default(30_000),
         /**
-         * REM SMTP relay binding: how long, after the peer's 250, C2 waits for the RelayAcceptance (or Rejection)
+         * REM SMTP relay binding: how long, in ms, after the peer's 250, C2 waits for the RelayAcceptance (or Rejection)
          * that C3 returns. Past it the message fails with RelayFailure RB09 (reception awareness: what a missing
          * AS4 receipt gives at once). @defaultValue 3600000 (1 h)
          */
@@ -764,11 +865,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Registered e-mail (REM, ETSI EN 319 532): the SMTP submission intake, the inbound and relay listeners, and outbound mail. */
     smtp: z
       .strictObject({
         /** Run the SMTP submission intake (C1 → C2). @defaultValue false */
         enabled: z.boolean().default(false),
-        /** @defaultValue '127.0.0.1' */
+        /**
+         * Address the submission listener binds (with `enabled`). The default takes connections from this machine
+         * only; `0.0.0.0` (or `::`) on every interface. @defaultValue '127.0.0.1'
+         */
         host: z.string().default('127.0.0.1'),
         /** TCP port; 0 picks a free one. @defaultValue 587 (submission) */
         port: z.coerce.number().int().min(0).max(65535).default(587),
@@ -795,13 +900,22 @@ export const configSchema = z
          */
         limits: z
           .object({
-            /** @defaultValue 100 */
+            /**
+             * Connections served at once by each SMTP listener (submission, inbound, relay), a count; one more is
+             * answered 421 and closed. @defaultValue 100
+             */
             maxClients: z.coerce.number().int().min(1).default(100),
-            /** @defaultValue 5 */
+            /**
+             * Failed AUTH attempts from one client IP address within `windowSeconds` (submission listener), a count;
+             * past it AUTH gets 454 4.7.0 without the password being checked. @defaultValue 5
+             */
             authFailures: z.coerce.number().int().min(1).default(5),
-            /** @defaultValue 100 */
+            /**
+             * Mail transactions (MAIL FROM) the inbound listener takes from one client IP address within
+             * `windowSeconds`, a count; past it 451 4.7.1. The submission and relay listeners have no such cap. @defaultValue 100
+             */
             inboundMessagesPerAddress: z.coerce.number().int().min(1).default(100),
-            /** @defaultValue 300 */
+            /** The sliding window of `authFailures` and `inboundMessagesPerAddress`, in seconds. @defaultValue 300 (5 min) */
             windowSeconds: z.coerce.number().int().min(1).default(300),
             /** Connections at once from one client IP address, per listener (more get 421 4.7.0). @defaultValue 10 */
             maxClientsPerAddress: z.coerce.number().int().min(1).default(10),
@@ -825,7 +939,10 @@ export const configSchema = z
          */
         inbound: z
           .object({
-            /** @defaultValue '127.0.0.1' */
+            /**
+             * Address the inbound listener binds. The default takes mail from this machine only (e.g. from a local
+             * MTA in front); a public MX needs `0.0.0.0` (or `::`). @defaultValue '127.0.0.1'
+             */
             host: z.string().default('127.0.0.1'),
             /** TCP port; 0 picks a free one. @defaultValue 25 */
             port: z.coerce.number().int().min(0).max(65535).default(25),
@@ -843,7 +960,10 @@ export const configSchema = z
          */
         relay: z
           .object({
-            /** @defaultValue '127.0.0.1' */
+            /**
+             * Address the relay listener binds. The default takes connections from this machine only; peers on other
+             * hosts need `0.0.0.0` (or `::`). @defaultValue '127.0.0.1'
+             */
             host: z.string().default('127.0.0.1'),
             /** TCP port; 0 picks a free one. @defaultValue 25 */
             port: z.coerce.number().int().min(0).max(65535).default(25),
@@ -865,7 +985,7 @@ export const configSchema = z
           .object({
             /** Smart host / MTA to hand mail to. */
             host: z.string().min(1),
-            /** @defaultValue 587 */
+            /** TCP port of the smart host: 587 submission (STARTTLS), 465 with `secure`, 25 MTA to MTA. @defaultValue 587 */
             port: z.coerce.number().int().min(1).max(65535).default(587),
             /** TLS from the first byte (port 465); else STARTTLS when offered. @defaultValue false */
             secure: z.boolean().default(false),
@@ -875,7 +995,15 @@ export const configSchema = z
             tlsCa: z.string().optional(),
             /** AUTH PLAIN/LOGIN credentials at the smart host. */
             auth: z
-              .object({ user: z.string().min(1), pass: z.string().min(1) })
+              .object({
+                /** User name at the smart host. */
+                user: z.string().min(1),
+                /**
+                 * Its password, in clear (a secret: keep the config file private, or set it from the environment as
+                 * `QERDS__SMTP__OUTBOUND__AUTH__PASS`).
+                 */
+                pass: z.string().min(1),
+              })
               .strict()
               .optional(),
             /** The AP's own address (From of REM messages, envelope sender). @defaultValue `rem@<smtp.domain>` */
@@ -892,6 +1020,7 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** AS4 messaging between access points: the profile, P-Modes, encryption keys, TLS client and limits of incoming envelopes. */
     as4: z
       .strictObject({
         /**
@@ -965,9 +1094,10 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Logging (pino). */
     log: z
       .strictObject({
-        /** pino level. @defaultValue 'info' */
+        /** pino level: the lowest level of the lines written (`trace` the most, `silent` none). @defaultValue 'info' */
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .prefault({}),

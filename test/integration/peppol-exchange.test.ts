@@ -1,5 +1,5 @@
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -46,6 +46,7 @@ import {
 import { generateRsaKey, importRsaSigningKey, issueLeaf, issueRootCa } from '../../src/pki/cert-factory.js';
 import { x509 } from '../../src/pki/x509.js';
 import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
 
@@ -257,6 +258,8 @@ const chainAtC2 = (net: TwoAccessPoints, id: string) =>
   api<ChainItem[]>(net.c2.url, SELLER.key, `/api/v1/messages/${id}/evidence`);
 
 describe('a Peppol exchange of JP PINT documents between two qerds-ap instances', () => {
+  // Every answer of the REST API in this file is held to schemas/openapi.yaml.
+  useOpenApiContract();
   let net: TwoAccessPoints;
   let pki: DevPkiLayout;
   let standIn: StandIn;
@@ -383,6 +386,35 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
             ),
           );
       }
+
+      // The receipt C2's RelayAcceptance binds is kept, byte for byte: its SHA-256 is the one sealed in the evidence,
+      // and xmlsec1 verifies its signature (C3's Peppol AP certificate, chaining to the CA).
+      const relayAcceptance = chain.find((e) => e.event === 'RelayAcceptance' && e.issuedBy === c2Id)!;
+      const bound = /signed non-repudiation receipt \(SHA-256 ([0-9a-f]{64})\)/.exec(
+        await apiText(net.c2.url, SELLER.key, relayAcceptance.href),
+      )![1]!;
+      const receipts = await api<Array<{ sha256: string; receivedAt: string; href: string }>>(
+        net.c2.url,
+        SELLER.key,
+        `/api/v1/messages/${id}/receipts`,
+      );
+      expect(receipts.map((r) => r.sha256)).toEqual([bound]);
+      const stored = await fetch(`${net.c2.url}${receipts[0]!.href}`, {
+        headers: { authorization: `Bearer ${SELLER.key}` },
+      });
+      expect(stored.status).toBe(200);
+      const receiptBytes = Buffer.from(await stored.arrayBuffer());
+      expect(createHash('sha256').update(receiptBytes).digest('hex')).toBe(bound);
+      const verified = xmlsecVerifySignal(receiptBytes.toString('utf8'), pki.caCert);
+      expect(verified.ok, verified.output).toBe(true);
+      expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
+      expect(receiptBytes.toString('utf8')).toContain(
+        `<eb:RefToMessageId>${ebmsMessageId}</eb:RefToMessageId>`,
+      );
+      const missing = await fetch(`${net.c2.url}/api/v1/messages/${id}/receipts/${'0'.repeat(64)}`, {
+        headers: { authorization: `Bearer ${SELLER.key}` },
+      });
+      expect(missing.status).toBe(404);
     });
   }
 

@@ -22,6 +22,7 @@ import {
   startTwoAccessPoints,
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
+import { exportMessageEvidence } from '../../src/cli/export-command.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import {
@@ -411,6 +412,19 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       expect(receiptBytes.toString('utf8')).toContain(
         `<eb:RefToMessageId>${ebmsMessageId}</eb:RefToMessageId>`,
       );
+      // …and goes with the message's export, listed in its manifest under the same digest.
+      const exported = await exportMessageEvidence({
+        store: accessPointInternals(net.c2).context.store,
+        messageId: id,
+        outDir: join(work, `export-${id}`),
+        trust: accessPointInternals(net.c2).trust,
+      });
+      expect(exported.receipts?.map((r) => r.sha256)).toEqual([bound]);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(work, `export-${id}`, exported.receipts![0]!.file)))
+          .digest('hex'),
+      ).toBe(bound);
       const missing = await fetch(`${net.c2.url}/api/v1/messages/${id}/receipts/${'0'.repeat(64)}`, {
         headers: { authorization: `Bearer ${SELLER.key}` },
       });

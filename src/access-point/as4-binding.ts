@@ -427,6 +427,7 @@ async function receivePeppolDispatch(
       parts: [reception.part],
       fromErds: { id: message.from.partyId, name: commonName(signer) },
       ...(reception.refusal ? { refusal: reception.refusal } : {}),
+      ...(reception.receptionKey ? { receptionKey: reception.receptionKey } : {}),
     });
   } catch (error) {
     if (isQerdsError(error, 'PIPELINE_UNKNOWN_RECIPIENT'))

@@ -1,5 +1,5 @@
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -91,6 +91,8 @@ const ROGUE = {
   // A receiver whose "AP" answers with receipts signed by the SMP CA's certificate.
   receiver: participant('011001000005', 'Receipts signed by a non-AP'),
 };
+/** A second sender served by C2 (its AP certificate pinned as SELLER's). */
+const OTHER_SELLER = participant('011001000006', 'Another seller at C2');
 
 /**
  * The stand-in Peppol PKI of this file. The real OpenPeppol CAs cannot issue for a test, so the dev CA that issued
@@ -300,6 +302,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
         { ...BUYER, servedBy: 'c3', account: { key: BUYER.key } },
         { ...UNSERVED, servedBy: 'c3' },
+        { ...OTHER_SELLER, servedBy: 'c2' },
         { ...ROGUE.smpCa, servedBy: 'c2', apCertificate: standIn.smpIssued.cert },
         { ...ROGUE.unknownStatus, servedBy: 'c2', apCertificate: standIn.unknownStatus.cert },
         { ...ROGUE.revoked, servedBy: 'c2', apCertificate: standIn.revoked.cert },
@@ -480,6 +483,10 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     identity?: SigningIdentity;
     /** originalSender and SBDH Sender. @defaultValue SELLER */
     sender?: string;
+    /** SBDH DocumentIdentification/InstanceIdentifier. @defaultValue a new UUID */
+    instanceIdentifier?: string;
+    /** The ebMS MessageId. @defaultValue a new one */
+    messageId?: string;
   }): Promise<{ messageId: string; error: unknown }> {
     const invoice = fixture('invoice-standard-rate.xml').toString('utf8');
     const documentType = jpPintDocumentType('Invoice');
@@ -493,12 +500,14 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         documentType,
         process: { scheme: PROCESS_SCHEME, value: PROCESS_BILLING },
         countryC1: 'JP',
-        instanceIdentifier: '6f0c6d1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f',
+        instanceIdentifier: options.instanceIdentifier ?? randomUUID(),
         creationTime: new Date(),
       },
       invoice,
     );
-    const messageId = `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
+    const messageId =
+      options.messageId ??
+      `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
     const attachments: Attachment[] = [
       { contentId: 'sbd@test', contentType: 'application/xml', body: Buffer.from(sbd) },
     ];
@@ -591,6 +600,83 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     expect(
       await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap'),
     ).toBeUndefined();
+  });
+
+  describe('duplicates at C3: the same ebMS MessageId is a transport retry, the same SBDH instance under a new MessageId a duplicate document', () => {
+    const inboxHas = async (ebmsMessageId: string) =>
+      (await api<Array<{ ebmsMessageId: string }>>(net.c3.url, BUYER.key, '/api/v1/inbox')).filter(
+        (m) => m.ebmsMessageId === ebmsMessageId,
+      ).length;
+
+    it('a second SBD with the same Sender and InstanceIdentifier under a new MessageId: EBMS:0004 PEPPOL_SBDH_DUPLICATE_INSTANCE naming the first, neither recorded nor delivered; another sender may use the same InstanceIdentifier', async () => {
+      const instance = randomUUID();
+      const first = await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance });
+      expect(first.error).toBeUndefined();
+      const second = await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance });
+      expect(isQerdsError(second.error, 'AS4_EBMS_0004'), String(second.error)).toBe(true);
+      expect(firstSignal(second.error)).toMatchObject({
+        errorCode: 'EBMS:0004',
+        errorDetail: `PEPPOL_SBDH_DUPLICATE_INSTANCE: SBDH InstanceIdentifier ${instance} from iso6523-actorid-upis::${SELLER.id} was already received in ebMS message ${first.messageId}`,
+      });
+      const store = accessPointInternals(net.c3).context.store;
+      expect(await store.findMessageByEbmsId(second.messageId, 'recipient-ap')).toBeUndefined();
+      await waitFor(async () => ((await inboxHas(first.messageId)) === 1 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      expect(await inboxHas(second.messageId)).toBe(0);
+      // The key is the pair: the same UUID from another sender is another document.
+      const other = await postCrafted({
+        sbdReceiver: BUYER.id,
+        sender: OTHER_SELLER.id,
+        instanceIdentifier: instance,
+      });
+      expect(other.error).toBeUndefined();
+      expect((await store.findMessageByEbmsId(other.messageId, 'recipient-ap'))?.state).not.toBe('rejected');
+    });
+
+    it('the same MessageId again: a byte-identical request gets the very receipt it got first, a rebuilt one (same MessageId and SBD) a receipt too — never the duplicate-instance refusal — and the message is delivered once', async () => {
+      // A dispatch C2 sent in the tests above, as it went over the wire, with C3's answer to it.
+      const exchanges = proxy.sent.flatMap((connection, i) => {
+        const requests = httpBodies(Buffer.concat(connection));
+        const answers = httpBodies(Buffer.concat(proxy.answered[i]!));
+        return requests.map((request, j) => ({ request, answer: answers[j] }));
+      });
+      const dispatch = exchanges.find(
+        ({ request, answer }) =>
+          request.contentType.startsWith('multipart/related') &&
+          answer?.body.toString('utf8').includes(':Receipt>') &&
+          (() => {
+            const parsed = parseEnvelope(
+              parseAs4Xml(decodeMultipart(request.contentType, request.body).envelope),
+            );
+            return parsed.kind === 'user' && parsed.message.collaboration.service === PROCESS_BILLING;
+          })(),
+      )!;
+      expect(dispatch).toBeDefined();
+      const replayed = await fetch(`${net.c3.url}/as4`, {
+        method: 'POST',
+        headers: { 'content-type': dispatch.request.contentType },
+        body: new Uint8Array(dispatch.request.body),
+      });
+      expect(replayed.status).toBe(200);
+      expect(await replayed.text()).toBe(dispatch.answer!.body.toString('utf8'));
+
+      const instance = randomUUID();
+      const messageId = `retried-${randomUUID()}@peppol-exchange.test`;
+      expect(
+        (await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance, messageId })).error,
+      ).toBeUndefined();
+      expect(
+        (await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance, messageId })).error,
+      ).toBeUndefined();
+      await waitFor(async () => ((await inboxHas(messageId)) === 1 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      const sent = parseEnvelope(
+        parseAs4Xml(decodeMultipart(dispatch.request.contentType, dispatch.request.body).envelope),
+      );
+      expect(sent.kind === 'user' && (await inboxHas(sent.message.messageId))).toBe(1);
+    });
   });
 
   describe('pki.peppolAnchors enforced on live traffic: only a Peppol AP of the configured network may send or sign a receipt', () => {

@@ -193,6 +193,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     directory,
     tls: infra.as4Tls,
     onEvidenceReturned: metrics.observeEvidenceReturned,
+    ...(infra.peppolPeers ? { peppolPeers: infra.peppolPeers } : {}),
   });
   // Without a configured secret the links are valid in this process only (fine for one embedded AP).
   const pickupLinks = new PickupLinks({
@@ -312,6 +313,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
       envelopeLimits: config.as4.envelope,
       as4,
       mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert),
+      ...(infra.peppolPeers ? { peppolPeers: infra.peppolPeers } : {}),
     }),
     tsa: infra.tsa && config.tsa.serve ? createTsaRouter(infra.tsa) : undefined,
     metrics: metrics.handler,

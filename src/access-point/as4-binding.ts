@@ -53,6 +53,7 @@ import {
 import { peerTlsPins } from './as4-tls.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
+import { requirePeppolApCertificate, type PeppolPeerPolicy } from './peppol-peer-check.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import {
   ACTION_DISPATCH,
@@ -86,6 +87,11 @@ export function createAs4Transport(options: {
   now?: () => Date;
   /** Told of each Evidence message acknowledged by the peer, with the number of evidences it carried (a metric). */
   onEvidenceReturned?: (evidences: number) => void;
+  /**
+   * Peppol AS4 profile with `pki.peppolAnchors`: a receipt counts only when its signer is a Peppol AP certificate
+   * under the network's AP CAs, not revoked (peppol-peer-check.ts); otherwise the send fails (EBMS:0101).
+   */
+  peppolPeers?: PeppolPeerPolicy;
 }): Transport {
   const now = options.now ?? (() => new Date());
   const send = async (input: {
@@ -194,6 +200,14 @@ export function createAs4Transport(options: {
       ...(encryptFor ? { encryptFor } : {}),
       ...(options.tls ? { http: options.tls.forPeer(peerTlsPins(peer)) } : {}),
     });
+    // Threat: a receipt (proof of relay, bound in C2's RelayAcceptance) signed by a certificate that chains to some
+    // anchor of pki.trust but is no Peppol AP's: it must not count as delivery to a Peppol AP.
+    if (options.peppolPeers)
+      await requirePeppolApCertificate(result.signer, { ...options.peppolPeers, at: now() }).catch(
+        (error: unknown) => {
+          throw receiptRefused(input.endpoint, error);
+        },
+      );
     return { receiptXml: result.receiptXml };
   };
   // Evidence bound for one AP shares Evidence messages (group commit, see core/group-sender.ts): under load
@@ -280,6 +294,11 @@ export function createAs4Endpoint(
     mutualTls?: boolean;
     /** Limits of the SOAP envelope (`as4.envelope`). @defaultValue the as4 handler's DEFAULT_ENVELOPE_LIMITS */
     envelopeLimits?: EnvelopeLimits;
+    /**
+     * Peppol AS4 profile with `pki.peppolAnchors`: the signer of every UserMessage must be a Peppol AP certificate
+     * under the network's AP CAs, not revoked (peppol-peer-check.ts), before anything is read or recorded.
+     */
+    peppolPeers?: PeppolPeerPolicy;
   },
 ): RequestHandler {
   return createAs4Handler({
@@ -293,6 +312,10 @@ export function createAs4Endpoint(
     ...(options.as4.profile === peppolAs4Profile.id ? { noPModeRefusal: peppolNotServiced } : {}),
     maxDecompressedBytes: options.as4.maxDecompressedBytes,
     onUserMessage: async ({ message, attachments, signer, tlsClientCertificate }) => {
+      // Authentication first: a peer that is no Peppol AP gets EBMS:0101 and leaves nothing on the record, whatever
+      // it sent (a Peppol Dispatch, or an ERDS Evidence message between two qerds-ap on the Peppol network).
+      if (options.peppolPeers)
+        await requirePeppolApCertificate(signer, { ...options.peppolPeers, at: ctx.clock.now() });
       if (options.as4.profile === peppolAs4Profile.id && message.collaboration.service !== ERDS_SERVICE) {
         // The handler matched a Peppol P-Mode (service = a Peppol process): an SBD, not an ERDS Dispatch.
         await receivePeppolDispatch(ctx, { message, attachments, signer, tlsClientCertificate }, options);
@@ -341,7 +364,8 @@ export function createAs4Endpoint(
         const sender = participant('originalSender');
         await requireSenderAp(ctx, sender, signer, options.as4.peers);
         if (options.mutualTls) await requireTlsPeer(ctx, sender, tlsClientCertificate);
-        await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
+        // With Peppol peers, the Peppol check above asked the signer's OCSP responder already.
+        if (!options.peppolPeers) await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
         await receiveMessage(ctx, {
           ebmsMessageId: message.messageId,
           sender,
@@ -380,7 +404,7 @@ async function receivePeppolDispatch(
     signer: X509Certificate;
     tlsClientCertificate?: X509Certificate | undefined;
   },
-  options: { as4: As4Security; trust: TrustStore; mutualTls?: boolean },
+  options: { as4: As4Security; trust: TrustStore; mutualTls?: boolean; peppolPeers?: PeppolPeerPolicy },
 ): Promise<void> {
   const { message, signer } = received;
   const payloads = await Promise.all(
@@ -392,7 +416,8 @@ async function receivePeppolDispatch(
   // Authentication before anything is recorded: only the sender's own AP can have its SBD refused on the record.
   await requireSenderAp(ctx, reception.sender, signer, options.as4.peers);
   if (options.mutualTls) await requireTlsPeer(ctx, reception.sender, received.tlsClientCertificate);
-  await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
+  // With Peppol peers, the endpoint's Peppol AP check asked the signer's OCSP responder already.
+  if (!options.peppolPeers) await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
   try {
     await receiveMessage(ctx, {
       ebmsMessageId: message.messageId,
@@ -402,6 +427,7 @@ async function receivePeppolDispatch(
       parts: [reception.part],
       fromErds: { id: message.from.partyId, name: commonName(signer) },
       ...(reception.refusal ? { refusal: reception.refusal } : {}),
+      ...(reception.receptionKey ? { receptionKey: reception.receptionKey } : {}),
     });
   } catch (error) {
     if (isQerdsError(error, 'PIPELINE_UNKNOWN_RECIPIENT'))
@@ -411,6 +437,19 @@ async function receivePeppolDispatch(
       });
     throw error;
   }
+}
+
+/** A receipt whose signer failed the Peppol AP check: the relay attempt fails with the reason (EBMS:0101). */
+function receiptRefused(endpoint: string, error: unknown): unknown {
+  if (!isQerdsError(error)) return error;
+  return new QerdsError(
+    error.code,
+    `the receipt from ${endpoint} is not signed by a Peppol AP: ${error.message}`,
+    {
+      cause: error,
+      details: { retryable: error.details?.retryable !== false },
+    },
+  );
 }
 
 /** Largest SBD read into memory at C3, bytes. */

@@ -30,7 +30,7 @@ import {
   validateJpPint,
   type ParticipantIdentifier,
 } from '../peppol/index.js';
-import type { RelayPart } from '../pipeline/index.js';
+import type { ReceivedMessage, RelayPart } from '../pipeline/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { parseXmlStrict } from '../xml/index.js';
 
@@ -253,6 +253,33 @@ export interface PeppolReception {
     readonly reason: { readonly code: ReasonCode; readonly details: string };
     readonly error: QerdsError;
   };
+  /** The SBD's second identity (its sender and InstanceIdentifier) when it was read whole: duplicate detection. */
+  readonly receptionKey?: NonNullable<ReceivedMessage['receptionKey']>;
+}
+
+/**
+ * The reception key of an SBD: its Sender and DocumentIdentification/InstanceIdentifier. A second SBD with the same
+ * pair under a new ebMS MessageId is the same business document sent again, not a transport retry (that keeps its
+ * MessageId and is answered with the receipt): refused with EBMS:0004, ErrorDetail PEPPOL_SBDH_DUPLICATE_INSTANCE,
+ * and not delivered twice. The Peppol Envelope specification's text on InstanceIdentifier uniqueness is not among
+ * the stored sources; this follows phoss-ap (phax/phoss-ap, InboundOrchestrator / Phase4InboundMessageProcessorSPI),
+ * whose default answers a duplicate SBDH instance with EBMS:0004 (EBMS_OTHER) naming it. phoss-ap keys on the
+ * InstanceIdentifier alone; here it is scoped to the sender, so that two senders' identical UUIDs never collide.
+ */
+export function sbdhReceptionKey(
+  sender: ParticipantIdentifier,
+  instanceIdentifier: string,
+): NonNullable<ReceivedMessage['receptionKey']> {
+  const from = formatIdentifier(sender);
+  return {
+    key: `peppol-sbdh-instance\n${from}\n${instanceIdentifier}`,
+    duplicate: (first) =>
+      new QerdsError(
+        'AS4_EBMS_0004',
+        `PEPPOL_SBDH_DUPLICATE_INSTANCE: SBDH InstanceIdentifier ${instanceIdentifier} from ${from} was already received in ebMS message ${first.ebmsMessageId}`,
+        { details: { retryable: false } },
+      ),
+  };
 }
 
 /**
@@ -302,7 +329,13 @@ export function readPeppolDispatch(
   }
   const mismatches = sbdhMismatches(parsed.header, header);
   if (mismatches.length > 0) return refuse(mismatches[0]!.code, mismatches.map((m) => m.message).join('; '));
-  return { sender, recipient, submittedAt: parsed.header.creationTime, part };
+  return {
+    sender,
+    recipient,
+    submittedAt: parsed.header.creationTime,
+    part,
+    receptionKey: sbdhReceptionKey(parsed.header.sender, parsed.header.instanceIdentifier),
+  };
 }
 
 /**

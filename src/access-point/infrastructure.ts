@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { As4TlsClient } from '../as4/index.js';
 import { configuredFile, type QerdsConfig } from '../config/index.js';
 import { QerdsError, type Clock, type TsaClient } from '../core/index.js';
-import { peppolApAnchorFiles } from '../peppol/index.js';
+import { peppolApAnchorFiles, peppolAs4Profile } from '../peppol/index.js';
 import {
   createCrlSet,
   createTrustStore,
@@ -32,6 +32,7 @@ import { loadAs4Security, type As4Security } from './as4-security.js';
 import { loadAs4TlsClient } from './as4-tls.js';
 import { openRemoteSealSigners } from './remote-seal-binding.js';
 import { checkSealNamesAp } from './seal-names-ap.js';
+import type { PeppolPeerPolicy } from './peppol-peer-check.js';
 
 /**
  * The keys, trust and time source of one access point, loaded from `config.files` before anything is
@@ -57,6 +58,12 @@ export interface KeysAndTrust {
   readonly as4: As4Security;
   /** The HTTPS client between APs (client certificate, anchors, per-peer pins). */
   readonly as4Tls: As4TlsClient;
+  /**
+   * On the Peppol AS4 profile with `pki.peppolAnchors`: the AP CAs of the network alone as anchors (with the CRLs
+   * of `crls`, kept live), which every AS4 peer (signer of a message or of a receipt) must chain to
+   * (access-point/peppol-peer-check.ts). Undefined otherwise.
+   */
+  readonly peppolPeers?: PeppolPeerPolicy;
   /** Senders' remote e-seals by participant, logged in (empty in a process that takes no submissions). */
   readonly remoteSeals: ReadonlyMap<string, Pkcs11Signer>;
   /** The embedded TSA (tsa.mode embedded), also served at /tsa with `tsa.serve`. */
@@ -110,6 +117,15 @@ export async function loadKeysAndTrust(
   const crls = createCrlSet(trustMaterial.crls, trustMaterial.anchors);
   const trust = createTrustStore(trustMaterial.anchors, { crls });
   const as4 = loadAs4Security(config, identity);
+  // Threat: a certificate under another anchor of pki.trust (the Peppol root's SMP CA, a QTSP of the seals)
+  // passing for a Peppol AP: peers are judged by the AP CAs alone. The CRLs are the live set shared with `trust`.
+  const peppolPeers: PeppolPeerPolicy | undefined =
+    anchors && as4.profile === peppolAs4Profile.id
+      ? {
+          network: anchors.network,
+          trust: createTrustStore(readTrustMaterial(peppolFiles).anchors, { crls }),
+        }
+      : undefined;
 
   const loadedLists = await loadConfiguredTrustLists(config.pki.trustLists, options.clock.now());
   const trustLists =
@@ -145,6 +161,7 @@ export async function loadKeysAndTrust(
     peerTrust,
     as4,
     as4Tls,
+    ...(peppolPeers ? { peppolPeers } : {}),
     remoteSeals,
     ...(tsa ? { tsa } : {}),
     tsaClient,

@@ -4,17 +4,29 @@ import { peppolApCertificateFindings, type PeppolNetwork } from '../peppol/index
 import { checkCertificateRole, ocspUrlOf, type TrustStore } from '../pki/index.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 
-export interface PeppolPeerCheckOptions {
+/**
+ * What an AP on the Peppol AS4 profile holds its peers to (`pki.peppolAnchors` configured): the AP CAs of the
+ * network, alone as anchors (the Peppol roots and the other anchors of `pki.trust` excluded), with the CRLs held.
+ */
+export interface PeppolPeerPolicy {
   /** A trust store over the network's AP CAs (`peppolApAnchorFiles`), with the CRLs held. */
   readonly trust: TrustStore;
   readonly network: PeppolNetwork;
-  readonly at: Date;
   /** One OCSP request, in ms. @defaultValue 10000 */
   readonly ocspTimeoutMs?: number;
 }
 
-const refuse = (message: string, cause?: unknown): never => {
-  throw new QerdsError('AS4_EBMS_0101', message, cause === undefined ? {} : { cause });
+export interface PeppolPeerCheckOptions extends PeppolPeerPolicy {
+  readonly at: Date;
+}
+
+/**
+ * `retryable`: whether asking again may give another answer (a revocation status nobody could tell now may be
+ * told later); a certificate of the wrong profile, role or CA stays what it is. A receipt refused for good ends
+ * the relay at once instead of after the whole retry budget.
+ */
+const refuse = (message: string, retryable: boolean): never => {
+  throw new QerdsError('AS4_EBMS_0101', message, { details: { retryable } });
 };
 
 /**
@@ -32,9 +44,9 @@ export async function requirePeppolApCertificate(
   const who = cert.subject.replace(/\n/g, ', ');
   const profile = peppolApCertificateFindings(cert, options.network);
   if (profile.length > 0)
-    refuse(`${who} is not a Peppol AP certificate: ${profile.map((f) => f.message).join('; ')}`);
+    refuse(`${who} is not a Peppol AP certificate: ${profile.map((f) => f.message).join('; ')}`, false);
   const role = checkCertificateRole(cert, 'as4-signer', { tlsEkuSigners: true });
-  if (role.length > 0) refuse(role.map((f) => f.message).join('; '));
+  if (role.length > 0) refuse(role.map((f) => f.message).join('; '), false);
   const path = options.trust.validate(cert, { at: options.at });
   if (!path.valid)
     refuse(
@@ -42,6 +54,7 @@ export async function requirePeppolApCertificate(
         .filter((f) => f.severity === 'error')
         .map((f) => f.message.replace(/\n/g, ', '))
         .join('; ')}`,
+      false,
     );
   if (ocspUrlOf(cert)) {
     await requireNotRevokedByOcsp(cert, options.trust, options.at, options.ocspTimeoutMs);
@@ -52,5 +65,6 @@ export async function requirePeppolApCertificate(
   if (unchecked.length > 0)
     refuse(
       `the revocation status of ${who} cannot be established: no OCSP responder in the certificate and ${unchecked.map((f) => f.message.replace(/\n/g, ', ')).join('; ')}`,
+      true,
     );
 }

@@ -151,6 +151,36 @@ export function messagesRouter(
     res.json(chain.map(evidenceView));
   });
 
+  /**
+   * The signed receipts peer APs answered this message's relay with, as received: the bytes whose SHA-256 C2's own
+   * RelayAcceptance names when the peer returns no evidence of its own (a Peppol AP). Empty for other messages.
+   */
+  router.get('/messages/:id/receipts', async (req, res) => {
+    const message = await messageFor(ctx, String(req.params.id), req.principal!);
+    const receipts = await ctx.store.listPeerReceipts(message.id);
+    res.json(
+      receipts.map((r) => ({
+        sha256: r.sha256,
+        receivedAt: r.receivedAt.toISOString(),
+        href: `/api/v1/messages/${encodeURIComponent(message.id)}/receipts/${r.sha256}`,
+      })),
+    );
+  });
+
+  router.get('/messages/:id/receipts/:sha256', async (req, res) => {
+    const message = await messageFor(ctx, String(req.params.id), req.principal!);
+    const receipt = (await ctx.store.listPeerReceipts(message.id)).find(
+      (r) => r.sha256 === String(req.params.sha256).toLowerCase(),
+    );
+    if (!receipt)
+      throw new QerdsError('NOT_FOUND', `no receipt ${String(req.params.sha256)} of message ${message.id}`);
+    // Byte for byte as received: its SHA-256 is the one listed (and bound in the RelayAcceptance).
+    res
+      .type('application/xml')
+      .set('Digest', `sha-256=${Buffer.from(receipt.sha256, 'hex').toString('base64')}`)
+      .send(Buffer.from(receipt.xml, 'utf8'));
+  });
+
   router.get('/evidence/:id', async (req, res) => {
     const evidence = await ctx.store.getEvidence(String(req.params.id));
     // One answer for missing and not yours: the text must not tell that the evidence (or its message) exists.

@@ -153,7 +153,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   }
   if (parsed.kind !== 'receipt')
     return invalidReceipt('response is a UserMessage, not a receipt', { httpStatus });
-  if (!verification.valid)
+  if (!verification.valid || !verification.signer)
     return invalidReceipt('receipt signature is not valid', { httpStatus, findings: verification.findings });
   const receipt = parsed.receipt;
   if (receipt.refToMessageId !== message.messageId)
@@ -167,5 +167,5 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
       return invalidReceipt(`receipt does not acknowledge ${ref.uri} with our digest`, { httpStatus });
     }
   }
-  return { receipt, receiptXml: envelopeXml, httpStatus };
+  return { receipt, receiptXml: envelopeXml, httpStatus, signer: verification.signer };
 }

@@ -353,6 +353,8 @@ export interface SendUserMessageResult {
   readonly receipt: ParsedReceipt;
   readonly receiptXml: string;
   readonly httpStatus: number;
+  /** The certificate whose signature over the receipt verified (for checks of the caller's own, e.g. Peppol's AP PKI). */
+  readonly signer: X509Certificate;
 }
 
 export interface SignalOptions {

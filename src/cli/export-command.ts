@@ -14,7 +14,8 @@ export { readExportDir, type ExportManifest } from './export-dir.js';
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 /**
- * Writes the archive export of one message: each evidence exactly as sealed (evidence/NN-Event.xml), the CA
+ * Writes the archive export of one message: each evidence exactly as sealed (evidence/NN-Event.xml), the peers'
+ * signed receipts a RelayAcceptance binds (receipts/, when there are any), the CA
  * certificates and CRLs of the AP's trust store (trust/), manifest.json (ids, events, SHA-256 of every
  * file), bundle.json (the manifest with each evidence XML inline: one file that `qerds verify` and
  * POST /api/v1/verify take as a whole chain) and README.txt. The evidence is issued at B-LT or B-LTA, so it
@@ -57,12 +58,21 @@ export async function exportMessageEvidence(options: {
     const pem = typeof crl === 'string' || crl.toString('latin1').includes('-----BEGIN X509 CRL-----');
     write(`trust/crl-${i + 1}.crl${pem ? '.pem' : ''}`, crl);
   });
+  // The receipts C2's RelayAcceptance names by digest: without them that evidence's binding could not be checked.
+  const peerReceipts = await options.store.listPeerReceipts(options.messageId);
+  if (peerReceipts.length > 0) mkdirSync(join(options.outDir, 'receipts'), { recursive: true });
+  const receipts = peerReceipts.map((r, i) => {
+    const file = `receipts/${String(i + 1).padStart(2, '0')}-receipt-${r.sha256.slice(0, 16)}.xml`;
+    writeFileSync(join(options.outDir, file), r.xml);
+    return { file, sha256: r.sha256, receivedAt: r.receivedAt.toISOString() };
+  });
   const manifest: ExportManifest = {
     format: EVIDENCE_BUNDLE_FORMAT,
     messageId: options.messageId,
     exportedAt: (options.now ?? new Date()).toISOString(),
     evidence,
     trust,
+    ...(receipts.length > 0 ? { receipts } : {}),
   };
   writeFileSync(join(options.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const bundle = { ...manifest, evidence: records.map((r, i) => ({ ...evidence[i]!, xml: r.xml })) };
@@ -77,6 +87,12 @@ export async function exportMessageEvidence(options: {
       '',
       'evidence/     each evidence exactly as sealed (ETSI EN 319 522-3 XML, XAdES enveloped seal)',
       'trust/        the CA certificates and CRLs the issuing access point trusts',
+      ...(receipts.length > 0
+        ? [
+            "receipts/     the signed AS4 receipts of the recipient's access point, as received; the",
+            '              RelayAcceptance names each by its SHA-256 (sha256sum receipts/*)',
+          ]
+        : []),
       'manifest.json ids, events and the SHA-256 of every file',
       'bundle.json   the manifest with each evidence inline (verify it as one file)',
       '',

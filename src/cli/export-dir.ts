@@ -20,6 +20,11 @@ export interface ExportManifest {
     sha256: string;
   }[];
   readonly trust: readonly { file: string; sha256: string }[];
+  /**
+   * The peers' signed AS4 receipts the message's RelayAcceptance binds by SHA-256 (a Peppol AP returns no evidence
+   * of its own), byte for byte as received. Absent when there are none.
+   */
+  readonly receipts?: readonly { file: string; sha256: string; receivedAt: string }[];
 }
 
 /**

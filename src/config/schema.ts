@@ -518,7 +518,11 @@ export const configSchema = z
          * the `generations` given, to the anchors of `trust` (src/peppol/pki-anchors.ts; the files and their
          * fingerprints in certs/peppol/README.md). The AP CAs, not the Peppol roots, so that an SMP certificate
          * never passes for an AP. `dir`: a directory laid out like certs/peppol (a stand-in PKI for tests).
-         * @defaultValue absent (no Peppol anchors)
+         * With `as4.profile: peppol` they are enforced on AS4 traffic: the signer of every received message and of
+         * every receipt must be a Peppol AP certificate (seat id CN…) chaining to these AP CAs alone (not to the
+         * other anchors of `trust`), not revoked, its status known by OCSP or a current CRL; otherwise EBMS:0101,
+         * nothing recorded, and a receipt refused so ends the relay (RelayFailure).
+         * @defaultValue absent (no Peppol anchors); generations ['G2', 'G3']; dir the certs/peppol shipped
          */
         peppolAnchors: z
           .strictObject({

@@ -96,6 +96,11 @@ export const peppolErrors = {
     httpStatus: 422,
     retryable: false,
   },
+  PEPPOL_SBDH_DUPLICATE_INSTANCE: {
+    text: 'a business document with this SBDH InstanceIdentifier was already received from this sender under another ebMS MessageId',
+    httpStatus: 409,
+    retryable: false,
+  },
   PEPPOL_SMP_SIGNATURE_ALGORITHM: {
     text: 'the SMP response is signed with an algorithm the signature policy does not accept',
     httpStatus: 502,

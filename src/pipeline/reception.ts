@@ -27,6 +27,15 @@ export interface ReceivedMessage {
     readonly reason: { readonly code: ReasonCode; readonly details: string };
     readonly error: QerdsError;
   };
+  /**
+   * A second identity of the message beside its ebMS MessageId (Peppol: the SBDH sender and InstanceIdentifier).
+   * A message under a new MessageId whose key an accepted message holds already is refused with `duplicate(first)`,
+   * nothing recorded. Held only by an accepted message: one refused may come again, corrected, under the same key.
+   */
+  readonly receptionKey?: {
+    readonly key: string;
+    readonly duplicate: (first: StoredMessage) => QerdsError;
+  };
 }
 
 /**
@@ -43,6 +52,13 @@ export async function receiveMessage(
   // when two copies arrive at once (below): both pass this read, one insert wins.
   const already = await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap');
   if (already) return duplicateOf(ctx, already, input);
+  // The same business document again under a new MessageId (a sender's resubmission, not a transport retry): refused
+  // before anything is stored. The unique key decides when two such copies arrive at once (below).
+  const keyHolder =
+    input.receptionKey && !input.refusal
+      ? await ctx.store.findMessageByReceptionKey(input.receptionKey.key)
+      : undefined;
+  if (keyHolder) throw sameKey(ctx, keyHolder, input);
   const parts = await Promise.all(
     input.parts.map(async (part) => {
       const { sha256, size } = await ctx.store.blobs.put(
@@ -103,6 +119,7 @@ export async function receiveMessage(
         xml: evidence.xml,
         issuedBy: ctx.self.id,
       });
+      if (known && input.receptionKey) await tx.insertReceptionKey(input.receptionKey.key, id);
       await tx.enqueue('notify', id, { evidenceId: evidence.id });
       if (known) await tx.enqueue('deliver', id);
     });
@@ -113,6 +130,11 @@ export async function receiveMessage(
       ? await ctx.store.findMessageByEbmsId(input.ebmsMessageId, 'recipient-ap')
       : undefined;
     if (winner) return duplicateOf(ctx, winner, input);
+    const holder =
+      isQerdsError(error, 'STORE_DUPLICATE') && input.receptionKey
+        ? await ctx.store.findMessageByReceptionKey(input.receptionKey.key)
+        : undefined;
+    if (holder) throw sameKey(ctx, holder, input);
     throw error;
   }
   ctx.poke();
@@ -133,6 +155,15 @@ function duplicateOf(
   ctx.log.info({ messageId: first.id, ebmsMessageId: input.ebmsMessageId }, 'duplicate relay dropped');
   if (first.state === 'rejected') throw input.refusal?.error ?? unknownRecipient(input.recipient);
   return { duplicate: true };
+}
+
+/** A message under a new MessageId whose reception key `first` holds: refused, nothing recorded. */
+function sameKey(ctx: PipelineContext, first: StoredMessage, input: ReceivedMessage): QerdsError {
+  ctx.log.warn(
+    { messageId: first.id, ebmsMessageId: input.ebmsMessageId, firstEbmsMessageId: first.ebmsMessageId },
+    'duplicate business document refused (reception key held by an earlier message)',
+  );
+  return input.receptionKey!.duplicate(first);
 }
 
 /** The finalRecipient value is not one this AP serves: EBMS:0001 ValueNotRecognized, final (not retried). */

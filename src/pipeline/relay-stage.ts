@@ -123,7 +123,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
 /**
  * C2's own RelayAcceptance for a peer that may return no ERDS evidence (a Peppol AP): it names the SHA-256 of the
  * peer's signed receipt, which the transport verified (signature, our MessageId, NRR digests), so that the sealed
- * evidence binds that receipt. When the peer's own evidence moved the message on meanwhile, it is recorded on the
+ * evidence binds that receipt; the receipt is kept in the store (peer receipts). When the peer's own evidence moved the message on meanwhile, it is recorded on the
  * state the message is in.
  */
 async function recordReceiptBoundAcceptance(
@@ -133,6 +133,14 @@ async function recordReceiptBoundAcceptance(
   attempts: number,
 ): Promise<void> {
   const digest = createHash('sha256').update(receiptXml, 'utf8').digest('hex');
+  // The receipt itself is kept before the evidence that names its digest: whoever checks the RelayAcceptance later
+  // (export, `qerds verify`, GET /messages/{id}/receipts) finds the very bytes it binds. Idempotent on a retry.
+  await ctx.store.insertPeerReceipt({
+    messageId: message.id,
+    sha256: digest,
+    xml: receiptXml,
+    receivedAt: ctx.clock.now(),
+  });
   const request = {
     event: 'RelayAcceptance' as const,
     reason: {

@@ -13,6 +13,8 @@ export interface StoreDatabase {
   evidence_versions: EvidenceVersionsTable;
   pickup_link_uses: PickupLinkUsesTable;
   idempotency_keys: IdempotencyKeysTable;
+  peer_receipts: PeerReceiptsTable;
+  reception_keys: ReceptionKeysTable;
 }
 
 export interface MessagesTable {
@@ -77,6 +79,22 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
   created_at: string;
   expires_at: string;
+}
+
+/** A peer AP's signed receipt of a relayed message, as received (migration 0008). */
+export interface PeerReceiptsTable {
+  message_id: string;
+  /** SHA-256 (hex) of the receipt's UTF-8 bytes: what C2's RelayAcceptance names. */
+  sha256: string;
+  xml: string;
+  received_at: string;
+}
+
+/** A received message's second identity beside its ebMS MessageId (migration 0008), e.g. Peppol's SBDH instance. */
+export interface ReceptionKeysTable {
+  reception_key: string;
+  message_id: string;
+  created_at: string;
 }
 
 export interface BlobsTable {

@@ -201,6 +201,45 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(evidenceFromRow);
     },
 
+    async findMessageByReceptionKey(key) {
+      const row = await db
+        .selectFrom('reception_keys')
+        .innerJoin('messages', 'messages.id', 'reception_keys.message_id')
+        .selectAll('messages')
+        .where('reception_keys.reception_key', '=', key)
+        .executeTakeFirst();
+      return row && messageFromRow(row);
+    },
+
+    async insertPeerReceipt(receipt) {
+      await db
+        .insertInto('peer_receipts')
+        .values({
+          message_id: receipt.messageId,
+          sha256: receipt.sha256,
+          xml: receipt.xml,
+          received_at: toDbTime(receipt.receivedAt),
+        })
+        .onConflict((oc) => oc.columns(['message_id', 'sha256']).doNothing())
+        .execute();
+    },
+
+    async listPeerReceipts(messageId) {
+      const rows = await db
+        .selectFrom('peer_receipts')
+        .selectAll()
+        .where('message_id', '=', messageId)
+        .orderBy('received_at')
+        .orderBy('sha256')
+        .execute();
+      return rows.map((r) => ({
+        messageId: r.message_id,
+        sha256: r.sha256,
+        xml: r.xml,
+        receivedAt: fromDbTime(r.received_at),
+      }));
+    },
+
     async evidenceHead(messageId) {
       const row = await db
         .selectFrom('evidence')

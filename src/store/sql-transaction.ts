@@ -56,6 +56,17 @@ export function createSqlTransaction(
       return messageFromRow(row);
     },
 
+    async insertReceptionKey(key, messageId) {
+      try {
+        await db
+          .insertInto('reception_keys')
+          .values({ reception_key: key, message_id: messageId, created_at: toDbTime(clock.now()) })
+          .execute();
+      } catch (error) {
+        throw duplicateOr(flavour, error, `reception key ${key} already stored`);
+      }
+    },
+
     async transitionMessage(id, from, to, patch = {}) {
       assertTransition(from, to);
       const result = await db

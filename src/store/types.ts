@@ -144,6 +144,12 @@ export interface StoreTransaction {
     evidence: Omit<EvidenceRecord, 'sequence'>,
     options?: { readonly previousId?: string | null },
   ): Promise<EvidenceRecord>;
+  /**
+   * Records `key` as a second identity of the received message `messageId` (Peppol: its SBDH sender and
+   * InstanceIdentifier). A key already recorded: QerdsError STORE_DUPLICATE (the transaction is then rolled back
+   * by its owner, as for a duplicate message).
+   */
+  insertReceptionKey(key: string, messageId: string): Promise<void>;
   /** Writes an outbox entry (with the transaction's others, once its work is done); the job runs only after the transaction commits. */
   enqueue(
     stage: PipelineStage,
@@ -151,6 +157,16 @@ export interface StoreTransaction {
     data?: Record<string, unknown>,
     options?: { notBefore?: Date },
   ): Promise<void>;
+}
+
+/** A peer AP's signed receipt of a relayed message (the one C2's RelayAcceptance binds by its SHA-256). */
+export interface PeerReceipt {
+  readonly messageId: string;
+  /** SHA-256 (hex) of `xml` as UTF-8. */
+  readonly sha256: string;
+  /** The receipt (the SOAP envelope of the signal) as received. */
+  readonly xml: string;
+  readonly receivedAt: Date;
 }
 
 /** What a put stored. */
@@ -228,6 +244,15 @@ export interface Store {
    */
   listSent(filter: SentFilter): Promise<InboxPage>;
   listEvidence(messageId: string): Promise<EvidenceRecord[]>;
+  /** The received message whose reception key (StoreTransaction.insertReceptionKey) is `key`. */
+  findMessageByReceptionKey(key: string): Promise<StoredMessage | undefined>;
+  /**
+   * Keeps a peer AP's signed receipt of a message as received. Idempotent: the same receipt (same SHA-256) for the
+   * same message again changes nothing.
+   */
+  insertPeerReceipt(receipt: PeerReceipt): Promise<void>;
+  /** The receipts kept for a message, oldest first. */
+  listPeerReceipts(messageId: string): Promise<PeerReceipt[]>;
   /**
    * The head of a message's chain (its evidence with the highest sequence), id and sequence only: what the
    * next evidence names as its previous one. Undefined when the message has none.

@@ -1,7 +1,7 @@
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import { X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   startTwoAccessPoints,
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
+import { exportMessageEvidence } from '../../src/cli/export-command.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import {
@@ -35,9 +36,20 @@ import {
   PROCESS_BILLING,
   PROCESS_SCHEME,
 } from '../../src/peppol/index.js';
-import { createDevPeppolPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
-import { sharedTestPki } from '../helpers/pki.js';
+import {
+  createDevPeppolPki,
+  loadSigningIdentity,
+  loadTrustStore,
+  revokeCertificate,
+  type DevPkiLayout,
+  type SigningIdentity,
+} from '../../src/pki/index.js';
+import { generateRsaKey, importRsaSigningKey, issueLeaf, issueRootCa } from '../../src/pki/cert-factory.js';
+import { x509 } from '../../src/pki/x509.js';
+import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
+import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
+import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
 
 /**
  * Two qerds-ap instances on the Peppol AS4 profile exchanging JP PINT documents over real sockets: C2 wraps the
@@ -65,6 +77,90 @@ const UNSERVED = {
   name: 'Served by another Peppol AP',
 };
 const SEATS = { c2: 'POP000101', c3: 'POP000102' };
+/** A corporate number participant (valid check digit) from its 12-digit base. */
+const participant = (base: string, name: string) => ({
+  id: `0188:${corporateNumberCheckDigit(base)}${base}`,
+  name,
+});
+// Senders whose AP certificate the directory pins, but which are no Peppol AP of the configured network.
+const ROGUE = {
+  smpCa: participant('011001000001', 'AP certificate issued by the SMP CA'),
+  unknownStatus: participant('011001000002', 'AP certificate whose revocation nobody can tell'),
+  revoked: participant('011001000003', 'Revoked AP certificate'),
+  foreign: participant('011001000004', 'AP certificate of a foreign PKI'),
+  // A receiver whose "AP" answers with receipts signed by the SMP CA's certificate.
+  receiver: participant('011001000005', 'Receipts signed by a non-AP'),
+};
+/** A second sender served by C2 (its AP certificate pinned as SELLER's). */
+const OTHER_SELLER = participant('011001000006', 'Another seller at C2');
+
+/**
+ * The stand-in Peppol PKI of this file. The real OpenPeppol CAs cannot issue for a test, so the dev CA that issued
+ * the two APs' certificates plays the "AP test CA - G3" (its CRL held); a second stand-in "AP test CA - G2" (no CRL
+ * held, no OCSP in its certificates) and a stand-in "SMP test CA" are made here. `pki.trust` holds the SMP CA beside
+ * the dev CA, as an operator's trust holds other anchors (the QTSPs of the seals…): only the AP CA anchors
+ * (`pki.peppolAnchors`, in a directory laid out like certs/peppol) make a Peppol AP.
+ */
+interface StandIn {
+  anchorsDir: string;
+  smpCaCert: string;
+  /** Leaf certificates with the Peppol AP profile (C, O, OU=PEPPOL TEST AP, CN=seat id), and their identity. */
+  smpIssued: { cert: string; identity: SigningIdentity };
+  unknownStatus: { cert: string; identity: SigningIdentity };
+  revoked: { cert: string; identity: SigningIdentity };
+}
+
+async function standInPeppolPki(pki: DevPkiLayout, dir: string): Promise<StandIn> {
+  mkdirSync(join(dir, 'ap-test'), { recursive: true });
+  const day = 86_400_000;
+  const now = Date.now();
+  const [smpCaKey, g2CaKey, leafKey] = await Promise.all([
+    generateRsaKey(2048),
+    generateRsaKey(2048),
+    generateRsaKey(2048),
+  ]);
+  const ca = async (key: typeof smpCaKey, cn: string) => ({
+    cert: await issueRootCa(
+      key.keys,
+      [{ C: ['BE'] }, { O: ['Stand-in OpenPEPPOL'] }, { OU: ['FOR TEST ONLY'] }, { CN: [cn] }],
+      new Date(now - day),
+      new Date(now + 30 * day),
+    ),
+    signingKey: key.keys.privateKey,
+  });
+  const smpCa = await ca(smpCaKey, 'Stand-in PEPPOL SERVICE METADATA PUBLISHER TEST CA - G3');
+  const g2Ca = await ca(g2CaKey, 'Stand-in PEPPOL ACCESS POINT TEST CA - G2');
+  const devCa = {
+    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  };
+  const leaf = async (issuer: typeof smpCa, name: string, seat: string) => {
+    const cert = await issueLeaf(issuer, leafKey.keys.publicKey, {
+      subject: [{ C: ['JP'] }, { O: ['Stand-in AP KK'] }, { OU: ['PEPPOL TEST AP'] }, { CN: [seat] }],
+      notBefore: new Date(now - day),
+      notAfter: new Date(now + 30 * day),
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+    });
+    const certFile = join(dir, `${name}.crt.pem`);
+    const keyFile = join(dir, `${name}.key.pem`);
+    writeFileSync(certFile, cert.toString('pem') + '\n');
+    writeFileSync(keyFile, leafKey.pkcs8Pem, { mode: 0o600 });
+    return { cert: certFile, identity: loadSigningIdentity(certFile, keyFile) };
+  };
+  const smpCaCert = join(dir, 'smp-ca.crt.pem');
+  writeFileSync(smpCaCert, smpCa.cert.toString('pem') + '\n');
+  copyFileSync(pki.caCert, join(dir, 'ap-test', 'peppol-ap-test-ca-g3.pem'));
+  writeFileSync(join(dir, 'ap-test', 'peppol-ap-test-ca-g2.pem'), g2Ca.cert.toString('pem') + '\n');
+  const revoked = await leaf(devCa, 'revoked', 'POP000105');
+  await revokeCertificate(pki, readFileSync(revoked.cert, 'utf8'), 'keyCompromise');
+  return {
+    anchorsDir: dir,
+    smpCaCert,
+    smpIssued: await leaf(smpCa, 'smp-issued', 'POP000103'),
+    unknownStatus: await leaf(g2Ca, 'unknown-status', 'POP000104'),
+    revoked,
+  };
+}
 
 /** A loopback TCP proxy in front of `targetPort` that keeps what clients send (C2's AS4 requests) and the answers (C3's). */
 async function capturingProxy(
@@ -165,16 +261,36 @@ const chainAtC2 = (net: TwoAccessPoints, id: string) =>
   api<ChainItem[]>(net.c2.url, SELLER.key, `/api/v1/messages/${id}/evidence`);
 
 describe('a Peppol exchange of JP PINT documents between two qerds-ap instances', () => {
+  // Every answer of the REST API in this file is held to schemas/openapi.yaml.
+  useOpenApiContract();
   let net: TwoAccessPoints;
   let pki: DevPkiLayout;
+  let standIn: StandIn;
   let proxy: Awaited<ReturnType<typeof capturingProxy>>;
+  /** The "AP" of ROGUE.receiver: takes what C2 sends and answers with a receipt signed by the SMP CA's certificate. */
+  let rogueReceiver: As4TestServer;
 
   beforeAll(async () => {
     pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    standIn = await standInPeppolPki(pki, join(work, 'peppol'));
+    rogueReceiver = await startAs4Server({
+      identity: standIn.smpIssued.identity,
+      trust: loadTrustStore([pki.caCert, pki.caCrl]),
+      // C2 encrypts for the encryption certificate the directory names: C3's (the harness's entry for ROGUE.receiver).
+      decryptionKeys: [loadSigningIdentity(pki.ap('c3').encCert, pki.ap('c3').encKey)],
+    });
+    const foreign = foreignTestPki();
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir: pki.dir,
-      overrides: { as4: { profile: 'peppol' }, relay: { maxAttempts: 3 } },
+      overrides: {
+        as4: { profile: 'peppol' },
+        relay: { maxAttempts: 3 },
+        pki: {
+          trust: [pki.caCert, pki.caCrl, standIn.smpCaCert],
+          peppolAnchors: { network: 'test', generations: ['G2', 'G3'], dir: standIn.anchorsDir },
+        },
+      },
       // C2 reaches C3 through the capturing proxy (the wire), C3 reaches C2 directly.
       // (The harness asks once per participant C3 serves: one proxy for all of them.)
       as4Endpoint: async (name, endpoint) => {
@@ -186,11 +302,23 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
         { ...BUYER, servedBy: 'c3', account: { key: BUYER.key } },
         { ...UNSERVED, servedBy: 'c3' },
+        { ...OTHER_SELLER, servedBy: 'c2' },
+        { ...ROGUE.smpCa, servedBy: 'c2', apCertificate: standIn.smpIssued.cert },
+        { ...ROGUE.unknownStatus, servedBy: 'c2', apCertificate: standIn.unknownStatus.cert },
+        { ...ROGUE.revoked, servedBy: 'c2', apCertificate: standIn.revoked.cert },
+        { ...ROGUE.foreign, servedBy: 'c2', apCertificate: foreign.ap('c2').sealCert },
+        {
+          ...ROGUE.receiver,
+          servedBy: 'c3',
+          endpoint: rogueReceiver.endpoint,
+          apCertificate: standIn.smpIssued.cert,
+        },
       ],
     });
   }, 90_000);
   afterAll(async () => {
     await net?.stop();
+    await rogueReceiver?.close();
     proxy?.server.close();
     rmSync(work, { recursive: true, force: true });
   });
@@ -262,6 +390,48 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
             ),
           );
       }
+
+      // The receipt C2's RelayAcceptance binds is kept, byte for byte: its SHA-256 is the one sealed in the evidence,
+      // and xmlsec1 verifies its signature (C3's Peppol AP certificate, chaining to the CA).
+      const relayAcceptance = chain.find((e) => e.event === 'RelayAcceptance' && e.issuedBy === c2Id)!;
+      const bound = /signed non-repudiation receipt \(SHA-256 ([0-9a-f]{64})\)/.exec(
+        await apiText(net.c2.url, SELLER.key, relayAcceptance.href),
+      )![1]!;
+      const receipts = await api<Array<{ sha256: string; receivedAt: string; href: string }>>(
+        net.c2.url,
+        SELLER.key,
+        `/api/v1/messages/${id}/receipts`,
+      );
+      expect(receipts.map((r) => r.sha256)).toEqual([bound]);
+      const stored = await fetch(`${net.c2.url}${receipts[0]!.href}`, {
+        headers: { authorization: `Bearer ${SELLER.key}` },
+      });
+      expect(stored.status).toBe(200);
+      const receiptBytes = Buffer.from(await stored.arrayBuffer());
+      expect(createHash('sha256').update(receiptBytes).digest('hex')).toBe(bound);
+      const verified = xmlsecVerifySignal(receiptBytes.toString('utf8'), pki.caCert);
+      expect(verified.ok, verified.output).toBe(true);
+      expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
+      expect(receiptBytes.toString('utf8')).toContain(
+        `<eb:RefToMessageId>${ebmsMessageId}</eb:RefToMessageId>`,
+      );
+      // …and goes with the message's export, listed in its manifest under the same digest.
+      const exported = await exportMessageEvidence({
+        store: accessPointInternals(net.c2).context.store,
+        messageId: id,
+        outDir: join(work, `export-${id}`),
+        trust: accessPointInternals(net.c2).trust,
+      });
+      expect(exported.receipts?.map((r) => r.sha256)).toEqual([bound]);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(work, `export-${id}`, exported.receipts![0]!.file)))
+          .digest('hex'),
+      ).toBe(bound);
+      const missing = await fetch(`${net.c2.url}/api/v1/messages/${id}/receipts/${'0'.repeat(64)}`, {
+        headers: { authorization: `Bearer ${SELLER.key}` },
+      });
+      expect(missing.status).toBe(404);
     });
   }
 
@@ -309,10 +479,20 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
   async function postCrafted(options: {
     sbdReceiver: string;
     action?: string;
+    /** The sending AP's signing identity (its CN the From PartyId). @defaultValue C2's */
+    identity?: SigningIdentity;
+    /** originalSender and SBDH Sender. @defaultValue SELLER */
+    sender?: string;
+    /** SBDH DocumentIdentification/InstanceIdentifier. @defaultValue a new UUID */
+    instanceIdentifier?: string;
+    /** The ebMS MessageId. @defaultValue a new one */
+    messageId?: string;
   }): Promise<{ messageId: string; error: unknown }> {
     const invoice = fixture('invoice-standard-rate.xml').toString('utf8');
     const documentType = jpPintDocumentType('Invoice');
-    const sender = parseParticipantId(SELLER.id);
+    const sender = parseParticipantId(options.sender ?? SELLER.id);
+    const identity = options.identity ?? accessPointInternals(net.c2).identity;
+    const seat = /(?:^|\n)CN=([^\n]+)/.exec(identity.certificate.subject)?.[1] ?? SEATS.c2;
     const sbd = buildSbd(
       {
         sender,
@@ -320,12 +500,14 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         documentType,
         process: { scheme: PROCESS_SCHEME, value: PROCESS_BILLING },
         countryC1: 'JP',
-        instanceIdentifier: '6f0c6d1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f',
+        instanceIdentifier: options.instanceIdentifier ?? randomUUID(),
         creationTime: new Date(),
       },
       invoice,
     );
-    const messageId = `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
+    const messageId =
+      options.messageId ??
+      `crafted-${Date.now()}-${Math.random().toString(16).slice(2)}@peppol-exchange.test`;
     const attachments: Attachment[] = [
       { contentId: 'sbd@test', contentType: 'application/xml', body: Buffer.from(sbd) },
     ];
@@ -333,7 +515,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       messageId,
       timestamp: new Date(),
       from: {
-        partyId: SEATS.c2,
+        partyId: seat,
         partyIdType: 'urn:fdc:peppol.eu:2017:identifiers:ap',
         role: 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator',
       },
@@ -357,7 +539,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       endpoint: `${net.c3.url}/as4`,
       message,
       attachments,
-      identity: accessPointInternals(net.c2).identity,
+      identity,
       trust: accessPointInternals(net.c2).trust,
       receiverCertificate: c3Certificate,
       encryptFor: c3Certificate,
@@ -418,6 +600,148 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     expect(
       await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap'),
     ).toBeUndefined();
+  });
+
+  describe('duplicates at C3: the same ebMS MessageId is a transport retry, the same SBDH instance under a new MessageId a duplicate document', () => {
+    const inboxHas = async (ebmsMessageId: string) =>
+      (await api<Array<{ ebmsMessageId: string }>>(net.c3.url, BUYER.key, '/api/v1/inbox')).filter(
+        (m) => m.ebmsMessageId === ebmsMessageId,
+      ).length;
+
+    it('a second SBD with the same Sender and InstanceIdentifier under a new MessageId: EBMS:0004 PEPPOL_SBDH_DUPLICATE_INSTANCE naming the first, neither recorded nor delivered; another sender may use the same InstanceIdentifier', async () => {
+      const instance = randomUUID();
+      const first = await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance });
+      expect(first.error).toBeUndefined();
+      const second = await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance });
+      expect(isQerdsError(second.error, 'AS4_EBMS_0004'), String(second.error)).toBe(true);
+      expect(firstSignal(second.error)).toMatchObject({
+        errorCode: 'EBMS:0004',
+        errorDetail: `PEPPOL_SBDH_DUPLICATE_INSTANCE: SBDH InstanceIdentifier ${instance} from iso6523-actorid-upis::${SELLER.id} was already received in ebMS message ${first.messageId}`,
+      });
+      const store = accessPointInternals(net.c3).context.store;
+      expect(await store.findMessageByEbmsId(second.messageId, 'recipient-ap')).toBeUndefined();
+      await waitFor(async () => ((await inboxHas(first.messageId)) === 1 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      expect(await inboxHas(second.messageId)).toBe(0);
+      // The key is the pair: the same UUID from another sender is another document.
+      const other = await postCrafted({
+        sbdReceiver: BUYER.id,
+        sender: OTHER_SELLER.id,
+        instanceIdentifier: instance,
+      });
+      expect(other.error).toBeUndefined();
+      expect((await store.findMessageByEbmsId(other.messageId, 'recipient-ap'))?.state).not.toBe('rejected');
+    });
+
+    it('the same MessageId again: a byte-identical request gets the very receipt it got first, a rebuilt one (same MessageId and SBD) a receipt too — never the duplicate-instance refusal — and the message is delivered once', async () => {
+      // A dispatch C2 sent in the tests above, as it went over the wire, with C3's answer to it.
+      const exchanges = proxy.sent.flatMap((connection, i) => {
+        const requests = httpBodies(Buffer.concat(connection));
+        const answers = httpBodies(Buffer.concat(proxy.answered[i]!));
+        return requests.map((request, j) => ({ request, answer: answers[j] }));
+      });
+      const dispatch = exchanges.find(
+        ({ request, answer }) =>
+          request.contentType.startsWith('multipart/related') &&
+          answer?.body.toString('utf8').includes(':Receipt>') &&
+          (() => {
+            const parsed = parseEnvelope(
+              parseAs4Xml(decodeMultipart(request.contentType, request.body).envelope),
+            );
+            return parsed.kind === 'user' && parsed.message.collaboration.service === PROCESS_BILLING;
+          })(),
+      )!;
+      expect(dispatch).toBeDefined();
+      const replayed = await fetch(`${net.c3.url}/as4`, {
+        method: 'POST',
+        headers: { 'content-type': dispatch.request.contentType },
+        body: new Uint8Array(dispatch.request.body),
+      });
+      expect(replayed.status).toBe(200);
+      expect(await replayed.text()).toBe(dispatch.answer!.body.toString('utf8'));
+
+      const instance = randomUUID();
+      const messageId = `retried-${randomUUID()}@peppol-exchange.test`;
+      expect(
+        (await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance, messageId })).error,
+      ).toBeUndefined();
+      expect(
+        (await postCrafted({ sbdReceiver: BUYER.id, instanceIdentifier: instance, messageId })).error,
+      ).toBeUndefined();
+      await waitFor(async () => ((await inboxHas(messageId)) === 1 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      const sent = parseEnvelope(
+        parseAs4Xml(decodeMultipart(dispatch.request.contentType, dispatch.request.body).envelope),
+      );
+      expect(sent.kind === 'user' && (await inboxHas(sent.message.messageId))).toBe(1);
+    });
+  });
+
+  describe('pki.peppolAnchors enforced on live traffic: only a Peppol AP of the configured network may send or sign a receipt', () => {
+    /** A crafted message from `sender`, signed by `identity`, refused with EBMS:0101; nothing of it at C3. */
+    async function expectRefusedSender(sender: string, identity: SigningIdentity, detail: RegExp) {
+      const { messageId, error } = await postCrafted({ sbdReceiver: BUYER.id, sender, identity });
+      expect(isQerdsError(error, 'AS4_EBMS_0101'), String(error)).toBe(true);
+      const signal = firstSignal(error);
+      expect(signal.errorCode).toBe('EBMS:0101');
+      expect(signal.errorDetail).toMatch(detail);
+      expect(
+        await accessPointInternals(net.c3).context.store.findMessageByEbmsId(messageId, 'recipient-ap'),
+      ).toBeUndefined();
+    }
+
+    it('a sender certificate with the AP profile, pinned by the directory and under pki.trust, but issued by the SMP CA: EBMS:0101, nothing recorded', async () => {
+      await expectRefusedSender(
+        ROGUE.smpCa.id,
+        standIn.smpIssued.identity,
+        /POP000103 does not chain to a Peppol test AP CA: no path from/,
+      );
+    });
+
+    it('a sender certificate of an AP CA whose revocation nobody can tell (no OCSP responder, no CRL held): EBMS:0101, nothing recorded', async () => {
+      await expectRefusedSender(
+        ROGUE.unknownStatus.id,
+        standIn.unknownStatus.identity,
+        /the revocation status of .*POP000104 cannot be established: no OCSP responder in the certificate and no CRL from/,
+      );
+    });
+
+    it('a revoked AP certificate (on the AP CA CRL): EBMS:0101, nothing recorded', async () => {
+      await expectRefusedSender(ROGUE.revoked.id, standIn.revoked.identity, /POP000105.* revoked/);
+    });
+
+    it('a certificate of a foreign PKI: EBMS:0101, nothing recorded', async () => {
+      const foreign = foreignTestPki();
+      await expectRefusedSender(
+        ROGUE.foreign.id,
+        loadSigningIdentity(foreign.ap('c2').sealCert, foreign.ap('c2').sealKey),
+        /not trusted/,
+      );
+    });
+
+    it("a receipt signed by a certificate that is no Peppol AP's does not count: no RelayAcceptance, RelayFailure after one attempt naming the reason", async () => {
+      const response = await submit(net, fixture('invoice-standard-rate.xml'), ROGUE.receiver.id);
+      expect(response.status).toBe(201);
+      const { id, ebmsMessageId } = (await response.json()) as { id: string; ebmsMessageId: string };
+      const failure = await waitFor(
+        async () =>
+          (await accessPointInternals(net.c2).context.store.listEvidence(id)).find(
+            (e) => e.event === 'RelayFailure',
+          ),
+        { timeoutMs: 30_000 },
+      );
+      // The other end took the message and answered with a valid signed receipt: only its signer is wrong.
+      expect(rogueReceiver.received.map((r) => r.message.messageId)).toContain(ebmsMessageId);
+      expect(failure.xml).toMatch(
+        /AS4_EBMS_0101: the receipt from http:\/\/127\.0\.0\.1:\d+\/as4 is not signed by a Peppol AP: .*POP000103 does not chain to a Peppol test AP CA/,
+      );
+      const events = (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
+      expect(events).toEqual(['SubmissionAcceptance', 'RelayFailure']);
+      const message = await accessPointInternals(net.c2).context.store.getMessage(id);
+      expect(message).toMatchObject({ state: 'failed', attempts: 1 });
+    });
   });
 
   it('a receiver C3 does not serve: EBMS:0004 PEPPOL:NOT_SERVICED, final at C2 (RelayFailure after one attempt) and C3 returns its RelayRejection', async () => {

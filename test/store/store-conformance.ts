@@ -121,6 +121,59 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('reception keys and peer receipts (Peppol: SBDH instance ids, receipts bound in RelayAcceptance)', () => {
+      it('a reception key names one message: found by it; a second use, in another transaction or racing on another connection, is STORE_DUPLICATE and rolls its transaction back', async () => {
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(
+            newMessage({ id: 'm-key-1', ebmsMessageId: 'e-key-1', role: 'recipient-ap' }),
+          );
+          await tx.insertReceptionKey('sbdh\nsender\ninstance-1', 'm-key-1');
+        });
+        expect((await store.findMessageByReceptionKey('sbdh\nsender\ninstance-1'))?.id).toBe('m-key-1');
+        expect(await store.findMessageByReceptionKey('sbdh\nsender\ninstance-2')).toBeUndefined();
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.insertMessage(
+              newMessage({ id: 'm-key-2', ebmsMessageId: 'e-key-2', role: 'recipient-ap' }),
+            );
+            await tx.insertReceptionKey('sbdh\nsender\ninstance-1', 'm-key-2');
+          }),
+        ).rejects.toMatchObject({ code: 'STORE_DUPLICATE' });
+        expect(await store.getMessage('m-key-2')).toBeUndefined();
+        const other = await rival();
+        const race = await Promise.allSettled(
+          [store, other].map((s, i) =>
+            s.transaction(async (tx) => {
+              await tx.insertMessage(
+                newMessage({ id: `m-race-${i}`, ebmsMessageId: `e-race-${i}`, role: 'recipient-ap' }),
+              );
+              await tx.insertReceptionKey('sbdh\nsender\ninstance-race', `m-race-${i}`);
+            }),
+          ),
+        );
+        expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(race.find((r) => r.status === 'rejected')).toMatchObject({
+          reason: expect.objectContaining({ code: 'STORE_DUPLICATE' }),
+        });
+      });
+
+      it('keeps a peer receipt as received, once per content, listed oldest first', async () => {
+        const receipt = (xml: string, at: string) => ({
+          messageId: 'm-receipts',
+          sha256: createHash('sha256').update(xml, 'utf8').digest('hex'),
+          xml,
+          receivedAt: new Date(at),
+        });
+        const first = receipt('<Receipt>ü 1</Receipt>', '2030-01-01T00:00:01.000Z');
+        const second = receipt('<Receipt>2</Receipt>', '2030-01-01T00:00:02.000Z');
+        await store.insertPeerReceipt(second);
+        await store.insertPeerReceipt(first);
+        await store.insertPeerReceipt({ ...first, receivedAt: new Date('2030-01-01T00:00:03.000Z') });
+        expect(await store.listPeerReceipts('m-receipts')).toEqual([first, second]);
+        expect(await store.listPeerReceipts('m-other')).toEqual([]);
+      });
+    });
+
     describe('pickup links', () => {
       it('claims a link once: the first claim wins, later and concurrent ones (any connection) lose', async () => {
         const at = new Date('2030-01-01T00:00:00Z');

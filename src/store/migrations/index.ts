@@ -7,6 +7,7 @@ import { scaleLeasesAndInboxMigration } from './0004-scale-leases-and-inbox.js';
 import { pickupLinkUsesMigration } from './0005-pickup-link-uses.js';
 import { idempotencyKeysMigration } from './0006-idempotency-keys.js';
 import { messageReferenceMigration } from './0007-message-reference.js';
+import { peerReceiptsAndReceptionKeysMigration } from './0008-peer-receipts-and-reception-keys.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -21,6 +22,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0005-pickup-link-uses': pickupLinkUsesMigration(),
     '0006-idempotency-keys': idempotencyKeysMigration(),
     '0007-message-reference': messageReferenceMigration(),
+    '0008-peer-receipts-and-reception-keys': peerReceiptsAndReceptionKeysMigration(),
   };
   return { getMigrations: async () => migrations };
 }

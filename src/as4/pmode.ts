@@ -46,9 +46,8 @@ export const pmodeSchema = z
     id: z.string().min(1),
     /**
      * Id of the AS4 profile plug-in (src/as4/profile.ts `As4Profile`) whose defaults and rules this P-Mode follows.
-     * The AS4 core does not read it; the composition root resolves it. In `as4.pmodes` the default is never `as4.profile`
-     * (the schema has filled `security.algorithmSet` by then): a Peppol P-Mode must say `profile: peppol`.
-     * @defaultValue the eDelivery profile of `security.algorithmSet`
+     * The AS4 core does not read it; the composition root resolves it.
+     * @defaultValue the eDelivery profile of `security.algorithmSet` when that is given, else `as4.profile`
      */
     profile: z.string().min(1).optional(),
     /**
@@ -93,10 +92,13 @@ export const pmodeSchema = z
          * The eDelivery AS4 algorithm set: `edelivery-1.15` (RSA-SHA256 signatures, RSA-OAEP key transport,
          * AES-128-GCM) or `edelivery-2.0` (Ed25519 signatures, X25519 key agreement with AES-128 key wrap,
          * AES-128-GCM). The AP's e-seal and AS4 encryption keys must fit it (RSA and RSA for 1.15, Ed25519 and X25519
-         * for 2.0; checked at start). A P-Mode in `as4.pmodes`
-         * that does not name it gets `edelivery-1.15`, whatever `as4.profile` is. @defaultValue 'edelivery-1.15'
+         * for 2.0; checked at start). Left out, it is the set of the P-Mode's profile (the Peppol profile's is
+         * `edelivery-1.15`); a P-Mode defined without any profile gets `edelivery-1.15`.
+         * @defaultValue the algorithm set of the P-Mode's profile
          */
-        algorithmSet: z.enum(['edelivery-1.15', 'edelivery-2.0']).default('edelivery-1.15'),
+        // No schema default: a default filled while the config is parsed would hide `as4.profile` from
+        // resolvePModes (src/profiles), which picks a P-Mode's profile from this field when it is given.
+        algorithmSet: z.enum(['edelivery-1.15', 'edelivery-2.0']).optional(),
         /** PMode[1].Security.X509.Encryption.Encrypt: every payload encrypted. @defaultValue true */
         encrypt: z.boolean().default(true),
       })
@@ -152,7 +154,12 @@ export const pmodeSchema = z
   .strict();
 
 export type PModeInput = z.input<typeof pmodeSchema>;
-export type PMode = Readonly<z.output<typeof pmodeSchema>>;
+type ParsedPMode = z.output<typeof pmodeSchema>;
+export type PMode = Readonly<
+  Omit<ParsedPMode, 'security'> & {
+    security: Omit<ParsedPMode['security'], 'algorithmSet'> & { algorithmSet: AlgorithmSet };
+  }
+>;
 
 /** A P-Mode with its defaults filled in, frozen (the input is not modified). */
 export function definePMode(input: PModeInput): PMode {
@@ -162,7 +169,11 @@ export function definePMode(input: PModeInput): PMode {
       'AS4_PMODE_INVALID',
       `P-Mode ${input.id ?? '?'} is invalid: ${parsed.error.message}`,
     );
-  return Object.freeze(parsed.data);
+  const { security } = parsed.data;
+  return Object.freeze({
+    ...parsed.data,
+    security: { ...security, algorithmSet: security.algorithmSet ?? 'edelivery-1.15' },
+  });
 }
 
 function samePartyAs(want: PMode['initiator'], got: UserMessage['from']): boolean {

@@ -2,7 +2,12 @@ import { thrownCode } from '../helpers/thrown-code.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { definePMode, withProfileDefaults } from '../../src/as4/index.js';
-import { formatIdentifier, jpPintDocumentType, peppolAs4Profile } from '../../src/peppol/index.js';
+import {
+  PROCESS_BILLING,
+  formatIdentifier,
+  jpPintDocumentType,
+  peppolAs4Profile,
+} from '../../src/peppol/index.js';
 import {
   ACTION_DISPATCH,
   ACTION_EVIDENCE,
@@ -98,6 +103,24 @@ describe('AS4 profile plug-ins', () => {
       ),
     ).toBe('CONFIG_INVALID');
     expect(peppolAs4Profile.id).toBe('peppol');
+  });
+
+  it('a configured P-Mode naming neither profile nor algorithm set follows as4.profile, through loadConfig', () => {
+    // The config schema must not fill security.algorithmSet itself, or the P-Mode would always follow edelivery-1.15.
+    const resolved = (profile: string, pmode: Record<string, unknown>) =>
+      resolvePModes(loadConfig({ env: {}, overrides: { as4: { profile, pmodes: [pmode] } } }).as4)[0]!;
+    const v20 = resolved('edelivery-2.0', { id: 'erds', service: ERDS_SERVICE, action: ACTION_DISPATCH });
+    expect(v20.profile.id).toBe('edelivery-2.0');
+    expect(v20.pmode.security.algorithmSet).toBe('edelivery-2.0');
+    const action = formatIdentifier(jpPintDocumentType('Invoice'));
+    const peppol = resolved('peppol', { id: 'inv', service: PROCESS_BILLING, action });
+    expect(peppol.profile.id).toBe('peppol');
+    expect(peppol.pmode.agreement).toBe(peppolAs4Profile.pmodeDefaults.agreement);
+    expect(peppol.pmode.security.algorithmSet).toBe('edelivery-1.15');
+    // Without a profile at all, definePMode still gives the eDelivery 1.15 set.
+    expect(definePMode({ id: 'bare', service: 's', action: 'a' }).security.algorithmSet).toBe(
+      'edelivery-1.15',
+    );
   });
 
   it('the operator example examples/peppol/qerds-peppol.yaml loads and resolves to the Peppol P-Modes', () => {

@@ -22,7 +22,9 @@ export function formatReport(report: VerificationReport): string {
     );
     lines.push(`evidence:   ${ev.id} about message ${ev.messageId}`);
     lines.push(`event time: ${ev.eventTime.toISOString()}`);
-    lines.push(`issuer:     ${ev.issuer.name} (${ev.issuer.id})`);
+    lines.push(
+      `issuer:     ${ev.issuer.name} (${ev.issuer.id})${report.issuerBinding ? `, bound to the seal by ${report.issuerBinding === 'directory-pin' ? 'a directory pin' : 'its organizationIdentifier'}` : ''}`,
+    );
   } else {
     lines.push('evidence:   (not shown: the seal does not cover a readable evidence)');
   }

@@ -42,7 +42,12 @@ export async function verifyEvidence(
   if (seal.signer && !seal.findings.some((f) => f.code === 'SEAL_CERT_PATH_INVALID'))
     findings.push(...revocationUnknown(seal.findings, seal.signer, 'seal certificate'));
   // Who sealed it may speak as the issuer it names (issuer-check.ts).
-  if (evidence && seal.signer) findings.push(...checkEvidenceSealer(evidence, seal.signer));
+  let issuerBinding: VerificationReport['issuerBinding'];
+  if (evidence && seal.signer) {
+    const sealer = checkEvidenceSealer(evidence, seal.signer, options.issuerPins);
+    findings.push(...sealer.findings);
+    issuerBinding = sealer.binding;
+  }
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
   if (options.requireTimestamp && seal.level === 'B-B' && seal.valid) {
     findings.push({
@@ -63,6 +68,7 @@ export async function verifyEvidence(
     indication,
     ...(subIndication ? { subIndication } : {}),
     ...(evidence ? { evidence } : {}),
+    ...(issuerBinding ? { issuerBinding } : {}),
     seal,
     ...(qualified ? { qualified } : {}),
     findings,

@@ -30,6 +30,18 @@ export function formatReport(report: VerificationReport): string {
   }
   const seal = report.seal;
   if (seal?.signer) lines.push(`signer:     ${oneLine(seal.signer.subject)}`);
+  const qc = report.sealCertificate;
+  if (qc) {
+    const said = [
+      ...(qc.types.length ? [`QcType ${qc.types.join(', ')}`] : []),
+      ...(qc.qscd ? ['key in a QSCD'] : []),
+      ...(qc.policies.length ? [`policy ${qc.policies.join(', ')}`] : []),
+      ...(qc.malformed ? ['qcStatements unreadable'] : []),
+    ];
+    lines.push(
+      `seal cert:  ${qc.qualified ? 'states it is EU qualified (QcCompliance)' : 'not stated qualified (no QcCompliance)'}${said.length ? `; ${said.join('; ')}` : ''}`,
+    );
+  }
   if (seal?.signingTime) lines.push(`signed at:  ${seal.signingTime.toISOString()} (claimed)`);
   if (seal?.timestamp)
     lines.push(

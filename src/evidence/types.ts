@@ -1,5 +1,5 @@
 import type { EvidenceData } from '../core/index.js';
-import type { Finding, TrustStore } from '../pki/index.js';
+import type { CertificateQcReport, Finding, TrustStore } from '../pki/index.js';
 import type { QualifiedStatus, TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
 import type { IssuerBinding, IssuerPin } from './issuer-check.js';
@@ -80,6 +80,11 @@ export interface VerificationReport {
    */
   readonly issuerBinding?: IssuerBinding;
   readonly seal?: SealVerification;
+  /**
+   * What the seal certificate's issuer states of it (EN 319 412-5 qcStatements: qualified or not, QcType, QSCD; EN 319
+   * 411 policies). A claim of the certificate; `qualified` (the trusted list) says whether its issuer is a QTSP.
+   */
+  readonly sealCertificate?: CertificateQcReport;
   /** Present when a trusted list was given. */
   readonly qualified?: QualifiedReport;
   readonly findings: Finding[];

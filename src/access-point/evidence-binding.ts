@@ -94,8 +94,11 @@ export function createEvidenceIssuer(options: {
 /** Binds the pipeline's EvidenceVerifier port: an evidence from another AP is good when it is TOTAL-PASSED. */
 export function createEvidenceVerifier(trust: TrustStore): EvidenceVerifier {
   return {
-    async check(xml): Promise<EvidenceCheck> {
-      const report = await verifyEvidence(xml, { trust });
+    async check(xml, options): Promise<EvidenceCheck> {
+      const report = await verifyEvidence(xml, {
+        trust,
+        ...(options?.issuerPins ? { issuerPins: options.issuerPins } : {}),
+      });
       const evidence = report.evidence;
       return {
         valid: report.indication === 'TOTAL-PASSED' && evidence !== undefined,
@@ -111,6 +114,8 @@ export function createEvidenceVerifier(trust: TrustStore): EvidenceVerifier {
         sender: evidence ? formatParticipantId(evidence.sender.id) : '',
         recipient: evidence ? formatParticipantId(evidence.recipient.id) : '',
         sealFingerprint: report.seal?.signer?.fingerprint256,
+        ...(report.issuerBinding ? { issuerBinding: report.issuerBinding } : {}),
+        ...(report.findings.some((f) => f.code === 'EVIDENCE_ISSUER_UNBOUND') ? { issuerUnbound: true } : {}),
       };
     },
   };

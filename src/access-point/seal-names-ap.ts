@@ -12,8 +12,9 @@ import { certificateFacts } from '../pki/index.js';
  *   would only issue proofs that fail when someone relies on them; the mistake (a seal of another AP, a wrong
  *   `ap.id`) is one of configuration, and the start is where it is cheapest to see.
  * - No organizationIdentifier (a private CA's seal, a dev PKI made before seals carried one): a warning. Such
- *   evidence verifies INDETERMINATE offline, not FAILED: a relying party that knows the certificate (pinned in
- *   its directory) can still decide, so the AP may serve such a closed setting; the warning says what to change.
+ *   evidence verifies INDETERMINATE offline, not FAILED: a relying party that knows the certificate (a peer's C2
+ *   whose directory pins it with this AP's id, `apCertificate` + `apId`) accepts it, so the AP may serve such a
+ *   closed setting; the warning says what to change.
  */
 export function checkSealNamesAp(seal: X509Certificate, apId: string, log: Pick<Logger, 'warn'>): void {
   const organizationIdentifier = certificateFacts(seal).organizationIdentifier;

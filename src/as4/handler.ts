@@ -164,14 +164,15 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
         const decoded = await decodeMultipartStreaming(contentType, requestBody(req, limit), {
           maxBytes: limit,
           spoolDir: scratch.dir,
+          // The root part is held in memory and parsed at once: bounded, while it arrives, far below the streamed
+          // attachments (413, EBMS:0004 as for a SOAP body without MIME).
+          maxRootBytes: envelope.maxBytes,
+          rootTooLarge: (limit) => tooLarge(limit, 'SOAP envelope'),
           ...(options.spoolThresholdBytes === undefined
             ? {}
             : { spoolThresholdBytes: options.spoolThresholdBytes }),
         });
         envelopeXml = decoded.envelope;
-        // The root part is held in memory and parsed at once: bounded far below the streamed attachments.
-        if (Buffer.byteLength(envelopeXml) > envelope.maxBytes)
-          throw tooLarge(envelope.maxBytes, 'SOAP envelope');
         attachments = decoded.attachments;
         soapVersion = decoded.soapVersion;
       } else if (media === SOAP12_MEDIA_TYPE || media === SOAP11_MEDIA_TYPE) {

@@ -17,13 +17,33 @@ import { fileBody, spoolDirectory, type SpoolDir } from './streamed-body.js';
 export interface DecodeMultipartStreamingOptions extends DecodeMultipartLimits {
   /** Directory for the parts that are spooled to files (the caller removes it when done). */
   readonly spoolDir: SpoolDir;
-  /** A part that grows beyond this many bytes goes to a file in `spoolDir`. @defaultValue 1048576 (1 MiB) */
+  /**
+   * Bytes of attachment parts (every part but the root) held in memory, all parts together: a part that would take
+   * the total beyond this goes to a file in `spoolDir` as it arrives. @defaultValue 1048576 (1 MiB)
+   */
   readonly spoolThresholdBytes?: number;
+  /**
+   * The root part (the SOAP envelope) is held in memory, never spooled; more than this many bytes is refused while it
+   * arrives with `rootTooLarge()` (or AS4_EBMS_0007). @defaultValue `spoolThresholdBytes`
+   */
+  readonly maxRootBytes?: number;
+  /** The error for a root part above `maxRootBytes`. */
+  readonly rootTooLarge?: (limit: number) => Error;
+}
+
+/** What all the in-memory attachment parts of one message hold together. */
+interface MemoryBudget {
+  held: number;
+  readonly limit: number;
 }
 
 const PASS_THROUGH_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 
-/** A part's body as it arrives: in memory while small, then in a file (hashed on the way). */
+/**
+ * A part's body as it arrives. The root part (the SOAP envelope) stays in memory up to its own limit. Attachments stay
+ * in memory while all of them together fit the message's budget, then go to a file (hashed on the way): threat, a
+ * peer sending 100 parts each just under a per-part threshold to have ~100 MB held in memory per request.
+ */
 class PartSink {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -31,27 +51,38 @@ class PartSink {
 
   constructor(
     private readonly headers: Map<string, string>,
-    private readonly options: Required<
-      Pick<DecodeMultipartStreamingOptions, 'spoolDir' | 'spoolThresholdBytes'>
-    >,
+    private readonly root: boolean,
+    private readonly budget: MemoryBudget,
+    private readonly options: {
+      readonly spoolDir: SpoolDir;
+      readonly maxRootBytes: number;
+      readonly rootTooLarge: (limit: number) => Error;
+    },
   ) {}
 
   async write(bytes: Buffer): Promise<void> {
     if (bytes.length === 0) return;
     this.size += bytes.length;
     if (this.file) return this.append(bytes);
-    this.chunks.push(Buffer.from(bytes)); // a copy: `bytes` is a view of the parser's window, reused later
-    if (this.size <= this.options.spoolThresholdBytes) return;
+    if (this.root) {
+      if (this.size > this.options.maxRootBytes) throw this.options.rootTooLarge(this.options.maxRootBytes);
+      this.chunks.push(Buffer.from(bytes)); // a copy: `bytes` is a view of the parser's window, reused later
+      return;
+    }
+    this.chunks.push(Buffer.from(bytes));
+    this.budget.held += bytes.length;
+    if (this.budget.held <= this.budget.limit) return;
     const cte = (this.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
     // Decoding base64 or quoted-printable on the fly is not implemented; AS4 products send binary parts.
     if (!PASS_THROUGH_ENCODINGS.has(cte))
       fail(
-        `Content-Transfer-Encoding ${cte} is not supported for a part above ${this.options.spoolThresholdBytes} bytes`,
+        `Content-Transfer-Encoding ${cte} is not supported for attachments above ${this.budget.limit} bytes in all`,
       );
     const path = join(await spoolDirectory(this.options.spoolDir), randomUUID());
     this.file = { handle: await open(path, 'wx', 0o600), path, hash: createHash('sha256') };
     const pending = Buffer.concat(this.chunks);
     this.chunks = [];
+    this.budget.held -= pending.length;
     await this.append(pending);
   }
 
@@ -78,8 +109,9 @@ class PartSink {
 
 /**
  * decodeMultipart over a stream (RFC 2046 boundary scan as the octets arrive): the SOAP part stays in
- * memory, every part beyond `spoolThresholdBytes` is written to a file of `spoolDir` as it arrives, so a
- * message of any size passes in a small, fixed amount of memory. Same rules and errors (AS4_EBMS_0007) as
+ * memory (at most `maxRootBytes`), attachments stay in memory while all of them together fit `spoolThresholdBytes`
+ * and are otherwise written to files of `spoolDir` as they arrive, so a message of any size and any number of parts
+ * passes in a small, fixed amount of memory (root limit + threshold + one read chunk). Same rules and errors (AS4_EBMS_0007) as
  * decodeMultipart; limits are enforced while the octets arrive.
  */
 export async function decodeMultipartStreaming(
@@ -90,11 +122,32 @@ export async function decodeMultipartStreaming(
   const maxBytes = options.maxBytes ?? 104_857_600;
   const maxParts = options.maxParts ?? 101;
   const maxHeaderBytes = options.maxHeaderBytes ?? 16_384;
+  const threshold = options.spoolThresholdBytes ?? 1_048_576;
   const sinkOptions = {
     spoolDir: options.spoolDir,
-    spoolThresholdBytes: options.spoolThresholdBytes ?? 1_048_576,
+    maxRootBytes: options.maxRootBytes ?? threshold,
+    rootTooLarge:
+      options.rootTooLarge ??
+      ((limit: number) =>
+        new QerdsError('AS4_EBMS_0007', `SOAP envelope part exceeds ${limit} bytes`, { details: { limit } })),
   };
+  const budget: MemoryBudget = { held: 0, limit: threshold };
   const { ct, boundary } = multipartBoundary(contentType);
+  // The root part is known before it arrives: the `start` parameter's Content-ID, else the first part (RFC 2387).
+  const start = ct.params.get('start');
+  const rootId = start === undefined ? undefined : start.trim().replace(/^<|>$/g, '');
+  // Only the first part that matches: a second one with the same Content-ID is refused later (duplicate), and must
+  // not be held in memory as a root meanwhile.
+  let rootSeen = false;
+  const isRoot = (headers: Map<string, string>): boolean => {
+    const root =
+      !rootSeen &&
+      (rootId === undefined
+        ? parts.length === 0
+        : (headers.get('content-id') ?? '').trim().replace(/^<|>$/g, '') === rootId);
+    if (root) rootSeen = true;
+    return root;
+  };
   const dash = Buffer.from(`--${boundary}`);
   const delimiter = Buffer.from(`\r\n--${boundary}`);
 
@@ -151,7 +204,8 @@ export async function decodeMultipartStreaming(
           headerEnd = sep;
           bodyStart = sep + 4;
         }
-        sink = new PartSink(parseHeaders(window.subarray(0, headerEnd), maxHeaderBytes), sinkOptions);
+        const headers = parseHeaders(window.subarray(0, headerEnd), maxHeaderBytes);
+        sink = new PartSink(headers, isRoot(headers), budget, sinkOptions);
         window = window.subarray(bodyStart);
         state = 'body';
       } else if (state === 'body') {

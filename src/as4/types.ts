@@ -225,7 +225,10 @@ export interface As4HandlerOptions {
   readonly maxDecompressedBytes?: number;
   /** Where attachments are spooled while a message is processed (removed after it). @defaultValue os.tmpdir() */
   readonly spoolDir?: string;
-  /** An attachment above this many bytes is spooled to a file, not kept in memory. @defaultValue 1048576 (1 MiB) */
+  /**
+   * Attachments are kept in memory only while all of a message's together fit in this many bytes; the others are
+   * spooled to files as they arrive. @defaultValue 1048576 (1 MiB)
+   */
   readonly spoolThresholdBytes?: number;
   /** Keys to decrypt attachments with (RSA for 1.15, X25519 for 2.0). @defaultValue [identity] */
   readonly decryptionKeys?: readonly SigningIdentity[];

@@ -24,6 +24,12 @@ const participantEntry = z.strictObject({
   /** PEM file of that AP's e-seal certificate: pins who may sign the receipts. Optional. */
   apCertificate: z.string().optional(),
   /**
+   * ERDS id of that AP (its `ap.id`, the issuer its evidence names). With `apCertificate` it binds that issuer to the
+   * pinned seal: evidence returned by the AP is then accepted even when its seal certificate names no
+   * organizationIdentifier, and refused when it names another issuer. Optional.
+   */
+  apId: z.string().min(1).optional(),
+  /**
    * PEM file of that AP's AS4 encryption certificate (RSA for eDelivery AS4 1.15, X25519 for 2.0): AS4
    * payloads to it are encrypted for this certificate. Required when the P-Mode wants encryption.
    */

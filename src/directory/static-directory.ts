@@ -8,6 +8,8 @@ export interface StaticDirectoryEntry {
   readonly endpoint: string;
   /** PEM file of the AP's e-seal certificate. */
   readonly apCertificate?: string;
+  /** The AP's ERDS id (the issuer its evidence names). */
+  readonly apId?: string;
   /** PEM file of the AP's AS4 encryption certificate. */
   readonly apEncryptionCertificate?: string;
   /** PEM file of the participant's encryption certificate (end-to-end encryption by C2). */
@@ -31,6 +33,7 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
       name: entry.name,
       endpoint: entry.endpoint,
       apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
+      ...(entry.apId ? { apId: entry.apId } : {}),
       ...(entry.apEncryptionCertificate
         ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') }
         : {}),

@@ -8,6 +8,11 @@ export interface DirectoryEntry {
   readonly endpoint: string;
   /** PEM of that AP's e-seal certificate, when the directory pins it. */
   readonly apCertificatePem?: string;
+  /**
+   * The ERDS id of that AP: the issuer its evidence names (EvidenceIssuerDetails). With `apCertificatePem` it binds
+   * that issuer to the pinned seal even when the seal certificate names no organizationIdentifier.
+   */
+  readonly apId?: string;
   /** PEM of that AP's AS4 encryption certificate: AS4 payloads to it are encrypted for it (eDelivery AS4). */
   readonly apEncryptionCertificatePem?: string;
   /** PEM of that AP's TLS certificate, when the directory pins it (server when sending, client with mutual TLS). */

@@ -28,6 +28,11 @@ export const evidenceErrors = {
     httpStatus: 400,
     retryable: false,
   },
+  TSA_REVOCATION_UNKNOWN: {
+    text: "the revocation status of the seal timestamp's TSA certificate cannot be established",
+    httpStatus: 400,
+    retryable: true,
+  },
   EVIDENCE_NO_TIMESTAMP: { text: 'evidence seal has no timestamp', httpStatus: 400, retryable: false },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

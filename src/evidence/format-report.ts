@@ -22,12 +22,26 @@ export function formatReport(report: VerificationReport): string {
     );
     lines.push(`evidence:   ${ev.id} about message ${ev.messageId}`);
     lines.push(`event time: ${ev.eventTime.toISOString()}`);
-    lines.push(`issuer:     ${ev.issuer.name} (${ev.issuer.id})`);
+    lines.push(
+      `issuer:     ${ev.issuer.name} (${ev.issuer.id})${report.issuerBinding ? `, bound to the seal by ${report.issuerBinding === 'directory-pin' ? 'a directory pin' : 'its organizationIdentifier'}` : ''}`,
+    );
   } else {
     lines.push('evidence:   (not shown: the seal does not cover a readable evidence)');
   }
   const seal = report.seal;
   if (seal?.signer) lines.push(`signer:     ${oneLine(seal.signer.subject)}`);
+  const qc = report.sealCertificate;
+  if (qc) {
+    const said = [
+      ...(qc.types.length ? [`QcType ${qc.types.join(', ')}`] : []),
+      ...(qc.qscd ? ['key in a QSCD'] : []),
+      ...(qc.policies.length ? [`policy ${qc.policies.join(', ')}`] : []),
+      ...(qc.malformed ? ['qcStatements unreadable'] : []),
+    ];
+    lines.push(
+      `seal cert:  ${qc.qualified ? 'states it is EU qualified (QcCompliance)' : 'not stated qualified (no QcCompliance)'}${said.length ? `; ${said.join('; ')}` : ''}`,
+    );
+  }
   if (seal?.signingTime) lines.push(`signed at:  ${seal.signingTime.toISOString()} (claimed)`);
   if (seal?.timestamp)
     lines.push(

@@ -31,6 +31,7 @@ export {
 export { formatTimestampReport } from './format-report.js';
 export { reportToJson } from './report-json.js';
 export { reportToXml } from './report-xml.js';
+export type { IssuerBinding, IssuerPin } from './issuer-check.js';
 export {
   verifyAny,
   chainVerification,

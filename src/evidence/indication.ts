@@ -53,7 +53,11 @@ const RULES: readonly {
   // EN 319 102-1 §5.2.5: no revocation data fresh enough for the validation time; newer data may settle it.
   { codes: ['PKI_REVOCATION_STALE'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
   // EN 319 102-1 §5.2.6: no revocation status at all for a signer of a token, CMS/CAdES or AS4 message.
-  { codes: ['SIGNER_REVOCATION_UNKNOWN'], indication: 'INDETERMINATE', sub: 'TRY_LATER' },
+  {
+    codes: ['SIGNER_REVOCATION_UNKNOWN', 'TSA_REVOCATION_UNKNOWN'],
+    indication: 'INDETERMINATE',
+    sub: 'TRY_LATER',
+  },
   // A detached signature whose content was not given: nothing to compare the message-digest with.
   { codes: ['CMS_CONTENT_NOT_GIVEN'], indication: 'INDETERMINATE', sub: 'SIGNED_DATA_NOT_FOUND' },
   // A timestamp token that no longer matches what it covers, or whose own signature fails, was changed

@@ -1,7 +1,8 @@
 import type { EvidenceData } from '../core/index.js';
-import type { Finding, TrustStore } from '../pki/index.js';
+import type { CertificateQcReport, Finding, TrustStore } from '../pki/index.js';
 import type { QualifiedStatus, TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
+import type { IssuerBinding, IssuerPin } from './issuer-check.js';
 
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
 export interface EvidenceSealer {
@@ -52,6 +53,12 @@ export interface VerifyEvidenceOptions {
    * TSA were qualified at the time of the SignatureTimeStamp (or the validation time without one).
    */
   readonly trustList?: TrustList;
+  /**
+   * Seal certificates the relying party knows by other means (its directory) to be a given issuer's: they bind a
+   * seal certificate without organizationIdentifier to the issuer the evidence names (issuer-check.ts).
+   * @defaultValue none
+   */
+  readonly issuerPins?: readonly IssuerPin[];
 }
 
 /** Whether the sealing AP and the TSA are qualified according to the trusted list given. */
@@ -67,7 +74,17 @@ export interface VerificationReport {
   readonly subIndication?: SubIndication;
   /** The evidence as read from the signed document (only when the seal covers it). */
   readonly evidence?: EvidenceData;
+  /**
+   * How the issuer the evidence names was bound to the seal certificate: by the certificate's organizationIdentifier,
+   * or by a pin of the relying party (`issuerPins`). Absent when it was not bound.
+   */
+  readonly issuerBinding?: IssuerBinding;
   readonly seal?: SealVerification;
+  /**
+   * What the seal certificate's issuer states of it (EN 319 412-5 qcStatements: qualified or not, QcType, QSCD; EN 319
+   * 411 policies). A claim of the certificate; `qualified` (the trusted list) says whether its issuer is a QTSP.
+   */
+  readonly sealCertificate?: CertificateQcReport;
   /** Present when a trusted list was given. */
   readonly qualified?: QualifiedReport;
   readonly findings: Finding[];

@@ -3,6 +3,7 @@ import type { EvidenceData } from '../core/index.js';
 import { isQerdsError } from '../core/index.js';
 import type { Finding } from '../pki/types.js';
 import { revocationUnknown } from '../pki/revocation-status.js';
+import { certificateQcReport } from '../pki/certificate-facts.js';
 import { verifyXmlSeal } from '../seal/index.js';
 import { indicationOf } from './indication.js';
 import { checkEvidenceSealer } from './issuer-check.js';
@@ -41,8 +42,26 @@ export async function verifyEvidence(
   // evidence carries its CRLs and settles this offline.
   if (seal.signer && !seal.findings.some((f) => f.code === 'SEAL_CERT_PATH_INVALID'))
     findings.push(...revocationUnknown(seal.findings, seal.signer, 'seal certificate'));
+  // The same for the TSA certificate of the SignatureTimeStamp that gives the seal its proof of existence: a TSA key
+  // revoked (compromised) before genTime makes the token worthless, so an unknown status is INDETERMINATE TRY_LATER
+  // too (threat: a stolen TSA key backdating a seal). EN 319 102-1 validates a time-stamp's signing certificate with
+  // the same X.509 validation block (§5.2.6) as the signer's, revocation included, as we read it; the text is not
+  // available offline. B-LT/B-LTA evidence carries the TSA's CRL in its RevocationValues and settles this offline.
+  const ts = seal.timestamp;
+  if (ts?.valid && ts.tsaCertificate && ts.tsaRevocationUnchecked?.length) {
+    findings.push({
+      code: 'TSA_REVOCATION_UNKNOWN',
+      severity: 'error',
+      message: `the revocation status of the SignatureTimeStamp's TSA certificate ${ts.tsaCertificate.subject.replace(/\n/g, ', ')} cannot be established (${ts.tsaRevocationUnchecked.map((f) => f.message).join('; ')}): give the TSA CA's CRL with --trust, or seal at B-LT`,
+    });
+  }
   // Who sealed it may speak as the issuer it names (issuer-check.ts).
-  if (evidence && seal.signer) findings.push(...checkEvidenceSealer(evidence, seal.signer));
+  let issuerBinding: VerificationReport['issuerBinding'];
+  if (evidence && seal.signer) {
+    const sealer = checkEvidenceSealer(evidence, seal.signer, options.issuerPins);
+    findings.push(...sealer.findings);
+    issuerBinding = sealer.binding;
+  }
   if (evidence && options.content !== undefined) findings.push(...checkContent(evidence, options.content));
   if (options.requireTimestamp && seal.level === 'B-B' && seal.valid) {
     findings.push({
@@ -63,7 +82,9 @@ export async function verifyEvidence(
     indication,
     ...(subIndication ? { subIndication } : {}),
     ...(evidence ? { evidence } : {}),
+    ...(issuerBinding ? { issuerBinding } : {}),
     seal,
+    ...(seal.signer ? { sealCertificate: certificateQcReport(seal.signer) } : {}),
     ...(qualified ? { qualified } : {}),
     findings,
   };

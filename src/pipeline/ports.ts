@@ -53,6 +53,10 @@ export interface EvidenceCheck {
   readonly recipient: string;
   /** SHA-256 fingerprint (node's colon form) of the certificate that sealed it. */
   readonly sealFingerprint?: string;
+  /** How the issuer was bound to the seal certificate (its organizationIdentifier, or a pin handed to `check`). */
+  readonly issuerBinding?: 'organizationIdentifier' | 'directory-pin';
+  /** The seal certificate names no organizationIdentifier and no pin bound it (EVIDENCE_ISSUER_UNBOUND). */
+  readonly issuerUnbound?: boolean;
 }
 
 /** Whose e-seal C2 takes on evidence returned about its messages (returned-evidence.ts). */
@@ -64,7 +68,14 @@ export interface PeerSealRules {
 }
 
 export interface EvidenceVerifier {
-  check(xml: string): Promise<EvidenceCheck>;
+  /**
+   * `issuerPins`: seal certificates the directory names as an issuer's (SHA-256 fingerprint, colon form); they bind a
+   * seal certificate without organizationIdentifier to that issuer.
+   */
+  check(
+    xml: string,
+    options?: { readonly issuerPins?: readonly { issuerId: string; fingerprint256: string }[] },
+  ): Promise<EvidenceCheck>;
 }
 
 export interface OutgoingPart {

@@ -82,7 +82,9 @@ export async function checkReturnedEvidence(
   xml: string,
   carrierFingerprint?: string,
 ): Promise<CheckedReturnedEvidence> {
-  const check = await ctx.evidenceVerifier.check(xml);
+  const first = await ctx.evidenceVerifier.check(xml);
+  // A seal certificate without organizationIdentifier: bound only by the directory's pin (see issuerPinsFor).
+  const check = first.issuerUnbound ? await checkWithDirectoryPin(ctx, xml, first) : first;
   const refuse = (code: QerdsErrorCode, reason: string) =>
     new QerdsError(code, `returned evidence rejected: ${reason}`, {
       details: { ebmsCode: 'EBMS:0004', retryable: false, evidenceId: check.id },
@@ -137,12 +139,20 @@ async function requireIssuerSeal(
       'PIPELINE_EVIDENCE_SEAL_MISMATCH',
       `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`,
     );
-  const pinned = (await ctx.directory.lookup(message.recipient))?.apCertificatePem;
+  const entry = await ctx.directory.lookup(message.recipient);
+  const pinned = entry?.apCertificatePem;
   if (pinned) {
     if (certificateFrom(pinned).fingerprint256 !== seal) {
       throw refuse(
         'PIPELINE_EVIDENCE_SEAL_MISMATCH',
         `it is not sealed by the access point the directory names for ${formatParticipantId(message.recipient)}`,
+      );
+    }
+    // The directory names the AP's id too: the evidence must name it (whatever bound the issuer in the verifier).
+    if (entry.apId !== undefined && check.issuerId !== entry.apId) {
+      throw refuse(
+        'PIPELINE_EVIDENCE_SEAL_MISMATCH',
+        `it names ${check.issuerId} as issuer, but the directory names ${entry.apId} as the access point of ${formatParticipantId(message.recipient)}`,
       );
     }
     return;
@@ -153,6 +163,36 @@ async function requireIssuerSeal(
       `the directory pins no AP certificate for ${formatParticipantId(message.recipient)} (pki.unpinnedPeers is off)`,
     );
   }
+}
+
+/**
+ * The documented relaxation for peers whose seal certificate has no organizationIdentifier (README "Security"): the
+ * verifier cannot bind the issuer an evidence names to such a seal from the file alone, but C2 can when its directory
+ * pins, for the AP serving the message's recipient, both the seal certificate (exact match) and the AP's id
+ * (`apId`). The evidence is then verified again with that pin, and is valid only when the pinned certificate sealed
+ * it and it names the pinned id (binding `directory-pin`). Without such a pin the first verdict stands
+ * (INDETERMINATE, refused). The message is found from the evidence read from the signed document; which message it
+ * is about is checked again afterwards (checkReturnedEvidence), as for every evidence.
+ */
+async function checkWithDirectoryPin(
+  ctx: PipelineContext,
+  xml: string,
+  first: EvidenceCheck,
+): Promise<EvidenceCheck> {
+  if (first.messageId === '') return first;
+  const message = await ctx.store.findMessageByEbmsId(first.messageId, 'sender-ap');
+  if (!message) return first;
+  const entry = await ctx.directory.lookup(message.recipient);
+  if (!entry?.apCertificatePem || entry.apId === undefined) {
+    return {
+      ...first,
+      reason: `${first.reason ?? 'INDETERMINATE'}; the directory entry of ${formatParticipantId(message.recipient)} pins no seal certificate with the AP's id (apCertificate + apId) that would bind it`,
+    };
+  }
+  const issuerPins = [
+    { issuerId: entry.apId, fingerprint256: certificateFrom(entry.apCertificatePem).fingerprint256 },
+  ];
+  return ctx.evidenceVerifier.check(xml, { issuerPins });
 }
 
 async function recordReturnedEvidence(

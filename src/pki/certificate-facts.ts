@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
+import { ETSI_POLICIES, parseQcStatements, QC_STATEMENTS_OID, type QcFacts } from './qc-statements.js';
 import { x509 } from './x509.js';
 
 /** The extensions that path validation and timestamp checks read, decoded once per certificate. */
@@ -12,6 +13,10 @@ export interface CertificateFacts {
   readonly subjectKeyIdentifier?: string;
   /** The subject's organizationIdentifier (2.5.4.97, EN 319 412-1 §5.1.4), e.g. `VATBE-0123456789`. */
   readonly organizationIdentifier?: string;
+  /** The qcStatements extension (EN 319 412-5), when present; `'malformed'` when it cannot be decoded. */
+  readonly qc?: QcFacts | 'malformed';
+  /** certificatePolicies policy OIDs (RFC 5280 §4.2.1.4), when the extension is present. */
+  readonly policies?: readonly string[];
 }
 
 const MAX_ENTRIES = 1024;
@@ -31,16 +36,34 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
   const bc = parsed.getExtension(x509.BasicConstraintsExtension);
   const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
   const ski = parsed.getExtension(x509.SubjectKeyIdentifierExtension);
+  const qcExtension = parsed.getExtension(QC_STATEMENTS_OID);
+  let policies: readonly string[] | undefined;
+  try {
+    policies = parsed.getExtension(x509.CertificatePolicyExtension)?.policies.map(String);
+  } catch {
+    policies = undefined;
+  }
   const facts: CertificateFacts = Object.freeze({
     keyUsage: ku?.usages,
     basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
     extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map(String) } : undefined,
     subjectKeyIdentifier: ski?.keyId,
     organizationIdentifier: parsed.subjectName.getField(ORGANIZATION_IDENTIFIER_OID)[0],
+    ...(qcExtension ? { qc: qcOf(qcExtension.value) } : {}),
+    ...(policies ? { policies } : {}),
   });
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
   cache.set(key, facts);
   return facts;
+}
+
+/** A certificate whose qcStatements cannot be decoded still has its other facts; the roles that read it refuse it. */
+function qcOf(value: ArrayBuffer): QcFacts | 'malformed' {
+  try {
+    return parseQcStatements(value);
+  } catch {
+    return 'malformed';
+  }
 }
 
 /**
@@ -57,4 +80,33 @@ export function subjectKeyIdentifier(cert: X509Certificate): Buffer | undefined 
     return undefined;
   }
   return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}
+
+/**
+ * What a certificate's issuer states about it (EN 319 412-5 qcStatements, EN 319 411 policies), for reports. This is
+ * the certificate's claim: whether its issuer is a qualified trust service is the trusted list's to say.
+ */
+export interface CertificateQcReport {
+  /** QcCompliance present: stated to be an EU qualified certificate. */
+  readonly qualified: boolean;
+  /** QcSSCD present: the key is stated to be in a QSCD. */
+  readonly qscd: boolean;
+  /** QcType values (`esign`, `eseal`, `web`, or an OID). */
+  readonly types: readonly string[];
+  /** Certificate policies: ETSI ones by name (QCP-l, QCP-l-qscd, …), others as OIDs. */
+  readonly policies: readonly string[];
+  /** The qcStatements extension is present but cannot be decoded. */
+  readonly malformed?: true;
+}
+
+export function certificateQcReport(cert: X509Certificate): CertificateQcReport {
+  const facts = certificateFacts(cert);
+  const qc = facts.qc === 'malformed' ? undefined : facts.qc;
+  return {
+    qualified: qc?.compliance ?? false,
+    qscd: qc?.qscd ?? false,
+    types: qc?.types ?? [],
+    policies: (facts.policies ?? []).map((p) => ETSI_POLICIES[p]?.name ?? p),
+    ...(facts.qc === 'malformed' ? { malformed: true as const } : {}),
+  };
 }

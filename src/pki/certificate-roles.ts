@@ -8,6 +8,7 @@ import {
   TIME_STAMPING_EKU,
   TSL_SIGNING_EKU,
 } from './extended-key-usages.js';
+import { ETSI_POLICIES } from './qc-statements.js';
 import type { Finding } from './types.js';
 import { x509 } from './x509.js';
 
@@ -22,6 +23,15 @@ import { x509 } from './x509.js';
  *   specifications available offline (SMP 1.0, Peppol SMP, SMP 2.0), so only the reserved ones are refused.
  * - `trust-list-signer`: signs a TS 119 612 trusted list: EKU id-tsl-kp-tslSigning (§5.7.1).
  * - `tsa`: signs RFC 3161 tokens: EKU timeStamping, the only one, critical (RFC 3161 §2.3).
+ *
+ * Beside key usages, what the issuer states of the holder (EN 319 412-5 QcType, EN 319 411-1/-2 policies; the texts
+ * are not available offline, see qc-statements.ts), enforced only where it certainly excludes the role:
+ * - `e-seal`: a QcType that does not include eseal (esign: a natural person's signature; web: a website), or only
+ *   natural-person or website policies (QCP-n, QCP-n-qscd, QCP-w, EVCP/OVCP/DVCP/IVCP) and no legal-person one;
+ * - `as4-signer`, `smp-signer`: only natural-person QcType/policies (an AP is no natural person); only website ones
+ *   unless `tlsEkuSigners` (as for TLS-only EKUs);
+ * - all three: a qcStatements extension that cannot be decoded (its type cannot be known).
+ * A certificate without these extensions is judged on key usages alone (most private and dev CAs set none).
  *
  * "Reserved" EKUs belong to one role only: timeStamping (RFC 3161 §2.3 makes it the TSA's sole EKU),
  * tslSigning, OCSPSigning; and a certificate whose EKUs are only TLS ones (serverAuth, clientAuth) is a TLS
@@ -52,6 +62,8 @@ export const ROLE_FINDINGS = Object.freeze({
   keyUsage: 'PKI_ROLE_KEY_USAGE',
   extendedKeyUsage: 'PKI_ROLE_EXTENDED_KEY_USAGE',
   ca: 'PKI_ROLE_CA',
+  qcType: 'PKI_ROLE_QC_TYPE',
+  policy: 'PKI_ROLE_POLICY',
 });
 
 export interface CertificateRoleOptions {
@@ -126,5 +138,49 @@ export function checkCertificateRole(
     )
       err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
   }
+  checkHolderStatements(facts, role === 'e-seal' ? ['legal'] : webAllowed(options), err);
   return findings;
+}
+
+/** Holders an AS4 or SMP signer may be stated to be: a legal person, and a website only beside TLS-EKU signers. */
+function webAllowed(options: CertificateRoleOptions): readonly Holder[] {
+  return options.tlsEkuSigners ? ['legal', 'web'] : ['legal'];
+}
+
+type Holder = 'natural' | 'legal' | 'web';
+const QC_TYPE_HOLDER: Readonly<Record<string, Holder>> = { esign: 'natural', eseal: 'legal', web: 'web' };
+const HOLDER_NAMES: Readonly<Record<Holder, string>> = {
+  natural: 'a natural person',
+  legal: 'a legal person',
+  web: 'a website',
+};
+
+/**
+ * The QcType and ETSI policies the certificate carries must name at least one holder the role admits; a certificate
+ * stating only others is refused (threat: a person's qualified signature certificate, or a QWAC, under a trusted CA
+ * used as an ERDS's e-seal). Unknown QcType values and policies say nothing and are ignored.
+ */
+function checkHolderStatements(
+  facts: ReturnType<typeof certificateFacts>,
+  admitted: readonly Holder[],
+  err: (code: string, why: string) => void,
+): void {
+  if (facts.qc === 'malformed') {
+    err(ROLE_FINDINGS.qcType, 'its qcStatements extension cannot be decoded (RFC 3739, EN 319 412-5)');
+    return;
+  }
+  const typed = (facts.qc?.types ?? []).filter((t) => Object.hasOwn(QC_TYPE_HOLDER, t));
+  if (typed.length > 0 && !typed.some((t) => admitted.includes(QC_TYPE_HOLDER[t]!)))
+    err(
+      ROLE_FINDINGS.qcType,
+      `its QcType is ${typed.join(', ')} (${typed.map((t) => HOLDER_NAMES[QC_TYPE_HOLDER[t]!]).join(', ')}), not ${admitted.includes('web') ? 'eseal or web' : 'eseal'} (EN 319 412-5 QcType)`,
+    );
+  const known = (facts.policies ?? [])
+    .filter((p) => Object.hasOwn(ETSI_POLICIES, p))
+    .map((p) => ETSI_POLICIES[p]!);
+  if (known.length > 0 && !known.some((p) => admitted.includes(p.holder)))
+    err(
+      ROLE_FINDINGS.policy,
+      `its certificate policy is ${known.map((p) => p.name).join(', ')} (issued to ${[...new Set(known.map((p) => HOLDER_NAMES[p.holder]))].join(', ')}), not one for ${admitted.map((h) => HOLDER_NAMES[h]).join(' or ')} (EN 319 411-1/-2)`,
+    );
 }

@@ -7,7 +7,24 @@ export { createDevPeppolPki, type DevPeppolPkiOptions } from './dev-peppol-pki.j
 export { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 export * from './revoke.js';
 export * from './trust-store.js';
-export { certificateFacts, subjectKeyIdentifier, type CertificateFacts } from './certificate-facts.js';
+export {
+  certificateFacts,
+  certificateQcReport,
+  subjectKeyIdentifier,
+  type CertificateFacts,
+  type CertificateQcReport,
+} from './certificate-facts.js';
+export {
+  ETSI_POLICIES,
+  QC_COMPLIANCE_OID,
+  QC_SSCD_OID,
+  QC_STATEMENTS_OID,
+  QC_TYPE_OID,
+  QC_TYPES,
+  parseQcStatements,
+  type QcFacts,
+  type QcType,
+} from './qc-statements.js';
 export { certificateFrom, memoByContent } from './parse-cache.js';
 export {
   parseCrls,

@@ -80,6 +80,12 @@ export interface SealVerification {
     readonly genTime: Date;
     readonly valid: boolean;
     readonly tsaCertificate?: X509Certificate;
+    /**
+     * The TSA certificate path's PKI_REVOCATION_NOT_CHECKED findings (no CRL in the trust store nor in the
+     * RevocationValues covers it). The seal verification reports them as information; evidence verification makes
+     * them TSA_REVOCATION_UNKNOWN.
+     */
+    readonly tsaRevocationUnchecked?: readonly Finding[];
   };
   /** Every SignatureTimeStamp and ArchiveTimeStamp in document order, with the time it was validated at. */
   readonly timestamps?: readonly {

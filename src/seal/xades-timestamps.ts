@@ -40,6 +40,8 @@ export interface TimestampChainResult {
     readonly genTime: Date;
     readonly valid: boolean;
     readonly tsaCertificate?: X509Certificate;
+    /** PKI_REVOCATION_NOT_CHECKED findings of the TSA certificate path: its revocation status is not known. */
+    readonly tsaRevocationUnchecked?: readonly Finding[];
   };
   readonly validArchiveTimestamps: number;
 }
@@ -89,7 +91,7 @@ export async function checkTimestampChain(
     }
   }
 
-  let signatureTimestamp: { genTime: Date; valid: boolean; tsaCertificate?: X509Certificate } | undefined;
+  let signatureTimestamp: TimestampChainResult['signatureTimestamp'];
   const data = Buffer.from(excC14n(input.signatureValue), 'utf8');
   for (const ts of input.unsigned.timeStamps.filter((t) => t.kind === 'signature')) {
     if (ts.canonicalization !== EXC_C14N) {
@@ -124,10 +126,12 @@ export async function checkTimestampChain(
       (!signatureTimestamp ||
         (valid && (!signatureTimestamp.valid || r.genTime < signatureTimestamp.genTime)))
     ) {
+      const unchecked = r.findings.filter((f) => f.code === 'PKI_REVOCATION_NOT_CHECKED');
       signatureTimestamp = {
         genTime: r.genTime,
         valid,
         ...(r.tsaCertificate ? { tsaCertificate: r.tsaCertificate } : {}),
+        ...(unchecked.length ? { tsaRevocationUnchecked: unchecked } : {}),
       };
     }
   }

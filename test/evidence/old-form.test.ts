@@ -25,7 +25,7 @@ describe('archived evidence in the form written before issue 14 (test/fixtures/e
   });
 
   // What the files alone cannot settle, and nothing else: the fixture PKI's CRL was not kept (B-T carries no
-  // revocation data: the seal certificate's status is unknown, TRY_LATER), and its seal certificate names no
+  // revocation data: the seal's and the TSA's certificate statuses are unknown, TRY_LATER), and its seal certificate names no
   // organizationIdentifier to bind the issuer to (src/evidence/issuer-check.ts). Seal, digests, timestamp: intact.
   it('each verifies at B-T with only the revocation status and the issuer binding open (INDETERMINATE TRY_LATER), and reads back as issued', async () => {
     const trust = loadTrustStore([`${DIR}ca.crt.pem`]);
@@ -38,7 +38,7 @@ describe('archived evidence in the form written before issue 14 (test/fixtures/e
           .map((x) => x.code)
           .sort(),
         f,
-      ).toEqual(['EVIDENCE_ISSUER_UNBOUND', 'SIGNER_REVOCATION_UNKNOWN']);
+      ).toEqual(['EVIDENCE_ISSUER_UNBOUND', 'SIGNER_REVOCATION_UNKNOWN', 'TSA_REVOCATION_UNKNOWN']);
       expect(report).toMatchObject({
         indication: 'INDETERMINATE',
         subIndication: 'TRY_LATER',

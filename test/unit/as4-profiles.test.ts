@@ -107,7 +107,7 @@ describe('AS4 profile plug-ins', () => {
 
   it('a configured P-Mode naming neither profile nor algorithm set follows as4.profile, through loadConfig', () => {
     // The config schema must not fill security.algorithmSet itself, or the P-Mode would always follow edelivery-1.15.
-    const resolved = (profile: string, pmode: Record<string, unknown>) =>
+    const resolved = (profile: string, pmode: { id: string; service: string; action: string }) =>
       resolvePModes(loadConfig({ env: {}, overrides: { as4: { profile, pmodes: [pmode] } } }).as4)[0]!;
     const v20 = resolved('edelivery-2.0', { id: 'erds', service: ERDS_SERVICE, action: ACTION_DISPATCH });
     expect(v20.profile.id).toBe('edelivery-2.0');

@@ -72,8 +72,16 @@ export interface AccessPointOptions {
 export interface AccessPoint {
   /** The configuration it runs with (validated, paths absolute, files resolved). */
   readonly config: QerdsConfig;
-  /** Its e-seal certificate: what peers pin for it (a directory entry's `apCertificate`). */
+  /**
+   * Its e-seal certificate: what peers pin for its evidence (a directory entry's `apSealCertificate`, else its
+   * `apCertificate`).
+   */
   readonly sealCertificate: X509Certificate;
+  /**
+   * The certificate it signs AS4 messages and receipts with (`as4.signingCert`; the e-seal's by default): what peers
+   * pin for it as a directory entry's `apCertificate`.
+   */
+  readonly as4SigningCertificate: X509Certificate;
   /** Base URL once started (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The SMTP intake's bound address, when smtp.enabled and started. */
@@ -185,7 +193,8 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   });
   const as4Transport = createAs4Transport({
     self,
-    identity,
+    // AS4 is signed with the AS4 signing key (the e-seal unless as4.signingCert names another).
+    identity: as4.signing,
     trust,
     peerTrust,
     timeoutMs: config.relay.timeoutMs,
@@ -307,7 +316,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     pickupMaxAttempts: config.pickup.maxAttempts,
     maxPayloadBytes: config.limits.maxPayloadBytes,
     as4: createAs4Endpoint(context, {
-      identity,
+      identity: as4.signing,
       trust: peerTrust,
       maxMessageBytes: config.limits.maxPayloadBytes * 2,
       envelopeLimits: config.as4.envelope,
@@ -345,6 +354,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const accessPoint: AccessPoint = {
     config,
     sealCertificate: identity.certificate,
+    as4SigningCertificate: as4.signing.certificate,
     get url() {
       return listeningUrl;
     },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
 import { ALGORITHM_SETS, type PMode } from '../as4/index.js';
-import type { QerdsConfig } from '../config/index.js';
+import { configuredFile, type QerdsConfig } from '../config/index.js';
 import { QerdsError, type QerdsErrorCode } from '../core/index.js';
 import {
   checkCertificateRole,
@@ -22,6 +22,11 @@ export interface As4Security {
   readonly pmodes: readonly PMode[];
   /** The key peers encrypt AS4 payloads for (RSA for eDelivery AS4 1.15, X25519 for 2.0) and its certificate. */
   readonly encryption: SigningIdentity;
+  /**
+   * What this AP signs AS4 messages and receipts with (`as4.signingCert`/`signingKey`, else the dev PKI's AS4
+   * signer, else the e-seal itself): the certificate peers pin for it as `apCertificate`.
+   */
+  readonly signing: SigningIdentity;
   /** `as4.compress`: false turns GZIP off for every P-Mode; true leaves it to each P-Mode. */
   readonly compress: boolean;
   /** Largest inflated size of one incoming payload, bytes. */
@@ -32,14 +37,15 @@ export interface As4Security {
 
 /** Which certificates may sign as a peer access point (AS4 messages, receipts, REM, returned evidence). */
 export interface PeerApRules {
-  /** SHA-256 fingerprint (node's colon form) of this AP's own e-seal: never a peer's. */
+  /** SHA-256 fingerprint (node's colon form) of this AP's own AS4 signing certificate (its e-seal by default): never a peer's. */
   readonly ownFingerprint: string;
   /** `pki.unpinnedPeers`: a peer the directory pins no AP certificate for is taken on its certificate's role. */
   readonly unpinned: boolean;
 }
 
 /**
- * Load `config.as4` and check that this AP can keep its own P-Modes: its e-seal signs with each P-Mode's
+ * Load `config.as4` and check that this AP can keep its own P-Modes: its AS4 signing key (the e-seal unless
+ * `as4.signingCert` or the dev PKI names another) signs with each P-Mode's
  * signature algorithm and its encryption key fits each P-Mode's key protection. A mismatch is CONFIG_INVALID
  * at start, not an EBMS:0103 from every peer later.
  */
@@ -52,13 +58,15 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     );
   }
   const encryption = loadSigningIdentity(files.cert, files.key);
+  const signing = loadAs4Signing(config, seal);
+  const signer = signing === seal ? 'e-seal' : `AS4 signing key (${config.files.as4Signing.cert.setting})`;
   const pmodes = resolvePModes(config.as4).map((p) => p.pmode);
   for (const pmode of pmodes) {
     const want = ERDS_KEY_TYPES[pmode.security.algorithmSet];
-    if (seal.privateKey.asymmetricKeyType !== want.signature) {
+    if (signing.privateKey.asymmetricKeyType !== want.signature) {
       throw new QerdsError(
         'CONFIG_INVALID',
-        `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} e-seal, not ${seal.privateKey.asymmetricKeyType}`,
+        `as4: P-Mode ${pmode.id} (${pmode.security.algorithmSet}) signs with ${ALGORITHM_SETS[pmode.security.algorithmSet].signature}, which needs a ${want.signature} ${signer}, not ${signing.privateKey.asymmetricKeyType}${signing === seal ? ' (set as4.signingCert and as4.signingKey to sign AS4 with a key apart from the e-seal)' : ''}`,
       );
     }
     if (encryption.privateKey.asymmetricKeyType !== want.encryption) {
@@ -69,17 +77,39 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     }
   }
   const peers = Object.freeze({
-    ownFingerprint: seal.certificate.fingerprint256,
+    ownFingerprint: signing.certificate.fingerprint256,
     unpinned: config.pki.unpinnedPeers,
   });
   return Object.freeze({
     profile: config.as4.profile,
     pmodes: Object.freeze(pmodes),
     encryption,
+    signing,
     compress: config.as4.compress,
     maxDecompressedBytes: config.as4.maxDecompressedBytes,
     peers,
   });
+}
+
+/**
+ * The AS4 signing identity (ConfigFiles.as4Signing): the configured pair, else the dev PKI's when both files
+ * exist, else `seal`. Its certificate must have the role of an AS4 signer (pki/certificate-roles.ts), as peers
+ * that do not pin it will check.
+ */
+function loadAs4Signing(config: QerdsConfig, seal: SigningIdentity): SigningIdentity {
+  const { as4Signing } = config.files;
+  if ((config.as4.signingCert === undefined) !== (config.as4.signingKey === undefined))
+    throw new QerdsError('CONFIG_INVALID', 'as4.signingCert and as4.signingKey are set together, or neither');
+  if (as4Signing.optional && !(existsSync(as4Signing.cert.path) && existsSync(as4Signing.key.path)))
+    return seal;
+  const signing = loadSigningIdentity(configuredFile(as4Signing.cert), configuredFile(as4Signing.key));
+  const role = checkCertificateRole(signing.certificate, 'as4-signer');
+  if (role.some((f) => f.severity === 'error'))
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `${as4Signing.cert.setting}: not an AS4 signing certificate: ${role.map((f) => f.message).join('; ')}`,
+    );
+  return signing;
 }
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */

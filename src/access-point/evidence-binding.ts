@@ -31,22 +31,23 @@ export function createEvidenceIssuer(options: {
 }): EvidenceIssuer {
   const { longTerm } = options;
   const sealer = {
-    seal: async (xml: string) => {
+    seal: async (xml: string, parsed?: Document) => {
       const base = {
         identity: options.identity,
         tsa: options.tsa,
         clock: options.clock,
         idGenerator: options.ids,
       };
-      if (!longTerm || longTerm.level === 'B-T') return sealXml(xml, base);
+      if (!longTerm || longTerm.level === 'B-T') return sealXml(xml, base, parsed);
       // The CRLs are read at each sealing: the refresh (validation-data-refresh.ts) replaces them while the AP runs.
       // B-LT in the same pass (no serialize, parse and timestamp re-read between sealing and augmenting).
       if (longTerm.level === 'B-LT')
-        return sealXml(xml, {
-          ...base,
-          longTerm: { crls: longTerm.crls(), certificates: longTerm.certificates },
-        });
-      return augmentXmlSeal(await sealXml(xml, base), {
+        return sealXml(
+          xml,
+          { ...base, longTerm: { crls: longTerm.crls(), certificates: longTerm.certificates } },
+          parsed,
+        );
+      return augmentXmlSeal(await sealXml(xml, base, parsed), {
         level: longTerm.level,
         tsa: options.tsa,
         crls: longTerm.crls(),

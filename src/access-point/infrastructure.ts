@@ -40,7 +40,7 @@ import type { PeppolPeerPolicy } from './peppol-peer-check.js';
  * the store is opened (and its lock taken).
  */
 export interface KeysAndTrust {
-  /** This AP's e-seal: it seals evidence and signs AS4 messages and receipts. */
+  /** This AP's e-seal: it seals evidence and signs REM messages, and AS4 unless `as4.signing` is another key. */
   readonly identity: SigningIdentity;
   /**
    * The trust anchors and their CRLs. The CRLs are a live set (`pki.crlRefresh` replaces them while the AP
@@ -75,7 +75,7 @@ export interface KeysAndTrust {
    * CertificateValues of B-LT seals and of renewed archive timestamps.
    */
   readonly validationCertificates: readonly X509Certificate[];
-  /** The e-seal and TSA certificates: whose CRL Distribution Points the CRL refresh fetches (with the anchors'). */
+  /** The e-seal, AS4 signing and TSA certificates: whose CRL Distribution Points the CRL refresh fetches (with the anchors'). */
   readonly ownCertificates: readonly X509Certificate[];
   /** Logs out of the remote e-seal tokens and closes the TLS client's connections. */
   close(): void;
@@ -150,7 +150,11 @@ export async function loadKeysAndTrust(
         })
       : undefined;
   const tsaClient = tsa ? createLocalTsaClient(tsa) : remoteTsaClient(config.tsa, trust, options.log);
-  const ownCertificates = [identity.certificate, ...(tsa ? [tsa.certificate] : [])];
+  const ownCertificates = [
+    identity.certificate,
+    ...(as4.signing === identity ? [] : [as4.signing.certificate]),
+    ...(tsa ? [tsa.certificate] : []),
+  ];
 
   return {
     identity,

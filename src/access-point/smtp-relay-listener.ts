@@ -9,6 +9,7 @@ import {
   type PipelineContext,
 } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
+import { sealPinOf } from '../directory/index.js';
 import { requirePeerAp } from './as4-security.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
 import type { SmtpListenerSettings } from './smtp-binding.js';
@@ -169,8 +170,10 @@ export function createSmtpRelayListener(
         'SMTP_SEAL_UNTRUSTED',
         `the directory knows no access point for ${formatParticipantId(participant)}`,
       );
-    if (entry.apCertificatePem) {
-      if (new X509Certificate(entry.apCertificatePem).fingerprint256 !== signer.fingerprint256) {
+    // REM messages are signed with the e-seal: the entry's seal pin (apSealCertificate, else apCertificate).
+    const sealPin = sealPinOf(entry);
+    if (sealPin) {
+      if (new X509Certificate(sealPin).fingerprint256 !== signer.fingerprint256) {
         throw smtpError(
           'SMTP_SEAL_UNTRUSTED',
           `the seal is not that of the access point the directory names for ${formatParticipantId(participant)}`,

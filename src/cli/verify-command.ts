@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatAs4CaptureReport, verifyAs4Capture } from '../as4/capture-verify.js';
 import { isAs4Capture } from '../as4/capture-parse.js';
 import { QerdsError, isQerdsError } from '../core/index.js';
 import {
@@ -25,7 +24,7 @@ import {
   loadTrustStore,
   type TrustStore,
 } from '../pki/index.js';
-import { loadTrustList, type TrustList } from '../trust-list/index.js';
+import type { TrustList } from '../trust-list/index.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -63,6 +62,8 @@ async function verifyCapture(
     );
   if (!opts.decryptKey !== !opts.decryptCert)
     throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
+  // Loaded for captures only: the AS4 module (MIME, WS-Security, compression) is no part of verifying evidence.
+  const { formatAs4CaptureReport, verifyAs4Capture } = await import('../as4/capture-verify.js');
   const report = verifyAs4Capture(bytes, {
     trust,
     ...(at ? { at } : {}),
@@ -280,7 +281,8 @@ async function trustOf(
       '--trust: a trusted list needs another --trust with the anchor its signer chains to',
     );
   const base = loadTrustStore(anchors);
-  // --at applies to the list signer too: a list is judged at the time the proof is.
+  // --at applies to the list signer too: a list is judged at the time the proof is. Loaded only with a list.
+  const { loadTrustList } = await import('../trust-list/index.js');
   const trustList = await loadTrustList(await readFile(lists[0] as string, 'utf8'), {
     signerAnchors: base,
     ...(at ? { at } : {}),

@@ -32,6 +32,12 @@ export interface ConfigFiles {
   readonly tsa: ConfiguredKeyPair;
   /** The key peers encrypt AS4 payloads for: `as4.encryptionCert` / `as4.encryptionKey`, else the dev PKI's `<apName>/enc.*.pem`. */
   readonly as4Encryption: ConfiguredKeyPair;
+  /**
+   * The key this AP signs AS4 messages and receipts with: `as4.signingCert` / `as4.signingKey` (both), else the
+   * dev PKI's `<apName>/as4-sign.*.pem` — only when both files exist (`optional`; `qerds pki init --key ec` makes
+   * them) — else the e-seal (`seal`).
+   */
+  readonly as4Signing: ConfiguredKeyPair & { readonly optional: boolean };
   /** TLS of the SMTP intake and inbound listeners: `smtp.tlsCert` / `smtp.tlsKey`, else the dev PKI's `<apName>/tls.*.pem`. */
   readonly smtpTls: ConfiguredKeyPair;
   /** TLS of the REM relay listener: `smtp.relay.tlsCert` / `tlsKey`, else `smtpTls`. */
@@ -89,7 +95,25 @@ export function resolveConfigFiles(config: ParsedConfig): ConfigFiles {
             ),
             optional: true,
           };
+  const as4Sign = dev.as4Signing(apName);
+  const as4Signing =
+    config.as4.signingCert !== undefined || config.as4.signingKey !== undefined
+      ? {
+          ...pair(
+            file('as4.signingCert', config.as4.signingCert, '', ''),
+            file('as4.signingKey', config.as4.signingKey, '', ''),
+          ),
+          optional: false,
+        }
+      : {
+          ...pair(
+            file('as4.signingCert', undefined, as4Sign.cert, `${apName}/as4-sign.crt.pem`),
+            file('as4.signingKey', undefined, as4Sign.key, `${apName}/as4-sign.key.pem`),
+          ),
+          optional: true,
+        };
   return {
+    as4Signing,
     seal: pair(
       file('pki.sealCert', config.pki.sealCert, ap.sealCert, `ap/${apName} e-seal certificate`),
       file('pki.sealKey', config.pki.sealKey, ap.sealKey, `ap/${apName} e-seal key`),

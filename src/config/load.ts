@@ -167,6 +167,7 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       participants: config.directory.participants.map((p) => ({
         ...p,
         apCertificate: absOpt(p.apCertificate),
+        apSealCertificate: absOpt(p.apSealCertificate),
         apEncryptionCertificate: absOpt(p.apEncryptionCertificate),
         encryptionCertificate: absOpt(p.encryptionCertificate),
         apTlsCertificate: absOpt(p.apTlsCertificate),
@@ -176,6 +177,8 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
       ...config.as4,
       encryptionCert: absOpt(config.as4.encryptionCert),
       encryptionKey: absOpt(config.as4.encryptionKey),
+      signingCert: absOpt(config.as4.signingCert),
+      signingKey: absOpt(config.as4.signingKey),
       tls: {
         clientCert: absOpt(config.as4.tls.clientCert),
         clientKey: absOpt(config.as4.tls.clientKey),

@@ -21,7 +21,11 @@ const participantEntry = z.strictObject({
   name: z.string().min(1),
   /** AS4 endpoint of the participant's access point (C3), e.g. `https://ap.example/as4`. */
   endpoint: z.string().url(),
-  /** PEM file of that AP's e-seal certificate: pins who may sign the receipts. Optional. */
+  /**
+   * PEM file of that AP's AS4 signing certificate (its e-seal, unless it signs AS4 with a key of its own:
+   * `as4.signingCert`): pins who may sign its AS4 messages and receipts, and, without `apSealCertificate`, its
+   * evidence and REM messages. Optional.
+   */
   apCertificate: z.string().optional(),
   /**
    * ERDS id of that AP (its `ap.id`, the issuer its evidence names). With `apCertificate` it binds that issuer to the
@@ -29,6 +33,11 @@ const participantEntry = z.strictObject({
    * organizationIdentifier, and refused when it names another issuer. Optional.
    */
   apId: z.string().min(1).optional(),
+  /**
+   * PEM file of that AP's e-seal certificate when it differs from `apCertificate` (the AP signs AS4 with another
+   * key): pins who may seal the evidence it returns and sign its REM messages. @defaultValue `apCertificate`
+   */
+  apSealCertificate: z.string().optional(),
   /**
    * PEM file of that AP's AS4 encryption certificate (RSA for eDelivery AS4 1.15, X25519 for 2.0): AS4
    * payloads to it are encrypted for this certificate. Required when the P-Mode wants encryption.
@@ -1056,6 +1065,16 @@ export const configSchema = z
         encryptionCert: z.string().optional(),
         /** Its private key (PEM), which decrypts incoming payloads; default: the dev PKI's `<apName>/enc.key.pem`. */
         encryptionKey: z.string().optional(),
+        /**
+         * This AP's AS4 signing certificate (PEM, chain after the leaf): it signs the AS4 messages and receipts this AP
+         * sends, and is what peers pin for it as `apCertificate`. Set with `signingKey`, both or neither. Apart from
+         * the e-seal when the e-seal's key cannot sign the P-Modes' algorithm (an ECDSA P-256 e-seal: AS4 signs with
+         * RSA or Ed25519). @defaultValue the dev PKI's `<apName>/as4-sign.crt.pem` when it exists (`qerds pki init
+         * --key ec`), else the e-seal (`pki.sealCert`)
+         */
+        signingCert: z.string().optional(),
+        /** Its private key (PEM). @defaultValue as `signingCert`: the dev PKI's `<apName>/as4-sign.key.pem`, else `pki.sealKey` */
+        signingKey: z.string().optional(),
         /** GZIP payloads before sending (AS4 §3.1); false turns it off for every P-Mode, true leaves it to each P-Mode's `compress`. @defaultValue true */
         compress: z.boolean().default(true),
         /** Largest size of one incoming payload after GZIP inflation, in bytes (decompression bombs). @defaultValue 104857600 (100 MiB) */

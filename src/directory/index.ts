@@ -8,6 +8,7 @@ export type {
   SmpSignatureAlgorithms,
   SmpSignatureRules,
 } from './types.js';
+export { sealPinOf } from './types.js';
 export { createStaticDirectory, type StaticDirectoryEntry } from './static-directory.js';
 export { directoryErrors, type DirectoryErrorCode } from './errors.js';
 export {

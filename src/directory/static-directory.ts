@@ -6,10 +6,12 @@ export interface StaticDirectoryEntry {
   readonly id: string;
   readonly name: string;
   readonly endpoint: string;
-  /** PEM file of the AP's e-seal certificate. */
+  /** PEM file of the AP's AS4 signing certificate (its e-seal, unless it signs AS4 with another key). */
   readonly apCertificate?: string;
   /** The AP's ERDS id (the issuer its evidence names). */
   readonly apId?: string;
+  /** PEM file of the AP's e-seal when it differs from `apCertificate`. */
+  readonly apSealCertificate?: string;
   /** PEM file of the AP's AS4 encryption certificate. */
   readonly apEncryptionCertificate?: string;
   /** PEM file of the participant's encryption certificate (end-to-end encryption by C2). */
@@ -34,6 +36,9 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
       endpoint: entry.endpoint,
       apCertificatePem: entry.apCertificate ? readFileSync(entry.apCertificate, 'utf8') : undefined,
       ...(entry.apId ? { apId: entry.apId } : {}),
+      ...(entry.apSealCertificate
+        ? { apSealCertificatePem: readFileSync(entry.apSealCertificate, 'utf8') }
+        : {}),
       ...(entry.apEncryptionCertificate
         ? { apEncryptionCertificatePem: readFileSync(entry.apEncryptionCertificate, 'utf8') }
         : {}),

@@ -6,13 +6,22 @@ export interface DirectoryEntry {
   readonly name: string;
   /** AS4 endpoint of the participant's access point. */
   readonly endpoint: string;
-  /** PEM of that AP's e-seal certificate, when the directory pins it. */
+  /**
+   * PEM of that AP's AS4 signing certificate (its e-seal unless it signs AS4 with another key), when the directory
+   * pins it: who may sign its AS4 messages and receipts; and, without `apSealCertificatePem`, its evidence and REM.
+   */
   readonly apCertificatePem?: string;
   /**
    * The ERDS id of that AP: the issuer its evidence names (EvidenceIssuerDetails). With `apCertificatePem` it binds
    * that issuer to the pinned seal even when the seal certificate names no organizationIdentifier.
    */
   readonly apId?: string;
+  /**
+   * PEM of that AP's e-seal when it is not `apCertificatePem` (static directory `apSealCertificate`): who may seal
+   * the evidence it returns and sign its REM messages. Read it through `sealPinOf`. SMP publishes one certificate,
+   * the AS4 one, so an SMP entry has none.
+   */
+  readonly apSealCertificatePem?: string;
   /** PEM of that AP's AS4 encryption certificate: AS4 payloads to it are encrypted for it (eDelivery AS4). */
   readonly apEncryptionCertificatePem?: string;
   /** PEM of that AP's TLS certificate, when the directory pins it (server when sending, client with mutual TLS). */
@@ -94,4 +103,11 @@ export interface DocumentTypeMatcher {
   appliesTo(wanted: SmpIdentifier): boolean;
   /** The registration to ask for, or `undefined` when none accepts `wanted`. */
   select(wanted: SmpIdentifier, registered: readonly SmpIdentifier[]): SmpIdentifier | undefined;
+}
+
+/** The e-seal the directory pins for an AP: `apSealCertificatePem`, else `apCertificatePem` (one key for both). */
+export function sealPinOf(
+  entry: Pick<DirectoryEntry, 'apCertificatePem' | 'apSealCertificatePem'> | undefined,
+): string | undefined {
+  return entry?.apSealCertificatePem ?? entry?.apCertificatePem;
 }

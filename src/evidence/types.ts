@@ -6,7 +6,12 @@ import type { IssuerBinding, IssuerPin } from './issuer-check.js';
 
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
 export interface EvidenceSealer {
-  seal(xml: string): Promise<string>;
+  /**
+   * Seal `xml`. `parsed`, when given, is the caller's strict parse of that very text (issueEvidence's
+   * well-formedness check), for a sealer that works on the DOM to use instead of parsing again; it is the
+   * sealer's to change.
+   */
+  seal(xml: string, parsed?: Document): Promise<string>;
 }
 
 /** Main indications of ETSI EN 319 102-1 §5.1.3. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -85,6 +86,12 @@ export async function startTwoAccessPoints(options: {
   const dev = devPkiLayout(options.pkiDir);
   const encryptionCert = (name: 'c2' | 'c3') => dev.ap(name).encCert;
   const sealCert = (name: 'c2' | 'c3') => dev.ap(name).sealCert;
+  // An AP of an EC dev PKI signs AS4 with its RSA AS4 signing certificate: that is its pin for AS4, the e-seal
+  // the pin of its evidence (apSealCertificate). Otherwise the e-seal is both.
+  const apPins = (name: 'c2' | 'c3') =>
+    existsSync(dev.as4Signing(name).cert)
+      ? { apCertificate: dev.as4Signing(name).cert, apSealCertificate: sealCert(name) }
+      : { apCertificate: sealCert(name) };
   const tlsPin = (name: 'c2' | 'c3') =>
     options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? dev.ap(name).tlsCert } : {};
   const participants = [
@@ -92,7 +99,7 @@ export async function startTwoAccessPoints(options: {
       id: SENDER.id,
       name: SENDER.name,
       endpoint: await endpoint('c2', c2Port),
-      apCertificate: sealCert('c2'),
+      ...apPins('c2'),
       apEncryptionCertificate: encryptionCert('c2'),
       ...tlsPin('c2'),
     },
@@ -100,7 +107,7 @@ export async function startTwoAccessPoints(options: {
       id: RECIPIENT.id,
       name: RECIPIENT.name,
       endpoint: await endpoint('c3', c3Port),
-      apCertificate: sealCert('c3'),
+      ...apPins('c3'),
       apEncryptionCertificate: encryptionCert('c3'),
       encryptionCertificate: options.recipientEncryptionCertificate,
       ...tlsPin('c3'),
@@ -112,7 +119,7 @@ export async function startTwoAccessPoints(options: {
       id: extra.id,
       name: extra.name,
       endpoint: extra.endpoint ?? (await endpoint(extra.servedBy, port)),
-      apCertificate: extra.apCertificate ?? sealCert(extra.servedBy),
+      ...(extra.apCertificate ? { apCertificate: extra.apCertificate } : apPins(extra.servedBy)),
       apEncryptionCertificate: encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),

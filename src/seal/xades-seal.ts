@@ -25,7 +25,16 @@ import {
  * DataObjectFormat). It is assembled on the one DOM and canonicalized with the one canonicalizer; the
  * signature value comes from the identity's key: node:crypto, or a {@link Signer} such as a PKCS#11 token.
  */
-export async function sealXml(xml: string, options: XadesSealOptions): Promise<string> {
+export async function sealXml(
+  xml: string,
+  options: XadesSealOptions,
+  /**
+   * `xml` as `parseXmlStrict(xml, …)` already returned it to the caller, reused instead of parsing the same text
+   * again (issueEvidence parses the evidence it built to check it). It must be that parse of that text: the
+   * seal is assembled in it, so the caller must not use it afterwards.
+   */
+  parsed?: Document,
+): Promise<string> {
   // The certificate's public key tells the key type wherever the private key is.
   const publicKey = options.identity.certificate.publicKey;
   const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
@@ -37,7 +46,7 @@ export async function sealXml(xml: string, options: XadesSealOptions): Promise<s
     );
   }
   const identity = asSigner(options.identity);
-  const doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
+  const doc = parsed ?? parseXmlStrict(xml, 'SEAL_MALFORMED');
   const parent = signatureParent(doc, options.parentXPath);
 
   const sigId = options.idGenerator.next('sig');

@@ -8,6 +8,7 @@ import {
 } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
+import { recipientEntry } from './stage-support.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 
@@ -137,7 +138,7 @@ async function requireIssuerSeal(
       'PIPELINE_EVIDENCE_SEAL_MISMATCH',
       `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`,
     );
-  const pinned = (await ctx.directory.lookup(message.recipient))?.apCertificatePem;
+  const pinned = (await recipientEntry(ctx, message.recipient, message.parts))?.apCertificatePem;
   if (pinned) {
     if (certificateFrom(pinned).fingerprint256 !== seal) {
       throw refuse(

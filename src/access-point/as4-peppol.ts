@@ -214,9 +214,9 @@ export function peppolServiceOfInvoice(invoice: Pick<UblInvoice, 'root' | 'custo
  */
 export function peppolServiceOf(blobs: {
   get(sha256: string): Readable;
-}): (parts: readonly PayloadPart[]) => Promise<
-  { documentType: DocumentTypeIdentifier; process: ProcessIdentifier } | undefined
-> {
+}): (
+  parts: readonly PayloadPart[],
+) => Promise<{ documentType: DocumentTypeIdentifier; process: ProcessIdentifier } | undefined> {
   return async (parts) => {
     if (parts.length !== 1 || parts[0]!.size > MAX_BUSINESS_DOCUMENT_BYTES) return undefined;
     try {

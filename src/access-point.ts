@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 import { apiRecipientLinks, createHttpApp, createMetrics } from './api/index.js';
 import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
-import { jpPintSubmissionCheck } from './access-point/as4-peppol.js';
+import { jpPintSubmissionCheck, peppolServiceOf } from './access-point/as4-peppol.js';
 import { peppolAs4Profile } from './peppol/index.js';
 import { crlAsPem } from './as4/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
@@ -266,7 +266,10 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     poke: () => dispatcher.poke(),
     endToEnd: endToEndPolicy(config.policy.endToEnd, trust, clock),
     // On Peppol, a submission must be a valid JP PINT document before it is accepted (SubmissionRejection naming the rule).
-    ...(as4.profile === peppolAs4Profile.id ? { submissionCheck: jpPintSubmissionCheck(store.blobs) } : {}),
+    // and the recipient is looked up for the document type and process of that document (SMP: that registration).
+    ...(as4.profile === peppolAs4Profile.id
+      ? { submissionCheck: jpPintSubmissionCheck(store.blobs), serviceOf: peppolServiceOf(store.blobs) }
+      : {}),
     ...(infra.remoteSeals.size > 0
       ? {
           onBehalfSealer: createOnBehalfSealer({

@@ -228,7 +228,8 @@ export function createAs4Transport(options: {
   return {
     sendMessage: async (input) => {
       if (options.as4.profile === peppolAs4Profile.id) {
-        const peer = await options.directory.lookup(input.recipient);
+        // The entry the relay took the endpoint from: for an SMP answer, the one of this document type.
+        const peer = input.peer ?? (await options.directory.lookup(input.recipient));
         const apCertificatePem = input.apCertificatePem ?? peer?.apCertificatePem;
         const peppol = await peppolDispatch({
           ...input,

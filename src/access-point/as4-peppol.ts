@@ -18,14 +18,17 @@ import {
   EBMS_RESPONDER_ROLE,
   formatIdentifier,
   jpPintDocumentType,
+  jpPintProcess,
   parseParticipantId,
   parseSbd,
   PEPPOL_PARTY_ID_TYPE,
   peppolMessageProperties,
-  PROCESS_BILLING,
   PROCESS_SCHEME,
   readUblInvoice,
   sbdhMismatches,
+  type DocumentTypeIdentifier,
+  type ProcessIdentifier,
+  type UblInvoice,
   seatIdOf,
   validateJpPint,
   type ParticipantIdentifier,
@@ -120,8 +123,7 @@ export async function peppolDispatch(input: PeppolDispatchInput): Promise<Peppol
       'PEPPOL_SBDH_MALFORMED',
       'the business document is neither a UBL Invoice nor a CreditNote',
     );
-  const documentType = jpPintDocumentType(invoice.root, invoice.customizationId);
-  const process = { scheme: PROCESS_SCHEME, value: PROCESS_BILLING };
+  const { documentType, process } = peppolServiceOfInvoice(invoice);
   const action = formatIdentifier(documentType);
   const pmode = input.pmodes.find(
     (p) =>
@@ -185,6 +187,50 @@ export async function peppolDispatch(input: PeppolDispatchInput): Promise<Peppol
       filename: 'sbd.xml',
       body: Buffer.from(sbd, 'utf8'),
     },
+  };
+}
+
+/**
+ * What a JP PINT document is sent as: its document type (wildcard scheme, from its root and CustomizationID) and
+ * its process (billing, or self-billing for a self-billing CustomizationID). The SMP is asked for this pair, the
+ * P-Mode is chosen by it, and the SBDH names it.
+ */
+export function peppolServiceOfInvoice(invoice: Pick<UblInvoice, 'root' | 'customizationId'>): {
+  documentType: DocumentTypeIdentifier;
+  process: ProcessIdentifier;
+} {
+  return {
+    documentType: jpPintDocumentType(invoice.root, invoice.customizationId),
+    process: jpPintProcess(invoice.customizationId),
+  };
+}
+
+/**
+ * The pipeline's `serviceOf` on the Peppol profile: the SMP service of a stored submission — the document type and
+ * process of its one UBL document — so that C2 asks the recipient's SMP for the registration of that document
+ * type (SML/BDXL, then the signed ServiceMetadata) and sends to the endpoint and certificate of that answer.
+ * Anything that is not one readable UBL Invoice/CreditNote (the JP PINT check refuses it anyway, or it is
+ * ciphertext) has no service: the directory's default document type is asked.
+ */
+export function peppolServiceOf(blobs: {
+  get(sha256: string): Readable;
+}): (
+  parts: readonly PayloadPart[],
+) => Promise<{ documentType: DocumentTypeIdentifier; process: ProcessIdentifier } | undefined> {
+  return async (parts) => {
+    if (parts.length !== 1 || parts[0]!.size > MAX_BUSINESS_DOCUMENT_BYTES) return undefined;
+    try {
+      const xml = (await readAtMost(blobs.get(parts[0]!.sha256), MAX_BUSINESS_DOCUMENT_BYTES)).toString(
+        'utf8',
+      );
+      const invoice = readUblInvoice(
+        parseXmlStrict(xml, 'PEPPOL_SBDH_MALFORMED', { what: 'business document' }).documentElement!,
+      );
+      return invoice && invoice.customizationId ? peppolServiceOfInvoice(invoice) : undefined;
+    } catch (error) {
+      if (isQerdsError(error)) return undefined;
+      throw error;
+    }
   };
 }
 

@@ -19,6 +19,12 @@ import { loadTrustStore, type TrustStore } from '../pki/index.js';
  *
  * Static first: an operator's own entry (a pinned peer, a participant no SMP publishes) is a deliberate
  * local decision and must not be overridden by a network answer.
+ *
+ * A lookup naming a service (the pipeline's, for a Peppol message: the document type and process of its UBL,
+ * `access-point/as4-peppol.ts peppolServiceOf`) asks the SMP for that document type and process rather than
+ * `smp.documentType` / `smp.process`, which remain what `qerds lookup` and `GET /api/v1/recipients` ask for.
+ * Answers are cached per participant and service for `cacheTtlSeconds` (default 3600), never past the endpoint's
+ * expiration or its certificate's notAfter; "not registered" for at most 60 s; refusals are never cached.
  */
 export function createConfiguredDirectory(
   config: QerdsConfig['directory'],
@@ -50,7 +56,8 @@ export function createConfiguredDirectory(
     clock,
   });
   const directory: Directory = {
-    lookup: async (participant) => (await local.lookup(participant)) ?? remote.lookup(participant),
+    lookup: async (participant, service) =>
+      (await local.lookup(participant, service)) ?? remote.lookup(participant, service),
   };
   return Object.freeze(directory);
 }

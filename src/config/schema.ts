@@ -714,7 +714,11 @@ export const configSchema = z
             'give exactly one of url and bdxl',
           )
           .optional(),
-        /** How long an SMP answer is kept, in seconds (never past the endpoint's expiration); 0: no cache. @defaultValue 3600 */
+        /**
+         * How long an SMP answer is kept, in seconds, per participant and document type (never past the endpoint's
+         * expiration nor its certificate's notAfter; "not registered" at most 60 s; refusals never); 0: no cache.
+         * @defaultValue 3600
+         */
         cacheTtlSeconds: z.coerce.number().int().min(0).default(3600),
       })
       .refine((d) => d.kind !== 'smp' || d.smp !== undefined, {

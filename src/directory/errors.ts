@@ -42,6 +42,11 @@ export const directoryErrors = {
     httpStatus: 502,
     retryable: false,
   },
+  DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED: {
+    text: 'the participant is registered, but not for this document type and process (or with no transport profile we speak)',
+    httpStatus: 422,
+    retryable: false,
+  },
   DIRECTORY_ENDPOINT_EXPIRED: {
     text: 'the endpoint published for the participant has expired',
     httpStatus: 422,

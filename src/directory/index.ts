@@ -1,6 +1,7 @@
 export type {
   Directory,
   DirectoryEntry,
+  DirectoryService,
   DocumentTypeMatcher,
   ParticipantLocator,
   SmpIdentifier,

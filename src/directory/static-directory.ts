@@ -24,7 +24,8 @@ export interface StaticDirectoryEntry {
 
 /**
  * A directory from configuration. Participant ids compare case-insensitively in the scheme and exactly
- * in the value, as ISO 6523 identifiers do.
+ * in the value, as ISO 6523 identifiers do. An entry serves every document type and process: a lookup's
+ * service is not looked at.
  */
 export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]): Directory {
   const byId = new Map<string, DirectoryEntry>();

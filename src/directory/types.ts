@@ -52,9 +52,21 @@ export interface Directory {
   /**
    * The participant's entry, or `undefined` when the directory does not know it. Throws a QerdsError
    * (`DIRECTORY_…`) when it knows of the participant but refuses the answer: a forged or untrusted SMP
-   * response, an expired endpoint, an unreachable SMP.
+   * response, an expired endpoint, an unreachable SMP, a participant registered but not for `service`.
+   * `service`: what the message is (an SMP directory asks for the participant's endpoint of that document type
+   * and process instead of its configured default; a static directory ignores it).
    */
-  lookup(participant: ParticipantId): Promise<DirectoryEntry | undefined>;
+  lookup(participant: ParticipantId, service?: DirectoryService): Promise<DirectoryEntry | undefined>;
+}
+
+/**
+ * The SMP service a message is sent under: its document type and process (Peppol: the document type id of the
+ * UBL document and the Peppol process, e.g. `cenbii-procid-ubl::urn:peppol:bis:billing`).
+ */
+export interface DirectoryService {
+  readonly documentType: SmpIdentifier;
+  /** @defaultValue the directory's configured process, else any */
+  readonly process?: SmpIdentifier;
 }
 
 /** An SMP or BDXR identifier: `scheme::value` on the wire (SMP 1.0 §3.1, SMP 2.0 §5). */

@@ -72,6 +72,8 @@ export async function startTwoAccessPoints(options: {
     /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
     apTlsCertificate?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
+    /** APs whose static directory leaves it out (e.g. C2 finds it by SML/SMP, `overrides.directory`). @defaultValue none */
+    unlistedAt?: readonly ('c2' | 'c3')[];
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
   env?: NodeJS.ProcessEnv;
@@ -113,8 +115,10 @@ export async function startTwoAccessPoints(options: {
       ...tlsPin('c3'),
     },
   ];
+  const unlisted = new Map<string, readonly ('c2' | 'c3')[]>();
   for (const extra of options.extraParticipants ?? []) {
     const port = extra.servedBy === 'c2' ? c2Port : c3Port;
+    if (extra.unlistedAt) unlisted.set(extra.id, extra.unlistedAt);
     participants.push({
       id: extra.id,
       name: extra.name,
@@ -155,7 +159,11 @@ export async function startTwoAccessPoints(options: {
             ...retryOf(overrides?.relay),
             ...overrides?.webhooks,
           },
-          directory: { participants },
+          // `overrides.directory` (e.g. kind smp) around the static participants this AP lists.
+          directory: {
+            ...overrides?.directory,
+            participants: participants.filter((p) => !unlisted.get(p.id)?.includes(name)),
+          },
           apiKeys: [
             { key: account.key, participant: account.id, name: account.name },
             ...(options.extraParticipants ?? []).flatMap((extra) =>

@@ -14,6 +14,13 @@ export const DOCTYPE_SCHEME_WILDCARD = 'peppol-doctype-wildcard';
 export const PROCESS_SCHEME = 'cenbii-procid-ubl';
 /** Process of Peppol BIS Billing 3.0 and of the PINT specifications (JP PINT among them). */
 export const PROCESS_BILLING = 'urn:peppol:bis:billing';
+/**
+ * Process of the PINT self-billing specifications (JP PINT self-billing `urn:peppol:pint:selfbilling-1@jp-1`).
+ * The JP self-billing rule files were not among the stored sources: the value is the one PINT MY's self-billing
+ * schematron (aligned-ibrp-002) requires and that PINT A-NZ/AE material names for self-billing, with the same
+ * `cenbii-procid-ubl` scheme as billing.
+ */
+export const PROCESS_SELF_BILLING = 'urn:peppol:bis:selfbilling';
 export const UBL_INVOICE_NS = 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2';
 export const UBL_CREDIT_NOTE_NS = 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2';
 
@@ -215,6 +222,14 @@ export const peppolDocumentTypeMatcher = Object.freeze({
 /** JP PINT invoice and credit note document types (JP PINT 1.x, wildcard scheme) and the self-billing variants. */
 export const JP_PINT_CUSTOMIZATION = 'urn:peppol:pint:billing-1@jp-1';
 export const JP_PINT_SELF_BILLING_CUSTOMIZATION = 'urn:peppol:pint:selfbilling-1@jp-1';
+/**
+ * The Peppol process of a JP PINT document, by its CustomizationID: self-billing for `selfbilling-1@jp-1…`,
+ * billing otherwise.
+ */
+export const jpPintProcess = (customizationId: string | undefined): ProcessIdentifier =>
+  parseProcessId(
+    `${PROCESS_SCHEME}::${customizationId?.startsWith(JP_PINT_SELF_BILLING_CUSTOMIZATION) ? PROCESS_SELF_BILLING : PROCESS_BILLING}`,
+  );
 export const jpPintDocumentType = (
   root: 'Invoice' | 'CreditNote',
   customization = JP_PINT_CUSTOMIZATION,

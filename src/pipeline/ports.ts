@@ -10,7 +10,7 @@ import type {
   PayloadPart,
   ReasonCode,
 } from '../core/index.js';
-import type { Directory } from '../directory/index.js';
+import type { Directory, DirectoryEntry, DirectoryService } from '../directory/index.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import type { Queue } from './types.js';
 import type { PickupLinks } from './pickup-link.js';
@@ -129,6 +129,11 @@ export interface Transport {
     readonly parts: readonly RelayPart[];
     /** The message's SubmissionAcceptance: the SMTP binding carries it as the dispatch's xml_evidence (AS4 does not). */
     readonly submissionEvidence?: IssuedEvidence;
+    /**
+     * The directory entry `endpoint` came from (for the message's service: an SMP answer is per document type), so
+     * that the transport pins and encrypts for the certificates of that same answer. @defaultValue looked up again
+     */
+    readonly peer?: DirectoryEntry;
   }): Promise<RelayAnswer>;
   /** May carry evidences bound for the same AP together (AS4: several payloads in one Evidence message). */
   sendEvidence(input: {
@@ -312,6 +317,12 @@ export interface PipelineContext {
     readonly recipient: ParticipantId;
     readonly parts: readonly PayloadPart[];
   }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
+  /**
+   * The SMP service (document type, process) of a message with these parts, asked of the directory for its
+   * recipient at submission, at relay and when its returned evidence is checked (Peppol: the document type of
+   * the UBL document). `undefined`: the directory's default. @defaultValue none (every lookup by participant only)
+   */
+  readonly serviceOf?: (parts: readonly PayloadPart[]) => Promise<DirectoryService | undefined>;
   /** Remote e-seals this AP holds for senders; absent when no sender has one. */
   readonly onBehalfSealer?: OnBehalfSealer;
   /**

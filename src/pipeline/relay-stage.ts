@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isQerdsError } from '../core/index.js';
+import { isQerdsError, type QerdsErrorCode } from '../core/index.js';
+import { directoryErrors } from '../directory/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { retryAfter } from './backoff.js';
 import { relayToNonErds } from './non-erds-relay.js';
 import type { PipelineContext, RelayAnswer, RelayPart } from './ports.js';
-import { readRelayParts, recordEvidence, unlessMovedOn } from './stage-support.js';
+import { readRelayParts, recipientEntry, recordEvidence, unlessMovedOn } from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
@@ -35,7 +36,34 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       await ctx.store.transitionMessage(message.id, 'submitted', 'relaying');
       message = { ...message, state: 'relaying' };
     }
-    const entry = await ctx.directory.lookup(message.recipient);
+    // The recipient's entry for this message's service (an SMP answer, verified again unless still cached).
+    let entry;
+    try {
+      entry = await recipientEntry(ctx, message.recipient, message.parts);
+    } catch (error) {
+      if (!isQerdsError(error) || !error.code.startsWith('DIRECTORY_')) throw error;
+      // A refused answer (forged, untrusted, not registered for the document type) is final: nothing is sent
+      // on it. An unreachable SMP or SML is retried like an unreachable peer.
+      const attempts = job.attempts + 1;
+      ctx.log.warn(
+        { messageId: message.id, attempts, code: error.code, err: error },
+        'directory refused the relay lookup',
+      );
+      if (error.details?.retryable !== false && directoryRetryable(error.code)) {
+        await ctx.store.transitionMessage(message.id, 'relaying', 'relaying', {
+          attempts,
+          lastError: error.code,
+        });
+        if (attempts < ctx.relayRetry.maxAttempts) return retryAfter(ctx.relayRetry, attempts, error.code);
+        return fail(ctx, message, 'RB09', `${error.code}: ${error.message}`);
+      }
+      return fail(
+        ctx,
+        message,
+        'RB10',
+        `the directory refused the answer for the recipient: ${error.code}: ${error.message}`,
+      );
+    }
     if (!entry) {
       const nonErds = ctx.mail?.nonErdsAddress(message.recipient);
       if (nonErds) return relayToNonErds(ctx, message, nonErds, job.attempts);
@@ -58,6 +86,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
         subject: message.subject,
         submittedAt: message.submittedAt,
         parts,
+        peer: entry,
         ...(acceptance
           ? {
               submissionEvidence: {
@@ -155,6 +184,11 @@ async function recordReceiptBoundAcceptance(
     const now = await ctx.store.getMessage(message.id);
     if (now) await recordEvidence(ctx, now, request, { from: now.state, to: now.state });
   }
+}
+
+/** Directory refusals that a later attempt may not meet (the catalogue's `retryable`: an unreachable SMP, DNS). */
+function directoryRetryable(code: QerdsErrorCode): boolean {
+  return (directoryErrors as Record<string, { retryable: boolean } | undefined>)[code]?.retryable === true;
 }
 
 type RelayFailureReason = 'RB02' | 'RB03' | 'RB04' | 'RB05' | 'RB06' | 'RB09' | 'RB10';

@@ -9,6 +9,7 @@ import {
 } from '../core/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
+import { recipientEntry } from './stage-support.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { sealPinOf } from '../directory/index.js';
@@ -170,7 +171,7 @@ async function requireIssuerSeal(
       'PIPELINE_EVIDENCE_SEAL_MISMATCH',
       `it names ${check.issuerId} as issuer but is sealed with this AP's own e-seal`,
     );
-  const entry = await ctx.directory.lookup(message.recipient);
+  const entry = await recipientEntry(ctx, message.recipient, message.parts);
   // The e-seal the entry pins (apSealCertificatePem when the AP signs AS4 with another key).
   const pinned = sealPinOf(entry);
   if (pinned) {
@@ -214,7 +215,7 @@ async function checkWithDirectoryPin(
   if (first.messageId === '') return first;
   const message = await ctx.store.findMessageByEbmsId(first.messageId, 'sender-ap');
   if (!message) return first;
-  const entry = await ctx.directory.lookup(message.recipient);
+  const entry = await recipientEntry(ctx, message.recipient, message.parts);
   const sealPin = sealPinOf(entry);
   if (!sealPin || entry?.apId === undefined) {
     return {

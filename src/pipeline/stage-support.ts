@@ -1,9 +1,30 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { isQerdsError, QerdsError, type MessageState, type PayloadPart } from '../core/index.js';
+import {
+  isQerdsError,
+  QerdsError,
+  type MessageState,
+  type ParticipantId,
+  type PayloadPart,
+} from '../core/index.js';
+import type { DirectoryEntry } from '../directory/index.js';
 import type { Store, StoredMessage, StoreTransaction } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import type { EvidenceRequest, IssuedEvidence, OutgoingPart, PipelineContext, RelayPart } from './ports.js';
+
+/**
+ * The directory entry of a message's recipient for the service its parts are (`ctx.serviceOf`: for Peppol, the
+ * SMP registration of the UBL document's type and process), so that submission, relay and the check of returned
+ * evidence all ask about the same endpoint.
+ */
+export async function recipientEntry(
+  ctx: PipelineContext,
+  recipient: ParticipantId,
+  parts: readonly PayloadPart[],
+): Promise<DirectoryEntry | undefined> {
+  const service = ctx.serviceOf ? await ctx.serviceOf(parts) : undefined;
+  return ctx.directory.lookup(recipient, service);
+}
 
 /** Read a message's parts from the blob store (whole parts: the thin AS4 client takes buffers). */
 export async function readParts(store: Store, parts: readonly PayloadPart[]): Promise<OutgoingPart[]> {

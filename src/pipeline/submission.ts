@@ -10,6 +10,7 @@ import type { DirectoryEntry } from '../directory/index.js';
 import type { StoredMessage } from '../store/types.js';
 import { encryptPartsForRecipient } from './e2e-encryption.js';
 import { enqueueSenderCopies } from './sender-copies.js';
+import { recipientEntry } from './stage-support.js';
 import type { IssuedEvidence, PipelineContext } from './ports.js';
 
 export interface SubmissionInput {
@@ -48,7 +49,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   const id = ctx.ids.next('msg');
   const ebmsMessageId = `${ctx.ids.next('ebms')}@qerds-ap`;
   const submittedAt = ctx.clock.now();
-  const routed = input.rejection ? { entry: undefined } : await route(ctx, input.recipient);
+  const routed = input.rejection ? { entry: undefined } : await route(ctx, input.recipient, input.parts);
   const found = routed.entry;
   // A plain e-mail address outside any ERDS, when the sender policy allows relaying there (EN 319 522-1 F events).
   const outside =
@@ -130,16 +131,18 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
 }
 
 /**
- * The recipient's directory entry; a directory that refuses its answer (a forged or untrusted SMP response,
- * an expired endpoint, an unreachable SMP) refuses the submission (RA05) with the directory's reason, since
+ * The recipient's directory entry for the service of the parts (`ctx.serviceOf`); a directory that refuses its
+ * answer (a forged or untrusted SMP response, an expired endpoint, an unreachable SMP, a participant not registered
+ * for the document type) refuses the submission (RA05) with the directory's code and reason, since
  * routing on an answer we cannot trust could hand the content to whoever forged it.
  */
 async function route(
   ctx: PipelineContext,
   recipient: ParticipantId,
+  parts: readonly PayloadPart[],
 ): Promise<{ entry?: DirectoryEntry; refusal?: { code: ReasonCode; details: string } }> {
   try {
-    return { entry: await ctx.directory.lookup(recipient) };
+    return { entry: await recipientEntry(ctx, recipient, parts) };
   } catch (error) {
     if (!isQerdsError(error) || !error.code.startsWith('DIRECTORY_')) throw error;
     ctx.log.warn(

@@ -175,7 +175,9 @@ describe("C2's intake of returned evidence sealed without organizationIdentifier
     const { xml } = await seal(unbound);
     const refused = await checkReturnedEvidence(c2Context({}), xml).catch((e: unknown) => e);
     expect(isQerdsError(refused, 'PIPELINE_EVIDENCE_INVALID'), String(refused)).toBe(true);
-    expect((refused as Error).message).toMatch(/no organizationIdentifier.*apCertificate \+ apId/s);
+    expect((refused as Error).message).toMatch(
+      /no organizationIdentifier.*\(apSealCertificate or apCertificate, \+ apId\)/s,
+    );
   });
 
   it('the directory pins the certificate but names no AP id: refused alike (the pin names no issuer to bind)', async () => {

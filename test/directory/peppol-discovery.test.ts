@@ -1,5 +1,6 @@
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,15 +215,68 @@ describe('Peppol discovery: SML (BDXL NAPTR) + SMP, through the directory the AP
     expect(smp.requests.slice(before)).toEqual([groupPath(CORP), metadataPath(CORP, PINT_ANY)]);
   });
 
-  it('prefers the most specific wildcard registration, and finds nothing when no registration accepts the document type', async () => {
+  it('prefers the most specific wildcard registration, and refuses when no registration accepts the document type', async () => {
     register(CORP, [PINT_ANY, PINT_JP_ANY, BIS3]);
     expect((await configuredDirectory().lookup(RECIPIENT))?.endpoint).toBe(endpointFor(PINT_JP_ANY));
 
-    // billing-1@sg-1* does not accept billing-1@jp-1, nor does BIS Billing 3: not found, and no metadata asked for.
+    // billing-1@sg-1* does not accept billing-1@jp-1, nor does BIS Billing 3: the participant is registered, but not
+    // for this document type (a refusal naming what it registered, not "unknown"), and no metadata asked for.
     register(OTHER_CORP, [PINT_SG_ANY, BIS3]);
     const before = smp.requests.length;
-    expect(await configuredDirectory().lookup({ scheme: '0188', value: OTHER_CORP })).toBeUndefined();
+    const refused = await rejection(configuredDirectory().lookup({ scheme: '0188', value: OTHER_CORP }));
+    expect(refused.code).toBe('DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED');
+    expect(refused.message).toContain('billing-1@sg-1*');
     expect(smp.requests.slice(before)).toEqual([groupPath(OTHER_CORP)]);
+  });
+
+  it('a lookup naming a service asks for that document type instead of the configured one (JP PINT self-billing)', async () => {
+    const selfBilling = doctype('urn:peppol:pint:selfbilling-1@jp-1');
+    const selfBillingAny = doctype('urn:peppol:pint:selfbilling-1@jp-1*');
+    register(CORP, [PINT_JP_ANY, selfBillingAny]);
+    const entry = await configuredDirectory().lookup(RECIPIENT, { documentType: selfBilling });
+    expect(entry?.endpoint).toBe(endpointFor(selfBillingAny));
+    // The configured one (billing) without a service.
+    expect((await configuredDirectory().lookup(RECIPIENT))?.endpoint).toBe(endpointFor(PINT_JP_ANY));
+  });
+
+  it('caches answers per participant and document type for cacheTtlSeconds, never past the endpoint certificate, and never a refusal', async () => {
+    register(CORP, [PINT_JP_ANY, doctype('urn:peppol:pint:selfbilling-1@jp-1*')]);
+    let now = new Date();
+    const clock = { now: () => now };
+    const directory = createSmpDirectory({
+      baseUrl: smp.url,
+      // The anchor alone (as `smp.trust` in the configuration above): the CRL would be stale on the moved clock.
+      trust: loadTrustStore([pki.caCert]),
+      documentTypeId: JP_PINT,
+      documentTypeMatcher: peppolDocumentTypeMatcher,
+      signatureRules: peppolSmpSignatureRules(),
+      cacheTtlMs: 3_600_000,
+      clock,
+    });
+    const selfBilling = { documentType: doctype('urn:peppol:pint:selfbilling-1@jp-1') };
+    const before = smp.requests.length;
+    await directory.lookup(RECIPIENT);
+    await directory.lookup(RECIPIENT);
+    await directory.lookup(RECIPIENT, selfBilling);
+    await directory.lookup(RECIPIENT, selfBilling);
+    // Two keys (billing, self-billing), each asked once: group + metadata.
+    expect(smp.requests.length - before).toBe(4);
+    // Past the TTL: asked again.
+    now = new Date(now.getTime() + 3_600_001);
+    await directory.lookup(RECIPIENT);
+    expect(smp.requests.length - before).toBe(6);
+    // The endpoint certificate (the shared PKI's C3 seal) expires before the TTL ends: kept only until its notAfter.
+    const notAfter = new Date(new X509Certificate(values.apCertPem).validTo);
+    now = new Date(notAfter.getTime() - 60_000);
+    await directory.lookup(RECIPIENT);
+    expect(smp.requests.length - before).toBe(8);
+    now = new Date(notAfter.getTime() + 1);
+    // A refusal (the certificate expired now; the signer's too, maybe) is not cached: each lookup asks again.
+    await directory.lookup(RECIPIENT).catch(() => undefined);
+    const afterExpiry = smp.requests.length;
+    expect(afterExpiry - before).toBeGreaterThan(8);
+    await directory.lookup(RECIPIENT).catch(() => undefined);
+    expect(smp.requests.length).toBeGreaterThan(afterExpiry);
   });
 
   it('an exact wildcard-scheme registration of billing-1@jp-1 is taken before any billing-1…* one', async () => {

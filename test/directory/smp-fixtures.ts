@@ -23,6 +23,8 @@ export interface MetadataValues {
   /** PEM of the AP certificate (armour stripped into base64 DER). */
   readonly apCertPem: string;
   readonly encCertPem?: string;
+  /** The process of the endpoint (peppol template). @defaultValue BIS Billing 3's `urn:fdc:peppol.eu:2017:poacc:billing:01:1.0` */
+  readonly processValue?: string;
   /** Canonicalization of SignedInfo and, for exclusive C14N, an explicit reference transform. @defaultValue inclusive */
   readonly c14n?: typeof C14N | typeof EXC_C14N;
   /** Sign with RSA-SHA1 and a SHA-1 digest, as Peppol SMPs before SMP 1.3.0 do. @defaultValue RSA-SHA256, SHA-256 */
@@ -57,7 +59,11 @@ export function metadataTemplate(file: 'smp1' | 'peppol' | 'smp2', v: MetadataVa
     .replace('{{EXPIRATION}}', v.expiration)
     .replace('{{AP_CERT}}', base64Of(v.apCertPem))
     .replace('{{ENC_CERT}}', base64Of(v.encCertPem ?? ''))
-    .replace('{{SIGNATURE}}', signature);
+    .replace('{{SIGNATURE}}', signature)
+    .replace(
+      '>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0<',
+      `>${escape(v.processValue ?? 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0')}<`,
+    );
 }
 
 /** Signed by xmlsec1 (libxmlsec1, OpenSSL): a signer independent of the code under test. */
@@ -98,15 +104,20 @@ export interface SmpResponder {
   readonly url: string;
   readonly requests: string[];
   publish(path: string, body: string, status?: number): void;
+  /** Serve `first` to the next `times` requests of `path`, then `after` (an answer that changes between two lookups). */
+  publishThen(path: string, first: string, times: number, after: string, afterStatus?: number): void;
   close(): Promise<void>;
 }
 
 export async function startSmpResponder(): Promise<SmpResponder> {
   const documents = new Map<string, { body: string; status: number }>();
+  const firsts = new Map<string, { body: string; left: number }>();
   const requests: string[] = [];
   const app = express();
   app.use((req, res) => {
     requests.push(req.originalUrl);
+    const first = firsts.get(req.originalUrl);
+    if (first && first.left-- > 0) return void res.status(200).type('application/xml').send(first.body);
     const doc = documents.get(req.originalUrl);
     if (!doc) return void res.status(404).type('text/plain').send('not found');
     res.status(doc.status).type('application/xml').send(doc.body);
@@ -118,7 +129,14 @@ export async function startSmpResponder(): Promise<SmpResponder> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    publish: (path, body, status = 200) => documents.set(path, { body, status }),
+    publish: (path, body, status = 200) => {
+      firsts.delete(path);
+      documents.set(path, { body, status });
+    },
+    publishThen: (path, first, times, after, afterStatus = 200) => {
+      documents.set(path, { body: after, status: afterStatus });
+      firsts.set(path, { body: first, left: times });
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

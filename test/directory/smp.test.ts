@@ -214,12 +214,13 @@ describe('SMP directory against a local SMP serving metadata signed by xmlsec1',
     expect(await rejection(directory().lookup(RECIPIENT))).toBe('DIRECTORY_ENDPOINT_NOT_ACTIVE');
   });
 
-  it('answers undefined for a participant the SMP does not know (404) and for an unaccepted transport profile', async () => {
+  it('answers undefined for a participant the SMP does not know (404); an endpoint of no accepted transport profile is DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED', async () => {
     expect(await directory().lookup({ scheme: '0188', value: '0000000000000' })).toBeUndefined();
     smp.publish(PATH, signedMetadata('smp1', values, smpSigner));
+    // The participant is registered for the document type, only not reachable over a profile we speak.
     expect(
-      await directory({ transportProfiles: ['peppol-transport-as4-v2_0'] }).lookup(RECIPIENT),
-    ).toBeUndefined();
+      await rejection(directory({ transportProfiles: ['peppol-transport-as4-v2_0'] }).lookup(RECIPIENT)),
+    ).toBe('DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED');
   });
 
   it('an SMP error status is DIRECTORY_SMP_UNAVAILABLE', async () => {

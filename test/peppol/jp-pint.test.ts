@@ -7,6 +7,7 @@ import { parseDecimal, percentOf } from '../../src/peppol/decimal.js';
 const dir = new URL('../fixtures/peppol/jp-pint/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
 const good = [
+  'selfbilling-invoice.xml',
   'invoice-standard-rate.xml',
   'invoice-reduced-rate.xml',
   'invoice-mixed-rates.xml',

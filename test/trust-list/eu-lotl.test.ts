@@ -17,7 +17,8 @@ const read = (name: string) => readFileSync(fixture(name), 'utf8');
 const ojSigner = new X509Certificate(readFileSync(fixture('eu-lotl-signer-oj.cert.pem')));
 /** The LOTL's and the lists' own time (LOTL 248 of 2019-09-04); they are long past their NextUpdate. */
 const at = new Date('2019-09-05T00:00:00Z');
-const loadLotl = () => loadTrustList(read('eu-lotl.xml'), { signerAnchors: [ojSigner], at, allowStale: true });
+const loadLotl = () =>
+  loadTrustList(read('eu-lotl.xml'), { signerAnchors: [ojSigner], at, allowStale: true });
 const thrownCode = (e: unknown) => (isQerdsError(e) ? e.code : String(e));
 const hasTslSigning = (c: X509Certificate) =>
   certificateFacts(c).extendedKeyUsage?.usages.includes(TSL_SIGNING_EKU) ?? false;
@@ -49,9 +50,11 @@ describe('the EU LOTL and the lists it points to', () => {
     // A genuine list signer's certificate, but Ireland's, not the LOTL's.
     const other = (await loadLotl()).pointers!.find((p) => p.territory === 'IE')!.certificates[0]!;
     expect(other.fingerprint256).not.toBe(ojSigner.fingerprint256);
-    const wrong = await loadTrustList(read('eu-lotl.xml'), { signerAnchors: [other], at, allowStale: true }).catch(
-      (e: unknown) => e,
-    );
+    const wrong = await loadTrustList(read('eu-lotl.xml'), {
+      signerAnchors: [other],
+      at,
+      allowStale: true,
+    }).catch((e: unknown) => e);
     expect(thrownCode(wrong)).toBe('TL_SIGNATURE_INVALID');
     expect((wrong as Error).message).toContain('INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND');
     const forged = flip(read('eu-lotl.xml'), '<TSLLocation>https://');
@@ -104,12 +107,14 @@ describe('the EU LOTL and the lists it points to', () => {
     expect((asCy as Error).message).toContain('NO_CERTIFICATE_CHAIN_FOUND');
     // One character of a signed service name changed: the pinned signer does not save it.
     const forged = flip(read('ie-tl.xml'), '<Name xml:lang="en">Post.Trust');
-    expect(thrownCode(await loadPointedTrustList(forged, lotl, { at, allowStale: true }).catch((e: unknown) => e))).toBe(
-      'TL_SIGNATURE_INVALID',
-    );
+    expect(
+      thrownCode(await loadPointedTrustList(forged, lotl, { at, allowStale: true }).catch((e: unknown) => e)),
+    ).toBe('TL_SIGNATURE_INVALID');
     // A list for a territory the LOTL has no pointer for: nothing to pin it.
     const noPointer = read('cy-tl.xml').replace('<SchemeTerritory>CY<', '<SchemeTerritory>ZZ<');
-    const refused = await loadPointedTrustList(noPointer, lotl, { at, allowStale: true }).catch((e: unknown) => e);
+    const refused = await loadPointedTrustList(noPointer, lotl, { at, allowStale: true }).catch(
+      (e: unknown) => e,
+    );
     expect(thrownCode(refused)).toBe('TL_SIGNATURE_INVALID');
     expect((refused as Error).message).toContain('no pointer');
   });

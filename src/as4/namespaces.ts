@@ -24,6 +24,9 @@ export const NS = Object.freeze({
 
 export const WSS = Object.freeze({
   x509v3: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3',
+  /** A PkiPath (SEQUENCE OF Certificate) in one token (WSS X.509 Token Profile); Domibus can send its chain so. */
+  x509PkiPathV1:
+    'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509PKIPathv1',
   x509SubjectKeyIdentifier:
     'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier',
   base64Binary:

@@ -1,4 +1,5 @@
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate as Cert, type X509Certificate } from 'node:crypto';
+import { derChildren, readDerElement } from '../pki/der.js';
 import type { Finding } from '../pki/types.js';
 import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
 import { subjectKeyIdentifier } from '../pki/certificate-facts.js';
@@ -22,6 +23,18 @@ function matchIssuerSerial(el: Element, candidates: readonly X509Certificate[]):
 function matchSki(b64: string, candidates: readonly X509Certificate[]): X509Certificate | undefined {
   const want = Buffer.from(b64.replace(/\s+/g, ''), 'base64');
   return candidates.find((c) => subjectKeyIdentifier(c)?.equals(want));
+}
+
+/** The certificates of a base64 PkiPath (SEQUENCE OF Certificate), undefined when it is not one. */
+function pkiPathCertificates(b64: string): X509Certificate[] | undefined {
+  try {
+    const certs = derChildren(readDerElement(Buffer.from(b64.replace(/\s+/g, ''), 'base64'))).map(
+      (c) => new Cert(c.bytes),
+    );
+    return certs.length > 0 ? certs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The leaf of a set of certificates: the one that issued none of the others. */
@@ -98,6 +111,15 @@ export function resolveSigningToken(
       }
       const vt = bst.getAttribute('ValueType');
       const et = bst.getAttribute('EncodingType');
+      if (vt === WSS.x509PkiPathV1 && (!et || et === WSS.base64Binary)) {
+        // The signer is the path's end entity: the certificate that issued none of the others (found by the
+        // signatures, not by the order, so a path written either way round resolves the same).
+        const path = pkiPathCertificates(textOf(bst));
+        const leaf = path && leafOf(path);
+        return leaf && path
+          ? { certificate: leaf, intermediates: path.filter((c) => c !== leaf), how: 'bst' }
+          : err('AS4_SIG_KEY_UNRESOLVED', 'the X509PKIPathv1 token is not a PkiPath of X.509 certificates');
+      }
       if ((vt && vt !== WSS.x509v3) || (et && et !== WSS.base64Binary))
         return err('AS4_SIG_KEY_UNRESOLVED', `unsupported token type ${vt ?? ''}`);
       const cert = certFromBase64(textOf(bst));

@@ -106,6 +106,16 @@ function hasIndefinite(buf: Buffer, tlv: Tlv, depth = 0): boolean {
   return tlvChildren(buf, tlv).some((c) => hasIndefinite(buf, c, depth + 1));
 }
 
+/**
+ * One SignerInfo on its own (DER or BER): the value of a countersignature attribute (RFC 5652 §11.4) is a
+ * SignerInfo whose signature covers the parent's signature value. Throws CRYPTO_MALFORMED.
+ */
+export function readSignerInfoAlone(der: Buffer): ReadSignerInfo {
+  const tlv = readTlv(der, 0);
+  if (tlv.end !== der.length) throw malformed('trailing bytes after the SignerInfo');
+  return readSignerInfo(der, tlv);
+}
+
 function readSignerInfo(der: Buffer, tlv: Tlv): ReadSignerInfo {
   const si = tlvChildren(der, expectTag(tlv, 0x30, 'SignerInfo'));
   const sidEl = si[1];

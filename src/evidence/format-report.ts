@@ -2,6 +2,7 @@ import { eventUri } from '../core/index.js';
 import { indicationOf } from './indication.js';
 import type { VerificationReport } from './types.js';
 import type { CadesFileReport, TimestampFileReport } from './verify-token.js';
+import type { CadesSignerCheck } from '../seal/cades-verify.js';
 
 /**
  * A verdict for people: the first line is `VALID`, or `INVALID (<EN 319 102-1 indication>): <reason>`;
@@ -135,6 +136,15 @@ export function formatCadesReport(report: CadesFileReport): string {
   );
   if (report.signedAttributes.length) lines.push(`signed:     ${report.signedAttributes.join(', ')}`);
   if (report.unsignedAttributes.length) lines.push(`unsigned:   ${report.unsignedAttributes.join(', ')}`);
+  // Every signature of the document (parallel signers, countersignatures), each with its own verdict.
+  const each = (c: CadesSignerCheck): void => {
+    const own = indicationOf([...c.findings]);
+    lines.push(
+      `${c.label}: ${own.indication === 'TOTAL-PASSED' ? 'VALID' : `${own.indication}${own.subIndication ? `/${own.subIndication}` : ''}`}${c.signer ? ` — ${oneLine(c.signer.subject)}` : ''}`,
+    );
+    c.countersignatures.forEach(each);
+  };
+  report.signers?.forEach(each);
   lines.push(`validated:  as of ${report.validationTime.toISOString()}`);
   for (const f of report.findings.filter((f) => f !== decisive && f.severity !== 'info'))
     lines.push(`${f.severity}: ${f.code}: ${oneLine(f.message)}`);

@@ -92,6 +92,7 @@ export {
   verifyOcspResponse,
   type OcspResult,
 } from './ocsp-client.js';
+export { certIdFor, type CertIdHash } from './ocsp-cert-id.js';
 export { crlDistributionPointUrls, fetchCrl, type FetchCrlOptions } from './crl-fetch.js';
 export {
   refreshCrls,

@@ -38,14 +38,30 @@ export function subjectPublicKeyBits(cert: X509Certificate): Buffer {
   return bits.content.subarray(1);
 }
 
-const sha1 = (data: Buffer): Buffer => createHash('sha1').update(data).digest();
+/** Hash algorithms a CertID may be computed with: SHA-1 (RFC 6960's default) and the SHA-2 family. */
+export type CertIdHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+const CERT_ID_HASH_OIDS: Readonly<Record<CertIdHash, string>> = Object.freeze({
+  sha1: OID_SHA1,
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+});
+/** The CertIdHash of an AlgorithmIdentifier OID, undefined for one we do not compute. */
+export function certIdHashOf(oid: string): CertIdHash | undefined {
+  return (Object.entries(CERT_ID_HASH_OIDS) as [CertIdHash, string][]).find(([, o]) => o === oid)?.[0];
+}
 
-/** The CertID of `serialHex` under `issuer` (SHA-1 hashes). */
-export function certIdFor(issuer: X509Certificate, serialHex: string): CertId {
+/**
+ * The CertID of `serialHex` under `issuer`, hashed with `hash` (SHA-1 unless asked: every responder
+ * understands it; responders that answer with SHA-256 CertIDs, as RFC 6960 §4.3 allows, are matched with
+ * the same algorithm by the verifier).
+ */
+export function certIdFor(issuer: X509Certificate, serialHex: string, hash: CertIdHash = 'sha1'): CertId {
+  const digest = (data: Buffer): Buffer => createHash(hash).update(data).digest();
   return {
-    hashAlgorithm: OID_SHA1,
-    issuerNameHash: sha1(certificateNameDer(issuer, 'subject')),
-    issuerKeyHash: sha1(subjectPublicKeyBits(issuer)),
+    hashAlgorithm: CERT_ID_HASH_OIDS[hash],
+    issuerNameHash: digest(certificateNameDer(issuer, 'subject')),
+    issuerKeyHash: digest(subjectPublicKeyBits(issuer)),
     serial: serialHex.toLowerCase().replace(/^0+(?=.)/, ''),
   };
 }

@@ -6,6 +6,8 @@ import { derChildren, derOid, derTlv, readDerElement, derObjectIdentifier, type 
 import { OCSP_SIGNING_EKU } from './extended-key-usages.js';
 import {
   certIdFor,
+  certIdHashOf,
+  type CertIdHash,
   decodeCertId,
   encodeCertId,
   OID_OCSP_BASIC,
@@ -33,9 +35,14 @@ const fail = (code: QerdsErrorCode, message: string): QerdsError => new QerdsErr
 /** Clock difference tolerated between responder and us, ms. */
 const SKEW_MS = 5 * 60_000;
 
-/** OCSPRequest for `cert` under `issuer` (one Request, SHA-1 CertID), with a nonce extension when given. */
-export function encodeOcspRequest(cert: X509Certificate, issuer: X509Certificate, nonce?: Buffer): Buffer {
-  const request = derTlv(0x30, encodeCertId(certIdFor(issuer, cert.serialNumber)));
+/** OCSPRequest for `cert` under `issuer` (one Request, CertID hashed with `hash`, SHA-1 by default), with a nonce extension when given. */
+export function encodeOcspRequest(
+  cert: X509Certificate,
+  issuer: X509Certificate,
+  nonce?: Buffer,
+  hash: CertIdHash = 'sha1',
+): Buffer {
+  const request = derTlv(0x30, encodeCertId(certIdFor(issuer, cert.serialNumber, hash)));
   const extensions = nonce
     ? [
         derTlv(
@@ -121,9 +128,24 @@ export function verifyBasicOcspResponse(
       if (!value || !readDerElement(value).content.equals(expect.nonce))
         throw fail('PKI_OCSP_NONCE_MISMATCH', 'the response does not echo our nonce (a replay?)');
     }
-    const wanted = certIdFor(expect.issuer, expect.cert.serialNumber);
-    const single = derChildren(responsesEl).find((s) => sameCertId(decodeCertId(derChildren(s)[0]!), wanted));
-    if (!single) throw fail('PKI_OCSP_WRONG_CERT', `the response says nothing about serial ${wanted.serial}`);
+    // Each SingleResponse's CertID is compared with ours computed by its own hash algorithm (a responder may
+    // answer with SHA-256 CertIDs, RFC 6960 §4.3); one with an algorithm we do not compute cannot match.
+    const serial = certIdFor(expect.issuer, expect.cert.serialNumber).serial;
+    const unknownHashes = new Set<string>();
+    const single = derChildren(responsesEl).find((s) => {
+      const id = decodeCertId(derChildren(s)[0]!);
+      const hash = certIdHashOf(id.hashAlgorithm);
+      if (!hash) {
+        unknownHashes.add(id.hashAlgorithm);
+        return false;
+      }
+      return sameCertId(id, certIdFor(expect.issuer, expect.cert.serialNumber, hash));
+    });
+    if (!single)
+      throw fail(
+        'PKI_OCSP_WRONG_CERT',
+        `the response says nothing about serial ${serial}${unknownHashes.size > 0 ? ` (CertIDs hashed with ${[...unknownHashes].join(', ')}, not computed here)` : ''}`,
+      );
     const [, statusEl, thisUpdateEl, ...rest] = derChildren(single);
     if (!statusEl || !thisUpdateEl) throw fail('PKI_OCSP_MALFORMED', 'SingleResponse is incomplete');
     const thisUpdate = parseGeneralizedTime(thisUpdateEl);
@@ -192,7 +214,7 @@ export async function fetchOcsp(
   url: string,
   cert: X509Certificate,
   issuer: X509Certificate,
-  options: { timeoutMs?: number; at?: Date } = {},
+  options: { timeoutMs?: number; at?: Date; hash?: CertIdHash } = {},
 ): Promise<OcspResult> {
   const nonce = randomBytes(16);
   let body: Buffer;
@@ -200,7 +222,7 @@ export async function fetchOcsp(
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/ocsp-request' },
-      body: new Uint8Array(encodeOcspRequest(cert, issuer, nonce)),
+      body: new Uint8Array(encodeOcspRequest(cert, issuer, nonce, options.hash ?? 'sha1')),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -12,6 +12,7 @@ import {
 } from './der.js';
 import {
   certIdFor,
+  certIdHashOf,
   decodeCertId,
   derGeneralizedTime,
   OID_OCSP_BASIC,
@@ -74,8 +75,10 @@ export function createOcspResponder(options: OcspResponderOptions): {
       const at = now();
       const singles: Buffer[] = [];
       for (const { certId, raw } of entries) {
-        // Only SHA-1 CertIDs are recomputed; others (rare) are answered unknown rather than guessed.
-        const ours = sameCertId(certId, certIdFor(options.issuer, certId.serial));
+        // SHA-1 and SHA-2 CertIDs are recomputed with the request's own algorithm (and answered with its CertID
+        // as sent); others are answered unknown rather than guessed.
+        const hash = certIdHashOf(certId.hashAlgorithm);
+        const ours = hash !== undefined && sameCertId(certId, certIdFor(options.issuer, certId.serial, hash));
         const status: OcspCertStatus = ours ? await options.statusOf(certId.serial) : { status: 'unknown' };
         const certStatus =
           status.status === 'good'

@@ -1,6 +1,12 @@
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { CMS_OID } from '../crypto/index.js';
-import { readSignedData, type ReadSignedData, type SignerId } from '../crypto/signed-data-read.js';
+import {
+  readSignedData,
+  readSignerInfoAlone,
+  type ReadSignedData,
+  type ReadSignerInfo,
+  type SignerId,
+} from '../crypto/signed-data-read.js';
 import { verifySignerSignature } from '../crypto/signer-signature.js';
 import { essCertIdMatches as essCertMatches, parseFirstEssCertId } from '../timestamp/ess.js';
 import {
@@ -322,6 +328,11 @@ export interface CadesCheck {
   readonly timestamp?: { readonly genTime: Date; readonly valid: boolean; readonly tsa?: X509Certificate };
   readonly validationTime: Date;
   readonly findings: Finding[];
+  /**
+   * Every signature of the document, when there is more than one (parallel SignerInfos, countersignatures):
+   * the fields above are the first signer's; the findings are all of theirs.
+   */
+  readonly signers?: readonly CadesSignerCheck[];
 }
 
 export interface VerifyCadesOptions {
@@ -384,23 +395,76 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
   }
   const attached = sd.eContent !== undefined;
   const base = { attached, ber: sd.ber, contentType: sd.eContentType };
-  if (sd.signerInfos.length !== 1) {
-    // Parallel signatures are a form this verifier does not implement: not judged, not refused.
-    findings.push(
-      err('CMS_SIGNERS_UNSUPPORTED', `${sd.signerInfos.length} SignerInfos: only one signer is verified`),
-    );
+  if (sd.signerInfos.length === 0) {
+    findings.push(err('SEAL_MALFORMED', 'SignedData without a SignerInfo'));
     return done(base);
   }
-  const si = sd.signerInfos[0]!;
-  const names = (m: ReadonlyMap<string, readonly Buffer[]>) =>
-    [...m.keys()].map((o) => ATTRIBUTE_NAMES[o] ?? o);
-  const lists = { signedAttributes: names(si.signedAttrs), unsignedAttributes: names(si.unsignedAttrs) };
-  const content = sd.eContent ?? options.content;
   if (attached && options.content && !options.content.equals(sd.eContent!)) {
     findings.push(
       err('SEAL_DIGEST_MISMATCH', 'the document given differs from the content inside the signature'),
     );
   }
+  // Parallel signers (several SignerInfos, RFC 5652 §5.1) are each verified on their own, and so is every
+  // countersignature (RFC 5652 §11.4, over its parent's signature value). The document's findings are all of
+  // theirs (the others' prefixed with who they are about), so the verdict is that of the weakest signature: a
+  // document counts as valid only when every signature on it is. `signers` reports each.
+  const content = sd.eContent ?? options.content;
+  const signers: CadesSignerCheck[] = [];
+  for (const [i, si] of sd.signerInfos.entries()) {
+    signers.push(
+      await checkSigner(sd, si, options, now, content, { role: 'signer', label: `signer ${i + 1}` }),
+    );
+  }
+  const first = signers[0]!;
+  findings.push(...first.findings);
+  const prefixed = (c: CadesSignerCheck): Finding[] =>
+    c.findings.map((f) => ({ ...f, message: `${c.label}: ${f.message}` }));
+  for (const c of signers.slice(1)) findings.push(...prefixed(c));
+  const counters = (c: CadesSignerCheck): CadesSignerCheck[] =>
+    c.countersignatures.flatMap((x) => [x, ...counters(x)]);
+  for (const c of signers.flatMap(counters)) findings.push(...prefixed(c));
+  const { findings: _f, label: _l, role: _r, countersignatures: _c, ...firstFields } = first;
+  return done({
+    ...base,
+    ...firstFields,
+    ...(signers.length > 1 || first.countersignatures.length > 0 ? { signers } : {}),
+  });
+}
+
+/** One signature of a SignedData: a SignerInfo, or a countersignature over its parent's signature value. */
+export interface CadesSignerCheck {
+  /** `signer 2`, `countersignature 1 of signer 1`… */
+  readonly label: string;
+  readonly role: 'signer' | 'countersignature';
+  readonly level: CadesCheck['level'];
+  readonly contentChecked: boolean;
+  readonly signer?: X509Certificate;
+  readonly signatureAlgorithm?: string;
+  readonly digestAlgorithm?: string;
+  readonly signingTime?: Date;
+  readonly signedAttributes: readonly string[];
+  readonly unsignedAttributes: readonly string[];
+  readonly timestamp?: CadesCheck['timestamp'];
+  readonly countersignatures: readonly CadesSignerCheck[];
+  /** This signature's own findings (a countersignature's are not its parent's). */
+  readonly findings: readonly Finding[];
+}
+
+const COUNTERSIGNATURE_OID = '1.2.840.113549.1.9.6';
+
+async function checkSigner(
+  sd: ReadSignedData,
+  si: ReadSignerInfo,
+  options: VerifyCadesOptions,
+  now: Date,
+  content: Buffer | undefined,
+  who: { readonly role: 'signer' | 'countersignature'; readonly label: string },
+  depth = 0,
+): Promise<CadesSignerCheck> {
+  const findings: Finding[] = [];
+  const names = (m: ReadonlyMap<string, readonly Buffer[]>) =>
+    [...m.keys()].map((o) => ATTRIBUTE_NAMES[o] ?? o);
+  const lists = { signedAttributes: names(si.signedAttrs), unsignedAttributes: names(si.unsignedAttrs) };
   const digestName = digestNameOfOid(si.digestAlgorithm);
   if (!digestName)
     findings.push(
@@ -421,8 +485,12 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
   let signingTime: Date | undefined;
   if (si.signedAttrsDer) {
     const contentType = attr(CMS_OID.contentType);
-    // RFC 5652 §11.1: the signed content-type must be eContentType, else the signature could be replayed on other content.
-    if (!contentType) findings.push(err('SEAL_MALFORMED', 'content-type signed attribute missing'));
+    // RFC 5652 §11.1: the signed content-type must be eContentType, else the signature could be replayed on
+    // other content. §11.4: a countersignature has no content-type attribute (its content is a signature value).
+    if (who.role === 'countersignature') {
+      if (contentType)
+        findings.push(err('SEAL_MALFORMED', 'a countersignature must not carry a content-type attribute'));
+    } else if (!contentType) findings.push(err('SEAL_MALFORMED', 'content-type signed attribute missing'));
     else if (derOid(contentType) !== sd.eContentType)
       findings.push(err('SEAL_SIGNATURE_INVALID', 'the signed content-type is not the eContentType'));
     const md = attr(CMS_OID.messageDigest);
@@ -562,11 +630,30 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
       );
     else findings.push(...revocationUnknown(path.findings, signer, 'signer'));
   }
+  // Countersignatures of this signature: each verified over this signature value (RFC 5652 §11.4).
+  const countersignatures: CadesSignerCheck[] = [];
+  for (const [i, value] of (si.unsignedAttrs.get(COUNTERSIGNATURE_OID) ?? []).entries()) {
+    const label = `countersignature ${i + 1} of ${who.label}`;
+    let csi: ReadSignerInfo;
+    try {
+      csi = readSignerInfoAlone(value);
+    } catch (e) {
+      findings.push(err('SEAL_MALFORMED', `${label} cannot be read: ${(e as Error).message}`));
+      continue;
+    }
+    if (depth >= 4) {
+      findings.push(err('SEAL_MALFORMED', `${label}: countersignatures nested deeper than 4 levels`));
+      continue;
+    }
+    countersignatures.push(
+      await checkSigner(sd, csi, options, now, si.signature, { role: 'countersignature', label }, depth + 1),
+    );
+  }
   // The form found (EN 319 122-1 §5: B-B has signing-certificate(-v2), B-T a signature-time-stamp); the verdict is the findings'.
   const hasEss =
     si.signedAttrs.has(CMS_OID.signingCertificateV2) || si.signedAttrs.has(CMS_OID.signingCertificate);
-  return done({
-    ...base,
+  return {
+    ...who,
     ...lists,
     level: !hasEss || (signer && !essBound) ? 'CMS' : timestamp ? 'CAdES-B-T' : 'CAdES-B-B',
     contentChecked:
@@ -576,7 +663,9 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
     digestAlgorithm: si.digestAlgorithm,
     ...(signingTime ? { signingTime } : {}),
     ...(timestamp ? { timestamp } : {}),
-  });
+    countersignatures,
+    findings,
+  };
 }
 
 function identifies(sid: SignerId, cert: X509Certificate): boolean {

@@ -17,6 +17,7 @@ import type {
   QualifiedStatus,
   ServiceStatusPeriod,
   TrustList,
+  TrustListPointer,
   TrustListService,
 } from './types.js';
 
@@ -56,12 +57,20 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
     ? createTrustStore(options.signerAnchors as readonly X509Certificate[])
     : (options.signerAnchors as TrustStore);
   const seal = await verifyListSignature(xml, anchors, at);
-  const role = checkCertificateRole(seal.signer, 'trust-list-signer');
+  // TS 119 612: the EU LOTL's signer is authenticated by the certificates the Official Journal publishes, and a
+  // national list's signer by the certificates of the LOTL's pointer to it (its ServiceDigitalIdentity): the
+  // certificate itself is designated, not its issuer. Such a pinned signer (an anchor equal to the signer
+  // certificate) is accepted without the tslSigning EKU, as EU DSS does (its TL policy, tsl-constraint.xml,
+  // has no extended-key-usage constraint; it only trusts the pointer's certificates). The real signers do lack
+  // it: the LOTL of 2019 is signed with a Belgian eID signature certificate (emailProtection), Ireland's TL
+  // of 2019 likewise. A signer that only chains to a CA anchor must still carry tslSigning: an e-seal or TLS
+  // key of the same CA must not be able to publish a list.
+  const pinned = anchors.anchors.some((a) => a.fingerprint256 === seal.signer.fingerprint256);
+  const role = pinned ? [] : checkCertificateRole(seal.signer, 'trust-list-signer');
   if (role.length > 0) {
-    // An e-seal or TLS key of the same CA must not be able to publish a list: only a tslSigning certificate.
     throw new QerdsError(
       'TL_SIGNATURE_INVALID',
-      `the list signer lacks the tslSigning extended key usage: ${role.map((f) => f.message).join('; ')}`,
+      `the list signer lacks the tslSigning extended key usage (and is not itself a pinned list signer certificate): ${role.map((f) => f.message).join('; ')}`,
       { details: { findings: role } },
     );
   }
@@ -84,14 +93,19 @@ export async function loadTrustList(xml: string, options: LoadTrustListOptions):
       services.push(readService(svc));
   }
   const signer = seal.signer;
+  const territoryEl = child(info, 'SchemeTerritory');
+  const pointers = pointersOf(info);
   return Object.freeze({
     schemeOperator: nameOf(info, 'SchemeOperatorName'),
+    ...(territoryEl ? { territory: textOf(territoryEl).trim() } : {}),
+    signerPinned: pinned,
+    pointers,
     issued: dateOf(info, 'ListIssueDateTime'),
     ...(nextUpdate ? { nextUpdate } : {}),
     signer,
     services: Object.freeze(services),
     trustStore(when = new Date(), opts: { readonly crls?: readonly (Buffer | string)[] } = {}) {
-      const inForce = services.filter((s) => IN_FORCE.has(s.statusAt(when) as ServiceStatus));
+      const inForce = services.filter((s) => IN_FORCE.has(s.statusAt(when)!));
       return createTrustStore(
         inForce.flatMap((s) => s.certificates),
         { ...(opts.crls ? { crls: opts.crls } : {}) },
@@ -130,6 +144,88 @@ async function verifyListSignature(
   );
 }
 
+/** The MimeType of a pointer to a list in XML (TS 119 612 §5.3.4.2 / the EU LOTL: application/vnd.etsi.tsl+xml). */
+export const TSL_XML_MIME_TYPE = 'application/vnd.etsi.tsl+xml';
+
+/** PointersToOtherTSL (TS 119 612 §5.3.13), as signed: each pointer's location, territory, type and signer certificates. */
+function pointersOf(info: Element): readonly TrustListPointer[] {
+  const list = child(info, 'PointersToOtherTSL');
+  const pointers: TrustListPointer[] = [];
+  for (const p of list ? childElements(list, TSL_NS, 'OtherTSLPointer') : []) {
+    const location = textOf(need(p, 'TSLLocation')).trim();
+    const certificates: X509Certificate[] = [];
+    const sdis = child(p, 'ServiceDigitalIdentities');
+    for (const sdi of sdis ? childElements(sdis, TSL_NS, 'ServiceDigitalIdentity') : []) {
+      for (const id of childElements(sdi, TSL_NS, 'DigitalId')) {
+        for (const c of childElements(id, TSL_NS, 'X509Certificate')) {
+          try {
+            certificates.push(new X509Certificate(Buffer.from(textOf(c).replace(/\s+/g, ''), 'base64')));
+          } catch {
+            throw fail(`a certificate of the pointer to ${location} cannot be read`);
+          }
+        }
+      }
+    }
+    // The qualifiers are in AdditionalInformation, as OtherInformation elements (TSLType, SchemeTerritory,
+    // MimeType — the last in the namespace of the additional types, matched here by local name).
+    let territory: string | undefined;
+    let mimeType: string | undefined;
+    let tslType: string | undefined;
+    for (const el of Array.from((child(p, 'AdditionalInformation') ?? p).getElementsByTagNameNS('*', '*'))) {
+      const text = textOf(el).trim();
+      if (el.localName === 'SchemeTerritory' && el.namespaceURI === TSL_NS) territory = text;
+      else if (el.localName === 'TSLType' && el.namespaceURI === TSL_NS) tslType = text;
+      else if (el.localName === 'MimeType') mimeType = text;
+    }
+    pointers.push(
+      Object.freeze({
+        location,
+        certificates: Object.freeze(certificates),
+        ...(territory ? { territory } : {}),
+        ...(mimeType ? { mimeType } : {}),
+        ...(tslType ? { tslType } : {}),
+      }),
+    );
+  }
+  return Object.freeze(pointers);
+}
+
+/**
+ * Load a list a LOTL points to: its signer must be one of the certificates the LOTL's pointer for the list's
+ * territory names (TS 119 612: the pointer's ServiceDigitalIdentities), which pins it (no tslSigning EKU
+ * needed, see loadTrustList). `location` picks the pointer by TSLLocation when a territory has several XML
+ * pointers; otherwise every XML pointer of the territory counts. A list whose signed SchemeTerritory is not
+ * the pointer's is refused (`TL_SIGNATURE_INVALID`): one country's signer must not publish another's list.
+ */
+export async function loadPointedTrustList(
+  xml: string,
+  lotl: TrustList,
+  options: Omit<LoadTrustListOptions, 'signerAnchors'> & { readonly location?: string } = {},
+): Promise<TrustList> {
+  // The territory read before the signature is verified only chooses which pointer's certificates to try; the
+  // signed territory is checked against it afterwards.
+  const claimed = /<(?:[\w-]+:)?SchemeTerritory>\s*([^<\s]+)\s*</.exec(xml)?.[1];
+  const pointers = (lotl.pointers ?? []).filter(
+    (p) =>
+      (options.location !== undefined ? p.location === options.location : p.territory === claimed) &&
+      (p.mimeType === undefined || p.mimeType === TSL_XML_MIME_TYPE),
+  );
+  const certificates = pointers.flatMap((p) => p.certificates);
+  if (certificates.length === 0)
+    throw new QerdsError(
+      'TL_SIGNATURE_INVALID',
+      `the list of trusted lists has no pointer with signer certificates for ${options.location ?? `territory ${claimed ?? '(none)'}`}`,
+    );
+  const list = await loadTrustList(xml, { ...options, signerAnchors: certificates });
+  const territories = new Set(pointers.map((p) => p.territory));
+  if (list.territory === undefined || !territories.has(list.territory))
+    throw new QerdsError(
+      'TL_SIGNATURE_INVALID',
+      `the list's SchemeTerritory ${list.territory ?? '(none)'} is not the pointer's (${[...territories].join(', ')})`,
+    );
+  return list;
+}
+
 function readService(svc: Element): TrustListService {
   const info = need(svc, 'ServiceInformation');
   const typeUri = textOf(need(info, 'ServiceTypeIdentifier')).trim();
@@ -161,9 +257,12 @@ function readService(svc: Element): TrustListService {
 
 function period(el: Element): ServiceStatusPeriod {
   const uri = textOf(need(el, 'ServiceStatus')).trim();
-  const status = STATUS_BY_URI.get(uri);
-  if (!status) throw fail(`unknown ServiceStatus ${uri}`);
-  return { status, statusStartingTime: dateOf(el, 'StatusStartingTime') };
+  // Real lists keep, in their ServiceHistory, the statuses of the lists of Directive 1999/93 (TS 119 612
+  // v1: undersupervision, accredited, supervisionceased…; the 2019 lists of IE, SE, MT, IS and DK do): such a
+  // status, or any URI not among the eIDAS ones, is read as `other`, never in force — it cannot make a service
+  // qualified, and it no longer makes the whole list unreadable.
+  const status = STATUS_BY_URI.get(uri) ?? 'other';
+  return { status, statusUri: uri, statusStartingTime: dateOf(el, 'StatusStartingTime') };
 }
 
 function certificatesOf(info: Element): X509Certificate[] {

@@ -31,7 +31,7 @@ export const SERVICE_STATUS_URI = Object.freeze({
 export type ServiceStatus = keyof typeof SERVICE_STATUS_URI;
 
 /** Statuses under which a listed service counts as qualified (in force). */
-export const IN_FORCE_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+export const IN_FORCE_STATUSES: ReadonlySet<ServiceStatus | 'other'> = new Set<ServiceStatus | 'other'>([
   'granted',
   'recognisedatnationallevel',
 ]);

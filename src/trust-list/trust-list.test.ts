@@ -122,6 +122,11 @@ describe('the dev trusted list (qerds pki init)', () => {
     const refused = await loadTrustList(bySeal, { signerAnchors: [ca] }).catch((e: unknown) => e);
     expect(isQerdsError(refused, 'TL_SIGNATURE_INVALID')).toBe(true);
     expect((refused as Error).message).toContain('tslSigning');
+    // The same certificate pinned (the signer anchor is the certificate itself, as a LOTL pointer names a
+    // national list's signer): accepted without the EKU (TS 119 612; EU DSS does the same).
+    const pinned = await loadTrustList(bySeal, { signerAnchors: [seal.certificate] });
+    expect(pinned.signerPinned).toBe(true);
+    expect(pinned.services.map((s) => s.name)).toEqual(['rogue TSA']);
   });
 
   it('statusOf follows the status history: qualified inside the granted period, not after the withdrawal', async () => {

@@ -4,7 +4,10 @@ import type { ServiceStatus, TrustServiceType } from './names.js';
 
 /** One (status, since) of a service; the newest entry whose start is at or before a time is the status then. */
 export interface ServiceStatusPeriod {
-  readonly status: ServiceStatus;
+  /** `other`: a URI that is not one of the eIDAS statuses (e.g. a status of Directive 1999/93 lists); never in force. */
+  readonly status: ServiceStatus | 'other';
+  /** The ServiceStatus URI as written. */
+  readonly statusUri?: string;
   readonly statusStartingTime: Date;
 }
 
@@ -48,7 +51,7 @@ export interface TrustListService {
   /** Current status first, then the history, newest first. */
   readonly statuses: readonly ServiceStatusPeriod[];
   /** The status at `at` (undefined before the first status began). */
-  statusAt(at: Date): ServiceStatus | undefined;
+  statusAt(at: Date): ServiceStatus | 'other' | undefined;
 }
 
 export interface QualifiedStatus {
@@ -56,13 +59,34 @@ export interface QualifiedStatus {
   readonly qualified: boolean;
   readonly serviceType?: TrustServiceType | 'other';
   readonly serviceName?: string;
-  readonly status?: ServiceStatus;
+  readonly status?: ServiceStatus | 'other';
   /** `service`: the certificate is the service's own; `issuer`: a listed CA/QC issued it. */
   readonly via?: 'service' | 'issuer';
 }
 
+/** One OtherTSLPointer of a list (a LOTL's pointers to the national lists, and to itself). */
+export interface TrustListPointer {
+  readonly location: string;
+  /** SchemeTerritory of the list pointed to. */
+  readonly territory?: string;
+  /** MimeType (`application/vnd.etsi.tsl+xml` for the XML form, `application/pdf` for the human-readable one). */
+  readonly mimeType?: string;
+  readonly tslType?: string;
+  /** The certificates that may sign the list pointed to (ServiceDigitalIdentities). */
+  readonly certificates: readonly X509Certificate[];
+}
+
 export interface TrustList {
   readonly schemeOperator: string;
+  /** SchemeTerritory, when the list states it. */
+  readonly territory?: string;
+  /**
+   * True when the signer's certificate was itself one of the signer anchors (pinned, as the OJ publication pins
+   * the LOTL signer and a LOTL pointer a national list's), false when it chained to a CA anchor.
+   */
+  readonly signerPinned?: boolean;
+  /** PointersToOtherTSL as signed (a LOTL's); empty or absent for a list without pointers. */
+  readonly pointers?: readonly TrustListPointer[];
   readonly issued: Date;
   readonly nextUpdate?: Date;
   /** The certificate that signed the list (validated against the signer anchors). */

@@ -57,7 +57,7 @@ describe('AS4 profile plug-ins', () => {
     expect(eDeliveryAs4v20Profile.validate(v2).map((f) => f.severity)).toEqual(['warning']);
   });
 
-  it('default P-Modes: the ERDS service on eDelivery; JP PINT Invoice and CreditNote plus ERDS Evidence on Peppol', () => {
+  it('default P-Modes: the ERDS service on eDelivery; JP PINT Invoice, CreditNote and self-billing Invoice plus ERDS Evidence on Peppol', () => {
     expect(
       defaultPModes('edelivery-1.15').map((p) => [p.id, p.service, p.action, p.security?.algorithmSet]),
     ).toEqual([
@@ -71,6 +71,11 @@ describe('AS4 profile plug-ins', () => {
     expect(peppol.map(({ pmode, profile }) => [pmode.id, profile.id, pmode.action])).toEqual([
       ['peppol-jp-pint-invoice', 'peppol', formatIdentifier(jpPintDocumentType('Invoice'))],
       ['peppol-jp-pint-creditnote', 'peppol', formatIdentifier(jpPintDocumentType('CreditNote'))],
+      [
+        'peppol-jp-pint-selfbilling-invoice',
+        'peppol',
+        formatIdentifier(jpPintDocumentType('Invoice', 'urn:peppol:pint:selfbilling-1@jp-1')),
+      ],
       ['qerds-erds-evidence', 'edelivery-1.15', ACTION_EVIDENCE],
     ]);
     for (const { pmode, profile } of peppol)
@@ -132,6 +137,7 @@ describe('AS4 profile plug-ins', () => {
     expect(resolvePModes(config.as4).map((p) => p.pmode.id)).toEqual([
       'peppol-jp-pint-invoice',
       'peppol-jp-pint-creditnote',
+      'peppol-jp-pint-selfbilling-invoice',
       'qerds-erds-evidence',
     ]);
   });

@@ -230,6 +230,7 @@ export async function run(): Promise<string[]> {
         [
           'config',
           'sealCertificate',
+          'as4SigningCertificate',
           'smtpAddress',
           'smtpInboundAddress',
           'smtpRelayAddress',

@@ -11,6 +11,7 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
 import { claimPort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Structured logs follow a message: one message goes C1 → C2 → C3 and its evidence comes back, with
@@ -49,6 +50,7 @@ describe('correlation ids in logs', () => {
       { level: 'debug' },
       { write: (text: string) => void lines.push(JSON.parse(text) as Line) },
     );
+    // Claimed, not port 0: each AP's directory names both APs' endpoints (its own too) before either listens.
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     const participants = [
       {
@@ -104,12 +106,27 @@ describe('correlation ids in logs', () => {
     const odd = await fetch(`${c2.url}/healthz`, { headers: { 'x-request-id': 'a b\tc' } });
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-    const deadline = Date.now() + 30_000;
-    while ((await accessPointInternals(c2).context.store.listEvidence(id)).length < 3) {
-      if (Date.now() > deadline) throw new Error('the message did not complete in 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 300)); // the last jobs settle and log
+    await waitFor(
+      async () =>
+        (await accessPointInternals(c2).context.store.listEvidence(id)).length >= 3 ? true : undefined,
+      { what: 'the message to complete (three evidence at C2)' },
+    );
+    // The last jobs settle and log: every job of both APs settled (no live entry), and the line the runner
+    // writes after settling each one (last: C3's notify of ContentConsignment) is in.
+    await waitFor(
+      async () => {
+        for (const ap of [c2, c3])
+          if (Object.keys((await accessPointInternals(ap).context.store.stats()).outboxByStage).length > 0)
+            return undefined;
+        const done = lines.filter((l) => l.msg === 'job done');
+        return done.filter((l) => l.ap === 'c3' && l.stage === 'notify').length >= 2 &&
+          done.some((l) => l.ap === 'c3' && l.stage === 'deliver') &&
+          done.some((l) => l.ap === 'c2' && l.stage === 'relay')
+          ? true
+          : undefined;
+      },
+      { what: 'the jobs of both APs settled and logged' },
+    );
     const c3Id = (await accessPointInternals(c3).context.store.listMessages())[0]!.id;
 
     const life = lines.slice(startup);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +24,9 @@ useOpenApiContract();
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
- * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first: C3's
- * notify of ContentConsignment fails until its budget (2 attempts) is spent. Then the proxy comes up
- * and an operator replays the dead letter: the evidence reaches C2.
+ * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first (it
+ * drops every connection): C3's notify of ContentConsignment fails until its budget (2 attempts) is
+ * spent. Then the proxy forwards and an operator replays the dead letter: the evidence reaches C2.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_KEY = 'admin-key-for-dead-letter-tests-0123';
@@ -52,7 +53,25 @@ describe('dead letters', () => {
   it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
-    const [c2Port, c3Port, proxyPort] = await Promise.all([claimPort(), claimPort(), claimPort()]);
+    // The proxy listens first (port 0), dropping connections until the way to C2 is "repaired".
+    let c2Port = 0;
+    proxy = createServer((req, res) => {
+      const upstream = request(
+        { host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    let proxyDown = true;
+    proxy.on('connection', (socket) => proxyDown && socket.destroy());
+    await new Promise<void>((done) => proxy!.listen(0, '127.0.0.1', done));
+    const proxyPort = (proxy.address() as AddressInfo).port;
+    // Claimed, not port 0: each AP's directory names both APs' endpoints (its own too) before either listens.
+    c2Port = await claimPort();
+    const c3Port = await claimPort();
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
       const file = join(work, `${name}.yaml`);
       writeFileSync(
@@ -138,8 +157,12 @@ describe('dead letters', () => {
       ),
     );
     expect(events.sort()).toEqual(['ContentConsignment', 'RelayAcceptance']);
-    // Given up: nothing runs them any more, and C2 has only its own evidence.
-    await new Promise((r) => setTimeout(r, 300));
+    // Given up: nothing runs them any more (C3 has no live job left), and C2 has only its own evidence.
+    await until(
+      'no live job at C3',
+      async () =>
+        Object.keys((await accessPointInternals(c3).context.store.stats()).outboxByStage).length === 0,
+    );
     expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event)).toEqual([
       'SubmissionAcceptance',
     ]);
@@ -160,17 +183,7 @@ describe('dead letters', () => {
     });
 
     // The way to C2 is repaired; the operator replays.
-    proxy = createServer((req, res) => {
-      const upstream = request(
-        { host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((done) => proxy!.listen(proxyPort, '127.0.0.1', done));
+    proxyDown = false;
     // One replay through the admin API, the other through the CLI.
     const [first, second] = letters as [View, View];
     const replay = await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' });

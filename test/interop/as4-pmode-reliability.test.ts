@@ -22,7 +22,7 @@ import {
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { claimPort } from '../helpers/ports.js';
 
-/** The P-Mode fields of reliability and receipt handling, each with the effect it must have (issue 5). */
+/** The P-Mode fields of reliability and receipt handling, each with the effect it must have. */
 const pki = sharedTestPki();
 const trust = anchorTrustStore(pki.caCert);
 const c2 = sealIdentity(pki, 'c2');

@@ -5,12 +5,7 @@ import { defineConfig } from 'vitest/config';
  * Files that must run alone: they measure time or CPU, or load the machine on purpose (the scale tests start
  * clusters of processes and kill them). Globs, so a new file under one of these places follows the rule.
  */
-const alone = [
-  'test/scale/**/*.test.ts',
-  // Its second process was once NOT refused the SQLite lock while ~8 other files ran beside it (CI, 2 cores);
-  // the cause is not found yet (the lock is an OS file lock held by a child process). Alone until it is.
-  'test/store/sqlite-lock.test.ts',
-];
+const alone = ['test/scale/**/*.test.ts'];
 
 /**
  * Most test files wait (PostgreSQL, Redis, HTTP on loopback, openssl/xmlsec1 child processes), so more files

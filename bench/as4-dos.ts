@@ -7,7 +7,7 @@ import { startApCluster } from '../test/helpers/ap-cluster.js';
 import { peakRssBytes } from '../test/helpers/large-payload.js';
 
 /**
- * Unauthenticated denial of service at /as4 (issue 13): how long `/healthz` of C3 waits while a peer posts a
+ * Unauthenticated denial of service at /as4: how long `/healthz` of C3 waits while a peer posts a
  * costly SOAP envelope, and C3's peak RSS (VmHWM), for three attacks: one attribute-laden envelope of
  * BENCH_DOS_MB MiB, four of them at once, and a 100 000-deep one. Run: `npx tsx bench/as4-dos.ts`.
  */

@@ -14,7 +14,7 @@ import { sealEnvelopingCms, sealXml } from '../src/seal/index.js';
 import { opensslEcSeal } from '../test/helpers/xmlsec.js';
 
 /**
- * Remote e-seal (issue 7): seals per second with the key in a softhsm2 token (PKCS#11, pkcs11js) beside the
+ * Remote e-seal: seals per second with the key in a softhsm2 token (PKCS#11, pkcs11js) beside the
  * same seal with a node:crypto key, in the same run, RSA-2048 and ECDSA P-256:
  * - raw signature over 1 KiB (the key operation alone);
  * - XAdES B-B enveloped over a ~1 KiB invoice (what C2 does for XML content, without the TSA);

@@ -9,7 +9,7 @@ import type { NoticeResult } from '../pipeline/index.js';
  * scheme of Svix and others, with verifiers in most languages): headers `webhook-id` (stable across
  * retries, so the receiver can drop a repeat), `webhook-timestamp` (Unix seconds, so it can refuse a
  * replay) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`. Without a
- * secret the POST is unsigned, as before; the receiver then has only TLS to go on.
+ * secret the POST is unsigned; the receiver then has only TLS to go on.
  */
 export interface WebhookPost {
   readonly url: string;

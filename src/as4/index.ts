@@ -70,7 +70,7 @@ export {
   type As4TlsClient,
   type As4TlsClientOptions,
 } from './tls-client.js';
-export { spkiPin, pinMismatch, assertSpkiPin, hasPins, type TlsPeerPins } from './tls-pin.js';
+export { spkiPin, pinMismatch, hasPins, type TlsPeerPins } from './tls-pin.js';
 export { createReceiptMemory, type ReceiptMemory } from './receipt-memory.js';
 export { streamedAttachment, fileBody } from './streamed-body.js';
 export { decodeMultipartStreaming, type DecodeMultipartStreamingOptions } from './multipart-stream.js';

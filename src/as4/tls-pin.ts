@@ -1,5 +1,4 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { QerdsError } from '../core/index.js';
 
 /**
  * Per-peer TLS certificate pins (the directory names them for a peer AP). A pin is either
@@ -13,19 +12,10 @@ export interface TlsPeerPins {
   readonly certificates?: readonly X509Certificate[];
 }
 
-const SPKI_PIN = /^sha256\/[A-Za-z0-9+/]{43}=$/;
-
 /** The `sha256/…` SPKI pin of a certificate (for configuration files and error messages). */
 export function spkiPin(certificate: X509Certificate): string {
   const spki = certificate.publicKey.export({ type: 'spki', format: 'der' });
   return `sha256/${createHash('sha256').update(spki).digest('base64')}`;
-}
-
-/** Checks pin syntax at load time, so that a typo is a configuration error and not a refused peer later. */
-export function assertSpkiPin(pin: string): string {
-  if (!SPKI_PIN.test(pin))
-    throw new QerdsError('CONFIG_INVALID', `TLS pin "${pin}" is not sha256/<base64 of 32 bytes>`);
-  return pin;
 }
 
 export function hasPins(pins: TlsPeerPins | undefined): pins is TlsPeerPins {

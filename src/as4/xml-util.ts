@@ -94,8 +94,3 @@ export function idOf(el: Element): string | undefined {
   const plain = el.getAttributeNode('Id');
   return plain && !plain.namespaceURI ? plain.value : undefined;
 }
-
-export function soapNamespaceOf(doc: Document): string | undefined {
-  const ns = doc.documentElement?.namespaceURI;
-  return ns === NS.soap12 || ns === NS.soap11 ? ns : undefined;
-}

@@ -263,7 +263,7 @@ function failed(opts: VerifyOptions, kind: string | undefined, e: unknown): void
 }
 
 /**
- * The --trust paths: PEM/DER anchors and CRLs as before; a path ending in .xml is a trusted list, whose signer
+ * The --trust paths: PEM/DER files are anchors and CRLs; a path ending in .xml is a trusted list, whose signer
  * must chain to those anchors (a list cannot vouch for itself). The services the list has in force at the
  * validation time become further anchors, and evidence reports say whether seal and TSA are qualified.
  */

@@ -136,7 +136,7 @@ describe('EN 319 522-3 evidence XML', () => {
     expect(malformed('<Evidence')).toThrow(expect.objectContaining(code));
   });
 
-  it('reads the form written before issue 14 (every element in a default namespace) to the same data', () => {
+  it('reads the form earlier versions wrote (every element in a default namespace) to the same data', () => {
     for (const data of Object.values(samples)) {
       const standard = buildEvidenceXml(data);
       const old = toDefaultNamespaceForm(standard);
@@ -190,7 +190,7 @@ describe('EN 319 522-3 evidence XML', () => {
 });
 
 /**
- * The form qerds-ap wrote before issue 14, from the standard form: every EN 319 522-3 element in a default
+ * The form earlier qerds-ap versions wrote, from the standard form: every EN 319 522-3 element in a default
  * namespace declared on the root (what the old builder serialized).
  */
 function toDefaultNamespaceForm(xml: string): string {

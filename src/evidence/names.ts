@@ -43,8 +43,8 @@ export const EVIDENCE_GLOBAL_ELEMENTS: ReadonlySet<string> = new Set([
 /**
  * How an evidence document puts the EN 319 522-3 element names in namespaces:
  * - `standard`: the standard's form (globals in EVIDENCE_NS, locals unqualified); what qerds-ap writes.
- * - `all-qualified`: every element in EVIDENCE_NS (qerds-ap wrote it before issue 14 through a default
- *   namespace; any prefix reads the same). Still read, because sealed evidence is archived for at least 10 years.
+ * - `all-qualified`: every element in EVIDENCE_NS (what earlier qerds-ap versions wrote, through a
+ *   default namespace; any prefix reads the same). Still read, because sealed evidence is archived for at least 10 years.
  */
 export type EvidenceXmlForm = 'standard' | 'all-qualified';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAccessPoint, type AccessPoint } from '../access-point.js';
 import { loadConfig, type QerdsConfigInput } from '../config/index.js';
@@ -78,7 +78,12 @@ export async function startTwoAccessPoints(options: {
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
   env?: NodeJS.ProcessEnv;
 }): Promise<TwoAccessPoints> {
-  const [c2Port, c3Port] = await Promise.all([freePort(), freePort()]);
+  // Port 0 cannot do here: each AP's static directory names both APs' endpoints, its own too, before either
+  // listens. So each port is held by a placeholder listener from now until its AP binds it (released just
+  // before start), not picked and let go while the APs are built (seconds, in which another process's
+  // listen(0) or outgoing connection could take it).
+  const reserved = await Promise.all([reservePort(), reservePort()]);
+  const [c2Port, c3Port] = reserved.map((r) => r.port) as [number, number];
   const endpoint = (name: 'c2' | 'c3', port: number) => {
     const own = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/as4`;
     return options.as4Endpoint ? options.as4Endpoint(name, own) : own;
@@ -177,8 +182,14 @@ export async function startTwoAccessPoints(options: {
       { logger: options.logger?.(name) ?? logger, ...(options.env ? { env: options.env } : {}) },
     );
   };
-  const c2 = await make('c2', c2Port, SENDER);
-  const c3 = await make('c3', c3Port, RECIPIENT);
+  let c2: AccessPoint | undefined;
+  let c3: AccessPoint | undefined;
+  try {
+    c2 = await make('c2', c2Port, SENDER);
+    c3 = await make('c3', c3Port, RECIPIENT);
+  } finally {
+    await Promise.all(reserved.map((r) => r.release()));
+  }
   await Promise.all([c2.start(), c3.start()]);
   return {
     c2,
@@ -231,13 +242,15 @@ export async function apiText(base: string, key: string, path: string): Promise<
   return response.text();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
+/** A loopback port the kernel chose, held by a listener of ours until `release()` (which resolves once closed). */
+async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolveListening, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
+    server.listen(0, '127.0.0.1', () => resolveListening());
   });
+  return {
+    port: (server.address() as AddressInfo).port,
+    release: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
 }

@@ -1,5 +1,5 @@
 /*
- * Peppol building blocks (issue 16): identifiers (PFUOI 4.x), the SBDH envelope and its consistency with AS4 and the
+ * Peppol building blocks: identifiers (PFUOI 4.x), the SBDH envelope and its consistency with AS4 and the
  * SMP, JP PINT invoice rules, the Peppol AS4 profile, the SMP 1.x RSA-SHA1 switch, and the TSR/EUSR reports.
  * Self-contained: it imports core, xml and AS4 types only; the AS4 core does not import it; the composition root
  * and the CLI wire it (not done yet).

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import { request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { readUpload } from '../../src/api/multipart-upload.js';
 import { problemHandler } from '../../src/api/problem.js';
 import { createFileBlobStore } from '../../src/store/index.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * An upload over the limit must end in 413 problem+json and leave nothing on disk — and must not end the
@@ -21,6 +22,8 @@ describe('multipart upload limit', () => {
   const blobs = createFileBlobStore(blobDir);
   let server: Server;
   let port = 0;
+  /** Requests the server has finished with (body read or drained, answer sent). */
+  let requestsClosed = 0;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -33,6 +36,7 @@ describe('multipart upload limit', () => {
     });
     app.use(problemHandler);
     server = app.listen(0, '127.0.0.1');
+    server.on('request', (req: IncomingMessage) => req.once('close', () => (requestsClosed += 1)));
     await new Promise((resolve) => server.once('listening', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -41,8 +45,25 @@ describe('multipart upload limit', () => {
     server?.close();
   });
 
-  /** Sends a multipart body with the given file sizes; the last 100 bytes arrive `delayMs` later. */
-  function send(sizes: number[], delayMs: number): Promise<{ status: number; body: string }> {
+  /**
+   * Sends a multipart body with the given file sizes. `whole`: all of it at once. `heldBack`: all but the
+   * last 100 bytes, which are sent only once the answer has come: an answer then proves the request was
+   * refused while its body was still arriving. Resolves once the server is done with the request too.
+   */
+  async function send(
+    sizes: number[],
+    mode: 'whole' | 'heldBack',
+  ): Promise<{ status: number; body: string }> {
+    const closedBefore = requestsClosed;
+    const answer = await post(sizes, mode);
+    // The server drains what it refused; once it has closed the request, nothing of it is still running.
+    await waitFor(() => (requestsClosed > closedBefore ? true : undefined), { what: 'the request closed' });
+    // An unhandled rejection is reported when the microtasks of the turn that made it have run.
+    await new Promise((r) => setImmediate(r));
+    return answer;
+  }
+
+  function post(sizes: number[], mode: 'whole' | 'heldBack'): Promise<{ status: number; body: string }> {
     const boundary = 'qerds-test-boundary';
     const parts = sizes.map((size, i) =>
       Buffer.concat([
@@ -67,6 +88,7 @@ describe('multipart upload limit', () => {
           },
         },
         (res) => {
+          if (mode === 'heldBack') req.end(body.subarray(body.length - 100));
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
@@ -75,31 +97,30 @@ describe('multipart upload limit', () => {
         },
       );
       req.on('error', (error) => (/ECONNRESET|EPIPE/.test(String(error)) ? undefined : reject(error)));
-      req.write(body.subarray(0, body.length - 100));
-      setTimeout(() => req.end(body.subarray(body.length - 100)), delayMs);
+      if (mode === 'whole') req.end(body);
+      else req.write(body.subarray(0, body.length - 100));
     });
   }
 
   const blobFiles = () => readdirSync(blobDir, { recursive: true }).filter((f) => String(f).length >= 64);
 
   it('accepts files within the limit', async () => {
-    const result = await send([300, 400], 10);
+    const result = await send([300, 400], 'whole');
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body).parts).toEqual([300, 400]);
   });
 
   it('refuses one file over the limit with 413 while the body is still arriving, without an unhandled rejection', async () => {
     const before = blobFiles().length;
-    const result = await send([5000], 300);
+    const result = await send([5000], 'heldBack');
     expect(result.status).toBe(413);
     expect(result.body).toMatch(/PAYLOAD_TOO_LARGE/);
-    await new Promise((r) => setTimeout(r, 400));
     expect(unhandled).toEqual([]);
     expect(blobFiles().length).toBe(before);
   });
 
   it('counts all files of a request against the limit together', async () => {
-    const result = await send([600, 600], 50);
+    const result = await send([600, 600], 'heldBack');
     expect(result.status).toBe(413);
     expect(unhandled).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { loadSigningIdentity, x509, type DevPkiLayout, type SigningIdentity } fr
 
 /**
  * Every kind of certificate the dev PKI (`qerds pki init`, src/pki/dev-pki.ts) issues, each with its key, for the
- * "who may sign what" attack tests (issue 13). `c9` is a third AP of the same CA that no directory names.
+ * "who may sign what" attack tests. `c9` is a third AP of the same CA that no directory names.
  */
 export function devCertificateKinds(pki: DevPkiLayout): Record<string, SigningIdentity> {
   const id = (cert: string, key: string) => loadSigningIdentity(cert, key);

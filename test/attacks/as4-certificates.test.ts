@@ -36,7 +36,7 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * Issue 13, finding 3 ("any trusted certificate can send a Dispatch"): who may sign AS4 messages and receipts, SMP
+ * Not any trusted certificate may send a Dispatch: who may sign AS4 messages and receipts, SMP
  * metadata, trusted lists and timestamps, for every kind of certificate the dev PKI issues. C3 allows unpinned
  * peers (`pki.unpinnedPeers: true`: a sender its directory does not know is taken on its certificate's role);
  * C2 keeps the default (off: only the pinned AP certificate speaks for a sender).

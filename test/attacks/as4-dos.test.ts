@@ -4,7 +4,7 @@ import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { messagesAtC3, sendValidMessage, startTarget } from './support.js';
 
 /**
- * Issue 13, finding 8: unauthenticated CPU and memory exhaustion at /as4. A costly envelope is refused before
+ * Unauthenticated CPU and memory exhaustion at /as4. A costly envelope is refused before
  * it is parsed (as4.envelope limits), with the ebMS error the spec gives (EBMS:0004 for size, EBMS:0009
  * InvalidHeader for XML the header cannot be read from), nothing is stored, and C3 then takes a valid message.
  */

@@ -25,7 +25,7 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * Issue 13, finding 2 ("a forged proof of delivery is accepted"): a ContentHandover naming C3 as its issuer, sealed
+ * A forged proof of delivery must be refused: a ContentHandover naming C3 as its issuer, sealed
  * with a certificate that is not C3's pinned e-seal, timestamped by the sender AP's own open /tsa, and returned to
  * C2 in an AS4 Evidence message signed with the same key, over plain HTTP (no mutual TLS). For every kind of
  * certificate the dev PKI issues: the exact refusal of `qerds verify` / POST /api/v1/verify (indication,

@@ -9,8 +9,8 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Issue 13, finding 4: ContentHandover is proof that content went out, so HEAD (headers only) must not seal it;
- * a GET seals it once the whole body was written. Finding 9: C3 answers a message id that is missing and one
+ * ContentHandover is proof that content went out, so HEAD (headers only) must not seal it;
+ * a GET seals it once the whole body was written. And C3 answers a message id that is missing and one
  * that is someone else's alike (same status, same text), on the inbox, part and evidence routes.
  */
 const OTHER = {

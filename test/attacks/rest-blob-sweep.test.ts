@@ -7,7 +7,7 @@ import { SENDER, startAttackAp, submitValid, type AttackAp } from './rest-ap.js'
 import { accessPointInternals } from '../../src/access-point/internals.js';
 
 /**
- * Issue 13, disk filled by uploads nobody references: what a crash left in the blob directory (a blob whose
+ * Disk filled by uploads nobody references: what a crash left in the blob directory (a blob whose
  * message was never inserted, a temporary file of a put cut short) is swept at start and periodically, once
  * older than the grace period; a blob a message names, or one written within the grace period, never is.
  */

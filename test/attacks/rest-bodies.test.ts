@@ -8,7 +8,7 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Issue 13, every other route that reads a request body (express.json / urlencoded streams): the recipient's
+ * Every other route that reads a request body (express.json / urlencoded streams): the recipient's
  * rejection, the people's pickup and the OAuth2 token endpoint. Malformed, oversize, badly compressed or
  * interrupted bodies get 400/413 problem+json (or, for a client that left, nothing) and the AP serves on.
  */

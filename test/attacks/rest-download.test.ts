@@ -10,7 +10,7 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Issue 13, the other direction: a blob piped to a response (GET /api/v1/inbox/{id}/parts/{partId}). A client
+ * The other direction of the REST body attacks: a blob piped to a response (GET /api/v1/inbox/{id}/parts/{partId}). A client
  * that goes away mid-download ends that response only: the read stream's error is handled, the AP serves on.
  */
 let target: AttackAp;

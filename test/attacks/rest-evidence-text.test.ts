@@ -18,7 +18,7 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Issue 13, evidence that does not parse: a string a client sends that ends up in a sealed document must be
+ * Evidence that does not parse: a string a client sends that ends up in a sealed document must be
  * XML 1.0 text (U+0000, U+0001 and lone surrogates are not), refused at the door with 400 naming the field;
  * a subject with CR/LF is refused at submission; and the evidence itself is re-parsed before it is sealed.
  */

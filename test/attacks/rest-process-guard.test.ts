@@ -12,7 +12,7 @@ import { rawRequest, RECIPIENT, SENDER, submitValid } from './rest-ap.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 
 /**
- * Issue 13, "one request kills the AP", on real processes: the truncated multipart form against a running
+ * "One request kills the AP", on real processes: the truncated multipart form against a running
  * `qerds start` (the process must answer 400 and go on serving), and the process guard that keeps a
  * process serving when an error escapes a request anyway (and exits when errors keep coming).
  */

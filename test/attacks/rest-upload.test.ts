@@ -18,7 +18,7 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Issue 13, REST submission: malformed or truncated request bodies are refused with 400 problem+json, leave
+ * REST submission: malformed or truncated request bodies are refused with 400 problem+json, leave
  * no message and no blob, and never end the process (an unhandled 'error' event of busboy's file stream did).
  */
 const MAX_BYTES = 300_000;

@@ -6,7 +6,7 @@ import { sharedTestPki } from '../helpers/pki.js';
 import { SENDER, startAttackAp, type AttackAp } from './rest-ap.js';
 
 /**
- * Issue 13, evidence that does not parse, on the SMTP intake: the decoded subject and the envelope addresses
+ * Evidence that does not parse, on the SMTP intake: the decoded subject and the envelope addresses
  * enter the message and its evidence, so a character XML 1.0 cannot carry, or CR/LF in a decoded subject, is
  * refused with 550 5.6.0 before anything is stored; a clean mail is still accepted after.
  */

@@ -11,8 +11,8 @@ import { sharedTestPki } from '../helpers/pki.js';
 import { swaks } from '../smtp/swaks.js';
 
 /**
- * Issue 13, finding 9: the SMTP listeners capped connections only globally (`maxClients`), so one address could
- * hold every slot. Now at most `maxClientsPerAddress` at once per address: the next gets 421 4.7.0 and is closed,
+ * SMTP listeners capped only globally (`maxClients`) would let one address hold every slot. So at most
+ * `maxClientsPerAddress` at once per address: the next gets 421 4.7.0 and is closed,
  * other addresses are still served, and once the address lets go, mail from it is taken again.
  */
 describe('SMTP connections per client address', () => {

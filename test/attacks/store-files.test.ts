@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/index.js';
 
-/** Issue 13, finding 9: the SQLite files were created 0644 (readable by every local user); now 0600 like the keys. */
+/** The SQLite files are 0600 like the keys, not 0644: readable by every local user they would leak messages and evidence. */
 describe('SQLite store files', () => {
   it('creates the database, -wal and -shm files 0600 in a 0700 directory, and still works', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'qerds-store-mode-')), 'data');

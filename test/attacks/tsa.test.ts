@@ -14,7 +14,7 @@ import {
 import { sharedTestPki } from '../helpers/pki.js';
 
 /**
- * Issue 13, finding 9: the embedded TSA at /tsa granted a token to a request followed by garbage. Now refused
+ * The embedded TSA at /tsa must not grant a token to a request followed by garbage: refused
  * with an RFC 3161 rejection (PKIStatus 2, failInfo badDataFormat), and a valid request is then granted.
  */
 const BAD_DATA_FORMAT_BIT = 5;

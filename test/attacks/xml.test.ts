@@ -10,7 +10,7 @@ import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-he
 import { sharedTestPki } from '../helpers/pki.js';
 
 /**
- * Issue 13, findings 8 and 9: hostile XML. Structure beyond the limits is refused before the DOM is built (the
+ * Hostile XML. Structure beyond the limits is refused before the DOM is built (the
  * caller's error code, e.g. AS4_EBMS_0009), the scanner is not fooled by markup-like text, and a document within
  * the limits still parses. An unsigned wsu:Timestamp with unreadable dates is a WS-Security error.
  */
@@ -53,7 +53,7 @@ describe('XML structural limits', () => {
     expect(() => assertXmlWithinLimits(`<r><e><f/></e></r>`, 'BAD_REQUEST', 'doc', { maxDepth: 2 })).toThrow(
       /deeper than 2/,
     );
-    // A document within the limits parses as before.
+    // A document within the limits parses.
     expect(parseXmlStrict('<r a="x &gt; y"><e/></r>', 'BAD_REQUEST').documentElement.localName).toBe('r');
   });
 });

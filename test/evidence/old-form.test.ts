@@ -17,9 +17,9 @@ const verifyAt = new Date(
 );
 const files = readdirSync(DIR).filter((f) => f.endsWith('.xml'));
 
-// Evidence is archived for at least 10 years: what qerds-ap sealed before issue 14 (every element in a default
+// Evidence is archived for at least 10 years: what earlier qerds-ap versions sealed (every element in a default
 // namespace) must keep verifying and reading back after the writer moved to the standard's form.
-describe('archived evidence in the form written before issue 14 (test/fixtures/evidence/old-form)', () => {
+describe('archived evidence in the form earlier versions wrote (test/fixtures/evidence/old-form)', () => {
   it('has one sealed evidence per event type', () => {
     expect(files.map((f) => f.replace('.xml', '')).sort()).toEqual([...evidenceEvents].sort());
   });

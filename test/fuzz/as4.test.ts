@@ -15,7 +15,7 @@ import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-he
 import { sharedTestPki } from '../helpers/pki.js';
 import { FUZZ_RUNS, mutated, mutatedXml, returnsOrRefuses, RUN_TIMEOUT_MS } from './fuzz-support.js';
 
-/** Issue 13: the AS4 envelope parser, WS-Security verification and the MIME multipart decoders never crash. */
+/** The AS4 envelope parser, WS-Security verification and the MIME multipart decoders never crash. */
 const pki = sharedTestPki();
 const trust = anchorTrustStore(pki.caCert);
 const attachments: Attachment[] = [

@@ -16,7 +16,7 @@ import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { FUZZ_RUNS, mutated, mutatedXml, returnsOrRefuses, RUN_TIMEOUT_MS } from './fuzz-support.js';
 
-/** Issue 13: the evidence parser and the RFC 3161 request/response/token parsers never crash. */
+/** The evidence parser and the RFC 3161 request/response/token parsers never crash. */
 const pki = sharedTestPki();
 const tsa = createTimestampAuthority({ identity: loadSigningIdentity(pki.tsaCert, pki.tsaKey) });
 const imprint = { algorithm: 'sha256' as const, digest: createHash('sha256').update('fuzz').digest() };

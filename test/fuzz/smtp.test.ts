@@ -14,7 +14,7 @@ import { swaks } from '../smtp/swaks.js';
 import { FUZZ_RUNS, mutated, returnsOrRefuses, RUN_TIMEOUT_MS } from './fuzz-support.js';
 
 /**
- * Issue 13: SMTP intake (a real smtp-server on loopback) under random command sequences and bodies, and the
+ * SMTP intake (a real smtp-server on loopback) under random command sequences and bodies, and the
  * REM message verifier under mutated mails: replies stay well-formed, the listener keeps serving, errors are
  * QerdsErrors or an INVALID verdict.
  */

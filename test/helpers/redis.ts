@@ -56,6 +56,7 @@ export interface PrivateRedis extends TestRedis {
 /** A redis-server of this test alone (no persistence), on a free port, for killing and restarting. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'qerds-redis-'));
+  // Claimed, not port 0: redis-server takes its port on the command line, and a restart must get the same one.
   const port = await claimPort();
   let child: ChildProcess | undefined;
   const base = handle('127.0.0.1', port);

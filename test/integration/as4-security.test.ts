@@ -33,7 +33,7 @@ import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * The access points' AS4 security with encryption on (issue 5, "secure by default"): what C2 puts on the
+ * The access points' AS4 security with encryption on (secure by default): what C2 puts on the
  * wire between the APs (captured by a TCP proxy in front of C3) and what C3's /as4 endpoint refuses.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-as4sec-'));

@@ -20,7 +20,7 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * AS4 between two real APs over HTTPS on loopback (issue 5, transport): TLS 1.2+ only, mutual TLS with the
+ * AS4 between two real APs over HTTPS on loopback: TLS 1.2+ only, mutual TLS with the
  * dev CA, per-peer pinning from the directory. openssl s_client is the independent client.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-as4tls-'));

@@ -59,6 +59,7 @@ describe('correlation ids in logs', () => {
         },
       },
     );
+    // Claimed, not port 0: each AP's directory names both APs' endpoints (its own too) before either listens.
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     const participants = [
       {
@@ -117,12 +118,24 @@ describe('correlation ids in logs', () => {
     await waitFor(
       async () =>
         (await accessPointInternals(c2).context.store.listEvidence(id)).length >= 3 ? true : undefined,
-      { what: 'the message to complete' },
+      { what: 'the message to complete (three evidence at C2)' },
     );
-    // The last jobs settle and log: C3's notify stage, which carried the evidence back, has written its line.
-    await waitFor(() => (lines.some((l) => l.ap === 'c3' && l.stage === 'notify') ? true : undefined), {
-      what: "C3's notify stage's log line",
-    });
+    // The last jobs settle and log: every job of both APs settled (no live entry), and the line the runner
+    // writes after settling each one (last: C3's notify of ContentConsignment) is in.
+    await waitFor(
+      async () => {
+        for (const ap of [c2, c3])
+          if (Object.keys((await accessPointInternals(ap).context.store.stats()).outboxByStage).length > 0)
+            return undefined;
+        const done = lines.filter((l) => l.msg === 'job done');
+        return done.filter((l) => l.ap === 'c3' && l.stage === 'notify').length >= 2 &&
+          done.some((l) => l.ap === 'c3' && l.stage === 'deliver') &&
+          done.some((l) => l.ap === 'c2' && l.stage === 'relay')
+          ? true
+          : undefined;
+      },
+      { what: 'the jobs of both APs settled and logged' },
+    );
     const c3Id = (await accessPointInternals(c3).context.store.listMessages())[0]!.id;
 
     expect(doubled, 'log lines that name a field twice').toEqual([]);

@@ -17,7 +17,7 @@ import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * The time bomb of issue 4: an AP loaded its CRL at start and kept it. Here the AP starts with a CRL due in an
+ * The time bomb of a CRL loaded once: an AP that kept the CRL it loaded at start goes stale. Here the AP starts with a CRL due in an
  * hour; its clock (the AP's and its embedded TSA's) then moves two hours on. Stale: /readyz fails, the gauge
  * goes negative, B-LT evidence cannot be sealed. `qerds pki crl` (reissueDevCrl) writes a new CRL into the
  * configured file; within the refresh interval (pki.crlRefresh.intervalMs) the AP takes it without a restart:

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,15 +18,16 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
 import { claimPort } from '../helpers/ports.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
 useOpenApiContract();
 
 /**
  * A job whose stage gives up is kept as a dead letter, listed by the admin API and `qerds dead-letters`,
- * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first: C3's
- * notify of ContentConsignment fails until its budget (2 attempts) is spent. Then the proxy comes up
- * and an operator replays the dead letter: the evidence reaches C2.
+ * and replayed. C3 knows C2's AS4 endpoint only through a forwarding proxy that is down at first (it
+ * drops every connection): C3's notify of ContentConsignment fails until its budget (2 attempts) is
+ * spent. Then the proxy forwards and an operator replays the dead letter: the evidence reaches C2.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_KEY = 'admin-key-for-dead-letter-tests-0123';
@@ -52,7 +54,25 @@ describe('dead letters', () => {
   it('keeps a notify that gave up, lists it (admin API and CLI), and replays it to success', async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
-    const [c2Port, c3Port, proxyPort] = await Promise.all([claimPort(), claimPort(), claimPort()]);
+    // The proxy listens first (port 0), dropping connections until the way to C2 is "repaired".
+    let c2Port = 0;
+    proxy = createServer((req, res) => {
+      const upstream = request(
+        { host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    let proxyDown = true;
+    proxy.on('connection', (socket) => proxyDown && socket.destroy());
+    await new Promise<void>((done) => proxy!.listen(0, '127.0.0.1', done));
+    const proxyPort = (proxy.address() as AddressInfo).port;
+    // Claimed, not port 0: each AP's directory names both APs' endpoints (its own too) before either listens.
+    c2Port = await claimPort();
+    const c3Port = await claimPort();
     const make = (name: 'c2' | 'c3', port: number, account: typeof SENDER, senderEndpoint: string) => {
       const file = join(work, `${name}.yaml`);
       writeFileSync(
@@ -66,7 +86,12 @@ describe('dead letters', () => {
             blobDir: join(work, name, 'blobs'),
           },
           queue: { pollIntervalMs: 20 },
-          relay: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50, timeoutMs: 2000 },
+          // C3's notify gives up after 2 attempts (what this test is about); C2's relay to C3 must not give up
+          // on a busy machine, so it gets the default budget. No short timeout: a refused connection fails at once.
+          relay:
+            name === 'c3'
+              ? { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50 }
+              : { baseDelayMs: 20, maxDelayMs: 500 },
           pki: { dir: pkiDir, apName: name },
           directory: {
             participants: [
@@ -138,8 +163,12 @@ describe('dead letters', () => {
       ),
     );
     expect(events.sort()).toEqual(['ContentConsignment', 'RelayAcceptance']);
-    // Given up: nothing runs them any more, and C2 has only its own evidence.
-    await new Promise((r) => setTimeout(r, 300));
+    // Given up: nothing runs them any more (C3 has no live job left), and C2 has only its own evidence.
+    await until(
+      'no live job at C3',
+      async () =>
+        Object.keys((await accessPointInternals(c3).context.store.stats()).outboxByStage).length === 0,
+    );
     expect((await accessPointInternals(c2).context.store.listEvidence(id)).map((e) => e.event)).toEqual([
       'SubmissionAcceptance',
     ]);
@@ -149,37 +178,31 @@ describe('dead letters', () => {
     expect((await fetch(`${c3.url}/api/v1/admin/dead-letters`)).status).toBe(401);
     expect((await admin('/dead-letters', {}, RECIPIENT.key)).status).toBe(401);
 
-    // The CLI sees the same dead letter, on the store directly.
-    const cli = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(root, 'bin/qerds.js'), ...args], { cwd: work });
-    const listed = JSON.parse((await cli('dead-letters', 'list', '--json', '-c', c3File)).stdout) as View[];
-    expect(listed).toEqual(letters);
-    await expect(cli('dead-letters', 'replay', '999999', '-c', c3File)).rejects.toMatchObject({
-      code: 1,
+    // The CLI sees the same dead letter, on the store directly. `dead-letters` launched once as a user would
+    // (bin/qerds.js in its own process, proving the entry point); the other runs in this process.
+    const launched = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'bin/qerds.js'), 'dead-letters', 'list', '--json', '-c', c3File],
+      { cwd: work },
+    );
+    expect(JSON.parse(launched.stdout) as View[]).toEqual(letters);
+    expect(await qerdsInProcess(['dead-letters', 'replay', '999999', '-c', c3File])).toMatchObject({
+      status: 1,
       stderr: expect.stringContaining('no dead letter 999999'),
     });
 
     // The way to C2 is repaired; the operator replays.
-    proxy = createServer((req, res) => {
-      const upstream = request(
-        { host: '127.0.0.1', port: c2Port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((done) => proxy!.listen(proxyPort, '127.0.0.1', done));
+    proxyDown = false;
     // One replay through the admin API, the other through the CLI.
     const [first, second] = letters as [View, View];
     const replay = await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' });
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ id: first.id, replayed: true });
     expect((await admin(`/dead-letters/${first.id}/replay`, { method: 'POST' })).status).toBe(404);
-    expect((await cli('dead-letters', 'replay', String(second.id), '-c', c3File)).stdout).toContain(
-      `dead letter ${second.id} replayed`,
-    );
+    expect(await qerdsInProcess(['dead-letters', 'replay', String(second.id), '-c', c3File])).toMatchObject({
+      status: 0,
+      stdout: expect.stringContaining(`dead letter ${second.id} replayed`),
+    });
     await until(
       'both evidence at C2',
       async () => (await accessPointInternals(c2).context.store.listEvidence(id)).length === 3,

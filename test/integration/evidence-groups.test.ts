@@ -96,7 +96,7 @@ describe('evidence returned in groups', () => {
         new RegExp(`qerds_evidence_per_returned_message_bucket\\{le="${le}"\\} (\\d+)`).exec(metrics)?.[1],
       );
     expect(bucket('8') - bucket('4')).toBeGreaterThanOrEqual(1);
-    // Alone, an evidence travels as before: its own MessageId.
+    // Alone, an evidence travels in a message of its own: its own MessageId.
     const single = await accessPointInternals(net.c3).context.transport.sendEvidence(items[0]!);
     expect('receiptXml' in single && acknowledged(single.receiptXml)).toBe(
       `${items[0]!.evidence.id}@qerds-ap`,

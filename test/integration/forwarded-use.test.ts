@@ -28,7 +28,7 @@ import { useOpenApiContract } from '../helpers/openapi-contract.js';
 useOpenApiContract();
 
 /**
- * Forwarded use (issue 7): the sender (C1) seals its own content — a UBL invoice with XAdES made with its
+ * Forwarded use: the sender (C1) seals its own content — a UBL invoice with XAdES made with its
  * own certificate, a PDF with a detached CAdES made by `openssl cms -sign` — and submits it to C2 with
  * end-to-end encryption on. C2 verifies the seal at intake, encrypts for C4, relays; C4 picks it up at
  * C3, decrypts with `openssl cms -decrypt`, and the seal verifies with `xmlsec1 --verify` or `openssl cms

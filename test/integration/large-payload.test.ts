@@ -9,14 +9,14 @@ import { devTestPki } from '../helpers/pki.js';
 const MiB = 1024 * 1024;
 const PAYLOAD_BYTES = 256 * MiB;
 /**
- * An AP that held the payload whole would grow by at least its size (session 1: 100 MiB → 791 MiB peak). Streaming,
+ * An AP that held the payload whole would grow by at least its size (a buffering version measured 100 MiB → 791 MiB peak). Streaming,
  * each grows by buffers and garbage that V8 collects when it likes: measured 30–110 MiB over the idle peak, varying
  * from run to run with GC timing. The bound sits between the two, well clear of both.
  */
 const GROWTH_LIMIT_BYTES = 0.75 * PAYLOAD_BYTES;
 
 /**
- * Issue 5, large payloads: 256 MiB from C1 through two real AP processes (REST upload → C2 store → AS4 with
+ * Large payloads: 256 MiB from C1 through two real AP processes (REST upload → C2 store → AS4 with
  * GZIP, RSA-SHA256 signature, AES-128-GCM encryption → C3 store → C4 download). The bytes C4 gets must be the
  * bytes C1 sent, and neither AP may grow to the payload's size: each stays under 300 MB peak RSS (VmHWM),
  * which only holds when every stage streams. Not a timing test; the timeout is generous for a loaded machine.

@@ -32,6 +32,7 @@ let status: OcspCertStatus = { status: 'good' };
 
 beforeAll(async () => {
   const pki = await devTestPki(join(work, 'pki'), { recipients: [] });
+  // Claimed, not port 0: the certificate issued next names the responder's URL (AIA) before it listens.
   const port = await claimPort();
   const dir = mkdtempSync(join(work, 'seal-'));
   writeFileSync(
@@ -98,6 +99,7 @@ beforeAll(async () => {
     pkiDir: pki.dir,
     overrides: { relay: { maxAttempts: 2 } },
   });
+  // Claimed, not port 0: each AP's directory names both APs' SMTP relay endpoints before either listens.
   const relayPorts = { c2: await claimPort(), c3: await claimPort() };
   smtpNet = await startTwoAccessPoints({
     outDir: join(work, 'smtp'),

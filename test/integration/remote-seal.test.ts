@@ -22,7 +22,7 @@ import { xmlsecVerify } from '../helpers/xmlsec.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
- * Issue 7, forwarded use, for a sender without its own tooling: C2 holds the sender's e-seal key in a
+ * Forwarded use, for a sender without its own tooling: C2 holds the sender's e-seal key in a
  * PKCS#11 token (softhsm2, token store in a temp dir) and seals the sender's unsealed content with it before
  * encrypting it end to end. C4 picks the content up at C3, decrypts it, and the seal verifies with xmlsec1
  * (XAdES) and `openssl cms -verify` (CAdES) alone, against the dev CA: no AP is needed to prove the origin.

@@ -56,7 +56,9 @@ beforeAll(async () => {
   await devTestPki(pkiDir);
   pki = devPkiLayout(pkiDir);
   smp = await startSmpResponder();
-  const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
+  // Claimed, not port 0: C3's own directory entry names its endpoint before it listens. C2 is found by C3's
+  // static directory only, so it listens on port 0 and starts first.
+  const c3Port = await claimPort();
   const values = (participant: string): MetadataValues => ({
     participantScheme: 'iso6523-actorid-upis',
     participantValue: participant,
@@ -109,18 +111,20 @@ beforeAll(async () => {
     apEncryptionCertificate: pki.ap(ap).encCert,
   });
   // C2 knows nobody statically: the recipient is found through the SMP only.
-  c2 = await make('c2', c2Port, SENDER, {
+  c2 = await make('c2', 0, SENDER, {
     kind: 'smp',
     smp: { url: smp.url, binding: 'smp2', documentType: `${DOC.scheme}::${DOC.value}` },
     cacheTtlSeconds: 60,
   });
+  await c2.start();
+  const c2Port = Number(new URL(c2.url).port);
   c3 = await make('c3', c3Port, RECIPIENT, {
     participants: [
       staticEntry(SENDER.id, SENDER.name, 'c2', c2Port),
       staticEntry(RECIPIENT.id, RECIPIENT.name, 'c3', c3Port),
     ],
   });
-  await Promise.all([c2.start(), c3.start()]);
+  await c3.start();
 }, 90_000);
 afterAll(async () => {
   await Promise.allSettled([c2?.stop(), c3?.stop()]);

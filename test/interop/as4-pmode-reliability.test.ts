@@ -22,7 +22,7 @@ import {
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { claimPort } from '../helpers/ports.js';
 
-/** The P-Mode fields of reliability and receipt handling, each with the effect it must have (issue 5). */
+/** The P-Mode fields of reliability and receipt handling, each with the effect it must have. */
 const pki = sharedTestPki();
 const trust = anchorTrustStore(pki.caCert);
 const c2 = sealIdentity(pki, 'c2');
@@ -174,6 +174,7 @@ describe('P-Mode retries and retry interval drive the relay (two APs, C3 unreach
   it('retries: 1 and retryIntervalMs: 1500 → exactly 2 attempts, the second ≥ 750 ms after the first (equal jitter; seen ≥ 600 ms through 100 ms polling), then RelayFailure', async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
+    // Claimed, not port 0: nothing may listen on it (a dead peer), and the claim keeps other tests off it.
     const dead = await claimPort();
     const pmodes = ['Dispatch', 'Evidence'].map((action) => ({
       id: `erds-${action}`,

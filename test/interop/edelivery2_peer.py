@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent eDelivery AS4 2.0 receiver, for interop tests of qerds-ap (issue 5).
+"""An independent eDelivery AS4 2.0 receiver, for interop tests of qerds-ap.
 
 Written from the specifications (XML-Enc 1.1 AgreementMethod/KeyDerivationMethod, RFC 8032 Ed25519, RFC 7748
 X25519, RFC 5869 HKDF, RFC 3394 AES key wrap, SwA profile 1.1.1, W3C Exclusive C14N 1.0) with Python's standard

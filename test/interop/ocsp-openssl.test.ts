@@ -148,6 +148,7 @@ describe("openssl's OCSP responder, asked by our client", () => {
         '',
       ].join('\n'),
     );
+    // Claimed, not port 0: `openssl ocsp -port` takes the port on its command line and does not report one it chose.
     const port = await claimPort();
     const child = spawn(
       'openssl',

@@ -29,7 +29,7 @@ describe('backoffDelay', () => {
   });
 });
 
-describe('retry budgets of the defaults (issue 18: a peer restarting, deploying or in maintenance loses nothing)', () => {
+describe('retry budgets of the defaults (a peer restarting, deploying or in maintenance loses nothing)', () => {
   const hour = 3600_000;
   const defaults = configSchema.parse({});
 

@@ -65,6 +65,17 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
 
   /** Whatever is left in the outbox (leases it: only for the end of a test). */
   const remaining = () => store.leaseOutbox(1000, 1, farFuture());
+  /** Live outbox entries (dead letters apart), without leasing them. */
+  const live = async () => Object.values((await store.stats()).outboxByStage).reduce((a, b) => a + b, 0);
+  /**
+   * The barrier for "X never happens again": the outbox holds no live entry (nothing can be leased any
+   * more), then the dispatchers stop, which waits for every job they dispatched to settle. Whatever ran,
+   * ran before this returns; nothing runs after it.
+   */
+  const settledAndStopped = async (...stopping: OutboxDispatcher[]) => {
+    await vi.waitFor(async () => expect(await live()).toBe(0), { timeout: 30_000, interval: 10 });
+    for (const d of stopping) await d.stop();
+  };
 
   it('runs every job of a committed transaction exactly once, even with two dispatchers on one store', async () => {
     const runs = new Map<number, number>();
@@ -77,13 +88,17 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
       const stages = ['relay', 'deliver', 'notify'] as const;
       for (let n = 0; n < 30; n++) await tx.enqueue(stages[n % 3]!, messageId, { n });
     });
+    const both: OutboxDispatcher[] = [];
     for (let i = 0; i < 2; i++) {
       const queue = createInProcessQueue({ concurrency: 3 });
       for (const stage of ['relay', 'deliver', 'notify'] as const) queue.process(stage, record);
-      dispatcher(queue, { batchSize: 5 }).start();
+      const d = dispatcher(queue, { batchSize: 5 });
+      d.start();
+      both.push(d);
     }
-    await vi.waitFor(() => expect(runs.size).toBe(30), { timeout: 5000, interval: 10 });
-    await sleep(150); // would a second run sneak in?
+    await vi.waitFor(() => expect(runs.size).toBe(30), { timeout: 30_000, interval: 10 });
+    // Would a second run sneak in? Every entry completed and both dispatchers drained: no run can come later.
+    await settledAndStopped(...both);
     expect([...runs.values()].every((count) => count === 1)).toBe(true);
     expect(await remaining()).toEqual([]);
   });
@@ -102,9 +117,11 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
       }),
     ).rejects.toThrow('abort');
     await store.transaction((tx) => tx.enqueue('relay', messageId, { tag: 'committed' }));
-    dispatcher(queue).start();
-    await vi.waitFor(() => expect(ran).toContain('committed'), { timeout: 3000, interval: 10 });
-    await sleep(100);
+    expect(await live()).toBe(1); // the rolled-back entry was never written
+    const d = dispatcher(queue);
+    d.start();
+    await vi.waitFor(() => expect(ran).toContain('committed'), { timeout: 30_000, interval: 10 });
+    await settledAndStopped(d);
     expect(ran).toEqual(['committed']);
   });
 
@@ -117,12 +134,13 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
       return { status: 'done' };
     });
     await store.transaction((tx) => tx.enqueue('deliver', messageId));
-    dispatcher(queue, { retry: { baseMs: 120, maxMs: 120 } }).start();
-    await vi.waitFor(() => expect(calls).toHaveLength(2), { timeout: 3000, interval: 5 });
+    const d = dispatcher(queue, { retry: { baseMs: 120, maxMs: 120 } });
+    d.start();
+    await vi.waitFor(() => expect(calls).toHaveLength(2), { timeout: 30_000, interval: 5 });
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(55); // equal jitter: at least half of 120 ms
     expect(calls.map((c) => c.job.attempts)).toEqual([0, 1]);
     expect(calls[1]!.job.id).toBe(calls[0]!.job.id);
-    await sleep(50);
+    await settledAndStopped(d); // completed: no third call can come
     expect(calls).toHaveLength(2);
     expect(await remaining()).toEqual([]);
   });
@@ -135,12 +153,17 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
       throw new Error(`broken on attempt ${job.attempts + 1}`);
     });
     await store.transaction((tx) => tx.enqueue('deliver', messageId));
-    dispatcher(queue, { retry: { baseMs: 10, maxMs: 10, maxAttempts: 3 } }).start();
+    const d = dispatcher(queue, { retry: { baseMs: 10, maxMs: 10, maxAttempts: 3 } });
+    d.start();
     await vi.waitFor(async () => expect(await store.listDeadLetters()).toHaveLength(1), {
-      timeout: 3000,
+      timeout: 30_000,
       interval: 10,
     });
-    await sleep(100); // would a fourth attempt come?
+    // Would a fourth attempt come? The entry is no longer live, and a full poll pass with every job it
+    // dispatched settled runs nothing.
+    expect(await live()).toBe(0);
+    await d.sweep();
+    await queue.drain();
     expect(calls).toEqual([0, 1, 2]);
     const [dead] = await store.listDeadLetters();
     expect(dead).toMatchObject({
@@ -152,7 +175,7 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     expect(await remaining()).toEqual([]);
     // The admin replay makes it live again, with a fresh budget.
     expect(await store.replayDeadLetter(dead!.id, new Date())).toBe(true);
-    await vi.waitFor(() => expect(calls).toHaveLength(6), { timeout: 3000, interval: 10 });
+    await vi.waitFor(() => expect(calls).toHaveLength(6), { timeout: 30_000, interval: 10 });
   });
 
   it('reschedules a job whose handler asks for a retry, after the delay it asked for', async () => {
@@ -217,9 +240,15 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     const queue = createInProcessQueue();
     queue.process('relay', async () => ({ status: 'done' }));
     await store.transaction((tx) => tx.enqueue('deliver', messageId));
-    const d = dispatcher(queue, { retry: { baseMs: 10_000, maxMs: 10_000 } });
+    // The store as the dispatcher sees it, with each retry it records.
+    const retried: number[] = [];
+    const watched: Store = {
+      ...store,
+      retryOutbox: (...args) => (retried.push(args[0]), store.retryOutbox(...args)),
+    };
+    const d = dispatcher(queue, { store: watched, retry: { baseMs: 10_000, maxMs: 10_000 } });
     d.start();
-    await sleep(100);
+    await vi.waitFor(() => expect(retried).toHaveLength(1), { timeout: 30_000, interval: 5 });
     await d.stop();
     const [entry, ...rest] = await remaining();
     expect(rest).toEqual([]);
@@ -233,46 +262,63 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
       runs.push(Date.now());
       return { status: 'done' };
     });
-    const d = dispatcher(queue, { pollIntervalMs: 60_000 });
+    // The first poll (at start) must have come and gone before the commit, or it would find the job itself.
+    let polled = 0;
+    const watched: Store = {
+      ...store,
+      leaseOutbox: async (...args) => {
+        const leased = await store.leaseOutbox(...args);
+        polled += 1;
+        return leased;
+      },
+    };
+    // The next poll by timer is an hour away: a run within the test's time comes from the poke.
+    const d = dispatcher(queue, { store: watched, pollIntervalMs: 3_600_000 });
     d.start();
-    await sleep(50); // the first poll has come and gone
+    await vi.waitFor(() => expect(polled).toBe(1), { timeout: 30_000, interval: 5 });
     await store.transaction((tx) => tx.enqueue('relay', messageId));
-    const committedAt = Date.now();
     d.poke();
-    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 2000, interval: 5 });
-    expect(runs[0]! - committedAt).toBeLessThan(1000);
+    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 30_000, interval: 5 });
   });
 
   it('idle polls back off to idlePollMaxMs; a job found by polling brings the short interval back', async () => {
-    // The real store, with the time of each lease (poll) recorded.
-    const polls: number[] = [];
-    const watched: Store = {
-      ...store,
-      leaseOutbox: (...args) => (polls.push(performance.now()), store.leaseOutbox(...args)),
-    };
-    const runs: number[] = [];
-    const queue = createInProcessQueue();
-    queue.process('relay', async () => {
-      runs.push(performance.now());
-      return { status: 'done' };
-    });
-    dispatcher(queue, { store: watched, pollIntervalMs: 20, idlePollMaxMs: 160 }).start();
-    await sleep(1200);
-    const gaps = polls.slice(1).map((t, i) => t - polls[i]!);
-    // Doubling from 20 ms: 20, 40, 80, 160, 160… A timer never fires early, so no gap is shorter than its pause;
-    // without back-off every gap would be about 20 ms (and there would be about 60 polls, not at most 12).
-    expect(polls.length).toBeLessThanOrEqual(12);
-    expect(gaps.slice(3).every((gap) => gap >= 155)).toBe(true);
-    // Work due with no poke (as from another process) is found by the next idle poll, within about 160 ms.
-    await store.transaction((tx) => tx.enqueue('relay', messageId));
-    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 5000, interval: 5 });
-    const found = polls.length;
-    await vi.waitFor(() => expect(polls.length).toBeGreaterThanOrEqual(found + 2), {
-      timeout: 5000,
-      interval: 5,
-    });
-    // After work (found by a poll; the job's end pokes too), the pause is pollIntervalMs again (then 40, 80…), not 160.
-    expect(polls[found]! - polls[found - 1]!).toBeLessThan(155);
+    // The dispatcher's timers on a fake clock (the store and the queue run on promises only): the pauses
+    // measured are the pauses it chose, whatever the load on the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      // The real store, with the (fake) time of each lease (poll) recorded.
+      const polls: number[] = [];
+      const watched: Store = {
+        ...store,
+        leaseOutbox: (...args) => (polls.push(performance.now()), store.leaseOutbox(...args)),
+      };
+      const runs: number[] = [];
+      const queue = createInProcessQueue();
+      queue.process('relay', async () => {
+        runs.push(performance.now());
+        return { status: 'done' };
+      });
+      dispatcher(queue, { store: watched, pollIntervalMs: 20, idlePollMaxMs: 160 }).start();
+      await vi.advanceTimersByTimeAsync(1200);
+      const gaps = polls.slice(1).map((t, i) => t - polls[i]!);
+      // Each empty poll doubles the pause from 20 ms (the first, at start, too) up to 160: without back-off
+      // every gap would be 20 ms (60 polls, not 9).
+      expect(gaps).toEqual([40, 80, 160, 160, 160, 160, 160, 160]);
+      // Work due with no poke (as from another process) is found by the next idle poll.
+      await store.transaction((tx) => tx.enqueue('relay', messageId));
+      const found = polls.length;
+      await vi.advanceTimersByTimeAsync(160);
+      expect(runs).toHaveLength(1);
+      expect(polls.length).toBeGreaterThan(found);
+      // After work the pauses start again from pollIntervalMs: the poll that found the job (160 ms after the
+      // last idle one) and the job's end poke at once; that poke's empty poll doubles 20 to 40, then 80…
+      await vi.advanceTimersByTimeAsync(200);
+      const after = polls.slice(found).map((t, i) => t - polls[found + i - 1]!);
+      expect(after[0]).toBe(160);
+      expect(after.slice(2, 4)).toEqual([40, 80]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stop() waits for the jobs in flight and takes no new ones', async () => {
@@ -292,7 +338,8 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
     expect(events).toEqual(['start 1', 'end 1']);
     await store.transaction((tx) => tx.enqueue('relay', messageId, { n: 2 }));
     d.poke();
-    await sleep(100);
+    await d.sweep(); // what a poll would do: nothing, when stopped
+    await queue.drain();
     expect(events).toEqual(['start 1', 'end 1']);
     const left = await remaining();
     expect(left.map((e) => e.data.n)).toEqual([2]); // job 1 was completed before stop() returned

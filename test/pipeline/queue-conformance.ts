@@ -82,10 +82,19 @@ export function describeQueueConformance(
       for (let i = 1; i <= 30; i++)
         await queue.dispatch(job(i, pipelineStages[i % 3], { n: i, nested: { ok: true } }));
       await queue.drain();
-      await sleep(100); // would a second run sneak in?
+      // Would a second run sneak in? A marker per stage, dispatched after the 30 and run to its end, shows
+      // each stage's queue handed out everything before it; close() then waits for whatever still runs
+      // and takes nothing more, so the counts below are final.
+      const markers = pipelineStages.map((stage, i) => job(100 + i, stage));
+      for (const marker of markers) await queue.dispatch(marker);
+      await queue.drain();
+      await queue.close();
+      for (const marker of markers) runs.delete(marker.id);
       expect([...runs.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       expect([...runs.values()].every((c) => c === 1)).toBe(true);
-      expect(viaRunner.sort((a, b) => a - b)).toEqual([...runs.keys()].sort((a, b) => a - b));
+      expect(viaRunner.filter((id) => id < 100).sort((a, b) => a - b)).toEqual(
+        [...runs.keys()].sort((a, b) => a - b),
+      );
       const seven = seen.find((j) => j.id === 7)!;
       expect(seven).toEqual(job(7, pipelineStages[7 % 3], { n: 7, nested: { ok: true } }));
       expect(seven.createdAt).toBeInstanceOf(Date);
@@ -120,9 +129,12 @@ export function describeQueueConformance(
         finished.push(j.id);
         return done;
       });
-      const t0 = Date.now();
-      await queue.drain();
-      expect(Date.now() - t0).toBeLessThan(500); // at once: no poll interval, with room for a loaded CI machine
+      // At once when idle: before any timer fires (waiting for a poll interval would take one).
+      const first = await Promise.race([
+        queue.drain().then(() => 'drained'),
+        new Promise((r) => setTimeout(() => r('a timer'), 0)),
+      ]);
+      expect(first).toBe('drained');
       for (let i = 1; i <= 3; i++) await queue.dispatch(job(i, 'deliver'));
       await queue.drain();
       expect(finished.sort()).toEqual([1, 2, 3]);
@@ -187,7 +199,15 @@ export function describeQueueConformance(
       );
       await fixture.queue.close();
       const after = starts.length;
-      await sleep(350);
+      // Not after close: a sibling queue's sweep of the same interval, registered now, runs three times
+      // while the closed one's runs nothing (a condition, not a guess at how long three intervals take here).
+      const sibling = await open();
+      let siblingRuns = 0;
+      sibling.queue.registerSweep('conformance', 100, async () => void (siblingRuns += 1));
+      await vi.waitFor(() => expect(siblingRuns).toBeGreaterThanOrEqual(3), {
+        timeout: 30_000,
+        interval: 10,
+      });
       expect(starts.length).toBe(after);
     });
 
@@ -232,6 +252,17 @@ export function describeQueueConformance(
       };
       /** Whatever is left in the outbox (leases it: only for the end of a test). */
       const remaining = () => store.leaseOutbox(1000, 1, new Date(Date.now() + 365 * 86_400_000));
+      /**
+       * The barrier for "no further run": no live outbox entry is left (nothing can be leased any more),
+       * then the dispatchers stop, which waits for every job they dispatched to end.
+       */
+      const settledAndStopped = async (...stopping: OutboxDispatcher[]) => {
+        await vi.waitFor(async () => expect(Object.values((await store.stats()).outboxByStage)).toEqual([]), {
+          timeout: 30_000,
+          interval: 10,
+        });
+        for (const d of stopping) await d.stop();
+      };
 
       it('settles the outbox with each outcome: done removes the row, retry brings it back with attempts + 1, a throw is retried', async () => {
         const { queue } = await open();
@@ -246,9 +277,10 @@ export function describeQueueConformance(
         await store.transaction(async (tx) => {
           for (const n of [1, 2, 3]) await tx.enqueue('relay', 'msg-1', { n });
         });
-        start(queue);
-        await vi.waitFor(() => expect(calls).toHaveLength(5), { timeout: 10_000, interval: 10 });
-        await sleep(150);
+        const d = start(queue);
+        await vi.waitFor(() => expect(calls).toHaveLength(5), { timeout: 30_000, interval: 10 });
+        // No sixth call: every entry completed, and the stopped dispatcher waited for its jobs to settle.
+        await settledAndStopped(d);
         expect(calls.sort((a, b) => a.n - b.n || a.attempts - b.attempts)).toEqual([
           { n: 1, attempts: 0 },
           { n: 2, attempts: 0 },
@@ -269,13 +301,15 @@ export function describeQueueConformance(
         await store.transaction(async (tx) => {
           for (let n = 0; n < 40; n++) await tx.enqueue(pipelineStages[n % 3]!, 'msg-1', { n });
         });
+        const both: OutboxDispatcher[] = [];
         for (let i = 0; i < 2; i++) {
           const { queue } = await open(3);
           for (const stage of pipelineStages) queue.process(stage, record);
-          start(queue);
+          both.push(start(queue));
         }
-        await vi.waitFor(() => expect(runs.size).toBe(40), { timeout: 10_000, interval: 10 });
-        await sleep(200);
+        await vi.waitFor(() => expect(runs.size).toBe(40), { timeout: 30_000, interval: 10 });
+        // Would a second run sneak in? Every entry completed and both dispatchers drained their queues.
+        await settledAndStopped(...both);
         expect([...runs.values()].every((c) => c === 1)).toBe(true);
         expect(await remaining()).toEqual([]);
       });

@@ -10,8 +10,7 @@ import {
   type PipelineContext,
 } from '../../src/pipeline/index.js';
 import { testPostgresStore, type TestPostgresStore } from '../helpers/postgres.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Races that only a store with real concurrent writers shows: two worker processes (two stores with
@@ -27,7 +26,7 @@ describe('scale-out races on PostgreSQL', () => {
     pg = undefined;
   });
 
-  it('a job that runs 4× longer than the lease runs once: the owner renews its lease, the other dispatcher never gets it', async () => {
+  it('a job that runs over 4× longer than the lease runs once: the owner renews its lease, the other dispatcher never gets it', async () => {
     pg = await testPostgresStore();
     const messageId = 'msg-slow';
     await pg.store.transaction(async (tx) => {
@@ -43,36 +42,57 @@ describe('scale-out races on PostgreSQL', () => {
       });
       await tx.enqueue('relay', messageId);
     });
+    // Renewed every third of it: long enough that a busy machine's pauses (a renewal late by up to two thirds)
+    // do not lose it, which is the product's margin, not what this test is about.
+    const leaseMs = 1500;
     const runs: string[] = [];
-    const workers = [pg.store, pg.openSibling()].map((store, i) => {
+    /** When each dispatcher polled (leased), by worker. */
+    const polls: number[][] = [[], []];
+    let jobStarted = 0;
+    // The job ends once BOTH dispatchers have polled three times after four lease lengths since it began:
+    // the other one then had its chances at an entry whose lease, unrenewed, would have run out three
+    // times over. Not a guess at how long that takes on this machine.
+    const pastFourLeases = () =>
+      polls.every((times) => times.filter((t) => t > jobStarted + 4 * leaseMs).length >= 3) || undefined;
+    const workers = [pg.store, pg.openSibling()].map((plain, i) => {
+      const store: typeof plain = {
+        ...plain,
+        leaseOutbox: (...args) => (polls[i]!.push(Date.now()), plain.leaseOutbox(...args)),
+      };
       const queue = createInProcessQueue();
       queue.process('relay', async () => {
+        jobStarted = Date.now();
         runs.push(`worker ${i}`);
-        await sleep(1200);
+        await waitFor(pastFourLeases, { what: 'both dispatchers polling past four lease lengths' });
         return { status: 'done' };
       });
-      const d = createOutboxDispatcher({ store, queue, pollIntervalMs: 20, leaseMs: 300 });
+      const d = createOutboxDispatcher({ store, queue, pollIntervalMs: 20, leaseMs });
       dispatchers.push(d);
       return d;
     });
     for (const d of workers) d.start();
-    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 5000, interval: 10 });
-    // Both dispatchers keep polling every 20 ms through four lease lengths, and a while after the job ends.
-    await sleep(1600);
+    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 30_000, interval: 10 });
+    // Settled by its owner: the completion was not refused as stale, so no live entry is left; both
+    // dispatchers then stop, waiting for their jobs: no second run can come after this.
+    await vi.waitFor(async () => expect((await pg!.store.stats()).outboxByStage).toEqual({}), {
+      timeout: 60_000,
+      interval: 20,
+    });
+    for (const d of workers) await d.stop();
     expect(runs).toHaveLength(1);
-    // Settled by its owner: the completion was not refused as stale.
     expect(await pg.store.leaseOutbox(10, 1, new Date(Date.now() + 86_400_000))).toEqual([]);
   });
 
   it('two receptions of one ebMS MessageId at once record one message and one evidence; the other is a duplicate', async () => {
     pg = await testPostgresStore();
     const sealed: string[] = [];
-    // The sealing step stands in for XAdES + TSA: slow enough that both copies pass the early duplicate read.
+    // The sealing step stands in for XAdES + TSA: neither copy goes on until both have passed the early
+    // duplicate read and reached it, so the race is the one at the commit, on any machine.
     const evidence: EvidenceIssuer = {
       async issue(request) {
         const id = uuidIdGenerator.next('ev');
         sealed.push(id);
-        await sleep(150);
+        await waitFor(() => (sealed.length >= 2 ? true : undefined), { what: 'both copies sealing' });
         return { id, event: request.event, eventTime: new Date(), xml: `<Evidence id="${id}"/>` };
       },
     };

@@ -94,6 +94,7 @@ describe('crash recovery with real processes (PostgreSQL + BullMQ)', () => {
     redis = await startPrivateRedis();
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
+    // Claimed, not port 0: child processes, and each AP's directory names both APs' endpoints before either listens.
     const [c2Port, c3Port] = await Promise.all([claimPort(), claimPort()]);
     // Each AP's AS4 encryption certificate: the default P-Modes encrypt AS4 payloads for the peer.
     const participants = [

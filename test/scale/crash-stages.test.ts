@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { startApCluster, type ApCluster } from '../helpers/ap-cluster.js';
 import { devTestPki } from '../helpers/pki.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Crash tests at the recipient's side and at the database, with real processes (test/helpers/ap-cluster.ts,
@@ -101,7 +102,7 @@ async function waitUntilFinal(c: ApCluster, deadline: number, what: () => string
 
 /** Exactly one evidence per (message, event), the full chain per message, final states, empty outboxes. */
 async function expectExactlyOnce(c: ApCluster, ids: string[]): Promise<void> {
-  await sleep(1500); // would a late duplicate sneak in?
+  await sleep(1500); // would a late duplicate sneak in? (still a sleep: a barrier on the BullMQ queues is not settled)
   const duplicates = (ap: 'c2' | 'c3') =>
     c.sql(
       ap,
@@ -180,6 +181,7 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     const killedMs = Date.now() - t0;
 
     // Nothing moves at C3 without its worker (the API process only receives and dispatches).
+    // Still a sleep: waiting here for more receptions at C3 made the restart's backlog miss its deadline under load.
     await sleep(1000);
     expect(await count(c, 'c3', "evidence where event = 'ContentConsignment'")).toBe(atKill.consigned);
     const ids = await submitted;
@@ -204,7 +206,16 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     const admin = new pg.Client({ connectionString: postgresUrl, application_name: 'qerds-test-admin' });
     await admin.connect();
     try {
-      const ids = await submitAll(c, 'pg drop');
+      // All the work lies ahead of the drops: both workers are paused (SIGSTOP) while the messages are
+      // submitted, so however slow the submissions are on a busy machine, the stages have not begun.
+      const workers = ['c2 worker 1', 'c3 worker 1'].map((label) => c.pid(label)!);
+      for (const pid of workers) process.kill(pid, 'SIGSTOP');
+      let ids: string[];
+      try {
+        ids = await submitAll(c, 'pg drop');
+      } finally {
+        for (const pid of workers) process.kill(pid, 'SIGCONT');
+      }
       const submittedMs = Date.now() - t0;
       // Only this cluster's sessions: the store names them `qerds-ap:<schema>` (other tests share the server).
       const names = [`qerds-ap:${c.where.c2}`, `qerds-ap:${c.where.c3}`];
@@ -216,12 +227,19 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
         return { sessions: rows.rowCount ?? 0, busy: rows.rows.filter((r) => r.state !== 'idle').length };
       };
 
-      // Every 300 ms while work is left, at most 12 rounds: the drops land in every stage of both APs.
+      // A round of drops, then the next once the pipeline has moved on (more evidence at either AP), while
+      // work is left, at most 12 rounds: the drops land in every stage of both APs, paced by the work and
+      // not by the clock.
       const rounds: Array<{ at: number; sessions: number; busy: number }> = [];
       const unfinished = async () => (await count(c, 'c2', 'outbox')) + (await count(c, 'c3', 'outbox'));
+      const progress = async () => (await count(c, 'c2', 'evidence')) + (await count(c, 'c3', 'evidence'));
       while (rounds.length < 12 && (await unfinished()) > 0) {
+        const before = await progress();
         rounds.push({ at: Date.now() - t0, ...(await terminate()) });
-        await sleep(300);
+        await waitFor(
+          async () => ((await progress()) > before || (await unfinished()) === 0 ? true : undefined),
+          { timeoutMs: 120_000, what: 'the pipeline moving on after a round of drops' },
+        );
       }
       const sessions = rounds.reduce((n, r) => n + r.sessions, 0);
       const busy = rounds.reduce((n, r) => n + r.busy, 0);

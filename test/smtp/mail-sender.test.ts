@@ -62,6 +62,7 @@ describe('outbound SMTP sender: how replies read (accepted, permanent, transient
   });
 
   it('no server listening: transient, no reply code', async () => {
+    // Claimed, not port 0: nothing may listen on it, and the claim keeps other tests off it.
     const s = sender(await claimPort());
     const result = await s.send({ from: 'rem@ap.example', to: 'x@example.test', raw });
     s.close();

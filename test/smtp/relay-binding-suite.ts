@@ -66,6 +66,7 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         key: readFileSync(pki.ap('c3').tlsKey),
         cert: readFileSync(pki.ap('c3').tlsCert),
       });
+      // Claimed, not port 0: each AP's directory names both APs' SMTP relay endpoints before either listens.
       [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
       const modeOverrides = await mode.overrides?.('smtp-relay');
       const sinkEndpoint = `smtp://127.0.0.1:${sink.port}?domain=c3.example`;

@@ -38,6 +38,7 @@ describe('REM SMTP relay binding: no relay evidence after the 250 → RelayFailu
       key: readFileSync(pki.ap('c3').tlsKey),
       cert: readFileSync(pki.ap('c3').tlsCert),
     });
+    // Claimed, not port 0: each AP's directory names both APs' SMTP relay endpoints before either listens.
     [ports.c2, ports.c3] = await Promise.all([claimPort(), claimPort()]);
     aps = await startTwoAccessPoints({
       outDir: work,

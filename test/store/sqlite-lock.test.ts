@@ -19,7 +19,15 @@ describe('SQLite store: held by one access point process', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  /** Another process that opens the store as an AP does (exclusive), says "ready", and keeps it open. */
+  /**
+   * Another process that opens the store as an AP does (exclusive), says "ready", and keeps it open.
+   *
+   * It must keep a reference to the store: better-sqlite3 closes a connection that is garbage-collected,
+   * and an unreferenced lock connection's collection frees the lock. This test once saw no refusal under
+   * load because its holder kept no reference (a module's top-level const is gone once the module has run)
+   * and a GC came before the check. So the holder refers to the store from its timer, and collects garbage
+   * before saying "ready": a holder that let go of the lock is caught on every run, not only on a busy one.
+   */
   async function holder(): Promise<ChildProcess> {
     const script = join(work, 'hold.mts');
     writeFileSync(
@@ -27,10 +35,13 @@ describe('SQLite store: held by one access point process', () => {
       `import { createSqliteStore } from ${JSON.stringify(join(root, 'src/store/index.ts'))};
        const store = createSqliteStore({ file: ${JSON.stringify(file)}, blobDir: ${JSON.stringify(blobDir)}, exclusive: true });
        await store.migrate();
-       process.stdout.write('ready\\n');
-       setInterval(() => undefined, 1000);`,
+       setInterval(() => void store, 1000);
+       setTimeout(() => {
+         globalThis.gc();
+         process.stdout.write('ready\\n');
+       }, 0);`,
     );
-    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * Scale-out (issue 8), additive:
+ * Scale-out (several worker processes on one store), additive:
  * - `outbox.lease_token`: the owner of a lease. Completing, retrying, dead-lettering and renewing an
  *   entry are compare-and-set on it, so a worker whose lease ran out (a slow job, a paused process)
  *   cannot settle an entry another worker has leased since.

@@ -71,6 +71,41 @@ describe('EU DSS counter-signature sample (dss/TEST_S1a_C1a_InTL_VALID.xml)', ()
     expect(cs.references.every((x) => x.status === 'matched')).toBe(true);
   });
 
+  it("xmlsec1 (--node-id XSIG2) reads the counter-signature's XPath transform literally and refuses its reference; without the two no-op transforms it finds all three digests good (the value then fails: SignedInfo changed)", () => {
+    const d = mkdtempSync(join(tmpdir(), 'qerds-xades-cs-dss-'));
+    const ids = ['Signature', 'SignatureValue', 'KeyInfo'].flatMap((n) => [
+      '--id-attr:Id',
+      `http://www.w3.org/2000/09/xmldsig#:${n}`,
+    ]);
+    const check = (text: string) => {
+      writeFileSync(join(d, 'a.xml'), text);
+      const out = spawnSync(
+        'xmlsec1',
+        [
+          '--verify',
+          '--insecure',
+          '--print-debug',
+          '--node-id',
+          'XSIG2',
+          ...ids,
+          '--id-attr:Id',
+          'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+          join(d, 'a.xml'),
+        ],
+        { encoding: 'utf8' },
+      );
+      return /SignedInfo References \(ok\/all\): (\d+\/\d+)/.exec(`${out.stdout}${out.stderr}`)?.[1];
+    };
+    expect(check(xml)).toBe('0/1');
+    const i = xml.indexOf('<Reference URI="#XSIGVAL1"');
+    const j = xml.indexOf(
+      '<Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature" />',
+      i,
+    );
+    const k = xml.indexOf('<Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#" />', j);
+    expect(check(`${xml.slice(0, j)}${xml.slice(k)}`)).toBe('3/3');
+  });
+
   it("one character of the counter-signature's SignatureValue: it is TOTAL-FAILED/SIG_CRYPTO_FAILURE, and so is the signature it counter-signs", async () => {
     const trust = createTrustStore([firstCert(xml)]);
     const r = await verifyXadesDocument(tamperIn(xml, '<SignatureValue Id="XSIGVAL2"'), { trust, at });

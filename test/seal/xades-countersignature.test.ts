@@ -106,6 +106,23 @@ describe('EU DSS counter-signature sample (dss/TEST_S1a_C1a_InTL_VALID.xml)', ()
     expect(check(`${xml.slice(0, j)}${xml.slice(k)}`)).toBe('3/3');
   });
 
+  it('`qerds verify --trust <signer> --at …` prints one line for the counter-signature; --json lists it with its signer', async () => {
+    const { qerdsInProcess } = await import('../helpers/cli.js');
+    const d = mkdtempSync(join(tmpdir(), 'qerds-xades-cs-cli-'));
+    writeFileSync(join(d, 'signer.pem'), firstCert(xml).toString());
+    const file = join(dir, 'dss/TEST_S1a_C1a_InTL_VALID.xml');
+    const args = ['verify', file, '--trust', join(d, 'signer.pem'), '--at', at.toISOString()];
+    const words = await qerdsInProcess(args);
+    expect(words.status).toBe(0);
+    expect(words.stdout).toMatch(
+      /counter-signature 1 \(XSIG2\): XAdES B-B, TOTAL-PASSED; signature value: verifies/,
+    );
+    const json = await qerdsInProcess([...args, '--json']);
+    const body = JSON.stringify(JSON.parse(json.stdout));
+    expect(body).toContain('"counterSignatures"');
+    expect(body).toMatch(/"id":"XSIG2"/);
+  });
+
   it("one character of the counter-signature's SignatureValue: it is TOTAL-FAILED/SIG_CRYPTO_FAILURE, and so is the signature it counter-signs", async () => {
     const trust = createTrustStore([firstCert(xml)]);
     const r = await verifyXadesDocument(tamperIn(xml, '<SignatureValue Id="XSIGVAL2"'), { trust, at });

@@ -88,6 +88,21 @@ export const sealErrors = {
     httpStatus: 400,
     retryable: false,
   },
+  XADES_MANIFEST_REFERENCE_INVALID: {
+    text: 'a ds:Manifest reference does not match its data (reported, not part of core validation)',
+    httpStatus: 400,
+    retryable: false,
+  },
+  XADES_COUNTERSIGNATURE_TARGET: {
+    text: 'a counter-signature does not cover the SignatureValue of the signature it counter-signs',
+    httpStatus: 400,
+    retryable: false,
+  },
+  XADES_COUNTERSIGNED_DIGEST_READING: {
+    text: "a counter-signature's digest matches the canonicalized SignatureValue element, not its transform chain",
+    httpStatus: 400,
+    retryable: false,
+  },
   XADES_REVOCATION_UNKNOWN: {
     text: 'the revocation status of a certificate cannot be established',
     httpStatus: 400,

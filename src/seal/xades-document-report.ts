@@ -1,4 +1,4 @@
-import type { XadesDocumentReport } from './xades-document.js';
+import type { XadesDocumentReport, XadesSignatureReport } from './xades-document.js';
 
 /** The words `qerds verify` prints for a signed XML document of another product (XAdES, XMLDSig, trusted list). */
 export function formatXadesDocumentReport(r: XadesDocumentReport): string {
@@ -19,6 +19,20 @@ export function formatXadesDocumentReport(r: XadesDocumentReport): string {
       lines.push(
         `    ${t.kind}: ${t.valid ? 'valid' : 'not valid'}${t.genTime ? ` (${t.genTime.toISOString()})` : ''}`,
       );
+    for (const m of s.manifests ?? [])
+      for (const ref of m.references)
+        lines.push(
+          `    manifest${m.id ? ` ${m.id}` : ''} reference ${ref.uri === undefined ? '(no URI)' : `"${ref.uri}"`}: ${ref.status}`,
+        );
+    // One line per counter-signature (nested ones indented under theirs), each with its own verdict.
+    const counters = (list: XadesSignatureReport['counterSignatures'], indent: string): void =>
+      list?.forEach((c, j) => {
+        lines.push(
+          `${indent}counter-signature ${j + 1}${c.id ? ` (${c.id})` : ''}: ${c.form} ${c.level}, ${c.indication}${c.subIndication ? `/${c.subIndication}` : ''}; signature value: ${c.signatureValueVerified ? 'verifies' : 'not verified'}; signer: ${c.signer?.subject.replace(/\n/g, ', ') ?? '(none found)'}`,
+        );
+        counters(c.counterSignatures, `${indent}  `);
+      });
+    counters(s.counterSignatures, '    ');
   });
   for (const f of r.findings.filter((x) => x.severity !== 'info'))
     lines.push(`  ${f.severity}: ${f.code}: ${f.message.replace(/\n/g, ', ')}`);
@@ -30,12 +44,17 @@ export function xadesDocumentReportJson(r: XadesDocumentReport): string {
   return JSON.stringify(
     {
       ...r,
-      signatures: r.signatures.map((s) => ({
-        ...s,
-        signer: s.signer ? { subject: s.signer.subject, fingerprint256: s.signer.fingerprint256 } : undefined,
-      })),
+      signatures: r.signatures.map(signatureJson),
     },
     null,
     2,
   );
+}
+
+function signatureJson(s: XadesSignatureReport): unknown {
+  return {
+    ...s,
+    signer: s.signer ? { subject: s.signer.subject, fingerprint256: s.signer.fingerprint256 } : undefined,
+    ...(s.counterSignatures ? { counterSignatures: s.counterSignatures.map(signatureJson) } : {}),
+  };
 }

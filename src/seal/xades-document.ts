@@ -63,11 +63,32 @@ export interface XadesSignatureReport {
   }[];
   readonly timestamps: readonly { readonly kind: string; readonly genTime?: Date; readonly valid: boolean }[];
   /**
+   * The counter-signatures of this signature (EN 319 132-1 §5.2.7, xades:CounterSignature), each verified on
+   * its own over this signature's SignatureValue; their findings are also this signature's (prefixed), so its
+   * verdict is the weakest of all, as for CAdES countersignatures.
+   */
+  readonly counterSignatures?: readonly XadesSignatureReport[];
+  /** The ds:Manifests the signature references (XMLDSig §5.1), their references checked as extra information. */
+  readonly manifests?: readonly XadesManifestReport[];
+  /**
    * What the whole-document reference (URI="") covers, as the octets its digest was computed over, when that
    * digest and the signature value verify: the document to read after verification (a trusted list's services).
    */
   readonly signedDocument?: string;
   readonly findings: Finding[];
+}
+
+/**
+ * A ds:Manifest (XMLDSig 1.1 §5.1): core validation does not cover its references ("application-defined");
+ * each same-document one is checked here and reported, an external one is "not checked" unless given.
+ */
+export interface XadesManifestReport {
+  readonly id?: string;
+  readonly references: readonly {
+    readonly uri?: string;
+    readonly status: 'VALID' | 'INVALID' | 'not checked';
+    readonly message?: string;
+  }[];
 }
 
 export interface XadesDocumentReport {
@@ -122,8 +143,8 @@ export function looksLikeSignedXml(bytes: Buffer): boolean {
 }
 
 /**
- * Verify every top-level ds:Signature of a signed XML document (counter-signatures inside a signature's
- * properties are not verified on their own). The document's verdict is the worst of its signatures'.
+ * Verify every top-level ds:Signature of a signed XML document, each with its counter-signatures. The
+ * document's verdict is the worst of its signatures'.
  */
 export async function verifyXadesDocument(
   xml: string,
@@ -192,10 +213,14 @@ interface QualifyingProps {
   readonly unsignedSignatureProperties?: Element;
 }
 
+/** Counter-signatures nested deeper than this are refused (as for CAdES). */
+const MAX_COUNTER_DEPTH = 4;
+
 async function verifyOne(
   doc: Document,
   signature: Element,
   options: XadesDocumentOptions,
+  counter?: { readonly countersigned: Element; readonly depth: number },
 ): Promise<XadesSignatureReport> {
   const findings: Finding[] = [];
   const now = options.at ?? new Date();
@@ -218,9 +243,17 @@ async function verifyOne(
   }
 
   // References.
-  const refs = childElements(signedInfo, NS.ds, 'Reference').map((r) =>
-    processReference(r, { doc, signature, detached: options.detached ?? [] }),
-  );
+  const refs = childElements(signedInfo, NS.ds, 'Reference')
+    .map((r) => processReference(r, { doc, signature, detached: options.detached ?? [] }))
+    .map((r) => (counter ? counterSignedReading(r, counter.countersigned, findings) : r));
+  if (counter && !refs.some((r) => r.target === counter.countersigned)) {
+    findings.push(
+      err(
+        'XADES_COUNTERSIGNATURE_TARGET',
+        'no reference of the counter-signature points at the SignatureValue element it counter-signs',
+      ),
+    );
+  }
   for (const r of refs) {
     const name = r.uri === undefined ? '(no URI)' : `"${r.uri}"`;
     if (r.status === 'mismatch')
@@ -372,6 +405,30 @@ async function verifyOne(
     }
   }
 
+  // Counter-signatures (EN 319 132-1 §5.2.7): each a signature over this one's SignatureValue element, verified
+  // with the same trust inputs; their findings count for this signature too (the weakest decides).
+  const counterSignatures: XadesSignatureReport[] = [];
+  const holders = usp ? childElements(usp, qp.ns, 'CounterSignature') : [];
+  for (const [i, holder] of holders.entries()) {
+    const cs = childElements(holder, NS.ds, 'Signature')[0];
+    const label = `counter-signature ${i + 1}${cs?.getAttribute('Id') ? ` (${cs.getAttribute('Id')})` : ''}`;
+    if (!cs) {
+      findings.push(err('SEAL_MALFORMED', `${label}: xades:CounterSignature holds no ds:Signature`));
+      continue;
+    }
+    const depth = (counter?.depth ?? 0) + 1;
+    if (depth > MAX_COUNTER_DEPTH) {
+      findings.push(
+        err('SEAL_MALFORMED', `${label}: counter-signatures nested deeper than ${MAX_COUNTER_DEPTH} levels`),
+      );
+      continue;
+    }
+    const r = await verifyOne(doc, cs, options, { countersigned: signatureValueEl, depth });
+    counterSignatures.push(r);
+    for (const f of r.findings) findings.push({ ...f, message: `${label}: ${f.message}` });
+  }
+  const manifests = checkManifests(doc, signature, refs, options, findings);
+
   const hasRevocationData = !!usp && (embeddedCrls.length > 0 || embeddedOcsp(usp, qp.ns).length > 0);
   const level = !qp
     ? 'none'
@@ -395,8 +452,99 @@ async function verifyOne(
       ...(r.message ? { message: r.message } : {}),
     })),
     timestamps: timestamps.list,
+    ...(counterSignatures.length > 0 ? { counterSignatures } : {}),
+    ...(manifests.length > 0 ? { manifests } : {}),
     ...(signedDocumentOf(refs, signatureValueVerified) ?? {}),
     findings,
+  });
+}
+
+/**
+ * A counter-signature's reference to the countersigned SignatureValue. TS 101 903 §7.2.4.2 (and EN 319 132-1
+ * §5.2.7, whose text is not available offline; TS 101 903 is quoted here) defines its digest as that "of the
+ * complete (and canonicalized) ds:SignatureValue element (i.e. including the starting and closing tags)".
+ * Some producers write a transform chain that, read literally, selects nothing (an XPath
+ * `not(ancestor-or-self::dsig:Signature)` over an element that is inside a ds:Signature) yet digest the
+ * element as the standard says: when the XMLDSig result does not match but the standard's octets (the
+ * element canonicalized with the reference's last canonicalization transform, C14N 1.0 when none) do, the
+ * reference holds, with a warning.
+ */
+function counterSignedReading(
+  r: ForeignReferenceResult,
+  countersigned: Element,
+  findings: Finding[],
+): ForeignReferenceResult {
+  if (r.target !== countersigned || r.status !== 'mismatch') return r;
+  const dm = childElements(r.element, NS.ds, 'DigestMethod')[0];
+  const dv = childElements(r.element, NS.ds, 'DigestValue')[0];
+  const digest = dm && digestOf(dm.getAttribute('Algorithm') ?? '');
+  if (!digest || !dv) return r;
+  const transforms = childElements(r.element, NS.ds, 'Transforms').flatMap((t) =>
+    childElements(t, NS.ds, 'Transform'),
+  );
+  const c14nEl = transforms.filter((t) => c14nMethodOf(t.getAttribute('Algorithm') ?? '')).at(-1);
+  const method = c14nMethodOf(c14nEl?.getAttribute('Algorithm') ?? C14N10)!;
+  const octets = Buffer.from(
+    canonicalizeSubtree(countersigned, method, c14nEl ? prefixList(c14nEl) : []),
+    'utf8',
+  );
+  if (
+    !createHash(digest.name)
+      .update(octets)
+      .digest()
+      .equals(Buffer.from(textOf(dv), 'base64'))
+  )
+    return r;
+  findings.push(
+    warn(
+      'XADES_COUNTERSIGNED_DIGEST_READING',
+      `reference "${r.uri ?? ''}": the transforms select other data, but the digest is that of the canonicalized SignatureValue element, as TS 101 903 §7.2.4.2 defines it`,
+    ),
+  );
+  const { message: _m, ...rest } = r;
+  return { ...rest, status: 'matched', octets };
+}
+
+/**
+ * The ds:Manifests a reference of the signature points at (the Manifest itself, or a ds:Object holding one).
+ * XMLDSig 1.1 §5.1 leaves checking a Manifest's references to the application; core validation does not
+ * include them. Whether EN 319 102-1 makes a failed manifest reference decide the verdict could not be read
+ * (its text is not available offline): a failed one is reported as a warning and the verdict is unchanged.
+ * An external URI is "not checked" unless its document was given (--document).
+ */
+function checkManifests(
+  doc: Document,
+  signature: Element,
+  refs: readonly ForeignReferenceResult[],
+  options: XadesDocumentOptions,
+  findings: Finding[],
+): XadesManifestReport[] {
+  const manifests: Element[] = [];
+  for (const r of refs) {
+    const t = r.target;
+    if (!t || t.namespaceURI !== NS.ds) continue;
+    const found =
+      t.localName === 'Manifest' ? [t] : t.localName === 'Object' ? childElements(t, NS.ds, 'Manifest') : [];
+    for (const m of found) if (!manifests.includes(m)) manifests.push(m);
+  }
+  return manifests.map((m) => {
+    const id = m.getAttribute('Id') || undefined;
+    const references = childElements(m, NS.ds, 'Reference').map((ref) => {
+      const r = processReference(ref, { doc, signature, detached: options.detached ?? [] });
+      const uri = r.uri === undefined ? {} : { uri: r.uri };
+      if (r.status === 'matched') return { ...uri, status: 'VALID' as const };
+      if (r.status === 'mismatch') {
+        findings.push(
+          warn(
+            'XADES_MANIFEST_REFERENCE_INVALID',
+            `manifest${id ? ` ${id}` : ''}: ${r.message ?? 'a reference does not match'} (not part of core validation)`,
+          ),
+        );
+        return { ...uri, status: 'INVALID' as const, ...(r.message ? { message: r.message } : {}) };
+      }
+      return { ...uri, status: 'not checked' as const, ...(r.message ? { message: r.message } : {}) };
+    });
+    return { ...(id ? { id } : {}), references };
   });
 }
 
@@ -431,6 +579,7 @@ const RULES: readonly {
       'SEAL_REFERENCE_MISSING',
       'SEAL_XADES_TARGET',
       'SEAL_TIMESTAMP_MALFORMED',
+      'XADES_COUNTERSIGNATURE_TARGET',
     ],
     indication: 'TOTAL-FAILED',
     sub: 'FORMAT_FAILURE',

@@ -173,7 +173,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     },
   });
   const self = { id: config.ap.id, name: config.ap.name };
-  const directory = createConfiguredDirectory(config.directory, trust, clock);
+  const directory = createConfiguredDirectory(config.directory, trust, clock, config.as4.profile);
   const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
   const mail = createMailTransport(config, identity, log);

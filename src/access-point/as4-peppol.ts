@@ -50,7 +50,7 @@ import { parseXmlStrict } from '../xml/index.js';
  */
 export const PEPPOL_NOT_SERVICED = 'PEPPOL:NOT_SERVICED';
 /** The country of C1 in the SBDH (COUNTRY_C1) when the invoice names no seller country. */
-const DEFAULT_COUNTRY_C1 = 'JP';
+export const DEFAULT_COUNTRY_C1 = 'JP';
 /** Largest business document read into memory to wrap it in an SBD, bytes (a UBL invoice is kilobytes). */
 const MAX_BUSINESS_DOCUMENT_BYTES = 16 * 1024 * 1024;
 

@@ -4,6 +4,8 @@ import {
   bdxlLocator,
   createSmpDirectory,
   createStaticDirectory,
+  DEFAULT_TRANSPORT_PROFILES,
+  PEPPOL_TRANSPORT_PROFILES,
   type Directory,
   type SmpIdentifier,
 } from '../directory/index.js';
@@ -25,11 +27,16 @@ import { loadTrustStore, type TrustStore } from '../pki/index.js';
  * `smp.documentType` / `smp.process`, which remain what `qerds lookup` and `GET /api/v1/recipients` ask for.
  * Answers are cached per participant and service for `cacheTtlSeconds` (default 3600), never past the endpoint's
  * expiration or its certificate's notAfter; "not registered" for at most 60 s; refusals are never cached.
+ *
+ * `as4Profile` (the AP's `as4.profile`) restricts the transport profiles taken from the SMP: a Peppol AP accepts
+ * `peppol-transport-as4-v2_0` alone (`transportProfilesFor`), so an endpoint of another profile — the REM SMTP
+ * relay's `etsi-rem-smtp` among them — leaves the participant not reachable (DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED).
  */
 export function createConfiguredDirectory(
   config: QerdsConfig['directory'],
   trust: TrustStore,
   clock: Clock,
+  as4Profile: string,
 ): Directory {
   const local = createStaticDirectory(config.participants);
   if (config.kind === 'static') return local;
@@ -51,6 +58,7 @@ export function createConfiguredDirectory(
     signatureRules: peppolSmpSignatureRules({ allowRsaSha1: smp.allowRsaSha1 }),
     ...(smp.process ? { processId: smpIdentifier(smp.process) } : {}),
     binding: smp.binding,
+    transportProfiles: transportProfilesFor(as4Profile),
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     timeoutMs: smp.timeoutMs,
     clock,
@@ -60,6 +68,15 @@ export function createConfiguredDirectory(
       (await local.lookup(participant, service)) ?? remote.lookup(participant, service),
   };
   return Object.freeze(directory);
+}
+
+/**
+ * The SMP transport profiles an AP of this AS4 profile accepts, most preferred first: Peppol AS4 alone for a Peppol
+ * AP (threat: a trusted SMP publishing an SMTP or non-Peppol AS4 endpoint making a Peppol AP leave the Peppol
+ * transport), else every default profile (AS4, then the REM SMTP relay).
+ */
+export function transportProfilesFor(as4Profile: string): readonly string[] {
+  return as4Profile === 'peppol' ? PEPPOL_TRANSPORT_PROFILES : DEFAULT_TRANSPORT_PROFILES;
 }
 
 /** `scheme::value` (SMP notation, validated by the config schema) → identifier. */

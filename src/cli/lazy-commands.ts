@@ -70,6 +70,10 @@ export const lazyCommands: readonly LazyCommandModule[] = [
     export:
       'write the evidence of a message with what is needed to verify it offline (verify with: qerds verify <dir>)',
   }),
+  lazy('./peppol-report-command.js', 'registerPeppolReport', {
+    'peppol-report':
+      'write the monthly Peppol Transaction Statistics (tsr) or End User Statistics (eusr) report from the store',
+  }),
   lazy('./archive-command.js', 'registerArchive', {
     archive: 'the evidence archive: keep evidence verifiable for its retention period',
   }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { parseParticipantId, QerdsError, systemClock, type ParticipantId } from '../core/index.js';
-import { createConfiguredDirectory } from '../access-point/directory-binding.js';
+import { createConfiguredDirectory, transportProfilesFor } from '../access-point/directory-binding.js';
 import {
   checkRecipient,
   createSmpDirectory,
@@ -90,6 +90,7 @@ export function registerLookup(program: Command): void {
           documentTypeId: smpIdentifier(opts.documentType, '--document-type'),
           processId: opts.process ? smpIdentifier(opts.process, '--process') : undefined,
           binding: opts.smpBinding,
+          transportProfiles: transportProfilesFor(config.as4.profile),
           // The same Peppol rules as the configured directory (access-point/directory-binding.ts).
           documentTypeMatcher: peppolDocumentTypeMatcher,
           signatureRules: peppolSmpSignatureRules({
@@ -97,7 +98,7 @@ export function registerLookup(program: Command): void {
           }),
         });
       } else {
-        directory = createConfiguredDirectory(config.directory, trust, systemClock);
+        directory = createConfiguredDirectory(config.directory, trust, systemClock, config.as4.profile);
       }
       let participant;
       try {

@@ -18,6 +18,7 @@ export {
   smpPathSegment,
   AS4_TRANSPORT_PROFILES,
   DEFAULT_TRANSPORT_PROFILES,
+  PEPPOL_TRANSPORT_PROFILES,
   type SmpDirectoryOptions,
 } from './smp-client.js';
 export { verifySmpSignature, STRICT_SMP_SIGNATURE_RULES, type SmpSignatureCheck } from './smp-signature.js';

@@ -26,7 +26,14 @@ import type {
 
 /** Transport profiles of AS4: OASIS BDXR (eDelivery AS4) and Peppol AS4 2.0. */
 export const AS4_TRANSPORT_PROFILES = ['bdxr-transport-ebms3-as4-v1p0', 'peppol-transport-as4-v2_0'] as const;
-const PEPPOL_AS4_TRANSPORT_PROFILE = 'peppol-transport-as4-v2_0';
+export const PEPPOL_AS4_TRANSPORT_PROFILE = 'peppol-transport-as4-v2_0';
+
+/**
+ * The only transport profile a Peppol AP accepts from an SMP: Peppol AS4 2.0. Threat: a Peppol AP routing an
+ * invoice over another binding (the REM SMTP relay, plain eDelivery AS4) because a trusted SMP, or one of its
+ * registrants, published such an endpoint; Peppol traffic must travel over the Peppol AS4 profile alone.
+ */
+export const PEPPOL_TRANSPORT_PROFILES = [PEPPOL_AS4_TRANSPORT_PROFILE] as const;
 
 /** Accepted by default, most preferred first: AS4 before the SMTP relay binding (taken only when a participant publishes no AS4 endpoint). */
 export const DEFAULT_TRANSPORT_PROFILES = [...AS4_TRANSPORT_PROFILES, SMTP_RELAY_TRANSPORT_PROFILE] as const;
@@ -140,10 +147,11 @@ export function createSmpDirectory(options: SmpDirectoryOptions): Directory {
     if (!endpoint) {
       // Threat: none; but "not found" would hide from the sender that the participant exists and is simply not
       // reachable for this process or over any transport profile we speak.
+      const found = [...new Set(processEndpoints(metadata, processId).map((e) => e.transportProfile))];
       throw new QerdsError(
         'DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED',
-        `${show(smpId)} publishes no endpoint for document type ${show(documentType)}${processId ? ` and process ${show(processId)}` : ''} with a transport profile of ${settings.profiles.join(', ')}`,
-        { details: { retryable: false } },
+        `${show(smpId)} publishes no endpoint for document type ${show(documentType)}${processId ? ` and process ${show(processId)}` : ''} with a transport profile of ${settings.profiles.join(', ')} (published: ${found.join(', ') || 'none'})`,
+        { details: { retryable: false, transportProfilesFound: found } },
       );
     }
     const entry = toEntry(participant, endpoint, url);
@@ -263,14 +271,7 @@ function chooseEndpoint(
   profiles: readonly string[],
   now: Date,
 ): SmpEndpoint | undefined {
-  const candidates = metadata.processes
-    .filter(
-      (p) =>
-        !processId ||
-        !p.processId ||
-        (p.processId.value === processId.value && (p.processId.scheme ?? '') === (processId.scheme ?? '')),
-    )
-    .flatMap((p) => p.endpoints)
+  const candidates = processEndpoints(metadata, processId)
     .filter((e) => profiles.includes(e.transportProfile))
     .sort((a, b) => profiles.indexOf(a.transportProfile) - profiles.indexOf(b.transportProfile));
   const active = candidates.find(
@@ -292,6 +293,18 @@ function chooseEndpoint(
     'DIRECTORY_ENDPOINT_NOT_ACTIVE',
     `the endpoint ${pending.address} is active only from ${pending.activation?.toISOString()}`,
   );
+}
+
+/** Every endpoint published for the wanted process (any process when none is wanted), whatever its profile. */
+function processEndpoints(metadata: SmpServiceMetadata, processId: SmpIdentifier | undefined): SmpEndpoint[] {
+  return metadata.processes
+    .filter(
+      (p) =>
+        !processId ||
+        !p.processId ||
+        (p.processId.value === processId.value && (p.processId.scheme ?? '') === (processId.scheme ?? '')),
+    )
+    .flatMap((p) => p.endpoints);
 }
 
 function toEntry(participant: ParticipantId, endpoint: SmpEndpoint, source: string): DirectoryEntry {

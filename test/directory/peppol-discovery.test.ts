@@ -26,7 +26,9 @@ import {
 } from '../../src/peppol/index.js';
 import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { xmlsecSign } from '../helpers/xmlsec.js';
 import {
+  metadataTemplate,
   peppolServiceGroup,
   signedMetadata,
   startDnsServer,
@@ -129,7 +131,7 @@ function qerds(args: string[]): Promise<{ status: number | null; stdout: string;
 /** The directory the AP composes from this configuration file. */
 function configuredDirectory(file = configFile): Directory {
   const config = loadConfig({ file });
-  return createConfiguredDirectory(config.directory, trust, systemClock);
+  return createConfiguredDirectory(config.directory, trust, systemClock, config.as4.profile);
 }
 
 beforeAll(async () => {
@@ -390,6 +392,56 @@ describe('a running AP whose directory is the Peppol SML and SMP', () => {
       source: `${smp.url}${metadataPath(CORP, PINT_JP_ANY)}`,
     });
     expect(check.apCertificate).toMatchObject({ trusted: true });
+  });
+});
+
+describe('transport profiles a Peppol AP accepts from the SMP', () => {
+  /** The configuration file of the discovery tests with this `as4.profile`. */
+  function configWithProfile(profile: string): string {
+    const file = join(dir, `qerds-${profile}.yaml`);
+    const base = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...base, as4: { profile } }));
+    return file;
+  }
+
+  it('a participant publishing only an etsi-rem-smtp endpoint is refused by a Peppol AP, naming the profile found; an ERDS AP takes it', async () => {
+    register(CORP, [PINT_JP_ANY]);
+    const smtpOnly = metadataTemplate('peppol', {
+      ...values,
+      docScheme: PINT_JP_ANY.scheme,
+      docValue: PINT_JP_ANY.value,
+      endpoint: 'smtp://mx.ap.example:25?domain=ap.example',
+    }).replace('transportProfile="peppol-transport-as4-v2_0"', 'transportProfile="etsi-rem-smtp"');
+    expect(smtpOnly).toContain('transportProfile="etsi-rem-smtp"');
+    smp.publish(metadataPath(CORP, PINT_JP_ANY), xmlsecSign(smtpOnly, signer.keyFile, signer.certFile));
+
+    const peppolFile = configWithProfile('peppol');
+    const peppol = loadConfig({ file: peppolFile });
+    const refused = await rejection(
+      createConfiguredDirectory(peppol.directory, trust, systemClock, peppol.as4.profile).lookup(RECIPIENT),
+    );
+    expect(refused.code).toBe('DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED');
+    expect(refused.message).toContain('with a transport profile of peppol-transport-as4-v2_0');
+    expect(refused.message).toContain('(published: etsi-rem-smtp)');
+
+    // The same answer to an ERDS (eDelivery) AP: the REM SMTP relay binding, as before.
+    const erds = loadConfig({ file: configWithProfile('edelivery-1.15') });
+    const entry = await createConfiguredDirectory(
+      erds.directory,
+      trust,
+      systemClock,
+      erds.as4.profile,
+    ).lookup(RECIPIENT);
+    expect(entry).toMatchObject({
+      endpoint: 'smtp://mx.ap.example:25?domain=ap.example',
+      transportProfile: 'etsi-rem-smtp',
+    });
+
+    // `qerds lookup` of the Peppol AP, with the configured directory and with --smp, says the same.
+    const r = await qerds(['lookup', CORP, '--config', peppolFile]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('refused:            DIRECTORY_DOCUMENT_TYPE_UNSUPPORTED');
+    expect(r.stdout).not.toContain('smtp://');
   });
 });
 

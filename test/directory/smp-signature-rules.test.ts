@@ -260,7 +260,7 @@ describe('the RSA-SHA1 switch', () => {
           directory: { kind: 'smp', cacheTtlSeconds: 0, smp: smpConfig },
         }),
       );
-      return createConfiguredDirectory(loadConfig({ file }).directory, trust, systemClock);
+      return createConfiguredDirectory(loadConfig({ file }).directory, trust, systemClock, 'edelivery-1.15');
     };
     expect((await refusal(configured().lookup(RECIPIENT))).code).toBe('DIRECTORY_SMP_SIGNATURE_ALGORITHM');
     expect((await refusal(configured(false).lookup(RECIPIENT))).code).toBe(

@@ -432,19 +432,21 @@ async function checkCades(cms: Buffer, options: VerifyCadesOptions): Promise<Cad
 }
 
 /** One signature of a SignedData: a SignerInfo, or a countersignature over its parent's signature value. */
-export interface CadesSignerCheck {
+export interface CadesSignerCheck extends Pick<
+  CadesCheck,
+  | 'level'
+  | 'contentChecked'
+  | 'signer'
+  | 'signatureAlgorithm'
+  | 'digestAlgorithm'
+  | 'signingTime'
+  | 'signedAttributes'
+  | 'unsignedAttributes'
+  | 'timestamp'
+> {
   /** `signer 2`, `countersignature 1 of signer 1`… */
   readonly label: string;
   readonly role: 'signer' | 'countersignature';
-  readonly level: CadesCheck['level'];
-  readonly contentChecked: boolean;
-  readonly signer?: X509Certificate;
-  readonly signatureAlgorithm?: string;
-  readonly digestAlgorithm?: string;
-  readonly signingTime?: Date;
-  readonly signedAttributes: readonly string[];
-  readonly unsignedAttributes: readonly string[];
-  readonly timestamp?: CadesCheck['timestamp'];
   readonly countersignatures: readonly CadesSignerCheck[];
   /** This signature's own findings (a countersignature's are not its parent's). */
   readonly findings: readonly Finding[];

@@ -1,8 +1,9 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { QerdsError, systemClock, type Clock } from '../core/index.js';
 import { createFileBlobStore } from './file-blob-store.js';
 import { postgresFlavour } from './flavour.js';
+import { StorePostgresDialect } from './postgres-introspector.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
 import type { Store } from './types.js';
@@ -55,7 +56,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // connection keeps a listener of its own: the next statement on it fails (the job is retried) and
   // pg-pool discards it on release, as it is no longer queryable.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<StoreDatabase>({ dialect: new StorePostgresDialect({ pool }, schema) });
   return createSqlStore({
     db,
     flavour: postgresFlavour,

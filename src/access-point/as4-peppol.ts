@@ -59,10 +59,14 @@ export function peppolParticipant(id: ParticipantId, checkValues = true): Partic
   return parseParticipantId(formatParticipantId(id), { checkValues });
 }
 
+/** The seat id a certificate's CN holds, or undefined when its CN is no seat id. */
+export function certificateSeatId(certificate: X509Certificate): string | undefined {
+  return seatIdOf(/(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1] ?? '');
+}
+
 /** The seat id of an AP certificate (its CN); a certificate without one is no Peppol AP certificate. */
 export function seatIdOfCertificate(certificate: X509Certificate): string {
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1] ?? '';
-  const seat = seatIdOf(cn);
+  const seat = certificateSeatId(certificate);
   if (!seat)
     throw new QerdsError(
       'CONFIG_INVALID',

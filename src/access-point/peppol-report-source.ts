@@ -1,13 +1,17 @@
-import { X509Certificate } from 'node:crypto';
 import { isQerdsError, QerdsError } from '../core/index.js';
-import { formatIdentifier, parseSbd, seatIdOf, type PeppolExchangeRecord } from '../peppol/index.js';
+import { certFromBase64 } from '../as4/index.js';
+import { PEPPOL_AS4_TRANSPORT_PROFILE } from '../directory/index.js';
+import { CAC, CBC, formatIdentifier, parseSbd, type PeppolExchangeRecord } from '../peppol/index.js';
 import type { Store, StoredMessage } from '../store/index.js';
 import { descendants } from '../xml/index.js';
-import { DEFAULT_COUNTRY_C1, peppolParticipant, peppolServiceOf, readAtMost } from './as4-peppol.js';
+import {
+  certificateSeatId,
+  DEFAULT_COUNTRY_C1,
+  peppolParticipant,
+  peppolServiceOf,
+  readAtMost,
+} from './as4-peppol.js';
 
-const PEPPOL_AS4 = 'peppol-transport-as4-v2_0';
-const CAC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2';
-const CBC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2';
 const MAX_SBD_BYTES = 16 * 1024 * 1024;
 /** Messages read per report; a store holding more fails the report rather than under-count it. */
 const MAX_MESSAGES = 1_000_000;
@@ -52,7 +56,7 @@ export async function peppolExchangeRecords(
       otherServiceProvider: receiptSigner(receipt.xml, m.id),
       documentType: service.documentType,
       process: service.process,
-      transportProtocol: PEPPOL_AS4,
+      transportProtocol: PEPPOL_AS4_TRANSPORT_PROFILE,
       c1CountryCode: DEFAULT_COUNTRY_C1,
       endUserId: formatIdentifier(peppolParticipant(m.sender, false)),
     };
@@ -78,7 +82,7 @@ export async function peppolExchangeRecords(
       otherServiceProvider: m.peer ?? 'unknown',
       documentType: sbd.header.documentType,
       process: sbd.header.process,
-      transportProtocol: PEPPOL_AS4,
+      transportProtocol: PEPPOL_AS4_TRANSPORT_PROFILE,
       c1CountryCode: sbd.header.countryC1,
       ...(c4 ? { c4CountryCode: c4 } : {}),
       endUserId: formatIdentifier(sbd.header.receiver),
@@ -89,17 +93,8 @@ export async function peppolExchangeRecords(
 /** The seat id (CN) of the certificate that signed C3's receipt (its wsse:BinarySecurityToken). */
 function receiptSigner(xml: string, messageId: string): string {
   const token = /<(?:\w+:)?BinarySecurityToken\b[^>]*>([^<]+)</.exec(xml)?.[1];
-  let cn = '';
-  try {
-    if (token)
-      cn =
-        /(?:^|\n)CN=([^\n]+)/.exec(
-          new X509Certificate(Buffer.from(token.replace(/\s+/g, ''), 'base64')).subject,
-        )?.[1] ?? '';
-  } catch {
-    cn = '';
-  }
-  const seat = seatIdOf(cn);
+  const certificate = token ? certFromBase64(token) : undefined;
+  const seat = certificate && certificateSeatId(certificate);
   if (!seat)
     throw new QerdsError(
       'PEPPOL_REPORT_INCOMPLETE',

@@ -77,3 +77,4 @@ export { decodeMultipartStreaming, type DecodeMultipartStreamingOptions } from '
 export { packUserMessageStreaming, type StreamedPackedUserMessage } from './user-message-pack.js';
 export { decryptAttachmentsStreaming } from './attachment-encryption.js';
 export { compressPayloadsStreaming, decompressPayloadsStreaming } from './compression.js';
+export { certFromBase64 } from './cert-match.js';

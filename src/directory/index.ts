@@ -18,6 +18,7 @@ export {
   smpPathSegment,
   AS4_TRANSPORT_PROFILES,
   DEFAULT_TRANSPORT_PROFILES,
+  PEPPOL_AS4_TRANSPORT_PROFILE,
   PEPPOL_TRANSPORT_PROFILES,
   type SmpDirectoryOptions,
 } from './smp-client.js';

@@ -65,7 +65,7 @@ export {
   type SbdhMismatch,
 } from './sbdh-check.js';
 export { validateJpPint, assertJpPint, JP_PINT_RULES, type JpPintRule } from './jp-pint.js';
-export { readUblInvoice, type UblInvoice } from './ubl-invoice.js';
+export { CAC, CBC, readUblInvoice, type UblInvoice } from './ubl-invoice.js';
 export {
   peppolAs4Profile,
   peppolPModeInput,

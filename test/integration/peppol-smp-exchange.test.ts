@@ -252,7 +252,13 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
           SELLER.key,
           `/api/v1/messages/${id}/evidence`,
         );
-        return items.some((e) => e.event === 'ContentHandover') ? items : undefined;
+        // C3 returns its evidences in separate Evidence messages: ContentHandover may arrive before the others.
+        const fromC3 = new Set(items.filter((e) => e.issuedBy === net.c3.config.ap.id).map((e) => e.event));
+        return ['RelayAcceptance', 'ContentConsignment', 'ContentHandover'].every((event) =>
+          fromC3.has(event),
+        )
+          ? items
+          : undefined;
       },
       { timeoutMs: 30_000 },
     );

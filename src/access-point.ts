@@ -6,6 +6,7 @@ import { apiRecipientLinks, createHttpApp, createMetrics } from './api/index.js'
 import { createAs4Transport, createAs4Endpoint } from './access-point/as4-binding.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
 import { jpPintSubmissionCheck, peppolServiceOf } from './access-point/as4-peppol.js';
+import { createJpPintValidators } from './access-point/jp-pint-validation.js';
 import { peppolAs4Profile } from './peppol/index.js';
 import { crlAsPem } from './as4/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
@@ -121,6 +122,18 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   // Only processes that take submissions (REST, SMTP) serve HTTP and SMTP, and seal for senders.
   const serveHttp = options.api ?? true;
   const stages = selectedStages(config.queue, options.workers ?? true);
+
+  // The validators of Peppol submissions, checked before anything else starts: one turned on that cannot run
+  // (no xmllint, no java, a stylesheet missing) stops the AP here, naming its setting.
+  const jpPintValidators =
+    config.as4.profile === peppolAs4Profile.id && serveHttp
+      ? await createJpPintValidators(config, (warnings) =>
+          log.info(
+            { warnings: warnings.map((w) => ({ rule: w.rule, location: w.location })) },
+            'JP PINT warnings on an accepted submission',
+          ),
+        )
+      : undefined;
 
   // Infrastructure: keys, trust and time stamps (where most configuration mistakes stop the AP), then the store.
   const infra = await loadKeysAndTrust(config, {
@@ -268,7 +281,10 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     // On Peppol, a submission must be a valid JP PINT document before it is accepted (SubmissionRejection naming the rule).
     // and the recipient is looked up for the document type and process of that document (SMP: that registration).
     ...(as4.profile === peppolAs4Profile.id
-      ? { submissionCheck: jpPintSubmissionCheck(store.blobs), serviceOf: peppolServiceOf(store.blobs) }
+      ? {
+          submissionCheck: jpPintSubmissionCheck(store.blobs, jpPintValidators),
+          serviceOf: peppolServiceOf(store.blobs),
+        }
       : {}),
     ...(infra.remoteSeals.size > 0
       ? {

@@ -30,11 +30,11 @@ import {
   type ProcessIdentifier,
   type UblInvoice,
   seatIdOf,
-  validateJpPint,
   type ParticipantIdentifier,
 } from '../peppol/index.js';
 import type { ReceivedMessage, RelayPart } from '../pipeline/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
+import { checkJpPintDocument, type JpPintValidators } from './jp-pint-validation.js';
 import { parseXmlStrict } from '../xml/index.js';
 
 /**
@@ -389,13 +389,14 @@ export function readPeppolDispatch(
 }
 
 /**
- * The JP PINT check of a submission bound for Peppol: the one business document must pass the JP PINT rules
- * (src/peppol/jp-pint.ts). The first fatal finding refuses the submission (RA02 InvalidMessageFormat) naming
- * its rule; warnings pass.
+ * The JP PINT check of a submission bound for Peppol: one business document, within the size bound, through
+ * `checkJpPintDocument` (well-formedness, UBL 2.1 XSD, the rules as code, the official Schematron, as configured).
+ * The first failure refuses the submission (RA02 InvalidMessageFormat) naming the XSD error or the rule; warnings pass.
  */
 export async function jpPintRefusal(
   parts: readonly PayloadPart[],
   read: (part: PayloadPart) => Promise<Buffer>,
+  validators: JpPintValidators = {},
 ): Promise<{ code: ReasonCode; details: string } | undefined> {
   if (parts.length !== 1)
     return {
@@ -405,20 +406,7 @@ export async function jpPintRefusal(
   const part = parts[0]!;
   if (part.size > MAX_BUSINESS_DOCUMENT_BYTES)
     return { code: 'RA02', details: `the document exceeds ${MAX_BUSINESS_DOCUMENT_BYTES} bytes` };
-  let findings;
-  try {
-    findings = validateJpPint((await read(part)).toString('utf8'));
-  } catch (error) {
-    if (!isQerdsError(error)) throw error;
-    return { code: 'RA02', details: `not a JP PINT document: ${error.message}` };
-  }
-  const fatal = findings.find((f) => f.severity === 'fatal');
-  return fatal
-    ? {
-        code: 'RA02',
-        details: `JP PINT rule ${fatal.rule}: ${fatal.message}${fatal.location ? ` (${fatal.location})` : ''}`,
-      }
-    : undefined;
+  return checkJpPintDocument(await read(part), validators);
 }
 
 /** A UUID (the form Peppol SBDH instance ids take) derived from `text`. */
@@ -441,12 +429,17 @@ export async function readAtMost(stream: Readable, limit: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-/** The pipeline's `submissionCheck` of an AP on the Peppol profile: JP PINT rules on the stored document. */
-export function jpPintSubmissionCheck(blobs: {
-  get(sha256: string): Readable;
-}): (input: {
+/** The pipeline's `submissionCheck` of an AP on the Peppol profile: the JP PINT checks on the stored document. */
+export function jpPintSubmissionCheck(
+  blobs: { get(sha256: string): Readable },
+  validators: JpPintValidators = {},
+): (input: {
   readonly parts: readonly PayloadPart[];
 }) => Promise<{ code: ReasonCode; details: string } | undefined> {
   return ({ parts }) =>
-    jpPintRefusal(parts, (part) => readAtMost(blobs.get(part.sha256), MAX_BUSINESS_DOCUMENT_BYTES));
+    jpPintRefusal(
+      parts,
+      (part) => readAtMost(blobs.get(part.sha256), MAX_BUSINESS_DOCUMENT_BYTES),
+      validators,
+    );
 }

@@ -202,6 +202,20 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
         ? { outbound: { ...config.smtp.outbound, tlsCa: absOpt(config.smtp.outbound.tlsCa) } }
         : {}),
     },
+    peppol: {
+      xsd: { ...config.peppol.xsd, schemaDir: absOpt(config.peppol.xsd.schemaDir) },
+      jpPint: config.peppol.jpPint.schematron
+        ? {
+            ...config.peppol.jpPint,
+            schematron: {
+              ...config.peppol.jpPint.schematron,
+              billing: config.peppol.jpPint.schematron.billing.map(abs),
+              selfBilling: config.peppol.jpPint.schematron.selfBilling.map(abs),
+              saxonJar: abs(config.peppol.jpPint.schematron.saxonJar),
+            },
+          }
+        : config.peppol.jpPint,
+    },
     apiKeys: config.apiKeys.map((k) =>
       k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k,
     ),

@@ -116,6 +116,16 @@ export const peppolErrors = {
     httpStatus: 422,
     retryable: false,
   },
+  PEPPOL_VALIDATOR_FAILED: {
+    text: 'an external validator of the business document (xmllint, the JP PINT Schematron) gave no verdict; try again later',
+    httpStatus: 503,
+    retryable: true,
+  },
+  PEPPOL_VALIDATOR_UNAVAILABLE: {
+    text: 'a configured validator of business documents (xmllint, java and Saxon, a Schematron stylesheet) cannot run',
+    httpStatus: 500,
+    retryable: false,
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type PeppolErrorCode = keyof typeof peppolErrors;

@@ -65,6 +65,21 @@ export {
   type SbdhMismatch,
 } from './sbdh-check.js';
 export { validateJpPint, assertJpPint, JP_PINT_RULES, type JpPintRule } from './jp-pint.js';
+export {
+  createUblXsdCheck,
+  UBL_21_SCHEMA_DIR,
+  type UblXsdCheck,
+  type UblXsdResult,
+  type UblXsdError,
+} from './ubl-xsd.js';
+export {
+  createJpPintSchematron,
+  parseSvrlReports,
+  DEFAULT_JAVA_OPTIONS,
+  type JpPintSchematron,
+  type JpPintSpecification,
+  type SchematronResult,
+} from './jp-pint-schematron.js';
 export { CAC, CBC, readUblInvoice, type UblInvoice } from './ubl-invoice.js';
 export {
   peppolAs4Profile,

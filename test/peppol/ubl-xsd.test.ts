@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jpPintRefusal } from '../../src/access-point/as4-peppol.js';
-import { JP_PINT_RULES, parseSbd, validateJpPint } from '../../src/peppol/index.js';
+import { JP_PINT_RULES, parseSbd, UBL_21_SCHEMA_DIR, validateJpPint } from '../../src/peppol/index.js';
 import { serializeXml } from '../../src/xml/index.js';
 
 /**
@@ -24,8 +24,7 @@ import { serializeXml } from '../../src/xml/index.js';
  *   schema-valid and refused by those rules only.
  */
 const fixtures = fileURLToPath(new URL('../fixtures/peppol/', import.meta.url));
-const xsd = (root: 'Invoice' | 'CreditNote') =>
-  join(fixtures, 'ubl-2.1', 'xsdrt', 'maindoc', `UBL-${root}-2.1.xsd`);
+const xsd = (root: 'Invoice' | 'CreditNote') => join(UBL_21_SCHEMA_DIR, 'maindoc', `UBL-${root}-2.1.xsd`);
 const work = mkdtempSync(join(tmpdir(), 'qerds-ubl-xsd-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jpPintRefusal } from '../../src/access-point/as4-peppol.js';
-import { JP_PINT_RULES, parseSbd, UBL_21_SCHEMA_DIR, validateJpPint } from '../../src/peppol/index.js';
+import { checkJpPintDocument } from '../../src/access-point/jp-pint-validation.js';
+import { isQerdsError } from '../../src/core/errors.js';
+import {
+  createUblXsdCheck,
+  JP_PINT_RULES,
+  parseSbd,
+  UBL_21_SCHEMA_DIR,
+  validateJpPint,
+} from '../../src/peppol/index.js';
 import { serializeXml } from '../../src/xml/index.js';
 
 /**
@@ -13,15 +21,12 @@ import { serializeXml } from '../../src/xml/index.js';
  * the UBL 2.1 OS release), checked by xmllint: an independent implementation of the XSD step of JP PINT validation.
  *
  * What is and is not covered (see test/fixtures/peppol/README.md):
- * - XSD: checked here, in the tests only. qerds-ap does not run the XSD at submission: Node has no XML Schema
- *   validator and adding one (or shelling out to xmllint) is a dependency the product does not take. A submission
- *   that breaks the schema (element order, cardinality, datatypes) but none of the rules in src/peppol/jp-pint.ts
- *   is accepted — the last test shows one.
- * - Schematron: the official JP PINT rules are stored only as XSLT 2.0 compiled from the Schematron (phax/phive-rules
- *   `pint-jp/<version>/xslt/PINT-jurisdiction-aligned-rules.xslt`); xsltproc (libxslt) is XSLT 1.0 and no XSLT 2.0
- *   processor (Saxon-HE) is installed, so the official Schematron is not run, here or in the product. The rules that
- *   matter most are code (src/peppol/jp-pint.ts), each carrying the official id; the broken samples below are
- *   schema-valid and refused by those rules only.
+ * - XSD: the product runs the same check at submission (src/peppol/ubl-xsd.ts, xmllint in a subprocess, on by
+ *   default on the Peppol profile: `peppol.xsd`); the last tests drive it. Without it a submission that breaks the
+ *   schema (element order, cardinality, datatypes) but none of the rules in src/peppol/jp-pint.ts is accepted.
+ * - Schematron: the official JP PINT rules (XSLT 2.0 compiled from the Schematron) run in Saxon-HE when configured
+ *   (`peppol.jpPint.schematron`): test/peppol/jp-pint-schematron.test.ts. The broken samples below are
+ *   schema-valid and refused by the rule of our code they are named after.
  */
 const fixtures = fileURLToPath(new URL('../fixtures/peppol/', import.meta.url));
 const xsd = (root: 'Invoice' | 'CreditNote') => join(UBL_21_SCHEMA_DIR, 'maindoc', `UBL-${root}-2.1.xsd`);
@@ -84,8 +89,8 @@ describe('JP PINT samples against the UBL 2.1 XSD (xmllint)', () => {
     },
   );
 
-  it('what the XSD refuses and qerds-ap does not check at submission: elements out of schema order', async () => {
-    // IssueDate moved before ID: UBL's sequence is broken, no JP PINT rule of ours looks at the order.
+  it('elements out of schema order: no JP PINT rule of ours looks at the order, the XSD check at submission refuses it naming line and element', async () => {
+    // IssueDate moved before ID: UBL's sequence is broken.
     const xml = read('jp-pint/invoice-standard-rate.xml').replace(
       '<cbc:ID>JP-INV-0001</cbc:ID>\n  <cbc:IssueDate>2024-04-30</cbc:IssueDate>',
       '<cbc:IssueDate>2024-04-30</cbc:IssueDate>\n  <cbc:ID>JP-INV-0001</cbc:ID>',
@@ -93,14 +98,83 @@ describe('JP PINT samples against the UBL 2.1 XSD (xmllint)', () => {
     expect(xml).not.toBe(read('jp-pint/invoice-standard-rate.xml'));
     const r = xmllint(xml, 'out-of-order.xml');
     expect(r.ok).toBe(false);
-    expect(r.output).toMatch(
-      /Element '\{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\}(IssueDate|ID)': This element is not expected/,
+    expect(validateJpPint(xml).filter((f) => f.severity === 'fatal')).toEqual([]);
+    const part = [{ partId: 'p', contentType: 'application/xml', sha256: '', size: xml.length }];
+    expect(await jpPintRefusal(part, async () => Buffer.from(xml))).toBeUndefined();
+    const refusal = await jpPintRefusal(part, async () => Buffer.from(xml), { xsd: createUblXsdCheck() });
+    expect(refusal).toMatchObject({ code: 'RA02' });
+    expect(refusal!.details).toMatch(
+      /^UBL 2\.1 XSD: line 8: element IssueDate: Schemas validity error : Element '\{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\}IssueDate': This element is not expected/,
     );
-    // The known gap, asserted so that it is noticed when it closes.
-    const refusal = await jpPintRefusal(
-      [{ partId: 'p', contentType: 'application/xml', sha256: '', size: xml.length }],
-      async () => Buffer.from(xml),
+  });
+});
+
+describe('the XSD check of submissions (src/peppol/ubl-xsd.ts, xmllint subprocess)', () => {
+  const thrown = async (p: Promise<unknown>) => {
+    try {
+      await p;
+      return undefined;
+    } catch (error) {
+      return isQerdsError(error) ? { code: error.code, message: error.message } : { code: String(error) };
+    }
+  };
+
+  it('starts with the shipped schemas; every sample is valid, credit note against the CreditNote schema', async () => {
+    const check = createUblXsdCheck();
+    await expect(check.selfTest()).resolves.toBeUndefined();
+    for (const name of samples) {
+      const root = name.startsWith('credit-note') ? 'CreditNote' : 'Invoice';
+      expect(await check.validate(root, Buffer.from(read(`jp-pint/${name}`))), name).toMatchObject({
+        valid: true,
+      });
+    }
+    // The root decides the schema: an invoice is not a valid CreditNote.
+    const wrong = await check.validate('CreditNote', Buffer.from(read('jp-pint/invoice-standard-rate.xml')));
+    expect(wrong.valid).toBe(false);
+  });
+
+  it('a datatype the XSD refuses (a date that is no xs:date) is refused naming line and element', async () => {
+    const xml = read('jp-pint/invoice-standard-rate.xml').replace(
+      '<cbc:IssueDate>2024-04-30</cbc:IssueDate>',
+      '<cbc:IssueDate>2024-04-31</cbc:IssueDate>',
     );
-    expect(refusal).toBeUndefined();
+    const refusal = await checkJpPintDocument(Buffer.from(xml), { xsd: createUblXsdCheck() });
+    expect(refusal?.details).toMatch(
+      /^UBL 2\.1 XSD: line 9: element IssueDate: .*'2024-04-31' is not a valid value/,
+    );
+  });
+
+  it('a DOCTYPE never reaches xmllint: refused before, as not a JP PINT document', async () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>${read('jp-pint/invoice-standard-rate.xml').replace(/^<\?xml[^>]*>/, '')}`;
+    const refusal = await checkJpPintDocument(Buffer.from(xml), { xsd: createUblXsdCheck() });
+    expect(refusal).toEqual({
+      code: 'RA02',
+      details: 'not a JP PINT document: JP PINT document with a DOCTYPE is refused',
+    });
+  });
+
+  it('start-up: no xmllint, or no schemas where configured, stops the AP naming the setting', async () => {
+    expect(
+      await thrown(createUblXsdCheck({ xmllint: join(work, 'no-such-xmllint') }).selfTest()),
+    ).toMatchObject({
+      code: 'PEPPOL_VALIDATOR_UNAVAILABLE',
+      message: expect.stringMatching(/could not be started.*peppol\.xsd\.enabled: false/),
+    });
+    expect(await thrown(createUblXsdCheck({ schemaDir: join(work, 'nowhere') }).selfTest())).toMatchObject({
+      code: 'PEPPOL_VALIDATOR_UNAVAILABLE',
+      message: expect.stringContaining('peppol.xsd.schemaDir'),
+    });
+  });
+
+  it('no verdict at a submission (xmllint gone, past its timeout) is PEPPOL_VALIDATOR_FAILED, not a refusal of the document', async () => {
+    const doc = Buffer.from(read('jp-pint/invoice-standard-rate.xml'));
+    expect(
+      await thrown(createUblXsdCheck({ xmllint: join(work, 'no-such-xmllint') }).validate('Invoice', doc)),
+    ).toMatchObject({ code: 'PEPPOL_VALIDATOR_FAILED' });
+    // 1 ms: xmllint cannot even start and compile the UBL schemas in that time.
+    expect(await thrown(createUblXsdCheck({ timeoutMs: 1 }).validate('Invoice', doc))).toMatchObject({
+      code: 'PEPPOL_VALIDATOR_FAILED',
+      message: expect.stringContaining('ran past its timeout'),
+    });
   });
 });

@@ -1127,7 +1127,6 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
-    /** Logging (pino). */
     /**
      * Validation of the business documents submitted on the Peppol profile (`as4.profile: peppol`), run in this order
      * before the JP PINT rules written as code (src/peppol/jp-pint.ts) and, when configured, after them the official
@@ -1191,6 +1190,7 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Logging (pino). */
     log: z
       .strictObject({
         /** pino level: the lowest level of the lines written (`trace` the most, `silent` none). @defaultValue 'info' */

@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AS4_ALG,
@@ -55,11 +56,18 @@ import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
  * Two qerds-ap instances on the Peppol AS4 profile exchanging JP PINT documents over real sockets: C2 wraps the
  * submitted UBL in an SBD and sends it with Peppol's AS4 header; C3 checks the SBD against that header; each side
  * records its evidence. Refusals: an SBD contradicting its AS4 header, a receiver C3 does not serve, an invoice that
- * breaks a JP PINT rule.
+ * breaks the UBL 2.1 XSD (xmllint), a JP PINT rule of ours or one of the official JP PINT Schematron (Saxon-HE: real
+ * java, installed by .ci/run; C2 does not start without it).
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-peppol-'));
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/peppol/jp-pint/${name}`, import.meta.url));
+const JP_PINT_SCHEMATRON = [
+  'PINT-UBL-validation-preprocessed.xslt',
+  'PINT-jurisdiction-aligned-rules.xslt',
+].map((f) =>
+  fileURLToPath(new URL(`../fixtures/peppol/jp-pint-schematron/billing-1.1.2/${f}`, import.meta.url)),
+);
 // The corporate numbers of the JP PINT fixtures (seller and buyer EndpointIDs, check digits valid).
 const SELLER = {
   id: '0188:9010401012345',
@@ -283,14 +291,16 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     net = await startTwoAccessPoints({
       outDir: join(work, 'aps'),
       pkiDir: pki.dir,
-      overrides: {
+      overrides: (name) => ({
         as4: { profile: 'peppol' },
         relay: { maxAttempts: 3 },
         pki: {
           trust: [pki.caCert, pki.caCrl, standIn.smpCaCert],
           peppolAnchors: { network: 'test', generations: ['G2', 'G3'], dir: standIn.anchorsDir },
         },
-      },
+        // C2 checks submissions against the UBL 2.1 XSD (on by default) and the official JP PINT Schematron.
+        ...(name === 'c2' ? { peppol: { jpPint: { schematron: { billing: JP_PINT_SCHEMATRON } } } } : {}),
+      }),
       // C2 reaches C3 through the capturing proxy (the wire), C3 reaches C2 directly.
       // (The harness asks once per participant C3 serves: one proxy for all of them.)
       as4Endpoint: async (name, endpoint) => {
@@ -315,7 +325,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         },
       ],
     });
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     await net?.stop();
     await rogueReceiver?.close();
@@ -787,5 +797,44 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     expect((await accessPointInternals(net.c2).context.store.getMessage(problem.message.id))?.state).toBe(
       'rejected',
     );
+  });
+
+  it('an invoice that breaks the UBL 2.1 XSD is refused at submission before any JP PINT rule: 422 and a SubmissionRejection naming line and element', async () => {
+    const xml = fixture('invoice-standard-rate.xml')
+      .toString('utf8')
+      .replace('<cbc:IssueDate>2024-04-30</cbc:IssueDate>', '<cbc:IssueDate>2024-04-31</cbc:IssueDate>');
+    const response = await submit(net, Buffer.from(xml), BUYER.id);
+    expect(response.status).toBe(422);
+    const problem = (await response.json()) as {
+      code: string;
+      reason: string;
+      detail: string;
+      message: { id: string };
+    };
+    expect(problem).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA02' });
+    expect(problem.detail).toMatch(
+      /^UBL 2\.1 XSD: line 9: element IssueDate: .*'2024-04-31' is not a valid value/,
+    );
+    const evidence = await accessPointInternals(net.c2).context.store.listEvidence(problem.message.id);
+    expect(evidence.map((e) => e.event)).toEqual(['SubmissionRejection']);
+    expect(evidence[0]!.xml).toContain('UBL 2.1 XSD: line 9: element IssueDate');
+  });
+
+  it('an invoice our rules accept and the official JP PINT Schematron refuses is refused at submission naming the official rule', async () => {
+    const xml = fixture('invoice-standard-rate.xml')
+      .toString('utf8')
+      .replace(/unitCode="H87"/g, 'unitCode="QQQ"');
+    const response = await submit(net, Buffer.from(xml), BUYER.id);
+    expect(response.status).toBe(422);
+    const problem = (await response.json()) as {
+      code: string;
+      reason: string;
+      detail: string;
+      message: { id: string };
+    };
+    expect(problem).toMatchObject({ code: 'SUBMISSION_REJECTED', reason: 'RA02' });
+    expect(problem.detail).toMatch(/^JP PINT rule ibr-cl-23 \(official Schematron\): \[ibr-cl-23\]/);
+    const evidence = await accessPointInternals(net.c2).context.store.listEvidence(problem.message.id);
+    expect(evidence[0]!.xml).toContain('JP PINT rule ibr-cl-23 (official Schematron)');
   });
 });

@@ -65,8 +65,8 @@ const MAX_OUTPUT = 8 * 1024 * 1024;
  * Saxon-HE.jar net.sf.saxon.Transform`), all of a specification's stylesheets in that one JVM
  * (schemas/xslt/svrl-of-stylesheets.xsl). The document arrives on stdin after parseXmlStrict accepted it (no
  * DOCTYPE, so no entity for the JDK parser to expand or fetch); the stylesheets are the operator's, trusted.
- * A JVM start and stylesheet compilation per document is the cost (see README: about 1.3 s of CPU per invoice),
- * bounded by `maxConcurrent`.
+ * A JVM start and stylesheet compilation per document is the cost (test/fixtures/peppol/README.md: 1.2–1.6 s of
+ * CPU per invoice), bounded by `maxConcurrent`.
  */
 export function createJpPintSchematron(options: JpPintSchematronOptions): JpPintSchematron {
   const java = options.java ?? 'java';

@@ -68,7 +68,9 @@ export function createUblXsdCheck(options: UblXsdOptions = {}): UblXsdCheck {
     async validate(root, document) {
       const r = await run(root, document);
       if (r.status === 0 && !r.failure) return { valid: true, ms: r.ms };
-      if (!r.failure && (r.status === 3 || r.status === 4 || r.status === 1)) {
+      // A document with errors enough to flood the output bound is invalid too: its first errors were kept.
+      const judged = r.failure === 'output-too-large' || (!r.failure && [1, 3, 4].includes(r.status ?? -1));
+      if (judged) {
         const errors = xmllintErrors(r.stderr);
         if (errors.length > 0) return { valid: false, errors, ms: r.ms };
       }

@@ -166,6 +166,18 @@ describe('the XSD check of submissions (src/peppol/ubl-xsd.ts, xmllint subproces
     });
   });
 
+  it('a document with errors enough to flood the output bound (3000 lines, each out of order) is still refused, naming its first error', async () => {
+    const base = read('jp-pint/invoice-standard-rate.xml');
+    const line = base.slice(
+      base.indexOf('<cac:InvoiceLine>'),
+      base.indexOf('</cac:InvoiceLine>') + '</cac:InvoiceLine>'.length,
+    );
+    const xml = base.replace(line, line.replace('<cbc:ID>', '<cbc:Note>x</cbc:Note><cbc:ID>').repeat(3000));
+    const r = await createUblXsdCheck().validate('Invoice', Buffer.from(xml));
+    expect(r.valid).toBe(false);
+    expect(r.valid ? [] : r.errors[0]!.message).toMatch(/^element Note: Schemas validity error/);
+  });
+
   it('no verdict at a submission (xmllint gone, past its timeout) is PEPPOL_VALIDATOR_FAILED, not a refusal of the document', async () => {
     const doc = Buffer.from(read('jp-pint/invoice-standard-rate.xml'));
     expect(

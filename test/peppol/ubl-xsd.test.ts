@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jpPintRefusal } from '../../src/access-point/as4-peppol.js';
 import { checkJpPintDocument } from '../../src/access-point/jp-pint-validation.js';
+import { createAccessPoint } from '../../src/access-point.js';
 import { isQerdsError } from '../../src/core/errors.js';
 import {
   createUblXsdCheck,
@@ -176,6 +177,23 @@ describe('the XSD check of submissions (src/peppol/ubl-xsd.ts, xmllint subproces
     const r = await createUblXsdCheck().validate('Invoice', Buffer.from(xml));
     expect(r.valid).toBe(false);
     expect(r.valid ? [] : r.errors[0]!.message).toMatch(/^element Note: Schemas validity error/);
+  });
+
+  it('an AP on the Peppol profile with the XSD check on and no xmllint does not start, before it opens anything, naming the setting', async () => {
+    let thrownError: unknown;
+    try {
+      await createAccessPoint({
+        as4: { profile: 'peppol' },
+        peppol: { xsd: { xmllint: join(work, 'no-such-xmllint') } },
+        pki: { dir: join(work, 'no-pki') },
+      });
+    } catch (error) {
+      thrownError = error;
+    }
+    expect(isQerdsError(thrownError, 'PEPPOL_VALIDATOR_UNAVAILABLE')).toBe(true);
+    expect((thrownError as Error).message).toMatch(
+      /peppol\.xsd is on, but xmllint cannot validate .*peppol\.xsd\.xmllint/,
+    );
   });
 
   it('no verdict at a submission (xmllint gone, past its timeout) is PEPPOL_VALIDATOR_FAILED, not a refusal of the document', async () => {

@@ -420,8 +420,8 @@ export const JP_PINT_RULES: readonly JpPintRule[] = Object.freeze([
     },
   },
   {
-    id: 'qerds-tax-total',
-    text: 'Invoice total tax amount (ibt-110) = Σ tax category tax amount (ibt-117) (EN 16931 BR-CO-14; no PINT rule id for it was found in the stored sources).',
+    id: 'ibr-co-14',
+    text: 'Invoice total Tax amount (ibt-110) = Σ Tax category tax amount (ibt-117).',
     check: (d) => {
       const t = taxTotal(d);
       return when(

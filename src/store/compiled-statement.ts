@@ -21,7 +21,8 @@ export interface CompiledStatement<A extends readonly unknown[], R> {
  * parameters (used to decide the query's shape) is a programming error, refused at the first run rather than
  * running a statement that ignores the caller's value. So `build` must not branch on its arguments: a
  * statement of several shapes is several statements. Parameters that are not markers (constants such as a
- * `limit(1)`) keep the value they were compiled with.
+ * `limit(1)`) keep the value they were compiled with. Every run carries the template's queryId: fine for the store's
+ * Kysely instances, which have no plugins (a plugin keeping state per queryId would see one query run many times).
  */
 export function compiledStatement<A extends readonly unknown[], R>(
   build: (...values: A) => Compilable<R>,

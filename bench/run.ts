@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   large: async () => (await import('./large.js')).benchLarge(),
   'verify-page': async () => (await import('./verify-page.js')).benchVerifyPage(),
   cli: async () => (await import('./cli.js')).benchCli(),
+  store: async () => (await import('./store.js')).benchStore(),
 };
 const optIn = new Set(['scale', 'large']);
 

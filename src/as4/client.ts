@@ -71,6 +71,10 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
         headers,
         body: new Uint8Array(buffered),
         signal,
+        // Not followed, as over HTTPS (node:https never follows): the endpoint is the one the P-Mode or the
+        // directory names, and a redirect would replay the signed message elsewhere. It also spares fetch a
+        // copy of the request (and a tee of its body) for every post, which it makes only to follow one.
+        redirect: 'error',
       });
     response = Buffer.isBuffer(body)
       ? // A keep-alive connection the peer closed just as we reused it fails before any answer: one immediate
@@ -90,7 +94,10 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   } catch (cause) {
     // TLS refusals (pin, untrusted server) come named from the TLS client; keep their code for the operator.
     if (isQerdsError(cause)) throw cause;
-    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${(cause as Error).message}`, {
+    // fetch says only "fetch failed"; what failed (refused, reset, an unexpected redirect) is its cause.
+    const reason = (cause as Error & { cause?: Error }).cause?.message;
+    const message = `${(cause as Error).message}${reason ? ` (${reason})` : ''}`;
+    throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${message}`, {
       cause,
       details: { retryable: true },
     });

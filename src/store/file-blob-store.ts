@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
-import { link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +28,17 @@ export function createFileBlobStore(dir: string): BlobStore {
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: dirMode }));
 
   const pathOf = (sha256: string) => join(dir, sha256.slice(0, 2), sha256);
+
+  /**
+   * Shard directories this store made or found: a put into a known shard skips its mkdir (file system calls
+   * are a good part of a small put). A shard removed behind the store's back is made again (see `place`).
+   */
+  const shards = new Set<string>();
+  const ensureShard = async (shard: string) => {
+    if (shards.has(shard)) return;
+    await mkdir(join(dir, shard), { recursive: true, mode: dirMode });
+    shards.add(shard);
+  };
 
   /** The key is used as a path: anything but 64 hex digits could walk out of `dir` (`../`). */
   const checkKey = (sha256: string) => {
@@ -72,16 +83,34 @@ export function createFileBlobStore(dir: string): BlobStore {
    */
   const place = async (temp: string, sha256: string, size: number) => {
     const target = pathOf(sha256);
-    await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: dirMode });
+    const shard = sha256.slice(0, 2);
+    await ensureShard(shard);
     const { ino } = await stat(temp);
+    const linkOrReplace = async (): Promise<boolean> => {
+      try {
+        await link(temp, target);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        await rename(temp, target);
+        return false;
+      }
+    };
+    let linked: boolean;
     try {
-      await link(temp, target);
+      linked = await linkOrReplace();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      await rename(temp, target);
-      return { sha256, size };
+      // The shard directory went away since this store last saw it (an operator's cleanup): make it again.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      shards.delete(shard);
+      await ensureShard(shard);
+      linked = await linkOrReplace();
     }
-    await rm(temp, { force: true });
+    if (!linked) return { sha256, size };
+    // The temporary name of a file now also at `target`: one unlink (rm would lstat it first).
+    await unlink(temp).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
     return {
       sha256,
       size,

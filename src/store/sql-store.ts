@@ -4,6 +4,7 @@ import { QerdsError, type Clock } from '../core/index.js';
 import type { SqlFlavour } from './flavour.js';
 import { storeMigrations } from './migrations/index.js';
 import { deadLetterFromRow, evidenceFromRow, messageFromRow, outboxFromRow } from './rows.js';
+import { createStoreStatements } from './sql-statements.js';
 import { createSqlTransaction } from './sql-transaction.js';
 import { fromDbTime, toDbTime, type MessagesTable, type StoreDatabase } from './schema.js';
 import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor.js';
@@ -58,15 +59,12 @@ async function keysetPage(
 export function createSqlStore(options: SqlStoreOptions): Store {
   const { db, flavour, files, clock } = options;
   const retentionYears = options.retentionYears ?? 10;
+  const statements = createStoreStatements(db, flavour);
 
   const blobs: BlobStore = {
     async put(source, putOptions) {
       const stored = await files.put(source, putOptions);
-      await db
-        .insertInto('blobs')
-        .values({ sha256: stored.sha256, size: stored.size, created_at: toDbTime(clock.now()) })
-        .onConflict((oc) => oc.column('sha256').doNothing())
-        .execute();
+      await statements.insertBlob.run(db, stored.sha256, stored.size, toDbTime(clock.now()));
       return stored;
     },
     get: (sha256) => files.get(sha256),
@@ -120,7 +118,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
 
     transaction(work) {
       return db.transaction().execute(async (trx) => {
-        const tx = createSqlTransaction(trx, flavour, clock);
+        const tx = createSqlTransaction(trx, flavour, clock, statements);
         const result = await work(tx);
         await tx.flush();
         return result;
@@ -129,7 +127,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
 
     transitionMessage(id, from, to, patch) {
       // The transaction's compare-and-set on the plain connection: one UPDATE, atomic by itself.
-      return createSqlTransaction(db, flavour, clock).transitionMessage(id, from, to, patch);
+      return createSqlTransaction(db, flavour, clock, statements).transitionMessage(id, from, to, patch);
     },
 
     async sweepOrphanBlobs({ graceMs }) {
@@ -140,17 +138,12 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async getMessage(id) {
-      const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await statements.getMessage.run(db, id)).rows;
       return row && messageFromRow(row);
     },
 
     async findMessageByEbmsId(ebmsMessageId, role) {
-      const row = await db
-        .selectFrom('messages')
-        .selectAll()
-        .where('ebms_message_id', '=', ebmsMessageId)
-        .where('role', '=', role)
-        .executeTakeFirst();
+      const [row] = (await statements.findMessageByEbmsId.run(db, ebmsMessageId, role)).rows;
       return row && messageFromRow(row);
     },
 
@@ -192,12 +185,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async listEvidence(messageId) {
-      const rows = await db
-        .selectFrom('evidence')
-        .selectAll()
-        .where('message_id', '=', messageId)
-        .orderBy('sequence')
-        .execute();
+      const { rows } = await statements.listEvidence.run(db, messageId);
       return rows.map(evidenceFromRow);
     },
 
@@ -241,13 +229,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async evidenceHead(messageId) {
-      const row = await db
-        .selectFrom('evidence')
-        .select(['id', 'sequence'])
-        .where('message_id', '=', messageId)
-        .orderBy('sequence', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const [row] = (await statements.evidenceHead.run(db, messageId)).rows;
       return row && { id: row.id, sequence: Number(row.sequence) };
     },
 
@@ -263,7 +245,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async getEvidence(id) {
-      const row = await db.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await statements.getEvidence.run(db, id)).rows;
       return row && evidenceFromRow(row);
     },
 
@@ -358,7 +340,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       // SQLite: most polls find nothing due; one read answers that without BEGIN IMMEDIATE, an empty UPDATE and
       // COMMIT (three statements and the write lock, for nothing). What the read saw due is leased in the
       // transaction, which selects again under the write lock: a row another leaser took meanwhile is not taken twice.
-      if (!flavour.rowLocks && (await due(db).limit(1).executeTakeFirst()) === undefined) return [];
+      if (!flavour.rowLocks && (await statements.outboxDue.run(db, at)).rows.length === 0) return [];
       const rows = flavour.rowLocks ? await lease(db) : await db.transaction().execute((trx) => lease(trx));
       rows.sort((a, b) =>
         a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id),
@@ -378,9 +360,11 @@ export function createSqlStore(options: SqlStoreOptions): Store {
     },
 
     async completeOutbox(id, leaseToken) {
-      let query = db.deleteFrom('outbox').where('id', '=', id);
-      if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
-      return Number((await query.executeTakeFirst()).numDeletedRows) === 1;
+      const result =
+        leaseToken === undefined
+          ? await statements.completeOutboxUnleased.run(db, id)
+          : await statements.completeOutbox.run(db, id, leaseToken);
+      return Number(result.numAffectedRows) === 1;
     },
 
     async stats() {

@@ -3,6 +3,7 @@ import { assertTransition, formatParticipantId, QerdsError, type Clock } from '.
 import type { SqlFlavour } from './flavour.js';
 import { messageFromRow, partsToJson } from './rows.js';
 import { toDbTime, type OutboxTable, type StoreDatabase } from './schema.js';
+import { messageRowValues, outboxEntryValues, type StoreStatements } from './sql-statements.js';
 import type { StoreTransaction } from './types.js';
 
 /**
@@ -19,6 +20,7 @@ export function createSqlTransaction(
   db: Kysely<StoreDatabase>,
   flavour: SqlFlavour,
   clock: Clock,
+  statements: StoreStatements,
 ): SqlTransaction {
   /** Messages whose row this transaction inserted or updated: it holds their row lock until it ends. */
   const written = new Set<string>();
@@ -43,7 +45,7 @@ export function createSqlTransaction(
         updated_at: toDbTime(clock.now()),
       };
       try {
-        await db.insertInto('messages').values(row).execute();
+        await statements.insertMessage.run(db, ...messageRowValues(row));
       } catch (error) {
         throw duplicateOr(
           flavour,
@@ -69,19 +71,24 @@ export function createSqlTransaction(
 
     async transitionMessage(id, from, to, patch = {}) {
       assertTransition(from, to);
-      const result = await db
-        .updateTable('messages')
-        .set({
-          state: to,
-          updated_at: toDbTime(clock.now()),
-          ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
-          ...(patch.lastError === undefined ? {} : { last_error: patch.lastError }),
-          ...(patch.peer === undefined ? {} : { peer: patch.peer }),
-        })
-        .where('id', '=', id)
-        .where('state', '=', from)
-        .executeTakeFirst();
-      const moved = Number(result.numUpdatedRows) === 1;
+      const columns = {
+        attempts: patch.attempts !== undefined,
+        lastError: patch.lastError !== undefined,
+        peer: patch.peer !== undefined,
+      };
+      const result = await statements
+        .transition(columns)
+        .run(
+          db,
+          to,
+          toDbTime(clock.now()),
+          ...(columns.attempts ? [patch.attempts] : []),
+          ...(columns.lastError ? [patch.lastError] : []),
+          ...(columns.peer ? [patch.peer] : []),
+          id,
+          from,
+        );
+      const moved = Number(result.numAffectedRows) === 1;
       if (moved) written.add(id);
       return moved;
     },
@@ -92,53 +99,32 @@ export function createSqlTransaction(
       // transaction already wrote (insertMessage, or a transitionMessage that moved it) is locked until it
       // ends and is known to exist: no second statement for that.
       if (!written.has(evidence.messageId)) {
-        let owner = db.selectFrom('messages').select('id').where('id', '=', evidence.messageId);
-        if (flavour.rowLocks) owner = owner.forUpdate();
-        if (!(await owner.executeTakeFirst()))
-          throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
+        const { rows } = await statements.lockMessage.run(db, evidence.messageId);
+        if (rows.length === 0) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
       }
       // The next sequence, and the chain check of previousId, in the insert itself. It has to be a statement
       // of its own after the lock: in PostgreSQL (READ COMMITTED) a statement reads with the snapshot it took
       // when it began, so a head read in the locking statement would miss an evidence that the writer it
       // waited for committed. Under the lock no other writer of this chain can slip in before the insert.
       const { messageId } = evidence;
-      let source = db
-        .selectFrom((eb) =>
-          eb
-            .selectFrom('evidence')
-            .select((e) => e.fn.coalesce(e.fn.max('sequence'), e.lit(0)).as('n'))
-            .where('message_id', '=', messageId)
-            .as('head'),
-        )
-        .select((eb) => [
-          eb.val(evidence.id).as('id'),
-          eb.val(messageId).as('message_id'),
-          eb.val(evidence.event).as('event'),
-          eb.val(toDbTime(evidence.eventTime)).as('event_time'),
-          eb('head.n', '+', 1).as('sequence'),
-          eb.val(evidence.xml).as('xml'),
-          eb.val(evidence.issuedBy).as('issued_by'),
-        ]);
-      if (options.previousId === null) source = source.where('head.n', '=', 0);
-      // The head is previousId when previousId is this chain's evidence with the highest sequence.
-      else if (options.previousId !== undefined) {
-        const previousId = options.previousId;
-        source = source.where('head.n', '=', (eb) =>
-          eb
-            .selectFrom('evidence')
-            .select('sequence')
-            .where('id', '=', previousId)
-            .where('message_id', '=', messageId),
-        );
-      }
+      const values = [
+        evidence.id,
+        messageId,
+        evidence.event,
+        toDbTime(evidence.eventTime),
+        evidence.xml,
+        evidence.issuedBy,
+      ] as const;
+      const { insertEvidence } = statements;
       let inserted;
       try {
-        inserted = await db
-          .insertInto('evidence')
-          .columns(['id', 'message_id', 'event', 'event_time', 'sequence', 'xml', 'issued_by'])
-          .expression(source)
-          .returning('sequence')
-          .executeTakeFirst();
+        const { rows } =
+          options.previousId === undefined
+            ? await insertEvidence.unchecked.run(db, ...values)
+            : options.previousId === null
+              ? await insertEvidence.first.run(db, ...values)
+              : await insertEvidence.after.run(db, ...values, options.previousId);
+        inserted = rows[0];
       } catch (error) {
         throw duplicateOr(flavour, error, `evidence ${evidence.id} already stored`);
       }
@@ -177,7 +163,9 @@ export function createSqlTransaction(
     async flush() {
       if (outbox.length === 0) return;
       const entries = outbox.splice(0);
-      await db.insertInto('outbox').values(entries).execute();
+      // One entry (the usual case) by its compiled statement; several in one INSERT.
+      if (entries.length === 1) await statements.insertOutboxEntry.run(db, ...outboxEntryValues(entries[0]!));
+      else await db.insertInto('outbox').values(entries).execute();
     },
   };
 }

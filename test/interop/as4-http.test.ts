@@ -244,6 +244,32 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
     ).rejects.toMatchObject({ code: 'AS4_EBMS_0302' });
   });
 
+  it('does not follow a redirect (as over HTTPS): AS4_EBMS_0005 naming it, nothing replayed to the other URL', async () => {
+    // Answers every request with a 307 to the real endpoint: a client following it would deliver the message there.
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: endpoint }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (redirecting.address() as AddressInfo).port;
+      const message = sampleMessage('m-redirected@qerds', attachments);
+      const err = await sendUserMessage({
+        endpoint: `http://127.0.0.1:${port}/as4`,
+        message,
+        attachments,
+        identity: c2,
+        receiverCertificate: c3.certificate,
+        trust,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
+      expect((err as QerdsError).message).toMatch(/redirect/);
+      expect(received).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+
   it('reports an unreachable endpoint as AS4_EBMS_0005 (retryable)', async () => {
     const closed = express().listen(0, '127.0.0.1');
     await new Promise((r) => closed.once('listening', r));

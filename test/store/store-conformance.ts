@@ -1,4 +1,4 @@
-import { readdirSync, utimesSync } from 'node:fs';
+import { readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
@@ -1104,6 +1104,17 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           }),
         ).toMatchObject({ sha256: key, size: bytes.length });
         expect(await store.blobs.has(key)).toBe(true);
+        expect(await readAll(store.blobs.get(key))).toEqual(bytes);
+        expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
+      });
+
+      it('puts again into a shard directory removed since the store last wrote there, leaving no temporary file', async () => {
+        const bytes = Buffer.from('first of its shard');
+        const key = sha256(bytes);
+        await store.blobs.put(bytes);
+        rmSync(join(harness.blobDir, key.slice(0, 2)), { recursive: true });
+        expect(await store.blobs.has(key)).toBe(false);
+        expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
       });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
-import { link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,7 +36,9 @@ export function createFileBlobStore(dir: string): BlobStore {
   const shards = new Set<string>();
   const ensureShard = async (shard: string) => {
     if (shards.has(shard)) return;
-    await mkdir(join(dir, shard), { recursive: true, mode: dirMode });
+    const made = await mkdir(join(dir, shard), { recursive: true, mode: dirMode });
+    // A new shard's own entry in `dir` must be on disk before a file in it can be.
+    if (made !== undefined) await syncDirectory(dir);
     shards.add(shard);
   };
 
@@ -107,6 +109,8 @@ export function createFileBlobStore(dir: string): BlobStore {
       linked = await linkOrReplace();
     }
     if (!linked) return { sha256, size };
+    // The caller commits a row naming this blob next: the new name must survive a power cut as the bytes do.
+    await syncDirectory(join(dir, shard));
     // The temporary name of a file now also at `target`: one unlink (rm would lstat it first).
     await unlink(temp).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
@@ -127,11 +131,12 @@ export function createFileBlobStore(dir: string): BlobStore {
       try {
         // Bytes already in memory: one write call, no stream pipeline.
         if (Buffer.isBuffer(source)) {
-          await writeFile(temp, source, { mode: fileMode, flag: 'wx' });
+          // flush: the bytes reach the disk before the blob is placed (and before its row is committed).
+          await writeFile(temp, source, { mode: fileMode, flag: 'wx', flush: true });
           return await place(temp, createHash('sha256').update(source).digest('hex'), source.length);
         }
         const meter = new DigestMeter(maxBytes);
-        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx' }));
+        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx', flush: true }));
         return await place(temp, meter.hash.digest('hex'), meter.size);
       } catch (error) {
         await rm(temp, { force: true });
@@ -169,6 +174,20 @@ const SWEEP_BATCH = 50_000;
  * blobs older than it that `referenced` does not name, in batches. A blob put again since it was listed
  * is a fresh inode with a fresh mtime: removeIfSame puts it back.
  */
+/**
+ * fsync of a directory: makes the names created in it durable. A store's row that names a blob is committed
+ * (with its own fsync) right after the put, so without this a power cut could leave a row whose blob never
+ * reached the disk: a message lost after it was acknowledged.
+ */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 async function sweepDir(
   dir: string,
   options: BlobSweepOptions,

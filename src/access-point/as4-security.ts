@@ -222,7 +222,7 @@ export function requirePeerAp(
 /**
  * Before sending to a peer AP: the certificate its receipt must be signed with is the one the directory pins;
  * a peer without one is reached only with `pki.unpinnedPeers` (its receipt is then judged by the trust store
- * and the AS4 signer role, src/as4/ws-security-verify.ts). Not retryable: the directory must change.
+ * and the AS4 signer role, src/as4/security/ws-security-verify.ts). Not retryable: the directory must change.
  */
 export function requirePinnedPeer(
   endpoint: string,

@@ -17,7 +17,7 @@ import {
   type Attachment,
   type ReceivedUserMessage,
 } from '../../src/as4/index.js';
-import { readAll } from '../../src/as4/streamed-body.js';
+import { readAll } from '../../src/as4/message/streamed-body.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { writeRandomFile } from '../helpers/large-payload.js';
 import { waitFor } from '../helpers/wait.js';

@@ -7,7 +7,7 @@ import { createAs4Transport, createAs4Endpoint } from './access-point/as4-bindin
 import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
 import { jpPintSubmissionCheck, peppolServiceOf } from './access-point/as4-peppol.js';
 import { peppolAs4Profile } from './peppol/index.js';
-import { crlAsPem } from './as4/index.js';
+import { crlAsPem, type TrustStore } from './pki/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
 import { loadConfig, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
 import {
@@ -48,7 +48,6 @@ import { createApServer } from './access-point/http-server.js';
 import { createRecipientChannels } from './access-point/recipient-channels.js';
 import { createSenderWebhooks } from './access-point/sender-webhooks.js';
 import { createOnBehalfSealer } from './access-point/remote-seal-binding.js';
-import type { TrustStore } from './pki/index.js';
 import { createArchiveRenewalJob } from './archive/index.js';
 import { createValidationDataRefresh, heldValidationData } from './access-point/validation-data-refresh.js';
 import { createTsaRouter } from './timestamp/index.js';

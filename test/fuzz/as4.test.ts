@@ -9,7 +9,8 @@ import { decodeMultipart, encodeMultipart } from '../../src/as4/message/multipar
 import { decodeMultipartStreaming } from '../../src/as4/message/multipart-stream.js';
 import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
 import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
-import { assertNoProcessingInstructions, parseXml, serializeXml } from '../../src/as4/message/xml-util.js';
+import { assertNoProcessingInstructions, parseXml } from '../../src/as4/message/xml-util.js';
+import { serializeXml } from '../../src/xml/index.js';
 import type { Attachment } from '../../src/as4/model/types.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-helpers.js';
 import { sharedTestPki } from '../helpers/pki.js';

@@ -6,16 +6,11 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AS4_ALG,
-  AS4_NS,
-  decodeMultipart,
-  parseAs4Xml,
-  parseEnvelope,
-  sendUserMessage,
-  type Attachment,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
+import { ALG as AS4_ALG, NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { decodeMultipart } from '../../src/as4/message/multipart.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
 import {
   api,
   apiText,

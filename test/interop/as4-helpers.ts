@@ -8,15 +8,10 @@ import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/ty
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import {
-  AS4_NS,
-  createAs4Handler,
-  parseEnvelope,
-  type As4HandlerOptions,
-  type Attachment,
-  type ReceivedUserMessage,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { createAs4Handler, type Attachment, type UserMessage } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import type { As4HandlerOptions, ReceivedUserMessage } from '../../src/as4/model/types.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
 export function anchorTrustStore(caCertFile: string): TrustStore {

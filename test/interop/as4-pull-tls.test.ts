@@ -4,14 +4,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createAs4Handler,
-  createAs4TlsClient,
-  definePMode,
-  pullUserMessage,
-  type Attachment,
-  type PulledUserMessage,
-} from '../../src/as4/index.js';
+import { createAs4Handler, definePMode, type Attachment } from '../../src/as4/index.js';
+import { createAs4TlsClient } from '../../src/pki/index.js';
+import { pullUserMessage } from '../../src/as4/http/pull-client.js';
+import type { PulledUserMessage } from '../../src/as4/model/types.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
 

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildPullRequestEnvelope,
-  definePMode,
-  pullUserMessage,
-  serializeAs4Xml,
-  verifyAs4Capture,
-  type Attachment,
-  type ParsedReceipt,
-  type PulledUserMessage,
-} from '../../src/as4/index.js';
+import { definePMode, verifyAs4Capture, type Attachment } from '../../src/as4/index.js';
+import { buildPullRequestEnvelope } from '../../src/as4/message/envelope-build.js';
+import { pullUserMessage } from '../../src/as4/http/pull-client.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import type { ParsedReceipt, PulledUserMessage } from '../../src/as4/model/types.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   anchorTrustStore,

@@ -11,7 +11,8 @@ import { contentIdFromCid, decodeMultipart } from '../message/multipart.js';
 import { NS } from '../model/namespaces.js';
 import type { As4CaptureOptions, As4CaptureReport, Attachment, SoapVersion } from '../model/types.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
-import { allElements, assertNoProcessingInstructions, childElements, parseXml } from '../message/xml-util.js';
+import { allElements, assertNoProcessingInstructions, parseXml } from '../message/xml-util.js';
+import { childElements } from '../../xml/index.js';
 
 function certificateSummary(c: NonNullable<ReturnType<typeof verifyEnvelope>['signer']>) {
   return {

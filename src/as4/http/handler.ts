@@ -23,7 +23,8 @@ import type {
   UserMessage,
 } from '../model/types.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
-import { assertNoProcessingInstructions, parseXml, serializeXml } from '../message/xml-util.js';
+import { assertNoProcessingInstructions, parseXml } from '../message/xml-util.js';
+import { serializeXml } from '../../xml/index.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
 /** Duplicate detection window without P-Modes: the P-Mode default (7 days). */

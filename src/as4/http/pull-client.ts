@@ -12,7 +12,8 @@ import { buildReceipt } from '../message/signals.js';
 import type { Attachment, PullUserMessageOptions, PullUserMessageResult } from '../model/types.js';
 import { signEnvelope } from '../security/ws-security-sign.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
-import { parseXml, serializeXml } from '../message/xml-util.js';
+import { parseXml } from '../message/xml-util.js';
+import { serializeXml } from '../../xml/index.js';
 
 const SOAP12 = `${SOAP12_MEDIA_TYPE}; charset=UTF-8`;
 

@@ -11,16 +11,8 @@ import type {
   SoapVersion,
   UserMessage,
 } from '../model/types.js';
-import {
-  allElements,
-  assertNoProcessingInstructions,
-  childElements,
-  isElement,
-  isNs,
-  onlyChild,
-  parseXml,
-  textOf,
-} from './xml-util.js';
+import { allElements, assertNoProcessingInstructions, isNs, onlyChild, parseXml } from './xml-util.js';
+import { childElements, isElement, textOf } from '../../xml/index.js';
 
 const BAD = 'AS4_EBMS_0009';
 const bad = (why: string): never => {

@@ -4,7 +4,7 @@ import { buildUserMessageEnvelope } from './envelope-build.js';
 import { parseEnvelope } from './envelope-parse.js';
 import { buildErrorSignal } from './signals.js';
 import { ebmsErrors } from '../model/ebms-errors.js';
-import { serializeXml } from './xml-util.js';
+import { serializeXml } from '../../xml/index.js';
 
 const att = [{ contentId: 'payload-1@qerds', contentType: 'application/xml', body: Buffer.from('<a/>') }];
 

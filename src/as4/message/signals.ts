@@ -6,7 +6,7 @@ import { locateSoapParts } from './envelope-parse.js';
 import { NS } from '../model/namespaces.js';
 import type { SignatureReference, SignalOptions } from '../model/types.js';
 import { signEnvelope } from '../security/ws-security-sign.js';
-import { childElements } from './xml-util.js';
+import { childElements } from '../../xml/index.js';
 
 function newMessageId(options: SignalOptions): string {
   return `${(options.idGenerator ?? uuidIdGenerator).next()}@qerds`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { canonicalizeDocument } from '../security/c14n.js';
+import { canonicalizeDocument } from '../../xml/index.js';
 import type { Attachment, StreamedBody } from '../model/types.js';
 import { parseXml } from './xml-util.js';
 

@@ -8,7 +8,7 @@ import { readAll, streamedAttachment } from './streamed-body.js';
 import { isOpaqueMediaType } from './swa.js';
 import type { Attachment, SignatureReference, UserMessage } from '../model/types.js';
 import { signEnvelope } from '../security/ws-security-sign.js';
-import { serializeXml } from './xml-util.js';
+import { serializeXml } from '../../xml/index.js';
 
 export interface PackedUserMessage {
   readonly contentType: string;

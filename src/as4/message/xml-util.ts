@@ -8,9 +8,6 @@ import {
 } from '../../xml/index.js';
 import { NS } from '../model/namespaces.js';
 
-/** The DOM helpers are the xml module's; re-exported for as4's files and tests. */
-export { childElements, isElement, serializeXml, textOf } from '../../xml/index.js';
-
 /**
  * Parse XML strictly (xml/: parser warnings and errors fatal, DTDs refused: the threat is entity expansion and
  * external entity resolution; SOAP 1.2 also forbids DTDs). Processing instructions are left to

@@ -17,7 +17,8 @@ import {
   type SpoolDir,
 } from '../message/streamed-body.js';
 import type { Attachment, DecryptedAttachments, StreamedBody } from '../model/types.js';
-import { allElements, childElements, idOf } from '../message/xml-util.js';
+import { allElements, idOf } from '../message/xml-util.js';
+import { childElements } from '../../xml/index.js';
 
 const GCM_IV_BYTES = 12;
 const MAX_ENCRYPTED_KEYS = 4;

@@ -15,7 +15,7 @@ import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { ALG, NS } from '../model/namespaces.js';
 import { appendIssuerSerialReference, matchRecipient } from './recipient-match.js';
-import { childElements, textOf } from '../message/xml-util.js';
+import { childElements, textOf } from '../../xml/index.js';
 
 /** RFC 3394 default initial value of AES key wrap. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');

@@ -2,7 +2,8 @@ import type { X509Certificate } from 'node:crypto';
 import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
 import { subjectKeyIdentifier } from '../../pki/certificate-facts.js';
 import { NS, WSS } from '../model/namespaces.js';
-import { childElements, idOf, textOf } from '../message/xml-util.js';
+import { idOf } from '../message/xml-util.js';
+import { childElements, textOf } from '../../xml/index.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {

@@ -4,7 +4,7 @@ import type { Finding } from '../../pki/types.js';
 import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
 import { subjectKeyIdentifier } from '../../pki/certificate-facts.js';
 import { NS, WSS } from '../model/namespaces.js';
-import { childElements, textOf } from '../message/xml-util.js';
+import { childElements, textOf } from '../../xml/index.js';
 
 export interface ResolvedToken {
   readonly certificate: X509Certificate;

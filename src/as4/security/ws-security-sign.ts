@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { signBytes, signatureAlgorithmFor } from './algorithms.js';
-import { canonicalize } from './c14n.js';
+import { canonicalize, childElements } from '../../xml/index.js';
 import { BODY_ID, MESSAGING_ID } from '../message/envelope-build.js';
 import { locateSoapParts } from '../message/envelope-parse.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { attachmentDigest } from '../message/swa.js';
 import type { Attachment, SignatureReference, SignOptions, SignResult } from '../model/types.js';
-import { childElements, idOf } from '../message/xml-util.js';
+import { idOf } from '../message/xml-util.js';
 
 export const BST_ID = 'id-bst';
 export const TIMESTAMP_ID = 'id-timestamp';

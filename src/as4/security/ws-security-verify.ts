@@ -2,14 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Finding } from '../../pki/types.js';
 import { checkCertificateRole } from '../../pki/certificate-roles.js';
 import { digestName, isSupportedSignatureAlgorithm, verifyBytes } from './algorithms.js';
-import { canonicalize } from './c14n.js';
+import { canonicalize, childElements, textOf } from '../../xml/index.js';
 import { locateSoapParts, type SoapParts } from '../message/envelope-parse.js';
 import { contentIdFromCid } from '../message/multipart.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { attachmentContentOctets, attachmentDigest } from '../message/swa.js';
 import { resolveSigningToken } from './token-resolver.js';
 import type { Attachment, SignatureReference, VerifyOptions, VerifyResult } from '../model/types.js';
-import { allElements, childElements, idOf, isNs, textOf } from '../message/xml-util.js';
+import { allElements, idOf, isNs } from '../message/xml-util.js';
 
 const ULTIMATE_RECEIVER = 'http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver';
 

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sharedTestPki, foreignTestPki } from '../../../test/helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../../../test/interop/as4-helpers.js';
-import { canonicalize } from './c14n.js';
+import { canonicalize, serializeXml } from '../../xml/index.js';
 import { buildUserMessageEnvelope } from '../message/envelope-build.js';
 import { buildReceipt } from '../message/signals.js';
 import { signEnvelope } from './ws-security-sign.js';
 import { verifyEnvelope } from './ws-security-verify.js';
-import { parseXml, serializeXml } from '../message/xml-util.js';
+import { parseXml } from '../message/xml-util.js';
 import type { Attachment } from '../model/types.js';
 
 const pki = sharedTestPki();

@@ -247,7 +247,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     },
     relayRetry: relayRetryPolicy(
       config.relay,
-      as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH),
+      as4.pmodes.find((p) => p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH),
     ),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
     peerSeals: {

@@ -114,7 +114,7 @@ function loadAs4Signing(config: QerdsConfig, seal: SigningIdentity): SigningIden
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
 export function outgoingPMode(security: As4Security, service: string, action: string): PMode {
-  const pmode = security.pmodes.find((p) => p.mep === 'push' && p.service === service && p.action === action);
+  const pmode = security.pmodes.find((p) => p.service === service && p.action === action);
   if (!pmode)
     throw new QerdsError('AS4_EBMS_0010', `no push P-Mode for service ${service}, action ${action}`, {
       details: { retryable: false },

@@ -11,6 +11,7 @@ import express from 'express';
 import { createAs4Handler, type Attachment, type UserMessage } from '../../src/as4/index.js';
 import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
 import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import { appendMessageInfo, buildSoapSkeleton, ebElement } from '../../src/as4/message/envelope-build.js';
 import type { As4HandlerOptions, ReceivedUserMessage } from '../../src/as4/model/types.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
@@ -107,6 +108,22 @@ export async function postAs4(
   });
   const xml = await res.text();
   return { status: res.status, xml, signal: parseEnvelope(xml) };
+}
+
+/**
+ * An eb:SignalMessage with eb:PullRequest for `mpc` (ebMS 3.0 Core §5.2.3.1), as another MSH's one-way/pull
+ * would send it: the AP builds none, and answers one with EBMS:0008.
+ */
+export function buildPullRequestEnvelope(info: {
+  messageId: string;
+  timestamp: Date;
+  mpc: string;
+}): Document {
+  const { document: doc, messaging } = buildSoapSkeleton('1.2');
+  const signal = ebElement(doc, messaging, 'SignalMessage');
+  appendMessageInfo(doc, signal, info);
+  ebElement(doc, signal, 'PullRequest', undefined, { mpc: info.mpc });
+  return doc;
 }
 
 export function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | undefined {

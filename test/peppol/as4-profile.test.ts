@@ -68,7 +68,6 @@ describe('Peppol AS4 profile', () => {
   });
 
   it.each([
-    ['pull', (p: PModeInput) => ({ ...p, mep: 'pull' as const }), 'fatal:peppol-as4-mep'],
     [
       'another agreement',
       (p: PModeInput) => ({ ...p, agreement: 'urn:as4:agreement' }),

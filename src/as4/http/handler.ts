@@ -6,7 +6,6 @@ import { decryptAttachmentsStreaming } from '../security/attachment-encryption.j
 import { decompressPayloadsStreaming } from '../message/compression.js';
 import { assertPModeSecurity, matchPMode, type PMode } from '../model/pmode.js';
 import { createReceiptMemory } from './receipt-memory.js';
-import { packUserMessage } from '../message/user-message-pack.js';
 import { ebmsCodeOf, type EbmsErrorCode } from '../model/ebms-errors.js';
 import { parseEnvelope, peekMessageId } from '../message/envelope-parse.js';
 import { contentIdFromCid } from '../message/multipart.js';
@@ -101,8 +100,8 @@ function checkPayloadConsistency(message: UserMessage, attachments: readonly Att
  * invalid or untrusted signer → EBMS:0101), its header parsed, matched to a push P-Mode (EBMS:0010) whose
  * security it must meet (EBMS:0103), its payloads checked against PayloadInfo (EBMS:0007/0011) and inflated
  * (EBMS:0303); only then `onUserMessage` sees it, and a signed NRR Receipt answers on the same HTTP
- * connection (AS4 synchronous "response" pattern). A signed PullRequest gets the next message of its MPC
- * from `onPullRequest` (one-way/pull), a signed Receipt goes to `onReceipt`. Failures are answered with a
+ * connection (AS4 synchronous "response" pattern). A signed PullRequest or Receipt is EBMS:0008 (one-way/push
+ * only: nothing waits here to be pulled, and receipts come back on the responses of our pushes). Failures are answered with a
  * signed ebMS Error signal and a SOAP Fault, HTTP 500 (the convention of AS4 products).
  * Duplicates within the P-Mode's detection window get the original receipt and never reach `onUserMessage`
  * (`receiptMemory`); later ones are left to `onUserMessage` to drop (the store), and get a new receipt.
@@ -132,29 +131,6 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
   ) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
     res.status(httpStatus).type(soapMediaType(soapVersion)).send(serializeXml(doc));
-  };
-
-  /** One-way/pull (AS4 §2.1): the next message of the MPC in the HTTP response, or the EBMS:0006 warning. */
-  const answerPullRequest = async (
-    res: Response,
-    mpc: string,
-    refTo: string,
-    signer: X509Certificate,
-    soapVersion: SoapVersion,
-  ) => {
-    if (!options.onPullRequest)
-      throw new QerdsError('AS4_EBMS_0008', 'PullRequest is not supported by this endpoint');
-    // Only channels a pull P-Mode names may be pulled from: an unknown MPC could leak another party's messages.
-    if (options.pmodes && !options.pmodes.some((p) => p.mep === 'pull' && p.mpc === mpc))
-      throw new QerdsError('AS4_EBMS_0010', `no pull P-Mode for MPC ${mpc}`);
-    const pulled = await options.onPullRequest({ mpc, messageId: refTo, signer });
-    if (!pulled) {
-      sendError(res, 'EBMS:0006', `no message waiting on ${mpc}`, refTo, soapVersion, 200);
-      return;
-    }
-    const packed = packUserMessage({ ...pulled, identity: options.identity });
-    res.status(200).setHeader('MIME-Version', '1.0');
-    res.type(packed.contentType).send(packed.body);
   };
 
   return async (req, res) => {
@@ -212,26 +188,19 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       const parsed = parseEnvelope(doc);
       soapVersion = parsed.soapVersion;
-      if (parsed.kind === 'pull') {
-        await answerPullRequest(res, parsed.mpc, parsed.signal.messageId, verification.signer, soapVersion);
-        return;
-      }
-      if (parsed.kind === 'receipt') {
-        if (!options.onReceipt) throw new QerdsError('AS4_EBMS_0008', 'this endpoint takes no receipts');
-        await options.onReceipt(parsed.receipt, verification.signer);
-        res.status(200).end();
-        return;
-      }
+      // One-way/push only: no outbox to pull from, and receipts come back on the response of our own pushes.
+      if (parsed.kind === 'pull')
+        throw new QerdsError(
+          'AS4_EBMS_0008',
+          'PullRequest is not supported by this endpoint (one-way/push only)',
+        );
+      if (parsed.kind === 'receipt') throw new QerdsError('AS4_EBMS_0008', 'this endpoint takes no receipts');
       if (parsed.kind !== 'user')
         throw new QerdsError('AS4_EBMS_0010', `unexpected ${parsed.kind} signal pushed to this endpoint`);
       let pmode: PMode | undefined;
       if (options.pmodes) {
-        // A pushed UserMessage can only fit a push P-Mode (a pull agreement's messages are handed out, not taken in).
         try {
-          pmode = matchPMode(
-            options.pmodes.filter((p) => p.mep === 'push'),
-            parsed.message,
-          );
+          pmode = matchPMode(options.pmodes, parsed.message);
         } catch (error) {
           throw options.noPModeRefusal?.(parsed.message) ?? error;
         }

@@ -108,15 +108,3 @@ export function buildUserMessageEnvelope(
   }
   return doc;
 }
-
-/** An eb:SignalMessage with eb:PullRequest for `mpc` (ebMS 3.0 Core §5.2.3.1; AS4 one-way/pull). */
-export function buildPullRequestEnvelope(
-  info: { messageId: string; timestamp: Date; mpc: string },
-  options: { soapVersion?: SoapVersion } = {},
-): Document {
-  const { document: doc, messaging } = buildSoapSkeleton(options.soapVersion ?? '1.2');
-  const signal = ebElement(doc, messaging, 'SignalMessage');
-  appendMessageInfo(doc, signal, info);
-  ebElement(doc, signal, 'PullRequest', undefined, { mpc: info.mpc });
-  return doc;
-}

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { QerdsError } from '../../core/index.js';
-import { ALG, EBMS_DEFAULT_MPC } from './namespaces.js';
+import { ALG } from './namespaces.js';
 import type { Attachment, UserMessage } from './types.js';
 
 /**
  * Processing Modes (ebMS 3.0 Core §4 and Appendix D, AS4 profile §3): what two MSHs agreed for one
  * service/action between two parties. Only the parameters qerds-ap acts on are modelled; names follow
  * the spec (`PMode.Agreement`, `PMode.MEP`, `PMode[1].BusinessInfo.Service`, `PMode[1].Security.*`,
- * `PMode[1].ReceptionAwareness.*`). One leg: AS4 one-way push or pull.
+ * `PMode[1].ReceptionAwareness.*`). One leg: AS4 one-way push.
  */
 export type AlgorithmSet = 'edelivery-1.15' | 'edelivery-2.0';
 
@@ -56,14 +56,16 @@ export const pmodeSchema = z
      */
     agreement: z.string().min(1).optional(),
     /**
-     * PMode.MEP one-way; PMode.MEPbinding `push` (the sender POSTs the message to the receiver's /as4) or `pull` (the
-     * message waits on `mpc` until the receiver fetches it with a signed PullRequest). Only push P-Modes send this AP's
-     * messages and match pushed ones; the access point serves no PullRequest (EBMS:0008), so a `pull` P-Mode in its
-     * config has no effect (pull is there for the AS4 library, src/as4/handler.ts `onPullRequest`). @defaultValue 'push'
+     * PMode.MEP one-way; PMode.MEPbinding `push`: the sender POSTs the message to the receiver's /as4 and takes the
+     * receipt from the response. `pull` is refused: this AP keeps no outbox for a peer to pull from and pulls from
+     * none (a PullRequest it receives is answered with EBMS:0008). @defaultValue 'push'
      */
-    mep: z.enum(['push', 'pull']).default('push'),
-    /** PMode[1].BusinessInfo.MPC: the channel a pull draws from (pull P-Modes only, see `mep`). @defaultValue the ebMS default MPC */
-    mpc: z.string().min(1).default(EBMS_DEFAULT_MPC),
+    mep: z
+      .literal('push', {
+        error:
+          'only the one-way "push" MEP is supported: this access point serves no PullRequest and pulls from no peer',
+      })
+      .default('push'),
     /**
      * PMode.Initiator, the sending party (eb:From). Receiving, a message from another party does not match this
      * P-Mode; sending, it is the eb:From. Absent: any sender matches, and this AP sends as `ap.id` with the ebMS

@@ -247,13 +247,6 @@ export interface As4HandlerOptions {
   onUserMessage(received: ReceivedUserMessage): Promise<void>;
   /** Receipts kept for duplicate detection (the P-Mode's window). @defaultValue a new in-memory ReceiptMemory */
   readonly receiptMemory?: ReceiptMemory;
-  /**
-   * One-way/pull: the next UserMessage waiting on `mpc` for the (verified) puller, or undefined when none
-   * (answered with the EBMS:0006 warning). @defaultValue undefined (PullRequest answered with EBMS:0008)
-   */
-  onPullRequest?(request: PullRequestReceived): Promise<PulledUserMessage | undefined>;
-  /** A (verified) receipt pushed to this endpoint, e.g. for a message that was pulled. @defaultValue undefined (EBMS:0008) */
-  onReceipt?(receipt: ParsedReceipt, signer: X509Certificate): Promise<void>;
   /** Limits of the SOAP envelope (the XML part; attachments have `maxMessageBytes`). @defaultValue DEFAULT_ENVELOPE_LIMITS */
   readonly envelopeLimits?: EnvelopeLimits;
 }
@@ -272,54 +265,6 @@ export interface EnvelopeLimits {
   readonly maxElements?: number;
   /** Most attributes in the envelope (namespace declarations included); at most 64 on one element. @defaultValue 50000 */
   readonly maxAttributes?: number;
-}
-
-/** A verified eb:PullRequest. */
-export interface PullRequestReceived {
-  readonly mpc: string;
-  readonly messageId: string;
-  readonly signer: X509Certificate;
-}
-
-/** What the responding MSH hands out for a PullRequest: signed by the handler's identity, optionally compressed and encrypted. */
-export interface PulledUserMessage {
-  readonly message: UserMessage;
-  readonly attachments: readonly Attachment[];
-  /** @defaultValue false */
-  readonly compress?: boolean;
-  /** Encrypt the payloads for the puller's certificate. @defaultValue undefined */
-  readonly encryptFor?: X509Certificate;
-}
-
-export interface PullUserMessageOptions {
-  readonly endpoint: string;
-  /** @defaultValue the ebMS default MPC */
-  readonly mpc?: string;
-  readonly identity: SigningIdentity;
-  /** The responding MSH's certificate: the pulled message must be signed by it. */
-  readonly senderCertificate?: X509Certificate;
-  readonly trust?: TrustStore;
-  /** Keys to decrypt pulled payloads. @defaultValue [identity] */
-  readonly decryptionKeys?: readonly SigningIdentity[];
-  /** @defaultValue 104857600 (bytes) */
-  readonly maxMessageBytes?: number;
-  /** @defaultValue 60000 (ms) */
-  readonly timeoutMs?: number;
-  readonly clock?: Clock;
-  readonly idGenerator?: IdGenerator;
-  /** How to post (PullRequest and receipt): e.g. an As4TlsClient's client for the responder. @defaultValue the global fetch */
-  readonly http?: As4HttpClient;
-}
-
-export interface PullUserMessageResult {
-  readonly message: UserMessage;
-  /** Decrypted and inflated. */
-  readonly attachments: readonly Attachment[];
-  readonly signer: X509Certificate;
-  /** The NRR receipt we pushed back for the pulled message. */
-  readonly receiptXml: string;
-  /** Whether the receipt push was answered with HTTP 2xx (if not, the sender will offer the message again). */
-  readonly receiptDelivered: boolean;
 }
 
 export interface SendUserMessageOptions {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
 import { ALG as AS4_ALG, NS as AS4_NS } from '../../src/as4/model/namespaces.js';
-import { decodeMultipart } from '../../src/as4/message/multipart.js';
+import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
 import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
 import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
 import {

@@ -107,6 +107,132 @@ class PartSink {
   }
 }
 
+/** What the boundary scan finds, in order: a part's headers, octets of its body, the end of the part. */
+type ScanEvent =
+  | { readonly kind: 'part'; readonly headers: Map<string, string> }
+  | { readonly kind: 'data'; readonly bytes: Buffer }
+  | { readonly kind: 'end' };
+
+/**
+ * The one MIME multipart boundary scan (RFC 2046 §5.1.1), fed the octets as they arrive. `feed` yields what a chunk
+ * completes and keeps what could still be a delimiter cut in two; the yielded octets are views that stay valid.
+ * A generator, so that a caller acting on each event (a part spooled to a file) meets the errors in the order the
+ * octets carry them.
+ */
+class MultipartScanner {
+  // `as`: assigned inside feed(), so the compiler must not narrow it to its first value.
+  private state = 'preamble' as 'preamble' | 'delimiter' | 'headers' | 'body' | 'epilogue';
+  private window: Buffer = Buffer.alloc(0);
+  private dash: Buffer;
+  private delimiter: Buffer;
+  /** Parts begun so far. */
+  parts = 0;
+
+  constructor(
+    boundary: string,
+    private readonly limits: { readonly maxParts: number; readonly maxHeaderBytes: number },
+  ) {
+    this.dash = Buffer.from(`--${boundary}`);
+    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+  }
+
+  *feed(chunk: Buffer): Generator<ScanEvent> {
+    const { dash, delimiter } = this;
+    this.window = this.window.length === 0 ? chunk : Buffer.concat([this.window, chunk]);
+    for (;;) {
+      const window = this.window;
+      if (this.state === 'preamble') {
+        if (window.length < dash.length) return;
+        if (window.subarray(0, dash.length).equals(dash)) {
+          this.window = window.subarray(dash.length);
+        } else {
+          const at = window.indexOf(delimiter);
+          if (at < 0) {
+            this.window = window.subarray(Math.max(0, window.length - delimiter.length + 1));
+            return;
+          }
+          this.window = window.subarray(at + delimiter.length);
+        }
+        this.state = 'delimiter';
+      } else if (this.state === 'delimiter') {
+        let pos = 0;
+        if (window.length < 2) return;
+        if (window[0] === 0x2d && window[1] === 0x2d) {
+          if (this.parts === 0) fail('no body parts');
+          this.state = 'epilogue'; // close delimiter; the epilogue is ignored (RFC 2046 §5.1.1)
+          continue;
+        }
+        while (window[pos] === 0x20 || window[pos] === 0x09) pos++; // transport padding
+        if (pos + 2 > window.length) return;
+        if (window[pos] !== 0x0d || window[pos + 1] !== 0x0a) fail('boundary delimiter not followed by CRLF');
+        if (this.parts >= this.limits.maxParts) fail(`more than ${this.limits.maxParts} parts`);
+        this.window = window.subarray(pos + 2);
+        this.state = 'headers';
+      } else if (this.state === 'headers') {
+        // A part ends at the first delimiter, also when that cuts its header block (or the blank line after it).
+        let headerEnd: number;
+        let bodyStart: number;
+        if (window.length < delimiter.length) return;
+        if (window[0] === 0x0d && window[1] === 0x0a) {
+          if (window.subarray(0, delimiter.length).equals(delimiter))
+            fail('part without header/body separator');
+          headerEnd = 0;
+          bodyStart = 2;
+        } else {
+          const sep = window.indexOf('\r\n\r\n');
+          if (sep < 0) {
+            if (window.indexOf(delimiter) >= 0) fail('part without header/body separator');
+            if (window.length > this.limits.maxHeaderBytes) fail('part headers too large');
+            return;
+          }
+          // The blank line's CRLF may open a delimiter: the part then has no body separator.
+          const next = window.subarray(0, sep + 2 + delimiter.length).indexOf(delimiter);
+          if (next >= 0) fail('part without header/body separator');
+          if (window.length < sep + 2 + delimiter.length) return;
+          headerEnd = sep;
+          bodyStart = sep + 4;
+        }
+        const headers = parseHeaders(window.subarray(0, headerEnd), this.limits.maxHeaderBytes);
+        this.parts++;
+        this.window = window.subarray(bodyStart);
+        this.state = 'body';
+        yield { kind: 'part', headers };
+      } else if (this.state === 'body') {
+        const at = window.indexOf(delimiter);
+        if (at < 0) {
+          // Keep what could be the start of a delimiter split across two chunks.
+          const safe = Math.max(0, window.length - delimiter.length + 1);
+          this.window = window.subarray(safe);
+          if (safe > 0) yield { kind: 'data', bytes: window.subarray(0, safe) };
+          return;
+        }
+        this.window = window.subarray(at + delimiter.length);
+        this.state = 'delimiter';
+        if (at > 0) yield { kind: 'data', bytes: window.subarray(0, at) };
+        yield { kind: 'end' };
+      } else {
+        this.window = Buffer.alloc(0);
+        return;
+      }
+    }
+  }
+
+  /** The octets ended: anything but a complete message is AS4_EBMS_0007. */
+  finish(): void {
+    if (this.state === 'preamble') fail('no boundary delimiter');
+    if (this.state !== 'epilogue') fail('missing close delimiter');
+  }
+}
+
+const decodeLimits = (limits: DecodeMultipartLimits) => ({
+  maxBytes: limits.maxBytes ?? 104_857_600,
+  maxParts: limits.maxParts ?? 101,
+  maxHeaderBytes: limits.maxHeaderBytes ?? 16_384,
+});
+
+const tooLargeMessage = (maxBytes: number) =>
+  new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${maxBytes} bytes`, { details: { limit: maxBytes } });
+
 /**
  * decodeMultipart over a stream (RFC 2046 boundary scan as the octets arrive): the SOAP part stays in
  * memory (at most `maxRootBytes`), attachments stay in memory while all of them together fit `spoolThresholdBytes`
@@ -119,9 +245,7 @@ export async function decodeMultipartStreaming(
   source: AsyncIterable<Buffer>,
   options: DecodeMultipartStreamingOptions,
 ): Promise<DecodedMultipart> {
-  const maxBytes = options.maxBytes ?? 104_857_600;
-  const maxParts = options.maxParts ?? 101;
-  const maxHeaderBytes = options.maxHeaderBytes ?? 16_384;
+  const limits = decodeLimits(options);
   const threshold = options.spoolThresholdBytes ?? 1_048_576;
   const sinkOptions = {
     spoolDir: options.spoolDir,
@@ -148,102 +272,61 @@ export async function decodeMultipartStreaming(
     if (root) rootSeen = true;
     return root;
   };
-  const dash = Buffer.from(`--${boundary}`);
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-
+  const scanner = new MultipartScanner(boundary, limits);
   const parts: RawPart[] = [];
-  // `as`: assigned inside step(), so the compiler must not narrow it to its first value.
-  let state = 'preamble' as 'preamble' | 'delimiter' | 'headers' | 'body' | 'epilogue';
-  let window: Buffer = Buffer.alloc(0);
   let total = 0;
   let sink: PartSink | undefined;
-
-  /** Consumes what `window` allows; returns when it needs more octets. */
-  const step = async (): Promise<void> => {
-    for (;;) {
-      if (state === 'preamble') {
-        if (window.length < dash.length) return;
-        if (window.subarray(0, dash.length).equals(dash)) {
-          window = window.subarray(dash.length);
-        } else {
-          const at = window.indexOf(delimiter);
-          if (at < 0) {
-            window = window.subarray(Math.max(0, window.length - delimiter.length + 1));
-            return;
-          }
-          window = window.subarray(at + delimiter.length);
-        }
-        state = 'delimiter';
-      } else if (state === 'delimiter') {
-        let pos = 0;
-        if (window.length < 2) return;
-        if (window[0] === 0x2d && window[1] === 0x2d) {
-          if (parts.length === 0) fail('no body parts');
-          state = 'epilogue'; // close delimiter; the epilogue is ignored (RFC 2046 §5.1.1)
-          continue;
-        }
-        while (window[pos] === 0x20 || window[pos] === 0x09) pos++; // transport padding
-        if (pos + 2 > window.length) return;
-        if (window[pos] !== 0x0d || window[pos + 1] !== 0x0a) fail('boundary delimiter not followed by CRLF');
-        if (parts.length >= maxParts) fail(`more than ${maxParts} parts`);
-        window = window.subarray(pos + 2);
-        state = 'headers';
-      } else if (state === 'headers') {
-        if (window.length < 2) return;
-        let headerEnd: number;
-        let bodyStart: number;
-        if (window[0] === 0x0d && window[1] === 0x0a) {
-          headerEnd = 0;
-          bodyStart = 2;
-        } else {
-          const sep = window.indexOf('\r\n\r\n');
-          if (sep < 0) {
-            if (window.length > maxHeaderBytes) fail('part headers too large');
-            return;
-          }
-          headerEnd = sep;
-          bodyStart = sep + 4;
-        }
-        const headers = parseHeaders(window.subarray(0, headerEnd), maxHeaderBytes);
-        sink = new PartSink(headers, isRoot(headers), budget, sinkOptions);
-        window = window.subarray(bodyStart);
-        state = 'body';
-      } else if (state === 'body') {
-        const at = window.indexOf(delimiter);
-        if (at < 0) {
-          // Keep what could be the start of a delimiter split across two chunks.
-          const safe = Math.max(0, window.length - delimiter.length + 1);
-          await sink!.write(window.subarray(0, safe));
-          window = window.subarray(safe);
-          return;
-        }
-        await sink!.write(window.subarray(0, at));
-        parts.push(await sink!.finish());
-        sink = undefined;
-        window = window.subarray(at + delimiter.length);
-        state = 'delimiter';
-      } else {
-        window = Buffer.alloc(0);
-        return;
-      }
-    }
-  };
-
   try {
     for await (const chunk of source) {
       total += chunk.length;
-      if (total > maxBytes)
-        throw new QerdsError('AS4_EBMS_0007', `MIME message exceeds ${maxBytes} bytes`, {
-          details: { limit: maxBytes },
-        });
-      window = window.length === 0 ? chunk : Buffer.concat([window, chunk]);
-      await step();
+      if (total > limits.maxBytes) throw tooLargeMessage(limits.maxBytes);
+      for (const event of scanner.feed(chunk)) {
+        if (event.kind === 'part')
+          sink = new PartSink(event.headers, isRoot(event.headers), budget, sinkOptions);
+        else if (event.kind === 'data') await sink!.write(event.bytes);
+        else {
+          parts.push(await sink!.finish());
+          sink = undefined;
+        }
+      }
     }
-    if (state === 'preamble') fail('no boundary delimiter');
-    if (state !== 'epilogue') fail('missing close delimiter');
+    scanner.finish();
   } catch (error) {
     await sink?.abort();
     throw error;
   }
+  return assembleParts(ct, parts);
+}
+
+/**
+ * Decode SOAP with Attachments (multipart/related, RFC 2387 + RFC 2046) held in memory: the boundary scan of
+ * decodeMultipartStreaming over the one buffer, every part kept in memory (a view of `body` where no transfer
+ * decoding applies). The root part (the `start` parameter, else the first part) is the envelope, the others are
+ * attachments keyed by Content-ID. MIME problems are QerdsError AS4_EBMS_0007 (MimeInconsistency).
+ */
+export function decodeMultipart(
+  contentType: string,
+  body: Buffer,
+  limits: DecodeMultipartLimits = {},
+): DecodedMultipart {
+  const lim = decodeLimits(limits);
+  if (body.length > lim.maxBytes) throw tooLargeMessage(lim.maxBytes);
+  const { ct, boundary } = multipartBoundary(contentType);
+  const scanner = new MultipartScanner(boundary, lim);
+  const parts: RawPart[] = [];
+  let headers = new Map<string, string>();
+  let chunks: Buffer[] = [];
+  for (const event of scanner.feed(body)) {
+    if (event.kind === 'part') {
+      headers = event.headers;
+      chunks = [];
+    } else if (event.kind === 'data') chunks.push(event.bytes);
+    else {
+      const cte = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+      const octets = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      parts.push({ headers, body: transferDecode(cte, octets) });
+    }
+  }
+  scanner.finish();
   return assembleParts(ct, parts);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMultipart, encodeMultipart } from './multipart.js';
+import { encodeMultipart } from './multipart.js';
+import { decodeMultipart, decodeMultipartStreaming } from './multipart-stream.js';
 import { parseContentType } from './mime-content-type.js';
 
 const envelope =
@@ -85,6 +86,40 @@ describe('MIME multipart/related codec', () => {
     expect(() => decodeMultipart(ct, Buffer.from(body))).toThrow(
       expect.objectContaining({ code: 'AS4_EBMS_0007' }),
     );
+  });
+
+  // The endpoint's streamed decoder once read these past the delimiter (a header line "--x:y" parsed as a field,
+  // a blank line whose CRLF opens the delimiter taken as the separator) where the whole-message decoder refused
+  // them: two parsers splitting one message differently. Both now scan with the one scanner, in any chunking.
+  it.each([
+    [
+      'a header block cut by the delimiter (boundary with a colon)',
+      'x:y',
+      `--x:y\r\nContent-Type: application/soap+xml\r\n\r\n${envelope}\r\n--x:y\r\nContent-ID: <a>\r\n--x:y\r\nContent-Type: text/plain\r\n\r\nz\r\n--x:y--\r\n`,
+    ],
+    [
+      'a blank line whose CRLF opens the delimiter',
+      'b',
+      `--b\r\nContent-Type: application/soap+xml\r\n\r\n${envelope}\r\n--b\r\nContent-ID: <a>\r\nContent-Type: text/plain\r\n\r\n--b\r\nContent-ID: <c>\r\nContent-Type: text/plain\r\n\r\nz\r\n--b--\r\n`,
+    ],
+  ])('ends a part at the first delimiter: refuses %s, whole and streamed', async (_name, boundary, text) => {
+    const contentType = `multipart/related; boundary="${boundary}"`;
+    const body = Buffer.from(text);
+    const separator = expect.objectContaining({
+      code: 'AS4_EBMS_0007',
+      message: expect.stringContaining('part without header/body separator'),
+    });
+    expect(() => decodeMultipart(contentType, body)).toThrow(separator);
+    for (const size of [1, 7, body.length]) {
+      async function* chunks() {
+        for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
+      }
+      await expect(
+        decodeMultipartStreaming(contentType, chunks(), {
+          spoolDir: () => Promise.reject(new Error('no spool')),
+        }),
+      ).rejects.toThrow(separator);
+    }
   });
 
   it('enforces the size limit', () => {

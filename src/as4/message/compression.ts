@@ -29,11 +29,7 @@ export function compressPayloads(
   message: UserMessage,
   attachments: readonly Attachment[],
 ): CompressedPayloads {
-  const out = attachments.map((a) => ({
-    contentId: a.contentId,
-    contentType: GZIP_MEDIA_TYPE,
-    body: gzipSync(a.body),
-  }));
+  const out = attachments.map(gzipInMemory);
   return { message: withCompressionType(message, out), attachments: out };
 }
 
@@ -45,7 +41,7 @@ export async function compressPayloadsStreaming(
 ): Promise<CompressedPayloads> {
   const out: Attachment[] = [];
   for (const a of attachments) {
-    if (!a.stream) out.push({ contentId: a.contentId, contentType: GZIP_MEDIA_TYPE, body: gzipSync(a.body) });
+    if (!a.stream) out.push(gzipInMemory(a));
     else
       out.push(
         streamedAttachment(
@@ -57,6 +53,12 @@ export async function compressPayloadsStreaming(
   }
   return { message: withCompressionType(message, out), attachments: out };
 }
+
+const gzipInMemory = (a: Attachment): Attachment => ({
+  contentId: a.contentId,
+  contentType: GZIP_MEDIA_TYPE,
+  body: gzipSync(a.body),
+});
 
 /** The PartInfos of the compressed parts gain `CompressionType=application/gzip`. */
 function withCompressionType(message: UserMessage, compressedParts: readonly Attachment[]): UserMessage {

@@ -31,10 +31,7 @@ export function packUserMessage(input: {
   const { message, attachments } = input.compress
     ? compressPayloads(input.message, input.attachments)
     : input;
-  const doc = buildUserMessageEnvelope(message);
-  const { references } = signEnvelope(doc, attachments, input.identity);
-  const sent = input.encryptFor ? encryptAttachments(doc, attachments, input.encryptFor) : attachments;
-  const mime = encodeMultipart(serializeXml(doc), sent);
+  const { mime, references } = signAndEncrypt(message, attachments, input, encodeMultipart);
   return { contentType: mime.contentType, body: mime.body, references };
 }
 
@@ -62,11 +59,21 @@ export async function packUserMessageStreaming(input: {
   const { message, attachments } = input.compress
     ? await compressPayloadsStreaming(input.message, input.attachments, input.spoolDir)
     : { message: input.message, attachments: await Promise.all(input.attachments.map(withDigest)) };
+  const { mime, references } = signAndEncrypt(message, attachments, input, encodeMultipartStreaming);
+  return { contentType: mime.contentType, body: mime, references };
+}
+
+/** The steps after compression, the same for both shapes of the MIME body: sign, encrypt (sign-then-encrypt), package. */
+function signAndEncrypt<M>(
+  message: UserMessage,
+  attachments: readonly Attachment[],
+  keys: { identity: SigningIdentity; encryptFor?: X509Certificate | undefined },
+  encode: (envelopeXml: string, attachments: readonly Attachment[]) => M,
+): { mime: M; references: readonly SignatureReference[] } {
   const doc = buildUserMessageEnvelope(message);
-  const { references } = signEnvelope(doc, attachments, input.identity);
-  const sent = input.encryptFor ? encryptAttachments(doc, attachments, input.encryptFor) : attachments;
-  const body = encodeMultipartStreaming(serializeXml(doc), sent);
-  return { contentType: body.contentType, body, references };
+  const { references } = signEnvelope(doc, attachments, keys.identity);
+  const sent = keys.encryptFor ? encryptAttachments(doc, attachments, keys.encryptFor) : attachments;
+  return { mime: encode(serializeXml(doc), sent), references };
 }
 
 /**

@@ -181,14 +181,11 @@ export function decryptAttachments(
   keys: readonly SigningIdentity[],
 ): DecryptedAttachments {
   const plan = planDecryption(doc, attachments, keys);
-  const out = new Map(attachments.map((a) => [a.contentId, a]));
-  for (const step of plan.steps)
-    out.set(step.attachment.contentId, decryptInMemory(step, step.attachment.body));
-  return {
-    attachments: attachments.map((a) => out.get(a.contentId)!),
-    encrypted: plan.steps.map((s) => s.attachment.contentId),
-    keyProtection: plan.keyProtection,
-  };
+  return decryptedBy(
+    plan,
+    attachments,
+    plan.steps.map((step) => decryptInMemory(step, step.attachment.body)),
+  );
 }
 
 /**
@@ -203,14 +200,24 @@ export async function decryptAttachmentsStreaming(
   spoolDir: SpoolDir,
 ): Promise<DecryptedAttachments> {
   const plan = planDecryption(doc, attachments, keys);
-  const out = new Map(attachments.map((a) => [a.contentId, a]));
+  const plaintexts: Attachment[] = [];
   for (const step of plan.steps) {
     const source = step.attachment.stream;
-    out.set(
-      step.attachment.contentId,
+    plaintexts.push(
       source ? await decryptToFile(step, source, spoolDir) : decryptInMemory(step, step.attachment.body),
     );
   }
+  return decryptedBy(plan, attachments, plaintexts);
+}
+
+/** `attachments` in their order, each decrypted one (`plaintexts`, in the order of the plan's steps) in its place. */
+function decryptedBy(
+  plan: DecryptionPlan,
+  attachments: readonly Attachment[],
+  plaintexts: readonly Attachment[],
+): DecryptedAttachments {
+  const out = new Map(attachments.map((a) => [a.contentId, a]));
+  plan.steps.forEach((step, i) => out.set(step.attachment.contentId, plaintexts[i]!));
   return {
     attachments: attachments.map((a) => out.get(a.contentId)!),
     encrypted: plan.steps.map((s) => s.attachment.contentId),

@@ -11,6 +11,7 @@ import express from 'express';
 import { createAs4Handler, type Attachment, type UserMessage } from '../../src/as4/index.js';
 import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
 import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import { closedBeforeAnswer } from '../../src/as4/http/client.js';
 import { appendMessageInfo, buildSoapSkeleton, ebElement } from '../../src/as4/message/envelope-build.js';
 import type { As4HandlerOptions, ReceivedUserMessage } from '../../src/as4/model/types.js';
 
@@ -101,10 +102,13 @@ export async function postAs4(
   contentType: string,
   body: Buffer,
 ): Promise<{ status: number; xml: string; signal: ReturnType<typeof parseEnvelope> }> {
-  const res = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': contentType },
-    body: new Uint8Array(body),
+  const post = () =>
+    fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  // A pooled keep-alive socket the server closed just as it was reused fails before any answer (seen on a loaded
+  // machine between two posts of one test): a new connection, as sendUserMessage does.
+  const res = await post().catch((error: unknown) => {
+    if (!closedBeforeAnswer(error)) throw error;
+    return post();
   });
   const xml = await res.text();
   return { status: res.status, xml, signal: parseEnvelope(xml) };

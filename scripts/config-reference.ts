@@ -17,7 +17,7 @@ import { configSchema } from '../src/config/schema.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const configReferenceFile = join(root, 'docs/configuration.md');
 /** The files the config schema is written in (the P-Mode schema lives with AS4). */
-const schemaFiles = [join(root, 'src/config/schema.ts'), join(root, 'src/as4/pmode.ts')];
+const schemaFiles = [join(root, 'src/config/schema.ts'), join(root, 'src/as4/model/pmode.ts')];
 
 /** A schema and the source files its doc comments are read from: the configuration's, unless a test gives another. */
 export interface SchemaSource {
@@ -282,7 +282,7 @@ export function configReferenceMarkdown(source = configSource): string {
   const undocumented = undocumentedIn(sections);
   if (undocumented.length > 0)
     throw new Error(
-      `configuration keys without a description (add a doc comment in src/config/schema.ts or src/as4/pmode.ts): ${undocumented.join(', ')}`,
+      `configuration keys without a description (add a doc comment in src/config/schema.ts or src/as4/model/pmode.ts): ${undocumented.join(', ')}`,
     );
   const lines = [
     '# Configuration reference',

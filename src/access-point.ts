@@ -8,7 +8,7 @@ import { ACTION_DISPATCH, ERDS_SERVICE } from './profiles/index.js';
 import { jpPintSubmissionCheck, peppolServiceOf } from './access-point/as4-peppol.js';
 import { createJpPintValidators } from './access-point/jp-pint-validation.js';
 import { peppolAs4Profile } from './peppol/index.js';
-import { crlAsPem } from './as4/index.js';
+import { crlAsPem, type TrustStore } from './pki/index.js';
 import { relayRetryPolicy } from './access-point/as4-security.js';
 import { loadConfig, type QerdsConfig, type QerdsConfigInput } from './config/index.js';
 import {
@@ -49,7 +49,6 @@ import { createApServer } from './access-point/http-server.js';
 import { createRecipientChannels } from './access-point/recipient-channels.js';
 import { createSenderWebhooks } from './access-point/sender-webhooks.js';
 import { createOnBehalfSealer } from './access-point/remote-seal-binding.js';
-import type { TrustStore } from './pki/index.js';
 import { createArchiveRenewalJob } from './archive/index.js';
 import { createValidationDataRefresh, heldValidationData } from './access-point/validation-data-refresh.js';
 import { createTsaRouter } from './timestamp/index.js';
@@ -261,7 +260,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     },
     relayRetry: relayRetryPolicy(
       config.relay,
-      as4.pmodes.find((p) => p.mep === 'push' && p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH),
+      as4.pmodes.find((p) => p.service === ERDS_SERVICE && p.action === ACTION_DISPATCH),
     ),
     relayEvidenceTimeoutMs: config.relay.evidenceTimeoutMs,
     peerSeals: {

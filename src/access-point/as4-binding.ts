@@ -5,15 +5,14 @@ import {
   EBMS_INITIATOR_ROLE,
   EBMS_RESPONDER_ROLE,
   isEbmsErrorCode,
-  pinMismatch,
   qerdsCodeOf,
   sendUserMessage,
   streamedAttachment,
-  type As4TlsClient,
   type Attachment,
   type EnvelopeLimits,
   type UserMessage,
 } from '../as4/index.js';
+import { pinMismatch, type As4TlsClient, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import {
   createGroupSender,
   formatParticipantId,
@@ -31,7 +30,6 @@ import {
   type RelayPart,
   type Transport,
 } from '../pipeline/index.js';
-import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import {
   outgoingPMode,
   peerEncryptionCertificate,

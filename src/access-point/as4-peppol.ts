@@ -131,7 +131,6 @@ export async function peppolDispatch(input: PeppolDispatchInput): Promise<Peppol
   const action = formatIdentifier(documentType);
   const pmode = input.pmodes.find(
     (p) =>
-      p.mep === 'push' &&
       p.service === process.value &&
       (p.serviceType ?? PROCESS_SCHEME) === process.scheme &&
       p.action === action,

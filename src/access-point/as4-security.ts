@@ -114,7 +114,7 @@ function loadAs4Signing(config: QerdsConfig, seal: SigningIdentity): SigningIden
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
 export function outgoingPMode(security: As4Security, service: string, action: string): PMode {
-  const pmode = security.pmodes.find((p) => p.mep === 'push' && p.service === service && p.action === action);
+  const pmode = security.pmodes.find((p) => p.service === service && p.action === action);
   if (!pmode)
     throw new QerdsError('AS4_EBMS_0010', `no push P-Mode for service ${service}, action ${action}`, {
       details: { retryable: false },
@@ -222,7 +222,7 @@ export function requirePeerAp(
 /**
  * Before sending to a peer AP: the certificate its receipt must be signed with is the one the directory pins;
  * a peer without one is reached only with `pki.unpinnedPeers` (its receipt is then judged by the trust store
- * and the AS4 signer role, src/as4/ws-security-verify.ts). Not retryable: the directory must change.
+ * and the AS4 signer role, src/as4/security/ws-security-verify.ts). Not retryable: the directory must change.
  */
 export function requirePinnedPeer(
   endpoint: string,

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { createAs4TlsClient, type As4TlsClient, type TlsPeerPins } from '../as4/index.js';
+import { createAs4TlsClient, type As4TlsClient, type TlsPeerPins, type TrustStore } from '../pki/index.js';
 import type { QerdsConfig } from '../config/index.js';
 import type { DirectoryEntry } from '../directory/index.js';
-import type { TrustStore } from '../pki/index.js';
 
 /**
  * The AS4 client's TLS from `config.as4.tls`: the AP's client certificate (its `http.tls` certificate, or

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { TLS12_CIPHERS } from '../as4/index.js';
+import { TLS12_CIPHERS } from '../pki/index.js';
 import type { QerdsConfig } from '../config/index.js';
 
 /**

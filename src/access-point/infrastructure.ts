@@ -1,10 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { As4TlsClient } from '../as4/index.js';
-import { configuredFile, type QerdsConfig } from '../config/index.js';
-import { QerdsError, type Clock, type TsaClient } from '../core/index.js';
-import { peppolApAnchorFiles, peppolAs4Profile } from '../peppol/index.js';
 import {
+  type As4TlsClient,
   createCrlSet,
   createTrustStore,
   loadSigningIdentity,
@@ -14,6 +11,9 @@ import {
   type SigningIdentity,
   type TrustStore,
 } from '../pki/index.js';
+import { configuredFile, type QerdsConfig } from '../config/index.js';
+import { QerdsError, type Clock, type TsaClient } from '../core/index.js';
+import { peppolApAnchorFiles, peppolAs4Profile } from '../peppol/index.js';
 import { createStore, type Store } from '../store/index.js';
 import {
   createFailoverTsaClient,

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { pinMismatch } from '../as4/index.js';
+import { pinMismatch, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import {
   formatParticipantId,
   QerdsError,
@@ -21,7 +21,6 @@ import {
   type RelayPart,
   type Transport,
 } from '../pipeline/index.js';
-import type { SigningIdentity, TrustStore } from '../pki/index.js';
 import {
   buildRemMessage,
   composeOriginal,

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { isAs4Capture } from '../as4/capture-parse.js';
+import { isAs4Capture } from '../as4/capture/capture-parse.js';
 import { QerdsError, isQerdsError } from '../core/index.js';
 import {
   chainVerification,
@@ -63,7 +63,7 @@ async function verifyCapture(
   if (!opts.decryptKey !== !opts.decryptCert)
     throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
   // Loaded for captures only: the AS4 module (MIME, WS-Security, compression) is no part of verifying evidence.
-  const { formatAs4CaptureReport, verifyAs4Capture } = await import('../as4/capture-verify.js');
+  const { formatAs4CaptureReport, verifyAs4Capture } = await import('../as4/capture/capture-verify.js');
   const report = verifyAs4Capture(bytes, {
     trust,
     ...(at ? { at } : {}),

@@ -1054,7 +1054,7 @@ export const configSchema = z
          */
         profile: z.string().min(1).default('edelivery-1.15'),
         /**
-         * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/pmode.ts `pmodeSchema`), each over the
+         * The P-Modes of this AP's AS4 exchanges, sending and receiving (src/as4/model/pmode.ts `pmodeSchema`), each over the
          * defaults of its `profile` and checked by it at start. An incoming UserMessage that matches none is refused
          * with EBMS:0010; one that falls short of its P-Mode's security (signature algorithm, encryption) with
          * EBMS:0103. @defaultValue the default P-Modes of `as4.profile` (src/profiles `defaultPModes`): for eDelivery,

@@ -47,8 +47,6 @@ const finding = (rule: string, message: string, severity: 'fatal' | 'warning' = 
 
 function validate(pmode: PMode): PeppolFinding[] {
   const out: PeppolFinding[] = [];
-  if (pmode.mep !== 'push')
-    out.push(finding('peppol-as4-mep', `only one-way push is Peppol (P-Mode ${pmode.id} is ${pmode.mep})`));
   if (pmode.agreement !== PEPPOL_AGREEMENT)
     out.push(
       finding(

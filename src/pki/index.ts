@@ -107,3 +107,12 @@ export {
   type CertificateRole,
   type CertificateRoleOptions,
 } from './certificate-roles.js';
+export {
+  createAs4TlsClient,
+  crlAsPem,
+  TLS12_CIPHERS,
+  type As4HttpClient,
+  type As4TlsClient,
+  type As4TlsClientOptions,
+} from './tls-client.js';
+export { spkiPin, pinMismatch, hasPins, type TlsPeerPins } from './tls-pin.js';

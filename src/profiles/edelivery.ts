@@ -1,7 +1,7 @@
 import type { As4Profile, As4ProfileFinding, AlgorithmSet, PMode } from '../as4/index.js';
 
 /*
- * The EU eDelivery AS4 profiles as plug-ins (src/as4/profile.ts). What each fixes, as /work/shared/AS4.md summarises
+ * The EU eDelivery AS4 profiles as plug-ins (src/as4/model/profile.ts). What each fixes, as /work/shared/AS4.md summarises
  * them (the profile documents are not among the stored sources): 1.15, RSA-SHA256 signatures with RSA-OAEP key
  * transport and AES-128-GCM payloads; 2.0, Ed25519 signatures with X25519 key agreement, AES-128 key wrap and
  * AES-128-GCM payloads. Both: one-way push or pull, signed receipts on the HTTP response (NRR), GZIP compression.

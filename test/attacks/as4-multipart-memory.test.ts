@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeMultipartStreaming } from '../../src/as4/multipart-stream.js';
-import { readAll } from '../../src/as4/streamed-body.js';
+import { decodeMultipartStreaming } from '../../src/as4/message/multipart-stream.js';
+import { readAll } from '../../src/as4/message/streamed-body.js';
 import { QerdsError } from '../../src/core/index.js';
 
 /**

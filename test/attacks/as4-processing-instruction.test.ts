@@ -3,16 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  AS4_NS,
-  buildUserMessageEnvelope,
-  canonicalize,
-  parseAs4Xml,
-  serializeAs4Xml,
-  signEnvelope,
-  verifyEnvelope,
-  type Attachment,
-} from '../../src/as4/index.js';
+import { type Attachment } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { canonicalize, serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-helpers.js';
 

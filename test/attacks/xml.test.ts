@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildUserMessageEnvelope } from '../../src/as4/envelope-build.js';
-import { NS } from '../../src/as4/namespaces.js';
-import { signEnvelope } from '../../src/as4/ws-security-sign.js';
-import { verifyEnvelope } from '../../src/as4/ws-security-verify.js';
-import { parseXml, serializeXml } from '../../src/as4/xml-util.js';
-import type { Attachment } from '../../src/as4/types.js';
-import { assertXmlWithinLimits, parseXmlStrict } from '../../src/xml/index.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { NS } from '../../src/as4/model/namespaces.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
+import { parseXml } from '../../src/as4/message/xml-util.js';
+import { serializeXml, assertXmlWithinLimits, parseXmlStrict } from '../../src/xml/index.js';
+import type { Attachment } from '../../src/as4/model/types.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from '../interop/as4-helpers.js';
 import { sharedTestPki } from '../helpers/pki.js';
 

@@ -8,15 +8,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessPoint, type AccessPoint } from '../../src/access-point.js';
 import { ACTION_DISPATCH, ERDS_SERVICE } from '../../src/profiles/index.js';
-import {
-  AS4_ALG,
-  decodeMultipart,
-  GZIP_MEDIA_TYPE,
-  sendUserMessage,
-  verifyAs4Capture,
-  type Attachment,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { sendUserMessage, verifyAs4Capture, type Attachment, type UserMessage } from '../../src/as4/index.js';
+import { ALG as AS4_ALG } from '../../src/as4/model/namespaces.js';
+import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
+import { GZIP_MEDIA_TYPE } from '../../src/as4/message/compression.js';
 import {
   api,
   RECIPIENT,

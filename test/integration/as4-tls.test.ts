@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAs4Transport } from '../../src/access-point/as4-binding.js';
 import { loadAs4Security } from '../../src/access-point/as4-security.js';
-import { createAs4TlsClient, sendUserMessage, spkiPin, type As4HttpClient } from '../../src/as4/index.js';
+import { sendUserMessage } from '../../src/as4/index.js';
+import {
+  createAs4TlsClient,
+  spkiPin,
+  type As4HttpClient,
+  devPkiLayout,
+  loadSigningIdentity,
+  revokeCertificate,
+} from '../../src/pki/index.js';
 import {
   RECIPIENT,
   SENDER,
@@ -14,7 +22,6 @@ import {
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
 import { parseParticipantId } from '../../src/core/index.js';
-import { devPkiLayout, loadSigningIdentity, revokeCertificate } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';

@@ -7,16 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AS4_ALG,
-  AS4_NS,
-  decodeMultipart,
-  parseAs4Xml,
-  parseEnvelope,
-  sendUserMessage,
-  type Attachment,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { sendUserMessage, type Attachment, type UserMessage } from '../../src/as4/index.js';
+import { ALG as AS4_ALG, NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
 import {
   api,
   apiText,

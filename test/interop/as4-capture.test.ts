@@ -4,18 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  AS4_NS,
-  buildUserMessageEnvelope,
-  compressPayloads,
-  encodeMultipart,
-  encryptAttachments,
-  formatAs4CaptureReport,
-  serializeAs4Xml,
-  signEnvelope,
-  verifyAs4Capture,
-  type Attachment,
-} from '../../src/as4/index.js';
+import { formatAs4CaptureReport, verifyAs4Capture, type Attachment } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { compressPayloads } from '../../src/as4/message/compression.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { encryptAttachments } from '../../src/as4/security/attachment-encryption.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
 import { loadTrustStore } from '../../src/pki/index.js';
 import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';

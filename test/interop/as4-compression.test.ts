@@ -5,17 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildUserMessageEnvelope,
-  compressPayloads,
-  decodeMultipart,
-  decompressPayloads,
-  encodeMultipart,
-  sendUserMessage,
-  serializeAs4Xml,
-  signEnvelope,
-  type Attachment,
-} from '../../src/as4/index.js';
+import { sendUserMessage, type Attachment } from '../../src/as4/index.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { compressPayloads, decompressPayloads } from '../../src/as4/message/compression.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   anchorTrustStore,

@@ -5,16 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildUserMessageEnvelope,
-  compressPayloads,
-  definePMode,
-  encodeMultipart,
-  encryptAttachments,
-  serializeAs4Xml,
-  signEnvelope,
-  type Attachment,
-} from '../../src/as4/index.js';
+import { definePMode, type Attachment } from '../../src/as4/index.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { compressPayloads } from '../../src/as4/message/compression.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { encryptAttachments } from '../../src/as4/security/attachment-encryption.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   anchorTrustStore,

@@ -4,20 +4,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AS4_NS,
-  buildUserMessageEnvelope,
-  decryptAttachments,
-  definePMode,
-  encodeMultipart,
-  encryptAttachments,
-  parseAs4Xml,
-  sendUserMessage,
-  serializeAs4Xml,
-  signEnvelope,
-  verifyEnvelope,
-  type Attachment,
-} from '../../src/as4/index.js';
+import { definePMode, sendUserMessage, type Attachment } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { decryptAttachments, encryptAttachments } from '../../src/as4/security/attachment-encryption.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   anchorTrustStore,

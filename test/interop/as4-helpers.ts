@@ -8,15 +8,12 @@ import type { DevPkiLayout, SigningIdentity, TrustStore } from '../../src/pki/ty
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import {
-  AS4_NS,
-  createAs4Handler,
-  parseEnvelope,
-  type As4HandlerOptions,
-  type Attachment,
-  type ReceivedUserMessage,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { createAs4Handler, type Attachment, type UserMessage } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import { closedBeforeAnswer } from '../../src/as4/http/client.js';
+import { appendMessageInfo, buildSoapSkeleton, ebElement } from '../../src/as4/message/envelope-build.js';
+import type { As4HandlerOptions, ReceivedUserMessage } from '../../src/as4/model/types.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
 export function anchorTrustStore(caCertFile: string): TrustStore {
@@ -105,13 +102,32 @@ export async function postAs4(
   contentType: string,
   body: Buffer,
 ): Promise<{ status: number; xml: string; signal: ReturnType<typeof parseEnvelope> }> {
-  const res = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': contentType },
-    body: new Uint8Array(body),
+  const post = () =>
+    fetch(endpoint, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  // A pooled keep-alive socket the server closed just as it was reused fails before any answer (seen on a loaded
+  // machine between two posts of one test): a new connection, as sendUserMessage does.
+  const res = await post().catch((error: unknown) => {
+    if (!closedBeforeAnswer(error)) throw error;
+    return post();
   });
   const xml = await res.text();
   return { status: res.status, xml, signal: parseEnvelope(xml) };
+}
+
+/**
+ * An eb:SignalMessage with eb:PullRequest for `mpc` (ebMS 3.0 Core §5.2.3.1), as another MSH's one-way/pull
+ * would send it: the AP builds none, and answers one with EBMS:0008.
+ */
+export function buildPullRequestEnvelope(info: {
+  messageId: string;
+  timestamp: Date;
+  mpc: string;
+}): Document {
+  const { document: doc, messaging } = buildSoapSkeleton('1.2');
+  const signal = ebElement(doc, messaging, 'SignalMessage');
+  appendMessageInfo(doc, signal, info);
+  ebElement(doc, signal, 'PullRequest', undefined, { mpc: info.mpc });
+  return doc;
 }
 
 export function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | undefined {

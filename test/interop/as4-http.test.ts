@@ -4,19 +4,15 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QerdsError } from '../../src/core/index.js';
-import {
-  buildUserMessageEnvelope,
-  createAs4Handler,
-  encodeMultipart,
-  parseAs4Xml,
-  parseEnvelope,
-  sendUserMessage,
-  serializeAs4Xml,
-  signEnvelope,
-  verifyEnvelope,
-  type Attachment,
-  type ReceivedUserMessage,
-} from '../../src/as4/index.js';
+import { createAs4Handler, sendUserMessage, type Attachment } from '../../src/as4/index.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
+import type { ReceivedUserMessage } from '../../src/as4/model/types.js';
 import { sharedTestPki, foreignTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity, wrapSignedMessaging } from './as4-helpers.js';
 

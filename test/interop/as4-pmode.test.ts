@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AS4_NS,
-  buildUserMessageEnvelope,
   definePMode,
-  encodeMultipart,
-  encryptAttachments,
-  matchPMode,
   sendUserMessage,
-  serializeAs4Xml,
-  signEnvelope,
   type Attachment,
   type PModeInput,
   type UserMessage,
 } from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { encryptAttachments } from '../../src/as4/security/attachment-encryption.js';
+import { matchPMode } from '../../src/as4/model/pmode.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   anchorTrustStore,

@@ -3,12 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import {
-  createAs4Handler,
-  sendUserMessage,
-  type Attachment,
-  type ReceivedUserMessage,
-} from '../../src/as4/index.js';
+import { createAs4Handler, sendUserMessage, type Attachment } from '../../src/as4/index.js';
+import type { ReceivedUserMessage } from '../../src/as4/model/types.js';
 import { loadTrustStore, revokeCertificate } from '../../src/pki/index.js';
 import { foreignTestPki, privateCopy } from '../helpers/pki.js';
 import { sampleMessage, sealIdentity, startAs4Server } from './as4-helpers.js';

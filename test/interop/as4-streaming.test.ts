@@ -3,21 +3,15 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  decodeMultipart,
-  decodeMultipartStreaming,
-  decryptAttachments,
-  encodeMultipart,
-  fileBody,
-  packUserMessageStreaming,
-  parseAs4Xml,
-  sendUserMessage,
-  streamedAttachment,
-  verifyEnvelope,
-  type Attachment,
-  type ReceivedUserMessage,
-} from '../../src/as4/index.js';
-import { readAll } from '../../src/as4/streamed-body.js';
+import { sendUserMessage, streamedAttachment, type Attachment } from '../../src/as4/index.js';
+import { encodeMultipart } from '../../src/as4/message/multipart.js';
+import { decodeMultipart, decodeMultipartStreaming } from '../../src/as4/message/multipart-stream.js';
+import { decryptAttachments } from '../../src/as4/security/attachment-encryption.js';
+import { fileBody, readAll } from '../../src/as4/message/streamed-body.js';
+import { packUserMessageStreaming } from '../../src/as4/message/user-message-pack.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
+import type { ReceivedUserMessage } from '../../src/as4/model/types.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { writeRandomFile } from '../helpers/large-payload.js';
 import { waitFor } from '../helpers/wait.js';

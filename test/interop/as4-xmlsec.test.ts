@@ -4,16 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  AS4_NS,
-  buildReceipt,
-  buildUserMessageEnvelope,
-  parseAs4Xml,
-  parseEnvelope,
-  serializeAs4Xml,
-  signEnvelope,
-  verifyEnvelope,
-} from '../../src/as4/index.js';
+import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
+import { buildReceipt } from '../../src/as4/message/signals.js';
+import { buildUserMessageEnvelope } from '../../src/as4/message/envelope-build.js';
+import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
+import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
+import { serializeXml as serializeAs4Xml } from '../../src/xml/index.js';
+import { signEnvelope } from '../../src/as4/security/ws-security-sign.js';
+import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
 import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
 import { anchorTrustStore, sampleMessage, sealIdentity } from './as4-helpers.js';
 

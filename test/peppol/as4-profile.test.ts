@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  definePMode,
-  AS4_ALG,
-  ALGORITHM_SETS,
-  type PModeInput,
-  type UserMessage,
-} from '../../src/as4/index.js';
+import { definePMode, ALGORITHM_SETS, type PModeInput, type UserMessage } from '../../src/as4/index.js';
+import { ALG as AS4_ALG } from '../../src/as4/model/namespaces.js';
 import {
   as4PeppolHeaderOf,
   jpPintDocumentType,
@@ -73,7 +68,6 @@ describe('Peppol AS4 profile', () => {
   });
 
   it.each([
-    ['pull', (p: PModeInput) => ({ ...p, mep: 'pull' as const }), 'fatal:peppol-as4-mep'],
     [
       'another agreement',
       (p: PModeInput) => ({ ...p, agreement: 'urn:as4:agreement' }),

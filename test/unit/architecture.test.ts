@@ -6,16 +6,29 @@ import { describe, expect, it } from 'vitest';
 /**
  * The house rules of ARCHITECTURE.md, checked on the import graph of src/ (type-only imports included):
  * core imports nothing else; protocol modules do not import each other; only the composition root and the
- * CLI reach into every module; and there are no import cycles between modules.
+ * CLI reach into every module; and there are no import cycles between modules. Within a module, as4/ keeps its
+ * rooms and its face.
  */
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-function sourceFiles(dir: string): string[] {
+function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+    if (statSync(path).isDirectory()) return tsFiles(path);
+    return name.endsWith('.ts') ? [path] : [];
   });
+}
+
+/** The files the build compiles (tsconfig.build.json leaves the co-located tests out). */
+function sourceFiles(dir: string): string[] {
+  return tsFiles(dir).filter((f) => !f.endsWith('.test.ts'));
+}
+
+/** Every relative specifier of a file: `import … from`, `export … from`, `import '…'` and `import('…')`. */
+function relativeSpecifiers(text: string): string[] {
+  return [
+    ...text.matchAll(/(?:(?:import|export)[^'"]*?from\s+|import\s+|import\(\s*)['"](\.[^'"]+)['"]/g),
+  ].map((m) => m[1]!);
 }
 
 /** Module of a file: its first folder under src/, or the file name for files at the root. */
@@ -45,12 +58,42 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
   });
 
   it('src/ imports nothing outside src/ (no test helper reaches the build, which compiles src/ alone)', () => {
+    // Static, side-effect and dynamic imports alike. Only the co-located *.test.ts files, which the build leaves
+    // out, may use the helpers of test/.
     const outside = sourceFiles(src).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)]
-        .filter((m) => relative(src, resolve(dirname(file), m[1]!)).startsWith('..'))
-        .map((m) => `${relative(src, file)} → ${m[1]}`),
+      relativeSpecifiers(readFileSync(file, 'utf8'))
+        .filter((spec) => relative(src, resolve(dirname(file), spec)).startsWith('..'))
+        .map((spec) => `${relative(src, file)} → ${spec}`),
     );
     expect(outside).toEqual([]);
+  });
+
+  it('as4/ is in rooms: model, message, security, http, capture; at its top only the face (index.ts) and the error catalogue', () => {
+    const as4 = join(src, 'as4');
+    const rooms = new Set(['model', 'message', 'security', 'http', 'capture']);
+    const misplaced = tsFiles(as4)
+      .map((f) => relative(as4, f).split('/'))
+      .filter((parts) =>
+        parts.length === 1
+          ? !['index.ts', 'errors.ts'].includes(parts[0]!)
+          : parts.length !== 2 || !rooms.has(parts[0]!),
+      )
+      .map((parts) => parts.join('/'));
+    expect(misplaced).toEqual([]);
+  });
+
+  it('outside as4/, src/ reaches AS4 through as4/index.ts; only the CLI loads the capture verifier directly (lazily)', () => {
+    const as4 = join(src, 'as4');
+    const deep = sourceFiles(src)
+      .filter((file) => !file.startsWith(as4 + '/'))
+      .flatMap((file) =>
+        relativeSpecifiers(readFileSync(file, 'utf8'))
+          .map((spec) => relative(as4, resolve(dirname(file), spec)))
+          .filter((target) => !target.startsWith('..') && target !== 'index.js')
+          .filter((target) => !(relative(src, file).startsWith('cli/') && target.startsWith('capture/')))
+          .map((target) => `${relative(src, file)} → as4/${target}`),
+      );
+    expect(deep).toEqual([]);
   });
 
   it('the package face (src/index.ts) exports no internals: not the AP internals accessor, no store, queue or pipeline', () => {
@@ -80,17 +123,20 @@ describe('module dependency rules (ARCHITECTURE.md)', () => {
     }
   });
 
-  it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root, the CLI and the two-AP harness (the demo) choose one', () => {
-    // `profiles` holds the plug-ins and the ERDS service; `peppol` the Peppol profile and its documents.
-    const profileModules = ['profiles', 'peppol'];
-    for (const module of profileModules)
+  it('AS4 profiles are plug-ins: the AS4 core imports none, and only the composition root and the two-AP harness (the demo) choose one; the CLI reaches peppol/ for its Peppol commands', () => {
+    // `profiles` holds the plug-ins and the ERDS service; `peppol` the Peppol profile and its documents. The
+    // composition root is access-point.ts with access-point/ (one module here); config/ validates P-Modes with the
+    // as4 schema and needs no profile.
+    const mayImport: Record<string, Set<string>> = {
+      profiles: new Set(['access-point', 'harness']),
+      peppol: new Set(['access-point', 'harness', 'cli', 'profiles']),
+    };
+    for (const module of Object.keys(mayImport))
       expect(importsOf('as4'), `as4 imports ${module}`).not.toContain(module);
-    const wiring = new Set(['access-point', 'cli', 'harness', ...profileModules]);
-    for (const [from, targets] of edges) {
-      if (wiring.has(from)) continue;
-      for (const module of profileModules)
-        expect(targets.has(module), `${from} imports ${module}`).toBe(false);
-    }
+    for (const [from, targets] of edges)
+      for (const [module, allowed] of Object.entries(mayImport))
+        if (from !== module && !allowed.has(from))
+          expect(targets.has(module), `${from} imports ${module}`).toBe(false);
     expect(importsOf('access-point')).toEqual(expect.arrayContaining(['profiles']));
     expect(importsOf('profiles')).toEqual(expect.arrayContaining(['as4', 'peppol']));
   });

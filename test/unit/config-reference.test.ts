@@ -54,7 +54,7 @@ describe('docs/configuration.md', () => {
     expect(row('accounts[].credentials[] (kind: totp)')).toMatch(/TOTP/);
     // A default the schema computes is the one its doc comment names.
     expect(row('smtp.outbound.from')).toMatch(/\| `rem@<smtp\.domain>` \|/);
-    // Keys of the shared P-Mode party object, documented once (src/as4/pmode.ts), under both sides.
+    // Keys of the shared P-Mode party object, documented once (src/as4/model/pmode.ts), under both sides.
     expect(row('as4.pmodes[].initiator.partyId')).toMatch(/eb:PartyId/);
     expect(row('as4.pmodes[].responder.partyId')).toMatch(/eb:PartyId/);
   });

@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { accessPointErrors } from '../../src/access-point/errors.js';
-import { as4Errors, ebmsCodeOf, ebmsErrors } from '../../src/as4/index.js';
+import { as4Errors } from '../../src/as4/index.js';
+import { ebmsCodeOf, ebmsErrors } from '../../src/as4/model/ebms-errors.js';
 import {
   coreErrors,
   QerdsError,

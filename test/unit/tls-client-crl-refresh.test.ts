@@ -5,9 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAs4TlsClient } from '../../src/as4/index.js';
+import { createAs4TlsClient, type DevPkiLayout } from '../../src/pki/index.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
-import { type DevPkiLayout } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
 import { devTestPki } from '../helpers/pki.js';
 

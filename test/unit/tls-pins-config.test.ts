@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { peerTlsPins } from '../../src/access-point/as4-tls.js';
-import { pinMismatch, spkiPin } from '../../src/as4/index.js';
+import { pinMismatch, spkiPin } from '../../src/pki/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createStaticDirectory } from '../../src/directory/index.js';
 import { parseParticipantId } from '../../src/core/index.js';

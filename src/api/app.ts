@@ -177,7 +177,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   );
   app.use('/api/v1', api);
 
-  app.use((_req, res) => sendProblem(res, 404, 'NOT_FOUND', 'no such resource'));
+  app.use((_req, res) => sendProblem(res, 'NOT_FOUND', 'no such resource'));
   app.use(problemHandler);
   return app;
 }

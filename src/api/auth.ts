@@ -46,7 +46,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     const refuse = (detail: string) => {
       res.set('WWW-Authenticate', 'Bearer');
       req.log?.warn({ reason: detail }, 'authentication refused');
-      sendProblem(res, 401, 'AUTH_REQUIRED', detail);
+      sendProblem(res, 'AUTH_REQUIRED', detail);
     };
     const now = options.now();
     let fromCertificate: Identified | undefined;

@@ -12,7 +12,6 @@ import { API_KEY_METHOD, MTLS_METHOD, OAUTH2_CLIENT_CREDENTIALS_METHOD } from '.
 import { TokenService } from './oauth-token.js';
 import { sendProblem } from './problem.js';
 
-export type { ApiKeyAccount } from './accounts.js';
 export { API_KEY_METHOD } from './methods.js';
 export const LOA_LOW = LOA_URI[1];
 

@@ -31,7 +31,11 @@ export const configSchema = z
     tsa,
     /** How recipients and their access points are found: a static list of participants, and optionally an SMP (one fixed, or found by BDXL/SML). */
     directory,
-    /** Local participants of this AP and their API keys (senders at C2, recipients at C3). */
+    /**
+     * Deprecated: local participants with an API key in clear (senders at C2, recipients at C3). loadConfig reads
+     * each entry as an `accounts[]` entry (IAL1, one `apiKey` credential holding the key's SHA-256, the other
+     * settings as written) and the AP logs a warning at start; write `accounts[]` instead.
+     */
     apiKeys,
     /** Operator keys of the admin API (/api/v1/admin: dead letters and replay); none configured: no admin API. */
     adminKeys,

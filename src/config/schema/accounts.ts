@@ -2,6 +2,35 @@
 import { z } from 'zod';
 import { fingerprintEntry, httpUrl, levelEntry, participantId } from './fields.js';
 
+/** Mail delivery of a local participant (apiKeys[] and accounts[] entries). */
+export const deliveryAddressField = {
+  /**
+   * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
+   * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
+   */
+  deliveryEmail: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
+    .optional(),
+};
+
+export const deliveryEncryptionFields = {
+  /**
+   * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
+   * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
+   * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
+   * `directory.participants[].encryptionCertificate`, else the mail is signed only.
+   */
+  deliveryCertificate: z.string().optional(),
+  /**
+   * How the REM Dispatch mails for this participant are encrypted when a certificate is known:
+   * `aes256-cbc` (EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5 key transport: what Outlook and Thunderbird
+   * open) or `aes256-gcm` (AuthEnvelopedData, RSA-OAEP: RFC 8551's preference, which those clients do not
+   * open yet). Why CBC is the default: src/smtp/rem-encrypt.ts. @defaultValue `aes256-cbc`
+   */
+  deliveryEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-cbc'),
+};
+
 /**
  * How C3 consigns to one local recipient (EN 319 522-1 consignment modes), beside its credentials in
  * `apiKeys[]` / `accounts[]`. The defaults keep the plain store-and-forward inbox.
@@ -58,30 +87,10 @@ export const apiKeyEntry = z.strictObject({
   participant: participantId(),
   /** Display name of the participant. */
   name: z.string().min(1),
-  /**
-   * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
-   * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
-   */
-  deliveryEmail: z
-    .string()
-    .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
-    .optional(),
+  ...deliveryAddressField,
   ...consignmentPolicyFields,
   ...webhookFields,
-  /**
-   * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
-   * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
-   * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
-   * `directory.participants[].encryptionCertificate`, else the mail is signed only.
-   */
-  deliveryCertificate: z.string().optional(),
-  /**
-   * How the REM Dispatch mails for this participant are encrypted when a certificate is known:
-   * `aes256-cbc` (EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5 key transport: what Outlook and Thunderbird
-   * open) or `aes256-gcm` (AuthEnvelopedData, RSA-OAEP: RFC 8551's preference, which those clients do not
-   * open yet). Why CBC is the default: src/smtp/rem-encrypt.ts. @defaultValue `aes256-cbc`
-   */
-  deliveryEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-cbc'),
+  ...deliveryEncryptionFields,
 });
 
 /** A certificate is named by its fingerprint (a pin) or by its subject DN (`C=JP, O=…, CN=…`) under a trusted CA. */
@@ -213,31 +222,11 @@ export const accountEntry = z
      * the assurance level checked against `policy.minSubmissionAssurance` / `minHandoverAssurance`.
      */
     credentials: z.array(credentialEntry).min(1),
-    /**
-     * Registered delivery address of this local participant (C3 → C4 by mail, store-and-forward): messages for
-     * it are also sent there as signed REM messages through `smtp.outbound`. Optional; API pickup stays open.
-     */
-    deliveryEmail: z
-      .string()
-      .regex(/^[^@\s]+@[^@\s]+$/, 'must be an e-mail address')
-      .optional(),
+    ...deliveryAddressField,
     ...consignmentPolicyFields,
     ...webhookFields,
     /** The sender's remote e-seal held by this AP: unsealed submissions are sealed with it. Optional. */
     remoteSeal: remoteSealEntry.optional(),
-    /**
-     * PEM file of the certificate the REM mails to this participant are encrypted for (S/MIME in the
-     * `deliveryEncryption` form; RSA, EC P-256 or X25519): the dispatches to its `deliveryEmail`, the notices, and
-     * the receipts (evidence) to its SMTP account's address when it sends. Optional; default: the participant's
-     * `directory.participants[].encryptionCertificate`, else the mail is signed only.
-     */
-    deliveryCertificate: z.string().optional(),
-    /**
-     * How the REM Dispatch mails for this participant are encrypted when a certificate is known:
-     * `aes256-cbc` (EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5 key transport: what Outlook and Thunderbird
-     * open) or `aes256-gcm` (AuthEnvelopedData, RSA-OAEP: RFC 8551's preference, which those clients do not
-     * open yet). Why CBC is the default: src/smtp/rem-encrypt.ts. @defaultValue `aes256-cbc`
-     */
-    deliveryEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-cbc'),
+    ...deliveryEncryptionFields,
   })
   .strict();

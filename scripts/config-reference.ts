@@ -7,7 +7,7 @@
  *   npm run docs:config            writes docs/configuration.md
  *   (test/unit/config-reference.test.ts fails when the committed file is not what this writes)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -16,8 +16,15 @@ import { configSchema } from '../src/config/schema.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const configReferenceFile = join(root, 'docs/configuration.md');
-/** The files the config schema is written in (the P-Mode schema lives with AS4). */
-const schemaFiles = [join(root, 'src/config/schema.ts'), join(root, 'src/as4/model/pmode.ts')];
+/** The files the config schema is written in: schema.ts assembles the sections of schema/ (the P-Mode schema lives with AS4). */
+const schemaFiles = [
+  join(root, 'src/config/schema.ts'),
+  ...readdirSync(join(root, 'src/config/schema'))
+    .filter((name) => name.endsWith('.ts'))
+    .sort()
+    .map((name) => join(root, 'src/config/schema', name)),
+  join(root, 'src/as4/model/pmode.ts'),
+];
 
 /** A schema and the source files its doc comments are read from: the configuration's, unless a test gives another. */
 export interface SchemaSource {

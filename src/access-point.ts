@@ -118,6 +118,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdGenerator;
   const log = options.logger ?? pino({ level: config.log.level, base: { ap: config.ap.id } });
+  for (const deprecation of config.deprecations) log.warn(deprecation);
   // Only processes that take submissions (REST, SMTP) serve HTTP and SMTP, and seal for senders.
   const serveHttp = options.api ?? true;
   const stages = selectedStages(config.queue, options.workers ?? true);
@@ -186,7 +187,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
   });
   const self = { id: config.ap.id, name: config.ap.name };
   const directory = createConfiguredDirectory(config.directory, trust, clock, config.as4.profile);
-  const localAccounts = new Map([...config.apiKeys, ...config.accounts].map((k) => [k.participant, k.name]));
+  const localAccounts = new Map(config.accounts.map((k) => [k.participant, k.name]));
   const directoryNames = new Map(config.directory.participants.map((p) => [p.id, p.name]));
   const mail = createMailTransport(config, identity, log);
   // The REM SMTP binding to peers whose directory entry names an smtp:// endpoint; TLS as the AS4 client's.
@@ -323,7 +324,6 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     ctx: context,
     trust,
     ...(trustList ? { trustList } : {}),
-    apiKeys: config.apiKeys,
     adminKeys: config.adminKeys,
     accounts: config.accounts,
     policy: {

@@ -12,7 +12,13 @@ import {
   type EnvelopeLimits,
   type UserMessage,
 } from '../as4/index.js';
-import { pinMismatch, type As4TlsClient, type SigningIdentity, type TrustStore } from '../pki/index.js';
+import {
+  pinMismatch,
+  subjectCommonName,
+  type As4TlsClient,
+  type SigningIdentity,
+  type TrustStore,
+} from '../pki/index.js';
 import {
   createGroupSender,
   formatParticipantId,
@@ -372,7 +378,7 @@ export function createAs4Endpoint(
           subject: property('subject'),
           submittedAt: parseTime(property('submissionTime')),
           parts,
-          fromErds: { id: message.from.partyId, name: commonName(signer) },
+          fromErds: { id: message.from.partyId, name: subjectCommonName(signer.subject) ?? signer.subject },
         });
       } catch (error) {
         if (isQerdsError(error) && error.code.startsWith('AS4_EBMS_')) throw error;
@@ -424,7 +430,7 @@ async function receivePeppolDispatch(
       recipient: reception.recipient,
       ...(reception.submittedAt ? { submittedAt: reception.submittedAt } : {}),
       parts: [reception.part],
-      fromErds: { id: message.from.partyId, name: commonName(signer) },
+      fromErds: { id: message.from.partyId, name: subjectCommonName(signer.subject) ?? signer.subject },
       ...(reception.refusal ? { refusal: reception.refusal } : {}),
       ...(reception.receptionKey ? { receptionKey: reception.receptionKey } : {}),
     });
@@ -495,8 +501,4 @@ function parseTime(text: string | undefined): Date | undefined {
   if (Number.isNaN(time.getTime()))
     throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
   return time;
-}
-
-function commonName(certificate: X509Certificate): string {
-  return /CN=([^\n,]+)/.exec(certificate.subject)?.[1] ?? certificate.subject;
 }

@@ -33,6 +33,7 @@ import {
   type ParticipantIdentifier,
 } from '../peppol/index.js';
 import type { ReceivedMessage, RelayPart } from '../pipeline/index.js';
+import { subjectCommonName } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { checkJpPintDocument, type JpPintValidators } from './jp-pint-validation.js';
 import { parseXmlStrict } from '../xml/index.js';
@@ -61,7 +62,7 @@ export function peppolParticipant(id: ParticipantId, checkValues = true): Partic
 
 /** The seat id a certificate's CN holds, or undefined when its CN is no seat id. */
 export function certificateSeatId(certificate: X509Certificate): string | undefined {
-  return seatIdOf(/(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1] ?? '');
+  return seatIdOf(subjectCommonName(certificate.subject) ?? '');
 }
 
 /** The seat id of an AP certificate (its CN); a certificate without one is no Peppol AP certificate. */

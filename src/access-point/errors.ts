@@ -2,11 +2,6 @@ import type { ErrorCatalogueEntry } from '../core/errors.js';
 
 /** Codes the bindings of the composition root throw (SMTP intake and the REM SMTP relay between APs). */
 export const accessPointErrors = {
-  SUBMISSION_REJECTED: {
-    text: 'submission rejected by the policy of the access point',
-    httpStatus: 422,
-    retryable: false,
-  },
   RELAY_SMTP_ADDRESS: { text: 'the participant has no mail address form', httpStatus: 422, retryable: false },
   RELAY_SMTP_ENDPOINT: {
     text: 'the SMTP relay endpoint in the directory is not an smtp:// URL',

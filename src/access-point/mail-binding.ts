@@ -26,7 +26,7 @@ import {
 /**
  * Binds the pipeline's MailTransport port to the SMTP module: REM messages (EN 319 532-3) built and signed
  * S/MIME by the AP's e-seal, sent through `smtp.outbound` with nodemailer. Who gets mail:
- * - a local recipient whose account (`apiKeys[]` or `accounts[]`) has a `deliveryEmail` gets each message
+ * - a local recipient whose account (`accounts[]`) has a `deliveryEmail` gets each message
  *   as a REM Dispatch there (store-and-forward), encrypted S/MIME for the account's `deliveryCertificate`
  *   or the participant's directory `encryptionCertificate` when one is configured (signed, then enveloped,
  *   in the account's `deliveryEncryption` form);
@@ -58,13 +58,13 @@ export function createMailTransport(
   const from = { address: outbound.from ?? `rem@${config.smtp.domain}`, name: config.ap.name };
   const domain = from.address.slice(from.address.lastIndexOf('@') + 1);
   const deliveryEmails = new Map<string, string>();
-  for (const entry of [...config.apiKeys, ...config.accounts]) {
+  for (const entry of config.accounts) {
     if (entry.deliveryEmail && !deliveryEmails.has(entry.participant))
       deliveryEmails.set(entry.participant, entry.deliveryEmail);
   }
   const deliveryCertificates = new Map<string, X509Certificate>();
   const certificateFiles = [
-    ...[...config.apiKeys, ...config.accounts].map((e) => [e.participant, e.deliveryCertificate] as const),
+    ...config.accounts.map((e) => [e.participant, e.deliveryCertificate] as const),
     ...config.directory.participants.map((p) => [p.id, p.encryptionCertificate] as const),
   ];
   // Read once at start: a missing or unreadable certificate is a configuration error, not a per-mail failure.
@@ -73,7 +73,7 @@ export function createMailTransport(
       deliveryCertificates.set(participant, new X509Certificate(readFileSync(file)));
   }
   const deliveryEncryptions = new Map<string, RemEncryption>();
-  for (const entry of [...config.apiKeys, ...config.accounts]) {
+  for (const entry of config.accounts) {
     if (!deliveryEncryptions.has(entry.participant))
       deliveryEncryptions.set(entry.participant, entry.deliveryEncryption);
   }

@@ -12,11 +12,11 @@ import type {
 } from '../pipeline/index.js';
 import { postWebhook } from './webhook-post.js';
 
-type RecipientEntry = QerdsConfig['apiKeys'][number] | QerdsConfig['accounts'][number];
+type RecipientEntry = QerdsConfig['accounts'][number];
 
 /**
  * Binds the pipeline's RecipientChannels port to the config: each local recipient's consignment policy
- * (`acceptance`, `consignment`, `acceptanceWindowSeconds` of its `apiKeys[]` / `accounts[]` entry; the first
+ * (`acceptance`, `consignment`, `acceptanceWindowSeconds` of its `accounts[]` entry; the first
  * entry of a participant wins) and its channels: the webhook (`notificationUrl`), to which notices are POSTed as
  * JSON (signed with the entry's `webhookSecret` when it has one, see webhook-post.ts), and, with `mail`, a signed REM notification to its registered address (`deliveryEmail`). A notice is sent
  * when one channel took it; it is refused for good only when every channel refused it for good.
@@ -37,7 +37,7 @@ export function createRecipientChannels(
   } = {},
 ): RecipientChannels {
   const entries = new Map<string, RecipientEntry>();
-  for (const entry of [...config.apiKeys, ...config.accounts])
+  for (const entry of config.accounts)
     if (!entries.has(entry.participant)) entries.set(entry.participant, entry);
   const people = new Set(
     config.accounts

@@ -6,7 +6,7 @@ import type { StoredMessage } from '../store/index.js';
 import { postWebhook } from './webhook-post.js';
 
 /**
- * Binds the pipeline's SenderWebhooks port to the config: a local sender whose `apiKeys[]` / `accounts[]`
+ * Binds the pipeline's SenderWebhooks port to the config: a local sender whose `accounts[]`
  * entry has an `evidenceWebhookUrl` gets every evidence about its messages POSTed there, signed with its
  * `webhookSecret` (the first entry of a participant that names a URL wins). Absent when no sender has one.
  */
@@ -17,7 +17,7 @@ export function createSenderWebhooks(
   timeoutMs = config.relay.timeoutMs,
 ): SenderWebhooks | undefined {
   const hooks = new Map<string, { url: string; secret?: string }>();
-  for (const entry of [...config.apiKeys, ...config.accounts]) {
+  for (const entry of config.accounts) {
     if (entry.evidenceWebhookUrl && !hooks.has(entry.participant))
       hooks.set(entry.participant, { url: entry.evidenceWebhookUrl, secret: entry.webhookSecret });
   }

@@ -8,7 +8,7 @@ import {
   type EvidenceCheck,
   type PipelineContext,
 } from '../pipeline/index.js';
-import type { SigningIdentity, TrustStore } from '../pki/index.js';
+import { subjectCommonName, type SigningIdentity, type TrustStore } from '../pki/index.js';
 import { sealPinOf } from '../directory/index.js';
 import { requirePeerAp } from './as4-security.js';
 import { requireNotRevokedByOcsp } from './peer-ocsp.js';
@@ -142,7 +142,10 @@ export function createSmtpRelayListener(
       ...(subject !== undefined ? { subject } : {}),
       ...(submittedAt && !Number.isNaN(submittedAt.getTime()) ? { submittedAt } : {}),
       parts,
-      fromErds: { id: check.issuerId, name: commonName(verification.signer!.subject) },
+      fromErds: {
+        id: check.issuerId,
+        name: subjectCommonName(verification.signer!.subject) ?? verification.signer!.subject,
+      },
     });
     const stored = await ctx.store.findMessageByEbmsId(check.messageId, 'recipient-ap');
     log.info(
@@ -264,8 +267,4 @@ function refuseUnlessValid(v: RemVerification): void {
       .join('; ')
       .slice(0, 300) || first,
   );
-}
-
-function commonName(subject: string): string {
-  return /CN=([^\n,]+)/.exec(subject)?.[1] ?? subject;
 }

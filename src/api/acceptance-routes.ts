@@ -33,14 +33,13 @@ export function acceptanceRouter(ctx: PipelineContext, policy: AssurancePolicy):
       const principal = req.principal!;
       const shortfall = assuranceShortfall(principal.identification, policy.minHandover);
       if (shortfall)
-        return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, {
+        return sendProblem(res, 'ASSURANCE_TOO_LOW', shortfall, {
           required: loaUri(policy.minHandover),
         });
       const body = rejection.safeParse(req.body ?? {});
       if (!accept && !body.success)
         return sendProblem(
           res,
-          400,
           'BAD_REQUEST',
           `body: ${body.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
         );

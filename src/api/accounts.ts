@@ -2,13 +2,6 @@ import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { parseParticipantId, type AssuranceLevel, type ParticipantId } from '../core/index.js';
 import { base32Decode } from './totp.js';
 
-/** Legacy `apiKeys` entry: a key in clear, IAL1. */
-export interface ApiKeyAccount {
-  readonly key: string;
-  readonly participant: string;
-  readonly name: string;
-}
-
 /** Certificate match of an `mtls` or `eseal` credential (config `accounts[].credentials[]`). */
 export interface CertificateCredentialSpec {
   readonly kind: 'mtls' | 'eseal';
@@ -71,7 +64,7 @@ interface CertificateEntry {
   readonly fingerprint?: string;
 }
 
-/** Lookups of the configured credentials; built once from `accounts` and the legacy `apiKeys`. */
+/** Lookups of the configured credentials; built once from `accounts` (the legacy `apiKeys` folded in by loadConfig). */
 export class AccountRegistry {
   private readonly apiKeys: { digest: Buffer; match: MatchedCredential }[] = [];
   private readonly oauthClients = new Map<string, { secretHash: string; match: MatchedCredential }>();
@@ -80,12 +73,7 @@ export class AccountRegistry {
   /** Display names of every local participant, by `<scheme>:<value>`. */
   readonly names = new Map<string, string>();
 
-  constructor(accounts: readonly AccountSpec[], legacyApiKeys: readonly ApiKeyAccount[] = []) {
-    for (const legacy of legacyApiKeys) {
-      const digest = sha256(legacy.key);
-      this.apiKeys.push({ digest, match: matched(legacy, 1, SHARED_SECRET_AAL, apiKeyId(digest)) });
-      this.names.set(legacy.participant, legacy.name);
-    }
+  constructor(accounts: readonly AccountSpec[]) {
     for (const account of accounts) {
       this.names.set(account.participant, account.name);
       for (const c of account.credentials) {

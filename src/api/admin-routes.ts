@@ -34,9 +34,9 @@ export function adminRouter(ctx: PipelineContext, keys: readonly AdminKey[]): Ro
   router.post('/dead-letters/:id/replay', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id < 1)
-      return sendProblem(res, 400, 'BAD_REQUEST', 'a dead letter id is a positive integer');
+      return sendProblem(res, 'BAD_REQUEST', 'a dead letter id is a positive integer');
     if (!(await ctx.store.replayDeadLetter(id, ctx.clock.now())))
-      return sendProblem(res, 404, 'NOT_FOUND', `no dead letter ${id}`);
+      return sendProblem(res, 'NOT_FOUND', `no dead letter ${id}`);
     req.log?.warn({ jobId: id, admin: req.admin }, 'dead letter replayed');
     ctx.poke();
     res.json({ id, replayed: true });
@@ -66,13 +66,13 @@ function adminAuth(keys: readonly AdminKey[]): RequestHandler {
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.get('x-api-key');
     if (!presented) {
       res.set('WWW-Authenticate', 'Bearer');
-      return sendProblem(res, 401, 'AUTH_REQUIRED', 'an admin key is required (Authorization: Bearer <key>)');
+      return sendProblem(res, 'AUTH_REQUIRED', 'an admin key is required (Authorization: Bearer <key>)');
     }
     const digest = sha256(presented);
     // Every row is compared, so the time taken does not tell which key (if any) matched.
     let match: string | undefined;
     for (const row of table) if (timingSafeEqual(row.digest, digest)) match ??= row.name;
-    if (match === undefined) return sendProblem(res, 401, 'AUTH_REQUIRED', 'the key is not an admin key');
+    if (match === undefined) return sendProblem(res, 'AUTH_REQUIRED', 'the key is not an admin key');
     req.admin = match;
     next();
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { PipelineContext } from '../pipeline/index.js';
-import { authenticate, type ApiKeyAccount } from './auth.js';
+import { authenticate } from './auth.js';
 import { AccountRegistry, type AccountSpec } from './accounts.js';
 import type { AssurancePolicy } from './assurance-policy.js';
 import { TokenService, tokenRouter } from './oauth-token.js';
@@ -30,7 +30,6 @@ declare module 'express-serve-static-core' {
 
 export interface HttpAppOptions {
   readonly ctx: PipelineContext;
-  readonly apiKeys: readonly ApiKeyAccount[];
   readonly maxPayloadBytes: number;
   /** AS4 endpoint handler, mounted at POST /as4. */
   readonly as4?: RequestHandler;
@@ -109,7 +108,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     }),
   );
 
-  const accounts = new AccountRegistry(options.accounts ?? [], options.apiKeys);
+  const accounts = new AccountRegistry(options.accounts ?? []);
   const tokens = new TokenService({
     accounts,
     clock: options.ctx.clock,
@@ -177,7 +176,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   );
   app.use('/api/v1', api);
 
-  app.use((_req, res) => sendProblem(res, 404, 'NOT_FOUND', 'no such resource'));
+  app.use((_req, res) => sendProblem(res, 'NOT_FOUND', 'no such resource'));
   app.use(problemHandler);
   return app;
 }

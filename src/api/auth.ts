@@ -12,7 +12,6 @@ import { API_KEY_METHOD, MTLS_METHOD, OAUTH2_CLIENT_CREDENTIALS_METHOD } from '.
 import { TokenService } from './oauth-token.js';
 import { sendProblem } from './problem.js';
 
-export type { ApiKeyAccount } from './accounts.js';
 export { API_KEY_METHOD } from './methods.js';
 export const LOA_LOW = LOA_URI[1];
 
@@ -46,7 +45,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     const refuse = (detail: string) => {
       res.set('WWW-Authenticate', 'Bearer');
       req.log?.warn({ reason: detail }, 'authentication refused');
-      sendProblem(res, 401, 'AUTH_REQUIRED', detail);
+      sendProblem(res, 'AUTH_REQUIRED', detail);
     };
     const now = options.now();
     let fromCertificate: Identified | undefined;

@@ -42,12 +42,7 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
     // The draft's sf-string ("…"), or the bare token most clients send.
     const key = /^"(.*)"$/.exec(header)?.[1] ?? header;
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-      return sendProblem(
-        res,
-        400,
-        'BAD_REQUEST',
-        'Idempotency-Key must be 1 to 255 visible ASCII characters',
-      );
+      return sendProblem(res, 'BAD_REQUEST', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
     }
     const upload = await readUpload(req, options.store.blobs, options.maxPayloadBytes);
     req.upload = upload;
@@ -68,7 +63,6 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
       if (claim.fingerprint !== fingerprint) {
         return sendProblem(
           res,
-          422,
           'IDEMPOTENCY_KEY_REUSED',
           `Idempotency-Key "${key}" was already used for a different request (other metadata or payload files); use a new key for a new submission`,
           { idempotencyKey: key },
@@ -77,7 +71,6 @@ export function idempotentSubmission(options: IdempotencyOptions): RequestHandle
       if (!claim.response) {
         return sendProblem(
           res,
-          409,
           'IDEMPOTENCY_KEY_IN_PROGRESS',
           `a request with Idempotency-Key "${key}" is still being processed; retry later`,
           { idempotencyKey: key },

@@ -70,7 +70,7 @@ export function messagesRouter(
     // The blobs go before the answer does: a client that sees the refusal sees nothing of it left.
     const refuse = async (detail: string) => {
       await upload.discard();
-      sendProblem(res, 400, 'BAD_REQUEST', detail);
+      sendProblem(res, 'BAD_REQUEST', detail);
     };
     const metadata = submissionMetadata.safeParse(parseJson(upload.fields.metadata));
     if (!metadata.success)
@@ -113,17 +113,15 @@ export function messagesRouter(
       evidence: [evidenceLink(result.evidence.id, result.evidence.event)],
     };
     if (intake.rejection) {
-      const status = intake.belowPolicy ? 403 : 422;
       return sendProblem(
         res,
-        status,
         intake.belowPolicy ? 'ASSURANCE_TOO_LOW' : 'SUBMISSION_REJECTED',
         intake.rejection.details,
         { reason: intake.rejection.code, message: body },
       );
     }
     if (result.rejection) {
-      return sendProblem(res, 422, 'SUBMISSION_REJECTED', result.rejection.details, {
+      return sendProblem(res, 'SUBMISSION_REJECTED', result.rejection.details, {
         reason: result.rejection.code,
         message: body,
       });
@@ -131,7 +129,6 @@ export function messagesRouter(
     if (!result.accepted) {
       return sendProblem(
         res,
-        422,
         'SUBMISSION_REJECTED',
         `recipient ${metadata.data.recipient} cannot be reached`,
         { message: body },
@@ -232,7 +229,7 @@ export function messagesRouter(
     const shortfall = assuranceShortfall(principal.identification, policy.minHandover);
     if (shortfall) {
       req.log?.warn({ messageId: req.params.id, shortfall }, 'handover refused: assurance below policy');
-      return sendProblem(res, 403, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
+      return sendProblem(res, 'ASSURANCE_TOO_LOW', shortfall, { required: loaUri(policy.minHandover) });
     }
     // Whose and whether open first, one answer for missing and not yours (ids and part ids cannot be probed).
     const stored = await checkHandover(ctx, String(req.params.id), principal.participant);

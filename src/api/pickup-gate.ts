@@ -30,36 +30,31 @@ export interface PickupFactor {
   readonly password?: string;
 }
 
-/** Why the gate refused, with the code and HTTP status of the JSON API (the page words each in its own way). */
+/** Why the gate refused, with the code the JSON API answers (its catalogue entry, api/errors.ts, holds the status; the page words each in its own way). */
 export type PickupRefusal =
   | {
       readonly kind: 'link';
       readonly code: 'PICKUP_LINK_INVALID' | 'PICKUP_LINK_EXPIRED';
-      readonly status: 401;
       readonly detail: string;
     }
   | {
       readonly kind: 'locked';
       readonly code: 'PICKUP_LINK_LOCKED';
-      readonly status: 403;
       readonly detail: string;
     }
   | {
       readonly kind: 'client-limit';
       readonly code: 'PICKUP_TOO_MANY_ATTEMPTS';
-      readonly status: 429;
       readonly detail: string;
     }
   | {
       readonly kind: 'factor-required';
       readonly code: 'PICKUP_FACTOR_REQUIRED';
-      readonly status: 401;
       readonly detail: string;
     }
   | {
       readonly kind: 'factor-invalid';
       readonly code: 'PICKUP_FACTOR_INVALID';
-      readonly status: 401;
       readonly detail: string;
       readonly attemptsLeft: number;
       readonly method: string;
@@ -67,7 +62,6 @@ export type PickupRefusal =
   | {
       readonly kind: 'assurance';
       readonly code: 'ASSURANCE_TOO_LOW';
-      readonly status: 403;
       readonly detail: string;
     };
 
@@ -125,7 +119,7 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
       const now = options.clock.now();
       for (const [id, f] of failures) if (f.expiresAt <= now) failures.delete(id);
       const link = options.links.verify(token);
-      if (!link.ok) return { ok: false, kind: 'link', code: link.code, status: 401, detail: link.reason };
+      if (!link.ok) return { ok: false, kind: 'link', code: link.code, detail: link.reason };
       const failed = failures.get(link.linkId)?.count ?? 0;
       if (failed >= maxAttempts)
         return {
@@ -133,7 +127,6 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
           link,
           kind: 'locked',
           code: 'PICKUP_LINK_LOCKED',
-          status: 403,
           detail: `the pickup link is locked after ${failed} wrong second factors`,
         };
       if (clientFailures.count(client) >= maxPerClient) {
@@ -142,7 +135,6 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
           link,
           kind: 'client-limit',
           code: 'PICKUP_TOO_MANY_ATTEMPTS',
-          status: 429,
           detail: 'too many wrong second factors from this client; try again later',
         };
       }
@@ -169,7 +161,6 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
           link,
           kind: 'factor-required',
           code: 'PICKUP_FACTOR_REQUIRED',
-          status: 401,
           detail: 'a second factor is required: "totp" or "password", as enrolled for the recipient',
         };
       }
@@ -181,7 +172,6 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
           link,
           kind: 'factor-invalid',
           code: 'PICKUP_FACTOR_INVALID',
-          status: 401,
           detail: 'the second factor is not valid',
           attemptsLeft: maxAttempts - failed - 1,
           method,
@@ -205,7 +195,6 @@ export function createPickupGate(options: PickupGateOptions): PickupGate {
           link,
           kind: 'assurance',
           code: 'ASSURANCE_TOO_LOW',
-          status: 403,
           detail: shortfall,
         };
       return { ok: true, link, identification };

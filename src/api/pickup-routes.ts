@@ -64,7 +64,7 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
           'pickup refused: wrong second factor',
         );
       const extra = outcome.kind === 'assurance' ? { required: loaUri(options.minHandover) } : {};
-      return sendProblem(res, outcome.status, outcome.code, outcome.detail, extra);
+      return sendProblem(res, outcome.code, outcome.detail, extra);
     }
     const { link, identification } = outcome;
 
@@ -74,16 +74,16 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
       message.role !== 'recipient-ap' ||
       formatParticipantId(message.recipient) !== formatParticipantId(link.recipient)
     ) {
-      return sendProblem(res, 404, 'NOT_FOUND', 'no such message');
+      return sendProblem(res, 'NOT_FOUND', 'no such message');
     }
     for (const part of message.parts)
       if (!(await ctx.store.blobs.has(part.sha256)))
-        return sendProblem(res, 404, 'NOT_FOUND', 'the content is no longer held');
+        return sendProblem(res, 'NOT_FOUND', 'the content is no longer held');
     // Before the claim: a message that awaits the recipient's acceptance answers 409 and keeps the link usable.
     await checkHandover(ctx, message.id, link.recipient);
     // Claimed only now: a wrong factor, a missing message or one not open yet does not use the link up.
     if (!(await ctx.store.claimPickupLink(link.linkId, message.id, now))) {
-      return sendProblem(res, 403, 'PICKUP_LINK_USED', 'the pickup link was used already');
+      return sendProblem(res, 'PICKUP_LINK_USED', 'the pickup link was used already');
     }
     gate.used(link.linkId);
     await sendContent(ctx, res, message);

@@ -24,11 +24,11 @@ export function recipientsRouter(options: RecipientsRouterOptions): Router {
     try {
       participant = parseParticipantId(String(req.params.participant));
     } catch (error) {
-      return sendProblem(res, 400, 'BAD_REQUEST', (error as Error).message);
+      return sendProblem(res, 'BAD_REQUEST', (error as Error).message);
     }
     const check = await checkRecipient(options.directory, trust, participant, { clock: options.clock });
     if (check.verdict === 'unreachable' && !check.error) {
-      return sendProblem(res, 404, 'NOT_FOUND', `recipient ${check.participant} is not in the directory`, {
+      return sendProblem(res, 'NOT_FOUND', `recipient ${check.participant} is not in the directory`, {
         check,
       });
     }

@@ -54,13 +54,12 @@ export function verifyRouter(options: VerifyRouterOptions): Router {
     express.raw({ type: () => true, limit: options.maxBytes ?? 20 * 1024 * 1024 }),
     async (req, res) => {
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (bytes.length === 0)
-        return sendProblem(res, 400, 'BAD_REQUEST', 'the body must be the file to verify');
+      if (bytes.length === 0) return sendProblem(res, 'BAD_REQUEST', 'the body must be the file to verify');
       let at: Date | undefined;
       if (req.query.at !== undefined) {
         at = new Date(String(req.query.at));
         if (Number.isNaN(at.getTime()))
-          return sendProblem(res, 400, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
+          return sendProblem(res, 'BAD_REQUEST', `at: not a time: ${String(req.query.at)}`);
       }
       try {
         const result = await verifyAny(bytes, {
@@ -77,7 +76,7 @@ export function verifyRouter(options: VerifyRouterOptions): Router {
         });
       } catch (error) {
         if (isQerdsError(error) && error.code === 'EVIDENCE_MALFORMED')
-          return sendProblem(res, 400, 'EVIDENCE_MALFORMED', error.message);
+          return sendProblem(res, 'EVIDENCE_MALFORMED', error.message);
         throw error;
       }
     },

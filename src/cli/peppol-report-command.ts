@@ -11,6 +11,7 @@ import {
   serializeEndUserStatisticsReport,
   serializeTransactionStatisticsReport,
 } from '../peppol/index.js';
+import { subjectCommonName } from '../pki/index.js';
 import { createStore } from '../store/index.js';
 
 /**
@@ -76,6 +77,5 @@ export function registerPeppolReport(program: Command): void {
 /** CN of the AS4 signing certificate when configured (or the dev PKI has one), else of the e-seal. */
 function ownSeatId(files: ReturnType<typeof loadConfig>['files']): string {
   const path = existsSync(files.as4Signing.cert.path) ? files.as4Signing.cert.path : files.seal.cert.path;
-  const subject = new X509Certificate(readFileSync(path)).subject;
-  return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1] ?? '';
+  return subjectCommonName(new X509Certificate(readFileSync(path)).subject) ?? '';
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,8 +133,10 @@ describe('loadConfig', () => {
         p.apTlsCertificate,
       ]),
       ...(config.directory.smp?.trust ?? []),
-      ...config.apiKeys.map((k) => k.deliveryCertificate),
-      ...config.accounts.flatMap((a) => [a.deliveryCertificate, a.remoteSeal?.certificate]),
+      ...config.accounts.flatMap((a) => [
+        a.deliveryCertificate,
+        ...(a.remoteSeal ? [a.remoteSeal.certificate] : []),
+      ]),
       config.smtp.tlsCert,
       config.smtp.tlsKey,
       config.smtp.relay?.tlsCert,
@@ -175,12 +178,20 @@ describe('loadConfig', () => {
         ],
       },
     });
-    expect(config.apiKeys[0]).toMatchObject({
+    // The legacy apiKeys[] entry is folded into accounts[] (IAL1, one apiKey credential), its policy kept.
+    expect(config.accounts[0]).toMatchObject({
+      participant: '0188:1',
+      ial: 1,
+      credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update('k'.repeat(16)).digest('hex') }],
       acceptance: 'required',
       consignment: 'inbox',
       notificationUrl: 'https://erp.example/hook',
     });
     expect(config.policy.acceptanceWindowSeconds).toBe(14 * 24 * 3600);
+    expect(config.deprecations).toEqual([
+      expect.stringMatching(/^apiKeys\[\] is deprecated: its 1 entry was read as accounts\[\]/),
+    ]);
+    expect(loadConfig({ env: {} }).deprecations).toEqual([]);
     expect(() =>
       loadConfig({
         env: {},

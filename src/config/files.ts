@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { QerdsError } from '../core/index.js';
 import { devPkiLayout } from '../pki/layout.js';
-import type { ParsedConfig } from './schema.js';
+import type { FoldedConfig } from './legacy-api-keys.js';
 
 /** A file the access point reads, after defaults: where it is, and the setting that put it there. */
 export interface ConfiguredFile {
@@ -51,7 +51,7 @@ export interface ConfigFiles {
 }
 
 /** The files of `config` after the dev PKI defaults (see ConfigFiles). Paths are taken as they are (loadConfig made them absolute). */
-export function resolveConfigFiles(config: ParsedConfig): ConfigFiles {
+export function resolveConfigFiles(config: FoldedConfig): ConfigFiles {
   const { dir, apName } = config.pki;
   const dev = devPkiLayout(dir);
   const ap = dev.ap(apName);

@@ -4,14 +4,19 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { QerdsError } from '../core/index.js';
 import { resolveConfigFiles, type ConfigFiles } from './files.js';
-import { configSchema, type ParsedConfig, type QerdsConfigInput } from './schema.js';
+import { foldLegacyApiKeys, type FoldedConfig } from './legacy-api-keys.js';
+import { configSchema, type QerdsConfigInput } from './schema.js';
 
 /**
  * The configuration an access point runs with: the schema's values with every relative path made absolute,
  * and `files`, every key, certificate and trust file it reads after the dev PKI defaults. Only loadConfig
  * makes one (`files` is no key of the schema, so a config input can never carry it).
  */
-export type QerdsConfig = ParsedConfig & { readonly files: ConfigFiles };
+export type QerdsConfig = FoldedConfig & {
+  readonly files: ConfigFiles;
+  /** What the configuration uses that is deprecated (the legacy `apiKeys[]`), for the AP to log at start. */
+  readonly deprecations: readonly string[];
+};
 
 /** Shortcut variables for the settings operators change most; the general form is QERDS__SECTION__KEY. */
 const shortcuts: Readonly<Record<string, readonly string[]>> = {
@@ -66,8 +71,9 @@ export function loadConfig(options: LoadConfigOptions = {}): QerdsConfig {
     });
   }
   const baseDir = options.file ? dirname(resolve(options.file)) : (options.baseDir ?? process.cwd());
-  const resolved = resolvePaths(parsed.data, baseDir);
-  return Object.freeze({ ...resolved, files: resolveConfigFiles(resolved) });
+  const { config: folded, deprecations } = foldLegacyApiKeys(parsed.data);
+  const resolved = resolvePaths(folded, baseDir);
+  return Object.freeze({ ...resolved, files: resolveConfigFiles(resolved), deprecations });
 }
 
 /** QERDS__HTTP__PORT=8081 → { http: { port: '8081' } }; keys match the schema case-insensitively. */
@@ -126,7 +132,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
+function resolvePaths(config: FoldedConfig, baseDir: string): FoldedConfig {
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(baseDir, p));
   const absOpt = (p: string | undefined) => (p === undefined ? undefined : abs(p));
   return {
@@ -216,9 +222,6 @@ function resolvePaths(config: ParsedConfig, baseDir: string): ParsedConfig {
           }
         : config.peppol.jpPint,
     },
-    apiKeys: config.apiKeys.map((k) =>
-      k.deliveryCertificate ? { ...k, deliveryCertificate: abs(k.deliveryCertificate) } : k,
-    ),
     accounts: config.accounts.map((a) => ({
       ...a,
       ...(a.deliveryCertificate ? { deliveryCertificate: abs(a.deliveryCertificate) } : {}),

@@ -92,7 +92,7 @@ describe('configuration errors name the key', () => {
       loadConfig({
         env: {},
         overrides: { apiKeys: [{ ...sender, evidenceWebhookUrl: 'http://127.0.0.1:9/hook' }] },
-      }).apiKeys[0]!.evidenceWebhookUrl,
+      }).accounts[0]!.evidenceWebhookUrl,
     ).toBe('http://127.0.0.1:9/hook');
     expect(() =>
       loadConfig({ env: {}, overrides: { tsa: { mode: 'remote', url: 'ldap://tsa.example' } } }),

@@ -1,4 +1,5 @@
 import { QerdsError } from '../core/errors.js';
+import { ALGORITHM_URI } from '../xml/namespaces.js';
 import { OID } from './oids.js';
 import type {
   AlgorithmEntry,
@@ -6,19 +7,63 @@ import type {
   AlgorithmRegistry,
   AlgorithmStatus,
   AlgorithmUse,
+  SignatureKeyType,
 } from './types.js';
 
-const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
-const XMLDSIG_MORE = 'http://www.w3.org/2001/04/xmldsig-more#';
-const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
-const XMLENC11 = 'http://www.w3.org/2009/xmlenc11#';
+const U = ALGORITHM_URI;
 
 const entry = (
   identifier: string,
   id: string,
   kind: AlgorithmKind,
   status: AlgorithmStatus,
-): AlgorithmEntry => Object.freeze({ identifier, id, kind, status });
+  facts: Pick<AlgorithmEntry, 'hash' | 'keyType'> = {},
+): AlgorithmEntry => Object.freeze({ identifier, id, kind, status, ...facts });
+const digest = (identifier: string, hash: string, status: AlgorithmStatus) =>
+  entry(identifier, hash, 'digest', status, { hash });
+const signature = (
+  identifier: string,
+  id: string,
+  hash: string | null,
+  keyType: SignatureKeyType,
+  status: AlgorithmStatus,
+) => entry(identifier, id, 'signature', status, { hash, keyType });
+
+/**
+ * XMLDSig digest algorithms by URI (XMLDSig 1.1 §6.2, RFC 6931 §2.1.2, §2.1.5): a verifier of signatures other
+ * products make computes each; those not `allowed` are weak (SHA-1: collisions are practical, SHAttered 2017).
+ */
+export const XML_DIGEST_ALGORITHMS: readonly AlgorithmEntry[] = Object.freeze([
+  digest(U.sha1, 'sha1', 'legacy'),
+  digest(U.sha224, 'sha224', 'allowed'),
+  digest(U.sha256, 'sha256', 'allowed'),
+  digest(U.sha384, 'sha384', 'allowed'),
+  digest(U.sha512, 'sha512', 'allowed'),
+  digest(U.sha3_256, 'sha3-256', 'allowed'),
+  digest(U.sha3_384, 'sha3-384', 'allowed'),
+  digest(U.sha3_512, 'sha3-512', 'allowed'),
+]);
+
+/**
+ * XMLDSig signature algorithms by URI (XMLDSig 1.1 §6.4, RFC 6931 §2.3, RFC 9231 §2.3.6 for Ed25519): node's
+ * digest name, the key type, PSS and EdDSA; those not `allowed` are weak (SHA-1 based).
+ */
+export const XML_SIGNATURE_ALGORITHMS: readonly AlgorithmEntry[] = Object.freeze([
+  signature(U.rsaSha1, 'rsa-sha1', 'sha1', 'rsa', 'legacy'),
+  signature(U.rsaSha224, 'rsa-sha224', 'sha224', 'rsa', 'allowed'),
+  signature(U.rsaSha256, 'rsa-sha256', 'sha256', 'rsa', 'allowed'),
+  signature(U.rsaSha384, 'rsa-sha384', 'sha384', 'rsa', 'allowed'),
+  signature(U.rsaSha512, 'rsa-sha512', 'sha512', 'rsa', 'allowed'),
+  signature(U.ecdsaSha1, 'ecdsa-sha1', 'sha1', 'ec', 'legacy'),
+  signature(U.ecdsaSha224, 'ecdsa-sha224', 'sha224', 'ec', 'allowed'),
+  signature(U.ecdsaSha256, 'ecdsa-sha256', 'sha256', 'ec', 'allowed'),
+  signature(U.ecdsaSha384, 'ecdsa-sha384', 'sha384', 'ec', 'allowed'),
+  signature(U.ecdsaSha512, 'ecdsa-sha512', 'sha512', 'ec', 'allowed'),
+  signature(U.rsaPssSha256, 'rsa-pss-sha256', 'sha256', 'rsa-pss', 'allowed'),
+  signature(U.rsaPssSha384, 'rsa-pss-sha384', 'sha384', 'rsa-pss', 'allowed'),
+  signature(U.rsaPssSha512, 'rsa-pss-sha512', 'sha512', 'rsa-pss', 'allowed'),
+  signature(U.eddsaEd25519, 'ed25519', null, 'ed25519', 'allowed'),
+]);
 
 /**
  * The default policy, as data. SHA-1, PKCS#1 v1.5 key transport and CBC without integrity are the usual
@@ -28,30 +73,23 @@ const entry = (
  */
 export const DEFAULT_ALGORITHMS: readonly AlgorithmEntry[] = Object.freeze([
   // digests
-  entry(OID.sha256, 'sha256', 'digest', 'allowed'),
-  entry(OID.sha384, 'sha384', 'digest', 'allowed'),
-  entry(OID.sha512, 'sha512', 'digest', 'allowed'),
-  entry(OID.sha1, 'sha1', 'digest', 'legacy'),
-  entry(`${XMLENC}sha256`, 'sha256', 'digest', 'allowed'),
-  entry(`${XMLDSIG_MORE}sha384`, 'sha384', 'digest', 'allowed'),
-  entry(`${XMLENC}sha512`, 'sha512', 'digest', 'allowed'),
-  entry(`${XMLDSIG}sha1`, 'sha1', 'digest', 'legacy'),
+  digest(OID.sha256, 'sha256', 'allowed'),
+  digest(OID.sha384, 'sha384', 'allowed'),
+  digest(OID.sha512, 'sha512', 'allowed'),
+  digest(OID.sha1, 'sha1', 'legacy'),
+  ...XML_DIGEST_ALGORITHMS,
   // signatures (XML)
-  entry(`${XMLDSIG_MORE}rsa-sha256`, 'rsa-sha256', 'signature', 'allowed'),
-  entry(`${XMLDSIG_MORE}rsa-sha512`, 'rsa-sha512', 'signature', 'allowed'),
-  entry(`${XMLDSIG_MORE}ecdsa-sha256`, 'ecdsa-sha256', 'signature', 'allowed'),
-  entry('http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1', 'rsa-pss-sha256', 'signature', 'allowed'),
-  entry(`${XMLDSIG}rsa-sha1`, 'rsa-sha1', 'signature', 'legacy'),
+  ...XML_SIGNATURE_ALGORITHMS,
   // canonicalization
-  entry('http://www.w3.org/2001/10/xml-exc-c14n#', 'exc-c14n', 'c14n', 'allowed'),
-  entry('http://www.w3.org/2001/10/xml-exc-c14n#WithComments', 'exc-c14n-comments', 'c14n', 'legacy'),
-  entry('http://www.w3.org/TR/2001/REC-xml-c14n-20010315', 'c14n10', 'c14n', 'allowed'),
+  entry(U.excC14n, 'exc-c14n', 'c14n', 'allowed'),
+  entry(U.excC14nWithComments, 'exc-c14n-comments', 'c14n', 'legacy'),
+  entry(U.c14n10, 'c14n10', 'c14n', 'allowed'),
   // key transport
   entry(OID.rsaesOaep, 'rsaes-oaep', 'key-transport', 'allowed'),
   entry(OID.rsaEncryption, 'rsaes-pkcs1-v1_5', 'key-transport', 'forbidden'),
-  entry(`${XMLENC11}rsa-oaep`, 'rsaes-oaep', 'key-transport', 'allowed'),
-  entry(`${XMLENC}rsa-oaep-mgf1p`, 'rsaes-oaep-sha1', 'key-transport', 'legacy'),
-  entry(`${XMLENC}rsa-1_5`, 'rsaes-pkcs1-v1_5', 'key-transport', 'forbidden'),
+  entry(U.rsaOaep, 'rsaes-oaep', 'key-transport', 'allowed'),
+  entry(U.rsaOaepMgf1p, 'rsaes-oaep-sha1', 'key-transport', 'legacy'),
+  entry(U.rsa15, 'rsaes-pkcs1-v1_5', 'key-transport', 'forbidden'),
   // key agreement (CMS: RFC 5753, RFC 8418)
   entry(OID.dhSinglePassStdDhSha256Kdf, 'ecdh-x963-sha256', 'key-agreement', 'allowed'),
   entry(OID.dhSinglePassStdDhSha384Kdf, 'ecdh-x963-sha384', 'key-agreement', 'allowed'),
@@ -60,24 +98,40 @@ export const DEFAULT_ALGORITHMS: readonly AlgorithmEntry[] = Object.freeze([
   entry(OID.dhSinglePassStdDhHkdfSha256, 'ecdh-hkdf-sha256', 'key-agreement', 'allowed'),
   entry(OID.dhSinglePassStdDhHkdfSha384, 'ecdh-hkdf-sha384', 'key-agreement', 'allowed'),
   entry(OID.dhSinglePassStdDhHkdfSha512, 'ecdh-hkdf-sha512', 'key-agreement', 'allowed'),
-  entry(`${XMLENC11}ECDH-ES`, 'ecdh-es', 'key-agreement', 'allowed'),
+  entry(U.ecdhEs, 'ecdh-es', 'key-agreement', 'allowed'),
   // key wrap
   entry(OID.aes256Wrap, 'aes256-wrap', 'key-wrap', 'allowed'),
   entry(OID.aes192Wrap, 'aes192-wrap', 'key-wrap', 'allowed'),
   entry(OID.aes128Wrap, 'aes128-wrap', 'key-wrap', 'allowed'),
-  entry(`${XMLENC}kw-aes256`, 'aes256-wrap', 'key-wrap', 'allowed'),
-  entry(`${XMLENC}kw-aes128`, 'aes128-wrap', 'key-wrap', 'allowed'),
+  entry(U.kwAes256, 'aes256-wrap', 'key-wrap', 'allowed'),
+  entry(U.kwAes128, 'aes128-wrap', 'key-wrap', 'allowed'),
   // content encryption
   entry(OID.aes256Gcm, 'aes256-gcm', 'content-encryption', 'allowed'),
   entry(OID.aes192Gcm, 'aes192-gcm', 'content-encryption', 'legacy'),
   entry(OID.aes128Gcm, 'aes128-gcm', 'content-encryption', 'legacy'),
-  entry(`${XMLENC11}aes256-gcm`, 'aes256-gcm', 'content-encryption', 'allowed'),
-  entry(`${XMLENC11}aes128-gcm`, 'aes128-gcm', 'content-encryption', 'legacy'),
-  entry(`${XMLENC}aes256-cbc`, 'aes256-cbc', 'content-encryption', 'forbidden'),
-  entry(`${XMLENC}aes128-cbc`, 'aes128-cbc', 'content-encryption', 'forbidden'),
+  entry(U.aes256Gcm, 'aes256-gcm', 'content-encryption', 'allowed'),
+  entry(U.aes128Gcm, 'aes128-gcm', 'content-encryption', 'legacy'),
+  entry(U.aes256Cbc, 'aes256-cbc', 'content-encryption', 'forbidden'),
+  entry(U.aes128Cbc, 'aes128-cbc', 'content-encryption', 'forbidden'),
   entry(OID.aes256Cbc, 'aes256-cbc', 'content-encryption', 'forbidden'),
   entry('2.16.840.1.101.3.4.1.2', 'aes128-cbc', 'content-encryption', 'forbidden'),
 ]);
+
+const XML_DIGESTS = new Map(XML_DIGEST_ALGORITHMS.map((e) => [e.identifier, e]));
+const XML_SIGNATURES = new Map(XML_SIGNATURE_ALGORITHMS.map((e) => [e.identifier, e]));
+
+/** The XMLDSig digest algorithm of a DigestMethod URI, or undefined when the URI names none. */
+export function xmlDigestAlgorithm(uri: string): AlgorithmEntry | undefined {
+  return XML_DIGESTS.get(uri);
+}
+
+/** The XMLDSig signature algorithm of a SignatureMethod URI, or undefined when the URI names none. */
+export function xmlSignatureAlgorithm(uri: string): AlgorithmEntry | undefined {
+  return XML_SIGNATURES.get(uri);
+}
+
+/** Weak: an algorithm the default policy only lets us read (SHA-1 based), never produce. */
+export const isWeakAlgorithm = (e: AlgorithmEntry): boolean => e.status !== 'allowed';
 
 export interface AlgorithmRegistryOptions {
   /** Change the status of known identifiers (e.g. make `legacy` SHA-1 `forbidden`). @defaultValue none */

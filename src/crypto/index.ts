@@ -4,6 +4,11 @@ export { OID as CMS_OID } from './oids.js';
 export {
   createAlgorithmRegistry,
   DEFAULT_ALGORITHMS,
+  isWeakAlgorithm,
+  XML_DIGEST_ALGORITHMS,
+  XML_SIGNATURE_ALGORITHMS,
+  xmlDigestAlgorithm,
+  xmlSignatureAlgorithm,
   type AlgorithmRegistryOptions,
 } from './algorithm-registry.js';
 export { createMailInteropRegistry, MAIL_INTEROP_OVERRIDES } from './algorithm-registry.js';

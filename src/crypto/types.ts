@@ -18,7 +18,16 @@ export interface AlgorithmEntry {
   readonly id: string;
   readonly kind: AlgorithmKind;
   readonly status: AlgorithmStatus;
+  /**
+   * node:crypto digest name of a digest or signature algorithm (`sha256`, `sha3-256`…); null for EdDSA, whose
+   * hash is part of the scheme. Absent for other kinds.
+   */
+  readonly hash?: string | null;
+  /** The key a signature algorithm runs with; `rsa-pss` is RSASSA-PSS with MGF1 of the same hash. */
+  readonly keyType?: SignatureKeyType;
 }
+
+export type SignatureKeyType = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519';
 
 /** `produce`: we create it (needs `allowed`); `consume`: we read what someone else made (`legacy` is fine). */
 export type AlgorithmUse = 'produce' | 'consume';

@@ -3,6 +3,7 @@ import { SignedXml } from 'xml-crypto';
 import { QerdsError } from '../core/index.js';
 import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import {
+  ALGORITHM_URI,
   C14N,
   ENVELOPED_SIGNATURE as ENVELOPED,
   EXC_C14N,
@@ -13,15 +14,17 @@ import { SMP_NS } from './smp-metadata.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
 import type { SmpResponseDialect, SmpSignatureAlgorithms, SmpSignatureRules } from './types.js';
 
-const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
-const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
-const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
-const SHA512 = 'http://www.w3.org/2001/04/xmlenc#sha512';
-const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-const RSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512';
-const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
-const ECDSA_SHA384 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384';
-const ECDSA_SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512';
+const {
+  rsaSha1: RSA_SHA1,
+  sha1: SHA1,
+  sha256: SHA256,
+  sha512: SHA512,
+  rsaSha256: RSA_SHA256,
+  rsaSha512: RSA_SHA512,
+  ecdsaSha256: ECDSA_SHA256,
+  ecdsaSha384: ECDSA_SHA384,
+  ecdsaSha512: ECDSA_SHA512,
+} = ALGORITHM_URI;
 
 /** The directory's default: RSA-SHA256/512, ECDSA-SHA256/384/512, SHA-256/512 digests; no SHA-1, no TLS-only signer. */
 export const STRICT_SMP_SIGNATURE_RULES: SmpSignatureRules = Object.freeze({
@@ -206,7 +209,7 @@ export function verifySmpSignature(
   };
 }
 
-const KNOWN_SIGNATURES = new Set([
+const KNOWN_SIGNATURES = new Set<string>([
   RSA_SHA1,
   RSA_SHA256,
   RSA_SHA512,
@@ -214,7 +217,7 @@ const KNOWN_SIGNATURES = new Set([
   ECDSA_SHA384,
   ECDSA_SHA512,
 ]);
-const KNOWN_DIGESTS = new Set([SHA1, SHA256, SHA512]);
+const KNOWN_DIGESTS = new Set<string>([SHA1, SHA256, SHA512]);
 /** xml-crypto's ECDSA expects DER; XMLDSig carries r || s. */
 const SIGNATURE_IMPLEMENTATIONS: Readonly<Record<string, ReturnType<typeof ecdsa>>> = {
   [ECDSA_SHA256]: ecdsa(ECDSA_SHA256, 'sha256'),

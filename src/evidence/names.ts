@@ -1,4 +1,4 @@
-import { XML_NS } from '../xml/index.js';
+import { ALGORITHM_URI, XML_NS } from '../xml/index.js';
 
 /** Namespaces and fixed names of EN 319 522-3 evidence as qerds-ap writes it. */
 export const EVIDENCE_NS = 'http://uri.etsi.org/19522/v1#';
@@ -55,7 +55,7 @@ export function evidenceNamespaceOf(localName: string, form: EvidenceXmlForm = '
 
 /** Our own extension namespace (EN 319 522-3 Extensions are open to any namespace). */
 export const QERDS_EXT_NS = 'urn:qerds-ap:evidence-extensions:1';
-export const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';
+export const SHA256_URI = ALGORITHM_URI.sha256;
 
 /** eIDAS SAML attribute profile: legal-person attributes carried in `Identity`. */
 export const SAML_ATTR_NAME_FORMAT_URI = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';

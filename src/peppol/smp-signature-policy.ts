@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/errors.js';
-import { childElements, parseXmlStrict, PEPPOL_SMP1_NS, XML_NS } from '../xml/index.js';
+import { ALGORITHM_URI, childElements, parseXmlStrict, PEPPOL_SMP1_NS, XML_NS } from '../xml/index.js';
 
 export { PEPPOL_SMP1_NS };
 
@@ -22,17 +22,17 @@ export interface SmpSignaturePolicy {
 const DS = XML_NS.ds;
 
 export const SMP_SIGNATURE_METHODS = Object.freeze({
-  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
-  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-  ecdsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
-  ecdsaSha384: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
-  ecdsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
+  rsaSha1: ALGORITHM_URI.rsaSha1,
+  rsaSha256: ALGORITHM_URI.rsaSha256,
+  rsaSha512: ALGORITHM_URI.rsaSha512,
+  ecdsaSha256: ALGORITHM_URI.ecdsaSha256,
+  ecdsaSha384: ALGORITHM_URI.ecdsaSha384,
+  ecdsaSha512: ALGORITHM_URI.ecdsaSha512,
 });
 export const SMP_DIGEST_METHODS = Object.freeze({
-  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
-  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  sha512: 'http://www.w3.org/2001/04/xmlenc#sha512',
+  sha1: ALGORITHM_URI.sha1,
+  sha256: ALGORITHM_URI.sha256,
+  sha512: ALGORITHM_URI.sha512,
 });
 
 /** The algorithm URIs a verifier may accept for one SMP response, by its dialect and the policy. */

@@ -5,6 +5,11 @@ import type { ErrorCatalogueEntry } from '../core/errors.js';
  * own failures are internal (500) to a client, since the store, not the queue, holds what was accepted.
  */
 export const pipelineErrors = {
+  SUBMISSION_REJECTED: {
+    text: 'submission rejected by the policy of the access point',
+    httpStatus: 422,
+    retryable: false,
+  },
   PIPELINE_UNKNOWN_RECIPIENT: {
     text: 'the recipient is not known at this access point',
     httpStatus: 422,

@@ -110,3 +110,11 @@ export function certificateQcReport(cert: X509Certificate): CertificateQcReport 
     ...(facts.qc === 'malformed' ? { malformed: true as const } : {}),
   };
 }
+
+/**
+ * The commonName of a subject as node's X509Certificate prints it (one `attr=value` per line), or undefined when it
+ * has none. The CN must start its line: a `CN=` inside another attribute's value (`O=ACN=x`) is not one.
+ */
+export function subjectCommonName(subject: string): string | undefined {
+  return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+}

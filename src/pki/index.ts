@@ -10,6 +10,7 @@ export * from './trust-store.js';
 export {
   certificateFacts,
   certificateQcReport,
+  subjectCommonName,
   subjectKeyIdentifier,
   type CertificateFacts,
   type CertificateQcReport,

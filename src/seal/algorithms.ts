@@ -1,5 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
+import {
+  isWeakAlgorithm,
+  xmlDigestAlgorithm,
+  xmlSignatureAlgorithm,
+  type AlgorithmEntry,
+} from '../crypto/index.js';
+import { ALGORITHM_URI } from '../xml/index.js';
 
 /**
  * XMLDSig algorithms the seal module knows, identified by their W3C URI (RFC 6931). A URI that is not
@@ -22,62 +29,37 @@ export interface SignatureAlgorithm {
   readonly status: AlgorithmStatus;
 }
 
-export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = [
-  { uri: 'http://www.w3.org/2001/04/xmlenc#sha256', digest: 'sha256', status: 'allowed' },
-  { uri: 'http://www.w3.org/2001/04/xmldsig-more#sha384', digest: 'sha384', status: 'allowed' },
-  { uri: 'http://www.w3.org/2001/04/xmlenc#sha512', digest: 'sha512', status: 'allowed' },
-  { uri: 'http://www.w3.org/2000/09/xmldsig#sha1', digest: 'sha1', status: 'forbidden' },
-];
+const U = ALGORITHM_URI;
 
-export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = [
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-    digest: 'sha256',
-    keyType: 'rsa',
-    status: 'allowed',
-  },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
-    digest: 'sha384',
-    keyType: 'rsa',
-    status: 'allowed',
-  },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-    digest: 'sha512',
-    keyType: 'rsa',
-    status: 'allowed',
-  },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
-    digest: 'sha256',
-    keyType: 'ec',
-    status: 'allowed',
-  },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
-    digest: 'sha384',
-    keyType: 'ec',
-    status: 'allowed',
-  },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
-    digest: 'sha512',
-    keyType: 'ec',
-    status: 'allowed',
-  },
-  { uri: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'sha1', keyType: 'rsa', status: 'forbidden' },
-  {
-    uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1',
-    digest: 'sha1',
-    keyType: 'ec',
-    status: 'forbidden',
-  },
-];
+/** The seal profile's choice among the registry's algorithms; what each one is comes from the registry. */
+const SEAL_DIGESTS = [U.sha256, U.sha384, U.sha512, U.sha1] as const;
+const SEAL_SIGNATURES = [
+  U.rsaSha256,
+  U.rsaSha384,
+  U.rsaSha512,
+  U.ecdsaSha256,
+  U.ecdsaSha384,
+  U.ecdsaSha512,
+  U.rsaSha1,
+  U.ecdsaSha1,
+] as const;
 
-export const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';
-export const RSA_SHA256_URI = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-export const ECDSA_SHA256_URI = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
+/** The registry's weak (legacy: read-only) algorithms are `forbidden` here unless the caller opts in. */
+const statusOf = (e: AlgorithmEntry): AlgorithmStatus => (isWeakAlgorithm(e) ? 'forbidden' : 'allowed');
+
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = SEAL_DIGESTS.map((uri) => {
+  const e = xmlDigestAlgorithm(uri)!;
+  return { uri, digest: e.hash as DigestName, status: statusOf(e) };
+});
+
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = SEAL_SIGNATURES.map((uri) => {
+  const e = xmlSignatureAlgorithm(uri)!;
+  return { uri, digest: e.hash as DigestName, keyType: e.keyType as 'rsa' | 'ec', status: statusOf(e) };
+});
+
+export const SHA256_URI = U.sha256;
+export const RSA_SHA256_URI = U.rsaSha256;
+export const ECDSA_SHA256_URI = U.ecdsaSha256;
 
 /** Look a digest algorithm up; throws SEAL_ALGORITHM_UNSUPPORTED / SEAL_ALGORITHM_FORBIDDEN. */
 export function digestAlgorithm(uri: string, allowForbidden = false): DigestAlgorithm {

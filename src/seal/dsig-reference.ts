@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import xpath from 'xpath';
 import { QerdsError } from '../core/errors.js';
+import { isWeakAlgorithm, xmlDigestAlgorithm } from '../crypto/index.js';
 import {
   c14nMethodOf,
   canonicalizeNodeSet,
@@ -19,6 +20,7 @@ import {
   XPATH_FILTER2,
 } from '../xml/xpath-filter2.js';
 import { ELEMENT_NODE } from '../xml/dom.js';
+import { C14N } from '../xml/index.js';
 import {
   childElements,
   ENVELOPED_SIGNATURE,
@@ -44,20 +46,10 @@ export const TRANSFORMS = {
   filter2: XPATH_FILTER2,
 } as const;
 
-/** Digest algorithms of XMLDSig / RFC 6931 by URI; `weak` ones are computed but fail the crypto constraints. */
-const DIGESTS: Readonly<Record<string, { readonly name: string; readonly weak: boolean }>> = {
-  'http://www.w3.org/2000/09/xmldsig#sha1': { name: 'sha1', weak: true },
-  'http://www.w3.org/2001/04/xmldsig-more#sha224': { name: 'sha224', weak: false },
-  'http://www.w3.org/2001/04/xmlenc#sha256': { name: 'sha256', weak: false },
-  'http://www.w3.org/2001/04/xmldsig-more#sha384': { name: 'sha384', weak: false },
-  'http://www.w3.org/2001/04/xmlenc#sha512': { name: 'sha512', weak: false },
-  'http://www.w3.org/2007/05/xmldsig-more#sha3-256': { name: 'sha3-256', weak: false },
-  'http://www.w3.org/2007/05/xmldsig-more#sha3-384': { name: 'sha3-384', weak: false },
-  'http://www.w3.org/2007/05/xmldsig-more#sha3-512': { name: 'sha3-512', weak: false },
-};
-
+/** The digest algorithm of a DigestMethod URI (the registry's); `weak` ones are computed but fail the crypto constraints. */
 export function digestOf(uri: string): { readonly name: string; readonly weak: boolean } | undefined {
-  return DIGESTS[uri];
+  const found = xmlDigestAlgorithm(uri);
+  return found ? { name: found.hash!, weak: isWeakAlgorithm(found) } : undefined;
 }
 
 /** A document that a detached reference names (`--document`): matched by the reference URI or its last segment. */
@@ -125,7 +117,7 @@ export function processReference(reference: Element, context: ReferenceContext):
     const octets =
       data.kind === 'octets'
         ? data.bytes
-        : Buffer.from(canonicalizeNodeSet(data.set, c14nMethodOf(C14N10)!), 'utf8');
+        : Buffer.from(canonicalizeNodeSet(data.set, c14nMethodOf(C14N)!), 'utf8');
     const actual = createHash(digest.name).update(octets).digest();
     const matched = actual.equals(expected);
     return {
@@ -150,8 +142,6 @@ export function processReference(reference: Element, context: ReferenceContext):
     };
   }
 }
-
-const C14N10 = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
 
 function dereference(uri: string | undefined, context: ReferenceContext): { data?: Data; target?: Element } {
   if (uri === '') return { data: { kind: 'nodes', set: documentNodeSet(context.doc, false) } };

@@ -12,7 +12,8 @@ import {
 } from '../pki/index.js';
 import { verifyTimestampToken } from '../timestamp/index.js';
 import { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from '../xml/c14n-nodeset.js';
-import { TSL_NS } from '../xml/index.js';
+import { C14N, TSL_NS } from '../xml/index.js';
+import { isWeakAlgorithm, xmlSignatureAlgorithm } from '../crypto/index.js';
 import {
   digestOf,
   processReference,
@@ -103,35 +104,7 @@ export interface XadesDocumentReport {
 const XADES_NAMESPACES = [NS.xades, 'http://uri.etsi.org/01903/v1.2.2#', 'http://uri.etsi.org/01903/v1.1.1#'];
 const XADES141 = NS.xades141;
 
-/** Signature algorithms by URI (XMLDSig 1.1 §6.4, RFC 6931): node's digest name, key type, and PSS/EdDSA. */
-const SIGNATURE_ALGORITHMS: Readonly<
-  Record<
-    string,
-    {
-      readonly digest: string | null;
-      readonly key: 'rsa' | 'ec' | 'rsa-pss' | 'ed25519' | 'ed448';
-      readonly weak?: boolean;
-    }
-  >
-> = {
-  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': { digest: 'sha1', key: 'rsa', weak: true },
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha224': { digest: 'sha224', key: 'rsa' },
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': { digest: 'sha256', key: 'rsa' },
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384': { digest: 'sha384', key: 'rsa' },
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': { digest: 'sha512', key: 'rsa' },
-  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1': { digest: 'sha1', key: 'ec', weak: true },
-  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224': { digest: 'sha224', key: 'ec' },
-  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': { digest: 'sha256', key: 'ec' },
-  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': { digest: 'sha384', key: 'ec' },
-  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': { digest: 'sha512', key: 'ec' },
-  'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1': { digest: 'sha256', key: 'rsa-pss' },
-  'http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1': { digest: 'sha384', key: 'rsa-pss' },
-  'http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1': { digest: 'sha512', key: 'rsa-pss' },
-  'http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519': { digest: null, key: 'ed25519' },
-};
-
 const DEFAULT_SKEW_MS = 300_000;
-const C14N10 = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
 const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
 const warn = (code: string, message: string): Finding => ({ code, message, severity: 'warning' });
 
@@ -310,7 +283,7 @@ async function verifyOne(
   const c14nUri = c14nEl?.getAttribute('Algorithm') ?? '';
   const c14n = c14nMethodOf(c14nUri);
   const sigUri = childElements(signedInfo, NS.ds, 'SignatureMethod')[0]?.getAttribute('Algorithm') ?? '';
-  const sigAlg = SIGNATURE_ALGORITHMS[sigUri];
+  const sigAlg = xmlSignatureAlgorithm(sigUri);
   if (!c14n)
     findings.push(err('XADES_FORM_UNSUPPORTED', `SignedInfo canonicalization ${c14nUri} is not implemented`));
   if (!sigAlg)
@@ -321,11 +294,11 @@ async function verifyOne(
     const value = Buffer.from(textOf(signatureValueEl).replace(/\s+/g, ''), 'base64');
     try {
       signatureValueVerified = verify(
-        sigAlg.digest,
+        sigAlg.hash ?? null,
         octets,
-        sigAlg.key === 'rsa-pss'
+        sigAlg.keyType === 'rsa-pss'
           ? { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: -1 /* digest length */ }
-          : sigAlg.key === 'ec'
+          : sigAlg.keyType === 'ec'
             ? { key, dsaEncoding: 'ieee-p1363' }
             : key,
         value,
@@ -343,7 +316,7 @@ async function verifyOne(
         err('SEAL_SIGNATURE_INVALID', "the signature value does not verify with the signer's key"),
       );
     }
-    if (sigAlg.weak)
+    if (isWeakAlgorithm(sigAlg))
       findings.push(
         err(
           'XADES_WEAK_ALGORITHM',
@@ -483,7 +456,7 @@ function counterSignedReading(
     childElements(t, NS.ds, 'Transform'),
   );
   const c14nEl = transforms.filter((t) => c14nMethodOf(t.getAttribute('Algorithm') ?? '')).at(-1);
-  const method = c14nMethodOf(c14nEl?.getAttribute('Algorithm') ?? C14N10)!;
+  const method = c14nMethodOf(c14nEl?.getAttribute('Algorithm') ?? C14N)!;
   const octets = Buffer.from(
     canonicalizeSubtree(countersigned, method, c14nEl ? prefixList(c14nEl) : []),
     'utf8',
@@ -921,7 +894,7 @@ async function checkTimestamps(
   for (const ts of ordered) {
     const kind = isTs(ts)!;
     const c14nEl = childElements(ts, NS.ds, 'CanonicalizationMethod')[0];
-    const c14nUri = c14nEl?.getAttribute('Algorithm') ?? C14N10;
+    const c14nUri = c14nEl?.getAttribute('Algorithm') ?? C14N;
     const method = c14nMethodOf(c14nUri);
     const encapsulated = childElements(ts, qp.ns, 'EncapsulatedTimeStamp')[0];
     if (!method || !encapsulated) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cmsSignatureScheme, signCmsData } from '../crypto/index.js';
 import type { SigningIdentity } from '../pki/index.js';
+import { ALGORITHM_URI } from '../xml/index.js';
 import { encodeAddress, encodeHeaderText, foldBase64 } from './mime-headers.js';
 import { introductionTexts, type IntroductionTexts } from './rem-texts.js';
 
@@ -76,7 +77,7 @@ export interface RemMessage {
 }
 
 export const REM_METADATA_VERSION = '1.1.1';
-export const REM_DIGEST_ALGORITHM = 'http://www.w3.org/2001/04/xmlenc#sha256';
+export const REM_DIGEST_ALGORITHM = ALGORITHM_URI.sha256;
 const CRLF = '\r\n';
 
 export function buildRemMessage(input: RemMessageInput): RemMessage {

@@ -6,7 +6,7 @@ import {
   PROCESSING_INSTRUCTION_NODE,
   processingInstructionC14n as piText,
 } from './dom.js';
-import { XML_NS } from './namespaces.js';
+import { ALGORITHM_URI, C14N, EXC_C14N, XML_NS } from './namespaces.js';
 
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
@@ -15,12 +15,12 @@ const DOCUMENT_NODE = 9;
 
 /** Canonicalization algorithm URIs (C14N 1.0 §1, C14N 1.1 §1, Exc-C14N §1.1, each with and without comments). */
 export const C14N_ALGORITHMS = {
-  c14n10: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+  c14n10: C14N,
   c14n10Comments: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
   c14n11: 'http://www.w3.org/2006/12/xml-c14n11',
   c14n11Comments: 'http://www.w3.org/2006/12/xml-c14n11#WithComments',
-  exc: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-  excComments: 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+  exc: EXC_C14N,
+  excComments: ALGORITHM_URI.excC14nWithComments,
 } as const;
 
 export interface C14nMethod {

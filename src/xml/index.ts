@@ -20,4 +20,12 @@ export {
   isElement,
   textOf,
 } from './dom.js';
-export { XML_NS, EXC_C14N, C14N, ENVELOPED_SIGNATURE, TSL_NS, PEPPOL_SMP1_NS } from './namespaces.js';
+export {
+  ALGORITHM_URI,
+  XML_NS,
+  EXC_C14N,
+  C14N,
+  ENVELOPED_SIGNATURE,
+  TSL_NS,
+  PEPPOL_SMP1_NS,
+} from './namespaces.js';

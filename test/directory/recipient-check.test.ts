@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -189,7 +190,14 @@ describe('GET /api/v1/recipients/{participant}', () => {
           binding: 'smp2',
         }),
       },
-      apiKeys: [{ key: SENDER.key, participant: SENDER.id, name: SENDER.name }],
+      accounts: [
+        {
+          participant: SENDER.id,
+          name: SENDER.name,
+          ial: 1,
+          credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(SENDER.key).digest('hex') }],
+        },
+      ],
       maxPayloadBytes: 1024,
       trust: accessPointInternals(net.c2).trust,
     });

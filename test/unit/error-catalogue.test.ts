@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { accessPointErrors } from '../../src/access-point/errors.js';
+import { apiErrors } from '../../src/api/errors.js';
 import { as4Errors } from '../../src/as4/index.js';
 import { ebmsCodeOf, ebmsErrors } from '../../src/as4/model/ebms-errors.js';
 import {
@@ -31,6 +32,7 @@ import { trustListErrors } from '../../src/trust-list/index.js';
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const catalogues: Readonly<Record<string, Readonly<Record<string, ErrorCatalogueEntry>>>> = {
   accessPoint: accessPointErrors,
+  api: apiErrors,
   as4: as4Errors,
   core: coreErrors,
   crypto: cryptoErrors,

@@ -1,4 +1,4 @@
-import { EXC_C14N, XML_NS } from '../../xml/index.js';
+import { ALGORITHM_URI, EXC_C14N, XML_NS } from '../../xml/index.js';
 
 /**
  * Namespace and algorithm URIs of ebMS 3.0 / AS4, SOAP, WS-Security 1.1.1 and the SwA profile
@@ -43,25 +43,8 @@ export const WSS = Object.freeze({
   encryptedKeyTokenType: 'http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey',
 });
 
-export const ALG = Object.freeze({
-  excC14n: EXC_C14N,
-  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  rsaSha384: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
-  rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-  ecdsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
-  eddsaEd25519: 'http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519',
-  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
-  sha512: 'http://www.w3.org/2001/04/xmlenc#sha512',
-  aes128Gcm: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
-  aes256Gcm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
-  rsaOaep: 'http://www.w3.org/2009/xmlenc11#rsa-oaep',
-  mgf1Sha256: 'http://www.w3.org/2009/xmlenc11#mgf1sha256',
-  x25519: 'http://www.w3.org/2021/04/xmldsig-more#x25519',
-  hkdf: 'http://www.w3.org/2021/04/xmldsig-more#hkdf',
-  hmacSha256: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
-  kwAes128: 'http://www.w3.org/2001/04/xmlenc#kw-aes128',
-});
+/** The algorithm URIs AS4 names: those of XMLDSig and XML Encryption, spelled once in xml/namespaces.ts. */
+export const ALG = ALGORITHM_URI;
 
 /** ebMS 3 default role and the MIME type of a SOAP 1.2 / 1.1 envelope. */
 export const EBMS_DEFAULT_MPC = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/defaultMPC';

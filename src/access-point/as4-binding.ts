@@ -197,6 +197,8 @@ export function createAs4Transport(options: {
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,
       requireNonRepudiation: pmode.receipt.nonRepudiation,
+      // Peppol AP certificates carry clientAuth alone; the Peppol AP check below judges them as AP certificates.
+      tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
       ...(encryptFor ? { encryptFor } : {}),
       ...(options.tls ? { http: options.tls.forPeer(peerTlsPins(peer)) } : {}),
     });
@@ -306,6 +308,8 @@ export function createAs4Endpoint(
     ...(options.envelopeLimits ? { envelopeLimits: options.envelopeLimits } : {}),
     identity: options.identity,
     trust: options.trust,
+    // Peppol AP certificates carry clientAuth alone; peppolPeers then judges the signer as a Peppol AP certificate.
+    tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
     maxMessageBytes: options.maxMessageBytes,
     pmodes: options.as4.pmodes,
     decryptionKeys: [options.as4.encryption],

@@ -116,6 +116,7 @@ export {
   peppolSmpCaFile,
   peppolSmpAnchorFiles,
   peppolApCertificateFindings,
+  PEPPOL_AP_OU,
   type PeppolNetwork,
   type PeppolPkiGeneration,
   type PeppolAnchorSetOptions,

@@ -249,7 +249,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     log,
     directory,
     evidence: metrics.observeEvidence(evidence),
-    evidenceVerifier: createEvidenceVerifier(trust),
+    evidenceVerifier: createEvidenceVerifier(infra.sealTrust),
     transport: routeTransport(as4Transport, smtpRelay),
     participants: {
       details: async (id, identification) => ({

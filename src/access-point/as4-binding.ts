@@ -50,6 +50,7 @@ import {
   peppolNotServiced,
   peppolUserMessage,
   PEPPOL_NOT_SERVICED,
+  peerSpeaksPeppol,
   readAtMost,
   readPeppolDispatch,
   type PeppolDispatch,
@@ -201,12 +202,14 @@ export function createAs4Transport(options: {
       timeoutMs: options.timeoutMs,
       compress: options.as4.compress && pmode.compress,
       requireNonRepudiation: pmode.receipt.nonRepudiation,
+      // Peppol AP certificates carry clientAuth alone; the Peppol AP check below judges them as AP certificates.
+      tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
       ...(encryptFor ? { encryptFor } : {}),
       ...(options.tls ? { http: options.tls.forPeer(peerTlsPins(peer)) } : {}),
     });
     // Threat: a receipt (proof of relay, bound in C2's RelayAcceptance) signed by a certificate that chains to some
     // anchor of pki.trust but is no Peppol AP's: it must not count as delivery to a Peppol AP.
-    if (options.peppolPeers)
+    if (options.peppolPeers && (input.peppol || issuedByPeppolApCa(result.signer, options.peppolPeers)))
       await requirePeppolApCertificate(result.signer, { ...options.peppolPeers, at: now() }).catch(
         (error: unknown) => {
           throw receiptRefused(input.endpoint, error);
@@ -231,9 +234,9 @@ export function createAs4Transport(options: {
   });
   return {
     sendMessage: async (input) => {
-      if (options.as4.profile === peppolAs4Profile.id) {
-        // The entry the relay took the endpoint from: for an SMP answer, the one of this document type.
-        const peer = input.peer ?? (await options.directory.lookup(input.recipient));
+      // The entry the relay took the endpoint from: for an SMP answer, the one of this document type.
+      const peer = input.peer ?? (await options.directory.lookup(input.recipient));
+      if (peerSpeaksPeppol(peer, options.as4.profile)) {
         const apCertificatePem = input.apCertificatePem ?? peer?.apCertificatePem;
         const peppol = await peppolDispatch({
           ...input,
@@ -259,6 +262,7 @@ export function createAs4Transport(options: {
       }
       return send({
         ...input,
+        ...(peer ? { peer } : {}),
         messageId: input.ebmsMessageId,
         conversationId: input.ebmsMessageId,
         action: ACTION_DISPATCH,
@@ -310,6 +314,8 @@ export function createAs4Endpoint(
     ...(options.envelopeLimits ? { envelopeLimits: options.envelopeLimits } : {}),
     identity: options.identity,
     trust: options.trust,
+    // Peppol AP certificates carry clientAuth alone; peppolPeers then judges the signer as a Peppol AP certificate.
+    tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
     maxMessageBytes: options.maxMessageBytes,
     pmodes: options.as4.pmodes,
     decryptionKeys: [options.as4.encryption],
@@ -319,8 +325,13 @@ export function createAs4Endpoint(
     onUserMessage: async ({ message, attachments, signer, tlsClientCertificate }) => {
       // Authentication first: a peer that is no Peppol AP gets EBMS:0101 and leaves nothing on the record, whatever
       // it sent (a Peppol Dispatch, or an ERDS Evidence message between two qerds-ap on the Peppol network).
-      if (options.peppolPeers)
-        await requirePeppolApCertificate(signer, { ...options.peppolPeers, at: ctx.clock.now() });
+      // A qerds-ap peer over the ERDS service is held to its pin (and OCSP) below, unless its certificate is one of the
+      // Peppol PKI: an AP serving both kinds of peers does not hold ERDS peers to the Peppol AP profile.
+      const peppolChecked =
+        options.peppolPeers !== undefined &&
+        (message.collaboration.service !== ERDS_SERVICE || issuedByPeppolApCa(signer, options.peppolPeers));
+      if (peppolChecked)
+        await requirePeppolApCertificate(signer, { ...options.peppolPeers!, at: ctx.clock.now() });
       if (options.as4.profile === peppolAs4Profile.id && message.collaboration.service !== ERDS_SERVICE) {
         // The handler matched a Peppol P-Mode (service = a Peppol process): an SBD, not an ERDS Dispatch.
         await receivePeppolDispatch(ctx, { message, attachments, signer, tlsClientCertificate }, options);
@@ -370,7 +381,7 @@ export function createAs4Endpoint(
         await requireSenderAp(ctx, sender, signer, options.as4.peers);
         if (options.mutualTls) await requireTlsPeer(ctx, sender, tlsClientCertificate);
         // With Peppol peers, the Peppol check above asked the signer's OCSP responder already.
-        if (!options.peppolPeers) await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
+        if (!peppolChecked) await requireNotRevokedByOcsp(signer, options.trust, ctx.clock.now());
         await receiveMessage(ctx, {
           ebmsMessageId: message.messageId,
           sender,
@@ -501,4 +512,8 @@ function parseTime(text: string | undefined): Date | undefined {
   if (Number.isNaN(time.getTime()))
     throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
   return time;
+}
+/** Whether `cert` was issued by one of the Peppol AP CAs of `policy` (a Peppol AP certificate, whatever its state). */
+function issuedByPeppolApCa(cert: X509Certificate, policy: PeppolPeerPolicy): boolean {
+  return policy.trust.anchors.some((anchor) => cert.checkIssued(anchor));
 }

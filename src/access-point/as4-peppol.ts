@@ -21,6 +21,7 @@ import {
   jpPintProcess,
   parseParticipantId,
   parseSbd,
+  peppolAs4Profile,
   PEPPOL_PARTY_ID_TYPE,
   peppolMessageProperties,
   PROCESS_SCHEME,
@@ -32,6 +33,7 @@ import {
   seatIdOf,
   type ParticipantIdentifier,
 } from '../peppol/index.js';
+import { PEPPOL_AS4_TRANSPORT_PROFILE, relaysBySmtp, type DirectoryEntry } from '../directory/index.js';
 import type { ReceivedMessage, RelayPart } from '../pipeline/index.js';
 import { subjectCommonName } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
@@ -429,17 +431,40 @@ export async function readAtMost(stream: Readable, limit: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-/** The pipeline's `submissionCheck` of an AP on the Peppol profile: the JP PINT checks on the stored document. */
+/**
+ * The pipeline's `submissionCheck` of an AP on the Peppol profile: JP PINT rules on the stored document, for a
+ * submission routed to a Peppol peer (`peerSpeaksPeppol`); one routed to a qerds-ap over the ERDS service or to an
+ * SMTP relay carries what the sender submitted.
+ */
 export function jpPintSubmissionCheck(
   blobs: { get(sha256: string): Readable },
   validators: JpPintValidators = {},
 ): (input: {
+  readonly entry?: DirectoryEntry;
   readonly parts: readonly PayloadPart[];
 }) => Promise<{ code: ReasonCode; details: string } | undefined> {
-  return ({ parts }) =>
-    jpPintRefusal(
-      parts,
-      (part) => readAtMost(blobs.get(part.sha256), MAX_BUSINESS_DOCUMENT_BYTES),
-      validators,
-    );
+  return async ({ entry, parts }) =>
+    entry && !peerSpeaksPeppol(entry, peppolAs4Profile.id)
+      ? undefined
+      : jpPintRefusal(
+          parts,
+          (part) => readAtMost(blobs.get(part.sha256), MAX_BUSINESS_DOCUMENT_BYTES),
+          validators,
+        );
+}
+
+/**
+ * Whether a message to the AP of `entry` goes the Peppol way (SBD, Peppol AS4 header) or over qerds-ap's ERDS
+ * service, on an AP whose `as4.profile` is `apProfile`: the entry's transport profile decides
+ * (`peppol-transport-as4-v2_0`: Peppol; another one, e.g. `bdxr-transport-ebms3-as4-v1p0` for a qerds-ap peer or the
+ * SMTP relay's: not), else the AP's profile; an `smtp://` endpoint is never Peppol. One AP thus serves Peppol peers
+ * and ERDS peers side by side.
+ */
+export function peerSpeaksPeppol(
+  entry: Pick<DirectoryEntry, 'endpoint' | 'transportProfile'> | undefined,
+  apProfile: string,
+): boolean {
+  if (entry && relaysBySmtp(entry)) return false;
+  if (entry?.transportProfile) return entry.transportProfile === PEPPOL_AS4_TRANSPORT_PROFILE;
+  return apProfile === peppolAs4Profile.id;
 }

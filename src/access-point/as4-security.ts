@@ -11,6 +11,7 @@ import {
 } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import { ERDS_KEY_TYPES, resolvePModes } from '../profiles/index.js';
+import { peppolAs4Profile } from '../peppol/index.js';
 
 /**
  * The AS4 security of this access point, from `config.as4`: its P-Modes, its encryption identity and the
@@ -103,7 +104,10 @@ function loadAs4Signing(config: QerdsConfig, seal: SigningIdentity): SigningIden
   if (as4Signing.optional && !(existsSync(as4Signing.cert.path) && existsSync(as4Signing.key.path)))
     return seal;
   const signing = loadSigningIdentity(configuredFile(as4Signing.cert), configuredFile(as4Signing.key));
-  const role = checkCertificateRole(signing.certificate, 'as4-signer');
+  // A Peppol AP certificate (OpenPeppol AP CA) carries clientAuth alone and signs AS4 all the same.
+  const role = checkCertificateRole(signing.certificate, 'as4-signer', {
+    tlsEkuSigners: config.as4.profile === peppolAs4Profile.id,
+  });
   if (role.some((f) => f.severity === 'error'))
     throw new QerdsError(
       'CONFIG_INVALID',

@@ -52,6 +52,11 @@ export interface KeysAndTrust {
   readonly trustFiles: readonly string[];
   /** The configured trusted lists, kept live; undefined when `pki.trustLists` is empty. */
   readonly trustLists?: LiveTrustLists;
+  /**
+   * What evidence seals are judged by: the anchors of `pki.trust` alone (with the CRLs of `crls`), without the Peppol
+   * AP CAs of `pki.peppolAnchors`, which certify AS4 peers, not QERDS. `trust` itself when there are none.
+   */
+  readonly sealTrust: TrustStore;
   /** Who may speak as a peer AP: `trust`, narrowed to listed QERDS with `pki.listedPeersOnly`. */
   readonly peerTrust: TrustStore;
   /** P-Modes, the AS4 encryption key, compression: the same for what is sent and what /as4 accepts. */
@@ -116,6 +121,11 @@ export async function loadKeysAndTrust(
   const trustMaterial = readTrustMaterial(trustFiles);
   const crls = createCrlSet(trustMaterial.crls, trustMaterial.anchors);
   const trust = createTrustStore(trustMaterial.anchors, { crls });
+  // Threat: a Peppol AP certificate (a TLS/AS4 certificate of OpenPeppol's AP CA) passing for a QERDS's e-seal.
+  const sealTrust =
+    peppolFiles.length > 0
+      ? createTrustStore(readTrustMaterial(trustFiles.slice(0, files.trust.length)).anchors, { crls })
+      : trust;
   const as4 = loadAs4Security(config, identity);
   // Threat: a certificate under another anchor of pki.trust (the Peppol root's SMP CA, a QTSP of the seals)
   // passing for a Peppol AP: peers are judged by the AP CAs alone. The CRLs are the live set shared with `trust`.
@@ -159,6 +169,7 @@ export async function loadKeysAndTrust(
   return {
     identity,
     trust,
+    sealTrust,
     crls,
     trustFiles,
     ...(trustLists ? { trustLists } : {}),

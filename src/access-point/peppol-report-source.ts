@@ -13,7 +13,7 @@ import {
 } from './as4-peppol.js';
 
 const MAX_SBD_BYTES = 16 * 1024 * 1024;
-/** Messages read per report; a store holding more fails the report rather than under-count it. */
+/** Messages read per report; a period with more fails the report rather than under-count it. */
 const MAX_MESSAGES = 1_000_000;
 
 /**
@@ -32,9 +32,13 @@ export async function peppolExchangeRecords(
   store: Store,
   range: { readonly since: Date; readonly until: Date },
 ): Promise<PeppolExchangeRecord[]> {
-  const messages = await store.listMessages({ limit: MAX_MESSAGES });
+  // The messages with a receipt or an evidence in the period: every exchange of the period is among them.
+  const messages = await store.listMessagesActiveBetween({ ...range, limit: MAX_MESSAGES });
   if (messages.length >= MAX_MESSAGES)
-    throw new QerdsError('PEPPOL_REPORT_INCOMPLETE', `the store holds ${MAX_MESSAGES} messages or more`);
+    throw new QerdsError(
+      'PEPPOL_REPORT_INCOMPLETE',
+      `the store holds ${MAX_MESSAGES} messages or more active in the period`,
+    );
   const serviceOf = peppolServiceOf(store.blobs);
   const inRange = (t: Date) => t >= range.since && t < range.until;
   const records: PeppolExchangeRecord[] = [];

@@ -22,25 +22,58 @@ export function registerPki(program: Command): void {
       'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 P-Modes sign with the e-seal and want RSA or Ed25519, so not for an AS4 AP yet); CA and encryption keys stay RSA',
       'rsa',
     )
-    .action(async (opts: { dir: string; ap: string[]; recipient: string[]; force: boolean; key: string }) => {
-      if (opts.key !== 'rsa' && opts.key !== 'ec')
-        throw new QerdsError('CONFIG_INVALID', '--key must be rsa or ec');
-      const result = await initDevPki({
-        dir: opts.dir,
-        aps: opts.ap,
-        recipients: opts.recipient,
-        force: opts.force,
-        trustList: devTrustListXml,
-        key: opts.key,
-      });
-      process.stdout.write(
-        result.created
-          ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`
-          : result.added.length > 0
-            ? `dev PKI in ${result.layout.dir} completed with:\n${result.added.map((f) => `  ${f}\n`).join('')}`
-            : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
-      );
-    });
+    .option(
+      '--peppol-seat <ap=seat...>',
+      'make these APs Peppol access points (e.g. c2=POP000101): a Peppol AP certificate (CN = seat id, OU PEPPOL TEST AP, clientAuth) from a dev Peppol AP CA as the AS4 signing and encryption certificate; the e-seal stays apart',
+      [],
+    )
+    .action(
+      async (opts: {
+        dir: string;
+        ap: string[];
+        recipient: string[];
+        force: boolean;
+        key: string;
+        peppolSeat: string[];
+      }) => {
+        if (opts.key !== 'rsa' && opts.key !== 'ec')
+          throw new QerdsError('CONFIG_INVALID', '--key must be rsa or ec');
+        const peppolSeats: Record<string, string> = {};
+        for (const pair of opts.peppolSeat) {
+          const [ap, seat, ...rest] = pair.split('=');
+          if (!ap || !seat || rest.length > 0)
+            throw new QerdsError(
+              'CONFIG_INVALID',
+              `--peppol-seat takes <ap>=<seat id>, not ${JSON.stringify(pair)}`,
+            );
+          peppolSeats[ap] = seat;
+        }
+        const result = await initDevPki({
+          peppolSeats,
+          dir: opts.dir,
+          aps: opts.ap,
+          recipients: opts.recipient,
+          force: opts.force,
+          trustList: devTrustListXml,
+          key: opts.key,
+        });
+        process.stdout.write(
+          result.created
+            ? `dev PKI written to ${result.layout.dir} (DEV/TEST ONLY: never use these keys in production)\n`
+            : result.added.length > 0
+              ? `dev PKI in ${result.layout.dir} completed with:\n${result.added.map((f) => `  ${f}\n`).join('')}`
+              : `dev PKI already present in ${result.layout.dir}; nothing changed (use --force to regenerate)\n`,
+        );
+        if (Object.keys(peppolSeats).length > 0)
+          process.stdout.write(
+            `Peppol AP certificates (${Object.entries(peppolSeats)
+              .map(([ap, seat]) => `${ap}: ${seat}`)
+              .join(
+                ', ',
+              )}) under ${result.layout.peppolApCa.cert}: configure pki.peppolAnchors { network: test, generations: [G3], dir: ${result.layout.peppolApCa.anchorsDir} } and add ${result.layout.peppolApCa.crl} to pki.trust\n`,
+          );
+      },
+    );
   pki
     .command('crl')
     .description(

@@ -20,6 +20,8 @@ export interface StaticDirectoryEntry {
   readonly apTlsCertificate?: string;
   /** SPKI pins of the AP's TLS certificate, `sha256/<base64>`. */
   readonly apTlsPins?: readonly string[];
+  /** How the AP is reached (an SMP transport profile id). */
+  readonly transportProfile?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export function createStaticDirectory(entries: readonly StaticDirectoryEntry[]):
         ? { apTlsCertificatePem: readFileSync(entry.apTlsCertificate, 'utf8') }
         : {}),
       ...(entry.apTlsPins?.length ? { apTlsPins: entry.apTlsPins } : {}),
+      ...(entry.transportProfile ? { transportProfile: entry.transportProfile } : {}),
     });
   }
   return { lookup: async (participant) => byId.get(key(participant)) };

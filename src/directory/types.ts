@@ -30,7 +30,7 @@ export interface DirectoryEntry {
   readonly apTlsPins?: readonly string[];
   /**
    * Transport profile of the endpoint (SMP `transportProfile` / `TransportProfileID`), e.g.
-   * `bdxr-transport-ebms3-as4-v1p0` or `peppol-transport-as4-v2_0`. Absent for the static directory.
+   * `bdxr-transport-ebms3-as4-v1p0` or `peppol-transport-as4-v2_0`; a static entry's `transportProfile` when set.
    */
   readonly transportProfile?: string;
   /** PEM of the recipient's (C4's) encryption certificate for end-to-end encryption, when the directory names one. */

@@ -1,10 +1,17 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { api, apiText, RECIPIENT, SENDER, startTwoAccessPoints } from './two-access-points.js';
 import { formatReport, verifyEvidence } from '../evidence/index.js';
 import { parseSbd, readUblInvoice } from '../peppol/index.js';
-import { createDevPeppolPki, devPkiLayout, initDevPki, loadTrustStore } from '../pki/index.js';
+import {
+  createDevPeppolPki,
+  devPkiLayout,
+  initDevPki,
+  loadTrustStore,
+  type DevPkiLayout,
+} from '../pki/index.js';
 import { parseXmlStrict } from '../xml/index.js';
 import { devTrustListXml } from '../trust-list/index.js';
 import { resolvePModes } from '../profiles/index.js';
@@ -45,11 +52,22 @@ export const PEPPOL_BUYER = {
 export const PEPPOL_SEATS = { c2: 'POP000101', c3: 'POP000102' } as const;
 
 type Overrides = DemoOptions['overrides'];
-/** `overrides` with the Peppol AS4 profile for both APs. */
-function onPeppol(overrides: Overrides): NonNullable<Overrides> {
+/**
+ * `overrides` with the Peppol AS4 profile for both APs, and the Peppol PKI of `pki` as an operator configures the
+ * real one: the dev Peppol AP CA as the network's anchor (`pki.peppolAnchors`), its CRL beside the QERDS trust.
+ */
+function onPeppol(overrides: Overrides, pki: DevPkiLayout): NonNullable<Overrides> {
   return (name) => {
     const own = typeof overrides === 'function' ? overrides(name) : overrides;
-    return { ...own, as4: { ...own?.as4, profile: 'peppol' } };
+    return {
+      ...own,
+      as4: { ...own?.as4, profile: 'peppol' },
+      pki: {
+        ...own?.pki,
+        trust: [pki.caCert, pki.caCrl, pki.peppolApCa.crl],
+        peppolAnchors: { network: 'test', generations: ['G3'], dir: pki.peppolApCa.anchorsDir },
+      },
+    };
   };
 }
 
@@ -75,22 +93,21 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const evidenceDir = join(options.outDir, 'evidence');
   mkdirSync(evidenceDir, { recursive: true });
   const peppol = options.profile === 'peppol';
-  // Peppol: AP certificates whose CN is the seat id, issued by the dev CA into the output directory.
-  const apPkiDir = peppol
-    ? (
-        await createDevPeppolPki({
-          from: pki.layout,
-          dir: join(options.outDir, 'peppol-pki'),
-          seats: PEPPOL_SEATS,
-        })
-      ).dir
-    : options.pkiDir;
+  // Peppol: AP certificates (CN = seat id) from a dev Peppol AP CA, in the output directory; the e-seals stay the QSealCs.
+  const peppolPki = peppol
+    ? await createDevPeppolPki({
+        from: pki.layout,
+        dir: join(options.outDir, 'peppol-pki'),
+        seats: PEPPOL_SEATS,
+      })
+    : undefined;
+  const apPkiDir = peppolPki?.dir ?? options.pkiDir;
   const sender = peppol ? PEPPOL_SELLER : SENDER;
   const recipient = peppol ? PEPPOL_BUYER : RECIPIENT;
   const net = await startTwoAccessPoints({
     outDir: options.outDir,
     pkiDir: apPkiDir,
-    overrides: peppol ? onPeppol(options.overrides) : options.overrides,
+    overrides: peppolPki ? onPeppol(options.overrides, peppolPki) : options.overrides,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(peppol
       ? {
@@ -110,9 +127,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       `store, queue        ${c2.config.store.kind}${c2.config.store.kind === 'postgres' ? ` (schemas ${c2.config.store.postgresSchema}, ${c3.config.store.postgresSchema})` : ''}, ${c2.config.queue.kind}`,
     );
     const pmodes = resolvePModes(c2.config.as4).map((p) => p.pmode);
+    if (peppolPki)
+      for (const [name, ap] of [
+        ['C2', 'c2'],
+        ['C3', 'c3'],
+      ] as const)
+        say(
+          `${name} Peppol AP     AS4 certificate: ${new X509Certificate(readFileSync(peppolPki.as4Signing(ap).cert)).subject.replace(/\n/g, ', ')}`,
+        );
     if (peppol)
       say(
-        `Peppol AS4 profile  AP certificates ${PEPPOL_SEATS.c2} (C2), ${PEPPOL_SEATS.c3} (C3); JP PINT checked at submission, SBD checked at C3`,
+        `Peppol AS4 profile  AP certificates ${PEPPOL_SEATS.c2} (C2), ${PEPPOL_SEATS.c3} (C3) from the dev Peppol AP CA (AS4 signing and encryption; the e-seals above seal the evidence); JP PINT checked at submission, SBD checked at C3`,
       );
     say(
       `AS4 C2 ⇄ C3         P-Modes ${pmodes.map((p) => `${p.id} (${p.security.algorithmSet}${p.security.encrypt ? ', encrypted' : ''}${p.compress && c2.config.as4.compress ? ', GZIP' : ''})`).join(', ')}`,

@@ -72,6 +72,8 @@ export async function startTwoAccessPoints(options: {
     /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
     apTlsCertificate?: string;
     account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
+    /** How its AP is reached (`transportProfile` of the entry: Peppol or the ERDS service). @defaultValue by `as4.profile` */
+    transportProfile?: string;
     /** APs whose static directory leaves it out (e.g. C2 finds it by SML/SMP, `overrides.directory`). @defaultValue none */
     unlistedAt?: readonly ('c2' | 'c3')[];
   }[];
@@ -133,6 +135,7 @@ export async function startTwoAccessPoints(options: {
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),
       ...(extra.apTlsCertificate ? { apTlsCertificate: extra.apTlsCertificate } : {}),
+      ...(extra.transportProfile ? { transportProfile: extra.transportProfile } : {}),
     });
   }
   const logger = pino({ level: options.logLevel ?? 'warn' });

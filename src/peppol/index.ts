@@ -131,6 +131,7 @@ export {
   peppolSmpCaFile,
   peppolSmpAnchorFiles,
   peppolApCertificateFindings,
+  PEPPOL_AP_OU,
   type PeppolNetwork,
   type PeppolPkiGeneration,
   type PeppolAnchorSetOptions,

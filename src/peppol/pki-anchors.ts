@@ -122,11 +122,21 @@ function nameAttributes(dn: string): Map<string, string[]> {
 }
 
 /**
- * The Peppol AP certificate profile as the certificates of the test network show it (phase4's and Governikus'
- * POP000306 / POP000260 of G2 and G3): subject `CN=<seat id>` (`P` + two letters + six digits), `OU=PEPPOL TEST AP`
- * on the test network, `O` the provider, `C` its country; an end-entity certificate. The OpenPeppol certificate
- * policy itself is not among the stored sources: the OU of production certificates is not checked, since no
- * production certificate was at hand to confirm its text. Key usages (pki `checkCertificateRole` 'as4-signer' with
+ * The OU of an AP certificate on each network, as the certificates at hand show it: `PEPPOL TEST AP` (phase4's and
+ * Governikus' POP000306 / POP000260, test G2 and G3), `PEPPOL PRODUCTION AP` (NetEDI's PNO000070 and eConnect's
+ * PNL000052, production G2, published in the signed SMP answers of test/fixtures/smp; their SMP certificates carry
+ * `PEPPOL PRODUCTION SMP`). No production G3 AP certificate was at hand: that G3 kept the production OU is inferred
+ * from G3 keeping the test one, not seen.
+ */
+export const PEPPOL_AP_OU: Readonly<Record<PeppolNetwork, string>> = Object.freeze({
+  test: 'PEPPOL TEST AP',
+  production: 'PEPPOL PRODUCTION AP',
+});
+
+/**
+ * The Peppol AP certificate profile as the certificates of both networks show it: subject `CN=<seat id>` (`P` + two
+ * letters + six digits), the OU of its network (`PEPPOL_AP_OU`), `O` the provider, `C` its country; an end-entity
+ * certificate. The OpenPeppol certificate policy itself is not among the stored sources. Key usages (pki `checkCertificateRole` 'as4-signer' with
  * TLS EKUs allowed: Peppol AP certificates carry clientAuth only), chaining to the AP CA, validity and revocation
  * are checked elsewhere (access-point/peppol-peer-check.ts).
  */
@@ -145,9 +155,9 @@ export function peppolApCertificateFindings(
   if (c.length !== 1 || !isIso3166Alpha2(c[0]!))
     bad(`subject C ${c.length ? `"${c.join('", "')}"` : 'absent'} is not one ISO 3166-1 alpha-2 country`);
   const ou = subject.get('OU') ?? [];
-  if (network === 'test' && !ou.includes('PEPPOL TEST AP'))
+  if (!ou.includes(PEPPOL_AP_OU[network]))
     bad(
-      `subject OU ${ou.length ? `"${ou.join('", "')}"` : 'absent'} lacks PEPPOL TEST AP, which the test network's AP certificates carry`,
+      `subject OU ${ou.length ? `"${ou.join('", "')}"` : 'absent'} lacks ${PEPPOL_AP_OU[network]}, which the ${network} network's AP certificates carry`,
     );
   if (cert.ca) bad('a CA certificate is not an AP certificate');
   return out;

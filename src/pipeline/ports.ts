@@ -315,6 +315,8 @@ export interface PipelineContext {
    */
   readonly submissionCheck?: (input: {
     readonly recipient: ParticipantId;
+    /** The directory entry the submission was routed to (its AP, its transport profile). */
+    readonly entry?: DirectoryEntry;
     readonly parts: readonly PayloadPart[];
   }) => Promise<{ readonly code: ReasonCode; readonly details: string } | undefined>;
   /**

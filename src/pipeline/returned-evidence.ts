@@ -114,7 +114,7 @@ export async function checkReturnedEvidence(
       `no message ${check.messageId} from ${check.sender} to ${check.recipient}`,
     );
   }
-  await requireIssuerSeal(ctx, check, message, refuse);
+  await requireIssuerSeal(ctx, check, message, refuse, carrierFingerprint);
   return { xml, check: check as CheckedReturnedEvidence['check'], message };
 }
 
@@ -135,10 +135,34 @@ async function carriedByItsSealer(
   } catch {
     return false;
   }
-  if (!entry?.apSealCertificatePem || !entry.apCertificatePem) return false;
+  if (!entry?.apCertificatePem) return false;
+  if (!entry.apSealCertificatePem) return sealJudgedByTrust(entry, check, carrierFingerprint);
   return (
     certificateFrom(entry.apSealCertificatePem).fingerprint256 === check.sealFingerprint &&
     certificateFrom(entry.apCertificatePem).fingerprint256 === carrierFingerprint
+  );
+}
+
+/**
+ * An SMP answer names one certificate per endpoint, the AP's AS4 (Peppol AP) certificate, and no e-seal: a qerds-ap
+ * found by SMP whose QSealC is apart from its AP certificate cannot have its seal pinned. Its evidence is then taken
+ * when the carrier is the AP certificate the SMP answer names (the directory authenticated the AP) and the seal
+ * passed the verifier with the issuer bound by the seal certificate's own organizationIdentifier (the QERDS trust of
+ * `pki.trust` judged the seal: a trusted e-seal of the issuer the evidence names). A static entry pins what it
+ * means to pin, and is never relaxed so.
+ */
+function sealJudgedByTrust(
+  entry: { readonly apCertificatePem?: string; readonly source?: string },
+  check: EvidenceCheck,
+  carrierFingerprint: string | undefined,
+): boolean {
+  return (
+    entry.source !== undefined &&
+    entry.source !== 'static' &&
+    entry.apCertificatePem !== undefined &&
+    carrierFingerprint !== undefined &&
+    certificateFrom(entry.apCertificatePem).fingerprint256 === carrierFingerprint &&
+    check.issuerBinding === 'organizationIdentifier'
   );
 }
 
@@ -155,6 +179,7 @@ async function requireIssuerSeal(
   check: EvidenceCheck,
   message: StoredMessage,
   refuse: (code: QerdsErrorCode, reason: string) => QerdsError,
+  carrierFingerprint?: string,
 ): Promise<void> {
   const own = ctx.peerSeals?.ownSealFingerprint;
   const seal = check.sealFingerprint;
@@ -175,7 +200,10 @@ async function requireIssuerSeal(
   // The e-seal the entry pins (apSealCertificatePem when the AP signs AS4 with another key).
   const pinned = sealPinOf(entry);
   if (pinned) {
-    if (certificateFrom(pinned).fingerprint256 !== seal) {
+    if (
+      certificateFrom(pinned).fingerprint256 !== seal &&
+      !(entry && !entry.apSealCertificatePem && sealJudgedByTrust(entry, check, carrierFingerprint))
+    ) {
       throw refuse(
         'PIPELINE_EVIDENCE_SEAL_MISMATCH',
         `it is not sealed by the access point the directory names for ${formatParticipantId(message.recipient)}`,

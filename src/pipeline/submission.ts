@@ -59,7 +59,7 @@ export async function submitMessage(ctx: PipelineContext, input: SubmissionInput
   // where the policy wants end-to-end encryption and no certificate is known.
   const contentRefusal =
     !input.rejection && found && ctx.submissionCheck
-      ? await ctx.submissionCheck({ recipient: input.recipient, parts: input.parts })
+      ? await ctx.submissionCheck({ recipient: input.recipient, entry: found, parts: input.parts })
       : undefined;
   const rejection =
     input.rejection ??

@@ -17,6 +17,7 @@ import {
   type GeneratedKey,
 } from './cert-factory.js';
 import { devApId, ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
+import { issueDevPeppolApCertificates } from './dev-peppol-pki.js';
 import { devPkiLayout } from './layout.js';
 import { TSL_SIGNING_EKU } from './extended-key-usages.js';
 import type { DevPkiLayout } from './types.js';
@@ -50,6 +51,12 @@ export interface InitDevPkiOptions {
    * @defaultValue 'rsa'
    */
   readonly key?: DevPkiKeyType;
+  /**
+   * Seat ids of the APs that are Peppol access points (`{ c2: 'POP000101' }`): each gets a Peppol AP certificate
+   * from the dev Peppol AP CA as its AS4 signing and encryption identity, its e-seal unchanged
+   * (dev-peppol-pki.ts `issueDevPeppolApCertificates`). Also completes an existing PKI. @defaultValue none
+   */
+  readonly peppolSeats?: Readonly<Record<string, string>>;
 }
 
 export type DevPkiKeyType = 'rsa' | 'ec';
@@ -137,8 +144,29 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
  * (`added`), issued by its CA; so do seals made before they named their AP (organizationIdentifier), with the
  * trusted list signed again; a missing trust-list.xml alone is re-signed by the existing list signer.
  * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
+ * With `peppolSeats`, those APs then get (or keep) their Peppol AP certificates (`issueDevPeppolApCertificates`).
  */
 export async function initDevPki(options: InitDevPkiOptions): Promise<InitDevPkiResult> {
+  const unknown = Object.keys(options.peppolSeats ?? {}).filter(
+    (ap) => !(options.aps ?? ['c2', 'c3']).includes(ap),
+  );
+  if (unknown.length > 0)
+    throw new QerdsError('PKI_BAD_NAME', `Peppol seat ids given for unknown APs: ${unknown.join(', ')}`);
+  // --force regenerates everything, the dev Peppol AP CA included.
+  if (options.force)
+    for (const file of Object.values(devPkiLayout(options.dir).peppolApCa))
+      if (file.endsWith('.pem')) rmSync(file, { force: true });
+  const base = await initBaseDevPki(options);
+  if (!options.peppolSeats || Object.keys(options.peppolSeats).length === 0) return base;
+  const peppol = await issueDevPeppolApCertificates(
+    base.layout,
+    options.peppolSeats,
+    options.clock ? { clock: options.clock } : {},
+  );
+  return base.created || peppol.length === 0 ? base : { ...base, added: [...base.added, ...peppol] };
+}
+
+async function initBaseDevPki(options: InitDevPkiOptions): Promise<InitDevPkiResult> {
   const aps = options.aps ?? ['c2', 'c3'];
   const recipients = options.recipients ?? ['alice', 'bob'];
   const clock = options.clock ?? systemClock;

@@ -26,6 +26,12 @@ export function devPkiLayout(dir: string): DevPkiLayout {
       cert: join(dir, name, 'as4-sign.crt.pem'),
       key: join(dir, name, 'as4-sign.key.pem'),
     }),
+    peppolApCa: {
+      anchorsDir: join(dir, 'peppol'),
+      cert: join(dir, 'peppol', 'ap-test', 'peppol-ap-test-ca-g3.pem'),
+      key: join(dir, 'peppol', 'ap-ca.key.pem'),
+      crl: join(dir, 'peppol', 'ap-ca.crl.pem'),
+    },
     recipient: (name) => ({
       cert: join(dir, 'recipients', `${name}.crt.pem`),
       key: join(dir, 'recipients', `${name}.key.pem`),

@@ -64,12 +64,19 @@ export interface DevPkiLayout {
     encKey: string;
   };
   /**
-   * Per AP name, in a PKI made with EC signing keys (`qerds pki init --key ec`) only: an RSA-2048 AS4 signing
+   * Per AP name, in a PKI made with EC signing keys (`qerds pki init --key ec`): an RSA-2048 AS4 signing
    * certificate and key (`<name>/as4-sign.*.pem`), since the AS4 P-Modes sign with RSA (eDelivery AS4 1.15) or
-   * Ed25519 (2.0), never ECDSA. `as4.signingCert`/`signingKey` default to them when they exist, else to the e-seal.
+   * Ed25519 (2.0), never ECDSA; for an AP with a Peppol seat (`--peppol-seat`): its Peppol AP certificate. `as4.signingCert`/`signingKey` default to them when they exist, else to the e-seal.
    * Kept out of `ap()`, whose files every dev PKI holds.
    */
   as4Signing(name: string): { cert: string; key: string };
+  /**
+   * The dev stand-in of the OpenPeppol AP test CA (`qerds pki init --peppol-seat`, dev-peppol-pki.ts), kept apart from
+   * the dev CA as the real AP CA is apart from the QTSPs of the seals: `anchorsDir` is laid out like certs/peppol
+   * (`ap-test/peppol-ap-test-ca-g3.pem`), so `pki.peppolAnchors: { network: test, generations: [G3], dir: anchorsDir }`
+   * selects it; its CRL goes into `pki.trust`.
+   */
+  readonly peppolApCa: { anchorsDir: string; cert: string; key: string; crl: string };
   /** Per recipient name: encryption certificate and key. */
   recipient(name: string): { cert: string; key: string };
 }

@@ -8,7 +8,7 @@ import {
 import { QerdsError } from '../core/index.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 import { eDeliveryAs4v115Profile, eDeliveryAs4v20Profile } from './edelivery.js';
-import { ACTION_EVIDENCE, erdsPMode, erdsPModes } from './erds-profile.js';
+import { ACTION_DISPATCH, ACTION_EVIDENCE, erdsPMode, erdsPModes } from './erds-profile.js';
 import { peppolJpPintPModes } from './peppol.js';
 
 /**
@@ -37,13 +37,19 @@ export function as4Profile(id: string): As4Profile {
 
 /**
  * The P-Modes an AP runs when `as4.pmodes` names none, by `as4.profile`: on an eDelivery profile the ERDS service
- * (Dispatch, Evidence); on Peppol the JP PINT document types, and the ERDS Evidence P-Mode (on eDelivery AS4 1.15,
- * the algorithms Peppol uses too) so that a qerds-ap peer can return the recipient side's evidence.
+ * (Dispatch, Evidence); on Peppol the JP PINT document types, and the ERDS P-Modes on eDelivery AS4 1.15 (the
+ * algorithms Peppol uses too): Evidence, so that a qerds-ap peer can return the recipient side's evidence, and
+ * Dispatch, so that the same AP relays to qerds-ap peers over the ERDS service beside its Peppol peers (which one a
+ * message takes is its recipient's directory entry: access-point/as4-peppol.ts `peerSpeaksPeppol`).
  */
 export function defaultPModes(profileId: string): PModeInput[] {
   const profile = as4Profile(profileId);
   if (profile.id === peppolAs4Profile.id)
-    return [...peppolJpPintPModes(), erdsPMode(eDeliveryAs4v115Profile, ACTION_EVIDENCE)];
+    return [
+      ...peppolJpPintPModes(),
+      erdsPMode(eDeliveryAs4v115Profile, ACTION_EVIDENCE),
+      erdsPMode(eDeliveryAs4v115Profile, ACTION_DISPATCH),
+    ];
   return erdsPModes(profile);
 }
 

@@ -158,6 +158,41 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(messageFromRow);
     },
 
+    async listMessagesActiveBetween({ since, until, limit }) {
+      const from = toDbTime(since);
+      const to = toDbTime(until);
+      const rows = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb(
+              'id',
+              'in',
+              eb
+                .selectFrom('evidence')
+                .select('message_id')
+                .where('event_time', '>=', from)
+                .where('event_time', '<', to),
+            ),
+            eb(
+              'id',
+              'in',
+              eb
+                .selectFrom('peer_receipts')
+                .select('message_id')
+                .where('received_at', '>=', from)
+                .where('received_at', '<', to),
+            ),
+          ]),
+        )
+        .orderBy('submitted_at')
+        .orderBy('id')
+        .limit(limit ?? 1000)
+        .execute();
+      return rows.map(messageFromRow);
+    },
+
     listInbox(filter) {
       if (filter.states.length === 0) return Promise.resolve({ messages: [] });
       const query = db

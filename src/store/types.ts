@@ -226,6 +226,12 @@ export interface Store {
   findMessageByEbmsId(ebmsMessageId: string, role: MessageRole): Promise<StoredMessage | undefined>;
   listMessages(filter?: { state?: MessageState; limit?: number }): Promise<StoredMessage[]>;
   /**
+   * The messages something happened to in `since` ≤ t < `until`: an evidence whose event time, or a peer receipt
+   * received, falls in the period; oldest submission first, at most `limit` (default 1000). Read on the time indexes
+   * of migration 0009, not by scanning every message (the Peppol reports of a month).
+   */
+  listMessagesActiveBetween(range: { since: Date; until: Date; limit?: number }): Promise<StoredMessage[]>;
+  /**
    * The messages received for `recipient` (`scheme:value`, role recipient-ap) in one of `states`, newest
    * first, `limit` at a time (default 100); `after` is the `next` cursor of the previous page (keyset
    * paging on an index: cost independent of the page's depth and of other recipients' traffic). A

@@ -35,9 +35,12 @@ describe('qerds demo --profile peppol', () => {
       },
     );
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    // The dev Peppol AP certificate names its AP (organizationIdentifier) between OU and CN.
+    // The evidence is sealed with the AP's e-seal (naming its AP), AS4 signed with its Peppol AP certificate apart.
     expect(result.stdout).toMatch(
-      /e-seal: C=JP, O=qerds-ap DEV ONLY Peppol AP, OU=PEPPOL TEST AP, .*urn:qerds-ap:ap:c2, CN=POP000101/,
+      /C2 .*e-seal: C=JP, O=qerds-ap DEV ONLY, .*urn:qerds-ap:ap:c2, CN=qerds-ap DEV ONLY AP c2 e-seal/,
+    );
+    expect(result.stdout).toMatch(
+      /C2 Peppol AP +AS4 certificate: C=JP, O=qerds-ap DEV ONLY Peppol AP c2, OU=PEPPOL TEST AP, CN=POP000101/,
     );
     expect(result.stdout).toMatch(/P-Modes peppol-jp-pint-invoice \(edelivery-1\.15, encrypted, GZIP\)/);
     expect(result.stdout).toMatch(

@@ -133,9 +133,10 @@ async function standInPeppolPki(pki: DevPkiLayout, dir: string): Promise<StandIn
   });
   const smpCa = await ca(smpCaKey, 'Stand-in PEPPOL SERVICE METADATA PUBLISHER TEST CA - G3');
   const g2Ca = await ca(g2CaKey, 'Stand-in PEPPOL ACCESS POINT TEST CA - G2');
-  const devCa = {
-    cert: new x509.X509Certificate(readFileSync(pki.caCert, 'utf8')),
-    signingKey: await importRsaSigningKey(readFileSync(pki.caKey, 'utf8')),
+  // The dev Peppol AP CA that issued the two APs' AP certificates (their e-seals come from the dev CA).
+  const apCa = {
+    cert: new x509.X509Certificate(readFileSync(pki.peppolApCa.cert, 'utf8')),
+    signingKey: await importRsaSigningKey(readFileSync(pki.peppolApCa.key, 'utf8')),
   };
   const leaf = async (issuer: typeof smpCa, name: string, seat: string) => {
     const cert = await issueLeaf(issuer, leafKey.keys.publicKey, {
@@ -152,10 +153,14 @@ async function standInPeppolPki(pki: DevPkiLayout, dir: string): Promise<StandIn
   };
   const smpCaCert = join(dir, 'smp-ca.crt.pem');
   writeFileSync(smpCaCert, smpCa.cert.toString('pem') + '\n');
-  copyFileSync(pki.caCert, join(dir, 'ap-test', 'peppol-ap-test-ca-g3.pem'));
+  copyFileSync(pki.peppolApCa.cert, join(dir, 'ap-test', 'peppol-ap-test-ca-g3.pem'));
   writeFileSync(join(dir, 'ap-test', 'peppol-ap-test-ca-g2.pem'), g2Ca.cert.toString('pem') + '\n');
-  const revoked = await leaf(devCa, 'revoked', 'POP000105');
-  await revokeCertificate(pki, readFileSync(revoked.cert, 'utf8'), 'keyCompromise');
+  const revoked = await leaf(apCa, 'revoked', 'POP000105');
+  await revokeCertificate(
+    { ...pki, caCert: pki.peppolApCa.cert, caKey: pki.peppolApCa.key, caCrl: pki.peppolApCa.crl },
+    readFileSync(revoked.cert, 'utf8'),
+    'keyCompromise',
+  );
   return {
     anchorsDir: dir,
     smpCaCert,
@@ -278,7 +283,8 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     standIn = await standInPeppolPki(pki, join(work, 'peppol'));
     rogueReceiver = await startAs4Server({
       identity: standIn.smpIssued.identity,
-      trust: loadTrustStore([pki.caCert, pki.caCrl]),
+      trust: loadTrustStore([pki.peppolApCa.cert, pki.peppolApCa.crl]),
+      tlsEkuSigners: true,
       // C2 encrypts for the encryption certificate the directory names: C3's (the harness's entry for ROGUE.receiver).
       decryptionKeys: [loadSigningIdentity(pki.ap('c3').encCert, pki.ap('c3').encKey)],
     });
@@ -290,7 +296,8 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         as4: { profile: 'peppol' },
         relay: { maxAttempts: 3 },
         pki: {
-          trust: [pki.caCert, pki.caCrl, standIn.smpCaCert],
+          // The QERDS trust (the dev CA of the e-seals), the AP CA's CRL, and an SMP CA as another anchor.
+          trust: [pki.caCert, pki.caCrl, pki.peppolApCa.crl, standIn.smpCaCert],
           peppolAnchors: { network: 'test', generations: ['G2', 'G3'], dir: standIn.anchorsDir },
         },
         // C2 checks submissions against the UBL 2.1 XSD (on by default) and the official JP PINT Schematron.
@@ -414,7 +421,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       expect(stored.status).toBe(200);
       const receiptBytes = Buffer.from(await stored.arrayBuffer());
       expect(createHash('sha256').update(receiptBytes).digest('hex')).toBe(bound);
-      const verified = xmlsecVerifySignal(receiptBytes.toString('utf8'), pki.caCert);
+      const verified = xmlsecVerifySignal(receiptBytes.toString('utf8'), pki.peppolApCa.cert);
       expect(verified.ok, verified.output).toBe(true);
       expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
       expect(receiptBytes.toString('utf8')).toContain(
@@ -496,7 +503,8 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     const invoice = fixture('invoice-standard-rate.xml').toString('utf8');
     const documentType = jpPintDocumentType('Invoice');
     const sender = parseParticipantId(options.sender ?? SELLER.id);
-    const identity = options.identity ?? accessPointInternals(net.c2).identity;
+    const identity =
+      options.identity ?? loadSigningIdentity(pki.as4Signing('c2').cert, pki.as4Signing('c2').key);
     const seat = /(?:^|\n)CN=([^\n]+)/.exec(identity.certificate.subject)?.[1] ?? SEATS.c2;
     const sbd = buildSbd(
       {
@@ -546,6 +554,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       attachments,
       identity,
       trust: accessPointInternals(net.c2).trust,
+      tlsEkuSigners: true,
       receiverCertificate: c3Certificate,
       encryptFor: c3Certificate,
       compress: true,
@@ -565,7 +574,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       .filter((xml) => xml.includes(':Receipt>'));
     expect(receipts.length).toBeGreaterThanOrEqual(4);
     for (const receipt of receipts) {
-      const verified = xmlsecVerifySignal(receipt, pki.caCert);
+      const verified = xmlsecVerifySignal(receipt, pki.peppolApCa.cert);
       expect(verified.ok, verified.output).toBe(true);
       expect(verified.output).toContain('SignedInfo References (ok/all): 2/2');
       expect(verified.signer.subject).toContain(`CN=${SEATS.c3}`);
@@ -573,7 +582,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     }
     const tampered = receipts[0]!.replace(/(<eb:RefToMessageId>)([^<])/, '$1x$2');
     expect(tampered).not.toBe(receipts[0]);
-    expect(xmlsecVerifySignal(tampered, pki.caCert).ok).toBe(false);
+    expect(xmlsecVerifySignal(tampered, pki.peppolApCa.cert).ok).toBe(false);
   });
 
   it('C3 refuses an SBD whose receiver is not the AS4 finalRecipient: EBMS:0004 naming the mismatch, RelayRejection recorded', async () => {

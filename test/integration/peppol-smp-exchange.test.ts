@@ -116,7 +116,7 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     id: string,
     d: { scheme: string; value: string },
     endpoint = c3Endpoint,
-    apCert = pki.ap('c3').sealCert,
+    apCert = pki.as4Signing('c3').cert,
   ) =>
     signedMetadata(
       'peppol',
@@ -171,6 +171,11 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
       overrides: (name) => ({
         as4: { profile: 'peppol' },
         relay: { maxAttempts: 2 },
+        // The dev Peppol AP CA is the network's AP CA; the e-seals (QSealCs) stay under the dev CA of pki.trust.
+        pki: {
+          trust: [pki.caCert, pki.caCrl, pki.peppolApCa.crl],
+          peppolAnchors: { network: 'test', generations: ['G3'], dir: pki.peppolApCa.anchorsDir },
+        },
         ...(name === 'c2'
           ? {
               directory: {
@@ -244,7 +249,8 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     expect((await accessPointInternals(net.c2).context.store.getMessage(id))?.peer).toBe(c3Endpoint);
 
     // Evidence: C2's SubmissionAcceptance and receipt-bound RelayAcceptance, C3's chain returned and accepted by C2
-    // (C3's seal checked against the certificate of the SMP answer), every one verifying.
+    // (carried by the Peppol AP certificate of the SMP answer, sealed by C3's e-seal under the QERDS trust, which the
+    // SMP answer does not name), every one verifying.
     const chain = await waitFor(
       async () => {
         const items = await api<Array<{ event: string; issuedBy: string; href: string }>>(
@@ -377,7 +383,7 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
     register(OTHER_CERT.id, [PINT_JP_ANY]);
     smp.publish(
       metadataPath(OTHER_CERT.id, PINT_JP_ANY),
-      metadata(OTHER_CERT.id, PINT_JP_ANY, c3Endpoint, pki.ap('c4').sealCert),
+      metadata(OTHER_CERT.id, PINT_JP_ANY, c3Endpoint, pki.as4Signing('c4').cert),
     );
     const response = await submit(fixture('invoice-standard-rate.xml'), OTHER_CERT.id);
     expect(response.status, await response.clone().text()).toBe(201);

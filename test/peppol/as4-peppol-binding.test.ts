@@ -63,7 +63,8 @@ describe('Peppol AS4 binding', () => {
       dir: work,
       seats: { c2: 'POP000101', c3: 'POP000102' },
     });
-    const own = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey).certificate;
+    // The seat ids come from the AS4 (Peppol AP) certificates, not from the e-seals.
+    const own = loadSigningIdentity(pki.as4Signing('c2').cert, pki.as4Signing('c2').key).certificate;
     const invoice = fixture('jp-pint/credit-note.xml');
     const input: PeppolDispatchInput = {
       ebmsMessageId: 'e1@qerds-ap',
@@ -73,7 +74,7 @@ describe('Peppol AS4 binding', () => {
       parts: [{ partId: 'p', contentType: 'application/xml', body: invoice }],
       pmodes,
       ownCertificate: own,
-      peerCertificatePem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
+      peerCertificatePem: readFileSync(pki.as4Signing('c3').cert, 'utf8'),
     };
     const dispatch = await peppolDispatch(input);
     expect(dispatch.pmode.id).toBe('peppol-jp-pint-creditnote');
@@ -101,10 +102,7 @@ describe('Peppol AS4 binding', () => {
     });
     expect(
       await refusal({
-        ownCertificate: loadSigningIdentity(
-          sharedTestPki().ap('c2').sealCert,
-          sharedTestPki().ap('c2').sealKey,
-        ).certificate,
+        ownCertificate: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey).certificate,
       }),
     ).toMatchObject({ code: 'CONFIG_INVALID' });
   });

@@ -10,6 +10,7 @@ import {
   peppolApAnchorFiles,
   peppolApCaFile,
   peppolApCertificateFindings,
+  PEPPOL_AP_OU,
   peppolSmpAnchorFiles,
   peppolSmpCaFile,
   type PeppolNetwork,
@@ -147,6 +148,39 @@ describe('the Peppol AP certificate profile', () => {
     ]) {
       expect(peppolApCertificateFindings(cert(join(as4Foreign, file)), 'test'), file).toEqual([]);
     }
+  });
+
+  it('production: the real production AP certificates published in signed SMP answers (PNO000070, PNL000052; G2) fit it, carry OU PEPPOL PRODUCTION AP and chain to the production anchors; their SMP certificates do not fit', () => {
+    const smpFixtures = join(import.meta.dirname, '..', 'fixtures', 'smp');
+    /** The certificates an SMP answer holds: the endpoint's (smp:Certificate) and the signer's (ds:X509Certificate). */
+    const certificatesIn = (file: string, tag: string) =>
+      [
+        ...readFileSync(join(smpFixtures, file), 'utf8').matchAll(
+          new RegExp(`<(?:\\w+:)?${tag}>([^<]+)<`, 'g'),
+        ),
+      ].map((m) => new X509Certificate(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
+    const files = ['signed-service-metadata2.xml', 'signed-service-metadata3-c14n-inclusive.xml'];
+    const aps = files.flatMap((f) => certificatesIn(f, 'Certificate'));
+    const smps = files.flatMap((f) => certificatesIn(f, 'X509Certificate'));
+    expect(aps.map((c) => /CN=(\w+)/.exec(c.subject)?.[1]).sort()).toEqual([
+      'PNL000052',
+      'PNL000052',
+      'PNO000070',
+    ]);
+    const production = loadTrustStore(peppolApAnchorFiles({ network: 'production', generations: ['G2'] }));
+    for (const ap of aps) {
+      expect(ap.subject).toContain(`OU=${PEPPOL_AP_OU.production}`);
+      expect(peppolApCertificateFindings(ap, 'production')).toEqual([]);
+      expect(peppolApCertificateFindings(ap, 'test').map((f) => f.message)).toEqual([
+        'subject OU "PEPPOL PRODUCTION AP" lacks PEPPOL TEST AP, which the test network\'s AP certificates carry',
+      ]);
+      expect(production.validate(ap, { at: new Date('2019-06-01T00:00:00Z') }).valid).toBe(true);
+    }
+    expect(smps).toHaveLength(2);
+    for (const smp of smps)
+      expect(peppolApCertificateFindings(smp, 'production').map((f) => f.message)).toEqual([
+        'subject OU "PEPPOL PRODUCTION SMP" lacks PEPPOL PRODUCTION AP, which the production network\'s AP certificates carry',
+      ]);
   });
 
   it('a CA certificate, or a certificate whose CN is no seat id, does not', () => {

@@ -286,8 +286,12 @@ describe('a peer AP certificate under the configured Peppol anchors (stand-in Op
         at: new Date('2022-03-07T17:45:00Z'),
       }),
     ).rejects.toMatchObject({
-      message: expect.stringMatching(/does not chain to a Peppol production AP CA: no path/),
+      // A test AP certificate on the production network: refused by its OU before its path is looked for.
+      message: expect.stringMatching(
+        /lacks PEPPOL PRODUCTION AP, which the production network's AP certificates carry/,
+      ),
     });
+    expect(production.validate(helger, { at: new Date('2022-03-07T17:45:00Z') }).valid).toBe(false);
     const testAnchors = loadTrustStore(peppolApAnchorFiles({ network: 'test' }));
     await expect(
       requirePeppolApCertificate(helger, { trust: testAnchors, network: 'test', at }),

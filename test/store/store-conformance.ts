@@ -172,6 +172,65 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.listPeerReceipts('m-receipts')).toEqual([first, second]);
         expect(await store.listPeerReceipts('m-other')).toEqual([]);
       });
+
+      it('lists the messages active in a period: an evidence or a peer receipt in since ≤ t < until, each message once, oldest submission first', async () => {
+        const since = new Date('2030-02-01T00:00:00.000Z');
+        const until = new Date('2030-03-01T00:00:00.000Z');
+        const at = (iso: string) => new Date(iso);
+        // [id, submitted, evidence times, receipt times]
+        const cases: [string, string, string[], string[]][] = [
+          ['m-act-before', '2030-01-10T00:00:00.000Z', ['2030-01-31T23:59:59.999Z'], []],
+          ['m-act-since', '2030-01-31T23:00:00.000Z', ['2030-02-01T00:00:00.000Z'], []],
+          [
+            'm-act-inside',
+            '2030-02-10T00:00:00.000Z',
+            ['2030-02-10T00:00:01.000Z', '2030-02-11T00:00:00.000Z'],
+            [],
+          ],
+          [
+            'm-act-receipt',
+            '2030-01-31T22:00:00.000Z',
+            ['2030-01-31T22:00:00.000Z'],
+            ['2030-02-28T23:59:59.999Z'],
+          ],
+          [
+            'm-act-until',
+            '2030-02-28T00:00:00.000Z',
+            ['2030-03-01T00:00:00.000Z'],
+            ['2030-03-01T00:00:00.000Z'],
+          ],
+          ['m-act-after', '2030-03-05T00:00:00.000Z', ['2030-03-05T00:00:00.000Z'], []],
+        ];
+        for (const [id, submitted, evidences, receipts] of cases) {
+          await store.transaction(async (tx) => {
+            await tx.insertMessage(newMessage({ id, submittedAt: at(submitted) }));
+            for (const [i, t] of evidences.entries())
+              await tx.insertEvidence({
+                id: `${id}-ev-${i}`,
+                messageId: id,
+                event: 'SubmissionAcceptance',
+                eventTime: at(t),
+                xml: '<x/>',
+                issuedBy: 'ap',
+              });
+          });
+          for (const t of receipts)
+            await store.insertPeerReceipt({
+              messageId: id,
+              sha256: createHash('sha256').update(`${id}${t}`).digest('hex'),
+              xml: '<Receipt/>',
+              receivedAt: at(t),
+            });
+        }
+        const active = await store.listMessagesActiveBetween({ since, until });
+        expect(active.map((m) => m.id)).toEqual(['m-act-receipt', 'm-act-since', 'm-act-inside']);
+        expect((await store.listMessagesActiveBetween({ since, until, limit: 1 })).map((m) => m.id)).toEqual([
+          'm-act-receipt',
+        ]);
+        expect(
+          await store.listMessagesActiveBetween({ since: until, until: at('2030-03-02T00:00:00.000Z') }),
+        ).toHaveLength(1);
+      });
     });
 
     describe('pickup links', () => {

@@ -57,7 +57,7 @@ describe('AS4 profile plug-ins', () => {
     expect(eDeliveryAs4v20Profile.validate(v2).map((f) => f.severity)).toEqual(['warning']);
   });
 
-  it('default P-Modes: the ERDS service on eDelivery; JP PINT Invoice, CreditNote and self-billing Invoice plus ERDS Evidence on Peppol', () => {
+  it('default P-Modes: the ERDS service on eDelivery; JP PINT Invoice, CreditNote and self-billing Invoice plus the ERDS service on Peppol', () => {
     expect(
       defaultPModes('edelivery-1.15').map((p) => [p.id, p.service, p.action, p.security?.algorithmSet]),
     ).toEqual([
@@ -77,6 +77,8 @@ describe('AS4 profile plug-ins', () => {
         formatIdentifier(jpPintDocumentType('Invoice', 'urn:peppol:pint:selfbilling-1@jp-1')),
       ],
       ['qerds-erds-evidence', 'edelivery-1.15', ACTION_EVIDENCE],
+      // The ERDS service beside Peppol: one AP relays to qerds-ap peers too.
+      ['qerds-erds-dispatch', 'edelivery-1.15', ACTION_DISPATCH],
     ]);
     for (const { pmode, profile } of peppol)
       expect(profile.validate(pmode).filter((f) => f.severity === 'fatal')).toEqual([]);
@@ -139,6 +141,7 @@ describe('AS4 profile plug-ins', () => {
       'peppol-jp-pint-creditnote',
       'peppol-jp-pint-selfbilling-invoice',
       'qerds-erds-evidence',
+      'qerds-erds-dispatch',
     ]);
   });
 

@@ -143,6 +143,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   const verification = verifyEnvelope(responseDoc, [], {
     ...(options.trust ? { trust: options.trust } : {}),
     ...(options.receiverCertificate ? { expectedCertificate: options.receiverCertificate } : {}),
+    tlsEkuSigners: options.tlsEkuSigners === true,
   });
 
   if (parsed.kind === 'error') {

@@ -176,6 +176,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       const verification = verifyEnvelope(doc, decrypted.attachments, {
         trust: options.trust,
         at: clock.now(),
+        tlsEkuSigners: options.tlsEkuSigners === true,
       });
       if (!verification.valid || !verification.signer) {
         const errors = verification.findings.filter((f) => f.severity === 'error');

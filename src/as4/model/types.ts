@@ -217,6 +217,8 @@ export interface ReceivedUserMessage {
 export interface As4HandlerOptions {
   readonly identity: SigningIdentity;
   readonly trust: TrustStore;
+  /** Take signers whose extended key usages are TLS ones only (Peppol AP certificates: clientAuth). @defaultValue false */
+  readonly tlsEkuSigners?: boolean;
   /** Largest accepted request body, bytes. @defaultValue 104857600 (100 MiB) */
   readonly maxMessageBytes?: number;
   readonly clock?: Clock;
@@ -276,6 +278,8 @@ export interface SendUserMessageOptions {
   readonly receiverCertificate?: X509Certificate;
   /** Anchors the receipt signer must chain to. */
   readonly trust?: TrustStore;
+  /** Take a receipt signer whose extended key usages are TLS ones only (Peppol AP certificates). @defaultValue false */
+  readonly tlsEkuSigners?: boolean;
   /** @defaultValue 60000 (ms) */
   readonly timeoutMs?: number;
   /** GZIP every payload before signing (AS4 §3.1 compression). @defaultValue false */

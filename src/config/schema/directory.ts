@@ -27,6 +27,13 @@ export const participantEntry = z.strictObject({
    */
   apSealCertificate: z.string().optional(),
   /**
+   * How that AP is reached, as SMP names transport profiles: `peppol-transport-as4-v2_0` the Peppol AS4 profile (SBD,
+   * Peppol header), `bdxr-transport-ebms3-as4-v1p0` qerds-ap's ERDS service over eDelivery AS4, `etsi-rem-smtp` the
+   * REM SMTP binding. Lets one AP serve Peppol and ERDS peers side by side. @defaultValue by `as4.profile` (an
+   * `smtp://` endpoint: the REM SMTP binding)
+   */
+  transportProfile: z.string().min(1).optional(),
+  /**
    * PEM file of that AP's AS4 encryption certificate (RSA for eDelivery AS4 1.15, X25519 for 2.0): AS4
    * payloads to it are encrypted for this certificate. Required when the P-Mode wants encryption.
    */

@@ -8,6 +8,7 @@ import { pickupLinkUsesMigration } from './0005-pickup-link-uses.js';
 import { idempotencyKeysMigration } from './0006-idempotency-keys.js';
 import { messageReferenceMigration } from './0007-message-reference.js';
 import { peerReceiptsAndReceptionKeysMigration } from './0008-peer-receipts-and-reception-keys.js';
+import { activityTimeIndexesMigration } from './0009-activity-time-indexes.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -23,6 +24,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0006-idempotency-keys': idempotencyKeysMigration(),
     '0007-message-reference': messageReferenceMigration(),
     '0008-peer-receipts-and-reception-keys': peerReceiptsAndReceptionKeysMigration(),
+    '0009-activity-time-indexes': activityTimeIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
 }

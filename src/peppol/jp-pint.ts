@@ -15,7 +15,8 @@ import { readUblInvoice, type Amount, type TaxCategory, type UblInvoice } from '
  * - `qerds-…`: checks qerds-ap adds, each saying where it comes from (not in JP PINT 1.1.2).
  * Ids and texts were compared with the official rules compiled to XSLT (test/fixtures/peppol/jp-pint-schematron/):
  * a rule with an official id finds nothing the official rule of that id would not find (it may find less: it reads
- * fewer places, e.g. document-level tax totals only).
+ * fewer places, e.g. document-level tax totals only). One exception: aligned-ibr-jp-06, whose official assert is
+ * shadowed by an earlier rule of its pattern for document-currency subtotals (test/fixtures/peppol/README.md).
  * This is a subset chosen for what a qualified invoice (適格請求書) needs: identification, the seller's registration
  * number, one tax breakdown per rate rounded once, and totals that add up. It does not replace the schematron (no
  * code lists beyond tax categories, no payment rules) and the UBL XSD is not checked here.

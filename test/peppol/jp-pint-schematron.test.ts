@@ -105,26 +105,31 @@ describe('the official JP PINT 1.1.2 Schematron on our samples (Saxon-HE)', () =
     'aligned-ibrp-053-jp': ['aligned-ibrp-053-jp'],
     'aligned-ibrp-cl-01-jp': ['aligned-ibrp-cl-01-jp'],
     'aligned-ibrp-cl-02-jp': ['aligned-ibrp-cl-02-jp', 'ibr-cl-01'],
-    'ibr-53': ['ibr-053', 'ibr-084'],
+    'ibr-053': ['ibr-053', 'ibr-084'],
     'ibr-co-10': ['ibr-co-10', 'ibr-co-13'],
     'ibr-co-13': ['ibr-co-13', 'ibr-co-15'],
     'ibr-co-15': ['ibr-co-15', 'ibr-co-16'],
     'ibr-co-16': ['ibr-co-16'],
-    // No rule of PINT 1.1.2 requires a due date or payment terms (EN 16931 BR-CO-25 is not in it).
-    'ibr-co-25': [],
-    'ibr-tax-01': ['aligned-ibrp-e-01'],
-    'ibr-tax-08': ['ibr-co-14'],
-    'qerds-amount-currency': ['ibr-126'],
+    'aligned-ibrp-e-01': ['aligned-ibrp-e-01'],
+    'ibr-126': ['ibr-126'],
     'qerds-jp-jpy-integer': [],
     'qerds-jp-registration-number-check-digit': [],
     'qerds-jp-registration-number-corporate': [],
     'qerds-jp-tax-per-rate': [],
+    // JP PINT does not check a breakdown's taxable amount against its lines; the tax total no longer adds up.
+    'qerds-jp-taxable-per-rate': ['ibr-co-14'],
+    // No rule of PINT 1.1.2 requires a due date or payment terms (EN 16931 BR-CO-25 is not in it).
+    'qerds-payment-due-date-or-terms': [],
   };
 
   it('every broken sample gets the official findings listed above (one Saxon run per stylesheet over the directory)', () => {
     const broken = join(fixtures, 'jp-pint', 'broken');
     const files = readdirSync(broken).filter((f) => f.endsWith('.xml'));
     expect(files.map((f) => f.replace(/\.xml$/, '')).sort()).toEqual(Object.keys(OFFICIAL_FINDINGS).sort());
+    // A sample named after an official id is refused by that official rule (our id is the official one's), except the
+    // shadowed aligned-ibr-jp-06; qerds-… ids are ours.
+    for (const [rule, official] of Object.entries(OFFICIAL_FINDINGS))
+      if (!rule.startsWith('qerds-') && rule !== 'aligned-ibr-jp-06') expect(official, rule).toContain(rule);
     const found = new Map<string, string[]>(files.map((f) => [f, []]));
     BILLING.forEach((xslt, i) => {
       const out = join(work, `broken-${i}`);

@@ -117,3 +117,70 @@ describe('exact decimal arithmetic', () => {
     });
   });
 });
+
+describe('our rules where the official JP PINT 1.1.2 rules of the same id draw the line', () => {
+  const rules = (xml: string) => validateJpPint(xml).map((f) => f.rule);
+  const standard = () => fixture('invoice-standard-rate.xml');
+  const usd = () => fixture('invoice-usd-with-jpy-tax.xml');
+
+  it('a missing issue date is ibr-003; one that is no calendar day (or a bad period date) is ibr-073', () => {
+    expect(rules(standard().replace('<cbc:IssueDate>2024-04-30<', '<cbc:IssueDate> <'))).toEqual(['ibr-003']);
+    expect(rules(standard().replace('<cbc:IssueDate>2024-04-30<', '<cbc:IssueDate>2023-02-29<'))).toEqual([
+      'ibr-073',
+    ]);
+    expect(rules(standard().replace('<cbc:IssueDate>2024-04-30<', '<cbc:IssueDate>2024-02-29<'))).toEqual([]);
+    const f = validateJpPint(standard().replace('<cbc:EndDate>2024-04-30<', '<cbc:EndDate>2024-4-30<'));
+    expect(f.map((x) => [x.rule, x.location])).toEqual([['ibr-073', 'cac:InvoicePeriod "2024-4-30"']]);
+  });
+
+  it('a missing currency code is ibr-005; one that is not three capital letters is ibr-cl-04', () => {
+    const missing = rules(
+      standard().replace('<cbc:DocumentCurrencyCode>JPY<', '<cbc:DocumentCurrencyCode><'),
+    );
+    expect(missing).toContain('ibr-005');
+    expect(missing).not.toContain('ibr-cl-04');
+    const lower = rules(
+      standard().replace('<cbc:DocumentCurrencyCode>JPY<', '<cbc:DocumentCurrencyCode>jpy<'),
+    );
+    expect(lower).toContain('ibr-cl-04');
+    expect(lower).not.toContain('ibr-005');
+  });
+
+  it('a line net amount that is there but no decimal is qerds-decimal, not ibr-024 (which asks only that it exists)', () => {
+    const r = rules(standard().replace('currencyID="JPY">15000<', 'currencyID="JPY">15 000<'));
+    expect(r).toContain('qerds-decimal');
+    expect(r).not.toContain('ibr-024');
+  });
+
+  it('ibr-126 reads the amounts of the tax total in the document currency, not those of a tax total in another', () => {
+    const subtotalInYen = usd().replace(
+      '<cbc:TaxableAmount currencyID="USD">200.00</cbc:TaxableAmount>\n      <cbc:TaxAmount currencyID="USD">20.00</cbc:TaxAmount>',
+      '<cbc:TaxableAmount currencyID="USD">200.00</cbc:TaxableAmount>\n      <cbc:TaxAmount currencyID="JPY">3000</cbc:TaxAmount>',
+    );
+    expect(
+      validateJpPint(subtotalInYen)
+        .filter((f) => f.rule === 'ibr-126')
+        .map((f) => f.location),
+    ).toEqual(['TaxSubtotal/TaxAmount: JPY']);
+    const secondTotalInEuro = usd().replace(/currencyID="JPY">(30000|3000)</g, 'currencyID="EUR">$1<');
+    expect(rules(secondTotalInEuro)).not.toContain('ibr-126');
+    expect(rules(secondTotalInEuro)).toContain('ibr-053');
+  });
+
+  it('aligned-ibrp-e-01: an exempt category anywhere needs exactly one exempt breakdown; S and AA fall to qerds-jp-tax-per-rate', () => {
+    const exempt = (xml: string) =>
+      xml.replace(
+        /<cbc:ID>S<\/cbc:ID>\s*<cbc:Percent>10<\/cbc:Percent>/g,
+        '<cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent>',
+      );
+    const allExempt = exempt(standard())
+      .replace(/currencyID="JPY">2000</g, 'currencyID="JPY">0<')
+      .replace(/22000/g, '20000');
+    expect(rules(allExempt)).toEqual([]);
+    const subtotal = /<cac:TaxSubtotal>[\s\S]*?<\/cac:TaxSubtotal>/.exec(allExempt)![0];
+    expect(rules(allExempt.replace(subtotal, subtotal + subtotal))).toContain('aligned-ibrp-e-01');
+    const noBreakdown = standard().replace(/<cac:TaxSubtotal>[\s\S]*?<\/cac:TaxSubtotal>/, '');
+    expect(rules(noBreakdown)).toContain('qerds-jp-tax-per-rate');
+    expect(rules(noBreakdown)).not.toContain('aligned-ibrp-e-01');
+  });
+});

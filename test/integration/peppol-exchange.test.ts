@@ -16,12 +16,7 @@ import {
   type Attachment,
   type UserMessage,
 } from '../../src/as4/index.js';
-import {
-  api,
-  apiText,
-  startTwoAccessPoints,
-  type TwoAccessPoints,
-} from '../../src/harness/two-access-points.js';
+import { api, apiText, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence } from '../../src/cli/export-command.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
@@ -37,7 +32,6 @@ import {
   PROCESS_SCHEME,
 } from '../../src/peppol/index.js';
 import {
-  createDevPeppolPki,
   loadSigningIdentity,
   loadTrustStore,
   revokeCertificate,
@@ -46,7 +40,8 @@ import {
 } from '../../src/pki/index.js';
 import { generateRsaKey, importRsaSigningKey, issueLeaf, issueRootCa } from '../../src/pki/cert-factory.js';
 import { x509 } from '../../src/pki/x509.js';
-import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
+import { peppolTestPki, startPeppolAccessPoints } from '../helpers/peppol-aps.js';
+import { foreignTestPki } from '../helpers/pki.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
@@ -271,7 +266,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
   let rogueReceiver: As4TestServer;
 
   beforeAll(async () => {
-    pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    pki = await peppolTestPki(work, SEATS);
     standIn = await standInPeppolPki(pki, join(work, 'peppol'));
     rogueReceiver = await startAs4Server({
       identity: standIn.smpIssued.identity,
@@ -280,17 +275,16 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       decryptionKeys: [loadSigningIdentity(pki.ap('c3').encCert, pki.ap('c3').encKey)],
     });
     const foreign = foreignTestPki();
-    net = await startTwoAccessPoints({
-      outDir: join(work, 'aps'),
-      pkiDir: pki.dir,
-      overrides: {
-        as4: { profile: 'peppol' },
+    net = await startPeppolAccessPoints(work, pki, {
+      seller: SELLER,
+      buyer: BUYER,
+      overrides: () => ({
         relay: { maxAttempts: 3 },
         pki: {
           trust: [pki.caCert, pki.caCrl, standIn.smpCaCert],
           peppolAnchors: { network: 'test', generations: ['G2', 'G3'], dir: standIn.anchorsDir },
         },
-      },
+      }),
       // C2 reaches C3 through the capturing proxy (the wire), C3 reaches C2 directly.
       // (The harness asks once per participant C3 serves: one proxy for all of them.)
       as4Endpoint: async (name, endpoint) => {
@@ -299,8 +293,6 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         return `http://127.0.0.1:${proxy.port}/as4`;
       },
       extraParticipants: [
-        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
-        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key } },
         { ...UNSERVED, servedBy: 'c3' },
         { ...OTHER_SELLER, servedBy: 'c2' },
         { ...ROGUE.smpCa, servedBy: 'c2', apCertificate: standIn.smpIssued.cert },

@@ -46,6 +46,8 @@ export interface ApClusterOptions {
    */
   readonly leaseMs?: number;
   readonly stalledIntervalMs?: number;
+  /** BullMQ job lock (queue.lockDurationMs): how long a killed worker's jobs stay active. @defaultValue the config's */
+  readonly lockDurationMs?: number;
   /** Config sections merged into each AP's (key by key within a section), e.g. `{ limits: { maxPayloadBytes } }`. @defaultValue none */
   readonly configOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -141,6 +143,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
             prefix: prefixes[name],
             stalledIntervalMs: options.stalledIntervalMs ?? 5000,
             ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+            ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
           }
         : { kind: 'in-process' };
     const config: Record<string, unknown> = {

@@ -38,7 +38,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Short leases and stalled checks: a job lost with a process or a connection comes back within seconds. */
+/** Short leases, locks and stalled checks: a job lost with a process or a connection comes back within seconds. */
 async function cluster(): Promise<ApCluster> {
   const started = await startApCluster({
     kind: 'scale',
@@ -49,6 +49,9 @@ async function cluster(): Promise<ApCluster> {
     pollIntervalMs: 50,
     leaseMs: 3000,
     stalledIntervalMs: 1000,
+    // A killed worker's jobs stay active in BullMQ until their lock runs out (120 s by default); short here,
+    // so that they run again (and, their outbox lease gone, do nothing) before the test looks for duplicates.
+    lockDurationMs: 10_000,
   });
   clusters.push(started);
   return started;

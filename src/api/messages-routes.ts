@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import {
@@ -18,6 +17,7 @@ import { assuranceShortfall } from './assurance-policy.js';
 import { identifySender, type IdentificationOptions } from './submission-identification.js';
 import { sendProblem } from './problem.js';
 import { readBlob } from './read-blob.js';
+import { handedOverWhole, sendPart } from './response-body.js';
 import { checkSenderSeal, type SenderSealKind, type SenderSealOutcome } from './sender-seal.js';
 
 /** A value that goes into sealed XML (evidence) and into one-line headers (AS4 properties, REM mail). */
@@ -243,9 +243,9 @@ export function messagesRouter(
     if (part.filename) res.attachment(part.filename);
     // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
     if (req.method !== 'GET') return void res.end();
-    // pipeline() handles a read error (the response is destroyed) instead of leaving it unhandled.
-    await pipeline(ctx.store.blobs.get(part.sha256), res);
+    const delivery = await sendPart(res, ctx.store.blobs.get(part.sha256), part.size);
     // ContentHandover is proof that the content went out: sealed only after the whole body was written.
+    if (!handedOverWhole(req.log, delivery, stored.id, part.size)) return;
     try {
       await handOver(ctx, stored.id, principal.participant, principal.identification);
     } catch (error) {

@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import express, { Router, type Request, type Response } from 'express';
 import { formatParticipantId, isQerdsError, xmlCharProblem } from '../core/index.js';
 import { parseEvidenceXml } from '../evidence/index.js';
@@ -14,6 +13,7 @@ import {
   type PickupNotice,
 } from './pickup-page-html.js';
 import { createPickupSessions, type PickupSession } from './pickup-session.js';
+import { handedOverWhole, sendPart } from './response-body.js';
 
 export interface PickupPageOptions {
   /** The second-factor check shared with the JSON route. */
@@ -153,8 +153,9 @@ export function pickupPageRouter(ctx: PipelineContext, options: PickupPageOption
         .set('Content-Security-Policy', "sandbox; default-src 'none'");
       // Express routes HEAD here too: headers only, so nothing was handed over and no evidence may claim it.
       if (req.method !== 'GET') return void res.end();
-      await pipeline(ctx.store.blobs.get(part.sha256), res);
+      const delivery = await sendPart(res, ctx.store.blobs.get(part.sha256), part.size);
       // ContentHandover is proof that the content went out: sealed only after the whole body was written.
+      if (!handedOverWhole(req.log, delivery, stored.id, part.size)) return;
       try {
         await handOver(ctx, stored.id, recipient, session.identification);
       } catch (error) {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import express, { Router, type Response } from 'express';
 import { formatParticipantId, loaUri, type AssuranceLevel } from '../core/index.js';
 import { checkHandover, handOver, type PickupLinks, type PipelineContext } from '../pipeline/index.js';
@@ -8,6 +7,7 @@ import type { AccountRegistry } from './accounts.js';
 import { createPickupGate } from './pickup-gate.js';
 import { pickupPageRouter } from './pickup-page.js';
 import { sendProblem } from './problem.js';
+import { handedOverWhole, ResponseBody, sendPart, type BodyDelivery } from './response-body.js';
 
 export interface PickupRouterOptions {
   readonly links: PickupLinks;
@@ -86,8 +86,9 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
       return sendProblem(res, 'PICKUP_LINK_USED', 'the pickup link was used already');
     }
     gate.used(link.linkId);
-    await sendContent(ctx, res, message);
+    const delivery = await sendContent(ctx, res, message);
     // ContentHandover is proof that the content went out: sealed only after the whole body was written.
+    if (!handedOverWhole(req.log, delivery.delivery, message.id, delivery.size)) return;
     try {
       await handOver(ctx, message.id, link.recipient, identification);
     } catch (error) {
@@ -97,27 +98,45 @@ export function pickupRouter(ctx: PipelineContext, options: PickupRouterOptions)
   return router;
 }
 
-/** The message's content: the one part as it is, or every part in a `multipart/mixed` body (RFC 2046 §5.1.3). */
-async function sendContent(ctx: PipelineContext, res: Response, message: StoredMessage): Promise<void> {
+/**
+ * The message's content: the one part as it is, or every part in a `multipart/mixed` body (RFC 2046 §5.1.3).
+ * Both carry a Content-Length, so that a complete body is told from one cut short by its bytes (response-body.ts).
+ */
+async function sendContent(
+  ctx: PipelineContext,
+  res: Response,
+  message: StoredMessage,
+): Promise<{ delivery: BodyDelivery; size: number }> {
   const digest = (sha256: string) => `sha-256=${Buffer.from(sha256, 'hex').toString('base64')}`;
   if (message.parts.length === 1) {
     const part = message.parts[0]!;
     res.type(part.contentType).set('Content-Length', String(part.size)).set('Digest', digest(part.sha256));
     if (part.filename) res.attachment(part.filename);
-    await pipeline(ctx.store.blobs.get(part.sha256), res);
-    return;
+    return { delivery: await sendPart(res, ctx.store.blobs.get(part.sha256), part.size), size: part.size };
   }
   const boundary = `qerds-${randomBytes(12).toString('hex')}`;
-  res.type(`multipart/mixed; boundary="${boundary}"`);
-  for (const part of message.parts) {
+  const heads = message.parts.map((part) => {
     const disposition = part.filename
       ? `attachment; filename="${part.filename.replace(/["\\\r\n]/g, '_')}"`
       : 'attachment';
-    res.write(
-      `--${boundary}\r\nContent-Type: ${part.contentType}\r\nContent-Disposition: ${disposition}\r\nContent-ID: <${part.partId}>\r\nDigest: ${digest(part.sha256)}\r\n\r\n`,
-    );
-    await pipeline(ctx.store.blobs.get(part.sha256), res, { end: false });
-    res.write('\r\n');
+    return `--${boundary}\r\nContent-Type: ${part.contentType}\r\nContent-Disposition: ${disposition}\r\nContent-ID: <${part.partId}>\r\nDigest: ${digest(part.sha256)}\r\n\r\n`;
+  });
+  const close = `--${boundary}--\r\n`;
+  const size = message.parts.reduce(
+    (total, part, i) => total + Buffer.byteLength(heads[i]!) + part.size + 2,
+    Buffer.byteLength(close),
+  );
+  res.type(`multipart/mixed; boundary="${boundary}"`).set('Content-Length', String(size));
+  const body = new ResponseBody(res);
+  try {
+    for (const [i, part] of message.parts.entries()) {
+      await body.write(heads[i]!);
+      await body.copy(ctx.store.blobs.get(part.sha256));
+      await body.write('\r\n');
+    }
+    await body.write(close);
+  } catch (error) {
+    return { delivery: await body.end(size, error), size };
   }
-  res.end(`--${boundary}--\r\n`);
+  return { delivery: await body.end(size), size };
 }

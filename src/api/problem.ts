@@ -52,7 +52,11 @@ function writeProblem(
 
 /** The one place where errors become HTTP responses. Internal errors do not leak their text. */
 export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  if (res.headersSent) return res.destroy(error as Error);
+  if (res.headersSent) {
+    // Too late for a problem document: the client sees the connection cut, the operator sees why.
+    req.log?.error({ err: error }, 'error after the response started: connection closed');
+    return res.destroy(error as Error);
+  }
   if (isQerdsError(error)) {
     const status = entryOf(error.code)?.httpStatus ?? 500;
     // Which limit a refusal hit (multipart-upload.ts), so that a client can tell what to change.

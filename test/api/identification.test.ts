@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -439,6 +440,55 @@ describe('sender and recipient identification (REQ3 / REQ4) over HTTPS', () => {
       '<AuthenticationMethod>urn:qerds-ap:authentication:mtls-client-certificate</AuthenticationMethod>',
     );
     expect(data.recipient.identification).toMatchObject({ ial: 3, aal: 3, assuranceLevel: HIGH });
+  });
+
+  it('handover: a client that closes the connection right after the last byte, before the store reached end of file, gets the ContentHandover recorded once', async () => {
+    const content = '<Invoice>read to the last byte</Invoice>';
+    const id = await injectReceivedMessage(strict, content);
+    const blobs = accessPointInternals(strict).context.store.blobs;
+    const get = blobs.get.bind(blobs);
+    // The order a loaded machine produced by chance, made certain: the stored file's end of file has not
+    // reached the route when the AP sees the client leave (a file stream needs one more read to see its end).
+    blobs.get = (sha256) => {
+      const held = new PassThrough();
+      get(sha256).pipe(held, { end: false });
+      return held;
+    };
+    try {
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect({
+          host: '127.0.0.1',
+          port: Number(new URL(strict.url).port),
+          ca: readFileSync(pki.caCert),
+          cert: readFileSync(certs.recipientHw.cert),
+          key: readFileSync(certs.recipientHw.key),
+        });
+        socket.on('error', reject);
+        socket.write(`GET /api/v1/inbox/${id}/parts/part-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        let data = Buffer.alloc(0);
+        socket.on('data', (chunk: Buffer) => {
+          data = Buffer.concat([data, chunk]);
+          const head = data.indexOf('\r\n\r\n');
+          if (head >= 0 && data.length - head - 4 >= Buffer.byteLength(content)) {
+            socket.destroy(); // the last byte is in: leave at once, as a client without keep-alive does
+            resolve(data.toString());
+          }
+        });
+      });
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received.endsWith(content)).toBe(true);
+      const chain = await waitFor(
+        async () => {
+          const evidence = await accessPointInternals(strict).context.store.listEvidence(id);
+          return evidence.length > 0 ? evidence : undefined;
+        },
+        { timeoutMs: 50_000, what: 'ContentHandover' },
+      ); // sealing takes tens of seconds on a loaded 2-core machine
+      expect(chain.map((e) => parseEvidenceXml(e.xml).event)).toEqual(['ContentHandover']);
+      expect((await accessPointInternals(strict).context.store.getMessage(id))?.state).toBe('delivered');
+    } finally {
+      blobs.get = get;
+    }
   });
 
   async function seal(cert: ClientCert): Promise<string> {

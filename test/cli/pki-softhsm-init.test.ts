@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadTrustStore, openPkcs11Signer } from '../../src/pki/index.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { devTestPki } from '../helpers/pki.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,9 +55,9 @@ describe('qerds pki softhsm-init', () => {
       signer.close();
     }
 
-    // No PIN in the environment: refused, nothing made.
-    const noPin = qerds(['pki', 'softhsm-init', '--sender', '0188:1', '--pki-dir', pkiDir], {
-      QERDS_REMOTE_SEAL_PIN: '',
+    // No PIN in the environment: refused, nothing made (in this process: the launch above proved the entry).
+    const noPin = await qerdsInProcess(['pki', 'softhsm-init', '--sender', '0188:1', '--pki-dir', pkiDir], {
+      env: { QERDS_REMOTE_SEAL_PIN: '' },
     });
     expect(noPin.status).not.toBe(0);
     expect(noPin.stderr).toContain('QERDS_REMOTE_SEAL_PIN');

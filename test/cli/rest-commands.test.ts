@@ -12,6 +12,7 @@ import {
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
 import { initDevPki } from '../../src/pki/index.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,6 +50,13 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
       );
     });
   const qerds = (...args: string[]) => qerdsWith({}, ...args);
+  /**
+   * The same in this process, for every run after a command's first launch (the first test launches send,
+   * inbox, pickup and status for real; there send --wait runs beside the others, which in-process runs could not).
+   */
+  const inProcessWith = (env: Record<string, string>, ...args: string[]) =>
+    qerdsInProcess(args, { env: { QERDS_DEBUG: '', QERDS_API: '', QERDS_API_KEY: '', ...env } });
+  const inProcess = (...args: string[]) => inProcessWith({}, ...args);
   const asSender = () => ['--api', net.c2.url, '--key', SENDER.key];
   const asRecipient = () => ['--api', net.c3.url, '--key', RECIPIENT.key];
 
@@ -121,7 +129,7 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
     const status = await qerds('status', ...asSender(), id);
     expect(status.status, status.stderr).toBe(0);
     expect(status.stdout.split('\n')[0]).toBe(`${id}: delivered`);
-    const json = JSON.parse((await qerds('status', ...asSender(), '--json', id)).stdout) as {
+    const json = JSON.parse((await inProcess('status', ...asSender(), '--json', id)).stdout) as {
       message: { state: string };
       evidence: { event: string; href: string }[];
     };
@@ -130,13 +138,13 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
   }, 180_000);
 
   it('send --wait to a recipient nobody serves: refused at once, exit 1, no waiting', async () => {
-    const result = await qerds('send', ...asSender(), '--to', '0188:0000000000000', '--wait', invoice);
+    const result = await inProcess('send', ...asSender(), '--to', '0188:0000000000000', '--wait', invoice);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^refused \(422\): /);
   }, 120_000);
 
   it('send --wait gives up after --timeout while nobody picks up: exit 3, the state so far and how to look again', async () => {
-    const result = await qerds(
+    const result = await inProcess(
       'send',
       ...asSender(),
       '--to',
@@ -159,12 +167,12 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
   }, 120_000);
 
   it('status of an unknown message and a wrong key: one line each, exit 1', async () => {
-    const missing = await qerds('status', ...asSender(), 'no-such-message');
+    const missing = await inProcess('status', ...asSender(), 'no-such-message');
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim()).toBe(
       'qerds: GET /api/v1/messages/no-such-message: 404 NOT_FOUND: no message no-such-message (QERDS_DEBUG=1 shows the stack)',
     );
-    const wrongKey = await qerds('inbox', '--api', net.c3.url, '--key', 'not-a-key-000000000000');
+    const wrongKey = await inProcess('inbox', '--api', net.c3.url, '--key', 'not-a-key-000000000000');
     expect(wrongKey.status).toBe(1);
     expect(wrongKey.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(wrongKey.stderr).toMatch(
@@ -174,16 +182,16 @@ describe('qerds send --wait, inbox, pickup, status against running APs', () => {
 
   it('takes the AP and the key from QERDS_API and QERDS_API_KEY, and never prints the key in --help', async () => {
     const env = { QERDS_API: net.c3.url, QERDS_API_KEY: RECIPIENT.key };
-    const inbox = await qerdsWith(env, 'inbox', '--json');
+    const inbox = await inProcessWith(env, 'inbox', '--json');
     expect(inbox.status, inbox.stderr).toBe(0);
     expect(Array.isArray(JSON.parse(inbox.stdout))).toBe(true);
-    const help = await qerdsWith(env, 'inbox', '--help');
+    const help = await inProcessWith(env, 'inbox', '--help');
     expect(help.stdout).toContain('env: QERDS_API_KEY');
     expect(help.stdout).not.toContain(RECIPIENT.key);
   }, 120_000);
 
   it('send --timeout that is not a number is a usage error (exit 2)', async () => {
-    const result = await qerds(
+    const result = await inProcess(
       'send',
       ...asSender(),
       '--to',

@@ -1,5 +1,4 @@
 import { devApId } from '../../src/pki/dev-ap-id.js';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +24,7 @@ import {
   peppolSmpSignatureRules,
 } from '../../src/peppol/index.js';
 import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import {
@@ -117,16 +117,8 @@ async function rejection(promise: Promise<unknown>): Promise<{ code: string; mes
   throw new Error('expected a rejection');
 }
 
-function qerds(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `qerds <args>` in this process: the one real launch of `qerds lookup` is in recipient-check.test.ts. */
+const qerds = (args: string[]) => qerdsInProcess(args);
 
 /** The directory the AP composes from this configuration file. */
 function configuredDirectory(file = configFile): Directory {

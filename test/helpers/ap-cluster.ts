@@ -4,11 +4,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { Queue as BullQueue } from 'bullmq';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { RECIPIENT, SENDER } from '../../src/harness/two-access-points.js';
 import { devPkiLayout } from '../../src/pki/layout.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
+import { queueName } from '../../src/pipeline/bullmq-queue.js';
+import { pipelineStages } from '../../src/store/types.js';
 import { claimPort } from './ports.js';
 
 /**
@@ -43,6 +46,8 @@ export interface ApClusterOptions {
    */
   readonly leaseMs?: number;
   readonly stalledIntervalMs?: number;
+  /** BullMQ job lock (queue.lockDurationMs): how long a killed worker's jobs stay active. @defaultValue the config's */
+  readonly lockDurationMs?: number;
   /** Config sections merged into each AP's (key by key within a section), e.g. `{ limits: { maxPayloadBytes } }`. @defaultValue none */
   readonly configOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -66,6 +71,11 @@ export interface ApCluster {
   pid(label: string): number | undefined;
   /** Starts the process `label` again (same command); resolves once it is ready. */
   restart(label: string): Promise<void>;
+  /**
+   * Pipeline jobs of both APs that BullMQ may still run: waiting, active (a killed worker's too, until the
+   * stalled check hands them out again), delayed or prioritized. 0 when embedded (no BullMQ).
+   */
+  pendingJobs(): Promise<number>;
   /** Stops every process (SIGTERM, then SIGKILL), drops the schemas and Redis keys. */
   stop(): Promise<void>;
 }
@@ -133,6 +143,7 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
             prefix: prefixes[name],
             stalledIntervalMs: options.stalledIntervalMs ?? 5000,
             ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+            ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
           }
         : { kind: 'in-process' };
     const config: Record<string, unknown> = {
@@ -289,6 +300,26 @@ export async function startApCluster(options: ApClusterOptions): Promise<ApClust
       if (!command) throw new Error(`no process "${label}" was ever started`);
       if (byLabel.has(label)) throw new Error(`process "${label}" is still running`);
       await qerds(label, command.args, command.ready);
+    },
+    async pendingJobs() {
+      if (options.kind !== 'scale') return 0;
+      const redis = new URL(redisUrl);
+      let pending = 0;
+      for (const prefix of Object.values(prefixes)) {
+        for (const stage of pipelineStages) {
+          const queue = new BullQueue(queueName(stage), {
+            connection: { host: redis.hostname, port: Number(redis.port || 6379) },
+            prefix,
+          });
+          try {
+            const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+            pending += Object.values(counts).reduce((a, b) => a + b, 0);
+          } finally {
+            await queue.close();
+          }
+        }
+      }
+      return pending;
     },
     stop,
   };

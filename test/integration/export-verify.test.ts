@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
@@ -18,6 +16,7 @@ import { loadTrustStore } from '../../src/pki/index.js';
 import { buildRemMessage } from '../../src/smtp/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
+import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 import { devTestPki } from '../helpers/pki.js';
 
 // Every answer of the REST API in this file is checked against schemas/openapi.yaml.
@@ -32,7 +31,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'qerds-export-'));
 const pkiDir = join(work, 'pki');
 const outDir = join(work, 'export');
-const execFileAsync = promisify(execFile);
 let net: TwoAccessPoints;
 let manifest: ExportManifest;
 let messageId: string;
@@ -141,12 +139,9 @@ describe('qerds export + verify of the evidence chain', () => {
     expect(report.findings.map((f) => f.code)).toEqual(
       expect.arrayContaining(['CHAIN_DIGEST_MISMATCH', 'CHAIN_MEMBER_INVALID']),
     );
-    const cli = await execFileAsync(
-      'npx',
-      ['tsx', 'src/cli/main.ts', 'verify', copy, '--trust', join(outDir, 'trust')],
-      { cwd: root },
-    ).catch((e: { code: number; stdout: string }) => e);
-    expect('code' in cli ? cli.code : 0).toBe(1);
+    // In this process: the one real launch of `qerds verify` is in test/cli/verify-command.test.ts.
+    const cli = await qerdsInProcess(['verify', copy, '--trust', join(outDir, 'trust')]);
+    expect(cli.status).toBe(1);
     expect(cli.stdout).toMatch(/^INVALID: evidence chain/);
   }, 60_000);
 
@@ -182,11 +177,13 @@ describe('qerds export + verify of the evidence chain', () => {
   });
 
   it('qerds verify <export dir> exits 0 and says VALID', async () => {
-    const { stdout } = await execFileAsync(
-      'npx',
-      ['tsx', 'src/cli/main.ts', 'verify', outDir, '--trust', join(outDir, 'trust')],
-      { cwd: root },
-    );
+    const { status, stdout, stderr } = await qerdsInProcess([
+      'verify',
+      outDir,
+      '--trust',
+      join(outDir, 'trust'),
+    ]);
+    expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^VALID: evidence chain of \d+ evidence for message /);
   }, 60_000);
 
@@ -197,21 +194,16 @@ describe('qerds export + verify of the evidence chain', () => {
       `store:\n  sqliteFile: ${join(work, 'aps/c2/qerds.sqlite')}\n  blobDir: ${join(work, 'aps/c2/blobs')}\npki:\n  dir: ${pkiDir}\n  apName: c2\n`,
     );
     const cliOut = join(work, 'cli-export');
-    const exported = await execFileAsync(
-      'npx',
-      ['tsx', 'src/cli/main.ts', 'export', messageId, '--out', cliOut, '--config', config],
-      { cwd: root },
-    );
+    // The one real launch of `qerds export` and of `qerds archive renew` (bin/qerds.js in its own process).
+    const exported = qerdsLaunched(['export', messageId, '--out', cliOut, '--config', config]);
+    expect(exported.status, exported.stderr).toBe(0);
     expect(exported.stdout).toContain(`exported ${manifest.evidence.length} evidence`);
     const cliManifest = JSON.parse(readFileSync(join(cliOut, 'manifest.json'), 'utf8')) as ExportManifest;
     expect(cliManifest.evidence.map((e) => [e.id, e.sha256])).toEqual(
       manifest.evidence.map((e) => [e.id, e.sha256]),
     );
-    const renew = await execFileAsync(
-      'npx',
-      ['tsx', 'src/cli/main.ts', 'archive', 'renew', '--config', config, '--json'],
-      { cwd: root },
-    );
+    const renew = qerdsLaunched(['archive', 'renew', '--config', config, '--json']);
+    expect(renew.status, renew.stderr).toBe(0);
     const result = JSON.parse(renew.stdout) as { scanned: number; renewed: unknown[]; failed: unknown[] };
     expect(result).toMatchObject({ renewed: [], failed: [] });
     expect(result.scanned).toBeGreaterThanOrEqual(manifest.evidence.length);

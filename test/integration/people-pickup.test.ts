@@ -40,10 +40,12 @@ const recipient = parseParticipantId(RECIPIENT.id);
 let net: TwoAccessPoints;
 const c3Log: string[] = [];
 
-async function deliveredToC3(subject: string, body: string): Promise<string> {
+async function deliveredToC3(subject: string, body: string, ...more: string[]): Promise<string> {
   const form = new FormData();
   form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id, subject }));
   form.append('payload', new Blob([body], { type: 'text/plain' }), 'letter.txt');
+  for (const [i, extra] of more.entries())
+    form.append('payload', new Blob([extra], { type: 'text/plain' }), `annex-${i + 1}.txt`);
   await api(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form });
   const item = await waitFor(
     async () =>
@@ -151,6 +153,29 @@ describe('people pickup: one-time link + second factor (REQ4)', () => {
     expect(again.type).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(again.text)).toMatchObject({ code: 'PICKUP_LINK_USED' });
     expect(await handoverEvidence(first)).toHaveLength(1);
+  });
+
+  it('several parts: one multipart/mixed body whose Content-Length is exact, handed over once', async () => {
+    const id = await deliveredToC3('pickup of two parts', 'The letter.', 'The annex, ünïcode too.');
+    const link = accessPointInternals(net.c3).context.pickupLinks!.buildPickupLink(id, recipient);
+    const response = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: PASSWORD }),
+    });
+    expect(response.status).toBe(200);
+    const boundary = /^multipart\/mixed; boundary="([^"]+)"$/.exec(
+      response.headers.get('content-type') ?? '',
+    )?.[1];
+    expect(boundary).toBeDefined();
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(response.headers.get('content-length')).toBe(String(body.length));
+    const text = body.toString('utf8');
+    expect(text.endsWith(`\r\n--${boundary}--\r\n`)).toBe(true);
+    expect(text).toContain('Content-Disposition: attachment; filename="letter.txt"\r\n');
+    expect(text).toContain('\r\n\r\nThe letter.\r\n');
+    expect(text).toContain('\r\n\r\nThe annex, ünïcode too.\r\n');
+    expect((await sealedHandover(id)).map((e) => e.event)).toEqual(['ContentHandover']);
   });
 
   describe('refusals hand nothing over', () => {

@@ -12,12 +12,7 @@ import { ALG as AS4_ALG, NS as AS4_NS } from '../../src/as4/model/namespaces.js'
 import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
 import { parseXml as parseAs4Xml } from '../../src/as4/message/xml-util.js';
 import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
-import {
-  api,
-  apiText,
-  startTwoAccessPoints,
-  type TwoAccessPoints,
-} from '../../src/harness/two-access-points.js';
+import { api, apiText, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { exportMessageEvidence } from '../../src/cli/export-command.js';
 import { isQerdsError } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
@@ -33,7 +28,6 @@ import {
   PROCESS_SCHEME,
 } from '../../src/peppol/index.js';
 import {
-  createDevPeppolPki,
   loadSigningIdentity,
   loadTrustStore,
   revokeCertificate,
@@ -42,7 +36,8 @@ import {
 } from '../../src/pki/index.js';
 import { generateRsaKey, importRsaSigningKey, issueLeaf, issueRootCa } from '../../src/pki/cert-factory.js';
 import { x509 } from '../../src/pki/x509.js';
-import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
+import { peppolTestPki, startPeppolAccessPoints } from '../helpers/peppol-aps.js';
+import { foreignTestPki } from '../helpers/pki.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
@@ -279,7 +274,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
   let rogueReceiver: As4TestServer;
 
   beforeAll(async () => {
-    pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    pki = await peppolTestPki(work, SEATS);
     standIn = await standInPeppolPki(pki, join(work, 'peppol'));
     rogueReceiver = await startAs4Server({
       identity: standIn.smpIssued.identity,
@@ -289,11 +284,10 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
       decryptionKeys: [loadSigningIdentity(pki.ap('c3').encCert, pki.ap('c3').encKey)],
     });
     const foreign = foreignTestPki();
-    net = await startTwoAccessPoints({
-      outDir: join(work, 'aps'),
-      pkiDir: pki.dir,
+    net = await startPeppolAccessPoints(work, pki, {
+      seller: SELLER,
+      buyer: BUYER,
       overrides: (name) => ({
-        as4: { profile: 'peppol' },
         relay: { maxAttempts: 3 },
         pki: {
           // The QERDS trust (the dev CA of the e-seals), the AP CA's CRL, and an SMP CA as another anchor.
@@ -311,8 +305,6 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
         return `http://127.0.0.1:${proxy.port}/as4`;
       },
       extraParticipants: [
-        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
-        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key } },
         { ...UNSERVED, servedBy: 'c3' },
         { ...OTHER_SELLER, servedBy: 'c2' },
         { ...ROGUE.smpCa, servedBy: 'c2', apCertificate: standIn.smpIssued.cert },

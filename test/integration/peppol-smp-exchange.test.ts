@@ -4,12 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  apiText,
-  startTwoAccessPoints,
-  type TwoAccessPoints,
-} from '../../src/harness/two-access-points.js';
+import { api, apiText, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { bdxlHostName } from '../../src/directory/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import {
@@ -22,7 +17,8 @@ import {
   PROCESS_SCHEME,
   PROCESS_SELF_BILLING,
 } from '../../src/peppol/index.js';
-import { createDevPeppolPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import { peppolTestPki, startPeppolAccessPoints } from '../helpers/peppol-aps.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import {
@@ -151,7 +147,7 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
   const evidenceAtC2 = (id: string) => accessPointInternals(net.c2).context.store.listEvidence(id);
 
   beforeAll(async () => {
-    pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    pki = await peppolTestPki(work, SEATS);
     smp = await startSmpResponder();
     attacker = await sink();
     const naptr = (): DnsEntry => [
@@ -165,11 +161,10 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
         ]),
       ),
     );
-    net = await startTwoAccessPoints({
-      outDir: join(work, 'aps'),
-      pkiDir: pki.dir,
+    net = await startPeppolAccessPoints(work, pki, {
+      seller: SELLER,
+      buyer: { ...BUYER, unlistedAt: ['c2'] },
       overrides: (name) => ({
-        as4: { profile: 'peppol' },
         relay: { maxAttempts: 2 },
         // The dev Peppol AP CA is the network's AP CA; the e-seals (QSealCs) stay under the dev CA of pki.trust.
         pki: {
@@ -197,10 +192,6 @@ describe('Peppol exchange to a recipient found by SML (NAPTR) and SMP only', () 
         if (name === 'c3') c3Endpoint = endpoint;
         return endpoint;
       },
-      extraParticipants: [
-        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key } },
-        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key }, unlistedAt: ['c2'] },
-      ],
     });
   }, 90_000);
   afterAll(async () => {

@@ -16,6 +16,7 @@ import {
 import type { QerdsConfigInput } from '../../src/config/index.js';
 import { devPkiLayout } from '../../src/pki/index.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 
@@ -42,12 +43,8 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
   const pkiDir = join(work, 'pki');
   const outDir = join(work, 'demo-out');
 
-  function qerds(...args: string[]) {
-    return spawnSync(process.execPath, [join(root, 'bin/qerds.js'), ...args], {
-      cwd: work,
-      encoding: 'utf8',
-    });
-  }
+  /** `qerds <args>` in this process: the one real launch of `qerds verify` is in test/cli/verify-command.test.ts. */
+  const qerds = (...args: string[]) => qerdsInProcess(args);
 
   describe(`two access points over real HTTP on loopback (the demo path)${label}`, () => {
     const lines: string[] = [];
@@ -96,8 +93,8 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
       }
     });
 
-    it('qerds verify says VALID for an evidence file and exits 0', () => {
-      const result = qerds(
+    it('qerds verify says VALID for an evidence file and exits 0', async () => {
+      const result = await qerds(
         'verify',
         '--trust',
         devPkiLayout(pkiDir).caCert,
@@ -108,21 +105,23 @@ export function describeTwoAccessPoints(mode: TwoAccessPointsMode): void {
       expect(result.stdout).toMatch(/ContentHandover/);
     });
 
-    it('qerds verify says INVALID, with the reason, for a file altered by one byte', () => {
+    it('qerds verify says INVALID, with the reason, for a file altered by one byte', async () => {
       const original = readFileSync(join(outDir, 'evidence', '1-SubmissionAcceptance.xml'), 'utf8');
       const at = original.indexOf('<EventTime>') + '<EventTime>'.length + 3; // a digit of the year
       const altered = original.slice(0, at) + (original[at] === '7' ? '8' : '7') + original.slice(at + 1);
       const file = join(work, 'altered.xml');
       writeFileSync(file, altered);
-      const result = qerds('verify', '--trust', devPkiLayout(pkiDir).caCert, file);
+      const result = await qerds('verify', '--trust', devPkiLayout(pkiDir).caCert, file);
       expect(result.status).toBe(1);
       expect(result.stdout).toMatch(/^INVALID \(TOTAL-FAILED\): HASH_FAILURE .+/);
-      const json = JSON.parse(qerds('verify', '--json', '--trust', devPkiLayout(pkiDir).caCert, file).stdout);
+      const json = JSON.parse(
+        (await qerds('verify', '--json', '--trust', devPkiLayout(pkiDir).caCert, file)).stdout,
+      );
       expect(json.indication).toBe('TOTAL-FAILED');
     });
 
     it('qerds verify says INVALID for evidence sealed by a certificate outside the trust store', async () => {
-      const result = qerds(
+      const result = await qerds(
         'verify',
         '--trust',
         foreignTestPki().caCert,

@@ -1,14 +1,16 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 import { cmsRecipients, type CmsRecipients } from '../helpers/cms-recipients.js';
 
-/** The `qerds encrypt` / `qerds decrypt` commands against `openssl cms`, as a user would run them. */
-const qerds = (...args: string[]) =>
-  spawnSync('npx', ['tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+/**
+ * The `qerds encrypt` / `qerds decrypt` commands against `openssl cms`, as a user would run them: one real
+ * launch of each (bin/qerds.js), the refusal in this process.
+ */
 
 describe('qerds encrypt / decrypt', () => {
   let r: CmsRecipients;
@@ -22,7 +24,7 @@ describe('qerds encrypt / decrypt', () => {
 
   it('qerds encrypt for two recipients; openssl cms -decrypt opens it for each', () => {
     const out = join(dir, 'msg.der');
-    const run = qerds(
+    const run = qerdsLaunched([
       'encrypt',
       '--to',
       r.alice.certFile,
@@ -30,7 +32,7 @@ describe('qerds encrypt / decrypt', () => {
       r.ec.certFile,
       join(dir, 'plain.bin'),
       out,
-    );
+    ]);
     expect(run.status, run.stderr).toBe(0);
     for (const recipient of [r.alice, r.ec]) {
       const decrypted = execFileSync('openssl', [
@@ -50,7 +52,7 @@ describe('qerds encrypt / decrypt', () => {
     }
   }, 60_000);
 
-  it('openssl cms -encrypt; qerds decrypt writes the plaintext (mode 0600) only for the right key', () => {
+  it('openssl cms -encrypt; qerds decrypt writes the plaintext (mode 0600) only for the right key', async () => {
     const der = join(dir, 'from-openssl.der');
     execFileSync('openssl', [
       'cms',
@@ -71,13 +73,21 @@ describe('qerds encrypt / decrypt', () => {
       'rsa_oaep_md:sha256',
     ]);
     const out = join(dir, 'plain.out');
-    const run = qerds('decrypt', '--key', r.bob.keyFile, '--cert', r.bob.certFile, der, out);
+    const run = qerdsLaunched(['decrypt', '--key', r.bob.keyFile, '--cert', r.bob.certFile, der, out]);
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(out).equals(plaintext)).toBe(true);
     expect(statSync(out).mode & 0o777).toBe(0o600);
 
     const wrong = join(dir, 'wrong.out');
-    const refused = qerds('decrypt', '--key', r.alice.keyFile, '--cert', r.bob.certFile, der, wrong);
+    const refused = await qerdsInProcess([
+      'decrypt',
+      '--key',
+      r.alice.keyFile,
+      '--cert',
+      r.bob.certFile,
+      der,
+      wrong,
+    ]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('CRYPTO_DECRYPT_FAILED');
     expect(existsSync(wrong)).toBe(false);

@@ -16,6 +16,7 @@ import {
   type As4PeppolHeader,
 } from '../../src/peppol/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 
 /**
  * Foreign Peppol material (public test resources of phase4, peppol-commons, Oxalis; test/fixtures/peppol/foreign/README.md)
@@ -510,39 +511,30 @@ describe('signed SMP 1.x answers of production Peppol SMPs (peppol-commons smp-c
   });
 });
 
-// One run of the real CLI (through tsx: seconds on a loaded 2-core machine).
-describe(
-  'qerds verify on a foreign Peppol receipt, with the shipped anchor directory as --trust',
-  { timeout: 120_000 },
-  () => {
-    it('--trust certs/peppol/ap-test --at <sent>: INDETERMINATE, exit 1, the signer and the reason in the report', () => {
-      const r = spawnSync(
-        process.execPath,
-        [
-          join(root, 'bin/qerds.js'),
-          'verify',
-          join(foreign, 'phase4', 'dataport1-mustunderstand.as4in'),
-          '--trust',
-          join(root, 'certs/peppol/ap-test'),
-          '--at',
-          '2022-03-07T17:45:00Z',
-          '--json',
-        ],
-        { cwd: root, encoding: 'utf8' },
-      );
-      expect(r.status, r.stderr).toBe(1);
-      const report = JSON.parse(r.stdout) as {
-        kind: string;
-        verdict: string;
-        messageType: string;
-        signature: { signer: { subject: string } };
-        findings: { code: string; severity: string }[];
-      };
-      expect(report).toMatchObject({ kind: 'as4-capture', verdict: 'INDETERMINATE', messageType: 'Receipt' });
-      expect(report.signature.signer.subject).toContain('CN=PDE000357');
-      expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual([
-        'SIGNER_REVOCATION_UNKNOWN',
-      ]);
-    });
-  },
-);
+// `qerds verify` in this process (its one real launch is in test/cli/verify-command.test.ts).
+describe('qerds verify on a foreign Peppol receipt, with the shipped anchor directory as --trust', () => {
+  it('--trust certs/peppol/ap-test --at <sent>: INDETERMINATE, exit 1, the signer and the reason in the report', async () => {
+    const r = await qerdsInProcess([
+      'verify',
+      join(foreign, 'phase4', 'dataport1-mustunderstand.as4in'),
+      '--trust',
+      join(root, 'certs/peppol/ap-test'),
+      '--at',
+      '2022-03-07T17:45:00Z',
+      '--json',
+    ]);
+    expect(r.status, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as {
+      kind: string;
+      verdict: string;
+      messageType: string;
+      signature: { signer: { subject: string } };
+      findings: { code: string; severity: string }[];
+    };
+    expect(report).toMatchObject({ kind: 'as4-capture', verdict: 'INDETERMINATE', messageType: 'Receipt' });
+    expect(report.signature.signer.subject).toContain('CN=PDE000357');
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual([
+      'SIGNER_REVOCATION_UNKNOWN',
+    ]);
+  });
+});

@@ -4,8 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crlPem, generateRsaKey, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
 import {
@@ -21,6 +20,7 @@ import {
   type TrustStore,
 } from '../../src/pki/index.js';
 import { x509 } from '../../src/pki/x509.js';
+import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 import { devTestPki } from '../helpers/pki.js';
 
 /**
@@ -30,7 +30,6 @@ import { devTestPki } from '../helpers/pki.js';
  */
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'qerds-crl-refresh-'));
 let pki: DevPkiLayout;
 let ca: { cert: x509.X509Certificate; signingKey: CryptoKey };
@@ -282,11 +281,7 @@ describe('qerds pki crl', () => {
       );
     const before = crlNumber();
 
-    const r = spawnSync(
-      process.execPath,
-      [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', '2'],
-      { cwd: root, encoding: 'utf8' },
-    );
+    const r = qerdsLaunched(['pki', 'crl', '--dir', dir, '--days', '2']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`CRL number ${before + 1}`);
@@ -304,11 +299,8 @@ describe('qerds pki crl', () => {
     const last = new Date(/Last Update: (.+)/.exec(text)![1]!);
     expect(next.getTime() - last.getTime()).toBe(2 * DAY);
 
-    const bad = spawnSync(
-      process.execPath,
-      [join(root, 'bin/qerds.js'), 'pki', 'crl', '--dir', dir, '--days', 'soon'],
-      { cwd: root, encoding: 'utf8' },
-    );
+    // In this process: the launch above proved the entry point.
+    const bad = await qerdsInProcess(['pki', 'crl', '--dir', dir, '--days', 'soon']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--days');
     expect(crlNumber()).toBe(before + 1);

@@ -38,7 +38,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Short leases and stalled checks: a job lost with a process or a connection comes back within seconds. */
+/** Short leases, locks and stalled checks: a job lost with a process or a connection comes back within seconds. */
 async function cluster(): Promise<ApCluster> {
   const started = await startApCluster({
     kind: 'scale',
@@ -49,6 +49,9 @@ async function cluster(): Promise<ApCluster> {
     pollIntervalMs: 50,
     leaseMs: 3000,
     stalledIntervalMs: 1000,
+    // A killed worker's jobs stay active in BullMQ until their lock runs out (120 s by default); short here,
+    // so that they run again (and, their outbox lease gone, do nothing) before the test looks for duplicates.
+    lockDurationMs: 10_000,
   });
   clusters.push(started);
   return started;
@@ -102,7 +105,12 @@ async function waitUntilFinal(c: ApCluster, deadline: number, what: () => string
 
 /** Exactly one evidence per (message, event), the full chain per message, final states, empty outboxes. */
 async function expectExactlyOnce(c: ApCluster, ids: string[]): Promise<void> {
-  await sleep(1500); // would a late duplicate sneak in? (still a sleep: a barrier on the BullMQ queues is not settled)
+  // Could a late duplicate still come? Only from a job BullMQ may yet run (a stale lease's job does nothing):
+  // wait until no pipeline job of either AP is waiting, active, delayed or prioritized.
+  await waitFor(async () => ((await c.pendingJobs()) === 0 ? true : undefined), {
+    timeoutMs: 60_000,
+    what: 'no BullMQ job left to run at C2 or C3',
+  });
   const duplicates = (ap: 'c2' | 'c3') =>
     c.sql(
       ap,
@@ -180,11 +188,21 @@ describe('crash recovery at C3 and at the database (real processes, PostgreSQL +
     );
     const killedMs = Date.now() - t0;
 
-    // Nothing moves at C3 without its worker (the API process only receives and dispatches).
-    // Still a sleep: waiting here for more receptions at C3 made the restart's backlog miss its deadline under load.
-    await sleep(1000);
-    expect(await count(c, 'c3', "evidence where event = 'ContentConsignment'")).toBe(atKill.consigned);
+    // Nothing moves at C3 without its worker (the API process only receives and dispatches): once every
+    // message is submitted, C3 holds work that is due (received after the kill, or its lease by the killed
+    // worker run out) and none of it is done.
     const ids = await submitted;
+    const due = () =>
+      count(
+        c,
+        'c3',
+        `outbox where stage in ('deliver', 'notify') and (leased_until is null or leased_until < '${new Date().toISOString()}')`,
+      );
+    await waitFor(async () => ((await due()) > 0 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'due work at C3 while its worker is dead',
+    });
+    expect(await count(c, 'c3', "evidence where event = 'ContentConsignment'")).toBe(atKill.consigned);
     const submittedMs = Date.now() - t0;
     await c.restart('c3 worker 1');
     const restartedMs = Date.now() - t0;

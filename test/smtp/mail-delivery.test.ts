@@ -14,6 +14,7 @@ import {
 } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import { loadTrustStore } from '../../src/pki/index.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import {
   senderSubmissionSmtp,
@@ -199,26 +200,21 @@ describe('registered e-mail: C2 SMTP intake → AS4 → C3 → REM Dispatch to t
     const report = await verifyEvidence(evidenceXml, { trust: loadTrustStore([pki.caCert, pki.caCrl]) });
     expect(report.indication).toBe('TOTAL-PASSED');
     expect(report.evidence?.event).toBe('ContentConsignment');
-    // The qerds CLI (spawned) opens the delivered mail with the recipient's key and verifies all of it.
+    // The qerds CLI opens the delivered mail with the recipient's key and verifies all of it (in this
+    // process: the one real launch of `qerds verify` is in test/cli/verify-command.test.ts).
     const recipient = pki.recipient('alice');
-    const cli = spawnSync(
-      'npx',
-      [
-        'tsx',
-        'src/cli/main.ts',
-        'verify',
-        join(work, 'dispatch.encrypted.eml'),
-        '--trust',
-        pki.caCert,
-        '--trust',
-        pki.caCrl,
-        '--decrypt-key',
-        recipient.key,
-        '--decrypt-cert',
-        recipient.cert,
-      ],
-      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' },
-    );
+    const cli = await qerdsInProcess([
+      'verify',
+      join(work, 'dispatch.encrypted.eml'),
+      '--trust',
+      pki.caCert,
+      '--trust',
+      pki.caCrl,
+      '--decrypt-key',
+      recipient.key,
+      '--decrypt-cert',
+      recipient.cert,
+    ]);
     expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
     expect(cli.stdout).toMatch(
       /^VALID: REM message \(Dispatch\)[\s\S]*evidence ContentConsignment\.xml: [\s\S]*encrypted: aes256-cbc with rsaes-pkcs1-v1_5/,

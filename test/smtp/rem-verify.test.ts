@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { proofVerifiers } from '../../src/api/index.js';
 import { sequentialIdGenerator } from '../../src/core/ids.js';
@@ -16,6 +14,7 @@ import {
 import { buildRemMessage, isRemMessage } from '../../src/smtp/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
+import { qerdsInProcess } from '../helpers/cli.js';
 import { sharedTestPki } from '../helpers/pki.js';
 
 /**
@@ -24,7 +23,6 @@ import { sharedTestPki } from '../helpers/pki.js';
  * the attached original. A changed byte in the signed part, a wrong digest header or an untrusted signer
  * make it INVALID.
  */
-const root = join(import.meta.dirname, '../..');
 const original = readFileSync(join(import.meta.dirname, '../fixtures/smtp/utf8-message.eml'));
 
 describe('REM message verification (verifyAny with the REM verifier)', () => {
@@ -151,21 +149,16 @@ describe('REM message verification (verifyAny with the REM verifier)', () => {
       join(dir, 'tampered.eml'),
       Buffer.from(`${text.slice(0, at)}R${text.slice(at + 1)}`, 'latin1'),
     );
+    // In this process: the one real launch of `qerds verify` is in test/cli/verify-command.test.ts.
     const cli = (name: string) =>
-      promisify(execFile)(
-        'npx',
-        ['tsx', 'src/cli/main.ts', 'verify', join(dir, name), '--trust', pki.caCert, '--trust', pki.caCrl],
-        { cwd: root },
-      );
-    const [good, bad] = await Promise.allSettled([cli('mail.eml'), cli('tampered.eml')]);
-    expect(good.status === 'fulfilled' && good.value.stdout).toMatch(
-      /^VALID: REM message[\s\S]*REM headers: signed copies match/,
-    );
+      qerdsInProcess(['verify', join(dir, name), '--trust', pki.caCert, '--trust', pki.caCrl]);
+    const good = await cli('mail.eml');
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^VALID: REM message[\s\S]*REM headers: signed copies match/);
     // One header byte changed: exit 1, the reason names the header.
-    expect(bad.status).toBe('rejected');
-    const failed = (bad as PromiseRejectedResult).reason as { code: number; stdout: string };
-    expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(
+    const bad = await cli('tampered.eml');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(
       /^INVALID: REM message \(Rispatch\)[\s\S]*REM_HEADER_TAMPERED: REM-MessageType: "Rispatch" differs from the signed "Dispatch"/,
     );
   }, 60_000);

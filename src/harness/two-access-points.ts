@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -59,7 +60,7 @@ export async function startTwoAccessPoints(options: {
   /**
    * More directory entries, reached through C2 or C3. Without `account` they have no account there (for refusal
    * tests); with it they are local participants of the AP that serves them, with that API key and consignment
-   * policy (`acceptance`, `consignment`, `notificationUrl`, `acceptanceWindowSeconds` of an `apiKeys[]` entry).
+   * policy (`acceptance`, `consignment`, `notificationUrl`, `acceptanceWindowSeconds` of an `accounts[]` entry).
    */
   extraParticipants?: readonly {
     id: string;
@@ -71,7 +72,7 @@ export async function startTwoAccessPoints(options: {
     apCertificate?: string;
     /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
     apTlsCertificate?: string;
-    account?: Omit<NonNullable<QerdsConfigInput['apiKeys']>[number], 'participant' | 'name'>;
+    account?: { readonly key: string } & Omit<AccountInput, 'participant' | 'name' | 'credentials'>;
     /** How its AP is reached (`transportProfile` of the entry: Peppol or the ERDS service). @defaultValue by `as4.profile` */
     transportProfile?: string;
     /** APs whose static directory leaves it out (e.g. C2 finds it by SML/SMP, `overrides.directory`). @defaultValue none */
@@ -172,13 +173,13 @@ export async function startTwoAccessPoints(options: {
             ...overrides?.directory,
             participants: participants.filter((p) => !unlisted.get(p.id)?.includes(name)),
           },
-          apiKeys: [
-            { key: account.key, participant: account.id, name: account.name },
-            ...(options.extraParticipants ?? []).flatMap((extra) =>
-              extra.servedBy === name && extra.account
-                ? [{ ...extra.account, participant: extra.id, name: extra.name }]
-                : [],
-            ),
+          accounts: [
+            apiKeyAccount(account.key, { participant: account.id, name: account.name }),
+            ...(options.extraParticipants ?? []).flatMap((extra) => {
+              if (extra.servedBy !== name || !extra.account) return [];
+              const { key, ...settings } = extra.account;
+              return [apiKeyAccount(key, { ...settings, participant: extra.id, name: extra.name })];
+            }),
           ],
         },
       }),
@@ -255,5 +256,15 @@ async function reservePort(): Promise<{ port: number; release(): Promise<void> }
   return {
     port: (server.address() as AddressInfo).port,
     release: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}
+
+type AccountInput = NonNullable<QerdsConfigInput['accounts']>[number];
+
+/** An `accounts[]` entry (IAL 1) whose one credential is the API key `key`, held by its SHA-256 as the config wants. */
+function apiKeyAccount(key: string, settings: Omit<AccountInput, 'credentials'>): AccountInput {
+  return {
+    ...settings,
+    credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(key).digest('hex') }],
   };
 }

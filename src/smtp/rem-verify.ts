@@ -1,11 +1,7 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
-import {
-  cmsRecipientsOf,
-  createMailInteropRegistry,
-  decryptCmsDetailed,
-  type CmsRecipientName,
-} from '../crypto/index.js';
+import { createMailInteropRegistry } from '../crypto/algorithm-registry.js';
+import type { CmsRecipientName } from '../crypto/recipient-id.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { verifyDetachedCms } from '../seal/index.js';
 
@@ -101,7 +97,7 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   let top = envelope;
   let encryption: RemVerification['encryption'];
   if (PKCS7_MIME.test(`Content-Type: ${envelope.headers.get('content-type') ?? ''}`)) {
-    const opened = openEnvelope(decodeBody(envelope), options.decryption ?? []);
+    const opened = await openEnvelope(decodeBody(envelope), options.decryption ?? []);
     encryption = opened.encryption;
     if (!opened.inner) {
       error(opened.code, opened.message);
@@ -219,7 +215,13 @@ type Opened =
  * EnvelopedData (AES-256-CBC, the form mail clients open: see rem-encrypt.ts) opened with the first key it
  * is addressed to. Without such a key the answer says whom it is encrypted for.
  */
-function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryption']>): Opened {
+async function openEnvelope(
+  cms: Buffer,
+  keys: NonNullable<RemVerifyOptions['decryption']>,
+): Promise<Opened> {
+  // Loaded for encrypted messages only: CMS decryption brings the @peculiar ASN.1 schemas (≈ 0.2 s to load),
+  // which verifying anything else (`qerds verify evidence.xml`) does not need.
+  const { cmsRecipientsOf, decryptCmsDetailed } = await import('../crypto/decrypt-cms.js');
   // The mail-interop allowance (CBC, PKCS#1 v1.5) applies to REM mail only; the signature inside is what
   // protects the content's integrity, and it is verified next.
   const registry = createMailInteropRegistry();

@@ -215,10 +215,7 @@ type Opened =
  * EnvelopedData (AES-256-CBC, the form mail clients open: see rem-encrypt.ts) opened with the first key it
  * is addressed to. Without such a key the answer says whom it is encrypted for.
  */
-async function openEnvelope(
-  cms: Buffer,
-  keys: NonNullable<RemVerifyOptions['decryption']>,
-): Promise<Opened> {
+async function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryption']>): Promise<Opened> {
   // Loaded for encrypted messages only: CMS decryption brings the @peculiar ASN.1 schemas (≈ 0.2 s to load),
   // which verifying anything else (`qerds verify evidence.xml`) does not need.
   const { cmsRecipientsOf, decryptCmsDetailed } = await import('../crypto/decrypt-cms.js');

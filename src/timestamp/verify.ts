@@ -62,10 +62,7 @@ export async function verifyTimestampToken(
   if (!imprintAlgorithm) {
     // Only SHA-2 imprints: with a collision-prone hash one token would vouch for two documents.
     findings.push(
-      err(
-        'TSA_WEAK_IMPRINT',
-        `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm} is not accepted`,
-      ),
+      err('TSA_WEAK_IMPRINT', `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm} is not accepted`),
     );
   } else {
     const expected: MessageImprint | undefined =

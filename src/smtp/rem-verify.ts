@@ -1,9 +1,13 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
 import { createMailInteropRegistry } from '../crypto/algorithm-registry.js';
+import { cmsRecipientsOf, decryptCmsDetailed } from '../crypto/decrypt-cms.js';
 import type { CmsRecipientName } from '../crypto/recipient-id.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { verifyDetachedCms } from '../seal/index.js';
+import { PKCS7_MIME } from './rem-detect.js';
+
+export { isRemMessage } from './rem-detect.js';
 
 /** What the evidence verifier says about one xml_evidence part (plugged in: smtp does not judge evidence itself). */
 export interface RemEvidenceCheck {
@@ -61,19 +65,6 @@ export interface RemVerification {
 
 const CRLF = '\r\n';
 
-/** A REM message (EN 319 532-3) is RFC 5322 with REM-* metadata headers: recognised by its header section alone. */
-export function isRemMessage(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 65536).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const headers = end < 0 ? head : head.slice(0, end);
-  return (
-    /^REM-MetadataVersion:/im.test(headers) &&
-    (/^Content-Type:\s*multipart\/signed/im.test(headers) || PKCS7_MIME.test(headers))
-  );
-}
-
-const PKCS7_MIME = /^Content-Type:\s*application\/(x-)?pkcs7-mime/im;
-
 /**
  * Verify a REM message as a recipient's mail client holds it (.eml): the S/MIME detached CMS signature over
  * the exact bytes of the signed `multipart/mixed` entity (e-seal path to the trust store at the signing
@@ -97,7 +88,7 @@ export async function verifyRemMessage(input: Buffer, options: RemVerifyOptions)
   let top = envelope;
   let encryption: RemVerification['encryption'];
   if (PKCS7_MIME.test(`Content-Type: ${envelope.headers.get('content-type') ?? ''}`)) {
-    const opened = await openEnvelope(decodeBody(envelope), options.decryption ?? []);
+    const opened = openEnvelope(decodeBody(envelope), options.decryption ?? []);
     encryption = opened.encryption;
     if (!opened.inner) {
       error(opened.code, opened.message);
@@ -215,10 +206,7 @@ type Opened =
  * EnvelopedData (AES-256-CBC, the form mail clients open: see rem-encrypt.ts) opened with the first key it
  * is addressed to. Without such a key the answer says whom it is encrypted for.
  */
-async function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryption']>): Promise<Opened> {
-  // Loaded for encrypted messages only: CMS decryption brings the @peculiar ASN.1 schemas (≈ 0.2 s to load),
-  // which verifying anything else (`qerds verify evidence.xml`) does not need.
-  const { cmsRecipientsOf, decryptCmsDetailed } = await import('../crypto/decrypt-cms.js');
+function openEnvelope(cms: Buffer, keys: NonNullable<RemVerifyOptions['decryption']>): Opened {
   // The mail-interop allowance (CBC, PKCS#1 v1.5) applies to REM mail only; the signature inside is what
   // protects the content's integrity, and it is verified next.
   const registry = createMailInteropRegistry();

@@ -31,7 +31,7 @@ export async function benchDemoPath(): Promise<void> {
 }
 
 async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
-  const messages = Number(process.env.BENCH_MESSAGES ?? 200);
+  const messages = Number(process.env.BENCH_MESSAGES ?? 100);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
   const payloadBytes = Number(process.env.BENCH_PAYLOAD ?? 1024);
   // The submitters' own status polls run in this process too, so they are in the CPU figure, and their
@@ -40,7 +40,7 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   const pollMs = Number(process.env.BENCH_POLL_MS ?? 25);
   // ec: P-256 e-seals and TSA (`qerds pki init --key ec`); AS4 is then signed with each AP's RSA AS4
   // signing key (the P-Modes sign with RSA), AS4 encryption stays RSA-OAEP.
-  const halfRateMessages = Number(process.env.BENCH_HALF_RATE_MESSAGES ?? 100);
+  const halfRateMessages = Number(process.env.BENCH_HALF_RATE_MESSAGES ?? 50);
   let polls = 0;
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-'));
   await initDevPki({ dir: join(dir, 'pki'), key: keyType });

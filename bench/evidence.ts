@@ -28,7 +28,7 @@ const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
  * else wall), so that the ratios hold on a loaded machine; the wall-clock rate is printed beside ours.
  */
 export async function benchEvidence(): Promise<void> {
-  const n = Number(process.env.BENCH_DOCS ?? 200);
+  const n = Number(process.env.BENCH_DOCS ?? 100);
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-evidence-'));
   const { layout } = await initDevPki({ dir: join(dir, 'pki') });
   const trust = loadTrustStore([layout.caCert, layout.caCrl]);

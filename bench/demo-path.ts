@@ -1,27 +1,46 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two-access-points.js';
 import { initDevPki } from '../src/pki/index.js';
 import { formatMs, percentile } from './stats.js';
 import { accessPointInternals } from '../src/access-point/internals.js';
+import { countPrivateKeyOperations, cryptoBound } from './crypto-bound.js';
 
 /**
  * The demo's path, in-process pipeline, SQLite: C1 submits over REST to C2, C2 seals + timestamps the
  * SubmissionAcceptance, relays over AS4 to C3, which verifies, stores, seals RelayAcceptance and answers
  * with a signed receipt. Latency is submit → C2 sees the message `relayed` (receipt verified).
+ *
+ * Runs with RSA-2048 keys and with P-256 e-seals (BENCH_KEY=rsa or =ec for one), and prints for each: CPU ms
+ * per message, msg/s at full load (closed loop, BENCH_CONCURRENCY submitters), the crypto bound
+ * (crypto-bound.ts: node:crypto's all-core rate of each private-key operation the messages performed) and
+ * msg/s as a fraction of it, p50/p99 submit → relayed at full load, and again p50/p99 with messages arriving
+ * at half the measured rate (open loop, BENCH_HALF_RATE_MESSAGES of them, at most 15 s of arrivals).
  */
 export async function benchDemoPath(): Promise<void> {
-  const messages = Number(process.env.BENCH_MESSAGES ?? 200);
+  const keys = process.env.BENCH_KEY ? [process.env.BENCH_KEY === 'ec' ? 'ec' : 'rsa'] : ['rsa', 'ec'];
+  const rows: string[] = [];
+  for (const key of keys as ('rsa' | 'ec')[]) rows.push(await demoPath(key));
+  if (rows.length > 1) {
+    console.log(
+      '\nsummary (CPU ms/msg | msg/s | bound msg/s | msg/s ÷ bound | p50 / p99 full | p50 / p99 at half rate)',
+    );
+    for (const row of rows) console.log(`  ${row}`);
+  }
+}
+
+async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
+  const messages = Number(process.env.BENCH_MESSAGES ?? 100);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
   const payloadBytes = Number(process.env.BENCH_PAYLOAD ?? 1024);
   // The submitters' own status polls run in this process too, so they are in the CPU figure, and their
   // number grows with latency (with the machine's load): at 5 ms they were a large, load-dependent part
   // of it. Counted and printed, so the share is visible.
   const pollMs = Number(process.env.BENCH_POLL_MS ?? 25);
-  // BENCH_KEY=ec: P-256 e-seals and TSA (`qerds pki init --key ec`); AS4 is then signed with each AP's RSA AS4
+  // ec: P-256 e-seals and TSA (`qerds pki init --key ec`); AS4 is then signed with each AP's RSA AS4
   // signing key (the P-Modes sign with RSA), AS4 encryption stays RSA-OAEP.
-  const keyType = process.env.BENCH_KEY === 'ec' ? 'ec' : 'rsa';
+  const halfRateMessages = Number(process.env.BENCH_HALF_RATE_MESSAGES ?? 50);
   let polls = 0;
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-'));
   await initDevPki({ dir: join(dir, 'pki'), key: keyType });
@@ -32,7 +51,7 @@ export async function benchDemoPath(): Promise<void> {
     overrides: { queue: { pollIntervalMs: 20, concurrency } },
   });
   console.log(
-    `settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, RSA-2048 AS4 signing and encryption' : 'RSA-2048 seals, TSA and AS4'}`,
+    `\n${keyType.toUpperCase()} settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, RSA-2048 AS4 signing and encryption' : 'RSA-2048 seals, TSA and AS4'}`,
   );
   const payload = Buffer.alloc(payloadBytes, 'x');
   const latencies: number[] = [];
@@ -42,40 +61,72 @@ export async function benchDemoPath(): Promise<void> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let next = 0;
+  /** Submit one message and wait until C2 has it relayed; the latency in ms. */
+  const sendOne = async (): Promise<number> => {
+    const t0 = performance.now();
+    const form = new FormData();
+    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
+    form.append('payload', new Blob([payload], { type: 'application/octet-stream' }), 'p.bin');
+    const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
+      method: 'POST',
+      body: form,
+    });
+    for (;;) {
+      polls++;
+      const message = await accessPointInternals(net.c2).context.store.getMessage(id);
+      if (message?.state === 'relayed' || message?.state === 'delivered') break;
+      if (message?.state === 'failed') throw new Error(`message ${id} failed: ${message.lastError}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    return performance.now() - t0;
+  };
   const submitter = async () => {
     while (next < messages) {
       next++;
-      const t0 = performance.now();
-      const form = new FormData();
-      form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
-      form.append('payload', new Blob([payload], { type: 'application/octet-stream' }), 'p.bin');
-      const { id } = await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', {
-        method: 'POST',
-        body: form,
-      });
-      for (;;) {
-        polls++;
-        const message = await accessPointInternals(net.c2).context.store.getMessage(id);
-        if (message?.state === 'relayed' || message?.state === 'delivered') break;
-        if (message?.state === 'failed') throw new Error(`message ${id} failed: ${message.lastError}`);
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
-      latencies.push(performance.now() - t0);
+      latencies.push(await sendOne());
     }
   };
+  const counter = countPrivateKeyOperations();
   await Promise.all(Array.from({ length: concurrency }, submitter));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  counter.stop();
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  console.log(
-    `throughput: ${(messages / seconds).toFixed(1)} messages/s (${messages} in ${seconds.toFixed(2)} s)`,
-  );
+  const rate = messages / seconds;
+  console.log(`throughput: ${rate.toFixed(1)} messages/s (${messages} in ${seconds.toFixed(2)} s)`);
   console.log(
     `cpu: ${(cpuMs / messages).toFixed(1)} ms per message (user ${(cpu.user / 1000 / messages).toFixed(1)} + system ${(cpu.system / 1000 / messages).toFixed(1)}; ${(cpuMs / 1000).toFixed(2)} s over ${messages}; ${(polls / messages).toFixed(0)} status polls per message, every ${pollMs} ms)`,
   );
   console.log(
     `latency submit → relayed: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`,
   );
+
+  // Open loop at half the measured rate: arrivals on a fixed schedule, whatever the latency.
+  const halfRate = rate / 2;
+  // At most ~15 s of arrivals (at least 10 messages), so that a slow machine does not stretch the default run.
+  const halfCount = Math.max(10, Math.min(halfRateMessages, Math.ceil(halfRate * 15)));
+  const halfLatencies: number[] = [];
+  const halfStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: halfCount }, async (_, i) => {
+      const due = halfStarted + (i * 1000) / halfRate;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      halfLatencies.push(await sendOne());
+    }),
+  );
+  console.log(
+    `latency submit → relayed at half that rate (${halfRate.toFixed(1)} msg/s, ${halfCount} messages, open loop): p50 ${formatMs(percentile(halfLatencies, 50))}, p99 ${formatMs(percentile(halfLatencies, 99))} (goal p99 < 200 ms: ${percentile(halfLatencies, 99) < 200 ? 'met' : 'NOT met'})`,
+  );
   await net.stop();
   rmSync(dir, { recursive: true, force: true });
+
+  const bound = await cryptoBound(counter.counts, messages);
+  const ops = bound.kinds.reduce((a, k) => a + k.perMessage, 0);
+  console.log(
+    `private-key operations per message: ${ops.toFixed(1)} (${bound.kinds.map((k) => `${k.kind} ${k.perMessage.toFixed(1)} at ${k.rate.toFixed(0)}/s all cores`).join(', ')}${counter.counts.has('sign:unknown') ? `; ${counter.counts.get('sign:unknown')} of unknown key` : ''})`,
+  );
+  console.log(
+    `crypto bound: ${bound.messagesPerSecond.toFixed(0)} msg/s on ${availableParallelism()} cores; throughput / bound = ${(rate / bound.messagesPerSecond).toFixed(3)} (goal ≥ 0.75)`,
+  );
+  return `${keyType.toUpperCase().padEnd(3)} ${(cpuMs / messages).toFixed(1).padStart(6)} | ${rate.toFixed(1).padStart(5)} | ${bound.messagesPerSecond.toFixed(0).padStart(5)} | ${(rate / bound.messagesPerSecond).toFixed(3)} | ${formatMs(percentile(latencies, 50))} / ${formatMs(percentile(latencies, 99))} | ${formatMs(percentile(halfLatencies, 50))} / ${formatMs(percentile(halfLatencies, 99))}`;
 }

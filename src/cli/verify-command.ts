@@ -16,7 +16,7 @@ import {
 } from '../evidence/index.js';
 import { detectFileKind } from '../evidence/verify-token.js';
 import { readExportDir } from './export-dir.js';
-import { createRemMessageVerifier, remMessageVerifier } from '../api/rem-proof-verifier.js';
+import { isRemMessage } from '../smtp/rem-detect.js';
 import {
   createTrustStore,
   devPkiLayout,
@@ -210,7 +210,7 @@ export function registerVerify(program: Command): void {
         }
         // An AS4 capture names the ebMS 3 namespace, which neither evidence nor a timestamp token carries.
         // (A bundle or a REM message could quote that namespace: they are told by stricter markers first.)
-        if (isAs4Capture(bytes) && !parseBundle(bytes) && !remMessageVerifier.detect(bytes)) {
+        if (isAs4Capture(bytes) && !parseBundle(bytes) && !isRemMessage(bytes)) {
           kind = 'as4-capture';
           return await verifyCapture(bytes, trust, at, opts);
         }
@@ -223,7 +223,10 @@ export function registerVerify(program: Command): void {
           throw new QerdsError('CONFIG_INVALID', '--decrypt-key and --decrypt-cert go together');
         const decryption =
           opts.decryptKey && opts.decryptCert ? [loadSigningIdentity(opts.decryptCert, opts.decryptKey)] : [];
-        const verifiers = [createRemMessageVerifier(decryption)];
+        // The REM verifier (S/MIME, CMS decryption) is loaded for a REM message only.
+        const verifiers = isRemMessage(bytes)
+          ? [(await import('../api/rem-proof-verifier.js')).createRemMessageVerifier(decryption)]
+          : [];
         const expectedCertificate = opts.cert ? new X509Certificate(await readFile(opts.cert)) : undefined;
         const result = await verifyAny(bytes, {
           trust,

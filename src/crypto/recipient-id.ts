@@ -6,7 +6,7 @@ import {
   RecipientKeyIdentifier,
 } from '@peculiar/asn1-cms';
 import { Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
-import { Name as X509Name } from '@peculiar/x509';
+import { x509 } from '../pki/x509.js';
 import { arrayBuffer, toDer } from './asn1.js';
 import { normaliseSerial, type RecipientCertId } from './recipient-cert.js';
 
@@ -98,7 +98,7 @@ export function describeRecipient(rid: RecipientIdentifier | KeyAgreeRecipientId
   const ias = rid.issuerAndSerialNumber;
   if (!ias) return {};
   return {
-    issuer: new X509Name(arrayBuffer(toDer(ias.issuer))).toString(),
+    issuer: new x509.Name(arrayBuffer(toDer(ias.issuer))).toString(),
     serialNumber: normaliseSerial(Buffer.from(ias.serialNumber)).toString('hex'),
   };
 }

@@ -1,10 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
 import { readTlv, tlvBytes, tlvChildren, tlvOid } from '../crypto/ber.js';
-import { CMS_OID } from '../crypto/index.js';
+import { OID as CMS_OID } from '../crypto/oids.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { revocationUnknown, withEmbeddedCrls } from '../pki/revocation-status.js';
 import { verifyCadesSignature, type CadesCheck } from '../seal/cades-verify.js';
-import { verifyTimestampToken } from '../timestamp/index.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import { parseTimestampToken } from '../timestamp/token.js';
 import { indicationOf } from './indication.js';
 import { DS_NS, EVIDENCE_NS } from './names.js';

@@ -1,11 +1,21 @@
 import type { X509Certificate } from 'node:crypto';
 import { ORGANIZATION_IDENTIFIER_OID } from './dev-ap-id.js';
 import { ETSI_POLICIES, parseQcStatements, QC_STATEMENTS_OID, type QcFacts } from './qc-statements.js';
-import { x509 } from './x509.js';
+import {
+  certificateExtensions,
+  certificateSubject,
+  nameField,
+  type DerExtension,
+  readBasicConstraints,
+  readCertificatePolicies,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readSubjectKeyIdentifier,
+} from './x509-read.js';
 
 /** The extensions that path validation and timestamp checks read, decoded once per certificate. */
 export interface CertificateFacts {
-  /** keyUsage bits (x509.KeyUsageFlags), when the extension is present. */
+  /** keyUsage bits (key-usage.ts `KeyUsageFlags`), when the extension is present. */
   readonly keyUsage?: number;
   readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number };
   readonly extendedKeyUsage?: { readonly critical: boolean; readonly usages: readonly string[] };
@@ -31,34 +41,49 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
   const key = cert.fingerprint256;
   const hit = cache.get(key);
   if (hit) return hit;
-  const parsed = new x509.X509Certificate(Uint8Array.from(cert.raw));
-  const ku = parsed.getExtension(x509.KeyUsagesExtension);
-  const bc = parsed.getExtension(x509.BasicConstraintsExtension);
-  const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
-  const ski = parsed.getExtension(x509.SubjectKeyIdentifierExtension);
-  const qcExtension = parsed.getExtension(QC_STATEMENTS_OID);
-  let policies: readonly string[] | undefined;
-  try {
-    policies = parsed.getExtension(x509.CertificatePolicyExtension)?.policies.map(String);
-  } catch {
-    policies = undefined;
-  }
-  const facts: CertificateFacts = Object.freeze({
-    keyUsage: ku?.usages,
-    basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
-    extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map(String) } : undefined,
-    subjectKeyIdentifier: ski?.keyId,
-    organizationIdentifier: parsed.subjectName.getField(ORGANIZATION_IDENTIFIER_OID)[0],
-    ...(qcExtension ? { qc: qcOf(qcExtension.value) } : {}),
-    ...(policies ? { policies } : {}),
-  });
+  const facts = readCertificateFacts(cert.raw);
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
   cache.set(key, facts);
   return facts;
 }
 
+/** The facts from the certificate's DER (RFC 5280 §4.2.1); the first of a repeated extension counts. */
+function readCertificateFacts(der: Buffer): CertificateFacts {
+  const extensions = new Map<string, DerExtension>();
+  for (const e of certificateExtensions(der)) if (!extensions.has(e.oid)) extensions.set(e.oid, e);
+  const ku = extensions.get(OID_KEY_USAGE);
+  const bc = extensions.get(OID_BASIC_CONSTRAINTS);
+  const eku = extensions.get(OID_EXT_KEY_USAGE);
+  const ski = extensions.get(OID_SUBJECT_KEY_IDENTIFIER);
+  const qc = extensions.get(QC_STATEMENTS_OID);
+  const cp = extensions.get(OID_CERTIFICATE_POLICIES);
+  let policies: readonly string[] | undefined;
+  try {
+    policies = cp ? readCertificatePolicies(cp.value) : undefined;
+  } catch {
+    // Unreadable policies state no policy: the roles that need one refuse the certificate.
+    policies = undefined;
+  }
+  const organizationIdentifier = nameField(certificateSubject(der), ORGANIZATION_IDENTIFIER_OID);
+  return Object.freeze({
+    keyUsage: ku ? readKeyUsage(ku.value) : undefined,
+    basicConstraints: bc ? readBasicConstraints(bc.value) : undefined,
+    extendedKeyUsage: eku ? { critical: eku.critical, usages: readExtendedKeyUsage(eku.value) } : undefined,
+    subjectKeyIdentifier: ski ? readSubjectKeyIdentifier(ski.value) : undefined,
+    organizationIdentifier,
+    ...(qc ? { qc: qcOf(qc.value) } : {}),
+    ...(policies ? { policies } : {}),
+  });
+}
+
+const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+const OID_KEY_USAGE = '2.5.29.15';
+const OID_BASIC_CONSTRAINTS = '2.5.29.19';
+const OID_CERTIFICATE_POLICIES = '2.5.29.32';
+const OID_EXT_KEY_USAGE = '2.5.29.37';
+
 /** A certificate whose qcStatements cannot be decoded still has its other facts; the roles that read it refuse it. */
-function qcOf(value: ArrayBuffer): QcFacts | 'malformed' {
+function qcOf(value: Buffer): QcFacts | 'malformed' {
   try {
     return parseQcStatements(value);
   } catch {

@@ -10,7 +10,7 @@ import {
 } from './extended-key-usages.js';
 import { ETSI_POLICIES } from './qc-statements.js';
 import type { Finding } from './types.js';
-import { x509 } from './x509.js';
+import { KeyUsageFlags } from './key-usage.js';
 
 /**
  * What a certificate is used for here, each with the keyUsage / extendedKeyUsage it must carry:
@@ -55,7 +55,7 @@ const RESERVED_EKUS: Readonly<Record<string, string>> = {
   [OCSP_SIGNING_EKU]: 'OCSPSigning (OCSP responder)',
 };
 const TLS_EKUS: ReadonlySet<string> = new Set([SERVER_AUTH_EKU, CLIENT_AUTH_EKU]);
-const SIGNING_KEY_USAGE = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation;
+const SIGNING_KEY_USAGE = KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
 
 /** Finding codes of checkCertificateRole (stable). */
 export const ROLE_FINDINGS = Object.freeze({

@@ -4,7 +4,8 @@ import { derChildren, derOid, readDerElement } from './der.js';
 import { verifyWithAlgorithm } from './signature-algorithms.js';
 import { OID_CRL_NUMBER } from './cert-factory.js';
 import { memoByContent } from './parse-cache.js';
-import { x509 } from './x509.js';
+import type { x509 } from './x509.js';
+import { certificateSubject, nameToString, readTbsCertList } from './x509-read.js';
 
 /**
  * A parsed CRL (RFC 5280 §5):
@@ -62,20 +63,21 @@ function parseCrlDerOnce(der: Buffer): ParsedCrl {
     const algorithm = derOid(algEl);
     // BIT STRING: first content octet is the count of unused bits, 0 for signatures.
     const signature = sigValue.content.subarray(1);
-    const parsed = new x509.X509Crl(Uint8Array.from(der));
+    const fields = readTbsCertList(tbs);
     const revoked = new Map<string, Date>();
-    for (const entry of parsed.entries)
-      revoked.set(normaliseSerial(entry.serialNumber), entry.revocationDate);
+    for (const entry of fields.revoked) revoked.set(normaliseSerial(entry.serial), entry.date);
+    const issuer = nameToString(fields.issuer);
     const verified = new Map<string, boolean | 'unsupported'>();
     return {
       der,
-      issuer: parsed.issuer,
-      thisUpdate: parsed.thisUpdate,
-      ...(parsed.nextUpdate ? { nextUpdate: parsed.nextUpdate } : {}),
+      issuer,
+      thisUpdate: fields.thisUpdate,
+      ...(fields.nextUpdate ? { nextUpdate: fields.nextUpdate } : {}),
       revoked,
-      isNamedBy(issuer) {
-        if (issuerEl.bytes.equals(certificateNameDer(issuer, 'subject'))) return true;
-        return new x509.X509Certificate(Uint8Array.from(issuer.raw)).subject === parsed.issuer;
+      isNamedBy(candidate) {
+        if (issuerEl.bytes.equals(certificateNameDer(candidate, 'subject'))) return true;
+        // The same name in another string type (PrintableString / UTF8String) reads the same as text.
+        return nameToString(certificateSubject(candidate.raw)) === issuer;
       },
       isSignedBy(issuer) {
         let result = verified.get(issuer.fingerprint256);

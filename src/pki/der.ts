@@ -122,8 +122,24 @@ export function derSetOf(elements: readonly Buffer[], tag = 0x31): Buffer {
   return derTlv(tag, ...[...elements].sort(Buffer.compare));
 }
 
-/** DER OBJECT IDENTIFIER of a dotted OID (the writer; `derOid` reads one back). */
+const oidCache = new Map<string, Buffer>();
+
+/**
+ * DER OBJECT IDENTIFIER of a dotted OID (the writer; `derOid` reads one back). The same few OIDs are encoded
+ * for every signature checked and written (bigint arithmetic each time), so encodings are remembered; the
+ * returned Buffer is a copy, callers may keep or change it.
+ */
 export function derObjectIdentifier(oid: string): Buffer {
+  let der = oidCache.get(oid);
+  if (!der) {
+    der = encodeObjectIdentifier(oid);
+    if (oidCache.size >= 256) oidCache.delete(oidCache.keys().next().value as string);
+    oidCache.set(oid, der);
+  }
+  return Buffer.from(der);
+}
+
+function encodeObjectIdentifier(oid: string): Buffer {
   const [first = 0n, second = 0n, ...rest] = oid.split('.').map((a) => BigInt(a));
   const bytes: number[] = [];
   for (const arc of [first * 40n + second, ...rest]) {

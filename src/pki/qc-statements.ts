@@ -1,4 +1,4 @@
-import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
+import { readOidSequence, readQcStatements } from './x509-read.js';
 
 /*
  * Qualified certificate statements (RFC 3739 §3.2.6, ETSI EN 319 412-5) and the ETSI certificate policy identifiers
@@ -37,30 +37,6 @@ export const ETSI_POLICIES: Readonly<Record<string, { name: string; holder: 'nat
     '0.4.0.2042.1.8': { name: 'IVCP', holder: 'web' },
   });
 
-/**
- * RFC 3739 §3.2.6:
- * ```asn1
- * QCStatement ::= SEQUENCE {
- *   statementId   QC-STATEMENT.&id({SupportedStatements}),
- *   statementInfo QC-STATEMENT.&Type({SupportedStatements}{@statementId}) OPTIONAL }
- * ```
- */
-export class QcStatement {
-  statementId = '';
-  statementInfo?: ArrayBuffer;
-}
-AsnType({ type: AsnTypeTypes.Sequence })(QcStatement);
-AsnProp({ type: AsnPropTypes.ObjectIdentifier })(QcStatement.prototype, 'statementId');
-AsnProp({ type: AsnPropTypes.Any, optional: true })(QcStatement.prototype, 'statementInfo');
-
-/** `QCStatements ::= SEQUENCE OF QCStatement` (RFC 3739). */
-export class QcStatements extends AsnArray<QcStatement> {}
-AsnType({ type: AsnTypeTypes.Sequence, itemType: QcStatement })(QcStatements);
-
-/** EN 319 412-5 §4.2.3: `QcType ::= SEQUENCE OF OBJECT IDENTIFIER`. */
-export class QcTypeSequence extends AsnArray<string> {}
-AsnType({ type: AsnTypeTypes.Sequence, itemType: AsnPropTypes.ObjectIdentifier })(QcTypeSequence);
-
 /** What a certificate's qcStatements say (EN 319 412-5). */
 export interface QcFacts {
   /** QcCompliance: the issuer states this is an EU qualified certificate. */
@@ -73,17 +49,20 @@ export interface QcFacts {
   readonly statements: readonly string[];
 }
 
-/** Decodes the extnValue of a qcStatements extension; throws on a malformed one. */
-export function parseQcStatements(der: BufferSource): QcFacts {
-  const statements = AsnConvert.parse(der, QcStatements);
+/**
+ * Decodes the extnValue of a qcStatements extension (RFC 3739 §3.2.6: `QCStatements ::= SEQUENCE OF QCStatement`,
+ * `QCStatement ::= SEQUENCE { statementId OID, statementInfo ANY OPTIONAL }`; EN 319 412-5 §4.2.3:
+ * `QcType ::= SEQUENCE OF OBJECT IDENTIFIER`); throws on a malformed one.
+ */
+export function parseQcStatements(der: Uint8Array): QcFacts {
+  const statements = readQcStatements(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
   const types: string[] = [];
   for (const s of statements) {
-    if (s.statementId !== QC_TYPE_OID) continue;
-    if (!s.statementInfo) throw new Error('QcType statement without its SEQUENCE OF OBJECT IDENTIFIER');
-    for (const oid of AsnConvert.parse(s.statementInfo, QcTypeSequence))
-      types.push(QC_TYPES[oid as keyof typeof QC_TYPES] ?? oid);
+    if (s.id !== QC_TYPE_OID) continue;
+    if (!s.info) throw new Error('QcType statement without its SEQUENCE OF OBJECT IDENTIFIER');
+    for (const oid of readOidSequence(s.info)) types.push(QC_TYPES[oid as keyof typeof QC_TYPES] ?? oid);
   }
-  const ids = statements.map((s) => s.statementId);
+  const ids = statements.map((s) => s.id);
   return {
     compliance: ids.includes(QC_COMPLIANCE_OID),
     qscd: ids.includes(QC_SSCD_OID),

@@ -8,7 +8,7 @@ import { fixedCrlSource, isCrlSource, type CrlSource } from './crl-set.js';
 import { parsePemCertificates } from './identity.js';
 import type { Finding, PathValidationResult, TrustStore } from './types.js';
 import { certificateFacts } from './certificate-facts.js';
-import { x509 } from './x509.js';
+import { KeyUsageFlags } from './key-usage.js';
 
 export interface TrustStoreOptions {
   /**
@@ -200,7 +200,7 @@ function checkIssuer(cert: X509Certificate, below: number): Finding[] {
     return [error('PKI_NOT_A_CA', `${cert.subject} issued a certificate but is not a CA (basicConstraints)`)];
   const facts = certificateFacts(cert);
   const findings: Finding[] = [];
-  if (facts.keyUsage !== undefined && !(facts.keyUsage & x509.KeyUsageFlags.keyCertSign)) {
+  if (facts.keyUsage !== undefined && !(facts.keyUsage & KeyUsageFlags.keyCertSign)) {
     findings.push(error('PKI_NOT_A_CA', `${cert.subject} lacks the keyCertSign key usage`));
   }
   const bc = facts.basicConstraints;

@@ -1,4 +1,4 @@
-import { verifyTimestampToken } from '../timestamp/index.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import { readUnsignedProperties } from './unsigned-properties.js';
 import { childElements, descendants, NS, parseXmlStrict } from './xml.js';
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
-import { CMS_OID } from '../crypto/index.js';
+import { OID as CMS_OID } from '../crypto/oids.js';
 import {
   readSignedData,
   readSignerInfoAlone,
@@ -21,7 +21,7 @@ import {
   type Finding,
   type TrustStore,
 } from '../pki/index.js';
-import { verifyTimestampToken } from '../timestamp/index.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import type { DetachedContent } from './cades-seal.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import { revocationUnknown, withEmbeddedCrls } from '../pki/revocation-status.js';

@@ -2,7 +2,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import type { TsaClient } from '../core/ports.js';
 import { crlCovers, parseCrls } from '../pki/index.js';
-import { verifyTimestampToken } from '../timestamp/index.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import { archiveTimestampInput } from './archive-timestamp.js';
 import { checkReference, duplicateIds, readReference } from './references.js';
 import { readUnsignedProperties } from './unsigned-properties.js';

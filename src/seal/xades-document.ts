@@ -10,7 +10,7 @@ import {
   type Finding,
   type TrustStore,
 } from '../pki/index.js';
-import { verifyTimestampToken } from '../timestamp/index.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from '../xml/c14n-nodeset.js';
 import { C14N, TSL_NS } from '../xml/index.js';
 import { isWeakAlgorithm, xmlSignatureAlgorithm } from '../crypto/index.js';

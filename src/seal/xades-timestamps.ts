@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { createTrustStore, type Finding, type TrustStore } from '../pki/index.js';
-import { verifyTimestampToken, type TimestampVerification } from '../timestamp/index.js';
+import type { TimestampVerification } from '../timestamp/types.js';
+import { verifyTimestampToken } from '../timestamp/verify.js';
 import { archiveTimestampInput } from './archive-timestamp.js';
 import type { UnsignedPropertiesModel } from './unsigned-properties.js';
 import { EXC_C14N, excC14n } from './xml.js';

@@ -1,13 +1,13 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isQerdsError } from '../core/index.js';
-import {
-  cmsRecipientsOf,
-  createMailInteropRegistry,
-  decryptCmsDetailed,
-  type CmsRecipientName,
-} from '../crypto/index.js';
+import { createMailInteropRegistry } from '../crypto/algorithm-registry.js';
+import { cmsRecipientsOf, decryptCmsDetailed } from '../crypto/decrypt-cms.js';
+import type { CmsRecipientName } from '../crypto/recipient-id.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { verifyDetachedCms } from '../seal/index.js';
+import { PKCS7_MIME } from './rem-detect.js';
+
+export { isRemMessage } from './rem-detect.js';
 
 /** What the evidence verifier says about one xml_evidence part (plugged in: smtp does not judge evidence itself). */
 export interface RemEvidenceCheck {
@@ -64,19 +64,6 @@ export interface RemVerification {
 }
 
 const CRLF = '\r\n';
-
-/** A REM message (EN 319 532-3) is RFC 5322 with REM-* metadata headers: recognised by its header section alone. */
-export function isRemMessage(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 65536).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const headers = end < 0 ? head : head.slice(0, end);
-  return (
-    /^REM-MetadataVersion:/im.test(headers) &&
-    (/^Content-Type:\s*multipart\/signed/im.test(headers) || PKCS7_MIME.test(headers))
-  );
-}
-
-const PKCS7_MIME = /^Content-Type:\s*application\/(x-)?pkcs7-mime/im;
 
 /**
  * Verify a REM message as a recipient's mail client holds it (.eml): the S/MIME detached CMS signature over

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { TSTInfo } from '@peculiar/asn1-tsp';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,7 +154,7 @@ describe('TSTInfo.tsa (RFC 3161 §2.4.2): named by our TSA, checked by us and by
   };
   /** A token signed by the TSA key but naming another TSA (its TSTInfo re-signed): what a TSA must not issue. */
   function tokenNaming(tokenDer: Buffer, subjectDer: Buffer): Buffer {
-    const tstInfo = parseTimestampToken(tokenDer).tstInfo;
+    const tstInfo = AsnConvert.parse(parseTimestampToken(tokenDer).tstInfoDer, TSTInfo);
     tstInfo.tsa = new GeneralName({ directoryName: AsnConvert.parse(subjectDer, Name) });
     return createCmsSignature(prepareCmsSigner(identity), {
       eContentType: CMS_OID.tstInfo,

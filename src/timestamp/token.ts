@@ -1,9 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { TSTInfo } from '@peculiar/asn1-tsp';
 import { QerdsError } from '../core/errors.js';
-import { CMS_OID as OID } from '../crypto/index.js';
+import { OID } from '../crypto/oids.js';
 import { readSignedData } from '../crypto/signed-data-read.js';
+import { readTstInfo, type TstInfo } from './tst-info.js';
 
 /**
  * The parts of a TimeStampToken (a CMS ContentInfo with SignedData over a TSTInfo, RFC 3161 §2.4.2) that
@@ -16,7 +15,7 @@ import { readSignedData } from '../crypto/signed-data-read.js';
  *                  signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
  */
 export interface ParsedToken {
-  readonly tstInfo: TSTInfo;
+  readonly tstInfo: TstInfo;
   /** eContent: the DER TSTInfo the messageDigest attribute covers. */
   readonly tstInfoDer: Buffer;
   readonly certificates: readonly X509Certificate[];
@@ -56,7 +55,7 @@ export function parseTimestampToken(der: Buffer): ParsedToken {
     if (sd.signerInfos.length !== 1) throw fail(`${sd.signerInfos.length} SignerInfos, expected exactly one`);
     const si = sd.signerInfos[0]!;
     if (!si.signedAttrsDer) throw fail('expected signedAttrs (required for TSTInfo content)');
-    const tstInfo = AsnConvert.parse(sd.eContent, TSTInfo);
+    const tstInfo = readTstInfo(sd.eContent);
     return {
       tstInfo,
       tstInfoDer: sd.eContent,

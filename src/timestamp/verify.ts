@@ -1,8 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import type { TSTInfo } from '@peculiar/asn1-tsp';
 import type { MessageImprint } from '../core/ports.js';
-import { CMS_OID as OID } from '../crypto/index.js';
+import { OID } from '../crypto/oids.js';
 import { verifySignerSignature } from '../crypto/signer-signature.js';
 import {
   certificateNameDer,
@@ -12,12 +10,13 @@ import {
   readDerElement,
   certificateFacts,
   checkCertificateRole,
-  x509,
   type Finding,
 } from '../pki/index.js';
+import { nameToString } from '../pki/x509-read.js';
 import { bytesToBigint } from './asn1.js';
 import { essCertIdMatches, parseFirstEssCertId, type EssCertId } from './ess.js';
 import { parseTimestampToken, type ParsedToken } from './token.js';
+import type { TstInfo } from './tst-info.js';
 import type { TimestampVerification, VerifyTimestampOptions } from './types.js';
 
 const err = (code: string, message: string): Finding => ({ code, message, severity: 'error' });
@@ -41,19 +40,17 @@ export async function verifyTimestampToken(
   const { tstInfo, signer } = token;
   const findings: Finding[] = [];
   const genTime = tstInfo.genTime;
-  const imprintAlgorithm = digestNameOfOid(tstInfo.messageImprint.hashAlgorithm.algorithm);
-  const imprintDigest = Buffer.from(new Uint8Array(tstInfo.messageImprint.hashedMessage.buffer));
+  const imprintAlgorithm = digestNameOfOid(tstInfo.messageImprint.hashAlgorithm);
+  const imprintDigest = tstInfo.messageImprint.hashedMessage;
   const nonce = tstInfo.nonce ? bytesToBigint(tstInfo.nonce) : undefined;
   const acc = tstInfo.accuracy;
   const accuracyMs = acc
     ? (acc.seconds ?? 0) * 1000 + (acc.millis ?? 0) + (acc.micros ?? 0) / 1000
     : undefined;
-  const tsaNameDer = tstInfo.tsa?.directoryName
-    ? Buffer.from(AsnConvert.serialize(tstInfo.tsa.directoryName))
-    : undefined;
+  const tsaNameDer = tstInfo.tsa?.directoryName;
   const result = {
     ...(accuracyMs === undefined ? {} : { accuracyMs }),
-    ...(tsaNameDer ? { tsaName: new x509.Name(new Uint8Array(tsaNameDer)).toString() } : {}),
+    ...(tsaNameDer ? { tsaName: nameToString(readDerElement(tsaNameDer)) } : {}),
     genTime,
     policy: tstInfo.policy,
     serialNumber: bytesToBigint(tstInfo.serialNumber).toString(16),
@@ -65,10 +62,7 @@ export async function verifyTimestampToken(
   if (!imprintAlgorithm) {
     // Only SHA-2 imprints: with a collision-prone hash one token would vouch for two documents.
     findings.push(
-      err(
-        'TSA_WEAK_IMPRINT',
-        `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm.algorithm} is not accepted`,
-      ),
+      err('TSA_WEAK_IMPRINT', `imprint algorithm ${tstInfo.messageImprint.hashAlgorithm} is not accepted`),
     );
   } else {
     const expected: MessageImprint | undefined =
@@ -214,7 +208,7 @@ function checkTimestampingEku(cert: X509Certificate): Finding[] {
  * certificate that is to be used to verify the token". A directoryName is compared with the subject (DER,
  * as openssl's X509_NAME_cmp does); other name forms with the subjectAltName entries of the same type.
  */
-function checkTsaName(tstInfo: TSTInfo, nameDer: Buffer | undefined, cert: X509Certificate): Finding[] {
+function checkTsaName(tstInfo: TstInfo, nameDer: Buffer | undefined, cert: X509Certificate): Finding[] {
   const tsa = tstInfo.tsa;
   if (!tsa) return [];
   if (nameDer) {
@@ -223,7 +217,7 @@ function checkTsaName(tstInfo: TSTInfo, nameDer: Buffer | undefined, cert: X509C
       : [
           err(
             'TSA_NAME_MISMATCH',
-            `the token names its TSA ${new x509.Name(new Uint8Array(nameDer)).toString()}, but is signed by ${cert.subject.replace(/\n/g, ', ')}`,
+            `the token names its TSA ${nameToString(readDerElement(nameDer))}, but is signed by ${cert.subject.replace(/\n/g, ', ')}`,
           ),
         ];
   }

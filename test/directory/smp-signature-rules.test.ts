@@ -283,7 +283,7 @@ describe('the RSA-SHA1 switch', () => {
     expect(readers.filter((r) => !r.startsWith('directory/'))).toEqual([
       'access-point/directory-binding.ts',
       'cli/lookup-command.ts',
-      'config/schema.ts',
+      'config/schema/directory.ts',
       'peppol/smp-signature-policy.ts',
     ]);
   });

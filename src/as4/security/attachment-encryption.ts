@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { locateSoapParts } from '../message/envelope-parse.js';
-import { buildEncryptedKey, unwrapEncryptedKey } from './key-wrap.js';
+import { buildEncryptedKey, el, unwrapEncryptedKey } from './key-wrap.js';
 import { contentIdFromCid } from '../message/multipart.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { securityHeaders } from './ws-security-verify.js';
@@ -32,19 +32,6 @@ const CONTENT_ALGORITHMS: ReadonlyMap<string, { cipher: 'aes-128-gcm' | 'aes-256
 const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', why);
 };
-
-function el(
-  doc: Document,
-  ns: string,
-  qname: string,
-  parent: Element,
-  attrs: Record<string, string> = {},
-): Element {
-  const e = doc.createElementNS(ns, qname);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  parent.appendChild(e);
-  return e;
-}
 
 function securityHeaderFor(doc: Document): Element {
   const parts = locateSoapParts(doc);

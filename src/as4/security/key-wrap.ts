@@ -27,7 +27,8 @@ const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', `the EncryptedKey cannot be decrypted (${why})`);
 };
 
-function el(
+/** A child element `qname` of `parent` in `ns`, with attributes and optional text (the XML Encryption structures). */
+export function el(
   doc: Document,
   ns: string,
   qname: string,

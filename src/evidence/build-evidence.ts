@@ -32,6 +32,17 @@ type Child = Element | undefined | false;
  * (EVIDENCE_GLOBAL_ELEMENTS). saml:, ds: and extension content keep their own namespaces.
  */
 export function buildEvidenceXml(data: EvidenceData): string {
+  return buildEvidenceDocument(data).xml;
+}
+
+/**
+ * buildEvidenceXml, also returning the DOM the text was serialized from. The DOM is what a strict parse of
+ * `xml` gives back, by construction: element and attribute names are constants of this module, text goes
+ * through the serializer's escaping (`<`, `&`, `>`) with CR normalized to LF, attribute values through its
+ * escaping (`<`, `>`, `&`, `"`, TAB, LF, CR), and no comment, PI or CDATA is written. What construction does not
+ * rule out is a character XML 1.0 cannot hold: the caller checks the text (issueEvidence).
+ */
+export function buildEvidenceDocument(data: EvidenceData): { xml: string; doc: Document } {
   validate(data);
   const doc = new DOMImplementation().createDocument(EVIDENCE_NS, `${EVIDENCE_PREFIX}:Evidence`, null);
   const root = doc.documentElement;
@@ -188,7 +199,11 @@ export function buildEvidenceXml(data: EvidenceData): string {
       ]),
   ];
   for (const c of children) if (c) root.appendChild(c);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${serializeXml(root)}`;
+  // What a parse of the text below has before the root too, so that a seal assembled in this DOM serializes to
+  // the same bytes as one assembled in a parse of the text.
+  doc.insertBefore(doc.createProcessingInstruction('xml', 'version="1.0" encoding="UTF-8"'), root);
+  doc.insertBefore(doc.createTextNode('\n'), root);
+  return { xml: `<?xml version="1.0" encoding="UTF-8"?>\n${serializeXml(root)}`, doc };
 }
 
 /** xs:dateTime in UTC with milliseconds, e.g. 2025-03-01T09:30:00.000Z. */

@@ -55,7 +55,20 @@ export function parseEvidenceXml(xml: string): EvidenceData {
 
 /** parseEvidenceXml, also telling which form the document was written in. */
 export function parseEvidenceDocument(xml: string): { data: EvidenceData; form: EvidenceXmlForm } {
-  const root = parseRoot(xml);
+  return parseEvidenceRoot(parseRoot(xml));
+}
+
+/**
+ * parseEvidenceXml of a document already parsed: its document element. The reader depends only on what
+ * exclusive C14N keeps (element and attribute names and namespaces, attribute values, text with CDATA as text,
+ * comments left out), so reading the element a verified whole-document reference covered reads what the
+ * canonical form it digested says (verifyEvidence).
+ */
+export function parseEvidenceElement(root: Element): EvidenceData {
+  return parseEvidenceRoot(checkRoot(root)).data;
+}
+
+function parseEvidenceRoot(root: Element): { data: EvidenceData; form: EvidenceXmlForm } {
   const form = formOf(root);
   const ev: EvidenceChildren = (parent, localName) =>
     children(parent, evidenceNamespaceOf(localName, form), localName);
@@ -126,8 +139,13 @@ function formOf(root: Element): EvidenceXmlForm {
 function parseRoot(xml: string): Element {
   // Strict parse (xml/): DOCTYPE refused (threat: entity expansion and DTD-declared IDs; evidence never needs one).
   // Processing instructions are left alone here: the seal verification refuses them.
-  const r = parseXmlStrict(xml, MALFORMED, { what: 'evidence', allowProcessingInstructions: true })
-    .documentElement as Element;
+  return checkRoot(
+    parseXmlStrict(xml, MALFORMED, { what: 'evidence', allowProcessingInstructions: true })
+      .documentElement as Element,
+  );
+}
+
+function checkRoot(r: Element): Element {
   if (r.namespaceURI !== EVIDENCE_NS || r.localName !== 'Evidence')
     fail(`root is {${r.namespaceURI ?? ''}}${r.localName}, not {${EVIDENCE_NS}}Evidence`);
   const version = r.getAttribute('version');
@@ -344,7 +362,8 @@ function elements(parent: Element): Element[] {
   const out: Element[] = [];
   for (let n = parent.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === 1) out.push(n as Element);
-    else if (n.nodeType === 3 && (n.nodeValue ?? '').trim() !== '')
+    // CDATA as text: exclusive C14N writes it as text, and a DOM read must read what the canonical form says.
+    else if ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim() !== '')
       fail(`unexpected text in ${parent.localName}`);
   }
   return out;

@@ -7,9 +7,9 @@ import type { IssuerBinding, IssuerPin } from './issuer-check.js';
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
 export interface EvidenceSealer {
   /**
-   * Seal `xml`. `parsed`, when given, is the caller's strict parse of that very text (issueEvidence's
-   * well-formedness check), for a sealer that works on the DOM to use instead of parsing again; it is the
-   * sealer's to change.
+   * Seal `xml`. `parsed`, when given, is a DOM of that very text, node for node what a strict parse gives
+   * back (issueEvidence passes the builder's), for a sealer that works on the DOM to use instead of parsing
+   * again; it is the sealer's to change. A sealer that works on the text may ignore it.
    */
   seal(xml: string, parsed?: Document): Promise<string>;
 }

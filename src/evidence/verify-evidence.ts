@@ -4,10 +4,10 @@ import { isQerdsError } from '../core/index.js';
 import type { Finding } from '../pki/types.js';
 import { revocationUnknown } from '../pki/revocation-status.js';
 import { certificateQcReport } from '../pki/certificate-facts.js';
-import { verifyXmlSeal } from '../seal/index.js';
+import { verifyXmlSealForReading } from '../seal/index.js';
 import { indicationOf } from './indication.js';
 import { checkEvidenceSealer } from './issuer-check.js';
-import { parseEvidenceXml } from './parse-evidence.js';
+import { parseEvidenceElement, parseEvidenceXml } from './parse-evidence.js';
 import type { TrustList } from '../trust-list/index.js';
 import type { SealVerification } from '../seal/index.js';
 import type { QualifiedReport, VerificationReport, VerifyEvidenceOptions } from './types.js';
@@ -21,14 +21,19 @@ export async function verifyEvidence(
   xml: string,
   options: VerifyEvidenceOptions,
 ): Promise<VerificationReport> {
-  const seal = await verifyXmlSeal(xml, { trust: options.trust, ...(options.at ? { at: options.at } : {}) });
+  const { seal, signed } = await verifyXmlSealForReading(xml, {
+    trust: options.trust,
+    ...(options.at ? { at: options.at } : {}),
+  });
   const findings: Finding[] = [...seal.findings];
   let evidence: EvidenceData | undefined;
-  // Threat: reading the evidence from the input instead of from the signed canonical form would let an
-  // unsigned part (a wrapped copy) be shown as sealed. Only the covered document is parsed.
+  // Threat: reading the evidence from the input instead of from what the seal covers would let an unsigned part
+  // (a wrapped copy) be shown as sealed. Only the covered document is read: for our form, the DOM nodes the
+  // verified whole-document reference digested (one parse instead of two, parseEvidenceElement); for a foreign
+  // form, its canonical form, parsed.
   if (seal.signedDocument !== undefined) {
     try {
-      evidence = parseEvidenceXml(seal.signedDocument);
+      evidence = signed ? signed.read(parseEvidenceElement) : parseEvidenceXml(seal.signedDocument);
     } catch (e) {
       findings.push({
         code: isQerdsError(e) ? e.code : 'EVIDENCE_MALFORMED',

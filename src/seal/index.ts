@@ -1,5 +1,5 @@
 export { sealXml } from './xades-seal.js';
-export { verifyXmlSeal } from './xades-verify.js';
+export { verifyXmlSeal, verifyXmlSealForReading, type SignedDocumentView } from './xades-verify.js';
 export {
   verifyXadesDocument,
   looksLikeSignedXml,

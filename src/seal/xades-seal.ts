@@ -29,9 +29,9 @@ export async function sealXml(
   xml: string,
   options: XadesSealOptions,
   /**
-   * `xml` as `parseXmlStrict(xml, …)` already returned it to the caller, reused instead of parsing the same text
-   * again (issueEvidence parses the evidence it built to check it). It must be that parse of that text: the
-   * seal is assembled in it, so the caller must not use it afterwards.
+   * `xml` as a DOM the caller already has, used instead of parsing the same text again: a
+   * `parseXmlStrict(xml, …)` of it, or a DOM that such a parse gives back node for node (buildEvidenceDocument
+   * builds one). The seal is assembled in it, so the caller must not use it afterwards.
    */
   parsed?: Document,
 ): Promise<string> {

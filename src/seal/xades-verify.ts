@@ -34,6 +34,28 @@ const warn = (code: string, message: string): Finding => ({ code, message, sever
  * (`signedReferences`, `signedDocument`): read those, not the input, after verification.
  */
 export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions): Promise<SealVerification> {
+  return (await verifyXmlSealForReading(xml, options)).seal;
+}
+
+/**
+ * The document the whole-document reference covered, as the DOM the verification parsed: `read` runs with the
+ * one ds:Signature taken out (put back right after, synchronously), so the reader sees the nodes exclusive C14N
+ * digested for that reference, the document element and everything under it. Threat: wrapping — there is
+ * nothing else to read from: one signature only, no duplicate Ids, and URI="" covers the whole document.
+ */
+export interface SignedDocumentView {
+  read<T>(reader: (root: Element) => T): T;
+}
+
+/**
+ * verifyXmlSeal, and for a seal of this AP's form whose whole-document reference matched under a verified
+ * signature value (when `signedDocument` is set), a view of that document in the parsed DOM: reading it
+ * costs no second parse of the canonical form. A foreign-form seal has no view: read `signedDocument`.
+ */
+export async function verifyXmlSealForReading(
+  xml: string,
+  options: VerifyXmlSealOptions,
+): Promise<{ seal: SealVerification; signed?: SignedDocumentView }> {
   const findings: Finding[] = [];
   const none = (): SealVerification => ({ valid: false, level: 'none', findings, signedReferences: [] });
   let doc: Document;
@@ -41,7 +63,7 @@ export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions):
     doc = parseXmlStrict(xml, 'SEAL_MALFORMED');
   } catch (e) {
     findings.push(asFinding(e));
-    return none();
+    return { seal: none() };
   }
   const signatures = descendants(doc, NS.ds, 'Signature');
   if (signatures.length === 0) findings.push(err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature'));
@@ -53,7 +75,7 @@ export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions):
     );
   for (const id of duplicateIds(doc))
     findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
-  if (findings.length > 0) return none();
+  if (findings.length > 0) return { seal: none() };
   const signature = signatures[0] as Element;
 
   let own: SealVerification;
@@ -63,7 +85,24 @@ export async function verifyXmlSeal(xml: string, options: VerifyXmlSealOptions):
     findings.push(asFinding(e));
     own = none();
   }
-  return own.valid || !onlyFormErrors(own.findings) ? own : foreignForm(xml, options, own);
+  if (!own.valid && onlyFormErrors(own.findings)) return { seal: await foreignForm(xml, options, own) };
+  // signedDocument is set only when the URI="" reference (enveloped-signature, exc-c14n: checkReference takes
+  // out this same signature, the document's only one) matched and the signature value verified.
+  if (own.signedDocument === undefined) return { seal: own };
+  const root = doc.documentElement;
+  const signed: SignedDocumentView = {
+    read: (reader) => {
+      const parent = signature.parentNode as Node;
+      const next = signature.nextSibling;
+      parent.removeChild(signature);
+      try {
+        return reader(root);
+      } finally {
+        parent.insertBefore(signature, next);
+      }
+    },
+  };
+  return { seal: own, signed };
 }
 
 /** Errors that only say "not our profile's form": the signature may still be sound XAdES. */

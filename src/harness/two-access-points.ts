@@ -180,6 +180,8 @@ export async function startTwoAccessPoints(options: {
               const { key, ...settings } = extra.account;
               return [apiKeyAccount(key, { ...settings, participant: extra.id, name: extra.name })];
             }),
+            // The caller's own accounts (TOTP, OAuth2, remote seals …) come after the harness's participants.
+            ...(overrides?.accounts ?? []),
           ],
         },
       }),

@@ -192,6 +192,38 @@ describe('a Peppol AP with an ERDS identity: a Peppol peer and a qerds-ap peer n
     expect(as4.peers.ownFingerprints).toEqual([as4.signing.certificate.fingerprint256, seal.fingerprint256]);
   });
 
+  it('refuses an ERDS identity off Peppol, half a pair, and a TLS-only ERDS signer (ERDS peers refuse it)', () => {
+    const seal = accessPointInternals(net.c2).identity;
+    const refusal = (as4: Record<string, unknown>) => {
+      try {
+        loadAs4Security(
+          loadConfig({
+            env: {},
+            overrides: { ap: { id: devApId('c2') }, pki: { dir: pki.dir, apName: 'c2' }, as4 },
+          }),
+          seal,
+        );
+      } catch (error) {
+        return `${(error as { code?: string }).code}: ${(error as Error).message}`;
+      }
+      return 'loaded';
+    };
+    const enc = { encryptionCert: dev.ap('c2').encCert, encryptionKey: dev.ap('c2').encKey };
+    expect(refusal({ profile: 'peppol', erds: enc })).toBe('loaded');
+    expect(refusal({ erds: enc })).toMatch(
+      /^CONFIG_INVALID: as4\.erds is the ERDS identity of an AP on Peppol/,
+    );
+    expect(refusal({ profile: 'peppol', erds: { encryptionCert: dev.ap('c2').encCert } })).toMatch(
+      /^CONFIG_INVALID: as4\.erds\.encryptionCert and as4\.erds\.encryptionKey are set together/,
+    );
+    const peppolAp = pki.as4Signing('c2');
+    expect(
+      refusal({ profile: 'peppol', erds: { signingCert: peppolAp.cert, signingKey: peppolAp.key } }),
+    ).toMatch(
+      /^CONFIG_INVALID: as4\.erds\.signingCert: not an AS4 signing certificate for ERDS peers: .*TLS only/,
+    );
+  });
+
   it('a JP PINT invoice to the Peppol buyer and a letter to the recipient of the AP not on Peppol: both delivered, each evidence chain back at C2 and verified', async () => {
     const invoice = readFileSync(
       new URL('../fixtures/peppol/jp-pint/invoice-standard-rate.xml', import.meta.url),

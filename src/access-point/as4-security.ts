@@ -60,6 +60,11 @@ export interface PeerApRules {
  * at start, not an EBMS:0103 from every peer later.
  */
 export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4Security {
+  if (config.as4.erds && config.as4.profile !== peppolAs4Profile.id)
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `as4.erds is the ERDS identity of an AP on Peppol (as4.profile peppol); an AP on ${config.as4.profile} signs with as4.signingCert`,
+    );
   const files = { cert: config.files.as4Encryption.cert.path, key: config.files.as4Encryption.key.path };
   if (!existsSync(files.cert) || !existsSync(files.key)) {
     throw new QerdsError(
@@ -151,11 +156,6 @@ function loadErdsIdentity(
 ): { signing: SigningIdentity; encryption: SigningIdentity } {
   const settings = config.as4.erds;
   if (!settings) return main;
-  if (config.as4.profile !== peppolAs4Profile.id)
-    throw new QerdsError(
-      'CONFIG_INVALID',
-      `as4.erds is the ERDS identity of an AP on Peppol (as4.profile peppol); an AP on ${config.as4.profile} signs with as4.signingCert`,
-    );
   const pairOf = (certKey: 'signingCert' | 'encryptionCert', keyKey: 'signingKey' | 'encryptionKey') => {
     const cert = settings[certKey];
     const key = settings[keyKey];

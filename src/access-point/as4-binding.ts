@@ -13,6 +13,7 @@ import {
   type UserMessage,
 } from '../as4/index.js';
 import {
+  checkCertificateRole,
   pinMismatch,
   subjectCommonName,
   type As4TlsClient,
@@ -120,6 +121,11 @@ export function createAs4Transport(options: {
     // The same entry the pipeline took the endpoint from (C4's for a dispatch, C1's for returned evidence).
     const peer =
       input.peer ?? (input.recipient ? await options.directory.lookup(input.recipient) : undefined);
+    // A Peppol peer knows this AP by its Peppol AP certificate; a qerds-ap peer over ERDS by its ERDS identity (as4.erds).
+    const identity =
+      input.peppol || peerSpeaksPeppol(peer, options.as4.profile)
+        ? options.identity
+        : options.as4.erds.signing;
     const encryptFor = peerEncryptionCertificate(
       pmode,
       peer?.apEncryptionCertificatePem,
@@ -196,7 +202,7 @@ export function createAs4Transport(options: {
       endpoint: input.endpoint,
       message,
       attachments,
-      identity: options.identity,
+      identity,
       receiverCertificate: pinned ? certificateFrom(pinned) : undefined,
       trust: options.peerTrust ?? options.trust,
       timeoutMs: options.timeoutMs,
@@ -276,6 +282,7 @@ export function createAs4Transport(options: {
       // Grouped only with evidence for the same peer entry: same endpoint, same pinned and encryption certificates.
       const peer = await options.directory.lookup(input.recipient);
       const key = [
+        peerSpeaksPeppol(peer, options.as4.profile) ? 'peppol' : 'erds',
         input.endpoint,
         input.apCertificatePem ?? '',
         peer?.apEncryptionCertificatePem ?? '',
@@ -318,7 +325,13 @@ export function createAs4Endpoint(
     tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
     maxMessageBytes: options.maxMessageBytes,
     pmodes: options.as4.pmodes,
-    decryptionKeys: [options.as4.encryption],
+    decryptionKeys: [...new Set([options.as4.encryption, options.as4.erds.encryption])],
+    // A Peppol message, or an ERDS one from a Peppol AP (its returned evidence), is answered with the Peppol AP
+    // certificate; an ERDS message from a qerds-ap not on Peppol with the ERDS identity it pins for this AP.
+    receiptIdentity: (pmode, signer) =>
+      pmode?.service !== ERDS_SERVICE || signedAsPeppolAp(signer, options.peppolPeers)
+        ? options.identity
+        : options.as4.erds.signing,
     // Peppol: a document type or process no P-Mode names is "not serviced" (EBMS:0004 PEPPOL:NOT_SERVICED), not EBMS:0010.
     ...(options.as4.profile === peppolAs4Profile.id ? { noPModeRefusal: peppolNotServiced } : {}),
     maxDecompressedBytes: options.as4.maxDecompressedBytes,
@@ -513,6 +526,15 @@ function parseTime(text: string | undefined): Date | undefined {
     throw new QerdsError('AS4_EBMS_0009', `message property submissionTime is not a time: ${text}`);
   return time;
 }
+/**
+ * Whether `signer` signs as a Peppol AP: issued by an AP CA of `pki.peppolAnchors`, or, without them, a certificate
+ * with TLS extended key usages only (the profile of a Peppol AP certificate), which no ERDS peer signs with.
+ */
+function signedAsPeppolAp(signer: X509Certificate, policy: PeppolPeerPolicy | undefined): boolean {
+  if (policy) return issuedByPeppolApCa(signer, policy);
+  return checkCertificateRole(signer, 'as4-signer').some((f) => f.severity === 'error');
+}
+
 /** Whether `cert` was issued by one of the Peppol AP CAs of `policy` (a Peppol AP certificate, whatever its state). */
 function issuedByPeppolApCa(cert: X509Certificate, policy: PeppolPeerPolicy): boolean {
   return policy.trust.anchors.some((anchor) => cert.checkIssued(anchor));

@@ -10,7 +10,7 @@ import {
   type TrustStore,
 } from '../pki/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
-import { ERDS_KEY_TYPES, resolvePModes } from '../profiles/index.js';
+import { ERDS_KEY_TYPES, ERDS_SERVICE, resolvePModes } from '../profiles/index.js';
 import { peppolAs4Profile } from '../peppol/index.js';
 
 /**
@@ -28,6 +28,12 @@ export interface As4Security {
    * signer, else the e-seal itself): the certificate peers pin for it as `apCertificate`.
    */
   readonly signing: SigningIdentity;
+  /**
+   * The identity towards qerds-ap peers over the ERDS service when this AP is on Peppol (`as4.erds`): what it signs
+   * ERDS messages and their receipts with, and the further key ERDS peers may encrypt for. `signing` and
+   * `encryption` themselves when `as4.erds` is not set (an AP not on Peppol has one AS4 identity).
+   */
+  readonly erds: { readonly signing: SigningIdentity; readonly encryption: SigningIdentity };
   /** `as4.compress`: false turns GZIP off for every P-Mode; true leaves it to each P-Mode. */
   readonly compress: boolean;
   /** Largest inflated size of one incoming payload, bytes. */
@@ -38,8 +44,11 @@ export interface As4Security {
 
 /** Which certificates may sign as a peer access point (AS4 messages, receipts, REM, returned evidence). */
 export interface PeerApRules {
-  /** SHA-256 fingerprint (node's colon form) of this AP's own AS4 signing certificate (its e-seal by default): never a peer's. */
-  readonly ownFingerprint: string;
+  /**
+   * SHA-256 fingerprints (node's colon form) of this AP's own AS4 signing certificates (its e-seal by default; with
+   * `as4.erds`, its Peppol AP certificate and its ERDS signer): never a peer's.
+   */
+  readonly ownFingerprints: readonly string[];
   /** `pki.unpinnedPeers`: a peer the directory pins no AP certificate for is taken on its certificate's role. */
   readonly unpinned: boolean;
 }
@@ -51,6 +60,11 @@ export interface PeerApRules {
  * at start, not an EBMS:0103 from every peer later.
  */
 export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4Security {
+  if (config.as4.erds && config.as4.profile !== peppolAs4Profile.id)
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `as4.erds is the ERDS identity of an AP on Peppol (as4.profile peppol); an AP on ${config.as4.profile} signs with as4.signingCert`,
+    );
   const files = { cert: config.files.as4Encryption.cert.path, key: config.files.as4Encryption.key.path };
   if (!existsSync(files.cert) || !existsSync(files.key)) {
     throw new QerdsError(
@@ -60,9 +74,20 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
   }
   const encryption = loadSigningIdentity(files.cert, files.key);
   const signing = loadAs4Signing(config, seal);
-  const signer = signing === seal ? 'e-seal' : `AS4 signing key (${config.files.as4Signing.cert.setting})`;
+  const mainSigning = signing;
+  const mainEncryption = encryption;
+  const erds = loadErdsIdentity(config, seal, { signing, encryption });
   const pmodes = resolvePModes(config.as4).map((p) => p.pmode);
   for (const pmode of pmodes) {
+    // With `as4.erds`, the ERDS service's P-Modes are kept with the ERDS identity, the Peppol ones with the Peppol AP's.
+    const { signing, encryption } =
+      pmode.service === ERDS_SERVICE ? erds : { signing: mainSigning, encryption: mainEncryption };
+    const signer =
+      signing === seal
+        ? 'e-seal'
+        : signing === mainSigning
+          ? `AS4 signing key (${config.files.as4Signing.cert.setting})`
+          : 'ERDS AS4 signing key (as4.erds.signingCert)';
     const want = ERDS_KEY_TYPES[pmode.security.algorithmSet];
     if (signing.privateKey.asymmetricKeyType !== want.signature) {
       throw new QerdsError(
@@ -78,7 +103,9 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     }
   }
   const peers = Object.freeze({
-    ownFingerprint: signing.certificate.fingerprint256,
+    ownFingerprints: Object.freeze([
+      ...new Set([signing.certificate.fingerprint256, erds.signing.certificate.fingerprint256]),
+    ]),
     unpinned: config.pki.unpinnedPeers,
   });
   return Object.freeze({
@@ -86,6 +113,7 @@ export function loadAs4Security(config: QerdsConfig, seal: SigningIdentity): As4
     pmodes: Object.freeze(pmodes),
     encryption,
     signing,
+    erds: Object.freeze(erds),
     compress: config.as4.compress,
     maxDecompressedBytes: config.as4.maxDecompressedBytes,
     peers,
@@ -114,6 +142,42 @@ function loadAs4Signing(config: QerdsConfig, seal: SigningIdentity): SigningIden
       `${as4Signing.cert.setting}: not an AS4 signing certificate: ${role.map((f) => f.message).join('; ')}`,
     );
   return signing;
+}
+
+/**
+ * The ERDS identity of an AP on Peppol (`as4.erds`): its signer defaults to the e-seal (as an AP not on Peppol signs),
+ * its encryption pair to `as4.encryptionCert`. The signer must be an AS4 signer to ERDS peers, which do not take
+ * TLS-only certificates (a Peppol AP certificate) as one. Without `as4.erds`, the AP's one AS4 identity (`main`).
+ */
+function loadErdsIdentity(
+  config: QerdsConfig,
+  seal: SigningIdentity,
+  main: { signing: SigningIdentity; encryption: SigningIdentity },
+): { signing: SigningIdentity; encryption: SigningIdentity } {
+  const settings = config.as4.erds;
+  if (!settings) return main;
+  const pairOf = (certKey: 'signingCert' | 'encryptionCert', keyKey: 'signingKey' | 'encryptionKey') => {
+    const cert = settings[certKey];
+    const key = settings[keyKey];
+    if ((cert === undefined) !== (key === undefined))
+      throw new QerdsError(
+        'CONFIG_INVALID',
+        `as4.erds.${certKey} and as4.erds.${keyKey} are set together, or neither`,
+      );
+    if (cert === undefined || key === undefined) return undefined;
+    return loadSigningIdentity(
+      configuredFile({ path: cert, setting: `as4.erds.${certKey}` }),
+      configuredFile({ path: key, setting: `as4.erds.${keyKey}` }),
+    );
+  };
+  const signing = pairOf('signingCert', 'signingKey') ?? seal;
+  const role = checkCertificateRole(signing.certificate, 'as4-signer');
+  if (role.some((f) => f.severity === 'error'))
+    throw new QerdsError(
+      'CONFIG_INVALID',
+      `${signing === seal ? 'pki.sealCert (the default of as4.erds.signingCert)' : 'as4.erds.signingCert'}: not an AS4 signing certificate for ERDS peers: ${role.map((f) => f.message).join('; ')}`,
+    );
+  return { signing, encryption: pairOf('encryptionCert', 'encryptionKey') ?? main.encryption };
 }
 
 /** The push P-Mode this AP sends `service`/`action` under; none is a configuration error no retry can mend. */
@@ -217,7 +281,7 @@ export function requirePeerAp(
     refuse(
       `cannot be checked: the directory pins no access point certificate for ${participant} (pki.unpinnedPeers is off)`,
     );
-  if (signer.fingerprint256 === rules.ownFingerprint) refuse('is this access point itself');
+  if (rules.ownFingerprints.includes(signer.fingerprint256)) refuse('is this access point itself');
   const role = checkCertificateRole(signer, 'as4-signer');
   if (role.length > 0)
     refuse(`is not an access point's signing certificate: ${role.map((f) => f.message).join('; ')}`);

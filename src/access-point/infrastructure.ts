@@ -80,7 +80,7 @@ export interface KeysAndTrust {
    * CertificateValues of B-LT seals and of renewed archive timestamps.
    */
   readonly validationCertificates: readonly X509Certificate[];
-  /** The e-seal, AS4 signing and TSA certificates: whose CRL Distribution Points the CRL refresh fetches (with the anchors'). */
+  /** The e-seal, AS4 signing (Peppol and ERDS) and TSA certificates: whose CRL Distribution Points the CRL refresh fetches (with the anchors'). */
   readonly ownCertificates: readonly X509Certificate[];
   /** Logs out of the remote e-seal tokens and closes the TLS client's connections. */
   close(): void;
@@ -163,6 +163,9 @@ export async function loadKeysAndTrust(
   const ownCertificates = [
     identity.certificate,
     ...(as4.signing === identity ? [] : [as4.signing.certificate]),
+    ...(as4.erds.signing === identity || as4.erds.signing === as4.signing
+      ? []
+      : [as4.erds.signing.certificate]),
     ...(tsa ? [tsa.certificate] : []),
   ];
 

@@ -186,7 +186,7 @@ export function createSmtpRelayListener(
     }
     // No pin: the AS4 endpoint's rule (pki.unpinnedPeers, then an AP's signing role, never our own seal).
     const rules = {
-      ownFingerprint: ctx.peerSeals?.ownSealFingerprint ?? '',
+      ownFingerprints: ctx.peerSeals?.ownSealFingerprint ? [ctx.peerSeals.ownSealFingerprint] : [],
       unpinned: ctx.peerSeals?.unpinnedPeers ?? false,
     };
     try {

@@ -185,6 +185,16 @@ function resolvePaths(config: FoldedConfig, baseDir: string): FoldedConfig {
       encryptionKey: absOpt(config.as4.encryptionKey),
       signingCert: absOpt(config.as4.signingCert),
       signingKey: absOpt(config.as4.signingKey),
+      ...(config.as4.erds
+        ? {
+            erds: {
+              signingCert: absOpt(config.as4.erds.signingCert),
+              signingKey: absOpt(config.as4.erds.signingKey),
+              encryptionCert: absOpt(config.as4.erds.encryptionCert),
+              encryptionKey: absOpt(config.as4.erds.encryptionKey),
+            },
+          }
+        : {}),
       tls: {
         clientCert: absOpt(config.as4.tls.clientCert),
         clientKey: absOpt(config.as4.tls.clientKey),

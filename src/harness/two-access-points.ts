@@ -70,6 +70,8 @@ export async function startTwoAccessPoints(options: {
     endpoint?: string;
     /** PEM file of the AP e-seal certificate the directory pins for it instead of its AP's (for refusal tests). */
     apCertificate?: string;
+    /** PEM file of the AS4 encryption certificate the directory names for its AP instead of its AP's (an AP outside this pair). */
+    apEncryptionCertificate?: string;
     /** PEM file of a TLS certificate the directory pins for its AP (`apTlsCertificate`), with or without `tls`. */
     apTlsCertificate?: string;
     account?: { readonly key: string } & Omit<AccountInput, 'participant' | 'name' | 'credentials'>;
@@ -132,7 +134,7 @@ export async function startTwoAccessPoints(options: {
       name: extra.name,
       endpoint: extra.endpoint ?? (await endpoint(extra.servedBy, port)),
       ...(extra.apCertificate ? { apCertificate: extra.apCertificate } : apPins(extra.servedBy)),
-      apEncryptionCertificate: encryptionCert(extra.servedBy),
+      apEncryptionCertificate: extra.apEncryptionCertificate ?? encryptionCert(extra.servedBy),
       encryptionCertificate: undefined,
       ...tlsPin(extra.servedBy),
       ...(extra.apTlsCertificate ? { apTlsCertificate: extra.apTlsCertificate } : {}),
@@ -264,7 +266,7 @@ async function reservePort(): Promise<{ port: number; release(): Promise<void> }
 type AccountInput = NonNullable<QerdsConfigInput['accounts']>[number];
 
 /** An `accounts[]` entry (IAL 1) whose one credential is the API key `key`, held by its SHA-256 as the config wants. */
-function apiKeyAccount(key: string, settings: Omit<AccountInput, 'credentials'>): AccountInput {
+export function apiKeyAccount(key: string, settings: Omit<AccountInput, 'credentials'>): AccountInput {
   return {
     ...settings,
     credentials: [{ kind: 'apiKey', keySha256: createHash('sha256').update(key).digest('hex') }],

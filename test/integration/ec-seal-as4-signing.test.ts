@@ -89,9 +89,9 @@ describe('two access points with EC e-seals and RSA AS4 signing keys', () => {
   it("signs AS4 with the dev PKI's AS4 signing key by default, and knows it as its own", () => {
     const as4 = loadAs4Security(configOf(), sealOf());
     expect(as4.signing.certificate.publicKey.asymmetricKeyType).toBe('rsa');
-    expect(as4.peers.ownFingerprint).toBe(
+    expect(as4.peers.ownFingerprints).toEqual([
       new X509Certificate(readFileSync(layout.as4Signing('c2').cert)).fingerprint256,
-    );
+    ]);
   });
 
   it('refuses to start when the AS4 signing key is the EC e-seal, and when only one of the pair is set', () => {

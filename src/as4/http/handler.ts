@@ -253,11 +253,16 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
       const nrr = pmode?.receipt.nonRepudiation ?? true;
       const receiptXml = serializeXml(
-        buildReceipt(doc, nrr ? verification.references : [], options.identity, {
-          soapVersion,
-          clock,
-          idGenerator,
-        }),
+        buildReceipt(
+          doc,
+          nrr ? verification.references : [],
+          options.receiptIdentity?.(pmode, verification.signer) ?? options.identity,
+          {
+            soapVersion,
+            clock,
+            idGenerator,
+          },
+        ),
       );
       const windowSeconds =
         pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;

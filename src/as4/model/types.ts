@@ -232,6 +232,12 @@ export interface As4HandlerOptions {
    * spooled to files as they arrive. @defaultValue 1048576 (1 MiB)
    */
   readonly spoolThresholdBytes?: number;
+  /**
+   * The identity a verified UserMessage's receipt is signed with, given the P-Mode it matched (undefined without
+   * `pmodes`) and its signer: an AP with one AS4 identity per kind of peer answers each in the identity that peer
+   * knows it by. @defaultValue identity
+   */
+  readonly receiptIdentity?: (pmode: PMode | undefined, signer: X509Certificate) => SigningIdentity;
   /** Keys to decrypt attachments with (RSA for 1.15, X25519 for 2.0). @defaultValue [identity] */
   readonly decryptionKeys?: readonly SigningIdentity[];
   /**

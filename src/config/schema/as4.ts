@@ -37,6 +37,28 @@ export const as4 = z
     signingCert: z.string().optional(),
     /** Its private key (PEM). @defaultValue as `signingCert`: the dev PKI's `<apName>/as4-sign.key.pem`, else `pki.sealKey` */
     signingKey: z.string().optional(),
+    /**
+     * An AP on Peppol (`profile: peppol`) that also relays to qerds-ap peers over the ERDS service: the AS4 identity
+     * it uses with those peers (directory entries that do not name the Peppol transport profile). Its Peppol AP
+     * certificate (`signingCert`, clientAuth only) stays its identity towards Peppol peers, which a qerds-ap not on
+     * Peppol refuses as a TLS-only signer. Messages and returned evidence to an ERDS peer are signed with
+     * `signingCert` here, and so is the receipt of an ERDS message whose signer is no Peppol AP certificate;
+     * incoming ERDS messages may be encrypted for `encryptionCert` here (and still for `as4.encryptionCert`). ERDS
+     * peers pin this `signingCert` as `apCertificate` and encrypt for this `encryptionCert`. Only with `profile:
+     * peppol`.
+     */
+    erds: z
+      .strictObject({
+        /** Certificate (PEM) this AP signs ERDS AS4 messages and receipts with; set with `signingKey`, both or neither. @defaultValue the e-seal (`pki.sealCert`), as an AP not on Peppol signs */
+        signingCert: z.string().optional(),
+        /** Its private key (PEM). @defaultValue `pki.sealKey` */
+        signingKey: z.string().optional(),
+        /** Certificate (PEM) ERDS peers encrypt AS4 payloads for; set with `encryptionKey`, both or neither. @defaultValue `as4.encryptionCert` */
+        encryptionCert: z.string().optional(),
+        /** Its private key (PEM). @defaultValue `as4.encryptionKey` */
+        encryptionKey: z.string().optional(),
+      })
+      .optional(),
     /** GZIP payloads before sending (AS4 §3.1); false turns it off for every P-Mode, true leaves it to each P-Mode's `compress`. @defaultValue true */
     compress: z.boolean().default(true),
     /** Largest size of one incoming payload after GZIP inflation, in bytes (decompression bombs). @defaultValue 104857600 (100 MiB) */

@@ -169,7 +169,8 @@ export function buildEvidenceDocument(data: EvidenceData): { xml: string; doc: D
               e(
                 'qx:PlaintextDigest',
                 Buffer.from(p.plaintextSha256!, 'hex').toString('base64'),
-                { PartId: p.partId, Algorithm: SHA256_URI },
+                // The part id as its Identifier text reads back (CR → LF), so that the two name the same part.
+                { PartId: text(p.partId), Algorithm: SHA256_URI },
                 QERDS_EXT_NS,
               ),
             ),
@@ -184,7 +185,7 @@ export function buildEvidenceDocument(data: EvidenceData): { xml: string; doc: D
                 'qx:SealedOnBehalf',
                 [],
                 {
-                  PartId: p.partId,
+                  PartId: text(p.partId),
                   Format: p.sealedOnBehalf!.format,
                   Algorithm: SHA256_URI,
                   SubmittedDigest: Buffer.from(p.sealedOnBehalf!.submittedSha256, 'hex').toString('base64'),

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type Dirent, type WriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -128,6 +128,7 @@ export function createFileBlobStore(dir: string): BlobStore {
       if (Buffer.isBuffer(source) && source.length > maxBytes) throw tooLarge(maxBytes);
       await ensureDir();
       const temp = join(dir, `.tmp-${randomUUID()}`);
+      let file: WriteStream | undefined;
       try {
         // Bytes already in memory: one write call, no stream pipeline.
         if (Buffer.isBuffer(source)) {
@@ -136,9 +137,13 @@ export function createFileBlobStore(dir: string): BlobStore {
           return await place(temp, createHash('sha256').update(source).digest('hex'), source.length);
         }
         const meter = new DigestMeter(maxBytes);
-        await pipeline(source, meter, createWriteStream(temp, { mode: fileMode, flags: 'wx', flush: true }));
+        file = createWriteStream(temp, { mode: fileMode, flags: 'wx', flush: true });
+        await pipeline(source, meter, file);
         return await place(temp, meter.hash.digest('hex'), meter.size);
       } catch (error) {
+        // A write stream destroyed before its (asynchronous) open completed still creates the file when the
+        // open lands, and pipeline() may reject before that: removing the file first would leave it behind.
+        if (file) await closed(file);
         await rm(temp, { force: true });
         throw error;
       }
@@ -174,6 +179,12 @@ const SWEEP_BATCH = 50_000;
  * blobs older than it that `referenced` does not name, in batches. A blob put again since it was listed
  * is a fresh inode with a fresh mtime: removeIfSame puts it back.
  */
+/** Resolves once the write stream's file descriptor is closed (or was never opened); never rejects. */
+function closed(file: WriteStream): Promise<void> {
+  if (file.closed) return Promise.resolve();
+  return new Promise((resolve) => file.once('close', () => resolve()));
+}
+
 /**
  * fsync of a directory: makes the names created in it durable. A store's row that names a blob is committed
  * (with its own fsync) right after the put, so without this a power cut could leave a row whose blob never

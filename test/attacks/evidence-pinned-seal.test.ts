@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvidenceVerifier } from '../../src/access-point/evidence-binding.js';
 import {
   formatParticipantId,
   isQerdsError,
@@ -20,10 +19,10 @@ import {
   x509,
   type SigningIdentity,
 } from '../../src/pki/index.js';
-import type { StoredMessage } from '../../src/store/types.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { sharedTestPki } from '../helpers/pki.js';
+import { c2ReturnedEvidenceContext } from '../helpers/returned-evidence-context.js';
 
 /**
  * Issue 13 follow-up: returned evidence from a peer whose e-seal certificate has no organizationIdentifier. The
@@ -70,31 +69,7 @@ async function seal(identity: SigningIdentity, issuerId = PEER): Promise<{ id: s
 
 /** The part of C2's pipeline context that checkReturnedEvidence reads: our message about `sample`, and a directory. */
 function c2Context(entry: Partial<DirectoryEntry>): PipelineContext {
-  const message = {
-    id: 'm1',
-    ebmsMessageId: sample.messageId,
-    role: 'sender-ap',
-    state: 'relayed',
-    sender: sample.sender.id,
-    recipient: sample.recipient.id,
-    parts: [],
-    submittedAt: new Date(),
-    attempts: 0,
-  } as unknown as StoredMessage;
-  return {
-    self: { id: devApId('c2'), name: 'C2' },
-    evidenceVerifier: createEvidenceVerifier(trust),
-    store: { findMessageByEbmsId: async (id: string) => (id === sample.messageId ? message : undefined) },
-    directory: {
-      lookup: async () => ({
-        participant: sample.recipient.id,
-        name: 'recipient',
-        endpoint: 'https://c3.invalid/as4',
-        ...entry,
-      }),
-    },
-    peerSeals: { ownSealFingerprint: c2Seal.certificate.fingerprint256 },
-  } as unknown as PipelineContext;
+  return c2ReturnedEvidenceContext({ sample, trust: trust, ownSeal: c2Seal.certificate, entry });
 }
 
 const pinOf = (identity: SigningIdentity) => ({

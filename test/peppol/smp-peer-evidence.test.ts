@@ -2,16 +2,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEvidenceVerifier } from '../../src/access-point/evidence-binding.js';
 import { isQerdsError, sequentialIdGenerator, type EvidenceData } from '../../src/core/index.js';
 import type { DirectoryEntry } from '../../src/directory/index.js';
 import { issueEvidence, xadesSealer } from '../../src/evidence/index.js';
 import { checkReturnedEvidence, type PipelineContext } from '../../src/pipeline/index.js';
 import { devApId, loadSigningIdentity, loadTrustStore, type SigningIdentity } from '../../src/pki/index.js';
-import type { StoredMessage } from '../../src/store/types.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { evidenceSamples } from '../fixtures/evidence/load-samples.js';
 import { foreignTestPki, sharedTestPki } from '../helpers/pki.js';
+import { c2ReturnedEvidenceContext } from '../helpers/returned-evidence-context.js';
 
 /**
  * Evidence returned by a qerds-ap that C2 found by SMP: the SMP answer names the AP's Peppol AP certificate (its AS4
@@ -47,31 +46,7 @@ async function seal(identity: SigningIdentity, issuerId = PEER): Promise<string>
 }
 
 function c2Context(entry: Partial<DirectoryEntry>): PipelineContext {
-  const message = {
-    id: 'm1',
-    ebmsMessageId: sample.messageId,
-    role: 'sender-ap',
-    state: 'relayed',
-    sender: sample.sender.id,
-    recipient: sample.recipient.id,
-    parts: [],
-    submittedAt: new Date(),
-    attempts: 0,
-  } as unknown as StoredMessage;
-  return {
-    self: { id: devApId('c2'), name: 'C2' },
-    evidenceVerifier: createEvidenceVerifier(qerdsTrust),
-    store: { findMessageByEbmsId: async (id: string) => (id === sample.messageId ? message : undefined) },
-    directory: {
-      lookup: async () => ({
-        participant: sample.recipient.id,
-        name: 'recipient',
-        endpoint: 'https://c3.invalid/as4',
-        ...entry,
-      }),
-    },
-    peerSeals: { ownSealFingerprint: c2Seal.certificate.fingerprint256 },
-  } as unknown as PipelineContext;
+  return c2ReturnedEvidenceContext({ sample, trust: qerdsTrust, ownSeal: c2Seal.certificate, entry });
 }
 
 /** The entry of an SMP answer: one certificate, the AP's AS4 one; no e-seal, no AP id. */

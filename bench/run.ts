@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<void>> = {
   'verify-page': async () => (await import('./verify-page.js')).benchVerifyPage(),
   cli: async () => (await import('./cli.js')).benchCli(),
   store: async () => (await import('./store.js')).benchStore(),
+  timestamp: async () => (await import('./timestamp.js')).benchTimestamp(),
 };
 const optIn = new Set(['scale', 'large']);
 

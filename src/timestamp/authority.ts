@@ -1,19 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Accuracy, TimeStampReq, TSTInfo } from '@peculiar/asn1-tsp';
-import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner, type CmsSigner } from '../crypto/index.js';
 import {
   certificateNameDer,
+  derObjectIdentifier,
   derTlv,
   digestNameOfOid,
-  readDerElement,
   type SigningIdentity,
 } from '../pki/index.js';
-import { integerContent } from './asn1.js';
+import { readTimestampRequest, type TimeStampReq } from './request-read.js';
 import { expectedDigestLength } from './request.js';
+import { writeTstInfo } from './tst-info-writer.js';
 import { DEV_TSA_POLICY, type TimestampAuthority, type TimestampAuthorityOptions } from './types.js';
 
 /** PKIFailureInfo bits (RFC 3161 §2.4.2) that this TSA reports. */
@@ -57,30 +55,26 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   // certificates field) is encoded once here; re-serialising parsed certificates per token doubled its cost.
   const signer = tsaSigner(identity);
   // RFC 3161 §2.4.2: the tsa field, when present, names the TSA as one of its certificate's subject names.
-  const tsaName = options.tsaName
-    ? new GeneralName({
-        directoryName: AsnConvert.parse(certificateNameDer(identity.certificate, 'subject'), Name),
-      })
-    : undefined;
+  const tsaName = options.tsaName ? certificateNameDer(identity.certificate, 'subject') : undefined;
 
   function tokenFor(req: TimeStampReq): Buffer {
     const genTime = clock.now();
-    const tstInfo = new TSTInfo({
-      version: 1,
+    const { hashAlgorithm, parameters, hashedMessage } = req.messageImprint;
+    const tstInfoDer = writeTstInfo({
       policy,
-      messageImprint: req.messageImprint,
-      serialNumber: integerContent(nextSerial()),
+      // RFC 3161 §2.4.2: the imprint "MUST have the same value as the similar field in TimeStampReq".
+      messageImprint: derTlv(
+        0x30,
+        derTlv(0x30, derObjectIdentifier(hashAlgorithm), ...(parameters ? [parameters] : [])),
+        derTlv(0x04, hashedMessage),
+      ),
+      serialNumber: nextSerial(),
       genTime,
-      accuracy: new Accuracy({
-        ...(accuracy.seconds ? { seconds: accuracy.seconds } : {}),
-        ...(accuracy.millis ? { millis: accuracy.millis } : {}),
-      }),
-      ordering: false,
+      accuracy,
       // RFC 3161 §2.4.2: the nonce MUST be echoed when the request had one.
       ...(req.nonce ? { nonce: req.nonce } : {}),
-      ...(tsaName ? { tsa: tsaName } : {}),
+      ...(tsaName ? { tsaName } : {}),
     });
-    const tstInfoDer = Buffer.from(AsnConvert.serialize(tstInfo));
     return createCmsSignature(signer, {
       eContentType: CMS_OID.tstInfo,
       content: tstInfoDer,
@@ -93,27 +87,23 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   async function respond(requestDer: Buffer): Promise<Buffer> {
     let req: TimeStampReq;
     try {
-      // The TimeStampReq must be the whole body: octets after it would be granted a token they never were part
-      // of (threat: a parser differential between this TSA and whatever logged or relayed the request).
-      if (readDerElement(requestDer).bytes.length !== requestDer.length)
-        return rejection('badDataFormat', 'octets follow the DER TimeStampReq');
-      req = AsnConvert.parse(requestDer, TimeStampReq);
-    } catch {
-      return rejection('badDataFormat', 'the request is not a DER TimeStampReq');
+      req = readTimestampRequest(requestDer);
+    } catch (e) {
+      const said = e instanceof QerdsError && e.code === 'TSA_BAD_REQUEST';
+      return rejection('badDataFormat', said ? e.message : 'the request is not a DER TimeStampReq');
     }
     if (req.version !== 1) return rejection('badDataFormat', `unsupported request version ${req.version}`);
-    const algorithm = digestNameOfOid(req.messageImprint.hashAlgorithm.algorithm);
+    const { hashAlgorithm, hashedMessage } = req.messageImprint;
+    const algorithm = digestNameOfOid(hashAlgorithm);
     // Only SHA-2 imprints: with a collision-prone hash (MD5, SHA-1) one token would vouch for two documents.
-    if (!algorithm)
-      return rejection('badAlg', `unsupported hash algorithm ${req.messageImprint.hashAlgorithm.algorithm}`);
-    if (req.messageImprint.hashedMessage.byteLength !== expectedDigestLength(algorithm)) {
+    if (!algorithm) return rejection('badAlg', `unsupported hash algorithm ${hashAlgorithm}`);
+    if (hashedMessage.length !== expectedDigestLength(algorithm)) {
       return rejection('badDataFormat', `the imprint is not a ${algorithm} digest`);
     }
     if (req.reqPolicy !== undefined && !accepted.has(req.reqPolicy)) {
       return rejection('unacceptedPolicy', `policy ${req.reqPolicy} is not offered by this TSA`);
     }
-    if (req.extensions && req.extensions.length > 0)
-      return rejection('unacceptedExtension', 'no request extension is supported');
+    if (req.extensionCount > 0) return rejection('unacceptedExtension', 'no request extension is supported');
     try {
       const token = tokenFor(req);
       return derTlv(0x30, statusInfo(0), token);

@@ -1,16 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { OctetString, AsnConvert } from '@peculiar/asn1-schema';
-import { MessageImprint as AsnMessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import type { MessageImprint } from '../core/ports.js';
-import { DIGEST_OIDS } from '../pki/index.js';
-import { integerContent } from './asn1.js';
+import {
+  derAlgorithmIdentifier,
+  derObjectIdentifier,
+  derTlv,
+  derUnsignedInteger,
+  DIGEST_OIDS,
+} from '../pki/index.js';
 
 const DIGEST_LENGTHS = Object.freeze({ sha256: 32, sha384: 48, sha512: 64 });
+const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
+const CERT_REQ_TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
-/** The ASN.1 MessageImprint of an imprint; throws `TSA_BAD_IMPRINT` on a digest of the wrong length. */
-export function toAsnMessageImprint(imprint: MessageImprint): AsnMessageImprint {
+/**
+ * The DER MessageImprint of an imprint; throws `TSA_BAD_IMPRINT` on a digest of the wrong length.
+ *
+ *   MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
+ *
+ * The SHA-2 AlgorithmIdentifier has no parameters (RFC 5754 §2).
+ */
+export function messageImprintDer(imprint: MessageImprint): Buffer {
   const oid = DIGEST_OIDS[imprint.algorithm];
   // Only SHA-2 imprints: a collision-prone hash would let one token vouch for two documents.
   if (!oid)
@@ -21,10 +31,7 @@ export function toAsnMessageImprint(imprint: MessageImprint): AsnMessageImprint 
       `a ${imprint.algorithm} digest has ${DIGEST_LENGTHS[imprint.algorithm]} bytes, not ${imprint.digest.length}`,
     );
   }
-  return new AsnMessageImprint({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: oid }),
-    hashedMessage: new OctetString(new Uint8Array(imprint.digest)),
-  });
+  return derTlv(0x30, derAlgorithmIdentifier(oid), derTlv(0x04, imprint.digest));
 }
 
 export function expectedDigestLength(algorithm: keyof typeof DIGEST_LENGTHS): number {
@@ -40,7 +47,15 @@ export interface TimestampRequestOptions {
   readonly policy?: string;
 }
 
-/** A DER TimeStampReq (RFC 3161 §2.4.1) over `imprint`, and the nonce it carries. */
+/**
+ * A DER TimeStampReq (RFC 3161 §2.4.1) over `imprint`, and the nonce it carries:
+ *
+ *   TimeStampReq ::= SEQUENCE { version INTEGER { v1(1) }, messageImprint MessageImprint,
+ *     reqPolicy TSAPolicyId OPTIONAL, nonce INTEGER OPTIONAL, certReq BOOLEAN DEFAULT FALSE,
+ *     extensions [0] IMPLICIT Extensions OPTIONAL }
+ *
+ * certReq FALSE is the DEFAULT, so DER leaves it out (X.690 §11.5).
+ */
 export function encodeTimestampRequest(
   imprint: MessageImprint,
   options: TimestampRequestOptions = {},
@@ -48,12 +63,13 @@ export function encodeTimestampRequest(
   // A fresh nonce per request: the client checks the reply echoes it, so an old reply cannot be replayed.
   const nonce = options.nonce ?? BigInt(`0x${randomBytes(8).toString('hex')}`);
   if (nonce < 0n) throw new QerdsError('TSA_BAD_REQUEST', 'the nonce must not be negative');
-  const req = new TimeStampReq({
-    version: 1,
-    messageImprint: toAsnMessageImprint(imprint),
-    nonce: integerContent(nonce),
-    certReq: options.certReq ?? false,
-    ...(options.policy ? { reqPolicy: options.policy } : {}),
-  });
-  return { der: Buffer.from(AsnConvert.serialize(req)), nonce };
+  const der = derTlv(
+    0x30,
+    VERSION_1,
+    messageImprintDer(imprint),
+    ...(options.policy ? [derObjectIdentifier(options.policy)] : []),
+    derUnsignedInteger(nonce),
+    ...(options.certReq ? [CERT_REQ_TRUE] : []),
+  );
+  return { der, nonce };
 }

@@ -13,7 +13,6 @@ import {
   type Finding,
 } from '../pki/index.js';
 import { nameToString } from '../pki/x509-read.js';
-import { bytesToBigint } from './asn1.js';
 import { essCertIdMatches, parseFirstEssCertId, type EssCertId } from './ess.js';
 import { parseTimestampToken, type ParsedToken } from './token.js';
 import type { TstInfo } from './tst-info.js';
@@ -152,6 +151,11 @@ export async function verifyTimestampToken(
   }
 
   return { valid: !findings.some((f) => f.severity === 'error'), ...result, tsaCertificate, findings };
+}
+
+/** INTEGER content octets as an unsigned bigint (nonce, serial number: compared and printed, never negative here). */
+function bytesToBigint(bytes: Buffer): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
 }
 
 function single(attributes: ReadonlyMap<string, readonly Buffer[]>, oid: string): Buffer | undefined {

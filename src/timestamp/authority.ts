@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { CMS_OID, createCmsSignature, prepareCmsSigner, type CmsSigner } from '../crypto/index.js';
@@ -9,6 +8,7 @@ import {
   digestNameOfOid,
   type SigningIdentity,
 } from '../pki/index.js';
+import { createRandomPool } from './random-pool.js';
 import { readTimestampRequest, type TimeStampReq } from './request-read.js';
 import { expectedDigestLength } from './request.js';
 import { writeTstInfo } from './tst-info-writer.js';
@@ -50,7 +50,8 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
   const accepted = new Set(options.acceptedPolicies ?? [policy]);
   const clock = options.clock ?? systemClock;
   const accuracy = options.accuracy ?? { seconds: 1 };
-  const nextSerial = options.serialNumber ?? (() => BigInt(`0x${randomBytes(16).toString('hex')}`));
+  const random = createRandomPool();
+  const nextSerial = options.serialNumber ?? (() => BigInt(`0x${random(16).toString('hex')}`));
   // Everything that is the same in every token (SignerIdentifier, the ESS signing-certificate-v2 attribute, the
   // certificates field) is encoded once here; re-serialising parsed certificates per token doubled its cost.
   const signer = tsaSigner(identity);

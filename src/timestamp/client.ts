@@ -3,6 +3,7 @@ import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { readBodyAtMost } from '../core/response-body.js';
 import type { MessageImprint, TimeStampToken, TsaClient } from '../core/ports.js';
 import { derChildren, derIntegerValue, readDerElement, type TrustStore } from '../pki/index.js';
+import { createRandomPool } from './random-pool.js';
 import { encodeTimestampRequest } from './request.js';
 import type { HttpTsaClientOptions, TimestampAuthority, TsaClientOptions } from './types.js';
 import { verifyTimestampToken } from './verify.js';
@@ -94,9 +95,11 @@ export async function acceptTimestampResponse(
 
 /** A TsaClient over an in-process TSA (the embedded default, tests): same request/response path as over HTTP. */
 export function createLocalTsaClient(tsa: TimestampAuthority, options: TsaClientOptions = {}): TsaClient {
+  const random = createRandomPool();
   return {
     async timestamp(imprint) {
       const { der, nonce } = encodeTimestampRequest(imprint, {
+        nonce: freshNonce(random),
         certReq: options.certReq ?? true,
         ...(options.policy ? { policy: options.policy } : {}),
       });
@@ -113,9 +116,11 @@ export function createLocalTsaClient(tsa: TimestampAuthority, options: TsaClient
 /** A TsaClient for a remote TSA over HTTP (RFC 3161 §3.4): POST application/timestamp-query. */
 export function createHttpTsaClient(options: HttpTsaClientOptions): TsaClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const random = createRandomPool();
   return {
     async timestamp(imprint) {
       const { der, nonce } = encodeTimestampRequest(imprint, {
+        nonce: freshNonce(random),
         certReq: options.certReq ?? true,
         ...(options.policy ? { policy: options.policy } : {}),
       });
@@ -154,6 +159,11 @@ export function createHttpTsaClient(options: HttpTsaClientOptions): TsaClient {
       return acceptTimestampResponse(body, { imprint, nonce, ...pick(options) });
     },
   };
+}
+
+/** 64 random bits, fresh for each request: the reply must echo them, so an old reply cannot be replayed. */
+function freshNonce(random: (length: number) => Buffer): bigint {
+  return BigInt(`0x${random(8).toString('hex')}`);
 }
 
 function pick(options: TsaClientOptions): { policy?: string; trust?: TrustStore } {

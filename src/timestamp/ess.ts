@@ -1,11 +1,6 @@
-import { createHash, type X509Certificate } from 'node:crypto';
-import {
-  certificateSerialNumberDer,
-  derChildren,
-  derOid,
-  digestNameOfOid,
-  readDerElement,
-} from '../pki/index.js';
+import type { X509Certificate } from 'node:crypto';
+import { derChildren, derOid, digestNameOfOid, readDerElement } from '../pki/index.js';
+import { certificateHash, certificateIssuerSerial } from './certificate-ids.js';
 
 /**
  * ESS signing-certificate attributes, which bind the signer's certificate into the signed attributes so that
@@ -55,6 +50,6 @@ export function parseFirstEssCertId(value: Buffer, version: 1 | 2): EssCertId {
 
 /** Whether `id` identifies `cert`: the hash of the whole certificate and, when present, its serial number. */
 export function essCertIdMatches(id: EssCertId, cert: X509Certificate): boolean {
-  if (!createHash(id.hashAlgorithm).update(cert.raw).digest().equals(id.certHash)) return false;
-  return id.serialNumber === undefined || id.serialNumber.equals(certificateSerialNumberDer(cert));
+  if (!certificateHash(cert, id.hashAlgorithm).equals(id.certHash)) return false;
+  return id.serialNumber === undefined || id.serialNumber.equals(certificateIssuerSerial(cert).serial);
 }

@@ -10,6 +10,20 @@ import {
 } from '../pki/index.js';
 
 const DIGEST_LENGTHS = Object.freeze({ sha256: 32, sha384: 48, sha512: 64 });
+type ImprintAlgorithm = keyof typeof DIGEST_LENGTHS;
+/** Everything of a MessageImprint before the digest octets: fixed by the algorithm (the length is its digest's). */
+const IMPRINT_PREFIX = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(DIGEST_LENGTHS) as ImprintAlgorithm[]).map((a) => {
+      const whole = derTlv(
+        0x30,
+        derAlgorithmIdentifier(DIGEST_OIDS[a]),
+        derTlv(0x04, Buffer.alloc(DIGEST_LENGTHS[a])),
+      );
+      return [a, whole.subarray(0, whole.length - DIGEST_LENGTHS[a])];
+    }),
+  ) as Record<ImprintAlgorithm, Buffer>,
+);
 const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
 const CERT_REQ_TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
@@ -21,9 +35,11 @@ const CERT_REQ_TRUE = Buffer.from([0x01, 0x01, 0xff]);
  * The SHA-2 AlgorithmIdentifier has no parameters (RFC 5754 §2).
  */
 export function messageImprintDer(imprint: MessageImprint): Buffer {
-  const oid = DIGEST_OIDS[imprint.algorithm];
+  const prefix = Object.hasOwn(IMPRINT_PREFIX, imprint.algorithm)
+    ? IMPRINT_PREFIX[imprint.algorithm]
+    : undefined;
   // Only SHA-2 imprints: a collision-prone hash would let one token vouch for two documents.
-  if (!oid)
+  if (!prefix)
     throw new QerdsError('TSA_BAD_IMPRINT', `unsupported imprint algorithm ${String(imprint.algorithm)}`);
   if (imprint.digest.length !== DIGEST_LENGTHS[imprint.algorithm]) {
     throw new QerdsError(
@@ -31,10 +47,10 @@ export function messageImprintDer(imprint: MessageImprint): Buffer {
       `a ${imprint.algorithm} digest has ${DIGEST_LENGTHS[imprint.algorithm]} bytes, not ${imprint.digest.length}`,
     );
   }
-  return derTlv(0x30, derAlgorithmIdentifier(oid), derTlv(0x04, imprint.digest));
+  return Buffer.concat([prefix, imprint.digest]);
 }
 
-export function expectedDigestLength(algorithm: keyof typeof DIGEST_LENGTHS): number {
+export function expectedDigestLength(algorithm: ImprintAlgorithm): number {
   return DIGEST_LENGTHS[algorithm];
 }
 

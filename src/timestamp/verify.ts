@@ -4,7 +4,6 @@ import { OID } from '../crypto/oids.js';
 import { verifySignerSignature } from '../crypto/signer-signature.js';
 import {
   certificateNameDer,
-  certificateSerialNumberDer,
   derObjectIdentifier,
   digestNameOfOid,
   readDerElement,
@@ -13,6 +12,7 @@ import {
   type Finding,
 } from '../pki/index.js';
 import { nameToString } from '../pki/x509-read.js';
+import { certificateIssuerSerial } from './certificate-ids.js';
 import { essCertIdMatches, parseFirstEssCertId, type EssCertId } from './ess.js';
 import { parseTimestampToken, type ParsedToken } from './token.js';
 import type { TstInfo } from './tst-info.js';
@@ -168,10 +168,8 @@ function identifies(sid: ParsedToken['signer']['sid'], cert: X509Certificate): b
     const ski = certificateFacts(cert).subjectKeyIdentifier;
     return ski !== undefined && Buffer.from(ski, 'hex').equals(sid.keyId);
   }
-  return (
-    certificateNameDer(cert, 'issuer').equals(sid.issuer) &&
-    certificateSerialNumberDer(cert).equals(sid.serial)
-  );
+  const { issuer, serial } = certificateIssuerSerial(cert);
+  return issuer.equals(sid.issuer) && serial.equals(sid.serial);
 }
 
 function checkSigningCertificate(

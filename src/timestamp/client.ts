@@ -40,8 +40,13 @@ export async function acceptTimestampResponse(
   let tokenDer: Buffer | undefined;
   try {
     const resp = readDerElement(responseDer);
-    const [statusInfo, token] = derChildren(resp);
-    if (!statusInfo) throw new Error('no PKIStatusInfo');
+    // The reply crosses a trust boundary: exactly one TimeStampResp SEQUENCE, nothing after it (threat: a
+    // parser differential, octets this client never looked at being read otherwise by another reader).
+    if (resp.tag !== 0x30) throw new Error('not a SEQUENCE');
+    if (resp.bytes.length !== responseDer.length) throw new Error('octets follow the TimeStampResp');
+    const [statusInfo, token, extra] = derChildren(resp);
+    if (statusInfo?.tag !== 0x30) throw new Error('no PKIStatusInfo');
+    if (extra) throw new Error('unexpected elements after the token');
     const [status, ...rest] = derChildren(statusInfo);
     if (!status) throw new Error('no PKIStatus');
     statusValue = derIntegerValue(status);

@@ -394,12 +394,9 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async completeOutbox(id, leaseToken) {
-      const result =
-        leaseToken === undefined
-          ? await statements.completeOutboxUnleased.run(db, id)
-          : await statements.completeOutbox.run(db, id, leaseToken);
-      return Number(result.numAffectedRows) === 1;
+    completeOutbox(id, leaseToken) {
+      // The transaction's delete on the plain connection: one statement, atomic by itself.
+      return createSqlTransaction(db, flavour, clock, statements).completeOutbox(id, leaseToken);
     },
 
     async stats() {

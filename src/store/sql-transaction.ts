@@ -145,6 +145,14 @@ export function createSqlTransaction(
       return { ...evidence, sequence: Number(inserted.sequence) };
     },
 
+    async completeOutbox(id, leaseToken) {
+      const result =
+        leaseToken === undefined
+          ? await statements.completeOutboxUnleased.run(db, id)
+          : await statements.completeOutbox.run(db, id, leaseToken);
+      return Number(result.numAffectedRows) === 1;
+    },
+
     async enqueue(stage, messageId, data = {}, options = {}) {
       const now = clock.now();
       outbox.push({

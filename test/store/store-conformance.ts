@@ -745,6 +745,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })),
           'NOT_FOUND',
         );
+        // Chained (the first of its chain, or after a head), it is not found either, rather than a chain moved.
+        for (const previousId of [null, 'dup'])
+          await expectCode(
+            store.transaction((tx) =>
+              tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' }, { previousId }),
+            ),
+            'NOT_FOUND',
+          );
         expect(await store.listEvidence(m.id)).toHaveLength(1);
       });
 

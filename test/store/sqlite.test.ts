@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
+import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 // A file, not :memory:, so that a sibling store really opens a second connection to the same database.
@@ -123,5 +124,22 @@ describe('SQLite specifics', () => {
     // A second message with the same content: the rows are there once.
     await store.transaction((tx) => tx.insertMessage(message('m-3')));
     expect(rows()).toHaveLength(2);
+  });
+
+  it('syncs every commit (synchronous FULL), also on a file already in WAL mode, where better-sqlite3 would open it NORMAL', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-store-sync-'));
+    const file = join(dir, 'qerds.sqlite');
+    store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
+    await store.migrate();
+    // The file is in WAL mode now: a plain connection opened on it gets the build's WAL default.
+    other = new Database(file);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(other.pragma('synchronous', { simple: true })).toBe(1);
+    other.close();
+    // The store's own connection, opened the same way the store opens it.
+    other = openSqliteDatabase(file, 1000);
+    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(other.pragma('foreign_keys', { simple: true })).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { initDevPki } from '../src/pki/index.js';
 import { formatMs, percentile } from './stats.js';
 import { accessPointInternals } from '../src/access-point/internals.js';
 import { countPrivateKeyOperations, cryptoBound } from './crypto-bound.js';
+import { countSqlStatements, type SqlCounts } from './sql-counter.js';
 
 /**
  * The demo's path, in-process pipeline, SQLite: C1 submits over REST to C2, C2 seals + timestamps the
@@ -87,6 +88,7 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     }
   };
   const counter = countPrivateKeyOperations();
+  const sql = countSqlStatements();
   await Promise.all(Array.from({ length: concurrency }, submitter));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -118,7 +120,9 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     `latency submit → relayed at half that rate (${halfRate.toFixed(1)} msg/s, ${halfCount} messages, open loop): p50 ${formatMs(percentile(halfLatencies, 50))}, p99 ${formatMs(percentile(halfLatencies, 99))} (goal p99 < 200 ms: ${percentile(halfLatencies, 99) < 200 ? 'met' : 'NOT met'})`,
   );
   await net.stop();
+  sql.stop();
   rmSync(dir, { recursive: true, force: true });
+  printSqlCounts(sql.counts(), messages + halfCount, polls);
 
   const bound = await cryptoBound(counter.counts, messages);
   const ops = bound.kinds.reduce((a, k) => a + k.perMessage, 0);
@@ -129,4 +133,18 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     `crypto bound: ${bound.messagesPerSecond.toFixed(0)} msg/s on ${availableParallelism()} cores; throughput / bound = ${(rate / bound.messagesPerSecond).toFixed(3)} (goal ≥ 0.75)`,
   );
   return `${keyType.toUpperCase().padEnd(3)} ${(cpuMs / messages).toFixed(1).padStart(6)} | ${rate.toFixed(1).padStart(5)} | ${bound.messagesPerSecond.toFixed(0).padStart(5)} | ${(rate / bound.messagesPerSecond).toFixed(3)} | ${formatMs(percentile(latencies, 50))} / ${formatMs(percentile(latencies, 99))} | ${formatMs(percentile(halfLatencies, 50))} / ${formatMs(percentile(halfLatencies, 99))}`;
+}
+
+/**
+ * The SQLite work of both access points over the whole run (both phases, up to the end of shutdown, so that the
+ * evidence a message's relay sets off is in), per message; the submitters' status polls (one SELECT each) are
+ * left out. BENCH_SQL_TOP=n also lists the n most frequent statements.
+ */
+function printSqlCounts(counts: SqlCounts, messages: number, polls: number): void {
+  const per = (n: number) => (n / messages).toFixed(1);
+  console.log(
+    `store (SQLite, both APs, ${messages} messages, status polls left out): ${per(counts.statements - polls)} statements, ${per(counts.commits + counts.autocommitWrites)} commits (${per(counts.commits)} transactions + ${per(counts.autocommitWrites)} autocommit writes), ${per(counts.rollbacks)} rollbacks per message`,
+  );
+  const top = Number(process.env.BENCH_SQL_TOP ?? 0);
+  for (const [text, n] of counts.bySql.slice(0, top)) console.log(`  ${per(n).padStart(5)}  ${text}`);
 }

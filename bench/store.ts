@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStore } from '../src/store/index.js';
+import { countSqlStatements } from './sql-counter.js';
 
 /**
  * The store's share of a message without XML or crypto: what the pipeline asks of the SQLite store for one message
- * on the demo path, in a loop. A round: a payload blob, the message with its first evidence and an outbox entry in
- * one transaction, the job leased and completed, an empty poll, three reads, a transition with a second evidence
- * (chain-checked), a state update, two evidence reads. Prints process CPU per round (user and system apart: system
- * time is mostly the WAL's writes and fsyncs, user time the query layer).
+ * on the demo path, in a loop. A round: a payload blob, the message (with its blob's row) with its first evidence and
+ * an outbox entry in one transaction, the job leased, an empty poll, three reads, the job's step: a transition with a
+ * second evidence (chain-checked) and the job's completion in one transaction, a state update, two evidence reads.
+ * Prints process CPU per round (user and system apart: system time is mostly the WAL's writes and fsyncs, user time
+ * the query layer), and the statements and commits of a round.
  */
 export async function benchStore(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 1000);
@@ -43,8 +45,7 @@ export async function benchStore(): Promise<void> {
       );
       await tx.enqueue('relay', id, { n });
     });
-    for (const job of await store.leaseOutbox(8, 30_000, new Date(Date.now() + 1000)))
-      await store.completeOutbox(job.id, job.leaseToken);
+    const jobs = await store.leaseOutbox(8, 30_000, new Date(Date.now() + 1000));
     await store.leaseOutbox(8, 30_000, new Date());
     await store.getMessage(id);
     await store.getMessage(id);
@@ -55,6 +56,7 @@ export async function benchStore(): Promise<void> {
         { id: `r-${n}`, messageId: id, event: 'RelayAcceptance', eventTime: new Date(), xml, issuedBy: 'ap' },
         { previousId: `a-${n}` },
       );
+      for (const job of jobs) await tx.completeOutbox(job.id, job.leaseToken);
     });
     await store.transitionMessage(id, 'relaying', 'relayed', { attempts: 1 });
     await store.getEvidence(`r-${n}`);
@@ -62,10 +64,17 @@ export async function benchStore(): Promise<void> {
   };
   try {
     for (let i = 0; i < warmUp; i++) await round();
+    const sql = countSqlStatements();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < rounds; i++) await round();
     const cpu = process.cpuUsage(cpu0);
+    sql.stop();
+    const counts = sql.counts();
+    const per = (k: number) => (k / rounds).toFixed(1);
+    console.log(
+      `sql: ${per(counts.statements)} statements, ${per(counts.commits + counts.autocommitWrites)} commits (${per(counts.commits)} transactions + ${per(counts.autocommitWrites)} autocommit writes) per round`,
+    );
     const ms = (us: number) => (us / 1000 / rounds).toFixed(3);
     console.log(
       `cpu: ${ms(cpu.user + cpu.system)} ms per round (user ${ms(cpu.user)} + system ${ms(cpu.system)}); wall ${((performance.now() - t0) / rounds).toFixed(2)} ms per round`,

@@ -98,8 +98,12 @@ export function registerWorkers(
     const make = handlers[stage];
     // A stage handler is a cheap closure: made per job around a child logger, every line a stage
     // writes about the job names its message, stage and outbox entry (one grep follows a message).
-    const handler: JobHandler = (job) =>
-      make({ ...context, log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }) })(job);
+    const handler: JobHandler = (job, completion) =>
+      make({
+        ...context,
+        log: context.log.child({ messageId: job.messageId, stage, jobId: job.id }),
+        ...(completion ? { completion } : {}),
+      })(job, completion);
     queue.process(stage, wrap(stage, handler), concurrencyOf ? { concurrency: concurrencyOf(stage) } : {});
   }
 }

@@ -193,10 +193,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
       }
     },
     observeJob(stage, handler) {
-      return async (job) => {
+      return async (job, completion) => {
         const end = jobDuration.startTimer({ stage });
         try {
-          const outcome = await handler(job);
+          const outcome = await handler(job, completion);
           end({ outcome: outcome.status });
           if (outcome.status === 'retry' || outcome.status === 'dead') countError(outcome.error);
           return outcome;

@@ -25,7 +25,7 @@ export function acceptanceExpiryStage(ctx: PipelineContext): JobHandler {
         reason: { code: 'RC09', details: `no answer from the recipient by ${deadline.toISOString()}` },
       },
       { from: 'awaiting-acceptance', to: 'failed', patch: { lastError: 'ACCEPTANCE_EXPIRED' } },
-      { returnToSender: true },
+      { returnToSender: true, completesJob: true },
     ).catch(unlessMovedOn);
     ctx.log.info({ deadline }, 'acceptance window over without an answer');
     return { status: 'done' };

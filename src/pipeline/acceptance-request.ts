@@ -32,6 +32,7 @@ export async function askForAcceptance(
           { from: 'received', to: 'awaiting-acceptance' },
           {
             returnToSender: true,
+            completesJob: true,
             alsoInTransaction: (tx) =>
               tx.enqueue(
                 'acceptance-expiry',
@@ -55,7 +56,7 @@ export async function askForAcceptance(
             },
           },
           { from: 'received', to: 'failed', patch: { lastError: 'NOTIFICATION_FOR_ACCEPTANCE_FAILED' } },
-          { returnToSender: true },
+          { returnToSender: true, completesJob: true },
         ),
     },
   );

@@ -27,7 +27,7 @@ export async function consignByNotice(
           message,
           { event: 'ConsignmentNotification', reason: { code: 'RD01' } },
           { from, to: 'consigned' },
-          { returnToSender: true },
+          { returnToSender: true, completesJob: true },
         );
         ctx.log.info({ channel }, 'recipient notified of the consigned message');
       },
@@ -43,7 +43,7 @@ export async function consignByNotice(
             },
           },
           { from, to: 'failed', patch: { lastError: 'CONSIGNMENT_NOTIFICATION_FAILED' } },
-          { returnToSender: true },
+          { returnToSender: true, completesJob: true },
         ),
     },
   );

@@ -37,6 +37,7 @@ async function consignToInbox(ctx: PipelineContext, message: StoredMessage): Pro
     { from: message.state, to: 'consigned' },
     {
       returnToSender: true,
+      completesJob: true,
       // Store-and-forward by mail when the recipient has a registered delivery address (mail-delivery-stage.ts).
       alsoInTransaction: async (tx) => {
         if (ctx.mail?.deliveryAddress(message.recipient)) await tx.enqueue('mail-delivery', message.id);

@@ -41,6 +41,11 @@ export const pipelineErrors = {
     retryable: true,
   },
   PIPELINE_QUEUE_UNAVAILABLE: { text: 'the queue could not take the job', httpStatus: 500, retryable: true },
+  PIPELINE_LEASE_LOST: {
+    text: "the job's outbox lease was taken over by another worker: its step was not committed",
+    httpStatus: 500,
+    retryable: true,
+  },
   PIPELINE_NO_HANDLER: { text: 'no handler is registered for the stage', httpStatus: 500, retryable: false },
   PIPELINE_HANDLER_EXISTS: {
     text: 'the stage or sweep already has a handler',

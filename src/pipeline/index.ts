@@ -1,4 +1,4 @@
-export type { Queue, JobHandler, JobOutcome, JobRunner } from './types.js';
+export type { Queue, JobCompletion, JobHandler, JobOutcome, JobRunner } from './types.js';
 export { pipelineErrors, type PipelineErrorCode } from './errors.js';
 export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { createBullmqQueue, type BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';

@@ -81,7 +81,7 @@ async function settle(
         ? { event: 'ContentHandover', reason: { code: 'RE01' } }
         : { event: 'ContentHandoverFailure', reason },
       { from: 'consigned', to, patch: to === 'failed' ? { lastError: reason?.code } : undefined },
-      { returnToSender: true },
+      { returnToSender: true, completesJob: true },
     );
   } catch (error) {
     // The recipient downloaded it through the API meanwhile: that handover and its evidence stand.

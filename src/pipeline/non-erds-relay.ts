@@ -77,6 +77,7 @@ async function settle(
     message,
     { event: to === 'delivered' ? 'RelayToNonERDS' : 'RelayToNonERDSFailure', reason },
     { from: 'relaying', to, ...(to === 'failed' ? { patch: { lastError: reason.code } } : {}) },
+    { completesJob: true },
   ).catch(unlessMovedOn);
   return { status: 'done' };
 }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { isQerdsError, type Clock } from '../core/index.js';
+import { isQerdsError, QerdsError, type Clock } from '../core/index.js';
 import type { OutboxEntry, Store } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
-import type { JobOutcome, JobRunner } from './types.js';
+import type { JobCompletion, JobOutcome, JobRunner } from './types.js';
 
 export interface OutboxJobRunnerOptions {
   readonly store: Store;
@@ -33,9 +33,13 @@ const defaultThrowAttempts = 25;
  * unforeseen failure: it is logged and retried with back-off, then dead-lettered once its attempt
  * budget is spent (an operator sees and replays it), never lost and never retried forever.
  *
+ * A handler whose step writes something commits it through the JobCompletion it is handed: the entry is
+ * completed in that transaction, and the runner records nothing after it (one commit per step, not two).
+ *
  * Every settlement is compare-and-set on the entry's lease token: a worker whose lease was taken over
- * settles nothing. If settling itself fails, the lease runs out and the job runs again: handlers are
- * idempotent.
+ * settles nothing, and a step committed through the completion under a lost lease rolls back whole
+ * (PIPELINE_LEASE_LOST): the new owner runs the step again. If settling itself fails, the lease runs out and
+ * the job runs again: handlers are idempotent.
  */
 export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunner {
   const { store, clock, log } = options;
@@ -53,11 +57,37 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
       log.debug(fields, 'job skipped: its lease was taken over by a newer dispatch');
       return;
     }
-    const renewal = token === undefined ? undefined : keepLeased(job, token);
+    /** Set once a transaction of the step committed the entry's completion: the job is settled. */
+    let completed = false;
+    const completion: JobCompletion = {
+      async transaction(work) {
+        if (completed) return store.transaction(work);
+        const result = await store.transaction(async (tx) => {
+          const value = await work(tx);
+          // Last, so that the entry's row lock (PostgreSQL) is held for the shortest time. Lost: roll back the step.
+          if (!(await tx.completeOutbox(job.id, token)))
+            throw new QerdsError(
+              'PIPELINE_LEASE_LOST',
+              `outbox entry ${job.id} (${job.stage}) is no longer this worker's: the step is not committed`,
+            );
+          return value;
+        });
+        completed = true;
+        renewal?.stop();
+        return result;
+      },
+    };
+    const renewal = token === undefined ? undefined : keepLeased(job, token, () => completed);
     let outcome: JobOutcome;
     try {
-      outcome = await handler(job);
+      outcome = await handler(job, completion);
     } catch (error) {
+      if (completed || isQerdsError(error, 'PIPELINE_LEASE_LOST')) {
+        // Settled by the step's own commit, or the lease is another worker's: nothing to record here.
+        if (completed) log.error({ err: error, ...fields }, 'job handler threw after its step committed');
+        else log.warn(fields, 'job step not committed: its lease was taken over (the new owner runs it)');
+        return;
+      }
       const code = isQerdsError(error) ? error.code : 'INTERNAL';
       const attempts = job.attempts + 1;
       if (attempts >= maxAttempts) {
@@ -71,6 +101,12 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
       }
     } finally {
       renewal?.stop();
+    }
+    if (completed) {
+      if (outcome.status !== 'done')
+        log.error({ ...fields, outcome }, 'job completed in its step, yet its handler asked for more: ignored');
+      log.debug({ ...fields, attempts: job.attempts + 1 }, 'job done');
+      return;
     }
     try {
       let settled: boolean;
@@ -112,13 +148,16 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     }
   }
 
-  /** Renews the lease every third of its length until stopped (a renewal that fails is tried again). */
-  function keepLeased(job: OutboxEntry, token: string): { stop(): void } {
+  /**
+   * Renews the lease every third of its length until stopped (a renewal that fails is tried again). `settled`: the
+   * entry was completed meanwhile (a renewal already under way then finds it gone, which is no lost lease).
+   */
+  function keepLeased(job: OutboxEntry, token: string, settled: () => boolean): { stop(): void } {
     const timer = setInterval(
       () => {
         store.renewOutboxLease(job.id, token, leaseMs, clock.now()).then(
           (owned) => {
-            if (!owned)
+            if (!owned && !settled())
               log.warn(
                 { jobId: job.id, stage: job.stage, messageId: job.messageId },
                 'lease of a running job was lost',

@@ -12,7 +12,7 @@ import type {
 } from '../core/index.js';
 import type { Directory, DirectoryEntry, DirectoryService } from '../directory/index.js';
 import type { Store, StoredMessage } from '../store/types.js';
-import type { Queue } from './types.js';
+import type { JobCompletion, Queue } from './types.js';
 import type { PickupLinks } from './pickup-link.js';
 
 /** What the stages need to issue one sealed evidence; the composition root fills issuer and policy. */
@@ -303,6 +303,13 @@ export interface PipelineContext {
   readonly recipients?: RecipientChannels;
   /** Called after a commit that enqueued work, so the dispatcher polls at once. */
   readonly poke: () => void;
+  /**
+   * In a stage's job (set per job by the worker registration, under a runner that settles jobs): the transaction
+   * that commits the step's outcome together with the job's completion (JobCompletion). A stage passes it where
+   * it commits its outcome (recordEvidence `completesJob`, stepTransaction); absent elsewhere (a REST or AS4
+   * request, a bare queue), where those are plain store transactions.
+   */
+  readonly completion?: JobCompletion;
   /**
    * End-to-end encryption rules at C2 (REQ2): whether the recipient's encryption certificate may be used,
    * and whether content must be encrypted at all. @defaultValue any certificate the directory names is

@@ -5,7 +5,13 @@ import type { StoredMessage } from '../store/types.js';
 import { retryAfter } from './backoff.js';
 import { relayToNonErds } from './non-erds-relay.js';
 import type { PipelineContext, RelayAnswer, RelayPart } from './ports.js';
-import { readRelayParts, recipientEntry, recordEvidence, unlessMovedOn } from './stage-support.js';
+import {
+  readRelayParts,
+  recipientEntry,
+  recordEvidence,
+  stepTransaction,
+  unlessMovedOn,
+} from './stage-support.js';
 import type { JobHandler } from './types.js';
 
 /**
@@ -120,7 +126,7 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       // A check due at the deadline ends it in RelayFailure if that evidence never comes (committed with the state).
       const since = ctx.clock.now();
       const deadline = new Date(since.getTime() + (ctx.relayEvidenceTimeoutMs ?? 3_600_000));
-      await ctx.store.transaction(async (tx) => {
+      await stepTransaction(ctx, async (tx) => {
         // False when C3's RelayAcceptance came back first and moved the message on: then there is nothing to await.
         if (await tx.transitionMessage(message!.id, 'relaying', 'relaying', { attempts: job.attempts + 1 })) {
           await tx.enqueue(
@@ -142,8 +148,11 @@ export function relayStage(ctx: PipelineContext): JobHandler {
       ctx.log.info({ endpoint: entry.endpoint }, 'relayed, receipt verified and bound in RelayAcceptance');
       return { status: 'done' };
     }
-    // The receipt may arrive after C3's handover evidence moved the message on: that is not an error.
-    await ctx.store.transitionMessage(message.id, 'relaying', 'relayed', { attempts: job.attempts + 1 });
+    // The receipt may arrive after C3's handover evidence moved the message on: that is not an error (the job is
+    // completed all the same, in the same commit).
+    await stepTransaction(ctx, (tx) =>
+      tx.transitionMessage(message!.id, 'relaying', 'relayed', { attempts: job.attempts + 1 }),
+    );
     ctx.log.info({ endpoint: entry.endpoint }, 'relayed, receipt verified');
     return { status: 'done' };
   };
@@ -178,11 +187,17 @@ async function recordReceiptBoundAcceptance(
     },
   };
   try {
-    await recordEvidence(ctx, message, request, { from: 'relaying', to: 'relayed', patch: { attempts } });
+    await recordEvidence(
+      ctx,
+      message,
+      request,
+      { from: 'relaying', to: 'relayed', patch: { attempts } },
+      { completesJob: true },
+    );
   } catch (error) {
     if (!isQerdsError(error, 'STATE_CONFLICT')) throw error;
     const now = await ctx.store.getMessage(message.id);
-    if (now) await recordEvidence(ctx, now, request, { from: now.state, to: now.state });
+    if (now) await recordEvidence(ctx, now, request, { from: now.state, to: now.state }, { completesJob: true });
   }
 }
 
@@ -206,6 +221,7 @@ async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFai
     message,
     { event: 'RelayFailure', reason: { code, details } },
     { from: 'relaying', to: 'failed', patch: { lastError: code } },
+    { completesJob: true },
   ).catch(unlessMovedOn);
   // C3's evidence may have settled the message meanwhile (e.g. handed over): then there is no failure to prove.
   if (!recorded) return { status: 'done' } as const;

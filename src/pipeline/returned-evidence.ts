@@ -7,7 +7,7 @@ import {
   type QerdsErrorCode,
   type MessageState,
 } from '../core/index.js';
-import type { StoredMessage } from '../store/types.js';
+import type { StoredMessage, StoreTransaction } from '../store/types.js';
 import { enqueueSenderCopies } from './sender-copies.js';
 import { recipientEntry } from './stage-support.js';
 import type { EvidenceCheck, PipelineContext } from './ports.js';
@@ -54,7 +54,8 @@ export async function acceptReturnedEvidence(
 
 /**
  * Several evidences that arrived in one message: all are checked before any is kept, so that the message is
- * accepted whole or refused whole (the sender's AP then sends each again on its own).
+ * accepted whole or refused whole (the sender's AP then sends each again on its own). They are kept in one
+ * transaction (recordGroup); one already stored, or a message that moved on meanwhile, has them kept one by one.
  */
 export async function acceptReturnedEvidenceGroup(
   ctx: PipelineContext,
@@ -69,6 +70,7 @@ export async function acceptReturnedEvidenceGroup(
     await alsoCheck?.(one);
     checked.push(one);
   }
+  if (checked.length > 1 && (await recordGroup(ctx, checked))) return;
   const recorded = new Set<string>();
   for (const one of checked) {
     // A second evidence about the same message sees the state the first one left.
@@ -255,40 +257,96 @@ async function checkWithDirectoryPin(
   return ctx.evidenceVerifier.check(xml, { issuerPins });
 }
 
+/**
+ * The writes that keep one returned evidence, in `tx`: the evidence, the state change it reports on a message in
+ * `state`, and the sender's copies. A duplicate (same evidence id: C3 sent it again after a lost receipt) throws
+ * STORE_DUPLICATE. The message's state afterwards (undefined: a state change it reports lost its compare-and-set,
+ * another writer moved the message first), and whether copies were enqueued.
+ */
+async function keepInTransaction(
+  ctx: PipelineContext,
+  tx: StoreTransaction,
+  { xml, check, message }: CheckedReturnedEvidence,
+  state: MessageState,
+): Promise<{ state: MessageState | undefined; copied: boolean }> {
+  await tx.insertEvidence({
+    id: check.id,
+    messageId: message.id,
+    event: check.event,
+    eventTime: check.eventTime,
+    xml,
+    issuedBy: check.issuerId,
+  });
+  const next = stateAfter[check.event];
+  let after: MessageState | undefined = state;
+  if (next && (state === 'relayed' || state === 'relaying')) {
+    after = (await tx.transitionMessage(message.id, state, next)) ? next : undefined;
+  } else if (check.event === 'RelayAcceptance' && state === 'relaying') {
+    // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
+    after = (await tx.transitionMessage(message.id, 'relaying', 'relayed')) ? 'relayed' : undefined;
+  }
+  const copied = await enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
+  return { state: after, copied };
+}
+
 async function recordReturnedEvidence(
   ctx: PipelineContext,
-  { xml, check, message }: CheckedReturnedEvidence,
+  one: CheckedReturnedEvidence,
 ): Promise<{ duplicate: boolean }> {
   let copied: boolean;
   try {
-    copied = await ctx.store.transaction(async (tx) => {
-      // A duplicate (same evidence id: C3 sent it again after a lost receipt) fails here and rolls back whole.
-      await tx.insertEvidence({
-        id: check.id,
-        messageId: message.id,
-        event: check.event,
-        eventTime: check.eventTime,
-        xml,
-        issuedBy: check.issuerId,
-      });
-      const next = stateAfter[check.event];
-      if (next && (message.state === 'relayed' || message.state === 'relaying')) {
-        await tx.transitionMessage(message.id, message.state, next);
-      } else if (check.event === 'RelayAcceptance' && message.state === 'relaying') {
-        // SMTP relay binding: no signed receipt, C3's RelayAcceptance is what proves the relay (AS4: the receipt did).
-        await tx.transitionMessage(message.id, 'relaying', 'relayed');
-      }
-      return enqueueSenderCopies(ctx, tx, message.sender, message.id, check.id);
-    });
+    // A duplicate fails here and rolls back whole; a state change that lost its race is left to the other writer.
+    copied = await ctx.store.transaction(
+      async (tx) => (await keepInTransaction(ctx, tx, one, one.message.state)).copied,
+    );
   } catch (error) {
-    if (isQerdsError(error, 'STORE_DUPLICATE') && (await ctx.store.getEvidence(check.id)))
+    if (isQerdsError(error, 'STORE_DUPLICATE') && (await ctx.store.getEvidence(one.check.id)))
       return { duplicate: true };
     throw error;
   }
   if (copied) ctx.poke();
+  logKept(ctx, one);
+  return { duplicate: false };
+}
+
+/** Thrown inside recordGroup's transaction to roll it back and keep the evidences one by one instead. */
+const notWhole = new Error('the group cannot be kept in one transaction');
+
+/**
+ * Keeps the evidences of one received message in one transaction: one commit for the group instead of one per
+ * evidence. In message id order (two groups about the same messages lock their rows in the same order, so they
+ * cannot deadlock on PostgreSQL), each message's evidences in the order received, each seeing the state the one
+ * before left. False, with nothing kept, when the group cannot be kept whole as one: one of them is stored already
+ * (a duplicate is skipped, not an error) or a message moved on meanwhile (its later evidences must see the state
+ * another writer left); the caller then keeps them one by one, as each alone would be.
+ */
+async function recordGroup(ctx: PipelineContext, checked: readonly CheckedReturnedEvidence[]): Promise<boolean> {
+  const ordered = [...checked].sort((a, b) =>
+    a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0,
+  );
+  let copied = false;
+  try {
+    await ctx.store.transaction(async (tx) => {
+      const states = new Map<string, MessageState>();
+      for (const one of ordered) {
+        const kept = await keepInTransaction(ctx, tx, one, states.get(one.message.id) ?? one.message.state);
+        if (kept.state === undefined) throw notWhole;
+        states.set(one.message.id, kept.state);
+        if (kept.copied) copied = true;
+      }
+    });
+  } catch (error) {
+    if (error === notWhole || isQerdsError(error, 'STORE_DUPLICATE')) return false;
+    throw error;
+  }
+  if (copied) ctx.poke();
+  for (const one of checked) logKept(ctx, one);
+  return true;
+}
+
+function logKept(ctx: PipelineContext, { check, message }: CheckedReturnedEvidence): void {
   ctx.log.info(
     { messageId: message.id, evidenceId: check.id, event: check.event },
     'evidence returned by the recipient AP',
   );
-  return { duplicate: false };
 }

@@ -88,6 +88,31 @@ export interface StateChange {
 }
 
 /**
+ * The transaction that commits a job step's outcome: in a job run by a runner (ctx.completion) it also completes
+ * the job's outbox entry, under the job's lease, so that the step and the end of its job are one commit; else a
+ * plain store transaction. Use it for the step's last write only: once it committed, the job is settled.
+ */
+export function stepTransaction<T>(
+  ctx: PipelineContext,
+  work: (tx: StoreTransaction) => Promise<T>,
+): Promise<T> {
+  return ctx.completion ? ctx.completion.transaction(work) : ctx.store.transaction(work);
+}
+
+/** What recordEvidence commits besides the evidence and the state change. */
+export interface RecordOptions {
+  /** Also a notify job that carries the evidence back to the sender's AP. */
+  readonly returnToSender?: boolean;
+  /** More writes of the same transaction. */
+  readonly alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown>;
+  /**
+   * The evidence is the outcome of the running job's step: its transaction also completes the job
+   * (stepTransaction). @defaultValue false
+   */
+  readonly completesJob?: boolean;
+}
+
+/**
  * Issue an evidence about a stored message (chained to its latest one) and commit it together with
  * `alsoInTransaction` (a state change) and, when `returnToSender`, a notify job that carries it back
  * to the sender's AP.
@@ -97,7 +122,7 @@ export async function recordEvidence(
   message: StoredMessage,
   request: Omit<EvidenceRequest, 'message' | 'previousEvidenceId'>,
   transition: StateChange,
-  options: { returnToSender?: boolean; alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown> } = {},
+  options: RecordOptions = {},
 ): Promise<IssuedEvidence> {
   // Sealing (TSA round trip) happens outside the transaction; the chain link it names is checked inside it,
   // under the message's row lock (insertEvidence previousId). Another evidence recorded meanwhile (a parallel
@@ -124,7 +149,7 @@ async function recordChainedEvidence(
   message: StoredMessage,
   request: Omit<EvidenceRequest, 'message' | 'previousEvidenceId'>,
   transition: StateChange,
-  options: { returnToSender?: boolean; alsoInTransaction?: (tx: StoreTransaction) => Promise<unknown> },
+  options: RecordOptions,
   previousId: string | null,
 ): Promise<IssuedEvidence> {
   const evidence = await ctx.evidence.issue({
@@ -133,7 +158,7 @@ async function recordChainedEvidence(
     ...(previousId === null ? {} : { previousEvidenceId: previousId }),
   });
   let copied = false;
-  await ctx.store.transaction(async (tx) => {
+  const work = async (tx: StoreTransaction) => {
     // The evidence stands only with the state change it proves: if another job or request moved the message
     // first, nothing is recorded (no ContentConsignment after a handover, no RelayFailure after a delivery).
     if (!(await tx.transitionMessage(message.id, transition.from, transition.to, transition.patch))) {
@@ -161,7 +186,8 @@ async function recordChainedEvidence(
       (await enqueueSenderCopies(ctx, tx, message.sender, message.id, evidence.id))
     )
       copied = true;
-  });
+  };
+  await (options.completesJob ? stepTransaction(ctx, work) : ctx.store.transaction(work));
   if (options.returnToSender || copied) ctx.poke();
   return evidence;
 }

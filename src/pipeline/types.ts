@@ -1,10 +1,27 @@
-import type { OutboxEntry, PipelineStage } from '../store/types.js';
+import type { OutboxEntry, PipelineStage, StoreTransaction } from '../store/types.js';
 
 /**
  * The queue port. The store's outbox is the truth; a queue only says "go". The in-process adapter
  * (embedded default) and the BullMQ adapter (scale) implement it and pass one conformance suite.
  */
-export type JobHandler = (job: OutboxEntry) => Promise<JobOutcome>;
+export type JobHandler = (job: OutboxEntry, completion?: JobCompletion) => Promise<JobOutcome>;
+
+/**
+ * What the job runner hands a handler so that the step's outcome and the end of its job commit together: the
+ * step's last transaction (evidence, state change, next outbox entries) also removes the job's own outbox entry,
+ * one commit instead of two. Absent when no runner settles the job (a bare queue): the handler then commits its
+ * outcome with Store.transaction and nothing more.
+ */
+export interface JobCompletion {
+  /**
+   * Store.transaction that, once `work` is done, also completes the job's outbox entry under the job's lease, in
+   * the same transaction. A lease taken over meanwhile (the entry is another worker's now): PIPELINE_LEASE_LOST is
+   * thrown inside the transaction, so nothing of `work` is committed, and the new owner runs the step again
+   * (handlers are idempotent). Once such a transaction committed the job is settled: the handler's outcome must
+   * then be `done` (the runner records nothing more), and a later call is a plain Store.transaction.
+   */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+}
 
 /**
  * What a handler reports; the pipeline completes or reschedules the outbox entry accordingly. `dead`:

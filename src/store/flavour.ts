@@ -12,6 +12,8 @@ export interface SqlFlavour {
   /** Column type of an auto-incrementing integer primary key. */
   readonly serialType: 'integer' | 'serial';
   isUniqueViolation(error: unknown): boolean;
+  /** A row naming a row that does not exist (the evidence of an unknown message). */
+  isForeignKeyViolation(error: unknown): boolean;
 }
 
 export const sqliteFlavour: SqlFlavour = Object.freeze({
@@ -22,6 +24,8 @@ export const sqliteFlavour: SqlFlavour = Object.freeze({
     const code = (error as { code?: unknown } | null)?.code;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   },
+  isForeignKeyViolation: (error: unknown) =>
+    (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
 });
 
 export const postgresFlavour: SqlFlavour = Object.freeze({
@@ -30,4 +34,6 @@ export const postgresFlavour: SqlFlavour = Object.freeze({
   serialType: 'serial',
   // 23505 unique_violation (PostgreSQL error codes, appendix A).
   isUniqueViolation: (error: unknown) => (error as { code?: unknown } | null)?.code === '23505',
+  // 23503 foreign_key_violation.
+  isForeignKeyViolation: (error: unknown) => (error as { code?: unknown } | null)?.code === '23503',
 });

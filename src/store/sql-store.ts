@@ -13,7 +13,10 @@ import type { BlobStore, InboxPage, Store } from './types.js';
 export interface SqlStoreOptions {
   readonly db: Kysely<StoreDatabase>;
   readonly flavour: SqlFlavour;
-  /** Where the bytes live; the store adds a `blobs` row for each stored blob. */
+  /**
+   * Where the bytes live. The store adds a `blobs` row for each blob a message names, in the transaction that
+   * inserts the message (not at the put: a put no message follows leaves a file for the orphan sweep, no row).
+   */
   readonly files: BlobStore;
   readonly clock: Clock;
   /** Schema of Kysely's own migration tables (PostgreSQL); the store's tables follow `search_path`. */
@@ -62,11 +65,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
   const statements = createStoreStatements(db, flavour);
 
   const blobs: BlobStore = {
-    async put(source, putOptions) {
-      const stored = await files.put(source, putOptions);
-      await statements.insertBlob.run(db, stored.sha256, stored.size, toDbTime(clock.now()));
-      return stored;
-    },
+    put: (source, putOptions) => files.put(source, putOptions),
     get: (sha256) => files.get(sha256),
     has: (sha256) => files.has(sha256),
   };
@@ -350,10 +349,10 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       if (limit <= 0) return [];
       const at = toDbTime(now);
       const until = toDbTime(new Date(now.getTime() + leaseMs));
-      // PostgreSQL: one statement (atomic by itself), SKIP LOCKED lets concurrent leasers pass over rows
-      // another one is taking. No BEGIN/COMMIT around it: every process polls the outbox, and three round
-      // trips per poll instead of one were most of an idle cluster's database work.
-      // SQLite: the transaction begins IMMEDIATE, so select-then-update has the only write lock.
+      // One statement, atomic by itself, with no BEGIN/COMMIT around it (every process polls the outbox; three
+      // statements per lease instead of one were most of an idle cluster's database work). PostgreSQL: SKIP LOCKED
+      // lets concurrent leasers pass over rows another one is taking. SQLite: a writing statement takes the write
+      // lock before it reads anything (as BEGIN IMMEDIATE would), so its select-then-update has the only one.
       const due = (q: typeof db) =>
         q
           .selectFrom('outbox')
@@ -376,7 +375,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       // COMMIT (three statements and the write lock, for nothing). What the read saw due is leased in the
       // transaction, which selects again under the write lock: a row another leaser took meanwhile is not taken twice.
       if (!flavour.rowLocks && (await statements.outboxDue.run(db, at)).rows.length === 0) return [];
-      const rows = flavour.rowLocks ? await lease(db) : await db.transaction().execute((trx) => lease(trx));
+      const rows = await lease(db);
       rows.sort((a, b) =>
         a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.id) - Number(b.id),
       );
@@ -394,12 +393,9 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async completeOutbox(id, leaseToken) {
-      const result =
-        leaseToken === undefined
-          ? await statements.completeOutboxUnleased.run(db, id)
-          : await statements.completeOutbox.run(db, id, leaseToken);
-      return Number(result.numAffectedRows) === 1;
+    completeOutbox(id, leaseToken) {
+      // The transaction's delete on the plain connection: one statement, atomic by itself.
+      return createSqlTransaction(db, flavour, clock, statements).completeOutbox(id, leaseToken);
     },
 
     async stats() {

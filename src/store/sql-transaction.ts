@@ -54,6 +54,20 @@ export function createSqlTransaction(
         );
       }
       written.add(message.id);
+      // The blobs it names, recorded with it: a row is committed only with the message that references its blob,
+      // whose file (put and fsynced before) is on disk by then, and a blob no message names has no row (its file
+      // is the orphan sweep's, which goes by the messages' parts). One commit for both, not one per put.
+      const stored = new Set<string>();
+      for (const [sha256, size] of message.parts.flatMap((p) => [
+        [p.sha256, p.size] as const,
+        ...(p.plaintextSha256 === undefined || p.plaintextSize === undefined
+          ? []
+          : [[p.plaintextSha256, p.plaintextSize] as const]),
+      ])) {
+        if (stored.has(sha256)) continue;
+        stored.add(sha256);
+        await statements.insertBlob.run(db, sha256, size, row.updated_at);
+      }
       // The row as stored, mapped as a read of it would be: the caller need not read it back.
       return messageFromRow(row);
     },
@@ -95,10 +109,11 @@ export function createSqlTransaction(
 
     async insertEvidence(evidence, options = {}) {
       // Lock the message row so that concurrent writers of one message's chain queue up instead of
-      // both computing the same next sequence (PostgreSQL; SQLite has a single writer anyway). A row this
-      // transaction already wrote (insertMessage, or a transitionMessage that moved it) is locked until it
-      // ends and is known to exist: no second statement for that.
-      if (!written.has(evidence.messageId)) {
+      // both computing the same next sequence (PostgreSQL). A row this transaction already wrote (insertMessage,
+      // or a transitionMessage that moved it) is locked until it ends and is known to exist: no second statement
+      // for that. SQLite has a single writer (every transaction begins IMMEDIATE): no lock to take, and the
+      // evidence's foreign key refuses an unknown message (NOT_FOUND below).
+      if (flavour.rowLocks && !written.has(evidence.messageId)) {
         const { rows } = await statements.lockMessage.run(db, evidence.messageId);
         if (rows.length === 0) throw new QerdsError('NOT_FOUND', `message ${evidence.messageId} not found`);
       }
@@ -126,9 +141,14 @@ export function createSqlTransaction(
               : await insertEvidence.after.run(db, ...values, options.previousId);
         inserted = rows[0];
       } catch (error) {
+        if (flavour.isForeignKeyViolation(error))
+          throw new QerdsError('NOT_FOUND', `message ${messageId} not found`, { cause: error });
         throw duplicateOr(flavour, error, `evidence ${evidence.id} already stored`);
       }
       if (!inserted) {
+        // SQLite took no lock that would have found the message missing: an unknown message is not a moved chain.
+        if (!flavour.rowLocks && (await statements.lockMessage.run(db, messageId)).rows.length === 0)
+          throw new QerdsError('NOT_FOUND', `message ${messageId} not found`);
         // Only with previousId: nothing was written. Read the head for the error (the rare path).
         const head = await db
           .selectFrom('evidence')
@@ -143,6 +163,14 @@ export function createSqlTransaction(
         );
       }
       return { ...evidence, sequence: Number(inserted.sequence) };
+    },
+
+    async completeOutbox(id, leaseToken) {
+      const result =
+        leaseToken === undefined
+          ? await statements.completeOutboxUnleased.run(db, id)
+          : await statements.completeOutbox.run(db, id, leaseToken);
+      return Number(result.numAffectedRows) === 1;
     },
 
     async enqueue(stage, messageId, data = {}, options = {}) {

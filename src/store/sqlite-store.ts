@@ -40,12 +40,7 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.file !== ':memory:') createPrivateFile(options.file);
   const lock = options.exclusive && options.file !== ':memory:' ? holdExclusiveLock(options.file) : undefined;
-  const database = new Database(options.file);
-  // WAL: readers do not block the writer. synchronous stays FULL (the WAL default): a committed
-  // evidence must survive a power cut, it may be the only proof of an event.
-  database.pragma('journal_mode = WAL');
-  database.pragma('foreign_keys = ON');
-  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  const database = openSqliteDatabase(options.file, options.busyTimeoutMs ?? 5000);
   const db = new Kysely<StoreDatabase>({
     dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
   });
@@ -64,6 +59,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       lock.close();
     },
   };
+}
+
+/**
+ * The store's connection to its SQLite file. WAL: readers do not block the writer. synchronous FULL, set explicitly:
+ * every commit is on disk (the WAL fsynced) before it returns, since a committed message or evidence must survive a
+ * power cut (an acknowledged submission, or the only proof of an event). better-sqlite3 is built with
+ * SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so a file that is already in WAL mode would otherwise open with NORMAL, where
+ * commits are synced only at checkpoints and the last ones can be lost with the power.
+ */
+export function openSqliteDatabase(file: string, busyTimeoutMs: number): Database.Database {
+  const database = new Database(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  return database;
 }
 
 /**

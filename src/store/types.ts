@@ -150,6 +150,15 @@ export interface StoreTransaction {
    * by its owner, as for a duplicate message).
    */
   insertReceptionKey(key: string, messageId: string): Promise<void>;
+  /**
+   * Store.completeOutbox in this transaction: the entry is removed only if the transaction commits, so that a job
+   * step's writes and the end of its job are one commit (a crash between them cannot leave the step done and its
+   * job still due, or the reverse). With `leaseToken`, only while that lease owns the entry (checked under the
+   * entry's row lock: a concurrent re-lease waits for this transaction, or this one sees the new token); returns
+   * whether an entry was removed. Leaves the rest of the transaction to the caller: a caller that must not
+   * commit without the completion throws, and the transaction rolls back.
+   */
+  completeOutbox(id: number, leaseToken?: string): Promise<boolean>;
   /** Writes an outbox entry (with the transaction's others, once its work is done); the job runs only after the transaction commits. */
   enqueue(
     stage: PipelineStage,

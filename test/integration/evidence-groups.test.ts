@@ -156,4 +156,37 @@ describe('evidence returned in groups', () => {
     expect((await c2.store.getEvidence(fresh.id))?.event).toBe('RelayAcceptance');
     expect(await c2.store.getEvidence(forged.id)).toBeUndefined();
   });
+
+  it('C2 keeps a group in one transaction; a group holding one it already has keeps the others, the duplicate once', async () => {
+    const c2 = accessPointInternals(net.c2).context;
+    const sealer = accessPointInternals(net.c3).identity.certificate.fingerprint256;
+    const issue = (message: StoredMessage) =>
+      accessPointInternals(net.c3).context.evidence.issue({
+        event: 'RelayAcceptance',
+        reason: { code: 'RB01' },
+        message,
+        externalErds: { id: 'c2', name: 'C2' },
+      });
+    let transactions = 0;
+    const counted = {
+      ...c2,
+      store: {
+        ...c2.store,
+        transaction: ((work) => (transactions++, c2.store.transaction(work))) as typeof c2.store.transaction,
+      },
+    };
+    const [a, b] = [await issue(atC3[1]!), await issue(atC3[2]!)];
+    await acceptReturnedEvidenceGroup(counted, [a.xml, b.xml], sealer);
+    expect(transactions).toBe(1);
+    expect((await c2.store.getEvidence(a.id))?.event).toBe('RelayAcceptance');
+    expect((await c2.store.getEvidence(b.id))?.event).toBe('RelayAcceptance');
+    // Sent again with a new one (a lost receipt): the group cannot be kept whole, so each is kept on its own.
+    const c = await issue(atC3[1]!);
+    await acceptReturnedEvidenceGroup(counted, [a.xml, c.xml], sealer);
+    expect((await c2.store.getEvidence(c.id))?.event).toBe('RelayAcceptance');
+    const c2Message = await c2.store.findMessageByEbmsId(atC3[1]!.ebmsMessageId, 'sender-ap');
+    const ids = (await c2.store.listEvidence(c2Message!.id)).map((e) => e.id);
+    expect(ids.filter((id) => id === a.id)).toHaveLength(1);
+    expect(ids).toContain(c.id);
+  });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
+import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 // A file, not :memory:, so that a sibling store really opens a second connection to the same database.
@@ -76,5 +77,69 @@ describe('SQLite specifics', () => {
     });
     other.prepare('begin immediate').run();
     other.prepare('rollback').run();
+  });
+
+  it("records a blob's row with the message that names it, in its transaction; a put alone, or a rolled-back message, records none", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-store-blobs-'));
+    const file = join(dir, 'qerds.sqlite');
+    store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
+    await store.migrate();
+    other = new Database(file);
+    const rows = () => other.prepare('select sha256, size from blobs order by size').all();
+    const ciphertext = await store.blobs.put(Buffer.from('ciphertext of the part'));
+    const plaintext = await store.blobs.put(Buffer.from('plain'));
+    // A put whose message never comes (a refused upload, a crash before the insert): a file for the sweep, no row.
+    expect(rows()).toEqual([]);
+    const message = (id: string) => ({
+      id,
+      ebmsMessageId: `${id}@test`,
+      role: 'sender-ap' as const,
+      state: 'submitted' as const,
+      sender: { scheme: '0188', value: '1' },
+      recipient: { scheme: '0188', value: '2' },
+      parts: [
+        {
+          partId: 'p1',
+          contentType: 'application/cms',
+          sha256: ciphertext.sha256,
+          size: ciphertext.size,
+          plaintextSha256: plaintext.sha256,
+          plaintextSize: plaintext.size,
+        },
+      ],
+      submittedAt: new Date(),
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.insertMessage(message('m-1'));
+        throw new Error('refused after the insert');
+      }),
+    ).rejects.toThrow('refused after the insert');
+    expect(rows()).toEqual([]);
+    await store.transaction((tx) => tx.insertMessage(message('m-2')));
+    expect(rows()).toEqual([
+      { sha256: plaintext.sha256, size: plaintext.size },
+      { sha256: ciphertext.sha256, size: ciphertext.size },
+    ]);
+    // A second message with the same content: the rows are there once.
+    await store.transaction((tx) => tx.insertMessage(message('m-3')));
+    expect(rows()).toHaveLength(2);
+  });
+
+  it('syncs every commit (synchronous FULL), also on a file already in WAL mode, where better-sqlite3 would open it NORMAL', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-store-sync-'));
+    const file = join(dir, 'qerds.sqlite');
+    store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
+    await store.migrate();
+    // The file is in WAL mode now: a plain connection opened on it gets the build's WAL default.
+    other = new Database(file);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(other.pragma('synchronous', { simple: true })).toBe(1);
+    other.close();
+    // The store's own connection, opened the same way the store opens it.
+    other = openSqliteDatabase(file, 1000);
+    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(other.pragma('foreign_keys', { simple: true })).toBe(1);
   });
 });

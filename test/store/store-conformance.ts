@@ -745,6 +745,14 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           store.transaction((tx) => tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' })),
           'NOT_FOUND',
         );
+        // Chained (the first of its chain, or after a head), it is not found either, rather than a chain moved.
+        for (const previousId of [null, 'dup'])
+          await expectCode(
+            store.transaction((tx) =>
+              tx.insertEvidence({ ...ev, id: 'orphan', messageId: 'missing' }, { previousId }),
+            ),
+            'NOT_FOUND',
+          );
         expect(await store.listEvidence(m.id)).toHaveLength(1);
       });
 
@@ -964,6 +972,47 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.completeOutbox(third.id, owner.leaseToken)).toBe(false);
         expect(await store.completeOutbox(third.id, third.leaseToken)).toBe(true);
         expect(await store.leaseOutbox(10, 1000, at(1_000_000))).toEqual([]);
+      });
+
+      it("completes an entry inside a transaction (a job step's commit): removed only when it commits, never under a lease taken over", async () => {
+        await enqueueOne();
+        const [stale] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];
+        const [owner] = (await store.leaseOutbox(10, 1000, at(1000))) as [OutboxEntry];
+        const rolledBack = new Error('rolled back');
+        const step = (token: string | undefined, commit: boolean) =>
+          store.transaction(async (tx) => {
+            await tx.enqueue('notify', stale.messageId, { step: token });
+            const completed = await tx.completeOutbox(owner.id, token);
+            if (!commit) throw rolledBack;
+            return completed;
+          });
+        // The stale worker's completion finds the entry another's: it removes nothing (its caller rolls back).
+        await expect(step(stale.leaseToken, false)).rejects.toBe(rolledBack);
+        expect(await store.renewOutboxLease(owner.id, owner.leaseToken!, 1000, at(1100))).toBe(true);
+        // The owner's, rolled back: the entry stays, still the owner's, and the step's other writes are gone too.
+        await expect(step(owner.leaseToken, false)).rejects.toBe(rolledBack);
+        expect(await store.renewOutboxLease(owner.id, owner.leaseToken!, 1000, at(1200))).toBe(true);
+        expect((await store.stats()).outboxByStage).toEqual({ relay: 1 });
+        // The owner's, committed: the entry is gone with the step's writes in.
+        expect(await step(owner.leaseToken, true)).toBe(true);
+        expect((await store.stats()).outboxByStage).toEqual({ notify: 1 });
+        expect(await store.renewOutboxLease(owner.id, owner.leaseToken!, 1000, at(1300))).toBe(false);
+      });
+
+      it('a lease racing a transaction that completes the entry does not hand the entry out', async () => {
+        await enqueueOne();
+        const [entry] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];
+        const other = await rival();
+        let raced: Promise<OutboxEntry[]> | undefined;
+        await store.transaction(async (tx) => {
+          expect(await tx.completeOutbox(entry.id, entry.leaseToken)).toBe(true);
+          // Leased anew at a time the first lease has run out. PostgreSQL: the row the transaction removes is
+          // locked and skipped at once; SQLite (one connection): the lease waits for this transaction to end.
+          raced = other.leaseOutbox(10, 1000, at(5000));
+          if (harness.siblingIsConcurrent) expect(await raced).toEqual([]);
+        });
+        expect(await raced).toEqual([]);
+        expect(await store.leaseOutbox(10, 1000, at(10_000))).toEqual([]);
       });
     });
 

@@ -1,7 +1,8 @@
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { XMLSerializer } from '@xmldom/xmldom';
 import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { DOCUMENT_TYPE_NODE, hasProcessingInstruction } from './dom.js';
 import { assertXmlWithinLimits, type XmlLimits } from './limits.js';
+import { linearDomParser } from './linear-end-tags.js';
 
 export interface ParseXmlOptions {
   /** What the document is, for messages ("SOAP envelope", "evidence"…). @defaultValue 'XML' */
@@ -39,6 +40,8 @@ export function parseXmlStrict(
     throw new QerdsError(errorCode, `${what} is not well-formed XML (${level}: ${String(msg).trim()})`);
   };
   let doc: Document;
+  // xmldom's DOMParser with its end-tag look-up made linear (linear-end-tags.ts): the same DOM and findings.
+  const DOMParser = linearDomParser();
   try {
     doc = new DOMParser({
       errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') },

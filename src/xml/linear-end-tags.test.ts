@@ -38,9 +38,32 @@ function prng(seed: number): () => number {
 // Pieces whose mixes exercise fixSelfClosed: end tags present, missing, misspelt, with spaces, sharing a prefix
 // with another name, hidden in comments, CDATA and text, and `</` or `>` alone.
 const PIECES = [
-  '<a>', '</a>', '<ab>', '</ab>', '</a >', '<b x="1">', '</b>', '</b\n>', '<p:c xmlns:p="urn:p">', '</p:c>',
-  '<a/>', '<b />', 'text', '&lt;/a&gt;', '<!-- </b> -->', '<![CDATA[</a>]]>', '</', '>', '<', '/', ' ', '\n',
-  '</ab', '<é>', '</é>', '</a/>',
+  '<a>',
+  '</a>',
+  '<ab>',
+  '</ab>',
+  '</a >',
+  '<b x="1">',
+  '</b>',
+  '</b\n>',
+  '<p:c xmlns:p="urn:p">',
+  '</p:c>',
+  '<a/>',
+  '<b />',
+  'text',
+  '&lt;/a&gt;',
+  '<!-- </b> -->',
+  '<![CDATA[</a>]]>',
+  '</',
+  '>',
+  '<',
+  '/',
+  ' ',
+  '\n',
+  '</ab',
+  '<é>',
+  '</é>',
+  '</a/>',
 ];
 
 describe('xml/ linear end-tag look-up in xmldom (linear-end-tags.ts)', () => {

@@ -55,7 +55,10 @@ export function parseXmlStrict(
     if (n.nodeType === DOCUMENT_TYPE_NODE)
       throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
   }
-  if (!options.allowProcessingInstructions && hasProcessingInstruction(doc)) {
+  // A processing instruction in the DOM comes from a `<?` in the text (references cannot make markup): without one
+  // after the XML declaration the walk has nothing to find.
+  const piAt = xml.indexOf('<?', /^<\?xml[ \t\r\n]/.test(xml) ? 5 : 0);
+  if (!options.allowProcessingInstructions && piAt >= 0 && hasProcessingInstruction(doc)) {
     throw new QerdsError(errorCode, `${what} with processing instructions is refused`);
   }
   return doc;

@@ -81,6 +81,9 @@ export function checkReference(
     readonly xml: string;
     readonly signatureIndex: number;
     readonly allowUnsafe: boolean;
+    /** The document's ds:Signature elements and Id index, when the caller has them (one walk less each). */
+    readonly signatures?: readonly Element[];
+    readonly ids?: IdIndex;
   },
 ): ReferenceCheck {
   const digest = digestAlgorithm(reference.digestUri, context.allowUnsafe);
@@ -100,7 +103,7 @@ export function checkReference(
     // The enveloped-signature transform: the document without this signature. Taken out of the parsed
     // document and put back at the same place right after (synchronously, in a finally), which
     // canonicalizes exactly what a fresh parse without it would, at a fraction of the cost of a re-parse.
-    const sig = descendants(context.doc, NS.ds, 'Signature')[context.signatureIndex];
+    const sig = (context.signatures ?? descendants(context.doc, NS.ds, 'Signature'))[context.signatureIndex];
     const parent = sig?.parentNode;
     const next = sig?.nextSibling ?? null;
     if (sig && parent) parent.removeChild(sig);
@@ -117,7 +120,8 @@ export function checkReference(
         `reference ${reference.uri} must use exactly [exc-c14n]`,
       );
     }
-    const found = elementsById(context.doc, reference.uri.slice(1));
+    const id = reference.uri.slice(1);
+    const found = context.ids ? (context.ids.byId.get(id) ?? []) : elementsById(context.doc, id);
     if (found.length !== 1) {
       throw new QerdsError(
         'SEAL_REFERENCE_UNRESOLVED',
@@ -133,6 +137,33 @@ export function checkReference(
   const matched =
     actual.length === reference.digestValue.length && timingSafeEqual(actual, reference.digestValue);
   return { reference, matched, canonical, target };
+}
+
+/** The elements of a document by Id, ID and id value, and the values that occur more than once: one walk. */
+export interface IdIndex {
+  /** Value → every element whose Id, ID or id attribute has it (as elementsById gives). */
+  readonly byId: ReadonlyMap<string, readonly Element[]>;
+  /** As duplicateIds gives. */
+  readonly duplicates: readonly string[];
+}
+
+export function indexIds(root: Node): IdIndex {
+  const byId = new Map<string, Element[]>();
+  const dup = new Set<string>();
+  walk(root, (e) => {
+    for (const a of ID_ATTRIBUTES) {
+      const v = e.getAttribute(a);
+      if (!v) continue;
+      const list = byId.get(v);
+      if (list === undefined) byId.set(v, [e]);
+      else {
+        // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
+        dup.add(v);
+        if (list[list.length - 1] !== e) list.push(e);
+      }
+    }
+  });
+  return { byId, duplicates: [...dup] };
 }
 
 /** Every element whose Id, ID or id attribute has this value. */

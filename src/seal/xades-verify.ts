@@ -6,7 +6,7 @@ import { issuerSerialV2Der } from './issuer-serial.js';
 import { readQualifyingProperties, type QualifyingPropertiesModel } from './qualifying-properties.js';
 import { readUnsignedProperties, type UnsignedPropertiesModel } from './unsigned-properties.js';
 import { checkTimestampChain, embeddedRevocationStore } from './xades-timestamps.js';
-import { checkReference, duplicateIds, readReference, type ReferenceCheck } from './references.js';
+import { checkReference, indexIds, readReference, type IdIndex, type ReferenceCheck } from './references.js';
 import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
 import {
   childElements,
@@ -73,14 +73,16 @@ export async function verifyXmlSealForReading(
     findings.push(
       err('SEAL_MULTIPLE_SIGNATURES', `the document has ${signatures.length} ds:Signature elements`),
     );
-  for (const id of duplicateIds(doc))
+  // One walk for the Ids: the duplicates here, the #id references in checkReference.
+  const ids = indexIds(doc);
+  for (const id of ids.duplicates)
     findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
   if (findings.length > 0) return { seal: none() };
   const signature = signatures[0] as Element;
 
   let own: SealVerification;
   try {
-    own = await verifySignature(doc, xml, signature, options, findings);
+    own = await verifySignature(doc, xml, { signature, signatures, ids }, options, findings);
   } catch (e) {
     findings.push(asFinding(e));
     own = none();
@@ -168,11 +170,12 @@ async function foreignForm(
 async function verifySignature(
   doc: Document,
   xml: string,
-  signature: Element,
+  found: { readonly signature: Element; readonly signatures: readonly Element[]; readonly ids: IdIndex },
   options: VerifyXmlSealOptions,
   findings: Finding[],
 ): Promise<SealVerification> {
   const allowUnsafe = options.allowUnsafeAlgorithms ?? false;
+  const { signature, signatures, ids } = found;
   const signedInfo = requireChild(signature, NS.ds, 'SignedInfo', 'SEAL_MALFORMED');
   const c14nMethod = requireChild(signedInfo, NS.ds, 'CanonicalizationMethod', 'SEAL_MALFORMED');
   if (c14nMethod.getAttribute('Algorithm') !== EXC_C14N || childElements(c14nMethod).length > 0) {
@@ -192,7 +195,7 @@ async function verifySignature(
 
   // References: recompute every digest.
   const checks: ReferenceCheck[] = childElements(signedInfo, NS.ds, 'Reference').map((r) =>
-    checkReference(readReference(r), { doc, xml, signatureIndex: 0, allowUnsafe }),
+    checkReference(readReference(r), { doc, xml, signatureIndex: 0, allowUnsafe, signatures, ids }),
   );
   const docRefs = checks.filter((c) => c.reference.uri === '');
   if (docRefs.length !== 1)

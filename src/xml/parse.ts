@@ -1,7 +1,8 @@
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { XMLSerializer } from '@xmldom/xmldom';
 import { QerdsError, type QerdsErrorCode } from '../core/errors.js';
 import { DOCUMENT_TYPE_NODE, hasProcessingInstruction } from './dom.js';
 import { assertXmlWithinLimits, type XmlLimits } from './limits.js';
+import { linearDomParser } from './linear-end-tags.js';
 
 export interface ParseXmlOptions {
   /** What the document is, for messages ("SOAP envelope", "evidence"…). @defaultValue 'XML' */
@@ -39,6 +40,8 @@ export function parseXmlStrict(
     throw new QerdsError(errorCode, `${what} is not well-formed XML (${level}: ${String(msg).trim()})`);
   };
   let doc: Document;
+  // xmldom's DOMParser with its end-tag look-up made linear (linear-end-tags.ts): the same DOM and findings.
+  const DOMParser = linearDomParser();
   try {
     doc = new DOMParser({
       errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') },
@@ -52,7 +55,10 @@ export function parseXmlStrict(
     if (n.nodeType === DOCUMENT_TYPE_NODE)
       throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
   }
-  if (!options.allowProcessingInstructions && hasProcessingInstruction(doc)) {
+  // A processing instruction in the DOM comes from a `<?` in the text (references cannot make markup): without one
+  // after the XML declaration the walk has nothing to find.
+  const piAt = xml.indexOf('<?', /^<\?xml[ \t\r\n]/.test(xml) ? 5 : 0);
+  if (!options.allowProcessingInstructions && piAt >= 0 && hasProcessingInstruction(doc)) {
     throw new QerdsError(errorCode, `${what} with processing instructions is refused`);
   }
   return doc;

@@ -37,6 +37,20 @@ describe('xml/ strict parsing', () => {
     expect(
       parseXmlStrict(pi, 'BAD_REQUEST', { allowProcessingInstructions: true }).documentElement?.localName,
     ).toBe('a');
+    // Right after the XML declaration, at the very start, or named like it.
+    for (const xml of [
+      '<?xml version="1.0"?><?evil?><a/>',
+      '<?xml-stylesheet href="x"?><a/>',
+      '<?xml version="1.0"?>\n<a/><?after?>',
+      '<?XML x?><a/>',
+    ])
+      expect(
+        code(() => parseXmlStrict(xml, 'BAD_REQUEST')),
+        xml,
+      ).toBe('BAD_REQUEST');
+    expect(
+      parseXmlStrict('<?xml version="1.0"?>\n<a>?&gt;</a>', 'BAD_REQUEST').documentElement?.localName,
+    ).toBe('a');
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,11 +18,17 @@ const MiB = 1024 * 1024;
  * verified, inflated, and answered with a signed NRR receipt that the client verifies.
  * Sizes and counts: BENCH_AS4_SIZES (bytes, comma-separated), BENCH_AS4_MESSAGES (per size, comma-separated).
  * Payloads are random (incompressible: gzip costs time and saves nothing — the worst case).
+ * CPU per exchange: this process's user + system CPU over the measured messages (after BENCH_AS4_WARMUP
+ * unmeasured ones per size, default 10), divided by their number. Client and handler share the process, so it
+ * is the whole exchange: pack + send + receipt check at C2, unpack + decrypt + verify + receipt at C3.
+ * BENCH_AS4_PROFILE=<prefix>: a V8 CPU profile of the measured messages of each size (warm-up and PKI set-up
+ * left out) is written to <prefix>-<size>.cpuprofile, for bench/cpu-profile-summary.ts `--per <count>`.
  */
 export async function benchAs4(): Promise<void> {
   const sizes = (process.env.BENCH_AS4_SIZES ?? `${1024},${100 * 1024},${10 * MiB}`).split(',').map(Number);
   const counts = (process.env.BENCH_AS4_MESSAGES ?? '200,100,10').split(',').map(Number);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+  const warmup = Number(process.env.BENCH_AS4_WARMUP ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-as4-'));
   try {
     await initDevPki({ dir });
@@ -61,21 +68,22 @@ export async function benchAs4(): Promise<void> {
       }, 20);
       const latencies: number[] = [];
       let next = 0;
-      const t0 = performance.now();
-      const sender = async () => {
-        while (next < count) {
+      const sender = async (phase: string, total: number, into: number[]) => {
+        while (next < total) {
           const n = next++;
           const attachments: Attachment[] = [
-            { contentId: `p-${n}@bench`, contentType: 'application/octet-stream', body },
+            { contentId: `p-${phase}-${n}@bench`, contentType: 'application/octet-stream', body },
           ];
           const message: UserMessage = {
-            messageId: `bench-${size}-${n}@qerds`,
+            messageId: `bench-${phase}-${size}-${n}@qerds`,
             timestamp: new Date(),
             from: { partyId: 'urn:bench:c2', role: 'urn:initiator' },
             to: { partyId: 'urn:bench:c3', role: 'urn:responder' },
             collaboration: { service: 'urn:bench', action: 'Deliver', conversationId: `c-${n}` },
             messageProperties: [],
-            payloads: [{ href: `cid:p-${n}@bench`, mimeType: 'application/octet-stream', properties: [] }],
+            payloads: [
+              { href: `cid:p-${phase}-${n}@bench`, mimeType: 'application/octet-stream', properties: [] },
+            ],
           };
           const t = performance.now();
           await sendUserMessage({
@@ -88,15 +96,32 @@ export async function benchAs4(): Promise<void> {
             encryptFor: c3.certificate,
             compress: true,
           });
-          latencies.push(performance.now() - t);
+          into.push(performance.now() - t);
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, sender));
+      await Promise.all(Array.from({ length: concurrency }, () => sender('warmup', warmup, [])));
+      next = 0;
+      const profiler = process.env.BENCH_AS4_PROFILE ? new Session() : undefined;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      await Promise.all(Array.from({ length: concurrency }, () => sender('run', count, latencies)));
+      const cpu = process.cpuUsage(cpu0);
       const seconds = (performance.now() - t0) / 1000;
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        writeFileSync(`${process.env.BENCH_AS4_PROFILE}-${size}.cpuprofile`, JSON.stringify(profile));
+        profiler.disconnect();
+      }
       clearInterval(sampler);
       console.log(
         `${String(size).padStart(9)} B × ${count}: ${(count / seconds).toFixed(1)} messages/s, ${((count * size) / MiB / seconds).toFixed(1)} MiB/s, ` +
-          `p50 ${formatMs(percentile(latencies, 50))}, p95 ${formatMs(percentile(latencies, 95))}, peak RSS ${(peakRss / MiB).toFixed(0)} MiB`,
+          `p50 ${formatMs(percentile(latencies, 50))}, p95 ${formatMs(percentile(latencies, 95))}, peak RSS ${(peakRss / MiB).toFixed(0)} MiB, ` +
+          `CPU ${((cpu.user + cpu.system) / 1000 / count).toFixed(2)} ms per exchange (user ${(cpu.user / 1000 / count).toFixed(2)} + system ${(cpu.system / 1000 / count).toFixed(2)})`,
       );
     }
     await new Promise<void>((resolve) => server.close(() => resolve()));

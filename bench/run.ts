@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints figures with the machine, its load and the settings they ran with.
  * Select with BENCH=<name>[,<name>]; the default is every bench but the opt-in ones (minutes each: `scale`
- * starts PostgreSQL/Redis process clusters, `large` sends 1 GiB), so that the default run stays a few minutes.
+ * starts PostgreSQL/Redis process clusters, `large` sends 1 GiB, `as4-ab` needs another checkout), so that the default
+ * run stays a few minutes.
  * BENCH=all runs them all.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   evidence: async () => (await import('./evidence.js')).benchEvidence(),
   cms: async () => (await import('./cms.js')).benchCms(),
   as4: async () => (await import('./as4.js')).benchAs4(),
+  'as4-ab': async () => (await import('./as4-ab.js')).benchAs4Ab(),
   scale: async () => (await import('./scale.js')).benchScale(),
   smtp: async () => (await import('./smtp.js')).benchSmtp(),
   'remote-seal': async () => (await import('./remote-seal.js')).benchRemoteSeal(),
@@ -21,7 +23,7 @@ const benches: Record<string, () => Promise<void>> = {
   store: async () => (await import('./store.js')).benchStore(),
   timestamp: async () => (await import('./timestamp.js')).benchTimestamp(),
 };
-const optIn = new Set(['scale', 'large']);
+const optIn = new Set(['scale', 'large', 'as4-ab']);
 
 const asked = process.env.BENCH ?? '';
 const selected =

@@ -88,7 +88,7 @@ export function createAs4Transport(options: {
   as4: As4Security;
   /** Where the receiving AP's encryption certificate is found: the entry of the participant it serves. */
   directory: Directory;
-  /** HTTPS to peers (client certificate, anchors, per-peer pins). @defaultValue the global fetch (no pins) */
+  /** HTTPS to peers (client certificate, anchors, per-peer pins). @defaultValue node:http(s) with node's global agent (no pins) */
   tls?: As4TlsClient;
   now?: () => Date;
   /** Told of each Evidence message acknowledged by the peer, with the number of evidences it carried (a metric). */

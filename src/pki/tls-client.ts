@@ -1,14 +1,43 @@
 import { X509Certificate } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { Agent, request } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { QerdsError } from '../core/index.js';
 import { hasPins, pinMismatch, type TlsPeerPins } from './tls-pin.js';
 
-/** How the AS4 client posts a message: the global `fetch`, or one that speaks the AP's TLS (below). */
-export type As4HttpClient = (url: string, init: RequestInit) => Promise<Response>;
+/** One request of the AS4 client (a POST of a message, in practice), answered in full by an As4HttpClient. */
+export interface As4HttpRequest {
+  /** @defaultValue 'POST' */
+  readonly method?: 'POST' | 'GET';
+  readonly headers: Readonly<Record<string, string>>;
+  /** In memory, or a node Readable streamed with the socket's back-pressure (a large payload). @defaultValue none */
+  readonly body?: Buffer | Readable;
+  /** Aborts the request, or the reading of its answer. @defaultValue none */
+  readonly signal?: AbortSignal;
+  /**
+   * Largest answer body taken, bytes, counted while it arrives (and against Content-Length before): beyond it the
+   * connection is dropped and the answer's `body` is undefined. Threat: a peer named by the directory or an SMP
+   * streaming an unbounded answer into memory.
+   */
+  readonly maxResponseBytes: number;
+}
+
+/** The answer to an As4HttpRequest: status, headers (lower-case names) and the whole body. */
+export interface As4HttpAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** undefined: the answer was larger than the request's `maxResponseBytes` (and not read further). */
+  readonly body: Buffer | undefined;
+}
+
+/**
+ * How the AS4 client sends: node:http(s) (`requestWithNodeHttp`), plain or with the AP's TLS (below). Not fetch: for
+ * a message and its receipt, fetch's Request, Response, Headers and web streams cost more CPU than the HTTP itself,
+ * and it follows redirects unless told not to. No implementation follows a redirect (see sendUserMessage).
+ */
+export type As4HttpClient = (url: string, request: As4HttpRequest) => Promise<As4HttpAnswer>;
 
 export interface As4TlsClientOptions {
   /** The AP's TLS client certificate (PEM, chain after the leaf), presented when a peer asks (mutual TLS). */
@@ -57,6 +86,8 @@ const PIN_ERROR = 'ERR_QERDS_TLS_PIN';
  */
 export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
   const agents = new Map<string, Agent>();
+  // Plain http:// peers (no TLS here, e.g. behind a TLS-terminating proxy): one keep-alive pool, closed by close().
+  const plain = new HttpAgent({ keepAlive: true, timeout: options.idleSocketMs ?? 4_000 });
   const retired = new Set<Agent>();
   const crlOf =
     typeof options.crl === 'function'
@@ -109,13 +140,12 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
             `the directory pins a TLS certificate for ${target.host}, but its endpoint ${url} is not https`,
             { details: { retryable: false } },
           );
-        // A streamed (large) body goes through node:http, which follows the socket's back-pressure; Node 20's
-        // fetch reads a streamed request body ahead, about all of it into memory.
-        return init.body instanceof Readable ? postWithNodeHttp(url, init) : fetch(url, init);
+        return requestWithNodeHttp(url, init, plain);
       }
-      return postWithNodeHttp(url, init, agentFor(pins));
+      return requestWithNodeHttp(url, init, agentFor(pins));
     },
     close: () => {
+      plain.destroy();
       for (const agent of [...agents.values(), ...retired]) agent.destroy();
       agents.clear();
       retired.clear();
@@ -124,56 +154,67 @@ export function createAs4TlsClient(options: As4TlsClientOptions): As4TlsClient {
 }
 
 /**
- * POST (or any method) with node:http(s), answered as a fetch Response. Takes a node Readable body as well as
- * the fetch ones, streamed with back-pressure. `agent`: an https Agent (TLS options, pins, keep-alive).
+ * An As4HttpRequest with node:http(s), its answer read in full within `maxResponseBytes`. `agent`: the connection
+ * pool (an https Agent carries the TLS options and pins); @defaultValue node's global agent (keep-alive). A redirect
+ * is answered as it came (3xx), never followed.
  */
-export function postWithNodeHttp(url: string, init: RequestInit, agent?: Agent): Promise<Response> {
+export function requestWithNodeHttp(
+  url: string,
+  request: As4HttpRequest,
+  agent?: Agent | HttpAgent,
+): Promise<As4HttpAnswer> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? request : httpRequest;
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    const fail = (error: Error & { code?: string }) => reject(tlsError(target, error));
+    const limit = request.maxResponseBytes;
     const req = send(
       target,
       {
-        method: init.method ?? 'GET',
-        headers,
+        method: request.method ?? 'POST',
+        headers: request.headers,
         ...(agent ? { agent } : {}),
-        ...(init.signal ? { signal: init.signal } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
       },
       (res) => {
-        const responseHeaders = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-        }
-        const status = res.statusCode ?? 502;
-        const empty = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
-        if (empty) res.resume();
-        resolve(
-          new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-            status,
-            statusText: res.statusMessage ?? '',
-            headers: responseHeaders,
-          }),
-        );
+        const answer = (body: Buffer | undefined) =>
+          resolve({ status: res.statusCode ?? 502, headers: res.headers, body });
+        const tooLarge = () => {
+          res.destroy();
+          answer(undefined);
+        };
+        if (Number(res.headers['content-length'] ?? 0) > limit) return tooLarge();
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limit) tooLarge();
+          else chunks.push(chunk);
+        });
+        res.once('end', () => answer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+        res.once('error', fail);
+        // Closed before its end (the peer went away, or the signal aborted): no answer, whatever arrived.
+        res.once('close', () => {
+          if (!res.complete && size <= limit)
+            fail(
+              request.signal?.aborted
+                ? (request.signal.reason as Error)
+                : Object.assign(new Error('connection closed before the answer was complete'), {
+                    code: 'ECONNRESET',
+                  }),
+            );
+        });
       },
     );
-    req.once('error', (error: Error & { code?: string }) => reject(tlsError(target, error)));
-    const body: unknown = init.body;
-    if (body === undefined || body === null) req.end();
-    else if (typeof body === 'string' || body instanceof Uint8Array) req.end(body);
+    req.once('error', fail);
+    const body = request.body;
+    if (body === undefined) req.end();
+    else if (Buffer.isBuffer(body)) req.end(body);
     // A peer that answers before reading all (an early error) ends the upload; the answer still counts.
-    else if (body instanceof Readable)
-      pipeline(body, req).catch((error: Error & { code?: string }) => reject(tlsError(target, error)));
-    else if (body instanceof ReadableStream)
-      Readable.fromWeb(body as import('node:stream/web').ReadableStream).pipe(req);
-    else if (typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function')
-      Readable.from(body as AsyncIterable<Uint8Array>).pipe(req);
-    else req.destroy(new TypeError('unsupported request body type'));
+    else pipeline(body, req).catch(fail);
   });
 }
 
-/** Node's TLS takes PEM CRLs only; trust stores may hold DER. */
 /** A CRL as PEM, the form Node's TLS `crl` option reads (trust stores may hold DER). */
 export function crlAsPem(crl: string | Buffer): string {
   const text = typeof crl === 'string' ? crl : crl.toString('latin1');

@@ -1,4 +1,4 @@
-import { isQerdsError, QerdsError, readBodyAtMost } from '../../core/index.js';
+import { isQerdsError, QerdsError } from '../../core/index.js';
 import { ebmsErrors, isEbmsErrorCode, qerdsCodeOf } from '../model/ebms-errors.js';
 import { parseEnvelope } from '../message/envelope-parse.js';
 import { parseContentType } from '../message/mime-content-type.js';
@@ -6,7 +6,7 @@ import { contentIdFromCid } from '../message/multipart.js';
 import { decodeMultipart } from '../message/multipart-stream.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from '../model/namespaces.js';
 import type { SendUserMessageOptions, SendUserMessageResult } from '../model/types.js';
-import { postWithNodeHttp } from '../../pki/tls-client.js';
+import { requestWithNodeHttp, type As4HttpAnswer } from '../../pki/tls-client.js';
 import { scratchDirectory } from '../message/streamed-body.js';
 import {
   packUserMessage,
@@ -19,9 +19,9 @@ import { parseXml } from '../message/xml-util.js';
 const MAX_RESPONSE_BYTES = 10_485_760;
 
 /**
- * Whether a fetch failed because the connection was closed or reset before any answer: what a reused
- * keep-alive socket that the server timed out meanwhile gives (undici: UND_ERR_SOCKET, "other side closed";
- * or ECONNRESET / EPIPE from the socket). A refused connection or a timeout is not this.
+ * Whether a request failed because the connection was closed or reset before any answer: what a reused
+ * keep-alive socket that the server timed out meanwhile gives (node:http: ECONNRESET "socket hang up", or EPIPE;
+ * fetch: UND_ERR_SOCKET, "other side closed"). A refused connection or a timeout is not this.
  */
 export function closedBeforeAnswer(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
@@ -53,7 +53,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   const { message, attachments } = options;
   // Streamed attachments (large payloads) are packed and sent as a stream; GZIP files go to a scratch directory.
   const scratch = attachments.some((a) => a.stream) ? scratchDirectory(options.spoolDir) : undefined;
-  let response: Response;
+  let response: As4HttpAnswer;
   let references: PackedUserMessage['references'];
   try {
     const packInput = {
@@ -67,39 +67,29 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
       ? await packUserMessageStreaming({ ...packInput, spoolDir: await scratch.dir() })
       : packUserMessage(packInput);
     references = mime.references;
-    const headers = { 'Content-Type': mime.contentType, 'MIME-Version': '1.0' };
-    const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
     const body = mime.body;
-    const post = (buffered: Buffer) =>
-      (options.http ?? fetch)(options.endpoint, {
-        method: 'POST',
-        headers,
-        body: new Uint8Array(buffered),
-        signal,
-        // Not followed, as over HTTPS (node:https never follows): the endpoint is the one the P-Mode or the
-        // directory names, and a redirect would replay the signed message elsewhere. It also spares fetch a
-        // copy of the request (and a tee of its body) for every post, which it makes only to follow one.
-        redirect: 'error',
-      });
+    const headers = {
+      'Content-Type': mime.contentType,
+      'MIME-Version': '1.0',
+      'Content-Length': String(Buffer.isBuffer(body) ? body.length : body.size),
+    };
+    const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+    const http = options.http ?? requestWithNodeHttp;
+    // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
+    const request = { headers, signal, maxResponseBytes: MAX_RESPONSE_BYTES };
     response = Buffer.isBuffer(body)
       ? // A keep-alive connection the peer closed just as we reused it fails before any answer: one immediate
         // second try on a new connection. Safe for a POST here because the receiver drops a repeated MessageId
         // (answering with its receipt), and cheaper than a relay retry with back-off. A stream cannot be replayed.
-        await post(body).catch((error: unknown) => {
+        await http(options.endpoint, { ...request, body }).catch((error: unknown) => {
           if (!closedBeforeAnswer(error) || signal.aborted) throw error;
-          return post(body);
+          return http(options.endpoint, { ...request, body });
         })
-      : await (options.http ?? postWithNodeHttp)(options.endpoint, {
-          method: 'POST',
-          headers: { ...headers, 'Content-Length': String(body.size) },
-          // A node Readable: the As4HttpClients post it with node:http, streamed (see tls-client.ts).
-          body: body.open() as unknown as BodyInit,
-          signal,
-        });
+      : // Streamed from the attachments' sources with the socket's back-pressure (see multipart.ts).
+        await http(options.endpoint, { ...request, body: body.open() });
   } catch (cause) {
     // TLS refusals (pin, untrusted server) come named from the TLS client; keep their code for the operator.
     if (isQerdsError(cause)) throw cause;
-    // fetch says only "fetch failed"; what failed (refused, reset, an unexpected redirect) is its cause.
     const reason = (cause as Error & { cause?: Error }).cause?.message;
     const message = `${(cause as Error).message}${reason ? ` (${reason})` : ''}`;
     throw new QerdsError('AS4_EBMS_0005', `cannot reach ${options.endpoint}: ${message}`, {
@@ -110,10 +100,17 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     await scratch?.remove();
   }
   const httpStatus = response.status;
-  // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
-  const body = await readBodyAtMost(response, MAX_RESPONSE_BYTES);
+  // Not followed, as no As4HttpClient follows one: the endpoint is the one the P-Mode or the directory names, and a
+  // redirect would replay the signed message elsewhere.
+  if (httpStatus >= 300 && httpStatus < 400)
+    throw new QerdsError(
+      'AS4_EBMS_0005',
+      `${options.endpoint} answered HTTP ${httpStatus}, a redirect${response.headers.location ? ` to ${response.headers.location}` : ''}: not followed`,
+      { details: { httpStatus, retryable: true } },
+    );
+  const body = response.body;
   if (!body) return invalidReceipt('response too large', { httpStatus });
-  const contentType = response.headers.get('content-type') ?? '';
+  const contentType = response.headers['content-type'] ?? '';
   let envelopeXml: string;
   try {
     const media = parseContentType(contentType).mediaType;

@@ -75,6 +75,16 @@ function soapMediaType(v: SoapVersion): string {
   return `${v === '1.2' ? SOAP12_MEDIA_TYPE : SOAP11_MEDIA_TYPE}; charset=UTF-8`;
 }
 
+/**
+ * Answers with a signal as it is, in one write: not express's `res.send`, which would hash the body for an ETag
+ * (nothing caches an AS4 answer) and rewrite the charset.
+ */
+function answer(res: Response, status: number, soapVersion: SoapVersion, xml: string): void {
+  const body = Buffer.from(xml, 'utf8');
+  res.writeHead(status, { 'Content-Type': soapMediaType(soapVersion), 'Content-Length': body.length });
+  res.end(body);
+}
+
 /** AS4 with SwA: every PartInfo names a MIME part by cid:, and every MIME part is named by one (EBMS:0007). */
 function checkPayloadConsistency(message: UserMessage, attachments: readonly Attachment[]): void {
   const named = new Set<string>();
@@ -130,7 +140,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
     httpStatus = 500,
   ) => {
     const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
-    res.status(httpStatus).type(soapMediaType(soapVersion)).send(serializeXml(doc));
+    answer(res, httpStatus, soapVersion, serializeXml(doc));
   };
 
   return async (req, res) => {
@@ -219,7 +229,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       const copyKey = `${parsed.message.messageId}\n${verification.references.map((r) => `${r.uri} ${r.digestValue}`).join('\n')}`;
       const remembered = receipts.recall(copyKey, clock.now());
       if (remembered !== undefined) {
-        res.status(200).type(soapMediaType(soapVersion)).send(remembered);
+        answer(res, 200, soapVersion, remembered);
         return;
       }
       checkPayloadConsistency(parsed.message, decrypted.attachments);
@@ -267,7 +277,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       const windowSeconds =
         pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
       receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));
-      res.status(200).type(soapMediaType(soapVersion)).send(receiptXml);
+      answer(res, 200, soapVersion, receiptXml);
     } catch (error) {
       if (res.headersSent) return;
       if (isQerdsError(error, 'AS4_MESSAGE_TOO_LARGE')) {

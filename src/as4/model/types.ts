@@ -303,7 +303,10 @@ export interface SendUserMessageOptions {
    * digest (ebbp:NonRepudiationInformation). False also takes a reception-awareness receipt. @defaultValue true
    */
   readonly requireNonRepudiation?: boolean;
-  /** How to post: e.g. an As4TlsClient's client for this peer (mutual TLS, pins). @defaultValue the global fetch */
+  /**
+   * How to post: e.g. an As4TlsClient's client for this peer (mutual TLS, pins). @defaultValue node:http(s) with
+   * node's global keep-alive agent (pki/tls-client.ts requestWithNodeHttp)
+   */
   readonly http?: As4HttpClient;
 }
 

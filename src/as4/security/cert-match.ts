@@ -64,12 +64,26 @@ function parseRfc4514(dn: string): [string, string][] {
   return out.reverse();
 }
 
+/**
+ * A certificate's issuer as [normalised type, value] (certificate order), kept per certificate object: the same
+ * few (shared by `certificateFrom`) are matched in every message. Derived from the certificate alone.
+ */
+const issuerRdnsOf = new WeakMap<X509Certificate, readonly (readonly [string, string])[]>();
+function issuerRdns(cert: X509Certificate): readonly (readonly [string, string])[] {
+  let rdns = issuerRdnsOf.get(cert);
+  if (!rdns) {
+    rdns = cert.issuer.split('\n').map((line): [string, string] => {
+      const eq = line.indexOf('=');
+      return [normType(line.slice(0, eq)), line.slice(eq + 1).trim()];
+    });
+    issuerRdnsOf.set(cert, rdns);
+  }
+  return rdns;
+}
+
 /** Does an XMLDSig X509IssuerName (RFC 4514) name this certificate's issuer? Case-insensitive values. */
 export function issuerMatches(cert: X509Certificate, issuerName: string): boolean {
-  const mine = cert.issuer.split('\n').map((line): [string, string] => {
-    const eq = line.indexOf('=');
-    return [normType(line.slice(0, eq)), line.slice(eq + 1).trim()];
-  });
+  const mine = issuerRdns(cert);
   const theirs = parseRfc4514(issuerName);
   return (
     mine.length === theirs.length &&

@@ -7,6 +7,14 @@ import { childElements, textOf } from '../../xml/index.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {
+  let name = rfc4514IssuerOf.get(cert);
+  if (name === undefined) rfc4514IssuerOf.set(cert, (name = formatRfc4514Issuer(cert)));
+  return name;
+}
+/** rfc4514Issuer per certificate object: the peer's encryption certificate is named in every message sent to it. */
+const rfc4514IssuerOf = new WeakMap<X509Certificate, string>();
+
+function formatRfc4514Issuer(cert: X509Certificate): string {
   const escape = (v: string) =>
     v
       .replace(/([,+"\\<>;=])/g, '\\$1')

@@ -48,7 +48,13 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     outDir: dir,
     pkiDir: join(dir, 'pki'),
     logLevel: 'error',
-    overrides: { queue: { pollIntervalMs: 20, concurrency } },
+    overrides: {
+      queue: { pollIntervalMs: 20, concurrency },
+      // BENCH_POOL: performance.workerThreads (evidence worker threads; 0 = all in the main thread).
+      ...(process.env.BENCH_POOL === undefined
+        ? {}
+        : { performance: { workerThreads: Number(process.env.BENCH_POOL) } }),
+    },
   });
   console.log(
     `\n${keyType.toUpperCase()} settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, RSA-2048 AS4 signing and encryption' : 'RSA-2048 seals, TSA and AS4'}`,

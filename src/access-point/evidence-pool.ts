@@ -93,6 +93,9 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
     const worker = new Worker(entry.url, {
       workerData: init,
       ...(entry.eval ? { eval: true } : {}),
+      // The process's options as they are now (node's default is those it started with): a preload added since
+      // (the bench's operation counter) runs in the thread too.
+      execArgv: process.execArgv,
     });
     const thread: Thread = { worker, inFlight: new Map(), ready: false, stopped: false };
     worker.unref();

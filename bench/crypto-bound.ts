@@ -58,7 +58,7 @@ export function countInWorkerThreads(): void {
   const channel = new BroadcastChannel(THREAD_CHANNEL);
   channel.unref();
   channel.onmessage = (event) =>
-    threadOperations!.push((event as { data: { kind: string; at: number } }).data);
+    threadOperations!.push(...(event as { data: { kind: string; at: number }[] }).data);
 }
 
 /** Start counting private-key operations in this process (node:crypto's live ESM bindings are updated too). */

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 
 /**
  * The crypto bound of a message: how many messages per second the machine could process if the private-key
@@ -12,8 +13,9 @@ import { Worker } from 'node:worker_threads';
  *
  *   bound (msg/s) = 1 / Σ_kind (operations of that kind per message / all-core rate of that kind).
  *
- * Counted in this process only (main thread and what calls node:crypto in it): a pipeline that signs in
- * worker threads or child processes would be under-counted, and the bench says so by printing the counts.
+ * Counted in this process: the main thread, and worker threads started after `countInWorkerThreads` (the
+ * evidence pool's), which tell theirs over a BroadcastChannel; child processes would be under-counted, and the
+ * bench says so by printing the counts.
  */
 export interface OperationCounter {
   readonly counts: ReadonlyMap<string, number>;
@@ -42,6 +44,23 @@ function kindOf(op: 'sign' | 'decrypt' | 'derive', key: unknown): string {
   return `${op}:${type}${size}`;
 }
 
+const THREAD_CHANNEL = 'qerds-bench-private-key-operations';
+let threadOperations: { kind: string; at: number }[] | undefined;
+
+/**
+ * Worker threads started from now on count their private-key operations too (thread-op-counter.cjs, preloaded:
+ * the evidence pool starts its threads with the process's execArgv as it is then); `countPrivateKeyOperations` adds those made while it counted.
+ */
+export function countInWorkerThreads(): void {
+  if (threadOperations) return;
+  threadOperations = [];
+  process.execArgv.push('--require', fileURLToPath(new URL('./thread-op-counter.cjs', import.meta.url)));
+  const channel = new BroadcastChannel(THREAD_CHANNEL);
+  channel.unref();
+  channel.onmessage = (event) =>
+    threadOperations!.push(...(event as { data: { kind: string; at: number }[] }).data);
+}
+
 /** Start counting private-key operations in this process (node:crypto's live ESM bindings are updated too). */
 export function countPrivateKeyOperations(): OperationCounter {
   const counts = new Map<string, number>();
@@ -67,9 +86,18 @@ export function countPrivateKeyOperations(): OperationCounter {
     return Reflect.apply(original.diffieHellman, this, args) as unknown;
   };
   syncBuiltinESMExports();
+  const from = Date.now();
+  let to: number | undefined;
   return {
-    counts,
+    get counts() {
+      // The threads' operations of the counting window (their messages may arrive after stop()).
+      const all = new Map(counts);
+      for (const op of threadOperations ?? [])
+        if (op.at >= from && (to === undefined || op.at <= to)) all.set(op.kind, (all.get(op.kind) ?? 0) + 1);
+      return all;
+    },
     stop() {
+      to = Date.now();
       Object.assign(patched, original);
       syncBuiltinESMExports();
     },

@@ -5,7 +5,7 @@ import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two
 import { initDevPki } from '../src/pki/index.js';
 import { formatMs, percentile } from './stats.js';
 import { accessPointInternals } from '../src/access-point/internals.js';
-import { countPrivateKeyOperations, cryptoBound } from './crypto-bound.js';
+import { countInWorkerThreads, countPrivateKeyOperations, cryptoBound } from './crypto-bound.js';
 import { countSqlStatements, type SqlCounts } from './sql-counter.js';
 
 /**
@@ -42,14 +42,23 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   // ec: P-256 e-seals and TSA (`qerds pki init --key ec`); AS4 is then signed with each AP's RSA AS4
   // signing key (the P-Modes sign with RSA), AS4 encryption stays RSA-OAEP.
   const halfRateMessages = Number(process.env.BENCH_HALF_RATE_MESSAGES ?? 50);
+  // Messages sent before measuring (not counted): the evidence threads start and the code paths warm up.
+  const warmup = Number(process.env.BENCH_WARMUP ?? 4);
   let polls = 0;
+  countInWorkerThreads();
   const dir = mkdtempSync(join(tmpdir(), 'qerds-bench-'));
   await initDevPki({ dir: join(dir, 'pki'), key: keyType });
   const net = await startTwoAccessPoints({
     outDir: dir,
     pkiDir: join(dir, 'pki'),
     logLevel: 'error',
-    overrides: { queue: { pollIntervalMs: 20, concurrency } },
+    overrides: {
+      queue: { pollIntervalMs: 20, concurrency },
+      // BENCH_POOL: performance.workerThreads (evidence worker threads; 0 = all in the main thread).
+      ...(process.env.BENCH_POOL === undefined
+        ? {}
+        : { performance: { workerThreads: Number(process.env.BENCH_POOL) } }),
+    },
   });
   console.log(
     `\n${keyType.toUpperCase()} settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, RSA-2048 AS4 signing and encryption' : 'RSA-2048 seals, TSA and AS4'}`,
@@ -59,8 +68,6 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   // Process CPU (user + system) over the messages only, start-up excluded: both APs, the queue and the
   // embedded TSA run in this one process, so this is the whole path's cost, and unlike wall time it does
   // not depend on what else the machine is doing.
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
   let next = 0;
   /** Submit one message and wait until C2 has it relayed; the latency in ms. */
   const sendOne = async (): Promise<number> => {
@@ -87,6 +94,10 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
       latencies.push(await sendOne());
     }
   };
+  for (let i = 0; i < warmup; i++) await sendOne();
+  polls = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
   const counter = countPrivateKeyOperations();
   const sql = countSqlStatements();
   await Promise.all(Array.from({ length: concurrency }, submitter));

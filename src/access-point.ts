@@ -22,6 +22,7 @@ import {
 import { encryptionCertificateRefusal } from './directory/index.js';
 import { createConfiguredDirectory } from './access-point/directory-binding.js';
 import { createEvidenceIssuer, createEvidenceVerifier } from './access-point/evidence-binding.js';
+import { createConfiguredEvidencePool } from './access-point/evidence-pool-binding.js';
 import { loadKeysAndTrust, openConfiguredStore } from './access-point/infrastructure.js';
 import { registerAccessPointInternals } from './access-point/internals.js';
 import {
@@ -224,6 +225,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     clock,
     baseUrl,
   });
+  const evidencePool = createConfiguredEvidencePool(config, infra, tsaClient, log, metrics.recordTsa);
   const evidence = createEvidenceIssuer({
     self,
     policyIds: config.ap.policyIds,
@@ -237,6 +239,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
       crls: () => trust.crls,
       certificates: infra.validationCertificates,
     },
+    ...(evidencePool ? { pool: evidencePool } : {}),
   });
 
   // The pipeline.
@@ -249,7 +252,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     log,
     directory,
     evidence: metrics.observeEvidence(evidence),
-    evidenceVerifier: createEvidenceVerifier(infra.sealTrust),
+    evidenceVerifier: createEvidenceVerifier(infra.sealTrust, evidencePool),
     transport: routeTransport(as4Transport, smtpRelay),
     participants: {
       details: async (id, identification) => ({
@@ -442,13 +445,20 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
         clearTimeout(deadline);
       }
       await queue.close();
+      // After the queue: its jobs in flight may be waiting for a thread.
+      await evidencePool?.close();
       mail?.close();
       smtpRelay.close();
       infra.close();
       await store.close();
     },
   };
-  return registerAccessPointInternals(accessPoint, { context, identity, trust });
+  return registerAccessPointInternals(accessPoint, {
+    context,
+    identity,
+    trust,
+    ...(evidencePool ? { evidencePool } : {}),
+  });
 }
 
 /** The end-to-end rules of `policy.endToEnd`, checking the recipient's certificate against the AP's trust store. */

@@ -1,6 +1,6 @@
 import type { ErrorCatalogueEntry } from '../core/errors.js';
 
-/** Codes the bindings of the composition root throw (SMTP intake and the REM SMTP relay between APs). */
+/** Codes the bindings of the composition root throw (SMTP intake, the REM SMTP relay between APs, the evidence pool). */
 export const accessPointErrors = {
   RELAY_SMTP_ADDRESS: { text: 'the participant has no mail address form', httpStatus: 422, retryable: false },
   RELAY_SMTP_ENDPOINT: {
@@ -26,6 +26,26 @@ export const accessPointErrors = {
   RELAY_SMTP_UNAVAILABLE: {
     text: 'the peer access point did not take the REM dispatch over SMTP',
     httpStatus: 502,
+    retryable: true,
+  },
+  EVIDENCE_POOL_THREAD_EXITED: {
+    text: 'the worker thread issuing or verifying the evidence exited before it answered',
+    httpStatus: 503,
+    retryable: true,
+  },
+  EVIDENCE_POOL_FULL: {
+    text: 'too many evidence calls are waiting for a worker thread',
+    httpStatus: 503,
+    retryable: true,
+  },
+  EVIDENCE_POOL_UNAVAILABLE: {
+    text: 'the worker threads of evidence are closed or could not start',
+    httpStatus: 503,
+    retryable: true,
+  },
+  EVIDENCE_POOL_STALE_VALIDATION_DATA: {
+    text: 'a worker thread answered on validation data older than the access point holds',
+    httpStatus: 503,
     retryable: true,
   },
 } as const satisfies Record<string, ErrorCatalogueEntry>;

@@ -1,6 +1,7 @@
 import type { AccessPoint } from '../access-point.js';
 import type { PipelineContext } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
+import type { EvidencePool } from './evidence-pool.js';
 
 /**
  * What a running access point is built from: its pipeline context (store, queue, evidence issuer, transport…),
@@ -14,6 +15,8 @@ export interface AccessPointInternals {
   readonly context: PipelineContext;
   readonly identity: SigningIdentity;
   readonly trust: TrustStore;
+  /** The worker threads that issue and verify evidence (`performance.workerThreads` > 0). */
+  readonly evidencePool?: EvidencePool;
 }
 
 const byAccessPoint = new WeakMap<AccessPoint, AccessPointInternals>();

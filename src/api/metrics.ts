@@ -31,6 +31,8 @@ export interface Metrics {
   observeJob(stage: PipelineStage, handler: JobHandler): JobHandler;
   /** The TSA client, timed (qerds_tsa_request_duration_seconds); failures counted. */
   observeTsa(client: TsaClient): TsaClient;
+  /** One TSA request timed elsewhere (an evidence worker thread's embedded TSA): qerds_tsa_request_duration_seconds. */
+  recordTsa(seconds: number, error?: string): void;
   /** The evidence issuer, counting what it issues (qerds_evidence_issued_total). */
   observeEvidence(issuer: EvidenceIssuer): EvidenceIssuer;
   /** Counts an error by its stable code. */
@@ -222,6 +224,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
           }
         },
       };
+    },
+    recordTsa(seconds, error) {
+      tsaDuration.observe({ outcome: error === undefined ? 'ok' : 'error' }, seconds);
+      if (error !== undefined) countError(error);
     },
     observeEvidence(issuer) {
       return {

@@ -8,6 +8,7 @@ import { evidence, retention, limits, relay, webhooks } from './schema/evidence.
 import { smtp } from './schema/smtp.js';
 import { as4 } from './schema/as4.js';
 import { peppol } from './schema/peppol.js';
+import { performance } from './schema/performance.js';
 
 export { webhookSecretPattern } from './schema/accounts.js';
 
@@ -74,6 +75,8 @@ export const configSchema = z
      * Ignored on other profiles.
      */
     peppol,
+    /** How the AP spreads its CPU work over the machine's cores (worker threads for evidence). */
+    performance,
     /** Logging (pino). */
     log,
   })

@@ -1,0 +1,47 @@
+/* eslint-disable @typescript-eslint/no-require-imports, no-undef -- a CommonJS preload, run by node as it is */
+// Preloaded (`--require`) into the worker threads the bench's access points start (the evidence pool): counts the
+// private-key operations of node:crypto there, as crypto-bound.ts does in the main thread, and tells the main
+// thread over a BroadcastChannel. CommonJS: node 20 runs a worker's `--require` preloads, not its `--import` ones.
+const { syncBuiltinESMExports } = require('node:module');
+const { isMainThread, BroadcastChannel } = require('node:worker_threads');
+
+if (!isMainThread) {
+  const crypto = require('node:crypto');
+  const channel = new BroadcastChannel('qerds-bench-private-key-operations');
+  channel.unref();
+  // Told in batches: a message per operation cost the thread more than the counting is worth.
+  let batch = [];
+  setInterval(() => {
+    if (batch.length === 0) return;
+    channel.postMessage(batch);
+    batch = [];
+  }, 100).unref();
+  const kindOf = (op, key) => {
+    let object;
+    try {
+      const k = key && typeof key === 'object' && 'key' in key ? key.key : key;
+      object = k instanceof crypto.KeyObject ? k : crypto.createPrivateKey(k);
+    } catch {
+      return `${op}:unknown`;
+    }
+    const type = object.asymmetricKeyType ?? 'unknown';
+    const details = object.asymmetricKeyDetails;
+    const size = type.startsWith('rsa')
+      ? String(details?.modulusLength ?? '')
+      : type === 'ec'
+        ? `-${details?.namedCurve ?? ''}`
+        : '';
+    return `${op}:${type}${size}`;
+  };
+  const wrap = (name, op, keyOf) => {
+    const original = crypto[name];
+    crypto[name] = function (...args) {
+      batch.push({ kind: kindOf(op, keyOf(args)), at: Date.now() });
+      return Reflect.apply(original, this, args);
+    };
+  };
+  wrap('sign', 'sign', (args) => args[2]);
+  wrap('privateDecrypt', 'decrypt', (args) => args[0]);
+  wrap('diffieHellman', 'derive', (args) => args[0].privateKey);
+  syncBuiltinESMExports();
+}

@@ -112,7 +112,9 @@ export {
   createAs4TlsClient,
   crlAsPem,
   TLS12_CIPHERS,
+  type As4HttpAnswer,
   type As4HttpClient,
+  type As4HttpRequest,
   type As4TlsClient,
   type As4TlsClientOptions,
 } from './tls-client.js';

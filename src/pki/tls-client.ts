@@ -192,17 +192,23 @@ export function requestWithNodeHttp(
           else chunks.push(chunk);
         });
         res.once('end', () => answer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-        res.once('error', fail);
-        // Closed before its end (the peer went away, or the signal aborted): no answer, whatever arrived.
+        // Cut before its end (the peer went away, or the signal aborted): no answer, whatever arrived. Not coded
+        // ECONNRESET, nor with the socket's error as cause: the peer had answered, so this is no reused socket closed
+        // before any answer, and the message is not sent again at once (sendUserMessage).
+        const incomplete = (error?: Error) =>
+          fail(
+            request.signal?.aborted
+              ? (request.signal.reason as Error)
+              : Object.assign(
+                  new Error(
+                    `connection closed before the answer was complete${error ? `: ${error.message}` : ''}`,
+                  ),
+                  { code: 'ERR_AS4_ANSWER_INCOMPLETE' },
+                ),
+          );
+        res.once('error', incomplete);
         res.once('close', () => {
-          if (!res.complete && size <= limit)
-            fail(
-              request.signal?.aborted
-                ? (request.signal.reason as Error)
-                : Object.assign(new Error('connection closed before the answer was complete'), {
-                    code: 'ECONNRESET',
-                  }),
-            );
+          if (!res.complete && size <= limit) incomplete();
         });
       },
     );

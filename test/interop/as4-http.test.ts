@@ -266,6 +266,35 @@ describe('AS4 over HTTP: sendUserMessage → createAs4Handler', () => {
     }
   });
 
+  it('an answer cut off midway is AS4_EBMS_0005, and the message is not posted a second time', async () => {
+    // Unlike a reused socket closed before any answer, the peer took the message and began its answer.
+    let posts = 0;
+    const cutting = createServer((req, res) => {
+      posts += 1;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/soap+xml', 'content-length': '5000' });
+        res.write('<env:Envelope', () => res.socket?.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (cutting.address() as AddressInfo).port;
+      const err = await sendUserMessage({
+        endpoint: `http://127.0.0.1:${port}/as4`,
+        message: sampleMessage('m-cut@qerds', attachments),
+        attachments,
+        identity: c2,
+        trust,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'AS4_EBMS_0005', details: { retryable: true } });
+      expect((err as QerdsError).message).toMatch(/before the answer was complete/);
+      expect(posts).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => cutting.close(() => resolve()));
+    }
+  });
+
   it('reports an unreachable endpoint as AS4_EBMS_0005 (retryable)', async () => {
     const closed = express().listen(0, '127.0.0.1');
     await new Promise((r) => closed.once('listening', r));

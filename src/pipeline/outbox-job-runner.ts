@@ -104,7 +104,10 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     }
     if (completed) {
       if (outcome.status !== 'done')
-        log.error({ ...fields, outcome }, 'job completed in its step, yet its handler asked for more: ignored');
+        log.error(
+          { ...fields, outcome },
+          'job completed in its step, yet its handler asked for more: ignored',
+        );
       log.debug({ ...fields, attempts: job.attempts + 1 }, 'job done');
       return;
     }

@@ -197,7 +197,8 @@ async function recordReceiptBoundAcceptance(
   } catch (error) {
     if (!isQerdsError(error, 'STATE_CONFLICT')) throw error;
     const now = await ctx.store.getMessage(message.id);
-    if (now) await recordEvidence(ctx, now, request, { from: now.state, to: now.state }, { completesJob: true });
+    if (now)
+      await recordEvidence(ctx, now, request, { from: now.state, to: now.state }, { completesJob: true });
   }
 }
 

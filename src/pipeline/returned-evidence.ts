@@ -320,7 +320,10 @@ const notWhole = new Error('the group cannot be kept in one transaction');
  * (a duplicate is skipped, not an error) or a message moved on meanwhile (its later evidences must see the state
  * another writer left); the caller then keeps them one by one, as each alone would be.
  */
-async function recordGroup(ctx: PipelineContext, checked: readonly CheckedReturnedEvidence[]): Promise<boolean> {
+async function recordGroup(
+  ctx: PipelineContext,
+  checked: readonly CheckedReturnedEvidence[],
+): Promise<boolean> {
   const ordered = [...checked].sort((a, b) =>
     a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0,
   );

@@ -105,7 +105,10 @@ describe('job runner: a step and its job complete in one transaction', () => {
     expect(owner!.leaseToken).not.toBe(stale!.leaseToken);
     const wrote: string[] = [];
     const { run, lines } = runnerAt(10);
-    await run(stale!, relayStep(() => wrote.push('stale')));
+    await run(
+      stale!,
+      relayStep(() => wrote.push('stale')),
+    );
     expect(wrote).toEqual(['stale']); // its writes ran, and were rolled back with the lost completion
     expect((await store.getMessage(messageId))?.state).toBe('submitted');
     expect(await entries()).toEqual({ relay: 1 });

@@ -111,7 +111,8 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
   const onReply = (thread: Thread, reply: ThreadReply) => {
     if (reply.type === 'ready') {
       thread.ready = true;
-      log.info({ thread: thread.worker.threadId }, 'evidence thread started');
+      // Debug: it happens inside the first message's life, whose every info line names that message.
+      log.debug({ thread: thread.worker.threadId }, 'evidence thread started');
       return;
     }
     if (reply.type === 'tsa-timed') {

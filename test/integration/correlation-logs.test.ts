@@ -36,6 +36,7 @@ type Line = {
   stage?: string;
   jobId?: number;
   requestId?: string;
+  component?: string;
   level: number;
   method?: string;
   path?: string;
@@ -143,7 +144,12 @@ describe('correlation ids in logs', () => {
     expect(life.length).toBeGreaterThan(5);
     // Access-log lines (msg 'http') are about a request, not a message: they carry its requestId instead.
     const access = life.filter((l) => l.msg === 'http');
-    const without = life.filter((l) => l.msg !== 'http' && l.messageId !== (l.ap === 'c2' ? id : c3Id));
+    // The evidence pool's lines are about its threads (started at the first evidence call, inside this life): they
+    // name the thread instead.
+    const without = life.filter(
+      (l) =>
+        l.msg !== 'http' && l.component !== 'evidence-pool' && l.messageId !== (l.ap === 'c2' ? id : c3Id),
+    );
     expect(without, 'log lines without the messageId of the message they are about').toEqual([]);
     // The stages' lines name stage and outbox entry too.
     const staged = life.filter((l) => l.stage !== undefined);

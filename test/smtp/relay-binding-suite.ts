@@ -207,11 +207,16 @@ export function describeSmtpRelayBinding(mode: TwoAccessPointsMode): void {
         },
         { what: 'ContentConsignment at C2', timeoutMs: 40_000 },
       );
-      const chain = await api<{ id: string; event: string; issuedBy: string }[]>(
+      const recorded = await api<{ id: string; event: string; issuedBy: string; eventTime: string }[]>(
         aps.c2.url,
         SENDER.key,
         `/api/v1/messages/${id}/evidence`,
       );
+      // C3 returns its two evidences in two notify jobs that run concurrently, each its own REM mail: C2 records
+      // them in the order they arrive, which is not always the order C3 issued them in (seen once in CI). C3's
+      // order is their event time; the chain at C2 is checked in that order.
+      const [first, ...returned] = recorded;
+      const chain = [first!, ...returned.sort((a, b) => a.eventTime.localeCompare(b.eventTime))];
       expect(chain.map((e) => e.event)).toEqual([
         'SubmissionAcceptance',
         'RelayAcceptance',

@@ -19,6 +19,10 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     // Generous: a busy 2-core CI machine runs several files at once. Tests wait for conditions, never for time.
     testTimeout: 60_000,
+    // performance.workerThreads `auto` starts one evidence thread per access point, which under tsx loads and
+    // compiles the product again (≈ 1.3 s of CPU each): it doubled the suite's time. The pool's own tests
+    // (test/integration/evidence-pool.test.ts) ask for threads explicitly; child processes inherit this.
+    env: { QERDS_AUTO_WORKER_THREADS: '0' },
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: workers,

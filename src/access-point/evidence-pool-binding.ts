@@ -5,9 +5,18 @@ import type { TsaClient } from '../core/index.js';
 import { createEvidencePool, type EvidencePool } from './evidence-pool.js';
 import type { KeysAndTrust } from './infrastructure.js';
 
-/** The threads `performance.workerThreads` asks for on this machine (`auto`: the cores node may use, less one). */
-export function evidenceThreads(setting: QerdsConfig['performance']['workerThreads']): number {
-  return setting === 'auto' ? Math.max(0, availableParallelism() - 1) : setting;
+/**
+ * The threads `performance.workerThreads` asks for on this machine (`auto`: QERDS_AUTO_WORKER_THREADS when set, else
+ * the cores node may use, less one).
+ */
+export function evidenceThreads(
+  setting: QerdsConfig['performance']['workerThreads'],
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  if (setting !== 'auto') return setting;
+  const fromEnv = env.QERDS_AUTO_WORKER_THREADS;
+  if (fromEnv !== undefined && /^\d{1,3}$/.test(fromEnv)) return Math.min(256, Number(fromEnv));
+  return Math.max(0, availableParallelism() - 1);
 }
 
 /**

@@ -6,7 +6,9 @@ export const performance = z
     /**
      * Worker threads that issue evidence (build, XAdES seal, timestamp by the embedded TSA) and verify the evidence
      * peers return, off the main thread, which keeps HTTP, SQL, AS4 and the pipeline. `auto`: one fewer than the
-     * cores node may use (`os.availableParallelism() - 1`, so 0 on one core); 0: all in the main thread. Each thread
+     * cores node may use (`os.availableParallelism() - 1`, so 0 on one core), or the environment's
+     * `QERDS_AUTO_WORKER_THREADS` when it is set (a container whose CPU quota node does not see; the test suite sets
+     * 0); 0: all in the main thread. Each thread
      * loads the e-seal key and the embedded TSA's key from their files, and is started at the first evidence call.
      * The keys are file keys (the e-seal always is; senders' PKCS#11 remote seals are not sealed in threads). With
      * a remote TSA, the threads ask it through the main thread. @defaultValue 'auto'

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { KeyObject } from 'node:crypto';
 import { BroadcastChannel, Worker } from 'node:worker_threads';
 
 /**
@@ -25,24 +24,10 @@ export interface OperationCounter {
 const require = createRequire(import.meta.url);
 const crypto = require('node:crypto') as typeof import('node:crypto');
 
-function kindOf(op: 'sign' | 'decrypt' | 'derive', key: unknown): string {
-  let object: KeyObject | undefined;
-  try {
-    const k = (key && typeof key === 'object' && 'key' in key ? (key as { key: unknown }).key : key) as
-      KeyObject | string | Buffer;
-    object = k instanceof crypto.KeyObject ? k : crypto.createPrivateKey(k as string);
-  } catch {
-    return `${op}:unknown`;
-  }
-  const type = object.asymmetricKeyType ?? 'unknown';
-  const details = object.asymmetricKeyDetails;
-  const size = type.startsWith('rsa')
-    ? String(details?.modulusLength ?? '')
-    : type === 'ec'
-      ? `-${details?.namedCurve ?? ''}`
-      : '';
-  return `${op}:${type}${size}`;
-}
+// One kind-of function for both threads: the worker threads' CommonJS preload defines it (it cannot import this file).
+const { kindOf } = require('./thread-op-counter.cjs') as {
+  kindOf: (op: 'sign' | 'decrypt' | 'derive', key: unknown) => string;
+};
 
 const THREAD_CHANNEL = 'qerds-bench-private-key-operations';
 let threadOperations: { kind: string; at: number }[] | undefined;

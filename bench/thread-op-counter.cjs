@@ -3,10 +3,29 @@
 // private-key operations of node:crypto there, as crypto-bound.ts does in the main thread, and tells the main
 // thread over a BroadcastChannel. CommonJS: node 20 runs a worker's `--require` preloads, not its `--import` ones.
 const { syncBuiltinESMExports } = require('node:module');
+const crypto = require('node:crypto');
 const { isMainThread, BroadcastChannel } = require('node:worker_threads');
 
+/** The kind of a private-key operation, e.g. `sign:rsa2048`, `sign:ec-prime256v1` (crypto-bound.ts uses it too). */
+function kindOf(op, key) {
+  let object;
+  try {
+    const k = key && typeof key === 'object' && 'key' in key ? key.key : key;
+    object = k instanceof crypto.KeyObject ? k : crypto.createPrivateKey(k);
+  } catch {
+    return `${op}:unknown`;
+  }
+  const type = object.asymmetricKeyType ?? 'unknown';
+  const details = object.asymmetricKeyDetails;
+  const size = type.startsWith('rsa')
+    ? String(details?.modulusLength ?? '')
+    : type === 'ec'
+      ? `-${details?.namedCurve ?? ''}`
+      : '';
+  return `${op}:${type}${size}`;
+}
+
 if (!isMainThread) {
-  const crypto = require('node:crypto');
   const channel = new BroadcastChannel('qerds-bench-private-key-operations');
   channel.unref();
   // Told in batches: a message per operation cost the thread more than the counting is worth.
@@ -16,23 +35,6 @@ if (!isMainThread) {
     channel.postMessage(batch);
     batch = [];
   }, 100).unref();
-  const kindOf = (op, key) => {
-    let object;
-    try {
-      const k = key && typeof key === 'object' && 'key' in key ? key.key : key;
-      object = k instanceof crypto.KeyObject ? k : crypto.createPrivateKey(k);
-    } catch {
-      return `${op}:unknown`;
-    }
-    const type = object.asymmetricKeyType ?? 'unknown';
-    const details = object.asymmetricKeyDetails;
-    const size = type.startsWith('rsa')
-      ? String(details?.modulusLength ?? '')
-      : type === 'ec'
-        ? `-${details?.namedCurve ?? ''}`
-        : '';
-    return `${op}:${type}${size}`;
-  };
   const wrap = (name, op, keyOf) => {
     const original = crypto[name];
     crypto[name] = function (...args) {
@@ -45,3 +47,5 @@ if (!isMainThread) {
   wrap('diffieHellman', 'derive', (args) => args[0].privateKey);
   syncBuiltinESMExports();
 }
+
+module.exports = { kindOf };

@@ -4,7 +4,7 @@ import {
   createMailInteropRegistry,
   DEFAULT_ALGORITHMS,
 } from './algorithm-registry.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 const fails = (code: string) => expect.objectContaining({ name: 'QerdsError', code });
 

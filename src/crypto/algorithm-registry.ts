@@ -1,6 +1,6 @@
 import { QerdsError } from '../core/errors.js';
 import { ALGORITHM_URI } from '../xml/namespaces.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import type {
   AlgorithmEntry,
   AlgorithmKind,

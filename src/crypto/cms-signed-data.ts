@@ -14,7 +14,7 @@ import {
   type Signer,
   type SigningIdentity,
 } from '../pki/index.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 /**
  * The one CMS SignedData builder (RFC 5652 §5) for one signer, signing with node:crypto and writing DER directly

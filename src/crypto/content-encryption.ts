@@ -1,5 +1,5 @@
 import { QerdsError } from '../core/errors.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 /** AES-GCM as RFC 5084 uses it: 12-octet nonce, 16-octet tag. */
 export interface GcmCipher {

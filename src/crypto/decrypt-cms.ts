@@ -24,7 +24,7 @@ import {
 } from './content-encryption.js';
 import { openKeyAgree } from './key-agreement.js';
 import { openKeyTrans } from './key-transport.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import { recipientCertId } from './recipient-cert.js';
 import { describeRecipient, identifiesCertificate, type CmsRecipientName } from './recipient-id.js';
 import type { AlgorithmRegistry, CmsAttribute, DecryptCmsOptions, DecryptCmsResult } from './types.js';

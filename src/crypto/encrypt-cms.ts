@@ -16,7 +16,7 @@ import {
 } from './content-encryption.js';
 import { keyAgreeRecipientInfo } from './key-agreement.js';
 import { keyTransRecipientInfo } from './key-transport.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import { recipientCertId, recipientKeyKind } from './recipient-cert.js';
 import type { AlgorithmRegistry, CmsAttribute, EncryptCmsOptions } from './types.js';
 

@@ -1,6 +1,6 @@
 export * from './types.js';
 export { cryptoErrors, type CryptoErrorCode } from './errors.js';
-export { OID as CMS_OID } from './oids.js';
+export { OID as CMS_OID } from '../pki/oids.js';
 export {
   createAlgorithmRegistry,
   DEFAULT_ALGORITHMS,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { algorithm } from './asn1.js';
 import { deriveKek } from './key-agreement.js';
 import { aesKeyUnwrap, aesKeyWrap, hkdf, x963Kdf } from './kdf.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/crypto/${name}`, import.meta.url), 'utf8')) as Record<

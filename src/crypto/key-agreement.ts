@@ -14,7 +14,7 @@ import { derObjectIdentifier, derTlv } from '../pki/index.js';
 import { algorithm, arrayBuffer, EccCmsSharedInfo, toDer } from './asn1.js';
 import { malformed, readTlv, tlvChildren, tlvContent } from './ber.js';
 import { aesKeyUnwrap, aesKeyWrap, hkdf, x963Kdf } from './kdf.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import { recipientKeyKind, type RecipientCertId, type RecipientKeyKind } from './recipient-cert.js';
 import { identifiesCertificate, keyAgreeRecipientIdentifier } from './recipient-id.js';
 import type { AlgorithmRegistry } from './types.js';

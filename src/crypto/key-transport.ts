@@ -5,7 +5,7 @@ import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QerdsError } from '../core/errors.js';
 import { algorithm, arrayBuffer, RsaesOaepParams, toDer } from './asn1.js';
 import { malformed } from './ber.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import type { RecipientCertId } from './recipient-cert.js';
 import { recipientIdentifier } from './recipient-id.js';
 import type { AlgorithmRegistry, RsaKeyTransportChoice } from './types.js';

@@ -11,7 +11,7 @@ import {
   tlvOid,
   type Tlv,
 } from './ber.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 /**
  * A CMS SignedData (RFC 5652 §5) as another product wrote it: DER, or BER with indefinite lengths and

@@ -1,10 +1,7 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
 import { digestNameOfOid, verifyCmsSignature, type DigestName } from '../pki/index.js';
 import { malformed, readTlv, tlvChildren, tlvContent, tlvOid } from './ber.js';
-import { OID } from './oids.js';
-
-/** id-RSASSA-PSS (RFC 4055 §3.1): what qualified TSAs (D-Trust, …) and eIDAS cards sign with. */
-export const RSASSA_PSS = '1.2.840.113549.1.1.10';
+import { OID } from '../pki/oids.js';
 
 /** The outcome: verified, refused, or not judged because the algorithm or its parameters are not implemented. */
 export type SignatureCheck = { readonly ok: boolean } | { readonly unsupported: string };
@@ -22,7 +19,7 @@ export function verifySignerSignature(
   signature: Buffer,
   publicKey: KeyObject,
 ): SignatureCheck {
-  if (algorithm === RSASSA_PSS) {
+  if (algorithm === OID.rsassaPss) {
     let p: PssParameters;
     try {
       p = readPssParameters(parameters);

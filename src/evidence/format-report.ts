@@ -1,4 +1,5 @@
 import { eventUri } from '../core/index.js';
+import { OID } from '../pki/oids.js';
 import { indicationOf } from './indication.js';
 import type { VerificationReport } from './types.js';
 import type { CadesFileReport, TimestampFileReport } from './verify-token.js';
@@ -97,18 +98,19 @@ export function formatTimestampReport(report: TimestampFileReport): string {
 }
 
 const CMS_ALGORITHM_NAMES: Readonly<Record<string, string>> = {
-  '1.2.840.113549.1.1.1': 'RSA PKCS#1 v1.5',
-  '1.2.840.113549.1.1.10': 'RSASSA-PSS',
-  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
-  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
-  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
-  '1.2.840.10045.2.1': 'ECDSA',
-  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
-  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
-  '2.16.840.1.101.3.4.2.1': 'SHA-256',
-  '2.16.840.1.101.3.4.2.2': 'SHA-384',
-  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+  [OID.rsaEncryption]: 'RSA PKCS#1 v1.5',
+  [OID.rsassaPss]: 'RSASSA-PSS',
+  [OID.sha256WithRSAEncryption]: 'sha256WithRSAEncryption',
+  [OID.sha384WithRSAEncryption]: 'sha384WithRSAEncryption',
+  [OID.sha512WithRSAEncryption]: 'sha512WithRSAEncryption',
+  [OID.ecPublicKey]: 'ECDSA',
+  [OID.ecdsaWithSHA256]: 'ecdsa-with-SHA256',
+  [OID.ecdsaWithSHA384]: 'ecdsa-with-SHA384',
+  [OID.ecdsaWithSHA512]: 'ecdsa-with-SHA512',
+  [OID.ed25519]: 'Ed25519',
+  [OID.sha256]: 'SHA-256',
+  [OID.sha384]: 'SHA-384',
+  [OID.sha512]: 'SHA-512',
 };
 
 /** A CMS / CAdES verdict (EN 319 122-1), in the same words as {@link formatReport}. */

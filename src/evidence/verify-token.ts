@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { readTlv, tlvBytes, tlvChildren, tlvOid } from '../crypto/ber.js';
-import { OID as CMS_OID } from '../crypto/oids.js';
+import { OID as CMS_OID } from '../pki/oids.js';
 import type { Finding, TrustStore } from '../pki/index.js';
 import { revocationUnknown, withEmbeddedCrls } from '../pki/revocation-status.js';
 import { verifyCadesSignature, type CadesCheck } from '../seal/cades-verify.js';

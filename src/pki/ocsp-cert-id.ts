@@ -1,4 +1,5 @@
 import { createHash, type X509Certificate } from 'node:crypto';
+import { OID } from './oids.js';
 import { certificateNameDer } from './crl.js';
 import {
   derAlgorithmIdentifier,
@@ -12,7 +13,7 @@ import {
 } from './der.js';
 
 /** id-sha1: the CertID hash of RFC 6960 §4.1.1 that every responder (openssl's included) understands. */
-export const OID_SHA1 = '1.3.14.3.2.26';
+export const OID_SHA1 = OID.sha1;
 /** id-pkix-ocsp-basic (RFC 6960 §4.2.1). */
 export const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
@@ -42,9 +43,9 @@ export function subjectPublicKeyBits(cert: X509Certificate): Buffer {
 export type CertIdHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 const CERT_ID_HASH_OIDS: Readonly<Record<CertIdHash, string>> = Object.freeze({
   sha1: OID_SHA1,
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
 });
 /** The CertIdHash of an AlgorithmIdentifier OID, undefined for one we do not compute. */
 export function certIdHashOf(oid: string): CertIdHash | undefined {

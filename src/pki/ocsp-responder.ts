@@ -1,5 +1,6 @@
 import { createHash, sign, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
+import { OID } from './oids.js';
 import { parseCrls } from './crl.js';
 import {
   derChildren,
@@ -147,9 +148,9 @@ function parseRequest(der: Buffer): { entries: { certId: CertId; raw: DerElement
 function signatureAlgorithmOf(signer: SigningIdentity): { oid: string; nullParameters: boolean } {
   switch (signer.privateKey.asymmetricKeyType) {
     case 'rsa':
-      return { oid: '1.2.840.113549.1.1.11', nullParameters: true };
+      return { oid: OID.sha256WithRSAEncryption, nullParameters: true };
     case 'ec':
-      return { oid: '1.2.840.10045.4.3.2', nullParameters: false };
+      return { oid: OID.ecdsaWithSHA256, nullParameters: false };
     default:
       throw new QerdsError(
         'PKI_OCSP_SIGNER_UNSUPPORTED',

@@ -1,25 +1,26 @@
 import { verify, type KeyObject } from 'node:crypto';
+import { OID } from './oids.js';
 
 /**
  * X.509 / CMS signature algorithm OIDs we verify, mapped to the node digest name (null: the key type fixes
  * it, as for EdDSA). SHA-1 and MD5 based signatures are absent on purpose: collisions make them forgeable.
  */
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, string | null>> = Object.freeze({
-  '1.2.840.113549.1.1.11': 'sha256', // sha256WithRSAEncryption
-  '1.2.840.113549.1.1.12': 'sha384', // sha384WithRSAEncryption
-  '1.2.840.113549.1.1.13': 'sha512', // sha512WithRSAEncryption
-  '1.2.840.10045.4.3.2': 'sha256', // ecdsa-with-SHA256
-  '1.2.840.10045.4.3.3': 'sha384', // ecdsa-with-SHA384
-  '1.2.840.10045.4.3.4': 'sha512', // ecdsa-with-SHA512
-  '1.3.101.112': null, // Ed25519
-  '1.3.101.113': null, // Ed448
+  [OID.sha256WithRSAEncryption]: 'sha256',
+  [OID.sha384WithRSAEncryption]: 'sha384',
+  [OID.sha512WithRSAEncryption]: 'sha512',
+  [OID.ecdsaWithSHA256]: 'sha256',
+  [OID.ecdsaWithSHA384]: 'sha384',
+  [OID.ecdsaWithSHA512]: 'sha512',
+  [OID.ed25519]: null,
+  [OID.ed448]: null,
 });
 
 /** Digest algorithm OIDs (NIST SHA-2) by node name, and back. */
 export const DIGEST_OIDS = Object.freeze({
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
 } as const);
 
 export type DigestName = keyof typeof DIGEST_OIDS;
@@ -47,9 +48,6 @@ export function verifyWithAlgorithm(
   }
 }
 
-const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-
 /**
  * Verify a CMS SignerInfo signature (RFC 5652 §5.6): `signatureAlgorithm` is either a combined algorithm
  * (sha256WithRSAEncryption, ecdsa-with-SHA256 …) or a bare key algorithm (rsaEncryption, id-ecPublicKey,
@@ -62,7 +60,7 @@ export function verifyCmsSignature(
   signature: Buffer,
   publicKey: KeyObject,
 ): boolean | 'unsupported' {
-  if (signatureAlgorithmOid === RSA_ENCRYPTION || signatureAlgorithmOid === EC_PUBLIC_KEY) {
+  if (signatureAlgorithmOid === OID.rsaEncryption || signatureAlgorithmOid === OID.ecPublicKey) {
     try {
       return verify(digest, data, publicKey, signature);
     } catch {

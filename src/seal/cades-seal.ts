@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import type { Clock, TsaClient } from '../core/ports.js';
 import { createCmsSignatureWith } from '../crypto/cms-signed-data.js';
-import { OID as CMS_OID } from '../crypto/oids.js';
+import { OID as CMS_OID } from '../pki/oids.js';
 import { asSigner, derAttribute, type Signer, type SigningIdentity } from '../pki/index.js';
 
 /** The detached content: its bytes, or its SHA-256 when it was digested while streaming. */

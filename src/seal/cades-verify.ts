@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
-import { OID as CMS_OID } from '../crypto/oids.js';
+import { OID as CMS_OID } from '../pki/oids.js';
 import {
   readSignedData,
   readSignerInfoAlone,

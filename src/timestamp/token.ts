@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
-import { OID } from '../crypto/oids.js';
+import { OID } from '../pki/oids.js';
 import { readSignedData } from '../crypto/signed-data-read.js';
 import { readTstInfo, type TstInfo } from './tst-info.js';
 

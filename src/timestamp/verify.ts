@@ -1,6 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { MessageImprint } from '../core/ports.js';
-import { OID } from '../crypto/oids.js';
+import { OID } from '../pki/oids.js';
 import { verifySignerSignature } from '../crypto/signer-signature.js';
 import {
   certificateNameDer,

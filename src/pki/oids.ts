@@ -1,8 +1,9 @@
 /**
- * The one table of CMS object identifiers, for signing (SignedData, CAdES, RFC 3161 tokens) and for end-to-end
- * encryption: RFC 5652 (CMS), RFC 2634 / 5035 (ESS), RFC 3161 / 5816 (TSP), RFC 5754 (signature algorithms), RFC 5083 (AuthEnvelopedData),
- * RFC 5084 (AES-GCM), RFC 3560 / 8017 (RSAES-OAEP), RFC 5753 (ECDH in CMS), RFC 8418 (X25519 in CMS),
- * RFC 3394 / 3565 (AES key wrap), RFC 8410 (X25519 keys).
+ * The one table of algorithm and CMS object identifiers, for X.509 and OCSP (pki), signing (SignedData, CAdES,
+ * RFC 3161 tokens) and end-to-end encryption: RFC 5652 (CMS), RFC 2634 / 5035 (ESS), RFC 3161 / 5816 (TSP),
+ * RFC 5754 (signature algorithms), RFC 5083 (AuthEnvelopedData), RFC 5084 (AES-GCM), RFC 3560 / 8017 (RSAES-OAEP),
+ * RFC 5753 (ECDH in CMS), RFC 8418 (X25519 in CMS), RFC 3394 / 3565 (AES key wrap), RFC 8410 (X25519 and EdDSA
+ * keys). It sits in pki, the lowest layer that needs it, so that crypto, timestamp and seal read the same values.
  */
 export const OID = Object.freeze({
   data: '1.2.840.113549.1.7.1',
@@ -21,6 +22,8 @@ export const OID = Object.freeze({
 
   rsaEncryption: '1.2.840.113549.1.1.1',
   rsaesOaep: '1.2.840.113549.1.1.7',
+  /** id-RSASSA-PSS (RFC 4055 §3.1): what qualified TSAs (D-Trust, …) and eIDAS cards sign with. */
+  rsassaPss: '1.2.840.113549.1.1.10',
   mgf1: '1.2.840.113549.1.1.8',
   pSpecified: '1.2.840.113549.1.1.9',
   sha1: '1.3.14.3.2.26',
@@ -63,4 +66,7 @@ export const OID = Object.freeze({
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
+  /** RFC 8410 §3: EdDSA, the key type fixes the hash. */
+  ed25519: '1.3.101.112',
+  ed448: '1.3.101.113',
 });

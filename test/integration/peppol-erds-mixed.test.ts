@@ -3,18 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import {
-  api,
-  apiText,
-  startTwoAccessPoints,
-  type TwoAccessPoints,
-} from '../../src/harness/two-access-points.js';
+import { apiText, startTwoAccessPoints, type TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
-import { corporateNumberCheckDigit, formatIdentifier, parseSbd } from '../../src/peppol/index.js';
+import { formatIdentifier, parseSbd } from '../../src/peppol/index.js';
 import { createDevPeppolPki, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import {
+  corporateParticipant,
+  ERDS_TRANSPORT,
+  evidenceChainAtC2,
+  PEPPOL_ERDS_SEATS,
+  PEPPOL_TRANSPORT,
+  peppolTradingParties,
+  pickUpFirstPart,
+  submitAtC2,
+} from '../helpers/peppol-erds.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { claimPort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * One AP serving Peppol peers and qerds-ap peers side by side: C2 (as4.profile peppol) sends a JP PINT invoice to a
@@ -23,34 +27,29 @@ import { waitFor } from '../helpers/wait.js';
  * (no JP PINT check, no SBD, delivered byte for byte). Both arrive with their evidence chain back at C2.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-peppol-erds-'));
-const SEATS = { c2: 'POP000101', c3: 'POP000102' };
-const corporate = (base12: string) => `0188:${corporateNumberCheckDigit(base12)}${base12}`;
-const SELLER = {
-  id: '0188:9010401012345',
-  name: 'Sample Seller KK',
-  key: 'mixed-seller-key-0123456789abcdef',
-};
-const BUYER = { id: '0188:5011001099999', name: 'Sample Buyer GK', key: 'mixed-buyer-key-0123456789abcdef0' };
+const { seller: SELLER, buyer: BUYER } = peppolTradingParties('mixed');
 const ERDS_RECIPIENT = {
-  id: corporate('011001080001'),
+  id: corporateParticipant('011001080001'),
   name: 'Registered-delivery recipient (ERDS)',
   key: 'mixed-erds-key-0123456789abcdef01',
 };
 /** Served by C3, reached over the REM SMTP binding (an `smtp://` endpoint in C2's directory). */
 const SMTP_RECIPIENT = {
-  id: corporate('011001080002'),
+  id: corporateParticipant('011001080002'),
   name: 'Recipient reached by SMTP',
   key: 'mixed-smtp-key-0123456789abcdef012',
 };
-const PEPPOL = 'peppol-transport-as4-v2_0';
-const ERDS = 'bdxr-transport-ebms3-as4-v1p0';
 
 describe('one Peppol AP relaying to a Peppol peer and to a qerds-ap peer over the ERDS service', () => {
   let net: TwoAccessPoints;
   let pki: DevPkiLayout;
 
   beforeAll(async () => {
-    pki = await createDevPeppolPki({ from: sharedTestPki(), dir: join(work, 'pki'), seats: SEATS });
+    pki = await createDevPeppolPki({
+      from: sharedTestPki(),
+      dir: join(work, 'pki'),
+      seats: PEPPOL_ERDS_SEATS,
+    });
     // Claimed, not port 0: C2's directory names C3's SMTP relay endpoint before C3 listens.
     const smtpPorts = { c2: await claimPort(), c3: await claimPort() };
     net = await startTwoAccessPoints({
@@ -66,9 +65,14 @@ describe('one Peppol AP relaying to a Peppol peer and to a qerds-ap peer over th
         },
       }),
       extraParticipants: [
-        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key }, transportProfile: PEPPOL },
-        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key }, transportProfile: PEPPOL },
-        { ...ERDS_RECIPIENT, servedBy: 'c3', account: { key: ERDS_RECIPIENT.key }, transportProfile: ERDS },
+        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key }, transportProfile: PEPPOL_TRANSPORT },
+        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key }, transportProfile: PEPPOL_TRANSPORT },
+        {
+          ...ERDS_RECIPIENT,
+          servedBy: 'c3',
+          account: { key: ERDS_RECIPIENT.key },
+          transportProfile: ERDS_TRANSPORT,
+        },
         {
           ...SMTP_RECIPIENT,
           servedBy: 'c3',
@@ -83,52 +87,10 @@ describe('one Peppol AP relaying to a Peppol peer and to a qerds-ap peer over th
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function send(recipient: string, body: Buffer, type: string, filename: string) {
-    const form = new FormData();
-    form.set('metadata', JSON.stringify({ recipient }));
-    form.append('payload', new Blob([new Uint8Array(body)], { type }), filename);
-    const response = await fetch(`${net.c2.url}/api/v1/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${SELLER.key}` },
-      body: form,
-    });
-    expect(response.status, await response.clone().text()).toBe(201);
-    return (await response.json()) as { id: string; ebmsMessageId: string };
-  }
-
-  async function pickUp(key: string, ebmsMessageId: string): Promise<Buffer> {
-    const item = await waitFor(
-      async () =>
-        (
-          await api<
-            Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>
-          >(net.c3.url, key, '/api/v1/inbox')
-        ).find((m) => m.ebmsMessageId === ebmsMessageId && m.state === 'consigned'),
-      { timeoutMs: 30_000 },
-    );
-    const download = await fetch(`${net.c3.url}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(download.status).toBe(200);
-    return Buffer.from(await download.arrayBuffer());
-  }
-
-  async function chainAtC2(id: string) {
-    return waitFor(
-      async () => {
-        const items = await api<Array<{ event: string; issuedBy: string; href: string }>>(
-          net.c2.url,
-          SELLER.key,
-          `/api/v1/messages/${id}/evidence`,
-        );
-        const fromC3 = new Set(items.filter((e) => e.issuedBy === net.c3.config.ap.id).map((e) => e.event));
-        return ['RelayAcceptance', 'ContentConsignment', 'ContentHandover'].every((e) => fromC3.has(e))
-          ? items
-          : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-  }
+  const send = (recipient: string, body: Buffer, type: string, filename: string) =>
+    submitAtC2(net, SELLER.key, recipient, body, type, filename);
+  const pickUp = (key: string, ebmsMessageId: string) => pickUpFirstPart(net.c3.url, key, ebmsMessageId);
+  const chainAtC2 = (id: string) => evidenceChainAtC2(net, SELLER.key, id, net.c3.config.ap.id);
 
   it('a JP PINT invoice to the Peppol buyer and a plain document to the ERDS recipient: each delivered its own way, each with its evidence chain', async () => {
     const invoice = readFileSync(

@@ -10,17 +10,25 @@ import { loadAs4Security } from '../../src/access-point/as4-security.js';
 import { loadConfig } from '../../src/config/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import {
-  api,
   apiKeyAccount,
   apiText,
   startTwoAccessPoints,
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
-import { corporateNumberCheckDigit, formatIdentifier, parseSbd } from '../../src/peppol/index.js';
+import { formatIdentifier, parseSbd } from '../../src/peppol/index.js';
 import { createDevPeppolPki, devApId, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
+import {
+  corporateParticipant,
+  ERDS_TRANSPORT,
+  evidenceChainAtC2,
+  PEPPOL_ERDS_SEATS,
+  PEPPOL_TRANSPORT,
+  peppolTradingParties,
+  pickUpFirstPart,
+  submitAtC2,
+} from '../helpers/peppol-erds.js';
 import { devTestPki } from '../helpers/pki.js';
 import { claimPort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * Three APs over real HTTP: C2 on Peppol that also relays over the ERDS service (`as4.erds`: its e-seal signs and a
@@ -29,21 +37,12 @@ import { waitFor } from '../helpers/wait.js';
  * and towards the ERDS C3 with its ERDS identity; each answers and returns evidence in the identity it knows C2 by.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-peppol-erds-3-'));
-const SEATS = { c2: 'POP000101', c3: 'POP000102' };
-const corporate = (base12: string) => `0188:${corporateNumberCheckDigit(base12)}${base12}`;
-const SELLER = {
-  id: '0188:9010401012345',
-  name: 'Sample Seller KK',
-  key: 'three-seller-key-0123456789abcdef',
-};
-const BUYER = { id: '0188:5011001099999', name: 'Sample Buyer GK', key: 'three-buyer-key-0123456789abcdef0' };
+const { seller: SELLER, buyer: BUYER } = peppolTradingParties('three');
 const ERDS_RECIPIENT = {
-  id: corporate('011001080003'),
+  id: corporateParticipant('011001080003'),
   name: 'Recipient of a qerds-ap not on Peppol',
   key: 'three-erds-key-0123456789abcdef01',
 };
-const PEPPOL = 'peppol-transport-as4-v2_0';
-const ERDS = 'bdxr-transport-ebms3-as4-v1p0';
 
 describe('a Peppol AP with an ERDS identity: a Peppol peer and a qerds-ap peer not on Peppol', () => {
   let net: TwoAccessPoints;
@@ -54,7 +53,7 @@ describe('a Peppol AP with an ERDS identity: a Peppol peer and a qerds-ap peer n
   beforeAll(async () => {
     // c9 is the qerds-ap not on Peppol: same dev CA, its own e-seal and encryption pair, no Peppol seat.
     dev = await devTestPki(join(work, 'dev'), { aps: ['c2', 'c3', 'c9'] });
-    pki = await createDevPeppolPki({ from: dev, dir: join(work, 'pki'), seats: SEATS });
+    pki = await createDevPeppolPki({ from: dev, dir: join(work, 'pki'), seats: PEPPOL_ERDS_SEATS });
     // Claimed, not port 0: C2's directory names the ERDS AP's endpoint before it listens.
     const erdsPort = await claimPort();
     const erdsEndpoint = `http://127.0.0.1:${erdsPort}/as4`;
@@ -76,15 +75,15 @@ describe('a Peppol AP with an ERDS identity: a Peppol peer and a qerds-ap peer n
         },
       }),
       extraParticipants: [
-        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key }, transportProfile: PEPPOL },
-        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key }, transportProfile: PEPPOL },
+        { ...SELLER, servedBy: 'c2', account: { key: SELLER.key }, transportProfile: PEPPOL_TRANSPORT },
+        { ...BUYER, servedBy: 'c3', account: { key: BUYER.key }, transportProfile: PEPPOL_TRANSPORT },
         {
           ...ERDS_RECIPIENT,
           servedBy: 'c3',
           endpoint: erdsEndpoint,
           apCertificate: dev.ap('c9').sealCert,
           apEncryptionCertificate: dev.ap('c9').encCert,
-          transportProfile: ERDS,
+          transportProfile: ERDS_TRANSPORT,
         },
       ],
     });
@@ -133,52 +132,10 @@ describe('a Peppol AP with an ERDS identity: a Peppol peer and a qerds-ap peer n
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function send(recipient: string, body: Buffer, type: string, filename: string) {
-    const form = new FormData();
-    form.set('metadata', JSON.stringify({ recipient }));
-    form.append('payload', new Blob([new Uint8Array(body)], { type }), filename);
-    const response = await fetch(`${net.c2.url}/api/v1/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${SELLER.key}` },
-      body: form,
-    });
-    expect(response.status, await response.clone().text()).toBe(201);
-    return (await response.json()) as { id: string; ebmsMessageId: string };
-  }
-
-  async function pickUp(base: string, key: string, ebmsMessageId: string): Promise<Buffer> {
-    const item = await waitFor(
-      async () =>
-        (
-          await api<
-            Array<{ id: string; ebmsMessageId: string; state: string; parts: Array<{ partId: string }> }>
-          >(base, key, '/api/v1/inbox')
-        ).find((m) => m.ebmsMessageId === ebmsMessageId && m.state === 'consigned'),
-      { timeoutMs: 30_000 },
-    );
-    const download = await fetch(`${base}/api/v1/inbox/${item.id}/parts/${item.parts[0]!.partId}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(download.status).toBe(200);
-    return Buffer.from(await download.arrayBuffer());
-  }
-
-  async function chainAtC2(id: string, issuer: string) {
-    return waitFor(
-      async () => {
-        const items = await api<Array<{ event: string; issuedBy: string; href: string }>>(
-          net.c2.url,
-          SELLER.key,
-          `/api/v1/messages/${id}/evidence`,
-        );
-        const fromPeer = new Set(items.filter((e) => e.issuedBy === issuer).map((e) => e.event));
-        return ['RelayAcceptance', 'ContentConsignment', 'ContentHandover'].every((e) => fromPeer.has(e))
-          ? items
-          : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-  }
+  const send = (recipient: string, body: Buffer, type: string, filename: string) =>
+    submitAtC2(net, SELLER.key, recipient, body, type, filename);
+  const pickUp = pickUpFirstPart;
+  const chainAtC2 = (id: string, issuer: string) => evidenceChainAtC2(net, SELLER.key, id, issuer);
 
   it('C2 loads its ERDS identity apart from its Peppol AP certificate', () => {
     const as4 = loadAs4Security(net.c2.config, accessPointInternals(net.c2).identity);

@@ -156,6 +156,12 @@ function printSqlCounts(counts: SqlCounts, messages: number, polls: number): voi
   console.log(
     `store (SQLite, both APs, ${messages} messages, status polls left out): ${per(counts.statements - polls)} statements, ${per(counts.commits + counts.autocommitWrites)} commits (${per(counts.commits)} transactions + ${per(counts.autocommitWrites)} autocommit writes), ${per(counts.rollbacks)} rollbacks per message`,
   );
+  console.log(
+    `time inside SQLite (synchronous, on the event loop; COMMIT's fsync included): ${(counts.ms / messages).toFixed(2)} ms per message`,
+  );
   const top = Number(process.env.BENCH_SQL_TOP ?? 0);
   for (const [text, n] of counts.bySql.slice(0, top)) console.log(`  ${per(n).padStart(5)}  ${text}`);
+  if (top > 0) console.log('  by time (ms per message):');
+  for (const [text, ms] of counts.msBySql.slice(0, top))
+    console.log(`  ${(ms / messages).toFixed(3).padStart(6)}  ${text}`);
 }

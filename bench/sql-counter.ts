@@ -11,6 +11,13 @@ export interface SqlCounts {
   readonly rollbacks: number;
   /** Statements by their SQL text's first 60 characters, most frequent first. */
   readonly bySql: ReadonlyArray<readonly [string, number]>;
+  /**
+   * Wall milliseconds spent inside better-sqlite3's calls (synchronous: the event loop waits for them), BEGIN,
+   * COMMIT (with its fsync) and ROLLBACK included.
+   */
+  readonly ms: number;
+  /** The same by SQL text (BEGIN / COMMIT / ROLLBACK as such), most time first. */
+  readonly msBySql: ReadonlyArray<readonly [string, number]>;
 }
 
 export interface SqlCounter {
@@ -39,18 +46,29 @@ export function countSqlStatements(): SqlCounter {
   let autocommitWrites = 0;
   let rollbacks = 0;
   const bySql = new Map<string, number>();
+  let ns = 0n;
+  const nsBySql = new Map<string, bigint>();
   for (const method of methods) {
     prototype[method] = function (this: Database.Statement, ...args: unknown[]) {
       const sql = this.source.trim().toLowerCase();
+      const key = sql.replace(/\s+/g, ' ').slice(0, 60);
       if (sql === 'commit') commits++;
       else if (sql === 'rollback') rollbacks++;
-      else if (!sql.startsWith('begin')) {
+      // The group commit's own look at the connection's change counter (src/store/sqlite-group-commit.ts): timed,
+      // not counted as the store's work.
+      else if (!sql.startsWith('begin') && sql !== 'select total_changes()') {
         statements++;
-        const key = sql.replace(/\s+/g, ' ').slice(0, 60);
         bySql.set(key, (bySql.get(key) ?? 0) + 1);
         if (!this.database.inTransaction && /^(insert|update|delete|replace)\b/.test(sql)) autocommitWrites++;
       }
-      return original[method].apply(this, args);
+      const t0 = process.hrtime.bigint();
+      try {
+        return original[method].apply(this, args);
+      } finally {
+        const spent = process.hrtime.bigint() - t0;
+        ns += spent;
+        nsBySql.set(key, (nsBySql.get(key) ?? 0n) + spent);
+      }
     };
   }
   return {
@@ -60,6 +78,8 @@ export function countSqlStatements(): SqlCounter {
       autocommitWrites,
       rollbacks,
       bySql: [...bySql].sort((a, b) => b[1] - a[1]),
+      ms: Number(ns) / 1e6,
+      msBySql: [...nsBySql].map(([sql, n]) => [sql, Number(n) / 1e6] as const).sort((a, b) => b[1] - a[1]),
     }),
     stop() {
       Object.assign(prototype, original);

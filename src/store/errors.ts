@@ -16,6 +16,11 @@ export const storeErrors = {
     httpStatus: 500,
     retryable: false,
   },
+  STORE_SYNC_FAILED: {
+    text: 'the store could not confirm a commit on disk (the write-ahead log did not sync)',
+    httpStatus: 503,
+    retryable: true,
+  },
   STORE_MIGRATION_FAILED: { text: 'a store migration failed', httpStatus: 500, retryable: false },
   EVIDENCE_RETENTION_ACTIVE: {
     text: 'the evidence is within its retention period and cannot be removed',

@@ -14,6 +14,7 @@ import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
+import { createWalSync, withGroupCommit } from './sqlite-group-commit.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -34,6 +35,8 @@ export interface SqliteStoreOptions {
    * not ask for it and may open the store beside the running AP. @defaultValue false
    */
   readonly exclusive?: boolean;
+  /** Tests: how the write-ahead log is synced to disk. @defaultValue fsync (sqlite-group-commit.ts) */
+  readonly syncWal?: (walFile: string) => Promise<void>;
 }
 
 /** The embedded store: one SQLite file (better-sqlite3) plus a blob directory. */
@@ -44,13 +47,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Kysely<StoreDatabase>({
     dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
   });
-  const store = createSqlStore({
+  const sqlStore = createSqlStore({
     db,
     flavour: sqliteFlavour,
     files: createFileBlobStore(options.blobDir),
     clock: options.clock ?? systemClock,
     retentionYears: options.retentionYears,
   });
+  // A :memory: database has no disk to wait for.
+  const totalChanges = database.prepare('select total_changes()').pluck();
+  const store =
+    options.file === ':memory:'
+      ? sqlStore
+      : withGroupCommit(
+          sqlStore,
+          createWalSync({
+            walFile: `${options.file}-wal`,
+            changes: () => totalChanges.get() as number,
+            ...(options.syncWal ? { sync: options.syncWal } : {}),
+          }),
+        );
   if (!lock) return store;
   return {
     ...store,
@@ -62,16 +78,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 }
 
 /**
- * The store's connection to its SQLite file. WAL: readers do not block the writer. synchronous FULL, set explicitly:
- * every commit is on disk (the WAL fsynced) before it returns, since a committed message or evidence must survive a
- * power cut (an acknowledged submission, or the only proof of an event). better-sqlite3 is built with
- * SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so a file that is already in WAL mode would otherwise open with NORMAL, where
- * commits are synced only at checkpoints and the last ones can be lost with the power.
+ * The store's connection to its SQLite file. WAL: readers do not block the writer. synchronous NORMAL, set explicitly
+ * (better-sqlite3's build default in WAL mode, but a file in another journal mode would open FULL): SQLite appends a
+ * commit to the WAL without an fsync (and syncs at checkpoints). A committed message or evidence must survive a power
+ * cut (an acknowledged submission, or the only proof of an event): the store syncs the WAL itself before a write
+ * returns and before anything is read (sqlite-group-commit.ts), one fsync for many commits, off the event loop.
+ * better-sqlite3 runs synchronously: with FULL, each commit's fsync stopped the event loop, about ten per message.
  */
 export function openSqliteDatabase(file: string, busyTimeoutMs: number): Database.Database {
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = FULL');
+  database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   return database;

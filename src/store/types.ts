@@ -337,7 +337,8 @@ export interface Store {
   renewOutboxLease(id: number, leaseToken: string, leaseMs: number, now: Date): Promise<boolean>;
   /**
    * The job's effect is committed: remove the entry. With `leaseToken`, only while that lease owns it;
-   * returns whether an entry was removed.
+   * returns whether an entry was removed. The removal may return before it is on disk (the SQLite store does not
+   * wait for an fsync here): lost with the power, the job runs again, as after a crash just before this call.
    */
   completeOutbox(id: number, leaseToken?: string): Promise<boolean>;
   /** The job failed and should run again at `retryAt` (attempts + 1). `leaseToken`: as completeOutbox. */

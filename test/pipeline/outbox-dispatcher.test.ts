@@ -284,6 +284,13 @@ describe('outbox dispatcher + in-process queue on a real SQLite store', () => {
   it('idle polls back off to idlePollMaxMs; a job found by polling brings the short interval back', async () => {
     // The dispatcher's timers on a fake clock (the store and the queue run on promises only): the pauses
     // measured are the pauses it chose, whatever the load on the machine.
+    // The store's WAL syncs are file I/O, which fake time does not advance: this store syncs on a promise alone.
+    await store.close();
+    store = createSqliteStore({
+      file: join(dir, 'qerds.sqlite'),
+      blobDir: join(dir, 'blobs'),
+      syncWal: async () => {},
+    });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     try {
       // The real store, with the (fake) time of each lease (poll) recorded.

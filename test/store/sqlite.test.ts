@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QerdsError } from '../../src/core/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
 import { describeStoreConformance } from './store-conformance.js';
@@ -126,20 +127,137 @@ describe('SQLite specifics', () => {
     expect(rows()).toHaveLength(2);
   });
 
-  it('syncs every commit (synchronous FULL), also on a file already in WAL mode, where better-sqlite3 would open it NORMAL', async () => {
+  it('opens at synchronous NORMAL in WAL mode whatever the file was: the store syncs the WAL itself (group commit)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'qerds-store-sync-'));
     const file = join(dir, 'qerds.sqlite');
+    // A file left in rollback-journal mode, where a plain connection opens FULL.
+    other = new Database(file);
+    other.pragma('journal_mode = DELETE');
+    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+    other.close();
     store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
     await store.migrate();
-    // The file is in WAL mode now: a plain connection opened on it gets the build's WAL default.
-    other = new Database(file);
-    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(other.pragma('synchronous', { simple: true })).toBe(1);
-    other.close();
-    // The store's own connection, opened the same way the store opens it.
     other = openSqliteDatabase(file, 1000);
-    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+    expect(other.pragma('synchronous', { simple: true })).toBe(1);
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(other.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  describe('group commit: a write returns, and a read runs, only once the WAL is synced', () => {
+    /** A store whose WAL syncs wait until the test lets them finish, one by one. */
+    async function storeWithHeldSyncs() {
+      dir = mkdtempSync(join(tmpdir(), 'qerds-store-group-'));
+      const syncs: Array<{ walFile: string; finish: () => void }> = [];
+      let arrived: (() => void) | undefined;
+      store = createSqliteStore({
+        file: join(dir, 'qerds.sqlite'),
+        blobDir: join(dir, 'blobs'),
+        syncWal: (walFile) =>
+          new Promise<void>((resolve) => {
+            syncs.push({ walFile, finish: resolve });
+            arrived?.();
+          }),
+      });
+      /** The next sync to be asked for (one already waiting, or the next to come). */
+      const nextSync = async () => {
+        while (syncs.length === 0) await new Promise<void>((r) => (arrived = r));
+        return syncs.shift()!;
+      };
+      const migrated = store.migrate();
+      (await nextSync()).finish(); // the migrations' own writes
+      await migrated;
+      return { nextSync, pending: () => syncs.length };
+    }
+    const message = (id: string) => ({
+      id,
+      ebmsMessageId: `${id}@test`,
+      role: 'sender-ap' as const,
+      state: 'submitted' as const,
+      sender: { scheme: '0188', value: '1' },
+      recipient: { scheme: '0188', value: '2' },
+      parts: [],
+      submittedAt: new Date(),
+    });
+    /** Whether `promise` has settled once everything already queued has run. */
+    const settled = async (promise: Promise<unknown>) => {
+      let done = false;
+      void promise.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      await new Promise((r) => setImmediate(r));
+      return done;
+    };
+
+    it('a commit waits for its sync; commits that come during one share the next; a read waits for what it may have seen', async () => {
+      const { nextSync, pending } = await storeWithHeldSyncs();
+      const first = store.transaction((tx) => tx.insertMessage(message('m-1')));
+      const sync1 = await nextSync();
+      expect(sync1.walFile).toBe(join(dir, 'qerds.sqlite-wal'));
+      expect(await settled(first)).toBe(false);
+      // Committed (another connection sees it), not yet reported: its sync has not finished.
+      other = new Database(join(dir, 'qerds.sqlite'));
+      expect(other.prepare('select id from messages').all()).toEqual([{ id: 'm-1' }]);
+      // A read sees m-1 and must not show it before it is on disk.
+      const read = store.getMessage('m-1');
+      // Two more commits while the first sync runs: they need one that begins after them, and share it.
+      const second = store.transaction((tx) => tx.insertMessage(message('m-2')));
+      const third = store.transaction((tx) => tx.insertMessage(message('m-3')));
+      await new Promise((r) => setImmediate(r));
+      expect(await settled(read)).toBe(false);
+      expect(await settled(Promise.all([second, third]))).toBe(false);
+      sync1.finish();
+      await first;
+      const sync2 = await nextSync();
+      expect(await settled(Promise.all([second, third, read]))).toBe(false);
+      sync2.finish();
+      await Promise.all([second, third, read]);
+      expect((await read)?.id).toBe('m-1');
+      expect(pending()).toBe(0);
+      // Nothing changed since: a read needs no sync.
+      expect((await store.getMessage('m-3'))?.id).toBe('m-3');
+    });
+
+    it('an outbox lease waits for its sync; renewals and bare completions do not', async () => {
+      const { nextSync } = await storeWithHeldSyncs();
+      const step = store.transaction(async (tx) => {
+        await tx.insertMessage(message('m-1'));
+        await tx.enqueue('relay', 'm-1');
+      });
+      (await nextSync()).finish();
+      await step;
+      // The jobs a lease hands out act on durable rows: it returns once a sync covers what it read.
+      const lease = store.leaseOutbox(1, 30_000, new Date());
+      const sync2 = await nextSync();
+      expect(await settled(lease)).toBe(false);
+      sync2.finish();
+      const [entry] = await lease;
+      expect(entry?.messageId).toBe('m-1');
+      expect(await store.renewOutboxLease(entry!.id, entry!.leaseToken!, 30_000, new Date())).toBe(true);
+      expect(await store.completeOutbox(entry!.id, entry!.leaseToken)).toBe(true);
+      // The next call syncs them.
+      const read = store.getMessage('m-1');
+      (await nextSync()).finish();
+      expect((await read)?.state).toBe('submitted');
+    });
+
+    it('a failed sync fails the write that waited for it (retryable), and the next one syncs again', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'qerds-store-group-fail-'));
+      let fail = false;
+      store = createSqliteStore({
+        file: join(dir, 'qerds.sqlite'),
+        blobDir: join(dir, 'blobs'),
+        syncWal: async () => {
+          if (fail) throw new QerdsError('STORE_SYNC_FAILED', 'disk said no');
+        },
+      });
+      await store.migrate();
+      fail = true;
+      await expect(store.transaction((tx) => tx.insertMessage(message('m-1')))).rejects.toMatchObject({
+        code: 'STORE_SYNC_FAILED',
+      });
+      fail = false;
+      expect((await store.getMessage('m-1'))?.id).toBe('m-1');
+    });
   });
 });

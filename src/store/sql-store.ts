@@ -413,6 +413,25 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return sqlTransaction(db).completeOutbox(id, leaseToken);
     },
 
+    async completeOutboxEntries(entries) {
+      if (entries.length === 0) return new Set<number>();
+      // One DELETE, atomic by itself: each entry by its id and, when given, the token of the lease that owns it.
+      const rows = await db
+        .deleteFrom('outbox')
+        .where((eb) =>
+          eb.or(
+            entries.map(({ id, leaseToken }) =>
+              leaseToken === undefined
+                ? eb('id', '=', id)
+                : eb.and([eb('id', '=', id), eb('lease_token', '=', leaseToken)]),
+            ),
+          ),
+        )
+        .returning('id')
+        .execute();
+      return new Set(rows.map((row) => Number(row.id)));
+    },
+
     async stats() {
       const count = async (
         table: 'outbox' | 'messages' | 'evidence',

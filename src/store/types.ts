@@ -356,6 +356,14 @@ export interface Store {
    * returns whether an entry was removed.
    */
   completeOutbox(id: number, leaseToken?: string): Promise<boolean>;
+  /**
+   * completeOutbox of several entries in one statement (one commit): the jobs of a step that wrote nothing, done
+   * together (notify jobs whose evidences went back in one AS4 exchange). Each only while its `leaseToken` owns it;
+   * returns the ids removed.
+   */
+  completeOutboxEntries(
+    entries: readonly { readonly id: number; readonly leaseToken?: string }[],
+  ): Promise<ReadonlySet<number>>;
   /** The job failed and should run again at `retryAt` (attempts + 1). `leaseToken`: as completeOutbox. */
   retryOutbox(id: number, retryAt: Date, error: string, leaseToken?: string): Promise<boolean>;
   /**

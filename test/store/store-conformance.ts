@@ -977,6 +977,40 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.leaseOutbox(10, 1000, at(1_000_000))).toEqual([]);
       });
 
+      it('completes several entries in one statement, each only under the lease that owns it', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          for (let i = 0; i < 4; i++) await tx.enqueue('notify', m.id, { i });
+        });
+        const [a, b, c, d] = (await store.leaseOutbox(10, 1000, at(0))) as [
+          OutboxEntry,
+          OutboxEntry,
+          OutboxEntry,
+          OutboxEntry,
+        ];
+        // c's lease runs out and is taken over: its old token completes nothing.
+        expect(await store.retryOutbox(c.id, at(0), 'X', c.leaseToken)).toBe(true);
+        const [cAgain] = (await store.leaseOutbox(10, 1000, at(1))) as [OutboxEntry];
+        expect(cAgain.id).toBe(c.id);
+        const removed = await store.completeOutboxEntries([
+          { id: a.id, leaseToken: a.leaseToken! },
+          { id: b.id, leaseToken: b.leaseToken! },
+          { id: c.id, leaseToken: c.leaseToken! },
+          { id: d.id + 1000, leaseToken: d.leaseToken! },
+        ]);
+        expect([...removed].sort()).toEqual([a.id, b.id].sort());
+        expect(await store.completeOutboxEntries([])).toEqual(new Set());
+        // Without a token (an unleased entry's completion): by id alone.
+        expect(
+          await store.completeOutboxEntries([
+            { id: d.id },
+            { id: cAgain.id, leaseToken: cAgain.leaseToken! },
+          ]),
+        ).toEqual(new Set([d.id, cAgain.id]));
+        expect((await store.stats()).outboxByStage).toEqual({});
+      });
+
       it("completes an entry inside a transaction (a job step's commit): removed only when it commits, never under a lease taken over", async () => {
         await enqueueOne();
         const [stale] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];

@@ -62,7 +62,7 @@ export function createInlineBlobs(options: InlineBlobsOptions): InlineBlobs {
     heldBytes -= entry.bytes.length;
   };
 
-  /** Holds `bytes` (at most inlineMax of them) until a message names them; false when memory is full. */
+  /** Holds `bytes` (at most inlineMax of them) until a message names them; undefined when memory is full. */
   const hold = (bytes: Buffer): StoredBlob | undefined => {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     let entry = held.get(sha256);

@@ -45,6 +45,7 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
   const { store, clock, log } = options;
   const leaseMs = options.leaseMs ?? 30_000;
   const maxAttempts = options.retry.maxAttempts ?? defaultThrowAttempts;
+  const complete = completionBatches(store);
   return async (job, handler) => {
     const token = job.leaseToken;
     const fields = { jobId: job.id, stage: job.stage, messageId: job.messageId };
@@ -114,7 +115,7 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     try {
       let settled: boolean;
       if (outcome.status === 'done') {
-        settled = await store.completeOutbox(job.id, token);
+        settled = await complete(job.id, token);
         log.debug({ ...fields, attempts: job.attempts + 1 }, 'job done');
       } else if (outcome.status === 'dead') {
         settled = await store.deadLetterOutbox(job.id, outcome.error, clock.now(), token);
@@ -174,4 +175,51 @@ export function createOutboxJobRunner(options: OutboxJobRunnerOptions): JobRunne
     timer.unref();
     return { stop: () => clearInterval(timer) };
   }
+}
+
+/**
+ * Completes the entries of jobs done outside a step transaction (a step that wrote nothing: notify, once C2 took
+ * the evidence), those asked for before the pending promise jobs have all run together: one DELETE, so one commit (on
+ * SQLite one fsync) for the notify jobs whose evidences went back in one AS4 exchange, instead of one each. Each
+ * entry is still removed only under its own lease (Store.completeOutboxEntries); a job's completion waits for
+ * its batch, and a failed batch fails each of its completions as a single one would.
+ */
+function completionBatches(store: Store): (id: number, leaseToken: string | undefined) => Promise<boolean> {
+  type Waiting = {
+    readonly id: number;
+    readonly leaseToken?: string;
+    readonly settle: (removed: ReadonlySet<number> | Error) => void;
+  };
+  let batch: Waiting[] | undefined;
+  const flush = async (entries: readonly Waiting[]) => {
+    let outcome: ReadonlySet<number> | Error;
+    try {
+      outcome =
+        entries.length === 1
+          ? (await store.completeOutbox(entries[0]!.id, entries[0]!.leaseToken))
+            ? new Set([entries[0]!.id])
+            : new Set<number>()
+          : await store.completeOutboxEntries(entries);
+    } catch (error) {
+      outcome = error instanceof Error ? error : new Error(String(error));
+    }
+    for (const entry of entries) entry.settle(outcome);
+  };
+  return (id, leaseToken) =>
+    new Promise<boolean>((resolve, reject) => {
+      if (!batch) {
+        const entries: Waiting[] = [];
+        batch = entries;
+        // After the promise jobs now due have run (all the jobs one exchange settled), before any timer or I/O.
+        process.nextTick(() => {
+          batch = undefined;
+          void flush(entries);
+        });
+      }
+      batch.push({
+        id,
+        ...(leaseToken === undefined ? {} : { leaseToken }),
+        settle: (removed) => (removed instanceof Error ? reject(removed) : resolve(removed.has(id))),
+      });
+    });
 }

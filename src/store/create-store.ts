@@ -13,6 +13,11 @@ export interface StoreConfig {
   /** @defaultValue 'public' */
   readonly postgresSchema?: string;
   readonly blobDir: string;
+  /**
+   * Largest payload blob whose bytes the database holds (written with the message that names it, no file);
+   * 0: every blob is a file. @defaultValue 65536
+   */
+  readonly inlineBlobMaxBytes?: number;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
@@ -28,6 +33,7 @@ export async function createStore(config: StoreConfig): Promise<Store> {
       return createSqliteStore({
         file: config.sqliteFile ?? 'data/qerds.sqlite',
         blobDir: config.blobDir,
+        inlineBlobMaxBytes: config.inlineBlobMaxBytes,
         clock: config.clock,
         retentionYears: config.retentionYears,
         exclusive: config.exclusive,
@@ -37,6 +43,7 @@ export async function createStore(config: StoreConfig): Promise<Store> {
         connectionString: config.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',
         schema: config.postgresSchema,
         blobDir: config.blobDir,
+        inlineBlobMaxBytes: config.inlineBlobMaxBytes,
         clock: config.clock,
         retentionYears: config.retentionYears,
       });

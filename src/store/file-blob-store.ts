@@ -108,7 +108,7 @@ export function createFileBlobStore(dir: string): BlobStore {
       await ensureShard(shard);
       linked = await linkOrReplace();
     }
-    if (!linked) return { sha256, size };
+    if (!linked) return { sha256, size, inline: false };
     // The caller commits a row naming this blob next: the new name must survive a power cut as the bytes do.
     await syncDirectory(join(dir, shard));
     // The temporary name of a file now also at `target`: one unlink (rm would lstat it first).
@@ -118,6 +118,7 @@ export function createFileBlobStore(dir: string): BlobStore {
     return {
       sha256,
       size,
+      inline: false,
       discard: async () => void (await removeIfSame(target, (aside) => aside.ino !== ino)),
     };
   };

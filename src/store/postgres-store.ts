@@ -13,6 +13,11 @@ export interface PostgresStoreOptions {
   readonly connectionString: string;
   /** Directory of payload blobs (shared by every process of the AP, e.g. a network volume). */
   readonly blobDir: string;
+  /**
+   * Largest payload blob whose bytes the database holds (written with the message that names it, no file);
+   * 0: every blob is a file. @defaultValue 65536
+   */
+  readonly inlineBlobMaxBytes?: number | undefined;
   /** Schema holding the tables; created by migrate() when missing. @defaultValue 'public' */
   readonly schema?: string;
   readonly pool?: {
@@ -61,6 +66,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     db,
     flavour: postgresFlavour,
     files: createFileBlobStore(options.blobDir),
+    inlineBlobMaxBytes: options.inlineBlobMaxBytes,
     clock: options.clock ?? systemClock,
     retentionYears: options.retentionYears,
     migrationTableSchema: schema,

@@ -102,6 +102,11 @@ export interface BlobsTable {
   /** bigint: PostgreSQL hands it back as a string, SQLite as a number. */
   size: number | string;
   created_at: string;
+  /**
+   * The bytes of a small blob, held here (migration 0010); NULL: the blob is a file of the blob directory. Written
+   * with the row, in the transaction of the first message that names the blob, never changed after.
+   */
+  content: Buffer | null;
 }
 
 export interface OutboxTable {

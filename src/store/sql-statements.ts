@@ -92,11 +92,17 @@ export function createStoreStatements(db: Kysely<StoreDatabase>, flavour: SqlFla
         .limit(1),
     ),
 
-    insertBlob: compiledStatement((sha256: string, size: number, createdAt: string) =>
+    /** A blob's row; `content` its bytes when it is held in the database, else null (a file). First row wins. */
+    insertBlob: compiledStatement((sha256: string, size: number, createdAt: string, content: Buffer | null) =>
       db
         .insertInto('blobs')
-        .values({ sha256, size, created_at: createdAt })
+        .values({ sha256, size, created_at: createdAt, content })
         .onConflict((oc) => oc.column('sha256').doNothing()),
+    ),
+
+    /** The bytes of a blob held in the database (no row: not there, or a file). */
+    blobContent: compiledStatement((sha256: string) =>
+      db.selectFrom('blobs').select('content').where('sha256', '=', sha256).where('content', 'is not', null),
     ),
 
     insertOutboxEntry: compiledStatement(

@@ -8,16 +8,20 @@ import { createStoreStatements } from './sql-statements.js';
 import { createSqlTransaction } from './sql-transaction.js';
 import { fromDbTime, toDbTime, type MessagesTable, type StoreDatabase } from './schema.js';
 import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor.js';
+import { createInlineBlobs, DEFAULT_INLINE_BLOB_MAX_BYTES } from './inline-blobs.js';
 import type { BlobStore, InboxPage, Store } from './types.js';
 
 export interface SqlStoreOptions {
   readonly db: Kysely<StoreDatabase>;
   readonly flavour: SqlFlavour;
   /**
-   * Where the bytes live. The store adds a `blobs` row for each blob a message names, in the transaction that
-   * inserts the message (not at the put: a put no message follows leaves a file for the orphan sweep, no row).
+   * Where the bytes of larger blobs live. The store adds a `blobs` row for each blob a message names, in the
+   * transaction that inserts the message (not at the put: a put no message follows leaves a file for the orphan
+   * sweep, no row); a small blob's bytes go into that row (inline-blobs.ts).
    */
   readonly files: BlobStore;
+  /** Largest blob whose bytes the database holds; 0: every blob is a file. @defaultValue 65536 */
+  readonly inlineBlobMaxBytes?: number | undefined;
   readonly clock: Clock;
   /** Schema of Kysely's own migration tables (PostgreSQL); the store's tables follow `search_path`. */
   readonly migrationTableSchema?: string;
@@ -64,11 +68,17 @@ export function createSqlStore(options: SqlStoreOptions): Store {
   const retentionYears = options.retentionYears ?? 10;
   const statements = createStoreStatements(db, flavour);
 
-  const blobs: BlobStore = {
-    put: (source, putOptions) => files.put(source, putOptions),
-    get: (sha256) => files.get(sha256),
-    has: (sha256) => files.has(sha256),
-  };
+  const inline = createInlineBlobs({
+    files,
+    maxBytes: options.inlineBlobMaxBytes ?? DEFAULT_INLINE_BLOB_MAX_BYTES,
+    content: async (sha256) => {
+      const [row] = (await statements.blobContent.run(db, sha256)).rows;
+      return row?.content ?? undefined;
+    },
+  });
+  const { blobs } = inline;
+  const sqlTransaction = (runner: typeof db) =>
+    createSqlTransaction(runner, flavour, clock, statements, inline.held);
 
   /** Which of `keys` a message's parts name (its blob, and the plaintext or as-submitted blob it keeps). One pass over the messages, by id. */
   const referencedBlobs = async (keys: ReadonlySet<string>): Promise<ReadonlySet<string>> => {
@@ -115,25 +125,30 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       await db.destroy();
     },
 
-    transaction(work) {
-      return db.transaction().execute(async (trx) => {
-        const tx = createSqlTransaction(trx, flavour, clock, statements);
-        const result = await work(tx);
+    async transaction(work) {
+      let inlined: ReadonlySet<string> = new Set();
+      const result = await db.transaction().execute(async (trx) => {
+        const tx = sqlTransaction(trx);
+        const value = await work(tx);
         await tx.flush();
-        return result;
+        inlined = tx.inlinedBlobs;
+        return value;
       });
+      // Committed: the database holds these bytes now (not before: a rollback leaves them to the put's owner).
+      inline.committed(inlined);
+      return result;
     },
 
     transitionMessage(id, from, to, patch) {
       // The transaction's compare-and-set on the plain connection: one UPDATE, atomic by itself.
-      return createSqlTransaction(db, flavour, clock, statements).transitionMessage(id, from, to, patch);
+      return sqlTransaction(db).transitionMessage(id, from, to, patch);
     },
 
     async sweepOrphanBlobs({ graceMs }) {
-      if (!files.sweep) return { removed: 0 };
       // The file system's time, not the injected clock: mtimes are the OS's, and a clock set ahead (tests,
-      // a misconfigured clock source) must not make a blob being written look old.
-      return files.sweep({ olderThan: new Date(Date.now() - graceMs), referenced: referencedBlobs });
+      // a misconfigured clock source) must not make a blob being written look old. Small blobs held in memory
+      // are timed alike (Date.now() at their put).
+      return blobs.sweep({ olderThan: new Date(Date.now() - graceMs), referenced: referencedBlobs });
     },
 
     async getMessage(id) {
@@ -395,7 +410,26 @@ export function createSqlStore(options: SqlStoreOptions): Store {
 
     completeOutbox(id, leaseToken) {
       // The transaction's delete on the plain connection: one statement, atomic by itself.
-      return createSqlTransaction(db, flavour, clock, statements).completeOutbox(id, leaseToken);
+      return sqlTransaction(db).completeOutbox(id, leaseToken);
+    },
+
+    async completeOutboxEntries(entries) {
+      if (entries.length === 0) return new Set<number>();
+      // One DELETE, atomic by itself: each entry by its id and, when given, the token of the lease that owns it.
+      const rows = await db
+        .deleteFrom('outbox')
+        .where((eb) =>
+          eb.or(
+            entries.map(({ id, leaseToken }) =>
+              leaseToken === undefined
+                ? eb('id', '=', id)
+                : eb.and([eb('id', '=', id), eb('lease_token', '=', leaseToken)]),
+            ),
+          ),
+        )
+        .returning('id')
+        .execute();
+      return new Set(rows.map((row) => Number(row.id)));
     },
 
     async stats() {

@@ -13,6 +13,8 @@ import type { StoreTransaction } from './types.js';
  */
 export interface SqlTransaction extends StoreTransaction {
   flush(): Promise<void>;
+  /** Blobs whose bytes this transaction wrote into their rows (InlineBlobs.committed once it commits). */
+  readonly inlinedBlobs: ReadonlySet<string>;
 }
 
 /** The writes that commit together, on one open Kysely transaction. */
@@ -21,12 +23,17 @@ export function createSqlTransaction(
   flavour: SqlFlavour,
   clock: Clock,
   statements: StoreStatements,
+  /** The bytes of a small blob put and not yet stored (InlineBlobs.held): written into its row. */
+  heldBlob: (sha256: string) => Buffer | undefined = () => undefined,
 ): SqlTransaction {
   /** Messages whose row this transaction inserted or updated: it holds their row lock until it ends. */
   const written = new Set<string>();
   /** Outbox entries enqueued, in order, not yet written (flush). */
   const outbox: Insertable<OutboxTable>[] = [];
+  const inlinedBlobs = new Set<string>();
   return {
+    inlinedBlobs,
+
     async insertMessage(message) {
       const row = {
         id: message.id,
@@ -55,8 +62,9 @@ export function createSqlTransaction(
       }
       written.add(message.id);
       // The blobs it names, recorded with it: a row is committed only with the message that references its blob,
-      // whose file (put and fsynced before) is on disk by then, and a blob no message names has no row (its file
-      // is the orphan sweep's, which goes by the messages' parts). One commit for both, not one per put.
+      // and a blob no message names has no row (its file is the orphan sweep's, which goes by the messages' parts).
+      // A small blob's bytes are in its row (held in memory since the put), so they are on disk exactly when the
+      // message is; a file was put and fsynced before. One commit for all of it, not one per put.
       const stored = new Set<string>();
       for (const [sha256, size] of message.parts.flatMap((p) => [
         [p.sha256, p.size] as const,
@@ -66,7 +74,9 @@ export function createSqlTransaction(
       ])) {
         if (stored.has(sha256)) continue;
         stored.add(sha256);
-        await statements.insertBlob.run(db, sha256, size, row.updated_at);
+        const content = heldBlob(sha256);
+        await statements.insertBlob.run(db, sha256, size, row.updated_at, content ?? null);
+        if (content) inlinedBlobs.add(sha256);
       }
       // The row as stored, mapped as a read of it would be: the caller need not read it back.
       return messageFromRow(row);

@@ -86,14 +86,18 @@ const walSyncFailed = (path: string, cause: unknown) =>
   new QerdsError('STORE_SYNC_FAILED', `could not sync the SQLite write-ahead log ${path} to disk`, { cause });
 
 /**
- * Store calls that return without waiting for the disk: a lease renewal (lost, the entry is free sooner), a bare
- * outbox completion (lost with the power, the job runs again, as after a crash just before it). Every other call,
+ * Store calls that return without waiting for the disk: a lease renewal (lost, the entry is free sooner), bare
+ * outbox completions (lost with the power, the job runs again, as after a crash just before it). Every other call,
  * read or write, returns only once everything committed before it returned is on disk: a write would survive a power
  * cut (what `synchronous = FULL` gave, without an fsync per commit on the event loop), and no caller acts on or shows
  * a commit, its own or another's, that a power cut could still undo. The WAL is written in order, so one sync covers
  * all of that; an unsynced write is made durable by the next sync.
  */
-const unsyncedCalls: ReadonlySet<string> = new Set<keyof Store>(['renewOutboxLease', 'completeOutbox']);
+const unsyncedCalls: ReadonlySet<string> = new Set<keyof Store>([
+  'renewOutboxLease',
+  'completeOutbox',
+  'completeOutboxEntries',
+]);
 
 /** `store` with every call but the unsynced ones made durable by `wal` (blobs and close as they are). */
 export function withGroupCommit(store: Store, wal: WalSync): Store {

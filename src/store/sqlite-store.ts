@@ -23,6 +23,11 @@ export interface SqliteStoreOptions {
   readonly file: string;
   /** Directory of payload blobs. */
   readonly blobDir: string;
+  /**
+   * Largest payload blob whose bytes the database holds (written with the message that names it, no file);
+   * 0: every blob is a file. @defaultValue 65536
+   */
+  readonly inlineBlobMaxBytes?: number | undefined;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Years an evidence is kept after its event time: deleteEvidence refuses before. @defaultValue 10 */
@@ -51,6 +56,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db,
     flavour: sqliteFlavour,
     files: createFileBlobStore(options.blobDir),
+    inlineBlobMaxBytes: options.inlineBlobMaxBytes,
     clock: options.clock ?? systemClock,
     retentionYears: options.retentionYears,
   });

@@ -183,9 +183,17 @@ export interface StoredBlob {
   readonly sha256: string;
   readonly size: number;
   /**
+   * Where the bytes are until a message names them. false: a file, on disk (fsynced) when the put resolved. true (a
+   * small blob of Store.blobs): held in memory by this store, visible to this store alone, and written to the
+   * database only by StoreTransaction.insertMessage of a message naming it, in that transaction; a put no message
+   * follows is not durable, and the orphan sweep drops it after its grace period.
+   */
+  readonly inline: boolean;
+  /**
    * Undoes this put when the request that made it is refused before anything references the blob: removes
    * the file only if this put created it and no later put of the same content replaced it since (that
-   * one's owner may reference it). Absent when the content was already stored (nothing of ours to undo).
+   * one's owner may reference it); a small blob held in memory is let go once every put of it is undone.
+   * Absent when the content was already stored (nothing of ours to undo).
    */
   readonly discard?: () => Promise<void>;
 }
@@ -199,13 +207,21 @@ export interface BlobSweepOptions {
 }
 
 export interface BlobStore {
-  /** Streams bytes to storage while hashing; returns the SHA-256 (hex) key and size. Enforces maxBytes mid-stream. */
+  /**
+   * Streams bytes to storage while hashing; returns the SHA-256 (hex) key and size. Enforces maxBytes mid-stream.
+   * Store.blobs: a small blob is only held until the transaction of a message naming it (StoredBlob.inline).
+   */
   put(source: Readable | Buffer, options?: { maxBytes?: number }): Promise<StoredBlob>;
+  /**
+   * The bytes of a blob. A malformed key throws NOT_FOUND at once; a blob that is not there may instead be reported
+   * as the stream's error NOT_FOUND (Store.blobs looks in the database first): call `has` to answer 404 up front.
+   */
   get(sha256: string): Readable;
   has(sha256: string): Promise<boolean>;
   /**
    * Removes blobs nothing references and temporary files a crash left, both older than `olderThan`;
-   * returns how many files it removed. Optional: a store without it keeps everything.
+   * returns how many files (and small blobs held in memory, Store.blobs) it removed. Optional: a store without
+   * it keeps everything.
    */
   sweep?(options: BlobSweepOptions): Promise<{ readonly removed: number }>;
 }
@@ -341,6 +357,14 @@ export interface Store {
    * wait for an fsync here): lost with the power, the job runs again, as after a crash just before this call.
    */
   completeOutbox(id: number, leaseToken?: string): Promise<boolean>;
+  /**
+   * completeOutbox of several entries in one statement (one commit): the jobs of a step that wrote nothing, done
+   * together (notify jobs whose evidences went back in one AS4 exchange). Each only while its `leaseToken` owns it;
+   * returns the ids removed. Like completeOutbox, it may return before the removal is on disk.
+   */
+  completeOutboxEntries(
+    entries: readonly { readonly id: number; readonly leaseToken?: string }[],
+  ): Promise<ReadonlySet<number>>;
   /** The job failed and should run again at `retryAt` (attempts + 1). `leaseToken`: as completeOutbox. */
   retryOutbox(id: number, retryAt: Date, error: string, leaseToken?: string): Promise<boolean>;
   /**
@@ -360,7 +384,9 @@ export interface Store {
   /**
    * Removes payload blobs that no message references (a crash between a blob's put and its message's
    * insert, a refused upload whose discard did not run) and temporary files, all last written more than
-   * `graceMs` ago (a blob being written or awaiting its message is never removed). Returns the count.
+   * `graceMs` ago (a blob being written or awaiting its message is never removed); small blobs held in memory
+   * since a put that long ago are let go. Returns the count. A small blob a message names is in that message's
+   * `blobs` row, which lives as long as the message.
    */
   sweepOrphanBlobs(options: { readonly graceMs: number }): Promise<{ readonly removed: number }>;
 }

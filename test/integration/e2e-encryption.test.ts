@@ -236,8 +236,10 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
   function c3Artefacts(): Map<string, Buffer> {
     const files = filesUnder(join(outDir, 'c3'));
     expect(files.some((f) => f.endsWith('qerds.sqlite'))).toBe(true);
-    expect(files.filter((f) => f.includes('/blobs/')).length).toBeGreaterThanOrEqual(2);
     const artefacts = new Map(files.map((f) => [f, readFileSync(f)]));
+    // The search covers where C3 keeps payloads: the ciphertext C4 was handed is found there (a small payload is
+    // in the database since store.inlineBlobMaxBytes, a large one a file under blobs/).
+    expect(holders(artefacts, handedOver.get('part-1')!).length).toBeGreaterThan(0);
     artefacts.set('C3 log', Buffer.concat(c3Log));
     return artefacts;
   }
@@ -358,9 +360,10 @@ describe.each(cases)('end-to-end encryption C2 → C3 → C4: $name', ({ name, r
     expect(holders(artefacts, Buffer.from(sha256(handedOver.get('part-1')!), 'hex')).length).toBeGreaterThan(
       0,
     );
-    // C2, the sender's AP, received the plaintext from C1 and keeps it (see e2e-encryption.ts).
-    const c2Files = new Map(filesUnder(join(outDir, 'c2', 'blobs')).map((f) => [f, readFileSync(f)]));
-    expect(holders(c2Files, marker).length).toBe(1);
+    // C2, the sender's AP, received the plaintext from C1 and keeps it (see e2e-encryption.ts): a small payload in
+    // its database (the database file or its WAL, or both).
+    const c2Files = new Map(filesUnder(join(outDir, 'c2')).map((f) => [f, readFileSync(f)]));
+    expect(holders(c2Files, marker).length).toBeGreaterThan(0);
     expect(holders(c2Files, senderMarker)).toEqual([]);
   });
 

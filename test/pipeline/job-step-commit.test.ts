@@ -212,4 +212,38 @@ describe('job runner: a step and its job complete in one transaction', () => {
     expect(isQerdsError(thrown, 'PIPELINE_LEASE_LOST')).toBe(true);
     expect(await entries()).toEqual({ relay: 1 });
   });
+
+  it('jobs done outside a step in the same turn are completed in one statement, each under its own lease', async () => {
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 3; i++) await tx.enqueue('notify', messageId, { i });
+    });
+    const leased = await store.leaseOutbox(10, 1000, at(0));
+    const notify = leased.filter((e) => e.stage === 'notify');
+    expect(notify).toHaveLength(3);
+    // The third one's lease was taken over meanwhile (it waited in a queue): its completion removes nothing.
+    await store.retryOutbox(notify[2]!.id, at(0), 'X', notify[2]!.leaseToken);
+    const [owner] = await store.leaseOutbox(10, 1000, at(1));
+    const single: number[] = [];
+    const batches: number[][] = [];
+    const watched: Store = {
+      ...store,
+      completeOutbox: async (id, token) => (single.push(id), store.completeOutbox(id, token)),
+      completeOutboxEntries: async (list) => (
+        batches.push(list.map((e) => e.id)),
+        store.completeOutboxEntries(list)
+      ),
+    };
+    const { run, lines } = runnerAt(10, watched);
+    const done: JobHandler = async () => ({ status: 'done' });
+    await Promise.all(notify.map((job) => run(job, done)));
+    expect(single).toEqual([]);
+    expect(batches).toEqual([notify.map((e) => e.id)]);
+    // The relay entry and the third notify (now another lease's) are left.
+    expect(await entries()).toEqual({ relay: 1, notify: 1 });
+    expect(lines.filter((l) => l.level === 40 && /lease was taken over/.test(l.msg))).toHaveLength(1);
+    // A job done alone is one DELETE of its own, as before.
+    await run(owner!, done);
+    expect(single).toEqual([owner!.id]);
+    expect(await entries()).toEqual({ relay: 1 });
+  });
 });

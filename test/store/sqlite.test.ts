@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -125,6 +125,54 @@ describe('SQLite specifics', () => {
     // A second message with the same content: the rows are there once.
     await store.transaction((tx) => tx.insertMessage(message('m-3')));
     expect(rows()).toHaveLength(2);
+  });
+
+  it("writes a small blob's bytes into its row with the message, a large one's as a file; inlineBlobMaxBytes 0: all files", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-store-inline-'));
+    const file = join(dir, 'qerds.sqlite');
+    const blobDir = join(dir, 'blobs');
+    store = createSqliteStore({ file, blobDir, inlineBlobMaxBytes: 100 });
+    await store.migrate();
+    other = new Database(file);
+    const rows = () =>
+      other.prepare('select size, content from blobs order by size').all() as {
+        size: number;
+        content: Buffer | null;
+      }[];
+    const small = Buffer.alloc(100, 's');
+    const large = Buffer.alloc(101, 'l');
+    const stored = await Promise.all([small, large].map((bytes) => store.blobs.put(bytes)));
+    expect(stored.map((b) => b.inline)).toEqual([true, false]);
+    await store.transaction((tx) =>
+      tx.insertMessage({
+        id: 'm-inline',
+        ebmsMessageId: 'm-inline@test',
+        role: 'sender-ap',
+        state: 'submitted',
+        sender: { scheme: '0188', value: '1' },
+        recipient: { scheme: '0188', value: '2' },
+        parts: stored.map((b, i) => ({
+          partId: `p${i}`,
+          contentType: 'text/plain',
+          sha256: b.sha256,
+          size: b.size,
+        })),
+        submittedAt: new Date(),
+      }),
+    );
+    expect(rows()).toEqual([
+      { size: 100, content: small },
+      { size: 101, content: null },
+    ]);
+    expect(readdirSync(blobDir, { recursive: true }).filter((f) => String(f).length > 3)).toEqual([
+      join(stored[1]!.sha256.slice(0, 2), stored[1]!.sha256),
+    ]);
+    await store.close();
+    // 0: no blob is held in the database, not even the empty one.
+    store = createSqliteStore({ file: join(dir, 'files.sqlite'), blobDir, inlineBlobMaxBytes: 0 });
+    await store.migrate();
+    expect(await store.blobs.put(Buffer.alloc(0))).toMatchObject({ size: 0, inline: false });
+    expect(await store.blobs.put(Buffer.alloc(5))).toMatchObject({ size: 5, inline: false });
   });
 
   it('opens at synchronous NORMAL in WAL mode whatever the file was: the store syncs the WAL itself (group commit)', async () => {

@@ -1,10 +1,11 @@
-import { readdirSync, rmSync, utimesSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/index.js';
-import type { NewMessage, OutboxEntry, Store } from '../../src/store/index.js';
+import type { NewMessage, OutboxEntry, Store, StoredBlob } from '../../src/store/index.js';
 
 /** A fresh, migrated store for one test, and what the suite may need around it. */
 export interface StoreHarness {
@@ -79,7 +80,9 @@ async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /** Every file under `dir`, relative, temp files included. */
+/** The files under `dir` (none when it was never made: no blob was ever a file). */
 function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
@@ -974,6 +977,40 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.leaseOutbox(10, 1000, at(1_000_000))).toEqual([]);
       });
 
+      it('completes several entries in one statement, each only under the lease that owns it', async () => {
+        const m = newMessage();
+        await store.transaction(async (tx) => {
+          await tx.insertMessage(m);
+          for (let i = 0; i < 4; i++) await tx.enqueue('notify', m.id, { i });
+        });
+        const [a, b, c, d] = (await store.leaseOutbox(10, 1000, at(0))) as [
+          OutboxEntry,
+          OutboxEntry,
+          OutboxEntry,
+          OutboxEntry,
+        ];
+        // c's lease runs out and is taken over: its old token completes nothing.
+        expect(await store.retryOutbox(c.id, at(0), 'X', c.leaseToken)).toBe(true);
+        const [cAgain] = (await store.leaseOutbox(10, 1000, at(1))) as [OutboxEntry];
+        expect(cAgain.id).toBe(c.id);
+        const removed = await store.completeOutboxEntries([
+          { id: a.id, leaseToken: a.leaseToken! },
+          { id: b.id, leaseToken: b.leaseToken! },
+          { id: c.id, leaseToken: c.leaseToken! },
+          { id: d.id + 1000, leaseToken: d.leaseToken! },
+        ]);
+        expect([...removed].sort()).toEqual([a.id, b.id].sort());
+        expect(await store.completeOutboxEntries([])).toEqual(new Set());
+        // Without a token (an unleased entry's completion): by id alone.
+        expect(
+          await store.completeOutboxEntries([
+            { id: d.id },
+            { id: cAgain.id, leaseToken: cAgain.leaseToken! },
+          ]),
+        ).toEqual(new Set([d.id, cAgain.id]));
+        expect((await store.stats()).outboxByStage).toEqual({});
+      });
+
       it("completes an entry inside a transaction (a job step's commit): removed only when it commits, never under a lease taken over", async () => {
         await enqueueOne();
         const [stale] = (await store.leaseOutbox(10, 1000, at(0))) as [OutboxEntry];
@@ -1201,23 +1238,30 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     });
 
     describe('blobs', () => {
-      it('stores a buffer or a stream under its SHA-256, reads it back, once per content', async () => {
-        const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(1000));
+      /** Larger than the default inline size (64 KiB): a file. */
+      const large = (text: string) => Buffer.from(text.padEnd(70_000, '.'));
+
+      it('stores a large buffer or stream as a file under its SHA-256, reads it back, once per content', async () => {
+        const bytes = Buffer.from('%PDF-1.7 hello qerds\n'.repeat(4000));
         const key = sha256(bytes);
         expect(await store.blobs.has(key)).toBe(false);
-        expect(await store.blobs.put(bytes)).toMatchObject({ sha256: key, size: bytes.length });
+        expect(await store.blobs.put(bytes)).toMatchObject({
+          sha256: key,
+          size: bytes.length,
+          inline: false,
+        });
         expect(
           await store.blobs.put(Readable.from([bytes.subarray(0, 7), bytes.subarray(7)]), {
             maxBytes: bytes.length,
           }),
-        ).toMatchObject({ sha256: key, size: bytes.length });
+        ).toMatchObject({ sha256: key, size: bytes.length, inline: false });
         expect(await store.blobs.has(key)).toBe(true);
         expect(await readAll(store.blobs.get(key))).toEqual(bytes);
         expect(filesUnder(harness.blobDir)).toEqual([join(key.slice(0, 2), key)]);
       });
 
       it('puts again into a shard directory removed since the store last wrote there, leaving no temporary file', async () => {
-        const bytes = Buffer.from('first of its shard');
+        const bytes = large('first of its shard');
         const key = sha256(bytes);
         await store.blobs.put(bytes);
         rmSync(join(harness.blobDir, key.slice(0, 2)), { recursive: true });
@@ -1233,13 +1277,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await readAll(store.blobs.get(key))).toEqual(Buffer.alloc(0));
       });
 
-      it('discard undoes a put that created the blob, unless a later put of the same bytes placed it again', async () => {
-        const first = await store.blobs.put(Buffer.from('refused upload'));
+      it('discard undoes a put that created the file, unless a later put of the same bytes placed it again', async () => {
+        const first = await store.blobs.put(large('refused upload'));
         expect(first.discard).toBeDefined();
         await first.discard!();
         expect(await store.blobs.has(first.sha256)).toBe(false);
-        const mine = await store.blobs.put(Buffer.from('shared bytes'));
-        const theirs = await store.blobs.put(Buffer.from('shared bytes'));
+        const mine = await store.blobs.put(large('shared bytes'));
+        const theirs = await store.blobs.put(large('shared bytes'));
         expect(theirs.discard).toBeUndefined();
         await mine.discard!();
         expect(await store.blobs.has(mine.sha256)).toBe(true);
@@ -1249,10 +1293,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const hourAgo = new Date(Date.now() - 2 * 3_600_000);
         const age = (key: string) =>
           utimesSync(join(harness.blobDir, key.slice(0, 2), key), hourAgo, hourAgo);
-        const named = await store.blobs.put(Buffer.from('named by a message'));
-        const plaintext = await store.blobs.put(Buffer.from('plaintext kept beside its ciphertext'));
-        const orphan = await store.blobs.put(Buffer.from('named by nothing'));
-        const young = await store.blobs.put(Buffer.from('put a moment ago'));
+        const named = await store.blobs.put(large('named by a message'));
+        const plaintext = await store.blobs.put(large('plaintext kept beside its ciphertext'));
+        const orphan = await store.blobs.put(large('named by nothing'));
+        const young = await store.blobs.put(large('put a moment ago'));
         // More messages than one page of the reference scan (1000), the named one last in id order.
         await store.transaction(async (tx) => {
           for (let i = 0; i < 1001; i++)
@@ -1265,7 +1309,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
                   partId: 'p',
                   contentType: 'text/plain',
                   sha256: named.sha256,
-                  size: 18,
+                  size: named.size,
                   plaintextSha256: plaintext.sha256,
                 },
               ],
@@ -1291,16 +1335,133 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await expectCode(store.blobs.put(endless, { maxBytes: 200_000 }), 'PAYLOAD_TOO_LARGE');
         expect(produced).toBeLessThan(2_000_000);
         await expectCode(store.blobs.put(Buffer.alloc(11), { maxBytes: 10 }), 'PAYLOAD_TOO_LARGE');
+        await expectCode(
+          store.blobs.put(Readable.from([Buffer.alloc(6), Buffer.alloc(5)]), { maxBytes: 10 }),
+          'PAYLOAD_TOO_LARGE',
+        );
         expect(filesUnder(harness.blobDir)).toEqual([]);
         expect(await store.blobs.has(sha256(Buffer.alloc(11)))).toBe(false);
       });
 
       it('reports a missing or malformed key as NOT_FOUND', async () => {
-        expect(() => store.blobs.get('c'.repeat(64))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+        await expectCode(readAll(store.blobs.get('c'.repeat(64))), 'NOT_FOUND');
         expect(() => store.blobs.get('../../etc/passwd')).toThrow(
           expect.objectContaining({ code: 'NOT_FOUND' }),
         );
         expect(await store.blobs.has('../x')).toBe(false);
+        expect(await store.blobs.has('c'.repeat(64))).toBe(false);
+      });
+
+      describe('small blobs in the database', () => {
+        /** A message naming these blobs (the last one also as the first part's plaintext). */
+        const naming = (...blobs: { sha256: string; size: number }[]) =>
+          newMessage({
+            parts: blobs.map((b, i) => ({
+              partId: `p${i}`,
+              contentType: 'application/octet-stream',
+              sha256: b.sha256,
+              size: b.size,
+            })),
+          });
+
+        it('holds a small blob until a message names it, then writes it with that message: no file at all', async () => {
+          const bytes = randomBytes(1000);
+          const streamed = randomBytes(3000);
+          const small = await store.blobs.put(bytes);
+          const fromStream = await store.blobs.put(
+            Readable.from([streamed.subarray(0, 1000), streamed.subarray(1000)]),
+          );
+          expect(small).toMatchObject({ sha256: sha256(bytes), size: 1000, inline: true });
+          expect(fromStream).toMatchObject({ sha256: sha256(streamed), size: 3000, inline: true });
+          // Readable here at once (the request that put it checks and relays it before the message is stored).
+          expect(await store.blobs.has(small.sha256)).toBe(true);
+          expect(await readAll(store.blobs.get(small.sha256))).toEqual(bytes);
+          const sibling = await harness.openSibling();
+          // Another process sees nothing of a put no message names yet: nothing of it is on disk.
+          if (sibling !== store) expect(await sibling.blobs.has(small.sha256)).toBe(false);
+          await store.transaction((tx) => tx.insertMessage(naming(small, fromStream)));
+          expect(await sibling.blobs.has(small.sha256)).toBe(true);
+          expect(await readAll(sibling.blobs.get(small.sha256))).toEqual(bytes);
+          expect(await readAll(sibling.blobs.get(fromStream.sha256))).toEqual(streamed);
+          // And this store reads them from the database now, as well.
+          expect(await readAll(store.blobs.get(fromStream.sha256))).toEqual(streamed);
+          expect(filesUnder(harness.blobDir)).toEqual([]);
+        });
+
+        it('is a file from one octet over the inline size (64 KiB), whether given whole or streamed', async () => {
+          const sizes = [65_535, 65_536, 65_537];
+          const stored: { bytes: Buffer; blob: StoredBlob }[] = [];
+          for (const size of sizes) {
+            const bytes = randomBytes(size);
+            const whole = await store.blobs.put(bytes);
+            // In chunks of 1000: the store reads on past the inline size and streams the rest into a file.
+            const chunks = Array.from({ length: Math.ceil(size / 1000) }, (_, i) =>
+              bytes.subarray(i * 1000, (i + 1) * 1000),
+            );
+            const streamed = await store.blobs.put(Readable.from(chunks), { maxBytes: size });
+            expect(whole).toMatchObject({ sha256: sha256(bytes), size, inline: size <= 65_536 });
+            expect(streamed).toMatchObject({ sha256: sha256(bytes), size, inline: size <= 65_536 });
+            stored.push({ bytes, blob: whole });
+          }
+          const file = stored[2]!.blob.sha256;
+          expect(filesUnder(harness.blobDir)).toEqual([join(file.slice(0, 2), file)]);
+          await store.transaction((tx) => tx.insertMessage(naming(...stored.map((s) => s.blob))));
+          const sibling = await harness.openSibling();
+          for (const { bytes, blob } of stored)
+            expect(await readAll(sibling.blobs.get(blob.sha256))).toEqual(bytes);
+          expect(filesUnder(harness.blobDir)).toEqual([join(file.slice(0, 2), file)]);
+        });
+
+        it('writes nothing of a rolled-back message; a later one that commits stores the bytes', async () => {
+          const bytes = randomBytes(500);
+          const blob = await store.blobs.put(bytes);
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.insertMessage(naming(blob));
+              throw new Error('refused after the insert');
+            }),
+          ).rejects.toThrow('refused after the insert');
+          const sibling = await harness.openSibling();
+          if (sibling !== store) expect(await sibling.blobs.has(blob.sha256)).toBe(false);
+          // Still held for the put's owner, who may store its message again.
+          expect(await readAll(store.blobs.get(blob.sha256))).toEqual(bytes);
+          await store.transaction((tx) => tx.insertMessage(naming(blob)));
+          expect(await readAll(sibling.blobs.get(blob.sha256))).toEqual(bytes);
+        });
+
+        it('dedups by SHA-256: puts of the same bytes share them, each discard undoes its own put only', async () => {
+          const bytes = randomBytes(700);
+          const mine = await store.blobs.put(bytes);
+          const theirs = await store.blobs.put(Readable.from([bytes]));
+          expect(mine.sha256).toBe(theirs.sha256);
+          await mine.discard!();
+          expect(await store.blobs.has(mine.sha256)).toBe(true);
+          await theirs.discard!();
+          expect(await store.blobs.has(mine.sha256)).toBe(false);
+          // Two messages naming the same bytes: one row, both read them.
+          const first = await store.blobs.put(bytes);
+          const second = await store.blobs.put(bytes);
+          await store.transaction((tx) => tx.insertMessage(naming(first)));
+          // The second put's message comes after the first committed (its bytes are the database's by then).
+          await store.transaction((tx) => tx.insertMessage(naming(second)));
+          // A discard of a put whose bytes a message now holds takes nothing from it.
+          await second.discard!();
+          const sibling = await harness.openSibling();
+          expect(await readAll(sibling.blobs.get(first.sha256))).toEqual(bytes);
+          expect(await readAll(store.blobs.get(first.sha256))).toEqual(bytes);
+        });
+
+        it('sweepOrphanBlobs lets go of small blobs no message named within the grace period, keeps stored ones', async () => {
+          const orphan = await store.blobs.put(Buffer.from('put, never named'));
+          const named = await store.blobs.put(Buffer.from('put and named'));
+          await store.transaction((tx) => tx.insertMessage(naming(named)));
+          expect(await store.sweepOrphanBlobs({ graceMs: 3_600_000 })).toEqual({ removed: 0 });
+          expect(await store.blobs.has(orphan.sha256)).toBe(true);
+          // A grace period that is over for every put so far.
+          expect(await store.sweepOrphanBlobs({ graceMs: -60_000 })).toEqual({ removed: 1 });
+          expect(await store.blobs.has(orphan.sha256)).toBe(false);
+          expect(await readAll(store.blobs.get(named.sha256))).toEqual(Buffer.from('put and named'));
+        });
       });
     });
   });

@@ -22,6 +22,18 @@ export const store = z
     /** Directory of payload blobs (content-addressed by SHA-256). @defaultValue 'data/blobs' */
     blobDir: z.string().default('data/blobs'),
     /**
+     * Largest payload, in bytes, kept in the database instead of a file under `blobDir`: its bytes are written with
+     * the message that names it, in the same commit (no file, no fsync of its own). Most business documents (an
+     * invoice's XML, a short PDF) are below 64 KiB; larger files stream to `blobDir` as before. 0: every payload is a
+     * file. @defaultValue 65536
+     */
+    inlineBlobMaxBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /**
      * Orphan blob sweep (blobs no message names, temporary files of a crash): at start and then every
      * this many seconds; 0: never. @defaultValue 3600
      */

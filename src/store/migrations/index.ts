@@ -9,6 +9,7 @@ import { idempotencyKeysMigration } from './0006-idempotency-keys.js';
 import { messageReferenceMigration } from './0007-message-reference.js';
 import { peerReceiptsAndReceptionKeysMigration } from './0008-peer-receipts-and-reception-keys.js';
 import { activityTimeIndexesMigration } from './0009-activity-time-indexes.js';
+import { inlineBlobsMigration } from './0010-inline-blobs.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -25,6 +26,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0007-message-reference': messageReferenceMigration(),
     '0008-peer-receipts-and-reception-keys': peerReceiptsAndReceptionKeysMigration(),
     '0009-activity-time-indexes': activityTimeIndexesMigration(),
+    '0010-inline-blobs': inlineBlobsMigration(flavour),
   };
   return { getMigrations: async () => migrations };
 }

@@ -58,7 +58,6 @@ const QUOT = 0x22;
 const HASH = 0x23;
 const AMP = 0x26;
 const APOS = 0x27;
-const MINUS = 0x2d;
 const SLASH = 0x2f;
 const COLON = 0x3a;
 const SEMI = 0x3b;

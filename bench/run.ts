@@ -22,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   cli: async () => (await import('./cli.js')).benchCli(),
   store: async () => (await import('./store.js')).benchStore(),
   timestamp: async () => (await import('./timestamp.js')).benchTimestamp(),
+  'xml-parse': async () => (await import('./xml-parse.js')).benchXmlParse(),
 };
 const optIn = new Set(['scale', 'large', 'as4-ab']);
 

@@ -176,7 +176,8 @@ describe('XAdES seal (EN 319 132-1 enveloped, B-B / B-T)', () => {
     const evil = props.replace(/<xades:SigningTime>[^<]+/, '<xades:SigningTime>2001-01-01T00:00:00Z');
     const wrapped = signed.replace(
       '<Empty/>',
-      `<Empty/><Wrapper xmlns:xades="http://uri.etsi.org/01903/v1.3.2#">${evil}</Wrapper>`,
+      // The copy's prefixes declared, as an attacker would: a document with an unbound prefix is refused earlier.
+      `<Empty/><Wrapper xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${evil}</Wrapper>`,
     );
     const v = await verifyXmlSeal(wrapped, { trust });
     expect(v.valid).toBe(false);

@@ -3,7 +3,7 @@
  * canonicalizer (xml-crypto's, with the W3C orderings made exact). Used by as4, seal, evidence and directory.
  */
 export { parseXmlStrict, serializeXml, type ParseXmlOptions } from './parse.js';
-export { assertXmlWithinLimits, DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
+export { DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
 export {
   canonicalize,
   canonicalizeDocument,

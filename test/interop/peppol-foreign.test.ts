@@ -97,7 +97,12 @@ describe('peppol-commons SBDH samples (peppol-testfiles external/sbdh) read by s
 
   // peppol-commons' code (PeppolSBDHDataReaderTest BAD_CASES) beside ours, and the reason we give.
   const bad: readonly (readonly [file: string, theirs: string, ours: string, reason: RegExp])[] = [
-    ['bad-no-xml.txt', 'INVALID_SBD_XML', 'PEPPOL_SBDH_MALFORMED', /no root element/],
+    [
+      'bad-no-xml.txt',
+      'INVALID_SBD_XML',
+      'PEPPOL_SBDH_MALFORMED',
+      /not well-formed XML \(text before the root element/,
+    ],
     [
       'bad-no-sbdh.xml',
       'MISSING_SBDH',

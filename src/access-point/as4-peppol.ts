@@ -1,12 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  EBMS_INITIATOR_ROLE,
-  EBMS_RESPONDER_ROLE,
-  type PMode,
-  type Property,
-  type UserMessage,
-} from '../as4/index.js';
+import type { PMode, Property, UserMessage } from '../as4/index.js';
 import {
   formatParticipantId,
   isQerdsError,
@@ -20,6 +14,8 @@ import {
 import {
   as4PeppolHeaderOf,
   buildSbd,
+  EBMS_INITIATOR_ROLE,
+  EBMS_RESPONDER_ROLE,
   formatIdentifier,
   jpPintDocumentType,
   jpPintProcess,

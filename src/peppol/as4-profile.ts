@@ -1,12 +1,4 @@
-import {
-  EBMS_INITIATOR_ROLE,
-  EBMS_RESPONDER_ROLE,
-  type As4Profile,
-  type PMode,
-  type PModeInput,
-  type Property,
-  type UserMessage,
-} from '../as4/index.js';
+import type { As4Profile, PMode, PModeInput, Property, UserMessage } from '../as4/index.js';
 import type { PeppolFinding } from './errors.js';
 import {
   PARTICIPANT_SCHEME,
@@ -22,15 +14,16 @@ import type { As4PeppolHeader } from './sbdh-check.js';
 
 /*
  * The Peppol AS4 profile as a plug-in of the AS4 core's `As4Profile` contract (STYLE.md rule 3, after phase4's
- * `AS4PeppolProfileRegistarSPI`); it imports src/as4's index (types and the ebMS role URIs), which does not import
- * this module. The Peppol AS4 profile document is not among the stored sources; the values follow phase4's
- * `PeppolPMode` and `PeppolCompatibilityValidator` (phase4-profile-peppol) and the eDelivery AS4 1.15 algorithms of
- * /work/shared/AS4.md.
+ * `AS4PeppolProfileRegistarSPI`); type-only imports of src/as4, which does not import this module. The Peppol AS4
+ * profile document is not among the stored sources; the values follow phase4's `PeppolPMode` and
+ * `PeppolCompatibilityValidator` (phase4-profile-peppol) and the eDelivery AS4 1.15 algorithms of /work/shared/AS4.md.
  */
 
 export const PEPPOL_AGREEMENT = 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider';
 /** eb:PartyId/@type of a Peppol AP; the value is the CN of the AP certificate (its seat id, `POP000000`). */
 export const PEPPOL_PARTY_ID_TYPE = 'urn:fdc:peppol.eu:2017:identifiers:ap';
+export const EBMS_INITIATOR_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
+export const EBMS_RESPONDER_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 /** Seat id: `P` + two letters (the Peppol Authority, `OP` for OpenPeppol) + six digits (peppol-commons REGEX_SEAT_ID). */
 export const SEAT_ID = /^P[A-Z]{2}[0-9]{6}$/;
 

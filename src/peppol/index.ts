@@ -89,6 +89,8 @@ export {
   seatIdOf,
   PEPPOL_AGREEMENT,
   PEPPOL_PARTY_ID_TYPE,
+  EBMS_INITIATOR_ROLE,
+  EBMS_RESPONDER_ROLE,
   SEAT_ID,
   type PeppolPModeInput,
 } from './as4-profile.js';

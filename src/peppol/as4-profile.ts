@@ -22,6 +22,7 @@ import type { As4PeppolHeader } from './sbdh-check.js';
 export const PEPPOL_AGREEMENT = 'urn:fdc:peppol.eu:2017:agreements:tia:ap_provider';
 /** eb:PartyId/@type of a Peppol AP; the value is the CN of the AP certificate (its seat id, `POP000000`). */
 export const PEPPOL_PARTY_ID_TYPE = 'urn:fdc:peppol.eu:2017:identifiers:ap';
+/** ebMS 3 default roles, spelled again here: peppol/ imports only as4's types (test/peppol/module-boundary.test.ts). */
 export const EBMS_INITIATOR_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator';
 export const EBMS_RESPONDER_ROLE = 'http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/responder';
 /** Seat id: `P` + two letters (the Peppol Authority, `OP` for OpenPeppol) + six digits (peppol-commons REGEX_SEAT_ID). */

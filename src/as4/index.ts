@@ -10,8 +10,13 @@ export type {
   As4CaptureReport,
   Attachment,
   EnvelopeLimits,
+  PackedForSending,
   Property,
+  ReceiptInput,
+  SignedDigest,
+  SoapVersion,
   UserMessage,
+  UserMessagePacker,
 } from './model/types.js';
 export { isEbmsErrorCode, qerdsCodeOf } from './model/ebms-errors.js';
 export { EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE } from './model/namespaces.js';
@@ -25,6 +30,8 @@ export {
 } from './model/pmode.js';
 export { withProfileDefaults, type As4Profile, type As4ProfileFinding } from './model/profile.js';
 export { streamedAttachment } from './message/streamed-body.js';
+export { packUserMessage } from './message/user-message-pack.js';
+export { buildReceipt } from './message/signals.js';
 export { certFromBase64 } from './security/cert-match.js';
 export { sendUserMessage } from './http/client.js';
 export { createAs4Handler } from './http/handler.js';

@@ -124,7 +124,8 @@ export function runReceiptJob(job: ReceiptJob): string {
   });
   const references = job.references.map(({ xml, ...digest }) => ({
     ...digest,
-    element: parseXmlStrict(xml, 'AS4_EBMS_0009', { what: 'ds:Reference' }).documentElement!,
+    element: parseXmlStrict(xml, 'AS4_EBMS_0009', { what: 'ds:Reference', limits: job.xmlLimits })
+      .documentElement!,
   }));
   return serializeXml(
     buildReceipt(doc, references, sameIdentity(job.identity), {

@@ -30,8 +30,6 @@ export {
 } from './model/pmode.js';
 export { withProfileDefaults, type As4Profile, type As4ProfileFinding } from './model/profile.js';
 export { streamedAttachment } from './message/streamed-body.js';
-export { packUserMessage } from './message/user-message-pack.js';
-export { buildReceipt } from './message/signals.js';
 export { certFromBase64 } from './security/cert-match.js';
 export { sendUserMessage } from './http/client.js';
 export { createAs4Handler } from './http/handler.js';

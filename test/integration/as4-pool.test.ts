@@ -5,13 +5,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidencePool, type EvidencePool } from '../../src/access-point/evidence-pool.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import {
-  buildReceipt,
-  packUserMessage,
-  sendUserMessage,
-  type Attachment,
-  type ReceiptInput,
-} from '../../src/as4/index.js';
+import { sendUserMessage, type Attachment, type ReceiptInput } from '../../src/as4/index.js';
+import { buildReceipt } from '../../src/as4/message/signals.js';
+import { packUserMessage } from '../../src/as4/message/user-message-pack.js';
 import { decryptAttachments } from '../../src/as4/security/attachment-encryption.js';
 import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
 import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';

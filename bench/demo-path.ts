@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../src/harness/two-access-points.js';
@@ -97,12 +97,14 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   for (let i = 0; i < warmup; i++) await sendOne();
   polls = 0;
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMs();
   const started = performance.now();
   const counter = countPrivateKeyOperations();
   const sql = countSqlStatements();
   await Promise.all(Array.from({ length: concurrency }, submitter));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainMs = mainBefore === undefined ? undefined : mainThreadCpuMs()! - mainBefore;
   counter.stop();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const rate = messages / seconds;
@@ -110,6 +112,10 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   console.log(
     `cpu: ${(cpuMs / messages).toFixed(1)} ms per message (user ${(cpu.user / 1000 / messages).toFixed(1)} + system ${(cpu.system / 1000 / messages).toFixed(1)}; ${(cpuMs / 1000).toFixed(2)} s over ${messages}; ${(polls / messages).toFixed(0)} status polls per message, every ${pollMs} ms)`,
   );
+  if (mainMs !== undefined)
+    console.log(
+      `main thread cpu: ${(mainMs / messages).toFixed(1)} ms per message, ${((100 * mainMs) / cpuMs).toFixed(0)} % of the process's (the rest: worker threads, GC helpers, libuv)`,
+    );
   console.log(
     `latency submit → relayed: p50 ${formatMs(percentile(latencies, 50))}, p99 ${formatMs(percentile(latencies, 99))}, max ${formatMs(Math.max(...latencies))}`,
   );
@@ -164,4 +170,19 @@ function printSqlCounts(counts: SqlCounts, messages: number, polls: number): voi
   if (top > 0) console.log('  by time (ms per message):');
   for (const [text, ms] of counts.msBySql.slice(0, top))
     console.log(`  ${(ms / messages).toFixed(3).padStart(6)}  ${text}`);
+}
+
+/**
+ * CPU time of the main thread alone, ms (Linux: /proc/self/task/<pid>/stat, utime + stime in clock ticks of 10 ms):
+ * what is left on the thread that runs HTTP, SQL and the pipeline when the pool's threads take the crypto.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of proc(5), counted from 3 (state) after the command name.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }

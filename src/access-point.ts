@@ -205,6 +205,8 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     clock,
     log: log.child({ component: 'smtp-relay-out' }),
   });
+  // Worker threads (performance.workerThreads) for evidence and for the AS4 packing and receipts of both sides.
+  const evidencePool = createConfiguredEvidencePool(config, infra, tsaClient, log, metrics.recordTsa);
   const as4Transport = createAs4Transport({
     self,
     // AS4 is signed with the AS4 signing key (the e-seal unless as4.signingCert names another).
@@ -217,6 +219,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     tls: infra.as4Tls,
     onEvidenceReturned: metrics.observeEvidenceReturned,
     ...(infra.peppolPeers ? { peppolPeers: infra.peppolPeers } : {}),
+    ...(evidencePool ? { pack: (input) => evidencePool.pack(input) } : {}),
   });
   // Without a configured secret the links are valid in this process only (fine for one embedded AP).
   const pickupLinks = new PickupLinks({
@@ -225,7 +228,6 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
     clock,
     baseUrl,
   });
-  const evidencePool = createConfiguredEvidencePool(config, infra, tsaClient, log, metrics.recordTsa);
   const evidence = createEvidenceIssuer({
     self,
     policyIds: config.ap.policyIds,
@@ -344,6 +346,7 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
       as4,
       mutualTls: Boolean(config.http.tls?.requestClientCert || config.http.tls?.requireClientCert),
       ...(infra.peppolPeers ? { peppolPeers: infra.peppolPeers } : {}),
+      ...(evidencePool ? { receiptBuilder: (input) => evidencePool.receipt(input) } : {}),
     }),
     tsa: infra.tsa && config.tsa.serve ? createTsaRouter(infra.tsa) : undefined,
     metrics: metrics.handler,

@@ -10,7 +10,9 @@ import {
   streamedAttachment,
   type Attachment,
   type EnvelopeLimits,
+  type ReceiptInput,
   type UserMessage,
+  type UserMessagePacker,
 } from '../as4/index.js';
 import {
   checkCertificateRole,
@@ -98,6 +100,8 @@ export function createAs4Transport(options: {
    * under the network's AP CAs, not revoked (peppol-peer-check.ts); otherwise the send fails (EBMS:0101).
    */
   peppolPeers?: PeppolPeerPolicy;
+  /** Where a message whose parts are all in memory is packed (the AP's worker pool). @defaultValue this thread */
+  pack?: UserMessagePacker;
 }): Transport {
   const now = options.now ?? (() => new Date());
   const send = async (input: {
@@ -212,6 +216,7 @@ export function createAs4Transport(options: {
       tlsEkuSigners: options.as4.profile === peppolAs4Profile.id,
       ...(encryptFor ? { encryptFor } : {}),
       ...(options.tls ? { http: options.tls.forPeer(peerTlsPins(peer)) } : {}),
+      ...(options.pack ? { pack: options.pack } : {}),
     });
     // Threat: a receipt (proof of relay, bound in C2's RelayAcceptance) signed by a certificate that chains to some
     // anchor of pki.trust but is no Peppol AP's: it must not count as delivery to a Peppol AP.
@@ -315,9 +320,12 @@ export function createAs4Endpoint(
      * under the network's AP CAs, not revoked (peppol-peer-check.ts), before anything is read or recorded.
      */
     peppolPeers?: PeppolPeerPolicy;
+    /** Where receipts are built and signed (the AP's worker pool). @defaultValue this thread */
+    receiptBuilder?: (input: ReceiptInput) => Promise<string>;
   },
 ): RequestHandler {
   return createAs4Handler({
+    ...(options.receiptBuilder ? { receiptBuilder: options.receiptBuilder } : {}),
     ...(options.envelopeLimits ? { envelopeLimits: options.envelopeLimits } : {}),
     identity: options.identity,
     trust: options.trust,

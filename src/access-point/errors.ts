@@ -29,17 +29,17 @@ export const accessPointErrors = {
     retryable: true,
   },
   EVIDENCE_POOL_THREAD_EXITED: {
-    text: 'the worker thread issuing or verifying the evidence exited before it answered',
+    text: 'the worker thread doing the call (evidence, AS4 packing or receipt) exited before it answered',
     httpStatus: 503,
     retryable: true,
   },
   EVIDENCE_POOL_FULL: {
-    text: 'too many evidence calls are waiting for a worker thread',
+    text: 'too many calls (evidence, AS4) are waiting for a worker thread',
     httpStatus: 503,
     retryable: true,
   },
   EVIDENCE_POOL_UNAVAILABLE: {
-    text: 'the worker threads of evidence are closed or could not start',
+    text: 'the worker threads (evidence, AS4) are closed or could not start',
     httpStatus: 503,
     retryable: true,
   },

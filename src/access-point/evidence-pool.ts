@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { QerdsError, type Clock, type EvidenceData, type TsaClient } from '../core/index.js';
 import type { EvidenceCheck } from '../pipeline/index.js';
+import type { PackedForSending, ReceiptInput, UserMessagePacker } from '../as4/index.js';
 import type { CrlSource } from '../pki/index.js';
+import { packedOf, packJobOf, receiptJobOf } from './as4-work.js';
 import {
   fromWire,
   toWire,
@@ -14,9 +16,10 @@ import {
 } from './evidence-thread-protocol.js';
 
 /**
- * Worker threads that issue (build, XAdES seal, timestamp) and verify evidence off the main thread, which keeps
- * HTTP, SQL, AS4 and the pipeline's decisions. Only plain data crosses: the caller resolves ids, event time and
- * names (evidence-binding.ts); a thread answers with the sealed XML or the verdict.
+ * Worker threads that issue (build, XAdES seal, timestamp) and verify evidence off the main thread, and pack AS4
+ * UserMessages and sign AS4 receipts (as4-work.ts); the main thread keeps HTTP, SQL, the AS4 verification of what
+ * it receives and the pipeline's decisions. Only plain data crosses: the caller resolves ids, event time and names
+ * (evidence-binding.ts); a thread answers with the sealed XML, the verdict, the MIME body or the receipt.
  *
  * Validation data: each call carries the generation of the CRLs the main thread holds when it is posted; a newer
  * set is posted to every thread before the first call that needs it (a port delivers in order), and a thread
@@ -32,6 +35,10 @@ export interface EvidencePool {
     xml: string,
     options?: { readonly issuerPins?: readonly { issuerId: string; fingerprint256: string }[] },
   ): Promise<EvidenceCheck>;
+  /** packUserMessage in a thread, for a message whose attachments are all in memory (SendUserMessageOptions.pack). */
+  readonly pack: UserMessagePacker;
+  /** The handler's receipt built and signed in a thread (As4HandlerOptions.receiptBuilder). */
+  receipt(input: ReceiptInput): Promise<string>;
   /** Fails the calls still queued, waits for none, terminates the threads. */
   close(): Promise<void>;
   /** The threads running now: their ids (started at the first call). */
@@ -63,7 +70,10 @@ export interface EvidencePoolOptions {
 const IN_FLIGHT_PER_THREAD = 2;
 
 interface Call {
-  readonly request: DistributiveOmit<ThreadRequest & { type: 'seal' | 'check' }, 'id' | 'generation'>;
+  readonly request: DistributiveOmit<
+    ThreadRequest & { type: 'seal' | 'check' | 'pack' | 'receipt' },
+    'id' | 'generation'
+  >;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -241,6 +251,10 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
       });
       return check;
     },
+    // The job is made in this turn (attachments copied, clock and ids read), before any other call can run.
+    pack: async (input): Promise<PackedForSending> =>
+      packedOf(await submit({ type: 'pack', job: packJobOf(input) })),
+    receipt: (input) => submit<string>({ type: 'receipt', job: receiptJobOf(input) }),
     async close() {
       closed = true;
       for (const call of queue.splice(0))

@@ -6,10 +6,12 @@ import {
   type TimeStampToken,
 } from '../core/index.js';
 import type { EvidenceCheck } from '../pipeline/index.js';
+import type { PackedJob, PackJob, ReceiptJob } from './as4-work.js';
 
 /**
  * The messages between the evidence pool (main thread, evidence-pool.ts) and its threads (evidence-thread.ts):
- * plain data only (structured clone: a Buffer arrives as a Uint8Array).
+ * plain data only (structured clone: a Buffer arrives as a Uint8Array; KeyObject and X509Certificate are cloned).
+ * Besides evidence, the threads do the AS4 work of as4-work.ts (packing, receipts).
  */
 
 /** `workerData` of a thread: what it builds its signer, TSA and trust store from (the AP's configuration). */
@@ -44,11 +46,13 @@ export type ThreadRequest =
       xml: string;
       issuerPins?: readonly { issuerId: string; fingerprint256: string }[];
     }
+  | { type: 'pack'; id: number; generation: number; job: PackJob }
+  | { type: 'receipt'; id: number; generation: number; job: ReceiptJob }
   | { type: 'tsa-result'; id: number; token?: TimeStampToken; error?: WireError };
 
 export type ThreadReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; generation: number; result: string | EvidenceCheck }
+  | { type: 'done'; id: number; generation: number; result: string | EvidenceCheck | PackedJob }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'tsa'; id: number; imprint: { algorithm: string; digest: Uint8Array } }
   /** A request to the thread's own (embedded) TSA, timed for the AP's metrics; `error`: its code. */

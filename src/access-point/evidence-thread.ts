@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Clock, TimeStampToken, TsaClient } from '../core/index.js';
 import { createTrustStore, loadSigningIdentity, parseCrls, type CrlSource } from '../pki/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../timestamp/index.js';
+import { runPackJob, runReceiptJob, type PackedJob } from './as4-work.js';
 import { checkEvidence, sealEvidence } from './evidence-work.js';
 import {
   fromWire,
@@ -83,13 +84,33 @@ port.on('message', (request: ThreadRequest) => {
       );
       return;
     }
+    case 'pack':
+      // The MIME body goes back transferred: the main thread takes its ArrayBuffer without a copy.
+      answer(request.id, generation, Promise.resolve(request.job).then(runPackJob), (packed) => [
+        (packed as PackedJob).body.buffer as ArrayBuffer,
+      ]);
+      return;
+    case 'receipt':
+      answer(request.id, generation, Promise.resolve(request.job).then(runReceiptJob));
+      return;
   }
 });
 post({ type: 'ready' });
 
-function answer(id: number, used: number, work: Promise<string | Awaited<ReturnType<typeof checkEvidence>>>) {
+type Result = (ThreadReply & { type: 'done' })['result'];
+
+function answer(
+  id: number,
+  used: number,
+  work: Promise<Result>,
+  transfer: (result: Result) => ArrayBuffer[] = () => [],
+) {
   work.then(
-    (result) => post({ type: 'done', id, generation: used, result }),
+    (result) =>
+      port.postMessage(
+        { type: 'done', id, generation: used, result } satisfies ThreadReply,
+        transfer(result),
+      ),
     (error: unknown) => {
       try {
         post({ type: 'failed', id, error: toWire(error) });

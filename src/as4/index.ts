@@ -10,8 +10,13 @@ export type {
   As4CaptureReport,
   Attachment,
   EnvelopeLimits,
+  PackedForSending,
   Property,
+  ReceiptInput,
+  SignedDigest,
+  SoapVersion,
   UserMessage,
+  UserMessagePacker,
 } from './model/types.js';
 export { isEbmsErrorCode, qerdsCodeOf } from './model/ebms-errors.js';
 export { EBMS_INITIATOR_ROLE, EBMS_RESPONDER_ROLE } from './model/namespaces.js';

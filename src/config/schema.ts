@@ -75,7 +75,7 @@ export const configSchema = z
      * Ignored on other profiles.
      */
     peppol,
-    /** How the AP spreads its CPU work over the machine's cores (worker threads for evidence). */
+    /** How the AP spreads its CPU work over the machine's cores (worker threads for evidence and AS4). */
     performance,
     /** Logging (pino). */
     log,

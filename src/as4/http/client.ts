@@ -5,14 +5,10 @@ import { parseContentType } from '../message/mime-content-type.js';
 import { contentIdFromCid } from '../message/multipart.js';
 import { decodeMultipart } from '../message/multipart-stream.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from '../model/namespaces.js';
-import type { SendUserMessageOptions, SendUserMessageResult } from '../model/types.js';
+import type { SendUserMessageOptions, SendUserMessageResult, SignedDigest } from '../model/types.js';
 import { requestWithNodeHttp, type As4HttpAnswer } from '../../pki/tls-client.js';
 import { scratchDirectory } from '../message/streamed-body.js';
-import {
-  packUserMessage,
-  packUserMessageStreaming,
-  type PackedUserMessage,
-} from '../message/user-message-pack.js';
+import { packUserMessage, packUserMessageStreaming } from '../message/user-message-pack.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
 import { parseXml } from '../message/xml-util.js';
 
@@ -54,7 +50,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   // Streamed attachments (large payloads) are packed and sent as a stream; GZIP files go to a scratch directory.
   const scratch = attachments.some((a) => a.stream) ? scratchDirectory(options.spoolDir) : undefined;
   let response: As4HttpAnswer;
-  let references: PackedUserMessage['references'];
+  let references: readonly SignedDigest[];
   try {
     const packInput = {
       message,
@@ -65,7 +61,9 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
     };
     const mime = scratch
       ? await packUserMessageStreaming({ ...packInput, spoolDir: await scratch.dir() })
-      : packUserMessage(packInput);
+      : options.pack
+        ? await options.pack(packInput)
+        : packUserMessage(packInput);
     references = mime.references;
     const body = mime.body;
     const headers = {

@@ -18,6 +18,7 @@ import type {
   As4HandlerOptions,
   Attachment,
   EnvelopeLimits,
+  ReceiptInput,
   SoapVersion,
   UserMessage,
 } from '../model/types.js';
@@ -83,6 +84,11 @@ function answer(res: Response, status: number, soapVersion: SoapVersion, xml: st
   const body = Buffer.from(xml, 'utf8');
   res.writeHead(status, { 'Content-Type': soapMediaType(soapVersion), 'Content-Length': body.length });
   res.end(body);
+}
+
+/** The receipt built and signed in this thread (As4HandlerOptions.receiptBuilder's default). */
+async function buildReceiptHere(input: ReceiptInput): Promise<string> {
+  return serializeXml(buildReceipt(input.doc, input.references, input.identity, input.options));
 }
 
 /** AS4 with SwA: every PartInfo names a MIME part by cid:, and every MIME part is named by one (EBMS:0007). */
@@ -262,18 +268,14 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
       const nrr = pmode?.receipt.nonRepudiation ?? true;
-      const receiptXml = serializeXml(
-        buildReceipt(
-          doc,
-          nrr ? verification.references : [],
-          options.receiptIdentity?.(pmode, verification.signer) ?? options.identity,
-          {
-            soapVersion,
-            clock,
-            idGenerator,
-          },
-        ),
-      );
+      const receiptXml = await (options.receiptBuilder ?? buildReceiptHere)({
+        envelopeXml,
+        xmlLimits,
+        doc,
+        references: nrr ? verification.references : [],
+        identity: options.receiptIdentity?.(pmode, verification.signer) ?? options.identity,
+        options: { soapVersion, clock, idGenerator },
+      });
       const windowSeconds =
         pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
       receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));

@@ -9,6 +9,7 @@ import type { Finding, SigningIdentity, TrustStore } from '../../pki/types.js';
 import type { EbmsErrorCode } from './ebms-errors.js';
 import type { PMode } from './pmode.js';
 import type { As4HttpClient } from '../../pki/tls-client.js';
+import type { XmlLimits } from '../../xml/index.js';
 import type { ReceiptMemory } from '../http/receipt-memory.js';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -101,6 +102,43 @@ export interface SignatureReference {
   readonly digestValue: string;
   /** The ds:Reference element itself (copied into NRR receipts). */
   readonly element: Element;
+}
+
+/** A signed reference as the sender checks the receipt against it: the digests, without the DOM element. */
+export type SignedDigest = Omit<SignatureReference, 'element'>;
+
+/** A UserMessage packed for the wire with its MIME body in memory (what `packUserMessage` answers, DOM aside). */
+export interface PackedForSending {
+  readonly contentType: string;
+  readonly body: Buffer;
+  readonly references: readonly SignedDigest[];
+}
+
+/**
+ * Packs a UserMessage whose attachments are all in memory somewhere else than in the caller's thread (a worker
+ * thread): the same compression, signature, encryption and MIME packaging as `packUserMessage`, with its input.
+ */
+export type UserMessagePacker = (input: {
+  readonly message: UserMessage;
+  readonly attachments: readonly Attachment[];
+  readonly identity: SigningIdentity;
+  readonly compress?: boolean | undefined;
+  readonly encryptFor?: X509Certificate | undefined;
+}) => Promise<PackedForSending>;
+
+/**
+ * What the receiving handler's receipt is built from: the received envelope (as text and as the verified DOM), the
+ * references it acknowledges (none: a reception-awareness receipt), the identity it is signed with and `buildReceipt`'s
+ * options.
+ */
+export interface ReceiptInput {
+  readonly envelopeXml: string;
+  /** The limits `envelopeXml` was parsed within: a copy parsed elsewhere is held to the same. */
+  readonly xmlLimits: XmlLimits;
+  readonly doc: Document;
+  readonly references: readonly SignatureReference[];
+  readonly identity: SigningIdentity;
+  readonly options: SignalOptions & { readonly soapVersion: SoapVersion };
 }
 
 /** eb:SignalMessage/eb:Error (ebMS 3.0 Core §6.2). */
@@ -257,6 +295,11 @@ export interface As4HandlerOptions {
   readonly receiptMemory?: ReceiptMemory;
   /** Limits of the SOAP envelope (the XML part; attachments have `maxMessageBytes`). @defaultValue DEFAULT_ENVELOPE_LIMITS */
   readonly envelopeLimits?: EnvelopeLimits;
+  /**
+   * Builds and signs the receipt of a verified UserMessage, serialized, somewhere else than in the handler's thread
+   * (a worker thread of the AP's pool). @defaultValue buildReceipt in this thread
+   */
+  readonly receiptBuilder?: (input: ReceiptInput) => Promise<string>;
 }
 
 /**
@@ -308,6 +351,11 @@ export interface SendUserMessageOptions {
    * node's global keep-alive agent (pki/tls-client.ts requestWithNodeHttp)
    */
   readonly http?: As4HttpClient;
+  /**
+   * Packs the message when every attachment is in memory (a worker thread of the AP's pool). Streamed attachments
+   * are always packed here, as they are sent. @defaultValue packUserMessage in this thread
+   */
+  readonly pack?: UserMessagePacker;
 }
 
 export interface SendUserMessageResult {

@@ -145,8 +145,9 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
  *
  * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
  * made before the APs had AS4 encryption certificates or eDelivery AS4 2.0 identities, or before the trusted list,
- * gets just those (`added`), issued by its CA; so do seals made before they named their AP (organizationIdentifier), with the
- * trusted list signed again; a missing trust-list.xml alone is re-signed by the existing list signer.
+ * gets just those (`added`), issued by its CA; so do seals made before they named their AP
+ * (organizationIdentifier), with the trusted list signed again; a missing trust-list.xml alone is re-signed by the
+ * existing list signer.
  * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
  * With `peppolSeats`, those APs then get (or keep) their Peppol AP certificates (`issueDevPeppolApCertificates`).
  */

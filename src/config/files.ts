@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { QerdsError } from '../core/index.js';
 import { devPkiLayout } from '../pki/layout.js';
-import type { AlgorithmSet } from '../as4/model/pmode.js';
+import type { AlgorithmSet } from '../as4/index.js';
 import type { FoldedConfig } from './legacy-api-keys.js';
 
 /** `as4.profile` of eDelivery AS4 2.0 (src/profiles/edelivery.ts), whose dev PKI keys are Ed25519 and X25519. */

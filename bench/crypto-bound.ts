@@ -6,8 +6,10 @@ import { BroadcastChannel, Worker } from 'node:worker_threads';
 /**
  * The crypto bound of a message: how many messages per second the machine could process if the private-key
  * operations were all it did. The operations a run performs are counted by kind (RSA-2048 sign, P-256 sign,
- * RSA decrypt, key agreement, …) by wrapping node:crypto's one-shot `sign`, `privateDecrypt` and
- * `diffieHellman` (what src/ uses: grep shows no `createSign`/WebCrypto signing on the message path); each
+ * Ed25519 sign, RSA decrypt, X25519 key agreement, …) by wrapping node:crypto's one-shot `sign`, `privateDecrypt`
+ * and `diffieHellman` (what src/ uses: grep shows no `createSign`/WebCrypto signing on the message path), and
+ * `generateKeyPairSync`, which makes the ephemeral key of each key agreement a sender starts (X25519 of eDelivery
+ * AS4 2.0: a scalar multiplication, as the agreement is); each
  * kind's rate is then measured with node:crypto on every core at once (one worker thread per core), and
  *
  *   bound (msg/s) = 1 / Σ_kind (operations of that kind per message / all-core rate of that kind).
@@ -25,8 +27,9 @@ const require = createRequire(import.meta.url);
 const crypto = require('node:crypto') as typeof import('node:crypto');
 
 // One kind-of function for both threads: the worker threads' CommonJS preload defines it (it cannot import this file).
-const { kindOf } = require('./thread-op-counter.cjs') as {
+const { kindOf, generatedKindOf } = require('./thread-op-counter.cjs') as {
   kindOf: (op: 'sign' | 'decrypt' | 'derive', key: unknown) => string;
+  generatedKindOf: (type: unknown, options: unknown) => string;
 };
 
 const THREAD_CHANNEL = 'qerds-bench-private-key-operations';
@@ -56,6 +59,7 @@ export function countPrivateKeyOperations(): OperationCounter {
     sign: crypto.sign,
     privateDecrypt: crypto.privateDecrypt,
     diffieHellman: crypto.diffieHellman,
+    generateKeyPairSync: crypto.generateKeyPairSync,
   };
   const patched = crypto as unknown as Record<string, unknown>;
   patched.sign = function (this: unknown, ...args: Parameters<typeof crypto.sign>) {
@@ -69,6 +73,10 @@ export function countPrivateKeyOperations(): OperationCounter {
   patched.diffieHellman = function (this: unknown, ...args: Parameters<typeof crypto.diffieHellman>) {
     bump(kindOf('derive', args[0].privateKey));
     return Reflect.apply(original.diffieHellman, this, args) as unknown;
+  };
+  patched.generateKeyPairSync = function (this: unknown, ...args: unknown[]) {
+    bump(generatedKindOf(args[0], args[1]));
+    return Reflect.apply(original.generateKeyPairSync, this, args) as unknown;
   };
   syncBuiltinESMExports();
   const from = Date.now();
@@ -103,7 +111,9 @@ if (spec.startsWith('rsa')) {
   const enc = c.publicEncrypt({ key: publicKey, padding: c.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.alloc(32, 2));
   run = op === 'decrypt'
     ? () => c.privateDecrypt({ key: privateKey, padding: c.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, enc)
-    : () => c.sign('sha256', data, privateKey);
+    : op === 'generate'
+      ? () => c.generateKeyPairSync(spec.startsWith('rsa-pss') ? 'rsa-pss' : 'rsa', { modulusLength: bits })
+      : () => c.sign('sha256', data, privateKey);
 } else if (spec.startsWith('ec-')) {
   const namedCurve = spec.slice(3);
   const a = c.generateKeyPairSync('ec', { namedCurve });
@@ -111,14 +121,19 @@ if (spec.startsWith('rsa')) {
   const data = Buffer.alloc(64, 1);
   run = op === 'derive'
     ? () => c.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey })
-    : () => c.sign('sha256', data, a.privateKey);
+    : op === 'generate'
+      ? () => c.generateKeyPairSync('ec', { namedCurve })
+      : () => c.sign('sha256', data, a.privateKey);
 } else {
+  // ed25519, x25519, ed448, x448: signatures without a separate digest, key agreement, key generation.
   const a = c.generateKeyPairSync(spec);
   const b = c.generateKeyPairSync(spec);
   const data = Buffer.alloc(64, 1);
   run = op === 'derive'
     ? () => c.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey })
-    : () => c.sign(null, data, a.privateKey);
+    : op === 'generate'
+      ? () => c.generateKeyPairSync(spec)
+      : () => c.sign(null, data, a.privateKey);
 }
 const end = performance.now() + ms;
 let n = 0;

@@ -13,7 +13,8 @@ import { countSqlStatements, type SqlCounts } from './sql-counter.js';
  * SubmissionAcceptance, relays over AS4 to C3, which verifies, stores, seals RelayAcceptance and answers
  * with a signed receipt. Latency is submit → C2 sees the message `relayed` (receipt verified).
  *
- * Runs with RSA-2048 keys and with P-256 e-seals (BENCH_KEY=rsa or =ec for one), and prints for each: CPU ms
+ * Runs with RSA-2048 keys on eDelivery AS4 1.15 and with P-256 e-seals on eDelivery AS4 2.0 (Ed25519 signatures,
+ * X25519 key agreement) (BENCH_KEY=rsa or =ec for one), and prints for each: CPU ms
  * per message, msg/s at full load (closed loop, BENCH_CONCURRENCY submitters), the crypto bound
  * (crypto-bound.ts: node:crypto's all-core rate of each private-key operation the messages performed) and
  * msg/s as a fraction of it, p50/p99 submit → relayed at full load, and again p50/p99 with messages arriving
@@ -39,8 +40,9 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
   // number grows with latency (with the machine's load): at 5 ms they were a large, load-dependent part
   // of it. Counted and printed, so the share is visible.
   const pollMs = Number(process.env.BENCH_POLL_MS ?? 25);
-  // ec: P-256 e-seals and TSA (`qerds pki init --key ec`); AS4 is then signed with each AP's RSA AS4
-  // signing key (the P-Modes sign with RSA), AS4 encryption stays RSA-OAEP.
+  // ec: P-256 e-seals and TSA (`qerds pki init --key ec`) and both APs on eDelivery AS4 2.0: AS4 signed with each
+  // AP's Ed25519 key, payloads encrypted for its X25519 key (the dev PKI issues both). rsa: RSA-2048 everywhere,
+  // eDelivery AS4 1.15 (RSA-SHA256 signatures, RSA-OAEP key transport).
   const halfRateMessages = Number(process.env.BENCH_HALF_RATE_MESSAGES ?? 50);
   // Messages sent before measuring (not counted): the evidence threads start and the code paths warm up.
   const warmup = Number(process.env.BENCH_WARMUP ?? 4);
@@ -52,6 +54,7 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     outDir: dir,
     pkiDir: join(dir, 'pki'),
     logLevel: 'error',
+    as4Profile: keyType === 'ec' ? 'edelivery-2.0' : 'edelivery-1.15',
     overrides: {
       queue: { pollIntervalMs: 20, concurrency },
       // BENCH_POOL: performance.workerThreads (evidence worker threads; 0 = all in the main thread).
@@ -61,7 +64,7 @@ async function demoPath(keyType: 'rsa' | 'ec'): Promise<string> {
     },
   });
   console.log(
-    `\n${keyType.toUpperCase()} settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, RSA-2048 AS4 signing and encryption' : 'RSA-2048 seals, TSA and AS4'}`,
+    `\n${keyType.toUpperCase()} settings: ${messages} messages, ${payloadBytes} B payload, ${concurrency} concurrent submitters, queue concurrency ${concurrency}, SQLite, in-process queue, embedded TSA, ${keyType === 'ec' ? 'ECDSA P-256 seals and TSA, eDelivery AS4 2.0 Ed25519/X25519' : 'RSA-2048 seals, TSA and AS4 (eDelivery AS4 1.15)'}`,
   );
   const payload = Buffer.alloc(payloadBytes, 'x');
   const latencies: number[] = [];

@@ -6,7 +6,10 @@ const { syncBuiltinESMExports } = require('node:module');
 const crypto = require('node:crypto');
 const { isMainThread, BroadcastChannel } = require('node:worker_threads');
 
-/** The kind of a private-key operation, e.g. `sign:rsa2048`, `sign:ec-prime256v1` (crypto-bound.ts uses it too). */
+/**
+ * The kind of a private-key operation, e.g. `sign:rsa2048`, `sign:ec-prime256v1`, `sign:ed25519`, `derive:x25519`
+ * (crypto-bound.ts uses it too).
+ */
 function kindOf(op, key) {
   let object;
   try {
@@ -23,6 +26,18 @@ function kindOf(op, key) {
       ? `-${details?.namedCurve ?? ''}`
       : '';
   return `${op}:${type}${size}`;
+}
+
+/**
+ * The kind of a key pair generation by `generateKeyPairSync(type, options)`, named as kindOf names the key's
+ * operations (`generate:x25519`, `generate:ec-prime256v1`): an ephemeral key of a key agreement (eDelivery AS4 2.0's
+ * X25519, CMS ECDH) costs a scalar multiplication per message, as the agreement itself does.
+ */
+function generatedKindOf(type, options) {
+  if (typeof type !== 'string') return 'generate:unknown';
+  if (type.startsWith('rsa')) return `generate:${type}${options?.modulusLength ?? ''}`;
+  if (type === 'ec') return `generate:ec-${options?.namedCurve ?? ''}`;
+  return `generate:${type}`;
 }
 
 if (!isMainThread) {
@@ -45,7 +60,12 @@ if (!isMainThread) {
   wrap('sign', 'sign', (args) => args[2]);
   wrap('privateDecrypt', 'decrypt', (args) => args[0]);
   wrap('diffieHellman', 'derive', (args) => args[0].privateKey);
+  const generate = crypto.generateKeyPairSync;
+  crypto.generateKeyPairSync = function (...args) {
+    batch.push({ kind: generatedKindOf(args[0], args[1]), at: Date.now() });
+    return Reflect.apply(generate, this, args);
+  };
   syncBuiltinESMExports();
 }
 
-module.exports = { kindOf };
+module.exports = { kindOf, generatedKindOf };

@@ -11,7 +11,7 @@ export function registerPki(program: Command): void {
   pki
     .command('init')
     .description(
-      'create the DEV/TEST PKI: root CA, CRL, e-seal, TLS and AS4 encryption certificates per AP, TSA, recipients (never for production)',
+      'create the DEV/TEST PKI: root CA, CRL, e-seal, TLS and AS4 certificates per AP (RSA encryption for eDelivery AS4 1.15; Ed25519 signing and X25519 encryption for 2.0), TSA, recipients (never for production)',
     )
     .option('--dir <dir>', 'where to write it', 'certs/dev')
     .option('--ap <names...>', 'access point names', ['c2', 'c3'])
@@ -19,7 +19,7 @@ export function registerPki(program: Command): void {
     .option('--force', 'overwrite an existing PKI', false)
     .option(
       '--key <type>',
-      'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 P-Modes sign with the e-seal and want RSA or Ed25519, so not for an AS4 AP yet); CA and encryption keys stay RSA',
+      'signing key type (e-seals, TSA, TLS, list signer): rsa (2048) or ec (P-256, cheaper to sign; AS4 signs with RSA or Ed25519, never ECDSA, so each AP also gets an RSA AS4 signing certificate for eDelivery AS4 1.15); CA and 1.15 encryption keys stay RSA',
       'rsa',
     )
     .option(

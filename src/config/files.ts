@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { QerdsError } from '../core/index.js';
 import { devPkiLayout } from '../pki/layout.js';
+import type { AlgorithmSet } from '../as4/index.js';
 import type { FoldedConfig } from './legacy-api-keys.js';
+
+/** `as4.profile` of eDelivery AS4 2.0 (src/profiles/edelivery.ts), whose dev PKI keys are Ed25519 and X25519. */
+const EDELIVERY_2: AlgorithmSet = 'edelivery-2.0';
 
 /** A file the access point reads, after defaults: where it is, and the setting that put it there. */
 export interface ConfiguredFile {
@@ -30,12 +34,16 @@ export interface ConfigFiles {
   readonly trust: readonly ConfiguredFile[];
   /** The embedded TSA (tsa.mode embedded): `tsa.cert` / `tsa.key`, else the dev PKI's `tsa/tsa.*.pem`. */
   readonly tsa: ConfiguredKeyPair;
-  /** The key peers encrypt AS4 payloads for: `as4.encryptionCert` / `as4.encryptionKey`, else the dev PKI's `<apName>/enc.*.pem`. */
+  /**
+   * The key peers encrypt AS4 payloads for: `as4.encryptionCert` / `as4.encryptionKey`, else the dev PKI's
+   * `<apName>/enc.*.pem` (RSA), or on `as4.profile: edelivery-2.0` its `<apName>/enc-x25519.*.pem`.
+   */
   readonly as4Encryption: ConfiguredKeyPair;
   /**
    * The key this AP signs AS4 messages and receipts with: `as4.signingCert` / `as4.signingKey` (both), else the
-   * dev PKI's `<apName>/as4-sign.*.pem` — only when both files exist (`optional`; `qerds pki init --key ec` makes
-   * them) — else the e-seal (`seal`).
+   * dev PKI's `<apName>/as4-sign.*.pem` (on `as4.profile: edelivery-2.0`: `<apName>/as4-ed25519.*.pem`) — only when
+   * both files exist (`optional`; `qerds pki init --key ec` makes the first, every `qerds pki init` the second) —
+   * else the e-seal (`seal`).
    */
   readonly as4Signing: ConfiguredKeyPair & { readonly optional: boolean };
   /** TLS of the SMTP intake and inbound listeners: `smtp.tlsCert` / `smtp.tlsKey`, else the dev PKI's `<apName>/tls.*.pem`. */
@@ -95,7 +103,14 @@ export function resolveConfigFiles(config: FoldedConfig): ConfigFiles {
             ),
             optional: true,
           };
-  const as4Sign = dev.as4Signing(apName);
+  // eDelivery AS4 2.0 signs with Ed25519 and encrypts for X25519: the dev PKI's pair of that profile.
+  const v2 = config.as4.profile === EDELIVERY_2 ? dev.edelivery2(apName) : undefined;
+  const as4Sign = v2
+    ? { cert: v2.signCert, key: v2.signKey, name: 'as4-ed25519' }
+    : { ...dev.as4Signing(apName), name: 'as4-sign' };
+  const as4Enc = v2
+    ? { cert: v2.encCert, key: v2.encKey, name: 'enc-x25519' }
+    : { cert: ap.encCert, key: ap.encKey, name: 'enc' };
   const as4Signing =
     config.as4.signingCert !== undefined || config.as4.signingKey !== undefined
       ? {
@@ -107,8 +122,8 @@ export function resolveConfigFiles(config: FoldedConfig): ConfigFiles {
         }
       : {
           ...pair(
-            file('as4.signingCert', undefined, as4Sign.cert, `${apName}/as4-sign.crt.pem`),
-            file('as4.signingKey', undefined, as4Sign.key, `${apName}/as4-sign.key.pem`),
+            file('as4.signingCert', undefined, as4Sign.cert, `${apName}/${as4Sign.name}.crt.pem`),
+            file('as4.signingKey', undefined, as4Sign.key, `${apName}/${as4Sign.name}.key.pem`),
           ),
           optional: true,
         };
@@ -126,8 +141,8 @@ export function resolveConfigFiles(config: FoldedConfig): ConfigFiles {
       file('tsa.key', config.tsa.key, dev.tsaKey, 'tsa/tsa.key.pem'),
     ),
     as4Encryption: pair(
-      file('as4.encryptionCert', config.as4.encryptionCert, ap.encCert, `${apName}/enc.crt.pem`),
-      file('as4.encryptionKey', config.as4.encryptionKey, ap.encKey, `${apName}/enc.key.pem`),
+      file('as4.encryptionCert', config.as4.encryptionCert, as4Enc.cert, `${apName}/${as4Enc.name}.crt.pem`),
+      file('as4.encryptionKey', config.as4.encryptionKey, as4Enc.key, `${apName}/${as4Enc.name}.key.pem`),
     ),
     smtpTls,
     smtpRelayTls: pair(

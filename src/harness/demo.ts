@@ -86,7 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   say(
     pki.created
       ? `dev PKI created in ${options.pkiDir} (DEV/TEST ONLY)`
-      : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (completed with what newer versions issue: AS4 encryption certificates, seals naming their AP)' : ''}`,
+      : `dev PKI found in ${options.pkiDir}${pki.added.length > 0 ? ' (completed with what newer versions issue: AS4 encryption certificates, eDelivery AS4 2.0 identities, seals naming their AP)' : ''}`,
   );
 
   rmSync(options.outDir, { recursive: true, force: true });

@@ -82,6 +82,12 @@ export async function startTwoAccessPoints(options: {
   }[];
   /** Environment of the APs (remote e-seal PINs). @defaultValue process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `as4.profile` of both APs: `edelivery-2.0` signs AS4 with each AP's Ed25519 certificate and encrypts for its
+   * X25519 one (the dev PKI's `edelivery2` pair), which the directory then pins and publishes. @defaultValue the
+   * configuration's (`edelivery-1.15` unless `overrides` set it)
+   */
+  as4Profile?: 'edelivery-1.15' | 'edelivery-2.0';
 }): Promise<TwoAccessPoints> {
   // Port 0 cannot do here: each AP's static directory names both APs' endpoints, its own too, before either
   // listens. So each port is held by a placeholder listener from now until its AP binds it (released just
@@ -96,14 +102,24 @@ export async function startTwoAccessPoints(options: {
   // Each AP's AS4 encryption certificate (dev PKI) in the directory: the peer encrypts AS4 payloads for it.
   // Each AP's e-seal is pinned too: only C2 may speak for the sender, only C3 may sign its receipts.
   const dev = devPkiLayout(options.pkiDir);
-  const encryptionCert = (name: 'c2' | 'c3') => dev.ap(name).encCert;
+  const v2 = options.as4Profile === 'edelivery-2.0';
+  const encryptionCert = (name: 'c2' | 'c3') => (v2 ? dev.edelivery2(name).encCert : dev.ap(name).encCert);
   const sealCert = (name: 'c2' | 'c3') => dev.ap(name).sealCert;
-  // An AP of an EC dev PKI signs AS4 with its RSA AS4 signing certificate: that is its pin for AS4, the e-seal
-  // the pin of its evidence (apSealCertificate). Otherwise the e-seal is both.
-  const apPins = (name: 'c2' | 'c3') =>
-    existsSync(dev.as4Signing(name).cert)
-      ? { apCertificate: dev.as4Signing(name).cert, apSealCertificate: sealCert(name) }
+  // On eDelivery AS4 2.0 an AP signs AS4 with its Ed25519 certificate, and an AP of an EC dev PKI on 1.15 with its RSA
+  // AS4 signing certificate: that is its pin for AS4, the e-seal the pin of its evidence (apSealCertificate).
+  // Otherwise the e-seal is both.
+  const as4SigningCert = (name: 'c2' | 'c3') =>
+    v2
+      ? dev.edelivery2(name).signCert
+      : existsSync(dev.as4Signing(name).cert)
+        ? dev.as4Signing(name).cert
+        : undefined;
+  const apPins = (name: 'c2' | 'c3') => {
+    const as4 = as4SigningCert(name);
+    return as4
+      ? { apCertificate: as4, apSealCertificate: sealCert(name) }
       : { apCertificate: sealCert(name) };
+  };
   const tlsPin = (name: 'c2' | 'c3') =>
     options.tls ? { apTlsCertificate: options.tls.pinnedCertificate?.(name) ?? dev.ap(name).tlsCert } : {};
   const participants = [
@@ -151,6 +167,7 @@ export async function startTwoAccessPoints(options: {
         overrides: {
           ...overrides,
           ap: { name: `qerds-ap demo ${name.toUpperCase()}`, id: devApId(name) },
+          ...(options.as4Profile ? { as4: { ...overrides?.as4, profile: options.as4Profile } } : {}),
           http: {
             port,
             ...(options.tls ? { tls: devTls(dev, name, options.tls.clientCerts?.(name) ?? 'none') } : {}),

@@ -37,6 +37,29 @@ export async function generateEcKey(): Promise<GeneratedKey> {
   return { keys, pkcs8Pem: toPem(der, 'PRIVATE KEY') };
 }
 
+/**
+ * A new Ed25519 key pair (extractable): the AS4 signing key of eDelivery AS4 2.0, whose P-Modes sign with EdDSA
+ * (xmldsig-more#eddsa-ed25519).
+ */
+export async function generateEd25519Key(): Promise<GeneratedKey> {
+  const keys = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { keys, pkcs8Pem: toPem(der, 'PRIVATE KEY') };
+}
+
+/**
+ * A new X25519 key pair (extractable): the AS4 encryption key of eDelivery AS4 2.0 (key agreement with a sender's
+ * ephemeral key). It cannot sign, so no CSR proves its possession: the CA certifies the public key as given.
+ */
+export async function generateX25519Key(): Promise<GeneratedKey> {
+  const keys = (await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair;
+  const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { keys, pkcs8Pem: toPem(der, 'PRIVATE KEY') };
+}
+
 /** Import a PKCS#8 PEM RSA key as a WebCrypto signing key. */
 export async function importRsaSigningKey(pkcs8Pem: string): Promise<CryptoKey> {
   const der = new Uint8Array(fromPem(pkcs8Pem));

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQerdsError } from '../core/errors.js';
 import {
   certificateFacts,
+  checkCertificateRole,
   devApId,
   initDevPki,
   loadSigningIdentity,
   revokeCertificate,
+  ROLE_FINDINGS,
   type DevPkiLayout,
 } from './index.js';
 
@@ -83,6 +85,39 @@ describe('initDevPki output, checked by openssl', () => {
     expect(apEnc).toMatch(/Authority Key Identifier/);
   });
 
+  it('each AP gets an Ed25519 AS4 signing and an X25519 encryption certificate (eDelivery AS4 2.0) from the CA', () => {
+    for (const ap of ['c2', 'c3']) {
+      const v2 = layout.edelivery2(ap);
+      for (const cert of [v2.signCert, v2.encCert]) {
+        const out = openssl('verify', '-CAfile', layout.caCert, '-crl_check', '-CRLfile', layout.caCrl, cert);
+        expect(out.trim()).toBe(`${cert}: OK`);
+      }
+      const sign = openssl('x509', '-in', v2.signCert, '-noout', '-text');
+      expect(sign).toMatch(/Public Key Algorithm: ED25519/);
+      expect(sign).toMatch(/Key Usage: critical\s+Digital Signature\s*\n/);
+      expect(sign).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
+      expect(sign).toMatch(/Authority Key Identifier/);
+      expect(sign).not.toMatch(/Extended Key Usage/);
+      expect(sign).toMatch(
+        new RegExp(`OU = AS4 Signing, CN = qerds-ap DEV ONLY AP ${ap} AS4 signing Ed25519`),
+      );
+      // X25519 agrees on keys and nothing else (RFC 8410 §5): keyAgreement alone.
+      const enc = openssl('x509', '-in', v2.encCert, '-noout', '-text');
+      expect(enc).toMatch(/Public Key Algorithm: X25519/);
+      expect(enc).toMatch(/Key Usage: critical\s+Key Agreement\s*\n/);
+      expect(enc).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
+      expect(enc).toMatch(/Subject Key Identifier/);
+      expect(enc).toMatch(
+        new RegExp(`OU = Encryption, CN = qerds-ap DEV ONLY AP ${ap} AS4 encryption X25519`),
+      );
+      // The signing certificate may sign AS4; the encryption one may not.
+      expect(checkCertificateRole(new X509Certificate(readFileSync(v2.signCert)), 'as4-signer')).toEqual([]);
+      expect(
+        checkCertificateRole(new X509Certificate(readFileSync(v2.encCert)), 'as4-signer').map((f) => f.code),
+      ).toContain(ROLE_FINDINGS.keyUsage);
+    }
+  });
+
   it('the CRL is signed by the CA, empty, and valid for 30 days', () => {
     const out = opensslTry('crl', '-in', layout.caCrl, '-CAfile', layout.caCert, '-noout', '-text');
     expect(out.status).toBe(0);
@@ -115,11 +150,24 @@ describe('initDevPki output, checked by openssl', () => {
       [layout.ap('c3').sealCert, layout.ap('c3').sealKey],
       [layout.ap('c2').encCert, layout.ap('c2').encKey],
       [layout.recipient('alice').cert, layout.recipient('alice').key],
+      [layout.edelivery2('c2').signCert, layout.edelivery2('c2').signKey],
+      [layout.edelivery2('c3').encCert, layout.edelivery2('c3').encKey],
     ] as const) {
       expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       expect(statSync(key).mode & 0o777).toBe(0o600);
       expect(loadSigningIdentity(cert, key).certificate.subject).toContain('DEV ONLY');
+      // The key is the certificate's: its public half is the one certified.
+      expect(
+        createPublicKey(createPrivateKey(readFileSync(key))).export({ type: 'spki', format: 'pem' }),
+      ).toBe(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'pem' }));
     }
+    // openssl reads the 2.0 keys as what they are (PKCS#8 of Ed25519 and X25519).
+    expect(openssl('pkey', '-in', layout.edelivery2('c2').signKey, '-noout', '-text')).toMatch(
+      /ED25519 Private-Key/,
+    );
+    expect(openssl('pkey', '-in', layout.edelivery2('c2').encKey, '-noout', '-text')).toMatch(
+      /X25519 Private-Key/,
+    );
     expect(readFileSync(join(layout.dir, 'README.txt'), 'utf8')).toMatch(/NEVER use them in production/);
   });
 });
@@ -194,6 +242,33 @@ describe('initDevPki idempotency', () => {
       );
     }
     // complete now: a further call writes nothing
+    expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
+  });
+
+  it('a PKI made before the eDelivery AS4 2.0 identities gets just those, from its own CA', async () => {
+    const dir = join(root, 'before-v2');
+    cpSync(layout.dir, dir, { recursive: true });
+    for (const ap of ['c2', 'c3'])
+      for (const f of [
+        'as4-ed25519.crt.pem',
+        'as4-ed25519.key.pem',
+        'enc-x25519.crt.pem',
+        'enc-x25519.key.pem',
+      ])
+        rmSync(join(dir, ap, f));
+    const encBefore = readFileSync(join(dir, 'c2', 'enc.crt.pem'), 'utf8');
+    const upgraded = await initDevPki({ dir });
+    const l = upgraded.layout;
+    expect(upgraded.created).toBe(false);
+    expect([...upgraded.added].sort()).toEqual(
+      ['c2', 'c3'].flatMap((ap) => Object.values(l.edelivery2(ap))).sort(),
+    );
+    expect(readFileSync(l.ap('c2').encCert, 'utf8')).toBe(encBefore);
+    for (const ap of ['c2', 'c3'])
+      for (const cert of [l.edelivery2(ap).signCert, l.edelivery2(ap).encCert])
+        expect(openssl('verify', '-CAfile', l.caCert, '-crl_check', '-CRLfile', l.caCrl, cert).trim()).toBe(
+          `${cert}: OK`,
+        );
     expect(await initDevPki({ dir })).toMatchObject({ created: false, added: [] });
   });
 

@@ -9,7 +9,9 @@ import {
   crlPem,
   devName,
   generateEcKey,
+  generateEd25519Key,
   generateRsaKey,
+  generateX25519Key,
   importRsaSigningKey,
   issueCrl,
   issueLeaf,
@@ -28,7 +30,7 @@ export interface InitDevPkiOptions {
   readonly dir: string;
   /** Regenerate everything even if the directory already holds a PKI. @defaultValue false */
   readonly force?: boolean;
-  /** Access point names, one seal, TLS and AS4 encryption identity each. @defaultValue ['c2', 'c3'] */
+  /** Access point names, one seal, TLS and AS4 identity (1.15 and 2.0) each. @defaultValue ['c2', 'c3'] */
   readonly aps?: readonly string[];
   /** Recipient names, one encryption certificate each. @defaultValue ['alice', 'bob'] */
   readonly recipients?: readonly string[];
@@ -46,8 +48,9 @@ export interface InitDevPkiOptions {
    * Key type of the signing identities (AP e-seals, TSA, AP TLS, trusted list signer): `rsa` (2048 bits) or `ec`
    * (ECDSA P-256, a fraction of RSA's signing cost). The CA (RSA-3072) and the encryption certificates (RSA-OAEP
    * key transport of eDelivery AS4 1.15, recipients) stay RSA either way. Applies to what this call issues.
-   * An AP signs AS4 messages with its e-seal, and the AS4 algorithm sets want RSA (eDelivery 1.15) or Ed25519
-   * (2.0): an AP with an EC e-seal refuses AS4 P-Modes at start until AS4 has a signing identity of its own.
+   * The AS4 algorithm sets want RSA (eDelivery 1.15) or Ed25519 (2.0), never ECDSA: with `ec` each AP also gets an
+   * RSA AS4 signing identity for 1.15 (`layout.as4Signing`). The 2.0 identities (Ed25519, X25519:
+   * `layout.edelivery2`) are issued with either key type.
    * @defaultValue 'rsa'
    */
   readonly key?: DevPkiKeyType;
@@ -117,7 +120,7 @@ function expectedFiles(
     layout.tsaKey,
     ...trustListFiles(layout, withList),
   ];
-  for (const ap of aps) files.push(...Object.values(layout.ap(ap)));
+  for (const ap of aps) files.push(...Object.values(layout.ap(ap)), ...Object.values(layout.edelivery2(ap)));
   for (const r of recipients) files.push(...Object.values(layout.recipient(r)));
   return files;
 }
@@ -136,13 +139,15 @@ function writeFile(path: string, data: string | Buffer, secret = false): void {
 
 /**
  * Create a development PKI in `dir` (layout of src/pki/layout.ts): a root CA with an empty CRL, per AP an
- * e-seal (PEM + PKCS#12), a TLS identity and an AS4 encryption identity (with EC keys also an RSA AS4 signing identity,
- * `layout.as4Signing`), a TSA, per recipient an encryption certificate.
+ * e-seal (PEM + PKCS#12), a TLS identity, an AS4 encryption identity (with EC keys also an RSA AS4 signing identity,
+ * `layout.as4Signing`) and the eDelivery AS4 2.0 pair (Ed25519 signing, X25519 encryption: `layout.edelivery2`),
+ * a TSA, per recipient an encryption certificate.
  *
  * Idempotent: when every file is already there it writes nothing and returns `created: false`. A PKI
- * made before the APs had AS4 encryption certificates, or before the trusted list, gets just those
- * (`added`), issued by its CA; so do seals made before they named their AP (organizationIdentifier), with the
- * trusted list signed again; a missing trust-list.xml alone is re-signed by the existing list signer.
+ * made before the APs had AS4 encryption certificates or eDelivery AS4 2.0 identities, or before the trusted list,
+ * gets just those (`added`), issued by its CA; so do seals made before they named their AP
+ * (organizationIdentifier), with the trusted list signed again; a missing trust-list.xml alone is re-signed by the
+ * existing list signer.
  * Any other partial PKI is refused (`PKI_DIR_NOT_EMPTY`) unless `force` is set, which regenerates everything.
  * With `peppolSeats`, those APs then get (or keep) their Peppol AP certificates (`issueDevPeppolApCertificates`).
  */
@@ -206,6 +211,30 @@ async function initBaseDevPki(options: InitDevPkiOptions): Promise<InitDevPkiRes
     writeFile(files.encKey, enc.key.pkcs8Pem, true);
     return [files.encCert, files.encKey];
   };
+  /** The AP's eDelivery AS4 2.0 identity: an Ed25519 signing certificate and an X25519 encryption certificate. */
+  const issueApEdelivery2 = async (ca: IssuingCa, ap: string) => {
+    const files = layout.edelivery2(ap);
+    const validity = { notBefore, notAfter: leafNotAfter };
+    const signKey = await generateEd25519Key();
+    const signCert = await issueLeaf(ca, signKey.keys.publicKey, {
+      ...validity,
+      subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 signing Ed25519`, 'AS4 Signing'),
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+    });
+    // X25519 only agrees on keys (RFC 8410 §5: keyAgreement, nothing else); it cannot sign a CSR, so the CA
+    // certifies the public key it generated here itself.
+    const encKey = await generateX25519Key();
+    const encCert = await issueLeaf(ca, encKey.keys.publicKey, {
+      ...validity,
+      subject: devName(`qerds-ap DEV ONLY AP ${ap} AS4 encryption X25519`, 'Encryption'),
+      keyUsage: x509.KeyUsageFlags.keyAgreement,
+    });
+    writeFile(files.signCert, signCert.toString('pem') + '\n');
+    writeFile(files.signKey, signKey.pkcs8Pem, true);
+    writeFile(files.encCert, encCert.toString('pem') + '\n');
+    writeFile(files.encKey, encKey.pkcs8Pem, true);
+    return [files.signCert, files.signKey, files.encCert, files.encKey];
+  };
   const issueApSeal = async (ca: IssuingCa, caCert: x509.X509Certificate, ap: string) => {
     const files = layout.ap(ap);
     const seal = await leaf(
@@ -263,11 +292,15 @@ async function initBaseDevPki(options: InitDevPkiOptions): Promise<InitDevPkiRes
       const upgradable = aps.filter((ap) =>
         [layout.ap(ap).encCert, layout.ap(ap).encKey].some((f) => missing.includes(f)),
       );
+      const withoutV2 = aps.filter((ap) =>
+        Object.values(layout.edelivery2(ap)).some((f) => missing.includes(f)),
+      );
       const tlFiles = trustListFiles(layout, options.trustList !== undefined);
       const onlyNewerFilesMissing = missing.every(
         (f) =>
           tlFiles.includes(f) ||
-          upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey),
+          upgradable.some((ap) => f === layout.ap(ap).encCert || f === layout.ap(ap).encKey) ||
+          withoutV2.some((ap) => Object.values(layout.edelivery2(ap)).includes(f)),
       );
       if (!onlyNewerFilesMissing) {
         throw new QerdsError(
@@ -282,6 +315,7 @@ async function initBaseDevPki(options: InitDevPkiOptions): Promise<InitDevPkiRes
       };
       const added: string[] = [];
       for (const ap of upgradable) added.push(...(await issueApEncryption(ca, ap)));
+      for (const ap of withoutV2) added.push(...(await issueApEdelivery2(ca, ap)));
       for (const ap of unnamedSeals) added.push(...(await issueApSeal(ca, ca.cert, ap)));
       const signerMissing = [layout.tlSignerCert, layout.tlSignerKey].some((f) => missing.includes(f));
       if (signerMissing) added.push(...(await issueTlSigner(ca)));
@@ -346,6 +380,7 @@ async function initBaseDevPki(options: InitDevPkiOptions): Promise<InitDevPkiRes
     writeFile(files.tlsCert, tls.cert.toString('pem') + '\n');
     writeFile(files.tlsKey, tls.key.pkcs8Pem, true);
     await issueApEncryption(ca, ap);
+    await issueApEdelivery2(ca, ap);
     // An EC e-seal cannot sign AS4 (RSA or Ed25519 P-Modes): the AP signs AS4 with an RSA key of its own.
     const as4 = layout.as4Signing(ap);
     if (signingKey !== 'ec') {

@@ -26,6 +26,12 @@ export function devPkiLayout(dir: string): DevPkiLayout {
       cert: join(dir, name, 'as4-sign.crt.pem'),
       key: join(dir, name, 'as4-sign.key.pem'),
     }),
+    edelivery2: (name) => ({
+      signCert: join(dir, name, 'as4-ed25519.crt.pem'),
+      signKey: join(dir, name, 'as4-ed25519.key.pem'),
+      encCert: join(dir, name, 'enc-x25519.crt.pem'),
+      encKey: join(dir, name, 'enc-x25519.key.pem'),
+    }),
     peppolApCa: {
       anchorsDir: join(dir, 'peppol'),
       cert: join(dir, 'peppol', 'ap-test', 'peppol-ap-test-ca-g3.pem'),

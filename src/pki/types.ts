@@ -71,6 +71,13 @@ export interface DevPkiLayout {
    */
   as4Signing(name: string): { cert: string; key: string };
   /**
+   * Per AP name, the AS4 identity of eDelivery AS4 2.0 (`as4.profile: edelivery-2.0`), in every dev PKI: an Ed25519
+   * signing certificate (keyUsage digitalSignature, `<name>/as4-ed25519.*.pem`) and an X25519 encryption certificate
+   * (keyUsage keyAgreement, `<name>/enc-x25519.*.pem`), both issued by the dev CA. On that profile `as4.signingCert`
+   * and `as4.encryptionCert` default to them (config/files.ts); on 1.15 they are unused.
+   */
+  edelivery2(name: string): { signCert: string; signKey: string; encCert: string; encKey: string };
+  /**
    * The dev stand-in of the OpenPeppol AP test CA (`qerds pki init --peppol-seat`, dev-peppol-pki.ts), kept apart from
    * the dev CA as the real AP CA is apart from the QTSPs of the seals: `anchorsDir` is laid out like certs/peppol
    * (`ap-test/peppol-ap-test-ca-g3.pem`), so `pki.peppolAnchors: { network: test, generations: [G3], dir: anchorsDir }`

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createDecipheriv, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -26,6 +25,7 @@ import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
+import { capturingProxy } from '../helpers/capturing-proxy.js';
 
 /**
  * The access points' AS4 security with encryption on (secure by default): what C2 puts on the
@@ -34,28 +34,6 @@ import { devTestPki } from '../helpers/pki.js';
 const work = mkdtempSync(join(tmpdir(), 'qerds-as4sec-'));
 const pkiDir = join(work, 'pki');
 const MARKER = `PLAINTEXT-MARKER-${randomBytes(6).toString('hex')}`;
-
-/** A loopback TCP proxy that forwards to `targetPort` and keeps every byte clients send, per connection. */
-async function capturingProxy(
-  targetPort: number,
-): Promise<{ port: number; connections: Buffer[][]; server: Server }> {
-  const connections: Buffer[][] = [];
-  const server = createServer((client) => {
-    const seen: Buffer[] = [];
-    connections.push(seen);
-    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
-    client.on('data', (chunk: Buffer) => seen.push(Buffer.from(chunk)));
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, connections, server };
-}
 
 /** The HTTP requests in one connection's bytes (bodies delimited by Content-Length, as fetch sends them). */
 function httpRequests(bytes: Buffer): Buffer[] {
@@ -171,10 +149,10 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     });
     expect(Buffer.from(await handed.arrayBuffer()).equals(payload)).toBe(true);
 
-    const wire = Buffer.concat(proxy.connections.flat());
+    const wire = Buffer.concat(proxy.sent.flat());
     expect(wire.length).toBeGreaterThan(1000);
     expect(wire.includes(MARKER)).toBe(false);
-    const requests = proxy.connections.flatMap((c) => httpRequests(Buffer.concat(c)));
+    const requests = proxy.sent.flatMap((c) => httpRequests(Buffer.concat(c)));
     const request = requests.find((r) => r.includes(relayed.ebmsMessageId))!;
     expect(request.toString('latin1')).toMatch(/^POST \/as4 HTTP\/1\.1\r\n/);
 

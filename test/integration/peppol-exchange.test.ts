@@ -2,7 +2,6 @@ import { accessPointInternals } from '../../src/access-point/internals.js';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +39,7 @@ import { peppolTestPki, startPeppolAccessPoints } from '../helpers/peppol-aps.js
 import { foreignTestPki } from '../helpers/pki.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
+import { capturingProxy, httpBodies } from '../helpers/capturing-proxy.js';
 import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
 
 /**
@@ -163,50 +163,6 @@ async function standInPeppolPki(pki: DevPkiLayout, dir: string): Promise<StandIn
     unknownStatus: await leaf(g2Ca, 'unknown-status', 'POP000104'),
     revoked,
   };
-}
-
-/** A loopback TCP proxy in front of `targetPort` that keeps what clients send (C2's AS4 requests) and the answers (C3's). */
-async function capturingProxy(
-  targetPort: number,
-): Promise<{ port: number; sent: Buffer[][]; answered: Buffer[][]; server: Server }> {
-  const sent: Buffer[][] = [];
-  const answered: Buffer[][] = [];
-  const server = createServer((client) => {
-    const seen: Buffer[] = [];
-    const back: Buffer[] = [];
-    sent.push(seen);
-    answered.push(back);
-    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
-    client.on('data', (chunk: Buffer) => seen.push(Buffer.from(chunk)));
-    upstream.on('data', (chunk: Buffer) => back.push(Buffer.from(chunk)));
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, sent, answered, server };
-}
-
-/** The bodies of the HTTP messages in `bytes` (Content-Length delimited) with their Content-Type. */
-function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }[] {
-  const out: { contentType: string; body: Buffer }[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const headEnd = bytes.indexOf('\r\n\r\n', pos);
-    if (headEnd < 0) break;
-    const head = bytes.subarray(pos, headEnd).toString('latin1');
-    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
-    out.push({
-      contentType: /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '',
-      body: bytes.subarray(headEnd + 4, headEnd + 4 + length),
-    });
-    pos = headEnd + 4 + length;
-  }
-  return out;
 }
 
 /**

@@ -23,19 +23,23 @@ export const as4 = z
       .min(1)
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'P-Mode ids must be unique')
       .optional(),
-    /** This AP's AS4 encryption certificate (PEM), which peers encrypt for; default: the dev PKI's `<apName>/enc.crt.pem`. */
+    /**
+     * This AP's AS4 encryption certificate (PEM), which peers encrypt for; default: the dev PKI's `<apName>/enc.crt.pem`
+     * (RSA), on `profile: edelivery-2.0` its `<apName>/enc-x25519.crt.pem`.
+     */
     encryptionCert: z.string().optional(),
-    /** Its private key (PEM), which decrypts incoming payloads; default: the dev PKI's `<apName>/enc.key.pem`. */
+    /** Its private key (PEM), which decrypts incoming payloads; default: the dev PKI's `<apName>/enc.key.pem` (`enc-x25519.key.pem` on 2.0). */
     encryptionKey: z.string().optional(),
     /**
      * This AP's AS4 signing certificate (PEM, chain after the leaf): it signs the AS4 messages and receipts this AP
      * sends, and is what peers pin for it as `apCertificate`. Set with `signingKey`, both or neither. Apart from
      * the e-seal when the e-seal's key cannot sign the P-Modes' algorithm (an ECDSA P-256 e-seal: AS4 signs with
      * RSA or Ed25519). @defaultValue the dev PKI's `<apName>/as4-sign.crt.pem` when it exists (`qerds pki init
-     * --key ec`), else the e-seal (`pki.sealCert`)
+     * --key ec`), on `profile: edelivery-2.0` its `<apName>/as4-ed25519.crt.pem` (Ed25519) when it exists; else the
+     * e-seal (`pki.sealCert`)
      */
     signingCert: z.string().optional(),
-    /** Its private key (PEM). @defaultValue as `signingCert`: the dev PKI's `<apName>/as4-sign.key.pem`, else `pki.sealKey` */
+    /** Its private key (PEM). @defaultValue as `signingCert`: the dev PKI's `<apName>/as4-sign.key.pem` (`as4-ed25519.key.pem` on 2.0), else `pki.sealKey` */
     signingKey: z.string().optional(),
     /**
      * An AP on Peppol (`profile: peppol`) that also relays to qerds-ap peers over the ERDS service: the AS4 identity

@@ -13,7 +13,7 @@ import { decodeMultipartStreaming } from '../message/multipart-stream.js';
 import { scratchDirectory } from '../message/streamed-body.js';
 import { parseContentType } from '../message/mime-content-type.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from '../model/namespaces.js';
-import { buildErrorSignal, buildReceipt } from '../message/signals.js';
+import { buildErrorSignal, receiptXml } from '../message/signals.js';
 import type {
   As4HandlerOptions,
   Attachment,
@@ -23,7 +23,6 @@ import type {
 } from '../model/types.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
 import { assertNoProcessingInstructions, parseXml } from '../message/xml-util.js';
-import { serializeXml } from '../../xml/index.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
 /** Duplicate detection window without P-Modes: the P-Mode default (7 days). */
@@ -139,8 +138,8 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
     soapVersion: SoapVersion,
     httpStatus = 500,
   ) => {
-    const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
-    answer(res, httpStatus, soapVersion, serializeXml(doc));
+    const xml = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
+    answer(res, httpStatus, soapVersion, xml);
   };
 
   return async (req, res) => {
@@ -262,22 +261,16 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
       const nrr = pmode?.receipt.nonRepudiation ?? true;
-      const receiptXml = serializeXml(
-        buildReceipt(
-          doc,
-          nrr ? verification.references : [],
-          options.receiptIdentity?.(pmode, verification.signer) ?? options.identity,
-          {
-            soapVersion,
-            clock,
-            idGenerator,
-          },
-        ),
+      const receipt = receiptXml(
+        doc,
+        nrr ? verification.references : [],
+        options.receiptIdentity?.(pmode, verification.signer) ?? options.identity,
+        { soapVersion, clock, idGenerator },
       );
       const windowSeconds =
         pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
-      receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));
-      answer(res, 200, soapVersion, receiptXml);
+      receipts.remember(copyKey, receipt, new Date(clock.now().getTime() + windowSeconds * 1000));
+      answer(res, 200, soapVersion, receipt);
     } catch (error) {
       if (res.headersSent) return;
       if (isQerdsError(error, 'AS4_MESSAGE_TOO_LARGE')) {

@@ -9,7 +9,7 @@ import type {
 } from '../as4/index.js';
 // The two functions from their files, not the barrel: each pool thread loads this module, and the barrel's other
 // modules (client, handler, capture verification) cost a thread ≈ 0.5 s more CPU to start under tsx.
-import { buildReceipt } from '../as4/message/signals.js';
+import { receiptXml } from '../as4/message/signals.js';
 import { packUserMessage } from '../as4/message/user-message-pack.js';
 import { systemClock, uuidIdGenerator } from '../core/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
@@ -129,13 +129,11 @@ export function runReceiptJob(job: ReceiptJob): string {
     element: parseXmlStrict(xml, 'AS4_EBMS_0009', { what: 'ds:Reference', limits: job.xmlLimits })
       .documentElement!,
   }));
-  return serializeXml(
-    buildReceipt(doc, references, sameIdentity(job.identity), {
-      soapVersion: job.soapVersion,
-      clock: { now: () => job.at },
-      idGenerator: { next: () => job.id },
-    }),
-  );
+  return receiptXml(doc, references, sameIdentity(job.identity), {
+    soapVersion: job.soapVersion,
+    clock: { now: () => job.at },
+    idGenerator: { next: () => job.id },
+  });
 }
 
 function digestOf(r: SignedDigest): SignedDigest {

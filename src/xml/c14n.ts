@@ -87,8 +87,12 @@ export class InclusiveC14n extends C14nCanonicalization {
  * excC14nSubtree (exc-c14n.ts), which replaced xml-crypto's here for speed (xml-crypto's copied its namespace
  * list for every node; a 16 KB evidence took a fifth of a seal verification). The document is not modified.
  */
-export function canonicalize(element: Element, inclusivePrefixes: readonly string[] = []): string {
-  return excC14nSubtree(element, inclusivePrefixes);
+export function canonicalize(
+  element: Element,
+  inclusivePrefixes: readonly string[] = [],
+  outputAbove?: ReadonlyMap<string, string>,
+): string {
+  return excC14nSubtree(element, inclusivePrefixes, outputAbove);
 }
 
 /**

@@ -19,17 +19,24 @@ const COMMENT = 8;
  * - attribute values escape `&`, `<`, `"`, TAB, LF, CR; text escapes `&`, `<`, `>`, CR; CDATA is text; a
  *   namespace URI is written as it is (libxml2 and xml-crypto do not escape it; a URI with `&` or `"` is rare);
  *   comments are left out; processing instructions are output as `<?target data?>`.
+ * `outputAbove` (prefix → URI, '' the default namespace) are the declarations that output ancestors of the apex
+ * already made when the apex is canonicalized as part of a larger subtree (an element we copy into XML we sign:
+ * signals.ts): the apex's form in that subtree, not alone.
  * The DOM is only read. xml-c14n.test.ts compares it with xml-crypto's canonicalizer (the one used before) and
  * with xmllint on every fixture and on hostile values.
  */
-export function excC14nSubtree(apex: Element, inclusivePrefixes: readonly string[] = []): string {
+export function excC14nSubtree(
+  apex: Element,
+  inclusivePrefixes: readonly string[] = [],
+  outputAbove: ReadonlyMap<string, string> = new Map(),
+): string {
   const listed = inclusivePrefixes.filter((p) => p !== '#default' && p !== '');
   const inclusiveDefault = inclusivePrefixes.includes('#default');
   // Namespaces in scope on the apex, for the PrefixList (its ancestors', then its own declarations).
   const apexScope = listed.length > 0 || inclusiveDefault ? ancestorNamespaces(apex) : undefined;
   if (apexScope) for (const [p, uri] of ownDeclarations(apex)) apexScope.set(p, uri);
   const walk: Walk = { apex, listed, inclusiveDefault, apexScope, out: '' };
-  element(walk, apex, new Map(), '');
+  element(walk, apex, outputAbove, '');
   return walk.out;
 }
 
@@ -179,10 +186,12 @@ const ESCAPES: Readonly<Record<string, string>> = {
 
 const escapeOne = (c: string): string => ESCAPES[c] as string;
 
-function escapeText(s: string): string {
+/** Text as canonical XML writes it (also valid XML text: what a parser reads back as `s`). */
+export function escapeText(s: string): string {
   return TEXT_SPECIAL.test(s) ? s.replace(/[&<>\r]/g, escapeOne) : s;
 }
 
-function escapeAttribute(s: string): string {
+/** An attribute value as canonical XML writes it (valid in a `"`-quoted attribute, read back as `s`). */
+export function escapeAttribute(s: string): string {
   return ATTRIBUTE_SPECIAL.test(s) ? s.replace(/[&<"\t\n\r]/g, escapeOne) : s;
 }

@@ -3,6 +3,12 @@
  * canonicalizer (xml-crypto's, with the W3C orderings made exact). Used by as4, seal, evidence and directory.
  */
 export { parseXmlStrict, serializeXml, type ParseXmlOptions } from './parse.js';
+export {
+  canonicalAttributeValue,
+  canonicalElement,
+  canonicalText,
+  type CanonicalAttribute,
+} from './canonical-text.js';
 export { DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
 export {
   canonicalize,

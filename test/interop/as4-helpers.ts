@@ -12,7 +12,14 @@ import { createAs4Handler, type Attachment, type UserMessage } from '../../src/a
 import { NS as AS4_NS } from '../../src/as4/model/namespaces.js';
 import { parseEnvelope } from '../../src/as4/message/envelope-parse.js';
 import { closedBeforeAnswer } from '../../src/as4/http/client.js';
-import { appendMessageInfo, buildSoapSkeleton, ebElement } from '../../src/as4/message/envelope-build.js';
+import {
+  bodyXml,
+  ebXml,
+  envelopeXml,
+  messageInfoXml,
+  messagingXml,
+} from '../../src/as4/message/envelope-build.js';
+import { parseXml } from '../../src/as4/message/xml-util.js';
 import type { As4HandlerOptions, ReceivedUserMessage } from '../../src/as4/model/types.js';
 
 /** The trust store of the AS4 tests: the given CA file as the only anchor (the PKI module's path validation). */
@@ -123,11 +130,8 @@ export function buildPullRequestEnvelope(info: {
   timestamp: Date;
   mpc: string;
 }): Document {
-  const { document: doc, messaging } = buildSoapSkeleton('1.2');
-  const signal = ebElement(doc, messaging, 'SignalMessage');
-  appendMessageInfo(doc, signal, info);
-  ebElement(doc, signal, 'PullRequest', undefined, { mpc: info.mpc });
-  return doc;
+  const signal = ebXml('SignalMessage', messageInfoXml(info) + ebXml('PullRequest', '', { mpc: info.mpc }));
+  return parseXml(envelopeXml('1.2', messagingXml('1.2', signal), bodyXml('1.2')));
 }
 
 export function errorCodeOf(signal: ReturnType<typeof parseEnvelope>): string | undefined {

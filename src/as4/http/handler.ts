@@ -13,7 +13,7 @@ import { decodeMultipartStreaming } from '../message/multipart-stream.js';
 import { scratchDirectory } from '../message/streamed-body.js';
 import { parseContentType } from '../message/mime-content-type.js';
 import { SOAP11_MEDIA_TYPE, SOAP12_MEDIA_TYPE } from '../model/namespaces.js';
-import { buildErrorSignal, buildReceipt } from '../message/signals.js';
+import { buildErrorSignal, receiptXml } from '../message/signals.js';
 import type {
   As4HandlerOptions,
   Attachment,
@@ -24,7 +24,6 @@ import type {
 } from '../model/types.js';
 import { verifyEnvelope } from '../security/ws-security-verify.js';
 import { assertNoProcessingInstructions, parseXml } from '../message/xml-util.js';
-import { serializeXml } from '../../xml/index.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 104_857_600;
 /** Duplicate detection window without P-Modes: the P-Mode default (7 days). */
@@ -88,7 +87,7 @@ function answer(res: Response, status: number, soapVersion: SoapVersion, xml: st
 
 /** The receipt built and signed in this thread (As4HandlerOptions.receiptBuilder's default). */
 async function buildReceiptHere(input: ReceiptInput): Promise<string> {
-  return serializeXml(buildReceipt(input.doc, input.references, input.identity, input.options));
+  return receiptXml(input.doc, input.references, input.identity, input.options);
 }
 
 /** AS4 with SwA: every PartInfo names a MIME part by cid:, and every MIME part is named by one (EBMS:0007). */
@@ -145,8 +144,8 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
     soapVersion: SoapVersion,
     httpStatus = 500,
   ) => {
-    const doc = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
-    answer(res, httpStatus, soapVersion, serializeXml(doc));
+    const xml = buildErrorSignal(refTo, code, detail, options.identity, { soapVersion, clock, idGenerator });
+    answer(res, httpStatus, soapVersion, xml);
   };
 
   return async (req, res) => {
@@ -268,7 +267,7 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       }
       // PMode[1].Security.SendReceipt.NonRepudiation false: a reception-awareness receipt (copy of the UserMessage).
       const nrr = pmode?.receipt.nonRepudiation ?? true;
-      const receiptXml = await (options.receiptBuilder ?? buildReceiptHere)({
+      const receipt = await (options.receiptBuilder ?? buildReceiptHere)({
         envelopeXml,
         xmlLimits,
         doc,
@@ -278,8 +277,8 @@ export function createAs4Handler(options: As4HandlerOptions): RequestHandler {
       });
       const windowSeconds =
         pmode?.reliability.duplicateDetectionWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
-      receipts.remember(copyKey, receiptXml, new Date(clock.now().getTime() + windowSeconds * 1000));
-      answer(res, 200, soapVersion, receiptXml);
+      receipts.remember(copyKey, receipt, new Date(clock.now().getTime() + windowSeconds * 1000));
+      answer(res, 200, soapVersion, receipt);
     } catch (error) {
       if (res.headersSent) return;
       if (isQerdsError(error, 'AS4_MESSAGE_TOO_LARGE')) {

@@ -32,7 +32,7 @@ describe('ebMS envelope', () => {
   });
 
   it('parses an error signal', () => {
-    const parsed = parseEnvelope(serializeXml(buildErrorSignal('m1@qerds', 'EBMS:0103', 'unsigned')));
+    const parsed = parseEnvelope(buildErrorSignal('m1@qerds', 'EBMS:0103', 'unsigned'));
     expect(parsed.kind).toBe('error');
     if (parsed.kind !== 'error') return;
     expect(parsed.errors[0]).toMatchObject({

@@ -1,14 +1,13 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { SigningIdentity } from '../../pki/types.js';
-import { encryptAttachments } from '../security/attachment-encryption.js';
+import { encryptionXml } from '../security/attachment-encryption.js';
 import { compressPayloads, compressPayloadsStreaming } from './compression.js';
-import { buildUserMessageEnvelope } from './envelope-build.js';
+import { BODY_ID, bodyXml, MESSAGING_ID, messagingXml, userMessageXml } from './envelope-build.js';
 import { encodeMultipart, encodeMultipartStreaming, type StreamedMultipart } from './multipart.js';
 import { readAll, streamedAttachment } from './streamed-body.js';
 import { isOpaqueMediaType } from './swa.js';
 import type { Attachment, SignatureReference, UserMessage } from '../model/types.js';
-import { signEnvelope } from '../security/ws-security-sign.js';
-import { serializeXml } from '../../xml/index.js';
+import { BST_ID, signedEnvelopeXml } from '../security/ws-security-sign.js';
 
 export interface PackedUserMessage {
   readonly contentType: string;
@@ -63,18 +62,34 @@ export async function packUserMessageStreaming(input: {
   return { contentType: mime.contentType, body: mime, references };
 }
 
-/** The steps after compression, the same for both shapes of the MIME body: sign, encrypt (sign-then-encrypt), package. */
+/**
+ * The steps after compression, the same for both shapes of the MIME body: sign (the plaintext attachments),
+ * encrypt (sign-then-encrypt), package. The envelope is written as text (envelope-build.ts,
+ * ws-security-sign.ts): eb:Messaging and the Body in their canonical form, so the octets the signature
+ * digests are the octets sent.
+ */
 function signAndEncrypt<M>(
   message: UserMessage,
   attachments: readonly Attachment[],
   keys: { identity: SigningIdentity; encryptFor?: X509Certificate | undefined },
   encode: (envelopeXml: string, attachments: readonly Attachment[]) => M,
 ): { mime: M; references: readonly SignatureReference[] } {
-  const doc = buildUserMessageEnvelope(message);
-  const { references } = signEnvelope(doc, attachments, keys.identity);
-  const sent = keys.encryptFor ? encryptAttachments(doc, attachments, keys.encryptFor) : attachments;
-  return { mime: encode(serializeXml(doc), sent), references };
+  const encrypted = keys.encryptFor
+    ? encryptionXml(attachments, keys.encryptFor, new Set([MESSAGING_ID, BODY_ID, BST_ID]))
+    : { xml: '', attachments };
+  const { xml, references } = signedEnvelopeXml(
+    SOAP_VERSION,
+    messagingXml(SOAP_VERSION, userMessageXml(message)),
+    bodyXml(SOAP_VERSION),
+    keys.identity,
+    attachments,
+    encrypted.xml,
+  );
+  return { mime: encode(xml, encrypted.attachments), references };
 }
+
+/** AS4 (eDelivery) sends SOAP 1.2. */
+const SOAP_VERSION = '1.2';
 
 /**
  * A streamed attachment ready to be signed: its SHA-256 computed in one pass when unknown; an XML or text

@@ -100,7 +100,11 @@ export interface SignatureReference {
   readonly digestMethod: string;
   /** base64 */
   readonly digestValue: string;
-  /** The ds:Reference element itself (copied into NRR receipts). */
+}
+
+/** A reference of a signature we verified. */
+export interface VerifiedReference extends SignatureReference {
+  /** The ds:Reference element as received (copied into NRR receipts). */
   readonly element: Element;
 }
 
@@ -136,7 +140,7 @@ export interface ReceiptInput {
   /** The limits `envelopeXml` was parsed within: a copy parsed elsewhere is held to the same. */
   readonly xmlLimits: XmlLimits;
   readonly doc: Document;
-  readonly references: readonly SignatureReference[];
+  readonly references: readonly VerifiedReference[];
   readonly identity: SigningIdentity;
   readonly options: SignalOptions & { readonly soapVersion: SoapVersion };
 }
@@ -200,19 +204,6 @@ export type ParsedEnvelope =
       readonly mpc: string;
     };
 
-export interface SignOptions {
-  /** Add a signed wsu:Timestamp. @defaultValue undefined (none: the eDelivery profiles do not require one) */
-  readonly timestamp?: {
-    readonly created: Date;
-    /** seconds @defaultValue 300 */ readonly ttlSeconds?: number;
-  };
-}
-
-export interface SignResult {
-  readonly document: Document;
-  readonly references: readonly SignatureReference[];
-}
-
 export interface VerifyOptions {
   /** Signer must chain to these anchors (at `at`). */
   readonly trust?: TrustStore;
@@ -231,7 +222,7 @@ export interface VerifyResult {
   readonly signer?: X509Certificate;
   /** What the valid references cover: `Messaging`, `Body`, `Timestamp`, `cid:…`. */
   readonly signedParts: readonly string[];
-  readonly references: readonly SignatureReference[];
+  readonly references: readonly VerifiedReference[];
   readonly findings: readonly Finding[];
 }
 

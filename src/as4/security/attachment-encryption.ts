@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { locateSoapParts } from '../message/envelope-parse.js';
-import { buildEncryptedKey, el, unwrapEncryptedKey } from './key-wrap.js';
+import { encryptedKeyXml, unwrapEncryptedKey, xml } from './key-wrap.js';
 import { contentIdFromCid } from '../message/multipart.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { securityHeaders } from './ws-security-verify.js';
@@ -17,7 +17,8 @@ import {
   type SpoolDir,
 } from '../message/streamed-body.js';
 import type { Attachment, DecryptedAttachments, StreamedBody } from '../model/types.js';
-import { allElements, idOf } from '../message/xml-util.js';
+import { allElements, idOf, parseXml } from '../message/xml-util.js';
+import { mustUnderstandValue } from '../message/envelope-build.js';
 import { childElements } from '../../xml/index.js';
 
 const GCM_IV_BYTES = 12;
@@ -33,76 +34,64 @@ const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', why);
 };
 
-function securityHeaderFor(doc: Document): Element {
-  const parts = locateSoapParts(doc);
-  const existing = securityHeaders(parts)[0];
-  if (existing) return existing;
-  const security = doc.createElementNS(NS.wsse, 'wsse:Security');
-  security.setAttributeNS(NS.xmlns, 'xmlns:wsse', NS.wsse);
-  const env = parts.envelope;
-  security.setAttributeNS(
-    env.namespaceURI,
-    `${env.prefix ?? 'env'}:mustUnderstand`,
-    parts.soapVersion === '1.2' ? 'true' : '1',
-  );
-  parts.header.insertBefore(security, parts.header.firstChild);
-  return security;
-}
-
 /**
  * Encrypt every attachment for `recipient` (WS-Security SwA profile 1.1.1 §5.5, eDelivery AS4): one random
  * AES-128-GCM content key; per attachment an `xenc:EncryptedData` (Type Attachment-Content-Only, MimeType
  * = the original type, CipherReference `cid:` with the Attachment-Ciphertext-Transform) whose MIME part
  * becomes IV ‖ ciphertext ‖ tag as `application/octet-stream`; one `xenc:EncryptedKey` (RSA-OAEP for an
- * RSA certificate, X25519 agreement for an X25519 one) listing them. Call after `signEnvelope`
- * (sign-then-encrypt: the signature covers the plaintext); the elements go before ds:Signature so that a
- * receiver processing the header in order decrypts first. Returns the attachments to send.
+ * RSA certificate, X25519 agreement for an X25519 one) listing them. Sign first (sign-then-encrypt: the
+ * signature covers the plaintext). Returns the elements as text for wsse:Security (which declares wsse), to go
+ * before ds:Signature so that a receiver processing the header in order decrypts first, and the attachments to
+ * send. New Ids avoid `taken` (the Ids of the envelope).
  */
-export function encryptAttachments(
-  doc: Document,
+export function encryptionXml(
   attachments: readonly Attachment[],
   recipient: X509Certificate,
-): Attachment[] {
-  if (attachments.length === 0) return [];
-  const security = securityHeaderFor(doc);
+  taken: ReadonlySet<string>,
+): { xml: string; attachments: Attachment[] } {
+  if (attachments.length === 0) return { xml: '', attachments: [] };
   const cek = randomBytes(16);
-  const taken = new Set(
-    allElements(doc)
-      .map((e) => idOf(e))
-      .filter((id): id is string => !!id),
-  );
+  const used = new Set(taken);
   const newId = (prefix: string) => {
     let id: string;
     do id = `${prefix}-${randomBytes(8).toString('hex')}`;
-    while (taken.has(id));
-    taken.add(id);
+    while (used.has(id));
+    used.add(id);
     return id;
   };
   const ekId = newId('EK');
-  const encryptedData: Element[] = [];
+  const dataIds: string[] = [];
+  let encryptedData = '';
   const out = attachments.map((a) => {
     const id = newId('ED');
-    const ed = doc.createElementNS(NS.xenc, 'xenc:EncryptedData');
-    ed.setAttributeNS(NS.xmlns, 'xmlns:xenc', NS.xenc);
-    ed.setAttribute('Id', id);
-    ed.setAttribute('MimeType', a.contentType);
-    ed.setAttribute('Type', WSS.swaContentOnly);
-    el(doc, NS.xenc, 'xenc:EncryptionMethod', ed, { Algorithm: ALG.aes128Gcm });
-    const keyInfo = el(doc, NS.ds, 'ds:KeyInfo', ed);
-    keyInfo.setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
-    const str = el(doc, NS.wsse, 'wsse:SecurityTokenReference', keyInfo);
-    str.setAttributeNS(NS.xmlns, 'xmlns:wsse11', NS.wsse11);
-    str.setAttributeNS(NS.wsse11, 'wsse11:TokenType', WSS.encryptedKeyTokenType);
-    el(doc, NS.wsse, 'wsse:Reference', str, { URI: `#${ekId}` });
-    const cipherData = el(doc, NS.xenc, 'xenc:CipherData', ed);
-    const ref = el(doc, NS.xenc, 'xenc:CipherReference', cipherData, { URI: cidUrl(a.contentId) });
-    const transforms = el(doc, NS.xenc, 'xenc:Transforms', ref);
-    el(doc, NS.ds, 'ds:Transform', transforms, { Algorithm: WSS.swaCiphertextTransform }).setAttributeNS(
-      NS.xmlns,
-      'xmlns:ds',
-      NS.ds,
+    dataIds.push(id);
+    encryptedData += xml(
+      'xenc:EncryptedData',
+      { 'xmlns:xenc': NS.xenc, Id: id, MimeType: a.contentType, Type: WSS.swaContentOnly },
+      xml('xenc:EncryptionMethod', { Algorithm: ALG.aes128Gcm }) +
+        xml(
+          'ds:KeyInfo',
+          { 'xmlns:ds': NS.ds },
+          xml(
+            'wsse:SecurityTokenReference',
+            { 'xmlns:wsse11': NS.wsse11, 'wsse11:TokenType': WSS.encryptedKeyTokenType },
+            xml('wsse:Reference', { URI: `#${ekId}` }),
+          ),
+        ) +
+        xml(
+          'xenc:CipherData',
+          {},
+          xml(
+            'xenc:CipherReference',
+            { URI: cidUrl(a.contentId) },
+            xml(
+              'xenc:Transforms',
+              {},
+              xml('ds:Transform', { 'xmlns:ds': NS.ds, Algorithm: WSS.swaCiphertextTransform }),
+            ),
+          ),
+        ),
     );
-    encryptedData.push(ed);
     const iv = randomBytes(GCM_IV_BYTES);
     if (a.stream)
       return streamedAttachment(a.contentId, 'application/octet-stream', encryptingBody(a.stream, cek, iv));
@@ -110,16 +99,45 @@ export function encryptAttachments(
     const body = Buffer.concat([iv, c.update(a.body), c.final(), c.getAuthTag()]);
     return { contentId: a.contentId, contentType: 'application/octet-stream', body };
   });
-  const ek = buildEncryptedKey(doc, cek, recipient, ekId);
-  const list = el(doc, NS.xenc, 'xenc:ReferenceList', ek);
-  for (const ed of encryptedData)
-    el(doc, NS.xenc, 'xenc:DataReference', list, { URI: `#${ed.getAttribute('Id') ?? ''}` });
-  // After the BinarySecurityTokens, before the Signature.
+  return { xml: encryptedKeyXml(cek, recipient, ekId, dataIds) + encryptedData, attachments: out };
+}
+
+/**
+ * encryptionXml for an envelope given as a DOM (tests encrypt envelopes they built or changed so; what we send
+ * is built as text by packUserMessage): the elements go into its wsse:Security header (created when there is
+ * none) after the BinarySecurityTokens, before the Signature.
+ */
+export function encryptAttachments(
+  doc: Document,
+  attachments: readonly Attachment[],
+  recipient: X509Certificate,
+): Attachment[] {
+  if (attachments.length === 0) return [];
+  const parts = locateSoapParts(doc);
+  const taken = new Set(
+    allElements(doc)
+      .map((e) => idOf(e))
+      .filter((id): id is string => !!id),
+  );
+  const encrypted = encryptionXml(attachments, recipient, taken);
+  const env = parts.envelope;
+  const prefix = env.prefix ?? 'env';
+  const wrapper = parseXml(
+    `<${prefix}:Envelope xmlns:${prefix}="${env.namespaceURI ?? ''}">` +
+      `<wsse:Security xmlns:wsse="${NS.wsse}" ${prefix}:mustUnderstand="${mustUnderstandValue(parts.soapVersion)}">` +
+      `${encrypted.xml}</wsse:Security></${prefix}:Envelope>`,
+  );
+  const parsedSecurity = wrapper.documentElement!.firstChild as Element;
+  let security = securityHeaders(parts)[0];
+  if (!security) {
+    security = doc.importNode(parsedSecurity, false) as Element;
+    parts.header.insertBefore(security, parts.header.firstChild);
+  }
   let before: Node | null = security.firstChild;
   while (before && (before.nodeType !== 1 || (before as Element).localName === 'BinarySecurityToken'))
     before = before.nextSibling;
-  for (const node of [ek, ...encryptedData]) security.insertBefore(node, before);
-  return out;
+  for (const node of childElements(parsedSecurity)) security.insertBefore(doc.importNode(node, true), before);
+  return encrypted.attachments;
 }
 
 /**

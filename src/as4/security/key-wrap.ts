@@ -14,8 +14,8 @@ import {
 import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { ALG, NS } from '../model/namespaces.js';
-import { appendIssuerSerialReference, matchRecipient } from './recipient-match.js';
-import { childElements, textOf } from '../../xml/index.js';
+import { issuerSerialReferenceXml, matchRecipient } from './recipient-match.js';
+import { canonicalAttributeValue, childElements, textOf } from '../../xml/index.js';
 
 /** RFC 3394 default initial value of AES key wrap. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
@@ -27,85 +27,74 @@ const failed = (why: string): never => {
   throw new QerdsError('AS4_EBMS_0102', `the EncryptedKey cannot be decrypted (${why})`);
 };
 
-/** A child element `qname` of `parent` in `ns`, with attributes and optional text (the XML Encryption structures). */
-export function el(
-  doc: Document,
-  ns: string,
-  qname: string,
-  parent: Element,
-  attrs: Record<string, string> = {},
-  text?: string,
-): Element {
-  const e = doc.createElementNS(ns, qname);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.appendChild(doc.createTextNode(text));
-  parent.appendChild(e);
-  return e;
+/**
+ * `<qname attrs>content</qname>` of the XML Encryption structures, `content` being XML text already (these are
+ * not signed: the attributes stay in the order given, values escaped).
+ */
+export function xml(qname: string, attrs: Readonly<Record<string, string>>, content = ''): string {
+  let out = `<${qname}`;
+  for (const [k, v] of Object.entries(attrs)) out += ` ${k}="${canonicalAttributeValue(v)}"`;
+  return `${out}>${content}</${qname}>`;
 }
 
 /**
- * `xenc:EncryptedKey` carrying `cek` for `recipient` (no ReferenceList yet):
+ * `xenc:EncryptedKey` (as text, inside wsse:Security) carrying `cek` for `recipient`, listing the
+ * EncryptedData `dataReferenceIds`:
  * - RSA certificate (eDelivery AS4 1.15): key transport RSA-OAEP (xmlenc11#rsa-oaep, MGF1-SHA256, SHA-256 digest).
  * - X25519 certificate (eDelivery AS4 2.0): `xenc:AgreementMethod` x25519 with an ephemeral originator key
  *   (dsig11:DEREncodedKeyValue, SubjectPublicKeyInfo), HKDF-SHA256 (random salt, 16-byte key) and
  *   kw-aes128 key wrap; `xenc:RecipientKeyInfo` names the recipient certificate (WSS4J needs it).
  */
-export function buildEncryptedKey(
-  doc: Document,
+export function encryptedKeyXml(
   cek: Buffer,
   recipient: X509Certificate,
   id: string,
-): Element {
-  const ek = doc.createElementNS(NS.xenc, 'xenc:EncryptedKey');
-  ek.setAttributeNS(NS.xmlns, 'xmlns:xenc', NS.xenc);
-  ek.setAttribute('Id', id);
+  dataReferenceIds: readonly string[],
+): string {
   const keyType = recipient.publicKey.asymmetricKeyType;
   let wrapped: Buffer;
+  let head: string;
   if (keyType === 'rsa') {
-    const method = el(doc, NS.xenc, 'xenc:EncryptionMethod', ek, { Algorithm: ALG.rsaOaep });
-    el(doc, NS.ds, 'ds:DigestMethod', method, { Algorithm: ALG.sha256 }).setAttributeNS(
-      NS.xmlns,
-      'xmlns:ds',
-      NS.ds,
-    );
-    el(doc, NS.xenc11, 'xenc11:MGF', method, { Algorithm: ALG.mgf1Sha256 }).setAttributeNS(
-      NS.xmlns,
-      'xmlns:xenc11',
-      NS.xenc11,
-    );
-    const keyInfo = el(doc, NS.ds, 'ds:KeyInfo', ek);
-    keyInfo.setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
-    appendIssuerSerialReference(doc, keyInfo, recipient);
+    head =
+      xml(
+        'xenc:EncryptionMethod',
+        { Algorithm: ALG.rsaOaep },
+        xml('ds:DigestMethod', { 'xmlns:ds': NS.ds, Algorithm: ALG.sha256 }) +
+          xml('xenc11:MGF', { 'xmlns:xenc11': NS.xenc11, Algorithm: ALG.mgf1Sha256 }),
+      ) + xml('ds:KeyInfo', { 'xmlns:ds': NS.ds }, issuerSerialReferenceXml(recipient));
     // node's oaepHash sets both the OAEP digest and the MGF1 digest: SHA-256 for both, as declared above.
     wrapped = publicEncrypt(
       { key: recipient.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
       cek,
     );
   } else if (keyType === 'x25519') {
-    el(doc, NS.xenc, 'xenc:EncryptionMethod', ek, { Algorithm: ALG.kwAes128 });
-    const keyInfo = el(doc, NS.ds, 'ds:KeyInfo', ek);
-    keyInfo.setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
-    const agreement = el(doc, NS.xenc, 'xenc:AgreementMethod', keyInfo, { Algorithm: ALG.x25519 });
-    const kdm = el(doc, NS.xenc11, 'xenc11:KeyDerivationMethod', agreement, { Algorithm: ALG.hkdf });
-    kdm.setAttributeNS(NS.xmlns, 'xmlns:xenc11', NS.xenc11);
-    const params = el(doc, NS.dsigMore, 'dsig-more:HKDFParams', kdm);
-    params.setAttributeNS(NS.xmlns, 'xmlns:dsig-more', NS.dsigMore);
-    el(doc, NS.dsigMore, 'dsig-more:PRF', params, { Algorithm: ALG.hmacSha256 });
     const salt = randomBytes(32);
-    el(doc, NS.dsigMore, 'dsig-more:Salt', params, {}, salt.toString('base64'));
-    el(doc, NS.dsigMore, 'dsig-more:KeyLength', params, {}, String(KEK_BYTES));
     const ephemeral = generateKeyPairSync('x25519');
-    const originator = el(doc, NS.xenc, 'xenc:OriginatorKeyInfo', agreement);
-    const der = el(
-      doc,
-      NS.dsig11,
-      'dsig11:DEREncodedKeyValue',
-      originator,
-      {},
-      ephemeral.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    const params = xml(
+      'dsig-more:HKDFParams',
+      { 'xmlns:dsig-more': NS.dsigMore },
+      xml('dsig-more:PRF', { Algorithm: ALG.hmacSha256 }) +
+        xml('dsig-more:Salt', {}, salt.toString('base64')) +
+        xml('dsig-more:KeyLength', {}, String(KEK_BYTES)),
     );
-    der.setAttributeNS(NS.xmlns, 'xmlns:dsig11', NS.dsig11);
-    appendIssuerSerialReference(doc, el(doc, NS.xenc, 'xenc:RecipientKeyInfo', agreement), recipient);
+    const agreement = xml(
+      'xenc:AgreementMethod',
+      { Algorithm: ALG.x25519 },
+      xml('xenc11:KeyDerivationMethod', { 'xmlns:xenc11': NS.xenc11, Algorithm: ALG.hkdf }, params) +
+        xml(
+          'xenc:OriginatorKeyInfo',
+          {},
+          xml(
+            'dsig11:DEREncodedKeyValue',
+            { 'xmlns:dsig11': NS.dsig11 },
+            ephemeral.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+          ),
+        ) +
+        xml('xenc:RecipientKeyInfo', {}, issuerSerialReferenceXml(recipient)),
+    );
+    head =
+      xml('xenc:EncryptionMethod', { Algorithm: ALG.kwAes128 }) +
+      xml('ds:KeyInfo', { 'xmlns:ds': NS.ds }, agreement);
     const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey });
     const kek = Buffer.from(hkdfSync('sha256', shared, salt, Buffer.alloc(0), KEK_BYTES));
     const c = createCipheriv('id-aes128-wrap', kek, KW_IV);
@@ -116,9 +105,17 @@ export function buildEncryptedKey(
       `cannot encrypt for a ${keyType} certificate (RSA for eDelivery 1.15, X25519 for 2.0)`,
     );
   }
-  const cipherData = el(doc, NS.xenc, 'xenc:CipherData', ek);
-  el(doc, NS.xenc, 'xenc:CipherValue', cipherData, {}, wrapped.toString('base64'));
-  return ek;
+  return xml(
+    'xenc:EncryptedKey',
+    { 'xmlns:xenc': NS.xenc, Id: id },
+    head +
+      xml('xenc:CipherData', {}, xml('xenc:CipherValue', {}, wrapped.toString('base64'))) +
+      xml(
+        'xenc:ReferenceList',
+        {},
+        dataReferenceIds.map((ref) => xml('xenc:DataReference', { URI: `#${ref}` })).join(''),
+      ),
+  );
 }
 
 function cipherValueOf(ek: Element): Buffer {

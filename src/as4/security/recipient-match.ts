@@ -3,7 +3,7 @@ import { certFromBase64, issuerMatches, serialMatches } from './cert-match.js';
 import { subjectKeyIdentifier } from '../../pki/certificate-facts.js';
 import { NS, WSS } from '../model/namespaces.js';
 import { idOf } from '../message/xml-util.js';
-import { childElements, textOf } from '../../xml/index.js';
+import { canonicalText, childElements, textOf } from '../../xml/index.js';
 
 /** RFC 4514 form of a certificate's issuer (most specific RDN first), as XMLDSig X509IssuerName wants. */
 export function rfc4514Issuer(cert: X509Certificate): string {
@@ -31,22 +31,17 @@ function formatRfc4514Issuer(cert: X509Certificate): string {
     .join(',');
 }
 
-/** `<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial>…` naming `cert` (WSS X.509 token profile §3.2). */
-export function appendIssuerSerialReference(doc: Document, parent: Element, cert: X509Certificate): Element {
-  const str = doc.createElementNS(NS.wsse, 'wsse:SecurityTokenReference');
-  str.setAttributeNS(NS.xmlns, 'xmlns:wsse', NS.wsse);
-  const data = doc.createElementNS(NS.ds, 'ds:X509Data');
-  const is = doc.createElementNS(NS.ds, 'ds:X509IssuerSerial');
-  const name = doc.createElementNS(NS.ds, 'ds:X509IssuerName');
-  name.appendChild(doc.createTextNode(rfc4514Issuer(cert)));
-  const serial = doc.createElementNS(NS.ds, 'ds:X509SerialNumber');
-  serial.appendChild(doc.createTextNode(BigInt(`0x${cert.serialNumber}`).toString(10)));
-  is.appendChild(name);
-  is.appendChild(serial);
-  data.appendChild(is);
-  str.appendChild(data);
-  parent.appendChild(str);
-  return str;
+/**
+ * `<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial>…` naming `cert` (WSS X.509 token profile
+ * §3.2), as text inside an element that declares the ds prefix.
+ */
+export function issuerSerialReferenceXml(cert: X509Certificate): string {
+  const serial = BigInt(`0x${cert.serialNumber}`).toString(10);
+  return (
+    `<wsse:SecurityTokenReference xmlns:wsse="${NS.wsse}"><ds:X509Data><ds:X509IssuerSerial>` +
+    `<ds:X509IssuerName>${canonicalText(rfc4514Issuer(cert))}</ds:X509IssuerName>` +
+    `<ds:X509SerialNumber>${serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference>`
+  );
 }
 
 function fromX509Data(data: Element, candidates: readonly X509Certificate[]): X509Certificate | undefined {

@@ -2,20 +2,129 @@ import { createHash } from 'node:crypto';
 import { QerdsError } from '../../core/index.js';
 import type { SigningIdentity } from '../../pki/types.js';
 import { signBytes, signatureAlgorithmFor } from './algorithms.js';
-import { canonicalize, childElements } from '../../xml/index.js';
-import { BODY_ID, MESSAGING_ID } from '../message/envelope-build.js';
+import { canonicalElement, canonicalize, canonicalText, childElements } from '../../xml/index.js';
+import { BODY_ID, envelopeXml, MESSAGING_ID, mustUnderstandValue } from '../message/envelope-build.js';
 import { locateSoapParts } from '../message/envelope-parse.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { attachmentDigest } from '../message/swa.js';
-import type { Attachment, SignatureReference, SignOptions, SignResult } from '../model/types.js';
-import { idOf } from '../message/xml-util.js';
+import type { Attachment, SignatureReference, SoapVersion } from '../model/types.js';
+import { idOf, parseXml } from '../message/xml-util.js';
 
 export const BST_ID = 'id-bst';
-export const TIMESTAMP_ID = 'id-timestamp';
 
 /** RFC 2392 `cid:` URL of a Content-ID (characters outside the URL set %-escaped). */
 export function cidUrl(contentId: string): string {
   return `cid:${contentId.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g, (c) => encodeURIComponent(c))}`;
+}
+
+/** A part of the envelope the signature covers: its wsu:Id and its Exclusive C14N form (UTF-16 text). */
+export interface SignedPart {
+  readonly id: string;
+  readonly canonical: string;
+}
+
+/** A `ds:` element inside ds:SignedInfo (which declares the prefix), in canonical form. */
+function ds(localName: string, content = '', algorithm?: string): string {
+  return canonicalElement(
+    `ds:${localName}`,
+    [],
+    algorithm === undefined ? [] : [['', 'Algorithm', 'Algorithm', algorithm]],
+    content,
+  );
+}
+
+function referenceXml(uri: string, transform: string, digestValue: string): string {
+  return canonicalElement(
+    'ds:Reference',
+    [],
+    [['', 'URI', 'URI', uri]],
+    ds('Transforms', ds('Transform', '', transform)) +
+      ds('DigestMethod', '', ALG.sha256) +
+      ds('DigestValue', digestValue),
+  );
+}
+
+/**
+ * The detached XMLDSig of an AS4 message (AS4 §5.1.4, WS-Security 1.1.1 + X.509 token profile + SwA profile):
+ * one reference per part (by wsu:Id, exclusive C14N, SHA-256) and per attachment (cid:, SwA
+ * Attachment-Content-Signature-Transform); the key is the BinarySecurityToken `BST_ID` of securityHeaderXml.
+ * ds:SignedInfo is written in its canonical form and signed so; the parts are digested as given.
+ * Returns the `ds:Signature` element as text and the references (what the NRR receipt must acknowledge).
+ */
+export function signatureXml(
+  parts: readonly SignedPart[],
+  attachments: readonly Attachment[],
+  identity: SigningIdentity,
+): { xml: string; references: SignatureReference[] } {
+  const references: SignatureReference[] = [];
+  let refs = '';
+  const add = (uri: string, transform: string, digest: Buffer) => {
+    const digestValue = digest.toString('base64');
+    refs += referenceXml(uri, transform, digestValue);
+    references.push({ uri, transforms: [transform], digestMethod: ALG.sha256, digestValue });
+  };
+  for (const part of parts)
+    add(`#${part.id}`, ALG.excC14n, createHash('sha256').update(part.canonical, 'utf8').digest());
+  for (const a of attachments)
+    add(cidUrl(a.contentId), WSS.swaContentSignatureTransform, attachmentDigest(a, 'sha256'));
+  const signatureAlgorithm = signatureAlgorithmFor(identity.privateKey);
+  const content =
+    ds('CanonicalizationMethod', '', ALG.excC14n) + ds('SignatureMethod', '', signatureAlgorithm) + refs;
+  const signedInfo = canonicalElement('ds:SignedInfo', [['ds', NS.ds]], [], content);
+  const value = signBytes(signatureAlgorithm, identity.privateKey, Buffer.from(signedInfo, 'utf8'));
+  const keyInfo =
+    `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${BST_ID}" ` +
+    `ValueType="${WSS.x509v3}"></wsse:Reference></wsse:SecurityTokenReference></ds:KeyInfo>`;
+  const xml =
+    // In the envelope, SignedInfo takes the ds declaration from ds:Signature: its canonical form is `signedInfo`.
+    `<ds:Signature xmlns:ds="${NS.ds}"><ds:SignedInfo>${content}</ds:SignedInfo>` +
+    `<ds:SignatureValue>${value.toString('base64')}</ds:SignatureValue>${keyInfo}</ds:Signature>`;
+  return { xml, references };
+}
+
+/**
+ * `wsse:Security` (mustUnderstand, under the envelope's prefix `envPrefix`) with our BinarySecurityToken
+ * followed by `blocks` (text: the encryption elements, then the ds:Signature, so that a receiver processing
+ * the header in order decrypts first). It declares wsse and wsu for what it holds.
+ */
+export function securityHeaderXml(
+  soapVersion: SoapVersion,
+  identity: SigningIdentity,
+  blocks: string,
+  envPrefix = 'env',
+): string {
+  return (
+    `<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}" ${envPrefix}:mustUnderstand="${mustUnderstandValue(soapVersion)}">` +
+    `<wsse:BinarySecurityToken EncodingType="${WSS.base64Binary}" ValueType="${WSS.x509v3}" wsu:Id="${BST_ID}">` +
+    `${canonicalText(identity.certificate.raw.toString('base64'))}</wsse:BinarySecurityToken>${blocks}</wsse:Security>`
+  );
+}
+
+/**
+ * Sign an envelope given as a DOM in place (tests build changed or hostile envelopes this way; the envelopes we
+ * send are signed as text, user-message-pack.ts and signals.ts): the same signature as signatureXml, over
+ * eb:Messaging and the Body canonicalized from the DOM (a wsu:Id added where missing).
+ */
+export function signEnvelope(
+  doc: Document,
+  attachments: readonly Attachment[],
+  identity: SigningIdentity,
+): { references: readonly SignatureReference[] } {
+  const { soapVersion, header, body, messaging, envelope } = locateSoapParts(doc);
+  if (childElements(header, NS.wsse, 'Security').length > 0)
+    throw new QerdsError('AS4_SIGN_FAILED', 'envelope already has a wsse:Security header');
+  const parts = [
+    { id: ensureId(messaging, MESSAGING_ID), canonical: canonicalize(messaging) },
+    { id: ensureId(body, BODY_ID), canonical: canonicalize(body) },
+  ];
+  const signature = signatureXml(parts, attachments, identity);
+  const prefix = envelope.prefix ?? 'env';
+  const security = securityHeaderXml(soapVersion, identity, signature.xml, prefix);
+  const parsed = parseXml(
+    `<${prefix}:Envelope xmlns:${prefix}="${envelope.namespaceURI ?? ''}">${security}</${prefix}:Envelope>`,
+  ).documentElement!.firstChild!;
+  header.insertBefore(doc.importNode(parsed, true), header.firstChild);
+  return { references: signature.references };
 }
 
 function ensureId(el: Element, fallback: string): string {
@@ -26,130 +135,27 @@ function ensureId(el: Element, fallback: string): string {
   return fallback;
 }
 
-function dsElement(
-  doc: Document,
-  parent: Element,
-  localName: string,
-  attrs: Record<string, string> = {},
-  text?: string,
-): Element {
-  const el = doc.createElementNS(NS.ds, `ds:${localName}`);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  if (text !== undefined) el.appendChild(doc.createTextNode(text));
-  parent.appendChild(el);
-  return el;
-}
-
-function appendReference(
-  doc: Document,
-  signedInfo: Element,
-  uri: string,
-  transform: string,
-  digest: Buffer,
-): SignatureReference {
-  const ref = dsElement(doc, signedInfo, 'Reference', { URI: uri });
-  const transforms = dsElement(doc, ref, 'Transforms');
-  dsElement(doc, transforms, 'Transform', { Algorithm: transform });
-  dsElement(doc, ref, 'DigestMethod', { Algorithm: ALG.sha256 });
-  const digestValue = digest.toString('base64');
-  dsElement(doc, ref, 'DigestValue', {}, digestValue);
-  return { uri, transforms: [transform], digestMethod: ALG.sha256, digestValue, element: ref };
-}
-
 /**
- * Sign an AS4 envelope in place (AS4 §5.1.4, WS-Security 1.1.1 + X.509 token profile + SwA profile):
- * a detached XMLDSig in `wsse:Security` (mustUnderstand) over eb:Messaging and the SOAP Body (by wsu:Id,
- * exclusive C14N, SHA-256), the wsu:Timestamp when asked for, and every attachment (cid:, SwA
- * Attachment-Content-Signature-Transform); the key is a BinarySecurityToken referenced from KeyInfo.
+ * A signed envelope as text: `messaging` and `body` (eb:Messaging and env:Body in canonical form, with the Ids
+ * MESSAGING_ID and BODY_ID: envelope-build.ts) are digested as given and placed as given, after wsse:Security
+ * (the BinarySecurityToken, `encryption` — encryption elements as text — and the signature).
  */
-export function signEnvelope(
-  doc: Document,
-  attachments: readonly Attachment[],
+export function signedEnvelopeXml(
+  soapVersion: SoapVersion,
+  messaging: string,
+  body: string,
   identity: SigningIdentity,
-  options: SignOptions = {},
-): SignResult {
-  const { soapVersion, header, body, messaging, envelope } = locateSoapParts(doc);
-  if (childElements(header, NS.wsse, 'Security').length > 0)
-    throw new QerdsError('AS4_SIGN_FAILED', 'envelope already has a wsse:Security header');
-  const messagingId = ensureId(messaging, MESSAGING_ID);
-  const bodyId = ensureId(body, BODY_ID);
-
-  const security = doc.createElementNS(NS.wsse, 'wsse:Security');
-  security.setAttributeNS(NS.xmlns, 'xmlns:wsse', NS.wsse);
-  security.setAttributeNS(NS.xmlns, 'xmlns:wsu', NS.wsu);
-  security.setAttributeNS(
-    envelope.namespaceURI,
-    `${envelope.prefix ?? 'env'}:mustUnderstand`,
-    soapVersion === '1.2' ? 'true' : '1',
+  attachments: readonly Attachment[] = [],
+  encryption = '',
+): { xml: string; references: SignatureReference[] } {
+  const signature = signatureXml(
+    [
+      { id: MESSAGING_ID, canonical: messaging },
+      { id: BODY_ID, canonical: body },
+    ],
+    attachments,
+    identity,
   );
-  header.insertBefore(security, header.firstChild);
-
-  const bst = doc.createElementNS(NS.wsse, 'wsse:BinarySecurityToken');
-  bst.setAttribute('EncodingType', WSS.base64Binary);
-  bst.setAttribute('ValueType', WSS.x509v3);
-  bst.setAttributeNS(NS.wsu, 'wsu:Id', BST_ID);
-  bst.appendChild(doc.createTextNode(identity.certificate.raw.toString('base64')));
-  security.appendChild(bst);
-
-  let timestamp: Element | undefined;
-  if (options.timestamp) {
-    const created = options.timestamp.created;
-    const expires = new Date(created.getTime() + (options.timestamp.ttlSeconds ?? 300) * 1000);
-    timestamp = doc.createElementNS(NS.wsu, 'wsu:Timestamp');
-    timestamp.setAttributeNS(NS.wsu, 'wsu:Id', TIMESTAMP_ID);
-    for (const [name, at] of [
-      ['Created', created],
-      ['Expires', expires],
-    ] as const) {
-      const el = doc.createElementNS(NS.wsu, `wsu:${name}`);
-      el.appendChild(doc.createTextNode(at.toISOString()));
-      timestamp.appendChild(el);
-    }
-    security.appendChild(timestamp);
-  }
-
-  const signature = doc.createElementNS(NS.ds, 'ds:Signature');
-  signature.setAttributeNS(NS.xmlns, 'xmlns:ds', NS.ds);
-  security.appendChild(signature);
-  const signedInfo = dsElement(doc, signature, 'SignedInfo');
-  dsElement(doc, signedInfo, 'CanonicalizationMethod', { Algorithm: ALG.excC14n });
-  const signatureAlgorithm = signatureAlgorithmFor(identity.privateKey);
-  dsElement(doc, signedInfo, 'SignatureMethod', { Algorithm: signatureAlgorithm });
-
-  const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  const references: SignatureReference[] = [];
-  if (timestamp)
-    references.push(
-      appendReference(doc, signedInfo, `#${TIMESTAMP_ID}`, ALG.excC14n, sha256(canonicalize(timestamp))),
-    );
-  references.push(
-    appendReference(doc, signedInfo, `#${messagingId}`, ALG.excC14n, sha256(canonicalize(messaging))),
-  );
-  references.push(appendReference(doc, signedInfo, `#${bodyId}`, ALG.excC14n, sha256(canonicalize(body))));
-  for (const a of attachments) {
-    references.push(
-      appendReference(
-        doc,
-        signedInfo,
-        cidUrl(a.contentId),
-        WSS.swaContentSignatureTransform,
-        attachmentDigest(a, 'sha256'),
-      ),
-    );
-  }
-
-  const value = signBytes(
-    signatureAlgorithm,
-    identity.privateKey,
-    Buffer.from(canonicalize(signedInfo), 'utf8'),
-  );
-  dsElement(doc, signature, 'SignatureValue', {}, value.toString('base64'));
-  const keyInfo = dsElement(doc, signature, 'KeyInfo');
-  const str = doc.createElementNS(NS.wsse, 'wsse:SecurityTokenReference');
-  keyInfo.appendChild(str);
-  const ref = doc.createElementNS(NS.wsse, 'wsse:Reference');
-  ref.setAttribute('URI', `#${BST_ID}`);
-  ref.setAttribute('ValueType', WSS.x509v3);
-  str.appendChild(ref);
-  return { document: doc, references };
+  const security = securityHeaderXml(soapVersion, identity, encryption + signature.xml);
+  return { xml: envelopeXml(soapVersion, security + messaging, body), references: signature.references };
 }

@@ -8,7 +8,7 @@ import { contentIdFromCid } from '../message/multipart.js';
 import { ALG, NS, WSS } from '../model/namespaces.js';
 import { attachmentContentOctets, attachmentDigest } from '../message/swa.js';
 import { resolveSigningToken } from './token-resolver.js';
-import type { Attachment, SignatureReference, VerifyOptions, VerifyResult } from '../model/types.js';
+import type { Attachment, VerifiedReference, VerifyOptions, VerifyResult } from '../model/types.js';
 import { allElements, idOf, isNs } from '../message/xml-util.js';
 
 const ULTIMATE_RECEIVER = 'http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver';
@@ -152,7 +152,7 @@ function verifyEnvelopeChecked(
   for (const [id, els] of byId)
     if (els.length > 1) err('AS4_SIG_DUPLICATE_ID', `id "${id}" occurs ${els.length} times`);
 
-  const references: SignatureReference[] = [];
+  const references: VerifiedReference[] = [];
   const signedElements = new Set<Element>();
   const signedCids = new Set<string>();
   const signedParts: string[] = [];

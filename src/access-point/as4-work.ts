@@ -19,7 +19,7 @@ import { parseXmlStrict, serializeXml, type XmlLimits } from '../xml/index.js';
 /**
  * The AS4 work the pool's threads do for the main thread, as plain data both ways: packing a UserMessage
  * (compress, sign, encrypt, MIME) for the sender, and building and signing the receipt of a verified UserMessage
- * for the receiver. Each job runs the very function the main thread runs inline (packUserMessage, buildReceipt).
+ * for the receiver. Each job runs the very function the main thread runs inline (packUserMessage, receiptXml).
  *
  * Keys cross as they are: a KeyObject and an X509Certificate are cloned by postMessage (node shares the native key
  * and certificate), so an identity loaded from a file, a passphrase-protected one or one built in memory all work,
@@ -115,7 +115,7 @@ export function receiptJobOf(input: ReceiptInput): ReceiptJob {
 }
 
 /**
- * Thread: the receipt the handler would build (buildReceipt) of the same envelope, parsed again within the limits it
+ * Thread: the receipt the handler would build (receiptXml) of the same envelope, parsed again within the limits it
  * was parsed within, acknowledging the same references, signed with the same identity, at the same time and id.
  */
 export function runReceiptJob(job: ReceiptJob): string {

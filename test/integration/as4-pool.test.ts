@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidencePool, type EvidencePool } from '../../src/access-point/evidence-pool.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { sendUserMessage, type Attachment, type ReceiptInput } from '../../src/as4/index.js';
-import { buildReceipt } from '../../src/as4/message/signals.js';
+import { receiptXml } from '../../src/as4/message/signals.js';
 import { packUserMessage } from '../../src/as4/message/user-message-pack.js';
 import { decryptAttachments } from '../../src/as4/security/attachment-encryption.js';
 import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
@@ -21,7 +21,6 @@ import {
   type DevPkiLayout,
   type SigningIdentity,
 } from '../../src/pki/index.js';
-import { serializeXml } from '../../src/xml/index.js';
 import { devTestPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 import {
@@ -163,11 +162,11 @@ describe('AS4 packing and receipts in the pool', () => {
       identity: receiver,
       options: { soapVersion: '1.2', clock: { now: () => at }, idGenerator: { next: () => id } },
     });
-    const inline = serializeXml(buildReceipt(doc, verification.references, receiver, input('r-1').options));
+    const inline = receiptXml(doc, verification.references, receiver, input('r-1').options);
     expect(await pool.receipt(input('r-1'))).toBe(inline);
     // And a reception-awareness receipt (no references: a copy of the eb:UserMessage).
     const aware = { ...input('r-2'), references: [] };
-    expect(await pool.receipt(aware)).toBe(serializeXml(buildReceipt(doc, [], receiver, aware.options)));
+    expect(await pool.receipt(aware)).toBe(receiptXml(doc, [], receiver, aware.options));
   });
 
   it('fails a pack in flight on a thread that dies with a retryable error; the next pack is answered', async () => {

@@ -132,7 +132,7 @@ export type UserMessagePacker = (input: {
 
 /**
  * What the receiving handler's receipt is built from: the received envelope (as text and as the verified DOM), the
- * references it acknowledges (none: a reception-awareness receipt), the identity it is signed with and `buildReceipt`'s
+ * references it acknowledges (none: a reception-awareness receipt), the identity it is signed with and `receiptXml`'s
  * options.
  */
 export interface ReceiptInput {
@@ -288,7 +288,7 @@ export interface As4HandlerOptions {
   readonly envelopeLimits?: EnvelopeLimits;
   /**
    * Builds and signs the receipt of a verified UserMessage, serialized, somewhere else than in the handler's thread
-   * (a worker thread of the AP's pool). @defaultValue buildReceipt in this thread
+   * (a worker thread of the AP's pool). @defaultValue receiptXml in this thread
    */
   readonly receiptBuilder?: (input: ReceiptInput) => Promise<string>;
 }

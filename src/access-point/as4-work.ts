@@ -1,16 +1,14 @@
 import type { X509Certificate } from 'node:crypto';
-import type {
-  Attachment,
-  PackedForSending,
-  ReceiptInput,
-  SignedDigest,
-  SoapVersion,
-  UserMessage,
+import {
+  packUserMessage,
+  receiptXml,
+  type Attachment,
+  type PackedForSending,
+  type ReceiptInput,
+  type SignedDigest,
+  type SoapVersion,
+  type UserMessage,
 } from '../as4/index.js';
-// The two functions from their files, not the barrel: each pool thread loads this module, and the barrel's other
-// modules (client, handler, capture verification) cost a thread ≈ 0.5 s more CPU to start under tsx.
-import { receiptXml } from '../as4/message/signals.js';
-import { packUserMessage } from '../as4/message/user-message-pack.js';
 import { systemClock, uuidIdGenerator } from '../core/index.js';
 import { certificateFrom } from '../pki/parse-cache.js';
 import type { SigningIdentity } from '../pki/index.js';

@@ -30,6 +30,9 @@ export {
 } from './model/pmode.js';
 export { withProfileDefaults, type As4Profile, type As4ProfileFinding } from './model/profile.js';
 export { streamedAttachment } from './message/streamed-body.js';
+// The pool's threads (access-point/as4-work.ts) run these two for the sender and the receiver.
+export { packUserMessage } from './message/user-message-pack.js';
+export { receiptXml } from './message/signals.js';
 export { certFromBase64 } from './security/cert-match.js';
 export { sendUserMessage } from './http/client.js';
 export { createAs4Handler } from './http/handler.js';

@@ -58,7 +58,8 @@ describe('orphan blob sweep', () => {
   it('a blob a message references is kept however old it is', async () => {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: '0188:9876543210987' }));
-    form.append('payload', new Blob(['referenced content']), 'kept.txt');
+    // Larger than store.inlineBlobMaxBytes (64 KiB): a file in the blob directory, which the sweep looks at.
+    form.append('payload', new Blob(['referenced content '.repeat(4000)]), 'kept.txt');
     const response = await fetch(`${target.url}/api/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': SENDER.key },

@@ -29,7 +29,10 @@ export async function capturingProxy(
   return { port: (server.address() as { port: number }).port, sent, answered, server };
 }
 
-/** The bodies of the HTTP messages in `bytes` (Content-Length delimited) with their Content-Type. */
+/**
+ * The bodies of the complete HTTP messages in `bytes` (Content-Length delimited) with their Content-Type; a message
+ * whose body has not all arrived yet is left out.
+ */
 export function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }[] {
   const out: { contentType: string; body: Buffer }[] = [];
   let pos = 0;
@@ -38,6 +41,7 @@ export function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }
     if (headEnd < 0) break;
     const head = bytes.subarray(pos, headEnd).toString('latin1');
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
+    if (headEnd + 4 + length > bytes.length) break;
     out.push({
       contentType: /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '',
       body: bytes.subarray(headEnd + 4, headEnd + 4 + length),

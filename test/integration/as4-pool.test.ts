@@ -13,7 +13,7 @@ import { verifyEnvelope } from '../../src/as4/security/ws-security-verify.js';
 import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
 import { parseXml } from '../../src/as4/message/xml-util.js';
 import { isQerdsError } from '../../src/core/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../../src/harness/two-access-points.js';
+import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import {
   createCrlSet,
   loadSigningIdentity,
@@ -22,7 +22,7 @@ import {
   type SigningIdentity,
 } from '../../src/pki/index.js';
 import { devTestPki } from '../helpers/pki.js';
-import { waitFor } from '../helpers/wait.js';
+import { evidenceAtC2Once, startPooledAccessPoints, submitText } from '../helpers/pooled-aps.js';
 import {
   anchorTrustStore,
   sampleMessage,
@@ -197,34 +197,16 @@ describe('AS4 packing and receipts in the pool', () => {
 });
 
 describe('two access points packing and signing receipts in their threads', () => {
-  let net: Awaited<ReturnType<typeof startTwoAccessPoints>>;
+  let net: TwoAccessPoints;
 
   beforeAll(async () => {
-    net = await startTwoAccessPoints({
-      outDir: join(work, 'net'),
-      pkiDir: pki.dir,
-      logLevel: 'silent',
-      overrides: { performance: { workerThreads: 1 } },
-    });
+    net = await startPooledAccessPoints(work, pki.dir);
   });
   afterAll(async () => net?.stop());
 
-  const send = async (text: string) => {
-    const form = new FormData();
-    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
-    form.append('payload', new Blob([text], { type: 'text/plain' }), 'p.txt');
-    return (
-      await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })
-    ).id;
-  };
+  const send = (text: string) => submitText(net, text);
   /** C2's evidence of the message once C3's RelayAcceptance came back (the relay took a receipt). */
-  const relayed = async (id: string) => {
-    const store = accessPointInternals(net.c2).context.store;
-    await waitFor(
-      async () => (await store.listEvidence(id)).some((e) => e.event === 'RelayAcceptance') || undefined,
-    );
-    return store.listEvidence(id);
-  };
+  const relayed = (id: string) => evidenceAtC2Once(net, id, 'RelayAcceptance');
   /** Replaces `pool[name]` so that the first call's thread is killed while the call is in flight. */
   const killFirst = <K extends 'pack' | 'receipt'>(pool: EvidencePool, name: K) => {
     const original = pool[name];

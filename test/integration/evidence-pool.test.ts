@@ -8,7 +8,7 @@ import { checkEvidence, sealEvidence } from '../../src/access-point/evidence-wor
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { isQerdsError, systemClock, type EvidenceData } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
-import { api, RECIPIENT, SENDER, startTwoAccessPoints } from '../../src/harness/two-access-points.js';
+import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import {
   createCrlSet,
   createTrustStore,
@@ -19,7 +19,7 @@ import {
 } from '../../src/pki/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
 import { devTestPki } from '../helpers/pki.js';
-import { waitFor } from '../helpers/wait.js';
+import { evidenceAtC2Once, startPooledAccessPoints, submitText } from '../helpers/pooled-aps.js';
 
 /**
  * The evidence pool (performance.workerThreads): evidence issued and verified in worker threads is the evidence
@@ -171,33 +171,15 @@ describe('the evidence pool on its own', () => {
 });
 
 describe('two access points with evidence worker threads', () => {
-  let net: Awaited<ReturnType<typeof startTwoAccessPoints>>;
+  let net: TwoAccessPoints;
 
   beforeAll(async () => {
-    net = await startTwoAccessPoints({
-      outDir: join(work, 'net'),
-      pkiDir: pki.dir,
-      logLevel: 'silent',
-      overrides: { performance: { workerThreads: 1 } },
-    });
+    net = await startPooledAccessPoints(work, pki.dir);
   });
   afterAll(async () => net?.stop());
 
-  const send = async (text: string) => {
-    const form = new FormData();
-    form.set('metadata', JSON.stringify({ recipient: RECIPIENT.id }));
-    form.append('payload', new Blob([text], { type: 'text/plain' }), 'p.txt');
-    return (
-      await api<{ id: string }>(net.c2.url, SENDER.key, '/api/v1/messages', { method: 'POST', body: form })
-    ).id;
-  };
-  const chainAtC2 = async (id: string) => {
-    const store = accessPointInternals(net.c2).context.store;
-    await waitFor(
-      async () => (await store.listEvidence(id)).some((e) => e.event === 'ContentConsignment') || undefined,
-    );
-    return store.listEvidence(id);
-  };
+  const send = (text: string) => submitText(net, text);
+  const chainAtC2 = (id: string) => evidenceAtC2Once(net, id, 'ContentConsignment');
 
   it('issues and checks the whole evidence chain in the threads, every evidence TOTAL-PASSED', async () => {
     const chain = await chainAtC2(await send('pooled'));

@@ -29,12 +29,22 @@ export async function capturingProxy(
   return { port: (server.address() as { port: number }).port, sent, answered, server };
 }
 
+/** One HTTP message as it went over the wire. */
+export interface HttpMessage {
+  /** Start line and headers. */
+  readonly head: string;
+  readonly contentType: string;
+  readonly body: Buffer;
+  /** The whole message, head and body. */
+  readonly raw: Buffer;
+}
+
 /**
- * The bodies of the complete HTTP messages in `bytes` (Content-Length delimited) with their Content-Type; a message
- * whose body has not all arrived yet is left out.
+ * The complete HTTP messages in `bytes` (Content-Length delimited): start line and headers, Content-Type, body; a
+ * message whose body has not all arrived yet is left out.
  */
-export function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }[] {
-  const out: { contentType: string; body: Buffer }[] = [];
+export function httpMessages(bytes: Buffer): HttpMessage[] {
+  const out: HttpMessage[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     const headEnd = bytes.indexOf('\r\n\r\n', pos);
@@ -43,8 +53,10 @@ export function httpBodies(bytes: Buffer): { contentType: string; body: Buffer }
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
     if (headEnd + 4 + length > bytes.length) break;
     out.push({
+      head,
       contentType: /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)?.[1] ?? '',
       body: bytes.subarray(headEnd + 4, headEnd + 4 + length),
+      raw: bytes.subarray(pos, headEnd + 4 + length),
     });
     pos = headEnd + 4 + length;
   }

@@ -25,7 +25,7 @@ import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devApId } from '../../src/pki/dev-ap-id.js';
 import { devTestPki } from '../helpers/pki.js';
-import { capturingProxy } from '../helpers/capturing-proxy.js';
+import { capturingProxy, httpMessages } from '../helpers/capturing-proxy.js';
 
 /**
  * The access points' AS4 security with encryption on (secure by default): what C2 puts on the
@@ -34,21 +34,6 @@ import { capturingProxy } from '../helpers/capturing-proxy.js';
 const work = mkdtempSync(join(tmpdir(), 'qerds-as4sec-'));
 const pkiDir = join(work, 'pki');
 const MARKER = `PLAINTEXT-MARKER-${randomBytes(6).toString('hex')}`;
-
-/** The HTTP requests in one connection's bytes (bodies delimited by Content-Length, as fetch sends them). */
-function httpRequests(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const headEnd = bytes.indexOf('\r\n\r\n', pos);
-    if (headEnd < 0) break;
-    const head = bytes.subarray(pos, headEnd).toString('latin1');
-    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
-    out.push(bytes.subarray(pos, headEnd + 4 + length));
-    pos = headEnd + 4 + length;
-  }
-  return out;
-}
 
 function dispatchMessage(overrides: { service?: string } = {}): {
   message: UserMessage;
@@ -152,15 +137,13 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
     const wire = Buffer.concat(proxy.sent.flat());
     expect(wire.length).toBeGreaterThan(1000);
     expect(wire.includes(MARKER)).toBe(false);
-    const requests = proxy.sent.flatMap((c) => httpRequests(Buffer.concat(c)));
-    const request = requests.find((r) => r.includes(relayed.ebmsMessageId))!;
-    expect(request.toString('latin1')).toMatch(/^POST \/as4 HTTP\/1\.1\r\n/);
+    const requests = proxy.sent.flatMap((c) => httpMessages(Buffer.concat(c)));
+    const request = requests.find((r) => r.body.includes(relayed.ebmsMessageId))!;
+    expect(request.head).toMatch(/^POST \/as4 HTTP\/1\.1\r\n/);
 
     // Independent check of the wire format: openssl unwraps the content key (RSA-OAEP, SHA-256, MGF1-SHA-256)
     // with C3's encryption key; AES-128-GCM over IV ‖ ciphertext ‖ tag; gzip -d inflates the result.
-    const head = request.subarray(0, request.indexOf('\r\n\r\n')).toString('latin1');
-    const contentType = /\r\ncontent-type:\s*([^\r\n]+)/i.exec(head)![1]!;
-    const mime = decodeMultipart(contentType, request.subarray(request.indexOf('\r\n\r\n') + 4));
+    const mime = decodeMultipart(request.contentType, request.body);
     expect(mime.envelope).toContain(`Algorithm="${AS4_ALG.rsaOaep}"`);
     expect(mime.envelope).toContain(`Algorithm="${AS4_ALG.aes128Gcm}"`);
     expect(mime.envelope).toContain(`<eb:Property name="CompressionType">${GZIP_MEDIA_TYPE}</eb:Property>`);
@@ -197,7 +180,7 @@ describe('two access points with AS4 encryption on (default P-Modes)', () => {
 
     // The capture verifies as an AS4 exchange: signed by C2, payload compressed and encrypted.
     const c3Key = loadSigningIdentity(dev().ap('c3').encCert, dev().ap('c3').encKey);
-    const report = verifyAs4Capture(request, {
+    const report = verifyAs4Capture(request.raw, {
       trust: accessPointInternals(net.c2).trust,
       expectedCertificate: accessPointInternals(net.c2).identity.certificate,
       decryptionKeys: [c3Key],

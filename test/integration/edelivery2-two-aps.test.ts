@@ -23,7 +23,7 @@ import {
   loadTrustStore,
   type DevPkiLayout,
 } from '../../src/pki/index.js';
-import { capturingProxy, httpBodies } from '../helpers/capturing-proxy.js';
+import { capturingProxy, httpMessages } from '../helpers/capturing-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -142,7 +142,7 @@ describe('two access points on eDelivery AS4 2.0 (Ed25519 signatures, X25519 key
     ] as const) {
       const proxy = proxies[receiver]!;
       const requests = proxy.sent
-        .flatMap((c) => httpBodies(Buffer.concat(c)))
+        .flatMap((c) => httpMessages(Buffer.concat(c)))
         .filter((r) => r.body.includes('UserMessage'));
       expect(requests.length, `${sender} → ${receiver}`).toBeGreaterThan(0);
       for (const request of requests) {
@@ -157,13 +157,7 @@ describe('two access points on eDelivery AS4 2.0 (Ed25519 signatures, X25519 key
         ])
           expect(envelope, alg).toContain(`Algorithm="${alg}"`);
         expect(envelope).not.toContain(AS4_ALG.rsaOaep);
-        const http = Buffer.concat([
-          Buffer.from(
-            `POST /as4 HTTP/1.1\r\ncontent-type: ${request.contentType}\r\ncontent-length: ${request.body.length}\r\n\r\n`,
-          ),
-          request.body,
-        ]);
-        const report = verifyAs4Capture(http, {
+        const report = verifyAs4Capture(request.raw, {
           trust,
           expectedCertificate: certOf(v2(sender).signCert),
           decryptionKeys: [loadSigningIdentity(v2(receiver).encCert, v2(receiver).encKey)],
@@ -175,7 +169,7 @@ describe('two access points on eDelivery AS4 2.0 (Ed25519 signatures, X25519 key
       // The receiver stores what it got before it answers: its last receipt may still be on its way through the proxy.
       const receipts = await waitFor(() => {
         const seen = proxy.answered
-          .flatMap((c) => httpBodies(Buffer.concat(c)))
+          .flatMap((c) => httpMessages(Buffer.concat(c)))
           .filter((r) => r.body.includes('Receipt'));
         return seen.length >= requests.length ? seen : undefined;
       });

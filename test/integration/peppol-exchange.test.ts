@@ -39,7 +39,7 @@ import { peppolTestPki, startPeppolAccessPoints } from '../helpers/peppol-aps.js
 import { foreignTestPki } from '../helpers/pki.js';
 import { useOpenApiContract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
-import { capturingProxy, httpBodies } from '../helpers/capturing-proxy.js';
+import { capturingProxy, httpMessages } from '../helpers/capturing-proxy.js';
 import { startAs4Server, type As4TestServer } from '../interop/as4-helpers.js';
 
 /**
@@ -194,7 +194,7 @@ function xmlsecVerifySignal(
 
 /** The AS4 envelopes of the HTTP requests in `bytes` (each body a multipart/related). */
 function envelopesIn(bytes: Buffer): string[] {
-  return httpBodies(bytes)
+  return httpMessages(bytes)
     .filter((m) => m.contentType.startsWith('multipart/related'))
     .map((m) => decodeMultipart(m.contentType, m.body).envelope);
 }
@@ -517,7 +517,7 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
 
   it("xmlsec1 verifies C3's signed receipts on the wire: signed by its Peppol AP certificate (CN = seat id), chaining to the CA; a changed byte fails", () => {
     const receipts = proxy.answered
-      .flatMap((connection) => httpBodies(Buffer.concat(connection)))
+      .flatMap((connection) => httpMessages(Buffer.concat(connection)))
       .map((m) => m.body.toString('utf8'))
       .filter((xml) => xml.includes(':Receipt>'));
     expect(receipts.length).toBeGreaterThanOrEqual(4);
@@ -599,8 +599,8 @@ describe('a Peppol exchange of JP PINT documents between two qerds-ap instances'
     it('the same MessageId again: a byte-identical request gets the very receipt it got first, a rebuilt one (same MessageId and SBD) a receipt too — never the duplicate-instance refusal — and the message is delivered once', async () => {
       // A dispatch C2 sent in the tests above, as it went over the wire, with C3's answer to it.
       const exchanges = proxy.sent.flatMap((connection, i) => {
-        const requests = httpBodies(Buffer.concat(connection));
-        const answers = httpBodies(Buffer.concat(proxy.answered[i]!));
+        const requests = httpMessages(Buffer.concat(connection));
+        const answers = httpMessages(Buffer.concat(proxy.answered[i]!));
         return requests.map((request, j) => ({ request, answer: answers[j] }));
       });
       const dispatch = exchanges.find(

@@ -61,18 +61,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     retentionYears: options.retentionYears,
   });
   // A :memory: database has no disk to wait for.
-  const totalChanges = database.prepare('select total_changes()').pluck();
   const store =
-    options.file === ':memory:'
-      ? sqlStore
-      : withGroupCommit(
-          sqlStore,
-          createWalSync({
-            walFile: `${options.file}-wal`,
-            changes: () => totalChanges.get() as number,
-            ...(options.syncWal ? { sync: options.syncWal } : {}),
-          }),
-        );
+    options.file === ':memory:' ? sqlStore : withGroupCommit(sqlStore, walSyncOf(database, options));
   if (!lock) return store;
   return {
     ...store,
@@ -81,6 +71,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       lock.close();
     },
   };
+}
+
+/** The group commit of the store's connection to `options.file`, read off its change counter. */
+function walSyncOf(database: Database.Database, options: SqliteStoreOptions) {
+  const totalChanges = database.prepare('select total_changes()').pluck();
+  return createWalSync({
+    walFile: `${options.file}-wal`,
+    changes: () => totalChanges.get() as number,
+    ...(options.syncWal ? { sync: options.syncWal } : {}),
+  });
 }
 
 /**

@@ -172,12 +172,14 @@ describe('AS4 packing and receipts in the pool', () => {
   it('fails a pack in flight on a thread that dies with a retryable error; the next pack is answered', async () => {
     await pool.pack(packInput('warm@test'));
     const [victim] = pool.threadIds;
-    // Posted before the thread is killed, in this same turn: it cannot have answered yet.
+    // Termination asked for first: from then on the thread runs no JavaScript, so the pack posted to it right after
+    // (it is still the pool's thread until it has exited) can never be answered, however loaded the machine is.
+    const terminated = pool.terminateThread(victim!);
     const outcome = pool.pack(packInput('killed@test')).then(
       () => undefined,
       (error: unknown) => error,
     );
-    await pool.terminateThread(victim!);
+    await terminated;
     const error = await outcome;
     expect(isQerdsError(error, 'EVIDENCE_POOL_THREAD_EXITED')).toBe(true);
     expect((error as { details?: { retryable?: boolean } }).details?.retryable).not.toBe(false);
@@ -218,16 +220,16 @@ describe('two access points packing and signing receipts in their threads', () =
     };
     Object.assign(pool, {
       [name]: (input: never) => {
+        if (state.killed) return (original as (i: never) => Promise<unknown>)(input);
+        state.killed = true;
+        // Termination asked for before the call is posted to the pool's one thread (it stays the pool's thread until
+        // it has exited): the thread runs no JavaScript any more, so the call cannot be answered whatever the load.
+        void pool.terminateThread(pool.threadIds[0]!);
         const call = (original as (i: never) => Promise<unknown>)(input);
-        if (!state.killed) {
-          state.killed = true;
-          // Posted to the thread in this turn (one call at a time here): it is in flight when the thread dies.
-          void pool.terminateThread(pool.threadIds[0]!);
-          call.then(
-            () => (state.outcome = 'answered'),
-            (error: unknown) => (state.outcome = error),
-          );
-        }
+        call.then(
+          () => (state.outcome = 'answered'),
+          (error: unknown) => (state.outcome = error),
+        );
         return call;
       },
     });

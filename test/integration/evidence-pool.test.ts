@@ -119,13 +119,14 @@ describe('the evidence pool on its own', () => {
   it('fails the calls of a thread killed mid-call with a retryable error, and replaces the thread', async () => {
     await pool.seal(sample('ev-warm'), 'sig-warm', systemClock);
     const [victim] = pool.threadIds;
-    // Posted to the thread before it is killed, in this same turn: it cannot have answered yet.
-    const inFlight = pool.seal(sample('ev-killed'), 'sig-killed', systemClock);
-    const outcome = inFlight.then(
+    // Termination asked for first: from then on the thread runs no JavaScript, so the seal posted to it right after
+    // (it is still the pool's thread until it has exited) can never be answered, however loaded the machine is.
+    const terminated = pool.terminateThread(victim!);
+    const outcome = pool.seal(sample('ev-killed'), 'sig-killed', systemClock).then(
       () => undefined,
       (error: unknown) => error,
     );
-    await pool.terminateThread(victim!);
+    await terminated;
     const error = await outcome;
     expect(isQerdsError(error, 'EVIDENCE_POOL_THREAD_EXITED')).toBe(true);
     // Retried, as the outbox retries a job: a new thread answers.

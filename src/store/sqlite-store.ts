@@ -14,7 +14,7 @@ import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
-import { createWalSync, withGroupCommit } from './sqlite-group-commit.js';
+import { countUnsyncedChanges, createWalSync, withGroupCommit } from './sqlite-group-commit.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -49,8 +49,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.file !== ':memory:') createPrivateFile(options.file);
   const lock = options.exclusive && options.file !== ':memory:' ? holdExclusiveLock(options.file) : undefined;
   const database = openSqliteDatabase(options.file, options.busyTimeoutMs ?? 5000);
+  // A :memory: database has no disk to wait for.
+  const durability = options.file === ':memory:' ? undefined : groupCommitOf(database, options);
+  const statements = cachingStatements(database);
   const db = new Kysely<StoreDatabase>({
-    dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
+    dialect: new ImmediateSqliteDialect({
+      database: durability ? durability.unsynced.counting(statements) : statements,
+    }),
   });
   const sqlStore = createSqlStore({
     db,
@@ -60,9 +65,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     clock: options.clock ?? systemClock,
     retentionYears: options.retentionYears,
   });
-  // A :memory: database has no disk to wait for.
-  const store =
-    options.file === ':memory:' ? sqlStore : withGroupCommit(sqlStore, walSyncOf(database, options));
+  const store = durability ? withGroupCommit(sqlStore, durability.wal, durability.unsynced) : sqlStore;
   if (!lock) return store;
   return {
     ...store,
@@ -73,14 +76,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
 }
 
-/** The group commit of the store's connection to `options.file`, read off its change counter. */
-function walSyncOf(database: Database.Database, options: SqliteStoreOptions) {
-  const totalChanges = database.prepare('select total_changes()').pluck();
-  return createWalSync({
+/**
+ * The group commit of the store's connection to `options.file`, read off its change counter: what the unsynced calls
+ * changed is counted apart and left out of what the other calls wait for.
+ */
+function groupCommitOf(database: Database.Database, options: SqliteStoreOptions) {
+  const totalChangesStatement = database.prepare('select total_changes()').pluck();
+  const totalChanges = () => totalChangesStatement.get() as number;
+  const unsynced = countUnsyncedChanges(totalChanges);
+  const wal = createWalSync({
     walFile: `${options.file}-wal`,
-    changes: () => totalChanges.get() as number,
+    changes: () => totalChanges() - unsynced.count,
     ...(options.syncWal ? { sync: options.syncWal } : {}),
   });
+  return { wal, unsynced };
 }
 
 /**

@@ -266,8 +266,8 @@ describe('SQLite specifics', () => {
       expect((await store.getMessage('m-3'))?.id).toBe('m-3');
     });
 
-    it('an outbox lease waits for its sync; renewals and bare completions do not', async () => {
-      const { nextSync } = await storeWithHeldSyncs();
+    it('an outbox lease waits for its sync; renewals and bare completions do not, nor do the calls after them', async () => {
+      const { nextSync, pending } = await storeWithHeldSyncs();
       const step = store.transaction(async (tx) => {
         await tx.insertMessage(message('m-1'));
         await tx.enqueue('relay', 'm-1');
@@ -283,10 +283,21 @@ describe('SQLite specifics', () => {
       expect(entry?.messageId).toBe('m-1');
       expect(await store.renewOutboxLease(entry!.id, entry!.leaseToken!, 30_000, new Date())).toBe(true);
       expect(await store.completeOutbox(entry!.id, entry!.leaseToken)).toBe(true);
-      // The next call syncs them.
+      // What they changed is not waited for by the calls after them either: this read needs no sync.
       const read = store.getMessage('m-1');
-      (await nextSync()).finish();
+      expect(await settled(read)).toBe(true);
       expect((await read)?.state).toBe('submitted');
+      expect(pending()).toBe(0);
+      // A read still waits for a synced commit it may have seen, and that sync covers the unsynced ones before it.
+      const write = store.transaction((tx) => tx.insertMessage(message('m-2')));
+      const sync3 = await nextSync();
+      const sees = store.getMessage('m-2');
+      expect(await settled(sees)).toBe(false);
+      expect(await store.completeOutboxEntries([{ id: entry!.id }])).toEqual(new Set());
+      sync3.finish();
+      await write;
+      expect((await sees)?.id).toBe('m-2');
+      expect(pending()).toBe(0);
     });
 
     it('a failed sync fails the write that waited for it (retryable), and the next one syncs again', async () => {

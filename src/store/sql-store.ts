@@ -27,6 +27,12 @@ export interface SqlStoreOptions {
   readonly migrationTableSchema?: string;
   /** @defaultValue 10 */
   readonly retentionYears?: number | undefined;
+  /**
+   * Runs one of the calls that need not be on disk when they return (renewOutboxLease, completeOutbox,
+   * completeOutboxEntries), given the Kysely to run it on: the SQLite store holds its connection meanwhile to count
+   * what the call changed (sqlite-group-commit.ts). @defaultValue runs it on `db`
+   */
+  readonly unsynced?: <T>(work: (runner: Kysely<StoreDatabase>) => Promise<T>) => Promise<T>;
 }
 
 /** Default page size of listMessages. */
@@ -79,6 +85,7 @@ export function createSqlStore(options: SqlStoreOptions): Store {
   const { blobs } = inline;
   const sqlTransaction = (runner: typeof db) =>
     createSqlTransaction(runner, flavour, clock, statements, inline.held);
+  const unsynced = options.unsynced ?? ((work) => work(db));
 
   /** Which of `keys` a message's parts name (its blob, and the plaintext or as-submitted blob it keeps). One pass over the messages, by id. */
   const referencedBlobs = async (keys: ReadonlySet<string>): Promise<ReadonlySet<string>> => {
@@ -397,40 +404,26 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return rows.map(outboxFromRow);
     },
 
-    async renewOutboxLease(id, leaseToken, leaseMs, now) {
-      const result = await db
-        .updateTable('outbox')
-        .set({ leased_until: toDbTime(new Date(now.getTime() + leaseMs)) })
-        .where('id', '=', id)
-        .where('lease_token', '=', leaseToken)
-        .where('dead_at', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
+    renewOutboxLease: (id, leaseToken, leaseMs, now) =>
+      unsynced(async (runner) => {
+        const result = await runner
+          .updateTable('outbox')
+          .set({ leased_until: toDbTime(new Date(now.getTime() + leaseMs)) })
+          .where('id', '=', id)
+          .where('lease_token', '=', leaseToken)
+          .where('dead_at', 'is', null)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) === 1;
+      }),
 
-    completeOutbox(id, leaseToken) {
-      // The transaction's delete on the plain connection: one statement, atomic by itself.
-      return sqlTransaction(db).completeOutbox(id, leaseToken);
-    },
+    // The transaction's delete on the plain connection: one statement, atomic by itself.
+    completeOutbox: (id, leaseToken) =>
+      unsynced((runner) => sqlTransaction(runner).completeOutbox(id, leaseToken)),
 
-    async completeOutboxEntries(entries) {
-      if (entries.length === 0) return new Set<number>();
-      // One DELETE, atomic by itself: each entry by its id and, when given, the token of the lease that owns it.
-      const rows = await db
-        .deleteFrom('outbox')
-        .where((eb) =>
-          eb.or(
-            entries.map(({ id, leaseToken }) =>
-              leaseToken === undefined
-                ? eb('id', '=', id)
-                : eb.and([eb('id', '=', id), eb('lease_token', '=', leaseToken)]),
-            ),
-          ),
-        )
-        .returning('id')
-        .execute();
-      return new Set(rows.map((row) => Number(row.id)));
-    },
+    completeOutboxEntries: (entries) =>
+      entries.length === 0
+        ? Promise.resolve(new Set<number>())
+        : unsynced((runner) => completeEntries(runner, entries)),
 
     async stats() {
       const count = async (
@@ -606,4 +599,26 @@ export function createSqlStore(options: SqlStoreOptions): Store {
       return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
     },
   };
+}
+
+/** Store.completeOutboxEntries on `runner`: one DELETE, atomic by itself; the ids it removed. */
+async function completeEntries(
+  runner: Kysely<StoreDatabase>,
+  entries: readonly { readonly id: number; readonly leaseToken?: string | undefined }[],
+): Promise<Set<number>> {
+  // Each entry by its id and, when given, the token of the lease that owns it.
+  const rows = await runner
+    .deleteFrom('outbox')
+    .where((eb) =>
+      eb.or(
+        entries.map(({ id, leaseToken }) =>
+          leaseToken === undefined
+            ? eb('id', '=', id)
+            : eb.and([eb('id', '=', id), eb('lease_token', '=', leaseToken)]),
+        ),
+      ),
+    )
+    .returning('id')
+    .execute();
+  return new Set(rows.map((row) => Number(row.id)));
 }

@@ -1,6 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { open } from 'node:fs/promises';
-import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
 import { QerdsError } from '../core/index.js';
 import type { Store } from './types.js';
@@ -108,73 +106,71 @@ const unsyncedCalls: ReadonlySet<string> = new Set<keyof Store>([
 ]);
 
 /**
- * The rows changed by statements the unsynced store calls ran: counted exactly, statement by statement, so that they
- * can be left out of what a synced call waits for (WalSyncOptions.changes is the connection's count minus these).
+ * What the store's connection has committed that later calls must find on disk, counted in rows changed
+ * (`total_changes()`), for WalSyncOptions.changes. Two things in the raw count must not be there:
+ * - changes of a transaction still open: a sync that begins then does not cover its commit (the count stays where it
+ *   was when the transaction began, until it ends);
+ * - what the unsynced calls changed (renewOutboxLease, completeOutbox, completeOutboxEntries): left out, so a read
+ *   after them pays no fsync. Each runs holding the connection (nothing else runs on it meanwhile), so the change of
+ *   the count across it is its own, exactly.
+ * The result never decreases: a sync's coverage and a call's target are compared on it.
  */
-export interface UnsyncedChanges {
-  /** Rows changed so far by statements run inside `during`. */
-  readonly count: number;
-  /** Runs `call` with every statement it runs (across its awaits) counted as unsynced. */
-  during<T>(call: () => Promise<T>): Promise<T>;
-  /** `database` whose statements, when run inside `during`, add the rows they changed to `count`. */
-  counting(database: SqliteDatabase): SqliteDatabase;
+export interface CommittedChanges {
+  /** Rows changed by committed work that needs a sync; never decreases. */
+  needingSync(): number;
+  /** `database` noting the count when each transaction begins (every statement is prepared right before it runs). */
+  observing(database: SqliteDatabase): SqliteDatabase;
+  /** Runs an unsynced call's `work`, which holds the connection: what it changes is left out of needingSync. */
+  unsynced<T>(work: () => Promise<T>): Promise<T>;
 }
 
-/**
- * UnsyncedChanges over the connection's `total_changes()`. better-sqlite3 runs a statement synchronously on the one
- * connection, so the count read just before and just after it is that statement's alone (triggers included), whatever
- * else is in flight; the statements of an unsynced call are known by the async context they run in.
- */
-export function countUnsyncedChanges(totalChanges: () => number): UnsyncedChanges {
-  const scope = new AsyncLocalStorage<true>();
-  let count = 0;
-  const counted =
-    <A extends unknown[], R>(run: (...args: A) => R) =>
-    (...args: A): R => {
-      const before = totalChanges();
-      try {
-        return run(...args);
-      } finally {
-        count += totalChanges() - before;
-      }
-    };
-  // What Kysely's SQLite driver uses of a statement (reader, run, all; iterate only for a streamed select).
-  const measuring = (statement: Statement): Statement =>
-    ({
-      reader: statement.reader,
-      run: counted(statement.run.bind(statement)),
-      all: counted(statement.all.bind(statement)),
-      get: counted(statement.get.bind(statement)),
-      iterate: statement.iterate.bind(statement),
-    }) as unknown as Statement;
+export interface SqliteConnectionState {
+  /** `select total_changes()` on the connection: rows inserted, updated or deleted since it opened. */
+  readonly totalChanges: () => number;
+  /** better-sqlite3's `inTransaction`. */
+  readonly inTransaction: () => boolean;
+}
+
+export function trackCommittedChanges(connection: SqliteConnectionState): CommittedChanges {
+  let excused = 0;
+  /** The count when the open transaction began (sampled as each statement outside a transaction is prepared). */
+  let atBegin = connection.totalChanges();
+  /** needingSync while an unsynced call holds the connection: where it was when the call began. */
+  let held: number | undefined;
   return {
-    get count() {
-      return count;
+    needingSync() {
+      if (held !== undefined) return held;
+      return (connection.inTransaction() ? atBegin : connection.totalChanges()) - excused;
     },
-    during: (call) => scope.run(true, call),
-    counting: (database) => ({
-      prepare: (sql: string) => {
-        const statement = database.prepare(sql) as Statement;
-        return scope.getStore() ? measuring(statement) : statement;
+    observing: (database) => ({
+      prepare(sql: string) {
+        if (!connection.inTransaction()) atBegin = connection.totalChanges();
+        return database.prepare(sql);
       },
       close: () => database.close(),
     }),
+    async unsynced(work) {
+      const before = connection.totalChanges();
+      held = before - excused;
+      try {
+        return await work();
+      } finally {
+        excused += connection.totalChanges() - before;
+        held = undefined;
+      }
+    },
   };
 }
 
 /**
- * `store` with every call but the unsynced ones made durable by `wal` (blobs and close as they are). The unsynced
- * calls run inside `unsynced.during`, so that their changes are not waited for by later calls.
+ * `store` with every call but the unsynced ones made durable by `wal` (blobs and close as they are); the unsynced
+ * ones run as the store runs them (createSqliteStore counts their changes apart: CommittedChanges).
  */
-export function withGroupCommit(store: Store, wal: WalSync, unsynced?: UnsyncedChanges): Store {
+export function withGroupCommit(store: Store, wal: WalSync): Store {
   const wrapped: Record<string, unknown> = { ...store };
   for (const [name, member] of Object.entries(store)) {
-    if (typeof member !== 'function' || name === 'close') continue;
+    if (typeof member !== 'function' || name === 'close' || unsyncedCalls.has(name)) continue;
     const call = member as (...args: unknown[]) => Promise<unknown>;
-    if (unsyncedCalls.has(name)) {
-      if (unsynced) wrapped[name] = (...args: unknown[]) => unsynced.during(() => call.apply(store, args));
-      continue;
-    }
     wrapped[name] = async (...args: unknown[]) => {
       const result = await call.apply(store, args);
       await wal.durable();

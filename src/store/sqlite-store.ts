@@ -14,7 +14,7 @@ import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
-import { countUnsyncedChanges, createWalSync, withGroupCommit } from './sqlite-group-commit.js';
+import { createWalSync, trackCommittedChanges, withGroupCommit } from './sqlite-group-commit.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -50,11 +50,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const lock = options.exclusive && options.file !== ':memory:' ? holdExclusiveLock(options.file) : undefined;
   const database = openSqliteDatabase(options.file, options.busyTimeoutMs ?? 5000);
   // A :memory: database has no disk to wait for.
-  const durability = options.file === ':memory:' ? undefined : groupCommitOf(database, options);
+  const committed = options.file === ':memory:' ? undefined : committedChangesOf(database);
   const statements = cachingStatements(database);
   const db = new Kysely<StoreDatabase>({
     dialect: new ImmediateSqliteDialect({
-      database: durability ? durability.unsynced.counting(statements) : statements,
+      database: committed ? committed.observing(statements) : statements,
     }),
   });
   const sqlStore = createSqlStore({
@@ -64,8 +64,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     inlineBlobMaxBytes: options.inlineBlobMaxBytes,
     clock: options.clock ?? systemClock,
     retentionYears: options.retentionYears,
+    // Holding the connection: nothing else runs on it until the call's change is counted.
+    ...(committed
+      ? { unsynced: (work) => db.connection().execute((held) => committed.unsynced(() => work(held))) }
+      : {}),
   });
-  const store = durability ? withGroupCommit(sqlStore, durability.wal, durability.unsynced) : sqlStore;
+  const store = committed
+    ? withGroupCommit(
+        sqlStore,
+        createWalSync({
+          walFile: `${options.file}-wal`,
+          changes: committed.needingSync,
+          ...(options.syncWal ? { sync: options.syncWal } : {}),
+        }),
+      )
+    : sqlStore;
   if (!lock) return store;
   return {
     ...store,
@@ -76,20 +89,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
 }
 
-/**
- * The group commit of the store's connection to `options.file`, read off its change counter: what the unsynced calls
- * changed is counted apart and left out of what the other calls wait for.
- */
-function groupCommitOf(database: Database.Database, options: SqliteStoreOptions) {
-  const totalChangesStatement = database.prepare('select total_changes()').pluck();
-  const totalChanges = () => totalChangesStatement.get() as number;
-  const unsynced = countUnsyncedChanges(totalChanges);
-  const wal = createWalSync({
-    walFile: `${options.file}-wal`,
-    changes: () => totalChanges() - unsynced.count,
-    ...(options.syncWal ? { sync: options.syncWal } : {}),
+/** What the store's connection committed that needs a sync, read off its change counter (group commit). */
+function committedChangesOf(database: Database.Database) {
+  const totalChanges = database.prepare('select total_changes()').pluck();
+  return trackCommittedChanges({
+    totalChanges: () => totalChanges.get() as number,
+    inTransaction: () => database.inTransaction,
   });
-  return { wal, unsynced };
 }
 
 /**

@@ -300,6 +300,34 @@ describe('SQLite specifics', () => {
       expect(pending()).toBe(0);
     });
 
+    it('a sync that begins while a transaction is open does not count for its commit', async () => {
+      const { nextSync, pending } = await storeWithHeldSyncs();
+      const first = store.transaction((tx) => tx.insertMessage(message('m-1')));
+      const sync1 = await nextSync();
+      // Committed during sync 1: it queues the next sync, which begins when sync 1 ends.
+      const second = store.transaction((tx) => tx.insertMessage(message('m-2')));
+      await new Promise((r) => setImmediate(r));
+      // A transaction that has written but not committed when that next sync begins.
+      let commit!: () => void;
+      const open = store.transaction(async (tx) => {
+        await tx.insertMessage(message('m-3'));
+        await new Promise<void>((r) => (commit = r));
+      });
+      while (!commit) await new Promise((r) => setImmediate(r));
+      sync1.finish();
+      await first;
+      const sync2 = await nextSync();
+      commit();
+      await new Promise((r) => setImmediate(r));
+      sync2.finish();
+      await second;
+      // Sync 2 began before m-3 was committed: the transaction needs a sync of its own.
+      expect(await settled(open)).toBe(false);
+      (await nextSync()).finish();
+      await open;
+      expect(pending()).toBe(0);
+    });
+
     it('a failed sync fails the write that waited for it (retryable), and the next one syncs again', async () => {
       dir = mkdtempSync(join(tmpdir(), 'qerds-store-group-fail-'));
       let fail = false;

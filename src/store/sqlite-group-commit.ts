@@ -118,7 +118,7 @@ const unsyncedCalls: ReadonlySet<string> = new Set<keyof Store>([
 export interface CommittedChanges {
   /** Rows changed by committed work that needs a sync; never decreases. */
   needingSync(): number;
-  /** `database` noting the count when each transaction begins (every statement is prepared right before it runs). */
+  /** `database` noting the count when each transaction begins (a statement is prepared right before it runs). */
   observing(database: SqliteDatabase): SqliteDatabase;
   /** Runs an unsynced call's `work`, which holds the connection: what it changes is left out of needingSync. */
   unsynced<T>(work: () => Promise<T>): Promise<T>;
@@ -131,9 +131,11 @@ export interface SqliteConnectionState {
   readonly inTransaction: () => boolean;
 }
 
+const opensTransaction = /^\s*(?:begin|savepoint)\b/i;
+
 export function trackCommittedChanges(connection: SqliteConnectionState): CommittedChanges {
   let excused = 0;
-  /** The count when the open transaction began (sampled as each statement outside a transaction is prepared). */
+  /** The count when the open transaction began. */
   let atBegin = connection.totalChanges();
   /** needingSync while an unsynced call holds the connection: where it was when the call began. */
   let held: number | undefined;
@@ -144,7 +146,8 @@ export function trackCommittedChanges(connection: SqliteConnectionState): Commit
     },
     observing: (database) => ({
       prepare(sql: string) {
-        if (!connection.inTransaction()) atBegin = connection.totalChanges();
+        // What opens a transaction (BEGIN, or SAVEPOINT outside one), sampled just before it runs.
+        if (opensTransaction.test(sql) && !connection.inTransaction()) atBegin = connection.totalChanges();
         return database.prepare(sql);
       },
       close: () => database.close(),

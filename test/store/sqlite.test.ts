@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QerdsError } from '../../src/core/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
@@ -173,6 +173,57 @@ describe('SQLite specifics', () => {
     await store.migrate();
     expect(await store.blobs.put(Buffer.alloc(0))).toMatchObject({ size: 0, inline: false });
     expect(await store.blobs.put(Buffer.alloc(5))).toMatchObject({ size: 5, inline: false });
+  });
+
+  it('finds due outbox entries through the live-entries index, in lease order: no walk over every live entry, no sort', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-store-plan-'));
+    const file = join(dir, 'qerds.sqlite');
+    store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
+    await store.migrate();
+    await store.transaction(async (tx) => {
+      await tx.insertMessage({
+        id: 'm-1',
+        ebmsMessageId: 'm-1@test',
+        role: 'sender-ap',
+        state: 'submitted',
+        sender: { scheme: '0188', value: '1' },
+        recipient: { scheme: '0188', value: '2' },
+        parts: [],
+        submittedAt: new Date(),
+      });
+      for (let i = 0; i < 3; i++) await tx.enqueue('relay', 'm-1');
+    });
+    // The SQL the store prepares for a lease (a fresh store: none of it is cached yet).
+    const prepared: string[] = [];
+    const prepare = Database.prototype.prepare;
+    const spy = vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (
+      this: Database.Database,
+      sql: string,
+    ) {
+      prepared.push(sql);
+      return prepare.call(this, sql);
+    } as typeof prepare);
+    try {
+      expect(await store.leaseOutbox(8, 30_000, new Date())).toHaveLength(3);
+    } finally {
+      spy.mockRestore();
+    }
+    other = new Database(file, { readonly: true });
+    const plans = prepared
+      .filter((sql) => /from "outbox" where "not_before"/.test(sql))
+      .map((sql) =>
+        other
+          .prepare(`explain query plan ${sql}`)
+          .all(...Array<null>((sql.match(/\?/g) ?? []).length).fill(null))
+          .map((row) => (row as { detail: string }).detail)
+          .join('; '),
+      );
+    // The read that answers "anything due?" and the lease's UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT).
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      expect(plan).toContain('USING INDEX outbox_live_due_idx');
+      expect(plan).not.toContain('TEMP B-TREE');
+    }
   });
 
   it('opens at synchronous NORMAL in WAL mode whatever the file was: the store syncs the WAL itself (group commit)', async () => {

@@ -10,6 +10,7 @@ import { messageReferenceMigration } from './0007-message-reference.js';
 import { peerReceiptsAndReceptionKeysMigration } from './0008-peer-receipts-and-reception-keys.js';
 import { activityTimeIndexesMigration } from './0009-activity-time-indexes.js';
 import { inlineBlobsMigration } from './0010-inline-blobs.js';
+import { outboxLiveIndexesMigration } from './0011-outbox-live-indexes.js';
 
 /**
  * Migrations listed in code, not globbed from the file system, so they run the same from src/ (tsx)
@@ -27,6 +28,7 @@ export function storeMigrations(flavour: SqlFlavour): MigrationProvider {
     '0008-peer-receipts-and-reception-keys': peerReceiptsAndReceptionKeysMigration(),
     '0009-activity-time-indexes': activityTimeIndexesMigration(),
     '0010-inline-blobs': inlineBlobsMigration(flavour),
+    '0011-outbox-live-indexes': outboxLiveIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
 }

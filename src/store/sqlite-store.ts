@@ -14,7 +14,13 @@ import { createFileBlobStore } from './file-blob-store.js';
 import { sqliteFlavour } from './flavour.js';
 import type { StoreDatabase } from './schema.js';
 import { createSqlStore } from './sql-store.js';
-import { createWalSync, trackCommittedChanges, withGroupCommit } from './sqlite-group-commit.js';
+import { startWalCheckpointer } from './sqlite-checkpointer.js';
+import {
+  createWalSync,
+  trackCommittedChanges,
+  withGroupCommit,
+  type CommittedChanges,
+} from './sqlite-group-commit.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -69,7 +75,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ? { unsynced: (work) => db.connection().execute((held) => committed.unsynced(() => work(held))) }
       : {}),
   });
-  const store = committed
+  const checkpoints = committed ? offThreadCheckpoints(database, options.file, committed) : undefined;
+  const synced = committed
     ? withGroupCommit(
         sqlStore,
         createWalSync({
@@ -79,14 +86,38 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }),
       )
     : sqlStore;
-  if (!lock) return store;
+  if (!lock && !checkpoints) return synced;
   return {
-    ...store,
+    ...synced,
     async close() {
-      await store.close();
-      lock.close();
+      // The thread's connection first: the store's, closing last, checkpoints what is left.
+      await checkpoints?.close();
+      await synced.close();
+      lock?.close();
     },
   };
+}
+
+/**
+ * The store's WAL checkpoints on a thread of their own (sqlite-checkpointer.ts) rather than inside a COMMIT on the
+ * event loop; the connection checkpoints by itself (SQLite's default, 1000 pages) before the thread starts and after
+ * it died.
+ */
+function offThreadCheckpoints(database: Database.Database, file: string, committed: CommittedChanges) {
+  let seen = committed.needingSync();
+  return startWalCheckpointer({
+    file,
+    wroteSince: () => {
+      const now = committed.needingSync();
+      const moved = now !== seen;
+      seen = now;
+      return moved;
+    },
+    onStart: () => database.pragma('wal_autocheckpoint = 0'),
+    onExit: () => {
+      if (database.open) database.pragma('wal_autocheckpoint = 1000');
+    },
+  });
 }
 
 /** What the store's connection committed that needs a sync, read off its change counter (group commit). */
@@ -101,9 +132,10 @@ function committedChangesOf(database: Database.Database) {
 /**
  * The store's connection to its SQLite file. WAL: readers do not block the writer. synchronous NORMAL, set explicitly
  * (better-sqlite3's build default in WAL mode, but a file in another journal mode would open FULL): SQLite appends a
- * commit to the WAL without an fsync (and syncs at checkpoints). A committed message or evidence must survive a power
- * cut (an acknowledged submission, or the only proof of an event): the store syncs the WAL itself before a write
- * returns and before anything is read (sqlite-group-commit.ts), one fsync for many commits, off the event loop.
+ * commit to the WAL without an fsync (and syncs at checkpoints, which run on a thread: sqlite-checkpointer.ts). A
+ * committed message or evidence must survive a power cut (an acknowledged submission, or the only proof of an event):
+ * the store syncs the WAL itself before a write returns and before anything is read (sqlite-group-commit.ts), one
+ * fsync for many commits, off the event loop.
  * better-sqlite3 runs synchronously: with FULL, each commit's fsync stopped the event loop, about ten per message.
  */
 export function openSqliteDatabase(file: string, busyTimeoutMs: number): Database.Database {

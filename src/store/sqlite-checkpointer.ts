@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads';
  * the WAL's committed pages into the database file and fsyncs both: with SQLite's automatic checkpoint (every 1000
  * WAL pages) that happened inside a COMMIT, synchronously on the event loop of the process that owns the store, a
  * stall of tens of milliseconds every few dozen messages (the bench's p99 at half rate: 360–600 ms with it, 130–160
- * without, load 11). The store's connection turns its automatic checkpoint off while this thread runs them; if the
- * thread dies, it turns it back on (a WAL nobody checkpoints would grow without end).
+ * without, load 11). The store's connection leaves checkpoints to this thread while it runs (keeping its own only
+ * as a backstop, far above the default); if the thread dies, it takes them back (a WAL nobody checkpoints grows
+ * without end).
  *
  * PASSIVE checkpoints: they copy what no reader still needs and never wait for a lock, so writers and readers on the
  * store's connection are never held up by them; SQLite restarts the WAL from its start at the first commit after a
@@ -36,8 +37,8 @@ export interface WalCheckpointerOptions {
   /** Whether anything was committed since the last call (the store's change counter moved). */
   readonly wroteSince: () => boolean;
   /**
-   * The thread is starting (at the first write: a store only read never starts one): the store's connection stops
-   * checkpointing by itself.
+   * The thread is starting (at the first write: a store only read never starts one): the store's connection leaves
+   * checkpoints to it.
    */
   readonly onStart: () => void;
   /** The thread ended without being asked (crashed, killed): the store's connection checkpoints by itself again. */

@@ -101,7 +101,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 /**
  * The store's WAL checkpoints on a thread of their own (sqlite-checkpointer.ts) rather than inside a COMMIT on the
  * event loop; the connection checkpoints by itself (SQLite's default, 1000 pages) before the thread starts and after
- * it died.
+ * it died, and at 10 000 pages while it runs.
  */
 function offThreadCheckpoints(database: Database.Database, file: string, committed: CommittedChanges) {
   let seen = committed.needingSync();
@@ -113,7 +113,9 @@ function offThreadCheckpoints(database: Database.Database, file: string, committ
       seen = now;
       return moved;
     },
-    onStart: () => database.pragma('wal_autocheckpoint = 0'),
+    // Backstop: a thread that falls behind (its passive checkpoints copying less than is written) lets the WAL grow
+    // to ten times SQLite's default at most before the connection checkpoints by itself.
+    onStart: () => database.pragma('wal_autocheckpoint = 10000'),
     onExit: () => {
       if (database.open) database.pragma('wal_autocheckpoint = 1000');
     },

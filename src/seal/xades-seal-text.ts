@@ -36,6 +36,8 @@ export async function sealWrittenXml(written: WrittenXml, options: XadesSealOpti
       `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`,
     );
   }
+  if (!written.xml.startsWith('</', written.signatureAt))
+    throw new QerdsError('SEAL_MALFORMED', 'the signature place of a written document is not an end tag');
   if (options.longTerm && !options.tsa)
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LT needs a SignatureTimeStamp: give a TSA');
   const identity = asSigner(options.identity);

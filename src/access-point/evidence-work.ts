@@ -3,7 +3,13 @@ import { formatParticipantId, type Clock, type EvidenceData, type TsaClient } fr
 import { issueEvidence, verifyEvidence } from '../evidence/index.js';
 import type { EvidenceCheck } from '../pipeline/index.js';
 import type { SigningIdentity, TrustStore } from '../pki/index.js';
-import { augmentXmlSeal, sealXml } from '../seal/index.js';
+import {
+  augmentXmlSeal,
+  sealWrittenXml,
+  sealXml,
+  type WrittenXml,
+  type XadesSealOptions,
+} from '../seal/index.js';
 
 /**
  * What issuing and checking evidence need beyond the data of one call: the same in the main thread (inline,
@@ -30,18 +36,20 @@ export async function sealEvidence(
   clock: Clock,
 ): Promise<string> {
   const base = { identity: material.identity, tsa: material.tsa, clock, idGenerator: onceIds(sigId) };
+  // The written evidence (issueEvidence gives it) is sealed without a DOM (sealWrittenXml); a text alone is parsed.
+  const seal = (xml: string, written: WrittenXml | undefined, options: XadesSealOptions) =>
+    written ? sealWrittenXml(written, options) : sealXml(xml, options);
   const sealer = {
-    seal: async (xml: string, parsed?: Document) => {
-      if (material.level === 'B-T') return sealXml(xml, base, parsed);
+    seal: async (xml: string, written?: WrittenXml) => {
+      if (material.level === 'B-T') return seal(xml, written, base);
       // The CRLs are read at each sealing: the refresh (validation-data-refresh.ts) replaces them while the AP runs.
       // B-LT in the same pass (no serialize, parse and timestamp re-read between sealing and augmenting).
       if (material.level === 'B-LT')
-        return sealXml(
-          xml,
-          { ...base, longTerm: { crls: material.crls(), certificates: material.certificates } },
-          parsed,
-        );
-      return augmentXmlSeal(await sealXml(xml, base, parsed), {
+        return seal(xml, written, {
+          ...base,
+          longTerm: { crls: material.crls(), certificates: material.certificates },
+        });
+      return augmentXmlSeal(await seal(xml, written, base), {
         level: material.level,
         tsa: material.tsa,
         crls: material.crls(),

@@ -1,17 +1,17 @@
 import type { EvidenceData } from '../core/index.js';
 import type { CertificateQcReport, Finding, TrustStore } from '../pki/index.js';
 import type { QualifiedStatus, TrustList } from '../trust-list/index.js';
-import type { SealVerification } from '../seal/index.js';
+import type { SealVerification, WrittenXml } from '../seal/index.js';
 import type { IssuerBinding, IssuerPin } from './issuer-check.js';
 
 /** Anything that seals an XML document (XAdES enveloped): see {@link xadesSealer}. */
 export interface EvidenceSealer {
   /**
-   * Seal `xml`. `parsed`, when given, is a DOM of that very text, node for node what a strict parse gives
-   * back (issueEvidence passes the builder's), for a sealer that works on the DOM to use instead of parsing
-   * again; it is the sealer's to change. A sealer that works on the text may ignore it.
+   * Seal `xml`. `written`, when given, is that very text as its builder wrote it with its canonical form
+   * (issueEvidence passes writeEvidence's), for a sealer that seals without parsing (sealWrittenXml). A sealer that
+   * parses the text may ignore it.
    */
-  seal(xml: string, parsed?: Document): Promise<string>;
+  seal(xml: string, written?: WrittenXml): Promise<string>;
 }
 
 /** Main indications of ETSI EN 319 102-1 §5.1.3. */

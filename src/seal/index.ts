@@ -1,4 +1,5 @@
 export { sealXml } from './xades-seal.js';
+export { sealWrittenXml } from './xades-seal-text.js';
 export { verifyXmlSeal, verifyXmlSealForReading, type SignedDocumentView } from './xades-verify.js';
 export {
   verifyXadesDocument,
@@ -21,7 +22,13 @@ export {
 } from './algorithms.js';
 export { EXC_C14N, ENVELOPED_SIGNATURE, SIGNED_PROPERTIES_TYPE } from './xml.js';
 export { sealErrors } from './errors.js';
-export type { XadesSealOptions, VerifyXmlSealOptions, SealVerification, SealLevel } from './types.js';
+export type {
+  XadesSealOptions,
+  VerifyXmlSealOptions,
+  SealVerification,
+  SealLevel,
+  WrittenXml,
+} from './types.js';
 export { augmentXmlSeal, type AugmentXmlSealOptions } from './xades-augment.js';
 export { archiveRenewal, type ArchiveRenewal } from './archive-due.js';
 export {

@@ -108,3 +108,22 @@ export interface SealVerification {
    */
   readonly signedDocument?: string;
 }
+
+/**
+ * An XML document its producer wrote as text, with what an enveloped seal needs to know of it, so that the seal
+ * is made without parsing it (sealWrittenXml): the producer answers for `canonical` and `ids` being what a strict
+ * parse of `xml` gives (evidence/evidence-text.ts; its tests check both against a parse).
+ */
+export interface WrittenXml {
+  /** The document, as it will be stored and read. */
+  readonly xml: string;
+  /** Offset in `xml` of the document element's end tag: ds:Signature goes there, as its last child. */
+  readonly signatureAt: number;
+  /**
+   * The document element's Exclusive C14N form (without comments) as our canonicalizer gives it on a strict parse
+   * of `xml`: what the whole-document Reference (enveloped-signature, exc-c14n) digests.
+   */
+  readonly canonical: string;
+  /** Every value of an Id, ID or id attribute in the document (the seal's own Ids must not clash with one). */
+  readonly ids: readonly string[];
+}

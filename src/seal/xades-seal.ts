@@ -30,8 +30,9 @@ export async function sealXml(
   options: XadesSealOptions,
   /**
    * `xml` as a DOM the caller already has, used instead of parsing the same text again: a
-   * `parseXmlStrict(xml, …)` of it, or a DOM that such a parse gives back node for node (buildEvidenceDocument
-   * builds one). The seal is assembled in it, so the caller must not use it afterwards.
+   * `parseXmlStrict(xml, …)` of it, or a DOM that such a parse gives back node for node (the DOM evidence builder
+   * kept as the oracle of sealWrittenXml, test/helpers/evidence-dom-builder.ts, builds one). The seal is assembled
+   * in it, so the caller must not use it afterwards.
    */
   parsed?: Document,
 ): Promise<string> {

@@ -2,7 +2,17 @@
  * The one XML toolkit: strict parsing and serialization on the one DOM (@xmldom/xmldom), and the one
  * canonicalizer (xml-crypto's, with the W3C orderings made exact). Used by as4, seal, evidence and directory.
  */
-export { parseXmlStrict, serializeXml, type ParseXmlOptions } from './parse.js';
+export {
+  parseXmlStrict,
+  serializedAttributeValue,
+  serializedText,
+  serializeXml,
+  type ParseXmlOptions,
+} from './parse.js';
+export {
+  escapeAttribute as canonicalAttributeEscape,
+  escapeText as canonicalTextEscape,
+} from './exc-c14n.js';
 export {
   canonicalAttributeValue,
   canonicalElement,

@@ -63,3 +63,32 @@ export function parseXmlStrict(
 export function serializeXml(node: Node): string {
   return new XMLSerializer().serializeToString(node);
 }
+
+/*
+ * How serializeXml (xmldom's XMLSerializer) escapes, for producers that write the same text without a DOM
+ * (evidence/evidence-text.ts, seal/xades-seal-text.ts): text `<`, `&`, `>`; attribute values (between `"`) also
+ * `"`, TAB, LF and CR, as decimal character references. Nothing else is escaped (no character check: a character
+ * XML 1.0 cannot hold is written as it is, as the serializer writes it).
+ */
+const SERIALIZED_TEXT_SPECIAL = /[<&>]/;
+const SERIALIZED_ATTRIBUTE_SPECIAL = /[<>&"\t\n\r]/;
+const SERIALIZER_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  '"': '&quot;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+const serializerEscape = (c: string): string => SERIALIZER_ESCAPES[c] as string;
+
+/** Character data as serializeXml writes it. */
+export function serializedText(s: string): string {
+  return SERIALIZED_TEXT_SPECIAL.test(s) ? s.replace(/[<&>]/g, serializerEscape) : s;
+}
+
+/** An attribute value as serializeXml writes it (between `"`). */
+export function serializedAttributeValue(s: string): string {
+  return SERIALIZED_ATTRIBUTE_SPECIAL.test(s) ? s.replace(/[<>&"\t\n\r]/g, serializerEscape) : s;
+}

@@ -151,12 +151,16 @@ function spawnCheckpointThread(file: string, onDied: (code: number) => void): Ch
         worker.ref();
         worker.postMessage({ type: 'checkpoint', id });
       }),
+    // Whoever awaits the thread's end keeps the process alive until it has ended (an unref'd thread alone does not:
+    // a process whose last task is `await store.close()` would exit in the middle of it).
     async close() {
       closing = true;
+      worker.ref();
       worker.postMessage({ type: 'close' });
       await exited;
     },
     async terminate() {
+      worker.ref();
       await worker.terminate();
       await exited;
     },

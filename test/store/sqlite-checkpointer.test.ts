@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWalCheckpointer, type WalCheckpointer } from '../../src/store/sqlite-checkpointer.js';
@@ -100,6 +102,22 @@ describe('SQLite checkpoints off the event loop', () => {
     await other.checkpoint();
     await other.close();
     expect(closed).toEqual([]);
+  });
+
+  it('a process whose last task is closing the store runs the close to its end (the thread does not let it exit early)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-checkpoint-exit-'));
+    const file = join(dir, 'qerds.sqlite');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '..', 'helpers', 'store-close-child.ts'),
+      file,
+      join(dir, 'blobs'),
+    ]);
+    expect(stdout).toBe('closed\n');
+    // Closed cleanly: the last connection checkpointed everything and removed the WAL.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    expect(rowsInFileAlone(file, 'messages')).toBe(1);
   });
 
   it('the store: a committed message reaches the database file while the store is open, far below 1000 WAL pages', async () => {

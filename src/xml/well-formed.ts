@@ -13,10 +13,13 @@ import { XML_NS } from './namespaces.js';
  *
  * The DOM is xmldom's, built with its own factory and tree methods in the order its DOMParser calls them, so the
  * nodes are the same objects with the same properties (xml-crypto, xpath and our c14n read them), including
- * xmldom's choices where it departs from the XML Infoset:
- * - line ends are normalized as xmldom does (XML 1.1's set: CR LF, CR U+0085, CR, U+0085, U+2028 become LF), in
- *   character data, attribute values, comments, CDATA sections and processing instructions; in markup only XML
- *   1.0 white space is accepted, so U+0085 or U+2028 there is refused;
+ * xmldom's choices where it departs from the XML Infoset, but one:
+ * - line ends are normalized as XML 1.0 (fifth edition, §2.11) says, not as xmldom does: CR LF and a CR alone
+ *   become LF, in character data, attribute values, comments, CDATA sections and processing instructions; U+0085
+ *   (NEL) and U+2028 (LINE SEPARATOR) are ordinary characters, kept (xmldom applies XML 1.1's set, where they and
+ *   CR U+0085 are line ends too: a document signed by an XML 1.0 tool with them raw would not verify). In markup
+ *   only XML 1.0 white space is accepted, so U+0085 or U+2028 there is refused. A document declaring
+ *   `version="1.1"` is refused (see xmlDeclaration);
  * - white space between the markup of the prolog and epilog becomes Text children of the Document (but not the
  *   white space after the last markup); a byte order mark at the very start is kept as such a Text;
  * - the XML declaration becomes a processing instruction with target `xml`;
@@ -67,8 +70,6 @@ const GT = 0x3e;
 const QUESTION = 0x3f;
 const RSQB = 0x5d;
 const LOWER_X = 0x78;
-const NEL = 0x85;
-const LINE_SEPARATOR = 0x2028;
 const BOM = 0xfeff;
 const TEXT_NODE = 3;
 
@@ -117,13 +118,13 @@ const NAMES = ((): Uint8Array => {
 
 const isSpace = (c: number): boolean => c === SPACE || c === LF || c === TAB || c === CR;
 
-/** xmldom's line-end normalization (its DOMParser applies it to the whole source before reading). */
+/** XML 1.0's line-end normalization (§2.11): CR LF and a CR not followed by LF become LF. */
 function normalizeLineEnds(text: string): string {
-  return text.replace(/\r[\n\u0085]/g, '\n').replace(/[\r\u0085\u2028]/g, '\n');
+  return text.replace(/\r\n?/g, '\n');
 }
 
 const XML_DECLARATION =
-  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
+  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"(1\.[0-9]+)"|'(1\.[0-9]+)')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 
 /** Namespace bindings in scope: prefix (or '' for the default namespace) → URI; each scope's prototype is its parent's. */
 type Scope = Record<string, string>;
@@ -253,9 +254,7 @@ class Reader {
             this.fail("']]>' in character data", p - 2);
         } else if (c === CR) norm = true;
         else if (c !== LF && c !== TAB) this.invalidChar(c, p);
-      } else if (c < 0xd800) {
-        if (c === NEL || c === LINE_SEPARATOR) norm = true;
-      } else p = this.nonBmp(c, p);
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
       p++;
     }
     this.pos = p;
@@ -291,11 +290,7 @@ class Reader {
       if (c < SPACE) {
         if (c === CR) norm = true;
         else if (c !== LF && c !== TAB) this.invalidChar(c, p);
-      } else if (c >= 0x80) {
-        if (c < 0xd800) {
-          if (c === NEL || c === LINE_SEPARATOR) norm = true;
-        } else p = this.nonBmp(c, p);
-      }
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
     }
     return norm;
   }
@@ -564,18 +559,17 @@ class Reader {
           }
         } else if (c === TAB || c === LF || c === CR) space = true;
         else this.invalidChar(c, p);
-      } else if (c < 0xd800) {
-        if (c === NEL || c === LINE_SEPARATOR) space = true;
-      } else p = this.nonBmp(c, p);
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
       p++;
     }
     this.pos = p + 1;
     return out + this.cutValue(from, p, space);
   }
 
+  /** A run of an attribute value: line ends normalized (CR LF is one line end), then TAB and LF become spaces. */
   private cutValue(from: number, to: number, space: boolean): string {
     const text = this.src.slice(from, to);
-    return space ? normalizeLineEnds(text).replace(/[\t\n]/g, ' ') : text;
+    return space ? text.replace(/\r\n?|[\t\n]/g, ' ') : text;
   }
 
   private endTag(p: number): number {
@@ -643,9 +637,17 @@ class Reader {
     return end + 2;
   }
 
+  /**
+   * The XML declaration. `version="1.1"` is refused: XML 1.1 reads the same characters otherwise (U+0085, U+2028
+   * and CR U+0085 are line ends there, C0 controls may be referenced, names differ), so a signer reading it as 1.1
+   * and this reader (XML 1.0) would see different text under one signature; XML 1.0's rule (§2.8) to read 1.x as
+   * 1.0, which libxml2 follows with a warning, is kept for the 1.x versions that do not exist (no other reading).
+   */
   private xmlDeclaration(p: number): number {
     XML_DECLARATION.lastIndex = p;
-    if (!XML_DECLARATION.test(this.src)) this.fail('malformed XML declaration', p);
+    const m = XML_DECLARATION.exec(this.src);
+    if (m === null) this.fail('malformed XML declaration', p);
+    if ((m[1] ?? m[2]) === '1.1') this.fail('an XML 1.1 document (version="1.1") is refused', p + 6);
     const end = XML_DECLARATION.lastIndex - 2;
     const data = this.cut(p + 5, end, this.checkChars(p + 5, end)).replace(/^\s+/, '');
     this.append(this.doc.createProcessingInstruction('xml', data));

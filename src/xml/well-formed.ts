@@ -1,6 +1,7 @@
 import { DOMImplementation } from '@xmldom/xmldom';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
 import { XML_NS } from './namespaces.js';
+import { addAttribute, appendToElement, countChanges, newElement, newText } from './xmldom-nodes.js';
 
 /*
  * A strict XML 1.0 + Namespaces parser that builds @xmldom/xmldom's DOM, in one pass over the string.
@@ -11,9 +12,10 @@ import { XML_NS } from './namespaces.js';
  * attribute values, `&` not starting a reference, invalid characters and character references, text around the
  * root, mismatched end tags it skips). Here every such document is refused.
  *
- * The DOM is xmldom's, built with its own factory and tree methods in the order its DOMParser calls them, so the
- * nodes are the same objects with the same properties (xml-crypto, xpath and our c14n read them), including
- * xmldom's choices where it departs from the XML Infoset, but one:
+ * The DOM is xmldom's, built as its DOMParser builds it: elements, attributes and the nodes inside elements made
+ * and linked as xmldom's methods would, without the checks they repeat (xmldom-nodes.ts), the rest with xmldom's
+ * factory and tree methods. The nodes are the same objects with the same properties (xml-crypto, xpath and our
+ * c14n read them), including xmldom's choices where it departs from the XML Infoset, but one:
  * - line ends are normalized as XML 1.0 (fifth edition, §2.11) says, not as xmldom does: CR LF and a CR alone
  *   become LF, in character data, attribute values, comments, CDATA sections and processing instructions; U+0085
  *   (NEL) and U+2028 (LINE SEPARATOR) are ordinary characters, kept (xmldom applies XML 1.1's set, where they and
@@ -210,6 +212,7 @@ class Reader {
         else this.fail("'<!' that starts no comment or CDATA section", p);
       } else p = this.startTag(p);
     }
+    countChanges(this.doc, this.elements + this.attributes);
     return { document: this.doc, processingInstructions: this.pis };
   }
 
@@ -372,14 +375,15 @@ class Reader {
   }
 
   private append(node: Node): void {
-    this.parent.appendChild(node);
+    if (this.parent === this.doc) this.doc.appendChild(node);
+    else appendToElement(this.parent, node);
   }
 
   /** Text in an element; joined to a Text just before it (only an empty CDATA section separates two), as xmldom's normalize() does. */
   private appendText(text: string): void {
     const last = this.parent.lastChild;
     if (last !== null && last.nodeType === TEXT_NODE) (last as Text).appendData(text);
-    else this.parent.appendChild(this.doc.createTextNode(text));
+    else appendToElement(this.parent, newText(this.doc, text));
   }
 
   private startTag(p: number): number {
@@ -482,13 +486,9 @@ class Reader {
 
     // Built as xmldom's DOMHandler.startElement does: the element, appended, then its attributes in order.
     const doc = this.doc;
-    const el = doc.createElementNS(ns as string, qName);
+    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1);
     this.append(el);
-    for (let k = 0; k < count; k++) {
-      const attr = doc.createAttributeNS(uris[k] as string, attrNames[k]!);
-      attr.value = attr.nodeValue = attrValues[k]!;
-      el.setAttributeNode(attr);
-    }
+    for (let k = 0; k < count; k++) addAttribute(el, uris[k], attrNames[k]!, attrColons[k]!, attrValues[k]!);
     this.rootSeen = true;
     if (!empty) {
       this.openNames.push(qName);

@@ -128,9 +128,6 @@ function normalizeLineEnds(text: string): string {
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"(1\.[0-9]+)"|'(1\.[0-9]+)')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 
-/** Namespace bindings in scope: prefix (or '' for the default namespace) → URI; each scope's prototype is its parent's. */
-type Scope = Record<string, string>;
-
 /**
  * Parse `src` (a whole document) into xmldom's DOM, refusing anything that is not well-formed XML 1.0 with
  * namespaces, a DOCTYPE, and documents beyond `limits`. Throws XmlRefusal.
@@ -147,9 +144,17 @@ class Reader {
   /** Colon position in the last qualified name read, or -1. */
   private colon = -1;
   private parent: Node;
-  private scope: Scope;
+  /**
+   * The namespace bindings in scope: prefix (or '' for the default namespace) → URI. An element's declarations
+   * are set here as its start tag is read, the binding each replaced (or undefined) kept in replacedPrefixes and
+   * replacedUris, and put back at its end: O(1) a declaration and a look-up, whatever the nesting.
+   */
+  private readonly bindings = new Map<string, string>([['xml', XML_URI]]);
+  private readonly replacedPrefixes: string[] = [];
+  private readonly replacedUris: (string | undefined)[] = [];
   private readonly openNames: string[] = [];
-  private readonly openScopes: Scope[] = [];
+  /** For each open element, the length of `replacedPrefixes` before its declarations. */
+  private readonly openMarks: number[] = [];
   private rootSeen = false;
   private pis = false;
   private elements = 0;
@@ -168,9 +173,6 @@ class Reader {
     this.n = src.length;
     this.doc = new DOMImplementation().createDocument(null, null, null);
     this.parent = this.doc;
-    const root = Object.create(null) as Scope;
-    root.xml = XML_URI;
-    this.scope = root;
   }
 
   private fail(reason: string, at: number): never {
@@ -438,7 +440,8 @@ class Reader {
     if (this.attributes > limits.maxAttributes) this.limit(`more than ${limits.maxAttributes} attributes`, p);
 
     // Namespace declarations of this element (Namespaces in XML 1.0 §3, "Reserved Prefixes and Namespace Names").
-    let scope = this.scope;
+    const { bindings, replacedPrefixes, replacedUris } = this;
+    const mark = replacedPrefixes.length;
     for (let k = 0; k < count; k++) {
       const name = attrNames[k]!;
       const colon = attrColons[k]!;
@@ -457,16 +460,17 @@ class Reader {
         );
       } else if (uri === '' && prefix !== '')
         this.fail(`the prefix ${prefix} is bound to no namespace`, attrAt[k]!);
-      if (scope === this.scope) scope = Object.create(scope) as Scope;
-      scope[prefix] = uri;
+      replacedPrefixes.push(prefix);
+      replacedUris.push(bindings.get(prefix));
+      bindings.set(prefix, uri);
     }
 
     let ns: string | undefined;
-    if (nameColon === -1) ns = scope[''];
+    if (nameColon === -1) ns = bindings.get('');
     else {
       const prefix = qName.slice(0, nameColon - p - 1);
       if (prefix === 'xmlns') this.fail(`element <${qName}> has the prefix xmlns`, p);
-      ns = scope[prefix];
+      ns = bindings.get(prefix);
       if (ns === undefined) this.fail(`the prefix ${prefix} of <${qName}> is not declared`, p);
     }
     const uris = this.attrUris;
@@ -476,7 +480,7 @@ class Reader {
       if (colon === -1) uris[k] = name === 'xmlns' ? XMLNS_URI : undefined;
       else {
         const prefix = name.slice(0, colon);
-        const uri = prefix === 'xmlns' ? XMLNS_URI : scope[prefix];
+        const uri = prefix === 'xmlns' ? XMLNS_URI : bindings.get(prefix);
         if (uri === undefined)
           this.fail(`the prefix ${prefix} of attribute ${name} is not declared`, attrAt[k]!);
         uris[k] = uri;
@@ -492,11 +496,21 @@ class Reader {
     this.rootSeen = true;
     if (!empty) {
       this.openNames.push(qName);
-      this.openScopes.push(this.scope);
-      this.scope = scope;
+      this.openMarks.push(mark);
       this.parent = el;
-    }
+    } else if (replacedPrefixes.length > mark) this.unbind(mark);
     return q;
+  }
+
+  /** Puts back the bindings that the declarations since `mark` replaced (the last first). */
+  private unbind(mark: number): void {
+    const { bindings, replacedPrefixes, replacedUris } = this;
+    while (replacedPrefixes.length > mark) {
+      const prefix = replacedPrefixes.pop()!;
+      const uri = replacedUris.pop();
+      if (uri === undefined) bindings.delete(prefix);
+      else bindings.set(prefix, uri);
+    }
   }
 
   /** No two attributes of one element with the same name, nor with the same namespace and local name (Namespaces §6.3). */
@@ -586,7 +600,7 @@ class Reader {
     q = this.skipSpace(q);
     if (src.charCodeAt(q) !== GT) this.fail(`end tag </${name}> is not closed by '>'`, q);
     open.pop();
-    this.scope = this.openScopes.pop()!;
+    this.unbind(this.openMarks.pop()!);
     // After the root, xmldom's current node is the Document (its parentNode): what follows goes there.
     this.parent = this.parent.parentNode!;
     return q + 1;

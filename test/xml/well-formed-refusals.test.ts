@@ -205,6 +205,32 @@ describe('xml/well-formed.ts against hostile documents', () => {
     );
   });
 
+  it('ends a namespace declaration’s scope with its element, putting back the binding it replaced', () => {
+    const doc = parseWellFormed(
+      '<a xmlns:p="urn:1" xmlns="urn:d"><b xmlns:p="urn:2" xmlns=""><p:c/><e/></b><p:c/><e/>' +
+        '<b xmlns:p="urn:3" xmlns:q="urn:q"/><p:c p:x="1"/><b xmlns:q="urn:q"></b></a>',
+    ).document;
+    const seen = Array.from(doc.getElementsByTagName('*')).map((e) => `${e.tagName}=${e.namespaceURI}`);
+    expect(seen).toEqual([
+      'a=urn:d',
+      'b=',
+      'p:c=urn:2',
+      'e=',
+      'p:c=urn:1',
+      'e=urn:d',
+      'b=urn:d',
+      'p:c=urn:1',
+      'b=urn:d',
+    ]);
+    expect(doc.getElementsByTagName('p:c')[2]!.attributes[0]!.namespaceURI).toBe('urn:1');
+    expect(refusal('<a><b xmlns:q="urn:q"></b><q:c/></a>')?.reason).toBe(
+      'the prefix q of <q:c> is not declared',
+    );
+    expect(refusal('<a><b xmlns:q="urn:q"/><c q:x="1"/></a>')?.reason).toBe(
+      'the prefix q of attribute q:x is not declared',
+    );
+  });
+
   it('reads long names and refuses an end tag that differs in the last character', () => {
     const name = `n${'é'.repeat(1_000_000)}`;
     expect(parseWellFormed(`<${name} ${name}="1"></${name}>`).document.documentElement!.localName).toBe(name);

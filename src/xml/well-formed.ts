@@ -1,6 +1,7 @@
 import { DOMImplementation } from '@xmldom/xmldom';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from './limits.js';
 import { XML_NS } from './namespaces.js';
+import { addAttribute, appendToElement, countChanges, newElement, newText } from './xmldom-nodes.js';
 
 /*
  * A strict XML 1.0 + Namespaces parser that builds @xmldom/xmldom's DOM, in one pass over the string.
@@ -11,12 +12,16 @@ import { XML_NS } from './namespaces.js';
  * attribute values, `&` not starting a reference, invalid characters and character references, text around the
  * root, mismatched end tags it skips). Here every such document is refused.
  *
- * The DOM is xmldom's, built with its own factory and tree methods in the order its DOMParser calls them, so the
- * nodes are the same objects with the same properties (xml-crypto, xpath and our c14n read them), including
- * xmldom's choices where it departs from the XML Infoset:
- * - line ends are normalized as xmldom does (XML 1.1's set: CR LF, CR U+0085, CR, U+0085, U+2028 become LF), in
- *   character data, attribute values, comments, CDATA sections and processing instructions; in markup only XML
- *   1.0 white space is accepted, so U+0085 or U+2028 there is refused;
+ * The DOM is xmldom's, built as its DOMParser builds it: elements, attributes and the nodes inside elements made
+ * and linked as xmldom's methods would, without the checks they repeat (xmldom-nodes.ts), the rest with xmldom's
+ * factory and tree methods. The nodes are the same objects with the same properties (xml-crypto, xpath and our
+ * c14n read them), including xmldom's choices where it departs from the XML Infoset, but one:
+ * - line ends are normalized as XML 1.0 (fifth edition, §2.11) says, not as xmldom does: CR LF and a CR alone
+ *   become LF, in character data, attribute values, comments, CDATA sections and processing instructions; U+0085
+ *   (NEL) and U+2028 (LINE SEPARATOR) are ordinary characters, kept (xmldom applies XML 1.1's set, where they and
+ *   CR U+0085 are line ends too: a document signed by an XML 1.0 tool with them raw would not verify). In markup
+ *   only XML 1.0 white space is accepted, so U+0085 or U+2028 there is refused. A document declaring
+ *   `version="1.1"` is refused (see xmlDeclaration);
  * - white space between the markup of the prolog and epilog becomes Text children of the Document (but not the
  *   white space after the last markup); a byte order mark at the very start is kept as such a Text;
  * - the XML declaration becomes a processing instruction with target `xml`;
@@ -67,8 +72,6 @@ const GT = 0x3e;
 const QUESTION = 0x3f;
 const RSQB = 0x5d;
 const LOWER_X = 0x78;
-const NEL = 0x85;
-const LINE_SEPARATOR = 0x2028;
 const BOM = 0xfeff;
 const TEXT_NODE = 3;
 
@@ -117,16 +120,13 @@ const NAMES = ((): Uint8Array => {
 
 const isSpace = (c: number): boolean => c === SPACE || c === LF || c === TAB || c === CR;
 
-/** xmldom's line-end normalization (its DOMParser applies it to the whole source before reading). */
+/** XML 1.0's line-end normalization (§2.11): CR LF and a CR not followed by LF become LF. */
 function normalizeLineEnds(text: string): string {
-  return text.replace(/\r[\n\u0085]/g, '\n').replace(/[\r\u0085\u2028]/g, '\n');
+  return text.replace(/\r\n?/g, '\n');
 }
 
 const XML_DECLARATION =
-  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
-
-/** Namespace bindings in scope: prefix (or '' for the default namespace) → URI; each scope's prototype is its parent's. */
-type Scope = Record<string, string>;
+  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"(1\.[0-9]+)"|'(1\.[0-9]+)')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 
 /**
  * Parse `src` (a whole document) into xmldom's DOM, refusing anything that is not well-formed XML 1.0 with
@@ -144,9 +144,17 @@ class Reader {
   /** Colon position in the last qualified name read, or -1. */
   private colon = -1;
   private parent: Node;
-  private scope: Scope;
+  /**
+   * The namespace bindings in scope: prefix (or '' for the default namespace) → URI. An element's declarations
+   * are set here as its start tag is read, the binding each replaced (or undefined) kept in replacedPrefixes and
+   * replacedUris, and put back at its end: O(1) a declaration and a look-up, whatever the nesting.
+   */
+  private readonly bindings = new Map<string, string>([['xml', XML_URI]]);
+  private readonly replacedPrefixes: string[] = [];
+  private readonly replacedUris: (string | undefined)[] = [];
   private readonly openNames: string[] = [];
-  private readonly openScopes: Scope[] = [];
+  /** For each open element, the length of `replacedPrefixes` before its declarations. */
+  private readonly openMarks: number[] = [];
   private rootSeen = false;
   private pis = false;
   private elements = 0;
@@ -165,9 +173,6 @@ class Reader {
     this.n = src.length;
     this.doc = new DOMImplementation().createDocument(null, null, null);
     this.parent = this.doc;
-    const root = Object.create(null) as Scope;
-    root.xml = XML_URI;
-    this.scope = root;
   }
 
   private fail(reason: string, at: number): never {
@@ -209,6 +214,7 @@ class Reader {
         else this.fail("'<!' that starts no comment or CDATA section", p);
       } else p = this.startTag(p);
     }
+    countChanges(this.doc, this.elements + this.attributes);
     return { document: this.doc, processingInstructions: this.pis };
   }
 
@@ -253,9 +259,7 @@ class Reader {
             this.fail("']]>' in character data", p - 2);
         } else if (c === CR) norm = true;
         else if (c !== LF && c !== TAB) this.invalidChar(c, p);
-      } else if (c < 0xd800) {
-        if (c === NEL || c === LINE_SEPARATOR) norm = true;
-      } else p = this.nonBmp(c, p);
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
       p++;
     }
     this.pos = p;
@@ -291,11 +295,7 @@ class Reader {
       if (c < SPACE) {
         if (c === CR) norm = true;
         else if (c !== LF && c !== TAB) this.invalidChar(c, p);
-      } else if (c >= 0x80) {
-        if (c < 0xd800) {
-          if (c === NEL || c === LINE_SEPARATOR) norm = true;
-        } else p = this.nonBmp(c, p);
-      }
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
     }
     return norm;
   }
@@ -377,14 +377,15 @@ class Reader {
   }
 
   private append(node: Node): void {
-    this.parent.appendChild(node);
+    if (this.parent === this.doc) this.doc.appendChild(node);
+    else appendToElement(this.parent, node);
   }
 
   /** Text in an element; joined to a Text just before it (only an empty CDATA section separates two), as xmldom's normalize() does. */
   private appendText(text: string): void {
     const last = this.parent.lastChild;
     if (last !== null && last.nodeType === TEXT_NODE) (last as Text).appendData(text);
-    else this.parent.appendChild(this.doc.createTextNode(text));
+    else appendToElement(this.parent, newText(this.doc, text));
   }
 
   private startTag(p: number): number {
@@ -439,7 +440,8 @@ class Reader {
     if (this.attributes > limits.maxAttributes) this.limit(`more than ${limits.maxAttributes} attributes`, p);
 
     // Namespace declarations of this element (Namespaces in XML 1.0 §3, "Reserved Prefixes and Namespace Names").
-    let scope = this.scope;
+    const { bindings, replacedPrefixes, replacedUris } = this;
+    const mark = replacedPrefixes.length;
     for (let k = 0; k < count; k++) {
       const name = attrNames[k]!;
       const colon = attrColons[k]!;
@@ -458,16 +460,17 @@ class Reader {
         );
       } else if (uri === '' && prefix !== '')
         this.fail(`the prefix ${prefix} is bound to no namespace`, attrAt[k]!);
-      if (scope === this.scope) scope = Object.create(scope) as Scope;
-      scope[prefix] = uri;
+      replacedPrefixes.push(prefix);
+      replacedUris.push(bindings.get(prefix));
+      bindings.set(prefix, uri);
     }
 
     let ns: string | undefined;
-    if (nameColon === -1) ns = scope[''];
+    if (nameColon === -1) ns = bindings.get('');
     else {
       const prefix = qName.slice(0, nameColon - p - 1);
       if (prefix === 'xmlns') this.fail(`element <${qName}> has the prefix xmlns`, p);
-      ns = scope[prefix];
+      ns = bindings.get(prefix);
       if (ns === undefined) this.fail(`the prefix ${prefix} of <${qName}> is not declared`, p);
     }
     const uris = this.attrUris;
@@ -477,7 +480,7 @@ class Reader {
       if (colon === -1) uris[k] = name === 'xmlns' ? XMLNS_URI : undefined;
       else {
         const prefix = name.slice(0, colon);
-        const uri = prefix === 'xmlns' ? XMLNS_URI : scope[prefix];
+        const uri = prefix === 'xmlns' ? XMLNS_URI : bindings.get(prefix);
         if (uri === undefined)
           this.fail(`the prefix ${prefix} of attribute ${name} is not declared`, attrAt[k]!);
         uris[k] = uri;
@@ -487,21 +490,27 @@ class Reader {
 
     // Built as xmldom's DOMHandler.startElement does: the element, appended, then its attributes in order.
     const doc = this.doc;
-    const el = doc.createElementNS(ns as string, qName);
+    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1);
     this.append(el);
-    for (let k = 0; k < count; k++) {
-      const attr = doc.createAttributeNS(uris[k] as string, attrNames[k]!);
-      attr.value = attr.nodeValue = attrValues[k]!;
-      el.setAttributeNode(attr);
-    }
+    for (let k = 0; k < count; k++) addAttribute(el, uris[k], attrNames[k]!, attrColons[k]!, attrValues[k]!);
     this.rootSeen = true;
     if (!empty) {
       this.openNames.push(qName);
-      this.openScopes.push(this.scope);
-      this.scope = scope;
+      this.openMarks.push(mark);
       this.parent = el;
-    }
+    } else if (replacedPrefixes.length > mark) this.unbind(mark);
     return q;
+  }
+
+  /** Puts back the bindings that the declarations since `mark` replaced (the last first). */
+  private unbind(mark: number): void {
+    const { bindings, replacedPrefixes, replacedUris } = this;
+    while (replacedPrefixes.length > mark) {
+      const prefix = replacedPrefixes.pop()!;
+      const uri = replacedUris.pop();
+      if (uri === undefined) bindings.delete(prefix);
+      else bindings.set(prefix, uri);
+    }
   }
 
   /** No two attributes of one element with the same name, nor with the same namespace and local name (Namespaces §6.3). */
@@ -564,18 +573,17 @@ class Reader {
           }
         } else if (c === TAB || c === LF || c === CR) space = true;
         else this.invalidChar(c, p);
-      } else if (c < 0xd800) {
-        if (c === NEL || c === LINE_SEPARATOR) space = true;
-      } else p = this.nonBmp(c, p);
+      } else if (c >= 0xd800) p = this.nonBmp(c, p);
       p++;
     }
     this.pos = p + 1;
     return out + this.cutValue(from, p, space);
   }
 
+  /** A run of an attribute value: line ends normalized (CR LF is one line end), then TAB and LF become spaces. */
   private cutValue(from: number, to: number, space: boolean): string {
     const text = this.src.slice(from, to);
-    return space ? normalizeLineEnds(text).replace(/[\t\n]/g, ' ') : text;
+    return space ? text.replace(/\r\n?|[\t\n]/g, ' ') : text;
   }
 
   private endTag(p: number): number {
@@ -592,7 +600,7 @@ class Reader {
     q = this.skipSpace(q);
     if (src.charCodeAt(q) !== GT) this.fail(`end tag </${name}> is not closed by '>'`, q);
     open.pop();
-    this.scope = this.openScopes.pop()!;
+    this.unbind(this.openMarks.pop()!);
     // After the root, xmldom's current node is the Document (its parentNode): what follows goes there.
     this.parent = this.parent.parentNode!;
     return q + 1;
@@ -643,9 +651,17 @@ class Reader {
     return end + 2;
   }
 
+  /**
+   * The XML declaration. `version="1.1"` is refused: XML 1.1 reads the same characters otherwise (U+0085, U+2028
+   * and CR U+0085 are line ends there, C0 controls may be referenced, names differ), so a signer reading it as 1.1
+   * and this reader (XML 1.0) would see different text under one signature; XML 1.0's rule (§2.8) to read 1.x as
+   * 1.0, which libxml2 follows with a warning, is kept for the 1.x versions that do not exist (no other reading).
+   */
   private xmlDeclaration(p: number): number {
     XML_DECLARATION.lastIndex = p;
-    if (!XML_DECLARATION.test(this.src)) this.fail('malformed XML declaration', p);
+    const m = XML_DECLARATION.exec(this.src);
+    if (m === null) this.fail('malformed XML declaration', p);
+    if ((m[1] ?? m[2]) === '1.1') this.fail('an XML 1.1 document (version="1.1") is refused', p + 6);
     const end = XML_DECLARATION.lastIndex - 2;
     const data = this.cut(p + 5, end, this.checkChars(p + 5, end)).replace(/^\s+/, '');
     this.append(this.doc.createProcessingInstruction('xml', data));

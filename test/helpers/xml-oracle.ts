@@ -12,14 +12,27 @@ import { parseWellFormed, XmlRefusal } from '../../src/xml/well-formed.js';
  * parser) as the independent judge of well-formedness.
  */
 
-/** xmldom's DOMParser with every warning and error fatal (parseXmlStrict before well-formed.ts): the Document or why not. */
-export function xmldomStrict(xml: string): Document | string {
+/**
+ * XML 1.0's end-of-line handling (§2.11: CR LF and a lone CR become LF), for xmldom's `normalizeLineEndings`
+ * option. xmldom's default applies XML 1.1's set (U+0085, U+2028 and CR U+0085 become LF too), which is wrong for
+ * an XML 1.0 document: libxml2 (xmllint, xmlsec1) keeps those characters, and so does well-formed.ts. There the
+ * oracle follows XML 1.0 and libxml2, not xmldom's default.
+ */
+export const xml10LineEnds = (xml: string): string => xml.replace(/\r\n?/g, '\n');
+
+/**
+ * xmldom's DOMParser with every warning and error fatal (parseXmlStrict before well-formed.ts): the Document or why
+ * not. `lineEnds`: 'xml1.0' (the default) reads line ends as XML 1.0 does (xml10LineEnds), 'xmldom' as xmldom's
+ * DOMParser does by default (what parseXmlStrict did before well-formed.ts).
+ */
+export function xmldomStrict(xml: string, lineEnds: 'xml1.0' | 'xmldom' = 'xml1.0'): Document | string {
   const fail = (level: string) => (m: string) => {
     throw new Error(`${level}: ${m}`);
   };
   try {
     const doc = new DOMParser({
       errorHandler: { warning: fail('warning'), error: fail('error'), fatalError: fail('fatal') },
+      ...(lineEnds === 'xml1.0' ? { normalizeLineEndings: xml10LineEnds } : {}),
     }).parseFromString(xml, 'application/xml');
     for (let n = doc.firstChild; n; n = n.nextSibling) if (n.nodeType === 10) return 'DOCTYPE';
     return doc.documentElement ? doc : 'no root element';

@@ -18,6 +18,10 @@ import { mutated, wellFormedDocument } from '../helpers/xml-generator.js';
  * well-formedness. What ours accepts, both accept; what either refuses, ours refuses. Where xmldom accepts what
  * libxml2 refuses (xmldom is lax), ours refuses: those cases are counted and shown by category, and
  * well-formed-refusals.test.ts names each rule.
+ * One departure from xmldom is XML 1.0's own: line ends. xmldom's DOMParser turns U+0085, U+2028 and CR U+0085
+ * into LF by default (XML 1.1's set); XML 1.0 and libxml2 keep U+0085 and U+2028 as characters, and so does ours.
+ * xmldom is run here with XML 1.0's normalization (its `normalizeLineEndings` option, xml10LineEnds): there the
+ * oracle follows xmllint, not xmldom (line-ends.test.ts compares those cases with xmllint's canonical form).
  */
 
 type Verdict = { xml: string; ours: Document | string; xmldom: Document | string; libxml2: boolean };

@@ -127,7 +127,7 @@ describe('xml/well-formed.ts refuses what XML 1.0 and Namespaces refuse', () => 
     expect(strictError(xml)?.code).toBe('BAD_REQUEST');
     expect(libxml2[i], 'libxml2 accepts it: not a rule of XML').toBe(false);
     // Documents xmldom accepted are refused now; the others were refused before too.
-    expect(typeof xmldomStrict(xml) !== 'string').toBe(laxXmldom);
+    expect(typeof xmldomStrict(xml, 'xmldom') !== 'string').toBe(laxXmldom);
   });
 
   it('covers the rules xmldom was lax on', () => {
@@ -148,7 +148,8 @@ describe('xml/well-formed.ts refuses what XML 1.0 and Namespaces refuse', () => 
   it('accepts what xmldom accepted and XML allows where a reader could be too strict', () => {
     for (const xml of [
       '\ufeff<?xml version="1.0"?><a/>',
-      '<?xml version="1.1" encoding="ISO-8859-2" standalone="no"?><a/>',
+      '<?xml version="1.0" encoding="ISO-8859-2" standalone="no"?><a/>',
+      '<?xml version="1.9"?><a/>',
       '<a\ufeff/>',
       '<a xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="en"/>',
       '<a xmlns="urn:a"><b xmlns=""/></a>',
@@ -160,7 +161,7 @@ describe('xml/well-formed.ts refuses what XML 1.0 and Namespaces refuse', () => 
       '<a></a \n>',
     ]) {
       expect(typeof ours(xml), xml).not.toBe('string');
-      expect(typeof xmldomStrict(xml), xml).not.toBe('string');
+      expect(typeof xmldomStrict(xml, 'xmldom'), xml).not.toBe('string');
     }
     expect(xmllintWellFormed(['<a>]] ]&#93;> ]]&gt;</a>', '<a></a \n>'])).toEqual([true, true]);
   });
@@ -201,6 +202,32 @@ describe('xml/well-formed.ts against hostile documents', () => {
     );
     expect(strictError(`<r>${'x'.repeat(101)}</r>`, { limits: { maxChars: 100 } })?.message).toBe(
       'document exceeds a structural limit: more than 100 characters',
+    );
+  });
+
+  it('ends a namespace declaration’s scope with its element, putting back the binding it replaced', () => {
+    const doc = parseWellFormed(
+      '<a xmlns:p="urn:1" xmlns="urn:d"><b xmlns:p="urn:2" xmlns=""><p:c/><e/></b><p:c/><e/>' +
+        '<b xmlns:p="urn:3" xmlns:q="urn:q"/><p:c p:x="1"/><b xmlns:q="urn:q"></b></a>',
+    ).document;
+    const seen = Array.from(doc.getElementsByTagName('*')).map((e) => `${e.tagName}=${e.namespaceURI}`);
+    expect(seen).toEqual([
+      'a=urn:d',
+      'b=',
+      'p:c=urn:2',
+      'e=',
+      'p:c=urn:1',
+      'e=urn:d',
+      'b=urn:d',
+      'p:c=urn:1',
+      'b=urn:d',
+    ]);
+    expect(doc.getElementsByTagName('p:c')[2]!.attributes[0]!.namespaceURI).toBe('urn:1');
+    expect(refusal('<a><b xmlns:q="urn:q"></b><q:c/></a>')?.reason).toBe(
+      'the prefix q of <q:c> is not declared',
+    );
+    expect(refusal('<a><b xmlns:q="urn:q"/><c q:x="1"/></a>')?.reason).toBe(
+      'the prefix q of attribute q:x is not declared',
     );
   });
 

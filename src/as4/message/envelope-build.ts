@@ -21,9 +21,10 @@ export const mustUnderstandValue = (v: SoapVersion): string => (v === '1.2' ? 't
 /**
  * `env:Envelope` (prefix env) around the header blocks and the Body, all given as text, as sent: NEL, LINE
  * SEPARATOR and PARAGRAPH SEPARATOR written as character references. Those can stand only in character data and
- * attribute values (no name holds them); a parser applying XML 1.1 line-end handling (xmldom, ours among them)
- * reads the raw character as a line feed (a space in an attribute), so a verifier would digest other octets than
- * the canonical text we signed, while every parser reads a character reference as the character itself.
+ * attribute values (no name holds them); a parser applying XML 1.1 line-end handling (xmldom's DOMParser by
+ * default; ours follows XML 1.0 and keeps them) reads the raw character as a line feed (a space in an attribute),
+ * so such a verifier would digest other octets than the canonical text we signed, while every parser reads a
+ * character reference as the character itself.
  */
 export function envelopeXml(soapVersion: SoapVersion, headerBlocks: string, body: string): string {
   const xml = `<env:Envelope xmlns:env="${soapNs(soapVersion)}"><env:Header>${headerBlocks}</env:Header>${body}</env:Envelope>`;

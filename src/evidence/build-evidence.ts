@@ -39,17 +39,15 @@ export function buildEvidenceXml(data: EvidenceData): string {
  * - `xml`, the document, byte for byte what the DOM builder this replaces serialized (xmldom's XMLSerializer: the
  *   root declares saml, ds when parts use it, and ev after its attributes; each qx: element declares qx after its
  *   attributes; attributes in the order set; an element without content as `<a/>`; text escapes `<`, `&`, `>`,
- *   attribute values also `"`, TAB, LF, CR as `&#9;`, `&#10;`, `&#13;`), with one exception: U+0085 and U+2028
- *   (below).
+ *   attribute values also `"`, TAB, LF, CR as `&#9;`, `&#10;`, `&#13;`).
  * - `canonical`, Exclusive C14N of the document element as a strict parse of `xml` gives it: the root declares
  *   ev only (the only prefix it uses); each saml:Attribute declares saml, each ds: element ds, each qx: element qx
  *   (no output ancestor declares them); attributes sorted by name; `<a></a>`; canonical escaping.
  * Text goes through CR normalization first (XML 1.0 reads CR and CR LF as LF; write LF so that the sealed text is
- * the text read back), after which the two escapings of text agree. U+0085 and U+2028, in text and in attribute
- * values, are written as LF: our parser, as xmldom's, reads them as line ends (XML 1.1's), even from the canonical
- * form the verifier reads the evidence from, where no escaping can protect them (C14N writes them raw); the DOM
- * builder wrote them raw, and the AP sealed evidence that its own verifier refused (SEAL_DIGEST_MISMATCH, or a
- * PartId no longer matching its Identifier). No comment, PI or CDATA is written, and names
+ * the text read back), after which the two escapings of text agree. U+0085 and U+2028 are ordinary characters in
+ * XML 1.0 (line ends only in XML 1.1) and are written as they are: our reader reads them back as they are
+ * (xml/well-formed.ts; it did not, and a value holding one made evidence its own verifier refused). No comment, PI
+ * or CDATA is written, and names
  * are this module's constants. What construction does not rule out is a character XML 1.0 cannot hold: the
  * caller checks the text (issueEvidence). test/evidence/written-seal-oracle.test.ts checks `xml` against the DOM
  * builder and `canonical` and `ids` against a parse, on generated hostile data.
@@ -95,8 +93,8 @@ export function writeEvidence(data: EvidenceData): WrittenXml {
     open(name);
     identity(p.name, formatParticipantId(p.id));
     // IdentifierSchemeName: the scheme code as given (ISO 6523 ICD such as 0188, or `email`).
-    x += `<Identifier IdentifierSchemeName="${serializedAttributeValue(attributeValue(p.id.scheme))}">`;
-    c += `<Identifier IdentifierSchemeName="${canonicalAttributeEscape(attributeValue(p.id.scheme))}">`;
+    x += `<Identifier IdentifierSchemeName="${serializedAttributeValue(p.id.scheme)}">`;
+    c += `<Identifier IdentifierSchemeName="${canonicalAttributeEscape(p.id.scheme)}">`;
     both(`${textOf(p.id.value)}</Identifier>`);
     if (p.identification) assuranceLevelsDetails(p.identification);
     close(name);
@@ -213,7 +211,7 @@ export function writeEvidence(data: EvidenceData): WrittenXml {
       for (const p of sealedOnBehalf) {
         const partId = textValue(p.partId);
         const { submittedSha256, certificateSha256 } = p.sealedOnBehalf!;
-        const format = attributeValue(p.sealedOnBehalf!.format);
+        const format = p.sealedOnBehalf!.format;
         const submitted = base64OfHex(submittedSha256);
         const certificate = base64OfHex(certificateSha256);
         x +=
@@ -272,20 +270,12 @@ function dateTime(d: Date): string {
 }
 
 /**
- * A text value as a parse of it reads back: XML 1.0 normalizes CR and CR LF to LF, and our parser (xmldom's way)
- * U+0085 and U+2028 too; write LF so that the sealed text is the text read back.
+ * A text value as a parse of it reads back: XML 1.0 normalizes CR and CR LF to LF; write LF so that the sealed text is
+ * the text read back. (Attribute values need nothing: CR, TAB, LF are escaped and read back as such.)
  */
 function textValue(s: string): string {
-  return LINE_END.test(s) ? attributeValue(s).replace(/\r\n?/g, '\n') : s;
+  return s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
 }
-
-/** An attribute value with U+0085 and U+2028 as LF (written `&#10;`): CR, TAB, LF are escaped and read back as such. */
-function attributeValue(s: string): string {
-  return XML11_LINE_END.test(s) ? s.replace(/[\u0085\u2028]/g, '\n') : s;
-}
-
-const LINE_END = /[\r\u0085\u2028]/;
-const XML11_LINE_END = /[\u0085\u2028]/;
 
 /** The root's Id must be an NCName: prefix ids that do not start with a letter or underscore. */
 function xmlId(id: string): string {

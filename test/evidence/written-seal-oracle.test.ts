@@ -36,9 +36,8 @@ import { oneOfEachEvent } from './one-of-each-event.js';
  * (sealWrittenXml). The oracle is the path this replaced, kept in test/helpers/evidence-dom-builder.ts: the xmldom
  * DOM builder, sealed in that DOM by sealXml. On generated evidence full of hostile strings, every optional element
  * present and absent, RSA and EC keys, B-B, B-T and B-LT, with a fixed clock and id generator, a signer and a TSA
- * that answer the same bytes with the same value (recorded): the two give the same bytes. U+0085 and U+2028 are the
- * one difference, on purpose (writeEvidence: written as character references, where the DOM path's raw character
- * made a seal its own verifier refused). Beside the oracle: the canonical form and Ids equal a parse's, xmlsec1 and
+ * that answer the same bytes with the same value (recorded): the two give the same bytes (U+0085 and U+2028 raw in
+ * both, as XML 1.0 has them: ordinary characters). Beside the oracle: the canonical form and Ids equal a parse's, xmlsec1 and
  * verifyEvidence accept the result, a character XML 1.0 cannot hold is refused before anything is signed.
  */
 
@@ -199,18 +198,6 @@ const evidenceData: fc.Arbitrary<EvidenceData> = fc
   )
   .map(({ eventAndReason: er, ...rest }) => ({ ...rest, ...er }) as EvidenceData);
 
-/**
- * The data as writeEvidence writes it beside the DOM builder: U+0085 and U+2028 as LF in every string (the DOM
- * builder wrote them raw, and its evidence did not verify: see the test below).
- */
-function lineEndsAsLf<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(/[\u0085\u2028]/g, '\n') as T;
-  if (Array.isArray(value)) return value.map(lineEndsAsLf) as T;
-  if (value && typeof value === 'object' && !(value instanceof Date))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lineEndsAsLf(v)])) as T;
-  return value;
-}
-
 /** Every attribute value named Id, ID or id in a parse of `xml`. */
 const parsedIds = (xml: string): string[] => [...indexIds(parseXmlStrict(xml, 'SEAL_MALFORMED')).byId.keys()];
 
@@ -223,7 +210,7 @@ describe('evidence written as text (writeEvidence) against the DOM builder', () 
 
   const check = (data: EvidenceData): void => {
     const written = writeEvidence(data);
-    expect(written.xml).toBe(buildEvidenceDocument(lineEndsAsLf(data)).xml);
+    expect(written.xml).toBe(buildEvidenceDocument(data).xml);
     const doc = parseXmlStrict(written.xml, 'EVIDENCE_INVALID_DATA');
     expect(written.canonical).toBe(canonicalize(doc.documentElement));
     expect(written.xml.slice(written.signatureAt)).toBe('</ev:Evidence>');
@@ -239,7 +226,7 @@ describe('evidence written as text (writeEvidence) against the DOM builder', () 
     );
   });
 
-  it('U+0085 and U+2028 are written as LF, what a parse reads back (the DOM builder wrote them raw)', async () => {
+  it('U+0085 and U+2028 are kept as they are (XML 1.0 characters, not line ends): read back and verified as written', async () => {
     const data: EvidenceData = {
       ...sample,
       messageId: 'a\u2028b\u0085c\r\u0085d',
@@ -247,35 +234,26 @@ describe('evidence written as text (writeEvidence) against the DOM builder', () 
       parts: [{ ...sample.parts[0]!, partId: 'p\u2028\r\u0085q', plaintextSha256: 'a'.repeat(64) }],
     };
     const written = writeEvidence(data);
-    expect(written.xml).toContain('a\nb\nc\nd');
-    expect(written.xml).toContain('IdentifierSchemeName="s&#10;"');
-    expect(written.xml).toContain('PartId="p&#10;&#10;q"');
-    expect(written.xml).not.toMatch(/[\u0085\u2028]/);
+    expect(written.xml).toContain('a\u2028b\u0085c\n\u0085d');
+    expect(written.xml).toContain('IdentifierSchemeName="s\u2028"');
     const read = parseEvidenceXml(written.xml);
-    expect(read.messageId).toBe('a\nb\nc\nd');
-    expect(read.sender.id).toEqual({ scheme: 's\n', value: 'v\nw' });
-    expect(read.parts[0]).toMatchObject({ partId: 'p\n\nq', plaintextSha256: 'a'.repeat(64) });
-    // The DOM builder's text: sealed, its own verifier refused it.
-    const { xml, doc } = buildEvidenceDocument(data);
-    expect(xml).toMatch(/[\u0085\u2028]/);
+    expect(read.messageId).toBe('a\u2028b\u0085c\n\u0085d');
+    expect(read.sender.id).toEqual({ scheme: 's\u2028', value: 'v\u0085w' });
+    expect(read.parts[0]).toMatchObject({ partId: 'p\u2028\n\u0085q', plaintextSha256: 'a'.repeat(64) });
     const opts = { identity: loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey), clock };
     const trust = loadTrustStore([pki.caCert, pki.caCrl]);
-    const before = await verifyEvidence(
-      await sealXml(xml, { ...opts, idGenerator: sequentialIdGenerator() }, doc),
-      {
-        trust,
-        at: fixed,
-      },
-    );
-    expect(before.findings.map((f) => f.code)).toContain('SEAL_DIGEST_MISMATCH');
-    const after = await verifyEvidence(
-      (await issueEvidence(data, xadesSealer({ ...opts, idGenerator: sequentialIdGenerator() }))).xml,
-      { trust, at: fixed },
-    );
-    expect(after.findings.filter((f) => f.severity === 'error' && !f.code.includes('REVOCATION'))).toEqual(
+    const sealed = (await issueEvidence(data, xadesSealer({ ...opts, idGenerator: sequentialIdGenerator() })))
+      .xml;
+    // The DOM builder and sealXml give the same bytes, and an XML 1.0 tool agrees with the signature.
+    const { xml, doc } = buildEvidenceDocument(data);
+    expect(sealed).toBe(await sealXml(xml, { ...opts, idGenerator: sequentialIdGenerator() }, doc));
+    const xs = xmlsecVerify(sealed, pki.caCert);
+    expect(xs.ok, xs.output).toBe(true);
+    const report = await verifyEvidence(sealed, { trust, at: fixed });
+    expect(report.findings.filter((f) => f.severity === 'error' && !f.code.includes('REVOCATION'))).toEqual(
       [],
     );
-    expect(after.evidence?.messageId).toBe('a\nb\nc\nd');
+    expect(report.evidence?.messageId).toBe('a\u2028b\u0085c\n\u0085d');
   });
 });
 
@@ -321,12 +299,12 @@ describe('evidence sealed without a DOM (sealWrittenXml) against sealXml in the 
     });
   }
 
-  /** The two paths on one evidence: the same bytes (U+0085 and U+2028 as LF in the DOM builder's data). */
+  /** The two paths on one evidence: the same bytes. */
   async function compare(data: EvidenceData, opts: () => XadesSealOptions): Promise<string> {
     const written = writeEvidence(data);
     const ours = await sealWrittenXml(written, opts());
     // Today's path: sealXml in the DOM builder's DOM.
-    const { xml, doc } = buildEvidenceDocument(lineEndsAsLf(data));
+    const { xml, doc } = buildEvidenceDocument(data);
     expect(written.xml).toBe(xml);
     expect(ours).toBe(await sealXml(xml, opts(), doc));
     return ours;
@@ -384,7 +362,8 @@ describe('evidence sealed without a DOM (sealWrittenXml) against sealXml in the 
           `${key} ${lvl}`,
         ).toEqual([]);
         expect(report.seal?.level).toBe(lvl === 'B-B' ? 'B-B' : lvl === 'B-T' ? 'B-T' : 'B-LT');
-        const readBack = (v: string) => lineEndsAsLf(v).replace(/\r\n?/g, '\n');
+        // XML 1.0 reads CR and CR LF as LF; U+0085 and U+2028 come back as they are.
+        const readBack = (v: string) => v.replace(/\r\n?/g, '\n');
         expect(report.evidence?.messageId).toBe(readBack(data.messageId));
         expect(report.evidence?.sender.name).toBe(readBack(data.sender.name!));
         const partId = readBack(data.parts[0]!.partId);

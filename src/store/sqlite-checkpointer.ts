@@ -121,10 +121,13 @@ function spawnCheckpointThread(file: string, onDied: (code: number) => void): Ch
   const waiting = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let closing = false;
+  /** Someone awaits the thread's end (close, terminate): it keeps the process alive until then. */
+  let ending = false;
   worker.on('message', (reply: { id: number; result?: CheckpointResult; error?: string }) => {
     const call = waiting.get(reply.id);
     waiting.delete(reply.id);
-    if (waiting.size === 0) worker.unref();
+    // Idle again: the thread alone no longer keeps the process alive (but for a close waiting for its end).
+    if (waiting.size === 0 && !ending) worker.unref();
     if (!call) return;
     if (reply.error !== undefined) call.reject(new Error(`SQLite checkpoint failed: ${reply.error}`));
     else call.resolve(reply.result!);
@@ -155,11 +158,13 @@ function spawnCheckpointThread(file: string, onDied: (code: number) => void): Ch
     // a process whose last task is `await store.close()` would exit in the middle of it).
     async close() {
       closing = true;
+      ending = true;
       worker.ref();
       worker.postMessage({ type: 'close' });
       await exited;
     },
     async terminate() {
+      ending = true;
       worker.ref();
       await worker.terminate();
       await exited;

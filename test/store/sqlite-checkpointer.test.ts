@@ -120,6 +120,20 @@ describe('SQLite checkpoints off the event loop', () => {
     expect(rowsInFileAlone(file, 'messages')).toBe(1);
   });
 
+  it('closing with a checkpoint in flight, as the last task of a process, runs to its end', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qerds-checkpoint-inflight-'));
+    const file = join(dir, 'q.sqlite');
+    writer = openSqliteDatabase(file, 1000);
+    writer.exec('create table t (v text); insert into t values (1)');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '..', 'helpers', 'checkpointer-close-child.ts'),
+      file,
+    ]);
+    expect(stdout).toMatch(/^closed \{"busy":0,"log":\d+,"checkpointed":\d+\}\n$/);
+  });
+
   it('the store: a committed message reaches the database file while the store is open, far below 1000 WAL pages', async () => {
     dir = mkdtempSync(join(tmpdir(), 'qerds-checkpoint-store-'));
     const file = join(dir, 'qerds.sqlite');

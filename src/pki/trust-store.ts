@@ -185,9 +185,16 @@ export function createTrustStore(
   });
 }
 
+/** notBefore and notAfter as dates, read once per X509Certificate object (immutable); compared at every validation. */
+const validityPeriods = new WeakMap<X509Certificate, { readonly from: Date; readonly to: Date }>();
+
 function checkValidity(cert: X509Certificate, at: Date): Finding[] {
-  const from = new Date(cert.validFrom);
-  const to = new Date(cert.validTo);
+  let period = validityPeriods.get(cert);
+  if (!period) {
+    period = { from: new Date(cert.validFrom), to: new Date(cert.validTo) };
+    validityPeriods.set(cert, period);
+  }
+  const { from, to } = period;
   if (at < from)
     return [error('PKI_CERT_NOT_YET_VALID', `${cert.subject} is valid only from ${from.toISOString()}`)];
   if (at > to) return [error('PKI_CERT_EXPIRED', `${cert.subject} expired on ${to.toISOString()}`)];

@@ -148,22 +148,45 @@ export interface IdIndex {
 }
 
 export function indexIds(root: Node): IdIndex {
-  const byId = new Map<string, Element[]>();
-  const dup = new Set<string>();
-  walk(root, (e) => {
-    for (const a of ID_ATTRIBUTES) {
-      const v = e.getAttribute(a);
-      if (!v) continue;
-      const list = byId.get(v);
-      if (list === undefined) byId.set(v, [e]);
-      else {
-        // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
-        dup.add(v);
-        if (list[list.length - 1] !== e) list.push(e);
+  return scanDocument(root).ids;
+}
+
+/**
+ * indexIds, and the ds:Signature elements in document order (as `descendants(root, NS.ds, 'Signature')`), from
+ * the same one walk: a verification needs both, and each walk visits every element of the document.
+ */
+export function scanDocument(root: Node): { readonly ids: IdIndex; readonly signatures: Element[] } {
+  const scan: Scan = { byId: new Map(), dup: new Set(), signatures: [] };
+  scanChildren(root, scan);
+  return { ids: { byId: scan.byId, duplicates: [...scan.dup] }, signatures: scan.signatures };
+}
+
+interface Scan {
+  readonly byId: Map<string, Element[]>;
+  readonly dup: Set<string>;
+  readonly signatures: Element[];
+}
+
+function scanChildren(node: Node, scan: Scan): void {
+  for (let n = node.firstChild; n; n = n.nextSibling) {
+    if (!isElement(n)) continue;
+    if (n.localName === 'Signature' && n.namespaceURI === NS.ds) scan.signatures.push(n);
+    // Id, ID, id in that order (getAttribute by name, as elementsById reads them); most elements have none.
+    if (n.attributes.length > 0) {
+      for (const a of ID_ATTRIBUTES) {
+        const v = n.getAttribute(a);
+        if (!v) continue;
+        const list = scan.byId.get(v);
+        if (list === undefined) scan.byId.set(v, [n]);
+        else {
+          // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
+          scan.dup.add(v);
+          if (list[list.length - 1] !== n) list.push(n);
+        }
       }
     }
-  });
-  return { byId, duplicates: [...dup] };
+    if (n.firstChild) scanChildren(n, scan);
+  }
 }
 
 /** Every element whose Id, ID or id attribute has this value. */

@@ -15,7 +15,7 @@ import {
   reasonCodes,
   reasonUri,
 } from '../core/index.js';
-import { parseXmlStrict } from '../xml/index.js';
+import { parseXmlStrict, textOf } from '../xml/index.js';
 import {
   DS_NS,
   EIDAS_LEGAL_NAME,
@@ -355,7 +355,7 @@ function dateTime(el: Element): Date {
 }
 
 function text(el: Element): string {
-  return (el.textContent ?? '').trim();
+  return textOf(el);
 }
 
 function elements(parent: Element): Element[] {

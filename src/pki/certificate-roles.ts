@@ -84,10 +84,14 @@ export function checkCertificateRole(
   options: CertificateRoleOptions = {},
 ): Finding[] {
   const facts = certificateFacts(cert);
-  const who = `${cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[role]}`;
   const findings: Finding[] = [];
+  // The subject is formatted only for a finding: most certificates checked (on every message) have none.
   const err = (code: string, why: string) =>
-    findings.push({ code, message: `${who}: ${why}`, severity: 'error' });
+    findings.push({
+      code,
+      message: `${cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[role]}: ${why}`,
+      severity: 'error',
+    });
   // A seal is an end-entity's; other roles may be held by a self-signed certificate that is its own anchor
   // (list signers often are, and `openssl req -x509` marks such certificates cA), so only e-seals are held to it.
   if (role === 'e-seal' && facts.basicConstraints?.ca) err(ROLE_FINDINGS.ca, 'it is a CA certificate');

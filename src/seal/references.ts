@@ -167,24 +167,36 @@ interface Scan {
   readonly signatures: Element[];
 }
 
+function addId(scan: Scan, value: string, el: Element): void {
+  const list = scan.byId.get(value);
+  if (list === undefined) scan.byId.set(value, [el]);
+  else {
+    // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
+    scan.dup.add(value);
+    if (list[list.length - 1] !== el) list.push(el);
+  }
+}
+
 function scanChildren(node: Node, scan: Scan): void {
   for (let n = node.firstChild; n; n = n.nextSibling) {
     if (!isElement(n)) continue;
     if (n.localName === 'Signature' && n.namespaceURI === NS.ds) scan.signatures.push(n);
-    // Id, ID, id in that order (getAttribute by name, as elementsById reads them); most elements have none.
-    if (n.attributes.length > 0) {
-      for (const a of ID_ATTRIBUTES) {
-        const v = n.getAttribute(a);
-        if (!v) continue;
-        const list = scan.byId.get(v);
-        if (list === undefined) scan.byId.set(v, [n]);
-        else {
-          // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
-          scan.dup.add(v);
-          if (list[list.length - 1] !== n) list.push(n);
-        }
-      }
+    // The attributes named Id, ID and id (by name, as getAttribute in elementsById reads them), read in one pass
+    // over the element's attributes, then taken in that order.
+    const attrs = n.attributes;
+    let id: string | undefined;
+    let upper: string | undefined;
+    let lower: string | undefined;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs.item(i) as Attr;
+      const name = a.name;
+      if (name === 'Id') id = a.value;
+      else if (name === 'ID') upper = a.value;
+      else if (name === 'id') lower = a.value;
     }
+    if (id) addId(scan, id, n);
+    if (upper) addId(scan, upper, n);
+    if (lower) addId(scan, lower, n);
     if (n.firstChild) scanChildren(n, scan);
   }
 }

@@ -125,16 +125,6 @@ function normalizeLineEnds(text: string): string {
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 
-/** The tree links of an xmldom node, as its appendChild writes them. */
-interface Linked {
-  parentNode: Linked | null;
-  previousSibling: Linked | null;
-  nextSibling: Linked | null;
-  firstChild: Linked | null;
-  lastChild: Linked | null;
-  childNodes: { length: number; [index: number]: Linked };
-}
-
 /** Namespace bindings in scope: prefix (or '' for the default namespace) → URI; each scope's prototype is its parent's. */
 type Scope = Record<string, string>;
 
@@ -386,35 +376,15 @@ class Reader {
     return p;
   }
 
-  /**
-   * parent.appendChild(node) for a node this reader just created (no parent, owned by this document): what
-   * xmldom's _appendSingleChild and _onUpdateChild then do, without their checks for a node moved from elsewhere.
-   */
   private append(node: Node): void {
-    // Children of the Document (the root, a comment or PI around it) go through xmldom: it also sets documentElement.
-    if (this.parent === this.doc) {
-      this.doc.appendChild(node);
-      return;
-    }
-    const parent = this.parent as unknown as Linked;
-    const child = node as unknown as Linked;
-    const last = parent.lastChild;
-    child.parentNode = parent;
-    child.previousSibling = last;
-    child.nextSibling = null;
-    if (last) last.nextSibling = child;
-    else parent.firstChild = child;
-    parent.lastChild = child;
-    (this.doc as unknown as { _inc: number })._inc++;
-    const cs = parent.childNodes;
-    cs[cs.length++] = child;
+    this.parent.appendChild(node);
   }
 
   /** Text in an element; joined to a Text just before it (only an empty CDATA section separates two), as xmldom's normalize() does. */
   private appendText(text: string): void {
     const last = this.parent.lastChild;
     if (last !== null && last.nodeType === TEXT_NODE) (last as Text).appendData(text);
-    else this.append(this.doc.createTextNode(text));
+    else this.parent.appendChild(this.doc.createTextNode(text));
   }
 
   private startTag(p: number): number {

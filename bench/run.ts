@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints figures with the machine, its load and the settings they ran with.
  * Select with BENCH=<name>[,<name>]; the default is every bench but the opt-in ones (minutes each: `scale`
- * starts PostgreSQL/Redis process clusters, `large` sends 1 GiB, `as4-ab` needs another checkout), so that the default
+ * starts PostgreSQL/Redis process clusters, `large` sends 1 GiB, `as4-ab` and `verify-ab` need another checkout), so that the default
  * run stays a few minutes.
  * BENCH=all runs them all.
  */
@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   cms: async () => (await import('./cms.js')).benchCms(),
   as4: async () => (await import('./as4.js')).benchAs4(),
   'as4-ab': async () => (await import('./as4-ab.js')).benchAs4Ab(),
+  'verify-ab': async () => (await import('./verify-ab.js')).benchVerifyAb(),
   scale: async () => (await import('./scale.js')).benchScale(),
   smtp: async () => (await import('./smtp.js')).benchSmtp(),
   'remote-seal': async () => (await import('./remote-seal.js')).benchRemoteSeal(),
@@ -24,7 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   timestamp: async () => (await import('./timestamp.js')).benchTimestamp(),
   'xml-parse': async () => (await import('./xml-parse.js')).benchXmlParse(),
 };
-const optIn = new Set(['scale', 'large', 'as4-ab']);
+const optIn = new Set(['scale', 'large', 'as4-ab', 'verify-ab']);
 
 const asked = process.env.BENCH ?? '';
 const selected =

@@ -15,7 +15,7 @@ import {
   reasonCodes,
   reasonUri,
 } from '../core/index.js';
-import { parseXmlStrict } from '../xml/index.js';
+import { parseXmlStrict, textOf } from '../xml/index.js';
 import {
   DS_NS,
   EIDAS_LEGAL_NAME,
@@ -355,18 +355,26 @@ function dateTime(el: Element): Date {
 }
 
 function text(el: Element): string {
-  return (el.textContent ?? '').trim();
+  return textOf(el);
 }
 
 function elements(parent: Element): Element[] {
   const out: Element[] = [];
   for (let n = parent.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === 1) out.push(n as Element);
-    // CDATA as text: exclusive C14N writes it as text, and a DOM read must read what the canonical form says.
-    else if ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim() !== '')
-      fail(`unexpected text in ${parent.localName}`);
+    else checkNotText(parent, n);
   }
   return out;
+}
+
+/** `\S` is what `trim()` does not remove: a text with one is not white space only (tested without a trimmed copy). */
+const NOT_WHITE_SPACE = /\S/;
+
+/** Refuses a text child that is not white space only. */
+function checkNotText(parent: Element, n: Node): void {
+  // CDATA as text: exclusive C14N writes it as text, and a DOM read must read what the canonical form says.
+  if ((n.nodeType === 3 || n.nodeType === 4) && NOT_WHITE_SPACE.test(n.nodeValue ?? ''))
+    fail(`unexpected text in ${parent.localName}`);
 }
 
 /** The EN 319 522-3 children named `localName`, in the namespace the document's form gives that name. */
@@ -374,5 +382,12 @@ type EvidenceChildren = (parent: Element, localName: string) => Element[];
 
 /** The children `{ns}localName` (ns null: no namespace). */
 function children(parent: Element, ns: string | null, localName: string): Element[] {
-  return elements(parent).filter((e) => (e.namespaceURI ?? null) === ns && e.localName === localName);
+  // elements(parent) filtered, in one pass: every child is still looked at (a text child anywhere is refused).
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType !== 1) checkNotText(parent, n);
+    else if (((n as Element).namespaceURI ?? null) === ns && (n as Element).localName === localName)
+      out.push(n as Element);
+  }
+  return out;
 }

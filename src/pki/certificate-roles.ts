@@ -77,6 +77,22 @@ export interface CertificateRoleOptions {
   readonly tlsEkuSigners?: boolean;
 }
 
+/** The error findings of one role check; the subject is formatted only for a finding (most checks have none). */
+class RoleErrors {
+  readonly findings: Finding[] = [];
+  constructor(
+    private readonly cert: X509Certificate,
+    private readonly role: CertificateRole,
+  ) {}
+  add(code: string, why: string): void {
+    this.findings.push({
+      code,
+      message: `${this.cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[this.role]}: ${why}`,
+      severity: 'error',
+    });
+  }
+}
+
 /** Whether `cert` may act in `role`: an empty list when it may, else one error finding per rule it breaks. */
 export function checkCertificateRole(
   cert: X509Certificate,
@@ -84,42 +100,39 @@ export function checkCertificateRole(
   options: CertificateRoleOptions = {},
 ): Finding[] {
   const facts = certificateFacts(cert);
-  const who = `${cert.subject.replace(/\n/g, ', ')} is not ${ROLE_NAMES[role]}`;
-  const findings: Finding[] = [];
-  const err = (code: string, why: string) =>
-    findings.push({ code, message: `${who}: ${why}`, severity: 'error' });
+  const out = new RoleErrors(cert, role);
   // A seal is an end-entity's; other roles may be held by a self-signed certificate that is its own anchor
   // (list signers often are, and `openssl req -x509` marks such certificates cA), so only e-seals are held to it.
-  if (role === 'e-seal' && facts.basicConstraints?.ca) err(ROLE_FINDINGS.ca, 'it is a CA certificate');
+  if (role === 'e-seal' && facts.basicConstraints?.ca) out.add(ROLE_FINDINGS.ca, 'it is a CA certificate');
   const usages = facts.extendedKeyUsage?.usages ?? [];
 
   if (role === 'tsa') {
     if (!facts.extendedKeyUsage?.critical || usages.length !== 1 || usages[0] !== TIME_STAMPING_EKU) {
-      err(
+      out.add(
         ROLE_FINDINGS.extendedKeyUsage,
         'it lacks the sole, critical timeStamping extended key usage (RFC 3161 §2.3)',
       );
     }
-    return findings;
+    return out.findings;
   }
   if (role === 'trust-list-signer') {
     if (!usages.includes(TSL_SIGNING_EKU))
-      err(
+      out.add(
         ROLE_FINDINGS.extendedKeyUsage,
         `it lacks the tslSigning extended key usage ${TSL_SIGNING_EKU} (TS 119 612 §5.7.1)`,
       );
-    return findings;
+    return out.findings;
   }
 
   // e-seal, as4-signer, smp-signer: a signing key, not one reserved for another role.
   if (facts.keyUsage === undefined) {
     if (role === 'e-seal')
-      err(
+      out.add(
         ROLE_FINDINGS.keyUsage,
         'it has no keyUsage extension (digitalSignature or nonRepudiation required)',
       );
   } else if (!(facts.keyUsage & SIGNING_KEY_USAGE)) {
-    err(
+    out.add(
       ROLE_FINDINGS.keyUsage,
       'its keyUsage allows neither digitalSignature nor nonRepudiation (an encryption-only key)',
     );
@@ -127,7 +140,7 @@ export function checkCertificateRole(
   if (facts.extendedKeyUsage && !usages.includes(ANY_EKU)) {
     const reserved = usages.filter((u) => Object.hasOwn(RESERVED_EKUS, u)).map((u) => RESERVED_EKUS[u]);
     if (reserved.length > 0)
-      err(
+      out.add(
         ROLE_FINDINGS.extendedKeyUsage,
         `its extended key usage is reserved to another role: ${reserved.join(', ')}`,
       );
@@ -136,10 +149,10 @@ export function checkCertificateRole(
       usages.every((u) => TLS_EKUS.has(u)) &&
       !((role === 'as4-signer' || role === 'smp-signer') && options.tlsEkuSigners)
     )
-      err(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
+      out.add(ROLE_FINDINGS.extendedKeyUsage, 'its extended key usage is TLS only (serverAuth/clientAuth)');
   }
-  checkHolderStatements(facts, role === 'e-seal' ? ['legal'] : webAllowed(options), err);
-  return findings;
+  checkHolderStatements(facts, role === 'e-seal' ? ['legal'] : webAllowed(options), out);
+  return out.findings;
 }
 
 /** Holders an AS4 or SMP signer may be stated to be: a legal person, and a website only beside TLS-EKU signers. */
@@ -163,15 +176,15 @@ const HOLDER_NAMES: Readonly<Record<Holder, string>> = {
 function checkHolderStatements(
   facts: ReturnType<typeof certificateFacts>,
   admitted: readonly Holder[],
-  err: (code: string, why: string) => void,
+  out: RoleErrors,
 ): void {
   if (facts.qc === 'malformed') {
-    err(ROLE_FINDINGS.qcType, 'its qcStatements extension cannot be decoded (RFC 3739, EN 319 412-5)');
+    out.add(ROLE_FINDINGS.qcType, 'its qcStatements extension cannot be decoded (RFC 3739, EN 319 412-5)');
     return;
   }
   const typed = (facts.qc?.types ?? []).filter((t) => Object.hasOwn(QC_TYPE_HOLDER, t));
   if (typed.length > 0 && !typed.some((t) => admitted.includes(QC_TYPE_HOLDER[t]!)))
-    err(
+    out.add(
       ROLE_FINDINGS.qcType,
       `its QcType is ${typed.join(', ')} (${typed.map((t) => HOLDER_NAMES[QC_TYPE_HOLDER[t]!]).join(', ')}), not ${admitted.includes('web') ? 'eseal or web' : 'eseal'} (EN 319 412-5 QcType)`,
     );
@@ -179,7 +192,7 @@ function checkHolderStatements(
     .filter((p) => Object.hasOwn(ETSI_POLICIES, p))
     .map((p) => ETSI_POLICIES[p]!);
   if (known.length > 0 && !known.some((p) => admitted.includes(p.holder)))
-    err(
+    out.add(
       ROLE_FINDINGS.policy,
       `its certificate policy is ${known.map((p) => p.name).join(', ')} (issued to ${[...new Set(known.map((p) => HOLDER_NAMES[p.holder]))].join(', ')}), not one for ${admitted.map((h) => HOLDER_NAMES[h]).join(' or ')} (EN 319 411-1/-2)`,
     );

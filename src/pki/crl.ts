@@ -111,16 +111,33 @@ export function normaliseSerial(hex: string): string {
   return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
-/** DER of a certificate's subject or issuer Name (RFC 5280 §4.1: TBSCertificate fields). */
+/**
+ * DER of a certificate's subject or issuer Name (RFC 5280 §4.1: TBSCertificate fields). Read once per
+ * X509Certificate object (immutable, and shared by content through parse-cache.ts: the CA's, the TSA's and the
+ * peers' certificates are asked for on every CRL look-up, token and seal); callers must not change the Buffer.
+ */
 export function certificateNameDer(cert: X509Certificate, which: 'subject' | 'issuer'): Buffer {
+  let names = nameDers.get(cert);
+  if (!names) {
+    names = readNameDers(cert);
+    nameDers.set(cert, names);
+  }
+  return names[which];
+}
+
+const nameDers = new WeakMap<X509Certificate, { readonly subject: Buffer; readonly issuer: Buffer }>();
+
+function readNameDers(cert: X509Certificate): { readonly subject: Buffer; readonly issuer: Buffer } {
   const [tbs] = derChildren(readDerElement(cert.raw));
   if (!tbs) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no TBSCertificate');
   const parts = derChildren(tbs);
   // [0] version is optional: serialNumber, signature, issuer, validity, subject follow it.
   const base = parts[0]?.tag === 0xa0 ? 1 : 0;
-  const el = parts[base + (which === 'issuer' ? 2 : 4)];
-  if (!el) throw new QerdsError('PKI_DER_MALFORMED', `certificate has no ${which}`);
-  return Buffer.from(el.bytes);
+  const issuer = parts[base + 2];
+  const subject = parts[base + 4];
+  if (!issuer) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no issuer');
+  if (!subject) throw new QerdsError('PKI_DER_MALFORMED', 'certificate has no subject');
+  return { subject: Buffer.from(subject.bytes), issuer: Buffer.from(issuer.bytes) };
 }
 
 /** The cRLNumber extension's value (RFC 5280 §5.2.3), 0 when absent. */

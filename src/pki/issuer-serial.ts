@@ -26,10 +26,21 @@ export function certificateSerialNumberDer(cert: X509Certificate): Buffer {
  * is both exact and, on the seal and verify hot paths, far cheaper than an ASN.1 object round trip.
  */
 export function issuerSerialDer(cert: X509Certificate): Buffer {
-  // GeneralName directoryName is [4] EXPLICIT Name (a CHOICE member: explicit tagging).
-  const generalNames = derTlv(0x30, derTlv(0xa4, certificateNameDer(cert, 'issuer')));
-  return derTlv(0x30, generalNames, certificateSerialNumberDer(cert));
+  let der = issuerSerials.get(cert);
+  if (!der) {
+    // GeneralName directoryName is [4] EXPLICIT Name (a CHOICE member: explicit tagging).
+    const generalNames = derTlv(0x30, derTlv(0xa4, certificateNameDer(cert, 'issuer')));
+    der = derTlv(0x30, generalNames, certificateSerialNumberDer(cert));
+    issuerSerials.set(cert, der);
+  }
+  return der;
 }
+
+/**
+ * issuerSerialDer per X509Certificate object (immutable; one per content through parse-cache.ts): each seal
+ * verified checks its signer's IssuerSerialV2 against it. Callers must not change the Buffer.
+ */
+const issuerSerials = new WeakMap<X509Certificate, Buffer>();
 
 /** IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber } (RFC 5652 §10.2.4), a CMS SignerIdentifier. */
 export function issuerAndSerialNumberDer(cert: X509Certificate): Buffer {

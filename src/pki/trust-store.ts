@@ -83,28 +83,15 @@ export function createTrustStore(
     opts: { at?: Date; intermediates?: readonly X509Certificate[] } = {},
   ): PathValidationResult {
     const at = opts.at ?? clock.now();
-    const pool = [...anchorList, ...(opts.intermediates ?? [])];
-    let signatureFailed = false;
-
-    // Depth-first search with backtracking: several candidate issuers (cross-certificates, renewed CAs) may match.
-    const build = (cert: X509Certificate, seen: Set<string>): X509Certificate[] | undefined => {
-      if (anchorPrints.has(cert.fingerprint256)) return [cert];
-      if (seen.size + 1 >= maxPathLength) return undefined;
-      for (const candidate of pool) {
-        if (seen.has(candidate.fingerprint256) || !cert.checkIssued(candidate)) continue;
-        if (!signedBy(cert, candidate)) {
-          signatureFailed = true;
-          continue;
-        }
-        const rest = build(candidate, new Set([...seen, cert.fingerprint256]));
-        if (rest) return [cert, ...rest];
-      }
-      return undefined;
+    const search: PathSearch = {
+      pool: [...anchorList, ...(opts.intermediates ?? [])],
+      anchorPrints,
+      maxPathLength,
+      signatureFailed: false,
     };
-
-    const path = build(leaf, new Set());
+    const path = buildPath(search, leaf, new Set());
     if (!path) {
-      const findings = signatureFailed
+      const findings = search.signatureFailed
         ? [
             error(
               'PKI_SIGNATURE_INVALID',
@@ -185,9 +172,47 @@ export function createTrustStore(
   });
 }
 
+/** notBefore and notAfter as dates, read once per X509Certificate object (immutable); compared at every validation. */
+const validityPeriods = new WeakMap<X509Certificate, { readonly from: Date; readonly to: Date }>();
+
+/** One path search of validate: the candidate issuers, the anchors, and whether an issuer's signature failed. */
+interface PathSearch {
+  readonly pool: readonly X509Certificate[];
+  readonly anchorPrints: ReadonlySet<string>;
+  readonly maxPathLength: number;
+  signatureFailed: boolean;
+}
+
+/**
+ * Depth-first search with backtracking from `cert` to an anchor: several candidate issuers (cross-certificates,
+ * renewed CAs) may match. `seen` holds the fingerprints of the certificates below `cert` on this branch.
+ */
+function buildPath(
+  search: PathSearch,
+  cert: X509Certificate,
+  seen: Set<string>,
+): X509Certificate[] | undefined {
+  if (search.anchorPrints.has(cert.fingerprint256)) return [cert];
+  if (seen.size + 1 >= search.maxPathLength) return undefined;
+  for (const candidate of search.pool) {
+    if (seen.has(candidate.fingerprint256) || !cert.checkIssued(candidate)) continue;
+    if (!signedBy(cert, candidate)) {
+      search.signatureFailed = true;
+      continue;
+    }
+    const rest = buildPath(search, candidate, new Set([...seen, cert.fingerprint256]));
+    if (rest) return [cert, ...rest];
+  }
+  return undefined;
+}
+
 function checkValidity(cert: X509Certificate, at: Date): Finding[] {
-  const from = new Date(cert.validFrom);
-  const to = new Date(cert.validTo);
+  let period = validityPeriods.get(cert);
+  if (!period) {
+    period = { from: new Date(cert.validFrom), to: new Date(cert.validTo) };
+    validityPeriods.set(cert, period);
+  }
+  const { from, to } = period;
   if (at < from)
     return [error('PKI_CERT_NOT_YET_VALID', `${cert.subject} is valid only from ${from.toISOString()}`)];
   if (at > to) return [error('PKI_CERT_EXPIRED', `${cert.subject} expired on ${to.toISOString()}`)];

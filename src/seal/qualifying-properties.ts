@@ -19,8 +19,11 @@ export interface QualifyingPropertiesModel {
     readonly digest: Buffer;
     readonly issuerSerialV2?: Buffer;
   }[];
-  /** UnsignedSignatureProperties/SignatureTimeStamp entries. */
-  readonly signatureTimeStamps: readonly { readonly canonicalization?: string; readonly token: Buffer }[];
+  /**
+   * UnsignedSignatureProperties/SignatureTimeStamp entries, their form checked (one EncapsulatedTimeStamp, at
+   * most one CanonicalizationMethod); the tokens themselves are decoded once, by readUnsignedProperties.
+   */
+  readonly signatureTimeStamps: readonly { readonly canonicalization?: string; readonly element: Element }[];
 }
 
 const XSD_DATETIME_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -84,10 +87,7 @@ export function readQualifyingProperties(signature: Element): QualifyingProperti
           'SignatureTimeStamp must hold one EncapsulatedTimeStamp',
         );
       }
-      return {
-        canonicalization: c14n?.getAttribute('Algorithm') ?? undefined,
-        token: Buffer.from(textOf(encapsulated[0] as Element), 'base64'),
-      };
+      return { canonicalization: c14n?.getAttribute('Algorithm') ?? undefined, element: ts };
     });
   return { signedProperties, signingTime, certs, signatureTimeStamps };
 }

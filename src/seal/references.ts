@@ -148,22 +148,57 @@ export interface IdIndex {
 }
 
 export function indexIds(root: Node): IdIndex {
-  const byId = new Map<string, Element[]>();
-  const dup = new Set<string>();
-  walk(root, (e) => {
-    for (const a of ID_ATTRIBUTES) {
-      const v = e.getAttribute(a);
-      if (!v) continue;
-      const list = byId.get(v);
-      if (list === undefined) byId.set(v, [e]);
-      else {
-        // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
-        dup.add(v);
-        if (list[list.length - 1] !== e) list.push(e);
-      }
+  return scanDocument(root).ids;
+}
+
+/**
+ * indexIds, and the ds:Signature elements in document order (as `descendants(root, NS.ds, 'Signature')`), from
+ * the same one walk: a verification needs both, and each walk visits every element of the document.
+ */
+export function scanDocument(root: Node): { readonly ids: IdIndex; readonly signatures: Element[] } {
+  const scan: Scan = { byId: new Map(), dup: new Set(), signatures: [] };
+  scanChildren(root, scan);
+  return { ids: { byId: scan.byId, duplicates: [...scan.dup] }, signatures: scan.signatures };
+}
+
+interface Scan {
+  readonly byId: Map<string, Element[]>;
+  readonly dup: Set<string>;
+  readonly signatures: Element[];
+}
+
+function addId(scan: Scan, value: string, el: Element): void {
+  const list = scan.byId.get(value);
+  if (list === undefined) scan.byId.set(value, [el]);
+  else {
+    // The same value twice counts as a duplicate even on one element (as duplicateIds counts it).
+    scan.dup.add(value);
+    if (list[list.length - 1] !== el) list.push(el);
+  }
+}
+
+function scanChildren(node: Node, scan: Scan): void {
+  for (let n = node.firstChild; n; n = n.nextSibling) {
+    if (!isElement(n)) continue;
+    if (n.localName === 'Signature' && n.namespaceURI === NS.ds) scan.signatures.push(n);
+    // The attributes named Id, ID and id (by name, as getAttribute in elementsById reads them), read in one pass
+    // over the element's attributes, then taken in that order.
+    const attrs = n.attributes;
+    let id: string | undefined;
+    let upper: string | undefined;
+    let lower: string | undefined;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs.item(i) as Attr;
+      const name = a.name;
+      if (name === 'Id') id = a.value;
+      else if (name === 'ID') upper = a.value;
+      else if (name === 'id') lower = a.value;
     }
-  });
-  return { byId, duplicates: [...dup] };
+    if (id) addId(scan, id, n);
+    if (upper) addId(scan, upper, n);
+    if (lower) addId(scan, lower, n);
+    if (n.firstChild) scanChildren(n, scan);
+  }
 }
 
 /** Every element whose Id, ID or id attribute has this value. */

@@ -41,27 +41,16 @@ export function readUnsignedProperties(qualifyingProperties: Element): UnsignedP
   if (usps.length > 1) throw new QerdsError('SEAL_MALFORMED', 'more than one UnsignedSignatureProperties');
   const element = usps[0];
   const timeStamps: TimeStampProperty[] = [];
-  const certificates: X509Certificate[] = [];
-  const crls: Buffer[] = [];
-  let hasCertificateValues = false;
-  let hasRevocationValues = false;
-  const readValues = (container: Element): void => {
-    for (const cv of childElements(container, NS.xades, 'CertificateValues')) {
-      hasCertificateValues = true;
-      for (const c of childElements(cv, NS.xades, 'EncapsulatedX509Certificate'))
-        certificates.push(parseCertificate(c));
-    }
-    for (const rv of childElements(container, NS.xades, 'RevocationValues')) {
-      hasRevocationValues = true;
-      for (const cv of childElements(rv, NS.xades, 'CRLValues')) {
-        for (const c of childElements(cv, NS.xades, 'EncapsulatedCRLValue'))
-          crls.push(Buffer.from(textOf(c), 'base64'));
-      }
-    }
+  const values: Values = {
+    certificates: [],
+    crls: [],
+    hasCertificateValues: false,
+    hasRevocationValues: false,
   };
   if (element) {
-    readValues(element);
-    for (const tsvd of childElements(element, NS.xades141, 'TimeStampValidationData')) readValues(tsvd);
+    readValues(element, values);
+    for (const tsvd of childElements(element, NS.xades141, 'TimeStampValidationData'))
+      readValues(tsvd, values);
     for (const child of childElements(element)) {
       const kind =
         child.namespaceURI === NS.xades && child.localName === 'SignatureTimeStamp'
@@ -86,7 +75,30 @@ export function readUnsignedProperties(qualifyingProperties: Element): UnsignedP
       });
     }
   }
-  return { element, timeStamps, certificates, crls, hasCertificateValues, hasRevocationValues };
+  return { element, timeStamps, ...values };
+}
+
+interface Values {
+  readonly certificates: X509Certificate[];
+  readonly crls: Buffer[];
+  hasCertificateValues: boolean;
+  hasRevocationValues: boolean;
+}
+
+/** CertificateValues and RevocationValues of `container` (UnsignedSignatureProperties or TimeStampValidationData). */
+function readValues(container: Element, values: Values): void {
+  for (const cv of childElements(container, NS.xades, 'CertificateValues')) {
+    values.hasCertificateValues = true;
+    for (const c of childElements(cv, NS.xades, 'EncapsulatedX509Certificate'))
+      values.certificates.push(parseCertificate(c));
+  }
+  for (const rv of childElements(container, NS.xades, 'RevocationValues')) {
+    values.hasRevocationValues = true;
+    for (const cv of childElements(rv, NS.xades, 'CRLValues')) {
+      for (const c of childElements(cv, NS.xades, 'EncapsulatedCRLValue'))
+        values.crls.push(Buffer.from(textOf(c), 'base64'));
+    }
+  }
 }
 
 function parseCertificate(element: Element): X509Certificate {

@@ -6,11 +6,16 @@ import { issuerSerialV2Der } from './issuer-serial.js';
 import { readQualifyingProperties, type QualifyingPropertiesModel } from './qualifying-properties.js';
 import { readUnsignedProperties, type UnsignedPropertiesModel } from './unsigned-properties.js';
 import { checkTimestampChain, embeddedRevocationStore } from './xades-timestamps.js';
-import { checkReference, indexIds, readReference, type IdIndex, type ReferenceCheck } from './references.js';
+import {
+  checkReference,
+  readReference,
+  scanDocument,
+  type IdIndex,
+  type ReferenceCheck,
+} from './references.js';
 import type { SealLevel, SealVerification, VerifyXmlSealOptions } from './types.js';
 import {
   childElements,
-  descendants,
   EXC_C14N,
   excC14n,
   NS,
@@ -65,7 +70,8 @@ export async function verifyXmlSealForReading(
     findings.push(asFinding(e));
     return { seal: none() };
   }
-  const signatures = descendants(doc, NS.ds, 'Signature');
+  // One walk for the ds:Signature elements and the Ids (the duplicates here, the #id references in checkReference).
+  const { signatures, ids } = scanDocument(doc);
   if (signatures.length === 0) findings.push(err('SEAL_NO_SIGNATURE', 'the document has no ds:Signature'));
   // Threat: signature wrapping — with several signatures, the one verified need not be the one that
   // covers what the application reads. Evidence carries exactly one seal.
@@ -73,8 +79,6 @@ export async function verifyXmlSealForReading(
     findings.push(
       err('SEAL_MULTIPLE_SIGNATURES', `the document has ${signatures.length} ds:Signature elements`),
     );
-  // One walk for the Ids: the duplicates here, the #id references in checkReference.
-  const ids = indexIds(doc);
   for (const id of ids.duplicates)
     findings.push(err('SEAL_DUPLICATE_ID', `Id "${id}" occurs more than once (signature wrapping?)`));
   if (findings.length > 0) return { seal: none() };

@@ -83,11 +83,15 @@ export function resolveSigningToken(
     return undefined;
   };
   if (!keyInfo) return err('AS4_SIG_KEY_UNRESOLVED', 'Signature has no KeyInfo');
-  const bstCerts = childElements(security, NS.wsse, 'BinarySecurityToken')
-    .filter((b) => (b.getAttribute('ValueType') ?? WSS.x509v3) === WSS.x509v3)
-    .map((b) => certFromBase64(textOf(b)))
-    .filter((c): c is X509Certificate => !!c);
-  const candidates = [...known, ...bstCerts];
+  // The known certificates and those of the header's X.509 tokens, for the look-ups by SKI or X509Data only: a
+  // reference to one token (the usual form) decodes that token alone.
+  const candidates = (): X509Certificate[] => [
+    ...known,
+    ...childElements(security, NS.wsse, 'BinarySecurityToken')
+      .filter((b) => (b.getAttribute('ValueType') ?? WSS.x509v3) === WSS.x509v3)
+      .map((b) => certFromBase64(textOf(b)))
+      .filter((c): c is X509Certificate => !!c),
+  ];
   const str = childElements(keyInfo, NS.wsse, 'SecurityTokenReference')[0];
   if (str) {
     const ref = childElements(str, NS.wsse, 'Reference')[0];
@@ -134,7 +138,7 @@ export function resolveSigningToken(
           'AS4_SIG_KEY_UNRESOLVED',
           `unsupported KeyIdentifier ${keyId.getAttribute('ValueType') ?? ''}`,
         );
-      const c = matchSki(textOf(keyId), candidates);
+      const c = matchSki(textOf(keyId), candidates());
       return c
         ? { certificate: c, intermediates: [], how: 'ski' }
         : err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate has this SubjectKeyIdentifier');
@@ -142,7 +146,7 @@ export function resolveSigningToken(
     const data = childElements(str, NS.ds, 'X509Data')[0];
     if (data)
       return (
-        fromX509Data(data, candidates) ??
+        fromX509Data(data, candidates()) ??
         err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data')
       );
     return err('AS4_SIG_KEY_UNRESOLVED', 'unsupported SecurityTokenReference');
@@ -150,7 +154,7 @@ export function resolveSigningToken(
   const data = childElements(keyInfo, NS.ds, 'X509Data')[0];
   if (data)
     return (
-      fromX509Data(data, candidates) ??
+      fromX509Data(data, candidates()) ??
       err('AS4_SIG_KEY_UNRESOLVED', 'no known certificate matches the X509Data')
     );
   return err('AS4_SIG_KEY_UNRESOLVED', 'KeyInfo holds no supported key reference');

@@ -9,7 +9,7 @@ import { ALG, NS, WSS } from '../model/namespaces.js';
 import { attachmentContentOctets, attachmentDigest } from '../message/swa.js';
 import { resolveSigningToken } from './token-resolver.js';
 import type { Attachment, VerifiedReference, VerifyOptions, VerifyResult } from '../model/types.js';
-import { allElements, idOf, isNs } from '../message/xml-util.js';
+import { allElements, isNs } from '../message/xml-util.js';
 
 const ULTIMATE_RECEIVER = 'http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver';
 
@@ -42,18 +42,30 @@ export function securityHeaders(parts: SoapParts): Element[] {
   });
 }
 
-/** wsu:Id / Id value → elements carrying it (more than one = ambiguous). */
+/**
+ * wsu:Id / Id value → elements carrying it (more than one = ambiguous). An element is indexed under its
+ * non-empty wsu:Id and under its unqualified Id attribute when it has one (once when both are the same value),
+ * read in one pass over its attributes.
+ */
 function idIndex(doc: Document): Map<string, Element[]> {
   const byId = new Map<string, Element[]>();
+  const add = (id: string, el: Element): void => {
+    const list = byId.get(id);
+    if (list) list.push(el);
+    else byId.set(id, [el]);
+  };
   for (const el of allElements(doc)) {
-    const ids = new Set<string>();
-    const wsu = el.getAttributeNS(NS.wsu, 'Id');
-    if (wsu) ids.add(wsu);
-    const plain = idOf(el);
-    if (plain) ids.add(plain);
-    const bare = el.getAttributeNode('Id');
-    if (bare && !bare.namespaceURI) ids.add(bare.value);
-    for (const id of ids) byId.set(id, [...(byId.get(id) ?? []), el]);
+    const attrs = el.attributes;
+    let wsu: string | undefined;
+    let bare: string | undefined;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs.item(i) as Attr;
+      if (a.localName !== 'Id') continue;
+      if (a.namespaceURI === NS.wsu) wsu ??= a.value;
+      else if (a.name === 'Id' && !a.namespaceURI) bare = a.value;
+    }
+    if (wsu) add(wsu, el);
+    if (bare !== undefined && !(wsu && bare === wsu)) add(bare, el);
   }
   return byId;
 }
@@ -168,7 +180,8 @@ function verifyEnvelopeChecked(
       err('AS4_SIG_ALGORITHM', `DigestMethod not supported: ${digestUri} (${uri})`);
       continue;
     }
-    let octets: Buffer | undefined;
+    // Canonical XML is hashed as the string (UTF-8), without a Buffer copy of it first.
+    let octets: Buffer | string | undefined;
     let streamedDigest: Buffer | undefined;
     let part: string | undefined;
     let target: Element | undefined;
@@ -184,7 +197,7 @@ function verifyEnvelopeChecked(
         continue;
       }
       target = els[0]!;
-      octets = Buffer.from(canonicalize(target, t.prefixes), 'utf8');
+      octets = canonicalize(target, t.prefixes);
       part =
         target === parts.messaging
           ? 'Messaging'

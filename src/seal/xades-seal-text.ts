@@ -6,6 +6,7 @@ import { defaultSignatureAlgorithm, keyMatches, SHA256_URI, signatureAlgorithm }
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { WrittenXml, XadesSealOptions } from './types.js';
 import { crlsCovering } from './xades-augment.js';
+import { signatureIds } from './xades-seal.js';
 import { ENVELOPED_SIGNATURE, EXC_C14N, NS, SIGNED_PROPERTIES_TYPE } from './xml.js';
 
 /**
@@ -42,19 +43,7 @@ export async function sealWrittenXml(written: WrittenXml, options: XadesSealOpti
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LT needs a SignatureTimeStamp: give a TSA');
   const identity = asSigner(options.identity);
 
-  const sigId = options.idGenerator.next('sig');
-  const ids = {
-    signature: sigId,
-    docRef: `${sigId}-ref-doc`,
-    propsRef: `${sigId}-ref-props`,
-    signedProps: `${sigId}-signedprops`,
-    value: `${sigId}-value`,
-    timestamp: `${sigId}-sigts`,
-  };
-  for (const id of Object.values(ids)) {
-    if (written.ids.includes(id))
-      throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
-  }
+  const ids = signatureIds(options.idGenerator, (id) => written.ids.includes(id));
   // Attribute values as the serializer writes them (x) and as canonical XML does (c).
   const x = serializedAttributeValue;
   const c = canonicalAttributeEscape;

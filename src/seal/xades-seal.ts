@@ -50,19 +50,7 @@ export async function sealXml(
   const doc = parsed ?? parseXmlStrict(xml, 'SEAL_MALFORMED');
   const parent = signatureParent(doc, options.parentXPath);
 
-  const sigId = options.idGenerator.next('sig');
-  const ids = {
-    signature: sigId,
-    docRef: `${sigId}-ref-doc`,
-    propsRef: `${sigId}-ref-props`,
-    signedProps: `${sigId}-signedprops`,
-    value: `${sigId}-value`,
-    timestamp: `${sigId}-sigts`,
-  };
-  for (const id of Object.values(ids)) {
-    if (findById(doc, id))
-      throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
-  }
+  const ids = signatureIds(options.idGenerator, (id) => findById(doc, id));
 
   // Digest of the document as the enveloped-signature transform will see it: before the signature is in.
   const docDigest = sha256b64(excC14n(doc.documentElement));
@@ -170,6 +158,26 @@ export async function sealXml(
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LT needs a SignatureTimeStamp: give a TSA');
   }
   return serializeXml(doc);
+}
+
+/**
+ * The Ids of a new seal's parts, from the generator's next id; SEAL_DUPLICATE_ID when the document already has one
+ * (`taken`): a reference by Id must name one element.
+ */
+export function signatureIds(idGenerator: XadesSealOptions['idGenerator'], taken: (id: string) => boolean) {
+  const sigId = idGenerator.next('sig');
+  const ids = {
+    signature: sigId,
+    docRef: `${sigId}-ref-doc`,
+    propsRef: `${sigId}-ref-props`,
+    signedProps: `${sigId}-signedprops`,
+    value: `${sigId}-value`,
+    timestamp: `${sigId}-sigts`,
+  };
+  for (const id of Object.values(ids))
+    if (taken(id))
+      throw new QerdsError('SEAL_DUPLICATE_ID', `the document already has an element with Id ${id}`);
+  return ids;
 }
 
 function signatureParent(doc: Document, parentXPath: string | undefined): Element {

@@ -7,22 +7,12 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../../src/store/index.js';
+import { storedMessage } from './stored-message.js';
 
 const [file, blobDir] = process.argv.slice(2) as [string, string];
 const store = createSqliteStore({ file, blobDir });
 await store.migrate();
-await store.transaction((tx) =>
-  tx.insertMessage({
-    id: 'm-close',
-    ebmsMessageId: 'm-close@test',
-    role: 'sender-ap',
-    state: 'submitted',
-    sender: { scheme: '0188', value: '1' },
-    recipient: { scheme: '0188', value: '2' },
-    parts: [],
-    submittedAt: new Date(),
-  }),
-);
+await store.transaction((tx) => tx.insertMessage(storedMessage('m-close')));
 // Until the checkpoint thread has copied the message into the database file itself: the thread runs.
 for (;;) {
   const copy = `${file}.copy`;

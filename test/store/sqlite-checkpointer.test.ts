@@ -9,6 +9,7 @@ import { startWalCheckpointer, type WalCheckpointer } from '../../src/store/sqli
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
 import { waitFor } from '../helpers/wait.js';
+import { storedMessage } from '../helpers/stored-message.js';
 
 /**
  * WAL checkpoints on a thread of their own: what a connection committed reaches the database file itself (a copy of
@@ -139,18 +140,7 @@ describe('SQLite checkpoints off the event loop', () => {
     const file = join(dir, 'qerds.sqlite');
     store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
     await store.migrate();
-    await store.transaction((tx) =>
-      tx.insertMessage({
-        id: 'm-1',
-        ebmsMessageId: 'm-1@test',
-        role: 'sender-ap',
-        state: 'submitted',
-        sender: { scheme: '0188', value: '1' },
-        recipient: { scheme: '0188', value: '2' },
-        parts: [],
-        submittedAt: new Date(),
-      }),
-    );
+    await store.transaction((tx) => tx.insertMessage(storedMessage('m-1')));
     expect(existsSync(`${file}-wal`)).toBe(true);
     // The store's timer notices the write and its thread checkpoints it.
     expect(await waitFor(() => (rowsInFileAlone(file, 'messages') === 1 ? true : undefined))).toBe(true);

@@ -7,6 +7,7 @@ import { QerdsError } from '../../src/core/index.js';
 import { createSqliteStore, type Store } from '../../src/store/index.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-store.js';
 import { describeStoreConformance } from './store-conformance.js';
+import { storedMessage } from '../helpers/stored-message.js';
 
 // A file, not :memory:, so that a sibling store really opens a second connection to the same database.
 describeStoreConformance('SQLite (better-sqlite3)', async ({ clock }) => {
@@ -181,16 +182,7 @@ describe('SQLite specifics', () => {
     store = createSqliteStore({ file, blobDir: join(dir, 'blobs') });
     await store.migrate();
     await store.transaction(async (tx) => {
-      await tx.insertMessage({
-        id: 'm-1',
-        ebmsMessageId: 'm-1@test',
-        role: 'sender-ap',
-        state: 'submitted',
-        sender: { scheme: '0188', value: '1' },
-        recipient: { scheme: '0188', value: '2' },
-        parts: [],
-        submittedAt: new Date(),
-      });
+      await tx.insertMessage(storedMessage('m-1'));
       for (let i = 0; i < 3; i++) await tx.enqueue('relay', 'm-1');
     });
     // The SQL the store prepares for a lease (a fresh store: none of it is cached yet).
@@ -267,16 +259,7 @@ describe('SQLite specifics', () => {
       await migrated;
       return { nextSync, pending: () => syncs.length };
     }
-    const message = (id: string) => ({
-      id,
-      ebmsMessageId: `${id}@test`,
-      role: 'sender-ap' as const,
-      state: 'submitted' as const,
-      sender: { scheme: '0188', value: '1' },
-      recipient: { scheme: '0188', value: '2' },
-      parts: [],
-      submittedAt: new Date(),
-    });
+    const message = storedMessage;
     /** Whether `promise` has settled once everything already queued has run. */
     const settled = async (promise: Promise<unknown>) => {
       let done = false;

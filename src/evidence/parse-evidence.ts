@@ -290,7 +290,8 @@ function withPlaintextDigests(
   const digests = new Map<string, string>();
   for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'PlaintextDigest')) {
-      const partId = el.getAttribute('PartId') ?? '';
+      // Read as the Identifier text it names is read (textOf: trimmed), so that the two name the same part.
+      const partId = (el.getAttribute('PartId') ?? '').trim();
       if (el.getAttribute('Algorithm') !== SHA256_URI)
         fail(`PlaintextDigest of part ${partId} is not SHA-256`);
       const digest = Buffer.from(text(el), 'base64');
@@ -317,7 +318,8 @@ function withSealedOnBehalf(
   const sealed = new Map<string, SealedOnBehalf>();
   for (const ext of ev(extensions, 'Extension')) {
     for (const el of children(ext, QERDS_EXT_NS, 'SealedOnBehalf')) {
-      const partId = el.getAttribute('PartId') ?? '';
+      // Read as the Identifier text it names is read (textOf: trimmed), so that the two name the same part.
+      const partId = (el.getAttribute('PartId') ?? '').trim();
       const format = el.getAttribute('Format');
       if (format !== 'XAdES' && format !== 'CAdES')
         fail(`SealedOnBehalf of part ${partId} has format ${format ?? '(none)'}`);

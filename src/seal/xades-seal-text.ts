@@ -2,11 +2,11 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/errors.js';
 import { asSigner } from '../pki/index.js';
 import { canonicalAttributeEscape, serializedAttributeValue } from '../xml/index.js';
-import { defaultSignatureAlgorithm, keyMatches, SHA256_URI, signatureAlgorithm } from './algorithms.js';
+import { SHA256_URI } from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { WrittenXml, XadesSealOptions } from './types.js';
 import { crlsCovering } from './xades-augment.js';
-import { signatureIds } from './xades-seal.js';
+import { sealSignatureAlgorithm, signatureIds } from './xades-seal.js';
 import { ENVELOPED_SIGNATURE, EXC_C14N, NS, SIGNED_PROPERTIES_TYPE } from './xml.js';
 
 /**
@@ -28,15 +28,7 @@ export async function sealWrittenXml(written: WrittenXml, options: XadesSealOpti
       'SEAL_PARENT_NOT_FOUND',
       'a written document is sealed under its document element only',
     );
-  const publicKey = options.identity.certificate.publicKey;
-  const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
-  const alg = signatureAlgorithm(algUri);
-  if (!keyMatches(alg, publicKey) || alg.digest === 'sha1') {
-    throw new QerdsError(
-      'SEAL_KEY_MISMATCH',
-      `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`,
-    );
-  }
+  const alg = sealSignatureAlgorithm(options);
   if (!written.xml.startsWith('</', written.signatureAt))
     throw new QerdsError('SEAL_MALFORMED', 'the signature place of a written document is not an end tag');
   if (options.longTerm && !options.tsa)

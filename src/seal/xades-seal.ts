@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import xpath from 'xpath';
 import { QerdsError } from '../core/errors.js';
 import { asSigner } from '../pki/index.js';
-import { defaultSignatureAlgorithm, keyMatches, SHA256_URI, signatureAlgorithm } from './algorithms.js';
+import {
+  defaultSignatureAlgorithm,
+  keyMatches,
+  SHA256_URI,
+  signatureAlgorithm,
+  type DigestName,
+  type SignatureAlgorithm,
+} from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { XadesSealOptions } from './types.js';
 import { crlsCovering, validationValues } from './xades-augment.js';
@@ -36,16 +43,7 @@ export async function sealXml(
    */
   parsed?: Document,
 ): Promise<string> {
-  // The certificate's public key tells the key type wherever the private key is.
-  const publicKey = options.identity.certificate.publicKey;
-  const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
-  const alg = signatureAlgorithm(algUri);
-  if (!keyMatches(alg, publicKey) || alg.digest === 'sha1') {
-    throw new QerdsError(
-      'SEAL_KEY_MISMATCH',
-      `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`,
-    );
-  }
+  const alg = sealSignatureAlgorithm(options);
   const identity = asSigner(options.identity);
   const doc = parsed ?? parseXmlStrict(xml, 'SEAL_MALFORMED');
   const parent = signatureParent(doc, options.parentXPath);
@@ -158,6 +156,26 @@ export async function sealXml(
     throw new QerdsError('SEAL_AUGMENT_NOT_B_T', 'B-LT needs a SignatureTimeStamp: give a TSA');
   }
   return serializeXml(doc);
+}
+
+/**
+ * The signature algorithm a seal with `options` uses (given, or the key's default), SEAL_KEY_MISMATCH when it does not
+ * fit the seal certificate's key or digests with SHA-1. The certificate's public key tells the key type wherever the
+ * private key is (a PKCS#11 token, a remote signer).
+ */
+export function sealSignatureAlgorithm(
+  options: XadesSealOptions,
+): SignatureAlgorithm & { readonly digest: Exclude<DigestName, 'sha1'> } {
+  const publicKey = options.identity.certificate.publicKey;
+  const algUri = options.signatureAlgorithm ?? defaultSignatureAlgorithm(publicKey);
+  const alg = signatureAlgorithm(algUri);
+  if (!keyMatches(alg, publicKey) || alg.digest === 'sha1') {
+    throw new QerdsError(
+      'SEAL_KEY_MISMATCH',
+      `${algUri} needs a ${alg.keyType} key, got ${publicKey.asymmetricKeyType}`,
+    );
+  }
+  return { ...alg, digest: alg.digest };
 }
 
 /**

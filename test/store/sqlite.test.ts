@@ -93,12 +93,7 @@ describe('SQLite specifics', () => {
     // A put whose message never comes (a refused upload, a crash before the insert): a file for the sweep, no row.
     expect(rows()).toEqual([]);
     const message = (id: string) => ({
-      id,
-      ebmsMessageId: `${id}@test`,
-      role: 'sender-ap' as const,
-      state: 'submitted' as const,
-      sender: { scheme: '0188', value: '1' },
-      recipient: { scheme: '0188', value: '2' },
+      ...storedMessage(id),
       parts: [
         {
           partId: 'p1',
@@ -109,7 +104,6 @@ describe('SQLite specifics', () => {
           plaintextSize: plaintext.size,
         },
       ],
-      submittedAt: new Date(),
     });
     await expect(
       store.transaction(async (tx) => {

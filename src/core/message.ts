@@ -33,7 +33,7 @@ export type MessageRole = 'sender-ap' | 'recipient-ap';
 const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
   submitted: ['relaying', 'rejected', 'failed'],
   // relaying → delivered: C3's handover evidence may overtake C2's processing of the AS4 receipt.
-  relaying: ['relayed', 'failed', 'relaying', 'delivered'],
+  relaying: ['relayed', 'failed', 'delivered'],
   // relayed → failed: C3 refused it after all (RelayRejection) or could not hand it over (ContentHandoverFailure).
   relayed: ['delivered', 'failed'],
   // received → awaiting-acceptance: the recipient's policy asks for acceptance first (NotificationForAcceptance).
@@ -47,8 +47,13 @@ const transitions: Readonly<Record<MessageState, readonly MessageState[]>> = {
   failed: [],
 };
 
+/**
+ * Whether a message may move from `from` to `to`. Staying put is always allowed: it is the compare-and-set of an
+ * evidence recorded on a message that stays where it is (e.g. C2's RelayFailure on a message C3's RelayRejection
+ * already failed, or C2's receipt-bound RelayAcceptance on one C3's ContentHandover already delivered).
+ */
 export function canTransition(from: MessageState, to: MessageState): boolean {
-  return transitions[from].includes(to);
+  return from === to || transitions[from].includes(to);
 }
 
 export function assertTransition(from: MessageState, to: MessageState): void {

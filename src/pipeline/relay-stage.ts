@@ -217,15 +217,38 @@ function relayFailureReason(code: unknown): RelayFailureReason | undefined {
 }
 
 async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFailureReason, details: string) {
-  const recorded = await recordEvidence(
+  const request = { event: 'RelayFailure' as const, reason: { code, details } };
+  const patch = { lastError: code };
+  let recorded = await recordEvidence(
     ctx,
     message,
-    { event: 'RelayFailure', reason: { code, details } },
-    { from: 'relaying', to: 'failed', patch: { lastError: code } },
+    request,
+    { from: 'relaying', to: 'failed', patch },
     { completesJob: true },
   ).catch(unlessMovedOn);
-  // C3's evidence may have settled the message meanwhile (e.g. handed over): then there is no failure to prove.
+  if (!recorded && (await refusedByPeerFirst(ctx, message.id))) {
+    // C3 records its RelayRejection, queues it back to us and then answers with the error: on a busy machine that
+    // evidence can come back (and fail the message) before our relay job has read the answer. The relay failed all
+    // the same, and the sender gets the same pair of evidence whichever came first.
+    recorded = await recordEvidence(
+      ctx,
+      message,
+      request,
+      { from: 'failed', to: 'failed', patch },
+      { completesJob: true },
+    ).catch(unlessMovedOn);
+  }
+  // C3's evidence may have settled the message otherwise meanwhile (e.g. handed over): then there is no failure to
+  // prove.
   if (!recorded) return { status: 'done' } as const;
   ctx.log.error({ reason: code, details }, 'relay failed for good');
   return { status: 'done' } as const;
+}
+
+/** The message failed by C3's RelayRejection, and holds no RelayFailure yet. */
+async function refusedByPeerFirst(ctx: PipelineContext, messageId: string): Promise<boolean> {
+  const now = await ctx.store.getMessage(messageId);
+  if (now?.state !== 'failed') return false;
+  const events = (await ctx.store.listEvidence(messageId)).map((e) => e.event);
+  return events.includes('RelayRejection') && !events.includes('RelayFailure');
 }

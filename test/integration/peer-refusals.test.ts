@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +18,8 @@ import { devTestPki } from '../helpers/pki.js';
 /**
  * What happens when the recipient's AP refuses, and who may speak for whom (found in review):
  * - a recipient C3 does not serve ends the message at C2 as `failed`, with RelayFailure and C3's RelayRejection
- *   (a retry must not turn the refusal into a receipt);
+ *   (a retry must not turn the refusal into a receipt), also when C3's RelayRejection comes back before its error
+ *   answer does (C3 queues the evidence, then answers: on a busy machine either may arrive first at C2);
  * - evidence is only taken back from the AP that sealed it, and only about the message's own participants.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-refusals-'));
@@ -24,6 +27,10 @@ const UNSERVED = { id: '0188:5555555555555', name: 'Not served by C3' };
 
 describe('peer refusals and evidence binding', () => {
   let net: TwoAccessPoints;
+  let proxy: Server | undefined;
+  /** Set by a test: C3's answers are held until this resolves (the request's count is passed), then forwarded. */
+  let holdAnswer: ((count: number) => Promise<void>) | undefined;
+  let held = 0;
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
     await devTestPki(pkiDir);
@@ -31,11 +38,47 @@ describe('peer refusals and evidence binding', () => {
       outDir: work,
       pkiDir,
       extraParticipants: [{ ...UNSERVED, servedBy: 'c3' }],
+      // C3's AS4 endpoint behind a proxy that forwards everything, and can hold an answer back.
+      as4Endpoint: async (name, endpoint) => {
+        if (name !== 'c3') return endpoint;
+        const target = new URL(endpoint);
+        proxy = createServer((req, res) => {
+          const hold = holdAnswer;
+          const count = hold ? ++held : 0;
+          const forward = request(
+            {
+              host: target.hostname,
+              port: target.port,
+              path: target.pathname,
+              method: req.method,
+              headers: req.headers,
+            },
+            (answer) => {
+              const body: Buffer[] = [];
+              answer.on('data', (chunk: Buffer) => body.push(chunk));
+              answer.on('end', () => {
+                void (hold ? hold(count) : Promise.resolve()).finally(() => {
+                  res.writeHead(answer.statusCode ?? 502, answer.headers);
+                  res.end(Buffer.concat(body));
+                });
+              });
+              answer.on('error', () => res.destroy());
+            },
+          );
+          forward.on('error', () => res.destroy());
+          req.pipe(forward);
+        });
+        await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+        return `http://127.0.0.1:${(proxy!.address() as AddressInfo).port}${target.pathname}`;
+      },
     });
   }, 60_000);
-  afterAll(() => net?.stop());
+  afterAll(async () => {
+    await net?.stop();
+    proxy?.close();
+  });
 
-  it('a recipient the recipient AP does not serve ends as failed at C2, with RelayFailure and RelayRejection', async () => {
+  async function submitToUnserved(): Promise<string> {
     const form = new FormData();
     form.set('metadata', JSON.stringify({ recipient: UNSERVED.id }));
     form.append('payload', new Blob(['<Invoice/>'], { type: 'application/xml' }), 'i.xml');
@@ -43,6 +86,15 @@ describe('peer refusals and evidence binding', () => {
       method: 'POST',
       body: form,
     });
+    return id;
+  }
+
+  async function eventsAtC2(id: string): Promise<string[]> {
+    return (await accessPointInternals(net.c2).context.store.listEvidence(id)).map((e) => e.event);
+  }
+
+  it('a recipient the recipient AP does not serve ends as failed at C2, with RelayFailure and RelayRejection', async () => {
+    const id = await submitToUnserved();
     const events = await waitFor(
       async () => {
         const chain = await api<Array<{ event: string }>>(
@@ -64,6 +116,38 @@ describe('peer refusals and evidence binding', () => {
     // One attempt: EBMS:0001 is final, not retried into a "duplicate" receipt.
     expect(message?.attempts).toBe(1);
   });
+
+  it("the same when C3's RelayRejection reaches C2 before C3's error answer does: RelayFailure too, one attempt", async () => {
+    let id: string | undefined;
+    // C3's answer to the relay is held until its RelayRejection (sent back on its own) is recorded at C2.
+    holdAnswer = async () => {
+      await waitFor(async () => (id && (await eventsAtC2(id)).includes('RelayRejection')) || undefined, {
+        timeoutMs: 60_000,
+        what: "C3's RelayRejection at C2",
+      });
+    };
+    try {
+      id = await submitToUnserved();
+      const events = await waitFor(
+        async () => {
+          const names = await eventsAtC2(id!);
+          return names.includes('RelayFailure') ? names : undefined;
+        },
+        { timeoutMs: 60_000, what: 'RelayFailure after the RelayRejection' },
+      );
+      expect(events.indexOf('RelayRejection')).toBeLessThan(events.indexOf('RelayFailure'));
+      expect(events.filter((e) => e === 'RelayFailure')).toHaveLength(1);
+      expect(events).not.toContain('RelayAcceptance');
+      const message = await accessPointInternals(net.c2).context.store.getMessage(id);
+      expect(message?.state).toBe('failed');
+      // RB02: C3's EBMS:0001 answer names no reason code of its own.
+      expect(message?.lastError).toBe('RB02');
+      // One relay request: the final refusal was not retried.
+      expect(held).toBe(1);
+    } finally {
+      holdAnswer = undefined;
+    }
+  }, 150_000);
 
   it('refuses evidence sealed by another AP than the one that sent it, or about other participants', async () => {
     const form = new FormData();

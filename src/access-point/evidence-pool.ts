@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { QerdsError, type Clock, type EvidenceData, type TsaClient } from '../core/index.js';
 import type { EvidenceCheck } from '../pipeline/index.js';
@@ -100,13 +100,7 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
   const spawn = (): Thread => {
     const entry = threadEntry();
     const init: EvidenceThreadInit = { ...options.init, crls: [...posted], generation };
-    const worker = new Worker(entry.url, {
-      workerData: init,
-      ...(entry.eval ? { eval: true } : {}),
-      // The process's options as they are now (node's default is those it started with): a preload added since
-      // (the bench's operation counter) runs in the thread too.
-      execArgv: process.execArgv,
-    });
+    const worker = newThreadWorker(entry.url, { workerData: init, ...(entry.eval ? { eval: true } : {}) });
     const thread: Thread = { worker, inFlight: new Map(), ready: false, stopped: false };
     worker.unref();
     worker.on('message', (reply: ThreadReply) => onReply(thread, reply));
@@ -278,6 +272,21 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
  * is .ts) the .ts one, behind a shim that registers tsx's hooks first: node 20 loads a worker's entry module
  * before `--import` hooks (even inherited ones) apply to it.
  */
+/**
+ * A thread with the process's options as they are now (node's default is those it started with): a preload added
+ * since (the bench's operation counter) runs in the thread too. Node refuses V8 and per-process options in a thread's
+ * own options (`node --max-old-space-size=4096 …` throws ERR_WORKER_INVALID_EXEC_ARGV): the thread then gets node's
+ * default, the start-up options a thread may take.
+ */
+function newThreadWorker(url: URL | string, options: WorkerOptions): Worker {
+  try {
+    return new Worker(url, { ...options, execArgv: process.execArgv });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(url, options);
+  }
+}
+
 function threadEntry(): { url: URL | string; eval?: true } {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return { url: new URL('./evidence-thread.js', self) };

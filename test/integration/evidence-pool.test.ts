@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidencePool, type EvidencePool } from '../../src/access-point/evidence-pool.js';
@@ -168,6 +170,17 @@ describe('the evidence pool on its own', () => {
     // 1 thread × 2 in flight + 8 queued are taken; the other 6 are refused at once.
     expect(outcomes.filter((o) => o === 'sealed')).toHaveLength(10);
     expect(outcomes.filter((o) => o === 'full')).toHaveLength(6);
+  });
+
+  it("starts its threads in a process given a V8 option on the command line (refused in a thread's own options)", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--max-old-space-size=512',
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '..', 'helpers', 'evidence-pool-child.ts'),
+      join(work, 'pki'),
+    ]);
+    expect(stdout).toBe('sealed in 1 thread: true\n');
   });
 });
 

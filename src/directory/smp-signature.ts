@@ -1,14 +1,16 @@
-import { createPublicKey, X509Certificate, verify as cryptoVerify, type KeyLike } from 'node:crypto';
-import { SignedXml } from 'xml-crypto';
+import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
+import { xmlDigestAlgorithm, xmlSignatureAlgorithm } from '../crypto/index.js';
 import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import {
   ALGORITHM_URI,
   C14N,
+  c14nMethodOf,
+  canonicalize,
+  canonicalizeInclusive,
+  canonicalizeSubtree,
   ENVELOPED_SIGNATURE as ENVELOPED,
   EXC_C14N,
-  ExclusiveC14n,
-  InclusiveC14n,
 } from '../xml/index.js';
 import { SMP_NS } from './smp-metadata.js';
 import { child, children, descendants, DS_NS, parseSmpXml, text } from './smp-xml.js';
@@ -54,33 +56,16 @@ export interface SmpSignatureCheck {
   readonly legacySha1: boolean;
 }
 
-/** XMLDSig ECDSA: the SignatureValue is r || s (RFC 4050 / XMLDSig 1.1 §6.4.3), not DER. */
-function ecdsa(uri: string, hash: string) {
-  return class {
-    getSignature(): string {
-      throw new Error('verification only');
-    }
-    verifySignature(material: string, key: KeyLike, signatureValue: string): boolean {
-      return cryptoVerify(
-        hash,
-        Buffer.from(material),
-        { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' },
-        Buffer.from(signatureValue, 'base64'),
-      );
-    }
-    getAlgorithmName(): string {
-      return uri;
-    }
-  };
-}
-
 /**
  * Verify the enveloped XMLDSig signature of an SMP response (SMP 1.0 §3.6.2, Peppol SMP 1.x §3.4, SMP 2.0 §6.2):
  * exactly one ds:Signature, a child of the document element, with one Reference URI="" (the whole document)
- * and only the enveloped-signature and C14N transforms; SignatureMethod and DigestMethods among those `rules`
+ * whose transforms are the enveloped-signature one then at most one C14N 1.0 or exclusive C14N, and SignedInfo
+ * canonicalized by one of those two; SignatureMethod and DigestMethods among those `rules`
  * accept for the response's dialect (default `STRICT_SMP_SIGNATURE_RULES`: RSA-SHA256/512 or ECDSA-SHA256/384/512,
  * SHA-256/512 digests; SHA-1 only ever for a Peppol SMP 1.x response, and only when the rules admit it); the
  * signer's certificate from KeyInfo/X509Data must chain to `trust` at `at` and be fit to sign SMP metadata.
+ * Verified on the one DOM parseSmpXml reads (XML 1.0: U+0085 and U+2028 are characters, as for the SMP's signer),
+ * with xml/'s canonicalizers and node:crypto; the document is not parsed a second time by another reader.
  *
  * Threat: a forged or altered SMP answer redirects a recipient's messages to an attacker's access point
  * (and hands the sender the attacker's certificate to encrypt for). Callers read the endpoint only from
@@ -102,16 +87,19 @@ export function verifySmpSignature(
   const signature = signatures[0]!;
   if (signature.parentNode !== root) throw invalid('the signature is not enveloped in the document element');
 
-  const signedInfo = child(signature, [DS_NS], 'SignedInfo');
-  const references = signedInfo ? children(signedInfo, [DS_NS], 'Reference') : [];
+  const signedInfos = children(signature, [DS_NS], 'SignedInfo');
+  if (signedInfos.length !== 1) throw invalid('the signature must have exactly one SignedInfo');
+  const signedInfo = signedInfos[0]!;
+  const references = children(signedInfo, [DS_NS], 'Reference');
   if (references.length !== 1 || references[0]!.getAttribute('URI') !== '') {
     throw invalid('the signature must have exactly one Reference, to the whole document (URI="")');
   }
-  const transforms = children(
+  const transformElements = children(
     child(references[0]!, [DS_NS], 'Transforms') ?? references[0]!,
     [DS_NS],
     'Transform',
-  ).map((t) => t.getAttribute('Algorithm') ?? '');
+  );
+  const transforms = transformElements.map((t) => t.getAttribute('Algorithm') ?? '');
   if (
     !transforms.includes(ENVELOPED) ||
     transforms.some((t) => t !== ENVELOPED && t !== C14N && t !== EXC_C14N)
@@ -119,8 +107,21 @@ export function verifySmpSignature(
     // XPath, XSLT, base64…: transforms that let the signed bytes differ from the document a reader sees.
     throw invalid(`unsupported transforms: ${transforms.join(', ') || 'none'}`);
   }
+  // The shape every SMP signs with (SMP 1.0 §3.6.2, SMP 2.0 §6.2, Peppol SMP 1.x): the document without its
+  // signature, canonicalized once (inclusive C14N 1.0 when no C14N transform follows: XMLDSig §4.4.3.2).
+  const referenceC14n =
+    transforms[0] === ENVELOPED && transforms.length <= 2
+      ? transformElements[1]
+        ? canonicalizationOf(transformElements[1])
+        : INCLUSIVE
+      : undefined;
+  if (!referenceC14n) {
+    throw invalid(
+      `unsupported transforms: ${transforms.join(', ')} (the enveloped-signature transform, then at most one C14N or exclusive C14N)`,
+    );
+  }
   const allowed = acceptedAlgorithms(rules, dialect);
-  const signatureMethod = child(signedInfo!, [DS_NS], 'SignatureMethod')?.getAttribute('Algorithm') ?? '';
+  const signatureMethod = child(signedInfo, [DS_NS], 'SignatureMethod')?.getAttribute('Algorithm') ?? '';
   const digestMethod = child(references[0]!, [DS_NS], 'DigestMethod')?.getAttribute('Algorithm') ?? '';
   if (!allowed.signature.includes(signatureMethod))
     throw refusedAlgorithm('SignatureMethod', signatureMethod, dialect);
@@ -147,36 +148,15 @@ export function verifySmpSignature(
   const signer = certificates[0];
   if (!signer) throw invalid('the signature names no signing certificate (KeyInfo/X509Data/X509Certificate)');
 
-  const verifier = new SignedXml({ publicCert: signer.toString(), getCertFromKeyInfo: () => null });
-  verifier.CanonicalizationAlgorithms = {
-    [C14N]: InclusiveC14n,
-    [EXC_C14N]: ExclusiveC14n,
-    [ENVELOPED]: verifier.CanonicalizationAlgorithms[ENVELOPED]!,
-  };
-  // Only the accepted algorithms are registered: xml-crypto then cannot be steered to another one by the document.
-  verifier.HashAlgorithms = Object.fromEntries(
-    allowed.digest.map((uri) => [uri, verifier.HashAlgorithms[uri]!]),
-  );
-  verifier.SignatureAlgorithms = Object.fromEntries(
-    allowed.signature.map((uri) => [
-      uri,
-      SIGNATURE_IMPLEMENTATIONS[uri] ?? verifier.SignatureAlgorithms[uri]!,
-    ]),
-  );
-  let valid: boolean;
-  try {
-    verifier.loadSignature(signature);
-    valid = verifier.checkSignature(xml);
-  } catch (cause) {
-    throw new QerdsError(
-      'DIRECTORY_SMP_SIGNATURE_INVALID',
-      `the SMP signature does not verify: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  const signed = verifier.getSignedReferences();
-  if (!valid || signed.length !== 1)
-    throw invalid('the SMP signature does not verify (the response was altered or signed with another key)');
+  const signedOctets = verifiedReference({
+    signature,
+    signedInfo,
+    reference: references[0]!,
+    referenceC14n,
+    digestMethod,
+    signatureMethod,
+    signer,
+  });
 
   const path = trust.validate(signer, { at, intermediates: certificates.slice(1) });
   const subject = signer.subject.replace(/\n/g, ', ');
@@ -202,11 +182,66 @@ export function verifySmpSignature(
     );
   }
   return {
-    signedDocument: parseSmpXml(signed[0]!),
+    signedDocument: parseSmpXml(signedOctets),
     signer,
     findings: path.findings,
     legacySha1: signatureMethod === RSA_SHA1 || digestMethod === SHA1,
   };
+}
+
+/**
+ * The cryptographic check, on the one parsed DOM: SignedInfo canonicalized by its CanonicalizationMethod (C14N 1.0 or
+ * exclusive C14N 1.0 only), the Reference's digest recomputed over the document without the signature, and the
+ * SignatureValue verified with the signer's key. Returns the octets the digest covered: the document as signed.
+ */
+function verifiedReference(s: {
+  readonly signature: Element;
+  readonly signedInfo: Element;
+  readonly reference: Element;
+  readonly referenceC14n: Canonicalization;
+  readonly digestMethod: string;
+  readonly signatureMethod: string;
+  readonly signer: X509Certificate;
+}): string {
+  const methodElement = child(s.signedInfo, [DS_NS], 'CanonicalizationMethod');
+  const method = methodElement && canonicalizationOf(methodElement);
+  if (!method) {
+    throw invalid(
+      `the SignedInfo canonicalization ${methodElement?.getAttribute('Algorithm') || '(none)'} is not accepted (C14N 1.0 or exclusive C14N 1.0, without comments)`,
+    );
+  }
+  const digestValues = children(s.reference, [DS_NS], 'DigestValue');
+  const signatureValues = children(s.signature, [DS_NS], 'SignatureValue');
+  if (digestValues.length !== 1 || signatureValues.length !== 1)
+    throw invalid('the signature must have one DigestValue in its Reference and one SignatureValue');
+
+  // SignedInfo first, in place: inclusive C14N outputs the namespaces it inherits from the document element.
+  const signedInfoOctets = method.exclusive
+    ? canonicalize(s.signedInfo, method.prefixes)
+    : canonicalizeSubtree(s.signedInfo, C14N_10);
+  const signedOctets = documentWithout(s.signature, s.referenceC14n);
+  const digest = createHash(xmlDigestAlgorithm(s.digestMethod)!.hash!).update(signedOctets, 'utf8').digest();
+  const expected = base64(digestValues[0]!);
+  let valid = digest.length === expected.length && timingSafeEqual(digest, expected);
+  if (valid) {
+    try {
+      valid = signatureValueVerifies(
+        s.signatureMethod,
+        s.signer,
+        Buffer.from(signedInfoOctets, 'utf8'),
+        base64(signatureValues[0]!),
+      );
+    } catch (cause) {
+      throw new QerdsError(
+        'DIRECTORY_SMP_SIGNATURE_INVALID',
+        `the SMP signature does not verify: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+  if (!valid)
+    throw invalid('the SMP signature does not verify (the response was altered or signed with another key)');
+  return signedOctets;
 }
 
 const KNOWN_SIGNATURES = new Set<string>([
@@ -218,12 +253,64 @@ const KNOWN_SIGNATURES = new Set<string>([
   ECDSA_SHA512,
 ]);
 const KNOWN_DIGESTS = new Set<string>([SHA1, SHA256, SHA512]);
-/** xml-crypto's ECDSA expects DER; XMLDSig carries r || s. */
-const SIGNATURE_IMPLEMENTATIONS: Readonly<Record<string, ReturnType<typeof ecdsa>>> = {
-  [ECDSA_SHA256]: ecdsa(ECDSA_SHA256, 'sha256'),
-  [ECDSA_SHA384]: ecdsa(ECDSA_SHA384, 'sha384'),
-  [ECDSA_SHA512]: ecdsa(ECDSA_SHA512, 'sha512'),
-};
+
+/** A canonicalization a Transform or CanonicalizationMethod names: C14N 1.0 or exclusive C14N 1.0, without comments. */
+interface Canonicalization {
+  readonly exclusive: boolean;
+  /** Exclusive C14N's InclusiveNamespaces PrefixList (`#default` for the default namespace). */
+  readonly prefixes: readonly string[];
+}
+
+const INCLUSIVE: Canonicalization = { exclusive: false, prefixes: [] };
+const C14N_10 = c14nMethodOf(C14N)!;
+
+function canonicalizationOf(element: Element): Canonicalization | undefined {
+  const uri = element.getAttribute('Algorithm');
+  if (uri === C14N) return INCLUSIVE;
+  if (uri !== EXC_C14N) return undefined;
+  const prefixes = children(element, [EXC_C14N], 'InclusiveNamespaces').flatMap((e) =>
+    (e.getAttribute('PrefixList') ?? '').split(/[ \t\r\n]+/).filter((p) => p !== ''),
+  );
+  return { exclusive: true, prefixes };
+}
+
+/**
+ * What Reference URI="" digests: the document without `signature` (enveloped-signature transform), canonicalized.
+ * The document element stands for the document: a same-document URI leaves comments out, and processing
+ * instructions are refused by parseSmpXml, so nothing outside it is output. The signature is taken out of the one
+ * parsed DOM and put back right after (synchronously, in a finally): what a parse of the document without it would
+ * canonicalize, with XML 1.0's line ends (xml/well-formed.ts), not a second parse by another reader.
+ */
+function documentWithout(signature: Element, c14n: Canonicalization): string {
+  const root = signature.parentNode as Element;
+  const next = signature.nextSibling;
+  root.removeChild(signature);
+  try {
+    return c14n.exclusive ? canonicalize(root, c14n.prefixes) : canonicalizeInclusive(root);
+  } finally {
+    root.insertBefore(signature, next);
+  }
+}
+
+/**
+ * The SignatureValue over the canonical SignedInfo, by node:crypto: RSA PKCS#1 v1.5, or ECDSA whose XMLDSig value
+ * is r || s (RFC 4051 §3.3, XMLDSig 1.1 §6.4.3), not DER. A key of another type than the algorithm's does not verify.
+ */
+function signatureValueVerifies(uri: string, signer: X509Certificate, data: Buffer, value: Buffer): boolean {
+  const algorithm = xmlSignatureAlgorithm(uri)!;
+  const key = signer.publicKey;
+  if (key.asymmetricKeyType !== algorithm.keyType) return false;
+  return cryptoVerify(
+    algorithm.hash ?? null,
+    data,
+    algorithm.keyType === 'ec' ? { key, dsaEncoding: 'ieee-p1363' } : key,
+    value,
+  );
+}
+
+function base64(element: Element): Buffer {
+  return Buffer.from((element.textContent ?? '').replace(/\s+/g, ''), 'base64');
+}
 
 /**
  * The rules' algorithms, narrowed to those implemented here, and without SHA-1 outside Peppol SMP 1.x: whatever a

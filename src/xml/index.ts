@@ -28,6 +28,7 @@ export {
   ExclusiveC14n,
   InclusiveC14n,
 } from './c14n.js';
+export { c14nMethodOf, canonicalizeSubtree, type C14nMethod } from './c14n-nodeset.js';
 export {
   ancestorNamespaces,
   childElements,

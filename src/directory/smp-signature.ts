@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { QerdsError } from '../core/index.js';
 import { xmlDigestAlgorithm, xmlSignatureAlgorithm } from '../crypto/index.js';
-import { checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
+import { certificateFrom, checkCertificateRole, type Finding, type TrustStore } from '../pki/index.js';
 import {
   ALGORITHM_URI,
   C14N,
@@ -136,7 +136,7 @@ export function verifySmpSignature(
     .filter((b64): b64 is string => b64 !== undefined)
     .map((b64) => {
       try {
-        return new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64'));
+        return certificateFrom(Buffer.from(b64.replace(/\s+/g, ''), 'base64'));
       } catch (cause) {
         throw new QerdsError(
           'DIRECTORY_SMP_SIGNATURE_INVALID',

@@ -120,6 +120,18 @@ const NAMES = ((): Uint8Array => {
 
 const isSpace = (c: number): boolean => c === SPACE || c === LF || c === TAB || c === CR;
 
+/**
+ * The namespace name as V8's one internalized copy of that string, the one a string literal of the same value is:
+ * every element and attribute in the namespace gets it as `namespaceURI`, so that the checks after parsing
+ * (`el.namespaceURI === NS.ds`, a few per element) compare two references instead of the characters of a slice
+ * of the source. A property key is internalized: that is the way to it from JavaScript. Once per declaration.
+ */
+function internedUri(uri: string): string {
+  const key: Record<string, true> = {};
+  key[uri] = true;
+  return Object.keys(key)[0] ?? uri;
+}
+
 /** XML 1.0's line-end normalization (§2.11): CR LF and a CR not followed by LF become LF. */
 function normalizeLineEnds(text: string): string {
   return text.replace(/\r\n?/g, '\n');
@@ -462,7 +474,7 @@ class Reader {
         this.fail(`the prefix ${prefix} is bound to no namespace`, attrAt[k]!);
       replacedPrefixes.push(prefix);
       replacedUris.push(bindings.get(prefix));
-      bindings.set(prefix, uri);
+      bindings.set(prefix, internedUri(uri));
     }
 
     let ns: string | undefined;

@@ -478,9 +478,10 @@ class Reader {
     }
 
     let ns: string | undefined;
+    let prefix: string | undefined;
     if (nameColon === -1) ns = bindings.get('');
     else {
-      const prefix = qName.slice(0, nameColon - p - 1);
+      prefix = qName.slice(0, nameColon - p - 1);
       if (prefix === 'xmlns') this.fail(`element <${qName}> has the prefix xmlns`, p);
       ns = bindings.get(prefix);
       if (ns === undefined) this.fail(`the prefix ${prefix} of <${qName}> is not declared`, p);
@@ -502,7 +503,7 @@ class Reader {
 
     // Built as xmldom's DOMHandler.startElement does: the element, appended, then its attributes in order.
     const doc = this.doc;
-    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1);
+    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1, prefix);
     this.append(el);
     for (let k = 0; k < count; k++) addAttribute(el, uris[k], attrNames[k]!, attrColons[k]!, attrValues[k]!);
     this.rootSeen = true;

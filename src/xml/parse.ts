@@ -33,7 +33,7 @@ export function parseXmlStrict(
 ): Document {
   const what = options.what ?? 'XML';
   // Refused before parsing, wherever it appears (the reader refuses a DOCTYPE too, this also catches one quoted).
-  if (/<!DOCTYPE/i.test(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
+  if (mentionsDoctype(xml)) throw new QerdsError(errorCode, `${what} with a DOCTYPE is refused`);
   let parsed: WellFormedXml;
   try {
     parsed = parseWellFormed(xml, options.limits);
@@ -91,4 +91,21 @@ export function serializedText(s: string): string {
 /** An attribute value as serializeXml writes it (between `"`). */
 export function serializedAttributeValue(s: string): string {
   return SERIALIZED_ATTRIBUTE_SPECIAL.test(s) ? s.replace(/[<>&"\t\n\r]/g, serializerEscape) : s;
+}
+
+const DOCTYPE = 'doctype';
+
+/**
+ * Whether `<!DOCTYPE` occurs anywhere in `xml`, its letters in any ASCII case (as `/<!DOCTYPE/i` finds it): from
+ * one `<!` to the next by indexOf, which skips the text between far faster than the case-insensitive regex
+ * scanned every character of a 20 KB evidence (1 % of its verification).
+ */
+export function mentionsDoctype(xml: string): boolean {
+  for (let i = xml.indexOf('<!'); i !== -1; i = xml.indexOf('<!', i + 2)) {
+    let k = 0;
+    // `| 0x20` folds exactly the ASCII capitals onto the small letters of "doctype".
+    while (k < 7 && (xml.charCodeAt(i + 2 + k) | 0x20) === DOCTYPE.charCodeAt(k)) k++;
+    if (k === 7) return true;
+  }
+  return false;
 }

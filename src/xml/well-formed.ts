@@ -120,6 +120,18 @@ const NAMES = ((): Uint8Array => {
 
 const isSpace = (c: number): boolean => c === SPACE || c === LF || c === TAB || c === CR;
 
+/**
+ * The namespace name as V8's one internalized copy of that string, the one a string literal of the same value is:
+ * every element and attribute in the namespace gets it as `namespaceURI`, so that the checks after parsing
+ * (`el.namespaceURI === NS.ds`, a few per element) compare two references instead of the characters of a slice
+ * of the source. A property key is internalized: that is the way to it from JavaScript. Once per declaration.
+ */
+function internedUri(uri: string): string {
+  const key: Record<string, true> = {};
+  key[uri] = true;
+  return Object.keys(key)[0] ?? uri;
+}
+
 /** XML 1.0's line-end normalization (§2.11): CR LF and a CR not followed by LF become LF. */
 function normalizeLineEnds(text: string): string {
   return text.replace(/\r\n?/g, '\n');
@@ -462,13 +474,14 @@ class Reader {
         this.fail(`the prefix ${prefix} is bound to no namespace`, attrAt[k]!);
       replacedPrefixes.push(prefix);
       replacedUris.push(bindings.get(prefix));
-      bindings.set(prefix, uri);
+      bindings.set(prefix, internedUri(uri));
     }
 
     let ns: string | undefined;
+    let prefix: string | undefined;
     if (nameColon === -1) ns = bindings.get('');
     else {
-      const prefix = qName.slice(0, nameColon - p - 1);
+      prefix = qName.slice(0, nameColon - p - 1);
       if (prefix === 'xmlns') this.fail(`element <${qName}> has the prefix xmlns`, p);
       ns = bindings.get(prefix);
       if (ns === undefined) this.fail(`the prefix ${prefix} of <${qName}> is not declared`, p);
@@ -490,7 +503,7 @@ class Reader {
 
     // Built as xmldom's DOMHandler.startElement does: the element, appended, then its attributes in order.
     const doc = this.doc;
-    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1);
+    const el = newElement(doc, ns, qName, nameColon === -1 ? -1 : nameColon - p - 1, prefix);
     this.append(el);
     for (let k = 0; k < count; k++) addAttribute(el, uris[k], attrNames[k]!, attrColons[k]!, attrValues[k]!);
     this.rootSeen = true;

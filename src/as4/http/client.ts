@@ -51,6 +51,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
   const scratch = attachments.some((a) => a.stream) ? scratchDirectory(options.spoolDir) : undefined;
   let response: As4HttpAnswer;
   let references: readonly SignedDigest[];
+  let timer: NodeJS.Timeout | undefined;
   try {
     const packInput = {
       message,
@@ -71,7 +72,15 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
       'MIME-Version': '1.0',
       'Content-Length': String(Buffer.isBuffer(body) ? body.length : body.size),
     };
-    const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+    // The exchange's deadline: a timer of our own, cleared once the answer is in, not AbortSignal.timeout (a weakly
+    // held timer and signal per request: 10 µs of CPU against 3 µs in a micro-benchmark, more in a busy process).
+    const timeout = new AbortController();
+    timer = setTimeout(
+      () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      options.timeoutMs ?? 60_000,
+    );
+    timer.unref();
+    const signal = timeout.signal;
     const http = options.http ?? requestWithNodeHttp;
     // Counted while it arrives: a peer (from the directory or an SMP) must not stream an unbounded answer into memory.
     const request = { headers, signal, maxResponseBytes: MAX_RESPONSE_BYTES };
@@ -95,6 +104,7 @@ export async function sendUserMessage(options: SendUserMessageOptions): Promise<
       details: { retryable: true },
     });
   } finally {
+    clearTimeout(timer);
     await scratch?.remove();
   }
   const httpStatus = response.status;

@@ -6,7 +6,14 @@ export interface ContentTypeValue {
   readonly params: ReadonlyMap<string, string>;
 }
 
-const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** RFC 2045 §5.1 token characters (RFC 7230 tchar), by char code: a table, not a regular expression run per character. */
+const TOKEN_CHARS = (() => {
+  const table = new Uint8Array(128);
+  for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    table[c.charCodeAt(0)] = 1;
+  return table;
+})();
+const isTokenChar = (code: number): boolean => code < 128 && TOKEN_CHARS[code] === 1;
 
 /**
  * Parse `type/subtype *(; attribute=value)` where value is a token or a quoted-string (backslash
@@ -24,7 +31,7 @@ export function parseContentType(value: string, code: QerdsErrorCode = 'AS4_EBMS
   };
   const token = (): string => {
     const start = i;
-    while (i < s.length && TOKEN.test(s[i]!)) i++;
+    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
     if (i === start) fail(`token expected at ${start}`);
     return s.slice(start, i);
   };
@@ -50,20 +57,23 @@ export function parseContentType(value: string, code: QerdsErrorCode = 'AS4_EBMS
     if (s[i] === '"') {
       i++;
       let closed = false;
+      // Copied a run at a time (between escapes), not a character at a time.
+      let run = i;
       while (i < s.length) {
-        const c = s[i]!;
-        if (c === '\\') {
+        const c = s.charCodeAt(i);
+        if (c === 0x5c /* \\ */) {
           if (i + 1 >= s.length) fail('dangling escape');
-          v += s[i + 1];
+          v += s.slice(run, i) + s[i + 1];
           i += 2;
-        } else if (c === '"') {
+          run = i;
+        } else if (c === 0x22 /* " */) {
+          v += s.slice(run, i);
           i++;
           closed = true;
           break;
-        } else if (c === '\r' || c === '\n') {
+        } else if (c === 0x0d || c === 0x0a) {
           fail('line break in quoted-string');
         } else {
-          v += c;
           i++;
         }
       }
@@ -79,7 +89,7 @@ export function parseContentType(value: string, code: QerdsErrorCode = 'AS4_EBMS
 
 /** Quote a parameter value when it is not a token. */
 export function formatParam(name: string, value: string): string {
-  return [...value].every((c) => TOKEN.test(c)) && value.length > 0
+  return [...value].every((c) => isTokenChar(c.charCodeAt(0))) && value.length > 0
     ? `${name}=${value}`
     : `${name}="${value.replace(/(["\\])/g, '\\$1')}"`;
 }

@@ -105,6 +105,33 @@ describe('/as4 reading a small body', () => {
   });
 });
 
+describe('/as4 behind something that already read the body', () => {
+  it('answers (a MIME error: nothing left to read) instead of waiting for a body that will not come', async () => {
+    const handler = createAs4Handler({ identity: c3, trust, onUserMessage: async () => {} });
+    const app = express();
+    app.post('/as4', express.text({ type: () => true }), (req, res, next) => {
+      void handler(req, res, next);
+    });
+    const consumed = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const mime = packed('m-consumed@qerds', randomBytes(100));
+      const res = await fetch(`http://127.0.0.1:${(consumed.address() as AddressInfo).port}/as4`, {
+        method: 'POST',
+        headers: { 'content-type': mime.contentType },
+        body: new Uint8Array(mime.body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toContain('EBMS:0007');
+    } finally {
+      consumed.closeAllConnections();
+      await new Promise<void>((resolve) => consumed.close(() => resolve()));
+    }
+  });
+});
+
 describe('sendUserMessage deadline', () => {
   it('an endpoint that never answers fails the exchange after timeoutMs as AS4_EBMS_0005 (retryable)', async () => {
     const silent = createServer(() => {}); // takes the request, never answers

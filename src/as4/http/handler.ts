@@ -87,7 +87,13 @@ async function* requestBody(req: Request, limit: number, what?: string): AsyncGe
   }
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) throw tooLarge(limit, what);
-  if (declared > 0 && declared <= SMALL_BODY_BYTES && req.headers['transfer-encoding'] === undefined) {
+  // Only a body still to be read: one that something before us consumed would never emit its 'end' again.
+  if (
+    declared > 0 &&
+    declared <= SMALL_BODY_BYTES &&
+    req.headers['transfer-encoding'] === undefined &&
+    req.readable
+  ) {
     yield await smallBody(req, limit, what);
     return;
   }

@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QerdsError } from '../../src/core/errors.js';
 import { crlPem, importRsaSigningKey, issueCrl } from '../../src/pki/cert-factory.js';
 import { x509 } from '../../src/pki/x509.js';
+import { parseCrlDer } from '../../src/pki/index.js';
+import { rememberedCrlBase64, rememberedCrlParse, rememberedPemCrls } from '../../src/seal/crl-memo.js';
 import { crlsCovering } from '../../src/seal/xades-augment.js';
 import { devTestPki } from '../helpers/pki.js';
 
@@ -59,5 +60,36 @@ describe('crlsCovering', () => {
     expect(() => crlsCovering(['no PEM here'], new Date())).toThrow(
       expect.objectContaining({ code: 'SEAL_MALFORMED' }),
     );
+  });
+});
+
+describe('crl-memo (what B-LT seals remember of each CRL between seals)', () => {
+  it('a DER buffer changed in place is read afresh: its base64 and parse are of the new octets', () => {
+    const buffer = Buffer.from(der);
+    const before = rememberedCrlBase64(buffer);
+    const parsedBefore = rememberedCrlParse(buffer);
+    expect(before).toBe(der.toString('base64'));
+    expect(rememberedCrlBase64(buffer)).toBe(before);
+    expect(rememberedCrlParse(buffer)).toBe(parsedBefore);
+    // The last octet is in the signature BIT STRING: still a CertificateList, another one.
+    buffer.writeUInt8(buffer.readUInt8(buffer.length - 1) ^ 0xff, buffer.length - 1);
+    expect(rememberedCrlBase64(buffer)).toBe(buffer.toString('base64'));
+    expect(rememberedCrlBase64(buffer)).not.toBe(before);
+    const parsedAfter = rememberedCrlParse(buffer);
+    expect(parsedAfter).not.toBe(parsedBefore);
+    expect(parsedAfter).toBe(parseCrlDer(Buffer.from(buffer)));
+  });
+
+  it('a PEM text gives the same DER each time, and a handed-out DER changed in place is not handed out again', () => {
+    const decode = (text: string) => [Buffer.from(text.replace(/-----[^-]+-----|\s+/g, ''), 'base64')];
+    const first = rememberedPemCrls(pem, decode);
+    expect(first.map((b) => b.toString('hex'))).toEqual([der.toString('hex')]);
+    expect(rememberedPemCrls(pem, decode)).toBe(first);
+    first[0]!.writeUInt8(first[0]!.readUInt8(10) ^ 0xff, 10);
+    const again = rememberedPemCrls(pem, decode);
+    expect(again).not.toBe(first);
+    expect(again.map((b) => b.toString('hex'))).toEqual([der.toString('hex')]);
+    // Another text is its own key.
+    expect(rememberedPemCrls(stalePem, decode)[0]!.equals(der)).toBe(false);
   });
 });

@@ -110,6 +110,10 @@ export interface CmsSigner {
   readonly signingCertificateAttribute: Buffer;
   /** The certificates field, [0] IMPLICIT SET OF: the signer's certificate and its chain, as DER sorts them. */
   readonly certificatesField: Buffer;
+  /** The digestAlgorithm AlgorithmIdentifier of the scheme (SignerInfo, and the SignedData's digestAlgorithms). */
+  readonly digestAlgorithm: Buffer;
+  /** The signatureAlgorithm AlgorithmIdentifier of the scheme. */
+  readonly signatureAlgorithm: Buffer;
 }
 
 /** Encode the per-identity parts of a signer once (a TSA signs many tokens with one identity). */
@@ -123,8 +127,11 @@ function cmsSignerParts(
   key: KeyObject,
   digest?: DigestName,
 ): Omit<CmsSigner, 'privateKey'> {
+  const scheme = cmsSignatureScheme(key, digest);
   return {
-    scheme: cmsSignatureScheme(key, digest),
+    scheme,
+    digestAlgorithm: derAlgorithmIdentifier(DIGEST_OIDS[scheme.digest]),
+    signatureAlgorithm: derAlgorithmIdentifier(scheme.algorithm, scheme.nullParameters),
     sid: issuerAndSerialNumberDer(identity.certificate),
     signingCertificateAttribute: derAttribute(
       OID.signingCertificateV2,
@@ -195,48 +202,67 @@ function draftCmsSignature(
   if (options.encapsulate && !isBytes)
     throw new QerdsError('CRYPTO_MALFORMED', 'encapsulated content needs the content, not its digest');
   const digest = isBytes ? createHash(scheme.digest).update(content).digest() : content.digest;
+  const eContentTypeDer = derObjectIdentifier(eContentType);
   const signedAttributes = derSetOf([
-    derAttribute(OID.contentType, derObjectIdentifier(eContentType)),
+    derAttribute(OID.contentType, eContentTypeDer),
     derAttribute(OID.signingTime, derTime(options.signingTime)),
     derAttribute(OID.messageDigest, derTlv(0x04, digest)),
     signer.signingCertificateAttribute,
     ...(options.signedAttributes ?? []),
   ]);
-  // RFC 5652 §5.4: the signature covers the DER SET OF the attributes; the SignerInfo carries the same octets
-  // under [0] IMPLICIT, so the two differ only in the tag.
-  const digestAlgorithm = derAlgorithmIdentifier(DIGEST_OIDS[scheme.digest]);
-
-  const encode = (signature: Buffer, unsignedAttributes: readonly Buffer[] = []): Buffer => {
-    const signerInfo = derTlv(
-      0x30,
-      derTlv(0x02, Buffer.from([1])), // version 1: sid is issuerAndSerialNumber
-      signer.sid,
-      digestAlgorithm,
-      Buffer.concat([Buffer.from([0xa0]), signedAttributes.subarray(1)]),
-      derAlgorithmIdentifier(scheme.algorithm, scheme.nullParameters),
-      derTlv(0x04, signature),
-      ...(unsignedAttributes.length > 0 ? [derSetOf(unsignedAttributes, 0xa1)] : []),
-    );
-    const signedData = derTlv(
-      0x30,
-      // RFC 5652 §5.1: version 3 when eContentType is not id-data, else 1 (plain certificates, v1 SignerInfo).
-      derTlv(0x02, Buffer.from([eContentType === OID.data ? 1 : 3])),
-      derTlv(0x31, digestAlgorithm),
-      derTlv(
-        0x30,
-        derObjectIdentifier(eContentType),
-        ...(options.encapsulate ? [derTlv(0xa0, derTlv(0x04, content as Buffer))] : []),
-      ),
-      ...(options.includeCertificates === false ? [] : [signer.certificatesField]),
-      derTlv(0x31, signerInfo),
-    );
-    return derTlv(0x30, derObjectIdentifier(OID.signedData), derTlv(0xa0, signedData));
-  };
   return {
     signedAttributes,
-    withSignature: (signature) => ({ signature, encode: (unsigned) => encode(signature, unsigned) }),
+    withSignature: (signature) => ({
+      signature,
+      encode: (unsigned) =>
+        encodeSignedData(signer, options, eContentTypeDer, signedAttributes, signature, unsigned),
+    }),
   };
 }
+
+/** The DER ContentInfo holding the SignedData of one signer, its signed attributes signed by `signature`. */
+function encodeSignedData(
+  signer: Omit<CmsSigner, 'privateKey'>,
+  options: CmsSignedDataOptions,
+  eContentTypeDer: Buffer,
+  signedAttributes: Buffer,
+  signature: Buffer,
+  unsignedAttributes: readonly Buffer[] = [],
+): Buffer {
+  // RFC 5652 §5.4: the signature covers the DER SET OF the attributes; the SignerInfo carries the same octets
+  // under [0] IMPLICIT, so the two differ only in the tag.
+  const signedAttributesField = Buffer.from(signedAttributes);
+  signedAttributesField[0] = 0xa0;
+  const signerInfo = derTlv(
+    0x30,
+    VERSION_1, // version 1: sid is issuerAndSerialNumber
+    signer.sid,
+    signer.digestAlgorithm,
+    signedAttributesField,
+    signer.signatureAlgorithm,
+    derTlv(0x04, signature),
+    ...(unsignedAttributes.length > 0 ? [derSetOf(unsignedAttributes, 0xa1)] : []),
+  );
+  const eContentType = options.eContentType ?? OID.data;
+  const signedData = derTlv(
+    0x30,
+    // RFC 5652 §5.1: version 3 when eContentType is not id-data, else 1 (plain certificates, v1 SignerInfo).
+    eContentType === OID.data ? VERSION_1 : VERSION_3,
+    derTlv(0x31, signer.digestAlgorithm),
+    derTlv(
+      0x30,
+      eContentTypeDer,
+      ...(options.encapsulate ? [derTlv(0xa0, derTlv(0x04, options.content as Buffer))] : []),
+    ),
+    ...(options.includeCertificates === false ? [] : [signer.certificatesField]),
+    derTlv(0x31, signerInfo),
+  );
+  return derTlv(0x30, SIGNED_DATA_OID, derTlv(0xa0, signedData));
+}
+
+const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
+const VERSION_3 = Buffer.from([0x02, 0x01, 0x03]);
+const SIGNED_DATA_OID = derObjectIdentifier(OID.signedData);
 
 /** DER of a ContentInfo holding SignedData (eContentType id-data) over `content`, signed by `signer`. */
 export function signCmsData(options: CmsSignOptions): Buffer {

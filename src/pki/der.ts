@@ -105,16 +105,48 @@ function malformed(what: string): QerdsError {
 
 /** DER header (identifier + definite length) for content of `length` octets. */
 export function derHeader(tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length]);
-  const len: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
-  return Buffer.from([tag, 0x80 | len.length, ...len]);
+  const header = Buffer.allocUnsafe(derHeaderLength(length));
+  writeDerHeader(header, 0, tag, length);
+  return header;
 }
 
-/** Encode one TLV (definite length, DER). */
+/** Octets of the identifier and definite length of content of `length` octets (X.690 §8.1.3: short form below 128). */
+function derHeaderLength(length: number): number {
+  if (length < 0x80) return 2;
+  let octets = 1;
+  for (let v = length; v > 0xff; v = Math.floor(v / 256)) octets++;
+  return 2 + octets;
+}
+
+/** Write the identifier and definite length at `offset` (derHeaderLength(length) octets); the offset after them. */
+function writeDerHeader(out: Buffer, offset: number, tag: number, length: number): number {
+  const size = derHeaderLength(length);
+  out[offset] = tag;
+  if (size === 2) out[offset + 1] = length;
+  else {
+    out[offset + 1] = 0x80 | (size - 2);
+    for (let i = offset + size - 1, v = length; i > offset + 1; i--, v = Math.floor(v / 256))
+      out[i] = v % 256;
+  }
+  return offset + size;
+}
+
+/**
+ * Encode one TLV (definite length, DER). Written into one buffer of the exact size (header, then each part):
+ * signers call this tens of times per signature, and a concat of the parts then of header and body cost three
+ * allocations and two copies each time. Every octet of the buffer is written (its size is the header's plus the
+ * parts'), so no uninitialised memory leaves here.
+ */
 export function derTlv(tag: number, ...content: readonly Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([derHeader(tag, body.length), body]);
+  let length = 0;
+  for (const part of content) length += part.length;
+  const out = Buffer.allocUnsafe(derHeaderLength(length) + length);
+  let offset = writeDerHeader(out, 0, tag, length);
+  for (const part of content) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** DER SET OF with its elements sorted by encoding (X.690 §11.6), under `tag` (0x31, or 0xa0/0xa1 when IMPLICIT). */

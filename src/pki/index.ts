@@ -29,6 +29,7 @@ export {
 export { certificateFrom, memoByContent } from './parse-cache.js';
 export {
   parseCrls,
+  parseCrlDer,
   certificateNameDer,
   normaliseSerial,
   crlCovers,

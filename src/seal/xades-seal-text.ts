@@ -5,6 +5,7 @@ import { canonicalAttributeEscape, serializedAttributeValue } from '../xml/index
 import { SHA256_URI } from './algorithms.js';
 import { issuerSerialV2Der } from './issuer-serial.js';
 import type { WrittenXml, XadesSealOptions } from './types.js';
+import { rememberedCrlBase64 } from './crl-memo.js';
 import { crlsCovering } from './xades-augment.js';
 import { sealSignatureAlgorithm, signatureIds } from './xades-seal.js';
 import { ENVELOPED_SIGNATURE, EXC_C14N, NS, SIGNED_PROPERTIES_TYPE } from './xml.js';
@@ -133,7 +134,7 @@ function validationValuesXml(certificates: readonly X509Certificate[], crls: rea
     `<xades:RevocationValues>${list(
       'CRLValues',
       'EncapsulatedCRLValue',
-      crls.map((d) => d.toString('base64')),
+      crls.map(rememberedCrlBase64),
     )}</xades:RevocationValues>`
   );
 }

@@ -107,7 +107,7 @@ export function createTimestampAuthority(options: TimestampAuthorityOptions): Ti
     if (req.extensionCount > 0) return rejection('unacceptedExtension', 'no request extension is supported');
     try {
       const token = tokenFor(req);
-      return derTlv(0x30, statusInfo(0), token);
+      return derTlv(0x30, GRANTED, token);
     } catch {
       return rejection('systemFailure', 'the TSA could not sign the token');
     }
@@ -130,6 +130,9 @@ function failureInfoDer(bit: number): Buffer {
   bytes[bytes.length - 1] = 0x80 >> (bit % 8);
   return derTlv(0x03, Buffer.from([7 - (bit % 8)]), bytes);
 }
+
+/** PKIStatusInfo of a granted request: the same in every answer. */
+const GRANTED = statusInfo(0);
 
 function rejection(failure: FailureName, text: string): Buffer {
   return derTlv(0x30, statusInfo(2, text, failure));

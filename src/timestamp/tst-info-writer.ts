@@ -46,6 +46,8 @@ export function writeTstInfo(fields: TstInfoFields): Buffer {
 }
 
 function integerContent(value: number): Buffer {
+  // One octet below 128 (the usual accuracy), as the bigint path writes it.
+  if (Number.isInteger(value) && value >= 0 && value < 0x80) return Buffer.from([value]);
   return derUnsignedInteger(BigInt(value)).subarray(2);
 }
 

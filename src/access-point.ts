@@ -400,6 +400,8 @@ async function wire(config: QerdsConfig, options: AccessPointOptions): Promise<A
         const { port } = server.address() as AddressInfo;
         listeningUrl = `${scheme}://${config.http.host}:${port}`;
       }
+      // The evidence threads load their code and keys now, not inside the first message's life.
+      evidencePool?.warm();
       dispatcher.start();
       validationData.start();
       // Once per interval across the cluster (BullMQ job scheduler), not once per process: N worker

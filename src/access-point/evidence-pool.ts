@@ -41,7 +41,12 @@ export interface EvidencePool {
   receipt(input: ReceiptInput): Promise<string>;
   /** Fails the calls still queued, waits for none, terminates the threads. */
   close(): Promise<void>;
-  /** The threads running now: their ids (started at the first call). */
+  /**
+   * Starts the threads now rather than at the first call (an AP's start: its first messages then do not wait for a
+   * thread to load its code and keys). Returns at once; does nothing once closed or broken.
+   */
+  warm(): void;
+  /** The threads running now: their ids (started by `warm` or at the first call). */
   readonly threadIds: readonly number[];
   /**
    * Stops one thread as if it had crashed: its calls in flight fail (retryable) and it is replaced. For an
@@ -228,13 +233,17 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
       if (broken) return reject(broken);
       if (queue.length >= options.queueLimit)
         return reject(new QerdsError('EVIDENCE_POOL_FULL', `${queue.length} evidence calls are waiting`));
-      // Threads start at the first call: an AP that never issues or checks evidence starts none.
+      // Threads start at the first call unless warmed: a pool nobody calls starts none.
       while (threads.length < options.threads) spawn();
       queue.push({ request, resolve: resolve as (value: unknown) => void, reject });
       pump();
     });
 
   return {
+    warm() {
+      if (closed || broken) return;
+      while (threads.length < options.threads) spawn();
+    },
     seal: (data, sigId, clock) =>
       submit<string>({ type: 'seal', data, sigId, clockOffsetMs: clock.now().getTime() - Date.now() }),
     async check(xml, checkOptions) {

@@ -195,6 +195,11 @@ describe('two access points with evidence worker threads', () => {
   const send = (text: string) => submitText(net, text);
   const chainAtC2 = (id: string) => evidenceAtC2Once(net, id, 'ContentConsignment');
 
+  it('starts its threads with the AP, before any message', () => {
+    expect(accessPointInternals(net.c2).evidencePool?.threadIds).toHaveLength(1);
+    expect(accessPointInternals(net.c3).evidencePool?.threadIds).toHaveLength(1);
+  });
+
   it('issues and checks the whole evidence chain in the threads, every evidence TOTAL-PASSED', async () => {
     const chain = await chainAtC2(await send('pooled'));
     expect(chain.map((e) => e.event)).toEqual([

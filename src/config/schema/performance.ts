@@ -11,7 +11,8 @@ export const performance = z
      * cores node may use (`os.availableParallelism() - 1`, so 0 on one core), or the environment's
      * `QERDS_AUTO_WORKER_THREADS` when it is set (a container whose CPU quota node does not see; the test suite sets
      * 0); 0: all in the main thread. Each thread
-     * loads the e-seal key and the embedded TSA's key from their files, and is started at the first evidence call.
+     * loads the e-seal key and the embedded TSA's key from their files, and is started when the AP starts (not
+     * inside the first message's life).
      * The keys are file keys (the e-seal always is; senders' PKCS#11 remote seals are not sealed in threads). With
      * a remote TSA, the threads ask it through the main thread. AS4 keys are posted to the threads with each call
      * (node clones a KeyObject). @defaultValue 'auto'

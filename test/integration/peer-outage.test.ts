@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import {
   startTwoAccessPoints,
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
+import { forwardingProxy } from '../helpers/forwarding-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -40,30 +40,14 @@ describe('a peer AP down, then back: the relay rides it out', () => {
       // C3's AS4 endpoint behind a switch: down drops the connection, up forwards to C3.
       as4Endpoint: async (name, endpoint) => {
         if (name !== 'c3') return endpoint;
-        const target = new URL(endpoint);
-        proxy = createServer((req, res) => {
-          if (down) {
-            refused += 1;
-            return void req.socket.destroy();
-          }
-          const forward = request(
-            {
-              host: target.hostname,
-              port: target.port,
-              path: target.pathname,
-              method: req.method,
-              headers: req.headers,
-            },
-            (answer) => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              answer.pipe(res);
-            },
-          );
-          forward.on('error', () => res.destroy());
-          req.pipe(forward);
+        const forwarding = await forwardingProxy(endpoint, {
+          accept: () => {
+            if (down) refused += 1;
+            return !down;
+          },
         });
-        await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-        return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${target.pathname}`;
+        proxy = forwarding.server;
+        return forwarding.url;
       },
     });
   }, 120_000);

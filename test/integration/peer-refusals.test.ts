@@ -1,6 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import {
   type TwoAccessPoints,
 } from '../../src/harness/two-access-points.js';
 import { acceptReturnedEvidence } from '../../src/pipeline/index.js';
+import { forwardingProxy } from '../helpers/forwarding-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { devTestPki } from '../helpers/pki.js';
@@ -28,8 +28,8 @@ const UNSERVED = { id: '0188:5555555555555', name: 'Not served by C3' };
 describe('peer refusals and evidence binding', () => {
   let net: TwoAccessPoints;
   let proxy: Server | undefined;
-  /** Set by a test: C3's answers are held until this resolves (the request's count is passed), then forwarded. */
-  let holdAnswer: ((count: number) => Promise<void>) | undefined;
+  /** Set by a test: C3's answers are held until this resolves, then forwarded (`held` counts those requests). */
+  let holdAnswer: (() => Promise<void>) | undefined;
   let held = 0;
   beforeAll(async () => {
     const pkiDir = join(work, 'pki');
@@ -41,35 +41,15 @@ describe('peer refusals and evidence binding', () => {
       // C3's AS4 endpoint behind a proxy that forwards everything, and can hold an answer back.
       as4Endpoint: async (name, endpoint) => {
         if (name !== 'c3') return endpoint;
-        const target = new URL(endpoint);
-        proxy = createServer((req, res) => {
-          const hold = holdAnswer;
-          const count = hold ? ++held : 0;
-          const forward = request(
-            {
-              host: target.hostname,
-              port: target.port,
-              path: target.pathname,
-              method: req.method,
-              headers: req.headers,
-            },
-            (answer) => {
-              const body: Buffer[] = [];
-              answer.on('data', (chunk: Buffer) => body.push(chunk));
-              answer.on('end', () => {
-                void (hold ? hold(count) : Promise.resolve()).finally(() => {
-                  res.writeHead(answer.statusCode ?? 502, answer.headers);
-                  res.end(Buffer.concat(body));
-                });
-              });
-              answer.on('error', () => res.destroy());
-            },
-          );
-          forward.on('error', () => res.destroy());
-          req.pipe(forward);
+        const forwarding = await forwardingProxy(endpoint, {
+          accept: () => {
+            if (holdAnswer) held += 1;
+            return true;
+          },
+          beforeAnswer: () => holdAnswer?.(),
         });
-        await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-        return `http://127.0.0.1:${(proxy!.address() as AddressInfo).port}${target.pathname}`;
+        proxy = forwarding.server;
+        return forwarding.url;
       },
     });
   }, 60_000);

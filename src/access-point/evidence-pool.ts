@@ -277,11 +277,6 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
 }
 
 /**
- * The thread's module: the compiled evidence-thread.js beside this file in dist/. Under tsx or vitest (this file
- * is .ts) the .ts one, behind a shim that registers tsx's hooks first: node 20 loads a worker's entry module
- * before `--import` hooks (even inherited ones) apply to it.
- */
-/**
  * A thread with the process's options as they are now (node's default is those it started with): a preload added
  * since (the bench's operation counter) runs in the thread too. Node refuses V8 and per-process options in a thread's
  * own options (`node --max-old-space-size=4096 …` throws ERR_WORKER_INVALID_EXEC_ARGV): the thread then gets node's
@@ -296,6 +291,11 @@ function newThreadWorker(url: URL | string, options: WorkerOptions): Worker {
   }
 }
 
+/**
+ * The thread's module: the compiled evidence-thread.js beside this file in dist/. Under tsx or vitest (this file
+ * is .ts) the .ts one, behind a shim that registers tsx's hooks first: node 20 loads a worker's entry module
+ * before `--import` hooks (even inherited ones) apply to it.
+ */
 function threadEntry(): { url: URL | string; eval?: true } {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return { url: new URL('./evidence-thread.js', self) };

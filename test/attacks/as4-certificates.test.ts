@@ -24,7 +24,7 @@ import {
   type DevPkiLayout,
   type SigningIdentity,
 } from '../../src/pki/index.js';
-import { signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
+import { answerValues, signedMetadata, type MetadataValues } from '../directory/smp-fixtures.js';
 import {
   createLocalTsaClient,
   createTimestampAuthority,
@@ -235,17 +235,13 @@ describe('AS4 receipts signed by a certificate of another role are refused by th
 });
 
 describe('SMP metadata signed by a certificate of another role is refused (DIRECTORY_SMP_SIGNER_ROLE)', () => {
-  const values = (): MetadataValues => ({
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: RECIPIENT.id,
-    docScheme: 'qerds-docid',
-    docValue: 'urn:qerds-ap:erds:dispatch',
-    endpoint: 'https://c3.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
-    encCertPem: readFileSync(pki.recipient('bob').cert, 'utf8'),
-  });
+  const values = (): MetadataValues =>
+    answerValues(
+      RECIPIENT.id,
+      { scheme: 'qerds-docid', value: 'urn:qerds-ap:erds:dispatch' },
+      readFileSync(pki.ap('c3').sealCert, 'utf8'),
+      { encCertPem: readFileSync(pki.recipient('bob').cert, 'utf8') },
+    );
   const files: Record<string, () => { keyFile: string; certFile: string }> = {
     TSA: () => ({ keyFile: pki.tsaKey, certFile: pki.tsaCert }),
     'C3 TLS': () => ({ keyFile: pki.ap('c3').tlsKey, certFile: pki.ap('c3').tlsCert }),

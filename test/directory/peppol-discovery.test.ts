@@ -28,6 +28,7 @@ import { qerdsInProcess } from '../helpers/cli.js';
 import { sharedTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import {
+  answerValues,
   metadataTemplate,
   peppolServiceGroup,
   signedMetadata,
@@ -130,16 +131,9 @@ beforeAll(async () => {
   pki = sharedTestPki();
   trust = loadTrustStore([pki.caCert, pki.caCrl]);
   signer = { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert };
-  values = {
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: `0188:${CORP}`,
-    docScheme: JP_PINT.scheme,
-    docValue: JP_PINT.value,
+  values = answerValues(`0188:${CORP}`, JP_PINT, readFileSync(pki.ap('c3').sealCert, 'utf8'), {
     endpoint: 'https://ap.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
-  };
+  });
   smp = await startSmpResponder();
   const naptr = (url: string): DnsEntry => [
     { order: 100, preference: 10, flags: 'U', service: 'Meta:SMP', regexp: `!^.*$!${url}!` },

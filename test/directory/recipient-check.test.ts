@@ -21,7 +21,13 @@ import {
 } from '../../src/directory/index.js';
 import { devPkiLayout, loadTrustStore, type DevPkiLayout } from '../../src/pki/index.js';
 import { devTestPki, foreignTestPki } from '../helpers/pki.js';
-import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import {
+  answerValues,
+  signedMetadata,
+  startSmpResponder,
+  type MetadataValues,
+  type SmpResponder,
+} from './smp-fixtures.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { qerdsInProcess, qerdsLaunched } from '../helpers/cli.js';
 
@@ -99,17 +105,9 @@ beforeAll(async () => {
   qualifiedCert = qualifiedSeal();
   foreignCert = foreignTestPki().ap('c3').sealCert;
   smp = await startSmpResponder();
-  values = {
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: RECIPIENT.id,
-    docScheme: DOC.scheme,
-    docValue: DOC.value,
-    endpoint: 'https://c3.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
+  values = answerValues(RECIPIENT.id, DOC, readFileSync(pki.ap('c3').sealCert, 'utf8'), {
     encCertPem: readFileSync(pki.recipient('bob').cert, 'utf8'),
-  };
+  });
 });
 
 afterAll(async () => {

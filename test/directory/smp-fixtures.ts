@@ -31,6 +31,29 @@ export interface MetadataValues {
   readonly sha1?: boolean;
 }
 
+/**
+ * The values of an answer that passes every check: `participant` under iso6523-actorid-upis for `doc`, served by the AP
+ * whose certificate is `apCertPem` at https://c3.example/as4, valid from 2020 to 2099; `more` adds or replaces fields.
+ */
+export function answerValues(
+  participant: string,
+  doc: { readonly scheme: string; readonly value: string },
+  apCertPem: string,
+  more: Partial<MetadataValues> = {},
+): MetadataValues {
+  return {
+    participantScheme: 'iso6523-actorid-upis',
+    participantValue: participant,
+    docScheme: doc.scheme,
+    docValue: doc.value,
+    endpoint: 'https://c3.example/as4',
+    activation: '2020-01-01T00:00:00Z',
+    expiration: '2099-12-31T23:59:59Z',
+    apCertPem,
+    ...more,
+  };
+}
+
 const base64Of = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 

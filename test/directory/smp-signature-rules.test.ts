@@ -15,7 +15,13 @@ import {
 import { peppolDocumentTypeMatcher, peppolSmpSignatureRules } from '../../src/peppol/index.js';
 import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pki/index.js';
 import { sharedTestPki } from '../helpers/pki.js';
-import { signedMetadata, startSmpResponder, type MetadataValues, type SmpResponder } from './smp-fixtures.js';
+import {
+  answerValues,
+  signedMetadata,
+  startSmpResponder,
+  type MetadataValues,
+  type SmpResponder,
+} from './smp-fixtures.js';
 
 /**
  * SMP answers a sender must refuse, each with its own error, and the RSA-SHA1 switch: off by default, it admits
@@ -68,16 +74,7 @@ beforeAll(async () => {
   pki = sharedTestPki();
   trust = loadTrustStore([pki.caCert, pki.caCrl]);
   signer = { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert };
-  values = {
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: '0188:5011001099999',
-    docScheme: DOC.scheme,
-    docValue: DOC.value,
-    endpoint: 'https://c3.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
-  };
+  values = answerValues('0188:5011001099999', DOC, readFileSync(pki.ap('c3').sealCert, 'utf8'));
   dir = mkdtempSync(join(tmpdir(), 'qerds-smp-rules-'));
   smp = await startSmpResponder();
 });

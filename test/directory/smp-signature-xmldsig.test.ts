@@ -6,6 +6,7 @@ import { loadTrustStore, type DevPkiLayout, type TrustStore } from '../../src/pk
 import { sharedTestPki } from '../helpers/pki.js';
 import { opensslEcSeal, xmlsecSign, xmlsecVerify } from '../helpers/xmlsec.js';
 import {
+  answerValues,
   C14N,
   EXC_C14N,
   metadataTemplate,
@@ -52,16 +53,7 @@ beforeAll(async () => {
   pki = sharedTestPki();
   trust = loadTrustStore([pki.caCert]);
   signer = { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert };
-  values = {
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: '0188:5011001088888',
-    docScheme: DOC.scheme,
-    docValue: DOC.value,
-    endpoint: 'https://c3.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
-  };
+  values = answerValues('0188:5011001088888', DOC, readFileSync(pki.ap('c3').sealCert, 'utf8'));
   smp = await startSmpResponder();
 });
 

@@ -19,6 +19,7 @@ import { devPkiLayout, loadTrustStore, type DevPkiLayout, type TrustStore } from
 import { devTestPki, foreignTestPki } from '../helpers/pki.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import {
+  answerValues,
   EXC_C14N,
   metadataTemplate,
   signedMetadata,
@@ -63,17 +64,9 @@ beforeAll(async () => {
   trust = loadTrustStore([pki.caCert]);
   // The SMP signs with a seal of the dev PKI; the endpoint certificate is C3's seal.
   smpSigner = { keyFile: pki.ap('c2').sealKey, certFile: pki.ap('c2').sealCert };
-  values = {
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: '0188:9876543210987',
-    docScheme: DOC.scheme,
-    docValue: DOC.value,
-    endpoint: 'https://c3.example/as4',
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
+  values = answerValues('0188:9876543210987', DOC, readFileSync(pki.ap('c3').sealCert, 'utf8'), {
     encCertPem: readFileSync(pki.recipient('bob').cert, 'utf8'),
-  };
+  });
   smp = await startSmpResponder();
 });
 

@@ -10,6 +10,7 @@ import { devPkiLayout, type DevPkiLayout } from '../../src/pki/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { xmlsecSign } from '../helpers/xmlsec.js';
 import {
+  answerValues,
   metadataTemplate,
   startSmpResponder,
   type MetadataValues,
@@ -59,17 +60,11 @@ beforeAll(async () => {
   // Claimed, not port 0: C3's own directory entry names its endpoint before it listens. C2 is found by C3's
   // static directory only, so it listens on port 0 and starts first.
   const c3Port = await claimPort();
-  const values = (participant: string): MetadataValues => ({
-    participantScheme: 'iso6523-actorid-upis',
-    participantValue: participant,
-    docScheme: DOC.scheme,
-    docValue: DOC.value,
-    endpoint: `http://127.0.0.1:${c3Port}/as4`,
-    activation: '2020-01-01T00:00:00Z',
-    expiration: '2099-12-31T23:59:59Z',
-    apCertPem: readFileSync(pki.ap('c3').sealCert, 'utf8'),
-    encCertPem: readFileSync(pki.recipient('alice').cert, 'utf8'),
-  });
+  const values = (participant: string): MetadataValues =>
+    answerValues(participant, DOC, readFileSync(pki.ap('c3').sealCert, 'utf8'), {
+      endpoint: `http://127.0.0.1:${c3Port}/as4`,
+      encCertPem: readFileSync(pki.recipient('alice').cert, 'utf8'),
+    });
   smp.publish(smpPath(RECIPIENT.id), signedWithAs4Encryption(values(RECIPIENT.id)));
   // Signed for TAMPERED, then the endpoint changed on the way: the signature no longer covers it.
   smp.publish(

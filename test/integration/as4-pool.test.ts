@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvidencePool, type EvidencePool } from '../../src/access-point/evidence-pool.js';
+import type { EvidencePool } from '../../src/access-point/evidence-pool.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
 import { sendUserMessage, type Attachment, type ReceiptInput } from '../../src/as4/index.js';
 import { receiptXml } from '../../src/as4/message/signals.js';
@@ -14,13 +13,8 @@ import { decodeMultipart } from '../../src/as4/message/multipart-stream.js';
 import { parseXml } from '../../src/as4/message/xml-util.js';
 import { isQerdsError } from '../../src/core/index.js';
 import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
-import {
-  createCrlSet,
-  loadSigningIdentity,
-  readTrustMaterial,
-  type DevPkiLayout,
-  type SigningIdentity,
-} from '../../src/pki/index.js';
+import { loadSigningIdentity, type DevPkiLayout, type SigningIdentity } from '../../src/pki/index.js';
+import { devPkiEvidencePool } from '../helpers/dev-pki-pool.js';
 import { devTestPki } from '../helpers/pki.js';
 import { evidenceAtC2Once, startPooledAccessPoints, submitText } from '../helpers/pooled-aps.js';
 import {
@@ -37,7 +31,6 @@ import {
  * retryably, and between two access points the message is relayed all the same.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-as4-pool-'));
-const log = pino({ level: 'silent' });
 let pki: DevPkiLayout;
 
 beforeAll(async () => {
@@ -54,20 +47,7 @@ describe('AS4 packing and receipts in the pool', () => {
   let encryption: SigningIdentity;
 
   beforeAll(async () => {
-    const material = readTrustMaterial([pki.caCert, pki.caCrl]);
-    pool = createEvidencePool({
-      threads: 1,
-      queueLimit: 8,
-      init: {
-        seal: { cert: pki.ap('c2').sealCert, key: pki.ap('c2').sealKey },
-        tsa: { cert: pki.tsaCert, key: pki.tsaKey, policyOid: '1.3.6.1.4.1.99999.1' },
-        anchors: material.anchors.map((a) => a.raw),
-        level: 'B-T',
-        certificates: [],
-      },
-      crls: createCrlSet(material.crls, material.anchors),
-      log,
-    });
+    ({ pool } = devPkiEvidencePool(pki, { ap: 'c2', level: 'B-T', embedCaCertificates: false }));
     sender = loadSigningIdentity(pki.ap('c2').sealCert, pki.ap('c2').sealKey);
     receiver = loadSigningIdentity(pki.ap('c3').sealCert, pki.ap('c3').sealKey);
     encryption = loadSigningIdentity(pki.ap('c3').encCert, pki.ap('c3').encKey);

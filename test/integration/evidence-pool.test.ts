@@ -3,23 +3,23 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvidencePool, type EvidencePool } from '../../src/access-point/evidence-pool.js';
+import type { EvidencePool } from '../../src/access-point/evidence-pool.js';
 import { checkEvidence, sealEvidence } from '../../src/access-point/evidence-work.js';
 import { accessPointInternals } from '../../src/access-point/internals.js';
-import { isQerdsError, systemClock, type EvidenceData } from '../../src/core/index.js';
+import { isQerdsError, systemClock } from '../../src/core/index.js';
 import { verifyEvidence } from '../../src/evidence/index.js';
 import type { TwoAccessPoints } from '../../src/harness/two-access-points.js';
 import {
-  createCrlSet,
   createTrustStore,
   loadSigningIdentity,
   readTrustMaterial,
   revokeCertificate,
+  type CrlSet,
   type DevPkiLayout,
 } from '../../src/pki/index.js';
 import { createLocalTsaClient, createTimestampAuthority } from '../../src/timestamp/index.js';
+import { devPkiEvidencePool, sampleEvidence } from '../helpers/dev-pki-pool.js';
 import { devTestPki } from '../helpers/pki.js';
 import { evidenceAtC2Once, startPooledAccessPoints, submitText } from '../helpers/pooled-aps.js';
 
@@ -29,48 +29,18 @@ import { evidenceAtC2Once, startPooledAccessPoints, submitText } from '../helper
  * thread took is used by the next verdict; closing terminates the threads.
  */
 const work = mkdtempSync(join(tmpdir(), 'qerds-evidence-pool-'));
-const log = pino({ level: 'silent' });
 let pki: DevPkiLayout;
 
 beforeAll(async () => {
   pki = await devTestPki(join(work, 'pki'));
 });
 
-/** An evidence about a fixed message, issued by c3 (`id`). */
-function sample(id: string): EvidenceData {
-  return {
-    id,
-    event: 'RelayAcceptance',
-    eventTime: new Date(Math.floor(Date.now() / 1000) * 1000),
-    issuerPolicyIds: ['urn:qerds-ap:policy:test'],
-    issuer: { id: 'urn:qerds-ap:ap:c3', name: 'C3' },
-    sender: { id: { scheme: 'iso6523-actorid-upis', value: '0088:sender' } },
-    recipient: { id: { scheme: 'iso6523-actorid-upis', value: '0088:recipient' } },
-    messageId: 'm-1@qerds',
-    parts: [{ partId: 'p1', contentType: 'text/plain', sha256: 'a'.repeat(64) }],
-  };
-}
-
 describe('the evidence pool on its own', () => {
   let pool: EvidencePool;
-  let crls: ReturnType<typeof createCrlSet>;
+  let crls: CrlSet;
 
   beforeAll(() => {
-    const material = readTrustMaterial([pki.caCert, pki.caCrl]);
-    crls = createCrlSet(material.crls, material.anchors);
-    pool = createEvidencePool({
-      threads: 1,
-      queueLimit: 8,
-      init: {
-        seal: { cert: pki.ap('c3').sealCert, key: pki.ap('c3').sealKey },
-        tsa: { cert: pki.tsaCert, key: pki.tsaKey, policyOid: '1.3.6.1.4.1.99999.1' },
-        anchors: material.anchors.map((a) => a.raw),
-        level: 'B-LT',
-        certificates: material.anchors.map((a) => a.raw),
-      },
-      crls,
-      log,
-    });
+    ({ pool, crls } = devPkiEvidencePool(pki, { ap: 'c3', level: 'B-LT', embedCaCertificates: true }));
   });
   afterAll(async () => pool.close());
 
@@ -89,11 +59,11 @@ describe('the evidence pool on its own', () => {
         crls: () => crls.current,
         certificates: trust.anchors,
       },
-      sample('ev-inline'),
+      sampleEvidence('ev-inline'),
       'sig-inline',
       systemClock,
     );
-    const pooled = await pool.seal(sample('ev-pooled'), 'sig-pooled', systemClock);
+    const pooled = await pool.seal(sampleEvidence('ev-pooled'), 'sig-pooled', systemClock);
     expect(pool.threadIds).toHaveLength(1);
     for (const xml of [inline, pooled]) {
       const report = await verifyEvidence(xml, { trust });
@@ -119,12 +89,12 @@ describe('the evidence pool on its own', () => {
   });
 
   it('fails the calls of a thread killed mid-call with a retryable error, and replaces the thread', async () => {
-    await pool.seal(sample('ev-warm'), 'sig-warm', systemClock);
+    await pool.seal(sampleEvidence('ev-warm'), 'sig-warm', systemClock);
     const [victim] = pool.threadIds;
     // Termination asked for first: from then on the thread runs no JavaScript, so the seal posted to it right after
     // (it is still the pool's thread until it has exited) can never be answered, however loaded the machine is.
     const terminated = pool.terminateThread(victim!);
-    const outcome = pool.seal(sample('ev-killed'), 'sig-killed', systemClock).then(
+    const outcome = pool.seal(sampleEvidence('ev-killed'), 'sig-killed', systemClock).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -132,14 +102,14 @@ describe('the evidence pool on its own', () => {
     const error = await outcome;
     expect(isQerdsError(error, 'EVIDENCE_POOL_THREAD_EXITED')).toBe(true);
     // Retried, as the outbox retries a job: a new thread answers.
-    const again = await pool.seal(sample('ev-killed'), 'sig-killed', systemClock);
+    const again = await pool.seal(sampleEvidence('ev-killed'), 'sig-killed', systemClock);
     expect(again).toContain('Id="sig-killed"');
     expect(pool.threadIds).toHaveLength(1);
     expect(pool.threadIds[0]).not.toBe(victim);
   });
 
   it('takes the verdict on the CRL the main thread took just before asking (a refresh racing a verification)', async () => {
-    const sealed = await pool.seal(sample('ev-revoked'), 'sig-revoked', systemClock);
+    const sealed = await pool.seal(sampleEvidence('ev-revoked'), 'sig-revoked', systemClock);
     expect((await pool.check(sealed)).valid).toBe(true);
     // c3's e-seal revoked (an hour before it sealed): the CA's new CRL, offered to the main thread's live set as
     // the refresh does…
@@ -161,7 +131,7 @@ describe('the evidence pool on its own', () => {
 
   it('fails calls at once past its queue limit (back-pressure)', async () => {
     const calls = Array.from({ length: 16 }, (_, i) =>
-      pool.seal(sample(`ev-q${i}`), `sig-q${i}`, systemClock).then(
+      pool.seal(sampleEvidence(`ev-q${i}`), `sig-q${i}`, systemClock).then(
         () => 'sealed',
         (error: unknown) => (isQerdsError(error, 'EVIDENCE_POOL_FULL') ? 'full' : String(error)),
       ),
@@ -250,7 +220,7 @@ describe('two access points with evidence worker threads', () => {
     const pool = accessPointInternals(net.c2).evidencePool!;
     await net.stop();
     expect(pool.threadIds).toHaveLength(0);
-    await expect(pool.seal(sample('late'), 'sig-late', systemClock)).rejects.toSatisfy((e) =>
+    await expect(pool.seal(sampleEvidence('late'), 'sig-late', systemClock)).rejects.toSatisfy((e) =>
       isQerdsError(e, 'EVIDENCE_POOL_UNAVAILABLE'),
     );
   });

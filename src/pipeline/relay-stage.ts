@@ -217,27 +217,19 @@ function relayFailureReason(code: unknown): RelayFailureReason | undefined {
 }
 
 async function fail(ctx: PipelineContext, message: StoredMessage, code: RelayFailureReason, details: string) {
-  const request = { event: 'RelayFailure' as const, reason: { code, details } };
-  const patch = { lastError: code };
-  let recorded = await recordEvidence(
-    ctx,
-    message,
-    request,
-    { from: 'relaying', to: 'failed', patch },
-    { completesJob: true },
-  ).catch(unlessMovedOn);
-  if (!recorded && (await refusedByPeerFirst(ctx, message.id))) {
-    // C3 records its RelayRejection, queues it back to us and then answers with the error: on a busy machine that
-    // evidence can come back (and fail the message) before our relay job has read the answer. The relay failed all
-    // the same, and the sender gets the same pair of evidence whichever came first.
-    recorded = await recordEvidence(
+  const recordFrom = (from: 'relaying' | 'failed') =>
+    recordEvidence(
       ctx,
       message,
-      request,
-      { from: 'failed', to: 'failed', patch },
+      { event: 'RelayFailure', reason: { code, details } },
+      { from, to: 'failed', patch: { lastError: code } },
       { completesJob: true },
     ).catch(unlessMovedOn);
-  }
+  let recorded = await recordFrom('relaying');
+  // C3 records its RelayRejection, queues it back to us and then answers with the error: on a busy machine that
+  // evidence can come back (and fail the message) before our relay job has read the answer. The relay failed all the
+  // same, and the sender gets the same pair of evidence whichever came first.
+  if (!recorded && (await refusedByPeerFirst(ctx, message.id))) recorded = await recordFrom('failed');
   // C3's evidence may have settled the message otherwise meanwhile (e.g. handed over): then there is no failure to
   // prove.
   if (!recorded) return { status: 'done' } as const;
